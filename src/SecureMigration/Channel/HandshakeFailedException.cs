@@ -1,0 +1,18 @@
+namespace SecureMigration.Channel;
+
+/// <summary>The secure channel could not be established; no application data was exchanged.</summary>
+public sealed class HandshakeFailedException : MigrationException
+{
+    /// <summary>Initializes the exception.</summary>
+    /// <param name="reason">The machine-readable reason.</param>
+    /// <param name="message">What was wrong and what to do.</param>
+    /// <param name="innerException">The underlying cause, if any.</param>
+    public HandshakeFailedException(HandshakeFailureReason reason, string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        Reason = reason;
+    }
+
+    /// <summary>Gets the machine-readable reason.</summary>
+    public HandshakeFailureReason Reason { get; }
+}

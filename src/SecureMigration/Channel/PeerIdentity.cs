@@ -1,0 +1,11 @@
+namespace SecureMigration.Channel;
+
+/// <summary>The authenticated identity of the peer of a secure channel.</summary>
+/// <param name="Name">The name the peer was authenticated as: the matched certificate name or the PSK identity.</param>
+/// <param name="Names">Every name in the peer's certificate (SANs, then CN), or the PSK identity.</param>
+/// <param name="SpkiSha256">The base64 SHA-256 of the peer's SubjectPublicKeyInfo, or <see langword="null"/> for PSK.</param>
+public sealed record PeerIdentity(string Name, IReadOnlyList<string> Names, string? SpkiSha256)
+{
+    /// <summary>Gets whether the peer proved itself with a pre-shared key rather than a certificate.</summary>
+    public bool IsPsk => SpkiSha256 is null;
+}

@@ -1,0 +1,37 @@
+namespace SecureMigration.Channel;
+
+/// <summary>Who this end accepts as its peer, beyond holding a certificate from a trusted CA or the PSK.</summary>
+public sealed class PeerPolicy
+{
+    /// <summary>
+    /// Gets or sets the name the peer's certificate must carry (SAN DNS, URI or IP address).
+    /// Required on the connecting end; optional on the accepting end.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: any name (subject to <see cref="AllowedPeers"/>).</value>
+    public string? ExpectedName { get; set; }
+
+    /// <summary>
+    /// Gets the identities allowed as peers: certificate names or PSK identities. Empty allows every peer
+    /// that authenticates.
+    /// </summary>
+    /// <value>The default is empty.</value>
+    public IList<string> AllowedPeers { get; } = [];
+
+    /// <summary>
+    /// Gets the SHA-256 hashes (base64) of the SubjectPublicKeyInfo the peer's certificate must have.
+    /// Empty disables pinning.
+    /// </summary>
+    /// <value>The default is empty.</value>
+    public IList<string> SpkiPins { get; } = [];
+
+    /// <summary>
+    /// Gets or sets whether a certificate without subject alternative names may match by its subject
+    /// common name (RFC 6125 fallback).
+    /// </summary>
+    /// <value>The default is <see langword="true"/>.</value>
+    public bool AllowCommonNameFallback { get; set; } = true;
+
+    /// <summary>Gets or sets the longest certificate chain accepted from a peer.</summary>
+    /// <value>The default is 5.</value>
+    public int MaxChainLength { get; set; } = 5;
+}

@@ -1,0 +1,188 @@
+using System.Diagnostics;
+using System.IO.Pipelines;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Org.BouncyCastle.Tls;
+using SecureMigration.Channel.Credentials;
+using SecureMigration.Channel.Tickets;
+using SecureMigration.Channel.Tls;
+using SecureMigration.Telemetry;
+
+namespace SecureMigration.Channel;
+
+/// <summary>
+/// Opens secure channels over transport pipes: <see cref="ConnectAsync"/> on the source (TLS client) and
+/// <see cref="AcceptAsync"/> on the destination (TLS server). Each performs a TLS 1.3 mutual-authentication
+/// handshake and the ticket exchange under the handshake timeout. Thread-safe; share one per endpoint so the
+/// ticket replay cache sees every channel.
+/// </summary>
+public sealed class SecureChannelFactory
+{
+    private readonly SecureChannelOptions _options;
+    private readonly ILogger _logger;
+    private readonly TicketVerifier _verifier;
+
+    /// <summary>Creates a factory.</summary>
+    /// <param name="options">The validated options.</param>
+    /// <param name="loggerFactory">Where handshake results are logged, or <see langword="null"/>.</param>
+    /// <exception cref="ArgumentException">An option is invalid.</exception>
+    public SecureChannelFactory(SecureChannelOptions options, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SecureMigration.Channel");
+        _verifier = new TicketVerifier(options.EffectiveLocalIdentity, options.MaxTicketLifetime,
+            new TicketReplayCache(options.ReplayCacheCapacity), options.TicketValidator, options.TimeProvider);
+    }
+
+    /// <summary>Gets the identity this end answers to in tickets.</summary>
+    public string LocalIdentity => _options.EffectiveLocalIdentity;
+
+    /// <summary>
+    /// Connects as the migration source: authenticates the destination (it must be the ticket's destination,
+    /// or <see cref="PeerPolicy.ExpectedName"/> when set), presents this end's credentials, and has the ticket accepted.
+    /// </summary>
+    /// <param name="transport">A connected transport; the channel reads and writes it but does not dispose it.</param>
+    /// <param name="ticket">The ticket for this migration.</param>
+    /// <param name="cancellationToken">Cancels the handshake.</param>
+    /// <returns>The established channel.</returns>
+    /// <exception cref="HandshakeFailedException">The peer could not be authenticated, refused this end, or refused the ticket.</exception>
+    public async Task<SecureChannel> ConnectAsync(IDuplexPipe transport, MigrationTicket ticket, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        ArgumentNullException.ThrowIfNull(ticket);
+        TicketCodec.EnsureEncodable(ticket);
+        PeerPolicy policy = ClientPolicy(ticket);
+        var state = new HandshakeState();
+        var crypto = new HardwareAeadTlsCrypto();
+        var protocol = new TlsClientProtocol();
+        var engine = new TlsEngine(protocol, transport);
+        var client = new MigrationTlsClient(crypto, _options.ValidatedCredentials, policy, _options.TimeProvider, state);
+        return await EstablishAsync("source", engine, state, cancellationToken, async token =>
+        {
+            protocol.Connect(client);
+            await engine.HandshakeAsync(token).ConfigureAwait(false);
+            PeerIdentity peer = state.Peer!;
+            if (!peer.IsPsk && !peer.Names.Contains(ticket.DestinationIdentity, StringComparer.OrdinalIgnoreCase))
+            {
+                throw new HandshakeFailedException(HandshakeFailureReason.TicketRefused,
+                    $"The ticket is for '{ticket.DestinationIdentity}', but the peer authenticated as [{string.Join(", ", peer.Names)}]; the ticket was not sent.");
+            }
+
+            await TicketExchange.SendTicketAsync(engine, ticket, state.BindingKey!, token).ConfigureAwait(false);
+            TicketRefusal refusal = await TicketExchange.ReceiveAckAsync(engine, ticket.Nonce, state.BindingKey!, token).ConfigureAwait(false);
+            if (refusal != TicketRefusal.None)
+            {
+                throw new HandshakeFailedException(HandshakeFailureReason.TicketRefused,
+                    $"The destination refused the migration ticket: {refusal}. Create a fresh ticket that names this host as source and the peer as destination, with a current epoch.");
+            }
+
+            return (peer, ticket);
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Accepts as the migration destination: authenticates the source, presents this end's credentials, and
+    /// checks the source's ticket. Nothing is returned to the caller, and so nothing is forwarded to a
+    /// hypervisor, unless every check passed.
+    /// </summary>
+    /// <param name="transport">An accepted transport; the channel reads and writes it but does not dispose it.</param>
+    /// <param name="cancellationToken">Cancels the handshake.</param>
+    /// <returns>The established channel, with the accepted <see cref="SecureChannel.Ticket"/>.</returns>
+    /// <exception cref="HandshakeFailedException">The peer could not be authenticated or its ticket was refused.</exception>
+    public async Task<SecureChannel> AcceptAsync(IDuplexPipe transport, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        var state = new HandshakeState();
+        var crypto = new HardwareAeadTlsCrypto();
+        var protocol = new TlsServerProtocol();
+        var engine = new TlsEngine(protocol, transport);
+        var server = new MigrationTlsServer(crypto, _options.ValidatedCredentials, _options.PeerPolicy, _options.TimeProvider, state);
+        return await EstablishAsync("destination", engine, state, cancellationToken, async token =>
+        {
+            protocol.Accept(server);
+            await engine.HandshakeAsync(token).ConfigureAwait(false);
+            PeerIdentity peer = state.Peer!;
+            (TicketRefusal refusal, MigrationTicket? ticket) = await TicketExchange.ReceiveTicketAsync(engine, state.BindingKey!, token).ConfigureAwait(false);
+            string detail = refusal == TicketRefusal.None ? string.Empty : $"The ticket is {refusal}.";
+            if (refusal == TicketRefusal.None)
+            {
+                (refusal, detail) = await _verifier.VerifyAsync(ticket!, peer, token).ConfigureAwait(false);
+            }
+
+            await TicketExchange.SendAckAsync(engine, refusal, ticket?.Nonce ?? 0, state.BindingKey!, token).ConfigureAwait(false);
+            if (refusal != TicketRefusal.None)
+            {
+                await engine.CloseAsync(token).ConfigureAwait(false);
+                throw new HandshakeFailedException(HandshakeFailureReason.TicketRefused, $"The migration ticket from '{peer.Name}' was refused ({refusal}): {detail}");
+            }
+
+            return (peer, ticket!);
+        }).ConfigureAwait(false);
+    }
+
+    private PeerPolicy ClientPolicy(MigrationTicket ticket)
+    {
+        PeerPolicy configured = _options.PeerPolicy;
+        if (configured.ExpectedName is not null)
+        {
+            return configured;
+        }
+
+        var policy = new PeerPolicy
+        {
+            ExpectedName = ticket.DestinationIdentity,
+            AllowCommonNameFallback = configured.AllowCommonNameFallback,
+            MaxChainLength = configured.MaxChainLength,
+        };
+        foreach (string peer in configured.AllowedPeers)
+        {
+            policy.AllowedPeers.Add(peer);
+        }
+
+        foreach (string pin in configured.SpkiPins)
+        {
+            policy.SpkiPins.Add(pin);
+        }
+
+        return policy;
+    }
+
+    private async Task<SecureChannel> EstablishAsync(string role, TlsEngine engine, HandshakeState state, CancellationToken cancellationToken,
+        Func<CancellationToken, Task<(PeerIdentity Peer, MigrationTicket Ticket)>> handshake)
+    {
+        using Activity? activity = SecureMigrationTelemetry.ActivitySource.StartActivity($"secure_channel.{role}");
+        long started = _options.TimeProvider.GetTimestamp();
+        using var timeout = new CancellationTokenSource(_options.HandshakeTimeout, _options.TimeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
+        try
+        {
+            (PeerIdentity peer, MigrationTicket ticket) = await handshake(linked.Token).ConfigureAwait(false);
+            var channel = new SecureChannel(engine, state, peer, ticket, _options.MaxBufferedBytes, _logger);
+            Log.HandshakeCompleted(_logger, role, peer.Name, channel.CipherSuite, ticket.MigrationId, ticket.VmId);
+            ChannelMetrics.Handshakes.Add(1, new("role", role), new("result", "ok"));
+            ChannelMetrics.HandshakeDuration.Record(_options.TimeProvider.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("role", role));
+            activity?.SetTag("securemigration.peer", peer.Name);
+            activity?.SetTag("securemigration.migration_id", ticket.MigrationId);
+            return channel;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            HandshakeFailedException failure = TlsErrors.ToHandshakeFailure(e, state, _options.ValidatedCredentials is PskChannelCredentials,
+                timedOut: timeout.IsCancellationRequested);
+            Log.HandshakeFailed(_logger, role, state.Peer?.Name ?? "an unauthenticated peer", failure.Reason, failure.Message);
+            ChannelMetrics.Handshakes.Add(1, new("role", role), new("result", failure.Reason.ToString()));
+            activity?.SetStatus(ActivityStatusCode.Error, failure.Reason.ToString());
+            engine.Dispose();
+            state.Dispose();
+            throw failure;
+        }
+        catch
+        {
+            engine.Dispose();
+            state.Dispose();
+            throw;
+        }
+    }
+}

@@ -1,0 +1,84 @@
+using SecureMigration.Channel.Credentials;
+using SecureMigration.Channel.Tickets;
+
+namespace SecureMigration.Channel;
+
+/// <summary>Settings of a secure-channel endpoint.</summary>
+public sealed class SecureChannelOptions
+{
+    /// <summary>Gets or sets this end's credentials: <see cref="X509ChannelCredentials"/> or <see cref="PskChannelCredentials"/>.</summary>
+    /// <value>Required; there is no default.</value>
+    public ChannelCredentials? Credentials { get; set; }
+
+    /// <summary>Gets or sets who is accepted as the peer.</summary>
+    /// <value>The default accepts any peer that authenticates (the connecting end expects the ticket's destination).</value>
+    public PeerPolicy PeerPolicy { get; set; } = new();
+
+    /// <summary>
+    /// Gets or sets the identity this end answers to in tickets. A ticket whose destination is another name is refused.
+    /// </summary>
+    /// <value>The default is the credentials' <see cref="ChannelCredentials.LocalIdentity"/>.</value>
+    public string? LocalIdentity { get; set; }
+
+    /// <summary>Gets or sets how long a handshake, ticket exchange included, may take.</summary>
+    /// <value>The default is 10 seconds.</value>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Gets or sets the longest ticket lifetime accepted; a ticket valid for longer is refused.</summary>
+    /// <value>The default is 5 minutes.</value>
+    public TimeSpan MaxTicketLifetime { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Gets or sets how many ticket nonces the replay cache remembers.</summary>
+    /// <value>The default is 10,000.</value>
+    public int ReplayCacheCapacity { get; set; } = 10_000;
+
+    /// <summary>Gets or sets an extra check of incoming tickets, such as the ownership epoch.</summary>
+    /// <value>The default is <see langword="null"/>: no extra check.</value>
+    public ITicketValidator? TicketValidator { get; set; }
+
+    /// <summary>Gets or sets how many decrypted bytes may wait for the application before the channel stops reading (backpressure).</summary>
+    /// <value>The default is 1 MiB.</value>
+    public int MaxBufferedBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Gets or sets the clock for certificate validity, ticket expiry and timeouts.</summary>
+    /// <value>The default is <see cref="TimeProvider.System"/>.</value>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    internal ChannelCredentials ValidatedCredentials =>
+        Credentials ?? throw new InvalidOperationException("SecureChannelOptions.Credentials is not set. Set X509ChannelCredentials or PskChannelCredentials.");
+
+    internal string EffectiveLocalIdentity => LocalIdentity ?? ValidatedCredentials.LocalIdentity;
+
+    /// <summary>Checks every option; the message names the option, its value and what is allowed.</summary>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    public void Validate()
+    {
+        _ = ValidatedCredentials;
+        ArgumentNullException.ThrowIfNull(PeerPolicy, nameof(PeerPolicy));
+        ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
+        if (HandshakeTimeout <= TimeSpan.Zero || HandshakeTimeout > TimeSpan.FromMinutes(10))
+        {
+            throw new ArgumentException($"SecureChannelOptions.HandshakeTimeout is {HandshakeTimeout}; it must be above zero and at most 10 minutes.", nameof(HandshakeTimeout));
+        }
+
+        if (MaxTicketLifetime <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"SecureChannelOptions.MaxTicketLifetime is {MaxTicketLifetime}; it must be above zero.", nameof(MaxTicketLifetime));
+        }
+
+        if (ReplayCacheCapacity is < 1 or > 10_000_000)
+        {
+            throw new ArgumentException($"SecureChannelOptions.ReplayCacheCapacity is {ReplayCacheCapacity}; it must be 1 to 10,000,000.", nameof(ReplayCacheCapacity));
+        }
+
+        if (MaxBufferedBytes is < 64 * 1024 or > 256 * 1024 * 1024)
+        {
+            throw new ArgumentException($"SecureChannelOptions.MaxBufferedBytes is {MaxBufferedBytes}; it must be 64 KiB to 256 MiB.", nameof(MaxBufferedBytes));
+        }
+
+        if (PeerPolicy.MaxChainLength is < 1 or > 16)
+        {
+            throw new ArgumentException($"PeerPolicy.MaxChainLength is {PeerPolicy.MaxChainLength}; it must be 1 to 16.", nameof(PeerPolicy));
+        }
+    }
+}

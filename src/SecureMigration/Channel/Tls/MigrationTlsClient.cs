@@ -1,0 +1,71 @@
+using Org.BouncyCastle.Tls;
+using SecureMigration.Channel.Credentials;
+
+namespace SecureMigration.Channel.Tls;
+
+/// <summary>The connecting (source) end's TLS 1.3 peer: mutual authentication, no fallback.</summary>
+internal sealed class MigrationTlsClient(HardwareAeadTlsCrypto crypto, ChannelCredentials credentials, PeerPolicy policy,
+    TimeProvider timeProvider, HandshakeState state) : DefaultTlsClient(crypto)
+{
+    protected override ProtocolVersion[] GetSupportedVersions() => TlsPeerConfiguration.Versions;
+
+    protected override int[] GetSupportedCipherSuites() => TlsPeerConfiguration.SuitesFor(credentials);
+
+    public override short[] GetPskKeyExchangeModes() => TlsPeerConfiguration.PskModes;
+
+    public override IList<TlsPskExternal>? GetExternalPsks() =>
+        credentials is PskChannelCredentials psk ? [TlsPeerConfiguration.CreatePsk(Crypto, psk)] : null;
+
+    public override void NotifySelectedPsk(TlsPsk? selectedPsk)
+    {
+        base.NotifySelectedPsk(selectedPsk);
+        state.PskSelected = selectedPsk is not null;
+    }
+
+    public override TlsAuthentication GetAuthentication() => new Authentication(this);
+
+    public override void NotifyHandshakeComplete()
+    {
+        base.NotifyHandshakeComplete();
+        if (credentials is PskChannelCredentials psk)
+        {
+            if (!state.PskSelected)
+            {
+                throw TlsPeerConfiguration.PskNotUsed(state);
+            }
+
+            state.Peer = TlsPeerConfiguration.PskPeer(psk, policy, state);
+        }
+
+        state.Complete(m_context);
+    }
+
+    private void OnServerCertificate(TlsServerCertificate serverCertificate)
+    {
+        if (credentials is not X509ChannelCredentials x509)
+        {
+            throw TlsPeerConfiguration.PskNotUsed(state);
+        }
+
+        state.Peer = TlsPeerConfiguration.ValidatePeerCertificate(serverCertificate.Certificate, x509, policy,
+            peerIsServer: true, timeProvider, state);
+    }
+
+    private TlsCredentials OnCertificateRequest(CertificateRequest certificateRequest)
+    {
+        if (credentials is not X509ChannelCredentials x509)
+        {
+            throw TlsPeerConfiguration.PskNotUsed(state);
+        }
+
+        return TlsPeerConfiguration.CreateSigner(m_context, crypto, x509,
+            certificateRequest.SupportedSignatureAlgorithms, certificateRequest.GetCertificateRequestContext(), state);
+    }
+
+    private sealed class Authentication(MigrationTlsClient client) : TlsAuthentication
+    {
+        public void NotifyServerCertificate(TlsServerCertificate serverCertificate) => client.OnServerCertificate(serverCertificate);
+
+        public TlsCredentials GetClientCredentials(CertificateRequest certificateRequest) => client.OnCertificateRequest(certificateRequest);
+    }
+}

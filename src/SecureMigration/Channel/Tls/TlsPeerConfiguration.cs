@@ -1,0 +1,115 @@
+using Org.BouncyCastle.Tls;
+using Org.BouncyCastle.Tls.Crypto;
+using Org.BouncyCastle.Tls.Crypto.Impl.BC;
+using Org.BouncyCastle.X509;
+using SecureMigration.Channel.Credentials;
+using SecureMigration.Channel.Validation;
+
+namespace SecureMigration.Channel.Tls;
+
+/// <summary>The TLS settings both ends share: TLS 1.3 only, AEAD suites, psk_dhe_ke, credential selection.</summary>
+internal static class TlsPeerConfiguration
+{
+    public static readonly ProtocolVersion[] Versions = ProtocolVersion.TLSv13.Only();
+
+    /// <summary>Certificate mode: AES-256-GCM first (the suite the benchmarks measure).</summary>
+    public static readonly int[] CertificateSuites =
+    [
+        Org.BouncyCastle.Tls.CipherSuite.TLS_AES_256_GCM_SHA384,
+        Org.BouncyCastle.Tls.CipherSuite.TLS_AES_128_GCM_SHA256,
+        Org.BouncyCastle.Tls.CipherSuite.TLS_CHACHA20_POLY1305_SHA256,
+    ];
+
+    /// <summary>PSK mode: the external PSK is bound to SHA-256 (as OpenSSL binds it), so only SHA-256 suites can use it.</summary>
+    public static readonly int[] PskSuites =
+    [
+        Org.BouncyCastle.Tls.CipherSuite.TLS_AES_128_GCM_SHA256,
+        Org.BouncyCastle.Tls.CipherSuite.TLS_CHACHA20_POLY1305_SHA256,
+    ];
+
+    public static readonly short[] PskModes = [PskKeyExchangeMode.psk_dhe_ke];
+
+    public static int[] SuitesFor(ChannelCredentials credentials) => credentials is PskChannelCredentials ? PskSuites : CertificateSuites;
+
+    public static string SuiteName(int suite) => suite switch
+    {
+        Org.BouncyCastle.Tls.CipherSuite.TLS_AES_256_GCM_SHA384 => "TLS_AES_256_GCM_SHA384",
+        Org.BouncyCastle.Tls.CipherSuite.TLS_AES_128_GCM_SHA256 => "TLS_AES_128_GCM_SHA256",
+        Org.BouncyCastle.Tls.CipherSuite.TLS_CHACHA20_POLY1305_SHA256 => "TLS_CHACHA20_POLY1305_SHA256",
+        _ => $"0x{suite:X4}",
+    };
+
+    public static TlsPskExternal CreatePsk(TlsCrypto crypto, PskChannelCredentials credentials) =>
+        new BasicTlsPskExternal(credentials.IdentityBytes, crypto.CreateSecret(credentials.Key.ToArray()), PrfAlgorithm.tls13_hkdf_sha256);
+
+    /// <summary>Builds this end's signing credentials for a scheme the peer offered, or refuses.</summary>
+    public static TlsCredentialedSigner CreateSigner(TlsContext context, BcTlsCrypto crypto, X509ChannelCredentials credentials,
+        IList<SignatureAndHashAlgorithm>? offered, byte[] requestContext, HandshakeState state)
+    {
+        SignatureAndHashAlgorithm? scheme = credentials.SignatureAlgorithms.FirstOrDefault(s => offered is null || offered.Contains(s));
+        if (scheme is null)
+        {
+            throw state.Refuse(new HandshakeFailedException(HandshakeFailureReason.ProtocolViolation,
+                "The peer accepts none of the signature schemes this end's key can make. Use an ECDSA P-256 certificate, which every TLS 1.3 peer accepts."),
+                AlertDescription.handshake_failure);
+        }
+
+        CertificateEntry[] entries = credentials.Chain
+            .Select(c => new CertificateEntry(crypto.CreateCertificate(c.GetEncoded()), null))
+            .ToArray();
+        return new BcDefaultTlsCredentialedSigner(new TlsCryptoParameters(context), crypto, credentials.PrivateKey,
+            new Certificate(requestContext, entries), scheme);
+    }
+
+    /// <summary>Validates the peer's certificate chain; a refusal becomes a fatal alert carrying the typed failure.</summary>
+    public static PeerIdentity ValidatePeerCertificate(Certificate? certificate, X509ChannelCredentials credentials, PeerPolicy policy,
+        bool peerIsServer, TimeProvider timeProvider, HandshakeState state)
+    {
+        if (certificate is null || certificate.IsEmpty)
+        {
+            throw state.Refuse(new HandshakeFailedException(HandshakeFailureReason.UntrustedChain,
+                "The peer presented no certificate; both ends must authenticate. Give the peer a certificate from a CA this end trusts."),
+                AlertDescription.certificate_required);
+        }
+
+        var parser = new X509CertificateParser();
+        var chain = new List<X509Certificate>(certificate.Length);
+        for (int i = 0; i < certificate.Length; i++)
+        {
+            chain.Add(parser.ReadCertificate(certificate.GetCertificateAt(i).GetEncoded()));
+        }
+
+        try
+        {
+            return CertificateChainValidator.Validate(chain, credentials.TrustAnchors, policy, peerIsServer, timeProvider.GetUtcNow());
+        }
+        catch (HandshakeFailedException e)
+        {
+            short alert = e.Reason switch
+            {
+                HandshakeFailureReason.UntrustedChain => AlertDescription.unknown_ca,
+                HandshakeFailureReason.Expired or HandshakeFailureReason.NotYetValid => AlertDescription.certificate_expired,
+                HandshakeFailureReason.KeyUsage => AlertDescription.unsupported_certificate,
+                _ => AlertDescription.access_denied,
+            };
+            throw state.Refuse(e, alert);
+        }
+    }
+
+    /// <summary>A PSK peer's identity, checked against the allow-list.</summary>
+    public static PeerIdentity PskPeer(PskChannelCredentials credentials, PeerPolicy policy, HandshakeState state)
+    {
+        if (policy.AllowedPeers.Count > 0 && !policy.AllowedPeers.Contains(credentials.LocalIdentity, StringComparer.Ordinal))
+        {
+            throw state.Refuse(new HandshakeFailedException(HandshakeFailureReason.NotAllowed,
+                $"The PSK identity '{credentials.LocalIdentity}' is not on the allow-list."), AlertDescription.access_denied);
+        }
+
+        return new PeerIdentity(credentials.LocalIdentity, [credentials.LocalIdentity], null);
+    }
+
+    /// <summary>The alert a PSK end sends when the peer insists on certificates.</summary>
+    public static TlsFatalAlert PskNotUsed(HandshakeState state) => state.Refuse(new HandshakeFailedException(HandshakeFailureReason.PskMismatch,
+        "The peer did not accept this end's pre-shared key (different identity or key). Give both ends the same --psk-file and --psk-identity."),
+        AlertDescription.handshake_failure);
+}

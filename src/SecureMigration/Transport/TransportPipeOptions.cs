@@ -1,0 +1,16 @@
+namespace SecureMigration.Transport;
+
+/// <summary>Buffer limits for the pipes of a transport adapter.</summary>
+public sealed class TransportPipeOptions
+{
+    /// <summary>Gets or sets the size of each buffer the reader asks the stream to fill.</summary>
+    /// <value>The default is 64 KiB.</value>
+    public int ReadBufferSize { get; set; } = 64 * 1024;
+
+    /// <summary>Gets or sets the smallest buffer the writer hands out.</summary>
+    /// <value>The default is 64 KiB.</value>
+    public int MinimumWriteBufferSize { get; set; } = 64 * 1024;
+
+    /// <summary>Gets the defaults.</summary>
+    public static TransportPipeOptions Default { get; } = new();
+}
