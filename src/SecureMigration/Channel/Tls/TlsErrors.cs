@@ -56,12 +56,6 @@ internal static class TlsErrors
             return typed;
         }
 
-        if (FindInChain<TlsNoCloseNotifyException>(error) is not null || FindInChain<EndOfStreamException>(error) is not null || error is IOException)
-        {
-            return new SecureChannelException(ChannelFailureReason.Truncated,
-                "The connection ended without a TLS close_notify, so the data may be cut short; it must not be treated as complete.", error);
-        }
-
         if (FindInChain<TlsFatalAlertReceived>(error) is { } received)
         {
             return new SecureChannelException(ChannelFailureReason.PeerAborted,
@@ -72,6 +66,19 @@ internal static class TlsErrors
         {
             return new SecureChannelException(ChannelFailureReason.RecordTampered,
                 "A record failed authentication: its bytes were altered on the way. The channel was closed and nothing from that record was delivered.", error);
+        }
+
+        if (FindInChain<TlsFatalAlert>(error) is { } other)
+        {
+            return new SecureChannelException(ChannelFailureReason.ProtocolViolation,
+                $"The peer broke the TLS protocol ({AlertDescription.GetText(other.AlertDescription)}); the channel was closed.", error);
+        }
+
+        // TLS exceptions are IOExceptions too, so the transport's own failures are checked last.
+        if (FindInChain<TlsNoCloseNotifyException>(error) is not null || FindInChain<EndOfStreamException>(error) is not null || error is IOException)
+        {
+            return new SecureChannelException(ChannelFailureReason.Truncated,
+                "The connection ended without a TLS close_notify, so the data may be cut short; it must not be treated as complete.", error);
         }
 
         return new SecureChannelException(ChannelFailureReason.ProtocolViolation, $"The channel failed: {error.Message}", error);
