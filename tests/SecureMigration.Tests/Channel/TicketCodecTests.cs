@@ -1,0 +1,98 @@
+using System.Security.Cryptography;
+using CsCheck;
+using SecureMigration.Channel.Tickets;
+
+namespace SecureMigration.Tests.Channel;
+
+public sealed class TicketCodecTests
+{
+    private static readonly byte[] BindingKey = RandomNumberGenerator.GetBytes(32);
+
+    private static readonly Gen<string> Field = Gen.String[Gen.Char.AlphaNumeric, 1, 200];
+
+    private static readonly Gen<MigrationTicket> Tickets =
+        from id in Gen.Guid
+        from vm in Field
+        from source in Field
+        from destination in Field
+        from epoch in Gen.Long[0, long.MaxValue]
+        from high in Gen.ULong
+        from low in Gen.ULong
+        from expires in Gen.Long[0, 253402300799999]
+        select new MigrationTicket(id, vm, source, destination, epoch, new UInt128(high, low), DateTimeOffset.FromUnixTimeMilliseconds(expires));
+
+    [Fact]
+    public void EncodeDecode_AnyTicket_RoundTrips()
+    {
+        Tickets.Sample(ticket =>
+        {
+            byte[] buffer = new byte[TicketCodec.MaxTicketLength];
+            int length = TicketCodec.Encode(ticket, BindingKey, buffer);
+
+            Assert.Equal(TicketRefusal.None, TicketCodec.TryDecode(buffer.AsSpan(0, length), BindingKey, out MigrationTicket? decoded));
+            Assert.Equal(ticket, decoded);
+        });
+    }
+
+    [Fact]
+    public void Decode_AnyFlippedBit_IsRefusedNeverTrusted()
+    {
+        Gen.Select(Tickets, Gen.Int[0, int.MaxValue], Gen.Int[0, 7]).Sample((ticket, position, bit) =>
+        {
+            byte[] buffer = new byte[TicketCodec.MaxTicketLength];
+            int length = TicketCodec.Encode(ticket, BindingKey, buffer);
+            buffer[position % length] ^= (byte)(1 << bit);
+
+            Assert.NotEqual(TicketRefusal.None, TicketCodec.TryDecode(buffer.AsSpan(0, length), BindingKey, out MigrationTicket? decoded));
+            Assert.Null(decoded);
+        });
+    }
+
+    [Fact]
+    public void Decode_RandomBytes_NeverThrowsAndNeverAccepts()
+    {
+        Gen.Byte.Array[0, TicketCodec.MaxTicketLength + 64].Sample(bytes =>
+        {
+            Assert.NotEqual(TicketRefusal.None, TicketCodec.TryDecode(bytes, BindingKey, out _));
+        });
+    }
+
+    [Fact]
+    public void Decode_WellBoundButStructurallyBroken_IsMalformed()
+    {
+        // An attacker who somehow held the binding key still cannot make the parser read out of bounds.
+        Gen.Byte.Array[1, 300].Sample(body =>
+        {
+            byte[] frame = new byte[body.Length + TicketCodec.BindingLength];
+            body.CopyTo(frame, 0);
+            HMACSHA256.HashData(BindingKey, body, frame.AsSpan(body.Length));
+            TicketRefusal refusal = TicketCodec.TryDecode(frame, BindingKey, out MigrationTicket? decoded);
+
+            Assert.True(refusal is TicketRefusal.Malformed || (refusal is TicketRefusal.None && decoded is not null));
+        });
+    }
+
+    [Fact]
+    public void DecodeAck_AnyCorruption_IsRejected()
+    {
+        Gen.Select(Gen.ULong, Gen.Int[0, TicketCodec.AckLength - 1], Gen.Int[0, 7]).Sample((nonce, position, bit) =>
+        {
+            byte[] ack = new byte[TicketCodec.AckLength];
+            TicketCodec.EncodeAck(TicketRefusal.None, nonce, BindingKey, ack);
+            Assert.True(TicketCodec.TryDecodeAck(ack, nonce, BindingKey, out TicketRefusal status));
+            Assert.Equal(TicketRefusal.None, status);
+
+            ack[position] ^= (byte)(1 << bit);
+            Assert.False(TicketCodec.TryDecodeAck(ack, nonce, BindingKey, out _));
+        });
+    }
+
+    [Fact]
+    public void Create_FieldTooLong_ThrowsNamingTheField()
+    {
+        ArgumentException error = Assert.Throws<ArgumentException>(() =>
+            MigrationTicket.Create(new string('v', 256), "a", "b", 0, TimeSpan.FromMinutes(1)));
+
+        Assert.Contains("VmId", error.Message, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace SecureMigration.Tests.Infrastructure;
+
+/// <summary>A real child process whose output is captured, so a test can wait for what it prints and type into it.</summary>
+public sealed class ExternalProcess : IAsyncDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _changed = new(0);
+    private readonly Task _stdout;
+    private readonly Task _stderr;
+
+    private ExternalProcess(Process process)
+    {
+        _process = process;
+        _stdout = PumpAsync(process.StandardOutput.BaseStream);
+        _stderr = PumpAsync(process.StandardError.BaseStream);
+    }
+
+    public string Output
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    public static ExternalProcess Start(string program, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(ExternalProgram.Require(program))
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return new ExternalProcess(Process.Start(start) ?? throw new InvalidOperationException($"Could not start {program}."));
+    }
+
+    /// <summary>Waits until the output contains <paramref name="text"/>; returns the output after it.</summary>
+    public async Task<string> WaitForAsync(string text)
+    {
+        using var patience = new CancellationTokenSource(Patience);
+        while (true)
+        {
+            string output = Output;
+            int at = output.IndexOf(text, StringComparison.Ordinal);
+            if (at >= 0)
+            {
+                return output[(at + text.Length)..];
+            }
+
+            if (_stdout.IsCompleted && _stderr.IsCompleted)
+            {
+                throw new InvalidOperationException($"The process ended without printing '{text}'. It printed:\n{output}");
+            }
+
+            try
+            {
+                await _changed.WaitAsync(patience.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"The process did not print '{text}' within {Patience}. It printed:\n{output}");
+            }
+        }
+    }
+
+    /// <summary>Waits for <c>Keying material: HEX</c> (openssl's <c>-keymatexport</c>) and returns the bytes.</summary>
+    public async Task<byte[]> KeyingMaterialAsync()
+    {
+        using var patience = new CancellationTokenSource(Patience);
+        while (true)
+        {
+            string after = await WaitForAsync("Keying material: ");
+            int end = after.IndexOfAny(['\r', '\n']);
+            if (end > 0)
+            {
+                return Convert.FromHexString(after[..end].Trim());
+            }
+
+            await _changed.WaitAsync(patience.Token);
+        }
+    }
+
+    public async Task WriteAsync(byte[] data)
+    {
+        await _process.StandardInput.BaseStream.WriteAsync(data);
+        await _process.StandardInput.BaseStream.FlushAsync();
+    }
+
+    public async Task<int> WaitForExitAsync()
+    {
+        using var patience = new CancellationTokenSource(Patience);
+        await _process.WaitForExitAsync(patience.Token);
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        await _process.WaitForExitAsync();
+        await Task.WhenAll(_stdout, _stderr);
+        _process.Dispose();
+    }
+
+    private async Task PumpAsync(Stream stream)
+    {
+        byte[] buffer = new byte[4096];
+        int read;
+        while ((read = await stream.ReadAsync(buffer)) > 0)
+        {
+            lock (_gate)
+            {
+                _output.Append(Encoding.Latin1.GetString(buffer, 0, read));
+            }
+
+            _changed.Release();
+        }
+
+        _changed.Release();
+    }
+}

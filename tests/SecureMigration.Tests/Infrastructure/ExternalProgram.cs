@@ -1,0 +1,36 @@
+namespace SecureMigration.Tests.Infrastructure;
+
+/// <summary>Finds external programs on PATH; tests that need one skip without it unless SECMIG_REQUIRE_EXTERNAL=1.</summary>
+public static class ExternalProgram
+{
+    public static bool Required => Environment.GetEnvironmentVariable("SECMIG_REQUIRE_EXTERNAL") == "1";
+
+    public static string? Find(string name)
+    {
+        foreach (string directory in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator))
+        {
+            string candidate = Path.Combine(directory, name);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+
+    public static string Require(string name) => Find(name) ?? throw new InvalidOperationException(
+        $"'{name}' is not on PATH, and SECMIG_REQUIRE_EXTERNAL=1 demands it. Install it (.ci/run does: apt-get install {name}).");
+}
+
+/// <summary>A fact that needs an external program: skipped with the reason when it is missing, failed when it is required.</summary>
+public sealed class RequiresProgramFactAttribute : FactAttribute
+{
+    public RequiresProgramFactAttribute(string program)
+    {
+        if (ExternalProgram.Find(program) is null && !ExternalProgram.Required)
+        {
+            Skip = $"'{program}' is not installed; install it or run .ci/run (set SECMIG_REQUIRE_EXTERNAL=1 to make this a failure).";
+        }
+    }
+}
