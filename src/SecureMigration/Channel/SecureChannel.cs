@@ -110,14 +110,15 @@ public sealed class SecureChannel : IDuplexPipe, IAsyncDisposable
                     }
                 }
 
-                if (_engine.IsClosed)
+                if (_engine.PeerClosed)
                 {
                     await writer.CompleteAsync().ConfigureAwait(false);
                     return;
                 }
 
-                if (await _engine.ReceiveAsync(_shutdown.Token).ConfigureAwait(false))
+                if (await _engine.ReceiveAsync(_shutdown.Token).ConfigureAwait(false) && !_engine.PeerClosed)
                 {
+                    // The transport ended without the peer's close_notify: this throws the truncation error.
                     _engine.CloseInput();
                 }
             }
@@ -159,10 +160,7 @@ public sealed class SecureChannel : IDuplexPipe, IAsyncDisposable
                 }
             }
 
-            if (!_engine.IsClosed)
-            {
-                await _engine.CloseAsync(CancellationToken.None).ConfigureAwait(false);
-            }
+            await _engine.CloseOutputAsync(CancellationToken.None).ConfigureAwait(false);
 
             await reader.CompleteAsync().ConfigureAwait(false);
         }

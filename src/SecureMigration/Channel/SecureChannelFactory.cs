@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.IO.Pipelines;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Org.BouncyCastle.Tls;
 using SecureMigration.Channel.Credentials;
 using SecureMigration.Channel.Tickets;
 using SecureMigration.Channel.Tls;
@@ -56,7 +55,7 @@ public sealed class SecureChannelFactory
         PeerPolicy policy = ClientPolicy(ticket);
         var state = new HandshakeState();
         var crypto = new HardwareAeadTlsCrypto();
-        var protocol = new TlsClientProtocol();
+        var protocol = new HalfCloseTlsClientProtocol();
         var engine = new TlsEngine(protocol, transport);
         var client = new MigrationTlsClient(crypto, _options.ValidatedCredentials, policy, _options.TimeProvider, state);
         return await EstablishAsync("source", engine, state, cancellationToken, async token =>
@@ -96,7 +95,7 @@ public sealed class SecureChannelFactory
         ArgumentNullException.ThrowIfNull(transport);
         var state = new HandshakeState();
         var crypto = new HardwareAeadTlsCrypto();
-        var protocol = new TlsServerProtocol();
+        var protocol = new HalfCloseTlsServerProtocol();
         var engine = new TlsEngine(protocol, transport);
         var server = new MigrationTlsServer(crypto, _options.ValidatedCredentials, _options.PeerPolicy, _options.TimeProvider, state);
         return await EstablishAsync("destination", engine, state, cancellationToken, async token =>
@@ -114,7 +113,7 @@ public sealed class SecureChannelFactory
             await TicketExchange.SendAckAsync(engine, refusal, ticket?.Nonce ?? 0, state.BindingKey!, token).ConfigureAwait(false);
             if (refusal != TicketRefusal.None)
             {
-                await engine.CloseAsync(token).ConfigureAwait(false);
+                await engine.CloseOutputAsync(token).ConfigureAwait(false);
                 throw new HandshakeFailedException(HandshakeFailureReason.TicketRefused, $"The migration ticket from '{peer.Name}' was refused ({refusal}): {detail}");
             }
 

@@ -63,11 +63,26 @@ public sealed class StreamDuplexPipe : IDuplexPipe, IAsyncDisposable
         return Create(new NetworkStream(socket, ownsSocket: true), options);
     }
 
+    /// <summary>
+    /// Closes the underlying stream at once, without flushing: pending reads and writes fail, and a socket
+    /// peer sees the connection end without a graceful close. Call <see cref="DisposeAsync"/> afterwards.
+    /// </summary>
+    public void Abort() => _stream.Dispose();
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
         await Input.CompleteAsync().ConfigureAwait(false);
-        await Output.CompleteAsync().ConfigureAwait(false);
+        try
+        {
+            // Completing flushes what is still buffered, which fails once the stream is aborted or broken.
+            await Output.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            // Nothing more can reach the peer; the connection is gone either way.
+        }
+
         await _stream.DisposeAsync().ConfigureAwait(false);
     }
 }

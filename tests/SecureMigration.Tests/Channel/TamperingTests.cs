@@ -125,6 +125,25 @@ public sealed class TamperingTests(TestPki pki) : IClassFixture<TestPki>
     }
 
     [Fact]
+    public async Task Data_HalfClose_LetsThePeerKeepSendingAfterOurCloseNotify()
+    {
+        var pair = new DuplexPair();
+        var (client, server) = await ChannelHarness.RunAsync(Source(), Destination(), pair.Client, pair.Server, ChannelHarness.Ticket());
+        await using SecureChannel source = client.Channel!;
+        await using SecureChannel destination = server.Channel!;
+
+        await source.Output.WriteAsync("memory image"u8.ToArray());
+        await source.Output.CompleteAsync();
+        byte[] image = await SecureChannelTests.ReadToEndAsync(destination.Input);
+        await destination.Output.WriteAsync("digest ok"u8.ToArray());
+        await destination.Output.CompleteAsync();
+        byte[] reply = await SecureChannelTests.ReadToEndAsync(source.Input);
+
+        Assert.Equal("memory image"u8.ToArray(), image);
+        Assert.Equal("digest ok"u8.ToArray(), reply);
+    }
+
+    [Fact]
     public void Ticket_FromAnotherSession_IsNotBound()
     {
         // A ticket encoded under one session's binding key fails the binding check in every other session.

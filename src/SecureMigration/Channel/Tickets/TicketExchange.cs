@@ -81,7 +81,7 @@ internal static class TicketExchange
                 continue;
             }
 
-            if (engine.IsClosed || await engine.ReceiveAsync(cancellationToken).ConfigureAwait(false))
+            if (engine.PeerClosed || await engine.ReceiveAsync(cancellationToken).ConfigureAwait(false))
             {
                 throw new EndOfStreamException("The peer closed the channel during the ticket exchange.");
             }

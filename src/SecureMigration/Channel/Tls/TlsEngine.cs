@@ -16,6 +16,7 @@ internal sealed class TlsEngine : IDisposable
     private const int ScratchSize = 16 * 1024;
 
     private readonly TlsProtocol _protocol;
+    private readonly HalfClose _halfClose;
     private readonly IDuplexPipe _transport;
     private readonly Lock _protocolGate = new();
     private readonly SemaphoreSlim _outputGate = new(1, 1);
@@ -24,6 +25,7 @@ internal sealed class TlsEngine : IDisposable
     public TlsEngine(TlsProtocol protocol, IDuplexPipe transport)
     {
         _protocol = protocol;
+        _halfClose = ((IHalfCloseProtocol)protocol).HalfClose;
         _transport = transport;
     }
 
@@ -38,14 +40,14 @@ internal sealed class TlsEngine : IDisposable
         }
     }
 
-    /// <summary>Whether the peer has closed the connection (close_notify received) or the protocol failed.</summary>
-    public bool IsClosed
+    /// <summary>Whether the peer's direction has ended: close_notify received, or the protocol closed.</summary>
+    public bool PeerClosed
     {
         get
         {
             lock (_protocolGate)
             {
-                return _protocol.IsClosed;
+                return _halfClose.PeerClosed || _protocol.IsClosed;
             }
         }
     }
@@ -56,7 +58,7 @@ internal sealed class TlsEngine : IDisposable
         {
             lock (_protocolGate)
             {
-                return _protocol.GetAvailableInputBytes();
+                return _halfClose.Limit(_protocol.GetAvailableInputBytes());
             }
         }
     }
@@ -115,7 +117,9 @@ internal sealed class TlsEngine : IDisposable
 
         lock (_protocolGate)
         {
-            return _protocol.ReadInput(target.Array!, target.Offset, Math.Min(target.Count, _protocol.GetAvailableInputBytes()));
+            int count = _protocol.ReadInput(target.Array!, target.Offset, Math.Min(target.Count, _halfClose.Limit(_protocol.GetAvailableInputBytes())));
+            _halfClose.Consumed(count);
+            return count;
         }
     }
 
@@ -153,12 +157,17 @@ internal sealed class TlsEngine : IDisposable
         }
     }
 
-    /// <summary>Sends close_notify and completes the transport's output.</summary>
-    public async ValueTask CloseAsync(CancellationToken cancellationToken)
+    /// <summary>Sends close_notify (ending this end's direction only) and completes the transport's output.</summary>
+    public async ValueTask CloseOutputAsync(CancellationToken cancellationToken)
     {
         lock (_protocolGate)
         {
-            _protocol.Close();
+            if (_halfClose.LocalClosed || _protocol.IsClosed)
+            {
+                return;
+            }
+
+            ((IHalfCloseProtocol)_protocol).CloseOutput();
         }
 
         await FlushOutputAsync(cancellationToken).ConfigureAwait(false);

@@ -1,0 +1,23 @@
+using Org.BouncyCastle.Tls;
+
+namespace SecureMigration.Channel.Tls;
+
+/// <summary>A TLS server protocol whose close_notify handling is <see cref="HalfClose"/>.</summary>
+internal sealed class HalfCloseTlsServerProtocol : TlsServerProtocol, IHalfCloseProtocol
+{
+    public HalfClose HalfClose { get; } = new();
+
+    public void CloseOutput()
+    {
+        RaiseAlertWarning(AlertDescription.close_notify, "Output closed");
+        HalfClose.MarkLocalClosed();
+    }
+
+    protected override void HandleAlertWarningMessage(short alertDescription)
+    {
+        if (!HalfClose.TryHandle(alertDescription, IsHandshaking, ApplicationDataAvailable))
+        {
+            base.HandleAlertWarningMessage(alertDescription);
+        }
+    }
+}

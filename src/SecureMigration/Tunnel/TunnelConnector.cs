@@ -1,0 +1,162 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using SecureMigration.Channel;
+using SecureMigration.Channel.Tickets;
+using SecureMigration.Transport;
+
+namespace SecureMigration.Tunnel;
+
+/// <summary>
+/// The source end of a migration tunnel: it accepts the hypervisor's plain connections on a local address and
+/// carries each over its own secure channel to a <see cref="TunnelAcceptor"/>. If the channel cannot be
+/// established, the hypervisor's connection is reset; nothing ever leaves in plaintext.
+/// </summary>
+public sealed class TunnelConnector : IAsyncDisposable
+{
+    private readonly SecureChannelFactory _factory;
+    private readonly EndPoint _remote;
+    private readonly string _peerName;
+    private readonly TunnelOptions _options;
+    private readonly ILogger _logger;
+    private readonly Socket _listener;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<Task> _connections = [];
+    private Task _acceptLoop = Task.CompletedTask;
+
+    /// <summary>Creates the source end; call <see cref="Start"/> to begin listening.</summary>
+    /// <param name="listen">The local address the hypervisor connects to.</param>
+    /// <param name="remote">The address of the destination's <see cref="TunnelAcceptor"/>.</param>
+    /// <param name="peerName">The destination's identity (its certificate name or the PSK host name).</param>
+    /// <param name="factory">The secure-channel factory with this end's credentials.</param>
+    /// <param name="options">Tunnel settings, or <see langword="null"/> for the defaults.</param>
+    /// <param name="loggerFactory">Where tunnel events are logged.</param>
+    public TunnelConnector(IPEndPoint listen, EndPoint remote, string peerName, SecureChannelFactory factory, TunnelOptions? options = null,
+        ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(listen);
+        ArgumentNullException.ThrowIfNull(remote);
+        ArgumentException.ThrowIfNullOrWhiteSpace(peerName);
+        ArgumentNullException.ThrowIfNull(factory);
+        _options = options ?? new TunnelOptions();
+        _options.Validate();
+        _factory = factory;
+        _remote = remote;
+        _peerName = peerName;
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SecureMigration.Tunnel");
+        _listener = new Socket(listen.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        _listener.Bind(listen);
+    }
+
+    /// <summary>Gets the local address the hypervisor connects to.</summary>
+    public IPEndPoint LocalEndPoint => (IPEndPoint)_listener.LocalEndPoint!;
+
+    /// <summary>Starts accepting the hypervisor's connections.</summary>
+    public void Start()
+    {
+        _listener.Listen(64);
+        _acceptLoop = Task.Run(AcceptLoopAsync);
+    }
+
+    /// <summary>Stops listening and resets every open tunnelled connection.</summary>
+    /// <returns>A task that completes when all connections have ended.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _listener.Dispose();
+        await _acceptLoop.ConfigureAwait(false);
+        Task[] open;
+        lock (_connections)
+        {
+            open = [.. _connections];
+        }
+
+        await Task.WhenAll(open).ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (true)
+        {
+            Socket plain;
+            try
+            {
+                plain = await _listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                return;
+            }
+
+            Task connection = CarryAsync(plain);
+            lock (_connections)
+            {
+                _connections.RemoveAll(t => t.IsCompleted);
+                _connections.Add(connection);
+            }
+        }
+    }
+
+    private async Task CarryAsync(Socket plain)
+    {
+        plain.NoDelay = true;
+        var wire = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        StreamDuplexPipe? transport = null;
+        try
+        {
+            using (var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
+            {
+                connectTimeout.CancelAfter(_options.ConnectTimeout);
+                await wire.ConnectAsync(_remote, connectTimeout.Token).ConfigureAwait(false);
+            }
+
+            transport = StreamDuplexPipe.Create(wire);
+            MigrationTicket ticket = MigrationTicket.Create(_options.VmId, _factory.LocalIdentity, _peerName, 0, _options.TicketLifetime);
+            SecureChannel channel = await _factory.ConnectAsync(transport, ticket, _stopping.Token).ConfigureAwait(false);
+            await using (channel.ConfigureAwait(false))
+            {
+                Log.TunnelOpened(_logger, plain.RemoteEndPoint, _remote, channel.Peer.Name);
+                StreamDuplexPipe owned = transport;
+                SpliceOutcome outcome = await TunnelSplicer.SpliceAsync(plain, channel, () => { owned.Abort(); return ValueTask.CompletedTask; }, _options, _stopping.Token).ConfigureAwait(false);
+                Log.TunnelClosed(_logger, channel.Peer.Name, outcome, channel.BytesSent, channel.BytesReceived);
+            }
+        }
+        catch (HandshakeFailedException e)
+        {
+            Log.TunnelRefused(_logger, plain.RemoteEndPoint, _remote, e.Reason, e.Message);
+            Reset(plain);
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException or IOException)
+        {
+            Log.TunnelRefused(_logger, plain.RemoteEndPoint, _remote, HandshakeFailureReason.Truncated, e.Message);
+            Reset(plain);
+        }
+        finally
+        {
+            if (transport is not null)
+            {
+                await transport.DisposeAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                wire.Dispose();
+            }
+        }
+    }
+
+    private static void Reset(Socket socket)
+    {
+        try
+        {
+            socket.LingerState = new LingerOption(true, 0);
+        }
+        catch (SocketException)
+        {
+            // Already closed by the peer.
+        }
+
+        socket.Close();
+    }
+}

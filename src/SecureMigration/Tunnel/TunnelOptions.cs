@@ -1,0 +1,40 @@
+namespace SecureMigration.Tunnel;
+
+/// <summary>Settings shared by both ends of a migration tunnel.</summary>
+public sealed class TunnelOptions
+{
+    /// <summary>Gets or sets how long a tunnelled connection may carry no byte in either direction before it is reset.</summary>
+    /// <value>The default is 5 minutes.</value>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Gets or sets how long connecting to the other end or to the forward address may take.</summary>
+    /// <value>The default is 10 seconds.</value>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Gets or sets the VM id the source end puts in its tickets.</summary>
+    /// <value>The default is <c>tunnel</c>.</value>
+    public string VmId { get; set; } = "tunnel";
+
+    /// <summary>Gets or sets how long a ticket issued by the source end stays valid.</summary>
+    /// <value>The default is 1 minute.</value>
+    public TimeSpan TicketLifetime { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Gets or sets the clock for idle timeouts.</summary>
+    /// <value>The default is <see cref="TimeProvider.System"/>.</value>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    internal void Validate()
+    {
+        if (IdleTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"TunnelOptions.IdleTimeout is {IdleTimeout}; it must be above zero.", nameof(IdleTimeout));
+        }
+
+        if (ConnectTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"TunnelOptions.ConnectTimeout is {ConnectTimeout}; it must be above zero.", nameof(ConnectTimeout));
+        }
+
+        ArgumentException.ThrowIfNullOrWhiteSpace(VmId, nameof(VmId));
+    }
+}
