@@ -1,1 +1,10 @@
+using BenchmarkDotNet.Running;
+using SecureMigration.Benchmarks.Throughput;
+
+if (args.Length > 0 && args[0] == "throughput")
+{
+    return await ThroughputRunner.RunAsync(args[1..]);
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(ThroughputRunner).Assembly).Run(args);
 return 0;

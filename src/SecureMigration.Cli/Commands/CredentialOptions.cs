@@ -1,0 +1,71 @@
+using System.CommandLine;
+using SecureMigration.Channel;
+using SecureMigration.Channel.Credentials;
+
+namespace SecureMigration.Cli.Commands;
+
+/// <summary>The credential options every networked command shares: X.509 files or a PSK file.</summary>
+internal sealed class CredentialOptions
+{
+    public Option<FileInfo> Certificate { get; } = new("--cert") { Description = "This host's certificate (PEM)." };
+
+    public Option<FileInfo> Key { get; } = new("--key") { Description = "This host's private key (PEM, unencrypted)." };
+
+    public Option<FileInfo> Ca { get; } = new("--ca") { Description = "The CA bundle trusted for peers (PEM)." };
+
+    public Option<string[]> AllowPeer { get; } = new("--allow-peer") { Description = "A peer identity allowed to connect; repeat for several. Default: any peer the CA vouches for." };
+
+    public Option<string[]> PinSpki { get; } = new("--pin-spki") { Description = "A base64 SHA-256 SPKI pin the peer's key must match; repeat for several." };
+
+    public Option<FileInfo> PskFile { get; } = new("--psk-file") { Description = "A pre-shared key file (hex), instead of certificates." };
+
+    public Option<string> PskIdentity { get; } = new("--psk-identity") { Description = "The PSK identity both ends use." };
+
+    public Option<string> LocalName { get; } = new("--local-name") { Description = "This host's identity in tickets. Default: the certificate's name, or the PSK identity." };
+
+    public void AddTo(Command command)
+    {
+        foreach (Option option in new Option[] { Certificate, Key, Ca, AllowPeer, PinSpki, PskFile, PskIdentity, LocalName })
+        {
+            command.Options.Add(option);
+        }
+
+        command.Validators.Add(result =>
+        {
+            bool x509 = result.GetResult(Certificate) is not null || result.GetResult(Key) is not null || result.GetResult(Ca) is not null;
+            bool psk = result.GetResult(PskFile) is not null || result.GetResult(PskIdentity) is not null;
+            if (x509 == psk)
+            {
+                result.AddError("Give either --cert, --key and --ca, or --psk-file and --psk-identity (one of the two, not both).");
+            }
+            else if (x509 && (result.GetResult(Certificate) is null || result.GetResult(Key) is null || result.GetResult(Ca) is null))
+            {
+                result.AddError("Certificate mode needs all three of --cert, --key and --ca.");
+            }
+            else if (psk && (result.GetResult(PskFile) is null || result.GetResult(PskIdentity) is null))
+            {
+                result.AddError("PSK mode needs both --psk-file and --psk-identity.");
+            }
+        });
+    }
+
+    /// <summary>Loads the credentials and peer policy; throws <see cref="InvalidCredentialsException"/> on a bad file.</summary>
+    public SecureChannelOptions Load(ParseResult parse)
+    {
+        ChannelCredentials credentials = parse.GetValue(PskFile) is { } pskFile
+            ? PskChannelCredentials.FromHexFile(pskFile.FullName, parse.GetValue(PskIdentity)!)
+            : X509ChannelCredentials.FromPemFiles(parse.GetValue(Certificate)!.FullName, parse.GetValue(Key)!.FullName, parse.GetValue(Ca)!.FullName);
+        var options = new SecureChannelOptions { Credentials = credentials, LocalIdentity = parse.GetValue(LocalName) };
+        foreach (string peer in parse.GetValue(AllowPeer) ?? [])
+        {
+            options.PeerPolicy.AllowedPeers.Add(peer);
+        }
+
+        foreach (string pin in parse.GetValue(PinSpki) ?? [])
+        {
+            options.PeerPolicy.SpkiPins.Add(pin);
+        }
+
+        return options;
+    }
+}

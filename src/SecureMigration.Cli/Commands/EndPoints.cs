@@ -1,0 +1,38 @@
+using System.CommandLine.Parsing;
+using System.Net;
+
+namespace SecureMigration.Cli.Commands;
+
+internal static class EndPoints
+{
+    /// <summary>Parses <c>ADDRESS:PORT</c> or <c>[IPv6]:PORT</c>; a host name is resolved when connecting.</summary>
+    public static EndPoint Parse(ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+        if (IPEndPoint.TryParse(text, out IPEndPoint? ip) && ip.Port != 0 && text.Contains(':', StringComparison.Ordinal))
+        {
+            return ip;
+        }
+
+        int colon = text.LastIndexOf(':');
+        if (colon > 0 && int.TryParse(text[(colon + 1)..], out int port) && port is > 0 and <= 65535)
+        {
+            return new DnsEndPoint(text[..colon], port);
+        }
+
+        result.AddError($"'{text}' is not ADDRESS:PORT (for example 127.0.0.1:4444 or [::1]:4444).");
+        return new IPEndPoint(IPAddress.None, 0);
+    }
+
+    public static IPEndPoint ParseListen(ArgumentResult result)
+    {
+        EndPoint endPoint = Parse(result);
+        if (endPoint is IPEndPoint ip)
+        {
+            return ip;
+        }
+
+        result.AddError("A listen address must be an IP address and port, such as 0.0.0.0:4444.");
+        return new IPEndPoint(IPAddress.None, 0);
+    }
+}

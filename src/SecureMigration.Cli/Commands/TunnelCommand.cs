@@ -1,0 +1,130 @@
+using System.CommandLine;
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using SecureMigration.Channel;
+using SecureMigration.Tunnel;
+
+namespace SecureMigration.Cli.Commands;
+
+internal static class TunnelCommand
+{
+    public static Command Create()
+    {
+        var tunnel = new Command("tunnel", """
+            Wraps any hypervisor's TCP migration stream (QEMU, libvirt, Xen, Hyper-V) in a mutually authenticated
+            TLS 1.3 channel. Run 'connect' on the source host and 'accept' on the destination host.
+            """);
+        tunnel.Subcommands.Add(Connect());
+        tunnel.Subcommands.Add(Accept());
+        return tunnel;
+    }
+
+    private static Command Connect()
+    {
+        var listen = new Option<IPEndPoint>("--listen") { Description = "Local address the hypervisor connects to.", Required = true, CustomParser = EndPoints.ParseListen };
+        var remote = new Option<EndPoint>("--connect") { Description = "Address of the destination's 'secmig tunnel accept'.", Required = true, CustomParser = EndPoints.Parse };
+        var peerName = new Option<string>("--peer-name") { Description = "The destination's identity: its certificate name (or its --local-name with PSK).", Required = true };
+        var vm = new Option<string>("--vm") { Description = "The VM id put in migration tickets.", DefaultValueFactory = _ => "tunnel" };
+        var idle = IdleTimeout();
+        var credentials = new CredentialOptions();
+        var command = new Command("connect", """
+            Source end: accepts the hypervisor's plain connections on --listen and carries each over its own secure
+            channel to --connect. A connection whose channel cannot be established is reset; nothing leaves in
+            plaintext.
+
+            Example:
+              secmig tunnel connect --listen 127.0.0.1:4444 --connect dst.example:4443 --peer-name dst.example \
+                --cert src/cert.pem --key src/key.pem --ca ca/ca.pem
+              qemu-system-x86_64 ... then (qemu) migrate tcp:127.0.0.1:4444
+            """)
+        { listen, remote, peerName, vm, idle };
+        credentials.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using ILoggerFactory logging = CreateLogging();
+            var factory = new SecureChannelFactory(credentials.Load(parse), logging);
+            var options = new TunnelOptions { IdleTimeout = TimeSpan.FromSeconds(parse.GetValue(idle)), VmId = parse.GetValue(vm)! };
+            await using var connector = new TunnelConnector(parse.GetValue(listen)!, parse.GetValue(remote)!, parse.GetValue(peerName)!, factory, options, logging);
+            connector.Start();
+            Console.WriteLine($"secmig tunnel: hypervisor connections to {connector.LocalEndPoint} go securely to {parse.GetValue(remote)}. Ctrl+C stops.");
+            await WaitForStopAsync(cancellationToken);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Accept()
+    {
+        var listen = new Option<IPEndPoint>("--listen") { Description = "Address the source's tunnel connects to.", Required = true, CustomParser = EndPoints.ParseListen };
+        var forward = new Option<EndPoint>("--forward") { Description = "The local hypervisor's migration address.", Required = true, CustomParser = EndPoints.Parse };
+        var maxHandshakes = new Option<int>("--max-handshakes") { Description = "Handshakes in progress at once, in total.", DefaultValueFactory = _ => 64 };
+        var maxPerAddress = new Option<int>("--max-handshakes-per-address") { Description = "Handshakes in progress at once from one address.", DefaultValueFactory = _ => 8 };
+        var idle = IdleTimeout();
+        var credentials = new CredentialOptions();
+        var command = new Command("accept", """
+            Destination end: authenticates each source, checks its ticket, and only then connects to --forward and
+            relays. A refused peer never reaches the hypervisor; the refusal is logged with its reason.
+
+            Example:
+              secmig tunnel accept --listen 0.0.0.0:4443 --forward 127.0.0.1:4444 \
+                --cert dst/cert.pem --key dst/key.pem --ca ca/ca.pem --allow-peer src.example
+              qemu-system-x86_64 ... -incoming tcp:127.0.0.1:4444
+            """)
+        { listen, forward, maxHandshakes, maxPerAddress, idle };
+        credentials.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using ILoggerFactory logging = CreateLogging();
+            var factory = new SecureChannelFactory(credentials.Load(parse), logging);
+            var limits = new SecureChannelListenerOptions
+            {
+                MaxConcurrentHandshakes = parse.GetValue(maxHandshakes),
+                MaxHandshakesPerAddress = parse.GetValue(maxPerAddress),
+            };
+            var options = new TunnelOptions { IdleTimeout = TimeSpan.FromSeconds(parse.GetValue(idle)) };
+            await using var acceptor = new TunnelAcceptor(parse.GetValue(listen)!, parse.GetValue(forward)!, factory, limits, options, logging);
+            acceptor.Start();
+            Console.WriteLine($"secmig tunnel: accepting secure channels on {acceptor.LocalEndPoint}, forwarding to {parse.GetValue(forward)}. Ctrl+C stops.");
+            await WaitForStopAsync(cancellationToken);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Option<int> IdleTimeout()
+    {
+        var idle = new Option<int>("--idle-timeout") { Description = "Seconds a connection may carry no byte before it is reset.", DefaultValueFactory = _ => 300 };
+        idle.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() < 1)
+            {
+                result.AddError("--idle-timeout must be at least 1 second.");
+            }
+        });
+        return idle;
+    }
+
+    private static ILoggerFactory CreateLogging() => LoggerFactory.Create(builder => builder
+        .SetMinimumLevel(LogLevel.Information)
+        .AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.TimestampFormat = "HH:mm:ss ";
+            console.ColorBehavior = string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR")) && !Console.IsOutputRedirected
+                ? LoggerColorBehavior.Enabled
+                : LoggerColorBehavior.Disabled;
+        }));
+
+    private static async Task WaitForStopAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            Console.WriteLine("secmig tunnel: stopping; open connections are reset.");
+        }
+    }
+}
