@@ -1,21 +1,20 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using Microsoft.Extensions.Logging;
+using SecureMigration.Channel.Records;
 using SecureMigration.Channel.Tickets;
-using SecureMigration.Channel.Tls;
 
 namespace SecureMigration.Channel;
 
 /// <summary>
 /// An established, mutually authenticated TLS 1.3 channel over a transport pipe. Write plaintext to
 /// <see cref="Output"/> and read plaintext from <see cref="Input"/>; completing <see cref="Output"/> sends
-/// close_notify. A truncated or tampered stream completes <see cref="Input"/> with a
-/// <see cref="SecureChannelException"/>; no unauthenticated byte is ever delivered.
+/// close_notify, which ends this direction only (the peer may keep sending). A truncated or tampered stream
+/// completes <see cref="Input"/> with a <see cref="SecureChannelException"/>; no unauthenticated byte is ever delivered.
 /// </summary>
 public sealed class SecureChannel : IDuplexPipe, IAsyncDisposable
 {
-    private readonly TlsEngine _engine;
-    private readonly HandshakeState _state;
+    private readonly RecordLayer _records;
     private readonly ILogger _logger;
     private readonly Pipe _inbound;
     private readonly Pipe _outbound;
@@ -26,18 +25,24 @@ public sealed class SecureChannel : IDuplexPipe, IAsyncDisposable
     private long _bytesReceived;
     private int _disposed;
 
-    internal SecureChannel(TlsEngine engine, HandshakeState state, PeerIdentity peer, MigrationTicket ticket, int maxBufferedBytes, ILogger logger)
+    internal SecureChannel(RecordLayer records, PeerIdentity peer, MigrationTicket ticket, ReadOnlyMemory<byte> alreadyReceived, int maxBufferedBytes,
+        ILogger logger)
     {
-        _engine = engine;
-        _state = state;
+        _records = records;
         _logger = logger;
         Peer = peer;
         Ticket = ticket;
-        CipherSuite = TlsPeerConfiguration.SuiteName(state.CipherSuite);
+        CipherSuite = records.Suite.Name;
         var pipeOptions = new PipeOptions(pauseWriterThreshold: maxBufferedBytes, resumeWriterThreshold: maxBufferedBytes / 2,
-            minimumSegmentSize: 64 * 1024, useSynchronizationContext: false);
+            minimumSegmentSize: 64 * 1024, readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline, useSynchronizationContext: false);
         _inbound = new Pipe(pipeOptions);
         _outbound = new Pipe(pipeOptions);
+        if (!alreadyReceived.IsEmpty)
+        {
+            _inbound.Writer.Write(alreadyReceived.Span);
+            _bytesReceived = alreadyReceived.Length;
+        }
+
         _inboundPump = Task.Run(PumpInboundAsync);
         _outboundPump = Task.Run(PumpOutboundAsync);
     }
@@ -45,7 +50,7 @@ public sealed class SecureChannel : IDuplexPipe, IAsyncDisposable
     /// <summary>Gets the decrypted data from the peer.</summary>
     public PipeReader Input => _inbound.Reader;
 
-    /// <summary>Gets the writer for data to the peer; complete it to close the channel gracefully.</summary>
+    /// <summary>Gets the writer for data to the peer; complete it to end this direction with close_notify.</summary>
     public PipeWriter Output => _outbound.Writer;
 
     /// <summary>Gets the authenticated peer.</summary>
@@ -63,14 +68,10 @@ public sealed class SecureChannel : IDuplexPipe, IAsyncDisposable
     /// <summary>Gets the application bytes received so far.</summary>
     public long BytesReceived => Interlocked.Read(ref _bytesReceived);
 
-    /// <summary>
-    /// Waits until this end has sent close_notify after <see cref="Output"/> completed, and the peer's data has
-    /// been read to its end or failed.
-    /// </summary>
-    /// <returns>A task that completes when both directions have ended.</returns>
+    /// <summary>Gets a task that completes when both directions have ended (cleanly or not).</summary>
     public Task Completion => Task.WhenAll(_inboundPump, _outboundPump);
 
-    /// <summary>Closes the channel: sends close_notify if not yet sent, stops reading and wipes the session keys.</summary>
+    /// <summary>Closes the channel: sends close_notify if not yet sent, stops reading and wipes the traffic keys.</summary>
     /// <returns>A task that completes when the channel is closed.</returns>
     public async ValueTask DisposeAsync()
     {
@@ -84,8 +85,7 @@ public sealed class SecureChannel : IDuplexPipe, IAsyncDisposable
         await _shutdown.CancelAsync().ConfigureAwait(false);
         await _inboundPump.ConfigureAwait(false);
         await _inbound.Reader.CompleteAsync().ConfigureAwait(false);
-        _engine.Dispose();
-        _state.Dispose();
+        _records.Dispose();
         _shutdown.Dispose();
     }
 
@@ -94,34 +94,26 @@ public sealed class SecureChannel : IDuplexPipe, IAsyncDisposable
         PipeWriter writer = _inbound.Writer;
         try
         {
-            while (true)
+            bool open = true;
+            while (open)
             {
-                while (_engine.ApplicationDataAvailable > 0)
+                long before = writer.UnflushedBytes;
+                open = await _records.ReceiveAsync(writer, _shutdown.Token).ConfigureAwait(false);
+                long received = writer.UnflushedBytes - before;
+                if (received > 0)
                 {
-                    Memory<byte> memory = writer.GetMemory(Math.Min(_engine.ApplicationDataAvailable, 64 * 1024));
-                    int count = _engine.ReadApplicationData(memory);
-                    writer.Advance(count);
-                    Interlocked.Add(ref _bytesReceived, count);
-                    ChannelMetrics.Bytes.Add(count, new KeyValuePair<string, object?>("direction", "received"));
-                    FlushResult flush = await writer.FlushAsync(_shutdown.Token).ConfigureAwait(false);
-                    if (flush.IsCompleted)
-                    {
-                        return;
-                    }
+                    Interlocked.Add(ref _bytesReceived, received);
+                    ChannelMetrics.Bytes.Add(received, new KeyValuePair<string, object?>("direction", "received"));
                 }
 
-                if (_engine.PeerClosed)
+                FlushResult flush = await writer.FlushAsync(_shutdown.Token).ConfigureAwait(false);
+                if (flush.IsCompleted)
                 {
-                    await writer.CompleteAsync().ConfigureAwait(false);
                     return;
                 }
-
-                if (await _engine.ReceiveAsync(_shutdown.Token).ConfigureAwait(false) && !_engine.PeerClosed)
-                {
-                    // The transport ended without the peer's close_notify: this throws the truncation error.
-                    _engine.CloseInput();
-                }
             }
+
+            await writer.CompleteAsync().ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_shutdown.IsCancellationRequested)
         {
@@ -129,11 +121,11 @@ public sealed class SecureChannel : IDuplexPipe, IAsyncDisposable
         }
         catch (Exception e)
         {
-            SecureChannelException failure = TlsErrors.ToChannelFailure(e);
+            SecureChannelException failure = e as SecureChannelException ?? new SecureChannelException(ChannelFailureReason.Truncated,
+                $"The connection failed ({e.Message}) before the peer's close_notify, so the data may be cut short.", e);
             Log.ChannelFailed(_logger, Peer.Name, failure.Reason, failure.Message);
             ChannelMetrics.Failures.Add(1, new KeyValuePair<string, object?>("reason", failure.Reason.ToString()));
             await writer.CompleteAsync(failure).ConfigureAwait(false);
-            await _outbound.Reader.CompleteAsync(failure).ConfigureAwait(false);
         }
     }
 
@@ -148,7 +140,7 @@ public sealed class SecureChannel : IDuplexPipe, IAsyncDisposable
                 ReadOnlySequence<byte> buffer = result.Buffer;
                 if (!buffer.IsEmpty)
                 {
-                    await _engine.WriteApplicationDataAsync(buffer, CancellationToken.None).ConfigureAwait(false);
+                    await _records.WriteAsync(buffer, CancellationToken.None).ConfigureAwait(false);
                     Interlocked.Add(ref _bytesSent, buffer.Length);
                     ChannelMetrics.Bytes.Add(buffer.Length, new KeyValuePair<string, object?>("direction", "sent"));
                 }
@@ -160,14 +152,13 @@ public sealed class SecureChannel : IDuplexPipe, IAsyncDisposable
                 }
             }
 
-            await _engine.CloseOutputAsync(CancellationToken.None).ConfigureAwait(false);
-
+            await _records.CloseOutputAsync(CancellationToken.None).ConfigureAwait(false);
             await reader.CompleteAsync().ConfigureAwait(false);
         }
         catch (Exception e)
         {
-            SecureChannelException failure = TlsErrors.ToChannelFailure(e);
-            await reader.CompleteAsync(failure).ConfigureAwait(false);
+            await reader.CompleteAsync(e as SecureChannelException ?? new SecureChannelException(ChannelFailureReason.Truncated,
+                $"The connection failed while sending ({e.Message}); the peer did not receive everything.", e)).ConfigureAwait(false);
         }
     }
 }

@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.IO.Pipelines;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Org.BouncyCastle.Tls;
 using SecureMigration.Channel.Credentials;
+using SecureMigration.Channel.Records;
 using SecureMigration.Channel.Tickets;
 using SecureMigration.Channel.Tls;
 using SecureMigration.Telemetry;
@@ -55,7 +57,7 @@ public sealed class SecureChannelFactory
         PeerPolicy policy = ClientPolicy(ticket);
         var state = new HandshakeState();
         var crypto = new HardwareAeadTlsCrypto();
-        var protocol = new HalfCloseTlsClientProtocol();
+        var protocol = new TlsClientProtocol();
         var engine = new TlsEngine(protocol, transport);
         var client = new MigrationTlsClient(crypto, _options.ValidatedCredentials, policy, _options.TimeProvider, state);
         return await EstablishAsync("source", engine, state, cancellationToken, async token =>
@@ -69,15 +71,24 @@ public sealed class SecureChannelFactory
                     $"The ticket is for '{ticket.DestinationIdentity}', but the peer authenticated as [{string.Join(", ", peer.Names)}]; the ticket was not sent.");
             }
 
-            await TicketExchange.SendTicketAsync(engine, ticket, state.BindingKey!, token).ConfigureAwait(false);
-            TicketRefusal refusal = await TicketExchange.ReceiveAckAsync(engine, ticket.Nonce, state.BindingKey!, token).ConfigureAwait(false);
-            if (refusal != TicketRefusal.None)
+            RecordLayer records = OpenRecordLayer(transport, state, isClient: true);
+            try
             {
-                throw new HandshakeFailedException(HandshakeFailureReason.TicketRefused,
-                    $"The destination refused the migration ticket: {refusal}. Create a fresh ticket that names this host as source and the peer as destination, with a current epoch.");
-            }
+                await TicketExchange.SendTicketAsync(records, ticket, state.BindingKey!, token).ConfigureAwait(false);
+                (TicketRefusal refusal, byte[] leftover) = await TicketExchange.ReceiveAckAsync(records, ticket.Nonce, state.BindingKey!, token).ConfigureAwait(false);
+                if (refusal != TicketRefusal.None)
+                {
+                    throw new HandshakeFailedException(HandshakeFailureReason.TicketRefused,
+                        $"The destination refused the migration ticket: {refusal}. Create a fresh ticket that names this host as source and the peer as destination, with a current epoch.");
+                }
 
-            return (peer, ticket);
+                return new Established(records, peer, ticket, leftover);
+            }
+            catch
+            {
+                records.Dispose();
+                throw;
+            }
         }).ConfigureAwait(false);
     }
 
@@ -95,7 +106,7 @@ public sealed class SecureChannelFactory
         ArgumentNullException.ThrowIfNull(transport);
         var state = new HandshakeState();
         var crypto = new HardwareAeadTlsCrypto();
-        var protocol = new HalfCloseTlsServerProtocol();
+        var protocol = new TlsServerProtocol();
         var engine = new TlsEngine(protocol, transport);
         var server = new MigrationTlsServer(crypto, _options.ValidatedCredentials, _options.PeerPolicy, _options.TimeProvider, state);
         return await EstablishAsync("destination", engine, state, cancellationToken, async token =>
@@ -103,22 +114,42 @@ public sealed class SecureChannelFactory
             protocol.Accept(server);
             await engine.HandshakeAsync(token).ConfigureAwait(false);
             PeerIdentity peer = state.Peer!;
-            (TicketRefusal refusal, MigrationTicket? ticket) = await TicketExchange.ReceiveTicketAsync(engine, state.BindingKey!, token).ConfigureAwait(false);
-            string detail = refusal == TicketRefusal.None ? string.Empty : $"The ticket is {refusal}.";
-            if (refusal == TicketRefusal.None)
+            RecordLayer records = OpenRecordLayer(transport, state, isClient: false);
+            try
             {
-                (refusal, detail) = await _verifier.VerifyAsync(ticket!, peer, token).ConfigureAwait(false);
-            }
+                (TicketRefusal refusal, MigrationTicket? ticket, byte[] leftover) =
+                    await TicketExchange.ReceiveTicketAsync(records, state.BindingKey!, token).ConfigureAwait(false);
+                string detail = refusal == TicketRefusal.None ? string.Empty : $"The ticket is {refusal}.";
+                if (refusal == TicketRefusal.None)
+                {
+                    (refusal, detail) = await _verifier.VerifyAsync(ticket!, peer, token).ConfigureAwait(false);
+                }
 
-            await TicketExchange.SendAckAsync(engine, refusal, ticket?.Nonce ?? 0, state.BindingKey!, token).ConfigureAwait(false);
-            if (refusal != TicketRefusal.None)
+                await TicketExchange.SendAckAsync(records, refusal, ticket?.Nonce ?? 0, state.BindingKey!, token).ConfigureAwait(false);
+                if (refusal != TicketRefusal.None)
+                {
+                    await records.CloseOutputAsync(token).ConfigureAwait(false);
+                    throw new HandshakeFailedException(HandshakeFailureReason.TicketRefused, $"The migration ticket from '{peer.Name}' was refused ({refusal}): {detail}");
+                }
+
+                return new Established(records, peer, ticket!, leftover);
+            }
+            catch
             {
-                await engine.CloseOutputAsync(token).ConfigureAwait(false);
-                throw new HandshakeFailedException(HandshakeFailureReason.TicketRefused, $"The migration ticket from '{peer.Name}' was refused ({refusal}): {detail}");
+                records.Dispose();
+                throw;
             }
-
-            return (peer, ticket!);
         }).ConfigureAwait(false);
+    }
+
+    private static RecordLayer OpenRecordLayer(IDuplexPipe transport, HandshakeState state, bool isClient)
+    {
+        RecordCipherSuite suite = RecordCipherSuite.FromCode(state.CipherSuite);
+        byte[] clientSecret = state.ClientTrafficSecret!.ToArray();
+        byte[] serverSecret = state.ServerTrafficSecret!.ToArray();
+        return isClient
+            ? new RecordLayer(transport, suite, writeSecret: clientSecret, readSecret: serverSecret)
+            : new RecordLayer(transport, suite, writeSecret: serverSecret, readSecret: clientSecret);
     }
 
     private PeerPolicy ClientPolicy(MigrationTicket ticket)
@@ -149,7 +180,7 @@ public sealed class SecureChannelFactory
     }
 
     private async Task<SecureChannel> EstablishAsync(string role, TlsEngine engine, HandshakeState state, CancellationToken cancellationToken,
-        Func<CancellationToken, Task<(PeerIdentity Peer, MigrationTicket Ticket)>> handshake)
+        Func<CancellationToken, Task<Established>> handshake)
     {
         using Activity? activity = SecureMigrationTelemetry.ActivitySource.StartActivity($"secure_channel.{role}");
         long started = _options.TimeProvider.GetTimestamp();
@@ -157,8 +188,10 @@ public sealed class SecureChannelFactory
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
         try
         {
-            (PeerIdentity peer, MigrationTicket ticket) = await handshake(linked.Token).ConfigureAwait(false);
-            var channel = new SecureChannel(engine, state, peer, ticket, _options.MaxBufferedBytes, _logger);
+            (RecordLayer records, PeerIdentity peer, MigrationTicket ticket, byte[] leftover) = await handshake(linked.Token).ConfigureAwait(false);
+            engine.Dispose();
+            state.Dispose();
+            var channel = new SecureChannel(records, peer, ticket, leftover, _options.MaxBufferedBytes, _logger);
             Log.HandshakeCompleted(_logger, role, peer.Name, channel.CipherSuite, ticket.MigrationId, ticket.VmId);
             ChannelMetrics.Handshakes.Add(1, new("role", role), new("result", "ok"));
             ChannelMetrics.HandshakeDuration.Record(_options.TimeProvider.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("role", role));
@@ -184,4 +217,6 @@ public sealed class SecureChannelFactory
             throw;
         }
     }
+
+    private sealed record Established(RecordLayer Records, PeerIdentity Peer, MigrationTicket Ticket, byte[] Leftover);
 }

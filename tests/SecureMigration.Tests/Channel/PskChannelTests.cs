@@ -23,6 +23,7 @@ public sealed class PskChannelTests
     {
         var (client, server) = await RunAsync(Factory("cluster-a", Key, "source.test"), Factory("cluster-a", Key, "destination.test"));
 
+        Assert.True(client.Channel is not null, $"client: {client.Error}\nserver: {server.Error}");
         Assert.True(client.Channel!.Peer.IsPsk);
         Assert.Equal("cluster-a", server.Channel!.Peer.Name);
         Assert.Equal("TLS_AES_128_GCM_SHA256", client.Channel.CipherSuite);

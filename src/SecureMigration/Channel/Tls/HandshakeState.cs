@@ -20,24 +20,40 @@ internal sealed class HandshakeState : IDisposable
 
     public int CipherSuite { get; private set; }
 
+    /// <summary>The client's application traffic secret, handed to the record layer.</summary>
+    public byte[]? ClientTrafficSecret { get; private set; }
+
+    /// <summary>The server's application traffic secret, handed to the record layer.</summary>
+    public byte[]? ServerTrafficSecret { get; private set; }
+
     public TlsFatalAlert Refuse(HandshakeFailedException failure, short alert)
     {
         Failure ??= failure;
         return new TlsFatalAlert(alert, failure.Message, failure);
     }
 
-    /// <summary>Runs inside <c>NotifyHandshakeComplete</c>: the only moment the exporter secret is available.</summary>
+    /// <summary>
+    /// Runs inside <c>NotifyHandshakeComplete</c>: the only moment the exporter secret is available. The
+    /// application traffic secrets are taken out of BouncyCastle here (which destroys its copies), because the
+    /// data phase runs on <see cref="Records.RecordLayer"/>, not on BouncyCastle's record layer.
+    /// </summary>
     public void Complete(TlsContext context)
     {
+        SecurityParameters parameters = context.SecurityParameters;
         BindingKey = context.ExportKeyingMaterial(ExporterLabel, null, BindingKeyLength);
-        CipherSuite = context.SecurityParameters.CipherSuite;
+        CipherSuite = parameters.CipherSuite;
+        ClientTrafficSecret = parameters.TrafficSecretClient.Extract();
+        ServerTrafficSecret = parameters.TrafficSecretServer.Extract();
     }
 
     public void Dispose()
     {
-        if (BindingKey is not null)
+        foreach (byte[]? secret in new[] { BindingKey, ClientTrafficSecret, ServerTrafficSecret })
         {
-            CryptographicOperations.ZeroMemory(BindingKey);
+            if (secret is not null)
+            {
+                CryptographicOperations.ZeroMemory(secret);
+            }
         }
     }
 }

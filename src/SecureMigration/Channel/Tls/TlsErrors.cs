@@ -23,6 +23,19 @@ internal static class TlsErrors
                 "The peer did not complete the handshake within the handshake timeout. Check that the peer runs SecureMigration with matching credentials and that the network is not stalling.", error);
         }
 
+        if (FindInChain<SecureChannelException>(error) is { } channel)
+        {
+            // The handshake completed here, but the peer refused during the ticket exchange or broke the records.
+            return channel.Reason switch
+            {
+                ChannelFailureReason.PeerAborted => new HandshakeFailedException(HandshakeFailureReason.RefusedByPeer,
+                    $"The peer refused this end right after the handshake: {channel.Message} It may not trust this end's CA, expect another name, or not allow this host.", error),
+                ChannelFailureReason.Truncated => new HandshakeFailedException(HandshakeFailureReason.Truncated,
+                    "The connection closed during the ticket exchange. The peer may have refused this end; check its log.", error),
+                _ => new HandshakeFailedException(HandshakeFailureReason.ProtocolViolation, channel.Message, error),
+            };
+        }
+
         if (FindInChain<TlsFatalAlertReceived>(error) is { } received)
         {
             return FromPeerAlert(received, isPsk);
@@ -47,41 +60,6 @@ internal static class TlsErrors
 
         return new HandshakeFailedException(HandshakeFailureReason.ProtocolViolation,
             $"The handshake failed: {error.Message}", error);
-    }
-
-    public static SecureChannelException ToChannelFailure(Exception error)
-    {
-        if (FindInChain<SecureChannelException>(error) is { } typed)
-        {
-            return typed;
-        }
-
-        if (FindInChain<TlsFatalAlertReceived>(error) is { } received)
-        {
-            return new SecureChannelException(ChannelFailureReason.PeerAborted,
-                $"The peer aborted the channel with the alert '{AlertDescription.GetText(received.AlertDescription)}'.", error);
-        }
-
-        if (FindInChain<TlsFatalAlert>(error) is { } raised && raised.AlertDescription == AlertDescription.bad_record_mac)
-        {
-            return new SecureChannelException(ChannelFailureReason.RecordTampered,
-                "A record failed authentication: its bytes were altered on the way. The channel was closed and nothing from that record was delivered.", error);
-        }
-
-        if (FindInChain<TlsFatalAlert>(error) is { } other)
-        {
-            return new SecureChannelException(ChannelFailureReason.ProtocolViolation,
-                $"The peer broke the TLS protocol ({AlertDescription.GetText(other.AlertDescription)}); the channel was closed.", error);
-        }
-
-        // TLS exceptions are IOExceptions too, so the transport's own failures are checked last.
-        if (FindInChain<TlsNoCloseNotifyException>(error) is not null || FindInChain<EndOfStreamException>(error) is not null || error is IOException)
-        {
-            return new SecureChannelException(ChannelFailureReason.Truncated,
-                "The connection ended without a TLS close_notify, so the data may be cut short; it must not be treated as complete.", error);
-        }
-
-        return new SecureChannelException(ChannelFailureReason.ProtocolViolation, $"The channel failed: {error.Message}", error);
     }
 
     private static HandshakeFailedException FromPeerAlert(TlsFatalAlertReceived received, bool isPsk)

@@ -1,0 +1,368 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Pipelines;
+
+namespace SecureMigration.Channel.Records;
+
+/// <summary>
+/// The TLS 1.3 record layer for the data phase (RFC 8446 §5), after BouncyCastle has run the handshake.
+/// Records are sealed straight into the transport's buffers and opened straight into the application's, with
+/// .NET's hardware AEADs, so each byte is copied once per direction. It handles close_notify as a half-close,
+/// KeyUpdate both ways (and rekeys itself before the AEAD's usage limit), ignores NewSessionTicket, and turns
+/// everything else into a fatal alert. No byte of a record is delivered before its tag is verified.
+/// </summary>
+internal sealed class RecordLayer : IDisposable
+{
+    public const int MaxPlaintext = 1 << 14;
+    private const int HeaderLength = 5;
+    private const int MaxCiphertext = MaxPlaintext + 256;
+    private const int MaxPostHandshakeMessage = 1 << 17;
+    private const byte ApplicationData = 23;
+    private const byte Handshake = 22;
+    private const byte Alert = 21;
+    private const byte NewSessionTicket = 4;
+    private const byte KeyUpdate = 24;
+
+    private readonly IDuplexPipe _transport;
+    private readonly TrafficKey _writeKey;
+    private readonly TrafficKey _readKey;
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly byte[] _scratch = new byte[HeaderLength + MaxCiphertext];
+    private readonly ArrayBufferWriter<byte> _handshakeMessages = new();
+    private bool _keyUpdateRequested;
+
+    public RecordLayer(IDuplexPipe transport, RecordCipherSuite suite, byte[] writeSecret, byte[] readSecret)
+    {
+        _transport = transport;
+        Suite = suite;
+        _writeKey = new TrafficKey(suite, writeSecret);
+        _readKey = new TrafficKey(suite, readSecret);
+    }
+
+    public RecordCipherSuite Suite { get; }
+
+    /// <summary>Gets or sets after how many records this end updates its sending key (RFC 8446 §5.5 limits AES-GCM to 2^24.5).</summary>
+    public ulong RecordsPerKey { get; set; } = 1UL << 24;
+
+    /// <summary>Gets whether the peer has ended its direction with close_notify.</summary>
+    public bool PeerClosed { get; private set; }
+
+    /// <summary>Gets whether this end has sent close_notify.</summary>
+    public bool LocalClosed { get; private set; }
+
+    /// <summary>Seals <paramref name="data"/> into records of at most 16 KiB and sends them.</summary>
+    public async ValueTask WriteAsync(ReadOnlySequence<byte> data, CancellationToken cancellationToken)
+    {
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (LocalClosed)
+            {
+                throw new InvalidOperationException("The channel's output is closed (close_notify was sent).");
+            }
+
+            while (!data.IsEmpty)
+            {
+                ReadOnlySequence<byte> chunk = data.Slice(0, Math.Min(data.Length, MaxPlaintext));
+                SealLocked(ApplicationData, chunk);
+                data = data.Slice(chunk.End);
+                if (_writeKey.Sequence >= RecordsPerKey)
+                {
+                    SealKeyUpdateLocked(requestPeerUpdate: false);
+                }
+            }
+
+            await _transport.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    /// <summary>Sends close_notify: this end's direction ends; the peer's direction keeps flowing.</summary>
+    public async ValueTask CloseOutputAsync(CancellationToken cancellationToken)
+    {
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (LocalClosed)
+            {
+                return;
+            }
+
+            LocalClosed = true;
+            SealLocked(Alert, new ReadOnlySequence<byte>([1, 0]));
+            await _transport.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
+            await _transport.Output.CompleteAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Reads from the transport and opens every complete record: application data goes to
+    /// <paramref name="applicationData"/> (not flushed). Returns <see langword="false"/> once the peer has sent
+    /// close_notify; throws <see cref="SecureChannelException"/> when the stream is truncated, altered or broken.
+    /// </summary>
+    public async ValueTask<bool> ReceiveAsync(IBufferWriter<byte> applicationData, CancellationToken cancellationToken)
+    {
+        while (!PeerClosed)
+        {
+            ReadResult result = await _transport.Input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            int opened = 0;
+            try
+            {
+                while (!PeerClosed && TryTakeRecord(ref buffer, out ReadOnlySequence<byte> record))
+                {
+                    Open(record, applicationData);
+                    opened++;
+                }
+            }
+            catch (SecureChannelException failure)
+            {
+                TrySendFatalAlert(failure.Reason == ChannelFailureReason.RecordTampered ? (byte)20 : (byte)10);
+                throw;
+            }
+            finally
+            {
+                _transport.Input.AdvanceTo(buffer.Start, buffer.End);
+            }
+
+            if (_keyUpdateRequested)
+            {
+                await AnswerKeyUpdateAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            if (opened > 0)
+            {
+                return !PeerClosed;
+            }
+
+            if (result.IsCompleted)
+            {
+                throw new SecureChannelException(ChannelFailureReason.Truncated,
+                    "The connection ended without a TLS close_notify, so the data may be cut short; it must not be treated as complete.");
+            }
+        }
+
+        return false;
+    }
+
+    public void Dispose()
+    {
+        _writeKey.Dispose();
+        _readKey.Dispose();
+        _writeGate.Dispose();
+        Array.Clear(_scratch);
+    }
+
+    private void SealLocked(byte contentType, ReadOnlySequence<byte> content)
+    {
+        int innerLength = (int)content.Length + 1;
+        int recordLength = innerLength + TrafficKey.TagLength;
+        Span<byte> record = _transport.Output.GetSpan(HeaderLength + recordLength)[..(HeaderLength + recordLength)];
+        record[0] = ApplicationData;
+        record[1] = 3;
+        record[2] = 3;
+        BinaryPrimitives.WriteUInt16BigEndian(record[3..], (ushort)recordLength);
+        content.CopyTo(record[HeaderLength..]);
+        record[HeaderLength + innerLength - 1] = contentType;
+        _writeKey.Seal(record[..HeaderLength], record.Slice(HeaderLength, innerLength), record.Slice(HeaderLength + innerLength, TrafficKey.TagLength));
+        _transport.Output.Advance(record.Length);
+    }
+
+    private void SealKeyUpdateLocked(bool requestPeerUpdate)
+    {
+        // The KeyUpdate goes out under the old key; everything after it under the new one.
+        SealLocked(Handshake, new ReadOnlySequence<byte>([KeyUpdate, 0, 0, 1, requestPeerUpdate ? (byte)1 : (byte)0]));
+        _writeKey.Update();
+    }
+
+    private async ValueTask AnswerKeyUpdateAsync(CancellationToken cancellationToken)
+    {
+        _keyUpdateRequested = false;
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!LocalClosed)
+            {
+                SealKeyUpdateLocked(requestPeerUpdate: false);
+                await _transport.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    private static bool TryTakeRecord(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> record)
+    {
+        record = default;
+        if (buffer.Length < HeaderLength)
+        {
+            return false;
+        }
+
+        Span<byte> header = stackalloc byte[HeaderLength];
+        buffer.Slice(0, HeaderLength).CopyTo(header);
+        int length = BinaryPrimitives.ReadUInt16BigEndian(header[3..]);
+        if (header[0] != ApplicationData)
+        {
+            throw Violation($"a record of outer type {header[0]} arrived after the handshake, where only encrypted records (type 23) are allowed");
+        }
+
+        if (length is < TrafficKey.TagLength + 1 or > MaxCiphertext)
+        {
+            throw Violation($"a record declares {length} bytes of ciphertext; TLS 1.3 allows {TrafficKey.TagLength + 1} to {MaxCiphertext}");
+        }
+
+        if (buffer.Length < HeaderLength + length)
+        {
+            return false;
+        }
+
+        record = buffer.Slice(0, HeaderLength + length);
+        buffer = buffer.Slice(record.End);
+        return true;
+    }
+
+    private void Open(ReadOnlySequence<byte> record, IBufferWriter<byte> applicationData)
+    {
+        ReadOnlySpan<byte> bytes;
+        if (record.IsSingleSegment)
+        {
+            bytes = record.FirstSpan;
+        }
+        else
+        {
+            record.CopyTo(_scratch);
+            bytes = _scratch.AsSpan(0, (int)record.Length);
+        }
+
+        int innerLength = bytes.Length - HeaderLength - TrafficKey.TagLength;
+        Span<byte> inner = applicationData.GetSpan(innerLength)[..innerLength];
+        if (!_readKey.TryOpen(bytes[..HeaderLength], bytes.Slice(HeaderLength, innerLength), bytes[^TrafficKey.TagLength..], inner))
+        {
+            throw new SecureChannelException(ChannelFailureReason.RecordTampered,
+                "A record failed authentication: its bytes were altered on the way. The channel was closed and nothing from that record was delivered.");
+        }
+
+        // TLSInnerPlaintext: content, the real content type, then zero padding.
+        int typeAt = inner.LastIndexOfAnyExcept((byte)0);
+        if (typeAt < 0)
+        {
+            throw Violation("a record holds only padding, with no content type");
+        }
+
+        ReadOnlySpan<byte> content = inner[..typeAt];
+        switch (inner[typeAt])
+        {
+            case ApplicationData:
+                applicationData.Advance(typeAt);
+                break;
+            case Alert:
+                OnAlert(content);
+                break;
+            case Handshake:
+                OnHandshake(content);
+                break;
+            default:
+                throw Violation($"a record of content type {inner[typeAt]} arrived after the handshake");
+        }
+    }
+
+    private void OnAlert(ReadOnlySpan<byte> alert)
+    {
+        if (alert.Length != 2)
+        {
+            throw Violation($"an alert of {alert.Length} bytes arrived; alerts are 2 bytes");
+        }
+
+        switch (alert[1])
+        {
+            case 0:
+                PeerClosed = true;
+                return;
+            case 90:
+                return; // user_canceled is a warning; close_notify follows.
+            default:
+                throw new SecureChannelException(ChannelFailureReason.PeerAborted,
+                    $"The peer aborted the channel with the alert '{Org.BouncyCastle.Tls.AlertDescription.GetText(alert[1])}'. Check the peer's log for why.");
+        }
+    }
+
+    private void OnHandshake(ReadOnlySpan<byte> fragment)
+    {
+        if (_handshakeMessages.WrittenCount + fragment.Length > MaxPostHandshakeMessage)
+        {
+            throw Violation($"post-handshake messages of more than {MaxPostHandshakeMessage} bytes arrived");
+        }
+
+        _handshakeMessages.Write(fragment);
+        ReadOnlySpan<byte> pending = _handshakeMessages.WrittenSpan;
+        int consumed = 0;
+        while (pending.Length - consumed >= 4)
+        {
+            ReadOnlySpan<byte> message = pending[consumed..];
+            int length = (message[1] << 16) | (message[2] << 8) | message[3];
+            if (message.Length < 4 + length)
+            {
+                break;
+            }
+
+            ReadOnlySpan<byte> body = message.Slice(4, length);
+            consumed += 4 + length;
+            switch (message[0])
+            {
+                case NewSessionTicket:
+                    break; // Session resumption is never used: every migration gets a full handshake.
+                case KeyUpdate:
+                    if (length != 1 || body[0] > 1 || consumed != pending.Length)
+                    {
+                        throw Violation("a malformed KeyUpdate arrived (or one not at the end of its record)");
+                    }
+
+                    _readKey.Update();
+                    _keyUpdateRequested |= body[0] == 1;
+                    break;
+                default:
+                    throw Violation($"the post-handshake message type {message[0]} is not allowed");
+            }
+        }
+
+        byte[] rest = pending[consumed..].ToArray();
+        _handshakeMessages.Clear();
+        _handshakeMessages.Write(rest);
+    }
+
+    private void TrySendFatalAlert(byte description)
+    {
+        if (LocalClosed || !_writeGate.Wait(0))
+        {
+            return;
+        }
+
+        try
+        {
+            LocalClosed = true;
+            SealLocked(Alert, new ReadOnlySequence<byte>([2, description]));
+            _ = _transport.Output.FlushAsync();
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or ObjectDisposedException)
+        {
+            // The transport is already gone; the failure is reported to the caller regardless.
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    private static SecureChannelException Violation(string what) =>
+        new(ChannelFailureReason.ProtocolViolation, $"The peer broke the TLS 1.3 record protocol: {what}. The channel was closed.");
+}
