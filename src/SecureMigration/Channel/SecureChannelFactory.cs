@@ -191,7 +191,7 @@ public sealed class SecureChannelFactory
             (RecordLayer records, PeerIdentity peer, MigrationTicket ticket, byte[] leftover) = await handshake(linked.Token).ConfigureAwait(false);
             engine.Dispose();
             state.Dispose();
-            var channel = new SecureChannel(records, peer, ticket, leftover, _options.MaxBufferedBytes, _logger);
+            var channel = new SecureChannel(records, peer, ticket, leftover, _logger);
             Log.HandshakeCompleted(_logger, role, peer.Name, channel.CipherSuite, ticket.MigrationId, ticket.VmId);
             ChannelMetrics.Handshakes.Add(1, new("role", role), new("result", "ok"));
             ChannelMetrics.HandshakeDuration.Record(_options.TimeProvider.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("role", role));

@@ -36,10 +36,6 @@ public sealed class SecureChannelOptions
     /// <value>The default is <see langword="null"/>: no extra check.</value>
     public ITicketValidator? TicketValidator { get; set; }
 
-    /// <summary>Gets or sets how many decrypted bytes may wait for the application before the channel stops reading (backpressure).</summary>
-    /// <value>The default is 1 MiB.</value>
-    public int MaxBufferedBytes { get; set; } = 1024 * 1024;
-
     /// <summary>Gets or sets the clock for certificate validity, ticket expiry and timeouts.</summary>
     /// <value>The default is <see cref="TimeProvider.System"/>.</value>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
@@ -69,11 +65,6 @@ public sealed class SecureChannelOptions
         if (ReplayCacheCapacity is < 1 or > 10_000_000)
         {
             throw new ArgumentException($"SecureChannelOptions.ReplayCacheCapacity is {ReplayCacheCapacity}; it must be 1 to 10,000,000.", nameof(ReplayCacheCapacity));
-        }
-
-        if (MaxBufferedBytes is < 64 * 1024 or > 256 * 1024 * 1024)
-        {
-            throw new ArgumentException($"SecureChannelOptions.MaxBufferedBytes is {MaxBufferedBytes}; it must be 64 KiB to 256 MiB.", nameof(MaxBufferedBytes));
         }
 
         if (PeerPolicy.MaxChainLength is < 1 or > 16)

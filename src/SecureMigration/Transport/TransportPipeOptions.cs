@@ -4,12 +4,12 @@ namespace SecureMigration.Transport;
 public sealed class TransportPipeOptions
 {
     /// <summary>Gets or sets the size of each buffer the reader asks the stream to fill.</summary>
-    /// <value>The default is 64 KiB.</value>
-    public int ReadBufferSize { get; set; } = 64 * 1024;
+    /// <value>The default is 256 KiB: fewer, larger socket reads, each holding many TLS records.</value>
+    public int ReadBufferSize { get; set; } = 256 * 1024;
 
     /// <summary>Gets or sets the smallest buffer the writer hands out.</summary>
-    /// <value>The default is 64 KiB.</value>
-    public int MinimumWriteBufferSize { get; set; } = 64 * 1024;
+    /// <value>The default is 256 KiB: a flush of many TLS records leaves in one socket write.</value>
+    public int MinimumWriteBufferSize { get; set; } = 256 * 1024;
 
     /// <summary>Gets the defaults.</summary>
     public static TransportPipeOptions Default { get; } = new();

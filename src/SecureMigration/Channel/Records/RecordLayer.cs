@@ -9,7 +9,9 @@ namespace SecureMigration.Channel.Records;
 /// Records are sealed straight into the transport's buffers and opened straight into the application's, with
 /// .NET's hardware AEADs, so each byte is copied once per direction. It handles close_notify as a half-close,
 /// KeyUpdate both ways (and rekeys itself before the AEAD's usage limit), ignores NewSessionTicket, and turns
-/// everything else into a fatal alert. No byte of a record is delivered before its tag is verified.
+/// everything else into a failure. No byte of a record is delivered before its tag is verified.
+/// One writer and one reader may use it at once: the reader only flags a KeyUpdate the writer then sends.
+/// A failure is not answered with an alert: the channel is dropped, and the peer sees it truncated.
 /// </summary>
 internal sealed class RecordLayer : IDisposable
 {
@@ -26,10 +28,10 @@ internal sealed class RecordLayer : IDisposable
     private readonly IDuplexPipe _transport;
     private readonly TrafficKey _writeKey;
     private readonly TrafficKey _readKey;
-    private readonly SemaphoreSlim _writeGate = new(1, 1);
     private readonly byte[] _scratch = new byte[HeaderLength + MaxCiphertext];
     private readonly ArrayBufferWriter<byte> _handshakeMessages = new();
-    private bool _keyUpdateRequested;
+    private volatile bool _keyUpdateRequested;
+    private Memory<byte> _reserved;
 
     public RecordLayer(IDuplexPipe transport, RecordCipherSuite suite, byte[] writeSecret, byte[] readSecret)
     {
@@ -50,56 +52,70 @@ internal sealed class RecordLayer : IDisposable
     /// <summary>Gets whether this end has sent close_notify.</summary>
     public bool LocalClosed { get; private set; }
 
-    /// <summary>Seals <paramref name="data"/> into records of at most 16 KiB and sends them.</summary>
+    /// <summary>Seals <paramref name="data"/> into records of at most 16 KiB and sends them (used for the ticket exchange).</summary>
     public async ValueTask WriteAsync(ReadOnlySequence<byte> data, CancellationToken cancellationToken)
     {
-        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        EnsureOutputOpen();
+        while (!data.IsEmpty)
         {
-            if (LocalClosed)
-            {
-                throw new InvalidOperationException("The channel's output is closed (close_notify was sent).");
-            }
-
-            while (!data.IsEmpty)
-            {
-                ReadOnlySequence<byte> chunk = data.Slice(0, Math.Min(data.Length, MaxPlaintext));
-                SealLocked(ApplicationData, chunk);
-                data = data.Slice(chunk.End);
-                if (_writeKey.Sequence >= RecordsPerKey)
-                {
-                    SealKeyUpdateLocked(requestPeerUpdate: false);
-                }
-            }
-
-            await _transport.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
+            ReadOnlySequence<byte> chunk = data.Slice(0, Math.Min(data.Length, MaxPlaintext));
+            SealControlRecordsDue();
+            Seal(ApplicationData, chunk);
+            data = data.Slice(chunk.End);
         }
-        finally
-        {
-            _writeGate.Release();
-        }
+
+        await _transport.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Reserves room in the transport's buffer for one record and returns the part the plaintext goes in; the
+    /// caller writes at most <see cref="MaxPlaintext"/> bytes there and calls <see cref="SealReserved"/>.
+    /// Control records that are due (a KeyUpdate) are sealed first, at this record boundary.
+    /// </summary>
+    public Memory<byte> ReserveRecord()
+    {
+        EnsureOutputOpen();
+        SealControlRecordsDue();
+        _reserved = _transport.Output.GetMemory(HeaderLength + MaxPlaintext + 1 + TrafficKey.TagLength);
+        return _reserved[HeaderLength..(HeaderLength + MaxPlaintext)];
+    }
+
+    /// <summary>Seals the <paramref name="length"/> plaintext bytes written into the reserved record, in place.</summary>
+    public void SealReserved(int length)
+    {
+        int innerLength = length + 1;
+        Span<byte> record = _reserved.Span[..(HeaderLength + innerLength + TrafficKey.TagLength)];
+        record[HeaderLength + length] = ApplicationData;
+        SealInPlace(record, innerLength);
+        _reserved = default;
+    }
+
+    /// <summary>Sends what has been sealed.</summary>
+    public ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken) => _transport.Output.FlushAsync(cancellationToken);
+
+    /// <summary>Makes a pending <see cref="FlushAsync"/> return at once.</summary>
+    public void CancelPendingFlush() => _transport.Output.CancelPendingFlush();
 
     /// <summary>Sends close_notify: this end's direction ends; the peer's direction keeps flowing.</summary>
     public async ValueTask CloseOutputAsync(CancellationToken cancellationToken)
     {
-        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        if (LocalClosed)
         {
-            if (LocalClosed)
-            {
-                return;
-            }
+            return;
+        }
 
-            LocalClosed = true;
-            SealLocked(Alert, new ReadOnlySequence<byte>([1, 0]));
-            await _transport.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
-            await _transport.Output.CompleteAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            _writeGate.Release();
-        }
+        SealControlRecordsDue();
+        LocalClosed = true;
+        Seal(Alert, new ReadOnlySequence<byte>([1, 0]));
+        await _transport.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        await _transport.Output.CompleteAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Ends this end's direction without close_notify, so the peer sees a truncated stream.</summary>
+    public async ValueTask AbortOutputAsync(Exception reason)
+    {
+        LocalClosed = true;
+        await _transport.Output.CompleteAsync(reason).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -122,19 +138,9 @@ internal sealed class RecordLayer : IDisposable
                     opened++;
                 }
             }
-            catch (SecureChannelException failure)
-            {
-                TrySendFatalAlert(failure.Reason == ChannelFailureReason.RecordTampered ? (byte)20 : (byte)10);
-                throw;
-            }
             finally
             {
                 _transport.Input.AdvanceTo(buffer.Start, buffer.End);
-            }
-
-            if (_keyUpdateRequested)
-            {
-                await AnswerKeyUpdateAsync(cancellationToken).ConfigureAwait(false);
             }
 
             if (opened > 0)
@@ -156,48 +162,49 @@ internal sealed class RecordLayer : IDisposable
     {
         _writeKey.Dispose();
         _readKey.Dispose();
-        _writeGate.Dispose();
         Array.Clear(_scratch);
     }
 
-    private void SealLocked(byte contentType, ReadOnlySequence<byte> content)
+    private void EnsureOutputOpen()
+    {
+        if (LocalClosed)
+        {
+            throw new InvalidOperationException("The channel's output is closed (close_notify was sent).");
+        }
+    }
+
+    /// <summary>
+    /// Seals the KeyUpdate the peer asked for (RFC 8446 §4.6.3: before this end's next application data) or the
+    /// one this end owes itself before its key reaches the AEAD usage limit. The new key applies after it.
+    /// </summary>
+    private void SealControlRecordsDue()
+    {
+        bool answer = _keyUpdateRequested;
+        if (answer || _writeKey.Sequence >= RecordsPerKey)
+        {
+            _keyUpdateRequested = false;
+            Seal(Handshake, new ReadOnlySequence<byte>([KeyUpdate, 0, 0, 1, 0]));
+            _writeKey.Update();
+        }
+    }
+
+    private void Seal(byte contentType, ReadOnlySequence<byte> content)
     {
         int innerLength = (int)content.Length + 1;
-        int recordLength = innerLength + TrafficKey.TagLength;
-        Span<byte> record = _transport.Output.GetSpan(HeaderLength + recordLength)[..(HeaderLength + recordLength)];
+        Span<byte> record = _transport.Output.GetSpan(HeaderLength + innerLength + TrafficKey.TagLength)[..(HeaderLength + innerLength + TrafficKey.TagLength)];
+        content.CopyTo(record[HeaderLength..]);
+        record[HeaderLength + innerLength - 1] = contentType;
+        SealInPlace(record, innerLength);
+    }
+
+    private void SealInPlace(Span<byte> record, int innerLength)
+    {
         record[0] = ApplicationData;
         record[1] = 3;
         record[2] = 3;
-        BinaryPrimitives.WriteUInt16BigEndian(record[3..], (ushort)recordLength);
-        content.CopyTo(record[HeaderLength..]);
-        record[HeaderLength + innerLength - 1] = contentType;
+        BinaryPrimitives.WriteUInt16BigEndian(record[3..], (ushort)(innerLength + TrafficKey.TagLength));
         _writeKey.Seal(record[..HeaderLength], record.Slice(HeaderLength, innerLength), record.Slice(HeaderLength + innerLength, TrafficKey.TagLength));
         _transport.Output.Advance(record.Length);
-    }
-
-    private void SealKeyUpdateLocked(bool requestPeerUpdate)
-    {
-        // The KeyUpdate goes out under the old key; everything after it under the new one.
-        SealLocked(Handshake, new ReadOnlySequence<byte>([KeyUpdate, 0, 0, 1, requestPeerUpdate ? (byte)1 : (byte)0]));
-        _writeKey.Update();
-    }
-
-    private async ValueTask AnswerKeyUpdateAsync(CancellationToken cancellationToken)
-    {
-        _keyUpdateRequested = false;
-        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (!LocalClosed)
-            {
-                SealKeyUpdateLocked(requestPeerUpdate: false);
-                await _transport.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
-            }
-        }
-        finally
-        {
-            _writeGate.Release();
-        }
     }
 
     private static bool TryTakeRecord(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> record)
@@ -338,29 +345,6 @@ internal sealed class RecordLayer : IDisposable
         byte[] rest = pending[consumed..].ToArray();
         _handshakeMessages.Clear();
         _handshakeMessages.Write(rest);
-    }
-
-    private void TrySendFatalAlert(byte description)
-    {
-        if (LocalClosed || !_writeGate.Wait(0))
-        {
-            return;
-        }
-
-        try
-        {
-            LocalClosed = true;
-            SealLocked(Alert, new ReadOnlySequence<byte>([2, description]));
-            _ = _transport.Output.FlushAsync();
-        }
-        catch (Exception e) when (e is InvalidOperationException or IOException or ObjectDisposedException)
-        {
-            // The transport is already gone; the failure is reported to the caller regardless.
-        }
-        finally
-        {
-            _writeGate.Release();
-        }
     }
 
     private static SecureChannelException Violation(string what) =>
