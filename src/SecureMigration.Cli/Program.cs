@@ -14,9 +14,27 @@ root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(PkiCommand.Create());
 root.Subcommands.Add(TunnelCommand.Create());
 
+ParseResult parse = root.Parse(args);
+if (parse.Errors.Count > 0)
+{
+    foreach (System.CommandLine.Parsing.ParseError error in parse.Errors)
+    {
+        Console.Error.WriteLine($"secmig: {error.Message}");
+    }
+
+    var path = new List<string>();
+    for (System.CommandLine.Parsing.SymbolResult? result = parse.CommandResult; result is System.CommandLine.Parsing.CommandResult command; result = command.Parent)
+    {
+        path.Insert(0, command.Command == root ? "secmig" : command.Command.Name);
+    }
+
+    Console.Error.WriteLine($"Run '{string.Join(' ', path)} --help' for usage and examples.");
+    return ExitCodes.InvalidInput;
+}
+
 try
 {
-    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (HandshakeFailedException e)
 {

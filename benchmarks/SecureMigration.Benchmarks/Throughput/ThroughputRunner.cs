@@ -15,35 +15,67 @@ internal static class ThroughputRunner
     {
         long bytes = (args.Length > 0 ? long.Parse(args[0], CultureInfo.InvariantCulture) : 2048) * 1024 * 1024;
         int rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5;
-        ITransportCase[] cases = [new RawTcpCase(), new SslStreamCase(), new SecureChannelCase(), new InProcessAesGcmCase(), .. ExternalTunnelCase.Available()];
-        var medians = new Dictionary<string, double>();
+        string filter = args.Length > 2 ? args[2] : string.Empty;
+        List<ITransportCase> all = [new RawTcpCase(), new SslStreamCase(), new SecureChannelCase(), new InProcessAesGcmCase(), .. ExternalTunnelCase.Available()];
+        ITransportCase[] cases = [.. all.Where(c => c is SslStreamCase || c.Name.Contains(filter, StringComparison.OrdinalIgnoreCase))];
+        if (SecmigBinary.Find() is null)
+        {
+            Console.Error.WriteLine("Build the tool first (dotnet build -c Release src/SecureMigration.Cli) to include the secmig tunnel pair.");
+        }
+
+        // Rounds are interleaved (every case once per round) so slow drift of a shared machine hits all cases
+        // alike; ratios are taken per round against the baseline of the same round, then the median is reported.
+        var samples = cases.ToDictionary(c => c.Name, _ => new List<double>());
+        var ratios = cases.ToDictionary(c => c.Name, _ => new List<double>());
         foreach (ITransportCase transport in cases)
         {
             await transport.MoveAsync(WriteSize * 256L); // warm-up: JIT, handshake code paths, socket buffers
-            var samples = new List<double>();
-            for (int round = 0; round < rounds; round++)
+        }
+
+        for (int round = 0; round < rounds; round++)
+        {
+            var thisRound = new Dictionary<string, double>();
+            foreach (ITransportCase transport in cases)
             {
                 var clock = Stopwatch.StartNew();
                 await transport.MoveAsync(bytes);
-                samples.Add(bytes / clock.Elapsed.TotalSeconds / (1L << 30));
+                thisRound[transport.Name] = bytes / clock.Elapsed.TotalSeconds / (1L << 30);
+                samples[transport.Name].Add(thisRound[transport.Name]);
             }
 
-            samples.Sort();
-            medians[transport.Name] = samples[samples.Count / 2];
-            Console.Error.WriteLine($"{transport.Name}: {string.Join(", ", samples.Select(s => s.ToString("0.00", CultureInfo.InvariantCulture)))} GiB/s");
+            foreach ((string name, double rate) in thisRound)
+            {
+                ratios[name].Add(rate / thisRound[SslStreamCase.CaseName]);
+            }
         }
 
-        double baseline = medians[SslStreamCase.CaseName];
-        Console.WriteLine($"Loopback throughput, {bytes >> 20} MiB per round, {WriteSize >> 10} KiB writes, median of {rounds} rounds, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}");
+        var medians = samples.ToDictionary(p => p.Key, p => Median(p.Value));
+        foreach ((string name, List<double> values) in samples)
+        {
+            Console.Error.WriteLine($"{name}: {string.Join(", ", values.Select(v => v.ToString("0.00", CultureInfo.InvariantCulture)))} GiB/s");
+        }
+
+        Console.WriteLine($"Loopback throughput, {bytes >> 20} MiB per case per round, {WriteSize >> 10} KiB writes, {rounds} interleaved rounds, {Environment.ProcessorCount} cores, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd}");
         Console.WriteLine();
-        Console.WriteLine("| transport | GiB/s | ratio to SslStream |");
+        Console.WriteLine("| transport | median GiB/s | median ratio to SslStream (same round) |");
         Console.WriteLine("|---|---:|---:|");
         foreach ((string name, double median) in medians)
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {median:0.00} | {median / baseline:0.00}× |"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {median:0.00} | {Median(ratios[name]):0.00}× |"));
+        }
+
+        foreach (IDisposable disposable in all.OfType<IDisposable>())
+        {
+            disposable.Dispose();
         }
 
         return 0;
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }
 }
 

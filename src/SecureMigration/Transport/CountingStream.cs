@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace SecureMigration.Transport;
 
 /// <summary>A pass-through stream that counts the bytes read from and written to its inner stream.</summary>
@@ -18,6 +20,7 @@ internal sealed class CountingStream(Stream inner, ByteCounters counters) : Stre
         return n;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         int n = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
@@ -36,6 +39,7 @@ internal sealed class CountingStream(Stream inner, ByteCounters counters) : Stre
         counters.AddSent(buffer.Length);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);

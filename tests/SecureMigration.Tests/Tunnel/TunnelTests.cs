@@ -39,7 +39,7 @@ public sealed class TunnelTests(TestPki pki) : IClassFixture<TestPki>
                 byte[] payload = RandomNumberGenerator.GetBytes(512 * 1024 + i);
                 using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
                 await client.ConnectAsync(source.LocalEndPoint);
-                Task<byte[]> echo = ReceiveToEndAsync(client);
+                Task<byte[]> echo = client.ReceiveToEndAsync();
                 await client.SendAsync(payload);
                 client.Shutdown(SocketShutdown.Send);
 
@@ -64,7 +64,7 @@ public sealed class TunnelTests(TestPki pki) : IClassFixture<TestPki>
             await client.ConnectAsync(source.LocalEndPoint);
             await client.SendAsync("secret VM memory"u8.ToArray());
 
-            byte[] received = await ReceiveToEndAsync(client);
+            byte[] received = await client.ReceiveToEndAsync();
             Assert.Empty(received);
         }
 
@@ -88,29 +88,9 @@ public sealed class TunnelTests(TestPki pki) : IClassFixture<TestPki>
 
             time.Advance(TimeSpan.FromMinutes(6));
 
-            byte[] rest = await ReceiveToEndAsync(client);
+            byte[] rest = await client.ReceiveToEndAsync();
             Assert.Empty(rest);
         }
-    }
-
-    private static async Task<byte[]> ReceiveToEndAsync(Socket socket)
-    {
-        var received = new MemoryStream();
-        byte[] buffer = new byte[64 * 1024];
-        try
-        {
-            int read;
-            while ((read = await socket.ReceiveAsync(buffer)) > 0)
-            {
-                received.Write(buffer, 0, read);
-            }
-        }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
-        {
-            // A reset ends the stream as surely as a close.
-        }
-
-        return received.ToArray();
     }
 
     private sealed record IssuedCredentialPair(SecureMigration.Pki.IssuedCredential Credential);

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 
 namespace SecureMigration.Channel.Records;
 
@@ -15,7 +16,7 @@ internal sealed class OpeningPipeReader : PipeReader
     private readonly Action<SecureChannelException> _failed;
     private readonly Pipe _opened = new(new PipeOptions(pauseWriterThreshold: 0, minimumSegmentSize: 64 * 1024,
         readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline, useSynchronizationContext: false));
-    private CancellationTokenSource? _pending;
+    private CancellationTokenSource _pending = new();
     private bool _ended;
 
     public OpeningPipeReader(RecordLayer records, ReadOnlySpan<byte> alreadyOpened, Action<long> received, Action<SecureChannelException> failed)
@@ -32,6 +33,7 @@ internal sealed class OpeningPipeReader : PipeReader
 
     public override bool TryRead(out ReadResult result) => _opened.Reader.TryRead(out result);
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
     {
         while (true)
@@ -57,7 +59,7 @@ internal sealed class OpeningPipeReader : PipeReader
 
     public override void CancelPendingRead()
     {
-        _pending?.Cancel();
+        _pending.Cancel();
         _opened.Reader.CancelPendingRead();
     }
 
@@ -65,17 +67,25 @@ internal sealed class OpeningPipeReader : PipeReader
     {
         _ended = true;
         _opened.Reader.Complete(exception);
+        _pending.Dispose();
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask FillAsync(CancellationToken cancellationToken)
     {
-        using var pending = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        _pending = pending;
+        // One token source serves every read (CancelPendingRead cancels it); it is replaced only after a cancel.
+        if (!_pending.TryReset())
+        {
+            _pending.Dispose();
+            _pending = new CancellationTokenSource();
+        }
+
+        using CancellationTokenRegistration caller = cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), _pending);
         PipeWriter writer = _opened.Writer;
         try
         {
             long before = writer.UnflushedBytes;
-            bool open = await _records.ReceiveAsync(writer, pending.Token).ConfigureAwait(false);
+            bool open = await _records.ReceiveAsync(writer, _pending.Token).ConfigureAwait(false);
             _received(writer.UnflushedBytes - before);
             await writer.FlushAsync(CancellationToken.None).ConfigureAwait(false);
             if (!open)
@@ -84,7 +94,7 @@ internal sealed class OpeningPipeReader : PipeReader
                 await writer.CompleteAsync().ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException) when (pending.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             // CancelPendingRead: the inner reader returns a canceled result.
         }
@@ -95,10 +105,6 @@ internal sealed class OpeningPipeReader : PipeReader
                 $"The connection failed ({e.Message}) before the peer's close_notify, so the data may be cut short.", e);
             _failed(failure);
             await writer.CompleteAsync(failure).ConfigureAwait(false);
-        }
-        finally
-        {
-            _pending = null;
         }
     }
 }

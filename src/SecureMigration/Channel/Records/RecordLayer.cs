@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 
 namespace SecureMigration.Channel.Records;
 
@@ -123,6 +124,7 @@ internal sealed class RecordLayer : IDisposable
     /// <paramref name="applicationData"/> (not flushed). Returns <see langword="false"/> once the peer has sent
     /// close_notify; throws <see cref="SecureChannelException"/> when the stream is truncated, altered or broken.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<bool> ReceiveAsync(IBufferWriter<byte> applicationData, CancellationToken cancellationToken)
     {
         while (!PeerClosed)

@@ -1,0 +1,67 @@
+using SecureMigration.Channel.Credentials;
+using SecureMigration.Tests.Infrastructure;
+
+namespace SecureMigration.Tests.Cli;
+
+public sealed class PkiCommandTests : IDisposable
+{
+    private readonly TempDirectory _work = new();
+
+    public void Dispose() => _work.Dispose();
+
+    [Fact]
+    public async Task InitIssue_WritesCredentialsTheChannelLoads()
+    {
+        Assert.Equal(0, (await Secmig.RunAsync("pki", "init", "--out", _work.File("ca"))).ExitCode);
+        Assert.Equal(0, (await Secmig.RunAsync("pki", "issue", "--ca", _work.File("ca"), "--name", "dst.test", "--ip", "127.0.0.1", "--out", _work.File("dst"))).ExitCode);
+
+        var credentials = X509ChannelCredentials.FromPemFiles(_work.File("dst/cert.pem"), _work.File("dst/key.pem"), _work.File("ca/ca.pem"));
+        Assert.Equal("dst.test", credentials.LocalIdentity);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(_work.File("dst/key.pem")));
+    }
+
+    [RequiresProgramFact("openssl")]
+    public async Task Issue_CertificatesPassOpenSslVerifyForBothRoles()
+    {
+        await Secmig.RunAsync("pki", "init", "--out", _work.File("ca"));
+        await Secmig.RunAsync("pki", "issue", "--ca", _work.File("ca"), "--name", "dst.test", "--out", _work.File("dst"));
+
+        string server = OpenSsl.Run("verify", "-CAfile", _work.File("ca/ca.pem"), "-purpose", "sslserver", _work.File("dst/cert.pem"));
+        string client = OpenSsl.Run("verify", "-CAfile", _work.File("ca/ca.pem"), "-purpose", "sslclient", _work.File("dst/cert.pem"));
+
+        Assert.Contains(": OK", server, StringComparison.Ordinal);
+        Assert.Contains(": OK", client, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Init_ExistingCaKey_RefusesToOverwriteWithExitCode2()
+    {
+        await Secmig.RunAsync("pki", "init", "--out", _work.File("ca"));
+        byte[] key = await File.ReadAllBytesAsync(_work.File("ca/ca.key"));
+
+        (int exit, string output) = await Secmig.RunAsync("pki", "init", "--out", _work.File("ca"));
+
+        Assert.Equal(2, exit);
+        Assert.Contains("refusing to overwrite", output, StringComparison.Ordinal);
+        Assert.Equal(key, await File.ReadAllBytesAsync(_work.File("ca/ca.key")));
+    }
+
+    [Fact]
+    public async Task Issue_WithoutCa_ExplainsHowToCreateOne()
+    {
+        (int exit, string output) = await Secmig.RunAsync("pki", "issue", "--ca", _work.File("nowhere"), "--name", "x.test", "--out", _work.File("x"));
+
+        Assert.Equal(2, exit);
+        Assert.Contains("secmig pki init", output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(_work.File("x")));
+    }
+
+    [Fact]
+    public async Task Psk_WritesA32ByteHexKeyThatLoads()
+    {
+        Assert.Equal(0, (await Secmig.RunAsync("pki", "psk", "--out", _work.File("cluster.psk"))).ExitCode);
+
+        using var credentials = PskChannelCredentials.FromHexFile(_work.File("cluster.psk"), "cluster-a");
+        Assert.Equal(64, (await File.ReadAllTextAsync(_work.File("cluster.psk"))).Trim().Length);
+    }
+}
