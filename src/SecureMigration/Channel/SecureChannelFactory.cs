@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.IO.Pipelines;
+using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Org.BouncyCastle.Tls;
@@ -192,6 +193,7 @@ public sealed class SecureChannelFactory
             engine.Dispose();
             state.Dispose();
             var channel = new SecureChannel(records, peer, ticket, leftover, _logger);
+            CryptographicOperations.ZeroMemory(leftover);
             Log.HandshakeCompleted(_logger, role, peer.Name, channel.CipherSuite, ticket.MigrationId, ticket.VmId);
             ChannelMetrics.Handshakes.Add(1, new("role", role), new("result", "ok"));
             ChannelMetrics.HandshakeDuration.Record(_options.TimeProvider.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("role", role));

@@ -18,7 +18,7 @@ public sealed class TunnelAcceptor : IAsyncDisposable
     private readonly TunnelOptions _options;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly List<Task> _connections = [];
+    private readonly ConnectionSet _connections = new();
     private Task _acceptLoop = Task.CompletedTask;
 
     /// <summary>Creates the destination end; call <see cref="Start"/> to begin listening.</summary>
@@ -56,13 +56,7 @@ public sealed class TunnelAcceptor : IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _listener.DisposeAsync().ConfigureAwait(false);
         await _acceptLoop.ConfigureAwait(false);
-        Task[] open;
-        lock (_connections)
-        {
-            open = [.. _connections];
-        }
-
-        await Task.WhenAll(open).ConfigureAwait(false);
+        await _connections.WhenAllEnded().ConfigureAwait(false);
         _stopping.Dispose();
     }
 
@@ -85,12 +79,7 @@ public sealed class TunnelAcceptor : IAsyncDisposable
                 return;
             }
 
-            Task connection = ForwardAsync(accepted);
-            lock (_connections)
-            {
-                _connections.RemoveAll(t => t.IsCompleted);
-                _connections.Add(connection);
-            }
+            _connections.Add(ForwardAsync(accepted));
         }
     }
 

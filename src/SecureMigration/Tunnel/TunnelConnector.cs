@@ -22,7 +22,7 @@ public sealed class TunnelConnector : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Socket _listener;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly List<Task> _connections = [];
+    private readonly ConnectionSet _connections = new();
     private Task _acceptLoop = Task.CompletedTask;
 
     /// <summary>Creates the source end; call <see cref="Start"/> to begin listening.</summary>
@@ -66,13 +66,7 @@ public sealed class TunnelConnector : IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         _listener.Dispose();
         await _acceptLoop.ConfigureAwait(false);
-        Task[] open;
-        lock (_connections)
-        {
-            open = [.. _connections];
-        }
-
-        await Task.WhenAll(open).ConfigureAwait(false);
+        await _connections.WhenAllEnded().ConfigureAwait(false);
         _stopping.Dispose();
     }
 
@@ -90,12 +84,7 @@ public sealed class TunnelConnector : IAsyncDisposable
                 return;
             }
 
-            Task connection = CarryAsync(plain);
-            lock (_connections)
-            {
-                _connections.RemoveAll(t => t.IsCompleted);
-                _connections.Add(connection);
-            }
+            _connections.Add(CarryAsync(plain));
         }
     }
 

@@ -29,14 +29,9 @@ public sealed class TunnelCommandTests : IAsyncLifetime
     public async Task Tunnel_ConnectAndAcceptProcesses_CarryTheStreamBothWays()
     {
         await using var hypervisor = new EchoServer();
-        int acceptPort = FreePort.Next();
-        int connectPort = FreePort.Next();
-        await using ExternalProcess accept = Secmig.Start("tunnel", "accept", "--listen", $"127.0.0.1:{acceptPort}", "--forward", $"127.0.0.1:{hypervisor.EndPoint.Port}",
-            "--cert", _work.File("dst/cert.pem"), "--key", _work.File("dst/key.pem"), "--ca", _work.File("ca/ca.pem"), "--allow-peer", "src.test");
-        await accept.WaitForAsync("Ctrl+C stops");
-        await using ExternalProcess connect = Secmig.Start("tunnel", "connect", "--listen", $"127.0.0.1:{connectPort}", "--connect", $"127.0.0.1:{acceptPort}",
-            "--peer-name", "dst.test", "--cert", _work.File("src/cert.pem"), "--key", _work.File("src/key.pem"), "--ca", _work.File("ca/ca.pem"));
-        await connect.WaitForAsync("Ctrl+C stops");
+        (ExternalProcess accept, ExternalProcess connect, int connectPort) = await StartTunnelAsync(hypervisor, "src", "--allow-peer", "src.test");
+        await using ExternalProcess acceptEnd = accept;
+        await using ExternalProcess connectEnd = connect;
 
         byte[] payload = RandomNumberGenerator.GetBytes(1 << 20);
         using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
@@ -46,21 +41,16 @@ public sealed class TunnelCommandTests : IAsyncLifetime
         client.Shutdown(SocketShutdown.Send);
 
         Assert.Equal(payload, await echo);
-        await accept.WaitForAsync("Secure channel established as destination with peer 'src.test'");
+        await acceptEnd.WaitForAsync("Secure channel established as destination with peer 'src.test'");
     }
 
     [Fact]
     public async Task Tunnel_SourceFromAnotherCa_IsRefusedLoggedAndNeverReachesTheHypervisor()
     {
         await using var hypervisor = new EchoServer();
-        int acceptPort = FreePort.Next();
-        int connectPort = FreePort.Next();
-        await using ExternalProcess accept = Secmig.Start("tunnel", "accept", "--listen", $"127.0.0.1:{acceptPort}", "--forward", $"127.0.0.1:{hypervisor.EndPoint.Port}",
-            "--cert", _work.File("dst/cert.pem"), "--key", _work.File("dst/key.pem"), "--ca", _work.File("ca/ca.pem"));
-        await accept.WaitForAsync("Ctrl+C stops");
-        await using ExternalProcess connect = Secmig.Start("tunnel", "connect", "--listen", $"127.0.0.1:{connectPort}", "--connect", $"127.0.0.1:{acceptPort}",
-            "--peer-name", "dst.test", "--cert", _work.File("rogue/cert.pem"), "--key", _work.File("rogue/key.pem"), "--ca", _work.File("ca/ca.pem"));
-        await connect.WaitForAsync("Ctrl+C stops");
+        (ExternalProcess accept, ExternalProcess connect, int connectPort) = await StartTunnelAsync(hypervisor, "rogue");
+        await using ExternalProcess acceptEnd = accept;
+        await using ExternalProcess connectEnd = connect;
 
         using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
         await client.ConnectAsync(IPAddress.Loopback, connectPort);
@@ -68,8 +58,23 @@ public sealed class TunnelCommandTests : IAsyncLifetime
         byte[] received = await client.ReceiveToEndAsync();
 
         Assert.Empty(received);
-        await accept.WaitForAsync("UntrustedChain");
+        await acceptEnd.WaitForAsync("UntrustedChain");
         Assert.Equal(0, hypervisor.Connections);
+    }
+
+    /// <summary>Starts 'tunnel accept' (as dst.test, forwarding to the hypervisor) and 'tunnel connect' with the source's credentials.</summary>
+    private async Task<(ExternalProcess Accept, ExternalProcess Connect, int ConnectPort)> StartTunnelAsync(EchoServer hypervisor, string source,
+        params string[] acceptOptions)
+    {
+        int acceptPort = FreePort.Next();
+        int connectPort = FreePort.Next();
+        ExternalProcess accept = Secmig.Start(["tunnel", "accept", "--listen", $"127.0.0.1:{acceptPort}", "--forward", $"127.0.0.1:{hypervisor.EndPoint.Port}",
+            "--cert", _work.File("dst/cert.pem"), "--key", _work.File("dst/key.pem"), "--ca", _work.File("ca/ca.pem"), .. acceptOptions]);
+        await accept.WaitForAsync("Ctrl+C stops");
+        ExternalProcess connect = Secmig.Start("tunnel", "connect", "--listen", $"127.0.0.1:{connectPort}", "--connect", $"127.0.0.1:{acceptPort}",
+            "--peer-name", "dst.test", "--cert", _work.File($"{source}/cert.pem"), "--key", _work.File($"{source}/key.pem"), "--ca", _work.File("ca/ca.pem"));
+        await connect.WaitForAsync("Ctrl+C stops");
+        return (accept, connect, connectPort);
     }
 
     [Fact]

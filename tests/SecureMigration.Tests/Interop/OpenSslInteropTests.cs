@@ -49,11 +49,8 @@ public sealed class OpenSslInteropTests(TestPki pki) : IClassFixture<TestPki>, I
     [RequiresProgramFact("openssl")]
     public async Task Accept_FromOpenSslClientWithCertificate_AuthenticatesAndMovesData()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        var factory = new SecureChannelFactory(ChannelHarness.Options(pki.Credentials(pki.Destination)));
-        Task<SecureChannel> accepting = AcceptAsync(listener, factory);
+        (TcpListener listener, int port, Task<SecureChannel> accepting) = StartAccepting(ChannelHarness.Options(pki.Credentials(pki.Destination)));
+        using TcpListener stopListening = listener;
 
         await using ExternalProcess client = ExternalProcess.Start("openssl", "s_client", "-connect", $"127.0.0.1:{port}", "-tls1_3",
             "-cert", _files.File("source.pem"), "-key", _files.File("source.key"), "-CAfile", _files.File("ca.pem"),
@@ -101,11 +98,8 @@ public sealed class OpenSslInteropTests(TestPki pki) : IClassFixture<TestPki>, I
     public async Task Accept_FromOpenSslPskClient_Succeeds()
     {
         byte[] key = RandomNumberGenerator.GetBytes(32);
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        var factory = new SecureChannelFactory(new SecureChannelOptions { Credentials = new PskChannelCredentials("cluster-a", key), LocalIdentity = "destination.test" });
-        Task<SecureChannel> accepting = AcceptAsync(listener, factory);
+        (TcpListener listener, int port, Task<SecureChannel> accepting) = StartAccepting(new SecureChannelOptions { Credentials = new PskChannelCredentials("cluster-a", key), LocalIdentity = "destination.test" });
+        using TcpListener stopListening = listener;
 
         await using ExternalProcess client = ExternalProcess.Start("openssl", "s_client", "-connect", $"127.0.0.1:{port}", "-tls1_3",
             "-psk", Convert.ToHexString(key), "-psk_identity", "cluster-a", "-keymatexport", ExporterLabel, "-keymatexportlen", "32", "-ign_eof");
@@ -135,11 +129,8 @@ public sealed class OpenSslInteropTests(TestPki pki) : IClassFixture<TestPki>, I
     [RequiresProgramFact("openssl")]
     public async Task Accept_FromTls12OnlyClient_RefusesAsDowngrade()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        var factory = new SecureChannelFactory(ChannelHarness.Options(pki.Credentials(pki.Destination)));
-        Task<SecureChannel> accepting = AcceptAsync(listener, factory);
+        (TcpListener listener, int port, Task<SecureChannel> accepting) = StartAccepting(ChannelHarness.Options(pki.Credentials(pki.Destination)));
+        using TcpListener stopListening = listener;
 
         await using ExternalProcess client = ExternalProcess.Start("openssl", "s_client", "-connect", $"127.0.0.1:{port}", "-tls1_2",
             "-cert", _files.File("source.pem"), "-key", _files.File("source.key"));
@@ -195,6 +186,13 @@ public sealed class OpenSslInteropTests(TestPki pki) : IClassFixture<TestPki>, I
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync(IPAddress.Loopback, port);
         return StreamDuplexPipe.Create(socket);
+    }
+
+    private static (TcpListener Listener, int Port, Task<SecureChannel> Accepting) StartAccepting(SecureChannelOptions options)
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return (listener, ((IPEndPoint)listener.LocalEndpoint).Port, AcceptAsync(listener, new SecureChannelFactory(options)));
     }
 
     private static async Task<SecureChannel> AcceptAsync(TcpListener listener, SecureChannelFactory factory)

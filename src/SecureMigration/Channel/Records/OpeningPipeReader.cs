@@ -14,8 +14,8 @@ internal sealed class OpeningPipeReader : PipeReader
     private readonly RecordLayer _records;
     private readonly Action<long> _received;
     private readonly Action<SecureChannelException> _failed;
-    private readonly Pipe _opened = new(new PipeOptions(pauseWriterThreshold: 0, minimumSegmentSize: 64 * 1024,
-        readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline, useSynchronizationContext: false));
+    private readonly WipingMemoryPool _pool = new();
+    private readonly Pipe _opened;
     private CancellationTokenSource _pending = new();
     private bool _ended;
 
@@ -24,6 +24,8 @@ internal sealed class OpeningPipeReader : PipeReader
         _records = records;
         _received = received;
         _failed = failed;
+        _opened = new Pipe(new PipeOptions(pool: _pool, pauseWriterThreshold: 0, minimumSegmentSize: 64 * 1024,
+            readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline, useSynchronizationContext: false));
         if (!alreadyOpened.IsEmpty)
         {
             _opened.Writer.Write(alreadyOpened);
@@ -67,7 +69,9 @@ internal sealed class OpeningPipeReader : PipeReader
     {
         _ended = true;
         _opened.Reader.Complete(exception);
+        _opened.Writer.Complete();
         _pending.Dispose();
+        _pool.Dispose();
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]

@@ -17,8 +17,8 @@ namespace SecureMigration.Channel.Records;
 internal sealed class RecordLayer : IDisposable
 {
     public const int MaxPlaintext = 1 << 14;
-    private const int HeaderLength = 5;
-    private const int MaxCiphertext = MaxPlaintext + 256;
+    private const int HeaderLength = RecordFraming.HeaderLength;
+    private const int MaxCiphertext = RecordFraming.MaxFragmentLength;
     private const int MaxPostHandshakeMessage = 1 << 17;
     private const byte ApplicationData = 23;
     private const byte Handshake = 22;
@@ -212,17 +212,14 @@ internal sealed class RecordLayer : IDisposable
     private static bool TryTakeRecord(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> record)
     {
         record = default;
-        if (buffer.Length < HeaderLength)
+        if (!RecordFraming.TryReadHeader(buffer, out byte type, out int length))
         {
             return false;
         }
 
-        Span<byte> header = stackalloc byte[HeaderLength];
-        buffer.Slice(0, HeaderLength).CopyTo(header);
-        int length = BinaryPrimitives.ReadUInt16BigEndian(header[3..]);
-        if (header[0] != ApplicationData)
+        if (type != ApplicationData)
         {
-            throw Violation($"a record of outer type {header[0]} arrived after the handshake, where only encrypted records (type 23) are allowed");
+            throw Violation($"a record of outer type {type} arrived after the handshake, where only encrypted records (type 23) are allowed");
         }
 
         if (length is < TrafficKey.TagLength + 1 or > MaxCiphertext)
@@ -230,14 +227,7 @@ internal sealed class RecordLayer : IDisposable
             throw Violation($"a record declares {length} bytes of ciphertext; TLS 1.3 allows {TrafficKey.TagLength + 1} to {MaxCiphertext}");
         }
 
-        if (buffer.Length < HeaderLength + length)
-        {
-            return false;
-        }
-
-        record = buffer.Slice(0, HeaderLength + length);
-        buffer = buffer.Slice(record.End);
-        return true;
+        return RecordFraming.TryTake(ref buffer, HeaderLength + length, out record);
     }
 
     private void Open(ReadOnlySequence<byte> record, IBufferWriter<byte> applicationData)

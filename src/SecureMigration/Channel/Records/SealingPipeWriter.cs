@@ -82,7 +82,9 @@ internal sealed class SealingPipeWriter(RecordLayer records, Action<long> sent) 
         _completed = true;
         if (exception is not null)
         {
-            // The application gave up: no close_notify, so the peer cannot mistake this for a complete stream.
+            // The application gave up: no close_notify, so the peer cannot mistake this for a complete stream,
+            // and the plaintext of the unsealed record is wiped from the transport's buffer.
+            _record.Span.Clear();
             await records.AbortOutputAsync(exception).ConfigureAwait(false);
             return;
         }

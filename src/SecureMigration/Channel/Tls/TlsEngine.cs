@@ -1,8 +1,8 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.IO.Pipelines;
 using System.Runtime.InteropServices;
 using Org.BouncyCastle.Tls;
+using SecureMigration.Channel.Records;
 
 namespace SecureMigration.Channel.Tls;
 
@@ -13,8 +13,6 @@ namespace SecureMigration.Channel.Tls;
 /// </summary>
 internal sealed class TlsEngine(TlsProtocol protocol, IDuplexPipe transport) : IDisposable
 {
-    private const int HeaderLength = 5;
-
     /// <summary>Runs the handshake until it completes; the caller maps failures.</summary>
     public async ValueTask HandshakeAsync(CancellationToken cancellationToken)
     {
@@ -73,23 +71,13 @@ internal sealed class TlsEngine(TlsProtocol protocol, IDuplexPipe transport) : I
     private static bool TryTakeRecord(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> record)
     {
         record = default;
-        if (buffer.Length < HeaderLength)
+        if (!RecordFraming.TryReadHeader(buffer, out _, out int length))
         {
             return false;
         }
 
-        Span<byte> header = stackalloc byte[HeaderLength];
-        buffer.Slice(0, HeaderLength).CopyTo(header);
-        int length = BinaryPrimitives.ReadUInt16BigEndian(header[3..]);
-        int take = length > (1 << 14) + 256 ? HeaderLength : HeaderLength + length;
-        if (buffer.Length < take)
-        {
-            return false;
-        }
-
-        record = buffer.Slice(0, take);
-        buffer = buffer.Slice(record.End);
-        return true;
+        int take = length > RecordFraming.MaxFragmentLength ? RecordFraming.HeaderLength : RecordFraming.HeaderLength + length;
+        return RecordFraming.TryTake(ref buffer, take, out record);
     }
 
     private void Offer(ReadOnlySequence<byte> record)
