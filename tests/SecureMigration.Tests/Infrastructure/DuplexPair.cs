@@ -5,10 +5,10 @@ namespace SecureMigration.Tests.Infrastructure;
 /// <summary>Two connected in-memory transport ends.</summary>
 public sealed class DuplexPair
 {
-    public DuplexPair()
+    public DuplexPair(PipeOptions? options = null)
     {
-        var toServer = new Pipe();
-        var toClient = new Pipe();
+        var toServer = new Pipe(options ?? PipeOptions.Default);
+        var toClient = new Pipe(options ?? PipeOptions.Default);
         Client = new Duplex(toClient.Reader, toServer.Writer);
         Server = new Duplex(toServer.Reader, toClient.Writer);
     }

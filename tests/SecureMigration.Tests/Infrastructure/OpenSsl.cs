@@ -62,4 +62,19 @@ public static class OpenSsl
         Run("req", "-x509", "-new", "-key", keyPath, "-out", certificatePath, "-days", "2", "-subj", $"/CN={name}",
             "-addext", $"subjectAltName=DNS:{name}", "-addext", "basicConstraints=critical,CA:TRUE");
     }
+
+    /// <summary>Creates a CA and a host certificate signed by it (SAN DNS, serverAuth + clientAuth), all with openssl.</summary>
+    public static void CaAndHost(string algorithm, string directory, string caName, string hostName)
+    {
+        string Path(string name) => System.IO.Path.Combine(directory, name);
+        Run("genpkey", "-algorithm", algorithm, "-out", Path($"{caName}.key"));
+        Run("req", "-x509", "-new", "-key", Path($"{caName}.key"), "-out", Path($"{caName}.pem"), "-days", "2", "-subj", $"/CN={caName}",
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign");
+        Run("genpkey", "-algorithm", algorithm, "-out", Path($"{hostName}.key"));
+        Run("req", "-new", "-key", Path($"{hostName}.key"), "-out", Path($"{hostName}.csr"), "-subj", $"/CN={hostName}");
+        File.WriteAllText(Path($"{hostName}.ext"),
+            $"subjectAltName=DNS:{hostName}\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\n");
+        Run("x509", "-req", "-in", Path($"{hostName}.csr"), "-CA", Path($"{caName}.pem"), "-CAkey", Path($"{caName}.key"), "-CAcreateserial",
+            "-out", Path($"{hostName}.pem"), "-days", "1", "-extfile", Path($"{hostName}.ext"));
+    }
 }

@@ -164,6 +164,25 @@ public sealed class OpenSslInteropTests(TestPki pki) : IClassFixture<TestPki>, I
     }
 
     [RequiresProgramFact("openssl")]
+    public async Task ConnectAccept_Ed25519ChainMadeByOpenSsl_Succeeds()
+    {
+        OpenSsl.CaAndHost("ED25519", _files.Path, "ed-ca", "ed-source.test");
+        OpenSsl.CaAndHost("ED25519", _files.Path, "ed-ca2", "ed-destination.test");
+        File.WriteAllText(_files.File("ed-bundle.pem"), File.ReadAllText(_files.File("ed-ca.pem")) + File.ReadAllText(_files.File("ed-ca2.pem")));
+        var source = new SecureChannelFactory(ChannelHarness.Options(X509ChannelCredentials.FromPemFiles(
+            _files.File("ed-source.test.pem"), _files.File("ed-source.test.key"), _files.File("ed-bundle.pem"))));
+        var destination = new SecureChannelFactory(ChannelHarness.Options(X509ChannelCredentials.FromPemFiles(
+            _files.File("ed-destination.test.pem"), _files.File("ed-destination.test.key"), _files.File("ed-bundle.pem"))));
+        var pair = new DuplexPair();
+
+        var (client, server) = await ChannelHarness.RunAsync(source, destination, pair.Client, pair.Server,
+            ChannelHarness.Ticket(destination: "ed-destination.test", source: "ed-source.test"));
+
+        Assert.Equal("ed-destination.test", client.Channel?.Peer.Name);
+        Assert.Equal("ed-source.test", server.Channel?.Peer.Name);
+    }
+
+    [RequiresProgramFact("openssl")]
     public void Verify_CertificatesFromTheBuiltInCa_AreAcceptedByOpenSsl()
     {
         string output = OpenSsl.Run("verify", "-CAfile", _files.File("ca.pem"), "-purpose", "sslserver", _files.File("destination.pem"));

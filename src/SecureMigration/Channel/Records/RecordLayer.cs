@@ -32,6 +32,7 @@ internal sealed class RecordLayer : IDisposable
     private readonly byte[] _scratch = new byte[HeaderLength + MaxCiphertext];
     private readonly ArrayBufferWriter<byte> _handshakeMessages = new();
     private volatile bool _keyUpdateRequested;
+    private volatile bool _peerUpdateWanted;
     private Memory<byte> _reserved;
 
     public RecordLayer(IDuplexPipe transport, RecordCipherSuite suite, byte[] writeSecret, byte[] readSecret)
@@ -96,6 +97,9 @@ internal sealed class RecordLayer : IDisposable
 
     /// <summary>Makes a pending <see cref="FlushAsync"/> return at once.</summary>
     public void CancelPendingFlush() => _transport.Output.CancelPendingFlush();
+
+    /// <summary>Asks the peer to update its sending key too (KeyUpdate with update_requested) at the next record boundary.</summary>
+    public void RequestPeerKeyUpdate() => _peerUpdateWanted = true;
 
     /// <summary>Sends close_notify: this end's direction ends; the peer's direction keeps flowing.</summary>
     public async ValueTask CloseOutputAsync(CancellationToken cancellationToken)
@@ -181,11 +185,12 @@ internal sealed class RecordLayer : IDisposable
     /// </summary>
     private void SealControlRecordsDue()
     {
-        bool answer = _keyUpdateRequested;
-        if (answer || _writeKey.Sequence >= RecordsPerKey)
+        bool request = _peerUpdateWanted;
+        if (request || _keyUpdateRequested || _writeKey.Sequence >= RecordsPerKey)
         {
             _keyUpdateRequested = false;
-            Seal(Handshake, new ReadOnlySequence<byte>([KeyUpdate, 0, 0, 1, 0]));
+            _peerUpdateWanted = false;
+            Seal(Handshake, new ReadOnlySequence<byte>([KeyUpdate, 0, 0, 1, request ? (byte)1 : (byte)0]));
             _writeKey.Update();
         }
     }

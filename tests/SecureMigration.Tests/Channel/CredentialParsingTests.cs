@@ -1,0 +1,48 @@
+using CsCheck;
+using SecureMigration.Channel.Credentials;
+using SecureMigration.Tests.Infrastructure;
+
+namespace SecureMigration.Tests.Channel;
+
+public sealed class CredentialParsingTests(TestPki pki) : IClassFixture<TestPki>
+{
+    [Fact]
+    public void FromPem_AnyText_FailsOnlyWithInvalidCredentials()
+    {
+        Gen.String.Sample(text =>
+        {
+            Assert.Throws<InvalidCredentialsException>(() => X509ChannelCredentials.FromPem(text, pki.Source.PrivateKeyPem, pki.Ca.CertificatePem));
+        }, iter: 300);
+    }
+
+    [Fact]
+    public void FromPem_RandomBodiesInsidePemArmour_FailOnlyWithInvalidCredentials()
+    {
+        Gen.Select(Gen.Byte.Array[0, 3000], Gen.Int[0, 2]).Sample((body, kind) =>
+        {
+            string label = new[] { "CERTIFICATE", "PRIVATE KEY", "EC PRIVATE KEY" }[kind];
+            string pem = $"-----BEGIN {label}-----\n{Convert.ToBase64String(body, Base64FormattingOptions.InsertLineBreaks)}\n-----END {label}-----\n";
+            Assert.Throws<InvalidCredentialsException>(() => kind == 0
+                ? X509ChannelCredentials.FromPem(pem, pki.Source.PrivateKeyPem, pki.Ca.CertificatePem)
+                : X509ChannelCredentials.FromPem(pki.Source.CertificatePem, pem, pki.Ca.CertificatePem));
+        }, iter: 300);
+    }
+
+    [Fact]
+    public void FromPem_KeyOfAnotherCertificate_IsRefusedNamingBoth()
+    {
+        InvalidCredentialsException error = Assert.Throws<InvalidCredentialsException>(() =>
+            X509ChannelCredentials.FromPem(pki.Source.CertificatePem, pki.Destination.PrivateKeyPem, pki.Ca.CertificatePem));
+
+        Assert.Contains("does not belong to the certificate", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void FromPemFiles_MissingFile_NamesThePath()
+    {
+        InvalidCredentialsException error = Assert.Throws<InvalidCredentialsException>(() =>
+            X509ChannelCredentials.FromPemFiles("/nonexistent/cert.pem", "/nonexistent/key.pem", "/nonexistent/ca.pem"));
+
+        Assert.Contains("/nonexistent/cert.pem", error.Message, StringComparison.Ordinal);
+    }
+}
