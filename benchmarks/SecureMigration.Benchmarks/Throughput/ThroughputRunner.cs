@@ -27,6 +27,7 @@ internal static class ThroughputRunner
         // alike; ratios are taken per round against the baseline of the same round, then the median is reported.
         var samples = cases.ToDictionary(c => c.Name, _ => new List<double>());
         var ratios = cases.ToDictionary(c => c.Name, _ => new List<double>());
+        var cpu = cases.ToDictionary(c => c.Name, _ => new List<double>());
         foreach (ITransportCase transport in cases)
         {
             await transport.MoveAsync(WriteSize * 256L); // warm-up: JIT, handshake code paths, socket buffers
@@ -37,9 +38,11 @@ internal static class ThroughputRunner
             var thisRound = new Dictionary<string, double>();
             foreach (ITransportCase transport in cases)
             {
+                TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
                 var clock = Stopwatch.StartNew();
                 await transport.MoveAsync(bytes);
                 thisRound[transport.Name] = bytes / clock.Elapsed.TotalSeconds / (1L << 30);
+                cpu[transport.Name].Add((Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds / (bytes / (double)(1L << 30)));
                 samples[transport.Name].Add(thisRound[transport.Name]);
             }
 
@@ -57,11 +60,11 @@ internal static class ThroughputRunner
 
         Console.WriteLine($"Loopback throughput, {bytes >> 20} MiB per case per round, {WriteSize >> 10} KiB writes, {rounds} interleaved rounds, {Environment.ProcessorCount} cores, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd}");
         Console.WriteLine();
-        Console.WriteLine("| transport | median GiB/s | median ratio to SslStream (same round) |");
-        Console.WriteLine("|---|---:|---:|");
+        Console.WriteLine("| transport | median GiB/s | median ratio to SslStream (same round) | CPU seconds per GiB, this process |");
+        Console.WriteLine("|---|---:|---:|---:|");
         foreach ((string name, double median) in medians)
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {median:0.00} | {Median(ratios[name]):0.00}× |"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {median:0.00} | {Median(ratios[name]):0.00}× | {Median(cpu[name]):0.00} |"));
         }
 
         foreach (IDisposable disposable in all.OfType<IDisposable>())

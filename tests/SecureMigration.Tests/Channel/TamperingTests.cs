@@ -91,6 +91,10 @@ public sealed class TamperingTests(TestPki pki) : IClassFixture<TestPki>
 
         Assert.Equal(ChannelFailureReason.RecordTampered, error.Reason);
         Assert.Equal(0, delivered.Length);
+
+        // The tampered channel is closed: the receiving end sends nothing more either.
+        SecureChannelException writeError = await Assert.ThrowsAsync<SecureChannelException>(async () => await receiver.Output.WriteAsync(new byte[1]));
+        Assert.Equal(ChannelFailureReason.RecordTampered, writeError.Reason);
     }
 
     [Fact]

@@ -34,6 +34,7 @@ internal sealed class RecordLayer : IDisposable
     private volatile bool _keyUpdateRequested;
     private volatile bool _peerUpdateWanted;
     private Memory<byte> _reserved;
+    private volatile SecureChannelException? _failure;
 
     public RecordLayer(IDuplexPipe transport, RecordCipherSuite suite, byte[] writeSecret, byte[] readSecret)
     {
@@ -109,6 +110,13 @@ internal sealed class RecordLayer : IDisposable
             return;
         }
 
+        if (_failure is { } failure)
+        {
+            // Never a clean close after a failure: the peer must not take a cut stream for a complete one.
+            await AbortOutputAsync(failure).ConfigureAwait(false);
+            return;
+        }
+
         SealControlRecordsDue();
         LocalClosed = true;
         Seal(Alert, new ReadOnlySequence<byte>([1, 0]));
@@ -144,6 +152,12 @@ internal sealed class RecordLayer : IDisposable
                     opened++;
                 }
             }
+            catch (SecureChannelException failure)
+            {
+                // A tampered or broken stream closes the whole channel: this end sends nothing more either.
+                _failure = failure;
+                throw;
+            }
             finally
             {
                 _transport.Input.AdvanceTo(buffer.Start, buffer.End);
@@ -156,8 +170,9 @@ internal sealed class RecordLayer : IDisposable
 
             if (result.IsCompleted)
             {
-                throw new SecureChannelException(ChannelFailureReason.Truncated,
+                _failure = new SecureChannelException(ChannelFailureReason.Truncated,
                     "The connection ended without a TLS close_notify, so the data may be cut short; it must not be treated as complete.");
+                throw _failure;
             }
         }
 
@@ -173,6 +188,11 @@ internal sealed class RecordLayer : IDisposable
 
     private void EnsureOutputOpen()
     {
+        if (_failure is { } failure)
+        {
+            throw new SecureChannelException(failure.Reason, $"The channel is closed because the peer's stream failed: {failure.Message}", failure);
+        }
+
         if (LocalClosed)
         {
             throw new InvalidOperationException("The channel's output is closed (close_notify was sent).");
