@@ -72,6 +72,44 @@ public sealed class TunnelTests(TestPki pki) : IClassFixture<TestPki>
     }
 
     [Fact]
+    public async Task Tunnel_HypervisorResets_TheResetReachesTheSourcePromptly()
+    {
+        using var resetting = new TcpListener(IPAddress.Loopback, 0);
+        resetting.Start();
+        Task reset = Task.Run(async () =>
+        {
+            using Socket victim = await resetting.AcceptSocketAsync();
+            await victim.ReceiveAsync(new byte[1]);
+            victim.LingerState = new LingerOption(true, 0);
+            victim.Close();
+        });
+        var tunnelOptions = new TunnelOptions();
+        var destinationFactory = new SecureChannelFactory(ChannelHarness.Options(pki.Credentials(pki.Destination)));
+        await using var destination = new TunnelAcceptor(AnyLoopback, (IPEndPoint)resetting.LocalEndpoint, destinationFactory, options: tunnelOptions);
+        destination.Start();
+        var sourceFactory = new SecureChannelFactory(ChannelHarness.Options(pki.Credentials(pki.Source)));
+        await using var source = new TunnelConnector(AnyLoopback, destination.LocalEndPoint, "destination.test", sourceFactory, tunnelOptions);
+        source.Start();
+
+        using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(source.LocalEndPoint);
+        await client.SendAsync(new byte[] { 1 });
+        await reset;
+
+        // The hypervisor's reset becomes a dropped channel, which becomes a reset of the source's connection.
+        SocketException error = await Assert.ThrowsAsync<SocketException>(async () =>
+        {
+            byte[] buffer = new byte[16];
+            while (await client.ReceiveAsync(buffer) > 0)
+            {
+            }
+
+            throw new SocketException((int)SocketError.Success);
+        });
+        Assert.Equal(SocketError.ConnectionReset, error.SocketErrorCode);
+    }
+
+    [Fact]
     public async Task Tunnel_IdleForLongerThanTheTimeout_ResetsTheHypervisorConnection()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
