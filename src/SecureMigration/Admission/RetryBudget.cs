@@ -1,0 +1,129 @@
+namespace SecureMigration.Admission;
+
+/// <summary>
+/// One retry budget (per VM, per host pair, or global). Deposits and withdrawals are counted in a ring of
+/// buckets covering <see cref="RetryBudgetOptions.TimeToLive"/>, so memory is fixed and expiry is O(buckets).
+/// Thread-safe; allocation-free after construction.
+/// </summary>
+internal sealed class RetryBudget
+{
+    private const int Buckets = 10;
+
+    private readonly RetryBudgetOptions _options;
+    private readonly TimeProvider _time;
+    private readonly long _bucketTicks;
+    private readonly long[] _deposits = new long[Buckets];
+    private readonly long[] _withdrawals = new long[Buckets];
+    private readonly long[] _bucketStart = new long[Buckets];
+    private readonly Lock _gate = new();
+
+    public RetryBudget(RetryBudgetOptions options, TimeProvider time)
+    {
+        _options = options;
+        _time = time;
+        _bucketTicks = Math.Max(1, options.TimeToLive.Ticks / Buckets);
+        Array.Fill(_bucketStart, long.MinValue);
+    }
+
+    /// <summary>Records a first attempt.</summary>
+    public void Deposit()
+    {
+        lock (_gate)
+        {
+            _deposits[Current()]++;
+        }
+    }
+
+    /// <summary>Admits a retry when the balance allows one; otherwise says when the oldest withdrawal expires.</summary>
+    public bool TryWithdraw(out TimeSpan retryAfter)
+    {
+        lock (_gate)
+        {
+            int current = Current();
+            if (BalanceLocked() >= 1)
+            {
+                _withdrawals[current]++;
+                retryAfter = TimeSpan.Zero;
+                return true;
+            }
+
+            retryAfter = UntilOldestWithdrawalExpires();
+            return false;
+        }
+    }
+
+    /// <summary>Gets the retries the budget would admit now.</summary>
+    public double Balance
+    {
+        get
+        {
+            lock (_gate)
+            {
+                Current();
+                return BalanceLocked();
+            }
+        }
+    }
+
+    private double BalanceLocked()
+    {
+        long deposits = 0;
+        long withdrawals = 0;
+        for (int i = 0; i < Buckets; i++)
+        {
+            deposits += _deposits[i];
+            withdrawals += _withdrawals[i];
+        }
+
+        return _options.MaxRetriesPerWindow(deposits) - withdrawals;
+    }
+
+    /// <summary>Expires buckets older than the window and returns the index of the bucket for now.</summary>
+    private int Current()
+    {
+        long now = _time.GetUtcNow().UtcTicks;
+        long slot = now / _bucketTicks;
+        int index = (int)(slot % Buckets);
+        long start = slot * _bucketTicks;
+        for (int i = 0; i < Buckets; i++)
+        {
+            if (_bucketStart[i] != long.MinValue && now - _bucketStart[i] >= _options.TimeToLive.Ticks)
+            {
+                Reset(i);
+            }
+        }
+
+        if (_bucketStart[index] != start)
+        {
+            Reset(index);
+            _bucketStart[index] = start;
+        }
+
+        return index;
+    }
+
+    private void Reset(int index)
+    {
+        _deposits[index] = 0;
+        _withdrawals[index] = 0;
+        _bucketStart[index] = long.MinValue;
+    }
+
+    private TimeSpan UntilOldestWithdrawalExpires()
+    {
+        long now = _time.GetUtcNow().UtcTicks;
+        long oldest = long.MaxValue;
+        for (int i = 0; i < Buckets; i++)
+        {
+            if (_withdrawals[i] > 0 && _bucketStart[i] < oldest)
+            {
+                oldest = _bucketStart[i];
+            }
+        }
+
+        // With no withdrawal in the window, only new first attempts can fund a retry: suggest the next window.
+        return oldest == long.MaxValue
+            ? _options.TimeToLive
+            : TimeSpan.FromTicks(Math.Max(0, oldest + _options.TimeToLive.Ticks - now));
+    }
+}
