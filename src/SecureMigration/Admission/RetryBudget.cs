@@ -52,6 +52,32 @@ internal sealed class RetryBudget
         }
     }
 
+    /// <summary>Whether a retry would be admitted now, without taking it; otherwise when to ask again.</summary>
+    public bool CanWithdraw(out TimeSpan retryAfter)
+    {
+        lock (_gate)
+        {
+            Current();
+            if (BalanceLocked() >= 1)
+            {
+                retryAfter = TimeSpan.Zero;
+                return true;
+            }
+
+            retryAfter = UntilOldestWithdrawalExpires();
+            return false;
+        }
+    }
+
+    /// <summary>Takes a retry that <see cref="CanWithdraw"/> allowed.</summary>
+    public void Withdraw()
+    {
+        lock (_gate)
+        {
+            _withdrawals[Current()]++;
+        }
+    }
+
     /// <summary>Gets the retries the budget would admit now.</summary>
     public double Balance
     {

@@ -1,0 +1,332 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace SecureMigration.Admission;
+
+/// <summary>
+/// Decides whether a migration may start (thrash defense): per-VM, per-host-pair and global retry budgets,
+/// backoff with decorrelated jitter, circuit breakers, concurrency caps, minimum dwell time, ping-pong detection
+/// and per-trigger rate limits. A denial is a value with a reason and a <c>RetryAfter</c>, never an exception.
+/// Thread-safe; a decision takes one short lock and allocates nothing in steady state.
+/// </summary>
+public sealed class AdmissionController
+{
+    private readonly AdmissionOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly DecorrelatedJitterBackoff _backoff;
+    private readonly RetryBudget _globalBudget;
+    private readonly TokenBucket _automatic;
+    private readonly TokenBucket _manual;
+    private readonly Dictionary<string, VmAdmissionState> _vms = new(StringComparer.Ordinal);
+    private readonly LinkedList<VmAdmissionState> _recency = new();
+    private readonly Dictionary<(string Source, string Destination), HostPairState> _pairs = [];
+    private readonly Dictionary<string, int> _outbound = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _inbound = new(StringComparer.Ordinal);
+    private readonly Dictionary<long, MigrationRequest> _leases = [];
+    private readonly Lock _gate = new();
+    private long _nextLease;
+
+    /// <summary>Creates a controller.</summary>
+    /// <param name="options">The policies; validated here.</param>
+    /// <param name="timeProvider">The clock, or <see langword="null"/> for the system clock.</param>
+    /// <param name="random">The jitter source, or <see langword="null"/> for a shared one; seed it for reproducible runs.</param>
+    /// <param name="loggerFactory">Where denials are logged.</param>
+    /// <exception cref="ArgumentException">An option is invalid.</exception>
+    public AdmissionController(AdmissionOptions options, TimeProvider? timeProvider = null, Random? random = null, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        _time = timeProvider ?? TimeProvider.System;
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SecureMigration.Admission");
+        _backoff = new DecorrelatedJitterBackoff(options.Backoff, random ?? Random.Shared);
+        _globalBudget = new RetryBudget(options.GlobalRetryBudget, _time);
+        _automatic = new TokenBucket(options.AutomaticPerMinute, _time);
+        _manual = new TokenBucket(options.ManualPerMinute, _time);
+    }
+
+    /// <summary>Gets the number of admitted migrations not completed yet.</summary>
+    public int ActiveMigrations
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _leases.Count;
+            }
+        }
+    }
+
+    /// <summary>Gets the number of VMs whose admission state is kept.</summary>
+    public int TrackedVms
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _vms.Count;
+            }
+        }
+    }
+
+    /// <summary>Decides whether <paramref name="request"/> may start.</summary>
+    /// <param name="request">The request.</param>
+    /// <returns>Admitted with a lease to complete, or denied with a reason and when to ask again.</returns>
+    /// <exception cref="ArgumentException">The request names no VM or host, or the same host twice.</exception>
+    public AdmissionDecision TryAdmit(MigrationRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentException.ThrowIfNullOrEmpty(request.VmId);
+        ArgumentException.ThrowIfNullOrEmpty(request.SourceHost);
+        ArgumentException.ThrowIfNullOrEmpty(request.DestinationHost);
+        if (string.Equals(request.SourceHost, request.DestinationHost, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"The request moves VM '{request.VmId}' from host '{request.SourceHost}' to itself.", nameof(request));
+        }
+
+        AdmissionDecision decision;
+        lock (_gate)
+        {
+            decision = DecideLocked(request, _time.GetUtcNow());
+        }
+
+        AdmissionMetrics.Decisions.Add(1, new("result", AdmissionMetrics.ReasonNames[(int)decision.Reason]), new("trigger", TriggerName(request.Trigger)));
+        if (decision.IsAdmitted)
+        {
+            AdmissionMetrics.Active.Add(1);
+            Log.Admitted(_logger, request.VmId, request.SourceHost, request.DestinationHost, request.Trigger);
+        }
+        else
+        {
+            Log.Denied(_logger, request.VmId, request.SourceHost, request.DestinationHost, request.Trigger, decision.Reason, decision.RetryAfter);
+        }
+
+        return decision;
+    }
+
+    internal void Complete(AdmissionLease lease, MigrationOutcome outcome)
+    {
+        lock (_gate)
+        {
+            if (!_leases.Remove(lease.Id, out MigrationRequest? request))
+            {
+                throw new InvalidOperationException($"The lease for VM '{lease.Request.VmId}' was completed already; complete each lease once.");
+            }
+
+            DateTimeOffset now = _time.GetUtcNow();
+            VmAdmissionState vm = _vms[request.VmId];
+            HostPairState pair = _pairs[(request.SourceHost, request.DestinationHost)];
+            vm.InFlight = false;
+            Touch(vm, now);
+            Decrement(_outbound, request.SourceHost);
+            Decrement(_inbound, request.DestinationHost);
+            vm.Breaker.OnOutcome(outcome, now);
+            pair.Breaker.OnOutcome(outcome, now);
+            switch (outcome)
+            {
+                case MigrationOutcome.Succeeded:
+                    vm.LastMovedAt = now;
+                    vm.LastMovedFrom = request.SourceHost;
+                    vm.LastBackoff = TimeSpan.Zero;
+                    vm.RetryNotBefore = DateTimeOffset.MinValue;
+                    break;
+                case MigrationOutcome.Failed:
+                    vm.LastBackoff = _backoff.Next(vm.LastBackoff);
+                    vm.RetryNotBefore = now + vm.LastBackoff;
+                    break;
+            }
+        }
+
+        AdmissionMetrics.Active.Add(-1);
+    }
+
+    private AdmissionDecision DecideLocked(MigrationRequest request, DateTimeOffset now)
+    {
+        ExpireIdle(now);
+        if (!TryGetVm(request.VmId, now, out VmAdmissionState? vm) || !TryGetPair(request, out HostPairState? pair))
+        {
+            return AdmissionDecision.Deny(AdmissionDenialReason.TooManyTrackedVms, _options.IdleExpiry, number: _options.MaxTrackedVms);
+        }
+
+        Touch(vm, now);
+        if (vm.InFlight)
+        {
+            return AdmissionDecision.Deny(AdmissionDenialReason.AlreadyMigrating, TimeSpan.Zero, vm.VmId);
+        }
+
+        if (vm.Breaker.IsOpen(now, out TimeSpan retryAfter))
+        {
+            return AdmissionDecision.Deny(AdmissionDenialReason.CircuitOpen, retryAfter, vm.VmId, number: 0);
+        }
+
+        if (pair.Breaker.IsOpen(now, out retryAfter))
+        {
+            return AdmissionDecision.Deny(AdmissionDenialReason.CircuitOpen, retryAfter, request.SourceHost, request.DestinationHost, number: 1);
+        }
+
+        bool mayOverrideDwell = request.Trigger is MigrationTrigger.Manual or MigrationTrigger.Evacuation;
+        TimeSpan sinceMove = now - vm.LastMovedAt;
+        if (!mayOverrideDwell && sinceMove < _options.MinDwellTime)
+        {
+            return AdmissionDecision.Deny(AdmissionDenialReason.DwellTime, _options.MinDwellTime - sinceMove, vm.VmId);
+        }
+
+        if (request.Trigger == MigrationTrigger.Automatic && sinceMove < _options.PingPongWindow &&
+            string.Equals(vm.LastMovedFrom, request.DestinationHost, StringComparison.Ordinal))
+        {
+            return AdmissionDecision.Deny(AdmissionDenialReason.PingPong, _options.PingPongWindow - sinceMove, vm.VmId, request.DestinationHost);
+        }
+
+        if (_leases.Count >= _options.MaxConcurrentMigrations)
+        {
+            return AdmissionDecision.Deny(AdmissionDenialReason.ClusterCapReached, TimeSpan.Zero, number: _options.MaxConcurrentMigrations);
+        }
+
+        if (_outbound.GetValueOrDefault(request.SourceHost) >= _options.MaxOutboundPerHost)
+        {
+            return AdmissionDecision.Deny(AdmissionDenialReason.OutboundCapReached, TimeSpan.Zero, request.SourceHost, number: _options.MaxOutboundPerHost);
+        }
+
+        if (_inbound.GetValueOrDefault(request.DestinationHost) >= _options.MaxInboundPerHost)
+        {
+            return AdmissionDecision.Deny(AdmissionDenialReason.InboundCapReached, TimeSpan.Zero, request.DestinationHost, number: _options.MaxInboundPerHost);
+        }
+
+        bool isRetry = request.Trigger == MigrationTrigger.Retry;
+        if (isRetry && DenyRetry(request, vm, pair, now) is { } denied)
+        {
+            return denied;
+        }
+
+        TokenBucket rate = request.Trigger == MigrationTrigger.Automatic ? _automatic : _manual;
+        if (!rate.TryTake(out retryAfter))
+        {
+            return AdmissionDecision.Deny(AdmissionDenialReason.RateLimited, retryAfter, TriggerName(request.Trigger));
+        }
+
+        // Every check passed: only now does the request change any state.
+        if (isRetry)
+        {
+            vm.Budget.Withdraw();
+            pair.Budget.Withdraw();
+            _globalBudget.Withdraw();
+        }
+        else
+        {
+            vm.Budget.Deposit();
+            pair.Budget.Deposit();
+            _globalBudget.Deposit();
+        }
+
+        vm.InFlight = true;
+        vm.Breaker.OnAdmitted();
+        pair.Breaker.OnAdmitted();
+        Increment(_outbound, request.SourceHost);
+        Increment(_inbound, request.DestinationHost);
+        long id = ++_nextLease;
+        _leases.Add(id, request);
+        return AdmissionDecision.Admit(new AdmissionLease(this, request, id));
+    }
+
+    /// <summary>A retry must wait out its backoff and find a retry in all three budgets; manual triggers never bypass this.</summary>
+    private AdmissionDecision? DenyRetry(MigrationRequest request, VmAdmissionState vm, HostPairState pair, DateTimeOffset now)
+    {
+        if (now < vm.RetryNotBefore)
+        {
+            return AdmissionDecision.Deny(AdmissionDenialReason.Backoff, vm.RetryNotBefore - now, vm.VmId);
+        }
+
+        if (!vm.Budget.CanWithdraw(out TimeSpan retryAfter))
+        {
+            return AdmissionDecision.Deny(AdmissionDenialReason.RetryBudgetExhausted, retryAfter, vm.VmId, number: 0);
+        }
+
+        if (!pair.Budget.CanWithdraw(out retryAfter))
+        {
+            return AdmissionDecision.Deny(AdmissionDenialReason.RetryBudgetExhausted, retryAfter, request.SourceHost, request.DestinationHost, number: 1);
+        }
+
+        if (!_globalBudget.CanWithdraw(out retryAfter))
+        {
+            return AdmissionDecision.Deny(AdmissionDenialReason.RetryBudgetExhausted, retryAfter, "all hosts", number: 2);
+        }
+
+        return null;
+    }
+
+    private bool TryGetVm(string vmId, DateTimeOffset now, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out VmAdmissionState? vm)
+    {
+        if (_vms.TryGetValue(vmId, out vm))
+        {
+            return true;
+        }
+
+        if (_vms.Count >= _options.MaxTrackedVms)
+        {
+            // Never forget a VM that is not idle: that would reset its budget and breaker, a bypass for a flood of fake ids.
+            return false;
+        }
+
+        vm = new VmAdmissionState(vmId, _options, _time) { LastTouched = now };
+        vm.Recency = _recency.AddLast(vm);
+        _vms.Add(vmId, vm);
+        return true;
+    }
+
+    private bool TryGetPair(MigrationRequest request, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out HostPairState? pair)
+    {
+        (string, string) key = (request.SourceHost, request.DestinationHost);
+        if (_pairs.TryGetValue(key, out pair))
+        {
+            return true;
+        }
+
+        if (_pairs.Count >= _options.MaxTrackedVms)
+        {
+            return false;
+        }
+
+        pair = new HostPairState(_options, _time);
+        _pairs.Add(key, pair);
+        return true;
+    }
+
+    private void Touch(VmAdmissionState vm, DateTimeOffset now)
+    {
+        vm.LastTouched = now;
+        if (vm.Recency is { } node && node != _recency.Last)
+        {
+            _recency.Remove(node);
+            _recency.AddLast(node);
+        }
+    }
+
+    private void ExpireIdle(DateTimeOffset now)
+    {
+        while (_recency.First is { } oldest && !oldest.Value.InFlight && now - oldest.Value.LastTouched >= _options.IdleExpiry)
+        {
+            _recency.RemoveFirst();
+            _vms.Remove(oldest.Value.VmId);
+        }
+    }
+
+    private static void Increment(Dictionary<string, int> counts, string host) =>
+        System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(counts, host, out _)++;
+
+    private static void Decrement(Dictionary<string, int> counts, string host)
+    {
+        if (--System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(counts, host) == 0)
+        {
+            counts.Remove(host);
+        }
+    }
+
+    private static string TriggerName(MigrationTrigger trigger) => trigger switch
+    {
+        MigrationTrigger.Manual => "manual",
+        MigrationTrigger.Automatic => "automatic",
+        MigrationTrigger.Evacuation => "evacuation",
+        _ => "retry",
+    };
+}

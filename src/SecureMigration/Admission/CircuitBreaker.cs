@@ -1,0 +1,63 @@
+namespace SecureMigration.Admission;
+
+/// <summary>
+/// Closed → (FailureThreshold consecutive failures) → open for BreakDuration → half-open: one probe is let
+/// through; its success closes the breaker, its failure opens it again. The caller holds the controller's lock.
+/// </summary>
+internal sealed class CircuitBreaker(CircuitBreakerOptions options)
+{
+    private int _consecutiveFailures;
+    private DateTimeOffset _openUntil = DateTimeOffset.MinValue;
+    private bool _probing;
+
+    public bool IsOpen(DateTimeOffset now, out TimeSpan retryAfter)
+    {
+        retryAfter = TimeSpan.Zero;
+        if (_consecutiveFailures < options.FailureThreshold)
+        {
+            return false;
+        }
+
+        if (now < _openUntil)
+        {
+            retryAfter = _openUntil - now;
+            return true;
+        }
+
+        // Half-open: one probe at a time.
+        if (_probing)
+        {
+            retryAfter = options.BreakDuration;
+            return true;
+        }
+
+        return false;
+    }
+
+    public void OnAdmitted()
+    {
+        if (_consecutiveFailures >= options.FailureThreshold)
+        {
+            _probing = true;
+        }
+    }
+
+    public void OnOutcome(MigrationOutcome outcome, DateTimeOffset now)
+    {
+        _probing = false;
+        switch (outcome)
+        {
+            case MigrationOutcome.Succeeded:
+                _consecutiveFailures = 0;
+                break;
+            case MigrationOutcome.Failed:
+                _consecutiveFailures++;
+                if (_consecutiveFailures >= options.FailureThreshold)
+                {
+                    _openUntil = now + options.BreakDuration;
+                }
+
+                break;
+        }
+    }
+}

@@ -1,0 +1,27 @@
+namespace SecureMigration.Admission;
+
+/// <summary>What admission remembers of one VM.</summary>
+internal sealed class VmAdmissionState(string vmId, AdmissionOptions options, TimeProvider time)
+{
+    public string VmId { get; } = vmId;
+
+    public RetryBudget Budget { get; } = new(options.VmRetryBudget, time);
+
+    public CircuitBreaker Breaker { get; } = new(options.CircuitBreaker);
+
+    public bool InFlight { get; set; }
+
+    public DateTimeOffset LastTouched { get; set; }
+
+    /// <summary>When the last successful migration ended, and from where to where it went.</summary>
+    public DateTimeOffset LastMovedAt { get; set; } = DateTimeOffset.MinValue;
+
+    public string? LastMovedFrom { get; set; }
+
+    public TimeSpan LastBackoff { get; set; }
+
+    public DateTimeOffset RetryNotBefore { get; set; } = DateTimeOffset.MinValue;
+
+    /// <summary>This state's place in the controller's least-recently-used list.</summary>
+    public LinkedListNode<VmAdmissionState>? Recency { get; set; }
+}
