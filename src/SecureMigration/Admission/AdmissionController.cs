@@ -41,7 +41,7 @@ public sealed class AdmissionController
         _time = timeProvider ?? TimeProvider.System;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SecureMigration.Admission");
         _backoff = new DecorrelatedJitterBackoff(options.Backoff, random ?? Random.Shared);
-        _globalBudget = new RetryBudget(options.GlobalRetryBudget, _time);
+        _globalBudget = new RetryBudget(options.GlobalRetryBudget);
         _automatic = new TokenBucket(options.AutomaticPerMinute, _time);
         _manual = new TokenBucket(options.ManualPerMinute, _time);
     }
@@ -208,15 +208,15 @@ public sealed class AdmissionController
         // Every check passed: only now does the request change any state.
         if (isRetry)
         {
-            vm.Budget.Withdraw();
-            pair.Budget.Withdraw();
-            _globalBudget.Withdraw();
+            vm.Budget.Withdraw(now);
+            pair.Budget.Withdraw(now);
+            _globalBudget.Withdraw(now);
         }
         else
         {
-            vm.Budget.Deposit();
-            pair.Budget.Deposit();
-            _globalBudget.Deposit();
+            vm.Budget.Deposit(now);
+            pair.Budget.Deposit(now);
+            _globalBudget.Deposit(now);
         }
 
         vm.InFlight = true;
@@ -237,17 +237,17 @@ public sealed class AdmissionController
             return AdmissionDecision.Deny(AdmissionDenialReason.Backoff, vm.RetryNotBefore - now, vm.VmId);
         }
 
-        if (!vm.Budget.CanWithdraw(out TimeSpan retryAfter))
+        if (!vm.Budget.CanWithdraw(now, out TimeSpan retryAfter))
         {
             return AdmissionDecision.Deny(AdmissionDenialReason.RetryBudgetExhausted, retryAfter, vm.VmId, number: 0);
         }
 
-        if (!pair.Budget.CanWithdraw(out retryAfter))
+        if (!pair.Budget.CanWithdraw(now, out retryAfter))
         {
             return AdmissionDecision.Deny(AdmissionDenialReason.RetryBudgetExhausted, retryAfter, request.SourceHost, request.DestinationHost, number: 1);
         }
 
-        if (!_globalBudget.CanWithdraw(out retryAfter))
+        if (!_globalBudget.CanWithdraw(now, out retryAfter))
         {
             return AdmissionDecision.Deny(AdmissionDenialReason.RetryBudgetExhausted, retryAfter, "all hosts", number: 2);
         }
@@ -268,7 +268,7 @@ public sealed class AdmissionController
             return false;
         }
 
-        vm = new VmAdmissionState(vmId, _options, _time) { LastTouched = now };
+        vm = new VmAdmissionState(vmId, _options) { LastTouched = now };
         vm.Recency = _recency.AddLast(vm);
         _vms.Add(vmId, vm);
         return true;
@@ -287,7 +287,7 @@ public sealed class AdmissionController
             return false;
         }
 
-        pair = new HostPairState(_options, _time);
+        pair = new HostPairState(_options);
         _pairs.Add(key, pair);
         return true;
     }

@@ -1,9 +1,9 @@
 namespace SecureMigration.Admission;
 
 /// <summary>What admission remembers of one (source, destination) host pair.</summary>
-internal sealed class HostPairState(AdmissionOptions options, TimeProvider time)
+internal sealed class HostPairState(AdmissionOptions options)
 {
-    public RetryBudget Budget { get; } = new(options.HostPairRetryBudget, time);
+    public RetryBudget Budget { get; } = new(options.HostPairRetryBudget);
 
     public CircuitBreaker Breaker { get; } = new(options.CircuitBreaker);
 }

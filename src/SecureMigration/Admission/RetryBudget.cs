@@ -3,95 +3,75 @@ namespace SecureMigration.Admission;
 /// <summary>
 /// One retry budget (per VM, per host pair, or global). Deposits and withdrawals are counted in a ring of
 /// buckets covering <see cref="RetryBudgetOptions.TimeToLive"/>, so memory is fixed and expiry is O(buckets).
-/// Thread-safe; allocation-free after construction.
+/// Not thread-safe: the admission controller's lock serializes it. Allocation-free after construction.
 /// </summary>
 internal sealed class RetryBudget
 {
     private const int Buckets = 10;
 
     private readonly RetryBudgetOptions _options;
-    private readonly TimeProvider _time;
     private readonly long _bucketTicks;
     private readonly long[] _deposits = new long[Buckets];
     private readonly long[] _withdrawals = new long[Buckets];
     private readonly long[] _bucketStart = new long[Buckets];
-    private readonly Lock _gate = new();
+    private long _currentSlot = long.MinValue;
 
-    public RetryBudget(RetryBudgetOptions options, TimeProvider time)
+    public RetryBudget(RetryBudgetOptions options)
     {
         _options = options;
-        _time = time;
         _bucketTicks = Math.Max(1, options.TimeToLive.Ticks / Buckets);
         Array.Fill(_bucketStart, long.MinValue);
     }
 
     /// <summary>Records a first attempt.</summary>
-    public void Deposit()
+    public void Deposit(DateTimeOffset now)
     {
-        lock (_gate)
-        {
-            _deposits[Current()]++;
-        }
+        _deposits[Current(now)]++;
     }
 
     /// <summary>Admits a retry when the balance allows one; otherwise says when the oldest withdrawal expires.</summary>
-    public bool TryWithdraw(out TimeSpan retryAfter)
+    public bool TryWithdraw(DateTimeOffset now, out TimeSpan retryAfter)
     {
-        lock (_gate)
+        int current = Current(now);
+        if (BalanceNow() >= 1)
         {
-            int current = Current();
-            if (BalanceLocked() >= 1)
-            {
-                _withdrawals[current]++;
-                retryAfter = TimeSpan.Zero;
-                return true;
-            }
-
-            retryAfter = UntilOldestWithdrawalExpires();
-            return false;
+            _withdrawals[current]++;
+            retryAfter = TimeSpan.Zero;
+            return true;
         }
+
+        retryAfter = UntilOldestWithdrawalExpires(now);
+        return false;
     }
 
     /// <summary>Whether a retry would be admitted now, without taking it; otherwise when to ask again.</summary>
-    public bool CanWithdraw(out TimeSpan retryAfter)
+    public bool CanWithdraw(DateTimeOffset now, out TimeSpan retryAfter)
     {
-        lock (_gate)
+        Current(now);
+        if (BalanceNow() >= 1)
         {
-            Current();
-            if (BalanceLocked() >= 1)
-            {
-                retryAfter = TimeSpan.Zero;
-                return true;
-            }
-
-            retryAfter = UntilOldestWithdrawalExpires();
-            return false;
+            retryAfter = TimeSpan.Zero;
+            return true;
         }
+
+        retryAfter = UntilOldestWithdrawalExpires(now);
+        return false;
     }
 
     /// <summary>Takes a retry that <see cref="CanWithdraw"/> allowed.</summary>
-    public void Withdraw()
+    public void Withdraw(DateTimeOffset now)
     {
-        lock (_gate)
-        {
-            _withdrawals[Current()]++;
-        }
+        _withdrawals[Current(now)]++;
     }
 
-    /// <summary>Gets the retries the budget would admit now.</summary>
-    public double Balance
+    /// <summary>The retries the budget would admit now.</summary>
+    public double Balance(DateTimeOffset now)
     {
-        get
-        {
-            lock (_gate)
-            {
-                Current();
-                return BalanceLocked();
-            }
-        }
+        Current(now);
+        return BalanceNow();
     }
 
-    private double BalanceLocked()
+    private double BalanceNow()
     {
         long deposits = 0;
         long withdrawals = 0;
@@ -105,11 +85,17 @@ internal sealed class RetryBudget
     }
 
     /// <summary>Expires buckets older than the window and returns the index of the bucket for now.</summary>
-    private int Current()
+    private int Current(DateTimeOffset at)
     {
-        long now = _time.GetUtcNow().UtcTicks;
+        long now = at.UtcTicks;
         long slot = now / _bucketTicks;
         int index = (int)(slot % Buckets);
+        if (slot == _currentSlot)
+        {
+            return index;
+        }
+
+        _currentSlot = slot;
         long start = slot * _bucketTicks;
         for (int i = 0; i < Buckets; i++)
         {
@@ -135,9 +121,9 @@ internal sealed class RetryBudget
         _bucketStart[index] = long.MinValue;
     }
 
-    private TimeSpan UntilOldestWithdrawalExpires()
+    private TimeSpan UntilOldestWithdrawalExpires(DateTimeOffset at)
     {
-        long now = _time.GetUtcNow().UtcTicks;
+        long now = at.UtcTicks;
         long oldest = long.MaxValue;
         for (int i = 0; i < Buckets; i++)
         {

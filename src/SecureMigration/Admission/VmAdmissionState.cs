@@ -1,11 +1,11 @@
 namespace SecureMigration.Admission;
 
 /// <summary>What admission remembers of one VM.</summary>
-internal sealed class VmAdmissionState(string vmId, AdmissionOptions options, TimeProvider time)
+internal sealed class VmAdmissionState(string vmId, AdmissionOptions options)
 {
     public string VmId { get; } = vmId;
 
-    public RetryBudget Budget { get; } = new(options.VmRetryBudget, time);
+    public RetryBudget Budget { get; } = new(options.VmRetryBudget);
 
     public CircuitBreaker Breaker { get; } = new(options.CircuitBreaker);
 

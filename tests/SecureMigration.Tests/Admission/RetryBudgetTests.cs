@@ -21,7 +21,7 @@ public sealed class RetryBudgetTests
     public void TryWithdraw_UnderTenMinutesOfThrash_StaysWithinTheBound()
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 27, 0, 0, 0, TimeSpan.Zero));
-        var budget = new RetryBudget(Defaults, time);
+        var budget = new RetryBudget(Defaults);
         long firstAttempts = 0;
         long admitted = 0;
         long denied = 0;
@@ -32,11 +32,11 @@ public sealed class RetryBudgetTests
         {
             if (second % 10 == 0)
             {
-                budget.Deposit();
+                budget.Deposit(time.GetUtcNow());
                 firstAttempts++;
             }
 
-            if (budget.TryWithdraw(out TimeSpan retryAfter))
+            if (budget.TryWithdraw(time.GetUtcNow(), out TimeSpan retryAfter))
             {
                 admitted++;
             }
@@ -65,7 +65,7 @@ public sealed class RetryBudgetTests
             var options = new RetryBudgetOptions { PercentCanRetry = percent, MinRetriesPerSecond = floor, TimeToLive = TimeSpan.FromSeconds(ttlSeconds) };
             var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
             DateTimeOffset start = time.GetUtcNow();
-            var budget = new RetryBudget(options, time);
+            var budget = new RetryBudget(options);
             long deposits = 0;
             long admitted = 0;
             foreach ((int kind, int milliseconds) in steps)
@@ -73,11 +73,11 @@ public sealed class RetryBudgetTests
                 switch (kind)
                 {
                     case 0:
-                        budget.Deposit();
+                        budget.Deposit(time.GetUtcNow());
                         deposits++;
                         break;
                     case 1:
-                        admitted += budget.TryWithdraw(out _) ? 1 : 0;
+                        admitted += budget.TryWithdraw(time.GetUtcNow(), out _) ? 1 : 0;
                         break;
                     default:
                         time.Advance(TimeSpan.FromMilliseconds(milliseconds));
@@ -94,16 +94,16 @@ public sealed class RetryBudgetTests
     public void Balance_AfterTheWindow_ForgetsDepositsAndWithdrawals()
     {
         var time = new FakeTimeProvider();
-        var budget = new RetryBudget(Defaults, time);
+        var budget = new RetryBudget(Defaults);
         for (int i = 0; i < 100; i++)
         {
-            budget.Deposit();
+            budget.Deposit(time.GetUtcNow());
         }
 
-        Assert.Equal(23, budget.Balance, precision: 6);
+        Assert.Equal(23, budget.Balance(time.GetUtcNow()), precision: 6);
         time.Advance(Defaults.TimeToLive);
 
-        Assert.Equal(3, budget.Balance, precision: 6);
+        Assert.Equal(3, budget.Balance(time.GetUtcNow()), precision: 6);
     }
 
     [Fact]
