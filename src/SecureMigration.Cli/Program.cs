@@ -13,6 +13,7 @@ var root = new RootCommand("""
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(PkiCommand.Create());
 root.Subcommands.Add(TunnelCommand.Create());
+root.Subcommands.Add(BudgetCommand.Create());
 
 ParseResult parse = root.Parse(args);
 if (parse.Errors.Count > 0)

@@ -48,9 +48,12 @@ internal sealed class DemoScenario(ConsoleStyle style, long imageBytes)
         bool rogueSourceRefused = await RogueSourceAsync(Credentials(rogueCa.IssueHost(SourceName), ca), listener.LocalEndPoint, cancellationToken);
         style.Line();
 
-        bool held = intact && impostorRefused && rogueSourceRefused;
+        bool thrashStopped = new ThrashScene(style).Run();
+        style.Line();
+
+        bool held = intact && impostorRefused && rogueSourceRefused && thrashStopped;
         style.Line(held
-            ? style.Good("Every defense held: the image arrived intact and both impostors were refused before any VM data moved.")
+            ? style.Good("Every defense held: the image arrived intact, both impostors were refused before any VM data moved, and endless retries were stopped.")
             : style.Bad("A defense did not hold; see above."));
         return held ? ExitCodes.Success : ExitCodes.Failure;
     }

@@ -13,6 +13,7 @@ public sealed class DemoCommandTests
         Assert.Contains("The image arrived intact.", output, StringComparison.Ordinal);
         Assert.Contains("Refused by the source (UntrustedChain)", output, StringComparison.Ordinal);
         Assert.Contains("Refused by the destination", output, StringComparison.Ordinal);
+        Assert.Contains("denied (CircuitOpen)", output, StringComparison.Ordinal);
         Assert.Contains("Every defense held", output, StringComparison.Ordinal);
     }
 
