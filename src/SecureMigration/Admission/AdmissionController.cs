@@ -26,6 +26,7 @@ public sealed class AdmissionController
     private readonly Dictionary<long, MigrationRequest> _leases = [];
     private readonly Lock _gate = new();
     private long _nextLease;
+    private DateTimeOffset _restrictedUntil = DateTimeOffset.MinValue;
 
     /// <summary>Creates a controller.</summary>
     /// <param name="options">The policies; validated here.</param>
@@ -44,6 +45,80 @@ public sealed class AdmissionController
         _globalBudget = new RetryBudget(options.GlobalRetryBudget);
         _automatic = new TokenBucket(options.AutomaticPerMinute, _time);
         _manual = new TokenBucket(options.ManualPerMinute, _time);
+    }
+
+    /// <summary>Gets where this controller's state came from.</summary>
+    public AdmissionRestore RestoredFrom { get; private set; }
+
+    /// <summary>Gets what was wrong with the saved state, when <see cref="RestoredFrom"/> is <see cref="AdmissionRestore.DamagedStateRestricted"/>.</summary>
+    public string? RestoreProblem { get; private set; }
+
+    /// <summary>
+    /// Creates a controller from the state saved in <paramref name="store"/>. A missing state starts fresh; a damaged
+    /// one is reported (log event 1203, <see cref="RestoreProblem"/>) and the controller starts in its most
+    /// restrictive state instead of with fresh budgets.
+    /// </summary>
+    /// <param name="options">The policies.</param>
+    /// <param name="store">Where the state was saved.</param>
+    /// <param name="timeProvider">The clock, or <see langword="null"/>.</param>
+    /// <param name="random">The jitter source, or <see langword="null"/>.</param>
+    /// <param name="loggerFactory">Where the outcome is logged.</param>
+    /// <param name="cancellationToken">Cancels the load.</param>
+    /// <returns>The controller.</returns>
+    public static async Task<AdmissionController> RestoreAsync(AdmissionOptions options, IAdmissionStateStore store, TimeProvider? timeProvider = null,
+        Random? random = null, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var controller = new AdmissionController(options, timeProvider, random, loggerFactory);
+        byte[]? saved;
+        try
+        {
+            saved = await store.LoadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            controller.Restrict($"it could not be read ({e.Message})");
+            return controller;
+        }
+
+        if (saved is null)
+        {
+            return controller;
+        }
+
+        if (!AdmissionStateCodec.TryDecode(saved, out AdmissionSnapshot? snapshot, out string problem))
+        {
+            controller.Restrict(problem);
+            return controller;
+        }
+
+        try
+        {
+            controller.Import(snapshot!);
+            controller.RestoredFrom = AdmissionRestore.Restored;
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException)
+        {
+            controller.Restrict($"its content does not hold together ({e.Message})");
+        }
+
+        return controller;
+    }
+
+    /// <summary>Saves the state (budgets, breakers, backoff, dwell and ping-pong history) to <paramref name="store"/>.</summary>
+    /// <param name="store">Where to save it.</param>
+    /// <param name="cancellationToken">Cancels the save.</param>
+    /// <returns>A task that completes when the state is durable.</returns>
+    public async Task SaveAsync(IAdmissionStateStore store, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        byte[] sealedState;
+        lock (_gate)
+        {
+            sealedState = AdmissionStateCodec.Encode(Export());
+        }
+
+        await store.SaveAsync(sealedState, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Gets the number of admitted migrations not completed yet.</summary>
@@ -150,6 +225,11 @@ public sealed class AdmissionController
         }
 
         Touch(vm, now);
+        if (now < _restrictedUntil && request.Trigger is MigrationTrigger.Retry or MigrationTrigger.Automatic)
+        {
+            return AdmissionDecision.Deny(AdmissionDenialReason.RecoveringFromDamagedState, _restrictedUntil - now, vm.VmId);
+        }
+
         if (vm.InFlight)
         {
             return AdmissionDecision.Deny(AdmissionDenialReason.AlreadyMigrating, TimeSpan.Zero, vm.VmId);
@@ -308,6 +388,66 @@ public sealed class AdmissionController
         {
             _recency.RemoveFirst();
             _vms.Remove(oldest.Value.VmId);
+        }
+    }
+
+    private void Restrict(string problem)
+    {
+        TimeSpan longest = new[]
+        {
+            _options.VmRetryBudget.TimeToLive, _options.HostPairRetryBudget.TimeToLive, _options.GlobalRetryBudget.TimeToLive,
+            _options.MinDwellTime, _options.CircuitBreaker.BreakDuration,
+        }.Max();
+        _restrictedUntil = _time.GetUtcNow() + longest;
+        RestoredFrom = AdmissionRestore.DamagedStateRestricted;
+        RestoreProblem = problem;
+        Log.DamagedState(_logger, problem, _restrictedUntil);
+    }
+
+    private AdmissionSnapshot Export() => new(
+        AdmissionSnapshot.CurrentVersion,
+        _time.GetUtcNow(),
+        _globalBudget.Export(),
+        [.. _vms.Values.Select(vm => new VmSnapshot(vm.VmId, vm.LastTouched, vm.LastMovedAt, vm.LastMovedFrom, vm.LastBackoff, vm.RetryNotBefore,
+            vm.Budget.Export(), vm.Breaker.Export()))],
+        [.. _pairs.Select(p => new HostPairSnapshot(p.Key.Source, p.Key.Destination, p.Value.Budget.Export(), p.Value.Breaker.Export()))]);
+
+    private void Import(AdmissionSnapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot.GlobalBudget);
+        ArgumentNullException.ThrowIfNull(snapshot.Vms);
+        ArgumentNullException.ThrowIfNull(snapshot.Pairs);
+        if (snapshot.Vms.Length > _options.MaxTrackedVms || snapshot.Pairs.Length > _options.MaxTrackedVms)
+        {
+            throw new FormatException($"it holds {snapshot.Vms.Length} VMs and {snapshot.Pairs.Length} host pairs, more than MaxTrackedVms ({_options.MaxTrackedVms})");
+        }
+
+        _globalBudget.Import(snapshot.GlobalBudget);
+        foreach (VmSnapshot saved in snapshot.Vms.OrderBy(v => v.LastTouched))
+        {
+            ArgumentException.ThrowIfNullOrEmpty(saved.VmId);
+            var vm = new VmAdmissionState(saved.VmId, _options)
+            {
+                LastTouched = saved.LastTouched,
+                LastMovedAt = saved.LastMovedAt,
+                LastMovedFrom = saved.LastMovedFrom,
+                LastBackoff = saved.LastBackoff,
+                RetryNotBefore = saved.RetryNotBefore,
+            };
+            vm.Budget.Import(saved.Budget);
+            vm.Breaker.Import(saved.Breaker);
+            vm.Recency = _recency.AddLast(vm);
+            _vms.Add(saved.VmId, vm);
+        }
+
+        foreach (HostPairSnapshot saved in snapshot.Pairs)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(saved.Source);
+            ArgumentException.ThrowIfNullOrEmpty(saved.Destination);
+            var pair = new HostPairState(_options);
+            pair.Budget.Import(saved.Budget);
+            pair.Breaker.Import(saved.Breaker);
+            _pairs.Add((saved.Source, saved.Destination), pair);
         }
     }
 

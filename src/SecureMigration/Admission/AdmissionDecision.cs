@@ -53,6 +53,7 @@ public readonly struct AdmissionDecision
         AdmissionDenialReason.DwellTime => $"VM '{_first}' moved too recently; an automatic migration may move it again in {RetryAfter:g} (a manual or evacuation request may override this).",
         AdmissionDenialReason.PingPong => $"Moving VM '{_first}' back to '{_second}', the host it just left, would ping-pong; automatic requests for that move are refused for {RetryAfter:g}.",
         AdmissionDenialReason.RateLimited => $"Too many {_first} migration requests in the last minute. Ask again in {RetryAfter:g}.",
+        AdmissionDenialReason.RecoveringFromDamagedState => $"The saved admission state was damaged, so budgets start empty: retries and automatic migrations resume in {RetryAfter:g}. Manual and evacuation requests are admitted.",
         AdmissionDenialReason.TooManyTrackedVms => $"Admission tracks its maximum of {_number} VMs, none idle; the request is refused rather than forgetting a VM's history.",
         _ => $"The request was denied ({Reason}).",
     };

@@ -38,4 +38,7 @@ public enum AdmissionDenialReason
 
     /// <summary>The admission state is full of tracked VMs; no idle entry could be dropped.</summary>
     TooManyTrackedVms,
+
+    /// <summary>The saved state was damaged; retries and automatic migrations wait until the budgets would have refilled.</summary>
+    RecoveringFromDamagedState,
 }

@@ -34,6 +34,22 @@ internal sealed class CircuitBreaker(CircuitBreakerOptions options)
         return false;
     }
 
+    public CircuitBreakerSnapshot Export() => new(_consecutiveFailures, _openUntil);
+
+    /// <summary>Restores a breaker; no probe survives a restart, so a half-open breaker lets a new one through.</summary>
+    public void Import(CircuitBreakerSnapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        if (snapshot.ConsecutiveFailures < 0)
+        {
+            throw new FormatException("A circuit breaker snapshot cannot hold a negative failure count.");
+        }
+
+        _consecutiveFailures = snapshot.ConsecutiveFailures;
+        _openUntil = snapshot.OpenUntil;
+        _probing = false;
+    }
+
     public void OnAdmitted()
     {
         if (_consecutiveFailures >= options.FailureThreshold)

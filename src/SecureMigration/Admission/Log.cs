@@ -10,4 +10,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1202, Level = LogLevel.Debug, Message = "Migration of VM '{VmId}' from {Source} to {Destination} ({Trigger}) admitted.")]
     public static partial void Admitted(ILogger logger, string vmId, string source, string destination, MigrationTrigger trigger);
+
+    [LoggerMessage(EventId = 1203, Level = LogLevel.Warning, Message = "The saved admission state was not trusted: {Problem}. Starting in the most restrictive state until {Until}.")]
+    public static partial void DamagedState(ILogger logger, string problem, DateTimeOffset until);
 }

@@ -64,6 +64,25 @@ internal sealed class RetryBudget
         _withdrawals[Current(now)]++;
     }
 
+    /// <summary>The budget's counters, for the state store.</summary>
+    public RetryBudgetSnapshot Export() => new(_currentSlot, [.. _deposits], [.. _withdrawals], [.. _bucketStart]);
+
+    /// <summary>Restores counters exported by <see cref="Export"/>; a snapshot of another shape is refused.</summary>
+    public void Import(RetryBudgetSnapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        if (snapshot.Deposits is null || snapshot.Withdrawals is null || snapshot.BucketStarts is null || snapshot.Deposits.Length != Buckets || snapshot.Withdrawals.Length != Buckets || snapshot.BucketStarts.Length != Buckets ||
+            snapshot.Deposits.Any(d => d < 0) || snapshot.Withdrawals.Any(w => w < 0))
+        {
+            throw new FormatException($"A retry budget snapshot must hold {Buckets} non-negative counters of each kind.");
+        }
+
+        _currentSlot = snapshot.CurrentSlot;
+        snapshot.Deposits.CopyTo(_deposits, 0);
+        snapshot.Withdrawals.CopyTo(_withdrawals, 0);
+        snapshot.BucketStarts.CopyTo(_bucketStart, 0);
+    }
+
     /// <summary>The retries the budget would admit now.</summary>
     public double Balance(DateTimeOffset now)
     {

@@ -1,0 +1,4 @@
+namespace SecureMigration.Admission;
+
+/// <summary>A circuit breaker as saved.</summary>
+internal sealed record CircuitBreakerSnapshot(int ConsecutiveFailures, DateTimeOffset OpenUntil);

@@ -1,0 +1,4 @@
+namespace SecureMigration.Admission;
+
+/// <summary>A retry budget's counters as saved.</summary>
+internal sealed record RetryBudgetSnapshot(long CurrentSlot, long[] Deposits, long[] Withdrawals, long[] BucketStarts);
