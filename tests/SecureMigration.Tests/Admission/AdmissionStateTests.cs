@@ -1,3 +1,4 @@
+using CsCheck;
 using Microsoft.Extensions.Time.Testing;
 using SecureMigration.Admission;
 using SecureMigration.Tests.Infrastructure;
@@ -90,7 +91,7 @@ public sealed class AdmissionStateTests : IDisposable
     [Fact]
     public void Decode_AnyBytes_NeverThrowsAndNeverTrustsThem()
     {
-        CsCheck.Gen.Byte.Array[0, 2000].Sample(bytes =>
+        Gen.Byte.Array[0, 2000].Sample(bytes =>
         {
             Assert.False(AdmissionStateCodec.TryDecode(bytes, out AdmissionSnapshot? snapshot, out string problem));
             Assert.Null(snapshot);
@@ -102,7 +103,7 @@ public sealed class AdmissionStateTests : IDisposable
     public void Decode_ResealedGarbage_IsRefusedAsContent()
     {
         // Even with a correct checksum (an editor who recomputed it), content that is not a state is refused.
-        CsCheck.Gen.String.Sample(text =>
+        Gen.String.Sample(text =>
         {
             byte[] json = System.Text.Encoding.UTF8.GetBytes(text);
             byte[] sealedState = [.. "SMADM"u8, 1, .. json, .. new byte[32]];
