@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -194,8 +195,8 @@ public sealed class AdmissionController
             HostPairState pair = _pairs[(request.SourceHost, request.DestinationHost)];
             vm.InFlight = false;
             Touch(vm, now);
-            Decrement(_outbound, request.SourceHost);
-            Decrement(_inbound, request.DestinationHost);
+            CollectionsMarshal.GetValueRefOrNullRef(_outbound, request.SourceHost)--;
+            CollectionsMarshal.GetValueRefOrNullRef(_inbound, request.DestinationHost)--;
             vm.Breaker.OnOutcome(outcome, now);
             pair.Breaker.OnOutcome(outcome, now);
             switch (outcome)
@@ -263,12 +264,16 @@ public sealed class AdmissionController
             return AdmissionDecision.Deny(AdmissionDenialReason.ClusterCapReached, TimeSpan.Zero, number: _options.MaxConcurrentMigrations);
         }
 
-        if (_outbound.GetValueOrDefault(request.SourceHost) >= _options.MaxOutboundPerHost)
+        // Host counters stay in the maps at zero (there are at most as many hosts as host pairs), so a decision
+        // touches each map once and refs stay valid until the commit below.
+        ref int outbound = ref CollectionsMarshal.GetValueRefOrAddDefault(_outbound, request.SourceHost, out _);
+        if (outbound >= _options.MaxOutboundPerHost)
         {
             return AdmissionDecision.Deny(AdmissionDenialReason.OutboundCapReached, TimeSpan.Zero, request.SourceHost, number: _options.MaxOutboundPerHost);
         }
 
-        if (_inbound.GetValueOrDefault(request.DestinationHost) >= _options.MaxInboundPerHost)
+        ref int inbound = ref CollectionsMarshal.GetValueRefOrAddDefault(_inbound, request.DestinationHost, out _);
+        if (inbound >= _options.MaxInboundPerHost)
         {
             return AdmissionDecision.Deny(AdmissionDenialReason.InboundCapReached, TimeSpan.Zero, request.DestinationHost, number: _options.MaxInboundPerHost);
         }
@@ -302,8 +307,8 @@ public sealed class AdmissionController
         vm.InFlight = true;
         vm.Breaker.OnAdmitted();
         pair.Breaker.OnAdmitted();
-        Increment(_outbound, request.SourceHost);
-        Increment(_inbound, request.DestinationHost);
+        outbound++;
+        inbound++;
         long id = ++_nextLease;
         _leases.Add(id, request);
         return AdmissionDecision.Admit(new AdmissionLease(this, request, id));
@@ -356,7 +361,7 @@ public sealed class AdmissionController
 
     private bool TryGetPair(MigrationRequest request, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out HostPairState? pair)
     {
-        (string, string) key = (request.SourceHost, request.DestinationHost);
+        (string Source, string Destination) key = (request.SourceHost, request.DestinationHost);
         if (_pairs.TryGetValue(key, out pair))
         {
             return true;
@@ -448,17 +453,6 @@ public sealed class AdmissionController
             pair.Budget.Import(saved.Budget);
             pair.Breaker.Import(saved.Breaker);
             _pairs.Add((saved.Source, saved.Destination), pair);
-        }
-    }
-
-    private static void Increment(Dictionary<string, int> counts, string host) =>
-        System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(counts, host, out _)++;
-
-    private static void Decrement(Dictionary<string, int> counts, string host)
-    {
-        if (--System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(counts, host) == 0)
-        {
-            counts.Remove(host);
         }
     }
 
