@@ -20,7 +20,6 @@ public sealed class AdmissionController
     private readonly TokenBucket _automatic;
     private readonly TokenBucket _manual;
     private readonly Dictionary<string, VmAdmissionState> _vms = new(StringComparer.Ordinal);
-    private readonly LinkedList<VmAdmissionState> _recency = new();
     private readonly Dictionary<(string Source, string Destination), HostPairState> _pairs = [];
     private readonly Dictionary<string, int> _outbound = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _inbound = new(StringComparer.Ordinal);
@@ -28,6 +27,8 @@ public sealed class AdmissionController
     private readonly Lock _gate = new();
     private long _nextLease;
     private DateTimeOffset _restrictedUntil = DateTimeOffset.MinValue;
+    private DateTimeOffset _nextSweep = DateTimeOffset.MinValue;
+    private DateTimeOffset _lastSweep = DateTimeOffset.MinValue;
 
     /// <summary>Creates a controller.</summary>
     /// <param name="options">The policies; validated here.</param>
@@ -167,10 +168,18 @@ public sealed class AdmissionController
             decision = DecideLocked(request, _time.GetUtcNow());
         }
 
-        AdmissionMetrics.Decisions.Add(1, new("result", AdmissionMetrics.ReasonNames[(int)decision.Reason]), new("trigger", TriggerName(request.Trigger)));
+        if (AdmissionMetrics.Decisions.Enabled)
+        {
+            AdmissionMetrics.Decisions.Add(1, new("result", AdmissionMetrics.ReasonNames[(int)decision.Reason]), new("trigger", TriggerName(request.Trigger)));
+        }
+
         if (decision.IsAdmitted)
         {
-            AdmissionMetrics.Active.Add(1);
+            if (AdmissionMetrics.Active.Enabled)
+            {
+                AdmissionMetrics.Active.Add(1);
+            }
+
             Log.Admitted(_logger, request.VmId, request.SourceHost, request.DestinationHost, request.Trigger);
         }
         else
@@ -214,7 +223,10 @@ public sealed class AdmissionController
             }
         }
 
-        AdmissionMetrics.Active.Add(-1);
+        if (AdmissionMetrics.Active.Enabled)
+        {
+            AdmissionMetrics.Active.Add(-1);
+        }
     }
 
     private AdmissionDecision DecideLocked(MigrationRequest request, DateTimeOffset now)
@@ -349,12 +361,16 @@ public sealed class AdmissionController
 
         if (_vms.Count >= _options.MaxTrackedVms)
         {
+            ExpireIdle(now, tableFull: true);
+        }
+
+        if (_vms.Count >= _options.MaxTrackedVms)
+        {
             // Never forget a VM that is not idle: that would reset its budget and breaker, a bypass for a flood of fake ids.
             return false;
         }
 
         vm = new VmAdmissionState(vmId, _options) { LastTouched = now };
-        vm.Recency = _recency.AddLast(vm);
         _vms.Add(vmId, vm);
         return true;
     }
@@ -377,22 +393,28 @@ public sealed class AdmissionController
         return true;
     }
 
-    private void Touch(VmAdmissionState vm, DateTimeOffset now)
-    {
-        vm.LastTouched = now;
-        if (vm.Recency is { } node && node != _recency.Last)
-        {
-            _recency.Remove(node);
-            _recency.AddLast(node);
-        }
-    }
+    private static void Touch(VmAdmissionState vm, DateTimeOffset now) => vm.LastTouched = now;
 
-    private void ExpireIdle(DateTimeOffset now)
+    /// <summary>
+    /// Drops VMs idle for longer than <see cref="AdmissionOptions.IdleExpiry"/>. A full pass, so it runs at most
+    /// every quarter of the expiry, and at most once a second when the table is full.
+    /// </summary>
+    private void ExpireIdle(DateTimeOffset now, bool tableFull = false)
     {
-        while (_recency.First is { } oldest && !oldest.Value.InFlight && now - oldest.Value.LastTouched >= _options.IdleExpiry)
+        bool due = now >= _nextSweep || (tableFull && now - _lastSweep >= TimeSpan.FromSeconds(1));
+        if (!due)
         {
-            _recency.RemoveFirst();
-            _vms.Remove(oldest.Value.VmId);
+            return;
+        }
+
+        _lastSweep = now;
+        _nextSweep = now + (_options.IdleExpiry / 4);
+        foreach ((string vmId, VmAdmissionState vm) in _vms)
+        {
+            if (!vm.InFlight && now - vm.LastTouched >= _options.IdleExpiry)
+            {
+                _vms.Remove(vmId);
+            }
         }
     }
 
@@ -428,7 +450,7 @@ public sealed class AdmissionController
         }
 
         _globalBudget.Import(snapshot.GlobalBudget);
-        foreach (VmSnapshot saved in snapshot.Vms.OrderBy(v => v.LastTouched))
+        foreach (VmSnapshot saved in snapshot.Vms)
         {
             ArgumentException.ThrowIfNullOrEmpty(saved.VmId);
             var vm = new VmAdmissionState(saved.VmId, _options)
@@ -441,7 +463,6 @@ public sealed class AdmissionController
             };
             vm.Budget.Import(saved.Budget);
             vm.Breaker.Import(saved.Breaker);
-            vm.Recency = _recency.AddLast(vm);
             _vms.Add(saved.VmId, vm);
         }
 

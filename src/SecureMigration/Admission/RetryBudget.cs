@@ -11,22 +11,27 @@ internal sealed class RetryBudget
 
     private readonly RetryBudgetOptions _options;
     private readonly long _bucketTicks;
-    private readonly long[] _deposits = new long[Buckets];
-    private readonly long[] _withdrawals = new long[Buckets];
-    private readonly long[] _bucketStart = new long[Buckets];
+    // One array, so a budget is two objects in memory rather than four: deposits, withdrawals, bucket starts.
+    private readonly long[] _counters = new long[3 * Buckets];
     private long _currentSlot = long.MinValue;
 
     public RetryBudget(RetryBudgetOptions options)
     {
         _options = options;
         _bucketTicks = Math.Max(1, options.TimeToLive.Ticks / Buckets);
-        Array.Fill(_bucketStart, long.MinValue);
+        BucketStarts.Fill(long.MinValue);
     }
+
+    private Span<long> DepositCounts => _counters.AsSpan(0, Buckets);
+
+    private Span<long> WithdrawalCounts => _counters.AsSpan(Buckets, Buckets);
+
+    private Span<long> BucketStarts => _counters.AsSpan(2 * Buckets, Buckets);
 
     /// <summary>Records a first attempt.</summary>
     public void Deposit(DateTimeOffset now)
     {
-        _deposits[Current(now)]++;
+        DepositCounts[Current(now)]++;
     }
 
     /// <summary>Admits a retry when the balance allows one; otherwise says when the oldest withdrawal expires.</summary>
@@ -35,7 +40,7 @@ internal sealed class RetryBudget
         int current = Current(now);
         if (BalanceNow() >= 1)
         {
-            _withdrawals[current]++;
+            WithdrawalCounts[current]++;
             retryAfter = TimeSpan.Zero;
             return true;
         }
@@ -61,11 +66,11 @@ internal sealed class RetryBudget
     /// <summary>Takes a retry that <see cref="CanWithdraw"/> allowed.</summary>
     public void Withdraw(DateTimeOffset now)
     {
-        _withdrawals[Current(now)]++;
+        WithdrawalCounts[Current(now)]++;
     }
 
     /// <summary>The budget's counters, for the state store.</summary>
-    public RetryBudgetSnapshot Export() => new(_currentSlot, [.. _deposits], [.. _withdrawals], [.. _bucketStart]);
+    public RetryBudgetSnapshot Export() => new(_currentSlot, DepositCounts.ToArray(), WithdrawalCounts.ToArray(), BucketStarts.ToArray());
 
     /// <summary>Restores counters exported by <see cref="Export"/>; a snapshot of another shape is refused.</summary>
     public void Import(RetryBudgetSnapshot snapshot)
@@ -78,9 +83,9 @@ internal sealed class RetryBudget
         }
 
         _currentSlot = snapshot.CurrentSlot;
-        snapshot.Deposits.CopyTo(_deposits, 0);
-        snapshot.Withdrawals.CopyTo(_withdrawals, 0);
-        snapshot.BucketStarts.CopyTo(_bucketStart, 0);
+        snapshot.Deposits.CopyTo(DepositCounts);
+        snapshot.Withdrawals.CopyTo(WithdrawalCounts);
+        snapshot.BucketStarts.CopyTo(BucketStarts);
     }
 
     /// <summary>The retries the budget would admit now.</summary>
@@ -96,8 +101,8 @@ internal sealed class RetryBudget
         long withdrawals = 0;
         for (int i = 0; i < Buckets; i++)
         {
-            deposits += _deposits[i];
-            withdrawals += _withdrawals[i];
+            deposits += DepositCounts[i];
+            withdrawals += WithdrawalCounts[i];
         }
 
         return _options.MaxRetriesPerWindow(deposits) - withdrawals;
@@ -118,16 +123,16 @@ internal sealed class RetryBudget
         long start = slot * _bucketTicks;
         for (int i = 0; i < Buckets; i++)
         {
-            if (_bucketStart[i] != long.MinValue && now - _bucketStart[i] >= _options.TimeToLive.Ticks)
+            if (BucketStarts[i] != long.MinValue && now - BucketStarts[i] >= _options.TimeToLive.Ticks)
             {
                 Reset(i);
             }
         }
 
-        if (_bucketStart[index] != start)
+        if (BucketStarts[index] != start)
         {
             Reset(index);
-            _bucketStart[index] = start;
+            BucketStarts[index] = start;
         }
 
         return index;
@@ -135,9 +140,9 @@ internal sealed class RetryBudget
 
     private void Reset(int index)
     {
-        _deposits[index] = 0;
-        _withdrawals[index] = 0;
-        _bucketStart[index] = long.MinValue;
+        DepositCounts[index] = 0;
+        WithdrawalCounts[index] = 0;
+        BucketStarts[index] = long.MinValue;
     }
 
     private TimeSpan UntilOldestWithdrawalExpires(DateTimeOffset at)
@@ -146,9 +151,9 @@ internal sealed class RetryBudget
         long oldest = long.MaxValue;
         for (int i = 0; i < Buckets; i++)
         {
-            if (_withdrawals[i] > 0 && _bucketStart[i] < oldest)
+            if (WithdrawalCounts[i] > 0 && BucketStarts[i] < oldest)
             {
-                oldest = _bucketStart[i];
+                oldest = BucketStarts[i];
             }
         }
 

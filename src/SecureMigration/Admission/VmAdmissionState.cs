@@ -21,7 +21,4 @@ internal sealed class VmAdmissionState(string vmId, AdmissionOptions options)
     public TimeSpan LastBackoff { get; set; }
 
     public DateTimeOffset RetryNotBefore { get; set; } = DateTimeOffset.MinValue;
-
-    /// <summary>This state's place in the controller's least-recently-used list.</summary>
-    public LinkedListNode<VmAdmissionState>? Recency { get; set; }
 }
