@@ -34,21 +34,6 @@ internal sealed class RetryBudget
         DepositCounts[Current(now)]++;
     }
 
-    /// <summary>Admits a retry when the balance allows one; otherwise says when the oldest withdrawal expires.</summary>
-    public bool TryWithdraw(DateTimeOffset now, out TimeSpan retryAfter)
-    {
-        int current = Current(now);
-        if (BalanceNow() >= 1)
-        {
-            WithdrawalCounts[current]++;
-            retryAfter = TimeSpan.Zero;
-            return true;
-        }
-
-        retryAfter = UntilOldestWithdrawalExpires(now);
-        return false;
-    }
-
     /// <summary>Whether a retry would be admitted now, without taking it; otherwise when to ask again.</summary>
     public bool CanWithdraw(DateTimeOffset now, out TimeSpan retryAfter)
     {

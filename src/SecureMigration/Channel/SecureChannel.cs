@@ -83,7 +83,10 @@ public sealed class SecureChannel : IDuplexPipe, IAsyncDisposable
     private void OnSent(long count)
     {
         Interlocked.Add(ref _bytesSent, count);
-        ChannelMetrics.Bytes.Add(count, new KeyValuePair<string, object?>("direction", "sent"));
+        if (ChannelMetrics.Bytes.Enabled)
+        {
+            ChannelMetrics.Bytes.Add(count, new KeyValuePair<string, object?>("direction", "sent"));
+        }
     }
 
     private void OnReceived(long count)
@@ -91,7 +94,10 @@ public sealed class SecureChannel : IDuplexPipe, IAsyncDisposable
         if (count > 0)
         {
             Interlocked.Add(ref _bytesReceived, count);
-            ChannelMetrics.Bytes.Add(count, new KeyValuePair<string, object?>("direction", "received"));
+            if (ChannelMetrics.Bytes.Enabled)
+            {
+                ChannelMetrics.Bytes.Add(count, new KeyValuePair<string, object?>("direction", "received"));
+            }
         }
     }
 

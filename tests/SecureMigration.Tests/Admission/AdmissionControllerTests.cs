@@ -159,6 +159,23 @@ public sealed class AdmissionControllerTests
     }
 
     [Fact]
+    public void TryAdmit_ThrashedHostPair_DoesNotStarveOtherPairs()
+    {
+        AdmissionController admission = Controller(o => o.ManualPerMinute = 1000);
+        for (int i = 0; i < 3; i++)
+        {
+            admission.TryAdmit(Request($"vm-{i}", "a", "b")).Lease.Complete(MigrationOutcome.Failed);
+        }
+
+        AdmissionDecision sameLink = admission.TryAdmit(Request("vm-9", "a", "b"));
+        Assert.Equal(AdmissionDenialReason.CircuitOpen, sameLink.Reason);
+        Assert.Contains("host pair", sameLink.Message, StringComparison.Ordinal);
+
+        Assert.True(admission.TryAdmit(Request("vm-10", "a", "c")).IsAdmitted);
+        Assert.True(admission.TryAdmit(Request("vm-11", "d", "b")).IsAdmitted);
+    }
+
+    [Fact]
     public void TryAdmit_FloodOfDistinctVmIds_StaysBoundedAndRefusesRatherThanForgets()
     {
         AdmissionController admission = Controller(o =>

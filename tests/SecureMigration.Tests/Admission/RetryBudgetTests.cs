@@ -17,6 +17,18 @@ public sealed class RetryBudgetTests
         (options.PercentCanRetry * firstAttempts) +
         (options.MinRetriesPerSecond * options.TimeToLive.TotalSeconds * Math.Ceiling(duration / (options.TimeToLive * 0.9))) + 1;
 
+    /// <summary>What the controller does with each budget: check, then take.</summary>
+    private static bool TryWithdraw(RetryBudget budget, DateTimeOffset now, out TimeSpan retryAfter)
+    {
+        if (!budget.CanWithdraw(now, out retryAfter))
+        {
+            return false;
+        }
+
+        budget.Withdraw(now);
+        return true;
+    }
+
     [Fact]
     public void TryWithdraw_UnderTenMinutesOfThrash_StaysWithinTheBound()
     {
@@ -36,7 +48,7 @@ public sealed class RetryBudgetTests
                 firstAttempts++;
             }
 
-            if (budget.TryWithdraw(time.GetUtcNow(), out TimeSpan retryAfter))
+            if (TryWithdraw(budget, time.GetUtcNow(), out TimeSpan retryAfter))
             {
                 admitted++;
             }
@@ -77,7 +89,7 @@ public sealed class RetryBudgetTests
                         deposits++;
                         break;
                     case 1:
-                        admitted += budget.TryWithdraw(time.GetUtcNow(), out _) ? 1 : 0;
+                        admitted += TryWithdraw(budget, time.GetUtcNow(), out _) ? 1 : 0;
                         break;
                     default:
                         time.Advance(TimeSpan.FromMilliseconds(milliseconds));
