@@ -1,8 +1,10 @@
+using SecureMigration.Storage;
+
 namespace SecureMigration.Admission;
 
 /// <summary>
 /// Keeps the admission state in one file, replaced atomically: the new state is written to a temporary file in
-/// the same directory, flushed to disk, then renamed over the old one.
+/// the same directory, flushed to disk, then renamed over the old one, and the directory is flushed.
 /// </summary>
 public sealed class FileAdmissionStateStore : IAdmissionStateStore
 {
@@ -20,27 +22,8 @@ public sealed class FileAdmissionStateStore : IAdmissionStateStore
     public string Path { get; }
 
     /// <inheritdoc />
-    public async ValueTask SaveAsync(ReadOnlyMemory<byte> state, CancellationToken cancellationToken = default)
-    {
-        string directory = System.IO.Path.GetDirectoryName(Path)!;
-        Directory.CreateDirectory(directory);
-        string temporary = System.IO.Path.Combine(directory, $".{System.IO.Path.GetFileName(Path)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous);
-            await using (file.ConfigureAwait(false))
-            {
-                await file.WriteAsync(state, cancellationToken).ConfigureAwait(false);
-                file.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, Path, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temporary);
-        }
-    }
+    public ValueTask SaveAsync(ReadOnlyMemory<byte> state, CancellationToken cancellationToken = default) =>
+        DurableFile.WriteAtomicallyAsync(Path, state, cancellationToken);
 
     /// <inheritdoc />
     public async ValueTask<byte[]?> LoadAsync(CancellationToken cancellationToken = default)
