@@ -1,0 +1,7 @@
+using System.Text.Json.Serialization;
+
+namespace SecureMigration.Coordination;
+
+/// <summary>Source-generated JSON for ownership records (trimming- and AOT-safe).</summary>
+[JsonSerializable(typeof(OwnershipRecord))]
+internal sealed partial class OwnershipJson : JsonSerializerContext;

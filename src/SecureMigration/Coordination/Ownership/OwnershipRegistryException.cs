@@ -1,0 +1,27 @@
+namespace SecureMigration.Coordination;
+
+/// <summary>An ownership record could not be read or trusted; no decision is taken on it.</summary>
+public sealed class OwnershipRegistryException : MigrationException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="vmId">The VM whose record is bad.</param>
+    /// <param name="location">Where the record is kept.</param>
+    /// <param name="problem">What is wrong with it.</param>
+    public OwnershipRegistryException(string vmId, string location, string problem)
+        : base($"The ownership record of VM '{vmId}' at '{location}' cannot be trusted: {problem}. No host may run or resume the VM on its strength; " +
+            "restore the record from a backup or re-register the VM with the host that really runs it.")
+    {
+        VmId = vmId;
+        Location = location;
+        Problem = problem;
+    }
+
+    /// <summary>Gets the VM whose record is bad.</summary>
+    public string VmId { get; }
+
+    /// <summary>Gets where the record is kept.</summary>
+    public string Location { get; }
+
+    /// <summary>Gets what is wrong with it.</summary>
+    public string Problem { get; }
+}
