@@ -1,0 +1,202 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using SecureMigration.Storage;
+
+namespace SecureMigration.Audit;
+
+/// <summary>
+/// An append-only, hash-chained log of what happened to migrations on this host. Each line is
+/// <c>SHA-256(hex) space JSON</c>; the JSON carries the hash of the line before, so an edited, deleted or reordered
+/// line breaks the chain at that line (<see cref="Verify"/>, <c>secmig audit verify</c>). Cutting lines off the end
+/// is not detectable from the log alone: the journal, which is authenticated with the host key, is the record to
+/// compare with. Thread-safe; every append is flushed to disk.
+/// </summary>
+public sealed class AuditLog : IDisposable
+{
+    private const int HashHexLength = 64;
+    private const int MaxLineBytes = 64 * 1024;
+    private static readonly string Genesis = new('0', HashHexLength);
+
+    private readonly FileStream _file;
+    private readonly TimeProvider _time;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private string _lastHash;
+    private long _sequence;
+
+    private AuditLog(string path, string host, FileStream file, TimeProvider time, AuditEntry? last, string lastHash)
+    {
+        Path = path;
+        Host = host;
+        _file = file;
+        _time = time;
+        _lastHash = lastHash;
+        _sequence = last?.Sequence ?? 0;
+    }
+
+    /// <summary>Gets the log file's full path.</summary>
+    public string Path { get; }
+
+    /// <summary>Gets the host named in new entries.</summary>
+    public string Host { get; }
+
+    /// <summary>Opens (or creates) the log at <paramref name="path"/>, verifies it, cuts off a torn last line and continues the chain.</summary>
+    /// <param name="path">The log file.</param>
+    /// <param name="host">The host that writes it.</param>
+    /// <param name="timeProvider">The clock, or <see langword="null"/> for the system clock.</param>
+    /// <returns>The open log.</returns>
+    /// <exception cref="InvalidDataException">The log was edited or damaged; it is left as it is for investigation.</exception>
+    public static AuditLog Open(string path, string host, TimeProvider? timeProvider = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentException.ThrowIfNullOrEmpty(host);
+        string fullPath = System.IO.Path.GetFullPath(path);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(fullPath)!);
+        bool created = !File.Exists(fullPath);
+        var file = new FileStream(fullPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 4096, FileOptions.Asynchronous);
+        try
+        {
+            (AuditVerification verification, long goodLength, string lastHash) = Check(file);
+            if (!verification.IsIntact)
+            {
+                throw new InvalidDataException($"The audit log '{fullPath}' fails verification: {verification.Problem}. It is left untouched; keep it for investigation and start a new log beside it.");
+            }
+
+            file.SetLength(goodLength);
+            file.Position = goodLength;
+            if (created)
+            {
+                DurableFile.FlushDirectory(System.IO.Path.GetDirectoryName(fullPath)!);
+            }
+
+            return new AuditLog(fullPath, host, file, timeProvider ?? TimeProvider.System, verification.Entries.LastOrDefault(), lastHash);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Checks the log at <paramref name="path"/> without changing it.</summary>
+    /// <param name="path">The log file.</param>
+    /// <returns>What the check found.</returns>
+    public static AuditVerification Verify(string path)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        return Check(file).Verification;
+    }
+
+    /// <summary>Appends an entry and flushes it to disk.</summary>
+    /// <param name="migrationId">The migration, if any.</param>
+    /// <param name="vmId">The VM, if any.</param>
+    /// <param name="eventName">What happened.</param>
+    /// <param name="detail">More about it, if anything; never a secret.</param>
+    /// <param name="cancellationToken">Cancels the wait for the log.</param>
+    /// <returns>The entry as written.</returns>
+    public async ValueTask<AuditEntry> AppendAsync(Guid? migrationId, string? vmId, string eventName, string? detail = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(eventName);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var entry = new AuditEntry(_sequence + 1, _time.GetUtcNow(), Host, migrationId, vmId, eventName, detail, _lastHash);
+            byte[] json = JsonSerializer.SerializeToUtf8Bytes(entry, AuditJson.Default.AuditEntry);
+            string hash = Convert.ToHexStringLower(SHA256.HashData(json));
+            byte[] line = [.. Encoding.ASCII.GetBytes(hash + " "), .. json, (byte)'\n'];
+            long start = _file.Position;
+            try
+            {
+                await _file.WriteAsync(line, CancellationToken.None).ConfigureAwait(false);
+                _file.Flush(flushToDisk: true);
+            }
+            catch (IOException)
+            {
+                _file.SetLength(start);
+                _file.Position = start;
+                throw;
+            }
+
+            _sequence = entry.Sequence;
+            _lastHash = hash;
+            return entry;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Closes the file.</summary>
+    public void Dispose() => _file.Dispose();
+
+    private static (AuditVerification Verification, long GoodLength, string LastHash) Check(FileStream file)
+    {
+        file.Position = 0;
+        var entries = new List<AuditEntry>();
+        string previous = Genesis;
+        long good = 0;
+        int lineNumber = 0;
+        byte[] content = new byte[file.Length];
+        file.ReadExactly(content);
+        int offset = 0;
+        while (offset < content.Length)
+        {
+            lineNumber++;
+            int end = content.AsSpan(offset).IndexOf((byte)'\n');
+            if (end < 0)
+            {
+                // A crash tore the last line; it never counted.
+                return (new AuditVerification(true, entries, null, TornTail: true), good, previous);
+            }
+
+            ReadOnlySpan<byte> line = content.AsSpan(offset, end);
+            string? problem = CheckLine(line, previous, entries.Count + 1, out AuditEntry? entry, out string hash);
+            if (problem is not null)
+            {
+                return (new AuditVerification(false, entries, $"line {lineNumber.ToString(CultureInfo.InvariantCulture)} {problem}", TornTail: false), good, previous);
+            }
+
+            entries.Add(entry!);
+            previous = hash;
+            offset += end + 1;
+            good = offset;
+        }
+
+        return (new AuditVerification(true, entries, null, TornTail: false), good, previous);
+    }
+
+    private static string? CheckLine(ReadOnlySpan<byte> line, string previous, long sequence, out AuditEntry? entry, out string hash)
+    {
+        entry = null;
+        hash = string.Empty;
+        if (line.Length > MaxLineBytes || line.Length < HashHexLength + 2 || line[HashHexLength] != (byte)' ')
+        {
+            return "is not an audit entry";
+        }
+
+        hash = Encoding.ASCII.GetString(line[..HashHexLength]);
+        ReadOnlySpan<byte> json = line[(HashHexLength + 1)..];
+        if (!string.Equals(hash, Convert.ToHexStringLower(SHA256.HashData(json)), StringComparison.Ordinal))
+        {
+            return "was edited: its hash does not match its content";
+        }
+
+        try
+        {
+            entry = JsonSerializer.Deserialize(json, AuditJson.Default.AuditEntry);
+        }
+        catch (JsonException)
+        {
+            return "holds no audit entry";
+        }
+
+        if (entry is null || !string.Equals(entry.Previous, previous, StringComparison.Ordinal))
+        {
+            return "does not follow the line before it: a line was deleted, inserted or moved";
+        }
+
+        return entry.Sequence == sequence ? null : $"carries sequence {entry.Sequence}, expected {sequence}";
+    }
+}
