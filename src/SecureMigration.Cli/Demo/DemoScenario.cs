@@ -66,7 +66,7 @@ internal sealed class DemoScenario(ConsoleStyle style, long imageBytes)
         MigrationTicket ticket = MigrationTicket.Create(VmId, SourceName, DestinationName, 1, TimeSpan.FromMinutes(1));
         var clock = Stopwatch.StartNew();
         await using SecureChannel channel = await sourceFactory.ConnectAsync(transport, ticket, cancellationToken);
-        await using AcceptedChannel? accepted = await listener.AcceptAsync(cancellationToken);
+        await using ChannelConnection? accepted = await listener.AcceptAsync(cancellationToken);
         style.Line($"   Handshake and ticket exchange in {clock.Elapsed.TotalMilliseconds:0} ms: {channel.CipherSuite}, " +
                    $"source saw '{channel.Peer.Name}', destination saw '{accepted!.Channel.Peer.Name}'.");
         style.Line($"   Ticket for migration {ticket.MigrationId:D} of VM '{VmId}', epoch {ticket.OwnershipEpoch}, bound to this TLS session.");

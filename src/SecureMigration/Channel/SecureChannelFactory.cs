@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -8,12 +10,13 @@ using SecureMigration.Channel.Credentials;
 using SecureMigration.Channel.Records;
 using SecureMigration.Channel.Tickets;
 using SecureMigration.Channel.Tls;
+using SecureMigration.Transport;
 using SecureMigration.Telemetry;
 
 namespace SecureMigration.Channel;
 
 /// <summary>
-/// Opens secure channels over transport pipes: <see cref="ConnectAsync"/> on the source (TLS client) and
+/// Opens secure channels over transport pipes: <see cref="ConnectAsync(IDuplexPipe, MigrationTicket, CancellationToken)"/> on the source (TLS client) and
 /// <see cref="AcceptAsync"/> on the destination (TLS server). Each performs a TLS 1.3 mutual-authentication
 /// handshake and the ticket exchange under the handshake timeout. Thread-safe; share one per endpoint so the
 /// ticket replay cache sees every channel.
@@ -91,6 +94,40 @@ public sealed class SecureChannelFactory
                 throw;
             }
         }).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Connects to <paramref name="remote"/> over TCP and runs <see cref="ConnectAsync(IDuplexPipe, MigrationTicket, CancellationToken)"/>
+    /// on the connection; the result owns both the channel and the socket.
+    /// </summary>
+    /// <param name="remote">The destination's address.</param>
+    /// <param name="ticket">The ticket for this migration.</param>
+    /// <param name="cancellationToken">Cancels the connection and the handshake.</param>
+    /// <returns>The established channel with its connection.</returns>
+    /// <exception cref="HandshakeFailedException">The peer could not be authenticated, refused this end, or refused the ticket.</exception>
+    /// <exception cref="SocketException">The destination could not be reached.</exception>
+    public async Task<ChannelConnection> ConnectAsync(EndPoint remote, MigrationTicket ticket, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(remote);
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        StreamDuplexPipe? transport = null;
+        try
+        {
+            await socket.ConnectAsync(remote, cancellationToken).ConfigureAwait(false);
+            transport = StreamDuplexPipe.Create(socket);
+            SecureChannel channel = await ConnectAsync(transport, ticket, cancellationToken).ConfigureAwait(false);
+            return new ChannelConnection(channel, transport, remote);
+        }
+        catch
+        {
+            if (transport is not null)
+            {
+                await transport.DisposeAsync().ConfigureAwait(false);
+            }
+
+            socket.Dispose();
+            throw;
+        }
     }
 
     /// <summary>

@@ -19,7 +19,7 @@ public sealed class SecureChannelListener : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly HandshakeLimiter _limiter;
     private readonly Socket _socket;
-    private readonly Channel<AcceptedChannel> _accepted;
+    private readonly Channel<ChannelConnection> _accepted;
     private readonly CancellationTokenSource _stopping = new();
     private Task _acceptLoop = Task.CompletedTask;
 
@@ -38,7 +38,7 @@ public sealed class SecureChannelListener : IAsyncDisposable
         _factory = factory;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SecureMigration.Channel.Listener");
         _limiter = new HandshakeLimiter(_options.MaxConcurrentHandshakes, _options.MaxHandshakesPerAddress);
-        _accepted = System.Threading.Channels.Channel.CreateBounded<AcceptedChannel>(new BoundedChannelOptions(_options.AcceptBacklog)
+        _accepted = System.Threading.Channels.Channel.CreateBounded<ChannelConnection>(new BoundedChannelOptions(_options.AcceptBacklog)
         {
             SingleWriter = false,
             FullMode = BoundedChannelFullMode.Wait,
@@ -63,7 +63,7 @@ public sealed class SecureChannelListener : IAsyncDisposable
     /// <summary>Waits for the next authenticated channel.</summary>
     /// <param name="cancellationToken">Stops waiting.</param>
     /// <returns>The channel, or <see langword="null"/> when the listener has stopped.</returns>
-    public async ValueTask<AcceptedChannel?> AcceptAsync(CancellationToken cancellationToken = default)
+    public async ValueTask<ChannelConnection?> AcceptAsync(CancellationToken cancellationToken = default)
     {
         try
         {
@@ -83,7 +83,7 @@ public sealed class SecureChannelListener : IAsyncDisposable
         _socket.Dispose();
         await _acceptLoop.ConfigureAwait(false);
         _accepted.Writer.TryComplete();
-        while (_accepted.Reader.TryRead(out AcceptedChannel? pending))
+        while (_accepted.Reader.TryRead(out ChannelConnection? pending))
         {
             await pending.DisposeAsync().ConfigureAwait(false);
         }
@@ -126,7 +126,7 @@ public sealed class SecureChannelListener : IAsyncDisposable
         try
         {
             SecureChannel channel = await _factory.AcceptAsync(transport, _stopping.Token).ConfigureAwait(false);
-            var accepted = new AcceptedChannel(channel, transport, remote);
+            var accepted = new ChannelConnection(channel, transport, remote);
             if (!_accepted.Writer.TryWrite(accepted) &&
                 !await TryWriteAsync(accepted).ConfigureAwait(false))
             {
@@ -144,7 +144,7 @@ public sealed class SecureChannelListener : IAsyncDisposable
         }
     }
 
-    private async ValueTask<bool> TryWriteAsync(AcceptedChannel accepted)
+    private async ValueTask<bool> TryWriteAsync(ChannelConnection accepted)
     {
         try
         {

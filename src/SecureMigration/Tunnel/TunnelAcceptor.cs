@@ -64,7 +64,7 @@ public sealed class TunnelAcceptor : IAsyncDisposable
     {
         while (true)
         {
-            AcceptedChannel? accepted;
+            ChannelConnection? accepted;
             try
             {
                 accepted = await _listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
@@ -83,7 +83,7 @@ public sealed class TunnelAcceptor : IAsyncDisposable
         }
     }
 
-    private async Task ForwardAsync(AcceptedChannel accepted)
+    private async Task ForwardAsync(ChannelConnection accepted)
     {
         await using (accepted.ConfigureAwait(false))
         {

@@ -52,7 +52,7 @@ public sealed class SecureChannelListenerTests(TestPki pki) : IClassFixture<Test
         await using StreamDuplexPipe transport = StreamDuplexPipe.Create(socket);
         var source = new SecureChannelFactory(ChannelHarness.Options(pki.Credentials(pki.Source)));
         await using SecureChannel client = await source.ConnectAsync(transport, ChannelHarness.Ticket());
-        await using AcceptedChannel? accepted = await listener.AcceptAsync();
+        await using ChannelConnection? accepted = await listener.AcceptAsync();
 
         Assert.Equal("source.test", accepted!.Channel.Peer.Name);
         Assert.True(accepted.WireCounters.BytesReceived > 0);

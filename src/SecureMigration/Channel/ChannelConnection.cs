@@ -3,12 +3,15 @@ using SecureMigration.Transport;
 
 namespace SecureMigration.Channel;
 
-/// <summary>An authenticated channel accepted by a <see cref="SecureChannelListener"/>, with the connection under it.</summary>
-public sealed class AcceptedChannel : IAsyncDisposable
+/// <summary>
+/// An authenticated channel with the connection under it, as <see cref="SecureChannelListener"/> accepts it or
+/// <see cref="SecureChannelFactory.ConnectAsync(EndPoint, Tickets.MigrationTicket, CancellationToken)"/> opens it.
+/// </summary>
+public sealed class ChannelConnection : IAsyncDisposable
 {
     private readonly StreamDuplexPipe _transport;
 
-    internal AcceptedChannel(SecureChannel channel, StreamDuplexPipe transport, EndPoint remoteEndPoint)
+    internal ChannelConnection(SecureChannel channel, StreamDuplexPipe transport, EndPoint remoteEndPoint)
     {
         Channel = channel;
         _transport = transport;

@@ -1,0 +1,35 @@
+namespace SecureMigration.Coordination;
+
+/// <summary>Runs a stage's hooks in order under a timeout each; the first veto, exception or overrun stops the rest.</summary>
+internal sealed class HookRunner(IReadOnlyList<IMigrationHook> hooks, TimeSpan timeout, TimeProvider time)
+{
+    /// <summary>Returns <see langword="null"/> when every hook allowed the migration, else why not.</summary>
+    public async ValueTask<string?> RunAsync(MigrationHookContext context, CancellationToken cancellationToken)
+    {
+        foreach (IMigrationHook hook in hooks)
+        {
+            using var deadline = new CancellationTokenSource(timeout, time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
+            HookVerdict verdict;
+            try
+            {
+                verdict = await hook.RunAsync(context, linked.Token).AsTask().WaitAsync(linked.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                return $"{context.Stage} hook '{hook.Name}' did not answer within {timeout.TotalSeconds:0.###} s";
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                return $"{context.Stage} hook '{hook.Name}' failed: {e.Message}";
+            }
+
+            if (!verdict.Allowed)
+            {
+                return $"{context.Stage} hook '{hook.Name}' vetoed: {verdict.Reason ?? "no reason given"}";
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,220 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using SecureMigration.Admission;
+using SecureMigration.Channel;
+using SecureMigration.Channel.Tickets;
+
+namespace SecureMigration.Coordination;
+
+/// <summary>The destination's side of a migration.</summary>
+public sealed partial class MigrationCoordinator
+{
+    /// <summary>
+    /// Serves the migration that arrived on <paramref name="connection"/> (its ticket names the VM, the source and the
+    /// epoch). The VM runs here only after this host took the ownership epoch; on any failure before that, the partial
+    /// copy is destroyed and handed to the residue handler.
+    /// </summary>
+    /// <param name="connection">An authenticated channel from <see cref="SecureChannelListener"/>; the coordinator disposes it.</param>
+    /// <param name="progress">Receives phase and byte progress, or <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the migration; it then rolls back unless it already committed.</param>
+    /// <returns>How it ended.</returns>
+    public async Task<MigrationResult> ReceiveAsync(ChannelConnection connection, IProgress<MigrationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        MigrationTicket ticket = connection.Channel.Ticket;
+        var run = new MigrationRun(
+            new JournalRecord
+            {
+                MigrationId = ticket.MigrationId, Role = MigrationRole.Destination, Phase = MigrationPhase.ChannelOpen, VmId = ticket.VmId,
+                SourceHost = ticket.SourceIdentity, DestinationHost = Host, Epoch = ticket.OwnershipEpoch,
+            },
+            progress)
+        {
+            Connection = connection,
+            Wire = new MigrationWire(connection.Channel, _options.StallTimeout, _options.TimeProvider),
+        };
+        await using (run.ConfigureAwait(false))
+        {
+            string? refusal = CheckTicket(ticket);
+            if (refusal is not null)
+            {
+                await run.Wire.TrySendAbortAsync(refusal).ConfigureAwait(false);
+                return Refused(ticket.MigrationId, ticket.VmId, MigrationRole.Destination, refusal, ticket.OwnershipEpoch);
+            }
+
+            try
+            {
+                return await RunDestinationAsync(run, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is MigrationAbortedException or IOException or InvalidOperationException or InvalidDataException ||
+                (e is OperationCanceledException && cancellationToken.IsCancellationRequested))
+            {
+                string reason = e is MigrationAbortedException aborted ? aborted.Reason : e is OperationCanceledException ? "the caller cancelled it" : e.Message;
+                return await RollBackDestinationAsync(run, reason, peerKnows: e is MigrationAbortedException { ByPeer: true }).ConfigureAwait(false);
+            }
+            catch (JournalWriteException e)
+            {
+                return await RollBackDestinationAsync(run, e.Message, peerKnows: false).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private string? CheckTicket(MigrationTicket ticket)
+    {
+        try
+        {
+            VmIds.EnsureValid(ticket.VmId, nameof(ticket));
+        }
+        catch (ArgumentException e)
+        {
+            return e.Message;
+        }
+
+        if (!string.Equals(ticket.DestinationIdentity, Host, StringComparison.Ordinal))
+        {
+            return $"the ticket is for '{ticket.DestinationIdentity}', and this host is '{Host}'";
+        }
+
+        return _journal.Latest(ticket.MigrationId) is null ? null : $"migration {ticket.MigrationId} already ran on this host";
+    }
+
+    private async Task<MigrationResult> RunDestinationAsync(MigrationRun run, CancellationToken cancellationToken)
+    {
+        MigrationWire wire = run.Wire!;
+        await StepAsync(run, MigrationPhase.ChannelOpen).ConfigureAwait(false);
+        OwnershipRecord? owner = await _registry.GetAsync(run.VmId, cancellationToken).ConfigureAwait(false);
+        if (owner is null || owner.Epoch != run.Record.Epoch || !string.Equals(owner.Owner, run.Record.SourceHost, StringComparison.Ordinal))
+        {
+            return await RollBackDestinationAsync(run, $"the ticket says '{run.Record.SourceHost}' holds epoch {run.Record.Epoch}, but {Describe(owner)}", peerKnows: false).ConfigureAwait(false);
+        }
+
+        if (_admission is not null)
+        {
+            AdmissionDecision decision = _admission.TryAdmit(new MigrationRequest(run.VmId, run.Record.SourceHost, Host, MigrationTrigger.Manual));
+            if (!decision.IsAdmitted)
+            {
+                return await RollBackDestinationAsync(run, "admission denied it: " + decision.Message, peerKnows: false).ConfigureAwait(false);
+            }
+
+            run.Lease = decision.Lease;
+        }
+
+        await StepAsync(run, MigrationPhase.Admitted).ConfigureAwait(false);
+        if (await _preHooks.RunAsync(run.Hook(HookStage.PreMigrate), cancellationToken).ConfigureAwait(false) is { } veto)
+        {
+            return await RollBackDestinationAsync(run, veto, peerKnows: false).ConfigureAwait(false);
+        }
+
+        await StepAsync(run, MigrationPhase.PreHooksDone).ConfigureAwait(false);
+        Stream sink = await _driver.PrepareDestinationAsync(run.VmId, cancellationToken).ConfigureAwait(false);
+        run.Prepared = true;
+        ReceivedStream received;
+        byte[] digest;
+        await using (sink.ConfigureAwait(false))
+        {
+            await wire.SendAsync(FrameType.Ready, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+            await StepAsync(run, MigrationPhase.Transferring).ConfigureAwait(false);
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            received = await wire.ReceiveStreamAsync(sink, hash, bytes => { run.Bytes = bytes; run.Report(); }, cancellationToken).ConfigureAwait(false);
+            digest = hash.GetHashAndReset();
+        }
+
+        if (received.Received != received.AnnouncedLength || !CryptographicOperations.FixedTimeEquals(digest, received.AnnouncedDigest))
+        {
+            return await RollBackDestinationAsync(run, $"the stream's digest does not match: received {received.Received} bytes with SHA-256 {Convert.ToHexStringLower(digest)}, " +
+                $"the source sent {received.AnnouncedLength} bytes with SHA-256 {Convert.ToHexStringLower(received.AnnouncedDigest)}", peerKnows: false).ConfigureAwait(false);
+        }
+
+        await _driver.FinishIncomingAsync(run.VmId, cancellationToken).ConfigureAwait(false);
+        await StepAsync(run, MigrationPhase.SwitchingOver, reason: "SHA-256 " + Convert.ToHexStringLower(digest)).ConfigureAwait(false);
+        if (await _postHooks.RunAsync(run.Hook(HookStage.PostMigrate), cancellationToken).ConfigureAwait(false) is { } postVeto)
+        {
+            return await RollBackDestinationAsync(run, postVeto, peerKnows: false).ConfigureAwait(false);
+        }
+
+        await wire.SendAsync(FrameType.Verified, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+        await wire.ReceiveAsync(FrameType.Commit, _options.CommitTimeout, cancellationToken).ConfigureAwait(false);
+
+        OwnershipMove move = await _registry.TryMoveAsync(run.VmId, run.Record.Epoch, run.Record.SourceHost, Host, run.Id, CancellationToken.None).ConfigureAwait(false);
+        if (!move.Moved)
+        {
+            return await RollBackDestinationAsync(run, $"the source took the VM back before the commit ({Describe(move.Current)})", peerKnows: false).ConfigureAwait(false);
+        }
+
+        // The epoch is ours: from here on the only way is forward, whatever fails.
+        byte[] epoch = new byte[sizeof(ulong)];
+        BinaryPrimitives.WriteUInt64LittleEndian(epoch, (ulong)move.Current!.Epoch);
+        await TryStepAsync(run, MigrationPhase.Committed).ConfigureAwait(false);
+        try
+        {
+            await wire.SendAsync(FrameType.Committed, epoch, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (MigrationAbortedException)
+        {
+            // The source asks the registry when the acknowledgement does not arrive.
+        }
+
+        return await RollForwardDestinationAsync(run).ConfigureAwait(false);
+    }
+
+    private async Task<MigrationResult> RollForwardDestinationAsync(MigrationRun run)
+    {
+        await _driver.ActivateDestinationAsync(run.VmId).ConfigureAwait(false);
+        if (run.Record.Phase == MigrationPhase.Committed)
+        {
+            await TryStepAsync(run, MigrationPhase.Cleaned).ConfigureAwait(false);
+        }
+
+        if (run.Record.Phase == MigrationPhase.Cleaned)
+        {
+            await TryStepAsync(run, MigrationPhase.Completed).ConfigureAwait(false);
+        }
+
+        Complete(run, MigrationOutcome.Succeeded);
+        return new MigrationResult(run.Id, run.VmId, MigrationRole.Destination, MigrationStatus.Completed, null, run.Bytes, run.Record.Epoch + 1);
+    }
+
+    private async Task<MigrationResult> RollBackDestinationAsync(MigrationRun run, string reason, bool peerKnows)
+    {
+        if (!peerKnows && run.Wire is { } wire)
+        {
+            await wire.TrySendAbortAsync(reason).ConfigureAwait(false);
+        }
+
+        if (!run.Journaled)
+        {
+            Complete(run, MigrationOutcome.Cancelled);
+            return Refused(run.Id, run.VmId, MigrationRole.Destination, reason, run.Record.Epoch);
+        }
+
+        if (run.Record.Phase != MigrationPhase.RollingBack)
+        {
+            await TryStepAsync(run, MigrationPhase.RollingBack, reason).ConfigureAwait(false);
+        }
+
+        await DestroyPartialCopyAsync(run.Id, run.VmId, run.Prepared).ConfigureAwait(false);
+        await TryStepAsync(run, MigrationPhase.RolledBack, reason).ConfigureAwait(false);
+        Complete(run, MigrationOutcome.Failed);
+        return new MigrationResult(run.Id, run.VmId, MigrationRole.Destination, MigrationStatus.RolledBack, reason, run.Bytes, run.Record.Epoch);
+    }
+
+    /// <summary>
+    /// Destroys this migration's copy: one still loading, or loaded but never committed. A running VM of the same id is
+    /// never this migration's (it runs only after a commit), so it is left alone.
+    /// </summary>
+    private async ValueTask DestroyPartialCopyAsync(Guid migrationId, string vmId, bool prepared)
+    {
+        VmStatus status = await _driver.QueryAsync(vmId).ConfigureAwait(false);
+        bool ours = status.State == VmRunState.Incoming || (prepared && status.State == VmRunState.Paused);
+        if (ours)
+        {
+            IReadOnlyList<string> images = await _driver.DestroyDestinationAsync(vmId).ConfigureAwait(false);
+            await DisposeResidueAsync(migrationId, vmId, ResidueKind.PartialImage, images).ConfigureAwait(false);
+        }
+        else if (prepared && status.State == VmRunState.Stopped && status.Images.Count > 0)
+        {
+            // Destroyed before a crash, residue not yet disposed of.
+            await DisposeResidueAsync(migrationId, vmId, ResidueKind.PartialImage, status.Images).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,89 @@
+namespace SecureMigration.Coordination;
+
+/// <summary>Finishing the migrations a crash interrupted.</summary>
+public sealed partial class MigrationCoordinator
+{
+    /// <summary>
+    /// Finishes every migration the journal shows unfinished, deterministically: what was committed (per the journal or
+    /// the ownership registry) rolls forward, everything else rolls back, and a source whose commit request may have
+    /// been seen waits for the registry rather than guess. Call it on start, before new migrations; running it twice
+    /// changes nothing the second time.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels recovery between migrations.</param>
+    /// <returns>What was done with each unfinished migration.</returns>
+    public async Task<IReadOnlyList<RecoveredMigration>> RecoverAsync(CancellationToken cancellationToken = default)
+    {
+        IReadOnlyList<JournalRecord> records = _journal.Records;
+        var reachedTransfer = records.Where(r => r.Role == MigrationRole.Destination && r.Phase == MigrationPhase.Transferring).Select(r => r.MigrationId).ToHashSet();
+        var recovered = new List<RecoveredMigration>();
+        foreach (JournalRecord latest in _journal.LatestRecords.Where(r => !MigrationStateMachine.IsFinal(r.Phase)))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var run = new MigrationRun(latest, progress: null) { Journaled = true, Prepared = reachedTransfer.Contains(latest.MigrationId) };
+            string decision;
+            try
+            {
+                decision = latest.Role == MigrationRole.Source
+                    ? await RecoverSourceAsync(run).ConfigureAwait(false)
+                    : await RecoverDestinationAsync(run).ConfigureAwait(false);
+            }
+            catch (MigrationInDoubtException e)
+            {
+                decision = "left in doubt: " + e.Problem;
+            }
+
+            var outcome = new RecoveredMigration(latest.MigrationId, latest.VmId, latest.Role, latest.Phase, run.Record.Phase, decision);
+            Log.Recovered(_logger, outcome.MigrationId, outcome.VmId, outcome.Role, outcome.From, outcome.To, decision);
+            await AuditAsync(outcome.MigrationId, outcome.VmId, "recovered", $"{outcome.From} -> {outcome.To}: {decision}").ConfigureAwait(false);
+            recovered.Add(outcome);
+        }
+
+        return recovered;
+    }
+
+    private async Task<string> RecoverSourceAsync(MigrationRun run)
+    {
+        if (MigrationStateMachine.IsCommitted(run.Record.Phase))
+        {
+            await RollForwardSourceAsync(run).ConfigureAwait(false);
+            return "the journal shows the commit: rolled forward";
+        }
+
+        MigrationResult result = await SettleSourceAsync(run, $"interrupted in {run.Record.Phase} by a crash", peerKnows: true).ConfigureAwait(false);
+        return result.IsCommitted
+            ? "the registry shows the destination took the epoch: rolled forward"
+            : "the registry let this host keep the epoch: rolled back, the VM runs here";
+    }
+
+    private async Task<string> RecoverDestinationAsync(MigrationRun run)
+    {
+        if (MigrationStateMachine.IsCommitted(run.Record.Phase))
+        {
+            await RollForwardDestinationAsync(run).ConfigureAwait(false);
+            return "the journal shows the commit: rolled forward, the VM runs here";
+        }
+
+        if (run.Record.Phase == MigrationPhase.SwitchingOver)
+        {
+            OwnershipRecord? current;
+            try
+            {
+                current = await _registry.GetAsync(run.VmId).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or OwnershipRegistryException or UnauthorizedAccessException)
+            {
+                throw new MigrationInDoubtException(run.Id, run.VmId, $"the ownership registry could not be read ({e.Message})", e);
+            }
+
+            if (current is not null && current.MigrationId == run.Id && current.Epoch == run.Record.Epoch + 1 && string.Equals(current.Owner, Host, StringComparison.Ordinal))
+            {
+                await TryStepAsync(run, MigrationPhase.Committed, "the registry shows this host took the epoch before the crash").ConfigureAwait(false);
+                await RollForwardDestinationAsync(run).ConfigureAwait(false);
+                return "the registry shows this host took the epoch: rolled forward, the VM runs here";
+            }
+        }
+
+        await RollBackDestinationAsync(run, $"interrupted in {run.Record.Phase} by a crash", peerKnows: true).ConfigureAwait(false);
+        return "this host never took the epoch: rolled back, the partial copy is gone";
+    }
+}

@@ -1,0 +1,261 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using SecureMigration.Admission;
+using SecureMigration.Channel;
+using SecureMigration.Channel.Tickets;
+
+namespace SecureMigration.Coordination;
+
+/// <summary>The source's side of a migration.</summary>
+public sealed partial class MigrationCoordinator
+{
+    /// <summary>
+    /// Migrates <paramref name="vmId"/> from this host to <paramref name="destinationHost"/>. Returns only in a stable state:
+    /// <see cref="MigrationStatus.Completed"/> (the VM runs on the destination and this host's copy and snapshot went to
+    /// the residue handler) or <see cref="MigrationStatus.RolledBack"/> (the VM runs here again), or
+    /// <see cref="MigrationStatus.Refused"/> when it never started.
+    /// </summary>
+    /// <param name="vmId">The VM; this host must hold its ownership epoch and it must be running here.</param>
+    /// <param name="destinationHost">The destination's identity.</param>
+    /// <param name="connect">Opens the secure channel to the destination for a ticket (for example <see cref="SecureChannelFactory.ConnectAsync(System.Net.EndPoint, MigrationTicket, CancellationToken)"/>).</param>
+    /// <param name="trigger">Why the migration happens, for admission.</param>
+    /// <param name="progress">Receives phase and byte progress, or <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the migration; it then rolls back.</param>
+    /// <returns>How it ended.</returns>
+    /// <exception cref="MigrationInDoubtException">The commit was requested and the registry cannot be reached: the VM stays paused until recovery.</exception>
+    public async Task<MigrationResult> MigrateAsync(string vmId, string destinationHost, Func<MigrationTicket, CancellationToken, Task<ChannelConnection>> connect,
+        MigrationTrigger trigger = MigrationTrigger.Manual, IProgress<MigrationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        VmIds.EnsureValid(vmId);
+        ArgumentException.ThrowIfNullOrEmpty(destinationHost);
+        ArgumentNullException.ThrowIfNull(connect);
+        var migrationId = Guid.NewGuid();
+        OwnershipRecord? owner = await _registry.GetAsync(vmId, cancellationToken).ConfigureAwait(false);
+        if (owner is null || !string.Equals(owner.Owner, Host, StringComparison.Ordinal))
+        {
+            string holder = owner is null ? "the ownership registry does not know it" : $"'{owner.Owner}' holds its epoch {owner.Epoch}";
+            return Refused(migrationId, vmId, MigrationRole.Source, $"this host ('{Host}') does not own VM '{vmId}': {holder}", owner?.Epoch ?? 0);
+        }
+
+        VmStatus status = await _driver.QueryAsync(vmId, cancellationToken).ConfigureAwait(false);
+        if (status.State != VmRunState.Running)
+        {
+            return Refused(migrationId, vmId, MigrationRole.Source, $"VM '{vmId}' is {status.State} here, and only a running VM migrates", owner.Epoch);
+        }
+
+        var run = new MigrationRun(
+            new JournalRecord
+            {
+                MigrationId = migrationId, Role = MigrationRole.Source, Phase = MigrationPhase.Admitted, VmId = vmId,
+                SourceHost = Host, DestinationHost = destinationHost, Epoch = owner.Epoch,
+            },
+            progress);
+        await using (run.ConfigureAwait(false))
+        {
+            if (_admission is not null)
+            {
+                AdmissionDecision decision = _admission.TryAdmit(new MigrationRequest(vmId, Host, destinationHost, trigger));
+                if (!decision.IsAdmitted)
+                {
+                    await AuditAsync(migrationId, vmId, "admission-denied", decision.Message).ConfigureAwait(false);
+                    return Refused(migrationId, vmId, MigrationRole.Source, "admission denied it: " + decision.Message, owner.Epoch);
+                }
+
+                run.Lease = decision.Lease;
+            }
+
+            try
+            {
+                return await RunSourceAsync(run, connect, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is MigrationAbortedException or HandshakeFailedException or SocketException or IOException or InvalidOperationException ||
+                (e is OperationCanceledException && cancellationToken.IsCancellationRequested))
+            {
+                string reason = e is MigrationAbortedException aborted ? aborted.Reason : e is OperationCanceledException ? "the caller cancelled it" : e.Message;
+                return await SettleSourceAsync(run, reason, e is MigrationAbortedException { ByPeer: true }).ConfigureAwait(false);
+            }
+            catch (JournalWriteException e) when (!run.Journaled)
+            {
+                Complete(run, MigrationOutcome.Cancelled);
+                return Refused(migrationId, vmId, MigrationRole.Source, e.Message, owner.Epoch);
+            }
+            catch (JournalWriteException e)
+            {
+                return await SettleSourceAsync(run, e.Message, peerKnows: false).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<MigrationResult> RunSourceAsync(MigrationRun run, Func<MigrationTicket, CancellationToken, Task<ChannelConnection>> connect, CancellationToken cancellationToken)
+    {
+        await StepAsync(run, MigrationPhase.Admitted).ConfigureAwait(false);
+        VmStatus status = await _driver.QueryAsync(run.VmId, cancellationToken).ConfigureAwait(false);
+        string snapshot = await _snapshots.TakeAsync(run.Id, run.VmId, status.Images, cancellationToken).ConfigureAwait(false);
+        await StepAsync(run, MigrationPhase.Snapshotted, snapshot: snapshot).ConfigureAwait(false);
+
+        if (await _preHooks.RunAsync(run.Hook(HookStage.PreMigrate), cancellationToken).ConfigureAwait(false) is { } veto)
+        {
+            return await SettleSourceAsync(run, veto, peerKnows: false).ConfigureAwait(false);
+        }
+
+        await StepAsync(run, MigrationPhase.PreHooksDone).ConfigureAwait(false);
+        MigrationTicket ticket = MigrationTicket.Create(run.VmId, Host, run.Record.DestinationHost, run.Record.Epoch, _options.TicketLifetime, _options.TimeProvider, run.Id);
+        run.Connection = await connect(ticket, cancellationToken).ConfigureAwait(false);
+        run.Wire = new MigrationWire(run.Connection.Channel, _options.StallTimeout, _options.TimeProvider);
+        await StepAsync(run, MigrationPhase.ChannelOpen).ConfigureAwait(false);
+
+        await run.Wire.ReceiveAsync(FrameType.Ready, _options.CommitTimeout, cancellationToken).ConfigureAwait(false);
+        await StepAsync(run, MigrationPhase.Transferring).ConfigureAwait(false);
+        byte[] digest;
+        using (var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
+        {
+            Stream stream = await _driver.StartOutgoingAsync(run.VmId, cancellationToken).ConfigureAwait(false);
+            await using (stream.ConfigureAwait(false))
+            {
+                run.Bytes = await run.Wire.SendStreamAsync(stream, hash, _options.ChunkSize, bytes => { run.Bytes = bytes; run.Report(); }, cancellationToken).ConfigureAwait(false);
+            }
+
+            digest = hash.GetHashAndReset();
+        }
+
+        // The hypervisor's stream ended: the VM is paused here. From now on it must not run here unless the registry says so.
+        await StepAsync(run, MigrationPhase.SwitchingOver, reason: "SHA-256 " + Convert.ToHexStringLower(digest)).ConfigureAwait(false);
+        byte[] end = new byte[sizeof(ulong) + MigrationWire.DigestLength];
+        BinaryPrimitives.WriteUInt64LittleEndian(end, (ulong)run.Bytes);
+        digest.CopyTo(end, sizeof(ulong));
+        await run.Wire.SendAsync(FrameType.EndOfStream, end, cancellationToken).ConfigureAwait(false);
+        await run.Wire.ReceiveAsync(FrameType.Verified, _options.CommitTimeout, cancellationToken).ConfigureAwait(false);
+
+        if (await _postHooks.RunAsync(run.Hook(HookStage.PostMigrate), cancellationToken).ConfigureAwait(false) is { } postVeto)
+        {
+            return await SettleSourceAsync(run, postVeto, peerKnows: false).ConfigureAwait(false);
+        }
+
+        run.CommitSent = true;
+        string? ackProblem = null;
+        try
+        {
+            await run.Wire.SendAsync(FrameType.Commit, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+            await run.Wire.ReceiveAsync(FrameType.Committed, _options.CommitTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (MigrationAbortedException e)
+        {
+            // A lost acknowledgement decides nothing: the registry does.
+            ackProblem = e.Reason;
+        }
+
+        return await SettleSourceAsync(run, ackProblem ?? "the destination committed", peerKnows: ackProblem is null).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Ends a source migration the only safe way: by trying to take the epoch back. If that works, nobody else can
+    /// commit and the VM resumes here; if the destination took it first, the migration committed and this copy goes.
+    /// </summary>
+    private async Task<MigrationResult> SettleSourceAsync(MigrationRun run, string reason, bool peerKnows)
+    {
+        if (!run.Journaled)
+        {
+            Complete(run, MigrationOutcome.Cancelled);
+            return Refused(run.Id, run.VmId, MigrationRole.Source, reason, run.Record.Epoch);
+        }
+
+        OwnershipMove move;
+        try
+        {
+            move = await _registry.TryMoveAsync(run.VmId, run.Record.Epoch, Host, Host, run.Id).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OwnershipRegistryException or UnauthorizedAccessException)
+        {
+            if (run.CommitSent || run.Record.Phase == MigrationPhase.SwitchingOver)
+            {
+                throw new MigrationInDoubtException(run.Id, run.VmId, $"the ownership registry could not be reached after the commit was requested ({e.Message})", e);
+            }
+
+            // Before the commit request the destination cannot have taken the epoch, so resuming is safe without the registry.
+            move = new OwnershipMove(true, null);
+        }
+
+        if (!peerKnows && run.Wire is { } wire && !IsCommittedTo(move.Current, run))
+        {
+            await wire.TrySendAbortAsync(reason).ConfigureAwait(false);
+        }
+
+        if (IsCommittedTo(move.Current, run))
+        {
+            return await RollForwardSourceAsync(run).ConfigureAwait(false);
+        }
+
+        return move.Moved || IsReclaimedBy(move.Current, run)
+            ? await RollBackSourceAsync(run, reason).ConfigureAwait(false)
+            : await AbandonSourceAsync(run, $"the epoch moved on without this migration ({Describe(move.Current)}), so this copy is stale").ConfigureAwait(false);
+    }
+
+    private async Task<MigrationResult> RollBackSourceAsync(MigrationRun run, string reason)
+    {
+        if (run.Record.Phase != MigrationPhase.RollingBack)
+        {
+            await TryStepAsync(run, MigrationPhase.RollingBack, reason).ConfigureAwait(false);
+        }
+
+        await _driver.ResumeSourceAsync(run.VmId).ConfigureAwait(false);
+        await ReleaseSnapshotAsync(run.Id, run.VmId, run.Record.Snapshot).ConfigureAwait(false);
+        await TryStepAsync(run, MigrationPhase.RolledBack, reason).ConfigureAwait(false);
+        Complete(run, MigrationOutcome.Failed);
+        return new MigrationResult(run.Id, run.VmId, MigrationRole.Source, MigrationStatus.RolledBack, reason, run.Bytes, run.Record.Epoch + 1);
+    }
+
+    private async Task<MigrationResult> RollForwardSourceAsync(MigrationRun run)
+    {
+        if (run.Record.Phase == MigrationPhase.SwitchingOver)
+        {
+            await TryStepAsync(run, MigrationPhase.Committed).ConfigureAwait(false);
+        }
+
+        if (run.Record.Phase == MigrationPhase.Committed)
+        {
+            await DiscardSourceCopyAsync(run).ConfigureAwait(false);
+            await TryStepAsync(run, MigrationPhase.Cleaned).ConfigureAwait(false);
+        }
+
+        if (run.Record.Phase == MigrationPhase.Cleaned)
+        {
+            await TryStepAsync(run, MigrationPhase.Completed).ConfigureAwait(false);
+        }
+
+        Complete(run, MigrationOutcome.Succeeded);
+        return new MigrationResult(run.Id, run.VmId, MigrationRole.Source, MigrationStatus.Completed, null, run.Bytes, run.Record.Epoch + 1);
+    }
+
+    /// <summary>The epoch moved on by other means while this migration ran: this copy is stale and must never run again.</summary>
+    private async Task<MigrationResult> AbandonSourceAsync(MigrationRun run, string reason)
+    {
+        if (run.Record.Phase != MigrationPhase.RollingBack)
+        {
+            await TryStepAsync(run, MigrationPhase.RollingBack, reason).ConfigureAwait(false);
+        }
+
+        await DiscardSourceCopyAsync(run).ConfigureAwait(false);
+        await TryStepAsync(run, MigrationPhase.RolledBack, reason).ConfigureAwait(false);
+        Complete(run, MigrationOutcome.Cancelled);
+        return new MigrationResult(run.Id, run.VmId, MigrationRole.Source, MigrationStatus.RolledBack, reason, run.Bytes, run.Record.Epoch);
+    }
+
+    private async ValueTask DiscardSourceCopyAsync(MigrationRun run)
+    {
+        IReadOnlyList<string> images = await _driver.DiscardSourceAsync(run.VmId).ConfigureAwait(false);
+        await DisposeResidueAsync(run.Id, run.VmId, ResidueKind.SourceImage, images).ConfigureAwait(false);
+        await ReleaseSnapshotAsync(run.Id, run.VmId, run.Record.Snapshot).ConfigureAwait(false);
+    }
+
+    private static bool IsCommittedTo(OwnershipRecord? current, MigrationRun run) =>
+        current is not null && current.MigrationId == run.Id && current.Epoch == run.Record.Epoch + 1 &&
+        string.Equals(current.Owner, run.Record.DestinationHost, StringComparison.Ordinal);
+
+    private static bool IsReclaimedBy(OwnershipRecord? current, MigrationRun run) =>
+        current is not null && current.MigrationId == run.Id && current.Epoch == run.Record.Epoch + 1 &&
+        string.Equals(current.Owner, run.Record.SourceHost, StringComparison.Ordinal);
+
+    private static string Describe(OwnershipRecord? record) =>
+        record is null ? "the registry does not know the VM" : $"'{record.Owner}' holds epoch {record.Epoch}";
+}

@@ -1,0 +1,127 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using SecureMigration.Admission;
+using SecureMigration.Audit;
+
+namespace SecureMigration.Coordination;
+
+/// <summary>
+/// Runs migrations on this host as checkpointed state machines, as source (<see cref="MigrateAsync"/>) or destination
+/// (<see cref="ReceiveAsync"/>), and finishes interrupted ones on start (<see cref="RecoverAsync"/>). Every phase is
+/// journaled durably before the coordinator acts on it; ownership moves only through the registry's compare-and-swap,
+/// so a crash, a cut or a lie at any point ends with exactly one runnable copy of the VM.
+/// </summary>
+public sealed partial class MigrationCoordinator
+{
+    private readonly CoordinatorOptions _options;
+    private readonly IHypervisorDriver _driver;
+    private readonly MigrationJournal _journal;
+    private readonly IOwnershipRegistry _registry;
+    private readonly AuditLog _audit;
+    private readonly ISnapshotProvider _snapshots;
+    private readonly IResidueHandler _residue;
+    private readonly AdmissionController? _admission;
+    private readonly HookRunner _preHooks;
+    private readonly HookRunner _postHooks;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates a coordinator for this host.</summary>
+    /// <param name="options">The host's identity, timeouts and hooks; validated here.</param>
+    /// <param name="driver">The hypervisor.</param>
+    /// <param name="journal">The host's journal.</param>
+    /// <param name="registry">The ownership registry both hosts share.</param>
+    /// <param name="audit">The host's audit log.</param>
+    /// <param name="snapshots">Where the source snapshots images before a transfer.</param>
+    /// <param name="residue">What disposes of leftover copies, or <see langword="null"/> to delete them.</param>
+    /// <param name="admission">The thrash defense asked before every migration, or <see langword="null"/> for none.</param>
+    /// <param name="loggerFactory">Where phase changes are logged.</param>
+    public MigrationCoordinator(CoordinatorOptions options, IHypervisorDriver driver, MigrationJournal journal, IOwnershipRegistry registry, AuditLog audit,
+        ISnapshotProvider snapshots, IResidueHandler? residue = null, AdmissionController? admission = null, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        _driver = driver ?? throw new ArgumentNullException(nameof(driver));
+        _journal = journal ?? throw new ArgumentNullException(nameof(journal));
+        _registry = registry ?? throw new ArgumentNullException(nameof(registry));
+        _audit = audit ?? throw new ArgumentNullException(nameof(audit));
+        _snapshots = snapshots ?? throw new ArgumentNullException(nameof(snapshots));
+        _residue = residue ?? new DeletingResidueHandler();
+        _admission = admission;
+        _preHooks = new HookRunner([.. options.PreMigrateHooks], options.HookTimeout, options.TimeProvider);
+        _postHooks = new HookRunner([.. options.PostMigrateHooks], options.HookTimeout, options.TimeProvider);
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SecureMigration.Coordination");
+    }
+
+    private string Host => _options.HostId;
+
+    /// <summary>Journals the next phase (durably), then audits, logs and reports it.</summary>
+    private async ValueTask StepAsync(MigrationRun run, MigrationPhase phase, string? reason = null, string? snapshot = null)
+    {
+        JournalRecord next = run.Record with { Phase = phase, Reason = reason, Snapshot = snapshot ?? run.Record.Snapshot };
+        run.Record = await _journal.AppendAsync(next).ConfigureAwait(false);
+        run.Journaled = true;
+        Log.Phase(_logger, run.Id, run.VmId, run.Record.Role, phase, reason);
+        await AuditAsync(run.Id, run.VmId, phase.ToString(), reason).ConfigureAwait(false);
+        run.Report();
+    }
+
+    /// <summary>Journals a step of a rollback or roll-forward that must go on even if the journal cannot be written: the action is idempotent and recovery repeats it.</summary>
+    private async ValueTask TryStepAsync(MigrationRun run, MigrationPhase phase, string? reason = null)
+    {
+        try
+        {
+            await StepAsync(run, phase, reason).ConfigureAwait(false);
+        }
+        catch (JournalWriteException e)
+        {
+            Log.JournalUnavailable(_logger, run.Id, run.VmId, phase, e.Message);
+            run.Record = run.Record with { Phase = phase, Reason = reason };
+        }
+    }
+
+    private async ValueTask AuditAsync(Guid? migrationId, string? vmId, string eventName, string? detail)
+    {
+        try
+        {
+            await _audit.AppendAsync(migrationId, vmId, eventName, detail).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            Log.AuditUnavailable(_logger, eventName, e.Message);
+        }
+    }
+
+    /// <summary>Hands leftover copies to the residue handler and audits what it did.</summary>
+    private async ValueTask DisposeResidueAsync(Guid migrationId, string vmId, ResidueKind kind, IEnumerable<string> paths)
+    {
+        foreach (string path in paths)
+        {
+            ResidueOutcome outcome = await _residue.HandleAsync(new Residue(migrationId, vmId, kind, path)).ConfigureAwait(false);
+            await AuditAsync(migrationId, vmId, "residue-" + outcome.Action, $"{kind} {path} ({outcome.Bytes} bytes){(outcome.Detail is null ? string.Empty : "; " + outcome.Detail)}").ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask ReleaseSnapshotAsync(Guid migrationId, string vmId, string? snapshot)
+    {
+        if (snapshot is not null)
+        {
+            await DisposeResidueAsync(migrationId, vmId, ResidueKind.Snapshot, await _snapshots.ReleaseAsync(snapshot).ConfigureAwait(false)).ConfigureAwait(false);
+        }
+    }
+
+    private static void Complete(MigrationRun run, MigrationOutcome outcome)
+    {
+        if (run.Lease is { } lease)
+        {
+            run.Lease = null;
+            lease.Complete(outcome);
+        }
+    }
+
+    private MigrationResult Refused(Guid migrationId, string vmId, MigrationRole role, string reason, long epoch)
+    {
+        Log.Refused(_logger, migrationId, vmId, role, reason);
+        return new MigrationResult(migrationId, vmId, role, MigrationStatus.Refused, reason, 0, epoch);
+    }
+}

@@ -1,0 +1,15 @@
+namespace SecureMigration.Coordination;
+
+/// <summary>How one migration ended on this host.</summary>
+/// <param name="MigrationId">The migration.</param>
+/// <param name="VmId">The VM.</param>
+/// <param name="Role">This host's role.</param>
+/// <param name="Status">How it ended.</param>
+/// <param name="Reason">Why it rolled back or was refused, or <see langword="null"/>.</param>
+/// <param name="Bytes">The bytes of the migration stream that moved.</param>
+/// <param name="Epoch">The VM's ownership epoch at the end, when known.</param>
+public sealed record MigrationResult(Guid MigrationId, string VmId, MigrationRole Role, MigrationStatus Status, string? Reason, long Bytes, long Epoch)
+{
+    /// <summary>Gets whether the VM now runs on the destination.</summary>
+    public bool IsCommitted => Status == MigrationStatus.Completed;
+}

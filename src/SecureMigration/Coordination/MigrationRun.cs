@@ -1,0 +1,47 @@
+using SecureMigration.Admission;
+using SecureMigration.Channel;
+
+namespace SecureMigration.Coordination;
+
+/// <summary>One migration in flight on this host: its latest checkpoint and what it holds.</summary>
+internal sealed class MigrationRun(JournalRecord record, IProgress<MigrationProgress>? progress) : IAsyncDisposable
+{
+    /// <summary>Gets or sets the latest checkpoint (journaled once <see cref="Journaled"/>).</summary>
+    public JournalRecord Record { get; set; } = record;
+
+    public bool Journaled { get; set; }
+
+    public IProgress<MigrationProgress>? Progress { get; } = progress;
+
+    public AdmissionLease? Lease { get; set; }
+
+    public ChannelConnection? Connection { get; set; }
+
+    public MigrationWire? Wire { get; set; }
+
+    /// <summary>Gets or sets whether the source asked the destination to commit: from then on only the registry can say what happened.</summary>
+    public bool CommitSent { get; set; }
+
+    /// <summary>Gets or sets whether the destination's hypervisor prepared an incoming VM that is this migration's to destroy.</summary>
+    public bool Prepared { get; set; }
+
+    public long Bytes { get; set; }
+
+    public Guid Id => Record.MigrationId;
+
+    public string VmId => Record.VmId;
+
+    public MigrationHookContext Hook(HookStage stage) =>
+        new(Id, VmId, Record.Role, stage, Record.SourceHost, Record.DestinationHost, Record.Epoch);
+
+    public void Report() => Progress?.Report(new MigrationProgress(Id, VmId, Record.Phase, Bytes));
+
+    public async ValueTask DisposeAsync()
+    {
+        Wire?.Dispose();
+        if (Connection is not null)
+        {
+            await Connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

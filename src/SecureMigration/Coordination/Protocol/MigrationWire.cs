@@ -1,0 +1,281 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Pipelines;
+using System.Security.Cryptography;
+using System.Text;
+using SecureMigration.Channel;
+
+namespace SecureMigration.Coordination;
+
+/// <summary>
+/// The commit protocol's framing over a secure channel: <c>type (u8) | length (u32 LE) | payload</c>. Every length is
+/// checked against the type's bound before a byte of the payload is trusted, and every wait is bounded by the stall
+/// timeout on the injected clock. Problems surface as <see cref="MigrationAbortedException"/>.
+/// </summary>
+internal sealed class MigrationWire : IDisposable
+{
+    public const int MaxDataFrame = 1 << 20;
+    public const int MaxControlFrame = 4096;
+    public const int DigestLength = 32;
+    private const int HeaderLength = 5;
+
+    private readonly IDuplexPipe _channel;
+    private readonly TimeSpan _stallTimeout;
+    private readonly CancellationTokenSource _stall;
+
+    public MigrationWire(IDuplexPipe channel, TimeSpan stallTimeout, TimeProvider time)
+    {
+        _channel = channel;
+        _stallTimeout = stallTimeout;
+        _stall = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
+    }
+
+    public void Dispose() => _stall.Dispose();
+
+    public async ValueTask SendAsync(FrameType type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        using CancellationTokenSource linked = Arm(cancellationToken);
+        try
+        {
+            Span<byte> span = _channel.Output.GetSpan(HeaderLength + payload.Length);
+            WriteHeader(span, type, payload.Length);
+            payload.Span.CopyTo(span[HeaderLength..]);
+            _channel.Output.Advance(HeaderLength + payload.Length);
+            await FlushAsync(linked.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (IsChannelProblem(e, cancellationToken))
+        {
+            throw Translate(e, "sending " + type);
+        }
+        finally
+        {
+            Disarm();
+        }
+    }
+
+    public ValueTask SendAsync(FrameType type, string reason, CancellationToken cancellationToken)
+    {
+        byte[] text = Encoding.UTF8.GetBytes(reason);
+        return SendAsync(type, text.AsMemory(0, Math.Min(text.Length, MaxControlFrame)), cancellationToken);
+    }
+
+    /// <summary>Tells the peer why the migration stops; never throws, since the channel may be the problem.</summary>
+    public async ValueTask TrySendAbortAsync(string reason)
+    {
+        try
+        {
+            await SendAsync(FrameType.Abort, reason, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is MigrationAbortedException or InvalidOperationException or ObjectDisposedException)
+        {
+            // The peer will see the channel close instead.
+        }
+    }
+
+    /// <summary>Sends <paramref name="source"/> to its end in data frames, hashing it; returns its length.</summary>
+    public async ValueTask<long> SendStreamAsync(Stream source, IncrementalHash digest, int chunkSize, Action<long>? progress, CancellationToken cancellationToken)
+    {
+        using CancellationTokenSource linked = CancellationTokenSource.CreateLinkedTokenSource(_stall.Token, cancellationToken);
+        long total = 0;
+        try
+        {
+            while (true)
+            {
+                _stall.CancelAfter(_stallTimeout);
+                Memory<byte> memory = _channel.Output.GetMemory(HeaderLength + chunkSize);
+                int read = await source.ReadAsync(memory.Slice(HeaderLength, chunkSize), linked.Token).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    return total;
+                }
+
+                WriteHeader(memory.Span, FrameType.Data, read);
+                digest.AppendData(memory.Span.Slice(HeaderLength, read));
+                _channel.Output.Advance(HeaderLength + read);
+                await FlushAsync(linked.Token).ConfigureAwait(false);
+                total += read;
+                progress?.Invoke(total);
+            }
+        }
+        catch (Exception e) when (IsChannelProblem(e, cancellationToken) || e is IOException or InvalidOperationException)
+        {
+            throw Translate(e, "sending the migration stream");
+        }
+        finally
+        {
+            Disarm();
+        }
+    }
+
+    /// <summary>
+    /// Receives data frames into <paramref name="sink"/>, hashing them, until the end-of-stream frame; returns what was
+    /// received and what the source says it sent.
+    /// </summary>
+    public async ValueTask<ReceivedStream> ReceiveStreamAsync(Stream sink, IncrementalHash digest, Action<long>? progress, CancellationToken cancellationToken)
+    {
+        using CancellationTokenSource linked = CancellationTokenSource.CreateLinkedTokenSource(_stall.Token, cancellationToken);
+        long total = 0;
+        try
+        {
+            while (true)
+            {
+                _stall.CancelAfter(_stallTimeout);
+                (FrameType type, int length) = await ReadHeaderAsync(linked.Token).ConfigureAwait(false);
+                switch (type)
+                {
+                    case FrameType.Data when length is > 0 and <= MaxDataFrame:
+                        await CopyPayloadAsync(length, sink, digest, linked.Token).ConfigureAwait(false);
+                        total += length;
+                        progress?.Invoke(total);
+                        break;
+                    case FrameType.EndOfStream when length == sizeof(ulong) + DigestLength:
+                        byte[] end = await ReadPayloadAsync(length, linked.Token).ConfigureAwait(false);
+                        return new ReceivedStream(total, (long)BinaryPrimitives.ReadUInt64LittleEndian(end), end[sizeof(ulong)..]);
+                    case FrameType.Abort when length <= MaxControlFrame:
+                        throw new MigrationAbortedException(Encoding.UTF8.GetString(await ReadPayloadAsync(length, linked.Token).ConfigureAwait(false)), byPeer: true);
+                    default:
+                        throw new MigrationAbortedException($"the source broke the protocol: a {type} frame of {length} bytes during the stream", byPeer: false);
+                }
+            }
+        }
+        catch (Exception e) when (IsChannelProblem(e, cancellationToken) || e is IOException)
+        {
+            throw Translate(e, "receiving the migration stream");
+        }
+        finally
+        {
+            Disarm();
+        }
+    }
+
+    /// <summary>Receives one control frame of <paramref name="expected"/> type, or throws for an abort or anything else.</summary>
+    public async ValueTask<byte[]> ReceiveAsync(FrameType expected, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using CancellationTokenSource linked = CancellationTokenSource.CreateLinkedTokenSource(_stall.Token, cancellationToken);
+        _stall.CancelAfter(timeout);
+        try
+        {
+            (FrameType type, int length) = await ReadHeaderAsync(linked.Token).ConfigureAwait(false);
+            if (length > MaxControlFrame)
+            {
+                throw new MigrationAbortedException($"the peer broke the protocol: a {type} frame of {length} bytes where {expected} was due", byPeer: false);
+            }
+
+            byte[] payload = await ReadPayloadAsync(length, linked.Token).ConfigureAwait(false);
+            if (type == FrameType.Abort)
+            {
+                throw new MigrationAbortedException(Encoding.UTF8.GetString(payload), byPeer: true);
+            }
+
+            return type == expected
+                ? payload
+                : throw new MigrationAbortedException($"the peer broke the protocol: {type} where {expected} was due", byPeer: false);
+        }
+        catch (Exception e) when (IsChannelProblem(e, cancellationToken))
+        {
+            throw Translate(e, "waiting for " + expected);
+        }
+        finally
+        {
+            Disarm();
+        }
+    }
+
+    private CancellationTokenSource Arm(CancellationToken cancellationToken)
+    {
+        _stall.CancelAfter(_stallTimeout);
+        return CancellationTokenSource.CreateLinkedTokenSource(_stall.Token, cancellationToken);
+    }
+
+    private void Disarm()
+    {
+        if (!_stall.IsCancellationRequested)
+        {
+            _stall.CancelAfter(Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        FlushResult result = await _channel.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        if (result.IsCompleted)
+        {
+            throw new MigrationAbortedException("the peer closed the channel", byPeer: false);
+        }
+    }
+
+    private async ValueTask<(FrameType Type, int Length)> ReadHeaderAsync(CancellationToken cancellationToken)
+    {
+        ReadResult result = await _channel.Input.ReadAtLeastAsync(HeaderLength, cancellationToken).ConfigureAwait(false);
+        ReadOnlySequence<byte> buffer = result.Buffer;
+        if (buffer.Length < HeaderLength)
+        {
+            _channel.Input.AdvanceTo(buffer.Start, buffer.End);
+            throw new MigrationAbortedException(buffer.IsEmpty ? "the peer closed the channel" : "the channel ended inside a frame", byPeer: false);
+        }
+
+        Span<byte> header = stackalloc byte[HeaderLength];
+        buffer.Slice(0, HeaderLength).CopyTo(header);
+        _channel.Input.AdvanceTo(buffer.GetPosition(HeaderLength));
+        return ((FrameType)header[0], (int)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(header[1..]), int.MaxValue));
+    }
+
+    private async ValueTask<byte[]> ReadPayloadAsync(int length, CancellationToken cancellationToken)
+    {
+        if (length == 0)
+        {
+            return [];
+        }
+
+        ReadResult result = await _channel.Input.ReadAtLeastAsync(length, cancellationToken).ConfigureAwait(false);
+        if (result.Buffer.Length < length)
+        {
+            _channel.Input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+            throw new MigrationAbortedException("the channel ended inside a frame", byPeer: false);
+        }
+
+        byte[] payload = result.Buffer.Slice(0, length).ToArray();
+        _channel.Input.AdvanceTo(result.Buffer.GetPosition(length));
+        return payload;
+    }
+
+    private async ValueTask CopyPayloadAsync(int length, Stream sink, IncrementalHash digest, CancellationToken cancellationToken)
+    {
+        int remaining = length;
+        while (remaining > 0)
+        {
+            ReadResult result = await _channel.Input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            if (buffer.IsEmpty && result.IsCompleted)
+            {
+                throw new MigrationAbortedException("the channel ended inside a frame", byPeer: false);
+            }
+
+            ReadOnlySequence<byte> take = buffer.Slice(0, Math.Min(remaining, buffer.Length));
+            foreach (ReadOnlyMemory<byte> segment in take)
+            {
+                digest.AppendData(segment.Span);
+                await sink.WriteAsync(segment, cancellationToken).ConfigureAwait(false);
+            }
+
+            remaining -= (int)take.Length;
+            _channel.Input.AdvanceTo(take.End);
+        }
+    }
+
+    private static void WriteHeader(Span<byte> destination, FrameType type, int length)
+    {
+        destination[0] = (byte)type;
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[1..], (uint)length);
+    }
+
+    private static bool IsChannelProblem(Exception e, CancellationToken cancellationToken) =>
+        e is SecureChannelException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+
+    private MigrationAbortedException Translate(Exception e, string doing) => e switch
+    {
+        MigrationAbortedException aborted => aborted,
+        OperationCanceledException when _stall.IsCancellationRequested => new MigrationAbortedException($"nothing moved for {_stallTimeout.TotalSeconds:0.###} s while {doing}", byPeer: false, e),
+        _ => new MigrationAbortedException($"the channel failed while {doing}: {e.Message}", byPeer: false, e),
+    };
+}
