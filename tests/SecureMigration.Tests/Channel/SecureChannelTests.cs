@@ -33,6 +33,27 @@ public sealed class SecureChannelTests(TestPki pki) : IClassFixture<TestPki>
         Assert.Equal("TLS_AES_256_GCM_SHA384", client.CipherSuite);
     }
 
+    [Fact]
+    public async Task Output_LargeMemoryAbandonedWithoutAdvance_SendsOnlyWhatWasAdvancedLater()
+    {
+        await using LoopbackTcp tcp = await LoopbackTcp.ConnectAsync();
+        var source = new SecureChannelFactory(new SecureChannelOptions { Credentials = pki.Credentials(pki.Source) });
+        var destination = new SecureChannelFactory(new SecureChannelOptions { Credentials = pki.Credentials(pki.Destination) });
+        Task<SecureChannel> accepting = destination.AcceptAsync(tcp.Server);
+        await using SecureChannel client = await source.ConnectAsync(tcp.Client, MigrationTicket.Create("vm-1", "source.test", "destination.test", 7, TimeSpan.FromMinutes(1)));
+        await using SecureChannel server = await accepting;
+
+        // A reader that hit end of input asks for a large buffer, fills nothing and moves on: PipeWriter allows that.
+        client.Output.GetMemory(256 * 1024).Span.Fill(0xEE);
+        Span<byte> small = client.Output.GetSpan(3);
+        "abc"u8.CopyTo(small);
+        client.Output.Advance(3);
+        await client.Output.FlushAsync();
+        await client.Output.CompleteAsync();
+
+        Assert.Equal("abc"u8.ToArray(), await ReadToEndAsync(server.Input));
+    }
+
     internal static async Task<byte[]> ReadToEndAsync(PipeReader reader)
     {
         var output = new MemoryStream();

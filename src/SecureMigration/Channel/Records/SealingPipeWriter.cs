@@ -40,6 +40,13 @@ internal sealed class SealingPipeWriter(RecordLayer records, Action<long> sent) 
     public override Memory<byte> GetMemory(int sizeHint = 0)
     {
         ObjectDisposedException.ThrowIf(_completed, this);
+        if (_staging is not null)
+        {
+            // Memory handed out and never advanced is abandoned, as PipeWriter allows.
+            ArrayPool<byte>.Shared.Return(_staging, clearArray: true);
+            _staging = null;
+        }
+
         if (sizeHint > RecordLayer.MaxPlaintext)
         {
             // More than one record cannot be contiguous in place: stage it and seal record by record.
@@ -80,6 +87,12 @@ internal sealed class SealingPipeWriter(RecordLayer records, Action<long> sent) 
         }
 
         _completed = true;
+        if (_staging is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_staging, clearArray: true);
+            _staging = null;
+        }
+
         if (exception is not null)
         {
             // The application gave up: no close_notify, so the peer cannot mistake this for a complete stream,

@@ -1,0 +1,57 @@
+using SecureMigration.Admission;
+using SecureMigration.Audit;
+using SecureMigration.Coordination;
+using SecureMigration.Coordination.Simulation;
+
+namespace SecureMigration.Tests.Coordination;
+
+/// <summary>One host of a coordination test: its simulated hypervisor, journal, audit log, snapshots and coordinator, all in its own directory.</summary>
+internal sealed class MigrationHost : IAsyncDisposable
+{
+    private readonly HostKey _key;
+
+    private MigrationHost(string id, string directory, IOwnershipRegistry registry, CoordinatorOptions options, AdmissionController? admission)
+    {
+        Id = id;
+        Directory = directory;
+        _key = HostKey.FromSecret(System.Text.Encoding.UTF8.GetBytes(("host key of " + id).PadRight(32, '.')));
+        Driver = new SimulatedHypervisor(Path.Combine(directory, "vms"), new SimulatedHypervisorOptions { DirtyInterval = TimeSpan.FromMilliseconds(1) });
+        Journal = MigrationJournal.Open(Path.Combine(directory, "journal.smj"), _key);
+        Audit = AuditLog.Open(Path.Combine(directory, "audit.log"), id);
+        Snapshots = new FileSnapshotProvider(Path.Combine(directory, "snapshots"));
+        options.HostId = id;
+        Coordinator = new MigrationCoordinator(options, Driver, Journal, registry, Audit, Snapshots, admission: admission);
+    }
+
+    public string Id { get; }
+
+    public string Directory { get; }
+
+    public SimulatedHypervisor Driver { get; }
+
+    public MigrationJournal Journal { get; }
+
+    public AuditLog Audit { get; }
+
+    public FileSnapshotProvider Snapshots { get; }
+
+    public MigrationCoordinator Coordinator { get; }
+
+    public static MigrationHost Create(string id, string directory, IOwnershipRegistry registry, CoordinatorOptions? options = null, AdmissionController? admission = null) =>
+        new(id, directory, registry, options ?? new CoordinatorOptions(), admission);
+
+    /// <summary>Closes everything, as a crash would (state stays on disk), and opens the host again.</summary>
+    public async Task<MigrationHost> RestartAsync(IOwnershipRegistry registry, CoordinatorOptions? options = null)
+    {
+        await DisposeAsync();
+        return Create(Id, Directory, registry, options);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Driver.DisposeAsync();
+        Journal.Dispose();
+        Audit.Dispose();
+        _key.Dispose();
+    }
+}

@@ -1,0 +1,131 @@
+using System.Net;
+using SecureMigration.Channel;
+using SecureMigration.Coordination;
+using SecureMigration.Tests.Infrastructure;
+
+namespace SecureMigration.Tests.Coordination;
+
+/// <summary>
+/// A source and a destination host with their own directories, a shared ownership registry, a mutually authenticated
+/// channel over loopback TCP and, optionally, a network attacker in between.
+/// </summary>
+internal sealed class TwoHosts : IAsyncDisposable
+{
+    public const string VmId = "vm-1";
+    public const long VmSize = 4L * 1024 * 1024;
+
+    private readonly TestPki _pki = new();
+    private readonly TempDirectory _dir = new();
+    private readonly SecureChannelFactory _sourceFactory;
+    private readonly SecureChannelListener _listener;
+
+    private TwoHosts(CoordinatorOptions? sourceOptions, CoordinatorOptions? destinationOptions)
+    {
+        Registry = new FileOwnershipRegistry(Path.Combine(_dir.Path, "registry"));
+        Source = MigrationHost.Create("source.test", Path.Combine(_dir.Path, "source"), Registry, sourceOptions);
+        Destination = MigrationHost.Create("destination.test", Path.Combine(_dir.Path, "destination"), Registry, destinationOptions);
+        _sourceFactory = new SecureChannelFactory(ChannelHarness.Options(_pki.Credentials(_pki.Source)));
+        _listener = new SecureChannelListener(new IPEndPoint(IPAddress.Loopback, 0), new SecureChannelFactory(ChannelHarness.Options(_pki.Credentials(_pki.Destination))));
+        _listener.Start();
+    }
+
+    public FileOwnershipRegistry Registry { get; }
+
+    public MigrationHost Source { get; private set; }
+
+    public MigrationHost Destination { get; private set; }
+
+    public TcpFaultRelay? Relay { get; private set; }
+
+    public string Root => _dir.Path;
+
+    public static async Task<TwoHosts> CreateAsync(CoordinatorOptions? sourceOptions = null, CoordinatorOptions? destinationOptions = null, bool withRelay = false)
+    {
+        var hosts = new TwoHosts(sourceOptions, destinationOptions);
+        if (withRelay)
+        {
+            hosts.Relay = new TcpFaultRelay(hosts._listener.LocalEndPoint);
+        }
+
+        await hosts.Source.Driver.CreateVmAsync(VmId, VmSize);
+        await hosts.Registry.RegisterAsync(VmId, hosts.Source.Id);
+        return hosts;
+    }
+
+    /// <summary>Runs one migration, both ends concurrently; the destination gives up waiting when no channel ever reached it.</summary>
+    public async Task<(MigrationResult Source, MigrationResult? Destination)> MigrateAsync()
+    {
+        using var noChannel = new CancellationTokenSource();
+        Task<MigrationResult?> destination = ReceiveOneAsync(noChannel.Token);
+        IPEndPoint target = Relay?.EndPoint ?? _listener.LocalEndPoint;
+        MigrationResult source = await Source.Coordinator.MigrateAsync(VmId, Destination.Id, (ticket, token) => _sourceFactory.ConnectAsync(target, ticket, token));
+        if (!Source.Journal.Records.Any(r => r.MigrationId == source.MigrationId && r.Phase == MigrationPhase.ChannelOpen))
+        {
+            await noChannel.CancelAsync();
+        }
+
+        return (source, await destination);
+    }
+
+    public async Task RestartBothAsync()
+    {
+        Source = await Source.RestartAsync(Registry);
+        Destination = await Destination.RestartAsync(Registry);
+    }
+
+    /// <summary>Asserts the stable end state: exactly one runnable copy, on the host holding the epoch, with no residue left anywhere.</summary>
+    public async Task<string> AssertOneRunnableCopyAsync()
+    {
+        OwnershipRecord owner = (await Registry.GetAsync(VmId))!;
+        VmStatus source = await Source.Driver.QueryAsync(VmId);
+        VmStatus destination = await Destination.Driver.QueryAsync(VmId);
+        Assert.True(source.IsRunnable ^ destination.IsRunnable, $"exactly one runnable copy: source {source.State}, destination {destination.State}");
+        MigrationHost holder = owner.Owner == Source.Id ? Source : Destination;
+        MigrationHost other = holder == Source ? Destination : Source;
+        Assert.Equal(VmRunState.Running, (await holder.Driver.QueryAsync(VmId)).State);
+        Assert.Empty((await other.Driver.QueryAsync(VmId)).Images);
+        if (holder == Destination)
+        {
+            Assert.NotNull(Source.Driver.FrozenImageSha256(VmId));
+            Assert.Equal(Source.Driver.FrozenImageSha256(VmId), Destination.Driver.FrozenImageSha256(VmId));
+        }
+
+        foreach (MigrationHost host in new[] { Source, Destination })
+        {
+            Assert.All(host.Journal.LatestRecords, r => Assert.True(MigrationStateMachine.IsFinal(r.Phase), $"{host.Id}: migration {r.MigrationId} is still {r.Phase}"));
+            Assert.False(System.IO.Directory.Exists(host.Snapshots.Directory) && System.IO.Directory.EnumerateFileSystemEntries(host.Snapshots.Directory).Any(), $"{host.Id} keeps a snapshot");
+            Assert.True(SecureMigration.Audit.AuditLog.Verify(host.Audit.Path).IsIntact);
+        }
+
+        return owner.Owner;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Relay is not null)
+        {
+            await Relay.DisposeAsync();
+        }
+
+        await _listener.DisposeAsync();
+        await Source.DisposeAsync();
+        await Destination.DisposeAsync();
+        _pki.Dispose();
+        _dir.Dispose();
+    }
+
+    private async Task<MigrationResult?> ReceiveOneAsync(CancellationToken noChannel)
+    {
+        ChannelConnection? connection;
+        try
+        {
+            connection = await _listener.AcceptAsync(noChannel);
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+
+        return connection is null ? null : await Destination.Coordinator.ReceiveAsync(connection);
+    }
+}
