@@ -149,8 +149,9 @@ public sealed partial class MigrationCoordinator
     }
 
     /// <summary>
-    /// Ends a source migration the only safe way: by trying to take the epoch back. If that works, nobody else can
-    /// commit and the VM resumes here; if the destination took it first, the migration committed and this copy goes.
+    /// Ends a source migration the only safe way: by trying to take the epoch back. If that works (or this host still
+    /// holds it), nobody else can commit and the VM resumes here; if the destination took it first, the migration
+    /// committed and this copy goes; if a third party took it, this copy is stale and goes.
     /// </summary>
     private async Task<MigrationResult> SettleSourceAsync(MigrationRun run, string reason, bool peerKnows)
     {
@@ -186,9 +187,17 @@ public sealed partial class MigrationCoordinator
             return await RollForwardSourceAsync(run).ConfigureAwait(false);
         }
 
-        return move.Moved || IsReclaimedBy(move.Current, run)
-            ? await RollBackSourceAsync(run, reason).ConfigureAwait(false)
-            : await AbandonSourceAsync(run, $"the epoch moved on without this migration ({Describe(move.Current)}), so this copy is stale").ConfigureAwait(false);
+        if (move.Moved || string.Equals(move.Current?.Owner, Host, StringComparison.Ordinal))
+        {
+            return await RollBackSourceAsync(run, reason).ConfigureAwait(false);
+        }
+
+        if (move.Current is null)
+        {
+            throw new MigrationInDoubtException(run.Id, run.VmId, "the ownership registry no longer knows the VM, so no host may run it on its word");
+        }
+
+        return await AbandonSourceAsync(run, $"'{move.Current.Owner}' holds the epoch ({move.Current.Epoch}) without this migration, so this copy is stale").ConfigureAwait(false);
     }
 
     private async Task<MigrationResult> RollBackSourceAsync(MigrationRun run, string reason)
@@ -251,10 +260,6 @@ public sealed partial class MigrationCoordinator
     private static bool IsCommittedTo(OwnershipRecord? current, MigrationRun run) =>
         current is not null && current.MigrationId == run.Id && current.Epoch == run.Record.Epoch + 1 &&
         string.Equals(current.Owner, run.Record.DestinationHost, StringComparison.Ordinal);
-
-    private static bool IsReclaimedBy(OwnershipRecord? current, MigrationRun run) =>
-        current is not null && current.MigrationId == run.Id && current.Epoch == run.Record.Epoch + 1 &&
-        string.Equals(current.Owner, run.Record.SourceHost, StringComparison.Ordinal);
 
     private static string Describe(OwnershipRecord? record) =>
         record is null ? "the registry does not know the VM" : $"'{record.Owner}' holds epoch {record.Epoch}";

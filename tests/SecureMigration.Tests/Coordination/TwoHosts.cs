@@ -19,11 +19,11 @@ internal sealed class TwoHosts : IAsyncDisposable
     private readonly SecureChannelFactory _sourceFactory;
     private readonly SecureChannelListener _listener;
 
-    private TwoHosts(CoordinatorOptions? sourceOptions, CoordinatorOptions? destinationOptions)
+    private TwoHosts(CoordinatorOptions? sourceOptions, CoordinatorOptions? destinationOptions, Func<IOwnershipRegistry, IOwnershipRegistry>? destinationRegistry)
     {
         Registry = new FileOwnershipRegistry(Path.Combine(_dir.Path, "registry"));
         Source = MigrationHost.Create("source.test", Path.Combine(_dir.Path, "source"), Registry, sourceOptions);
-        Destination = MigrationHost.Create("destination.test", Path.Combine(_dir.Path, "destination"), Registry, destinationOptions);
+        Destination = MigrationHost.Create("destination.test", Path.Combine(_dir.Path, "destination"), destinationRegistry?.Invoke(Registry) ?? Registry, destinationOptions);
         _sourceFactory = new SecureChannelFactory(ChannelHarness.Options(_pki.Credentials(_pki.Source)));
         _listener = new SecureChannelListener(new IPEndPoint(IPAddress.Loopback, 0), new SecureChannelFactory(ChannelHarness.Options(_pki.Credentials(_pki.Destination))));
         _listener.Start();
@@ -39,9 +39,10 @@ internal sealed class TwoHosts : IAsyncDisposable
 
     public string Root => _dir.Path;
 
-    public static async Task<TwoHosts> CreateAsync(CoordinatorOptions? sourceOptions = null, CoordinatorOptions? destinationOptions = null, bool withRelay = false)
+    public static async Task<TwoHosts> CreateAsync(CoordinatorOptions? sourceOptions = null, CoordinatorOptions? destinationOptions = null, bool withRelay = false,
+        Func<IOwnershipRegistry, IOwnershipRegistry>? destinationRegistry = null)
     {
-        var hosts = new TwoHosts(sourceOptions, destinationOptions);
+        var hosts = new TwoHosts(sourceOptions, destinationOptions, destinationRegistry);
         if (withRelay)
         {
             hosts.Relay = new TcpFaultRelay(hosts._listener.LocalEndPoint);

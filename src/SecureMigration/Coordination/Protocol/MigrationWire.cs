@@ -97,7 +97,7 @@ internal sealed class MigrationWire : IDisposable
                 progress?.Invoke(total);
             }
         }
-        catch (Exception e) when (IsChannelProblem(e, cancellationToken) || e is IOException or InvalidOperationException)
+        catch (Exception e) when (IsChannelProblem(e, cancellationToken) || e is InvalidOperationException)
         {
             throw Translate(e, "sending the migration stream");
         }
@@ -138,7 +138,7 @@ internal sealed class MigrationWire : IDisposable
                 }
             }
         }
-        catch (Exception e) when (IsChannelProblem(e, cancellationToken) || e is IOException)
+        catch (Exception e) when (IsChannelProblem(e, cancellationToken))
         {
             throw Translate(e, "receiving the migration stream");
         }
@@ -270,7 +270,7 @@ internal sealed class MigrationWire : IDisposable
     }
 
     private static bool IsChannelProblem(Exception e, CancellationToken cancellationToken) =>
-        e is SecureChannelException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+        e is SecureChannelException or IOException or ObjectDisposedException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
 
     private MigrationAbortedException Translate(Exception e, string doing) => e switch
     {

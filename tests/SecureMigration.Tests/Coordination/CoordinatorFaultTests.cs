@@ -1,0 +1,143 @@
+using SecureMigration.Coordination;
+
+namespace SecureMigration.Tests.Coordination;
+
+/// <summary>A network attacker and misbehaving hooks against a coordinated migration: each run ends in one of the two stable states, with the reason recorded.</summary>
+public sealed class CoordinatorFaultTests
+{
+    private static CoordinatorOptions Fast() => new() { StallTimeout = TimeSpan.FromMilliseconds(500), CommitTimeout = TimeSpan.FromSeconds(1), HookTimeout = TimeSpan.FromMilliseconds(300) };
+
+    [Theory]
+    [InlineData(20_000)]
+    [InlineData(300_000)]
+    [InlineData(1_500_000)]
+    [InlineData(3_900_000)]
+    public async Task MigrateAsync_ConnectionCutInsideTheStream_RollsBackToTheSource(long offset)
+    {
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(Fast(), Fast(), withRelay: true);
+        hosts.Relay!.CutAt = offset;
+
+        (MigrationResult source, MigrationResult? destination) = await hosts.MigrateAsync();
+
+        Assert.Equal(MigrationStatus.RolledBack, source.Status);
+        Assert.False(string.IsNullOrEmpty(source.Reason));
+        Assert.NotEqual(MigrationStatus.Completed, destination?.Status);
+        Assert.Equal(hosts.Source.Id, await hosts.AssertOneRunnableCopyAsync());
+        Assert.Contains(hosts.Source.Journal.Records, r => r.Phase == MigrationPhase.RollingBack && !string.IsNullOrEmpty(r.Reason));
+    }
+
+    [Fact]
+    public async Task MigrateAsync_FlippedByteOnTheWire_IsDetectedAndRollsBack()
+    {
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(Fast(), Fast(), withRelay: true);
+        hosts.Relay!.FlipAt = 1_000_000;
+
+        (MigrationResult source, MigrationResult? destination) = await hosts.MigrateAsync();
+
+        Assert.Equal(MigrationStatus.RolledBack, source.Status);
+        Assert.Equal(MigrationStatus.RolledBack, destination!.Status);
+        Assert.Equal(hosts.Source.Id, await hosts.AssertOneRunnableCopyAsync());
+    }
+
+    [Fact]
+    public async Task MigrateAsync_StalledStream_TimesOutAndRollsBack()
+    {
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(Fast(), Fast(), withRelay: true);
+        hosts.Relay!.StallAt = 2_000_000;
+
+        (MigrationResult source, MigrationResult? destination) = await hosts.MigrateAsync();
+
+        Assert.Equal(MigrationStatus.RolledBack, source.Status);
+        Assert.Equal(MigrationStatus.RolledBack, destination!.Status);
+        Assert.Contains("nothing moved", destination.Reason, StringComparison.Ordinal);
+        Assert.Equal(hosts.Source.Id, await hosts.AssertOneRunnableCopyAsync());
+    }
+
+    [Fact]
+    public async Task MigrateAsync_FinalAcknowledgementDropped_SourceAsksTheRegistryAndRollsForward()
+    {
+        TwoHosts? staged = null;
+        await using TwoHosts hosts = staged = await TwoHosts.CreateAsync(Fast(), Fast(), withRelay: true,
+            destinationRegistry: registry => new ObservedRegistry(registry, _ => staged!.Relay!.DropFromDestination()));
+
+        (MigrationResult source, MigrationResult? destination) = await hosts.MigrateAsync();
+
+        Assert.True(source.Status == MigrationStatus.Completed, source.Reason);
+        Assert.Equal(MigrationStatus.Completed, destination!.Status);
+        Assert.Equal(hosts.Destination.Id, await hosts.AssertOneRunnableCopyAsync());
+    }
+
+    [Fact]
+    public async Task MigrateAsync_DestinationPostHookRefusesTheCommit_RollsBackWithTheHooksReason()
+    {
+        CoordinatorOptions destinationOptions = Fast();
+        destinationOptions.PostMigrateHooks.Add(new DelegateHook("verify-image", (_, _) => Task.FromResult(HookVerdict.Veto("the guest agent did not answer"))));
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(Fast(), destinationOptions);
+
+        (MigrationResult source, MigrationResult? destination) = await hosts.MigrateAsync();
+
+        Assert.Equal(MigrationStatus.RolledBack, source.Status);
+        Assert.Contains("the guest agent did not answer", source.Reason, StringComparison.Ordinal);
+        Assert.Equal(MigrationStatus.RolledBack, destination!.Status);
+        Assert.Equal(hosts.Source.Id, await hosts.AssertOneRunnableCopyAsync());
+    }
+
+    [Fact]
+    public async Task MigrateAsync_SourcePostHookVetoesAfterVerification_RollsBackBothSides()
+    {
+        CoordinatorOptions sourceOptions = Fast();
+        var hook = new DelegateHook("last-look", (_, _) => Task.FromResult(HookVerdict.Veto("maintenance window closed")));
+        sourceOptions.PostMigrateHooks.Add(hook);
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(sourceOptions, Fast());
+
+        (MigrationResult source, MigrationResult? destination) = await hosts.MigrateAsync();
+
+        Assert.Equal(MigrationStatus.RolledBack, source.Status);
+        Assert.Equal(MigrationStatus.RolledBack, destination!.Status);
+        Assert.Contains("maintenance window closed", destination.Reason, StringComparison.Ordinal);
+        Assert.Equal(HookStage.PostMigrate, Assert.Single(hook.Calls).Stage);
+        Assert.Equal(hosts.Source.Id, await hosts.AssertOneRunnableCopyAsync());
+    }
+
+    [Fact]
+    public async Task MigrateAsync_PreHookThatHangs_CountsAsAVetoAfterItsTimeout()
+    {
+        CoordinatorOptions sourceOptions = Fast();
+        sourceOptions.PreMigrateHooks.Add(new DelegateHook("hangs", async (_, token) =>
+        {
+            await Task.Delay(Timeout.Infinite, token);
+            return HookVerdict.Allow;
+        }));
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(sourceOptions, Fast());
+
+        (MigrationResult source, MigrationResult? destination) = await hosts.MigrateAsync();
+
+        Assert.Equal(MigrationStatus.RolledBack, source.Status);
+        Assert.Contains("'hangs' did not answer", source.Reason, StringComparison.Ordinal);
+        Assert.Null(destination);
+        Assert.Equal(hosts.Source.Id, await hosts.AssertOneRunnableCopyAsync());
+    }
+
+    [Fact]
+    public async Task ReceiveAsync_EpochMovedAfterTheTicketWasIssued_IsRefusedBeforeAnyByteMoves()
+    {
+        CoordinatorOptions sourceOptions = Fast();
+        TwoHosts? staged = null;
+        // Another orchestrator bumps the epoch while the source runs its pre-hooks: the ticket it then sends is stale.
+        sourceOptions.PreMigrateHooks.Add(new DelegateHook("concurrent-change", async (context, _) =>
+        {
+            await staged!.Registry.TryMoveAsync(context.VmId, context.Epoch, context.SourceHost, context.SourceHost, Guid.NewGuid());
+            return HookVerdict.Allow;
+        }));
+        await using TwoHosts hosts = staged = await TwoHosts.CreateAsync(sourceOptions, Fast());
+
+        (MigrationResult source, MigrationResult? destination) = await hosts.MigrateAsync();
+
+        Assert.Equal(MigrationStatus.RolledBack, source.Status);
+        Assert.Equal(MigrationStatus.RolledBack, destination!.Status);
+        Assert.Contains("epoch", destination.Reason, StringComparison.Ordinal);
+        Assert.Equal(0, destination.Bytes);
+        Assert.DoesNotContain(hosts.Destination.Journal.Records, r => r.Phase == MigrationPhase.Transferring);
+        Assert.Equal(hosts.Source.Id, await hosts.AssertOneRunnableCopyAsync());
+    }
+}
