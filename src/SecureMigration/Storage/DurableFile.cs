@@ -6,7 +6,7 @@ namespace SecureMigration.Storage;
 /// Writes that survive a power cut: a file replaced atomically (temporary file, flushed, renamed, directory
 /// flushed), and the directory entry of a new file flushed so the file itself cannot vanish.
 /// </summary>
-internal static partial class DurableFile
+internal static class DurableFile
 {
     /// <summary>Replaces <paramref name="path"/> with <paramref name="contents"/>: a reader sees the old file or the new one, never a mix.</summary>
     public static async ValueTask WriteAtomicallyAsync(string path, ReadOnlyMemory<byte> contents, CancellationToken cancellationToken = default)
@@ -35,12 +35,12 @@ internal static partial class DurableFile
     /// <summary>Flushes a directory's entries (new, renamed or deleted files) to disk; a no-op where the OS has no such call.</summary>
     public static void FlushDirectory(string directory)
     {
-        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS() && !OperatingSystem.IsFreeBSD())
+        if (!Posix.IsSupported)
         {
             return;
         }
 
-        int descriptor = Open(directory, 0 /* O_RDONLY */);
+        int descriptor = Posix.Open(directory, Posix.ReadOnly, 0);
         if (descriptor < 0)
         {
             throw new IOException($"The directory '{directory}' could not be opened to flush it (errno {Marshal.GetLastPInvokeError()}).");
@@ -48,23 +48,14 @@ internal static partial class DurableFile
 
         try
         {
-            if (Fsync(descriptor) != 0)
+            if (Posix.Fsync(descriptor) != 0)
             {
                 throw new IOException($"The directory '{directory}' could not be flushed to disk (errno {Marshal.GetLastPInvokeError()}).");
             }
         }
         finally
         {
-            _ = Close(descriptor);
+            _ = Posix.Close(descriptor);
         }
     }
-
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags);
-
-    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
-    private static partial int Fsync(int descriptor);
-
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static partial int Close(int descriptor);
 }

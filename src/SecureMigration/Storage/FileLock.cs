@@ -1,51 +1,63 @@
 using System.Runtime.InteropServices;
-using Microsoft.Win32.SafeHandles;
 
 namespace SecureMigration.Storage;
 
 /// <summary>
-/// An exclusive advisory lock on a file, held across processes (<c>flock</c>); released on dispose or when the process
-/// dies, so a crash never leaves it held.
+/// An exclusive advisory lock on a file, held across processes and threads (<c>flock</c> on a descriptor of its own,
+/// opened outside .NET's file-sharing emulation); released on dispose or when the process dies, so a crash never
+/// leaves it held. Where the OS has no <c>flock</c>, only threads of this process are excluded.
 /// </summary>
-internal sealed partial class FileLock : IDisposable
+internal sealed class FileLock : IDisposable
 {
-    private const int LockExclusive = 2;
-    private readonly SafeFileHandle _handle;
+    private static readonly SemaphoreSlim InProcess = new(1, 1);
+    private readonly int _descriptor;
 
-    private FileLock(SafeFileHandle handle) => _handle = handle;
+    private FileLock(int descriptor) => _descriptor = descriptor;
 
-    /// <summary>Waits for the lock on <paramref name="path"/> (created if missing) on a pool thread.</summary>
+    /// <summary>Waits for the lock on <paramref name="path"/> (created if missing).</summary>
     public static async Task<FileLock> AcquireAsync(string path, CancellationToken cancellationToken = default)
     {
-        SafeFileHandle handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
+        if (!Posix.IsSupported)
+        {
+            await InProcess.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return new FileLock(-1);
+        }
+
+        int descriptor = Posix.Open(path, Posix.ReadWriteCreate, Convert.ToInt32("600", 8));
+        if (descriptor < 0)
+        {
+            throw new IOException($"The lock file '{path}' could not be opened (errno {Marshal.GetLastPInvokeError()}).");
+        }
+
         try
         {
-            if (OperatingSystem.IsWindows())
-            {
-                return new FileLock(handle);
-            }
-
             await Task.Run(
                 () =>
                 {
-                    if (Flock((int)handle.DangerousGetHandle(), LockExclusive) != 0)
+                    if (Posix.Flock(descriptor, Posix.LockExclusive) != 0)
                     {
                         throw new IOException($"The lock file '{path}' could not be locked (errno {Marshal.GetLastPInvokeError()}).");
                     }
                 },
                 cancellationToken).ConfigureAwait(false);
-            return new FileLock(handle);
+            return new FileLock(descriptor);
         }
         catch
         {
-            handle.Dispose();
+            _ = Posix.Close(descriptor);
             throw;
         }
     }
 
     /// <summary>Releases the lock.</summary>
-    public void Dispose() => _handle.Dispose();
+    public void Dispose()
+    {
+        if (_descriptor < 0)
+        {
+            InProcess.Release();
+            return;
+        }
 
-    [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
-    private static partial int Flock(int descriptor, int operation);
+        _ = Posix.Close(_descriptor);
+    }
 }

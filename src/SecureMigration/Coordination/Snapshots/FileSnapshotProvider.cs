@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 using SecureMigration.Storage;
 
@@ -8,10 +7,8 @@ namespace SecureMigration.Coordination;
 /// Snapshots file images into <c>DIRECTORY/MIGRATION-ID/</c>: a reflink (copy-on-write clone, instant on btrfs and
 /// XFS) where the file system allows it, a full copy elsewhere; flushed to disk either way.
 /// </summary>
-public sealed partial class FileSnapshotProvider : ISnapshotProvider
+public sealed class FileSnapshotProvider : ISnapshotProvider
 {
-    private const uint Ficlone = 0x40049409;
-
     /// <summary>Creates a provider that keeps snapshots in <paramref name="directory"/>.</summary>
     /// <param name="directory">The snapshot directory.</param>
     public FileSnapshotProvider(string directory)
@@ -65,7 +62,7 @@ public sealed partial class FileSnapshotProvider : ISnapshotProvider
         using (SafeFileHandle from = File.OpenHandle(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
         using (SafeFileHandle to = File.OpenHandle(target, FileMode.Create, FileAccess.Write))
         {
-            if (OperatingSystem.IsLinux() && Ioctl((int)to.DangerousGetHandle(), Ficlone, (int)from.DangerousGetHandle()) == 0)
+            if (Posix.IsSupported && Posix.Ioctl((int)to.DangerousGetHandle(), Posix.Ficlone, (int)from.DangerousGetHandle()) == 0)
             {
                 RandomAccess.FlushToDisk(to);
                 return true;
@@ -85,7 +82,4 @@ public sealed partial class FileSnapshotProvider : ISnapshotProvider
 
         return false;
     }
-
-    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
-    private static partial int Ioctl(int descriptor, uint request, int argument);
 }

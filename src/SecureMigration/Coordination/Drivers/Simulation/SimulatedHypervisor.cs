@@ -127,16 +127,17 @@ public sealed class SimulatedHypervisor : IHypervisorDriver, IAsyncDisposable
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            SimulatedVmRecord record = ReadRecord(vmId) ?? throw new InvalidOperationException($"VM '{vmId}' does not exist on this host; there is nothing to resume.");
-            if (record.State == VmRunState.Stopped)
-            {
-                throw new InvalidOperationException($"VM '{vmId}' was discarded on this host and can never run here again.");
-            }
-
+            // Cancel first: a migration that is pausing the guest must finish doing so before the state is read.
             if (_vms.TryGetValue(vmId, out RunningVm? vm) && vm.Outgoing is { } outgoing)
             {
                 await outgoing.CancelAsync().ConfigureAwait(false);
                 vm.Outgoing = null;
+            }
+
+            SimulatedVmRecord record = ReadRecord(vmId) ?? throw new InvalidOperationException($"VM '{vmId}' does not exist on this host; there is nothing to resume.");
+            if (record.State == VmRunState.Stopped)
+            {
+                throw new InvalidOperationException($"VM '{vmId}' was discarded on this host and can never run here again.");
             }
 
             if (record.State != VmRunState.Running)
