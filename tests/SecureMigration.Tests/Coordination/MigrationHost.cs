@@ -2,6 +2,7 @@ using SecureMigration.Admission;
 using SecureMigration.Audit;
 using SecureMigration.Coordination;
 using SecureMigration.Coordination.Simulation;
+using SecureMigration.Tests.Coordination.Crashes;
 
 namespace SecureMigration.Tests.Coordination;
 
@@ -10,7 +11,7 @@ internal sealed class MigrationHost : IAsyncDisposable
 {
     private readonly HostKey _key;
 
-    private MigrationHost(string id, string directory, IOwnershipRegistry registry, CoordinatorOptions options, AdmissionController? admission)
+    private MigrationHost(string id, string directory, IOwnershipRegistry registry, CoordinatorOptions options, AdmissionController? admission, CrashPlan? crash)
     {
         Id = id;
         Directory = directory;
@@ -20,7 +21,10 @@ internal sealed class MigrationHost : IAsyncDisposable
         Audit = AuditLog.Open(Path.Combine(directory, "audit.log"), id);
         Snapshots = new FileSnapshotProvider(Path.Combine(directory, "snapshots"));
         options.HostId = id;
-        Coordinator = new MigrationCoordinator(options, Driver, Journal, registry, Audit, Snapshots, admission: admission);
+        Crash = crash;
+        Coordinator = crash is null
+            ? new MigrationCoordinator(options, Driver, Journal, registry, Audit, Snapshots, admission: admission)
+            : new MigrationCoordinator(options, new CrashingDriver(Driver, crash), Journal, new CrashingRegistry(registry, crash), Audit, Snapshots, admission: admission);
     }
 
     public string Id { get; }
@@ -37,8 +41,14 @@ internal sealed class MigrationHost : IAsyncDisposable
 
     public MigrationCoordinator Coordinator { get; }
 
-    public static MigrationHost Create(string id, string directory, IOwnershipRegistry registry, CoordinatorOptions? options = null, AdmissionController? admission = null) =>
-        new(id, directory, registry, options ?? new CoordinatorOptions(), admission);
+    /// <summary>Gets the crash this host is set up for, if any; progress reports are crash points too.</summary>
+    public CrashPlan? Crash { get; }
+
+    public IProgress<MigrationProgress>? Progress => Crash is null ? null : new CrashingProgress(Crash);
+
+    public static MigrationHost Create(string id, string directory, IOwnershipRegistry registry, CoordinatorOptions? options = null, AdmissionController? admission = null,
+        CrashPlan? crash = null) =>
+        new(id, directory, registry, options ?? new CoordinatorOptions(), admission, crash);
 
     /// <summary>Closes everything, as a crash would (state stays on disk), and opens the host again.</summary>
     public async Task<MigrationHost> RestartAsync(IOwnershipRegistry registry, CoordinatorOptions? options = null)

@@ -1,6 +1,7 @@
 using System.Net;
 using SecureMigration.Channel;
 using SecureMigration.Coordination;
+using SecureMigration.Tests.Coordination.Crashes;
 using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Coordination;
@@ -19,11 +20,13 @@ internal sealed class TwoHosts : IAsyncDisposable
     private readonly SecureChannelFactory _sourceFactory;
     private readonly SecureChannelListener _listener;
 
-    private TwoHosts(CoordinatorOptions? sourceOptions, CoordinatorOptions? destinationOptions, Func<IOwnershipRegistry, IOwnershipRegistry>? destinationRegistry)
+    private TwoHosts(CoordinatorOptions? sourceOptions, CoordinatorOptions? destinationOptions, Func<IOwnershipRegistry, IOwnershipRegistry>? destinationRegistry,
+        CrashPlan? sourceCrash, CrashPlan? destinationCrash)
     {
         Registry = new FileOwnershipRegistry(Path.Combine(_dir.Path, "registry"));
-        Source = MigrationHost.Create("source.test", Path.Combine(_dir.Path, "source"), Registry, sourceOptions);
-        Destination = MigrationHost.Create("destination.test", Path.Combine(_dir.Path, "destination"), destinationRegistry?.Invoke(Registry) ?? Registry, destinationOptions);
+        Source = MigrationHost.Create("source.test", Path.Combine(_dir.Path, "source"), Registry, sourceOptions, crash: sourceCrash);
+        Destination = MigrationHost.Create("destination.test", Path.Combine(_dir.Path, "destination"), destinationRegistry?.Invoke(Registry) ?? Registry, destinationOptions,
+            crash: destinationCrash);
         _sourceFactory = new SecureChannelFactory(ChannelHarness.Options(_pki.Credentials(_pki.Source)));
         _listener = new SecureChannelListener(new IPEndPoint(IPAddress.Loopback, 0), new SecureChannelFactory(ChannelHarness.Options(_pki.Credentials(_pki.Destination))));
         _listener.Start();
@@ -40,9 +43,9 @@ internal sealed class TwoHosts : IAsyncDisposable
     public string Root => _dir.Path;
 
     public static async Task<TwoHosts> CreateAsync(CoordinatorOptions? sourceOptions = null, CoordinatorOptions? destinationOptions = null, bool withRelay = false,
-        Func<IOwnershipRegistry, IOwnershipRegistry>? destinationRegistry = null)
+        Func<IOwnershipRegistry, IOwnershipRegistry>? destinationRegistry = null, CrashPlan? sourceCrash = null, CrashPlan? destinationCrash = null)
     {
-        var hosts = new TwoHosts(sourceOptions, destinationOptions, destinationRegistry);
+        var hosts = new TwoHosts(sourceOptions, destinationOptions, destinationRegistry, sourceCrash, destinationCrash);
         if (withRelay)
         {
             hosts.Relay = new TcpFaultRelay(hosts._listener.LocalEndPoint);
@@ -59,15 +62,54 @@ internal sealed class TwoHosts : IAsyncDisposable
         using var noChannel = new CancellationTokenSource();
         Task<MigrationResult?> destination = ReceiveOneAsync(noChannel.Token);
         IPEndPoint target = Relay?.EndPoint ?? _listener.LocalEndPoint;
-        MigrationResult source = await Source.Coordinator.MigrateAsync(VmId, Destination.Id, (ticket, token) => _sourceFactory.ConnectAsync(target, ticket, token));
-        if (!Source.Journal.Records.Any(r => r.MigrationId == source.MigrationId && r.Phase == MigrationPhase.ChannelOpen))
+        MigrationResult source;
+        try
         {
-            await noChannel.CancelAsync();
+            source = await Source.Coordinator.MigrateAsync(VmId, Destination.Id, (ticket, token) => _sourceFactory.ConnectAsync(target, ticket, token), progress: Source.Progress);
+        }
+        finally
+        {
+            if (!Source.Journal.Records.Any(r => r.Phase == MigrationPhase.ChannelOpen))
+            {
+                await noChannel.CancelAsync();
+            }
         }
 
         return (source, await destination);
     }
 
+    /// <summary>Runs one migration like <see cref="MigrateAsync"/>, but keeps each side's crash instead of throwing it.</summary>
+    public async Task<(Exception? Source, Exception? Destination)> MigrateThroughCrashesAsync()
+    {
+        using var noChannel = new CancellationTokenSource();
+        Task<MigrationResult?> destination = ReceiveOneAsync(noChannel.Token);
+        Exception? sourceError = null;
+        try
+        {
+            await Source.Coordinator.MigrateAsync(VmId, Destination.Id, (ticket, token) => _sourceFactory.ConnectAsync(_listener.LocalEndPoint, ticket, token), progress: Source.Progress);
+        }
+        catch (SimulatedCrashException e)
+        {
+            sourceError = e;
+        }
+
+        if (!Source.Journal.Records.Any(r => r.Phase == MigrationPhase.ChannelOpen))
+        {
+            await noChannel.CancelAsync();
+        }
+
+        try
+        {
+            await destination;
+            return (sourceError, null);
+        }
+        catch (SimulatedCrashException e)
+        {
+            return (sourceError, e);
+        }
+    }
+
+    /// <summary>Restarts both hosts from what they left on disk, without crash plans.</summary>
     public async Task RestartBothAsync()
     {
         Source = await Source.RestartAsync(Registry);
@@ -127,6 +169,6 @@ internal sealed class TwoHosts : IAsyncDisposable
             return null;
         }
 
-        return connection is null ? null : await Destination.Coordinator.ReceiveAsync(connection);
+        return connection is null ? null : await Destination.Coordinator.ReceiveAsync(connection, Destination.Progress);
     }
 }

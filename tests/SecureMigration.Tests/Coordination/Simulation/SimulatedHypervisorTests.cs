@@ -108,4 +108,16 @@ public sealed class SimulatedHypervisorTests : IDisposable
         await Assert.ThrowsAsync<InvalidDataException>(async () => await destination.FinishIncomingAsync("vm-1"));
         Assert.Equal(VmRunState.Incoming, (await destination.QueryAsync("vm-1")).State);
     }
+
+    [Fact]
+    public async Task DestroyDestinationAsync_WhileTheLoaderWaitsForBytes_StopsItAndReturnsThePartialImage()
+    {
+        await using var destination = new SimulatedHypervisor(Path.Combine(_dir.Path, "b"));
+        await using Stream incoming = await destination.PrepareDestinationAsync("vm-1");
+
+        IReadOnlyList<string> residue = await destination.DestroyDestinationAsync("vm-1");
+
+        Assert.Equal([destination.ImagePath("vm-1")], residue);
+        Assert.Equal(VmRunState.Stopped, (await destination.QueryAsync("vm-1")).State);
+    }
 }

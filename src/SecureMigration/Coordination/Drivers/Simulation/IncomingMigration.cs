@@ -29,7 +29,8 @@ internal sealed class IncomingMigration
 
     public async Task AbortAsync()
     {
-        await _pipe.Reader.CompleteAsync(new OperationCanceledException("The incoming migration was destroyed.")).ConfigureAwait(false);
+        // Completing the reader would not wake a read in progress; cancelling it does, and the loader then gives up.
+        _pipe.Reader.CancelPendingRead();
         try
         {
             await Completion.ConfigureAwait(false);
@@ -101,6 +102,7 @@ internal sealed class IncomingMigration
     private static async ValueTask<ReadOnlySequence<byte>> ReadExactlyAsync(PipeReader reader, int length)
     {
         ReadResult result = await reader.ReadAtLeastAsync(length).ConfigureAwait(false);
+        ThrowIfDestroyed(result);
         if (result.Buffer.Length < length)
         {
             throw new InvalidDataException("The incoming stream ended before its end marker: the migration did not finish.");
@@ -114,6 +116,7 @@ internal sealed class IncomingMigration
         ReadResult result = await reader.ReadAsync().ConfigureAwait(false);
         while (result.Buffer.IsEmpty && !result.IsCompleted)
         {
+            ThrowIfDestroyed(result);
             reader.AdvanceTo(result.Buffer.End);
             result = await reader.ReadAsync().ConfigureAwait(false);
         }
@@ -121,6 +124,14 @@ internal sealed class IncomingMigration
         if (!result.Buffer.IsEmpty)
         {
             throw new InvalidDataException("The incoming stream goes on after its end marker.");
+        }
+    }
+
+    private static void ThrowIfDestroyed(ReadResult result)
+    {
+        if (result.IsCanceled)
+        {
+            throw new OperationCanceledException("The incoming migration was destroyed.");
         }
     }
 }
