@@ -59,7 +59,16 @@ public sealed partial class MigrationCoordinator
     private async ValueTask StepAsync(MigrationRun run, MigrationPhase phase, string? reason = null, string? snapshot = null)
     {
         JournalRecord next = run.Record with { Phase = phase, Reason = reason, Snapshot = snapshot ?? run.Record.Snapshot };
-        run.Record = await _journal.AppendAsync(next).ConfigureAwait(false);
+        try
+        {
+            run.Record = await _journal.AppendAsync(next).ConfigureAwait(false);
+        }
+        catch (JournalWriteException)
+        {
+            run.JournalLost = true;
+            throw;
+        }
+
         run.Journaled = true;
         Log.Phase(_logger, run.Id, run.VmId, run.Record.Role, phase, reason);
         await AuditAsync(run.Id, run.VmId, phase.ToString(), reason).ConfigureAwait(false);
@@ -69,15 +78,25 @@ public sealed partial class MigrationCoordinator
     /// <summary>Journals a step of a rollback or roll-forward that must go on even if the journal cannot be written: the action is idempotent and recovery repeats it.</summary>
     private async ValueTask TryStepAsync(MigrationRun run, MigrationPhase phase, string? reason = null)
     {
-        try
+        if (!run.JournalLost)
         {
-            await StepAsync(run, phase, reason).ConfigureAwait(false);
+            try
+            {
+                await StepAsync(run, phase, reason).ConfigureAwait(false);
+                return;
+            }
+            catch (JournalWriteException e)
+            {
+                // Later steps of this run are not journaled either: the journal keeps the last durable checkpoint, and
+                // recovery repeats the (idempotent) steps from there.
+                run.JournalLost = true;
+                Log.JournalUnavailable(_logger, run.Id, run.VmId, phase, e.Message);
+            }
         }
-        catch (JournalWriteException e)
-        {
-            Log.JournalUnavailable(_logger, run.Id, run.VmId, phase, e.Message);
-            run.Record = run.Record with { Phase = phase, Reason = reason };
-        }
+
+        run.Record = run.Record with { Phase = phase, Reason = reason };
+        await AuditAsync(run.Id, run.VmId, phase.ToString(), reason).ConfigureAwait(false);
+        run.Report();
     }
 
     private async ValueTask AuditAsync(Guid? migrationId, string? vmId, string eventName, string? detail)

@@ -11,6 +11,9 @@ internal sealed class MigrationRun(JournalRecord record, IProgress<MigrationProg
 
     public bool Journaled { get; set; }
 
+    /// <summary>Gets or sets whether a checkpoint of this run could not be written; its later steps are then not journaled.</summary>
+    public bool JournalLost { get; set; }
+
     public IProgress<MigrationProgress>? Progress { get; } = progress;
 
     public AdmissionLease? Lease { get; set; }

@@ -11,13 +11,14 @@ internal sealed class MigrationHost : IAsyncDisposable
 {
     private readonly HostKey _key;
 
-    private MigrationHost(string id, string directory, IOwnershipRegistry registry, CoordinatorOptions options, AdmissionController? admission, CrashPlan? crash)
+    private MigrationHost(string id, string directory, IOwnershipRegistry registry, CoordinatorOptions options, AdmissionController? admission, CrashPlan? crash, string? journalPath)
     {
         Id = id;
         Directory = directory;
         _key = HostKey.FromSecret(System.Text.Encoding.UTF8.GetBytes(("host key of " + id).PadRight(32, '.')));
         Driver = new SimulatedHypervisor(Path.Combine(directory, "vms"), new SimulatedHypervisorOptions { DirtyInterval = TimeSpan.FromMilliseconds(1) });
-        Journal = MigrationJournal.Open(Path.Combine(directory, "journal.smj"), _key);
+        JournalPath = journalPath ?? Path.Combine(directory, "journal.smj");
+        Journal = MigrationJournal.Open(JournalPath, _key);
         Audit = AuditLog.Open(Path.Combine(directory, "audit.log"), id);
         Snapshots = new FileSnapshotProvider(Path.Combine(directory, "snapshots"));
         options.HostId = id;
@@ -33,6 +34,8 @@ internal sealed class MigrationHost : IAsyncDisposable
 
     public SimulatedHypervisor Driver { get; }
 
+    public string JournalPath { get; }
+
     public MigrationJournal Journal { get; }
 
     public AuditLog Audit { get; }
@@ -47,14 +50,14 @@ internal sealed class MigrationHost : IAsyncDisposable
     public IProgress<MigrationProgress>? Progress => Crash is null ? null : new CrashingProgress(Crash);
 
     public static MigrationHost Create(string id, string directory, IOwnershipRegistry registry, CoordinatorOptions? options = null, AdmissionController? admission = null,
-        CrashPlan? crash = null) =>
-        new(id, directory, registry, options ?? new CoordinatorOptions(), admission, crash);
+        CrashPlan? crash = null, string? journalPath = null) =>
+        new(id, directory, registry, options ?? new CoordinatorOptions(), admission, crash, journalPath);
 
     /// <summary>Closes everything, as a crash would (state stays on disk), and opens the host again.</summary>
     public async Task<MigrationHost> RestartAsync(IOwnershipRegistry registry, CoordinatorOptions? options = null)
     {
         await DisposeAsync();
-        return Create(Id, Directory, registry, options);
+        return Create(Id, Directory, registry, options, journalPath: JournalPath);
     }
 
     public async ValueTask DisposeAsync()

@@ -21,10 +21,10 @@ internal sealed class TwoHosts : IAsyncDisposable
     private readonly SecureChannelListener _listener;
 
     private TwoHosts(CoordinatorOptions? sourceOptions, CoordinatorOptions? destinationOptions, Func<IOwnershipRegistry, IOwnershipRegistry>? destinationRegistry,
-        CrashPlan? sourceCrash, CrashPlan? destinationCrash)
+        CrashPlan? sourceCrash, CrashPlan? destinationCrash, string? sourceJournal)
     {
         Registry = new FileOwnershipRegistry(Path.Combine(_dir.Path, "registry"));
-        Source = MigrationHost.Create("source.test", Path.Combine(_dir.Path, "source"), Registry, sourceOptions, crash: sourceCrash);
+        Source = MigrationHost.Create("source.test", Path.Combine(_dir.Path, "source"), Registry, sourceOptions, crash: sourceCrash, journalPath: sourceJournal);
         Destination = MigrationHost.Create("destination.test", Path.Combine(_dir.Path, "destination"), destinationRegistry?.Invoke(Registry) ?? Registry, destinationOptions,
             crash: destinationCrash);
         _sourceFactory = new SecureChannelFactory(ChannelHarness.Options(_pki.Credentials(_pki.Source)));
@@ -43,9 +43,10 @@ internal sealed class TwoHosts : IAsyncDisposable
     public string Root => _dir.Path;
 
     public static async Task<TwoHosts> CreateAsync(CoordinatorOptions? sourceOptions = null, CoordinatorOptions? destinationOptions = null, bool withRelay = false,
-        Func<IOwnershipRegistry, IOwnershipRegistry>? destinationRegistry = null, CrashPlan? sourceCrash = null, CrashPlan? destinationCrash = null)
+        Func<IOwnershipRegistry, IOwnershipRegistry>? destinationRegistry = null, CrashPlan? sourceCrash = null, CrashPlan? destinationCrash = null,
+        string? sourceJournal = null)
     {
-        var hosts = new TwoHosts(sourceOptions, destinationOptions, destinationRegistry, sourceCrash, destinationCrash);
+        var hosts = new TwoHosts(sourceOptions, destinationOptions, destinationRegistry, sourceCrash, destinationCrash, sourceJournal);
         if (withRelay)
         {
             hosts.Relay = new TcpFaultRelay(hosts._listener.LocalEndPoint);
