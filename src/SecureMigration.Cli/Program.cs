@@ -6,7 +6,8 @@ using SecureMigration.Cli.Commands;
 
 var root = new RootCommand("""
     secmig: makes virtual-machine live migration safe. Mutually authenticated TLS 1.3 channels for any
-    hypervisor's migration stream, refused impostors, and more to come.
+    hypervisor's migration stream, a thrash defense, and checkpointed migrations that end with exactly one
+    runnable copy of the VM whatever is cut, dropped or crashed.
 
     Start with: secmig demo
     """);
@@ -14,6 +15,10 @@ root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(PkiCommand.Create());
 root.Subcommands.Add(TunnelCommand.Create());
 root.Subcommands.Add(BudgetCommand.Create());
+root.Subcommands.Add(StatusCommand.Create());
+root.Subcommands.Add(RecoverCommand.Create());
+root.Subcommands.Add(AuditCommand.Create());
+root.Subcommands.Add(SimulateCommand.Create());
 
 ParseResult parse = root.Parse(args);
 if (parse.Errors.Count > 0)

@@ -21,20 +21,41 @@ internal static class DemoCommand
                 result.AddError($"--image-mib is {value}; it must be 1 to 65536.");
             }
         });
+        var work = new Option<string?>("--work")
+        {
+            Description = "Keep the cluster (PKI, registry, journals, images, audit logs) in this directory; a temporary one by default. Run 'secmig status' or 'secmig recover' on it later.",
+        };
         var command = new Command("demo", """
-            Runs the whole story on embedded defaults, with no setup: a throwaway PKI, a mutually authenticated
-            TLS 1.3 channel on loopback, a simulated VM memory image moved and verified, and spoofing attempts
-            refused. Exits 0 only when every defense held.
+            Runs the whole story on a simulated two-host cluster, with no setup: a throwaway PKI, a coordinated live
+            migration over a mutually authenticated TLS 1.3 channel, then one scene per attack (spoofing,
+            thrashing, interruption, dual copy) with its defense and the stable end state, then the residue and the
+            audit trail. Exits 0 only when every defense held.
 
-            Example:
+            Examples:
               secmig demo
               secmig demo --image-mib 1024
+              secmig demo --work ./cluster && secmig status --work ./cluster
             """)
         {
             size,
+            work,
         };
-        command.SetAction((parse, cancellationToken) =>
-            new DemoScenario(ConsoleStyle.Standard, parse.GetValue(size) * 1024L * 1024L).RunAsync(cancellationToken));
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            string? chosen = parse.GetValue(work);
+            string directory = chosen ?? Directory.CreateTempSubdirectory("secmig-demo-").FullName;
+            try
+            {
+                return await new DemoScenario(ConsoleStyle.Standard, directory, parse.GetValue(size) * 1024L * 1024L).RunAsync(cancellationToken);
+            }
+            finally
+            {
+                if (chosen is null)
+                {
+                    Directory.Delete(directory, recursive: true);
+                }
+            }
+        });
         return command;
     }
 }

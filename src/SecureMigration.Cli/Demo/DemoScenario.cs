@@ -1,178 +1,157 @@
-using System.Diagnostics;
-using System.IO.Pipelines;
-using System.Net;
-using System.Net.Sockets;
-using System.Security.Cryptography;
-using SecureMigration.Channel;
-using SecureMigration.Channel.Credentials;
-using SecureMigration.Channel.Tickets;
+using SecureMigration.Audit;
+using SecureMigration.Cli.Cluster;
 using SecureMigration.Cli.Terminal;
-using SecureMigration.Pki;
-using SecureMigration.Transport;
+using SecureMigration.Coordination;
 
 namespace SecureMigration.Cli.Demo;
 
 /// <summary>
-/// The story <c>secmig demo</c> tells on embedded defaults: a throwaway PKI, a mutually authenticated channel
-/// on loopback, a simulated VM memory image moved through it and verified, and spoofing attempts refused.
+/// The story <c>secmig demo</c> tells on a simulated two-host cluster in a work directory: a coordinated, secure
+/// migration, then one scene per attack (spoofing, thrashing, interruption, dual copy), each with its defense and the
+/// stable end state, then the residue and the audit trail.
 /// </summary>
-internal sealed class DemoScenario(ConsoleStyle style, long imageBytes)
+internal sealed class DemoScenario(ConsoleStyle style, string workDirectory, long imageBytes)
 {
-    private const string SourceName = "source.demo";
-    private const string DestinationName = "destination.demo";
     private const string VmId = "demo-vm";
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
-        style.Line(style.Strong("SecureMigration demo: live migration over a mutually authenticated TLS 1.3 channel"));
+        style.Line(style.Strong("SecureMigration demo: a live migration that survives spoofing, thrashing, interruption and dual-copy attacks"));
+        style.Line(style.Dim($"Journals, images, registry and audit logs are kept in {workDirectory}"));
         style.Line();
 
-        style.Line(style.Strong("1. A throwaway PKI"));
-        using CertificateAuthority ca = CertificateAuthority.Create("SecureMigration Demo CA");
-        using CertificateAuthority rogueCa = CertificateAuthority.Create("Rogue CA");
-        X509ChannelCredentials source = Credentials(ca.IssueHost(SourceName, [IPAddress.Loopback]), ca);
-        X509ChannelCredentials destination = Credentials(ca.IssueHost(DestinationName, [IPAddress.Loopback]), ca);
-        style.Line($"   CA 'SecureMigration Demo CA' issued {SourceName} and {DestinationName} (ECDSA P-256, serverAuth + clientAuth).");
+        style.Line(style.Strong("1. Two hosts with a throwaway PKI"));
+        await using SimulatedCluster cluster = SimulatedCluster.Open(workDirectory, create: true);
+        foreach (RecoveredMigration leftover in (await cluster.RecoverAsync(cancellationToken)).Select(r => r.Migration))
+        {
+            style.Line($"   Recovered migration {leftover.MigrationId:D} from an earlier run: {leftover.From} -> {leftover.To}.");
+        }
+
+        await cluster.EnsureVmAsync(VmId, imageBytes, cancellationToken);
+        OwnershipRecord owner = (await cluster.Registry.GetAsync(VmId, cancellationToken))!;
+        style.Line($"   {SimulatedCluster.SourceName} and {SimulatedCluster.DestinationName} hold certificates from 'SecureMigration Demo CA' (ECDSA P-256).");
+        style.Line($"   VM '{VmId}' ({Units.Bytes(imageBytes)} of memory that its guest keeps dirtying) runs on {owner.Owner}, which holds ownership epoch {owner.Epoch}.");
         style.Line();
 
-        var sourceFactory = new SecureChannelFactory(new SecureChannelOptions { Credentials = source });
-        var destinationFactory = new SecureChannelFactory(new SecureChannelOptions { Credentials = destination });
-        await using var listener = new SecureChannelListener(new IPEndPoint(IPAddress.Loopback, 0), destinationFactory);
-        listener.Start();
-
-        bool intact = await MigrateAsync(sourceFactory, listener, cancellationToken);
+        bool migrated = await MigrateScene(cluster, cancellationToken);
         style.Line();
-
-        style.Line(style.Strong("4. Spoofing attempts"));
-        bool impostorRefused = await ImpostorDestinationAsync(sourceFactory, Credentials(rogueCa.IssueHost(DestinationName, [IPAddress.Loopback]), ca), cancellationToken);
-        bool rogueSourceRefused = await RogueSourceAsync(Credentials(rogueCa.IssueHost(SourceName), ca), listener.LocalEndPoint, cancellationToken);
+        bool spoofingRefused = await new SpoofingScene(style, cluster).RunAsync(cancellationToken);
         style.Line();
-
         bool thrashStopped = new ThrashScene(style).Run();
         style.Line();
+        bool interruptionHeld = await InterruptScene(cluster, cancellationToken);
+        style.Line();
+        bool dualCopyPrevented = await DualCopyScene(cluster, cancellationToken);
+        style.Line();
+        bool trailIntact = ResidueAndAuditScene(cluster);
+        style.Line();
 
-        bool held = intact && impostorRefused && rogueSourceRefused && thrashStopped;
+        bool held = migrated && spoofingRefused && thrashStopped && interruptionHeld && dualCopyPrevented && trailIntact;
         style.Line(held
-            ? style.Good("Every defense held: the image arrived intact, both impostors were refused before any VM data moved, and endless retries were stopped.")
+            ? style.Good("Every defense held: impostors refused before any VM byte moved, endless retries stopped, every interrupted migration back in one stable state, never two runnable copies.")
             : style.Bad("A defense did not hold; see above."));
         return held ? ExitCodes.Success : ExitCodes.Failure;
     }
 
-    private async Task<bool> MigrateAsync(SecureChannelFactory sourceFactory, SecureChannelListener listener, CancellationToken cancellationToken)
+    private async Task<bool> MigrateScene(SimulatedCluster cluster, CancellationToken cancellationToken)
     {
-        style.Line(style.Strong("2. A mutually authenticated channel"));
-        style.Line($"   {DestinationName} listens on {listener.LocalEndPoint}.");
-        await using StreamDuplexPipe transport = await ConnectAsync(listener.LocalEndPoint, cancellationToken);
-        MigrationTicket ticket = MigrationTicket.Create(VmId, SourceName, DestinationName, 1, TimeSpan.FromMinutes(1));
-        var clock = Stopwatch.StartNew();
-        await using SecureChannel channel = await sourceFactory.ConnectAsync(transport, ticket, cancellationToken);
-        await using ChannelConnection? accepted = await listener.AcceptAsync(cancellationToken);
-        style.Line($"   Handshake and ticket exchange in {clock.Elapsed.TotalMilliseconds:0} ms: {channel.CipherSuite}, " +
-                   $"source saw '{channel.Peer.Name}', destination saw '{accepted!.Channel.Peer.Name}'.");
-        style.Line($"   Ticket for migration {ticket.MigrationId:D} of VM '{VmId}', epoch {ticket.OwnershipEpoch}, bound to this TLS session.");
-        style.Line();
+        style.Line(style.Strong("2. A secure, coordinated live migration"));
+        ClusterHost from = await OwnerAsync(cluster);
+        (MigrationResult source, MigrationResult? destination) = await MigrateAsync(cluster, ClusterAttack.None, cancellationToken);
+        bool ok = source.IsCommitted && destination?.IsCommitted == true && await ExactlyOneCopyAsync(cluster);
+        ClusterHost now = await OwnerAsync(cluster);
+        style.Line(ok
+            ? style.Good($"   Committed: {Units.Bytes(source.Bytes)} of stream moved from {from.Id} to {now.Id}, digests matched, epoch {source.Epoch} now belongs to {now.Id}.")
+            : style.Bad($"   The migration did not commit: {source.Reason}"));
+        string? sent = from.Driver.FrozenImageSha256(VmId);
+        string? arrived = now.Driver.FrozenImageSha256(VmId);
+        style.Line($"   Memory at switchover  {sent}");
+        style.Line($"   Memory on arrival     {arrived}");
+        return ok && sent is not null && sent == arrived;
+    }
 
-        style.Line(style.Strong($"3. Moving a simulated {Units.Bytes(imageBytes)} VM memory image"));
-        Task<byte[]> received = HashToEndAsync(accepted.Channel.Input, cancellationToken);
-        byte[] sent = await SendImageAsync(channel.Output, cancellationToken);
-        byte[] arrived = await received;
-        bool intact = CryptographicOperations.FixedTimeEquals(sent, arrived);
-        style.Line($"   SHA-256 sent     {Convert.ToHexStringLower(sent)}");
-        style.Line($"   SHA-256 received {Convert.ToHexStringLower(arrived)}");
-        style.Line(intact ? style.Good("   The image arrived intact.") : style.Bad("   The image was altered on the way."));
+    private async Task<bool> InterruptScene(SimulatedCluster cluster, CancellationToken cancellationToken)
+    {
+        style.Line(style.Strong("5. Interruption: the attacker resets the connection halfway through the stream"));
+        ClusterHost before = await OwnerAsync(cluster);
+        (MigrationResult source, MigrationResult? destination) = await MigrateAsync(cluster, ClusterAttack.CutMidTransfer, cancellationToken);
+        ClusterHost after = await OwnerAsync(cluster);
+        style.Line($"   Source: {source.Status} ({source.Reason}).");
+        style.Line($"   Destination: {destination?.Status.ToString() ?? "never reached"}{(destination?.Reason is { } why ? $" ({why})" : string.Empty)}.");
+        bool held = source.Status == MigrationStatus.RolledBack && destination?.IsCommitted != true && before == after && await ExactlyOneCopyAsync(cluster);
+        style.Line(held
+            ? style.Good($"   Stable: the VM runs on {after.Id} again, which still holds the epoch; the partial copy was destroyed.")
+            : style.Bad("   The interrupted migration did not end in a stable state."));
+        return held;
+    }
+
+    private async Task<bool> DualCopyScene(SimulatedCluster cluster, CancellationToken cancellationToken)
+    {
+        style.Line(style.Strong("6. Dual copy: the attacker drops the destination's final acknowledgement"));
+        ClusterHost before = await OwnerAsync(cluster);
+        (MigrationResult source, MigrationResult? destination) = await MigrateAsync(cluster, ClusterAttack.DropFinalAcknowledgement, cancellationToken);
+        ClusterHost after = await OwnerAsync(cluster);
+        style.Line($"   The source never heard that the destination committed. A naive orchestrator would resume the VM on {before.Id} now: two running copies.");
+        style.Line($"   SecureMigration asked the ownership registry instead: epoch {source.Epoch} belongs to {after.Id}, so the source rolled forward and discarded its copy.");
+        bool resumeRefused;
+        try
+        {
+            await before.Driver.ResumeSourceAsync(VmId, cancellationToken);
+            resumeRefused = false;
+        }
+        catch (InvalidOperationException e)
+        {
+            style.Line($"   Trying to resume the old copy anyway: {e.Message}");
+            resumeRefused = true;
+        }
+
+        bool held = source.IsCommitted && destination?.IsCommitted == true && before != after && resumeRefused && await ExactlyOneCopyAsync(cluster);
+        style.Line(held
+            ? style.Good($"   Stable: exactly one runnable copy, on {after.Id}.")
+            : style.Bad("   Two copies, or none, could run."));
+        return held;
+    }
+
+    private bool ResidueAndAuditScene(SimulatedCluster cluster)
+    {
+        style.Line(style.Strong("7. Residue and the audit trail"));
+        bool intact = true;
+        foreach (ClusterHost host in cluster.Hosts)
+        {
+            AuditVerification verification = AuditLog.Verify(host.Audit.Path);
+            foreach (AuditEntry residue in verification.Entries.Where(e => e.Event.StartsWith("residue-", StringComparison.Ordinal)).TakeLast(3))
+            {
+                style.Line($"   {host.Id}: {residue.Event} {residue.Detail}");
+            }
+
+            style.Line(verification.IsIntact
+                ? $"   {host.Id}: audit log intact, {verification.Entries.Count} hash-chained entries ({host.Audit.Path})."
+                : style.Bad($"   {host.Id}: audit log broken: {verification.Problem}"));
+            intact &= verification.IsIntact;
+        }
+
+        style.Line(style.Dim("   Leftover images are deleted and recorded; the block sanitizer (a later release) will overwrite them first."));
         return intact;
     }
 
-    private async Task<byte[]> SendImageAsync(PipeWriter output, CancellationToken cancellationToken)
+    private async Task<(MigrationResult Source, MigrationResult? Destination)> MigrateAsync(SimulatedCluster cluster, ClusterAttack attack, CancellationToken cancellationToken)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var progress = new ProgressBar(style, "migrating", imageBytes);
-        long sent = 0;
-        while (sent < imageBytes)
-        {
-            Memory<byte> memory = output.GetMemory(64 * 1024);
-            int count = (int)Math.Min(memory.Length, imageBytes - sent);
-            Span<byte> chunk = memory.Span[..count];
-            RandomNumberGenerator.Fill(chunk);
-            hash.AppendData(chunk);
-            output.Advance(count);
-            await output.FlushAsync(cancellationToken);
-            sent += count;
-            progress.Report(sent);
-        }
-
-        await output.CompleteAsync();
-        progress.Finish(sent);
-        return hash.GetHashAndReset();
+        ClusterHost owner = await OwnerAsync(cluster);
+        ClusterHost other = cluster.Hosts.First(h => h != owner);
+        style.Line($"   {owner.Id} -> {other.Id}");
+        return await cluster.MigrateAsync(VmId, attack, new MigrationDisplay(style, owner.Id, imageBytes, showBytes: true), new MigrationDisplay(style, other.Id, imageBytes, showBytes: false), cancellationToken);
     }
 
-    private static async Task<byte[]> HashToEndAsync(PipeReader input, CancellationToken cancellationToken)
+    private static async Task<ClusterHost> OwnerAsync(SimulatedCluster cluster) => cluster.Host((await cluster.Registry.GetAsync(VmId))!.Owner);
+
+    private static async Task<bool> ExactlyOneCopyAsync(SimulatedCluster cluster)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        while (true)
+        int runnable = 0;
+        foreach (ClusterHost host in cluster.Hosts)
         {
-            ReadResult result = await input.ReadAsync(cancellationToken);
-            foreach (ReadOnlyMemory<byte> segment in result.Buffer)
-            {
-                hash.AppendData(segment.Span);
-            }
-
-            input.AdvanceTo(result.Buffer.End);
-            if (result.IsCompleted)
-            {
-                return hash.GetHashAndReset();
-            }
+            runnable += (await host.Driver.QueryAsync(VmId)).IsRunnable ? 1 : 0;
         }
+
+        return runnable == 1;
     }
-
-    private async Task<bool> ImpostorDestinationAsync(SecureChannelFactory sourceFactory, X509ChannelCredentials impostor, CancellationToken cancellationToken)
-    {
-        style.Line($"   An impostor with a certificate from another CA claims to be {DestinationName}:");
-        var impostorFactory = new SecureChannelFactory(new SecureChannelOptions { Credentials = impostor });
-        await using var impostorListener = new SecureChannelListener(new IPEndPoint(IPAddress.Loopback, 0), impostorFactory);
-        impostorListener.Start();
-        await using StreamDuplexPipe transport = await ConnectAsync(impostorListener.LocalEndPoint, cancellationToken);
-        try
-        {
-            await using SecureChannel stolen = await sourceFactory.ConnectAsync(transport,
-                MigrationTicket.Create(VmId, SourceName, DestinationName, 1, TimeSpan.FromMinutes(1)), cancellationToken);
-            style.Line(style.Bad("   The source trusted the impostor."));
-            return false;
-        }
-        catch (HandshakeFailedException e)
-        {
-            style.Line(style.Good($"   Refused by the source ({e.Reason}): ") + e.Message);
-            style.Line("   The source stopped before its ticket or any VM byte was sent.");
-            return e.Reason == HandshakeFailureReason.UntrustedChain;
-        }
-    }
-
-    private async Task<bool> RogueSourceAsync(X509ChannelCredentials rogue, IPEndPoint destination, CancellationToken cancellationToken)
-    {
-        style.Line($"   A rogue host with a certificate from another CA tries to push a VM to {DestinationName}:");
-        var rogueFactory = new SecureChannelFactory(new SecureChannelOptions { Credentials = rogue });
-        await using StreamDuplexPipe transport = await ConnectAsync(destination, cancellationToken);
-        try
-        {
-            await using SecureChannel pushed = await rogueFactory.ConnectAsync(transport,
-                MigrationTicket.Create("rogue-vm", SourceName, DestinationName, 1, TimeSpan.FromMinutes(1)), cancellationToken);
-            style.Line(style.Bad("   The destination accepted the rogue host."));
-            return false;
-        }
-        catch (HandshakeFailedException e)
-        {
-            style.Line(style.Good($"   Refused by the destination (the rogue sees {e.Reason}): ") + e.Message);
-            return e.Reason == HandshakeFailureReason.RefusedByPeer;
-        }
-    }
-
-    private static async Task<StreamDuplexPipe> ConnectAsync(IPEndPoint endPoint, CancellationToken cancellationToken)
-    {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(endPoint, cancellationToken);
-        return StreamDuplexPipe.Create(socket);
-    }
-
-    private static X509ChannelCredentials Credentials(IssuedCredential host, CertificateAuthority trust) =>
-        X509ChannelCredentials.FromPem(host.CertificatePem, host.PrivateKeyPem, trust.CertificatePem);
 }

@@ -12,7 +12,7 @@ internal sealed class ThrashScene(ConsoleStyle style)
 {
     public bool Run()
     {
-        style.Line(style.Strong("5. Thrashing: an attacker cuts every migration of demo-vm"));
+        style.Line(style.Strong("4. Thrashing: an attacker cuts every migration of demo-vm"));
         var clock = new ManualClock(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var admission = new AdmissionController(new AdmissionOptions(), clock, new Random(2026));
         DateTimeOffset start = clock.GetUtcNow();

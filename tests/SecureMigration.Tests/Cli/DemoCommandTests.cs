@@ -9,12 +9,34 @@ public sealed class DemoCommandTests
     {
         (int exit, string output) = await Secmig.RunAsync("demo", "--image-mib", "16");
 
-        Assert.Equal(0, exit);
-        Assert.Contains("The image arrived intact.", output, StringComparison.Ordinal);
+        Assert.True(exit == 0, output);
+        Assert.Contains("Committed: ", output, StringComparison.Ordinal);
         Assert.Contains("Refused by the source (UntrustedChain)", output, StringComparison.Ordinal);
         Assert.Contains("Refused by the destination", output, StringComparison.Ordinal);
         Assert.Contains("denied (CircuitOpen)", output, StringComparison.Ordinal);
+        Assert.Contains("Stable: the VM runs on", output, StringComparison.Ordinal);
+        Assert.Contains("Trying to resume the old copy anyway", output, StringComparison.Ordinal);
+        Assert.Contains("Stable: exactly one runnable copy", output, StringComparison.Ordinal);
+        Assert.Contains("residue-deleted", output, StringComparison.Ordinal);
         Assert.Contains("Every defense held", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Demo_WithAWorkDirectory_LeavesAClusterThatStatusAndAuditVerifyRead()
+    {
+        using var work = new TempDirectory();
+
+        (int exit, string output) = await Secmig.RunAsync("demo", "--image-mib", "4", "--work", work.Path);
+        (int statusExit, string status) = await Secmig.RunAsync("status", "--work", work.Path);
+        (int auditExit, string audit) = await Secmig.RunAsync("audit", "verify", Path.Combine(work.Path, "hosts", "source.demo", "audit.log"));
+
+        Assert.True(exit == 0, output);
+        Assert.Equal(0, statusExit);
+        Assert.Contains("demo-vm: owner ", status, StringComparison.Ordinal);
+        Assert.Contains("(runnable)", status, StringComparison.Ordinal);
+        Assert.Contains("residue: none", status, StringComparison.Ordinal);
+        Assert.Equal(0, auditExit);
+        Assert.Contains("intact", audit, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -24,7 +46,7 @@ public sealed class DemoCommandTests
 
         Assert.Equal(2, exit);
         Assert.Contains("--image-mib is 0", output, StringComparison.Ordinal);
-        Assert.DoesNotContain("1. A throwaway PKI", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("1. Two hosts", output, StringComparison.Ordinal);
     }
 
     [Fact]

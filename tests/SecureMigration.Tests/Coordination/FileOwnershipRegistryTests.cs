@@ -20,6 +20,7 @@ public sealed class FileOwnershipRegistryTests : IDisposable
         Assert.Equal(("host-a", 1L), (first.Owner, first.Epoch));
         Assert.Equal(first, again);
         Assert.Null(await registry.GetAsync("vm-2"));
+        Assert.Null(await new FileOwnershipRegistry(Path.Combine(_dir.Path, "not-yet-created")).GetAsync("vm-1"));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using SecureMigration.Cli.Cluster;
 using System.Net;
 using SecureMigration.Channel;
 using SecureMigration.Coordination;
@@ -38,7 +39,7 @@ internal sealed class TwoHosts : IAsyncDisposable
 
     public MigrationHost Destination { get; private set; }
 
-    public TcpFaultRelay? Relay { get; private set; }
+    public NetworkAttacker? Relay { get; private set; }
 
     public string Root => _dir.Path;
 
@@ -49,7 +50,7 @@ internal sealed class TwoHosts : IAsyncDisposable
         var hosts = new TwoHosts(sourceOptions, destinationOptions, destinationRegistry, sourceCrash, destinationCrash, sourceJournal);
         if (withRelay)
         {
-            hosts.Relay = new TcpFaultRelay(hosts._listener.LocalEndPoint);
+            hosts.Relay = new NetworkAttacker(hosts._listener.LocalEndPoint);
         }
 
         await hosts.Source.Driver.CreateVmAsync(VmId, VmSize);

@@ -55,19 +55,25 @@ public sealed class ExternalProcess : IAsyncDisposable
     /// <summary>Waits until the output contains <paramref name="text"/>; returns the output after it.</summary>
     public async Task<string> WaitForAsync(string text)
     {
+        string output = await WaitUntilAsync(o => o.Contains(text, StringComparison.Ordinal), $"'{text}'");
+        return output[(output.IndexOf(text, StringComparison.Ordinal) + text.Length)..];
+    }
+
+    /// <summary>Waits until the whole output so far satisfies <paramref name="condition"/>; returns it.</summary>
+    public async Task<string> WaitUntilAsync(Func<string, bool> condition, string what)
+    {
         using var patience = new CancellationTokenSource(Patience);
         while (true)
         {
             string output = Output;
-            int at = output.IndexOf(text, StringComparison.Ordinal);
-            if (at >= 0)
+            if (condition(output))
             {
-                return output[(at + text.Length)..];
+                return output;
             }
 
             if (_stdout.IsCompleted && _stderr.IsCompleted)
             {
-                throw new InvalidOperationException($"The process ended without printing '{text}'. It printed:\n{output}");
+                throw new InvalidOperationException($"The process ended without printing {what}. It printed:\n{output}");
             }
 
             try
@@ -76,9 +82,16 @@ public sealed class ExternalProcess : IAsyncDisposable
             }
             catch (OperationCanceledException)
             {
-                throw new TimeoutException($"The process did not print '{text}' within {Patience}. It printed:\n{output}");
+                throw new TimeoutException($"The process did not print {what} within {Patience}. It printed:\n{output}");
             }
         }
+    }
+
+    /// <summary>Kills the process with SIGKILL, as a crash would, and waits until it is gone.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
     }
 
     /// <summary>Waits for <c>Keying material: HEX</c> (openssl's <c>-keymatexport</c>) and returns the bytes.</summary>

@@ -71,6 +71,12 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry
         return new OwnershipMove(true, moved);
     }
 
+    /// <summary>Lists the VMs the registry knows.</summary>
+    /// <returns>Their ids, in ordinal order.</returns>
+    public IReadOnlyList<string> KnownVmIds() => System.IO.Directory.Exists(Directory)
+        ? [.. System.IO.Directory.EnumerateFiles(Directory, "*.owner").Select(Path.GetFileNameWithoutExtension).OfType<string>().Order(StringComparer.Ordinal)]
+        : [];
+
     private string RecordPath(string vmId) => Path.Combine(Directory, vmId + ".owner");
 
     private async Task<FileLock> LockAsync(CancellationToken cancellationToken)
@@ -92,7 +98,7 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry
 
             bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
         }
-        catch (FileNotFoundException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             return null;
         }

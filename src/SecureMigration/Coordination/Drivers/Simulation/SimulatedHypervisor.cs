@@ -248,13 +248,26 @@ public sealed class SimulatedHypervisor : IHypervisorDriver, IAsyncDisposable
         await StopForGoodAsync(vmId, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
-    public ValueTask<VmStatus> QueryAsync(string vmId, CancellationToken cancellationToken = default)
+    public ValueTask<VmStatus> QueryAsync(string vmId, CancellationToken cancellationToken = default) => ValueTask.FromResult(Inspect(Directory, vmId));
+
+    /// <summary>Reads a VM's state from a hypervisor directory without starting anything (for status tools).</summary>
+    /// <param name="directory">The host's VM directory.</param>
+    /// <param name="vmId">The VM.</param>
+    /// <returns>Its state and files.</returns>
+    public static VmStatus Inspect(string directory, string vmId)
     {
-        SimulatedVmRecord? record = ReadRecord(vmId);
-        string image = ImagePath(vmId);
+        SimulatedVmRecord? record = ReadRecord(directory, vmId);
+        string image = Path.Combine(directory, vmId + ".img");
         IReadOnlyList<string> images = File.Exists(image) ? [image] : [];
-        return ValueTask.FromResult(new VmStatus(record?.State ?? VmRunState.Absent, images));
+        return new VmStatus(record?.State ?? VmRunState.Absent, images);
     }
+
+    /// <summary>Lists the VMs a hypervisor directory knows, whatever their state.</summary>
+    /// <param name="directory">The host's VM directory.</param>
+    /// <returns>Their ids.</returns>
+    public static IReadOnlyList<string> ListVms(string directory) => System.IO.Directory.Exists(directory)
+        ? [.. System.IO.Directory.EnumerateFiles(directory, "*.state").Select(Path.GetFileNameWithoutExtension).OfType<string>().Order(StringComparer.Ordinal)]
+        : [];
 
     /// <summary>Stops every guest and closes every image; VM states stay on disk.</summary>
     /// <returns>A task that completes when everything stopped.</returns>
@@ -354,14 +367,16 @@ public sealed class SimulatedHypervisor : IHypervisorDriver, IAsyncDisposable
 
     private string StatePath(string vmId) => Path.Combine(Directory, vmId + ".state");
 
-    private SimulatedVmRecord? ReadRecord(string vmId)
+    private SimulatedVmRecord? ReadRecord(string vmId) => ReadRecord(Directory, vmId);
+
+    private static SimulatedVmRecord? ReadRecord(string directory, string vmId)
     {
         VmIds.EnsureValid(vmId);
         try
         {
-            return JsonSerializer.Deserialize(File.ReadAllBytes(StatePath(vmId)), SimulatedJson.Default.SimulatedVmRecord);
+            return JsonSerializer.Deserialize(File.ReadAllBytes(Path.Combine(directory, vmId + ".state")), SimulatedJson.Default.SimulatedVmRecord);
         }
-        catch (FileNotFoundException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             return null;
         }

@@ -1,14 +1,14 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace SecureMigration.Tests.Infrastructure;
+namespace SecureMigration.Cli.Cluster;
 
 /// <summary>
-/// A network attacker on loopback: a TCP relay between source and destination that forwards the (encrypted) bytes and
-/// can cut the connection, flip a byte or stall at a chosen offset of the source-to-destination direction, or swallow
-/// everything the destination sends from a chosen moment on.
+/// A network attacker on loopback, for the demo's scenes and the fault-injection tests: a TCP relay between source and
+/// destination that forwards the (encrypted) bytes and can cut the connection, flip a byte or stall at a chosen offset
+/// of the source-to-destination direction, or swallow everything the destination sends from a chosen moment on.
 /// </summary>
-public sealed class TcpFaultRelay : IAsyncDisposable
+internal sealed class NetworkAttacker : IAsyncDisposable
 {
     private readonly Socket _listener;
     private readonly IPEndPoint _target;
@@ -18,7 +18,7 @@ public sealed class TcpFaultRelay : IAsyncDisposable
     private readonly Task _run;
     private volatile bool _dropFromDestination;
 
-    public TcpFaultRelay(IPEndPoint target)
+    public NetworkAttacker(IPEndPoint target)
     {
         _target = target;
         _listener = new Socket(SocketType.Stream, ProtocolType.Tcp);

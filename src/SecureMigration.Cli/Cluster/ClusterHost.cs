@@ -1,0 +1,68 @@
+using System.Net;
+using SecureMigration.Audit;
+using SecureMigration.Channel;
+using SecureMigration.Channel.Credentials;
+using SecureMigration.Coordination;
+using SecureMigration.Coordination.Simulation;
+
+namespace SecureMigration.Cli.Cluster;
+
+/// <summary>One host of the simulated cluster: its directory, credentials, hypervisor, journal, audit log and coordinator.</summary>
+internal sealed class ClusterHost : IAsyncDisposable
+{
+    private readonly HostKey _key;
+
+    public ClusterHost(string id, string directory, X509ChannelCredentials credentials, IOwnershipRegistry registry, SimulatedHypervisorOptions vmOptions)
+    {
+        Id = id;
+        Directory = directory;
+        Credentials = credentials;
+        _key = HostKey.FromCredentials(credentials);
+        Registry = new AfterCommitRegistry(registry);
+        Driver = new SimulatedHypervisor(Path.Combine(directory, "vms"), vmOptions);
+        Journal = MigrationJournal.Open(JournalPath(directory), _key);
+        Audit = AuditLog.Open(AuditPath(directory), id);
+        Snapshots = new FileSnapshotProvider(Path.Combine(directory, "snapshots"));
+        Factory = new SecureChannelFactory(new SecureChannelOptions { Credentials = credentials });
+        Coordinator = new MigrationCoordinator(
+            new CoordinatorOptions { HostId = id, StallTimeout = TimeSpan.FromSeconds(10), CommitTimeout = TimeSpan.FromSeconds(2) },
+            Driver, Journal, Registry, Audit, Snapshots);
+        Listener = new SecureChannelListener(new IPEndPoint(IPAddress.Loopback, 0), Factory);
+        Listener.Start();
+    }
+
+    public string Id { get; }
+
+    public string Directory { get; }
+
+    public X509ChannelCredentials Credentials { get; }
+
+    public AfterCommitRegistry Registry { get; }
+
+    public SimulatedHypervisor Driver { get; }
+
+    public MigrationJournal Journal { get; }
+
+    public AuditLog Audit { get; }
+
+    public FileSnapshotProvider Snapshots { get; }
+
+    public SecureChannelFactory Factory { get; }
+
+    public MigrationCoordinator Coordinator { get; }
+
+    public SecureChannelListener Listener { get; }
+
+    public static string JournalPath(string directory) => Path.Combine(directory, "journal.smj");
+
+    public static string AuditPath(string directory) => Path.Combine(directory, "audit.log");
+
+    public async ValueTask DisposeAsync()
+    {
+        await Listener.DisposeAsync();
+        await Driver.DisposeAsync();
+        Journal.Dispose();
+        Audit.Dispose();
+        _key.Dispose();
+    }
+}

@@ -1,0 +1,51 @@
+using System.CommandLine;
+using System.Text.Json;
+using SecureMigration.Cli.Cluster;
+using SecureMigration.Coordination;
+
+namespace SecureMigration.Cli.Commands;
+
+internal static class RecoverCommand
+{
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    public static Command Create()
+    {
+        Option<string> work = WorkOption.Create();
+        var json = new Option<bool>("--json") { Description = "Print what recovery did as JSON." };
+        var command = new Command("recover", """
+            Finishes every migration a crash interrupted, on every host of the cluster: what committed rolls
+            forward, everything else rolls back, decided from each host's journal and the ownership registry.
+            Running it twice changes nothing the second time. Exit code 1 when a migration stays in doubt (the
+            registry could not be reached).
+
+            Examples:
+              secmig recover --work ./cluster
+              secmig recover --work ./cluster --json
+            """)
+        { work, json };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            await using SimulatedCluster cluster = SimulatedCluster.Open(parse.GetValue(work)!, create: false);
+            IReadOnlyList<(string Host, RecoveredMigration Migration)> recovered = await cluster.RecoverAsync(cancellationToken);
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(recovered.Select(r => new { host = r.Host, migration = r.Migration }), JsonOptions));
+            }
+            else if (recovered.Count == 0)
+            {
+                Console.WriteLine("Nothing to recover: every migration in the journals has ended.");
+            }
+            else
+            {
+                foreach ((string host, RecoveredMigration migration) in recovered)
+                {
+                    Console.WriteLine($"{host}: migration {migration.MigrationId:D} of {migration.VmId} ({migration.Role}) {migration.From} -> {migration.To}: {migration.Decision}");
+                }
+            }
+
+            return recovered.Any(r => !MigrationStateMachine.IsFinal(r.Migration.To)) ? ExitCodes.Failure : ExitCodes.Success;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,66 @@
+using System.Net;
+using SecureMigration.Channel;
+using SecureMigration.Channel.Credentials;
+using SecureMigration.Channel.Tickets;
+using SecureMigration.Cli.Cluster;
+using SecureMigration.Cli.Terminal;
+using SecureMigration.Pki;
+
+namespace SecureMigration.Cli.Demo;
+
+/// <summary>The demo's spoofing scene: an impostor destination and a rogue source, both with certificates from another CA.</summary>
+internal sealed class SpoofingScene(ConsoleStyle style, SimulatedCluster cluster)
+{
+    public async Task<bool> RunAsync(CancellationToken cancellationToken)
+    {
+        style.Line(style.Strong("3. Spoofing: hosts with certificates from another CA"));
+        using CertificateAuthority rogueCa = CertificateAuthority.Create("Rogue CA");
+        string caPem = await File.ReadAllTextAsync(Path.Combine(cluster.WorkDirectory, "pki", "ca.pem"), cancellationToken);
+        ClusterHost source = cluster.Host(SimulatedCluster.SourceName);
+        ClusterHost destination = cluster.Host(SimulatedCluster.DestinationName);
+        bool impostorRefused = await ImpostorDestinationAsync(source, Credentials(rogueCa.IssueHost(destination.Id, [IPAddress.Loopback]), caPem), cancellationToken);
+        bool rogueRefused = await RogueSourceAsync(Credentials(rogueCa.IssueHost(source.Id), caPem), destination, cancellationToken);
+        return impostorRefused && rogueRefused;
+    }
+
+    private async Task<bool> ImpostorDestinationAsync(ClusterHost source, X509ChannelCredentials impostor, CancellationToken cancellationToken)
+    {
+        style.Line($"   An impostor claims to be {SimulatedCluster.DestinationName}:");
+        await using var impostorListener = new SecureChannelListener(new IPEndPoint(IPAddress.Loopback, 0), new SecureChannelFactory(new SecureChannelOptions { Credentials = impostor }));
+        impostorListener.Start();
+        try
+        {
+            await using ChannelConnection stolen = await source.Factory.ConnectAsync(impostorListener.LocalEndPoint,
+                MigrationTicket.Create("demo-vm", source.Id, SimulatedCluster.DestinationName, 1, TimeSpan.FromMinutes(1)), cancellationToken);
+            style.Line(style.Bad("   The source trusted the impostor."));
+            return false;
+        }
+        catch (HandshakeFailedException e)
+        {
+            style.Line(style.Good($"   Refused by the source ({e.Reason}): ") + e.Message);
+            style.Line("   The source stopped before its ticket or any VM byte was sent.");
+            return e.Reason == HandshakeFailureReason.UntrustedChain;
+        }
+    }
+
+    private async Task<bool> RogueSourceAsync(X509ChannelCredentials rogue, ClusterHost destination, CancellationToken cancellationToken)
+    {
+        style.Line($"   A rogue host tries to push a VM to {destination.Id}:");
+        var rogueFactory = new SecureChannelFactory(new SecureChannelOptions { Credentials = rogue });
+        try
+        {
+            await using ChannelConnection pushed = await rogueFactory.ConnectAsync(destination.Listener.LocalEndPoint,
+                MigrationTicket.Create("rogue-vm", SimulatedCluster.SourceName, destination.Id, 1, TimeSpan.FromMinutes(1)), cancellationToken);
+            style.Line(style.Bad("   The destination accepted the rogue host."));
+            return false;
+        }
+        catch (HandshakeFailedException e)
+        {
+            style.Line(style.Good($"   Refused by the destination (the rogue sees {e.Reason}): ") + e.Message);
+            return e.Reason == HandshakeFailureReason.RefusedByPeer;
+        }
+    }
+
+    private static X509ChannelCredentials Credentials(IssuedCredential host, string caPem) =>
+        X509ChannelCredentials.FromPem(host.CertificatePem, host.PrivateKeyPem, caPem);
+}
