@@ -12,21 +12,19 @@ internal sealed class ClusterHost : IAsyncDisposable
 {
     private readonly HostKey _key;
 
-    public ClusterHost(string id, string directory, X509ChannelCredentials credentials, IOwnershipRegistry registry, SimulatedHypervisorOptions vmOptions)
+    public ClusterHost(string directory, X509ChannelCredentials credentials, IOwnershipRegistry registry, CoordinatorOptions options)
     {
-        Id = id;
+        Id = options.HostId;
         Directory = directory;
         Credentials = credentials;
         _key = HostKey.FromCredentials(credentials);
         Registry = new AfterCommitRegistry(registry);
-        Driver = new SimulatedHypervisor(Path.Combine(directory, "vms"), vmOptions);
+        Driver = new SimulatedHypervisor(Path.Combine(directory, "vms"));
         Journal = MigrationJournal.Open(JournalPath(directory), _key);
-        Audit = AuditLog.Open(AuditPath(directory), id);
+        Audit = AuditLog.Open(AuditPath(directory), Id);
         Snapshots = new FileSnapshotProvider(Path.Combine(directory, "snapshots"));
         Factory = new SecureChannelFactory(new SecureChannelOptions { Credentials = credentials });
-        Coordinator = new MigrationCoordinator(
-            new CoordinatorOptions { HostId = id, StallTimeout = TimeSpan.FromSeconds(10), CommitTimeout = TimeSpan.FromSeconds(2) },
-            Driver, Journal, Registry, Audit, Snapshots);
+        Coordinator = new MigrationCoordinator(options, Driver, Journal, Registry, Audit, Snapshots);
         Listener = new SecureChannelListener(new IPEndPoint(IPAddress.Loopback, 0), Factory);
         Listener.Start();
     }

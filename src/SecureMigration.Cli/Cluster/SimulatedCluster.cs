@@ -1,6 +1,5 @@
 using SecureMigration.Channel;
 using SecureMigration.Coordination;
-using SecureMigration.Coordination.Simulation;
 
 namespace SecureMigration.Cli.Cluster;
 
@@ -35,7 +34,10 @@ internal sealed class SimulatedCluster : IAsyncDisposable
     public static string HostDirectory(string workDirectory, string host) => Path.Combine(workDirectory, "hosts", host);
 
     /// <summary>Opens the cluster in <paramref name="workDirectory"/>, creating it (with a fresh PKI) when <paramref name="create"/> allows.</summary>
-    public static SimulatedCluster Open(string workDirectory, bool create, SimulatedHypervisorOptions? vmOptions = null)
+    /// <param name="workDirectory">The work directory.</param>
+    /// <param name="create">Whether a missing cluster may be created.</param>
+    /// <param name="hooksDirectory">A directory with <c>pre-migrate/</c> and <c>post-migrate/</c> executables run on both hosts, or <see langword="null"/>.</param>
+    public static SimulatedCluster Open(string workDirectory, bool create, string? hooksDirectory = null)
     {
         string full = Path.GetFullPath(workDirectory);
         Directory.CreateDirectory(full);
@@ -46,7 +48,14 @@ internal sealed class SimulatedCluster : IAsyncDisposable
         {
             foreach (string host in HostNames)
             {
-                hosts.Add(new ClusterHost(host, HostDirectory(full, host), credentials[host], registry, vmOptions ?? new SimulatedHypervisorOptions()));
+                var options = new CoordinatorOptions { HostId = host, StallTimeout = TimeSpan.FromSeconds(10), CommitTimeout = TimeSpan.FromSeconds(2) };
+                if (hooksDirectory is not null)
+                {
+                    ExecutableHook.InDirectory(hooksDirectory, HookStage.PreMigrate).ToList().ForEach(options.PreMigrateHooks.Add);
+                    ExecutableHook.InDirectory(hooksDirectory, HookStage.PostMigrate).ToList().ForEach(options.PostMigrateHooks.Add);
+                }
+
+                hosts.Add(new ClusterHost(HostDirectory(full, host), credentials[host], registry, options));
             }
         }
         catch

@@ -23,6 +23,10 @@ internal static class SimulateCommand
         {
             Description = "Stop dead right after HOST journals PHASE (HOST:PHASE, for example destination.demo:Committed), so a test can kill the process there.",
         };
+        var hooks = new Option<string?>("--hooks")
+        {
+            Description = "A directory whose pre-migrate/ and post-migrate/ executables run on both hosts, with the migration's facts in SECMIG_* environment variables; a non-zero exit vetoes.",
+        };
         var command = new Command("migrate", """
             Migrates a VM of the simulated cluster in WORK from the host that owns it to the other, printing one
             line per event for scripts: 'phase HOST PHASE', 'bytes HOST N', 'holding HOST PHASE', and at the end
@@ -31,8 +35,9 @@ internal static class SimulateCommand
             Examples:
               secmig simulate migrate --work ./cluster
               secmig simulate migrate --work ./cluster --hold-at source.demo:SwitchingOver
+              secmig simulate migrate --work ./cluster --hooks ./hooks
             """)
-        { work, vm, size, holdAt };
+        { work, vm, size, holdAt, hooks };
         command.SetAction(async (parse, cancellationToken) =>
         {
             (string Host, MigrationPhase Phase)? hold = ParseHold(parse.GetValue(holdAt));
@@ -43,7 +48,7 @@ internal static class SimulateCommand
                 return ExitCodes.InvalidInput;
             }
 
-            await using SimulatedCluster cluster = SimulatedCluster.Open(parse.GetValue(work)!, create: true);
+            await using SimulatedCluster cluster = SimulatedCluster.Open(parse.GetValue(work)!, create: true, parse.GetValue(hooks));
             string vmId = parse.GetValue(vm)!;
             await cluster.EnsureVmAsync(vmId, mib * 1024L * 1024L, cancellationToken);
             string owner = (await cluster.Registry.GetAsync(vmId, cancellationToken))!.Owner;
