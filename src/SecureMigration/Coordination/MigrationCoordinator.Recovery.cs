@@ -31,6 +31,11 @@ public sealed partial class MigrationCoordinator
             {
                 decision = "left in doubt: " + e.Problem;
             }
+            catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException or OwnershipRegistryException)
+            {
+                // One migration's hypervisor or files failing must not keep the others from being recovered.
+                decision = $"not finished ({e.Message}); run recovery again once that is fixed";
+            }
 
             var outcome = new RecoveredMigration(latest.MigrationId, latest.VmId, latest.Role, latest.Phase, run.Record.Phase, decision);
             Log.Recovered(_logger, outcome.MigrationId, outcome.VmId, outcome.Role, outcome.From, outcome.To, decision);

@@ -141,4 +141,23 @@ public sealed class MigrationJournalTests : IDisposable
 
         Assert.Throws<JournalCorruptedException>(() => MigrationJournal.Open(JournalPath, _key));
     }
+
+    [Fact]
+    public async Task AppendRangeAsync_OneIllegalRecord_WritesNoneOfThem()
+    {
+        using MigrationJournal journal = MigrationJournal.Open(JournalPath, _key);
+        var id = Guid.NewGuid();
+        long length = new FileInfo(JournalPath).Length;
+
+        Assert.Throws<IllegalPhaseTransitionException>(() => journal.AppendRangeAsync(
+            [JournalTestRecords.Source(id, MigrationPhase.Admitted), JournalTestRecords.Source(id, MigrationPhase.Snapshotted), JournalTestRecords.Source(id, MigrationPhase.Completed)])
+            .AsTask().GetAwaiter().GetResult());
+        IReadOnlyList<JournalRecord> written = await journal.AppendRangeAsync(
+            [JournalTestRecords.Source(id, MigrationPhase.Admitted), JournalTestRecords.Source(id, MigrationPhase.Snapshotted)]);
+
+        Assert.True(new FileInfo(JournalPath).Length > length);
+        Assert.Equal([1L, 2L], written.Select(r => r.Sequence));
+        using MigrationJournal reopened = MigrationJournal.Open(_dir.File("journal.smj"), _key);
+        Assert.Equal(2, reopened.Records.Count);
+    }
 }

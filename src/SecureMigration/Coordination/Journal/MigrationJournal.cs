@@ -176,33 +176,70 @@ public sealed class MigrationJournal : IDisposable
     public async ValueTask<JournalRecord> AppendAsync(JournalRecord record, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(record);
+        return (await AppendRangeAsync([record], cancellationToken).ConfigureAwait(false))[0];
+    }
+
+    /// <summary>
+    /// Appends several checkpoints with one write and one flush (group commit): all of them become durable, or none.
+    /// Each must follow its migration's previous one, earlier records of the same call included.
+    /// </summary>
+    /// <param name="records">The checkpoints, in order.</param>
+    /// <param name="cancellationToken">Cancels the wait for the journal; a write that started completes.</param>
+    /// <returns>The records as written.</returns>
+    /// <exception cref="IllegalPhaseTransitionException">A phase does not follow its migration's last one; nothing is written.</exception>
+    /// <exception cref="JournalWriteException">The records could not be made durable; nothing of them remains in the file.</exception>
+    public async ValueTask<IReadOnlyList<JournalRecord>> AppendRangeAsync(IReadOnlyList<JournalRecord> records, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        if (records.Count == 0)
+        {
+            return [];
+        }
+
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
-            EnsureFollows(record, _latest.GetValueOrDefault(record.MigrationId));
-            if (_faulted)
+            var pending = new Dictionary<Guid, JournalRecord>();
+            var stamped = new JournalRecord[records.Count];
+            using var encoded = new MemoryStream();
+            byte[] mac = _lastMac;
+            DateTimeOffset now = _time.GetUtcNow();
+            for (int i = 0; i < records.Count; i++)
             {
-                throw new JournalWriteException(Path, record, new IOException("an earlier write failed and could not be undone, so the file's end is unknown"));
+                JournalRecord record = records[i];
+                EnsureFollows(record, pending.GetValueOrDefault(record.MigrationId) ?? _latest.GetValueOrDefault(record.MigrationId));
+                stamped[i] = record with { Sequence = _records.Count + i + 1, At = now };
+                byte[] bytes = JournalCodec.Encode(stamped[i], _macKey, mac);
+                encoded.Write(bytes);
+                mac = bytes[^JournalCodec.MacLength..];
+                pending[record.MigrationId] = stamped[i];
             }
 
-            JournalRecord stamped = record with { Sequence = _records.Count + 1, At = _time.GetUtcNow() };
-            byte[] encoded = JournalCodec.Encode(stamped, _macKey, _lastMac);
+            if (_faulted)
+            {
+                throw new JournalWriteException(Path, records[0], new IOException("an earlier write failed and could not be undone, so the file's end is unknown"));
+            }
+
             try
             {
-                await RandomAccess.WriteAsync(_handle, encoded, _length, CancellationToken.None).ConfigureAwait(false);
+                await RandomAccess.WriteAsync(_handle, encoded.GetBuffer().AsMemory(0, (int)encoded.Length), _length, CancellationToken.None).ConfigureAwait(false);
                 RandomAccess.FlushToDisk(_handle);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 Undo();
-                throw new JournalWriteException(Path, record, e);
+                throw new JournalWriteException(Path, records[0], e);
             }
 
             _length += encoded.Length;
-            _lastMac = encoded[^JournalCodec.MacLength..];
-            _records.Add(stamped);
-            _latest[stamped.MigrationId] = stamped;
+            _lastMac = mac;
+            _records.AddRange(stamped);
+            foreach (JournalRecord written in stamped)
+            {
+                _latest[written.MigrationId] = written;
+            }
+
             return stamped;
         }
         finally
