@@ -1,13 +1,12 @@
 using System.CommandLine;
 using System.Text.Json;
 using SecureMigration.Audit;
+using SecureMigration.Cli.Terminal;
 
 namespace SecureMigration.Cli.Commands;
 
 internal static class AuditCommand
 {
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
-
     public static Command Create()
     {
         var audit = new Command("audit", "Checks hash-chained audit logs.");
@@ -40,7 +39,7 @@ internal static class AuditCommand
             {
                 Console.WriteLine(JsonSerializer.Serialize(
                     results.Select(r => new { file = r.File, intact = r.Verification.IsIntact, entries = r.Verification.Entries.Count, problem = r.Verification.Problem, tornTail = r.Verification.TornTail }),
-                    JsonOptions));
+                    CliJson.Options));
             }
             else
             {

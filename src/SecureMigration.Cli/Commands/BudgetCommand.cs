@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using SecureMigration.Admission;
 using SecureMigration.Cli.Simulation;
+using SecureMigration.Cli.Terminal;
 
 namespace SecureMigration.Cli.Commands;
 
@@ -83,13 +84,11 @@ internal static class BudgetCommand
             var settings = new SimulationSettings(scenario, parse.GetValue(cutRate), parse.GetValue(vms), parse.GetValue(hosts),
                 TimeSpan.FromMinutes(parse.GetValue(duration)), TimeSpan.FromSeconds(parse.GetValue(migrationSeconds)), parse.GetValue(seed));
             SimulationSummary summary = new BudgetSimulation(options, settings).Run();
-            Console.WriteLine(parse.GetValue(json) ? JsonSerializer.Serialize(summary, JsonOptions) : Table(settings, summary));
+            Console.WriteLine(parse.GetValue(json) ? JsonSerializer.Serialize(summary, CliJson.Options) : Table(settings, summary));
             return ExitCodes.Success;
         });
         return command;
     }
-
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     private static void Require(List<string> errors, bool condition, string message)
     {

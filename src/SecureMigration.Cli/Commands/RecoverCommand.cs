@@ -2,13 +2,12 @@ using System.CommandLine;
 using System.Text.Json;
 using SecureMigration.Cli.Cluster;
 using SecureMigration.Coordination;
+using SecureMigration.Cli.Terminal;
 
 namespace SecureMigration.Cli.Commands;
 
 internal static class RecoverCommand
 {
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
-
     public static Command Create()
     {
         Option<string> work = WorkOption.Create();
@@ -30,7 +29,7 @@ internal static class RecoverCommand
             IReadOnlyList<(string Host, RecoveredMigration Migration)> recovered = await cluster.RecoverAsync(cancellationToken);
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(recovered.Select(r => new { host = r.Host, migration = r.Migration }), JsonOptions));
+                Console.WriteLine(JsonSerializer.Serialize(recovered.Select(r => new { host = r.Host, migration = r.Migration }), CliJson.Options));
             }
             else if (recovered.Count == 0)
             {

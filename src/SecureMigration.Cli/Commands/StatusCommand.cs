@@ -7,8 +7,6 @@ namespace SecureMigration.Cli.Commands;
 
 internal static class StatusCommand
 {
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
-
     public static Command Create()
     {
         Option<string> work = WorkOption.Create();
@@ -27,7 +25,7 @@ internal static class StatusCommand
             IReadOnlyList<VmStatusReport> reports = await ClusterStatus.ReadAsync(parse.GetValue(work)!, cancellationToken);
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(reports, JsonOptions));
+                Console.WriteLine(JsonSerializer.Serialize(reports, CliJson.Options));
                 return ExitCodes.Success;
             }
 
