@@ -15,7 +15,7 @@ public sealed class ExecutableHookTests : IDisposable
     public async Task RunAsync_ExitZero_AllowsAndSeesTheMigrationsFacts()
     {
         string facts = _dir.File("facts.txt");
-        string hook = Script("pre-migrate/10-record", $"env | grep ^SECMIG_ | sort > '{facts}'\nexit 0");
+        string hook = Script("pre-migrate/10-record", $"env | grep -E '^SECMIG_(MIGRATION_ID|VM_ID|ROLE|STAGE|SOURCE_HOST|DESTINATION_HOST|EPOCH)=' | sort > '{facts}'\nexit 0");
 
         HookVerdict verdict = await new ExecutableHook(hook).RunAsync(Context, CancellationToken.None);
 
