@@ -1,0 +1,181 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+
+namespace SecureMigration.Sanitization;
+
+/// <summary>
+/// The random pattern: AES-256 in counter mode under a per-run key, so the byte at any offset can be generated (and
+/// so verified) without replaying the stream from the start. Block <c>i</c> of the keystream is
+/// <c>AES(key, nonce || i)</c>. Uses OpenSSL's AES-CTR where available (hardware AES on wide vectors), .NET's AES
+/// otherwise. The key is wiped on <see cref="Dispose"/>. Not thread-safe: one instance per thread.
+/// </summary>
+public sealed unsafe class AesCtrKeystream : IDisposable
+{
+    /// <summary>The length of the key, in bytes.</summary>
+    public const int KeyLength = 32;
+
+    private const int BlockLength = 16;
+    private const int Chunk = 16 * 1024;
+    private static readonly byte[] Zeros = new byte[Chunk];
+
+    private readonly byte[] _key;
+    private readonly ulong _nonce;
+    private readonly nint _context;
+    private readonly Aes? _managed;
+    private bool _disposed;
+
+    /// <summary>Creates a keystream with a fresh random key and nonce.</summary>
+    public AesCtrKeystream()
+        : this(RandomNumberGenerator.GetBytes(KeyLength), BinaryPrimitives.ReadUInt64BigEndian(RandomNumberGenerator.GetBytes(8)))
+    {
+    }
+
+    /// <summary>Creates a keystream from a known key and nonce (to verify a wipe, or in tests).</summary>
+    /// <param name="key">The 32-byte key; copied.</param>
+    /// <param name="nonce">The nonce, the upper half of every counter block.</param>
+    public AesCtrKeystream(ReadOnlySpan<byte> key, ulong nonce)
+        : this(key, nonce, LibCrypto.IsAvailable)
+    {
+    }
+
+    /// <summary>Creates a keystream, choosing the implementation (the two must agree byte for byte).</summary>
+    internal AesCtrKeystream(ReadOnlySpan<byte> key, ulong nonce, bool useOpenSsl)
+    {
+        if (key.Length != KeyLength)
+        {
+            throw new ArgumentException($"An AES-256 keystream needs a {KeyLength}-byte key, and {key.Length} bytes were given.", nameof(key));
+        }
+
+        _key = key.ToArray();
+        _nonce = nonce;
+        if (useOpenSsl)
+        {
+            _context = LibCrypto.CipherContextNew();
+            fixed (byte* k = _key)
+            {
+                if (_context == 0 || LibCrypto.EncryptInit(_context, LibCrypto.Aes256Ctr(), 0, k, null) != 1)
+                {
+                    throw new CryptographicException("OpenSSL could not set up AES-256-CTR.");
+                }
+            }
+        }
+        else
+        {
+            _managed = Aes.Create();
+            _managed.Key = _key;
+        }
+    }
+
+    /// <summary>Gets whether OpenSSL generates the keystream (otherwise .NET's AES does, more slowly).</summary>
+    public bool UsesOpenSsl => _context != 0;
+
+    /// <summary>Gets the nonce, for the report.</summary>
+    public ulong Nonce => _nonce;
+
+    /// <summary>Writes the keystream bytes at <paramref name="offset"/> into <paramref name="destination"/>.</summary>
+    /// <param name="offset">The keystream offset of the first byte (any offset; a multiple of 16 is fastest).</param>
+    /// <param name="destination">Where to write.</param>
+    public void Generate(long offset, Span<byte> destination)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        int skip = (int)(offset % BlockLength);
+        if (skip != 0)
+        {
+            Span<byte> first = stackalloc byte[BlockLength];
+            GenerateAligned(offset - skip, first);
+            int take = Math.Min(BlockLength - skip, destination.Length);
+            first.Slice(skip, take).CopyTo(destination);
+            offset += take;
+            destination = destination[take..];
+        }
+
+        GenerateAligned(offset, destination);
+    }
+
+    /// <summary>Wipes the key.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        CryptographicOperations.ZeroMemory(_key);
+        if (_context != 0)
+        {
+            LibCrypto.CipherContextFree(_context);
+        }
+
+        _managed?.Dispose();
+    }
+
+    private void GenerateAligned(long offset, Span<byte> destination)
+    {
+        if (destination.IsEmpty)
+        {
+            return;
+        }
+
+        ulong block = (ulong)(offset / BlockLength);
+        if (_context != 0)
+        {
+            GenerateWithOpenSsl(block, destination);
+        }
+        else
+        {
+            GenerateManaged(block, destination);
+        }
+    }
+
+    private void GenerateWithOpenSsl(ulong block, Span<byte> destination)
+    {
+        Span<byte> iv = stackalloc byte[BlockLength];
+        BinaryPrimitives.WriteUInt64BigEndian(iv, _nonce);
+        BinaryPrimitives.WriteUInt64BigEndian(iv[8..], block);
+        fixed (byte* ivPointer = iv)
+        fixed (byte* zeros = Zeros)
+        fixed (byte* output = destination)
+        {
+            if (LibCrypto.EncryptInit(_context, 0, 0, null, ivPointer) != 1)
+            {
+                throw new CryptographicException("OpenSSL could not position the AES-256-CTR keystream.");
+            }
+
+            int done = 0;
+            while (done < destination.Length)
+            {
+                int length = Math.Min(Chunk, destination.Length - done);
+                int written;
+                if (LibCrypto.EncryptUpdate(_context, output + done, &written, zeros, length) != 1 || written != length)
+                {
+                    throw new CryptographicException("OpenSSL failed to generate the AES-256-CTR keystream.");
+                }
+
+                done += length;
+            }
+        }
+    }
+
+    private void GenerateManaged(ulong block, Span<byte> destination)
+    {
+        int whole = destination.Length / BlockLength * BlockLength;
+        Span<byte> counters = destination[..whole];
+        for (int i = 0; i < whole; i += BlockLength)
+        {
+            BinaryPrimitives.WriteUInt64BigEndian(counters[i..], _nonce);
+            BinaryPrimitives.WriteUInt64BigEndian(counters[(i + 8)..], block++);
+        }
+
+        _managed!.EncryptEcb(counters, counters, PaddingMode.None);
+        if (whole < destination.Length)
+        {
+            Span<byte> last = stackalloc byte[BlockLength];
+            BinaryPrimitives.WriteUInt64BigEndian(last, _nonce);
+            BinaryPrimitives.WriteUInt64BigEndian(last[8..], block);
+            _managed.EncryptEcb(last, last, PaddingMode.None);
+            last[..(destination.Length - whole)].CopyTo(destination[whole..]);
+        }
+    }
+}
