@@ -1,0 +1,381 @@
+using System.Collections.Concurrent;
+using System.IO.Pipelines;
+using System.Security.Cryptography;
+using Microsoft.Win32.SafeHandles;
+
+namespace SecureMigration.Sanitization;
+
+/// <summary>
+/// Overwrites files (whole, or a list of extents) and memory buffers, pass by pass, at the speed of the storage: a
+/// producer fills aligned blocks with the pattern or keystream, a <see cref="Pipe"/> carries them, a writer keeps
+/// several writes in flight with <see cref="RandomAccess"/>, bypassing the page cache where the file system allows.
+/// Every pass is flushed to disk before it counts; the last one is verified as asked; the report says what was done
+/// and what the storage may still hold.
+/// </summary>
+public sealed class BlockSanitizer
+{
+    private readonly SanitizerOptions _options;
+
+    /// <summary>Creates a sanitizer.</summary>
+    /// <param name="options">How it moves data, or <see langword="null"/> for the defaults; validated here.</param>
+    public BlockSanitizer(SanitizerOptions? options = null)
+    {
+        _options = options ?? new SanitizerOptions();
+        _options.Validate();
+    }
+
+    /// <summary>Overwrites a file with <paramref name="method"/>; NIST Clear and DoD 5220.22-M verify even when the options say none.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="method">The method.</param>
+    /// <param name="extents">The ranges to overwrite, or <see langword="null"/> for the whole file.</param>
+    /// <param name="progress">Receives progress, or <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Stops the wipe; the report is then marked incomplete.</param>
+    /// <returns>The report.</returns>
+    public Task<SanitizationReport> SanitizeFileAsync(string path, SanitizationMethod method, IReadOnlyList<Extent>? extents = null,
+        IProgress<SanitizationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        VerificationMode verification = SanitizationMethods.RequiresVerification(method) && _options.Verification == VerificationMode.None
+            ? VerificationMode.Sample
+            : _options.Verification;
+        return SanitizeFileAsync(path, SanitizationMethods.Passes(method), method.ToString(), verification, extents, progress, cancellationToken);
+    }
+
+    /// <summary>Overwrites a file with a custom list of passes.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="passes">The passes, in order.</param>
+    /// <param name="methodName">The name the report gives the method.</param>
+    /// <param name="verification">How the last pass is checked.</param>
+    /// <param name="extents">The ranges to overwrite, or <see langword="null"/> for the whole file.</param>
+    /// <param name="progress">Receives progress, or <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Stops the wipe; the report is then marked incomplete.</param>
+    /// <returns>The report.</returns>
+    /// <exception cref="FileNotFoundException">There is no such file.</exception>
+    /// <exception cref="ArgumentException">The extents are outside the file or overlap; nothing was written.</exception>
+    public async Task<SanitizationReport> SanitizeFileAsync(string path, IReadOnlyList<SanitizationPass> passes, string methodName, VerificationMode verification,
+        IReadOnlyList<Extent>? extents = null, IProgress<SanitizationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(passes);
+        if (passes.Count == 0)
+        {
+            throw new ArgumentException("A wipe needs at least one pass.", nameof(passes));
+        }
+
+        string full = Path.GetFullPath(path);
+        var info = new FileInfo(full);
+        if (!info.Exists)
+        {
+            throw new FileNotFoundException($"There is no file '{full}' to sanitize.", full);
+        }
+
+        long size = info.Length;
+        IReadOnlyList<Extent> ranges = ExtentList.Validate(extents ?? [new Extent(0, size)], size);
+        DateTimeOffset started = _options.TimeProvider.GetUtcNow();
+        using SafeFileHandle buffered = File.OpenHandle(full, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+        using SafeFileHandle? direct = _options.DirectIo ? DirectFile.TryOpen(full) : null;
+        List<WipeChunk> chunks = WipeChunk.Plan(ranges, _options.BlockSize);
+        long total = ranges.Sum(r => r.Length);
+        AesCtrKeystream? keystream = null;
+        bool completed = false;
+        long? mismatch = null;
+        long verified = 0;
+        try
+        {
+            for (int i = 0; i < passes.Count; i++)
+            {
+                if (passes[i].IsRandom)
+                {
+                    // A fresh key per random pass: two random passes never write the same bytes.
+                    keystream?.Dispose();
+                    keystream = new AesCtrKeystream();
+                }
+
+                await WritePassAsync(passes[i], keystream, chunks, buffered, direct, new PassProgress(progress, i + 1, passes.Count, "write", total), cancellationToken).ConfigureAwait(false);
+                RandomAccess.FlushToDisk(buffered);
+                if (direct is not null)
+                {
+                    RandomAccess.FlushToDisk(direct);
+                }
+
+                if (RandomAccess.GetLength(buffered) != size)
+                {
+                    throw new IOException($"The file '{full}' changed size during the wipe (from {size} to {RandomAccess.GetLength(buffered)} bytes); something else writes to it. Stop it and run the wipe again.");
+                }
+            }
+
+            completed = true;
+            if (verification != VerificationMode.None)
+            {
+                List<WipeChunk> sample = verification == VerificationMode.Full ? chunks : Sample(chunks);
+                (mismatch, verified) = await VerifyAsync(passes[^1], keystream, sample, buffered, direct,
+                    new PassProgress(progress, passes.Count, passes.Count, "verify", sample.Sum(c => (long)c.Length)), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            completed = false;
+        }
+        finally
+        {
+            keystream?.Dispose();
+        }
+
+        return new SanitizationReport
+        {
+            Target = full,
+            TargetSize = size,
+            Extents = ranges,
+            Method = methodName,
+            Passes = [.. passes.Select(p => p.Name)],
+            Verification = verification,
+            BytesVerified = verified,
+            VerifiedCoverage = total == 0 ? 1 : (double)verified / total,
+            MismatchOffset = mismatch,
+            Completed = completed,
+            Succeeded = completed && mismatch is null,
+            DirectIo = direct is not null,
+            Caveats = StorageCaveats.For(full, direct is not null),
+            Started = started,
+            Finished = _options.TimeProvider.GetUtcNow(),
+        };
+    }
+
+    /// <summary>Overwrites a memory buffer with <paramref name="method"/> and verifies every byte of the last pass.</summary>
+    /// <param name="buffer">The buffer.</param>
+    /// <param name="method">The method.</param>
+    /// <returns>The report.</returns>
+    public SanitizationReport SanitizeMemory(Span<byte> buffer, SanitizationMethod method)
+    {
+        DateTimeOffset started = _options.TimeProvider.GetUtcNow();
+        IReadOnlyList<SanitizationPass> passes = SanitizationMethods.Passes(method);
+        AesCtrKeystream? keystream = null;
+        long? mismatch;
+        try
+        {
+            foreach (SanitizationPass pass in passes)
+            {
+                if (pass.IsRandom)
+                {
+                    keystream?.Dispose();
+                    keystream = new AesCtrKeystream();
+                }
+
+                PatternFill.Fill(pass, keystream, 0, buffer);
+            }
+
+            mismatch = FirstMismatch(passes[^1], keystream, 0, buffer);
+        }
+        finally
+        {
+            keystream?.Dispose();
+        }
+
+        return new SanitizationReport
+        {
+            Target = "memory",
+            TargetSize = buffer.Length,
+            Extents = [new Extent(0, buffer.Length)],
+            Method = method.ToString(),
+            Passes = [.. passes.Select(p => p.Name)],
+            Verification = VerificationMode.Full,
+            BytesVerified = buffer.Length,
+            VerifiedCoverage = 1,
+            MismatchOffset = mismatch,
+            Completed = true,
+            Succeeded = mismatch is null,
+            Caveats = ["Managed memory: copies the runtime made earlier (a moved object, a swapped page) are not reached."],
+            Started = started,
+            Finished = _options.TimeProvider.GetUtcNow(),
+        };
+    }
+
+    private async Task WritePassAsync(SanitizationPass pass, AesCtrKeystream? keystream, List<WipeChunk> chunks, SafeFileHandle buffered, SafeFileHandle? direct,
+        PassProgress progress, CancellationToken cancellationToken)
+    {
+        int blockSize = _options.BlockSize;
+        using var pool = new AlignedMemoryPool(blockSize);
+        var pipe = new Pipe(new PipeOptions(pool, minimumSegmentSize: blockSize, pauseWriterThreshold: (long)blockSize * _options.WritesInFlight,
+            resumeWriterThreshold: Math.Max(1, (long)blockSize * _options.WritesInFlight / 2), useSynchronizationContext: false));
+        var order = new ConcurrentQueue<WipeChunk>();
+        Task producer = Task.Run(() => ProduceAsync(pass, keystream, chunks, pipe.Writer, order, cancellationToken), cancellationToken);
+        var writes = new ValueTask[_options.WritesInFlight + 1];
+        long done = 0;
+        try
+        {
+            while (true)
+            {
+                ReadResult read = await pipe.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                int count = 0;
+                foreach (ReadOnlyMemory<byte> segment in read.Buffer)
+                {
+                    if (count == writes.Length)
+                    {
+                        await DrainAsync(writes, count).ConfigureAwait(false);
+                        count = 0;
+                    }
+
+                    order.TryDequeue(out WipeChunk chunk);
+                    SafeFileHandle handle = chunk.Direct && direct is not null ? direct : buffered;
+                    writes[count++] = RandomAccess.WriteAsync(handle, segment[..chunk.Length], chunk.Offset, cancellationToken);
+                    done += chunk.Length;
+                }
+
+                await DrainAsync(writes, count).ConfigureAwait(false);
+                pipe.Reader.AdvanceTo(read.Buffer.End);
+                progress.Report(done);
+                if (read.IsCompleted)
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            await pipe.Reader.CompleteAsync().ConfigureAwait(false);
+            try
+            {
+                await producer.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Reported by the caller.
+            }
+        }
+    }
+
+    private static async ValueTask DrainAsync(ValueTask[] writes, int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            await writes[i].ConfigureAwait(false);
+            writes[i] = default;
+        }
+    }
+
+    private async Task ProduceAsync(SanitizationPass pass, AesCtrKeystream? keystream, List<WipeChunk> chunks, PipeWriter writer, ConcurrentQueue<WipeChunk> order,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            foreach (WipeChunk chunk in chunks)
+            {
+                // Each chunk takes a whole aligned block of the pool, so each pipe segment is one write.
+                Memory<byte> block = writer.GetMemory(_options.BlockSize);
+                PatternFill.Fill(pass, keystream, chunk.Offset, block.Span[..chunk.Length]);
+                order.Enqueue(chunk);
+                writer.Advance(_options.BlockSize);
+                FlushResult flushed = await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+                if (flushed.IsCompleted)
+                {
+                    return;
+                }
+            }
+
+            await writer.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            await writer.CompleteAsync(e).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task<(long? Mismatch, long Verified)> VerifyAsync(SanitizationPass pass, AesCtrKeystream? keystream, List<WipeChunk> chunks,
+        SafeFileHandle buffered, SafeFileHandle? direct, PassProgress progress, CancellationToken cancellationToken)
+    {
+        int inFlight = _options.WritesInFlight;
+        using var pool = new AlignedMemoryPool(_options.BlockSize);
+        var buffers = Enumerable.Range(0, inFlight).Select(_ => pool.Rent()).ToArray();
+        var reads = new ValueTask<int>[inFlight];
+        long verified = 0;
+        try
+        {
+            for (int start = 0; start < chunks.Count; start += inFlight)
+            {
+                int count = Math.Min(inFlight, chunks.Count - start);
+                for (int i = 0; i < count; i++)
+                {
+                    WipeChunk chunk = chunks[start + i];
+                    SafeFileHandle handle = chunk.Direct && direct is not null ? direct : buffered;
+                    reads[i] = RandomAccess.ReadAsync(handle, buffers[i].Memory[..chunk.Length], chunk.Offset, cancellationToken);
+                }
+
+                for (int i = 0; i < count; i++)
+                {
+                    WipeChunk chunk = chunks[start + i];
+                    int read = await reads[i].ConfigureAwait(false);
+                    if (read != chunk.Length)
+                    {
+                        return (chunk.Offset + read, verified);
+                    }
+
+                    if (FirstMismatch(pass, keystream, chunk.Offset, buffers[i].Memory.Span[..chunk.Length]) is { } bad)
+                    {
+                        return (bad, verified);
+                    }
+
+                    verified += chunk.Length;
+                }
+
+                progress.Report(verified);
+            }
+
+            return (null, verified);
+        }
+        finally
+        {
+            foreach (System.Buffers.IMemoryOwner<byte> buffer in buffers)
+            {
+                buffer.Dispose();
+            }
+        }
+    }
+
+    /// <summary>The offset of the first byte of <paramref name="actual"/> that is not what <paramref name="pass"/> writes there, if any.</summary>
+    private static long? FirstMismatch(SanitizationPass pass, AesCtrKeystream? keystream, long offset, ReadOnlySpan<byte> actual)
+    {
+        if (pass.Pattern is { Count: 1 } single)
+        {
+            int at = actual.IndexOfAnyExcept(single[0]);
+            return at < 0 ? null : offset + at;
+        }
+
+        const int Piece = 64 * 1024;
+        byte[] expected = new byte[Math.Min(Piece, Math.Max(1, actual.Length))];
+        for (int done = 0; done < actual.Length; done += Piece)
+        {
+            int length = Math.Min(Piece, actual.Length - done);
+            PatternFill.Fill(pass, keystream, offset + done, expected.AsSpan(0, length));
+            int common = actual.Slice(done, length).CommonPrefixLength(expected.AsSpan(0, length));
+            if (common < length)
+            {
+                return offset + done + common;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>NIST-style sampling: the first and last chunks and <see cref="SanitizerOptions.SampledBlocks"/> others chosen at random.</summary>
+    private List<WipeChunk> Sample(List<WipeChunk> chunks)
+    {
+        if (chunks.Count <= _options.SampledBlocks + 2)
+        {
+            return chunks;
+        }
+
+        var chosen = new SortedSet<int> { 0, chunks.Count - 1 };
+        while (chosen.Count < _options.SampledBlocks + 2)
+        {
+            chosen.Add(RandomNumberGenerator.GetInt32(chunks.Count));
+        }
+
+        return [.. chosen.Select(i => chunks[i])];
+    }
+
+    /// <summary>Reports one stage's progress.</summary>
+    private readonly record struct PassProgress(IProgress<SanitizationProgress>? Target, int Pass, int Passes, string Stage, long Total)
+    {
+        public void Report(long bytes) => Target?.Report(new SanitizationProgress(Pass, Passes, Stage, bytes, Total));
+    }
+}

@@ -1,0 +1,51 @@
+namespace SecureMigration.Sanitization;
+
+/// <summary>How the sanitizer moves data.</summary>
+public sealed class SanitizerOptions
+{
+    /// <summary>Gets or sets the size of one write, a multiple of 4096.</summary>
+    /// <value>1 MiB.</value>
+    public int BlockSize { get; set; } = 1024 * 1024;
+
+    /// <summary>Gets or sets how many writes (and verification reads) may be in flight at once.</summary>
+    /// <value>4.</value>
+    public int WritesInFlight { get; set; } = 4;
+
+    /// <summary>Gets or sets how the last pass is checked.</summary>
+    /// <value><see cref="VerificationMode.Full"/>.</value>
+    public VerificationMode Verification { get; set; } = VerificationMode.Full;
+
+    /// <summary>Gets or sets how many pseudorandom blocks <see cref="VerificationMode.Sample"/> reads besides the first and last.</summary>
+    /// <value>64.</value>
+    public int SampledBlocks { get; set; } = 64;
+
+    /// <summary>Gets or sets whether to bypass the page cache (<c>O_DIRECT</c>) where the file system allows.</summary>
+    /// <value><see langword="true"/>.</value>
+    public bool DirectIo { get; set; } = true;
+
+    /// <summary>Gets or sets the clock of the report's start and end.</summary>
+    /// <value><see cref="TimeProvider.System"/>.</value>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Throws unless every option is usable; the message names the option, its value and what is allowed.</summary>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    public void Validate()
+    {
+        if (BlockSize < AlignedMemoryPool.Alignment || BlockSize > 64 * 1024 * 1024 || BlockSize % AlignedMemoryPool.Alignment != 0)
+        {
+            throw new ArgumentException($"SanitizerOptions.BlockSize is {BlockSize}; it must be a multiple of {AlignedMemoryPool.Alignment} from 4 KiB to 64 MiB.");
+        }
+
+        if (WritesInFlight is < 1 or > 64)
+        {
+            throw new ArgumentException($"SanitizerOptions.WritesInFlight is {WritesInFlight}; it must be 1 to 64.");
+        }
+
+        if (SampledBlocks is < 0 or > 1_000_000)
+        {
+            throw new ArgumentException($"SanitizerOptions.SampledBlocks is {SampledBlocks}; it must be 0 to 1,000,000.");
+        }
+
+        ArgumentNullException.ThrowIfNull(TimeProvider);
+    }
+}

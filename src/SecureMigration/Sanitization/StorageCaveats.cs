@@ -1,0 +1,67 @@
+namespace SecureMigration.Sanitization;
+
+/// <summary>
+/// What an overwrite through the file system cannot promise on the storage under a path, said plainly for the
+/// report instead of claiming a clean wipe.
+/// </summary>
+internal static class StorageCaveats
+{
+    private static readonly string[] CopyOnWrite = ["btrfs", "zfs", "bcachefs", "xfs"];
+
+    public static List<string> For(string path, bool directIo)
+    {
+        var caveats = new List<string>
+        {
+            "Logical overwrite through the file system: blocks the drive remapped (bad-block or SSD wear levelling) are not reached; use the drive's own sanitize command for a purge.",
+        };
+        string? fileSystem = FileSystemOf(path);
+        if (fileSystem is not null && CopyOnWrite.Contains(fileSystem))
+        {
+            caveats.Add($"The file lives on {fileSystem}, which can keep copies of old blocks (copy-on-write, snapshots or reflinks): the overwrite may write new blocks and leave the old ones readable.");
+        }
+
+        if (fileSystem == "tmpfs")
+        {
+            caveats.Add("The file lives on tmpfs (memory, possibly swapped): there is no medium behind it to verify against.");
+        }
+
+        if (!directIo)
+        {
+            caveats.Add("The page cache could not be bypassed (no O_DIRECT here): verification read what the kernel cached after fsync, not the medium itself.");
+        }
+
+        return caveats;
+    }
+
+    /// <summary>The type of the file system that holds <paramref name="path"/>, from <c>/proc/self/mounts</c> (longest mount point that contains it).</summary>
+    private static string? FileSystemOf(string path)
+    {
+        const string Mounts = "/proc/self/mounts";
+        if (!File.Exists(Mounts))
+        {
+            return null;
+        }
+
+        string full = Path.GetFullPath(path);
+        string? best = null;
+        int bestLength = -1;
+        foreach (string line in File.ReadLines(Mounts))
+        {
+            string[] fields = line.Split(' ');
+            if (fields.Length < 3)
+            {
+                continue;
+            }
+
+            string mountPoint = fields[1].Replace("\\040", " ", StringComparison.Ordinal);
+            bool contains = mountPoint == "/" || full == mountPoint || full.StartsWith(mountPoint + "/", StringComparison.Ordinal);
+            if (contains && mountPoint.Length > bestLength)
+            {
+                best = fields[2];
+                bestLength = mountPoint.Length;
+            }
+        }
+
+        return best;
+    }
+}

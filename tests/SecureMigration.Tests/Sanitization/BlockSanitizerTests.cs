@@ -1,0 +1,175 @@
+using System.Security.Cryptography;
+using Microsoft.Win32.SafeHandles;
+using SecureMigration.Sanitization;
+using SecureMigration.Storage;
+using SecureMigration.Tests.Infrastructure;
+
+namespace SecureMigration.Tests.Sanitization;
+
+public sealed class BlockSanitizerTests : IDisposable
+{
+    // Not a multiple of 4096: the unaligned tail takes the buffered path.
+    private const int Size = 3 * 1024 * 1024 + 123;
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Theory]
+    [InlineData(SanitizationMethod.Zero, (byte)0x00)]
+    [InlineData(SanitizationMethod.NistClear, (byte)0x00)]
+    [InlineData(SanitizationMethod.Ones, (byte)0xFF)]
+    public async Task SanitizeFileAsync_FillMethods_LeaveExactlyThePatternAndVerify(SanitizationMethod method, byte expected)
+    {
+        string file = OldImage();
+
+        SanitizationReport report = await Sanitizer().SanitizeFileAsync(file, method);
+
+        Assert.True(report.Succeeded);
+        Assert.Equal(-1, File.ReadAllBytes(file).AsSpan().IndexOfAnyExcept(expected));
+        Assert.Equal(Size, report.BytesVerified);
+        Assert.Equal(1.0, report.VerifiedCoverage);
+        Assert.NotEmpty(report.Caveats);
+    }
+
+    [Theory]
+    [InlineData(SanitizationMethod.Random, 1)]
+    [InlineData(SanitizationMethod.DoD522022M, 3)]
+    [InlineData(SanitizationMethod.Gutmann, 35)]
+    public async Task SanitizeFileAsync_RandomMethods_LeaveNoOldByteAndVerifyTheKeystream(SanitizationMethod method, int passes)
+    {
+        string file = OldImage();
+        byte[] old = File.ReadAllBytes(file);
+
+        SanitizationReport report = await new BlockSanitizer(new SanitizerOptions { BlockSize = 256 * 1024 }).SanitizeFileAsync(file, method);
+
+        byte[] now = File.ReadAllBytes(file);
+        Assert.True(report.Succeeded);
+        Assert.Equal(passes, report.Passes.Count);
+        Assert.Equal("random", report.Passes[^1]);
+        Assert.Equal(Size, report.BytesVerified);
+        // Keystream bytes match the old image only by chance (1 in 256 per byte), and are not a fill pattern.
+        Assert.InRange(now.Zip(old).Count(p => p.First == p.Second), 0, Size / 128);
+        Assert.InRange(now.Count(b => b == 0), 0, Size / 128);
+    }
+
+    [Fact]
+    public async Task SanitizeFileAsync_Extents_OverwritesThemAndNothingElse()
+    {
+        string file = OldImage();
+        byte[] old = File.ReadAllBytes(file);
+        Extent[] extents = [new(100, 5000), new(1_048_576, 2 * 1_048_576), new(Size - 10, 10)];
+
+        SanitizationReport report = await Sanitizer().SanitizeFileAsync(file, SanitizationMethod.Zero, extents);
+
+        byte[] now = File.ReadAllBytes(file);
+        Assert.True(report.Succeeded);
+        for (int i = 0; i < Size; i++)
+        {
+            bool inside = extents.Any(e => i >= e.Offset && i < e.End);
+            if (inside ? now[i] != 0 : now[i] != old[i])
+            {
+                Assert.Fail($"byte {i} ({(inside ? "inside" : "outside")} the extents) is {now[i]:X2}");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(0L, 0L, "empty or outside")]
+    [InlineData(Size - 5L, 10L, "empty or outside")]
+    [InlineData(-1L, 10L, "empty or outside")]
+    public async Task SanitizeFileAsync_BadExtent_IsRefusedAndTouchesNothing(long offset, long length, string problem)
+    {
+        string file = OldImage();
+        byte[] old = File.ReadAllBytes(file);
+
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => Sanitizer().SanitizeFileAsync(file, SanitizationMethod.Zero, [new Extent(offset, length)]));
+
+        Assert.Contains(problem, refused.Message, StringComparison.Ordinal);
+        Assert.Equal(old, File.ReadAllBytes(file));
+    }
+
+    [Fact]
+    public async Task SanitizeFileAsync_OverlappingExtents_AreRefused()
+    {
+        string file = OldImage();
+
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => Sanitizer().SanitizeFileAsync(file, SanitizationMethod.Zero, [new Extent(0, 4096), new Extent(4000, 100)]));
+
+        Assert.Contains("overlap", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SanitizeFileAsync_BlockChangedBehindItsBack_FailsVerificationWithTheOffset()
+    {
+        string file = OldImage();
+        const long Tampered = 2_000_001;
+        var tamper = new Progress(p =>
+        {
+            if (p.Stage == "write" && p.Bytes == p.Total)
+            {
+                // Another writer, outside .NET's share locks, changes one byte after the pass was written.
+                int descriptor = Posix.Open(file, 2, 0);
+                using var handle = new SafeFileHandle(descriptor, ownsHandle: true);
+                RandomAccess.Write(handle, new byte[] { 0x5A }, Tampered);
+            }
+        });
+
+        SanitizationReport report = await Sanitizer().SanitizeFileAsync(file, SanitizationMethod.Zero, progress: tamper);
+
+        Assert.False(report.Succeeded);
+        Assert.True(report.Completed);
+        Assert.Equal(Tampered, report.MismatchOffset);
+    }
+
+    [Fact]
+    public async Task SanitizeFileAsync_Cancelled_ReportsIncomplete()
+    {
+        string file = OldImage();
+        using var stop = new CancellationTokenSource();
+        var cancelAtFirstProgress = new Progress(_ => stop.Cancel());
+
+        SanitizationReport report = await Sanitizer().SanitizeFileAsync(file, SanitizationMethod.DoD522022M, progress: cancelAtFirstProgress, cancellationToken: stop.Token);
+
+        Assert.False(report.Completed);
+        Assert.False(report.Succeeded);
+    }
+
+    [Fact]
+    public async Task SanitizeFileAsync_MissingFile_SaysWhich()
+    {
+        var missing = await Assert.ThrowsAsync<FileNotFoundException>(() => Sanitizer().SanitizeFileAsync(_dir.File("nope.img"), SanitizationMethod.Zero));
+
+        Assert.Contains("nope.img", missing.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(SanitizationMethod.Zero)]
+    [InlineData(SanitizationMethod.Ones)]
+    [InlineData(SanitizationMethod.Random)]
+    [InlineData(SanitizationMethod.Gutmann)]
+    public void SanitizeMemory_EveryMethod_VerifiesItsLastPass(SanitizationMethod method)
+    {
+        byte[] secret = RandomNumberGenerator.GetBytes(1_000_003);
+        byte[] copy = (byte[])secret.Clone();
+
+        SanitizationReport report = Sanitizer().SanitizeMemory(secret, method);
+
+        Assert.True(report.Succeeded);
+        Assert.InRange(secret.Zip(copy).Count(p => p.First == p.Second), 0, secret.Length / 64);
+    }
+
+    private static BlockSanitizer Sanitizer() => new(new SanitizerOptions { BlockSize = 64 * 1024, WritesInFlight = 3 });
+
+    private string OldImage()
+    {
+        string file = _dir.File($"old-{Guid.NewGuid():N}.img");
+        File.WriteAllBytes(file, RandomNumberGenerator.GetBytes(Size));
+        return file;
+    }
+
+    /// <summary>A synchronous progress sink (Progress&lt;T&gt; would post to the thread pool, too late for the test).</summary>
+    private sealed class Progress(Action<SanitizationProgress> onReport) : IProgress<SanitizationProgress>
+    {
+        public void Report(SanitizationProgress value) => onReport(value);
+    }
+}
