@@ -6,8 +6,8 @@ using SecureMigration.Cli.Commands;
 
 var root = new RootCommand("""
     secmig: makes virtual-machine live migration safe. Mutually authenticated TLS 1.3 channels for any
-    hypervisor's migration stream, a thrash defense, and checkpointed migrations that end with exactly one
-    runnable copy of the VM whatever is cut, dropped or crashed.
+    hypervisor's migration stream, a thrash defense, checkpointed migrations that end with exactly one
+    runnable copy of the VM whatever is cut, dropped or crashed, and a verified block sanitizer for the residue.
 
     Start with: secmig demo
     """);
@@ -19,6 +19,7 @@ root.Subcommands.Add(StatusCommand.Create());
 root.Subcommands.Add(RecoverCommand.Create());
 root.Subcommands.Add(AuditCommand.Create());
 root.Subcommands.Add(SimulateCommand.Create());
+root.Subcommands.Add(SanitizeCommand.Create());
 
 ParseResult parse = root.Parse(args);
 if (parse.Errors.Count > 0)
@@ -52,8 +53,13 @@ catch (MigrationException e)
     Console.Error.WriteLine($"secmig: {e.Message}");
     return ExitCodes.InvalidInput;
 }
-catch (ArgumentException e)
+catch (Exception e) when (e is ArgumentException or FormatException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
 {
     Console.Error.WriteLine($"secmig: {e.Message}");
     return ExitCodes.InvalidInput;
+}
+catch (IOException e)
+{
+    Console.Error.WriteLine($"secmig: {e.Message}");
+    return ExitCodes.Failure;
 }

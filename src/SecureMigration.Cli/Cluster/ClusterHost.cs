@@ -4,6 +4,7 @@ using SecureMigration.Channel;
 using SecureMigration.Channel.Credentials;
 using SecureMigration.Coordination;
 using SecureMigration.Coordination.Simulation;
+using SecureMigration.Sanitization;
 
 namespace SecureMigration.Cli.Cluster;
 
@@ -24,7 +25,8 @@ internal sealed class ClusterHost : IAsyncDisposable
         Audit = AuditLog.Open(AuditPath(directory), Id);
         Snapshots = new FileSnapshotProvider(Path.Combine(directory, "snapshots"));
         Factory = new SecureChannelFactory(new SecureChannelOptions { Credentials = credentials });
-        Coordinator = new MigrationCoordinator(options, Driver, Journal, Registry, Audit, Snapshots);
+        Coordinator = new MigrationCoordinator(options, Driver, Journal, Registry, Audit, Snapshots,
+            new SanitizingResidueHandler(new BlockSanitizer(new SanitizerOptions { Verification = VerificationMode.Full })));
         Listener = new SecureChannelListener(new IPEndPoint(IPAddress.Loopback, 0), Factory);
         Listener.Start();
     }

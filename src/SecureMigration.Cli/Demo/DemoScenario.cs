@@ -130,7 +130,7 @@ internal sealed class DemoScenario(ConsoleStyle style, string workDirectory, lon
             intact &= verification.IsIntact;
         }
 
-        style.Line(style.Dim("   Leftover images are deleted and recorded; the block sanitizer (a later release) will overwrite them first."));
+        style.Line(style.Dim("   Leftover images and snapshots were overwritten (NIST SP 800-88 Clear), verified, then deleted; the audit log says what the storage may still hold."));
         return intact;
     }
 

@@ -69,7 +69,7 @@ public sealed class BlockSanitizer
         }
 
         long size = info.Length;
-        IReadOnlyList<Extent> ranges = ExtentList.Validate(extents ?? [new Extent(0, size)], size);
+        IReadOnlyList<Extent> ranges = ExtentList.Validate(extents ?? (size == 0 ? [] : [new Extent(0, size)]), size);
         DateTimeOffset started = _options.TimeProvider.GetUtcNow();
         using SafeFileHandle buffered = File.OpenHandle(full, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
         using SafeFileHandle? direct = _options.DirectIo ? DirectFile.TryOpen(full) : null;

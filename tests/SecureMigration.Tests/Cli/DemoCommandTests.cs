@@ -17,7 +17,7 @@ public sealed class DemoCommandTests
         Assert.Contains("Stable: the VM runs on", output, StringComparison.Ordinal);
         Assert.Contains("Trying to resume the old copy anyway", output, StringComparison.Ordinal);
         Assert.Contains("Stable: exactly one runnable copy", output, StringComparison.Ordinal);
-        Assert.Contains("residue-deleted", output, StringComparison.Ordinal);
+        Assert.Contains("residue-sanitized", output, StringComparison.Ordinal);
         Assert.Contains("Every defense held", output, StringComparison.Ordinal);
     }
 

@@ -135,6 +135,17 @@ public sealed class BlockSanitizerTests : IDisposable
     }
 
     [Fact]
+    public async Task SanitizeFileAsync_EmptyFile_SucceedsWithNothingToOverwrite()
+    {
+        File.WriteAllBytes(_dir.File("empty.img"), []);
+
+        SanitizationReport report = await Sanitizer().SanitizeFileAsync(_dir.File("empty.img"), SanitizationMethod.Zero);
+
+        Assert.True(report.Succeeded);
+        Assert.Empty(report.Extents);
+    }
+
+    [Fact]
     public async Task SanitizeFileAsync_MissingFile_SaysWhich()
     {
         var missing = await Assert.ThrowsAsync<FileNotFoundException>(() => Sanitizer().SanitizeFileAsync(_dir.File("nope.img"), SanitizationMethod.Zero));

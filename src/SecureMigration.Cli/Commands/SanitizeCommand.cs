@@ -1,0 +1,134 @@
+using System.CommandLine;
+using System.Text.Json;
+using SecureMigration.Cli.Terminal;
+using SecureMigration.Sanitization;
+
+namespace SecureMigration.Cli.Commands;
+
+internal static class SanitizeCommand
+{
+    private static readonly Dictionary<string, SanitizationMethod> Methods = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["zero"] = SanitizationMethod.Zero,
+        ["ones"] = SanitizationMethod.Ones,
+        ["random"] = SanitizationMethod.Random,
+        ["nist-clear"] = SanitizationMethod.NistClear,
+        ["dod"] = SanitizationMethod.DoD522022M,
+        ["gutmann"] = SanitizationMethod.Gutmann,
+    };
+
+    public static Command Create()
+    {
+        var path = new Argument<string>("path") { Description = "The file to overwrite (a VM image, a snapshot)." };
+        var method = new Option<string>("--method") { Description = "zero, ones, random, nist-clear (one pass and verification), dod (0x00, 0xFF, random) or gutmann (35 passes).", DefaultValueFactory = _ => "nist-clear" };
+        method.AcceptOnlyFromAmong([.. Methods.Keys]);
+        var passes = new Option<string?>("--passes") { Description = "A custom list of passes instead of --method, separated by ';': hex bytes or 'random', for example '00;ff;random' or '92,49,24;random'." };
+        var verify = new Option<string>("--verify") { Description = "none, sample (first, last and 64 random blocks) or full.", DefaultValueFactory = _ => "full" };
+        verify.AcceptOnlyFromAmong("none", "sample", "full");
+        var extents = new Option<string?>("--extents") { Description = "A file of extents to overwrite instead of the whole file: one 'OFFSET LENGTH' per line, in bytes." };
+        var blockKib = new Option<int>("--block-kib") { Description = "Size of one write in KiB (a multiple of 4).", DefaultValueFactory = _ => 1024 };
+        var inFlight = new Option<int>("--in-flight") { Description = "Writes and verification reads in flight at once.", DefaultValueFactory = _ => 4 };
+        var json = new Option<bool>("--json") { Description = "Print the report as JSON." };
+        var command = new Command("sanitize", """
+            Overwrites a file (or the extents listed in --extents) pass by pass, flushes every pass to disk, verifies
+            the last pass reading past the page cache where the file system allows, and prints a report that says
+            what the overwrite could not reach on this storage. Exit 0 when every pass completed and verified, 1
+            when verification failed or the wipe was interrupted (Ctrl-C), 2 for bad input (nothing was written).
+
+            Examples:
+              secmig sanitize old-vm.img
+              secmig sanitize old-vm.img --method dod --verify sample --json
+              secmig sanitize disk.img --extents freed.txt --passes '00;random'
+            """)
+        { path, method, passes, verify, extents, blockKib, inFlight, json };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var options = new SanitizerOptions
+            {
+                BlockSize = parse.GetValue(blockKib) * 1024,
+                WritesInFlight = parse.GetValue(inFlight),
+                Verification = Enum.Parse<VerificationMode>(parse.GetValue(verify)!, ignoreCase: true),
+            };
+            var sanitizer = new BlockSanitizer(options);
+            IReadOnlyList<Extent>? ranges = parse.GetValue(extents) is { } file ? ExtentList.Parse(await ReadExtentsAsync(file, cancellationToken)) : null;
+            ConsoleStyle style = parse.GetValue(json) ? new ConsoleStyle(Console.Error, !Console.IsErrorRedirected, false) : ConsoleStyle.Standard;
+            var display = new WipeDisplay(style);
+            SanitizationReport report;
+            string target = parse.GetValue(path)!;
+            if (parse.GetValue(passes) is { } custom)
+            {
+                SanitizationPass[] list = [.. custom.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(SanitizationPass.Parse)];
+                report = await sanitizer.SanitizeFileAsync(target, list, "custom", options.Verification, ranges, display, cancellationToken);
+            }
+            else
+            {
+                report = await sanitizer.SanitizeFileAsync(target, Methods[parse.GetValue(method)!], ranges, display, cancellationToken);
+            }
+
+            display.Finish();
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(report, CliJson.Options));
+            }
+            else
+            {
+                Print(ConsoleStyle.Standard, report);
+            }
+
+            return report.Succeeded ? ExitCodes.Success : ExitCodes.Failure;
+        });
+        return command;
+    }
+
+    private static async Task<string> ReadExtentsAsync(string file, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(file))
+        {
+            throw new ArgumentException($"The extent list '{file}' does not exist.");
+        }
+
+        return await File.ReadAllTextAsync(file, cancellationToken);
+    }
+
+    private static void Print(ConsoleStyle style, SanitizationReport report)
+    {
+        string result = report.Succeeded ? style.Good("sanitized") : report.Completed ? style.Bad("VERIFICATION FAILED") : style.Bad("INCOMPLETE (interrupted)");
+        style.Line($"{report.Target}: {result}");
+        style.Line($"  method {report.Method}, {report.Passes.Count} pass(es): {string.Join(", ", report.Passes.Take(6))}{(report.Passes.Count > 6 ? ", …" : string.Empty)}");
+        style.Line($"  {Units.Bytes(report.Extents.Sum(e => e.Length))} of {Units.Bytes(report.TargetSize)} overwritten in {report.Extents.Count} extent(s), direct I/O {(report.DirectIo ? "yes" : "no")}");
+        style.Line($"  verification {report.Verification}: {Units.Bytes(report.BytesVerified)} read back ({report.VerifiedCoverage:P1})" +
+            (report.MismatchOffset is { } at ? style.Bad($", first mismatch at byte {at}") : string.Empty));
+        foreach (string caveat in report.Caveats)
+        {
+            style.Line(style.Dim("  caveat: " + caveat));
+        }
+    }
+
+    /// <summary>One progress bar per pass stage.</summary>
+    private sealed class WipeDisplay(ConsoleStyle style) : IProgress<SanitizationProgress>
+    {
+        private (int Pass, string Stage)? _current;
+        private ProgressBar? _bar;
+        private long _last;
+
+        public void Report(SanitizationProgress value)
+        {
+            if (_current != (value.Pass, value.Stage))
+            {
+                Finish();
+                _current = (value.Pass, value.Stage);
+                _bar = new ProgressBar(style, $"pass {value.Pass}/{value.Passes} {value.Stage}", value.Total);
+            }
+
+            _last = value.Bytes;
+            _bar!.Report(value.Bytes);
+        }
+
+        public void Finish()
+        {
+            _bar?.Finish(_last);
+
+            _bar = null;
+        }
+    }
+}

@@ -1,0 +1,59 @@
+using SecureMigration.Coordination;
+
+namespace SecureMigration.Sanitization;
+
+/// <summary>
+/// Disposes of migration residue by overwriting it with the <see cref="BlockSanitizer"/> before deleting it: the
+/// source's old image and snapshot after a commit, the destination's partial image after a rollback. A wipe that
+/// fails verification keeps the file and throws, so the residue is retried rather than silently left readable.
+/// </summary>
+public sealed class SanitizingResidueHandler : IResidueHandler
+{
+    private readonly BlockSanitizer _sanitizer;
+    private readonly SanitizationMethod _method;
+
+    /// <summary>Creates a handler.</summary>
+    /// <param name="sanitizer">The sanitizer.</param>
+    /// <param name="method">The method for every residue.</param>
+    public SanitizingResidueHandler(BlockSanitizer sanitizer, SanitizationMethod method = SanitizationMethod.NistClear)
+    {
+        _sanitizer = sanitizer ?? throw new ArgumentNullException(nameof(sanitizer));
+        _method = method;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<ResidueOutcome> HandleAsync(Residue residue, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(residue);
+        string[] files = File.Exists(residue.Path) ? [residue.Path]
+            : Directory.Exists(residue.Path) ? Directory.GetFiles(residue.Path, "*", SearchOption.AllDirectories)
+            : [];
+        if (files.Length == 0 && !Directory.Exists(residue.Path))
+        {
+            return new ResidueOutcome("already-gone", 0);
+        }
+
+        long bytes = 0;
+        var caveats = new HashSet<string>();
+        foreach (string file in files)
+        {
+            SanitizationReport report = await _sanitizer.SanitizeFileAsync(file, _method, cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (!report.Succeeded)
+            {
+                throw new IOException($"Sanitizing '{file}' with {_method} did not succeed ({(report.MismatchOffset is { } at ? $"verification failed at byte {at}" : "it was interrupted")}); the file is kept for another attempt.");
+            }
+
+            bytes += report.TargetSize;
+            caveats.UnionWith(report.Caveats.Skip(1));
+            File.Delete(file);
+        }
+
+        if (Directory.Exists(residue.Path))
+        {
+            Directory.Delete(residue.Path, recursive: true);
+        }
+
+        string detail = $"{_method}, verified" + (caveats.Count == 0 ? string.Empty : "; " + string.Join(" ", caveats));
+        return new ResidueOutcome("sanitized", bytes, detail);
+    }
+}

@@ -1,0 +1,69 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using SecureMigration.Tests.Infrastructure;
+
+namespace SecureMigration.Tests.Cli;
+
+public sealed class SanitizeCommandTests
+{
+    [Fact]
+    public async Task Sanitize_DodWithJson_OverwritesVerifiesAndReports()
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllBytes(dir.File("old.img"), RandomNumberGenerator.GetBytes(2 * 1024 * 1024 + 7));
+
+        (int exit, string output) = await Secmig.RunAsync("sanitize", dir.File("old.img"), "--method", "dod", "--json");
+
+        Assert.True(exit == 0, output);
+        // Progress goes to standard error, which the runner appends after the JSON on standard output.
+        int start = output.IndexOf('{', StringComparison.Ordinal);
+        JsonElement report = JsonDocument.Parse(output[start..(output.IndexOf("\n}", start, StringComparison.Ordinal) + 2)]).RootElement;
+        Assert.True(report.GetProperty("succeeded").GetBoolean());
+        Assert.Equal("Full", report.GetProperty("verification").GetString());
+        Assert.Equal(["0x00", "0xFF", "random"], report.GetProperty("passes").EnumerateArray().Select(p => p.GetString()));
+        Assert.Equal(2 * 1024 * 1024 + 7, report.GetProperty("bytesVerified").GetInt64());
+    }
+
+    [Fact]
+    public async Task Sanitize_ExtentsFile_OverwritesOnlyThoseBytes()
+    {
+        using var dir = new TempDirectory();
+        byte[] old = RandomNumberGenerator.GetBytes(100_000);
+        File.WriteAllBytes(dir.File("disk.img"), old);
+        File.WriteAllText(dir.File("freed.txt"), "# freed blocks\n4096 8192\n0x10000,100\n");
+
+        (int exit, string output) = await Secmig.RunAsync("sanitize", dir.File("disk.img"), "--extents", dir.File("freed.txt"), "--passes", "00");
+
+        byte[] now = File.ReadAllBytes(dir.File("disk.img"));
+        Assert.True(exit == 0, output);
+        Assert.Contains("sanitized", output, StringComparison.Ordinal);
+        Assert.Equal(-1, now.AsSpan(4096, 8192).IndexOfAnyExcept((byte)0));
+        Assert.Equal(-1, now.AsSpan(0x10000, 100).IndexOfAnyExcept((byte)0));
+        Assert.Equal(old.AsSpan(0, 4096).ToArray(), now.AsSpan(0, 4096).ToArray());
+        Assert.Equal(old.AsSpan(12288, 0x10000 - 12288).ToArray(), now.AsSpan(12288, 0x10000 - 12288).ToArray());
+    }
+
+    [Theory]
+    [InlineData("missing.img", null, "There is no file")]
+    [InlineData("old.img", "0 999999999", "outside the")]
+    [InlineData("old.img", "0 10\n5 10", "overlap")]
+    [InlineData("old.img", "zero ten", "Line 1")]
+    public async Task Sanitize_BadInput_ExitsTwoAndTouchesNothing(string target, string? extents, string message)
+    {
+        using var dir = new TempDirectory();
+        byte[] old = RandomNumberGenerator.GetBytes(10_000);
+        File.WriteAllBytes(dir.File("old.img"), old);
+        List<string> arguments = ["sanitize", dir.File(target)];
+        if (extents is not null)
+        {
+            File.WriteAllText(dir.File("extents.txt"), extents);
+            arguments.AddRange(["--extents", dir.File("extents.txt")]);
+        }
+
+        (int exit, string output) = await Secmig.RunAsync([.. arguments]);
+
+        Assert.Equal(2, exit);
+        Assert.Contains(message, output, StringComparison.Ordinal);
+        Assert.Equal(old, File.ReadAllBytes(dir.File("old.img")));
+    }
+}
