@@ -140,11 +140,38 @@ public sealed class BlockSanitizer
         };
     }
 
-    /// <summary>Overwrites a memory buffer with <paramref name="method"/> and verifies every byte of the last pass.</summary>
+    /// <summary>
+    /// Checks that a file (or its extents) holds what a fill pass writes, reading past the page cache where allowed:
+    /// a wipe can be re-verified later. A random pass cannot be: its key was wiped when the wipe ended.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <param name="pass">A fill pass.</param>
+    /// <param name="extents">The ranges to check, or <see langword="null"/> for the whole file.</param>
+    /// <param name="cancellationToken">Stops the check.</param>
+    /// <returns>The offset of the first byte that differs, or <see langword="null"/> when all match.</returns>
+    public async Task<long?> VerifyFileAsync(string path, SanitizationPass pass, IReadOnlyList<Extent>? extents = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pass);
+        if (pass.IsRandom)
+        {
+            throw new ArgumentException("A random pass cannot be verified after its wipe: the keystream's key was wiped with it.", nameof(pass));
+        }
+
+        string full = Path.GetFullPath(path);
+        long size = new FileInfo(full).Length;
+        IReadOnlyList<Extent> ranges = ExtentList.Validate(extents ?? (size == 0 ? [] : [new Extent(0, size)]), size);
+        using SafeFileHandle buffered = File.OpenHandle(full, FileMode.Open, FileAccess.Read, FileShare.Read);
+        using SafeFileHandle? direct = _options.DirectIo ? DirectFile.TryOpen(full) : null;
+        (long? mismatch, _) = await VerifyAsync(pass, null, WipeChunk.Plan(ranges, _options.BlockSize), buffered, direct, default, cancellationToken).ConfigureAwait(false);
+        return mismatch;
+    }
+
+    /// <summary>Overwrites a memory buffer with <paramref name="method"/> and, unless told otherwise, verifies every byte of the last pass.</summary>
     /// <param name="buffer">The buffer.</param>
     /// <param name="method">The method.</param>
+    /// <param name="verification"><see cref="VerificationMode.Full"/> (the default) or <see cref="VerificationMode.None"/>.</param>
     /// <returns>The report.</returns>
-    public SanitizationReport SanitizeMemory(Span<byte> buffer, SanitizationMethod method)
+    public SanitizationReport SanitizeMemory(Span<byte> buffer, SanitizationMethod method, VerificationMode verification = VerificationMode.Full)
     {
         DateTimeOffset started = _options.TimeProvider.GetUtcNow();
         IReadOnlyList<SanitizationPass> passes = SanitizationMethods.Passes(method);
@@ -163,7 +190,7 @@ public sealed class BlockSanitizer
                 PatternFill.Fill(pass, keystream, 0, buffer);
             }
 
-            mismatch = FirstMismatch(passes[^1], keystream, 0, buffer);
+            mismatch = verification == VerificationMode.None ? null : FirstMismatch(passes[^1], keystream, 0, buffer);
         }
         finally
         {
@@ -177,9 +204,9 @@ public sealed class BlockSanitizer
             Extents = [new Extent(0, buffer.Length)],
             Method = method.ToString(),
             Passes = [.. passes.Select(p => p.Name)],
-            Verification = VerificationMode.Full,
-            BytesVerified = buffer.Length,
-            VerifiedCoverage = 1,
+            Verification = verification == VerificationMode.None ? VerificationMode.None : VerificationMode.Full,
+            BytesVerified = verification == VerificationMode.None ? 0 : buffer.Length,
+            VerifiedCoverage = verification == VerificationMode.None ? 0 : 1,
             MismatchOffset = mismatch,
             Completed = true,
             Succeeded = mismatch is null,
@@ -243,12 +270,27 @@ public sealed class BlockSanitizer
         }
     }
 
+    /// <summary>Awaits every write, even after one failed: each reads pool memory that must not be freed under it.</summary>
     private static async ValueTask DrainAsync(ValueTask[] writes, int count)
     {
+        Exception? first = null;
         for (int i = 0; i < count; i++)
         {
-            await writes[i].ConfigureAwait(false);
+            try
+            {
+                await writes[i].ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or UnauthorizedAccessException)
+            {
+                first ??= e;
+            }
+
             writes[i] = default;
+        }
+
+        if (first is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
         }
     }
 
@@ -287,34 +329,45 @@ public sealed class BlockSanitizer
         using var pool = new AlignedMemoryPool(_options.BlockSize);
         var buffers = Enumerable.Range(0, inFlight).Select(_ => pool.Rent()).ToArray();
         var reads = new ValueTask<int>[inFlight];
+        var pending = new bool[inFlight];
+
+        ValueTask<int> Issue(int index, int slot)
+        {
+            pending[slot] = true;
+            WipeChunk chunk = chunks[index];
+            SafeFileHandle handle = chunk.Direct && direct is not null ? direct : buffered;
+            return RandomAccess.ReadAsync(handle, buffers[slot].Memory[..chunk.Length], chunk.Offset, cancellationToken);
+        }
+
         long verified = 0;
         try
         {
-            for (int start = 0; start < chunks.Count; start += inFlight)
+            // A ring of reads: while one block is compared, the next ones are already on their way.
+            for (int i = 0; i < Math.Min(inFlight, chunks.Count); i++)
             {
-                int count = Math.Min(inFlight, chunks.Count - start);
-                for (int i = 0; i < count; i++)
+                reads[i] = Issue(i, i);
+            }
+
+            for (int done = 0; done < chunks.Count; done++)
+            {
+                int slot = done % inFlight;
+                WipeChunk chunk = chunks[done];
+                pending[slot] = false;
+                int read = await reads[slot].ConfigureAwait(false);
+                if (read != chunk.Length)
                 {
-                    WipeChunk chunk = chunks[start + i];
-                    SafeFileHandle handle = chunk.Direct && direct is not null ? direct : buffered;
-                    reads[i] = RandomAccess.ReadAsync(handle, buffers[i].Memory[..chunk.Length], chunk.Offset, cancellationToken);
+                    return (chunk.Offset + read, verified);
                 }
 
-                for (int i = 0; i < count; i++)
+                if (FirstMismatch(pass, keystream, chunk.Offset, buffers[slot].Memory.Span[..chunk.Length]) is { } bad)
                 {
-                    WipeChunk chunk = chunks[start + i];
-                    int read = await reads[i].ConfigureAwait(false);
-                    if (read != chunk.Length)
-                    {
-                        return (chunk.Offset + read, verified);
-                    }
+                    return (bad, verified);
+                }
 
-                    if (FirstMismatch(pass, keystream, chunk.Offset, buffers[i].Memory.Span[..chunk.Length]) is { } bad)
-                    {
-                        return (bad, verified);
-                    }
-
-                    verified += chunk.Length;
+                verified += chunk.Length;
+                if (done + inFlight < chunks.Count)
+                {
+                    reads[slot] = Issue(done + inFlight, slot);
                 }
 
                 progress.Report(verified);
@@ -324,6 +377,22 @@ public sealed class BlockSanitizer
         }
         finally
         {
+            // Reads still in flight write into these buffers: let them land before the memory goes back.
+            for (int slot = 0; slot < inFlight; slot++)
+            {
+                if (pending[slot])
+                {
+                    try
+                    {
+                        await reads[slot].ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is IOException or OperationCanceledException)
+                    {
+                        // The wipe's outcome is already decided.
+                    }
+                }
+            }
+
             foreach (System.Buffers.IMemoryOwner<byte> buffer in buffers)
             {
                 buffer.Dispose();

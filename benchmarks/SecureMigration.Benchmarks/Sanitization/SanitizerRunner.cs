@@ -1,0 +1,207 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using SecureMigration.Sanitization;
+
+namespace SecureMigration.Benchmarks.Sanitization;
+
+/// <summary>
+/// The sanitizer's targets, each against its baseline in the same round: zero fill against dd, random fill against
+/// our zero fill and shred, verification against an O_DIRECT sequential read (dd), keystream against openssl speed,
+/// memory wipe against Span.Clear. Rounds interleave every case; medians and per-round ratios are reported, and the
+/// samples are exported as CSV and JSON with an SVG chart. Every file case starts with the page cache dropped (as root).
+/// Usage: <c>dotnet run -c Release -- sanitizer [MiB] [rounds] [output-directory]</c>.
+/// </summary>
+internal static class SanitizerRunner
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        long mib = args.Length > 0 ? long.Parse(args[0], CultureInfo.InvariantCulture) : 2048;
+        int rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3;
+        string output = args.Length > 2 ? args[2] : Directory.GetCurrentDirectory();
+        long bytes = mib * 1024 * 1024;
+        string directory = Directory.CreateTempSubdirectory("secmig-bench-sanitizer-").FullName;
+        string file = Path.Combine(directory, "target.img");
+        var sanitizer = new BlockSanitizer(new SanitizerOptions { Verification = VerificationMode.None });
+        var samples = new List<(int Round, string Case, double GiBps)>();
+        try
+        {
+            await Process("dd", $"if=/dev/zero of={file} bs=1M count={mib} conv=fdatasync");
+            for (int round = 1; round <= rounds; round++)
+            {
+                Add(round, "dd zero fill (bs=1M, fdatasync)", bytes, await Process("dd", $"if=/dev/zero of={file} bs=1M count={mib} conv=notrunc,fdatasync"));
+                Add(round, "sanitizer zero fill", bytes, await Time(() => sanitizer.SanitizeFileAsync(file, [SanitizationPass.Fill(0)], "zero", VerificationMode.None)));
+                Add(round, "sanitizer full verification", bytes, await Time(() => sanitizer.VerifyFileAsync(file, SanitizationPass.Fill(0))));
+                Add(round, "dd O_DIRECT read (bs=1M)", bytes, await Process("dd", $"if={file} of=/dev/null bs=1M iflag=direct"));
+                Add(round, "sanitizer random fill", bytes, await Time(() => sanitizer.SanitizeFileAsync(file, [SanitizationPass.Random], "random", VerificationMode.None)));
+                Add(round, "shred -n 1", bytes, await Process("shred", $"-n 1 {file}"));
+                Add(round, "keystream, one core, 16 KiB", 1, KeystreamSeconds());
+                Add(round, "openssl speed aes-256-ctr 16 KiB", 1, await OpenSslSeconds());
+                (double clear, double wipe) = Memory();
+                Add(round, "Span.Clear, 1 GiB", 1L << 30, clear);
+                Add(round, "sanitizer memory wipe (zero), 1 GiB", 1L << 30, wipe);
+            }
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+
+        Report(samples, output);
+        return 0;
+
+        void Add(int round, string name, long amount, double seconds)
+        {
+            double rate = amount / seconds / (1L << 30);
+            samples.Add((round, name, rate));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round}: {name,-42} {rate,7:0.00} GiB/s"));
+        }
+    }
+
+    private static void Report(List<(int Round, string Case, double GiBps)> samples, string output)
+    {
+        (string Case, string Baseline, double Target)[] targets =
+        [
+            ("sanitizer zero fill", "dd zero fill (bs=1M, fdatasync)", 1.0),
+            ("sanitizer random fill", "sanitizer zero fill", 0.85),
+            ("sanitizer random fill", "shred -n 1", 2.0),
+            ("keystream, one core, 16 KiB", "openssl speed aes-256-ctr 16 KiB", 0.9),
+            ("sanitizer full verification", "dd O_DIRECT read (bs=1M)", 0.9),
+            ("sanitizer memory wipe (zero), 1 GiB", "Span.Clear, 1 GiB", 0.9),
+        ];
+        var table = new StringBuilder("| case | median GiB/s | baseline | median ratio, same round | target | met |\n|---|---:|---|---:|---:|---|\n");
+        foreach ((string name, string baseline, double target) in targets)
+        {
+            double median = Median(samples.Where(s => s.Case == name).Select(s => s.GiBps));
+            double ratio = Median(samples.Where(s => s.Case == name).Select(s => s.GiBps / samples.Single(b => b.Case == baseline && b.Round == s.Round).GiBps));
+            table.Append(CultureInfo.InvariantCulture, $"| {name} | {median:0.00} | {baseline} ({Median(samples.Where(s => s.Case == baseline).Select(s => s.GiBps)):0.00}) | {ratio:0.00} | ≥ {target:0.00} | {(ratio >= target ? "yes" : "**no**")} |\n");
+        }
+
+        Console.WriteLine();
+        Console.WriteLine(table);
+        Directory.CreateDirectory(output);
+        File.WriteAllLines(Path.Combine(output, "sanitizer-samples.csv"),
+            ["round,case,gib_per_s", .. samples.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Round},\"{s.Case}\",{s.GiBps:0.000}"))]);
+        File.WriteAllText(Path.Combine(output, "sanitizer-samples.json"),
+            JsonSerializer.Serialize(samples.Select(s => new { round = s.Round, @case = s.Case, gibPerSecond = Math.Round(s.GiBps, 3) }), new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(Path.Combine(output, "sanitizer-medians.svg"), Chart(samples));
+        Console.WriteLine($"Wrote sanitizer-samples.csv, sanitizer-samples.json and sanitizer-medians.svg to {output}.");
+    }
+
+    /// <summary>A horizontal bar chart of the medians, as plain SVG.</summary>
+    private static string Chart(List<(int Round, string Case, double GiBps)> samples)
+    {
+        var medians = samples.GroupBy(s => s.Case).Select(g => (Case: g.Key, Median: Median(g.Select(s => s.GiBps)))).ToList();
+        double max = medians.Max(m => m.Median);
+        const int Row = 26;
+        const int Label = 300;
+        const int Width = 420;
+        var svg = new StringBuilder();
+        svg.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Label + Width + 80}\" height=\"{(medians.Count * Row) + 40}\" font-family=\"sans-serif\" font-size=\"12\">\n");
+        svg.Append(CultureInfo.InvariantCulture, $"<text x=\"4\" y=\"16\" font-weight=\"bold\">Sanitizer and baselines, median GiB/s</text>\n");
+        for (int i = 0; i < medians.Count; i++)
+        {
+            int y = 30 + (i * Row);
+            double width = Width * medians[i].Median / max;
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"4\" y=\"{y + 14}\">{System.Security.SecurityElement.Escape(medians[i].Case)}</text>");
+            svg.Append(CultureInfo.InvariantCulture, $"<rect x=\"{Label}\" y=\"{y}\" width=\"{width:0.0}\" height=\"18\" fill=\"{(medians[i].Case.StartsWith("sanitizer", StringComparison.Ordinal) || medians[i].Case.StartsWith("keystream", StringComparison.Ordinal) ? "#2b7bb9" : "#999999")}\"/>");
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Label + width + 4:0.0}\" y=\"{y + 14}\">{medians[i].Median:0.00}</text>\n");
+        }
+
+        return svg.Append("</svg>\n").ToString();
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        double[] sorted = [.. values.Order()];
+        return sorted.Length == 0 ? double.NaN : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    /// <summary>Starts every file case cold: dirty pages written back and the page cache emptied, where this process may.</summary>
+    private static void DropCaches()
+    {
+        const string Control = "/proc/sys/vm/drop_caches";
+        try
+        {
+            using Process sync = System.Diagnostics.Process.Start("sync")!;
+            sync.WaitForExit();
+            File.WriteAllText(Control, "3");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception)
+        {
+            // Not root: cases run with whatever is cached.
+        }
+    }
+
+    private static async Task<double> Time(Func<Task> action)
+    {
+        DropCaches();
+        var clock = Stopwatch.StartNew();
+        await action();
+        return clock.Elapsed.TotalSeconds;
+    }
+
+    private static async Task<double> Process(string program, string arguments)
+    {
+        DropCaches();
+        var clock = Stopwatch.StartNew();
+        using Process process = System.Diagnostics.Process.Start(new ProcessStartInfo(program, arguments) { RedirectStandardError = true, RedirectStandardOutput = true })!;
+        await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{program} {arguments} failed with exit code {process.ExitCode}.");
+        }
+
+        return clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>Seconds per GiB of keystream, 16 KiB at a time on one core (1 s of work).</summary>
+    private static double KeystreamSeconds()
+    {
+        using var keystream = new AesCtrKeystream();
+        byte[] buffer = new byte[16 * 1024];
+        long generated = 0;
+        var clock = Stopwatch.StartNew();
+        while (clock.ElapsedMilliseconds < 1000)
+        {
+            keystream.Generate(generated, buffer);
+            generated += buffer.Length;
+        }
+
+        return clock.Elapsed.TotalSeconds / generated;
+    }
+
+    /// <summary>Seconds per byte that <c>openssl speed -evp aes-256-ctr</c> reports for 16 KiB blocks.</summary>
+    private static async Task<double> OpenSslSeconds()
+    {
+        using Process process = System.Diagnostics.Process.Start(new ProcessStartInfo("openssl", "speed -seconds 1 -bytes 16384 -evp aes-256-ctr") { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        string text = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        string line = text.Split('\n').Last(l => l.StartsWith("AES-256-CTR", StringComparison.OrdinalIgnoreCase));
+        double kilobytesPerSecond = double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1].TrimEnd('k'), CultureInfo.InvariantCulture);
+        return 1 / (kilobytesPerSecond * 1000);
+    }
+
+    private static (double Clear, double Wipe) Memory()
+    {
+        byte[] buffer = GC.AllocateUninitializedArray<byte>(1 << 30, pinned: true);
+        buffer.AsSpan().Fill(0x5A);
+        var sanitizer = new BlockSanitizer();
+        double clear = double.MaxValue;
+        double wipe = double.MaxValue;
+        for (int i = 0; i < 3; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            buffer.AsSpan().Clear();
+            clear = Math.Min(clear, clock.Elapsed.TotalSeconds);
+            buffer.AsSpan().Fill(0x5A);
+            clock.Restart();
+            sanitizer.SanitizeMemory(buffer, SanitizationMethod.Zero, VerificationMode.None);
+            wipe = Math.Min(wipe, clock.Elapsed.TotalSeconds);
+        }
+
+        return (clear, wipe);
+    }
+}
