@@ -29,6 +29,15 @@ internal static class PemObjects
         return certificates;
     }
 
+    public static string ToPem(X509Certificate certificate)
+    {
+        using var text = new StringWriter();
+        var writer = new PemWriter(text);
+        writer.WriteObject(certificate);
+        writer.Writer.Flush();
+        return text.ToString();
+    }
+
     public static AsymmetricKeyParameter ReadPrivateKey(string pem, string source)
     {
         foreach (object item in ReadAll(pem, source))

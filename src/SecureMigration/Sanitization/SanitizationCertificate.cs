@@ -1,0 +1,93 @@
+namespace SecureMigration.Sanitization;
+
+/// <summary>
+/// A certificate of sanitization with the fields of NIST SP 800-88 Rev. 1, Appendix G, filled from a
+/// <see cref="SanitizationReport"/>: who sanitized what, how, with which tool, how it was verified, when, with what
+/// result, and what the overwrite could not guarantee. Signed with <see cref="SanitizationCertificates.Sign"/>.
+/// </summary>
+public sealed record SanitizationCertificate
+{
+    /// <summary>Gets the certificate's own id.</summary>
+    public required Guid CertificateId { get; init; }
+
+    /// <summary>Gets the host (signer identity) that performed the sanitization.</summary>
+    public required string PerformedBy { get; init; }
+
+    /// <summary>Gets the media type: <c>file</c> or <c>memory</c>.</summary>
+    public required string MediaType { get; init; }
+
+    /// <summary>Gets the media's identity (the file's full path).</summary>
+    public required string MediaIdentity { get; init; }
+
+    /// <summary>Gets the media's size in bytes.</summary>
+    public required long MediaSize { get; init; }
+
+    /// <summary>Gets the byte ranges sanitized.</summary>
+    public required IReadOnlyList<Extent> Extents { get; init; }
+
+    /// <summary>Gets the NIST category: <c>Clear</c> (logical overwrite through the file system).</summary>
+    public string SanitizationCategory { get; init; } = "Clear";
+
+    /// <summary>Gets the technique: the method and its passes.</summary>
+    public required string SanitizationTechnique { get; init; }
+
+    /// <summary>Gets the tool and its version.</summary>
+    public required string Tool { get; init; }
+
+    /// <summary>Gets how the result was verified, with the coverage.</summary>
+    public required string VerificationMethod { get; init; }
+
+    /// <summary>Gets the share of the sanitized bytes read back (0 to 1).</summary>
+    public required double VerificationCoverage { get; init; }
+
+    /// <summary>Gets when the sanitization started.</summary>
+    public required DateTimeOffset Started { get; init; }
+
+    /// <summary>Gets when it ended.</summary>
+    public required DateTimeOffset Finished { get; init; }
+
+    /// <summary>Gets the result: <c>Sanitized</c>, <c>Verification failed</c> or <c>Incomplete</c>.</summary>
+    public required string Result { get; init; }
+
+    /// <summary>Gets the first byte that failed verification, if any.</summary>
+    public long? MismatchOffset { get; init; }
+
+    /// <summary>Gets what the overwrite cannot guarantee on this storage.</summary>
+    public required IReadOnlyList<string> Caveats { get; init; }
+
+    /// <summary>Gets what happened to the media afterwards (for example <c>retained</c> or <c>deleted</c>).</summary>
+    public string PostSanitizationDestination { get; init; } = "retained";
+
+    /// <summary>Fills a certificate from a report.</summary>
+    /// <param name="report">The report.</param>
+    /// <param name="performedBy">The host that performed it.</param>
+    /// <returns>The certificate, unsigned.</returns>
+    public static SanitizationCertificate From(SanitizationReport report, string performedBy)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        ArgumentException.ThrowIfNullOrEmpty(performedBy);
+        return new SanitizationCertificate
+        {
+            CertificateId = Guid.NewGuid(),
+            PerformedBy = performedBy,
+            MediaType = report.Target == "memory" ? "memory" : "file",
+            MediaIdentity = report.Target,
+            MediaSize = report.TargetSize,
+            Extents = report.Extents,
+            SanitizationTechnique = $"{report.Method}: {string.Join(", ", report.Passes)}; every pass flushed to disk{(report.DirectIo ? ", written with O_DIRECT" : string.Empty)}",
+            Tool = report.Tool,
+            VerificationMethod = report.Verification switch
+            {
+                VerificationMode.Full => "full read-back of the last pass",
+                VerificationMode.Sample => "sampled read-back of the last pass (first, last and pseudorandom blocks)",
+                _ => "none",
+            } + (report.DirectIo ? ", bypassing the page cache" : ", through the page cache"),
+            VerificationCoverage = report.VerifiedCoverage,
+            Started = report.Started,
+            Finished = report.Finished,
+            Result = report.Succeeded ? "Sanitized" : report.Completed ? "Verification failed" : "Incomplete",
+            MismatchOffset = report.MismatchOffset,
+            Caveats = report.Caveats,
+        };
+    }
+}

@@ -1,0 +1,9 @@
+using System.Text.Json.Serialization;
+
+namespace SecureMigration.Sanitization;
+
+/// <summary>Source-generated JSON for certificates (trimming- and AOT-safe), indented for people to read.</summary>
+[JsonSerializable(typeof(SanitizationCertificate))]
+[JsonSerializable(typeof(SignedCertificate))]
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, UseStringEnumConverter = true)]
+internal sealed partial class SanitizationJson : JsonSerializerContext;
