@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using SecureMigration.Channel.Credentials;
 using SecureMigration.Cli.Terminal;
 using SecureMigration.Sanitization;
 
@@ -29,6 +30,10 @@ internal static class SanitizeCommand
         var blockKib = new Option<int>("--block-kib") { Description = "Size of one write in KiB (a multiple of 4).", DefaultValueFactory = _ => 1024 };
         var inFlight = new Option<int>("--in-flight") { Description = "Writes and verification reads in flight at once.", DefaultValueFactory = _ => 4 };
         var json = new Option<bool>("--json") { Description = "Print the report as JSON." };
+        var certificate = new Option<FileInfo?>("--certificate") { Description = "Write a signed certificate of sanitization (NIST SP 800-88 Appendix G fields) to this file; needs --cert, --key and --ca." };
+        var signerCertificate = new Option<FileInfo?>("--cert") { Description = "This host's certificate (PEM), to sign the certificate of sanitization." };
+        var signerKey = new Option<FileInfo?>("--key") { Description = "This host's private key (PEM)." };
+        var signerCa = new Option<FileInfo?>("--ca") { Description = "The CA bundle that vouches for this host (PEM)." };
         var command = new Command("sanitize", """
             Overwrites a file (or the extents listed in --extents) pass by pass, flushes every pass to disk, verifies
             the last pass reading past the page cache where the file system allows, and prints a report that says
@@ -39,10 +44,25 @@ internal static class SanitizeCommand
               secmig sanitize old-vm.img
               secmig sanitize old-vm.img --method dod --verify sample --json
               secmig sanitize disk.img --extents freed.txt --passes '00;random'
+              secmig sanitize old-vm.img --certificate old-vm.cert.json --cert host/cert.pem --key host/key.pem --ca ca/ca.pem
+              secmig sanitize verify-cert old-vm.cert.json --ca ca/ca.pem
             """)
-        { path, method, passes, verify, extents, blockKib, inFlight, json };
+        { path, method, passes, verify, extents, blockKib, inFlight, json, certificate, signerCertificate, signerKey, signerCa };
+        command.Subcommands.Add(VerifyCertificate());
+        command.Validators.Add(result =>
+        {
+            bool wantsCertificate = result.GetResult(certificate) is not null;
+            bool hasSigner = result.GetResult(signerCertificate) is not null && result.GetResult(signerKey) is not null && result.GetResult(signerCa) is not null;
+            if (wantsCertificate && !hasSigner)
+            {
+                result.AddError("--certificate needs --cert, --key and --ca to sign it with this host's key.");
+            }
+        });
         command.SetAction(async (parse, cancellationToken) =>
         {
+            X509ChannelCredentials? signer = parse.GetValue(certificate) is null
+                ? null
+                : X509ChannelCredentials.FromPemFiles(parse.GetValue(signerCertificate)!.FullName, parse.GetValue(signerKey)!.FullName, parse.GetValue(signerCa)!.FullName);
             var options = new SanitizerOptions
             {
                 BlockSize = parse.GetValue(blockKib) * 1024,
@@ -66,6 +86,12 @@ internal static class SanitizeCommand
             }
 
             display.Finish();
+            if (signer is not null)
+            {
+                string signed = SanitizationCertificates.Sign(SanitizationCertificate.From(report, signer.LocalIdentity), signer);
+                await File.WriteAllTextAsync(parse.GetValue(certificate)!.FullName, signed, CancellationToken.None);
+            }
+
             if (parse.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(report, CliJson.Options));
@@ -76,6 +102,43 @@ internal static class SanitizeCommand
             }
 
             return report.Succeeded ? ExitCodes.Success : ExitCodes.Failure;
+        });
+        return command;
+    }
+
+    private static Command VerifyCertificate()
+    {
+        var file = new Argument<FileInfo>("certificate") { Description = "A signed certificate of sanitization." };
+        var ca = new Option<FileInfo?>("--ca") { Description = "Also require the signer to chain to this CA bundle (PEM)." };
+        var command = new Command("verify-cert", """
+            Checks a signed certificate of sanitization: the signature over every byte of it, and with --ca that the
+            signing host is vouched for by that CA. Exit 0 when it holds, 1 when it does not, 2 when a file is missing.
+
+            Examples:
+              secmig sanitize verify-cert old-vm.cert.json --ca ca/ca.pem
+            """)
+        { file, ca };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            FileInfo certificate = parse.GetValue(file)!;
+            if (!certificate.Exists)
+            {
+                throw new FileNotFoundException($"There is no certificate '{certificate.FullName}'.");
+            }
+
+            string? bundle = parse.GetValue(ca) is { } caFile ? await File.ReadAllTextAsync(caFile.FullName, cancellationToken) : null;
+            CertificateVerification verification = SanitizationCertificates.Verify(await File.ReadAllTextAsync(certificate.FullName, cancellationToken), bundle);
+            if (!verification.IsValid)
+            {
+                Console.WriteLine($"{certificate.FullName}: INVALID: {verification.Problem}");
+                return ExitCodes.Failure;
+            }
+
+            SanitizationCertificate content = verification.Certificate!;
+            Console.WriteLine($"{certificate.FullName}: valid, signed by {verification.Signer}{(bundle is null ? " (signer not checked against a CA)" : string.Empty)}");
+            Console.WriteLine($"  {content.MediaIdentity} ({content.MediaSize} bytes): {content.Result}, {content.SanitizationTechnique}");
+            Console.WriteLine($"  verification: {content.VerificationMethod}, coverage {content.VerificationCoverage:P1}; {content.Started:u} to {content.Finished:u}");
+            return ExitCodes.Success;
         });
         return command;
     }

@@ -66,4 +66,26 @@ public sealed class SanitizeCommandTests
         Assert.Contains(message, output, StringComparison.Ordinal);
         Assert.Equal(old, File.ReadAllBytes(dir.File("old.img")));
     }
+
+    [Fact]
+    public async Task Sanitize_WithCertificate_WritesOneThatVerifyCertAcceptsAndRefusesOnceEdited()
+    {
+        using var dir = new TempDirectory();
+        Assert.Equal(0, (await Secmig.RunAsync("pki", "init", "--out", dir.File("ca"))).ExitCode);
+        Assert.Equal(0, (await Secmig.RunAsync("pki", "issue", "--ca", dir.File("ca"), "--name", "wiper.test", "--out", dir.File("host"))).ExitCode);
+        File.WriteAllBytes(dir.File("old.img"), RandomNumberGenerator.GetBytes(300_000));
+
+        (int exit, string output) = await Secmig.RunAsync("sanitize", dir.File("old.img"), "--certificate", dir.File("old.cert.json"),
+            "--cert", dir.File("host/cert.pem"), "--key", dir.File("host/key.pem"), "--ca", dir.File("ca/ca.pem"));
+        (int valid, string verdict) = await Secmig.RunAsync("sanitize", "verify-cert", dir.File("old.cert.json"), "--ca", dir.File("ca/ca.pem"));
+        File.WriteAllText(dir.File("old.cert.json"), File.ReadAllText(dir.File("old.cert.json")).Replace("300000", "300001", StringComparison.Ordinal));
+        (int edited, string refusal) = await Secmig.RunAsync("sanitize", "verify-cert", dir.File("old.cert.json"));
+
+        Assert.True(exit == 0, output);
+        Assert.True(valid == 0, verdict);
+        Assert.Contains("valid, signed by CN=wiper.test", verdict, StringComparison.Ordinal);
+        Assert.Contains("Sanitized", verdict, StringComparison.Ordinal);
+        Assert.Equal(1, edited);
+        Assert.Contains("INVALID: the signature does not match", refusal, StringComparison.Ordinal);
+    }
 }
