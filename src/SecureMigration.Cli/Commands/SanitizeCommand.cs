@@ -37,7 +37,8 @@ internal static class SanitizeCommand
         var command = new Command("sanitize", """
             Overwrites a file (or the extents listed in --extents) pass by pass, flushes every pass to disk, verifies
             the last pass reading past the page cache where the file system allows, and prints a report that says
-            what the overwrite could not reach on this storage. Exit 0 when every pass completed and verified, 1
+            what the overwrite could not reach on this storage. Progress is checkpointed in PATH.secmig-wipe: run
+            the same command again after a crash and it goes on where it stopped. Exit 0 when every pass completed and verified, 1
             when verification failed or the wipe was interrupted (Ctrl-C), 2 for bad input (nothing was written).
 
             Examples:
@@ -156,7 +157,7 @@ internal static class SanitizeCommand
     private static void Print(ConsoleStyle style, SanitizationReport report)
     {
         string result = report.Succeeded ? style.Good("sanitized") : report.Completed ? style.Bad("VERIFICATION FAILED") : style.Bad("INCOMPLETE (interrupted)");
-        style.Line($"{report.Target}: {result}");
+        style.Line($"{report.Target}: {result}{(report.Resumed ? " (resumed from a checkpoint an interrupted run left)" : string.Empty)}");
         style.Line($"  method {report.Method}, {report.Passes.Count} pass(es): {string.Join(", ", report.Passes.Take(6))}{(report.Passes.Count > 6 ? ", …" : string.Empty)}");
         style.Line($"  {Units.Bytes(report.Extents.Sum(e => e.Length))} of {Units.Bytes(report.TargetSize)} overwritten in {report.Extents.Count} extent(s), direct I/O {(report.DirectIo ? "yes" : "no")}");
         style.Line($"  verification {report.Verification}: {Units.Bytes(report.BytesVerified)} read back ({report.VerifiedCoverage:P1})" +

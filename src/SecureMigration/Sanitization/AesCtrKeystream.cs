@@ -72,6 +72,13 @@ public sealed unsafe class AesCtrKeystream : IDisposable
     /// <summary>Gets the nonce, for the report.</summary>
     public ulong Nonce => _nonce;
 
+    /// <summary>Copies the key, for a wipe's checkpoint (so a resumed pass writes, and verifies, the same stream).</summary>
+    internal byte[] ExportKey()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return (byte[])_key.Clone();
+    }
+
     /// <summary>Writes the keystream bytes at <paramref name="offset"/> into <paramref name="destination"/>.</summary>
     /// <param name="offset">The keystream offset of the first byte (any offset; a multiple of 16 is fastest).</param>
     /// <param name="destination">Where to write.</param>

@@ -70,37 +70,31 @@ public sealed class BlockSanitizer
 
         long size = info.Length;
         IReadOnlyList<Extent> ranges = ExtentList.Validate(extents ?? (size == 0 ? [] : [new Extent(0, size)]), size);
-        DateTimeOffset started = _options.TimeProvider.GetUtcNow();
         using SafeFileHandle buffered = File.OpenHandle(full, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
         using SafeFileHandle? direct = _options.DirectIo ? DirectFile.TryOpen(full) : null;
         List<WipeChunk> chunks = WipeChunk.Plan(ranges, _options.BlockSize);
         long total = ranges.Sum(r => r.Length);
-        AesCtrKeystream? keystream = null;
+        string plan = WipeCheckpoint.Fingerprint(passes, ranges, _options.BlockSize);
+        WipeCheckpoint? resumed = _options.Resumable ? WipeCheckpoint.Load(full, size, plan) : null;
+        DateTimeOffset started = resumed?.Started ?? _options.TimeProvider.GetUtcNow();
+        AesCtrKeystream? keystream = resumed?.Key is { } savedKey ? new AesCtrKeystream(Convert.FromBase64String(savedKey), resumed.Nonce) : null;
+        var writer = new PassWriter(this, full, size, plan, started, chunks, buffered, direct);
         bool completed = false;
         long? mismatch = null;
         long verified = 0;
         try
         {
-            for (int i = 0; i < passes.Count; i++)
+            for (int i = Math.Min(resumed?.Pass ?? 0, passes.Count); i < passes.Count; i++)
             {
-                if (passes[i].IsRandom)
+                int firstChunk = i == resumed?.Pass ? Math.Min(resumed.Chunk, chunks.Count) : 0;
+                if (passes[i].IsRandom && firstChunk == 0)
                 {
                     // A fresh key per random pass: two random passes never write the same bytes.
                     keystream?.Dispose();
                     keystream = new AesCtrKeystream();
                 }
 
-                await WritePassAsync(passes[i], keystream, chunks, buffered, direct, new PassProgress(progress, i + 1, passes.Count, "write", total), cancellationToken).ConfigureAwait(false);
-                RandomAccess.FlushToDisk(buffered);
-                if (direct is not null)
-                {
-                    RandomAccess.FlushToDisk(direct);
-                }
-
-                if (RandomAccess.GetLength(buffered) != size)
-                {
-                    throw new IOException($"The file '{full}' changed size during the wipe (from {size} to {RandomAccess.GetLength(buffered)} bytes); something else writes to it. Stop it and run the wipe again.");
-                }
+                await writer.WriteAsync(i, passes[i], keystream, firstChunk, new PassProgress(progress, i + 1, passes.Count, "write", total), cancellationToken).ConfigureAwait(false);
             }
 
             completed = true;
@@ -109,6 +103,11 @@ public sealed class BlockSanitizer
                 List<WipeChunk> sample = verification == VerificationMode.Full ? chunks : Sample(chunks);
                 (mismatch, verified) = await VerifyAsync(passes[^1], keystream, sample, buffered, direct,
                     new PassProgress(progress, passes.Count, passes.Count, "verify", sample.Sum(c => (long)c.Length)), cancellationToken).ConfigureAwait(false);
+            }
+
+            if (_options.Resumable)
+            {
+                WipeCheckpoint.Delete(full);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -133,6 +132,7 @@ public sealed class BlockSanitizer
             MismatchOffset = mismatch,
             Completed = completed,
             Succeeded = completed && mismatch is null,
+            Resumed = resumed is not null,
             DirectIo = direct is not null,
             Caveats = StorageCaveats.For(full, direct is not null),
             Started = started,
@@ -216,56 +216,113 @@ public sealed class BlockSanitizer
         };
     }
 
-    private async Task WritePassAsync(SanitizationPass pass, AesCtrKeystream? keystream, List<WipeChunk> chunks, SafeFileHandle buffered, SafeFileHandle? direct,
-        PassProgress progress, CancellationToken cancellationToken)
+    /// <summary>Writes the passes of one file wipe, flushing and checkpointing as it goes.</summary>
+    private sealed class PassWriter(BlockSanitizer owner, string target, long size, string plan, DateTimeOffset started, List<WipeChunk> chunks,
+        SafeFileHandle buffered, SafeFileHandle? direct)
     {
-        int blockSize = _options.BlockSize;
-        using var pool = new AlignedMemoryPool(blockSize);
-        var pipe = new Pipe(new PipeOptions(pool, minimumSegmentSize: blockSize, pauseWriterThreshold: (long)blockSize * _options.WritesInFlight,
-            resumeWriterThreshold: Math.Max(1, (long)blockSize * _options.WritesInFlight / 2), useSynchronizationContext: false));
-        var order = new ConcurrentQueue<WipeChunk>();
-        Task producer = Task.Run(() => ProduceAsync(pass, keystream, chunks, pipe.Writer, order, cancellationToken), cancellationToken);
-        var writes = new ValueTask[_options.WritesInFlight + 1];
-        long done = 0;
-        try
+        private readonly SanitizerOptions _options = owner._options;
+
+        public async Task WriteAsync(int passIndex, SanitizationPass pass, AesCtrKeystream? keystream, int firstChunk, PassProgress progress, CancellationToken cancellationToken)
         {
-            while (true)
+            int blockSize = _options.BlockSize;
+            using var pool = new AlignedMemoryPool(blockSize);
+            var pipe = new Pipe(new PipeOptions(pool, minimumSegmentSize: blockSize, pauseWriterThreshold: (long)blockSize * _options.WritesInFlight,
+                resumeWriterThreshold: Math.Max(1, (long)blockSize * _options.WritesInFlight / 2), useSynchronizationContext: false));
+            var order = new ConcurrentQueue<WipeChunk>();
+            Task producer = Task.Run(() => owner.ProduceAsync(pass, keystream, chunks.Skip(firstChunk), pipe.Writer, order, cancellationToken), cancellationToken);
+            var writes = new ValueTask[_options.WritesInFlight + 1];
+            long done = chunks.Take(firstChunk).Sum(c => (long)c.Length);
+            int chunksDone = firstChunk;
+            long sinceCheckpoint = 0;
+            try
             {
-                ReadResult read = await pipe.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                int count = 0;
-                foreach (ReadOnlyMemory<byte> segment in read.Buffer)
+                while (true)
                 {
-                    if (count == writes.Length)
+                    ReadResult read = await pipe.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                    int count = 0;
+                    foreach (ReadOnlyMemory<byte> segment in read.Buffer)
                     {
-                        await DrainAsync(writes, count).ConfigureAwait(false);
-                        count = 0;
+                        if (count == writes.Length)
+                        {
+                            await DrainAsync(writes, count).ConfigureAwait(false);
+                            count = 0;
+                        }
+
+                        order.TryDequeue(out WipeChunk chunk);
+                        SafeFileHandle handle = chunk.Direct && direct is not null ? direct : buffered;
+                        writes[count++] = RandomAccess.WriteAsync(handle, segment[..chunk.Length], chunk.Offset, cancellationToken);
+                        done += chunk.Length;
+                        sinceCheckpoint += chunk.Length;
+                        chunksDone++;
                     }
 
-                    order.TryDequeue(out WipeChunk chunk);
-                    SafeFileHandle handle = chunk.Direct && direct is not null ? direct : buffered;
-                    writes[count++] = RandomAccess.WriteAsync(handle, segment[..chunk.Length], chunk.Offset, cancellationToken);
-                    done += chunk.Length;
-                }
+                    await DrainAsync(writes, count).ConfigureAwait(false);
+                    pipe.Reader.AdvanceTo(read.Buffer.End);
+                    progress.Report(done);
+                    if (_options.Resumable && sinceCheckpoint >= _options.CheckpointInterval && !read.IsCompleted)
+                    {
+                        await CheckpointAsync(passIndex, chunksDone, keystream).ConfigureAwait(false);
+                        sinceCheckpoint = 0;
+                    }
 
-                await DrainAsync(writes, count).ConfigureAwait(false);
-                pipe.Reader.AdvanceTo(read.Buffer.End);
-                progress.Report(done);
-                if (read.IsCompleted)
+                    if (read.IsCompleted)
+                    {
+                        break;
+                    }
+                }
+            }
+            finally
+            {
+                await pipe.Reader.CompleteAsync().ConfigureAwait(false);
+                try
                 {
-                    break;
+                    await producer.ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    // Reported by the caller.
+                }
+            }
+
+            if (RandomAccess.GetLength(buffered) != size)
+            {
+                throw new IOException($"The file '{target}' changed size during the wipe (from {size} to {RandomAccess.GetLength(buffered)} bytes); something else writes to it. Stop it and run the wipe again.");
+            }
+
+            // The pass counts once it is on disk; the checkpoint then points at the next one.
+            if (_options.Resumable)
+            {
+                await CheckpointAsync(passIndex + 1, 0, keystream).ConfigureAwait(false);
+            }
+            else
+            {
+                Flush();
+            }
+        }
+
+        private async ValueTask CheckpointAsync(int pass, int chunk, AesCtrKeystream? keystream)
+        {
+            Flush();
+            byte[]? key = keystream?.ExportKey();
+            try
+            {
+                await new WipeCheckpoint(target, size, plan, pass, chunk, key is null ? null : Convert.ToBase64String(key), keystream?.Nonce ?? 0, started).SaveAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                if (key is not null)
+                {
+                    CryptographicOperations.ZeroMemory(key);
                 }
             }
         }
-        finally
+
+        private void Flush()
         {
-            await pipe.Reader.CompleteAsync().ConfigureAwait(false);
-            try
+            RandomAccess.FlushToDisk(buffered);
+            if (direct is not null)
             {
-                await producer.ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                // Reported by the caller.
+                RandomAccess.FlushToDisk(direct);
             }
         }
     }
@@ -294,7 +351,7 @@ public sealed class BlockSanitizer
         }
     }
 
-    private async Task ProduceAsync(SanitizationPass pass, AesCtrKeystream? keystream, List<WipeChunk> chunks, PipeWriter writer, ConcurrentQueue<WipeChunk> order,
+    private async Task ProduceAsync(SanitizationPass pass, AesCtrKeystream? keystream, IEnumerable<WipeChunk> chunks, PipeWriter writer, ConcurrentQueue<WipeChunk> order,
         CancellationToken cancellationToken)
     {
         try

@@ -40,6 +40,9 @@ public sealed record SanitizationReport
     /// <summary>Gets whether every pass completed, was flushed to disk, and verification (if any) found nothing wrong.</summary>
     public required bool Succeeded { get; init; }
 
+    /// <summary>Gets whether the wipe went on from a checkpoint an earlier, interrupted run left.</summary>
+    public bool Resumed { get; init; }
+
     /// <summary>Gets whether the page cache was bypassed for writes and verification reads.</summary>
     public bool DirectIo { get; init; }
 

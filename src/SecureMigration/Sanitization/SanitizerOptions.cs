@@ -23,6 +23,17 @@ public sealed class SanitizerOptions
     /// <value><see langword="true"/>.</value>
     public bool DirectIo { get; set; } = true;
 
+    /// <summary>
+    /// Gets or sets whether a file wipe keeps a checkpoint next to its target (<c>TARGET.secmig-wipe</c>) and resumes
+    /// from one it finds, so a wipe that crashed goes on where it stopped.
+    /// </summary>
+    /// <value><see langword="true"/>.</value>
+    public bool Resumable { get; set; } = true;
+
+    /// <summary>Gets or sets how many bytes a pass writes between two checkpoints (each costs an fsync).</summary>
+    /// <value>256 MiB.</value>
+    public long CheckpointInterval { get; set; } = 256L * 1024 * 1024;
+
     /// <summary>Gets or sets the clock of the report's start and end.</summary>
     /// <value><see cref="TimeProvider.System"/>.</value>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
@@ -44,6 +55,11 @@ public sealed class SanitizerOptions
         if (SampledBlocks is < 0 or > 1_000_000)
         {
             throw new ArgumentException($"SanitizerOptions.SampledBlocks is {SampledBlocks}; it must be 0 to 1,000,000.");
+        }
+
+        if (CheckpointInterval < BlockSize)
+        {
+            throw new ArgumentException($"SanitizerOptions.CheckpointInterval is {CheckpointInterval}; it must be at least one block ({BlockSize} bytes).");
         }
 
         ArgumentNullException.ThrowIfNull(TimeProvider);

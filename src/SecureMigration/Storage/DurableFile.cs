@@ -9,14 +9,20 @@ namespace SecureMigration.Storage;
 internal static class DurableFile
 {
     /// <summary>Replaces <paramref name="path"/> with <paramref name="contents"/>: a reader sees the old file or the new one, never a mix.</summary>
-    public static async ValueTask WriteAtomicallyAsync(string path, ReadOnlyMemory<byte> contents, CancellationToken cancellationToken = default)
+    public static async ValueTask WriteAtomicallyAsync(string path, ReadOnlyMemory<byte> contents, CancellationToken cancellationToken = default, bool ownerOnly = false)
     {
         string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);
         string temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
         try
         {
-            var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous);
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, Options = FileOptions.Asynchronous };
+            if (ownerOnly && !OperatingSystem.IsWindows())
+            {
+                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            }
+
+            var file = new FileStream(temporary, options);
             await using (file.ConfigureAwait(false))
             {
                 await file.WriteAsync(contents, cancellationToken).ConfigureAwait(false);

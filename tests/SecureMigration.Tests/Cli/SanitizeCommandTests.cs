@@ -88,4 +88,25 @@ public sealed class SanitizeCommandTests
         Assert.Equal(1, edited);
         Assert.Contains("INVALID: the signature does not match", refusal, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Sanitize_KilledMidWipe_ResumesWhenRunAgainAndCompletes()
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllBytes(dir.File("big.img"), RandomNumberGenerator.GetBytes(96 * 1024 * 1024));
+
+        await using (ExternalProcess wipe = Secmig.Start("sanitize", dir.File("big.img"), "--method", "dod"))
+        {
+            await wipe.WaitForAsync("pass 2/3 write");
+            await wipe.KillAsync();
+        }
+
+        Assert.True(File.Exists(dir.File("big.img.secmig-wipe")));
+        (int exit, string output) = await Secmig.RunAsync("sanitize", dir.File("big.img"), "--method", "dod");
+
+        Assert.True(exit == 0, output);
+        Assert.Contains("sanitized (resumed from a checkpoint", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("pass 1/3", output, StringComparison.Ordinal);
+        Assert.False(File.Exists(dir.File("big.img.secmig-wipe")));
+    }
 }

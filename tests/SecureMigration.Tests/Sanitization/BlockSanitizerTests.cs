@@ -135,6 +135,50 @@ public sealed class BlockSanitizerTests : IDisposable
     }
 
     [Fact]
+    public async Task SanitizeFileAsync_InterruptedInsideARandomPass_ResumesFromItsCheckpointAndVerifiesEveryByte()
+    {
+        string file = OldImage();
+        var options = new SanitizerOptions { BlockSize = 64 * 1024, WritesInFlight = 2, CheckpointInterval = 256 * 1024 };
+        using var stop = new CancellationTokenSource();
+        var stopHalfwayThroughTheRandomPass = new Progress(p =>
+        {
+            if (p.Pass == 3 && p.Stage == "write" && p.Bytes > p.Total / 2)
+            {
+                stop.Cancel();
+            }
+        });
+
+        SanitizationReport first = await new BlockSanitizer(options).SanitizeFileAsync(file, SanitizationMethod.DoD522022M, progress: stopHalfwayThroughTheRandomPass, cancellationToken: stop.Token);
+        Assert.False(first.Completed);
+        Assert.True(File.Exists(file + ".secmig-wipe"));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file + ".secmig-wipe"));
+
+        long firstWriteReport = -1;
+        var watch = new Progress(p => firstWriteReport = firstWriteReport < 0 && p.Stage == "write" ? p.Bytes : firstWriteReport);
+        SanitizationReport second = await new BlockSanitizer(options).SanitizeFileAsync(file, SanitizationMethod.DoD522022M, progress: watch);
+
+        Assert.True(second.Resumed);
+        Assert.True(second.Succeeded, $"mismatch at {second.MismatchOffset}");
+        Assert.Equal(Size, second.BytesVerified);
+        Assert.Equal(first.Started, second.Started);
+        Assert.True(firstWriteReport > Size / 2, "the second run went on from the checkpoint instead of starting over");
+        Assert.False(File.Exists(file + ".secmig-wipe"));
+    }
+
+    [Fact]
+    public async Task SanitizeFileAsync_CheckpointOfAnotherWipe_IsIgnored()
+    {
+        string file = OldImage();
+        File.WriteAllText(file + ".secmig-wipe", "{\"Target\":\"/elsewhere\",\"Size\":1,\"Plan\":\"x\",\"Pass\":5,\"Chunk\":9,\"Nonce\":0,\"Started\":\"2026-01-01T00:00:00Z\"}");
+
+        SanitizationReport report = await Sanitizer().SanitizeFileAsync(file, SanitizationMethod.Zero);
+
+        Assert.False(report.Resumed);
+        Assert.True(report.Succeeded);
+        Assert.Equal(-1, File.ReadAllBytes(file).AsSpan().IndexOfAnyExcept((byte)0));
+    }
+
+    [Fact]
     public async Task SanitizeFileAsync_EmptyFile_SucceedsWithNothingToOverwrite()
     {
         File.WriteAllBytes(_dir.File("empty.img"), []);
