@@ -30,6 +30,7 @@ internal static class SanitizeCommand
         var blockKib = new Option<int>("--block-kib") { Description = "Size of one write in KiB (a multiple of 4).", DefaultValueFactory = _ => 1024 };
         var inFlight = new Option<int>("--in-flight") { Description = "Writes and verification reads in flight at once.", DefaultValueFactory = _ => 4 };
         var json = new Option<bool>("--json") { Description = "Print the report as JSON." };
+        var discard = new Option<bool>("--discard") { Description = "After the last pass verified, punch holes over the overwritten ranges so the file system releases (and, where it can, discards) the blocks." };
         var certificate = new Option<FileInfo?>("--certificate") { Description = "Write a signed certificate of sanitization (NIST SP 800-88 Appendix G fields) to this file; needs --cert, --key and --ca." };
         var signerCertificate = new Option<FileInfo?>("--cert") { Description = "This host's certificate (PEM), to sign the certificate of sanitization." };
         var signerKey = new Option<FileInfo?>("--key") { Description = "This host's private key (PEM)." };
@@ -48,7 +49,7 @@ internal static class SanitizeCommand
               secmig sanitize old-vm.img --certificate old-vm.cert.json --cert host/cert.pem --key host/key.pem --ca ca/ca.pem
               secmig sanitize verify-cert old-vm.cert.json --ca ca/ca.pem
             """)
-        { path, method, passes, verify, extents, blockKib, inFlight, json, certificate, signerCertificate, signerKey, signerCa };
+        { path, method, passes, verify, extents, blockKib, inFlight, json, discard, certificate, signerCertificate, signerKey, signerCa };
         command.Subcommands.Add(VerifyCertificate());
         command.Validators.Add(result =>
         {
@@ -69,6 +70,7 @@ internal static class SanitizeCommand
                 BlockSize = parse.GetValue(blockKib) * 1024,
                 WritesInFlight = parse.GetValue(inFlight),
                 Verification = Enum.Parse<VerificationMode>(parse.GetValue(verify)!, ignoreCase: true),
+                Discard = parse.GetValue(discard),
             };
             var sanitizer = new BlockSanitizer(options);
             IReadOnlyList<Extent>? ranges = parse.GetValue(extents) is { } file ? ExtentList.Parse(await ReadExtentsAsync(file, cancellationToken)) : null;
@@ -159,7 +161,7 @@ internal static class SanitizeCommand
         string result = report.Succeeded ? style.Good("sanitized") : report.Completed ? style.Bad("VERIFICATION FAILED") : style.Bad("INCOMPLETE (interrupted)");
         style.Line($"{report.Target}: {result}{(report.Resumed ? " (resumed from a checkpoint an interrupted run left)" : string.Empty)}");
         style.Line($"  method {report.Method}, {report.Passes.Count} pass(es): {string.Join(", ", report.Passes.Take(6))}{(report.Passes.Count > 6 ? ", …" : string.Empty)}");
-        style.Line($"  {Units.Bytes(report.Extents.Sum(e => e.Length))} of {Units.Bytes(report.TargetSize)} overwritten in {report.Extents.Count} extent(s), direct I/O {(report.DirectIo ? "yes" : "no")}");
+        style.Line($"  {Units.Bytes(report.Extents.Sum(e => e.Length))} of {Units.Bytes(report.TargetSize)} overwritten in {report.Extents.Count} extent(s), direct I/O {(report.DirectIo ? "yes" : "no")}{(report.Discarded ? ", then discarded" : string.Empty)}");
         style.Line($"  verification {report.Verification}: {Units.Bytes(report.BytesVerified)} read back ({report.VerifiedCoverage:P1})" +
             (report.MismatchOffset is { } at ? style.Bad($", first mismatch at byte {at}") : string.Empty));
         foreach (string caveat in report.Caveats)

@@ -74,12 +74,15 @@ public sealed class BlockSanitizer
         using SafeFileHandle? direct = _options.DirectIo ? DirectFile.TryOpen(full) : null;
         List<WipeChunk> chunks = WipeChunk.Plan(ranges, _options.BlockSize);
         long total = ranges.Sum(r => r.Length);
+        // Looked at before the first pass: overwriting fills a sparse file's holes.
+        List<string> caveats = StorageCaveats.For(full, direct is not null, size);
         string plan = WipeCheckpoint.Fingerprint(passes, ranges, _options.BlockSize);
         WipeCheckpoint? resumed = _options.Resumable ? WipeCheckpoint.Load(full, size, plan) : null;
         DateTimeOffset started = resumed?.Started ?? _options.TimeProvider.GetUtcNow();
         AesCtrKeystream? keystream = resumed?.Key is { } savedKey ? new AesCtrKeystream(Convert.FromBase64String(savedKey), resumed.Nonce) : null;
         var writer = new PassWriter(this, full, size, plan, started, chunks, buffered, direct);
         bool completed = false;
+        bool discarded = false;
         long? mismatch = null;
         long verified = 0;
         try
@@ -109,6 +112,11 @@ public sealed class BlockSanitizer
             {
                 WipeCheckpoint.Delete(full);
             }
+
+            if (_options.Discard && mismatch is null)
+            {
+                discarded = Discard(buffered, ranges, caveats);
+            }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -134,7 +142,8 @@ public sealed class BlockSanitizer
             Succeeded = completed && mismatch is null,
             Resumed = resumed is not null,
             DirectIo = direct is not null,
-            Caveats = StorageCaveats.For(full, direct is not null),
+            Caveats = caveats,
+            Discarded = discarded,
             Started = started,
             Finished = _options.TimeProvider.GetUtcNow(),
         };
@@ -325,6 +334,30 @@ public sealed class BlockSanitizer
                 RandomAccess.FlushToDisk(direct);
             }
         }
+    }
+
+    /// <summary>
+    /// Punches holes over the verified extents (<c>fallocate</c> with <c>FALLOC_FL_PUNCH_HOLE</c>), so the file system
+    /// releases the blocks and, where the disk and mount allow, discards them. Says so in the caveats where it cannot.
+    /// </summary>
+    private static bool Discard(SafeFileHandle handle, IReadOnlyList<Extent> extents, List<string> caveats)
+    {
+        if (!Storage.Posix.IsSupported)
+        {
+            caveats.Add("Discard was asked for, but this OS has no hole punching; the blocks stay allocated.");
+            return false;
+        }
+
+        foreach (Extent extent in extents)
+        {
+            if (Storage.Posix.Fallocate((int)handle.DangerousGetHandle(), Storage.Posix.FallocPunchHole, extent.Offset, extent.Length) != 0)
+            {
+                caveats.Add($"Discard was asked for, but this file system refused to punch holes (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}); the blocks stay allocated.");
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Awaits every write, even after one failed: each reads pool memory that must not be freed under it.</summary>

@@ -40,6 +40,9 @@ public sealed record SanitizationReport
     /// <summary>Gets whether every pass completed, was flushed to disk, and verification (if any) found nothing wrong.</summary>
     public required bool Succeeded { get; init; }
 
+    /// <summary>Gets whether the overwritten extents were discarded (holes punched) after the verified last pass.</summary>
+    public bool Discarded { get; init; }
+
     /// <summary>Gets whether the wipe went on from a checkpoint an earlier, interrupted run left.</summary>
     public bool Resumed { get; init; }
 

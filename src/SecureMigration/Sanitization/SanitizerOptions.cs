@@ -34,6 +34,10 @@ public sealed class SanitizerOptions
     /// <value>256 MiB.</value>
     public long CheckpointInterval { get; set; } = 256L * 1024 * 1024;
 
+    /// <summary>Gets or sets whether to punch holes over the extents once the last pass verified, releasing the blocks (and discarding them where the disk and mount allow).</summary>
+    /// <value><see langword="false"/>.</value>
+    public bool Discard { get; set; }
+
     /// <summary>Gets or sets the clock of the report's start and end.</summary>
     /// <value><see cref="TimeProvider.System"/>.</value>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;

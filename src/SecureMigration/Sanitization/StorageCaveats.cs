@@ -8,7 +8,7 @@ internal static class StorageCaveats
 {
     private static readonly string[] CopyOnWrite = ["btrfs", "zfs", "bcachefs", "xfs"];
 
-    public static List<string> For(string path, bool directIo)
+    public static List<string> For(string path, bool directIo, long size)
     {
         var caveats = new List<string>
         {
@@ -23,6 +23,19 @@ internal static class StorageCaveats
         if (fileSystem == "tmpfs")
         {
             caveats.Add("The file lives on tmpfs (memory, possibly swapped): there is no medium behind it to verify against.");
+        }
+
+        if (Storage.Posix.Stat(path) is { } stat)
+        {
+            if (stat.AllocatedBytes < size)
+            {
+                caveats.Add($"The file is sparse ({stat.AllocatedBytes} of {size} bytes allocated): its holes had no blocks to overwrite, and blocks it freed earlier may still hold old data elsewhere on the disk.");
+            }
+
+            if (stat.Links > 1)
+            {
+                caveats.Add($"The file has {stat.Links} hard links: the data was overwritten for all of them, but deleting this name leaves the others.");
+            }
         }
 
         if (!directIo)

@@ -179,6 +179,42 @@ public sealed class BlockSanitizerTests : IDisposable
     }
 
     [Fact]
+    public async Task SanitizeFileAsync_SparseFileWithAnotherHardLink_SaysSoInTheCaveats()
+    {
+        string file = _dir.File("sparse.img");
+        using (FileStream stream = File.Create(file))
+        {
+            stream.SetLength(64L * 1024 * 1024);
+            stream.Write(new byte[4096]);
+        }
+
+        using (var link = System.Diagnostics.Process.Start("ln", [file, _dir.File("second-name.img")]))
+        {
+            await link.WaitForExitAsync();
+        }
+
+        SanitizationReport report = await Sanitizer().SanitizeFileAsync(file, [SanitizationPass.Fill(0)], "zero", VerificationMode.None);
+
+        Assert.Contains(report.Caveats, c => c.StartsWith("The file is sparse", StringComparison.Ordinal));
+        Assert.Contains(report.Caveats, c => c.StartsWith("The file has 2 hard links", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task SanitizeFileAsync_Discard_ReleasesTheVerifiedBlocks()
+    {
+        string file = OldImage();
+        var options = new SanitizerOptions { BlockSize = 64 * 1024, Discard = true };
+
+        SanitizationReport report = await new BlockSanitizer(options).SanitizeFileAsync(file, SanitizationMethod.Random);
+
+        Assert.True(report.Succeeded);
+        Assert.True(report.Discarded);
+        Assert.True(SecureMigration.Storage.Posix.Stat(file)!.Value.AllocatedBytes < 64 * 1024, "the blocks were released");
+        Assert.Equal(Size, new FileInfo(file).Length);
+        Assert.Equal(-1, File.ReadAllBytes(file).AsSpan().IndexOfAnyExcept((byte)0));
+    }
+
+    [Fact]
     public async Task SanitizeFileAsync_EmptyFile_SucceedsWithNothingToOverwrite()
     {
         File.WriteAllBytes(_dir.File("empty.img"), []);
