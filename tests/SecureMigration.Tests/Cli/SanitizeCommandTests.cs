@@ -109,4 +109,20 @@ public sealed class SanitizeCommandTests
         Assert.DoesNotContain("pass 1/3", output, StringComparison.Ordinal);
         Assert.False(File.Exists(dir.File("big.img.secmig-wipe")));
     }
+
+    [Fact]
+    public async Task Sanitize_CtrlC_StopsCleanlyWithAReportMarkedIncomplete()
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllBytes(dir.File("big.img"), RandomNumberGenerator.GetBytes(32 * 1024 * 1024));
+
+        await using ExternalProcess wipe = Secmig.Start("sanitize", dir.File("big.img"), "--method", "gutmann");
+        await wipe.WaitForAsync("pass 2/35 write");
+        await wipe.SignalAsync("INT");
+        int exit = await wipe.WaitForExitAsync();
+
+        Assert.Equal(1, exit);
+        Assert.Contains("INCOMPLETE (interrupted)", wipe.Output, StringComparison.Ordinal);
+        Assert.True(File.Exists(dir.File("big.img.secmig-wipe")), "the checkpoint stays for a later run");
+    }
 }

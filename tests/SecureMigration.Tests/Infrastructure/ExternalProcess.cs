@@ -87,6 +87,13 @@ public sealed class ExternalProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Sends a signal (for example INT, as Ctrl-C does) with kill(1).</summary>
+    public async Task SignalAsync(string signal)
+    {
+        using Process kill = Process.Start("kill", [$"-{signal}", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        await kill.WaitForExitAsync();
+    }
+
     /// <summary>Kills the process with SIGKILL, as a crash would, and waits until it is gone.</summary>
     public async Task KillAsync()
     {
