@@ -41,7 +41,8 @@ if (parse.Errors.Count > 0)
 
 try
 {
-    return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    // Ctrl-C and SIGTERM cancel the action's token, so a wipe or a migration stops cleanly and reports; 2.0.0 leaves this off by default.
+    return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = TimeSpan.FromSeconds(10) });
 }
 catch (HandshakeFailedException e)
 {

@@ -128,6 +128,7 @@ public sealed class ExternalProcess : IAsyncDisposable
     {
         using var patience = new CancellationTokenSource(Patience);
         await _process.WaitForExitAsync(patience.Token);
+        await Task.WhenAll(_stdout, _stderr).WaitAsync(patience.Token);
         return _process.ExitCode;
     }
 
