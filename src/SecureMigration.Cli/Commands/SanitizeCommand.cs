@@ -30,6 +30,7 @@ internal static class SanitizeCommand
         var blockKib = new Option<int>("--block-kib") { Description = "Size of one write in KiB (a multiple of 4).", DefaultValueFactory = _ => 1024 };
         var inFlight = new Option<int>("--in-flight") { Description = "Writes and verification reads in flight at once.", DefaultValueFactory = _ => 4 };
         var json = new Option<bool>("--json") { Description = "Print the report as JSON." };
+        var force = new Option<bool>("--force") { Description = "Overwrite the file even when another process holds a lock on it (a hypervisor running a VM from it): that VM is destroyed." };
         var discard = new Option<bool>("--discard") { Description = "After the last pass verified, punch holes over the overwritten ranges so the file system releases (and, where it can, discards) the blocks." };
         var certificate = new Option<FileInfo?>("--certificate") { Description = "Write a signed certificate of sanitization (NIST SP 800-88 Appendix G fields) to this file; needs --cert, --key and --ca." };
         var signerCertificate = new Option<FileInfo?>("--cert") { Description = "This host's certificate (PEM), to sign the certificate of sanitization." };
@@ -49,7 +50,7 @@ internal static class SanitizeCommand
               secmig sanitize old-vm.img --certificate old-vm.cert.json --cert host/cert.pem --key host/key.pem --ca ca/ca.pem
               secmig sanitize verify-cert old-vm.cert.json --ca ca/ca.pem
             """)
-        { path, method, passes, verify, extents, blockKib, inFlight, json, discard, certificate, signerCertificate, signerKey, signerCa };
+        { path, method, passes, verify, extents, blockKib, inFlight, json, discard, force, certificate, signerCertificate, signerKey, signerCa };
         command.Subcommands.Add(VerifyCertificate());
         command.Validators.Add(result =>
         {
@@ -71,6 +72,7 @@ internal static class SanitizeCommand
                 WritesInFlight = parse.GetValue(inFlight),
                 Verification = Enum.Parse<VerificationMode>(parse.GetValue(verify)!, ignoreCase: true),
                 Discard = parse.GetValue(discard),
+                Force = parse.GetValue(force),
             };
             var sanitizer = new BlockSanitizer(options);
             IReadOnlyList<Extent>? ranges = parse.GetValue(extents) is { } file ? ExtentList.Parse(await ReadExtentsAsync(file, cancellationToken)) : null;

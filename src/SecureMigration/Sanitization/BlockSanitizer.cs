@@ -70,7 +70,7 @@ public sealed class BlockSanitizer
 
         long size = info.Length;
         IReadOnlyList<Extent> ranges = ExtentList.Validate(extents ?? (size == 0 ? [] : [new Extent(0, size)]), size);
-        using SafeFileHandle buffered = File.OpenHandle(full, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+        using SafeFileHandle buffered = OpenExclusive(full);
         using SafeFileHandle? direct = _options.DirectIo ? DirectFile.TryOpen(full) : null;
         List<WipeChunk> chunks = WipeChunk.Plan(ranges, _options.BlockSize);
         long total = ranges.Sum(r => r.Length);
@@ -334,6 +334,28 @@ public sealed class BlockSanitizer
                 RandomAccess.FlushToDisk(direct);
             }
         }
+    }
+
+    /// <summary>Opens the target for the wipe, refusing it when another process has it open exclusively or holds a lock on it.</summary>
+    private SafeFileHandle OpenExclusive(string path)
+    {
+        SafeFileHandle handle;
+        try
+        {
+            handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)
+        {
+            throw new FileInUseException(path, $"another process has it open exclusively ({e.Message})", e);
+        }
+
+        if (!_options.Force && Storage.Posix.IsLockedByAnother((int)handle.DangerousGetHandle()))
+        {
+            handle.Dispose();
+            throw new FileInUseException(path, "another process holds a lock on it (a hypervisor running a VM from it?)");
+        }
+
+        return handle;
     }
 
     /// <summary>

@@ -38,6 +38,13 @@ public sealed class SanitizerOptions
     /// <value><see langword="false"/>.</value>
     public bool Discard { get; set; }
 
+    /// <summary>
+    /// Gets or sets whether to overwrite a file that another process holds locked (a hypervisor running a VM from it).
+    /// Off by default: overwriting a running VM's image destroys it.
+    /// </summary>
+    /// <value><see langword="false"/>.</value>
+    public bool Force { get; set; }
+
     /// <summary>Gets or sets the clock of the report's start and end.</summary>
     /// <value><see cref="TimeProvider.System"/>.</value>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;

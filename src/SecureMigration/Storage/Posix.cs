@@ -52,6 +52,41 @@ internal static partial class Posix
         return (BitConverter.ToUInt32(buffer[16..]), (long)BitConverter.ToUInt64(buffer[48..]) * 512);
     }
 
+    /// <summary>
+    /// Whether another open file description holds a lock on the file (<c>fcntl F_OFD_GETLK</c>): QEMU locks the images
+    /// of running VMs this way, and classic POSIX record locks show up too.
+    /// </summary>
+    public static bool IsLockedByAnother(int descriptor)
+    {
+        if (!IsSupported)
+        {
+            return false;
+        }
+
+        // struct flock (LP64): l_type (short) at 0, l_whence (short) at 2, l_start at 8, l_len at 16, l_pid at 24.
+        Span<byte> flock = stackalloc byte[32];
+        flock.Clear();
+        BitConverter.TryWriteBytes(flock, WriteLock);
+        const int OfdGetLock = 36;
+        return Fcntl(descriptor, OfdGetLock, ref MemoryMarshal.GetReference(flock)) == 0 && BitConverter.ToInt16(flock) != Unlock;
+    }
+
+    /// <summary>Takes a write lock on the whole file for this open file description (<c>fcntl F_OFD_SETLK</c>), as QEMU does on an image.</summary>
+    public static bool TryLockAsHypervisor(int descriptor)
+    {
+        Span<byte> flock = stackalloc byte[32];
+        flock.Clear();
+        BitConverter.TryWriteBytes(flock, WriteLock);
+        const int OfdSetLock = 37;
+        return Fcntl(descriptor, OfdSetLock, ref MemoryMarshal.GetReference(flock)) == 0;
+    }
+
+    private const short WriteLock = 1;
+    private const short Unlock = 2;
+
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    private static partial int Fcntl(int descriptor, int command, ref byte flock);
+
     [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Statx(int directory, string path, int flags, uint mask, ref byte buffer);
 }

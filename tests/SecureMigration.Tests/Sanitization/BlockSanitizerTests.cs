@@ -215,6 +215,23 @@ public sealed class BlockSanitizerTests : IDisposable
     }
 
     [Fact]
+    public async Task SanitizeFileAsync_ImageLockedByAHypervisor_IsRefusedUnlessForced()
+    {
+        string file = OldImage();
+        byte[] old = File.ReadAllBytes(file);
+        // QEMU holds an OFD write lock on the image of a running VM; take one the same way.
+        using var hypervisor = new SafeFileHandle(Posix.Open(file, 2, 0), ownsHandle: true);
+        Assert.True(Posix.TryLockAsHypervisor((int)hypervisor.DangerousGetHandle()));
+
+        var refused = await Assert.ThrowsAsync<FileInUseException>(() => Sanitizer().SanitizeFileAsync(file, SanitizationMethod.Zero));
+        Assert.Contains("holds a lock", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(old, File.ReadAllBytes(file));
+
+        SanitizationReport forced = await new BlockSanitizer(new SanitizerOptions { BlockSize = 64 * 1024, Force = true }).SanitizeFileAsync(file, SanitizationMethod.Zero);
+        Assert.True(forced.Succeeded);
+    }
+
+    [Fact]
     public async Task SanitizeFileAsync_EmptyFile_SucceedsWithNothingToOverwrite()
     {
         File.WriteAllBytes(_dir.File("empty.img"), []);
