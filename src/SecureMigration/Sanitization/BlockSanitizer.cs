@@ -68,19 +68,25 @@ public sealed class BlockSanitizer
             throw new FileNotFoundException($"There is no file '{full}' to sanitize.", full);
         }
 
-        long size = info.Length;
-        IReadOnlyList<Extent> ranges = ExtentList.Validate(extents ?? (size == 0 ? [] : [new Extent(0, size)]), size);
+        bool isDevice = Storage.Posix.Stat(full)?.IsBlockDevice == true;
+        if (isDevice && !_options.Force && StorageCaveats.IsMounted(full))
+        {
+            throw new FileInUseException(full, "it is a mounted block device");
+        }
+
         using SafeFileHandle buffered = OpenExclusive(full);
+        long size = isDevice ? Storage.Posix.BlockDeviceSize((int)buffered.DangerousGetHandle()) ?? 0 : info.Length;
+        IReadOnlyList<Extent> ranges = ExtentList.Validate(extents ?? (size == 0 ? [] : [new Extent(0, size)]), size);
         using SafeFileHandle? direct = _options.DirectIo ? DirectFile.TryOpen(full) : null;
         List<WipeChunk> chunks = WipeChunk.Plan(ranges, _options.BlockSize);
         long total = ranges.Sum(r => r.Length);
         // Looked at before the first pass: overwriting fills a sparse file's holes.
-        List<string> caveats = StorageCaveats.For(full, direct is not null, size);
+        List<string> caveats = StorageCaveats.For(full, direct is not null, size, isDevice);
         string plan = WipeCheckpoint.Fingerprint(passes, ranges, _options.BlockSize);
         WipeCheckpoint? resumed = _options.Resumable ? WipeCheckpoint.Load(full, size, plan) : null;
         DateTimeOffset started = resumed?.Started ?? _options.TimeProvider.GetUtcNow();
         AesCtrKeystream? keystream = resumed?.Key is { } savedKey ? new AesCtrKeystream(Convert.FromBase64String(savedKey), resumed.Nonce) : null;
-        var writer = new PassWriter(this, full, size, plan, started, chunks, buffered, direct);
+        var writer = new PassWriter(this, full, size, isDevice, plan, started, chunks, buffered, direct);
         bool completed = false;
         bool discarded = false;
         long? mismatch = null;
@@ -115,7 +121,7 @@ public sealed class BlockSanitizer
 
             if (_options.Discard && mismatch is null)
             {
-                discarded = Discard(buffered, ranges, caveats);
+                discarded = Discard(buffered, ranges, caveats, isDevice);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -226,7 +232,7 @@ public sealed class BlockSanitizer
     }
 
     /// <summary>Writes the passes of one file wipe, flushing and checkpointing as it goes.</summary>
-    private sealed class PassWriter(BlockSanitizer owner, string target, long size, string plan, DateTimeOffset started, List<WipeChunk> chunks,
+    private sealed class PassWriter(BlockSanitizer owner, string target, long size, bool isDevice, string plan, DateTimeOffset started, List<WipeChunk> chunks,
         SafeFileHandle buffered, SafeFileHandle? direct)
     {
         private readonly SanitizerOptions _options = owner._options;
@@ -293,9 +299,10 @@ public sealed class BlockSanitizer
                 }
             }
 
-            if (RandomAccess.GetLength(buffered) != size)
+            long now = isDevice ? Storage.Posix.BlockDeviceSize((int)buffered.DangerousGetHandle()) ?? size : RandomAccess.GetLength(buffered);
+            if (now != size)
             {
-                throw new IOException($"The file '{target}' changed size during the wipe (from {size} to {RandomAccess.GetLength(buffered)} bytes); something else writes to it. Stop it and run the wipe again.");
+                throw new IOException($"'{target}' changed size during the wipe (from {size} to {now} bytes); something else writes to it or resized it. Stop it and run the wipe again.");
             }
 
             // The pass counts once it is on disk; the checkpoint then points at the next one.
@@ -362,8 +369,22 @@ public sealed class BlockSanitizer
     /// Punches holes over the verified extents (<c>fallocate</c> with <c>FALLOC_FL_PUNCH_HOLE</c>), so the file system
     /// releases the blocks and, where the disk and mount allow, discards them. Says so in the caveats where it cannot.
     /// </summary>
-    private static bool Discard(SafeFileHandle handle, IReadOnlyList<Extent> extents, List<string> caveats)
+    private static bool Discard(SafeFileHandle handle, IReadOnlyList<Extent> extents, List<string> caveats, bool isDevice)
     {
+        if (isDevice)
+        {
+            foreach (Extent extent in extents)
+            {
+                if (!Storage.Posix.DiscardBlocks((int)handle.DangerousGetHandle(), extent.Offset, extent.Length))
+                {
+                    caveats.Add($"Discard was asked for, but the device refused BLKDISCARD (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}); its blocks stay mapped.");
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
         if (!Storage.Posix.IsSupported)
         {
             caveats.Add("Discard was asked for, but this OS has no hole punching; the blocks stay allocated.");

@@ -8,12 +8,24 @@ internal static class StorageCaveats
 {
     private static readonly string[] CopyOnWrite = ["btrfs", "zfs", "bcachefs", "xfs"];
 
-    public static List<string> For(string path, bool directIo, long size)
+    public static List<string> For(string path, bool directIo, long size, bool isBlockDevice)
     {
         var caveats = new List<string>
         {
-            "Logical overwrite through the file system: blocks the drive remapped (bad-block or SSD wear levelling) are not reached; use the drive's own sanitize command for a purge.",
+            isBlockDevice
+                ? "Overwrite of what the block device exposes: sectors the drive remapped and SSD over-provisioning are not reached; use the drive's own sanitize command for a purge."
+                : "Logical overwrite through the file system: blocks the drive remapped (bad-block or SSD wear levelling) are not reached; use the drive's own sanitize command for a purge.",
         };
+        if (isBlockDevice)
+        {
+            if (!directIo)
+            {
+                caveats.Add("The page cache could not be bypassed (no O_DIRECT here): verification read what the kernel cached after fsync, not the medium itself.");
+            }
+
+            return caveats;
+        }
+
         string? fileSystem = FileSystemOf(path);
         if (fileSystem is not null && CopyOnWrite.Contains(fileSystem))
         {
@@ -44,6 +56,19 @@ internal static class StorageCaveats
         }
 
         return caveats;
+    }
+
+    /// <summary>Whether a block device (or a partition of it by the same name) is mounted, per <c>/proc/self/mounts</c>.</summary>
+    public static bool IsMounted(string device)
+    {
+        const string Mounts = "/proc/self/mounts";
+        if (!File.Exists(Mounts))
+        {
+            return false;
+        }
+
+        string resolved = new FileInfo(device).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? device;
+        return File.ReadLines(Mounts).Select(line => line.Split(' ')[0]).Any(source => source == device || source == resolved);
     }
 
     /// <summary>The type of the file system that holds <paramref name="path"/>, from <c>/proc/self/mounts</c> (longest mount point that contains it).</summary>

@@ -29,11 +29,30 @@ internal static partial class Posix
 
     public const int FallocPunchHole = 0x02 | 0x01; // FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE
 
+    /// <summary>The size of a block device in bytes (<c>BLKGETSIZE64</c>), or <see langword="null"/>.</summary>
+    public static long? BlockDeviceSize(int descriptor)
+    {
+        const uint GetSize64 = 0x80081272;
+        long size = 0;
+        return IsSupported && IoctlLong(descriptor, GetSize64, ref size) == 0 ? size : null;
+    }
+
+    /// <summary>Discards a range of a block device (<c>BLKDISCARD</c>).</summary>
+    public static bool DiscardBlocks(int descriptor, long offset, long length)
+    {
+        const uint Discard = 0x1277;
+        Span<long> range = [offset, length];
+        return IsSupported && IoctlLong(descriptor, Discard, ref range[0]) == 0;
+    }
+
+    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
+    private static partial int IoctlLong(int descriptor, uint request, ref long argument);
+
     [LibraryImport("libc", EntryPoint = "fallocate", SetLastError = true)]
     public static partial int Fallocate(int descriptor, int mode, long offset, long length);
 
-    /// <summary>What <c>statx(2)</c> says of a file: its hard-link count and the bytes the file system allocated to it.</summary>
-    public static (uint Links, long AllocatedBytes)? Stat(string path)
+    /// <summary>What <c>statx(2)</c> says of a file: its hard-link count, the bytes the file system allocated to it, whether it is a block device.</summary>
+    public static (uint Links, long AllocatedBytes, bool IsBlockDevice)? Stat(string path)
     {
         if (!IsSupported)
         {
@@ -49,7 +68,9 @@ internal static partial class Posix
             return null;
         }
 
-        return (BitConverter.ToUInt32(buffer[16..]), (long)BitConverter.ToUInt64(buffer[48..]) * 512);
+        const int TypeMask = 0xF000;
+        const int BlockDevice = 0x6000;
+        return (BitConverter.ToUInt32(buffer[16..]), (long)BitConverter.ToUInt64(buffer[48..]) * 512, (BitConverter.ToUInt16(buffer[28..]) & TypeMask) == BlockDevice);
     }
 
     /// <summary>

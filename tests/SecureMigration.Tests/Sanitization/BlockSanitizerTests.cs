@@ -231,6 +231,22 @@ public sealed class BlockSanitizerTests : IDisposable
         Assert.True(forced.Succeeded);
     }
 
+    [RequiresLoopDeviceFact]
+    public async Task SanitizeFileAsync_BlockDevice_TakesItsSizeFromTheDeviceOverwritesAndDiscards()
+    {
+        string backing = OldImage();
+        SanitizationReport report;
+        using (LoopDevice device = LoopDevice.Attach(backing))
+        {
+            report = await new BlockSanitizer(new SanitizerOptions { BlockSize = 64 * 1024 }).SanitizeFileAsync(device.Path, SanitizationMethod.Ones);
+        }
+
+        Assert.True(report.Succeeded);
+        Assert.Equal(Size / 512 * 512, report.TargetSize);
+        Assert.StartsWith("Overwrite of what the block device exposes", report.Caveats[0], StringComparison.Ordinal);
+        Assert.Equal(-1, File.ReadAllBytes(backing).AsSpan(0, (int)report.TargetSize).IndexOfAnyExcept((byte)0xFF));
+    }
+
     [Fact]
     public async Task SanitizeFileAsync_EmptyFile_SucceedsWithNothingToOverwrite()
     {
