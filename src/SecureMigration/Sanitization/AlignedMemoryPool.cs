@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 
 namespace SecureMigration.Sanitization;
@@ -13,8 +12,9 @@ internal sealed unsafe class AlignedMemoryPool : MemoryPool<byte>
     public const int Alignment = 4096;
 
     private readonly int _blockSize;
-    private readonly ConcurrentBag<Block> _free = [];
-    private readonly ConcurrentBag<Block> _all = [];
+    private readonly Stack<Block> _free = new();
+    private readonly List<Block> _all = [];
+    private readonly Lock _gate = new();
 
     public AlignedMemoryPool(int blockSize)
     {
@@ -35,26 +35,32 @@ internal sealed unsafe class AlignedMemoryPool : MemoryPool<byte>
             throw new ArgumentOutOfRangeException(nameof(minBufferSize), minBufferSize, $"This pool's blocks are {_blockSize} bytes.");
         }
 
-        if (_free.TryTake(out Block? block))
+        lock (_gate)
         {
-            block.Rented = true;
+            if (_free.TryPop(out Block? block))
+            {
+                block.Rented = true;
+                return block;
+            }
+
+            block = new Block(this, (byte*)NativeMemory.AlignedAlloc((nuint)_blockSize, Alignment), _blockSize) { Rented = true };
+            _all.Add(block);
             return block;
         }
-
-        block = new Block(this, (byte*)NativeMemory.AlignedAlloc((nuint)_blockSize, Alignment), _blockSize) { Rented = true };
-        _all.Add(block);
-        return block;
     }
 
     protected override void Dispose(bool disposing)
     {
-        foreach (Block block in _all)
+        lock (_gate)
         {
-            block.Free();
-        }
+            foreach (Block block in _all)
+            {
+                block.Free();
+            }
 
-        _all.Clear();
-        _free.Clear();
+            _all.Clear();
+            _free.Clear();
+        }
     }
 
     private sealed class Block(AlignedMemoryPool pool, byte* pointer, int length) : MemoryManager<byte>
@@ -85,7 +91,10 @@ internal sealed unsafe class AlignedMemoryPool : MemoryPool<byte>
             if (Rented)
             {
                 Rented = false;
-                pool._free.Add(this);
+                lock (pool._gate)
+                {
+                    pool._free.Push(this);
+                }
             }
         }
     }

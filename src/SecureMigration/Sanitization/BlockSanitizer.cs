@@ -74,19 +74,19 @@ public sealed class BlockSanitizer
             throw new FileInUseException(full, "it is a mounted block device");
         }
 
-        using SafeFileHandle buffered = OpenExclusive(full);
+        SafeFileHandle buffered = OpenExclusive(full);
+        using WipeHandles handles = WipeHandles.Open(full, buffered, _options.WritesInFlight, _options.DirectIo);
         long size = isDevice ? Storage.Posix.BlockDeviceSize((int)buffered.DangerousGetHandle()) ?? 0 : info.Length;
         IReadOnlyList<Extent> ranges = ExtentList.Validate(extents ?? (size == 0 ? [] : [new Extent(0, size)]), size);
-        using SafeFileHandle? direct = _options.DirectIo ? DirectFile.TryOpen(full) : null;
         List<WipeChunk> chunks = WipeChunk.Plan(ranges, _options.BlockSize);
         long total = ranges.Sum(r => r.Length);
         // Looked at before the first pass: overwriting fills a sparse file's holes.
-        List<string> caveats = StorageCaveats.For(full, direct is not null, size, isDevice);
+        List<string> caveats = StorageCaveats.For(full, handles.DirectIo, size, isDevice);
         string plan = WipeCheckpoint.Fingerprint(passes, ranges, _options.BlockSize);
         WipeCheckpoint? resumed = _options.Resumable ? WipeCheckpoint.Load(full, size, plan) : null;
         DateTimeOffset started = resumed?.Started ?? _options.TimeProvider.GetUtcNow();
         AesCtrKeystream? keystream = resumed?.Key is { } savedKey ? new AesCtrKeystream(Convert.FromBase64String(savedKey), resumed.Nonce) : null;
-        var writer = new PassWriter(this, full, size, isDevice, plan, started, chunks, buffered, direct);
+        var writer = new PassWriter(this, full, size, isDevice, plan, started, chunks, handles);
         bool completed = false;
         bool discarded = false;
         long? mismatch = null;
@@ -110,7 +110,7 @@ public sealed class BlockSanitizer
             if (verification != VerificationMode.None)
             {
                 List<WipeChunk> sample = verification == VerificationMode.Full ? chunks : Sample(chunks);
-                (mismatch, verified) = await VerifyAsync(passes[^1], keystream, sample, buffered, direct,
+                (mismatch, verified) = await VerifyAsync(passes[^1], keystream, sample, handles,
                     new PassProgress(progress, passes.Count, passes.Count, "verify", sample.Sum(c => (long)c.Length)), cancellationToken).ConfigureAwait(false);
             }
 
@@ -121,7 +121,7 @@ public sealed class BlockSanitizer
 
             if (_options.Discard && mismatch is null)
             {
-                discarded = Discard(buffered, ranges, caveats, isDevice);
+                discarded = Discard(handles.Primary, ranges, caveats, isDevice);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -147,7 +147,7 @@ public sealed class BlockSanitizer
             Completed = completed,
             Succeeded = completed && mismatch is null,
             Resumed = resumed is not null,
-            DirectIo = direct is not null,
+            DirectIo = handles.DirectIo,
             Caveats = caveats,
             Discarded = discarded,
             Started = started,
@@ -175,9 +175,8 @@ public sealed class BlockSanitizer
         string full = Path.GetFullPath(path);
         long size = new FileInfo(full).Length;
         IReadOnlyList<Extent> ranges = ExtentList.Validate(extents ?? (size == 0 ? [] : [new Extent(0, size)]), size);
-        using SafeFileHandle buffered = File.OpenHandle(full, FileMode.Open, FileAccess.Read, FileShare.Read);
-        using SafeFileHandle? direct = _options.DirectIo ? DirectFile.TryOpen(full) : null;
-        (long? mismatch, _) = await VerifyAsync(pass, null, WipeChunk.Plan(ranges, _options.BlockSize), buffered, direct, default, cancellationToken).ConfigureAwait(false);
+        using WipeHandles handles = WipeHandles.Open(full, File.OpenHandle(full, FileMode.Open, FileAccess.Read, FileShare.ReadWrite), _options.WritesInFlight, _options.DirectIo);
+        (long? mismatch, _) = await VerifyAsync(pass, null, WipeChunk.Plan(ranges, _options.BlockSize), handles, default, cancellationToken).ConfigureAwait(false);
         return mismatch;
     }
 
@@ -233,7 +232,7 @@ public sealed class BlockSanitizer
 
     /// <summary>Writes the passes of one file wipe, flushing and checkpointing as it goes.</summary>
     private sealed class PassWriter(BlockSanitizer owner, string target, long size, bool isDevice, string plan, DateTimeOffset started, List<WipeChunk> chunks,
-        SafeFileHandle buffered, SafeFileHandle? direct)
+        WipeHandles handles)
     {
         private readonly SanitizerOptions _options = owner._options;
 
@@ -245,7 +244,7 @@ public sealed class BlockSanitizer
                 resumeWriterThreshold: Math.Max(1, (long)blockSize * _options.WritesInFlight / 2), useSynchronizationContext: false));
             var order = new ConcurrentQueue<WipeChunk>();
             Task producer = Task.Run(() => owner.ProduceAsync(pass, keystream, chunks.Skip(firstChunk), pipe.Writer, order, cancellationToken), cancellationToken);
-            var writes = new ValueTask[_options.WritesInFlight + 1];
+            var writes = new ValueTask[_options.WritesInFlight];
             long done = chunks.Take(firstChunk).Sum(c => (long)c.Length);
             int chunksDone = firstChunk;
             long sinceCheckpoint = 0;
@@ -264,8 +263,8 @@ public sealed class BlockSanitizer
                         }
 
                         order.TryDequeue(out WipeChunk chunk);
-                        SafeFileHandle handle = chunk.Direct && direct is not null ? direct : buffered;
-                        writes[count++] = RandomAccess.WriteAsync(handle, segment[..chunk.Length], chunk.Offset, cancellationToken);
+                        writes[count] = RandomAccess.WriteAsync(handles.For(count, chunk), segment[..chunk.Length], chunk.Offset, cancellationToken);
+                        count++;
                         done += chunk.Length;
                         sinceCheckpoint += chunk.Length;
                         chunksDone++;
@@ -299,7 +298,7 @@ public sealed class BlockSanitizer
                 }
             }
 
-            long now = isDevice ? Storage.Posix.BlockDeviceSize((int)buffered.DangerousGetHandle()) ?? size : RandomAccess.GetLength(buffered);
+            long now = isDevice ? Storage.Posix.BlockDeviceSize((int)handles.Primary.DangerousGetHandle()) ?? size : RandomAccess.GetLength(handles.Primary);
             if (now != size)
             {
                 throw new IOException($"'{target}' changed size during the wipe (from {size} to {now} bytes); something else writes to it or resized it. Stop it and run the wipe again.");
@@ -312,13 +311,13 @@ public sealed class BlockSanitizer
             }
             else
             {
-                Flush();
+                handles.Flush();
             }
         }
 
         private async ValueTask CheckpointAsync(int pass, int chunk, AesCtrKeystream? keystream)
         {
-            Flush();
+            handles.Flush();
             byte[]? key = keystream?.ExportKey();
             try
             {
@@ -330,15 +329,6 @@ public sealed class BlockSanitizer
                 {
                     CryptographicOperations.ZeroMemory(key);
                 }
-            }
-        }
-
-        private void Flush()
-        {
-            RandomAccess.FlushToDisk(buffered);
-            if (direct is not null)
-            {
-                RandomAccess.FlushToDisk(direct);
             }
         }
     }
@@ -404,6 +394,7 @@ public sealed class BlockSanitizer
     }
 
     /// <summary>Awaits every write, even after one failed: each reads pool memory that must not be freed under it.</summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask DrainAsync(ValueTask[] writes, int count)
     {
         Exception? first = null;
@@ -456,7 +447,7 @@ public sealed class BlockSanitizer
     }
 
     private async Task<(long? Mismatch, long Verified)> VerifyAsync(SanitizationPass pass, AesCtrKeystream? keystream, List<WipeChunk> chunks,
-        SafeFileHandle buffered, SafeFileHandle? direct, PassProgress progress, CancellationToken cancellationToken)
+        WipeHandles handles, PassProgress progress, CancellationToken cancellationToken)
     {
         int inFlight = _options.WritesInFlight;
         using var pool = new AlignedMemoryPool(_options.BlockSize);
@@ -468,8 +459,7 @@ public sealed class BlockSanitizer
         {
             pending[slot] = true;
             WipeChunk chunk = chunks[index];
-            SafeFileHandle handle = chunk.Direct && direct is not null ? direct : buffered;
-            return RandomAccess.ReadAsync(handle, buffers[slot].Memory[..chunk.Length], chunk.Offset, cancellationToken);
+            return RandomAccess.ReadAsync(handles.For(slot, chunk), buffers[slot].Memory[..chunk.Length], chunk.Offset, cancellationToken);
         }
 
         long verified = 0;

@@ -1,0 +1,89 @@
+using Microsoft.Win32.SafeHandles;
+using SecureMigration.Storage;
+
+namespace SecureMigration.Sanitization;
+
+/// <summary>
+/// One pair of handles (page-cache and O_DIRECT) per I/O slot: with at most one operation in flight per handle, .NET
+/// reuses each handle's cached completion source, so a wipe's reads and writes allocate nothing per block. Slot 0's
+/// page-cache handle is the wipe's exclusive one; the others are opened beside it.
+/// </summary>
+internal sealed class WipeHandles : IDisposable
+{
+    private readonly SafeFileHandle[] _buffered;
+    private readonly SafeFileHandle[]? _direct;
+
+    private WipeHandles(SafeFileHandle[] buffered, SafeFileHandle[]? direct)
+    {
+        _buffered = buffered;
+        _direct = direct;
+    }
+
+    public bool DirectIo => _direct is not null;
+
+    public SafeFileHandle Primary => _buffered[0];
+
+    /// <summary>Opens <paramref name="slots"/> pairs next to <paramref name="primary"/>, which the caller opened (and which is disposed with these).</summary>
+    public static WipeHandles Open(string path, SafeFileHandle primary, int slots, bool directIo)
+    {
+        var buffered = new SafeFileHandle[slots];
+        buffered[0] = primary;
+        SafeFileHandle[]? direct = null;
+        try
+        {
+            for (int i = 1; i < slots; i++)
+            {
+                buffered[i] = OpenRaw(path);
+            }
+
+            if (directIo && DirectFile.TryOpen(path) is { } first)
+            {
+                direct = new SafeFileHandle[slots];
+                direct[0] = first;
+                for (int i = 1; i < slots; i++)
+                {
+                    direct[i] = DirectFile.TryOpen(path) ?? throw new IOException($"'{path}' could be opened with O_DIRECT once but not again.");
+                }
+            }
+
+            return new WipeHandles(buffered, direct);
+        }
+        catch
+        {
+            foreach (SafeFileHandle? handle in buffered.Concat(direct ?? []))
+            {
+                handle?.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>The handle for one operation: O_DIRECT when the chunk suits it and the file system allows it.</summary>
+    public SafeFileHandle For(int slot, WipeChunk chunk) => chunk.Direct && _direct is not null ? _direct[slot] : _buffered[slot];
+
+    /// <summary>Flushes the file's data to disk (fsync covers every descriptor of the file).</summary>
+    public void Flush()
+    {
+        RandomAccess.FlushToDisk(_buffered[0]);
+        if (_direct is not null)
+        {
+            RandomAccess.FlushToDisk(_direct[0]);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (SafeFileHandle handle in _buffered.Concat(_direct ?? []))
+        {
+            handle?.Dispose();
+        }
+    }
+
+    private static SafeFileHandle OpenRaw(string path)
+    {
+        // Outside .NET's share emulation: the primary handle already holds the wipe's exclusive lock.
+        int descriptor = Posix.IsSupported ? Posix.Open(path, 2 | 0x80000, 0) : -1;
+        return descriptor >= 0 ? new SafeFileHandle(descriptor, ownsHandle: true) : File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+    }
+}
