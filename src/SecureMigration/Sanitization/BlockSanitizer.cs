@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Security.Cryptography;
@@ -239,12 +240,18 @@ public sealed class BlockSanitizer
         public async Task WriteAsync(int passIndex, SanitizationPass pass, AesCtrKeystream? keystream, int firstChunk, PassProgress progress, CancellationToken cancellationToken)
         {
             int blockSize = _options.BlockSize;
+            int depth = _options.WritesInFlight;
             using var pool = new AlignedMemoryPool(blockSize);
-            var pipe = new Pipe(new PipeOptions(pool, minimumSegmentSize: blockSize, pauseWriterThreshold: (long)blockSize * _options.WritesInFlight,
-                resumeWriterThreshold: Math.Max(1, (long)blockSize * _options.WritesInFlight / 2), useSynchronizationContext: false));
+            // The producer may fill a whole ring of blocks ahead of the writes in flight, so the disk never waits for
+            // the keystream, and each block is released as soon as its own write completes.
+            var pipe = new Pipe(new PipeOptions(pool, minimumSegmentSize: blockSize, pauseWriterThreshold: 2L * blockSize * depth,
+                resumeWriterThreshold: (long)blockSize * depth, useSynchronizationContext: false));
             var order = new ConcurrentQueue<WipeChunk>();
             Task producer = Task.Run(() => owner.ProduceAsync(pass, keystream, chunks.Skip(firstChunk), pipe.Writer, order, cancellationToken), cancellationToken);
-            var writes = new ValueTask[_options.WritesInFlight];
+            var ring = new ValueTask[depth];
+            var ringChunks = new WipeChunk[depth];
+            int head = 0;
+            int inFlight = 0;
             long done = chunks.Take(firstChunk).Sum(c => (long)c.Length);
             int chunksDone = firstChunk;
             long sinceCheckpoint = 0;
@@ -253,40 +260,86 @@ public sealed class BlockSanitizer
                 while (true)
                 {
                     ReadResult read = await pipe.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                    int count = 0;
-                    foreach (ReadOnlyMemory<byte> segment in read.Buffer)
+                    ReadOnlySequence<byte> buffer = read.Buffer;
+                    long consumed = 0;
+                    int alreadyIssued = inFlight;
+                    foreach (ReadOnlyMemory<byte> segment in buffer)
                     {
-                        if (count == writes.Length)
+                        if (alreadyIssued > 0)
                         {
-                            await DrainAsync(writes, count).ConfigureAwait(false);
-                            count = 0;
+                            alreadyIssued--;
+                            continue;
+                        }
+
+                        if (inFlight == depth)
+                        {
+                            // Retire the oldest write before awaiting it, so a failure never leaves it to be awaited twice.
+                            ValueTask oldest = ring[head];
+                            WipeChunk finished = ringChunks[head];
+                            ring[head] = default;
+                            head = (head + 1) % depth;
+                            inFlight--;
+                            await oldest.ConfigureAwait(false);
+                            consumed += blockSize;
+                            done += finished.Length;
+                            sinceCheckpoint += finished.Length;
+                            chunksDone++;
                         }
 
                         order.TryDequeue(out WipeChunk chunk);
-                        writes[count] = RandomAccess.WriteAsync(handles.For(count, chunk), segment[..chunk.Length], chunk.Offset, cancellationToken);
-                        count++;
-                        done += chunk.Length;
-                        sinceCheckpoint += chunk.Length;
-                        chunksDone++;
-                    }
-
-                    await DrainAsync(writes, count).ConfigureAwait(false);
-                    pipe.Reader.AdvanceTo(read.Buffer.End);
-                    progress.Report(done);
-                    if (_options.Resumable && sinceCheckpoint >= _options.CheckpointInterval && !read.IsCompleted)
-                    {
-                        await CheckpointAsync(passIndex, chunksDone, keystream).ConfigureAwait(false);
-                        sinceCheckpoint = 0;
+                        int slot = (head + inFlight) % depth;
+                        ring[slot] = RandomAccess.WriteAsync(handles.For(slot, chunk), segment[..chunk.Length], chunk.Offset, cancellationToken);
+                        ringChunks[slot] = chunk;
+                        inFlight++;
                     }
 
                     if (read.IsCompleted)
                     {
+                        while (inFlight > 0)
+                        {
+                            ValueTask oldest = ring[head];
+                            WipeChunk finished = ringChunks[head];
+                            ring[head] = default;
+                            head = (head + 1) % depth;
+                            inFlight--;
+                            await oldest.ConfigureAwait(false);
+                            done += finished.Length;
+                            chunksDone++;
+                        }
+
+                        pipe.Reader.AdvanceTo(buffer.End);
+                        progress.Report(done);
                         break;
+                    }
+
+                    pipe.Reader.AdvanceTo(buffer.GetPosition(consumed), buffer.End);
+                    progress.Report(done);
+                    if (_options.Resumable && sinceCheckpoint >= _options.CheckpointInterval)
+                    {
+                        // Claims only the chunks whose writes completed; the flush makes them durable first.
+                        await CheckpointAsync(passIndex, chunksDone, keystream).ConfigureAwait(false);
+                        sinceCheckpoint = 0;
                     }
                 }
             }
             finally
             {
+                // Writes still in flight read blocks of the pool: let them land before the pool is freed.
+                for (; inFlight > 0; inFlight--)
+                {
+                    ValueTask oldest = ring[head];
+                    ring[head] = default;
+                    head = (head + 1) % depth;
+                    try
+                    {
+                        await oldest.ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is IOException or OperationCanceledException or UnauthorizedAccessException)
+                    {
+                        // The pass already failed; the first error is the one reported.
+                    }
+                }
+
                 await pipe.Reader.CompleteAsync().ConfigureAwait(false);
                 try
                 {
@@ -391,31 +444,6 @@ public sealed class BlockSanitizer
         }
 
         return true;
-    }
-
-    /// <summary>Awaits every write, even after one failed: each reads pool memory that must not be freed under it.</summary>
-    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
-    private static async ValueTask DrainAsync(ValueTask[] writes, int count)
-    {
-        Exception? first = null;
-        for (int i = 0; i < count; i++)
-        {
-            try
-            {
-                await writes[i].ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is IOException or OperationCanceledException or UnauthorizedAccessException)
-            {
-                first ??= e;
-            }
-
-            writes[i] = default;
-        }
-
-        if (first is not null)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
-        }
     }
 
     private async Task ProduceAsync(SanitizationPass pass, AesCtrKeystream? keystream, IEnumerable<WipeChunk> chunks, PipeWriter writer, ConcurrentQueue<WipeChunk> order,
