@@ -9,11 +9,36 @@ public sealed class LoopDevice : IDisposable
 
     public string Path { get; }
 
-    public static bool CanAttach { get; } = OperatingSystem.IsLinux() && Environment.IsPrivilegedProcess && File.Exists("/dev/loop-control") && ExternalProgram.Find("losetup") is not null;
+    public static bool CanAttach { get; } = Probe();
 
     public static LoopDevice Attach(string file) => new(Run("--find", "--show", file).Trim());
 
     public void Dispose() => Run("--detach", Path);
+
+    /// <summary>Attaches and detaches a small file once: containers often have /dev/loop-control but no loop devices to hand out.</summary>
+    private static bool Probe()
+    {
+        if (!OperatingSystem.IsLinux() || !Environment.IsPrivilegedProcess || !File.Exists("/dev/loop-control") || ExternalProgram.Find("losetup") is null)
+        {
+            return false;
+        }
+
+        string file = System.IO.Path.GetTempFileName();
+        try
+        {
+            File.WriteAllBytes(file, new byte[1024 * 1024]);
+            using LoopDevice probe = Attach(file);
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
 
     private static string Run(params string[] arguments)
     {
@@ -28,11 +53,27 @@ public sealed class LoopDevice : IDisposable
 /// <summary>A fact that needs a loop device (root, /dev/loop-control, losetup): skipped with the reason where there is none.</summary>
 public sealed class RequiresLoopDeviceFactAttribute : FactAttribute
 {
+    private bool _mountable;
+
     public RequiresLoopDeviceFactAttribute()
     {
         if (!LoopDevice.CanAttach)
         {
             Skip = "no loop device can be attached here (it needs root, /dev/loop-control and losetup); the block-device test runs where one can.";
+        }
+    }
+
+    /// <summary>Gets or sets whether the test also formats and mounts the device (mkfs.ext4 and mount(8)).</summary>
+    public bool Mountable
+    {
+        get => _mountable;
+        set
+        {
+            _mountable = value;
+            if (value && Skip is null && (ExternalProgram.Find("mkfs.ext4") is null && !File.Exists("/usr/sbin/mkfs.ext4") || !TinyFileSystem.CanMount))
+            {
+                Skip = "the loop device cannot be formatted and mounted here (it needs mkfs.ext4 and mount(8) as root).";
+            }
         }
     }
 }

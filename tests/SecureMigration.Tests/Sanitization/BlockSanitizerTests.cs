@@ -247,6 +247,40 @@ public sealed class BlockSanitizerTests : IDisposable
         Assert.Equal(-1, File.ReadAllBytes(backing).AsSpan(0, (int)report.TargetSize).IndexOfAnyExcept((byte)0xFF));
     }
 
+    [RequiresLoopDeviceFact(Mountable = true)]
+    public async Task SanitizeFileAsync_MountedBlockDevice_IsRefusedAndLeftIntact()
+    {
+        string backing = _dir.File("fs.img");
+        File.WriteAllBytes(backing, new byte[8 * 1024 * 1024]);
+        Run("mkfs.ext4", "-q", "-F", backing);
+        byte[] formatted = File.ReadAllBytes(backing);
+        string mountPoint = Directory.CreateDirectory(_dir.File("mnt")).FullName;
+        using LoopDevice device = LoopDevice.Attach(backing);
+        Run("mount", device.Path, mountPoint);
+        try
+        {
+            var refused = await Assert.ThrowsAsync<FileInUseException>(() => Sanitizer().SanitizeFileAsync(device.Path, SanitizationMethod.Zero));
+            Assert.Contains("mounted block device", refused.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Run("umount", mountPoint);
+        }
+
+        // Mounting updates the superblock's counters, so compare what matters: the file system is still there.
+        byte[] after = File.ReadAllBytes(backing);
+        Assert.Equal(0xEF53, BitConverter.ToUInt16(after, 1024 + 56));
+        Assert.Equal(formatted.Length, after.Length);
+    }
+
+    private static void Run(string program, params string[] arguments)
+    {
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(program, arguments) { RedirectStandardError = true, RedirectStandardOutput = true })!;
+        string errors = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, $"{program} {string.Join(' ', arguments)}: {errors}");
+    }
+
     [Fact]
     public async Task SanitizeFileAsync_EmptyFile_SucceedsWithNothingToOverwrite()
     {
