@@ -19,7 +19,13 @@ public sealed partial class MigrationCoordinator
         foreach (JournalRecord latest in _journal.LatestRecords.Where(r => !MigrationStateMachine.IsFinal(r.Phase)))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var run = new MigrationRun(latest, progress: null) { Journaled = true, Prepared = reachedTransfer.Contains(latest.MigrationId) };
+            var run = new MigrationRun(latest, progress: null)
+            {
+                Journaled = true,
+                Prepared = reachedTransfer.Contains(latest.MigrationId),
+                // The journal cannot say whether a source in SwitchingOver sent Commit: assume it did, so only the registry decides.
+                CommitSent = latest.Role == MigrationRole.Source && latest.Phase == MigrationPhase.SwitchingOver,
+            };
             string decision;
             try
             {

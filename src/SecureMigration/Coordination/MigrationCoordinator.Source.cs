@@ -168,7 +168,7 @@ public sealed partial class MigrationCoordinator
         }
         catch (Exception e) when (e is IOException or OwnershipRegistryException or UnauthorizedAccessException)
         {
-            if (run.CommitSent || run.Record.Phase == MigrationPhase.SwitchingOver)
+            if (run.CommitSent)
             {
                 throw new MigrationInDoubtException(run.Id, run.VmId, $"the ownership registry could not be reached after the commit was requested ({e.Message})", e);
             }

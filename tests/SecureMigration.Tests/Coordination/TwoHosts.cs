@@ -23,10 +23,10 @@ internal sealed class TwoHosts : IAsyncDisposable
     private readonly SecureChannelListener _listener;
 
     private TwoHosts(CoordinatorOptions? sourceOptions, CoordinatorOptions? destinationOptions, Func<IOwnershipRegistry, IOwnershipRegistry>? destinationRegistry,
-        CrashPlan? sourceCrash, CrashPlan? destinationCrash, string? sourceJournal, AdmissionController? sourceAdmission)
+        CrashPlan? sourceCrash, CrashPlan? destinationCrash, string? sourceJournal, AdmissionController? sourceAdmission, Func<IOwnershipRegistry, IOwnershipRegistry>? sourceRegistry)
     {
         Registry = new FileOwnershipRegistry(Path.Combine(_dir.Path, "registry"));
-        Source = MigrationHost.Create("source.test", Path.Combine(_dir.Path, "source"), Registry, sourceOptions, sourceAdmission, sourceCrash, sourceJournal);
+        Source = MigrationHost.Create("source.test", Path.Combine(_dir.Path, "source"), sourceRegistry?.Invoke(Registry) ?? Registry, sourceOptions, sourceAdmission, sourceCrash, sourceJournal);
         Destination = MigrationHost.Create("destination.test", Path.Combine(_dir.Path, "destination"), destinationRegistry?.Invoke(Registry) ?? Registry, destinationOptions,
             crash: destinationCrash);
         _sourceFactory = new SecureChannelFactory(ChannelHarness.Options(_pki.Credentials(_pki.Source)));
@@ -46,9 +46,9 @@ internal sealed class TwoHosts : IAsyncDisposable
 
     public static async Task<TwoHosts> CreateAsync(CoordinatorOptions? sourceOptions = null, CoordinatorOptions? destinationOptions = null, bool withRelay = false,
         Func<IOwnershipRegistry, IOwnershipRegistry>? destinationRegistry = null, CrashPlan? sourceCrash = null, CrashPlan? destinationCrash = null,
-        string? sourceJournal = null, AdmissionController? sourceAdmission = null)
+        string? sourceJournal = null, AdmissionController? sourceAdmission = null, Func<IOwnershipRegistry, IOwnershipRegistry>? sourceRegistry = null)
     {
-        var hosts = new TwoHosts(sourceOptions, destinationOptions, destinationRegistry, sourceCrash, destinationCrash, sourceJournal, sourceAdmission);
+        var hosts = new TwoHosts(sourceOptions, destinationOptions, destinationRegistry, sourceCrash, destinationCrash, sourceJournal, sourceAdmission, sourceRegistry);
         if (withRelay)
         {
             hosts.Relay = new NetworkAttacker(hosts._listener.LocalEndPoint);

@@ -1,0 +1,40 @@
+using SecureMigration.Coordination;
+
+namespace SecureMigration.Tests.Coordination;
+
+/// <summary>When the source cannot reach the registry, it never guesses: before the commit request it may resume, after it it waits.</summary>
+public sealed class RegistryOutageTests
+{
+    [Fact]
+    public async Task MigrateAsync_RegistryUnreachableAfterTheCommitRequest_KeepsTheSourcePausedUntilRecoveryCanAsk()
+    {
+        UnreachableRegistry? outage = null;
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(sourceRegistry: registry => outage = new UnreachableRegistry(registry));
+
+        var doubt = await Assert.ThrowsAsync<MigrationInDoubtException>(async () => await hosts.MigrateAsync());
+
+        Assert.Equal(TwoHosts.VmId, doubt.VmId);
+        Assert.Equal(VmRunState.Paused, (await hosts.Source.Driver.QueryAsync(TwoHosts.VmId)).State);
+        Assert.Equal(VmRunState.Running, (await hosts.Destination.Driver.QueryAsync(TwoHosts.VmId)).State);
+        Assert.Contains(await hosts.Source.Coordinator.RecoverAsync(), r => r.To == MigrationPhase.SwitchingOver && r.Decision.StartsWith("left in doubt", StringComparison.Ordinal));
+
+        outage!.Down = false;
+        IReadOnlyList<RecoveredMigration> recovered = await hosts.Source.Coordinator.RecoverAsync();
+
+        Assert.Equal(MigrationPhase.Completed, Assert.Single(recovered).To);
+        Assert.Equal(hosts.Destination.Id, await hosts.AssertOneRunnableCopyAsync());
+    }
+
+    [Fact]
+    public async Task MigrateAsync_RegistryUnreachableBeforeTheCommitRequest_ResumesTheSource()
+    {
+        var options = new CoordinatorOptions();
+        options.PreMigrateHooks.Add(new DelegateHook("veto", (_, _) => Task.FromResult(HookVerdict.Veto("not today"))));
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(sourceOptions: options, sourceRegistry: registry => new UnreachableRegistry(registry));
+
+        (MigrationResult source, _) = await hosts.MigrateAsync();
+
+        Assert.Equal(MigrationStatus.RolledBack, source.Status);
+        Assert.Equal(VmRunState.Running, (await hosts.Source.Driver.QueryAsync(TwoHosts.VmId)).State);
+    }
+}
