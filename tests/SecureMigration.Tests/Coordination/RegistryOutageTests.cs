@@ -14,6 +14,7 @@ public sealed class RegistryOutageTests
         var doubt = await Assert.ThrowsAsync<MigrationInDoubtException>(async () => await hosts.MigrateAsync());
 
         Assert.Equal(TwoHosts.VmId, doubt.VmId);
+        Assert.True((await hosts.LastDestination)!.IsCommitted);
         Assert.Equal(VmRunState.Paused, (await hosts.Source.Driver.QueryAsync(TwoHosts.VmId)).State);
         Assert.Equal(VmRunState.Running, (await hosts.Destination.Driver.QueryAsync(TwoHosts.VmId)).State);
         Assert.Contains(await hosts.Source.Coordinator.RecoverAsync(), r => r.To == MigrationPhase.SwitchingOver && r.Decision.StartsWith("left in doubt", StringComparison.Ordinal));

@@ -44,6 +44,9 @@ internal sealed class TwoHosts : IAsyncDisposable
 
     public string Root => _dir.Path;
 
+    /// <summary>Gets the destination's side of the last <see cref="MigrateAsync"/>, for a test whose source side threw.</summary>
+    public Task<MigrationResult?> LastDestination { get; private set; } = Task.FromResult<MigrationResult?>(null);
+
     public static async Task<TwoHosts> CreateAsync(CoordinatorOptions? sourceOptions = null, CoordinatorOptions? destinationOptions = null, bool withRelay = false,
         Func<IOwnershipRegistry, IOwnershipRegistry>? destinationRegistry = null, CrashPlan? sourceCrash = null, CrashPlan? destinationCrash = null,
         string? sourceJournal = null, AdmissionController? sourceAdmission = null, Func<IOwnershipRegistry, IOwnershipRegistry>? sourceRegistry = null)
@@ -63,7 +66,7 @@ internal sealed class TwoHosts : IAsyncDisposable
     public async Task<(MigrationResult Source, MigrationResult? Destination)> MigrateAsync()
     {
         using var noChannel = new CancellationTokenSource();
-        Task<MigrationResult?> destination = ReceiveOneAsync(noChannel.Token);
+        Task<MigrationResult?> destination = LastDestination = ReceiveOneAsync(noChannel.Token);
         IPEndPoint target = Relay?.EndPoint ?? _listener.LocalEndPoint;
         MigrationResult source;
         try
