@@ -30,9 +30,9 @@ public class CoordinatedTransferBenchmarks
     private FileOwnershipRegistry _registry = null!;
     private int _vm;
 
-    /// <summary>Gets or sets the coordinator's frame size: one TLS record's worth (no staging copy) or the default.</summary>
-    [Params(16 * 1024 - 5, 256 * 1024)]
-    public int ChunkSize { get; set; }
+    /// <summary>Gets or sets how much of the stream the coordinator sends between two flushes of the channel.</summary>
+    [Params(64 * 1024, 256 * 1024)]
+    public int FlushBytes { get; set; }
 
     [GlobalSetup]
     public void Setup()
@@ -119,6 +119,6 @@ public class CoordinatedTransferBenchmarks
         var journal = MigrationJournal.Open(Path.Combine(directory, "journal.smj"), key);
         var audit = AuditLog.Open(Path.Combine(directory, "audit.log"), host);
         _disposables.AddRange([key, journal, audit]);
-        return new MigrationCoordinator(new CoordinatorOptions { HostId = host, ChunkSize = ChunkSize }, driver, journal, _registry, audit, new FileSnapshotProvider(Path.Combine(directory, "snapshots")));
+        return new MigrationCoordinator(new CoordinatorOptions { HostId = host, FlushBytes = FlushBytes }, driver, journal, _registry, audit, new FileSnapshotProvider(Path.Combine(directory, "snapshots")));
     }
 }

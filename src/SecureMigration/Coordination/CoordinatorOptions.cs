@@ -22,9 +22,12 @@ public sealed class CoordinatorOptions
     /// <value>5 minutes.</value>
     public TimeSpan TicketLifetime { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>Gets or sets the largest piece of the migration stream sent in one frame.</summary>
+    /// <summary>
+    /// Gets or sets how much of the migration stream is sent between two flushes of the channel. Frames always fill one
+    /// TLS record each, so the stream is encrypted where the hypervisor's bytes were read.
+    /// </summary>
     /// <value>256 KiB.</value>
-    public int ChunkSize { get; set; } = 256 * 1024;
+    public int FlushBytes { get; set; } = 256 * 1024;
 
     /// <summary>Gets the hooks run before a migration on this host, in order.</summary>
     public IList<IMigrationHook> PreMigrateHooks { get; } = [];
@@ -53,9 +56,9 @@ public sealed class CoordinatorOptions
             }
         }
 
-        if (ChunkSize is < 4096 or > MigrationWire.MaxDataFrame)
+        if (FlushBytes is < 4096 or > 64 * 1024 * 1024)
         {
-            throw new ArgumentException($"CoordinatorOptions.ChunkSize is {ChunkSize}; it must be between 4096 and {MigrationWire.MaxDataFrame} bytes.");
+            throw new ArgumentException($"CoordinatorOptions.FlushBytes is {FlushBytes}; it must be between 4096 and 64 MiB.");
         }
 
         ArgumentNullException.ThrowIfNull(TimeProvider);

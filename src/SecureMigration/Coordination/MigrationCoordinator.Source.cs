@@ -113,7 +113,7 @@ public sealed partial class MigrationCoordinator
             Stream stream = await _driver.StartOutgoingAsync(run.VmId, cancellationToken).ConfigureAwait(false);
             await using (stream.ConfigureAwait(false))
             {
-                run.Bytes = await run.Wire.SendStreamAsync(stream, hash, _options.ChunkSize, bytes => { run.Bytes = bytes; run.Report(); }, cancellationToken).ConfigureAwait(false);
+                run.Bytes = await run.Wire.SendStreamAsync(stream, hash, _options.FlushBytes, bytes => { run.Bytes = bytes; run.Report(); }, cancellationToken).ConfigureAwait(false);
             }
 
             digest = hash.GetHashAndReset();

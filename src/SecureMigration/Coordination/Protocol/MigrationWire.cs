@@ -4,6 +4,7 @@ using System.IO.Pipelines;
 using System.Security.Cryptography;
 using System.Text;
 using SecureMigration.Channel;
+using SecureMigration.Channel.Records;
 
 namespace SecureMigration.Coordination;
 
@@ -72,29 +73,41 @@ internal sealed class MigrationWire : IDisposable
         }
     }
 
-    /// <summary>Sends <paramref name="source"/> to its end in data frames, hashing it; returns its length.</summary>
-    public async ValueTask<long> SendStreamAsync(Stream source, IncrementalHash digest, int chunkSize, Action<long>? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends <paramref name="source"/> to its end in data frames, hashing it; returns its length. Each frame fills one
+    /// TLS record exactly, so the hypervisor's bytes are read straight into the record buffer and encrypted in place;
+    /// the channel is flushed every <paramref name="flushBytes"/>.
+    /// </summary>
+    public async ValueTask<long> SendStreamAsync(Stream source, IncrementalHash digest, int flushBytes, Action<long>? progress, CancellationToken cancellationToken)
     {
+        const int FramePayload = RecordLayer.MaxPlaintext - HeaderLength;
         using CancellationTokenSource linked = CancellationTokenSource.CreateLinkedTokenSource(_stall.Token, cancellationToken);
         long total = 0;
+        long unflushed = 0;
         try
         {
             while (true)
             {
                 _stall.CancelAfter(_stallTimeout);
-                Memory<byte> memory = _channel.Output.GetMemory(HeaderLength + chunkSize);
-                int read = await source.ReadAsync(memory.Slice(HeaderLength, chunkSize), linked.Token).ConfigureAwait(false);
+                Memory<byte> memory = _channel.Output.GetMemory(HeaderLength + FramePayload);
+                int read = await source.ReadAsync(memory.Slice(HeaderLength, FramePayload), linked.Token).ConfigureAwait(false);
                 if (read == 0)
                 {
+                    await FlushAsync(linked.Token).ConfigureAwait(false);
                     return total;
                 }
 
                 WriteHeader(memory.Span, FrameType.Data, read);
                 digest.AppendData(memory.Span.Slice(HeaderLength, read));
                 _channel.Output.Advance(HeaderLength + read);
-                await FlushAsync(linked.Token).ConfigureAwait(false);
                 total += read;
-                progress?.Invoke(total);
+                unflushed += read;
+                if (unflushed >= flushBytes)
+                {
+                    await FlushAsync(linked.Token).ConfigureAwait(false);
+                    unflushed = 0;
+                    progress?.Invoke(total);
+                }
             }
         }
         catch (Exception e) when (IsChannelProblem(e, cancellationToken) || e is InvalidOperationException)
