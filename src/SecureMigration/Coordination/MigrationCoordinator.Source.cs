@@ -67,7 +67,7 @@ public sealed partial class MigrationCoordinator
 
             try
             {
-                return await RunSourceAsync(run, connect, cancellationToken).ConfigureAwait(false);
+                return await RunSourceAsync(run, status.Images, connect, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is MigrationAbortedException or HandshakeFailedException or SocketException or IOException or InvalidOperationException ||
                 (e is OperationCanceledException && cancellationToken.IsCancellationRequested))
@@ -87,11 +87,11 @@ public sealed partial class MigrationCoordinator
         }
     }
 
-    private async Task<MigrationResult> RunSourceAsync(MigrationRun run, Func<MigrationTicket, CancellationToken, Task<ChannelConnection>> connect, CancellationToken cancellationToken)
+    private async Task<MigrationResult> RunSourceAsync(MigrationRun run, IReadOnlyList<string> images, Func<MigrationTicket, CancellationToken, Task<ChannelConnection>> connect,
+        CancellationToken cancellationToken)
     {
         await StepAsync(run, MigrationPhase.Admitted).ConfigureAwait(false);
-        VmStatus status = await _driver.QueryAsync(run.VmId, cancellationToken).ConfigureAwait(false);
-        string snapshot = await _snapshots.TakeAsync(run.Id, run.VmId, status.Images, cancellationToken).ConfigureAwait(false);
+        string snapshot = await _snapshots.TakeAsync(run.Id, run.VmId, images, cancellationToken).ConfigureAwait(false);
         await StepAsync(run, MigrationPhase.Snapshotted, snapshot: snapshot).ConfigureAwait(false);
 
         if (await _preHooks.RunAsync(run.Hook(HookStage.PreMigrate), cancellationToken).ConfigureAwait(false) is { } veto)

@@ -15,6 +15,9 @@ namespace SecureMigration.Sanitization;
 /// </summary>
 public sealed class BlockSanitizer
 {
+    /// <summary>How much of a random or multi-byte pass verification regenerates at a time.</summary>
+    private const int ScratchLength = 64 * 1024;
+
     private readonly SanitizerOptions _options;
 
     /// <summary>Creates a sanitizer.</summary>
@@ -205,7 +208,7 @@ public sealed class BlockSanitizer
                 PatternFill.Fill(pass, keystream, 0, buffer);
             }
 
-            mismatch = verification == VerificationMode.None ? null : FirstMismatch(passes[^1], keystream, 0, buffer);
+            mismatch = verification == VerificationMode.None ? null : FirstMismatch(passes[^1], keystream, 0, buffer, new byte[ScratchLength]);
         }
         finally
         {
@@ -482,6 +485,7 @@ public sealed class BlockSanitizer
         var buffers = Enumerable.Range(0, inFlight).Select(_ => pool.Rent()).ToArray();
         var reads = new ValueTask<int>[inFlight];
         var pending = new bool[inFlight];
+        byte[] scratch = new byte[ScratchLength];
 
         ValueTask<int> Issue(int index, int slot)
         {
@@ -510,7 +514,7 @@ public sealed class BlockSanitizer
                     return (chunk.Offset + read, verified);
                 }
 
-                if (FirstMismatch(pass, keystream, chunk.Offset, buffers[slot].Memory.Span[..chunk.Length]) is { } bad)
+                if (FirstMismatch(pass, keystream, chunk.Offset, buffers[slot].Memory.Span[..chunk.Length], scratch) is { } bad)
                 {
                     return (bad, verified);
                 }
@@ -552,7 +556,7 @@ public sealed class BlockSanitizer
     }
 
     /// <summary>The offset of the first byte of <paramref name="actual"/> that is not what <paramref name="pass"/> writes there, if any.</summary>
-    private static long? FirstMismatch(SanitizationPass pass, AesCtrKeystream? keystream, long offset, ReadOnlySpan<byte> actual)
+    private static long? FirstMismatch(SanitizationPass pass, AesCtrKeystream? keystream, long offset, ReadOnlySpan<byte> actual, Span<byte> scratch)
     {
         if (pass.Pattern is { Count: 1 } single)
         {
@@ -560,13 +564,13 @@ public sealed class BlockSanitizer
             return at < 0 ? null : offset + at;
         }
 
-        const int Piece = 64 * 1024;
-        byte[] expected = new byte[Math.Min(Piece, Math.Max(1, actual.Length))];
-        for (int done = 0; done < actual.Length; done += Piece)
+        // What the pass wrote is generated again piece by piece into the caller's scratch buffer.
+        for (int done = 0; done < actual.Length; done += scratch.Length)
         {
-            int length = Math.Min(Piece, actual.Length - done);
-            PatternFill.Fill(pass, keystream, offset + done, expected.AsSpan(0, length));
-            int common = actual.Slice(done, length).CommonPrefixLength(expected.AsSpan(0, length));
+            int length = Math.Min(scratch.Length, actual.Length - done);
+            Span<byte> expected = scratch[..length];
+            PatternFill.Fill(pass, keystream, offset + done, expected);
+            int common = actual.Slice(done, length).CommonPrefixLength(expected);
             if (common < length)
             {
                 return offset + done + common;

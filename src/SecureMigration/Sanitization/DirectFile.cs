@@ -6,8 +6,6 @@ namespace SecureMigration.Sanitization;
 /// <summary>Opens a file for I/O that bypasses the page cache (<c>O_DIRECT</c>), where the file system allows it.</summary>
 internal static class DirectFile
 {
-    private const int ReadWriteDirect = 2 | 0x4000 | 0x80000; // O_RDWR | O_DIRECT | O_CLOEXEC (Linux x86-64)
-
     /// <summary>Returns a handle that bypasses the page cache, or <see langword="null"/> where the file system refuses (tmpfs, some FUSE).</summary>
     public static SafeFileHandle? TryOpen(string path)
     {
@@ -16,7 +14,7 @@ internal static class DirectFile
             return null;
         }
 
-        int descriptor = Posix.Open(path, ReadWriteDirect, 0);
+        int descriptor = Posix.Open(path, Posix.ReadWriteDirect, 0);
         return descriptor < 0 ? null : new SafeFileHandle(descriptor, ownsHandle: true);
     }
 }

@@ -83,7 +83,7 @@ internal sealed class WipeHandles : IDisposable
     private static SafeFileHandle OpenRaw(string path)
     {
         // Outside .NET's share emulation: the primary handle already holds the wipe's exclusive lock.
-        int descriptor = Posix.IsSupported ? Posix.Open(path, 2 | 0x80000, 0) : -1;
+        int descriptor = Posix.IsSupported ? Posix.Open(path, Posix.ReadWrite, 0) : -1;
         return descriptor >= 0 ? new SafeFileHandle(descriptor, ownsHandle: true) : File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
     }
 }

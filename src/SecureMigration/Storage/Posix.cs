@@ -5,8 +5,12 @@ namespace SecureMigration.Storage;
 /// <summary>The few POSIX calls .NET does not expose: directory fsync, advisory locks on raw descriptors, reflink.</summary>
 internal static partial class Posix
 {
+    // open(2) flags on Linux.
     public const int ReadOnly = 0;
-    public const int ReadWriteCreate = 2 | 0x40 | 0x80000; // O_RDWR | O_CREAT | O_CLOEXEC (Linux)
+    public const int ReadWrite = 2 | CloseOnExec;
+    public const int ReadWriteCreate = ReadWrite | 0x40;
+    public const int ReadWriteDirect = ReadWrite | 0x4000;
+    private const int CloseOnExec = 0x80000;
     public const int LockExclusive = 2;
     public const uint Ficlone = 0x40049409;
 

@@ -1,3 +1,4 @@
+using SecureMigration.Cli.Cluster;
 using SecureMigration.Coordination;
 
 namespace SecureMigration.Tests.Coordination;
@@ -62,7 +63,14 @@ public sealed class CoordinatorFaultTests
     {
         TwoHosts? staged = null;
         await using TwoHosts hosts = staged = await TwoHosts.CreateAsync(Fast(), Fast(), withRelay: true,
-            destinationRegistry: registry => new ObservedRegistry(registry, _ => staged!.Relay!.DropFromDestination()));
+            destinationRegistry: registry => new AfterCommitRegistry(registry)
+            {
+                AfterNextMove = _ =>
+                {
+                    staged!.Relay!.DropFromDestination();
+                    return ValueTask.CompletedTask;
+                },
+            });
 
         (MigrationResult source, MigrationResult? destination) = await hosts.MigrateAsync();
 

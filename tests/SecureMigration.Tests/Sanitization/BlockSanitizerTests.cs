@@ -108,7 +108,7 @@ public sealed class BlockSanitizerTests : IDisposable
             if (p.Stage == "write" && p.Bytes == p.Total)
             {
                 // Another writer, outside .NET's share locks, changes one byte after the pass was written.
-                int descriptor = Posix.Open(file, 2, 0);
+                int descriptor = Posix.Open(file, Posix.ReadWrite, 0);
                 using var handle = new SafeFileHandle(descriptor, ownsHandle: true);
                 RandomAccess.Write(handle, new byte[] { 0x5A }, Tampered);
             }
@@ -220,7 +220,7 @@ public sealed class BlockSanitizerTests : IDisposable
         string file = OldImage();
         byte[] old = File.ReadAllBytes(file);
         // QEMU holds an OFD write lock on the image of a running VM; take one the same way.
-        using var hypervisor = new SafeFileHandle(Posix.Open(file, 2, 0), ownsHandle: true);
+        using var hypervisor = new SafeFileHandle(Posix.Open(file, Posix.ReadWrite, 0), ownsHandle: true);
         Assert.True(Posix.TryLockAsHypervisor((int)hypervisor.DangerousGetHandle()));
 
         var refused = await Assert.ThrowsAsync<FileInUseException>(() => Sanitizer().SanitizeFileAsync(file, SanitizationMethod.Zero));
