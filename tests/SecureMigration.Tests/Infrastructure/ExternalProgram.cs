@@ -34,3 +34,16 @@ public sealed class RequiresProgramFactAttribute : FactAttribute
         }
     }
 }
+
+/// <summary>A fact that runs real QEMU guests: needs qemu-system-x86_64, and as and ld to build the guest.</summary>
+public sealed class RequiresQemuFactAttribute : FactAttribute
+{
+    public RequiresQemuFactAttribute()
+    {
+        string? missing = new[] { "qemu-system-x86_64", "as", "ld" }.FirstOrDefault(p => ExternalProgram.Find(p) is null);
+        if (missing is not null && !ExternalProgram.Required)
+        {
+            Skip = $"'{missing}' is not installed; install qemu-system-x86 and binutils or run .ci/run (set SECMIG_REQUIRE_EXTERNAL=1 to make this a failure).";
+        }
+    }
+}

@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Logging;
+
+namespace SecureMigration.Qemu;
+
+/// <summary>The QEMU driver's log events (1401–1409); listed in docs/telemetry.md.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1401, LogLevel.Information, "VM {VmId}: connected to QEMU {Version} at {Monitor}")]
+    public static partial void Connected(ILogger logger, string vmId, Version version, string monitor);
+
+    [LoggerMessage(1402, LogLevel.Information, "VM {VmId}: QEMU started its outgoing migration (max-bandwidth {MaxBandwidth} bytes/s)")]
+    public static partial void OutgoingStarted(ILogger logger, string vmId, long maxBandwidth);
+
+    [LoggerMessage(1403, LogLevel.Information, "VM {VmId}: QEMU's outgoing migration {Status} after {TotalTime} with {Downtime} of downtime, {Passes} passes")]
+    public static partial void OutgoingSettled(ILogger logger, string vmId, string status, TimeSpan? totalTime, TimeSpan? downtime, long passes);
+
+    [LoggerMessage(1404, LogLevel.Information, "VM {VmId}: QEMU waits for the incoming migration and cannot run until 'cont'")]
+    public static partial void IncomingPrepared(ILogger logger, string vmId);
+
+    [LoggerMessage(1405, LogLevel.Information, "VM {VmId}: QEMU loaded the incoming migration; the VM is paused")]
+    public static partial void IncomingLoaded(ILogger logger, string vmId);
+
+    [LoggerMessage(1406, LogLevel.Information, "VM {VmId}: 'cont' issued; the VM runs on this host")]
+    public static partial void Continued(ILogger logger, string vmId);
+
+    [LoggerMessage(1407, LogLevel.Warning, "VM {VmId}: QEMU's outgoing migration was cancelled ('migrate_cancel')")]
+    public static partial void Cancelled(ILogger logger, string vmId);
+
+    [LoggerMessage(1408, LogLevel.Information, "VM {VmId}: QEMU was told to quit; this copy can never run again")]
+    public static partial void Quit(ILogger logger, string vmId);
+}

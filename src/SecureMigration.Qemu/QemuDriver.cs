@@ -1,0 +1,364 @@
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using SecureMigration.Coordination;
+using SecureMigration.Qemu.Qmp;
+
+namespace SecureMigration.Qemu;
+
+/// <summary>
+/// Drives QEMU's live migration for the coordinator through each VM's QMP monitor. The source's QEMU migrates
+/// (<c>migrate</c>) to a private unix socket of this process, whose stream the coordinator carries through the secure
+/// channel; the destination's QEMU, started by the operator with <c>-incoming defer -S</c>, is given a private incoming
+/// socket (<c>migrate-incoming</c>) and is held stopped until <see cref="ActivateDestinationAsync"/> issues <c>cont</c>
+/// after the commit. Rollback is <c>migrate_cancel</c> and <c>cont</c> on the source and <c>quit</c> on the destination;
+/// after a commit the source's QEMU is told to <c>quit</c>, so nothing can resume it. Every step checks QEMU's state
+/// first, so each can be repeated by recovery.
+/// </summary>
+public sealed class QemuDriver : IHypervisorDriver, IAsyncDisposable
+{
+    private const int MaxSocketPathBytes = 107;
+
+    private readonly QemuDriverOptions _options;
+    private readonly Dictionary<string, QemuVmSession> _vms;
+
+    /// <summary>Creates a driver for the VMs of <paramref name="options"/>.</summary>
+    /// <param name="options">The VMs, the runtime directory and QEMU's migration parameters; validated here.</param>
+    /// <param name="loggerFactory">Where QEMU steps are logged.</param>
+    public QemuDriver(QemuDriverOptions options, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        RuntimeDirectory = Path.GetFullPath(options.RuntimeDirectory);
+        if (Encoding.UTF8.GetByteCount(RuntimeDirectory) + "/out-0123456789ab.sock".Length > MaxSocketPathBytes)
+        {
+            throw new ArgumentException($"QemuDriverOptions.RuntimeDirectory '{RuntimeDirectory}' is too long for unix socket paths (at most {MaxSocketPathBytes} bytes with the socket's name); choose a shorter directory.");
+        }
+
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(RuntimeDirectory);
+        }
+        else
+        {
+            Directory.CreateDirectory(RuntimeDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SecureMigration.Qemu");
+        _vms = options.Vms.ToDictionary(vm => vm.Id, vm => new QemuVmSession(vm, options.Qmp, Logger), StringComparer.Ordinal);
+    }
+
+    /// <summary>Gets the directory of the migration sockets.</summary>
+    public string RuntimeDirectory { get; }
+
+    internal ILogger Logger { get; }
+
+    /// <summary>Gets what QEMU said about the VM's last outgoing migration from this host once it settled (total time, downtime, passes).</summary>
+    /// <param name="vmId">The VM.</param>
+    /// <returns>QEMU's figures, or <see langword="null"/> before the first outgoing migration.</returns>
+    public QemuMigrationInfo? LastOutgoingMigration(string vmId) => Session(vmId).LastOutgoing;
+
+    /// <inheritdoc />
+    public async ValueTask<Stream> StartOutgoingAsync(string vmId, CancellationToken cancellationToken = default)
+    {
+        QemuVmSession vm = Session(vmId);
+        QmpClient qmp = await vm.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        string status = await StatusAsync(qmp, cancellationToken).ConfigureAwait(false);
+        if (status != "running")
+        {
+            throw new QemuVmException(vmId, $"VM '{vmId}' is '{status}' in QEMU; only a running VM migrates.");
+        }
+
+        QemuMigrationInfo previous = await QueryMigrationAsync(qmp, cancellationToken).ConfigureAwait(false);
+        if (!previous.IsSettled)
+        {
+            throw new QemuVmException(vmId, $"VM '{vmId}' already has a migration '{previous.Status}' in QEMU; let it end (or 'migrate_cancel' it) first.");
+        }
+
+        await EnableEventsAsync(qmp, cancellationToken).ConfigureAwait(false);
+        var parameters = new JsonObject { ["max-bandwidth"] = _options.MaxBandwidth };
+        if (_options.DowntimeLimit is { } downtime)
+        {
+            parameters["downtime-limit"] = (long)downtime.TotalMilliseconds;
+        }
+
+        await qmp.ExecuteAsync("migrate-set-parameters", parameters, cancellationToken).ConfigureAwait(false);
+        string path = SocketPath("out");
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            listener.Bind(new UnixDomainSocketEndPoint(path));
+            listener.Listen(1);
+            await qmp.ExecuteAsync("migrate", new JsonObject { ["uri"] = "unix:" + path }, cancellationToken).ConfigureAwait(false);
+            Socket connection = await WithTimeoutAsync(token => listener.AcceptAsync(token), $"QEMU to connect for VM '{vmId}'s outgoing migration", cancellationToken)
+                .ConfigureAwait(false);
+            Log.OutgoingStarted(Logger, vmId, _options.MaxBandwidth);
+            return new QemuOutgoingStream(connection, this, vm, qmp);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask ResumeSourceAsync(string vmId, CancellationToken cancellationToken = default)
+    {
+        QemuVmSession vm = Session(vmId);
+        QmpClient qmp = await vm.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        if (!(await QueryMigrationAsync(qmp, cancellationToken).ConfigureAwait(false)).IsSettled)
+        {
+            await qmp.ExecuteAsync("migrate_cancel", cancellationToken: cancellationToken).ConfigureAwait(false);
+            Log.Cancelled(Logger, vmId);
+            await WaitUntilSettledAsync(qmp, cancellationToken).ConfigureAwait(false);
+        }
+
+        await ContinueAsync(vmId, qmp, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<string>> DiscardSourceAsync(string vmId, CancellationToken cancellationToken = default) =>
+        QuitAsync(Session(vmId), cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask<Stream> PrepareDestinationAsync(string vmId, CancellationToken cancellationToken = default)
+    {
+        QemuVmSession vm = Session(vmId);
+        QmpClient qmp = await vm.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        string status = await StatusAsync(qmp, cancellationToken).ConfigureAwait(false);
+        QemuMigrationInfo incoming = await QueryMigrationAsync(qmp, cancellationToken).ConfigureAwait(false);
+        if (status != "inmigrate" || incoming.Status != "none")
+        {
+            throw new QemuVmException(vmId,
+                $"VM '{vmId}' is '{status}' in QEMU (incoming migration '{incoming.Status}'), but a destination must be a fresh QEMU started with '-incoming defer -S'; start one and retry.");
+        }
+
+        // 'stop' while QEMU waits for a migration clears its autostart: even a QEMU started without -S stays paused
+        // after loading, until the commit's 'cont'.
+        await qmp.ExecuteAsync("stop", cancellationToken: cancellationToken).ConfigureAwait(false);
+        await EnableEventsAsync(qmp, cancellationToken).ConfigureAwait(false);
+        string path = SocketPath("in");
+        try
+        {
+            await qmp.ExecuteAsync("migrate-incoming", new JsonObject { ["uri"] = "unix:" + path }, cancellationToken).ConfigureAwait(false);
+            var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            try
+            {
+                await WithTimeoutAsync(token => socket.ConnectAsync(new UnixDomainSocketEndPoint(path), token), $"QEMU's incoming socket of VM '{vmId}'", cancellationToken)
+                    .ConfigureAwait(false);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+
+            Log.IncomingPrepared(Logger, vmId);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask FinishIncomingAsync(string vmId, CancellationToken cancellationToken = default)
+    {
+        QemuVmSession vm = Session(vmId);
+        QmpClient qmp = await vm.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        QemuMigrationInfo info = await WaitUntilSettledAsync(qmp, cancellationToken).ConfigureAwait(false);
+        if (info.Status != "completed")
+        {
+            throw new QemuMigrationException(vmId, info.Status, $"QEMU could not load the incoming migration of VM '{vmId}': {info.Error ?? info.Status}.");
+        }
+
+        string status = await StatusAsync(qmp, cancellationToken).ConfigureAwait(false);
+        if (QemuRunStates.ToVmRunState(status) != VmRunState.Paused)
+        {
+            throw new QemuVmException(vmId, $"VM '{vmId}' is '{status}' in QEMU after loading, where it must be paused until the commit.");
+        }
+
+        Log.IncomingLoaded(Logger, vmId);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask ActivateDestinationAsync(string vmId, CancellationToken cancellationToken = default)
+    {
+        QemuVmSession vm = Session(vmId);
+        QmpClient qmp = await vm.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        await ContinueAsync(vmId, qmp, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<string>> DestroyDestinationAsync(string vmId, CancellationToken cancellationToken = default) =>
+        QuitAsync(Session(vmId), cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask<VmStatus> QueryAsync(string vmId, CancellationToken cancellationToken = default)
+    {
+        QemuVmSession vm = Session(vmId);
+        QmpClient? qmp = await vm.TryConnectAsync(cancellationToken).ConfigureAwait(false);
+        if (qmp is null)
+        {
+            IReadOnlyList<string> residue = vm.Residue();
+            return new VmStatus(residue.Count > 0 ? VmRunState.Stopped : VmRunState.Absent, residue);
+        }
+
+        string status = await StatusAsync(qmp, cancellationToken).ConfigureAwait(false);
+        return new VmStatus(QemuRunStates.ToVmRunState(status), vm.Residue());
+    }
+
+    /// <summary>Closes every monitor connection; QEMU and its VMs go on as they are.</summary>
+    /// <returns>A task that completes when the connections are closed.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        foreach (QemuVmSession vm in _vms.Values)
+        {
+            await vm.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Waits until QEMU's migration (outgoing or incoming) completed, failed or was cancelled.</summary>
+    internal async Task<QemuMigrationInfo> WaitUntilSettledAsync(QmpClient qmp, CancellationToken cancellationToken)
+    {
+        using QmpEventWatcher events = qmp.WatchEvents("MIGRATION");
+        TimeProvider clock = _options.Qmp.TimeProvider;
+        long start = clock.GetTimestamp();
+        while (true)
+        {
+            QemuMigrationInfo info = await QueryMigrationAsync(qmp, cancellationToken).ConfigureAwait(false);
+            if (info.IsSettled)
+            {
+                return info;
+            }
+
+            TimeSpan left = _options.SettleTimeout - clock.GetElapsedTime(start);
+            if (left <= TimeSpan.Zero)
+            {
+                throw new QmpTimeoutException("the migration to complete, fail or cancel", _options.SettleTimeout);
+            }
+
+            try
+            {
+                // An event is the cue to look again; a quiet second is too, in case QEMU does not send events.
+                await events.ReadAsync(left < TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+            }
+            catch (QmpTimeoutException)
+            {
+            }
+        }
+    }
+
+    /// <summary>Reports QEMU's statistics of an outgoing migration until <paramref name="stop"/>.</summary>
+    internal async Task ReportStatisticsAsync(QmpClient qmp, CancellationToken stop)
+    {
+        if (_options.Progress is not { } progress)
+        {
+            return;
+        }
+
+        using var timer = new PeriodicTimer(_options.StatisticsInterval, _options.Qmp.TimeProvider);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
+            {
+                progress.Report(await QueryMigrationAsync(qmp, stop).ConfigureAwait(false));
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or QmpException)
+        {
+            // The migration ended, or QEMU's monitor went away: the stream reports that.
+        }
+    }
+
+    private QemuVmSession Session(string vmId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(vmId);
+        return _vms.TryGetValue(vmId, out QemuVmSession? vm)
+            ? vm
+            : throw new QemuVmException(vmId, $"VM '{vmId}' is not one this host's QEMU driver serves ({(_vms.Count == 0 ? "it serves none" : string.Join(", ", _vms.Keys))}).");
+    }
+
+    private async ValueTask ContinueAsync(string vmId, QmpClient qmp, CancellationToken cancellationToken)
+    {
+        string status = await StatusAsync(qmp, cancellationToken).ConfigureAwait(false);
+        if (status == "running")
+        {
+            return;
+        }
+
+        if (QemuRunStates.ToVmRunState(status) != VmRunState.Paused)
+        {
+            throw new QemuVmException(vmId, $"VM '{vmId}' is '{status}' in QEMU and cannot be continued.");
+        }
+
+        await qmp.ExecuteAsync("cont", cancellationToken: cancellationToken).ConfigureAwait(false);
+        Log.Continued(Logger, vmId);
+    }
+
+    private async ValueTask<IReadOnlyList<string>> QuitAsync(QemuVmSession vm, CancellationToken cancellationToken)
+    {
+        QmpClient? qmp = await vm.TryConnectAsync(cancellationToken).ConfigureAwait(false);
+        if (qmp is not null)
+        {
+            try
+            {
+                await qmp.ExecuteAsync("quit", cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            catch (QmpConnectionException)
+            {
+                // QEMU may exit before it answers.
+            }
+
+            await WithTimeoutAsync(token => new ValueTask(qmp.Completion.WaitAsync(token)), $"QEMU of VM '{vm.Id}' to exit after 'quit'", cancellationToken).ConfigureAwait(false);
+            Log.Quit(Logger, vm.Id);
+        }
+
+        return vm.Residue();
+    }
+
+    private static async Task<string> StatusAsync(QmpClient qmp, CancellationToken cancellationToken)
+    {
+        JsonElement answer = await qmp.ExecuteAsync("query-status", cancellationToken: cancellationToken).ConfigureAwait(false);
+        return answer.ValueKind == JsonValueKind.Object && answer.TryGetProperty("status", out JsonElement status) && status.GetString() is { } value
+            ? value
+            : throw new QmpConnectionException($"QEMU's answer to 'query-status' has no status: {answer}");
+    }
+
+    private static async Task<QemuMigrationInfo> QueryMigrationAsync(QmpClient qmp, CancellationToken cancellationToken) =>
+        QemuMigrationInfo.Parse(await qmp.ExecuteAsync("query-migrate", cancellationToken: cancellationToken).ConfigureAwait(false));
+
+    private static Task EnableEventsAsync(QmpClient qmp, CancellationToken cancellationToken) =>
+        qmp.ExecuteAsync("migrate-set-capabilities", new JsonObject
+        {
+            ["capabilities"] = new JsonArray(new JsonObject { ["capability"] = "events", ["state"] = true }),
+        }, cancellationToken);
+
+    private string SocketPath(string kind) => Path.Combine(RuntimeDirectory, $"{kind}-{RandomNumberGenerator.GetHexString(12, lowercase: true)}.sock");
+
+    private async ValueTask<T> WithTimeoutAsync<T>(Func<CancellationToken, ValueTask<T>> operation, string what, CancellationToken cancellationToken)
+    {
+        using var expiry = new CancellationTokenSource(_options.ConnectTimeout, _options.Qmp.TimeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(expiry.Token, cancellationToken);
+        try
+        {
+            return await operation(linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (expiry.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new QmpTimeoutException(what, _options.ConnectTimeout);
+        }
+    }
+
+    private async ValueTask WithTimeoutAsync(Func<CancellationToken, ValueTask> operation, string what, CancellationToken cancellationToken) =>
+        await WithTimeoutAsync(async token =>
+        {
+            await operation(token).ConfigureAwait(false);
+            return true;
+        }, what, cancellationToken).ConfigureAwait(false);
+}

@@ -1,0 +1,50 @@
+using System.Text.Json;
+
+namespace SecureMigration.Qemu;
+
+/// <summary>What QEMU's <c>query-migrate</c> says about a migration.</summary>
+/// <param name="Status">QEMU's status: <c>none</c>, <c>setup</c>, <c>active</c>, <c>device</c>, <c>completed</c>, <c>failed</c>, <c>cancelling</c>, <c>cancelled</c>, …</param>
+/// <param name="TransferredBytes">RAM bytes sent so far.</param>
+/// <param name="RemainingBytes">RAM bytes left to send in this pass.</param>
+/// <param name="TotalBytes">The guest's RAM size.</param>
+/// <param name="Passes">Dirty-bitmap synchronisations so far (pre-copy passes).</param>
+/// <param name="DirtyPagesPerSecond">How fast the guest dirties pages.</param>
+/// <param name="TotalTime">Time since the migration started (or its total, once completed).</param>
+/// <param name="Downtime">How long the VM was stopped (once completed).</param>
+/// <param name="Error">QEMU's error description, when it failed.</param>
+public sealed record QemuMigrationInfo(
+    string Status, long TransferredBytes, long RemainingBytes, long TotalBytes, long Passes, long DirtyPagesPerSecond,
+    TimeSpan? TotalTime, TimeSpan? Downtime, string? Error)
+{
+    /// <summary>Gets whether the migration ended (completed, failed or cancelled), or never started.</summary>
+    public bool IsSettled => Status is "none" or "completed" or "failed" or "cancelled";
+
+    /// <summary>Reads the answer of <c>query-migrate</c>.</summary>
+    /// <param name="answer">QEMU's answer.</param>
+    /// <returns>The information.</returns>
+    public static QemuMigrationInfo Parse(JsonElement answer)
+    {
+        JsonElement ram = answer.ValueKind == JsonValueKind.Object && answer.TryGetProperty("ram", out JsonElement r) ? r : default;
+        return new QemuMigrationInfo(
+            Text(answer, "status") ?? "none",
+            Number(ram, "transferred"),
+            Number(ram, "remaining"),
+            Number(ram, "total"),
+            Number(ram, "dirty-sync-count"),
+            Number(ram, "dirty-pages-rate"),
+            Milliseconds(answer, "total-time"),
+            Milliseconds(answer, "downtime"),
+            Text(answer, "error-desc"));
+    }
+
+    private static string? Text(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out JsonElement value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static long Number(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out JsonElement value) && value.TryGetInt64(out long number) && number >= 0 ? number : 0;
+
+    private static TimeSpan? Milliseconds(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out JsonElement value) && value.TryGetInt64(out long ms) && ms >= 0
+            ? TimeSpan.FromMilliseconds(ms)
+            : null;
+}

@@ -1,0 +1,119 @@
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using SecureMigration.Qemu.Qmp;
+
+namespace SecureMigration.Qemu;
+
+/// <summary>The driver's connection to one VM's QEMU monitor, opened on demand and again after QEMU restarted, and the VM's residue files.</summary>
+internal sealed class QemuVmSession(QemuVm vm, QmpClientOptions qmpOptions, ILogger logger) : IAsyncDisposable
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Lock _filesGate = new();
+    private readonly List<string> _memoryFiles = [];
+    private QmpClient? _client;
+
+    public QemuVm Vm { get; } = vm;
+
+    public string Id => Vm.Id;
+
+    /// <summary>Gets or sets what QEMU said about the last outgoing migration once it settled.</summary>
+    public QemuMigrationInfo? LastOutgoing { get; set; }
+
+    /// <summary>Connects to the VM's QEMU; throws when it has none on this host.</summary>
+    public async Task<QmpClient> ConnectAsync(CancellationToken cancellationToken) =>
+        await TryConnectAsync(cancellationToken).ConfigureAwait(false)
+            ?? throw new QemuVmException(Id, $"VM '{Id}' has no QEMU on this host: nothing listens at {QmpClient.Describe(Vm.Monitor)}. Start its QEMU with that '-qmp' monitor.");
+
+    /// <summary>Connects to the VM's QEMU, or returns <see langword="null"/> when no QEMU listens at its monitor (it exited or never ran).</summary>
+    public async Task<QmpClient?> TryConnectAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_client is { IsConnected: true })
+            {
+                return _client;
+            }
+
+            if (_client is not null)
+            {
+                await _client.DisposeAsync().ConfigureAwait(false);
+                _client = null;
+            }
+
+            if (Vm.Monitor is UnixDomainSocketEndPoint unix && !File.Exists(unix.ToString()))
+            {
+                return null;
+            }
+
+            try
+            {
+                _client = await QmpClient.ConnectAsync(Vm.Monitor, qmpOptions, cancellationToken).ConfigureAwait(false);
+            }
+            catch (QmpConnectionException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused or SocketError.AddressNotAvailable })
+            {
+                return null;
+            }
+
+            Log.Connected(logger, Id, _client.QemuVersion, QmpClient.Describe(Vm.Monitor));
+            await DiscoverMemoryFilesAsync(_client, cancellationToken).ConfigureAwait(false);
+            return _client;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>The files that hold this host's copy of the VM and still exist: the configured images and its file-backed RAM.</summary>
+    public IReadOnlyList<string> Residue()
+    {
+        lock (_filesGate)
+        {
+            return [.. Vm.Images.Select(Path.GetFullPath).Concat(_memoryFiles).Distinct(StringComparer.Ordinal).Where(File.Exists)];
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_client is not null)
+        {
+            await _client.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _gate.Dispose();
+    }
+
+    /// <summary>Learns the files behind the VM's <c>memory-backend-file</c> objects: its RAM, which is residue once the copy here stops.</summary>
+    private async Task DiscoverMemoryFilesAsync(QmpClient client, CancellationToken cancellationToken)
+    {
+        JsonElement objects = await client.ExecuteAsync("qom-list", new JsonObject { ["path"] = "/objects" }, cancellationToken).ConfigureAwait(false);
+        if (objects.ValueKind != JsonValueKind.Array)
+        {
+            return;
+        }
+
+        foreach (JsonElement child in objects.EnumerateArray())
+        {
+            if (child.TryGetProperty("type", out JsonElement type) && type.GetString() == "child<memory-backend-file>" &&
+                child.TryGetProperty("name", out JsonElement name) && name.GetString() is { } objectName)
+            {
+                JsonElement path = await client.ExecuteAsync("qom-get", new JsonObject { ["path"] = "/objects/" + objectName, ["property"] = "mem-path" }, cancellationToken)
+                    .ConfigureAwait(false);
+                if (path.ValueKind == JsonValueKind.String && path.GetString() is { Length: > 0 } file && Path.IsPathRooted(file) && File.Exists(file))
+                {
+                    lock (_filesGate)
+                    {
+                        string full = Path.GetFullPath(file);
+                        if (!_memoryFiles.Contains(full))
+                        {
+                            _memoryFiles.Add(full);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,149 @@
+using Microsoft.Extensions.Time.Testing;
+using SecureMigration.Qemu.Qmp;
+using SecureMigration.Tests.Infrastructure;
+using SecureMigration.Tests.Qemu.Harness;
+
+namespace SecureMigration.Tests.Qemu;
+
+public sealed class QmpClientTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [RequiresQemuFact]
+    public async Task ConnectAsync_RealQemu_NegotiatesAndRunsCommands()
+    {
+        await using QemuVmProcess vm = await QemuVmProcess.StartSourceAsync(_dir.Path, "vm");
+        await using QmpClient qmp = await QmpClient.ConnectAsync(QmpEndPoints.Parse("unix:" + vm.AgentMonitor));
+
+        Assert.True(qmp.QemuVersion.Major >= 2, $"QEMU version {qmp.QemuVersion}");
+        Assert.Equal("running", (await qmp.ExecuteAsync("query-status")).GetProperty("status").GetString());
+    }
+
+    [RequiresQemuFact]
+    public async Task ExecuteAsync_CommandQemuRefuses_CarriesQemusOwnMessage()
+    {
+        await using QemuVmProcess vm = await QemuVmProcess.StartSourceAsync(_dir.Path, "vm");
+        await using QmpClient qmp = await QmpClient.ConnectAsync(QmpEndPoints.Parse(vm.AgentMonitor));
+
+        QmpCommandException error = await Assert.ThrowsAsync<QmpCommandException>(() => qmp.ExecuteAsync("no-such-command"));
+
+        Assert.Equal("CommandNotFound", error.ErrorClass);
+        Assert.Contains("no-such-command", error.Description);
+        Assert.Contains(error.Description, error.Message);
+        Assert.Equal("running", (await qmp.ExecuteAsync("query-status")).GetProperty("status").GetString());
+    }
+
+    [RequiresQemuFact]
+    public async Task WatchEvents_StopAndCont_DeliversTheirEventsInOrder()
+    {
+        await using QemuVmProcess vm = await QemuVmProcess.StartSourceAsync(_dir.Path, "vm");
+        await using QmpClient qmp = await QmpClient.ConnectAsync(QmpEndPoints.Parse(vm.AgentMonitor));
+        using QmpEventWatcher events = qmp.WatchEvents("STOP", "RESUME");
+
+        await qmp.ExecuteAsync("stop");
+        await qmp.ExecuteAsync("cont");
+
+        Assert.Equal("STOP", (await events.ReadAsync(TimeSpan.FromSeconds(30))).Name);
+        QmpEvent resume = await events.ReadAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal("RESUME", resume.Name);
+        Assert.True(resume.Timestamp > DateTimeOffset.UnixEpoch);
+    }
+
+    [RequiresQemuFact]
+    public async Task Quit_QemuExits_ConnectionEndsAndLaterCommandsFail()
+    {
+        await using QemuVmProcess vm = await QemuVmProcess.StartSourceAsync(_dir.Path, "vm");
+        await using QmpClient qmp = await QmpClient.ConnectAsync(QmpEndPoints.Parse(vm.AgentMonitor));
+        using QmpEventWatcher events = qmp.WatchEvents();
+
+        await qmp.ExecuteAsync("quit");
+        await qmp.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.False(qmp.IsConnected);
+        await Assert.ThrowsAsync<QmpConnectionException>(() => qmp.ExecuteAsync("query-status"));
+        Assert.Equal("SHUTDOWN", (await events.ReadAsync(TimeSpan.FromSeconds(1))).Name);
+        await Assert.ThrowsAsync<QmpConnectionException>(async () => await events.ReadAsync(TimeSpan.FromSeconds(1)));
+    }
+
+    [Fact]
+    public async Task ConnectAsync_NothingListens_SaysWhatToStart()
+    {
+        QmpConnectionException error = await Assert.ThrowsAsync<QmpConnectionException>(() => QmpClient.ConnectAsync(QmpEndPoints.Parse(_dir.File("none.qmp"))));
+
+        Assert.Contains("-qmp", error.Message);
+    }
+
+    [Fact]
+    public async Task ConnectAsync_PeerIsNotQmp_IsRefused()
+    {
+        await using var server = new FakeQmpServer(_dir.File("fake.qmp"), connection => connection.SendAsync("""{"hello": "I am a serial console"}"""));
+
+        QmpConnectionException error = await Assert.ThrowsAsync<QmpConnectionException>(() => QmpClient.ConnectAsync(server.EndPoint));
+
+        Assert.Contains("does not speak QMP", error.Message);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_AnswerLongerThanTheLimit_BreaksTheConnectionInsteadOfBuffering()
+    {
+        await using var server = new FakeQmpServer(_dir.File("fake.qmp"), async connection =>
+        {
+            await connection.NegotiateAsync();
+            await connection.ReceiveAsync();
+            await connection.SendRawAsync(new byte[64 * 1024]); // no newline, ever
+            await connection.ReceiveAsync();
+        });
+        await using QmpClient qmp = await QmpClient.ConnectAsync(server.EndPoint, new QmpClientOptions { MaxMessageBytes = 8192 });
+
+        QmpConnectionException error = await Assert.ThrowsAsync<QmpConnectionException>(() => qmp.ExecuteAsync("query-status"));
+
+        Assert.Contains("over 8192 bytes", error.Message);
+        Assert.False(qmp.IsConnected);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_QemuNeverAnswers_TimesOutOnTheInjectedClock()
+    {
+        var clock = new FakeTimeProvider();
+        var received = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = new FakeQmpServer(_dir.File("fake.qmp"), async connection =>
+        {
+            await connection.NegotiateAsync();
+            await connection.ReceiveAsync();
+            received.SetResult();
+            await connection.ReceiveAsync();
+        });
+        await using QmpClient qmp = await QmpClient.ConnectAsync(server.EndPoint, new QmpClientOptions { TimeProvider = clock, CommandTimeout = TimeSpan.FromSeconds(5) });
+
+        Task<System.Text.Json.JsonElement> command = qmp.ExecuteAsync("query-migrate");
+        await received.Task;
+        clock.Advance(TimeSpan.FromSeconds(5));
+
+        QmpTimeoutException error = await Assert.ThrowsAsync<QmpTimeoutException>(() => command);
+        Assert.Contains("'query-migrate'", error.Message);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_AnswersOutOfOrder_AreMatchedById()
+    {
+        await using var server = new FakeQmpServer(_dir.File("fake.qmp"), async connection =>
+        {
+            await connection.NegotiateAsync();
+            string first = await connection.ReceiveAsync();
+            string second = await connection.ReceiveAsync();
+            await connection.SendAsync("""{"event": "STOP", "timestamp": {"seconds": 1, "microseconds": 2}}""");
+            await connection.SendAsync($$"""{"error": {"class": "GenericError", "desc": "second failed"}, "id": {{FakeQmpConnection.IdOf(second)}}}""");
+            await connection.SendAsync($$"""{"return": {"status": "running"}, "id": {{FakeQmpConnection.IdOf(first)}}}""");
+            await connection.ReceiveAsync();
+        });
+        await using QmpClient qmp = await QmpClient.ConnectAsync(server.EndPoint);
+
+        Task<System.Text.Json.JsonElement> first = qmp.ExecuteAsync("query-status");
+        Task<System.Text.Json.JsonElement> second = qmp.ExecuteAsync("cont");
+
+        Assert.Equal("running", (await first).GetProperty("status").GetString());
+        Assert.Equal("second failed", (await Assert.ThrowsAsync<QmpCommandException>(() => second)).Description);
+    }
+}
