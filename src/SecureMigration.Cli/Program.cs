@@ -20,6 +20,8 @@ root.Subcommands.Add(RecoverCommand.Create());
 root.Subcommands.Add(AuditCommand.Create());
 root.Subcommands.Add(SimulateCommand.Create());
 root.Subcommands.Add(SanitizeCommand.Create());
+root.Subcommands.Add(AgentCommand.Create());
+root.Subcommands.Add(MigrateCommand.Create());
 
 ParseResult parse = root.Parse(args);
 if (parse.Errors.Count > 0)

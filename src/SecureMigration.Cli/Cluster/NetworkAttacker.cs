@@ -17,6 +17,9 @@ internal sealed class NetworkAttacker : IAsyncDisposable
     private readonly TaskCompletionSource _stalled = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task _run;
     private volatile bool _dropFromDestination;
+    private long? _finalAcknowledgementAfter;
+    private long _sourceOffset;
+    private volatile bool _destinationAnswered;
 
     public NetworkAttacker(IPEndPoint target)
     {
@@ -43,6 +46,26 @@ internal sealed class NetworkAttacker : IAsyncDisposable
 
     /// <summary>From now on, swallow everything the destination sends (a dropped acknowledgement).</summary>
     public void DropFromDestination() => _dropFromDestination = true;
+
+    /// <summary>
+    /// Drops the commit protocol's last message without knowing the protocol's timing: once the source sent
+    /// <paramref name="sourceBytes"/> (the stream is under way), the destination's next message (its verdict) passes,
+    /// and everything the destination sends after the source answered it (its acknowledgement) is swallowed.
+    /// </summary>
+    /// <param name="sourceBytes">How far into the source's bytes the stream is surely under way.</param>
+    public void DropFinalAcknowledgementAfter(long sourceBytes) => _finalAcknowledgementAfter = sourceBytes;
+
+    /// <summary>Resets every connection now, wherever the stream is.</summary>
+    public void CutNow()
+    {
+        lock (_sockets)
+        {
+            foreach (Socket socket in _sockets)
+            {
+                Reset(socket);
+            }
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -128,9 +151,22 @@ internal sealed class NetworkAttacker : IAsyncDisposable
                 {
                     forward = 0;
                 }
+                else if (_finalAcknowledgementAfter is long after && Volatile.Read(ref _sourceOffset) >= after)
+                {
+                    _destinationAnswered = true;
+                }
+
+                if (fromSource && _destinationAnswered)
+                {
+                    _dropFromDestination = true;
+                }
 
                 await to.SendAsync(buffer.AsMemory(0, forward), SocketFlags.None, _stop.Token);
                 offset += read;
+                if (fromSource)
+                {
+                    Volatile.Write(ref _sourceOffset, offset);
+                }
             }
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)

@@ -24,8 +24,15 @@ internal static class EndPoints
         return new IPEndPoint(IPAddress.None, 0);
     }
 
+    /// <summary>Parses a listen address: an IP address and a port, where port 0 lets the system pick one.</summary>
     public static IPEndPoint ParseListen(ArgumentResult result)
     {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+        if (IPEndPoint.TryParse(text, out IPEndPoint? any) && any.Port == 0 && text.EndsWith(":0", StringComparison.Ordinal))
+        {
+            return any;
+        }
+
         EndPoint endPoint = Parse(result);
         if (endPoint is IPEndPoint ip)
         {

@@ -8,21 +8,11 @@ namespace SecureMigration.Cli.Commands;
 
 internal static class SanitizeCommand
 {
-    private static readonly Dictionary<string, SanitizationMethod> Methods = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["zero"] = SanitizationMethod.Zero,
-        ["ones"] = SanitizationMethod.Ones,
-        ["random"] = SanitizationMethod.Random,
-        ["nist-clear"] = SanitizationMethod.NistClear,
-        ["dod"] = SanitizationMethod.DoD522022M,
-        ["gutmann"] = SanitizationMethod.Gutmann,
-    };
-
     public static Command Create()
     {
         var path = new Argument<string>("path") { Description = "The file to overwrite (a VM image, a snapshot)." };
         var method = new Option<string>("--method") { Description = "zero, ones, random, nist-clear (one pass and verification), dod (0x00, 0xFF, random) or gutmann (35 passes).", DefaultValueFactory = _ => "nist-clear" };
-        method.AcceptOnlyFromAmong([.. Methods.Keys]);
+        method.AcceptOnlyFromAmong([.. SanitizationMethodNames.All.Keys]);
         var passes = new Option<string?>("--passes") { Description = "A custom list of passes instead of --method, separated by ';': hex bytes or 'random', for example '00;ff;random' or '92,49,24;random'." };
         var verify = new Option<string>("--verify") { Description = "none, sample (first, last and 64 random blocks) or full.", DefaultValueFactory = _ => "full" };
         verify.AcceptOnlyFromAmong("none", "sample", "full");
@@ -87,7 +77,7 @@ internal static class SanitizeCommand
             }
             else
             {
-                report = await sanitizer.SanitizeFileAsync(target, Methods[parse.GetValue(method)!], ranges, display, cancellationToken);
+                report = await sanitizer.SanitizeFileAsync(target, SanitizationMethodNames.All[parse.GetValue(method)!], ranges, display, cancellationToken);
             }
 
             display.Finish();

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Net;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Console;
 using SecureMigration.Channel;
+using SecureMigration.Cli.Terminal;
 using SecureMigration.Tunnel;
 
 namespace SecureMigration.Cli.Commands;
@@ -42,7 +42,7 @@ internal static class TunnelCommand
         credentials.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            using ILoggerFactory logging = CreateLogging();
+            using ILoggerFactory logging = ConsoleLogging.Create(LogLevel.Information);
             var factory = new SecureChannelFactory(credentials.Load(parse), logging);
             var options = new TunnelOptions { IdleTimeout = TimeSpan.FromSeconds(parse.GetValue(idle)), VmId = parse.GetValue(vm)! };
             await using var connector = new TunnelConnector(parse.GetValue(listen)!, parse.GetValue(remote)!, parse.GetValue(peerName)!, factory, options, logging);
@@ -75,7 +75,7 @@ internal static class TunnelCommand
         credentials.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            using ILoggerFactory logging = CreateLogging();
+            using ILoggerFactory logging = ConsoleLogging.Create(LogLevel.Information);
             var factory = new SecureChannelFactory(credentials.Load(parse), logging);
             var limits = new SecureChannelListenerOptions
             {
@@ -104,17 +104,6 @@ internal static class TunnelCommand
         });
         return idle;
     }
-
-    private static ILoggerFactory CreateLogging() => LoggerFactory.Create(builder => builder
-        .SetMinimumLevel(LogLevel.Information)
-        .AddSimpleConsole(console =>
-        {
-            console.SingleLine = true;
-            console.TimestampFormat = "HH:mm:ss ";
-            console.ColorBehavior = string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR")) && !Console.IsOutputRedirected
-                ? LoggerColorBehavior.Enabled
-                : LoggerColorBehavior.Disabled;
-        }));
 
     private static async Task WaitForStopAsync(CancellationToken cancellationToken)
     {

@@ -59,7 +59,10 @@ public sealed partial class MigrationCoordinator
                 if (!decision.IsAdmitted)
                 {
                     await AuditAsync(migrationId, vmId, "admission-denied", decision.Message).ConfigureAwait(false);
-                    return Refused(migrationId, vmId, MigrationRole.Source, "admission denied it: " + decision.Message, owner.Epoch);
+                    return Refused(migrationId, vmId, MigrationRole.Source, "admission denied it: " + decision.Message, owner.Epoch) with
+                    {
+                        Denial = decision.Reason, RetryAfter = decision.RetryAfter,
+                    };
                 }
 
                 run.Lease = decision.Lease;

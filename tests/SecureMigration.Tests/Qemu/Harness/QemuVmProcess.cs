@@ -71,13 +71,23 @@ public sealed class QemuVmProcess : IAsyncDisposable
         return (await qmp.ExecuteAsync("query-status")).GetProperty("status").GetString()!;
     }
 
-    /// <summary>Dumps the guest's whole physical memory through QMP <c>pmemsave</c> and returns it.</summary>
+    /// <summary>Dumps the guest's whole physical memory through QMP <c>pmemsave</c>, paused so the dump is consistent, and returns it.</summary>
     public async Task<byte[]> DumpMemoryAsync()
     {
         string dump = Path.Combine(Directory, $"{Name}-{Guid.NewGuid():N}.dump");
         await using (QmpClient qmp = await ConnectAsync())
         {
+            bool running = (await qmp.ExecuteAsync("query-status")).GetProperty("status").GetString() == "running";
+            if (running)
+            {
+                await qmp.ExecuteAsync("stop");
+            }
+
             await qmp.ExecuteAsync("pmemsave", new System.Text.Json.Nodes.JsonObject { ["val"] = 0, ["size"] = MemoryMiB * 1024L * 1024L, ["filename"] = dump });
+            if (running)
+            {
+                await qmp.ExecuteAsync("cont");
+            }
         }
 
         byte[] memory = await File.ReadAllBytesAsync(dump);
@@ -94,6 +104,34 @@ public sealed class QemuVmProcess : IAsyncDisposable
             ["command-line"] = $"xp /1wx 0x{TestGuest.CounterAddress:X}",
         })).GetString()!;
         return uint.Parse(line[(line.IndexOf("0x", line.IndexOf(':'), StringComparison.Ordinal) + 2)..].Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Waits until the guest has filled its RAM with the pattern (it then starts counting generations).</summary>
+    public async Task WaitUntilFilledAsync()
+    {
+        await using QmpClient qmp = await ConnectAsync();
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            string line = (await qmp.ExecuteAsync("human-monitor-command", new System.Text.Json.Nodes.JsonObject
+            {
+                ["command-line"] = $"xp /1wx 0x{TestGuest.CounterAddress + 8:X}",
+            }, patience.Token)).GetString()!;
+            if (line.Contains($"0x{TestGuest.FilledMarker:x8}", StringComparison.OrdinalIgnoreCase))
+            {
+                return;
+            }
+
+            await Task.Delay(20, patience.Token); // polls the guest, which has no way to signal
+        }
+    }
+
+    /// <summary>Returns QEMU's migration status (query-migrate), through the test's monitor.</summary>
+    public async Task<string> MigrationStatusAsync()
+    {
+        await using QmpClient qmp = await ConnectAsync();
+        System.Text.Json.JsonElement answer = await qmp.ExecuteAsync("query-migrate");
+        return answer.TryGetProperty("status", out System.Text.Json.JsonElement status) ? status.GetString()! : "none";
     }
 
     public ValueTask DisposeAsync()

@@ -1,0 +1,117 @@
+using System.CommandLine;
+using System.Net;
+using Microsoft.Extensions.Logging;
+using SecureMigration.Channel;
+using SecureMigration.Cli.Live;
+using SecureMigration.Cli.Terminal;
+using SecureMigration.Coordination;
+using SecureMigration.Qemu;
+using SecureMigration.Qemu.Qmp;
+
+namespace SecureMigration.Cli.Commands;
+
+internal static class AgentCommand
+{
+    public static Command Create()
+    {
+        var listen = new Option<IPEndPoint>("--listen") { Description = "Address the sources' 'secmig migrate' connect to (port 0 picks one and prints it).", Required = true, CustomParser = EndPoints.ParseListen };
+        var vms = new Option<string[]>("--vm")
+        {
+            Description = "A VM this agent receives, as ID=QMP: its id and the QMP monitor of the destination QEMU the operator started with '-incoming defer -S'; repeat for several. Any other VM id is refused.",
+            Required = true,
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var maxHandshakes = new Option<int>("--max-handshakes") { Description = "Handshakes in progress at once, in total.", DefaultValueFactory = _ => 64 };
+        var maxPerAddress = new Option<int>("--max-handshakes-per-address") { Description = "Handshakes in progress at once from one address.", DefaultValueFactory = _ => 8 };
+        var live = new LiveOptions();
+        var command = new Command("agent", """
+            Destination host: receives live migrations of the listed QEMU VMs over mutually authenticated TLS 1.3,
+            under the checkpointed coordinator (admission, journal, hooks, fencing through the ownership registry).
+            A VM runs here only after its ownership epoch moved here; a failed migration quits the destination
+            QEMU and sanitizes what it left. Interrupted migrations are recovered when the agent starts.
+            Prints 'listening ADDRESS', then per migration 'phase VM PHASE', 'progress VM BYTES MIB/S' and
+            'result VM STATUS REASON'. Ctrl+C stops it; migrations in flight roll back.
+
+            Example:
+              qemu-system-x86_64 ... -incoming defer -S -qmp unix:/run/vm1.qmp,server=on,wait=off
+              secmig agent --listen 0.0.0.0:4443 --vm vm1=/run/vm1.qmp --work /var/lib/secmig \
+                --registry /shared/secmig/ownership --cert dst/cert.pem --key dst/key.pem --ca ca/ca.pem --allow-peer src.example
+            """)
+        { listen, vms, maxHandshakes, maxPerAddress };
+        live.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            IReadOnlyList<QemuVm> served = ParseVms(parse.GetValue(vms)!);
+            using ILoggerFactory logging = live.CreateLogging(parse);
+            ConsoleStyle style = ConsoleStyle.Standard;
+            LiveHostSettings settings = live.Settings(parse, served, channel => channel.TicketValidator = new ServedVmsValidator([.. served.Select(vm => vm.Id)]), null, logging);
+            await using LiveHost host = await LiveHost.OpenAsync(settings, cancellationToken);
+            await RecoverAsync(host, style, cancellationToken);
+            var limits = new SecureChannelListenerOptions
+            {
+                MaxConcurrentHandshakes = parse.GetValue(maxHandshakes),
+                MaxHandshakesPerAddress = parse.GetValue(maxPerAddress),
+            };
+            await using var listener = new SecureChannelListener(parse.GetValue(listen)!, host.Factory, limits, logging);
+            listener.Start();
+            style.Line($"listening {listener.LocalEndPoint} as {host.Id} for {string.Join(", ", served.Select(vm => vm.Id))}");
+            var migrations = new List<Task>();
+            try
+            {
+                while (await listener.AcceptAsync(cancellationToken) is { } connection)
+                {
+                    migrations.RemoveAll(t => t.IsCompleted);
+                    migrations.Add(Task.Run(() => ReceiveAsync(host, connection, style, cancellationToken), CancellationToken.None));
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                style.Line("secmig agent: stopping; migrations in flight roll back.");
+            }
+
+            await Task.WhenAll(migrations);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    /// <summary>Parses repeated ID=QMP values.</summary>
+    private static List<QemuVm> ParseVms(string[] values)
+    {
+        var vms = new List<QemuVm>();
+        foreach (string value in values)
+        {
+            int equals = value.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0 || equals == value.Length - 1)
+            {
+                throw new ArgumentException($"--vm '{value}' is not ID=QMP (for example vm1=/run/vm1.qmp or vm1=tcp:127.0.0.1:4444).");
+            }
+
+            vms.Add(new QemuVm(value[..equals], QmpEndPoints.Parse(value[(equals + 1)..])));
+        }
+
+        if (vms.GroupBy(vm => vm.Id, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } duplicate)
+        {
+            throw new ArgumentException($"--vm names VM '{duplicate.Key}' more than once.");
+        }
+
+        return vms;
+    }
+
+    /// <summary>Finishes what a crash of this host interrupted, before serving anything new.</summary>
+    internal static async Task RecoverAsync(LiveHost host, ConsoleStyle style, CancellationToken cancellationToken)
+    {
+        foreach (RecoveredMigration migration in await host.Coordinator.RecoverAsync(cancellationToken))
+        {
+            style.Line($"recovered {migration.VmId} {migration.MigrationId:D} {migration.Role} {migration.From} -> {migration.To}: {migration.Decision}");
+        }
+    }
+
+    private static async Task ReceiveAsync(LiveHost host, ChannelConnection connection, ConsoleStyle style, CancellationToken cancellationToken)
+    {
+        var display = new LiveMigrationDisplay(style);
+        MigrationResult result = await host.Coordinator.ReceiveAsync(connection, display, cancellationToken);
+        style.Line($"result {result.VmId} {result.Status} {result.Reason}".TrimEnd());
+        await host.SaveAdmissionAsync(CancellationToken.None);
+    }
+}

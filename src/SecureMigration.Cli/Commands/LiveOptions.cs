@@ -1,0 +1,81 @@
+using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using SecureMigration.Cli.Live;
+using SecureMigration.Cli.Terminal;
+using SecureMigration.Qemu;
+
+namespace SecureMigration.Cli.Commands;
+
+/// <summary>The options 'secmig agent' and 'secmig migrate' share: state, registry, hooks, residue, timeouts and credentials.</summary>
+internal sealed class LiveOptions
+{
+    public Option<string> Work { get; } = new("--work")
+    {
+        Description = "This host's state directory: journal, audit log, admission state and the private migration sockets (keep its path short).",
+        Required = true,
+    };
+
+    public Option<string?> Registry { get; } = new("--registry")
+    {
+        Description = "The ownership registry directory both hosts share, for example on the storage that holds the VM's disks. Default: WORK/ownership, which serves only when both hosts see the same WORK.",
+    };
+
+    public Option<string?> Hooks { get; } = new("--hooks")
+    {
+        Description = "A directory whose pre-migrate/ and post-migrate/ executables run with the migration's facts in SECMIG_* variables; a non-zero exit vetoes.",
+    };
+
+    public Option<string> SanitizeMethod { get; } = new("--sanitize-method")
+    {
+        Description = "How this host wipes what a stopped copy leaves (the VM's RAM file, --source-image files): zero, ones, random, nist-clear, dod or gutmann.",
+        DefaultValueFactory = _ => "nist-clear",
+    };
+
+    public Option<int> StallTimeout { get; } = new("--stall-timeout")
+    {
+        Description = "Seconds the migration stream may carry nothing before the migration rolls back.",
+        DefaultValueFactory = _ => 30,
+    };
+
+    public Option<bool> Verbose { get; } = new("--verbose") { Description = "Log every library event, not only warnings." };
+
+    public CredentialOptions Credentials { get; } = new();
+
+    public void AddTo(Command command)
+    {
+        SanitizeMethod.AcceptOnlyFromAmong([.. SanitizationMethodNames.All.Keys]);
+        StallTimeout.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() < 1)
+            {
+                result.AddError("--stall-timeout must be at least 1 second.");
+            }
+        });
+        foreach (Option option in new Option[] { Work, Registry, Hooks, SanitizeMethod, StallTimeout, Verbose })
+        {
+            command.Options.Add(option);
+        }
+
+        Credentials.AddTo(command);
+    }
+
+    public LiveHostSettings Settings(ParseResult parse, IReadOnlyList<QemuVm> vms, Action<Channel.SecureChannelOptions>? configureChannel,
+        IProgress<QemuMigrationInfo>? qemuProgress, ILoggerFactory logging)
+    {
+        string work = Path.GetFullPath(parse.GetValue(Work)!);
+        Channel.SecureChannelOptions channel = Credentials.Load(parse);
+        configureChannel?.Invoke(channel);
+        return new LiveHostSettings(
+            work,
+            Path.GetFullPath(parse.GetValue(Registry) ?? Path.Combine(work, "ownership")),
+            channel,
+            vms,
+            parse.GetValue(Hooks),
+            SanitizationMethodNames.All[parse.GetValue(SanitizeMethod)!],
+            TimeSpan.FromSeconds(parse.GetValue(StallTimeout)),
+            qemuProgress,
+            logging);
+    }
+
+    public ILoggerFactory CreateLogging(ParseResult parse) => ConsoleLogging.Create(parse.GetValue(Verbose) ? LogLevel.Information : LogLevel.Warning);
+}

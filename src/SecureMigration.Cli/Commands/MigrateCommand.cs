@@ -1,0 +1,125 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using Microsoft.Extensions.Logging;
+using SecureMigration.Admission;
+using SecureMigration.Cli.Live;
+using SecureMigration.Cli.Terminal;
+using SecureMigration.Coordination;
+using SecureMigration.Qemu;
+using SecureMigration.Qemu.Qmp;
+
+namespace SecureMigration.Cli.Commands;
+
+internal static class MigrateCommand
+{
+    public static Command Create()
+    {
+        var vm = new Option<string>("--vm") { Description = "The VM's id, as the destination agent and the ownership registry know it.", Required = true };
+        var qmp = new Option<string>("--qmp") { Description = "The QMP monitor of the VM's QEMU on this host (unix:PATH, PATH or tcp:HOST:PORT).", Required = true };
+        var to = new Option<EndPoint>("--to") { Description = "The destination's 'secmig agent' address.", Required = true, CustomParser = EndPoints.Parse };
+        var peerName = new Option<string>("--peer-name") { Description = "The destination's identity: its certificate name (or its --local-name with PSK).", Required = true };
+        var images = new Option<string[]>("--source-image")
+        {
+            Description = "A file of this host's copy of the VM to sanitize once the destination committed (a local disk copy); repeat for several. The VM's file-backed RAM is found through QMP. Never name a disk the destination shares.",
+        };
+        var retries = new Option<int>("--retries") { Description = "How many times a failed attempt is tried again, as the admission state's backoff, retry budget and breakers allow.", DefaultValueFactory = _ => 3 };
+        retries.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 0 or > 100)
+            {
+                result.AddError("--retries must be 0 to 100.");
+            }
+        });
+        var live = new LiveOptions();
+        var command = new Command("migrate", """
+            Source host: live-migrates one running QEMU VM to a 'secmig agent' over mutually authenticated TLS 1.3,
+            under the checkpointed coordinator. Exits 0 only when the destination committed (this host's QEMU is
+            then told to quit and its RAM file sanitized); otherwise the VM runs here again and the exit code says
+            why: 1 rolled back (retries exhausted or stopped by admission), 3 refused before anything moved,
+            4 in doubt (the commit was requested and the ownership registry cannot be reached: the VM stays paused
+            until a later run recovers it). Prints 'phase VM PHASE', 'progress VM BYTES MIB/S', and at the end
+            'result VM STATUS REASON' and 'qemu VM total-ms=… downtime-ms=… passes=…'.
+
+            Example:
+              secmig migrate --vm vm1 --qmp /run/vm1.qmp --to dst.example:4443 --peer-name dst.example \
+                --work /var/lib/secmig --registry /shared/secmig/ownership \
+                --cert src/cert.pem --key src/key.pem --ca ca/ca.pem
+            """)
+        { vm, qmp, to, peerName, images, retries };
+        live.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var qemuVm = new QemuVm(parse.GetValue(vm)!, QmpEndPoints.Parse(parse.GetValue(qmp)!));
+            foreach (string image in parse.GetValue(images) ?? [])
+            {
+                qemuVm.Images.Add(Path.GetFullPath(image));
+            }
+
+            using ILoggerFactory logging = live.CreateLogging(parse);
+            ConsoleStyle style = ConsoleStyle.Standard;
+            var display = new LiveMigrationDisplay(style);
+            await using LiveHost host = await LiveHost.OpenAsync(live.Settings(parse, [qemuVm], null, display, logging), cancellationToken);
+            await AgentCommand.RecoverAsync(host, style, cancellationToken);
+            await host.Registry.RegisterAsync(qemuVm.Id, host.Id, cancellationToken);
+            try
+            {
+                (MigrationResult result, int retried) = await MigrateWithRetriesAsync(host, qemuVm.Id, parse.GetValue(peerName)!, parse.GetValue(to)!, parse.GetValue(retries), display, style, cancellationToken);
+                style.Line($"result {result.VmId} {result.Status} {result.Reason}".TrimEnd());
+                if (host.Driver.LastOutgoingMigration(qemuVm.Id) is { } qemu)
+                {
+                    style.Line(string.Create(CultureInfo.InvariantCulture,
+                        $"qemu {qemuVm.Id} status={qemu.Status} total-ms={qemu.TotalTime?.TotalMilliseconds ?? -1:0} downtime-ms={qemu.Downtime?.TotalMilliseconds ?? -1:0} passes={qemu.Passes}"));
+                }
+
+                return result.Status switch
+                {
+                    MigrationStatus.Completed => ExitCodes.Success,
+                    MigrationStatus.Refused when retried == 0 => ExitCodes.Refused,
+                    _ => ExitCodes.Failure,
+                };
+            }
+            catch (MigrationInDoubtException e)
+            {
+                style.Line($"result {qemuVm.Id} InDoubt {e.Message}");
+                return ExitCodes.InDoubt;
+            }
+            finally
+            {
+                await host.SaveAdmissionAsync(CancellationToken.None);
+            }
+        });
+        return command;
+    }
+
+    /// <summary>
+    /// Runs attempts until one commits, the retries run out, or admission stops them: a backoff is waited out, a
+    /// spent retry budget or an open breaker ends the run with admission's reason.
+    /// </summary>
+    private static async Task<(MigrationResult Result, int Retried)> MigrateWithRetriesAsync(LiveHost host, string vmId, string peerName, EndPoint destination, int retries,
+        LiveMigrationDisplay display, ConsoleStyle style, CancellationToken cancellationToken)
+    {
+        MigrationTrigger trigger = MigrationTrigger.Manual;
+        for (int attempt = 0; ; )
+        {
+            MigrationResult result = await host.Coordinator.MigrateAsync(vmId, peerName,
+                (ticket, token) => host.Factory.ConnectAsync(destination, ticket, token), trigger, display, cancellationToken);
+            if (result.Denial is AdmissionDenialReason.Backoff or AdmissionDenialReason.RateLimited && attempt > 0)
+            {
+                style.Line($"backoff {vmId} {result.RetryAfter.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} {result.Reason}");
+                await Task.Delay(result.RetryAfter, cancellationToken);
+                continue;
+            }
+
+            if (result.Status != MigrationStatus.RolledBack || attempt == retries)
+            {
+                return (result, attempt);
+            }
+
+            attempt++;
+            trigger = MigrationTrigger.Retry;
+            style.Line($"retry {vmId} {attempt}/{retries} after: {result.Reason}");
+            await host.SaveAdmissionAsync(cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,84 @@
+using SecureMigration.Admission;
+using SecureMigration.Audit;
+using SecureMigration.Channel;
+using SecureMigration.Coordination;
+using SecureMigration.Qemu;
+using SecureMigration.Sanitization;
+
+namespace SecureMigration.Cli.Live;
+
+/// <summary>
+/// One real host's SecureMigration stack for <c>secmig agent</c> and <c>secmig migrate</c>: the QEMU driver, the
+/// journal, audit log and admission state in the work directory, the shared ownership registry, the channel factory,
+/// and the coordinator that ties them together, with residue sanitized and verified.
+/// </summary>
+internal sealed class LiveHost : IAsyncDisposable
+{
+    private readonly HostKey _key;
+    private readonly FileAdmissionStateStore _admissionStore;
+
+    private LiveHost(LiveHostSettings settings, AdmissionController admission, FileAdmissionStateStore admissionStore)
+    {
+        Factory = new SecureChannelFactory(settings.Channel, settings.Logging);
+        Id = Factory.LocalIdentity;
+        _key = HostKey.FromCredentials(settings.Channel.Credentials!);
+        _admissionStore = admissionStore;
+        Admission = admission;
+        Registry = new FileOwnershipRegistry(settings.RegistryDirectory);
+        var driverOptions = new QemuDriverOptions { RuntimeDirectory = Path.Combine(settings.WorkDirectory, "run"), Progress = settings.QemuProgress };
+        foreach (QemuVm vm in settings.Vms)
+        {
+            driverOptions.Vms.Add(vm);
+        }
+
+        Driver = new QemuDriver(driverOptions, settings.Logging);
+        Journal = MigrationJournal.Open(Path.Combine(settings.WorkDirectory, "journal.smj"), _key);
+        Audit = AuditLog.Open(Path.Combine(settings.WorkDirectory, "audit.log"), Id);
+        var options = new CoordinatorOptions { HostId = Id, StallTimeout = settings.StallTimeout };
+        if (settings.HooksDirectory is { } hooks)
+        {
+            ExecutableHook.InDirectory(hooks, HookStage.PreMigrate).ToList().ForEach(options.PreMigrateHooks.Add);
+            ExecutableHook.InDirectory(hooks, HookStage.PostMigrate).ToList().ForEach(options.PostMigrateHooks.Add);
+        }
+
+        Coordinator = new MigrationCoordinator(options, Driver, Journal, Registry, Audit, NoSnapshotProvider.Instance,
+            new SanitizingResidueHandler(new BlockSanitizer(new SanitizerOptions { Verification = VerificationMode.Full }), settings.SanitizeMethod),
+            admission, settings.Logging);
+    }
+
+    public string Id { get; }
+
+    public SecureChannelFactory Factory { get; }
+
+    public FileOwnershipRegistry Registry { get; }
+
+    public QemuDriver Driver { get; }
+
+    public MigrationJournal Journal { get; }
+
+    public AuditLog Audit { get; }
+
+    public AdmissionController Admission { get; }
+
+    public MigrationCoordinator Coordinator { get; }
+
+    /// <summary>Opens the host's state in its work directory (created if needed), restoring the admission state.</summary>
+    public static async Task<LiveHost> OpenAsync(LiveHostSettings settings, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(settings.WorkDirectory);
+        var store = new FileAdmissionStateStore(Path.Combine(settings.WorkDirectory, "admission.state"));
+        AdmissionController admission = await AdmissionController.RestoreAsync(new AdmissionOptions(), store, loggerFactory: settings.Logging, cancellationToken: cancellationToken);
+        return new LiveHost(settings, admission, store);
+    }
+
+    /// <summary>Saves the admission state, so budgets and backoff outlive this process.</summary>
+    public Task SaveAdmissionAsync(CancellationToken cancellationToken = default) => Admission.SaveAsync(_admissionStore, cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Driver.DisposeAsync();
+        Journal.Dispose();
+        Audit.Dispose();
+        _key.Dispose();
+    }
+}

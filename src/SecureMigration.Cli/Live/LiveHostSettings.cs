@@ -1,0 +1,20 @@
+using Microsoft.Extensions.Logging;
+using SecureMigration.Channel;
+using SecureMigration.Qemu;
+using SecureMigration.Sanitization;
+
+namespace SecureMigration.Cli.Live;
+
+/// <summary>What a real host running <c>secmig agent</c> or <c>secmig migrate</c> is made of.</summary>
+/// <param name="WorkDirectory">The host's state: journal, audit log, admission state, migration sockets.</param>
+/// <param name="RegistryDirectory">The ownership registry both hosts share.</param>
+/// <param name="Channel">Credentials and peer policy.</param>
+/// <param name="Vms">The QEMU VMs this host drives.</param>
+/// <param name="HooksDirectory">A directory with pre-migrate/ and post-migrate/ executables, or <see langword="null"/>.</param>
+/// <param name="SanitizeMethod">How residue (the VM's RAM file, listed images) is wiped.</param>
+/// <param name="StallTimeout">How long the stream may stall before the migration rolls back.</param>
+/// <param name="QemuProgress">Receives QEMU's statistics of outgoing migrations, or <see langword="null"/>.</param>
+/// <param name="Logging">Where library events go.</param>
+internal sealed record LiveHostSettings(
+    string WorkDirectory, string RegistryDirectory, SecureChannelOptions Channel, IReadOnlyList<QemuVm> Vms, string? HooksDirectory,
+    SanitizationMethod SanitizeMethod, TimeSpan StallTimeout, IProgress<QemuMigrationInfo>? QemuProgress, ILoggerFactory Logging);

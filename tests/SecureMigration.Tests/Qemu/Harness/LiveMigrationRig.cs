@@ -1,0 +1,135 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using SecureMigration.Cli.Cluster;
+using SecureMigration.Tests.Infrastructure;
+
+namespace SecureMigration.Tests.Qemu.Harness;
+
+/// <summary>
+/// Two hosts on one machine, as an operator would set them up: a source QEMU running the test guest, a destination
+/// QEMU started with '-incoming defer -S', a 'secmig agent' process for the destination, and 'secmig migrate' runs
+/// for the source, optionally through a network attacker. Credentials come from 'secmig pki'.
+/// </summary>
+internal sealed partial class LiveMigrationRig : IAsyncDisposable
+{
+    public const string VmId = "vm1";
+
+    private readonly TempDirectory _dir = new();
+    private readonly List<IAsyncDisposable> _owned = [];
+
+    private LiveMigrationRig()
+    {
+    }
+
+    public string Root => _dir.Path;
+
+    public QemuVmProcess Source { get; private set; } = null!;
+
+    public QemuVmProcess Destination { get; private set; } = null!;
+
+    public ExternalProcess? Agent { get; private set; }
+
+    public IPEndPoint? AgentEndPoint { get; private set; }
+
+    public NetworkAttacker? Relay { get; private set; }
+
+    public string Registry => _dir.File("ownership");
+
+    public static async Task<LiveMigrationRig> CreateAsync(int memoryMiB = 64)
+    {
+        var rig = new LiveMigrationRig();
+        await Secmig.RunAsync("pki", "init", "--out", rig._dir.File("ca"));
+        await Secmig.RunAsync("pki", "issue", "--ca", rig._dir.File("ca"), "--name", "dst.test", "--out", rig._dir.File("dst-cred"));
+        await Secmig.RunAsync("pki", "issue", "--ca", rig._dir.File("ca"), "--name", "src.test", "--out", rig._dir.File("src-cred"));
+        rig.Source = await QemuVmProcess.StartSourceAsync(rig._dir.Path, "src", memoryMiB);
+        rig._owned.Add(rig.Source);
+        await rig.StartDestinationQemuAsync(memoryMiB);
+        await rig.Source.WaitUntilFilledAsync();
+        return rig;
+    }
+
+    /// <summary>Starts a (fresh) destination QEMU, as an operator does before each migration.</summary>
+    public async Task StartDestinationQemuAsync(int memoryMiB = 64)
+    {
+        Destination = await QemuVmProcess.StartDestinationAsync(_dir.Path, "dst", memoryMiB);
+        _owned.Add(Destination);
+    }
+
+    public string[] X509(string who, string? ca = null) =>
+        ["--cert", _dir.File($"{who}-cred/cert.pem"), "--key", _dir.File($"{who}-cred/key.pem"), "--ca", _dir.File($"{ca ?? "ca"}/ca.pem")];
+
+    /// <summary>Issues credentials from a second, rogue CA.</summary>
+    public async Task AddRogueCaAsync()
+    {
+        await Secmig.RunAsync("pki", "init", "--out", _dir.File("rogue"));
+        await Secmig.RunAsync("pki", "issue", "--ca", _dir.File("rogue"), "--name", "dst.test", "--out", _dir.File("rogue-cred"));
+    }
+
+    /// <summary>Writes a fresh PSK file.</summary>
+    public async Task<string> NewPskAsync(string name)
+    {
+        string file = _dir.File(name + ".psk");
+        await Secmig.RunAsync("pki", "psk", "--out", file);
+        return file;
+    }
+
+    /// <summary>Starts 'secmig agent' for the destination QEMU and waits until it listens.</summary>
+    public async Task StartAgentAsync(string[] credentials, params string[] extra)
+    {
+        Agent = Secmig.Start([
+            "agent", "--listen", "127.0.0.1:0", "--vm", $"{VmId}={Destination.AgentMonitor}", "--work", _dir.File("dst-work"), "--registry", Registry,
+            .. credentials, .. extra]);
+        _owned.Add(Agent);
+        string rest = await Agent.WaitForAsync("listening ");
+        AgentEndPoint = IPEndPoint.Parse(rest[..rest.IndexOf(' ', StringComparison.Ordinal)]);
+    }
+
+    /// <summary>Puts a network attacker between 'secmig migrate' and the agent.</summary>
+    public NetworkAttacker AddRelay()
+    {
+        Relay = new NetworkAttacker(AgentEndPoint!);
+        _owned.Add(Relay);
+        return Relay;
+    }
+
+    /// <summary>Runs 'secmig migrate' for the source QEMU to the agent (through the relay when there is one).</summary>
+    public Task<(int ExitCode, string Output)> MigrateAsync(string[] credentials, params string[] extra) =>
+        Secmig.RunAsync([
+            "migrate", "--vm", VmId, "--qmp", Source.AgentMonitor, "--to", (Relay?.EndPoint ?? AgentEndPoint!).ToString(), "--peer-name", "dst.test",
+            "--work", _dir.File("src-work"), "--registry", Registry, .. credentials, .. extra]);
+
+    /// <summary>Waits until the agent printed the result of a migration; returns its status.</summary>
+    public async Task<string> AgentResultAsync(int nth = 1)
+    {
+        string output = await Agent!.WaitUntilAsync(o => ResultLine().Matches(o).Count >= nth, $"result number {nth}");
+        return ResultLine().Matches(output)[nth - 1].Groups[1].Value;
+    }
+
+    /// <summary>Asserts the source kept its VM: running, and QEMU's migration never started or ended without completing.</summary>
+    public async Task AssertSourceRunsAsync()
+    {
+        Assert.True(Source.IsAlive, "the source QEMU must still run");
+        Assert.Equal("running", await Source.StatusAsync());
+        Assert.True(File.Exists(Source.MemoryFile), "the source's RAM must be kept");
+    }
+
+    /// <summary>Asserts the destination's partial copy is gone: QEMU quit (or died) and its RAM file was sanitized away.</summary>
+    public void AssertDestinationGone()
+    {
+        Assert.False(Destination.IsAlive, "the destination QEMU must be gone");
+        Assert.False(File.Exists(Destination.MemoryFile), "the destination's RAM file must have been sanitized and removed");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        for (int i = _owned.Count - 1; i >= 0; i--)
+        {
+            await _owned[i].DisposeAsync();
+        }
+
+        _dir.Dispose();
+    }
+
+    [GeneratedRegex(@"result vm1 (\w+)")]
+    private static partial Regex ResultLine();
+}
