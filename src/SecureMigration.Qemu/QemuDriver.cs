@@ -49,7 +49,7 @@ public sealed class QemuDriver : IHypervisorDriver, IAsyncDisposable
             Directory.CreateDirectory(RuntimeDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
         Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SecureMigration.Qemu");
-        _vms = options.Vms.ToDictionary(vm => vm.Id, vm => new QemuVmSession(vm, options.Qmp, Logger), StringComparer.Ordinal);
+        _vms = options.Vms.ToDictionary(vm => vm.Id, vm => new QemuVmSession(vm, options.Qmp, options.SettleTimeout, Logger), StringComparer.Ordinal);
     }
 
     /// <summary>Gets the directory of the migration sockets.</summary>
@@ -202,15 +202,25 @@ public sealed class QemuDriver : IHypervisorDriver, IAsyncDisposable
     public async ValueTask<VmStatus> QueryAsync(string vmId, CancellationToken cancellationToken = default)
     {
         QemuVmSession vm = Session(vmId);
-        QmpClient? qmp = await vm.TryConnectAsync(cancellationToken).ConfigureAwait(false);
-        if (qmp is null)
+        for (int look = 0; ; look++)
         {
-            IReadOnlyList<string> residue = vm.Residue();
-            return new VmStatus(residue.Count > 0 ? VmRunState.Stopped : VmRunState.Absent, residue);
-        }
+            QmpClient? qmp = await vm.TryConnectAsync(cancellationToken).ConfigureAwait(false);
+            if (qmp is null)
+            {
+                IReadOnlyList<string> residue = vm.Residue();
+                return new VmStatus(residue.Count > 0 ? VmRunState.Stopped : VmRunState.Absent, residue);
+            }
 
-        string status = await StatusAsync(qmp, cancellationToken).ConfigureAwait(false);
-        return new VmStatus(QemuRunStates.ToVmRunState(status), vm.Residue());
+            try
+            {
+                string status = await StatusAsync(qmp, cancellationToken).ConfigureAwait(false);
+                return new VmStatus(QemuRunStates.ToVmRunState(status), vm.Residue());
+            }
+            catch (QmpConnectionException) when (look == 0)
+            {
+                // QEMU exited while we asked (a destination QEMU exits when its incoming stream breaks): look again.
+            }
+        }
     }
 
     /// <summary>Closes every monitor connection; QEMU and its VMs go on as they are.</summary>
@@ -316,6 +326,11 @@ public sealed class QemuDriver : IHypervisorDriver, IAsyncDisposable
             }
 
             await WithTimeoutAsync(token => new ValueTask(qmp.Completion.WaitAsync(token)), $"QEMU of VM '{vm.Id}' to exit after 'quit'", cancellationToken).ConfigureAwait(false);
+            if (vm.Process is { } process && !await process.WaitForExitAsync(_options.SettleTimeout, _options.Qmp.TimeProvider, cancellationToken).ConfigureAwait(false))
+            {
+                throw new QmpTimeoutException($"QEMU of VM '{vm.Id}' (pid {process.Pid}) to exit after 'quit'", _options.SettleTimeout);
+            }
+
             Log.Quit(Logger, vm.Id);
         }
 

@@ -7,12 +7,13 @@ using SecureMigration.Qemu.Qmp;
 namespace SecureMigration.Qemu;
 
 /// <summary>The driver's connection to one VM's QEMU monitor, opened on demand and again after QEMU restarted, and the VM's residue files.</summary>
-internal sealed class QemuVmSession(QemuVm vm, QmpClientOptions qmpOptions, ILogger logger) : IAsyncDisposable
+internal sealed class QemuVmSession(QemuVm vm, QmpClientOptions qmpOptions, TimeSpan settleTimeout, ILogger logger) : IAsyncDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Lock _filesGate = new();
     private readonly List<string> _memoryFiles = [];
     private QmpClient? _client;
+    private QemuProcess? _process;
 
     public QemuVm Vm { get; } = vm;
 
@@ -20,6 +21,9 @@ internal sealed class QemuVmSession(QemuVm vm, QmpClientOptions qmpOptions, ILog
 
     /// <summary>Gets or sets what QEMU said about the last outgoing migration once it settled.</summary>
     public QemuMigrationInfo? LastOutgoing { get; set; }
+
+    /// <summary>Gets the QEMU process last connected to, when the monitor is a local unix socket.</summary>
+    public QemuProcess? Process => _process;
 
     /// <summary>Connects to the VM's QEMU; throws when it has none on this host.</summary>
     public async Task<QmpClient> ConnectAsync(CancellationToken cancellationToken) =>
@@ -39,8 +43,14 @@ internal sealed class QemuVmSession(QemuVm vm, QmpClientOptions qmpOptions, ILog
 
             if (_client is not null)
             {
+                // QEMU closes its monitors only when it exits: let the process finish dying before anything connects
+                // to its still-existing socket, which would otherwise accept and never greet.
                 await _client.DisposeAsync().ConfigureAwait(false);
                 _client = null;
+                if (_process is { } exiting)
+                {
+                    await exiting.WaitForExitAsync(settleTimeout, qmpOptions.TimeProvider, cancellationToken).ConfigureAwait(false);
+                }
             }
 
             if (Vm.Monitor is UnixDomainSocketEndPoint unix && !File.Exists(unix.ToString()))
@@ -52,10 +62,13 @@ internal sealed class QemuVmSession(QemuVm vm, QmpClientOptions qmpOptions, ILog
             {
                 _client = await QmpClient.ConnectAsync(Vm.Monitor, qmpOptions, cancellationToken).ConfigureAwait(false);
             }
-            catch (QmpConnectionException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused or SocketError.AddressNotAvailable })
+            catch (QmpConnectionException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused or SocketError.AddressNotAvailable } ||
+                _process is { IsAlive: false })
             {
                 return null;
             }
+
+            _process = QemuProcess.PeerOf(_client.Socket);
 
             Log.Connected(logger, Id, _client.QemuVersion, QmpClient.Describe(Vm.Monitor));
             await DiscoverMemoryFilesAsync(_client, cancellationToken).ConfigureAwait(false);

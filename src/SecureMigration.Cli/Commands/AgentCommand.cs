@@ -110,8 +110,17 @@ internal static class AgentCommand
     private static async Task ReceiveAsync(LiveHost host, ChannelConnection connection, ConsoleStyle style, CancellationToken cancellationToken)
     {
         var display = new LiveMigrationDisplay(style);
-        MigrationResult result = await host.Coordinator.ReceiveAsync(connection, display, cancellationToken);
-        style.Line($"result {result.VmId} {result.Status} {result.Reason}".TrimEnd());
+        try
+        {
+            MigrationResult result = await host.Coordinator.ReceiveAsync(connection, display, cancellationToken);
+            style.Line($"result {result.VmId} {result.Status} {result.Reason}".TrimEnd());
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or MigrationException or UnauthorizedAccessException)
+        {
+            // The journal keeps the migration's last checkpoint; the next start of the agent recovers it.
+            style.Line($"failed {connection.Channel.Ticket.VmId} {e.GetType().Name}: {e.Message} (restart the agent to recover it)");
+        }
+
         await host.SaveAdmissionAsync(CancellationToken.None);
     }
 }

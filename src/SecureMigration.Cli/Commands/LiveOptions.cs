@@ -37,6 +37,12 @@ internal sealed class LiveOptions
         DefaultValueFactory = _ => 30,
     };
 
+    public Option<int> CommitTimeout { get; } = new("--commit-timeout")
+    {
+        Description = "Seconds each side waits for the other's commit message before the ownership registry decides.",
+        DefaultValueFactory = _ => 30,
+    };
+
     public Option<bool> Verbose { get; } = new("--verbose") { Description = "Log every library event, not only warnings." };
 
     public CredentialOptions Credentials { get; } = new();
@@ -44,14 +50,18 @@ internal sealed class LiveOptions
     public void AddTo(Command command)
     {
         SanitizeMethod.AcceptOnlyFromAmong([.. SanitizationMethodNames.All.Keys]);
-        StallTimeout.Validators.Add(result =>
+        foreach (Option<int> seconds in new[] { StallTimeout, CommitTimeout })
         {
-            if (result.GetValueOrDefault<int>() < 1)
+            seconds.Validators.Add(result =>
             {
-                result.AddError("--stall-timeout must be at least 1 second.");
-            }
-        });
-        foreach (Option option in new Option[] { Work, Registry, Hooks, SanitizeMethod, StallTimeout, Verbose })
+                if (result.GetValueOrDefault<int>() < 1)
+                {
+                    result.AddError($"{seconds.Name} must be at least 1 second.");
+                }
+            });
+        }
+
+        foreach (Option option in new Option[] { Work, Registry, Hooks, SanitizeMethod, StallTimeout, CommitTimeout, Verbose })
         {
             command.Options.Add(option);
         }
@@ -73,6 +83,7 @@ internal sealed class LiveOptions
             parse.GetValue(Hooks),
             SanitizationMethodNames.All[parse.GetValue(SanitizeMethod)!],
             TimeSpan.FromSeconds(parse.GetValue(StallTimeout)),
+            TimeSpan.FromSeconds(parse.GetValue(CommitTimeout)),
             qemuProgress,
             logging);
     }

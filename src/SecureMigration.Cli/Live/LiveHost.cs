@@ -34,7 +34,7 @@ internal sealed class LiveHost : IAsyncDisposable
         Driver = new QemuDriver(driverOptions, settings.Logging);
         Journal = MigrationJournal.Open(Path.Combine(settings.WorkDirectory, "journal.smj"), _key);
         Audit = AuditLog.Open(Path.Combine(settings.WorkDirectory, "audit.log"), Id);
-        var options = new CoordinatorOptions { HostId = Id, StallTimeout = settings.StallTimeout };
+        var options = new CoordinatorOptions { HostId = Id, StallTimeout = settings.StallTimeout, CommitTimeout = settings.CommitTimeout };
         if (settings.HooksDirectory is { } hooks)
         {
             ExecutableHook.InDirectory(hooks, HookStage.PreMigrate).ToList().ForEach(options.PreMigrateHooks.Add);

@@ -43,6 +43,9 @@ public sealed class QmpClient : IAsyncDisposable
     /// <summary>Gets where the monitor listens.</summary>
     public EndPoint EndPoint { get; }
 
+    /// <summary>Gets the socket, for the driver to learn the QEMU process behind it.</summary>
+    internal Socket Socket => _socket;
+
     /// <summary>Gets QEMU's version, from its greeting.</summary>
     public Version QemuVersion { get; private set; } = new();
 
@@ -202,6 +205,10 @@ public sealed class QmpClient : IAsyncDisposable
         catch (OperationCanceledException) when (expiry.IsCancellationRequested)
         {
             throw new QmpTimeoutException($"QMP's greeting from {Describe(EndPoint)}", _options.ConnectTimeout);
+        }
+        catch (Exception e) when (e is (IOException or SocketException) and not QmpException)
+        {
+            throw new QmpConnectionException($"{Describe(EndPoint)} closed the connection before QMP's greeting ({e.Message}); its QEMU may be exiting.", e);
         }
 
         _readLoop = Task.Run(ReadLoopAsync, CancellationToken.None);

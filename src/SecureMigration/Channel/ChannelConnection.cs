@@ -35,9 +35,33 @@ public sealed class ChannelConnection : IAsyncDisposable
         await Channel.DisposeAsync().ConfigureAwait(false);
     }
 
-    /// <summary>Closes the channel (close_notify) and the connection.</summary>
+    /// <summary>
+    /// Closes the channel (close_notify) and the connection. A peer that stopped reading cannot hold the close: after
+    /// <see cref="CloseTimeout"/> the connection is dropped instead.
+    /// </summary>
     /// <returns>A task that completes when both are closed.</returns>
     public async ValueTask DisposeAsync()
+    {
+        Task closing = CloseGracefullyAsync();
+        if (await Task.WhenAny(closing, Task.Delay(CloseTimeout)).ConfigureAwait(false) != closing)
+        {
+            _transport.Abort();
+        }
+
+        try
+        {
+            await closing.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
+        {
+            // Dropped: the peer sees a truncated channel.
+        }
+    }
+
+    /// <summary>How long a graceful close may wait for a peer that does not read.</summary>
+    internal static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
+
+    private async Task CloseGracefullyAsync()
     {
         await Channel.DisposeAsync().ConfigureAwait(false);
         await _transport.DisposeAsync().ConfigureAwait(false);

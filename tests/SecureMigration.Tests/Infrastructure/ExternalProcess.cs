@@ -6,7 +6,7 @@ namespace SecureMigration.Tests.Infrastructure;
 /// <summary>A real child process whose output is captured, so a test can wait for what it prints and type into it.</summary>
 public sealed class ExternalProcess : IAsyncDisposable
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
     private readonly Process _process;
     private readonly StringBuilder _output = new();

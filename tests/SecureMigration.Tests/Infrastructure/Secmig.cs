@@ -27,7 +27,16 @@ public static class Secmig
         Task<string> stdout = process.StandardOutput.ReadToEndAsync();
         Task<string> stderr = process.StandardError.ReadToEndAsync();
         using var patience = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(patience.Token);
+        try
+        {
+            await process.WaitForExitAsync(patience.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"secmig {string.Join(' ', arguments)} did not end within 2 minutes. It printed:\n{await stdout}{await stderr}");
+        }
+
         return (process.ExitCode, await stdout + await stderr);
     }
 

@@ -28,6 +28,155 @@ public sealed class LiveMigrationTests
         await WaitUntilAsync(async () => await rig.Destination.CounterAsync() > counter, "the guest to keep counting on the destination");
     }
 
+    [RequiresQemuFact]
+    public async Task Migrate_ToAgentWithCertificateFromAnotherCa_IsRefusedBeforeAnyMemoryLeaves()
+    {
+        await using LiveMigrationRig rig = await LiveMigrationRig.CreateAsync();
+        await rig.AddRogueCaAsync();
+        await rig.StartAgentAsync(rig.X509("rogue", "ca"));
+
+        (int exit, string output) = await rig.MigrateAsync(rig.X509("src"), "--retries", "0");
+
+        Assert.True(exit != 0, output);
+        Assert.DoesNotContain("result vm1 Completed", output);
+        await AssertNothingMovedAsync(rig);
+    }
+
+    [RequiresQemuFact]
+    public async Task Migrate_WithWrongPsk_IsRefusedBeforeAnyMemoryLeaves()
+    {
+        await using LiveMigrationRig rig = await LiveMigrationRig.CreateAsync();
+        string agentKey = await rig.NewPskAsync("agent");
+        string otherKey = await rig.NewPskAsync("other");
+        await rig.StartAgentAsync(["--psk-file", agentKey, "--psk-identity", "cluster", "--local-name", "dst.test"]);
+
+        (int exit, string output) = await rig.MigrateAsync(["--psk-file", otherKey, "--psk-identity", "cluster", "--local-name", "src.test"], "--retries", "0");
+
+        Assert.True(exit != 0, output);
+        await AssertNothingMovedAsync(rig);
+    }
+
+    [RequiresQemuFact]
+    public async Task Migrate_WithTheSamePskOnBothEnds_Commits()
+    {
+        await using LiveMigrationRig rig = await LiveMigrationRig.CreateAsync();
+        string key = await rig.NewPskAsync("cluster");
+        await rig.StartAgentAsync(["--psk-file", key, "--psk-identity", "cluster", "--local-name", "dst.test"]);
+
+        (int exit, string output) = await rig.MigrateAsync(["--psk-file", key, "--psk-identity", "cluster", "--local-name", "src.test"]);
+
+        Assert.True(exit == 0, output);
+        Assert.Equal("running", await rig.Destination.StatusAsync());
+        TestGuest.Verify(await rig.Destination.DumpMemoryAsync());
+    }
+
+    [RequiresQemuFact]
+    public async Task Migrate_StreamCutAtRandomPointsAndInStopAndCopy_SourceRunsAndTheDestinationIsGoneAndSanitized()
+    {
+        await using LiveMigrationRig rig = await LiveMigrationRig.CreateAsync();
+        await rig.StartAgentAsync(rig.X509("dst"));
+        var random = new Random(6);
+        long[] offsets = [random.NextInt64(64 * 1024, 4L << 20), random.NextInt64(4L << 20, 32L << 20)];
+        int attempt = 0;
+        foreach (long? offset in offsets.Select(o => (long?)o).Append(null))
+        {
+            attempt++;
+            if (attempt > 1)
+            {
+                await rig.StartDestinationQemuAsync();
+            }
+
+            await using var relay = new SecureMigration.Cli.Cluster.NetworkAttacker(rig.AgentEndPoint!) { CutAt = offset };
+            Task? stopped = offset is null ? await rig.Source.WatchForEventAsync("STOP") : null;
+            Task<(int, string)> migration = rig.MigrateThroughAsync(relay, rig.X509("src"), "--retries", "0");
+            if (stopped is not null)
+            {
+                // The final stop-and-copy: QEMU stops the guest (STOP) and sends what is left; cut right then.
+                await stopped;
+                relay.CutNow();
+            }
+
+            (int exit, string output) = await migration;
+            Assert.True(exit == 1, $"cut at {offset?.ToString() ?? "STOP"}: {output}");
+            Assert.Contains("result vm1 RolledBack", output);
+            Assert.Equal("RolledBack", await rig.AgentResultAsync(attempt));
+            await rig.AssertSourceRunsAsync();
+            rig.AssertDestinationGone();
+        }
+    }
+
+    [RequiresQemuFact]
+    public async Task Migrate_StreamStalls_IdleTimeoutEndsItAndRollsBack()
+    {
+        await using LiveMigrationRig rig = await LiveMigrationRig.CreateAsync();
+        await rig.StartAgentAsync(rig.X509("dst"), "--stall-timeout", "2");
+        rig.AddRelay().StallAt = 8L << 20;
+
+        (int exit, string output) = await rig.MigrateAsync(rig.X509("src"), "--stall-timeout", "2", "--retries", "0");
+
+        Assert.True(exit == 1, output);
+        Assert.Contains("result vm1 RolledBack", output);
+        Assert.Equal("RolledBack", await rig.AgentResultAsync());
+        await rig.AssertSourceRunsAsync();
+        rig.AssertDestinationGone();
+    }
+
+    [RequiresQemuFact]
+    public async Task Migrate_ByteFlippedOnTheWire_IsDetectedAndRolledBack()
+    {
+        await using LiveMigrationRig rig = await LiveMigrationRig.CreateAsync();
+        await rig.StartAgentAsync(rig.X509("dst"));
+        rig.AddRelay().FlipAt = 4L << 20;
+
+        (int exit, string output) = await rig.MigrateAsync(rig.X509("src"), "--retries", "0");
+
+        Assert.True(exit == 1, output);
+        Assert.Equal("RolledBack", await rig.AgentResultAsync());
+        await rig.AssertSourceRunsAsync();
+        rig.AssertDestinationGone();
+    }
+
+    [RequiresQemuFact]
+    public async Task Migrate_FinalAcknowledgementDropped_ExactlyOneVmRuns()
+    {
+        await using LiveMigrationRig rig = await LiveMigrationRig.CreateAsync();
+        await rig.StartAgentAsync(rig.X509("dst"), "--commit-timeout", "2");
+        rig.AddRelay().DropFinalAcknowledgementAfter(1L << 20);
+
+        (int exit, string output) = await rig.MigrateAsync(rig.X509("src"), "--commit-timeout", "2", "--retries", "0");
+
+        // The source never heard the destination commit; the ownership registry told it so, and it let its copy go.
+        Assert.True(exit == 0, output);
+        Assert.Equal("Completed", await rig.AgentResultAsync());
+        Assert.False(rig.Source.IsAlive, "the source QEMU must have quit: the destination holds the epoch");
+        Assert.Equal("running", await rig.Destination.StatusAsync());
+        TestGuest.Verify(await rig.Destination.DumpMemoryAsync());
+    }
+
+    [RequiresQemuFact]
+    public async Task Migrate_RepeatedCuts_AdmissionStopsTheRetriesWithItsReason()
+    {
+        await using LiveMigrationRig rig = await LiveMigrationRig.CreateAsync();
+        await rig.StartAgentAsync(rig.X509("dst"));
+        rig.AddRelay().CutAt = 64 * 1024;
+
+        (int exit, string output) = await rig.MigrateAsync(rig.X509("src"), "--retries", "20");
+
+        Assert.True(exit == 1, output);
+        int retries = output.Split('\n').Count(line => line.StartsWith("retry vm1", StringComparison.Ordinal));
+        Assert.InRange(retries, 1, 19);
+        Assert.Matches("result vm1 Refused admission denied it: The .* (retry budget|circuit breaker)", output);
+        await rig.AssertSourceRunsAsync();
+    }
+
+    private static async Task AssertNothingMovedAsync(LiveMigrationRig rig)
+    {
+        await rig.AssertSourceRunsAsync();
+        Assert.Equal("none", await rig.Source.MigrationStatusAsync());
+        Assert.Equal("inmigrate", await rig.Destination.StatusAsync());
+        Assert.Equal("none", await rig.Destination.MigrationStatusAsync());
+    }
+
     private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
     {
         using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(30));

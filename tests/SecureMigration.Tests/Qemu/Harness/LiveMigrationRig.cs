@@ -94,8 +94,12 @@ internal sealed partial class LiveMigrationRig : IAsyncDisposable
 
     /// <summary>Runs 'secmig migrate' for the source QEMU to the agent (through the relay when there is one).</summary>
     public Task<(int ExitCode, string Output)> MigrateAsync(string[] credentials, params string[] extra) =>
+        MigrateThroughAsync(Relay, credentials, extra);
+
+    /// <summary>Runs 'secmig migrate' for the source QEMU to the agent through <paramref name="relay"/>.</summary>
+    public Task<(int ExitCode, string Output)> MigrateThroughAsync(NetworkAttacker? relay, string[] credentials, params string[] extra) =>
         Secmig.RunAsync([
-            "migrate", "--vm", VmId, "--qmp", Source.AgentMonitor, "--to", (Relay?.EndPoint ?? AgentEndPoint!).ToString(), "--peer-name", "dst.test",
+            "migrate", "--vm", VmId, "--qmp", Source.AgentMonitor, "--to", (relay?.EndPoint ?? AgentEndPoint!).ToString(), "--peer-name", "dst.test",
             "--work", _dir.File("src-work"), "--registry", Registry, .. credentials, .. extra]);
 
     /// <summary>Waits until the agent printed the result of a migration; returns its status.</summary>

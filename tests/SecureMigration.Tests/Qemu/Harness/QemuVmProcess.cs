@@ -126,6 +126,27 @@ public sealed class QemuVmProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Starts watching for an event on the test's monitor; returns a task that completes when it comes.</summary>
+    public async Task<Task> WatchForEventAsync(string name)
+    {
+        QmpClient qmp = await ConnectAsync();
+        QmpEventWatcher watcher = qmp.WatchEvents(name);
+        return WaitAsync();
+
+        async Task WaitAsync()
+        {
+            try
+            {
+                await watcher.ReadAsync(TimeSpan.FromSeconds(60));
+            }
+            finally
+            {
+                watcher.Dispose();
+                await qmp.DisposeAsync();
+            }
+        }
+    }
+
     /// <summary>Returns QEMU's migration status (query-migrate), through the test's monitor.</summary>
     public async Task<string> MigrationStatusAsync()
     {
