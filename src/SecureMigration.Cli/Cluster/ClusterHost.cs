@@ -26,7 +26,8 @@ internal sealed class ClusterHost : IAsyncDisposable
         Snapshots = new FileSnapshotProvider(Path.Combine(directory, "snapshots"));
         Factory = new SecureChannelFactory(new SecureChannelOptions { Credentials = credentials });
         Coordinator = new MigrationCoordinator(options, Driver, Journal, Registry, Audit, Snapshots,
-            new SanitizingResidueHandler(new BlockSanitizer(new SanitizerOptions { Verification = VerificationMode.Full })));
+            new SanitizingResidueHandler(new BlockSanitizer(new SanitizerOptions { Verification = VerificationMode.Full }), SanitizationMethod.NistClear,
+                credentials, CertificatesPath(directory)));
         Listener = new SecureChannelListener(new IPEndPoint(IPAddress.Loopback, 0), Factory);
         Listener.Start();
     }
@@ -56,6 +57,9 @@ internal sealed class ClusterHost : IAsyncDisposable
     public static string JournalPath(string directory) => Path.Combine(directory, "journal.smj");
 
     public static string AuditPath(string directory) => Path.Combine(directory, "audit.log");
+
+    /// <summary>Where the host keeps the signed certificates of sanitization of its residue.</summary>
+    public static string CertificatesPath(string directory) => Path.Combine(directory, "certificates");
 
     public async ValueTask DisposeAsync()
     {

@@ -25,6 +25,9 @@ internal sealed class SimulatedCluster : IAsyncDisposable
 
     public string WorkDirectory { get; }
 
+    /// <summary>Gets the cluster CA's certificate (PEM), which every host's credentials and signatures chain to.</summary>
+    public string CaPath => Path.Combine(WorkDirectory, "pki", "ca.pem");
+
     public FileOwnershipRegistry Registry { get; }
 
     public IReadOnlyList<ClusterHost> Hosts => _hosts;

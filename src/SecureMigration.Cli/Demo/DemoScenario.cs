@@ -1,5 +1,6 @@
 using SecureMigration.Audit;
 using SecureMigration.Cli.Cluster;
+using SecureMigration.Sanitization;
 using SecureMigration.Cli.Terminal;
 using SecureMigration.Coordination;
 
@@ -124,14 +125,32 @@ internal sealed class DemoScenario(ConsoleStyle style, string workDirectory, lon
                 style.Line($"   {host.Id}: {residue.Event} {residue.Detail}");
             }
 
+            intact &= ShowNewestCertificate(cluster, host);
             style.Line(verification.IsIntact
                 ? $"   {host.Id}: audit log intact, {verification.Entries.Count} hash-chained entries ({host.Audit.Path})."
                 : style.Bad($"   {host.Id}: audit log broken: {verification.Problem}"));
             intact &= verification.IsIntact;
         }
 
-        style.Line(style.Dim("   Leftover images and snapshots were overwritten (NIST SP 800-88 Clear), verified, then deleted; the audit log says what the storage may still hold."));
+        style.Line(style.Dim("   Leftover images and snapshots were overwritten (NIST SP 800-88 Clear), verified, deleted and certified; the audit log says what the storage may still hold."));
         return intact;
+    }
+
+    /// <summary>Checks the host's newest certificate of sanitization against the cluster's CA, as 'secmig sanitize verify-cert' does.</summary>
+    private bool ShowNewestCertificate(SimulatedCluster cluster, ClusterHost host)
+    {
+        var directory = new DirectoryInfo(ClusterHost.CertificatesPath(host.Directory));
+        FileInfo? newest = directory.Exists ? directory.GetFiles("*.cert.json").OrderBy(f => f.LastWriteTimeUtc).LastOrDefault() : null;
+        if (newest is null)
+        {
+            return true;
+        }
+
+        CertificateVerification check = SanitizationCertificates.Verify(File.ReadAllText(newest.FullName), File.ReadAllText(cluster.CaPath));
+        style.Line(check.IsValid
+            ? $"   {host.Id}: certificate of sanitization {newest.Name}: {check.Certificate!.SanitizationTechnique}, {check.Certificate.VerificationMethod}, signed by {check.Signer}, valid."
+            : style.Bad($"   {host.Id}: certificate of sanitization {newest.Name} does not hold: {check.Problem}"));
+        return check.IsValid;
     }
 
     private async Task<(MigrationResult Source, MigrationResult? Destination)> MigrateAsync(SimulatedCluster cluster, ClusterAttack attack, CancellationToken cancellationToken)

@@ -1,6 +1,7 @@
 using SecureMigration.Admission;
 using SecureMigration.Audit;
 using SecureMigration.Channel;
+using SecureMigration.Channel.Credentials;
 using SecureMigration.Coordination;
 using SecureMigration.Qemu;
 using SecureMigration.Sanitization;
@@ -41,9 +42,11 @@ internal sealed class LiveHost : IAsyncDisposable
             ExecutableHook.InDirectory(hooks, HookStage.PostMigrate).ToList().ForEach(options.PostMigrateHooks.Add);
         }
 
-        Coordinator = new MigrationCoordinator(options, Driver, Journal, Registry, Audit, NoSnapshotProvider.Instance,
-            new SanitizingResidueHandler(new BlockSanitizer(new SanitizerOptions { Verification = VerificationMode.Full }), settings.SanitizeMethod),
-            admission, settings.Logging);
+        var sanitizer = new BlockSanitizer(new SanitizerOptions { Verification = VerificationMode.Full });
+        IResidueHandler residue = settings.Channel.Credentials is X509ChannelCredentials signer
+            ? new SanitizingResidueHandler(sanitizer, settings.SanitizeMethod, signer, Path.Combine(settings.WorkDirectory, "certificates"))
+            : new SanitizingResidueHandler(sanitizer, settings.SanitizeMethod);
+        Coordinator = new MigrationCoordinator(options, Driver, Journal, Registry, Audit, NoSnapshotProvider.Instance, residue, admission, settings.Logging);
     }
 
     public string Id { get; }

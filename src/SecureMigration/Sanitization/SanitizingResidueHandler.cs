@@ -1,4 +1,7 @@
+using System.Text;
+using SecureMigration.Channel.Credentials;
 using SecureMigration.Coordination;
+using SecureMigration.Storage;
 
 namespace SecureMigration.Sanitization;
 
@@ -11,6 +14,8 @@ public sealed class SanitizingResidueHandler : IResidueHandler
 {
     private readonly BlockSanitizer _sanitizer;
     private readonly SanitizationMethod _method;
+    private readonly X509ChannelCredentials? _signer;
+    private readonly string? _certificateDirectory;
 
     /// <summary>Creates a handler.</summary>
     /// <param name="sanitizer">The sanitizer.</param>
@@ -19,6 +24,19 @@ public sealed class SanitizingResidueHandler : IResidueHandler
     {
         _sanitizer = sanitizer ?? throw new ArgumentNullException(nameof(sanitizer));
         _method = method;
+    }
+
+    /// <summary>Creates a handler that also writes a signed certificate of sanitization for every file it wipes.</summary>
+    /// <param name="sanitizer">The sanitizer.</param>
+    /// <param name="method">The method for every residue.</param>
+    /// <param name="signer">This host's credentials, whose key signs the certificates.</param>
+    /// <param name="certificateDirectory">Where the certificates go, as <c>MIGRATION-ID.KIND.FILE.cert.json</c>.</param>
+    public SanitizingResidueHandler(BlockSanitizer sanitizer, SanitizationMethod method, X509ChannelCredentials signer, string certificateDirectory)
+        : this(sanitizer, method)
+    {
+        _signer = signer ?? throw new ArgumentNullException(nameof(signer));
+        ArgumentException.ThrowIfNullOrEmpty(certificateDirectory);
+        _certificateDirectory = Path.GetFullPath(certificateDirectory);
     }
 
     /// <inheritdoc />
@@ -35,6 +53,7 @@ public sealed class SanitizingResidueHandler : IResidueHandler
 
         long bytes = 0;
         var caveats = new HashSet<string>();
+        var certificates = new List<string>();
         foreach (string file in files)
         {
             SanitizationReport report = await _sanitizer.SanitizeFileAsync(file, _method, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -45,6 +64,11 @@ public sealed class SanitizingResidueHandler : IResidueHandler
 
             bytes += report.TargetSize;
             caveats.UnionWith(report.Caveats.Skip(1));
+            if (_signer is not null)
+            {
+                certificates.Add(await WriteCertificateAsync(residue, file, report, cancellationToken).ConfigureAwait(false));
+            }
+
             File.Delete(file);
         }
 
@@ -53,7 +77,17 @@ public sealed class SanitizingResidueHandler : IResidueHandler
             Directory.Delete(residue.Path, recursive: true);
         }
 
-        string detail = $"{_method}, verified" + (caveats.Count == 0 ? string.Empty : "; " + string.Join(" ", caveats));
+        string detail = $"{_method}, verified" + (caveats.Count == 0 ? string.Empty : "; " + string.Join(" ", caveats)) +
+            (certificates.Count == 0 ? string.Empty : "; certificate " + string.Join(", ", certificates));
         return new ResidueOutcome("sanitized", bytes, detail);
+    }
+
+    private async ValueTask<string> WriteCertificateAsync(Residue residue, string file, SanitizationReport report, CancellationToken cancellationToken)
+    {
+        string signed = SanitizationCertificates.Sign(SanitizationCertificate.From(report, _signer!.LocalIdentity), _signer);
+        Directory.CreateDirectory(_certificateDirectory!);
+        string path = Path.Combine(_certificateDirectory!, $"{residue.MigrationId:N}.{residue.Kind}.{Path.GetFileName(file)}.cert.json");
+        await DurableFile.WriteAtomicallyAsync(path, Encoding.UTF8.GetBytes(signed), cancellationToken).ConfigureAwait(false);
+        return path;
     }
 }

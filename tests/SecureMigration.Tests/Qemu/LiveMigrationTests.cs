@@ -23,6 +23,8 @@ public sealed class LiveMigrationTests
         Assert.Equal("Completed", await rig.AgentResultAsync());
         Assert.False(rig.Source.IsAlive, "the source QEMU must have quit after the commit");
         Assert.False(File.Exists(rig.Source.MemoryFile), "the source's RAM file must have been sanitized and removed");
+        string certificate = Assert.Single(Directory.GetFiles(Path.Combine(rig.Root, "src-work", "certificates"), "*.SourceImage.src.ram.cert.json"));
+        Assert.Equal(0, (await Secmig.RunAsync("sanitize", "verify-cert", certificate, "--ca", Path.Combine(rig.Root, "ca", "ca.pem"))).ExitCode);
         Assert.Equal("running", await rig.Destination.StatusAsync());
         uint counter = TestGuest.Verify(await rig.Destination.DumpMemoryAsync());
         await WaitUntilAsync(async () => await rig.Destination.CounterAsync() > counter, "the guest to keep counting on the destination");
