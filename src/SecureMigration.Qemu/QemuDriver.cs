@@ -325,16 +325,32 @@ public sealed class QemuDriver : IHypervisorDriver, IAsyncDisposable
                 // QEMU may exit before it answers.
             }
 
-            await WithTimeoutAsync(token => new ValueTask(qmp.Completion.WaitAsync(token)), $"QEMU of VM '{vm.Id}' to exit after 'quit'", cancellationToken).ConfigureAwait(false);
-            if (vm.Process is { } process && !await process.WaitForExitAsync(_options.SettleTimeout, _options.Qmp.TimeProvider, cancellationToken).ConfigureAwait(false))
+            // The monitor closes when QEMU exits; with a known pid, wait for the process itself to be gone.
+            bool exited = vm.Process is { } process
+                ? await process.WaitForExitAsync(_options.SettleTimeout, _options.Qmp.TimeProvider, cancellationToken).ConfigureAwait(false)
+                : await MonitorClosesAsync(qmp, cancellationToken).ConfigureAwait(false);
+            if (!exited)
             {
-                throw new QmpTimeoutException($"QEMU of VM '{vm.Id}' (pid {process.Pid}) to exit after 'quit'", _options.SettleTimeout);
+                throw new QmpTimeoutException($"QEMU of VM '{vm.Id}' to exit after 'quit'", _options.SettleTimeout);
             }
 
             Log.Quit(Logger, vm.Id);
         }
 
         return vm.Residue();
+    }
+
+    private async Task<bool> MonitorClosesAsync(QmpClient qmp, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await qmp.Completion.WaitAsync(_options.SettleTimeout, _options.Qmp.TimeProvider, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
     }
 
     private static async Task<string> StatusAsync(QmpClient qmp, CancellationToken cancellationToken)

@@ -46,7 +46,7 @@ internal static class AgentCommand
             ConsoleStyle style = ConsoleStyle.Standard;
             LiveHostSettings settings = live.Settings(parse, served, channel => channel.TicketValidator = new ServedVmsValidator([.. served.Select(vm => vm.Id)]), null, logging);
             await using LiveHost host = await LiveHost.OpenAsync(settings, cancellationToken);
-            await RecoverAsync(host, style, cancellationToken);
+            await host.RecoverAsync(style, cancellationToken);
             var limits = new SecureChannelListenerOptions
             {
                 MaxConcurrentHandshakes = parse.GetValue(maxHandshakes),
@@ -96,15 +96,6 @@ internal static class AgentCommand
         }
 
         return vms;
-    }
-
-    /// <summary>Finishes what a crash of this host interrupted, before serving anything new.</summary>
-    internal static async Task RecoverAsync(LiveHost host, ConsoleStyle style, CancellationToken cancellationToken)
-    {
-        foreach (RecoveredMigration migration in await host.Coordinator.RecoverAsync(cancellationToken))
-        {
-            style.Line($"recovered {migration.VmId} {migration.MigrationId:D} {migration.Role} {migration.From} -> {migration.To}: {migration.Decision}");
-        }
     }
 
     private static async Task ReceiveAsync(LiveHost host, ChannelConnection connection, ConsoleStyle style, CancellationToken cancellationToken)

@@ -60,7 +60,7 @@ internal static class MigrateCommand
             ConsoleStyle style = ConsoleStyle.Standard;
             var display = new LiveMigrationDisplay(style);
             await using LiveHost host = await LiveHost.OpenAsync(live.Settings(parse, [qemuVm], null, display, logging), cancellationToken);
-            await AgentCommand.RecoverAsync(host, style, cancellationToken);
+            await host.RecoverAsync(style, cancellationToken);
             await host.Registry.RegisterAsync(qemuVm.Id, host.Id, cancellationToken);
             try
             {

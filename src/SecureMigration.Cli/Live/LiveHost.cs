@@ -2,6 +2,7 @@ using SecureMigration.Admission;
 using SecureMigration.Audit;
 using SecureMigration.Channel;
 using SecureMigration.Channel.Credentials;
+using SecureMigration.Cli.Terminal;
 using SecureMigration.Coordination;
 using SecureMigration.Qemu;
 using SecureMigration.Sanitization;
@@ -17,6 +18,8 @@ internal sealed class LiveHost : IAsyncDisposable
 {
     private readonly HostKey _key;
     private readonly FileAdmissionStateStore _admissionStore;
+    private readonly MigrationJournal _journal;
+    private readonly AuditLog _audit;
 
     private LiveHost(LiveHostSettings settings, AdmissionController admission, FileAdmissionStateStore admissionStore)
     {
@@ -33,8 +36,8 @@ internal sealed class LiveHost : IAsyncDisposable
         }
 
         Driver = new QemuDriver(driverOptions, settings.Logging);
-        Journal = MigrationJournal.Open(Path.Combine(settings.WorkDirectory, "journal.smj"), _key);
-        Audit = AuditLog.Open(Path.Combine(settings.WorkDirectory, "audit.log"), Id);
+        _journal = MigrationJournal.Open(Path.Combine(settings.WorkDirectory, "journal.smj"), _key);
+        _audit = AuditLog.Open(Path.Combine(settings.WorkDirectory, "audit.log"), Id);
         var options = new CoordinatorOptions { HostId = Id, StallTimeout = settings.StallTimeout, CommitTimeout = settings.CommitTimeout };
         if (settings.HooksDirectory is { } hooks)
         {
@@ -46,7 +49,7 @@ internal sealed class LiveHost : IAsyncDisposable
         IResidueHandler residue = settings.Channel.Credentials is X509ChannelCredentials signer
             ? new SanitizingResidueHandler(sanitizer, settings.SanitizeMethod, signer, Path.Combine(settings.WorkDirectory, "certificates"))
             : new SanitizingResidueHandler(sanitizer, settings.SanitizeMethod);
-        Coordinator = new MigrationCoordinator(options, Driver, Journal, Registry, Audit, NoSnapshotProvider.Instance, residue, admission, settings.Logging);
+        Coordinator = new MigrationCoordinator(options, Driver, _journal, Registry, _audit, NoSnapshotProvider.Instance, residue, admission, settings.Logging);
     }
 
     public string Id { get; }
@@ -56,10 +59,6 @@ internal sealed class LiveHost : IAsyncDisposable
     public FileOwnershipRegistry Registry { get; }
 
     public QemuDriver Driver { get; }
-
-    public MigrationJournal Journal { get; }
-
-    public AuditLog Audit { get; }
 
     public AdmissionController Admission { get; }
 
@@ -74,14 +73,23 @@ internal sealed class LiveHost : IAsyncDisposable
         return new LiveHost(settings, admission, store);
     }
 
+    /// <summary>Finishes what a crash of this host interrupted, before anything new starts, and prints it.</summary>
+    public async Task RecoverAsync(ConsoleStyle style, CancellationToken cancellationToken)
+    {
+        foreach (RecoveredMigration migration in await Coordinator.RecoverAsync(cancellationToken))
+        {
+            style.Line($"recovered {migration.VmId} {migration.MigrationId:D} {migration.Role} {migration.From} -> {migration.To}: {migration.Decision}");
+        }
+    }
+
     /// <summary>Saves the admission state, so budgets and backoff outlive this process.</summary>
     public Task SaveAdmissionAsync(CancellationToken cancellationToken = default) => Admission.SaveAsync(_admissionStore, cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
         await Driver.DisposeAsync();
-        Journal.Dispose();
-        Audit.Dispose();
+        _journal.Dispose();
+        _audit.Dispose();
         _key.Dispose();
     }
 }

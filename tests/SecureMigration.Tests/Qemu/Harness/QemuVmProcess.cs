@@ -99,11 +99,7 @@ public sealed class QemuVmProcess : IAsyncDisposable
     public async Task<uint> CounterAsync()
     {
         await using QmpClient qmp = await ConnectAsync();
-        string line = (await qmp.ExecuteAsync("human-monitor-command", new System.Text.Json.Nodes.JsonObject
-        {
-            ["command-line"] = $"xp /1wx 0x{TestGuest.CounterAddress:X}",
-        })).GetString()!;
-        return uint.Parse(line[(line.IndexOf("0x", line.IndexOf(':'), StringComparison.Ordinal) + 2)..].Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+        return await ReadWordAsync(qmp, TestGuest.CounterAddress, CancellationToken.None);
     }
 
     /// <summary>Waits until the guest has filled its RAM with the pattern (it then starts counting generations).</summary>
@@ -113,11 +109,7 @@ public sealed class QemuVmProcess : IAsyncDisposable
         using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         while (true)
         {
-            string line = (await qmp.ExecuteAsync("human-monitor-command", new System.Text.Json.Nodes.JsonObject
-            {
-                ["command-line"] = $"xp /1wx 0x{TestGuest.CounterAddress + 8:X}",
-            }, patience.Token)).GetString()!;
-            if (line.Contains($"0x{TestGuest.FilledMarker:x8}", StringComparison.OrdinalIgnoreCase))
+            if (await ReadWordAsync(qmp, TestGuest.CounterAddress + 8, patience.Token) == TestGuest.FilledMarker)
             {
                 return;
             }
@@ -153,6 +145,16 @@ public sealed class QemuVmProcess : IAsyncDisposable
         await using QmpClient qmp = await ConnectAsync();
         System.Text.Json.JsonElement answer = await qmp.ExecuteAsync("query-migrate");
         return answer.TryGetProperty("status", out System.Text.Json.JsonElement status) ? status.GetString()! : "none";
+    }
+
+    /// <summary>Reads one 32-bit word of guest physical memory with the monitor's <c>xp</c>.</summary>
+    private static async Task<uint> ReadWordAsync(QmpClient qmp, long address, CancellationToken cancellationToken)
+    {
+        string line = (await qmp.ExecuteAsync("human-monitor-command", new System.Text.Json.Nodes.JsonObject
+        {
+            ["command-line"] = $"xp /1wx 0x{address:X}",
+        }, cancellationToken)).GetString()!;
+        return uint.Parse(line[(line.IndexOf("0x", line.IndexOf(':'), StringComparison.Ordinal) + 2)..].Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
     }
 
     public ValueTask DisposeAsync()
