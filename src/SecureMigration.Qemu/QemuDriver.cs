@@ -49,7 +49,8 @@ public sealed class QemuDriver : IHypervisorDriver, IAsyncDisposable
             Directory.CreateDirectory(RuntimeDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
         Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SecureMigration.Qemu");
-        _vms = options.Vms.ToDictionary(vm => vm.Id, vm => new QemuVmSession(vm, options.Qmp, options.SettleTimeout, Logger), StringComparer.Ordinal);
+        _vms = options.Vms.ToDictionary(vm => vm.Id, vm => new QemuVmSession(vm, options.Qmp, options.SettleTimeout,
+            new QemuMemoryFileManifest(Path.Combine(RuntimeDirectory, vm.Id + ".memory-files")), Logger), StringComparer.Ordinal);
     }
 
     /// <summary>Gets the directory of the migration sockets.</summary>

@@ -6,12 +6,15 @@ using SecureMigration.Qemu.Qmp;
 
 namespace SecureMigration.Qemu;
 
-/// <summary>The driver's connection to one VM's QEMU monitor, opened on demand and again after QEMU restarted, and the VM's residue files.</summary>
-internal sealed class QemuVmSession(QemuVm vm, QmpClientOptions qmpOptions, TimeSpan settleTimeout, ILogger logger) : IAsyncDisposable
+/// <summary>
+/// The driver's connection to one VM's QEMU monitor, opened on demand and again after QEMU restarted, and the VM's
+/// residue files (remembered in <paramref name="manifest"/>, so they outlive both QEMU and this process).
+/// </summary>
+internal sealed class QemuVmSession(QemuVm vm, QmpClientOptions qmpOptions, TimeSpan settleTimeout, QemuMemoryFileManifest manifest, ILogger logger) : IAsyncDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Lock _filesGate = new();
-    private readonly List<string> _memoryFiles = [];
+    private readonly List<string> _memoryFiles = [.. manifest.Load()];
     private QmpClient? _client;
     private QemuProcess? _process;
 
@@ -123,6 +126,7 @@ internal sealed class QemuVmSession(QemuVm vm, QmpClientOptions qmpOptions, Time
                         if (!_memoryFiles.Contains(full))
                         {
                             _memoryFiles.Add(full);
+                            manifest.Save(_memoryFiles);
                         }
                     }
                 }

@@ -39,7 +39,7 @@ internal static class MigrateCommand
             why: 1 rolled back (retries exhausted or stopped by admission), 3 refused before anything moved,
             4 in doubt (the commit was requested and the ownership registry cannot be reached: the VM stays paused
             until a later run recovers it). Prints 'phase VM PHASE', 'progress VM BYTES MIB/S', and at the end
-            'result VM STATUS REASON' and 'qemu VM total-ms=… downtime-ms=… passes=…'.
+            'result VM STATUS REASON' and 'qemu VM status=… total-ms=… downtime-ms=… passes=… transferred-bytes=…'.
 
             Example:
               secmig migrate --vm vm1 --qmp /run/vm1.qmp --to dst.example:4443 --peer-name dst.example \
@@ -69,7 +69,7 @@ internal static class MigrateCommand
                 if (host.Driver.LastOutgoingMigration(qemuVm.Id) is { } qemu)
                 {
                     style.Line(string.Create(CultureInfo.InvariantCulture,
-                        $"qemu {qemuVm.Id} status={qemu.Status} total-ms={qemu.TotalTime?.TotalMilliseconds ?? -1:0} downtime-ms={qemu.Downtime?.TotalMilliseconds ?? -1:0} passes={qemu.Passes}"));
+                        $"qemu {qemuVm.Id} status={qemu.Status} total-ms={qemu.TotalTime?.TotalMilliseconds ?? -1:0} downtime-ms={qemu.Downtime?.TotalMilliseconds ?? -1:0} passes={qemu.Passes} transferred-bytes={qemu.TransferredBytes}"));
                 }
 
                 return result.Status switch

@@ -98,9 +98,21 @@ internal sealed partial class LiveMigrationRig : IAsyncDisposable
 
     /// <summary>Runs 'secmig migrate' for the source QEMU to the agent through <paramref name="relay"/>.</summary>
     public Task<(int ExitCode, string Output)> MigrateThroughAsync(NetworkAttacker? relay, string[] credentials, params string[] extra) =>
-        Secmig.RunAsync([
-            "migrate", "--vm", VmId, "--qmp", Source.AgentMonitor, "--to", (relay?.EndPoint ?? AgentEndPoint!).ToString(), "--peer-name", "dst.test",
-            "--work", _dir.File("src-work"), "--registry", Registry, .. credentials, .. extra]);
+        Secmig.RunAsync(MigrateArguments(relay, credentials, extra));
+
+    /// <summary>Starts 'secmig migrate' (through the relay when there is one) without waiting for it, so a test can kill it.</summary>
+    public ExternalProcess StartMigrate(string[] credentials, params string[] extra)
+    {
+        ExternalProcess migrate = Secmig.Start(MigrateArguments(Relay, credentials, extra));
+        _owned.Add(migrate);
+        return migrate;
+    }
+
+    private string[] MigrateArguments(NetworkAttacker? relay, string[] credentials, string[] extra) =>
+    [
+        "migrate", "--vm", VmId, "--qmp", Source.AgentMonitor, "--to", (relay?.EndPoint ?? AgentEndPoint!).ToString(), "--peer-name", "dst.test",
+        "--work", _dir.File("src-work"), "--registry", Registry, .. credentials, .. extra,
+    ];
 
     /// <summary>Waits until the agent printed the result of a migration; returns its status.</summary>
     public async Task<string> AgentResultAsync(int nth = 1)

@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Net.Sockets;
 using SecureMigration.Qemu.Qmp;
 using SecureMigration.Tests.Infrastructure;
+using SecureMigration.TestGuests;
 
 namespace SecureMigration.Tests.Qemu.Harness;
 
@@ -13,29 +13,30 @@ namespace SecureMigration.Tests.Qemu.Harness;
 /// </summary>
 public sealed class QemuVmProcess : IAsyncDisposable
 {
-    private QemuVmProcess(string directory, string name, int pid)
+    private QemuVmProcess(GuestQemu settings, int pid)
     {
-        Directory = directory;
-        Name = name;
+        Settings = settings;
         Pid = pid;
     }
 
-    public string Directory { get; }
+    private GuestQemu Settings { get; }
 
-    public string Name { get; }
+    public string Directory => Settings.Directory;
+
+    public string Name => Settings.Name;
 
     public int Pid { get; }
 
     /// <summary>Gets the monitor SecureMigration drives (the agent's or migrate's <c>--vm</c>/<c>--qmp</c>).</summary>
-    public string AgentMonitor => Path.Combine(Directory, Name + ".qmp");
+    public string AgentMonitor => Settings.AgentMonitor;
 
     /// <summary>Gets the test's own monitor.</summary>
-    public string TestMonitor => Path.Combine(Directory, Name + "-test.qmp");
+    public string TestMonitor => Settings.TestMonitor;
 
     /// <summary>Gets the file that holds the guest's RAM.</summary>
-    public string MemoryFile => Path.Combine(Directory, Name + ".ram");
+    public string MemoryFile => Settings.MemoryFile;
 
-    public int MemoryMiB { get; private init; }
+    public int MemoryMiB => Settings.MemoryMiB;
 
     /// <summary>Gets whether the QEMU process still exists (and is not a zombie).</summary>
     public bool IsAlive
@@ -99,23 +100,14 @@ public sealed class QemuVmProcess : IAsyncDisposable
     public async Task<uint> CounterAsync()
     {
         await using QmpClient qmp = await ConnectAsync();
-        return await ReadWordAsync(qmp, TestGuest.CounterAddress, CancellationToken.None);
+        return await GuestQemu.ReadWordAsync(qmp, GuestImage.CounterAddress, CancellationToken.None);
     }
 
     /// <summary>Waits until the guest has filled its RAM with the pattern (it then starts counting generations).</summary>
     public async Task WaitUntilFilledAsync()
     {
         await using QmpClient qmp = await ConnectAsync();
-        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        while (true)
-        {
-            if (await ReadWordAsync(qmp, TestGuest.CounterAddress + 8, patience.Token) == TestGuest.FilledMarker)
-            {
-                return;
-            }
-
-            await Task.Delay(20, patience.Token); // polls the guest, which has no way to signal
-        }
+        await GuestQemu.WaitUntilFilledAsync(qmp, TimeSpan.FromSeconds(60));
     }
 
     /// <summary>Starts watching for an event on the test's monitor; returns a task that completes when it comes.</summary>
@@ -147,16 +139,6 @@ public sealed class QemuVmProcess : IAsyncDisposable
         return answer.TryGetProperty("status", out System.Text.Json.JsonElement status) ? status.GetString()! : "none";
     }
 
-    /// <summary>Reads one 32-bit word of guest physical memory with the monitor's <c>xp</c>.</summary>
-    private static async Task<uint> ReadWordAsync(QmpClient qmp, long address, CancellationToken cancellationToken)
-    {
-        string line = (await qmp.ExecuteAsync("human-monitor-command", new System.Text.Json.Nodes.JsonObject
-        {
-            ["command-line"] = $"xp /1wx 0x{address:X}",
-        }, cancellationToken)).GetString()!;
-        return uint.Parse(line[(line.IndexOf("0x", line.IndexOf(':'), StringComparison.Ordinal) + 2)..].Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-    }
-
     public ValueTask DisposeAsync()
     {
         if (IsAlive)
@@ -176,36 +158,9 @@ public sealed class QemuVmProcess : IAsyncDisposable
 
     private static async Task<QemuVmProcess> StartAsync(string directory, string name, int memoryMiB, bool incoming)
     {
+        ExternalProgram.Require("qemu-system-x86_64");
         string image = await TestGuest.ImageAsync();
-        var vm = new QemuVmProcess(directory, name, 0) { MemoryMiB = memoryMiB };
-        string pidFile = Path.Combine(directory, name + ".pid");
-        var start = new ProcessStartInfo(ExternalProgram.Require("qemu-system-x86_64")) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (string argument in new[]
-        {
-            "-machine", "q35,accel=tcg,memory-backend=ram", "-m", memoryMiB + "M", "-display", "none", "-nodefaults",
-            "-object", $"memory-backend-file,id=ram,size={memoryMiB}M,mem-path={vm.MemoryFile},share=on",
-            "-kernel", image,
-            "-qmp", $"unix:{vm.AgentMonitor},server=on,wait=off",
-            "-qmp", $"unix:{vm.TestMonitor},server=on,wait=off",
-            "-daemonize", "-pidfile", pidFile,
-        })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        if (incoming)
-        {
-            foreach (string argument in new[] { "-incoming", "defer", "-S" })
-            {
-                start.ArgumentList.Add(argument);
-            }
-        }
-
-        using Process process = Process.Start(start)!;
-        string errors = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, $"QEMU did not start: {errors}");
-        int pid = int.Parse((await File.ReadAllTextAsync(pidFile)).Trim(), CultureInfo.InvariantCulture);
-        return new QemuVmProcess(directory, name, pid) { MemoryMiB = memoryMiB };
+        var settings = new GuestQemu(directory, name, memoryMiB, Incoming: incoming, Paused: incoming, SharedMemoryFile: true);
+        return new QemuVmProcess(settings, await settings.StartAsync(image));
     }
 }

@@ -1,78 +1,24 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using SecureMigration.Tests.Infrastructure;
+using SecureMigration.TestGuests;
 
 namespace SecureMigration.Tests.Qemu.Harness;
 
 /// <summary>
-/// A tiny multiboot guest, assembled with the system's <c>as</c> and <c>ld</c>: it fills its RAM above 2 MiB with a
-/// pattern derived from each word's address, then forever stamps a generation number on the first word of each page
-/// of a sliding 256 KiB window, slowly enough for pre-copy to converge. A test can therefore check a copy of its
-/// memory byte for byte, and see from the generation counter that it runs.
+/// The test side of <see cref="GuestImage"/>: builds it once per test run (requiring <c>as</c> and <c>ld</c>) and
+/// checks dumps of its memory byte for byte.
 /// </summary>
 public static class TestGuest
 {
-    /// <summary>Where the guest keeps its generation counter; the end of RAM and the "filled" marker follow it.</summary>
-    public const long CounterAddress = 0x1F0000;
-
-    /// <summary>The first patterned byte.</summary>
-    public const long PatternBase = 0x200000;
-
-    /// <summary>The marker the guest writes once its RAM is filled.</summary>
-    public const uint FilledMarker = 0x600DF111;
-
-    private const string Source = """
-                .set MAGIC, 0x1BADB002
-                .set FLAGS, 0x00000002          # ask for the memory size (mem_upper)
-                .set COUNTER, 0x001F0000
-                .set BASE,    0x00200000
-                .set WINDOW,  0x00040000
-                .text
-                .code32
-                .align 4
-                .long MAGIC, FLAGS, -(MAGIC + FLAGS)
-                .globl _start
-        _start: cli
-                mov     8(%ebx), %ecx           # mem_upper: KiB above 1 MiB
-                shl     $10, %ecx
-                add     $0x100000, %ecx         # ecx = end of RAM
-                mov     %ecx, COUNTER+4
-                movl    $0, COUNTER
-                mov     $BASE, %edi
-        fill:   mov     %edi, %eax
-                imul    $0x9E3779B1, %eax, %eax # pattern(address) = address * 0x9E3779B1
-                mov     %eax, (%edi)
-                add     $4, %edi
-                cmp     %ecx, %edi
-                jb      fill
-                movl    $0x600DF111, COUNTER+8
-                mov     $BASE, %esi
-        dirty:  incl    COUNTER
-                mov     COUNTER, %edx
-                mov     %esi, %edi
-                lea     WINDOW(%esi), %ebx
-        1:      mov     %edx, (%edi)            # first word of each page in the window = generation
-                add     $4096, %edi
-                cmp     %ebx, %edi
-                jb      1b
-                add     $WINDOW, %esi
-                lea     WINDOW(%esi), %eax
-                cmp     %ecx, %eax
-                jbe     2f
-                mov     $BASE, %esi
-        2:      mov     $2000000, %eax
-        3:      dec     %eax
-                jnz     3b
-                jmp     dirty
-        """;
-
-    private static readonly Lazy<Task<string>> Built = new(BuildAsync);
+    private static readonly Lazy<Task<string>> Built = new(() =>
+    {
+        ExternalProgram.Require("as");
+        ExternalProgram.Require("ld");
+        return GuestImage.BuildAsync(Path.Combine(Path.GetTempPath(), "secmig-guest-" + Environment.ProcessId));
+    });
 
     /// <summary>Gets the guest's ELF image, assembling it once per test run.</summary>
     public static Task<string> ImageAsync() => Built.Value;
-
-    /// <summary>The pattern word the guest writes at <paramref name="address"/>.</summary>
-    public static uint Pattern(long address) => unchecked((uint)address * 0x9E3779B1u);
 
     /// <summary>
     /// Checks a dump of the guest's physical memory from address 0: every word of the patterned area is the
@@ -81,47 +27,21 @@ public static class TestGuest
     /// <returns>The generation counter in the dump.</returns>
     public static uint Verify(ReadOnlySpan<byte> memory)
     {
-        uint counter = BinaryPrimitives.ReadUInt32LittleEndian(memory[(int)CounterAddress..]);
-        uint end = BinaryPrimitives.ReadUInt32LittleEndian(memory[((int)CounterAddress + 4)..]);
-        uint marker = BinaryPrimitives.ReadUInt32LittleEndian(memory[((int)CounterAddress + 8)..]);
-        Assert.True(marker == FilledMarker, $"The guest had not filled its RAM yet (marker 0x{marker:X8}).");
-        Assert.True(end > PatternBase && end <= memory.Length, $"The guest's end of RAM 0x{end:X} is outside the dump of {memory.Length} bytes.");
-        for (long address = PatternBase; address < end; address += 4)
+        uint counter = BinaryPrimitives.ReadUInt32LittleEndian(memory[(int)GuestImage.CounterAddress..]);
+        uint end = BinaryPrimitives.ReadUInt32LittleEndian(memory[((int)GuestImage.CounterAddress + 4)..]);
+        uint marker = BinaryPrimitives.ReadUInt32LittleEndian(memory[((int)GuestImage.CounterAddress + 8)..]);
+        Assert.True(marker == GuestImage.FilledMarker, $"The guest had not filled its RAM yet (marker 0x{marker:X8}).");
+        Assert.True(end > GuestImage.PatternBase && end <= memory.Length, $"The guest's end of RAM 0x{end:X} is outside the dump of {memory.Length} bytes.");
+        for (long address = GuestImage.PatternBase; address < end; address += 4)
         {
             uint word = BinaryPrimitives.ReadUInt32LittleEndian(memory[(int)address..]);
             bool pageHeader = address % 4096 == 0;
-            if (word != Pattern(address) && !(pageHeader && word >= 1 && word <= counter))
+            if (word != GuestImage.Pattern(address) && !(pageHeader && word >= 1 && word <= counter))
             {
-                Assert.Fail($"Guest memory differs at 0x{address:X}: 0x{word:X8}, expected 0x{Pattern(address):X8}{(pageHeader ? $" or a generation up to {counter}" : string.Empty)}.");
+                Assert.Fail($"Guest memory differs at 0x{address:X}: 0x{word:X8}, expected 0x{GuestImage.Pattern(address):X8}{(pageHeader ? $" or a generation up to {counter}" : string.Empty)}.");
             }
         }
 
         return counter;
-    }
-
-    private static async Task<string> BuildAsync()
-    {
-        string directory = Path.Combine(Path.GetTempPath(), "secmig-guest-" + Environment.ProcessId);
-        Directory.CreateDirectory(directory);
-        string source = Path.Combine(directory, "guest.S");
-        string image = Path.Combine(directory, "guest.elf");
-        await File.WriteAllTextAsync(source, Source);
-        await RunAsync("as", "--32", "-o", Path.Combine(directory, "guest.o"), source);
-        await RunAsync("ld", "-m", "elf_i386", "-Ttext", "0x100000", "-e", "_start", "-o", image, Path.Combine(directory, "guest.o"));
-        return image;
-    }
-
-    private static async Task RunAsync(string program, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(ExternalProgram.Require(program)) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using Process process = Process.Start(start)!;
-        string errors = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, $"{program} failed building the test guest: {errors}");
     }
 }

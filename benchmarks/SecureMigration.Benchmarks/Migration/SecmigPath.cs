@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+using SecureMigration.Benchmarks.Processes;
+using SecureMigration.Benchmarks.Throughput;
+using SecureMigration.Qemu;
+
+namespace SecureMigration.Benchmarks.Migration;
+
+/// <summary>
+/// (b) SecureMigration as an operator runs it: one <c>secmig agent</c> on the destination for the whole run, and one
+/// <c>secmig migrate</c> per migration (process start, handshake, ticket, journal and commit included in the time).
+/// The destination QEMU starts with <c>-incoming defer -S</c>; the agent resumes it only after the commit.
+/// </summary>
+internal sealed partial class SecmigPath(string secmig) : IMigrationPath
+{
+    private MigrationBenchmarkContext _context = null!;
+    private BackgroundProcess? _agent;
+    private IPEndPoint _agentEndPoint = null!;
+    private Task<(int ExitCode, string Output)>? _migration;
+
+    public string Name => "(b) secmig migrate → secmig agent";
+
+    public string Key => "secmig";
+
+    public bool DestinationPaused => true;
+
+    private string Registry => Path.Combine(_context.Directory, "ownership");
+
+    public async Task StartAsync(MigrationBenchmarkContext context)
+    {
+        _context = context;
+        var served = Enumerable.Range(1, context.Rounds)
+            .SelectMany(round => new[] { "--vm", $"{MigrationBenchmarkContext.VmId(this, round)}={context.Destination(MigrationBenchmarkContext.VmId(this, round), paused: true).AgentMonitor}" });
+        (_agent, string listening) = await BackgroundProcess.StartAsync("dotnet",
+            [secmig, "agent", "--listen", "127.0.0.1:0", .. served, "--work", Path.Combine(context.Directory, "agent-work"), "--registry", Registry,
+                .. BenchmarkPki.Arguments(context.Credentials, "destination")],
+            "listening ");
+        _agentEndPoint = IPEndPoint.Parse(listening[..listening.IndexOf(' ', StringComparison.Ordinal)]);
+    }
+
+    public Task PrepareAsync(MigrationHosts hosts) => Task.CompletedTask;
+
+    public Task BeginAsync(MigrationHosts hosts)
+    {
+        _migration = RunAsync("dotnet", [secmig, "migrate", "--vm", hosts.VmId, "--qmp", hosts.Source.AgentMonitor, "--to", _agentEndPoint.ToString(),
+            "--peer-name", BenchmarkPki.DestinationName, "--work", Path.Combine(_context.Directory, "migrate-work"), "--registry", Registry,
+            .. BenchmarkPki.Arguments(_context.Credentials, "source")]);
+        return Task.CompletedTask;
+    }
+
+    public async Task<QemuMigrationInfo> EndAsync(MigrationHosts hosts)
+    {
+        (int exitCode, string output) = await _migration!;
+        Match qemu = QemuLine().Match(output);
+        if (exitCode != 0 || !qemu.Success)
+        {
+            throw new InvalidOperationException($"secmig migrate exited {exitCode}:{Environment.NewLine}{output}");
+        }
+
+        long Number(string name) => long.Parse(qemu.Groups[name].Value, CultureInfo.InvariantCulture);
+        return new QemuMigrationInfo(qemu.Groups["status"].Value, Number("transferred"), 0, 0, Number("passes"), 0,
+            TimeSpan.FromMilliseconds(Number("total")), TimeSpan.FromMilliseconds(Number("downtime")), null);
+    }
+
+    public void Dispose() => _agent?.Dispose();
+
+    private static async Task<(int ExitCode, string Output)> RunAsync(string program, string[] arguments)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using Process process = Process.Start(start)!;
+        Task<string> errors = process.StandardError.ReadToEndAsync();
+        string output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, output + await errors);
+    }
+
+    [GeneratedRegex(@"qemu \S+ status=(?<status>\w+) total-ms=(?<total>\d+) downtime-ms=(?<downtime>\d+) passes=(?<passes>\d+) transferred-bytes=(?<transferred>\d+)")]
+    private static partial Regex QemuLine();
+}

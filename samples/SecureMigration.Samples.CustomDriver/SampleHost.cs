@@ -1,0 +1,70 @@
+using System.Net;
+using SecureMigration.Audit;
+using SecureMigration.Channel;
+using SecureMigration.Channel.Credentials;
+using SecureMigration.Coordination;
+using SecureMigration.Sanitization;
+
+namespace SecureMigration.Samples.CustomDriver;
+
+/// <summary>
+/// Everything one host needs to take part in migrations: its credentials, your driver, a durable journal sealed with
+/// the host's key, an audit log, the shared ownership registry, a residue sanitizer, and the coordinator that runs them.
+/// </summary>
+public sealed class SampleHost : IAsyncDisposable
+{
+    private readonly HostKey _key;
+
+    /// <summary>Opens (or creates) the host <paramref name="id"/> in <paramref name="directory"/>.</summary>
+    public SampleHost(string id, string directory, X509ChannelCredentials credentials, IOwnershipRegistry registry)
+    {
+        Id = id;
+        _key = HostKey.FromCredentials(credentials);
+        Driver = new StopAndCopyHypervisor(Path.Combine(directory, "vms"));
+        Journal = MigrationJournal.Open(Path.Combine(directory, "journal.smj"), _key);
+        Audit = AuditLog.Open(Path.Combine(directory, "audit.log"), id);
+        Channels = new SecureChannelFactory(new SecureChannelOptions { Credentials = credentials });
+        var residue = new SanitizingResidueHandler(new BlockSanitizer(new SanitizerOptions { Verification = VerificationMode.Full }),
+            SanitizationMethod.NistClear, credentials, Path.Combine(directory, "certificates"));
+        Coordinator = new MigrationCoordinator(new CoordinatorOptions { HostId = id }, Driver, Journal, registry, Audit, NoSnapshotProvider.Instance, residue);
+    }
+
+    /// <summary>Gets the host's identity: the name its certificate carries.</summary>
+    public string Id { get; }
+
+    /// <summary>Gets the host's hypervisor driver.</summary>
+    public StopAndCopyHypervisor Driver { get; }
+
+    /// <summary>Gets the durable journal of the host's migrations.</summary>
+    public MigrationJournal Journal { get; }
+
+    /// <summary>Gets the hash-chained audit log.</summary>
+    public AuditLog Audit { get; }
+
+    /// <summary>Gets the factory of the host's mutually authenticated channels.</summary>
+    public SecureChannelFactory Channels { get; }
+
+    /// <summary>Gets the coordinator that runs the host's migrations.</summary>
+    public MigrationCoordinator Coordinator { get; }
+
+    /// <summary>Destination: accepts one authenticated channel on <paramref name="listener"/> and receives the migration it carries.</summary>
+    public async Task<MigrationResult> ReceiveOneAsync(SecureChannelListener listener, CancellationToken cancellationToken)
+    {
+        ChannelConnection connection = await listener.AcceptAsync(cancellationToken)
+            ?? throw new InvalidOperationException("The listener closed before a migration arrived.");
+        return await Coordinator.ReceiveAsync(connection, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>Source: migrates <paramref name="vmId"/> to <paramref name="destination"/>, reached at <paramref name="endPoint"/>.</summary>
+    public Task<MigrationResult> MigrateAsync(string vmId, string destination, EndPoint endPoint, CancellationToken cancellationToken) =>
+        Coordinator.MigrateAsync(vmId, destination, (ticket, token) => Channels.ConnectAsync(endPoint, ticket, token), cancellationToken: cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync()
+    {
+        Journal.Dispose();
+        Audit.Dispose();
+        _key.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

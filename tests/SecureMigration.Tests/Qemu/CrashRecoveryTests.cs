@@ -1,0 +1,61 @@
+using SecureMigration.Cli.Cluster;
+using SecureMigration.Tests.Infrastructure;
+using SecureMigration.Tests.Qemu.Harness;
+
+namespace SecureMigration.Tests.Qemu;
+
+/// <summary>
+/// Real crashes in the middle of a real QEMU live migration: 'secmig migrate' or 'secmig agent' is killed with SIGKILL
+/// while the stream is held mid-transfer, then started again on the same work directory.
+/// </summary>
+public sealed class CrashRecoveryTests
+{
+    [RequiresQemuFact]
+    public async Task Migrate_KilledMidTransfer_TheVmRunsOnTheSourceAndTheRestartRecoversAndMigrates()
+    {
+        await using LiveMigrationRig rig = await LiveMigrationRig.CreateAsync();
+        await rig.StartAgentAsync(rig.X509("dst"), "--stall-timeout", "2");
+        NetworkAttacker relay = rig.AddRelay();
+        relay.StallAt = 8L << 20;
+        var migrate = rig.StartMigrate(rig.X509("src"), "--retries", "0");
+        await relay.Stalled;
+
+        await migrate.KillAsync();
+
+        Assert.Equal("RolledBack", await rig.AgentResultAsync());
+        rig.AssertDestinationGone();
+        await rig.AssertSourceRunsAsync();
+        await rig.StartDestinationQemuAsync();
+        (int exit, string output) = await rig.MigrateThroughAsync(null, rig.X509("src"));
+        Assert.True(exit == 0, output);
+        Assert.Matches(@"recovered vm1 \S+ Source", output);
+        Assert.Equal("running", await rig.Destination.StatusAsync());
+        TestGuest.Verify(await rig.Destination.DumpMemoryAsync());
+    }
+
+    [RequiresQemuFact]
+    public async Task Agent_KilledMidTransfer_TheSourceRollsBackAndTheRestartSanitizesTheResidue()
+    {
+        await using LiveMigrationRig rig = await LiveMigrationRig.CreateAsync();
+        await rig.StartAgentAsync(rig.X509("dst"));
+        NetworkAttacker relay = rig.AddRelay();
+        relay.StallAt = 8L << 20;
+        Task<(int ExitCode, string Output)> migrate = rig.MigrateAsync(rig.X509("src"), "--stall-timeout", "2", "--retries", "0");
+        await relay.Stalled;
+
+        await rig.Agent!.KillAsync();
+
+        (int exit, string output) = await migrate;
+        Assert.True(exit == 1, output);
+        Assert.Contains("result vm1 RolledBack", output);
+        await rig.AssertSourceRunsAsync();
+        Assert.True(File.Exists(rig.Destination.MemoryFile), "the crashed agent cannot have sanitized the destination's RAM yet");
+        await rig.StartAgentAsync(rig.X509("dst"));
+        Assert.Matches(@"recovered vm1 \S+ Destination", rig.Agent.Output);
+        rig.AssertDestinationGone();
+        await rig.StartDestinationQemuAsync();
+        (exit, output) = await rig.MigrateThroughAsync(null, rig.X509("src"));
+        Assert.True(exit == 0, output);
+        Assert.Equal("running", await rig.Destination.StatusAsync());
+    }
+}
