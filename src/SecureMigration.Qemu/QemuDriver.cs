@@ -146,7 +146,12 @@ public sealed class QemuDriver : IHypervisorDriver, IAsyncDisposable
         try
         {
             await qmp.ExecuteAsync("migrate-incoming", new JsonObject { ["uri"] = "unix:" + path }, cancellationToken).ConfigureAwait(false);
-            var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
+            {
+                // A unix socket's buffer is its sender's: ask for a large one so a destination QEMU busy loading does
+                // not stall the channel behind it (the kernel caps it at net.core.wmem_max).
+                SendBufferSize = IncomingSendBufferBytes,
+            };
             try
             {
                 await WithTimeoutAsync(token => socket.ConnectAsync(new UnixDomainSocketEndPoint(path), token), $"QEMU's incoming socket of VM '{vmId}'", cancellationToken)
@@ -370,6 +375,9 @@ public sealed class QemuDriver : IHypervisorDriver, IAsyncDisposable
         {
             ["capabilities"] = new JsonArray(new JsonObject { ["capability"] = "events", ["state"] = true }),
         }, cancellationToken);
+
+    /// <summary>The send buffer asked for on the socket that feeds the destination QEMU.</summary>
+    private const int IncomingSendBufferBytes = 4 * 1024 * 1024;
 
     private string SocketPath(string kind) => Path.Combine(RuntimeDirectory, $"{kind}-{RandomNumberGenerator.GetHexString(12, lowercase: true)}.sock");
 

@@ -10,12 +10,14 @@ namespace SecureMigration.Channel;
 public sealed class ChannelConnection : IAsyncDisposable
 {
     private readonly StreamDuplexPipe _transport;
+    private readonly TimeProvider _timeProvider;
 
-    internal ChannelConnection(SecureChannel channel, StreamDuplexPipe transport, EndPoint remoteEndPoint)
+    internal ChannelConnection(SecureChannel channel, StreamDuplexPipe transport, EndPoint remoteEndPoint, TimeProvider timeProvider)
     {
         Channel = channel;
         _transport = transport;
         RemoteEndPoint = remoteEndPoint;
+        _timeProvider = timeProvider;
     }
 
     /// <summary>Gets the secure channel.</summary>
@@ -37,13 +39,13 @@ public sealed class ChannelConnection : IAsyncDisposable
 
     /// <summary>
     /// Closes the channel (close_notify) and the connection. A peer that stopped reading cannot hold the close: after
-    /// <see cref="CloseTimeout"/> the connection is dropped instead.
+    /// <see cref="CloseTimeout"/> (on the channel options' clock) the connection is dropped instead.
     /// </summary>
     /// <returns>A task that completes when both are closed.</returns>
     public async ValueTask DisposeAsync()
     {
         Task closing = CloseGracefullyAsync();
-        if (await Task.WhenAny(closing, Task.Delay(CloseTimeout)).ConfigureAwait(false) != closing)
+        if (await Task.WhenAny(closing, Task.Delay(CloseTimeout, _timeProvider)).ConfigureAwait(false) != closing)
         {
             _transport.Abort();
         }

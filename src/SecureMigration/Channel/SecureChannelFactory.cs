@@ -44,6 +44,9 @@ public sealed class SecureChannelFactory
     /// <summary>Gets the identity this end answers to in tickets.</summary>
     public string LocalIdentity => _options.EffectiveLocalIdentity;
 
+    /// <summary>Gets the clock of every timeout of this factory's channels.</summary>
+    internal TimeProvider TimeProvider => _options.TimeProvider;
+
     /// <summary>
     /// Connects as the migration source: authenticates the destination (it must be the ticket's destination,
     /// or <see cref="PeerPolicy.ExpectedName"/> when set), presents this end's credentials, and has the ticket accepted.
@@ -116,7 +119,7 @@ public sealed class SecureChannelFactory
             await socket.ConnectAsync(remote, cancellationToken).ConfigureAwait(false);
             transport = StreamDuplexPipe.Create(socket);
             SecureChannel channel = await ConnectAsync(transport, ticket, cancellationToken).ConfigureAwait(false);
-            return new ChannelConnection(channel, transport, remote);
+            return new ChannelConnection(channel, transport, remote, _options.TimeProvider);
         }
         catch
         {

@@ -126,7 +126,7 @@ public sealed class SecureChannelListener : IAsyncDisposable
         try
         {
             SecureChannel channel = await _factory.AcceptAsync(transport, _stopping.Token).ConfigureAwait(false);
-            var accepted = new ChannelConnection(channel, transport, remote);
+            var accepted = new ChannelConnection(channel, transport, remote, _factory.TimeProvider);
             if (!_accepted.Writer.TryWrite(accepted) &&
                 !await TryWriteAsync(accepted).ConfigureAwait(false))
             {

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.Hashing;
 using System.Security.Cryptography;
 using SecureMigration.Admission;
 using SecureMigration.Channel;
@@ -114,19 +115,19 @@ public sealed partial class MigrationCoordinator
         {
             await wire.SendAsync(FrameType.Ready, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
             await StepAsync(run, MigrationPhase.Transferring).ConfigureAwait(false);
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var hash = new XxHash128();
             received = await wire.ReceiveStreamAsync(sink, hash, bytes => { run.Bytes = bytes; run.Report(); }, cancellationToken).ConfigureAwait(false);
-            digest = hash.GetHashAndReset();
+            digest = hash.GetCurrentHash();
         }
 
         if (received.Received != received.AnnouncedLength || !CryptographicOperations.FixedTimeEquals(digest, received.AnnouncedDigest))
         {
-            return await RollBackDestinationAsync(run, $"the stream's digest does not match: received {received.Received} bytes with SHA-256 {Convert.ToHexStringLower(digest)}, " +
-                $"the source sent {received.AnnouncedLength} bytes with SHA-256 {Convert.ToHexStringLower(received.AnnouncedDigest)}", peerKnows: false).ConfigureAwait(false);
+            return await RollBackDestinationAsync(run, $"the stream's digest does not match: received {received.Received} bytes with {MigrationWire.DescribeDigest(digest)}, " +
+                $"the source sent {received.AnnouncedLength} bytes with {MigrationWire.DescribeDigest(received.AnnouncedDigest)}", peerKnows: false).ConfigureAwait(false);
         }
 
         await _driver.FinishIncomingAsync(run.VmId, cancellationToken).ConfigureAwait(false);
-        await StepAsync(run, MigrationPhase.SwitchingOver, reason: "SHA-256 " + Convert.ToHexStringLower(digest)).ConfigureAwait(false);
+        await StepAsync(run, MigrationPhase.SwitchingOver, reason: MigrationWire.DescribeDigest(digest)).ConfigureAwait(false);
         if (await _postHooks.RunAsync(run.Hook(HookStage.PostMigrate), cancellationToken).ConfigureAwait(false) is { } postVeto)
         {
             return await RollBackDestinationAsync(run, postVeto, peerKnows: false).ConfigureAwait(false);

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
+using System.IO.Hashing;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using SecureMigration.Admission;
 using SecureMigration.Channel;
 using SecureMigration.Channel.Tickets;
@@ -111,19 +111,17 @@ public sealed partial class MigrationCoordinator
         await run.Wire.ReceiveAsync(FrameType.Ready, _options.CommitTimeout, cancellationToken).ConfigureAwait(false);
         await StepAsync(run, MigrationPhase.Transferring).ConfigureAwait(false);
         byte[] digest;
-        using (var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
+        var hash = new XxHash128();
+        Stream stream = await _driver.StartOutgoingAsync(run.VmId, cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
         {
-            Stream stream = await _driver.StartOutgoingAsync(run.VmId, cancellationToken).ConfigureAwait(false);
-            await using (stream.ConfigureAwait(false))
-            {
-                run.Bytes = await run.Wire.SendStreamAsync(stream, hash, _options.FlushBytes, bytes => { run.Bytes = bytes; run.Report(); }, cancellationToken).ConfigureAwait(false);
-            }
-
-            digest = hash.GetHashAndReset();
+            run.Bytes = await run.Wire.SendStreamAsync(stream, hash, _options.FlushBytes, bytes => { run.Bytes = bytes; run.Report(); }, cancellationToken).ConfigureAwait(false);
         }
 
+        digest = hash.GetCurrentHash();
+
         // The hypervisor's stream ended: the VM is paused here. From now on it must not run here unless the registry says so.
-        await StepAsync(run, MigrationPhase.SwitchingOver, reason: "SHA-256 " + Convert.ToHexStringLower(digest)).ConfigureAwait(false);
+        await StepAsync(run, MigrationPhase.SwitchingOver, reason: MigrationWire.DescribeDigest(digest)).ConfigureAwait(false);
         byte[] end = new byte[sizeof(ulong) + MigrationWire.DigestLength];
         BinaryPrimitives.WriteUInt64LittleEndian(end, (ulong)run.Bytes);
         digest.CopyTo(end, sizeof(ulong));

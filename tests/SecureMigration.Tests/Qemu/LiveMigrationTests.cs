@@ -89,8 +89,16 @@ public sealed class LiveMigrationTests
             }
 
             await using var relay = new SecureMigration.Cli.Cluster.NetworkAttacker(rig.AgentEndPoint!) { CutAt = offset };
+            if (offset is null)
+            {
+                // Hold QEMU in the final stop-and-copy: the guest is stopped (STOP) and QEMU waits before switching
+                // over, so the cut lands there however loaded the machine is.
+                await rig.Source.SetMigrationCapabilityAsync("pause-before-switchover", true);
+            }
+
             Task? stopped = offset is null ? await rig.Source.WatchForEventAsync("STOP") : null;
-            Task<(int, string)> migration = rig.MigrateThroughAsync(relay, rig.X509("src"), "--retries", "0");
+            // QEMU held before switchover sends nothing, so the source learns of the cut from its stall timeout.
+            Task<(int, string)> migration = rig.MigrateThroughAsync(relay, rig.X509("src"), "--retries", "0", "--stall-timeout", "2");
             if (stopped is not null)
             {
                 // The final stop-and-copy: QEMU stops the guest (STOP) and sends what is left; cut right then.

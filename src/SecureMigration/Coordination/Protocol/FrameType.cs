@@ -12,7 +12,7 @@ internal enum FrameType : byte
     /// <summary>Source → destination: a piece of the hypervisor's migration stream.</summary>
     Data = 3,
 
-    /// <summary>Source → destination: the stream ended; its length (u64) and SHA-256.</summary>
+    /// <summary>Source → destination: the stream ended; its length (u64) and XXH128 digest.</summary>
     EndOfStream = 4,
 
     /// <summary>Destination → source: the digest matched, the VM loaded, the post-hooks passed.</summary>

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.IO.Hashing;
 using System.IO.Pipelines;
 using System.Security.Cryptography;
 using System.Text;
@@ -16,7 +17,8 @@ internal sealed class MigrationWire : IDisposable
 {
     public const int MaxDataFrame = 1 << 20;
     public const int MaxControlFrame = 4096;
-    public const int DigestLength = 32;
+    /// <summary>The length of the end-to-end stream digest (XXH128; see ADR 0008).</summary>
+    public const int DigestLength = 16;
     private const int HeaderLength = 5;
 
     /// <summary>The largest read from the hypervisor's stream, and so the largest data frame sent (within <see cref="MaxDataFrame"/>).</summary>
@@ -78,13 +80,16 @@ internal sealed class MigrationWire : IDisposable
         }
     }
 
+    /// <summary>How journals, audit logs and errors show a stream digest.</summary>
+    public static string DescribeDigest(ReadOnlySpan<byte> digest) => "XXH128 " + Convert.ToHexStringLower(digest);
+
     /// <summary>
     /// Sends <paramref name="source"/> to its end in data frames, hashing it; returns its length. The hypervisor's
     /// stream is read in large chunks (one frame each): a few large reads cost far less than many record-sized ones
     /// when the hypervisor and both agents share busy cores, and the copy into the records is cheap beside that.
     /// The chunk buffer is wiped before it goes back to the pool. The channel is flushed every <paramref name="flushBytes"/>.
     /// </summary>
-    public async ValueTask<long> SendStreamAsync(Stream source, IncrementalHash digest, int flushBytes, Action<long>? progress, CancellationToken cancellationToken)
+    public async ValueTask<long> SendStreamAsync(Stream source, NonCryptographicHashAlgorithm digest, int flushBytes, Action<long>? progress, CancellationToken cancellationToken)
     {
         using CancellationTokenSource linked = CancellationTokenSource.CreateLinkedTokenSource(_stall.Token, cancellationToken);
         byte[] chunk = ArrayPool<byte>.Shared.Rent(SourceChunkBytes);
@@ -106,7 +111,7 @@ internal sealed class MigrationWire : IDisposable
                 WriteHeader(_channel.Output.GetSpan(HeaderLength), FrameType.Data, read);
                 _channel.Output.Advance(HeaderLength);
                 _channel.Output.Write(payload);
-                digest.AppendData(payload);
+                digest.Append(payload);
                 total += read;
                 unflushed += read;
                 if (unflushed >= flushBytes)
@@ -133,7 +138,7 @@ internal sealed class MigrationWire : IDisposable
     /// Receives data frames into <paramref name="sink"/>, hashing them, until the end-of-stream frame; returns what was
     /// received and what the source says it sent.
     /// </summary>
-    public async ValueTask<ReceivedStream> ReceiveStreamAsync(Stream sink, IncrementalHash digest, Action<long>? progress, CancellationToken cancellationToken)
+    public async ValueTask<ReceivedStream> ReceiveStreamAsync(Stream sink, NonCryptographicHashAlgorithm digest, Action<long>? progress, CancellationToken cancellationToken)
     {
         using CancellationTokenSource linked = CancellationTokenSource.CreateLinkedTokenSource(_stall.Token, cancellationToken);
 
@@ -268,7 +273,7 @@ internal sealed class MigrationWire : IDisposable
         return payload;
     }
 
-    private async ValueTask CopyPayloadAsync(int length, Stream sink, IncrementalHash digest, CancellationToken cancellationToken)
+    private async ValueTask CopyPayloadAsync(int length, Stream sink, NonCryptographicHashAlgorithm digest, CancellationToken cancellationToken)
     {
         int remaining = length;
         while (remaining > 0)
@@ -283,7 +288,7 @@ internal sealed class MigrationWire : IDisposable
             ReadOnlySequence<byte> take = buffer.Slice(0, Math.Min(remaining, buffer.Length));
             foreach (ReadOnlyMemory<byte> segment in take)
             {
-                digest.AppendData(segment.Span);
+                digest.Append(segment.Span);
                 await sink.WriteAsync(segment, cancellationToken).ConfigureAwait(false);
             }
 

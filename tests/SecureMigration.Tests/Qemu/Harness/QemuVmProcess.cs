@@ -131,6 +131,16 @@ public sealed class QemuVmProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Turns one of QEMU's migration capabilities on or off, through the test's monitor.</summary>
+    public async Task SetMigrationCapabilityAsync(string capability, bool state)
+    {
+        await using QmpClient qmp = await ConnectAsync();
+        await qmp.ExecuteAsync("migrate-set-capabilities", new System.Text.Json.Nodes.JsonObject
+        {
+            ["capabilities"] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject { ["capability"] = capability, ["state"] = state }),
+        });
+    }
+
     /// <summary>Returns QEMU's migration status (query-migrate), through the test's monitor.</summary>
     public async Task<string> MigrationStatusAsync()
     {
