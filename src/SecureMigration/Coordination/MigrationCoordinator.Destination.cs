@@ -19,9 +19,15 @@ public sealed partial class MigrationCoordinator
     /// <param name="progress">Receives phase and byte progress, or <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the migration; it then rolls back unless it already committed.</param>
     /// <returns>How it ended.</returns>
-    public async Task<MigrationResult> ReceiveAsync(ChannelConnection connection, IProgress<MigrationProgress>? progress = null, CancellationToken cancellationToken = default)
+    public Task<MigrationResult> ReceiveAsync(ChannelConnection connection, IProgress<MigrationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(connection);
+        return CoordinationTelemetry.ObserveAsync(MigrationRole.Destination, connection.Channel.Ticket.VmId, _options.TimeProvider,
+            () => ReceiveObservedAsync(connection, progress, cancellationToken));
+    }
+
+    private async Task<MigrationResult> ReceiveObservedAsync(ChannelConnection connection, IProgress<MigrationProgress>? progress, CancellationToken cancellationToken)
+    {
         MigrationTicket ticket = connection.Channel.Ticket;
         var run = new MigrationRun(
             new JournalRecord

@@ -24,8 +24,13 @@ public sealed partial class MigrationCoordinator
     /// <param name="cancellationToken">Cancels the migration; it then rolls back.</param>
     /// <returns>How it ended.</returns>
     /// <exception cref="MigrationInDoubtException">The commit was requested and the registry cannot be reached: the VM stays paused until recovery.</exception>
-    public async Task<MigrationResult> MigrateAsync(string vmId, string destinationHost, Func<MigrationTicket, CancellationToken, Task<ChannelConnection>> connect,
-        MigrationTrigger trigger = MigrationTrigger.Manual, IProgress<MigrationProgress>? progress = null, CancellationToken cancellationToken = default)
+    public Task<MigrationResult> MigrateAsync(string vmId, string destinationHost, Func<MigrationTicket, CancellationToken, Task<ChannelConnection>> connect,
+        MigrationTrigger trigger = MigrationTrigger.Manual, IProgress<MigrationProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        CoordinationTelemetry.ObserveAsync(MigrationRole.Source, vmId, _options.TimeProvider,
+            () => MigrateObservedAsync(vmId, destinationHost, connect, trigger, progress, cancellationToken));
+
+    private async Task<MigrationResult> MigrateObservedAsync(string vmId, string destinationHost, Func<MigrationTicket, CancellationToken, Task<ChannelConnection>> connect,
+        MigrationTrigger trigger, IProgress<MigrationProgress>? progress, CancellationToken cancellationToken)
     {
         VmIds.EnsureValid(vmId);
         ArgumentException.ThrowIfNullOrEmpty(destinationHost);

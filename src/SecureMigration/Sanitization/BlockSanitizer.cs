@@ -137,7 +137,7 @@ public sealed class BlockSanitizer
             keystream?.Dispose();
         }
 
-        return new SanitizationReport
+        return SanitizerTelemetry.Recorded(new SanitizationReport
         {
             Target = full,
             TargetSize = size,
@@ -156,7 +156,7 @@ public sealed class BlockSanitizer
             Discarded = discarded,
             Started = started,
             Finished = _options.TimeProvider.GetUtcNow(),
-        };
+        });
     }
 
     /// <summary>
@@ -215,7 +215,7 @@ public sealed class BlockSanitizer
             keystream?.Dispose();
         }
 
-        return new SanitizationReport
+        return SanitizerTelemetry.Recorded(new SanitizationReport
         {
             Target = "memory",
             TargetSize = buffer.Length,
@@ -231,7 +231,7 @@ public sealed class BlockSanitizer
             Caveats = ["Managed memory: copies the runtime made earlier (a moved object, a swapped page) are not reached."],
             Started = started,
             Finished = _options.TimeProvider.GetUtcNow(),
-        };
+        });
     }
 
     /// <summary>Writes the passes of one file wipe, flushing and checkpointing as it goes.</summary>

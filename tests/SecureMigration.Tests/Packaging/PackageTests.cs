@@ -22,7 +22,7 @@ public sealed class PackageTests
         {
             foreach (string project in new[] { "src/SecureMigration", "src/SecureMigration.Qemu", "src/SecureMigration.Cli" })
             {
-                await DotnetAsync(RepositoryRoot, "pack", Path.Combine(RepositoryRoot, project), "-c", "Release", "-o", feed, "-p:Version=" + version);
+                await DotnetAsync(Repository.Root, "pack", Path.Combine(Repository.Root, project), "-c", "Release", "-o", feed, "-p:Version=" + version);
             }
 
             Assert.True(File.Exists(Path.Combine(feed, $"SecureMigration.{version}.snupkg")), "the library's symbols package");
@@ -46,22 +46,6 @@ public sealed class PackageTests
                     Directory.Delete(cached, recursive: true);
                 }
             }
-        }
-    }
-
-    private static string RepositoryRoot
-    {
-        get
-        {
-            for (DirectoryInfo? directory = new(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-            {
-                if (File.Exists(Path.Combine(directory.FullName, "SecureMigration.sln")))
-                {
-                    return directory.FullName;
-                }
-            }
-
-            throw new InvalidOperationException("The tests run outside the repository; the package test needs its sources.");
         }
     }
 
