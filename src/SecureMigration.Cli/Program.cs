@@ -3,6 +3,7 @@ using SecureMigration;
 using SecureMigration.Channel;
 using SecureMigration.Cli;
 using SecureMigration.Cli.Commands;
+using SecureMigration.Cli.Terminal;
 
 var root = new RootCommand("""
     secmig: makes virtual-machine live migration safe. Mutually authenticated TLS 1.3 channels for any
@@ -22,6 +23,12 @@ root.Subcommands.Add(SimulateCommand.Create());
 root.Subcommands.Add(SanitizeCommand.Create());
 root.Subcommands.Add(AgentCommand.Create());
 root.Subcommands.Add(MigrateCommand.Create());
+var metrics = new Option<bool>("--metrics")
+{
+    Description = "When the command ends, print what SecureMigration measured (docs/telemetry.md) to standard error.",
+    Recursive = true,
+};
+root.Options.Add(metrics);
 
 ParseResult parse = root.Parse(args);
 if (parse.Errors.Count > 0)
@@ -41,6 +48,7 @@ if (parse.Errors.Count > 0)
     return ExitCodes.InvalidInput;
 }
 
+using MetricsReport? measured = parse.GetValue(metrics) ? MetricsReport.Start() : null;
 try
 {
     // Ctrl-C and SIGTERM cancel the action's token, so a wipe or a migration stops cleanly and reports; 2.0.0 leaves this off by default.
@@ -65,4 +73,8 @@ catch (IOException e)
 {
     Console.Error.WriteLine($"secmig: {e.Message}");
     return ExitCodes.Failure;
+}
+finally
+{
+    measured?.WriteTo(Console.Error);
 }

@@ -40,6 +40,18 @@ public sealed class DemoCommandTests
     }
 
     [Fact]
+    public async Task Demo_WithMetrics_PrintsWhatWasMeasuredWithTagsAndUnits()
+    {
+        (int exit, string output) = await Secmig.RunAsync("demo", "--image-mib", "4", "--metrics");
+
+        Assert.True(exit == 0, output);
+        Assert.Matches(@"metric securemigration\.migrations\{role=Source,status=Completed\} \d+ \{migration\}", output);
+        Assert.Matches(@"metric securemigration\.channel\.handshakes\{result=UntrustedChain,role=destination\} 1 \{handshake\}", output);
+        Assert.Matches(@"metric securemigration\.migration\.duration\{role=Source,status=Completed\} count=\d+ sum=[\d.]+ max=[\d.]+ s", output);
+        Assert.Matches(@"metric securemigration\.sanitizer\.runs\{method=NistClear,result=succeeded\} \d+ \{run\}", output);
+    }
+
+    [Fact]
     public async Task Demo_BadImageSize_IsRejectedBeforeAnythingRuns()
     {
         (int exit, string output) = await Secmig.RunAsync("demo", "--image-mib", "0");
