@@ -1,6 +1,13 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
+using SecureMigration;
+using SecureMigration.Admission;
+using SecureMigration.Audit;
 using SecureMigration.Channel;
+using SecureMigration.Channel.Credentials;
+using SecureMigration.Coordination;
+using SecureMigration.DependencyInjection;
+using SecureMigration.Sanitization;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -29,6 +36,60 @@ public static class SecureMigrationServiceCollectionExtensions
             return options;
         });
         services.TryAddSingleton(provider => new SecureChannelFactory(provider.GetRequiredService<SecureChannelOptions>(), provider.GetService<ILoggerFactory>()));
+        return services;
+    }
+
+    /// <summary>
+    /// Registers every part of SecureMigration as singletons: <see cref="SecureChannelFactory"/>, <see cref="HostKey"/>,
+    /// <see cref="MigrationJournal"/>, <see cref="AuditLog"/>, <see cref="IOwnershipRegistry"/>,
+    /// <see cref="IHypervisorDriver"/>, <see cref="ISnapshotProvider"/>, <see cref="BlockSanitizer"/>,
+    /// <see cref="IResidueHandler"/>, <see cref="AdmissionController"/> (when admission is on) and
+    /// <see cref="MigrationCoordinator"/>. <paramref name="configure"/> runs now and every option is validated now,
+    /// so a bad option fails start-up with a message that names it, its value and what is allowed.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Sets credentials, paths, the driver, the registry and any option.</param>
+    /// <returns>The same service collection.</returns>
+    /// <exception cref="ArgumentException">An option is invalid.</exception>
+    /// <exception cref="InvalidOperationException">A required part (driver, registry, credentials) is missing.</exception>
+    public static IServiceCollection AddSecureMigration(this IServiceCollection services, Action<SecureMigrationBuilder> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        var builder = new SecureMigrationBuilder();
+        configure(builder);
+        builder.Validate();
+
+        services.TryAddSingleton(builder.TimeProvider);
+        services.TryAddSingleton(builder.Channel);
+        services.TryAddSingleton(provider => new SecureChannelFactory(builder.Channel, provider.GetService<ILoggerFactory>()));
+        services.TryAddSingleton(builder.Coordinator);
+        services.TryAddSingleton(_ => HostKey.FromCredentials(builder.Channel.ValidatedCredentials));
+        services.TryAddSingleton(provider => MigrationJournal.Open(builder.JournalPath!, provider.GetRequiredService<HostKey>(), builder.TimeProvider));
+        services.TryAddSingleton(_ => AuditLog.Open(builder.AuditLogPath!, builder.Coordinator.HostId, builder.TimeProvider));
+        services.TryAddSingleton(builder.Registry!);
+        services.TryAddSingleton(builder.Driver!);
+        services.TryAddSingleton(builder.Snapshots);
+        services.TryAddSingleton(_ => new BlockSanitizer(builder.Sanitizer));
+        services.TryAddSingleton<IResidueHandler>(provider =>
+            builder.Channel.ValidatedCredentials is X509ChannelCredentials signer && builder.CertificateDirectory is { } certificates
+                ? new SanitizingResidueHandler(provider.GetRequiredService<BlockSanitizer>(), builder.SanitizationMethod, signer, certificates)
+                : new SanitizingResidueHandler(provider.GetRequiredService<BlockSanitizer>(), builder.SanitizationMethod));
+        if (builder.Admission is { } admission)
+        {
+            services.TryAddSingleton(provider => new AdmissionController(admission, builder.TimeProvider, loggerFactory: provider.GetService<ILoggerFactory>()));
+        }
+
+        services.TryAddSingleton(provider => new MigrationCoordinator(
+            builder.Coordinator,
+            provider.GetRequiredService<IHypervisorDriver>(),
+            provider.GetRequiredService<MigrationJournal>(),
+            provider.GetRequiredService<IOwnershipRegistry>(),
+            provider.GetRequiredService<AuditLog>(),
+            provider.GetRequiredService<ISnapshotProvider>(),
+            provider.GetRequiredService<IResidueHandler>(),
+            provider.GetService<AdmissionController>(),
+            provider.GetService<ILoggerFactory>()));
         return services;
     }
 }

@@ -1,0 +1,101 @@
+using Microsoft.Extensions.DependencyInjection;
+using SecureMigration.Admission;
+using SecureMigration.Audit;
+using SecureMigration.Channel;
+using SecureMigration.Coordination;
+using SecureMigration.Coordination.Simulation;
+using SecureMigration.DependencyInjection;
+using SecureMigration.Sanitization;
+using SecureMigration.Tests.Infrastructure;
+
+namespace SecureMigration.Tests.DependencyInjection;
+
+public sealed class AddSecureMigrationTests(TestPki pki) : IClassFixture<TestPki>
+{
+    [Fact]
+    public async Task AddSecureMigration_ResolvesEveryPartOnceAndTheCoordinatorMigratesAVm()
+    {
+        using var dir = new TempDirectory();
+        await using ServiceProvider source = Host(dir, "source", pki.Source);
+        await using ServiceProvider destination = Host(dir, "destination", pki.Destination);
+
+        foreach (Type part in new[] { typeof(SecureChannelFactory), typeof(HostKey), typeof(MigrationJournal), typeof(AuditLog), typeof(IOwnershipRegistry),
+            typeof(IHypervisorDriver), typeof(ISnapshotProvider), typeof(BlockSanitizer), typeof(IResidueHandler), typeof(AdmissionController), typeof(MigrationCoordinator) })
+        {
+            Assert.Same(source.GetRequiredService(part), source.GetRequiredService(part));
+        }
+
+        var hypervisor = (SimulatedHypervisor)source.GetRequiredService<IHypervisorDriver>();
+        await hypervisor.CreateVmAsync("vm-di", 1024 * 1024);
+        await source.GetRequiredService<IOwnershipRegistry>().RegisterAsync("vm-di", "source.test");
+        await using var listener = new SecureChannelListener(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0), destination.GetRequiredService<SecureChannelFactory>());
+        listener.Start();
+        Task<MigrationResult> received = ReceiveAsync(destination, listener);
+
+        MigrationResult sent = await source.GetRequiredService<MigrationCoordinator>().MigrateAsync("vm-di", "destination.test",
+            (ticket, token) => source.GetRequiredService<SecureChannelFactory>().ConnectAsync(listener.LocalEndPoint, ticket, token));
+
+        Assert.Equal(MigrationStatus.Completed, sent.Status);
+        Assert.Equal(MigrationStatus.Completed, (await received).Status);
+        Assert.Equal("destination.test", (await source.GetRequiredService<IOwnershipRegistry>().GetAsync("vm-di"))!.Owner);
+    }
+
+    [Theory]
+    [InlineData("stall", "CoordinatorOptions.StallTimeout is 00:00:00; it must be positive.")]
+    [InlineData("handshake", "SecureChannelOptions.HandshakeTimeout is 01:00:00; it must be above zero and at most 10 minutes.")]
+    [InlineData("journal", "SecureMigrationBuilder.JournalPath is empty; set it to a file for the host's migration journal.")]
+    [InlineData("driver", "SecureMigrationBuilder has no hypervisor driver; call UseDriver")]
+    [InlineData("registry", "SecureMigrationBuilder has no ownership registry; call UseFileOwnershipRegistry(directory) or UseOwnershipRegistry.")]
+    public void AddSecureMigration_BadOrMissingOption_FailsAtStartUpNamingItsValueAndWhatIsAllowed(string broken, string message)
+    {
+        using var dir = new TempDirectory();
+
+        Exception error = Assert.ThrowsAny<Exception>(() => new ServiceCollection().AddSecureMigration(builder =>
+        {
+            Configure(builder, dir, "source", pki.Source, withDriver: broken != "driver", withRegistry: broken != "registry");
+            switch (broken)
+            {
+                case "stall":
+                    builder.Coordinator.StallTimeout = TimeSpan.Zero;
+                    break;
+                case "handshake":
+                    builder.Channel.HandshakeTimeout = TimeSpan.FromHours(1);
+                    break;
+                case "journal":
+                    builder.JournalPath = null;
+                    break;
+            }
+        }));
+
+        Assert.True(error is ArgumentException or InvalidOperationException, error.ToString());
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+
+    private ServiceProvider Host(TempDirectory dir, string name, SecureMigration.Pki.IssuedCredential credential) =>
+        new ServiceCollection().AddSecureMigration(builder => Configure(builder, dir, name, credential)).BuildServiceProvider();
+
+    private void Configure(SecureMigrationBuilder builder, TempDirectory dir, string name, SecureMigration.Pki.IssuedCredential credential,
+        bool withDriver = true, bool withRegistry = true)
+    {
+        builder.Channel.Credentials = pki.Credentials(credential);
+        builder.JournalPath = dir.File(name + ".smj");
+        builder.AuditLogPath = dir.File(name + ".audit");
+        builder.CertificateDirectory = dir.File(name + "-certificates");
+        builder.UseAdmission();
+        if (withRegistry)
+        {
+            builder.UseFileOwnershipRegistry(dir.File("ownership"));
+        }
+
+        if (withDriver)
+        {
+            builder.UseDriver(_ => new SimulatedHypervisor(dir.File(name + "-vms")));
+        }
+    }
+
+    private static async Task<MigrationResult> ReceiveAsync(ServiceProvider destination, SecureChannelListener listener)
+    {
+        ChannelConnection connection = (await listener.AcceptAsync())!;
+        return await destination.GetRequiredService<MigrationCoordinator>().ReceiveAsync(connection);
+    }
+}
