@@ -30,6 +30,16 @@ var metrics = new Option<bool>("--metrics")
 };
 root.Options.Add(metrics);
 
+try
+{
+    args = AgentConfiguration.ExpandCommandLine(args);
+}
+catch (Exception e) when (e is ArgumentException or FileNotFoundException or InvalidDataException or FormatException or InvalidOperationException)
+{
+    Console.Error.WriteLine($"secmig: {e.Message}");
+    return ExitCodes.InvalidInput;
+}
+
 ParseResult parse = root.Parse(args);
 if (parse.Errors.Count > 0)
 {

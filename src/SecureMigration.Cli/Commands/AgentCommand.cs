@@ -23,6 +23,12 @@ internal static class AgentCommand
         };
         var maxHandshakes = new Option<int>("--max-handshakes") { Description = "Handshakes in progress at once, in total.", DefaultValueFactory = _ => 64 };
         var maxPerAddress = new Option<int>("--max-handshakes-per-address") { Description = "Handshakes in progress at once from one address.", DefaultValueFactory = _ => 8 };
+        var config = new Option<FileInfo>("--config")
+        {
+            Description = "An appsettings-style JSON file whose 'SecureMigration:Agent' section sets any of these options " +
+                "(Listen, Vms {id: qmp}, Work, Registry, Cert, Key, Ca, AllowPeers, ...; SECMIG_SecureMigration__Agent__NAME " +
+                "environment variables too); options on the command line win.",
+        };
         var live = new LiveOptions();
         var command = new Command("agent", """
             Destination host: receives live migrations of the listed QEMU VMs over mutually authenticated TLS 1.3,
@@ -36,8 +42,9 @@ internal static class AgentCommand
               qemu-system-x86_64 ... -incoming defer -S -qmp unix:/run/vm1.qmp,server=on,wait=off
               secmig agent --listen 0.0.0.0:4443 --vm vm1=/run/vm1.qmp --work /var/lib/secmig \
                 --registry /shared/secmig/ownership --cert dst/cert.pem --key dst/key.pem --ca ca/ca.pem --allow-peer src.example
+              secmig agent --config /etc/secmig/agent.json
             """)
-        { listen, vms, maxHandshakes, maxPerAddress };
+        { listen, vms, maxHandshakes, maxPerAddress, config };
         live.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {

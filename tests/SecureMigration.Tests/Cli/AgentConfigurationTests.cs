@@ -1,0 +1,50 @@
+using SecureMigration.Cli.Commands;
+using SecureMigration.Tests.Infrastructure;
+
+namespace SecureMigration.Tests.Cli;
+
+public sealed class AgentConfigurationTests
+{
+    private const string Settings = """
+        { "SecureMigration": { "Agent": {
+          "Listen": "127.0.0.1:0", "Vms": { "vm1": "/run/none-1.qmp", "vm2": "/run/none-2.qmp" },
+          "Work": "work", "Cert": "dst/cert.pem", "Key": "dst/key.pem", "Ca": "ca/ca.pem", "AllowPeers": [ "src.test" ], "StallTimeout": 5 } } }
+        """;
+
+    [Fact]
+    public async Task Agent_WithConfigFile_TakesItsSettingsAndTheCommandLineWins()
+    {
+        using var dir = new TempDirectory();
+        await Secmig.RunAsync("pki", "init", "--out", dir.File("ca"));
+        await Secmig.RunAsync("pki", "issue", "--ca", dir.File("ca"), "--name", "dst.test", "--out", dir.File("dst"));
+        await File.WriteAllTextAsync(dir.File("agent.json"), Settings);
+
+        await using ExternalProcess fromFile = Secmig.Start("agent", "--config", dir.File("agent.json"));
+        string served = await fromFile.WaitForAsync("listening ");
+        await using ExternalProcess overridden = Secmig.Start("agent", "--config", dir.File("agent.json"), "--vm", "vm9=/run/none-9.qmp");
+        string overriddenServed = await overridden.WaitForAsync("listening ");
+
+        Assert.Matches(@"^127\.0\.0\.1:\d+ as dst\.test for vm1, vm2", served);
+        Assert.Matches(@"^127\.0\.0\.1:\d+ as dst\.test for vm9\b", overriddenServed);
+        Assert.True(Directory.Exists(dir.File("work")), "a relative Work is taken relative to the configuration file");
+    }
+
+    [Fact]
+    public async Task Agent_WithAMissingConfigFile_ExitsTwoAndSaysWhatToGive()
+    {
+        (int exit, string output) = await Secmig.RunAsync("agent", "--config", "/nonexistent/agent.json");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--config '/nonexistent/agent.json' does not exist", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ToArguments_SkipsWhatTheCommandLineGivesAndResolvesPathsAgainstTheFile()
+    {
+        var settings = new AgentConfiguration { Listen = "0.0.0.0:4443", Work = "work", Vms = { ["vm1"] = "/run/vm1.qmp" }, AllowPeers = ["a", "b"], StallTimeout = 7 };
+
+        string[] tokens = [.. settings.ToArguments(new HashSet<string> { "--listen" }, "/etc/secmig")];
+
+        Assert.Equal(["--vm", "vm1=/run/vm1.qmp", "--work", "/etc/secmig/work", "--stall-timeout", "7", "--allow-peer", "a", "--allow-peer", "b"], tokens);
+    }
+}
