@@ -34,6 +34,13 @@ public sealed class PackageTests
 
             string consumer = WriteConsumer(dir.File("consumer"), feed, version);
             Assert.Contains("secure channel: 1 MiB delivered intact", await RunAsync(consumer, "dotnet", "run", "--project", consumer));
+
+            // Trimmed, the library must raise no trim warning of its own and the consumer must still work.
+            string trimmed = dir.File("trimmed");
+            string publish = await DotnetAsync(consumer, "publish", consumer, "-c", "Release", "-r", "linux-x64", "--self-contained",
+                "-p:PublishTrimmed=true", "-p:TrimmerSingleWarn=false", "-o", trimmed);
+            Assert.DoesNotMatch(@"warning IL\d{4}: SecureMigration|Assembly 'SecureMigration", publish);
+            Assert.Contains("secure channel: 1 MiB delivered intact", await RunAsync(consumer, Path.Combine(trimmed, "Consumer")));
         }
         finally
         {
