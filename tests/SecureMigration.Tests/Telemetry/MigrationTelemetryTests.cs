@@ -118,6 +118,25 @@ public sealed partial class MigrationTelemetryTests
         }
     }
 
+    [Fact]
+    public void LogEvents_EveryLoggerMessageOfTheLibrariesIsListedWithItsIdAndLevel()
+    {
+        string[] lines = File.ReadAllLines(Path.Combine(Repository.Root, "docs", "telemetry.md"));
+        var events = new[] { typeof(SecureMigrationTelemetry).Assembly, typeof(SecureMigration.Qemu.QemuDriver).Assembly }
+            .SelectMany(assembly => assembly.GetTypes())
+            .SelectMany(type => type.GetMethods(System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic))
+            .Select(method => method.GetCustomAttributes(typeof(Microsoft.Extensions.Logging.LoggerMessageAttribute), false).Cast<Microsoft.Extensions.Logging.LoggerMessageAttribute>().SingleOrDefault())
+            .OfType<Microsoft.Extensions.Logging.LoggerMessageAttribute>()
+            .ToList();
+
+        Assert.NotEmpty(events);
+        foreach (Microsoft.Extensions.Logging.LoggerMessageAttribute logged in events)
+        {
+            Assert.True(lines.Any(line => line.StartsWith($"| {logged.EventId} | {logged.Level} |", StringComparison.Ordinal)),
+                $"log event {logged.EventId} ({logged.Level}: {logged.Message}) is not listed in docs/telemetry.md with its level");
+        }
+    }
+
     private static string? Tag((string Instrument, double Value, Dictionary<string, object?> Tags) measurement, string name) =>
         measurement.Tags.TryGetValue(name, out object? value) ? value?.ToString() : null;
 
