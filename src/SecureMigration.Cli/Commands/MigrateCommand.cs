@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using SecureMigration.Admission;
@@ -23,6 +24,7 @@ internal static class MigrateCommand
         {
             Description = "A file of this host's copy of the VM to sanitize once the destination committed (a local disk copy); repeat for several. The VM's file-backed RAM is found through QMP. Never name a disk the destination shares.",
         };
+        var json = new Option<bool>("--json") { Description = "Print the outcome as one JSON object on standard output (progress lines go to standard error)." };
         var retries = new Option<int>("--retries") { Description = "How many times a failed attempt is tried again, as the admission state's backoff, retry budget and breakers allow.", DefaultValueFactory = _ => 3 };
         retries.Validators.Add(result =>
         {
@@ -46,7 +48,7 @@ internal static class MigrateCommand
                 --work /var/lib/secmig --registry /shared/secmig/ownership \
                 --cert src/cert.pem --key src/key.pem --ca ca/ca.pem
             """)
-        { vm, qmp, to, peerName, images, retries };
+        { vm, qmp, to, peerName, images, retries, json };
         live.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -57,7 +59,8 @@ internal static class MigrateCommand
             }
 
             using ILoggerFactory logging = live.CreateLogging(parse);
-            ConsoleStyle style = ConsoleStyle.Standard;
+            bool asJson = parse.GetValue(json);
+            ConsoleStyle style = asJson ? new ConsoleStyle(Console.Error, isTerminal: false, useColor: false) : ConsoleStyle.Standard;
             var display = new LiveMigrationDisplay(style);
             await using LiveHost host = await LiveHost.OpenAsync(live.Settings(parse, [qemuVm], null, display, logging), cancellationToken);
             await host.RecoverAsync(style, cancellationToken);
@@ -66,22 +69,34 @@ internal static class MigrateCommand
             {
                 (MigrationResult result, int retried) = await MigrateWithRetriesAsync(host, qemuVm.Id, parse.GetValue(peerName)!, parse.GetValue(to)!, parse.GetValue(retries), display, style, cancellationToken);
                 style.Line($"result {result.VmId} {result.Status} {result.Reason}".TrimEnd());
-                if (host.Driver.LastOutgoingMigration(qemuVm.Id) is { } qemu)
+                QemuMigrationInfo? qemu = host.Driver.LastOutgoingMigration(qemuVm.Id);
+                if (qemu is not null)
                 {
                     style.Line(string.Create(CultureInfo.InvariantCulture,
                         $"qemu {qemuVm.Id} status={qemu.Status} total-ms={qemu.TotalTime?.TotalMilliseconds ?? -1:0} downtime-ms={qemu.Downtime?.TotalMilliseconds ?? -1:0} passes={qemu.Passes} transferred-bytes={qemu.TransferredBytes}"));
                 }
 
-                return result.Status switch
+                int exitCode = result.Status switch
                 {
                     MigrationStatus.Completed => ExitCodes.Success,
                     MigrationStatus.Refused when retried == 0 => ExitCodes.Refused,
                     _ => ExitCodes.Failure,
                 };
+                if (asJson)
+                {
+                    Console.Out.WriteLine(JsonSerializer.Serialize(new MigrateOutcome(result.VmId, result.MigrationId, result.Status.ToString(), result.Reason, result.Bytes, retried, exitCode, qemu), CliJson.Options));
+                }
+
+                return exitCode;
             }
             catch (MigrationInDoubtException e)
             {
                 style.Line($"result {qemuVm.Id} InDoubt {e.Message}");
+                if (asJson)
+                {
+                    Console.Out.WriteLine(JsonSerializer.Serialize(new MigrateOutcome(qemuVm.Id, e.MigrationId, "InDoubt", e.Message, 0, 0, ExitCodes.InDoubt, null), CliJson.Options));
+                }
+
                 return ExitCodes.InDoubt;
             }
             finally
@@ -122,4 +137,7 @@ internal static class MigrateCommand
             await host.SaveAdmissionAsync(cancellationToken);
         }
     }
+
+    /// <summary>What <c>secmig migrate --json</c> prints.</summary>
+    private sealed record MigrateOutcome(string VmId, Guid MigrationId, string Status, string? Reason, long Bytes, int Retries, int ExitCode, QemuMigrationInfo? Qemu);
 }

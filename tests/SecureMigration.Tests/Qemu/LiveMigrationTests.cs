@@ -65,9 +65,15 @@ public sealed class LiveMigrationTests
         string key = await rig.NewPskAsync("cluster");
         await rig.StartAgentAsync(["--psk-file", key, "--psk-identity", "cluster", "--local-name", "dst.test"]);
 
-        (int exit, string output) = await rig.MigrateAsync(["--psk-file", key, "--psk-identity", "cluster", "--local-name", "src.test"]);
+        (int exit, string output) = await rig.MigrateAsync(["--psk-file", key, "--psk-identity", "cluster", "--local-name", "src.test"], "--json");
 
         Assert.True(exit == 0, output);
+        // --json: standard output is one JSON object (it comes first in the captured output; progress went to standard error).
+        using System.Text.Json.JsonDocument outcome = System.Text.Json.JsonDocument.Parse(output[..(output.IndexOf("\n}", StringComparison.Ordinal) + 2)]);
+        Assert.Equal("Completed", outcome.RootElement.GetProperty("status").GetString());
+        Assert.Equal(0, outcome.RootElement.GetProperty("exitCode").GetInt32());
+        Assert.Equal("completed", outcome.RootElement.GetProperty("qemu").GetProperty("status").GetString());
+        Assert.True(outcome.RootElement.GetProperty("qemu").GetProperty("transferredBytes").GetInt64() > 0);
         Assert.Equal("running", await rig.Destination.StatusAsync());
         TestGuest.Verify(await rig.Destination.DumpMemoryAsync());
     }
