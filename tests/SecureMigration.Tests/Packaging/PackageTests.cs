@@ -29,6 +29,12 @@ public sealed class PackageTests
             string tools = dir.File("tools");
             await DotnetAsync(dir.Path, "tool", "install", "SecureMigration.Tool", "--version", version, "--tool-path", tools, "--add-source", feed);
             string secmig = Path.Combine(tools, "secmig");
+            if (System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier == "linux-x64")
+            {
+                Assert.True(Directory.EnumerateDirectories(tools, "securemigration.tool.linux-x64", SearchOption.AllDirectories).Any(),
+                    "on Linux x64 the ReadyToRun package of the tool is the one installed");
+            }
+
             Assert.Contains(version, await RunAsync(dir.Path, secmig, "--version"));
             Assert.Contains("every defense held", await RunAsync(dir.Path, secmig, "demo", "--image-mib", "4", "--work", dir.File("demo")), StringComparison.OrdinalIgnoreCase);
 
