@@ -77,6 +77,22 @@ public sealed class SecureMigrationBuilder
         return this;
     }
 
+    /// <summary>Adds a hook run before a migration on this host; a veto refuses the migration.</summary>
+    public SecureMigrationBuilder AddPreMigrateHook(IMigrationHook hook)
+    {
+        ArgumentNullException.ThrowIfNull(hook);
+        Coordinator.PreMigrateHooks.Add(hook);
+        return this;
+    }
+
+    /// <summary>Adds a hook run after the stream was verified and before the commit; a veto rolls the migration back.</summary>
+    public SecureMigrationBuilder AddPostMigrateHook(IMigrationHook hook)
+    {
+        ArgumentNullException.ThrowIfNull(hook);
+        Coordinator.PostMigrateHooks.Add(hook);
+        return this;
+    }
+
     /// <summary>Turns on the thrash defense with its defaults, adjusted by <paramref name="configure"/>.</summary>
     public SecureMigrationBuilder UseAdmission(Action<AdmissionOptions>? configure = null)
     {

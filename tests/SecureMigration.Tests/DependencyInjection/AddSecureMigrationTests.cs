@@ -6,6 +6,7 @@ using SecureMigration.Coordination;
 using SecureMigration.Coordination.Simulation;
 using SecureMigration.DependencyInjection;
 using SecureMigration.Sanitization;
+using SecureMigration.Tests.Coordination;
 using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.DependencyInjection;
@@ -16,7 +17,13 @@ public sealed class AddSecureMigrationTests(TestPki pki) : IClassFixture<TestPki
     public async Task AddSecureMigration_ResolvesEveryPartOnceAndTheCoordinatorMigratesAVm()
     {
         using var dir = new TempDirectory();
-        await using ServiceProvider source = Host(dir, "source", pki.Source);
+        var before = new DelegateHook("before", (_, _) => Task.FromResult(HookVerdict.Allow));
+        var after = new DelegateHook("after", (_, _) => Task.FromResult(HookVerdict.Allow));
+        await using ServiceProvider source = new ServiceCollection().AddSecureMigration(builder =>
+        {
+            Configure(builder, dir, "source", pki.Source);
+            builder.AddPreMigrateHook(before).AddPostMigrateHook(after);
+        }).BuildServiceProvider();
         await using ServiceProvider destination = Host(dir, "destination", pki.Destination);
 
         foreach (Type part in new[] { typeof(SecureChannelFactory), typeof(HostKey), typeof(MigrationJournal), typeof(AuditLog), typeof(IOwnershipRegistry),
@@ -38,6 +45,8 @@ public sealed class AddSecureMigrationTests(TestPki pki) : IClassFixture<TestPki
         Assert.Equal(MigrationStatus.Completed, sent.Status);
         Assert.Equal(MigrationStatus.Completed, (await received).Status);
         Assert.Equal("destination.test", (await source.GetRequiredService<IOwnershipRegistry>().GetAsync("vm-di"))!.Owner);
+        Assert.Single(before.Calls);
+        Assert.Single(after.Calls);
     }
 
     [Theory]
