@@ -91,7 +91,12 @@ internal sealed class MigrationWire : IDisposable
     /// </summary>
     public async ValueTask<long> SendStreamAsync(Stream source, NonCryptographicHashAlgorithm digest, int flushBytes, Action<long>? progress, CancellationToken cancellationToken)
     {
-        using CancellationTokenSource linked = CancellationTokenSource.CreateLinkedTokenSource(_stall.Token, cancellationToken);
+        // The hypervisor may send nothing for a while (QEMU held before switchover, a slow pass); the peer's abort or
+        // a broken channel must end the send at once, not at the stall timeout.
+        using var peerEnded = new CancellationTokenSource();
+        using var stopWatching = new CancellationTokenSource();
+        using CancellationTokenSource linked = CancellationTokenSource.CreateLinkedTokenSource(_stall.Token, peerEnded.Token, cancellationToken);
+        Task<Exception?> watching = WatchPeerAsync(peerEnded, stopWatching.Token);
         byte[] chunk = ArrayPool<byte>.Shared.Rent(SourceChunkBytes);
         long total = 0;
         long unflushed = 0;
@@ -122,15 +127,68 @@ internal sealed class MigrationWire : IDisposable
                 }
             }
         }
+        catch (OperationCanceledException) when (peerEnded.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw await PeerInterruptionAsync(await watching.ConfigureAwait(false)).ConfigureAwait(false);
+        }
         catch (Exception e) when (IsChannelProblem(e, cancellationToken) || e is InvalidOperationException)
         {
             throw Translate(e, "sending the migration stream");
         }
         finally
         {
+            await stopWatching.CancelAsync().ConfigureAwait(false);
+            await watching.ConfigureAwait(false);
             CryptographicOperations.ZeroMemory(chunk.AsSpan(0, SourceChunkBytes));
             ArrayPool<byte>.Shared.Return(chunk);
             Disarm();
+        }
+    }
+
+    /// <summary>
+    /// While the stream is sent, waits for anything from the peer: nothing is due until the end, so a frame (an
+    /// abort) or the channel's end means the migration is over. Consumes nothing, so the frame can still be read.
+    /// </summary>
+    private async Task<Exception?> WatchPeerAsync(CancellationTokenSource peerEnded, CancellationToken stop)
+    {
+        try
+        {
+            ReadResult result = await _channel.Input.ReadAsync(stop).ConfigureAwait(false);
+            _channel.Input.AdvanceTo(result.Buffer.Start);
+            await peerEnded.CancelAsync().ConfigureAwait(false);
+            return null;
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return null;
+        }
+        catch (Exception e) when (e is SecureChannelException or IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            await peerEnded.CancelAsync().ConfigureAwait(false);
+            return e;
+        }
+    }
+
+    /// <summary>Why the peer interrupted the stream: its abort frame's reason, or the channel's failure.</summary>
+    private async Task<MigrationAbortedException> PeerInterruptionAsync(Exception? channelFailure)
+    {
+        if (channelFailure is not null)
+        {
+            return Translate(channelFailure, "sending the migration stream");
+        }
+
+        // The rest of the frame is due at once; the stall timeout bounds the wait for it.
+        _stall.CancelAfter(_stallTimeout);
+        try
+        {
+            (FrameType type, int length) = await ReadHeaderAsync(_stall.Token).ConfigureAwait(false);
+            return type == FrameType.Abort && length <= MaxControlFrame
+                ? new MigrationAbortedException(Encoding.UTF8.GetString(await ReadPayloadAsync(length, _stall.Token).ConfigureAwait(false)), byPeer: true)
+                : new MigrationAbortedException($"the peer broke the protocol: a {type} frame of {length} bytes during the stream", byPeer: false);
+        }
+        catch (Exception e) when (IsChannelProblem(e, CancellationToken.None) || e is MigrationAbortedException)
+        {
+            return e as MigrationAbortedException ?? Translate(e, "sending the migration stream");
         }
     }
 
