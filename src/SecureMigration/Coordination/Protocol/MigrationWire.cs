@@ -29,6 +29,7 @@ internal sealed class MigrationWire : IDisposable
 
     private readonly IDuplexPipe _channel;
     private readonly TimeSpan _stallTimeout;
+    private TimeSpan _armed;
     private readonly CancellationTokenSource _stall;
 
     public MigrationWire(IDuplexPipe channel, TimeSpan stallTimeout, TimeProvider time)
@@ -104,7 +105,7 @@ internal sealed class MigrationWire : IDisposable
         {
             while (true)
             {
-                _stall.CancelAfter(_stallTimeout);
+                Arm(_stallTimeout);
                 int read = await source.ReadAsync(chunk.AsMemory(0, SourceChunkBytes), linked.Token).ConfigureAwait(false);
                 if (read == 0)
                 {
@@ -178,7 +179,7 @@ internal sealed class MigrationWire : IDisposable
         }
 
         // The rest of the frame is due at once; the stall timeout bounds the wait for it.
-        _stall.CancelAfter(_stallTimeout);
+        Arm(_stallTimeout);
         try
         {
             (FrameType type, int length) = await ReadHeaderAsync(_stall.Token).ConfigureAwait(false);
@@ -210,7 +211,7 @@ internal sealed class MigrationWire : IDisposable
         {
             while (true)
             {
-                _stall.CancelAfter(_stallTimeout);
+                Arm(_stallTimeout);
                 (FrameType type, int length) = await ReadHeaderAsync(linked.Token).ConfigureAwait(false);
                 switch (type)
                 {
@@ -244,7 +245,7 @@ internal sealed class MigrationWire : IDisposable
     public async ValueTask<byte[]> ReceiveAsync(FrameType expected, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using CancellationTokenSource linked = CancellationTokenSource.CreateLinkedTokenSource(_stall.Token, cancellationToken);
-        _stall.CancelAfter(timeout);
+        Arm(timeout);
         try
         {
             (FrameType type, int length) = await ReadHeaderAsync(linked.Token).ConfigureAwait(false);
@@ -275,8 +276,15 @@ internal sealed class MigrationWire : IDisposable
 
     private CancellationTokenSource Arm(CancellationToken cancellationToken)
     {
-        _stall.CancelAfter(_stallTimeout);
+        Arm(_stallTimeout);
         return CancellationTokenSource.CreateLinkedTokenSource(_stall.Token, cancellationToken);
+    }
+
+    /// <summary>Starts (or restarts) the wait bound; an error names the bound that ran out.</summary>
+    private void Arm(TimeSpan timeout)
+    {
+        _armed = timeout;
+        _stall.CancelAfter(timeout);
     }
 
     private void Disarm()
@@ -367,7 +375,7 @@ internal sealed class MigrationWire : IDisposable
     private MigrationAbortedException Translate(Exception e, string doing) => e switch
     {
         MigrationAbortedException aborted => aborted,
-        OperationCanceledException when _stall.IsCancellationRequested => new MigrationAbortedException($"nothing moved for {_stallTimeout.TotalSeconds:0.###} s while {doing}", byPeer: false, e),
+        OperationCanceledException when _stall.IsCancellationRequested => new MigrationAbortedException($"nothing moved for {_armed.TotalSeconds:0.###} s while {doing}", byPeer: false, e),
         _ => new MigrationAbortedException($"the channel failed while {doing}: {e.Message}", byPeer: false, e),
     };
 }
