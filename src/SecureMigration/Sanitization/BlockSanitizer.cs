@@ -251,10 +251,7 @@ public sealed class BlockSanitizer
                 resumeWriterThreshold: (long)blockSize * depth, useSynchronizationContext: false));
             var order = new ConcurrentQueue<WipeChunk>();
             Task producer = Task.Run(() => owner.ProduceAsync(pass, keystream, chunks.Skip(firstChunk), pipe.Writer, order, cancellationToken), cancellationToken);
-            var ring = new ValueTask[depth];
-            var ringChunks = new WipeChunk[depth];
-            int head = 0;
-            int inFlight = 0;
+            var ring = new WriteRing(depth);
             long done = chunks.Take(firstChunk).Sum(c => (long)c.Length);
             int chunksDone = firstChunk;
             long sinceCheckpoint = 0;
@@ -265,7 +262,7 @@ public sealed class BlockSanitizer
                     ReadResult read = await pipe.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
                     ReadOnlySequence<byte> buffer = read.Buffer;
                     long consumed = 0;
-                    int alreadyIssued = inFlight;
+                    int alreadyIssued = ring.InFlight;
                     foreach (ReadOnlyMemory<byte> segment in buffer)
                     {
                         if (alreadyIssued > 0)
@@ -274,15 +271,9 @@ public sealed class BlockSanitizer
                             continue;
                         }
 
-                        if (inFlight == depth)
+                        if (ring.IsFull)
                         {
-                            // Retire the oldest write before awaiting it, so a failure never leaves it to be awaited twice.
-                            ValueTask oldest = ring[head];
-                            WipeChunk finished = ringChunks[head];
-                            ring[head] = default;
-                            head = (head + 1) % depth;
-                            inFlight--;
-                            await oldest.ConfigureAwait(false);
+                            await ring.RetireOldest(out WipeChunk finished).ConfigureAwait(false);
                             consumed += blockSize;
                             done += finished.Length;
                             sinceCheckpoint += finished.Length;
@@ -290,22 +281,14 @@ public sealed class BlockSanitizer
                         }
 
                         order.TryDequeue(out WipeChunk chunk);
-                        int slot = (head + inFlight) % depth;
-                        ring[slot] = RandomAccess.WriteAsync(handles.For(slot, chunk), segment[..chunk.Length], chunk.Offset, cancellationToken);
-                        ringChunks[slot] = chunk;
-                        inFlight++;
+                        ring.Issue(RandomAccess.WriteAsync(handles.For(ring.NextSlot, chunk), segment[..chunk.Length], chunk.Offset, cancellationToken), chunk);
                     }
 
                     if (read.IsCompleted)
                     {
-                        while (inFlight > 0)
+                        while (ring.InFlight > 0)
                         {
-                            ValueTask oldest = ring[head];
-                            WipeChunk finished = ringChunks[head];
-                            ring[head] = default;
-                            head = (head + 1) % depth;
-                            inFlight--;
-                            await oldest.ConfigureAwait(false);
+                            await ring.RetireOldest(out WipeChunk finished).ConfigureAwait(false);
                             done += finished.Length;
                             chunksDone++;
                         }
@@ -328,11 +311,9 @@ public sealed class BlockSanitizer
             finally
             {
                 // Writes still in flight read blocks of the pool: let them land before the pool is freed.
-                for (; inFlight > 0; inFlight--)
+                while (ring.InFlight > 0)
                 {
-                    ValueTask oldest = ring[head];
-                    ring[head] = default;
-                    head = (head + 1) % depth;
+                    ValueTask oldest = ring.RetireOldest(out _);
                     try
                     {
                         await oldest.ConfigureAwait(false);
