@@ -82,7 +82,7 @@ public sealed class BlockSanitizer
         using WipeHandles handles = WipeHandles.Open(full, buffered, _options.WritesInFlight, _options.DirectIo);
         long size = isDevice ? Storage.Posix.BlockDeviceSize((int)buffered.DangerousGetHandle()) ?? 0 : info.Length;
         IReadOnlyList<Extent> ranges = ExtentList.Validate(extents ?? (size == 0 ? [] : [new Extent(0, size)]), size);
-        List<WipeChunk> chunks = WipeChunk.Plan(ranges, _options.BlockSize);
+        var chunks = new WipePlan(ranges, _options.BlockSize);
         long total = ranges.Sum(r => r.Length);
         // Looked at before the first pass: overwriting fills a sparse file's holes.
         List<string> caveats = StorageCaveats.For(full, handles.DirectIo, size, isDevice);
@@ -113,7 +113,7 @@ public sealed class BlockSanitizer
             completed = true;
             if (verification != VerificationMode.None)
             {
-                List<WipeChunk> sample = verification == VerificationMode.Full ? chunks : Sample(chunks);
+                IReadOnlyList<WipeChunk> sample = verification == VerificationMode.Full ? chunks : Sample(chunks);
                 (mismatch, verified) = await VerifyAsync(passes[^1], keystream, sample, handles,
                     new PassProgress(progress, passes.Count, passes.Count, "verify", sample.Sum(c => (long)c.Length)), cancellationToken).ConfigureAwait(false);
             }
@@ -180,7 +180,7 @@ public sealed class BlockSanitizer
         long size = new FileInfo(full).Length;
         IReadOnlyList<Extent> ranges = ExtentList.Validate(extents ?? (size == 0 ? [] : [new Extent(0, size)]), size);
         using WipeHandles handles = WipeHandles.Open(full, File.OpenHandle(full, FileMode.Open, FileAccess.Read, FileShare.ReadWrite), _options.WritesInFlight, _options.DirectIo);
-        (long? mismatch, _) = await VerifyAsync(pass, null, WipeChunk.Plan(ranges, _options.BlockSize), handles, default, cancellationToken).ConfigureAwait(false);
+        (long? mismatch, _) = await VerifyAsync(pass, null, new WipePlan(ranges, _options.BlockSize), handles, default, cancellationToken).ConfigureAwait(false);
         return mismatch;
     }
 
@@ -235,7 +235,7 @@ public sealed class BlockSanitizer
     }
 
     /// <summary>Writes the passes of one file wipe, flushing and checkpointing as it goes.</summary>
-    private sealed class PassWriter(BlockSanitizer owner, string target, long size, bool isDevice, string plan, DateTimeOffset started, List<WipeChunk> chunks,
+    private sealed class PassWriter(BlockSanitizer owner, string target, long size, bool isDevice, string plan, DateTimeOffset started, WipePlan chunks,
         WipeHandles handles)
     {
         private readonly SanitizerOptions _options = owner._options;
@@ -250,9 +250,9 @@ public sealed class BlockSanitizer
             var pipe = new Pipe(new PipeOptions(pool, minimumSegmentSize: blockSize, pauseWriterThreshold: 2L * blockSize * depth,
                 resumeWriterThreshold: (long)blockSize * depth, useSynchronizationContext: false));
             var order = new ConcurrentQueue<WipeChunk>();
-            Task producer = Task.Run(() => owner.ProduceAsync(pass, keystream, chunks.Skip(firstChunk), pipe.Writer, order, cancellationToken), cancellationToken);
+            Task producer = Task.Run(() => owner.ProduceAsync(pass, keystream, chunks, firstChunk, pipe.Writer, order, cancellationToken), cancellationToken);
             var ring = new WriteRing(depth);
-            long done = chunks.Take(firstChunk).Sum(c => (long)c.Length);
+            long done = chunks.BytesBefore(firstChunk);
             int chunksDone = firstChunk;
             long sinceCheckpoint = 0;
             try
@@ -430,13 +430,14 @@ public sealed class BlockSanitizer
         return true;
     }
 
-    private async Task ProduceAsync(SanitizationPass pass, AesCtrKeystream? keystream, IEnumerable<WipeChunk> chunks, PipeWriter writer, ConcurrentQueue<WipeChunk> order,
+    private async Task ProduceAsync(SanitizationPass pass, AesCtrKeystream? keystream, WipePlan chunks, int firstChunk, PipeWriter writer, ConcurrentQueue<WipeChunk> order,
         CancellationToken cancellationToken)
     {
         try
         {
-            foreach (WipeChunk chunk in chunks)
+            for (int index = firstChunk; index < chunks.Count; index++)
             {
+                WipeChunk chunk = chunks[index];
                 // Each chunk takes a whole aligned block of the pool, so each pipe segment is one write.
                 Memory<byte> block = writer.GetMemory(_options.BlockSize);
                 PatternFill.Fill(pass, keystream, chunk.Offset, block.Span[..chunk.Length]);
@@ -458,7 +459,7 @@ public sealed class BlockSanitizer
         }
     }
 
-    private async Task<(long? Mismatch, long Verified)> VerifyAsync(SanitizationPass pass, AesCtrKeystream? keystream, List<WipeChunk> chunks,
+    private async Task<(long? Mismatch, long Verified)> VerifyAsync(SanitizationPass pass, AesCtrKeystream? keystream, IReadOnlyList<WipeChunk> chunks,
         WipeHandles handles, PassProgress progress, CancellationToken cancellationToken)
     {
         int inFlight = _options.WritesInFlight;
@@ -562,7 +563,7 @@ public sealed class BlockSanitizer
     }
 
     /// <summary>NIST-style sampling: the first and last chunks and <see cref="SanitizerOptions.SampledBlocks"/> others chosen at random.</summary>
-    private List<WipeChunk> Sample(List<WipeChunk> chunks)
+    private IReadOnlyList<WipeChunk> Sample(WipePlan chunks)
     {
         if (chunks.Count <= _options.SampledBlocks + 2)
         {

@@ -6,7 +6,7 @@ namespace SecureMigration.Tests.Sanitization;
 public sealed class ExtentPlanningTests
 {
     [Fact]
-    public void Plan_AnyValidExtents_CoversExactlyThemWithAlignedDirectChunksOfAtMostABlock()
+    public void Plan_AnyValidExtents_CoversExactlyThemWithAlignedDirectChunksOfAtMostABlockAndCountsTheBytesBefore()
     {
         Gen.Select(Gen.Long[1, 50_000_000], Gen.Select(Gen.Long[0, 49_999_999], Gen.Long[1, 3_000_000]).Array[0, 20], Gen.Int[1, 64]).Sample((size, raw, blocks) =>
         {
@@ -21,7 +21,7 @@ public sealed class ExtentPlanningTests
                 return;
             }
 
-            var chunks = WipeChunk.Plan(extents, blockSize);
+            var chunks = new WipePlan(extents, blockSize);
 
             long covered = 0;
             for (int i = 0; i < chunks.Count; i++)
@@ -40,10 +40,13 @@ public sealed class ExtentPlanningTests
                     Assert.True(chunks[i - 1].Offset + chunks[i - 1].Length <= chunk.Offset, "chunks are in order and never overlap");
                 }
 
+                Assert.Equal(covered, chunks.BytesBefore(i));
                 covered += chunk.Length;
             }
 
             Assert.Equal(extents.Sum(e => e.Length), covered);
+            Assert.Equal(covered, chunks.TotalBytes);
+            Assert.Equal(covered, chunks.BytesBefore(chunks.Count));
         }, iter: 500);
     }
 
