@@ -28,16 +28,31 @@ internal static class SanitizerRunner
         try
         {
             await Process("dd", $"if=/dev/zero of={file} bs=1M count={mib} conv=fdatasync");
+            (string Name, Func<Task<double>> Run) ddZero = ("dd zero fill (bs=1M, fdatasync)", () => Process("dd", $"if=/dev/zero of={file} bs=1M count={mib} conv=notrunc,fdatasync"));
+            (string Name, Func<Task<double>> Run) zero = ("sanitizer zero fill", () => Time(() => sanitizer.SanitizeFileAsync(file, [SanitizationPass.Fill(0)], "zero", VerificationMode.None)));
+            (string Name, Func<Task<double>> Run)[] reads =
+            [
+                ("sanitizer full verification", () => Time(() => sanitizer.VerifyFileAsync(file, SanitizationPass.Fill(0)))),
+                ("dd O_DIRECT read (bs=1M)", () => Process("dd", $"if={file} of=/dev/null bs=1M iflag=direct")),
+            ];
+            (string Name, Func<Task<double>> Run) random = ("sanitizer random fill", () => Time(() => sanitizer.SanitizeFileAsync(file, [SanitizationPass.Random], "random", VerificationMode.None)));
+            // Zeros can be cheaper for a virtual disk than any other byte: a non-zero pattern tells the disk's share from the keystream's.
+            (string Name, Func<Task<double>> Run) ones = ("sanitizer 0xFF fill", () => Time(() => sanitizer.SanitizeFileAsync(file, [SanitizationPass.Fill(0xFF)], "ones", VerificationMode.None)));
+            (string Name, Func<Task<double>> Run) shred = ("shred -n 1", () => Process("shred", $"-n 1 {file}"));
             for (int round = 1; round <= rounds; round++)
             {
-                Add(round, "dd zero fill (bs=1M, fdatasync)", bytes, await Process("dd", $"if=/dev/zero of={file} bs=1M count={mib} conv=notrunc,fdatasync"));
-                Add(round, "sanitizer zero fill", bytes, await Time(() => sanitizer.SanitizeFileAsync(file, [SanitizationPass.Fill(0)], "zero", VerificationMode.None)));
-                Add(round, "sanitizer full verification", bytes, await Time(() => sanitizer.VerifyFileAsync(file, SanitizationPass.Fill(0))));
-                Add(round, "dd O_DIRECT read (bs=1M)", bytes, await Process("dd", $"if={file} of=/dev/null bs=1M iflag=direct"));
-                Add(round, "sanitizer random fill", bytes, await Time(() => sanitizer.SanitizeFileAsync(file, [SanitizationPass.Random], "random", VerificationMode.None)));
-                // Zeros can be cheaper for a virtual disk than any other byte: a non-zero pattern tells the disk's share from the keystream's.
-                Add(round, "sanitizer 0xFF fill", bytes, await Time(() => sanitizer.SanitizeFileAsync(file, [SanitizationPass.Fill(0xFF)], "ones", VerificationMode.None)));
-                Add(round, "shred -n 1", bytes, await Process("shred", $"-n 1 {file}"));
+                // The disk remembers the case before (write-back in the host, its own caches): each round starts one group
+                // later, so no case always follows the same one. Both reads check the zeros the fill just wrote, in turns.
+                (string Name, Func<Task<double>> Run)[][] groups =
+                    [[ddZero], [zero, .. round % 2 == 1 ? reads : reads.Reverse()], [random], [ones], [shred]];
+                for (int i = 0; i < groups.Length; i++)
+                {
+                    foreach ((string name, Func<Task<double>> run) in groups[(i + round - 1) % groups.Length])
+                    {
+                        Add(round, name, bytes, await run());
+                    }
+                }
+
                 Add(round, "keystream, one core, 16 KiB", 1, KeystreamSeconds());
                 Add(round, "openssl speed aes-256-ctr 16 KiB", 1, await OpenSslSeconds());
                 (double clear, double wipe) = Memory();
