@@ -3,16 +3,12 @@ using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Packaging;
 
-/// <summary>Packing compiles the tool ReadyToRun on every core: run it alone, not beside tests with tight timeouts.</summary>
-[CollectionDefinition(nameof(PackagingCollection), DisableParallelization = true)]
-public sealed class PackagingCollection;
-
 /// <summary>
 /// The packages as users get them: packed from this repository into a temporary folder under a version of their own,
 /// the tool installed from there into a temporary tool path and run, and a consumer project built against the library
 /// package that opens a secure channel. Catches a package that builds here but is broken for its users.
 /// </summary>
-[Collection(nameof(PackagingCollection))]
+[Collection(nameof(RunsAloneCollection))]
 public sealed class PackageTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(4);

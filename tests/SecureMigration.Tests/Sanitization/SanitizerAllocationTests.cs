@@ -3,11 +3,8 @@ using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Sanitization;
 
-[CollectionDefinition(nameof(AllocationCollection), DisableParallelization = true)]
-public sealed class AllocationCollection;
-
 /// <summary>Runs alone: it counts the allocations of the whole process, which parallel tests would add to.</summary>
-[Collection(nameof(AllocationCollection))]
+[Collection(nameof(RunsAloneCollection))]
 public sealed class SanitizerAllocationTests : IDisposable
 {
     private const int BlockSize = 4096;

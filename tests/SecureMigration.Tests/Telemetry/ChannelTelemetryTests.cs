@@ -5,11 +5,8 @@ using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Telemetry;
 
-[CollectionDefinition(nameof(TelemetryCollection), DisableParallelization = true)]
-public sealed class TelemetryCollection;
-
 /// <summary>Runs alone: the meter is process-wide, so parallel tests would add their own measurements.</summary>
-[Collection(nameof(TelemetryCollection))]
+[Collection(nameof(RunsAloneCollection))]
 public sealed class ChannelTelemetryTests(TestPki pki) : IClassFixture<TestPki>
 {
     [Fact]

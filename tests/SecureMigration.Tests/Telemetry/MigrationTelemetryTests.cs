@@ -13,7 +13,7 @@ namespace SecureMigration.Tests.Telemetry;
 /// Collects every instrument and span during a real coordinated migration and a wipe, and holds them to
 /// docs/telemetry.md: each instrument the meter publishes is listed there with the same type and unit.
 /// </summary>
-[Collection(nameof(TelemetryCollection))]
+[Collection(nameof(RunsAloneCollection))]
 public sealed partial class MigrationTelemetryTests
 {
     [Fact]
