@@ -29,11 +29,21 @@ public sealed class SanitizerAllocationTests : IDisposable
         Assert.True(largeRun - smallRun < 16 * 1024, $"{method}: {smallRun} bytes for 1024 blocks, {largeRun} for 4096");
     }
 
+    /// <summary>
+    /// The fewest bytes the process allocated over three runs: the count is process-wide, so work other tests left
+    /// behind (a connection closing, a child process exiting) can only add to it.
+    /// </summary>
     private static async Task<long> AllocatedBy(Func<Task> run)
     {
-        long before = GC.GetTotalAllocatedBytes(precise: true);
-        await run();
-        return GC.GetTotalAllocatedBytes(precise: true) - before;
+        long fewest = long.MaxValue;
+        for (int i = 0; i < 3; i++)
+        {
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            await run();
+            fewest = Math.Min(fewest, GC.GetTotalAllocatedBytes(precise: true) - before);
+        }
+
+        return fewest;
     }
 
     private string Image(string name, int blocks)
