@@ -69,10 +69,32 @@ internal sealed class TunnelPair : IDisposable
         return pair;
     }
 
+    /// <summary>
+    /// Starts a pair of <c>socat</c> OPENSSL ends (the issue's other baseline), TLS 1.3 only, each verifying the other's
+    /// chain and the source checking the destination's name, with 64 KiB buffers like the benchmark's writes.
+    /// </summary>
+    public static async Task<TunnelPair> StartSocatAsync(string files, TunnelPorts ports)
+    {
+        string File(string name) => Path.Combine(files, name);
+        var pair = new TunnelPair(ports);
+        await pair.StartEndAsync(Socat, ["-d", "-d", "-b", "65536",
+            $"OPENSSL-LISTEN:{ports.Middle},bind=127.0.0.1,reuseaddr,fork,cert={File("destination.pem")},key={File("destination.key")},cafile={File("ca.pem")},verify=1,openssl-min-proto-version=TLS1.3",
+            $"TCP:127.0.0.1:{ports.Sink}"]);
+        await pair.StartEndAsync(Socat, ["-d", "-d", "-b", "65536",
+            $"TCP-LISTEN:{ports.Source},bind=127.0.0.1,reuseaddr,fork",
+            $"OPENSSL:127.0.0.1:{ports.Middle},cert={File("source.pem")},key={File("source.key")},cafile={File("ca.pem")},verify=1,commonname={BenchmarkPki.DestinationName},openssl-min-proto-version=TLS1.3"]);
+        return pair;
+    }
+
+    /// <summary>Gets socat's path, or <see langword="null"/> when it is not installed.</summary>
+    public static string? SocatProgram => File.Exists(Socat) ? Socat : null;
+
     /// <summary>Gets stunnel's path, or <see langword="null"/> when it is not installed.</summary>
     public static string? StunnelProgram => File.Exists(Stunnel) ? Stunnel : null;
 
     private const string Stunnel = "/usr/bin/stunnel";
+
+    private const string Socat = "/usr/bin/socat";
 
     public void Dispose() => _ends.ForEach(end => end.Dispose());
 
@@ -92,7 +114,7 @@ internal sealed class TunnelPair : IDisposable
 
     private async Task StartEndAsync(string program, string[] arguments)
     {
-        (BackgroundProcess end, _) = await BackgroundProcess.StartAsync(program, arguments, "secmig tunnel:", "Configuration successful");
+        (BackgroundProcess end, _) = await BackgroundProcess.StartAsync(program, arguments, "secmig tunnel:", "Configuration successful", "listening on");
         _ends.Add(end);
     }
 }

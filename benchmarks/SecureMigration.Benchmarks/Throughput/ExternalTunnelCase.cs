@@ -7,7 +7,7 @@ namespace SecureMigration.Benchmarks.Throughput;
 /// <summary>
 /// A pair of tunnel ends in their own processes: the benchmark sends plain bytes to the source end, which carries
 /// them over mutually authenticated TLS 1.3 (AES-256-GCM) to the destination end, which forwards them to the
-/// benchmark's sink. Compares <c>secmig tunnel</c> with a pair of stunnel ends.
+/// benchmark's sink. Compares <c>secmig tunnel</c> with a pair of stunnel ends and a pair of socat OPENSSL ends.
 /// </summary>
 internal sealed class ExternalTunnelCase : ITransportCase, IDisposable
 {
@@ -36,6 +36,11 @@ internal sealed class ExternalTunnelCase : ITransportCase, IDisposable
         if (TunnelPair.StunnelProgram is not null)
         {
             yield return new ExternalTunnelCase("stunnel pair (two processes, OpenSSL)", TunnelPair.StartStunnelAsync);
+        }
+
+        if (TunnelPair.SocatProgram is not null)
+        {
+            yield return new ExternalTunnelCase("socat OPENSSL pair (two processes, OpenSSL)", TunnelPair.StartSocatAsync);
         }
     }
 

@@ -67,6 +67,19 @@ internal static class ThroughputRunner
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {median:0.00} | {Median(ratios[name]):0.00}× | {Median(cpu[name]):0.00} |"));
         }
 
+        // The tunnel target is head to head: the secmig pair over each external pair, per round.
+        foreach (string tunnel in samples.Keys.Where(n => n.StartsWith("secmig tunnel", StringComparison.Ordinal)))
+        {
+            foreach (string other in samples.Keys.Where(n => n.Contains("pair (two processes, OpenSSL)", StringComparison.Ordinal)))
+            {
+                List<double> ours = samples[tunnel];
+                List<double> theirs = samples[other];
+                double ratio = Median([.. ours.Select((rate, i) => rate / theirs[i])]);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{tunnel} against {other}: {ratio:0.00}× per round (median), faster in {ours.Where((rate, i) => rate > theirs[i]).Count()} of {ours.Count} rounds"));
+            }
+        }
+
         foreach (IDisposable disposable in all.OfType<IDisposable>())
         {
             disposable.Dispose();
