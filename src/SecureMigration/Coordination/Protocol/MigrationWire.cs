@@ -24,9 +24,6 @@ internal sealed class MigrationWire : IDisposable
     /// <summary>The largest read from the hypervisor's stream, and so the largest data frame sent (within <see cref="MaxDataFrame"/>).</summary>
     private const int SourceChunkBytes = 256 * 1024;
 
-    /// <summary>How many received bytes are gathered into one write to the hypervisor's stream.</summary>
-    private const int SinkBatchBytes = 256 * 1024;
-
     private readonly IDuplexPipe _channel;
     private readonly TimeSpan _stallTimeout;
     private TimeSpan _armed;
@@ -200,12 +197,6 @@ internal sealed class MigrationWire : IDisposable
     public async ValueTask<ReceivedStream> ReceiveStreamAsync(Stream sink, NonCryptographicHashAlgorithm digest, Action<long>? progress, CancellationToken cancellationToken)
     {
         using CancellationTokenSource linked = CancellationTokenSource.CreateLinkedTokenSource(_stall.Token, cancellationToken);
-
-        // Frames carry at most a TLS record's worth; the hypervisor reads far better in large writes. Not disposed:
-        // that would close the sink, which belongs to the caller.
-#pragma warning disable CA2000
-        var batched = new BufferedStream(sink, SinkBatchBytes);
-#pragma warning restore CA2000
         long total = 0;
         try
         {
@@ -216,12 +207,11 @@ internal sealed class MigrationWire : IDisposable
                 switch (type)
                 {
                     case FrameType.Data when length is > 0 and <= MaxDataFrame:
-                        await CopyPayloadAsync(length, batched, digest, linked.Token).ConfigureAwait(false);
+                        await CopyPayloadAsync(length, sink, digest, linked.Token).ConfigureAwait(false);
                         total += length;
                         progress?.Invoke(total);
                         break;
                     case FrameType.EndOfStream when length == sizeof(ulong) + DigestLength:
-                        await batched.FlushAsync(linked.Token).ConfigureAwait(false);
                         byte[] end = await ReadPayloadAsync(length, linked.Token).ConfigureAwait(false);
                         return new ReceivedStream(total, (long)BinaryPrimitives.ReadUInt64LittleEndian(end), end[sizeof(ulong)..]);
                     case FrameType.Abort when length <= MaxControlFrame:
