@@ -75,14 +75,11 @@ internal sealed class TunnelPair : IDisposable
     /// </summary>
     public static async Task<TunnelPair> StartSocatAsync(string files, TunnelPorts ports)
     {
-        string File(string name) => Path.Combine(files, name);
+        string Tls(string host) => $"cert={Path.Combine(files, host + ".pem")},key={Path.Combine(files, host + ".key")},cafile={Path.Combine(files, "ca.pem")},verify=1,openssl-min-proto-version=TLS1.3";
         var pair = new TunnelPair(ports);
-        await pair.StartEndAsync(Socat, ["-d", "-d", "-b", "65536",
-            $"OPENSSL-LISTEN:{ports.Middle},bind=127.0.0.1,reuseaddr,fork,cert={File("destination.pem")},key={File("destination.key")},cafile={File("ca.pem")},verify=1,openssl-min-proto-version=TLS1.3",
-            $"TCP:127.0.0.1:{ports.Sink}"]);
-        await pair.StartEndAsync(Socat, ["-d", "-d", "-b", "65536",
-            $"TCP-LISTEN:{ports.Source},bind=127.0.0.1,reuseaddr,fork",
-            $"OPENSSL:127.0.0.1:{ports.Middle},cert={File("source.pem")},key={File("source.key")},cafile={File("ca.pem")},verify=1,commonname={BenchmarkPki.DestinationName},openssl-min-proto-version=TLS1.3"]);
+        await pair.StartEndAsync(Socat, ["-d", "-d", "-b", "65536", $"OPENSSL-LISTEN:{ports.Middle},bind=127.0.0.1,reuseaddr,fork,{Tls("destination")}", $"TCP:127.0.0.1:{ports.Sink}"]);
+        await pair.StartEndAsync(Socat, ["-d", "-d", "-b", "65536", $"TCP-LISTEN:{ports.Source},bind=127.0.0.1,reuseaddr,fork",
+            $"OPENSSL:127.0.0.1:{ports.Middle},{Tls("source")},commonname={BenchmarkPki.DestinationName}"]);
         return pair;
     }
 
