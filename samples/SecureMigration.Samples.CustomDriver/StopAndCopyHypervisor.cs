@@ -1,4 +1,5 @@
 using SecureMigration.Coordination;
+using SecureMigration.Storage;
 
 namespace SecureMigration.Samples.CustomDriver;
 
@@ -108,17 +109,8 @@ public sealed class StopAndCopyHypervisor(string directory) : IHypervisorDriver
     }
 
     /// <summary>Writes the run state durably and atomically (a crash leaves the old state or the new one, never half of one).</summary>
-    private async Task SetStateAsync(string vmId, VmRunState state, CancellationToken cancellationToken)
-    {
-        string temporary = StatePath(vmId) + ".new";
-        await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write))
-        {
-            await file.WriteAsync(System.Text.Encoding.ASCII.GetBytes(state.ToString()), cancellationToken);
-            file.Flush(flushToDisk: true);
-        }
-
-        File.Move(temporary, StatePath(vmId), overwrite: true);
-    }
+    private Task SetStateAsync(string vmId, VmRunState state, CancellationToken cancellationToken) =>
+        DurableFile.WriteAtomicallyAsync(StatePath(vmId), System.Text.Encoding.ASCII.GetBytes(state.ToString()), cancellationToken).AsTask();
 
     private string StatePath(string vmId) => Path.Combine(Directory, vmId + ".state");
 }

@@ -1,3 +1,6 @@
+using System.Text;
+using SecureMigration.Storage;
+
 namespace SecureMigration.Qemu;
 
 /// <summary>
@@ -20,22 +23,7 @@ internal sealed class QemuMemoryFileManifest(string path)
         }
     }
 
-    /// <summary>Records <paramref name="files"/> durably and atomically: a crash leaves the old list or the new one.</summary>
-    public void Save(IReadOnlyList<string> files)
-    {
-        string temporary = path + ".new";
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using (var stream = new FileStream(temporary, options))
-        {
-            stream.Write(System.Text.Encoding.UTF8.GetBytes(string.Concat(files.Select(file => file + "\n"))));
-            stream.Flush(flushToDisk: true);
-        }
-
-        File.Move(temporary, path, overwrite: true);
-    }
+    /// <summary>Records <paramref name="files"/> durably and atomically: a crash or a power cut leaves the old list or the new one.</summary>
+    public ValueTask SaveAsync(IReadOnlyList<string> files, CancellationToken cancellationToken) =>
+        DurableFile.WriteAtomicallyAsync(path, Encoding.UTF8.GetBytes(string.Concat(files.Select(file => file + "\n"))), cancellationToken, ownerOnly: true);
 }

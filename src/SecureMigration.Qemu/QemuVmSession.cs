@@ -120,14 +120,21 @@ internal sealed class QemuVmSession(QemuVm vm, QmpClientOptions qmpOptions, Time
                     .ConfigureAwait(false);
                 if (path.ValueKind == JsonValueKind.String && path.GetString() is { Length: > 0 } file && Path.IsPathRooted(file) && File.Exists(file))
                 {
+                    string[]? learned = null;
                     lock (_filesGate)
                     {
                         string full = Path.GetFullPath(file);
                         if (!_memoryFiles.Contains(full))
                         {
                             _memoryFiles.Add(full);
-                            manifest.Save(_memoryFiles);
+                            learned = [.. _memoryFiles];
                         }
+                    }
+
+                    // Discovery runs under the connection gate, so saves never race each other.
+                    if (learned is not null)
+                    {
+                        await manifest.SaveAsync(learned, cancellationToken).ConfigureAwait(false);
                     }
                 }
             }
