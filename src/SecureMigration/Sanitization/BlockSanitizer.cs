@@ -113,9 +113,13 @@ public sealed class BlockSanitizer
             completed = true;
             if (verification != VerificationMode.None)
             {
-                IReadOnlyList<WipeChunk> sample = verification == VerificationMode.Full ? chunks : Sample(chunks);
+                bool everyChunk = verification == VerificationMode.Full;
+                IReadOnlyList<WipeChunk> sample = everyChunk ? chunks : Sample(chunks);
+
+                // A full plan's size is known; only a sample's few chunks are added up.
+                long sampleBytes = everyChunk ? chunks.TotalBytes : sample.Sum(c => (long)c.Length);
                 (mismatch, verified) = await VerifyAsync(passes[^1], keystream, sample, handles,
-                    new PassProgress(progress, passes.Count, passes.Count, "verify", sample.Sum(c => (long)c.Length)), cancellationToken).ConfigureAwait(false);
+                    new PassProgress(progress, passes.Count, passes.Count, "verify", sampleBytes), cancellationToken).ConfigureAwait(false);
             }
 
             if (_options.Resumable)

@@ -26,8 +26,8 @@ internal sealed class MigrationWire : IDisposable
 
     private readonly IDuplexPipe _channel;
     private readonly TimeSpan _stallTimeout;
-    private TimeSpan _armed;
     private readonly CancellationTokenSource _stall;
+    private TimeSpan _armed;
 
     public MigrationWire(IDuplexPipe channel, TimeSpan stallTimeout, TimeProvider time)
     {
