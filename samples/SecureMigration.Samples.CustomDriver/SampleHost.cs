@@ -23,10 +23,11 @@ public sealed class SampleHost : IAsyncDisposable
         Driver = new StopAndCopyHypervisor(Path.Combine(directory, "vms"));
         Journal = MigrationJournal.Open(Path.Combine(directory, "journal.smj"), _key);
         Audit = AuditLog.Open(Path.Combine(directory, "audit.log"), id);
-        Channels = new SecureChannelFactory(new SecureChannelOptions { Credentials = credentials });
         var residue = new SanitizingResidueHandler(new BlockSanitizer(new SanitizerOptions { Verification = VerificationMode.Full }),
             SanitizationMethod.NistClear, credentials, Path.Combine(directory, "certificates"));
         Coordinator = new MigrationCoordinator(new CoordinatorOptions { HostId = id }, Driver, Journal, registry, Audit, NoSnapshotProvider.Instance, residue);
+        // Incoming tickets get the coordinator's complete check during the handshake, before anything is touched.
+        Channels = new SecureChannelFactory(new SecureChannelOptions { Credentials = credentials, TicketValidator = Coordinator.CreateTicketValidator() });
     }
 
     /// <summary>Gets the host's identity: the name its certificate carries.</summary>

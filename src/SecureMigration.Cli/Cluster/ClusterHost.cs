@@ -24,10 +24,10 @@ internal sealed class ClusterHost : IAsyncDisposable
         Journal = MigrationJournal.Open(JournalPath(directory), _key);
         Audit = AuditLog.Open(AuditPath(directory), Id);
         Snapshots = new FileSnapshotProvider(Path.Combine(directory, "snapshots"));
-        Factory = new SecureChannelFactory(new SecureChannelOptions { Credentials = credentials });
         Coordinator = new MigrationCoordinator(options, Driver, Journal, Registry, Audit, Snapshots,
             new SanitizingResidueHandler(new BlockSanitizer(new SanitizerOptions { Verification = VerificationMode.Full }), SanitizationMethod.NistClear,
                 credentials, CertificatesPath(directory)));
+        Factory = new SecureChannelFactory(new SecureChannelOptions { Credentials = credentials, TicketValidator = Coordinator.CreateTicketValidator() });
         Listener = new SecureChannelListener(new IPEndPoint(IPAddress.Loopback, 0), Factory);
         Listener.Start();
     }

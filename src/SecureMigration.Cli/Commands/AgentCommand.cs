@@ -7,6 +7,7 @@ using SecureMigration.Cli.Terminal;
 using SecureMigration.Coordination;
 using SecureMigration.Qemu;
 using SecureMigration.Qemu.Qmp;
+using SecureMigration.Text;
 
 namespace SecureMigration.Cli.Commands;
 
@@ -116,7 +117,7 @@ internal static class AgentCommand
         catch (Exception e) when (e is IOException or InvalidOperationException or MigrationException or UnauthorizedAccessException)
         {
             // The journal keeps the migration's last checkpoint; the next start of the agent recovers it.
-            style.Line($"failed {connection.Channel.Ticket.VmId} {e.GetType().Name}: {e.Message} (restart the agent to recover it)");
+            style.Line($"failed {UntrustedText.Bound(connection.Channel.Ticket.VmId, 160)} {e.GetType().Name}: {UntrustedText.Bound(e.Message)} (restart the agent to recover it)");
         }
 
         await host.SaveAdmissionAsync(CancellationToken.None);

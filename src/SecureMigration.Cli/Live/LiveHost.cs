@@ -23,8 +23,7 @@ internal sealed class LiveHost : IAsyncDisposable
 
     private LiveHost(LiveHostSettings settings, AdmissionController admission, FileAdmissionStateStore admissionStore)
     {
-        Factory = new SecureChannelFactory(settings.Channel, settings.Logging);
-        Id = Factory.LocalIdentity;
+        Id = settings.Channel.LocalIdentity ?? settings.Channel.Credentials!.LocalIdentity;
         _key = HostKey.FromCredentials(settings.Channel.Credentials!);
         _admissionStore = admissionStore;
         Admission = admission;
@@ -50,6 +49,10 @@ internal sealed class LiveHost : IAsyncDisposable
             ? new SanitizingResidueHandler(sanitizer, settings.SanitizeMethod, signer, Path.Combine(settings.WorkDirectory, "certificates"))
             : new SanitizingResidueHandler(sanitizer, settings.SanitizeMethod);
         Coordinator = new MigrationCoordinator(options, Driver, _journal, Registry, _audit, NoSnapshotProvider.Instance, residue, admission, settings.Logging);
+
+        // The coordinator checks every incoming ticket completely during the handshake, before anything is journaled or touched.
+        settings.Channel.TicketValidator = Coordinator.CreateTicketValidator(settings.Channel.TicketValidator);
+        Factory = new SecureChannelFactory(settings.Channel, settings.Logging);
     }
 
     public string Id { get; }

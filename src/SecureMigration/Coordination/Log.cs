@@ -22,4 +22,7 @@ internal static partial class Log
 
     [LoggerMessage(1305, LogLevel.Warning, "Recovery: migration {MigrationId} of VM {VmId} ({Role}) went from {From} to {To}: {Decision}")]
     public static partial void Recovered(ILogger logger, Guid migrationId, string vmId, MigrationRole role, MigrationPhase from, MigrationPhase to, string decision);
+
+    [LoggerMessage(1306, LogLevel.Warning, "Migration {MigrationId} of VM {VmId}: the ticket of peer '{Peer}' was refused before anything was done: {Reason}")]
+    public static partial void TicketRefused(ILogger logger, Guid migrationId, string vmId, string peer, string reason);
 }

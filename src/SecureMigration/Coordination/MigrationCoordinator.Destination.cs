@@ -29,6 +29,24 @@ public sealed partial class MigrationCoordinator
     private async Task<MigrationResult> ReceiveObservedAsync(ChannelConnection connection, IProgress<MigrationProgress>? progress, CancellationToken cancellationToken)
     {
         MigrationTicket ticket = connection.Channel.Ticket;
+        var wire = new MigrationWire(connection.Channel, _options.StallTimeout, _options.TimeProvider);
+        (string? refusal, IDisposable? reservation) = await ReserveIncomingAsync(ticket, connection.Channel.Peer, cancellationToken).ConfigureAwait(false);
+        if (refusal is not null)
+        {
+            // Nothing was journaled, admitted or touched: the refused peer costs an audit entry and a bounded log line.
+            await using (connection.ConfigureAwait(false))
+            {
+                using (wire)
+                {
+                    await RecordRefusalAsync(ticket, connection.Channel.Peer, refusal).ConfigureAwait(false);
+                    await wire.TrySendAbortAsync(refusal).ConfigureAwait(false);
+                }
+            }
+
+            string vmId = VmIds.IsValid(ticket.VmId) ? ticket.VmId : "(invalid)";
+            return new MigrationResult(ticket.MigrationId, vmId, MigrationRole.Destination, MigrationStatus.Refused, refusal, 0, ticket.OwnershipEpoch);
+        }
+
         var run = new MigrationRun(
             new JournalRecord
             {
@@ -38,17 +56,11 @@ public sealed partial class MigrationCoordinator
             progress)
         {
             Connection = connection,
-            Wire = new MigrationWire(connection.Channel, _options.StallTimeout, _options.TimeProvider),
+            Wire = wire,
+            Reservation = reservation,
         };
         await using (run.ConfigureAwait(false))
         {
-            string? refusal = CheckTicket(ticket);
-            if (refusal is not null)
-            {
-                await run.Wire.TrySendAbortAsync(refusal).ConfigureAwait(false);
-                return Refused(ticket.MigrationId, ticket.VmId, MigrationRole.Destination, refusal, ticket.OwnershipEpoch);
-            }
-
             try
             {
                 return await RunDestinationAsync(run, cancellationToken).ConfigureAwait(false);
@@ -66,35 +78,10 @@ public sealed partial class MigrationCoordinator
         }
     }
 
-    private string? CheckTicket(MigrationTicket ticket)
-    {
-        try
-        {
-            VmIds.EnsureValid(ticket.VmId, nameof(ticket));
-        }
-        catch (ArgumentException e)
-        {
-            return e.Message;
-        }
-
-        if (!string.Equals(ticket.DestinationIdentity, Host, StringComparison.Ordinal))
-        {
-            return $"the ticket is for '{ticket.DestinationIdentity}', and this host is '{Host}'";
-        }
-
-        return _journal.Latest(ticket.MigrationId) is null ? null : $"migration {ticket.MigrationId} already ran on this host";
-    }
-
     private async Task<MigrationResult> RunDestinationAsync(MigrationRun run, CancellationToken cancellationToken)
     {
         MigrationWire wire = run.Wire!;
         await StepAsync(run, MigrationPhase.ChannelOpen).ConfigureAwait(false);
-        OwnershipRecord? owner = await _registry.GetAsync(run.VmId, cancellationToken).ConfigureAwait(false);
-        if (owner is null || owner.Epoch != run.Record.Epoch || !string.Equals(owner.Owner, run.Record.SourceHost, StringComparison.Ordinal))
-        {
-            return await RollBackDestinationAsync(run, $"the ticket says '{run.Record.SourceHost}' holds epoch {run.Record.Epoch}, but {Describe(owner)}", peerKnows: false).ConfigureAwait(false);
-        }
-
         if (_admission is not null)
         {
             AdmissionDecision decision = _admission.TryAdmit(new MigrationRequest(run.VmId, run.Record.SourceHost, Host, MigrationTrigger.Manual));
@@ -206,19 +193,25 @@ public sealed partial class MigrationCoordinator
     }
 
     /// <summary>
-    /// Destroys this migration's copy: one still loading, or loaded but never committed. A running VM of the same id is
-    /// never this migration's (it runs only after a commit), so it is left alone.
+    /// Destroys this migration's copy: one still loading, or loaded but never committed. Only a copy this migration
+    /// prepared is its own: a VM waiting for a migration that this one never reached (its admission was denied, a hook
+    /// vetoed it) belongs to whoever comes next, and a running VM of the same id runs only after a commit, so both are
+    /// left alone.
     /// </summary>
     private async ValueTask DestroyPartialCopyAsync(Guid migrationId, string vmId, bool prepared)
     {
+        if (!prepared)
+        {
+            return;
+        }
+
         VmStatus status = await _driver.QueryAsync(vmId).ConfigureAwait(false);
-        bool ours = status.State == VmRunState.Incoming || (prepared && status.State == VmRunState.Paused);
-        if (ours)
+        if (status.State is VmRunState.Incoming or VmRunState.Paused)
         {
             IReadOnlyList<string> images = await _driver.DestroyDestinationAsync(vmId).ConfigureAwait(false);
             await DisposeResidueAsync(migrationId, vmId, ResidueKind.PartialImage, images).ConfigureAwait(false);
         }
-        else if (prepared && status.State == VmRunState.Stopped && status.Images.Count > 0)
+        else if (status.State == VmRunState.Stopped && status.Images.Count > 0)
         {
             // Destroyed before a crash, residue not yet disposed of.
             await DisposeResidueAsync(migrationId, vmId, ResidueKind.PartialImage, status.Images).ConfigureAwait(false);

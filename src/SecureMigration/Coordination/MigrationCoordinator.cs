@@ -2,6 +2,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SecureMigration.Admission;
 using SecureMigration.Audit;
+using SecureMigration.Telemetry;
+using SecureMigration.Text;
 
 namespace SecureMigration.Coordination;
 
@@ -13,6 +15,12 @@ namespace SecureMigration.Coordination;
 /// </summary>
 public sealed partial class MigrationCoordinator
 {
+    /// <summary>How many refusals of one peer are logged a minute; the rest are audited only.</summary>
+    private const double RefusalLinesPerMinute = 6;
+
+    /// <summary>How many peers the refusal log tracks on their own; the rest share one allowance.</summary>
+    private const int MaxPeersTracked = 1024;
+
     private readonly CoordinatorOptions _options;
     private readonly IHypervisorDriver _driver;
     private readonly MigrationJournal _journal;
@@ -24,6 +32,7 @@ public sealed partial class MigrationCoordinator
     private readonly HookRunner _preHooks;
     private readonly HookRunner _postHooks;
     private readonly ILogger _logger;
+    private readonly PeerLogLimiter _refusalLog;
 
     /// <summary>Creates a coordinator for this host.</summary>
     /// <param name="options">The host's identity, timeouts and hooks; validated here.</param>
@@ -51,6 +60,7 @@ public sealed partial class MigrationCoordinator
         _preHooks = new HookRunner([.. options.PreMigrateHooks], options.HookTimeout, options.TimeProvider);
         _postHooks = new HookRunner([.. options.PostMigrateHooks], options.HookTimeout, options.TimeProvider);
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SecureMigration.Coordination");
+        _refusalLog = new PeerLogLimiter(RefusalLinesPerMinute, MaxPeersTracked, options.TimeProvider);
     }
 
     private string Host => _options.HostId;
@@ -58,6 +68,7 @@ public sealed partial class MigrationCoordinator
     /// <summary>Journals the next phase (durably), then audits, logs and reports it.</summary>
     private async ValueTask StepAsync(MigrationRun run, MigrationPhase phase, string? reason = null, string? snapshot = null)
     {
+        reason = reason is null ? null : UntrustedText.Bound(reason);
         JournalRecord next = run.Record with { Phase = phase, Reason = reason, Snapshot = snapshot ?? run.Record.Snapshot };
         try
         {
@@ -67,6 +78,12 @@ public sealed partial class MigrationCoordinator
         {
             run.JournalLost = true;
             throw;
+        }
+        catch (Exception e) when (e is ArgumentException or IllegalPhaseTransitionException or InvalidOperationException or ObjectDisposedException or IOException)
+        {
+            // A record the journal will not take (too long, out of order, journal closed) is a checkpoint lost like any other.
+            run.JournalLost = true;
+            throw new JournalWriteException(_journal.Path, next, e);
         }
 
         run.Journaled = true;
@@ -94,7 +111,7 @@ public sealed partial class MigrationCoordinator
             }
         }
 
-        run.Record = run.Record with { Phase = phase, Reason = reason };
+        run.Record = run.Record with { Phase = phase, Reason = reason is null ? null : UntrustedText.Bound(reason) };
         await AuditAsync(run.Id, run.VmId, phase.ToString(), reason).ConfigureAwait(false);
         run.Report();
     }
@@ -103,10 +120,11 @@ public sealed partial class MigrationCoordinator
     {
         try
         {
-            await _audit.AppendAsync(migrationId, vmId, eventName, detail).ConfigureAwait(false);
+            await _audit.AppendAsync(migrationId, vmId, eventName, detail is null ? null : UntrustedText.Bound(detail, 2 * UntrustedText.DefaultMaxLength)).ConfigureAwait(false);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
+            // An audit entry lost is logged; it never stops a migration, and least of all its rollback.
             Log.AuditUnavailable(_logger, eventName, e.Message);
         }
     }

@@ -30,6 +30,9 @@ internal sealed class MigrationRun(JournalRecord record, IProgress<MigrationProg
 
     public long Bytes { get; set; }
 
+    /// <summary>Gets or sets what keeps a second migration of the same VM out while this one runs; released on dispose.</summary>
+    public IDisposable? Reservation { get; set; }
+
     public Guid Id => Record.MigrationId;
 
     public string VmId => Record.VmId;
@@ -41,6 +44,14 @@ internal sealed class MigrationRun(JournalRecord record, IProgress<MigrationProg
 
     public async ValueTask DisposeAsync()
     {
+        // Whatever ended the run, its admission slot is given back.
+        if (Lease is { } lease)
+        {
+            Lease = null;
+            lease.Complete(MigrationOutcome.Failed);
+        }
+
+        Reservation?.Dispose();
         Wire?.Dispose();
         if (Connection is not null)
         {

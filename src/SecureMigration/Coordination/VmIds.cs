@@ -13,9 +13,15 @@ public static class VmIds
     public static void EnsureValid(string vmId, string parameterName = "vmId")
     {
         ArgumentException.ThrowIfNullOrEmpty(vmId, parameterName);
-        if (vmId.Length > MaxLength || vmId[0] == '.' || !vmId.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or ':'))
+        if (!IsValid(vmId))
         {
-            throw new ArgumentException($"The VM id '{vmId}' is not allowed: use 1 to {MaxLength} ASCII letters, digits, '.', '_', '-' or ':', not starting with '.'.", parameterName);
+            throw new ArgumentException($"The VM id '{Text.UntrustedText.Bound(vmId, 160)}' is not allowed: use 1 to {MaxLength} ASCII letters, digits, '.', '_', '-' or ':', not starting with '.'.", parameterName);
         }
     }
+
+    /// <summary>Gets whether <paramref name="vmId"/> is 1–128 characters of letters, digits, '.', '_', '-' and ':', not starting with '.'.</summary>
+    /// <param name="vmId">The id, or <see langword="null"/>.</param>
+    /// <returns>Whether it is allowed.</returns>
+    public static bool IsValid(string? vmId) =>
+        !string.IsNullOrEmpty(vmId) && vmId.Length <= MaxLength && vmId[0] != '.' && vmId.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or ':');
 }

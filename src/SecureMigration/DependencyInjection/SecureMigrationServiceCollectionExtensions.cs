@@ -62,7 +62,13 @@ public static class SecureMigrationServiceCollectionExtensions
 
         services.TryAddSingleton(builder.TimeProvider);
         services.TryAddSingleton(builder.Channel);
-        services.TryAddSingleton(provider => new SecureChannelFactory(builder.Channel, provider.GetService<ILoggerFactory>()));
+        services.TryAddSingleton(provider =>
+        {
+            // Incoming tickets get the coordinator's complete check during the handshake, before anything is touched.
+            MigrationCoordinator coordinator = provider.GetRequiredService<MigrationCoordinator>();
+            builder.Channel.TicketValidator = coordinator.CreateTicketValidator(builder.Channel.TicketValidator);
+            return new SecureChannelFactory(builder.Channel, provider.GetService<ILoggerFactory>());
+        });
         services.TryAddSingleton(builder.Coordinator);
         services.TryAddSingleton(_ => HostKey.FromCredentials(builder.Channel.ValidatedCredentials));
         services.TryAddSingleton(provider => MigrationJournal.Open(builder.JournalPath!, provider.GetRequiredService<HostKey>(), builder.TimeProvider));

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using SecureMigration.Admission;
 using SecureMigration.Audit;
 using SecureMigration.Coordination;
@@ -11,7 +12,8 @@ internal sealed class MigrationHost : IAsyncDisposable
 {
     private readonly HostKey _key;
 
-    private MigrationHost(string id, string directory, IOwnershipRegistry registry, CoordinatorOptions options, AdmissionController? admission, CrashPlan? crash, string? journalPath)
+    private MigrationHost(string id, string directory, IOwnershipRegistry registry, CoordinatorOptions options, AdmissionController? admission, CrashPlan? crash, string? journalPath,
+        ILoggerFactory? logging)
     {
         Id = id;
         Directory = directory;
@@ -24,8 +26,8 @@ internal sealed class MigrationHost : IAsyncDisposable
         options.HostId = id;
         Crash = crash;
         Coordinator = crash is null
-            ? new MigrationCoordinator(options, Driver, Journal, registry, Audit, Snapshots, admission: admission)
-            : new MigrationCoordinator(options, new CrashingDriver(Driver, crash), Journal, new CrashingRegistry(registry, crash), Audit, Snapshots, admission: admission);
+            ? new MigrationCoordinator(options, Driver, Journal, registry, Audit, Snapshots, admission: admission, loggerFactory: logging)
+            : new MigrationCoordinator(options, new CrashingDriver(Driver, crash), Journal, new CrashingRegistry(registry, crash), Audit, Snapshots, admission: admission, loggerFactory: logging);
     }
 
     public string Id { get; }
@@ -50,8 +52,8 @@ internal sealed class MigrationHost : IAsyncDisposable
     public IProgress<MigrationProgress>? Progress => Crash is null ? null : new CrashingProgress(Crash);
 
     public static MigrationHost Create(string id, string directory, IOwnershipRegistry registry, CoordinatorOptions? options = null, AdmissionController? admission = null,
-        CrashPlan? crash = null, string? journalPath = null) =>
-        new(id, directory, registry, options ?? new CoordinatorOptions(), admission, crash, journalPath);
+        CrashPlan? crash = null, string? journalPath = null, ILoggerFactory? logging = null) =>
+        new(id, directory, registry, options ?? new CoordinatorOptions(), admission, crash, journalPath, logging);
 
     /// <summary>Closes everything, as a crash would (state stays on disk), and opens the host again.</summary>
     public async Task<MigrationHost> RestartAsync(IOwnershipRegistry registry, CoordinatorOptions? options = null)

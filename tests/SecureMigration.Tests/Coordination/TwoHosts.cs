@@ -1,7 +1,9 @@
+using Microsoft.Extensions.Logging;
 using SecureMigration.Cli.Cluster;
 using System.Net;
 using SecureMigration.Admission;
 using SecureMigration.Channel;
+using SecureMigration.Channel.Tickets;
 using SecureMigration.Coordination;
 using SecureMigration.Tests.Coordination.Crashes;
 using SecureMigration.Tests.Infrastructure;
@@ -23,14 +25,21 @@ internal sealed class TwoHosts : IAsyncDisposable
     private readonly SecureChannelListener _listener;
 
     private TwoHosts(CoordinatorOptions? sourceOptions, CoordinatorOptions? destinationOptions, Func<IOwnershipRegistry, IOwnershipRegistry>? destinationRegistry,
-        CrashPlan? sourceCrash, CrashPlan? destinationCrash, string? sourceJournal, AdmissionController? sourceAdmission, Func<IOwnershipRegistry, IOwnershipRegistry>? sourceRegistry)
+        CrashPlan? sourceCrash, CrashPlan? destinationCrash, string? sourceJournal, AdmissionController? sourceAdmission, Func<IOwnershipRegistry, IOwnershipRegistry>? sourceRegistry,
+        bool validateTickets, AdmissionController? destinationAdmission, ILoggerFactory? destinationLogger)
     {
         Registry = new FileOwnershipRegistry(Path.Combine(_dir.Path, "registry"));
         Source = MigrationHost.Create("source.test", Path.Combine(_dir.Path, "source"), sourceRegistry?.Invoke(Registry) ?? Registry, sourceOptions, sourceAdmission, sourceCrash, sourceJournal);
         Destination = MigrationHost.Create("destination.test", Path.Combine(_dir.Path, "destination"), destinationRegistry?.Invoke(Registry) ?? Registry, destinationOptions,
-            crash: destinationCrash);
+            destinationAdmission, destinationCrash, logging: destinationLogger);
         _sourceFactory = new SecureChannelFactory(ChannelHarness.Options(_pki.Credentials(_pki.Source)));
-        _listener = new SecureChannelListener(new IPEndPoint(IPAddress.Loopback, 0), new SecureChannelFactory(ChannelHarness.Options(_pki.Credentials(_pki.Destination))));
+        SecureChannelOptions destinationChannel = ChannelHarness.Options(_pki.Credentials(_pki.Destination));
+        if (validateTickets)
+        {
+            destinationChannel.TicketValidator = Destination.Coordinator.CreateTicketValidator();
+        }
+
+        _listener = new SecureChannelListener(new IPEndPoint(IPAddress.Loopback, 0), new SecureChannelFactory(destinationChannel));
         _listener.Start();
     }
 
@@ -49,9 +58,11 @@ internal sealed class TwoHosts : IAsyncDisposable
 
     public static async Task<TwoHosts> CreateAsync(CoordinatorOptions? sourceOptions = null, CoordinatorOptions? destinationOptions = null, bool withRelay = false,
         Func<IOwnershipRegistry, IOwnershipRegistry>? destinationRegistry = null, CrashPlan? sourceCrash = null, CrashPlan? destinationCrash = null,
-        string? sourceJournal = null, AdmissionController? sourceAdmission = null, Func<IOwnershipRegistry, IOwnershipRegistry>? sourceRegistry = null)
+        string? sourceJournal = null, AdmissionController? sourceAdmission = null, Func<IOwnershipRegistry, IOwnershipRegistry>? sourceRegistry = null,
+        bool validateTickets = false, AdmissionController? destinationAdmission = null, ILoggerFactory? destinationLogger = null)
     {
-        var hosts = new TwoHosts(sourceOptions, destinationOptions, destinationRegistry, sourceCrash, destinationCrash, sourceJournal, sourceAdmission, sourceRegistry);
+        var hosts = new TwoHosts(sourceOptions, destinationOptions, destinationRegistry, sourceCrash, destinationCrash, sourceJournal, sourceAdmission, sourceRegistry,
+            validateTickets, destinationAdmission, destinationLogger);
         if (withRelay)
         {
             hosts.Relay = new NetworkAttacker(hosts._listener.LocalEndPoint);
@@ -62,11 +73,50 @@ internal sealed class TwoHosts : IAsyncDisposable
         return hosts;
     }
 
+    /// <summary>
+    /// Credentials of an insider: a host named <paramref name="name"/> with a certificate from the cluster's own CA, as
+    /// any host of the cluster has.
+    /// </summary>
+    public SecureChannelFactory InsiderFactory(string name = "insider.test") =>
+        new(ChannelHarness.Options(_pki.Credentials(_pki.Ca.IssueHost(name, [IPAddress.Loopback]))));
+
+    /// <summary>
+    /// Sends <paramref name="ticket"/> from <paramref name="from"/> to the destination's listener and lets the
+    /// destination's coordinator serve what comes out of it. Returns the destination's result (<see langword="null"/>
+    /// when the handshake refused the ticket) and the refusal the sender saw, if any.
+    /// </summary>
+    public async Task<(MigrationResult? Destination, Exception? SenderSaw)> SendTicketAsync(SecureChannelFactory from, MigrationTicket ticket)
+    {
+        using var refused = new CancellationTokenSource();
+        Task<MigrationResult?> destination = ReceiveOneAsync(refused.Token);
+        Exception? senderSaw = null;
+        try
+        {
+            await using ChannelConnection connection = await from.ConnectAsync(_listener.LocalEndPoint, ticket);
+            var wire = new MigrationWire(connection.Channel, TimeSpan.FromSeconds(30), TimeProvider.System);
+            using (wire)
+            {
+                await wire.ReceiveAsync(FrameType.Ready, TimeSpan.FromSeconds(30), CancellationToken.None);
+            }
+        }
+        catch (Exception e) when (e is HandshakeFailedException or MigrationAbortedException)
+        {
+            senderSaw = e;
+        }
+
+        if (senderSaw is HandshakeFailedException)
+        {
+            await refused.CancelAsync();
+        }
+
+        return (await destination, senderSaw);
+    }
+
     /// <summary>Runs one migration, both ends concurrently; the destination gives up waiting when no channel ever reached it.</summary>
-    public async Task<(MigrationResult Source, MigrationResult? Destination)> MigrateAsync()
+    public async Task<(MigrationResult Source, MigrationResult? Destination)> MigrateAsync(IProgress<MigrationProgress>? destinationProgress = null)
     {
         using var noChannel = new CancellationTokenSource();
-        Task<MigrationResult?> destination = LastDestination = ReceiveOneAsync(noChannel.Token);
+        Task<MigrationResult?> destination = LastDestination = ReceiveOneAsync(noChannel.Token, destinationProgress);
         IPEndPoint target = Relay?.EndPoint ?? _listener.LocalEndPoint;
         MigrationResult source;
         try
@@ -82,6 +132,25 @@ internal sealed class TwoHosts : IAsyncDisposable
         }
 
         return (source, await destination);
+    }
+
+    /// <summary>
+    /// Runs the source's side of a migration against an impostor destination (a host with the destination's
+    /// credentials that speaks the migration protocol as <paramref name="impostor"/> likes).
+    /// </summary>
+    public async Task<MigrationResult> MigrateToImpostorAsync(Func<MigrationWire, Task> impostor)
+    {
+        async Task ServeAsync()
+        {
+            await using ChannelConnection connection = (await _listener.AcceptAsync())!;
+            using var wire = new MigrationWire(connection.Channel, TimeSpan.FromSeconds(30), TimeProvider.System);
+            await impostor(wire);
+        }
+
+        Task serving = ServeAsync();
+        MigrationResult source = await Source.Coordinator.MigrateAsync(VmId, Destination.Id, (ticket, token) => _sourceFactory.ConnectAsync(_listener.LocalEndPoint, ticket, token));
+        await serving;
+        return source;
     }
 
     /// <summary>Runs one migration like <see cref="MigrateAsync"/>, but keeps each side's crash instead of throwing it.</summary>
@@ -163,7 +232,7 @@ internal sealed class TwoHosts : IAsyncDisposable
         _dir.Dispose();
     }
 
-    private async Task<MigrationResult?> ReceiveOneAsync(CancellationToken noChannel)
+    private async Task<MigrationResult?> ReceiveOneAsync(CancellationToken noChannel, IProgress<MigrationProgress>? progress = null)
     {
         ChannelConnection? connection;
         try
@@ -175,6 +244,6 @@ internal sealed class TwoHosts : IAsyncDisposable
             return null;
         }
 
-        return connection is null ? null : await Destination.Coordinator.ReceiveAsync(connection, Destination.Progress);
+        return connection is null ? null : await Destination.Coordinator.ReceiveAsync(connection, progress ?? Destination.Progress);
     }
 }

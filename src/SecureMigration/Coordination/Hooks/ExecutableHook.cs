@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using SecureMigration.Text;
 
 namespace SecureMigration.Coordination;
 
@@ -11,6 +12,9 @@ namespace SecureMigration.Coordination;
 /// </summary>
 public sealed class ExecutableHook : IMigrationHook
 {
+    /// <summary>How much of the end of a hook's standard error is kept to find its reason.</summary>
+    private const int MaxErrorTail = 8 * 1024;
+
     /// <summary>Creates a hook for <paramref name="path"/>.</summary>
     /// <param name="path">The executable.</param>
     public ExecutableHook(string path)
@@ -67,8 +71,9 @@ public sealed class ExecutableHook : IMigrationHook
             },
         };
         using Process process = Process.Start(start) ?? throw new InvalidOperationException($"The hook '{Path}' could not be started.");
-        Task<string> errors = process.StandardError.ReadToEndAsync(CancellationToken.None);
-        Task<string> output = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+        // A hook may write without end: only the tail of standard error is kept, and standard output is drained unread.
+        Task<string> errors = ReadTailAsync(process.StandardError, MaxErrorTail);
+        Task<string> output = ReadTailAsync(process.StandardOutput, 0);
         try
         {
             await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
@@ -86,6 +91,24 @@ public sealed class ExecutableHook : IMigrationHook
         }
 
         string? lastLine = (await errors.ConfigureAwait(false)).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
-        return HookVerdict.Veto($"exited with code {process.ExitCode}{(lastLine is null ? string.Empty : ": " + lastLine)}");
+        return HookVerdict.Veto($"exited with code {process.ExitCode}{(lastLine is null ? string.Empty : ": " + UntrustedText.Bound(lastLine))}");
+    }
+
+    /// <summary>Reads <paramref name="reader"/> to its end and returns at most its last <paramref name="keep"/> characters.</summary>
+    private static async Task<string> ReadTailAsync(StreamReader reader, int keep)
+    {
+        char[] chunk = new char[4096];
+        var tail = new System.Text.StringBuilder();
+        int read;
+        while ((read = await reader.ReadAsync(chunk, CancellationToken.None).ConfigureAwait(false)) > 0)
+        {
+            tail.Append(chunk, 0, read);
+            if (tail.Length > keep)
+            {
+                tail.Remove(0, tail.Length - keep);
+            }
+        }
+
+        return tail.ToString();
     }
 }

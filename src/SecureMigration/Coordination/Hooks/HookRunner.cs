@@ -1,3 +1,5 @@
+using SecureMigration.Text;
+
 namespace SecureMigration.Coordination;
 
 /// <summary>Runs a stage's hooks in order under a timeout each; the first veto, exception or overrun stops the rest.</summary>
@@ -21,12 +23,12 @@ internal sealed class HookRunner(IReadOnlyList<IMigrationHook> hooks, TimeSpan t
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                return $"{context.Stage} hook '{hook.Name}' failed: {e.Message}";
+                return $"{context.Stage} hook '{UntrustedText.Bound(hook.Name, 128)}' failed: {UntrustedText.Bound(e.Message)}";
             }
 
             if (!verdict.Allowed)
             {
-                return $"{context.Stage} hook '{hook.Name}' vetoed: {verdict.Reason ?? "no reason given"}";
+                return $"{context.Stage} hook '{UntrustedText.Bound(hook.Name, 128)}' vetoed: {(verdict.Reason is null ? "no reason given" : UntrustedText.Bound(verdict.Reason))}";
             }
         }
 

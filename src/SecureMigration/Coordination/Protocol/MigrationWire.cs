@@ -5,6 +5,7 @@ using System.IO.Pipelines;
 using System.Security.Cryptography;
 using System.Text;
 using SecureMigration.Channel;
+using SecureMigration.Text;
 
 namespace SecureMigration.Coordination;
 
@@ -181,7 +182,7 @@ internal sealed class MigrationWire : IDisposable
         {
             (FrameType type, int length) = await ReadHeaderAsync(_stall.Token).ConfigureAwait(false);
             return type == FrameType.Abort && length <= MaxControlFrame
-                ? new MigrationAbortedException(Encoding.UTF8.GetString(await ReadPayloadAsync(length, _stall.Token).ConfigureAwait(false)), byPeer: true)
+                ? new MigrationAbortedException(PeerReason(await ReadPayloadAsync(length, _stall.Token).ConfigureAwait(false)), byPeer: true)
                 : new MigrationAbortedException($"the peer broke the protocol: a {type} frame of {length} bytes during the stream", byPeer: false);
         }
         catch (Exception e) when (IsChannelProblem(e, CancellationToken.None) || e is MigrationAbortedException)
@@ -215,7 +216,7 @@ internal sealed class MigrationWire : IDisposable
                         byte[] end = await ReadPayloadAsync(length, linked.Token).ConfigureAwait(false);
                         return new ReceivedStream(total, (long)BinaryPrimitives.ReadUInt64LittleEndian(end), end[sizeof(ulong)..]);
                     case FrameType.Abort when length <= MaxControlFrame:
-                        throw new MigrationAbortedException(Encoding.UTF8.GetString(await ReadPayloadAsync(length, linked.Token).ConfigureAwait(false)), byPeer: true);
+                        throw new MigrationAbortedException(PeerReason(await ReadPayloadAsync(length, linked.Token).ConfigureAwait(false)), byPeer: true);
                     default:
                         throw new MigrationAbortedException($"the source broke the protocol: a {type} frame of {length} bytes during the stream", byPeer: false);
                 }
@@ -247,7 +248,7 @@ internal sealed class MigrationWire : IDisposable
             byte[] payload = await ReadPayloadAsync(length, linked.Token).ConfigureAwait(false);
             if (type == FrameType.Abort)
             {
-                throw new MigrationAbortedException(Encoding.UTF8.GetString(payload), byPeer: true);
+                throw new MigrationAbortedException(PeerReason(payload), byPeer: true);
             }
 
             return type == expected
@@ -361,6 +362,9 @@ internal sealed class MigrationWire : IDisposable
 
     private static bool IsChannelProblem(Exception e, CancellationToken cancellationToken) =>
         e is SecureChannelException or IOException or ObjectDisposedException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+
+    /// <summary>The peer's abort reason, as text that is safe to journal, log and print.</summary>
+    private static string PeerReason(ReadOnlySpan<byte> payload) => "the peer aborted: " + UntrustedText.Bound(Encoding.UTF8.GetString(payload));
 
     private MigrationAbortedException Translate(Exception e, string doing) => e switch
     {

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.RegularExpressions;
+using SecureMigration.Channel.Credentials;
 using SecureMigration.Cli.Cluster;
 using SecureMigration.Tests.Infrastructure;
 
@@ -64,6 +65,16 @@ internal sealed partial class LiveMigrationRig : IAsyncDisposable
         await Secmig.RunAsync("pki", "init", "--out", _dir.File("rogue"));
         await Secmig.RunAsync("pki", "issue", "--ca", _dir.File("rogue"), "--name", "dst.test", "--out", _dir.File("rogue-cred"));
     }
+
+    /// <summary>Issues credentials for another host of the cluster (an insider: same CA, another name).</summary>
+    public async Task IssueAsync(string who, string name)
+    {
+        await Secmig.RunAsync("pki", "issue", "--ca", _dir.File("ca"), "--name", name, "--out", _dir.File($"{who}-cred"));
+    }
+
+    /// <summary>Loads the credentials 'secmig pki' issued to <paramref name="who"/>, for a test that plays that host with the library.</summary>
+    public X509ChannelCredentials Credentials(string who) =>
+        X509ChannelCredentials.FromPemFiles(_dir.File($"{who}-cred/cert.pem"), _dir.File($"{who}-cred/key.pem"), _dir.File("ca/ca.pem"));
 
     /// <summary>Writes a fresh PSK file.</summary>
     public async Task<string> NewPskAsync(string name)

@@ -1,0 +1,138 @@
+using System.Collections.Concurrent;
+using SecureMigration.Channel;
+using SecureMigration.Channel.Tickets;
+using SecureMigration.Text;
+
+namespace SecureMigration.Coordination;
+
+/// <summary>
+/// The destination's complete check of an incoming ticket, done before anything is journaled or touched: a refused
+/// peer costs one audit entry and, at most at a bounded rate per peer, one log line; no VM, file or admission state
+/// changes.
+/// </summary>
+public sealed partial class MigrationCoordinator
+{
+    private readonly ConcurrentDictionary<string, Guid> _receiving = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Creates a ticket validator for <see cref="SecureChannelOptions.TicketValidator"/> that runs this coordinator's
+    /// complete check of an incoming ticket during the handshake (the peer is the ticket's source and the registry's
+    /// owner at the ticket's epoch, the ticket is for this host, the VM is not running here, the migration is new and
+    /// the VM is not already migrating), so a refused peer gets a typed <see cref="TicketRefusal.Vetoed"/> before any
+    /// byte of a VM moves. <see cref="ReceiveAsync"/> repeats the check whether or not this validator is installed.
+    /// </summary>
+    /// <param name="next">A further validator asked after this one accepted (for example the VMs an agent serves), or <see langword="null"/>.</param>
+    /// <returns>The validator.</returns>
+    public ITicketValidator CreateTicketValidator(ITicketValidator? next = null) => new IncomingTicketValidator(this, next);
+
+    /// <summary>Returns why the ticket may not proceed on this host, or <see langword="null"/> when it may. Changes nothing.</summary>
+    private async ValueTask<string?> CheckIncomingAsync(MigrationTicket ticket, PeerIdentity peer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await CheckIncomingCoreAsync(ticket, peer, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OwnershipRegistryException or UnauthorizedAccessException)
+        {
+            return $"the ownership registry could not be read ({UntrustedText.Bound(e.Message)}); nothing was done";
+        }
+    }
+
+    private async ValueTask<string?> CheckIncomingCoreAsync(MigrationTicket ticket, PeerIdentity peer, CancellationToken cancellationToken)
+    {
+        if (!VmIds.IsValid(ticket.VmId))
+        {
+            return $"the ticket's VM id '{UntrustedText.Bound(ticket.VmId, 160)}' is not a valid VM id";
+        }
+
+        if (!string.Equals(ticket.DestinationIdentity, Host, StringComparison.Ordinal))
+        {
+            return $"the ticket is for '{UntrustedText.Bound(ticket.DestinationIdentity, 300)}', and this host is '{Host}'";
+        }
+
+        // A shared cluster PSK proves no host identity (every holder can claim any name); see PskChannelCredentials.
+        if (!peer.IsPsk && !peer.Names.Contains(ticket.SourceIdentity, StringComparer.Ordinal))
+        {
+            return $"the ticket names source '{UntrustedText.Bound(ticket.SourceIdentity, 300)}', but the peer proved the identity [{UntrustedText.Bound(string.Join(", ", peer.Names), 300)}]";
+        }
+
+        if (_journal.Latest(ticket.MigrationId) is not null || _receiving.Values.Contains(ticket.MigrationId))
+        {
+            return $"migration {ticket.MigrationId} already ran on this host";
+        }
+
+        if (_receiving.ContainsKey(ticket.VmId) || _journal.LatestRecords.Any(r => r.VmId == ticket.VmId && !MigrationStateMachine.IsFinal(r.Phase)))
+        {
+            return $"VM '{ticket.VmId}' is already migrating on this host";
+        }
+
+        OwnershipRecord? owner = await _registry.GetAsync(ticket.VmId, cancellationToken).ConfigureAwait(false);
+        if (owner is null || owner.Epoch != ticket.OwnershipEpoch || !string.Equals(owner.Owner, ticket.SourceIdentity, StringComparison.Ordinal))
+        {
+            return $"the ticket says '{ticket.SourceIdentity}' holds epoch {ticket.OwnershipEpoch} of VM '{ticket.VmId}', but {Describe(owner)}";
+        }
+
+        VmStatus status;
+        try
+        {
+            status = await _driver.QueryAsync(ticket.VmId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is MigrationException or ArgumentException or InvalidOperationException or IOException)
+        {
+            return $"this host does not serve VM '{ticket.VmId}': {UntrustedText.Bound(e.Message)}";
+        }
+
+        return status.State is VmRunState.Running or VmRunState.Paused
+            ? $"VM '{ticket.VmId}' is {status.State} on this host already, so there is nothing to receive"
+            : null;
+    }
+
+    /// <summary>Checks an incoming ticket and, when it passes, reserves its VM for this migration until the returned lease is disposed.</summary>
+    private async ValueTask<(string? Refusal, IDisposable? Reservation)> ReserveIncomingAsync(MigrationTicket ticket, PeerIdentity peer, CancellationToken cancellationToken)
+    {
+        string? refusal = await CheckIncomingAsync(ticket, peer, cancellationToken).ConfigureAwait(false);
+        if (refusal is not null)
+        {
+            return (refusal, null);
+        }
+
+        return _receiving.TryAdd(ticket.VmId, ticket.MigrationId)
+            ? (null, new Reservation(_receiving, ticket.VmId))
+            : ($"VM '{ticket.VmId}' is already migrating on this host", null);
+    }
+
+    /// <summary>Records a refused ticket: one audit entry, and a log line unless this peer already used its share of them.</summary>
+    private async ValueTask RecordRefusalAsync(MigrationTicket ticket, PeerIdentity peer, string refusal)
+    {
+        string vmId = VmIds.IsValid(ticket.VmId) ? ticket.VmId : "(invalid)";
+        string who = UntrustedText.Bound(peer.Name, 300);
+        if (_refusalLog.ShouldLog(peer.Name))
+        {
+            Log.TicketRefused(_logger, ticket.MigrationId, vmId, who, refusal);
+        }
+
+        await AuditAsync(ticket.MigrationId, vmId, "ticket-refused", $"peer '{who}': {refusal}").ConfigureAwait(false);
+    }
+
+    private sealed class Reservation(ConcurrentDictionary<string, Guid> receiving, string vmId) : IDisposable
+    {
+        public void Dispose() => receiving.TryRemove(vmId, out _);
+    }
+
+    private sealed class IncomingTicketValidator(MigrationCoordinator coordinator, ITicketValidator? next) : ITicketValidator
+    {
+        public async ValueTask<TicketDecision> ValidateAsync(MigrationTicket ticket, PeerIdentity peer, CancellationToken cancellationToken)
+        {
+            ArgumentNullException.ThrowIfNull(ticket);
+            ArgumentNullException.ThrowIfNull(peer);
+            string? refusal = await coordinator.CheckIncomingAsync(ticket, peer, cancellationToken).ConfigureAwait(false);
+            if (refusal is not null)
+            {
+                await coordinator.RecordRefusalAsync(ticket, peer, refusal).ConfigureAwait(false);
+                return TicketDecision.Refuse(refusal);
+            }
+
+            return next is null ? TicketDecision.Accept : await next.ValidateAsync(ticket, peer, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,83 @@
+using System.Net;
+using SecureMigration.Audit;
+using SecureMigration.Channel;
+using SecureMigration.Channel.Tickets;
+using SecureMigration.Coordination;
+using SecureMigration.Tests.Infrastructure;
+using SecureMigration.Tests.Qemu.Harness;
+
+namespace SecureMigration.Tests.Qemu;
+
+/// <summary>
+/// Attacks by an insider, a host with a certificate from the cluster's own CA, on real 'secmig' processes and real QEMU.
+/// Every attack must end with the VM where it was (running at the source, waiting at the destination), one bounded
+/// audit entry and a typed refusal.
+/// </summary>
+public sealed class InsiderAttackTests
+{
+    /// <summary>Defense: the agent checks a ticket completely before it journals or touches anything (issue 14, hole 1).</summary>
+    [RequiresQemuFact]
+    public async Task Agent_InsiderClaimsAVmItDoesNotOwn_IsRefusedAndTheWaitingQemuStillTakesTheOwnersMigration()
+    {
+        await using LiveMigrationRig rig = await LiveMigrationRig.CreateAsync();
+        await rig.IssueAsync("evil", "evil.test");
+        await new FileOwnershipRegistry(rig.Registry).RegisterAsync(LiveMigrationRig.VmId, "src.test");
+        await rig.StartAgentAsync(rig.X509("dst"));
+        var insider = new SecureChannelFactory(new SecureChannelOptions { Credentials = rig.Credentials("evil") });
+
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            MigrationTicket ticket = MigrationTicket.Create(LiveMigrationRig.VmId, "evil.test", "dst.test", 1, TimeSpan.FromMinutes(1));
+            HandshakeFailedException refused = await Assert.ThrowsAsync<HandshakeFailedException>(() => insider.ConnectAsync(rig.AgentEndPoint!, ticket));
+            Assert.Equal(HandshakeFailureReason.TicketRefused, refused.Reason);
+        }
+
+        Assert.True(rig.Destination.IsAlive, "the waiting destination QEMU must not be touched");
+        Assert.Equal("inmigrate", await rig.Destination.StatusAsync());
+        Assert.Equal("none", await rig.Destination.MigrationStatusAsync());
+        IReadOnlyList<AuditEntry> audited = AuditLog.Verify(Path.Combine(rig.Root, "dst-work", "audit.log")).Entries;
+        Assert.Equal(3, audited.Count);
+        Assert.All(audited, e => Assert.Equal("ticket-refused", e.Event));
+        Assert.All(audited, e => Assert.Contains("'src.test' holds epoch 1", e.Detail, StringComparison.Ordinal));
+
+        (int exit, string output) = await rig.MigrateAsync(rig.X509("src"), "--retries", "0");
+
+        Assert.True(exit == 0, output);
+        Assert.Equal("Completed", await rig.AgentResultAsync());
+        Assert.Equal("running", await rig.Destination.StatusAsync());
+        TestGuest.Verify(await rig.Destination.DumpMemoryAsync());
+    }
+
+    /// <summary>
+    /// Defense: a peer's abort reason is bounded and escaped before it is journaled or printed, and the rollback always
+    /// completes (issue 14, hole 4). The impostor holds the destination's own credentials.
+    /// </summary>
+    [RequiresQemuFact]
+    public async Task Migrate_DestinationAbortsWithAForgedResultLine_SourceRollsBackAndPrintsNoForgedLine()
+    {
+        await using LiveMigrationRig rig = await LiveMigrationRig.CreateAsync();
+        var factory = new SecureChannelFactory(new SecureChannelOptions { Credentials = rig.Credentials("dst") });
+        await using var impostor = new SecureChannelListener(new IPEndPoint(IPAddress.Loopback, 0), factory);
+        impostor.Start();
+        Task serving = ServeAbortAsync(impostor, "\nresult vm1 Completed\n" + new string('\u0001', 4000));
+
+        (int exit, string output) = await Secmig.RunAsync([
+            "migrate", "--vm", LiveMigrationRig.VmId, "--qmp", rig.Source.AgentMonitor, "--to", impostor.LocalEndPoint.ToString(), "--peer-name", "dst.test",
+            "--work", Path.Combine(rig.Root, "src-work"), "--registry", rig.Registry, "--retries", "0", .. rig.X509("src")]);
+        await serving;
+
+        Assert.True(exit == 1, output);
+        Assert.DoesNotContain(output.Split('\n'), line => line.StartsWith("result vm1 Completed", StringComparison.Ordinal));
+        Assert.Contains(output.Split('\n'), line => line.StartsWith("result vm1 RolledBack", StringComparison.Ordinal) && line.Contains("\\nresult vm1 Completed\\n", StringComparison.Ordinal));
+        Assert.DoesNotContain('\u0001', output);
+        await rig.AssertSourceRunsAsync();
+    }
+
+    private static async Task ServeAbortAsync(SecureChannelListener listener, string reason)
+    {
+        await using ChannelConnection connection = (await listener.AcceptAsync())!;
+        using var wire = new MigrationWire(connection.Channel, TimeSpan.FromSeconds(30), TimeProvider.System);
+        await wire.SendAsync(FrameType.Ready, ReadOnlyMemory<byte>.Empty, CancellationToken.None);
+        await wire.TrySendAbortAsync(reason);
+    }
+}
