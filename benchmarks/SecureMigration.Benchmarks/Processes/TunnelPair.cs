@@ -36,7 +36,7 @@ internal sealed class TunnelPair : IDisposable
     {
         var pair = new TunnelPair(ports);
         await pair.StartEndAsync("dotnet", [secmig, "tunnel", "accept", "--listen", $"127.0.0.1:{ports.Middle}", "--forward", $"127.0.0.1:{ports.Sink}",
-            .. BenchmarkPki.Arguments(files, "destination")]);
+            "--allow-peer", BenchmarkPki.SourceName, .. BenchmarkPki.Arguments(files, "destination")]);
         await pair.StartEndAsync("dotnet", [secmig, "tunnel", "connect", "--listen", $"127.0.0.1:{ports.Source}", "--connect", $"127.0.0.1:{ports.Middle}",
             "--peer-name", BenchmarkPki.DestinationName, .. BenchmarkPki.Arguments(files, "source")]);
         return pair;

@@ -42,4 +42,23 @@ internal static class EndPoints
         result.AddError("A listen address must be an IP address and port, such as 0.0.0.0:4444.");
         return new IPEndPoint(IPAddress.None, 0);
     }
+
+    /// <summary>Parses a local listen address: <c>unix:PATH</c> for a unix socket, or an IP address and port.</summary>
+    public static EndPoint ParseLocalListen(ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+        if (text.StartsWith("unix:", StringComparison.Ordinal))
+        {
+            string path = text["unix:".Length..];
+            if (path.Length == 0)
+            {
+                result.AddError("'unix:' needs a socket path, such as unix:/run/secmig/tunnel.sock.");
+                return new IPEndPoint(IPAddress.None, 0);
+            }
+
+            return new System.Net.Sockets.UnixDomainSocketEndPoint(Path.GetFullPath(path));
+        }
+
+        return ParseListen(result);
+    }
 }

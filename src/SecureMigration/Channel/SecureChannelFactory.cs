@@ -47,6 +47,9 @@ public sealed class SecureChannelFactory
     /// <summary>Gets the clock of every timeout of this factory's channels.</summary>
     internal TimeProvider TimeProvider => _options.TimeProvider;
 
+    /// <summary>Gets whether the accepting end names its allowed peers or pins their keys, rather than serving every peer the CA vouches for.</summary>
+    internal bool RestrictsPeers => _options.PeerPolicy.AllowedPeers.Count > 0 || _options.PeerPolicy.SpkiPins.Count > 0;
+
     /// <summary>
     /// Connects as the migration source: authenticates the destination (it must be the ticket's destination,
     /// or <see cref="PeerPolicy.ExpectedName"/> when set), presents this end's credentials, and has the ticket accepted.

@@ -18,4 +18,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1104, Level = LogLevel.Warning, Message = "Tunnel from peer '{Peer}' dropped: cannot reach the forward address {Forward}: {Detail}")]
     public static partial void ForwardUnreachable(ILogger logger, string peer, EndPoint forward, string detail);
+
+    [LoggerMessage(EventId = 1105, Level = LogLevel.Warning, Message = "Tunnel connection from {Local} refused: it comes from {Who}, which this tunnel may not carry (allow it with --allow-user).")]
+    public static partial void LocalClientRefused(ILogger logger, EndPoint? local, string who);
 }

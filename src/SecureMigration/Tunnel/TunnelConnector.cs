@@ -23,16 +23,18 @@ public sealed class TunnelConnector : IAsyncDisposable
     private readonly Socket _listener;
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConnectionSet _connections = new();
+    private readonly HashSet<int> _allowedUsers;
     private Task _acceptLoop = Task.CompletedTask;
 
     /// <summary>Creates the source end; call <see cref="Start"/> to begin listening.</summary>
-    /// <param name="listen">The local address the hypervisor connects to.</param>
+    /// <param name="listen">The local address the hypervisor connects to: a loopback address or a unix socket (<see cref="UnixDomainSocketEndPoint"/>), unless <see cref="TunnelOptions.AllowRemoteClients"/> is set.</param>
     /// <param name="remote">The address of the destination's <see cref="TunnelAcceptor"/>.</param>
     /// <param name="peerName">The destination's identity (its certificate name or the PSK host name).</param>
     /// <param name="factory">The secure-channel factory with this end's credentials.</param>
     /// <param name="options">Tunnel settings, or <see langword="null"/> for the defaults.</param>
     /// <param name="loggerFactory">Where tunnel events are logged.</param>
-    public TunnelConnector(IPEndPoint listen, EndPoint remote, string peerName, SecureChannelFactory factory, TunnelOptions? options = null,
+    /// <exception cref="ArgumentException"><paramref name="listen"/> is not loopback or a unix socket and remote clients are not allowed.</exception>
+    public TunnelConnector(EndPoint listen, EndPoint remote, string peerName, SecureChannelFactory factory, TunnelOptions? options = null,
         ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(listen);
@@ -44,13 +46,25 @@ public sealed class TunnelConnector : IAsyncDisposable
         _factory = factory;
         _remote = remote;
         _peerName = peerName;
+        bool local = listen is UnixDomainSocketEndPoint || (listen is IPEndPoint ip && IPAddress.IsLoopback(ip.Address));
+        if (!local && !_options.AllowRemoteClients)
+        {
+            throw new ArgumentException(
+                $"The tunnel's source end would listen on {listen}, where any host that reaches it could migrate under this host's credentials. " +
+                "Listen on a loopback address or a unix socket, or set TunnelOptions.AllowRemoteClients ('secmig tunnel connect --allow-remote-clients').",
+                nameof(listen));
+        }
+
+        _allowedUsers = [.. _options.AllowedLocalUsers.DefaultIfEmpty(CurrentUser())];
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SecureMigration.Tunnel");
-        _listener = new Socket(listen.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        _listener = listen is UnixDomainSocketEndPoint
+            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
+            : new Socket(listen.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         _listener.Bind(listen);
     }
 
     /// <summary>Gets the local address the hypervisor connects to.</summary>
-    public IPEndPoint LocalEndPoint => (IPEndPoint)_listener.LocalEndPoint!;
+    public EndPoint LocalEndPoint => _listener.LocalEndPoint!;
 
     /// <summary>Starts accepting the hypervisor's connections.</summary>
     public void Start()
@@ -90,7 +104,19 @@ public sealed class TunnelConnector : IAsyncDisposable
 
     private async Task CarryAsync(Socket plain)
     {
-        plain.NoDelay = true;
+        if (!IsAllowedClient(plain, out string who))
+        {
+            // Nothing is sent anywhere for a user the operator did not name: the connection is reset unread.
+            Log.LocalClientRefused(_logger, plain.RemoteEndPoint, who);
+            Reset(plain);
+            return;
+        }
+
+        if (plain.AddressFamily != AddressFamily.Unix)
+        {
+            plain.NoDelay = true;
+        }
+
         var wire = new Socket(SocketType.Stream, ProtocolType.Tcp);
         StreamDuplexPipe? transport = null;
         try
@@ -134,6 +160,22 @@ public sealed class TunnelConnector : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>Whether the connection comes from a local user this tunnel may carry (or, when allowed, from another host).</summary>
+    private bool IsAllowedClient(Socket plain, out string who)
+    {
+        if (plain.RemoteEndPoint is IPEndPoint remote && !IPAddress.IsLoopback(remote.Address))
+        {
+            who = "a remote host";
+            return _options.AllowRemoteClients;
+        }
+
+        int? uid = LocalPeerCredentials.TryGetUid(plain);
+        who = uid is { } known ? $"local user {known}" : "a local user that could not be identified";
+        return uid is { } user && _allowedUsers.Contains(user);
+    }
+
+    private static int CurrentUser() => OperatingSystem.IsWindows() ? -1 : LocalPeerCredentials.CurrentUid();
 
     private static void Reset(Socket socket)
     {

@@ -19,6 +19,29 @@ public sealed class TunnelOptions
     /// <value>The default is 1 minute.</value>
     public TimeSpan TicketLifetime { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// Gets the local users (uids) whose connections a <see cref="TunnelConnector"/> carries: a connection from any other
+    /// user is reset before anything is sent, since the tunnel would carry it under this host's credentials.
+    /// </summary>
+    /// <value>The default is empty: only the user this process runs as.</value>
+    public IList<int> AllowedLocalUsers { get; } = [];
+
+    /// <summary>
+    /// Gets or sets whether a <see cref="TunnelConnector"/> may listen on an address other than loopback or a unix
+    /// socket. Every host that reaches such an address can then migrate under this host's credentials, and the local
+    /// user check cannot apply to it.
+    /// </summary>
+    /// <value>The default is <see langword="false"/>.</value>
+    public bool AllowRemoteClients { get; set; }
+
+    /// <summary>
+    /// Gets or sets whether a <see cref="TunnelAcceptor"/> may serve every peer the CA vouches for. Without it the
+    /// acceptor's factory must name the allowed peers (<see cref="Channel.PeerPolicy.AllowedPeers"/>) or pin their keys,
+    /// since any host of the cluster could otherwise reach this hypervisor.
+    /// </summary>
+    /// <value>The default is <see langword="false"/>.</value>
+    public bool AllowAnyPeer { get; set; }
+
     /// <summary>Gets or sets the clock for idle timeouts.</summary>
     /// <value>The default is <see cref="TimeProvider.System"/>.</value>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;

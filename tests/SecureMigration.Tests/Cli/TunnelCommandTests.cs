@@ -48,7 +48,7 @@ public sealed class TunnelCommandTests : IAsyncLifetime
     public async Task Tunnel_SourceFromAnotherCa_IsRefusedLoggedAndNeverReachesTheHypervisor()
     {
         await using var hypervisor = new EchoServer();
-        (ExternalProcess accept, ExternalProcess connect, int connectPort) = await StartTunnelAsync(hypervisor, "rogue");
+        (ExternalProcess accept, ExternalProcess connect, int connectPort) = await StartTunnelAsync(hypervisor, "rogue", "--allow-peer", "src.test");
         await using ExternalProcess acceptEnd = accept;
         await using ExternalProcess connectEnd = connect;
 
@@ -60,6 +60,77 @@ public sealed class TunnelCommandTests : IAsyncLifetime
         Assert.Empty(received);
         await acceptEnd.WaitForAsync("UntrustedChain");
         Assert.Equal(0, hypervisor.Connections);
+    }
+
+    /// <summary>Defense: 'tunnel accept' serves only the sources it is told to (issue 14, hole 6).</summary>
+    [Fact]
+    public async Task TunnelAccept_WithoutAllowPeer_RefusesToStart()
+    {
+        (int exit, string output) = await Secmig.RunAsync("tunnel", "accept", "--listen", $"127.0.0.1:{FreePort.Next()}", "--forward", "127.0.0.1:1",
+            "--cert", _work.File("dst/cert.pem"), "--key", _work.File("dst/key.pem"), "--ca", _work.File("ca/ca.pem"));
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--allow-peer NAME", output, StringComparison.Ordinal);
+        Assert.Contains("--allow-any-peer", output, StringComparison.Ordinal);
+    }
+
+    /// <summary>Defense: an insider (a certificate from the cluster's own CA, another name) never reaches the hypervisor (issue 14, hole 6).</summary>
+    [Fact]
+    public async Task Tunnel_InsiderFromTheSameCaNotAllowed_NeverReachesTheHypervisor()
+    {
+        await Secmig.RunAsync("pki", "issue", "--ca", _work.File("ca"), "--name", "evil.test", "--out", _work.File("evil"));
+        await using var hypervisor = new EchoServer();
+        (ExternalProcess accept, ExternalProcess connect, int connectPort) = await StartTunnelAsync(hypervisor, "evil", "--allow-peer", "src.test");
+        await using ExternalProcess acceptEnd = accept;
+        await using ExternalProcess connectEnd = connect;
+
+        using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(IPAddress.Loopback, connectPort);
+        await client.SendAsync("VM memory"u8.ToArray());
+
+        Assert.Empty(await client.ReceiveToEndAsync());
+        await acceptEnd.WaitForAsync("NotAllowed");
+        Assert.Equal(0, hypervisor.Connections);
+    }
+
+    /// <summary>Defense: 'tunnel connect' listens on loopback or a unix socket only, unless told otherwise (issue 14, hole 6).</summary>
+    [Fact]
+    public async Task TunnelConnect_OnANonLoopbackAddress_RefusesToStartUnlessRemoteClientsAreAllowed()
+    {
+        (int exit, string output) = await Secmig.RunAsync("tunnel", "connect", "--listen", "0.0.0.0:0", "--connect", "127.0.0.1:1", "--peer-name", "dst.test",
+            "--cert", _work.File("src/cert.pem"), "--key", _work.File("src/key.pem"), "--ca", _work.File("ca/ca.pem"));
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--allow-remote-clients", output, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Defense: 'tunnel connect' carries only the local users it is told to (SO_PEERCRED on a unix socket, the socket
+    /// owner on loopback TCP); another local user's connection is reset unread (issue 14, hole 6).
+    /// </summary>
+    [RequiresRootFact]
+    public async Task TunnelConnect_ConnectionFromAnotherLocalUser_IsResetAndNeverReachesTheDestination()
+    {
+        await using var hypervisor = new EchoServer();
+        (ExternalProcess accept, ExternalProcess connect, int connectPort) = await StartTunnelAsync(hypervisor, "src", "--allow-peer", "src.test");
+        await using ExternalProcess acceptEnd = accept;
+        await using ExternalProcess connectEnd = connect;
+
+        // 'nobody' (uid 65534) connects and writes; the tunnel must reset it without opening a channel.
+        (_, string output) = await ProcessRunner.RunAsync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "bash", "-c",
+            $"exec 3<>/dev/tcp/127.0.0.1/{connectPort}; printf 'VM memory' >&3; cat <&3"], TimeSpan.FromSeconds(30));
+
+        await connectEnd.WaitForAsync("comes from local user 65534");
+        Assert.Equal(0, hypervisor.Connections);
+        Assert.DoesNotContain("VM memory", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Secure channel established", acceptEnd.Output, StringComparison.Ordinal);
+
+        // The user secmig runs as (the default) is carried.
+        using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(IPAddress.Loopback, connectPort);
+        await client.SendAsync("VM memory"u8.ToArray());
+        client.Shutdown(SocketShutdown.Send);
+        Assert.Equal("VM memory"u8.ToArray(), await client.ReceiveToEndAsync());
     }
 
     /// <summary>Starts 'tunnel accept' (as dst.test, forwarding to the hypervisor) and 'tunnel connect' with the source's credentials.</summary>
@@ -81,7 +152,7 @@ public sealed class TunnelCommandTests : IAsyncLifetime
     public async Task Tunnel_MissingCredentialFile_ExitsWith2AndNamesTheFile()
     {
         (int exit, string output) = await Secmig.RunAsync("tunnel", "accept", "--listen", $"127.0.0.1:{FreePort.Next()}", "--forward", "127.0.0.1:1",
-            "--cert", _work.File("missing.pem"), "--key", _work.File("dst/key.pem"), "--ca", _work.File("ca/ca.pem"));
+            "--cert", _work.File("missing.pem"), "--key", _work.File("dst/key.pem"), "--ca", _work.File("ca/ca.pem"), "--allow-peer", "src.test");
 
         Assert.Equal(2, exit);
         Assert.Contains("missing.pem", output, StringComparison.Ordinal);
@@ -91,7 +162,7 @@ public sealed class TunnelCommandTests : IAsyncLifetime
     public async Task Tunnel_MixedCredentialModes_IsAUsageError()
     {
         (int exit, string output) = await Secmig.RunAsync("tunnel", "accept", "--listen", "127.0.0.1:4443", "--forward", "127.0.0.1:1",
-            "--cert", _work.File("dst/cert.pem"), "--psk-file", _work.File("x.psk"));
+            "--cert", _work.File("dst/cert.pem"), "--psk-file", _work.File("x.psk"), "--allow-peer", "src.test");
 
         Assert.Equal(2, exit);
         Assert.Contains("either --cert, --key and --ca, or --psk-file and --psk-identity", output, StringComparison.Ordinal);

@@ -14,14 +14,22 @@ public sealed class TunnelTests(TestPki pki) : IClassFixture<TestPki>
     private static readonly IPEndPoint AnyLoopback = new(IPAddress.Loopback, 0);
 
     private (TunnelConnector Source, TunnelAcceptor Destination) Start(EchoServer hypervisor, X509ChannelCredentials? sourceCredentials = null,
-        TimeProvider? time = null)
+        TimeProvider? time = null, EndPoint? sourceListen = null, params int[] allowedUsers)
     {
         var tunnelOptions = new TunnelOptions { TimeProvider = time ?? TimeProvider.System };
-        var destinationFactory = new SecureChannelFactory(ChannelHarness.Options(pki.Credentials(pki.Destination), time));
+        SecureChannelOptions destinationOptions = ChannelHarness.Options(pki.Credentials(pki.Destination), time);
+        destinationOptions.PeerPolicy.AllowedPeers.Add("source.test");
+        var destinationFactory = new SecureChannelFactory(destinationOptions);
         var acceptor = new TunnelAcceptor(AnyLoopback, hypervisor.EndPoint, destinationFactory, options: tunnelOptions);
         acceptor.Start();
         var sourceFactory = new SecureChannelFactory(ChannelHarness.Options(sourceCredentials ?? pki.Credentials(pki.Source), time));
-        var connector = new TunnelConnector(AnyLoopback, acceptor.LocalEndPoint, "destination.test", sourceFactory, tunnelOptions);
+        var sourceOptions = new TunnelOptions { TimeProvider = tunnelOptions.TimeProvider };
+        foreach (int uid in allowedUsers)
+        {
+            sourceOptions.AllowedLocalUsers.Add(uid);
+        }
+
+        var connector = new TunnelConnector(sourceListen ?? AnyLoopback, acceptor.LocalEndPoint, "destination.test", sourceFactory, sourceOptions);
         connector.Start();
         return (connector, acceptor);
     }
@@ -49,6 +57,76 @@ public sealed class TunnelTests(TestPki pki) : IClassFixture<TestPki>
         }
 
         Assert.Equal(3, hypervisor.Connections);
+    }
+
+    /// <summary>Defense: the destination end serves only named peers unless told to serve all (issue 14, hole 6).</summary>
+    [Fact]
+    public async Task TunnelAcceptor_FactoryThatAllowsEveryPeer_IsRefusedUnlessAllowAnyPeerIsSet()
+    {
+        await using var hypervisor = new EchoServer();
+        var everyone = new SecureChannelFactory(ChannelHarness.Options(pki.Credentials(pki.Destination)));
+
+        ArgumentException refused = Assert.Throws<ArgumentException>(() => new TunnelAcceptor(AnyLoopback, hypervisor.EndPoint, everyone));
+        Assert.Contains("AllowAnyPeer", refused.Message, StringComparison.Ordinal);
+        await using var allowed = new TunnelAcceptor(AnyLoopback, hypervisor.EndPoint, everyone, options: new TunnelOptions { AllowAnyPeer = true });
+    }
+
+    /// <summary>Defense: the source end listens on loopback or a unix socket unless told otherwise (issue 14, hole 6).</summary>
+    [Fact]
+    public void TunnelConnector_NonLoopbackAddress_IsRefusedUnlessRemoteClientsAreAllowed()
+    {
+        var factory = new SecureChannelFactory(ChannelHarness.Options(pki.Credentials(pki.Source)));
+
+        ArgumentException refused = Assert.Throws<ArgumentException>(() => new TunnelConnector(new IPEndPoint(IPAddress.Any, 0), AnyLoopback, "destination.test", factory));
+        Assert.Contains("AllowRemoteClients", refused.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Defense: the source end carries only the local users it is told to, over TCP loopback and a unix socket (issue 14, hole 6).</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task TunnelConnector_ConnectionFromAUserNotAllowed_IsResetAndNothingReachesTheHypervisor(bool unixSocket)
+    {
+        using var directory = new TempDirectory();
+        EndPoint listen = unixSocket ? new UnixDomainSocketEndPoint(directory.File("tunnel.sock")) : AnyLoopback;
+        await using var hypervisor = new EchoServer();
+        var (source, destination) = Start(hypervisor, sourceListen: listen, allowedUsers: 65534);
+        await using (destination)
+        await using (source)
+        {
+            using Socket client = unixSocket ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified) : new Socket(SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                await client.ConnectAsync(source.LocalEndPoint);
+                await client.SendAsync("secret VM memory"u8.ToArray());
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.Shutdown)
+            {
+                // Reset before the send (or as the connection completed): refused just as surely.
+            }
+
+            Assert.Empty(await client.ReceiveToEndAsync());
+        }
+
+        Assert.Equal(0, hypervisor.Connections);
+    }
+
+    [Fact]
+    public async Task TunnelConnector_OverAUnixSocketFromThisUser_CarriesTheStream()
+    {
+        using var directory = new TempDirectory();
+        await using var hypervisor = new EchoServer();
+        var (source, destination) = Start(hypervisor, sourceListen: new UnixDomainSocketEndPoint(directory.File("tunnel.sock")));
+        await using (destination)
+        await using (source)
+        {
+            using var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            await client.ConnectAsync(source.LocalEndPoint);
+            await client.SendAsync("VM memory"u8.ToArray());
+            client.Shutdown(SocketShutdown.Send);
+
+            Assert.Equal("VM memory"u8.ToArray(), await client.ReceiveToEndAsync());
+        }
     }
 
     [Fact]
@@ -91,7 +169,9 @@ public sealed class TunnelTests(TestPki pki) : IClassFixture<TestPki>
             victim.Close();
         });
         var tunnelOptions = new TunnelOptions();
-        var destinationFactory = new SecureChannelFactory(ChannelHarness.Options(pki.Credentials(pki.Destination)));
+        SecureChannelOptions destinationOptions = ChannelHarness.Options(pki.Credentials(pki.Destination));
+        destinationOptions.PeerPolicy.AllowedPeers.Add("source.test");
+        var destinationFactory = new SecureChannelFactory(destinationOptions);
         await using var destination = new TunnelAcceptor(AnyLoopback, (IPEndPoint)resetting.LocalEndpoint, destinationFactory, options: tunnelOptions);
         destination.Start();
         var sourceFactory = new SecureChannelFactory(ChannelHarness.Options(pki.Credentials(pki.Source)));
