@@ -46,6 +46,10 @@ internal sealed class AgentConfiguration
 
     public string? PskIdentity { get; set; }
 
+    public string? PskKeyring { get; set; }
+
+    public bool SharedPsk { get; set; }
+
     public string? LocalName { get; set; }
 
     public bool Verbose { get; set; }
@@ -133,10 +137,16 @@ internal sealed class AgentConfiguration
         Many("--pin-spki", PinSpki);
         Single("--psk-file", PskFile, isPath: true);
         Single("--psk-identity", PskIdentity);
+        Single("--psk-keyring", PskKeyring, isPath: true);
         Single("--local-name", LocalName);
         if (Verbose && !given.Contains("--verbose"))
         {
             tokens.Add("--verbose");
+        }
+
+        if (SharedPsk && !given.Contains("--shared-psk"))
+        {
+            tokens.Add("--shared-psk");
         }
 
         return tokens;

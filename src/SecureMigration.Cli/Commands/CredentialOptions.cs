@@ -4,7 +4,7 @@ using SecureMigration.Channel.Credentials;
 
 namespace SecureMigration.Cli.Commands;
 
-/// <summary>The credential options every networked command shares: X.509 files or a PSK file.</summary>
+/// <summary>The credential options every networked command shares: X.509 files, a PSK keyring, or one shared PSK file.</summary>
 internal sealed class CredentialOptions
 {
     public Option<FileInfo> Certificate { get; } = new("--cert") { Description = "This host's certificate (PEM)." };
@@ -17,15 +17,25 @@ internal sealed class CredentialOptions
 
     public Option<string[]> PinSpki { get; } = new("--pin-spki") { Description = "A base64 SHA-256 SPKI pin the peer's key must match; repeat for several." };
 
-    public Option<FileInfo> PskFile { get; } = new("--psk-file") { Description = "A pre-shared key file (hex), instead of certificates." };
+    public Option<FileInfo> PskKeyring { get; } = new("--psk-keyring")
+    {
+        Description = "A PSK keyring (identity:hexkey lines, one key per peer host, from 'secmig pki psk --identity'), instead of certificates; this host's identity is --local-name.",
+    };
 
-    public Option<string> PskIdentity { get; } = new("--psk-identity") { Description = "The PSK identity both ends use." };
+    public Option<FileInfo> PskFile { get; } = new("--psk-file") { Description = "One pre-shared key (hex) that the whole cluster shares; needs --shared-psk." };
 
-    public Option<string> LocalName { get; } = new("--local-name") { Description = "This host's identity in tickets. Default: the certificate's name, or the PSK identity." };
+    public Option<string> PskIdentity { get; } = new("--psk-identity") { Description = "The identity of the shared --psk-file, the same on every host." };
+
+    public Option<bool> SharedPsk { get; } = new("--shared-psk")
+    {
+        Description = "Use one --psk-file for the whole cluster. Every holder of that key can impersonate every host (pose as a VM's owner or as a destination); prefer --psk-keyring or certificates.",
+    };
+
+    public Option<string> LocalName { get; } = new("--local-name") { Description = "This host's identity in tickets (required with --psk-keyring). Default: the certificate's name, or the PSK identity." };
 
     public void AddTo(Command command)
     {
-        foreach (Option option in new Option[] { Certificate, Key, Ca, AllowPeer, PinSpki, PskFile, PskIdentity, LocalName })
+        foreach (Option option in new Option[] { Certificate, Key, Ca, AllowPeer, PinSpki, PskKeyring, PskFile, PskIdentity, SharedPsk, LocalName })
         {
             command.Options.Add(option);
         }
@@ -33,18 +43,28 @@ internal sealed class CredentialOptions
         command.Validators.Add(result =>
         {
             bool x509 = result.GetResult(Certificate) is not null || result.GetResult(Key) is not null || result.GetResult(Ca) is not null;
-            bool psk = result.GetResult(PskFile) is not null || result.GetResult(PskIdentity) is not null;
-            if (x509 == psk)
+            bool keyring = result.GetResult(PskKeyring) is not null;
+            bool shared = result.GetResult(PskFile) is not null || result.GetResult(PskIdentity) is not null;
+            if ((x509 ? 1 : 0) + (keyring ? 1 : 0) + (shared ? 1 : 0) != 1)
             {
-                result.AddError("Give either --cert, --key and --ca, or --psk-file and --psk-identity (one of the two, not both).");
+                result.AddError("Give one of: --cert, --key and --ca; or --psk-keyring with --local-name; or --psk-file and --psk-identity with --shared-psk.");
             }
             else if (x509 && (result.GetResult(Certificate) is null || result.GetResult(Key) is null || result.GetResult(Ca) is null))
             {
                 result.AddError("Certificate mode needs all three of --cert, --key and --ca.");
             }
-            else if (psk && (result.GetResult(PskFile) is null || result.GetResult(PskIdentity) is null))
+            else if (keyring && result.GetResult(LocalName) is null)
             {
-                result.AddError("PSK mode needs both --psk-file and --psk-identity.");
+                result.AddError("--psk-keyring needs --local-name: this host's identity, the name its peers' keyrings hold its keys under.");
+            }
+            else if (shared && (result.GetResult(PskFile) is null || result.GetResult(PskIdentity) is null))
+            {
+                result.AddError("Shared PSK mode needs both --psk-file and --psk-identity.");
+            }
+            else if (shared && result.GetResult(SharedPsk) is null)
+            {
+                result.AddError("--psk-file is one key for the whole cluster: every holder can impersonate every host. Pass --shared-psk to accept that, " +
+                    "or give each pair of hosts its own key with --psk-keyring (secmig pki psk --identity).");
             }
         });
     }
@@ -52,9 +72,12 @@ internal sealed class CredentialOptions
     /// <summary>Loads the credentials and peer policy; throws <see cref="InvalidCredentialsException"/> on a bad file.</summary>
     public SecureChannelOptions Load(ParseResult parse)
     {
-        ChannelCredentials credentials = parse.GetValue(PskFile) is { } pskFile
-            ? PskChannelCredentials.FromHexFile(pskFile.FullName, parse.GetValue(PskIdentity)!)
-            : X509ChannelCredentials.FromPemFiles(parse.GetValue(Certificate)!.FullName, parse.GetValue(Key)!.FullName, parse.GetValue(Ca)!.FullName);
+        ChannelCredentials credentials = (parse.GetValue(PskKeyring), parse.GetValue(PskFile)) switch
+        {
+            ({ } keyring, _) => PskKeyringCredentials.FromFile(keyring.FullName, parse.GetValue(LocalName)!),
+            (_, { } pskFile) => PskChannelCredentials.FromHexFile(pskFile.FullName, parse.GetValue(PskIdentity)!),
+            _ => X509ChannelCredentials.FromPemFiles(parse.GetValue(Certificate)!.FullName, parse.GetValue(Key)!.FullName, parse.GetValue(Ca)!.FullName),
+        };
         var options = new SecureChannelOptions { Credentials = credentials, LocalIdentity = parse.GetValue(LocalName) };
         foreach (string peer in parse.GetValue(AllowPeer) ?? [])
         {

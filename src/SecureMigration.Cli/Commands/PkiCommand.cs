@@ -98,43 +98,71 @@ internal static class PkiCommand
 
     private static Command Psk()
     {
-        var output = new Option<FileInfo>("--out") { Description = "The key file (hex, readable by the owner only).", Required = true };
+        var output = new Option<FileInfo>("--out")
+        {
+            Description = "With --identity: the directory of keyrings (HOST.keys each); without: one shared key file (hex). Owner-readable only.",
+            Required = true,
+        };
+        var identities = new Option<string[]>("--identity")
+        {
+            Description = "A host of the cluster; repeat for several. Every pair of hosts gets its own key, in both hosts' keyrings; hosts already in --out are kept and paired with the new ones.",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var command = new Command("psk", """
-            Creates a 32-byte random pre-shared key as hex (the format openssl s_server -psk takes).
+            Creates pre-shared keys. With --identity: PSK keyrings, one file per host (HOST.keys, identity:hexkey lines,
+            as QEMU's tls-creds-psk keys file), with a key of its own for every pair of hosts, so a host proves its
+            name as a certificate would; copy each host's file to it and run with --psk-keyring FILE --local-name HOST.
+            Without --identity: one 32-byte key as hex (the format openssl s_server -psk takes) for the whole cluster,
+            used with --shared-psk: every holder can then impersonate every host.
 
             Example:
-              secmig pki psk --out ./cluster.psk
+              secmig pki psk --out ./keyrings --identity src.example --identity dst.example
+              secmig pki psk --out ./keyrings --identity new.example     # adds new.example's pairs
+              secmig pki psk --out ./cluster.psk                         # one shared key
             """)
-        { output };
-        command.SetAction(parse =>
+        { output, identities };
+        command.SetAction(async parse =>
         {
             FileInfo file = parse.GetValue(output)!;
-            byte[] key = RandomNumberGenerator.GetBytes(32);
-            try
+            string[] hosts = parse.GetValue(identities) ?? [];
+            if (hosts.Length > 0)
             {
-                file.Directory?.Create();
-                var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-                if (!OperatingSystem.IsWindows())
-                {
-                    options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-                }
-
-                using var writer = new StreamWriter(file.FullName, options);
-                writer.WriteLine(Convert.ToHexStringLower(key));
-            }
-            catch (IOException e)
-            {
-                Console.Error.WriteLine($"secmig: cannot write {file.FullName}: {e.Message} (an existing key is never overwritten).");
-                return ExitCodes.InvalidInput;
-            }
-            finally
-            {
-                CryptographicOperations.ZeroMemory(key);
+                int added = await PskKeyrings.AddAsync(file.FullName, hosts);
+                Console.WriteLine($"PSK keyrings in {file.FullName}: {added} new pair{(added == 1 ? string.Empty : "s")} of hosts.");
+                return ExitCodes.Success;
             }
 
-            Console.WriteLine($"Pre-shared key written to {file.FullName} ({Units.Bytes(32)}).");
-            return ExitCodes.Success;
+            return WriteSharedKey(file);
         });
         return command;
+    }
+
+    private static int WriteSharedKey(FileInfo file)
+    {
+        byte[] key = RandomNumberGenerator.GetBytes(32);
+        try
+        {
+            file.Directory?.Create();
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows())
+            {
+                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            }
+
+            using var writer = new StreamWriter(file.FullName, options);
+            writer.WriteLine(Convert.ToHexStringLower(key));
+        }
+        catch (IOException e)
+        {
+            Console.Error.WriteLine($"secmig: cannot write {file.FullName}: {e.Message} (an existing key is never overwritten).");
+            return ExitCodes.InvalidInput;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(key);
+        }
+
+        Console.WriteLine($"Pre-shared key written to {file.FullName} ({Units.Bytes(32)}); every host that holds it can claim to be any host (--shared-psk).");
+        return ExitCodes.Success;
     }
 }

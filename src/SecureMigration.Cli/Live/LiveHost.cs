@@ -24,7 +24,8 @@ internal sealed class LiveHost : IAsyncDisposable
     private LiveHost(LiveHostSettings settings, AdmissionController admission, FileAdmissionStateStore admissionStore)
     {
         Id = settings.Channel.LocalIdentity ?? settings.Channel.Credentials!.LocalIdentity;
-        _key = HostKey.FromCredentials(settings.Channel.Credentials!);
+        // A key of the host's own (WORK/host.key): it outlives certificate renewals and no peer holds it.
+        _key = HostKey.LoadOrCreate(Path.Combine(settings.WorkDirectory, "host.key"));
         _admissionStore = admissionStore;
         Admission = admission;
         Registry = new FileOwnershipRegistry(settings.RegistryDirectory);

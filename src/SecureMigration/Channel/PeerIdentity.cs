@@ -8,4 +8,11 @@ public sealed record PeerIdentity(string Name, IReadOnlyList<string> Names, stri
 {
     /// <summary>Gets whether the peer proved itself with a pre-shared key rather than a certificate.</summary>
     public bool IsPsk => SpkiSha256 is null;
+
+    /// <summary>
+    /// Gets whether the peer proved only that it holds the cluster's one shared key (<see cref="Credentials.PskChannelCredentials"/>):
+    /// its host name is then not proven, so a ticket's names cannot be checked against it. A keyring peer
+    /// (<see cref="Credentials.PskKeyringCredentials"/>) or a certificate proves its name.
+    /// </summary>
+    public bool IsSharedPsk { get; init; }
 }

@@ -65,6 +65,12 @@ public sealed class SecureChannelFactory
         ArgumentNullException.ThrowIfNull(ticket);
         TicketCodec.EnsureEncodable(ticket);
         PeerPolicy policy = ClientPolicy(ticket);
+        if (_options.ValidatedCredentials is PskKeyringCredentials keyring && keyring.KeyFor(policy.ExpectedName!) is null)
+        {
+            throw new HandshakeFailedException(HandshakeFailureReason.PskMismatch,
+                $"This host's PSK keyring has no key for '{policy.ExpectedName}'. Add the pair with 'secmig pki psk --out DIR --identity {LocalIdentity} --identity {policy.ExpectedName}' and give each host its keyring.");
+        }
+
         var state = new HandshakeState();
         var crypto = new HardwareAeadTlsCrypto();
         var protocol = new TlsClientProtocol();
@@ -75,7 +81,7 @@ public sealed class SecureChannelFactory
             protocol.Connect(client);
             await engine.HandshakeAsync(token).ConfigureAwait(false);
             PeerIdentity peer = state.Peer!;
-            if (!peer.IsPsk && !peer.Names.Contains(ticket.DestinationIdentity, StringComparer.OrdinalIgnoreCase))
+            if (!peer.IsSharedPsk && !peer.Names.Contains(ticket.DestinationIdentity, StringComparer.OrdinalIgnoreCase))
             {
                 throw new HandshakeFailedException(HandshakeFailureReason.TicketRefused,
                     $"The ticket is for '{ticket.DestinationIdentity}', but the peer authenticated as [{string.Join(", ", peer.Names)}]; the ticket was not sent.");
@@ -246,7 +252,7 @@ public sealed class SecureChannelFactory
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            HandshakeFailedException failure = TlsErrors.ToHandshakeFailure(e, state, _options.ValidatedCredentials is PskChannelCredentials,
+            HandshakeFailedException failure = TlsErrors.ToHandshakeFailure(e, state, TlsPeerConfiguration.IsPsk(_options.ValidatedCredentials),
                 timedOut: timeout.IsCancellationRequested);
             Log.HandshakeFailed(_logger, role, state.Peer?.Name ?? "an unauthenticated peer", failure.Reason, failure.Message);
             ChannelMetrics.Handshakes.Add(1, new("role", role), new("result", failure.Reason.ToString()));

@@ -40,6 +40,13 @@ public sealed class SecureMigrationBuilder
     /// <summary>Gets or sets the audit log file (required).</summary>
     public string? AuditLogPath { get; set; }
 
+    /// <summary>
+    /// Gets or sets the file that keeps the host's own key, which authenticates the journal (created on first use,
+    /// mode 0600; see <see cref="HostKey.LoadOrCreate"/>).
+    /// </summary>
+    /// <value>The default is <c>host.key</c> beside <see cref="JournalPath"/>.</value>
+    public string? HostKeyPath { get; set; }
+
     /// <summary>Gets or sets the clock every part uses.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 

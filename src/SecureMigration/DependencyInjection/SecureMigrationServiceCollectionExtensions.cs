@@ -70,7 +70,7 @@ public static class SecureMigrationServiceCollectionExtensions
             return new SecureChannelFactory(builder.Channel, provider.GetService<ILoggerFactory>());
         });
         services.TryAddSingleton(builder.Coordinator);
-        services.TryAddSingleton(_ => HostKey.FromCredentials(builder.Channel.ValidatedCredentials));
+        services.TryAddSingleton(_ => HostKey.LoadOrCreate(builder.HostKeyPath ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(builder.JournalPath!))!, "host.key")));
         services.TryAddSingleton(provider => MigrationJournal.Open(builder.JournalPath!, provider.GetRequiredService<HostKey>(), builder.TimeProvider));
         services.TryAddSingleton(_ => AuditLog.Open(builder.AuditLogPath!, builder.Coordinator.HostId, builder.TimeProvider));
         services.TryAddSingleton(builder.Registry!);

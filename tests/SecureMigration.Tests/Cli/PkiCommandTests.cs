@@ -64,4 +64,48 @@ public sealed class PkiCommandTests : IDisposable
         using var credentials = PskChannelCredentials.FromHexFile(_work.File("cluster.psk"), "cluster-a");
         Assert.Equal(64, (await File.ReadAllTextAsync(_work.File("cluster.psk"))).Trim().Length);
     }
+
+    [Fact]
+    public async Task PskIdentity_WritesAKeyringPerHostWithAKeyPerPair_AndAddingAHostKeepsTheOldPairs()
+    {
+        string dir = _work.File("keyrings");
+        Assert.Equal(0, (await Secmig.RunAsync("pki", "psk", "--out", dir, "--identity", "a.test", "--identity", "b.test")).ExitCode);
+        string pairBefore = Line(dir, "a.test", "b.test");
+
+        (int exit, string output) = await Secmig.RunAsync("pki", "psk", "--out", dir, "--identity", "c.test");
+
+        Assert.True(exit == 0, output);
+        Assert.Contains("2 new pairs", output, StringComparison.Ordinal);
+        Assert.Equal(pairBefore, Line(dir, "a.test", "b.test"));
+        foreach ((string host, string peer) in new[] { ("a.test", "b.test"), ("a.test", "c.test"), ("b.test", "c.test") })
+        {
+            // Both hosts of a pair hold the same key, each under the other's name; no two pairs share a key.
+            Assert.Equal(Line(dir, host, peer)[(peer.Length + 1)..], Line(dir, peer, host)[(host.Length + 1)..]);
+        }
+
+        Assert.NotEqual(Line(dir, "a.test", "b.test")[7..], Line(dir, "a.test", "c.test")[7..]);
+        foreach (string host in new[] { "a.test", "b.test", "c.test" })
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(dir, host + ".keys")));
+            using var keyring = PskKeyringCredentials.FromFile(Path.Combine(dir, host + ".keys"), host);
+            Assert.Equal(2, keyring.Peers.Count);
+        }
+    }
+
+    /// <summary>Defense: one key for the whole cluster is used only when the operator says so (issue 14, hole 2).</summary>
+    [Fact]
+    public async Task SharedPskWithoutTheFlag_IsRefusedSayingEveryHolderCanImpersonateEveryHost()
+    {
+        Assert.Equal(0, (await Secmig.RunAsync("pki", "psk", "--out", _work.File("cluster.psk"))).ExitCode);
+
+        (int exit, string output) = await Secmig.RunAsync("tunnel", "connect", "--listen", "127.0.0.1:0", "--connect", "127.0.0.1:1", "--peer-name", "dst.test",
+            "--psk-file", _work.File("cluster.psk"), "--psk-identity", "cluster");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("every holder can impersonate every host", output, StringComparison.Ordinal);
+        Assert.Contains("--shared-psk", output, StringComparison.Ordinal);
+    }
+
+    private static string Line(string directory, string host, string peer) =>
+        File.ReadAllLines(Path.Combine(directory, host + ".keys")).Single(l => l.StartsWith(peer + ":", StringComparison.Ordinal));
 }

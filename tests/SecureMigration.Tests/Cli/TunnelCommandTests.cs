@@ -165,6 +165,6 @@ public sealed class TunnelCommandTests : IAsyncLifetime
             "--cert", _work.File("dst/cert.pem"), "--psk-file", _work.File("x.psk"), "--allow-peer", "src.test");
 
         Assert.Equal(2, exit);
-        Assert.Contains("either --cert, --key and --ca, or --psk-file and --psk-identity", output, StringComparison.Ordinal);
+        Assert.Contains("Give one of: --cert, --key and --ca; or --psk-keyring with --local-name; or --psk-file and --psk-identity with --shared-psk", output, StringComparison.Ordinal);
     }
 }

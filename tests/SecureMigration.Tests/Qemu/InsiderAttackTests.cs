@@ -49,6 +49,33 @@ public sealed class InsiderAttackTests
     }
 
     /// <summary>
+    /// Defense: with PSK keyrings a host proves its own name; an insider with keys of its own for the destination and
+    /// the source cannot claim the source's name, and the waiting QEMU is untouched (issue 14, hole 2).
+    /// </summary>
+    [RequiresQemuFact]
+    public async Task Migrate_InsiderWithItsOwnKeyringClaimsTheSourcesName_IsRefusedBeforeAnyMemoryMoves()
+    {
+        await using LiveMigrationRig rig = await LiveMigrationRig.CreateAsync();
+        string keyrings = await rig.NewKeyringsAsync("keyrings", "src.test", "dst.test", "evil.test");
+        await rig.StartAgentAsync(LiveMigrationRig.Keyring(keyrings, "dst.test"));
+
+        // evil.test holds keys shared with dst.test and src.test, and says it is src.test.
+        (int exit, string output) = await rig.MigrateAsync(LiveMigrationRig.Keyring(keyrings, "evil.test", claim: "src.test"), "--retries", "0");
+
+        Assert.True(exit != 0, output);
+        Assert.Contains("pre-shared key", output, StringComparison.Ordinal);
+        Assert.True(rig.Destination.IsAlive, "the waiting destination QEMU must not be touched");
+        Assert.Equal("inmigrate", await rig.Destination.StatusAsync());
+        Assert.Equal("none", await rig.Destination.MigrationStatusAsync());
+        await rig.AssertSourceRunsAsync();
+
+        // The real source, with its own keyring, still migrates.
+        (int legitExit, string legitOutput) = await rig.MigrateAsync(LiveMigrationRig.Keyring(keyrings, "src.test"), "--retries", "0");
+        Assert.True(legitExit == 0, legitOutput);
+        Assert.Equal("Completed", await rig.AgentResultAsync());
+    }
+
+    /// <summary>
     /// Defense: a peer's abort reason is bounded and escaped before it is journaled or printed, and the rollback always
     /// completes (issue 14, hole 4). The impostor holds the destination's own credentials.
     /// </summary>

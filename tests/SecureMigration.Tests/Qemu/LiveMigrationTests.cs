@@ -45,27 +45,27 @@ public sealed class LiveMigrationTests
     }
 
     [RequiresQemuFact]
-    public async Task Migrate_WithWrongPsk_IsRefusedBeforeAnyMemoryLeaves()
+    public async Task Migrate_WithKeyringsFromAnotherCluster_IsRefusedBeforeAnyMemoryLeaves()
     {
         await using LiveMigrationRig rig = await LiveMigrationRig.CreateAsync();
-        string agentKey = await rig.NewPskAsync("agent");
-        string otherKey = await rig.NewPskAsync("other");
-        await rig.StartAgentAsync(["--psk-file", agentKey, "--psk-identity", "cluster", "--local-name", "dst.test"]);
+        string ours = await rig.NewKeyringsAsync("ours", "src.test", "dst.test");
+        string theirs = await rig.NewKeyringsAsync("theirs", "src.test", "dst.test");
+        await rig.StartAgentAsync(LiveMigrationRig.Keyring(ours, "dst.test"));
 
-        (int exit, string output) = await rig.MigrateAsync(["--psk-file", otherKey, "--psk-identity", "cluster", "--local-name", "src.test"], "--retries", "0");
+        (int exit, string output) = await rig.MigrateAsync(LiveMigrationRig.Keyring(theirs, "src.test"), "--retries", "0");
 
         Assert.True(exit != 0, output);
         await AssertNothingMovedAsync(rig);
     }
 
     [RequiresQemuFact]
-    public async Task Migrate_WithTheSamePskOnBothEnds_Commits()
+    public async Task Migrate_WithPskKeyrings_Commits()
     {
         await using LiveMigrationRig rig = await LiveMigrationRig.CreateAsync();
-        string key = await rig.NewPskAsync("cluster");
-        await rig.StartAgentAsync(["--psk-file", key, "--psk-identity", "cluster", "--local-name", "dst.test"]);
+        string keyrings = await rig.NewKeyringsAsync("keyrings", "src.test", "dst.test");
+        await rig.StartAgentAsync(LiveMigrationRig.Keyring(keyrings, "dst.test"), "--allow-peer", "src.test");
 
-        (int exit, string output) = await rig.MigrateAsync(["--psk-file", key, "--psk-identity", "cluster", "--local-name", "src.test"], "--json");
+        (int exit, string output) = await rig.MigrateAsync(LiveMigrationRig.Keyring(keyrings, "src.test"), "--json");
 
         Assert.True(exit == 0, output);
         // --json: standard output is one JSON object (it comes first in the captured output; progress went to standard error).

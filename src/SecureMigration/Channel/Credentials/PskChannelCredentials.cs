@@ -1,10 +1,14 @@
 using System.Security.Cryptography;
 using System.Text;
+using SecureMigration.Storage;
 
 namespace SecureMigration.Channel.Credentials;
 
 /// <summary>
-/// An external pre-shared key with its identity. The handshake uses <c>psk_dhe_ke</c> only, so every
+/// One pre-shared key that the whole cluster shares, with one identity for all. Every holder can claim to be any host:
+/// the peer's host name is not proven, so neither the allow-list nor a ticket's names can be checked against it, and a
+/// holder can pose as any VM's owner or as any destination. Use <see cref="PskKeyringCredentials"/> (a key per pair of
+/// hosts) or certificates wherever hosts do not trust each other. The handshake uses <c>psk_dhe_ke</c> only, so every
 /// session still gets forward secrecy from an ephemeral (EC)DHE exchange. Dispose to wipe the key.
 /// </summary>
 public sealed class PskChannelCredentials : ChannelCredentials, IDisposable
@@ -24,20 +28,8 @@ public sealed class PskChannelCredentials : ChannelCredentials, IDisposable
     /// <exception cref="InvalidCredentialsException">The identity or key is unfit.</exception>
     public PskChannelCredentials(string identity, ReadOnlySpan<byte> key)
     {
-        ArgumentNullException.ThrowIfNull(identity);
-        int identityBytes = Encoding.UTF8.GetByteCount(identity);
-        if (identityBytes == 0 || identityBytes > MaximumIdentityLength || identity.Any(char.IsControl))
-        {
-            throw new InvalidCredentialsException("the PSK identity",
-                $"The PSK identity must be 1 to {MaximumIdentityLength} UTF-8 bytes of printable text; got {identityBytes} bytes.");
-        }
-
-        if (key.Length < MinimumKeyLength)
-        {
-            throw new InvalidCredentialsException("the PSK",
-                $"The pre-shared key is {key.Length} bytes; at least {MinimumKeyLength} random bytes are required. Create one with 'secmig pki psk --out FILE'.");
-        }
-
+        EnsureIdentity(identity, "the PSK identity");
+        EnsureKey(key, "the PSK");
         LocalIdentity = identity;
         IdentityBytes = Encoding.UTF8.GetBytes(identity);
         _key = key.ToArray();
@@ -74,6 +66,7 @@ public sealed class PskChannelCredentials : ChannelCredentials, IDisposable
                 throw new InvalidCredentialsException(path, $"'{path}' is {info.Length} bytes; a PSK file holds one line of hex. Check the path.");
             }
 
+            SecretFiles.EnsureOwnerOnly(path, "PSK file");
             text = File.ReadAllText(path).Trim();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -98,6 +91,28 @@ public sealed class PskChannelCredentials : ChannelCredentials, IDisposable
         finally
         {
             CryptographicOperations.ZeroMemory(key);
+        }
+    }
+
+    /// <summary>Throws unless <paramref name="identity"/> is 1 to 128 UTF-8 bytes of printable text without ':'.</summary>
+    internal static void EnsureIdentity(string identity, string what)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        int identityBytes = Encoding.UTF8.GetByteCount(identity);
+        if (identityBytes == 0 || identityBytes > MaximumIdentityLength || identity.Any(c => char.IsControl(c) || c == ':'))
+        {
+            throw new InvalidCredentialsException(what,
+                $"A PSK identity ({what}) must be 1 to {MaximumIdentityLength} UTF-8 bytes of printable text without ':'; got {identityBytes} bytes.");
+        }
+    }
+
+    /// <summary>Throws unless <paramref name="key"/> has at least 32 bytes.</summary>
+    internal static void EnsureKey(ReadOnlySpan<byte> key, string what)
+    {
+        if (key.Length < MinimumKeyLength)
+        {
+            throw new InvalidCredentialsException(what,
+                $"The pre-shared key ({what}) is {key.Length} bytes; at least {MinimumKeyLength} random bytes are required. Create one with 'secmig pki psk'.");
         }
     }
 

@@ -11,7 +11,7 @@ internal sealed class TicketVerifier(string localIdentity, TimeSpan maxLifetime,
             return (TicketRefusal.WrongDestination, $"The ticket is for '{ticket.DestinationIdentity}', but this host is '{localIdentity}'.");
         }
 
-        if (!peer.IsPsk && !peer.Names.Contains(ticket.SourceIdentity, StringComparer.OrdinalIgnoreCase))
+        if (!peer.IsSharedPsk && !peer.Names.Contains(ticket.SourceIdentity, StringComparer.OrdinalIgnoreCase))
         {
             return (TicketRefusal.WrongSource, $"The ticket names source '{ticket.SourceIdentity}', but the peer authenticated as [{string.Join(", ", peer.Names)}].");
         }

@@ -16,6 +16,9 @@ internal sealed class HandshakeState : IDisposable
 
     public bool PskSelected { get; set; }
 
+    /// <summary>Gets or sets the keyring identity the client offered and proved (accepting end only).</summary>
+    public string? PskPeerIdentity { get; set; }
+
     public byte[]? BindingKey { get; private set; }
 
     public int CipherSuite { get; private set; }

@@ -13,8 +13,13 @@ internal sealed class MigrationTlsClient(HardwareAeadTlsCrypto crypto, ChannelCr
 
     public override short[] GetPskKeyExchangeModes() => TlsPeerConfiguration.PskModes;
 
-    public override IList<TlsPskExternal>? GetExternalPsks() =>
-        credentials is PskChannelCredentials psk ? [TlsPeerConfiguration.CreatePsk(Crypto, psk)] : null;
+    public override IList<TlsPskExternal>? GetExternalPsks() => credentials switch
+    {
+        PskChannelCredentials psk => [TlsPeerConfiguration.CreatePsk(Crypto, psk.IdentityBytes, psk.Key)],
+        // This host's name, with the key it shares with the expected peer (checked before the handshake started).
+        PskKeyringCredentials keyring when keyring.KeyFor(policy.ExpectedName!) is { } key => [TlsPeerConfiguration.CreatePsk(Crypto, keyring.IdentityBytes, key)],
+        _ => null,
+    };
 
     public override void NotifySelectedPsk(TlsPsk? selectedPsk)
     {
@@ -27,14 +32,15 @@ internal sealed class MigrationTlsClient(HardwareAeadTlsCrypto crypto, ChannelCr
     public override void NotifyHandshakeComplete()
     {
         base.NotifyHandshakeComplete();
-        if (credentials is PskChannelCredentials psk)
+        if (TlsPeerConfiguration.IsPsk(credentials))
         {
             if (!state.PskSelected)
             {
                 throw TlsPeerConfiguration.PskNotUsed(state);
             }
 
-            state.Peer = TlsPeerConfiguration.PskPeer(psk, policy, state);
+            // With a keyring, the only other holder of the pair's key is the expected peer.
+            state.Peer = TlsPeerConfiguration.PskPeer(credentials, credentials is PskKeyringCredentials ? policy.ExpectedName : null, policy, state);
         }
 
         state.Complete(m_context);

@@ -16,22 +16,36 @@ internal sealed class MigrationTlsServer(HardwareAeadTlsCrypto crypto, ChannelCr
 
     public override TlsPskExternal? GetExternalPsk(IList<PskIdentity> identities)
     {
-        if (credentials is not PskChannelCredentials psk)
-        {
-            return null;
-        }
-
         foreach (PskIdentity identity in identities)
         {
             byte[] offered = identity.Identity;
-            if (offered.Length == psk.IdentityBytes.Length && CryptographicOperations.FixedTimeEquals(offered, psk.IdentityBytes))
+            switch (credentials)
             {
-                state.PskSelected = true;
-                return TlsPeerConfiguration.CreatePsk(Crypto, psk);
+                case PskChannelCredentials psk when offered.Length == psk.IdentityBytes.Length && CryptographicOperations.FixedTimeEquals(offered, psk.IdentityBytes):
+                    state.PskSelected = true;
+                    return TlsPeerConfiguration.CreatePsk(Crypto, psk.IdentityBytes, psk.Key);
+                case PskKeyringCredentials keyring when offered.Length <= PskChannelCredentials.MaximumIdentityLength && DecodeIdentity(offered) is { } peer &&
+                    keyring.KeyFor(peer) is { } key:
+                    // The offered identity is the peer's host name; only that host and this one hold the pair's key.
+                    state.PskSelected = true;
+                    state.PskPeerIdentity = peer;
+                    return TlsPeerConfiguration.CreatePsk(Crypto, offered, key);
             }
         }
 
         return null;
+    }
+
+    private static string? DecodeIdentity(byte[] offered)
+    {
+        try
+        {
+            return new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(offered);
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
     }
 
     public override CertificateRequest? GetCertificateRequest()
@@ -70,9 +84,9 @@ internal sealed class MigrationTlsServer(HardwareAeadTlsCrypto crypto, ChannelCr
     public override void NotifyHandshakeComplete()
     {
         base.NotifyHandshakeComplete();
-        if (credentials is PskChannelCredentials psk)
+        if (TlsPeerConfiguration.IsPsk(credentials))
         {
-            state.Peer = TlsPeerConfiguration.PskPeer(psk, policy, state);
+            state.Peer = TlsPeerConfiguration.PskPeer(credentials, state.PskPeerIdentity, policy, state);
         }
 
         state.Complete(m_context);

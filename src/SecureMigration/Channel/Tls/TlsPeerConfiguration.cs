@@ -29,7 +29,9 @@ internal static class TlsPeerConfiguration
 
     public static readonly short[] PskModes = [PskKeyExchangeMode.psk_dhe_ke];
 
-    public static int[] SuitesFor(ChannelCredentials credentials) => credentials is PskChannelCredentials ? PskSuites : CertificateSuites;
+    public static int[] SuitesFor(ChannelCredentials credentials) => IsPsk(credentials) ? PskSuites : CertificateSuites;
+
+    public static bool IsPsk(ChannelCredentials credentials) => credentials is PskChannelCredentials or PskKeyringCredentials;
 
     public static string SuiteName(int suite) => suite switch
     {
@@ -39,8 +41,8 @@ internal static class TlsPeerConfiguration
         _ => $"0x{suite:X4}",
     };
 
-    public static TlsPskExternal CreatePsk(TlsCrypto crypto, PskChannelCredentials credentials) =>
-        new BasicTlsPskExternal(credentials.IdentityBytes, crypto.CreateSecret(credentials.Key.ToArray()), PrfAlgorithm.tls13_hkdf_sha256);
+    public static TlsPskExternal CreatePsk(TlsCrypto crypto, byte[] identity, ReadOnlySpan<byte> key) =>
+        new BasicTlsPskExternal(identity, crypto.CreateSecret(key.ToArray()), PrfAlgorithm.tls13_hkdf_sha256);
 
     /// <summary>Builds this end's signing credentials for a scheme the peer offered, or refuses.</summary>
     public static TlsCredentialedSigner CreateSigner(TlsContext context, BcTlsCrypto crypto, X509ChannelCredentials credentials,
@@ -97,15 +99,17 @@ internal static class TlsPeerConfiguration
     }
 
     /// <summary>A PSK peer's identity, checked against the allow-list.</summary>
-    public static PeerIdentity PskPeer(PskChannelCredentials credentials, PeerPolicy policy, HandshakeState state)
+    /// <summary>The peer of a PSK handshake: the keyring identity it proved, or the shared identity (which proves no host).</summary>
+    public static PeerIdentity PskPeer(ChannelCredentials credentials, string? provenIdentity, PeerPolicy policy, HandshakeState state)
     {
-        if (policy.AllowedPeers.Count > 0 && !policy.AllowedPeers.Contains(credentials.LocalIdentity, StringComparer.Ordinal))
+        string identity = provenIdentity ?? credentials.LocalIdentity;
+        if (policy.AllowedPeers.Count > 0 && !policy.AllowedPeers.Contains(identity, StringComparer.Ordinal))
         {
             throw state.Refuse(new HandshakeFailedException(HandshakeFailureReason.NotAllowed,
-                $"The PSK identity '{credentials.LocalIdentity}' is not on the allow-list."), AlertDescription.access_denied);
+                $"The PSK identity '{Text.UntrustedText.Bound(identity, 160)}' is not on the allow-list."), AlertDescription.access_denied);
         }
 
-        return new PeerIdentity(credentials.LocalIdentity, [credentials.LocalIdentity], null);
+        return new PeerIdentity(identity, [identity], null) { IsSharedPsk = credentials is PskChannelCredentials };
     }
 
     /// <summary>The alert a PSK end sends when the peer insists on certificates.</summary>

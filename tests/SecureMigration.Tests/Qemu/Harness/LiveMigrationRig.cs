@@ -76,13 +76,17 @@ internal sealed partial class LiveMigrationRig : IAsyncDisposable
     public X509ChannelCredentials Credentials(string who) =>
         X509ChannelCredentials.FromPemFiles(_dir.File($"{who}-cred/cert.pem"), _dir.File($"{who}-cred/key.pem"), _dir.File("ca/ca.pem"));
 
-    /// <summary>Writes a fresh PSK file.</summary>
-    public async Task<string> NewPskAsync(string name)
+    /// <summary>Writes PSK keyrings for <paramref name="hosts"/> (a key per pair) into the directory <paramref name="name"/>.</summary>
+    public async Task<string> NewKeyringsAsync(string name, params string[] hosts)
     {
-        string file = _dir.File(name + ".psk");
-        await Secmig.RunAsync("pki", "psk", "--out", file);
-        return file;
+        string directory = _dir.File(name);
+        await Secmig.RunAsync(["pki", "psk", "--out", directory, .. hosts.SelectMany(h => new[] { "--identity", h })]);
+        return directory;
     }
+
+    /// <summary>The options that make a 'secmig' process <paramref name="host"/> with its keyring from <paramref name="keyrings"/>.</summary>
+    public static string[] Keyring(string keyrings, string host, string? claim = null) =>
+        ["--psk-keyring", Path.Combine(keyrings, host + ".keys"), "--local-name", claim ?? host];
 
     /// <summary>Starts 'secmig agent' for the destination QEMU and waits until it listens.</summary>
     public async Task StartAgentAsync(string[] credentials, params string[] extra)

@@ -1,0 +1,31 @@
+using SecureMigration.Channel.Credentials;
+
+namespace SecureMigration.Storage;
+
+/// <summary>
+/// Rules for files that hold secrets (private keys, pre-shared keys, host keys), as ssh applies them: a secret that
+/// others can read is refused, since they may already have copied it, and the message says which <c>chmod</c> fixes it.
+/// </summary>
+internal static class SecretFiles
+{
+    private const UnixFileMode OthersAccess = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute |
+        UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+
+    /// <summary>Throws unless the file (after symlinks) is readable and writable by its owner only.</summary>
+    /// <exception cref="InvalidCredentialsException">Group or others may access the file.</exception>
+    public static void EnsureOwnerOnly(string path, string what)
+    {
+        if (OperatingSystem.IsWindows() || !File.Exists(path))
+        {
+            return;
+        }
+
+        UnixFileMode mode = File.GetUnixFileMode(path);
+        if ((mode & OthersAccess) != 0)
+        {
+            throw new InvalidCredentialsException(path,
+                $"The {what} '{path}' can be read by others (mode {Convert.ToString((int)mode, 8)}), so it may be known beyond this host. " +
+                $"Run 'chmod 600 {path}', and replace the key if others may have copied it.");
+        }
+    }
+}
