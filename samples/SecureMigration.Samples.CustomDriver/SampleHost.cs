@@ -22,7 +22,7 @@ public sealed class SampleHost : IAsyncDisposable
         _key = HostKey.FromCredentials(credentials);
         Driver = new StopAndCopyHypervisor(Path.Combine(directory, "vms"));
         Journal = MigrationJournal.Open(Path.Combine(directory, "journal.smj"), _key);
-        Audit = AuditLog.Open(Path.Combine(directory, "audit.log"), id);
+        Audit = AuditLog.Open(Path.Combine(directory, "audit.log"), id, _key);
         var residue = new SanitizingResidueHandler(new BlockSanitizer(new SanitizerOptions { Verification = VerificationMode.Full }),
             SanitizationMethod.NistClear, credentials, Path.Combine(directory, "certificates"));
         Coordinator = new MigrationCoordinator(new CoordinatorOptions { HostId = id }, Driver, Journal, registry, Audit, NoSnapshotProvider.Instance, residue);

@@ -117,7 +117,7 @@ public class CoordinatedTransferBenchmarks
         string directory = Path.Combine(_directory, host);
         var key = HostKey.FromCredentials(credentials);
         var journal = MigrationJournal.Open(Path.Combine(directory, "journal.smj"), key);
-        var audit = AuditLog.Open(Path.Combine(directory, "audit.log"), host);
+        var audit = AuditLog.Open(Path.Combine(directory, "audit.log"), host, key);
         _disposables.AddRange([key, journal, audit]);
         return new MigrationCoordinator(new CoordinatorOptions { HostId = host, FlushBytes = FlushBytes }, driver, journal, _registry, audit, new FileSnapshotProvider(Path.Combine(directory, "snapshots")));
     }

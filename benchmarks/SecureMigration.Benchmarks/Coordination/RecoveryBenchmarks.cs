@@ -77,7 +77,7 @@ public class RecoveryBenchmarks
     public int Recover()
     {
         using MigrationJournal journal = MigrationJournal.Open(JournalPath, _key);
-        using AuditLog audit = AuditLog.Open(Path.Combine(_directory, "audit.log"), "source.bench");
+        using AuditLog audit = AuditLog.Open(Path.Combine(_directory, "audit.log"), "source.bench", _key);
         var driver = new SimulatedHypervisor(Path.Combine(_directory, "vms"));
         var coordinator = new MigrationCoordinator(new CoordinatorOptions { HostId = "source.bench" }, driver, journal,
             new FileOwnershipRegistry(Path.Combine(_directory, "registry")), audit, new FileSnapshotProvider(Path.Combine(_directory, "snapshots")));

@@ -18,11 +18,11 @@ internal sealed class ClusterHost : IAsyncDisposable
         Id = options.HostId;
         Directory = directory;
         Credentials = credentials;
-        _key = HostKey.FromCredentials(credentials);
+        _key = HostKey.LoadOrCreate(KeyPath(directory));
         Registry = new AfterCommitRegistry(registry);
         Driver = new SimulatedHypervisor(Path.Combine(directory, "vms"));
         Journal = MigrationJournal.Open(JournalPath(directory), _key);
-        Audit = AuditLog.Open(AuditPath(directory), Id);
+        Audit = AuditLog.Open(AuditPath(directory), Id, _key);
         Snapshots = new FileSnapshotProvider(Path.Combine(directory, "snapshots"));
         Coordinator = new MigrationCoordinator(options, Driver, Journal, Registry, Audit, Snapshots,
             new SanitizingResidueHandler(new BlockSanitizer(new SanitizerOptions { Verification = VerificationMode.Full }), SanitizationMethod.NistClear,
@@ -55,6 +55,11 @@ internal sealed class ClusterHost : IAsyncDisposable
     public SecureChannelListener Listener { get; }
 
     public static string JournalPath(string directory) => Path.Combine(directory, "journal.smj");
+
+    /// <summary>The host's own key, which authenticates its journal and audit log.</summary>
+    public static string KeyPath(string directory) => Path.Combine(directory, "host.key");
+
+    public HostKey Key => _key;
 
     public static string AuditPath(string directory) => Path.Combine(directory, "audit.log");
 

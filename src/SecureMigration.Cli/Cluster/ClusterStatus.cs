@@ -23,9 +23,16 @@ internal static class ClusterStatus
         var journals = new Dictionary<string, IReadOnlyList<JournalRecord>>();
         foreach (string host in SimulatedCluster.HostNames)
         {
-            string journal = ClusterHost.JournalPath(SimulatedCluster.HostDirectory(work, host));
-            using HostKey key = HostKey.FromCredentials(credentials[host]);
-            journals[host] = File.Exists(journal) ? MigrationJournal.Read(journal, key).Records : [];
+            string directory = SimulatedCluster.HostDirectory(work, host);
+            string journal = ClusterHost.JournalPath(directory);
+            if (!File.Exists(journal) || !File.Exists(ClusterHost.KeyPath(directory)))
+            {
+                journals[host] = [];
+                continue;
+            }
+
+            using HostKey key = HostKey.LoadOrCreate(ClusterHost.KeyPath(directory));
+            journals[host] = MigrationJournal.Read(journal, key).Records;
         }
 
         IEnumerable<string> vms = registry.KnownVmIds().Concat(SimulatedCluster.HostNames.SelectMany(h => SimulatedHypervisor.ListVms(VmDirectory(work, h))));

@@ -9,18 +9,20 @@ internal static class AuditCommand
 {
     public static Command Create()
     {
-        var audit = new Command("audit", "Checks hash-chained audit logs.");
+        var audit = new Command("audit", "Checks MAC-chained audit logs.");
         var files = new Argument<string[]>("log") { Description = "Audit log files (for example WORK/hosts/HOST/audit.log).", Arity = ArgumentArity.OneOrMore };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
+        var hostKey = new Option<FileInfo>("--host-key") { Description = "The key of the host that wrote the logs. Default: host.key beside each log (where secmig keeps it)." };
         var verify = new Command("verify", """
-            Verifies that every line of each audit log is present, unedited and in order. Exit code 0 when all are
-            intact, 1 when one is not (the first broken line is named), 2 when a file cannot be read.
+            Verifies that every line of each audit log is present, unedited, unforged and in order: each line carries an
+            HMAC under the host's own key, which whoever can write the file does not have. Exit code 0 when all are
+            intact, 1 when one is not (the first broken line and its host are named), 2 when a file cannot be read.
 
             Examples:
               secmig audit verify ./cluster/hosts/source.demo/audit.log
               secmig audit verify --json ./cluster/hosts/*/audit.log
             """)
-        { files, json };
+        { files, json, hostKey };
         verify.SetAction(parse =>
         {
             var results = new List<(string File, AuditVerification Verification)>();
@@ -32,7 +34,15 @@ internal static class AuditCommand
                     return ExitCodes.InvalidInput;
                 }
 
-                results.Add((file, AuditLog.Verify(file)));
+                string keyFile = parse.GetValue(hostKey)?.FullName ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, "host.key");
+                if (!File.Exists(keyFile))
+                {
+                    Console.Error.WriteLine($"secmig: no host key at '{keyFile}' to check '{file}' with; pass --host-key FILE (the host.key of the host that wrote the log).");
+                    return ExitCodes.InvalidInput;
+                }
+
+                using HostKey key = HostKey.LoadOrCreate(keyFile);
+                results.Add((file, AuditLog.Verify(file, key)));
             }
 
             if (parse.GetValue(json))

@@ -119,7 +119,7 @@ internal sealed class DemoScenario(ConsoleStyle style, string workDirectory, lon
         bool intact = true;
         foreach (ClusterHost host in cluster.Hosts)
         {
-            AuditVerification verification = AuditLog.Verify(host.Audit.Path);
+            AuditVerification verification = AuditLog.Verify(host.Audit.Path, host.Key);
             foreach (AuditEntry residue in verification.Entries.Where(e => e.Event.StartsWith("residue-", StringComparison.Ordinal)).TakeLast(3))
             {
                 style.Line($"   {host.Id}: {residue.Event} {residue.Detail}");
@@ -127,7 +127,7 @@ internal sealed class DemoScenario(ConsoleStyle style, string workDirectory, lon
 
             intact &= ShowNewestCertificate(cluster, host);
             style.Line(verification.IsIntact
-                ? $"   {host.Id}: audit log intact, {verification.Entries.Count} hash-chained entries ({host.Audit.Path})."
+                ? $"   {host.Id}: audit log intact, {verification.Entries.Count} MAC-chained entries ({host.Audit.Path})."
                 : style.Bad($"   {host.Id}: audit log broken: {verification.Problem}"));
             intact &= verification.IsIntact;
         }

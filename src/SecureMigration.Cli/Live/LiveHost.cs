@@ -37,7 +37,7 @@ internal sealed class LiveHost : IAsyncDisposable
 
         Driver = new QemuDriver(driverOptions, settings.Logging);
         _journal = MigrationJournal.Open(Path.Combine(settings.WorkDirectory, "journal.smj"), _key);
-        _audit = AuditLog.Open(Path.Combine(settings.WorkDirectory, "audit.log"), Id);
+        _audit = AuditLog.Open(Path.Combine(settings.WorkDirectory, "audit.log"), Id, _key);
         var options = new CoordinatorOptions { HostId = Id, StallTimeout = settings.StallTimeout, CommitTimeout = settings.CommitTimeout };
         if (settings.HooksDirectory is { } hooks)
         {

@@ -7,11 +7,12 @@ using SecureMigration.Storage;
 namespace SecureMigration.Audit;
 
 /// <summary>
-/// An append-only, hash-chained log of what happened to migrations on this host. Each line is
-/// <c>SHA-256(hex) space JSON</c>; the JSON carries the hash of the line before, so an edited, deleted or reordered
-/// line breaks the chain at that line (<see cref="Verify"/>, <c>secmig audit verify</c>). Cutting lines off the end
-/// is not detectable from the log alone: the journal, which is authenticated with the host key, is the record to
-/// compare with. Thread-safe; every append is flushed to disk.
+/// An append-only, chained log of what happened to migrations on this host. Each line is
+/// <c>HMAC-SHA-256(hex) space JSON</c>, keyed with a subkey of the <see cref="HostKey"/>; the JSON carries the MAC of the
+/// line before, so an edited, forged, deleted or reordered line breaks the chain at that line (<see cref="Verify"/>,
+/// <c>secmig audit verify</c>), and whoever can write the file but lacks the host key cannot recompute the chain.
+/// Cutting lines off the end is not detectable from the log alone: the journal, which is authenticated with the same
+/// key, is the record to compare with. Thread-safe; every append is flushed to disk.
 /// </summary>
 public sealed class AuditLog : IDisposable
 {
@@ -20,16 +21,18 @@ public sealed class AuditLog : IDisposable
     private static readonly string Genesis = new('0', HashHexLength);
 
     private readonly FileStream _file;
+    private readonly byte[] _macKey;
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private string _lastHash;
     private long _sequence;
 
-    private AuditLog(string path, string host, FileStream file, TimeProvider time, AuditEntry? last, string lastHash)
+    private AuditLog(string path, string host, FileStream file, byte[] macKey, TimeProvider time, AuditEntry? last, string lastHash)
     {
         Path = path;
         Host = host;
         _file = file;
+        _macKey = macKey;
         _time = time;
         _lastHash = lastHash;
         _sequence = last?.Sequence ?? 0;
@@ -44,20 +47,23 @@ public sealed class AuditLog : IDisposable
     /// <summary>Opens (or creates) the log at <paramref name="path"/>, verifies it, cuts off a torn last line and continues the chain.</summary>
     /// <param name="path">The log file.</param>
     /// <param name="host">The host that writes it.</param>
+    /// <param name="key">The host key the entries are authenticated with.</param>
     /// <param name="timeProvider">The clock, or <see langword="null"/> for the system clock.</param>
     /// <returns>The open log.</returns>
-    /// <exception cref="InvalidDataException">The log was edited or damaged; it is left as it is for investigation.</exception>
-    public static AuditLog Open(string path, string host, TimeProvider? timeProvider = null)
+    /// <exception cref="InvalidDataException">The log was edited, forged or damaged, or written under another key; it is left as it is for investigation.</exception>
+    public static AuditLog Open(string path, string host, HostKey key, TimeProvider? timeProvider = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentException.ThrowIfNullOrEmpty(host);
+        ArgumentNullException.ThrowIfNull(key);
         string fullPath = System.IO.Path.GetFullPath(path);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(fullPath)!);
         bool created = !File.Exists(fullPath);
         var file = new FileStream(fullPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 4096, FileOptions.Asynchronous);
+        byte[] macKey = key.DeriveSubkey("audit");
         try
         {
-            (AuditVerification verification, long goodLength, string lastHash) = Check(file);
+            (AuditVerification verification, long goodLength, string lastHash) = Check(file, macKey);
             if (!verification.IsIntact)
             {
                 throw new InvalidDataException($"The audit log '{fullPath}' fails verification: {verification.Problem}. It is left untouched; keep it for investigation and start a new log beside it.");
@@ -70,10 +76,11 @@ public sealed class AuditLog : IDisposable
                 DurableFile.FlushDirectory(System.IO.Path.GetDirectoryName(fullPath)!);
             }
 
-            return new AuditLog(fullPath, host, file, timeProvider ?? TimeProvider.System, verification.Entries.LastOrDefault(), lastHash);
+            return new AuditLog(fullPath, host, file, macKey, timeProvider ?? TimeProvider.System, verification.Entries.LastOrDefault(), lastHash);
         }
         catch
         {
+            CryptographicOperations.ZeroMemory(macKey);
             file.Dispose();
             throw;
         }
@@ -81,11 +88,21 @@ public sealed class AuditLog : IDisposable
 
     /// <summary>Checks the log at <paramref name="path"/> without changing it.</summary>
     /// <param name="path">The log file.</param>
+    /// <param name="key">The key of the host that wrote it.</param>
     /// <returns>What the check found.</returns>
-    public static AuditVerification Verify(string path)
+    public static AuditVerification Verify(string path, HostKey key)
     {
+        ArgumentNullException.ThrowIfNull(key);
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        return Check(file).Verification;
+        byte[] macKey = key.DeriveSubkey("audit");
+        try
+        {
+            return Check(file, macKey).Verification;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(macKey);
+        }
     }
 
     /// <summary>Appends an entry and flushes it to disk.</summary>
@@ -103,7 +120,7 @@ public sealed class AuditLog : IDisposable
         {
             var entry = new AuditEntry(_sequence + 1, _time.GetUtcNow(), Host, migrationId, vmId, eventName, detail, _lastHash);
             byte[] json = JsonSerializer.SerializeToUtf8Bytes(entry, AuditJson.Default.AuditEntry);
-            string hash = Convert.ToHexStringLower(SHA256.HashData(json));
+            string hash = Convert.ToHexStringLower(HMACSHA256.HashData(_macKey, json));
             byte[] line = [.. Encoding.ASCII.GetBytes(hash + " "), .. json, (byte)'\n'];
             long start = _file.Position;
             try
@@ -128,10 +145,14 @@ public sealed class AuditLog : IDisposable
         }
     }
 
-    /// <summary>Closes the file.</summary>
-    public void Dispose() => _file.Dispose();
+    /// <summary>Closes the file and wipes the key.</summary>
+    public void Dispose()
+    {
+        _file.Dispose();
+        CryptographicOperations.ZeroMemory(_macKey);
+    }
 
-    private static (AuditVerification Verification, long GoodLength, string LastHash) Check(FileStream file)
+    private static (AuditVerification Verification, long GoodLength, string LastHash) Check(FileStream file, byte[] macKey)
     {
         file.Position = 0;
         var entries = new List<AuditEntry>();
@@ -152,10 +173,11 @@ public sealed class AuditLog : IDisposable
             }
 
             ReadOnlySpan<byte> line = content.AsSpan(offset, end);
-            string? problem = CheckLine(line, previous, entries.Count + 1, out AuditEntry? entry, out string hash);
+            string? problem = CheckLine(line, macKey, previous, entries.Count + 1, out AuditEntry? entry, out string hash);
             if (problem is not null)
             {
-                return (new AuditVerification(false, entries, $"line {lineNumber.ToString(CultureInfo.InvariantCulture)} {problem}", TornTail: false), good, previous);
+                string host = entries.Count > 0 ? $" (host '{Text.UntrustedText.Bound(entries[^1].Host, 160)}', after entry {entries[^1].Sequence.ToString(CultureInfo.InvariantCulture)})" : string.Empty;
+                return (new AuditVerification(false, entries, $"line {lineNumber.ToString(CultureInfo.InvariantCulture)}{host} {problem}", TornTail: false), good, previous);
             }
 
             entries.Add(entry!);
@@ -167,7 +189,7 @@ public sealed class AuditLog : IDisposable
         return (new AuditVerification(true, entries, null, TornTail: false), good, previous);
     }
 
-    private static string? CheckLine(ReadOnlySpan<byte> line, string previous, long sequence, out AuditEntry? entry, out string hash)
+    private static string? CheckLine(ReadOnlySpan<byte> line, byte[] macKey, string previous, long sequence, out AuditEntry? entry, out string hash)
     {
         entry = null;
         hash = string.Empty;
@@ -178,9 +200,9 @@ public sealed class AuditLog : IDisposable
 
         hash = Encoding.ASCII.GetString(line[..HashHexLength]);
         ReadOnlySpan<byte> json = line[(HashHexLength + 1)..];
-        if (!string.Equals(hash, Convert.ToHexStringLower(SHA256.HashData(json)), StringComparison.Ordinal))
+        if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(hash), Encoding.ASCII.GetBytes(Convert.ToHexStringLower(HMACSHA256.HashData(macKey, json)))))
         {
-            return "was edited: its hash does not match its content";
+            return "was edited or forged: its MAC does not match its content under this host's key (or the log belongs to another host key)";
         }
 
         try

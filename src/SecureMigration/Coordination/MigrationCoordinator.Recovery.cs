@@ -14,7 +14,9 @@ public sealed partial class MigrationCoordinator
     public async Task<IReadOnlyList<RecoveredMigration>> RecoverAsync(CancellationToken cancellationToken = default)
     {
         IReadOnlyList<JournalRecord> records = _journal.Records;
-        var reachedTransfer = records.Where(r => r.Role == MigrationRole.Destination && r.Phase == MigrationPhase.Transferring).Select(r => r.MigrationId).ToHashSet();
+        // A destination prepares its copy right after PreHooksDone: from there on, a copy of the VM here may be this
+        // migration's own (its ticket passed before anything was journaled), and rolling back destroys it.
+        var mayHavePrepared = records.Where(r => r.Role == MigrationRole.Destination && r.Phase == MigrationPhase.PreHooksDone).Select(r => r.MigrationId).ToHashSet();
         var recovered = new List<RecoveredMigration>();
         foreach (JournalRecord latest in _journal.LatestRecords.Where(r => !MigrationStateMachine.IsFinal(r.Phase)))
         {
@@ -22,7 +24,7 @@ public sealed partial class MigrationCoordinator
             var run = new MigrationRun(latest, progress: null)
             {
                 Journaled = true,
-                Prepared = reachedTransfer.Contains(latest.MigrationId),
+                Prepared = mayHavePrepared.Contains(latest.MigrationId),
                 // The journal cannot say whether a source in SwitchingOver sent Commit: assume it did, so only the registry decides.
                 CommitSent = latest.Role == MigrationRole.Source && latest.Phase == MigrationPhase.SwitchingOver,
             };

@@ -72,7 +72,7 @@ public static class SecureMigrationServiceCollectionExtensions
         services.TryAddSingleton(builder.Coordinator);
         services.TryAddSingleton(_ => HostKey.LoadOrCreate(builder.HostKeyPath ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(builder.JournalPath!))!, "host.key")));
         services.TryAddSingleton(provider => MigrationJournal.Open(builder.JournalPath!, provider.GetRequiredService<HostKey>(), builder.TimeProvider));
-        services.TryAddSingleton(_ => AuditLog.Open(builder.AuditLogPath!, builder.Coordinator.HostId, builder.TimeProvider));
+        services.TryAddSingleton(provider => AuditLog.Open(builder.AuditLogPath!, builder.Coordinator.HostId, provider.GetRequiredService<HostKey>(), builder.TimeProvider));
         services.TryAddSingleton(builder.Registry!);
         services.TryAddSingleton(builder.Driver!);
         services.TryAddSingleton(builder.Snapshots);

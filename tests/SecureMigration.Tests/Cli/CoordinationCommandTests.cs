@@ -30,7 +30,7 @@ public sealed class CoordinationCommandTests
         (int exit, string verdict) = await Secmig.RunAsync("audit", "verify", log);
 
         Assert.Equal(1, exit);
-        Assert.Contains("BROKEN: line 3 was edited", verdict, StringComparison.Ordinal);
+        Assert.Contains("BROKEN: line 3 (host 'source.demo', after entry 2) was edited or forged", verdict, StringComparison.Ordinal);
     }
 
     [Fact]

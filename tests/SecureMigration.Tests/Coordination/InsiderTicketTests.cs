@@ -29,7 +29,7 @@ public sealed class InsiderTicketTests
         Assert.Contains("'source.test' holds epoch 1", Assert.IsType<MigrationAbortedException>(senderSaw).Reason, StringComparison.Ordinal);
         Assert.Empty(hosts.Destination.Journal.Records);
         Assert.Equal(0, admission.TrackedVms);
-        AuditEntry refusal = Assert.Single(AuditLog.Verify(hosts.Destination.Audit.Path).Entries);
+        AuditEntry refusal = Assert.Single(hosts.Destination.VerifyAudit().Entries);
         Assert.Equal(("ticket-refused", ticket.MigrationId), (refusal.Event, refusal.MigrationId));
         Assert.Contains("insider.test", refusal.Detail, StringComparison.Ordinal);
 
@@ -95,7 +95,7 @@ public sealed class InsiderTicketTests
         Assert.Equal(HandshakeFailureReason.TicketRefused, refused.Reason);
         Assert.Contains("Vetoed", refused.Message, StringComparison.Ordinal);
         Assert.Empty(hosts.Destination.Journal.Records);
-        AuditEntry audited = Assert.Single(AuditLog.Verify(hosts.Destination.Audit.Path).Entries);
+        AuditEntry audited = Assert.Single(hosts.Destination.VerifyAudit().Entries);
         Assert.Equal("ticket-refused", audited.Event);
         Assert.Contains("'source.test' holds epoch 1", audited.Detail, StringComparison.Ordinal);
 
@@ -119,7 +119,7 @@ public sealed class InsiderTicketTests
             Assert.Equal(MigrationStatus.Refused, destination!.Status);
         }
 
-        Assert.Equal(20, AuditLog.Verify(hosts.Destination.Audit.Path).Entries.Count(e => e.Event == "ticket-refused"));
+        Assert.Equal(20, hosts.Destination.VerifyAudit().Entries.Count(e => e.Event == "ticket-refused"));
         Assert.Equal(6, logged.Count(l => l.Contains("was refused before anything was done", StringComparison.Ordinal)));
     }
 

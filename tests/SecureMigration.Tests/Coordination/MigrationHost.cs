@@ -21,7 +21,7 @@ internal sealed class MigrationHost : IAsyncDisposable
         Driver = new SimulatedHypervisor(Path.Combine(directory, "vms"), new SimulatedHypervisorOptions { DirtyInterval = TimeSpan.FromMilliseconds(1) });
         JournalPath = journalPath ?? Path.Combine(directory, "journal.smj");
         Journal = MigrationJournal.Open(JournalPath, _key);
-        Audit = AuditLog.Open(Path.Combine(directory, "audit.log"), id);
+        Audit = AuditLog.Open(Path.Combine(directory, "audit.log"), id, _key);
         Snapshots = new FileSnapshotProvider(Path.Combine(directory, "snapshots"));
         options.HostId = id;
         Crash = crash;
@@ -31,6 +31,9 @@ internal sealed class MigrationHost : IAsyncDisposable
     }
 
     public string Id { get; }
+
+    /// <summary>Gets the audit log's entries, verified under this host's key.</summary>
+    public SecureMigration.Audit.AuditVerification VerifyAudit() => SecureMigration.Audit.AuditLog.Verify(Audit.Path, _key);
 
     public string Directory { get; }
 

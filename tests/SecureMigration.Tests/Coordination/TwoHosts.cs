@@ -212,7 +212,7 @@ internal sealed class TwoHosts : IAsyncDisposable
         {
             Assert.All(host.Journal.LatestRecords, r => Assert.True(MigrationStateMachine.IsFinal(r.Phase), $"{host.Id}: migration {r.MigrationId} is still {r.Phase}"));
             Assert.False(System.IO.Directory.Exists(host.Snapshots.Directory) && System.IO.Directory.EnumerateFileSystemEntries(host.Snapshots.Directory).Any(), $"{host.Id} keeps a snapshot");
-            Assert.True(SecureMigration.Audit.AuditLog.Verify(host.Audit.Path).IsIntact);
+            Assert.True(host.VerifyAudit().IsIntact);
         }
 
         return owner.Owner;

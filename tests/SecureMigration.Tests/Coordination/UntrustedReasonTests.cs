@@ -39,7 +39,7 @@ public sealed class UntrustedReasonTests
             Assert.Contains("\\nresult vm-1 Completed\\n\\u202e", text, StringComparison.Ordinal);
         }
 
-        Assert.True(SecureMigration.Audit.AuditLog.Verify(hosts.Source.Audit.Path).IsIntact);
+        Assert.True(hosts.Source.VerifyAudit().IsIntact);
     }
 
     [Fact]

@@ -35,7 +35,8 @@ public sealed class InsiderAttackTests
         Assert.True(rig.Destination.IsAlive, "the waiting destination QEMU must not be touched");
         Assert.Equal("inmigrate", await rig.Destination.StatusAsync());
         Assert.Equal("none", await rig.Destination.MigrationStatusAsync());
-        IReadOnlyList<AuditEntry> audited = AuditLog.Verify(Path.Combine(rig.Root, "dst-work", "audit.log")).Entries;
+        using HostKey agentKey = HostKey.LoadOrCreate(Path.Combine(rig.Root, "dst-work", "host.key"));
+        IReadOnlyList<AuditEntry> audited = AuditLog.Verify(Path.Combine(rig.Root, "dst-work", "audit.log"), agentKey).Entries;
         Assert.Equal(3, audited.Count);
         Assert.All(audited, e => Assert.Equal("ticket-refused", e.Event));
         Assert.All(audited, e => Assert.Contains("'src.test' holds epoch 1", e.Detail, StringComparison.Ordinal));
