@@ -36,7 +36,11 @@ internal sealed class QemuTlsPath : DirectQemuPath
     private static string WriteCredentials(MigrationBenchmarkContext context, string role, SecureMigration.Pki.IssuedCredential host)
     {
         string directory = Path.Combine(context.Directory, "qemu-tls-" + role);
-        host.WriteTo(directory, role + "-cert.pem", role + "-key.pem");
+        if (!File.Exists(Path.Combine(directory, role + "-key.pem")))
+        {
+            host.WriteTo(directory, role + "-cert.pem", role + "-key.pem");
+        }
+
         File.WriteAllText(Path.Combine(directory, "ca-cert.pem"), BenchmarkPki.CaPem);
         return directory;
     }

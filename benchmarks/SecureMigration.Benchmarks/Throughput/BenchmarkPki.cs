@@ -26,8 +26,12 @@ internal static class BenchmarkPki
     {
         Directory.CreateDirectory(directory);
         File.WriteAllText(Path.Combine(directory, "ca.pem"), CaPem);
-        Source.WriteTo(directory, "source.pem", "source.key");
-        Destination.WriteTo(directory, "destination.pem", "destination.key");
+        if (!File.Exists(Path.Combine(directory, "source.key")))
+        {
+            // Keys are never overwritten; the same static credentials are already there.
+            Source.WriteTo(directory, "source.pem", "source.key");
+            Destination.WriteTo(directory, "destination.pem", "destination.key");
+        }
     }
 
     /// <summary>The secmig credential options for <paramref name="host"/> ("source" or "destination") from <see cref="WriteFiles"/>.</summary>

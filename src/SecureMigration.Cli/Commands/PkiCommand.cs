@@ -89,7 +89,16 @@ internal static class PkiCommand
             DateTimeOffset now = DateTimeOffset.UtcNow;
             IssuedCredential issued = authority.IssueHost(parse.GetValue(host)!, now.AddHours(-1), now.AddDays(parse.GetValue(days)), addresses);
             string directory = parse.GetValue(output)!.FullName;
-            issued.WriteTo(directory);
+            try
+            {
+                issued.WriteTo(directory);
+            }
+            catch (IOException e)
+            {
+                Console.Error.WriteLine($"secmig: {e.Message}");
+                return ExitCodes.InvalidInput;
+            }
+
             Console.WriteLine($"Certificate for {parse.GetValue(host)} written to {directory}: cert.pem, key.pem.");
             return ExitCodes.Success;
         });

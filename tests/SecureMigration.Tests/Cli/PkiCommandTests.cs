@@ -106,6 +106,27 @@ public sealed class PkiCommandTests : IDisposable
         Assert.Contains("--shared-psk", output, StringComparison.Ordinal);
     }
 
+    /// <summary>Defense (issue 14, hole 7): a key file is created exclusively, mode 0600; an existing key or a planted symlink is never written through.</summary>
+    [Fact]
+    public async Task Issue_WhereAKeyOrASymlinkAlreadyIs_RefusesAndWritesNothingThrough()
+    {
+        Assert.Equal(0, (await Secmig.RunAsync("pki", "init", "--out", _work.File("ca"))).ExitCode);
+        Assert.Equal(0, (await Secmig.RunAsync("pki", "issue", "--ca", _work.File("ca"), "--name", "a.test", "--out", _work.File("a"))).ExitCode);
+        string firstKey = await File.ReadAllTextAsync(_work.File("a/key.pem"));
+        Directory.CreateDirectory(_work.File("b"));
+        File.CreateSymbolicLink(_work.File("b/key.pem"), _work.File("victim"));
+
+        (int again, string againOutput) = await Secmig.RunAsync("pki", "issue", "--ca", _work.File("ca"), "--name", "a.test", "--out", _work.File("a"));
+        (int planted, _) = await Secmig.RunAsync("pki", "issue", "--ca", _work.File("ca"), "--name", "b.test", "--out", _work.File("b"));
+
+        Assert.Equal(2, again);
+        Assert.Contains("never overwritten", againOutput, StringComparison.Ordinal);
+        Assert.Equal(firstKey, await File.ReadAllTextAsync(_work.File("a/key.pem")));
+        Assert.Equal(2, planted);
+        Assert.False(File.Exists(_work.File("victim")));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(_work.File("a/key.pem")));
+    }
+
     private static string Line(string directory, string host, string peer) =>
         File.ReadAllLines(Path.Combine(directory, host + ".keys")).Single(l => l.StartsWith(peer + ":", StringComparison.Ordinal));
 }
