@@ -24,7 +24,7 @@ public sealed class X509ChannelCredentials : ChannelCredentials
         TrustAnchors = trustAnchors;
         SignatureAlgorithms = signatureAlgorithms;
         Names = CertificateNames.Read(chain[0]);
-        LocalIdentity = Names.All.FirstOrDefault() ?? chain[0].SubjectDN.ToString();
+        LocalIdentity = Names.Identities(allowCommonNameFallback: true).FirstOrDefault() ?? chain[0].SubjectDN.ToString();
     }
 
     /// <inheritdoc />

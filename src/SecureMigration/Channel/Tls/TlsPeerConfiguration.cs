@@ -89,7 +89,7 @@ internal static class TlsPeerConfiguration
             {
                 HandshakeFailureReason.UntrustedChain => AlertDescription.unknown_ca,
                 HandshakeFailureReason.Expired or HandshakeFailureReason.NotYetValid => AlertDescription.certificate_expired,
-                HandshakeFailureReason.KeyUsage => AlertDescription.unsupported_certificate,
+                HandshakeFailureReason.KeyUsage or HandshakeFailureReason.WeakAlgorithm or HandshakeFailureReason.UnsupportedExtension => AlertDescription.unsupported_certificate,
                 _ => AlertDescription.access_denied,
             };
             throw state.Refuse(e, alert);
