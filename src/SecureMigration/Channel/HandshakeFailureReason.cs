@@ -53,4 +53,13 @@ public enum HandshakeFailureReason
 
     /// <summary>A certificate in the peer's chain carries a critical extension this end cannot process, or name constraints.</summary>
     UnsupportedExtension,
+
+    /// <summary>A certificate in the peer's chain is listed in its issuer's certificate revocation list.</summary>
+    Revoked,
+
+    /// <summary>
+    /// Revocation lists are configured but the revocation status of a certificate in the peer's chain cannot be established:
+    /// no list from its issuer, or that list is expired, not yet valid, or not signed by the issuer.
+    /// </summary>
+    RevocationUnknown,
 }

@@ -25,11 +25,11 @@ public sealed class OpenSslCa
     public string KeyPath => Path($"{Name}.key");
 
     /// <summary>Creates a self-signed root CA (SHA-256); an RSA one can also sign with MD5, which ECDSA cannot.</summary>
-    public static OpenSslCa CreateRoot(string directory, string name, string keyAlgorithm = "EC:P-256")
+    public static OpenSslCa CreateRoot(string directory, string name, string keyAlgorithm = "EC:P-256", string? commonName = null)
     {
         var ca = new OpenSslCa(directory, name);
         GenerateKey(keyAlgorithm, ca.KeyPath);
-        OpenSsl.Run("req", "-x509", "-new", "-key", ca.KeyPath, "-out", ca.CertificatePath, "-days", "30", "-subj", $"/CN={name}",
+        OpenSsl.Run("req", "-x509", "-new", "-key", ca.KeyPath, "-out", ca.CertificatePath, "-days", "30", "-subj", $"/CN={commonName ?? name}",
             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign");
         return ca;
     }

@@ -36,6 +36,7 @@ internal static class CertificateChainValidator
         CheckAlgorithmsAndExtensions(path);
         CheckConstraints(path);
         CheckLeafUsage(leaf, peerIsServer);
+        RevocationChecker.Check(path, policy.RevocationLists, now);
         return CheckPolicy(leaf, policy);
     }
 
