@@ -38,6 +38,8 @@ internal sealed class AgentConfiguration
 
     public string? Ca { get; set; }
 
+    public List<string> Crls { get; set; } = [];
+
     public List<string> AllowPeers { get; set; } = [];
 
     public List<string> PinSpki { get; set; } = [];
@@ -133,6 +135,7 @@ internal sealed class AgentConfiguration
         Single("--cert", Cert, isPath: true);
         Single("--key", Key, isPath: true);
         Single("--ca", Ca, isPath: true);
+        Many("--crl", Crls.Select(crl => Path.GetFullPath(crl, baseDirectory)));
         Many("--allow-peer", AllowPeers);
         Many("--pin-spki", PinSpki);
         Single("--psk-file", PskFile, isPath: true);

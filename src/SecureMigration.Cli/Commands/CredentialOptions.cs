@@ -13,6 +13,12 @@ internal sealed class CredentialOptions
 
     public Option<FileInfo> Ca { get; } = new("--ca") { Description = "The CA bundle trusted for peers (PEM)." };
 
+    public Option<FileInfo[]> Crl { get; } = new("--crl")
+    {
+        Description = "A CRL of a trusted CA (PEM or DER, as 'openssl ca -gencrl' writes it); repeat for several. With any, every peer certificate " +
+            "must be covered by a current CRL of its issuer. Default: revocation is not checked.",
+    };
+
     public Option<string[]> AllowPeer { get; } = new("--allow-peer") { Description = "A peer identity allowed to connect; repeat for several. Default: any peer the CA vouches for." };
 
     public Option<string[]> PinSpki { get; } = new("--pin-spki") { Description = "A base64 SHA-256 SPKI pin the peer's key must match; repeat for several." };
@@ -35,7 +41,7 @@ internal sealed class CredentialOptions
 
     public void AddTo(Command command)
     {
-        foreach (Option option in new Option[] { Certificate, Key, Ca, AllowPeer, PinSpki, PskKeyring, PskFile, PskIdentity, SharedPsk, LocalName })
+        foreach (Option option in new Option[] { Certificate, Key, Ca, Crl, AllowPeer, PinSpki, PskKeyring, PskFile, PskIdentity, SharedPsk, LocalName })
         {
             command.Options.Add(option);
         }
@@ -66,6 +72,10 @@ internal sealed class CredentialOptions
                 result.AddError("--psk-file is one key for the whole cluster: every holder can impersonate every host. Pass --shared-psk to accept that, " +
                     "or give each pair of hosts its own key with --psk-keyring (secmig pki psk --identity).");
             }
+            else if ((keyring || shared) && result.GetResult(Crl) is not null)
+            {
+                result.AddError("--crl applies to certificates; a pre-shared key has no CRL. Drop --crl or use --cert, --key and --ca.");
+            }
         });
     }
 
@@ -87,6 +97,14 @@ internal sealed class CredentialOptions
         foreach (string pin in parse.GetValue(PinSpki) ?? [])
         {
             options.PeerPolicy.SpkiPins.Add(pin);
+        }
+
+        foreach (FileInfo crl in parse.GetValue(Crl) ?? [])
+        {
+            foreach (CertificateRevocationList list in CertificateRevocationList.FromFile(crl.FullName))
+            {
+                options.PeerPolicy.RevocationLists.Add(list);
+            }
         }
 
         return options;

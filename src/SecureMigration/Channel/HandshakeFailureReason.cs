@@ -47,4 +47,19 @@ public enum HandshakeFailureReason
 
     /// <summary>Too many handshakes are in progress, for this listener or for this remote address.</summary>
     TooManyHandshakes,
+
+    /// <summary>A certificate in the peer's chain is signed with MD5 or SHA-1, or holds a key below 2048-bit RSA or a 256-bit curve.</summary>
+    WeakAlgorithm,
+
+    /// <summary>A certificate in the peer's chain carries a critical extension this end cannot process, or name constraints.</summary>
+    UnsupportedExtension,
+
+    /// <summary>A certificate in the peer's chain is listed in its issuer's certificate revocation list.</summary>
+    Revoked,
+
+    /// <summary>
+    /// Revocation lists are configured but the revocation status of a certificate in the peer's chain cannot be established:
+    /// no list from its issuer, or that list is expired, not yet valid, or not signed by the issuer.
+    /// </summary>
+    RevocationUnknown,
 }

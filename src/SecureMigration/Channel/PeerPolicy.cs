@@ -1,3 +1,5 @@
+using SecureMigration.Channel.Credentials;
+
 namespace SecureMigration.Channel;
 
 /// <summary>Who this end accepts as its peer, beyond holding a certificate from a trusted CA or the PSK.</summary>
@@ -30,6 +32,15 @@ public sealed class PeerPolicy
     /// </summary>
     /// <value>The default is <see langword="true"/>.</value>
     public bool AllowCommonNameFallback { get; set; } = true;
+
+    /// <summary>
+    /// Gets the certificate revocation lists of the trusted CAs (<see cref="CertificateRevocationList.FromFile"/>). When any is
+    /// given, every certificate of the peer's chain below the trust anchor must be covered by a current CRL of its issuer,
+    /// signed by that issuer, that does not list it; otherwise the handshake is refused (<see cref="HandshakeFailureReason.Revoked"/>
+    /// or <see cref="HandshakeFailureReason.RevocationUnknown"/>). Ignored for pre-shared keys.
+    /// </summary>
+    /// <value>The default is empty: revocation is not checked.</value>
+    public IList<CertificateRevocationList> RevocationLists { get; } = [];
 
     /// <summary>Gets or sets the longest certificate chain accepted from a peer.</summary>
     /// <value>The default is 5.</value>

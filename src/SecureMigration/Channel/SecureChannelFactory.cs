@@ -37,7 +37,7 @@ public sealed class SecureChannelFactory
         options.Validate();
         _options = options;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SecureMigration.Channel");
-        _verifier = new TicketVerifier(options.EffectiveLocalIdentity, options.MaxTicketLifetime,
+        _verifier = new TicketVerifier(options.EffectiveLocalIdentity, options.MaxTicketLifetime, options.TicketClockSkew,
             new TicketReplayCache(options.ReplayCacheCapacity), options.TicketValidator, options.TimeProvider);
     }
 

@@ -28,6 +28,14 @@ public sealed class SecureChannelOptions
     /// <value>The default is 5 minutes.</value>
     public TimeSpan MaxTicketLifetime { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Gets or sets how far this host's clock and the source's may disagree: a ticket that expired less than this long
+    /// ago by this host's clock is still accepted, and so is one issued up to this long in this host's future (its expiry
+    /// may lie up to <see cref="MaxTicketLifetime"/> plus this skew ahead).
+    /// </summary>
+    /// <value>The default is 30 seconds; 0 to 5 minutes are allowed.</value>
+    public TimeSpan TicketClockSkew { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Gets or sets how many ticket nonces the replay cache remembers.</summary>
     /// <value>The default is 10,000.</value>
     public int ReplayCacheCapacity { get; set; } = 10_000;
@@ -60,6 +68,12 @@ public sealed class SecureChannelOptions
         if (MaxTicketLifetime <= TimeSpan.Zero)
         {
             throw new ArgumentException($"SecureChannelOptions.MaxTicketLifetime is {MaxTicketLifetime}; it must be above zero.", nameof(MaxTicketLifetime));
+        }
+
+        if (TicketClockSkew < TimeSpan.Zero || TicketClockSkew > TimeSpan.FromMinutes(5))
+        {
+            throw new ArgumentException($"SecureChannelOptions.TicketClockSkew is {TicketClockSkew}; it must be 0 to 5 minutes (synchronize the hosts' clocks).",
+                nameof(TicketClockSkew));
         }
 
         if (ReplayCacheCapacity is < 1 or > 10_000_000)

@@ -51,7 +51,7 @@ public sealed partial class MigrationCoordinator
         }
 
         // A shared cluster PSK proves no host identity (every holder can claim any name); see PskChannelCredentials.
-        if (!peer.IsSharedPsk && !peer.Names.Contains(ticket.SourceIdentity, StringComparer.Ordinal))
+        if (!peer.IsSharedPsk && !peer.Names.Contains(ticket.SourceIdentity, StringComparer.OrdinalIgnoreCase))
         {
             return $"the ticket names source '{UntrustedText.Bound(ticket.SourceIdentity, 300)}', but the peer proved the identity [{UntrustedText.Bound(string.Join(", ", peer.Names), 300)}]";
         }

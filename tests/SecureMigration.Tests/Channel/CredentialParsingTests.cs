@@ -45,4 +45,20 @@ public sealed class CredentialParsingTests(TestPki pki) : IClassFixture<TestPki>
 
         Assert.Contains("/nonexistent/cert.pem", error.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>Defense (issue 14, hole 7): a private key others can read is refused, as ssh refuses it, with the chmod to run.</summary>
+    [Fact]
+    public void FromPemFiles_KeyReadableByOthers_IsRefusedWithTheChmodToRun()
+    {
+        using var directory = new TempDirectory();
+        pki.Source.WriteTo(directory.Path);
+        File.WriteAllText(directory.File("ca.pem"), pki.Ca.CertificatePem);
+        string key = directory.File("key.pem");
+        X509ChannelCredentials.FromPemFiles(directory.File("cert.pem"), key, directory.File("ca.pem"));
+        File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+
+        InvalidCredentialsException refused = Assert.Throws<InvalidCredentialsException>(() => X509ChannelCredentials.FromPemFiles(directory.File("cert.pem"), key, directory.File("ca.pem")));
+
+        Assert.Contains($"chmod 600 {key}", refused.Message, StringComparison.Ordinal);
+    }
 }

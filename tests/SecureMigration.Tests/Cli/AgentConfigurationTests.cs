@@ -41,10 +41,14 @@ public sealed class AgentConfigurationTests
     [Fact]
     public void ToArguments_SkipsWhatTheCommandLineGivesAndResolvesPathsAgainstTheFile()
     {
-        var settings = new AgentConfiguration { Listen = "0.0.0.0:4443", Work = "work", Vms = { ["vm1"] = "/run/vm1.qmp" }, AllowPeers = ["a", "b"], StallTimeout = 7 };
+        var settings = new AgentConfiguration
+        {
+            Listen = "0.0.0.0:4443", Work = "work", Vms = { ["vm1"] = "/run/vm1.qmp" }, AllowPeers = ["a", "b"], Crls = ["ca/ca-crl.pem"], StallTimeout = 7,
+        };
 
         string[] tokens = [.. settings.ToArguments(new HashSet<string> { "--listen" }, "/etc/secmig")];
 
-        Assert.Equal(["--vm", "vm1=/run/vm1.qmp", "--work", "/etc/secmig/work", "--stall-timeout", "7", "--allow-peer", "a", "--allow-peer", "b"], tokens);
+        Assert.Equal(["--vm", "vm1=/run/vm1.qmp", "--work", "/etc/secmig/work", "--stall-timeout", "7", "--crl", "/etc/secmig/ca/ca-crl.pem",
+            "--allow-peer", "a", "--allow-peer", "b"], tokens);
     }
 }

@@ -133,6 +133,37 @@ public sealed class TunnelCommandTests : IAsyncLifetime
         Assert.Equal("VM memory"u8.ToArray(), await client.ReceiveToEndAsync());
     }
 
+    [RequiresProgramFact("openssl")]
+    public async Task Tunnel_SourceRevokedByCrl_IsRefusedAsRevokedAndNeverReachesTheHypervisor()
+    {
+        OpenSslCa ca = OpenSslCa.FromPem(_work.Path, "ca-openssl", File.ReadAllText(_work.File("ca/ca.pem")), File.ReadAllText(_work.File("ca/ca.key")));
+        ca.Revoke(_work.File("src/cert.pem"));
+        string crl = ca.GenerateCrl("ca-crl.pem", hours: 24);
+        await using var hypervisor = new EchoServer();
+        (ExternalProcess accept, ExternalProcess connect, int connectPort) = await StartTunnelAsync(hypervisor, "src", "--allow-peer", "src.test", "--crl", crl);
+        await using ExternalProcess acceptEnd = accept;
+        await using ExternalProcess connectEnd = connect;
+
+        using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(IPAddress.Loopback, connectPort);
+        await client.SendAsync("VM memory"u8.ToArray());
+        byte[] received = await client.ReceiveToEndAsync();
+
+        Assert.Empty(received);
+        await acceptEnd.WaitForAsync("Revoked");
+        Assert.Equal(0, hypervisor.Connections);
+    }
+
+    [Fact]
+    public async Task Tunnel_CrlWithPsk_IsAUsageError()
+    {
+        (int exit, string output) = await Secmig.RunAsync("tunnel", "accept", "--listen", "127.0.0.1:4443", "--forward", "127.0.0.1:1",
+            "--psk-keyring", _work.File("x.keys"), "--local-name", "x", "--crl", _work.File("x.crl"), "--allow-peer", "y");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--crl applies to certificates", output, StringComparison.Ordinal);
+    }
+
     /// <summary>Starts 'tunnel accept' (as dst.test, forwarding to the hypervisor) and 'tunnel connect' with the source's credentials.</summary>
     private async Task<(ExternalProcess Accept, ExternalProcess Connect, int ConnectPort)> StartTunnelAsync(EchoServer hypervisor, string source,
         params string[] acceptOptions)

@@ -4,6 +4,7 @@ using Org.BouncyCastle.Security;
 using Org.BouncyCastle.Tls;
 using Org.BouncyCastle.X509;
 using SecureMigration.Channel.Validation;
+using SecureMigration.Storage;
 
 namespace SecureMigration.Channel.Credentials;
 
@@ -24,7 +25,7 @@ public sealed class X509ChannelCredentials : ChannelCredentials
         TrustAnchors = trustAnchors;
         SignatureAlgorithms = signatureAlgorithms;
         Names = CertificateNames.Read(chain[0]);
-        LocalIdentity = Names.All.FirstOrDefault() ?? chain[0].SubjectDN.ToString();
+        LocalIdentity = Names.Identities(allowCommonNameFallback: true).FirstOrDefault() ?? chain[0].SubjectDN.ToString();
     }
 
     /// <inheritdoc />
@@ -49,9 +50,11 @@ public sealed class X509ChannelCredentials : ChannelCredentials
     /// <param name="privateKeyPath">This end's unencrypted private key.</param>
     /// <param name="caBundlePath">The CA certificates trusted to issue peer certificates.</param>
     /// <returns>The credentials.</returns>
-    /// <exception cref="InvalidCredentialsException">A file is missing, unreadable, or holds an unfit credential.</exception>
+    /// <exception cref="InvalidCredentialsException">A file is missing, unreadable, holds an unfit credential, or the key can be read by others.</exception>
     public static X509ChannelCredentials FromPemFiles(string certificatePath, string privateKeyPath, string caBundlePath)
     {
+        ArgumentException.ThrowIfNullOrEmpty(privateKeyPath);
+        SecretFiles.EnsureOwnerOnly(privateKeyPath, "private key");
         return FromPem(ReadFile(certificatePath), ReadFile(privateKeyPath), ReadFile(caBundlePath), certificatePath, privateKeyPath, caBundlePath);
     }
 

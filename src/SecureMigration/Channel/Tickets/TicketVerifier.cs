@@ -1,7 +1,10 @@
 namespace SecureMigration.Channel.Tickets;
 
-/// <summary>The receiving end's checks of a decoded, session-bound ticket.</summary>
-internal sealed class TicketVerifier(string localIdentity, TimeSpan maxLifetime, TicketReplayCache replayCache,
+/// <summary>
+/// The receiving end's checks of a decoded, session-bound ticket. The ticket's expiry was set on the source's clock;
+/// <paramref name="clockSkew"/> is how far the two hosts' clocks may disagree either way.
+/// </summary>
+internal sealed class TicketVerifier(string localIdentity, TimeSpan maxLifetime, TimeSpan clockSkew, TicketReplayCache replayCache,
     ITicketValidator? validator, TimeProvider timeProvider)
 {
     public async ValueTask<(TicketRefusal Refusal, string Detail)> VerifyAsync(MigrationTicket ticket, PeerIdentity peer, CancellationToken cancellationToken)
@@ -17,17 +20,23 @@ internal sealed class TicketVerifier(string localIdentity, TimeSpan maxLifetime,
         }
 
         DateTimeOffset now = timeProvider.GetUtcNow();
-        if (ticket.ExpiresAt <= now)
+        if (ticket.ExpiresAt + clockSkew <= now)
         {
-            return (TicketRefusal.Expired, $"The ticket expired at {ticket.ExpiresAt:u}; it is now {now:u}.");
+            return (TicketRefusal.Expired,
+                $"The ticket expired at {ticket.ExpiresAt:u} on the source's clock; this host's clock reads {now:u}, {now - ticket.ExpiresAt} later, " +
+                $"beyond the {clockSkew} clock skew allowed. Start the migration again, and check both hosts' clocks (NTP) if it recurs.");
         }
 
-        if (ticket.ExpiresAt - now > maxLifetime)
+        if (ticket.ExpiresAt - now > maxLifetime + clockSkew)
         {
-            return (TicketRefusal.LifetimeTooLong, $"The ticket is valid until {ticket.ExpiresAt:u}, more than the {maxLifetime} this host accepts.");
+            return (TicketRefusal.LifetimeTooLong,
+                $"The ticket is valid until {ticket.ExpiresAt:u} on the source's clock, {ticket.ExpiresAt - now} after this host's clock ({now:u}): more than " +
+                $"the {maxLifetime} lifetime this host accepts plus the {clockSkew} clock skew. Either the source's clock is ahead of this host's " +
+                "(check both hosts' clocks, NTP) or it issues tickets valid for too long.");
         }
 
-        if (!replayCache.TryAdd(ticket.Nonce, ticket.ExpiresAt, now))
+        // A ticket stays acceptable until its expiry plus the skew, so its nonce is remembered as long.
+        if (!replayCache.TryAdd(ticket.Nonce, ticket.ExpiresAt + clockSkew, now))
         {
             return (TicketRefusal.Replayed, $"The ticket for migration {ticket.MigrationId} was presented before (nonce seen).");
         }

@@ -91,7 +91,9 @@ internal static class TlsPeerConfiguration
             {
                 HandshakeFailureReason.UntrustedChain => AlertDescription.unknown_ca,
                 HandshakeFailureReason.Expired or HandshakeFailureReason.NotYetValid => AlertDescription.certificate_expired,
-                HandshakeFailureReason.KeyUsage => AlertDescription.unsupported_certificate,
+                HandshakeFailureReason.KeyUsage or HandshakeFailureReason.WeakAlgorithm or HandshakeFailureReason.UnsupportedExtension => AlertDescription.unsupported_certificate,
+                HandshakeFailureReason.Revoked => AlertDescription.certificate_revoked,
+                HandshakeFailureReason.RevocationUnknown => AlertDescription.certificate_unknown,
                 _ => AlertDescription.access_denied,
             };
             throw state.Refuse(e, alert);

@@ -33,8 +33,10 @@ internal static class CertificateChainValidator
         X509Certificate leaf = presented[0];
         List<X509Certificate> path = BuildPath(leaf, presented, anchors);
         CheckValidity(path, now);
+        CheckAlgorithmsAndExtensions(path);
         CheckConstraints(path);
         CheckLeafUsage(leaf, peerIsServer);
+        RevocationChecker.Check(path, policy.RevocationLists, now);
         return CheckPolicy(leaf, policy);
     }
 
@@ -102,6 +104,26 @@ internal static class CertificateChainValidator
         }
     }
 
+    private static void CheckAlgorithmsAndExtensions(List<X509Certificate> path)
+    {
+        // The last certificate of the path is the trust anchor: configured, not presented, so its own
+        // signature does not matter. Every other signature and every key a peer relies on does.
+        for (int i = 0; i < path.Count; i++)
+        {
+            CertificateExtensions.Check(path[i]);
+            bool isAnchor = i == path.Count - 1;
+            if (!isAnchor)
+            {
+                CertificateAlgorithms.CheckSignature(path[i]);
+            }
+
+            if (!isAnchor || i == 0)
+            {
+                CertificateAlgorithms.CheckKey(path[i]);
+            }
+        }
+    }
+
     private static void CheckConstraints(List<X509Certificate> path)
     {
         // Every certificate above the leaf issues the one below it: it must be a CA allowed to sign
@@ -131,6 +153,13 @@ internal static class CertificateChainValidator
 
     private static void CheckLeafUsage(X509Certificate leaf, bool peerIsServer)
     {
+        if (leaf.GetBasicConstraints() >= 0)
+        {
+            throw Fail(HandshakeFailureReason.KeyUsage,
+                $"The peer presented the CA certificate '{leaf.SubjectDN}' as its own (basic constraints CA:TRUE); a host must use a certificate " +
+                "issued to it with CA:FALSE. Issue one with 'secmig pki issue' and keep the CA's key off the hosts.");
+        }
+
         bool[]? usage = leaf.GetKeyUsage();
         if (usage is not null && (usage.Length <= DigitalSignatureBit || !usage[DigitalSignatureBit]))
         {
@@ -155,6 +184,7 @@ internal static class CertificateChainValidator
     private static PeerIdentity CheckPolicy(X509Certificate leaf, PeerPolicy policy)
     {
         CertificateNames names = CertificateNames.Read(leaf);
+        IReadOnlyList<string> identities = names.Identities(policy.AllowCommonNameFallback);
         string pin = SpkiPin.Compute(leaf);
         string? matchedName = null;
         if (policy.ExpectedName is { Length: > 0 } expected)
@@ -162,7 +192,8 @@ internal static class CertificateChainValidator
             if (!names.Matches(expected, policy.AllowCommonNameFallback))
             {
                 throw Fail(HandshakeFailureReason.NameMismatch,
-                    $"The peer's certificate is for [{string.Join(", ", names.All)}], not the expected '{expected}'. Connect to the right host or fix the expected peer name.");
+                    $"The peer's certificate is for [{string.Join(", ", identities)}]{names.IgnoredCommonNameNote(policy.AllowCommonNameFallback)}, not the expected '{expected}'. " +
+                    "Connect to the right host or fix the expected peer name.");
             }
 
             matchedName = expected;
@@ -174,7 +205,8 @@ internal static class CertificateChainValidator
             if (allowed is null)
             {
                 throw Fail(HandshakeFailureReason.NotAllowed,
-                    $"The peer [{string.Join(", ", names.All)}] authenticated but is not on the allow-list. Add it with --allow-peer if it should migrate here.");
+                    $"The peer [{string.Join(", ", identities)}]{names.IgnoredCommonNameNote(policy.AllowCommonNameFallback)} authenticated but is not on the allow-list. " +
+                    "Add it with --allow-peer if it should migrate here.");
             }
 
             matchedName ??= allowed;
@@ -185,8 +217,8 @@ internal static class CertificateChainValidator
             throw Fail(HandshakeFailureReason.PinMismatch, $"The peer's public key (SPKI SHA-256 {pin}) matches none of the pinned keys. Update the pins if the key was rotated.");
         }
 
-        string name = matchedName ?? names.All.FirstOrDefault() ?? leaf.SubjectDN.ToString();
-        return new PeerIdentity(name, names.All.ToList(), pin);
+        string name = matchedName ?? identities.FirstOrDefault() ?? leaf.SubjectDN.ToString();
+        return new PeerIdentity(name, identities, pin);
     }
 
     private static HandshakeFailedException Fail(HandshakeFailureReason reason, string message) => new(reason, message);

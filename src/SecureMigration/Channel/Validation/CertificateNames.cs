@@ -11,8 +11,21 @@ internal sealed record CertificateNames(IReadOnlyList<string> Dns, IReadOnlyList
 {
     public bool HasSubjectAlternativeNames => Dns.Count + Uris.Count + IpAddresses.Count > 0;
 
-    /// <summary>Every name, SANs first, for display and allow-list matching.</summary>
-    public IEnumerable<string> All => Dns.Concat(Uris).Concat(IpAddresses).Concat(CommonName is null ? [] : [CommonName]);
+    /// <summary>
+    /// The names the certificate proves (RFC 6125 §6.4.4): its SANs when it has any, and then the CN does not count;
+    /// otherwise the CN when the fallback is allowed. The allow-list, the expected name and a ticket's source and
+    /// destination are all checked against these and no other names.
+    /// </summary>
+    public IReadOnlyList<string> Identities(bool allowCommonNameFallback) =>
+        HasSubjectAlternativeNames ? [.. Dns, .. Uris, .. IpAddresses]
+        : allowCommonNameFallback && CommonName is not null ? [CommonName]
+        : [];
+
+    /// <summary>For refusal messages: a note naming the CN when it exists but is not one of <see cref="Identities"/>.</summary>
+    public string IgnoredCommonNameNote(bool allowCommonNameFallback) =>
+        CommonName is not null && !Identities(allowCommonNameFallback).Contains(CommonName, StringComparer.OrdinalIgnoreCase)
+            ? $" (its subject CN '{CommonName}' is not a name of the host: {(HasSubjectAlternativeNames ? "a certificate with SANs is matched by its SANs only" : "the CN fallback is off")})"
+            : string.Empty;
 
     public static CertificateNames Read(X509Certificate certificate)
     {
