@@ -47,19 +47,7 @@ public sealed class TunnelCommandTests : IAsyncLifetime
     [Fact]
     public async Task Tunnel_SourceFromAnotherCa_IsRefusedLoggedAndNeverReachesTheHypervisor()
     {
-        await using var hypervisor = new EchoServer();
-        (ExternalProcess accept, ExternalProcess connect, int connectPort) = await StartTunnelAsync(hypervisor, "rogue", "--allow-peer", "src.test");
-        await using ExternalProcess acceptEnd = accept;
-        await using ExternalProcess connectEnd = connect;
-
-        using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        await client.ConnectAsync(IPAddress.Loopback, connectPort);
-        await client.SendAsync("VM memory"u8.ToArray());
-        byte[] received = await client.ReceiveToEndAsync();
-
-        Assert.Empty(received);
-        await acceptEnd.WaitForAsync("UntrustedChain");
-        Assert.Equal(0, hypervisor.Connections);
+        await AssertRefusedBeforeTheHypervisorAsync("rogue", "UntrustedChain", "--allow-peer", "src.test");
     }
 
     /// <summary>Defense: 'tunnel accept' serves only the sources it is told to (issue 14, hole 6).</summary>
@@ -79,18 +67,7 @@ public sealed class TunnelCommandTests : IAsyncLifetime
     public async Task Tunnel_InsiderFromTheSameCaNotAllowed_NeverReachesTheHypervisor()
     {
         await Secmig.RunAsync("pki", "issue", "--ca", _work.File("ca"), "--name", "evil.test", "--out", _work.File("evil"));
-        await using var hypervisor = new EchoServer();
-        (ExternalProcess accept, ExternalProcess connect, int connectPort) = await StartTunnelAsync(hypervisor, "evil", "--allow-peer", "src.test");
-        await using ExternalProcess acceptEnd = accept;
-        await using ExternalProcess connectEnd = connect;
-
-        using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        await client.ConnectAsync(IPAddress.Loopback, connectPort);
-        await client.SendAsync("VM memory"u8.ToArray());
-
-        Assert.Empty(await client.ReceiveToEndAsync());
-        await acceptEnd.WaitForAsync("NotAllowed");
-        Assert.Equal(0, hypervisor.Connections);
+        await AssertRefusedBeforeTheHypervisorAsync("evil", "NotAllowed", "--allow-peer", "src.test");
     }
 
     /// <summary>Defense: 'tunnel connect' listens on loopback or a unix socket only, unless told otherwise (issue 14, hole 6).</summary>
@@ -139,19 +116,7 @@ public sealed class TunnelCommandTests : IAsyncLifetime
         OpenSslCa ca = OpenSslCa.FromPem(_work.Path, "ca-openssl", File.ReadAllText(_work.File("ca/ca.pem")), File.ReadAllText(_work.File("ca/ca.key")));
         ca.Revoke(_work.File("src/cert.pem"));
         string crl = ca.GenerateCrl("ca-crl.pem", hours: 24);
-        await using var hypervisor = new EchoServer();
-        (ExternalProcess accept, ExternalProcess connect, int connectPort) = await StartTunnelAsync(hypervisor, "src", "--allow-peer", "src.test", "--crl", crl);
-        await using ExternalProcess acceptEnd = accept;
-        await using ExternalProcess connectEnd = connect;
-
-        using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        await client.ConnectAsync(IPAddress.Loopback, connectPort);
-        await client.SendAsync("VM memory"u8.ToArray());
-        byte[] received = await client.ReceiveToEndAsync();
-
-        Assert.Empty(received);
-        await acceptEnd.WaitForAsync("Revoked");
-        Assert.Equal(0, hypervisor.Connections);
+        await AssertRefusedBeforeTheHypervisorAsync("src", "Revoked", "--allow-peer", "src.test", "--crl", crl);
     }
 
     [Fact]
@@ -162,6 +127,26 @@ public sealed class TunnelCommandTests : IAsyncLifetime
 
         Assert.Equal(2, exit);
         Assert.Contains("--crl applies to certificates", output, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Sends VM bytes into a tunnel whose source end holds <paramref name="source"/>'s credentials, and asserts the
+    /// destination end refused it with <paramref name="reason"/>: no byte came back and the hypervisor saw no connection.
+    /// </summary>
+    private async Task AssertRefusedBeforeTheHypervisorAsync(string source, string reason, params string[] acceptOptions)
+    {
+        await using var hypervisor = new EchoServer();
+        (ExternalProcess accept, ExternalProcess connect, int connectPort) = await StartTunnelAsync(hypervisor, source, acceptOptions);
+        await using ExternalProcess acceptEnd = accept;
+        await using ExternalProcess connectEnd = connect;
+
+        using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(IPAddress.Loopback, connectPort);
+        await client.SendAsync("VM memory"u8.ToArray());
+
+        Assert.Empty(await client.ReceiveToEndAsync());
+        await acceptEnd.WaitForAsync(reason);
+        Assert.Equal(0, hypervisor.Connections);
     }
 
     /// <summary>Starts 'tunnel accept' (as dst.test, forwarding to the hypervisor) and 'tunnel connect' with the source's credentials.</summary>
