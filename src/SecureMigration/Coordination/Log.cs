@@ -23,6 +23,9 @@ internal static partial class Log
     [LoggerMessage(1305, LogLevel.Warning, "Recovery: migration {MigrationId} of VM {VmId} ({Role}) went from {From} to {To}: {Decision}")]
     public static partial void Recovered(ILogger logger, Guid migrationId, string vmId, MigrationRole role, MigrationPhase from, MigrationPhase to, string decision);
 
+    [LoggerMessage(1307, LogLevel.Warning, "The journal's head could not be anchored in the registry (it is anchored again at the next checkpoint): {Problem}")]
+    public static partial void AnchorUnavailable(ILogger logger, string problem);
+
     [LoggerMessage(1306, LogLevel.Warning, "Migration {MigrationId} of VM {VmId}: the ticket of peer '{Peer}' was refused before anything was done: {Reason}")]
     public static partial void TicketRefused(ILogger logger, Guid migrationId, string vmId, string peer, string reason);
 }

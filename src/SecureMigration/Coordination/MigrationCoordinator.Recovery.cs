@@ -11,8 +11,21 @@ public sealed partial class MigrationCoordinator
     /// </summary>
     /// <param name="cancellationToken">Cancels recovery between migrations.</param>
     /// <returns>What was done with each unfinished migration.</returns>
+    /// <exception cref="JournalRolledBackException">The registry (an <see cref="IJournalAnchor"/>) anchored a later head than the journal holds: the journal was replaced by an older copy, and nothing is recovered on its word.</exception>
     public async Task<IReadOnlyList<RecoveredMigration>> RecoverAsync(CancellationToken cancellationToken = default)
     {
+        if (_anchor is not null)
+        {
+            JournalHead head = _journal.Head;
+            if (await _anchor.GetHeadAsync(Host, cancellationToken).ConfigureAwait(false) is { } anchored &&
+                (anchored.Sequence > head.Sequence || (anchored.Sequence == head.Sequence && !string.Equals(anchored.Mac, head.Mac, StringComparison.Ordinal))))
+            {
+                throw new JournalRolledBackException(_journal.Path, head, anchored);
+            }
+
+            await AnchorJournalAsync().ConfigureAwait(false);
+        }
+
         IReadOnlyList<JournalRecord> records = _journal.Records;
         // A destination prepares its copy right after PreHooksDone: from there on, a copy of the VM here may be this
         // migration's own (its ticket passed before anything was journaled), and rolling back destroys it.

@@ -25,6 +25,7 @@ public sealed partial class MigrationCoordinator
     private readonly IHypervisorDriver _driver;
     private readonly MigrationJournal _journal;
     private readonly IOwnershipRegistry _registry;
+    private readonly IJournalAnchor? _anchor;
     private readonly AuditLog _audit;
     private readonly ISnapshotProvider _snapshots;
     private readonly IResidueHandler _residue;
@@ -53,6 +54,7 @@ public sealed partial class MigrationCoordinator
         _driver = driver ?? throw new ArgumentNullException(nameof(driver));
         _journal = journal ?? throw new ArgumentNullException(nameof(journal));
         _registry = registry ?? throw new ArgumentNullException(nameof(registry));
+        _anchor = registry as IJournalAnchor;
         _audit = audit ?? throw new ArgumentNullException(nameof(audit));
         _snapshots = snapshots ?? throw new ArgumentNullException(nameof(snapshots));
         _residue = residue ?? new DeletingResidueHandler();
@@ -87,6 +89,7 @@ public sealed partial class MigrationCoordinator
         }
 
         run.Journaled = true;
+        await AnchorJournalAsync().ConfigureAwait(false);
         Log.Phase(_logger, run.Id, run.VmId, run.Record.Role, phase, reason);
         await AuditAsync(run.Id, run.VmId, phase.ToString(), reason).ConfigureAwait(false);
         run.Report();
@@ -114,6 +117,24 @@ public sealed partial class MigrationCoordinator
         run.Record = run.Record with { Phase = phase, Reason = reason is null ? null : UntrustedText.Bound(reason) };
         await AuditAsync(run.Id, run.VmId, phase.ToString(), reason).ConfigureAwait(false);
         run.Report();
+    }
+
+    /// <summary>Anchors the journal's head outside this host; a lagging anchor is harmless, so a failure is only logged.</summary>
+    private async ValueTask AnchorJournalAsync()
+    {
+        if (_anchor is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await _anchor.AnchorHeadAsync(Host, _journal.Head).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OwnershipRegistryException or UnauthorizedAccessException)
+        {
+            Log.AnchorUnavailable(_logger, e.Message);
+        }
     }
 
     private async ValueTask AuditAsync(Guid? migrationId, string? vmId, string eventName, string? detail)

@@ -58,10 +58,11 @@ internal sealed class MigrationHost : IAsyncDisposable
         CrashPlan? crash = null, string? journalPath = null, ILoggerFactory? logging = null) =>
         new(id, directory, registry, options ?? new CoordinatorOptions(), admission, crash, journalPath, logging);
 
-    /// <summary>Closes everything, as a crash would (state stays on disk), and opens the host again.</summary>
-    public async Task<MigrationHost> RestartAsync(IOwnershipRegistry registry, CoordinatorOptions? options = null)
+    /// <summary>Closes everything, as a crash would (state stays on disk), runs <paramref name="whileDown"/>, and opens the host again.</summary>
+    public async Task<MigrationHost> RestartAsync(IOwnershipRegistry registry, CoordinatorOptions? options = null, Action? whileDown = null)
     {
         await DisposeAsync();
+        whileDown?.Invoke();
         return Create(Id, Directory, registry, options, journalPath: JournalPath);
     }
 

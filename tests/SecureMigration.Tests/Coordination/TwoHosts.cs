@@ -185,10 +185,10 @@ internal sealed class TwoHosts : IAsyncDisposable
     }
 
     /// <summary>Restarts both hosts from what they left on disk, without crash plans.</summary>
-    public async Task RestartBothAsync()
+    public async Task RestartBothAsync(Action? whileDestinationIsDown = null)
     {
         Source = await Source.RestartAsync(Registry);
-        Destination = await Destination.RestartAsync(Registry);
+        Destination = await Destination.RestartAsync(Registry, whileDown: whileDestinationIsDown);
     }
 
     /// <summary>Asserts the stable end state: exactly one runnable copy, on the host holding the epoch, with no residue left anywhere.</summary>

@@ -101,6 +101,30 @@ public sealed class InsiderAttackTests
         await rig.AssertSourceRunsAsync();
     }
 
+    /// <summary>
+    /// Defense: the journal's head is anchored in the registry, so a local attacker who puts back an older copy of the
+    /// agent's journal (to make it forget a commit) is found when the agent starts (issue 14, hole 5).
+    /// </summary>
+    [RequiresQemuFact]
+    public async Task Agent_StartedOnAnOlderCopyOfItsJournal_RefusesToStartNamingBothHeads()
+    {
+        await using LiveMigrationRig rig = await LiveMigrationRig.CreateAsync();
+        await rig.StartAgentAsync(rig.X509("dst"));
+        string journal = Path.Combine(rig.Root, "dst-work", "journal.smj");
+        byte[] older = await File.ReadAllBytesAsync(journal);
+        (int exit, string output) = await rig.MigrateAsync(rig.X509("src"), "--retries", "0");
+        Assert.True(exit == 0, output);
+        await rig.KillAgentAsync();
+        await File.WriteAllBytesAsync(journal, older);
+
+        (int agentExit, string agentOutput) = await rig.RunAgentAsync(rig.X509("dst"));
+
+        Assert.Equal(2, agentExit);
+        Assert.Contains("ends at record 0, but the registry anchored record", agentOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("listening", agentOutput, StringComparison.Ordinal);
+        Assert.Equal("running", await rig.Destination.StatusAsync());
+    }
+
     private static async Task ServeAbortAsync(SecureChannelListener listener, string reason)
     {
         await using ChannelConnection connection = (await listener.AcceptAsync())!;

@@ -148,6 +148,23 @@ public sealed class MigrationJournal : IDisposable
         }
     }
 
+    /// <summary>Gets where the journal ends: its last record's sequence and authentication tag.</summary>
+    public JournalHead Head
+    {
+        get
+        {
+            _gate.Wait();
+            try
+            {
+                return new JournalHead(_records.Count, Convert.ToHexStringLower(_lastMac));
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+    }
+
     /// <summary>Gets the latest record of one migration, or <see langword="null"/> if the journal has none.</summary>
     /// <param name="migrationId">The migration.</param>
     /// <returns>Its latest record.</returns>

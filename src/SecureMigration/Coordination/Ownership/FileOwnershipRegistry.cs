@@ -7,13 +7,15 @@ namespace SecureMigration.Coordination;
 /// <summary>
 /// An ownership registry in a directory: one checksummed file per VM, replaced atomically, and every
 /// compare-and-swap under an exclusive lock file, so processes sharing the directory (both hosts of a demo, or hosts
-/// on a shared file system) see one order of changes.
+/// on a shared file system) see one order of changes. It also anchors each host's journal head
+/// (<see cref="IJournalAnchor"/>, in <c>journal-heads/</c>).
 /// </summary>
-public sealed class FileOwnershipRegistry : IOwnershipRegistry
+public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
 {
     private const int ChecksumLength = 32;
     private const int MaxRecordBytes = 4096;
-    private static ReadOnlySpan<byte> Magic => "SMOWN1\n"u8;
+    private static readonly byte[] Magic = "SMOWN1\n"u8.ToArray();
+    private static readonly byte[] HeadMagic = "SMHEAD1\n"u8.ToArray();
 
     private readonly TimeProvider _time;
 
@@ -71,6 +73,46 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry
         return new OwnershipMove(true, moved);
     }
 
+    /// <inheritdoc />
+    public async ValueTask<JournalHead?> GetHeadAsync(string host, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(host);
+        byte[]? bytes = await ReadCheckedAsync(HeadPath(host), host, HeadMagic, cancellationToken).ConfigureAwait(false);
+        if (bytes is null)
+        {
+            return null;
+        }
+
+        AnchoredHead? anchored;
+        try
+        {
+            anchored = JsonSerializer.Deserialize(bytes, OwnershipJson.Default.AnchoredHead);
+        }
+        catch (JsonException e)
+        {
+            throw new OwnershipRegistryException(host, HeadPath(host), $"its content is not a journal head ({e.Message})");
+        }
+
+        return anchored is not null && string.Equals(anchored.Host, host, StringComparison.Ordinal) && anchored.Sequence >= 0
+            ? new JournalHead(anchored.Sequence, anchored.Mac)
+            : throw new OwnershipRegistryException(host, HeadPath(host), "it is the journal head of another host or an impossible one");
+    }
+
+    /// <inheritdoc />
+    public async ValueTask AnchorHeadAsync(string host, JournalHead head, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(host);
+        ArgumentNullException.ThrowIfNull(head);
+        using FileLock held = await LockAsync(cancellationToken).ConfigureAwait(false);
+        if (await GetHeadAsync(host, CancellationToken.None).ConfigureAwait(false) is { } anchored && anchored.Sequence >= head.Sequence)
+        {
+            return;
+        }
+
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(new AnchoredHead(host, head.Sequence, head.Mac), OwnershipJson.Default.AnchoredHead);
+        await DurableFile.WriteAtomicallyAsync(HeadPath(host), Checksummed(HeadMagic, json), CancellationToken.None).ConfigureAwait(false);
+    }
+
     /// <summary>Lists the VMs the registry knows.</summary>
     /// <returns>Their ids, in ordinal order.</returns>
     public IReadOnlyList<string> KnownVmIds() => System.IO.Directory.Exists(Directory)
@@ -78,6 +120,10 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry
         : [];
 
     private string RecordPath(string vmId) => Path.Combine(Directory, vmId + ".owner");
+
+    /// <summary>A host's head file, named by a hash of its identity (which may hold any character).</summary>
+    private string HeadPath(string host) =>
+        Path.Combine(Directory, "journal-heads", Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(host)))[..32] + ".head");
 
     private async Task<FileLock> LockAsync(CancellationToken cancellationToken)
     {
@@ -88,37 +134,16 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry
     private async ValueTask<OwnershipRecord?> ReadAsync(string vmId, CancellationToken cancellationToken)
     {
         string path = RecordPath(vmId);
-        byte[] bytes;
-        try
-        {
-            if (new FileInfo(path) is { Exists: true, Length: > MaxRecordBytes } big)
-            {
-                throw new OwnershipRegistryException(vmId, path, $"the file is {big.Length} bytes, more than a record can be");
-            }
-
-            bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        byte[]? bytes = await ReadCheckedAsync(path, vmId, Magic, cancellationToken).ConfigureAwait(false);
+        if (bytes is null)
         {
             return null;
-        }
-
-        if (bytes.Length < Magic.Length + ChecksumLength || !bytes.AsSpan().StartsWith(Magic))
-        {
-            throw new OwnershipRegistryException(vmId, path, "it is not an ownership record");
-        }
-
-        Span<byte> expected = stackalloc byte[ChecksumLength];
-        SHA256.HashData(bytes.AsSpan(0, bytes.Length - ChecksumLength), expected);
-        if (!CryptographicOperations.FixedTimeEquals(expected, bytes.AsSpan(bytes.Length - ChecksumLength)))
-        {
-            throw new OwnershipRegistryException(vmId, path, "its checksum does not match (damaged or edited)");
         }
 
         OwnershipRecord? record;
         try
         {
-            record = JsonSerializer.Deserialize(bytes.AsSpan(Magic.Length, bytes.Length - Magic.Length - ChecksumLength), OwnershipJson.Default.OwnershipRecord);
+            record = JsonSerializer.Deserialize(bytes, OwnershipJson.Default.OwnershipRecord);
         }
         catch (JsonException e)
         {
@@ -136,10 +161,47 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry
     private async ValueTask WriteAsync(OwnershipRecord record)
     {
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(record, OwnershipJson.Default.OwnershipRecord);
-        byte[] bytes = new byte[Magic.Length + json.Length + ChecksumLength];
-        Magic.CopyTo(bytes);
-        json.CopyTo(bytes, Magic.Length);
+        await DurableFile.WriteAtomicallyAsync(RecordPath(record.VmId), Checksummed(Magic, json), CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private static byte[] Checksummed(ReadOnlySpan<byte> magic, byte[] json)
+    {
+        byte[] bytes = new byte[magic.Length + json.Length + ChecksumLength];
+        magic.CopyTo(bytes);
+        json.CopyTo(bytes, magic.Length);
         SHA256.HashData(bytes.AsSpan(0, bytes.Length - ChecksumLength), bytes.AsSpan(bytes.Length - ChecksumLength));
-        await DurableFile.WriteAtomicallyAsync(RecordPath(record.VmId), bytes, CancellationToken.None).ConfigureAwait(false);
+        return bytes;
+    }
+
+    /// <summary>Reads a checksummed file's JSON, or <see langword="null"/> when there is no file.</summary>
+    private static async ValueTask<byte[]?> ReadCheckedAsync(string path, string subject, byte[] magic, CancellationToken cancellationToken)
+    {
+        byte[] bytes;
+        try
+        {
+            if (new FileInfo(path) is { Exists: true, Length: > MaxRecordBytes } big)
+            {
+                throw new OwnershipRegistryException(subject, path, $"the file is {big.Length} bytes, more than a record can be");
+            }
+
+            bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+
+        if (bytes.Length < magic.Length + ChecksumLength || !bytes.AsSpan().StartsWith(magic))
+        {
+            throw new OwnershipRegistryException(subject, path, "it is not a registry record");
+        }
+
+        byte[] expected = SHA256.HashData(bytes.AsSpan(0, bytes.Length - ChecksumLength));
+        if (!CryptographicOperations.FixedTimeEquals(expected, bytes.AsSpan(bytes.Length - ChecksumLength)))
+        {
+            throw new OwnershipRegistryException(subject, path, "its checksum does not match (damaged or edited)");
+        }
+
+        return bytes[magic.Length..^ChecksumLength];
     }
 }

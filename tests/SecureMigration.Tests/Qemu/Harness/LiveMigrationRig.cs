@@ -91,13 +91,23 @@ internal sealed partial class LiveMigrationRig : IAsyncDisposable
     /// <summary>Starts 'secmig agent' for the destination QEMU and waits until it listens.</summary>
     public async Task StartAgentAsync(string[] credentials, params string[] extra)
     {
-        Agent = Secmig.Start([
-            "agent", "--listen", "127.0.0.1:0", "--vm", $"{VmId}={Destination.AgentMonitor}", "--work", _dir.File("dst-work"), "--registry", Registry,
-            .. credentials, .. extra]);
+        Agent = Secmig.Start(AgentArguments(credentials, extra));
         _owned.Add(Agent);
         string rest = await Agent.WaitForAsync("listening ");
         AgentEndPoint = IPEndPoint.Parse(rest[..rest.IndexOf(' ', StringComparison.Ordinal)]);
     }
+
+    /// <summary>Runs 'secmig agent' for the destination QEMU to its end, for a test that expects it to refuse to start.</summary>
+    public Task<(int ExitCode, string Output)> RunAgentAsync(string[] credentials, params string[] extra) => Secmig.RunAsync(AgentArguments(credentials, extra));
+
+    /// <summary>Stops the agent as a crash would.</summary>
+    public Task KillAgentAsync() => Agent!.KillAsync();
+
+    private string[] AgentArguments(string[] credentials, string[] extra) =>
+    [
+        "agent", "--listen", "127.0.0.1:0", "--vm", $"{VmId}={Destination.AgentMonitor}", "--work", _dir.File("dst-work"), "--registry", Registry,
+        .. credentials, .. extra,
+    ];
 
     /// <summary>Puts a network attacker between 'secmig migrate' and the agent.</summary>
     public NetworkAttacker AddRelay()
