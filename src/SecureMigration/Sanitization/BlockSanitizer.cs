@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
+using SecureMigration.Storage;
 
 namespace SecureMigration.Sanitization;
 
@@ -38,10 +39,7 @@ public sealed class BlockSanitizer
     public Task<SanitizationReport> SanitizeFileAsync(string path, SanitizationMethod method, IReadOnlyList<Extent>? extents = null,
         IProgress<SanitizationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        VerificationMode verification = SanitizationMethods.RequiresVerification(method) && _options.Verification == VerificationMode.None
-            ? VerificationMode.Sample
-            : _options.Verification;
-        return SanitizeFileAsync(path, SanitizationMethods.Passes(method), method.ToString(), verification, extents, progress, cancellationToken);
+        return SanitizeFileAsync(path, null, SanitizationMethods.Passes(method), method.ToString(), VerificationFor(method), extents, progress, cancellationToken);
     }
 
     /// <summary>Overwrites a file with a custom list of passes.</summary>
@@ -55,8 +53,21 @@ public sealed class BlockSanitizer
     /// <returns>The report.</returns>
     /// <exception cref="FileNotFoundException">There is no such file.</exception>
     /// <exception cref="ArgumentException">The extents are outside the file or overlap; nothing was written.</exception>
-    public async Task<SanitizationReport> SanitizeFileAsync(string path, IReadOnlyList<SanitizationPass> passes, string methodName, VerificationMode verification,
-        IReadOnlyList<Extent>? extents = null, IProgress<SanitizationProgress>? progress = null, CancellationToken cancellationToken = default)
+    /// <exception cref="SymbolicLinkRefusedException">The path is or passes through a symbolic link; nothing was written.</exception>
+    /// <exception cref="FileReplacedException">The file was replaced between the plan and the open; nothing was written.</exception>
+    public Task<SanitizationReport> SanitizeFileAsync(string path, IReadOnlyList<SanitizationPass> passes, string methodName, VerificationMode verification,
+        IReadOnlyList<Extent>? extents = null, IProgress<SanitizationProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        SanitizeFileAsync(path, null, passes, methodName, verification, extents, progress, cancellationToken);
+
+    /// <summary>Gets or sets what runs once a file wipe is planned (its identity recorded) and before its target is opened: a test's seam for a swap in between.</summary>
+    internal Action<string>? Planned { get; set; }
+
+    /// <summary>Overwrites a file with <paramref name="method"/>, refusing it unless it is still the file <paramref name="recorded"/> names.</summary>
+    internal Task<SanitizationReport> SanitizeFileAsync(string path, FileIdentity? recorded, SanitizationMethod method, CancellationToken cancellationToken) =>
+        SanitizeFileAsync(path, recorded, SanitizationMethods.Passes(method), method.ToString(), VerificationFor(method), null, null, cancellationToken);
+
+    private async Task<SanitizationReport> SanitizeFileAsync(string path, FileIdentity? recorded, IReadOnlyList<SanitizationPass> passes, string methodName,
+        VerificationMode verification, IReadOnlyList<Extent>? extents, IProgress<SanitizationProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(passes);
@@ -72,15 +83,18 @@ public sealed class BlockSanitizer
             throw new FileNotFoundException($"There is no file '{full}' to sanitize.", full);
         }
 
-        bool isDevice = Storage.Posix.Stat(full)?.IsBlockDevice == true;
+        // The identity the wipe is planned for: the open below refuses any other file swapped in under this name.
+        FileIdentity? planned = recorded ?? Posix.IdentityOf(full);
+        bool isDevice = Posix.Stat(full)?.IsBlockDevice == true;
         if (isDevice && !_options.Force && StorageCaveats.IsMounted(full))
         {
             throw new FileInUseException(full, "it is a mounted block device");
         }
 
-        SafeFileHandle buffered = OpenExclusive(full);
+        Planned?.Invoke(full);
+        SafeFileHandle buffered = OpenExclusive(full, planned);
         using WipeHandles handles = WipeHandles.Open(full, buffered, _options.WritesInFlight, _options.DirectIo);
-        long size = isDevice ? Storage.Posix.BlockDeviceSize((int)buffered.DangerousGetHandle()) ?? 0 : info.Length;
+        long size = isDevice ? Posix.BlockDeviceSize((int)buffered.DangerousGetHandle()) ?? 0 : RandomAccess.GetLength(buffered);
         IReadOnlyList<Extent> ranges = ExtentList.Validate(extents ?? (size == 0 ? [] : [new Extent(0, size)]), size);
         var chunks = new WipePlan(ranges, _options.BlockSize);
         long total = ranges.Sum(r => r.Length);
@@ -183,10 +197,14 @@ public sealed class BlockSanitizer
         string full = Path.GetFullPath(path);
         long size = new FileInfo(full).Length;
         IReadOnlyList<Extent> ranges = ExtentList.Validate(extents ?? (size == 0 ? [] : [new Extent(0, size)]), size);
-        using WipeHandles handles = WipeHandles.Open(full, File.OpenHandle(full, FileMode.Open, FileAccess.Read, FileShare.ReadWrite), _options.WritesInFlight, _options.DirectIo);
+        using WipeHandles handles = WipeHandles.Open(full, NoFollowFile.Open(full, FileMode.Open, FileAccess.Read), _options.WritesInFlight, _options.DirectIo);
         (long? mismatch, _) = await VerifyAsync(pass, null, new WipePlan(ranges, _options.BlockSize), handles, default, cancellationToken).ConfigureAwait(false);
         return mismatch;
     }
+
+    /// <summary>How a method's last pass is checked: NIST Clear and DoD 5220.22-M sample at least, even when the options say none.</summary>
+    private VerificationMode VerificationFor(SanitizationMethod method) =>
+        SanitizationMethods.RequiresVerification(method) && _options.Verification == VerificationMode.None ? VerificationMode.Sample : _options.Verification;
 
     /// <summary>Overwrites a memory buffer with <paramref name="method"/> and, unless told otherwise, verifies every byte of the last pass.</summary>
     /// <param name="buffer">The buffer.</param>
@@ -339,7 +357,7 @@ public sealed class BlockSanitizer
                 }
             }
 
-            long now = isDevice ? Storage.Posix.BlockDeviceSize((int)handles.Primary.DangerousGetHandle()) ?? size : RandomAccess.GetLength(handles.Primary);
+            long now = isDevice ? Posix.BlockDeviceSize((int)handles.Primary.DangerousGetHandle()) ?? size : RandomAccess.GetLength(handles.Primary);
             if (now != size)
             {
                 throw new IOException($"'{target}' changed size during the wipe (from {size} to {now} bytes); something else writes to it or resized it. Stop it and run the wipe again.");
@@ -374,20 +392,21 @@ public sealed class BlockSanitizer
         }
     }
 
-    /// <summary>Opens the target for the wipe, refusing it when another process has it open exclusively or holds a lock on it.</summary>
-    private SafeFileHandle OpenExclusive(string path)
+    /// <summary>
+    /// Opens the target for the wipe, never through a symbolic link and only as the planned file, refusing it when
+    /// another process has it open exclusively (<c>flock</c>, as .NET's <see cref="FileShare.None"/>) or holds a lock on it.
+    /// </summary>
+    private SafeFileHandle OpenExclusive(string path, FileIdentity? planned)
     {
-        SafeFileHandle handle;
-        try
+        SafeFileHandle handle = NoFollowFile.Open(path, FileMode.Open, FileAccess.ReadWrite, planned);
+        if (Posix.IsSupported && Posix.Flock((int)handle.DangerousGetHandle(), Posix.LockExclusive | Posix.LockNonBlocking) != 0)
         {
-            handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
-        }
-        catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)
-        {
-            throw new FileInUseException(path, $"another process has it open exclusively ({e.Message})", e);
+            int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            handle.Dispose();
+            throw new FileInUseException(path, $"another process has it open exclusively (flock: errno {errno})");
         }
 
-        if (!_options.Force && Storage.Posix.IsLockedByAnother((int)handle.DangerousGetHandle()))
+        if (!_options.Force && Posix.IsLockedByAnother((int)handle.DangerousGetHandle()))
         {
             handle.Dispose();
             throw new FileInUseException(path, "another process holds a lock on it (a hypervisor running a VM from it?)");
@@ -406,7 +425,7 @@ public sealed class BlockSanitizer
         {
             foreach (Extent extent in extents)
             {
-                if (!Storage.Posix.DiscardBlocks((int)handle.DangerousGetHandle(), extent.Offset, extent.Length))
+                if (!Posix.DiscardBlocks((int)handle.DangerousGetHandle(), extent.Offset, extent.Length))
                 {
                     caveats.Add($"Discard was asked for, but the device refused BLKDISCARD (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}); its blocks stay mapped.");
                     return false;
@@ -416,7 +435,7 @@ public sealed class BlockSanitizer
             return true;
         }
 
-        if (!Storage.Posix.IsSupported)
+        if (!Posix.IsSupported)
         {
             caveats.Add("Discard was asked for, but this OS has no hole punching; the blocks stay allocated.");
             return false;
@@ -424,7 +443,7 @@ public sealed class BlockSanitizer
 
         foreach (Extent extent in extents)
         {
-            if (Storage.Posix.Fallocate((int)handle.DangerousGetHandle(), Storage.Posix.FallocPunchHole, extent.Offset, extent.Length) != 0)
+            if (Posix.Fallocate((int)handle.DangerousGetHandle(), Posix.FallocPunchHole, extent.Offset, extent.Length) != 0)
             {
                 caveats.Add($"Discard was asked for, but this file system refused to punch holes (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}); the blocks stay allocated.");
                 return false;

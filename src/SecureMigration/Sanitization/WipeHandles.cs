@@ -29,20 +29,22 @@ internal sealed class WipeHandles : IDisposable
         var buffered = new SafeFileHandle[slots];
         buffered[0] = primary;
         SafeFileHandle[]? direct = null;
+        // Every other handle must reach the primary's file: one swapped in under the path meanwhile is refused.
+        FileIdentity? identity = Posix.IdentityOf((int)primary.DangerousGetHandle());
         try
         {
             for (int i = 1; i < slots; i++)
             {
-                buffered[i] = OpenRaw(path);
+                buffered[i] = OpenRaw(path, identity);
             }
 
-            if (directIo && DirectFile.TryOpen(path) is { } first)
+            if (directIo && DirectFile.TryOpen(path, identity) is { } first)
             {
                 direct = new SafeFileHandle[slots];
                 direct[0] = first;
                 for (int i = 1; i < slots; i++)
                 {
-                    direct[i] = DirectFile.TryOpen(path) ?? throw new IOException($"'{path}' could be opened with O_DIRECT once but not again.");
+                    direct[i] = DirectFile.TryOpen(path, identity) ?? throw new IOException($"'{path}' could be opened with O_DIRECT once but not again.");
                 }
             }
 
@@ -80,10 +82,6 @@ internal sealed class WipeHandles : IDisposable
         }
     }
 
-    private static SafeFileHandle OpenRaw(string path)
-    {
-        // Outside .NET's share emulation: the primary handle already holds the wipe's exclusive lock.
-        int descriptor = Posix.IsSupported ? Posix.Open(path, Posix.ReadWrite, 0) : -1;
-        return descriptor >= 0 ? new SafeFileHandle(descriptor, ownsHandle: true) : File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
-    }
+    // Outside .NET's share emulation: the primary handle already holds the wipe's exclusive lock.
+    private static SafeFileHandle OpenRaw(string path, FileIdentity? identity) => NoFollowFile.Open(path, FileMode.Open, FileAccess.ReadWrite, identity);
 }

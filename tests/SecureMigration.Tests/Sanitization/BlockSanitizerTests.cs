@@ -282,6 +282,58 @@ public sealed class BlockSanitizerTests : IDisposable
     }
 
     [Fact]
+    public async Task SanitizeFileAsync_SymbolicLinkToAnotherFile_IsRefusedAndItsTargetSurvives()
+    {
+        // Defense: the wipe's open never follows a symbolic link (openat2 RESOLVE_NO_SYMLINKS, O_NOFOLLOW).
+        string victim = OldImage();
+        byte[] old = File.ReadAllBytes(victim);
+        string planted = _dir.File("residue.img");
+        File.CreateSymbolicLink(planted, victim);
+
+        var refused = await Assert.ThrowsAsync<SymbolicLinkRefusedException>(() => Sanitizer().SanitizeFileAsync(planted, SanitizationMethod.Zero));
+
+        Assert.Equal(planted, refused.Link);
+        Assert.Contains("is a symbolic link", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("realpath", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(old, File.ReadAllBytes(victim));
+        Assert.False(File.Exists(planted + ".secmig-wipe"));
+    }
+
+    [Fact]
+    public async Task SanitizeFileAsync_PathThroughASymbolicallyLinkedDirectory_IsRefusedAndNamesTheLink()
+    {
+        // Defense: no symbolic link anywhere in the path (openat2 RESOLVE_NO_SYMLINKS, or the resolved-path check without openat2).
+        string victim = OldImage();
+        byte[] old = File.ReadAllBytes(victim);
+        string sharedLink = _dir.File("shared");
+        Directory.CreateSymbolicLink(sharedLink, _dir.Path);
+
+        var refused = await Assert.ThrowsAsync<SymbolicLinkRefusedException>(() => Sanitizer().SanitizeFileAsync(Path.Combine(sharedLink, Path.GetFileName(victim)), SanitizationMethod.Zero));
+
+        Assert.Equal(sharedLink, refused.Link);
+        Assert.Equal(old, File.ReadAllBytes(victim));
+    }
+
+    [Fact]
+    public async Task SanitizeFileAsync_FileSwappedBetweenPlanAndOpen_IsRefusedAndNeitherFileIsTouched()
+    {
+        // Defense: the identity (device, inode) recorded when the wipe is planned is checked on the open descriptor.
+        string target = OldImage();
+        string victim = OldImage();
+        byte[] victimBytes = File.ReadAllBytes(victim);
+        var sanitizer = Sanitizer();
+        // An insider links a file they may not write under the target's name once the wipe is planned.
+        sanitizer.Planned = path => Run("ln", "-f", victim, path);
+
+        var refused = await Assert.ThrowsAsync<FileReplacedException>(() => sanitizer.SanitizeFileAsync(target, SanitizationMethod.Zero));
+
+        Assert.Equal(target, refused.Path);
+        Assert.NotEqual(refused.Expected, refused.Actual);
+        Assert.Contains("replaced it", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(victimBytes, File.ReadAllBytes(victim));
+    }
+
+    [Fact]
     public async Task SanitizeFileAsync_EmptyFile_SucceedsWithNothingToOverwrite()
     {
         File.WriteAllBytes(_dir.File("empty.img"), []);
