@@ -9,6 +9,14 @@ public sealed class QemuDriverOptions
     public IList<QemuVm> Vms { get; } = [];
 
     /// <summary>
+    /// Gets the directories where the VMs' file-backed RAM (<c>memory-backend-file</c>'s <c>mem-path</c>) may live.
+    /// QEMU reports those paths and a RAM file is overwritten and deleted once its copy stops, so a path QEMU reports
+    /// elsewhere (compared as real paths: <c>..</c> and symbolic links resolved) is not taken as residue, and is
+    /// logged. With none, no RAM file is taken as residue.
+    /// </summary>
+    public IList<string> AllowedMemoryDirectories { get; } = [];
+
+    /// <summary>
     /// Gets or sets the private directory (created with mode 0700) for the unix sockets that carry the migration
     /// stream between QEMU and this process; QEMU's user must be able to reach it. Keep the path short: a unix socket
     /// path holds at most 107 bytes.
@@ -53,6 +61,11 @@ public sealed class QemuDriverOptions
         if (duplicate is not null)
         {
             throw new ArgumentException($"QemuDriverOptions.Vms names VM '{duplicate}' more than once; give each VM one monitor.");
+        }
+
+        if (AllowedMemoryDirectories.FirstOrDefault(directory => !Path.IsPathFullyQualified(directory)) is { } relative)
+        {
+            throw new ArgumentException($"QemuDriverOptions.AllowedMemoryDirectories holds '{relative}', which is not an absolute path; give the directory where the VMs' RAM files live as an absolute path.");
         }
 
         if (MaxBandwidth < 1024 * 1024)

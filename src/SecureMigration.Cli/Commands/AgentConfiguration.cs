@@ -24,6 +24,8 @@ internal sealed class AgentConfiguration
 
     public string? SanitizeMethod { get; set; }
 
+    public List<string> MemoryDirs { get; set; } = [];
+
     public int? StallTimeout { get; set; }
 
     public int? CommitTimeout { get; set; }
@@ -122,6 +124,7 @@ internal sealed class AgentConfiguration
         Single("--registry", Registry, isPath: true);
         Single("--hooks", Hooks, isPath: true);
         Single("--sanitize-method", SanitizeMethod);
+        Many("--memory-dir", MemoryDirs.Select(directory => Path.GetFullPath(directory, baseDirectory)));
         Single("--stall-timeout", Number(StallTimeout));
         Single("--commit-timeout", Number(CommitTimeout));
         Single("--max-handshakes", Number(MaxHandshakes));

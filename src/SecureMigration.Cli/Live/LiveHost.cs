@@ -34,6 +34,11 @@ internal sealed class LiveHost : IAsyncDisposable
             driverOptions.Vms.Add(vm);
         }
 
+        foreach (string directory in settings.MemoryDirectories)
+        {
+            driverOptions.AllowedMemoryDirectories.Add(directory);
+        }
+
         Driver = new QemuDriver(driverOptions, settings.Logging);
         _journal = MigrationJournal.Open(Path.Combine(settings.WorkDirectory, "journal.smj"), _key);
         _audit = AuditLog.Open(Path.Combine(settings.WorkDirectory, "audit.log"), Id);

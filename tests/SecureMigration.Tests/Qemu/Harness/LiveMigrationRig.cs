@@ -88,7 +88,7 @@ internal sealed partial class LiveMigrationRig : IAsyncDisposable
     public async Task StartAgentAsync(string[] credentials, params string[] extra)
     {
         Agent = Secmig.Start([
-            "agent", "--listen", "127.0.0.1:0", "--vm", $"{VmId}={Destination.AgentMonitor}", "--work", _dir.File("dst-work"), "--registry", Registry,
+            "agent", "--listen", "127.0.0.1:0", "--vm", $"{VmId}={Destination.AgentMonitor}", "--work", _dir.File("dst-work"), "--registry", Registry, "--memory-dir", _dir.Path,
             .. credentials, .. extra]);
         _owned.Add(Agent);
         string rest = await Agent.WaitForAsync("listening ");
@@ -122,7 +122,7 @@ internal sealed partial class LiveMigrationRig : IAsyncDisposable
     private string[] MigrateArguments(NetworkAttacker? relay, string[] credentials, string[] extra) =>
     [
         "migrate", "--vm", VmId, "--qmp", Source.AgentMonitor, "--to", (relay?.EndPoint ?? AgentEndPoint!).ToString(), "--peer-name", "dst.test",
-        "--work", _dir.File("src-work"), "--registry", Registry, .. credentials, .. extra,
+        "--work", _dir.File("src-work"), "--registry", Registry, "--memory-dir", _dir.Path, .. credentials, .. extra,
     ];
 
     /// <summary>Waits until the agent printed the result of a migration; returns its status.</summary>
