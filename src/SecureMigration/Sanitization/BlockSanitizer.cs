@@ -86,13 +86,13 @@ public sealed class BlockSanitizer
         // The identity the wipe is planned for: the open below refuses any other file swapped in under this name.
         FileIdentity? planned = recorded ?? Posix.IdentityOf(full);
         bool isDevice = Posix.Stat(full)?.IsBlockDevice == true;
-        if (isDevice && !_options.Force && StorageCaveats.IsMounted(full))
+        if (isDevice && !_options.AllowBlockDevices)
         {
-            throw new FileInUseException(full, "it is a mounted block device");
+            throw new BlockDeviceRefusedException(full, "block devices are overwritten only when asked explicitly; pass --allow-block-device (SanitizerOptions.AllowBlockDevices) if you mean to wipe the whole device");
         }
 
         Planned?.Invoke(full);
-        SafeFileHandle buffered = OpenExclusive(full, planned);
+        SafeFileHandle buffered = OpenExclusive(full, planned, isDevice);
         using WipeHandles handles = WipeHandles.Open(full, buffered, _options.WritesInFlight, _options.DirectIo);
         long size = isDevice ? Posix.BlockDeviceSize((int)buffered.DangerousGetHandle()) ?? 0 : RandomAccess.GetLength(buffered);
         IReadOnlyList<Extent> ranges = ExtentList.Validate(extents ?? (size == 0 ? [] : [new Extent(0, size)]), size);
@@ -396,9 +396,9 @@ public sealed class BlockSanitizer
     /// Opens the target for the wipe, never through a symbolic link and only as the planned file, refusing it when
     /// another process has it open exclusively (<c>flock</c>, as .NET's <see cref="FileShare.None"/>) or holds a lock on it.
     /// </summary>
-    private SafeFileHandle OpenExclusive(string path, FileIdentity? planned)
+    private SafeFileHandle OpenExclusive(string path, FileIdentity? planned, bool isDevice)
     {
-        SafeFileHandle handle = NoFollowFile.Open(path, FileMode.Open, FileAccess.ReadWrite, planned);
+        SafeFileHandle handle = isDevice ? OpenDevice(path, planned) : NoFollowFile.Open(path, FileMode.Open, FileAccess.ReadWrite, planned);
         if (Posix.IsSupported && Posix.Flock((int)handle.DangerousGetHandle(), Posix.LockExclusive | Posix.LockNonBlocking) != 0)
         {
             int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
@@ -410,6 +410,42 @@ public sealed class BlockSanitizer
         {
             handle.Dispose();
             throw new FileInUseException(path, "another process holds a lock on it (a hypervisor running a VM from it?)");
+        }
+
+        return handle;
+    }
+
+    /// <summary>
+    /// Opens a block device for the wipe with <c>O_EXCL</c>, which the kernel refuses while a file system is mounted on
+    /// it (or swap, device-mapper or RAID claims it) and which, once held, stops any of its partitions from being mounted
+    /// meanwhile; then refuses it when it, a partition of it or a device stacked on it is mounted.
+    /// </summary>
+    private static SafeFileHandle OpenDevice(string device, FileIdentity? planned)
+    {
+        if (!Posix.IsSupported)
+        {
+            return NoFollowFile.Open(device, FileMode.Open, FileAccess.ReadWrite, planned);
+        }
+
+        SafeFileHandle? handle = NoFollowFile.TryOpen(device, Posix.ReadWrite | Posix.Exclusive, planned, out int errno);
+        if (handle is null && errno == Posix.Busy)
+        {
+            // Held exclusively: say by what when it is a mount.
+            using SafeFileHandle look = NoFollowFile.Open(device, FileMode.Open, FileAccess.Read, planned);
+            throw new BlockDeviceRefusedException(device, BlockDeviceUsage.MountedUse((int)look.DangerousGetHandle()) is { } use
+                ? $"{use}; unmount it first"
+                : "another user holds it exclusively (swap, device-mapper, RAID or a program that opened it with O_EXCL?); stop that use first");
+        }
+
+        if (handle is null)
+        {
+            throw new IOException($"The block device '{device}' could not be opened (errno {errno}).", errno);
+        }
+
+        if (BlockDeviceUsage.MountedUse((int)handle.DangerousGetHandle()) is { } mounted)
+        {
+            handle.Dispose();
+            throw new BlockDeviceRefusedException(device, $"{mounted}; unmount it first");
         }
 
         return handle;

@@ -45,6 +45,14 @@ public sealed class SanitizerOptions
     /// <value><see langword="false"/>.</value>
     public bool Force { get; set; }
 
+    /// <summary>
+    /// Gets or sets whether a block device may be overwritten. Off by default: a device path is easy to mistype or to
+    /// plant, and wiping one destroys everything on it. Even when on, a device that is mounted (itself, a partition of
+    /// it or a device stacked on it) or held exclusively by another user is refused.
+    /// </summary>
+    /// <value><see langword="false"/>.</value>
+    public bool AllowBlockDevices { get; set; }
+
     /// <summary>Gets or sets the clock of the report's start and end.</summary>
     /// <value><see cref="TimeProvider.System"/>.</value>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;

@@ -102,6 +102,22 @@ internal static partial class Posix
     /// <summary>The identity (device and inode) of the file an open descriptor refers to (<c>statx</c> with <c>AT_EMPTY_PATH</c>, an fstat).</summary>
     public static FileIdentity? IdentityOf(int descriptor) => StatxIdentity(descriptor, string.Empty, EmptyPath);
 
+    /// <summary>The device number (<c>MAJOR:MINOR</c>, as <c>/proc/self/mountinfo</c> and <c>/sys</c> write it) of the device special file open on <paramref name="descriptor"/>.</summary>
+    public static string? DeviceNumberOf(int descriptor)
+    {
+        if (!IsSupported)
+        {
+            return null;
+        }
+
+        // struct statx: stx_rdev_major/minor (u32) at 128/132.
+        Span<byte> buffer = stackalloc byte[256];
+        const uint Basic = 0x7FF;
+        return Statx(descriptor, string.Empty, EmptyPath, Basic, ref MemoryMarshal.GetReference(buffer)) == 0
+            ? $"{BitConverter.ToUInt32(buffer[128..])}:{BitConverter.ToUInt32(buffer[132..])}"
+            : null;
+    }
+
     private const int SymlinkNoFollow = 0x100;
     private const int EmptyPath = 0x1000;
 

@@ -238,7 +238,7 @@ public sealed class BlockSanitizerTests : IDisposable
         SanitizationReport report;
         using (LoopDevice device = LoopDevice.Attach(backing))
         {
-            report = await new BlockSanitizer(new SanitizerOptions { BlockSize = 64 * 1024 }).SanitizeFileAsync(device.Path, SanitizationMethod.Ones);
+            report = await DeviceSanitizer().SanitizeFileAsync(device.Path, SanitizationMethod.Ones);
         }
 
         Assert.True(report.Succeeded);
@@ -247,9 +247,26 @@ public sealed class BlockSanitizerTests : IDisposable
         Assert.Equal(-1, File.ReadAllBytes(backing).AsSpan(0, (int)report.TargetSize).IndexOfAnyExcept((byte)0xFF));
     }
 
+    [RequiresLoopDeviceFact]
+    public async Task SanitizeFileAsync_BlockDeviceWithoutOptIn_IsRefusedAndLeftIntact()
+    {
+        // Defense: block devices are wiped only with SanitizerOptions.AllowBlockDevices (--allow-block-device).
+        string backing = OldImage();
+        byte[] old = File.ReadAllBytes(backing);
+        using (LoopDevice device = LoopDevice.Attach(backing))
+        {
+            var refused = await Assert.ThrowsAsync<BlockDeviceRefusedException>(() => Sanitizer().SanitizeFileAsync(device.Path, SanitizationMethod.Zero));
+            Assert.Equal(device.Path, refused.Device);
+            Assert.Contains("--allow-block-device", refused.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(old, File.ReadAllBytes(backing));
+    }
+
     [RequiresLoopDeviceFact(Mountable = true)]
     public async Task SanitizeFileAsync_MountedBlockDevice_IsRefusedAndLeftIntact()
     {
+        // Defense: O_EXCL on the device (the kernel refuses it while mounted) and /proc/self/mountinfo, which names the mount.
         string backing = _dir.File("fs.img");
         File.WriteAllBytes(backing, new byte[8 * 1024 * 1024]);
         Run("mkfs.ext4", "-q", "-F", backing);
@@ -259,8 +276,8 @@ public sealed class BlockSanitizerTests : IDisposable
         Run("mount", device.Path, mountPoint);
         try
         {
-            var refused = await Assert.ThrowsAsync<FileInUseException>(() => Sanitizer().SanitizeFileAsync(device.Path, SanitizationMethod.Zero));
-            Assert.Contains("mounted block device", refused.Message, StringComparison.Ordinal);
+            var refused = await Assert.ThrowsAsync<BlockDeviceRefusedException>(() => DeviceSanitizer().SanitizeFileAsync(device.Path, SanitizationMethod.Zero));
+            Assert.Contains($"{device.Path} (the device itself) is mounted at {mountPoint}", refused.Message, StringComparison.Ordinal);
         }
         finally
         {
@@ -271,6 +288,65 @@ public sealed class BlockSanitizerTests : IDisposable
         byte[] after = File.ReadAllBytes(backing);
         Assert.Equal(0xEF53, BitConverter.ToUInt16(after, 1024 + 56));
         Assert.Equal(formatted.Length, after.Length);
+    }
+
+    [RequiresLoopDeviceFact(Partitioned = true)]
+    public async Task SanitizeFileAsync_BlockDeviceWithAMountedPartition_IsRefusedAndNamesThePartition()
+    {
+        // Defense: /proc/self/mountinfo against the device's partitions (/sys/class/block): O_EXCL on the whole disk succeeds here.
+        string backing = _dir.File("disk.img");
+        File.WriteAllBytes(backing, new byte[24 * 1024 * 1024]);
+        RunWithInput("label: dos\n,12M\n,\n", "sfdisk", "-q", backing);
+        string mountPoint = Directory.CreateDirectory(_dir.File("mnt")).FullName;
+        byte[] before;
+        using (LoopDevice device = LoopDevice.AttachPartitioned(backing))
+        {
+            string partition = device.Path + "p1";
+            Run("mkfs.ext4", "-q", "-F", partition);
+            Run("mount", partition, mountPoint);
+            try
+            {
+                before = File.ReadAllBytes(backing);
+                var refused = await Assert.ThrowsAsync<BlockDeviceRefusedException>(() => DeviceSanitizer().SanitizeFileAsync(device.Path, SanitizationMethod.Zero));
+                Assert.Contains($"{partition} (a partition of {device.Path}) is mounted at {mountPoint}", refused.Message, StringComparison.Ordinal);
+            }
+            finally
+            {
+                Run("umount", mountPoint);
+            }
+        }
+
+        // The partition table and everything past the mounted file system (its counters change on unmount) are untouched.
+        byte[] after = File.ReadAllBytes(backing);
+        Assert.Equal(before.AsSpan(0, 1024 * 1024).ToArray(), after.AsSpan(0, 1024 * 1024).ToArray());
+        Assert.Equal(before.AsSpan(13 * 1024 * 1024).ToArray(), after.AsSpan(13 * 1024 * 1024).ToArray());
+    }
+
+    [RequiresLoopDeviceFact]
+    public async Task SanitizeFileAsync_BlockDeviceHeldExclusivelyByAnother_IsRefused()
+    {
+        // Defense: the device is opened with O_EXCL, which fails while another user holds it exclusively.
+        string backing = OldImage();
+        byte[] old = File.ReadAllBytes(backing);
+        using (LoopDevice device = LoopDevice.Attach(backing))
+        using (var holder = new SafeFileHandle(Posix.Open(device.Path, Posix.ReadWrite | Posix.Exclusive, 0), ownsHandle: true))
+        {
+            Assert.False(holder.IsInvalid);
+            var refused = await Assert.ThrowsAsync<BlockDeviceRefusedException>(() => DeviceSanitizer().SanitizeFileAsync(device.Path, SanitizationMethod.Zero));
+            Assert.Contains("holds it exclusively", refused.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(old, File.ReadAllBytes(backing));
+    }
+
+    private static void RunWithInput(string input, string program, params string[] arguments)
+    {
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(program, arguments) { RedirectStandardInput = true, RedirectStandardError = true, RedirectStandardOutput = true })!;
+        process.StandardInput.Write(input);
+        process.StandardInput.Close();
+        string errors = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, $"{program} {string.Join(' ', arguments)}: {errors}");
     }
 
     private static void Run(string program, params string[] arguments)
@@ -369,6 +445,8 @@ public sealed class BlockSanitizerTests : IDisposable
     }
 
     private static BlockSanitizer Sanitizer() => new(new SanitizerOptions { BlockSize = 64 * 1024, WritesInFlight = 3 });
+
+    private static BlockSanitizer DeviceSanitizer() => new(new SanitizerOptions { BlockSize = 64 * 1024, AllowBlockDevices = true });
 
     private string OldImage()
     {
