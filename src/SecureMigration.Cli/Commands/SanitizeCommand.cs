@@ -21,6 +21,7 @@ internal static class SanitizeCommand
         var inFlight = new Option<int>("--in-flight") { Description = "Writes and verification reads in flight at once.", DefaultValueFactory = _ => 4 };
         var json = new Option<bool>("--json") { Description = "Print the report as JSON." };
         var force = new Option<bool>("--force") { Description = "Overwrite the file even when another process holds a lock on it (a hypervisor running a VM from it): that VM is destroyed." };
+        var allowBlockDevice = new Option<bool>("--allow-block-device") { Description = "Allow PATH to be a block device (the whole device is overwritten); a device that is mounted (itself, a partition or a device stacked on it) or held exclusively is refused even then." };
         var discard = new Option<bool>("--discard") { Description = "After the last pass verified, punch holes over the overwritten ranges so the file system releases (and, where it can, discards) the blocks." };
         var certificate = new Option<FileInfo?>("--certificate") { Description = "Write a signed certificate of sanitization (NIST SP 800-88 Appendix G fields) to this file; needs --cert, --key and --ca." };
         var signerCertificate = new Option<FileInfo?>("--cert") { Description = "This host's certificate (PEM), to sign the certificate of sanitization." };
@@ -29,7 +30,8 @@ internal static class SanitizeCommand
         var command = new Command("sanitize", """
             Overwrites a file (or the extents listed in --extents) pass by pass, flushes every pass to disk, verifies
             the last pass reading past the page cache where the file system allows, and prints a report that says
-            what the overwrite could not reach on this storage. Progress is checkpointed in PATH.secmig-wipe: run
+            what the overwrite could not reach on this storage. A symbolic link (PATH or a directory on the way to it)
+            is refused, and so is a block device unless --allow-block-device says so. Progress is checkpointed in PATH.secmig-wipe: run
             the same command again after a crash and it goes on where it stopped. Exit 0 when every pass completed and verified, 1
             when verification failed or the wipe was interrupted (Ctrl-C), 2 for bad input (nothing was written).
 
@@ -40,7 +42,7 @@ internal static class SanitizeCommand
               secmig sanitize old-vm.img --certificate old-vm.cert.json --cert host/cert.pem --key host/key.pem --ca ca/ca.pem
               secmig sanitize verify-cert old-vm.cert.json --ca ca/ca.pem
             """)
-        { path, method, passes, verify, extents, blockKib, inFlight, json, discard, force, certificate, signerCertificate, signerKey, signerCa };
+        { path, method, passes, verify, extents, blockKib, inFlight, json, discard, force, allowBlockDevice, certificate, signerCertificate, signerKey, signerCa };
         command.Subcommands.Add(VerifyCertificate());
         command.Validators.Add(result =>
         {
@@ -63,6 +65,7 @@ internal static class SanitizeCommand
                 Verification = Enum.Parse<VerificationMode>(parse.GetValue(verify)!, ignoreCase: true),
                 Discard = parse.GetValue(discard),
                 Force = parse.GetValue(force),
+                AllowBlockDevices = parse.GetValue(allowBlockDevice),
             };
             var sanitizer = new BlockSanitizer(options);
             IReadOnlyList<Extent>? ranges = parse.GetValue(extents) is { } file ? ExtentList.Parse(await ReadExtentsAsync(file, cancellationToken)) : null;

@@ -126,4 +126,38 @@ public sealed class SanitizeCommandTests
         Assert.Contains("INCOMPLETE (interrupted)", wipe.Output, StringComparison.Ordinal);
         Assert.True(File.Exists(dir.File("big.img.secmig-wipe")), "the checkpoint stays for a later run");
     }
+
+    [Fact]
+    public async Task Sanitize_SymbolicLink_ExitsTwoNamesTheLinkAndTouchesNothing()
+    {
+        // Defense: secmig sanitize never follows a symbolic link to the file it overwrites.
+        using var dir = new TempDirectory();
+        byte[] precious = RandomNumberGenerator.GetBytes(10_000);
+        File.WriteAllBytes(dir.File("precious.db"), precious);
+        File.CreateSymbolicLink(dir.File("old.img"), dir.File("precious.db"));
+
+        (int exit, string output) = await Secmig.RunAsync("sanitize", dir.File("old.img"));
+
+        Assert.True(exit == 2, output);
+        Assert.Contains($"'{dir.File("old.img")}' is a symbolic link", output, StringComparison.Ordinal);
+        Assert.Equal(precious, File.ReadAllBytes(dir.File("precious.db")));
+    }
+
+    [RequiresLoopDeviceFact]
+    public async Task Sanitize_BlockDeviceWithoutAllowBlockDevice_ExitsTwoAndTouchesNothing()
+    {
+        // Defense: secmig sanitize overwrites a block device only with --allow-block-device.
+        using var dir = new TempDirectory();
+        byte[] old = RandomNumberGenerator.GetBytes(1024 * 1024);
+        File.WriteAllBytes(dir.File("disk.img"), old);
+        using (LoopDevice device = LoopDevice.Attach(dir.File("disk.img")))
+        {
+            (int exit, string output) = await Secmig.RunAsync("sanitize", device.Path);
+
+            Assert.True(exit == 2, output);
+            Assert.Contains("--allow-block-device", output, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(old, File.ReadAllBytes(dir.File("disk.img")));
+    }
 }

@@ -293,7 +293,7 @@ public sealed class BlockSanitizerTests : IDisposable
     [RequiresLoopDeviceFact(Partitioned = true)]
     public async Task SanitizeFileAsync_BlockDeviceWithAMountedPartition_IsRefusedAndNamesThePartition()
     {
-        // Defense: /proc/self/mountinfo against the device's partitions (/sys/class/block): O_EXCL on the whole disk succeeds here.
+        // Defense: O_EXCL on the whole disk (a mounted partition claims it), and /proc/self/mountinfo against its partitions (/sys/class/block), which names the partition.
         string backing = _dir.File("disk.img");
         File.WriteAllBytes(backing, new byte[24 * 1024 * 1024]);
         RunWithInput("label: dos\n,12M\n,\n", "sfdisk", "-q", backing);
