@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using SecureMigration.Qemu.Qmp;
 
 namespace SecureMigration.Qemu;
@@ -15,6 +16,13 @@ public sealed class QemuDriverOptions
     /// logged. With none, no RAM file is taken as residue.
     /// </summary>
     public IList<string> AllowedMemoryDirectories { get; } = [];
+
+    /// <summary>
+    /// Gets or sets whether a VM's QMP monitor may be a TCP address. Off by default: QMP over TCP has no
+    /// authentication, so anyone who can reach the port controls that QEMU and what it reports; use a unix socket.
+    /// </summary>
+    /// <value><see langword="false"/>.</value>
+    public bool AllowTcpQmp { get; set; }
 
     /// <summary>
     /// Gets or sets the private directory (created with mode 0700) for the unix sockets that carry the migration
@@ -61,6 +69,12 @@ public sealed class QemuDriverOptions
         if (duplicate is not null)
         {
             throw new ArgumentException($"QemuDriverOptions.Vms names VM '{duplicate}' more than once; give each VM one monitor.");
+        }
+
+        if (!AllowTcpQmp && Vms.FirstOrDefault(vm => vm.Monitor is not UnixDomainSocketEndPoint) is { } exposed)
+        {
+            throw new ArgumentException($"VM '{exposed.Id}' has its QMP monitor at {QmpClient.Describe(exposed.Monitor)}, a TCP address: QMP over TCP has no authentication, so anyone who can reach that port controls the VM's QEMU and what it reports. " +
+                "Give QEMU a unix socket monitor (-qmp unix:PATH,server=on,wait=off), or set QemuDriverOptions.AllowTcpQmp (--allow-tcp-qmp) if only this host can reach the port.");
         }
 
         if (AllowedMemoryDirectories.FirstOrDefault(directory => !Path.IsPathFullyQualified(directory)) is { } relative)

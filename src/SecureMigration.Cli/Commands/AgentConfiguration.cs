@@ -26,6 +26,8 @@ internal sealed class AgentConfiguration
 
     public List<string> MemoryDirs { get; set; } = [];
 
+    public bool AllowTcpQmp { get; set; }
+
     public int? StallTimeout { get; set; }
 
     public int? CommitTimeout { get; set; }
@@ -137,6 +139,11 @@ internal sealed class AgentConfiguration
         Single("--psk-file", PskFile, isPath: true);
         Single("--psk-identity", PskIdentity);
         Single("--local-name", LocalName);
+        if (AllowTcpQmp && !given.Contains("--allow-tcp-qmp"))
+        {
+            tokens.Add("--allow-tcp-qmp");
+        }
+
         if (Verbose && !given.Contains("--verbose"))
         {
             tokens.Add("--verbose");

@@ -37,6 +37,11 @@ internal sealed class LiveOptions
         AllowMultipleArgumentsPerToken = false,
     };
 
+    public Option<bool> AllowTcpQmp { get; } = new("--allow-tcp-qmp")
+    {
+        Description = "Allow a QMP monitor at tcp:HOST:PORT. QMP over TCP has no authentication: whoever reaches the port controls that QEMU. Use only when nobody else can reach it; prefer a unix socket.",
+    };
+
     public Option<int> StallTimeout { get; } = new("--stall-timeout")
     {
         Description = "Seconds the migration stream may carry nothing before the migration rolls back.",
@@ -67,7 +72,7 @@ internal sealed class LiveOptions
             });
         }
 
-        foreach (Option option in new Option[] { Work, Registry, Hooks, SanitizeMethod, MemoryDirectories, StallTimeout, CommitTimeout, Verbose })
+        foreach (Option option in new Option[] { Work, Registry, Hooks, SanitizeMethod, MemoryDirectories, AllowTcpQmp, StallTimeout, CommitTimeout, Verbose })
         {
             command.Options.Add(option);
         }
@@ -89,6 +94,7 @@ internal sealed class LiveOptions
             parse.GetValue(Hooks),
             SanitizationMethodNames.All[parse.GetValue(SanitizeMethod)!],
             [.. (parse.GetValue(MemoryDirectories) ?? []).Select(directory => Path.GetFullPath(directory))],
+            parse.GetValue(AllowTcpQmp),
             TimeSpan.FromSeconds(parse.GetValue(StallTimeout)),
             TimeSpan.FromSeconds(parse.GetValue(CommitTimeout)),
             qemuProgress,

@@ -28,7 +28,7 @@ internal sealed class LiveHost : IAsyncDisposable
         _admissionStore = admissionStore;
         Admission = admission;
         Registry = new FileOwnershipRegistry(settings.RegistryDirectory);
-        var driverOptions = new QemuDriverOptions { RuntimeDirectory = Path.Combine(settings.WorkDirectory, "run"), Progress = settings.QemuProgress };
+        var driverOptions = new QemuDriverOptions { RuntimeDirectory = Path.Combine(settings.WorkDirectory, "run"), Progress = settings.QemuProgress, AllowTcpQmp = settings.AllowTcpQmp };
         foreach (QemuVm vm in settings.Vms)
         {
             driverOptions.Vms.Add(vm);

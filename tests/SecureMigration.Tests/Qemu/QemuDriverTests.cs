@@ -1,6 +1,7 @@
 using System.Text.Json;
 using SecureMigration.Coordination;
 using SecureMigration.Qemu;
+using SecureMigration.Qemu.Qmp;
 using SecureMigration.Tests.Infrastructure;
 using SecureMigration.Tests.Qemu.Harness;
 
@@ -52,6 +53,23 @@ public sealed class QemuDriverTests : IDisposable
         var refused = Assert.Throws<ArgumentException>(() => new QemuDriver(options));
 
         Assert.Contains("'ram'", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("tcp:127.0.0.1:4444")]
+    [InlineData("tcp:qemu.example:4444")]
+    public void Constructor_TcpMonitorWithoutOptIn_IsRefusedAndSaysHowToAllowIt(string monitor)
+    {
+        // Defense: QMP over TCP (unauthenticated) only with QemuDriverOptions.AllowTcpQmp.
+        var options = new QemuDriverOptions { RuntimeDirectory = _dir.File("run") };
+        options.Vms.Add(new QemuVm("vm1", QmpEndPoints.Parse(monitor)));
+
+        var refused = Assert.Throws<ArgumentException>(() => new QemuDriver(options));
+
+        Assert.Contains($"at {monitor}, a TCP address", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("--allow-tcp-qmp", refused.Message, StringComparison.Ordinal);
+        options.AllowTcpQmp = true;
+        options.Validate();
     }
 
     /// <summary>Plays a running QEMU whose memory-backend-file objects report <paramref name="memPaths"/>.</summary>
