@@ -24,15 +24,16 @@ internal static class SanitizeCommand
         var allowBlockDevice = new Option<bool>("--allow-block-device") { Description = "Allow PATH to be a block device (the whole device is overwritten); a device that is mounted (itself, a partition or a device stacked on it) or held exclusively is refused even then." };
         var discard = new Option<bool>("--discard") { Description = "After the last pass verified, punch holes over the overwritten ranges so the file system releases (and, where it can, discards) the blocks." };
         var certificate = new Option<FileInfo?>("--certificate") { Description = "Write a signed certificate of sanitization (NIST SP 800-88 Appendix G fields) to this file; needs --cert, --key and --ca." };
-        var signerCertificate = new Option<FileInfo?>("--cert") { Description = "This host's certificate (PEM), to sign the certificate of sanitization." };
+        var signerCertificate = new Option<FileInfo?>("--cert") { Description = "This host's certificate (PEM), to sign the certificate of sanitization; with --key and --ca its key also authenticates the resume checkpoint." };
         var signerKey = new Option<FileInfo?>("--key") { Description = "This host's private key (PEM)." };
         var signerCa = new Option<FileInfo?>("--ca") { Description = "The CA bundle that vouches for this host (PEM)." };
         var command = new Command("sanitize", """
             Overwrites a file (or the extents listed in --extents) pass by pass, flushes every pass to disk, verifies
             the last pass reading past the page cache where the file system allows, and prints a report that says
             what the overwrite could not reach on this storage. A symbolic link (PATH or a directory on the way to it)
-            is refused, and so is a block device unless --allow-block-device says so. Progress is checkpointed in PATH.secmig-wipe: run
-            the same command again after a crash and it goes on where it stopped. Exit 0 when every pass completed and verified, 1
+            is refused, and so is a block device unless --allow-block-device says so. With --cert, --key and --ca,
+            progress is checkpointed in PATH.secmig-wipe, authenticated with this host's key: run the same command
+            again after a crash and it goes on where it stopped (without them, it starts over). Exit 0 when every pass completed and verified, 1
             when verification failed or the wipe was interrupted (Ctrl-C), 2 for bad input (nothing was written).
 
             Examples:
@@ -55,11 +56,14 @@ internal static class SanitizeCommand
         });
         command.SetAction(async (parse, cancellationToken) =>
         {
-            X509ChannelCredentials? signer = parse.GetValue(certificate) is null
-                ? null
-                : X509ChannelCredentials.FromPemFiles(parse.GetValue(signerCertificate)!.FullName, parse.GetValue(signerKey)!.FullName, parse.GetValue(signerCa)!.FullName);
+            // This host's key signs certificates and authenticates the resume checkpoint; without it a wipe cannot resume.
+            X509ChannelCredentials? signer = parse.GetValue(signerCertificate) is { } certFile && parse.GetValue(signerKey) is { } keyFile && parse.GetValue(signerCa) is { } caFile
+                ? X509ChannelCredentials.FromPemFiles(certFile.FullName, keyFile.FullName, caFile.FullName)
+                : null;
+            using HostKey? hostKey = signer is null ? null : HostKey.FromCredentials(signer);
             var options = new SanitizerOptions
             {
+                CheckpointKey = hostKey,
                 BlockSize = parse.GetValue(blockKib) * 1024,
                 WritesInFlight = parse.GetValue(inFlight),
                 Verification = Enum.Parse<VerificationMode>(parse.GetValue(verify)!, ignoreCase: true),
@@ -84,7 +88,7 @@ internal static class SanitizeCommand
             }
 
             display.Finish();
-            if (signer is not null)
+            if (signer is not null && parse.GetValue(certificate) is not null)
             {
                 string signed = SanitizationCertificates.Sign(SanitizationCertificate.From(report, signer.LocalIdentity), signer);
                 await File.WriteAllTextAsync(parse.GetValue(certificate)!.FullName, signed, CancellationToken.None);

@@ -49,7 +49,7 @@ internal sealed class LiveHost : IAsyncDisposable
             ExecutableHook.InDirectory(hooks, HookStage.PostMigrate).ToList().ForEach(options.PostMigrateHooks.Add);
         }
 
-        var sanitizer = new BlockSanitizer(new SanitizerOptions { Verification = VerificationMode.Full });
+        var sanitizer = new BlockSanitizer(new SanitizerOptions { Verification = VerificationMode.Full, CheckpointKey = _key });
         IResidueHandler residue = settings.Channel.Credentials is X509ChannelCredentials signer
             ? new SanitizingResidueHandler(sanitizer, settings.SanitizeMethod, signer, Path.Combine(settings.WorkDirectory, "certificates"))
             : new SanitizingResidueHandler(sanitizer, settings.SanitizeMethod);

@@ -101,10 +101,21 @@ public sealed class BlockSanitizer
         // Looked at before the first pass: overwriting fills a sparse file's holes.
         List<string> caveats = StorageCaveats.For(full, handles.DirectIo, size, isDevice);
         string plan = WipeCheckpoint.Fingerprint(passes, ranges, _options.BlockSize);
-        WipeCheckpoint? resumed = _options.Resumable ? WipeCheckpoint.Load(full, size, plan) : null;
+        // A checkpoint is bound to the file the wipe holds open, and trusted only under the host key: without one, every wipe starts from its first pass.
+        string identity = Posix.IdentityOf((int)buffered.DangerousGetHandle())?.ToString() ?? string.Empty;
+        HostKey? checkpointKey = _options.Resumable ? _options.CheckpointKey : null;
+        WipeCheckpoint? resumed = checkpointKey is null ? null : WipeCheckpoint.Load(checkpointKey, full, size, identity, plan);
+        AesCtrKeystream? keystream = null;
+        if (resumed?.SealedKey is not null)
+        {
+            byte[]? savedKey = resumed.UnsealKey(checkpointKey!);
+            keystream = savedKey is null ? null : new AesCtrKeystream(savedKey, resumed.Nonce);
+            resumed = keystream is null ? null : resumed;
+            CryptographicOperations.ZeroMemory(savedKey);
+        }
+
         DateTimeOffset started = resumed?.Started ?? _options.TimeProvider.GetUtcNow();
-        AesCtrKeystream? keystream = resumed?.Key is { } savedKey ? new AesCtrKeystream(Convert.FromBase64String(savedKey), resumed.Nonce) : null;
-        var writer = new PassWriter(this, full, size, isDevice, plan, started, chunks, handles);
+        var writer = new PassWriter(this, full, size, isDevice, new CheckpointBinding(checkpointKey, identity, plan, started), chunks, handles);
         bool completed = false;
         bool discarded = false;
         long? mismatch = null;
@@ -257,8 +268,7 @@ public sealed class BlockSanitizer
     }
 
     /// <summary>Writes the passes of one file wipe, flushing and checkpointing as it goes.</summary>
-    private sealed class PassWriter(BlockSanitizer owner, string target, long size, bool isDevice, string plan, DateTimeOffset started, WipePlan chunks,
-        WipeHandles handles)
+    private sealed class PassWriter(BlockSanitizer owner, string target, long size, bool isDevice, CheckpointBinding checkpoint, WipePlan chunks, WipeHandles handles)
     {
         private readonly SanitizerOptions _options = owner._options;
 
@@ -322,7 +332,7 @@ public sealed class BlockSanitizer
 
                     pipe.Reader.AdvanceTo(buffer.GetPosition(consumed), buffer.End);
                     progress.Report(done);
-                    if (_options.Resumable && sinceCheckpoint >= _options.CheckpointInterval)
+                    if (checkpoint.Key is not null && sinceCheckpoint >= _options.CheckpointInterval)
                     {
                         // Claims only the chunks whose writes completed; the flush makes them durable first.
                         await CheckpointAsync(passIndex, chunksDone, keystream).ConfigureAwait(false);
@@ -364,7 +374,7 @@ public sealed class BlockSanitizer
             }
 
             // The pass counts once it is on disk; the checkpoint then points at the next one.
-            if (_options.Resumable)
+            if (checkpoint.Key is not null)
             {
                 await CheckpointAsync(passIndex + 1, 0, keystream).ConfigureAwait(false);
             }
@@ -380,7 +390,8 @@ public sealed class BlockSanitizer
             byte[]? key = keystream?.ExportKey();
             try
             {
-                await new WipeCheckpoint(target, size, plan, pass, chunk, key is null ? null : Convert.ToBase64String(key), keystream?.Nonce ?? 0, started).SaveAsync().ConfigureAwait(false);
+                await WipeCheckpoint.Create(checkpoint.Key!, target, size, checkpoint.Identity, checkpoint.Plan, pass, chunk, key, keystream?.Nonce ?? 0, checkpoint.Started)
+                    .SaveAsync().ConfigureAwait(false);
             }
             finally
             {
@@ -637,6 +648,9 @@ public sealed class BlockSanitizer
 
         return [.. chosen.Select(i => chunks[i])];
     }
+
+    /// <summary>What a wipe's checkpoints are bound to and authenticated with; no checkpoints without a key.</summary>
+    private sealed record CheckpointBinding(HostKey? Key, string Identity, string Plan, DateTimeOffset Started);
 
     /// <summary>Reports one stage's progress.</summary>
     private readonly record struct PassProgress(IProgress<SanitizationProgress>? Target, int Pass, int Passes, string Stage, long Total)

@@ -94,16 +94,20 @@ public sealed class SanitizeCommandTests
     {
         using var dir = new TempDirectory();
         File.WriteAllBytes(dir.File("big.img"), RandomNumberGenerator.GetBytes(96 * 1024 * 1024));
+        // The host's key authenticates the checkpoint; without it the wipe would start over.
+        await Secmig.RunAsync("pki", "init", "--out", dir.File("ca"));
+        await Secmig.RunAsync("pki", "issue", "--ca", dir.File("ca"), "--name", "host.test", "--out", dir.File("host"));
+        string[] hostKey = ["--cert", dir.File("host/cert.pem"), "--key", dir.File("host/key.pem"), "--ca", dir.File("ca/ca.pem")];
 
         // Gutmann's 35 passes keep the wipe running long enough to be killed in the middle, whatever the disk's speed.
-        await using (ExternalProcess wipe = Secmig.Start("sanitize", dir.File("big.img"), "--method", "gutmann", "--verify", "sample"))
+        await using (ExternalProcess wipe = Secmig.Start(["sanitize", dir.File("big.img"), "--method", "gutmann", "--verify", "sample", .. hostKey]))
         {
             await wipe.WaitForAsync("pass 3/35 write");
             await wipe.KillAsync();
         }
 
         Assert.True(File.Exists(dir.File("big.img.secmig-wipe")));
-        (int exit, string output) = await Secmig.RunAsync("sanitize", dir.File("big.img"), "--method", "gutmann", "--verify", "sample");
+        (int exit, string output) = await Secmig.RunAsync(["sanitize", dir.File("big.img"), "--method", "gutmann", "--verify", "sample", .. hostKey]);
 
         Assert.True(exit == 0, output);
         Assert.Contains("sanitized (resumed from a checkpoint", output, StringComparison.Ordinal);
@@ -124,7 +128,7 @@ public sealed class SanitizeCommandTests
 
         Assert.Equal(1, exit);
         Assert.Contains("INCOMPLETE (interrupted)", wipe.Output, StringComparison.Ordinal);
-        Assert.True(File.Exists(dir.File("big.img.secmig-wipe")), "the checkpoint stays for a later run");
+        Assert.False(File.Exists(dir.File("big.img.secmig-wipe")), "without this host's key (--cert, --key, --ca) no checkpoint is written: a later run starts over");
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Text.Json;
 using Microsoft.Win32.SafeHandles;
 using SecureMigration.Sanitization;
 using SecureMigration.Storage;
@@ -138,20 +139,17 @@ public sealed class BlockSanitizerTests : IDisposable
     public async Task SanitizeFileAsync_InterruptedInsideARandomPass_ResumesFromItsCheckpointAndVerifiesEveryByte()
     {
         string file = OldImage();
-        var options = new SanitizerOptions { BlockSize = 64 * 1024, WritesInFlight = 2, CheckpointInterval = 256 * 1024 };
-        using var stop = new CancellationTokenSource();
-        var stopHalfwayThroughTheRandomPass = new Progress(p =>
-        {
-            if (p.Pass == 3 && p.Stage == "write" && p.Bytes > p.Total / 2)
-            {
-                stop.Cancel();
-            }
-        });
-
-        SanitizationReport first = await new BlockSanitizer(options).SanitizeFileAsync(file, SanitizationMethod.DoD522022M, progress: stopHalfwayThroughTheRandomPass, cancellationToken: stop.Token);
+        var options = ResumableOptions();
+        SanitizationReport first = await InterruptInsideTheRandomPassAsync(file, options);
         Assert.False(first.Completed);
         Assert.True(File.Exists(file + ".secmig-wipe"));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file + ".secmig-wipe"));
+        // The random pass's key travels sealed under the host key, never in plaintext.
+        using (JsonDocument checkpoint = JsonDocument.Parse(File.ReadAllBytes(file + ".secmig-wipe")))
+        {
+            Assert.False(checkpoint.RootElement.TryGetProperty("Key", out _));
+            Assert.Equal(12 + 32 + 16, Convert.FromBase64String(checkpoint.RootElement.GetProperty("SealedKey").GetString()!).Length);
+        }
 
         long firstWriteReport = -1;
         var watch = new Progress(p => firstWriteReport = firstWriteReport < 0 && p.Stage == "write" ? p.Bytes : firstWriteReport);
@@ -163,6 +161,64 @@ public sealed class BlockSanitizerTests : IDisposable
         Assert.Equal(first.Started, second.Started);
         Assert.True(firstWriteReport > Size / 2, "the second run went on from the checkpoint instead of starting over");
         Assert.False(File.Exists(file + ".secmig-wipe"));
+    }
+
+    [Fact]
+    public async Task SanitizeFileAsync_InterruptedWithoutACheckpointKey_StartsOverFromTheFirstPass()
+    {
+        // Defense: without a host key no checkpoint is written or trusted, so nothing can make a wipe skip passes.
+        string file = OldImage();
+        var options = ResumableOptions();
+        options.CheckpointKey = null;
+
+        SanitizationReport first = await InterruptInsideTheRandomPassAsync(file, options);
+        Assert.False(first.Completed);
+        Assert.False(File.Exists(file + ".secmig-wipe"));
+        var passesWritten = new HashSet<int>();
+        SanitizationReport second = await new BlockSanitizer(options).SanitizeFileAsync(file, SanitizationMethod.DoD522022M, progress: new Progress(p => passesWritten.Add(p.Pass)));
+
+        Assert.False(second.Resumed);
+        Assert.True(second.Succeeded);
+        Assert.Contains(1, passesWritten);
+    }
+
+    [Fact]
+    public async Task SanitizeFileAsync_ForgedCheckpointThatSkipsEveryPass_IsIgnored()
+    {
+        // Defense: a checkpoint counts only when its HMAC under the host key verifies.
+        string file = OldImage();
+        var options = ResumableOptions();
+        await InterruptInsideTheRandomPassAsync(file, options);
+        // An insider who can write the directory claims every pass done: Pass 3 of 3, with the MAC left as it was.
+        string checkpointPath = file + ".secmig-wipe";
+        var forged = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(checkpointPath))!;
+        forged["Pass"] = 3;
+        File.WriteAllText(checkpointPath, forged.ToJsonString());
+        var passesWritten = new HashSet<int>();
+
+        SanitizationReport second = await new BlockSanitizer(options).SanitizeFileAsync(file, SanitizationMethod.DoD522022M, progress: new Progress(p => passesWritten.Add(p.Pass)));
+
+        Assert.False(second.Resumed);
+        Assert.True(second.Succeeded);
+        Assert.Equal([1, 2, 3], passesWritten.Order());
+    }
+
+    [Fact]
+    public async Task SanitizeFileAsync_CheckpointOfAFileSinceReplacedUnderTheSameName_IsIgnored()
+    {
+        // Defense: a checkpoint is bound to the target's device and inode, not only its path and size.
+        string file = OldImage();
+        var options = ResumableOptions();
+        await InterruptInsideTheRandomPassAsync(file, options);
+        string replacement = OldImage();
+        File.Move(replacement, file, overwrite: true);
+        var passesWritten = new HashSet<int>();
+
+        SanitizationReport second = await new BlockSanitizer(options).SanitizeFileAsync(file, SanitizationMethod.DoD522022M, progress: new Progress(p => passesWritten.Add(p.Pass)));
+
+        Assert.False(second.Resumed);
+        Assert.True(second.Succeeded);
+        Assert.Contains(1, passesWritten);
     }
 
     [Fact]
@@ -442,6 +498,23 @@ public sealed class BlockSanitizerTests : IDisposable
 
         Assert.True(report.Succeeded);
         Assert.InRange(secret.Zip(copy).Count(p => p.First == p.Second), 0, secret.Length / 64);
+    }
+
+    private static SanitizerOptions ResumableOptions() =>
+        new() { BlockSize = 64 * 1024, WritesInFlight = 2, CheckpointInterval = 256 * 1024, CheckpointKey = HostKey.FromSecret(new byte[HostKey.Length]) };
+
+    /// <summary>Runs a DoD wipe until it is halfway through its third (random) pass, then cancels it.</summary>
+    private static async Task<SanitizationReport> InterruptInsideTheRandomPassAsync(string file, SanitizerOptions options)
+    {
+        using var stop = new CancellationTokenSource();
+        var stopHalfwayThroughTheRandomPass = new Progress(p =>
+        {
+            if (p.Pass == 3 && p.Stage == "write" && p.Bytes > p.Total / 2)
+            {
+                stop.Cancel();
+            }
+        });
+        return await new BlockSanitizer(options).SanitizeFileAsync(file, SanitizationMethod.DoD522022M, progress: stopHalfwayThroughTheRandomPass, cancellationToken: stop.Token);
     }
 
     private static BlockSanitizer Sanitizer() => new(new SanitizerOptions { BlockSize = 64 * 1024, WritesInFlight = 3 });
