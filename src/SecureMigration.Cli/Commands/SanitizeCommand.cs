@@ -3,6 +3,7 @@ using System.Text.Json;
 using SecureMigration.Channel.Credentials;
 using SecureMigration.Cli.Terminal;
 using SecureMigration.Sanitization;
+using SecureMigration.Text;
 
 namespace SecureMigration.Cli.Commands;
 
@@ -111,10 +112,11 @@ internal static class SanitizeCommand
     private static Command VerifyCertificate()
     {
         var file = new Argument<FileInfo>("certificate") { Description = "A signed certificate of sanitization." };
-        var ca = new Option<FileInfo?>("--ca") { Description = "Also require the signer to chain to this CA bundle (PEM)." };
+        var ca = new Option<FileInfo?>("--ca") { Description = "The CA bundle (PEM) the signer must chain to; without it the signer is unverified and the exit code is 1." };
         var command = new Command("verify-cert", """
             Checks a signed certificate of sanitization: the signature over every byte of it, and with --ca that the
-            signing host is vouched for by that CA. Exit 0 when it holds, 1 when it does not, 2 when a file is missing.
+            signing host is vouched for by that CA and is the host the certificate names. Exit 0 when it holds, 1 when
+            it does not or when no --ca was given (the signer is then unverified), 2 when a file is missing.
 
             Examples:
               secmig sanitize verify-cert old-vm.cert.json --ca ca/ca.pem
@@ -137,10 +139,12 @@ internal static class SanitizeCommand
             }
 
             SanitizationCertificate content = verification.Certificate!;
-            Console.WriteLine($"{certificate.FullName}: valid, signed by {verification.Signer}{(bundle is null ? " (signer not checked against a CA)" : string.Empty)}");
-            Console.WriteLine($"  {content.MediaIdentity} ({content.MediaSize} bytes): {content.Result}, {content.SanitizationTechnique}");
-            Console.WriteLine($"  verification: {content.VerificationMethod}, coverage {content.VerificationCoverage:P1}; {content.Started:u} to {content.Finished:u}");
-            return ExitCodes.Success;
+            Console.WriteLine(bundle is null
+                ? $"{certificate.FullName}: UNVERIFIED SIGNER: the signature holds, but nothing vouches for its signer {verification.Signer} (anyone can make a key); give --ca to check it"
+                : $"{certificate.FullName}: valid, signed by {verification.Signer}");
+            Console.WriteLine($"  {UntrustedText.Bound(content.MediaIdentity)} ({content.MediaSize} bytes): {UntrustedText.Bound(content.Result)}, {UntrustedText.Bound(content.SanitizationTechnique)}");
+            Console.WriteLine($"  verification: {UntrustedText.Bound(content.VerificationMethod)}, coverage {content.VerificationCoverage:P1}; {content.Started:u} to {content.Finished:u}");
+            return bundle is null ? ExitCodes.Failure : ExitCodes.Success;
         });
         return command;
     }

@@ -78,6 +78,8 @@ public sealed class SanitizeCommandTests
         (int exit, string output) = await Secmig.RunAsync("sanitize", dir.File("old.img"), "--certificate", dir.File("old.cert.json"),
             "--cert", dir.File("host/cert.pem"), "--key", dir.File("host/key.pem"), "--ca", dir.File("ca/ca.pem"));
         (int valid, string verdict) = await Secmig.RunAsync("sanitize", "verify-cert", dir.File("old.cert.json"), "--ca", dir.File("ca/ca.pem"));
+        // Defense: without --ca nothing vouches for the signer, so verify-cert says so and exits 1.
+        (int unverified, string unverifiedVerdict) = await Secmig.RunAsync("sanitize", "verify-cert", dir.File("old.cert.json"));
         File.WriteAllText(dir.File("old.cert.json"), File.ReadAllText(dir.File("old.cert.json")).Replace("300000", "300001", StringComparison.Ordinal));
         (int edited, string refusal) = await Secmig.RunAsync("sanitize", "verify-cert", dir.File("old.cert.json"));
 
@@ -85,6 +87,8 @@ public sealed class SanitizeCommandTests
         Assert.True(valid == 0, verdict);
         Assert.Contains("valid, signed by CN=wiper.test", verdict, StringComparison.Ordinal);
         Assert.Contains("Sanitized", verdict, StringComparison.Ordinal);
+        Assert.Equal(1, unverified);
+        Assert.Contains("UNVERIFIED SIGNER", unverifiedVerdict, StringComparison.Ordinal);
         Assert.Equal(1, edited);
         Assert.Contains("INVALID: the signature does not match", refusal, StringComparison.Ordinal);
     }

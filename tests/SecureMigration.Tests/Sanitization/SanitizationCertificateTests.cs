@@ -51,6 +51,18 @@ public sealed class SanitizationCertificateTests(TestPki pki) : IClassFixture<Te
         Assert.Contains("not vouched for by the CA", againstCa.Problem, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Verify_SignedByAnotherHostThanPerformedBy_IsRefusedNamingBoth()
+    {
+        // Defense: the signer's certificate name must equal PerformedBy: a host cannot vouch for another's wipe.
+        string signed = await SignedCertificateOfAWipeAsync(pki.Credentials(pki.Destination));
+
+        CertificateVerification verification = SanitizationCertificates.Verify(signed, pki.Ca.CertificatePem);
+
+        Assert.False(verification.IsValid);
+        Assert.Contains("performed by 'source.test', but it is signed by 'destination.test'", verification.Problem, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("{}")]
