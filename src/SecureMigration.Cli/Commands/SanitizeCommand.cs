@@ -142,7 +142,8 @@ internal static class SanitizeCommand
             Console.WriteLine(bundle is null
                 ? $"{certificate.FullName}: UNVERIFIED SIGNER: the signature holds, but nothing vouches for its signer {verification.Signer} (anyone can make a key); give --ca to check it"
                 : $"{certificate.FullName}: valid, signed by {verification.Signer}");
-            Console.WriteLine($"  {UntrustedText.Bound(content.MediaIdentity)} ({content.MediaSize} bytes): {UntrustedText.Bound(content.Result)}, {UntrustedText.Bound(content.SanitizationTechnique)}");
+            Console.WriteLine($"  {UntrustedText.Bound(content.MediaIdentity)} ({content.MediaSize} bytes{(content.MediaDeviceAndInode is { } inode ? ", device:inode " + UntrustedText.Bound(inode, 64) : string.Empty)}): " +
+                $"{UntrustedText.Bound(content.Result)}, {UntrustedText.Bound(content.SanitizationTechnique)}");
             Console.WriteLine($"  verification: {UntrustedText.Bound(content.VerificationMethod)}, coverage {content.VerificationCoverage:P1}; {content.Started:u} to {content.Finished:u}");
             return bundle is null ? ExitCodes.Failure : ExitCodes.Success;
         });

@@ -102,7 +102,8 @@ public sealed class BlockSanitizer
         List<string> caveats = StorageCaveats.For(full, handles.DirectIo, size, isDevice);
         string plan = WipeCheckpoint.Fingerprint(passes, ranges, _options.BlockSize);
         // A checkpoint is bound to the file the wipe holds open, and trusted only under the host key: without one, every wipe starts from its first pass.
-        string identity = Posix.IdentityOf((int)buffered.DangerousGetHandle())?.ToString() ?? string.Empty;
+        FileIdentity? opened = Posix.IdentityOf((int)buffered.DangerousGetHandle());
+        string identity = opened?.ToString() ?? string.Empty;
         HostKey? checkpointKey = _options.Resumable ? _options.CheckpointKey : null;
         WipeCheckpoint? resumed = checkpointKey is null ? null : WipeCheckpoint.Load(checkpointKey, full, size, identity, plan);
         AesCtrKeystream? keystream = null;
@@ -170,6 +171,7 @@ public sealed class BlockSanitizer
         {
             Target = full,
             TargetSize = size,
+            TargetIdentity = opened,
             Extents = ranges,
             Method = methodName,
             Passes = [.. passes.Select(p => p.Name)],
@@ -539,11 +541,24 @@ public sealed class BlockSanitizer
         var pending = new bool[inFlight];
         byte[] scratch = new byte[ScratchLength];
 
+        // With O_DIRECT every read bypasses the page cache: an unaligned head or tail is read as the whole page around it.
+        (long At, int Length) Window(WipeChunk chunk)
+        {
+            if (chunk.Direct || !handles.DirectIo)
+            {
+                return (chunk.Offset, chunk.Length);
+            }
+
+            long at = chunk.Offset / AlignedMemoryPool.Alignment * AlignedMemoryPool.Alignment;
+            long end = (chunk.Offset + chunk.Length + AlignedMemoryPool.Alignment - 1) / AlignedMemoryPool.Alignment * AlignedMemoryPool.Alignment;
+            return (at, (int)(end - at));
+        }
+
         ValueTask<int> Issue(int index, int slot)
         {
             pending[slot] = true;
-            WipeChunk chunk = chunks[index];
-            return RandomAccess.ReadAsync(handles.For(slot, chunk), buffers[slot].Memory[..chunk.Length], chunk.Offset, cancellationToken);
+            (long at, int length) = Window(chunks[index]);
+            return RandomAccess.ReadAsync(handles.ForReading(slot), buffers[slot].Memory[..length], at, cancellationToken);
         }
 
         long verified = 0;
@@ -560,13 +575,15 @@ public sealed class BlockSanitizer
                 int slot = done % inFlight;
                 WipeChunk chunk = chunks[done];
                 pending[slot] = false;
-                int read = await reads[slot].ConfigureAwait(false);
+                int skip = (int)(chunk.Offset - Window(chunk).At);
+                // A page read past the end of the file comes back short: only the chunk's own bytes must be there.
+                int read = Math.Clamp(await reads[slot].ConfigureAwait(false) - skip, 0, chunk.Length);
                 if (read != chunk.Length)
                 {
                     return (chunk.Offset + read, verified);
                 }
 
-                if (FirstMismatch(pass, keystream, chunk.Offset, buffers[slot].Memory.Span[..chunk.Length], scratch) is { } bad)
+                if (FirstMismatch(pass, keystream, chunk.Offset, buffers[slot].Memory.Span.Slice(skip, chunk.Length), scratch) is { } bad)
                 {
                     return (bad, verified);
                 }

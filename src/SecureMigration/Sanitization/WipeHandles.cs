@@ -64,6 +64,9 @@ internal sealed class WipeHandles : IDisposable
     /// <summary>The handle for one operation: O_DIRECT when the chunk suits it and the file system allows it.</summary>
     public SafeFileHandle For(int slot, WipeChunk chunk) => chunk.Direct && _direct is not null ? _direct[slot] : _buffered[slot];
 
+    /// <summary>The handle a verification read uses: O_DIRECT whenever the file system allows it, for every chunk (the caller widens unaligned ones to whole pages).</summary>
+    public SafeFileHandle ForReading(int slot) => _direct is not null ? _direct[slot] : _buffered[slot];
+
     /// <summary>Flushes the file's data to disk (fsync covers every descriptor of the file).</summary>
     public void Flush()
     {

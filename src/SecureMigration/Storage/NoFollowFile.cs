@@ -82,7 +82,7 @@ internal static class NoFollowFile
 
         string directory = Path.GetDirectoryName(path)!;
         string name = Path.GetFileName(path);
-        using SafeFileHandle? parent = TryOpen(directory, Posix.ReadOnlyNoInherit | Posix.DirectoryOnly, null, out int errno);
+        using SafeFileHandle? parent = TryOpen(directory, Posix.ReadOnlyCloseOnExec | Posix.DirectoryOnly, null, out int errno);
         if (parent is null)
         {
             if (errno != Posix.NoSuchFile)
@@ -128,7 +128,7 @@ internal static class NoFollowFile
     }
 
     private static int Flags(FileMode mode, FileAccess access) =>
-        (access switch { FileAccess.Read => Posix.ReadOnlyNoInherit, FileAccess.Write => Posix.WriteOnly, _ => Posix.ReadWrite }) |
+        (access switch { FileAccess.Read => Posix.ReadOnlyCloseOnExec, FileAccess.Write => Posix.WriteOnly, _ => Posix.ReadWrite }) |
         (mode switch
         {
             FileMode.Open => 0,

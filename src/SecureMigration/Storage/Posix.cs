@@ -16,7 +16,7 @@ internal static partial class Posix
     public const int Direct = 0x4000;
     public const int DirectoryOnly = 0x10000;
     public const int WriteOnly = 1 | CloseOnExec;
-    public const int ReadOnlyNoInherit = CloseOnExec;
+    public const int ReadOnlyCloseOnExec = CloseOnExec;
     private const int NoFollow = 0x20000;
     private const int CloseOnExec = 0x80000;
     public const int LockExclusive = 2;
@@ -28,7 +28,6 @@ internal static partial class Posix
     public const int AccessDenied = 13; // EACCES
     public const int NotDirectory = 20; // ENOTDIR
     public const int Busy = 16; // EBUSY
-    public const int WouldBlock = 11; // EAGAIN / EWOULDBLOCK
     private const int NotImplemented = 38; // ENOSYS
     private const int NotPermitted = 1; // EPERM
 

@@ -466,6 +466,31 @@ public sealed class BlockSanitizerTests : IDisposable
     }
 
     [Fact]
+    public async Task VerifyFileAsync_UnalignedHeadAndTail_AreReadPastThePageCache()
+    {
+        // Defense: verification reads unaligned heads and tails with O_DIRECT too, so it checks the medium, not the cache.
+        string file = OldImage();
+        SanitizationReport wipe = await new BlockSanitizer(new SanitizerOptions { BlockSize = 64 * 1024, Verification = VerificationMode.None }).SanitizeFileAsync(file, SanitizationMethod.Zero);
+        Assert.True(wipe.DirectIo, "this test needs a file system that allows O_DIRECT");
+        Run("dd", $"if={file}", "iflag=nocache", "count=0");
+        Assert.Equal("0", ResidentBytes(file));
+
+        long? mismatch = await Sanitizer().VerifyFileAsync(file, SanitizationPass.Fill(0), [new Extent(100, 5000), new Extent(Size - 123, 123)]);
+
+        Assert.Null(mismatch);
+        Assert.Equal("0", ResidentBytes(file));
+    }
+
+    /// <summary>How many bytes of the file the page cache holds (fincore, util-linux).</summary>
+    private static string ResidentBytes(string file)
+    {
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("fincore", ["--bytes", "--noheadings", "--output", "RES", file]) { RedirectStandardOutput = true })!;
+        string output = process.StandardOutput.ReadToEnd().Trim();
+        process.WaitForExit();
+        return output;
+    }
+
+    [Fact]
     public async Task SanitizeFileAsync_EmptyFile_SucceedsWithNothingToOverwrite()
     {
         File.WriteAllBytes(_dir.File("empty.img"), []);

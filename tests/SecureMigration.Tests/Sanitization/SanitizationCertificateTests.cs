@@ -21,6 +21,8 @@ public sealed class SanitizationCertificateTests(TestPki pki) : IClassFixture<Te
         Assert.StartsWith("NistClear: 0x00", certificate.SanitizationTechnique, StringComparison.Ordinal);
         Assert.Equal(1.0, certificate.VerificationCoverage);
         Assert.Equal(8192, certificate.MediaSize);
+        // The certificate binds the very file: its device and inode, besides its path and size.
+        Assert.Matches(@"^\d+:\d+/\d+$", certificate.MediaDeviceAndInode);
         Assert.NotEmpty(certificate.Caveats);
         Assert.Contains("CN=source.test", verification.Signer, StringComparison.Ordinal);
     }
