@@ -28,4 +28,7 @@ internal static partial class Log
 
     [LoggerMessage(1408, LogLevel.Information, "VM {VmId}: QEMU was told to quit; this copy can never run again")]
     public static partial void Quit(ILogger logger, string vmId);
+
+    [LoggerMessage(1409, LogLevel.Warning, "VM {VmId}: QEMU reports a RAM file {Path} outside the allowed memory directories ({Allowed}); it is not taken as residue and will not be overwritten. If it is really the VM's RAM, add its directory (--memory-dir)")]
+    public static partial void MemoryFileRefused(ILogger logger, string vmId, string path, string allowed);
 }

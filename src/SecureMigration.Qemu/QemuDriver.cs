@@ -50,7 +50,7 @@ public sealed class QemuDriver : IHypervisorDriver, IAsyncDisposable
         }
         Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SecureMigration.Qemu");
         _vms = options.Vms.ToDictionary(vm => vm.Id, vm => new QemuVmSession(vm, options.Qmp, options.SettleTimeout,
-            new QemuMemoryFileManifest(Path.Combine(RuntimeDirectory, vm.Id + ".memory-files")), Logger), StringComparer.Ordinal);
+            new QemuMemoryFileManifest(Path.Combine(RuntimeDirectory, vm.Id + ".memory-files")), new MemoryDirectories(options.AllowedMemoryDirectories), Logger), StringComparer.Ordinal);
     }
 
     /// <summary>Gets the directory of the migration sockets.</summary>

@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using SecureMigration.Qemu.Qmp;
 
 namespace SecureMigration.Qemu;
@@ -7,6 +8,21 @@ public sealed class QemuDriverOptions
 {
     /// <summary>Gets the VMs the driver may drive; any other VM id is refused.</summary>
     public IList<QemuVm> Vms { get; } = [];
+
+    /// <summary>
+    /// Gets the directories where the VMs' file-backed RAM (<c>memory-backend-file</c>'s <c>mem-path</c>) may live.
+    /// QEMU reports those paths and a RAM file is overwritten and deleted once its copy stops, so a path QEMU reports
+    /// elsewhere (compared as real paths: <c>..</c> and symbolic links resolved) is not taken as residue, and is
+    /// logged. With none, no RAM file is taken as residue.
+    /// </summary>
+    public IList<string> AllowedMemoryDirectories { get; } = [];
+
+    /// <summary>
+    /// Gets or sets whether a VM's QMP monitor may be a TCP address. Off by default: QMP over TCP has no
+    /// authentication, so anyone who can reach the port controls that QEMU and what it reports; use a unix socket.
+    /// </summary>
+    /// <value><see langword="false"/>.</value>
+    public bool AllowTcpQmp { get; set; }
 
     /// <summary>
     /// Gets or sets the private directory (created with mode 0700) for the unix sockets that carry the migration
@@ -53,6 +69,17 @@ public sealed class QemuDriverOptions
         if (duplicate is not null)
         {
             throw new ArgumentException($"QemuDriverOptions.Vms names VM '{duplicate}' more than once; give each VM one monitor.");
+        }
+
+        if (!AllowTcpQmp && Vms.FirstOrDefault(vm => vm.Monitor is not UnixDomainSocketEndPoint) is { } exposed)
+        {
+            throw new ArgumentException($"VM '{exposed.Id}' has its QMP monitor at {QmpClient.Describe(exposed.Monitor)}, a TCP address: QMP over TCP has no authentication, so anyone who can reach that port controls the VM's QEMU and what it reports. " +
+                "Give QEMU a unix socket monitor (-qmp unix:PATH,server=on,wait=off), or set QemuDriverOptions.AllowTcpQmp (--allow-tcp-qmp) if only this host can reach the port.");
+        }
+
+        if (AllowedMemoryDirectories.FirstOrDefault(directory => !Path.IsPathFullyQualified(directory)) is { } relative)
+        {
+            throw new ArgumentException($"QemuDriverOptions.AllowedMemoryDirectories holds '{relative}', which is not an absolute path; give the directory where the VMs' RAM files live as an absolute path.");
         }
 
         if (MaxBandwidth < 1024 * 1024)

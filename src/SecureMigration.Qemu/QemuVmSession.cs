@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using SecureMigration.Qemu.Qmp;
+using SecureMigration.Text;
 
 namespace SecureMigration.Qemu;
 
@@ -10,11 +11,14 @@ namespace SecureMigration.Qemu;
 /// The driver's connection to one VM's QEMU monitor, opened on demand and again after QEMU restarted, and the VM's
 /// residue files (remembered in <paramref name="manifest"/>, so they outlive both QEMU and this process).
 /// </summary>
-internal sealed class QemuVmSession(QemuVm vm, QmpClientOptions qmpOptions, TimeSpan settleTimeout, QemuMemoryFileManifest manifest, ILogger logger) : IAsyncDisposable
+internal sealed class QemuVmSession(QemuVm vm, QmpClientOptions qmpOptions, TimeSpan settleTimeout, QemuMemoryFileManifest manifest, MemoryDirectories memoryDirectories,
+    ILogger logger) : IAsyncDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Lock _filesGate = new();
-    private readonly List<string> _memoryFiles = [.. manifest.Load()];
+
+    // What the manifest recorded is admitted again: the allowed directories may have shrunk since.
+    private readonly List<string> _memoryFiles = [.. manifest.Load().Select(memoryDirectories.Admit).OfType<string>()];
     private QmpClient? _client;
     private QemuProcess? _process;
 
@@ -120,10 +124,16 @@ internal sealed class QemuVmSession(QemuVm vm, QmpClientOptions qmpOptions, Time
                     .ConfigureAwait(false);
                 if (path.ValueKind == JsonValueKind.String && path.GetString() is { Length: > 0 } file && Path.IsPathRooted(file) && File.Exists(file))
                 {
+                    // QEMU's answer is the guest's if it escaped into QEMU: only a file inside the allowed directories becomes residue.
+                    if (memoryDirectories.Admit(file) is not { } full)
+                    {
+                        Log.MemoryFileRefused(logger, Id, UntrustedText.Bound(file), memoryDirectories.Describe());
+                        continue;
+                    }
+
                     string[]? learned = null;
                     lock (_filesGate)
                     {
-                        string full = Path.GetFullPath(file);
                         if (!_memoryFiles.Contains(full))
                         {
                             _memoryFiles.Add(full);

@@ -24,6 +24,10 @@ internal sealed class AgentConfiguration
 
     public string? SanitizeMethod { get; set; }
 
+    public List<string> MemoryDirs { get; set; } = [];
+
+    public bool AllowTcpQmp { get; set; }
+
     public int? StallTimeout { get; set; }
 
     public int? CommitTimeout { get; set; }
@@ -128,6 +132,7 @@ internal sealed class AgentConfiguration
         Single("--registry", Registry, isPath: true);
         Single("--hooks", Hooks, isPath: true);
         Single("--sanitize-method", SanitizeMethod);
+        Many("--memory-dir", MemoryDirs.Select(directory => Path.GetFullPath(directory, baseDirectory)));
         Single("--stall-timeout", Number(StallTimeout));
         Single("--commit-timeout", Number(CommitTimeout));
         Single("--max-handshakes", Number(MaxHandshakes));
@@ -142,6 +147,11 @@ internal sealed class AgentConfiguration
         Single("--psk-identity", PskIdentity);
         Single("--psk-keyring", PskKeyring, isPath: true);
         Single("--local-name", LocalName);
+        if (AllowTcpQmp && !given.Contains("--allow-tcp-qmp"))
+        {
+            tokens.Add("--allow-tcp-qmp");
+        }
+
         if (Verbose && !given.Contains("--verbose"))
         {
             tokens.Add("--verbose");

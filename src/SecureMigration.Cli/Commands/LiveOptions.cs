@@ -31,6 +31,17 @@ internal sealed class LiveOptions
         DefaultValueFactory = _ => "nist-clear",
     };
 
+    public Option<string[]> MemoryDirectories { get; } = new("--memory-dir")
+    {
+        Description = "A directory where the VMs' file-backed RAM (memory-backend-file mem-path) lives; repeat it for several. Only a RAM file QEMU reports inside one (as a real path: '..' and symbolic links resolved) is sanitized as residue; QEMU's answers are not trusted.",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    public Option<bool> AllowTcpQmp { get; } = new("--allow-tcp-qmp")
+    {
+        Description = "Allow a QMP monitor at tcp:HOST:PORT. QMP over TCP has no authentication: whoever reaches the port controls that QEMU. Use only when nobody else can reach it; prefer a unix socket.",
+    };
+
     public Option<int> StallTimeout { get; } = new("--stall-timeout")
     {
         Description = "Seconds the migration stream may carry nothing before the migration rolls back.",
@@ -61,7 +72,7 @@ internal sealed class LiveOptions
             });
         }
 
-        foreach (Option option in new Option[] { Work, Registry, Hooks, SanitizeMethod, StallTimeout, CommitTimeout, Verbose })
+        foreach (Option option in new Option[] { Work, Registry, Hooks, SanitizeMethod, MemoryDirectories, AllowTcpQmp, StallTimeout, CommitTimeout, Verbose })
         {
             command.Options.Add(option);
         }
@@ -82,6 +93,8 @@ internal sealed class LiveOptions
             vms,
             parse.GetValue(Hooks),
             SanitizationMethodNames.All[parse.GetValue(SanitizeMethod)!],
+            [.. (parse.GetValue(MemoryDirectories) ?? []).Select(directory => Path.GetFullPath(directory))],
+            parse.GetValue(AllowTcpQmp),
             TimeSpan.FromSeconds(parse.GetValue(StallTimeout)),
             TimeSpan.FromSeconds(parse.GetValue(CommitTimeout)),
             qemuProgress,

@@ -3,6 +3,7 @@ using System.Text.Json;
 using SecureMigration.Channel.Credentials;
 using SecureMigration.Cli.Terminal;
 using SecureMigration.Sanitization;
+using SecureMigration.Text;
 
 namespace SecureMigration.Cli.Commands;
 
@@ -21,16 +22,19 @@ internal static class SanitizeCommand
         var inFlight = new Option<int>("--in-flight") { Description = "Writes and verification reads in flight at once.", DefaultValueFactory = _ => 4 };
         var json = new Option<bool>("--json") { Description = "Print the report as JSON." };
         var force = new Option<bool>("--force") { Description = "Overwrite the file even when another process holds a lock on it (a hypervisor running a VM from it): that VM is destroyed." };
+        var allowBlockDevice = new Option<bool>("--allow-block-device") { Description = "Allow PATH to be a block device (the whole device is overwritten); a device that is mounted (itself, a partition or a device stacked on it) or held exclusively is refused even then." };
         var discard = new Option<bool>("--discard") { Description = "After the last pass verified, punch holes over the overwritten ranges so the file system releases (and, where it can, discards) the blocks." };
         var certificate = new Option<FileInfo?>("--certificate") { Description = "Write a signed certificate of sanitization (NIST SP 800-88 Appendix G fields) to this file; needs --cert, --key and --ca." };
-        var signerCertificate = new Option<FileInfo?>("--cert") { Description = "This host's certificate (PEM), to sign the certificate of sanitization." };
+        var signerCertificate = new Option<FileInfo?>("--cert") { Description = "This host's certificate (PEM), to sign the certificate of sanitization; with --key and --ca its key also authenticates the resume checkpoint." };
         var signerKey = new Option<FileInfo?>("--key") { Description = "This host's private key (PEM)." };
         var signerCa = new Option<FileInfo?>("--ca") { Description = "The CA bundle that vouches for this host (PEM)." };
         var command = new Command("sanitize", """
             Overwrites a file (or the extents listed in --extents) pass by pass, flushes every pass to disk, verifies
             the last pass reading past the page cache where the file system allows, and prints a report that says
-            what the overwrite could not reach on this storage. Progress is checkpointed in PATH.secmig-wipe: run
-            the same command again after a crash and it goes on where it stopped. Exit 0 when every pass completed and verified, 1
+            what the overwrite could not reach on this storage. A symbolic link (PATH or a directory on the way to it)
+            is refused, and so is a block device unless --allow-block-device says so. With --cert, --key and --ca,
+            progress is checkpointed in PATH.secmig-wipe, authenticated with this host's key: run the same command
+            again after a crash and it goes on where it stopped (without them, it starts over). Exit 0 when every pass completed and verified, 1
             when verification failed or the wipe was interrupted (Ctrl-C), 2 for bad input (nothing was written).
 
             Examples:
@@ -40,7 +44,7 @@ internal static class SanitizeCommand
               secmig sanitize old-vm.img --certificate old-vm.cert.json --cert host/cert.pem --key host/key.pem --ca ca/ca.pem
               secmig sanitize verify-cert old-vm.cert.json --ca ca/ca.pem
             """)
-        { path, method, passes, verify, extents, blockKib, inFlight, json, discard, force, certificate, signerCertificate, signerKey, signerCa };
+        { path, method, passes, verify, extents, blockKib, inFlight, json, discard, force, allowBlockDevice, certificate, signerCertificate, signerKey, signerCa };
         command.Subcommands.Add(VerifyCertificate());
         command.Validators.Add(result =>
         {
@@ -53,16 +57,20 @@ internal static class SanitizeCommand
         });
         command.SetAction(async (parse, cancellationToken) =>
         {
-            X509ChannelCredentials? signer = parse.GetValue(certificate) is null
-                ? null
-                : X509ChannelCredentials.FromPemFiles(parse.GetValue(signerCertificate)!.FullName, parse.GetValue(signerKey)!.FullName, parse.GetValue(signerCa)!.FullName);
+            // This host's key signs certificates and authenticates the resume checkpoint; without it a wipe cannot resume.
+            X509ChannelCredentials? signer = parse.GetValue(signerCertificate) is { } certFile && parse.GetValue(signerKey) is { } keyFile && parse.GetValue(signerCa) is { } caFile
+                ? X509ChannelCredentials.FromPemFiles(certFile.FullName, keyFile.FullName, caFile.FullName)
+                : null;
+            using HostKey? hostKey = signer is null ? null : HostKey.FromCredentials(signer);
             var options = new SanitizerOptions
             {
+                CheckpointKey = hostKey,
                 BlockSize = parse.GetValue(blockKib) * 1024,
                 WritesInFlight = parse.GetValue(inFlight),
                 Verification = Enum.Parse<VerificationMode>(parse.GetValue(verify)!, ignoreCase: true),
                 Discard = parse.GetValue(discard),
                 Force = parse.GetValue(force),
+                AllowBlockDevices = parse.GetValue(allowBlockDevice),
             };
             var sanitizer = new BlockSanitizer(options);
             IReadOnlyList<Extent>? ranges = parse.GetValue(extents) is { } file ? ExtentList.Parse(await ReadExtentsAsync(file, cancellationToken)) : null;
@@ -81,7 +89,7 @@ internal static class SanitizeCommand
             }
 
             display.Finish();
-            if (signer is not null)
+            if (signer is not null && parse.GetValue(certificate) is not null)
             {
                 string signed = SanitizationCertificates.Sign(SanitizationCertificate.From(report, signer.LocalIdentity), signer);
                 await File.WriteAllTextAsync(parse.GetValue(certificate)!.FullName, signed, CancellationToken.None);
@@ -104,10 +112,11 @@ internal static class SanitizeCommand
     private static Command VerifyCertificate()
     {
         var file = new Argument<FileInfo>("certificate") { Description = "A signed certificate of sanitization." };
-        var ca = new Option<FileInfo?>("--ca") { Description = "Also require the signer to chain to this CA bundle (PEM)." };
+        var ca = new Option<FileInfo?>("--ca") { Description = "The CA bundle (PEM) the signer must chain to; without it the signer is unverified and the exit code is 1." };
         var command = new Command("verify-cert", """
             Checks a signed certificate of sanitization: the signature over every byte of it, and with --ca that the
-            signing host is vouched for by that CA. Exit 0 when it holds, 1 when it does not, 2 when a file is missing.
+            signing host is vouched for by that CA and is the host the certificate names. Exit 0 when it holds, 1 when
+            it does not or when no --ca was given (the signer is then unverified), 2 when a file is missing.
 
             Examples:
               secmig sanitize verify-cert old-vm.cert.json --ca ca/ca.pem
@@ -130,10 +139,13 @@ internal static class SanitizeCommand
             }
 
             SanitizationCertificate content = verification.Certificate!;
-            Console.WriteLine($"{certificate.FullName}: valid, signed by {verification.Signer}{(bundle is null ? " (signer not checked against a CA)" : string.Empty)}");
-            Console.WriteLine($"  {content.MediaIdentity} ({content.MediaSize} bytes): {content.Result}, {content.SanitizationTechnique}");
-            Console.WriteLine($"  verification: {content.VerificationMethod}, coverage {content.VerificationCoverage:P1}; {content.Started:u} to {content.Finished:u}");
-            return ExitCodes.Success;
+            Console.WriteLine(bundle is null
+                ? $"{certificate.FullName}: UNVERIFIED SIGNER: the signature holds, but nothing vouches for its signer {verification.Signer} (anyone can make a key); give --ca to check it"
+                : $"{certificate.FullName}: valid, signed by {verification.Signer}");
+            Console.WriteLine($"  {UntrustedText.Bound(content.MediaIdentity)} ({content.MediaSize} bytes{(content.MediaDeviceAndInode is { } inode ? ", device:inode " + UntrustedText.Bound(inode, 64) : string.Empty)}): " +
+                $"{UntrustedText.Bound(content.Result)}, {UntrustedText.Bound(content.SanitizationTechnique)}");
+            Console.WriteLine($"  verification: {UntrustedText.Bound(content.VerificationMethod)}, coverage {content.VerificationCoverage:P1}; {content.Started:u} to {content.Finished:u}");
+            return bundle is null ? ExitCodes.Failure : ExitCodes.Success;
         });
         return command;
     }

@@ -29,10 +29,15 @@ internal sealed class LiveHost : IAsyncDisposable
         _admissionStore = admissionStore;
         Admission = admission;
         Registry = new FileOwnershipRegistry(settings.RegistryDirectory);
-        var driverOptions = new QemuDriverOptions { RuntimeDirectory = Path.Combine(settings.WorkDirectory, "run"), Progress = settings.QemuProgress };
+        var driverOptions = new QemuDriverOptions { RuntimeDirectory = Path.Combine(settings.WorkDirectory, "run"), Progress = settings.QemuProgress, AllowTcpQmp = settings.AllowTcpQmp };
         foreach (QemuVm vm in settings.Vms)
         {
             driverOptions.Vms.Add(vm);
+        }
+
+        foreach (string directory in settings.MemoryDirectories)
+        {
+            driverOptions.AllowedMemoryDirectories.Add(directory);
         }
 
         Driver = new QemuDriver(driverOptions, settings.Logging);
@@ -45,7 +50,7 @@ internal sealed class LiveHost : IAsyncDisposable
             ExecutableHook.InDirectory(hooks, HookStage.PostMigrate).ToList().ForEach(options.PostMigrateHooks.Add);
         }
 
-        var sanitizer = new BlockSanitizer(new SanitizerOptions { Verification = VerificationMode.Full });
+        var sanitizer = new BlockSanitizer(new SanitizerOptions { Verification = VerificationMode.Full, CheckpointKey = _key });
         IResidueHandler residue = settings.Channel.Credentials is X509ChannelCredentials signer
             ? new SanitizingResidueHandler(sanitizer, settings.SanitizeMethod, signer, Path.Combine(settings.WorkDirectory, "certificates"))
             : new SanitizingResidueHandler(sanitizer, settings.SanitizeMethod);

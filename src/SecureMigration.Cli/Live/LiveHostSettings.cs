@@ -12,10 +12,12 @@ namespace SecureMigration.Cli.Live;
 /// <param name="Vms">The QEMU VMs this host drives.</param>
 /// <param name="HooksDirectory">A directory with pre-migrate/ and post-migrate/ executables, or <see langword="null"/>.</param>
 /// <param name="SanitizeMethod">How residue (the VM's RAM file, listed images) is wiped.</param>
+/// <param name="MemoryDirectories">Where the VMs' file-backed RAM may live; a RAM file QEMU reports elsewhere is not residue.</param>
+/// <param name="AllowTcpQmp">Whether a QMP monitor may be a (unauthenticated) TCP address.</param>
 /// <param name="StallTimeout">How long the stream may stall before the migration rolls back.</param>
 /// <param name="CommitTimeout">How long each side waits for the other's commit message before the registry decides.</param>
 /// <param name="QemuProgress">Receives QEMU's statistics of outgoing migrations, or <see langword="null"/>.</param>
 /// <param name="Logging">Where library events go.</param>
 internal sealed record LiveHostSettings(
     string WorkDirectory, string RegistryDirectory, SecureChannelOptions Channel, IReadOnlyList<QemuVm> Vms, string? HooksDirectory,
-    SanitizationMethod SanitizeMethod, TimeSpan StallTimeout, TimeSpan CommitTimeout, IProgress<QemuMigrationInfo>? QemuProgress, ILoggerFactory Logging);
+    SanitizationMethod SanitizeMethod, IReadOnlyList<string> MemoryDirectories, bool AllowTcpQmp, TimeSpan StallTimeout, TimeSpan CommitTimeout, IProgress<QemuMigrationInfo>? QemuProgress, ILoggerFactory Logging);

@@ -187,7 +187,12 @@ public sealed class QmpClient : IAsyncDisposable
         }
     }
 
-    internal static string Describe(EndPoint endPoint) => endPoint is UnixDomainSocketEndPoint unix ? "unix:" + unix : "tcp:" + endPoint;
+    internal static string Describe(EndPoint endPoint) => endPoint switch
+    {
+        UnixDomainSocketEndPoint unix => "unix:" + unix,
+        DnsEndPoint dns => $"tcp:{dns.Host}:{dns.Port}",
+        _ => "tcp:" + endPoint,
+    };
 
     private async Task NegotiateAsync(CancellationTokenSource expiry, CancellationToken cancellationToken)
     {

@@ -8,7 +8,8 @@ namespace SecureMigration.Qemu.Qmp;
 public static class QmpEndPoints
 {
     /// <summary>
-    /// Parses <c>unix:PATH</c>, a bare path, or <c>tcp:HOST:PORT</c> (an IPv6 host in brackets).
+    /// Parses <c>unix:PATH</c>, a bare path, or <c>tcp:HOST:PORT</c> (an IPv6 host in brackets). QMP over TCP has no
+    /// authentication: a <see cref="QemuDriver"/> refuses such a monitor unless <see cref="QemuDriverOptions.AllowTcpQmp"/> is set.
     /// </summary>
     /// <param name="value">The address.</param>
     /// <returns>The end point.</returns>

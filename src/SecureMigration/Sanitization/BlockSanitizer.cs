@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
+using SecureMigration.Storage;
 
 namespace SecureMigration.Sanitization;
 
@@ -38,10 +39,7 @@ public sealed class BlockSanitizer
     public Task<SanitizationReport> SanitizeFileAsync(string path, SanitizationMethod method, IReadOnlyList<Extent>? extents = null,
         IProgress<SanitizationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        VerificationMode verification = SanitizationMethods.RequiresVerification(method) && _options.Verification == VerificationMode.None
-            ? VerificationMode.Sample
-            : _options.Verification;
-        return SanitizeFileAsync(path, SanitizationMethods.Passes(method), method.ToString(), verification, extents, progress, cancellationToken);
+        return SanitizeFileAsync(path, null, SanitizationMethods.Passes(method), method.ToString(), VerificationFor(method), extents, progress, cancellationToken);
     }
 
     /// <summary>Overwrites a file with a custom list of passes.</summary>
@@ -55,8 +53,21 @@ public sealed class BlockSanitizer
     /// <returns>The report.</returns>
     /// <exception cref="FileNotFoundException">There is no such file.</exception>
     /// <exception cref="ArgumentException">The extents are outside the file or overlap; nothing was written.</exception>
-    public async Task<SanitizationReport> SanitizeFileAsync(string path, IReadOnlyList<SanitizationPass> passes, string methodName, VerificationMode verification,
-        IReadOnlyList<Extent>? extents = null, IProgress<SanitizationProgress>? progress = null, CancellationToken cancellationToken = default)
+    /// <exception cref="SymbolicLinkRefusedException">The path is or passes through a symbolic link; nothing was written.</exception>
+    /// <exception cref="FileReplacedException">The file was replaced between the plan and the open; nothing was written.</exception>
+    public Task<SanitizationReport> SanitizeFileAsync(string path, IReadOnlyList<SanitizationPass> passes, string methodName, VerificationMode verification,
+        IReadOnlyList<Extent>? extents = null, IProgress<SanitizationProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        SanitizeFileAsync(path, null, passes, methodName, verification, extents, progress, cancellationToken);
+
+    /// <summary>Gets or sets what runs once a file wipe is planned (its identity recorded) and before its target is opened: a test's seam for a swap in between.</summary>
+    internal Action<string>? Planned { get; set; }
+
+    /// <summary>Overwrites a file with <paramref name="method"/>, refusing it unless it is still the file <paramref name="recorded"/> names.</summary>
+    internal Task<SanitizationReport> SanitizeFileAsync(string path, FileIdentity? recorded, SanitizationMethod method, CancellationToken cancellationToken) =>
+        SanitizeFileAsync(path, recorded, SanitizationMethods.Passes(method), method.ToString(), VerificationFor(method), null, null, cancellationToken);
+
+    private async Task<SanitizationReport> SanitizeFileAsync(string path, FileIdentity? recorded, IReadOnlyList<SanitizationPass> passes, string methodName,
+        VerificationMode verification, IReadOnlyList<Extent>? extents, IProgress<SanitizationProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(passes);
@@ -72,25 +83,40 @@ public sealed class BlockSanitizer
             throw new FileNotFoundException($"There is no file '{full}' to sanitize.", full);
         }
 
-        bool isDevice = Storage.Posix.Stat(full)?.IsBlockDevice == true;
-        if (isDevice && !_options.Force && StorageCaveats.IsMounted(full))
+        // The identity the wipe is planned for: the open below refuses any other file swapped in under this name.
+        FileIdentity? planned = recorded ?? Posix.IdentityOf(full);
+        bool isDevice = Posix.Stat(full)?.IsBlockDevice == true;
+        if (isDevice && !_options.AllowBlockDevices)
         {
-            throw new FileInUseException(full, "it is a mounted block device");
+            throw new BlockDeviceRefusedException(full, "block devices are overwritten only when asked explicitly; pass --allow-block-device (SanitizerOptions.AllowBlockDevices) if you mean to wipe the whole device");
         }
 
-        SafeFileHandle buffered = OpenExclusive(full);
+        Planned?.Invoke(full);
+        SafeFileHandle buffered = OpenExclusive(full, planned, isDevice);
         using WipeHandles handles = WipeHandles.Open(full, buffered, _options.WritesInFlight, _options.DirectIo);
-        long size = isDevice ? Storage.Posix.BlockDeviceSize((int)buffered.DangerousGetHandle()) ?? 0 : info.Length;
+        long size = isDevice ? Posix.BlockDeviceSize((int)buffered.DangerousGetHandle()) ?? 0 : RandomAccess.GetLength(buffered);
         IReadOnlyList<Extent> ranges = ExtentList.Validate(extents ?? (size == 0 ? [] : [new Extent(0, size)]), size);
         var chunks = new WipePlan(ranges, _options.BlockSize);
         long total = ranges.Sum(r => r.Length);
         // Looked at before the first pass: overwriting fills a sparse file's holes.
         List<string> caveats = StorageCaveats.For(full, handles.DirectIo, size, isDevice);
         string plan = WipeCheckpoint.Fingerprint(passes, ranges, _options.BlockSize);
-        WipeCheckpoint? resumed = _options.Resumable ? WipeCheckpoint.Load(full, size, plan) : null;
+        // A checkpoint is bound to the file the wipe holds open, and trusted only under the host key: without one, every wipe starts from its first pass.
+        FileIdentity? opened = Posix.IdentityOf((int)buffered.DangerousGetHandle());
+        string identity = opened?.ToString() ?? string.Empty;
+        HostKey? checkpointKey = _options.Resumable ? _options.CheckpointKey : null;
+        WipeCheckpoint? resumed = checkpointKey is null ? null : WipeCheckpoint.Load(checkpointKey, full, size, identity, plan);
+        AesCtrKeystream? keystream = null;
+        if (resumed?.SealedKey is not null)
+        {
+            byte[]? savedKey = resumed.UnsealKey(checkpointKey!);
+            keystream = savedKey is null ? null : new AesCtrKeystream(savedKey, resumed.Nonce);
+            resumed = keystream is null ? null : resumed;
+            CryptographicOperations.ZeroMemory(savedKey);
+        }
+
         DateTimeOffset started = resumed?.Started ?? _options.TimeProvider.GetUtcNow();
-        AesCtrKeystream? keystream = resumed?.Key is { } savedKey ? new AesCtrKeystream(Convert.FromBase64String(savedKey), resumed.Nonce) : null;
-        var writer = new PassWriter(this, full, size, isDevice, plan, started, chunks, handles);
+        var writer = new PassWriter(this, full, size, isDevice, new CheckpointBinding(checkpointKey, identity, plan, started), chunks, handles);
         bool completed = false;
         bool discarded = false;
         long? mismatch = null;
@@ -145,6 +171,7 @@ public sealed class BlockSanitizer
         {
             Target = full,
             TargetSize = size,
+            TargetIdentity = opened,
             Extents = ranges,
             Method = methodName,
             Passes = [.. passes.Select(p => p.Name)],
@@ -183,10 +210,14 @@ public sealed class BlockSanitizer
         string full = Path.GetFullPath(path);
         long size = new FileInfo(full).Length;
         IReadOnlyList<Extent> ranges = ExtentList.Validate(extents ?? (size == 0 ? [] : [new Extent(0, size)]), size);
-        using WipeHandles handles = WipeHandles.Open(full, File.OpenHandle(full, FileMode.Open, FileAccess.Read, FileShare.ReadWrite), _options.WritesInFlight, _options.DirectIo);
+        using WipeHandles handles = WipeHandles.Open(full, NoFollowFile.Open(full, FileMode.Open, FileAccess.Read), _options.WritesInFlight, _options.DirectIo);
         (long? mismatch, _) = await VerifyAsync(pass, null, new WipePlan(ranges, _options.BlockSize), handles, default, cancellationToken).ConfigureAwait(false);
         return mismatch;
     }
+
+    /// <summary>How a method's last pass is checked: NIST Clear and DoD 5220.22-M sample at least, even when the options say none.</summary>
+    private VerificationMode VerificationFor(SanitizationMethod method) =>
+        SanitizationMethods.RequiresVerification(method) && _options.Verification == VerificationMode.None ? VerificationMode.Sample : _options.Verification;
 
     /// <summary>Overwrites a memory buffer with <paramref name="method"/> and, unless told otherwise, verifies every byte of the last pass.</summary>
     /// <param name="buffer">The buffer.</param>
@@ -239,8 +270,7 @@ public sealed class BlockSanitizer
     }
 
     /// <summary>Writes the passes of one file wipe, flushing and checkpointing as it goes.</summary>
-    private sealed class PassWriter(BlockSanitizer owner, string target, long size, bool isDevice, string plan, DateTimeOffset started, WipePlan chunks,
-        WipeHandles handles)
+    private sealed class PassWriter(BlockSanitizer owner, string target, long size, bool isDevice, CheckpointBinding checkpoint, WipePlan chunks, WipeHandles handles)
     {
         private readonly SanitizerOptions _options = owner._options;
 
@@ -304,7 +334,7 @@ public sealed class BlockSanitizer
 
                     pipe.Reader.AdvanceTo(buffer.GetPosition(consumed), buffer.End);
                     progress.Report(done);
-                    if (_options.Resumable && sinceCheckpoint >= _options.CheckpointInterval)
+                    if (checkpoint.Key is not null && sinceCheckpoint >= _options.CheckpointInterval)
                     {
                         // Claims only the chunks whose writes completed; the flush makes them durable first.
                         await CheckpointAsync(passIndex, chunksDone, keystream).ConfigureAwait(false);
@@ -339,14 +369,14 @@ public sealed class BlockSanitizer
                 }
             }
 
-            long now = isDevice ? Storage.Posix.BlockDeviceSize((int)handles.Primary.DangerousGetHandle()) ?? size : RandomAccess.GetLength(handles.Primary);
+            long now = isDevice ? Posix.BlockDeviceSize((int)handles.Primary.DangerousGetHandle()) ?? size : RandomAccess.GetLength(handles.Primary);
             if (now != size)
             {
                 throw new IOException($"'{target}' changed size during the wipe (from {size} to {now} bytes); something else writes to it or resized it. Stop it and run the wipe again.");
             }
 
             // The pass counts once it is on disk; the checkpoint then points at the next one.
-            if (_options.Resumable)
+            if (checkpoint.Key is not null)
             {
                 await CheckpointAsync(passIndex + 1, 0, keystream).ConfigureAwait(false);
             }
@@ -362,7 +392,8 @@ public sealed class BlockSanitizer
             byte[]? key = keystream?.ExportKey();
             try
             {
-                await new WipeCheckpoint(target, size, plan, pass, chunk, key is null ? null : Convert.ToBase64String(key), keystream?.Nonce ?? 0, started).SaveAsync().ConfigureAwait(false);
+                await WipeCheckpoint.Create(checkpoint.Key!, target, size, checkpoint.Identity, checkpoint.Plan, pass, chunk, key, keystream?.Nonce ?? 0, checkpoint.Started)
+                    .SaveAsync().ConfigureAwait(false);
             }
             finally
             {
@@ -374,23 +405,60 @@ public sealed class BlockSanitizer
         }
     }
 
-    /// <summary>Opens the target for the wipe, refusing it when another process has it open exclusively or holds a lock on it.</summary>
-    private SafeFileHandle OpenExclusive(string path)
+    /// <summary>
+    /// Opens the target for the wipe, never through a symbolic link and only as the planned file, refusing it when
+    /// another process has it open exclusively (<c>flock</c>, as .NET's <see cref="FileShare.None"/>) or holds a lock on it.
+    /// </summary>
+    private SafeFileHandle OpenExclusive(string path, FileIdentity? planned, bool isDevice)
     {
-        SafeFileHandle handle;
-        try
+        SafeFileHandle handle = isDevice ? OpenDevice(path, planned) : NoFollowFile.Open(path, FileMode.Open, FileAccess.ReadWrite, planned);
+        if (Posix.IsSupported && Posix.Flock((int)handle.DangerousGetHandle(), Posix.LockExclusive | Posix.LockNonBlocking) != 0)
         {
-            handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
-        }
-        catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)
-        {
-            throw new FileInUseException(path, $"another process has it open exclusively ({e.Message})", e);
+            int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            handle.Dispose();
+            throw new FileInUseException(path, $"another process has it open exclusively (flock: errno {errno})");
         }
 
-        if (!_options.Force && Storage.Posix.IsLockedByAnother((int)handle.DangerousGetHandle()))
+        if (!_options.Force && Posix.IsLockedByAnother((int)handle.DangerousGetHandle()))
         {
             handle.Dispose();
             throw new FileInUseException(path, "another process holds a lock on it (a hypervisor running a VM from it?)");
+        }
+
+        return handle;
+    }
+
+    /// <summary>
+    /// Opens a block device for the wipe with <c>O_EXCL</c>, which the kernel refuses while a file system is mounted on
+    /// it (or swap, device-mapper or RAID claims it) and which, once held, stops any of its partitions from being mounted
+    /// meanwhile; then refuses it when it, a partition of it or a device stacked on it is mounted.
+    /// </summary>
+    private static SafeFileHandle OpenDevice(string device, FileIdentity? planned)
+    {
+        if (!Posix.IsSupported)
+        {
+            return NoFollowFile.Open(device, FileMode.Open, FileAccess.ReadWrite, planned);
+        }
+
+        SafeFileHandle? handle = NoFollowFile.TryOpen(device, Posix.ReadWrite | Posix.Exclusive, planned, out int errno);
+        if (handle is null && errno == Posix.Busy)
+        {
+            // Held exclusively: say by what when it is a mount.
+            using SafeFileHandle look = NoFollowFile.Open(device, FileMode.Open, FileAccess.Read, planned);
+            throw new BlockDeviceRefusedException(device, BlockDeviceUsage.MountedUse((int)look.DangerousGetHandle()) is { } use
+                ? $"{use}; unmount it first"
+                : "another user holds it exclusively (swap, device-mapper, RAID or a program that opened it with O_EXCL?); stop that use first");
+        }
+
+        if (handle is null)
+        {
+            throw new IOException($"The block device '{device}' could not be opened (errno {errno}).", errno);
+        }
+
+        if (BlockDeviceUsage.MountedUse((int)handle.DangerousGetHandle()) is { } mounted)
+        {
+            handle.Dispose();
+            throw new BlockDeviceRefusedException(device, $"{mounted}; unmount it first");
         }
 
         return handle;
@@ -406,7 +474,7 @@ public sealed class BlockSanitizer
         {
             foreach (Extent extent in extents)
             {
-                if (!Storage.Posix.DiscardBlocks((int)handle.DangerousGetHandle(), extent.Offset, extent.Length))
+                if (!Posix.DiscardBlocks((int)handle.DangerousGetHandle(), extent.Offset, extent.Length))
                 {
                     caveats.Add($"Discard was asked for, but the device refused BLKDISCARD (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}); its blocks stay mapped.");
                     return false;
@@ -416,7 +484,7 @@ public sealed class BlockSanitizer
             return true;
         }
 
-        if (!Storage.Posix.IsSupported)
+        if (!Posix.IsSupported)
         {
             caveats.Add("Discard was asked for, but this OS has no hole punching; the blocks stay allocated.");
             return false;
@@ -424,7 +492,7 @@ public sealed class BlockSanitizer
 
         foreach (Extent extent in extents)
         {
-            if (Storage.Posix.Fallocate((int)handle.DangerousGetHandle(), Storage.Posix.FallocPunchHole, extent.Offset, extent.Length) != 0)
+            if (Posix.Fallocate((int)handle.DangerousGetHandle(), Posix.FallocPunchHole, extent.Offset, extent.Length) != 0)
             {
                 caveats.Add($"Discard was asked for, but this file system refused to punch holes (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}); the blocks stay allocated.");
                 return false;
@@ -473,11 +541,24 @@ public sealed class BlockSanitizer
         var pending = new bool[inFlight];
         byte[] scratch = new byte[ScratchLength];
 
+        // With O_DIRECT every read bypasses the page cache: an unaligned head or tail is read as the whole page around it.
+        (long At, int Length) Window(WipeChunk chunk)
+        {
+            if (chunk.Direct || !handles.DirectIo)
+            {
+                return (chunk.Offset, chunk.Length);
+            }
+
+            long at = chunk.Offset / AlignedMemoryPool.Alignment * AlignedMemoryPool.Alignment;
+            long end = (chunk.Offset + chunk.Length + AlignedMemoryPool.Alignment - 1) / AlignedMemoryPool.Alignment * AlignedMemoryPool.Alignment;
+            return (at, (int)(end - at));
+        }
+
         ValueTask<int> Issue(int index, int slot)
         {
             pending[slot] = true;
-            WipeChunk chunk = chunks[index];
-            return RandomAccess.ReadAsync(handles.For(slot, chunk), buffers[slot].Memory[..chunk.Length], chunk.Offset, cancellationToken);
+            (long at, int length) = Window(chunks[index]);
+            return RandomAccess.ReadAsync(handles.ForReading(slot), buffers[slot].Memory[..length], at, cancellationToken);
         }
 
         long verified = 0;
@@ -494,13 +575,15 @@ public sealed class BlockSanitizer
                 int slot = done % inFlight;
                 WipeChunk chunk = chunks[done];
                 pending[slot] = false;
-                int read = await reads[slot].ConfigureAwait(false);
+                int skip = (int)(chunk.Offset - Window(chunk).At);
+                // A page read past the end of the file comes back short: only the chunk's own bytes must be there.
+                int read = Math.Clamp(await reads[slot].ConfigureAwait(false) - skip, 0, chunk.Length);
                 if (read != chunk.Length)
                 {
                     return (chunk.Offset + read, verified);
                 }
 
-                if (FirstMismatch(pass, keystream, chunk.Offset, buffers[slot].Memory.Span[..chunk.Length], scratch) is { } bad)
+                if (FirstMismatch(pass, keystream, chunk.Offset, buffers[slot].Memory.Span.Slice(skip, chunk.Length), scratch) is { } bad)
                 {
                     return (bad, verified);
                 }
@@ -582,6 +665,9 @@ public sealed class BlockSanitizer
 
         return [.. chosen.Select(i => chunks[i])];
     }
+
+    /// <summary>What a wipe's checkpoints are bound to and authenticated with; no checkpoints without a key.</summary>
+    private sealed record CheckpointBinding(HostKey? Key, string Identity, string Plan, DateTimeOffset Started);
 
     /// <summary>Reports one stage's progress.</summary>
     private readonly record struct PassProgress(IProgress<SanitizationProgress>? Target, int Pass, int Passes, string Stage, long Total)

@@ -19,6 +19,12 @@ public sealed record SanitizationCertificate
     /// <summary>Gets the media's identity (the file's full path).</summary>
     public required string MediaIdentity { get; init; }
 
+    /// <summary>
+    /// Gets the media's device and inode on the host that sanitized it (<c>MAJOR:MINOR/INODE</c>), or
+    /// <see langword="null"/> for memory: with the path and the size, it names the very file that was overwritten.
+    /// </summary>
+    public string? MediaDeviceAndInode { get; init; }
+
     /// <summary>Gets the media's size in bytes.</summary>
     public required long MediaSize { get; init; }
 
@@ -72,6 +78,7 @@ public sealed record SanitizationCertificate
             PerformedBy = performedBy,
             MediaType = report.Target == "memory" ? "memory" : "file",
             MediaIdentity = report.Target,
+            MediaDeviceAndInode = report.TargetIdentity?.ToString(),
             MediaSize = report.TargetSize,
             Extents = report.Extents,
             SanitizationTechnique = $"{report.Method}: {string.Join(", ", report.Passes)}; every pass flushed to disk{(report.DirectIo ? ", written with O_DIRECT" : string.Empty)}",

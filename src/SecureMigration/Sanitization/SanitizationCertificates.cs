@@ -7,6 +7,7 @@ using Org.BouncyCastle.X509;
 using SecureMigration.Channel;
 using SecureMigration.Channel.Credentials;
 using SecureMigration.Channel.Validation;
+using SecureMigration.Text;
 
 namespace SecureMigration.Sanitization;
 
@@ -109,9 +110,16 @@ public static class SanitizationCertificates
         }
 
         SanitizationCertificate? certificate = JsonSerializer.Deserialize(envelope.Payload, SanitizationJson.Default.SanitizationCertificate);
-        return certificate is null
-            ? new CertificateVerification(false, "the signed payload holds no certificate", null, subject)
-            : new CertificateVerification(true, null, certificate, subject);
+        if (certificate is null)
+        {
+            return new CertificateVerification(false, "the signed payload holds no certificate", null, subject);
+        }
+
+        // The signer vouches for its own wipes only: its name (as the host's identity is taken from it) must be PerformedBy.
+        string signerName = CertificateNames.Read(signerCertificate).Identities(allowCommonNameFallback: true).FirstOrDefault() ?? subject;
+        return signerName == certificate.PerformedBy
+            ? new CertificateVerification(true, null, certificate, subject)
+            : new CertificateVerification(false, $"it says the sanitization was performed by '{UntrustedText.Bound(certificate.PerformedBy, 160)}', but it is signed by '{signerName}'", null, subject);
     }
 
     private static byte[] Message(string payload) => Encoding.UTF8.GetBytes(Format + "\n" + payload);

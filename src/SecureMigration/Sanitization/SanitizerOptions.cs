@@ -25,10 +25,18 @@ public sealed class SanitizerOptions
 
     /// <summary>
     /// Gets or sets whether a file wipe keeps a checkpoint next to its target (<c>TARGET.secmig-wipe</c>) and resumes
-    /// from one it finds, so a wipe that crashed goes on where it stopped.
+    /// from one it finds, so a wipe that crashed goes on where it stopped. Needs <see cref="CheckpointKey"/>.
     /// </summary>
     /// <value><see langword="true"/>.</value>
     public bool Resumable { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets the host key that authenticates checkpoints (HMAC) and seals the random pass's key in them. Whoever
+    /// can write the target's directory could otherwise plant a checkpoint that skips passes. Without a key no
+    /// checkpoint is written or trusted: an interrupted wipe starts again from its first pass.
+    /// </summary>
+    /// <value><see langword="null"/>.</value>
+    public HostKey? CheckpointKey { get; set; }
 
     /// <summary>Gets or sets how many bytes a pass writes between two checkpoints (each costs an fsync).</summary>
     /// <value>256 MiB.</value>
@@ -44,6 +52,14 @@ public sealed class SanitizerOptions
     /// </summary>
     /// <value><see langword="false"/>.</value>
     public bool Force { get; set; }
+
+    /// <summary>
+    /// Gets or sets whether a block device may be overwritten. Off by default: a device path is easy to mistype or to
+    /// plant, and wiping one destroys everything on it. Even when on, a device that is mounted (itself, a partition of
+    /// it or a device stacked on it) or held exclusively by another user is refused.
+    /// </summary>
+    /// <value><see langword="false"/>.</value>
+    public bool AllowBlockDevices { get; set; }
 
     /// <summary>Gets or sets the clock of the report's start and end.</summary>
     /// <value><see cref="TimeProvider.System"/>.</value>

@@ -46,6 +46,9 @@ public sealed class SanitizingResidueHandler : IResidueHandler
         string[] files = File.Exists(residue.Path) ? [residue.Path]
             : Directory.Exists(residue.Path) ? Directory.GetFiles(residue.Path, "*", SearchOption.AllDirectories)
             : [];
+
+        // Each file's identity as found: a file swapped in under its name later is neither wiped nor deleted.
+        var identities = files.ToDictionary(file => file, file => Posix.IdentityOf(file), StringComparer.Ordinal);
         if (files.Length == 0 && !Directory.Exists(residue.Path))
         {
             return new ResidueOutcome("already-gone", 0);
@@ -56,7 +59,7 @@ public sealed class SanitizingResidueHandler : IResidueHandler
         var certificates = new List<string>();
         foreach (string file in files)
         {
-            SanitizationReport report = await _sanitizer.SanitizeFileAsync(file, _method, cancellationToken: cancellationToken).ConfigureAwait(false);
+            SanitizationReport report = await _sanitizer.SanitizeFileAsync(file, identities[file], _method, cancellationToken).ConfigureAwait(false);
             if (!report.Succeeded)
             {
                 throw new IOException($"Sanitizing '{file}' with {_method} did not succeed ({(report.MismatchOffset is { } at ? $"verification failed at byte {at}" : "it was interrupted")}); the file is kept for another attempt.");
@@ -69,7 +72,7 @@ public sealed class SanitizingResidueHandler : IResidueHandler
                 certificates.Add(await WriteCertificateAsync(residue, file, report, cancellationToken).ConfigureAwait(false));
             }
 
-            File.Delete(file);
+            NoFollowFile.Delete(file, identities[file]);
         }
 
         if (Directory.Exists(residue.Path))

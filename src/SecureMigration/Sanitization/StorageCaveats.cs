@@ -58,19 +58,6 @@ internal static class StorageCaveats
         return caveats;
     }
 
-    /// <summary>Whether a block device (or a partition of it by the same name) is mounted, per <c>/proc/self/mounts</c>.</summary>
-    public static bool IsMounted(string device)
-    {
-        const string Mounts = "/proc/self/mounts";
-        if (!File.Exists(Mounts))
-        {
-            return false;
-        }
-
-        string resolved = new FileInfo(device).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? device;
-        return File.ReadLines(Mounts).Select(line => line.Split(' ')[0]).Any(source => source == device || source == resolved);
-    }
-
     /// <summary>The type of the file system that holds <paramref name="path"/>, from <c>/proc/self/mounts</c> (longest mount point that contains it).</summary>
     private static string? FileSystemOf(string path)
     {

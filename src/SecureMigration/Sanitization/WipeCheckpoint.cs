@@ -9,11 +9,17 @@ namespace SecureMigration.Sanitization;
 /// <summary>
 /// How far a wipe got, kept next to the target (<c>TARGET.secmig-wipe</c>, mode 0600) and replaced atomically after
 /// the bytes it claims were flushed to disk; a wipe that crashed resumes from it, and the final report still covers
-/// every byte. It holds the current random pass's key, so a resumed pass writes and verifies the same stream; it is
-/// deleted when the wipe ends.
+/// every byte. Whoever can write the target's directory can plant or move one, so it is authenticated with the host
+/// key (HMAC-SHA-256) and bound to the target's path, device, inode and size: one that does not verify is ignored
+/// and the wipe starts from its first pass. The current random pass's key travels sealed (AES-256-GCM under the host
+/// key), never in plaintext. It is deleted when the wipe ends.
 /// </summary>
-internal sealed record WipeCheckpoint(string Target, long Size, string Plan, int Pass, int Chunk, string? Key, ulong Nonce, DateTimeOffset Started)
+internal sealed record WipeCheckpoint(string Target, long Size, string Identity, string Plan, int Pass, int Chunk, string? SealedKey, ulong Nonce,
+    DateTimeOffset Started, string? Mac = null)
 {
+    private const int SealNonceLength = 12;
+    private const int TagLength = 16;
+
     public static string PathFor(string target) => target + ".secmig-wipe";
 
     /// <summary>A fingerprint of what the wipe does (passes, extents, block size), so a checkpoint is only used for the same wipe.</summary>
@@ -29,7 +35,38 @@ internal sealed record WipeCheckpoint(string Target, long Size, string Plan, int
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }
 
-    public static WipeCheckpoint? Load(string target, long size, string plan)
+    /// <summary>Creates a checkpoint authenticated with <paramref name="hostKey"/>, sealing <paramref name="randomKey"/> (if any) under it.</summary>
+    public static WipeCheckpoint Create(HostKey hostKey, string target, long size, string identity, string plan, int pass, int chunk, ReadOnlySpan<byte> randomKey,
+        ulong nonce, DateTimeOffset started)
+    {
+        string? sealedKey = null;
+        if (!randomKey.IsEmpty)
+        {
+            byte[] sealKey = hostKey.DeriveSubkey("wipe checkpoint seal");
+            try
+            {
+                byte[] box = new byte[SealNonceLength + randomKey.Length + TagLength];
+                RandomNumberGenerator.Fill(box.AsSpan(0, SealNonceLength));
+                using var aes = new AesGcm(sealKey, TagLength);
+                aes.Encrypt(box.AsSpan(0, SealNonceLength), randomKey, box.AsSpan(SealNonceLength, randomKey.Length), box.AsSpan(SealNonceLength + randomKey.Length),
+                    Encoding.UTF8.GetBytes(target + "\n" + identity));
+                sealedKey = Convert.ToBase64String(box);
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(sealKey);
+            }
+        }
+
+        var unsigned = new WipeCheckpoint(target, size, identity, plan, pass, chunk, sealedKey, nonce, started);
+        return unsigned with { Mac = Convert.ToBase64String(unsigned.ComputeMac(hostKey)) };
+    }
+
+    /// <summary>
+    /// Loads the checkpoint of <paramref name="target"/> when it verifies under <paramref name="hostKey"/> and was left
+    /// by this very wipe of this very file (path, identity, size, plan); <see langword="null"/> otherwise.
+    /// </summary>
+    public static WipeCheckpoint? Load(HostKey hostKey, string target, long size, string identity, string plan)
     {
         string path = PathFor(target);
         if (!File.Exists(path))
@@ -40,13 +77,48 @@ internal sealed record WipeCheckpoint(string Target, long Size, string Plan, int
         try
         {
             WipeCheckpoint? checkpoint = JsonSerializer.Deserialize(File.ReadAllBytes(path), WipeCheckpointJson.Default.WipeCheckpoint);
-            return checkpoint is not null && checkpoint.Target == target && checkpoint.Size == size && checkpoint.Plan == plan && checkpoint.Pass >= 0 && checkpoint.Chunk >= 0
+            return checkpoint is { Mac: { } mac } && CryptographicOperations.FixedTimeEquals(Convert.FromBase64String(mac), (checkpoint with { Mac = null }).ComputeMac(hostKey)) &&
+                checkpoint.Target == target && checkpoint.Size == size && checkpoint.Identity == identity && checkpoint.Plan == plan && checkpoint.Pass >= 0 && checkpoint.Chunk >= 0
                 ? checkpoint
                 : null;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or FormatException)
         {
             return null;
+        }
+    }
+
+    /// <summary>Opens the sealed random key; the caller wipes it. <see langword="null"/> when there is none or it does not open.</summary>
+    public byte[]? UnsealKey(HostKey hostKey)
+    {
+        if (SealedKey is null)
+        {
+            return null;
+        }
+
+        byte[] box = Convert.FromBase64String(SealedKey);
+        if (box.Length <= SealNonceLength + TagLength)
+        {
+            return null;
+        }
+
+        byte[] sealKey = hostKey.DeriveSubkey("wipe checkpoint seal");
+        byte[] key = new byte[box.Length - SealNonceLength - TagLength];
+        try
+        {
+            using var aes = new AesGcm(sealKey, TagLength);
+            aes.Decrypt(box.AsSpan(0, SealNonceLength), box.AsSpan(SealNonceLength, key.Length), box.AsSpan(SealNonceLength + key.Length), key,
+                Encoding.UTF8.GetBytes(Target + "\n" + Identity));
+            return key;
+        }
+        catch (AuthenticationTagMismatchException)
+        {
+            CryptographicOperations.ZeroMemory(key);
+            return null;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(sealKey);
         }
     }
 
@@ -54,6 +126,20 @@ internal sealed record WipeCheckpoint(string Target, long Size, string Plan, int
         DurableFile.WriteAtomicallyAsync(PathFor(Target), JsonSerializer.SerializeToUtf8Bytes(this, WipeCheckpointJson.Default.WipeCheckpoint), CancellationToken.None, ownerOnly: true);
 
     public static void Delete(string target) => File.Delete(PathFor(target));
+
+    /// <summary>HMAC-SHA-256 over every field but the MAC itself, under a subkey of the host key.</summary>
+    private byte[] ComputeMac(HostKey hostKey)
+    {
+        byte[] macKey = hostKey.DeriveSubkey("wipe checkpoint mac");
+        try
+        {
+            return HMACSHA256.HashData(macKey, JsonSerializer.SerializeToUtf8Bytes(this with { Mac = null }, WipeCheckpointJson.Default.WipeCheckpoint));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(macKey);
+        }
+    }
 }
 
 /// <summary>Source-generated JSON for checkpoints.</summary>

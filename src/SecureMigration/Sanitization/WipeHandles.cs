@@ -29,20 +29,22 @@ internal sealed class WipeHandles : IDisposable
         var buffered = new SafeFileHandle[slots];
         buffered[0] = primary;
         SafeFileHandle[]? direct = null;
+        // Every other handle must reach the primary's file: one swapped in under the path meanwhile is refused.
+        FileIdentity? identity = Posix.IdentityOf((int)primary.DangerousGetHandle());
         try
         {
             for (int i = 1; i < slots; i++)
             {
-                buffered[i] = OpenRaw(path);
+                buffered[i] = OpenRaw(path, identity);
             }
 
-            if (directIo && DirectFile.TryOpen(path) is { } first)
+            if (directIo && DirectFile.TryOpen(path, identity) is { } first)
             {
                 direct = new SafeFileHandle[slots];
                 direct[0] = first;
                 for (int i = 1; i < slots; i++)
                 {
-                    direct[i] = DirectFile.TryOpen(path) ?? throw new IOException($"'{path}' could be opened with O_DIRECT once but not again.");
+                    direct[i] = DirectFile.TryOpen(path, identity) ?? throw new IOException($"'{path}' could be opened with O_DIRECT once but not again.");
                 }
             }
 
@@ -62,6 +64,9 @@ internal sealed class WipeHandles : IDisposable
     /// <summary>The handle for one operation: O_DIRECT when the chunk suits it and the file system allows it.</summary>
     public SafeFileHandle For(int slot, WipeChunk chunk) => chunk.Direct && _direct is not null ? _direct[slot] : _buffered[slot];
 
+    /// <summary>The handle a verification read uses: O_DIRECT whenever the file system allows it, for every chunk (the caller widens unaligned ones to whole pages).</summary>
+    public SafeFileHandle ForReading(int slot) => _direct is not null ? _direct[slot] : _buffered[slot];
+
     /// <summary>Flushes the file's data to disk (fsync covers every descriptor of the file).</summary>
     public void Flush()
     {
@@ -80,10 +85,6 @@ internal sealed class WipeHandles : IDisposable
         }
     }
 
-    private static SafeFileHandle OpenRaw(string path)
-    {
-        // Outside .NET's share emulation: the primary handle already holds the wipe's exclusive lock.
-        int descriptor = Posix.IsSupported ? Posix.Open(path, Posix.ReadWrite, 0) : -1;
-        return descriptor >= 0 ? new SafeFileHandle(descriptor, ownsHandle: true) : File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
-    }
+    // Outside .NET's share emulation: the primary handle already holds the wipe's exclusive lock.
+    private static SafeFileHandle OpenRaw(string path, FileIdentity? identity) => NoFollowFile.Open(path, FileMode.Open, FileAccess.ReadWrite, identity);
 }

@@ -2,22 +2,151 @@ using System.Runtime.InteropServices;
 
 namespace SecureMigration.Storage;
 
-/// <summary>The few POSIX calls .NET does not expose: directory fsync, advisory locks on raw descriptors, reflink.</summary>
+/// <summary>The few POSIX calls .NET does not expose: directory fsync, advisory locks on raw descriptors, reflink, opens that never follow a symbolic link.</summary>
 internal static partial class Posix
 {
     // open(2) flags on Linux.
     public const int ReadOnly = 0;
     public const int ReadWrite = 2 | CloseOnExec;
-    public const int ReadWriteCreate = ReadWrite | 0x40;
-    public const int ReadWriteDirect = ReadWrite | 0x4000;
+    public const int ReadWriteCreate = ReadWrite | Create;
+    public const int ReadWriteDirect = ReadWrite | Direct;
+    public const int Create = 0x40;
+    public const int Exclusive = 0x80;
+    public const int Truncate = 0x200;
+    public const int Direct = 0x4000;
+    public const int DirectoryOnly = 0x10000;
+    public const int WriteOnly = 1 | CloseOnExec;
+    public const int ReadOnlyCloseOnExec = CloseOnExec;
+    private const int NoFollow = 0x20000;
     private const int CloseOnExec = 0x80000;
     public const int LockExclusive = 2;
+    public const int LockNonBlocking = 4;
+
+    // errno values on Linux.
+    public const int TooManyLinks = 40; // ELOOP: a symbolic link where none may be
+    public const int NoSuchFile = 2; // ENOENT
+    public const int AccessDenied = 13; // EACCES
+    public const int NotDirectory = 20; // ENOTDIR
+    public const int Busy = 16; // EBUSY
+    private const int NotImplemented = 38; // ENOSYS
+    private const int NotPermitted = 1; // EPERM
+
+    private const int AtFdCwd = -100;
+    private static bool s_openat2 = RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.Arm64;
     public const uint Ficlone = 0x40049409;
 
     public static bool IsSupported => OperatingSystem.IsLinux();
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Open(string path, int flags, int mode);
+
+    /// <summary>Gets or sets whether <see cref="OpenNoFollow"/> tries <c>openat2</c> first (tests turn it off to exercise the fallback).</summary>
+    internal static bool UseOpenAt2
+    {
+        get => s_openat2;
+        set => s_openat2 = value;
+    }
+
+    /// <summary>
+    /// Opens <paramref name="path"/> (a full path) without following any symbolic link: <c>openat2</c> with
+    /// <c>RESOLVE_NO_SYMLINKS</c> refuses one anywhere in the path. Where the kernel has no <c>openat2</c> (before
+    /// Linux 5.6, or a seccomp filter that hides it), <c>O_NOFOLLOW</c> refuses one as the last component, and the
+    /// path the kernel resolved for the open descriptor (<c>/proc/self/fd</c>) must be the path asked for, which
+    /// refuses one among the parents. A refusal is -1 with errno <see cref="TooManyLinks"/>.
+    /// </summary>
+    /// <returns>The descriptor, or -1 with errno set.</returns>
+    public static int OpenNoFollow(string path, int flags, int mode)
+    {
+        if (s_openat2)
+        {
+            // openat2(2) is syscall 437 on every architecture that uses the generic table (x86-64 and arm64 among them).
+            const long OpenAt2 = 437;
+            const ulong ResolveNoSymlinks = 0x04;
+            // openat2 refuses a mode unless it creates the file.
+            var how = new OpenHow((ulong)(flags | NoFollow), (flags & Create) != 0 ? (ulong)mode : 0, ResolveNoSymlinks);
+            long descriptor = Syscall(OpenAt2, AtFdCwd, path, ref how, (nuint)Marshal.SizeOf<OpenHow>());
+            if (descriptor >= 0)
+            {
+                return (int)descriptor;
+            }
+
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == NotImplemented)
+            {
+                s_openat2 = false;
+            }
+            else if (errno != NotPermitted)
+            {
+                return -1;
+            }
+        }
+
+        int opened = Open(path, flags | NoFollow, mode);
+        if (opened >= 0 && new FileInfo($"/proc/self/fd/{opened}").LinkTarget is { } resolved && resolved != Path.GetFullPath(path))
+        {
+            _ = Close(opened);
+            Marshal.SetLastPInvokeError(TooManyLinks);
+            return -1;
+        }
+
+        return opened;
+    }
+
+    /// <summary>A file's identity (device and inode) from <c>statx</c> on a path, not following a final symbolic link; <see langword="null"/> when it cannot be read.</summary>
+    public static FileIdentity? IdentityOf(string path) => StatxIdentity(AtFdCwd, path, SymlinkNoFollow);
+
+    /// <summary>The identity of <paramref name="name"/> in an open directory, not following a symbolic link; <see langword="null"/> when it cannot be read.</summary>
+    public static FileIdentity? IdentityOf(int directory, string name) => StatxIdentity(directory, name, SymlinkNoFollow);
+
+    /// <summary>The identity (device and inode) of the file an open descriptor refers to (<c>statx</c> with <c>AT_EMPTY_PATH</c>, an fstat).</summary>
+    public static FileIdentity? IdentityOf(int descriptor) => StatxIdentity(descriptor, string.Empty, EmptyPath);
+
+    /// <summary>The device number (<c>MAJOR:MINOR</c>, as <c>/proc/self/mountinfo</c> and <c>/sys</c> write it) of the device special file open on <paramref name="descriptor"/>.</summary>
+    public static string? DeviceNumberOf(int descriptor)
+    {
+        if (!IsSupported)
+        {
+            return null;
+        }
+
+        // struct statx: stx_rdev_major/minor (u32) at 128/132.
+        Span<byte> buffer = stackalloc byte[256];
+        const uint Basic = 0x7FF;
+        return Statx(descriptor, string.Empty, EmptyPath, Basic, ref MemoryMarshal.GetReference(buffer)) == 0
+            ? $"{BitConverter.ToUInt32(buffer[128..])}:{BitConverter.ToUInt32(buffer[132..])}"
+            : null;
+    }
+
+    private const int SymlinkNoFollow = 0x100;
+    private const int EmptyPath = 0x1000;
+
+    private static FileIdentity? StatxIdentity(int directory, string path, int flags)
+    {
+        if (!IsSupported)
+        {
+            return null;
+        }
+
+        // struct statx: stx_mode (u16) at 28, stx_ino (u64) at 32, stx_size (u64) at 40, stx_dev_major/minor (u32) at 136/140.
+        Span<byte> buffer = stackalloc byte[256];
+        const uint Basic = 0x7FF;
+        if (Statx(directory, path, flags, Basic, ref MemoryMarshal.GetReference(buffer)) != 0)
+        {
+            return null;
+        }
+
+        return new FileIdentity(BitConverter.ToUInt32(buffer[136..]), BitConverter.ToUInt32(buffer[140..]), BitConverter.ToUInt64(buffer[32..]));
+    }
+
+    /// <summary><c>struct open_how</c> of <c>openat2(2)</c>.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private readonly record struct OpenHow(ulong Flags, ulong Mode, ulong Resolve);
+
+    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial long Syscall(long number, int directory, string path, ref OpenHow how, nuint size);
+
+    [LibraryImport("libc", EntryPoint = "unlinkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Unlinkat(int directory, string name, int flags);
 
     [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
     public static partial int Fsync(int descriptor);
@@ -55,7 +184,7 @@ internal static partial class Posix
     [LibraryImport("libc", EntryPoint = "fallocate", SetLastError = true)]
     public static partial int Fallocate(int descriptor, int mode, long offset, long length);
 
-    /// <summary>What <c>statx(2)</c> says of a file: its hard-link count, the bytes the file system allocated to it, whether it is a block device.</summary>
+    /// <summary>What <c>statx(2)</c> says of a file (not of a symbolic link's target): its hard-link count, the bytes the file system allocated to it, whether it is a block device.</summary>
     public static (uint Links, long AllocatedBytes, bool IsBlockDevice)? Stat(string path)
     {
         if (!IsSupported)
@@ -65,9 +194,8 @@ internal static partial class Posix
 
         // struct statx is the same on every Linux architecture: stx_nlink (u32) at 16, stx_blocks (u64, 512-byte units) at 48.
         Span<byte> buffer = stackalloc byte[256];
-        const int AtFdCwd = -100;
         const uint Basic = 0x7FF;
-        if (Statx(AtFdCwd, path, 0, Basic, ref MemoryMarshal.GetReference(buffer)) != 0)
+        if (Statx(AtFdCwd, path, SymlinkNoFollow, Basic, ref MemoryMarshal.GetReference(buffer)) != 0)
         {
             return null;
         }

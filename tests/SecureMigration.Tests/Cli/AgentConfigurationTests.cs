@@ -51,4 +51,33 @@ public sealed class AgentConfigurationTests
         Assert.Equal(["--vm", "vm1=/run/vm1.qmp", "--work", "/etc/secmig/work", "--stall-timeout", "7", "--crl", "/etc/secmig/ca/ca-crl.pem",
             "--allow-peer", "a", "--allow-peer", "b"], tokens);
     }
+
+    [Fact]
+    public void ToArguments_MemoryDirsAndAllowTcpQmp_BecomeTheirOptions()
+    {
+        var settings = new AgentConfiguration { MemoryDirs = ["ram", "/var/lib/ram"], AllowTcpQmp = true };
+
+        string[] tokens = [.. settings.ToArguments(new HashSet<string>(), "/etc/secmig")];
+
+        Assert.Equal(["--memory-dir", "/etc/secmig/ram", "--memory-dir", "/var/lib/ram", "--allow-tcp-qmp"], tokens);
+    }
+
+    [Fact]
+    public async Task Agent_TcpQmpMonitor_ExitsTwoUnlessAllowTcpQmp()
+    {
+        // Defense: an unauthenticated QMP over TCP monitor is refused unless --allow-tcp-qmp.
+        using var dir = new TempDirectory();
+        await Secmig.RunAsync("pki", "init", "--out", dir.File("ca"));
+        await Secmig.RunAsync("pki", "issue", "--ca", dir.File("ca"), "--name", "dst.test", "--out", dir.File("dst"));
+        string[] arguments = ["agent", "--listen", "127.0.0.1:0", "--vm", "vm1=tcp:127.0.0.1:4444", "--work", dir.File("work"),
+            "--cert", dir.File("dst/cert.pem"), "--key", dir.File("dst/key.pem"), "--ca", dir.File("ca/ca.pem"), "--allow-peer", "src.test"];
+
+        (int exit, string output) = await Secmig.RunAsync(arguments);
+        await using ExternalProcess allowed = Secmig.Start([.. arguments, "--allow-tcp-qmp"]);
+        string served = await allowed.WaitForAsync("listening ");
+
+        Assert.True(exit == 2, output);
+        Assert.Contains("VM 'vm1' has its QMP monitor at tcp:127.0.0.1:4444, a TCP address", output, StringComparison.Ordinal);
+        Assert.Contains("for vm1", served, StringComparison.Ordinal);
+    }
 }

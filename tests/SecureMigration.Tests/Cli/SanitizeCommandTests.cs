@@ -78,6 +78,8 @@ public sealed class SanitizeCommandTests
         (int exit, string output) = await Secmig.RunAsync("sanitize", dir.File("old.img"), "--certificate", dir.File("old.cert.json"),
             "--cert", dir.File("host/cert.pem"), "--key", dir.File("host/key.pem"), "--ca", dir.File("ca/ca.pem"));
         (int valid, string verdict) = await Secmig.RunAsync("sanitize", "verify-cert", dir.File("old.cert.json"), "--ca", dir.File("ca/ca.pem"));
+        // Defense: without --ca nothing vouches for the signer, so verify-cert says so and exits 1.
+        (int unverified, string unverifiedVerdict) = await Secmig.RunAsync("sanitize", "verify-cert", dir.File("old.cert.json"));
         File.WriteAllText(dir.File("old.cert.json"), File.ReadAllText(dir.File("old.cert.json")).Replace("300000", "300001", StringComparison.Ordinal));
         (int edited, string refusal) = await Secmig.RunAsync("sanitize", "verify-cert", dir.File("old.cert.json"));
 
@@ -85,6 +87,8 @@ public sealed class SanitizeCommandTests
         Assert.True(valid == 0, verdict);
         Assert.Contains("valid, signed by CN=wiper.test", verdict, StringComparison.Ordinal);
         Assert.Contains("Sanitized", verdict, StringComparison.Ordinal);
+        Assert.Equal(1, unverified);
+        Assert.Contains("UNVERIFIED SIGNER", unverifiedVerdict, StringComparison.Ordinal);
         Assert.Equal(1, edited);
         Assert.Contains("INVALID: the signature does not match", refusal, StringComparison.Ordinal);
     }
@@ -94,16 +98,20 @@ public sealed class SanitizeCommandTests
     {
         using var dir = new TempDirectory();
         File.WriteAllBytes(dir.File("big.img"), RandomNumberGenerator.GetBytes(96 * 1024 * 1024));
+        // The host's key authenticates the checkpoint; without it the wipe would start over.
+        await Secmig.RunAsync("pki", "init", "--out", dir.File("ca"));
+        await Secmig.RunAsync("pki", "issue", "--ca", dir.File("ca"), "--name", "host.test", "--out", dir.File("host"));
+        string[] hostKey = ["--cert", dir.File("host/cert.pem"), "--key", dir.File("host/key.pem"), "--ca", dir.File("ca/ca.pem")];
 
         // Gutmann's 35 passes keep the wipe running long enough to be killed in the middle, whatever the disk's speed.
-        await using (ExternalProcess wipe = Secmig.Start("sanitize", dir.File("big.img"), "--method", "gutmann", "--verify", "sample"))
+        await using (ExternalProcess wipe = Secmig.Start(["sanitize", dir.File("big.img"), "--method", "gutmann", "--verify", "sample", .. hostKey]))
         {
             await wipe.WaitForAsync("pass 3/35 write");
             await wipe.KillAsync();
         }
 
         Assert.True(File.Exists(dir.File("big.img.secmig-wipe")));
-        (int exit, string output) = await Secmig.RunAsync("sanitize", dir.File("big.img"), "--method", "gutmann", "--verify", "sample");
+        (int exit, string output) = await Secmig.RunAsync(["sanitize", dir.File("big.img"), "--method", "gutmann", "--verify", "sample", .. hostKey]);
 
         Assert.True(exit == 0, output);
         Assert.Contains("sanitized (resumed from a checkpoint", output, StringComparison.Ordinal);
@@ -124,6 +132,40 @@ public sealed class SanitizeCommandTests
 
         Assert.Equal(1, exit);
         Assert.Contains("INCOMPLETE (interrupted)", wipe.Output, StringComparison.Ordinal);
-        Assert.True(File.Exists(dir.File("big.img.secmig-wipe")), "the checkpoint stays for a later run");
+        Assert.False(File.Exists(dir.File("big.img.secmig-wipe")), "without this host's key (--cert, --key, --ca) no checkpoint is written: a later run starts over");
+    }
+
+    [Fact]
+    public async Task Sanitize_SymbolicLink_ExitsTwoNamesTheLinkAndTouchesNothing()
+    {
+        // Defense: secmig sanitize never follows a symbolic link to the file it overwrites.
+        using var dir = new TempDirectory();
+        byte[] precious = RandomNumberGenerator.GetBytes(10_000);
+        File.WriteAllBytes(dir.File("precious.db"), precious);
+        File.CreateSymbolicLink(dir.File("old.img"), dir.File("precious.db"));
+
+        (int exit, string output) = await Secmig.RunAsync("sanitize", dir.File("old.img"));
+
+        Assert.True(exit == 2, output);
+        Assert.Contains($"'{dir.File("old.img")}' is a symbolic link", output, StringComparison.Ordinal);
+        Assert.Equal(precious, File.ReadAllBytes(dir.File("precious.db")));
+    }
+
+    [RequiresLoopDeviceFact]
+    public async Task Sanitize_BlockDeviceWithoutAllowBlockDevice_ExitsTwoAndTouchesNothing()
+    {
+        // Defense: secmig sanitize overwrites a block device only with --allow-block-device.
+        using var dir = new TempDirectory();
+        byte[] old = RandomNumberGenerator.GetBytes(1024 * 1024);
+        File.WriteAllBytes(dir.File("disk.img"), old);
+        using (LoopDevice device = LoopDevice.Attach(dir.File("disk.img")))
+        {
+            (int exit, string output) = await Secmig.RunAsync("sanitize", device.Path);
+
+            Assert.True(exit == 2, output);
+            Assert.Contains("--allow-block-device", output, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(old, File.ReadAllBytes(dir.File("disk.img")));
     }
 }

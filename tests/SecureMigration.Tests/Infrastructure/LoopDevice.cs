@@ -13,6 +13,21 @@ public sealed class LoopDevice : IDisposable
 
     public static LoopDevice Attach(string file) => new(Run("--find", "--show", file).Trim());
 
+    /// <summary>Attaches a file that holds a partition table, with a device node per partition (PATHpN).</summary>
+    public static LoopDevice AttachPartitioned(string file)
+    {
+        var device = new LoopDevice(Run("--partscan", "--find", "--show", file).Trim());
+        if (!File.Exists(device.Path + "p1"))
+        {
+            // The kernel's own scan may not have created the nodes yet: add them now (partx is util-linux, like losetup).
+            using Process partx = Process.Start(new ProcessStartInfo("partx", ["--add", device.Path]) { RedirectStandardError = true })!;
+            partx.StandardError.ReadToEnd();
+            partx.WaitForExit();
+        }
+
+        return device;
+    }
+
     public void Dispose() => Run("--detach", Path);
 
     /// <summary>Attaches and detaches a small file once: containers often have /dev/loop-control but no loop devices to hand out.</summary>
@@ -54,12 +69,28 @@ public sealed class LoopDevice : IDisposable
 public sealed class RequiresLoopDeviceFactAttribute : FactAttribute
 {
     private bool _mountable;
+    private bool _partitioned;
 
     public RequiresLoopDeviceFactAttribute()
     {
         if (!LoopDevice.CanAttach)
         {
             Skip = "no loop device can be attached here (it needs root, /dev/loop-control and losetup); the block-device test runs where one can.";
+        }
+    }
+
+    /// <summary>Gets or sets whether the test also writes a partition table (sfdisk), besides formatting and mounting.</summary>
+    public bool Partitioned
+    {
+        get => _partitioned;
+        set
+        {
+            _partitioned = value;
+            Mountable = true;
+            if (value && Skip is null && ExternalProgram.Find("sfdisk") is null && !File.Exists("/usr/sbin/sfdisk"))
+            {
+                Skip = "no partition table can be written here (it needs sfdisk, package fdisk).";
+            }
         }
     }
 

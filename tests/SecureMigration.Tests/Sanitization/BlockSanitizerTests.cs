@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Text.Json;
 using Microsoft.Win32.SafeHandles;
 using SecureMigration.Sanitization;
 using SecureMigration.Storage;
@@ -138,20 +139,17 @@ public sealed class BlockSanitizerTests : IDisposable
     public async Task SanitizeFileAsync_InterruptedInsideARandomPass_ResumesFromItsCheckpointAndVerifiesEveryByte()
     {
         string file = OldImage();
-        var options = new SanitizerOptions { BlockSize = 64 * 1024, WritesInFlight = 2, CheckpointInterval = 256 * 1024 };
-        using var stop = new CancellationTokenSource();
-        var stopHalfwayThroughTheRandomPass = new Progress(p =>
-        {
-            if (p.Pass == 3 && p.Stage == "write" && p.Bytes > p.Total / 2)
-            {
-                stop.Cancel();
-            }
-        });
-
-        SanitizationReport first = await new BlockSanitizer(options).SanitizeFileAsync(file, SanitizationMethod.DoD522022M, progress: stopHalfwayThroughTheRandomPass, cancellationToken: stop.Token);
+        var options = ResumableOptions();
+        SanitizationReport first = await InterruptInsideTheRandomPassAsync(file, options);
         Assert.False(first.Completed);
         Assert.True(File.Exists(file + ".secmig-wipe"));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file + ".secmig-wipe"));
+        // The random pass's key travels sealed under the host key, never in plaintext.
+        using (JsonDocument checkpoint = JsonDocument.Parse(File.ReadAllBytes(file + ".secmig-wipe")))
+        {
+            Assert.False(checkpoint.RootElement.TryGetProperty("Key", out _));
+            Assert.Equal(12 + 32 + 16, Convert.FromBase64String(checkpoint.RootElement.GetProperty("SealedKey").GetString()!).Length);
+        }
 
         long firstWriteReport = -1;
         var watch = new Progress(p => firstWriteReport = firstWriteReport < 0 && p.Stage == "write" ? p.Bytes : firstWriteReport);
@@ -163,6 +161,64 @@ public sealed class BlockSanitizerTests : IDisposable
         Assert.Equal(first.Started, second.Started);
         Assert.True(firstWriteReport > Size / 2, "the second run went on from the checkpoint instead of starting over");
         Assert.False(File.Exists(file + ".secmig-wipe"));
+    }
+
+    [Fact]
+    public async Task SanitizeFileAsync_InterruptedWithoutACheckpointKey_StartsOverFromTheFirstPass()
+    {
+        // Defense: without a host key no checkpoint is written or trusted, so nothing can make a wipe skip passes.
+        string file = OldImage();
+        var options = ResumableOptions();
+        options.CheckpointKey = null;
+
+        SanitizationReport first = await InterruptInsideTheRandomPassAsync(file, options);
+        Assert.False(first.Completed);
+        Assert.False(File.Exists(file + ".secmig-wipe"));
+        var passesWritten = new HashSet<int>();
+        SanitizationReport second = await new BlockSanitizer(options).SanitizeFileAsync(file, SanitizationMethod.DoD522022M, progress: new Progress(p => passesWritten.Add(p.Pass)));
+
+        Assert.False(second.Resumed);
+        Assert.True(second.Succeeded);
+        Assert.Contains(1, passesWritten);
+    }
+
+    [Fact]
+    public async Task SanitizeFileAsync_ForgedCheckpointThatSkipsEveryPass_IsIgnored()
+    {
+        // Defense: a checkpoint counts only when its HMAC under the host key verifies.
+        string file = OldImage();
+        var options = ResumableOptions();
+        await InterruptInsideTheRandomPassAsync(file, options);
+        // An insider who can write the directory claims every pass done: Pass 3 of 3, with the MAC left as it was.
+        string checkpointPath = file + ".secmig-wipe";
+        var forged = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(checkpointPath))!;
+        forged["Pass"] = 3;
+        File.WriteAllText(checkpointPath, forged.ToJsonString());
+        var passesWritten = new HashSet<int>();
+
+        SanitizationReport second = await new BlockSanitizer(options).SanitizeFileAsync(file, SanitizationMethod.DoD522022M, progress: new Progress(p => passesWritten.Add(p.Pass)));
+
+        Assert.False(second.Resumed);
+        Assert.True(second.Succeeded);
+        Assert.Equal([1, 2, 3], passesWritten.Order());
+    }
+
+    [Fact]
+    public async Task SanitizeFileAsync_CheckpointOfAFileSinceReplacedUnderTheSameName_IsIgnored()
+    {
+        // Defense: a checkpoint is bound to the target's device and inode, not only its path and size.
+        string file = OldImage();
+        var options = ResumableOptions();
+        await InterruptInsideTheRandomPassAsync(file, options);
+        string replacement = OldImage();
+        File.Move(replacement, file, overwrite: true);
+        var passesWritten = new HashSet<int>();
+
+        SanitizationReport second = await new BlockSanitizer(options).SanitizeFileAsync(file, SanitizationMethod.DoD522022M, progress: new Progress(p => passesWritten.Add(p.Pass)));
+
+        Assert.False(second.Resumed);
+        Assert.True(second.Succeeded);
+        Assert.Contains(1, passesWritten);
     }
 
     [Fact]
@@ -238,7 +294,7 @@ public sealed class BlockSanitizerTests : IDisposable
         SanitizationReport report;
         using (LoopDevice device = LoopDevice.Attach(backing))
         {
-            report = await new BlockSanitizer(new SanitizerOptions { BlockSize = 64 * 1024 }).SanitizeFileAsync(device.Path, SanitizationMethod.Ones);
+            report = await DeviceSanitizer().SanitizeFileAsync(device.Path, SanitizationMethod.Ones);
         }
 
         Assert.True(report.Succeeded);
@@ -247,9 +303,26 @@ public sealed class BlockSanitizerTests : IDisposable
         Assert.Equal(-1, File.ReadAllBytes(backing).AsSpan(0, (int)report.TargetSize).IndexOfAnyExcept((byte)0xFF));
     }
 
+    [RequiresLoopDeviceFact]
+    public async Task SanitizeFileAsync_BlockDeviceWithoutOptIn_IsRefusedAndLeftIntact()
+    {
+        // Defense: block devices are wiped only with SanitizerOptions.AllowBlockDevices (--allow-block-device).
+        string backing = OldImage();
+        byte[] old = File.ReadAllBytes(backing);
+        using (LoopDevice device = LoopDevice.Attach(backing))
+        {
+            var refused = await Assert.ThrowsAsync<BlockDeviceRefusedException>(() => Sanitizer().SanitizeFileAsync(device.Path, SanitizationMethod.Zero));
+            Assert.Equal(device.Path, refused.Device);
+            Assert.Contains("--allow-block-device", refused.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(old, File.ReadAllBytes(backing));
+    }
+
     [RequiresLoopDeviceFact(Mountable = true)]
     public async Task SanitizeFileAsync_MountedBlockDevice_IsRefusedAndLeftIntact()
     {
+        // Defense: O_EXCL on the device (the kernel refuses it while mounted) and /proc/self/mountinfo, which names the mount.
         string backing = _dir.File("fs.img");
         File.WriteAllBytes(backing, new byte[8 * 1024 * 1024]);
         Run("mkfs.ext4", "-q", "-F", backing);
@@ -259,8 +332,8 @@ public sealed class BlockSanitizerTests : IDisposable
         Run("mount", device.Path, mountPoint);
         try
         {
-            var refused = await Assert.ThrowsAsync<FileInUseException>(() => Sanitizer().SanitizeFileAsync(device.Path, SanitizationMethod.Zero));
-            Assert.Contains("mounted block device", refused.Message, StringComparison.Ordinal);
+            var refused = await Assert.ThrowsAsync<BlockDeviceRefusedException>(() => DeviceSanitizer().SanitizeFileAsync(device.Path, SanitizationMethod.Zero));
+            Assert.Contains($"{device.Path} (the device itself) is mounted at {mountPoint}", refused.Message, StringComparison.Ordinal);
         }
         finally
         {
@@ -273,12 +346,148 @@ public sealed class BlockSanitizerTests : IDisposable
         Assert.Equal(formatted.Length, after.Length);
     }
 
+    [RequiresLoopDeviceFact(Partitioned = true)]
+    public async Task SanitizeFileAsync_BlockDeviceWithAMountedPartition_IsRefusedAndNamesThePartition()
+    {
+        // Defense: O_EXCL on the whole disk (a mounted partition claims it), and /proc/self/mountinfo against its partitions (/sys/class/block), which names the partition.
+        string backing = _dir.File("disk.img");
+        File.WriteAllBytes(backing, new byte[24 * 1024 * 1024]);
+        RunWithInput("label: dos\n,12M\n,\n", "sfdisk", "-q", backing);
+        string mountPoint = Directory.CreateDirectory(_dir.File("mnt")).FullName;
+        byte[] before;
+        using (LoopDevice device = LoopDevice.AttachPartitioned(backing))
+        {
+            string partition = device.Path + "p1";
+            Run("mkfs.ext4", "-q", "-F", partition);
+            Run("mount", partition, mountPoint);
+            try
+            {
+                before = File.ReadAllBytes(backing);
+                var refused = await Assert.ThrowsAsync<BlockDeviceRefusedException>(() => DeviceSanitizer().SanitizeFileAsync(device.Path, SanitizationMethod.Zero));
+                Assert.Contains($"{partition} (a partition of {device.Path}) is mounted at {mountPoint}", refused.Message, StringComparison.Ordinal);
+            }
+            finally
+            {
+                Run("umount", mountPoint);
+            }
+        }
+
+        // The partition table and everything past the mounted file system (its counters change on unmount) are untouched.
+        byte[] after = File.ReadAllBytes(backing);
+        Assert.Equal(before.AsSpan(0, 1024 * 1024).ToArray(), after.AsSpan(0, 1024 * 1024).ToArray());
+        Assert.Equal(before.AsSpan(13 * 1024 * 1024).ToArray(), after.AsSpan(13 * 1024 * 1024).ToArray());
+    }
+
+    [RequiresLoopDeviceFact]
+    public async Task SanitizeFileAsync_BlockDeviceHeldExclusivelyByAnother_IsRefused()
+    {
+        // Defense: the device is opened with O_EXCL, which fails while another user holds it exclusively.
+        string backing = OldImage();
+        byte[] old = File.ReadAllBytes(backing);
+        using (LoopDevice device = LoopDevice.Attach(backing))
+        using (var holder = new SafeFileHandle(Posix.Open(device.Path, Posix.ReadWrite | Posix.Exclusive, 0), ownsHandle: true))
+        {
+            Assert.False(holder.IsInvalid);
+            var refused = await Assert.ThrowsAsync<BlockDeviceRefusedException>(() => DeviceSanitizer().SanitizeFileAsync(device.Path, SanitizationMethod.Zero));
+            Assert.Contains("holds it exclusively", refused.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(old, File.ReadAllBytes(backing));
+    }
+
+    private static void RunWithInput(string input, string program, params string[] arguments)
+    {
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(program, arguments) { RedirectStandardInput = true, RedirectStandardError = true, RedirectStandardOutput = true })!;
+        process.StandardInput.Write(input);
+        process.StandardInput.Close();
+        string errors = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, $"{program} {string.Join(' ', arguments)}: {errors}");
+    }
+
     private static void Run(string program, params string[] arguments)
     {
         using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(program, arguments) { RedirectStandardError = true, RedirectStandardOutput = true })!;
         string errors = process.StandardError.ReadToEnd();
         process.WaitForExit();
         Assert.True(process.ExitCode == 0, $"{program} {string.Join(' ', arguments)}: {errors}");
+    }
+
+    [Fact]
+    public async Task SanitizeFileAsync_SymbolicLinkToAnotherFile_IsRefusedAndItsTargetSurvives()
+    {
+        // Defense: the wipe's open never follows a symbolic link (openat2 RESOLVE_NO_SYMLINKS, O_NOFOLLOW).
+        string victim = OldImage();
+        byte[] old = File.ReadAllBytes(victim);
+        string planted = _dir.File("residue.img");
+        File.CreateSymbolicLink(planted, victim);
+
+        var refused = await Assert.ThrowsAsync<SymbolicLinkRefusedException>(() => Sanitizer().SanitizeFileAsync(planted, SanitizationMethod.Zero));
+
+        Assert.Equal(planted, refused.Link);
+        Assert.Contains("is a symbolic link", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("realpath", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(old, File.ReadAllBytes(victim));
+        Assert.False(File.Exists(planted + ".secmig-wipe"));
+    }
+
+    [Fact]
+    public async Task SanitizeFileAsync_PathThroughASymbolicallyLinkedDirectory_IsRefusedAndNamesTheLink()
+    {
+        // Defense: no symbolic link anywhere in the path (openat2 RESOLVE_NO_SYMLINKS, or the resolved-path check without openat2).
+        string victim = OldImage();
+        byte[] old = File.ReadAllBytes(victim);
+        string sharedLink = _dir.File("shared");
+        Directory.CreateSymbolicLink(sharedLink, _dir.Path);
+
+        var refused = await Assert.ThrowsAsync<SymbolicLinkRefusedException>(() => Sanitizer().SanitizeFileAsync(Path.Combine(sharedLink, Path.GetFileName(victim)), SanitizationMethod.Zero));
+
+        Assert.Equal(sharedLink, refused.Link);
+        Assert.Equal(old, File.ReadAllBytes(victim));
+    }
+
+    [Fact]
+    public async Task SanitizeFileAsync_FileSwappedBetweenPlanAndOpen_IsRefusedAndNeitherFileIsTouched()
+    {
+        // Defense: the identity (device, inode) recorded when the wipe is planned is checked on the open descriptor.
+        string target = OldImage();
+        string victim = OldImage();
+        byte[] victimBytes = File.ReadAllBytes(victim);
+        var sanitizer = Sanitizer();
+        // An insider links a file they may not write under the target's name once the wipe is planned.
+        sanitizer.Planned = path => Run("ln", "-f", victim, path);
+
+        var refused = await Assert.ThrowsAsync<FileReplacedException>(() => sanitizer.SanitizeFileAsync(target, SanitizationMethod.Zero));
+
+        Assert.Equal(target, refused.Path);
+        Assert.NotEqual(refused.Expected, refused.Actual);
+        Assert.Contains("replaced it", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(victimBytes, File.ReadAllBytes(victim));
+    }
+
+    [Fact]
+    public async Task VerifyFileAsync_UnalignedHeadAndTail_AreReadPastThePageCache()
+    {
+        // Defense: verification reads unaligned heads and tails with O_DIRECT too, so it checks the medium, not the cache.
+        string file = OldImage();
+        SanitizationReport wipe = await new BlockSanitizer(new SanitizerOptions { BlockSize = 64 * 1024, Verification = VerificationMode.None }).SanitizeFileAsync(file, SanitizationMethod.Zero);
+        Assert.True(wipe.DirectIo, "this test needs a file system that allows O_DIRECT");
+        Run("dd", $"if={file}", "iflag=nocache", "count=0");
+        Assert.Equal("0", ResidentBytes(file));
+
+        long? mismatch = await Sanitizer().VerifyFileAsync(file, SanitizationPass.Fill(0), [new Extent(100, 5000), new Extent(Size - 123, 123)]);
+
+        Assert.Null(mismatch);
+        Assert.Equal("0", ResidentBytes(file));
+    }
+
+    /// <summary>How many bytes of the file the page cache holds (fincore, util-linux).</summary>
+    private static string ResidentBytes(string file)
+    {
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("fincore", ["--bytes", "--noheadings", "--output", "RES", file]) { RedirectStandardOutput = true })!;
+        string output = process.StandardOutput.ReadToEnd().Trim();
+        process.WaitForExit();
+        return output;
     }
 
     [Fact]
@@ -316,7 +525,26 @@ public sealed class BlockSanitizerTests : IDisposable
         Assert.InRange(secret.Zip(copy).Count(p => p.First == p.Second), 0, secret.Length / 64);
     }
 
+    private static SanitizerOptions ResumableOptions() =>
+        new() { BlockSize = 64 * 1024, WritesInFlight = 2, CheckpointInterval = 256 * 1024, CheckpointKey = HostKey.FromSecret(new byte[HostKey.Length]) };
+
+    /// <summary>Runs a DoD wipe until it is halfway through its third (random) pass, then cancels it.</summary>
+    private static async Task<SanitizationReport> InterruptInsideTheRandomPassAsync(string file, SanitizerOptions options)
+    {
+        using var stop = new CancellationTokenSource();
+        var stopHalfwayThroughTheRandomPass = new Progress(p =>
+        {
+            if (p.Pass == 3 && p.Stage == "write" && p.Bytes > p.Total / 2)
+            {
+                stop.Cancel();
+            }
+        });
+        return await new BlockSanitizer(options).SanitizeFileAsync(file, SanitizationMethod.DoD522022M, progress: stopHalfwayThroughTheRandomPass, cancellationToken: stop.Token);
+    }
+
     private static BlockSanitizer Sanitizer() => new(new SanitizerOptions { BlockSize = 64 * 1024, WritesInFlight = 3 });
+
+    private static BlockSanitizer DeviceSanitizer() => new(new SanitizerOptions { BlockSize = 64 * 1024, AllowBlockDevices = true });
 
     private string OldImage()
     {

@@ -21,6 +21,8 @@ public sealed class SanitizationCertificateTests(TestPki pki) : IClassFixture<Te
         Assert.StartsWith("NistClear: 0x00", certificate.SanitizationTechnique, StringComparison.Ordinal);
         Assert.Equal(1.0, certificate.VerificationCoverage);
         Assert.Equal(8192, certificate.MediaSize);
+        // The certificate binds the very file: its device and inode, besides its path and size.
+        Assert.Matches(@"^\d+:\d+/\d+$", certificate.MediaDeviceAndInode);
         Assert.NotEmpty(certificate.Caveats);
         Assert.Contains("CN=source.test", verification.Signer, StringComparison.Ordinal);
     }
@@ -49,6 +51,18 @@ public sealed class SanitizationCertificateTests(TestPki pki) : IClassFixture<Te
         CertificateVerification againstCa = SanitizationCertificates.Verify(signed, pki.Ca.CertificatePem);
         Assert.False(againstCa.IsValid);
         Assert.Contains("not vouched for by the CA", againstCa.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_SignedByAnotherHostThanPerformedBy_IsRefusedNamingBoth()
+    {
+        // Defense: the signer's certificate name must equal PerformedBy: a host cannot vouch for another's wipe.
+        string signed = await SignedCertificateOfAWipeAsync(pki.Credentials(pki.Destination));
+
+        CertificateVerification verification = SanitizationCertificates.Verify(signed, pki.Ca.CertificatePem);
+
+        Assert.False(verification.IsValid);
+        Assert.Contains("performed by 'source.test', but it is signed by 'destination.test'", verification.Problem, StringComparison.Ordinal);
     }
 
     [Theory]

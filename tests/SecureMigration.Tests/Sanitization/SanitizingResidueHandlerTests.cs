@@ -1,5 +1,6 @@
 using SecureMigration.Coordination;
 using SecureMigration.Sanitization;
+using SecureMigration.Storage;
 using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Sanitization;
@@ -25,5 +26,21 @@ public sealed class SanitizingResidueHandlerTests
         Assert.Equal("already-gone", again.Action);
         Assert.False(File.Exists(dir.File("vm-1.img")));
         Assert.False(Directory.Exists(dir.File("snap")));
+    }
+
+    [Fact]
+    public async Task HandleAsync_SymbolicLinkPlantedInASnapshotDirectory_IsRefusedAndItsTargetSurvives()
+    {
+        // Defense: residue is wiped and deleted without following symbolic links.
+        using var dir = new TempDirectory();
+        byte[] precious = System.Security.Cryptography.RandomNumberGenerator.GetBytes(20_000);
+        File.WriteAllBytes(dir.File("precious.db"), precious);
+        Directory.CreateDirectory(dir.File("snap"));
+        File.CreateSymbolicLink(dir.File("snap/vm-1.img"), dir.File("precious.db"));
+        var handler = new SanitizingResidueHandler(new BlockSanitizer());
+
+        await Assert.ThrowsAsync<SymbolicLinkRefusedException>(() => handler.HandleAsync(new Residue(Guid.NewGuid(), "vm-1", ResidueKind.Snapshot, dir.File("snap"))).AsTask());
+
+        Assert.Equal(precious, File.ReadAllBytes(dir.File("precious.db")));
     }
 }

@@ -59,20 +59,20 @@ public sealed class FileSnapshotProvider : ISnapshotProvider
 
     private static async ValueTask<bool> CloneOrCopyAsync(string source, string target, CancellationToken cancellationToken)
     {
-        using (SafeFileHandle from = File.OpenHandle(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
-        using (SafeFileHandle to = File.OpenHandle(target, FileMode.Create, FileAccess.Write))
+        // The snapshot is created (or truncated) without following a symbolic link: one planted under the snapshot
+        // directory cannot make the copy overwrite another file.
+        using SafeFileHandle from = File.OpenHandle(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        using SafeFileHandle to = NoFollowFile.Open(target, FileMode.Create, FileAccess.Write);
+        if (Posix.IsSupported && Posix.Ioctl((int)to.DangerousGetHandle(), Posix.Ficlone, (int)from.DangerousGetHandle()) == 0)
         {
-            if (Posix.IsSupported && Posix.Ioctl((int)to.DangerousGetHandle(), Posix.Ficlone, (int)from.DangerousGetHandle()) == 0)
-            {
-                RandomAccess.FlushToDisk(to);
-                return true;
-            }
+            RandomAccess.FlushToDisk(to);
+            return true;
         }
 
-        var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        var input = new FileStream(from, FileAccess.Read, 1 << 20);
         await using (input.ConfigureAwait(false))
         {
-            var output = new FileStream(target, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous);
+            var output = new FileStream(to, FileAccess.Write, 1 << 20);
             await using (output.ConfigureAwait(false))
             {
                 await input.CopyToAsync(output, 1 << 20, cancellationToken).ConfigureAwait(false);

@@ -106,7 +106,7 @@ internal sealed partial class LiveMigrationRig : IAsyncDisposable
     private string[] AgentArguments(string[] credentials, string[] extra) =>
     [
         "agent", "--listen", "127.0.0.1:0", "--vm", $"{VmId}={Destination.AgentMonitor}", "--work", _dir.File("dst-work"), "--registry", Registry,
-        .. credentials, .. extra,
+        "--memory-dir", _dir.Path, .. credentials, .. extra,
     ];
 
     /// <summary>Puts a network attacker between 'secmig migrate' and the agent.</summary>
@@ -136,7 +136,7 @@ internal sealed partial class LiveMigrationRig : IAsyncDisposable
     private string[] MigrateArguments(NetworkAttacker? relay, string[] credentials, string[] extra) =>
     [
         "migrate", "--vm", VmId, "--qmp", Source.AgentMonitor, "--to", (relay?.EndPoint ?? AgentEndPoint!).ToString(), "--peer-name", "dst.test",
-        "--work", _dir.File("src-work"), "--registry", Registry, .. credentials, .. extra,
+        "--work", _dir.File("src-work"), "--registry", Registry, "--memory-dir", _dir.Path, .. credentials, .. extra,
     ];
 
     /// <summary>Waits until the agent printed the result of a migration; returns its status.</summary>

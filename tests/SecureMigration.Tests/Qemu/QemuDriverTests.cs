@@ -1,0 +1,94 @@
+using System.Text.Json;
+using SecureMigration.Coordination;
+using SecureMigration.Qemu;
+using SecureMigration.Qemu.Qmp;
+using SecureMigration.Tests.Infrastructure;
+using SecureMigration.Tests.Qemu.Harness;
+
+namespace SecureMigration.Tests.Qemu;
+
+public sealed class QemuDriverTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task QueryAsync_QemuReportsRamFilesOutsideTheAllowedDirectories_TakesOnlyTheOneInsideAsResidue()
+    {
+        // Defense: a mem-path QEMU reports is residue only when its real path lies in an allowed memory directory.
+        string allowed = Directory.CreateDirectory(_dir.File("ram")).FullName;
+        string secret = _dir.File("secret.db");
+        File.WriteAllBytes(secret, [1, 2, 3]);
+        string ram = Path.Combine(allowed, "vm1.ram");
+        File.WriteAllBytes(ram, new byte[4096]);
+        Directory.CreateSymbolicLink(Path.Combine(allowed, "link"), _dir.Path);
+        // What a guest that escaped into its QEMU answers: one honest RAM file and three ways out of the allowed directory.
+        var memPaths = new Dictionary<string, string>
+        {
+            ["ram"] = ram,
+            ["outside"] = secret,
+            ["dotdot"] = Path.Combine(allowed, "..", "secret.db"),
+            ["symlinked-parent"] = Path.Combine(allowed, "link", "secret.db"),
+        };
+        await using var qemu = new FakeQmpServer(_dir.File("vm1.qmp"), connection => AnswerAsync(connection, memPaths));
+        var options = new QemuDriverOptions { RuntimeDirectory = _dir.File("run"), AllowedMemoryDirectories = { allowed } };
+        options.Vms.Add(new QemuVm("vm1", qemu.EndPoint));
+        var log = new List<string>();
+        await using var driver = new QemuDriver(options, new ListLoggerFactory(log));
+
+        VmStatus status = await driver.QueryAsync("vm1");
+
+        Assert.Equal([ram], status.Images);
+        Assert.Equal(ram + "\n", File.ReadAllText(_dir.File("run/vm1.memory-files")));
+        Assert.Equal(3, log.Count(line => line.Contains("outside the allowed memory directories", StringComparison.Ordinal)));
+        Assert.Equal([1, 2, 3], File.ReadAllBytes(secret));
+    }
+
+    [Fact]
+    public void Constructor_RelativeMemoryDirectory_IsRefusedWithItsValue()
+    {
+        var options = new QemuDriverOptions { RuntimeDirectory = _dir.File("run"), AllowedMemoryDirectories = { "ram" } };
+
+        var refused = Assert.Throws<ArgumentException>(() => new QemuDriver(options));
+
+        Assert.Contains("'ram'", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("tcp:127.0.0.1:4444")]
+    [InlineData("tcp:qemu.example:4444")]
+    public void Constructor_TcpMonitorWithoutOptIn_IsRefusedAndSaysHowToAllowIt(string monitor)
+    {
+        // Defense: QMP over TCP (unauthenticated) only with QemuDriverOptions.AllowTcpQmp.
+        var options = new QemuDriverOptions { RuntimeDirectory = _dir.File("run") };
+        options.Vms.Add(new QemuVm("vm1", QmpEndPoints.Parse(monitor)));
+
+        var refused = Assert.Throws<ArgumentException>(() => new QemuDriver(options));
+
+        Assert.Contains($"at {monitor}, a TCP address", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("--allow-tcp-qmp", refused.Message, StringComparison.Ordinal);
+        options.AllowTcpQmp = true;
+        options.Validate();
+    }
+
+    /// <summary>Plays a running QEMU whose memory-backend-file objects report <paramref name="memPaths"/>.</summary>
+    private static async Task AnswerAsync(FakeQmpConnection connection, Dictionary<string, string> memPaths)
+    {
+        await connection.NegotiateAsync();
+        while (true)
+        {
+            string request = await connection.ReceiveAsync();
+            using JsonDocument document = JsonDocument.Parse(request);
+            JsonElement root = document.RootElement;
+            string answer = root.GetProperty("execute").GetString() switch
+            {
+                "query-status" => """{"status": "running", "running": true}""",
+                "qom-list" => JsonSerializer.Serialize(memPaths.Keys.Select(name => new Dictionary<string, string> { ["name"] = name, ["type"] = "child<memory-backend-file>" })),
+                "qom-get" => JsonSerializer.Serialize(memPaths[root.GetProperty("arguments").GetProperty("path").GetString()!["/objects/".Length..]]),
+                _ => "{}",
+            };
+            await connection.SendAsync($$"""{"return": {{answer}}, "id": {{FakeQmpConnection.IdOf(request)}}}""");
+        }
+    }
+}
