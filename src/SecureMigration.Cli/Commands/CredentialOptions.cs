@@ -76,6 +76,10 @@ internal sealed class CredentialOptions
             {
                 result.AddError("--crl applies to certificates; a pre-shared key has no CRL. Drop --crl or use --cert, --key and --ca.");
             }
+            else if ((keyring || shared) && result.GetResult(PinSpki) is not null)
+            {
+                result.AddError("--pin-spki applies to certificates; a pre-shared key has no public key to pin. Name the peers with --allow-peer instead.");
+            }
         });
     }
 

@@ -10,8 +10,9 @@ using SecureMigration.Channel.Credentials;
 using SecureMigration.Channel.Records;
 using SecureMigration.Channel.Tickets;
 using SecureMigration.Channel.Tls;
-using SecureMigration.Transport;
 using SecureMigration.Telemetry;
+using SecureMigration.Text;
+using SecureMigration.Transport;
 
 namespace SecureMigration.Channel;
 
@@ -25,6 +26,13 @@ public sealed class SecureChannelFactory
 {
     private readonly SecureChannelOptions _options;
     private readonly ILogger _logger;
+    /// <summary>How many failed handshakes of one peer (all unauthenticated peers together) are logged a minute.</summary>
+    private const double FailureLinesPerMinute = 12;
+
+    /// <summary>How many peers the failure log tracks on their own.</summary>
+    private const int MaxPeersTracked = 1024;
+
+    private readonly PeerLogLimiter _failureLog;
     private readonly TicketVerifier _verifier;
 
     /// <summary>Creates a factory.</summary>
@@ -37,6 +45,7 @@ public sealed class SecureChannelFactory
         options.Validate();
         _options = options;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SecureMigration.Channel");
+        _failureLog = new PeerLogLimiter(FailureLinesPerMinute, MaxPeersTracked, options.TimeProvider);
         _verifier = new TicketVerifier(options.EffectiveLocalIdentity, options.MaxTicketLifetime, options.TicketClockSkew,
             new TicketReplayCache(options.ReplayCacheCapacity), options.TicketValidator, options.TimeProvider);
     }
@@ -48,7 +57,8 @@ public sealed class SecureChannelFactory
     internal TimeProvider TimeProvider => _options.TimeProvider;
 
     /// <summary>Gets whether the accepting end names its allowed peers or pins their keys, rather than serving every peer the CA vouches for.</summary>
-    internal bool RestrictsPeers => _options.PeerPolicy.AllowedPeers.Count > 0 || _options.PeerPolicy.SpkiPins.Count > 0;
+    internal bool RestrictsPeers => _options.PeerPolicy.AllowedPeers.Count > 0 ||
+        (_options.PeerPolicy.SpkiPins.Count > 0 && _options.ValidatedCredentials is X509ChannelCredentials);
 
     /// <summary>
     /// Connects as the migration source: authenticates the destination (it must be the ticket's destination,
@@ -226,6 +236,12 @@ public sealed class SecureChannelFactory
             policy.SpkiPins.Add(pin);
         }
 
+        // Revocation holds for destinations as for sources: a revoked key must not receive a VM's memory.
+        foreach (var crl in configured.RevocationLists)
+        {
+            policy.RevocationLists.Add(crl);
+        }
+
         return policy;
     }
 
@@ -243,7 +259,7 @@ public sealed class SecureChannelFactory
             state.Dispose();
             var channel = new SecureChannel(records, peer, ticket, leftover, _logger);
             CryptographicOperations.ZeroMemory(leftover);
-            Log.HandshakeCompleted(_logger, role, peer.Name, channel.CipherSuite, ticket.MigrationId, ticket.VmId);
+            Log.HandshakeCompleted(_logger, role, peer.Name, channel.CipherSuite, ticket.MigrationId, UntrustedText.Bound(ticket.VmId, 160));
             ChannelMetrics.Handshakes.Add(1, new("role", role), new("result", "ok"));
             ChannelMetrics.HandshakeDuration.Record(_options.TimeProvider.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("role", role));
             activity?.SetTag("securemigration.peer", peer.Name);
@@ -254,7 +270,12 @@ public sealed class SecureChannelFactory
         {
             HandshakeFailedException failure = TlsErrors.ToHandshakeFailure(e, state, TlsPeerConfiguration.IsPsk(_options.ValidatedCredentials),
                 timedOut: timeout.IsCancellationRequested);
-            Log.HandshakeFailed(_logger, role, state.Peer?.Name ?? "an unauthenticated peer", failure.Reason, failure.Message);
+            string peerName = state.Peer?.Name ?? "an unauthenticated peer";
+            if (_failureLog.ShouldLog(peerName))
+            {
+                // Counted in the metrics every time; logged at a bounded rate per peer, so a refused peer cannot fill a disk.
+                Log.HandshakeFailed(_logger, role, UntrustedText.Bound(peerName, 300), failure.Reason, UntrustedText.Bound(failure.Message));
+            }
             ChannelMetrics.Handshakes.Add(1, new("role", role), new("result", failure.Reason.ToString()));
             activity?.SetStatus(ActivityStatusCode.Error, failure.Reason.ToString());
             engine.Dispose();

@@ -30,7 +30,20 @@ public sealed partial class MigrationCoordinator
     {
         MigrationTicket ticket = connection.Channel.Ticket;
         var wire = new MigrationWire(connection.Channel, _options.StallTimeout, _options.TimeProvider);
-        (string? refusal, IDisposable? reservation) = await ReserveIncomingAsync(ticket, connection.Channel.Peer, cancellationToken).ConfigureAwait(false);
+        string? refusal;
+        IDisposable? reservation;
+        try
+        {
+            (refusal, reservation) = await ReserveIncomingAsync(ticket, connection.Channel.Peer, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Whatever the check threw (a cancellation, a driver's surprise), the peer's connection is not kept.
+            wire.Dispose();
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         if (refusal is not null)
         {
             // Nothing was journaled, admitted or touched: the refused peer costs an audit entry and a bounded log line.

@@ -17,7 +17,7 @@ public sealed partial class MigrationCoordinator
         if (_anchor is not null)
         {
             JournalHead head = _journal.Head;
-            if (await _anchor.GetHeadAsync(Host, cancellationToken).ConfigureAwait(false) is { } anchored &&
+            if (await _anchor.GetHeadAsync(AnchorName, cancellationToken).ConfigureAwait(false) is { } anchored &&
                 (anchored.Sequence > head.Sequence || (anchored.Sequence == head.Sequence && !string.Equals(anchored.Mac, head.Mac, StringComparison.Ordinal))))
             {
                 throw new JournalRolledBackException(_journal.Path, head, anchored);

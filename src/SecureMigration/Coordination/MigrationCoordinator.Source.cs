@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using SecureMigration.Admission;
 using SecureMigration.Channel;
 using SecureMigration.Channel.Tickets;
+using SecureMigration.Text;
 
 namespace SecureMigration.Coordination;
 
@@ -268,5 +269,5 @@ public sealed partial class MigrationCoordinator
         string.Equals(current.Owner, run.Record.DestinationHost, StringComparison.Ordinal);
 
     private static string Describe(OwnershipRecord? record) =>
-        record is null ? "the registry does not know the VM" : $"'{record.Owner}' holds epoch {record.Epoch}";
+        record is null ? "the registry does not know the VM" : $"'{UntrustedText.Bound(record.Owner, 300)}' holds epoch {record.Epoch}";
 }

@@ -13,6 +13,8 @@ namespace SecureMigration.Coordination;
 public sealed partial class MigrationCoordinator
 {
     private readonly ConcurrentDictionary<string, Guid> _receiving = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<Guid, string> _receivingIds = new();
+    private long _unauditedRefusals;
 
     /// <summary>
     /// Creates a ticket validator for <see cref="SecureChannelOptions.TicketValidator"/> that runs this coordinator's
@@ -56,7 +58,7 @@ public sealed partial class MigrationCoordinator
             return $"the ticket names source '{UntrustedText.Bound(ticket.SourceIdentity, 300)}', but the peer proved the identity [{UntrustedText.Bound(string.Join(", ", peer.Names), 300)}]";
         }
 
-        if (_journal.Latest(ticket.MigrationId) is not null || _receiving.Values.Contains(ticket.MigrationId))
+        if (_journal.Latest(ticket.MigrationId) is not null || _receivingIds.ContainsKey(ticket.MigrationId))
         {
             return $"migration {ticket.MigrationId} already ran on this host";
         }
@@ -69,7 +71,7 @@ public sealed partial class MigrationCoordinator
         OwnershipRecord? owner = await _registry.GetAsync(ticket.VmId, cancellationToken).ConfigureAwait(false);
         if (owner is null || owner.Epoch != ticket.OwnershipEpoch || !string.Equals(owner.Owner, ticket.SourceIdentity, StringComparison.Ordinal))
         {
-            return $"the ticket says '{ticket.SourceIdentity}' holds epoch {ticket.OwnershipEpoch} of VM '{ticket.VmId}', but {Describe(owner)}";
+            return $"the ticket says '{UntrustedText.Bound(ticket.SourceIdentity, 300)}' holds epoch {ticket.OwnershipEpoch} of VM '{ticket.VmId}', but {Describe(owner)}";
         }
 
         VmStatus status;
@@ -96,12 +98,25 @@ public sealed partial class MigrationCoordinator
             return (refusal, null);
         }
 
-        return _receiving.TryAdd(ticket.VmId, ticket.MigrationId)
-            ? (null, new Reservation(_receiving, ticket.VmId))
-            : ($"VM '{ticket.VmId}' is already migrating on this host", null);
+        if (!_receiving.TryAdd(ticket.VmId, ticket.MigrationId))
+        {
+            return ($"VM '{ticket.VmId}' is already migrating on this host", null);
+        }
+
+        if (!_receivingIds.TryAdd(ticket.MigrationId, ticket.VmId))
+        {
+            _receiving.TryRemove(ticket.VmId, out _);
+            return ($"migration {ticket.MigrationId} is already running on this host", null);
+        }
+
+        return (null, new Reservation(this, ticket.VmId, ticket.MigrationId));
     }
 
-    /// <summary>Records a refused ticket: one audit entry, and a log line unless this peer already used its share of them.</summary>
+    /// <summary>
+    /// Records a refused ticket: an audit entry and a log line, each while this peer has its share of them left (a
+    /// flood of refusals from a peer of the cluster must not fill the disk or hold the audit log's lock); the refusals
+    /// past the share are counted into the next audit entry.
+    /// </summary>
     private async ValueTask RecordRefusalAsync(MigrationTicket ticket, PeerIdentity peer, string refusal)
     {
         string vmId = VmIds.IsValid(ticket.VmId) ? ticket.VmId : "(invalid)";
@@ -111,12 +126,24 @@ public sealed partial class MigrationCoordinator
             Log.TicketRefused(_logger, ticket.MigrationId, vmId, who, refusal);
         }
 
-        await AuditAsync(ticket.MigrationId, vmId, "ticket-refused", $"peer '{who}': {refusal}").ConfigureAwait(false);
+        if (!_refusalAudit.ShouldLog(peer.Name))
+        {
+            Interlocked.Increment(ref _unauditedRefusals);
+            return;
+        }
+
+        long unaudited = Interlocked.Exchange(ref _unauditedRefusals, 0);
+        string more = unaudited > 0 ? $" (and {unaudited} earlier refusals past their peers' share, not audited one by one)" : string.Empty;
+        await AuditAsync(ticket.MigrationId, vmId, "ticket-refused", $"peer '{who}': {refusal}{more}").ConfigureAwait(false);
     }
 
-    private sealed class Reservation(ConcurrentDictionary<string, Guid> receiving, string vmId) : IDisposable
+    private sealed class Reservation(MigrationCoordinator coordinator, string vmId, Guid migrationId) : IDisposable
     {
-        public void Dispose() => receiving.TryRemove(vmId, out _);
+        public void Dispose()
+        {
+            coordinator._receivingIds.TryRemove(migrationId, out _);
+            coordinator._receiving.TryRemove(vmId, out _);
+        }
     }
 
     private sealed class IncomingTicketValidator(MigrationCoordinator coordinator, ITicketValidator? next) : ITicketValidator

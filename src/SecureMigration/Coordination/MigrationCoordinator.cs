@@ -18,6 +18,9 @@ public sealed partial class MigrationCoordinator
     /// <summary>How many refusals of one peer are logged a minute; the rest are audited only.</summary>
     private const double RefusalLinesPerMinute = 6;
 
+    /// <summary>How many refusals of one peer are audited one by one a minute; the rest are counted into the next entry.</summary>
+    private const double RefusalAuditsPerMinute = 60;
+
     /// <summary>How many peers the refusal log tracks on their own; the rest share one allowance.</summary>
     private const int MaxPeersTracked = 1024;
 
@@ -34,6 +37,7 @@ public sealed partial class MigrationCoordinator
     private readonly HookRunner _postHooks;
     private readonly ILogger _logger;
     private readonly PeerLogLimiter _refusalLog;
+    private readonly PeerLogLimiter _refusalAudit;
 
     /// <summary>Creates a coordinator for this host.</summary>
     /// <param name="options">The host's identity, timeouts and hooks; validated here.</param>
@@ -63,9 +67,13 @@ public sealed partial class MigrationCoordinator
         _postHooks = new HookRunner([.. options.PostMigrateHooks], options.HookTimeout, options.TimeProvider);
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SecureMigration.Coordination");
         _refusalLog = new PeerLogLimiter(RefusalLinesPerMinute, MaxPeersTracked, options.TimeProvider);
+        _refusalAudit = new PeerLogLimiter(RefusalAuditsPerMinute, MaxPeersTracked, options.TimeProvider);
     }
 
     private string Host => _options.HostId;
+
+    /// <summary>The journal's name in the anchor: this host and the journal's path (a host may run several coordinators, each with its journal).</summary>
+    private string AnchorName => Host + " " + _journal.Path;
 
     /// <summary>Journals the next phase (durably), then audits, logs and reports it.</summary>
     private async ValueTask StepAsync(MigrationRun run, MigrationPhase phase, string? reason = null, string? snapshot = null)
@@ -129,7 +137,7 @@ public sealed partial class MigrationCoordinator
 
         try
         {
-            await _anchor.AnchorHeadAsync(Host, _journal.Head).ConfigureAwait(false);
+            await _anchor.AnchorHeadAsync(AnchorName, _journal.Head).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or OwnershipRegistryException or UnauthorizedAccessException)
         {

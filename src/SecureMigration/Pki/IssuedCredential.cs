@@ -22,15 +22,22 @@ public sealed record IssuedCredential(string CertificatePem, string PrivateKeyPe
             throw new IOException($"'{keyPath}' already exists; a private key is never overwritten. Move it away (or choose another --out) and issue again.");
         }
 
-        File.WriteAllText(Path.Combine(directory, certificateFileName), CertificatePem);
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
 
-        using var stream = new FileStream(keyPath, options);
-        using var writer = new StreamWriter(stream);
-        writer.Write(PrivateKeyPem);
+        using (var writer = new StreamWriter(new FileStream(keyPath, options)))
+        {
+            writer.Write(PrivateKeyPem);
+        }
+
+        // The certificate goes in after its key, through a new file renamed over the old one: a symlink planted where
+        // it goes is replaced, never written through.
+        string certificatePath = Path.Combine(directory, certificateFileName);
+        string temporary = Path.Combine(directory, $".{certificateFileName}.{Guid.NewGuid():N}.tmp");
+        File.WriteAllText(temporary, CertificatePem);
+        File.Move(temporary, certificatePath, overwrite: true);
     }
 }

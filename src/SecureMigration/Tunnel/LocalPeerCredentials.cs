@@ -8,7 +8,9 @@ namespace SecureMigration.Tunnel;
 /// <summary>
 /// Finds which local user opened an accepted connection, on Linux: <c>SO_PEERCRED</c> for a unix socket, and for a
 /// loopback TCP connection the owner of the peer's socket in <c>/proc/net/tcp</c> or <c>/proc/net/tcp6</c> (the entry
-/// whose local address is our remote and whose remote address is our local, as identd finds it).
+/// whose local address is our remote and whose remote address is our local, as identd finds it). A socket whose process
+/// already closed it has no owner there and is unidentified; a unix socket (<c>SO_PEERCRED</c>, fixed at connect) is
+/// the sturdier choice.
 /// </summary>
 internal static partial class LocalPeerCredentials
 {
@@ -57,9 +59,11 @@ internal static partial class LocalPeerCredentials
             {
                 // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode ...
                 string[] fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                if (fields.Length > 7 && fields[1] == peerLocal && fields[2] == peerRemote)
+                if (fields.Length > 9 && fields[1] == peerLocal && fields[2] == peerRemote)
                 {
-                    return int.TryParse(fields[7], NumberStyles.None, CultureInfo.InvariantCulture, out int uid) ? uid : null;
+                    // A socket its process already closed (FIN_WAIT2, TIME_WAIT: inode 0) is listed as root's: no one
+                    // can be told from it, so it counts as unidentified rather than as uid 0.
+                    return fields[9] != "0" && int.TryParse(fields[7], NumberStyles.None, CultureInfo.InvariantCulture, out int uid) ? uid : null;
                 }
             }
         }

@@ -172,4 +172,28 @@ public sealed class RevocationCheckerTests(TestPki pki) : IClassFixture<TestPki>
 
         Assert.Equal(path, error.Source);
     }
+
+    /// <summary>Defense: the connecting end checks the destination's certificate against its CRLs too (a revoked key must not receive VM memory).</summary>
+    [RequiresProgramFact("openssl")]
+    public async Task Connect_DestinationRevoked_IsRefusedAsRevokedBeforeTheTicketLeaves()
+    {
+        OpenSslCa ca = TestCa();
+        string destinationCertificate = _files.File("destination.pem");
+        File.WriteAllText(destinationCertificate, pki.Destination.CertificatePem);
+        ca.Revoke(destinationCertificate);
+        string crl = ca.GenerateCrl("ca-crl.pem", hours: 24);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        SecureChannelOptions source = ChannelHarness.Options(pki.Credentials(pki.Source), time);
+        foreach (CertificateRevocationList list in CertificateRevocationList.FromFile(crl))
+        {
+            source.PeerPolicy.RevocationLists.Add(list);
+        }
+
+        var pair = new DuplexPair();
+        var (client, server) = await ChannelHarness.RunAsync(new SecureChannelFactory(source),
+            new SecureChannelFactory(ChannelHarness.Options(pki.Credentials(pki.Destination), time)), pair.Client, pair.Server, ChannelHarness.Ticket(time));
+
+        Assert.Equal(HandshakeFailureReason.Revoked, client.Reason);
+        Assert.Null(server.Channel);
+    }
 }

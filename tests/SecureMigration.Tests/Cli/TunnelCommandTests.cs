@@ -98,6 +98,10 @@ public sealed class TunnelCommandTests : IAsyncLifetime
             $"exec 3<>/dev/tcp/127.0.0.1/{connectPort}; printf 'VM memory' >&3; cat <&3"], TimeSpan.FromSeconds(30));
 
         await connectEnd.WaitForAsync("comes from local user 65534");
+        // 'nobody' again, closing at once: its closed socket is listed as root's (inode 0) and must not pass as root.
+        await ProcessRunner.RunAsync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "bash", "-c",
+            $"exec 3<>/dev/tcp/127.0.0.1/{connectPort}; printf 'VM memory' >&3; exec 3>&-"], TimeSpan.FromSeconds(30));
+        await connectEnd.WaitUntilAsync(o => o.Split("refused: it comes from").Length > 2, "the second refusal");
         Assert.Equal(0, hypervisor.Connections);
         Assert.DoesNotContain("VM memory", output, StringComparison.Ordinal);
         Assert.DoesNotContain("Secure channel established", acceptEnd.Output, StringComparison.Ordinal);

@@ -38,6 +38,6 @@ public sealed class JournalAnchorTests
 
         Assert.Empty(await hosts.Destination.Coordinator.RecoverAsync());
 
-        Assert.Equal(head, await hosts.Registry.GetHeadAsync(hosts.Destination.Id));
+        Assert.Equal(head, await hosts.Registry.GetHeadAsync(hosts.Destination.Id + " " + hosts.Destination.JournalPath));
     }
 }

@@ -145,6 +145,7 @@ internal sealed class TwoHosts : IAsyncDisposable
             await using ChannelConnection connection = (await _listener.AcceptAsync())!;
             using var wire = new MigrationWire(connection.Channel, TimeSpan.FromSeconds(30), TimeProvider.System);
             await impostor(wire);
+            await connection.Channel.Input.DrainUntilClosedAsync();
         }
 
         Task serving = ServeAsync();

@@ -131,5 +131,6 @@ public sealed class InsiderAttackTests
         using var wire = new MigrationWire(connection.Channel, TimeSpan.FromSeconds(30), TimeProvider.System);
         await wire.SendAsync(FrameType.Ready, ReadOnlyMemory<byte>.Empty, CancellationToken.None);
         await wire.TrySendAbortAsync(reason);
+        await connection.Channel.Input.DrainUntilClosedAsync();
     }
 }

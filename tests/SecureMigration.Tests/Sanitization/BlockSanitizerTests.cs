@@ -174,11 +174,9 @@ public sealed class BlockSanitizerTests : IDisposable
         SanitizationReport first = await InterruptInsideTheRandomPassAsync(file, options);
         Assert.False(first.Completed);
         Assert.False(File.Exists(file + ".secmig-wipe"));
-        var passesWritten = new HashSet<int>();
-        SanitizationReport second = await new BlockSanitizer(options).SanitizeFileAsync(file, SanitizationMethod.DoD522022M, progress: new Progress(p => passesWritten.Add(p.Pass)));
 
-        Assert.False(second.Resumed);
-        Assert.True(second.Succeeded);
+        IReadOnlySet<int> passesWritten = await WipeAgainFromTheStartAsync(file, options);
+
         Assert.Contains(1, passesWritten);
     }
 
@@ -194,12 +192,9 @@ public sealed class BlockSanitizerTests : IDisposable
         var forged = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(checkpointPath))!;
         forged["Pass"] = 3;
         File.WriteAllText(checkpointPath, forged.ToJsonString());
-        var passesWritten = new HashSet<int>();
 
-        SanitizationReport second = await new BlockSanitizer(options).SanitizeFileAsync(file, SanitizationMethod.DoD522022M, progress: new Progress(p => passesWritten.Add(p.Pass)));
+        IReadOnlySet<int> passesWritten = await WipeAgainFromTheStartAsync(file, options);
 
-        Assert.False(second.Resumed);
-        Assert.True(second.Succeeded);
         Assert.Equal([1, 2, 3], passesWritten.Order());
     }
 
@@ -212,12 +207,9 @@ public sealed class BlockSanitizerTests : IDisposable
         await InterruptInsideTheRandomPassAsync(file, options);
         string replacement = OldImage();
         File.Move(replacement, file, overwrite: true);
-        var passesWritten = new HashSet<int>();
 
-        SanitizationReport second = await new BlockSanitizer(options).SanitizeFileAsync(file, SanitizationMethod.DoD522022M, progress: new Progress(p => passesWritten.Add(p.Pass)));
+        IReadOnlySet<int> passesWritten = await WipeAgainFromTheStartAsync(file, options);
 
-        Assert.False(second.Resumed);
-        Assert.True(second.Succeeded);
         Assert.Contains(1, passesWritten);
     }
 
@@ -557,5 +549,16 @@ public sealed class BlockSanitizerTests : IDisposable
     private sealed class Progress(Action<SanitizationProgress> onReport) : IProgress<SanitizationProgress>
     {
         public void Report(SanitizationProgress value) => onReport(value);
+    }
+
+    /// <summary>Wipes <paramref name="file"/> again, asserts the wipe did not resume from a checkpoint and succeeded, and returns the passes it wrote.</summary>
+    private static async Task<IReadOnlySet<int>> WipeAgainFromTheStartAsync(string file, SanitizerOptions options)
+    {
+        var passesWritten = new HashSet<int>();
+        SanitizationReport again = await new BlockSanitizer(options).SanitizeFileAsync(file, SanitizationMethod.DoD522022M, progress: new Progress(p => passesWritten.Add(p.Pass)));
+
+        Assert.False(again.Resumed);
+        Assert.True(again.Succeeded);
+        return passesWritten;
     }
 }

@@ -1,3 +1,5 @@
+using SecureMigration.Text;
+
 namespace SecureMigration.Channel.Tickets;
 
 /// <summary>
@@ -11,12 +13,12 @@ internal sealed class TicketVerifier(string localIdentity, TimeSpan maxLifetime,
     {
         if (!string.Equals(ticket.DestinationIdentity, localIdentity, StringComparison.OrdinalIgnoreCase))
         {
-            return (TicketRefusal.WrongDestination, $"The ticket is for '{ticket.DestinationIdentity}', but this host is '{localIdentity}'.");
+            return (TicketRefusal.WrongDestination, $"The ticket is for '{UntrustedText.Bound(ticket.DestinationIdentity, 300)}', but this host is '{localIdentity}'.");
         }
 
         if (!peer.IsSharedPsk && !peer.Names.Contains(ticket.SourceIdentity, StringComparer.OrdinalIgnoreCase))
         {
-            return (TicketRefusal.WrongSource, $"The ticket names source '{ticket.SourceIdentity}', but the peer authenticated as [{string.Join(", ", peer.Names)}].");
+            return (TicketRefusal.WrongSource, $"The ticket names source '{UntrustedText.Bound(ticket.SourceIdentity, 300)}', but the peer authenticated as [{UntrustedText.Bound(string.Join(", ", peer.Names), 300)}].");
         }
 
         DateTimeOffset now = timeProvider.GetUtcNow();

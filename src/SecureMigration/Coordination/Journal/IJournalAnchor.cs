@@ -9,16 +9,16 @@ namespace SecureMigration.Coordination;
 /// </summary>
 public interface IJournalAnchor
 {
-    /// <summary>Reads the head last anchored for <paramref name="host"/>.</summary>
-    /// <param name="host">The host's identity.</param>
+    /// <summary>Reads the head last anchored for the journal <paramref name="journal"/>.</summary>
+    /// <param name="journal">Which journal: its host's identity and its path (a host may keep several, one per process).</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The head, or <see langword="null"/> when none was anchored.</returns>
-    ValueTask<JournalHead?> GetHeadAsync(string host, CancellationToken cancellationToken = default);
+    ValueTask<JournalHead?> GetHeadAsync(string journal, CancellationToken cancellationToken = default);
 
-    /// <summary>Anchors <paramref name="head"/> for <paramref name="host"/>, unless a head further on is anchored already.</summary>
-    /// <param name="host">The host's identity.</param>
+    /// <summary>Anchors <paramref name="head"/> for the journal <paramref name="journal"/>, unless a head further on is anchored already.</summary>
+    /// <param name="journal">Which journal: its host's identity and its path.</param>
     /// <param name="head">The journal's head.</param>
     /// <param name="cancellationToken">Cancels the wait; a write that started completes.</param>
     /// <returns>A task that completes once the head is durable.</returns>
-    ValueTask AnchorHeadAsync(string host, JournalHead head, CancellationToken cancellationToken = default);
+    ValueTask AnchorHeadAsync(string journal, JournalHead head, CancellationToken cancellationToken = default);
 }

@@ -1,4 +1,4 @@
 namespace SecureMigration.Coordination;
 
-/// <summary>A host's journal head as <see cref="FileOwnershipRegistry"/> stores it.</summary>
-internal sealed record AnchoredHead(string Host, long Sequence, string Mac);
+/// <summary>A journal's head as <see cref="FileOwnershipRegistry"/> stores it.</summary>
+internal sealed record AnchoredHead(string Journal, long Sequence, string Mac);

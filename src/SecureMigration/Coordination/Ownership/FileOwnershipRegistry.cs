@@ -18,6 +18,7 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
     private static readonly byte[] HeadMagic = "SMHEAD1\n"u8.ToArray();
 
     private readonly TimeProvider _time;
+    private readonly SemaphoreSlim _headGate = new(1, 1);
 
     /// <summary>Creates a registry kept in <paramref name="directory"/> (created on first write).</summary>
     /// <param name="directory">The directory.</param>
@@ -74,10 +75,10 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
     }
 
     /// <inheritdoc />
-    public async ValueTask<JournalHead?> GetHeadAsync(string host, CancellationToken cancellationToken = default)
+    public async ValueTask<JournalHead?> GetHeadAsync(string journal, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(host);
-        byte[]? bytes = await ReadCheckedAsync(HeadPath(host), host, HeadMagic, cancellationToken).ConfigureAwait(false);
+        ArgumentException.ThrowIfNullOrEmpty(journal);
+        byte[]? bytes = await ReadCheckedAsync(HeadPath(journal), journal, HeadMagic, cancellationToken).ConfigureAwait(false);
         if (bytes is null)
         {
             return null;
@@ -90,27 +91,36 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
         }
         catch (JsonException e)
         {
-            throw new OwnershipRegistryException(host, HeadPath(host), $"its content is not a journal head ({e.Message})");
+            throw new OwnershipRegistryException(journal, HeadPath(journal), $"its content is not a journal head ({e.Message})");
         }
 
-        return anchored is not null && string.Equals(anchored.Host, host, StringComparison.Ordinal) && anchored.Sequence >= 0
+        return anchored is not null && string.Equals(anchored.Journal, journal, StringComparison.Ordinal) && anchored.Sequence >= 0
             ? new JournalHead(anchored.Sequence, anchored.Mac)
-            : throw new OwnershipRegistryException(host, HeadPath(host), "it is the journal head of another host or an impossible one");
+            : throw new OwnershipRegistryException(journal, HeadPath(journal), "it is the head of another journal or an impossible one");
     }
 
     /// <inheritdoc />
-    public async ValueTask AnchorHeadAsync(string host, JournalHead head, CancellationToken cancellationToken = default)
+    public async ValueTask AnchorHeadAsync(string journal, JournalHead head, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(host);
+        ArgumentException.ThrowIfNullOrEmpty(journal);
         ArgumentNullException.ThrowIfNull(head);
-        using FileLock held = await LockAsync(cancellationToken).ConfigureAwait(false);
-        if (await GetHeadAsync(host, CancellationToken.None).ConfigureAwait(false) is { } anchored && anchored.Sequence >= head.Sequence)
+        // Only the journal's own process writes its head, so no registry-wide lock is taken (a lock another host could
+        // hold would stall every checkpoint, rollbacks included); this process's writes are ordered here.
+        await _headGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            return;
-        }
+            if (await GetHeadAsync(journal, CancellationToken.None).ConfigureAwait(false) is { } anchored && anchored.Sequence >= head.Sequence)
+            {
+                return;
+            }
 
-        byte[] json = JsonSerializer.SerializeToUtf8Bytes(new AnchoredHead(host, head.Sequence, head.Mac), OwnershipJson.Default.AnchoredHead);
-        await DurableFile.WriteAtomicallyAsync(HeadPath(host), Checksummed(HeadMagic, json), CancellationToken.None).ConfigureAwait(false);
+            byte[] json = JsonSerializer.SerializeToUtf8Bytes(new AnchoredHead(journal, head.Sequence, head.Mac), OwnershipJson.Default.AnchoredHead);
+            await DurableFile.WriteAtomicallyAsync(HeadPath(journal), Checksummed(HeadMagic, json), CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            _headGate.Release();
+        }
     }
 
     /// <summary>Lists the VMs the registry knows.</summary>
@@ -121,9 +131,9 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
 
     private string RecordPath(string vmId) => Path.Combine(Directory, vmId + ".owner");
 
-    /// <summary>A host's head file, named by a hash of its identity (which may hold any character).</summary>
-    private string HeadPath(string host) =>
-        Path.Combine(Directory, "journal-heads", Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(host)))[..32] + ".head");
+    /// <summary>A journal's head file, named by a hash of the journal's name (which may hold any character).</summary>
+    private string HeadPath(string journal) =>
+        Path.Combine(Directory, "journal-heads", Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(journal)))[..32] + ".head");
 
     private async Task<FileLock> LockAsync(CancellationToken cancellationToken)
     {
