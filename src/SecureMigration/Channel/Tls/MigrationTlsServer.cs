@@ -24,8 +24,9 @@ internal sealed class MigrationTlsServer(HardwareAeadTlsCrypto crypto, ChannelCr
                 case PskChannelCredentials psk when offered.Length == psk.IdentityBytes.Length && CryptographicOperations.FixedTimeEquals(offered, psk.IdentityBytes):
                     state.PskSelected = true;
                     return TlsPeerConfiguration.CreatePsk(Crypto, psk.IdentityBytes, psk.Key);
+                // A peer offering this host's own name would be a reflection of this host's own connection: never selected.
                 case PskKeyringCredentials keyring when offered.Length <= PskChannelCredentials.MaximumIdentityLength && DecodeIdentity(offered) is { } peer &&
-                    keyring.KeyFor(peer) is { } key:
+                    !string.Equals(peer, keyring.LocalIdentity, StringComparison.Ordinal) && keyring.KeyFor(peer) is { } key:
                     // The offered identity is the peer's host name; only that host and this one hold the pair's key.
                     state.PskSelected = true;
                     state.PskPeerIdentity = peer;

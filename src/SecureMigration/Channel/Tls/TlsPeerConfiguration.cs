@@ -41,8 +41,19 @@ internal static class TlsPeerConfiguration
         _ => $"0x{suite:X4}",
     };
 
-    public static TlsPskExternal CreatePsk(TlsCrypto crypto, byte[] identity, ReadOnlySpan<byte> key) =>
-        new BasicTlsPskExternal(identity, crypto.CreateSecret(key.ToArray()), PrfAlgorithm.tls13_hkdf_sha256);
+    public static TlsPskExternal CreatePsk(TlsCrypto crypto, byte[] identity, ReadOnlySpan<byte> key)
+    {
+        byte[] copy = key.ToArray();
+        try
+        {
+            // The secret keeps a copy of its own; ours is wiped.
+            return new BasicTlsPskExternal(identity, crypto.CreateSecret(copy), PrfAlgorithm.tls13_hkdf_sha256);
+        }
+        finally
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(copy);
+        }
+    }
 
     /// <summary>Builds this end's signing credentials for a scheme the peer offered, or refuses.</summary>
     public static TlsCredentialedSigner CreateSigner(TlsContext context, BcTlsCrypto crypto, X509ChannelCredentials credentials,
