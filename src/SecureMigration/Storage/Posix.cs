@@ -205,6 +205,26 @@ internal static partial class Posix
         return (BitConverter.ToUInt32(buffer[16..]), (long)BitConverter.ToUInt64(buffer[48..]) * 512, (BitConverter.ToUInt16(buffer[28..]) & TypeMask) == BlockDevice);
     }
 
+    /// <summary>The uid this process runs as.</summary>
+    public static uint EffectiveUserId() => GetEffectiveUserId();
+
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    private static partial uint GetEffectiveUserId();
+
+    /// <summary>The uid that owns a file (not a symbolic link's target), from <c>statx(2)</c>; <see langword="null"/> when it cannot be read.</summary>
+    public static uint? Owner(string path)
+    {
+        if (!IsSupported)
+        {
+            return null;
+        }
+
+        // struct statx: stx_uid (u32) at 20.
+        Span<byte> buffer = stackalloc byte[256];
+        const uint Basic = 0x7FF;
+        return Statx(AtFdCwd, path, SymlinkNoFollow, Basic, ref MemoryMarshal.GetReference(buffer)) == 0 ? BitConverter.ToUInt32(buffer[20..]) : null;
+    }
+
     /// <summary>
     /// Whether another open file description holds a lock on the file (<c>fcntl F_OFD_GETLK</c>): QEMU locks the images
     /// of running VMs this way, and classic POSIX record locks show up too.

@@ -11,13 +11,21 @@ internal static class SecretFiles
     private const UnixFileMode OthersAccess = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute |
         UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
 
-    /// <summary>Throws unless the file (after symlinks) is readable and writable by its owner only.</summary>
-    /// <exception cref="InvalidCredentialsException">Group or others may access the file.</exception>
+    /// <summary>Throws unless the file is owned by this process's user (or root) and readable and writable by its owner only.</summary>
+    /// <exception cref="InvalidCredentialsException">Another user owns the file, or group or others may access it.</exception>
     public static void EnsureOwnerOnly(string path, string what)
     {
         if (OperatingSystem.IsWindows() || !File.Exists(path))
         {
             return;
+        }
+
+        // A secret planted by another user (mode 0600, but theirs) is theirs, not this host's.
+        if (Posix.Owner(path) is { } owner && owner != 0 && owner != Posix.EffectiveUserId())
+        {
+            throw new InvalidCredentialsException(path,
+                $"The {what} '{path}' belongs to user {owner}, not to the user this process runs as ({Posix.EffectiveUserId()}) or root, so it may not be this host's. " +
+                $"Check who put it there; if it is the right one, run 'chown {Posix.EffectiveUserId()} {path}'.");
         }
 
         UnixFileMode mode = File.GetUnixFileMode(path);

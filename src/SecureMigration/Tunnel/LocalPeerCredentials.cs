@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 
 namespace SecureMigration.Tunnel;
 
@@ -12,7 +11,7 @@ namespace SecureMigration.Tunnel;
 /// already closed it has no owner there and is unidentified; a unix socket (<c>SO_PEERCRED</c>, fixed at connect) is
 /// the sturdier choice.
 /// </summary>
-internal static partial class LocalPeerCredentials
+internal static class LocalPeerCredentials
 {
     private const int SolSocket = 1;
     private const int SoPeerCred = 17;
@@ -72,12 +71,6 @@ internal static partial class LocalPeerCredentials
     }
 
     private static bool IsIPv4(IPAddress address) => address.AddressFamily == AddressFamily.InterNetwork || address.IsIPv4MappedToIPv6;
-
-    /// <summary>Gets the uid this process runs as (on Linux and other Unix systems).</summary>
-    public static int CurrentUid() => (int)GetEffectiveUserId();
-
-    [LibraryImport("libc", EntryPoint = "geteuid")]
-    private static partial uint GetEffectiveUserId();
 
     /// <summary>
     /// Formats an endpoint as the kernel's tcp tables do: the address (IPv4, or IPv6 with IPv4 mapped) in 32-bit words of

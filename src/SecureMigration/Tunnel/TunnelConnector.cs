@@ -175,7 +175,7 @@ public sealed class TunnelConnector : IAsyncDisposable
         return uid is { } user && _allowedUsers.Contains(user);
     }
 
-    private static int CurrentUser() => OperatingSystem.IsWindows() ? -1 : LocalPeerCredentials.CurrentUid();
+    private static int CurrentUser() => OperatingSystem.IsWindows() ? -1 : (int)Storage.Posix.EffectiveUserId();
 
     private static void Reset(Socket socket)
     {

@@ -50,4 +50,21 @@ public sealed class HostKeyFileTests
 
         Assert.Contains($"chmod 600 {path}", refused.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// Defense: a key another user planted (mode 0600, but theirs), as someone who can write the work directory but not
+    /// read the real key would, to make the audit log verify under their key, is refused.
+    /// </summary>
+    [RequiresRootFact]
+    public async Task LoadOrCreate_KeyOwnedByAnotherUser_IsRefusedNamingTheOwner()
+    {
+        using var directory = new TempDirectory();
+        string path = directory.File("host.key");
+        HostKey.LoadOrCreate(path).Dispose();
+        await ProcessRunner.RunAsync("chown", ["65534", path], TimeSpan.FromSeconds(30));
+
+        InvalidCredentialsException refused = Assert.Throws<InvalidCredentialsException>(() => HostKey.LoadOrCreate(path));
+
+        Assert.Contains("belongs to user 65534", refused.Message, StringComparison.Ordinal);
+    }
 }
