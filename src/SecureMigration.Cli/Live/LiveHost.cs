@@ -28,7 +28,8 @@ internal sealed class LiveHost : IAsyncDisposable
         _key = HostKey.LoadOrCreate(Path.Combine(settings.WorkDirectory, "host.key"));
         _admissionStore = admissionStore;
         Admission = admission;
-        Registry = new FileOwnershipRegistry(settings.RegistryDirectory);
+        // With certificates, every record this host writes is signed and only records signed by their owner are read.
+        Registry = new FileOwnershipRegistry(settings.RegistryDirectory, signer: settings.Channel.Credentials as X509ChannelCredentials);
         var driverOptions = new QemuDriverOptions { RuntimeDirectory = Path.Combine(settings.WorkDirectory, "run"), Progress = settings.QemuProgress, AllowTcpQmp = settings.AllowTcpQmp };
         foreach (QemuVm vm in settings.Vms)
         {

@@ -21,7 +21,7 @@ public sealed class InsiderAttackTests
     {
         await using LiveMigrationRig rig = await LiveMigrationRig.CreateAsync();
         await rig.IssueAsync("evil", "evil.test");
-        await new FileOwnershipRegistry(rig.Registry).RegisterAsync(LiveMigrationRig.VmId, "src.test");
+        await new FileOwnershipRegistry(rig.Registry, signer: rig.Credentials("src")).RegisterAsync(LiveMigrationRig.VmId, "src.test");
         await rig.StartAgentAsync(rig.X509("dst"));
         var insider = new SecureChannelFactory(new SecureChannelOptions { Credentials = rig.Credentials("evil") });
 
@@ -47,6 +47,30 @@ public sealed class InsiderAttackTests
         Assert.Equal("Completed", await rig.AgentResultAsync());
         Assert.Equal("running", await rig.Destination.StatusAsync());
         TestGuest.Verify(await rig.Destination.DumpMemoryAsync());
+    }
+
+    /// <summary>
+    /// Defense: with certificates, registry records are signed by their owner; whoever can write the shared registry
+    /// directory but holds no host key of the cluster cannot hand a VM to an insider (issue 14, hole 5).
+    /// </summary>
+    [RequiresQemuFact]
+    public async Task Agent_RegistryRecordForgedByADirectoryWriter_IsNotBelievedAndTheInsidersTicketIsRefused()
+    {
+        await using LiveMigrationRig rig = await LiveMigrationRig.CreateAsync();
+        await rig.IssueAsync("evil", "evil.test");
+        // A checksummed but unsigned record, as anyone who can write the directory can make: evil.test owns vm1.
+        await new FileOwnershipRegistry(rig.Registry).RegisterAsync(LiveMigrationRig.VmId, "evil.test");
+        await rig.StartAgentAsync(rig.X509("dst"));
+        var insider = new SecureChannelFactory(new SecureChannelOptions { Credentials = rig.Credentials("evil") });
+
+        MigrationTicket ticket = MigrationTicket.Create(LiveMigrationRig.VmId, "evil.test", "dst.test", 1, TimeSpan.FromMinutes(1));
+        HandshakeFailedException refused = await Assert.ThrowsAsync<HandshakeFailedException>(() => insider.ConnectAsync(rig.AgentEndPoint!, ticket));
+
+        Assert.Equal(HandshakeFailureReason.TicketRefused, refused.Reason);
+        Assert.Equal("inmigrate", await rig.Destination.StatusAsync());
+        using HostKey agentKey = HostKey.LoadOrCreate(Path.Combine(rig.Root, "dst-work", "host.key"));
+        AuditEntry audited = Assert.Single(AuditLog.Verify(Path.Combine(rig.Root, "dst-work", "audit.log"), agentKey).Entries);
+        Assert.Contains("it is not signed", audited.Detail, StringComparison.Ordinal);
     }
 
     /// <summary>

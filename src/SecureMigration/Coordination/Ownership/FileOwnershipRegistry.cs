@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using SecureMigration.Channel.Credentials;
 using SecureMigration.Storage;
 
 namespace SecureMigration.Coordination;
@@ -13,21 +14,30 @@ namespace SecureMigration.Coordination;
 public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
 {
     private const int ChecksumLength = 32;
-    private const int MaxRecordBytes = 4096;
+    private const int MaxRecordBytes = 16 * 1024;
+    private const string RecordFormat = "SecureMigration ownership record v2";
     private static readonly byte[] Magic = "SMOWN1\n"u8.ToArray();
+    private static readonly byte[] SignedMagic = "SMOWN2\n"u8.ToArray();
     private static readonly byte[] HeadMagic = "SMHEAD1\n"u8.ToArray();
 
     private readonly TimeProvider _time;
+    private readonly X509ChannelCredentials? _signer;
     private readonly SemaphoreSlim _headGate = new(1, 1);
 
     /// <summary>Creates a registry kept in <paramref name="directory"/> (created on first write).</summary>
     /// <param name="directory">The directory.</param>
     /// <param name="timeProvider">The clock that stamps changes, or <see langword="null"/> for the system clock.</param>
-    public FileOwnershipRegistry(string directory, TimeProvider? timeProvider = null)
+    /// <param name="signer">
+    /// This host's X.509 credentials, to sign every record it writes and to accept only records signed by their owner
+    /// under the same CA, so whoever can write the directory without a host's key cannot hand a VM to anyone; or
+    /// <see langword="null"/> for checksummed records only.
+    /// </param>
+    public FileOwnershipRegistry(string directory, TimeProvider? timeProvider = null, X509ChannelCredentials? signer = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         Directory = Path.GetFullPath(directory);
         _time = timeProvider ?? TimeProvider.System;
+        _signer = signer;
     }
 
     /// <summary>Gets the registry's directory.</summary>
@@ -78,11 +88,12 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
     public async ValueTask<JournalHead?> GetHeadAsync(string journal, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(journal);
-        byte[]? bytes = await ReadCheckedAsync(HeadPath(journal), journal, HeadMagic, cancellationToken).ConfigureAwait(false);
-        if (bytes is null)
+        if (await ReadCheckedAsync(HeadPath(journal), journal, [HeadMagic], cancellationToken).ConfigureAwait(false) is not { } read)
         {
             return null;
         }
+
+        byte[] bytes = read.Json;
 
         AnchoredHead? anchored;
         try
@@ -144,20 +155,24 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
     private async ValueTask<OwnershipRecord?> ReadAsync(string vmId, CancellationToken cancellationToken)
     {
         string path = RecordPath(vmId);
-        byte[]? bytes = await ReadCheckedAsync(path, vmId, Magic, cancellationToken).ConfigureAwait(false);
-        if (bytes is null)
+        (byte[] Magic, byte[] Json)? read = await ReadCheckedAsync(path, vmId, [SignedMagic, Magic], cancellationToken).ConfigureAwait(false);
+        OwnershipRecord? record;
+        if (read is not { } found)
         {
             return null;
         }
-
-        OwnershipRecord? record;
-        try
+        else if (found.Magic == SignedMagic)
         {
-            record = JsonSerializer.Deserialize(bytes, OwnershipJson.Default.OwnershipRecord);
+            record = ReadSigned(vmId, path, found.Json);
         }
-        catch (JsonException e)
+        else if (_signer is not null)
         {
-            throw new OwnershipRegistryException(vmId, path, $"its content is not a record ({e.Message})");
+            throw new OwnershipRegistryException(vmId, path,
+                "it is not signed, and this registry takes only records signed by their owner's host key: it was written by something outside the cluster, or before signing was on");
+        }
+        else
+        {
+            record = Deserialize<OwnershipRecord>(vmId, path, found.Json, OwnershipJson.Default.OwnershipRecord);
         }
 
         if (record is null || !string.Equals(record.VmId, vmId, StringComparison.Ordinal) || record.Epoch < 1 || string.IsNullOrEmpty(record.Owner))
@@ -168,10 +183,46 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
         return record;
     }
 
+    /// <summary>Reads a signed record: the signature must hold (under this host's CA when it signs too) and its signer must be the owner it names.</summary>
+    private OwnershipRecord ReadSigned(string vmId, string path, byte[] json)
+    {
+        SignedEnvelope? envelope = Deserialize<SignedEnvelope>(vmId, path, json, OwnershipJson.Default.SignedEnvelope);
+        SignatureCheck check = HostSignatures.Check(envelope, RecordFormat, _signer?.TrustAnchors, _time.GetUtcNow());
+        if (check.Problem is not null)
+        {
+            throw new OwnershipRegistryException(vmId, path, $"its signature does not hold: {check.Problem}");
+        }
+
+        OwnershipRecord record = Deserialize<OwnershipRecord>(vmId, path, System.Text.Encoding.UTF8.GetBytes(envelope!.Payload), OwnershipJson.Default.OwnershipRecord)
+            ?? throw new OwnershipRegistryException(vmId, path, "its signed payload holds no record");
+        if (!string.Equals(check.SignerName, record.Owner, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new OwnershipRegistryException(vmId, path,
+                $"it says '{Text.UntrustedText.Bound(record.Owner, 160)}' owns the VM, but it is signed by '{check.SignerName}': only the owner writes its record");
+        }
+
+        return record;
+    }
+
+    private static T? Deserialize<T>(string vmId, string path, byte[] json, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, type);
+        }
+        catch (JsonException e)
+        {
+            throw new OwnershipRegistryException(vmId, path, $"its content is not a record ({e.Message})");
+        }
+    }
+
     private async ValueTask WriteAsync(OwnershipRecord record)
     {
-        byte[] json = JsonSerializer.SerializeToUtf8Bytes(record, OwnershipJson.Default.OwnershipRecord);
-        await DurableFile.WriteAtomicallyAsync(RecordPath(record.VmId), Checksummed(Magic, json), CancellationToken.None).ConfigureAwait(false);
+        string json = JsonSerializer.Serialize(record, OwnershipJson.Default.OwnershipRecord);
+        byte[] contents = _signer is null
+            ? Checksummed(Magic, System.Text.Encoding.UTF8.GetBytes(json))
+            : Checksummed(SignedMagic, JsonSerializer.SerializeToUtf8Bytes(HostSignatures.Sign(RecordFormat, json, _signer), OwnershipJson.Default.SignedEnvelope));
+        await DurableFile.WriteAtomicallyAsync(RecordPath(record.VmId), contents, CancellationToken.None).ConfigureAwait(false);
     }
 
     private static byte[] Checksummed(ReadOnlySpan<byte> magic, byte[] json)
@@ -183,8 +234,8 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
         return bytes;
     }
 
-    /// <summary>Reads a checksummed file's JSON, or <see langword="null"/> when there is no file.</summary>
-    private static async ValueTask<byte[]?> ReadCheckedAsync(string path, string subject, byte[] magic, CancellationToken cancellationToken)
+    /// <summary>Reads a checksummed file: which of <paramref name="magics"/> it starts with, and its JSON; <see langword="null"/> when there is no file.</summary>
+    private static async ValueTask<(byte[] Magic, byte[] Json)?> ReadCheckedAsync(string path, string subject, byte[][] magics, CancellationToken cancellationToken)
     {
         byte[] bytes;
         try
@@ -201,7 +252,8 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
             return null;
         }
 
-        if (bytes.Length < magic.Length + ChecksumLength || !bytes.AsSpan().StartsWith(magic))
+        byte[]? magic = magics.FirstOrDefault(m => bytes.AsSpan().StartsWith(m));
+        if (magic is null || bytes.Length < magic.Length + ChecksumLength)
         {
             throw new OwnershipRegistryException(subject, path, "it is not a registry record");
         }
@@ -212,6 +264,6 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
             throw new OwnershipRegistryException(subject, path, "its checksum does not match (damaged or edited)");
         }
 
-        return bytes[magic.Length..^ChecksumLength];
+        return (magic, bytes[magic.Length..^ChecksumLength]);
     }
 }

@@ -1,8 +1,10 @@
 using System.Text.Json.Serialization;
+using SecureMigration.Channel.Credentials;
 
 namespace SecureMigration.Coordination;
 
 /// <summary>Source-generated JSON for ownership records (trimming- and AOT-safe).</summary>
 [JsonSerializable(typeof(OwnershipRecord))]
 [JsonSerializable(typeof(AnchoredHead))]
+[JsonSerializable(typeof(SignedEnvelope))]
 internal sealed partial class OwnershipJson : JsonSerializerContext;
