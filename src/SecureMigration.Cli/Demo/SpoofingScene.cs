@@ -8,19 +8,25 @@ using SecureMigration.Pki;
 
 namespace SecureMigration.Cli.Demo;
 
-/// <summary>The demo's spoofing scene: an impostor destination and a rogue source, both with certificates from another CA.</summary>
+/// <summary>
+/// The demo's spoofing scene: an impostor destination and a rogue source, both with certificates from another CA, and
+/// an insider with a certificate from the cluster's own CA that claims a VM it does not own.
+/// </summary>
 internal sealed class SpoofingScene(ConsoleStyle style, SimulatedCluster cluster)
 {
     public async Task<bool> RunAsync(CancellationToken cancellationToken)
     {
-        style.Line(style.Strong("3. Spoofing: hosts with certificates from another CA"));
+        style.Line(style.Strong("3. Spoofing: hosts with certificates from another CA, and an insider with one from this CA"));
         using CertificateAuthority rogueCa = CertificateAuthority.Create("Rogue CA");
         string caPem = await File.ReadAllTextAsync(Path.Combine(cluster.WorkDirectory, "pki", "ca.pem"), cancellationToken);
         ClusterHost source = cluster.Host(SimulatedCluster.SourceName);
         ClusterHost destination = cluster.Host(SimulatedCluster.DestinationName);
         bool impostorRefused = await ImpostorDestinationAsync(source, Credentials(rogueCa.IssueHost(destination.Id, [IPAddress.Loopback]), caPem), cancellationToken);
         bool rogueRefused = await RogueSourceAsync(Credentials(rogueCa.IssueHost(source.Id), caPem), destination, cancellationToken);
-        return impostorRefused && rogueRefused;
+        string caKeyPem = await File.ReadAllTextAsync(Path.Combine(cluster.WorkDirectory, "pki", "ca.key"), cancellationToken);
+        using CertificateAuthority clusterCa = CertificateAuthority.Load(caPem, caKeyPem);
+        bool insiderRefused = await InsiderAsync(Credentials(clusterCa.IssueHost("insider.demo", [IPAddress.Loopback]), caPem), destination, cancellationToken);
+        return impostorRefused && rogueRefused && insiderRefused;
     }
 
     private async Task<bool> ImpostorDestinationAsync(ClusterHost source, X509ChannelCredentials impostor, CancellationToken cancellationToken)
@@ -58,6 +64,29 @@ internal sealed class SpoofingScene(ConsoleStyle style, SimulatedCluster cluster
         {
             style.Line(style.Good($"   Refused by the destination (the rogue sees {e.Reason}): ") + e.Message);
             return e.Reason == HandshakeFailureReason.RefusedByPeer;
+        }
+    }
+
+    private async Task<bool> InsiderAsync(X509ChannelCredentials insider, ClusterHost destination, CancellationToken cancellationToken)
+    {
+        style.Line($"   An insider (a host with a certificate from this cluster's CA) claims demo-vm and pushes it to {destination.Id}:");
+        int journaled = destination.Journal.Records.Count;
+        var insiderFactory = new SecureChannelFactory(new SecureChannelOptions { Credentials = insider });
+        try
+        {
+            await using ChannelConnection pushed = await insiderFactory.ConnectAsync(destination.Listener.LocalEndPoint,
+                MigrationTicket.Create("demo-vm", insider.LocalIdentity, destination.Id, 1, TimeSpan.FromMinutes(1)), cancellationToken);
+            style.Line(style.Bad("   The destination accepted the insider's ticket."));
+            return false;
+        }
+        catch (HandshakeFailedException e)
+        {
+            bool untouched = destination.Journal.Records.Count == journaled;
+            style.Line(style.Good($"   Refused by the destination ({e.Reason}): ") + "the ownership registry does not name the insider as demo-vm's owner.");
+            style.Line(untouched
+                ? "   Checked before anything was journaled or touched: the destination's journal and VMs are as they were; one audit entry records it."
+                : style.Bad("   The destination journaled the insider's migration."));
+            return e.Reason == HandshakeFailureReason.TicketRefused && untouched;
         }
     }
 
