@@ -52,41 +52,50 @@ internal sealed class SpoofingScene(ConsoleStyle style, SimulatedCluster cluster
     private async Task<bool> RogueSourceAsync(X509ChannelCredentials rogue, ClusterHost destination, CancellationToken cancellationToken)
     {
         style.Line($"   A rogue host tries to push a VM to {destination.Id}:");
-        var rogueFactory = new SecureChannelFactory(new SecureChannelOptions { Credentials = rogue });
-        try
+        HandshakeFailedException? refused = await PushAsync(rogue, "rogue-vm", SimulatedCluster.SourceName, destination, cancellationToken);
+        if (refused is null)
         {
-            await using ChannelConnection pushed = await rogueFactory.ConnectAsync(destination.Listener.LocalEndPoint,
-                MigrationTicket.Create("rogue-vm", SimulatedCluster.SourceName, destination.Id, 1, TimeSpan.FromMinutes(1)), cancellationToken);
             style.Line(style.Bad("   The destination accepted the rogue host."));
             return false;
         }
-        catch (HandshakeFailedException e)
-        {
-            style.Line(style.Good($"   Refused by the destination (the rogue sees {e.Reason}): ") + e.Message);
-            return e.Reason == HandshakeFailureReason.RefusedByPeer;
-        }
+
+        style.Line(style.Good($"   Refused by the destination (the rogue sees {refused.Reason}): ") + refused.Message);
+        return refused.Reason == HandshakeFailureReason.RefusedByPeer;
     }
 
     private async Task<bool> InsiderAsync(X509ChannelCredentials insider, ClusterHost destination, CancellationToken cancellationToken)
     {
         style.Line($"   An insider (a host with a certificate from this cluster's CA) claims demo-vm and pushes it to {destination.Id}:");
         int journaled = destination.Journal.Records.Count;
-        var insiderFactory = new SecureChannelFactory(new SecureChannelOptions { Credentials = insider });
-        try
+        HandshakeFailedException? refused = await PushAsync(insider, "demo-vm", insider.LocalIdentity, destination, cancellationToken);
+        if (refused is null)
         {
-            await using ChannelConnection pushed = await insiderFactory.ConnectAsync(destination.Listener.LocalEndPoint,
-                MigrationTicket.Create("demo-vm", insider.LocalIdentity, destination.Id, 1, TimeSpan.FromMinutes(1)), cancellationToken);
             style.Line(style.Bad("   The destination accepted the insider's ticket."));
             return false;
         }
+
+        bool untouched = destination.Journal.Records.Count == journaled;
+        style.Line(style.Good($"   Refused by the destination ({refused.Reason}): ") + "the ownership registry does not name the insider as demo-vm's owner.");
+        style.Line(untouched
+            ? "   Checked before anything was journaled or touched: the destination's journal and VMs are as they were; one audit entry records it."
+            : style.Bad("   The destination journaled the insider's migration."));
+        return refused.Reason == HandshakeFailureReason.TicketRefused && untouched;
+    }
+
+    /// <summary>Opens a channel to <paramref name="destination"/> with a ticket for <paramref name="vmId"/>; returns the refusal, or <see langword="null"/> when it was accepted.</summary>
+    private static async Task<HandshakeFailedException?> PushAsync(X509ChannelCredentials credentials, string vmId, string claimedSource, ClusterHost destination,
+        CancellationToken cancellationToken)
+    {
+        var factory = new SecureChannelFactory(new SecureChannelOptions { Credentials = credentials });
+        try
+        {
+            await using ChannelConnection pushed = await factory.ConnectAsync(destination.Listener.LocalEndPoint,
+                MigrationTicket.Create(vmId, claimedSource, destination.Id, 1, TimeSpan.FromMinutes(1)), cancellationToken);
+            return null;
+        }
         catch (HandshakeFailedException e)
         {
-            bool untouched = destination.Journal.Records.Count == journaled;
-            style.Line(style.Good($"   Refused by the destination ({e.Reason}): ") + "the ownership registry does not name the insider as demo-vm's owner.");
-            style.Line(untouched
-                ? "   Checked before anything was journaled or touched: the destination's journal and VMs are as they were; one audit entry records it."
-                : style.Bad("   The destination journaled the insider's migration."));
-            return e.Reason == HandshakeFailureReason.TicketRefused && untouched;
+            return e;
         }
     }
 

@@ -63,7 +63,7 @@ public sealed partial class MigrationCoordinator
             return $"migration {ticket.MigrationId} already ran on this host";
         }
 
-        if (_receiving.ContainsKey(ticket.VmId) || _journal.LatestRecords.Any(r => r.VmId == ticket.VmId && !MigrationStateMachine.IsFinal(r.Phase)))
+        if (_receiving.ContainsKey(ticket.VmId) || _journal.HasUnfinished(ticket.VmId))
         {
             return $"VM '{ticket.VmId}' is already migrating on this host";
         }

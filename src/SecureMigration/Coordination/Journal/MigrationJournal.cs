@@ -165,6 +165,28 @@ public sealed class MigrationJournal : IDisposable
         }
     }
 
+    /// <summary>Whether a migration of <paramref name="vmId"/> is unfinished in the journal; no copy, no sort (a refused ticket asks it).</summary>
+    internal bool HasUnfinished(string vmId)
+    {
+        _gate.Wait();
+        try
+        {
+            foreach (JournalRecord latest in _latest.Values)
+            {
+                if (string.Equals(latest.VmId, vmId, StringComparison.Ordinal) && !MigrationStateMachine.IsFinal(latest.Phase))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     /// <summary>Gets the latest record of one migration, or <see langword="null"/> if the journal has none.</summary>
     /// <param name="migrationId">The migration.</param>
     /// <returns>Its latest record.</returns>
