@@ -208,8 +208,8 @@ public sealed class SecureChannelFactory
         byte[] clientSecret = state.ClientTrafficSecret!.ToArray();
         byte[] serverSecret = state.ServerTrafficSecret!.ToArray();
         return isClient
-            ? new RecordLayer(transport, suite, writeSecret: clientSecret, readSecret: serverSecret)
-            : new RecordLayer(transport, suite, writeSecret: serverSecret, readSecret: clientSecret);
+            ? new RecordLayer(transport, suite, writeSecret: clientSecret, readSecret: serverSecret, isClient: true)
+            : new RecordLayer(transport, suite, writeSecret: serverSecret, readSecret: clientSecret, isClient: false);
     }
 
     private PeerPolicy ClientPolicy(MigrationTicket ticket)
