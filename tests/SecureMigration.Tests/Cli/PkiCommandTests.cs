@@ -89,6 +89,9 @@ public sealed class PkiCommandTests : IDisposable
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(dir, host + ".keys")));
             using var keyring = PskKeyringCredentials.FromFile(Path.Combine(dir, host + ".keys"), host);
             Assert.Equal(2, keyring.Peers.Count);
+            // Its own key seals the ownership records it writes; no peer holds it.
+            Assert.Equal(Line(dir, host, host)[(host.Length + 1)..], Convert.ToHexStringLower(keyring.OwnKey!));
+            Assert.DoesNotContain(keyring.Peers, peer => Line(dir, peer, host) == $"{host}:{Convert.ToHexStringLower(keyring.OwnKey!)}");
         }
     }
 
