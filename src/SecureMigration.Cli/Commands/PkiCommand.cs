@@ -120,7 +120,8 @@ internal static class PkiCommand
         var command = new Command("psk", """
             Creates pre-shared keys. With --identity: PSK keyrings, one file per host (HOST.keys, identity:hexkey lines,
             as QEMU's tls-creds-psk keys file), with a key of its own for every pair of hosts, so a host proves its
-            name as a certificate would; copy each host's file to it and run with --psk-keyring FILE --local-name HOST.
+            name as a certificate would, and a key under the host's own name that seals its ownership records; copy
+            each host's file to it and run with --psk-keyring FILE --local-name HOST.
             Without --identity: one 32-byte key as hex (the format openssl s_server -psk takes) for the whole cluster,
             used with --shared-psk: every holder can then impersonate every host.
 
