@@ -82,6 +82,7 @@ public sealed partial class MigrationCoordinator
                 (e is OperationCanceledException && cancellationToken.IsCancellationRequested))
             {
                 string reason = e is MigrationAbortedException aborted ? aborted.Reason : e is OperationCanceledException ? "the caller cancelled it" : e.Message;
+                run.FailedPermanently = !run.CommitSent && PermanentFailures.IsPermanent(e);
                 return await SettleSourceAsync(run, reason, e is MigrationAbortedException { ByPeer: true }).ConfigureAwait(false);
             }
             catch (JournalWriteException e) when (!run.Journaled)
@@ -229,8 +230,13 @@ public sealed partial class MigrationCoordinator
         await _driver.ResumeSourceAsync(run.VmId).ConfigureAwait(false);
         await ReleaseSnapshotAsync(run.Id, run.VmId, run.Record.Snapshot).ConfigureAwait(false);
         await TryStepAsync(run, MigrationPhase.RolledBack, reason).ConfigureAwait(false);
-        Complete(run, MigrationOutcome.Failed);
-        return new MigrationResult(run.Id, run.VmId, MigrationRole.Source, MigrationStatus.RolledBack, reason, run.Bytes, run.Record.Epoch + 1);
+
+        // A failure no retry can heal is not the VM's or the pair's fault: it opens no breaker and sets no backoff.
+        Complete(run, run.FailedPermanently ? MigrationOutcome.Cancelled : MigrationOutcome.Failed);
+        return new MigrationResult(run.Id, run.VmId, MigrationRole.Source, MigrationStatus.RolledBack, reason, run.Bytes, run.Record.Epoch + 1)
+        {
+            IsPermanent = run.FailedPermanently,
+        };
     }
 
     private async Task<MigrationResult> RollForwardSourceAsync(MigrationRun run)

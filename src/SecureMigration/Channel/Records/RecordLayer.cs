@@ -330,7 +330,10 @@ internal sealed class RecordLayer : IDisposable
                 return; // user_canceled is a warning; close_notify follows.
             default:
                 throw new SecureChannelException(ChannelFailureReason.PeerAborted,
-                    $"The peer aborted the channel with the alert '{Org.BouncyCastle.Tls.AlertDescription.GetText(alert[1])}'. Check the peer's log for why.");
+                    $"The peer aborted the channel with the alert '{Org.BouncyCastle.Tls.AlertDescription.GetText(alert[1])}'. Check the peer's log for why.")
+                {
+                    PeerAlert = alert[1],
+                };
         }
     }
 
