@@ -127,7 +127,7 @@ public sealed class SecureChannelFactory
     /// <param name="cancellationToken">Cancels the connection and the handshake.</param>
     /// <returns>The established channel with its connection.</returns>
     /// <exception cref="HandshakeFailedException">The peer could not be authenticated, refused this end, or refused the ticket.</exception>
-    /// <exception cref="SocketException">The destination could not be reached.</exception>
+    /// <exception cref="DestinationUnreachableException">The destination could not be reached; the message names the address and what to check.</exception>
     public async Task<ChannelConnection> ConnectAsync(EndPoint remote, MigrationTicket ticket, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(remote);
@@ -135,7 +135,15 @@ public sealed class SecureChannelFactory
         StreamDuplexPipe? transport = null;
         try
         {
-            await socket.ConnectAsync(remote, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await socket.ConnectAsync(remote, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SocketException e)
+            {
+                throw new DestinationUnreachableException(remote, e);
+            }
+
             transport = StreamDuplexPipe.Create(socket);
             SecureChannel channel = await ConnectAsync(transport, ticket, cancellationToken).ConfigureAwait(false);
             return new ChannelConnection(channel, transport, remote, _options.TimeProvider);

@@ -78,7 +78,8 @@ public sealed partial class MigrationCoordinator
             {
                 return await RunSourceAsync(run, status.Images, connect, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is MigrationAbortedException or HandshakeFailedException or SocketException or IOException or InvalidOperationException ||
+            catch (Exception e) when (e is MigrationAbortedException or HandshakeFailedException or DestinationUnreachableException or SocketException or IOException
+                or InvalidOperationException ||
                 (e is OperationCanceledException && cancellationToken.IsCancellationRequested))
             {
                 string reason = e is MigrationAbortedException aborted ? aborted.Reason : e is OperationCanceledException ? "the caller cancelled it" : e.Message;

@@ -19,6 +19,7 @@ internal static class PermanentFailures
             or HandshakeFailureReason.TicketRefused or HandshakeFailureReason.WeakAlgorithm or HandshakeFailureReason.UnsupportedExtension
             or HandshakeFailureReason.Revoked or HandshakeFailureReason.RevocationUnknown
             || (handshake.Reason == HandshakeFailureReason.RefusedByPeer && handshake.PeerAlert is { } alert && RefusesIdentity(alert)),
+        DestinationUnreachableException unreachable => unreachable.SocketError is SocketError.HostNotFound or SocketError.NoData,
         SocketException socket => socket.SocketErrorCode is SocketError.HostNotFound or SocketError.NoData,
         _ => false,
     };
