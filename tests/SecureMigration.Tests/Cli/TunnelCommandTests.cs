@@ -50,6 +50,22 @@ public sealed class TunnelCommandTests : IAsyncLifetime
         await AssertRefusedBeforeTheHypervisorAsync("rogue", "UntrustedChain", "--allow-peer", "src.test");
     }
 
+    /// <summary>A port already in use is one line with the remedy and exit 2, never a stack trace (issue 16).</summary>
+    [Fact]
+    public async Task TunnelAccept_OnAPortAlreadyInUse_SaysSoInOneLineWithExit2()
+    {
+        using var taken = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        taken.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        taken.Listen();
+
+        (int exit, string output) = await Secmig.RunAsync("tunnel", "accept", "--listen", taken.LocalEndPoint!.ToString()!, "--forward", "127.0.0.1:1",
+            "--cert", _work.File("dst/cert.pem"), "--key", _work.File("dst/key.pem"), "--ca", _work.File("ca/ca.pem"), "--allow-peer", "src.test");
+
+        Assert.True(exit == 2, output);
+        Assert.Contains("choose another --listen address or port", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+    }
+
     /// <summary>Defense: 'tunnel accept' serves only the sources it is told to (issue 14, hole 6).</summary>
     [Fact]
     public async Task TunnelAccept_WithoutAllowPeer_RefusesToStart()
