@@ -18,7 +18,8 @@ namespace SecureMigration.Benchmarks.Channel;
 /// </summary>
 internal static class ListenerLimitsRunner
 {
-    private static readonly SecureChannelFactory Source = new(new SecureChannelOptions { Credentials = BenchmarkPki.Credentials(BenchmarkPki.Source) });
+    private static readonly SecureChannelFactory Source =
+        new(new SecureChannelOptions { Credentials = BenchmarkPki.Credentials(BenchmarkPki.Source) });
 
     private static readonly SecureChannelFactory Destination =
         new(new SecureChannelOptions { Credentials = BenchmarkPki.Credentials(BenchmarkPki.Destination) });
@@ -65,8 +66,8 @@ internal static class ListenerLimitsRunner
 
         string limited = cases[0].Name;
         string baseline = cases[1].Name;
-        Console.WriteLine($"Listener limits, {rounds} rounds (order rotated), {handshakes} handshakes and {bytes >> 20} MiB per case per round, " +
-            $"{Environment.ProcessorCount} cores, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd}");
+        Console.WriteLine($"Listener limits, {rounds} rounds (order rotated), {handshakes} handshakes and {bytes >> 20} MiB " +
+            $"per case per round, {Environment.ProcessorCount} cores, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd}");
         Console.WriteLine();
         Console.WriteLine("| case | handshake ms, median (min–max) | GiB/s, median (min–max) |");
         Console.WriteLine("|---|---:|---:|");
@@ -77,7 +78,8 @@ internal static class ListenerLimitsRunner
 
         List<double> latencyRatios = [.. latency[limited].Select((ms, i) => ms / latency[baseline][i])];
         List<double> throughputRatios = [.. throughput[limited].Select((rate, i) => rate / throughput[baseline][i])];
-        Console.WriteLine($"| per-round ratio, limits on / no limits | {Spread(latencyRatios, "0.000")}× | {Spread(throughputRatios, "0.000")}× |");
+        Console.WriteLine(
+            $"| per-round ratio, limits on / no limits | {Spread(latencyRatios, "0.000")}× | {Spread(throughputRatios, "0.000")}× |");
         Console.WriteLine();
         Console.WriteLine($"HandshakeLimiter.TryEnter + Exit, in-process: {DecisionNanoseconds(sameSource: true):0} ns from one source, " +
             $"{DecisionNanoseconds(sameSource: false):0} ns from a new /24 each time (table full, idle prefixes swept once a second)");

@@ -67,7 +67,9 @@ internal static class KnownSources
                 $"--known-source '{value}' is not a network: write ADDRESS/LENGTH, for example 10.1.2.0/24 or fd00:1::/64.");
         }
 
-        if (!IPNetwork.TryParse(value, out IPNetwork network))
+        // IPNetwork clears the bits past the prefix; an operator who set some likely meant another network.
+        var network = new IPNetwork(address, length);
+        if (!network.BaseAddress.Equals(address))
         {
             throw new ArgumentException($"--known-source '{value}' has bits set past its /{length}; write the network's first address.");
         }

@@ -13,7 +13,8 @@ internal sealed class SourcePrefixes(int ipv4Length, int ipv6Length)
     public IPNetwork Of(IPAddress address)
     {
         IPAddress source = Normalize(address);
-        return Mask(source, source.AddressFamily == AddressFamily.InterNetwork ? ipv4Length : ipv6Length);
+        // IPNetwork clears the bits past the prefix.
+        return new IPNetwork(source, source.AddressFamily == AddressFamily.InterNetwork ? ipv4Length : ipv6Length);
     }
 
     /// <summary>An IPv4-mapped IPv6 address as IPv4; any other address as it is (without an IPv6 scope id).</summary>
@@ -25,20 +26,6 @@ internal sealed class SourcePrefixes(int ipv4Length, int ipv6Length)
     /// <summary>A network given for configuration, with an IPv4-mapped IPv6 network as the IPv4 network it stands for.</summary>
     public static IPNetwork Normalize(IPNetwork network) =>
         network.BaseAddress.IsIPv4MappedToIPv6 && network.PrefixLength >= 96
-            ? Mask(network.BaseAddress.MapToIPv4(), network.PrefixLength - 96)
+            ? new IPNetwork(network.BaseAddress.MapToIPv4(), network.PrefixLength - 96)
             : network;
-
-    /// <summary>The network of <paramref name="length"/> bits that contains <paramref name="address"/>.</summary>
-    public static IPNetwork Mask(IPAddress address, int length)
-    {
-        Span<byte> bytes = stackalloc byte[16];
-        address.TryWriteBytes(bytes, out int written);
-        bytes = bytes[..written];
-        for (int bit = length; bit < written * 8; bit++)
-        {
-            bytes[bit / 8] &= (byte)~(0x80 >> (bit % 8));
-        }
-
-        return new IPNetwork(new IPAddress(bytes), length);
-    }
 }
