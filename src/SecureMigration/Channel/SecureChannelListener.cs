@@ -151,15 +151,24 @@ public sealed class SecureChannelListener : IAsyncDisposable
 
     private async Task HandshakeAsync(Socket connection, IPEndPoint remote, HandshakeSource source)
     {
-        StreamDuplexPipe transport = StreamDuplexPipe.Create(connection);
         bool holdsSlot = true;
+        void Release()
+        {
+            if (holdsSlot)
+            {
+                holdsSlot = false;
+                _limiter.Exit(source);
+            }
+        }
+
+        StreamDuplexPipe? transport = null;
         try
         {
+            transport = StreamDuplexPipe.Create(connection);
             if (await FirstByteTimedOutAsync(transport.Input).ConfigureAwait(false))
             {
                 // The slot goes back before the connection closes, so the peer sees the close only once it is free.
-                _limiter.Exit(source);
-                holdsSlot = false;
+                Release();
                 ChannelMetrics.CountRefusal(HandshakeRefusal.FirstByteTimeout);
                 ChannelMetrics.Handshakes.Add(1, new("role", "destination"), new("result", nameof(HandshakeFailureReason.Timeout)));
                 if (_refusalLog.ShouldLog(source.Name))
@@ -179,17 +188,23 @@ public sealed class SecureChannelListener : IAsyncDisposable
                 await accepted.DisposeAsync().ConfigureAwait(false);
             }
         }
-        catch (Exception e) when (e is HandshakeFailedException or OperationCanceledException or IOException or ObjectDisposedException)
+        catch (Exception e) when (e is HandshakeFailedException or OperationCanceledException or IOException or ObjectDisposedException
+            or SocketException or ArgumentException)
         {
-            // Already logged and counted by the factory; the connection is closed without forwarding a byte.
-            await transport.DisposeAsync().ConfigureAwait(false);
+            // Handshake failures are already logged and counted by the factory; a socket reset before it was wrapped
+            // (SocketException, ArgumentException) is just closed. Nothing is forwarded either way.
+            if (transport is null)
+            {
+                connection.Dispose();
+            }
+            else
+            {
+                await transport.DisposeAsync().ConfigureAwait(false);
+            }
         }
         finally
         {
-            if (holdsSlot)
-            {
-                _limiter.Exit(source);
-            }
+            Release();
         }
     }
 
