@@ -14,7 +14,7 @@ public sealed class HandshakeFlood : IAsyncDisposable
     /// <summary>A TLS record header announcing a 512-byte handshake message, and the start of a ClientHello.</summary>
     private static readonly byte[] PartialClientHello = [0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03];
 
-    /// <summary>How much a flooded process's resident memory may grow, its own work included (measured: 4–16 MiB).</summary>
+    /// <summary>How much a flooded process's resident memory may grow, its own work included (measured: 4–17 MiB).</summary>
     public const double MemoryBoundMiB = 64;
 
     private readonly CancellationTokenSource _stop = new();
