@@ -56,6 +56,9 @@ public sealed class SecureChannelFactory
     /// <summary>Gets the clock of every timeout of this factory's channels.</summary>
     internal TimeProvider TimeProvider => _options.TimeProvider;
 
+    /// <summary>Gets how long a handshake, ticket exchange included, may take.</summary>
+    internal TimeSpan HandshakeTimeout => _options.HandshakeTimeout;
+
     /// <summary>Gets whether the accepting end names its allowed peers or pins their keys, rather than serving every peer the CA vouches for.</summary>
     internal bool RestrictsPeers => _options.PeerPolicy.AllowedPeers.Count > 0 ||
         (_options.PeerPolicy.SpkiPins.Count > 0 && _options.ValidatedCredentials is X509ChannelCredentials);
