@@ -15,11 +15,10 @@ internal static class AgentCommand
 {
     public static Command Create()
     {
-        var listen = new Option<IPEndPoint>("--listen") { Description = "Address the sources' 'secmig migrate' connect to (port 0 picks one and prints it).", Required = true, CustomParser = EndPoints.ParseListen };
+        var listen = new Option<IPEndPoint>("--listen") { Description = "Address the sources' 'secmig migrate' connect to (port 0 picks one and prints it).", CustomParser = EndPoints.ParseListen };
         var vms = new Option<string[]>("--vm")
         {
             Description = "A VM this agent receives, as ID=QMP: its id and the QMP monitor of the destination QEMU the operator started with '-incoming defer -S'; repeat for several. Any other VM id is refused.",
-            Required = true,
             AllowMultipleArgumentsPerToken = false,
         };
         var limits = new HandshakeLimitOptions();
@@ -47,6 +46,18 @@ internal static class AgentCommand
         { listen, vms, config };
         live.AddTo(command);
         limits.AddTo(command);
+
+        // --config can supply these, so help must not mark them REQUIRED; a run without them is refused here instead.
+        live.Work.Required = false;
+        command.Validators.Add(result =>
+        {
+            string[] missing = [.. new (Option Option, string Key)[] { (listen, "Listen"), (vms, "Vms"), (live.Work, "Work") }
+                .Where(required => result.GetResult(required.Option) is null).Select(required => $"{required.Option.Name} ({required.Key} in --config)")];
+            if (missing.Length > 0)
+            {
+                result.AddError($"Missing {string.Join(", ", missing)}: give them on the command line or in the --config file.");
+            }
+        });
         command.SetAction(async (parse, cancellationToken) =>
         {
             IReadOnlyList<QemuVm> served = ParseVms(parse.GetValue(vms)!);
