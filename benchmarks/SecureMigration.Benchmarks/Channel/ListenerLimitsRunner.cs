@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using SecureMigration.Benchmarks.Throughput;
@@ -124,26 +123,7 @@ internal static class ListenerLimitsRunner
         await using (owner)
         {
             var clock = Stopwatch.StartNew();
-            Task receive = Task.Run(async () =>
-            {
-                while (true)
-                {
-                    ReadResult result = await server.Input.ReadAsync();
-                    server.Input.AdvanceTo(result.Buffer.End);
-                    if (result.IsCompleted)
-                    {
-                        return;
-                    }
-                }
-            });
-            byte[] chunk = new byte[ThroughputRunner.WriteSize];
-            for (long sent = 0; sent < bytes; sent += chunk.Length)
-            {
-                await client.Channel.Output.WriteAsync(chunk);
-            }
-
-            await client.Channel.Output.CompleteAsync();
-            await receive;
+            await PipeTransfer.SendAndDrainAsync(client.Channel.Output, server.Input, bytes);
             return bytes / clock.Elapsed.TotalSeconds / (1L << 30);
         }
     }

@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using System.Net.Sockets;
 using SecureMigration.Channel;
 using SecureMigration.Channel.Tickets;
@@ -33,26 +32,7 @@ internal sealed class SecureChannelCase : ITransportCase
         await using (client)
         await using (server)
         {
-            Task receive = Task.Run(async () =>
-            {
-                while (true)
-                {
-                    ReadResult result = await server.Input.ReadAsync();
-                    server.Input.AdvanceTo(result.Buffer.End);
-                    if (result.IsCompleted)
-                    {
-                        return;
-                    }
-                }
-            });
-            byte[] chunk = new byte[ThroughputRunner.WriteSize];
-            for (long sent = 0; sent < bytes; sent += chunk.Length)
-            {
-                await client.Output.WriteAsync(chunk);
-            }
-
-            await client.Output.CompleteAsync();
-            await receive;
+            await PipeTransfer.SendAndDrainAsync(client.Output, server.Input, bytes);
         }
     }
 }

@@ -10,32 +10,20 @@ public sealed class HandshakeLimiterTests
 {
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UnixEpoch);
 
-    [Fact]
-    public void TryEnter_ManyAddressesOfOneIPv4Slash24_ShareThePrefixSlots()
+    [Theory]
+    [InlineData("198.51.100.1", "198.51.100.2", "198.51.100.254", "198.51.100.0/24", "198.51.101.1")]
+    [InlineData("2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:fffe", "2001:db8:1:2:1234::5", "2001:db8:1:2::/64", "2001:db8:1:3::1")]
+    public void TryEnter_ManyAddressesOfOnePrefix_ShareThePrefixSlots(string first, string second, string third, string prefix, string nextPrefix)
     {
         HandshakeLimiter limiter = Limiter(new() { MaxHandshakesPerPrefix = 2 });
 
-        Assert.True(Enter(limiter, "198.51.100.1"));
-        Assert.True(Enter(limiter, "198.51.100.2"));
-        Assert.False(limiter.TryEnter(IPAddress.Parse("198.51.100.254"), out HandshakeSource source, out HandshakeRefusal refusal));
+        Assert.True(Enter(limiter, first));
+        Assert.True(Enter(limiter, second));
+        Assert.False(limiter.TryEnter(IPAddress.Parse(third), out HandshakeSource source, out HandshakeRefusal refusal));
 
         Assert.Equal(HandshakeRefusal.PrefixSlotsFull, refusal);
-        Assert.Equal("198.51.100.0/24", source.Name);
-        Assert.True(Enter(limiter, "198.51.101.1"), "the next /24 has slots of its own");
-    }
-
-    [Fact]
-    public void TryEnter_ManyAddressesOfOneIPv6Slash64_ShareThePrefixSlots()
-    {
-        HandshakeLimiter limiter = Limiter(new() { MaxHandshakesPerPrefix = 2 });
-
-        Assert.True(Enter(limiter, "2001:db8:1:2::1"));
-        Assert.True(Enter(limiter, "2001:db8:1:2:ffff:ffff:ffff:fffe"));
-        Assert.False(limiter.TryEnter(IPAddress.Parse("2001:db8:1:2:1234::5"), out HandshakeSource source, out HandshakeRefusal refusal));
-
-        Assert.Equal(HandshakeRefusal.PrefixSlotsFull, refusal);
-        Assert.Equal("2001:db8:1:2::/64", source.Name);
-        Assert.True(Enter(limiter, "2001:db8:1:3::1"), "the next /64 has slots of its own");
+        Assert.Equal(prefix, source.Name);
+        Assert.True(Enter(limiter, nextPrefix), "the next prefix has slots of its own");
     }
 
     [Fact]
