@@ -43,6 +43,19 @@ public sealed class AgentConfigurationTests
     }
 
     [Fact]
+    public async Task Agent_ConfigWithAKeyItDoesNotKnow_ExitsTwoNamingTheKey()
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.File("agent.json"), """{ "SecureMigration": { "Agent": { "Listen": "127.0.0.1:0", "MaxHandshakesPerAddress": 8 } } }""");
+
+        (int exit, string output) = await Secmig.RunAsync("agent", "--config", dir.File("agent.json"));
+
+        Assert.Equal(2, exit);
+        Assert.Contains("MaxHandshakesPerAddress", output, StringComparison.Ordinal);
+        Assert.Contains("does not know", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Agent_WithAMissingConfigFile_ExitsTwoAndSaysWhatToGive()
     {
         (int exit, string output) = await Secmig.RunAsync("agent", "--config", "/nonexistent/agent.json");
