@@ -214,7 +214,10 @@ public sealed class QemuDriver : IHypervisorDriver, IAsyncDisposable
             if (qmp is null)
             {
                 IReadOnlyList<string> residue = vm.Residue();
-                return new VmStatus(residue.Count > 0 ? VmRunState.Stopped : VmRunState.Absent, residue);
+                return new VmStatus(residue.Count > 0 ? VmRunState.Stopped : VmRunState.Absent, residue)
+                {
+                    Detail = $"no QEMU answers at its monitor {QmpClient.Describe(vm.Vm.Monitor)}; start it with that -qmp, or fix --qmp / --vm ID=QMP",
+                };
             }
 
             try

@@ -47,7 +47,8 @@ public sealed partial class MigrationCoordinator
         VmStatus status = await _driver.QueryAsync(vmId, cancellationToken).ConfigureAwait(false);
         if (status.State != VmRunState.Running)
         {
-            return Refused(migrationId, vmId, MigrationRole.Source, $"VM '{vmId}' is {status.State} here, and only a running VM migrates", owner.Epoch);
+            string seen = status.Detail is { } detail ? $" ({UntrustedText.Bound(detail)})" : string.Empty;
+            return Refused(migrationId, vmId, MigrationRole.Source, $"VM '{vmId}' is {status.State} here{seen}, and only a running VM migrates", owner.Epoch);
         }
 
         var run = new MigrationRun(

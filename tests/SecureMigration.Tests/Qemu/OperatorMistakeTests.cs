@@ -62,7 +62,21 @@ public sealed class OperatorMistakeTests
         await rig.AssertSourceRunsAsync();
     }
 
-    private static Task<(int ExitCode, string Output)> RunMigrateAsync(LiveMigrationRig rig, string to) => Secmig.RunAsync([
-        "migrate", "--vm", LiveMigrationRig.VmId, "--qmp", rig.Source.AgentMonitor, "--to", to, "--peer-name", "dst.test",
+    [RequiresQemuFact]
+    public async Task Migrate_WithAWrongQmpPath_SaysWhereItLookedAndExits3()
+    {
+        await using LiveMigrationRig rig = await LiveMigrationRig.CreateAsync();
+        string wrong = Path.Combine(rig.Root, "no-such.qmp");
+
+        (int exit, string output) = await RunMigrateAsync(rig, "127.0.0.1:1", qmp: wrong);
+
+        Assert.True(exit == 3, output);
+        Assert.Contains($"no QEMU answers at its monitor unix:{wrong}", output, StringComparison.Ordinal);
+        Assert.Contains("fix --qmp", output, StringComparison.Ordinal);
+        await rig.AssertSourceRunsAsync();
+    }
+
+    private static Task<(int ExitCode, string Output)> RunMigrateAsync(LiveMigrationRig rig, string to, string? qmp = null) => Secmig.RunAsync([
+        "migrate", "--vm", LiveMigrationRig.VmId, "--qmp", qmp ?? rig.Source.AgentMonitor, "--to", to, "--peer-name", "dst.test",
         "--work", Path.Combine(rig.Root, "src-work"), "--registry", rig.Registry, "--retries", "0", .. rig.X509("src")]);
 }
