@@ -13,12 +13,12 @@ internal sealed class MigrationHost : IAsyncDisposable
     private readonly HostKey _key;
 
     private MigrationHost(string id, string directory, IOwnershipRegistry registry, CoordinatorOptions options, AdmissionController? admission, CrashPlan? crash, string? journalPath,
-        ILoggerFactory? logging)
+        ILoggerFactory? logging, TimeProvider? guestClock)
     {
         Id = id;
         Directory = directory;
         _key = HostKey.FromSecret(System.Text.Encoding.UTF8.GetBytes(("host key of " + id).PadRight(32, '.')));
-        Driver = new SimulatedHypervisor(Path.Combine(directory, "vms"), new SimulatedHypervisorOptions { DirtyInterval = TimeSpan.FromMilliseconds(1) });
+        Driver = new SimulatedHypervisor(Path.Combine(directory, "vms"), new SimulatedHypervisorOptions { DirtyInterval = TimeSpan.FromMilliseconds(1) }, guestClock);
         JournalPath = journalPath ?? Path.Combine(directory, "journal.smj");
         Journal = MigrationJournal.Open(JournalPath, _key);
         Audit = AuditLog.Open(Path.Combine(directory, "audit.log"), id, _key);
@@ -55,8 +55,8 @@ internal sealed class MigrationHost : IAsyncDisposable
     public IProgress<MigrationProgress>? Progress => Crash is null ? null : new CrashingProgress(Crash);
 
     public static MigrationHost Create(string id, string directory, IOwnershipRegistry registry, CoordinatorOptions? options = null, AdmissionController? admission = null,
-        CrashPlan? crash = null, string? journalPath = null, ILoggerFactory? logging = null) =>
-        new(id, directory, registry, options ?? new CoordinatorOptions(), admission, crash, journalPath, logging);
+        CrashPlan? crash = null, string? journalPath = null, ILoggerFactory? logging = null, TimeProvider? guestClock = null) =>
+        new(id, directory, registry, options ?? new CoordinatorOptions(), admission, crash, journalPath, logging, guestClock);
 
     /// <summary>Closes everything, as a crash would (state stays on disk), runs <paramref name="whileDown"/>, and opens the host again.</summary>
     public async Task<MigrationHost> RestartAsync(IOwnershipRegistry registry, CoordinatorOptions? options = null, Action? whileDown = null)
