@@ -39,7 +39,8 @@ internal sealed class Arena : IAsyncDisposable
         Registry = new FileOwnershipRegistry(Path.Combine(_dir.Path, "registry"));
         SourceAdmission = new AdmissionController(new AdmissionOptions(), Clock);
         DestinationAdmission = new AdmissionController(new AdmissionOptions(), Clock);
-        Source = MigrationHost.Create("source.test", Path.Combine(_dir.Path, "source"), Registry, Options(), SourceAdmission, guestClock: QuietGuests);
+        Source = MigrationHost.Create("source.test", Path.Combine(_dir.Path, "source"), Registry, Options(), SourceAdmission, guestClock: QuietGuests,
+            wrapDriver: driver => SourceHypervisor = new HoldingDriver(driver));
         Destination = MigrationHost.Create("destination.test", Path.Combine(_dir.Path, "destination"), Registry, Options(), DestinationAdmission, guestClock: QuietGuests);
         SourceChannels = new SecureChannelFactory(ChannelOptions(_pki.Source));
         DestinationChannels = new SecureChannelFactory(ChannelOptions(_pki.Destination));
@@ -52,6 +53,9 @@ internal sealed class Arena : IAsyncDisposable
     public FileOwnershipRegistry Registry { get; }
 
     public MigrationHost Source { get; }
+
+    /// <summary>Gets the source's hypervisor as its coordinator sees it; it can hold the migration stream.</summary>
+    public HoldingDriver SourceHypervisor { get; private set; } = null!;
 
     public MigrationHost Destination { get; }
 

@@ -1,8 +1,13 @@
 namespace SecureMigration.Tests.Infrastructure;
 
-/// <summary>A hypervisor's stream that sends nothing (QEMU held before switchover) until the read is cancelled.</summary>
-public sealed class SilentStream : Stream
+/// <summary>
+/// A hypervisor's stream that sends nothing (QEMU held before switchover) until the read is cancelled; given a stream to
+/// begin with, it passes on that stream's first read and then holds the rest.
+/// </summary>
+public sealed class SilentStream(Stream? firstRead = null) : Stream
 {
+    private Stream? _firstRead = firstRead;
+
     public override bool CanRead => true;
 
     public override bool CanSeek => false;
@@ -15,6 +20,12 @@ public sealed class SilentStream : Stream
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        if (_firstRead is { } first)
+        {
+            _firstRead = null;
+            return await first.ReadAsync(buffer, cancellationToken);
+        }
+
         await Task.Delay(Timeout.Infinite, cancellationToken);
         return 0;
     }
