@@ -111,6 +111,14 @@ internal sealed class AdversaryPeer : IAsyncDisposable
 
     public async Task<byte[]> ExpectAsync(FrameType type) => await _wire.ReceiveAsync(type, Patience, CancellationToken.None);
 
+    /// <summary>Reads the next frame, which must be the peer's abort, and returns the reason it gave.</summary>
+    public async Task<string> HearAbortAsync()
+    {
+        MigrationAbortedException heard = await Assert.ThrowsAsync<MigrationAbortedException>(() => ExpectAsync(FrameType.Abort));
+        Assert.True(heard.ByPeer, $"the peer did not say why it stopped: {heard.Reason}");
+        return heard.Reason;
+    }
+
     public async Task<ReceivedStream> ReceiveStreamAsync() => await _wire.ReceiveStreamAsync(Stream.Null, new XxHash128(), null, CancellationToken.None);
 
     /// <summary>Ends this direction with close_notify.</summary>

@@ -22,15 +22,21 @@ public sealed class MisbehavingDestinationTests
             await arena.ElapseAsync(Arena.Commit, Arena.Commit - Arena.Tick);
             await peer.AbortAsync(Late);
         }, "the peer aborted: " + Late),
-        ["Ready just over the commit timeout"] = Case((peer, arena) => arena.ElapseAsync(Arena.Commit, Arena.Commit + Arena.Tick),
-            "nothing moved for 11 s while waiting for Ready"),
+        ["Ready just over the commit timeout"] = Case(async (peer, arena) =>
+        {
+            await arena.ElapseAsync(Arena.Commit, Arena.Commit + Arena.Tick);
+            Assert.Contains("nothing moved for 11 s", await peer.HearAbortAsync(), StringComparison.Ordinal);
+        }, "nothing moved for 11 s while waiting for Ready"),
         ["Verified just under the commit timeout"] = AfterStream(async (peer, arena) =>
         {
             await arena.ElapseAsync(Arena.Commit, Arena.Commit - Arena.Tick);
             await peer.AbortAsync(Late);
         }, "the peer aborted: " + Late),
-        ["Verified just over the commit timeout"] = AfterStream((peer, arena) => arena.ElapseAsync(Arena.Commit, Arena.Commit + Arena.Tick),
-            "nothing moved for 11 s while waiting for Verified"),
+        ["Verified just over the commit timeout"] = AfterStream(async (peer, arena) =>
+        {
+            await arena.ElapseAsync(Arena.Commit, Arena.Commit + Arena.Tick);
+            Assert.Contains("nothing moved for 11 s", await peer.HearAbortAsync(), StringComparison.Ordinal);
+        }, "nothing moved for 11 s while waiting for Verified"),
         ["Committed just over the commit timeout"] = AfterStream(async (peer, arena) =>
         {
             await peer.SendFrameAsync(FrameType.Verified);
@@ -42,7 +48,8 @@ public sealed class MisbehavingDestinationTests
             await peer.SendFrameAsync(FrameType.Verified);
             await peer.ExpectAsync(FrameType.Commit);
             await peer.SendFrameAsync(FrameType.Committed, new byte[8]);
-        }, "the destination committed"),
+            Assert.Contains("the registry shows no commit", await peer.HearAbortAsync(), StringComparison.Ordinal);
+        }, "the destination acknowledged the commit; the registry shows no commit ('source.test' holds epoch 2)"),
         ["Ready cut into five records, then an abort in the stream"] = Case(async (peer, _) =>
         {
             await peer.SendAsync(Frame(FrameType.Ready), 1, 2, 3, 4);

@@ -32,14 +32,18 @@ public sealed class MisbehavingSourceTests
         {
             await SendWholeStreamAsync(peer, arena);
             await arena.ElapseAsync(Arena.Commit, Arena.Commit + Arena.Tick);
+            Assert.Contains("nothing moved for 11 s", await peer.HearAbortAsync(), StringComparison.Ordinal);
         }, "nothing moved for 11 s while waiting for Commit"),
         ["first frame just under the stall timeout"] = RollsBack(async (peer, arena) =>
         {
             await StallAsync(peer, arena, Arena.Stall - Arena.Tick);
             await peer.AbortAsync(Late);
         }, "the peer aborted: " + Late),
-        ["first frame just over the stall timeout"] = RollsBack((peer, arena) => StallAsync(peer, arena, Arena.Stall + Arena.Tick),
-            "nothing moved for 7 s while receiving the migration stream"),
+        ["first frame just over the stall timeout"] = RollsBack(async (peer, arena) =>
+        {
+            await StallAsync(peer, arena, Arena.Stall + Arena.Tick);
+            Assert.Contains("nothing moved for 7 s", await peer.HearAbortAsync(), StringComparison.Ordinal);
+        }, "nothing moved for 7 s while receiving the migration stream"),
         ["half a header, then just over the stall timeout"] = RollsBack(async (peer, arena) =>
         {
             await peer.ExpectAsync(FrameType.Ready);
@@ -66,7 +70,11 @@ public sealed class MisbehavingSourceTests
             "EndOfStream frame of 25 bytes during the stream"),
         ["abort over the control bound"] = InStream(peer => peer.SendAsync(Header(FrameType.Abort, MigrationWire.MaxControlFrame + 1)),
             "a Abort frame of 4097 bytes during the stream"),
-        ["end of an empty stream"] = InStream(peer => peer.SendAsync(EndOfStream([])), "the stream"),
+        ["end of stream without any data"] = RollsBack(async (peer, _) =>
+        {
+            await peer.ExpectAsync(FrameType.Ready);
+            await peer.SendAsync(EndOfStream([]));
+        }, "The incoming stream ended before its end marker"),
         ["end of stream with another stream's digest"] = InStream(peer => peer.SendAsync([.. Frame(FrameType.Data, "abc"u8), .. EndOfStream("abd"u8)]),
             "the stream's digest does not match"),
         ["end of stream repeated instead of the commit"] = AfterVerified(peer => peer.SendAsync(EndOfStream([])), "EndOfStream where Commit was due"),
