@@ -37,7 +37,13 @@ internal sealed class AdversaryPeer : IAsyncDisposable
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync(destination);
-        StreamDuplexPipe pipe = StreamDuplexPipe.Create(socket);
+        return await ConnectAsync(socket, credentials, ticket);
+    }
+
+    /// <summary>Runs the handshake, as the source named in <paramref name="ticket"/>, on a connection opened earlier.</summary>
+    public static async Task<AdversaryPeer> ConnectAsync(Socket connected, SecureChannelFactory credentials, MigrationTicket ticket)
+    {
+        StreamDuplexPipe pipe = StreamDuplexPipe.Create(connected);
         var transport = new RecordingTransport(pipe);
         return new AdversaryPeer(pipe, transport, await credentials.ConnectAsync(transport, ticket));
     }
