@@ -93,6 +93,28 @@ public sealed class SplitFrameTests
         }
     }
 
+    /// <summary>The stream's end cancels the watch's read; the next read must still wait for the peer's Verified, cut anywhere.</summary>
+    [Fact]
+    public async Task Receive_AfterTheStreamEndedAndItsWatchWasCancelled_VerifiedCutAnywhereArrivesWhole()
+    {
+        byte[] verified = Frame(FrameType.Verified, []);
+        foreach (int[] recordCuts in CutsUpToTwo(verified.Length))
+        {
+            byte[] ciphertext = await ChunkedChannel.SealAsync(verified, recordCuts);
+            foreach (int[] chunkCuts in CutsUpToOne(ciphertext.Length))
+            {
+                await using var channel = new ChunkedChannel(Budget(recordCuts.Length + chunkCuts.Length + 2));
+                using var wire = new MigrationWire(channel.Pipe, Stall, new FakeTimeProvider());
+                using var source = new MemoryStream(Stream);
+                Assert.Equal(Stream.Length, await wire.SendStreamAsync(source, new XxHash128(), 1024, null, CancellationToken.None));
+                Task<byte[]> receiving = wire.ReceiveAsync(FrameType.Verified, Stall, CancellationToken.None).AsTask();
+                await channel.DeliverAsync(ciphertext, chunkCuts);
+
+                Assert.Empty(await receiving.WaitAsync(HangGuard));
+            }
+        }
+    }
+
     private static async Task AssertStreamArrivesAsync(byte[] ciphertext, int[] chunkCuts, int pieces)
     {
         await using var channel = new ChunkedChannel(Budget(pieces));
