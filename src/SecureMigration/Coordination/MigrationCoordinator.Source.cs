@@ -152,7 +152,8 @@ public sealed partial class MigrationCoordinator
             ackProblem = e.Reason;
         }
 
-        return await SettleSourceAsync(run, ackProblem ?? "the destination acknowledged the commit", peerKnows: ackProblem is null).ConfigureAwait(false);
+        return await SettleSourceAsync(run, ackProblem ?? "the destination acknowledged the commit", peerKnows: ackProblem is null)
+            .ConfigureAwait(false);
     }
 
     /// <summary>

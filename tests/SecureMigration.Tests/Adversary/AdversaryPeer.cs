@@ -125,7 +125,8 @@ internal sealed class AdversaryPeer : IAsyncDisposable
         return heard.Reason;
     }
 
-    public async Task<ReceivedStream> ReceiveStreamAsync() => await _wire.ReceiveStreamAsync(Stream.Null, new XxHash128(), null, CancellationToken.None);
+    public async Task<ReceivedStream> ReceiveStreamAsync() =>
+        await _wire.ReceiveStreamAsync(Stream.Null, new XxHash128(), null, CancellationToken.None);
 
     /// <summary>Ends this direction with close_notify.</summary>
     public async Task CloseAsync() => await Channel.Output.CompleteAsync();

@@ -39,9 +39,11 @@ internal sealed class Arena : IAsyncDisposable
         Registry = new FileOwnershipRegistry(Path.Combine(_dir.Path, "registry"));
         SourceAdmission = new AdmissionController(new AdmissionOptions(), Clock);
         DestinationAdmission = new AdmissionController(new AdmissionOptions(), Clock);
-        Source = MigrationHost.Create("source.test", Path.Combine(_dir.Path, "source"), Registry, Options(), SourceAdmission, guestClock: QuietGuests,
+        Source = MigrationHost.Create("source.test", Path.Combine(_dir.Path, "source"), Registry, Options(), SourceAdmission,
+            guestClock: QuietGuests,
             wrapDriver: driver => SourceHypervisor = new HoldingDriver(driver));
-        Destination = MigrationHost.Create("destination.test", Path.Combine(_dir.Path, "destination"), Registry, Options(), DestinationAdmission, guestClock: QuietGuests);
+        Destination = MigrationHost.Create("destination.test", Path.Combine(_dir.Path, "destination"), Registry, Options(),
+            DestinationAdmission, guestClock: QuietGuests);
         SourceChannels = new SecureChannelFactory(ChannelOptions(_pki.Source));
         DestinationChannels = new SecureChannelFactory(ChannelOptions(_pki.Destination));
         _listener = new SecureChannelListener(new IPEndPoint(IPAddress.Loopback, 0), DestinationChannels);
@@ -119,7 +121,10 @@ internal sealed class Arena : IAsyncDisposable
         return source;
     }
 
-    /// <summary>Waits until the real coordinator has armed <paramref name="timeout"/>, checks it waits idle, and moves the clock by <paramref name="by"/>.</summary>
+    /// <summary>
+    /// Waits until the real coordinator has armed <paramref name="timeout"/>, checks it waits idle, and moves the clock by
+    /// <paramref name="by"/>.
+    /// </summary>
     public async Task ElapseAsync(TimeSpan timeout, TimeSpan by)
     {
         await Clock.WhenArmedAsync(timeout).WaitAsync(HangGuard);
@@ -127,7 +132,7 @@ internal sealed class Arena : IAsyncDisposable
         Clock.Advance(by);
     }
 
-    /// <summary>Asserts what a source must be left with: its VM running here, its epoch kept, its lease returned, its journal final.</summary>
+    /// <summary>Asserts what a source must be left with: its VM running, its epoch kept, its lease returned, its journal final.</summary>
     public async Task AssertSourceKeptTheVmAsync()
     {
         Assert.Equal(VmRunState.Running, (await Source.Driver.QueryAsync(VmId)).State);
@@ -166,7 +171,8 @@ internal sealed class Arena : IAsyncDisposable
     private static void AssertSettled(MigrationHost host, AdmissionController admission)
     {
         Assert.Equal(0, admission.ActiveMigrations);
-        Assert.All(host.Journal.LatestRecords, r => Assert.True(MigrationStateMachine.IsFinal(r.Phase), $"{host.Id}: {r.MigrationId} is still {r.Phase}"));
+        Assert.All(host.Journal.LatestRecords,
+            r => Assert.True(MigrationStateMachine.IsFinal(r.Phase), $"{host.Id}: {r.MigrationId} is still {r.Phase}"));
     }
 
     private async Task<MigrationResult> ReceiveOneAsync()

@@ -17,7 +17,8 @@ internal sealed class HoldingDriver(IHypervisorDriver inner) : IHypervisorDriver
         return Hold ? new SilentStream(stream) : stream;
     }
 
-    public ValueTask ResumeSourceAsync(string vmId, CancellationToken cancellationToken = default) => inner.ResumeSourceAsync(vmId, cancellationToken);
+    public ValueTask ResumeSourceAsync(string vmId, CancellationToken cancellationToken = default) =>
+        inner.ResumeSourceAsync(vmId, cancellationToken);
 
     public ValueTask<IReadOnlyList<string>> DiscardSourceAsync(string vmId, CancellationToken cancellationToken = default) =>
         inner.DiscardSourceAsync(vmId, cancellationToken);
@@ -25,7 +26,8 @@ internal sealed class HoldingDriver(IHypervisorDriver inner) : IHypervisorDriver
     public ValueTask<Stream> PrepareDestinationAsync(string vmId, CancellationToken cancellationToken = default) =>
         inner.PrepareDestinationAsync(vmId, cancellationToken);
 
-    public ValueTask FinishIncomingAsync(string vmId, CancellationToken cancellationToken = default) => inner.FinishIncomingAsync(vmId, cancellationToken);
+    public ValueTask FinishIncomingAsync(string vmId, CancellationToken cancellationToken = default) =>
+        inner.FinishIncomingAsync(vmId, cancellationToken);
 
     public ValueTask ActivateDestinationAsync(string vmId, CancellationToken cancellationToken = default) =>
         inner.ActivateDestinationAsync(vmId, cancellationToken);
@@ -33,5 +35,6 @@ internal sealed class HoldingDriver(IHypervisorDriver inner) : IHypervisorDriver
     public ValueTask<IReadOnlyList<string>> DestroyDestinationAsync(string vmId, CancellationToken cancellationToken = default) =>
         inner.DestroyDestinationAsync(vmId, cancellationToken);
 
-    public ValueTask<VmStatus> QueryAsync(string vmId, CancellationToken cancellationToken = default) => inner.QueryAsync(vmId, cancellationToken);
+    public ValueTask<VmStatus> QueryAsync(string vmId, CancellationToken cancellationToken = default) =>
+        inner.QueryAsync(vmId, cancellationToken);
 }

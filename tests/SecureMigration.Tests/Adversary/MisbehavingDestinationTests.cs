@@ -56,7 +56,8 @@ public sealed class MisbehavingDestinationTests
             await peer.AbortAsync("stop");
         }, "the peer aborted: stop"),
         ["abort instead of Ready"] = Case((peer, _) => peer.AbortAsync("stop"), "the peer aborted: stop"),
-        ["abort cut across three records in the stream"] = InStream(peer => peer.SendAsync(Frame(FrameType.Abort, "stop"u8), 2, 7), "the peer aborted: stop"),
+        ["abort cut across three records in the stream"] = InStream(peer => peer.SendAsync(Frame(FrameType.Abort, "stop"u8), 2, 7),
+            "the peer aborted: stop"),
         ["abort instead of Verified"] = AfterStream((peer, _) => peer.AbortAsync("stop"), "the peer aborted: stop"),
         ["abort instead of Committed"] = AfterStream(async (peer, _) =>
         {
@@ -64,20 +65,25 @@ public sealed class MisbehavingDestinationTests
             await peer.ExpectAsync(FrameType.Commit);
             await peer.AbortAsync("stop");
         }, "the peer aborted: stop"),
-        ["Verified without data"] = InStream(peer => peer.SendFrameAsync(FrameType.Verified), "a Verified frame of 0 bytes during the stream"),
+        ["Verified without data"] = InStream(peer => peer.SendFrameAsync(FrameType.Verified),
+            "a Verified frame of 0 bytes during the stream"),
         ["Ready twice"] = InStream(peer => peer.SendFrameAsync(FrameType.Ready), "a Ready frame of 0 bytes during the stream"),
-        ["Committed in the stream"] = InStream(peer => peer.SendFrameAsync(FrameType.Committed, new byte[8]), "a Committed frame of 8 bytes during the stream"),
+        ["Committed in the stream"] = InStream(peer => peer.SendFrameAsync(FrameType.Committed, new byte[8]),
+            "a Committed frame of 8 bytes during the stream"),
         ["data instead of Ready"] = Case((peer, _) => peer.SendFrameAsync(FrameType.Data, "x"u8), "Data where Ready was due"),
         ["end of stream instead of Ready"] = Case((peer, _) => peer.SendAsync(EndOfStream([])), "EndOfStream where Ready was due"),
         ["Verified instead of Ready"] = Case((peer, _) => peer.SendFrameAsync(FrameType.Verified), "Verified where Ready was due"),
         ["Commit instead of Ready"] = Case((peer, _) => peer.SendFrameAsync(FrameType.Commit), "Commit where Ready was due"),
-        ["Committed instead of Ready"] = Case((peer, _) => peer.SendFrameAsync(FrameType.Committed, new byte[8]), "Committed where Ready was due"),
+        ["Committed instead of Ready"] = Case((peer, _) => peer.SendFrameAsync(FrameType.Committed, new byte[8]),
+            "Committed where Ready was due"),
         ["unknown type instead of Ready"] = Case((peer, _) => peer.SendFrameAsync((FrameType)99), "99 where Ready was due"),
         ["Ready over the control bound"] = Case((peer, _) => peer.SendAsync(Header(FrameType.Ready, MigrationWire.MaxControlFrame + 1)),
             "a Ready frame of 4097 bytes where Ready was due"),
-        ["Ready of 4 GiB"] = Case((peer, _) => peer.SendAsync(Header(FrameType.Ready, uint.MaxValue)), "a Ready frame of 2147483647 bytes where Ready was due"),
+        ["Ready of 4 GiB"] = Case((peer, _) => peer.SendAsync(Header(FrameType.Ready, uint.MaxValue)),
+            "a Ready frame of 2147483647 bytes where Ready was due"),
         ["Ready instead of Verified"] = AfterStream((peer, _) => peer.SendFrameAsync(FrameType.Ready), "Ready where Verified was due"),
-        ["Verified over the control bound"] = AfterStream((peer, _) => peer.SendAsync(Header(FrameType.Verified, MigrationWire.MaxControlFrame + 1)),
+        ["Verified over the control bound"] =
+            AfterStream((peer, _) => peer.SendAsync(Header(FrameType.Verified, MigrationWire.MaxControlFrame + 1)),
             "a Verified frame of 4097 bytes where Verified was due"),
         ["replayed record"] = InStream(peer => peer.ReplayLastRecordAsync(), "A record failed authentication"),
         ["close in the stream"] = InStream(peer => peer.CloseAsync(), "the peer closed the channel"),
@@ -151,7 +157,9 @@ public sealed class MisbehavingDestinationTests
         await peer.DrainAsync();
     }, MigrationStatus.RolledBack, reason);
 
-    /// <summary>After its Ready, while the source streams (its hypervisor holds the stream's end), the peer does <paramref name="misbehave"/>.</summary>
+    /// <summary>
+    /// After its Ready, while the source streams (its hypervisor holds the stream's end), the peer does <paramref name="misbehave"/>.
+    /// </summary>
     private static AdversaryCase InStream(Func<AdversaryPeer, Task> misbehave, string reason) => Case(async (peer, arena) =>
     {
         arena.SourceHypervisor.Hold = true;

@@ -200,9 +200,11 @@ public sealed class MisbehavingTunnelPeerTests(TestPki pki) : IClassFixture<Test
         return acceptor;
     }
 
-    private Task<AdversaryPeer> ConnectAsync(TunnelAcceptor acceptor) => AdversaryPeer.ConnectAsync(acceptor.LocalEndPoint, Channels(pki.Source), Ticket());
+    private Task<AdversaryPeer> ConnectAsync(TunnelAcceptor acceptor) =>
+        AdversaryPeer.ConnectAsync(acceptor.LocalEndPoint, Channels(pki.Source), Ticket());
 
-    private MigrationTicket Ticket() => MigrationTicket.Create("tunnel", "source.test", "destination.test", 0, TimeSpan.FromMinutes(1), _clock);
+    private MigrationTicket Ticket() =>
+        MigrationTicket.Create("tunnel", "source.test", "destination.test", 0, TimeSpan.FromMinutes(1), _clock);
 
     private SecureChannelFactory Channels(SecureMigration.Pki.IssuedCredential host) => new(new SecureChannelOptions
     {

@@ -43,7 +43,8 @@ internal sealed class RecordingTransport(IDuplexPipe inner) : IDuplexPipe
             inner.Advance(bytes);
         }
 
-        public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default) => inner.FlushAsync(cancellationToken);
+        public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default) =>
+            inner.FlushAsync(cancellationToken);
 
         public override void CancelPendingFlush() => inner.CancelPendingFlush();
 

@@ -18,7 +18,8 @@ public sealed class SplitFrameTests
     private static readonly byte[] Stream = "abcd"u8.ToArray();
 
     /// <summary>A short stream: two data frames and the end of stream (43 bytes).</summary>
-    private static readonly byte[] StreamFrames = [.. Frame(FrameType.Data, Stream[..3]), .. Frame(FrameType.Data, Stream[3..]), .. EndOfStream()];
+    private static readonly byte[] StreamFrames =
+        [.. Frame(FrameType.Data, Stream[..3]), .. Frame(FrameType.Data, Stream[3..]), .. EndOfStream()];
 
     [Fact]
     public async Task ReceiveStream_FramesCutIntoRecordsAtEveryPairOfPoints_DeliversTheStream()
@@ -135,7 +136,8 @@ public sealed class SplitFrameTests
     private static IEnumerable<int[]> CutsUpToOne(int length) => Enumerable.Range(1, length - 1).Select(cut => new[] { cut }).Prepend([]);
 
     private static IEnumerable<int[]> CutsUpToTwo(int length) =>
-        CutsUpToOne(length).Concat(Enumerable.Range(1, length - 1).SelectMany(first => Enumerable.Range(first + 1, length - first - 1).Select(second => new[] { first, second })));
+        CutsUpToOne(length).Concat(Enumerable.Range(1, length - 1)
+            .SelectMany(first => Enumerable.Range(first + 1, length - first - 1).Select(second => new[] { first, second })));
 
     private static byte[] Frame(FrameType type, byte[] payload)
     {

@@ -18,7 +18,8 @@ internal sealed class MigrationHost : IAsyncDisposable
         Id = id;
         Directory = directory;
         _key = HostKey.FromSecret(System.Text.Encoding.UTF8.GetBytes(("host key of " + id).PadRight(32, '.')));
-        Driver = new SimulatedHypervisor(Path.Combine(directory, "vms"), new SimulatedHypervisorOptions { DirtyInterval = TimeSpan.FromMilliseconds(1) }, guestClock);
+        var guests = new SimulatedHypervisorOptions { DirtyInterval = TimeSpan.FromMilliseconds(1) };
+        Driver = new SimulatedHypervisor(Path.Combine(directory, "vms"), guests, guestClock);
         JournalPath = journalPath ?? Path.Combine(directory, "journal.smj");
         Journal = MigrationJournal.Open(JournalPath, _key);
         Audit = AuditLog.Open(Path.Combine(directory, "audit.log"), id, _key);
@@ -28,7 +29,8 @@ internal sealed class MigrationHost : IAsyncDisposable
         IHypervisorDriver driver = wrapDriver?.Invoke(Driver) ?? Driver;
         Coordinator = crash is null
             ? new MigrationCoordinator(options, driver, Journal, registry, Audit, Snapshots, admission: admission, loggerFactory: logging)
-            : new MigrationCoordinator(options, new CrashingDriver(driver, crash), Journal, new CrashingRegistry(registry, crash), Audit, Snapshots, admission: admission, loggerFactory: logging);
+            : new MigrationCoordinator(options, new CrashingDriver(driver, crash), Journal, new CrashingRegistry(registry, crash), Audit,
+                Snapshots, admission: admission, loggerFactory: logging);
     }
 
     public string Id { get; }

@@ -73,6 +73,6 @@ internal sealed class ChunkedChannel : IAsyncDisposable
     }
 
     private static SecureChannel Open(IDuplexPipe transport, byte[] writeSecret, byte[] readSecret) =>
-        new(new RecordLayer(transport, Suite, writeSecret.ToArray(), readSecret.ToArray()), new PeerIdentity("peer.test", ["peer.test"], "spki"),
-            ChannelHarness.Ticket(), [], NullLogger.Instance);
+        new(new RecordLayer(transport, Suite, writeSecret.ToArray(), readSecret.ToArray()),
+            new PeerIdentity("peer.test", ["peer.test"], "spki"), ChannelHarness.Ticket(), [], NullLogger.Instance);
 }
