@@ -26,16 +26,14 @@ internal sealed class ChunkedChannel : IAsyncDisposable
 
     public ChunkedChannel(int readBudget)
     {
-        Guard = new SpinGuard(readBudget);
-        var transport = new DuplexPair.Duplex(Guard.Guard(_feed.Reader), _sent.Writer);
+        var guard = new SpinGuard(readBudget);
+        var transport = new DuplexPair.Duplex(guard.Guard(_feed.Reader), _sent.Writer);
         _channel = Open(transport, OwnSecret, PeerSecret);
-        Pipe = new DuplexPair.Duplex(Guard.Guard(_channel.Input), _channel.Output);
+        Pipe = new DuplexPair.Duplex(guard.Guard(_channel.Input), _channel.Output);
     }
 
     /// <summary>Gets this end of the channel, its input guarded.</summary>
     public IDuplexPipe Pipe { get; }
-
-    public SpinGuard Guard { get; }
 
     /// <summary>Seals <paramref name="plaintext"/> as the peer does, one record per piece between <paramref name="cuts"/>.</summary>
     public static async Task<byte[]> SealAsync(byte[] plaintext, IEnumerable<int> cuts)

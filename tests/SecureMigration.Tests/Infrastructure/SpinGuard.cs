@@ -10,9 +10,6 @@ public sealed class SpinGuard(int budget)
 {
     private int _reads;
 
-    /// <summary>Gets how many reads the guarded readers made.</summary>
-    public int Reads => Volatile.Read(ref _reads);
-
     public PipeReader Guard(PipeReader inner) => new GuardedReader(inner, this);
 
     private void Count()
