@@ -30,12 +30,13 @@ internal sealed class Arena : IAsyncDisposable
 
     /// <summary>A clock that never moves, so the simulated guests never dirty their memory: an idle host uses no CPU.</summary>
     private static readonly TimeProvider QuietGuests = new FakeTimeProvider();
-    private readonly TestPki _pki = new();
+    private readonly TestPki _pki;
     private readonly TempDirectory _dir = new();
     private readonly SecureChannelListener _listener;
 
-    private Arena()
+    private Arena(TestPki pki)
     {
+        _pki = pki;
         Registry = new FileOwnershipRegistry(Path.Combine(_dir.Path, "registry"));
         SourceAdmission = new AdmissionController(new AdmissionOptions(), Clock);
         DestinationAdmission = new AdmissionController(new AdmissionOptions(), Clock);
@@ -74,9 +75,10 @@ internal sealed class Arena : IAsyncDisposable
     /// <summary>Gets the phases the real coordinator has reached in the current case.</summary>
     public PhaseSignals Phases { get; } = new();
 
-    public static async Task<Arena> CreateAsync()
+    /// <summary>Creates the hosts and the VM, with the hosts' certificates from <paramref name="pki"/> (the test class's, shared).</summary>
+    public static async Task<Arena> CreateAsync(TestPki pki)
     {
-        var arena = new Arena();
+        var arena = new Arena(pki);
         await arena.Source.Driver.CreateVmAsync(VmId, 256 * 1024);
         await arena.Registry.RegisterAsync(VmId, arena.Source.Id);
         return arena;
@@ -164,7 +166,6 @@ internal sealed class Arena : IAsyncDisposable
         await _listener.DisposeAsync();
         await Source.DisposeAsync();
         await Destination.DisposeAsync();
-        _pki.Dispose();
         _dir.Dispose();
     }
 

@@ -11,7 +11,7 @@ namespace SecureMigration.Tests.Adversary;
 /// returned and no thread left spinning.
 /// </summary>
 [Collection(nameof(RunsAloneCollection))]
-public sealed class MisbehavingDestinationTests
+public sealed class MisbehavingDestinationTests(TestPki pki) : IClassFixture<TestPki>
 {
     private const string Late = "late but in time";
 
@@ -106,7 +106,7 @@ public sealed class MisbehavingDestinationTests
     public async Task Source_DestinationMisbehaves_EndsWithTheTypedReasonAndKeepsTheVm(string name)
     {
         AdversaryCase misbehaviour = Cases[name];
-        await using Arena arena = await Arena.CreateAsync();
+        await using Arena arena = await Arena.CreateAsync(pki);
 
         MigrationResult source = await arena.AgainstSourceAsync(peer => misbehaviour.Script(peer, arena));
 
@@ -116,7 +116,7 @@ public sealed class MisbehavingDestinationTests
     [Fact]
     public async Task Source_HandshakeHeldJustOverItsTimeout_EndsWithTheHandshakeFailureAndKeepsTheVm()
     {
-        await using Arena arena = await Arena.CreateAsync();
+        await using Arena arena = await Arena.CreateAsync(pki);
 
         MigrationResult source = await arena.AgainstSourceAsync(async (Socket accepted) =>
         {
@@ -130,7 +130,7 @@ public sealed class MisbehavingDestinationTests
     [Fact]
     public async Task Source_HandshakeHeldJustUnderItsTimeout_IsStillAnswered()
     {
-        await using Arena arena = await Arena.CreateAsync();
+        await using Arena arena = await Arena.CreateAsync(pki);
 
         MigrationResult source = await arena.AgainstSourceAsync(async (Socket accepted) =>
         {

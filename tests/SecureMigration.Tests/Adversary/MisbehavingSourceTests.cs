@@ -10,7 +10,7 @@ namespace SecureMigration.Tests.Adversary;
 /// commit and no copy is left otherwise; the admission lease is returned; and no thread is left spinning.
 /// </summary>
 [Collection(nameof(RunsAloneCollection))]
-public sealed class MisbehavingSourceTests
+public sealed class MisbehavingSourceTests(TestPki pki) : IClassFixture<TestPki>
 {
     private const string Late = "late but in time";
     private const int FrameBytes = 4096;
@@ -116,7 +116,7 @@ public sealed class MisbehavingSourceTests
     public async Task Destination_SourceMisbehaves_EndsWithTheTypedReasonAndRunsTheVmOnlyAfterACommit(string name)
     {
         AdversaryCase misbehaviour = Cases[name];
-        await using Arena arena = await Arena.CreateAsync();
+        await using Arena arena = await Arena.CreateAsync(pki);
 
         MigrationResult destination = await arena.AgainstDestinationAsync(peer => misbehaviour.Script(peer, arena));
 
