@@ -75,7 +75,7 @@ internal sealed class Arena : IAsyncDisposable
     /// <summary>Gets the phases the real coordinator has reached in the current case.</summary>
     public PhaseSignals Phases { get; } = new();
 
-    /// <summary>Creates the hosts and the VM, with the hosts' certificates from <paramref name="pki"/> (the test class's, shared).</summary>
+    /// <summary>Creates the hosts and the VM; the hosts' certificates come from <paramref name="pki"/>, shared by the class.</summary>
     public static async Task<Arena> CreateAsync(TestPki pki)
     {
         var arena = new Arena(pki);
