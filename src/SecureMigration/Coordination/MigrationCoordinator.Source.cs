@@ -155,7 +155,8 @@ public sealed partial class MigrationCoordinator
             ackProblem = e.Reason;
         }
 
-        return await SettleSourceAsync(run, ackProblem ?? "the destination committed", peerKnows: ackProblem is null).ConfigureAwait(false);
+        return await SettleSourceAsync(run, ackProblem ?? "the destination acknowledged the commit", peerKnows: ackProblem is null)
+            .ConfigureAwait(false);
     }
 
     /// <summary>
@@ -189,14 +190,22 @@ public sealed partial class MigrationCoordinator
             move = new OwnershipMove(true, null);
         }
 
-        if (!peerKnows && run.Wire is { } wire && !IsCommittedTo(move.Current, run))
-        {
-            await wire.TrySendAbortAsync(reason).ConfigureAwait(false);
-        }
-
         if (IsCommittedTo(move.Current, run))
         {
             return await RollForwardSourceAsync(run).ConfigureAwait(false);
+        }
+
+        if (run.CommitSent)
+        {
+            // Whatever the destination said after the commit request (an acknowledgement included), the registry decides,
+            // and the destination is told what it decided.
+            reason = $"{reason}; the registry shows no commit ({Describe(move.Current)})";
+            peerKnows = false;
+        }
+
+        if (!peerKnows && run.Wire is { } wire)
+        {
+            await wire.TrySendAbortAsync(reason).ConfigureAwait(false);
         }
 
         if (move.Moved || string.Equals(move.Current?.Owner, Host, StringComparison.Ordinal))

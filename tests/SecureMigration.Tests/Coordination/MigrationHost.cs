@@ -13,21 +13,24 @@ internal sealed class MigrationHost : IAsyncDisposable
     private readonly HostKey _key;
 
     private MigrationHost(string id, string directory, IOwnershipRegistry registry, CoordinatorOptions options, AdmissionController? admission, CrashPlan? crash, string? journalPath,
-        ILoggerFactory? logging)
+        ILoggerFactory? logging, TimeProvider? guestClock, Func<IHypervisorDriver, IHypervisorDriver>? wrapDriver)
     {
         Id = id;
         Directory = directory;
         _key = HostKey.FromSecret(System.Text.Encoding.UTF8.GetBytes(("host key of " + id).PadRight(32, '.')));
-        Driver = new SimulatedHypervisor(Path.Combine(directory, "vms"), new SimulatedHypervisorOptions { DirtyInterval = TimeSpan.FromMilliseconds(1) });
+        var guests = new SimulatedHypervisorOptions { DirtyInterval = TimeSpan.FromMilliseconds(1) };
+        Driver = new SimulatedHypervisor(Path.Combine(directory, "vms"), guests, guestClock);
         JournalPath = journalPath ?? Path.Combine(directory, "journal.smj");
         Journal = MigrationJournal.Open(JournalPath, _key);
         Audit = AuditLog.Open(Path.Combine(directory, "audit.log"), id, _key);
         Snapshots = new FileSnapshotProvider(Path.Combine(directory, "snapshots"));
         options.HostId = id;
         Crash = crash;
+        IHypervisorDriver driver = wrapDriver?.Invoke(Driver) ?? Driver;
         Coordinator = crash is null
-            ? new MigrationCoordinator(options, Driver, Journal, registry, Audit, Snapshots, admission: admission, loggerFactory: logging)
-            : new MigrationCoordinator(options, new CrashingDriver(Driver, crash), Journal, new CrashingRegistry(registry, crash), Audit, Snapshots, admission: admission, loggerFactory: logging);
+            ? new MigrationCoordinator(options, driver, Journal, registry, Audit, Snapshots, admission: admission, loggerFactory: logging)
+            : new MigrationCoordinator(options, new CrashingDriver(driver, crash), Journal, new CrashingRegistry(registry, crash), Audit,
+                Snapshots, admission: admission, loggerFactory: logging);
     }
 
     public string Id { get; }
@@ -55,8 +58,9 @@ internal sealed class MigrationHost : IAsyncDisposable
     public IProgress<MigrationProgress>? Progress => Crash is null ? null : new CrashingProgress(Crash);
 
     public static MigrationHost Create(string id, string directory, IOwnershipRegistry registry, CoordinatorOptions? options = null, AdmissionController? admission = null,
-        CrashPlan? crash = null, string? journalPath = null, ILoggerFactory? logging = null) =>
-        new(id, directory, registry, options ?? new CoordinatorOptions(), admission, crash, journalPath, logging);
+        CrashPlan? crash = null, string? journalPath = null, ILoggerFactory? logging = null, TimeProvider? guestClock = null,
+        Func<IHypervisorDriver, IHypervisorDriver>? wrapDriver = null) =>
+        new(id, directory, registry, options ?? new CoordinatorOptions(), admission, crash, journalPath, logging, guestClock, wrapDriver);
 
     /// <summary>Closes everything, as a crash would (state stays on disk), runs <paramref name="whileDown"/>, and opens the host again.</summary>
     public async Task<MigrationHost> RestartAsync(IOwnershipRegistry registry, CoordinatorOptions? options = null, Action? whileDown = null)
