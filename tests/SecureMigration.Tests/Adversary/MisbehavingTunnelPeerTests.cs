@@ -194,7 +194,9 @@ public sealed class MisbehavingTunnelPeerTests(TestPki pki) : IClassFixture<Test
     private TunnelAcceptor StartAcceptor(EchoServer hypervisor)
     {
         SecureChannelFactory destination = Channels(pki.Destination);
-        var acceptor = new TunnelAcceptor(AnyLoopback, hypervisor.EndPoint, destination,
+        // A held connection sends nothing: the first-byte timeout governs it, set here to the handshake timeout so one
+        // timer is armed and the cases hold it just under and just over.
+        var acceptor = new TunnelAcceptor(AnyLoopback, hypervisor.EndPoint, destination, new SecureChannelListenerOptions { FirstByteTimeout = Arena.Handshake },
             options: new TunnelOptions { TimeProvider = _clock, IdleTimeout = Idle, AllowAnyPeer = true });
         acceptor.Start();
         return acceptor;

@@ -28,7 +28,7 @@ internal sealed class ChunkedChannel : IAsyncDisposable
     {
         var guard = new SpinGuard(readBudget);
         var transport = new DuplexPair.Duplex(guard.Guard(_feed.Reader), _sent.Writer);
-        _channel = Open(transport, OwnSecret, PeerSecret);
+        _channel = Open(transport, OwnSecret, PeerSecret, isClient: false);
         Pipe = new DuplexPair.Duplex(guard.Guard(_channel.Input), _channel.Output);
     }
 
@@ -39,7 +39,7 @@ internal sealed class ChunkedChannel : IAsyncDisposable
     public static async Task<byte[]> SealAsync(byte[] plaintext, IEnumerable<int> cuts)
     {
         var wire = new Pipe(new PipeOptions(pauseWriterThreshold: 0));
-        SecureChannel peer = Open(new DuplexPair.Duplex(new Pipe().Reader, wire.Writer), PeerSecret, OwnSecret);
+        SecureChannel peer = Open(new DuplexPair.Duplex(new Pipe().Reader, wire.Writer), PeerSecret, OwnSecret, isClient: true);
         int from = 0;
         foreach (int cut in cuts.Append(plaintext.Length))
         {
@@ -70,7 +70,7 @@ internal sealed class ChunkedChannel : IAsyncDisposable
         await _channel.DisposeAsync();
     }
 
-    private static SecureChannel Open(IDuplexPipe transport, byte[] writeSecret, byte[] readSecret) =>
-        new(new RecordLayer(transport, Suite, writeSecret.ToArray(), readSecret.ToArray()),
+    private static SecureChannel Open(IDuplexPipe transport, byte[] writeSecret, byte[] readSecret, bool isClient) =>
+        new(new RecordLayer(transport, Suite, writeSecret.ToArray(), readSecret.ToArray(), isClient),
             new PeerIdentity("peer.test", ["peer.test"], "spki"), ChannelHarness.Ticket(), [], NullLogger.Instance);
 }
