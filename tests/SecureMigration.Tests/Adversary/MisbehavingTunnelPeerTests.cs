@@ -196,7 +196,8 @@ public sealed class MisbehavingTunnelPeerTests(TestPki pki) : IClassFixture<Test
         SecureChannelFactory destination = Channels(pki.Destination);
         // A held connection sends nothing: the first-byte timeout governs it, set here to the handshake timeout so one
         // timer is armed and the cases hold it just under and just over.
-        var acceptor = new TunnelAcceptor(AnyLoopback, hypervisor.EndPoint, destination, new SecureChannelListenerOptions { FirstByteTimeout = Arena.Handshake },
+        var acceptor = new TunnelAcceptor(AnyLoopback, hypervisor.EndPoint, destination,
+            new SecureChannelListenerOptions { FirstByteTimeout = Arena.Handshake },
             options: new TunnelOptions { TimeProvider = _clock, IdleTimeout = Idle, AllowAnyPeer = true });
         acceptor.Start();
         return acceptor;
