@@ -52,14 +52,7 @@ internal sealed class QemuVmSession(QemuVm vm, QmpClientOptions qmpOptions, Time
 
             if (_client is not null)
             {
-                // QEMU closes its monitors only when it exits: let the process finish dying before anything connects
-                // to its still-existing socket, which would otherwise accept and never greet.
-                await _client.DisposeAsync().ConfigureAwait(false);
-                _client = null;
-                if (_process is { } exiting)
-                {
-                    await exiting.WaitForExitAsync(settleTimeout, qmpOptions.TimeProvider, cancellationToken).ConfigureAwait(false);
-                }
+                await ForgetExitingQemuAsync(cancellationToken).ConfigureAwait(false);
             }
 
             if (Vm.Monitor is UnixDomainSocketEndPoint unix && !File.Exists(unix.ToString()))
@@ -80,7 +73,17 @@ internal sealed class QemuVmSession(QemuVm vm, QmpClientOptions qmpOptions, Time
             _process = QemuProcess.PeerOf(_client.Socket);
 
             Log.Connected(logger, Id, _client.QemuVersion, QmpClient.Describe(Vm.Monitor));
-            await DiscoverMemoryFilesAsync(_client, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await DiscoverMemoryFilesAsync(_client, cancellationToken).ConfigureAwait(false);
+            }
+            catch (QmpConnectionException) when (!_client.IsConnected)
+            {
+                // The monitor closed while it was asked (an incoming migration that broke ends QEMU): it is gone.
+                await ForgetExitingQemuAsync(cancellationToken).ConfigureAwait(false);
+                return null;
+            }
+
             return _client;
         }
         finally
@@ -125,6 +128,20 @@ internal sealed class QemuVmSession(QemuVm vm, QmpClientOptions qmpOptions, Time
         }
 
         _gate.Dispose();
+    }
+
+    /// <summary>
+    /// Drops the connection to a QEMU whose monitor closed. QEMU closes its monitors only when it exits: let the process
+    /// finish dying before anything connects to its still-existing socket, which would otherwise accept and never greet.
+    /// </summary>
+    private async Task ForgetExitingQemuAsync(CancellationToken cancellationToken)
+    {
+        await _client!.DisposeAsync().ConfigureAwait(false);
+        _client = null;
+        if (_process is { } exiting)
+        {
+            await exiting.WaitForExitAsync(settleTimeout, qmpOptions.TimeProvider, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Learns the files behind the VM's <c>memory-backend-file</c> objects: its RAM, which is residue once the copy here stops.</summary>

@@ -97,6 +97,25 @@ public sealed class QemuDriverTests : IDisposable
     }
 
     [Fact]
+    public async Task QueryAsync_QemuExitsWhileItsRamFilesAreAsked_IsAbsentNotAFailure()
+    {
+        // A destination QEMU whose incoming stream broke exits on its own, possibly while the driver, connecting to
+        // roll it back, asks for its RAM files: that QEMU is gone, which ends the rollback; it is not an error.
+        await using var qemu = new FakeQmpServer(_dir.File("vm1.qmp"), async connection =>
+        {
+            await connection.NegotiateAsync();
+            await connection.ReceiveAsync();
+        });
+        var options = new QemuDriverOptions { RuntimeDirectory = _dir.File("run"), SettleTimeout = TimeSpan.FromMilliseconds(100) };
+        options.Vms.Add(new QemuVm("vm1", qemu.EndPoint));
+        await using var driver = new QemuDriver(options);
+
+        VmStatus status = await driver.QueryAsync("vm1");
+
+        Assert.Equal(VmRunState.Absent, status.State);
+    }
+
+    [Fact]
     public void Constructor_RelativeMemoryDirectory_IsRefusedWithItsValue()
     {
         var options = new QemuDriverOptions { RuntimeDirectory = _dir.File("run"), AllowedMemoryDirectories = { "ram" } };
