@@ -1,0 +1,16 @@
+using SecureMigration.Fuzz.Targets;
+
+namespace SecureMigration.Fuzz;
+
+/// <summary>Every fuzz target, by name.</summary>
+internal static class TargetCatalog
+{
+    public static IReadOnlyList<FuzzTarget> All { get; } =
+    [
+        new RecordsTarget(),
+        new WireTarget(),
+        new TicketsTarget(),
+    ];
+
+    public static FuzzTarget? Find(string name) => All.FirstOrDefault(t => t.Name == name);
+}
