@@ -10,6 +10,8 @@ internal static class TargetCatalog
         new RecordsTarget(),
         new WireTarget(),
         new TicketsTarget(),
+        new HandshakeTarget(server: true),
+        new HandshakeTarget(server: false),
     ];
 
     public static FuzzTarget? Find(string name) => All.FirstOrDefault(t => t.Name == name);

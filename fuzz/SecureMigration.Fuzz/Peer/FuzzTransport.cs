@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Pipelines;
 
 namespace SecureMigration.Fuzz.Peer;
@@ -10,4 +11,13 @@ internal sealed class FuzzTransport(IEnumerable<byte[]> chunks) : IDuplexPipe
     public PipeReader Input { get; } = new ChunkedPipeReader(chunks);
 
     public PipeWriter Output => _output.Writer;
+
+    /// <summary>Everything written to <see cref="Output"/> so far.</summary>
+    public byte[] Sent()
+    {
+        _output.Reader.TryRead(out ReadResult result);
+        byte[] sent = result.Buffer.ToArray();
+        _output.Reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+        return sent;
+    }
 }
