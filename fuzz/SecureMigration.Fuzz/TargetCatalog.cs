@@ -12,6 +12,15 @@ internal static class TargetCatalog
         new TicketsTarget(),
         new HandshakeTarget(server: true),
         new HandshakeTarget(server: false),
+        new JournalTarget(),
+        new AuditTarget(),
+        new RegistryTarget(),
+        new QmpTarget(),
+        new CheckpointTarget(),
+        new ExtentsTarget(),
+        new CertificateTarget(),
+        new PemTarget(),
+        new AgentConfigTarget(),
     ];
 
     public static FuzzTarget? Find(string name) => All.FirstOrDefault(t => t.Name == name);

@@ -1,8 +1,5 @@
 using SecureMigration.Channel;
-using SecureMigration.Channel.Credentials;
-using SecureMigration.Channel.Tickets;
 using SecureMigration.Fuzz.Peer;
-using SecureMigration.Pki;
 
 namespace SecureMigration.Fuzz.Targets;
 
@@ -15,7 +12,7 @@ namespace SecureMigration.Fuzz.Targets;
 /// </summary>
 internal sealed class HandshakeTarget(bool server) : FuzzTarget
 {
-    private static readonly Lazy<Credentials> Cluster = new(() => new Credentials());
+    
 
     public override string Name => server ? "handshake-server" : "handshake-client";
 
@@ -41,7 +38,7 @@ internal sealed class HandshakeTarget(bool server) : FuzzTarget
 
     private SecureChannel Handshake(bool psk, FuzzTransport transport)
     {
-        Credentials cluster = Cluster.Value;
+        FuzzCluster cluster = FuzzCluster.Instance;
         return server
             ? cluster.Destination(psk).AcceptAsync(transport).GetAwaiter().GetResult()
             : cluster.Source(psk).ConnectAsync(transport, cluster.Ticket).GetAwaiter().GetResult();
@@ -52,7 +49,7 @@ internal sealed class HandshakeTarget(bool server) : FuzzTarget
         foreach (bool psk in new[] { false, true })
         {
             // A real client's first flight, then the real server's answer to it.
-            Credentials cluster = Cluster.Value;
+            FuzzCluster cluster = FuzzCluster.Instance;
             var toServer = new FuzzTransport([]);
             Fail(() => cluster.Source(psk).ConnectAsync(toServer, cluster.Ticket));
             byte[] clientHello = toServer.Sent();
@@ -76,31 +73,5 @@ internal sealed class HandshakeTarget(bool server) : FuzzTarget
         {
             // Expected: the transport ends after the flight.
         }
-    }
-
-    /// <summary>One throwaway cluster: a CA, a source and a destination, and a pre-shared key.</summary>
-    private sealed class Credentials
-    {
-        private readonly byte[] _psk = [.. Enumerable.Range(40, 32).Select(i => (byte)i)];
-        private readonly X509ChannelCredentials _source;
-        private readonly X509ChannelCredentials _destination;
-
-        public Credentials()
-        {
-            using CertificateAuthority ca = CertificateAuthority.Create("Fuzz CA");
-            IssuedCredential source = ca.IssueHost("source.test");
-            IssuedCredential destination = ca.IssueHost("destination.test");
-            _source = X509ChannelCredentials.FromPem(source.CertificatePem, source.PrivateKeyPem, ca.CertificatePem);
-            _destination = X509ChannelCredentials.FromPem(destination.CertificatePem, destination.PrivateKeyPem, ca.CertificatePem);
-        }
-
-        public MigrationTicket Ticket { get; } = MigrationTicket.Create("vm-1", "source.test", "destination.test", 1, TimeSpan.FromDays(3650));
-
-        public SecureChannelFactory Source(bool psk) => Factory(psk ? new PskChannelCredentials("cluster", _psk) : _source, "source.test");
-
-        public SecureChannelFactory Destination(bool psk) => Factory(psk ? new PskChannelCredentials("cluster", _psk) : _destination, "destination.test");
-
-        private static SecureChannelFactory Factory(ChannelCredentials credentials, string name) =>
-            new(new SecureChannelOptions { Credentials = credentials, LocalIdentity = name });
     }
 }
