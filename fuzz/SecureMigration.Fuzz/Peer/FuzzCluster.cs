@@ -31,9 +31,11 @@ internal sealed class FuzzCluster
 
     public MigrationTicket Ticket { get; } = MigrationTicket.Create("vm-1", "source.test", "destination.test", 1, TimeSpan.FromDays(3650));
 
-    public SecureChannelFactory Source(bool psk) => Factory(psk ? new PskChannelCredentials("cluster", _psk) : SourceCredentials, "source.test");
+    public SecureChannelFactory Source(bool psk) =>
+        Factory(psk ? new PskChannelCredentials("cluster", _psk) : SourceCredentials, "source.test");
 
-    public SecureChannelFactory Destination(bool psk) => Factory(psk ? new PskChannelCredentials("cluster", _psk) : DestinationCredentials, "destination.test");
+    public SecureChannelFactory Destination(bool psk) =>
+        Factory(psk ? new PskChannelCredentials("cluster", _psk) : DestinationCredentials, "destination.test");
 
     private static string Read(string name) => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Cluster", name));
 

@@ -22,10 +22,12 @@ internal sealed class AgentConfigTarget : FuzzTarget
         try
         {
             string[] expanded = AgentConfiguration.ExpandCommandLine(given);
-            InvariantViolationException.Check(expanded.AsSpan(0, given.Length).SequenceEqual(given) && expanded.All(token => token is not null),
+            InvariantViolationException.Check(
+                expanded.AsSpan(0, given.Length).SequenceEqual(given) && expanded.All(token => token is not null),
                 "the configuration changed the given command line or added a null token");
         }
-        catch (Exception e) when (e is ArgumentException or FileNotFoundException or InvalidDataException or FormatException or InvalidOperationException)
+        catch (Exception e) when (e is ArgumentException or FileNotFoundException or InvalidDataException or FormatException
+            or InvalidOperationException)
         {
             // secmig prints these as usage errors.
         }
@@ -51,6 +53,7 @@ internal sealed class AgentConfigTarget : FuzzTarget
               }
             }
             """u8.ToArray());
-        yield return ("psk", """{ "SecureMigration": { "Agent": { "PskKeyring": "host.keys", "LocalName": "destination.test", "SharedPsk": false } } }"""u8.ToArray());
+        yield return ("psk",
+            """{ "SecureMigration": { "Agent": { "PskKeyring": "host.keys", "LocalName": "destination.test" } } }"""u8.ToArray());
     }
 }

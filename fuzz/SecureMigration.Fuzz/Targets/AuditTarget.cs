@@ -29,7 +29,8 @@ internal sealed class AuditTarget : FuzzTarget
         InvariantViolationException.Check(verdict.IsIntact == verdict.Problem is null, "the verdict and its problem disagree");
         foreach (AuditEntry entry in verdict.Entries)
         {
-            AuditEntry? again = JsonSerializer.Deserialize(JsonSerializer.SerializeToUtf8Bytes(entry, AuditJson.Default.AuditEntry), AuditJson.Default.AuditEntry);
+            byte[] json = JsonSerializer.SerializeToUtf8Bytes(entry, AuditJson.Default.AuditEntry);
+            AuditEntry? again = JsonSerializer.Deserialize(json, AuditJson.Default.AuditEntry);
             InvariantViolationException.Check(again == entry, $"audit entry {entry.Sequence} does not serialize back to itself");
         }
     }
@@ -66,7 +67,9 @@ internal sealed class AuditTarget : FuzzTarget
         }
 
         byte[] file = File.ReadAllBytes(path);
-        IEnumerable<byte> json = Encoding.UTF8.GetString(file).TrimEnd('\n').Split('\n').SelectMany(line => Encoding.UTF8.GetBytes(line[65..] + "\n"));
+        // Each line is "HMAC(64 hex) JSON": keep the JSON.
+        IEnumerable<byte> json = Encoding.UTF8.GetString(file).TrimEnd('\n').Split('\n')
+            .SelectMany(line => Encoding.UTF8.GetBytes(line[65..] + "\n"));
         yield return ("entries", [0, .. json.SkipLast(1)]);
         yield return ("file", [1, .. file]);
     }

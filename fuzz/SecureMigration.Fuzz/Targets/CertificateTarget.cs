@@ -23,7 +23,8 @@ internal sealed class CertificateTarget : FuzzTarget
         FuzzCluster cluster = FuzzCluster.Instance;
         string text = input.Length == 0 ? string.Empty : Encoding.UTF8.GetString(input, 1, input.Length - 1);
         string signed = input.Length > 0 && (input[0] & 1) == 1
-            ? JsonSerializer.Serialize(HostSignatures.Sign(Format, text, cluster.SourceCredentials), SanitizationJson.Default.SignedEnvelope)
+            ? JsonSerializer.Serialize(HostSignatures.Sign(Format, text, cluster.SourceCredentials),
+                SanitizationJson.Default.SignedEnvelope)
             : text;
         var budget = AllocationBudget.Start(input.Length, fixedBytes: 2 << 20, perInputByte: 64);
         CertificateVerification verdict = SanitizationCertificates.Verify(signed, cluster.CaPem);
@@ -31,13 +32,17 @@ internal sealed class CertificateTarget : FuzzTarget
         InvariantViolationException.Check(verdict.IsValid == verdict.Problem is null, "the verdict and its problem disagree");
         if (verdict.IsValid)
         {
-            InvariantViolationException.Check(verdict.Certificate is { PerformedBy: "source.test" }, "a valid certificate names another signer than its own");
-            CertificateVerification again = SanitizationCertificates.Verify(SanitizationCertificates.Sign(verdict.Certificate!, cluster.SourceCredentials), cluster.CaPem);
-            InvariantViolationException.Check(again.IsValid && Json(again.Certificate!) == Json(verdict.Certificate!), "a valid certificate does not sign and check back to itself");
+            InvariantViolationException.Check(verdict.Certificate is { PerformedBy: "source.test" },
+                "a valid certificate names another signer than its own");
+            string resigned = SanitizationCertificates.Sign(verdict.Certificate!, cluster.SourceCredentials);
+            CertificateVerification again = SanitizationCertificates.Verify(resigned, cluster.CaPem);
+            InvariantViolationException.Check(again.IsValid && Json(again.Certificate!) == Json(verdict.Certificate!),
+                "a valid certificate does not sign and check back to itself");
         }
     }
 
-    private static string Json(SanitizationCertificate certificate) => JsonSerializer.Serialize(certificate, SanitizationJson.Default.SanitizationCertificate);
+    private static string Json(SanitizationCertificate certificate) =>
+        JsonSerializer.Serialize(certificate, SanitizationJson.Default.SanitizationCertificate);
 
     public override IEnumerable<(string Name, byte[] Bytes)> Seeds()
     {

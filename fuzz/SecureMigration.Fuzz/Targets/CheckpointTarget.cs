@@ -36,7 +36,8 @@ internal sealed class CheckpointTarget : FuzzTarget
             int chunk = fields.UInt16();
             ulong nonce = BinaryPrimitives.ReadUInt64BigEndian([.. fields.Bytes(8), .. new byte[8]]);
             randomKey = fields.Rest.ToArray();
-            saved = WipeCheckpoint.Create(Key, target, Size, Identity, Plan, pass, chunk, randomKey, nonce, DateTimeOffset.FromUnixTimeSeconds(1_790_000_000));
+            saved = WipeCheckpoint.Create(Key, target, Size, Identity, Plan, pass, chunk, randomKey, nonce,
+                DateTimeOffset.FromUnixTimeSeconds(1_790_000_000));
             saved.SaveAsync().AsTask().GetAwaiter().GetResult();
         }
 
@@ -44,12 +45,14 @@ internal sealed class CheckpointTarget : FuzzTarget
         WipeCheckpoint? loaded = WipeCheckpoint.Load(Key, target, Size, Identity, Plan);
         byte[]? unsealed = loaded?.UnsealKey(Key);
         budget.Check("Loading the checkpoint");
-        InvariantViolationException.Check(loaded is null || (loaded.Target == target && loaded.Size == Size && loaded.Identity == Identity && loaded.Plan == Plan),
+        InvariantViolationException.Check(
+            loaded is null || (loaded.Target == target && loaded.Size == Size && loaded.Identity == Identity && loaded.Plan == Plan),
             "a checkpoint of another wipe was loaded");
         if (saved is not null)
         {
             InvariantViolationException.Check(loaded == saved, "a saved checkpoint does not load back equal");
-            InvariantViolationException.Check(randomKey.Length == 0 ? unsealed is null : unsealed is not null && unsealed.SequenceEqual(randomKey),
+            InvariantViolationException.Check(
+                randomKey.Length == 0 ? unsealed is null : unsealed is not null && unsealed.SequenceEqual(randomKey),
                 "a saved checkpoint does not unseal its random key");
         }
     }

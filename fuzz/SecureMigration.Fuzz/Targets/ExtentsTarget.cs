@@ -30,14 +30,17 @@ internal sealed class ExtentsTarget : FuzzTarget
         }
 
         string written = string.Join('\n', extents.Select(e => FormattableString.Invariant($"{e.Offset} {e.Length}")));
-        InvariantViolationException.Check(ExtentList.Parse(written).SequenceEqual(extents), "parsed extents do not write and parse back to themselves");
+        InvariantViolationException.Check(ExtentList.Parse(written).SequenceEqual(extents),
+            "parsed extents do not write and parse back to themselves");
         try
         {
             IReadOnlyList<Extent> valid = ExtentList.Validate(extents, size);
             for (int i = 0; i < valid.Count; i++)
             {
-                InvariantViolationException.Check(valid[i].Offset >= 0 && valid[i].Length > 0 && valid[i].End <= size && (i == 0 || valid[i - 1].End <= valid[i].Offset),
-                    $"the checked extent at {valid[i].Offset} of {valid[i].Length} bytes is outside the target or overlaps");
+                Extent e = valid[i];
+                bool apart = i == 0 || valid[i - 1].End <= e.Offset;
+                InvariantViolationException.Check(e.Offset >= 0 && e.Length > 0 && e.End <= size && apart,
+                    $"the checked extent at {e.Offset} of {e.Length} bytes is outside the target or overlaps");
             }
         }
         catch (ArgumentException)

@@ -25,7 +25,8 @@ internal sealed class HandshakeTarget(bool server) : FuzzTarget
         var budget = AllocationBudget.Start(input.Length, fixedBytes: 8 << 20, perInputByte: 256);
         try
         {
-            Handshake(psk, new FuzzTransport(flight.Chunk(size == 0 ? Math.Max(1, flight.Length) : size))).DisposeAsync().AsTask().GetAwaiter().GetResult();
+            var transport = new FuzzTransport(flight.Chunk(size == 0 ? Math.Max(1, flight.Length) : size));
+            Handshake(psk, transport).DisposeAsync().AsTask().GetAwaiter().GetResult();
             throw new InvariantViolationException("a handshake with a peer that holds no key of the cluster succeeded");
         }
         catch (HandshakeFailedException)

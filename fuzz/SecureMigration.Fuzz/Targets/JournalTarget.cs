@@ -30,8 +30,9 @@ internal sealed class JournalTarget : FuzzTarget
             foreach (JournalRecord record in records)
             {
                 byte[] encoded = JournalCodec.Encode(record, MacKey, previous);
-                InvariantViolationException.Check(JournalCodec.TryRead(encoded, MacKey, previous, out JournalRecord? again, out _) == JournalCodec.ReadOutcome.Record &&
-                    again == record, $"journal record {record.Sequence} does not encode and decode back to itself");
+                JournalCodec.ReadOutcome outcome = JournalCodec.TryRead(encoded, MacKey, previous, out JournalRecord? again, out _);
+                InvariantViolationException.Check(outcome == JournalCodec.ReadOutcome.Record && again == record,
+                    $"journal record {record.Sequence} does not encode and decode back to itself");
             }
         }
         catch (JournalCorruptedException)
@@ -82,7 +83,8 @@ internal sealed class JournalTarget : FuzzTarget
                 journal.AppendAsync(new JournalRecord
                 {
                     MigrationId = id, Role = MigrationRole.Source, Phase = phase, VmId = "vm-7", SourceHost = "source.test",
-                    DestinationHost = "destination.test", Epoch = 3, Reason = phase == MigrationPhase.RollingBack ? "the destination refused the ticket" : null,
+                    DestinationHost = "destination.test", Epoch = 3,
+                    Reason = phase == MigrationPhase.RollingBack ? "the destination refused the ticket" : null,
                 }).AsTask().GetAwaiter().GetResult();
             }
         }

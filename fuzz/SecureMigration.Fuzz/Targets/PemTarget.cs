@@ -29,7 +29,8 @@ internal sealed class PemTarget : FuzzTarget
                     foreach (Org.BouncyCastle.X509.X509Certificate certificate in PemObjects.ReadCertificates(text, "the input"))
                     {
                         byte[] again = PemObjects.ReadCertificates(PemObjects.ToPem(certificate), "the written PEM")[0].GetEncoded();
-                        InvariantViolationException.Check(again.SequenceEqual(certificate.GetEncoded()), "a certificate does not write and read back to itself");
+                        InvariantViolationException.Check(again.SequenceEqual(certificate.GetEncoded()),
+                            "a certificate does not write and read back to itself");
                     }
 
                     break;

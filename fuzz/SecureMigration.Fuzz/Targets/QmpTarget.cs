@@ -120,12 +120,15 @@ internal sealed class QmpTarget : FuzzTarget
     public override IEnumerable<(string Name, byte[] Bytes)> Seeds()
     {
         // What QEMU 8 says, as the QMP tests capture it.
-        byte[] greeting = """{"QMP": {"version": {"qemu": {"micro": 2, "minor": 2, "major": 8}, "package": "Debian 1:8.2.2"}, "capabilities": ["oob"]}}"""u8
-            .ToArray();
+        byte[] greeting =
+            """{"QMP": {"version": {"qemu": {"micro": 2, "minor": 2, "major": 8}, "package": ""}, "capabilities": ["oob"]}}"""u8
+                .ToArray();
         yield return ("session", [.. greeting, (byte)'\n', 0, .. """{"return": {}, "id": 1}"""u8, (byte)'\n', 0,
             .. """{"return": {"status": "running", "singlestep": false, "running": true}, "id": 2}"""u8, (byte)'\n', 0,
-            .. """{"timestamp": {"seconds": 1790000000, "microseconds": 123456}, "event": "MIGRATION", "data": {"status": "active"}}"""u8, (byte)'\n',
+            .. """{"timestamp": {"seconds": 1790000000, "microseconds": 123456}, "event": "MIGRATION", "data": {"status": "active"}}"""u8,
+            (byte)'\n',
             .. """{"error": {"class": "GenericError", "desc": "No migration in progress"}, "id": 3}"""u8, (byte)'\n']);
-        yield return ("refused-capabilities", [.. greeting, (byte)'\n', 0, .. """{"error": {"class": "CommandNotFound", "desc": "nope"}, "id": 1}"""u8, (byte)'\n']);
+        yield return ("refused-capabilities",
+            [.. greeting, (byte)'\n', 0, .. """{"error": {"class": "CommandNotFound", "desc": "nope"}, "id": 1}"""u8, (byte)'\n']);
     }
 }

@@ -47,8 +47,10 @@ internal sealed class RegistryTarget : FuzzTarget
             else
             {
                 OwnershipRecord? record = registry.GetAsync(VmId).AsTask().GetAwaiter().GetResult();
-                InvariantViolationException.Check(record is { VmId: VmId, Epoch: >= 1, Owner.Length: > 0 }, "an impossible ownership record was believed");
-                OwnershipRecord? again = JsonSerializer.Deserialize(JsonSerializer.Serialize(record, OwnershipJson.Default.OwnershipRecord), OwnershipJson.Default.OwnershipRecord);
+                InvariantViolationException.Check(record is { VmId: VmId, Epoch: >= 1, Owner.Length: > 0 },
+                    "an impossible ownership record was believed");
+                string json = JsonSerializer.Serialize(record, OwnershipJson.Default.OwnershipRecord);
+                OwnershipRecord? again = JsonSerializer.Deserialize(json, OwnershipJson.Default.OwnershipRecord);
                 InvariantViolationException.Check(again == record, "an ownership record does not serialize back to itself");
             }
         }
@@ -86,7 +88,8 @@ internal sealed class RegistryTarget : FuzzTarget
             if (mode == 0)
             {
                 yield return ("raw-record", [3, .. file]);
-                registry.AnchorHeadAsync(Journal, new JournalHead(4, Convert.ToHexStringLower(new byte[32]))).AsTask().GetAwaiter().GetResult();
+                var head4 = new JournalHead(4, Convert.ToHexStringLower(new byte[32]));
+                registry.AnchorHeadAsync(Journal, head4).AsTask().GetAwaiter().GetResult();
                 byte[] head = File.ReadAllBytes(HeadPath(directory));
                 yield return ("head", [2, .. head.AsSpan(8, head.Length - 8 - 32)]);
             }

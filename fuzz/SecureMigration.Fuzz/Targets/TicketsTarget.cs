@@ -57,7 +57,8 @@ internal sealed class TicketsTarget : FuzzTarget
 
         byte[] again = new byte[TicketCodec.MaxTicketLength];
         int length = TicketCodec.Encode(ticket!, BindingKey, again);
-        InvariantViolationException.Check(again.AsSpan(0, length).SequenceEqual(encoded), "a decoded ticket does not encode back to its bytes");
+        InvariantViolationException.Check(again.AsSpan(0, length).SequenceEqual(encoded),
+            "a decoded ticket does not encode back to its bytes");
     }
 
     private static void DecodeAck(byte status, ReadOnlySpan<byte> rest)
@@ -70,7 +71,8 @@ internal sealed class TicketsTarget : FuzzTarget
         bool decoded = TicketCodec.TryDecodeAck(ack, nonce, BindingKey, out TicketRefusal got);
         InvariantViolationException.Check(decoded == Enum.IsDefined((TicketRefusal)status) && (!decoded || got == (TicketRefusal)status),
             $"the acknowledgement with status {status} decoded as {decoded}/{got}");
-        InvariantViolationException.Check(!TicketCodec.TryDecodeAck(ack, nonce + 1, BindingKey, out _), "an acknowledgement for another ticket was accepted");
+        InvariantViolationException.Check(!TicketCodec.TryDecodeAck(ack, nonce + 1, BindingKey, out _),
+            "an acknowledgement for another ticket was accepted");
     }
 
     private static void Exchange(bool destination, byte size, ReadOnlySpan<byte> sent)

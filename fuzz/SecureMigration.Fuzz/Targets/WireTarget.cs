@@ -96,8 +96,10 @@ internal sealed class WireTarget : FuzzTarget
 
         try
         {
-            ReceivedStream received = wire.ReceiveStreamAsync(sink, new XxHash128(), null, CancellationToken.None).AsTask().GetAwaiter().GetResult();
-            InvariantViolationException.Check(end is { } e && received.AnnouncedLength == e.Length && received.AnnouncedDigest.SequenceEqual(e.Digest) &&
+            ReceivedStream received = wire.ReceiveStreamAsync(sink, new XxHash128(), null, CancellationToken.None).AsTask()
+                .GetAwaiter().GetResult();
+            InvariantViolationException.Check(end is { } e && received.AnnouncedLength == e.Length &&
+                received.AnnouncedDigest.SequenceEqual(e.Digest) &&
                 received.Received == expectedData.Length && sink.ToArray().SequenceEqual(expectedData.ToArray()),
                 "the stream was received, but not as its frames say");
             return true;
@@ -116,8 +118,10 @@ internal sealed class WireTarget : FuzzTarget
         bool valid = complete && type == expected && length <= MigrationWire.MaxControlFrame;
         try
         {
-            byte[] received = wire.ReceiveAsync(expected, TimeSpan.FromMinutes(1), CancellationToken.None).AsTask().GetAwaiter().GetResult();
-            InvariantViolationException.Check(valid && received.AsSpan().SequenceEqual(payload), $"{expected} was received, but not as its frame says");
+            byte[] received = wire.ReceiveAsync(expected, TimeSpan.FromMinutes(1), CancellationToken.None).AsTask()
+                .GetAwaiter().GetResult();
+            InvariantViolationException.Check(valid && received.AsSpan().SequenceEqual(payload),
+                $"{expected} was received, but not as its frame says");
             return true;
         }
         catch (MigrationAbortedException)
@@ -156,10 +160,13 @@ internal sealed class WireTarget : FuzzTarget
         byte[] end = new byte[sizeof(ulong) + MigrationWire.DigestLength];
         BinaryPrimitives.WriteUInt64LittleEndian(end, (ulong)data.Length);
         XxHash128.Hash(data, end.AsSpan(sizeof(ulong)));
-        yield return ("destination-stream", [0, 0, 0, .. Frame(FrameType.Data, data), .. Frame(FrameType.EndOfStream, end), .. Frame(FrameType.Commit, [])]);
-        yield return ("destination-split-header", [0, 3, 0, .. Frame(FrameType.Data, data[..40]), .. Frame(FrameType.EndOfStream, end), .. Frame(FrameType.Commit, [])]);
-        yield return ("destination-abort", [0, 7, 1, .. Frame(FrameType.Data, data[..10]), .. Frame(FrameType.Abort, "the source gave up"u8.ToArray())]);
-        yield return ("source-commit", [1, 0, 0, .. Frame(FrameType.Ready, []), .. Frame(FrameType.Verified, []), .. Frame(FrameType.Committed, [0, 0, 0, 0, 0, 0, 0, 7])]);
+        byte[] endAndCommit = [.. Frame(FrameType.EndOfStream, end), .. Frame(FrameType.Commit, [])];
+        yield return ("destination-stream", [0, 0, 0, .. Frame(FrameType.Data, data), .. endAndCommit]);
+        yield return ("destination-split-header", [0, 3, 0, .. Frame(FrameType.Data, data[..40]), .. endAndCommit]);
+        byte[] abort = Frame(FrameType.Abort, "gave up"u8.ToArray());
+        yield return ("destination-abort", [0, 7, 1, .. Frame(FrameType.Data, data[..10]), .. abort]);
+        byte[] committed = Frame(FrameType.Committed, [7, 0, 0, 0, 0, 0, 0, 0]);
+        yield return ("source-commit", [1, 0, 0, .. Frame(FrameType.Ready, []), .. Frame(FrameType.Verified, []), .. committed]);
     }
 
     private static byte[] Frame(FrameType type, byte[] payload)

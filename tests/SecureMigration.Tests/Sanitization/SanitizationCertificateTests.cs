@@ -28,13 +28,13 @@ public sealed class SanitizationCertificateTests(TestPki pki) : IClassFixture<Te
         Assert.Contains("CN=source.test", verification.Signer, StringComparison.Ordinal);
     }
 
-    /// <summary>Fuzzing (docs/fuzzing.md, finding 3): a correctly signed payload that is not a certificate is a verdict, not a JSON exception.</summary>
+    /// <summary>Fuzzing (docs/fuzzing.md, finding 3): a signed payload that is not a certificate is a verdict, not a JSON exception.</summary>
     [Fact]
     public void Verify_SignedPayloadThatIsNotACertificate_IsRefusedWithAVerdict()
     {
         X509ChannelCredentials signer = pki.Credentials(pki.Source);
-        string signed = JsonSerializer.Serialize(HostSignatures.Sign("SecureMigration sanitization certificate v1", "{\"CertificateId\": \"not a guid\"}", signer),
-            SanitizationJson.Default.SignedEnvelope);
+        SignedEnvelope envelope = HostSignatures.Sign("SecureMigration sanitization certificate v1", "{\"CertificateId\": \"not a guid\"}", signer);
+        string signed = JsonSerializer.Serialize(envelope, SanitizationJson.Default.SignedEnvelope);
 
         CertificateVerification verification = SanitizationCertificates.Verify(signed, pki.Ca.CertificatePem);
 

@@ -43,10 +43,12 @@ internal static class PemObjects
             _ = certificate.GetPublicKey();
             _ = CertificateNames.Read(certificate);
         }
-        catch (Exception e) when (e is IOException or ArgumentException or InvalidCastException or InvalidOperationException or SecurityUtilityException)
+        catch (Exception e) when (e is IOException or ArgumentException or InvalidCastException or InvalidOperationException
+            or SecurityUtilityException)
         {
             throw new InvalidCredentialsException(source,
-                $"{source} holds a certificate whose key or names cannot be read ({e.Message}). Pass the certificate that openssl or 'secmig pki' wrote.", e);
+                $"{source} holds a certificate whose key or names cannot be read ({e.Message}). " +
+                "Pass the certificate that openssl or 'secmig pki' wrote.", e);
         }
     }
 
