@@ -30,6 +30,12 @@ var metrics = new Option<bool>("--metrics")
 };
 root.Options.Add(metrics);
 
+// 'secmig help [COMMAND…]' is 'secmig [COMMAND…] --help', as git and dotnet take it.
+if (args is ["help", .. string[] topic])
+{
+    args = [.. topic, "--help"];
+}
+
 try
 {
     args = AgentConfiguration.ExpandCommandLine(args);
@@ -78,6 +84,18 @@ catch (Exception e) when (e is ArgumentException or FormatException or FileNotFo
 {
     Console.Error.WriteLine($"secmig: {e.Message}");
     return ExitCodes.InvalidInput;
+}
+catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode is System.Net.Sockets.SocketError.AddressAlreadyInUse
+    or System.Net.Sockets.SocketError.AddressNotAvailable or System.Net.Sockets.SocketError.AccessDenied or System.Net.Sockets.SocketError.InvalidArgument)
+{
+    Console.Error.WriteLine($"secmig: cannot listen there ({e.Message}): another process may hold the port (another secmig?), or the address is " +
+        "not this host's; choose another --listen address or port.");
+    return ExitCodes.InvalidInput;
+}
+catch (System.Net.Sockets.SocketException e)
+{
+    Console.Error.WriteLine($"secmig: a network operation failed ({e.Message}); check the addresses given and the network.");
+    return ExitCodes.Failure;
 }
 catch (IOException e)
 {

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace SecureMigration.Qemu;
 
-/// <summary>The QEMU driver's log events (1401–1409); listed in docs/telemetry.md.</summary>
+/// <summary>The QEMU driver's log events (1401–1411); listed in docs/telemetry.md.</summary>
 internal static partial class Log
 {
     [LoggerMessage(1401, LogLevel.Information, "VM {VmId}: connected to QEMU {Version} at {Monitor}")]
@@ -31,4 +31,10 @@ internal static partial class Log
 
     [LoggerMessage(1409, LogLevel.Warning, "VM {VmId}: QEMU reports a RAM file {Path} outside the allowed memory directories ({Allowed}); it is not taken as residue and will not be overwritten. If it is really the VM's RAM, add its directory (--memory-dir)")]
     public static partial void MemoryFileRefused(ILogger logger, string vmId, string path, string allowed);
+
+    [LoggerMessage(1410, LogLevel.Warning, "VM {VmId}: QEMU reports a RAM file {Path} that its process does not map; it is not taken as residue and will not be overwritten (QEMU may be compromised: it named a file that is not its RAM)")]
+    public static partial void MemoryFileNotMapped(ILogger logger, string vmId, string path);
+
+    [LoggerMessage(1411, LogLevel.Warning, "VM {VmId}: the RAM file {Path} was {Recorded} when QEMU mapped it and is {Now} now: another file was put in its place; it is not taken as residue")]
+    public static partial void MemoryFileReplaced(ILogger logger, string vmId, string path, string recorded, string now);
 }

@@ -44,6 +44,35 @@ internal sealed class QemuProcess
         return pid > 0 && Read(pid) is { } stat ? new QemuProcess(pid, stat.StartTime) : null;
     }
 
+    /// <summary>
+    /// Gets whether the process maps the file <paramref name="identity"/> names into its memory (<c>/proc/PID/maps</c>):
+    /// QEMU maps a <c>memory-backend-file</c>'s file, so a RAM file it reports but does not map is not its RAM.
+    /// </summary>
+    public bool Maps(SecureMigration.Storage.FileIdentity identity)
+    {
+        try
+        {
+            foreach (string line in File.ReadLines("/proc/" + Pid.ToString(CultureInfo.InvariantCulture) + "/maps"))
+            {
+                // address perms offset dev(major:minor, hex) inode(decimal) [path]
+                string[] fields = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
+                if (fields.Length >= 5 && fields[3].Split(':') is [string major, string minor] &&
+                    uint.TryParse(major, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out uint devMajor) && devMajor == identity.DeviceMajor &&
+                    uint.TryParse(minor, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out uint devMinor) && devMinor == identity.DeviceMinor &&
+                    ulong.TryParse(fields[4], NumberStyles.None, CultureInfo.InvariantCulture, out ulong inode) && inode == identity.Inode)
+                {
+                    return true;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+
+        return false;
+    }
+
     /// <summary>Waits until the process is gone, looking every few milliseconds (a process that is not our child gives no notice).</summary>
     public async Task<bool> WaitForExitAsync(TimeSpan timeout, TimeProvider clock, CancellationToken cancellationToken)
     {

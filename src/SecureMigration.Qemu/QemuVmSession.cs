@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using SecureMigration.Qemu.Qmp;
+using SecureMigration.Storage;
 using SecureMigration.Text;
 
 namespace SecureMigration.Qemu;
@@ -18,7 +19,8 @@ internal sealed class QemuVmSession(QemuVm vm, QmpClientOptions qmpOptions, Time
     private readonly Lock _filesGate = new();
 
     // What the manifest recorded is admitted again: the allowed directories may have shrunk since.
-    private readonly List<string> _memoryFiles = [.. manifest.Load().Select(memoryDirectories.Admit).OfType<string>()];
+    private readonly List<MemoryFile> _memoryFiles =
+        [.. manifest.Load().Select(file => memoryDirectories.Admit(file.Path) is { } real ? file with { Path = real } : null).OfType<MemoryFile>()];
     private QmpClient? _client;
     private QemuProcess? _process;
 
@@ -87,13 +89,32 @@ internal sealed class QemuVmSession(QemuVm vm, QmpClientOptions qmpOptions, Time
         }
     }
 
-    /// <summary>The files that hold this host's copy of the VM and still exist: the configured images and its file-backed RAM.</summary>
+    /// <summary>
+    /// The files that hold this host's copy of the VM and still exist: the configured images and its file-backed RAM. A
+    /// RAM file counts only while its path still names the file QEMU mapped (a file renamed into its place is not it).
+    /// </summary>
     public IReadOnlyList<string> Residue()
     {
+        MemoryFile[] memoryFiles;
         lock (_filesGate)
         {
-            return [.. Vm.Images.Select(Path.GetFullPath).Concat(_memoryFiles).Distinct(StringComparer.Ordinal).Where(File.Exists)];
+            memoryFiles = [.. _memoryFiles];
         }
+
+        var ram = new List<string>();
+        foreach (MemoryFile file in memoryFiles)
+        {
+            if (FileIdentity.Of(file.Path) is { } now && now != file.Identity)
+            {
+                Log.MemoryFileReplaced(logger, Id, UntrustedText.Bound(file.Path), file.Identity.ToString(), now.ToString());
+            }
+            else
+            {
+                ram.Add(file.Path);
+            }
+        }
+
+        return [.. Vm.Images.Select(Path.GetFullPath).Concat(ram).Distinct(StringComparer.Ordinal).Where(File.Exists)];
     }
 
     public async ValueTask DisposeAsync()
@@ -131,12 +152,22 @@ internal sealed class QemuVmSession(QemuVm vm, QmpClientOptions qmpOptions, Time
                         continue;
                     }
 
-                    string[]? learned = null;
+                    // A file QEMU names but does not map is not its RAM: an escaped guest may name another VM's RAM file.
+                    if (FileIdentity.Of(full) is not { } identity || (_process is { } process && !process.Maps(identity)))
+                    {
+                        Log.MemoryFileNotMapped(logger, Id, UntrustedText.Bound(full));
+                        continue;
+                    }
+
+                    MemoryFile[]? learned = null;
+                    var found = new MemoryFile(full, identity);
                     lock (_filesGate)
                     {
-                        if (!_memoryFiles.Contains(full))
+                        if (!_memoryFiles.Contains(found))
                         {
-                            _memoryFiles.Add(full);
+                            // A QEMU started again may have made a new file at the same path: the one it maps now counts.
+                            _memoryFiles.RemoveAll(file => file.Path == full);
+                            _memoryFiles.Add(found);
                             learned = [.. _memoryFiles];
                         }
                     }

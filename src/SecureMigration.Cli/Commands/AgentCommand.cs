@@ -22,8 +22,7 @@ internal static class AgentCommand
             Required = true,
             AllowMultipleArgumentsPerToken = false,
         };
-        var maxHandshakes = new Option<int>("--max-handshakes") { Description = "Handshakes in progress at once, in total.", DefaultValueFactory = _ => 64 };
-        var maxPerAddress = new Option<int>("--max-handshakes-per-address") { Description = "Handshakes in progress at once from one address.", DefaultValueFactory = _ => 8 };
+        var limits = new HandshakeLimitOptions();
         var config = new Option<FileInfo>("--config")
         {
             Description = "An appsettings-style JSON file whose 'SecureMigration:Agent' section sets any of these options " +
@@ -45,8 +44,9 @@ internal static class AgentCommand
                 --registry /shared/secmig/ownership --cert dst/cert.pem --key dst/key.pem --ca ca/ca.pem --allow-peer src.example
               secmig agent --config /etc/secmig/agent.json
             """)
-        { listen, vms, maxHandshakes, maxPerAddress, config };
+        { listen, vms, config };
         live.AddTo(command);
+        limits.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             IReadOnlyList<QemuVm> served = ParseVms(parse.GetValue(vms)!);
@@ -55,12 +55,9 @@ internal static class AgentCommand
             LiveHostSettings settings = live.Settings(parse, served, channel => channel.TicketValidator = new ServedVmsValidator([.. served.Select(vm => vm.Id)]), null, logging);
             await using LiveHost host = await LiveHost.OpenAsync(settings, cancellationToken);
             await host.RecoverAsync(style, cancellationToken);
-            var limits = new SecureChannelListenerOptions
-            {
-                MaxConcurrentHandshakes = parse.GetValue(maxHandshakes),
-                MaxHandshakesPerAddress = parse.GetValue(maxPerAddress),
-            };
-            await using var listener = new SecureChannelListener(parse.GetValue(listen)!, host.Factory, limits, logging);
+            SecureChannelListenerOptions limited =
+                await limits.LoadAsync(parse, settings.Channel.PeerPolicy.AllowedPeers, cancellationToken);
+            await using var listener = new SecureChannelListener(parse.GetValue(listen)!, host.Factory, limited, logging);
             listener.Start();
             style.Line($"listening {listener.LocalEndPoint} as {host.Id} for {string.Join(", ", served.Select(vm => vm.Id))}");
             var migrations = new List<Task>();

@@ -34,7 +34,21 @@ internal sealed class AgentConfiguration
 
     public int? MaxHandshakes { get; set; }
 
-    public int? MaxHandshakesPerAddress { get; set; }
+    public int? MaxHandshakesPerPrefix { get; set; }
+
+    public double? HandshakeRate { get; set; }
+
+    public int? HandshakeBurst { get; set; }
+
+    public int? Ipv4Prefix { get; set; }
+
+    public int? Ipv6Prefix { get; set; }
+
+    public int? FirstByteTimeout { get; set; }
+
+    public List<string> KnownSources { get; set; } = [];
+
+    public int? ReservedHandshakes { get; set; }
 
     public string? Cert { get; set; }
 
@@ -124,7 +138,7 @@ internal sealed class AgentConfiguration
             }
         }
 
-        string? Number(int? value) => value?.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string? Number(IFormattable? value) => value?.ToString(null, System.Globalization.CultureInfo.InvariantCulture);
 
         Single("--listen", Listen);
         Many("--vm", Vms.Select(vm => $"{vm.Key}={vm.Value}"));
@@ -136,7 +150,14 @@ internal sealed class AgentConfiguration
         Single("--stall-timeout", Number(StallTimeout));
         Single("--commit-timeout", Number(CommitTimeout));
         Single("--max-handshakes", Number(MaxHandshakes));
-        Single("--max-handshakes-per-address", Number(MaxHandshakesPerAddress));
+        Single("--max-handshakes-per-prefix", Number(MaxHandshakesPerPrefix));
+        Single("--handshake-rate", Number(HandshakeRate));
+        Single("--handshake-burst", Number(HandshakeBurst));
+        Single("--ipv4-prefix", Number(Ipv4Prefix));
+        Single("--ipv6-prefix", Number(Ipv6Prefix));
+        Single("--first-byte-timeout", Number(FirstByteTimeout));
+        Many("--known-source", KnownSources);
+        Single("--reserved-handshakes", Number(ReservedHandshakes));
         Single("--cert", Cert, isPath: true);
         Single("--key", Key, isPath: true);
         Single("--ca", Ca, isPath: true);

@@ -38,7 +38,9 @@ internal static class MigrateCommand
             Source host: live-migrates one running QEMU VM to a 'secmig agent' over mutually authenticated TLS 1.3,
             under the checkpointed coordinator. Exits 0 only when the destination committed (this host's QEMU is
             then told to quit and its RAM file sanitized); otherwise the VM runs here again and the exit code says
-            why: 1 rolled back (retries exhausted or stopped by admission), 3 refused before anything moved,
+            why: 1 rolled back (retries exhausted or stopped by admission), 3 refused before anything moved (a
+            wrong peer name, an untrusted or revoked certificate, a ticket the destination refused, a name that does not
+            resolve: such failures are not retried and count toward no breaker, so the corrected command runs at once),
             4 in doubt (the commit was requested and the ownership registry cannot be reached: the VM stays paused
             until a later run recovers it). Prints 'phase VM PHASE', 'progress VM BYTES MIB/S', and at the end
             'result VM STATUS REASON' and 'qemu VM status=… total-ms=… downtime-ms=… passes=… transferred-bytes=…'.
@@ -80,6 +82,7 @@ internal static class MigrateCommand
                 {
                     MigrationStatus.Completed => ExitCodes.Success,
                     MigrationStatus.Refused when retried == 0 => ExitCodes.Refused,
+                    _ when result.IsPermanent => ExitCodes.Refused,
                     _ => ExitCodes.Failure,
                 };
                 if (asJson)
@@ -126,7 +129,7 @@ internal static class MigrateCommand
                 continue;
             }
 
-            if (result.Status != MigrationStatus.RolledBack || attempt == retries)
+            if (result.Status != MigrationStatus.RolledBack || result.IsPermanent || attempt == retries)
             {
                 return (result, attempt);
             }

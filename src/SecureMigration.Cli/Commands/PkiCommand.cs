@@ -55,13 +55,19 @@ internal static class PkiCommand
         var ips = new Option<string[]>("--ip") { Description = "An IP address SAN; repeat for several.", AllowMultipleArgumentsPerToken = false };
         var output = new Option<DirectoryInfo>("--out") { Description = "Directory for cert.pem and key.pem.", Required = true };
         var days = new Option<int>("--days") { Description = "Validity in days.", DefaultValueFactory = _ => 365 };
+        var replaceKey = new Option<bool>("--replace-key")
+        {
+            Description = "Replace an existing key.pem: renew the certificate with a new key. The journal and audit log stay readable (they use WORK/host.key).",
+        };
         var command = new Command("issue", """
-            Issues a host certificate usable as TLS client and server (serverAuth + clientAuth), ECDSA P-256.
+            Issues a host certificate usable as TLS client and server (serverAuth + clientAuth), ECDSA P-256. An existing
+            key.pem is never overwritten unless --replace-key says so (renewal; restart the host's secmig processes after).
 
             Example:
               secmig pki issue --ca ./ca --name dst.example --ip 10.0.0.2 --out ./dst
+              secmig pki issue --ca ./ca --name dst.example --ip 10.0.0.2 --out ./dst --replace-key   # renewal
             """)
-        { caDirectory, host, ips, output, days };
+        { caDirectory, host, ips, output, days, replaceKey };
         command.SetAction(parse =>
         {
             string ca = parse.GetValue(caDirectory)!.FullName;
@@ -91,7 +97,7 @@ internal static class PkiCommand
             string directory = parse.GetValue(output)!.FullName;
             try
             {
-                issued.WriteTo(directory);
+                issued.WriteTo(directory, replaceKey: parse.GetValue(replaceKey));
             }
             catch (IOException e)
             {
@@ -120,7 +126,8 @@ internal static class PkiCommand
         var command = new Command("psk", """
             Creates pre-shared keys. With --identity: PSK keyrings, one file per host (HOST.keys, identity:hexkey lines,
             as QEMU's tls-creds-psk keys file), with a key of its own for every pair of hosts, so a host proves its
-            name as a certificate would; copy each host's file to it and run with --psk-keyring FILE --local-name HOST.
+            name as a certificate would, and a key under the host's own name that seals its ownership records; copy
+            each host's file to it and run with --psk-keyring FILE --local-name HOST.
             Without --identity: one 32-byte key as hex (the format openssl s_server -psk takes) for the whole cluster,
             used with --shared-psk: every holder can then impersonate every host.
 

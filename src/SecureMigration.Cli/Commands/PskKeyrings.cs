@@ -7,8 +7,9 @@ namespace SecureMigration.Cli.Commands;
 
 /// <summary>
 /// Writes the PSK keyrings of a cluster into one directory, <c>HOST.keys</c> per host: every pair of hosts gets a key of
-/// its own, held in both hosts' keyrings under the other's name. Pairs that exist are kept; new hosts get keys with
-/// every host already there. Each file is replaced atomically, mode 0600.
+/// its own, held in both hosts' keyrings under the other's name, and every host a key of its own under its own name
+/// (it seals the ownership records the host reads back). Pairs that exist are kept; new hosts get keys with every host
+/// already there. Each file is replaced atomically, mode 0600.
 /// </summary>
 internal static class PskKeyrings
 {
@@ -53,6 +54,9 @@ internal static class PskKeyrings
         string[] hosts = [.. keyrings.Keys];
         for (int a = 0; a < hosts.Length; a++)
         {
+            string? own = Find(keyrings[hosts[a]], hosts[a]);
+            AddLine(keyrings, changed, hosts[a], hosts[a], own ?? NewKey(), own);
+
             for (int b = a + 1; b < hosts.Length; b++)
             {
                 string? keyAb = Find(keyrings[hosts[a]], hosts[b]);
@@ -63,7 +67,7 @@ internal static class PskKeyrings
                 }
 
                 // One side lost its line: it gets the key the other side still has. Neither: a fresh key.
-                string key = keyAb ?? keyBa ?? Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(PskChannelCredentials.MinimumKeyLength));
+                string key = keyAb ?? keyBa ?? NewKey();
                 AddLine(keyrings, changed, hosts[a], hosts[b], key, keyAb);
                 AddLine(keyrings, changed, hosts[b], hosts[a], key, keyBa);
                 added += keyAb is null && keyBa is null ? 1 : 0;
@@ -85,6 +89,8 @@ internal static class PskKeyrings
 
         return added;
     }
+
+    private static string NewKey() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(PskChannelCredentials.MinimumKeyLength));
 
     private static void AddLine(SortedDictionary<string, List<string>> keyrings, HashSet<string> changed, string host, string peer, string key, string? existing)
     {

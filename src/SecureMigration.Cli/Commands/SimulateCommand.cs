@@ -29,7 +29,7 @@ internal static class SimulateCommand
         };
         var command = new Command("migrate", """
             Migrates a VM of the simulated cluster in WORK from the host that owns it to the other, printing one
-            line per event for scripts: 'phase HOST PHASE', 'bytes HOST N', 'holding HOST PHASE', and at the end
+            line per event for scripts: 'phase HOST PHASE', 'bytes HOST N' (the first sample, then one per 4 MiB), 'holding HOST PHASE', and at the end
             'result HOST STATUS REASON'. Kill it anywhere, then run 'secmig recover --work WORK'.
 
             Examples:
@@ -78,10 +78,15 @@ internal static class SimulateCommand
         return (parts[0], phase);
     }
 
-    /// <summary>Prints each event as one flushed line; holds the calling thread forever at the chosen checkpoint.</summary>
+    /// <summary>
+    /// Prints each phase as one flushed line, and the bytes moved each time another 4 MiB went (not every sample: a
+    /// migration reports thousands); holds the calling thread forever at the chosen checkpoint.
+    /// </summary>
     private sealed class EventPrinter(string host, (string Host, MigrationPhase Phase)? hold) : IProgress<MigrationProgress>
     {
+        private const long BytesPerLine = 4 << 20;
         private MigrationPhase? _phase;
+        private long _printedBytes;
 
         public void Report(MigrationProgress value)
         {
@@ -95,8 +100,9 @@ internal static class SimulateCommand
                     Thread.Sleep(Timeout.Infinite);
                 }
             }
-            else if (value.Bytes > 0)
+            else if (value.Bytes > 0 && (_printedBytes == 0 || value.Bytes - _printedBytes >= BytesPerLine))
             {
+                _printedBytes = value.Bytes;
                 Write(string.Create(CultureInfo.InvariantCulture, $"bytes {host} {value.Bytes}"));
             }
         }

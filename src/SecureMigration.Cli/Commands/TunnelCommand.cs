@@ -83,8 +83,7 @@ internal static class TunnelCommand
     {
         var listen = new Option<IPEndPoint>("--listen") { Description = "Address the source's tunnel connects to.", Required = true, CustomParser = EndPoints.ParseListen };
         var forward = new Option<EndPoint>("--forward") { Description = "The local hypervisor's migration address.", Required = true, CustomParser = EndPoints.Parse };
-        var maxHandshakes = new Option<int>("--max-handshakes") { Description = "Handshakes in progress at once, in total.", DefaultValueFactory = _ => 64 };
-        var maxPerAddress = new Option<int>("--max-handshakes-per-address") { Description = "Handshakes in progress at once from one address.", DefaultValueFactory = _ => 8 };
+        var limits = new HandshakeLimitOptions();
         var allowAnyPeer = new Option<bool>("--allow-any-peer")
         {
             Description = "Serve every source the CA vouches for, instead of the ones named with --allow-peer: any host of the cluster can then reach this hypervisor.",
@@ -101,8 +100,9 @@ internal static class TunnelCommand
                 --cert dst/cert.pem --key dst/key.pem --ca ca/ca.pem --allow-peer src.example
               qemu-system-x86_64 ... -incoming tcp:127.0.0.1:4444
             """)
-        { listen, forward, maxHandshakes, maxPerAddress, idle, allowAnyPeer };
+        { listen, forward, idle, allowAnyPeer };
         credentials.AddTo(command);
+        limits.AddTo(command);
         command.Validators.Add(result =>
         {
             if (result.GetResult(credentials.AllowPeer) is null && result.GetResult(credentials.PinSpki) is null && result.GetResult(allowAnyPeer) is null)
@@ -114,14 +114,12 @@ internal static class TunnelCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             using ILoggerFactory logging = ConsoleLogging.Create(LogLevel.Information);
-            var factory = new SecureChannelFactory(credentials.Load(parse), logging);
-            var limits = new SecureChannelListenerOptions
-            {
-                MaxConcurrentHandshakes = parse.GetValue(maxHandshakes),
-                MaxHandshakesPerAddress = parse.GetValue(maxPerAddress),
-            };
+            SecureChannelOptions channel = credentials.Load(parse);
+            var factory = new SecureChannelFactory(channel, logging);
+            SecureChannelListenerOptions limited = await limits.LoadAsync(parse, channel.PeerPolicy.AllowedPeers, cancellationToken);
             var options = new TunnelOptions { IdleTimeout = TimeSpan.FromSeconds(parse.GetValue(idle)), AllowAnyPeer = parse.GetValue(allowAnyPeer) };
-            await using var acceptor = new TunnelAcceptor(parse.GetValue(listen)!, parse.GetValue(forward)!, factory, limits, options, logging);
+            await using var acceptor =
+                new TunnelAcceptor(parse.GetValue(listen)!, parse.GetValue(forward)!, factory, limited, options, logging);
             acceptor.Start();
             Console.WriteLine($"secmig tunnel: accepting secure channels on {acceptor.LocalEndPoint}, forwarding to {parse.GetValue(forward)}. Ctrl+C stops.");
             await WaitForStopAsync(cancellationToken);

@@ -29,7 +29,9 @@ internal sealed class LiveHost : IAsyncDisposable
         _admissionStore = admissionStore;
         Admission = admission;
         // With certificates, every record this host writes is signed and only records signed by their owner are read.
-        Registry = new FileOwnershipRegistry(settings.RegistryDirectory, signer: settings.Channel.Credentials as X509ChannelCredentials);
+        Registry = settings.Channel.Credentials is PskKeyringCredentials keyring
+            ? new FileOwnershipRegistry(settings.RegistryDirectory, timeProvider: null, keyring)
+            : new FileOwnershipRegistry(settings.RegistryDirectory, signer: settings.Channel.Credentials as X509ChannelCredentials);
         var driverOptions = new QemuDriverOptions { RuntimeDirectory = Path.Combine(settings.WorkDirectory, "run"), Progress = settings.QemuProgress, AllowTcpQmp = settings.AllowTcpQmp };
         foreach (QemuVm vm in settings.Vms)
         {

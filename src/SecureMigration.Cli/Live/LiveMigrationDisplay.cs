@@ -34,7 +34,9 @@ internal sealed class LiveMigrationDisplay(ConsoleStyle style) : IProgress<Migra
                 style.Line(style.IsTerminal ? style.Dim($"   {value.VmId}: {value.Phase}") : $"phase {value.VmId} {value.Phase}");
                 if (value.Phase == MigrationPhase.Transferring)
                 {
+                    // The first sample comes a full interval in: a rate over the first milliseconds says hundreds of GiB/s.
                     _transferStart = _clock.Elapsed;
+                    _lastShown = _transferStart;
                 }
             }
             else if (value.Phase == MigrationPhase.Transferring && _clock.Elapsed - _lastShown >= Interval)

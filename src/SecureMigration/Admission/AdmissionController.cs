@@ -184,7 +184,7 @@ public sealed class AdmissionController
         }
         else
         {
-            Log.Denied(_logger, request.VmId, request.SourceHost, request.DestinationHost, request.Trigger, decision.Reason, decision.RetryAfter);
+            Log.Denied(_logger, request.VmId, request.SourceHost, request.DestinationHost, request.Trigger, decision.Reason, new Text.ReadableDuration(decision.RetryAfter));
         }
 
         return decision;

@@ -6,7 +6,7 @@ namespace SecureMigration.Admission;
 internal static partial class Log
 {
     [LoggerMessage(EventId = 1201, Level = LogLevel.Information, Message = "Migration of VM '{VmId}' from {Source} to {Destination} ({Trigger}) denied: {Reason}; ask again in {RetryAfter}.")]
-    public static partial void Denied(ILogger logger, string vmId, string source, string destination, MigrationTrigger trigger, AdmissionDenialReason reason, TimeSpan retryAfter);
+    public static partial void Denied(ILogger logger, string vmId, string source, string destination, MigrationTrigger trigger, AdmissionDenialReason reason, Text.ReadableDuration retryAfter);
 
     [LoggerMessage(EventId = 1202, Level = LogLevel.Debug, Message = "Migration of VM '{VmId}' from {Source} to {Destination} ({Trigger}) admitted.")]
     public static partial void Admitted(ILogger logger, string vmId, string source, string destination, MigrationTrigger trigger);

@@ -15,4 +15,7 @@ public sealed class HandshakeFailedException : MigrationException
 
     /// <summary>Gets the machine-readable reason.</summary>
     public HandshakeFailureReason Reason { get; }
+
+    /// <summary>Gets the TLS alert the peer sent, when the failure is the peer's refusal.</summary>
+    internal short? PeerAlert { get; init; }
 }

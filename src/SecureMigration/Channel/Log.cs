@@ -14,6 +14,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Established secure channel with peer '{Peer}' failed: {Reason}. {Detail}")]
     public static partial void ChannelFailed(ILogger logger, string peer, ChannelFailureReason reason, string detail);
 
-    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Handshake from {Remote} refused before it started: {Active} handshakes in progress ({PerAddress} from this address).")]
-    public static partial void HandshakeLimited(ILogger logger, string remote, int active, int perAddress);
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning,
+        Message = "Handshake from {Remote} refused before it started: {Reason} ({Active} in progress, {FromSource} from {Source}).")]
+    public static partial void HandshakeLimited(ILogger logger, string remote, Limits.HandshakeRefusal reason, int active, int fromSource,
+        string source);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning,
+        Message = "Connection from {Remote} closed: it sent nothing within {Timeout}.")]
+    public static partial void FirstByteTimedOut(ILogger logger, string remote, TimeSpan timeout);
 }

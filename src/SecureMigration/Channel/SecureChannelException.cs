@@ -15,4 +15,7 @@ public sealed class SecureChannelException : MigrationException
 
     /// <summary>Gets the machine-readable reason.</summary>
     public ChannelFailureReason Reason { get; }
+
+    /// <summary>Gets the TLS alert the peer sent, when the failure is the peer's abort.</summary>
+    internal short? PeerAlert { get; init; }
 }

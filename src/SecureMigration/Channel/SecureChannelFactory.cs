@@ -56,6 +56,9 @@ public sealed class SecureChannelFactory
     /// <summary>Gets the clock of every timeout of this factory's channels.</summary>
     internal TimeProvider TimeProvider => _options.TimeProvider;
 
+    /// <summary>Gets how long a handshake, ticket exchange included, may take.</summary>
+    internal TimeSpan HandshakeTimeout => _options.HandshakeTimeout;
+
     /// <summary>Gets whether the accepting end names its allowed peers or pins their keys, rather than serving every peer the CA vouches for.</summary>
     internal bool RestrictsPeers => _options.PeerPolicy.AllowedPeers.Count > 0 ||
         (_options.PeerPolicy.SpkiPins.Count > 0 && _options.ValidatedCredentials is X509ChannelCredentials);
@@ -127,7 +130,7 @@ public sealed class SecureChannelFactory
     /// <param name="cancellationToken">Cancels the connection and the handshake.</param>
     /// <returns>The established channel with its connection.</returns>
     /// <exception cref="HandshakeFailedException">The peer could not be authenticated, refused this end, or refused the ticket.</exception>
-    /// <exception cref="SocketException">The destination could not be reached.</exception>
+    /// <exception cref="DestinationUnreachableException">The destination could not be reached; the message names the address and what to check.</exception>
     public async Task<ChannelConnection> ConnectAsync(EndPoint remote, MigrationTicket ticket, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(remote);
@@ -135,7 +138,15 @@ public sealed class SecureChannelFactory
         StreamDuplexPipe? transport = null;
         try
         {
-            await socket.ConnectAsync(remote, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await socket.ConnectAsync(remote, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SocketException e)
+            {
+                throw new DestinationUnreachableException(remote, e);
+            }
+
             transport = StreamDuplexPipe.Create(socket);
             SecureChannel channel = await ConnectAsync(transport, ticket, cancellationToken).ConfigureAwait(false);
             return new ChannelConnection(channel, transport, remote, _options.TimeProvider);
@@ -208,8 +219,8 @@ public sealed class SecureChannelFactory
         byte[] clientSecret = state.ClientTrafficSecret!.ToArray();
         byte[] serverSecret = state.ServerTrafficSecret!.ToArray();
         return isClient
-            ? new RecordLayer(transport, suite, writeSecret: clientSecret, readSecret: serverSecret)
-            : new RecordLayer(transport, suite, writeSecret: serverSecret, readSecret: clientSecret);
+            ? new RecordLayer(transport, suite, writeSecret: clientSecret, readSecret: serverSecret, isClient: true)
+            : new RecordLayer(transport, suite, writeSecret: serverSecret, readSecret: clientSecret, isClient: false);
     }
 
     private PeerPolicy ClientPolicy(MigrationTicket ticket)

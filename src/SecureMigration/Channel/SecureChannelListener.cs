@@ -1,23 +1,35 @@
+using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using SecureMigration.Channel.Limits;
+using SecureMigration.Telemetry;
 using SecureMigration.Transport;
 
 namespace SecureMigration.Channel;
 
 /// <summary>
-/// Accepts TCP connections and runs the secure-channel handshake on each, under per-listener and per-address
-/// caps; only authenticated channels with an accepted ticket come out of <see cref="AcceptAsync"/>. A refused
-/// or failed connection is logged, counted and closed without a byte of the protected service.
+/// Accepts TCP connections and runs the secure-channel handshake on each, under the limits of
+/// <see cref="SecureChannelListenerOptions"/> (slots in total and per source prefix, a rate per prefix, a first-byte
+/// timeout, slots reserved for known sources); only authenticated channels with an accepted ticket come out of
+/// <see cref="AcceptAsync"/>. A refused or failed connection is counted, logged at a bounded rate and closed without
+/// a byte of the protected service; it holds no slot and writes nothing.
 /// </summary>
 public sealed class SecureChannelListener : IAsyncDisposable
 {
+    /// <summary>How many lines about refused connections one source prefix may log a minute.</summary>
+    private const double RefusalLinesPerMinute = 2;
+
+    /// <summary>How many source prefixes the refusal log tracks on their own; the others share one allowance.</summary>
+    private const int RefusalPrefixesTracked = 32;
+
     private readonly SecureChannelFactory _factory;
     private readonly SecureChannelListenerOptions _options;
     private readonly ILogger _logger;
     private readonly HandshakeLimiter _limiter;
+    private readonly PeerLogLimiter _refusalLog;
     private readonly Socket _socket;
     private readonly Channel<ChannelConnection> _accepted;
     private readonly CancellationTokenSource _stopping = new();
@@ -25,9 +37,10 @@ public sealed class SecureChannelListener : IAsyncDisposable
 
     /// <summary>Creates a listener; call <see cref="Start"/> to begin accepting.</summary>
     /// <param name="endPoint">The address and port to listen on (port 0 picks a free one).</param>
-    /// <param name="factory">The factory that runs each handshake.</param>
+    /// <param name="factory">The factory that runs each handshake; its clock also runs the first-byte timeout and the rates.</param>
     /// <param name="options">The limits, or <see langword="null"/> for the defaults.</param>
     /// <param name="loggerFactory">Where refusals are logged.</param>
+    /// <exception cref="ArgumentException">An option is out of range, or the first-byte timeout exceeds the handshake timeout.</exception>
     public SecureChannelListener(IPEndPoint endPoint, SecureChannelFactory factory, SecureChannelListenerOptions? options = null,
         ILoggerFactory? loggerFactory = null)
     {
@@ -35,9 +48,16 @@ public sealed class SecureChannelListener : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(factory);
         _options = options ?? new SecureChannelListenerOptions();
         _options.Validate();
+        if (_options.FirstByteTimeout > factory.HandshakeTimeout)
+        {
+            throw new ArgumentException($"SecureChannelListenerOptions.FirstByteTimeout is {_options.FirstByteTimeout}; " +
+                $"it must not exceed the handshake timeout ({factory.HandshakeTimeout}).", nameof(options));
+        }
+
         _factory = factory;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SecureMigration.Channel.Listener");
-        _limiter = new HandshakeLimiter(_options.MaxConcurrentHandshakes, _options.MaxHandshakesPerAddress);
+        _limiter = new HandshakeLimiter(_options, factory.TimeProvider);
+        _refusalLog = new PeerLogLimiter(RefusalLinesPerMinute, RefusalPrefixesTracked, factory.TimeProvider);
         _accepted = System.Threading.Channels.Channel.CreateBounded<ChannelConnection>(new BoundedChannelOptions(_options.AcceptBacklog)
         {
             SingleWriter = false,
@@ -57,6 +77,7 @@ public sealed class SecureChannelListener : IAsyncDisposable
     public void Start()
     {
         _socket.Listen(128);
+        ChannelMetrics.TrackSlots(_limiter, LocalEndPoint.ToString());
         _acceptLoop = Task.Run(AcceptLoopAsync);
     }
 
@@ -79,6 +100,7 @@ public sealed class SecureChannelListener : IAsyncDisposable
     /// <returns>A task that completes when the accept loop has ended.</returns>
     public async ValueTask DisposeAsync()
     {
+        ChannelMetrics.UntrackSlots(_limiter);
         await _stopping.CancelAsync().ConfigureAwait(false);
         _socket.Dispose();
         await _acceptLoop.ConfigureAwait(false);
@@ -106,25 +128,58 @@ public sealed class SecureChannelListener : IAsyncDisposable
             }
 
             var remote = (IPEndPoint)connection.RemoteEndPoint!;
-            if (!_limiter.TryEnter(remote.Address, out int active, out int fromAddress))
+            if (!_limiter.TryEnter(remote.Address, out HandshakeSource source, out HandshakeRefusal refusal))
             {
-                Log.HandshakeLimited(_logger, remote.ToString(), active, fromAddress);
-                ChannelMetrics.Handshakes.Add(1, new("role", "destination"), new("result", nameof(HandshakeFailureReason.TooManyHandshakes)));
+                // Closed at once with a reset: no slot, no buffer, no file; a line only within the source's log allowance.
                 connection.Close(0);
+                ChannelMetrics.CountRefusal(refusal);
+                ChannelMetrics.Handshakes.Add(1, new("role", "destination"),
+                    new("result", nameof(HandshakeFailureReason.TooManyHandshakes)));
+                if (_refusalLog.ShouldLog(source.Name))
+                {
+                    Log.HandshakeLimited(_logger, remote.ToString(), refusal, _limiter.Active, source.InProgress, source.Name);
+                }
+
                 continue;
             }
 
-            _ = HandshakeAsync(connection, remote);
+            _ = HandshakeAsync(connection, remote, source);
         }
 
         _accepted.Writer.TryComplete();
     }
 
-    private async Task HandshakeAsync(Socket connection, IPEndPoint remote)
+    private async Task HandshakeAsync(Socket connection, IPEndPoint remote, HandshakeSource source)
     {
-        StreamDuplexPipe transport = StreamDuplexPipe.Create(connection);
+        bool holdsSlot = true;
+        void Release()
+        {
+            if (holdsSlot)
+            {
+                holdsSlot = false;
+                _limiter.Exit(source);
+            }
+        }
+
+        StreamDuplexPipe? transport = null;
         try
         {
+            transport = StreamDuplexPipe.Create(connection);
+            if (await FirstByteTimedOutAsync(transport.Input).ConfigureAwait(false))
+            {
+                // The slot goes back before the connection closes, so the peer sees the close only once it is free.
+                Release();
+                ChannelMetrics.CountRefusal(HandshakeRefusal.FirstByteTimeout);
+                ChannelMetrics.Handshakes.Add(1, new("role", "destination"), new("result", nameof(HandshakeFailureReason.Timeout)));
+                if (_refusalLog.ShouldLog(source.Name))
+                {
+                    Log.FirstByteTimedOut(_logger, remote.ToString(), _options.FirstByteTimeout);
+                }
+
+                await transport.DisposeAsync().ConfigureAwait(false);
+                return;
+            }
+
             SecureChannel channel = await _factory.AcceptAsync(transport, _stopping.Token).ConfigureAwait(false);
             var accepted = new ChannelConnection(channel, transport, remote, _factory.TimeProvider);
             if (!_accepted.Writer.TryWrite(accepted) &&
@@ -133,14 +188,43 @@ public sealed class SecureChannelListener : IAsyncDisposable
                 await accepted.DisposeAsync().ConfigureAwait(false);
             }
         }
-        catch (Exception e) when (e is HandshakeFailedException or OperationCanceledException or IOException or ObjectDisposedException)
+        catch (Exception e) when (e is HandshakeFailedException or OperationCanceledException or IOException or ObjectDisposedException
+            or SocketException or ArgumentException)
         {
-            // Already logged and counted by the factory; the connection is closed without forwarding a byte.
-            await transport.DisposeAsync().ConfigureAwait(false);
+            // Handshake failures are already logged and counted by the factory; a socket reset before it was wrapped
+            // (SocketException, ArgumentException) is just closed. Nothing is forwarded either way.
+            if (transport is null)
+            {
+                connection.Dispose();
+            }
+            else
+            {
+                await transport.DisposeAsync().ConfigureAwait(false);
+            }
         }
         finally
         {
-            _limiter.Exit(remote.Address);
+            Release();
+        }
+    }
+
+    /// <summary>
+    /// Waits up to the first-byte timeout for the peer's first byte (or its close, which the handshake reports), and
+    /// leaves what came unread for the handshake. Returns whether the peer stayed silent the whole time.
+    /// </summary>
+    private async Task<bool> FirstByteTimedOutAsync(PipeReader input)
+    {
+        using var timeout = new CancellationTokenSource(_options.FirstByteTimeout, _factory.TimeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _stopping.Token);
+        try
+        {
+            ReadResult result = await input.ReadAsync(linked.Token).ConfigureAwait(false);
+            input.AdvanceTo(result.Buffer.Start);
+            return false;
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !_stopping.IsCancellationRequested)
+        {
+            return true;
         }
     }
 

@@ -78,10 +78,12 @@ public sealed partial class MigrationCoordinator
             {
                 return await RunSourceAsync(run, status.Images, connect, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is MigrationAbortedException or HandshakeFailedException or SocketException or IOException or InvalidOperationException ||
+            catch (Exception e) when (e is MigrationAbortedException or HandshakeFailedException or DestinationUnreachableException or SocketException or IOException
+                or InvalidOperationException ||
                 (e is OperationCanceledException && cancellationToken.IsCancellationRequested))
             {
                 string reason = e is MigrationAbortedException aborted ? aborted.Reason : e is OperationCanceledException ? "the caller cancelled it" : e.Message;
+                run.FailedPermanently = !run.CommitSent && PermanentFailures.IsPermanent(e);
                 return await SettleSourceAsync(run, reason, e is MigrationAbortedException { ByPeer: true }).ConfigureAwait(false);
             }
             catch (JournalWriteException e) when (!run.Journaled)
@@ -158,7 +160,9 @@ public sealed partial class MigrationCoordinator
     /// <summary>
     /// Ends a source migration the only safe way: by trying to take the epoch back. If that works (or this host still
     /// holds it), nobody else can commit and the VM resumes here; if the destination took it first, the migration
-    /// committed and this copy goes; if a third party took it, this copy is stale and goes.
+    /// committed and this copy goes; if a third party took it by another migration from this host, this copy is stale and
+    /// goes. A third party that holds the epoch by a migration this host never ran got it without this host's consent (a
+    /// record forged by a host that can write the registry): nothing is destroyed on its word, and the migration is in doubt.
     /// </summary>
     private async Task<MigrationResult> SettleSourceAsync(MigrationRun run, string reason, bool peerKnows)
     {
@@ -204,7 +208,17 @@ public sealed partial class MigrationCoordinator
             throw new MigrationInDoubtException(run.Id, run.VmId, "the ownership registry no longer knows the VM, so no host may run it on its word");
         }
 
-        return await AbandonSourceAsync(run, $"'{move.Current.Owner}' holds the epoch ({move.Current.Epoch}) without this migration, so this copy is stale").ConfigureAwait(false);
+        string holder = UntrustedText.Bound(move.Current.Owner, 160);
+        if (move.Current.MigrationId is not { } by || _journal.Latest(by) is not { Role: MigrationRole.Source } earlier ||
+            !string.Equals(earlier.VmId, run.VmId, StringComparison.Ordinal))
+        {
+            throw new MigrationInDoubtException(run.Id, run.VmId,
+                $"the registry says '{holder}' holds epoch {move.Current.Epoch} by migration {move.Current.MigrationId?.ToString() ?? "(none)"}, which this host " +
+                "never ran: only this host could have released the VM, so the record was written without its consent (by a host that can write the " +
+                "registry). The VM stays paused here and nothing is destroyed; find who wrote the record, restore it, then recover");
+        }
+
+        return await AbandonSourceAsync(run, $"'{holder}' holds the epoch ({move.Current.Epoch}) by this host's migration {by}, so this copy is stale").ConfigureAwait(false);
     }
 
     private async Task<MigrationResult> RollBackSourceAsync(MigrationRun run, string reason)
@@ -217,8 +231,13 @@ public sealed partial class MigrationCoordinator
         await _driver.ResumeSourceAsync(run.VmId).ConfigureAwait(false);
         await ReleaseSnapshotAsync(run.Id, run.VmId, run.Record.Snapshot).ConfigureAwait(false);
         await TryStepAsync(run, MigrationPhase.RolledBack, reason).ConfigureAwait(false);
-        Complete(run, MigrationOutcome.Failed);
-        return new MigrationResult(run.Id, run.VmId, MigrationRole.Source, MigrationStatus.RolledBack, reason, run.Bytes, run.Record.Epoch + 1);
+
+        // A failure no retry can heal is not the VM's or the pair's fault: it opens no breaker and sets no backoff.
+        Complete(run, run.FailedPermanently ? MigrationOutcome.Cancelled : MigrationOutcome.Failed);
+        return new MigrationResult(run.Id, run.VmId, MigrationRole.Source, MigrationStatus.RolledBack, reason, run.Bytes, run.Record.Epoch + 1)
+        {
+            IsPermanent = run.FailedPermanently,
+        };
     }
 
     private async Task<MigrationResult> RollForwardSourceAsync(MigrationRun run)

@@ -18,6 +18,13 @@ public sealed record MigrationResult(Guid MigrationId, string VmId, MigrationRol
     /// <summary>Gets, when admission denied the migration, how long until asking again may succeed.</summary>
     public TimeSpan RetryAfter { get; init; }
 
+    /// <summary>
+    /// Gets whether the migration failed for a reason no retry can heal: the peer's identity or its refusal of this host,
+    /// the destination's refusal of the ticket, a name that does not resolve. Fix the cause (the reason says which);
+    /// admission counted it toward no breaker or backoff, so the corrected call can run at once.
+    /// </summary>
+    public bool IsPermanent { get; init; }
+
     /// <summary>Gets whether the VM now runs on the destination.</summary>
     public bool IsCommitted => Status == MigrationStatus.Completed;
 }

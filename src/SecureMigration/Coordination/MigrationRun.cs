@@ -30,6 +30,9 @@ internal sealed class MigrationRun(JournalRecord record, IProgress<MigrationProg
 
     public long Bytes { get; set; }
 
+    /// <summary>Gets or sets whether the migration failed for a reason no retry can heal (<see cref="PermanentFailures"/>).</summary>
+    public bool FailedPermanently { get; set; }
+
     /// <summary>Gets or sets what keeps a second migration of the same VM out while this one runs; released on dispose.</summary>
     public IDisposable? Reservation { get; set; }
 

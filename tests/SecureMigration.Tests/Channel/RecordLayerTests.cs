@@ -18,8 +18,8 @@ public sealed class RecordLayerTests
         byte[] serverSecret = RandomNumberGenerator.GetBytes(suite.HashLength);
         // Unbounded pipes: these tests write everything before they read.
         var wire = new DuplexPair(new PipeOptions(pauseWriterThreshold: 0));
-        return (new RecordLayer(wire.Client, suite, clientSecret.ToArray(), serverSecret.ToArray()),
-            new RecordLayer(wire.Server, suite, serverSecret.ToArray(), clientSecret.ToArray()), wire);
+        return (new RecordLayer(wire.Client, suite, clientSecret.ToArray(), serverSecret.ToArray(), isClient: true),
+            new RecordLayer(wire.Server, suite, serverSecret.ToArray(), clientSecret.ToArray(), isClient: false), wire);
     }
 
     private static async Task<byte[]> ReceiveAsync(RecordLayer layer, int count)
@@ -124,14 +124,14 @@ public sealed class RecordLayerTests
         RecordCipherSuite suite = RecordCipherSuite.Aes256GcmSha384;
         byte[] clientSecret = RandomNumberGenerator.GetBytes(suite.HashLength);
         var wire = new DuplexPair(new PipeOptions(pauseWriterThreshold: 0));
-        var client = new RecordLayer(wire.Client, suite, clientSecret.ToArray(), new byte[suite.HashLength]);
-        var server = new RecordLayer(wire.Server, suite, new byte[suite.HashLength], clientSecret.ToArray());
+        var client = new RecordLayer(wire.Client, suite, clientSecret.ToArray(), new byte[suite.HashLength], isClient: true);
+        var server = new RecordLayer(wire.Server, suite, new byte[suite.HashLength], clientSecret.ToArray(), isClient: false);
         await client.WriteAsync(new ReadOnlySequence<byte>("before"u8.ToArray()), CancellationToken.None);
         await client.CloseOutputAsync(CancellationToken.None);
 
         // Forge a valid record that follows the close_notify: the same keys, at sequence number 2.
         var forgeWire = new DuplexPair(new PipeOptions(pauseWriterThreshold: 0));
-        var forger = new RecordLayer(forgeWire.Client, suite, clientSecret.ToArray(), new byte[suite.HashLength]);
+        var forger = new RecordLayer(forgeWire.Client, suite, clientSecret.ToArray(), new byte[suite.HashLength], isClient: true);
         foreach (byte[] data in new[] { "xx"u8.ToArray(), "yy"u8.ToArray(), "after"u8.ToArray() })
         {
             await forger.WriteAsync(new ReadOnlySequence<byte>(data), CancellationToken.None);
@@ -143,7 +143,7 @@ public sealed class RecordLayerTests
         ReadResult genuine = await wire.Server.Input.ReadAsync();
         await serverInput.Writer.WriteAsync(genuine.Buffer.ToArray());
         await serverInput.Writer.WriteAsync(afterRecord);
-        var reader = new RecordLayer(new DuplexPair.Duplex(serverInput.Reader, new Pipe().Writer), suite, new byte[suite.HashLength], clientSecret.ToArray());
+        var reader = new RecordLayer(new DuplexPair.Duplex(serverInput.Reader, new Pipe().Writer), suite, new byte[suite.HashLength], clientSecret.ToArray(), isClient: false);
 
         var received = new ArrayBufferWriter<byte>();
         while (await reader.ReceiveAsync(received, CancellationToken.None))

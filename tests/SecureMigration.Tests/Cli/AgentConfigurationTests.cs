@@ -63,6 +63,42 @@ public sealed class AgentConfigurationTests
     }
 
     [Fact]
+    public void ToArguments_HandshakeLimits_BecomeTheirOptions()
+    {
+        var settings = new AgentConfiguration
+        {
+            MaxHandshakes = 32, MaxHandshakesPerPrefix = 4, HandshakeRate = 2.5, HandshakeBurst = 8, Ipv4Prefix = 16, Ipv6Prefix = 48,
+            FirstByteTimeout = 2, KnownSources = ["10.1.2.0/24", "src.example"], ReservedHandshakes = 8,
+        };
+
+        string[] tokens = [.. settings.ToArguments(new HashSet<string> { "--ipv6-prefix" }, "/etc/secmig")];
+
+        Assert.Equal(["--max-handshakes", "32", "--max-handshakes-per-prefix", "4", "--handshake-rate", "2.5", "--handshake-burst", "8",
+            "--ipv4-prefix", "16", "--first-byte-timeout", "2", "--known-source", "10.1.2.0/24", "--known-source", "src.example",
+            "--reserved-handshakes", "8"], tokens);
+    }
+
+    [Theory]
+    [InlineData("--max-handshakes-per-prefix", "0", "--max-handshakes-per-prefix is 0; it must be 1 to")]
+    [InlineData("--reserved-handshakes", "65", "--reserved-handshakes is 65; it must be 0 to")]
+    [InlineData("--known-source", "10.1.2.3/24", "--known-source '10.1.2.3/24' has bits set past its /24")]
+    [InlineData("--known-source", "no-such-host.invalid", "--known-source 'no-such-host.invalid' is not an address, a network")]
+    public async Task Agent_BadHandshakeLimit_ExitsTwoNamingTheOption(string option, string value, string message)
+    {
+        using var dir = new TempDirectory();
+        await Secmig.RunAsync("pki", "init", "--out", dir.File("ca"));
+        await Secmig.RunAsync("pki", "issue", "--ca", dir.File("ca"), "--name", "dst.test", "--out", dir.File("dst"));
+
+        (int exit, string output) = await Secmig.RunAsync("agent", "--listen", "127.0.0.1:0", "--vm", "vm1=/nonexistent/vm1.qmp",
+            "--work", dir.File("work"), "--cert", dir.File("dst/cert.pem"), "--key", dir.File("dst/key.pem"), "--ca", dir.File("ca/ca.pem"),
+            "--allow-peer", "src.test", option, value);
+
+        Assert.Equal(2, exit);
+        Assert.Contains(message, output, StringComparison.Ordinal);
+        Assert.DoesNotContain("listening", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Agent_TcpQmpMonitor_ExitsTwoUnlessAllowTcpQmp()
     {
         // Defense: an unauthenticated QMP over TCP monitor is refused unless --allow-tcp-qmp.

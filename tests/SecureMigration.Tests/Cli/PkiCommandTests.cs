@@ -7,6 +7,30 @@ public sealed class PkiCommandTests : IDisposable
 {
     private readonly TempDirectory _work = new();
 
+    /// <summary>Certificate renewal (issue 16): a new key replaces the old only when asked, and the pair loads.</summary>
+    [Fact]
+    public async Task Issue_WithReplaceKey_RenewsTheCertificateWithANewKeyThatLoads()
+    {
+        Assert.Equal(0, (await Secmig.RunAsync("pki", "init", "--out", _work.File("ca"))).ExitCode);
+        Assert.Equal(0, (await Secmig.RunAsync("pki", "issue", "--ca", _work.File("ca"), "--name", "a.test", "--out", _work.File("a"))).ExitCode);
+        string oldKey = await File.ReadAllTextAsync(_work.File("a/key.pem"));
+
+        (int refused, string refusal) = await Secmig.RunAsync("pki", "issue", "--ca", _work.File("ca"), "--name", "a.test", "--out", _work.File("a"));
+        (int renewed, string output) = await Secmig.RunAsync("pki", "issue", "--ca", _work.File("ca"), "--name", "a.test", "--out", _work.File("a"), "--replace-key");
+
+        Assert.Equal(2, refused);
+        Assert.Contains("--replace-key", refusal, StringComparison.Ordinal);
+        Assert.True(renewed == 0, output);
+        Assert.NotEqual(oldKey, await File.ReadAllTextAsync(_work.File("a/key.pem")));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(_work.File("a/key.pem")));
+        var credentials = X509ChannelCredentials.FromPemFiles(_work.File("a/cert.pem"), _work.File("a/key.pem"), _work.File("ca/ca.pem"));
+        Assert.Equal("a.test", credentials.LocalIdentity);
+        // The new certificate is for the new key (this throws when the key does not match the certificate).
+        using var pair = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(_work.File("a/cert.pem"), _work.File("a/key.pem"));
+        Assert.True(pair.HasPrivateKey);
+        Assert.Empty(Directory.GetFiles(_work.File("a"), "*.tmp"));
+    }
+
     public void Dispose() => _work.Dispose();
 
     [Fact]
@@ -89,6 +113,9 @@ public sealed class PkiCommandTests : IDisposable
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(dir, host + ".keys")));
             using var keyring = PskKeyringCredentials.FromFile(Path.Combine(dir, host + ".keys"), host);
             Assert.Equal(2, keyring.Peers.Count);
+            // Its own key seals the ownership records it writes; no peer holds it.
+            Assert.Equal(Line(dir, host, host)[(host.Length + 1)..], Convert.ToHexStringLower(keyring.OwnKey!));
+            Assert.DoesNotContain(keyring.Peers, peer => Line(dir, peer, host) == $"{host}:{Convert.ToHexStringLower(keyring.OwnKey!)}");
         }
     }
 

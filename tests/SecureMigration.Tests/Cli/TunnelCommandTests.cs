@@ -44,10 +44,61 @@ public sealed class TunnelCommandTests : IAsyncLifetime
         await acceptEnd.WaitForAsync("Secure channel established as destination with peer 'src.test'");
     }
 
+    /// <summary>
+    /// Defense (issue 15, item 2): stalled handshakes from 127.0.1.0/24 and 127.0.2.0/24 fill every slot 'tunnel accept'
+    /// gives them (16, of which 4 are reserved for the known source), and the stream from 127.0.0.1 still goes through.
+    /// </summary>
+    [Fact]
+    public async Task TunnelAccept_FloodOf500StalledHandshakes_AStreamFromAKnownSourceStillGoesThroughAndMemoryStaysBounded()
+    {
+        await using var hypervisor = new EchoServer();
+        int acceptPort = FreePort.Next();
+        (ExternalProcess accept, ExternalProcess connect, int connectPort) = await StartTunnelAsync(hypervisor, "src", acceptPort,
+            "--allow-peer", "src.test", "--known-source", "127.0.0.1", "--max-handshakes", "16", "--reserved-handshakes", "4",
+            "--first-byte-timeout", "2");
+        await using ExternalProcess acceptEnd = accept;
+        await using ExternalProcess connectEnd = connect;
+        ProcessMemory before = ProcessMemory.Of(acceptEnd.Id);
+
+        await using (HandshakeFlood flood = HandshakeFlood.Start(new IPEndPoint(IPAddress.Loopback, acceptPort), 500))
+        {
+            await flood.WaitForAttemptsAsync(1000);
+            byte[] payload = RandomNumberGenerator.GetBytes(16 << 20);
+            using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
+            await client.ConnectAsync(IPAddress.Loopback, connectPort);
+            Task<byte[]> echo = client.ReceiveToEndAsync();
+            await client.SendAsync(payload);
+            client.Shutdown(SocketShutdown.Send);
+
+            Assert.Equal(payload, await echo);
+            ProcessMemory after = ProcessMemory.Of(acceptEnd.Id);
+            Console.WriteLine($"tunnel accept under a flood of {flood.Attempts} connections: before {before}; after the stream {after}");
+            Assert.True(after.PeakResidentMiB - before.ResidentMiB < HandshakeFlood.MemoryBoundMiB, $"before {before}; after {after}");
+        }
+
+        Assert.InRange(acceptEnd.Output.Split('\n').Count(l => l.Contains("refused before it started", StringComparison.Ordinal)), 1, 20);
+    }
+
     [Fact]
     public async Task Tunnel_SourceFromAnotherCa_IsRefusedLoggedAndNeverReachesTheHypervisor()
     {
         await AssertRefusedBeforeTheHypervisorAsync("rogue", "UntrustedChain", "--allow-peer", "src.test");
+    }
+
+    /// <summary>A port already in use is one line with the remedy and exit 2, never a stack trace (issue 16).</summary>
+    [Fact]
+    public async Task TunnelAccept_OnAPortAlreadyInUse_SaysSoInOneLineWithExit2()
+    {
+        using var taken = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        taken.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        taken.Listen();
+
+        (int exit, string output) = await Secmig.RunAsync("tunnel", "accept", "--listen", taken.LocalEndPoint!.ToString()!, "--forward", "127.0.0.1:1",
+            "--cert", _work.File("dst/cert.pem"), "--key", _work.File("dst/key.pem"), "--ca", _work.File("ca/ca.pem"), "--allow-peer", "src.test");
+
+        Assert.True(exit == 2, output);
+        Assert.Contains("choose another --listen address or port", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
     }
 
     /// <summary>Defense: 'tunnel accept' serves only the sources it is told to (issue 14, hole 6).</summary>
@@ -154,10 +205,12 @@ public sealed class TunnelCommandTests : IAsyncLifetime
     }
 
     /// <summary>Starts 'tunnel accept' (as dst.test, forwarding to the hypervisor) and 'tunnel connect' with the source's credentials.</summary>
+    private Task<(ExternalProcess Accept, ExternalProcess Connect, int ConnectPort)> StartTunnelAsync(EchoServer hypervisor, string source,
+        params string[] acceptOptions) => StartTunnelAsync(hypervisor, source, FreePort.Next(), acceptOptions);
+
     private async Task<(ExternalProcess Accept, ExternalProcess Connect, int ConnectPort)> StartTunnelAsync(EchoServer hypervisor, string source,
-        params string[] acceptOptions)
+        int acceptPort, params string[] acceptOptions)
     {
-        int acceptPort = FreePort.Next();
         int connectPort = FreePort.Next();
         ExternalProcess accept = Secmig.Start(["tunnel", "accept", "--listen", $"127.0.0.1:{acceptPort}", "--forward", $"127.0.0.1:{hypervisor.EndPoint.Port}",
             "--cert", _work.File("dst/cert.pem"), "--key", _work.File("dst/key.pem"), "--ca", _work.File("ca/ca.pem"), .. acceptOptions]);

@@ -152,4 +152,26 @@ public sealed class CoordinatorFaultTests
         Assert.Empty(hosts.Destination.Journal.Records);
         Assert.Equal(hosts.Source.Id, await hosts.AssertOneRunnableCopyAsync());
     }
+
+    [Fact]
+    public async Task MigrateAsync_RegistryRecordHandingTheVmToAnInsider_KeepsTheSourceCopyAndIsInDoubt()
+    {
+        // Defense (issue 14, residual insider): a host that can write the registry hands the VM to itself while the
+        // source migrates. Only the source could have released the VM, so it destroys nothing on that record's word.
+        CoordinatorOptions sourceOptions = Fast();
+        TwoHosts? staged = null;
+        sourceOptions.PreMigrateHooks.Add(new DelegateHook("insider", async (context, _) =>
+        {
+            await staged!.Registry.TryMoveAsync(context.VmId, context.Epoch, context.SourceHost, "insider.test", Guid.NewGuid());
+            return HookVerdict.Allow;
+        }));
+        await using TwoHosts hosts = staged = await TwoHosts.CreateAsync(sourceOptions, Fast());
+
+        var doubt = await Assert.ThrowsAsync<MigrationInDoubtException>(async () => await hosts.MigrateAsync());
+
+        Assert.Contains("'insider.test' holds epoch 2", doubt.Message, StringComparison.Ordinal);
+        Assert.Contains("nothing is destroyed", doubt.Message, StringComparison.Ordinal);
+        // Before, the source took its copy for stale and discarded it: the VM was gone from every host.
+        Assert.Equal(VmRunState.Running, (await hosts.Source.Driver.QueryAsync(TwoHosts.VmId)).State);
+    }
 }

@@ -35,6 +35,9 @@ public sealed class ExternalProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>Gets the process id (for /proc/PID).</summary>
+    public int Id => _process.Id;
+
     public static ExternalProcess Start(string program, params string[] arguments)
     {
         var start = new ProcessStartInfo(ExternalProgram.Require(program))

@@ -1,6 +1,7 @@
 using System.Net;
 using SecureMigration.Audit;
 using SecureMigration.Channel;
+using SecureMigration.Channel.Credentials;
 using SecureMigration.Channel.Tickets;
 using SecureMigration.Coordination;
 using SecureMigration.Tests.Infrastructure;
@@ -82,10 +83,18 @@ public sealed class InsiderAttackTests
     {
         await using LiveMigrationRig rig = await LiveMigrationRig.CreateAsync();
         string keyrings = await rig.NewKeyringsAsync("keyrings", "src.test", "dst.test", "evil.test");
+        using (var source = PskKeyringCredentials.FromFile(Path.Combine(keyrings, "src.test.keys"), "src.test"))
+        {
+            // The VM is the real source's, as in a running cluster: its record is sealed with src.test's keyring.
+            await new FileOwnershipRegistry(rig.Registry, null, source).RegisterAsync(LiveMigrationRig.VmId, "src.test");
+        }
+
         await rig.StartAgentAsync(LiveMigrationRig.Keyring(keyrings, "dst.test"));
 
-        // evil.test holds keys shared with dst.test and src.test, and says it is src.test.
-        (int exit, string output) = await rig.MigrateAsync(LiveMigrationRig.Keyring(keyrings, "evil.test", claim: "src.test"), "--retries", "0");
+        // evil.test holds keys shared with dst.test and src.test, and says it is src.test. It cannot read the shared
+        // registry under that name (the record is sealed for the real src.test), so it keeps a registry of its own.
+        (int exit, string output) = await rig.MigrateWithRegistryAsync(Path.Combine(rig.Root, "evil-registry"),
+            LiveMigrationRig.Keyring(keyrings, "evil.test", claim: "src.test"), "--retries", "0");
 
         Assert.True(exit != 0, output);
         Assert.Contains("pre-shared key", output, StringComparison.Ordinal);

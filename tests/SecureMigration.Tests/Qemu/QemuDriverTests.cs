@@ -2,6 +2,7 @@ using System.Text.Json;
 using SecureMigration.Coordination;
 using SecureMigration.Qemu;
 using SecureMigration.Qemu.Qmp;
+using SecureMigration.Storage;
 using SecureMigration.Tests.Infrastructure;
 using SecureMigration.Tests.Qemu.Harness;
 
@@ -36,13 +37,63 @@ public sealed class QemuDriverTests : IDisposable
         options.Vms.Add(new QemuVm("vm1", qemu.EndPoint));
         var log = new List<string>();
         await using var driver = new QemuDriver(options, new ListLoggerFactory(log));
+        // The fake QEMU is this process (SO_PEERCRED names it): it maps the RAM file, as QEMU does.
+        using MappedFile mapped = MappedFile.Map(ram);
 
         VmStatus status = await driver.QueryAsync("vm1");
 
         Assert.Equal([ram], status.Images);
-        Assert.Equal(ram + "\n", File.ReadAllText(_dir.File("run/vm1.memory-files")));
+        Assert.Equal($"{FileIdentity.Of(ram)} {ram}\n", File.ReadAllText(_dir.File("run/vm1.memory-files")));
         Assert.Equal(3, log.Count(line => line.Contains("outside the allowed memory directories", StringComparison.Ordinal)));
         Assert.Equal([1, 2, 3], File.ReadAllBytes(secret));
+    }
+
+    [Fact]
+    public async Task QueryAsync_QemuReportsARamFileItDoesNotMap_IsNotResidue()
+    {
+        // Defense: a guest that escaped into its QEMU names another VM's RAM file, in the allowed directory; its QEMU
+        // process does not map that file, so it is not taken as residue (and never overwritten).
+        string allowed = Directory.CreateDirectory(_dir.File("ram")).FullName;
+        string otherVmsRam = Path.Combine(allowed, "vm2.ram");
+        File.WriteAllBytes(otherVmsRam, [7, 7, 7]);
+        await using var qemu = new FakeQmpServer(_dir.File("vm1.qmp"), connection => AnswerAsync(connection, new() { ["ram"] = otherVmsRam }));
+        var options = new QemuDriverOptions { RuntimeDirectory = _dir.File("run"), AllowedMemoryDirectories = { allowed } };
+        options.Vms.Add(new QemuVm("vm1", qemu.EndPoint));
+        var log = new List<string>();
+        await using var driver = new QemuDriver(options, new ListLoggerFactory(log));
+
+        VmStatus status = await driver.QueryAsync("vm1");
+
+        Assert.Empty(status.Images);
+        Assert.Contains(log, line => line.Contains("that its process does not map", StringComparison.Ordinal));
+        Assert.False(File.Exists(_dir.File("run/vm1.memory-files")));
+    }
+
+    [Fact]
+    public async Task QueryAsync_RamFileReplacedAfterQemuMappedIt_IsNotResidue()
+    {
+        // Defense: the RAM file's identity is recorded when QEMU maps it; a file renamed into its place later is not it.
+        string allowed = Directory.CreateDirectory(_dir.File("ram")).FullName;
+        string ram = Path.Combine(allowed, "vm1.ram");
+        File.WriteAllBytes(ram, new byte[4096]);
+        await using var qemu = new FakeQmpServer(_dir.File("vm1.qmp"), connection => AnswerAsync(connection, new() { ["ram"] = ram }));
+        var options = new QemuDriverOptions { RuntimeDirectory = _dir.File("run"), AllowedMemoryDirectories = { allowed } };
+        options.Vms.Add(new QemuVm("vm1", qemu.EndPoint));
+        var log = new List<string>();
+        await using var driver = new QemuDriver(options, new ListLoggerFactory(log));
+        using (MappedFile.Map(ram))
+        {
+            Assert.Equal([ram], (await driver.QueryAsync("vm1")).Images);
+        }
+
+        string precious = Path.Combine(allowed, "vm2.ram");
+        File.WriteAllBytes(precious, [7, 7, 7]);
+        File.Move(precious, ram, overwrite: true);
+
+        VmStatus status = await driver.QueryAsync("vm1");
+
+        Assert.Empty(status.Images);
+        Assert.Contains(log, line => line.Contains("another file was put in its place", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -104,6 +104,7 @@ public sealed partial class MigrationTelemetryTests
                     Counter<long> => "counter",
                     Histogram<double> => "histogram",
                     UpDownCounter<long> => "up-down counter",
+                    ObservableGauge<int> => "observable gauge",
                     _ => instrument.GetType().Name,
                 });
             }

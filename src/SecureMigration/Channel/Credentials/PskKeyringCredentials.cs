@@ -11,7 +11,9 @@ namespace SecureMigration.Channel.Credentials;
 /// connecting end this host offers its own identity with the key it shares with the expected peer; as the accepting
 /// end it looks up the offered identity. Only the two hosts of a pair hold their key, so the peer's identity is the one
 /// it proved, and it is checked against the allow-list and the ticket's names exactly as a certificate name is. The
-/// handshake uses <c>psk_dhe_ke</c> only (forward secrecy). Dispose to wipe the keys.
+/// handshake uses <c>psk_dhe_ke</c> only (forward secrecy). A line under this host's own identity is its own key,
+/// never used in a handshake: it seals the ownership records this host writes for itself to read back. Dispose to wipe
+/// the keys.
 /// </summary>
 public sealed class PskKeyringCredentials : ChannelCredentials, IDisposable
 {
@@ -21,11 +23,15 @@ public sealed class PskKeyringCredentials : ChannelCredentials, IDisposable
     private const long MaximumFileBytes = 1 << 20;
 
     private readonly Dictionary<string, byte[]> _keys;
+    private readonly byte[]? _ownKey;
     private bool _disposed;
 
     /// <summary>Creates a keyring for the host <paramref name="localIdentity"/>; the keys are copied.</summary>
     /// <param name="localIdentity">This host's identity, which it offers as its PSK identity (printable, at most 128 bytes).</param>
-    /// <param name="peerKeys">The key this host shares with each peer, by the peer's identity (each at least 32 random bytes).</param>
+    /// <param name="peerKeys">
+    /// The key this host shares with each peer, by the peer's identity (each at least 32 random bytes); a key under
+    /// <paramref name="localIdentity"/> is this host's own (see the class remarks).
+    /// </param>
     /// <exception cref="InvalidCredentialsException">An identity or key is unfit, or there are too many keys.</exception>
     public PskKeyringCredentials(string localIdentity, IReadOnlyDictionary<string, byte[]> peerKeys)
     {
@@ -41,7 +47,14 @@ public sealed class PskKeyringCredentials : ChannelCredentials, IDisposable
         {
             PskChannelCredentials.EnsureIdentity(peer, "a peer's PSK identity");
             PskChannelCredentials.EnsureKey(key, $"the key for '{peer}'");
-            _keys.Add(peer, [.. key]);
+            if (string.Equals(peer, localIdentity, StringComparison.Ordinal))
+            {
+                _ownKey = [.. key];
+            }
+            else
+            {
+                _keys.Add(peer, [.. key]);
+            }
         }
 
         LocalIdentity = localIdentity;
@@ -67,7 +80,7 @@ public sealed class PskKeyringCredentials : ChannelCredentials, IDisposable
     public static PskKeyringCredentials FromFile(string path, string localIdentity)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        string[] lines;
+        byte[] contents;
         try
         {
             var info = new FileInfo(path);
@@ -77,41 +90,36 @@ public sealed class PskKeyringCredentials : ChannelCredentials, IDisposable
             }
 
             SecretFiles.EnsureOwnerOnly(path, "PSK keyring");
-            lines = File.ReadAllLines(path);
+            contents = File.ReadAllBytes(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new InvalidCredentialsException(path, $"Cannot read the PSK keyring '{path}': {e.Message} Check the path and permissions.", e);
         }
 
+        // The file is parsed as bytes, never as strings, so every copy of a key can be wiped.
         var keys = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         try
         {
-            for (int number = 1; number <= lines.Length; number++)
+            int number = 0;
+            foreach (Range range in contents.AsSpan().Split((byte)'\n'))
             {
-                string line = lines[number - 1].Trim();
-                if (line.Length == 0 || line[0] == '#')
+                number++;
+                ReadOnlySpan<byte> line = contents.AsSpan(range).Trim(" \t\r"u8);
+                if (line.IsEmpty || line[0] == (byte)'#')
                 {
                     continue;
                 }
 
-                int colon = line.LastIndexOf(':');
+                int colon = line.LastIndexOf((byte)':');
                 if (colon <= 0)
                 {
                     throw new InvalidCredentialsException(path, $"Line {number} of the PSK keyring '{path}' is not identity:hexkey. Write keyrings with 'secmig pki psk --identity NAME'.");
                 }
 
-                string identity = line[..colon];
-                byte[] key;
-                try
-                {
-                    key = Convert.FromHexString(line[(colon + 1)..]);
-                }
-                catch (FormatException e)
-                {
-                    throw new InvalidCredentialsException(path, $"The key on line {number} of the PSK keyring '{path}' is not hexadecimal.", e);
-                }
-
+                string identity = Encoding.UTF8.GetString(line[..colon]);
+                byte[] key = DecodeHex(line[(colon + 1)..]) ??
+                    throw new InvalidCredentialsException(path, $"The key on line {number} of the PSK keyring '{path}' is not hexadecimal.");
                 if (!keys.TryAdd(identity, key))
                 {
                     CryptographicOperations.ZeroMemory(key);
@@ -124,6 +132,7 @@ public sealed class PskKeyringCredentials : ChannelCredentials, IDisposable
         }
         finally
         {
+            CryptographicOperations.ZeroMemory(contents);
             foreach (byte[] key in keys.Values)
             {
                 CryptographicOperations.ZeroMemory(key);
@@ -131,11 +140,54 @@ public sealed class PskKeyringCredentials : ChannelCredentials, IDisposable
         }
     }
 
+    /// <summary>Decodes hexadecimal digits, or returns <see langword="null"/> when <paramref name="hex"/> is not an even run of them.</summary>
+    private static byte[]? DecodeHex(ReadOnlySpan<byte> hex)
+    {
+        if (hex.IsEmpty || hex.Length % 2 != 0)
+        {
+            return null;
+        }
+
+        byte[] key = new byte[hex.Length / 2];
+        for (int i = 0; i < key.Length; i++)
+        {
+            int high = HexDigit(hex[2 * i]);
+            int low = HexDigit(hex[(2 * i) + 1]);
+            if ((high | low) < 0)
+            {
+                CryptographicOperations.ZeroMemory(key);
+                return null;
+            }
+
+            key[i] = (byte)((high << 4) | low);
+        }
+
+        return key;
+    }
+
+    private static int HexDigit(byte c) => c switch
+    {
+        >= (byte)'0' and <= (byte)'9' => c - '0',
+        >= (byte)'a' and <= (byte)'f' => c - 'a' + 10,
+        >= (byte)'A' and <= (byte)'F' => c - 'A' + 10,
+        _ => -1,
+    };
+
     /// <summary>Gets the key this host shares with <paramref name="peer"/>, or <see langword="null"/> when it has none.</summary>
     internal byte[]? KeyFor(string peer)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         return _keys.GetValueOrDefault(peer);
+    }
+
+    /// <summary>Gets this host's own key (the keyring's line under its own identity), or <see langword="null"/> when it has none.</summary>
+    internal byte[]? OwnKey
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _ownKey;
+        }
     }
 
     /// <summary>Wipes the keys.</summary>
@@ -146,6 +198,11 @@ public sealed class PskKeyringCredentials : ChannelCredentials, IDisposable
             foreach (byte[] key in _keys.Values)
             {
                 CryptographicOperations.ZeroMemory(key);
+            }
+
+            if (_ownKey is not null)
+            {
+                CryptographicOperations.ZeroMemory(_ownKey);
             }
 
             _disposed = true;

@@ -9,8 +9,8 @@ namespace SecureMigration.Channel.Records;
 /// The TLS 1.3 record layer for the data phase (RFC 8446 §5), after BouncyCastle has run the handshake.
 /// Records are sealed straight into the transport's buffers and opened straight into the application's, with
 /// .NET's hardware AEADs, so each byte is copied once per direction. It handles close_notify as a half-close,
-/// KeyUpdate both ways (and rekeys itself before the AEAD's usage limit), ignores NewSessionTicket, and turns
-/// everything else into a failure. No byte of a record is delivered before its tag is verified.
+/// KeyUpdate both ways (and rekeys itself before the AEAD's usage limit), skips a server's NewSessionTicket, and
+/// turns everything else into a failure (a client's NewSessionTicket, an inner plaintext over 2^14 + 1 bytes). No byte of a record is delivered before its tag is verified.
 /// One writer and one reader may use it at once: the reader only flags a KeyUpdate the writer then sends.
 /// A failure is not answered with an alert: the channel is dropped, and the peer sees it truncated.
 /// </summary>
@@ -19,26 +19,30 @@ internal sealed class RecordLayer : IDisposable
     public const int MaxPlaintext = 1 << 14;
     private const int HeaderLength = RecordFraming.HeaderLength;
     private const int MaxCiphertext = RecordFraming.MaxFragmentLength;
-    private const int MaxPostHandshakeMessage = 1 << 17;
     private const byte ApplicationData = 23;
     private const byte Handshake = 22;
     private const byte Alert = 21;
-    private const byte NewSessionTicket = 4;
     private const byte KeyUpdate = 24;
 
     private readonly IDuplexPipe _transport;
     private readonly TrafficKey _writeKey;
     private readonly TrafficKey _readKey;
     private readonly byte[] _scratch = new byte[HeaderLength + MaxCiphertext];
-    private readonly ArrayBufferWriter<byte> _handshakeMessages = new();
+    private readonly PostHandshakeMessages _handshakeMessages;
     private volatile bool _keyUpdateRequested;
     private volatile bool _peerUpdateWanted;
     private Memory<byte> _reserved;
     private volatile SecureChannelException? _failure;
 
-    public RecordLayer(IDuplexPipe transport, RecordCipherSuite suite, byte[] writeSecret, byte[] readSecret)
+    /// <param name="transport">The connection the handshake ran on.</param>
+    /// <param name="suite">The negotiated cipher suite.</param>
+    /// <param name="writeSecret">This end's application traffic secret.</param>
+    /// <param name="readSecret">The peer's application traffic secret.</param>
+    /// <param name="isClient">Whether this end is the TLS client: only a client may receive NewSessionTicket.</param>
+    public RecordLayer(IDuplexPipe transport, RecordCipherSuite suite, byte[] writeSecret, byte[] readSecret, bool isClient)
     {
         _transport = transport;
+        _handshakeMessages = new PostHandshakeMessages(ticketsAllowed: isClient);
         Suite = suite;
         _writeKey = new TrafficKey(suite, writeSecret);
         _readKey = new TrafficKey(suite, readSecret);
@@ -244,12 +248,12 @@ internal sealed class RecordLayer : IDisposable
 
         if (type != ApplicationData)
         {
-            throw Violation($"a record of outer type {type} arrived after the handshake, where only encrypted records (type 23) are allowed");
+            throw RecordProtocol.Violation($"a record of outer type {type} arrived after the handshake, where only encrypted records (type 23) are allowed");
         }
 
         if (length is < TrafficKey.TagLength + 1 or > MaxCiphertext)
         {
-            throw Violation($"a record declares {length} bytes of ciphertext; TLS 1.3 allows {TrafficKey.TagLength + 1} to {MaxCiphertext}");
+            throw RecordProtocol.Violation($"a record declares {length} bytes of ciphertext; TLS 1.3 allows {TrafficKey.TagLength + 1} to {MaxCiphertext}");
         }
 
         return RecordFraming.TryTake(ref buffer, HeaderLength + length, out record);
@@ -269,6 +273,11 @@ internal sealed class RecordLayer : IDisposable
         }
 
         int innerLength = bytes.Length - HeaderLength - TrafficKey.TagLength;
+        if (innerLength > MaxPlaintext + 1)
+        {
+            throw RecordProtocol.Violation($"a record holds {innerLength} bytes of inner plaintext; TLS 1.3 allows at most {MaxPlaintext + 1} (record_overflow)");
+        }
+
         Span<byte> inner = applicationData.GetSpan(innerLength)[..innerLength];
         if (!_readKey.TryOpen(bytes[..HeaderLength], bytes.Slice(HeaderLength, innerLength), bytes[^TrafficKey.TagLength..], inner))
         {
@@ -280,10 +289,15 @@ internal sealed class RecordLayer : IDisposable
         int typeAt = inner.LastIndexOfAnyExcept((byte)0);
         if (typeAt < 0)
         {
-            throw Violation("a record holds only padding, with no content type");
+            throw RecordProtocol.Violation("a record holds only padding, with no content type");
         }
 
         ReadOnlySpan<byte> content = inner[..typeAt];
+        if (inner[typeAt] != Handshake && _handshakeMessages.MessagePending)
+        {
+            throw RecordProtocol.Violation("a record of another type came between the fragments of a handshake message");
+        }
+
         switch (inner[typeAt])
         {
             case ApplicationData:
@@ -296,7 +310,7 @@ internal sealed class RecordLayer : IDisposable
                 OnHandshake(content);
                 break;
             default:
-                throw Violation($"a record of content type {inner[typeAt]} arrived after the handshake");
+                throw RecordProtocol.Violation($"a record of content type {inner[typeAt]} arrived after the handshake");
         }
     }
 
@@ -304,7 +318,7 @@ internal sealed class RecordLayer : IDisposable
     {
         if (alert.Length != 2)
         {
-            throw Violation($"an alert of {alert.Length} bytes arrived; alerts are 2 bytes");
+            throw RecordProtocol.Violation($"an alert of {alert.Length} bytes arrived; alerts are 2 bytes");
         }
 
         switch (alert[1])
@@ -316,54 +330,19 @@ internal sealed class RecordLayer : IDisposable
                 return; // user_canceled is a warning; close_notify follows.
             default:
                 throw new SecureChannelException(ChannelFailureReason.PeerAborted,
-                    $"The peer aborted the channel with the alert '{Org.BouncyCastle.Tls.AlertDescription.GetText(alert[1])}'. Check the peer's log for why.");
+                    $"The peer aborted the channel with the alert '{Org.BouncyCastle.Tls.AlertDescription.GetText(alert[1])}'. Check the peer's log for why.")
+                {
+                    PeerAlert = alert[1],
+                };
         }
     }
 
     private void OnHandshake(ReadOnlySpan<byte> fragment)
     {
-        if (_handshakeMessages.WrittenCount + fragment.Length > MaxPostHandshakeMessage)
+        if (_handshakeMessages.Take(fragment, out bool updateRequested))
         {
-            throw Violation($"post-handshake messages of more than {MaxPostHandshakeMessage} bytes arrived");
+            _readKey.Update();
+            _keyUpdateRequested |= updateRequested;
         }
-
-        _handshakeMessages.Write(fragment);
-        ReadOnlySpan<byte> pending = _handshakeMessages.WrittenSpan;
-        int consumed = 0;
-        while (pending.Length - consumed >= 4)
-        {
-            ReadOnlySpan<byte> message = pending[consumed..];
-            int length = (message[1] << 16) | (message[2] << 8) | message[3];
-            if (message.Length < 4 + length)
-            {
-                break;
-            }
-
-            ReadOnlySpan<byte> body = message.Slice(4, length);
-            consumed += 4 + length;
-            switch (message[0])
-            {
-                case NewSessionTicket:
-                    break; // Session resumption is never used: every migration gets a full handshake.
-                case KeyUpdate:
-                    if (length != 1 || body[0] > 1 || consumed != pending.Length)
-                    {
-                        throw Violation("a malformed KeyUpdate arrived (or one not at the end of its record)");
-                    }
-
-                    _readKey.Update();
-                    _keyUpdateRequested |= body[0] == 1;
-                    break;
-                default:
-                    throw Violation($"the post-handshake message type {message[0]} is not allowed");
-            }
-        }
-
-        byte[] rest = pending[consumed..].ToArray();
-        _handshakeMessages.Clear();
-        _handshakeMessages.Write(rest);
     }
-
-    private static SecureChannelException Violation(string what) =>
-        new(ChannelFailureReason.ProtocolViolation, $"The peer broke the TLS 1.3 record protocol: {what}. The channel was closed.");
 }

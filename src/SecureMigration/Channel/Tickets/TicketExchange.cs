@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Security.Cryptography;
 using SecureMigration.Channel.Records;
 
 namespace SecureMigration.Channel.Tickets;
@@ -8,7 +9,8 @@ namespace SecureMigration.Channel.Tickets;
 /// The round trip right after the handshake: the connecting end sends its ticket, the accepting end answers
 /// with a bound acknowledgement. It also tells a TLS 1.3 client whether the server accepted its certificate
 /// before any VM data moves. Frames are <c>type (1) | length (2) | payload</c>, and the length is bounded.
-/// Application data that arrives behind a frame is returned, to be delivered first.
+/// Application data that arrives behind a frame is returned, to be delivered first. Every buffer that held a
+/// frame or data behind it is zeroed once used.
 /// </summary>
 internal static class TicketExchange
 {
@@ -21,15 +23,25 @@ internal static class TicketExchange
         byte[] frame = new byte[HeaderLength + TicketCodec.MaxTicketLength];
         int length = TicketCodec.Encode(ticket, bindingKey, frame.AsSpan(HeaderLength));
         WriteHeader(frame, TicketFrame, length);
-        await records.WriteAsync(new ReadOnlySequence<byte>(frame, 0, HeaderLength + length), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await records.WriteAsync(new ReadOnlySequence<byte>(frame, 0, HeaderLength + length), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(frame);
+        }
     }
 
     public static async ValueTask<(TicketRefusal Refusal, byte[] Leftover)> ReceiveAckAsync(RecordLayer records, UInt128 nonce, byte[] bindingKey,
         CancellationToken cancellationToken)
     {
         (byte[] payload, byte[] leftover) = await ReceiveFrameAsync(records, AckFrame, TicketCodec.AckLength, cancellationToken).ConfigureAwait(false);
-        if (!TicketCodec.TryDecodeAck(payload, nonce, bindingKey, out TicketRefusal status))
+        bool bound = TicketCodec.TryDecodeAck(payload, nonce, bindingKey, out TicketRefusal status);
+        CryptographicOperations.ZeroMemory(payload);
+        if (!bound)
         {
+            CryptographicOperations.ZeroMemory(leftover);
             throw new HandshakeFailedException(HandshakeFailureReason.ProtocolViolation,
                 "The peer's ticket acknowledgement is malformed or not bound to this session. The peer is not a compatible SecureMigration endpoint.");
         }
@@ -42,6 +54,7 @@ internal static class TicketExchange
     {
         (byte[] payload, byte[] leftover) = await ReceiveFrameAsync(records, TicketFrame, TicketCodec.MaxTicketLength, cancellationToken).ConfigureAwait(false);
         TicketRefusal refusal = TicketCodec.TryDecode(payload, bindingKey, out MigrationTicket? ticket);
+        CryptographicOperations.ZeroMemory(payload);
         return (refusal, ticket, leftover);
     }
 
@@ -50,7 +63,14 @@ internal static class TicketExchange
         byte[] frame = new byte[HeaderLength + TicketCodec.AckLength];
         TicketCodec.EncodeAck(status, nonce, bindingKey, frame.AsSpan(HeaderLength));
         WriteHeader(frame, AckFrame, TicketCodec.AckLength);
-        await records.WriteAsync(new ReadOnlySequence<byte>(frame), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await records.WriteAsync(new ReadOnlySequence<byte>(frame), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(frame);
+        }
     }
 
     private static void WriteHeader(byte[] frame, byte type, int length)
@@ -62,7 +82,7 @@ internal static class TicketExchange
     private static async ValueTask<(byte[] Payload, byte[] Leftover)> ReceiveFrameAsync(RecordLayer records, byte expectedType, int maxLength,
         CancellationToken cancellationToken)
     {
-        var received = new ArrayBufferWriter<byte>(HeaderLength + maxLength);
+        using var received = new WipingBufferWriter(HeaderLength + maxLength);
         int frameLength = -1;
         while (frameLength < 0 || received.WrittenCount < frameLength)
         {

@@ -29,7 +29,10 @@ internal static class TlsErrors
             return channel.Reason switch
             {
                 ChannelFailureReason.PeerAborted => new HandshakeFailedException(HandshakeFailureReason.RefusedByPeer,
-                    $"The peer refused this end right after the handshake: {channel.Message} It may not trust this end's CA, expect another name, or not allow this host.", error),
+                    $"The peer refused this end right after the handshake: {channel.Message} It may not trust this end's CA, expect another name, or not allow this host.", error)
+                {
+                    PeerAlert = channel.PeerAlert,
+                },
                 ChannelFailureReason.Truncated => new HandshakeFailedException(HandshakeFailureReason.Truncated,
                     "The connection closed during the ticket exchange. The peer may have refused this end; check its log.", error),
                 _ => new HandshakeFailedException(HandshakeFailureReason.ProtocolViolation, channel.Message, error),
@@ -79,7 +82,10 @@ internal static class TlsErrors
         }
 
         return new HandshakeFailedException(HandshakeFailureReason.RefusedByPeer,
-            $"The peer refused this end (alert '{text}'). Check the peer's log: it may not trust this end's CA, expect another name, or not allow this host.", received);
+            $"The peer refused this end (alert '{text}'). Check the peer's log: it may not trust this end's CA, expect another name, or not allow this host.", received)
+        {
+            PeerAlert = alert,
+        };
     }
 
     private static HandshakeFailedException FromLocalAlert(TlsFatalAlert raised, bool isPsk)

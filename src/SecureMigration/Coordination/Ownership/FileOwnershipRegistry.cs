@@ -6,7 +6,8 @@ using SecureMigration.Storage;
 namespace SecureMigration.Coordination;
 
 /// <summary>
-/// An ownership registry in a directory: one checksummed file per VM, replaced atomically, and every
+/// An ownership registry in a directory: one checksummed file per VM (signed by its owner's X.509 key, or sealed with
+/// its owner's PSK keyring, when the registry is opened with them), replaced atomically, and every
 /// compare-and-swap under an exclusive lock file, so processes sharing the directory (both hosts of a demo, or hosts
 /// on a shared file system) see one order of changes. It also anchors each host's journal head
 /// (<see cref="IJournalAnchor"/>, in <c>journal-heads/</c>).
@@ -14,14 +15,16 @@ namespace SecureMigration.Coordination;
 public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
 {
     private const int ChecksumLength = 32;
-    private const int MaxRecordBytes = 16 * 1024;
+    private const int MaxRecordBytes = 256 * 1024;
     private const string RecordFormat = "SecureMigration ownership record v2";
     private static readonly byte[] Magic = "SMOWN1\n"u8.ToArray();
     private static readonly byte[] SignedMagic = "SMOWN2\n"u8.ToArray();
+    private static readonly byte[] PskSealedMagic = "SMOWN3\n"u8.ToArray();
     private static readonly byte[] HeadMagic = "SMHEAD1\n"u8.ToArray();
 
     private readonly TimeProvider _time;
     private readonly X509ChannelCredentials? _signer;
+    private readonly PskKeyringCredentials? _keyring;
     private readonly SemaphoreSlim _headGate = new(1, 1);
 
     /// <summary>Creates a registry kept in <paramref name="directory"/> (created on first write).</summary>
@@ -38,6 +41,23 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
         Directory = Path.GetFullPath(directory);
         _time = timeProvider ?? TimeProvider.System;
         _signer = signer;
+    }
+
+    /// <summary>Creates a registry for a PSK keyring cluster kept in <paramref name="directory"/> (created on first write).</summary>
+    /// <param name="directory">The directory.</param>
+    /// <param name="timeProvider">The clock that stamps changes, or <see langword="null"/> for the system clock.</param>
+    /// <param name="keyring">
+    /// This host's PSK keyring, which must hold a key of its own (<c>secmig pki psk</c> writes one): every record this
+    /// host writes is sealed with a MAC for each host of the keyring, and only records whose writer is their owner and
+    /// whose MAC for this host holds are accepted, so no host can write a record in another host's name.
+    /// </param>
+    /// <exception cref="InvalidCredentialsException">The keyring has no key of its own.</exception>
+    public FileOwnershipRegistry(string directory, TimeProvider? timeProvider, PskKeyringCredentials keyring)
+        : this(directory, timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(keyring);
+        _ = PskRecordSeal.OwnKey(keyring);
+        _keyring = keyring;
     }
 
     /// <summary>Gets the registry's directory.</summary>
@@ -155,17 +175,27 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
     private async ValueTask<OwnershipRecord?> ReadAsync(string vmId, CancellationToken cancellationToken)
     {
         string path = RecordPath(vmId);
-        (byte[] Magic, byte[] Json)? read = await ReadCheckedAsync(path, vmId, [SignedMagic, Magic], cancellationToken).ConfigureAwait(false);
+        (byte[] Magic, byte[] Json)? read = await ReadCheckedAsync(path, vmId, [SignedMagic, PskSealedMagic, Magic], cancellationToken).ConfigureAwait(false);
         OwnershipRecord? record;
         if (read is not { } found)
         {
             return null;
         }
-        else if (found.Magic == SignedMagic)
+        else if (found.Magic == SignedMagic && _keyring is null)
         {
             record = ReadSigned(vmId, path, found.Json);
         }
-        else if (_signer is not null)
+        else if (found.Magic == PskSealedMagic && _keyring is not null)
+        {
+            record = ReadPskSealed(vmId, path, found.Json, _keyring);
+        }
+        else if (found.Magic != Magic)
+        {
+            throw new OwnershipRegistryException(vmId, path, _keyring is null
+                ? "it is sealed for a PSK keyring cluster, and this registry was opened without the keyring: open it with this host's keyring"
+                : "it is signed with an X.509 key, and this registry belongs to a PSK keyring cluster: a cluster uses one kind of credentials");
+        }
+        else if (_signer is not null || _keyring is not null)
         {
             throw new OwnershipRegistryException(vmId, path,
                 "it is not signed, and this registry takes only records signed by their owner's host key: it was written by something outside the cluster, or before signing was on");
@@ -204,6 +234,26 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
         return record;
     }
 
+    /// <summary>Reads a PSK-sealed record: the MAC meant for this host must hold, and its writer must be the owner it names.</summary>
+    private static OwnershipRecord ReadPskSealed(string vmId, string path, byte[] json, PskKeyringCredentials keyring)
+    {
+        PskSealedRecord? sealedRecord = Deserialize<PskSealedRecord>(vmId, path, json, OwnershipJson.Default.PskSealedRecord);
+        if (PskRecordSeal.Check(sealedRecord, keyring) is { } problem)
+        {
+            throw new OwnershipRegistryException(vmId, path, $"its seal does not hold: {problem}");
+        }
+
+        OwnershipRecord record = Deserialize<OwnershipRecord>(vmId, path, System.Text.Encoding.UTF8.GetBytes(sealedRecord!.Payload), OwnershipJson.Default.OwnershipRecord)
+            ?? throw new OwnershipRegistryException(vmId, path, "its sealed payload holds no record");
+        if (!string.Equals(sealedRecord.Writer, record.Owner, StringComparison.Ordinal))
+        {
+            throw new OwnershipRegistryException(vmId, path,
+                $"it says '{Text.UntrustedText.Bound(record.Owner, 160)}' owns the VM, but '{Text.UntrustedText.Bound(sealedRecord.Writer, 160)}' wrote it: only the owner writes its record");
+        }
+
+        return record;
+    }
+
     private static T? Deserialize<T>(string vmId, string path, byte[] json, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
     {
         try
@@ -219,9 +269,12 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
     private async ValueTask WriteAsync(OwnershipRecord record)
     {
         string json = JsonSerializer.Serialize(record, OwnershipJson.Default.OwnershipRecord);
-        byte[] contents = _signer is null
-            ? Checksummed(Magic, System.Text.Encoding.UTF8.GetBytes(json))
-            : Checksummed(SignedMagic, JsonSerializer.SerializeToUtf8Bytes(HostSignatures.Sign(RecordFormat, json, _signer), OwnershipJson.Default.SignedEnvelope));
+        byte[] contents = (_signer, _keyring) switch
+        {
+            ({ } signer, _) => Checksummed(SignedMagic, JsonSerializer.SerializeToUtf8Bytes(HostSignatures.Sign(RecordFormat, json, signer), OwnershipJson.Default.SignedEnvelope)),
+            (_, { } keyring) => Checksummed(PskSealedMagic, JsonSerializer.SerializeToUtf8Bytes(PskRecordSeal.Seal(json, keyring), OwnershipJson.Default.PskSealedRecord)),
+            _ => Checksummed(Magic, System.Text.Encoding.UTF8.GetBytes(json)),
+        };
         await DurableFile.WriteAtomicallyAsync(RecordPath(record.VmId), contents, CancellationToken.None).ConfigureAwait(false);
     }
 

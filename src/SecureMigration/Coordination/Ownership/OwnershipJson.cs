@@ -7,4 +7,5 @@ namespace SecureMigration.Coordination;
 [JsonSerializable(typeof(OwnershipRecord))]
 [JsonSerializable(typeof(AnchoredHead))]
 [JsonSerializable(typeof(SignedEnvelope))]
+[JsonSerializable(typeof(PskSealedRecord))]
 internal sealed partial class OwnershipJson : JsonSerializerContext;

@@ -123,20 +123,28 @@ internal sealed partial class LiveMigrationRig : IAsyncDisposable
 
     /// <summary>Runs 'secmig migrate' for the source QEMU to the agent through <paramref name="relay"/>.</summary>
     public Task<(int ExitCode, string Output)> MigrateThroughAsync(NetworkAttacker? relay, string[] credentials, params string[] extra) =>
-        Secmig.RunAsync(MigrateArguments(relay, credentials, extra));
+        Secmig.RunAsync(MigrateArguments(relay, Registry, "dst.test", credentials, extra));
+
+    /// <summary>Runs 'secmig migrate' expecting the destination to be <paramref name="peerName"/> (a typo, say).</summary>
+    public Task<(int ExitCode, string Output)> MigrateExpectingAsync(string peerName, string[] credentials, params string[] extra) =>
+        Secmig.RunAsync(MigrateArguments(Relay, Registry, peerName, credentials, extra));
+
+    /// <summary>Runs 'secmig migrate' with a registry of its own, as an insider that keeps its own books would.</summary>
+    public Task<(int ExitCode, string Output)> MigrateWithRegistryAsync(string registry, string[] credentials, params string[] extra) =>
+        Secmig.RunAsync(MigrateArguments(Relay, registry, "dst.test", credentials, extra));
 
     /// <summary>Starts 'secmig migrate' (through the relay when there is one) without waiting for it, so a test can kill it.</summary>
     public ExternalProcess StartMigrate(string[] credentials, params string[] extra)
     {
-        ExternalProcess migrate = Secmig.Start(MigrateArguments(Relay, credentials, extra));
+        ExternalProcess migrate = Secmig.Start(MigrateArguments(Relay, Registry, "dst.test", credentials, extra));
         _owned.Add(migrate);
         return migrate;
     }
 
-    private string[] MigrateArguments(NetworkAttacker? relay, string[] credentials, string[] extra) =>
+    private string[] MigrateArguments(NetworkAttacker? relay, string registry, string peerName, string[] credentials, string[] extra) =>
     [
-        "migrate", "--vm", VmId, "--qmp", Source.AgentMonitor, "--to", (relay?.EndPoint ?? AgentEndPoint!).ToString(), "--peer-name", "dst.test",
-        "--work", _dir.File("src-work"), "--registry", Registry, "--memory-dir", _dir.Path, .. credentials, .. extra,
+        "migrate", "--vm", VmId, "--qmp", Source.AgentMonitor, "--to", (relay?.EndPoint ?? AgentEndPoint!).ToString(), "--peer-name", peerName,
+        "--work", _dir.File("src-work"), "--registry", registry, "--memory-dir", _dir.Path, .. credentials, .. extra,
     ];
 
     /// <summary>Waits until the agent printed the result of a migration; returns its status.</summary>
