@@ -27,9 +27,9 @@ internal sealed class PeerRecords : IDisposable
     /// <summary>Gets the chunks sent so far, the unfinished one last.</summary>
     public IReadOnlyList<byte[]> Chunks => [.. _chunks, .. _current.Count > 0 ? [_current.ToArray()] : Array.Empty<byte[]>()];
 
-    /// <summary>A record layer that opens what this peer seals, over <paramref name="transport"/>.</summary>
-    public static RecordLayer OpenWith(IDuplexPipe transport) =>
-        new(transport, Suite, writeSecret: LocalSecret.ToArray(), readSecret: PeerSecret.ToArray());
+    /// <summary>A record layer that opens what this peer seals, over <paramref name="transport"/>, as the TLS client or server.</summary>
+    public static RecordLayer OpenWith(IDuplexPipe transport, bool isClient) =>
+        new(transport, Suite, writeSecret: LocalSecret.ToArray(), readSecret: PeerSecret.ToArray(), isClient);
 
     /// <summary>Seals <paramref name="inner"/> (a TLSInnerPlaintext: content, type, zeros) as one record.</summary>
     public void Seal(ReadOnlySpan<byte> inner)

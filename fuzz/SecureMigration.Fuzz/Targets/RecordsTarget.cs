@@ -10,7 +10,8 @@ namespace SecureMigration.Fuzz.Targets;
 /// The data phase's record layer as the channel reads it (<see cref="OpeningPipeReader"/> over
 /// <see cref="RecordLayer"/>), post-handshake messages included. The input is a list of operations of the peer:
 /// <c>0 LEN(2) INNER</c> seals INNER (content, type, padding) as a record, <c>1 LEN(2) BYTES</c> sends raw bytes,
-/// <c>2</c> updates the peer's key, <c>3</c> cuts the stream (what follows arrives in a later read).
+/// <c>2</c> updates the peer's key, <c>3</c> cuts the stream (what follows arrives in a later read). The reading end is
+/// the TLS client (which may receive NewSessionTicket) when the first byte's high bit is set, else the server.
 /// Invariants: only <see cref="SecureChannelException"/>; what is delivered is a prefix of the application data
 /// the peer sealed; a clean end only after the peer sealed a close_notify; bounded allocation.
 /// </summary>
@@ -52,7 +53,7 @@ internal sealed class RecordsTarget : FuzzTarget
         }
 
         var transport = new FuzzTransport(peer.Chunks);
-        using RecordLayer records = PeerRecords.OpenWith(transport);
+        using RecordLayer records = PeerRecords.OpenWith(transport, isClient: input.Length > 0 && (input[0] & 0x80) != 0);
         var budget = AllocationBudget.Start(input.Length, fixedBytes: 2 << 20, perInputByte: 64);
         (byte[] delivered, bool clean) = ReadAll(records);
         budget.Check("Opening the records");
@@ -100,7 +101,7 @@ internal sealed class RecordsTarget : FuzzTarget
         yield return ("data-then-close", Ops(Sealed([.. "ping"u8, PeerRecords.ApplicationData]), Sealed([1, 0, PeerRecords.Alert])));
         yield return ("key-update", Ops(Sealed([24, 0, 0, 1, 1, PeerRecords.Handshake]), [2],
             Sealed([.. "after"u8, PeerRecords.ApplicationData, 0, 0]), Sealed([1, 0, PeerRecords.Alert])));
-        yield return ("session-ticket-split", Ops(Sealed([4, 0, 0, 8, 0, 0, 0, 60, PeerRecords.Handshake]), [3],
+        yield return ("session-ticket-split", Ops([0x80 | 3], Sealed([4, 0, 0, 8, 0, 0, 0, 60, PeerRecords.Handshake]), [3],
             Sealed([1, 2, 3, 4, PeerRecords.Handshake]), Sealed([.. "x"u8, PeerRecords.ApplicationData]), [3],
             Sealed([1, 0, PeerRecords.Alert])));
         yield return ("raw-then-sealed", Ops([1, 0, 5, 23, 3, 3, 0, 17], Sealed([.. "y"u8, PeerRecords.ApplicationData])));

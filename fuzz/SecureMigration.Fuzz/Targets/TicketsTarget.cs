@@ -86,7 +86,7 @@ internal sealed class TicketsTarget : FuzzTarget
         }
 
         peer.Close();
-        using RecordLayer records = PeerRecords.OpenWith(new FuzzTransport(peer.Chunks));
+        using RecordLayer records = PeerRecords.OpenWith(new FuzzTransport(peer.Chunks), isClient: !destination);
         try
         {
             if (destination)

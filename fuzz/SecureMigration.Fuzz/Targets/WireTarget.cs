@@ -51,7 +51,7 @@ internal sealed class WireTarget : FuzzTarget
         }
 
         var transport = new FuzzTransport(peer.Chunks);
-        using RecordLayer records = PeerRecords.OpenWith(transport);
+        using RecordLayer records = PeerRecords.OpenWith(transport, isClient: !destination);
         PipeReader reader = inRecords ? new OpeningPipeReader(records, [], static _ => { }, static _ => { }) : transport.Input;
         using var wire = new MigrationWire(new Channel(reader, transport.Output), TimeSpan.FromMinutes(1), TimeProvider.System);
         var budget = AllocationBudget.Start(input.Length, fixedBytes: 4 << 20, perInputByte: 64);
