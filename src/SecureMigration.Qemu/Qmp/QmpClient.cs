@@ -217,7 +217,15 @@ public sealed class QmpClient : IAsyncDisposable
         }
 
         _readLoop = Task.Run(ReadLoopAsync, CancellationToken.None);
-        await ExecuteAsync("qmp_capabilities", cancellationToken: cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await ExecuteAsync("qmp_capabilities", cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (expiry.IsCancellationRequested)
+        {
+            // The connect timeout covers the negotiation too: it ran out while the monitor had not answered.
+            throw new QmpTimeoutException($"'qmp_capabilities' on {Describe(EndPoint)}", _options.ConnectTimeout);
+        }
     }
 
     private static Version ReadVersion(JsonElement qmp)

@@ -59,7 +59,16 @@ public static class SanitizationCertificates
             return new CertificateVerification(false, check.Problem, null, check.Subject);
         }
 
-        SanitizationCertificate? certificate = JsonSerializer.Deserialize(envelope!.Payload, SanitizationJson.Default.SanitizationCertificate);
+        SanitizationCertificate? certificate;
+        try
+        {
+            certificate = JsonSerializer.Deserialize(envelope!.Payload, SanitizationJson.Default.SanitizationCertificate);
+        }
+        catch (JsonException e)
+        {
+            return new CertificateVerification(false, $"the signed payload is not a certificate ({e.Message})", null, check.Subject);
+        }
+
         if (certificate is null)
         {
             return new CertificateVerification(false, "the signed payload holds no certificate", null, check.Subject);

@@ -28,6 +28,38 @@ public sealed class CredentialParsingTests(TestPki pki) : IClassFixture<TestPki>
         }, iter: 300);
     }
 
+    /// <summary>Fuzzing (docs/fuzzing.md, finding 1): a certificate whose key names an unknown algorithm is refused typed.</summary>
+    [Fact]
+    public void FromPem_CertificateWithUnknownKeyAlgorithm_IsRefusedAsInvalidCredentials()
+    {
+        // id-ecPublicKey (1.2.840.10045.2.1) becomes 1.2.840.10045.2.4, which nothing implements.
+        string altered = Altered(pki.Source.CertificatePem, [0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01], at: 6);
+
+        Assert.Throws<InvalidCredentialsException>(() =>
+            X509ChannelCredentials.FromPem(altered, pki.Source.PrivateKeyPem, pki.Ca.CertificatePem));
+    }
+
+    /// <summary>Fuzzing (docs/fuzzing.md, finding 2): a certificate whose alternative names are cut short is refused typed.</summary>
+    [Fact]
+    public void FromPem_CertificateWithTruncatedAlternativeNames_IsRefusedAsInvalidCredentials()
+    {
+        // The SAN extension (2.5.29.17) wraps a SEQUENCE of names: it claims one byte more than the extension holds.
+        string altered = Altered(pki.Source.CertificatePem, [0x55, 0x1D, 0x11, 0x04], at: 6);
+
+        Assert.Throws<InvalidCredentialsException>(() =>
+            X509ChannelCredentials.FromPem(altered, pki.Source.PrivateKeyPem, pki.Ca.CertificatePem));
+    }
+
+    /// <summary>The certificate with one more added to the byte <paramref name="at"/> bytes into <paramref name="pattern"/>.</summary>
+    private static string Altered(string certificatePem, byte[] pattern, int at)
+    {
+        byte[] der = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(certificatePem).RawData;
+        int found = der.AsSpan().IndexOf(pattern);
+        Assert.True(found >= 0, "the certificate has no such bytes");
+        der[found + at]++;
+        return System.Security.Cryptography.PemEncoding.WriteString("CERTIFICATE", der);
+    }
+
     [Fact]
     public void FromPem_KeyOfAnotherCertificate_IsRefusedNamingBoth()
     {

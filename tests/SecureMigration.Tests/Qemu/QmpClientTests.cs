@@ -125,6 +125,32 @@ public sealed class QmpClientTests : IDisposable
         Assert.Contains("'query-migrate'", error.Message);
     }
 
+    /// <summary>
+    /// Fuzzing (docs/fuzzing.md, finding 4): a monitor that greets but never answers qmp_capabilities runs out the
+    /// connect timeout, which is a <see cref="QmpTimeoutException"/>, not an untyped cancellation.
+    /// </summary>
+    [Fact]
+    public async Task ConnectAsync_QemuGreetsButNeverAnswersCapabilities_TimesOutTypedOnTheInjectedClock()
+    {
+        var clock = new FakeTimeProvider();
+        var received = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = new FakeQmpServer(_dir.File("fake.qmp"), async connection =>
+        {
+            await connection.SendAsync(FakeQmpServer.Greeting);
+            await connection.ReceiveAsync();
+            received.SetResult();
+            await connection.ReceiveAsync();
+        });
+        var options = new QmpClientOptions { TimeProvider = clock, ConnectTimeout = TimeSpan.FromSeconds(10), CommandTimeout = TimeSpan.FromSeconds(30) };
+
+        Task<QmpClient> connecting = QmpClient.ConnectAsync(server.EndPoint, options);
+        await received.Task;
+        clock.Advance(TimeSpan.FromSeconds(10));
+
+        QmpTimeoutException error = await Assert.ThrowsAsync<QmpTimeoutException>(() => connecting);
+        Assert.Contains("qmp_capabilities", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ExecuteAsync_AnswersOutOfOrder_AreMatchedById()
     {

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using SecureMigration.Channel.Credentials;
 using SecureMigration.Sanitization;
 using SecureMigration.Tests.Infrastructure;
@@ -25,6 +26,20 @@ public sealed class SanitizationCertificateTests(TestPki pki) : IClassFixture<Te
         Assert.Matches(@"^\d+:\d+/\d+$", certificate.MediaDeviceAndInode);
         Assert.NotEmpty(certificate.Caveats);
         Assert.Contains("CN=source.test", verification.Signer, StringComparison.Ordinal);
+    }
+
+    /// <summary>Fuzzing (docs/fuzzing.md, finding 3): a signed payload that is not a certificate is a verdict, not a JSON exception.</summary>
+    [Fact]
+    public void Verify_SignedPayloadThatIsNotACertificate_IsRefusedWithAVerdict()
+    {
+        X509ChannelCredentials signer = pki.Credentials(pki.Source);
+        SignedEnvelope envelope = HostSignatures.Sign("SecureMigration sanitization certificate v1", "{\"CertificateId\": \"not a guid\"}", signer);
+        string signed = JsonSerializer.Serialize(envelope, SanitizationJson.Default.SignedEnvelope);
+
+        CertificateVerification verification = SanitizationCertificates.Verify(signed, pki.Ca.CertificatePem);
+
+        Assert.False(verification.IsValid);
+        Assert.Contains("not a certificate", verification.Problem, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,6 +1,8 @@
 using Org.BouncyCastle.Crypto;
 using Org.BouncyCastle.OpenSsl;
+using Org.BouncyCastle.Security;
 using Org.BouncyCastle.X509;
+using SecureMigration.Channel.Validation;
 
 namespace SecureMigration.Channel.Credentials;
 
@@ -16,6 +18,7 @@ internal static class PemObjects
         {
             if (item is X509Certificate certificate)
             {
+                EnsureReadable(certificate, source);
                 certificates.Add(certificate);
             }
         }
@@ -27,6 +30,26 @@ internal static class PemObjects
         }
 
         return certificates;
+    }
+
+    /// <summary>
+    /// BouncyCastle parses a certificate's key and extensions only when asked: read the ones this library uses now, so a
+    /// malformed one is refused here, typed, and not wherever it is first used.
+    /// </summary>
+    private static void EnsureReadable(X509Certificate certificate, string source)
+    {
+        try
+        {
+            _ = certificate.GetPublicKey();
+            _ = CertificateNames.Read(certificate);
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or InvalidCastException or InvalidOperationException
+            or SecurityUtilityException)
+        {
+            throw new InvalidCredentialsException(source,
+                $"{source} holds a certificate whose key or names cannot be read ({e.Message}). " +
+                "Pass the certificate that openssl or 'secmig pki' wrote.", e);
+        }
     }
 
     public static string ToPem(X509Certificate certificate)
