@@ -120,42 +120,42 @@ public sealed class MisbehavingTunnelPeerTests(TestPki pki) : IClassFixture<Test
     [Fact]
     public async Task Connector_PeerHoldsTheHandshakeJustOverItsTimeout_TheLocalConnectionEnds()
     {
-        using var peerListener = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        peerListener.Bind(AnyLoopback);
-        peerListener.Listen();
-        await using var connector = new TunnelConnector(AnyLoopback, peerListener.LocalEndPoint!, "destination.test", Channels(pki.Source),
-            new TunnelOptions { TimeProvider = _clock, IdleTimeout = Idle });
-        connector.Start();
-        using var hypervisor = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        await hypervisor.ConnectAsync(connector.LocalEndPoint);
-        using Socket held = await peerListener.AcceptAsync();
+        await using ConnectorCase tunnel = await StartConnectorAsync();
+        using Socket held = await tunnel.PeerListener.AcceptAsync();
 
         await ElapseAsync(Arena.Handshake, Arena.Handshake + Arena.Tick);
 
-        Assert.Empty(await hypervisor.ReceiveToEndAsync());
+        Assert.Empty(await tunnel.Hypervisor.ReceiveToEndAsync());
         await IdleCpu.AssertQuietAsync("after the case");
     }
 
     [Fact]
     public async Task Connector_PeerReplaysARecord_TheLocalConnectionIsReset()
     {
-        using var peerListener = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        peerListener.Bind(AnyLoopback);
-        peerListener.Listen();
-        await using var connector = new TunnelConnector(AnyLoopback, peerListener.LocalEndPoint!, "destination.test", Channels(pki.Source),
-            new TunnelOptions { TimeProvider = _clock, IdleTimeout = Idle });
-        connector.Start();
-        using var hypervisor = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        await hypervisor.ConnectAsync(connector.LocalEndPoint);
-        await using AdversaryPeer peer = await AdversaryPeer.AcceptAsync(await peerListener.AcceptAsync(), Channels(pki.Destination));
+        await using ConnectorCase tunnel = await StartConnectorAsync();
+        await using AdversaryPeer peer = await AdversaryPeer.AcceptAsync(await tunnel.PeerListener.AcceptAsync(), Channels(pki.Destination));
         await peer.SendAsync(Message);
         byte[] received = new byte[Message.Length];
-        Assert.Equal(Message.Length, await hypervisor.ReceiveAsync(received));
+        Assert.Equal(Message.Length, await tunnel.Hypervisor.ReceiveAsync(received));
 
         await peer.ReplayLastRecordAsync();
 
-        Assert.Empty(await hypervisor.ReceiveToEndAsync());
+        Assert.Empty(await tunnel.Hypervisor.ReceiveToEndAsync());
         await IdleCpu.AssertQuietAsync("after the case");
+    }
+
+    /// <summary>A 'tunnel connect' whose peer is a bare listener the case drives, with the hypervisor's connection made.</summary>
+    private async Task<ConnectorCase> StartConnectorAsync()
+    {
+        var peerListener = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        peerListener.Bind(AnyLoopback);
+        peerListener.Listen();
+        var connector = new TunnelConnector(AnyLoopback, peerListener.LocalEndPoint!, "destination.test", Channels(pki.Source),
+            new TunnelOptions { TimeProvider = _clock, IdleTimeout = Idle });
+        connector.Start();
+        var hypervisor = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await hypervisor.ConnectAsync(connector.LocalEndPoint);
+        return new ConnectorCase(peerListener, connector, hypervisor);
     }
 
     private static async Task<byte[]> ReadAsync(PipeReader input, int count)
@@ -215,4 +215,14 @@ public sealed class MisbehavingTunnelPeerTests(TestPki pki) : IClassFixture<Test
         TimeProvider = _clock,
         HandshakeTimeout = Arena.Handshake,
     });
+
+    private sealed record ConnectorCase(Socket PeerListener, TunnelConnector Connector, Socket Hypervisor) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            Hypervisor.Dispose();
+            await Connector.DisposeAsync();
+            PeerListener.Dispose();
+        }
+    }
 }

@@ -33,14 +33,7 @@ public sealed class TunnelCommandTests : IAsyncLifetime
         await using ExternalProcess acceptEnd = accept;
         await using ExternalProcess connectEnd = connect;
 
-        byte[] payload = RandomNumberGenerator.GetBytes(1 << 20);
-        using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        await client.ConnectAsync(IPAddress.Loopback, connectPort);
-        Task<byte[]> echo = client.ReceiveToEndAsync();
-        await client.SendAsync(payload);
-        client.Shutdown(SocketShutdown.Send);
-
-        Assert.Equal(payload, await echo);
+        await AssertEchoedThroughAsync(connectPort, 1 << 20);
         await acceptEnd.WaitForAsync("Secure channel established as destination with peer 'src.test'");
     }
 
@@ -63,14 +56,7 @@ public sealed class TunnelCommandTests : IAsyncLifetime
         await using (HandshakeFlood flood = HandshakeFlood.Start(new IPEndPoint(IPAddress.Loopback, acceptPort), 500))
         {
             await flood.WaitForAttemptsAsync(1000);
-            byte[] payload = RandomNumberGenerator.GetBytes(16 << 20);
-            using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
-            await client.ConnectAsync(IPAddress.Loopback, connectPort);
-            Task<byte[]> echo = client.ReceiveToEndAsync();
-            await client.SendAsync(payload);
-            client.Shutdown(SocketShutdown.Send);
-
-            Assert.Equal(payload, await echo);
+            await AssertEchoedThroughAsync(connectPort, 16 << 20);
             ProcessMemory after = ProcessMemory.Of(acceptEnd.Id);
             Console.WriteLine($"tunnel accept under a flood of {flood.Attempts} connections: before {before}; after the stream {after}");
             Assert.True(after.PeakResidentMiB - before.ResidentMiB < HandshakeFlood.MemoryBoundMiB, $"before {before}; after {after}");
@@ -239,5 +225,18 @@ public sealed class TunnelCommandTests : IAsyncLifetime
 
         Assert.Equal(2, exit);
         Assert.Contains("Give one of: --cert, --key and --ca; or --psk-keyring with --local-name; or --psk-file and --psk-identity with --shared-psk", output, StringComparison.Ordinal);
+    }
+
+    /// <summary>Sends random bytes into 'tunnel connect' and checks the echo hypervisor behind 'tunnel accept' returns them all.</summary>
+    private static async Task AssertEchoedThroughAsync(int connectPort, int size)
+    {
+        byte[] payload = RandomNumberGenerator.GetBytes(size);
+        using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(IPAddress.Loopback, connectPort);
+        Task<byte[]> echo = client.ReceiveToEndAsync();
+        await client.SendAsync(payload);
+        client.Shutdown(SocketShutdown.Send);
+
+        Assert.Equal(payload, await echo);
     }
 }
