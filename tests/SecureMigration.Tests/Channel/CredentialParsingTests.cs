@@ -1,5 +1,7 @@
 using CsCheck;
+using SecureMigration.Channel;
 using SecureMigration.Channel.Credentials;
+using SecureMigration.Channel.Tls;
 using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Channel;
@@ -49,6 +51,41 @@ public sealed class CredentialParsingTests(TestPki pki) : IClassFixture<TestPki>
         Assert.Throws<InvalidCredentialsException>(() =>
             X509ChannelCredentials.FromPem(altered, pki.Source.PrivateKeyPem, pki.Ca.CertificatePem));
     }
+
+    /// <summary>
+    /// Fuzzing (docs/fuzzing.md, finding 5): a certificate whose EC point does not start with a point encoding
+    /// (0x04 became 0x05) is refused typed; BouncyCastle throws <see cref="FormatException"/> for it.
+    /// </summary>
+    [Fact]
+    public void FromPem_CertificateWithInvalidEcPointEncoding_IsRefusedAsInvalidCredentials()
+    {
+        string altered = Altered(pki.Source.CertificatePem, SubjectPublicKeyPoint, at: 3);
+
+        InvalidCredentialsException error = Assert.Throws<InvalidCredentialsException>(() =>
+            X509ChannelCredentials.FromPem(altered, pki.Source.PrivateKeyPem, pki.Ca.CertificatePem));
+        Assert.Contains("cannot be read", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>The same certificate presented by a peer in a handshake is refused as a protocol violation, with an alert.</summary>
+    [Fact]
+    public void ValidatePeerCertificate_InvalidEcPointEncoding_IsRefusedWithBadCertificate()
+    {
+        string altered = Altered(pki.Source.CertificatePem, SubjectPublicKeyPoint, at: 3);
+        byte[] der = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(altered).RawData;
+        var crypto = new Org.BouncyCastle.Tls.Crypto.Impl.BC.BcTlsCrypto();
+        var presented = new Org.BouncyCastle.Tls.Certificate([crypto.CreateCertificate(der)]);
+        using var state = new HandshakeState();
+
+        Org.BouncyCastle.Tls.TlsFatalAlert alert = Assert.Throws<Org.BouncyCastle.Tls.TlsFatalAlert>(() =>
+            TlsPeerConfiguration.ValidatePeerCertificate(presented, pki.Credentials(pki.Destination), new PeerPolicy(), peerIsServer: false,
+                TimeProvider.System, state));
+
+        Assert.Equal(Org.BouncyCastle.Tls.AlertDescription.bad_certificate, alert.AlertDescription);
+        Assert.Equal(HandshakeFailureReason.ProtocolViolation, state.Failure?.Reason);
+    }
+
+    /// <summary>The start of a P-256 key's BIT STRING in its SubjectPublicKeyInfo: 65 bytes, no unused bits, uncompressed point.</summary>
+    private static readonly byte[] SubjectPublicKeyPoint = [0x03, 0x42, 0x00, 0x04];
 
     /// <summary>The certificate with one more added to the byte <paramref name="at"/> bytes into <paramref name="pattern"/>.</summary>
     private static string Altered(string certificatePem, byte[] pattern, int at)

@@ -1,6 +1,5 @@
 using Org.BouncyCastle.Crypto;
 using Org.BouncyCastle.OpenSsl;
-using Org.BouncyCastle.Security;
 using Org.BouncyCastle.X509;
 using SecureMigration.Channel.Validation;
 
@@ -43,8 +42,7 @@ internal static class PemObjects
             _ = certificate.GetPublicKey();
             _ = CertificateNames.Read(certificate);
         }
-        catch (Exception e) when (e is IOException or ArgumentException or InvalidCastException or InvalidOperationException
-            or SecurityUtilityException)
+        catch (Exception e) when (MalformedCertificate.IsCause(e))
         {
             throw new InvalidCredentialsException(source,
                 $"{source} holds a certificate whose key or names cannot be read ({e.Message}). " +

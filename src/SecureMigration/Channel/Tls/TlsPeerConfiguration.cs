@@ -89,7 +89,18 @@ internal static class TlsPeerConfiguration
         var chain = new List<X509Certificate>(certificate.Length);
         for (int i = 0; i < certificate.Length; i++)
         {
-            chain.Add(parser.ReadCertificate(certificate.GetCertificateAt(i).GetEncoded()));
+            try
+            {
+                X509Certificate presented = parser.ReadCertificate(certificate.GetCertificateAt(i).GetEncoded());
+                _ = presented.GetPublicKey();
+                chain.Add(presented);
+            }
+            catch (Exception e) when (MalformedCertificate.IsCause(e))
+            {
+                throw state.Refuse(new HandshakeFailedException(HandshakeFailureReason.ProtocolViolation,
+                    $"The peer's certificate {i + 1} of {certificate.Length} cannot be read ({Text.UntrustedText.Bound(e.Message, 160)}). " +
+                    "Give the peer a certificate that openssl or 'secmig pki' wrote."), AlertDescription.bad_certificate);
+            }
         }
 
         try
