@@ -11,6 +11,8 @@ internal sealed class AfterCommitRegistry(IOwnershipRegistry inner) : IOwnership
     /// <summary>Gets or sets what runs after the next successful move, once.</summary>
     public Func<OwnershipRecord, ValueTask>? AfterNextMove { get; set; }
 
+    public ValueTask<string> GetIdAsync(CancellationToken cancellationToken = default) => inner.GetIdAsync(cancellationToken);
+
     public ValueTask<OwnershipRecord?> GetAsync(string vmId, CancellationToken cancellationToken = default) => inner.GetAsync(vmId, cancellationToken);
 
     public ValueTask<OwnershipRecord> RegisterAsync(string vmId, string owner, CancellationToken cancellationToken = default) => inner.RegisterAsync(vmId, owner, cancellationToken);

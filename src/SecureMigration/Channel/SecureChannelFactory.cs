@@ -104,11 +104,12 @@ public sealed class SecureChannelFactory
             try
             {
                 await TicketExchange.SendTicketAsync(records, ticket, state.BindingKey!, token).ConfigureAwait(false);
-                (TicketRefusal refusal, byte[] leftover) = await TicketExchange.ReceiveAckAsync(records, ticket.Nonce, state.BindingKey!, token).ConfigureAwait(false);
+                (TicketRefusal refusal, string reason, byte[] leftover) =
+                    await TicketExchange.ReceiveAckAsync(records, ticket.Nonce, state.BindingKey!, token).ConfigureAwait(false);
                 if (refusal != TicketRefusal.None)
                 {
                     throw new HandshakeFailedException(HandshakeFailureReason.TicketRefused,
-                        $"The destination refused the migration ticket: {refusal}. Create a fresh ticket that names this host as source and the peer as destination, with a current epoch.");
+                        $"The destination '{peer.Name}' refused the migration ticket ({refusal}): {DestinationReason(reason)}");
                 }
 
                 return new Established(records, peer, ticket, leftover);
@@ -196,7 +197,7 @@ public sealed class SecureChannelFactory
                     (refusal, detail) = await _verifier.VerifyAsync(ticket!, peer, token).ConfigureAwait(false);
                 }
 
-                await TicketExchange.SendAckAsync(records, refusal, ticket?.Nonce ?? 0, state.BindingKey!, token).ConfigureAwait(false);
+                await TicketExchange.SendAckAsync(records, refusal, detail, ticket?.Nonce ?? 0, state.BindingKey!, token).ConfigureAwait(false);
                 if (refusal != TicketRefusal.None)
                 {
                     await records.CloseOutputAsync(token).ConfigureAwait(false);
@@ -212,6 +213,11 @@ public sealed class SecureChannelFactory
             }
         }).ConfigureAwait(false);
     }
+
+    /// <summary>The destination's reason for a refusal as this end shows it: bounded and escaped, since the peer wrote it.</summary>
+    private static string DestinationReason(string reason) => reason.Length == 0
+        ? "it gave no reason; its log says why."
+        : Text.UntrustedText.Bound(reason) + (reason.EndsWith('.') ? string.Empty : ".");
 
     private static RecordLayer OpenRecordLayer(IDuplexPipe transport, HandshakeState state, bool isClient)
     {

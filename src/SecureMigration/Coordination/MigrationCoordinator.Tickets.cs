@@ -68,8 +68,23 @@ public sealed partial class MigrationCoordinator
             return $"VM '{ticket.VmId}' is already migrating on this host";
         }
 
+        // Read-only first: a registry that knows the VM has its id already, so a refused peer makes this host write nothing.
         OwnershipRecord? owner = await _registry.GetAsync(ticket.VmId, cancellationToken).ConfigureAwait(false);
-        if (owner is null || owner.Epoch != ticket.OwnershipEpoch || !string.Equals(owner.Owner, ticket.SourceIdentity, StringComparison.Ordinal))
+        if (owner is null)
+        {
+            return $"this host's ownership registry does not know VM '{ticket.VmId}': the source registered it in another registry. " +
+                "Both hosts must use the same shared registry (secmig: the same --registry directory on both)";
+        }
+
+        string registryId = await _registry.GetIdAsync(cancellationToken).ConfigureAwait(false);
+        if (!string.Equals(ticket.RegistryId, registryId, StringComparison.Ordinal))
+        {
+            return $"the ticket's epoch comes from registry {(ticket.RegistryId is null ? "(none named)" : UntrustedText.Bound(ticket.RegistryId, 80))}, " +
+                $"but this host's ownership registry is {registryId}: the two hosts use different registries, whose epochs mean nothing to each other. " +
+                "Both hosts must use the same shared registry (secmig: the same --registry directory on both)";
+        }
+
+        if (owner.Epoch != ticket.OwnershipEpoch || !string.Equals(owner.Owner, ticket.SourceIdentity, StringComparison.Ordinal))
         {
             return $"the ticket says '{UntrustedText.Bound(ticket.SourceIdentity, 300)}' holds epoch {ticket.OwnershipEpoch} of VM '{ticket.VmId}', but {Describe(owner)}";
         }

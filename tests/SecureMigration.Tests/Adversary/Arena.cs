@@ -88,7 +88,8 @@ internal sealed class Arena : IAsyncDisposable
     public async Task<MigrationResult> AgainstDestinationAsync(Func<AdversaryPeer, Task> script)
     {
         Task<MigrationResult> destination = ReceiveOneAsync();
-        MigrationTicket ticket = MigrationTicket.Create(VmId, Source.Id, Destination.Id, 1, TimeSpan.FromMinutes(5), Clock);
+        MigrationTicket ticket = MigrationTicket.Create(VmId, Source.Id, Destination.Id, 1, TimeSpan.FromMinutes(5), Clock)
+            with { RegistryId = await Registry.GetIdAsync() };
         await using (AdversaryPeer peer = await AdversaryPeer.ConnectAsync(_listener.LocalEndPoint, SourceChannels, ticket))
         {
             await script(peer).WaitAsync(HangGuard);

@@ -75,16 +75,45 @@ public sealed class TicketCodecTests
     [Fact]
     public void DecodeAck_AnyCorruption_IsRejected()
     {
-        Gen.Select(Gen.ULong, Gen.Int[0, TicketCodec.AckLength - 1], Gen.Int[0, 7]).Sample((nonce, position, bit) =>
+        Gen.Select(Gen.ULong, Gen.String[0, 40], Gen.Int[0, 7], Gen.Int[0, 1000]).Sample((nonce, reason, bit, at) =>
         {
-            byte[] ack = new byte[TicketCodec.AckLength];
-            TicketCodec.EncodeAck(TicketRefusal.None, nonce, BindingKey, ack);
-            Assert.True(TicketCodec.TryDecodeAck(ack, nonce, BindingKey, out TicketRefusal status));
-            Assert.Equal(TicketRefusal.None, status);
+            byte[] ack = new byte[TicketCodec.MaxAckLength];
+            int length = TicketCodec.EncodeAck(TicketRefusal.Vetoed, nonce, reason, BindingKey, ack);
+            Assert.True(TicketCodec.TryDecodeAck(ack.AsSpan(0, length), nonce, BindingKey, out TicketRefusal status, out string decoded));
+            Assert.Equal(TicketRefusal.Vetoed, status);
 
-            ack[position] ^= (byte)(1 << bit);
-            Assert.False(TicketCodec.TryDecodeAck(ack, nonce, BindingKey, out _));
+            ack[at % length] ^= (byte)(1 << bit);
+            Assert.False(TicketCodec.TryDecodeAck(ack.AsSpan(0, length), nonce, BindingKey, out _, out _));
         });
+    }
+
+    [Fact]
+    public void EncodeAck_Reason_RoundTripsAndIsCutToTheBoundOnWholeCharacters()
+    {
+        byte[] ack = new byte[TicketCodec.MaxAckLength];
+        int length = TicketCodec.EncodeAck(TicketRefusal.Vetoed, 7, "this agent does not serve VM 'vm3' (it serves vm2)", BindingKey, ack);
+        Assert.True(TicketCodec.TryDecodeAck(ack.AsSpan(0, length), 7, BindingKey, out _, out string reason));
+        Assert.Equal("this agent does not serve VM 'vm3' (it serves vm2)", reason);
+
+        string huge = string.Concat(Enumerable.Repeat("é😀", 2000));
+        length = TicketCodec.EncodeAck(TicketRefusal.Vetoed, 7, huge, BindingKey, ack);
+        Assert.True(TicketCodec.TryDecodeAck(ack.AsSpan(0, length), 7, BindingKey, out _, out reason));
+        Assert.InRange(System.Text.Encoding.UTF8.GetByteCount(reason), 1, TicketCodec.MaxReasonBytes);
+        Assert.StartsWith(reason, huge, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Decode_RegistryId_RoundTripsAndAbsentStaysAbsent()
+    {
+        MigrationTicket plain = MigrationTicket.Create("vm1", "a", "b", 3, TimeSpan.FromMinutes(1));
+        foreach (MigrationTicket ticket in new[] { plain, plain with { RegistryId = "0123456789abcdef0123456789abcdef" } })
+        {
+            byte[] encoded = new byte[TicketCodec.MaxTicketLength];
+            int length = TicketCodec.Encode(ticket, BindingKey, encoded);
+
+            Assert.Equal(TicketRefusal.None, TicketCodec.TryDecode(encoded.AsSpan(0, length), BindingKey, out MigrationTicket? decoded));
+            Assert.Equal(ticket, decoded);
+        }
     }
 
     [Fact]

@@ -20,7 +20,7 @@ public sealed class InsiderTicketTests
     {
         var admission = new AdmissionController(new AdmissionOptions());
         await using TwoHosts hosts = await TwoHosts.CreateAsync(destinationAdmission: admission);
-        MigrationTicket ticket = MigrationTicket.Create(TwoHosts.VmId, "insider.test", hosts.Destination.Id, 1, TimeSpan.FromMinutes(1));
+        MigrationTicket ticket = MigrationTicket.Create(TwoHosts.VmId, "insider.test", hosts.Destination.Id, 1, TimeSpan.FromMinutes(1)) with { RegistryId = hosts.RegistryId };
 
         (MigrationResult? destination, Exception? senderSaw) = await hosts.SendTicketAsync(hosts.InsiderFactory(), ticket);
 
@@ -49,7 +49,7 @@ public sealed class InsiderTicketTests
             if (p.Phase == MigrationPhase.Transferring && insiderResult is null)
             {
                 // The owner's copy is loading here (Incoming): the insider claims the VM now.
-                MigrationTicket ticket = MigrationTicket.Create(TwoHosts.VmId, "insider.test", hosts.Destination.Id, 1, TimeSpan.FromMinutes(1));
+                MigrationTicket ticket = MigrationTicket.Create(TwoHosts.VmId, "insider.test", hosts.Destination.Id, 1, TimeSpan.FromMinutes(1)) with { RegistryId = hosts.RegistryId };
                 insiderResult = hosts.SendTicketAsync(insider, ticket).GetAwaiter().GetResult().Destination;
             }
         });
@@ -86,7 +86,7 @@ public sealed class InsiderTicketTests
     public async Task Handshake_WithTheCoordinatorsValidator_RefusesTheInsiderWithATypedReasonAndNoChannel()
     {
         await using TwoHosts hosts = await TwoHosts.CreateAsync(validateTickets: true);
-        MigrationTicket ticket = MigrationTicket.Create(TwoHosts.VmId, "insider.test", hosts.Destination.Id, 1, TimeSpan.FromMinutes(1));
+        MigrationTicket ticket = MigrationTicket.Create(TwoHosts.VmId, "insider.test", hosts.Destination.Id, 1, TimeSpan.FromMinutes(1)) with { RegistryId = hosts.RegistryId };
 
         (MigrationResult? destination, Exception? senderSaw) = await hosts.SendTicketAsync(hosts.InsiderFactory(), ticket);
 
@@ -94,6 +94,8 @@ public sealed class InsiderTicketTests
         var refused = Assert.IsType<HandshakeFailedException>(senderSaw);
         Assert.Equal(HandshakeFailureReason.TicketRefused, refused.Reason);
         Assert.Contains("Vetoed", refused.Message, StringComparison.Ordinal);
+        // The destination's own reason reaches the sender (bounded and escaped), not only the destination's log.
+        Assert.Contains("'source.test' holds epoch 1", refused.Message, StringComparison.Ordinal);
         Assert.Empty(hosts.Destination.Journal.Records);
         AuditEntry audited = Assert.Single(hosts.Destination.VerifyAudit().Entries);
         Assert.Equal("ticket-refused", audited.Event);
@@ -101,6 +103,41 @@ public sealed class InsiderTicketTests
 
         (MigrationResult source, _) = await hosts.MigrateAsync();
         Assert.True(source.Status == MigrationStatus.Completed, source.Reason);
+    }
+
+    /// <summary>
+    /// Issue 16: a source with a registry of its own, whose epoch happens to equal the shared registry's, is refused on both
+    /// sides with a reason that names --registry, before anything is journaled.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Migrate_SourceUsesAnotherRegistryWithTheSameEpoch_IsRefusedOnBothSidesNamingTheRegistry(bool validateTickets)
+    {
+        using var elsewhere = new TempDirectory();
+        var privateRegistry = new FileOwnershipRegistry(elsewhere.Path);
+        await privateRegistry.RegisterAsync(TwoHosts.VmId, "source.test");
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(sourceRegistry: _ => privateRegistry, validateTickets: validateTickets);
+
+        (MigrationResult source, MigrationResult? destination) = await hosts.MigrateAsync();
+
+        Assert.NotEqual(MigrationStatus.Completed, source.Status);
+        // With the coordinator's validator in the handshake (as secmig and AddSecureMigration install it), the refusal is
+        // typed, so it is permanent; without it the destination aborts after the handshake, which the source cannot tell
+        // from a passing trouble.
+        Assert.Equal(validateTickets, source.IsPermanent);
+        Assert.Contains("--registry", source.Reason, StringComparison.Ordinal);
+        Assert.Contains(await privateRegistry.GetIdAsync(), source.Reason, StringComparison.Ordinal);
+        if (!validateTickets)
+        {
+            Assert.Equal(MigrationStatus.Refused, destination!.Status);
+            Assert.Contains("--registry", destination.Reason, StringComparison.Ordinal);
+        }
+
+        AuditEntry audited = Assert.Single(hosts.Destination.VerifyAudit().Entries);
+        Assert.Contains("different registries", audited.Detail, StringComparison.Ordinal);
+        Assert.Empty(hosts.Destination.Journal.Records);
+        Assert.Equal(1, (await hosts.Registry.GetAsync(TwoHosts.VmId))!.Epoch);
     }
 
     [Fact]
@@ -114,7 +151,7 @@ public sealed class InsiderTicketTests
 
         for (int i = 0; i < 20; i++)
         {
-            MigrationTicket ticket = MigrationTicket.Create(TwoHosts.VmId, "insider.test", hosts.Destination.Id, 1, TimeSpan.FromMinutes(1));
+            MigrationTicket ticket = MigrationTicket.Create(TwoHosts.VmId, "insider.test", hosts.Destination.Id, 1, TimeSpan.FromMinutes(1)) with { RegistryId = hosts.RegistryId };
             (MigrationResult? destination, _) = await hosts.SendTicketAsync(insider, ticket);
             Assert.Equal(MigrationStatus.Refused, destination!.Status);
         }

@@ -47,6 +47,9 @@ internal sealed class TwoHosts : IAsyncDisposable
 
     public FileOwnershipRegistry Registry { get; }
 
+    /// <summary>Gets the shared registry's id, which any host of the cluster can read (and put in a ticket).</summary>
+    public string RegistryId { get; private set; } = string.Empty;
+
     public MigrationHost Source { get; private set; }
 
     public MigrationHost Destination { get; private set; }
@@ -72,6 +75,7 @@ internal sealed class TwoHosts : IAsyncDisposable
 
         await hosts.Source.Driver.CreateVmAsync(VmId, VmSize);
         await hosts.Registry.RegisterAsync(VmId, hosts.Source.Id);
+        hosts.RegistryId = await hosts.Registry.GetIdAsync();
         return hosts;
     }
 

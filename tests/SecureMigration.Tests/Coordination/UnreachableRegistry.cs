@@ -7,6 +7,8 @@ internal sealed class UnreachableRegistry(IOwnershipRegistry inner) : IOwnership
 {
     public bool Down { get; set; } = true;
 
+    public ValueTask<string> GetIdAsync(CancellationToken cancellationToken = default) => inner.GetIdAsync(cancellationToken);
+
     public ValueTask<OwnershipRecord?> GetAsync(string vmId, CancellationToken cancellationToken = default) => inner.GetAsync(vmId, cancellationToken);
 
     public ValueTask<OwnershipRecord> RegisterAsync(string vmId, string owner, CancellationToken cancellationToken = default) => inner.RegisterAsync(vmId, owner, cancellationToken);

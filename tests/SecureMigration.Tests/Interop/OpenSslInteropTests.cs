@@ -222,11 +222,11 @@ public sealed class OpenSslInteropTests(TestPki pki) : IClassFixture<TestPki>, I
 
     private static byte[] AckFrame(UInt128 nonce, byte[] bindingKey)
     {
-        byte[] frame = new byte[3 + TicketCodec.AckLength];
+        byte[] frame = new byte[3 + TicketCodec.MaxAckLength];
         frame[0] = 2;
-        frame[2] = TicketCodec.AckLength;
-        TicketCodec.EncodeAck(TicketRefusal.None, nonce, bindingKey, frame.AsSpan(3));
-        return frame;
+        int length = TicketCodec.EncodeAck(TicketRefusal.None, nonce, string.Empty, bindingKey, frame.AsSpan(3));
+        frame[2] = (byte)length;
+        return frame[..(3 + length)];
     }
 
     private static byte[] TicketFrame(MigrationTicket ticket, byte[] bindingKey)

@@ -28,9 +28,12 @@ public sealed class InsiderAttackTests
 
         for (int attempt = 0; attempt < 3; attempt++)
         {
-            MigrationTicket ticket = MigrationTicket.Create(LiveMigrationRig.VmId, "evil.test", "dst.test", 1, TimeSpan.FromMinutes(1));
+            // The insider can read the shared registry's id, and puts it in its ticket.
+            MigrationTicket ticket = MigrationTicket.Create(LiveMigrationRig.VmId, "evil.test", "dst.test", 1, TimeSpan.FromMinutes(1))
+                with { RegistryId = await new FileOwnershipRegistry(rig.Registry).GetIdAsync() };
             HandshakeFailedException refused = await Assert.ThrowsAsync<HandshakeFailedException>(() => insider.ConnectAsync(rig.AgentEndPoint!, ticket));
             Assert.Equal(HandshakeFailureReason.TicketRefused, refused.Reason);
+            Assert.Contains("'src.test' holds epoch 1", refused.Message, StringComparison.Ordinal);
         }
 
         Assert.True(rig.Destination.IsAlive, "the waiting destination QEMU must not be touched");

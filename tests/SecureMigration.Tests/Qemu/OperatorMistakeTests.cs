@@ -1,3 +1,4 @@
+using SecureMigration.Coordination;
 using SecureMigration.Tests.Infrastructure;
 using SecureMigration.Tests.Qemu.Harness;
 
@@ -74,6 +75,33 @@ public sealed class OperatorMistakeTests
         Assert.Contains($"no QEMU answers at its monitor unix:{wrong}", output, StringComparison.Ordinal);
         Assert.Contains("fix --qmp", output, StringComparison.Ordinal);
         await rig.AssertSourceRunsAsync();
+    }
+
+    /// <summary>
+    /// A source that passes a registry of its own (whose epoch for the VM happens to equal the shared registry's) is refused
+    /// by the destination, which names --registry on both sides; the waiting QEMU is untouched and the corrected command commits.
+    /// </summary>
+    [RequiresQemuFact]
+    public async Task Migrate_WithAnotherRegistryThanTheDestinations_IsRefusedNamingTheRegistryAndTheCorrectCommandThenCommits()
+    {
+        await using LiveMigrationRig rig = await LiveMigrationRig.CreateAsync();
+        await new FileOwnershipRegistry(rig.Registry, signer: rig.Credentials("src")).RegisterAsync(LiveMigrationRig.VmId, "src.test");
+        await rig.StartAgentAsync(rig.X509("dst"), "--allow-peer", "src.test");
+        string privateRegistry = Path.Combine(rig.Root, "private-registry");
+
+        (int mistake, string mistakeOutput) = await rig.MigrateWithRegistryAsync(privateRegistry, rig.X509("src"), "--retries", "2");
+
+        Assert.True(mistake == 3, mistakeOutput);
+        Assert.Contains("different registries", mistakeOutput, StringComparison.Ordinal);
+        Assert.Contains("--registry", mistakeOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("retry vm1", mistakeOutput, StringComparison.Ordinal);
+        Assert.Equal("inmigrate", await rig.Destination.StatusAsync());
+        await rig.AssertSourceRunsAsync();
+
+        (int corrected, string output) = await rig.MigrateAsync(rig.X509("src"));
+
+        Assert.True(corrected == 0, output);
+        Assert.Equal("Completed", await rig.AgentResultAsync());
     }
 
     private static Task<(int ExitCode, string Output)> RunMigrateAsync(LiveMigrationRig rig, string to, string? qmp = null) => Secmig.RunAsync([

@@ -23,8 +23,26 @@ public sealed record MigrationTicket(
     UInt128 Nonce,
     DateTimeOffset ExpiresAt)
 {
-    /// <summary>The longest VM id or host identity, in UTF-8 bytes.</summary>
+    /// <summary>The longest VM id, host identity or registry id, in UTF-8 bytes.</summary>
     public const int MaxFieldLength = 255;
+
+    /// <summary>
+    /// Gets the id of the ownership registry that issued <see cref="OwnershipEpoch"/> (<see cref="Coordination.IOwnershipRegistry.GetIdAsync"/>),
+    /// or <see langword="null"/> for a ticket outside ownership (a tunnel's). A destination refuses a ticket from another registry.
+    /// </summary>
+    public string? RegistryId
+    {
+        get;
+        init
+        {
+            if (value is not null)
+            {
+                TicketCodec.EnsureField(value, nameof(RegistryId));
+            }
+
+            field = value;
+        }
+    }
 
     /// <summary>Creates a ticket with a fresh random nonce that expires after <paramref name="lifetime"/>.</summary>
     /// <param name="vmId">The VM being migrated.</param>

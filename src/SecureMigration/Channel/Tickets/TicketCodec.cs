@@ -6,17 +6,19 @@ namespace SecureMigration.Channel.Tickets;
 
 /// <summary>
 /// The wire form of tickets and acknowledgements, each bound to the TLS session by an HMAC-SHA256 keyed with
-/// the session's exporter secret. Every length is checked before it is trusted.
+/// the session's exporter secret. Every length is checked before it is trusted. An acknowledgement carries the
+/// destination's reason for a refusal (UTF-8, at most <see cref="MaxReasonBytes"/>), for the source's operator.
 /// </summary>
 internal static class TicketCodec
 {
-    public const byte Version = 1;
+    public const byte Version = 2;
     public const int BindingLength = 32;
     public const int NonceLength = 16;
-    public const int AckLength = 1 + NonceLength + BindingLength;
+    public const int MaxReasonBytes = 1024;
+    public const int MaxAckLength = 1 + NonceLength + 2 + MaxReasonBytes + BindingLength;
 
-    /// <summary>The largest encoded ticket: version, id, three length-prefixed strings, epoch, nonce, expiry, binding.</summary>
-    public const int MaxTicketLength = 1 + 16 + (3 * (1 + MigrationTicket.MaxFieldLength)) + 8 + NonceLength + 8 + BindingLength;
+    /// <summary>The largest encoded ticket: version, id, three length-prefixed strings, epoch, nonce, expiry, registry id, binding.</summary>
+    public const int MaxTicketLength = 1 + 16 + (3 * (1 + MigrationTicket.MaxFieldLength)) + 8 + NonceLength + 8 + 1 + MigrationTicket.MaxFieldLength + BindingLength;
 
     private static ReadOnlySpan<byte> AckLabel => "secmig ticket ack"u8;
 
@@ -26,6 +28,10 @@ internal static class TicketCodec
         EnsureField(ticket.SourceIdentity, nameof(ticket.SourceIdentity));
         EnsureField(ticket.DestinationIdentity, nameof(ticket.DestinationIdentity));
         ArgumentOutOfRangeException.ThrowIfNegative(ticket.OwnershipEpoch);
+        if (ticket.RegistryId is not null)
+        {
+            EnsureField(ticket.RegistryId, nameof(ticket.RegistryId));
+        }
     }
 
     /// <summary>Encodes the ticket and appends its binding; returns the encoded length.</summary>
@@ -41,6 +47,7 @@ internal static class TicketCodec
         writer.WriteInt64(ticket.OwnershipEpoch);
         writer.WriteUInt128(ticket.Nonce);
         writer.WriteInt64(ticket.ExpiresAt.ToUnixTimeMilliseconds());
+        writer.WriteString(ticket.RegistryId ?? string.Empty);
         int bodyLength = writer.Position;
         HMACSHA256.HashData(bindingKey, destination[..bodyLength], destination.Slice(bodyLength, BindingLength));
         return bodyLength + BindingLength;
@@ -73,37 +80,58 @@ internal static class TicketCodec
             !reader.TryReadUInt128(out UInt128 nonce) ||
             !reader.TryReadInt64(out long expiresMs) ||
             expiresMs < DateTimeOffset.MinValue.ToUnixTimeMilliseconds() || expiresMs > DateTimeOffset.MaxValue.ToUnixTimeMilliseconds() ||
+            !reader.TryReadString(out string? registryId, allowEmpty: true) ||
             !reader.IsEmpty)
         {
             return TicketRefusal.Malformed;
         }
 
         ticket = new MigrationTicket(new Guid(id, bigEndian: true), vmId, source, destination, epoch, nonce,
-            DateTimeOffset.FromUnixTimeMilliseconds(expiresMs));
+            DateTimeOffset.FromUnixTimeMilliseconds(expiresMs))
+        { RegistryId = registryId.Length == 0 ? null : registryId };
         return TicketRefusal.None;
     }
 
-    public static void EncodeAck(TicketRefusal status, UInt128 nonce, ReadOnlySpan<byte> bindingKey, Span<byte> destination)
+    /// <summary>Encodes an acknowledgement with <paramref name="reason"/> cut to <see cref="MaxReasonBytes"/>; returns its length.</summary>
+    public static int EncodeAck(TicketRefusal status, UInt128 nonce, string reason, ReadOnlySpan<byte> bindingKey, Span<byte> destination)
     {
         destination[0] = (byte)status;
         BinaryPrimitives.WriteUInt128BigEndian(destination.Slice(1, NonceLength), nonce);
-        AckMac(bindingKey, destination[..(1 + NonceLength)], destination.Slice(1 + NonceLength, BindingLength));
+        int reasonLength = Utf8Prefix(reason, destination.Slice(1 + NonceLength + 2, MaxReasonBytes));
+        BinaryPrimitives.WriteUInt16BigEndian(destination.Slice(1 + NonceLength, 2), (ushort)reasonLength);
+        int bodyLength = 1 + NonceLength + 2 + reasonLength;
+        AckMac(bindingKey, destination[..bodyLength], destination.Slice(bodyLength, BindingLength));
+        return bodyLength + BindingLength;
     }
 
     /// <summary>Decodes an acknowledgement; <see langword="false"/> when it is malformed, unbound or for another ticket.</summary>
-    public static bool TryDecodeAck(ReadOnlySpan<byte> encoded, UInt128 expectedNonce, ReadOnlySpan<byte> bindingKey, out TicketRefusal status)
+    public static bool TryDecodeAck(ReadOnlySpan<byte> encoded, UInt128 expectedNonce, ReadOnlySpan<byte> bindingKey, out TicketRefusal status,
+        out string reason)
     {
         status = TicketRefusal.Malformed;
-        if (encoded.Length != AckLength)
+        reason = string.Empty;
+        const int fixedLength = 1 + NonceLength + 2 + BindingLength;
+        if (encoded.Length < fixedLength || encoded.Length > MaxAckLength ||
+            BinaryPrimitives.ReadUInt16BigEndian(encoded.Slice(1 + NonceLength, 2)) != encoded.Length - fixedLength)
         {
             return false;
         }
 
+        ReadOnlySpan<byte> body = encoded[..^BindingLength];
         Span<byte> expected = stackalloc byte[BindingLength];
-        AckMac(bindingKey, encoded[..(1 + NonceLength)], expected);
-        if (!CryptographicOperations.FixedTimeEquals(expected, encoded[(1 + NonceLength)..]) ||
+        AckMac(bindingKey, body, expected);
+        if (!CryptographicOperations.FixedTimeEquals(expected, encoded[^BindingLength..]) ||
             BinaryPrimitives.ReadUInt128BigEndian(encoded.Slice(1, NonceLength)) != expectedNonce ||
             !Enum.IsDefined((TicketRefusal)encoded[0]))
+        {
+            return false;
+        }
+
+        try
+        {
+            reason = StrictUtf8.GetString(body[(1 + NonceLength + 2)..]);
+        }
+        catch (DecoderFallbackException)
         {
             return false;
         }
@@ -112,15 +140,22 @@ internal static class TicketCodec
         return true;
     }
 
-    private static void AckMac(ReadOnlySpan<byte> bindingKey, ReadOnlySpan<byte> body, Span<byte> mac)
+    /// <summary>Writes the longest prefix of <paramref name="text"/> that fits, whole characters only; returns its length.</summary>
+    private static int Utf8Prefix(string text, Span<byte> destination)
     {
-        Span<byte> input = stackalloc byte[AckLabel.Length + body.Length];
-        AckLabel.CopyTo(input);
-        body.CopyTo(input[AckLabel.Length..]);
-        HMACSHA256.HashData(bindingKey, input, mac);
+        _ = System.Text.Unicode.Utf8.FromUtf16(text, destination, out _, out int written);
+        return written;
     }
 
-    private static void EnsureField(string value, string name)
+    private static void AckMac(ReadOnlySpan<byte> bindingKey, ReadOnlySpan<byte> body, Span<byte> mac)
+    {
+        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, bindingKey);
+        hmac.AppendData(AckLabel);
+        hmac.AppendData(body);
+        hmac.GetHashAndReset(mac);
+    }
+
+    public static void EnsureField(string value, string name)
     {
         ArgumentNullException.ThrowIfNull(value, name);
         int length = Encoding.UTF8.GetByteCount(value);
@@ -198,10 +233,10 @@ internal static class TicketCodec
             return true;
         }
 
-        public bool TryReadString([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value)
+        public bool TryReadString([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value, bool allowEmpty = false)
         {
             value = null;
-            if (!TryReadByte(out byte length) || length == 0 || !TryReadBytes(length, out ReadOnlySpan<byte> bytes))
+            if (!TryReadByte(out byte length) || (length == 0 && !allowEmpty) || !TryReadBytes(length, out ReadOnlySpan<byte> bytes))
             {
                 return false;
             }

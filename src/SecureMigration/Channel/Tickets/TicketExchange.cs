@@ -33,11 +33,12 @@ internal static class TicketExchange
         }
     }
 
-    public static async ValueTask<(TicketRefusal Refusal, byte[] Leftover)> ReceiveAckAsync(RecordLayer records, UInt128 nonce, byte[] bindingKey,
-        CancellationToken cancellationToken)
+    /// <summary>Receives the acknowledgement: the status, the destination's reason for a refusal (untrusted text), and what followed it.</summary>
+    public static async ValueTask<(TicketRefusal Refusal, string Reason, byte[] Leftover)> ReceiveAckAsync(RecordLayer records, UInt128 nonce,
+        byte[] bindingKey, CancellationToken cancellationToken)
     {
-        (byte[] payload, byte[] leftover) = await ReceiveFrameAsync(records, AckFrame, TicketCodec.AckLength, cancellationToken).ConfigureAwait(false);
-        bool bound = TicketCodec.TryDecodeAck(payload, nonce, bindingKey, out TicketRefusal status);
+        (byte[] payload, byte[] leftover) = await ReceiveFrameAsync(records, AckFrame, TicketCodec.MaxAckLength, cancellationToken).ConfigureAwait(false);
+        bool bound = TicketCodec.TryDecodeAck(payload, nonce, bindingKey, out TicketRefusal status, out string reason);
         CryptographicOperations.ZeroMemory(payload);
         if (!bound)
         {
@@ -46,7 +47,7 @@ internal static class TicketExchange
                 "The peer's ticket acknowledgement is malformed or not bound to this session. The peer is not a compatible SecureMigration endpoint.");
         }
 
-        return (status, leftover);
+        return (status, reason, leftover);
     }
 
     public static async ValueTask<(TicketRefusal Refusal, MigrationTicket? Ticket, byte[] Leftover)> ReceiveTicketAsync(RecordLayer records, byte[] bindingKey,
@@ -58,14 +59,15 @@ internal static class TicketExchange
         return (refusal, ticket, leftover);
     }
 
-    public static async ValueTask SendAckAsync(RecordLayer records, TicketRefusal status, UInt128 nonce, byte[] bindingKey, CancellationToken cancellationToken)
+    public static async ValueTask SendAckAsync(RecordLayer records, TicketRefusal status, string reason, UInt128 nonce, byte[] bindingKey,
+        CancellationToken cancellationToken)
     {
-        byte[] frame = new byte[HeaderLength + TicketCodec.AckLength];
-        TicketCodec.EncodeAck(status, nonce, bindingKey, frame.AsSpan(HeaderLength));
-        WriteHeader(frame, AckFrame, TicketCodec.AckLength);
+        byte[] frame = new byte[HeaderLength + TicketCodec.MaxAckLength];
+        int length = TicketCodec.EncodeAck(status, nonce, reason, bindingKey, frame.AsSpan(HeaderLength));
+        WriteHeader(frame, AckFrame, length);
         try
         {
-            await records.WriteAsync(new ReadOnlySequence<byte>(frame), cancellationToken).ConfigureAwait(false);
+            await records.WriteAsync(new ReadOnlySequence<byte>(frame, 0, HeaderLength + length), cancellationToken).ConfigureAwait(false);
         }
         finally
         {

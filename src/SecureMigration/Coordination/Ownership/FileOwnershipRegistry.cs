@@ -21,11 +21,14 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
     private static readonly byte[] SignedMagic = "SMOWN2\n"u8.ToArray();
     private static readonly byte[] PskSealedMagic = "SMOWN3\n"u8.ToArray();
     private static readonly byte[] HeadMagic = "SMHEAD1\n"u8.ToArray();
+    private static readonly byte[] IdMagic = "SMREGID1\n"u8.ToArray();
+    private const int IdBytes = 16;
 
     private readonly TimeProvider _time;
     private readonly X509ChannelCredentials? _signer;
     private readonly PskKeyringCredentials? _keyring;
     private readonly SemaphoreSlim _headGate = new(1, 1);
+    private string? _id;
 
     /// <summary>Creates a registry kept in <paramref name="directory"/> (created on first write).</summary>
     /// <param name="directory">The directory.</param>
@@ -64,6 +67,19 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
     public string Directory { get; }
 
     /// <inheritdoc />
+    /// <remarks>Kept in <c>registry.id</c> (checksummed), written with the first record, or now under the lock when an older registry has none.</remarks>
+    public async ValueTask<string> GetIdAsync(CancellationToken cancellationToken = default)
+    {
+        if (_id is null && await ReadIdAsync(cancellationToken).ConfigureAwait(false) is null)
+        {
+            using FileLock held = await LockAsync(cancellationToken).ConfigureAwait(false);
+            await EnsureIdAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return _id!;
+    }
+
+    /// <inheritdoc />
     public async ValueTask<OwnershipRecord?> GetAsync(string vmId, CancellationToken cancellationToken = default)
     {
         VmIds.EnsureValid(vmId);
@@ -82,6 +98,7 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
         }
 
         var record = new OwnershipRecord(vmId, owner, 1, null, _time.GetUtcNow());
+        await EnsureIdAsync(cancellationToken).ConfigureAwait(false);
         await WriteAsync(record).ConfigureAwait(false);
         return record;
     }
@@ -100,6 +117,7 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
         }
 
         var moved = new OwnershipRecord(vmId, newOwner, expectedEpoch + 1, migrationId, _time.GetUtcNow());
+        await EnsureIdAsync(CancellationToken.None).ConfigureAwait(false);
         await WriteAsync(moved).ConfigureAwait(false);
         return new OwnershipMove(true, moved);
     }
@@ -159,6 +177,38 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
     public IReadOnlyList<string> KnownVmIds() => System.IO.Directory.Exists(Directory)
         ? [.. System.IO.Directory.EnumerateFiles(Directory, "*.owner").Select(Path.GetFileNameWithoutExtension).OfType<string>().Order(StringComparer.Ordinal)]
         : [];
+
+    private string IdPath => Path.Combine(Directory, "registry.id");
+
+    /// <summary>Reads the id into <see cref="_id"/>; <see langword="null"/> when the registry has none yet.</summary>
+    private async ValueTask<string?> ReadIdAsync(CancellationToken cancellationToken)
+    {
+        if (await ReadCheckedAsync(IdPath, "the registry's id", [IdMagic], cancellationToken).ConfigureAwait(false) is not { } read)
+        {
+            return null;
+        }
+
+        string id = System.Text.Encoding.ASCII.GetString(read.Json);
+        if (id.Length != 2 * IdBytes || !id.All(char.IsAsciiHexDigitLower))
+        {
+            throw new OwnershipRegistryException("the registry's id", IdPath, $"it holds no id of {2 * IdBytes} lowercase hex digits");
+        }
+
+        return _id = id;
+    }
+
+    /// <summary>Gives the registry its id unless it has one; runs under the registry's lock, so hosts sharing it agree.</summary>
+    private async ValueTask EnsureIdAsync(CancellationToken cancellationToken)
+    {
+        if (_id is not null || await ReadIdAsync(cancellationToken).ConfigureAwait(false) is not null)
+        {
+            return;
+        }
+
+        string id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(IdBytes));
+        await DurableFile.WriteAtomicallyAsync(IdPath, Checksummed(IdMagic, System.Text.Encoding.ASCII.GetBytes(id)), CancellationToken.None).ConfigureAwait(false);
+        _id = id;
+    }
 
     private string RecordPath(string vmId) => Path.Combine(Directory, vmId + ".owner");
 

@@ -8,6 +8,14 @@ namespace SecureMigration.Coordination;
 /// </summary>
 public interface IOwnershipRegistry
 {
+    /// <summary>
+    /// Gets the registry's identity: a random id the registry takes with its first record and keeps. Tickets carry it,
+    /// so hosts that use different registries (whose epochs may happen to agree) never admit each other's migrations.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The id, at most <see cref="Channel.Tickets.MigrationTicket.MaxFieldLength"/> UTF-8 bytes.</returns>
+    ValueTask<string> GetIdAsync(CancellationToken cancellationToken = default);
+
     /// <summary>Reads the ownership of <paramref name="vmId"/>.</summary>
     /// <param name="vmId">The VM.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
