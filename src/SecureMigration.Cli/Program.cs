@@ -5,12 +5,14 @@ using SecureMigration.Cli;
 using SecureMigration.Cli.Commands;
 using SecureMigration.Cli.Terminal;
 
-var root = new RootCommand("""
+var root = new RootCommand($"""
     secmig: makes virtual-machine live migration safe. Mutually authenticated TLS 1.3 channels for any
     hypervisor's migration stream, a thrash defense, checkpointed migrations that end with exactly one
     runnable copy of the VM whatever is cut, dropped or crashed, and a verified block sanitizer for the residue.
 
     Start with: secmig demo
+
+    {ExitCodes.Help}
     """);
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(PkiCommand.Create());
@@ -19,6 +21,7 @@ root.Subcommands.Add(BudgetCommand.Create());
 root.Subcommands.Add(StatusCommand.Create());
 root.Subcommands.Add(RecoverCommand.Create());
 root.Subcommands.Add(AuditCommand.Create());
+root.Subcommands.Add(AdmissionCommand.Create());
 root.Subcommands.Add(SimulateCommand.Create());
 root.Subcommands.Add(SanitizeCommand.Create());
 root.Subcommands.Add(AgentCommand.Create());
@@ -81,6 +84,11 @@ catch (MigrationException e)
     return ExitCodes.InvalidInput;
 }
 catch (Exception e) when (e is ArgumentException or FormatException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
+{
+    Console.Error.WriteLine($"secmig: {e.Message}");
+    return ExitCodes.InvalidInput;
+}
+catch (StateInUseException e)
 {
     Console.Error.WriteLine($"secmig: {e.Message}");
     return ExitCodes.InvalidInput;

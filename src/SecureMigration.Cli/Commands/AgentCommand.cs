@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using System.CommandLine;
 using System.Net;
 using Microsoft.Extensions.Logging;
@@ -64,11 +65,24 @@ internal static class AgentCommand
             using ILoggerFactory logging = live.CreateLogging(parse);
             ConsoleStyle style = ConsoleStyle.Standard;
             LiveHostSettings settings = live.Settings(parse, served, channel => channel.TicketValidator = new ServedVmsValidator([.. served.Select(vm => vm.Id)]), null, logging);
-            await using LiveHost host = await LiveHost.OpenAsync(settings, cancellationToken);
-            await host.RecoverAsync(style, cancellationToken);
             SecureChannelListenerOptions limited =
                 await limits.LoadAsync(parse, settings.Channel.PeerPolicy.AllowedPeers, cancellationToken);
-            await using var listener = new SecureChannelListener(parse.GetValue(listen)!, host.Factory, limited, logging);
+            // The port first: a taken one ends here, before the work directory or anything in it is created.
+            Socket bound = SecureChannelListener.Bind(parse.GetValue(listen)!);
+            LiveHost host;
+            try
+            {
+                host = await LiveHost.OpenAsync(settings, cancellationToken);
+            }
+            catch
+            {
+                bound.Dispose();
+                throw;
+            }
+
+            await using LiveHost ownedHost = host;
+            await using var listener = new SecureChannelListener(bound, host.Factory, limited, logging);
+            await host.RecoverAsync(style, cancellationToken);
             listener.Start();
             style.Line($"listening {listener.LocalEndPoint} as {host.Id} for {string.Join(", ", served.Select(vm => vm.Id))}");
             var migrations = new List<Task>();

@@ -16,13 +16,15 @@ namespace SecureMigration.Cli.Live;
 /// </summary>
 internal sealed class LiveHost : IAsyncDisposable
 {
+    private readonly HostStateLock _stateLock;
     private readonly HostKey _key;
     private readonly FileAdmissionStateStore _admissionStore;
     private readonly MigrationJournal _journal;
     private readonly AuditLog _audit;
 
-    private LiveHost(LiveHostSettings settings, AdmissionController admission, FileAdmissionStateStore admissionStore)
+    private LiveHost(LiveHostSettings settings, HostStateLock stateLock, AdmissionController admission, FileAdmissionStateStore admissionStore)
     {
+        _stateLock = stateLock;
         Id = settings.Channel.LocalIdentity ?? settings.Channel.Credentials!.LocalIdentity;
         // A key of the host's own (WORK/host.key): it outlives certificate renewals and no peer holds it.
         _key = HostKey.LoadOrCreate(Path.Combine(settings.WorkDirectory, "host.key"));
@@ -76,13 +78,27 @@ internal sealed class LiveHost : IAsyncDisposable
 
     public MigrationCoordinator Coordinator { get; }
 
-    /// <summary>Opens the host's state in its work directory (created if needed), restoring the admission state.</summary>
+    /// <summary>
+    /// Opens the host's state in its work directory (created if needed), held by this process alone, restoring the
+    /// admission state.
+    /// </summary>
+    /// <exception cref="StateInUseException">Another secmig process holds the work directory.</exception>
     public static async Task<LiveHost> OpenAsync(LiveHostSettings settings, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(settings.WorkDirectory);
-        var store = new FileAdmissionStateStore(Path.Combine(settings.WorkDirectory, "admission.state"));
-        AdmissionController admission = await AdmissionController.RestoreAsync(new AdmissionOptions(), store, loggerFactory: settings.Logging, cancellationToken: cancellationToken);
-        return new LiveHost(settings, admission, store);
+        HostStateLock held = StateInUseException.Acquire(settings.WorkDirectory);
+        try
+        {
+            var store = new FileAdmissionStateStore(Path.Combine(settings.WorkDirectory, "admission.state"));
+            AdmissionController admission = await AdmissionController.RestoreAsync(new AdmissionOptions(), store, loggerFactory: settings.Logging,
+                cancellationToken: cancellationToken);
+            return new LiveHost(settings, held, admission, store);
+        }
+        catch
+        {
+            held.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Finishes what a crash of this host interrupted, before anything new starts, and prints it.</summary>
@@ -103,5 +119,6 @@ internal sealed class LiveHost : IAsyncDisposable
         _journal.Dispose();
         _audit.Dispose();
         _key.Dispose();
+        _stateLock.Dispose();
     }
 }

@@ -418,6 +418,66 @@ public sealed class AdmissionController
         }
     }
 
+    /// <summary>
+    /// Clears what holds migrations back after their cause is fixed: circuit breakers, backoff and retry budgets of one VM
+    /// and of every host pair (a pair's breaker that the VM's failures opened would hold it back still), or of everything
+    /// (the global budget and the restriction after a damaged state too). The history of moves that the dwell time and
+    /// ping-pong detection read is kept, and a migration in flight is not touched.
+    /// Save the state afterwards (<see cref="SaveAsync"/>) and audit who reset it.
+    /// </summary>
+    /// <param name="vmId">The VM, or <see langword="null"/> for everything.</param>
+    /// <returns>What was cleared, one item per VM or pair, for the audit log and the operator; empty when nothing held anything back.</returns>
+    public IReadOnlyList<string> Reset(string? vmId = null)
+    {
+        var cleared = new List<string>();
+        lock (_gate)
+        {
+            DateTimeOffset now = _time.GetUtcNow();
+            IEnumerable<VmAdmissionState> vms = vmId is null ? _vms.Values : _vms.TryGetValue(vmId, out VmAdmissionState? one) ? [one] : [];
+            foreach (VmAdmissionState vm in vms)
+            {
+                Note($"VM '{vm.VmId}'", vm.Breaker, vm.Budget, vm.RetryNotBefore > now ? $"backoff for {Text.Durations.Describe(vm.RetryNotBefore - now)}" : null);
+                vm.RetryNotBefore = DateTimeOffset.MinValue;
+                vm.LastBackoff = TimeSpan.Zero;
+            }
+
+            foreach (((string source, string destination), HostPairState pair) in _pairs)
+            {
+                Note($"{source} -> {destination}", pair.Breaker, pair.Budget, null);
+            }
+
+            if (vmId is null)
+            {
+                if (_globalBudget.Balance(now) < 1)
+                {
+                    cleared.Add("global retry budget spent");
+                }
+
+                _globalBudget.Reset();
+                if (_restrictedUntil > now)
+                {
+                    cleared.Add($"restriction after a damaged admission state, for {Text.Durations.Describe(_restrictedUntil - now)}");
+                    _restrictedUntil = DateTimeOffset.MinValue;
+                }
+            }
+        }
+
+        return cleared;
+
+        // Resets a breaker and a budget, and notes what they (and the backoff) held back.
+        void Note(string who, CircuitBreaker breaker, RetryBudget budget, string? backoff)
+        {
+            DateTimeOffset now = _time.GetUtcNow();
+            string[] held = [.. new[] { breaker.Describe(now), backoff, budget.Balance(now) < 1 ? "retry budget spent" : null }.OfType<string>()];
+            breaker.Reset();
+            budget.Reset();
+            if (held.Length > 0)
+            {
+                cleared.Add($"{who}: {string.Join(", ", held)}");
+            }
+        }
+    }
+
     private void Restrict(string problem)
     {
         TimeSpan longest = new[]

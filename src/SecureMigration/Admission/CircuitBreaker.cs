@@ -34,6 +34,20 @@ internal sealed class CircuitBreaker(CircuitBreakerOptions options)
         return false;
     }
 
+    /// <summary>What an operator would clear: the open breaker or its count of failures; <see langword="null"/> when closed and clean.</summary>
+    public string? Describe(DateTimeOffset now) =>
+        _consecutiveFailures == 0 ? null
+        : now < _openUntil ? $"breaker open for {Text.Durations.Describe(_openUntil - now)} after {_consecutiveFailures} failures"
+        : $"breaker after {_consecutiveFailures} failures";
+
+    /// <summary>Closes the breaker and forgets its failures (an operator's reset).</summary>
+    public void Reset()
+    {
+        _consecutiveFailures = 0;
+        _openUntil = DateTimeOffset.MinValue;
+        _probing = false;
+    }
+
     public CircuitBreakerSnapshot Export() => new(_consecutiveFailures, _openUntil);
 
     /// <summary>Restores a breaker; no probe survives a restart, so a half-open breaker lets a new one through.</summary>

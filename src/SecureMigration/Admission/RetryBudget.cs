@@ -54,6 +54,14 @@ internal sealed class RetryBudget
         WithdrawalCounts[Current(now)]++;
     }
 
+    /// <summary>Forgets every deposit and withdrawal (an operator's reset).</summary>
+    public void Reset()
+    {
+        _counters.AsSpan(0, 2 * Buckets).Clear();
+        BucketStarts.Fill(long.MinValue);
+        _currentSlot = long.MinValue;
+    }
+
     /// <summary>The budget's counters, for the state store.</summary>
     public RetryBudgetSnapshot Export() => new(_currentSlot, DepositCounts.ToArray(), WithdrawalCounts.ToArray(), BucketStarts.ToArray());
 

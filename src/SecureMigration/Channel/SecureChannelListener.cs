@@ -35,23 +35,53 @@ public sealed class SecureChannelListener : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private Task _acceptLoop = Task.CompletedTask;
 
-    /// <summary>Creates a listener; call <see cref="Start"/> to begin accepting.</summary>
+    /// <summary>Creates a listener bound to <paramref name="endPoint"/>; call <see cref="Start"/> to begin accepting.</summary>
     /// <param name="endPoint">The address and port to listen on (port 0 picks a free one).</param>
     /// <param name="factory">The factory that runs each handshake; its clock also runs the first-byte timeout and the rates.</param>
     /// <param name="options">The limits, or <see langword="null"/> for the defaults.</param>
     /// <param name="loggerFactory">Where refusals are logged.</param>
     /// <exception cref="ArgumentException">An option is out of range, or the first-byte timeout exceeds the handshake timeout.</exception>
+    /// <exception cref="SocketException">The address cannot be bound (for example another process holds the port).</exception>
     public SecureChannelListener(IPEndPoint endPoint, SecureChannelFactory factory, SecureChannelListenerOptions? options = null,
         ILoggerFactory? loggerFactory = null)
+        : this(Bind(endPoint), factory, options, loggerFactory)
     {
-        ArgumentNullException.ThrowIfNull(endPoint);
-        ArgumentNullException.ThrowIfNull(factory);
-        _options = options ?? new SecureChannelListenerOptions();
-        _options.Validate();
-        if (_options.FirstByteTimeout > factory.HandshakeTimeout)
+    }
+
+    /// <summary>
+    /// Creates a listener on a socket that is already bound: one a service manager passed in (systemd socket activation),
+    /// or one bound before the host's state was opened, so a taken port costs nothing. The listener owns the socket from
+    /// here on and closes it, also when this constructor throws.
+    /// </summary>
+    /// <param name="boundSocket">A bound TCP socket, not yet listening.</param>
+    /// <param name="factory">The factory that runs each handshake; its clock also runs the first-byte timeout and the rates.</param>
+    /// <param name="options">The limits, or <see langword="null"/> for the defaults.</param>
+    /// <param name="loggerFactory">Where refusals are logged.</param>
+    /// <exception cref="ArgumentException">The socket is not a bound TCP socket, an option is out of range, or the first-byte timeout exceeds the handshake timeout.</exception>
+    public SecureChannelListener(Socket boundSocket, SecureChannelFactory factory, SecureChannelListenerOptions? options = null,
+        ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(boundSocket);
+        try
         {
-            throw new ArgumentException($"SecureChannelListenerOptions.FirstByteTimeout is {_options.FirstByteTimeout}; " +
-                $"it must not exceed the handshake timeout ({factory.HandshakeTimeout}).", nameof(options));
+            ArgumentNullException.ThrowIfNull(factory);
+            if (boundSocket.ProtocolType != ProtocolType.Tcp || boundSocket.LocalEndPoint is not IPEndPoint)
+            {
+                throw new ArgumentException("The socket must be a TCP socket bound to an IP address and port.", nameof(boundSocket));
+            }
+
+            _options = options ?? new SecureChannelListenerOptions();
+            _options.Validate();
+            if (_options.FirstByteTimeout > factory.HandshakeTimeout)
+            {
+                throw new ArgumentException($"SecureChannelListenerOptions.FirstByteTimeout is {_options.FirstByteTimeout}; " +
+                    $"it must not exceed the handshake timeout ({factory.HandshakeTimeout}).", nameof(options));
+            }
+        }
+        catch
+        {
+            boundSocket.Dispose();
+            throw;
         }
 
         _factory = factory;
@@ -63,8 +93,27 @@ public sealed class SecureChannelListener : IAsyncDisposable
             SingleWriter = false,
             FullMode = BoundedChannelFullMode.Wait,
         });
-        _socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        _socket.Bind(endPoint);
+        _socket = boundSocket;
+    }
+
+    /// <summary>A TCP socket bound to <paramref name="endPoint"/>, for <see cref="SecureChannelListener(Socket, SecureChannelFactory, SecureChannelListenerOptions?, ILoggerFactory?)"/>.</summary>
+    /// <param name="endPoint">The address and port (port 0 picks a free one).</param>
+    /// <returns>The bound socket, not yet listening.</returns>
+    /// <exception cref="SocketException">The address cannot be bound.</exception>
+    public static Socket Bind(IPEndPoint endPoint)
+    {
+        ArgumentNullException.ThrowIfNull(endPoint);
+        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            socket.Bind(endPoint);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Gets the address the listener is bound to.</summary>

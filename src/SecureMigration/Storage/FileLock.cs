@@ -49,6 +49,29 @@ internal sealed class FileLock : IDisposable
         }
     }
 
+    /// <summary>Takes the lock on <paramref name="path"/> (created if missing) unless someone holds it; never waits.</summary>
+    public static FileLock? TryAcquire(string path)
+    {
+        if (!Posix.IsSupported)
+        {
+            return InProcess.Wait(0) ? new FileLock(-1) : null;
+        }
+
+        int descriptor = Posix.Open(path, Posix.ReadWriteCreate, Convert.ToInt32("600", 8));
+        if (descriptor < 0)
+        {
+            throw new IOException($"The lock file '{path}' could not be opened (errno {Marshal.GetLastPInvokeError()}).");
+        }
+
+        if (Posix.Flock(descriptor, Posix.LockExclusive | Posix.LockNonBlocking) != 0)
+        {
+            _ = Posix.Close(descriptor);
+            return null;
+        }
+
+        return new FileLock(descriptor);
+    }
+
     /// <summary>Releases the lock.</summary>
     public void Dispose()
     {

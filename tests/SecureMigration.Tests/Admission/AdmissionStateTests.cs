@@ -41,6 +41,35 @@ public sealed class AdmissionStateTests : IDisposable
     }
 
     [Fact]
+    public async Task Reset_OneVm_ClearsItsBreakerBackoffAndBudgetAndSaysWhat()
+    {
+        AdmissionController admission = await ThrashedAndSavedAsync();
+
+        Assert.DoesNotContain(admission.Reset("vm-2"), c => c.Contains("vm-2", StringComparison.Ordinal));
+        IReadOnlyList<string> cleared = admission.Reset("vm-1");
+
+        Assert.Contains(cleared, c => c.StartsWith("VM 'vm-1': breaker open for", StringComparison.Ordinal));
+        Assert.True(admission.TryAdmit(new MigrationRequest("vm-1", "a", "b", MigrationTrigger.Manual)).IsAdmitted);
+        Assert.Empty(admission.Reset("vm-1"));
+    }
+
+    [Fact]
+    public async Task Reset_Everything_ClearsTheRestrictionOfADamagedStateToo()
+    {
+        await ThrashedAndSavedAsync();
+        byte[] saved = await File.ReadAllBytesAsync(Store.Path);
+        saved[^1] ^= 1;
+        await File.WriteAllBytesAsync(Store.Path, saved);
+        AdmissionController restricted = await AdmissionController.RestoreAsync(new AdmissionOptions(), Store, _time);
+        Assert.False(restricted.TryAdmit(new MigrationRequest("vm-9", "a", "c", MigrationTrigger.Automatic)).IsAdmitted);
+
+        IReadOnlyList<string> cleared = restricted.Reset();
+
+        Assert.Contains(cleared, c => c.StartsWith("restriction after a damaged admission state", StringComparison.Ordinal));
+        Assert.True(restricted.TryAdmit(new MigrationRequest("vm-9", "a", "c", MigrationTrigger.Automatic)).IsAdmitted);
+    }
+
+    [Fact]
     public async Task Restore_NothingSaved_StartsFresh()
     {
         AdmissionController admission = await AdmissionController.RestoreAsync(new AdmissionOptions(), Store, _time);

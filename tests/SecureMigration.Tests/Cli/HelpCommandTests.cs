@@ -16,4 +16,24 @@ public sealed class HelpCommandTests
         Assert.True(commandExit == 0, commandOutput);
         Assert.Contains("--allow-peer", commandOutput, StringComparison.Ordinal);
     }
+
+    /// <summary>One exit-code table: the one secmig's code returns is the one --help prints and README.md and docs/cli.md show.</summary>
+    [Fact]
+    public async Task ExitCodes_HelpReadmeAndCliDoc_ShowTheSameTable()
+    {
+        (int exit, string help) = await Secmig.RunAsync("--help");
+        string readme = await File.ReadAllTextAsync(Path.Combine(Repository.Root, "README.md"));
+        string cliDoc = await File.ReadAllTextAsync(Path.Combine(Repository.Root, "docs", "cli.md"));
+        string readmeLine = readme[readme.IndexOf("Exit codes (", StringComparison.Ordinal)..];
+        readmeLine = readmeLine[..readmeLine.IndexOf("\nSee ", StringComparison.Ordinal)];
+
+        Assert.Equal(0, exit);
+        Assert.Equal([0, 1, 2, 3, 4, 130], SecureMigration.Cli.ExitCodes.Table.Select(row => row.Code));
+        foreach ((int code, string meaning) in SecureMigration.Cli.ExitCodes.Table)
+        {
+            Assert.Contains($"{code,-4} {meaning}", help, StringComparison.Ordinal);
+            Assert.Contains($"\n| {code} | ", cliDoc, StringComparison.Ordinal);
+            Assert.Matches($@"(^|\s){code} ", readmeLine);
+        }
+    }
 }

@@ -1,0 +1,72 @@
+using System.CommandLine;
+using SecureMigration.Admission;
+using SecureMigration.Audit;
+using SecureMigration.Cli.Terminal;
+
+namespace SecureMigration.Cli.Commands;
+
+/// <summary><c>secmig admission reset</c>: clears breakers, backoff and retry budgets of a real host's work directory.</summary>
+internal static class AdmissionCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("admission", "Inspects and repairs the admission state (thrash defense) kept in a host's --work directory.");
+        command.Subcommands.Add(CreateReset());
+        return command;
+    }
+
+    private static Command CreateReset()
+    {
+        var work = new Option<string>("--work") { Description = "The --work directory of the agent or migrate whose admission state to reset.", Required = true };
+        var vm = new Option<string?>("--vm") { Description = "Reset only this VM (its breaker, backoff and retry budget); without it, everything." };
+        var command = new Command("reset", """
+            Clears circuit breakers, backoff and retry budgets once the cause of the failures is fixed, so the next
+            'secmig migrate' runs at once. The history of moves (dwell time, ping-pong detection) is kept. The reset
+            is written to the host's audit log with the operator's name. The agent or migrate that uses the
+            directory must not be running (its admission state is in its memory).
+
+            Examples:
+              secmig admission reset --work /var/lib/secmig --vm vm1
+              secmig admission reset --work /var/lib/secmig
+            """)
+        { work, vm };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            string directory = Path.GetFullPath(parse.GetValue(work)!);
+            string? vmId = parse.GetValue(vm);
+            if (!Directory.Exists(directory))
+            {
+                throw new DirectoryNotFoundException($"The work directory '{directory}' does not exist; pass the --work of the agent or migrate whose admission state to reset.");
+            }
+
+            using HostStateLock held = StateInUseException.Acquire(directory);
+            ConsoleStyle style = ConsoleStyle.Standard;
+            string statePath = Path.Combine(directory, "admission.state");
+            if (!File.Exists(statePath))
+            {
+                style.Line($"admission reset: '{directory}' holds no admission state; nothing holds migrations back.");
+                return ExitCodes.Success;
+            }
+
+            var store = new FileAdmissionStateStore(statePath);
+            AdmissionController admission = await AdmissionController.RestoreAsync(new AdmissionOptions(), store, cancellationToken: cancellationToken);
+            IReadOnlyList<string> cleared = admission.Reset(vmId);
+            await admission.SaveAsync(store, cancellationToken);
+            string what = cleared.Count == 0 ? "nothing held migrations back" : "cleared " + string.Join("; ", cleared);
+            await AuditAsync(directory, vmId, $"by '{Environment.UserName}': {what}", cancellationToken);
+            style.Line($"admission reset{(vmId is null ? string.Empty : $" {vmId}")}: {what}.");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    /// <summary>Appends the reset to the host's audit log, under the host name its entries already carry.</summary>
+    private static async Task AuditAsync(string directory, string? vmId, string detail, CancellationToken cancellationToken)
+    {
+        string path = Path.Combine(directory, "audit.log");
+        using HostKey key = HostKey.LoadOrCreate(Path.Combine(directory, "host.key"));
+        string host = File.Exists(path) && AuditLog.Verify(path, key).Entries.LastOrDefault() is { } last ? last.Host : Environment.MachineName;
+        using AuditLog audit = AuditLog.Open(path, host, key);
+        await audit.AppendAsync(null, vmId, "admission-reset", detail, cancellationToken);
+    }
+}

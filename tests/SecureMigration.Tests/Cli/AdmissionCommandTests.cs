@@ -1,0 +1,83 @@
+using Microsoft.Extensions.Time.Testing;
+using SecureMigration.Admission;
+using SecureMigration.Audit;
+using SecureMigration.Tests.Infrastructure;
+
+namespace SecureMigration.Tests.Cli;
+
+/// <summary>'secmig admission reset' as an operator runs it after fixing the cause of failures (issue 16).</summary>
+public sealed class AdmissionCommandTests : IDisposable
+{
+    private readonly TempDirectory _work = new();
+
+    public void Dispose() => _work.Dispose();
+
+    private string StatePath => _work.File("admission.state");
+
+    /// <summary>A work directory as 'secmig migrate' leaves it after three failed attempts: vm1's breaker open now, one audit entry.</summary>
+    private async Task ThrashedWorkAsync()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow - TimeSpan.FromMinutes(12));
+        var admission = new AdmissionController(new AdmissionOptions(), clock, new Random(3));
+        admission.TryAdmit(new MigrationRequest("vm1", "src.test", "dst.test", MigrationTrigger.Manual)).Lease.Complete(MigrationOutcome.Failed);
+        for (int i = 0; i < 2; i++)
+        {
+            clock.Advance(TimeSpan.FromMinutes(6));
+            admission.TryAdmit(new MigrationRequest("vm1", "src.test", "dst.test", MigrationTrigger.Retry)).Lease.Complete(MigrationOutcome.Failed);
+        }
+
+        await admission.SaveAsync(new FileAdmissionStateStore(StatePath));
+        using HostKey key = HostKey.LoadOrCreate(_work.File("host.key"));
+        using AuditLog audit = AuditLog.Open(_work.File("audit.log"), "src.test", key);
+        await audit.AppendAsync(Guid.NewGuid(), "vm1", "rolled-back", "the destination refused");
+    }
+
+    [Fact]
+    public async Task Reset_BreakerOpen_ClearsItAuditsWhoAndTheNextMigrationIsAdmitted()
+    {
+        await ThrashedWorkAsync();
+        AdmissionController before = await AdmissionController.RestoreAsync(new AdmissionOptions(), new FileAdmissionStateStore(StatePath));
+        Assert.False(before.TryAdmit(new MigrationRequest("vm1", "src.test", "dst.test", MigrationTrigger.Manual)).IsAdmitted);
+
+        (int exit, string output) = await Secmig.RunAsync("admission", "reset", "--work", _work.Path, "--vm", "vm1");
+
+        Assert.True(exit == 0, output);
+        Assert.Contains("admission reset vm1: cleared VM 'vm1': breaker open for", output, StringComparison.Ordinal);
+        AdmissionController after = await AdmissionController.RestoreAsync(new AdmissionOptions(), new FileAdmissionStateStore(StatePath));
+        Assert.True(after.TryAdmit(new MigrationRequest("vm1", "src.test", "dst.test", MigrationTrigger.Manual)).IsAdmitted);
+        using HostKey key = HostKey.LoadOrCreate(_work.File("host.key"));
+        AuditVerification audit = AuditLog.Verify(_work.File("audit.log"), key);
+        Assert.True(audit.IsIntact, audit.Problem);
+        AuditEntry reset = audit.Entries[^1];
+        Assert.Equal(("admission-reset", "vm1", "src.test"), (reset.Event, reset.VmId, reset.Host));
+        Assert.Contains($"by '{Environment.UserName}'", reset.Detail, StringComparison.Ordinal);
+        Assert.Contains("breaker open", reset.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Reset_WhileAnotherProcessHoldsTheWork_Exits2AndChangesNothing()
+    {
+        await ThrashedWorkAsync();
+        byte[] state = await File.ReadAllBytesAsync(StatePath);
+        using HostStateLock held = HostStateLock.TryAcquire(_work.Path)!;
+
+        (int exit, string output) = await Secmig.RunAsync("admission", "reset", "--work", _work.Path);
+
+        Assert.True(exit == 2, output);
+        Assert.Contains("Another secmig process (an agent or a migrate) holds the work directory", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+        Assert.Equal(state, await File.ReadAllBytesAsync(StatePath));
+    }
+
+    [Fact]
+    public async Task Reset_WorkDirectoryMissing_Exits2NamingIt()
+    {
+        string missing = _work.File("no-such-work");
+
+        (int exit, string output) = await Secmig.RunAsync("admission", "reset", "--work", missing);
+
+        Assert.True(exit == 2, output);
+        Assert.Contains($"The work directory '{missing}' does not exist", output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(missing));
+    }
+}
