@@ -46,7 +46,8 @@ internal static class DemoCommand
             string directory = chosen ?? Directory.CreateTempSubdirectory("secmig-demo-").FullName;
             try
             {
-                return await new DemoScenario(ConsoleStyle.Standard, directory, parse.GetValue(size) * 1024L * 1024L).RunAsync(cancellationToken);
+                return await new DemoScenario(ConsoleStyle.Standard, directory, keepsWork: chosen is not null, parse.GetValue(size) * 1024L * 1024L)
+                    .RunAsync(cancellationToken);
             }
             finally
             {

@@ -11,14 +11,16 @@ namespace SecureMigration.Cli.Demo;
 /// migration, then one scene per attack (spoofing, thrashing, interruption, dual copy), each with its defense and the
 /// stable end state, then the residue and the audit trail.
 /// </summary>
-internal sealed class DemoScenario(ConsoleStyle style, string workDirectory, long imageBytes)
+internal sealed class DemoScenario(ConsoleStyle style, string workDirectory, bool keepsWork, long imageBytes)
 {
     private const string VmId = "demo-vm";
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         style.Line(style.Strong("SecureMigration demo: a live migration that survives spoofing, thrashing, interruption and dual-copy attacks"));
-        style.Line(style.Dim($"Journals, images, registry and audit logs are kept in {workDirectory}"));
+        style.Line(style.Dim(keepsWork
+            ? $"Journals, images, registry and audit logs are kept in {workDirectory}"
+            : $"Journals, images, registry and audit logs are in {workDirectory}, deleted at the end (keep them with --work DIR)"));
         style.Line();
 
         style.Line(style.Strong("1. Two hosts with a throwaway PKI"));
