@@ -10,7 +10,11 @@ internal sealed record VmCopyReport(string Host, string State, bool Runnable, IR
 internal sealed record VmMigrationReport(string Host, Guid MigrationId, string Role, string Phase, string? Reason, DateTimeOffset At);
 
 /// <summary>What <c>secmig status</c> says about one VM.</summary>
-internal sealed record VmStatusReport(string Vm, string? Owner, long Epoch, IReadOnlyList<VmCopyReport> Copies, IReadOnlyList<VmMigrationReport> Migrations, IReadOnlyList<string> Residue);
+internal sealed record VmStatusReport(string Vm, string? Owner, long Epoch, IReadOnlyList<VmCopyReport> Copies, IReadOnlyList<VmMigrationReport> Migrations, IReadOnlyList<string> Residue)
+{
+    /// <summary>Gets what holds the VM's next migration back on a real host (breaker, backoff, budget); empty in a demo cluster.</summary>
+    public IReadOnlyList<string> HeldBack { get; init; } = [];
+}
 
 /// <summary>Reads a simulated cluster's state without changing it: registry, hypervisor states, journals, leftover files.</summary>
 internal static class ClusterStatus

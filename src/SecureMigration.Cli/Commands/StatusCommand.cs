@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using SecureMigration.Cli.Cluster;
+using SecureMigration.Cli.Live;
 using SecureMigration.Cli.Terminal;
 
 namespace SecureMigration.Cli.Commands;
@@ -10,19 +11,26 @@ internal static class StatusCommand
     public static Command Create()
     {
         Option<string> work = WorkOption.Create();
+        var registry = new Option<string?>("--registry") { Description = "A real host's shared ownership registry, to show each VM's owner and epoch." };
         var json = new Option<bool>("--json") { Description = "Print the status as JSON." };
         var command = new Command("status", """
-            Shows, per VM, which host holds its ownership epoch, which copies exist on which host, the phase of its
-            latest migration on each host, and any residue (leftover images and snapshots). Changes nothing.
+            Shows, per VM, which host holds its ownership epoch, the phase of its latest migration, and any residue
+            (leftover images and snapshots). On a demo cluster (secmig demo --work) also the copies on each host; on a
+            real host's --work (secmig agent or migrate) the VMs its journal and admission state know, and what
+            holds their next migration back (breaker, backoff, retry budget). Changes nothing.
 
             Examples:
               secmig status --work ./cluster
+              secmig status --work /var/lib/secmig --registry /shared/secmig/ownership
               secmig status --work ./cluster --json
             """)
-        { work, json };
+        { work, registry, json };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            IReadOnlyList<VmStatusReport> reports = await ClusterStatus.ReadAsync(parse.GetValue(work)!, cancellationToken);
+            string directory = Path.GetFullPath(parse.GetValue(work)!);
+            IReadOnlyList<VmStatusReport> reports = HostStatus.IsHostWork(directory)
+                ? await HostStatus.ReadAsync(directory, parse.GetValue(registry), cancellationToken)
+                : await ClusterStatus.ReadAsync(directory, cancellationToken);
             if (parse.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(reports, CliJson.Options));
@@ -44,6 +52,10 @@ internal static class StatusCommand
                 }
 
                 style.Line(vm.Residue.Count == 0 ? "  residue: none" : "  residue: " + string.Join(", ", vm.Residue));
+                if (vm.HeldBack.Count > 0)
+                {
+                    style.Line("  held back: " + string.Join(", ", vm.HeldBack) + " (secmig admission reset clears it)");
+                }
             }
 
             return ExitCodes.Success;

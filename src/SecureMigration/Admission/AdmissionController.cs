@@ -418,6 +418,20 @@ public sealed class AdmissionController
         }
     }
 
+    /// <summary>What holds <paramref name="vmId"/> back now: its breaker, backoff and retry budget, and a damaged state's restriction.</summary>
+    /// <param name="vmId">The VM.</param>
+    /// <returns>One item per cause, empty when nothing does; changes nothing.</returns>
+    public IReadOnlyList<string> HeldBack(string vmId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(vmId);
+        lock (_gate)
+        {
+            DateTimeOffset now = _time.GetUtcNow();
+            string[] held = _vms.TryGetValue(vmId, out VmAdmissionState? vm) ? Holding(vm.Breaker, vm.Budget, Backoff(vm, now), now) : [];
+            return now < _restrictedUntil ? [.. held, Restriction(now)] : held;
+        }
+    }
+
     /// <summary>
     /// Clears what holds migrations back after their cause is fixed: circuit breakers, backoff and retry budgets of one VM
     /// and of every host pair (a pair's breaker that the VM's failures opened would hold it back still), or of everything
@@ -436,7 +450,7 @@ public sealed class AdmissionController
             IEnumerable<VmAdmissionState> vms = vmId is null ? _vms.Values : _vms.TryGetValue(vmId, out VmAdmissionState? one) ? [one] : [];
             foreach (VmAdmissionState vm in vms)
             {
-                Note($"VM '{vm.VmId}'", vm.Breaker, vm.Budget, vm.RetryNotBefore > now ? $"backoff for {Text.Durations.Describe(vm.RetryNotBefore - now)}" : null);
+                Note($"VM '{vm.VmId}'", vm.Breaker, vm.Budget, Backoff(vm, now));
                 vm.RetryNotBefore = DateTimeOffset.MinValue;
                 vm.LastBackoff = TimeSpan.Zero;
             }
@@ -456,7 +470,7 @@ public sealed class AdmissionController
                 _globalBudget.Reset();
                 if (_restrictedUntil > now)
                 {
-                    cleared.Add($"restriction after a damaged admission state, for {Text.Durations.Describe(_restrictedUntil - now)}");
+                    cleared.Add(Restriction(now));
                     _restrictedUntil = DateTimeOffset.MinValue;
                 }
             }
@@ -467,14 +481,32 @@ public sealed class AdmissionController
         // Resets a breaker and a budget, and notes what they (and the backoff) held back.
         void Note(string who, CircuitBreaker breaker, RetryBudget budget, string? backoff)
         {
-            DateTimeOffset now = _time.GetUtcNow();
-            string[] held = [.. new[] { breaker.Describe(now), backoff, budget.Balance(now) < 1 ? "retry budget spent" : null }.OfType<string>()];
+            string[] held = Holding(breaker, budget, backoff, _time.GetUtcNow());
             breaker.Reset();
             budget.Reset();
             if (held.Length > 0)
             {
                 cleared.Add($"{who}: {string.Join(", ", held)}");
             }
+        }
+    }
+
+    private static string[] Holding(CircuitBreaker breaker, RetryBudget budget, string? backoff, DateTimeOffset now) =>
+        [.. new[] { breaker.Describe(now), backoff, budget.Balance(now) < 1 ? "retry budget spent" : null }.OfType<string>()];
+
+    private static string? Backoff(VmAdmissionState vm, DateTimeOffset now) =>
+        vm.RetryNotBefore > now ? $"backoff for {Text.Durations.Describe(vm.RetryNotBefore - now)}" : null;
+
+    private string Restriction(DateTimeOffset now) =>
+        $"restriction after a damaged admission state, for {Text.Durations.Describe(_restrictedUntil - now)}";
+
+    /// <summary>Lists the VMs admission remembers (breakers, budgets, history of moves).</summary>
+    /// <returns>Their ids, in ordinal order.</returns>
+    public IReadOnlyList<string> KnownVmIds()
+    {
+        lock (_gate)
+        {
+            return [.. _vms.Keys.Order(StringComparer.Ordinal)];
         }
     }
 

@@ -1,11 +1,12 @@
 using Microsoft.Extensions.Time.Testing;
 using SecureMigration.Admission;
 using SecureMigration.Audit;
+using SecureMigration.Coordination;
 using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Cli;
 
-/// <summary>'secmig admission reset' as an operator runs it after fixing the cause of failures (issue 16).</summary>
+/// <summary>'secmig admission reset' and 'secmig status' on a real host's work directory, as an operator runs them (issue 16).</summary>
 public sealed class AdmissionCommandTests : IDisposable
 {
     private readonly TempDirectory _work = new();
@@ -52,6 +53,36 @@ public sealed class AdmissionCommandTests : IDisposable
         Assert.Equal(("admission-reset", "vm1", "src.test"), (reset.Event, reset.VmId, reset.Host));
         Assert.Contains($"by '{Environment.UserName}'", reset.Detail, StringComparison.Ordinal);
         Assert.Contains("breaker open", reset.Detail, StringComparison.Ordinal);
+    }
+
+    /// <summary>'secmig status' on a real host's --work and --registry: owner, epoch, latest phase, and what holds the VM back.</summary>
+    [Fact]
+    public async Task Status_OnARealHostsWork_ShowsOwnerPhaseAndTheOpenBreaker()
+    {
+        await ThrashedWorkAsync();
+        using (HostKey key = HostKey.LoadOrCreate(_work.File("host.key")))
+        using (MigrationJournal journal = MigrationJournal.Open(_work.File("journal.smj"), key))
+        {
+            var admitted = new JournalRecord
+            {
+                MigrationId = Guid.NewGuid(), Role = MigrationRole.Source, Phase = MigrationPhase.Admitted, VmId = "vm1",
+                SourceHost = "src.test", DestinationHost = "dst.test", Epoch = 1,
+            };
+            await journal.AppendAsync(admitted);
+            await journal.AppendAsync(admitted with { Phase = MigrationPhase.RollingBack, Reason = "the destination refused the ticket" });
+            await journal.AppendAsync(admitted with { Phase = MigrationPhase.RolledBack, Reason = "the destination refused the ticket" });
+        }
+
+        await new FileOwnershipRegistry(_work.File("registry")).RegisterAsync("vm1", "src.test");
+
+        (int exit, string output) = await Secmig.RunAsync("status", "--work", _work.Path, "--registry", _work.File("registry"));
+
+        Assert.True(exit == 0, output);
+        Assert.Contains("vm1: owner src.test, epoch 1", output, StringComparison.Ordinal);
+        Assert.Contains("(Source) RolledBack: the destination refused the ticket", output, StringComparison.Ordinal);
+        Assert.Contains("held back: breaker open for", output, StringComparison.Ordinal);
+        Assert.Contains("(secmig admission reset clears it)", output, StringComparison.Ordinal);
+        Assert.False(File.Exists(_work.File(".lock")), "status changes nothing");
     }
 
     [Fact]

@@ -21,7 +21,8 @@ public sealed class AgentConfigurationTests
 
         await using ExternalProcess fromFile = Secmig.Start("agent", "--config", dir.File("agent.json"));
         string served = await fromFile.WaitForAsync("listening ");
-        await using ExternalProcess overridden = Secmig.Start("agent", "--config", dir.File("agent.json"), "--vm", "vm9=/run/none-9.qmp");
+        // Its own --work: one secmig process holds a work directory at a time.
+        await using ExternalProcess overridden = Secmig.Start("agent", "--config", dir.File("agent.json"), "--vm", "vm9=/run/none-9.qmp", "--work", dir.File("work9"));
         string overriddenServed = await overridden.WaitForAsync("listening ");
 
         Assert.Matches(@"^127\.0\.0\.1:\d+ as dst\.test for vm1, vm2", served);
