@@ -39,7 +39,6 @@ internal static class AdmissionCommand
                 throw new DirectoryNotFoundException($"The work directory '{directory}' does not exist; pass the --work of the agent or migrate whose admission state to reset.");
             }
 
-            using HostStateLock held = StateInUseException.Acquire(directory);
             ConsoleStyle style = ConsoleStyle.Standard;
             string statePath = Path.Combine(directory, "admission.state");
             if (!File.Exists(statePath))
@@ -47,6 +46,8 @@ internal static class AdmissionCommand
                 style.Line($"admission reset: '{directory}' holds no admission state; nothing holds migrations back.");
                 return ExitCodes.Success;
             }
+
+            using HostStateLock held = StateInUseException.Acquire(directory);
 
             var store = new FileAdmissionStateStore(statePath);
             AdmissionController admission = await AdmissionController.RestoreAsync(new AdmissionOptions(), store, cancellationToken: cancellationToken);

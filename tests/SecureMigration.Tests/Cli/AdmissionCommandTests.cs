@@ -85,6 +85,22 @@ public sealed class AdmissionCommandTests : IDisposable
         Assert.False(File.Exists(_work.File(".lock")), "status changes nothing");
     }
 
+    /// <summary>Issue 16: 'secmig recover' on a real host's --work says how it is recovered and writes nothing (no demo cluster there).</summary>
+    [Fact]
+    public async Task Recover_OnARealHostsWork_Exits2SayingTheAgentRecoversItAndWritesNothing()
+    {
+        await ThrashedWorkAsync();
+        string[] before = Directory.GetFileSystemEntries(_work.Path);
+
+        (int exit, string output) = await Secmig.RunAsync("recover", "--work", _work.Path);
+
+        Assert.True(exit == 2, output);
+        Assert.Contains("is a real host's work directory", output, StringComparison.Ordinal);
+        Assert.Contains("secmig status --work", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("secmig demo", output, StringComparison.Ordinal);
+        Assert.Equal(before, Directory.GetFileSystemEntries(_work.Path));
+    }
+
     [Fact]
     public async Task Reset_WhileAnotherProcessHoldsTheWork_Exits2AndChangesNothing()
     {
