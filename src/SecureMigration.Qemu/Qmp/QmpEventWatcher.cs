@@ -43,7 +43,7 @@ public sealed class QmpEventWatcher : IDisposable
         }
         catch (OperationCanceledException) when (expiry.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            throw new QmpTimeoutException($"an event ({(_names.Length == 0 ? "any" : string.Join(" or ", _names))})", timeout);
+            throw new QmpTimeoutException($"an event ({(_names.Length == 0 ? "any" : string.Join(" or ", _names))})", timeout, "the timeout given to QmpEventWatcher.ReadAsync");
         }
         catch (ChannelClosedException e)
         {

@@ -149,6 +149,7 @@ public sealed class QmpClientTests : IDisposable
 
         QmpTimeoutException error = await Assert.ThrowsAsync<QmpTimeoutException>(() => connecting);
         Assert.Contains("qmp_capabilities", error.Message, StringComparison.Ordinal);
+        Assert.Contains("raise QmpClientOptions.ConnectTimeout", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
