@@ -9,7 +9,8 @@ namespace SecureMigration.Fuzz.Targets;
 /// up to four segments separated by NUL bytes: the first at once (the greeting), the next one after each line the
 /// client sends (qmp_capabilities, then query-status and query-migrate, sent together); then QEMU hangs up. The
 /// client also watches every event. Invariants: only <see cref="QmpException"/> and its kinds; every event has a
-/// name; every wait ends (a greeting or an answer QEMU never finishes waits 100 ms here).
+/// name; every wait ends (a greeting or an answer QEMU never finishes waits 100 ms here); allocation over the whole
+/// process (the client reads on a thread of its own) ≤ 4 MiB + 64 B per input byte.
 /// </summary>
 internal sealed class QmpTarget : FuzzTarget
 {
@@ -25,6 +26,7 @@ internal sealed class QmpTarget : FuzzTarget
         using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         listener.Bind(endPoint);
         listener.Listen(1);
+        var budget = AllocationBudget.StartProcessWide(input.Length, fixedBytes: 4 << 20, perInputByte: 64);
         Task qemu = Task.Run(() => Serve(listener, Split(input)));
         try
         {
@@ -36,6 +38,7 @@ internal sealed class QmpTarget : FuzzTarget
         }
 
         qemu.GetAwaiter().GetResult();
+        budget.Check("Reading QMP");
     }
 
     private static async Task Client(UnixDomainSocketEndPoint endPoint)

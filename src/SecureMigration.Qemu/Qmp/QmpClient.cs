@@ -230,7 +230,8 @@ public sealed class QmpClient : IAsyncDisposable
 
     private static Version ReadVersion(JsonElement qmp)
     {
-        if (qmp.TryGetProperty("version", out JsonElement version) && version.TryGetProperty("qemu", out JsonElement qemu) &&
+        if (qmp.ValueKind == JsonValueKind.Object && qmp.TryGetProperty("version", out JsonElement version) && version.ValueKind == JsonValueKind.Object &&
+            version.TryGetProperty("qemu", out JsonElement qemu) && qemu.ValueKind == JsonValueKind.Object &&
             qemu.TryGetProperty("major", out JsonElement major) && qemu.TryGetProperty("minor", out JsonElement minor) && qemu.TryGetProperty("micro", out JsonElement micro) &&
             major.TryGetInt32(out int a) && minor.TryGetInt32(out int b) && micro.TryGetInt32(out int c) && a >= 0 && b >= 0 && c >= 0)
         {
@@ -291,6 +292,11 @@ public sealed class QmpClient : IAsyncDisposable
                     continue;
                 }
 
+                if (!IsUtf8(line))
+                {
+                    throw new QmpConnectionException($"{Describe(EndPoint)} sent a line that is not UTF-8; it does not speak QMP.");
+                }
+
                 JsonDocument message;
                 try
                 {
@@ -302,10 +308,11 @@ public sealed class QmpClient : IAsyncDisposable
                 }
 
                 _reader.AdvanceTo(next);
-                if (message.RootElement.ValueKind != JsonValueKind.Object)
+                JsonValueKind kind = message.RootElement.ValueKind;
+                if (kind != JsonValueKind.Object)
                 {
                     message.Dispose();
-                    throw new QmpConnectionException($"{Describe(EndPoint)} sent a JSON {message.RootElement.ValueKind} where QMP sends objects.");
+                    throw new QmpConnectionException($"{Describe(EndPoint)} sent a JSON {kind} where QMP sends objects.");
                 }
 
                 return message;
@@ -329,6 +336,10 @@ public sealed class QmpClient : IAsyncDisposable
     private QmpConnectionException TooLong() => new(
         $"{Describe(EndPoint)} sent a message over {_options.MaxMessageBytes} bytes; the connection was closed rather than buffer it (raise QmpClientOptions.MaxMessageBytes if this QEMU needs it).");
 
+    /// <summary>Whether the line is UTF-8: the JSON reader checks the text of strings only when it is read.</summary>
+    private static bool IsUtf8(ReadOnlySequence<byte> line) =>
+        line.IsSingleSegment ? System.Text.Unicode.Utf8.IsValid(line.FirstSpan) : System.Text.Unicode.Utf8.IsValid(line.ToArray());
+
     private static bool IsBlank(ReadOnlySequence<byte> line)
     {
         foreach (ReadOnlyMemory<byte> segment in line)
@@ -347,10 +358,10 @@ public sealed class QmpClient : IAsyncDisposable
 
     private void Dispatch(JsonElement message)
     {
-        if (message.TryGetProperty("event", out JsonElement name) && name.ValueKind == JsonValueKind.String)
+        if (message.TryGetProperty("event", out JsonElement name) && TryReadText(name, out string? eventName) && eventName.Length > 0)
         {
             var qmpEvent = new QmpEvent(
-                name.GetString()!,
+                eventName,
                 message.TryGetProperty("data", out JsonElement data) ? data.Clone() : EmptyObject,
                 ReadTimestamp(message));
             lock (_watchersGate)
@@ -383,7 +394,27 @@ public sealed class QmpClient : IAsyncDisposable
     }
 
     private static string? ReadString(JsonElement element, string property) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(property, out JsonElement value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(property, out JsonElement value) && TryReadText(value, out string? text) ? text : null;
+
+    /// <summary>A JSON string's text; <see langword="false"/> for another kind, or an escape that is no character (a lone surrogate).</summary>
+    private static bool TryReadText(JsonElement value, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? text)
+    {
+        text = null;
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            return false;
+        }
+
+        try
+        {
+            text = value.GetString()!;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
 
     private static DateTimeOffset ReadTimestamp(JsonElement message)
     {

@@ -85,6 +85,60 @@ public sealed class QmpClientTests : IDisposable
         Assert.Contains("does not speak QMP", error.Message);
     }
 
+    /// <summary>Fuzzing (docs/fuzzing.md, finding 6): a greeting whose version is not an object connects, with an unknown version.</summary>
+    [Fact]
+    public async Task ConnectAsync_GreetingVersionIsNotAnObject_ConnectsWithAnUnknownVersion()
+    {
+        await using var server = new FakeQmpServer(_dir.File("fake.qmp"), async connection =>
+        {
+            await connection.SendAsync("""{"QMP": {"version": "9.2.3", "capabilities": []}}""");
+            string request = await connection.ReceiveAsync();
+            await connection.SendAsync($$"""{"return": {}, "id": {{FakeQmpConnection.IdOf(request)}}}""");
+            await connection.ReceiveAsync();
+        });
+
+        await using QmpClient qmp = await QmpClient.ConnectAsync(server.EndPoint);
+
+        Assert.Equal(new Version(), qmp.QemuVersion);
+    }
+
+    /// <summary>Fuzzing (finding 6): a line that is JSON but not an object is refused typed (it was read after being disposed).</summary>
+    [Fact]
+    public async Task ConnectAsync_GreetingIsAJsonArray_IsRefusedTyped()
+    {
+        await using var server = new FakeQmpServer(_dir.File("fake.qmp"), connection => connection.SendAsync("""[1, 2]"""));
+
+        QmpConnectionException error = await Assert.ThrowsAsync<QmpConnectionException>(() => QmpClient.ConnectAsync(server.EndPoint));
+
+        Assert.Contains("sent a JSON Array where QMP sends objects", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Fuzzing (finding 6): an event whose name is not UTF-8 (a guest that escaped into QEMU writes the monitor) ends the
+    /// connection typed, where it threw out of the reader; a name that escapes a lone surrogate is not delivered.
+    /// </summary>
+    [Fact]
+    public async Task WatchEvents_NamesThatAreNotText_EndTheConnectionTypedOrAreDropped()
+    {
+        await using var server = new FakeQmpServer(_dir.File("fake.qmp"), async connection =>
+        {
+            await connection.NegotiateAsync();
+            await connection.ReceiveAsync(); // the client watches events now
+            await connection.SendAsync("""{"event": "\udc00", "timestamp": {"seconds": 1, "microseconds": 0}}""");
+            await connection.SendAsync("""{"event": "STOP", "timestamp": {"seconds": 1, "microseconds": 0}}""");
+            await connection.SendRawAsync([.. "{\"event\": \""u8, 0xC3, 0x28, .. "\"}\r\n"u8]);
+            await connection.ReceiveAsync();
+        });
+        await using QmpClient qmp = await QmpClient.ConnectAsync(server.EndPoint);
+        using QmpEventWatcher events = qmp.WatchEvents();
+        Task<System.Text.Json.JsonElement> status = qmp.ExecuteAsync("query-status");
+
+        Assert.Equal("STOP", (await events.ReadAsync(TimeSpan.FromSeconds(30))).Name);
+        QmpConnectionException error = await Assert.ThrowsAsync<QmpConnectionException>(() => events.ReadAsync(TimeSpan.FromSeconds(30)).AsTask());
+        Assert.Contains("sent a line that is not UTF-8", error.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<QmpConnectionException>(() => status);
+    }
+
     [Fact]
     public async Task ExecuteAsync_AnswerLongerThanTheLimit_BreaksTheConnectionInsteadOfBuffering()
     {
