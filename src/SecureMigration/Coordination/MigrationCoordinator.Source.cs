@@ -41,7 +41,9 @@ public sealed partial class MigrationCoordinator
         if (owner is null || !string.Equals(owner.Owner, Host, StringComparison.Ordinal))
         {
             string holder = owner is null ? "the ownership registry does not know it" : $"'{owner.Owner}' holds its epoch {owner.Epoch}";
-            return Refused(migrationId, vmId, MigrationRole.Source, $"this host ('{Host}') does not own VM '{vmId}': {holder}", owner?.Epoch ?? 0);
+            return Refused(migrationId, vmId, MigrationRole.Source,
+                $"this host ('{Host}') does not own VM '{vmId}': {holder}. Migrate it from its owner, with the registry every host shares (secmig: --registry)",
+                owner?.Epoch ?? 0);
         }
 
         VmStatus status = await _driver.QueryAsync(vmId, cancellationToken).ConfigureAwait(false);

@@ -86,7 +86,8 @@ public sealed partial class MigrationCoordinator
 
         if (owner.Epoch != ticket.OwnershipEpoch || !string.Equals(owner.Owner, ticket.SourceIdentity, StringComparison.Ordinal))
         {
-            return $"the ticket says '{UntrustedText.Bound(ticket.SourceIdentity, 300)}' holds epoch {ticket.OwnershipEpoch} of VM '{ticket.VmId}', but {Describe(owner)}";
+            return $"the ticket says '{UntrustedText.Bound(ticket.SourceIdentity, 300)}' holds epoch {ticket.OwnershipEpoch} of VM '{ticket.VmId}', but {Describe(owner)} " +
+                "in the registry both hosts share: the VM moved since the source read it, or the source is not its owner";
         }
 
         VmStatus status;
