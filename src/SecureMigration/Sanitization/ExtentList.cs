@@ -71,8 +71,9 @@ public static class ExtentList
         return sorted;
     }
 
+    /// <summary>A decimal or 0x-hexadecimal count of bytes; hex is read as two's complement, so 16 digits from 8 up are refused as negative.</summary>
     private static bool TryNumber(string text, out long value) =>
-        text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+        (text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
             ? long.TryParse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value)
-            : long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value);
+            : long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value)) && value >= 0;
 }

@@ -84,6 +84,9 @@ public sealed class ExtentPlanningTests
     [InlineData("0 100\n-5 10", "Line 2")]
     [InlineData("0x 10", "Line 1")]
     [InlineData("ten 10", "Line 1")]
+    // Fuzzing (docs/fuzzing.md, finding 7): 16 hex digits from 8 up are a negative number in two's complement.
+    [InlineData("0 4096\n0xffffffffffff2000,0x1000", "Line 2")]
+    [InlineData("0x1000 0x8000000000000000", "Line 1")]
     public void Parse_BadLine_NamesIt(string text, string where)
     {
         var bad = Assert.Throws<FormatException>(() => ExtentList.Parse(text));
