@@ -83,7 +83,7 @@ catch (MigrationException e)
     Console.Error.WriteLine($"secmig: {e.Message}");
     return ExitCodes.InvalidInput;
 }
-catch (Exception e) when (e is ArgumentException or FormatException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
+catch (Exception e) when (e is ArgumentException or FormatException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
 {
     Console.Error.WriteLine($"secmig: {e.Message}");
     return ExitCodes.InvalidInput;

@@ -17,7 +17,7 @@ internal static class AdmissionCommand
 
     private static Command CreateReset()
     {
-        var work = new Option<string>("--work") { Description = "The --work directory of the agent or migrate whose admission state to reset.", Required = true };
+        Option<string> work = WorkOption.Create("The --work directory of the agent or migrate whose admission state to reset.");
         var vm = new Option<string?>("--vm") { Description = "Reset only this VM (its breaker, backoff and retry budget); without it, everything." };
         var command = new Command("reset", """
             Clears circuit breakers, backoff and retry budgets once the cause of the failures is fixed, so the next
@@ -49,25 +49,19 @@ internal static class AdmissionCommand
 
             using HostStateLock held = StateInUseException.Acquire(directory);
 
+            // The audit log first: a log that fails verification (or a host key that cannot be read) stops the reset
+            // before the state changes, so no reset goes unrecorded.
+            using HostKey key = HostKey.LoadOrCreate(Path.Combine(directory, "host.key"));
+            using AuditLog audit = AuditLog.OpenContinuing(Path.Combine(directory, "audit.log"), Environment.MachineName, key);
             var store = new FileAdmissionStateStore(statePath);
             AdmissionController admission = await AdmissionController.RestoreAsync(new AdmissionOptions(), store, cancellationToken: cancellationToken);
             IReadOnlyList<string> cleared = admission.Reset(vmId);
             await admission.SaveAsync(store, cancellationToken);
             string what = cleared.Count == 0 ? "nothing held migrations back" : "cleared " + string.Join("; ", cleared);
-            await AuditAsync(directory, vmId, $"by '{Environment.UserName}': {what}", cancellationToken);
+            await audit.AppendAsync(null, vmId, "admission-reset", $"by '{Environment.UserName}': {what}", CancellationToken.None);
             style.Line($"admission reset{(vmId is null ? string.Empty : $" {vmId}")}: {what}.");
             return ExitCodes.Success;
         });
         return command;
-    }
-
-    /// <summary>Appends the reset to the host's audit log, under the host name its entries already carry.</summary>
-    private static async Task AuditAsync(string directory, string? vmId, string detail, CancellationToken cancellationToken)
-    {
-        string path = Path.Combine(directory, "audit.log");
-        using HostKey key = HostKey.LoadOrCreate(Path.Combine(directory, "host.key"));
-        string host = File.Exists(path) && AuditLog.Verify(path, key).Entries.LastOrDefault() is { } last ? last.Host : Environment.MachineName;
-        using AuditLog audit = AuditLog.Open(path, host, key);
-        await audit.AppendAsync(null, vmId, "admission-reset", detail, cancellationToken);
     }
 }

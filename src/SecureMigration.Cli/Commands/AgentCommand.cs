@@ -7,7 +7,6 @@ using SecureMigration.Cli.Live;
 using SecureMigration.Cli.Terminal;
 using SecureMigration.Coordination;
 using SecureMigration.Qemu;
-using SecureMigration.Qemu.Qmp;
 using SecureMigration.Text;
 
 namespace SecureMigration.Cli.Commands;
@@ -17,11 +16,8 @@ internal static class AgentCommand
     public static Command Create()
     {
         var listen = new Option<IPEndPoint>("--listen") { Description = "Address the sources' 'secmig migrate' connect to (port 0 picks one and prints it).", CustomParser = EndPoints.ParseListen };
-        var vms = new Option<string[]>("--vm")
-        {
-            Description = "A VM this agent receives, as ID=QMP: its id and the QMP monitor of the destination QEMU the operator started with '-incoming defer -S'; repeat for several. Any other VM id is refused.",
-            AllowMultipleArgumentsPerToken = false,
-        };
+        Option<string[]> vms = VmMonitors.CreateOption(
+            "A VM this agent receives, as ID=QMP: its id and the QMP monitor of the destination QEMU the operator started with '-incoming defer -S'; repeat for several. Any other VM id is refused.");
         var limits = new HandshakeLimitOptions();
         var config = new Option<FileInfo>("--config")
         {
@@ -61,7 +57,7 @@ internal static class AgentCommand
         });
         command.SetAction(async (parse, cancellationToken) =>
         {
-            IReadOnlyList<QemuVm> served = ParseVms(parse.GetValue(vms)!);
+            IReadOnlyList<QemuVm> served = VmMonitors.Parse(parse.GetValue(vms)!);
             using ILoggerFactory logging = live.CreateLogging(parse);
             ConsoleStyle style = ConsoleStyle.Standard;
             LiveHostSettings settings = live.Settings(parse, served, channel => channel.TicketValidator = new ServedVmsValidator([.. served.Select(vm => vm.Id)]), null, logging);
@@ -103,29 +99,6 @@ internal static class AgentCommand
             return ExitCodes.Success;
         });
         return command;
-    }
-
-    /// <summary>Parses repeated ID=QMP values.</summary>
-    private static List<QemuVm> ParseVms(string[] values)
-    {
-        var vms = new List<QemuVm>();
-        foreach (string value in values)
-        {
-            int equals = value.IndexOf('=', StringComparison.Ordinal);
-            if (equals <= 0 || equals == value.Length - 1)
-            {
-                throw new ArgumentException($"--vm '{value}' is not ID=QMP (for example vm1=/run/vm1.qmp, or vm1=tcp:127.0.0.1:4444 with --allow-tcp-qmp).");
-            }
-
-            vms.Add(new QemuVm(value[..equals], QmpEndPoints.Parse(value[(equals + 1)..])));
-        }
-
-        if (vms.GroupBy(vm => vm.Id, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } duplicate)
-        {
-            throw new ArgumentException($"--vm names VM '{duplicate.Key}' more than once.");
-        }
-
-        return vms;
     }
 
     private static async Task ReceiveAsync(LiveHost host, ChannelConnection connection, ConsoleStyle style, CancellationToken cancellationToken)

@@ -39,7 +39,10 @@ internal sealed class CredentialOptions
 
     public Option<string> LocalName { get; } = new("--local-name") { Description = "This host's identity in tickets (required with --psk-keyring). Default: the certificate's name, or the PSK identity." };
 
-    public void AddTo(Command command)
+    /// <summary>Adds the options to <paramref name="command"/>, with a validator that takes exactly one credential mode.</summary>
+    /// <param name="command">The command.</param>
+    /// <param name="required">Whether a credential mode must be given; when not, none is fine too (the command asks where it needs one).</param>
+    public void AddTo(Command command, bool required = true)
     {
         foreach (Option option in new Option[] { Certificate, Key, Ca, Crl, AllowPeer, PinSpki, PskKeyring, PskFile, PskIdentity, SharedPsk, LocalName })
         {
@@ -51,7 +54,13 @@ internal sealed class CredentialOptions
             bool x509 = result.GetResult(Certificate) is not null || result.GetResult(Key) is not null || result.GetResult(Ca) is not null;
             bool keyring = result.GetResult(PskKeyring) is not null;
             bool shared = result.GetResult(PskFile) is not null || result.GetResult(PskIdentity) is not null;
-            if ((x509 ? 1 : 0) + (keyring ? 1 : 0) + (shared ? 1 : 0) != 1)
+            int modes = (x509 ? 1 : 0) + (keyring ? 1 : 0) + (shared ? 1 : 0);
+            if (modes == 0 && !required)
+            {
+                return;
+            }
+
+            if (modes != 1)
             {
                 result.AddError("Give one of: --cert, --key and --ca; or --psk-keyring with --local-name; or --psk-file and --psk-identity with --shared-psk.");
             }
@@ -84,6 +93,10 @@ internal sealed class CredentialOptions
     }
 
     /// <summary>Loads the credentials and peer policy; throws <see cref="InvalidCredentialsException"/> on a bad file.</summary>
+    /// <summary>Whether any credential option was given.</summary>
+    public bool AreGiven(ParseResult parse) =>
+        new Option[] { Certificate, Key, Ca, PskKeyring, PskFile, PskIdentity }.Any(option => parse.GetResult(option) is not null);
+
     public SecureChannelOptions Load(ParseResult parse)
     {
         ChannelCredentials credentials = (parse.GetValue(PskKeyring), parse.GetValue(PskFile)) switch

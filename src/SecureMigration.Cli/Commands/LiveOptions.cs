@@ -9,11 +9,21 @@ namespace SecureMigration.Cli.Commands;
 /// <summary>The options 'secmig agent' and 'secmig migrate' share: state, registry, hooks, residue, timeouts and credentials.</summary>
 internal sealed class LiveOptions
 {
-    public Option<string> Work { get; } = new("--work")
+    /// <summary>What --work is for 'secmig agent' and 'migrate'.</summary>
+    public const string HostWork = "This host's state directory: journal, audit log, admission state and the private migration sockets (keep its path short).";
+
+    private readonly bool _credentialsRequired;
+
+    /// <summary>Creates the options.</summary>
+    /// <param name="workDescription">What --work is for the command.</param>
+    /// <param name="credentialsRequired">Whether the command always needs credentials (agent, migrate) or only on some paths (recover).</param>
+    public LiveOptions(string workDescription = HostWork, bool credentialsRequired = true)
     {
-        Description = "This host's state directory: journal, audit log, admission state and the private migration sockets (keep its path short).",
-        Required = true,
-    };
+        Work = WorkOption.Create(workDescription);
+        _credentialsRequired = credentialsRequired;
+    }
+
+    public Option<string> Work { get; }
 
     public Option<string?> Registry { get; } = new("--registry")
     {
@@ -77,7 +87,7 @@ internal sealed class LiveOptions
             command.Options.Add(option);
         }
 
-        Credentials.AddTo(command);
+        Credentials.AddTo(command, _credentialsRequired);
     }
 
     public LiveHostSettings Settings(ParseResult parse, IReadOnlyList<QemuVm> vms, Action<Channel.SecureChannelOptions>? configureChannel,

@@ -1,8 +1,10 @@
 using System.CommandLine;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using SecureMigration.Cli.Cluster;
-using SecureMigration.Coordination;
+using SecureMigration.Cli.Live;
 using SecureMigration.Cli.Terminal;
+using SecureMigration.Coordination;
 
 namespace SecureMigration.Cli.Commands;
 
@@ -10,32 +12,33 @@ internal static class RecoverCommand
 {
     public static Command Create()
     {
-        Option<string> work = WorkOption.Create();
+        var live = new LiveOptions(WorkOption.ClusterOrHost, credentialsRequired: false);
+        Option<string[]> vms = VmMonitors.CreateOption(
+            "On a real host: a VM whose migration the journal left unfinished, as ID=QMP (its QEMU's monitor, as the agent's --vm or migrate's --qmp gave it); repeat for several.");
         var json = new Option<bool>("--json") { Description = "Print what recovery did as JSON." };
         var command = new Command("recover", """
-            Finishes every migration a crash interrupted, on every host of a demo cluster (secmig demo --work):
-            what committed rolls forward, everything else rolls back, decided from each host's journal and the
-            ownership registry. Running it twice changes nothing the second time. Exit code 1 when a migration
-            stays in doubt (the registry could not be reached). A real host's --work is recovered by secmig agent
-            or migrate when they start; on one, this command changes nothing and exits 2.
+            Finishes every migration a crash interrupted: what committed rolls forward, everything else rolls back,
+            decided from the journal and the ownership registry; residue is sanitized as the agent would. Running it
+            twice changes nothing the second time. Exit code 1 when a migration stays in doubt (the registry could
+            not be reached) or could not be finished (a VM's QEMU not given with --vm, say).
+            On a demo cluster (secmig demo --work) it recovers every host of the cluster. On a real host's --work
+            it needs what the agent or migrate ran with: --registry, the credentials, --memory-dir and --vm ID=QMP
+            for the VMs in flight ('secmig status' lists them). The agent and migrate also recover when they start;
+            this command is for a host whose agent stays down, and must not run while one uses the directory.
 
             Examples:
               secmig recover --work ./cluster
-              secmig recover --work ./cluster --json
+              secmig recover --work /var/lib/secmig --registry /shared/secmig/ownership --vm vm1=/run/vm1.qmp \
+                --cert dst/cert.pem --key dst/key.pem --ca ca/ca.pem --memory-dir /dev/shm
             """)
-        { work, json };
+        { vms, json };
+        live.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            string directory = Path.GetFullPath(parse.GetValue(work)!);
-            if (Live.HostStatus.IsHostWork(directory))
-            {
-                throw new ArgumentException($"'{directory}' is a real host's work directory (secmig agent or migrate): they recover it when they start " +
-                    $"with --work {directory}, since recovery needs the VMs' QEMU monitors and the host's credentials. " +
-                    $"'secmig status --work {directory} --registry DIR' shows what is in flight; nothing was changed.");
-            }
-
-            await using SimulatedCluster cluster = SimulatedCluster.Open(directory, create: false);
-            IReadOnlyList<(string Host, RecoveredMigration Migration)> recovered = await cluster.RecoverAsync(cancellationToken);
+            string directory = Path.GetFullPath(parse.GetValue(live.Work)!);
+            IReadOnlyList<(string Host, RecoveredMigration Migration)> recovered = HostStatus.IsHostWork(directory)
+                ? await RecoverHostAsync(parse, live, VmMonitors.Parse(parse.GetValue(vms) ?? []), directory, cancellationToken)
+                : await RecoverClusterAsync(directory, cancellationToken);
             if (parse.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(recovered.Select(r => new { host = r.Host, migration = r.Migration }), CliJson.Options));
@@ -55,5 +58,29 @@ internal static class RecoverCommand
             return recovered.Any(r => !MigrationStateMachine.IsFinal(r.Migration.To)) ? ExitCodes.Failure : ExitCodes.Success;
         });
         return command;
+    }
+
+    private static async Task<IReadOnlyList<(string Host, RecoveredMigration Migration)>> RecoverClusterAsync(string directory, CancellationToken cancellationToken)
+    {
+        await using SimulatedCluster cluster = SimulatedCluster.Open(directory, create: false);
+        return await cluster.RecoverAsync(cancellationToken);
+    }
+
+    /// <summary>Recovers a real host's work directory as its agent or migrate would when it starts, with the same settings.</summary>
+    private static async Task<IReadOnlyList<(string Host, RecoveredMigration Migration)>> RecoverHostAsync(ParseResult parse, LiveOptions live,
+        IReadOnlyList<Qemu.QemuVm> vms, string directory, CancellationToken cancellationToken)
+    {
+        if (!live.Credentials.AreGiven(parse))
+        {
+            throw new ArgumentException($"'{directory}' is a real host's work directory: recovering it needs the credentials its agent or migrate runs with " +
+                "(--cert, --key and --ca, or --psk-keyring with --local-name), since the registry records it writes are signed with them, " +
+                "and --registry with --vm ID=QMP for the VMs in flight. Nothing was changed.");
+        }
+
+        using ILoggerFactory logging = live.CreateLogging(parse);
+        await using LiveHost host = await LiveHost.OpenAsync(live.Settings(parse, vms, null, null, logging), cancellationToken);
+        IReadOnlyList<RecoveredMigration> recovered = await host.Coordinator.RecoverAsync(cancellationToken);
+        await host.SaveAdmissionAsync(CancellationToken.None);
+        return [.. recovered.Select(migration => (host.Id, migration))];
     }
 }

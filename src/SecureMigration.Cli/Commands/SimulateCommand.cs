@@ -16,7 +16,7 @@ internal static class SimulateCommand
 
     private static Command Migrate()
     {
-        Option<string> work = WorkOption.Create();
+        Option<string> work = WorkOption.Create("The work directory of the demo cluster (as given to 'secmig demo --work').");
         var vm = new Option<string>("--vm") { Description = "The VM to migrate (created on source.demo if the cluster does not know it).", DefaultValueFactory = _ => "demo-vm" };
         var size = new Option<int>("--image-mib") { Description = "Memory size of a VM created here, in MiB.", DefaultValueFactory = _ => 16 };
         var holdAt = new Option<string?>("--hold-at")

@@ -53,8 +53,30 @@ public sealed class AuditLog : IDisposable
     /// <exception cref="InvalidDataException">The log was edited, forged or damaged, or written under another key; it is left as it is for investigation.</exception>
     public static AuditLog Open(string path, string host, HostKey key, TimeProvider? timeProvider = null)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentException.ThrowIfNullOrEmpty(host);
+        return Open(path, _ => host, key, timeProvider);
+    }
+
+    /// <summary>
+    /// Opens the log at <paramref name="path"/> like <see cref="Open(string, string, HostKey, TimeProvider?)"/>, for a tool
+    /// that writes on the host's behalf (<c>secmig admission reset</c>): new entries name the host the last entry names, so
+    /// the log keeps one host name whoever appends, or <paramref name="newLogHost"/> when the log has no entry yet.
+    /// </summary>
+    /// <param name="path">The log file.</param>
+    /// <param name="newLogHost">The host named when the log has no entry yet.</param>
+    /// <param name="key">The host key the entries are authenticated with.</param>
+    /// <param name="timeProvider">The clock, or <see langword="null"/> for the system clock.</param>
+    /// <returns>The open log.</returns>
+    /// <exception cref="InvalidDataException">The log was edited, forged or damaged, or written under another key; it is left as it is for investigation.</exception>
+    public static AuditLog OpenContinuing(string path, string newLogHost, HostKey key, TimeProvider? timeProvider = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(newLogHost);
+        return Open(path, last => last?.Host ?? newLogHost, key, timeProvider);
+    }
+
+    private static AuditLog Open(string path, Func<AuditEntry?, string> host, HostKey key, TimeProvider? timeProvider)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(key);
         string fullPath = System.IO.Path.GetFullPath(path);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(fullPath)!);
@@ -76,7 +98,8 @@ public sealed class AuditLog : IDisposable
                 DurableFile.FlushDirectory(System.IO.Path.GetDirectoryName(fullPath)!);
             }
 
-            return new AuditLog(fullPath, host, file, macKey, timeProvider ?? TimeProvider.System, verification.Entries.LastOrDefault(), lastHash);
+            AuditEntry? last = verification.Entries.LastOrDefault();
+            return new AuditLog(fullPath, host(last), file, macKey, timeProvider ?? TimeProvider.System, last, lastHash);
         }
         catch
         {

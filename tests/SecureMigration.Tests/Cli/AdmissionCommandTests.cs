@@ -85,9 +85,9 @@ public sealed class AdmissionCommandTests : IDisposable
         Assert.False(File.Exists(_work.File(".lock")), "status changes nothing");
     }
 
-    /// <summary>Issue 16: 'secmig recover' on a real host's --work says how it is recovered and writes nothing (no demo cluster there).</summary>
+    /// <summary>Issue 16: 'secmig recover' on a real host's --work without the host's credentials says what it needs and writes nothing.</summary>
     [Fact]
-    public async Task Recover_OnARealHostsWork_Exits2SayingTheAgentRecoversItAndWritesNothing()
+    public async Task Recover_OnARealHostsWorkWithoutCredentials_Exits2NamingWhatItNeedsAndWritesNothing()
     {
         await ThrashedWorkAsync();
         string[] before = Directory.GetFileSystemEntries(_work.Path);
@@ -95,10 +95,30 @@ public sealed class AdmissionCommandTests : IDisposable
         (int exit, string output) = await Secmig.RunAsync("recover", "--work", _work.Path);
 
         Assert.True(exit == 2, output);
-        Assert.Contains("is a real host's work directory", output, StringComparison.Ordinal);
-        Assert.Contains("secmig status --work", output, StringComparison.Ordinal);
+        Assert.Contains("is a real host's work directory: recovering it needs the credentials", output, StringComparison.Ordinal);
+        Assert.Contains("--vm ID=QMP", output, StringComparison.Ordinal);
         Assert.DoesNotContain("secmig demo", output, StringComparison.Ordinal);
         Assert.Equal(before, Directory.GetFileSystemEntries(_work.Path));
+    }
+
+    /// <summary>A reset must never go unrecorded: an audit log that fails verification stops it before the state changes.</summary>
+    [Fact]
+    public async Task Reset_AuditLogTampered_Exits2AndLeavesTheBreakerAndTheLogAsTheyWere()
+    {
+        await ThrashedWorkAsync();
+        byte[] state = await File.ReadAllBytesAsync(StatePath);
+        string log = await File.ReadAllTextAsync(_work.File("audit.log"));
+        string tampered = log.Replace("the destination refused", "the destination agreed", StringComparison.Ordinal);
+        Assert.NotEqual(log, tampered);
+        await File.WriteAllTextAsync(_work.File("audit.log"), tampered);
+
+        (int exit, string output) = await Secmig.RunAsync("admission", "reset", "--work", _work.Path, "--vm", "vm1");
+
+        Assert.True(exit == 2, output);
+        Assert.Contains("fails verification", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+        Assert.Equal(state, await File.ReadAllBytesAsync(StatePath));
+        Assert.Equal(tampered, await File.ReadAllTextAsync(_work.File("audit.log")));
     }
 
     [Fact]

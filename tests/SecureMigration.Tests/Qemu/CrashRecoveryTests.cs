@@ -58,4 +58,41 @@ public sealed class CrashRecoveryTests
         Assert.True(exit == 0, output);
         Assert.Equal("running", await rig.Destination.StatusAsync());
     }
+
+    /// <summary>Issue 16: 'secmig recover' finishes a real host's interrupted migration while its agent stays down.</summary>
+    [RequiresQemuFact]
+    public async Task Agent_KilledMidTransfer_SecmigRecoverFinishesItWhileTheAgentIsDownAndTheAgentThenReceives()
+    {
+        await using LiveMigrationRig rig = await LiveMigrationRig.CreateAsync();
+        await rig.StartAgentAsync(rig.X509("dst"));
+        NetworkAttacker relay = rig.AddRelay();
+        relay.StallAt = 8L << 20;
+        Task<(int ExitCode, string Output)> migrate = rig.MigrateAsync(rig.X509("src"), "--stall-timeout", "2", "--retries", "0");
+        await relay.Stalled;
+        await rig.Agent!.KillAsync();
+        (int exit, string output) = await migrate;
+        Assert.True(exit == 1, output);
+        Assert.True(File.Exists(rig.Destination.MemoryFile), "the crashed agent cannot have sanitized the destination's RAM yet");
+        string[] recover =
+        [
+            "recover", "--work", rig.DestinationWork, "--registry", rig.Registry, "--vm", $"{LiveMigrationRig.VmId}={rig.Destination.AgentMonitor}",
+            "--memory-dir", rig.Root, .. rig.X509("dst"),
+        ];
+
+        (exit, output) = await Secmig.RunAsync(recover);
+
+        Assert.True(exit == 0, output);
+        Assert.Matches(@"dst\.test: migration \S+ of vm1 \(Destination\) \S+ -> RolledBack", output);
+        rig.AssertDestinationGone();
+        await rig.AssertSourceRunsAsync();
+        (exit, output) = await Secmig.RunAsync(recover);
+        Assert.True(exit == 0, output);
+        Assert.Contains("Nothing to recover", output, StringComparison.Ordinal);
+        await rig.StartDestinationQemuAsync();
+        await rig.StartAgentAsync(rig.X509("dst"));
+        Assert.DoesNotContain("recovered", rig.Agent.Output, StringComparison.Ordinal);
+        (exit, output) = await rig.MigrateThroughAsync(null, rig.X509("src"));
+        Assert.True(exit == 0, output);
+        Assert.Equal("running", await rig.Destination.StatusAsync());
+    }
 }

@@ -36,6 +36,9 @@ internal sealed partial class LiveMigrationRig : IAsyncDisposable
 
     public string Registry => _dir.File("ownership");
 
+    /// <summary>Gets the agent's --work directory.</summary>
+    public string DestinationWork => _dir.File("dst-work");
+
     public static async Task<LiveMigrationRig> CreateAsync(int memoryMiB = 64)
     {
         var rig = new LiveMigrationRig();
@@ -105,7 +108,7 @@ internal sealed partial class LiveMigrationRig : IAsyncDisposable
 
     private string[] AgentArguments(string[] credentials, string[] extra) =>
     [
-        "agent", "--listen", "127.0.0.1:0", "--vm", $"{VmId}={Destination.AgentMonitor}", "--work", _dir.File("dst-work"), "--registry", Registry,
+        "agent", "--listen", "127.0.0.1:0", "--vm", $"{VmId}={Destination.AgentMonitor}", "--work", DestinationWork, "--registry", Registry,
         "--memory-dir", _dir.Path, .. credentials, .. extra,
     ];
 
