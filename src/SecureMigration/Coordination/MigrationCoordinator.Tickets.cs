@@ -68,7 +68,9 @@ public sealed partial class MigrationCoordinator
             return $"VM '{ticket.VmId}' is already migrating on this host";
         }
 
-        // Read-only first: a registry that knows the VM has its id already, so a refused peer makes this host write nothing.
+        // Read-only first: a ticket for a VM the registry does not know is refused before anything is written. A registry
+        // that knows the VM took its id with its first record; only one from before registry ids (records, no
+        // registry.id) takes it here, once and under its lock, the same id every host then reads: a bounded, one-time write.
         OwnershipRecord? owner = await _registry.GetAsync(ticket.VmId, cancellationToken).ConfigureAwait(false);
         if (owner is null)
         {

@@ -28,10 +28,7 @@ internal static class TicketCodec
         EnsureField(ticket.SourceIdentity, nameof(ticket.SourceIdentity));
         EnsureField(ticket.DestinationIdentity, nameof(ticket.DestinationIdentity));
         ArgumentOutOfRangeException.ThrowIfNegative(ticket.OwnershipEpoch);
-        if (ticket.RegistryId is not null)
-        {
-            EnsureField(ticket.RegistryId, nameof(ticket.RegistryId));
-        }
+        // RegistryId needs no check here: its init accessor refuses what cannot be encoded, in 'with' expressions too.
     }
 
     /// <summary>Encodes the ticket and appends its binding; returns the encoded length.</summary>
