@@ -21,7 +21,11 @@ internal static class ExitCodes
     /// <summary>A migration's commit was requested and the ownership registry cannot be reached: the VM stays paused until recovery can ask it.</summary>
     public const int InDoubt = 4;
 
-    /// <summary>Ctrl-C or SIGTERM, and the command did not stop within 10 seconds (System.CommandLine's process termination timeout).</summary>
+    /// <summary>
+    /// Ctrl-C or SIGTERM stopped the command before it finished (a migrate rolled back, a wipe left incomplete), or it did
+    /// not stop within 10 seconds (System.CommandLine's process termination timeout). The agent and the tunnel, whose
+    /// work is to serve until stopped, exit 0 when they stop cleanly.
+    /// </summary>
     public const int Interrupted = 130;
 
     /// <summary>Each code with its meaning in a few words, as <c>secmig --help</c> prints them.</summary>
@@ -32,7 +36,7 @@ internal static class ExitCodes
         (InvalidInput, "invalid input: a bad option, a missing, unfit or busy file, directory or port; nothing was done"),
         (Refused, "refused: the peer, or by the peer, or before anything moved; not retried, so the corrected command runs at once"),
         (InDoubt, "migrate: the commit was requested and the ownership registry cannot be reached; the VM stays paused until recovery"),
-        (Interrupted, "interrupted by Ctrl-C or SIGTERM and not stopped within 10 seconds"),
+        (Interrupted, "interrupted by Ctrl-C or SIGTERM before it finished (a migrate rolled back, a wipe left incomplete)"),
     ];
 
     /// <summary>The table as the root command's help shows it.</summary>

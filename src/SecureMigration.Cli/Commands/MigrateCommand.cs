@@ -81,6 +81,7 @@ internal static class MigrateCommand
                 int exitCode = result.Status switch
                 {
                     MigrationStatus.Completed => ExitCodes.Success,
+                    _ when cancellationToken.IsCancellationRequested => ExitCodes.Interrupted,
                     MigrationStatus.Refused when retried == 0 => ExitCodes.Refused,
                     _ when result.IsPermanent => ExitCodes.Refused,
                     _ => ExitCodes.Failure,
@@ -94,7 +95,10 @@ internal static class MigrateCommand
             }
             catch (MigrationInDoubtException e)
             {
-                style.Line($"result {qemuVm.Id} InDoubt {e.Message}");
+                string work = Path.GetFullPath(parse.GetValue(live.Work)!);
+                style.Line($"result {qemuVm.Id} InDoubt {e.Message}. The VM stays paused here and nothing is destroyed: once the registry " +
+                    $"'{host.Registry.Directory}' is reachable again, the next 'secmig migrate' or 'secmig recover --work {work} --vm {qemuVm.Id}=QMP --registry ...' " +
+                    "asks it and finishes the migration");
                 if (asJson)
                 {
                     Console.Out.WriteLine(JsonSerializer.Serialize(new MigrateOutcome(qemuVm.Id, e.MigrationId, "InDoubt", e.Message, 0, 0, ExitCodes.InDoubt, null), CliJson.Options));

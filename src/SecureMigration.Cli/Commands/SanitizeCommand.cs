@@ -35,7 +35,7 @@ internal static class SanitizeCommand
             is refused, and so is a block device unless --allow-block-device says so. With --cert, --key and --ca,
             progress is checkpointed in PATH.secmig-wipe, authenticated with this host's key: run the same command
             again after a crash and it goes on where it stopped (without them, it starts over). Exit 0 when every pass completed and verified, 1
-            when verification failed or the wipe was interrupted (Ctrl-C), 2 for bad input (nothing was written).
+            when verification failed, 2 for bad input (nothing was written), 130 when Ctrl-C or SIGTERM interrupted it.
 
             Examples:
               secmig sanitize old-vm.img
@@ -104,7 +104,9 @@ internal static class SanitizeCommand
                 Print(ConsoleStyle.Standard, report);
             }
 
-            return report.Succeeded ? ExitCodes.Success : ExitCodes.Failure;
+            return report.Succeeded ? ExitCodes.Success
+                : !report.Completed && cancellationToken.IsCancellationRequested ? ExitCodes.Interrupted
+                : ExitCodes.Failure;
         });
         return command;
     }

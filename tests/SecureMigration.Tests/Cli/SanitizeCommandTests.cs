@@ -120,7 +120,7 @@ public sealed class SanitizeCommandTests
     }
 
     [Fact]
-    public async Task Sanitize_CtrlC_StopsCleanlyWithAReportMarkedIncomplete()
+    public async Task Sanitize_CtrlC_StopsCleanlyWithAReportMarkedIncompleteAndExits130()
     {
         using var dir = new TempDirectory();
         File.WriteAllBytes(dir.File("big.img"), RandomNumberGenerator.GetBytes(96 * 1024 * 1024));
@@ -130,7 +130,7 @@ public sealed class SanitizeCommandTests
         await wipe.SignalAsync("INT");
         int exit = await wipe.WaitForExitAsync();
 
-        Assert.Equal(1, exit);
+        Assert.Equal(SecureMigration.Cli.ExitCodes.Interrupted, exit);
         Assert.Contains("INCOMPLETE (interrupted)", wipe.Output, StringComparison.Ordinal);
         Assert.False(File.Exists(dir.File("big.img.secmig-wipe")), "without this host's key (--cert, --key, --ca) no checkpoint is written: a later run starts over");
     }

@@ -36,6 +36,9 @@ internal sealed partial class LiveMigrationRig : IAsyncDisposable
 
     public string Registry => _dir.File("ownership");
 
+    /// <summary>Gets the source's (migrate's) --work directory.</summary>
+    public string SourceWork => _dir.File("src-work");
+
     /// <summary>Gets the agent's --work directory.</summary>
     public string DestinationWork => _dir.File("dst-work");
 
@@ -147,7 +150,7 @@ internal sealed partial class LiveMigrationRig : IAsyncDisposable
     private string[] MigrateArguments(NetworkAttacker? relay, string registry, string peerName, string[] credentials, string[] extra) =>
     [
         "migrate", "--vm", VmId, "--qmp", Source.AgentMonitor, "--to", (relay?.EndPoint ?? AgentEndPoint!).ToString(), "--peer-name", peerName,
-        "--work", _dir.File("src-work"), "--registry", registry, "--memory-dir", _dir.Path, .. credentials, .. extra,
+        "--work", SourceWork, "--registry", registry, "--memory-dir", _dir.Path, .. credentials, .. extra,
     ];
 
     /// <summary>Waits until the agent printed the result of a migration; returns its status.</summary>
