@@ -23,21 +23,26 @@ internal sealed record GuestQemu(string Directory, string Name, int MemoryMiB, b
     /// <summary>Gets the file that holds the guest's RAM when <see cref="SharedMemoryFile"/> is set.</summary>
     public string MemoryFile => Path.Combine(Directory, Name + ".ram");
 
-    /// <summary>Starts QEMU daemonized, so its monitors listen once this returns.</summary>
-    /// <returns>QEMU's process id.</returns>
-    /// <exception cref="InvalidOperationException">QEMU did not start; the message carries its errors.</exception>
-    public async Task<int> StartAsync(string image)
+    /// <summary>Gets the file QEMU writes its process id to once it is ready.</summary>
+    public string PidFile => Path.Combine(Directory, Name + ".pid");
+
+    /// <summary>QEMU's arguments: the guest, its RAM, its monitors, daemonized with a pid file.</summary>
+    /// <param name="image">The guest's image.</param>
+    /// <param name="agentMonitor">Whether to open <see cref="AgentMonitor"/> (leave it out when the caller names its own).</param>
+    public List<string> Arguments(string image, bool agentMonitor = true)
     {
-        string pidFile = Path.Combine(Directory, Name + ".pid");
-        var start = new ProcessStartInfo("qemu-system-x86_64") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         var arguments = new List<string>
         {
             "-machine", "q35,accel=tcg" + (SharedMemoryFile ? ",memory-backend=ram" : string.Empty), "-m", MemoryMiB + "M", "-display", "none", "-nodefaults",
             "-kernel", image,
-            "-qmp", $"unix:{AgentMonitor},server=on,wait=off",
             "-qmp", $"unix:{TestMonitor},server=on,wait=off",
-            "-daemonize", "-pidfile", pidFile,
+            "-daemonize", "-pidfile", PidFile,
         };
+        if (agentMonitor)
+        {
+            arguments.AddRange(["-qmp", $"unix:{AgentMonitor},server=on,wait=off"]);
+        }
+
         if (SharedMemoryFile)
         {
             arguments.AddRange(["-object", $"memory-backend-file,id=ram,size={MemoryMiB}M,mem-path={MemoryFile},share=on"]);
@@ -53,6 +58,16 @@ internal sealed record GuestQemu(string Directory, string Name, int MemoryMiB, b
             arguments.Add("-S");
         }
 
+        return arguments;
+    }
+
+    /// <summary>Starts QEMU daemonized, so its monitors listen once this returns.</summary>
+    /// <returns>QEMU's process id.</returns>
+    /// <exception cref="InvalidOperationException">QEMU did not start; the message carries its errors.</exception>
+    public async Task<int> StartAsync(string image)
+    {
+        var start = new ProcessStartInfo("qemu-system-x86_64") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        List<string> arguments = Arguments(image);
         arguments.ForEach(start.ArgumentList.Add);
         using Process process = Process.Start(start)!;
         string errors = await process.StandardError.ReadToEndAsync();
@@ -62,7 +77,7 @@ internal sealed record GuestQemu(string Directory, string Name, int MemoryMiB, b
             throw new InvalidOperationException($"QEMU did not start (install qemu-system-x86): {errors}");
         }
 
-        return int.Parse((await File.ReadAllTextAsync(pidFile)).Trim(), CultureInfo.InvariantCulture);
+        return int.Parse((await File.ReadAllTextAsync(PidFile)).Trim(), CultureInfo.InvariantCulture);
     }
 
     /// <summary>Waits until the guest has filled its RAM with the pattern (it then starts counting generations).</summary>
