@@ -50,6 +50,16 @@ catch (Exception e) when (e is ArgumentException or FileNotFoundException or Inv
 }
 
 ParseResult parse = root.Parse(args);
+
+// System.CommandLine shows a parent's arguments in a subcommand's usage and help ('secmig sanitize <path> verify-cert',
+// with <path> "the file to overwrite"); no subcommand of secmig takes its parent's arguments, so they are hidden there.
+for (System.CommandLine.Parsing.SymbolResult? parent = parse.CommandResult.Parent; parent is System.CommandLine.Parsing.CommandResult command; parent = command.Parent)
+{
+    foreach (Argument argument in command.Command.Arguments)
+    {
+        argument.Hidden = true;
+    }
+}
 if (parse.Errors.Count > 0)
 {
     foreach (System.CommandLine.Parsing.ParseError error in parse.Errors)

@@ -17,6 +17,21 @@ public sealed class HelpCommandTests
         Assert.Contains("--allow-peer", commandOutput, StringComparison.Ordinal);
     }
 
+    /// <summary>A subcommand's help shows its own arguments, not its parent's: verify-cert overwrites nothing.</summary>
+    [Fact]
+    public async Task Help_OfASubcommand_LeavesOutItsParentsArguments()
+    {
+        (int exit, string output) = await Secmig.RunAsync("sanitize", "verify-cert", "--help");
+        (int parentExit, string parent) = await Secmig.RunAsync("sanitize", "--help");
+
+        Assert.True(exit == 0, output);
+        Assert.Contains("secmig sanitize verify-cert <certificate> [options]", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("<path>", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("to overwrite", output, StringComparison.Ordinal);
+        Assert.True(parentExit == 0, parent);
+        Assert.Contains("<path>  The file to overwrite", parent, StringComparison.Ordinal);
+    }
+
     /// <summary>One exit-code table: the one secmig's code returns is the one --help prints and README.md and docs/cli.md show.</summary>
     [Fact]
     public async Task ExitCodes_HelpReadmeAndCliDoc_ShowTheSameTable()
