@@ -259,7 +259,7 @@ public sealed class QemuDriver : IHypervisorDriver, IAsyncDisposable
             TimeSpan left = _options.SettleTimeout - clock.GetElapsedTime(start);
             if (left <= TimeSpan.Zero)
             {
-                throw new QmpTimeoutException("the migration to complete, fail or cancel", _options.SettleTimeout, "QemuDriverOptions.SettleTimeout");
+                throw new QmpTimeoutException("the migration to complete, fail or cancel", _options.SettleTimeout, _options.NameOf(nameof(QemuDriverOptions.SettleTimeout)));
             }
 
             try
@@ -340,7 +340,7 @@ public sealed class QemuDriver : IHypervisorDriver, IAsyncDisposable
                 : await MonitorClosesAsync(qmp, cancellationToken).ConfigureAwait(false);
             if (!exited)
             {
-                throw new QmpTimeoutException($"QEMU of VM '{vm.Id}' to exit after 'quit'", _options.SettleTimeout, "QemuDriverOptions.SettleTimeout");
+                throw new QmpTimeoutException($"QEMU of VM '{vm.Id}' to exit after 'quit'", _options.SettleTimeout, _options.NameOf(nameof(QemuDriverOptions.SettleTimeout)));
             }
 
             Log.Quit(Logger, vm.Id);
@@ -394,7 +394,7 @@ public sealed class QemuDriver : IHypervisorDriver, IAsyncDisposable
         }
         catch (OperationCanceledException) when (expiry.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            throw new QmpTimeoutException(what, _options.ConnectTimeout, "QemuDriverOptions.ConnectTimeout");
+            throw new QmpTimeoutException(what, _options.ConnectTimeout, _options.NameOf(nameof(QemuDriverOptions.ConnectTimeout)));
         }
     }
 

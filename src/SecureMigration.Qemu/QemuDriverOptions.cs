@@ -56,6 +56,16 @@ public sealed class QemuDriverOptions
     /// <summary>Gets or sets how the driver talks QMP (timeouts, limits, clock).</summary>
     public QmpClientOptions Qmp { get; set; } = new();
 
+    /// <summary>
+    /// Gets what users set these options by, keyed by property name (<c>ConnectTimeout</c>, <c>SettleTimeout</c>), for a
+    /// tool whose users set them otherwise (secmig: <c>--qemu-timeout</c>, <c>--settle-timeout</c>): a timeout's message
+    /// tells them what to raise. A property not listed is named as <c>QemuDriverOptions.NAME</c>.
+    /// </summary>
+    public IDictionary<string, string> SettingNames { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>The name users set <paramref name="property"/> by.</summary>
+    internal string NameOf(string property) => SettingNames.TryGetValue(property, out string? name) ? name : "QemuDriverOptions." + property;
+
     /// <summary>Throws unless every option is usable; the message names the option, its value and what is allowed.</summary>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
     public void Validate()

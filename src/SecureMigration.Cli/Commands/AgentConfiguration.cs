@@ -32,6 +32,10 @@ internal sealed class AgentConfiguration
 
     public int? CommitTimeout { get; set; }
 
+    public int? QemuTimeout { get; set; }
+
+    public int? SettleTimeout { get; set; }
+
     public int? MaxHandshakes { get; set; }
 
     public int? MaxHandshakesPerPrefix { get; set; }
@@ -158,6 +162,8 @@ internal sealed class AgentConfiguration
         Many("--memory-dir", MemoryDirs.Select(directory => Path.GetFullPath(directory, baseDirectory)));
         Single("--stall-timeout", Number(StallTimeout));
         Single("--commit-timeout", Number(CommitTimeout));
+        Single("--qemu-timeout", Number(QemuTimeout));
+        Single("--settle-timeout", Number(SettleTimeout));
         Single("--max-handshakes", Number(MaxHandshakes));
         Single("--max-handshakes-per-prefix", Number(MaxHandshakesPerPrefix));
         Single("--handshake-rate", Number(HandshakeRate));

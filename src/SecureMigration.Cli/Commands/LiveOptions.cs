@@ -64,6 +64,18 @@ internal sealed class LiveOptions
         DefaultValueFactory = _ => 30,
     };
 
+    public Option<int> QemuTimeout { get; } = new("--qemu-timeout")
+    {
+        Description = "Seconds QEMU may take to answer a QMP command, to accept the monitor connection, or to connect its migration stream.",
+        DefaultValueFactory = _ => 30,
+    };
+
+    public Option<int> SettleTimeout { get; } = new("--settle-timeout")
+    {
+        Description = "Seconds a migration may take to settle in QEMU after its stream ended (loading on the destination, completing on the source) and QEMU to exit after 'quit'.",
+        DefaultValueFactory = _ => 120,
+    };
+
     public Option<bool> Verbose { get; } = new("--verbose") { Description = "Log every library event, not only warnings." };
 
     public CredentialOptions Credentials { get; } = new();
@@ -71,7 +83,7 @@ internal sealed class LiveOptions
     public void AddTo(Command command)
     {
         SanitizeMethod.AcceptOnlyFromAmong([.. SanitizationMethodNames.All.Keys]);
-        foreach (Option<int> seconds in new[] { StallTimeout, CommitTimeout })
+        foreach (Option<int> seconds in new[] { StallTimeout, CommitTimeout, QemuTimeout, SettleTimeout })
         {
             seconds.Validators.Add(result =>
             {
@@ -82,7 +94,7 @@ internal sealed class LiveOptions
             });
         }
 
-        foreach (Option option in new Option[] { Work, Registry, Hooks, SanitizeMethod, MemoryDirectories, AllowTcpQmp, StallTimeout, CommitTimeout, Verbose })
+        foreach (Option option in new Option[] { Work, Registry, Hooks, SanitizeMethod, MemoryDirectories, AllowTcpQmp, StallTimeout, CommitTimeout, QemuTimeout, SettleTimeout, Verbose })
         {
             command.Options.Add(option);
         }
@@ -107,6 +119,8 @@ internal sealed class LiveOptions
             parse.GetValue(AllowTcpQmp),
             TimeSpan.FromSeconds(parse.GetValue(StallTimeout)),
             TimeSpan.FromSeconds(parse.GetValue(CommitTimeout)),
+            TimeSpan.FromSeconds(parse.GetValue(QemuTimeout)),
+            TimeSpan.FromSeconds(parse.GetValue(SettleTimeout)),
             qemuProgress,
             logging);
     }

@@ -5,6 +5,7 @@ using SecureMigration.Channel.Credentials;
 using SecureMigration.Cli.Terminal;
 using SecureMigration.Coordination;
 using SecureMigration.Qemu;
+using SecureMigration.Qemu.Qmp;
 using SecureMigration.Sanitization;
 
 namespace SecureMigration.Cli.Live;
@@ -34,7 +35,17 @@ internal sealed class LiveHost : IAsyncDisposable
         Registry = settings.Channel.Credentials is PskKeyringCredentials keyring
             ? new FileOwnershipRegistry(settings.RegistryDirectory, timeProvider: null, keyring)
             : new FileOwnershipRegistry(settings.RegistryDirectory, signer: settings.Channel.Credentials as X509ChannelCredentials);
-        var driverOptions = new QemuDriverOptions { RuntimeDirectory = Path.Combine(settings.WorkDirectory, "run"), Progress = settings.QemuProgress, AllowTcpQmp = settings.AllowTcpQmp };
+        var driverOptions = new QemuDriverOptions
+        {
+            RuntimeDirectory = Path.Combine(settings.WorkDirectory, "run"), Progress = settings.QemuProgress, AllowTcpQmp = settings.AllowTcpQmp,
+            ConnectTimeout = settings.QemuTimeout, SettleTimeout = settings.SettleTimeout,
+            Qmp = new QmpClientOptions { ConnectTimeout = settings.QemuTimeout, CommandTimeout = settings.QemuTimeout },
+        };
+        // A timeout's message names the option that raises it.
+        driverOptions.SettingNames[nameof(QemuDriverOptions.ConnectTimeout)] = "--qemu-timeout";
+        driverOptions.SettingNames[nameof(QemuDriverOptions.SettleTimeout)] = "--settle-timeout";
+        driverOptions.Qmp.SettingNames[nameof(QmpClientOptions.ConnectTimeout)] = "--qemu-timeout";
+        driverOptions.Qmp.SettingNames[nameof(QmpClientOptions.CommandTimeout)] = "--qemu-timeout";
         foreach (QemuVm vm in settings.Vms)
         {
             driverOptions.Vms.Add(vm);

@@ -83,7 +83,7 @@ public sealed class QmpClient : IAsyncDisposable
         catch (OperationCanceledException) when (expiry.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             socket.Dispose();
-            throw new QmpTimeoutException($"the connection to {Describe(endPoint)}", options.ConnectTimeout, "QmpClientOptions.ConnectTimeout");
+            throw new QmpTimeoutException($"the connection to {Describe(endPoint)}", options.ConnectTimeout, options.NameOf(nameof(QmpClientOptions.ConnectTimeout)));
         }
         catch
         {
@@ -135,7 +135,7 @@ public sealed class QmpClient : IAsyncDisposable
             }
             catch (OperationCanceledException) when (expiry.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
-                throw new QmpTimeoutException($"'{command}'", _options.CommandTimeout, "QmpClientOptions.CommandTimeout");
+                throw new QmpTimeoutException($"'{command}'", _options.CommandTimeout, _options.NameOf(nameof(QmpClientOptions.CommandTimeout)));
             }
         }
         finally
@@ -209,7 +209,7 @@ public sealed class QmpClient : IAsyncDisposable
         }
         catch (OperationCanceledException) when (expiry.IsCancellationRequested)
         {
-            throw new QmpTimeoutException($"QMP's greeting from {Describe(EndPoint)}", _options.ConnectTimeout, "QmpClientOptions.ConnectTimeout");
+            throw new QmpTimeoutException($"QMP's greeting from {Describe(EndPoint)}", _options.ConnectTimeout, _options.NameOf(nameof(QmpClientOptions.ConnectTimeout)));
         }
         catch (Exception e) when (e is (IOException or SocketException) and not QmpException)
         {
@@ -224,7 +224,7 @@ public sealed class QmpClient : IAsyncDisposable
         catch (OperationCanceledException) when (expiry.IsCancellationRequested)
         {
             // The connect timeout covers the negotiation too: it ran out while the monitor had not answered.
-            throw new QmpTimeoutException($"'qmp_capabilities' on {Describe(EndPoint)}", _options.ConnectTimeout, "QmpClientOptions.ConnectTimeout");
+            throw new QmpTimeoutException($"'qmp_capabilities' on {Describe(EndPoint)}", _options.ConnectTimeout, _options.NameOf(nameof(QmpClientOptions.ConnectTimeout)));
         }
     }
 

@@ -19,9 +19,19 @@ public sealed class QmpClientOptions
     /// <value>1024.</value>
     public int EventBacklog { get; set; } = 1024;
 
+    /// <summary>
+    /// Gets what users set these options by, keyed by property name (<c>ConnectTimeout</c>, <c>CommandTimeout</c>), for a
+    /// tool whose users set them otherwise (secmig: <c>--qemu-timeout</c>): a timeout's message tells them what to raise.
+    /// A property not listed is named as <c>QmpClientOptions.NAME</c>.
+    /// </summary>
+    public IDictionary<string, string> SettingNames { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
     /// <summary>Gets or sets the clock of every timeout.</summary>
     /// <value><see cref="TimeProvider.System"/>.</value>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>The name users set <paramref name="property"/> by.</summary>
+    internal string NameOf(string property) => SettingNames.TryGetValue(property, out string? name) ? name : "QmpClientOptions." + property;
 
     /// <summary>Throws unless every option is usable; the message names the option, its value and what is allowed.</summary>
     /// <exception cref="ArgumentException">An option is out of range.</exception>

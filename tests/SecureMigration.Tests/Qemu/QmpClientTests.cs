@@ -169,7 +169,9 @@ public sealed class QmpClientTests : IDisposable
             received.SetResult();
             await connection.ReceiveAsync();
         });
-        await using QmpClient qmp = await QmpClient.ConnectAsync(server.EndPoint, new QmpClientOptions { TimeProvider = clock, CommandTimeout = TimeSpan.FromSeconds(5) });
+        var options = new QmpClientOptions { TimeProvider = clock, CommandTimeout = TimeSpan.FromSeconds(5) };
+        options.SettingNames[nameof(QmpClientOptions.CommandTimeout)] = "--qemu-timeout";
+        await using QmpClient qmp = await QmpClient.ConnectAsync(server.EndPoint, options);
 
         Task<System.Text.Json.JsonElement> command = qmp.ExecuteAsync("query-migrate");
         await received.Task;
@@ -177,6 +179,7 @@ public sealed class QmpClientTests : IDisposable
 
         QmpTimeoutException error = await Assert.ThrowsAsync<QmpTimeoutException>(() => command);
         Assert.Contains("'query-migrate'", error.Message);
+        Assert.Contains("raise --qemu-timeout.", error.Message, StringComparison.Ordinal);
     }
 
     /// <summary>
