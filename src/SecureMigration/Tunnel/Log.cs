@@ -21,4 +21,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1105, Level = LogLevel.Warning, Message = "Tunnel connection from {Local} refused: it comes from {Who}, which this tunnel may not carry (allow it with --allow-user).")]
     public static partial void LocalClientRefused(ILogger logger, EndPoint? local, string who);
+
+    [LoggerMessage(EventId = 1106, Level = LogLevel.Warning, Message = "Tunnel connection from {Local} dropped: cannot reach {Remote} ({Detail}). Is 'secmig tunnel accept' running there, and is --connect its address?")]
+    public static partial void RemoteUnreachable(ILogger logger, EndPoint? local, EndPoint remote, string detail);
 }

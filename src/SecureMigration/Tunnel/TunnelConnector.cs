@@ -124,7 +124,18 @@ public sealed class TunnelConnector : IAsyncDisposable
             using (var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
             {
                 connectTimeout.CancelAfter(_options.ConnectTimeout);
-                await wire.ConnectAsync(_remote, connectTimeout.Token).ConfigureAwait(false);
+                try
+                {
+                    await wire.ConnectAsync(_remote, connectTimeout.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is SocketException || (e is OperationCanceledException && !_stopping.IsCancellationRequested))
+                {
+                    // Nothing answered: not a channel failure, and no handshake was attempted.
+                    Log.RemoteUnreachable(_logger, plain.RemoteEndPoint, _remote,
+                        e is SocketException socket ? socket.Message : $"no answer within {_options.ConnectTimeout.TotalSeconds:0.#} s");
+                    Reset(plain);
+                    return;
+                }
             }
 
             transport = StreamDuplexPipe.Create(wire);

@@ -111,6 +111,34 @@ public sealed class TunnelTests(TestPki pki) : IClassFixture<TestPki>
         Assert.Equal(0, hypervisor.Connections);
     }
 
+    /// <summary>Issue 16: a remote where nothing listens is named as unreachable, not as a channel that failed (Truncated).</summary>
+    [Fact]
+    public async Task TunnelConnector_NothingListensAtTheRemote_LogsThatItCannotReachItAndResetsTheHypervisor()
+    {
+        // Bound but not listening: a connection to it is refused at once.
+        using var closed = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        closed.Bind(AnyLoopback);
+        var lines = new List<string>();
+        using var logging = new ListLoggerFactory(lines);
+        var factory = new SecureChannelFactory(ChannelHarness.Options(pki.Credentials(pki.Source)));
+        await using var source = new TunnelConnector(AnyLoopback, closed.LocalEndPoint!, "destination.test", factory, loggerFactory: logging);
+        source.Start();
+        using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
+
+        await client.ConnectAsync(source.LocalEndPoint);
+        Assert.Empty(await client.ReceiveToEndAsync());
+
+        string line;
+        lock (lines)
+        {
+            line = Assert.Single(lines, l => l.Contains("dropped", StringComparison.Ordinal));
+        }
+
+        Assert.Contains($"cannot reach {closed.LocalEndPoint} (Connection refused)", line, StringComparison.Ordinal);
+        Assert.Contains("Is 'secmig tunnel accept' running there", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("Truncated", line, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task TunnelConnector_OverAUnixSocketFromThisUser_CarriesTheStream()
     {
