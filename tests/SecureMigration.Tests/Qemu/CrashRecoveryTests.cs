@@ -1,4 +1,3 @@
-using SecureMigration.Cli.Cluster;
 using SecureMigration.Tests.Infrastructure;
 using SecureMigration.Tests.Qemu.Harness;
 
@@ -15,10 +14,7 @@ public sealed class CrashRecoveryTests
     {
         await using LiveMigrationRig rig = await LiveMigrationRig.CreateAsync();
         await rig.StartAgentAsync(rig.X509("dst"), "--stall-timeout", "2");
-        NetworkAttacker relay = rig.AddRelay();
-        relay.StallAt = 8L << 20;
-        var migrate = rig.StartMigrate(rig.X509("src"), "--retries", "0");
-        await relay.Stalled;
+        ExternalProcess migrate = await rig.StartMigrateHeldMidTransferAsync(rig.X509("src"), "--retries", "0");
 
         await migrate.KillAsync();
 
@@ -36,25 +32,13 @@ public sealed class CrashRecoveryTests
     [RequiresQemuFact]
     public async Task Agent_KilledMidTransfer_TheSourceRollsBackAndTheRestartSanitizesTheResidue()
     {
-        await using LiveMigrationRig rig = await LiveMigrationRig.CreateAsync();
-        await rig.StartAgentAsync(rig.X509("dst"));
-        NetworkAttacker relay = rig.AddRelay();
-        relay.StallAt = 8L << 20;
-        Task<(int ExitCode, string Output)> migrate = rig.MigrateAsync(rig.X509("src"), "--stall-timeout", "2", "--retries", "0");
-        await relay.Stalled;
+        await using LiveMigrationRig rig = await AgentKilledMidTransferAsync();
 
-        await rig.Agent!.KillAsync();
-
-        (int exit, string output) = await migrate;
-        Assert.True(exit == 1, output);
-        Assert.Contains("result vm1 RolledBack", output);
-        await rig.AssertSourceRunsAsync();
-        Assert.True(File.Exists(rig.Destination.MemoryFile), "the crashed agent cannot have sanitized the destination's RAM yet");
         await rig.StartAgentAsync(rig.X509("dst"));
-        Assert.Matches(@"recovered vm1 \S+ Destination", rig.Agent.Output);
+        Assert.Matches(@"recovered vm1 \S+ Destination", rig.Agent!.Output);
         rig.AssertDestinationGone();
         await rig.StartDestinationQemuAsync();
-        (exit, output) = await rig.MigrateThroughAsync(null, rig.X509("src"));
+        (int exit, string output) = await rig.MigrateThroughAsync(null, rig.X509("src"));
         Assert.True(exit == 0, output);
         Assert.Equal("running", await rig.Destination.StatusAsync());
     }
@@ -63,23 +47,14 @@ public sealed class CrashRecoveryTests
     [RequiresQemuFact]
     public async Task Agent_KilledMidTransfer_SecmigRecoverFinishesItWhileTheAgentIsDownAndTheAgentThenReceives()
     {
-        await using LiveMigrationRig rig = await LiveMigrationRig.CreateAsync();
-        await rig.StartAgentAsync(rig.X509("dst"));
-        NetworkAttacker relay = rig.AddRelay();
-        relay.StallAt = 8L << 20;
-        Task<(int ExitCode, string Output)> migrate = rig.MigrateAsync(rig.X509("src"), "--stall-timeout", "2", "--retries", "0");
-        await relay.Stalled;
-        await rig.Agent!.KillAsync();
-        (int exit, string output) = await migrate;
-        Assert.True(exit == 1, output);
-        Assert.True(File.Exists(rig.Destination.MemoryFile), "the crashed agent cannot have sanitized the destination's RAM yet");
+        await using LiveMigrationRig rig = await AgentKilledMidTransferAsync();
         string[] recover =
         [
             "recover", "--work", rig.DestinationWork, "--registry", rig.Registry, "--vm", $"{LiveMigrationRig.VmId}={rig.Destination.AgentMonitor}",
             "--memory-dir", rig.Root, .. rig.X509("dst"),
         ];
 
-        (exit, output) = await Secmig.RunAsync(recover);
+        (int exit, string output) = await Secmig.RunAsync(recover);
 
         Assert.True(exit == 0, output);
         Assert.Matches(@"dst\.test: migration \S+ of vm1 \(Destination\) \S+ -> RolledBack", output);
@@ -90,9 +65,29 @@ public sealed class CrashRecoveryTests
         Assert.Contains("Nothing to recover", output, StringComparison.Ordinal);
         await rig.StartDestinationQemuAsync();
         await rig.StartAgentAsync(rig.X509("dst"));
-        Assert.DoesNotContain("recovered", rig.Agent.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("recovered", rig.Agent!.Output, StringComparison.Ordinal);
         (exit, output) = await rig.MigrateThroughAsync(null, rig.X509("src"));
         Assert.True(exit == 0, output);
         Assert.Equal("running", await rig.Destination.StatusAsync());
+    }
+
+    /// <summary>
+    /// The agent killed with SIGKILL while the stream is held mid-transfer: the source rolled back and runs its VM, and
+    /// the destination's residue is still there (nothing recovered it yet).
+    /// </summary>
+    private static async Task<LiveMigrationRig> AgentKilledMidTransferAsync()
+    {
+        LiveMigrationRig rig = await LiveMigrationRig.CreateAsync();
+        await rig.StartAgentAsync(rig.X509("dst"));
+        ExternalProcess migrate = await rig.StartMigrateHeldMidTransferAsync(rig.X509("src"), "--stall-timeout", "2", "--retries", "0");
+
+        await rig.Agent!.KillAsync();
+
+        int exit = await migrate.WaitForExitAsync();
+        Assert.True(exit == 1, migrate.Output);
+        Assert.Contains("result vm1 RolledBack", migrate.Output, StringComparison.Ordinal);
+        await rig.AssertSourceRunsAsync();
+        Assert.True(File.Exists(rig.Destination.MemoryFile), "the crashed agent cannot have sanitized the destination's RAM yet");
+        return rig;
     }
 }

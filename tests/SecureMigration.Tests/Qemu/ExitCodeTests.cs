@@ -1,5 +1,4 @@
 using SecureMigration.Cli;
-using SecureMigration.Cli.Cluster;
 using SecureMigration.Tests.Infrastructure;
 using SecureMigration.Tests.Qemu.Harness;
 
@@ -62,10 +61,7 @@ public sealed class ExitCodeTests
     {
         await using LiveMigrationRig rig = await LiveMigrationRig.CreateAsync();
         await rig.StartAgentAsync(rig.X509("dst"));
-        NetworkAttacker relay = rig.AddRelay();
-        relay.StallAt = 8L << 20;
-        ExternalProcess migrate = rig.StartMigrate(rig.X509("src"), "--retries", "0");
-        await relay.Stalled;
+        ExternalProcess migrate = await rig.StartMigrateHeldMidTransferAsync(rig.X509("src"), "--retries", "0");
 
         await migrate.SignalAsync("TERM");
         int exit = await migrate.WaitForExitAsync();

@@ -153,6 +153,19 @@ internal sealed partial class LiveMigrationRig : IAsyncDisposable
         "--work", SourceWork, "--registry", registry, "--memory-dir", _dir.Path, .. credentials, .. extra,
     ];
 
+    /// <summary>
+    /// Starts 'secmig migrate' through a relay that holds the stream once 8 MiB passed (mid-transfer, whatever the
+    /// machine's speed), and returns once it holds, so a test can crash or signal either side there.
+    /// </summary>
+    public async Task<ExternalProcess> StartMigrateHeldMidTransferAsync(string[] credentials, params string[] extra)
+    {
+        NetworkAttacker relay = AddRelay();
+        relay.StallAt = 8L << 20;
+        ExternalProcess migrate = StartMigrate(credentials, extra);
+        await relay.Stalled;
+        return migrate;
+    }
+
     /// <summary>Waits until the agent printed the result of a migration; returns its status.</summary>
     public async Task<string> AgentResultAsync(int nth = 1)
     {
