@@ -23,13 +23,18 @@ internal static class SimulateCommand
         {
             Description = "Stop dead right after HOST journals PHASE (HOST:PHASE, for example destination.demo:Committed), so a test can kill the process there.",
         };
+        var holdAfterBytes = new Option<long?>("--hold-after-bytes")
+        {
+            Description = "Stop dead once the source has sent at least N bytes of the stream, so a test can kill the process inside the transfer.",
+        };
         var hooks = new Option<string?>("--hooks")
         {
             Description = "A directory whose pre-migrate/ and post-migrate/ executables run on both hosts, with the migration's facts in SECMIG_* environment variables; a non-zero exit vetoes.",
         };
         var command = new Command("migrate", """
             Migrates a VM of the simulated cluster in WORK from the host that owns it to the other, printing one
-            line per event for scripts: 'phase HOST PHASE', 'bytes HOST N' (the first sample, then one per 4 MiB), 'holding HOST PHASE', and at the end
+            line per event for scripts: 'phase HOST PHASE', 'bytes HOST N' (the first sample, then one per 4 MiB), 'holding HOST PHASE' or
+            'holding HOST N bytes', and at the end
             'result HOST STATUS REASON'. Kill it anywhere, then run 'secmig recover --work WORK'.
 
             Examples:
@@ -37,7 +42,7 @@ internal static class SimulateCommand
               secmig simulate migrate --work ./cluster --hold-at source.demo:SwitchingOver
               secmig simulate migrate --work ./cluster --hooks ./hooks
             """)
-        { work, vm, size, holdAt, hooks };
+        { work, vm, size, holdAt, holdAfterBytes, hooks };
         command.SetAction(async (parse, cancellationToken) =>
         {
             (string Host, MigrationPhase Phase)? hold = ParseHold(parse.GetValue(holdAt));
@@ -53,8 +58,9 @@ internal static class SimulateCommand
             await cluster.EnsureVmAsync(vmId, mib * 1024L * 1024L, cancellationToken);
             string owner = (await cluster.Registry.GetAsync(vmId, cancellationToken))!.Owner;
             string other = SimulatedCluster.HostNames.First(h => h != owner);
+            long? holdBytes = parse.GetValue(holdAfterBytes);
             (MigrationResult source, MigrationResult? destination) = await cluster.MigrateAsync(vmId, ClusterAttack.None,
-                new EventPrinter(owner, hold), new EventPrinter(other, hold), cancellationToken);
+                new EventPrinter(owner, hold, holdBytes), new EventPrinter(other, hold, holdBytes: null), cancellationToken);
             Console.WriteLine($"result {owner} {source.Status} {source.Reason}");
             Console.WriteLine($"result {other} {destination?.Status.ToString() ?? "NeverStarted"} {destination?.Reason}");
             return ExitCodes.Success;
@@ -80,9 +86,10 @@ internal static class SimulateCommand
 
     /// <summary>
     /// Prints each phase as one flushed line, and the bytes moved each time another 4 MiB went (not every sample: a
-    /// migration reports thousands); holds the calling thread forever at the chosen checkpoint.
+    /// migration reports thousands); holds the calling thread (the migration's own) forever at the chosen checkpoint, or
+    /// once <paramref name="holdBytes"/> were moved.
     /// </summary>
-    private sealed class EventPrinter(string host, (string Host, MigrationPhase Phase)? hold) : IProgress<MigrationProgress>
+    private sealed class EventPrinter(string host, (string Host, MigrationPhase Phase)? hold, long? holdBytes) : IProgress<MigrationProgress>
     {
         private const long BytesPerLine = 4 << 20;
         private MigrationPhase? _phase;
@@ -104,6 +111,12 @@ internal static class SimulateCommand
             {
                 _printedBytes = value.Bytes;
                 Write(string.Create(CultureInfo.InvariantCulture, $"bytes {host} {value.Bytes}"));
+            }
+
+            if (value.Phase == MigrationPhase.Transferring && value.Bytes >= holdBytes)
+            {
+                Write(string.Create(CultureInfo.InvariantCulture, $"holding {host} {value.Bytes} bytes"));
+                Thread.Sleep(Timeout.Infinite);
             }
         }
 

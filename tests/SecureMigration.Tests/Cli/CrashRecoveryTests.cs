@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using SecureMigration.Tests.Infrastructure;
 
@@ -40,9 +41,12 @@ public sealed class CrashRecoveryTests : IDisposable
     [InlineData(15_000_000)]
     public async Task Recover_AfterSigkillInsideTheTransfer_LeavesExactlyOneRunnableCopy(long bytes)
     {
-        await using (ExternalProcess migration = Secmig.Start("simulate", "migrate", "--work", _work.Path))
+        // The source holds once it sent that much, so the kill lands inside the transfer however fast the machine is.
+        await using (ExternalProcess migration = Secmig.Start("simulate", "migrate", "--work", _work.Path, "--hold-after-bytes",
+            bytes.ToString(CultureInfo.InvariantCulture)))
         {
-            await migration.WaitUntilAsync(output => SentAtLeast(output, bytes), $"'bytes source.demo' of at least {bytes}");
+            string held = await migration.WaitForAsync("holding source.demo ");
+            Assert.True(long.Parse(held[..held.IndexOf(' ', StringComparison.Ordinal)], CultureInfo.InvariantCulture) >= bytes, migration.Output);
             await migration.KillAsync();
         }
 
@@ -53,6 +57,9 @@ public sealed class CrashRecoveryTests : IDisposable
     {
         (int recovered, string recovery) = await Secmig.RunAsync("recover", "--work", _work.Path);
         Assert.True(recovered == 0, recovery);
+        // The kill landed before the migration ended: recovery had an interrupted migration to finish.
+        Assert.Contains(": migration ", recovery, StringComparison.Ordinal);
+        Assert.DoesNotContain("Nothing to recover", recovery, StringComparison.Ordinal);
         (int again, string second) = await Secmig.RunAsync("recover", "--work", _work.Path);
         Assert.Equal(0, again);
         Assert.Contains("Nothing to recover", second, StringComparison.Ordinal);
@@ -79,6 +86,4 @@ public sealed class CrashRecoveryTests : IDisposable
     private string? FrozenHash(string host) =>
         JsonDocument.Parse(File.ReadAllText(Path.Combine(_work.Path, "hosts", host, "vms", "demo-vm.state"))).RootElement.GetProperty("ImageSha256").GetString();
 
-    private static bool SentAtLeast(string output, long bytes) =>
-        output.Split('\n').Any(line => line.StartsWith("bytes source.demo ", StringComparison.Ordinal) && long.Parse(line["bytes source.demo ".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture) >= bytes);
 }
