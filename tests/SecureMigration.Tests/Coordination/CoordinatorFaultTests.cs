@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using SecureMigration.Cli.Cluster;
 using SecureMigration.Coordination;
 
@@ -41,16 +42,34 @@ public sealed class CoordinatorFaultTests
 
         Assert.Equal(MigrationStatus.RolledBack, source.Status);
         Assert.Equal(MigrationStatus.RolledBack, destination!.Status);
+        // The AEAD caught it (not the digest at the end, nor a timeout): the record with the flipped byte was refused.
+        Assert.Contains("A record failed authentication", destination.Reason, StringComparison.Ordinal);
         Assert.Equal(hosts.Source.Id, await hosts.AssertOneRunnableCopyAsync());
     }
 
+    /// <summary>The stall bound runs on the injected clock: the stall is declared only when the test moves time, never by a slow machine.</summary>
     [Fact]
-    public async Task MigrateAsync_StalledStream_TimesOutAndRollsBack()
+    public async Task MigrateAsync_StalledStream_TimesOutOnTheInjectedClockAndRollsBack()
     {
-        await using TwoHosts hosts = await TwoHosts.CreateAsync(Fast(), Fast(), withRelay: true);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        CoordinatorOptions OnTheClock() => new() { StallTimeout = TimeSpan.FromSeconds(30), CommitTimeout = TimeSpan.FromSeconds(30), TimeProvider = clock };
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(OnTheClock(), OnTheClock(), withRelay: true);
         hosts.Relay!.StallAt = 2_000_000;
 
-        (MigrationResult source, MigrationResult? destination) = await hosts.MigrateAsync();
+        Task<(MigrationResult Source, MigrationResult? Destination)> migration = hosts.MigrateAsync();
+        await hosts.Relay.Stalled;
+        // Bytes already past the relay may still be draining; each step is a full stall bound for a side that has moved
+        // nothing since its last step, and the sides end only by it (nothing else bounds the wait in 30 s of real time).
+        // A bound on the steps (4 s of real time at most, far under the 30 s bound) fails the test if the wire's watchdog
+        // ignored the injected clock.
+        for (int step = 0; !migration.IsCompleted; step++)
+        {
+            Assert.True(step < 200, "the stall was not declared on the injected clock");
+            clock.Advance(TimeSpan.FromSeconds(30));
+            await Task.WhenAny(migration, Task.Delay(TimeSpan.FromMilliseconds(20)));
+        }
+
+        (MigrationResult source, MigrationResult? destination) = await migration;
 
         Assert.Equal(MigrationStatus.RolledBack, source.Status);
         Assert.Equal(MigrationStatus.RolledBack, destination!.Status);
