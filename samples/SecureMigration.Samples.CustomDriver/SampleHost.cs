@@ -4,6 +4,9 @@ using SecureMigration.Channel;
 using SecureMigration.Channel.Credentials;
 using SecureMigration.Coordination;
 using SecureMigration.Sanitization;
+using SecureMigration.Coordination.Journal;
+using SecureMigration.Coordination.Ownership;
+using SecureMigration.Coordination.Snapshots;
 
 namespace SecureMigration.Samples.CustomDriver;
 

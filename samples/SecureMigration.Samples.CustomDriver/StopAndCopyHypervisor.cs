@@ -1,5 +1,5 @@
-using SecureMigration.Coordination;
 using SecureMigration.Storage;
+using SecureMigration.Coordination.Drivers;
 
 namespace SecureMigration.Samples.CustomDriver;
 

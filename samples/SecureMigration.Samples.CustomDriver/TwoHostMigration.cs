@@ -4,6 +4,8 @@ using SecureMigration.Channel;
 using SecureMigration.Channel.Credentials;
 using SecureMigration.Coordination;
 using SecureMigration.Pki;
+using SecureMigration.Coordination.Drivers;
+using SecureMigration.Coordination.Ownership;
 
 namespace SecureMigration.Samples.CustomDriver;
 

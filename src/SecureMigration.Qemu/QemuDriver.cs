@@ -5,8 +5,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using SecureMigration.Coordination;
 using SecureMigration.Qemu.Qmp;
+using SecureMigration.Coordination.Drivers;
 
 namespace SecureMigration.Qemu;
 

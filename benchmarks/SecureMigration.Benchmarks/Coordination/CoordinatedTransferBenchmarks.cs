@@ -7,6 +7,10 @@ using SecureMigration.Channel.Credentials;
 using SecureMigration.Channel.Tickets;
 using SecureMigration.Coordination;
 using SecureMigration.Pki;
+using SecureMigration.Coordination.Drivers;
+using SecureMigration.Coordination.Journal;
+using SecureMigration.Coordination.Ownership;
+using SecureMigration.Coordination.Snapshots;
 
 namespace SecureMigration.Benchmarks.Coordination;
 

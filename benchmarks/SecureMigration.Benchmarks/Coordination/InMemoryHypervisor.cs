@@ -1,4 +1,4 @@
-using SecureMigration.Coordination;
+using SecureMigration.Coordination.Drivers;
 
 namespace SecureMigration.Benchmarks.Coordination;
 

@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using SecureMigration.Coordination;
+using SecureMigration.Coordination.Journal;
 
 namespace SecureMigration.Benchmarks.Coordination;
 

@@ -1,7 +1,10 @@
 using BenchmarkDotNet.Attributes;
 using SecureMigration.Audit;
 using SecureMigration.Coordination;
-using SecureMigration.Coordination.Simulation;
+using SecureMigration.Coordination.Drivers.Simulation;
+using SecureMigration.Coordination.Journal;
+using SecureMigration.Coordination.Ownership;
+using SecureMigration.Coordination.Snapshots;
 
 namespace SecureMigration.Benchmarks.Coordination;
 

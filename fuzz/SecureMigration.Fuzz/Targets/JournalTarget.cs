@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using SecureMigration.Coordination;
 using SecureMigration.Fuzz.Peer;
+using SecureMigration.Coordination.Journal;
 
 namespace SecureMigration.Fuzz.Targets;
 

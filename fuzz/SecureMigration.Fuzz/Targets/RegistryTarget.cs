@@ -1,8 +1,9 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using SecureMigration.Coordination;
 using SecureMigration.Fuzz.Peer;
+using SecureMigration.Coordination.Journal;
+using SecureMigration.Coordination.Ownership;
 
 namespace SecureMigration.Fuzz.Targets;
 

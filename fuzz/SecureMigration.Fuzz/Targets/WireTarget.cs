@@ -2,8 +2,8 @@ using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.IO.Pipelines;
 using SecureMigration.Channel.Records;
-using SecureMigration.Coordination;
 using SecureMigration.Fuzz.Peer;
+using SecureMigration.Coordination.Protocol;
 
 namespace SecureMigration.Fuzz.Targets;
 

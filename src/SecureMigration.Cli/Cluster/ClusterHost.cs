@@ -3,8 +3,11 @@ using SecureMigration.Audit;
 using SecureMigration.Channel;
 using SecureMigration.Channel.Credentials;
 using SecureMigration.Coordination;
-using SecureMigration.Coordination.Simulation;
 using SecureMigration.Sanitization;
+using SecureMigration.Coordination.Drivers.Simulation;
+using SecureMigration.Coordination.Journal;
+using SecureMigration.Coordination.Ownership;
+using SecureMigration.Coordination.Snapshots;
 
 namespace SecureMigration.Cli.Cluster;
 

@@ -1,5 +1,7 @@
-using SecureMigration.Coordination;
-using SecureMigration.Coordination.Simulation;
+using SecureMigration.Coordination.Drivers;
+using SecureMigration.Coordination.Drivers.Simulation;
+using SecureMigration.Coordination.Journal;
+using SecureMigration.Coordination.Ownership;
 
 namespace SecureMigration.Cli.Cluster;
 

@@ -1,5 +1,7 @@
 using SecureMigration.Channel;
 using SecureMigration.Coordination;
+using SecureMigration.Coordination.Hooks;
+using SecureMigration.Coordination.Ownership;
 
 namespace SecureMigration.Cli.Cluster;
 

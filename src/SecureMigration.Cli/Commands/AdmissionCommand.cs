@@ -2,6 +2,7 @@ using System.CommandLine;
 using SecureMigration.Admission;
 using SecureMigration.Audit;
 using SecureMigration.Cli.Terminal;
+using SecureMigration.Admission.State;
 
 namespace SecureMigration.Cli.Commands;
 

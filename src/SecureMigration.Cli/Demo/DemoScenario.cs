@@ -3,6 +3,7 @@ using SecureMigration.Cli.Cluster;
 using SecureMigration.Sanitization;
 using SecureMigration.Cli.Terminal;
 using SecureMigration.Coordination;
+using SecureMigration.Coordination.Ownership;
 
 namespace SecureMigration.Cli.Demo;
 

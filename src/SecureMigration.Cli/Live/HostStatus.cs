@@ -1,6 +1,8 @@
 using SecureMigration.Admission;
 using SecureMigration.Cli.Cluster;
-using SecureMigration.Coordination;
+using SecureMigration.Admission.State;
+using SecureMigration.Coordination.Journal;
+using SecureMigration.Coordination.Ownership;
 
 namespace SecureMigration.Cli.Live;
 

@@ -7,6 +7,12 @@ using SecureMigration.Coordination;
 using SecureMigration.Qemu;
 using SecureMigration.Qemu.Qmp;
 using SecureMigration.Sanitization;
+using SecureMigration.Admission.State;
+using SecureMigration.Coordination.Hooks;
+using SecureMigration.Coordination.Journal;
+using SecureMigration.Coordination.Ownership;
+using SecureMigration.Coordination.Residues;
+using SecureMigration.Coordination.Snapshots;
 
 namespace SecureMigration.Cli.Live;
 

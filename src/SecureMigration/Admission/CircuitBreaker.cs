@@ -1,3 +1,5 @@
+using SecureMigration.Admission.State;
+
 namespace SecureMigration.Admission;
 
 /// <summary>

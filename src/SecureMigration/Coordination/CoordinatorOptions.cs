@@ -1,3 +1,5 @@
+using SecureMigration.Coordination.Hooks;
+
 namespace SecureMigration.Coordination;
 
 /// <summary>How a <see cref="MigrationCoordinator"/> runs migrations on this host.</summary>

@@ -1,3 +1,6 @@
+using SecureMigration.Coordination.Journal;
+using SecureMigration.Coordination.Ownership;
+
 namespace SecureMigration.Coordination;
 
 /// <summary>Finishing the migrations a crash interrupted.</summary>

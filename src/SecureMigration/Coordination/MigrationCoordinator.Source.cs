@@ -5,6 +5,12 @@ using SecureMigration.Admission;
 using SecureMigration.Channel;
 using SecureMigration.Channel.Tickets;
 using SecureMigration.Text;
+using SecureMigration.Coordination.Drivers;
+using SecureMigration.Coordination.Hooks;
+using SecureMigration.Coordination.Journal;
+using SecureMigration.Coordination.Ownership;
+using SecureMigration.Coordination.Protocol;
+using SecureMigration.Coordination.Residues;
 
 namespace SecureMigration.Coordination;
 

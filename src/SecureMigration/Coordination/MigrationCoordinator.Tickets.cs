@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using SecureMigration.Channel;
 using SecureMigration.Channel.Tickets;
 using SecureMigration.Text;
+using SecureMigration.Coordination.Drivers;
+using SecureMigration.Coordination.Ownership;
 
 namespace SecureMigration.Coordination;
 

@@ -4,6 +4,12 @@ using SecureMigration.Admission;
 using SecureMigration.Audit;
 using SecureMigration.Telemetry;
 using SecureMigration.Text;
+using SecureMigration.Coordination.Drivers;
+using SecureMigration.Coordination.Hooks;
+using SecureMigration.Coordination.Journal;
+using SecureMigration.Coordination.Ownership;
+using SecureMigration.Coordination.Residues;
+using SecureMigration.Coordination.Snapshots;
 
 namespace SecureMigration.Coordination;
 

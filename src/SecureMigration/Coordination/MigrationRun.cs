@@ -1,5 +1,8 @@
 using SecureMigration.Admission;
 using SecureMigration.Channel;
+using SecureMigration.Coordination.Hooks;
+using SecureMigration.Coordination.Journal;
+using SecureMigration.Coordination.Protocol;
 
 namespace SecureMigration.Coordination;
 

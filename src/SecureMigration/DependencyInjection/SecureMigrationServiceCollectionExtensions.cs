@@ -8,8 +8,17 @@ using SecureMigration.Channel.Credentials;
 using SecureMigration.Coordination;
 using SecureMigration.DependencyInjection;
 using SecureMigration.Sanitization;
+using SecureMigration.Coordination.Drivers;
+using SecureMigration.Coordination.Journal;
+using SecureMigration.Coordination.Ownership;
+using SecureMigration.Coordination.Residues;
+using SecureMigration.Coordination.Snapshots;
 
+// The one exception to folders-are-namespaces: service registration extensions live in the namespace of the
+// IServiceCollection they extend, as Microsoft's own do, so 'services.AddSecureMigration' needs no using.
+#pragma warning disable IDE0130
 namespace Microsoft.Extensions.DependencyInjection;
+#pragma warning restore IDE0130
 
 /// <summary>Registers SecureMigration's services with a service collection.</summary>
 public static class SecureMigrationServiceCollectionExtensions

@@ -1,7 +1,7 @@
 using System.Text;
 using SecureMigration.Channel.Credentials;
-using SecureMigration.Coordination;
 using SecureMigration.Storage;
+using SecureMigration.Coordination.Residues;
 
 namespace SecureMigration.Sanitization;
 

@@ -2,6 +2,7 @@ using CsCheck;
 using Microsoft.Extensions.Time.Testing;
 using SecureMigration.Admission;
 using SecureMigration.Tests.Infrastructure;
+using SecureMigration.Admission.State;
 
 namespace SecureMigration.Tests.Admission;
 

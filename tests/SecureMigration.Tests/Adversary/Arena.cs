@@ -8,6 +8,8 @@ using SecureMigration.Coordination;
 using SecureMigration.Pki;
 using SecureMigration.Tests.Coordination;
 using SecureMigration.Tests.Infrastructure;
+using SecureMigration.Coordination.Drivers;
+using SecureMigration.Coordination.Ownership;
 
 namespace SecureMigration.Tests.Adversary;
 

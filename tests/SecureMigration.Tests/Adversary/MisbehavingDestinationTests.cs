@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using SecureMigration.Coordination;
 using SecureMigration.Tests.Infrastructure;
 using static SecureMigration.Tests.Adversary.AdversaryPeer;
+using SecureMigration.Coordination.Protocol;
 
 namespace SecureMigration.Tests.Adversary;
 

@@ -1,6 +1,7 @@
 using SecureMigration.Coordination;
 using SecureMigration.Tests.Infrastructure;
 using static SecureMigration.Tests.Adversary.AdversaryPeer;
+using SecureMigration.Coordination.Protocol;
 
 namespace SecureMigration.Tests.Adversary;
 

@@ -3,6 +3,9 @@ using SecureMigration.Admission;
 using SecureMigration.Audit;
 using SecureMigration.Coordination;
 using SecureMigration.Tests.Infrastructure;
+using SecureMigration.Admission.State;
+using SecureMigration.Coordination.Journal;
+using SecureMigration.Coordination.Ownership;
 
 namespace SecureMigration.Tests.Cli;
 

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Time.Testing;
 using SecureMigration.Cli.Cluster;
 using SecureMigration.Coordination;
+using SecureMigration.Coordination.Drivers;
+using SecureMigration.Coordination.Hooks;
 
 namespace SecureMigration.Tests.Coordination;
 

@@ -1,4 +1,4 @@
-using SecureMigration.Coordination;
+using SecureMigration.Coordination.Hooks;
 
 namespace SecureMigration.Tests.Coordination;
 

@@ -1,5 +1,6 @@
 using SecureMigration.Coordination;
 using SecureMigration.Tests.Infrastructure;
+using SecureMigration.Coordination.Drivers;
 
 namespace SecureMigration.Tests.Coordination;
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
 using SecureMigration.Coordination;
 using SecureMigration.Tests.Infrastructure;
+using SecureMigration.Coordination.Hooks;
 
 namespace SecureMigration.Tests.Coordination;
 

@@ -1,5 +1,5 @@
-using SecureMigration.Coordination;
 using SecureMigration.Tests.Infrastructure;
+using SecureMigration.Coordination.Ownership;
 
 namespace SecureMigration.Tests.Coordination;
 

@@ -5,6 +5,8 @@ using SecureMigration.Channel;
 using SecureMigration.Channel.Tickets;
 using SecureMigration.Coordination;
 using SecureMigration.Tests.Infrastructure;
+using SecureMigration.Coordination.Ownership;
+using SecureMigration.Coordination.Protocol;
 
 namespace SecureMigration.Tests.Coordination;
 

@@ -1,4 +1,5 @@
 using SecureMigration.Coordination;
+using SecureMigration.Coordination.Journal;
 
 namespace SecureMigration.Tests.Coordination;
 

@@ -1,4 +1,5 @@
 using SecureMigration.Coordination;
+using SecureMigration.Coordination.Ownership;
 
 namespace SecureMigration.Tests.Coordination;
 

@@ -1,6 +1,6 @@
 using CsCheck;
-using SecureMigration.Coordination;
 using SecureMigration.Tests.Infrastructure;
+using SecureMigration.Coordination.Journal;
 
 namespace SecureMigration.Tests.Coordination;
 

@@ -1,5 +1,6 @@
 using SecureMigration.Coordination;
 using SecureMigration.Tests.Infrastructure;
+using SecureMigration.Coordination.Journal;
 
 namespace SecureMigration.Tests.Coordination;
 

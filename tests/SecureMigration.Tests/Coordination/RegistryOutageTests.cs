@@ -1,4 +1,6 @@
 using SecureMigration.Coordination;
+using SecureMigration.Coordination.Drivers;
+using SecureMigration.Coordination.Hooks;
 
 namespace SecureMigration.Tests.Coordination;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using SecureMigration.Channel.Credentials;
-using SecureMigration.Coordination;
 using SecureMigration.Tests.Infrastructure;
+using SecureMigration.Coordination.Ownership;
 
 namespace SecureMigration.Tests.Coordination;
 

@@ -7,6 +7,9 @@ using SecureMigration.Channel.Tickets;
 using SecureMigration.Coordination;
 using SecureMigration.Tests.Coordination.Crashes;
 using SecureMigration.Tests.Infrastructure;
+using SecureMigration.Coordination.Drivers;
+using SecureMigration.Coordination.Ownership;
+using SecureMigration.Coordination.Protocol;
 
 namespace SecureMigration.Tests.Coordination;
 

@@ -1,5 +1,9 @@
 using SecureMigration.Admission;
 using SecureMigration.Coordination;
+using SecureMigration.Coordination.Drivers;
+using SecureMigration.Coordination.Hooks;
+using SecureMigration.Coordination.Journal;
+using SecureMigration.Coordination.Protocol;
 
 namespace SecureMigration.Tests.Coordination;
 

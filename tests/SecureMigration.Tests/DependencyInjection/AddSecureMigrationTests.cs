@@ -3,11 +3,17 @@ using SecureMigration.Admission;
 using SecureMigration.Audit;
 using SecureMigration.Channel;
 using SecureMigration.Coordination;
-using SecureMigration.Coordination.Simulation;
 using SecureMigration.DependencyInjection;
 using SecureMigration.Sanitization;
 using SecureMigration.Tests.Coordination;
 using SecureMigration.Tests.Infrastructure;
+using SecureMigration.Coordination.Drivers;
+using SecureMigration.Coordination.Drivers.Simulation;
+using SecureMigration.Coordination.Hooks;
+using SecureMigration.Coordination.Journal;
+using SecureMigration.Coordination.Ownership;
+using SecureMigration.Coordination.Residues;
+using SecureMigration.Coordination.Snapshots;
 
 namespace SecureMigration.Tests.DependencyInjection;
 

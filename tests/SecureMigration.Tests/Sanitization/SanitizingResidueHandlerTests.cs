@@ -1,7 +1,7 @@
-using SecureMigration.Coordination;
 using SecureMigration.Sanitization;
 using SecureMigration.Storage;
 using SecureMigration.Tests.Infrastructure;
+using SecureMigration.Coordination.Residues;
 
 namespace SecureMigration.Tests.Sanitization;
 

@@ -1,6 +1,6 @@
 using SecureMigration.Channel.Credentials;
-using SecureMigration.Coordination;
 using SecureMigration.Tests.Infrastructure;
+using SecureMigration.Coordination.Journal;
 
 namespace SecureMigration.Tests.Storage;
 

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace SecureMigration.Admission;
+namespace SecureMigration.Admission.State;
 
 /// <summary>Source-generated JSON for the state file (trimming- and AOT-safe).</summary>
 [JsonSerializable(typeof(AdmissionSnapshot))]

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 
-namespace SecureMigration.Admission;
+namespace SecureMigration.Admission.State;
 
 /// <summary>
 /// Seals the admission state: <c>"SMADM" | version (1) | JSON | SHA-256 of everything before it</c>. A state whose

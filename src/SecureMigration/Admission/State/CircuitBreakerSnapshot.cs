@@ -1,4 +1,4 @@
-namespace SecureMigration.Admission;
+namespace SecureMigration.Admission.State;
 
 /// <summary>A circuit breaker as saved.</summary>
 internal sealed record CircuitBreakerSnapshot(int ConsecutiveFailures, DateTimeOffset OpenUntil);

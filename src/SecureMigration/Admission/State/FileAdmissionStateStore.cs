@@ -1,6 +1,6 @@
 using SecureMigration.Storage;
 
-namespace SecureMigration.Admission;
+namespace SecureMigration.Admission.State;
 
 /// <summary>
 /// Keeps the admission state in one file, replaced atomically: the new state is written to a temporary file in

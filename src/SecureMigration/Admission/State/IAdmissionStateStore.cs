@@ -1,4 +1,4 @@
-namespace SecureMigration.Admission;
+namespace SecureMigration.Admission.State;
 
 /// <summary>
 /// Where the admission state lives between restarts. The controller hands over sealed bytes (with their own

@@ -1,4 +1,4 @@
-namespace SecureMigration.Admission;
+namespace SecureMigration.Admission.State;
 
 /// <summary>One VM's admission state as saved.</summary>
 internal sealed record VmSnapshot(string VmId, DateTimeOffset LastTouched, DateTimeOffset LastMovedAt, string? LastMovedFrom,

@@ -1,4 +1,5 @@
-namespace SecureMigration.Coordination;
+
+namespace SecureMigration.Coordination.Drivers;
 
 /// <summary>
 /// How the coordinator reaches a hypervisor; a vendor implements it (QEMU: <c>SecureMigration.Qemu</c>; tests and the

@@ -1,4 +1,4 @@
-namespace SecureMigration.Coordination;
+namespace SecureMigration.Coordination.Drivers;
 
 /// <summary>What the hypervisor says a VM on this host is doing.</summary>
 public enum VmRunState

@@ -1,4 +1,4 @@
-namespace SecureMigration.Coordination;
+namespace SecureMigration.Coordination.Drivers;
 
 /// <summary>A VM as the hypervisor sees it on this host.</summary>
 /// <param name="State">What it is doing.</param>

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using SecureMigration.Text;
 
-namespace SecureMigration.Coordination;
+namespace SecureMigration.Coordination.Hooks;
 
 /// <summary>
 /// A hook that runs an executable with the migration's facts in environment variables (<c>SECMIG_MIGRATION_ID</c>,

@@ -1,6 +1,6 @@
 using SecureMigration.Text;
 
-namespace SecureMigration.Coordination;
+namespace SecureMigration.Coordination.Hooks;
 
 /// <summary>Runs a stage's hooks in order under a timeout each; the first veto, exception or overrun stops the rest.</summary>
 internal sealed class HookRunner(IReadOnlyList<IMigrationHook> hooks, TimeSpan timeout, TimeProvider time)

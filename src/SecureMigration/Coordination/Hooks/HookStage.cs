@@ -1,4 +1,4 @@
-namespace SecureMigration.Coordination;
+namespace SecureMigration.Coordination.Hooks;
 
 /// <summary>When a migration hook runs.</summary>
 public enum HookStage

@@ -1,4 +1,4 @@
-namespace SecureMigration.Coordination;
+namespace SecureMigration.Coordination.Hooks;
 
 /// <summary>What a hook decided.</summary>
 /// <param name="Allowed">Whether the migration may go on.</param>

@@ -1,4 +1,4 @@
-namespace SecureMigration.Coordination;
+namespace SecureMigration.Coordination.Hooks;
 
 /// <summary>
 /// A pre- or post-migration hook, in the manner of XAPI's: it checks or prepares something on this host and may veto.

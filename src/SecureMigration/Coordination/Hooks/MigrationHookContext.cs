@@ -1,4 +1,4 @@
-namespace SecureMigration.Coordination;
+namespace SecureMigration.Coordination.Hooks;
 
 /// <summary>The facts of a migration that a hook sees.</summary>
 /// <param name="MigrationId">The migration.</param>

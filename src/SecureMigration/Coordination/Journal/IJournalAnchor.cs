@@ -1,4 +1,6 @@
-namespace SecureMigration.Coordination;
+using SecureMigration.Coordination.Ownership;
+
+namespace SecureMigration.Coordination.Journal;
 
 /// <summary>
 /// Keeps each host's journal head outside the host, so a journal replaced by an older copy (a restored backup, a

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text.Json;
 
-namespace SecureMigration.Coordination;
+namespace SecureMigration.Coordination.Journal;
 
 /// <summary>
 /// The journal's file format. A header (<c>"SMJOURN1"</c>, 16 random bytes naming this journal, and an HMAC of both

@@ -1,4 +1,4 @@
-namespace SecureMigration.Coordination;
+namespace SecureMigration.Coordination.Journal;
 
 /// <summary>
 /// The journal was edited or damaged before its tail (a record fails its authentication code and others follow), was

@@ -1,4 +1,4 @@
-namespace SecureMigration.Coordination;
+namespace SecureMigration.Coordination.Journal;
 
 /// <summary>Where a host's journal ends: its last record's sequence number and authentication tag.</summary>
 /// <param name="Sequence">The number of records (the last record's sequence), 0 for an empty journal.</param>

@@ -1,4 +1,4 @@
-namespace SecureMigration.Coordination;
+namespace SecureMigration.Coordination.Journal;
 
 /// <summary>One checkpoint of one migration, as the journal keeps it.</summary>
 public sealed record JournalRecord

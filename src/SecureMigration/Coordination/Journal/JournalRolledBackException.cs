@@ -1,4 +1,4 @@
-namespace SecureMigration.Coordination;
+namespace SecureMigration.Coordination.Journal;
 
 /// <summary>
 /// The journal ends before the head anchored outside the host: it was replaced by an older copy, so it may have

@@ -1,4 +1,4 @@
-namespace SecureMigration.Coordination;
+namespace SecureMigration.Coordination.Journal;
 
 /// <summary>
 /// Bytes at the end of a journal that did not form an authentic record: a write torn by a crash, or a damaged last

@@ -1,4 +1,4 @@
-namespace SecureMigration.Coordination;
+namespace SecureMigration.Coordination.Journal;
 
 /// <summary>A record could not be made durable (for example the disk is full); the migration does not act on it.</summary>
 public sealed class JournalWriteException : MigrationException

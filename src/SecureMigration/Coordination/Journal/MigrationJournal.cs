@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
 using SecureMigration.Storage;
 
-namespace SecureMigration.Coordination;
+namespace SecureMigration.Coordination.Journal;
 
 /// <summary>
 /// The host's durable, append-only record of every migration's checkpoints (one journal per host, many migrations

@@ -2,8 +2,9 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using SecureMigration.Channel.Credentials;
 using SecureMigration.Storage;
+using SecureMigration.Coordination.Journal;
 
-namespace SecureMigration.Coordination;
+namespace SecureMigration.Coordination.Ownership;
 
 /// <summary>
 /// An ownership registry in a directory: one checksummed file per VM (signed by its owner's X.509 key, or sealed with

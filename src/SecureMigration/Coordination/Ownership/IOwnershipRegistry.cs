@@ -1,4 +1,4 @@
-namespace SecureMigration.Coordination;
+namespace SecureMigration.Coordination.Ownership;
 
 /// <summary>
 /// The single authority on which host may run each VM. A migration commits by moving the epoch to the destination

@@ -1,7 +1,7 @@
 using System.Text.Json.Serialization;
 using SecureMigration.Channel.Credentials;
 
-namespace SecureMigration.Coordination;
+namespace SecureMigration.Coordination.Ownership;
 
 /// <summary>Source-generated JSON for ownership records (trimming- and AOT-safe).</summary>
 [JsonSerializable(typeof(OwnershipRecord))]

@@ -1,4 +1,4 @@
-namespace SecureMigration.Coordination;
+namespace SecureMigration.Coordination.Ownership;
 
 /// <summary>The result of a compare-and-swap on an ownership record.</summary>
 /// <param name="Moved">Whether the epoch moved; otherwise someone else moved it first (or the VM is unknown).</param>

@@ -1,4 +1,4 @@
-namespace SecureMigration.Coordination;
+namespace SecureMigration.Coordination.Ownership;
 
 /// <summary>Who may run a VM: the host that holds its current ownership epoch.</summary>
 /// <param name="VmId">The VM.</param>

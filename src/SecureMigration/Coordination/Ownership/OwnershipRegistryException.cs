@@ -1,4 +1,4 @@
-namespace SecureMigration.Coordination;
+namespace SecureMigration.Coordination.Ownership;
 
 /// <summary>An ownership record could not be read or trusted; no decision is taken on it.</summary>
 public sealed class OwnershipRegistryException : MigrationException

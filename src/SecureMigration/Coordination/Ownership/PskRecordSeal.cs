@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using SecureMigration.Channel.Credentials;
 
-namespace SecureMigration.Coordination;
+namespace SecureMigration.Coordination.Ownership;
 
 /// <summary>
 /// Seals ownership records in a PSK keyring cluster, where no host has a key the others can verify a signature with:

@@ -1,4 +1,4 @@
-namespace SecureMigration.Coordination;
+namespace SecureMigration.Coordination.Ownership;
 
 /// <summary>
 /// An ownership record as a host of a PSK keyring cluster writes it: the record's JSON, the writer's identity, and one

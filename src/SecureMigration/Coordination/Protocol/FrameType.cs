@@ -1,4 +1,4 @@
-namespace SecureMigration.Coordination;
+namespace SecureMigration.Coordination.Protocol;
 
 /// <summary>The messages of the commit protocol, carried in frames over the secure channel.</summary>
 internal enum FrameType : byte

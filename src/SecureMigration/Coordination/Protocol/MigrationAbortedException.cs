@@ -1,4 +1,4 @@
-namespace SecureMigration.Coordination;
+namespace SecureMigration.Coordination.Protocol;
 
 /// <summary>The migration stopped before its commit: the peer aborted, the stream was cut, stalled or damaged, or it broke the protocol.</summary>
 public sealed class MigrationAbortedException : MigrationException

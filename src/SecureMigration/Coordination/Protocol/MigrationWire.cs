@@ -7,7 +7,7 @@ using System.Text;
 using SecureMigration.Channel;
 using SecureMigration.Text;
 
-namespace SecureMigration.Coordination;
+namespace SecureMigration.Coordination.Protocol;
 
 /// <summary>
 /// The commit protocol's framing over a secure channel: <c>type (u8) | length (u32 LE) | payload</c>. Every length is

@@ -1,4 +1,4 @@
-namespace SecureMigration.Coordination;
+namespace SecureMigration.Coordination.Protocol;
 
 /// <summary>What the destination received of the migration stream, and what the source says it sent.</summary>
 /// <param name="Received">The bytes received.</param>

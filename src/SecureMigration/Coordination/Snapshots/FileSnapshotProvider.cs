@@ -1,7 +1,7 @@
 using Microsoft.Win32.SafeHandles;
 using SecureMigration.Storage;
 
-namespace SecureMigration.Coordination;
+namespace SecureMigration.Coordination.Snapshots;
 
 /// <summary>
 /// Snapshots file images into <c>DIRECTORY/MIGRATION-ID/</c>: a reflink (copy-on-write clone, instant on btrfs and

@@ -1,4 +1,4 @@
-namespace SecureMigration.Coordination;
+namespace SecureMigration.Coordination.Snapshots;
 
 /// <summary>Takes a snapshot of a VM's images before the transfer and gives it back when the migration ends.</summary>
 public interface ISnapshotProvider

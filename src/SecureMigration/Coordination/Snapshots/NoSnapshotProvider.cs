@@ -1,4 +1,4 @@
-namespace SecureMigration.Coordination;
+namespace SecureMigration.Coordination.Snapshots;
 
 /// <summary>
 /// Takes no snapshot: for hypervisors whose source VM keeps running through a live migration (QEMU), a rollback

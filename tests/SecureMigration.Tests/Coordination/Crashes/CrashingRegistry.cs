@@ -1,4 +1,4 @@
-using SecureMigration.Coordination;
+using SecureMigration.Coordination.Ownership;
 
 namespace SecureMigration.Tests.Coordination.Crashes;
 

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
-using SecureMigration.Coordination;
-using SecureMigration.Coordination.Simulation;
 using SecureMigration.Tests.Infrastructure;
+using SecureMigration.Coordination.Drivers;
+using SecureMigration.Coordination.Drivers.Simulation;
 
 namespace SecureMigration.Tests.Coordination.Simulation;
 

@@ -1,6 +1,6 @@
 using Microsoft.Win32.SafeHandles;
 
-namespace SecureMigration.Coordination.Simulation;
+namespace SecureMigration.Coordination.Drivers.Simulation;
 
 /// <summary>
 /// The guest of a simulated VM: while it runs, it keeps overwriting random blocks of the memory image, and remembers

@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 using System.IO.Pipelines;
 using Microsoft.Win32.SafeHandles;
 
-namespace SecureMigration.Coordination.Simulation;
+namespace SecureMigration.Coordination.Drivers.Simulation;
 
 /// <summary>
 /// Loads a simulated VM's migration stream into the destination's memory image, checking every length and offset

@@ -1,7 +1,7 @@
 using System.IO.Pipelines;
 using Microsoft.Win32.SafeHandles;
 
-namespace SecureMigration.Coordination.Simulation;
+namespace SecureMigration.Coordination.Drivers.Simulation;
 
 /// <summary>
 /// Produces a simulated VM's migration stream by pre-copy: every block, then the blocks the guest dirtied meanwhile,

@@ -3,7 +3,7 @@ using System.Text.Json;
 using Microsoft.Win32.SafeHandles;
 using SecureMigration.Storage;
 
-namespace SecureMigration.Coordination.Simulation;
+namespace SecureMigration.Coordination.Drivers.Simulation;
 
 /// <summary>
 /// An in-process hypervisor for tests and the demo. A VM is a memory image file (<c>DIR/ID.img</c>) that a guest

@@ -1,4 +1,4 @@
-namespace SecureMigration.Coordination.Simulation;
+namespace SecureMigration.Coordination.Drivers.Simulation;
 
 /// <summary>How the simulated hypervisor's VMs behave.</summary>
 public sealed class SimulatedHypervisorOptions

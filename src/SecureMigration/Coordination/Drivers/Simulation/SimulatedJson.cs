@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace SecureMigration.Coordination.Simulation;
+namespace SecureMigration.Coordination.Drivers.Simulation;
 
 /// <summary>Source-generated JSON for the simulated hypervisor's state files.</summary>
 [JsonSerializable(typeof(SimulatedVmRecord))]

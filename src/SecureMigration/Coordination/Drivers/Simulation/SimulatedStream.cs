@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace SecureMigration.Coordination.Simulation;
+namespace SecureMigration.Coordination.Drivers.Simulation;
 
 /// <summary>
 /// The simulated hypervisor's migration stream: <c>"SIMVM1\0\0" | image size (u64) | block size (u32)</c>, then

@@ -1,4 +1,5 @@
-namespace SecureMigration.Coordination.Simulation;
+
+namespace SecureMigration.Coordination.Drivers.Simulation;
 
 /// <summary>What the simulated hypervisor keeps on disk about one VM, so its state outlives a crash of the process.</summary>
 /// <param name="State">What the VM is doing.</param>

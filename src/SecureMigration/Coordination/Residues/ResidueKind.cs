@@ -1,4 +1,4 @@
-namespace SecureMigration.Coordination;
+namespace SecureMigration.Coordination.Residues;
 
 /// <summary>What a leftover copy of VM data is.</summary>
 public enum ResidueKind

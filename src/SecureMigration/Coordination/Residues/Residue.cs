@@ -1,4 +1,4 @@
-namespace SecureMigration.Coordination;
+namespace SecureMigration.Coordination.Residues;
 
 /// <summary>A leftover copy of VM data to dispose of.</summary>
 /// <param name="MigrationId">The migration that left it.</param>

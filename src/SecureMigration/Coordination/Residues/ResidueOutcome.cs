@@ -1,4 +1,4 @@
-namespace SecureMigration.Coordination;
+namespace SecureMigration.Coordination.Residues;
 
 /// <summary>What a residue handler did with a residue.</summary>
 /// <param name="Action">What was done: <c>deleted</c>, <c>sanitized</c>, <c>already-gone</c>.</param>

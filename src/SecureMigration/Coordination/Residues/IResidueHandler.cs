@@ -1,4 +1,4 @@
-namespace SecureMigration.Coordination;
+namespace SecureMigration.Coordination.Residues;
 
 /// <summary>
 /// Disposes of leftover VM data: the source's old image and snapshot after a commit, the destination's partial image

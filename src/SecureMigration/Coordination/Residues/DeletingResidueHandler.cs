@@ -1,4 +1,4 @@
-namespace SecureMigration.Coordination;
+namespace SecureMigration.Coordination.Residues;
 
 /// <summary>
 /// Deletes residue (a file, or a directory with its files). Deleting leaves the blocks readable on the medium; it is
