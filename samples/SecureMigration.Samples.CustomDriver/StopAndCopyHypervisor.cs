@@ -1,5 +1,5 @@
-using SecureMigration.Storage;
 using SecureMigration.Coordination.Drivers;
+using SecureMigration.Storage;
 
 namespace SecureMigration.Samples.CustomDriver;
 

@@ -3,9 +3,9 @@ using System.Security.Cryptography;
 using SecureMigration.Channel;
 using SecureMigration.Channel.Credentials;
 using SecureMigration.Coordination;
-using SecureMigration.Pki;
 using SecureMigration.Coordination.Drivers;
 using SecureMigration.Coordination.Ownership;
+using SecureMigration.Pki;
 
 namespace SecureMigration.Samples.CustomDriver;
 

@@ -5,8 +5,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using SecureMigration.Qemu.Qmp;
 using SecureMigration.Coordination.Drivers;
+using SecureMigration.Qemu.Qmp;
 
 namespace SecureMigration.Qemu;
 

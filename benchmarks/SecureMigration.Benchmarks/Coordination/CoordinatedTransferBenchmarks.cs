@@ -6,11 +6,11 @@ using SecureMigration.Channel;
 using SecureMigration.Channel.Credentials;
 using SecureMigration.Channel.Tickets;
 using SecureMigration.Coordination;
-using SecureMigration.Pki;
 using SecureMigration.Coordination.Drivers;
 using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
 using SecureMigration.Coordination.Snapshots;
+using SecureMigration.Pki;
 
 namespace SecureMigration.Benchmarks.Coordination;
 

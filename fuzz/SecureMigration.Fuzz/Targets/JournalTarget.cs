@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using SecureMigration.Coordination;
-using SecureMigration.Fuzz.Peer;
 using SecureMigration.Coordination.Journal;
+using SecureMigration.Fuzz.Peer;
 
 namespace SecureMigration.Fuzz.Targets;
 

@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using SecureMigration.Fuzz.Peer;
 using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
+using SecureMigration.Fuzz.Peer;
 
 namespace SecureMigration.Fuzz.Targets;
 

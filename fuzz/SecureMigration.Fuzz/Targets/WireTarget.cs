@@ -2,8 +2,8 @@ using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.IO.Pipelines;
 using SecureMigration.Channel.Records;
-using SecureMigration.Fuzz.Peer;
 using SecureMigration.Coordination.Protocol;
+using SecureMigration.Fuzz.Peer;
 
 namespace SecureMigration.Fuzz.Targets;
 

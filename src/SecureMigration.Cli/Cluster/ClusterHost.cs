@@ -3,11 +3,12 @@ using SecureMigration.Audit;
 using SecureMigration.Channel;
 using SecureMigration.Channel.Credentials;
 using SecureMigration.Coordination;
-using SecureMigration.Sanitization;
 using SecureMigration.Coordination.Drivers.Simulation;
 using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
+using SecureMigration.Coordination.Residues;
 using SecureMigration.Coordination.Snapshots;
+using SecureMigration.Sanitization;
 
 namespace SecureMigration.Cli.Cluster;
 

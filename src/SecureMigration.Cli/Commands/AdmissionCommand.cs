@@ -1,8 +1,8 @@
 using System.CommandLine;
 using SecureMigration.Admission;
+using SecureMigration.Admission.State;
 using SecureMigration.Audit;
 using SecureMigration.Cli.Terminal;
-using SecureMigration.Admission.State;
 
 namespace SecureMigration.Cli.Commands;
 

@@ -1,9 +1,9 @@
 using SecureMigration.Audit;
 using SecureMigration.Cli.Cluster;
-using SecureMigration.Sanitization;
 using SecureMigration.Cli.Terminal;
 using SecureMigration.Coordination;
 using SecureMigration.Coordination.Ownership;
+using SecureMigration.Sanitization;
 
 namespace SecureMigration.Cli.Demo;
 

@@ -1,6 +1,6 @@
 using SecureMigration.Admission;
-using SecureMigration.Cli.Cluster;
 using SecureMigration.Admission.State;
+using SecureMigration.Cli.Cluster;
 using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
 

@@ -1,18 +1,18 @@
 using SecureMigration.Admission;
+using SecureMigration.Admission.State;
 using SecureMigration.Audit;
 using SecureMigration.Channel;
 using SecureMigration.Channel.Credentials;
 using SecureMigration.Cli.Terminal;
 using SecureMigration.Coordination;
-using SecureMigration.Qemu;
-using SecureMigration.Qemu.Qmp;
-using SecureMigration.Sanitization;
-using SecureMigration.Admission.State;
 using SecureMigration.Coordination.Hooks;
 using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
 using SecureMigration.Coordination.Residues;
 using SecureMigration.Coordination.Snapshots;
+using SecureMigration.Qemu;
+using SecureMigration.Qemu.Qmp;
+using SecureMigration.Sanitization;
 
 namespace SecureMigration.Cli.Live;
 

@@ -4,13 +4,13 @@ using System.Net.Sockets;
 using SecureMigration.Admission;
 using SecureMigration.Channel;
 using SecureMigration.Channel.Tickets;
-using SecureMigration.Text;
 using SecureMigration.Coordination.Drivers;
 using SecureMigration.Coordination.Hooks;
 using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
 using SecureMigration.Coordination.Protocol;
 using SecureMigration.Coordination.Residues;
+using SecureMigration.Text;
 
 namespace SecureMigration.Coordination;
 

@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using SecureMigration.Channel;
 using SecureMigration.Channel.Tickets;
-using SecureMigration.Text;
 using SecureMigration.Coordination.Drivers;
 using SecureMigration.Coordination.Ownership;
+using SecureMigration.Text;
 
 namespace SecureMigration.Coordination;
 

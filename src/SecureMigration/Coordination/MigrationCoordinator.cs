@@ -2,14 +2,14 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SecureMigration.Admission;
 using SecureMigration.Audit;
-using SecureMigration.Telemetry;
-using SecureMigration.Text;
 using SecureMigration.Coordination.Drivers;
 using SecureMigration.Coordination.Hooks;
 using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
 using SecureMigration.Coordination.Residues;
 using SecureMigration.Coordination.Snapshots;
+using SecureMigration.Telemetry;
+using SecureMigration.Text;
 
 namespace SecureMigration.Coordination;
 

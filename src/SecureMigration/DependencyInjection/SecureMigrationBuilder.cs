@@ -1,11 +1,11 @@
 using SecureMigration.Admission;
 using SecureMigration.Channel;
 using SecureMigration.Coordination;
-using SecureMigration.Sanitization;
 using SecureMigration.Coordination.Drivers;
 using SecureMigration.Coordination.Hooks;
 using SecureMigration.Coordination.Ownership;
 using SecureMigration.Coordination.Snapshots;
+using SecureMigration.Sanitization;
 
 namespace SecureMigration.DependencyInjection;
 

@@ -6,13 +6,13 @@ using SecureMigration.Audit;
 using SecureMigration.Channel;
 using SecureMigration.Channel.Credentials;
 using SecureMigration.Coordination;
-using SecureMigration.DependencyInjection;
-using SecureMigration.Sanitization;
 using SecureMigration.Coordination.Drivers;
 using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
 using SecureMigration.Coordination.Residues;
 using SecureMigration.Coordination.Snapshots;
+using SecureMigration.DependencyInjection;
+using SecureMigration.Sanitization;
 
 // The one exception to folders-are-namespaces: service registration extensions live in the namespace of the
 // IServiceCollection they extend, as Microsoft's own do, so 'services.AddSecureMigration' needs no using.

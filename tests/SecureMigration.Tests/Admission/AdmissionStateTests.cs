@@ -1,8 +1,8 @@
 using CsCheck;
 using Microsoft.Extensions.Time.Testing;
 using SecureMigration.Admission;
-using SecureMigration.Tests.Infrastructure;
 using SecureMigration.Admission.State;
+using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Admission;
 

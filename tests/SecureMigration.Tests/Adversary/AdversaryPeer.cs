@@ -4,9 +4,9 @@ using System.Net;
 using System.Net.Sockets;
 using SecureMigration.Channel;
 using SecureMigration.Channel.Tickets;
+using SecureMigration.Coordination.Protocol;
 using SecureMigration.Tests.Infrastructure;
 using SecureMigration.Transport;
-using SecureMigration.Coordination.Protocol;
 
 namespace SecureMigration.Tests.Adversary;
 

@@ -1,15 +1,15 @@
 using System.Net;
-using Microsoft.Extensions.Time.Testing;
 using System.Net.Sockets;
+using Microsoft.Extensions.Time.Testing;
 using SecureMigration.Admission;
 using SecureMigration.Channel;
 using SecureMigration.Channel.Tickets;
 using SecureMigration.Coordination;
+using SecureMigration.Coordination.Drivers;
+using SecureMigration.Coordination.Ownership;
 using SecureMigration.Pki;
 using SecureMigration.Tests.Coordination;
 using SecureMigration.Tests.Infrastructure;
-using SecureMigration.Coordination.Drivers;
-using SecureMigration.Coordination.Ownership;
 
 namespace SecureMigration.Tests.Adversary;
 

@@ -1,5 +1,5 @@
-using SecureMigration.Tests.Infrastructure;
 using SecureMigration.Coordination.Drivers;
+using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Adversary;
 

@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using Microsoft.Extensions.Time.Testing;
-using SecureMigration.Tests.Infrastructure;
 using SecureMigration.Coordination.Protocol;
+using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Adversary;
 

@@ -1,11 +1,11 @@
 using Microsoft.Extensions.Time.Testing;
 using SecureMigration.Admission;
+using SecureMigration.Admission.State;
 using SecureMigration.Audit;
 using SecureMigration.Coordination;
-using SecureMigration.Tests.Infrastructure;
-using SecureMigration.Admission.State;
 using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
+using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Cli;
 

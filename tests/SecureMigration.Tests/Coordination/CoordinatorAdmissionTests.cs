@@ -1,8 +1,8 @@
 using SecureMigration.Admission;
 using SecureMigration.Coordination;
-using SecureMigration.Tests.Infrastructure;
 using SecureMigration.Coordination.Drivers;
 using SecureMigration.Coordination.Ownership;
+using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Coordination;
 

@@ -1,6 +1,6 @@
 using SecureMigration.Coordination;
-using SecureMigration.Tests.Infrastructure;
 using SecureMigration.Coordination.Drivers;
+using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Coordination;
 

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
 using SecureMigration.Coordination;
-using SecureMigration.Tests.Infrastructure;
 using SecureMigration.Coordination.Hooks;
+using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Coordination;
 

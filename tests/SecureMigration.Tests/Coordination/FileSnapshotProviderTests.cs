@@ -1,6 +1,6 @@
+using SecureMigration.Coordination.Snapshots;
 using SecureMigration.Storage;
 using SecureMigration.Tests.Infrastructure;
-using SecureMigration.Coordination.Snapshots;
 
 namespace SecureMigration.Tests.Coordination;
 

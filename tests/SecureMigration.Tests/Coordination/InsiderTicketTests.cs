@@ -4,9 +4,9 @@ using SecureMigration.Audit;
 using SecureMigration.Channel;
 using SecureMigration.Channel.Tickets;
 using SecureMigration.Coordination;
-using SecureMigration.Tests.Infrastructure;
 using SecureMigration.Coordination.Ownership;
 using SecureMigration.Coordination.Protocol;
+using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Coordination;
 

@@ -2,12 +2,12 @@ using Microsoft.Extensions.Logging;
 using SecureMigration.Admission;
 using SecureMigration.Audit;
 using SecureMigration.Coordination;
-using SecureMigration.Tests.Coordination.Crashes;
 using SecureMigration.Coordination.Drivers;
 using SecureMigration.Coordination.Drivers.Simulation;
 using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
 using SecureMigration.Coordination.Snapshots;
+using SecureMigration.Tests.Coordination.Crashes;
 
 namespace SecureMigration.Tests.Coordination;
 

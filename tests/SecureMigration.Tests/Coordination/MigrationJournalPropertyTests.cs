@@ -1,6 +1,6 @@
 using CsCheck;
-using SecureMigration.Tests.Infrastructure;
 using SecureMigration.Coordination.Journal;
+using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Coordination;
 

@@ -2,9 +2,9 @@ using Microsoft.Extensions.Time.Testing;
 using SecureMigration.Admission;
 using SecureMigration.Channel;
 using SecureMigration.Coordination;
-using SecureMigration.Tests.Infrastructure;
 using SecureMigration.Coordination.Drivers;
 using SecureMigration.Coordination.Ownership;
+using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Coordination;
 

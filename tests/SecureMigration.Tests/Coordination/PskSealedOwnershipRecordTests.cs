@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using SecureMigration.Channel.Credentials;
-using SecureMigration.Tests.Infrastructure;
 using SecureMigration.Coordination.Ownership;
+using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Coordination;
 

@@ -1,15 +1,15 @@
-using Microsoft.Extensions.Logging;
-using SecureMigration.Cli.Cluster;
 using System.Net;
+using Microsoft.Extensions.Logging;
 using SecureMigration.Admission;
 using SecureMigration.Channel;
 using SecureMigration.Channel.Tickets;
+using SecureMigration.Cli.Cluster;
 using SecureMigration.Coordination;
-using SecureMigration.Tests.Coordination.Crashes;
-using SecureMigration.Tests.Infrastructure;
 using SecureMigration.Coordination.Drivers;
 using SecureMigration.Coordination.Ownership;
 using SecureMigration.Coordination.Protocol;
+using SecureMigration.Tests.Coordination.Crashes;
+using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Coordination;
 

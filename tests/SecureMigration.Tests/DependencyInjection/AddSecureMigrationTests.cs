@@ -3,10 +3,6 @@ using SecureMigration.Admission;
 using SecureMigration.Audit;
 using SecureMigration.Channel;
 using SecureMigration.Coordination;
-using SecureMigration.DependencyInjection;
-using SecureMigration.Sanitization;
-using SecureMigration.Tests.Coordination;
-using SecureMigration.Tests.Infrastructure;
 using SecureMigration.Coordination.Drivers;
 using SecureMigration.Coordination.Drivers.Simulation;
 using SecureMigration.Coordination.Hooks;
@@ -14,6 +10,10 @@ using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
 using SecureMigration.Coordination.Residues;
 using SecureMigration.Coordination.Snapshots;
+using SecureMigration.DependencyInjection;
+using SecureMigration.Sanitization;
+using SecureMigration.Tests.Coordination;
+using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.DependencyInjection;
 

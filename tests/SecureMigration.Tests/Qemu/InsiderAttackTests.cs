@@ -3,10 +3,10 @@ using SecureMigration.Audit;
 using SecureMigration.Channel;
 using SecureMigration.Channel.Credentials;
 using SecureMigration.Channel.Tickets;
-using SecureMigration.Tests.Infrastructure;
-using SecureMigration.Tests.Qemu.Harness;
 using SecureMigration.Coordination.Ownership;
 using SecureMigration.Coordination.Protocol;
+using SecureMigration.Tests.Infrastructure;
+using SecureMigration.Tests.Qemu.Harness;
 
 namespace SecureMigration.Tests.Qemu;
 

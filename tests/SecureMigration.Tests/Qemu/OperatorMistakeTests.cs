@@ -1,6 +1,6 @@
+using SecureMigration.Coordination.Ownership;
 using SecureMigration.Tests.Infrastructure;
 using SecureMigration.Tests.Qemu.Harness;
-using SecureMigration.Coordination.Ownership;
 
 namespace SecureMigration.Tests.Qemu;
 

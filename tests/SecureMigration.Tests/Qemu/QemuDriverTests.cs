@@ -1,10 +1,10 @@
 using System.Text.Json;
+using SecureMigration.Coordination.Drivers;
 using SecureMigration.Qemu;
 using SecureMigration.Qemu.Qmp;
 using SecureMigration.Storage;
 using SecureMigration.Tests.Infrastructure;
 using SecureMigration.Tests.Qemu.Harness;
-using SecureMigration.Coordination.Drivers;
 
 namespace SecureMigration.Tests.Qemu;
 

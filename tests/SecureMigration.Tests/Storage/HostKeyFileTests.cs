@@ -1,6 +1,6 @@
 using SecureMigration.Channel.Credentials;
-using SecureMigration.Tests.Infrastructure;
 using SecureMigration.Coordination.Journal;
+using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Storage;
 

@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using SecureMigration.Channel.Credentials;
-using SecureMigration.Storage;
 using SecureMigration.Coordination.Journal;
+using SecureMigration.Storage;
 
 namespace SecureMigration.Coordination.Ownership;
 

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
-using SecureMigration.Tests.Infrastructure;
 using SecureMigration.Coordination.Drivers;
 using SecureMigration.Coordination.Drivers.Simulation;
+using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Coordination.Simulation;
 

@@ -1,9 +1,9 @@
+using SecureMigration.Coordination.Residues;
 using SecureMigration.Sanitization;
 using SecureMigration.Storage;
 using SecureMigration.Tests.Infrastructure;
-using SecureMigration.Coordination.Residues;
 
-namespace SecureMigration.Tests.Sanitization;
+namespace SecureMigration.Tests.Coordination;
 
 public sealed class SanitizingResidueHandlerTests
 {

@@ -1,9 +1,9 @@
 using System.Text;
 using SecureMigration.Channel.Credentials;
+using SecureMigration.Sanitization;
 using SecureMigration.Storage;
-using SecureMigration.Coordination.Residues;
 
-namespace SecureMigration.Sanitization;
+namespace SecureMigration.Coordination.Residues;
 
 /// <summary>
 /// Disposes of migration residue by overwriting it with the <see cref="BlockSanitizer"/> before deleting it: the
