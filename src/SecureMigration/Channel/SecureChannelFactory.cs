@@ -59,6 +59,13 @@ public sealed class SecureChannelFactory
     /// <summary>Gets how long a handshake, ticket exchange included, may take.</summary>
     internal TimeSpan HandshakeTimeout => _options.HandshakeTimeout;
 
+    /// <summary>
+    /// Sees each handshake's state as it is created, before the handshake runs. For tests only: the state holds the
+    /// exporter (ticket binding) key and both traffic secrets, and nothing else can see whether they are wiped once
+    /// the handshake ends. Never set in production code.
+    /// </summary>
+    internal Action<HandshakeState>? HandshakeStateCreated { get; set; }
+
     /// <summary>Gets whether the accepting end names its allowed peers or pins their keys, rather than serving every peer the CA vouches for.</summary>
     internal bool RestrictsPeers => _options.PeerPolicy.AllowedPeers.Count > 0 ||
         (_options.PeerPolicy.SpkiPins.Count > 0 && _options.ValidatedCredentials is X509ChannelCredentials);
@@ -84,7 +91,7 @@ public sealed class SecureChannelFactory
                 $"This host's PSK keyring has no key for '{policy.ExpectedName}'. Add the pair with 'secmig pki psk --out DIR --identity {LocalIdentity} --identity {policy.ExpectedName}' and give each host its keyring.");
         }
 
-        var state = new HandshakeState();
+        HandshakeState state = NewHandshakeState();
         var crypto = new HardwareAeadTlsCrypto();
         var protocol = new TlsClientProtocol();
         var engine = new TlsEngine(protocol, transport);
@@ -176,7 +183,7 @@ public sealed class SecureChannelFactory
     public async Task<SecureChannel> AcceptAsync(IDuplexPipe transport, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(transport);
-        var state = new HandshakeState();
+        HandshakeState state = NewHandshakeState();
         var crypto = new HardwareAeadTlsCrypto();
         var protocol = new TlsServerProtocol();
         var engine = new TlsEngine(protocol, transport);
@@ -212,6 +219,13 @@ public sealed class SecureChannelFactory
                 throw;
             }
         }).ConfigureAwait(false);
+    }
+
+    private HandshakeState NewHandshakeState()
+    {
+        var state = new HandshakeState();
+        HandshakeStateCreated?.Invoke(state);
+        return state;
     }
 
     /// <summary>The destination's reason for a refusal as this end shows it: bounded and escaped, since the peer wrote it.</summary>

@@ -73,11 +73,16 @@ public sealed class PskChannelTests
     }
 
     [Fact]
-    public void Dispose_WipesTheKey()
+    public void Dispose_ZeroesTheKeyBytesAndRefusesFurtherUse()
     {
         var credentials = new PskChannelCredentials("cluster-a", Key);
+        // Key is a view of the credentials' own copy of the key, so it shows what Dispose leaves in that memory.
+        ReadOnlySpan<byte> held = credentials.Key;
+        Assert.True(held.SequenceEqual(Key));
+
         credentials.Dispose();
 
+        Assert.False(held.ContainsAnyExcept((byte)0), "the key bytes survived Dispose");
         Assert.Throws<ObjectDisposedException>(() => credentials.Key.ToArray());
     }
 }

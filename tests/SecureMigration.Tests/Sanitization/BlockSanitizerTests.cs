@@ -11,6 +11,12 @@ public sealed class BlockSanitizerTests : IDisposable
 {
     // Not a multiple of 4096: the unaligned tail takes the buffered path.
     private const int Size = 3 * 1024 * 1024 + 123;
+
+    // The report's caveat for a wipe that went through the page cache.
+    private const string PageCacheCaveat = "The page cache could not be bypassed";
+
+    // The test directory is on a disk file system (ext4 under /tmp here) that allows O_DIRECT.
+    private const string AllowsDirectIo = "the test directory allows O_DIRECT, yet the wipe fell back to the page cache";
     private readonly TempDirectory _dir = new();
 
     public void Dispose() => _dir.Dispose();
@@ -19,7 +25,7 @@ public sealed class BlockSanitizerTests : IDisposable
     [InlineData(SanitizationMethod.Zero, (byte)0x00)]
     [InlineData(SanitizationMethod.NistClear, (byte)0x00)]
     [InlineData(SanitizationMethod.Ones, (byte)0xFF)]
-    public async Task SanitizeFileAsync_FillMethods_LeaveExactlyThePatternAndVerify(SanitizationMethod method, byte expected)
+    public async Task SanitizeFileAsync_FillMethods_LeaveExactlyThePatternAndVerifyPastThePageCache(SanitizationMethod method, byte expected)
     {
         string file = OldImage();
 
@@ -29,7 +35,9 @@ public sealed class BlockSanitizerTests : IDisposable
         Assert.Equal(-1, File.ReadAllBytes(file).AsSpan().IndexOfAnyExcept(expected));
         Assert.Equal(Size, report.BytesVerified);
         Assert.Equal(1.0, report.VerifiedCoverage);
+        Assert.True(report.DirectIo, AllowsDirectIo);
         Assert.NotEmpty(report.Caveats);
+        Assert.DoesNotContain(report.Caveats, c => c.StartsWith(PageCacheCaveat, StringComparison.Ordinal));
     }
 
     [Theory]
@@ -48,9 +56,22 @@ public sealed class BlockSanitizerTests : IDisposable
         Assert.Equal(passes, report.Passes.Count);
         Assert.Equal("random", report.Passes[^1]);
         Assert.Equal(Size, report.BytesVerified);
+        Assert.True(report.DirectIo, AllowsDirectIo);
         // Keystream bytes match the old image only by chance (1 in 256 per byte), and are not a fill pattern.
         Assert.InRange(now.Zip(old).Count(p => p.First == p.Second), 0, Size / 128);
         Assert.InRange(now.Count(b => b == 0), 0, Size / 128);
+    }
+
+    [Fact]
+    public async Task SanitizeFileAsync_DirectIoTurnedOff_GoesThroughThePageCacheAndSaysSo()
+    {
+        string file = OldImage();
+
+        SanitizationReport report = await new BlockSanitizer(new SanitizerOptions { BlockSize = 64 * 1024, DirectIo = false }).SanitizeFileAsync(file, SanitizationMethod.Zero);
+
+        Assert.True(report.Succeeded);
+        Assert.False(report.DirectIo);
+        Assert.Contains(report.Caveats, c => c.StartsWith(PageCacheCaveat, StringComparison.Ordinal));
     }
 
     [Fact]
