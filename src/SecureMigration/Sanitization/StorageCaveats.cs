@@ -8,8 +8,16 @@ internal static class StorageCaveats
 {
     private static readonly string[] CopyOnWrite = ["btrfs", "zfs", "bcachefs", "xfs"];
 
-    public static List<string> For(string path, bool directIo, long size, bool isBlockDevice)
+    /// <param name="path">The file or block device.</param>
+    /// <param name="directIo">Whether the wipe bypassed the page cache.</param>
+    /// <param name="directIoRequested">Whether the options asked it to (<see cref="SanitizerOptions.DirectIo"/>).</param>
+    /// <param name="size">The target's size.</param>
+    /// <param name="isBlockDevice">Whether the target is a block device.</param>
+    public static List<string> For(string path, bool directIo, bool directIoRequested, long size, bool isBlockDevice)
     {
+        string pageCache = directIoRequested
+            ? "The page cache could not be bypassed (no O_DIRECT here): verification read what the kernel cached after fsync, not the medium itself."
+            : "The page cache was not bypassed (SanitizerOptions.DirectIo is off): verification read what the kernel cached after fsync, not the medium itself.";
         var caveats = new List<string>
         {
             isBlockDevice
@@ -20,7 +28,7 @@ internal static class StorageCaveats
         {
             if (!directIo)
             {
-                caveats.Add("The page cache could not be bypassed (no O_DIRECT here): verification read what the kernel cached after fsync, not the medium itself.");
+                caveats.Add(pageCache);
             }
 
             return caveats;
@@ -52,7 +60,7 @@ internal static class StorageCaveats
 
         if (!directIo)
         {
-            caveats.Add("The page cache could not be bypassed (no O_DIRECT here): verification read what the kernel cached after fsync, not the medium itself.");
+            caveats.Add(pageCache);
         }
 
         return caveats;
