@@ -169,16 +169,16 @@ public sealed class AdmissionController
             decision = DecideLocked(request, _time.GetUtcNow());
         }
 
-        if (AdmissionMetrics.Decisions.Enabled)
+        if (AdmissionTelemetry.Decisions.Enabled)
         {
-            AdmissionMetrics.Decisions.Add(1, new("result", AdmissionMetrics.ReasonNames[(int)decision.Reason]), new("trigger", TriggerName(request.Trigger)));
+            AdmissionTelemetry.Decisions.Add(1, new("result", AdmissionTelemetry.ReasonNames[(int)decision.Reason]), new("trigger", TriggerName(request.Trigger)));
         }
 
         if (decision.IsAdmitted)
         {
-            if (AdmissionMetrics.Active.Enabled)
+            if (AdmissionTelemetry.Active.Enabled)
             {
-                AdmissionMetrics.Active.Add(1);
+                AdmissionTelemetry.Active.Add(1);
             }
 
             Log.Admitted(_logger, request.VmId, request.SourceHost, request.DestinationHost, request.Trigger);
@@ -224,9 +224,9 @@ public sealed class AdmissionController
             }
         }
 
-        if (AdmissionMetrics.Active.Enabled)
+        if (AdmissionTelemetry.Active.Enabled)
         {
-            AdmissionMetrics.Active.Add(-1);
+            AdmissionTelemetry.Active.Add(-1);
         }
     }
 

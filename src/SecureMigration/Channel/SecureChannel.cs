@@ -83,9 +83,9 @@ public sealed class SecureChannel : IDuplexPipe, IAsyncDisposable
     private void OnSent(long count)
     {
         Interlocked.Add(ref _bytesSent, count);
-        if (ChannelMetrics.Bytes.Enabled)
+        if (ChannelTelemetry.Bytes.Enabled)
         {
-            ChannelMetrics.Bytes.Add(count, new KeyValuePair<string, object?>("direction", "sent"));
+            ChannelTelemetry.Bytes.Add(count, new KeyValuePair<string, object?>("direction", "sent"));
         }
     }
 
@@ -94,9 +94,9 @@ public sealed class SecureChannel : IDuplexPipe, IAsyncDisposable
         if (count > 0)
         {
             Interlocked.Add(ref _bytesReceived, count);
-            if (ChannelMetrics.Bytes.Enabled)
+            if (ChannelTelemetry.Bytes.Enabled)
             {
-                ChannelMetrics.Bytes.Add(count, new KeyValuePair<string, object?>("direction", "received"));
+                ChannelTelemetry.Bytes.Add(count, new KeyValuePair<string, object?>("direction", "received"));
             }
         }
     }
@@ -104,6 +104,6 @@ public sealed class SecureChannel : IDuplexPipe, IAsyncDisposable
     private void OnFailed(SecureChannelException failure)
     {
         Log.ChannelFailed(_logger, Peer.Name, failure.Reason, failure.Message);
-        ChannelMetrics.Failures.Add(1, new KeyValuePair<string, object?>("reason", failure.Reason.ToString()));
+        ChannelTelemetry.Failures.Add(1, new KeyValuePair<string, object?>("reason", failure.Reason.ToString()));
     }
 }

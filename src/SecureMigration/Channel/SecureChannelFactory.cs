@@ -291,8 +291,8 @@ public sealed class SecureChannelFactory
             var channel = new SecureChannel(records, peer, ticket, leftover, _logger);
             CryptographicOperations.ZeroMemory(leftover);
             Log.HandshakeCompleted(_logger, role, peer.Name, channel.CipherSuite, ticket.MigrationId, UntrustedText.Bound(ticket.VmId, 160));
-            ChannelMetrics.Handshakes.Add(1, new("role", role), new("result", "ok"));
-            ChannelMetrics.HandshakeDuration.Record(_options.TimeProvider.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("role", role));
+            ChannelTelemetry.Handshakes.Add(1, new("role", role), new("result", "ok"));
+            ChannelTelemetry.HandshakeDuration.Record(_options.TimeProvider.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("role", role));
             activity?.SetTag("securemigration.peer", peer.Name);
             activity?.SetTag("securemigration.migration_id", ticket.MigrationId);
             return channel;
@@ -307,7 +307,7 @@ public sealed class SecureChannelFactory
                 // Counted in the metrics every time; logged at a bounded rate per peer, so a refused peer cannot fill a disk.
                 Log.HandshakeFailed(_logger, role, UntrustedText.Bound(peerName, 300), failure.Reason, UntrustedText.Bound(failure.Message));
             }
-            ChannelMetrics.Handshakes.Add(1, new("role", role), new("result", failure.Reason.ToString()));
+            ChannelTelemetry.Handshakes.Add(1, new("role", role), new("result", failure.Reason.ToString()));
             activity?.SetStatus(ActivityStatusCode.Error, failure.Reason.ToString());
             engine.Dispose();
             state.Dispose();

@@ -126,7 +126,7 @@ public sealed class SecureChannelListener : IAsyncDisposable
     public void Start()
     {
         _socket.Listen(128);
-        ChannelMetrics.TrackSlots(_limiter, LocalEndPoint.ToString());
+        ChannelTelemetry.TrackSlots(_limiter, LocalEndPoint.ToString());
         _acceptLoop = Task.Run(AcceptLoopAsync);
     }
 
@@ -149,7 +149,7 @@ public sealed class SecureChannelListener : IAsyncDisposable
     /// <returns>A task that completes when the accept loop has ended.</returns>
     public async ValueTask DisposeAsync()
     {
-        ChannelMetrics.UntrackSlots(_limiter);
+        ChannelTelemetry.UntrackSlots(_limiter);
         await _stopping.CancelAsync().ConfigureAwait(false);
         _socket.Dispose();
         await _acceptLoop.ConfigureAwait(false);
@@ -181,8 +181,8 @@ public sealed class SecureChannelListener : IAsyncDisposable
             {
                 // Closed at once with a reset: no slot, no buffer, no file; a line only within the source's log allowance.
                 connection.Close(0);
-                ChannelMetrics.CountRefusal(refusal);
-                ChannelMetrics.Handshakes.Add(1, new("role", "destination"),
+                ChannelTelemetry.CountRefusal(refusal);
+                ChannelTelemetry.Handshakes.Add(1, new("role", "destination"),
                     new("result", nameof(HandshakeFailureReason.TooManyHandshakes)));
                 if (_refusalLog.ShouldLog(source.Name))
                 {
@@ -218,8 +218,8 @@ public sealed class SecureChannelListener : IAsyncDisposable
             {
                 // The slot goes back before the connection closes, so the peer sees the close only once it is free.
                 Release();
-                ChannelMetrics.CountRefusal(HandshakeRefusal.FirstByteTimeout);
-                ChannelMetrics.Handshakes.Add(1, new("role", "destination"), new("result", nameof(HandshakeFailureReason.Timeout)));
+                ChannelTelemetry.CountRefusal(HandshakeRefusal.FirstByteTimeout);
+                ChannelTelemetry.Handshakes.Add(1, new("role", "destination"), new("result", nameof(HandshakeFailureReason.Timeout)));
                 if (_refusalLog.ShouldLog(source.Name))
                 {
                     Log.FirstByteTimedOut(_logger, remote.ToString(), _options.FirstByteTimeout);

@@ -4,7 +4,7 @@ using SecureMigration.Telemetry;
 namespace SecureMigration.Admission;
 
 /// <summary>Admission's instruments (listed in docs/telemetry.md).</summary>
-internal static class AdmissionMetrics
+internal static class AdmissionTelemetry
 {
     /// <summary>The tag value for each reason, computed once so that counting a decision allocates nothing.</summary>
     public static readonly string[] ReasonNames = Enum.GetNames<AdmissionDenialReason>();

@@ -5,7 +5,7 @@ using SecureMigration.Telemetry;
 namespace SecureMigration.Channel;
 
 /// <summary>The secure channel's instruments (listed in docs/telemetry.md).</summary>
-internal static class ChannelMetrics
+internal static class ChannelTelemetry
 {
     /// <summary>The listeners whose handshake slots the slot gauge reports, by their local address.</summary>
     private static readonly Dictionary<HandshakeLimiter, string> Listeners = [];
