@@ -5,21 +5,22 @@ internal sealed class CrashPlan(int crashAtStep)
 {
     private int _steps;
 
-    public bool Crashed { get; private set; }
+    /// <summary>Gets the crash thrown at the chosen step, once the host reached it; <see langword="null"/> while it has not.</summary>
+    public SimulatedCrashException? Crash { get; private set; }
 
     public int Steps => _steps;
 
     public void Step(string where)
     {
-        if (Crashed)
+        if (Crash is not null)
         {
             throw new SimulatedCrashException("a dead host: " + where);
         }
 
         if (Interlocked.Increment(ref _steps) == crashAtStep)
         {
-            Crashed = true;
-            throw new SimulatedCrashException(where);
+            Crash = new SimulatedCrashException(where);
+            throw Crash;
         }
     }
 }

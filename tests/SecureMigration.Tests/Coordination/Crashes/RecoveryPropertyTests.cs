@@ -9,45 +9,49 @@ namespace SecureMigration.Tests.Coordination.Crashes;
 /// </summary>
 public sealed class RecoveryPropertyTests
 {
+    /// <summary>A crash of the source alone, of the destination alone, or of both, each at a step its host reaches.</summary>
+    private static readonly Gen<CrashPoints> AnyReachableCrash = Gen.OneOf(
+        Gen.Int[1, CrashSteps.Source].Select(source => new CrashPoints(source, null)),
+        Gen.Int[1, CrashSteps.Destination].Select(destination => new CrashPoints(null, destination)),
+        Gen.Select(Gen.Int[1, CrashSteps.Source], Gen.Int[1, CrashSteps.Destination])
+            .Where(both => CrashSteps.BothReached(both.Item1, both.Item2))
+            .Select(both => new CrashPoints(both.Item1, both.Item2)));
+
     private static CoordinatorOptions Fast() => new() { StallTimeout = TimeSpan.FromMilliseconds(400), CommitTimeout = TimeSpan.FromMilliseconds(400) };
 
     [Fact]
     public void RecoverAsync_AfterACrashAtAnyStep_LeavesExactlyOneOwnerAndOneRunnableCopy()
     {
-        Gen.Select(Gen.Int[0, 2], Gen.Int[1, 16], Gen.Int[1, 17], Gen.Bool).Sample(
-            (who, sourceStep, destinationStep, destinationFirst) => RunAsync(who, sourceStep, destinationStep, destinationFirst).GetAwaiter().GetResult(),
+        Gen.Select(AnyReachableCrash, Gen.Bool).Sample(
+            (crash, destinationFirst) => RunAsync(crash, destinationFirst).GetAwaiter().GetResult(),
             iter: 24, threads: 1, seed: "0N0XIzNsQ0O2");
     }
 
-    /// <summary>
-    /// A source has 15 steps (its 9th is just before its reclaim attempt, after the commit request), a destination 16
-    /// (its 10th is just before it takes the epoch, its 11th just after).
-    /// </summary>
+    /// <summary>Crashes just before and after each host's step around the commit (see <see cref="CrashSteps"/>); a host without a step does not crash.</summary>
     [Theory]
-    [InlineData(0, 9, 0, "Completed")]
-    [InlineData(0, 10, 0, "Completed")]
-    [InlineData(1, 0, 10, "RolledBack")]
-    [InlineData(1, 0, 11, "Completed")]
-    [InlineData(2, 9, 11, "Completed")]
-    [InlineData(2, 5, 6, "RolledBack")]
-    public async Task RecoverAsync_CrashAroundTheCommit_IsResolvedByTheRegistry(int who, int sourceStep, int destinationStep, string end)
+    [InlineData(9, null, "Completed")]
+    [InlineData(10, null, "Completed")]
+    [InlineData(null, 10, "RolledBack")]
+    [InlineData(null, 11, "Completed")]
+    [InlineData(9, 11, "Completed")]
+    [InlineData(5, 6, "RolledBack")]
+    public async Task RecoverAsync_CrashAroundTheCommit_IsResolvedByTheRegistry(int? sourceStep, int? destinationStep, string end)
     {
-        string owner = await RunAsync(who, sourceStep, destinationStep, destinationFirst: false, expectCrash: true);
+        string owner = await RunAsync(new CrashPoints(sourceStep, destinationStep), destinationFirst: false);
 
         Assert.Equal(end == "Completed" ? "destination.test" : "source.test", owner);
     }
 
-    private static async Task<string> RunAsync(int who, int sourceStep, int destinationStep, bool destinationFirst, bool expectCrash = false)
+    /// <summary>Migrates, crashing each host at its planned step, checks both died of that crash, then recovers twice.</summary>
+    private static async Task<string> RunAsync(CrashPoints crash, bool destinationFirst)
     {
-        CrashPlan? sourceCrash = who is 0 or 2 ? new CrashPlan(sourceStep) : null;
-        CrashPlan? destinationCrash = who is 1 or 2 ? new CrashPlan(destinationStep) : null;
+        CrashPlan? sourceCrash = crash.Source is int sourceStep ? new CrashPlan(sourceStep) : null;
+        CrashPlan? destinationCrash = crash.Destination is int destinationStep ? new CrashPlan(destinationStep) : null;
         await using TwoHosts hosts = await TwoHosts.CreateAsync(Fast(), Fast(), sourceCrash: sourceCrash, destinationCrash: destinationCrash);
 
-        await hosts.MigrateThroughCrashesAsync();
-        if (expectCrash)
-        {
-            Assert.True((sourceCrash?.Crashed ?? true) && (destinationCrash?.Crashed ?? true), "the planned crash happened");
-        }
+        (Exception? sourceEnd, Exception? destinationEnd) = await hosts.MigrateThroughCrashesAsync();
+        AssertEndedByItsPlannedCrash("source", sourceCrash, sourceEnd);
+        AssertEndedByItsPlannedCrash("destination", destinationCrash, destinationEnd);
 
         await hosts.RestartBothAsync();
         MigrationHost first = destinationFirst ? hosts.Destination : hosts.Source;
@@ -61,4 +65,17 @@ public sealed class RecoveryPropertyTests
         Assert.Equal(owner, await hosts.AssertOneRunnableCopyAsync());
         return owner;
     }
+
+    /// <summary>A host with a crash planned reached it, and its run ended by that very crash, not normally nor by another error.</summary>
+    private static void AssertEndedByItsPlannedCrash(string host, CrashPlan? plan, Exception? end)
+    {
+        if (plan is not null)
+        {
+            Assert.True(plan.Crash is not null, $"the {host} never reached its planned crash; it took {plan.Steps} steps");
+            Assert.Same(plan.Crash, end);
+        }
+    }
+
+    /// <summary>The step at which each host crashes; <see langword="null"/> for a host that does not.</summary>
+    private sealed record CrashPoints(int? Source, int? Destination);
 }
