@@ -37,11 +37,18 @@ internal sealed class MigrationWire : IDisposable
         _stall = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
     }
 
+    /// <summary>How long an abort may wait for a channel that takes nothing.</summary>
+    public static readonly TimeSpan AbortPatience = TimeSpan.FromSeconds(2);
+
     public void Dispose() => _stall.Dispose();
 
-    public async ValueTask SendAsync(FrameType type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    public ValueTask SendAsync(FrameType type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken) =>
+        SendAsync(type, payload, _stallTimeout, cancellationToken);
+
+    private async ValueTask SendAsync(FrameType type, ReadOnlyMemory<byte> payload, TimeSpan bound, CancellationToken cancellationToken)
     {
-        using CancellationTokenSource linked = Arm(cancellationToken);
+        Arm(bound);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(_stall.Token, cancellationToken);
         try
         {
             Span<byte> span = _channel.Output.GetSpan(HeaderLength + payload.Length);
@@ -60,23 +67,32 @@ internal sealed class MigrationWire : IDisposable
         }
     }
 
-    public ValueTask SendAsync(FrameType type, string reason, CancellationToken cancellationToken)
-    {
-        byte[] text = Encoding.UTF8.GetBytes(reason);
-        return SendAsync(type, text.AsMemory(0, Math.Min(text.Length, MaxControlFrame)), cancellationToken);
-    }
+    public ValueTask SendAsync(FrameType type, string reason, CancellationToken cancellationToken) =>
+        SendAsync(type, Encode(reason), _stallTimeout, cancellationToken);
 
-    /// <summary>Tells the peer why the migration stops; never throws, since the channel may be the problem.</summary>
+    /// <summary>
+    /// Tells the peer why the migration stops; never throws, since the channel may be the problem. It waits at most
+    /// <see cref="AbortPatience"/> (or the stall bound, if shorter) for a channel that takes nothing: the abort is a
+    /// courtesy, the peer's own stall bound ends its side, and a rollback (or a Ctrl-C) must not wait out a stalled peer.
+    /// </summary>
     public async ValueTask TrySendAbortAsync(string reason)
     {
         try
         {
-            await SendAsync(FrameType.Abort, reason, CancellationToken.None).ConfigureAwait(false);
+            await SendAsync(FrameType.Abort, Encode(reason), _stallTimeout < AbortPatience ? _stallTimeout : AbortPatience, CancellationToken.None)
+                .ConfigureAwait(false);
         }
         catch (Exception e) when (e is MigrationAbortedException or InvalidOperationException or ObjectDisposedException)
         {
             // The peer will see the channel close instead.
         }
+    }
+
+    /// <summary>A reason as a control frame's payload: UTF-8, cut at the frame's bound.</summary>
+    private static ReadOnlyMemory<byte> Encode(string reason)
+    {
+        byte[] text = Encoding.UTF8.GetBytes(reason);
+        return text.AsMemory(0, Math.Min(text.Length, MaxControlFrame));
     }
 
     /// <summary>How journals, audit logs and errors show a stream digest.</summary>
