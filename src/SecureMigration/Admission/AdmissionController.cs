@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SecureMigration.Admission.State;
+using SecureMigration.RateLimiting;
 
 namespace SecureMigration.Admission;
 

@@ -1,4 +1,4 @@
-using SecureMigration.Admission;
+using SecureMigration.RateLimiting;
 
 namespace SecureMigration.Telemetry;
 

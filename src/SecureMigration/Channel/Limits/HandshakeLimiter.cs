@@ -1,5 +1,5 @@
 using System.Net;
-using SecureMigration.Admission;
+using SecureMigration.RateLimiting;
 
 namespace SecureMigration.Channel.Limits;
 

@@ -1,4 +1,4 @@
-namespace SecureMigration.Admission;
+namespace SecureMigration.RateLimiting;
 
 /// <summary>
 /// A token bucket refilled continuously on an injected clock, holding up to <paramref name="capacity"/> tokens;
