@@ -1,12 +1,10 @@
-using SecureMigration.Coordination.Ownership;
-
 namespace SecureMigration.Coordination.Journal;
 
 /// <summary>
 /// Keeps each host's journal head outside the host, so a journal replaced by an older copy (a restored backup, a
 /// local attacker rolling back what the host knows) is found when the coordinator starts: the anchored head is then
 /// ahead of the journal. The coordinator anchors its head after every checkpoint; an anchor that lags behind the journal
-/// (a crash between the two writes) is normal. <see cref="FileOwnershipRegistry"/> implements it beside the ownership
+/// (a crash between the two writes) is normal. <c>Ownership.FileOwnershipRegistry</c> implements it beside the ownership
 /// records; a registry in a consensus store should too.
 /// </summary>
 public interface IJournalAnchor
