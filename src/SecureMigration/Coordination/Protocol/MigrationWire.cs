@@ -47,8 +47,7 @@ internal sealed class MigrationWire : IDisposable
 
     private async ValueTask SendAsync(FrameType type, ReadOnlyMemory<byte> payload, TimeSpan bound, CancellationToken cancellationToken)
     {
-        Arm(bound);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(_stall.Token, cancellationToken);
+        using CancellationTokenSource linked = Arm(bound, cancellationToken);
         try
         {
             Span<byte> span = _channel.Output.GetSpan(HeaderLength + payload.Length);
@@ -251,8 +250,7 @@ internal sealed class MigrationWire : IDisposable
     /// <summary>Receives one control frame of <paramref name="expected"/> type, or throws for an abort or anything else.</summary>
     public async ValueTask<byte[]> ReceiveAsync(FrameType expected, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        using CancellationTokenSource linked = CancellationTokenSource.CreateLinkedTokenSource(_stall.Token, cancellationToken);
-        Arm(timeout);
+        using CancellationTokenSource linked = Arm(timeout, cancellationToken);
         try
         {
             (FrameType type, int length) = await ReadHeaderAsync(linked.Token).ConfigureAwait(false);
@@ -281,9 +279,10 @@ internal sealed class MigrationWire : IDisposable
         }
     }
 
-    private CancellationTokenSource Arm(CancellationToken cancellationToken)
+    /// <summary>Arms the wait bound and returns it linked with the caller's token.</summary>
+    private CancellationTokenSource Arm(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        Arm(_stallTimeout);
+        Arm(timeout);
         return CancellationTokenSource.CreateLinkedTokenSource(_stall.Token, cancellationToken);
     }
 
