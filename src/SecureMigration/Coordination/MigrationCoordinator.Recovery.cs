@@ -104,7 +104,16 @@ public sealed partial class MigrationCoordinator
                 throw new MigrationInDoubtException(run.Id, run.VmId, $"the ownership registry could not be read ({e.Message})", e);
             }
 
-            if (current is not null && current.MigrationId == run.Id && current.Epoch == run.Record.Epoch + 1 && string.Equals(current.Owner, Host, StringComparison.Ordinal))
+            if (current is null)
+            {
+                // The source registered the VM before anything moved, so a registry that does not know it is not the one the
+                // hosts share (another --registry, an unmounted share). This host may have taken the epoch there: rolling
+                // back on its word could destroy the only copy once the source, asking the real registry, rolls forward.
+                throw new MigrationInDoubtException(run.Id, run.VmId,
+                    "the ownership registry does not know the VM, so it is not the registry the hosts share (secmig: --registry); the copy here stays paused until recovery can ask that one");
+            }
+
+            if (current.MigrationId == run.Id && current.Epoch == run.Record.Epoch + 1 && string.Equals(current.Owner, Host, StringComparison.Ordinal))
             {
                 await TryStepAsync(run, MigrationPhase.Committed, "the registry shows this host took the epoch before the crash").ConfigureAwait(false);
                 await RollForwardDestinationAsync(run).ConfigureAwait(false);

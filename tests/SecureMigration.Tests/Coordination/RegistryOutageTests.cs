@@ -1,6 +1,9 @@
 using SecureMigration.Coordination;
 using SecureMigration.Coordination.Drivers;
 using SecureMigration.Coordination.Hooks;
+using SecureMigration.Coordination.Ownership;
+using SecureMigration.Tests.Coordination.Crashes;
+using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Coordination;
 
@@ -39,5 +42,31 @@ public sealed class RegistryOutageTests
 
         Assert.Equal(MigrationStatus.RolledBack, source.Status);
         Assert.Equal(VmRunState.Running, (await hosts.Source.Driver.QueryAsync(TwoHosts.VmId)).State);
+    }
+
+    /// <summary>
+    /// A destination that crashed right after taking the epoch, restarted with a registry that does not know the VM
+    /// (another --registry): it must not roll back on that registry's word, since the source, asking the shared one,
+    /// rolls forward and quits its copy. It stays in doubt, paused, until it recovers with the shared registry.
+    /// </summary>
+    [Fact]
+    public async Task RecoverAsync_DestinationWithARegistryThatDoesNotKnowTheVm_StaysInDoubtAndKeepsItsCopy()
+    {
+        var crash = new CrashPlan(CrashSteps.DestinationTookTheEpoch);
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(destinationCrash: crash);
+        (_, Exception? destinationEnd) = await hosts.MigrateThroughCrashesAsync();
+        Assert.Same(crash.Crash, destinationEnd);
+        using var elsewhere = new TempDirectory();
+        await hosts.RestartDestinationAsync(new FileOwnershipRegistry(elsewhere.Path));
+
+        RecoveredMigration wrong = Assert.Single(await hosts.Destination.Coordinator.RecoverAsync());
+
+        Assert.StartsWith("left in doubt: the ownership registry does not know the VM", wrong.Decision, StringComparison.Ordinal);
+        Assert.Equal(MigrationPhase.SwitchingOver, wrong.To);
+        Assert.Equal(VmRunState.Paused, (await hosts.Destination.Driver.QueryAsync(TwoHosts.VmId)).State);
+        await hosts.RestartBothAsync();
+        await hosts.Source.Coordinator.RecoverAsync();
+        Assert.Equal(MigrationPhase.Completed, Assert.Single(await hosts.Destination.Coordinator.RecoverAsync()).To);
+        Assert.Equal(hosts.Destination.Id, await hosts.AssertOneRunnableCopyAsync());
     }
 }

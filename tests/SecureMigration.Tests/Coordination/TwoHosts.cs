@@ -201,6 +201,9 @@ internal sealed class TwoHosts : IAsyncDisposable
         Destination = await Destination.RestartAsync(Registry, whileDown: whileDestinationIsDown);
     }
 
+    /// <summary>Restarts the destination from what it left on disk, with <paramref name="registry"/> (another registry than the shared one, say).</summary>
+    public async Task RestartDestinationAsync(IOwnershipRegistry registry) => Destination = await Destination.RestartAsync(registry);
+
     /// <summary>Asserts the stable end state: exactly one runnable copy, on the host holding the epoch, with no residue left anywhere.</summary>
     public async Task<string> AssertOneRunnableCopyAsync()
     {

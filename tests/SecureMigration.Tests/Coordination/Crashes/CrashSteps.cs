@@ -13,6 +13,9 @@ internal static class CrashSteps
     /// <summary>A destination's steps when nothing crashes: its 10th is just before it takes the epoch, its 11th just after.</summary>
     public const int Destination = 16;
 
+    /// <summary>The destination's step just after it took the epoch in the registry, before it journaled the commit.</summary>
+    public const int DestinationTookTheEpoch = 11;
+
     /// <summary>
     /// Whether a source crashing at <paramref name="sourceStep"/> and a destination crashing at
     /// <paramref name="destinationStep"/> both reach their crash, in either order.
