@@ -70,11 +70,13 @@ internal static class RecoverCommand
     private static async Task<IReadOnlyList<(string Host, RecoveredMigration Migration)>> RecoverHostAsync(ParseResult parse, LiveOptions live,
         IReadOnlyList<Qemu.QemuVm> vms, string directory, CancellationToken cancellationToken)
     {
-        if (!live.Credentials.AreGiven(parse))
+        // Recovery decides by the registry, so it is never the default (WORK/ownership): a registry that is not the shared
+        // one would have the VMs in flight judged by records that never saw them.
+        if (!live.Credentials.AreGiven(parse) || parse.GetResult(live.Registry) is null)
         {
             throw new ArgumentException($"'{directory}' is a real host's work directory: recovering it needs the credentials its agent or migrate runs with " +
                 "(--cert, --key and --ca, or --psk-keyring with --local-name), since the registry records it writes are signed with them, " +
-                "and --registry with --vm ID=QMP for the VMs in flight. Nothing was changed.");
+                "the shared --registry it decides by, and --vm ID=QMP for the VMs in flight. Nothing was changed.");
         }
 
         using ILoggerFactory logging = live.CreateLogging(parse);

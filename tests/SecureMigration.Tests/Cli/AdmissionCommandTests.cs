@@ -100,7 +100,30 @@ public sealed class AdmissionCommandTests : IDisposable
         Assert.True(exit == 2, output);
         Assert.Contains("is a real host's work directory: recovering it needs the credentials", output, StringComparison.Ordinal);
         Assert.Contains("--vm ID=QMP", output, StringComparison.Ordinal);
+        Assert.Contains("the shared --registry", output, StringComparison.Ordinal);
         Assert.DoesNotContain("secmig demo", output, StringComparison.Ordinal);
+        Assert.Equal(before, Directory.GetFileSystemEntries(_work.Path));
+    }
+
+    /// <summary>Recovery decides by the registry: on a real host it never falls back to the default WORK/ownership.</summary>
+    [Fact]
+    public async Task Recover_OnARealHostsWorkWithoutRegistry_Exits2AndWritesNothing()
+    {
+        await ThrashedWorkAsync();
+        using var pki = new TempDirectory();
+        foreach (string[] step in new[] { ["pki", "init", "--out", pki.File("ca")], new[] { "pki", "issue", "--ca", pki.File("ca"), "--name", "src.test", "--out", pki.File("src") } })
+        {
+            (int made, string said) = await Secmig.RunAsync(step);
+            Assert.True(made == 0, said);
+        }
+
+        string[] before = Directory.GetFileSystemEntries(_work.Path);
+
+        (int exit, string output) = await Secmig.RunAsync(
+            "recover", "--work", _work.Path, "--cert", pki.File("src/cert.pem"), "--key", pki.File("src/key.pem"), "--ca", pki.File("ca/ca.pem"));
+
+        Assert.True(exit == 2, output);
+        Assert.Contains("the shared --registry it decides by", output, StringComparison.Ordinal);
         Assert.Equal(before, Directory.GetFileSystemEntries(_work.Path));
     }
 
