@@ -29,6 +29,7 @@ internal sealed class DocRunner : IAsyncDisposable
     private readonly TempDirectory _root = new();
     private readonly TwoHostNetwork _network;
     private readonly string _bin;
+    private readonly string _run;
     private readonly string _image;
     private readonly List<ExternalProcess> _services = [];
     private readonly List<GuestQemu> _vms = [];
@@ -38,6 +39,7 @@ internal sealed class DocRunner : IAsyncDisposable
         _network = network;
         _image = image;
         _bin = Directory.CreateDirectory(_root.File("bin")).FullName;
+        _run = Directory.CreateDirectory(_root.File("run")).FullName;
         string secmig = Path.Combine(_bin, "secmig");
         File.WriteAllText(secmig, $"#!/bin/sh\nexec dotnet '{Secmig.Dll}' \"$@\"\n");
         File.SetUnixFileMode(secmig, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
@@ -127,7 +129,7 @@ internal sealed class DocRunner : IAsyncDisposable
         string command = step.Command
             .Replace("/var/lib/secmig", _root.File($"{host}/var/lib/secmig"), StringComparison.Ordinal)
             .Replace("/shared/secmig/ownership", _root.File("shared/secmig/ownership"), StringComparison.Ordinal)
-            .Replace("/run/secmig/", RunDirectory + "/", StringComparison.Ordinal)
+            .Replace("/run/secmig/", _run + "/", StringComparison.Ordinal)
             .Replace("--allow-user qemu", "--allow-user root", StringComparison.Ordinal);
         if (command.StartsWith("qemu-system-x86_64 …", StringComparison.Ordinal))
         {
@@ -140,8 +142,6 @@ internal sealed class DocRunner : IAsyncDisposable
         Assert.DoesNotContain("…", command, StringComparison.Ordinal);
         return command;
     }
-
-    private string RunDirectory => Directory.CreateDirectory(_root.File("run")).FullName;
 
     private GuestQemu Guest(string directory, string name)
     {
