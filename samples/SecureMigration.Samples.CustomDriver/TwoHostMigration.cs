@@ -1,10 +1,10 @@
 using System.Net;
 using System.Security.Cryptography;
 using SecureMigration.Channel;
-using SecureMigration.Channel.Credentials;
 using SecureMigration.Coordination;
 using SecureMigration.Coordination.Drivers;
 using SecureMigration.Coordination.Ownership;
+using SecureMigration.Identity;
 using SecureMigration.Pki;
 
 namespace SecureMigration.Samples.CustomDriver;

@@ -3,13 +3,13 @@ using System.Net;
 using BenchmarkDotNet.Attributes;
 using SecureMigration.Audit;
 using SecureMigration.Channel;
-using SecureMigration.Channel.Credentials;
 using SecureMigration.Channel.Tickets;
 using SecureMigration.Coordination;
 using SecureMigration.Coordination.Drivers;
 using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
 using SecureMigration.Coordination.Snapshots;
+using SecureMigration.Identity;
 using SecureMigration.Pki;
 
 namespace SecureMigration.Benchmarks.Coordination;

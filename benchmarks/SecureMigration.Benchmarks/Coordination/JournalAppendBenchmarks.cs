@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using SecureMigration.Coordination.Journal;
+using SecureMigration.Identity;
 
 namespace SecureMigration.Benchmarks.Coordination;
 

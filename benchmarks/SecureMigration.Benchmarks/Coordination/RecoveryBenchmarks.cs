@@ -5,6 +5,7 @@ using SecureMigration.Coordination.Drivers.Simulation;
 using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
 using SecureMigration.Coordination.Snapshots;
+using SecureMigration.Identity;
 
 namespace SecureMigration.Benchmarks.Coordination;
 

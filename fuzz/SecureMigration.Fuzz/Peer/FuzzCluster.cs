@@ -1,6 +1,6 @@
 using SecureMigration.Channel;
-using SecureMigration.Channel.Credentials;
 using SecureMigration.Channel.Tickets;
+using SecureMigration.Identity;
 using SecureMigration.Pki;
 
 namespace SecureMigration.Fuzz.Peer;

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using SecureMigration.Audit;
 using SecureMigration.Fuzz.Peer;
+using SecureMigration.Identity;
 
 namespace SecureMigration.Fuzz.Targets;
 

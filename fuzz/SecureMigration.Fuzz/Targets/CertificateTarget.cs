@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
-using SecureMigration.Channel.Credentials;
 using SecureMigration.Fuzz.Peer;
+using SecureMigration.Identity;
 using SecureMigration.Sanitization;
 
 namespace SecureMigration.Fuzz.Targets;

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using SecureMigration.Fuzz.Peer;
+using SecureMigration.Identity;
 using SecureMigration.Sanitization;
 
 namespace SecureMigration.Fuzz.Targets;

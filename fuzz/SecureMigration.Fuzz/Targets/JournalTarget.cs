@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using SecureMigration.Coordination;
 using SecureMigration.Coordination.Journal;
 using SecureMigration.Fuzz.Peer;
+using SecureMigration.Identity;
 
 namespace SecureMigration.Fuzz.Targets;
 

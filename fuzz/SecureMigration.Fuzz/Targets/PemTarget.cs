@@ -1,6 +1,6 @@
 using System.Text;
-using SecureMigration.Channel.Credentials;
 using SecureMigration.Fuzz.Peer;
+using SecureMigration.Identity;
 
 namespace SecureMigration.Fuzz.Targets;
 

@@ -1,13 +1,13 @@
 using System.Net;
 using SecureMigration.Audit;
 using SecureMigration.Channel;
-using SecureMigration.Channel.Credentials;
 using SecureMigration.Coordination;
 using SecureMigration.Coordination.Drivers.Simulation;
 using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
 using SecureMigration.Coordination.Residues;
 using SecureMigration.Coordination.Snapshots;
+using SecureMigration.Identity;
 using SecureMigration.Sanitization;
 
 namespace SecureMigration.Cli.Cluster;

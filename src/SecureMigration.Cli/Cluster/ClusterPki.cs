@@ -1,5 +1,5 @@
 using System.Net;
-using SecureMigration.Channel.Credentials;
+using SecureMigration.Identity;
 using SecureMigration.Pki;
 
 namespace SecureMigration.Cli.Cluster;

@@ -2,6 +2,7 @@ using SecureMigration.Coordination.Drivers;
 using SecureMigration.Coordination.Drivers.Simulation;
 using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
+using SecureMigration.Identity;
 
 namespace SecureMigration.Cli.Cluster;
 

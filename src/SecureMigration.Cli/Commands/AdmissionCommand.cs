@@ -3,6 +3,7 @@ using SecureMigration.Admission;
 using SecureMigration.Admission.State;
 using SecureMigration.Audit;
 using SecureMigration.Cli.Terminal;
+using SecureMigration.Identity;
 
 namespace SecureMigration.Cli.Commands;
 

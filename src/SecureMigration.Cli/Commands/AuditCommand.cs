@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using SecureMigration.Audit;
 using SecureMigration.Cli.Terminal;
+using SecureMigration.Identity;
 
 namespace SecureMigration.Cli.Commands;
 

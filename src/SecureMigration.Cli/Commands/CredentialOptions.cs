@@ -1,6 +1,6 @@
 using System.CommandLine;
 using SecureMigration.Channel;
-using SecureMigration.Channel.Credentials;
+using SecureMigration.Identity;
 
 namespace SecureMigration.Cli.Commands;
 

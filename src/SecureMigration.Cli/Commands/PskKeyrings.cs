@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using SecureMigration.Channel.Credentials;
+using SecureMigration.Identity;
 using SecureMigration.Storage;
 
 namespace SecureMigration.Cli.Commands;

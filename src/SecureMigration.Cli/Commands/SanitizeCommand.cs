@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
-using SecureMigration.Channel.Credentials;
 using SecureMigration.Cli.Terminal;
+using SecureMigration.Identity;
 using SecureMigration.Sanitization;
 using SecureMigration.Text;
 

@@ -1,9 +1,9 @@
 using System.Net;
 using SecureMigration.Channel;
-using SecureMigration.Channel.Credentials;
 using SecureMigration.Channel.Tickets;
 using SecureMigration.Cli.Cluster;
 using SecureMigration.Cli.Terminal;
+using SecureMigration.Identity;
 using SecureMigration.Pki;
 
 namespace SecureMigration.Cli.Demo;

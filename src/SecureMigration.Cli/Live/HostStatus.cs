@@ -3,6 +3,7 @@ using SecureMigration.Admission.State;
 using SecureMigration.Cli.Cluster;
 using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
+using SecureMigration.Identity;
 
 namespace SecureMigration.Cli.Live;
 

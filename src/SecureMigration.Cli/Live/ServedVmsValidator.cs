@@ -1,5 +1,5 @@
-using SecureMigration.Channel;
 using SecureMigration.Channel.Tickets;
+using SecureMigration.Identity;
 
 namespace SecureMigration.Cli.Live;
 

@@ -2,6 +2,7 @@ using System.IO.Pipelines;
 using Microsoft.Extensions.Logging;
 using SecureMigration.Channel.Records;
 using SecureMigration.Channel.Tickets;
+using SecureMigration.Identity;
 
 namespace SecureMigration.Channel;
 

@@ -1,5 +1,5 @@
-using SecureMigration.Channel.Credentials;
 using SecureMigration.Channel.Tickets;
+using SecureMigration.Identity;
 
 namespace SecureMigration.Channel;
 

@@ -3,6 +3,7 @@ using SecureMigration.Channel;
 using SecureMigration.Channel.Tickets;
 using SecureMigration.Coordination.Drivers;
 using SecureMigration.Coordination.Ownership;
+using SecureMigration.Identity;
 using SecureMigration.Text;
 
 namespace SecureMigration.Coordination;

@@ -5,6 +5,7 @@ using SecureMigration.Coordination.Drivers;
 using SecureMigration.Coordination.Hooks;
 using SecureMigration.Coordination.Ownership;
 using SecureMigration.Coordination.Snapshots;
+using SecureMigration.Identity;
 using SecureMigration.Sanitization;
 
 namespace SecureMigration.DependencyInjection;

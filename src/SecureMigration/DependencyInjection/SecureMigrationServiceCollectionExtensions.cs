@@ -1,10 +1,8 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
-using SecureMigration;
 using SecureMigration.Admission;
 using SecureMigration.Audit;
 using SecureMigration.Channel;
-using SecureMigration.Channel.Credentials;
 using SecureMigration.Coordination;
 using SecureMigration.Coordination.Drivers;
 using SecureMigration.Coordination.Journal;
@@ -12,6 +10,7 @@ using SecureMigration.Coordination.Ownership;
 using SecureMigration.Coordination.Residues;
 using SecureMigration.Coordination.Snapshots;
 using SecureMigration.DependencyInjection;
+using SecureMigration.Identity;
 using SecureMigration.Sanitization;
 
 // The one exception to folders-are-namespaces: service registration extensions live in the namespace of the

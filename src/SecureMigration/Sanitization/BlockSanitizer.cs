@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
+using SecureMigration.Identity;
 using SecureMigration.Storage;
 
 namespace SecureMigration.Sanitization;

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Org.BouncyCastle.X509;
-using SecureMigration.Channel.Credentials;
+using SecureMigration.Identity;
 using SecureMigration.Text;
 
 namespace SecureMigration.Sanitization;

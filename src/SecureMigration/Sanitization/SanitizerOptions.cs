@@ -1,3 +1,5 @@
+using SecureMigration.Identity;
+
 namespace SecureMigration.Sanitization;
 
 /// <summary>How the sanitizer moves data.</summary>

@@ -1,3 +1,4 @@
+
 namespace SecureMigration.Tunnel;
 
 /// <summary>Settings shared by both ends of a migration tunnel.</summary>
@@ -36,7 +37,7 @@ public sealed class TunnelOptions
 
     /// <summary>
     /// Gets or sets whether a <see cref="TunnelAcceptor"/> may serve every peer the CA vouches for. Without it the
-    /// acceptor's factory must name the allowed peers (<see cref="Channel.PeerPolicy.AllowedPeers"/>) or pin their keys,
+    /// acceptor's factory must name the allowed peers (<see cref="Identity.PeerPolicy.AllowedPeers"/>) or pin their keys,
     /// since any host of the cluster could otherwise reach this hypervisor.
     /// </summary>
     /// <value>The default is <see langword="false"/>.</value>

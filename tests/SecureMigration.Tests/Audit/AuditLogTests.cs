@@ -1,4 +1,5 @@
 using SecureMigration.Audit;
+using SecureMigration.Identity;
 using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Audit;

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using SecureMigration.Channel;
 using SecureMigration.Channel.Records;
 using SecureMigration.Channel.Tls;
+using SecureMigration.Identity;
 using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Channel;

@@ -1,7 +1,7 @@
 using CsCheck;
 using SecureMigration.Channel;
-using SecureMigration.Channel.Credentials;
 using SecureMigration.Channel.Tls;
+using SecureMigration.Identity;
 using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Channel;

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using SecureMigration.Channel;
-using SecureMigration.Channel.Credentials;
+using SecureMigration.Identity;
 using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Channel;

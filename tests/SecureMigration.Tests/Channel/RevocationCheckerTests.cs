@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 using SecureMigration.Channel;
-using SecureMigration.Channel.Credentials;
-using SecureMigration.Channel.Validation;
+using SecureMigration.Identity;
 using SecureMigration.Pki;
 using SecureMigration.Tests.Infrastructure;
 
@@ -102,11 +101,11 @@ public sealed class RevocationCheckerTests(TestPki pki) : IClassFixture<TestPki>
         policy.RevocationLists.Add(CertificateRevocationList.FromFile(rootCrl)[0]);
         policy.RevocationLists.Add(CertificateRevocationList.FromFile(intermediateCrl)[0]);
 
-        HandshakeFailedException refusal = Assert.Throws<HandshakeFailedException>(() => CertificateChainValidator.Validate(
+        CertificateRefusedException refusal = Assert.Throws<CertificateRefusedException>(() => CertificateChainValidator.Validate(
             [OpenSslChains.Read(leaf), OpenSslChains.Read(intermediate.CertificatePath)], [OpenSslChains.Read(root.CertificatePath)], policy,
             peerIsServer: false, DateTimeOffset.UtcNow));
 
-        Assert.Equal(HandshakeFailureReason.Revoked, refusal.Reason);
+        Assert.Equal(CertificateRefusal.Revoked, refusal.Reason);
         Assert.Contains("crl-intermediate", refusal.Message, StringComparison.Ordinal);
     }
 

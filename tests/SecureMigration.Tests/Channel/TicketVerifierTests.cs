@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
 using SecureMigration.Channel;
-using SecureMigration.Channel.Credentials;
 using SecureMigration.Channel.Tickets;
+using SecureMigration.Identity;
 
 namespace SecureMigration.Tests.Channel;
 

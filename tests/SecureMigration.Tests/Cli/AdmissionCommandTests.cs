@@ -5,6 +5,7 @@ using SecureMigration.Audit;
 using SecureMigration.Coordination;
 using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
+using SecureMigration.Identity;
 using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Cli;

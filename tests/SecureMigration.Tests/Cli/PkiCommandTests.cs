@@ -1,4 +1,4 @@
-using SecureMigration.Channel.Credentials;
+using SecureMigration.Identity;
 using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Cli;

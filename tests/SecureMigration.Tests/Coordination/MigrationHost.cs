@@ -7,6 +7,7 @@ using SecureMigration.Coordination.Drivers.Simulation;
 using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
 using SecureMigration.Coordination.Snapshots;
+using SecureMigration.Identity;
 using SecureMigration.Tests.Coordination.Crashes;
 
 namespace SecureMigration.Tests.Coordination;

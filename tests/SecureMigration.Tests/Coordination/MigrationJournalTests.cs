@@ -1,5 +1,6 @@
 using SecureMigration.Coordination;
 using SecureMigration.Coordination.Journal;
+using SecureMigration.Identity;
 using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Coordination;

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
-using SecureMigration.Channel.Credentials;
 using SecureMigration.Coordination.Ownership;
+using SecureMigration.Identity;
 using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Coordination;

@@ -11,6 +11,7 @@ using SecureMigration.Coordination.Ownership;
 using SecureMigration.Coordination.Residues;
 using SecureMigration.Coordination.Snapshots;
 using SecureMigration.DependencyInjection;
+using SecureMigration.Identity;
 using SecureMigration.Sanitization;
 using SecureMigration.Tests.Coordination;
 using SecureMigration.Tests.Infrastructure;

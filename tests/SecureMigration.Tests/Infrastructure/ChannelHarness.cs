@@ -1,7 +1,7 @@
 using System.IO.Pipelines;
 using SecureMigration.Channel;
-using SecureMigration.Channel.Credentials;
 using SecureMigration.Channel.Tickets;
+using SecureMigration.Identity;
 
 namespace SecureMigration.Tests.Infrastructure;
 

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging.Abstractions;
 using SecureMigration.Channel;
 using SecureMigration.Channel.Records;
+using SecureMigration.Identity;
 
 namespace SecureMigration.Tests.Infrastructure;
 

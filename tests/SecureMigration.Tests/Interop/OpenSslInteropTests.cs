@@ -2,8 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using SecureMigration.Channel;
-using SecureMigration.Channel.Credentials;
 using SecureMigration.Channel.Tickets;
+using SecureMigration.Identity;
 using SecureMigration.Tests.Infrastructure;
 using SecureMigration.Transport;
 

@@ -111,7 +111,7 @@ public sealed class PackageTests
         File.WriteAllText(Path.Combine(directory, "Program.cs"), """
             using System.Net;
             using SecureMigration.Channel;
-            using SecureMigration.Channel.Credentials;
+            using SecureMigration.Identity;
             using SecureMigration.Channel.Tickets;
             using SecureMigration.Pki;
 

@@ -1,10 +1,10 @@
 using System.Net;
 using SecureMigration.Audit;
 using SecureMigration.Channel;
-using SecureMigration.Channel.Credentials;
 using SecureMigration.Channel.Tickets;
 using SecureMigration.Coordination.Ownership;
 using SecureMigration.Coordination.Protocol;
+using SecureMigration.Identity;
 using SecureMigration.Tests.Infrastructure;
 using SecureMigration.Tests.Qemu.Harness;
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Win32.SafeHandles;
+using SecureMigration.Identity;
 using SecureMigration.Sanitization;
 using SecureMigration.Storage;
 using SecureMigration.Tests.Infrastructure;

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using SecureMigration.Channel.Credentials;
+using SecureMigration.Identity;
 using SecureMigration.Sanitization;
 using SecureMigration.Tests.Infrastructure;
 

@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Time.Testing;
 using SecureMigration.Channel;
-using SecureMigration.Channel.Credentials;
+using SecureMigration.Identity;
 using SecureMigration.Tests.Infrastructure;
 using SecureMigration.Tunnel;
 

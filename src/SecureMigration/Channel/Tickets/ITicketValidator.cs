@@ -1,3 +1,5 @@
+using SecureMigration.Identity;
+
 namespace SecureMigration.Channel.Tickets;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using SecureMigration.Identity;
 using SecureMigration.Text;
 
 namespace SecureMigration.Channel.Tickets;

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Org.BouncyCastle.Tls;
+using SecureMigration.Identity;
 
 namespace SecureMigration.Channel.Tls;
 

@@ -1,5 +1,5 @@
 using Org.BouncyCastle.Tls;
-using SecureMigration.Channel.Credentials;
+using SecureMigration.Identity;
 
 namespace SecureMigration.Channel.Tls;
 

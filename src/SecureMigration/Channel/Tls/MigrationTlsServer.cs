@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using Org.BouncyCastle.Tls;
-using SecureMigration.Channel.Credentials;
+using SecureMigration.Identity;
 
 namespace SecureMigration.Channel.Tls;
 

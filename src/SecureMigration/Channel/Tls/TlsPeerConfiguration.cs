@@ -2,8 +2,7 @@ using Org.BouncyCastle.Tls;
 using Org.BouncyCastle.Tls.Crypto;
 using Org.BouncyCastle.Tls.Crypto.Impl.BC;
 using Org.BouncyCastle.X509;
-using SecureMigration.Channel.Credentials;
-using SecureMigration.Channel.Validation;
+using SecureMigration.Identity;
 
 namespace SecureMigration.Channel.Tls;
 
@@ -107,18 +106,24 @@ internal static class TlsPeerConfiguration
         {
             return CertificateChainValidator.Validate(chain, credentials.TrustAnchors, policy, peerIsServer, timeProvider.GetUtcNow());
         }
-        catch (HandshakeFailedException e)
+        catch (CertificateRefusedException e)
         {
-            short alert = e.Reason switch
+            (HandshakeFailureReason reason, short alert) = e.Reason switch
             {
-                HandshakeFailureReason.UntrustedChain => AlertDescription.unknown_ca,
-                HandshakeFailureReason.Expired or HandshakeFailureReason.NotYetValid => AlertDescription.certificate_expired,
-                HandshakeFailureReason.KeyUsage or HandshakeFailureReason.WeakAlgorithm or HandshakeFailureReason.UnsupportedExtension => AlertDescription.unsupported_certificate,
-                HandshakeFailureReason.Revoked => AlertDescription.certificate_revoked,
-                HandshakeFailureReason.RevocationUnknown => AlertDescription.certificate_unknown,
-                _ => AlertDescription.access_denied,
+                CertificateRefusal.UntrustedChain => (HandshakeFailureReason.UntrustedChain, AlertDescription.unknown_ca),
+                CertificateRefusal.Expired => (HandshakeFailureReason.Expired, AlertDescription.certificate_expired),
+                CertificateRefusal.NotYetValid => (HandshakeFailureReason.NotYetValid, AlertDescription.certificate_expired),
+                CertificateRefusal.KeyUsage => (HandshakeFailureReason.KeyUsage, AlertDescription.unsupported_certificate),
+                CertificateRefusal.WeakAlgorithm => (HandshakeFailureReason.WeakAlgorithm, AlertDescription.unsupported_certificate),
+                CertificateRefusal.UnsupportedExtension => (HandshakeFailureReason.UnsupportedExtension, AlertDescription.unsupported_certificate),
+                CertificateRefusal.Revoked => (HandshakeFailureReason.Revoked, AlertDescription.certificate_revoked),
+                CertificateRefusal.RevocationUnknown => (HandshakeFailureReason.RevocationUnknown, AlertDescription.certificate_unknown),
+                CertificateRefusal.NameMismatch => (HandshakeFailureReason.NameMismatch, AlertDescription.access_denied),
+                CertificateRefusal.NotAllowed => (HandshakeFailureReason.NotAllowed, AlertDescription.access_denied),
+                CertificateRefusal.PinMismatch => (HandshakeFailureReason.PinMismatch, AlertDescription.access_denied),
+                _ => throw new ArgumentOutOfRangeException(nameof(e), e.Reason, "A certificate refusal without a handshake reason."),
             };
-            throw state.Refuse(e, alert);
+            throw state.Refuse(new HandshakeFailedException(reason, e.Message), alert);
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
+using SecureMigration.Identity;
 using SecureMigration.Storage;
 
 namespace SecureMigration.Coordination.Journal;

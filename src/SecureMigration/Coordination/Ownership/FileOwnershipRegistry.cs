@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using SecureMigration.Channel.Credentials;
 using SecureMigration.Coordination.Journal;
+using SecureMigration.Identity;
 using SecureMigration.Storage;
 
 namespace SecureMigration.Coordination.Ownership;

@@ -1,5 +1,5 @@
 using System.Text.Json.Serialization;
-using SecureMigration.Channel.Credentials;
+using SecureMigration.Identity;
 
 namespace SecureMigration.Coordination.Ownership;
 

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using SecureMigration.Channel.Credentials;
+using SecureMigration.Identity;
 
 namespace SecureMigration.Coordination.Ownership;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using SecureMigration.Channel.Credentials;
+using SecureMigration.Identity;
 using SecureMigration.Sanitization;
 using SecureMigration.Storage;
 

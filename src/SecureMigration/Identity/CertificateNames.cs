@@ -4,7 +4,7 @@ using Org.BouncyCastle.Asn1.X509;
 using Org.BouncyCastle.X509;
 using Org.BouncyCastle.X509.Extension;
 
-namespace SecureMigration.Channel.Validation;
+namespace SecureMigration.Identity;
 
 /// <summary>The names a certificate carries: subject alternative names and the subject's common name.</summary>
 internal sealed record CertificateNames(IReadOnlyList<string> Dns, IReadOnlyList<string> Uris, IReadOnlyList<string> IpAddresses, string? CommonName)

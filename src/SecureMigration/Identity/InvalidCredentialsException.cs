@@ -1,4 +1,4 @@
-namespace SecureMigration.Channel.Credentials;
+namespace SecureMigration.Identity;
 
 /// <summary>A certificate, key, CA bundle or pre-shared key could not be loaded or is unfit for use.</summary>
 public sealed class InvalidCredentialsException : MigrationException

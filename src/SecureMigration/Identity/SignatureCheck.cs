@@ -1,4 +1,4 @@
-namespace SecureMigration.Channel.Credentials;
+namespace SecureMigration.Identity;
 
 /// <summary>What <see cref="HostSignatures.Check"/> found: a problem, or the signer's subject and host name.</summary>
 /// <param name="Problem">What is wrong, or <see langword="null"/> when the signature holds.</param>

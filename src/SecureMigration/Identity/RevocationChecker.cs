@@ -1,7 +1,6 @@
 using Org.BouncyCastle.X509;
-using SecureMigration.Channel.Credentials;
 
-namespace SecureMigration.Channel.Validation;
+namespace SecureMigration.Identity;
 
 /// <summary>
 /// Checks every certificate of a validated path below its trust anchor against the CRLs of its issuer. When CRLs are
@@ -57,7 +56,7 @@ internal static class RevocationChecker
 
             if (list.Crl.GetRevokedCertificate(certificate.SerialNumber) is { } entry)
             {
-                throw new HandshakeFailedException(HandshakeFailureReason.Revoked,
+                throw new CertificateRefusedException(CertificateRefusal.Revoked,
                     $"The certificate '{certificate.SubjectDN}' (serial {certificate.SerialNumber.ToString(16)}) was revoked by '{issuer.SubjectDN}' " +
                     $"on {entry.RevocationDate.ToUniversalTime():u} (CRL {list.Source}). The peer must get a new certificate.");
             }
@@ -100,5 +99,5 @@ internal static class RevocationChecker
         }
     }
 
-    private static HandshakeFailedException Unknown(string message) => new(HandshakeFailureReason.RevocationUnknown, message);
+    private static CertificateRefusedException Unknown(string message) => new(CertificateRefusal.RevocationUnknown, message);
 }

@@ -1,8 +1,8 @@
-using SecureMigration.Channel.Credentials;
 using SecureMigration.Coordination.Journal;
+using SecureMigration.Identity;
 using SecureMigration.Tests.Infrastructure;
 
-namespace SecureMigration.Tests.Storage;
+namespace SecureMigration.Tests.Identity;
 
 /// <summary>The host's own key file (issue 14, hole 5): created once, owner-only, never through a symlink.</summary>
 public sealed class HostKeyFileTests

@@ -1,4 +1,4 @@
-namespace SecureMigration.Channel.Credentials;
+namespace SecureMigration.Identity;
 
 /// <summary>
 /// How this end proves who it is and decides whom it trusts: <see cref="X509ChannelCredentials"/> or

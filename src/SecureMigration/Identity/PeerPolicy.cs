@@ -1,6 +1,5 @@
-using SecureMigration.Channel.Credentials;
 
-namespace SecureMigration.Channel;
+namespace SecureMigration.Identity;
 
 /// <summary>Who this end accepts as its peer, beyond holding a certificate from a trusted CA or the PSK.</summary>
 public sealed class PeerPolicy
@@ -36,8 +35,8 @@ public sealed class PeerPolicy
     /// <summary>
     /// Gets the certificate revocation lists of the trusted CAs (<see cref="CertificateRevocationList.FromFile"/>). When any is
     /// given, every certificate of the peer's chain below the trust anchor must be covered by a current CRL of its issuer,
-    /// signed by that issuer, that does not list it; otherwise the handshake is refused (<see cref="HandshakeFailureReason.Revoked"/>
-    /// or <see cref="HandshakeFailureReason.RevocationUnknown"/>). Ignored for pre-shared keys.
+    /// signed by that issuer, that does not list it; otherwise the handshake is refused (<see cref="Channel.HandshakeFailureReason.Revoked"/>
+    /// or <see cref="Channel.HandshakeFailureReason.RevocationUnknown"/>). Ignored for pre-shared keys.
     /// </summary>
     /// <value>The default is empty: revocation is not checked.</value>
     public IList<CertificateRevocationList> RevocationLists { get; } = [];

@@ -3,10 +3,8 @@ using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.Security;
 using Org.BouncyCastle.Tls;
 using Org.BouncyCastle.X509;
-using SecureMigration.Channel.Validation;
-using SecureMigration.Storage;
 
-namespace SecureMigration.Channel.Credentials;
+namespace SecureMigration.Identity;
 
 /// <summary>
 /// X.509 credentials: this end's certificate chain and private key, and the CA bundle it trusts for peers.

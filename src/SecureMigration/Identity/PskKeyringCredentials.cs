@@ -1,9 +1,8 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using SecureMigration.Storage;
 
-namespace SecureMigration.Channel.Credentials;
+namespace SecureMigration.Identity;
 
 /// <summary>
 /// Pre-shared keys that prove host identities: one key for each pair of hosts, kept by this host under the peer's

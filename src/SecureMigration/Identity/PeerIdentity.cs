@@ -1,4 +1,4 @@
-namespace SecureMigration.Channel;
+namespace SecureMigration.Identity;
 
 /// <summary>The authenticated identity of the peer of a secure channel.</summary>
 /// <param name="Name">The name the peer was authenticated as: the matched certificate name or the PSK identity.</param>
@@ -10,9 +10,9 @@ public sealed record PeerIdentity(string Name, IReadOnlyList<string> Names, stri
     public bool IsPsk => SpkiSha256 is null;
 
     /// <summary>
-    /// Gets whether the peer proved only that it holds the cluster's one shared key (<see cref="Credentials.PskChannelCredentials"/>):
+    /// Gets whether the peer proved only that it holds the cluster's one shared key (<see cref="PskChannelCredentials"/>):
     /// its host name is then not proven, so a ticket's names cannot be checked against it. A keyring peer
-    /// (<see cref="Credentials.PskKeyringCredentials"/>) or a certificate proves its name.
+    /// (<see cref="PskKeyringCredentials"/>) or a certificate proves its name.
     /// </summary>
     public bool IsSharedPsk { get; init; }
 }

@@ -1,7 +1,7 @@
 using Org.BouncyCastle.Asn1.X509;
 using Org.BouncyCastle.X509;
 
-namespace SecureMigration.Channel.Validation;
+namespace SecureMigration.Identity;
 
 /// <summary>
 /// The extensions this end processes. RFC 5280 §4.2: a certificate with a critical extension the validator does
@@ -36,6 +36,6 @@ internal static class CertificateExtensions
         }
     }
 
-    private static HandshakeFailedException Refuse(X509Certificate certificate, string oid, string what) =>
-        new(HandshakeFailureReason.UnsupportedExtension, $"The certificate '{certificate.SubjectDN}' carries extension {oid}: {what}.");
+    private static CertificateRefusedException Refuse(X509Certificate certificate, string oid, string what) =>
+        new(CertificateRefusal.UnsupportedExtension, $"The certificate '{certificate.SubjectDN}' carries extension {oid}: {what}.");
 }

@@ -3,9 +3,8 @@ using Org.BouncyCastle.Crypto;
 using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.Security;
 using Org.BouncyCastle.X509;
-using SecureMigration.Channel.Validation;
 
-namespace SecureMigration.Channel.Credentials;
+namespace SecureMigration.Identity;
 
 /// <summary>
 /// Signs what a host vouches for with its X.509 key, and checks such a signature: the envelope's format, the signature
@@ -74,7 +73,7 @@ internal static class HostSignatures
             {
                 CertificateChainValidator.Validate([signerCertificate], anchors, new PeerPolicy(), peerIsServer: false, now);
             }
-            catch (HandshakeFailedException e)
+            catch (CertificateRefusedException e)
             {
                 return SignatureCheck.Fail($"the signer '{subject}' is not vouched for by the CA: {e.Message}", subject);
             }

@@ -4,7 +4,7 @@ using Org.BouncyCastle.Security;
 using Org.BouncyCastle.Security.Certificates;
 using Org.BouncyCastle.X509;
 
-namespace SecureMigration.Channel.Validation;
+namespace SecureMigration.Identity;
 
 /// <summary>
 /// RFC 5280 path validation for a peer's chain against a CA bundle, then the peer policy (name,
@@ -15,18 +15,18 @@ internal static class CertificateChainValidator
     private const int DigitalSignatureBit = 0;
     private const int KeyCertSignBit = 5;
 
-    /// <summary>Validates and returns the peer's identity, or throws <see cref="HandshakeFailedException"/>.</summary>
+    /// <summary>Validates and returns the peer's identity, or throws <see cref="CertificateRefusedException"/>.</summary>
     public static PeerIdentity Validate(IReadOnlyList<X509Certificate> presented, IReadOnlyList<X509Certificate> anchors,
         PeerPolicy policy, bool peerIsServer, DateTimeOffset now)
     {
         if (presented.Count == 0)
         {
-            throw Fail(HandshakeFailureReason.UntrustedChain, "The peer presented no certificate. Configure the peer with a certificate issued by a CA in this end's bundle.");
+            throw Fail(CertificateRefusal.UntrustedChain, "The peer presented no certificate. Configure the peer with a certificate issued by a CA in this end's bundle.");
         }
 
         if (presented.Count > policy.MaxChainLength)
         {
-            throw Fail(HandshakeFailureReason.UntrustedChain,
+            throw Fail(CertificateRefusal.UntrustedChain,
                 $"The peer presented a chain of {presented.Count} certificates; at most {policy.MaxChainLength} are accepted.");
         }
 
@@ -67,7 +67,7 @@ internal static class CertificateChainValidator
             current = issuer;
         }
 
-        throw Fail(HandshakeFailureReason.UntrustedChain,
+        throw Fail(CertificateRefusal.UntrustedChain,
             $"The peer's certificate '{leaf.SubjectDN}' (issuer '{current.IssuerDN}') does not chain to a CA in this end's bundle. " +
             "Issue the peer's certificate from a trusted CA, or add its CA to the bundle if you trust it.");
     }
@@ -92,13 +92,13 @@ internal static class CertificateChainValidator
         {
             if (instant < certificate.NotBefore.ToUniversalTime())
             {
-                throw Fail(HandshakeFailureReason.NotYetValid,
+                throw Fail(CertificateRefusal.NotYetValid,
                     $"The certificate '{certificate.SubjectDN}' is not valid until {certificate.NotBefore.ToUniversalTime():u}; it is now {instant:u}. Check both hosts' clocks.");
             }
 
             if (instant > certificate.NotAfter.ToUniversalTime())
             {
-                throw Fail(HandshakeFailureReason.Expired,
+                throw Fail(CertificateRefusal.Expired,
                     $"The certificate '{certificate.SubjectDN}' expired at {certificate.NotAfter.ToUniversalTime():u}; it is now {instant:u}. Renew it.");
             }
         }
@@ -134,19 +134,19 @@ internal static class CertificateChainValidator
             int pathLength = issuer.GetBasicConstraints();
             if (pathLength < 0)
             {
-                throw Fail(HandshakeFailureReason.KeyUsage, $"The certificate '{issuer.SubjectDN}' issued a certificate in the peer's chain but is not a CA (basic constraints). The chain is refused.");
+                throw Fail(CertificateRefusal.KeyUsage, $"The certificate '{issuer.SubjectDN}' issued a certificate in the peer's chain but is not a CA (basic constraints). The chain is refused.");
             }
 
             int intermediatesBelow = i - 1;
             if (intermediatesBelow > pathLength)
             {
-                throw Fail(HandshakeFailureReason.KeyUsage, $"The CA '{issuer.SubjectDN}' allows a path length of {pathLength} but has {intermediatesBelow} intermediate CAs below it.");
+                throw Fail(CertificateRefusal.KeyUsage, $"The CA '{issuer.SubjectDN}' allows a path length of {pathLength} but has {intermediatesBelow} intermediate CAs below it.");
             }
 
             bool[]? usage = issuer.GetKeyUsage();
             if (usage is not null && (usage.Length <= KeyCertSignBit || !usage[KeyCertSignBit]))
             {
-                throw Fail(HandshakeFailureReason.KeyUsage, $"The CA '{issuer.SubjectDN}' lacks the keyCertSign key usage, so it may not issue certificates.");
+                throw Fail(CertificateRefusal.KeyUsage, $"The CA '{issuer.SubjectDN}' lacks the keyCertSign key usage, so it may not issue certificates.");
             }
         }
     }
@@ -155,7 +155,7 @@ internal static class CertificateChainValidator
     {
         if (leaf.GetBasicConstraints() >= 0)
         {
-            throw Fail(HandshakeFailureReason.KeyUsage,
+            throw Fail(CertificateRefusal.KeyUsage,
                 $"The peer presented the CA certificate '{leaf.SubjectDN}' as its own (basic constraints CA:TRUE); a host must use a certificate " +
                 "issued to it with CA:FALSE. Issue one with 'secmig pki issue' and keep the CA's key off the hosts.");
         }
@@ -163,7 +163,7 @@ internal static class CertificateChainValidator
         bool[]? usage = leaf.GetKeyUsage();
         if (usage is not null && (usage.Length <= DigitalSignatureBit || !usage[DigitalSignatureBit]))
         {
-            throw Fail(HandshakeFailureReason.KeyUsage, $"The peer's certificate '{leaf.SubjectDN}' lacks the digitalSignature key usage that TLS 1.3 needs. Reissue it.");
+            throw Fail(CertificateRefusal.KeyUsage, $"The peer's certificate '{leaf.SubjectDN}' lacks the digitalSignature key usage that TLS 1.3 needs. Reissue it.");
         }
 
         IList<DerObjectIdentifier>? ekus = leaf.GetExtendedKeyUsage();
@@ -176,7 +176,7 @@ internal static class CertificateChainValidator
         if (!ekus.Any(e => e.Id == required || e.Id == KeyPurposeID.AnyExtendedKeyUsage.Id))
         {
             string role = peerIsServer ? "serverAuth" : "clientAuth";
-            throw Fail(HandshakeFailureReason.KeyUsage,
+            throw Fail(CertificateRefusal.KeyUsage,
                 $"The peer's certificate '{leaf.SubjectDN}' has an extended key usage without {role}. Reissue it with serverAuth and clientAuth (secmig pki issue does).");
         }
     }
@@ -191,7 +191,7 @@ internal static class CertificateChainValidator
         {
             if (!names.Matches(expected, policy.AllowCommonNameFallback))
             {
-                throw Fail(HandshakeFailureReason.NameMismatch,
+                throw Fail(CertificateRefusal.NameMismatch,
                     $"The peer's certificate is for [{string.Join(", ", identities)}]{names.IgnoredCommonNameNote(policy.AllowCommonNameFallback)}, not the expected '{expected}'. " +
                     "Connect to the right host or fix the expected peer name.");
             }
@@ -204,7 +204,7 @@ internal static class CertificateChainValidator
             string? allowed = policy.AllowedPeers.FirstOrDefault(p => names.Matches(p, policy.AllowCommonNameFallback));
             if (allowed is null)
             {
-                throw Fail(HandshakeFailureReason.NotAllowed,
+                throw Fail(CertificateRefusal.NotAllowed,
                     $"The peer [{string.Join(", ", identities)}]{names.IgnoredCommonNameNote(policy.AllowCommonNameFallback)} authenticated but is not on the allow-list. " +
                     "Add it with --allow-peer if it should migrate here.");
             }
@@ -214,12 +214,12 @@ internal static class CertificateChainValidator
 
         if (policy.SpkiPins.Count > 0 && !SpkiPin.MatchesAny(pin, policy.SpkiPins))
         {
-            throw Fail(HandshakeFailureReason.PinMismatch, $"The peer's public key (SPKI SHA-256 {pin}) matches none of the pinned keys. Update the pins if the key was rotated.");
+            throw Fail(CertificateRefusal.PinMismatch, $"The peer's public key (SPKI SHA-256 {pin}) matches none of the pinned keys. Update the pins if the key was rotated.");
         }
 
         string name = matchedName ?? identities.FirstOrDefault() ?? leaf.SubjectDN.ToString();
         return new PeerIdentity(name, identities, pin);
     }
 
-    private static HandshakeFailedException Fail(HandshakeFailureReason reason, string message) => new(reason, message);
+    private static CertificateRefusedException Fail(CertificateRefusal reason, string message) => new(reason, message);
 }

@@ -1,4 +1,4 @@
-namespace SecureMigration.Channel.Credentials;
+namespace SecureMigration.Identity;
 
 /// <summary>
 /// What a host signs with its X.509 key (a certificate of sanitization, an ownership record): the payload as JSON text,

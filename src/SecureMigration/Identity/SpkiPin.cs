@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using Org.BouncyCastle.X509;
 
-namespace SecureMigration.Channel.Validation;
+namespace SecureMigration.Identity;
 
 /// <summary>SHA-256 pins of a certificate's SubjectPublicKeyInfo (as in HPKP and <c>openssl pkey -pubout | sha256</c>).</summary>
 internal static class SpkiPin

@@ -7,7 +7,7 @@ using Org.BouncyCastle.Crypto;
 using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.X509;
 
-namespace SecureMigration.Channel.Validation;
+namespace SecureMigration.Identity;
 
 /// <summary>
 /// The algorithm floor of a peer's chain: signatures made with SHA-256 or stronger (no MD5, no SHA-1) and keys of
@@ -46,7 +46,7 @@ internal static class CertificateAlgorithms
             return;
         }
 
-        throw new HandshakeFailedException(HandshakeFailureReason.WeakAlgorithm,
+        throw new CertificateRefusedException(CertificateRefusal.WeakAlgorithm,
             $"The certificate '{certificate.SubjectDN}' is signed with {certificate.SigAlgName} ({oid}); only SHA-256 or stronger RSA/ECDSA signatures " +
             "and Ed25519/Ed448 are accepted (MD5 and SHA-1 signatures can be forged). Reissue it with SHA-256 (secmig pki issue does).");
     }
@@ -64,13 +64,13 @@ internal static class CertificateAlgorithms
         };
         if (minimum == int.MaxValue)
         {
-            throw new HandshakeFailedException(HandshakeFailureReason.WeakAlgorithm,
+            throw new CertificateRefusedException(CertificateRefusal.WeakAlgorithm,
                 $"The certificate '{certificate.SubjectDN}' holds a {kind} key, which is not accepted. Reissue it with an ECDSA P-256, Ed25519 or RSA ≥ {MinimumRsaBits}-bit key.");
         }
 
         if (bits < minimum)
         {
-            throw new HandshakeFailedException(HandshakeFailureReason.WeakAlgorithm,
+            throw new CertificateRefusedException(CertificateRefusal.WeakAlgorithm,
                 $"The certificate '{certificate.SubjectDN}' holds a {bits}-bit {kind} key; at least {minimum} bits are required. " +
                 $"Reissue it with an ECDSA P-256 or RSA ≥ {MinimumRsaBits}-bit key.");
         }

@@ -1,7 +1,7 @@
 using Org.BouncyCastle.Security.Certificates;
 using Org.BouncyCastle.X509;
 
-namespace SecureMigration.Channel.Credentials;
+namespace SecureMigration.Identity;
 
 /// <summary>
 /// A certificate revocation list (RFC 5280 §5) of a CA in the trusted bundle, as <c>openssl ca -gencrl</c> writes it

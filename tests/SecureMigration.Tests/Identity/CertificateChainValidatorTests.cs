@@ -1,9 +1,8 @@
-using SecureMigration.Channel;
 using SecureMigration.Channel.Tickets;
-using SecureMigration.Channel.Validation;
+using SecureMigration.Identity;
 using SecureMigration.Tests.Infrastructure;
 
-namespace SecureMigration.Tests.Channel;
+namespace SecureMigration.Tests.Identity;
 
 /// <summary>A peer holding a certificate from the trusted CA still gains nothing unless every certificate in its path is sound.</summary>
 public sealed class CertificateChainValidatorTests(OpenSslChains chains) : IClassFixture<OpenSslChains>
@@ -12,8 +11,8 @@ public sealed class CertificateChainValidatorTests(OpenSslChains chains) : IClas
         CertificateChainValidator.Validate(presented.Select(OpenSslChains.Read).ToList(), [OpenSslChains.Read(chains.Root.CertificatePath)],
             policy ?? new PeerPolicy(), peerIsServer: true, chains.Now);
 
-    private HandshakeFailedException Refusal(PeerPolicy? policy = null, params string[] presented) =>
-        Assert.Throws<HandshakeFailedException>(() => Validate(policy, presented));
+    private CertificateRefusedException Refusal(PeerPolicy? policy = null, params string[] presented) =>
+        Assert.Throws<CertificateRefusedException>(() => Validate(policy, presented));
 
     [RequiresProgramFact("openssl")]
     public void Validate_WellFormedLeaf_ReturnsItsSanAsIdentity()
@@ -26,87 +25,87 @@ public sealed class CertificateChainValidatorTests(OpenSslChains chains) : IClas
     [RequiresProgramFact("openssl")]
     public void Validate_CaCertificateAsLeaf_RefusesAsKeyUsage()
     {
-        HandshakeFailedException refusal = Refusal(null, chains.CaAsLeaf);
+        CertificateRefusedException refusal = Refusal(null, chains.CaAsLeaf);
 
-        Assert.Equal(HandshakeFailureReason.KeyUsage, refusal.Reason);
+        Assert.Equal(CertificateRefusal.KeyUsage, refusal.Reason);
         Assert.Contains("CA:TRUE", refusal.Message, StringComparison.Ordinal);
     }
 
     [RequiresProgramFact("openssl")]
     public void Validate_UnknownCriticalExtension_RefusesAsUnsupportedExtension()
     {
-        HandshakeFailedException refusal = Refusal(null, chains.UnknownCritical);
+        CertificateRefusedException refusal = Refusal(null, chains.UnknownCritical);
 
-        Assert.Equal(HandshakeFailureReason.UnsupportedExtension, refusal.Reason);
+        Assert.Equal(CertificateRefusal.UnsupportedExtension, refusal.Reason);
         Assert.Contains("1.3.6.1.4.1.55555.1", refusal.Message, StringComparison.Ordinal);
     }
 
     [RequiresProgramFact("openssl")]
     public void Validate_CriticalCertificatePolicies_RefusesAsUnsupportedExtension()
     {
-        HandshakeFailedException refusal = Refusal(null, chains.PolicyConstraints);
+        CertificateRefusedException refusal = Refusal(null, chains.PolicyConstraints);
 
-        Assert.Equal(HandshakeFailureReason.UnsupportedExtension, refusal.Reason);
+        Assert.Equal(CertificateRefusal.UnsupportedExtension, refusal.Reason);
         Assert.Contains("2.5.29.32", refusal.Message, StringComparison.Ordinal);
     }
 
     [RequiresProgramFact("openssl")]
     public void Validate_IntermediateWithNameConstraints_RefusesAsUnsupportedExtension()
     {
-        HandshakeFailedException refusal = Refusal(null, chains.LeafUnderConstrained, chains.Constrained);
+        CertificateRefusedException refusal = Refusal(null, chains.LeafUnderConstrained, chains.Constrained);
 
-        Assert.Equal(HandshakeFailureReason.UnsupportedExtension, refusal.Reason);
+        Assert.Equal(CertificateRefusal.UnsupportedExtension, refusal.Reason);
         Assert.Contains("constrained-intermediate", refusal.Message, StringComparison.Ordinal);
     }
 
     [RequiresProgramFact("openssl")]
     public void Validate_Sha1SignedLeaf_RefusesAsWeakAlgorithm()
     {
-        HandshakeFailedException refusal = Refusal(null, chains.Sha1Signed);
+        CertificateRefusedException refusal = Refusal(null, chains.Sha1Signed);
 
-        Assert.Equal(HandshakeFailureReason.WeakAlgorithm, refusal.Reason);
+        Assert.Equal(CertificateRefusal.WeakAlgorithm, refusal.Reason);
         Assert.Contains("SHA-1", refusal.Message, StringComparison.Ordinal);
     }
 
     [RequiresProgramFact("openssl")]
     public void Validate_Md5SignedLeaf_RefusesAsWeakAlgorithm()
     {
-        Assert.Equal(HandshakeFailureReason.WeakAlgorithm, Refusal(null, chains.Md5Signed).Reason);
+        Assert.Equal(CertificateRefusal.WeakAlgorithm, Refusal(null, chains.Md5Signed).Reason);
     }
 
     [RequiresProgramFact("openssl")]
     public void Validate_Rsa1024Leaf_RefusesAsWeakAlgorithm()
     {
-        HandshakeFailedException refusal = Refusal(null, chains.Rsa1024);
+        CertificateRefusedException refusal = Refusal(null, chains.Rsa1024);
 
-        Assert.Equal(HandshakeFailureReason.WeakAlgorithm, refusal.Reason);
+        Assert.Equal(CertificateRefusal.WeakAlgorithm, refusal.Reason);
         Assert.Contains("1024-bit RSA", refusal.Message, StringComparison.Ordinal);
     }
 
     [RequiresProgramFact("openssl")]
     public void Validate_EcP192Leaf_RefusesAsWeakAlgorithm()
     {
-        HandshakeFailedException refusal = Refusal(null, chains.EcP192);
+        CertificateRefusedException refusal = Refusal(null, chains.EcP192);
 
-        Assert.Equal(HandshakeFailureReason.WeakAlgorithm, refusal.Reason);
+        Assert.Equal(CertificateRefusal.WeakAlgorithm, refusal.Reason);
         Assert.Contains("192-bit EC", refusal.Message, StringComparison.Ordinal);
     }
 
     [RequiresProgramFact("openssl")]
     public void Validate_Rsa1024Intermediate_RefusesAsWeakAlgorithm()
     {
-        HandshakeFailedException refusal = Refusal(null, chains.LeafUnderWeakIntermediate, chains.WeakIntermediate);
+        CertificateRefusedException refusal = Refusal(null, chains.LeafUnderWeakIntermediate, chains.WeakIntermediate);
 
-        Assert.Equal(HandshakeFailureReason.WeakAlgorithm, refusal.Reason);
+        Assert.Equal(CertificateRefusal.WeakAlgorithm, refusal.Reason);
         Assert.Contains("weak-intermediate", refusal.Message, StringComparison.Ordinal);
     }
 
     [RequiresProgramFact("openssl")]
     public void Validate_ExpectedNameIsOnlyTheCommonNameBesideASan_RefusesAsNameMismatch()
     {
-        HandshakeFailedException refusal = Refusal(new PeerPolicy { ExpectedName = "b.test" }, chains.SanAndOtherCommonName);
+        CertificateRefusedException refusal = Refusal(new PeerPolicy { ExpectedName = "b.test" }, chains.SanAndOtherCommonName);
 
-        Assert.Equal(HandshakeFailureReason.NameMismatch, refusal.Reason);
+        Assert.Equal(CertificateRefusal.NameMismatch, refusal.Reason);
         Assert.Contains("CN 'b.test' is not a name", refusal.Message, StringComparison.Ordinal);
     }
 
@@ -116,7 +115,7 @@ public sealed class CertificateChainValidatorTests(OpenSslChains chains) : IClas
         var policy = new PeerPolicy();
         policy.AllowedPeers.Add("b.test");
 
-        Assert.Equal(HandshakeFailureReason.NotAllowed, Refusal(policy, chains.SanAndOtherCommonName).Reason);
+        Assert.Equal(CertificateRefusal.NotAllowed, Refusal(policy, chains.SanAndOtherCommonName).Reason);
     }
 
     [RequiresProgramFact("openssl")]
@@ -152,6 +151,6 @@ public sealed class CertificateChainValidatorTests(OpenSslChains chains) : IClas
     {
         var policy = new PeerPolicy { ExpectedName = "nosan.test", AllowCommonNameFallback = false };
 
-        Assert.Equal(HandshakeFailureReason.NameMismatch, Refusal(policy, chains.NoSan).Reason);
+        Assert.Equal(CertificateRefusal.NameMismatch, Refusal(policy, chains.NoSan).Reason);
     }
 }

@@ -1,6 +1,6 @@
-using SecureMigration.Channel.Credentials;
+using SecureMigration.Storage;
 
-namespace SecureMigration.Storage;
+namespace SecureMigration.Identity;
 
 /// <summary>
 /// Rules for files that hold secrets (private keys, pre-shared keys, host keys), as ssh applies them: a secret that

@@ -1,7 +1,6 @@
 using Org.BouncyCastle.X509;
-using SecureMigration.Tests.Infrastructure;
 
-namespace SecureMigration.Tests.Channel;
+namespace SecureMigration.Tests.Infrastructure;
 
 /// <summary>
 /// Certificates made once per test class by the real openssl CLI under one root CA: a good host, and hosts and

@@ -1,9 +1,8 @@
 using Org.BouncyCastle.Crypto;
 using Org.BouncyCastle.OpenSsl;
 using Org.BouncyCastle.X509;
-using SecureMigration.Channel.Validation;
 
-namespace SecureMigration.Channel.Credentials;
+namespace SecureMigration.Identity;
 
 /// <summary>Reads certificates and private keys from PEM text as <c>openssl</c> writes it.</summary>
 internal static class PemObjects

@@ -1,8 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
-using SecureMigration.Storage;
 
-namespace SecureMigration.Channel.Credentials;
+namespace SecureMigration.Identity;
 
 /// <summary>
 /// One pre-shared key that the whole cluster shares, with one identity for all. Every holder can claim to be any host:

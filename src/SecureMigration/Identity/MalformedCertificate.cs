@@ -1,7 +1,7 @@
 using Org.BouncyCastle.Security;
 using Org.BouncyCastle.Security.Certificates;
 
-namespace SecureMigration.Channel.Validation;
+namespace SecureMigration.Identity;
 
 /// <summary>
 /// The exceptions BouncyCastle throws when a certificate's bytes parse as ASN.1 but its key or extensions do not

@@ -1,9 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
 using Org.BouncyCastle.Pkcs;
-using SecureMigration.Channel.Credentials;
 
-namespace SecureMigration;
+namespace SecureMigration.Identity;
 
 /// <summary>
 /// The host's secret for authenticating what it writes to disk (the migration journal). Kept in a file of its own
@@ -125,7 +124,7 @@ public sealed class HostKey : IDisposable
             throw new InvalidCredentialsException(fullPath, $"The host key '{fullPath}' is a symbolic link; a host key must be a plain file. Remove the link and start again to create one.");
         }
 
-        Storage.SecretFiles.EnsureOwnerOnly(fullPath, "host key");
+        SecretFiles.EnsureOwnerOnly(fullPath, "host key");
         if (new FileInfo(fullPath).Length > 1024)
         {
             throw new InvalidCredentialsException(fullPath, $"'{fullPath}' is not a host key (it is over 1 KiB). Check the path.");
