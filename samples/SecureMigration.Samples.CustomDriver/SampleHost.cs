@@ -1,11 +1,9 @@
 using System.Net;
-using SecureMigration.Audit;
 using SecureMigration.Channel;
 using SecureMigration.Coordination;
-using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
 using SecureMigration.Coordination.Residues;
-using SecureMigration.Coordination.Snapshots;
+using SecureMigration.Hosting;
 using SecureMigration.Identity;
 using SecureMigration.Sanitization;
 
@@ -18,20 +16,41 @@ namespace SecureMigration.Samples.CustomDriver;
 public sealed class SampleHost : IAsyncDisposable
 {
     private readonly HostKey _key;
+    private readonly MigrationHost _host;
 
-    /// <summary>Opens (or creates) the host <paramref name="id"/> in <paramref name="directory"/>.</summary>
-    public SampleHost(string id, string directory, X509ChannelCredentials credentials, IOwnershipRegistry registry)
+    private SampleHost(string id, HostKey key, MigrationHost host, StopAndCopyHypervisor driver, X509ChannelCredentials credentials)
     {
         Id = id;
-        _key = HostKey.FromCredentials(credentials);
-        Driver = new StopAndCopyHypervisor(Path.Combine(directory, "vms"));
-        Journal = MigrationJournal.Open(Path.Combine(directory, "journal.smj"), _key);
-        Audit = AuditLog.Open(Path.Combine(directory, "audit.log"), id, _key);
-        var residue = new SanitizingResidueHandler(new BlockSanitizer(new SanitizerOptions { Verification = VerificationMode.Full }),
-            SanitizationMethod.NistClear, credentials, Path.Combine(directory, "certificates"));
-        Coordinator = new MigrationCoordinator(new CoordinatorOptions { HostId = id }, Driver, Journal, registry, Audit, NoSnapshotProvider.Instance, residue);
+        _key = key;
+        _host = host;
+        Driver = driver;
         // Incoming tickets get the coordinator's complete check during the handshake, before anything is touched.
         Channels = new SecureChannelFactory(new SecureChannelOptions { Credentials = credentials, TicketValidator = Coordinator.CreateTicketValidator() });
+    }
+
+    /// <summary>Opens (or creates) the host <paramref name="id"/> in <paramref name="directory"/>.</summary>
+    public static async Task<SampleHost> OpenAsync(string id, string directory, X509ChannelCredentials credentials, IOwnershipRegistry registry)
+    {
+        var key = HostKey.FromCredentials(credentials);
+        var driver = new StopAndCopyHypervisor(Path.Combine(directory, "vms"));
+        try
+        {
+            MigrationHost host = await new MigrationHostBuilder(id)
+                .UseHostKey(key)
+                .UseJournal(Path.Combine(directory, "journal.smj"))
+                .UseAudit(Path.Combine(directory, "audit.log"))
+                .UseOwnershipRegistry(registry)
+                .UseDriver(driver)
+                .UseResidue(new SanitizingResidueHandler(new BlockSanitizer(new SanitizerOptions { Verification = VerificationMode.Full }),
+                    SanitizationMethod.NistClear, credentials, Path.Combine(directory, "certificates")))
+                .BuildAsync();
+            return new SampleHost(id, key, host, driver, credentials);
+        }
+        catch
+        {
+            key.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Gets the host's identity: the name its certificate carries.</summary>
@@ -40,17 +59,11 @@ public sealed class SampleHost : IAsyncDisposable
     /// <summary>Gets the host's hypervisor driver.</summary>
     public StopAndCopyHypervisor Driver { get; }
 
-    /// <summary>Gets the durable journal of the host's migrations.</summary>
-    public MigrationJournal Journal { get; }
-
-    /// <summary>Gets the hash-chained audit log.</summary>
-    public AuditLog Audit { get; }
-
     /// <summary>Gets the factory of the host's mutually authenticated channels.</summary>
     public SecureChannelFactory Channels { get; }
 
     /// <summary>Gets the coordinator that runs the host's migrations.</summary>
-    public MigrationCoordinator Coordinator { get; }
+    public MigrationCoordinator Coordinator => _host.Coordinator;
 
     /// <summary>Destination: accepts one authenticated channel on <paramref name="listener"/> and receives the migration it carries.</summary>
     public async Task<MigrationResult> ReceiveOneAsync(SecureChannelListener listener, CancellationToken cancellationToken)
@@ -65,11 +78,9 @@ public sealed class SampleHost : IAsyncDisposable
         Coordinator.MigrateAsync(vmId, destination, (ticket, token) => Channels.ConnectAsync(endPoint, ticket, token), cancellationToken: cancellationToken);
 
     /// <inheritdoc />
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
-        Journal.Dispose();
-        Audit.Dispose();
+        await _host.DisposeAsync();
         _key.Dispose();
-        return ValueTask.CompletedTask;
     }
 }

@@ -1,14 +1,13 @@
 using System.IO.Pipelines;
 using System.Net;
 using BenchmarkDotNet.Attributes;
-using SecureMigration.Audit;
 using SecureMigration.Channel;
 using SecureMigration.Channel.Tickets;
 using SecureMigration.Coordination;
 using SecureMigration.Coordination.Drivers;
-using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
 using SecureMigration.Coordination.Snapshots;
+using SecureMigration.Hosting;
 using SecureMigration.Identity;
 using SecureMigration.Pki;
 
@@ -26,6 +25,7 @@ public class CoordinatedTransferBenchmarks
     private const long Bytes = 256L * 1024 * 1024;
     private readonly string _directory = Directory.CreateTempSubdirectory("secmig-bench-coordinated-").FullName;
     private readonly List<IDisposable> _disposables = [];
+    private readonly List<MigrationHost> _hosts = [];
     private SecureChannelFactory _sourceFactory = null!;
     private SecureChannelListener _listener = null!;
     private MigrationCoordinator _source = null!;
@@ -63,6 +63,7 @@ public class CoordinatedTransferBenchmarks
     public void Cleanup()
     {
         _listener.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _hosts.ForEach(h => h.DisposeAsync().AsTask().GetAwaiter().GetResult());
         _disposables.ForEach(d => d.Dispose());
         Directory.Delete(_directory, recursive: true);
     }
@@ -120,9 +121,17 @@ public class CoordinatedTransferBenchmarks
     {
         string directory = Path.Combine(_directory, host);
         var key = HostKey.FromCredentials(credentials);
-        var journal = MigrationJournal.Open(Path.Combine(directory, "journal.smj"), key);
-        var audit = AuditLog.Open(Path.Combine(directory, "audit.log"), host, key);
-        _disposables.AddRange([key, journal, audit]);
-        return new MigrationCoordinator(new CoordinatorOptions { HostId = host, FlushBytes = FlushBytes }, driver, journal, _registry, audit, new FileSnapshotProvider(Path.Combine(directory, "snapshots")));
+        _disposables.Add(key);
+        MigrationHost built = new MigrationHostBuilder(host)
+            .ConfigureCoordinator(o => o.FlushBytes = FlushBytes)
+            .UseHostKey(key)
+            .UseJournal(Path.Combine(directory, "journal.smj"))
+            .UseAudit(Path.Combine(directory, "audit.log"))
+            .UseOwnershipRegistry(_registry)
+            .UseDriver(driver)
+            .UseSnapshots(new FileSnapshotProvider(Path.Combine(directory, "snapshots")))
+            .BuildAsync().GetAwaiter().GetResult();
+        _hosts.Add(built);
+        return built.Coordinator;
     }
 }

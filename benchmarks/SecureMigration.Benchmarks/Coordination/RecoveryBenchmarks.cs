@@ -1,10 +1,9 @@
 using BenchmarkDotNet.Attributes;
-using SecureMigration.Audit;
-using SecureMigration.Coordination;
 using SecureMigration.Coordination.Drivers.Simulation;
 using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
 using SecureMigration.Coordination.Snapshots;
+using SecureMigration.Hosting;
 using SecureMigration.Identity;
 
 namespace SecureMigration.Benchmarks.Coordination;
@@ -80,13 +79,16 @@ public class RecoveryBenchmarks
     [Benchmark(Description = "open + verify + RecoverAsync (10,000 migrations)")]
     public int Recover()
     {
-        using MigrationJournal journal = MigrationJournal.Open(JournalPath, _key);
-        using AuditLog audit = AuditLog.Open(Path.Combine(_directory, "audit.log"), "source.bench", _key);
-        var driver = new SimulatedHypervisor(Path.Combine(_directory, "vms"));
-        var coordinator = new MigrationCoordinator(new CoordinatorOptions { HostId = "source.bench" }, driver, journal,
-            new FileOwnershipRegistry(Path.Combine(_directory, "registry")), audit, new FileSnapshotProvider(Path.Combine(_directory, "snapshots")));
-        int recovered = coordinator.RecoverAsync().GetAwaiter().GetResult().Count;
-        driver.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        MigrationHost host = new MigrationHostBuilder("source.bench")
+            .UseHostKey(_key)
+            .UseJournal(JournalPath)
+            .UseAudit(Path.Combine(_directory, "audit.log"))
+            .UseOwnershipRegistry(new FileOwnershipRegistry(Path.Combine(_directory, "registry")))
+            .UseDriver(new SimulatedHypervisor(Path.Combine(_directory, "vms")), disposeWithHost: true)
+            .UseSnapshots(new FileSnapshotProvider(Path.Combine(_directory, "snapshots")))
+            .BuildAsync().GetAwaiter().GetResult();
+        int recovered = host.Coordinator.RecoverAsync().GetAwaiter().GetResult().Count;
+        host.DisposeAsync().AsTask().GetAwaiter().GetResult();
         return recovered;
     }
 }

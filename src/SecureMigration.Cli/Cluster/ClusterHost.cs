@@ -1,12 +1,13 @@
 using System.Net;
-using SecureMigration.Audit;
 using SecureMigration.Channel;
 using SecureMigration.Coordination;
 using SecureMigration.Coordination.Drivers.Simulation;
+using SecureMigration.Coordination.Hooks;
 using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
 using SecureMigration.Coordination.Residues;
 using SecureMigration.Coordination.Snapshots;
+using SecureMigration.Hosting;
 using SecureMigration.Identity;
 using SecureMigration.Sanitization;
 
@@ -16,24 +17,55 @@ namespace SecureMigration.Cli.Cluster;
 internal sealed class ClusterHost : IAsyncDisposable
 {
     private readonly HostKey _key;
+    private readonly MigrationHost _host;
 
-    public ClusterHost(string directory, X509ChannelCredentials credentials, IOwnershipRegistry registry, CoordinatorOptions options)
+    private ClusterHost(string directory, X509ChannelCredentials credentials, HostKey key, MigrationHost host, AfterCommitRegistry registry,
+        SimulatedHypervisor driver)
     {
-        Id = options.HostId;
+        Id = host.HostId;
         Directory = directory;
         Credentials = credentials;
-        _key = HostKey.LoadOrCreate(KeyPath(directory));
-        Registry = new AfterCommitRegistry(registry);
-        Driver = new SimulatedHypervisor(Path.Combine(directory, "vms"));
-        Journal = MigrationJournal.Open(JournalPath(directory), _key);
-        Audit = AuditLog.Open(AuditPath(directory), Id, _key);
-        Snapshots = new FileSnapshotProvider(Path.Combine(directory, "snapshots"));
-        Coordinator = new MigrationCoordinator(options, Driver, Journal, Registry, Audit, Snapshots,
-            new SanitizingResidueHandler(new BlockSanitizer(new SanitizerOptions { Verification = VerificationMode.Full }), SanitizationMethod.NistClear,
-                credentials, CertificatesPath(directory)));
+        _key = key;
+        _host = host;
+        Registry = registry;
+        Driver = driver;
         Factory = new SecureChannelFactory(new SecureChannelOptions { Credentials = credentials, TicketValidator = Coordinator.CreateTicketValidator() });
         Listener = new SecureChannelListener(new IPEndPoint(IPAddress.Loopback, 0), Factory);
         Listener.Start();
+    }
+
+    /// <summary>Opens (or creates) the host's state in <paramref name="directory"/> and starts its listener.</summary>
+    public static async Task<ClusterHost> CreateAsync(string directory, string id, X509ChannelCredentials credentials, IOwnershipRegistry registry,
+        string? hooksDirectory)
+    {
+        HostKey key = HostKey.LoadOrCreate(KeyPath(directory));
+        var driver = new SimulatedHypervisor(Path.Combine(directory, "vms"));
+        var afterCommit = new AfterCommitRegistry(registry);
+        var builder = new MigrationHostBuilder(id)
+            .ConfigureCoordinator(o => (o.StallTimeout, o.CommitTimeout) = (TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(2)))
+            .UseHostKey(key)
+            .UseJournal(JournalPath(directory))
+            .UseAudit(AuditPath(directory))
+            .UseOwnershipRegistry(afterCommit)
+            .UseDriver(driver, disposeWithHost: true)
+            .UseSnapshots(new FileSnapshotProvider(Path.Combine(directory, "snapshots")))
+            .UseResidue(new SanitizingResidueHandler(new BlockSanitizer(new SanitizerOptions { Verification = VerificationMode.Full }),
+                SanitizationMethod.NistClear, credentials, CertificatesPath(directory)));
+        if (hooksDirectory is not null)
+        {
+            builder.UseHooks(ExecutableHook.InDirectory(hooksDirectory, HookStage.PreMigrate), ExecutableHook.InDirectory(hooksDirectory, HookStage.PostMigrate));
+        }
+
+        try
+        {
+            return new ClusterHost(directory, credentials, key, await builder.BuildAsync(), afterCommit, driver);
+        }
+        catch
+        {
+            await driver.DisposeAsync();
+            key.Dispose();
+            throw;
+        }
     }
 
     public string Id { get; }
@@ -46,15 +78,11 @@ internal sealed class ClusterHost : IAsyncDisposable
 
     public SimulatedHypervisor Driver { get; }
 
-    public MigrationJournal Journal { get; }
-
-    public AuditLog Audit { get; }
-
-    public FileSnapshotProvider Snapshots { get; }
+    public IMigrationJournal Journal => _host.Journal;
 
     public SecureChannelFactory Factory { get; }
 
-    public MigrationCoordinator Coordinator { get; }
+    public MigrationCoordinator Coordinator => _host.Coordinator;
 
     public SecureChannelListener Listener { get; }
 
@@ -73,9 +101,7 @@ internal sealed class ClusterHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Listener.DisposeAsync();
-        await Driver.DisposeAsync();
-        Journal.Dispose();
-        Audit.Dispose();
+        await _host.DisposeAsync();
         _key.Dispose();
     }
 }

@@ -1,6 +1,5 @@
 using SecureMigration.Channel;
 using SecureMigration.Coordination;
-using SecureMigration.Coordination.Hooks;
 using SecureMigration.Coordination.Ownership;
 
 namespace SecureMigration.Cli.Cluster;
@@ -42,7 +41,7 @@ internal sealed class SimulatedCluster : IAsyncDisposable
     /// <param name="workDirectory">The work directory.</param>
     /// <param name="create">Whether a missing cluster may be created.</param>
     /// <param name="hooksDirectory">A directory with <c>pre-migrate/</c> and <c>post-migrate/</c> executables run on both hosts, or <see langword="null"/>.</param>
-    public static SimulatedCluster Open(string workDirectory, bool create, string? hooksDirectory = null)
+    public static async Task<SimulatedCluster> OpenAsync(string workDirectory, bool create, string? hooksDirectory = null)
     {
         string full = Path.GetFullPath(workDirectory);
         Directory.CreateDirectory(full);
@@ -53,21 +52,14 @@ internal sealed class SimulatedCluster : IAsyncDisposable
         {
             foreach (string host in HostNames)
             {
-                var options = new CoordinatorOptions { HostId = host, StallTimeout = TimeSpan.FromSeconds(10), CommitTimeout = TimeSpan.FromSeconds(2) };
-                if (hooksDirectory is not null)
-                {
-                    ExecutableHook.InDirectory(hooksDirectory, HookStage.PreMigrate).ToList().ForEach(options.PreMigrateHooks.Add);
-                    ExecutableHook.InDirectory(hooksDirectory, HookStage.PostMigrate).ToList().ForEach(options.PostMigrateHooks.Add);
-                }
-
-                hosts.Add(new ClusterHost(HostDirectory(full, host), credentials[host], registry, options));
+                hosts.Add(await ClusterHost.CreateAsync(HostDirectory(full, host), host, credentials[host], registry, hooksDirectory));
             }
         }
         catch
         {
             foreach (ClusterHost host in hosts)
             {
-                host.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                await host.DisposeAsync();
             }
 
             throw;

@@ -62,7 +62,7 @@ internal static class RecoverCommand
 
     private static async Task<IReadOnlyList<(string Host, RecoveredMigration Migration)>> RecoverClusterAsync(string directory, CancellationToken cancellationToken)
     {
-        await using SimulatedCluster cluster = SimulatedCluster.Open(directory, create: false);
+        await using SimulatedCluster cluster = await SimulatedCluster.OpenAsync(directory, create: false);
         return await cluster.RecoverAsync(cancellationToken);
     }
 

@@ -53,7 +53,7 @@ internal static class SimulateCommand
                 return ExitCodes.InvalidInput;
             }
 
-            await using SimulatedCluster cluster = SimulatedCluster.Open(parse.GetValue(work)!, create: true, parse.GetValue(hooks));
+            await using SimulatedCluster cluster = await SimulatedCluster.OpenAsync(parse.GetValue(work)!, create: true, parse.GetValue(hooks));
             string vmId = parse.GetValue(vm)!;
             await cluster.EnsureVmAsync(vmId, mib * 1024L * 1024L, cancellationToken);
             string owner = (await cluster.Registry.GetAsync(vmId, cancellationToken))!.Owner;

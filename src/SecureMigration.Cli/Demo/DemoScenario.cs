@@ -25,7 +25,7 @@ internal sealed class DemoScenario(ConsoleStyle style, string workDirectory, boo
         style.Line();
 
         style.Line(style.Strong("1. Two hosts with a throwaway PKI"));
-        await using SimulatedCluster cluster = SimulatedCluster.Open(workDirectory, create: true);
+        await using SimulatedCluster cluster = await SimulatedCluster.OpenAsync(workDirectory, create: true);
         foreach (RecoveredMigration leftover in (await cluster.RecoverAsync(cancellationToken)).Select(r => r.Migration))
         {
             style.Line($"   Recovered migration {leftover.MigrationId:D} from an earlier run: {leftover.From} -> {leftover.To}.");
@@ -122,7 +122,7 @@ internal sealed class DemoScenario(ConsoleStyle style, string workDirectory, boo
         bool intact = true;
         foreach (ClusterHost host in cluster.Hosts)
         {
-            AuditVerification verification = AuditLog.Verify(host.Audit.Path, host.Key);
+            AuditVerification verification = AuditLog.Verify(ClusterHost.AuditPath(host.Directory), host.Key);
             foreach (AuditEntry residue in verification.Entries.Where(e => e.Event.StartsWith("residue-", StringComparison.Ordinal)).TakeLast(3))
             {
                 style.Line($"   {host.Id}: {residue.Event} {residue.Detail}");
@@ -130,7 +130,7 @@ internal sealed class DemoScenario(ConsoleStyle style, string workDirectory, boo
 
             intact &= ShowNewestCertificate(cluster, host);
             style.Line(verification.IsIntact
-                ? $"   {host.Id}: audit log intact, {verification.Entries.Count} MAC-chained entries ({host.Audit.Path})."
+                ? $"   {host.Id}: audit log intact, {verification.Entries.Count} MAC-chained entries ({ClusterHost.AuditPath(host.Directory)})."
                 : style.Bad($"   {host.Id}: audit log broken: {verification.Problem}"));
             intact &= verification.IsIntact;
         }

@@ -1,14 +1,12 @@
 using SecureMigration.Admission;
 using SecureMigration.Admission.State;
-using SecureMigration.Audit;
 using SecureMigration.Channel;
 using SecureMigration.Cli.Terminal;
 using SecureMigration.Coordination;
 using SecureMigration.Coordination.Hooks;
-using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
 using SecureMigration.Coordination.Residues;
-using SecureMigration.Coordination.Snapshots;
+using SecureMigration.Hosting;
 using SecureMigration.Identity;
 using SecureMigration.Qemu;
 using SecureMigration.Qemu.Qmp;
@@ -25,22 +23,94 @@ internal sealed class LiveHost : IAsyncDisposable
 {
     private readonly HostStateLock _stateLock;
     private readonly HostKey _key;
-    private readonly FileAdmissionStateStore _admissionStore;
-    private readonly MigrationJournal _journal;
-    private readonly AuditLog _audit;
+    private readonly MigrationHost _host;
 
-    private LiveHost(LiveHostSettings settings, HostStateLock stateLock, AdmissionController admission, FileAdmissionStateStore admissionStore)
+    private LiveHost(LiveHostSettings settings, HostStateLock stateLock, HostKey key, MigrationHost host, FileOwnershipRegistry registry, QemuDriver driver)
     {
         _stateLock = stateLock;
-        Id = settings.Channel.LocalIdentity ?? settings.Channel.Credentials!.LocalIdentity;
-        // A key of the host's own (WORK/host.key): it outlives certificate renewals and no peer holds it.
-        _key = HostKey.LoadOrCreate(Path.Combine(settings.WorkDirectory, "host.key"));
-        _admissionStore = admissionStore;
-        Admission = admission;
-        // With certificates, every record this host writes is signed and only records signed by their owner are read.
-        Registry = settings.Channel.Credentials is PskKeyringCredentials keyring
-            ? new FileOwnershipRegistry(settings.RegistryDirectory, timeProvider: null, keyring)
-            : new FileOwnershipRegistry(settings.RegistryDirectory, signer: settings.Channel.Credentials as X509ChannelCredentials);
+        _key = key;
+        _host = host;
+        Registry = registry;
+        Driver = driver;
+        // The coordinator checks every incoming ticket completely during the handshake, before anything is journaled or touched.
+        settings.Channel.TicketValidator = Coordinator.CreateTicketValidator(settings.Channel.TicketValidator);
+        Factory = new SecureChannelFactory(settings.Channel, settings.Logging);
+    }
+
+    public string Id => _host.HostId;
+
+    public SecureChannelFactory Factory { get; }
+
+    public FileOwnershipRegistry Registry { get; }
+
+    public QemuDriver Driver { get; }
+
+    public AdmissionController Admission => _host.Admission!;
+
+    public MigrationCoordinator Coordinator => _host.Coordinator;
+
+    /// <summary>
+    /// Opens the host's state in its work directory (created if needed), held by this process alone, restoring the
+    /// admission state.
+    /// </summary>
+    /// <exception cref="StateInUseException">Another secmig process holds the work directory.</exception>
+    public static async Task<LiveHost> OpenAsync(LiveHostSettings settings, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(settings.WorkDirectory);
+        HostStateLock held = StateInUseException.Acquire(settings.WorkDirectory);
+        HostKey? key = null;
+        try
+        {
+            // A key of the host's own (WORK/host.key): it outlives certificate renewals and no peer holds it.
+            key = HostKey.LoadOrCreate(Path.Combine(settings.WorkDirectory, "host.key"));
+            string id = settings.Channel.LocalIdentity ?? settings.Channel.Credentials!.LocalIdentity;
+            // With certificates, every record this host writes is signed and only records signed by their owner are read.
+            FileOwnershipRegistry registry = settings.Channel.Credentials is PskKeyringCredentials keyring
+                ? new FileOwnershipRegistry(settings.RegistryDirectory, timeProvider: null, keyring)
+                : new FileOwnershipRegistry(settings.RegistryDirectory, signer: settings.Channel.Credentials as X509ChannelCredentials);
+            var driver = new QemuDriver(DriverOptions(settings), settings.Logging);
+            var builder = new MigrationHostBuilder(id)
+                .ConfigureCoordinator(o => (o.StallTimeout, o.CommitTimeout) = (settings.StallTimeout, settings.CommitTimeout))
+                .UseHostKey(key)
+                .UseJournal(Path.Combine(settings.WorkDirectory, "journal.smj"))
+                .UseAudit(Path.Combine(settings.WorkDirectory, "audit.log"))
+                .UseOwnershipRegistry(registry)
+                .UseDriver(driver, disposeWithHost: true)
+                .UseAdmission(new AdmissionOptions(), new FileAdmissionStateStore(Path.Combine(settings.WorkDirectory, "admission.state")))
+                .UseResidue(Residue(settings, key));
+            if (settings.Logging is { } logging)
+            {
+                builder.UseLogging(logging);
+            }
+
+            if (settings.HooksDirectory is { } hooks)
+            {
+                builder.UseHooks(ExecutableHook.InDirectory(hooks, HookStage.PreMigrate), ExecutableHook.InDirectory(hooks, HookStage.PostMigrate));
+            }
+
+            MigrationHost host;
+            try
+            {
+                host = await builder.BuildAsync(cancellationToken);
+            }
+            catch
+            {
+                await driver.DisposeAsync();
+                throw;
+            }
+
+            return new LiveHost(settings, held, key, host, registry, driver);
+        }
+        catch
+        {
+            key?.Dispose();
+            held.Dispose();
+            throw;
+        }
+    }
+
+    private static QemuDriverOptions DriverOptions(LiveHostSettings settings)
+    {
         var driverOptions = new QemuDriverOptions
         {
             RuntimeDirectory = Path.Combine(settings.WorkDirectory, "run"), Progress = settings.QemuProgress, AllowTcpQmp = settings.AllowTcpQmp,
@@ -62,60 +132,16 @@ internal sealed class LiveHost : IAsyncDisposable
             driverOptions.AllowedMemoryDirectories.Add(directory);
         }
 
-        Driver = new QemuDriver(driverOptions, settings.Logging);
-        _journal = MigrationJournal.Open(Path.Combine(settings.WorkDirectory, "journal.smj"), _key);
-        _audit = AuditLog.Open(Path.Combine(settings.WorkDirectory, "audit.log"), Id, _key);
-        var options = new CoordinatorOptions { HostId = Id, StallTimeout = settings.StallTimeout, CommitTimeout = settings.CommitTimeout };
-        if (settings.HooksDirectory is { } hooks)
-        {
-            ExecutableHook.InDirectory(hooks, HookStage.PreMigrate).ToList().ForEach(options.PreMigrateHooks.Add);
-            ExecutableHook.InDirectory(hooks, HookStage.PostMigrate).ToList().ForEach(options.PostMigrateHooks.Add);
-        }
-
-        var sanitizer = new BlockSanitizer(new SanitizerOptions { Verification = VerificationMode.Full, CheckpointKey = _key });
-        IResidueHandler residue = settings.Channel.Credentials is X509ChannelCredentials signer
-            ? new SanitizingResidueHandler(sanitizer, settings.SanitizeMethod, signer, Path.Combine(settings.WorkDirectory, "certificates"))
-            : new SanitizingResidueHandler(sanitizer, settings.SanitizeMethod);
-        Coordinator = new MigrationCoordinator(options, Driver, _journal, Registry, _audit, NoSnapshotProvider.Instance, residue, admission, settings.Logging);
-
-        // The coordinator checks every incoming ticket completely during the handshake, before anything is journaled or touched.
-        settings.Channel.TicketValidator = Coordinator.CreateTicketValidator(settings.Channel.TicketValidator);
-        Factory = new SecureChannelFactory(settings.Channel, settings.Logging);
+        return driverOptions;
     }
 
-    public string Id { get; }
-
-    public SecureChannelFactory Factory { get; }
-
-    public FileOwnershipRegistry Registry { get; }
-
-    public QemuDriver Driver { get; }
-
-    public AdmissionController Admission { get; }
-
-    public MigrationCoordinator Coordinator { get; }
-
-    /// <summary>
-    /// Opens the host's state in its work directory (created if needed), held by this process alone, restoring the
-    /// admission state.
-    /// </summary>
-    /// <exception cref="StateInUseException">Another secmig process holds the work directory.</exception>
-    public static async Task<LiveHost> OpenAsync(LiveHostSettings settings, CancellationToken cancellationToken)
+    /// <summary>Residue is sanitized, verified in full, and certified when the host has a certificate to sign with.</summary>
+    private static SanitizingResidueHandler Residue(LiveHostSettings settings, HostKey key)
     {
-        Directory.CreateDirectory(settings.WorkDirectory);
-        HostStateLock held = StateInUseException.Acquire(settings.WorkDirectory);
-        try
-        {
-            var store = new FileAdmissionStateStore(Path.Combine(settings.WorkDirectory, "admission.state"));
-            AdmissionController admission = await AdmissionController.RestoreAsync(new AdmissionOptions(), store, loggerFactory: settings.Logging,
-                cancellationToken: cancellationToken);
-            return new LiveHost(settings, held, admission, store);
-        }
-        catch
-        {
-            held.Dispose();
-            throw;
-        }
+        var sanitizer = new BlockSanitizer(new SanitizerOptions { Verification = VerificationMode.Full, CheckpointKey = key });
+        return settings.Channel.Credentials is X509ChannelCredentials signer
+            ? new SanitizingResidueHandler(sanitizer, settings.SanitizeMethod, signer, Path.Combine(settings.WorkDirectory, "certificates"))
+            : new SanitizingResidueHandler(sanitizer, settings.SanitizeMethod);
     }
 
     /// <summary>Finishes what a crash of this host interrupted, before anything new starts, and prints it.</summary>
@@ -128,13 +154,11 @@ internal sealed class LiveHost : IAsyncDisposable
     }
 
     /// <summary>Saves the admission state, so budgets and backoff outlive this process.</summary>
-    public Task SaveAdmissionAsync(CancellationToken cancellationToken = default) => Admission.SaveAsync(_admissionStore, cancellationToken);
+    public Task SaveAdmissionAsync(CancellationToken cancellationToken = default) => _host.SaveAdmissionAsync(cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
-        await Driver.DisposeAsync();
-        _journal.Dispose();
-        _audit.Dispose();
+        await _host.DisposeAsync();
         _key.Dispose();
         _stateLock.Dispose();
     }

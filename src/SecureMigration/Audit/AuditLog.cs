@@ -15,7 +15,7 @@ namespace SecureMigration.Audit;
 /// Cutting lines off the end is not detectable from the log alone: the journal, which is authenticated with the same
 /// key, is the record to compare with. Thread-safe; every append is flushed to disk.
 /// </summary>
-public sealed class AuditLog : IDisposable
+public sealed class AuditLog : IAuditSink, IDisposable
 {
     private const int HashHexLength = 64;
     private const int MaxLineBytes = 64 * 1024;

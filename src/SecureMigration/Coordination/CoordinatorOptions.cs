@@ -65,4 +65,25 @@ public sealed class CoordinatorOptions
 
         ArgumentNullException.ThrowIfNull(TimeProvider);
     }
+
+    /// <summary>A copy that later changes to these options do not reach: a running coordinator keeps what it was built with.</summary>
+    internal CoordinatorOptions Snapshot(TimeProvider timeProvider)
+    {
+        var copy = new CoordinatorOptions
+        {
+            HostId = HostId, HookTimeout = HookTimeout, StallTimeout = StallTimeout, CommitTimeout = CommitTimeout,
+            TicketLifetime = TicketLifetime, FlushBytes = FlushBytes, TimeProvider = timeProvider,
+        };
+        foreach (IMigrationHook hook in PreMigrateHooks)
+        {
+            copy.PreMigrateHooks.Add(hook);
+        }
+
+        foreach (IMigrationHook hook in PostMigrateHooks)
+        {
+            copy.PostMigrateHooks.Add(hook);
+        }
+
+        return copy;
+    }
 }

@@ -23,7 +23,7 @@ public sealed partial class MigrationCoordinator
             if (await _anchor.GetHeadAsync(AnchorName, cancellationToken).ConfigureAwait(false) is { } anchored &&
                 (anchored.Sequence > head.Sequence || (anchored.Sequence == head.Sequence && !string.Equals(anchored.Mac, head.Mac, StringComparison.Ordinal))))
             {
-                throw new JournalRolledBackException(_journal.Path, head, anchored);
+                throw new JournalRolledBackException(_journal.Name, head, anchored);
             }
 
             await AnchorJournalAsync().ConfigureAwait(false);

@@ -32,10 +32,10 @@ public sealed partial class MigrationCoordinator
 
     private readonly CoordinatorOptions _options;
     private readonly IHypervisorDriver _driver;
-    private readonly MigrationJournal _journal;
+    private readonly IMigrationJournal _journal;
     private readonly IOwnershipRegistry _registry;
     private readonly IJournalAnchor? _anchor;
-    private readonly AuditLog _audit;
+    private readonly IAuditSink _audit;
     private readonly ISnapshotProvider _snapshots;
     private readonly IResidueHandler _residue;
     private readonly AdmissionController? _admission;
@@ -45,18 +45,12 @@ public sealed partial class MigrationCoordinator
     private readonly PeerLogLimiter _refusalLog;
     private readonly PeerLogLimiter _refusalAudit;
 
-    /// <summary>Creates a coordinator for this host.</summary>
-    /// <param name="options">The host's identity, timeouts and hooks; validated here.</param>
-    /// <param name="driver">The hypervisor.</param>
-    /// <param name="journal">The host's journal.</param>
-    /// <param name="registry">The ownership registry both hosts share.</param>
-    /// <param name="audit">The host's audit log.</param>
-    /// <param name="snapshots">Where the source snapshots images before a transfer.</param>
-    /// <param name="residue">What disposes of leftover copies, or <see langword="null"/> to delete them.</param>
-    /// <param name="admission">The thrash defense asked before every migration, or <see langword="null"/> for none.</param>
-    /// <param name="loggerFactory">Where phase changes are logged.</param>
-    public MigrationCoordinator(CoordinatorOptions options, IHypervisorDriver driver, MigrationJournal journal, IOwnershipRegistry registry, AuditLog audit,
-        ISnapshotProvider snapshots, IResidueHandler? residue = null, AdmissionController? admission = null, ILoggerFactory? loggerFactory = null)
+    /// <summary>
+    /// Creates a coordinator for this host; only <see cref="Hosting.MigrationHostBuilder"/> calls it, with validated parts
+    /// and a snapshot of the options.
+    /// </summary>
+    internal MigrationCoordinator(CoordinatorOptions options, IHypervisorDriver driver, IMigrationJournal journal, IOwnershipRegistry registry,
+        IAuditSink audit, ISnapshotProvider snapshots, IResidueHandler? residue, AdmissionController? admission, ILoggerFactory? loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -79,7 +73,7 @@ public sealed partial class MigrationCoordinator
     private string Host => _options.HostId;
 
     /// <summary>The journal's name in the anchor: this host and the journal's path (a host may run several coordinators, each with its journal).</summary>
-    private string AnchorName => Host + " " + _journal.Path;
+    private string AnchorName => Host + " " + _journal.Name;
 
     /// <summary>Journals the next phase (durably), then audits, logs and reports it.</summary>
     private async ValueTask StepAsync(MigrationRun run, MigrationPhase phase, string? reason = null, string? snapshot = null)
@@ -99,7 +93,7 @@ public sealed partial class MigrationCoordinator
         {
             // A record the journal will not take (too long, out of order, journal closed) is a checkpoint lost like any other.
             run.JournalLost = true;
-            throw new JournalWriteException(_journal.Path, next, e);
+            throw new JournalWriteException(_journal.Name, next, e);
         }
 
         run.Journaled = true;

@@ -39,6 +39,12 @@ public sealed class SecureMigrationBuilder
     /// <summary>Gets or sets where signed certificates of sanitization go (X.509 credentials only), or <see langword="null"/> for none.</summary>
     public string? CertificateDirectory { get; set; }
 
+    /// <summary>
+    /// Gets or sets the file that keeps the admission state (budgets, backoff, breakers), restored at start and saved by
+    /// <see cref="Hosting.MigrationHost.SaveAdmissionAsync"/>; <see langword="null"/> keeps it in memory only.
+    /// </summary>
+    public string? AdmissionStatePath { get; set; }
+
     /// <summary>Gets or sets the journal file (required).</summary>
     public string? JournalPath { get; set; }
 

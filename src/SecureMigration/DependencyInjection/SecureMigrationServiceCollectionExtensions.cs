@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using SecureMigration.Admission;
+using SecureMigration.Admission.State;
 using SecureMigration.Audit;
 using SecureMigration.Channel;
 using SecureMigration.Coordination;
@@ -8,8 +9,8 @@ using SecureMigration.Coordination.Drivers;
 using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
 using SecureMigration.Coordination.Residues;
-using SecureMigration.Coordination.Snapshots;
 using SecureMigration.DependencyInjection;
+using SecureMigration.Hosting;
 using SecureMigration.Identity;
 using SecureMigration.Sanitization;
 
@@ -48,11 +49,10 @@ public static class SecureMigrationServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Registers every part of SecureMigration as singletons: <see cref="SecureChannelFactory"/>, <see cref="HostKey"/>,
-    /// <see cref="MigrationJournal"/>, <see cref="AuditLog"/>, <see cref="IOwnershipRegistry"/>,
-    /// <see cref="IHypervisorDriver"/>, <see cref="ISnapshotProvider"/>, <see cref="BlockSanitizer"/>,
-    /// <see cref="IResidueHandler"/>, <see cref="AdmissionController"/> (when admission is on) and
-    /// <see cref="MigrationCoordinator"/>. <paramref name="configure"/> runs now and every option is validated now,
+    /// Registers SecureMigration as singletons, composed by <see cref="MigrationHostBuilder"/>: the <see cref="MigrationHost"/>
+    /// and, from it, <see cref="MigrationCoordinator"/>, <see cref="IMigrationJournal"/>, <see cref="IAuditSink"/>,
+    /// <see cref="IOwnershipRegistry"/>, <see cref="IHypervisorDriver"/> and <see cref="AdmissionController"/> (when admission
+    /// is on); and <see cref="SecureChannelFactory"/>. <paramref name="configure"/> runs now and every option is validated now,
     /// so a bad option fails start-up with a message that names it, its value and what is allowed.
     /// </summary>
     /// <param name="services">The service collection.</param>
@@ -77,33 +77,44 @@ public static class SecureMigrationServiceCollectionExtensions
             builder.Channel.TicketValidator = coordinator.CreateTicketValidator(builder.Channel.TicketValidator);
             return new SecureChannelFactory(builder.Channel, provider.GetService<ILoggerFactory>());
         });
-        services.TryAddSingleton(builder.Coordinator);
-        services.TryAddSingleton(_ => HostKey.LoadOrCreate(builder.HostKeyPath ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(builder.JournalPath!))!, "host.key")));
-        services.TryAddSingleton(provider => MigrationJournal.Open(builder.JournalPath!, provider.GetRequiredService<HostKey>(), builder.TimeProvider));
-        services.TryAddSingleton(provider => AuditLog.Open(builder.AuditLogPath!, builder.Coordinator.HostId, provider.GetRequiredService<HostKey>(), builder.TimeProvider));
-        services.TryAddSingleton(builder.Registry!);
-        services.TryAddSingleton(builder.Driver!);
-        services.TryAddSingleton(builder.Snapshots);
-        services.TryAddSingleton(_ => new BlockSanitizer(builder.Sanitizer));
-        services.TryAddSingleton<IResidueHandler>(provider =>
-            builder.Channel.ValidatedCredentials is X509ChannelCredentials signer && builder.CertificateDirectory is { } certificates
-                ? new SanitizingResidueHandler(provider.GetRequiredService<BlockSanitizer>(), builder.SanitizationMethod, signer, certificates)
-                : new SanitizingResidueHandler(provider.GetRequiredService<BlockSanitizer>(), builder.SanitizationMethod));
-        if (builder.Admission is { } admission)
+        services.TryAddSingleton(provider =>
         {
-            services.TryAddSingleton(provider => new AdmissionController(admission, builder.TimeProvider, loggerFactory: provider.GetService<ILoggerFactory>()));
+            // Every part goes through the one composition root; the DI container only supplies the parts it resolves.
+            var host = new MigrationHostBuilder(builder.Coordinator.HostId)
+                .UseCoordinatorOptions(builder.Coordinator)
+                .UseTimeProvider(builder.TimeProvider)
+                .UseHostKey(builder.HostKeyPath ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(builder.JournalPath!))!, "host.key"))
+                .UseJournal(builder.JournalPath!)
+                .UseAudit(builder.AuditLogPath!)
+                .UseOwnershipRegistry(builder.Registry!(provider))
+                .UseDriver(builder.Driver!(provider))
+                .UseSnapshots(builder.Snapshots(provider))
+                .UseResidue(builder.Channel.ValidatedCredentials is X509ChannelCredentials signer && builder.CertificateDirectory is { } certificates
+                    ? new SanitizingResidueHandler(new BlockSanitizer(builder.Sanitizer), builder.SanitizationMethod, signer, certificates)
+                    : new SanitizingResidueHandler(new BlockSanitizer(builder.Sanitizer), builder.SanitizationMethod));
+            if (provider.GetService<ILoggerFactory>() is { } logging)
+            {
+                host.UseLogging(logging);
+            }
+
+            if (builder.Admission is { } admission)
+            {
+                host.UseAdmission(admission, builder.AdmissionStatePath is { } state ? new FileAdmissionStateStore(state) : null);
+            }
+
+            // The file admission store completes synchronously, so blocking here does not starve the container's caller.
+            return host.BuildAsync().GetAwaiter().GetResult();
+        });
+        services.TryAddSingleton(provider => provider.GetRequiredService<MigrationHost>().Coordinator);
+        services.TryAddSingleton(provider => provider.GetRequiredService<MigrationHost>().Journal);
+        services.TryAddSingleton(provider => provider.GetRequiredService<MigrationHost>().Audit);
+        services.TryAddSingleton(provider => provider.GetRequiredService<MigrationHost>().Registry);
+        services.TryAddSingleton(provider => provider.GetRequiredService<MigrationHost>().Driver);
+        if (builder.Admission is not null)
+        {
+            services.TryAddSingleton(provider => provider.GetRequiredService<MigrationHost>().Admission!);
         }
 
-        services.TryAddSingleton(provider => new MigrationCoordinator(
-            builder.Coordinator,
-            provider.GetRequiredService<IHypervisorDriver>(),
-            provider.GetRequiredService<MigrationJournal>(),
-            provider.GetRequiredService<IOwnershipRegistry>(),
-            provider.GetRequiredService<AuditLog>(),
-            provider.GetRequiredService<ISnapshotProvider>(),
-            provider.GetRequiredService<IResidueHandler>(),
-            provider.GetService<AdmissionController>(),
-            provider.GetService<ILoggerFactory>()));
         return services;
     }
 }

@@ -42,10 +42,10 @@ internal sealed class Arena : IAsyncDisposable
         Registry = new FileOwnershipRegistry(Path.Combine(_dir.Path, "registry"));
         SourceAdmission = new AdmissionController(new AdmissionOptions(), Clock);
         DestinationAdmission = new AdmissionController(new AdmissionOptions(), Clock);
-        Source = MigrationHost.Create("source.test", Path.Combine(_dir.Path, "source"), Registry, Options(), SourceAdmission,
+        Source = TestHost.Create("source.test", Path.Combine(_dir.Path, "source"), Registry, Options(), SourceAdmission,
             guestClock: QuietGuests,
             wrapDriver: driver => SourceHypervisor = new HoldingDriver(driver));
-        Destination = MigrationHost.Create("destination.test", Path.Combine(_dir.Path, "destination"), Registry, Options(),
+        Destination = TestHost.Create("destination.test", Path.Combine(_dir.Path, "destination"), Registry, Options(),
             DestinationAdmission, guestClock: QuietGuests);
         SourceChannels = new SecureChannelFactory(ChannelOptions(_pki.Source));
         DestinationChannels = new SecureChannelFactory(ChannelOptions(_pki.Destination));
@@ -57,12 +57,12 @@ internal sealed class Arena : IAsyncDisposable
 
     public FileOwnershipRegistry Registry { get; }
 
-    public MigrationHost Source { get; }
+    public TestHost Source { get; }
 
     /// <summary>Gets the source's hypervisor as its coordinator sees it; it can hold the migration stream.</summary>
     public HoldingDriver SourceHypervisor { get; private set; } = null!;
 
-    public MigrationHost Destination { get; }
+    public TestHost Destination { get; }
 
     public AdmissionController SourceAdmission { get; }
 
@@ -172,7 +172,7 @@ internal sealed class Arena : IAsyncDisposable
         _dir.Dispose();
     }
 
-    private static void AssertSettled(MigrationHost host, AdmissionController admission)
+    private static void AssertSettled(TestHost host, AdmissionController admission)
     {
         Assert.Equal(0, admission.ActiveMigrations);
         Assert.All(host.Journal.LatestRecords,

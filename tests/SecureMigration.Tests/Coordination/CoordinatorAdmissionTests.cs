@@ -15,7 +15,7 @@ public sealed class CoordinatorAdmissionTests
         var registry = new FileOwnershipRegistry(dir.File("registry"));
         var admission = new AdmissionController(new AdmissionOptions { MaxConcurrentMigrations = 1 });
         AdmissionLease busy = admission.TryAdmit(new MigrationRequest("vm-other", "source.test", "elsewhere", MigrationTrigger.Manual)).Lease;
-        await using MigrationHost host = MigrationHost.Create("source.test", dir.File("source"), registry, admission: admission);
+        await using TestHost host = TestHost.Create("source.test", dir.File("source"), registry, admission: admission);
         await host.Driver.CreateVmAsync("vm-1", 1024 * 1024);
         await registry.RegisterAsync("vm-1", host.Id);
 
@@ -33,7 +33,7 @@ public sealed class CoordinatorAdmissionTests
     {
         using var dir = new TempDirectory();
         var registry = new FileOwnershipRegistry(dir.File("registry"));
-        await using MigrationHost host = MigrationHost.Create("source.test", dir.File("source"), registry);
+        await using TestHost host = TestHost.Create("source.test", dir.File("source"), registry);
         await host.Driver.CreateVmAsync("vm-1", 1024 * 1024);
         await registry.RegisterAsync("vm-1", "someone-else");
 

@@ -54,7 +54,7 @@ public sealed class PermanentFailureTests
         var registry = new FileOwnershipRegistry(dir.File("registry"));
         // A clock that never moves: a backoff or an open breaker, once set, denies every later call.
         var admission = new AdmissionController(new AdmissionOptions { MinDwellTime = TimeSpan.Zero }, new FakeTimeProvider());
-        await using MigrationHost host = MigrationHost.Create("source.test", dir.File("source"), registry, admission: admission);
+        await using TestHost host = TestHost.Create("source.test", dir.File("source"), registry, admission: admission);
         await host.Driver.CreateVmAsync("vm-1", 1024 * 1024);
         await registry.RegisterAsync("vm-1", host.Id);
         var results = new MigrationResult[5];

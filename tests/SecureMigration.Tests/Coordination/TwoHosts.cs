@@ -32,8 +32,8 @@ internal sealed class TwoHosts : IAsyncDisposable
         bool validateTickets, AdmissionController? destinationAdmission, ILoggerFactory? destinationLogger)
     {
         Registry = new FileOwnershipRegistry(Path.Combine(_dir.Path, "registry"));
-        Source = MigrationHost.Create("source.test", Path.Combine(_dir.Path, "source"), sourceRegistry?.Invoke(Registry) ?? Registry, sourceOptions, sourceAdmission, sourceCrash, sourceJournal);
-        Destination = MigrationHost.Create("destination.test", Path.Combine(_dir.Path, "destination"), destinationRegistry?.Invoke(Registry) ?? Registry, destinationOptions,
+        Source = TestHost.Create("source.test", Path.Combine(_dir.Path, "source"), sourceRegistry?.Invoke(Registry) ?? Registry, sourceOptions, sourceAdmission, sourceCrash, sourceJournal);
+        Destination = TestHost.Create("destination.test", Path.Combine(_dir.Path, "destination"), destinationRegistry?.Invoke(Registry) ?? Registry, destinationOptions,
             destinationAdmission, destinationCrash, logging: destinationLogger);
         _sourceFactory = new SecureChannelFactory(ChannelHarness.Options(_pki.Credentials(_pki.Source)));
         SecureChannelOptions destinationChannel = ChannelHarness.Options(_pki.Credentials(_pki.Destination));
@@ -53,9 +53,9 @@ internal sealed class TwoHosts : IAsyncDisposable
     /// <summary>Gets the shared registry's id, which any host of the cluster can read (and put in a ticket).</summary>
     public string RegistryId { get; private set; } = string.Empty;
 
-    public MigrationHost Source { get; private set; }
+    public TestHost Source { get; private set; }
 
-    public MigrationHost Destination { get; private set; }
+    public TestHost Destination { get; private set; }
 
     public NetworkAttacker? Relay { get; private set; }
 
@@ -211,8 +211,8 @@ internal sealed class TwoHosts : IAsyncDisposable
         VmStatus source = await Source.Driver.QueryAsync(VmId);
         VmStatus destination = await Destination.Driver.QueryAsync(VmId);
         Assert.True(source.IsRunnable ^ destination.IsRunnable, $"exactly one runnable copy: source {source.State}, destination {destination.State}");
-        MigrationHost holder = owner.Owner == Source.Id ? Source : Destination;
-        MigrationHost other = holder == Source ? Destination : Source;
+        TestHost holder = owner.Owner == Source.Id ? Source : Destination;
+        TestHost other = holder == Source ? Destination : Source;
         Assert.Equal(VmRunState.Running, (await holder.Driver.QueryAsync(VmId)).State);
         Assert.Empty((await other.Driver.QueryAsync(VmId)).Images);
         if (holder == Destination)
@@ -221,7 +221,7 @@ internal sealed class TwoHosts : IAsyncDisposable
             Assert.Equal(Source.Driver.FrozenImageSha256(VmId), Destination.Driver.FrozenImageSha256(VmId));
         }
 
-        foreach (MigrationHost host in new[] { Source, Destination })
+        foreach (TestHost host in new[] { Source, Destination })
         {
             Assert.All(host.Journal.LatestRecords, r => Assert.True(MigrationStateMachine.IsFinal(r.Phase), $"{host.Id}: migration {r.MigrationId} is still {r.Phase}"));
             Assert.False(System.IO.Directory.Exists(host.Snapshots.Directory) && System.IO.Directory.EnumerateFileSystemEntries(host.Snapshots.Directory).Any(), $"{host.Id} keeps a snapshot");

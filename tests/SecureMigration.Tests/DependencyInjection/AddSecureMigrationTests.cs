@@ -8,11 +8,8 @@ using SecureMigration.Coordination.Drivers.Simulation;
 using SecureMigration.Coordination.Hooks;
 using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
-using SecureMigration.Coordination.Residues;
-using SecureMigration.Coordination.Snapshots;
 using SecureMigration.DependencyInjection;
-using SecureMigration.Identity;
-using SecureMigration.Sanitization;
+using SecureMigration.Hosting;
 using SecureMigration.Tests.Coordination;
 using SecureMigration.Tests.Infrastructure;
 
@@ -33,8 +30,8 @@ public sealed class AddSecureMigrationTests(TestPki pki) : IClassFixture<TestPki
         }).BuildServiceProvider();
         await using ServiceProvider destination = Host(dir, "destination", pki.Destination);
 
-        foreach (Type part in new[] { typeof(SecureChannelFactory), typeof(HostKey), typeof(MigrationJournal), typeof(AuditLog), typeof(IOwnershipRegistry),
-            typeof(IHypervisorDriver), typeof(ISnapshotProvider), typeof(BlockSanitizer), typeof(IResidueHandler), typeof(AdmissionController), typeof(MigrationCoordinator) })
+        foreach (Type part in new[] { typeof(SecureChannelFactory), typeof(MigrationHost), typeof(IMigrationJournal), typeof(IAuditSink),
+            typeof(IOwnershipRegistry), typeof(IHypervisorDriver), typeof(AdmissionController), typeof(MigrationCoordinator) })
         {
             Assert.Same(source.GetRequiredService(part), source.GetRequiredService(part));
         }

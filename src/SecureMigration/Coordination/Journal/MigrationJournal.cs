@@ -12,7 +12,7 @@ namespace SecureMigration.Coordination.Journal;
 /// tail is dropped and reported (<see cref="DroppedTail"/>), an edit anywhere before it refuses the whole journal.
 /// Thread-safe.
 /// </summary>
-public sealed class MigrationJournal : IDisposable
+public sealed class MigrationJournal : IMigrationJournal, IDisposable
 {
     private const long MaxJournalBytes = 1L << 30;
 
@@ -41,6 +41,9 @@ public sealed class MigrationJournal : IDisposable
 
     /// <summary>Gets the journal file's full path.</summary>
     public string Path { get; }
+
+    /// <inheritdoc/>
+    public string Name => Path;
 
     /// <summary>Gets what was dropped from the end of the file when it was opened, if anything.</summary>
     public JournalTail? DroppedTail { get; }
@@ -166,8 +169,10 @@ public sealed class MigrationJournal : IDisposable
         }
     }
 
-    /// <summary>Whether a migration of <paramref name="vmId"/> is unfinished in the journal; no copy, no sort (a refused ticket asks it).</summary>
-    internal bool HasUnfinished(string vmId)
+    /// <summary>Gets whether a migration of <paramref name="vmId"/> is unfinished in the journal; no copy, no sort (a refused ticket asks it).</summary>
+    /// <param name="vmId">The VM.</param>
+    /// <returns><see langword="true"/> when its latest record is not a final phase.</returns>
+    public bool HasUnfinished(string vmId)
     {
         _gate.Wait();
         try

@@ -54,8 +54,8 @@ public sealed class RecoveryPropertyTests
         AssertEndedByItsPlannedCrash("destination", destinationCrash, destinationEnd);
 
         await hosts.RestartBothAsync();
-        MigrationHost first = destinationFirst ? hosts.Destination : hosts.Source;
-        MigrationHost second = destinationFirst ? hosts.Source : hosts.Destination;
+        TestHost first = destinationFirst ? hosts.Destination : hosts.Source;
+        TestHost second = destinationFirst ? hosts.Source : hosts.Destination;
         await first.Coordinator.RecoverAsync();
         await second.Coordinator.RecoverAsync();
 

@@ -7,17 +7,18 @@ using SecureMigration.Coordination.Drivers.Simulation;
 using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
 using SecureMigration.Coordination.Snapshots;
+using SecureMigration.Hosting;
 using SecureMigration.Identity;
 using SecureMigration.Tests.Coordination.Crashes;
 
 namespace SecureMigration.Tests.Coordination;
 
 /// <summary>One host of a coordination test: its simulated hypervisor, journal, audit log, snapshots and coordinator, all in its own directory.</summary>
-internal sealed class MigrationHost : IAsyncDisposable
+internal sealed class TestHost : IAsyncDisposable
 {
     private readonly HostKey _key;
 
-    private MigrationHost(string id, string directory, IOwnershipRegistry registry, CoordinatorOptions options, AdmissionController? admission, CrashPlan? crash, string? journalPath,
+    private TestHost(string id, string directory, IOwnershipRegistry registry, CoordinatorOptions options, AdmissionController? admission, CrashPlan? crash, string? journalPath,
         ILoggerFactory? logging, TimeProvider? guestClock, Func<IHypervisorDriver, IHypervisorDriver>? wrapDriver)
     {
         Id = id;
@@ -29,13 +30,28 @@ internal sealed class MigrationHost : IAsyncDisposable
         Journal = MigrationJournal.Open(JournalPath, _key);
         Audit = AuditLog.Open(Path.Combine(directory, "audit.log"), id, _key);
         Snapshots = new FileSnapshotProvider(Path.Combine(directory, "snapshots"));
-        options.HostId = id;
         Crash = crash;
         IHypervisorDriver driver = wrapDriver?.Invoke(Driver) ?? Driver;
-        Coordinator = crash is null
-            ? new MigrationCoordinator(options, driver, Journal, registry, Audit, Snapshots, admission: admission, loggerFactory: logging)
-            : new MigrationCoordinator(options, new CrashingDriver(driver, crash), Journal, new CrashingRegistry(registry, crash), Audit,
-                Snapshots, admission: admission, loggerFactory: logging);
+        var builder = new MigrationHostBuilder(id)
+            .UseCoordinatorOptions(options)
+            .UseTimeProvider(options.TimeProvider)
+            .UseJournal(Journal)
+            .UseAudit(Audit)
+            .UseSnapshots(Snapshots)
+            .UseDriver(crash is null ? driver : new CrashingDriver(driver, crash))
+            .UseOwnershipRegistry(crash is null ? registry : new CrashingRegistry(registry, crash));
+        if (admission is not null)
+        {
+            builder.UseAdmission(admission);
+        }
+
+        if (logging is not null)
+        {
+            builder.UseLogging(logging);
+        }
+
+        // Nothing here restores state asynchronously (no admission store), so the build completes synchronously.
+        Coordinator = builder.BuildAsync().GetAwaiter().GetResult().Coordinator;
     }
 
     public string Id { get; }
@@ -62,13 +78,13 @@ internal sealed class MigrationHost : IAsyncDisposable
 
     public IProgress<MigrationProgress>? Progress => Crash is null ? null : new CrashingProgress(Crash);
 
-    public static MigrationHost Create(string id, string directory, IOwnershipRegistry registry, CoordinatorOptions? options = null, AdmissionController? admission = null,
+    public static TestHost Create(string id, string directory, IOwnershipRegistry registry, CoordinatorOptions? options = null, AdmissionController? admission = null,
         CrashPlan? crash = null, string? journalPath = null, ILoggerFactory? logging = null, TimeProvider? guestClock = null,
         Func<IHypervisorDriver, IHypervisorDriver>? wrapDriver = null) =>
         new(id, directory, registry, options ?? new CoordinatorOptions(), admission, crash, journalPath, logging, guestClock, wrapDriver);
 
     /// <summary>Closes everything, as a crash would (state stays on disk), runs <paramref name="whileDown"/>, and opens the host again.</summary>
-    public async Task<MigrationHost> RestartAsync(IOwnershipRegistry registry, CoordinatorOptions? options = null, Action? whileDown = null)
+    public async Task<TestHost> RestartAsync(IOwnershipRegistry registry, CoordinatorOptions? options = null, Action? whileDown = null)
     {
         await DisposeAsync();
         whileDown?.Invoke();
