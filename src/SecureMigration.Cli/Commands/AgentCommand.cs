@@ -1,11 +1,11 @@
-using System.Net.Sockets;
 using System.CommandLine;
 using System.Net;
+using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using SecureMigration.Channel;
 using SecureMigration.Cli.Live;
 using SecureMigration.Cli.Terminal;
-using SecureMigration.Coordination;
+using SecureMigration.Hosting;
 using SecureMigration.Qemu;
 using SecureMigration.Text;
 
@@ -81,40 +81,22 @@ internal static class AgentCommand
             await host.RecoverAsync(style, cancellationToken);
             listener.Start();
             style.Line($"listening {listener.LocalEndPoint} as {host.Id} for {string.Join(", ", served.Select(vm => vm.Id))}");
-            var migrations = new List<Task>();
-            try
+            MigrationAgent agent = host.CreateAgent(new MigrationAgentOptions());
+            agent.MigrationEnded += (_, ended) => style.Line(ended switch
             {
-                while (await listener.AcceptAsync(cancellationToken) is { } connection)
-                {
-                    migrations.RemoveAll(t => t.IsCompleted);
-                    migrations.Add(Task.Run(() => ReceiveAsync(host, connection, style, cancellationToken), CancellationToken.None));
-                }
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                { Result: { } result } => $"result {result.VmId} {result.Status} {result.Reason}".TrimEnd(),
+                // The journal keeps the migration's last checkpoint; the next start of the agent recovers it.
+                { Error: { } e } => $"failed {ended.VmId} {e.GetType().Name}: {UntrustedText.Bound(e.Message)} (restart the agent to recover it)",
+                _ => $"result {ended.VmId}",
+            });
+            await agent.RunAsync(listener, () => new LiveMigrationDisplay(style), cancellationToken);
+            if (cancellationToken.IsCancellationRequested)
             {
                 style.Line("secmig agent: stopping; migrations in flight roll back.");
             }
 
-            await Task.WhenAll(migrations);
             return ExitCodes.Success;
         });
         return command;
-    }
-
-    private static async Task ReceiveAsync(LiveHost host, ChannelConnection connection, ConsoleStyle style, CancellationToken cancellationToken)
-    {
-        var display = new LiveMigrationDisplay(style);
-        try
-        {
-            MigrationResult result = await host.Coordinator.ReceiveAsync(connection, display, cancellationToken);
-            style.Line($"result {result.VmId} {result.Status} {result.Reason}".TrimEnd());
-        }
-        catch (Exception e) when (e is IOException or InvalidOperationException or MigrationException or UnauthorizedAccessException)
-        {
-            // The journal keeps the migration's last checkpoint; the next start of the agent recovers it.
-            style.Line($"failed {UntrustedText.Bound(connection.Channel.Ticket.VmId, 160)} {e.GetType().Name}: {UntrustedText.Bound(e.Message)} (restart the agent to recover it)");
-        }
-
-        await host.SaveAdmissionAsync(CancellationToken.None);
     }
 }

@@ -1,12 +1,12 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using System.Net;
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
-using SecureMigration.Admission;
 using SecureMigration.Cli.Live;
 using SecureMigration.Cli.Terminal;
 using SecureMigration.Coordination;
+using SecureMigration.Hosting;
 using SecureMigration.Qemu;
 using SecureMigration.Qemu.Qmp;
 
@@ -69,7 +69,13 @@ internal static class MigrateCommand
             await host.Registry.RegisterAsync(qemuVm.Id, host.Id, cancellationToken);
             try
             {
-                (MigrationResult result, int retried) = await MigrateWithRetriesAsync(host, qemuVm.Id, parse.GetValue(peerName)!, parse.GetValue(to)!, parse.GetValue(retries), display, style, cancellationToken);
+                MigrationAgent agent = host.CreateAgent(new MigrationAgentOptions { MaxRetries = parse.GetValue(retries) });
+                agent.Retrying += (_, retry) => style.Line(retry.IsBackoff
+                    ? $"backoff {retry.VmId} {retry.Wait.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} {retry.Reason}"
+                    : $"retry {retry.VmId} {retry.Attempt}/{retry.MaxRetries} after: {retry.Reason}");
+                EndPoint destination = parse.GetValue(to)!;
+                (MigrationResult result, int retried) = await agent.MigrateAsync(qemuVm.Id, parse.GetValue(peerName)!,
+                    (ticket, token) => host.Factory.ConnectAsync(destination, ticket, token), display, cancellationToken);
                 style.Line($"result {result.VmId} {result.Status} {result.Reason}".TrimEnd());
                 QemuMigrationInfo? qemu = host.Driver.LastOutgoingMigration(qemuVm.Id);
                 if (qemu is not null)
@@ -106,45 +112,9 @@ internal static class MigrateCommand
 
                 return ExitCodes.InDoubt;
             }
-            finally
-            {
-                await host.SaveAdmissionAsync(CancellationToken.None);
-            }
         });
         return command;
     }
 
-    /// <summary>
-    /// Runs attempts until one commits, the retries run out, or admission stops them: a backoff is waited out, a
-    /// spent retry budget or an open breaker ends the run with admission's reason.
-    /// </summary>
-    private static async Task<(MigrationResult Result, int Retried)> MigrateWithRetriesAsync(LiveHost host, string vmId, string peerName, EndPoint destination, int retries,
-        LiveMigrationDisplay display, ConsoleStyle style, CancellationToken cancellationToken)
-    {
-        MigrationTrigger trigger = MigrationTrigger.Manual;
-        for (int attempt = 0; ; )
-        {
-            MigrationResult result = await host.Coordinator.MigrateAsync(vmId, peerName,
-                (ticket, token) => host.Factory.ConnectAsync(destination, ticket, token), trigger, display, cancellationToken);
-            if (result.Denial is AdmissionDenialReason.Backoff or AdmissionDenialReason.RateLimited && attempt > 0)
-            {
-                style.Line($"backoff {vmId} {result.RetryAfter.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} {result.Reason}");
-                await Task.Delay(result.RetryAfter, cancellationToken);
-                continue;
-            }
-
-            if (result.Status != MigrationStatus.RolledBack || result.IsPermanent || attempt == retries)
-            {
-                return (result, attempt);
-            }
-
-            attempt++;
-            trigger = MigrationTrigger.Retry;
-            style.Line($"retry {vmId} {attempt}/{retries} after: {result.Reason}");
-            await host.SaveAdmissionAsync(cancellationToken);
-        }
-    }
-
-    /// <summary>What <c>secmig migrate --json</c> prints.</summary>
     private sealed record MigrateOutcome(string VmId, Guid MigrationId, string Status, string? Reason, long Bytes, int Retries, int ExitCode, QemuMigrationInfo? Qemu);
 }

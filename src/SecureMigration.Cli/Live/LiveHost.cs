@@ -49,6 +49,9 @@ internal sealed class LiveHost : IAsyncDisposable
 
     public MigrationCoordinator Coordinator => _host.Coordinator;
 
+    /// <summary>Makes the agent that serves and migrates on this host.</summary>
+    public MigrationAgent CreateAgent(MigrationAgentOptions options) => new(_host, options);
+
     /// <summary>
     /// Opens the host's state in its work directory (created if needed), held by this process alone, restoring the
     /// admission state.

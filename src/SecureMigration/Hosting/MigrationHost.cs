@@ -19,11 +19,12 @@ public sealed class MigrationHost : IAsyncDisposable
     private readonly IReadOnlyList<IDisposable> _owned;
     private int _disposed;
 
-    internal MigrationHost(string hostId, MigrationCoordinator coordinator, IMigrationJournal journal, IAuditSink audit,
+    internal MigrationHost(string hostId, TimeProvider timeProvider, MigrationCoordinator coordinator, IMigrationJournal journal, IAuditSink audit,
         IOwnershipRegistry registry, IHypervisorDriver driver, AdmissionController? admission, IAdmissionStateStore? admissionStore,
         IHypervisorDriver? ownedDriver, IReadOnlyList<IDisposable> owned)
     {
         HostId = hostId;
+        TimeProvider = timeProvider;
         Coordinator = coordinator;
         Journal = journal;
         Audit = audit;
@@ -37,6 +38,9 @@ public sealed class MigrationHost : IAsyncDisposable
 
     /// <summary>Gets this host's channel identity.</summary>
     public string HostId { get; }
+
+    /// <summary>Gets the clock every part of the host runs on.</summary>
+    public TimeProvider TimeProvider { get; }
 
     /// <summary>Gets the coordinator that runs this host's migrations.</summary>
     public MigrationCoordinator Coordinator { get; }

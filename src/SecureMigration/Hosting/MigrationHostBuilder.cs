@@ -270,7 +270,7 @@ public sealed class MigrationHostBuilder
             }
 
             var coordinator = new MigrationCoordinator(options, driver, journal, registry, audit, _snapshots, _residue, admission, _loggerFactory);
-            return new MigrationHost(options.HostId, coordinator, journal, audit, registry, driver, admission, _admissionStore,
+            return new MigrationHost(options.HostId, _timeProvider, coordinator, journal, audit, registry, driver, admission, _admissionStore,
                 _disposeDriver ? driver : null, owned);
         }
         catch
