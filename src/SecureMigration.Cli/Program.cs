@@ -4,6 +4,8 @@ using SecureMigration.Channel;
 using SecureMigration.Cli;
 using SecureMigration.Cli.Commands;
 using SecureMigration.Cli.Terminal;
+using SecureMigration.Qemu;
+using SecureMigration.Qemu.Qmp;
 
 var root = new RootCommand($"""
     secmig: makes virtual-machine live migration safe. Mutually authenticated TLS 1.3 channels for any
@@ -43,7 +45,8 @@ try
 {
     args = AgentConfiguration.ExpandCommandLine(args);
 }
-catch (Exception e) when (e is ArgumentException or FileNotFoundException or InvalidDataException or FormatException or InvalidOperationException)
+catch (Exception e) when (e is ArgumentException or FileNotFoundException or InvalidDataException or FormatException
+    or InvalidOperationException)
 {
     Console.Error.WriteLine($"secmig: {e.Message}");
     return ExitCodes.InvalidInput;
@@ -53,7 +56,8 @@ ParseResult parse = root.Parse(args);
 
 // System.CommandLine shows a parent's arguments in a subcommand's usage and help ('secmig sanitize <path> verify-cert',
 // with <path> "the file to overwrite"); no subcommand of secmig takes its parent's arguments, so they are hidden there.
-for (System.CommandLine.Parsing.SymbolResult? parent = parse.CommandResult.Parent; parent is System.CommandLine.Parsing.CommandResult command; parent = command.Parent)
+for (System.CommandLine.Parsing.SymbolResult? parent = parse.CommandResult.Parent;
+    parent is System.CommandLine.Parsing.CommandResult command; parent = command.Parent)
 {
     foreach (Argument argument in command.Command.Arguments)
     {
@@ -68,7 +72,8 @@ if (parse.Errors.Count > 0)
     }
 
     var path = new List<string>();
-    for (System.CommandLine.Parsing.SymbolResult? result = parse.CommandResult; result is System.CommandLine.Parsing.CommandResult command; result = command.Parent)
+    for (System.CommandLine.Parsing.SymbolResult? result = parse.CommandResult; result is System.CommandLine.Parsing.CommandResult command;
+        result = command.Parent)
     {
         path.Insert(0, command.Command == root ? "secmig" : command.Command.Name);
     }
@@ -81,19 +86,30 @@ using MetricsReport? measured = parse.GetValue(metrics) ? MetricsReport.Start() 
 try
 {
     // Ctrl-C and SIGTERM cancel the action's token, so a wipe or a migration stops cleanly and reports; 2.0.0 leaves this off by default.
-    return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = TimeSpan.FromSeconds(10) });
+    return await parse.InvokeAsync(new InvocationConfiguration
+    {
+        EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = TimeSpan.FromSeconds(10),
+    });
 }
 catch (HandshakeFailedException e)
 {
     Console.Error.WriteLine($"secmig: refused ({e.Reason}): {e.Message}");
     return ExitCodes.Refused;
 }
-catch (MigrationException e)
+catch (Exception e) when (e is QmpException or QemuMigrationException)
 {
+    // QEMU failing a step is a failure of the command (exit 1), as it was while these were I/O errors (ADR 0014).
+    Console.Error.WriteLine($"secmig: {e.Message}");
+    return ExitCodes.Failure;
+}
+catch (MigrationException e) when (e is not QemuVmException)
+{
+    // A QemuVmException was an InvalidOperationException, which no clause here handled; ADR 0014 keeps that as it was.
     Console.Error.WriteLine($"secmig: {e.Message}");
     return ExitCodes.InvalidInput;
 }
-catch (Exception e) when (e is ArgumentException or FormatException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
+catch (Exception e) when (e is ArgumentException or FormatException or InvalidDataException or FileNotFoundException
+    or DirectoryNotFoundException or UnauthorizedAccessException)
 {
     Console.Error.WriteLine($"secmig: {e.Message}");
     return ExitCodes.InvalidInput;
@@ -104,10 +120,11 @@ catch (StateInUseException e)
     return ExitCodes.InvalidInput;
 }
 catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode is System.Net.Sockets.SocketError.AddressAlreadyInUse
-    or System.Net.Sockets.SocketError.AddressNotAvailable or System.Net.Sockets.SocketError.AccessDenied or System.Net.Sockets.SocketError.InvalidArgument)
+    or System.Net.Sockets.SocketError.AddressNotAvailable or System.Net.Sockets.SocketError.AccessDenied
+    or System.Net.Sockets.SocketError.InvalidArgument)
 {
-    Console.Error.WriteLine($"secmig: cannot listen there ({e.Message}): another process may hold the port (another secmig?), or the address is " +
-        "not this host's; choose another --listen address or port.");
+    Console.Error.WriteLine($"secmig: cannot listen there ({e.Message}): another process may hold the port (another secmig?), " +
+        "or the address is not this host's; choose another --listen address or port.");
     return ExitCodes.InvalidInput;
 }
 catch (System.Net.Sockets.SocketException e)

@@ -1,7 +1,6 @@
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -23,6 +22,9 @@ public sealed class QemuDriver : IHypervisorDriver, IAsyncDisposable
 {
     private const int MaxSocketPathBytes = 107;
 
+    /// <summary>The send buffer asked for on the socket that feeds the destination QEMU.</summary>
+    private const int IncomingSendBufferBytes = 4 * 1024 * 1024;
+
     private readonly QemuDriverOptions _options;
     private readonly Dictionary<string, QemuVmSession> _vms;
 
@@ -37,7 +39,8 @@ public sealed class QemuDriver : IHypervisorDriver, IAsyncDisposable
         RuntimeDirectory = Path.GetFullPath(options.RuntimeDirectory);
         if (Encoding.UTF8.GetByteCount(RuntimeDirectory) + "/out-0123456789ab.sock".Length > MaxSocketPathBytes)
         {
-            throw new ArgumentException($"QemuDriverOptions.RuntimeDirectory '{RuntimeDirectory}' is too long for unix socket paths (at most {MaxSocketPathBytes} bytes with the socket's name); choose a shorter directory.");
+            throw new ArgumentException($"QemuDriverOptions.RuntimeDirectory '{RuntimeDirectory}' is too long for unix socket paths " +
+                $"(at most {MaxSocketPathBytes} bytes with the socket's name); choose a shorter directory.");
         }
 
         if (OperatingSystem.IsWindows())
@@ -50,7 +53,8 @@ public sealed class QemuDriver : IHypervisorDriver, IAsyncDisposable
         }
         Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SecureMigration.Qemu");
         _vms = options.Vms.ToDictionary(vm => vm.Id, vm => new QemuVmSession(vm, options.Qmp, options.SettleTimeout,
-            new QemuMemoryFileManifest(Path.Combine(RuntimeDirectory, vm.Id + ".memory-files")), new MemoryDirectories(options.AllowedMemoryDirectories), Logger), StringComparer.Ordinal);
+            new QemuMemoryFileManifest(Path.Combine(RuntimeDirectory, vm.Id + ".memory-files")),
+            new MemoryDirectories(options.AllowedMemoryDirectories), Logger), StringComparer.Ordinal);
     }
 
     /// <summary>Gets the directory of the migration sockets.</summary>
@@ -58,7 +62,12 @@ public sealed class QemuDriver : IHypervisorDriver, IAsyncDisposable
 
     internal ILogger Logger { get; }
 
-    /// <summary>Gets what QEMU said about the VM's last outgoing migration from this host once it settled (total time, downtime, passes).</summary>
+    /// <summary>The name of the setting that bounds a wait for QEMU to settle, as a timeout's message gives it.</summary>
+    private string SettleTimeoutName => _options.NameOf(nameof(QemuDriverOptions.SettleTimeout));
+
+    /// <summary>
+    /// Gets what QEMU said about the VM's last outgoing migration from this host once it settled (total time, downtime, passes).
+    /// </summary>
     /// <param name="vmId">The VM.</param>
     /// <returns>QEMU's figures, or <see langword="null"/> before the first outgoing migration.</returns>
     public QemuMigrationInfo? LastOutgoingMigration(string vmId) => Session(vmId).LastOutgoing;
@@ -68,19 +77,20 @@ public sealed class QemuDriver : IHypervisorDriver, IAsyncDisposable
     {
         QemuVmSession vm = Session(vmId);
         QmpClient qmp = await vm.ConnectAsync(cancellationToken).ConfigureAwait(false);
-        string status = await StatusAsync(qmp, cancellationToken).ConfigureAwait(false);
+        string status = await qmp.QueryStatusAsync(cancellationToken).ConfigureAwait(false);
         if (status != "running")
         {
             throw new QemuVmException(vmId, $"VM '{vmId}' is '{status}' in QEMU; only a running VM migrates.");
         }
 
-        QemuMigrationInfo previous = await QueryMigrationAsync(qmp, cancellationToken).ConfigureAwait(false);
+        QemuMigrationInfo previous = await qmp.QueryMigrationAsync(cancellationToken).ConfigureAwait(false);
         if (!previous.IsSettled)
         {
-            throw new QemuVmException(vmId, $"VM '{vmId}' already has a migration '{previous.Status}' in QEMU; let it end (or 'migrate_cancel' it) first.");
+            throw new QemuVmException(vmId,
+                $"VM '{vmId}' already has a migration '{previous.Status}' in QEMU; let it end (or 'migrate_cancel' it) first.");
         }
 
-        await EnableEventsAsync(qmp, cancellationToken).ConfigureAwait(false);
+        await qmp.EnableMigrationEventsAsync(cancellationToken).ConfigureAwait(false);
         var parameters = new JsonObject { ["max-bandwidth"] = _options.MaxBandwidth };
         if (_options.DowntimeLimit is { } downtime)
         {
@@ -95,7 +105,8 @@ public sealed class QemuDriver : IHypervisorDriver, IAsyncDisposable
             listener.Bind(new UnixDomainSocketEndPoint(path));
             listener.Listen(1);
             await qmp.ExecuteAsync("migrate", new JsonObject { ["uri"] = "unix:" + path }, cancellationToken).ConfigureAwait(false);
-            Socket connection = await WithTimeoutAsync(token => listener.AcceptAsync(token), $"QEMU to connect for VM '{vmId}'s outgoing migration", cancellationToken)
+            Socket connection = await WithTimeoutAsync(token => listener.AcceptAsync(token),
+                    $"QEMU to connect for VM '{vmId}'s outgoing migration", cancellationToken)
                 .ConfigureAwait(false);
             Log.OutgoingStarted(Logger, vmId, _options.MaxBandwidth);
             return new QemuOutgoingStream(connection, this, vm, qmp);
@@ -111,7 +122,7 @@ public sealed class QemuDriver : IHypervisorDriver, IAsyncDisposable
     {
         QemuVmSession vm = Session(vmId);
         QmpClient qmp = await vm.ConnectAsync(cancellationToken).ConfigureAwait(false);
-        if (!(await QueryMigrationAsync(qmp, cancellationToken).ConfigureAwait(false)).IsSettled)
+        if (!(await qmp.QueryMigrationAsync(cancellationToken).ConfigureAwait(false)).IsSettled)
         {
             await qmp.ExecuteAsync("migrate_cancel", cancellationToken: cancellationToken).ConfigureAwait(false);
             Log.Cancelled(Logger, vmId);
@@ -130,22 +141,24 @@ public sealed class QemuDriver : IHypervisorDriver, IAsyncDisposable
     {
         QemuVmSession vm = Session(vmId);
         QmpClient qmp = await vm.ConnectAsync(cancellationToken).ConfigureAwait(false);
-        string status = await StatusAsync(qmp, cancellationToken).ConfigureAwait(false);
-        QemuMigrationInfo incoming = await QueryMigrationAsync(qmp, cancellationToken).ConfigureAwait(false);
+        string status = await qmp.QueryStatusAsync(cancellationToken).ConfigureAwait(false);
+        QemuMigrationInfo incoming = await qmp.QueryMigrationAsync(cancellationToken).ConfigureAwait(false);
         if (status != "inmigrate" || incoming.Status != "none")
         {
             throw new QemuVmException(vmId,
-                $"VM '{vmId}' is '{status}' in QEMU (incoming migration '{incoming.Status}'), but a destination must be a fresh QEMU started with '-incoming defer -S'; start one and retry.");
+                $"VM '{vmId}' is '{status}' in QEMU (incoming migration '{incoming.Status}'), " +
+                "but a destination must be a fresh QEMU started with '-incoming defer -S'; start one and retry.");
         }
 
         // 'stop' while QEMU waits for a migration clears its autostart: even a QEMU started without -S stays paused
         // after loading, until the commit's 'cont'.
         await qmp.ExecuteAsync("stop", cancellationToken: cancellationToken).ConfigureAwait(false);
-        await EnableEventsAsync(qmp, cancellationToken).ConfigureAwait(false);
+        await qmp.EnableMigrationEventsAsync(cancellationToken).ConfigureAwait(false);
         string path = SocketPath("in");
         try
         {
-            await qmp.ExecuteAsync("migrate-incoming", new JsonObject { ["uri"] = "unix:" + path }, cancellationToken).ConfigureAwait(false);
+            await qmp.ExecuteAsync("migrate-incoming", new JsonObject { ["uri"] = "unix:" + path }, cancellationToken)
+                .ConfigureAwait(false);
             var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
             {
                 // A unix socket's buffer is its sender's: ask for a large one so a destination QEMU busy loading does
@@ -154,7 +167,8 @@ public sealed class QemuDriver : IHypervisorDriver, IAsyncDisposable
             };
             try
             {
-                await WithTimeoutAsync(token => socket.ConnectAsync(new UnixDomainSocketEndPoint(path), token), $"QEMU's incoming socket of VM '{vmId}'", cancellationToken)
+                await WithTimeoutAsync(token => socket.ConnectAsync(new UnixDomainSocketEndPoint(path), token),
+                        $"QEMU's incoming socket of VM '{vmId}'", cancellationToken)
                     .ConfigureAwait(false);
             }
             catch
@@ -180,10 +194,11 @@ public sealed class QemuDriver : IHypervisorDriver, IAsyncDisposable
         QemuMigrationInfo info = await WaitUntilSettledAsync(qmp, cancellationToken).ConfigureAwait(false);
         if (info.Status != "completed")
         {
-            throw new QemuMigrationException(vmId, info.Status, $"QEMU could not load the incoming migration of VM '{vmId}': {info.Error ?? info.Status}.");
+            throw new QemuMigrationException(vmId, info.Status,
+                $"QEMU could not load the incoming migration of VM '{vmId}': {info.Error ?? info.Status}.");
         }
 
-        string status = await StatusAsync(qmp, cancellationToken).ConfigureAwait(false);
+        string status = await qmp.QueryStatusAsync(cancellationToken).ConfigureAwait(false);
         if (QemuRunStates.ToVmRunState(status) != VmRunState.Paused)
         {
             throw new QemuVmException(vmId, $"VM '{vmId}' is '{status}' in QEMU after loading, where it must be paused until the commit.");
@@ -216,13 +231,14 @@ public sealed class QemuDriver : IHypervisorDriver, IAsyncDisposable
                 IReadOnlyList<string> residue = vm.Residue();
                 return new VmStatus(residue.Count > 0 ? VmRunState.Stopped : VmRunState.Absent, residue)
                 {
-                    Detail = $"no QEMU answers at its monitor {QmpClient.Describe(vm.Vm.Monitor)}; start it with that -qmp, or fix --qmp / --vm ID=QMP",
+                    Detail = $"no QEMU answers at its monitor {QmpClient.Describe(vm.Vm.Monitor)}; " +
+                        "start it with that -qmp, or fix --qmp / --vm ID=QMP",
                 };
             }
 
             try
             {
-                string status = await StatusAsync(qmp, cancellationToken).ConfigureAwait(false);
+                string status = await qmp.QueryStatusAsync(cancellationToken).ConfigureAwait(false);
                 return new VmStatus(QemuRunStates.ToVmRunState(status), vm.Residue());
             }
             catch (QmpConnectionException) when (look == 0)
@@ -243,69 +259,26 @@ public sealed class QemuDriver : IHypervisorDriver, IAsyncDisposable
     }
 
     /// <summary>Waits until QEMU's migration (outgoing or incoming) completed, failed or was cancelled.</summary>
-    internal async Task<QemuMigrationInfo> WaitUntilSettledAsync(QmpClient qmp, CancellationToken cancellationToken)
-    {
-        using QmpEventWatcher events = qmp.WatchEvents("MIGRATION");
-        TimeProvider clock = _options.Qmp.TimeProvider;
-        long start = clock.GetTimestamp();
-        while (true)
-        {
-            QemuMigrationInfo info = await QueryMigrationAsync(qmp, cancellationToken).ConfigureAwait(false);
-            if (info.IsSettled)
-            {
-                return info;
-            }
-
-            TimeSpan left = _options.SettleTimeout - clock.GetElapsedTime(start);
-            if (left <= TimeSpan.Zero)
-            {
-                throw new QmpTimeoutException("the migration to complete, fail or cancel", _options.SettleTimeout, _options.NameOf(nameof(QemuDriverOptions.SettleTimeout)));
-            }
-
-            try
-            {
-                // An event is the cue to look again; a quiet second is too, in case QEMU does not send events.
-                await events.ReadAsync(left < TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
-            }
-            catch (QmpTimeoutException)
-            {
-            }
-        }
-    }
+    internal Task<QemuMigrationInfo> WaitUntilSettledAsync(QmpClient qmp, CancellationToken cancellationToken) =>
+        qmp.WaitUntilMigrationSettledAsync(_options.SettleTimeout, _options.Qmp.TimeProvider, SettleTimeoutName, cancellationToken);
 
     /// <summary>Reports QEMU's statistics of an outgoing migration until <paramref name="stop"/>.</summary>
-    internal async Task ReportStatisticsAsync(QmpClient qmp, CancellationToken stop)
-    {
-        if (_options.Progress is not { } progress)
-        {
-            return;
-        }
-
-        using var timer = new PeriodicTimer(_options.StatisticsInterval, _options.Qmp.TimeProvider);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
-            {
-                progress.Report(await QueryMigrationAsync(qmp, stop).ConfigureAwait(false));
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or QmpException)
-        {
-            // The migration ended, or QEMU's monitor went away: the stream reports that.
-        }
-    }
+    internal Task ReportStatisticsAsync(QmpClient qmp, CancellationToken stop) => _options.Progress is { } progress
+        ? qmp.ReportMigrationStatisticsAsync(progress, _options.StatisticsInterval, _options.Qmp.TimeProvider, stop)
+        : Task.CompletedTask;
 
     private QemuVmSession Session(string vmId)
     {
         ArgumentException.ThrowIfNullOrEmpty(vmId);
         return _vms.TryGetValue(vmId, out QemuVmSession? vm)
             ? vm
-            : throw new QemuVmException(vmId, $"VM '{vmId}' is not one this host's QEMU driver serves ({(_vms.Count == 0 ? "it serves none" : string.Join(", ", _vms.Keys))}).");
+            : throw new QemuVmException(vmId, $"VM '{vmId}' is not one this host's QEMU driver serves " +
+                $"({(_vms.Count == 0 ? "it serves none" : string.Join(", ", _vms.Keys))}).");
     }
 
     private async ValueTask ContinueAsync(string vmId, QmpClient qmp, CancellationToken cancellationToken)
     {
-        string status = await StatusAsync(qmp, cancellationToken).ConfigureAwait(false);
+        string status = await qmp.QueryStatusAsync(cancellationToken).ConfigureAwait(false);
         if (status == "running")
         {
             return;
@@ -337,10 +310,11 @@ public sealed class QemuDriver : IHypervisorDriver, IAsyncDisposable
             // The monitor closes when QEMU exits; with a known pid, wait for the process itself to be gone.
             bool exited = vm.Process is { } process
                 ? await process.WaitForExitAsync(_options.SettleTimeout, _options.Qmp.TimeProvider, cancellationToken).ConfigureAwait(false)
-                : await MonitorClosesAsync(qmp, cancellationToken).ConfigureAwait(false);
+                : await qmp.WaitUntilClosedAsync(_options.SettleTimeout, _options.Qmp.TimeProvider, cancellationToken)
+                    .ConfigureAwait(false);
             if (!exited)
             {
-                throw new QmpTimeoutException($"QEMU of VM '{vm.Id}' to exit after 'quit'", _options.SettleTimeout, _options.NameOf(nameof(QemuDriverOptions.SettleTimeout)));
+                throw new QmpTimeoutException($"QEMU of VM '{vm.Id}' to exit after 'quit'", _options.SettleTimeout, SettleTimeoutName);
             }
 
             Log.Quit(Logger, vm.Id);
@@ -349,42 +323,11 @@ public sealed class QemuDriver : IHypervisorDriver, IAsyncDisposable
         return vm.Residue();
     }
 
-    private async Task<bool> MonitorClosesAsync(QmpClient qmp, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await qmp.Completion.WaitAsync(_options.SettleTimeout, _options.Qmp.TimeProvider, cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (TimeoutException)
-        {
-            return false;
-        }
-    }
+    private string SocketPath(string kind) =>
+        Path.Combine(RuntimeDirectory, $"{kind}-{RandomNumberGenerator.GetHexString(12, lowercase: true)}.sock");
 
-    private static async Task<string> StatusAsync(QmpClient qmp, CancellationToken cancellationToken)
-    {
-        JsonElement answer = await qmp.ExecuteAsync("query-status", cancellationToken: cancellationToken).ConfigureAwait(false);
-        return answer.ValueKind == JsonValueKind.Object && answer.TryGetProperty("status", out JsonElement status) && status.GetString() is { } value
-            ? value
-            : throw new QmpConnectionException($"QEMU's answer to 'query-status' has no status: {answer}");
-    }
-
-    private static async Task<QemuMigrationInfo> QueryMigrationAsync(QmpClient qmp, CancellationToken cancellationToken) =>
-        QemuMigrationInfo.Parse(await qmp.ExecuteAsync("query-migrate", cancellationToken: cancellationToken).ConfigureAwait(false));
-
-    private static Task EnableEventsAsync(QmpClient qmp, CancellationToken cancellationToken) =>
-        qmp.ExecuteAsync("migrate-set-capabilities", new JsonObject
-        {
-            ["capabilities"] = new JsonArray(new JsonObject { ["capability"] = "events", ["state"] = true }),
-        }, cancellationToken);
-
-    /// <summary>The send buffer asked for on the socket that feeds the destination QEMU.</summary>
-    private const int IncomingSendBufferBytes = 4 * 1024 * 1024;
-
-    private string SocketPath(string kind) => Path.Combine(RuntimeDirectory, $"{kind}-{RandomNumberGenerator.GetHexString(12, lowercase: true)}.sock");
-
-    private async ValueTask<T> WithTimeoutAsync<T>(Func<CancellationToken, ValueTask<T>> operation, string what, CancellationToken cancellationToken)
+    private async ValueTask<T> WithTimeoutAsync<T>(Func<CancellationToken, ValueTask<T>> operation, string what,
+        CancellationToken cancellationToken)
     {
         using var expiry = new CancellationTokenSource(_options.ConnectTimeout, _options.Qmp.TimeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(expiry.Token, cancellationToken);
@@ -398,7 +341,8 @@ public sealed class QemuDriver : IHypervisorDriver, IAsyncDisposable
         }
     }
 
-    private async ValueTask WithTimeoutAsync(Func<CancellationToken, ValueTask> operation, string what, CancellationToken cancellationToken) =>
+    private async ValueTask WithTimeoutAsync(Func<CancellationToken, ValueTask> operation, string what,
+        CancellationToken cancellationToken) =>
         await WithTimeoutAsync(async token =>
         {
             await operation(token).ConfigureAwait(false);

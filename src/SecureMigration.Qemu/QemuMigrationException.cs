@@ -1,7 +1,11 @@
+using SecureMigration.Coordination.Drivers;
+
 namespace SecureMigration.Qemu;
 
-/// <summary>QEMU's own migration failed (it reported <c>failed</c> or <c>cancelled</c>, or the stream ended before QEMU completed it).</summary>
-public sealed class QemuMigrationException : IOException
+/// <summary>
+/// QEMU's own migration failed (it reported <c>failed</c> or <c>cancelled</c>, or the stream ended before QEMU completed it).
+/// </summary>
+public sealed class QemuMigrationException : HypervisorException
 {
     /// <summary>Initializes the exception.</summary>
     /// <param name="vmId">The VM.</param>

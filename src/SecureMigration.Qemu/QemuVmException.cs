@@ -1,7 +1,9 @@
+using SecureMigration.Coordination.Drivers;
+
 namespace SecureMigration.Qemu;
 
 /// <summary>A VM is unknown to this driver, or its QEMU is in a state the requested step cannot start from.</summary>
-public sealed class QemuVmException : InvalidOperationException
+public sealed class QemuVmException : HypervisorException
 {
     /// <summary>Initializes the exception.</summary>
     /// <param name="vmId">The VM.</param>

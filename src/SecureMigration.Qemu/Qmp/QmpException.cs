@@ -1,10 +1,12 @@
+using SecureMigration.Coordination.Drivers;
+
 namespace SecureMigration.Qemu.Qmp;
 
 /// <summary>
-/// A failure talking to QEMU over QMP. It is an <see cref="IOException"/>: to the coordinator the hypervisor is an I/O
+/// A failure talking to QEMU over QMP. It is a <see cref="HypervisorException"/>: to the coordinator the hypervisor is a
 /// peer like the network, and a failed hypervisor call rolls the migration back.
 /// </summary>
-public abstract class QmpException : IOException
+public abstract class QmpException : HypervisorException
 {
     /// <summary>Initializes the exception.</summary>
     /// <param name="message">What went wrong and what to do.</param>

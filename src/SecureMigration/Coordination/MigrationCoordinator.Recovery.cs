@@ -1,3 +1,4 @@
+using SecureMigration.Coordination.Drivers;
 using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
 
@@ -14,14 +15,18 @@ public sealed partial class MigrationCoordinator
     /// </summary>
     /// <param name="cancellationToken">Cancels recovery between migrations.</param>
     /// <returns>What was done with each unfinished migration.</returns>
-    /// <exception cref="JournalRolledBackException">The registry (an <see cref="IJournalAnchor"/>) anchored a later head than the journal holds: the journal was replaced by an older copy, and nothing is recovered on its word.</exception>
+    /// <exception cref="JournalRolledBackException">
+    /// The registry (an <see cref="IJournalAnchor"/>) anchored a later head than the journal holds: the journal was replaced
+    /// by an older copy, and nothing is recovered on its word.
+    /// </exception>
     public async Task<IReadOnlyList<RecoveredMigration>> RecoverAsync(CancellationToken cancellationToken = default)
     {
         if (_anchor is not null)
         {
             JournalHead head = _journal.Head;
             if (await _anchor.GetHeadAsync(AnchorName, cancellationToken).ConfigureAwait(false) is { } anchored &&
-                (anchored.Sequence > head.Sequence || (anchored.Sequence == head.Sequence && !string.Equals(anchored.Mac, head.Mac, StringComparison.Ordinal))))
+                (anchored.Sequence > head.Sequence
+                    || (anchored.Sequence == head.Sequence && !string.Equals(anchored.Mac, head.Mac, StringComparison.Ordinal))))
             {
                 throw new JournalRolledBackException(_journal.Name, head, anchored);
             }
@@ -32,7 +37,8 @@ public sealed partial class MigrationCoordinator
         IReadOnlyList<JournalRecord> records = _journal.Records;
         // A destination prepares its copy right after PreHooksDone: from there on, a copy of the VM here may be this
         // migration's own (its ticket passed before anything was journaled), and rolling back destroys it.
-        var mayHavePrepared = records.Where(r => r.Role == MigrationRole.Destination && r.Phase == MigrationPhase.PreHooksDone).Select(r => r.MigrationId).ToHashSet();
+        var mayHavePrepared = records.Where(r => r.Role == MigrationRole.Destination && r.Phase == MigrationPhase.PreHooksDone)
+            .Select(r => r.MigrationId).ToHashSet();
         var recovered = new List<RecoveredMigration>();
         foreach (JournalRecord latest in _journal.LatestRecords.Where(r => !MigrationStateMachine.IsFinal(r.Phase)))
         {
@@ -55,7 +61,8 @@ public sealed partial class MigrationCoordinator
             {
                 decision = "left in doubt: " + e.Problem;
             }
-            catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException or OwnershipRegistryException)
+            catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException
+                or OwnershipRegistryException or HypervisorException)
             {
                 // One migration's hypervisor or files failing must not keep the others from being recovered.
                 decision = $"not finished ({e.Message}); run recovery again once that is fixed";
@@ -63,7 +70,8 @@ public sealed partial class MigrationCoordinator
 
             var outcome = new RecoveredMigration(latest.MigrationId, latest.VmId, latest.Role, latest.Phase, run.Record.Phase, decision);
             Log.Recovered(_logger, outcome.MigrationId, outcome.VmId, outcome.Role, outcome.From, outcome.To, decision);
-            await AuditAsync(outcome.MigrationId, outcome.VmId, "recovered", $"{outcome.From} -> {outcome.To}: {decision}").ConfigureAwait(false);
+            await AuditAsync(outcome.MigrationId, outcome.VmId, "recovered", $"{outcome.From} -> {outcome.To}: {decision}")
+                .ConfigureAwait(false);
             recovered.Add(outcome);
         }
 
@@ -78,7 +86,8 @@ public sealed partial class MigrationCoordinator
             return "the journal shows the commit: rolled forward";
         }
 
-        MigrationResult result = await SettleSourceAsync(run, $"interrupted in {run.Record.Phase} by a crash", peerKnows: true).ConfigureAwait(false);
+        MigrationResult result = await SettleSourceAsync(run, $"interrupted in {run.Record.Phase} by a crash", peerKnows: true)
+            .ConfigureAwait(false);
         return result.IsCommitted
             ? "the registry shows the destination took the epoch: rolled forward"
             : "the registry let this host keep the epoch: rolled back, the VM runs here";
@@ -110,12 +119,15 @@ public sealed partial class MigrationCoordinator
                 // hosts share (another --registry, an unmounted share). This host may have taken the epoch there: rolling
                 // back on its word could destroy the only copy once the source, asking the real registry, rolls forward.
                 throw new MigrationInDoubtException(run.Id, run.VmId,
-                    "the ownership registry does not know the VM, so it is not the registry the hosts share (secmig: --registry); the copy here stays paused until recovery can ask that one");
+                    "the ownership registry does not know the VM, so it is not the registry the hosts share (secmig: --registry); " +
+                    "the copy here stays paused until recovery can ask that one");
             }
 
-            if (current.MigrationId == run.Id && current.Epoch == run.Record.Epoch + 1 && string.Equals(current.Owner, Host, StringComparison.Ordinal))
+            if (current.MigrationId == run.Id && current.Epoch == run.Record.Epoch + 1
+                && string.Equals(current.Owner, Host, StringComparison.Ordinal))
             {
-                await TryStepAsync(run, MigrationPhase.Committed, "the registry shows this host took the epoch before the crash").ConfigureAwait(false);
+                await TryStepAsync(run, MigrationPhase.Committed, "the registry shows this host took the epoch before the crash")
+                    .ConfigureAwait(false);
                 await RollForwardDestinationAsync(run).ConfigureAwait(false);
                 return "the registry shows this host took the epoch: rolled forward, the VM runs here";
             }

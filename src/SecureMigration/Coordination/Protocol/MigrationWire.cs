@@ -5,6 +5,7 @@ using System.IO.Pipelines;
 using System.Security.Cryptography;
 using System.Text;
 using SecureMigration.Channel;
+using SecureMigration.Coordination.Drivers;
 using SecureMigration.Text;
 
 namespace SecureMigration.Coordination.Protocol;
@@ -22,7 +23,9 @@ internal sealed class MigrationWire : IDisposable
     public const int DigestLength = 16;
     private const int HeaderLength = 5;
 
-    /// <summary>The largest read from the hypervisor's stream, and so the largest data frame sent (within <see cref="MaxDataFrame"/>).</summary>
+    /// <summary>
+    /// The largest read from the hypervisor's stream, and so the largest data frame sent (within <see cref="MaxDataFrame"/>).
+    /// </summary>
     private const int SourceChunkBytes = 256 * 1024;
 
     private readonly IDuplexPipe _channel;
@@ -78,7 +81,8 @@ internal sealed class MigrationWire : IDisposable
     {
         try
         {
-            await SendAsync(FrameType.Abort, Encode(reason), _stallTimeout < AbortPatience ? _stallTimeout : AbortPatience, CancellationToken.None)
+            TimeSpan bound = _stallTimeout < AbortPatience ? _stallTimeout : AbortPatience;
+            await SendAsync(FrameType.Abort, Encode(reason), bound, CancellationToken.None)
                 .ConfigureAwait(false);
         }
         catch (Exception e) when (e is MigrationAbortedException or InvalidOperationException or ObjectDisposedException)
@@ -103,13 +107,15 @@ internal sealed class MigrationWire : IDisposable
     /// when the hypervisor and both agents share busy cores, and the copy into the records is cheap beside that.
     /// The chunk buffer is wiped before it goes back to the pool. The channel is flushed every <paramref name="flushBytes"/>.
     /// </summary>
-    public async ValueTask<long> SendStreamAsync(Stream source, NonCryptographicHashAlgorithm digest, int flushBytes, Action<long>? progress, CancellationToken cancellationToken)
+    public async ValueTask<long> SendStreamAsync(Stream source, NonCryptographicHashAlgorithm digest, int flushBytes,
+        Action<long>? progress, CancellationToken cancellationToken)
     {
         // The hypervisor may send nothing for a while (QEMU held before switchover, a slow pass); the peer's abort or
         // a broken channel must end the send at once, not at the stall timeout.
         using var peerEnded = new CancellationTokenSource();
         using var stopWatching = new CancellationTokenSource();
-        using CancellationTokenSource linked = CancellationTokenSource.CreateLinkedTokenSource(_stall.Token, peerEnded.Token, cancellationToken);
+        using CancellationTokenSource linked =
+            CancellationTokenSource.CreateLinkedTokenSource(_stall.Token, peerEnded.Token, cancellationToken);
         Task<Exception?> watching = WatchPeerAsync(peerEnded, stopWatching.Token);
         byte[] chunk = ArrayPool<byte>.Shared.Rent(SourceChunkBytes);
         long total = 0;
@@ -145,7 +151,7 @@ internal sealed class MigrationWire : IDisposable
         {
             throw await PeerInterruptionAsync(await watching.ConfigureAwait(false)).ConfigureAwait(false);
         }
-        catch (Exception e) when (IsChannelProblem(e, cancellationToken) || e is InvalidOperationException)
+        catch (Exception e) when (IsChannelProblem(e, cancellationToken) || e is InvalidOperationException or HypervisorException)
         {
             throw Translate(e, "sending the migration stream");
         }
@@ -197,8 +203,10 @@ internal sealed class MigrationWire : IDisposable
         {
             (FrameType type, int length) = await ReadHeaderAsync(_stall.Token).ConfigureAwait(false);
             return type == FrameType.Abort && length <= MaxControlFrame
-                ? new MigrationAbortedException(PeerReason(await ReadPayloadAsync(length, _stall.Token).ConfigureAwait(false)), byPeer: true)
-                : new MigrationAbortedException($"the peer broke the protocol: a {type} frame of {length} bytes during the stream", byPeer: false);
+                ? new MigrationAbortedException(
+                    PeerReason(await ReadPayloadAsync(length, _stall.Token).ConfigureAwait(false)), byPeer: true)
+                : new MigrationAbortedException(
+                    $"the peer broke the protocol: a {type} frame of {length} bytes during the stream", byPeer: false);
         }
         catch (Exception e) when (IsChannelProblem(e, CancellationToken.None) || e is MigrationAbortedException)
         {
@@ -210,7 +218,8 @@ internal sealed class MigrationWire : IDisposable
     /// Receives data frames into <paramref name="sink"/>, hashing them, until the end-of-stream frame; returns what was
     /// received and what the source says it sent.
     /// </summary>
-    public async ValueTask<ReceivedStream> ReceiveStreamAsync(Stream sink, NonCryptographicHashAlgorithm digest, Action<long>? progress, CancellationToken cancellationToken)
+    public async ValueTask<ReceivedStream> ReceiveStreamAsync(Stream sink, NonCryptographicHashAlgorithm digest, Action<long>? progress,
+        CancellationToken cancellationToken)
     {
         using CancellationTokenSource linked = CancellationTokenSource.CreateLinkedTokenSource(_stall.Token, cancellationToken);
         long total = 0;
@@ -231,9 +240,11 @@ internal sealed class MigrationWire : IDisposable
                         byte[] end = await ReadPayloadAsync(length, linked.Token).ConfigureAwait(false);
                         return new ReceivedStream(total, (long)BinaryPrimitives.ReadUInt64LittleEndian(end), end[sizeof(ulong)..]);
                     case FrameType.Abort when length <= MaxControlFrame:
-                        throw new MigrationAbortedException(PeerReason(await ReadPayloadAsync(length, linked.Token).ConfigureAwait(false)), byPeer: true);
+                        throw new MigrationAbortedException(
+                            PeerReason(await ReadPayloadAsync(length, linked.Token).ConfigureAwait(false)), byPeer: true);
                     default:
-                        throw new MigrationAbortedException($"the source broke the protocol: a {type} frame of {length} bytes during the stream", byPeer: false);
+                        throw new MigrationAbortedException(
+                            $"the source broke the protocol: a {type} frame of {length} bytes during the stream", byPeer: false);
                 }
             }
         }
@@ -256,7 +267,8 @@ internal sealed class MigrationWire : IDisposable
             (FrameType type, int length) = await ReadHeaderAsync(linked.Token).ConfigureAwait(false);
             if (length > MaxControlFrame)
             {
-                throw new MigrationAbortedException($"the peer broke the protocol: a {type} frame of {length} bytes where {expected} was due", byPeer: false);
+                throw new MigrationAbortedException(
+                    $"the peer broke the protocol: a {type} frame of {length} bytes where {expected} was due", byPeer: false);
             }
 
             byte[] payload = await ReadPayloadAsync(length, linked.Token).ConfigureAwait(false);
@@ -317,7 +329,8 @@ internal sealed class MigrationWire : IDisposable
         if (buffer.Length < HeaderLength)
         {
             _channel.Input.AdvanceTo(buffer.Start, buffer.End);
-            throw new MigrationAbortedException(buffer.IsEmpty ? "the peer closed the channel" : "the channel ended inside a frame", byPeer: false);
+            throw new MigrationAbortedException(
+                buffer.IsEmpty ? "the peer closed the channel" : "the channel ended inside a frame", byPeer: false);
         }
 
         Span<byte> header = stackalloc byte[HeaderLength];
@@ -345,7 +358,8 @@ internal sealed class MigrationWire : IDisposable
         return payload;
     }
 
-    private async ValueTask CopyPayloadAsync(int length, Stream sink, NonCryptographicHashAlgorithm digest, CancellationToken cancellationToken)
+    private async ValueTask CopyPayloadAsync(int length, Stream sink, NonCryptographicHashAlgorithm digest,
+        CancellationToken cancellationToken)
     {
         int remaining = length;
         while (remaining > 0)
@@ -376,15 +390,18 @@ internal sealed class MigrationWire : IDisposable
     }
 
     private static bool IsChannelProblem(Exception e, CancellationToken cancellationToken) =>
-        e is SecureChannelException or IOException or ObjectDisposedException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+        e is SecureChannelException or IOException or ObjectDisposedException
+        || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
 
     /// <summary>The peer's abort reason, as text that is safe to journal, log and print.</summary>
-    private static string PeerReason(ReadOnlySpan<byte> payload) => "the peer aborted: " + UntrustedText.Bound(Encoding.UTF8.GetString(payload));
+    private static string PeerReason(ReadOnlySpan<byte> payload) =>
+        "the peer aborted: " + UntrustedText.Bound(Encoding.UTF8.GetString(payload));
 
     private MigrationAbortedException Translate(Exception e, string doing) => e switch
     {
         MigrationAbortedException aborted => aborted,
-        OperationCanceledException when _stall.IsCancellationRequested => new MigrationAbortedException($"nothing moved for {_armed.TotalSeconds:0.###} s while {doing}", byPeer: false, e),
+        OperationCanceledException when _stall.IsCancellationRequested =>
+            new MigrationAbortedException($"nothing moved for {_armed.TotalSeconds:0.###} s while {doing}", byPeer: false, e),
         _ => new MigrationAbortedException($"the channel failed while {doing}: {e.Message}", byPeer: false, e),
     };
 }
