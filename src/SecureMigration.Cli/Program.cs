@@ -4,8 +4,7 @@ using SecureMigration.Channel;
 using SecureMigration.Cli;
 using SecureMigration.Cli.Commands;
 using SecureMigration.Cli.Terminal;
-using SecureMigration.Qemu;
-using SecureMigration.Qemu.Qmp;
+using SecureMigration.Coordination.Drivers;
 
 var root = new RootCommand($"""
     secmig: makes virtual-machine live migration safe. Mutually authenticated TLS 1.3 channels for any
@@ -96,15 +95,15 @@ catch (HandshakeFailedException e)
     Console.Error.WriteLine($"secmig: refused ({e.Reason}): {e.Message}");
     return ExitCodes.Refused;
 }
-catch (Exception e) when (e is QmpException or QemuMigrationException)
+catch (HypervisorException e)
 {
-    // QEMU failing a step is a failure of the command (exit 1), as it was while these were I/O errors (ADR 0014).
+    // QEMU failing a step, or a VM that is missing or in the wrong state, is a failure of the command (exit 1), as it was
+    // while the QMP and migration errors were I/O errors (ADR 0014); a VM error no longer escapes as a stack trace.
     Console.Error.WriteLine($"secmig: {e.Message}");
     return ExitCodes.Failure;
 }
-catch (MigrationException e) when (e is not QemuVmException)
+catch (MigrationException e)
 {
-    // A QemuVmException was an InvalidOperationException, which no clause here handled; ADR 0014 keeps that as it was.
     Console.Error.WriteLine($"secmig: {e.Message}");
     return ExitCodes.InvalidInput;
 }
