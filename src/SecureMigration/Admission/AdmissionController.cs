@@ -42,6 +42,7 @@ public sealed class AdmissionController
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        options = options.Snapshot();
         _options = options;
         _time = timeProvider ?? TimeProvider.System;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SecureMigration.Admission");

@@ -4,20 +4,20 @@ namespace SecureMigration.Admission;
 public sealed class AdmissionOptions
 {
     /// <summary>Gets the retry budget kept per VM.</summary>
-    public RetryBudgetOptions VmRetryBudget { get; } = new();
+    public RetryBudgetOptions VmRetryBudget { get; private init; } = new();
 
     /// <summary>Gets the retry budget kept per (source, destination) host pair.</summary>
-    public RetryBudgetOptions HostPairRetryBudget { get; } = new();
+    public RetryBudgetOptions HostPairRetryBudget { get; private init; } = new();
 
     /// <summary>Gets the cluster-wide retry budget.</summary>
     /// <value>The default floor is one retry every two seconds.</value>
-    public RetryBudgetOptions GlobalRetryBudget { get; } = new() { MinRetriesPerSecond = 0.5 };
+    public RetryBudgetOptions GlobalRetryBudget { get; private init; } = new() { MinRetriesPerSecond = 0.5 };
 
     /// <summary>Gets the backoff between retries of one VM.</summary>
-    public BackoffOptions Backoff { get; } = new();
+    public BackoffOptions Backoff { get; private init; } = new();
 
     /// <summary>Gets the circuit breakers kept per VM and per host pair.</summary>
-    public CircuitBreakerOptions CircuitBreaker { get; } = new();
+    public CircuitBreakerOptions CircuitBreaker { get; private init; } = new();
 
     /// <summary>Gets or sets the most migrations in progress in the cluster.</summary>
     /// <value>The default is 5 (as KubeVirt's parallelMigrationsPerCluster).</value>
@@ -86,4 +86,14 @@ public sealed class AdmissionOptions
             throw new ArgumentException($"AdmissionOptions.{name} is {value}; it must be at least 1.", name);
         }
     }
+
+    /// <summary>A copy later changes to these options do not reach: a running controller keeps what it was made with.</summary>
+    internal AdmissionOptions Snapshot() => new()
+    {
+        VmRetryBudget = VmRetryBudget.Snapshot(), HostPairRetryBudget = HostPairRetryBudget.Snapshot(),
+        GlobalRetryBudget = GlobalRetryBudget.Snapshot(), Backoff = Backoff.Snapshot(), CircuitBreaker = CircuitBreaker.Snapshot(),
+        MaxConcurrentMigrations = MaxConcurrentMigrations, MaxOutboundPerHost = MaxOutboundPerHost, MaxInboundPerHost = MaxInboundPerHost,
+        MinDwellTime = MinDwellTime, PingPongWindow = PingPongWindow, AutomaticPerMinute = AutomaticPerMinute,
+        ManualPerMinute = ManualPerMinute, MaxTrackedVms = MaxTrackedVms, IdleExpiry = IdleExpiry,
+    };
 }

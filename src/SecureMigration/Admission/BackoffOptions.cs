@@ -23,4 +23,7 @@ public sealed class BackoffOptions
             throw new ArgumentException($"BackoffOptions.MaxDelay is {MaxDelay}; it must be at least BaseDelay ({BaseDelay}).", nameof(MaxDelay));
         }
     }
+
+    /// <summary>A copy later changes to these options do not reach.</summary>
+    internal BackoffOptions Snapshot() => new() { BaseDelay = BaseDelay, MaxDelay = MaxDelay };
 }

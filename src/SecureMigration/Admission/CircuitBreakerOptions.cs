@@ -23,4 +23,7 @@ public sealed class CircuitBreakerOptions
             throw new ArgumentException($"CircuitBreakerOptions.BreakDuration is {BreakDuration}; it must be above zero.", nameof(BreakDuration));
         }
     }
+
+    /// <summary>A copy later changes to these options do not reach.</summary>
+    internal CircuitBreakerOptions Snapshot() => new() { FailureThreshold = FailureThreshold, BreakDuration = BreakDuration };
 }

@@ -44,4 +44,8 @@ public sealed class RetryBudgetOptions
             throw new ArgumentException($"RetryBudgetOptions.MinRetriesPerSecond is {MinRetriesPerSecond}; it must be 0 to 1000.", nameof(MinRetriesPerSecond));
         }
     }
+
+    /// <summary>A copy later changes to these options do not reach.</summary>
+    internal RetryBudgetOptions Snapshot() =>
+        new() { TimeToLive = TimeToLive, PercentCanRetry = PercentCanRetry, MinRetriesPerSecond = MinRetriesPerSecond };
 }

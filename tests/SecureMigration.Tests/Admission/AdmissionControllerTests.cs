@@ -33,6 +33,19 @@ public sealed class AdmissionControllerTests
     }
 
     [Fact]
+    public void Options_ChangedAfterTheControllerWasMade_DoNotReachIt()
+    {
+        var options = new AdmissionOptions { MaxOutboundPerHost = 1 };
+        var admission = new AdmissionController(options, _time, new Random(7));
+        admission.TryAdmit(Request("vm-1", "a", "b"));
+
+        options.MaxOutboundPerHost = 100;
+        options.Backoff.BaseDelay = TimeSpan.FromDays(1);
+
+        Assert.Equal(AdmissionDenialReason.OutboundCapReached, admission.TryAdmit(Request("vm-2", "a", "c")).Reason);
+    }
+
+    [Fact]
     public void TryAdmit_InboundAndClusterCaps_AreEnforced()
     {
         AdmissionController admission = Controller(o => o.MaxOutboundPerHost = 10);
