@@ -4,12 +4,12 @@ using SecureMigration.Storage;
 namespace SecureMigration.Samples.CustomDriver;
 
 /// <summary>
-/// A deliberately small hypervisor driver, to show what <see cref="IHypervisorDriver"/> asks of yours: each VM is a
+/// A deliberately small hypervisor driver, to show what <see cref="HypervisorDriver"/> asks of yours: each VM is a
 /// memory image <c>ID.img</c> and a run state in <c>ID.state</c> in one directory, and it migrates by stop-and-copy
 /// (paused, then its image streamed). A real driver does the same things through its hypervisor's API, as
 /// <c>SecureMigration.Qemu.QemuDriver</c> does through QMP.
 /// </summary>
-public sealed class StopAndCopyHypervisor(string directory) : IHypervisorDriver
+public sealed class StopAndCopyHypervisor(string directory) : HypervisorDriver
 {
     /// <summary>Gets the directory that holds the VMs.</summary>
     public string Directory { get; } = System.IO.Directory.CreateDirectory(directory).FullName;
@@ -25,7 +25,7 @@ public sealed class StopAndCopyHypervisor(string directory) : IHypervisorDriver
     }
 
     /// <summary>Source: pauses the VM (stop-and-copy) and hands over its image; the coordinator reads it to the end.</summary>
-    public async ValueTask<Stream> StartOutgoingAsync(string vmId, CancellationToken cancellationToken = default)
+    protected override async ValueTask<Stream> StartOutgoingCoreAsync(string vmId, CancellationToken cancellationToken)
     {
         await ExpectAsync(vmId, VmRunState.Running, "migrate", cancellationToken);
         await SetStateAsync(vmId, VmRunState.Paused, cancellationToken);
@@ -33,7 +33,7 @@ public sealed class StopAndCopyHypervisor(string directory) : IHypervisorDriver
     }
 
     /// <summary>Source, rollback: the migration did not commit, so the VM runs here again.</summary>
-    public async ValueTask ResumeSourceAsync(string vmId, CancellationToken cancellationToken = default)
+    protected override async ValueTask ResumeSourceCoreAsync(string vmId, CancellationToken cancellationToken)
     {
         if (ReadState(vmId) == VmRunState.Stopped)
         {
@@ -44,10 +44,10 @@ public sealed class StopAndCopyHypervisor(string directory) : IHypervisorDriver
     }
 
     /// <summary>Source, after the commit: this copy stops for good; its image is residue for the sanitizer.</summary>
-    public ValueTask<IReadOnlyList<string>> DiscardSourceAsync(string vmId, CancellationToken cancellationToken = default) => StopForGoodAsync(vmId, cancellationToken);
+    protected override ValueTask<IReadOnlyList<string>> DiscardSourceCoreAsync(string vmId, CancellationToken cancellationToken) => StopForGoodAsync(vmId, cancellationToken);
 
     /// <summary>Destination: a VM that waits for the stream and cannot run; returns where the stream goes.</summary>
-    public async ValueTask<Stream> PrepareDestinationAsync(string vmId, CancellationToken cancellationToken = default)
+    protected override async ValueTask<Stream> PrepareDestinationCoreAsync(string vmId, CancellationToken cancellationToken)
     {
         if (ReadState(vmId) is not (VmRunState.Absent or VmRunState.Stopped))
         {
@@ -59,7 +59,7 @@ public sealed class StopAndCopyHypervisor(string directory) : IHypervisorDriver
     }
 
     /// <summary>Destination: the stream was written and closed; "load" it (make it durable) and keep the VM paused.</summary>
-    public async ValueTask FinishIncomingAsync(string vmId, CancellationToken cancellationToken = default)
+    protected override async ValueTask FinishIncomingCoreAsync(string vmId, CancellationToken cancellationToken)
     {
         await ExpectAsync(vmId, VmRunState.Incoming, "finish loading", cancellationToken);
         using (var image = new FileStream(ImagePath(vmId), FileMode.Open, FileAccess.ReadWrite))
@@ -71,17 +71,17 @@ public sealed class StopAndCopyHypervisor(string directory) : IHypervisorDriver
     }
 
     /// <summary>Destination, after the commit: the ownership epoch is here now, so the VM may run.</summary>
-    public async ValueTask ActivateDestinationAsync(string vmId, CancellationToken cancellationToken = default)
+    protected override async ValueTask ActivateDestinationCoreAsync(string vmId, CancellationToken cancellationToken)
     {
         await ExpectAsync(vmId, VmRunState.Paused, "activate", cancellationToken);
         await SetStateAsync(vmId, VmRunState.Running, cancellationToken);
     }
 
     /// <summary>Destination, rollback: the partial copy stops for good; its image is residue for the sanitizer.</summary>
-    public ValueTask<IReadOnlyList<string>> DestroyDestinationAsync(string vmId, CancellationToken cancellationToken = default) => StopForGoodAsync(vmId, cancellationToken);
+    protected override ValueTask<IReadOnlyList<string>> DestroyDestinationCoreAsync(string vmId, CancellationToken cancellationToken) => StopForGoodAsync(vmId, cancellationToken);
 
     /// <summary>What the VM is doing here; recovery after a crash starts from this.</summary>
-    public ValueTask<VmStatus> QueryAsync(string vmId, CancellationToken cancellationToken = default) =>
+    protected override ValueTask<VmStatus> QueryCoreAsync(string vmId, CancellationToken cancellationToken) =>
         ValueTask.FromResult(new VmStatus(ReadState(vmId), File.Exists(ImagePath(vmId)) ? [ImagePath(vmId)] : []));
 
     /// <summary>Reads a VM's run state (<see cref="VmRunState.Absent"/> when this host never had it).</summary>

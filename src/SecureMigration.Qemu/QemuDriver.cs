@@ -13,12 +13,12 @@ namespace SecureMigration.Qemu;
 /// Drives QEMU's live migration for the coordinator through each VM's QMP monitor. The source's QEMU migrates
 /// (<c>migrate</c>) to a private unix socket of this process, whose stream the coordinator carries through the secure
 /// channel; the destination's QEMU, started by the operator with <c>-incoming defer -S</c>, is given a private incoming
-/// socket (<c>migrate-incoming</c>) and is held stopped until <see cref="ActivateDestinationAsync"/> issues <c>cont</c>
+/// socket (<c>migrate-incoming</c>) and is held stopped until <see cref="HypervisorDriver.ActivateDestinationAsync"/> issues <c>cont</c>
 /// after the commit. Rollback is <c>migrate_cancel</c> and <c>cont</c> on the source and <c>quit</c> on the destination;
 /// after a commit the source's QEMU is told to <c>quit</c>, so nothing can resume it. Every step checks QEMU's state
 /// first, so each can be repeated by recovery.
 /// </summary>
-public sealed class QemuDriver : IHypervisorDriver, IAsyncDisposable
+public sealed class QemuDriver : HypervisorDriver, IAsyncDisposable
 {
     private const int MaxSocketPathBytes = 107;
 
@@ -73,7 +73,7 @@ public sealed class QemuDriver : IHypervisorDriver, IAsyncDisposable
     public QemuMigrationInfo? LastOutgoingMigration(string vmId) => Session(vmId).LastOutgoing;
 
     /// <inheritdoc />
-    public async ValueTask<Stream> StartOutgoingAsync(string vmId, CancellationToken cancellationToken = default)
+    protected override async ValueTask<Stream> StartOutgoingCoreAsync(string vmId, CancellationToken cancellationToken)
     {
         QemuVmSession vm = Session(vmId);
         QmpClient qmp = await vm.ConnectAsync(cancellationToken).ConfigureAwait(false);
@@ -118,7 +118,7 @@ public sealed class QemuDriver : IHypervisorDriver, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public async ValueTask ResumeSourceAsync(string vmId, CancellationToken cancellationToken = default)
+    protected override async ValueTask ResumeSourceCoreAsync(string vmId, CancellationToken cancellationToken)
     {
         QemuVmSession vm = Session(vmId);
         QmpClient qmp = await vm.ConnectAsync(cancellationToken).ConfigureAwait(false);
@@ -133,11 +133,11 @@ public sealed class QemuDriver : IHypervisorDriver, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public ValueTask<IReadOnlyList<string>> DiscardSourceAsync(string vmId, CancellationToken cancellationToken = default) =>
+    protected override ValueTask<IReadOnlyList<string>> DiscardSourceCoreAsync(string vmId, CancellationToken cancellationToken) =>
         QuitAsync(Session(vmId), cancellationToken);
 
     /// <inheritdoc />
-    public async ValueTask<Stream> PrepareDestinationAsync(string vmId, CancellationToken cancellationToken = default)
+    protected override async ValueTask<Stream> PrepareDestinationCoreAsync(string vmId, CancellationToken cancellationToken)
     {
         QemuVmSession vm = Session(vmId);
         QmpClient qmp = await vm.ConnectAsync(cancellationToken).ConfigureAwait(false);
@@ -187,7 +187,7 @@ public sealed class QemuDriver : IHypervisorDriver, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public async ValueTask FinishIncomingAsync(string vmId, CancellationToken cancellationToken = default)
+    protected override async ValueTask FinishIncomingCoreAsync(string vmId, CancellationToken cancellationToken)
     {
         QemuVmSession vm = Session(vmId);
         QmpClient qmp = await vm.ConnectAsync(cancellationToken).ConfigureAwait(false);
@@ -208,7 +208,7 @@ public sealed class QemuDriver : IHypervisorDriver, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public async ValueTask ActivateDestinationAsync(string vmId, CancellationToken cancellationToken = default)
+    protected override async ValueTask ActivateDestinationCoreAsync(string vmId, CancellationToken cancellationToken)
     {
         QemuVmSession vm = Session(vmId);
         QmpClient qmp = await vm.ConnectAsync(cancellationToken).ConfigureAwait(false);
@@ -216,11 +216,11 @@ public sealed class QemuDriver : IHypervisorDriver, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public ValueTask<IReadOnlyList<string>> DestroyDestinationAsync(string vmId, CancellationToken cancellationToken = default) =>
+    protected override ValueTask<IReadOnlyList<string>> DestroyDestinationCoreAsync(string vmId, CancellationToken cancellationToken) =>
         QuitAsync(Session(vmId), cancellationToken);
 
     /// <inheritdoc />
-    public async ValueTask<VmStatus> QueryAsync(string vmId, CancellationToken cancellationToken = default)
+    protected override async ValueTask<VmStatus> QueryCoreAsync(string vmId, CancellationToken cancellationToken)
     {
         QemuVmSession vm = Session(vmId);
         for (int look = 0; ; look++)

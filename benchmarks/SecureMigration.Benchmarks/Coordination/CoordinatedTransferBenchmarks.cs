@@ -117,7 +117,7 @@ public class CoordinatedTransferBenchmarks
 
     private async Task<MigrationResult> ReceiveMigrationAsync() => await _destination.ReceiveAsync((await _listener.AcceptAsync())!);
 
-    private MigrationCoordinator Coordinator(string host, X509ChannelCredentials credentials, IHypervisorDriver driver)
+    private MigrationCoordinator Coordinator(string host, X509ChannelCredentials credentials, HypervisorDriver driver)
     {
         string directory = Path.Combine(_directory, host);
         var key = HostKey.FromCredentials(credentials);

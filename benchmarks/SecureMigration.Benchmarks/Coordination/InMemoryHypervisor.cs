@@ -6,42 +6,42 @@ namespace SecureMigration.Benchmarks.Coordination;
 /// A hypervisor that costs nothing: its outgoing stream is a fixed buffer repeated to a set length, its incoming stream
 /// discards. What remains is the coordinator's own cost: framing, digests at both ends, journal, registry, audit.
 /// </summary>
-internal sealed class InMemoryHypervisor(long streamBytes) : IHypervisorDriver
+internal sealed class InMemoryHypervisor(long streamBytes) : HypervisorDriver
 {
     private static readonly byte[] Memory = System.Security.Cryptography.RandomNumberGenerator.GetBytes(1 << 20);
     private readonly HashSet<string> _running = [];
 
     public void Run(string vmId) => _running.Add(vmId);
 
-    public ValueTask<Stream> StartOutgoingAsync(string vmId, CancellationToken cancellationToken = default) =>
+    protected override ValueTask<Stream> StartOutgoingCoreAsync(string vmId, CancellationToken cancellationToken) =>
         ValueTask.FromResult<Stream>(new RepeatingStream(Memory, streamBytes));
 
-    public ValueTask ResumeSourceAsync(string vmId, CancellationToken cancellationToken = default)
+    protected override ValueTask ResumeSourceCoreAsync(string vmId, CancellationToken cancellationToken)
     {
         _running.Add(vmId);
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask<IReadOnlyList<string>> DiscardSourceAsync(string vmId, CancellationToken cancellationToken = default)
+    protected override ValueTask<IReadOnlyList<string>> DiscardSourceCoreAsync(string vmId, CancellationToken cancellationToken)
     {
         _running.Remove(vmId);
         return ValueTask.FromResult<IReadOnlyList<string>>([]);
     }
 
-    public ValueTask<Stream> PrepareDestinationAsync(string vmId, CancellationToken cancellationToken = default) => ValueTask.FromResult(Stream.Null);
+    protected override ValueTask<Stream> PrepareDestinationCoreAsync(string vmId, CancellationToken cancellationToken) => ValueTask.FromResult(Stream.Null);
 
-    public ValueTask FinishIncomingAsync(string vmId, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+    protected override ValueTask FinishIncomingCoreAsync(string vmId, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
-    public ValueTask ActivateDestinationAsync(string vmId, CancellationToken cancellationToken = default)
+    protected override ValueTask ActivateDestinationCoreAsync(string vmId, CancellationToken cancellationToken)
     {
         _running.Add(vmId);
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask<IReadOnlyList<string>> DestroyDestinationAsync(string vmId, CancellationToken cancellationToken = default) =>
+    protected override ValueTask<IReadOnlyList<string>> DestroyDestinationCoreAsync(string vmId, CancellationToken cancellationToken) =>
         ValueTask.FromResult<IReadOnlyList<string>>([]);
 
-    public ValueTask<VmStatus> QueryAsync(string vmId, CancellationToken cancellationToken = default) =>
+    protected override ValueTask<VmStatus> QueryCoreAsync(string vmId, CancellationToken cancellationToken) =>
         ValueTask.FromResult(new VmStatus(_running.Contains(vmId) ? VmRunState.Running : VmRunState.Absent, []));
 
     /// <summary>A read-only stream of <c>length</c> bytes cycling through a buffer.</summary>

@@ -31,7 +31,7 @@ public sealed partial class MigrationCoordinator
     private const int MaxPeersTracked = 1024;
 
     private readonly CoordinatorOptions _options;
-    private readonly IHypervisorDriver _driver;
+    private readonly HypervisorDriver _driver;
     private readonly IMigrationJournal _journal;
     private readonly IOwnershipRegistry _registry;
     private readonly IJournalAnchor? _anchor;
@@ -49,7 +49,7 @@ public sealed partial class MigrationCoordinator
     /// Creates a coordinator for this host; only <see cref="Hosting.MigrationHostBuilder"/> calls it, with validated parts
     /// and a snapshot of the options.
     /// </summary>
-    internal MigrationCoordinator(CoordinatorOptions options, IHypervisorDriver driver, IMigrationJournal journal, IOwnershipRegistry registry,
+    internal MigrationCoordinator(CoordinatorOptions options, HypervisorDriver driver, IMigrationJournal journal, IOwnershipRegistry registry,
         IAuditSink audit, ISnapshotProvider snapshots, IResidueHandler? residue, AdmissionController? admission, ILoggerFactory? loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(options);

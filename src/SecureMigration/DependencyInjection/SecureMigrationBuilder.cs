@@ -61,14 +61,14 @@ public sealed class SecureMigrationBuilder
     /// <summary>Gets or sets the clock every part uses.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
-    internal Func<IServiceProvider, IHypervisorDriver>? Driver { get; private set; }
+    internal Func<IServiceProvider, HypervisorDriver>? Driver { get; private set; }
 
     internal Func<IServiceProvider, IOwnershipRegistry>? Registry { get; private set; }
 
     internal Func<IServiceProvider, ISnapshotProvider> Snapshots { get; private set; } = _ => NoSnapshotProvider.Instance;
 
     /// <summary>Uses your hypervisor driver (required).</summary>
-    public SecureMigrationBuilder UseDriver(Func<IServiceProvider, IHypervisorDriver> driver)
+    public SecureMigrationBuilder UseDriver(Func<IServiceProvider, HypervisorDriver> driver)
     {
         Driver = driver ?? throw new ArgumentNullException(nameof(driver));
         return this;

@@ -51,7 +51,7 @@ public static class SecureMigrationServiceCollectionExtensions
     /// <summary>
     /// Registers SecureMigration as singletons, composed by <see cref="MigrationHostBuilder"/>: the <see cref="MigrationHost"/>
     /// and, from it, <see cref="MigrationCoordinator"/>, <see cref="IMigrationJournal"/>, <see cref="IAuditSink"/>,
-    /// <see cref="IOwnershipRegistry"/>, <see cref="IHypervisorDriver"/> and <see cref="AdmissionController"/> (when admission
+    /// <see cref="IOwnershipRegistry"/>, <see cref="HypervisorDriver"/> and <see cref="AdmissionController"/> (when admission
     /// is on); and <see cref="SecureChannelFactory"/>. <paramref name="configure"/> runs now and every option is validated now,
     /// so a bad option fails start-up with a message that names it, its value and what is allowed.
     /// </summary>

@@ -15,13 +15,13 @@ namespace SecureMigration.Hosting;
 public sealed class MigrationHost : IAsyncDisposable
 {
     private readonly IAdmissionStateStore? _admissionStore;
-    private readonly IHypervisorDriver? _ownedDriver;
+    private readonly HypervisorDriver? _ownedDriver;
     private readonly IReadOnlyList<IDisposable> _owned;
     private int _disposed;
 
     internal MigrationHost(string hostId, TimeProvider timeProvider, MigrationCoordinator coordinator, IMigrationJournal journal, IAuditSink audit,
-        IOwnershipRegistry registry, IHypervisorDriver driver, AdmissionController? admission, IAdmissionStateStore? admissionStore,
-        IHypervisorDriver? ownedDriver, IReadOnlyList<IDisposable> owned)
+        IOwnershipRegistry registry, HypervisorDriver driver, AdmissionController? admission, IAdmissionStateStore? admissionStore,
+        HypervisorDriver? ownedDriver, IReadOnlyList<IDisposable> owned)
     {
         HostId = hostId;
         TimeProvider = timeProvider;
@@ -55,7 +55,7 @@ public sealed class MigrationHost : IAsyncDisposable
     public IOwnershipRegistry Registry { get; }
 
     /// <summary>Gets the hypervisor driver.</summary>
-    public IHypervisorDriver Driver { get; }
+    public HypervisorDriver Driver { get; }
 
     /// <summary>Gets the thrash defense, or <see langword="null"/> when admission is off.</summary>
     public AdmissionController? Admission { get; }

@@ -37,7 +37,7 @@ public sealed class MigrationHostBuilder
     private IAuditSink? _audit;
     private string? _auditPath;
     private IOwnershipRegistry? _registry;
-    private IHypervisorDriver? _driver;
+    private HypervisorDriver? _driver;
     private bool _disposeDriver;
     private IResidueHandler? _residue;
     private ISnapshotProvider _snapshots = NoSnapshotProvider.Instance;
@@ -150,7 +150,7 @@ public sealed class MigrationHostBuilder
     /// <param name="driver">The driver.</param>
     /// <param name="disposeWithHost">Whether the host disposes the driver when it is disposed.</param>
     /// <returns>This builder.</returns>
-    public MigrationHostBuilder UseDriver(IHypervisorDriver driver, bool disposeWithHost = false)
+    public MigrationHostBuilder UseDriver(HypervisorDriver driver, bool disposeWithHost = false)
     {
         _driver = driver ?? throw new ArgumentNullException(nameof(driver));
         _disposeDriver = disposeWithHost;
@@ -230,7 +230,7 @@ public sealed class MigrationHostBuilder
 
         options.Validate();
         _admissionOptions?.Validate();
-        IHypervisorDriver driver = _driver ?? throw Missing("hypervisor driver", "UseDriver (for QEMU: UseQemu)");
+        HypervisorDriver driver = _driver ?? throw Missing("hypervisor driver", "UseDriver (for QEMU: UseQemu)");
         IOwnershipRegistry registry = _registry ?? throw Missing("ownership registry", "UseOwnershipRegistry (new FileOwnershipRegistry(directory))");
         if (_journal is null && _journalPath is null)
         {

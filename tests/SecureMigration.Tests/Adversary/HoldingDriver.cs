@@ -7,34 +7,34 @@ namespace SecureMigration.Tests.Adversary;
 /// A source's hypervisor that, when <see cref="Hold"/> is set, sends the first chunk of its migration stream and holds the
 /// rest, so the source is surely still streaming when the peer misbehaves.
 /// </summary>
-internal sealed class HoldingDriver(IHypervisorDriver inner) : IHypervisorDriver
+internal sealed class HoldingDriver(HypervisorDriver inner) : HypervisorDriver
 {
     public bool Hold { get; set; }
 
-    public async ValueTask<Stream> StartOutgoingAsync(string vmId, CancellationToken cancellationToken = default)
+    protected override async ValueTask<Stream> StartOutgoingCoreAsync(string vmId, CancellationToken cancellationToken)
     {
         Stream stream = await inner.StartOutgoingAsync(vmId, cancellationToken);
         return Hold ? new SilentStream(stream) : stream;
     }
 
-    public ValueTask ResumeSourceAsync(string vmId, CancellationToken cancellationToken = default) =>
+    protected override ValueTask ResumeSourceCoreAsync(string vmId, CancellationToken cancellationToken) =>
         inner.ResumeSourceAsync(vmId, cancellationToken);
 
-    public ValueTask<IReadOnlyList<string>> DiscardSourceAsync(string vmId, CancellationToken cancellationToken = default) =>
+    protected override ValueTask<IReadOnlyList<string>> DiscardSourceCoreAsync(string vmId, CancellationToken cancellationToken) =>
         inner.DiscardSourceAsync(vmId, cancellationToken);
 
-    public ValueTask<Stream> PrepareDestinationAsync(string vmId, CancellationToken cancellationToken = default) =>
+    protected override ValueTask<Stream> PrepareDestinationCoreAsync(string vmId, CancellationToken cancellationToken) =>
         inner.PrepareDestinationAsync(vmId, cancellationToken);
 
-    public ValueTask FinishIncomingAsync(string vmId, CancellationToken cancellationToken = default) =>
+    protected override ValueTask FinishIncomingCoreAsync(string vmId, CancellationToken cancellationToken) =>
         inner.FinishIncomingAsync(vmId, cancellationToken);
 
-    public ValueTask ActivateDestinationAsync(string vmId, CancellationToken cancellationToken = default) =>
+    protected override ValueTask ActivateDestinationCoreAsync(string vmId, CancellationToken cancellationToken) =>
         inner.ActivateDestinationAsync(vmId, cancellationToken);
 
-    public ValueTask<IReadOnlyList<string>> DestroyDestinationAsync(string vmId, CancellationToken cancellationToken = default) =>
+    protected override ValueTask<IReadOnlyList<string>> DestroyDestinationCoreAsync(string vmId, CancellationToken cancellationToken) =>
         inner.DestroyDestinationAsync(vmId, cancellationToken);
 
-    public ValueTask<VmStatus> QueryAsync(string vmId, CancellationToken cancellationToken = default) =>
+    protected override ValueTask<VmStatus> QueryCoreAsync(string vmId, CancellationToken cancellationToken) =>
         inner.QueryAsync(vmId, cancellationToken);
 }

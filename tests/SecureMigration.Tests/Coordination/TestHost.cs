@@ -19,7 +19,7 @@ internal sealed class TestHost : IAsyncDisposable
     private readonly HostKey _key;
 
     private TestHost(string id, string directory, IOwnershipRegistry registry, CoordinatorOptions options, AdmissionController? admission, CrashPlan? crash, string? journalPath,
-        ILoggerFactory? logging, TimeProvider? guestClock, Func<IHypervisorDriver, IHypervisorDriver>? wrapDriver)
+        ILoggerFactory? logging, TimeProvider? guestClock, Func<HypervisorDriver, HypervisorDriver>? wrapDriver)
     {
         Id = id;
         Directory = directory;
@@ -31,7 +31,7 @@ internal sealed class TestHost : IAsyncDisposable
         Audit = AuditLog.Open(Path.Combine(directory, "audit.log"), id, _key);
         Snapshots = new FileSnapshotProvider(Path.Combine(directory, "snapshots"));
         Crash = crash;
-        IHypervisorDriver driver = wrapDriver?.Invoke(Driver) ?? Driver;
+        HypervisorDriver driver = wrapDriver?.Invoke(Driver) ?? Driver;
         var builder = new MigrationHostBuilder(id)
             .UseCoordinatorOptions(options)
             .UseTimeProvider(options.TimeProvider)
@@ -80,7 +80,7 @@ internal sealed class TestHost : IAsyncDisposable
 
     public static TestHost Create(string id, string directory, IOwnershipRegistry registry, CoordinatorOptions? options = null, AdmissionController? admission = null,
         CrashPlan? crash = null, string? journalPath = null, ILoggerFactory? logging = null, TimeProvider? guestClock = null,
-        Func<IHypervisorDriver, IHypervisorDriver>? wrapDriver = null) =>
+        Func<HypervisorDriver, HypervisorDriver>? wrapDriver = null) =>
         new(id, directory, registry, options ?? new CoordinatorOptions(), admission, crash, journalPath, logging, guestClock, wrapDriver);
 
     /// <summary>Closes everything, as a crash would (state stays on disk), runs <paramref name="whileDown"/>, and opens the host again.</summary>

@@ -31,12 +31,12 @@ public sealed class AddSecureMigrationTests(TestPki pki) : IClassFixture<TestPki
         await using ServiceProvider destination = Host(dir, "destination", pki.Destination);
 
         foreach (Type part in new[] { typeof(SecureChannelFactory), typeof(MigrationHost), typeof(IMigrationJournal), typeof(IAuditSink),
-            typeof(IOwnershipRegistry), typeof(IHypervisorDriver), typeof(AdmissionController), typeof(MigrationCoordinator) })
+            typeof(IOwnershipRegistry), typeof(HypervisorDriver), typeof(AdmissionController), typeof(MigrationCoordinator) })
         {
             Assert.Same(source.GetRequiredService(part), source.GetRequiredService(part));
         }
 
-        var hypervisor = (SimulatedHypervisor)source.GetRequiredService<IHypervisorDriver>();
+        var hypervisor = (SimulatedHypervisor)source.GetRequiredService<HypervisorDriver>();
         await hypervisor.CreateVmAsync("vm-di", 1024 * 1024);
         await source.GetRequiredService<IOwnershipRegistry>().RegisterAsync("vm-di", "source.test");
         await using var listener = new SecureChannelListener(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0), destination.GetRequiredService<SecureChannelFactory>());

@@ -3,30 +3,30 @@ using SecureMigration.Coordination.Drivers;
 namespace SecureMigration.Tests.Coordination.Crashes;
 
 /// <summary>A hypervisor driver that dies with its host: before or after any call, as the plan says.</summary>
-internal sealed class CrashingDriver(IHypervisorDriver inner, CrashPlan plan) : IHypervisorDriver
+internal sealed class CrashingDriver(HypervisorDriver inner, CrashPlan plan) : HypervisorDriver
 {
-    public async ValueTask<Stream> StartOutgoingAsync(string vmId, CancellationToken cancellationToken = default) =>
+    protected override async ValueTask<Stream> StartOutgoingCoreAsync(string vmId, CancellationToken cancellationToken) =>
         await Around("StartOutgoing", () => inner.StartOutgoingAsync(vmId, cancellationToken));
 
-    public async ValueTask ResumeSourceAsync(string vmId, CancellationToken cancellationToken = default) =>
+    protected override async ValueTask ResumeSourceCoreAsync(string vmId, CancellationToken cancellationToken) =>
         await Around("ResumeSource", async () => { await inner.ResumeSourceAsync(vmId, cancellationToken); return 0; });
 
-    public async ValueTask<IReadOnlyList<string>> DiscardSourceAsync(string vmId, CancellationToken cancellationToken = default) =>
+    protected override async ValueTask<IReadOnlyList<string>> DiscardSourceCoreAsync(string vmId, CancellationToken cancellationToken) =>
         await Around("DiscardSource", () => inner.DiscardSourceAsync(vmId, cancellationToken));
 
-    public async ValueTask<Stream> PrepareDestinationAsync(string vmId, CancellationToken cancellationToken = default) =>
+    protected override async ValueTask<Stream> PrepareDestinationCoreAsync(string vmId, CancellationToken cancellationToken) =>
         await Around("PrepareDestination", () => inner.PrepareDestinationAsync(vmId, cancellationToken));
 
-    public async ValueTask FinishIncomingAsync(string vmId, CancellationToken cancellationToken = default) =>
+    protected override async ValueTask FinishIncomingCoreAsync(string vmId, CancellationToken cancellationToken) =>
         await Around("FinishIncoming", async () => { await inner.FinishIncomingAsync(vmId, cancellationToken); return 0; });
 
-    public async ValueTask ActivateDestinationAsync(string vmId, CancellationToken cancellationToken = default) =>
+    protected override async ValueTask ActivateDestinationCoreAsync(string vmId, CancellationToken cancellationToken) =>
         await Around("ActivateDestination", async () => { await inner.ActivateDestinationAsync(vmId, cancellationToken); return 0; });
 
-    public async ValueTask<IReadOnlyList<string>> DestroyDestinationAsync(string vmId, CancellationToken cancellationToken = default) =>
+    protected override async ValueTask<IReadOnlyList<string>> DestroyDestinationCoreAsync(string vmId, CancellationToken cancellationToken) =>
         await Around("DestroyDestination", () => inner.DestroyDestinationAsync(vmId, cancellationToken));
 
-    public ValueTask<VmStatus> QueryAsync(string vmId, CancellationToken cancellationToken = default) => inner.QueryAsync(vmId, cancellationToken);
+    protected override ValueTask<VmStatus> QueryCoreAsync(string vmId, CancellationToken cancellationToken) => inner.QueryAsync(vmId, cancellationToken);
 
     private async ValueTask<T> Around<T>(string call, Func<ValueTask<T>> action)
     {

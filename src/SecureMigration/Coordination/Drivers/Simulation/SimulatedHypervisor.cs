@@ -10,7 +10,7 @@ namespace SecureMigration.Coordination.Drivers.Simulation;
 /// writer keeps dirtying while it runs; its state lives in <c>DIR/ID.state</c>, so it outlives a crash of the process
 /// the way a real hypervisor outlives its management agent. Migration is pre-copy with dirty-block tracking.
 /// </summary>
-public sealed class SimulatedHypervisor : IHypervisorDriver, IAsyncDisposable
+public sealed class SimulatedHypervisor : HypervisorDriver, IAsyncDisposable
 {
     private readonly SimulatedHypervisorOptions _options;
     private readonly TimeProvider _time;
@@ -96,7 +96,7 @@ public sealed class SimulatedHypervisor : IHypervisorDriver, IAsyncDisposable
     public string? FrozenImageSha256(string vmId) => ReadRecord(vmId)?.ImageSha256;
 
     /// <inheritdoc />
-    public async ValueTask<Stream> StartOutgoingAsync(string vmId, CancellationToken cancellationToken = default)
+    protected override async ValueTask<Stream> StartOutgoingCoreAsync(string vmId, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -122,7 +122,7 @@ public sealed class SimulatedHypervisor : IHypervisorDriver, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public async ValueTask ResumeSourceAsync(string vmId, CancellationToken cancellationToken = default)
+    protected override async ValueTask ResumeSourceCoreAsync(string vmId, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -158,11 +158,11 @@ public sealed class SimulatedHypervisor : IHypervisorDriver, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public async ValueTask<IReadOnlyList<string>> DiscardSourceAsync(string vmId, CancellationToken cancellationToken = default) =>
+    protected override async ValueTask<IReadOnlyList<string>> DiscardSourceCoreAsync(string vmId, CancellationToken cancellationToken) =>
         await StopForGoodAsync(vmId, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
-    public async ValueTask<Stream> PrepareDestinationAsync(string vmId, CancellationToken cancellationToken = default)
+    protected override async ValueTask<Stream> PrepareDestinationCoreAsync(string vmId, CancellationToken cancellationToken)
     {
         VmIds.EnsureValid(vmId);
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -187,7 +187,7 @@ public sealed class SimulatedHypervisor : IHypervisorDriver, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public async ValueTask FinishIncomingAsync(string vmId, CancellationToken cancellationToken = default)
+    protected override async ValueTask FinishIncomingCoreAsync(string vmId, CancellationToken cancellationToken)
     {
         IncomingMigration incoming;
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -218,7 +218,7 @@ public sealed class SimulatedHypervisor : IHypervisorDriver, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public async ValueTask ActivateDestinationAsync(string vmId, CancellationToken cancellationToken = default)
+    protected override async ValueTask ActivateDestinationCoreAsync(string vmId, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -244,11 +244,11 @@ public sealed class SimulatedHypervisor : IHypervisorDriver, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public async ValueTask<IReadOnlyList<string>> DestroyDestinationAsync(string vmId, CancellationToken cancellationToken = default) =>
+    protected override async ValueTask<IReadOnlyList<string>> DestroyDestinationCoreAsync(string vmId, CancellationToken cancellationToken) =>
         await StopForGoodAsync(vmId, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
-    public ValueTask<VmStatus> QueryAsync(string vmId, CancellationToken cancellationToken = default) => ValueTask.FromResult(Inspect(Directory, vmId));
+    protected override ValueTask<VmStatus> QueryCoreAsync(string vmId, CancellationToken cancellationToken) => ValueTask.FromResult(Inspect(Directory, vmId));
 
     /// <summary>Reads a VM's state from a hypervisor directory without starting anything (for status tools).</summary>
     /// <param name="directory">The host's VM directory.</param>
