@@ -125,7 +125,7 @@ internal static class MigrateCommand
         for (int attempt = 0; ; )
         {
             MigrationResult result = await host.Coordinator.MigrateAsync(vmId, peerName,
-                (ticket, token) => host.Factory.ConnectAsync(destination, ticket, token), trigger, display, cancellationToken);
+                async (ticket, token) => await host.Factory.ConnectAsync(destination, ticket, token), trigger, display, cancellationToken);
             if (result.Denial is AdmissionDenialReason.Backoff or AdmissionDenialReason.RateLimited && attempt > 0)
             {
                 style.Line($"backoff {vmId} {result.RetryAfter.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} {result.Reason}");

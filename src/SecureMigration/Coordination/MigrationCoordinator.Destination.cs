@@ -21,26 +21,26 @@ public sealed partial class MigrationCoordinator
     /// epoch). The VM runs here only after this host took the ownership epoch; on any failure before that, the partial
     /// copy is destroyed and handed to the residue handler.
     /// </summary>
-    /// <param name="connection">An authenticated channel from <see cref="SecureChannelListener"/>; the coordinator disposes it.</param>
+    /// <param name="connection">An authenticated connection, such as a <see cref="ChannelConnection"/> from <see cref="SecureChannelListener"/>; the coordinator disposes it.</param>
     /// <param name="progress">Receives phase and byte progress, or <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the migration; it then rolls back unless it already committed.</param>
     /// <returns>How it ended.</returns>
-    public Task<MigrationResult> ReceiveAsync(ChannelConnection connection, IProgress<MigrationProgress>? progress = null, CancellationToken cancellationToken = default)
+    public Task<MigrationResult> ReceiveAsync(MigrationConnection connection, IProgress<MigrationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        return CoordinationTelemetry.ObserveAsync(MigrationRole.Destination, connection.Channel.Ticket.VmId, _options.TimeProvider,
+        return CoordinationTelemetry.ObserveAsync(MigrationRole.Destination, connection.Ticket.VmId, _options.TimeProvider,
             () => ReceiveObservedAsync(connection, progress, cancellationToken));
     }
 
-    private async Task<MigrationResult> ReceiveObservedAsync(ChannelConnection connection, IProgress<MigrationProgress>? progress, CancellationToken cancellationToken)
+    private async Task<MigrationResult> ReceiveObservedAsync(MigrationConnection connection, IProgress<MigrationProgress>? progress, CancellationToken cancellationToken)
     {
-        MigrationTicket ticket = connection.Channel.Ticket;
-        var wire = new MigrationWire(connection.Channel, _options.StallTimeout, _options.TimeProvider);
+        MigrationTicket ticket = connection.Ticket;
+        var wire = new MigrationWire(connection.Pipe, _options.StallTimeout, _options.TimeProvider);
         string? refusal;
         IDisposable? reservation;
         try
         {
-            (refusal, reservation) = await ReserveIncomingAsync(ticket, connection.Channel.Peer, cancellationToken).ConfigureAwait(false);
+            (refusal, reservation) = await ReserveIncomingAsync(ticket, connection.Peer, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -57,7 +57,7 @@ public sealed partial class MigrationCoordinator
             {
                 using (wire)
                 {
-                    await RecordRefusalAsync(ticket, connection.Channel.Peer, refusal).ConfigureAwait(false);
+                    await RecordRefusalAsync(ticket, connection.Peer, refusal).ConfigureAwait(false);
                     await wire.TrySendAbortAsync(refusal).ConfigureAwait(false);
                 }
             }

@@ -25,18 +25,18 @@ public sealed partial class MigrationCoordinator
     /// </summary>
     /// <param name="vmId">The VM; this host must hold its ownership epoch and it must be running here.</param>
     /// <param name="destinationHost">The destination's identity.</param>
-    /// <param name="connect">Opens the secure channel to the destination for a ticket (for example <see cref="SecureChannelFactory.ConnectAsync(System.Net.EndPoint, MigrationTicket, CancellationToken)"/>).</param>
+    /// <param name="connect">Opens an authenticated connection to the destination for a ticket (for example <see cref="SecureChannelFactory.ConnectAsync(System.Net.EndPoint, MigrationTicket, CancellationToken)"/>).</param>
     /// <param name="trigger">Why the migration happens, for admission.</param>
     /// <param name="progress">Receives phase and byte progress, or <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the migration; it then rolls back.</param>
     /// <returns>How it ended.</returns>
     /// <exception cref="MigrationInDoubtException">The commit was requested and the registry cannot be reached: the VM stays paused until recovery.</exception>
-    public Task<MigrationResult> MigrateAsync(string vmId, string destinationHost, Func<MigrationTicket, CancellationToken, Task<ChannelConnection>> connect,
+    public Task<MigrationResult> MigrateAsync(string vmId, string destinationHost, Func<MigrationTicket, CancellationToken, Task<MigrationConnection>> connect,
         MigrationTrigger trigger = MigrationTrigger.Manual, IProgress<MigrationProgress>? progress = null, CancellationToken cancellationToken = default) =>
         CoordinationTelemetry.ObserveAsync(MigrationRole.Source, vmId, _options.TimeProvider,
             () => MigrateObservedAsync(vmId, destinationHost, connect, trigger, progress, cancellationToken));
 
-    private async Task<MigrationResult> MigrateObservedAsync(string vmId, string destinationHost, Func<MigrationTicket, CancellationToken, Task<ChannelConnection>> connect,
+    private async Task<MigrationResult> MigrateObservedAsync(string vmId, string destinationHost, Func<MigrationTicket, CancellationToken, Task<MigrationConnection>> connect,
         MigrationTrigger trigger, IProgress<MigrationProgress>? progress, CancellationToken cancellationToken)
     {
         VmIds.EnsureValid(vmId);
@@ -107,7 +107,7 @@ public sealed partial class MigrationCoordinator
         }
     }
 
-    private async Task<MigrationResult> RunSourceAsync(MigrationRun run, IReadOnlyList<string> images, Func<MigrationTicket, CancellationToken, Task<ChannelConnection>> connect,
+    private async Task<MigrationResult> RunSourceAsync(MigrationRun run, IReadOnlyList<string> images, Func<MigrationTicket, CancellationToken, Task<MigrationConnection>> connect,
         CancellationToken cancellationToken)
     {
         await StepAsync(run, MigrationPhase.Admitted).ConfigureAwait(false);
@@ -123,7 +123,7 @@ public sealed partial class MigrationCoordinator
         MigrationTicket ticket = MigrationTicket.Create(run.VmId, Host, run.Record.DestinationHost, run.Record.Epoch, _options.TicketLifetime, _options.TimeProvider, run.Id)
             with { RegistryId = await _registry.GetIdAsync(cancellationToken).ConfigureAwait(false) };
         run.Connection = await connect(ticket, cancellationToken).ConfigureAwait(false);
-        run.Wire = new MigrationWire(run.Connection.Channel, _options.StallTimeout, _options.TimeProvider);
+        run.Wire = new MigrationWire(run.Connection.Pipe, _options.StallTimeout, _options.TimeProvider);
         await StepAsync(run, MigrationPhase.ChannelOpen).ConfigureAwait(false);
 
         await run.Wire.ReceiveAsync(FrameType.Ready, _options.CommitTimeout, cancellationToken).ConfigureAwait(false);

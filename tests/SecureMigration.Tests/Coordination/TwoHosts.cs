@@ -130,7 +130,7 @@ internal sealed class TwoHosts : IAsyncDisposable
         MigrationResult source;
         try
         {
-            source = await Source.Coordinator.MigrateAsync(VmId, Destination.Id, (ticket, token) => _sourceFactory.ConnectAsync(target, ticket, token), progress: Source.Progress);
+            source = await Source.Coordinator.MigrateAsync(VmId, Destination.Id, async (ticket, token) => await _sourceFactory.ConnectAsync(target, ticket, token), progress: Source.Progress);
         }
         finally
         {
@@ -158,7 +158,7 @@ internal sealed class TwoHosts : IAsyncDisposable
         }
 
         Task serving = ServeAsync();
-        MigrationResult source = await Source.Coordinator.MigrateAsync(VmId, Destination.Id, (ticket, token) => _sourceFactory.ConnectAsync(_listener.LocalEndPoint, ticket, token));
+        MigrationResult source = await Source.Coordinator.MigrateAsync(VmId, Destination.Id, async (ticket, token) => await _sourceFactory.ConnectAsync(_listener.LocalEndPoint, ticket, token));
         await serving;
         return source;
     }
@@ -171,7 +171,7 @@ internal sealed class TwoHosts : IAsyncDisposable
         Exception? sourceError = null;
         try
         {
-            await Source.Coordinator.MigrateAsync(VmId, Destination.Id, (ticket, token) => _sourceFactory.ConnectAsync(_listener.LocalEndPoint, ticket, token), progress: Source.Progress);
+            await Source.Coordinator.MigrateAsync(VmId, Destination.Id, async (ticket, token) => await _sourceFactory.ConnectAsync(_listener.LocalEndPoint, ticket, token), progress: Source.Progress);
         }
         catch (SimulatedCrashException e)
         {
