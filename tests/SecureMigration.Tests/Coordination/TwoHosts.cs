@@ -144,6 +144,31 @@ internal sealed class TwoHosts : IAsyncDisposable
     }
 
     /// <summary>
+    /// Starts one migration over an in-memory connection (no socket, no TLS): the bytes from the source pass through
+    /// <paramref name="toDestination"/>. The destination's task is <see langword="null"/> when the source never connected.
+    /// </summary>
+    public (Task<MigrationResult> Source, Task<MigrationResult?> Destination) StartInMemory(FaultInjectingPipe toDestination,
+        TimeProvider time)
+    {
+        var receiving = new TaskCompletionSource<Task<MigrationResult>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task<MigrationResult> source = Source.Coordinator.MigrateAsync(VmId, Destination.Id, (ticket, _) =>
+        {
+            (InMemoryMigrationConnection sourceEnd, InMemoryMigrationConnection destinationEnd) =
+                InMemoryMigrationConnection.CreatePair(ticket, toDestination, time);
+            receiving.TrySetResult(Destination.Coordinator.ReceiveAsync(destinationEnd));
+            return Task.FromResult<MigrationConnection>(sourceEnd);
+        });
+
+        async Task<MigrationResult?> DestinationAsync()
+        {
+            await Task.WhenAny(receiving.Task, source);
+            return receiving.Task.IsCompleted ? await receiving.Task.Result : null;
+        }
+
+        return (source, DestinationAsync());
+    }
+
+    /// <summary>
     /// Runs the source's side of a migration against an impostor destination (a host with the destination's
     /// credentials that speaks the migration protocol as <paramref name="impostor"/> likes).
     /// </summary>
