@@ -75,7 +75,7 @@ public sealed class SampleHost : IAsyncDisposable
 
     /// <summary>Source: migrates <paramref name="vmId"/> to <paramref name="destination"/>, reached at <paramref name="endPoint"/>.</summary>
     public Task<MigrationResult> MigrateAsync(string vmId, string destination, EndPoint endPoint, CancellationToken cancellationToken) =>
-        Coordinator.MigrateAsync(vmId, destination, (ticket, token) => Channels.ConnectAsync(endPoint, ticket, token), cancellationToken: cancellationToken);
+        Coordinator.MigrateAsync(vmId, destination, async (ticket, token) => await Channels.ConnectAsync(endPoint, ticket, token), cancellationToken: cancellationToken);
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

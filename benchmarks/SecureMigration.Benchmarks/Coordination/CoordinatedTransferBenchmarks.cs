@@ -94,7 +94,7 @@ public class CoordinatedTransferBenchmarks
         _sourceDriver.Run(vm);
         await _registry.RegisterAsync(vm, "source.bench");
         Task<MigrationResult> received = ReceiveMigrationAsync();
-        MigrationResult result = await _source.MigrateAsync(vm, "destination.bench", (ticket, token) => _sourceFactory.ConnectAsync(_listener.LocalEndPoint, ticket, token));
+        MigrationResult result = await _source.MigrateAsync(vm, "destination.bench", async (ticket, token) => await _sourceFactory.ConnectAsync(_listener.LocalEndPoint, ticket, token));
         await received;
         return result.IsCommitted ? result.Bytes : throw new InvalidOperationException(result.Reason);
     }

@@ -107,7 +107,7 @@ internal sealed class SimulatedCluster : IAsyncDisposable
         Task<MigrationResult?> received = ReceiveAsync(destination, destinationProgress, noChannel.Token, cancellationToken);
         System.Net.IPEndPoint target = attacker?.EndPoint ?? destination.Listener.LocalEndPoint;
         MigrationResult result = await source.Coordinator.MigrateAsync(vmId, destination.Id,
-            (ticket, token) => source.Factory.ConnectAsync(target, ticket, token), progress: sourceProgress, cancellationToken: cancellationToken);
+            async (ticket, token) => await source.Factory.ConnectAsync(target, ticket, token), progress: sourceProgress, cancellationToken: cancellationToken);
         if (!source.Journal.Records.Any(r => r.MigrationId == result.MigrationId && r.Phase == MigrationPhase.ChannelOpen))
         {
             // The source never opened a channel: nothing will arrive.

@@ -75,7 +75,7 @@ internal static class MigrateCommand
                     : $"retry {retry.VmId} {retry.Attempt}/{retry.MaxRetries} after: {retry.Reason}");
                 EndPoint destination = parse.GetValue(to)!;
                 (MigrationResult result, int retried) = await agent.MigrateAsync(qemuVm.Id, parse.GetValue(peerName)!,
-                    (ticket, token) => host.Factory.ConnectAsync(destination, ticket, token), display, cancellationToken);
+                    async (ticket, token) => await host.Factory.ConnectAsync(destination, ticket, token), display, cancellationToken);
                 style.Line($"result {result.VmId} {result.Status} {result.Reason}".TrimEnd());
                 QemuMigrationInfo? qemu = host.Driver.LastOutgoingMigration(qemuVm.Id);
                 if (qemu is not null)

@@ -142,31 +142,24 @@ public sealed class SecureChannelFactory
     public async Task<ChannelConnection> ConnectAsync(EndPoint remote, MigrationTicket ticket, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(remote);
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        StreamDuplexPipe? transport = null;
+        StreamDuplexPipe transport;
         try
         {
-            try
-            {
-                await socket.ConnectAsync(remote, cancellationToken).ConfigureAwait(false);
-            }
-            catch (SocketException e)
-            {
-                throw new DestinationUnreachableException(remote, e);
-            }
+            transport = await SocketTransport.ConnectPipeAsync(remote, timeout: null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException e)
+        {
+            throw new DestinationUnreachableException(remote, e);
+        }
 
-            transport = StreamDuplexPipe.Create(socket);
+        try
+        {
             SecureChannel channel = await ConnectAsync(transport, ticket, cancellationToken).ConfigureAwait(false);
             return new ChannelConnection(channel, transport, remote, _options.TimeProvider);
         }
         catch
         {
-            if (transport is not null)
-            {
-                await transport.DisposeAsync().ConfigureAwait(false);
-            }
-
-            socket.Dispose();
+            await transport.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }

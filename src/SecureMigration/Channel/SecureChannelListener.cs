@@ -213,7 +213,7 @@ public sealed class SecureChannelListener : IAsyncDisposable
         StreamDuplexPipe? transport = null;
         try
         {
-            transport = StreamDuplexPipe.Create(connection);
+            transport = SocketTransport.Wrap(connection);
             if (await FirstByteTimedOutAsync(transport.Input).ConfigureAwait(false))
             {
                 // The slot goes back before the connection closes, so the peer sees the close only once it is free.

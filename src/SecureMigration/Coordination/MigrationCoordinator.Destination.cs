@@ -21,28 +21,26 @@ public sealed partial class MigrationCoordinator
     /// epoch). The VM runs here only after this host took the ownership epoch; on any failure before that, the partial
     /// copy is destroyed and handed to the residue handler.
     /// </summary>
-    /// <param name="connection">An authenticated channel from <see cref="SecureChannelListener"/>; the coordinator disposes it.</param>
+    /// <param name="connection">An authenticated connection, such as a <see cref="ChannelConnection"/> from <see cref="SecureChannelListener"/>; the coordinator disposes it.</param>
     /// <param name="progress">Receives phase and byte progress, or <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the migration; it then rolls back unless it already committed.</param>
     /// <returns>How it ended.</returns>
-    public Task<MigrationResult> ReceiveAsync(ChannelConnection connection, IProgress<MigrationProgress>? progress = null,
-        CancellationToken cancellationToken = default)
+    public Task<MigrationResult> ReceiveAsync(MigrationConnection connection, IProgress<MigrationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        return CoordinationTelemetry.ObserveAsync(MigrationRole.Destination, connection.Channel.Ticket.VmId, _options.TimeProvider,
+        return CoordinationTelemetry.ObserveAsync(MigrationRole.Destination, connection.Ticket.VmId, _options.TimeProvider,
             () => ReceiveObservedAsync(connection, progress, cancellationToken));
     }
 
-    private async Task<MigrationResult> ReceiveObservedAsync(ChannelConnection connection, IProgress<MigrationProgress>? progress,
-        CancellationToken cancellationToken)
+    private async Task<MigrationResult> ReceiveObservedAsync(MigrationConnection connection, IProgress<MigrationProgress>? progress, CancellationToken cancellationToken)
     {
-        MigrationTicket ticket = connection.Channel.Ticket;
-        var wire = new MigrationWire(connection.Channel, _options.StallTimeout, _options.TimeProvider);
+        MigrationTicket ticket = connection.Ticket;
+        var wire = new MigrationWire(connection.Pipe, _options.StallTimeout, _options.TimeProvider);
         string? refusal;
         IDisposable? reservation;
         try
         {
-            (refusal, reservation) = await ReserveIncomingAsync(ticket, connection.Channel.Peer, cancellationToken).ConfigureAwait(false);
+            (refusal, reservation) = await ReserveIncomingAsync(ticket, connection.Peer, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -59,14 +57,13 @@ public sealed partial class MigrationCoordinator
             {
                 using (wire)
                 {
-                    await RecordRefusalAsync(ticket, connection.Channel.Peer, refusal).ConfigureAwait(false);
+                    await RecordRefusalAsync(ticket, connection.Peer, refusal).ConfigureAwait(false);
                     await wire.TrySendAbortAsync(refusal).ConfigureAwait(false);
                 }
             }
 
             string vmId = VmIds.IsValid(ticket.VmId) ? ticket.VmId : "(invalid)";
-            return new MigrationResult(ticket.MigrationId, vmId, MigrationRole.Destination, MigrationStatus.Refused, refusal, 0,
-                ticket.OwnershipEpoch);
+            return new MigrationResult(ticket.MigrationId, vmId, MigrationRole.Destination, MigrationStatus.Refused, refusal, 0, ticket.OwnershipEpoch);
         }
 
         var run = new MigrationRun(
@@ -91,10 +88,8 @@ public sealed partial class MigrationCoordinator
                 or HypervisorException ||
                 (e is OperationCanceledException && cancellationToken.IsCancellationRequested))
             {
-                string reason = e is MigrationAbortedException aborted ? aborted.Reason
-                    : e is OperationCanceledException ? "the caller cancelled it" : e.Message;
-                return await RollBackDestinationAsync(run, reason, peerKnows: e is MigrationAbortedException { ByPeer: true })
-                    .ConfigureAwait(false);
+                string reason = e is MigrationAbortedException aborted ? aborted.Reason : e is OperationCanceledException ? "the caller cancelled it" : e.Message;
+                return await RollBackDestinationAsync(run, reason, peerKnows: e is MigrationAbortedException { ByPeer: true }).ConfigureAwait(false);
             }
             catch (JournalWriteException e)
             {
@@ -109,12 +104,10 @@ public sealed partial class MigrationCoordinator
         await StepAsync(run, MigrationPhase.ChannelOpen).ConfigureAwait(false);
         if (_admission is not null)
         {
-            AdmissionDecision decision =
-                _admission.TryAdmit(new MigrationRequest(run.VmId, run.Record.SourceHost, Host, MigrationTrigger.Manual));
+            AdmissionDecision decision = _admission.TryAdmit(new MigrationRequest(run.VmId, run.Record.SourceHost, Host, MigrationTrigger.Manual));
             if (!decision.IsAdmitted)
             {
-                return await RollBackDestinationAsync(run, "admission denied it: " + decision.Message, peerKnows: false)
-                    .ConfigureAwait(false);
+                return await RollBackDestinationAsync(run, "admission denied it: " + decision.Message, peerKnows: false).ConfigureAwait(false);
             }
 
             run.Lease = decision.Lease;
@@ -136,17 +129,14 @@ public sealed partial class MigrationCoordinator
             await wire.SendAsync(FrameType.Ready, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
             await StepAsync(run, MigrationPhase.Transferring).ConfigureAwait(false);
             var hash = new XxHash128();
-            received = await wire.ReceiveStreamAsync(sink, hash, bytes => { run.Bytes = bytes; run.Report(); }, cancellationToken)
-                .ConfigureAwait(false);
+            received = await wire.ReceiveStreamAsync(sink, hash, bytes => { run.Bytes = bytes; run.Report(); }, cancellationToken).ConfigureAwait(false);
             digest = hash.GetCurrentHash();
         }
 
         if (received.Received != received.AnnouncedLength || !CryptographicOperations.FixedTimeEquals(digest, received.AnnouncedDigest))
         {
-            return await RollBackDestinationAsync(run,
-                $"the stream's digest does not match: received {received.Received} bytes with {MigrationWire.DescribeDigest(digest)}, " +
-                $"the source sent {received.AnnouncedLength} bytes with {MigrationWire.DescribeDigest(received.AnnouncedDigest)}",
-                peerKnows: false).ConfigureAwait(false);
+            return await RollBackDestinationAsync(run, $"the stream's digest does not match: received {received.Received} bytes with {MigrationWire.DescribeDigest(digest)}, " +
+                $"the source sent {received.AnnouncedLength} bytes with {MigrationWire.DescribeDigest(received.AnnouncedDigest)}", peerKnows: false).ConfigureAwait(false);
         }
 
         await _driver.FinishIncomingAsync(run.VmId, cancellationToken).ConfigureAwait(false);
@@ -159,12 +149,10 @@ public sealed partial class MigrationCoordinator
         await wire.SendAsync(FrameType.Verified, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
         await wire.ReceiveAsync(FrameType.Commit, _options.CommitTimeout, cancellationToken).ConfigureAwait(false);
 
-        OwnershipMove move = await _registry.TryMoveAsync(run.VmId, run.Record.Epoch, run.Record.SourceHost, Host, run.Id,
-            CancellationToken.None).ConfigureAwait(false);
+        OwnershipMove move = await _registry.TryMoveAsync(run.VmId, run.Record.Epoch, run.Record.SourceHost, Host, run.Id, CancellationToken.None).ConfigureAwait(false);
         if (!move.Moved)
         {
-            return await RollBackDestinationAsync(run, $"the source took the VM back before the commit ({Describe(move.Current)})",
-                peerKnows: false).ConfigureAwait(false);
+            return await RollBackDestinationAsync(run, $"the source took the VM back before the commit ({Describe(move.Current)})", peerKnows: false).ConfigureAwait(false);
         }
 
         // The epoch is ours: from here on the only way is forward, whatever fails.
@@ -197,8 +185,7 @@ public sealed partial class MigrationCoordinator
         }
 
         Complete(run, MigrationOutcome.Succeeded);
-        return new MigrationResult(run.Id, run.VmId, MigrationRole.Destination, MigrationStatus.Completed, null, run.Bytes,
-            run.Record.Epoch + 1);
+        return new MigrationResult(run.Id, run.VmId, MigrationRole.Destination, MigrationStatus.Completed, null, run.Bytes, run.Record.Epoch + 1);
     }
 
     private async Task<MigrationResult> RollBackDestinationAsync(MigrationRun run, string reason, bool peerKnows)
@@ -222,8 +209,7 @@ public sealed partial class MigrationCoordinator
         await DestroyPartialCopyAsync(run.Id, run.VmId, run.Prepared).ConfigureAwait(false);
         await TryStepAsync(run, MigrationPhase.RolledBack, reason).ConfigureAwait(false);
         Complete(run, MigrationOutcome.Failed);
-        return new MigrationResult(run.Id, run.VmId, MigrationRole.Destination, MigrationStatus.RolledBack, reason, run.Bytes,
-            run.Record.Epoch);
+        return new MigrationResult(run.Id, run.VmId, MigrationRole.Destination, MigrationStatus.RolledBack, reason, run.Bytes, run.Record.Epoch);
     }
 
     /// <summary>

@@ -25,25 +25,18 @@ public sealed partial class MigrationCoordinator
     /// </summary>
     /// <param name="vmId">The VM; this host must hold its ownership epoch and it must be running here.</param>
     /// <param name="destinationHost">The destination's identity.</param>
-    /// <param name="connect">
-    /// Opens the secure channel to the destination for a ticket (for example
-    /// <see cref="SecureChannelFactory.ConnectAsync(System.Net.EndPoint, MigrationTicket, CancellationToken)"/>).
-    /// </param>
+    /// <param name="connect">Opens an authenticated connection to the destination for a ticket (for example <see cref="SecureChannelFactory.ConnectAsync(System.Net.EndPoint, MigrationTicket, CancellationToken)"/>).</param>
     /// <param name="trigger">Why the migration happens, for admission.</param>
     /// <param name="progress">Receives phase and byte progress, or <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the migration; it then rolls back.</param>
     /// <returns>How it ended.</returns>
-    /// <exception cref="MigrationInDoubtException">
-    /// The commit was requested and the registry cannot be reached: the VM stays paused until recovery.
-    /// </exception>
-    public Task<MigrationResult> MigrateAsync(string vmId, string destinationHost,
-        Func<MigrationTicket, CancellationToken, Task<ChannelConnection>> connect, MigrationTrigger trigger = MigrationTrigger.Manual,
-        IProgress<MigrationProgress>? progress = null, CancellationToken cancellationToken = default) =>
+    /// <exception cref="MigrationInDoubtException">The commit was requested and the registry cannot be reached: the VM stays paused until recovery.</exception>
+    public Task<MigrationResult> MigrateAsync(string vmId, string destinationHost, Func<MigrationTicket, CancellationToken, Task<MigrationConnection>> connect,
+        MigrationTrigger trigger = MigrationTrigger.Manual, IProgress<MigrationProgress>? progress = null, CancellationToken cancellationToken = default) =>
         CoordinationTelemetry.ObserveAsync(MigrationRole.Source, vmId, _options.TimeProvider,
             () => MigrateObservedAsync(vmId, destinationHost, connect, trigger, progress, cancellationToken));
 
-    private async Task<MigrationResult> MigrateObservedAsync(string vmId, string destinationHost,
-        Func<MigrationTicket, CancellationToken, Task<ChannelConnection>> connect,
+    private async Task<MigrationResult> MigrateObservedAsync(string vmId, string destinationHost, Func<MigrationTicket, CancellationToken, Task<MigrationConnection>> connect,
         MigrationTrigger trigger, IProgress<MigrationProgress>? progress, CancellationToken cancellationToken)
     {
         VmIds.EnsureValid(vmId);
@@ -55,8 +48,7 @@ public sealed partial class MigrationCoordinator
         {
             string holder = owner is null ? "the ownership registry does not know it" : $"'{owner.Owner}' holds its epoch {owner.Epoch}";
             return Refused(migrationId, vmId, MigrationRole.Source,
-                $"this host ('{Host}') does not own VM '{vmId}': {holder}. " +
-                "Migrate it from its owner, with the registry every host shares (secmig: --registry)",
+                $"this host ('{Host}') does not own VM '{vmId}': {holder}. Migrate it from its owner, with the registry every host shares (secmig: --registry)",
                 owner?.Epoch ?? 0);
         }
 
@@ -64,8 +56,7 @@ public sealed partial class MigrationCoordinator
         if (status.State != VmRunState.Running)
         {
             string seen = status.Detail is { } detail ? $" ({UntrustedText.Bound(detail)})" : string.Empty;
-            return Refused(migrationId, vmId, MigrationRole.Source,
-                $"VM '{vmId}' is {status.State} here{seen}, and only a running VM migrates", owner.Epoch);
+            return Refused(migrationId, vmId, MigrationRole.Source, $"VM '{vmId}' is {status.State} here{seen}, and only a running VM migrates", owner.Epoch);
         }
 
         var run = new MigrationRun(
@@ -100,8 +91,7 @@ public sealed partial class MigrationCoordinator
                 or SocketException or IOException or InvalidOperationException or HypervisorException ||
                 (e is OperationCanceledException && cancellationToken.IsCancellationRequested))
             {
-                string reason = e is MigrationAbortedException aborted ? aborted.Reason
-                    : e is OperationCanceledException ? "the caller cancelled it" : e.Message;
+                string reason = e is MigrationAbortedException aborted ? aborted.Reason : e is OperationCanceledException ? "the caller cancelled it" : e.Message;
                 run.FailedPermanently = !run.CommitSent && PermanentFailures.IsPermanent(e);
                 return await SettleSourceAsync(run, reason, e is MigrationAbortedException { ByPeer: true }).ConfigureAwait(false);
             }
@@ -117,8 +107,7 @@ public sealed partial class MigrationCoordinator
         }
     }
 
-    private async Task<MigrationResult> RunSourceAsync(MigrationRun run, IReadOnlyList<string> images,
-        Func<MigrationTicket, CancellationToken, Task<ChannelConnection>> connect,
+    private async Task<MigrationResult> RunSourceAsync(MigrationRun run, IReadOnlyList<string> images, Func<MigrationTicket, CancellationToken, Task<MigrationConnection>> connect,
         CancellationToken cancellationToken)
     {
         await StepAsync(run, MigrationPhase.Admitted).ConfigureAwait(false);
@@ -131,11 +120,10 @@ public sealed partial class MigrationCoordinator
         }
 
         await StepAsync(run, MigrationPhase.PreHooksDone).ConfigureAwait(false);
-        MigrationTicket ticket = MigrationTicket.Create(run.VmId, Host, run.Record.DestinationHost, run.Record.Epoch,
-            _options.TicketLifetime, _options.TimeProvider, run.Id)
+        MigrationTicket ticket = MigrationTicket.Create(run.VmId, Host, run.Record.DestinationHost, run.Record.Epoch, _options.TicketLifetime, _options.TimeProvider, run.Id)
             with { RegistryId = await _registry.GetIdAsync(cancellationToken).ConfigureAwait(false) };
         run.Connection = await connect(ticket, cancellationToken).ConfigureAwait(false);
-        run.Wire = new MigrationWire(run.Connection.Channel, _options.StallTimeout, _options.TimeProvider);
+        run.Wire = new MigrationWire(run.Connection.Pipe, _options.StallTimeout, _options.TimeProvider);
         await StepAsync(run, MigrationPhase.ChannelOpen).ConfigureAwait(false);
 
         await run.Wire.ReceiveAsync(FrameType.Ready, _options.CommitTimeout, cancellationToken).ConfigureAwait(false);
@@ -145,8 +133,7 @@ public sealed partial class MigrationCoordinator
         Stream stream = await _driver.StartOutgoingAsync(run.VmId, cancellationToken).ConfigureAwait(false);
         await using (stream.ConfigureAwait(false))
         {
-            run.Bytes = await run.Wire.SendStreamAsync(stream, hash, _options.FlushBytes, bytes => { run.Bytes = bytes; run.Report(); },
-                cancellationToken).ConfigureAwait(false);
+            run.Bytes = await run.Wire.SendStreamAsync(stream, hash, _options.FlushBytes, bytes => { run.Bytes = bytes; run.Report(); }, cancellationToken).ConfigureAwait(false);
         }
 
         digest = hash.GetCurrentHash();
@@ -205,8 +192,7 @@ public sealed partial class MigrationCoordinator
         {
             if (run.CommitSent)
             {
-                throw new MigrationInDoubtException(run.Id, run.VmId,
-                    $"the ownership registry could not be reached after the commit was requested ({e.Message})", e);
+                throw new MigrationInDoubtException(run.Id, run.VmId, $"the ownership registry could not be reached after the commit was requested ({e.Message})", e);
             }
 
             // Before the commit request the destination cannot have taken the epoch, so resuming is safe without the registry.
@@ -238,8 +224,7 @@ public sealed partial class MigrationCoordinator
 
         if (move.Current is null)
         {
-            throw new MigrationInDoubtException(run.Id, run.VmId,
-                "the ownership registry no longer knows the VM, so no host may run it on its word");
+            throw new MigrationInDoubtException(run.Id, run.VmId, "the ownership registry no longer knows the VM, so no host may run it on its word");
         }
 
         string holder = UntrustedText.Bound(move.Current.Owner, 160);
@@ -247,16 +232,12 @@ public sealed partial class MigrationCoordinator
             !string.Equals(earlier.VmId, run.VmId, StringComparison.Ordinal))
         {
             throw new MigrationInDoubtException(run.Id, run.VmId,
-                $"the registry says '{holder}' holds epoch {move.Current.Epoch} " +
-                $"by migration {move.Current.MigrationId?.ToString() ?? "(none)"}, " +
-                "which this host never ran: only this host could have released the VM, so the record was written without its consent " +
-                "(by a host that can write the registry). " +
-                "The VM stays paused here and nothing is destroyed; find who wrote the record, restore it, then recover");
+                $"the registry says '{holder}' holds epoch {move.Current.Epoch} by migration {move.Current.MigrationId?.ToString() ?? "(none)"}, which this host " +
+                "never ran: only this host could have released the VM, so the record was written without its consent (by a host that can write the " +
+                "registry). The VM stays paused here and nothing is destroyed; find who wrote the record, restore it, then recover");
         }
 
-        return await AbandonSourceAsync(run,
-                $"'{holder}' holds the epoch ({move.Current.Epoch}) by this host's migration {by}, so this copy is stale")
-            .ConfigureAwait(false);
+        return await AbandonSourceAsync(run, $"'{holder}' holds the epoch ({move.Current.Epoch}) by this host's migration {by}, so this copy is stale").ConfigureAwait(false);
     }
 
     private async Task<MigrationResult> RollBackSourceAsync(MigrationRun run, string reason)
@@ -272,8 +253,7 @@ public sealed partial class MigrationCoordinator
 
         // A failure no retry can heal is not the VM's or the pair's fault: it opens no breaker and sets no backoff.
         Complete(run, run.FailedPermanently ? MigrationOutcome.Cancelled : MigrationOutcome.Failed);
-        return new MigrationResult(run.Id, run.VmId, MigrationRole.Source, MigrationStatus.RolledBack, reason, run.Bytes,
-            run.Record.Epoch + 1)
+        return new MigrationResult(run.Id, run.VmId, MigrationRole.Source, MigrationStatus.RolledBack, reason, run.Bytes, run.Record.Epoch + 1)
         {
             IsPermanent = run.FailedPermanently,
         };
@@ -298,8 +278,7 @@ public sealed partial class MigrationCoordinator
         }
 
         Complete(run, MigrationOutcome.Succeeded);
-        return new MigrationResult(run.Id, run.VmId, MigrationRole.Source, MigrationStatus.Completed, null, run.Bytes,
-            run.Record.Epoch + 1);
+        return new MigrationResult(run.Id, run.VmId, MigrationRole.Source, MigrationStatus.Completed, null, run.Bytes, run.Record.Epoch + 1);
     }
 
     /// <summary>The epoch moved on by other means while this migration ran: this copy is stale and must never run again.</summary>

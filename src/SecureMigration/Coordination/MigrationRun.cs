@@ -21,7 +21,7 @@ internal sealed class MigrationRun(JournalRecord record, IProgress<MigrationProg
 
     public AdmissionLease? Lease { get; set; }
 
-    public ChannelConnection? Connection { get; set; }
+    public MigrationConnection? Connection { get; set; }
 
     public MigrationWire? Wire { get; set; }
 

@@ -60,7 +60,7 @@ public sealed class MigrationAgent
             while (true)
             {
                 await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-                ChannelConnection? connection;
+                MigrationConnection? connection;
                 try
                 {
                     connection = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
@@ -103,7 +103,7 @@ public sealed class MigrationAgent
     /// <returns>The last attempt's result and how many times it was retried.</returns>
     /// <exception cref="MigrationInDoubtException">The commit was requested and the registry cannot say how it ended.</exception>
     public async Task<SourceMigration> MigrateAsync(string vmId, string destinationHost,
-        Func<MigrationTicket, CancellationToken, Task<ChannelConnection>> connect, IProgress<MigrationProgress>? progress = null,
+        Func<MigrationTicket, CancellationToken, Task<MigrationConnection>> connect, IProgress<MigrationProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
         MigrationTrigger trigger = MigrationTrigger.Manual;
@@ -137,10 +137,10 @@ public sealed class MigrationAgent
         }
     }
 
-    private async Task ReceiveAsync(ChannelConnection connection, IProgress<MigrationProgress>? progress, SemaphoreSlim slots,
+    private async Task ReceiveAsync(MigrationConnection connection, IProgress<MigrationProgress>? progress, SemaphoreSlim slots,
         CancellationToken cancellationToken)
     {
-        string vmId = UntrustedText.Bound(connection.Channel.Ticket.VmId, 160);
+        string vmId = UntrustedText.Bound(connection.Ticket.VmId, 160);
         IncomingMigrationEnded ended;
         try
         {

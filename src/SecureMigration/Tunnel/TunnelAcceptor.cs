@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SecureMigration.Channel;
+using SecureMigration.Transport;
 
 namespace SecureMigration.Tunnel;
 
@@ -97,19 +98,14 @@ public sealed class TunnelAcceptor : IAsyncDisposable
     {
         await using (accepted.ConfigureAwait(false))
         {
-            var plain = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            Socket plain;
             try
             {
-                using (var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
-                {
-                    connectTimeout.CancelAfter(_options.ConnectTimeout);
-                    await plain.ConnectAsync(_forward, connectTimeout.Token).ConfigureAwait(false);
-                }
+                plain = await SocketTransport.ConnectAsync(_forward, _options.ConnectTimeout, _stopping.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is SocketException or OperationCanceledException)
             {
                 Log.ForwardUnreachable(_logger, accepted.Channel.Peer.Name, _forward, e.Message);
-                plain.Dispose();
                 return;
             }
 

@@ -117,28 +117,22 @@ public sealed class TunnelConnector : IAsyncDisposable
             plain.NoDelay = true;
         }
 
-        var wire = new Socket(SocketType.Stream, ProtocolType.Tcp);
         StreamDuplexPipe? transport = null;
         try
         {
-            using (var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
+            try
             {
-                connectTimeout.CancelAfter(_options.ConnectTimeout);
-                try
-                {
-                    await wire.ConnectAsync(_remote, connectTimeout.Token).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is SocketException || (e is OperationCanceledException && !_stopping.IsCancellationRequested))
-                {
-                    // Nothing answered: not a channel failure, and no handshake was attempted.
-                    Log.RemoteUnreachable(_logger, plain.RemoteEndPoint, _remote,
-                        e is SocketException socket ? socket.Message : $"no answer within {_options.ConnectTimeout.TotalSeconds:0.#} s");
-                    Reset(plain);
-                    return;
-                }
+                transport = await SocketTransport.ConnectPipeAsync(_remote, _options.ConnectTimeout, _stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is SocketException || (e is OperationCanceledException && !_stopping.IsCancellationRequested))
+            {
+                // Nothing answered: not a channel failure, and no handshake was attempted.
+                Log.RemoteUnreachable(_logger, plain.RemoteEndPoint, _remote,
+                    e is SocketException socket ? socket.Message : $"no answer within {_options.ConnectTimeout.TotalSeconds:0.#} s");
+                Reset(plain);
+                return;
             }
 
-            transport = StreamDuplexPipe.Create(wire);
             MigrationTicket ticket = MigrationTicket.Create(_options.VmId, _factory.LocalIdentity, _peerName, 0, _options.TicketLifetime);
             SecureChannel channel = await _factory.ConnectAsync(transport, ticket, _stopping.Token).ConfigureAwait(false);
             await using (channel.ConfigureAwait(false))
@@ -164,10 +158,6 @@ public sealed class TunnelConnector : IAsyncDisposable
             if (transport is not null)
             {
                 await transport.DisposeAsync().ConfigureAwait(false);
-            }
-            else
-            {
-                wire.Dispose();
             }
         }
     }

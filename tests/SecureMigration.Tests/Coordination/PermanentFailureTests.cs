@@ -60,7 +60,7 @@ public sealed class PermanentFailureTests
         var results = new MigrationResult[5];
         for (int i = 0; i < results.Length; i++)
         {
-            results[i] = await host.Coordinator.MigrateAsync("vm-1", "destination.test", (_, _) => Task.FromException<ChannelConnection>(failure));
+            results[i] = await host.Coordinator.MigrateAsync("vm-1", "destination.test", (_, _) => Task.FromException<MigrationConnection>(failure));
             Assert.Equal(VmRunState.Running, (await host.Driver.QueryAsync("vm-1")).State);
         }
 

@@ -130,7 +130,7 @@ internal sealed class TwoHosts : IAsyncDisposable
         MigrationResult source;
         try
         {
-            source = await Source.Coordinator.MigrateAsync(VmId, Destination.Id, (ticket, token) => _sourceFactory.ConnectAsync(target, ticket, token), progress: Source.Progress);
+            source = await Source.Coordinator.MigrateAsync(VmId, Destination.Id, async (ticket, token) => await _sourceFactory.ConnectAsync(target, ticket, token), progress: Source.Progress);
         }
         finally
         {
@@ -141,6 +141,31 @@ internal sealed class TwoHosts : IAsyncDisposable
         }
 
         return (source, await destination);
+    }
+
+    /// <summary>
+    /// Starts one migration over an in-memory connection (no socket, no TLS): the bytes from the source pass through
+    /// <paramref name="toDestination"/>. The destination's task is <see langword="null"/> when the source never connected.
+    /// </summary>
+    public (Task<MigrationResult> Source, Task<MigrationResult?> Destination) StartInMemory(FaultInjectingPipe toDestination,
+        TimeProvider time)
+    {
+        var receiving = new TaskCompletionSource<Task<MigrationResult>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task<MigrationResult> source = Source.Coordinator.MigrateAsync(VmId, Destination.Id, (ticket, _) =>
+        {
+            (InMemoryMigrationConnection sourceEnd, InMemoryMigrationConnection destinationEnd) =
+                InMemoryMigrationConnection.CreatePair(ticket, toDestination, time);
+            receiving.TrySetResult(Destination.Coordinator.ReceiveAsync(destinationEnd));
+            return Task.FromResult<MigrationConnection>(sourceEnd);
+        });
+
+        async Task<MigrationResult?> DestinationAsync()
+        {
+            await Task.WhenAny(receiving.Task, source);
+            return receiving.Task.IsCompleted ? await receiving.Task.Result : null;
+        }
+
+        return (source, DestinationAsync());
     }
 
     /// <summary>
@@ -158,7 +183,7 @@ internal sealed class TwoHosts : IAsyncDisposable
         }
 
         Task serving = ServeAsync();
-        MigrationResult source = await Source.Coordinator.MigrateAsync(VmId, Destination.Id, (ticket, token) => _sourceFactory.ConnectAsync(_listener.LocalEndPoint, ticket, token));
+        MigrationResult source = await Source.Coordinator.MigrateAsync(VmId, Destination.Id, async (ticket, token) => await _sourceFactory.ConnectAsync(_listener.LocalEndPoint, ticket, token));
         await serving;
         return source;
     }
@@ -171,7 +196,7 @@ internal sealed class TwoHosts : IAsyncDisposable
         Exception? sourceError = null;
         try
         {
-            await Source.Coordinator.MigrateAsync(VmId, Destination.Id, (ticket, token) => _sourceFactory.ConnectAsync(_listener.LocalEndPoint, ticket, token), progress: Source.Progress);
+            await Source.Coordinator.MigrateAsync(VmId, Destination.Id, async (ticket, token) => await _sourceFactory.ConnectAsync(_listener.LocalEndPoint, ticket, token), progress: Source.Progress);
         }
         catch (SimulatedCrashException e)
         {

@@ -44,7 +44,7 @@ public sealed class AddSecureMigrationTests(TestPki pki) : IClassFixture<TestPki
         Task<MigrationResult> received = ReceiveAsync(destination, listener);
 
         MigrationResult sent = await source.GetRequiredService<MigrationCoordinator>().MigrateAsync("vm-di", "destination.test",
-            (ticket, token) => source.GetRequiredService<SecureChannelFactory>().ConnectAsync(listener.LocalEndPoint, ticket, token));
+            async (ticket, token) => await source.GetRequiredService<SecureChannelFactory>().ConnectAsync(listener.LocalEndPoint, ticket, token));
 
         Assert.Equal(MigrationStatus.Completed, sent.Status);
         Assert.Equal(MigrationStatus.Completed, (await received).Status);

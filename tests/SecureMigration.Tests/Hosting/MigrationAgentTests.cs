@@ -56,7 +56,7 @@ public sealed class MigrationAgentTests : IDisposable
         Task<SourceMigration> migrating = agent.MigrateAsync("vm-1", "destination.test", (_, _) =>
         {
             connects++;
-            return Task.FromException<ChannelConnection>(new IOException("the destination is down"));
+            return Task.FromException<MigrationConnection>(new IOException("the destination is down"));
         });
         // The clock stands still until the agent says it backs off: the retry must have been denied for backoff.
         MigrationRetry backoff = await backingOff.Task;
@@ -87,7 +87,7 @@ public sealed class MigrationAgentTests : IDisposable
         SourceMigration outcome = await agent.MigrateAsync("vm-1", "destination.test", (_, _) =>
         {
             connects++;
-            return Task.FromException<ChannelConnection>(new HandshakeFailedException(HandshakeFailureReason.NameMismatch, "wrong name"));
+            return Task.FromException<MigrationConnection>(new HandshakeFailedException(HandshakeFailureReason.NameMismatch, "wrong name"));
         });
 
         Assert.True(outcome.Result.IsPermanent);

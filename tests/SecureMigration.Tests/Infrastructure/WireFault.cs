@@ -1,0 +1,28 @@
+namespace SecureMigration.Tests.Infrastructure;
+
+/// <summary>One fault a <see cref="FaultInjectingPipe"/> injects into the bytes it carries, at a byte offset of the stream.</summary>
+public sealed record WireFault(WireFaultKind Kind, long At)
+{
+    public static WireFault None { get; } = new(WireFaultKind.None, long.MaxValue);
+
+    /// <summary>The stream ends cleanly after <paramref name="at"/> bytes, in both directions of the link.</summary>
+    public static WireFault TruncateAt(long at) => new(WireFaultKind.Truncate, at);
+
+    /// <summary>The byte at offset <paramref name="at"/> arrives inverted.</summary>
+    public static WireFault FlipByteAt(long at) => new(WireFaultKind.FlipByte, at);
+
+    /// <summary>Once the receiver consumed <paramref name="at"/> bytes, its reads never complete until cancelled.</summary>
+    public static WireFault StallAt(long at) => new(WireFaultKind.Stall, at);
+
+    /// <summary>The link breaks after <paramref name="at"/> bytes: both ends see an <see cref="IOException"/>.</summary>
+    public static WireFault AbortAt(long at) => new(WireFaultKind.Abort, at);
+}
+
+public enum WireFaultKind
+{
+    None,
+    Truncate,
+    FlipByte,
+    Stall,
+    Abort,
+}
