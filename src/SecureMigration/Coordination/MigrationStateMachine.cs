@@ -1,3 +1,5 @@
+using SecureMigration.Coordination.Journal;
+
 namespace SecureMigration.Coordination;
 
 /// <summary>The legal phase transitions of each role; everything else is a bug or an attack and throws.</summary>
@@ -66,4 +68,25 @@ public static class MigrationStateMachine
     }
 
     private static MigrationPhase[] Order(MigrationRole role) => role == MigrationRole.Source ? SourceOrder : DestinationOrder;
+
+    /// <summary>Throws unless <paramref name="record"/> may follow <paramref name="previous"/> (its migration's last record) in a journal.</summary>
+    internal static void EnsureFollows(JournalRecord record, JournalRecord? previous)
+    {
+        if (previous is null)
+        {
+            if (record.Phase != MigrationStateMachine.InitialPhase(record.Role))
+            {
+                throw new IllegalPhaseTransitionException(record.Role, null, record.Phase);
+            }
+
+            return;
+        }
+
+        if (previous.Role != record.Role || !string.Equals(previous.VmId, record.VmId, StringComparison.Ordinal) || previous.Epoch != record.Epoch)
+        {
+            throw new ArgumentException($"Migration {record.MigrationId} was journaled as the {previous.Role} of VM '{previous.VmId}' at epoch {previous.Epoch}; a record cannot change its role, VM or epoch.", nameof(record));
+        }
+
+        MigrationStateMachine.EnsureLegal(record.Role, previous.Phase, record.Phase);
+    }
 }

@@ -253,7 +253,7 @@ public sealed class MigrationJournal : IMigrationJournal, IDisposable
             for (int i = 0; i < records.Count; i++)
             {
                 JournalRecord record = records[i];
-                EnsureFollows(record, pending.GetValueOrDefault(record.MigrationId) ?? _latest.GetValueOrDefault(record.MigrationId));
+                MigrationStateMachine.EnsureFollows(record, pending.GetValueOrDefault(record.MigrationId) ?? _latest.GetValueOrDefault(record.MigrationId));
                 stamped[i] = record with { Sequence = _records.Count + i + 1, At = now };
                 byte[] bytes = JournalCodec.Encode(stamped[i], _macKey, mac);
                 encoded.Write(bytes);
@@ -305,26 +305,6 @@ public sealed class MigrationJournal : IMigrationJournal, IDisposable
         Span<byte> start = stackalloc byte[JournalCodec.HeaderLength];
         int length = RandomAccess.Read(handle, start, 0);
         return length < JournalCodec.HeaderLength && JournalCodec.IsTornHeader(start[..length]);
-    }
-
-    private static void EnsureFollows(JournalRecord record, JournalRecord? previous)
-    {
-        if (previous is null)
-        {
-            if (record.Phase != MigrationStateMachine.InitialPhase(record.Role))
-            {
-                throw new IllegalPhaseTransitionException(record.Role, null, record.Phase);
-            }
-
-            return;
-        }
-
-        if (previous.Role != record.Role || !string.Equals(previous.VmId, record.VmId, StringComparison.Ordinal) || previous.Epoch != record.Epoch)
-        {
-            throw new ArgumentException($"Migration {record.MigrationId} was journaled as the {previous.Role} of VM '{previous.VmId}' at epoch {previous.Epoch}; a record cannot change its role, VM or epoch.", nameof(record));
-        }
-
-        MigrationStateMachine.EnsureLegal(record.Role, previous.Phase, record.Phase);
     }
 
     /// <summary>Cuts a failed write back off, so the chain stays intact; if even that fails, the journal refuses further writes.</summary>
@@ -410,7 +390,7 @@ public sealed class MigrationJournal : IMigrationJournal, IDisposable
 
         try
         {
-            EnsureFollows(record, contents.Latest.GetValueOrDefault(record.MigrationId));
+            MigrationStateMachine.EnsureFollows(record, contents.Latest.GetValueOrDefault(record.MigrationId));
         }
         catch (Exception e) when (e is IllegalPhaseTransitionException or ArgumentException)
         {

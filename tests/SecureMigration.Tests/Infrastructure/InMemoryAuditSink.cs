@@ -1,0 +1,33 @@
+using SecureMigration.Audit;
+
+namespace SecureMigration.Tests.Infrastructure;
+
+/// <summary>An audit trail kept in memory, for tests that need no disk.</summary>
+internal sealed class InMemoryAuditSink(string host, TimeProvider timeProvider) : IAuditSink
+{
+    private readonly Lock _gate = new();
+    private readonly List<AuditEntry> _entries = [];
+
+    public IReadOnlyList<AuditEntry> Entries
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _entries];
+            }
+        }
+    }
+
+    public ValueTask<AuditEntry> AppendAsync(Guid? migrationId, string? vmId, string eventName, string? detail = null,
+        CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            var entry = new AuditEntry(_entries.Count + 1, timeProvider.GetUtcNow(), host, migrationId, vmId, eventName, detail,
+                _entries.Count.ToString("x64"));
+            _entries.Add(entry);
+            return ValueTask.FromResult(entry);
+        }
+    }
+}
