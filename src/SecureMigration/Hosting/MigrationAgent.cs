@@ -49,10 +49,26 @@ public sealed class MigrationAgent
     /// <param name="progress">Makes a progress sink for each incoming migration, or <see langword="null"/>.</param>
     /// <param name="cancellationToken">Stops the agent.</param>
     /// <returns>A task that completes when the agent has stopped and every migration it served has ended.</returns>
-    public async Task RunAsync(SecureChannelListener listener, Func<IProgress<MigrationProgress>?>? progress = null,
+    public Task RunAsync(SecureChannelListener listener, Func<IProgress<MigrationProgress>?>? progress = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(listener);
+        return RunAsync(async token => await listener.AcceptAsync(token).ConfigureAwait(false), progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Serves the incoming migrations <paramref name="accept"/> yields (a <see langword="null"/> ends the loop), as
+    /// <see cref="RunAsync(SecureChannelListener, Func{IProgress{MigrationProgress}?}?, CancellationToken)"/> does for a
+    /// listener: for another transport. <paramref name="accept"/> is not called while every slot is taken.
+    /// </summary>
+    /// <param name="accept">Yields the next authenticated connection, or <see langword="null"/> when there are no more.</param>
+    /// <param name="progress">Makes a progress sink for each incoming migration, or <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Stops the agent.</param>
+    /// <returns>A task that completes when the agent has stopped and every migration it served has ended.</returns>
+    public async Task RunAsync(Func<CancellationToken, ValueTask<MigrationConnection?>> accept,
+        Func<IProgress<MigrationProgress>?>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(accept);
         using var slots = new SemaphoreSlim(_options.MaxConcurrentReceives);
         var running = new List<Task>();
         try
@@ -63,7 +79,7 @@ public sealed class MigrationAgent
                 MigrationConnection? connection;
                 try
                 {
-                    connection = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
+                    connection = await accept(cancellationToken).ConfigureAwait(false);
                 }
                 catch
                 {

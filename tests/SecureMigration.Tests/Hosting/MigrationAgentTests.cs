@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
 using SecureMigration.Admission;
-using SecureMigration.Admission.State;
 using SecureMigration.Channel;
 using SecureMigration.Coordination.Drivers.Simulation;
 using SecureMigration.Coordination.Ownership;
@@ -13,7 +12,7 @@ public sealed class MigrationAgentTests : IDisposable
 {
     private readonly TempDirectory _directory = new();
     private readonly FakeTimeProvider _clock = new();
-    private readonly CountingStore _store = new();
+    private readonly CountingAdmissionStore _store = new();
 
     public void Dispose() => _directory.Dispose();
 
@@ -101,21 +100,5 @@ public sealed class MigrationAgentTests : IDisposable
         ArgumentException error = Assert.Throws<ArgumentException>(() => new MigrationAgentOptions { MaxConcurrentReceives = 0 }.Validate());
 
         Assert.Contains("MaxConcurrentReceives", error.Message, StringComparison.Ordinal);
-    }
-
-    private sealed class CountingStore : IAdmissionStateStore
-    {
-        private byte[]? _state;
-
-        public int Saves { get; private set; }
-
-        public ValueTask SaveAsync(ReadOnlyMemory<byte> state, CancellationToken cancellationToken = default)
-        {
-            Saves++;
-            _state = state.ToArray();
-            return ValueTask.CompletedTask;
-        }
-
-        public ValueTask<byte[]?> LoadAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(_state);
     }
 }
