@@ -35,8 +35,8 @@ public sealed class PeerPolicy
     /// <summary>
     /// Gets the certificate revocation lists of the trusted CAs (<see cref="CertificateRevocationList.FromFile"/>). When any is
     /// given, every certificate of the peer's chain below the trust anchor must be covered by a current CRL of its issuer,
-    /// signed by that issuer, that does not list it; otherwise the handshake is refused (<see cref="Channel.HandshakeFailureReason.Revoked"/>
-    /// or <see cref="Channel.HandshakeFailureReason.RevocationUnknown"/>). Ignored for pre-shared keys.
+    /// signed by that issuer, that does not list it; otherwise the handshake is refused (<c>HandshakeFailureReason.Revoked</c>
+    /// or <c>HandshakeFailureReason.RevocationUnknown</c>). Ignored for pre-shared keys.
     /// </summary>
     /// <value>The default is empty: revocation is not checked.</value>
     public IList<CertificateRevocationList> RevocationLists { get; } = [];
