@@ -18,7 +18,8 @@ internal static class ExitCodes
     /// <summary>The peer could not be authenticated, or refused this host.</summary>
     public const int Refused = 3;
 
-    /// <summary>A migration's commit was requested and the ownership registry cannot be reached: the VM stays paused until recovery can ask it.</summary>
+    /// <summary>A migration's commit was requested and the ownership registry cannot be reached: the VM stays paused until recovery can ask
+    /// it.</summary>
     public const int InDoubt = 4;
 
     /// <summary>

@@ -15,7 +15,8 @@ internal sealed partial class MemoryDirectories(IEnumerable<string> directories)
     /// <summary>Gets the allowed directories, for messages.</summary>
     public string Describe() => _directories.Length == 0 ? "none configured" : string.Join(", ", _directories);
 
-    /// <summary>Returns the real path of <paramref name="file"/> when it lies inside an allowed directory, else <see langword="null"/>.</summary>
+    /// <summary>Returns the real path of <paramref name="file"/> when it lies inside an allowed directory, else
+    /// <see langword="null"/>.</summary>
     public string? Admit(string file)
     {
         if (!Path.IsPathFullyQualified(file) || RealPath(file) is not { } real)

@@ -31,7 +31,8 @@ public sealed class QemuDriverOptions
     /// </summary>
     public string RuntimeDirectory { get; set; } = string.Empty;
 
-    /// <summary>Gets or sets QEMU's <c>max-bandwidth</c> for outgoing migrations, in bytes per second (QEMU's own default caps it at 128 MiB/s).</summary>
+    /// <summary>Gets or sets QEMU's <c>max-bandwidth</c> for outgoing migrations, in bytes per second (QEMU's own default caps it at 128
+    /// MiB/s).</summary>
     /// <value>64 GiB/s: in effect no cap, since the secure channel applies backpressure.</value>
     public long MaxBandwidth { get; set; } = 64L * 1024 * 1024 * 1024;
 
@@ -42,7 +43,8 @@ public sealed class QemuDriverOptions
     /// <value>30 seconds.</value>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Gets or sets how long a migration may take to settle in QEMU after its stream ended: loading on the destination, completing or cancelling on the source, exiting after <c>quit</c>.</summary>
+    /// <summary>Gets or sets how long a migration may take to settle in QEMU after its stream ended: loading on the destination, completing
+    /// or cancelling on the source, exiting after <c>quit</c>.</summary>
     /// <value>2 minutes.</value>
     public TimeSpan SettleTimeout { get; set; } = TimeSpan.FromMinutes(2);
 

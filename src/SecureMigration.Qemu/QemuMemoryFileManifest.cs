@@ -34,7 +34,8 @@ internal sealed class QemuMemoryFileManifest(string path)
         }
     }
 
-    /// <summary>Records <paramref name="files"/> durably and atomically: a crash or a power cut leaves the old list or the new one.</summary>
+    /// <summary>Records <paramref name="files"/> durably and atomically: a crash or a power cut leaves the old list or the new
+    /// one.</summary>
     public ValueTask SaveAsync(IReadOnlyList<MemoryFile> files, CancellationToken cancellationToken) =>
         DurableFile.WriteAtomicallyAsync(path, Encoding.UTF8.GetBytes(string.Concat(files.Select(file => $"{file.Identity} {file.Path}\n"))), cancellationToken,
             ownerOnly: true);

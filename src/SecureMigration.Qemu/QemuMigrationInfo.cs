@@ -3,7 +3,8 @@ using System.Text.Json;
 namespace SecureMigration.Qemu;
 
 /// <summary>What QEMU's <c>query-migrate</c> says about a migration.</summary>
-/// <param name="Status">QEMU's status: <c>none</c>, <c>setup</c>, <c>active</c>, <c>device</c>, <c>completed</c>, <c>failed</c>, <c>cancelling</c>, <c>cancelled</c>, …</param>
+/// <param name="Status">QEMU's status: <c>none</c>, <c>setup</c>, <c>active</c>, <c>device</c>, <c>completed</c>, <c>failed</c>,
+/// <c>cancelling</c>, <c>cancelled</c>, …</param>
 /// <param name="TransferredBytes">RAM bytes sent so far.</param>
 /// <param name="RemainingBytes">RAM bytes left to send in this pass.</param>
 /// <param name="TotalBytes">The guest's RAM size.</param>

@@ -73,7 +73,8 @@ internal sealed class QemuProcess
         return false;
     }
 
-    /// <summary>Waits until the process is gone, looking every few milliseconds (a process that is not our child gives no notice).</summary>
+    /// <summary>Waits until the process is gone, looking every few milliseconds (a process that is not our child gives no
+    /// notice).</summary>
     public async Task<bool> WaitForExitAsync(TimeSpan timeout, TimeProvider clock, CancellationToken cancellationToken)
     {
         long start = clock.GetTimestamp();

@@ -7,7 +7,8 @@ public sealed class QemuVm
 {
     /// <summary>Creates the description of a VM.</summary>
     /// <param name="id">The VM's id, as tickets and the ownership registry name it.</param>
-    /// <param name="monitor">Its QEMU's QMP monitor (see <see cref="Qmp.QmpEndPoints.Parse"/>); reserve a monitor for SecureMigration, since QEMU serves one client per monitor.</param>
+    /// <param name="monitor">Its QEMU's QMP monitor (see <see cref="Qmp.QmpEndPoints.Parse"/>); reserve a monitor for SecureMigration,
+    /// since QEMU serves one client per monitor.</param>
     public QemuVm(string id, EndPoint monitor)
     {
         Coordination.VmIds.EnsureValid(id);

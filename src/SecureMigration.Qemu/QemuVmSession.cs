@@ -39,7 +39,8 @@ internal sealed class QemuVmSession(QemuVm vm, QmpClientOptions qmpOptions, Time
         await TryConnectAsync(cancellationToken).ConfigureAwait(false)
             ?? throw new QemuVmException(Id, $"VM '{Id}' has no QEMU on this host: nothing listens at {QmpClient.Describe(Vm.Monitor)}. Start its QEMU with that '-qmp' monitor.");
 
-    /// <summary>Connects to the VM's QEMU, or returns <see langword="null"/> when no QEMU listens at its monitor (it exited or never ran).</summary>
+    /// <summary>Connects to the VM's QEMU, or returns <see langword="null"/> when no QEMU listens at its monitor (it exited or never
+    /// ran).</summary>
     public async Task<QmpClient?> TryConnectAsync(CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -144,7 +145,8 @@ internal sealed class QemuVmSession(QemuVm vm, QmpClientOptions qmpOptions, Time
         }
     }
 
-    /// <summary>Learns the files behind the VM's <c>memory-backend-file</c> objects: its RAM, which is residue once the copy here stops.</summary>
+    /// <summary>Learns the files behind the VM's <c>memory-backend-file</c> objects: its RAM, which is residue once the copy here
+    /// stops.</summary>
     private async Task DiscoverMemoryFilesAsync(QmpClient client, CancellationToken cancellationToken)
     {
         JsonElement objects = await client.ExecuteAsync("qom-list", new JsonObject { ["path"] = "/objects" }, cancellationToken).ConfigureAwait(false);

@@ -4,7 +4,8 @@ using SecureMigration.Pki;
 
 namespace SecureMigration.Cli.Cluster;
 
-/// <summary>The simulated cluster's PKI, kept in <c>WORK/pki</c> so a later <c>recover</c> or <c>status</c> finds the same host keys.</summary>
+/// <summary>The simulated cluster's PKI, kept in <c>WORK/pki</c> so a later <c>recover</c> or <c>status</c> finds the same host
+/// keys.</summary>
 internal static class ClusterPki
 {
     public static IReadOnlyDictionary<string, X509ChannelCredentials> LoadOrCreate(string workDirectory, IReadOnlyList<string> hosts, bool create)

@@ -37,10 +37,12 @@ internal sealed class SimulatedCluster : IAsyncDisposable
 
     public static string HostDirectory(string workDirectory, string host) => Path.Combine(workDirectory, "hosts", host);
 
-    /// <summary>Opens the cluster in <paramref name="workDirectory"/>, creating it (with a fresh PKI) when <paramref name="create"/> allows.</summary>
+    /// <summary>Opens the cluster in <paramref name="workDirectory"/>, creating it (with a fresh PKI) when <paramref name="create"/>
+    /// allows.</summary>
     /// <param name="workDirectory">The work directory.</param>
     /// <param name="create">Whether a missing cluster may be created.</param>
-    /// <param name="hooksDirectory">A directory with <c>pre-migrate/</c> and <c>post-migrate/</c> executables run on both hosts, or <see langword="null"/>.</param>
+    /// <param name="hooksDirectory">A directory with <c>pre-migrate/</c> and <c>post-migrate/</c> executables run on both hosts, or
+    /// <see langword="null"/>.</param>
     public static async Task<SimulatedCluster> OpenAsync(string workDirectory, bool create, string? hooksDirectory = null)
     {
         string full = Path.GetFullPath(workDirectory);
@@ -82,7 +84,8 @@ internal sealed class SimulatedCluster : IAsyncDisposable
         await Registry.RegisterAsync(vmId, SourceName, cancellationToken);
     }
 
-    /// <summary>Migrates <paramref name="vmId"/> from the host that owns it to the other, with the attacker doing <paramref name="attack"/>.</summary>
+    /// <summary>Migrates <paramref name="vmId"/> from the host that owns it to the other, with the attacker doing
+    /// <paramref name="attack"/>.</summary>
     public async Task<(MigrationResult Source, MigrationResult? Destination)> MigrateAsync(string vmId, ClusterAttack attack, IProgress<MigrationProgress>? sourceProgress,
         IProgress<MigrationProgress>? destinationProgress, CancellationToken cancellationToken)
     {

@@ -41,7 +41,8 @@ internal sealed class CredentialOptions
 
     /// <summary>Adds the options to <paramref name="command"/>, with a validator that takes exactly one credential mode.</summary>
     /// <param name="command">The command.</param>
-    /// <param name="required">Whether a credential mode must be given; when not, none is fine too (the command asks where it needs one).</param>
+    /// <param name="required">Whether a credential mode must be given; when not, none is fine too (the command asks where it needs
+    /// one).</param>
     public void AddTo(Command command, bool required = true)
     {
         foreach (Option option in new Option[] { Certificate, Key, Ca, Crl, AllowPeer, PinSpki, PskKeyring, PskFile, PskIdentity, SharedPsk, LocalName })

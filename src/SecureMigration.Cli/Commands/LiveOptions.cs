@@ -16,7 +16,8 @@ internal sealed class LiveOptions
 
     /// <summary>Creates the options.</summary>
     /// <param name="workDescription">What --work is for the command.</param>
-    /// <param name="credentialsRequired">Whether the command always needs credentials (agent, migrate) or only on some paths (recover).</param>
+    /// <param name="credentialsRequired">Whether the command always needs credentials (agent, migrate) or only on some paths
+    /// (recover).</param>
     public LiveOptions(string workDescription = HostWork, bool credentialsRequired = true)
     {
         Work = WorkOption.Create(workDescription);

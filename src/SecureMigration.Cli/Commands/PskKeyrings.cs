@@ -15,7 +15,8 @@ internal static class PskKeyrings
 {
     public const string Extension = ".keys";
 
-    /// <summary>Adds the missing pairs for <paramref name="newHosts"/> and every host already in <paramref name="directory"/>; returns how many pairs were added.</summary>
+    /// <summary>Adds the missing pairs for <paramref name="newHosts"/> and every host already in <paramref name="directory"/>; returns how
+    /// many pairs were added.</summary>
     public static async Task<int> AddAsync(string directory, IReadOnlyCollection<string> newHosts)
     {
         foreach (string host in newHosts)

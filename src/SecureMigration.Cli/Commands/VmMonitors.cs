@@ -13,7 +13,8 @@ internal static class VmMonitors
         AllowMultipleArgumentsPerToken = false,
     };
 
-    /// <summary>Parses repeated ID=QMP values; a malformed or repeated one is an <see cref="ArgumentException"/> that shows the form.</summary>
+    /// <summary>Parses repeated ID=QMP values; a malformed or repeated one is an <see cref="ArgumentException"/> that shows the
+    /// form.</summary>
     public static List<QemuVm> Parse(string[] values)
     {
         var vms = new List<QemuVm>();

@@ -139,7 +139,8 @@ internal sealed class DemoScenario(ConsoleStyle style, string workDirectory, boo
         return intact;
     }
 
-    /// <summary>Checks the host's newest certificate of sanitization against the cluster's CA, as 'secmig sanitize verify-cert' does.</summary>
+    /// <summary>Checks the host's newest certificate of sanitization against the cluster's CA, as 'secmig sanitize verify-cert'
+    /// does.</summary>
     private bool ShowNewestCertificate(SimulatedCluster cluster, ClusterHost host)
     {
         var directory = new DirectoryInfo(ClusterHost.CertificatesPath(host.Directory));

@@ -82,7 +82,8 @@ internal sealed class SpoofingScene(ConsoleStyle style, SimulatedCluster cluster
         return refused.Reason == HandshakeFailureReason.TicketRefused && untouched;
     }
 
-    /// <summary>Opens a channel to <paramref name="destination"/> with a ticket for <paramref name="vmId"/>; returns the refusal, or <see langword="null"/> when it was accepted.</summary>
+    /// <summary>Opens a channel to <paramref name="destination"/> with a ticket for <paramref name="vmId"/>; returns the refusal, or
+    /// <see langword="null"/> when it was accepted.</summary>
     private static async Task<HandshakeFailedException?> PushAsync(X509ChannelCredentials credentials, string vmId, string claimedSource, ClusterHost destination,
         CancellationToken cancellationToken)
     {

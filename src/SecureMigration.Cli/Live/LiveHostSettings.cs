@@ -16,8 +16,10 @@ namespace SecureMigration.Cli.Live;
 /// <param name="AllowTcpQmp">Whether a QMP monitor may be a (unauthenticated) TCP address.</param>
 /// <param name="StallTimeout">How long the stream may stall before the migration rolls back.</param>
 /// <param name="CommitTimeout">How long each side waits for the other's commit message before the registry decides.</param>
-/// <param name="QemuTimeout">How long QEMU may take to answer a QMP command, accept the monitor connection or connect its migration stream.</param>
-/// <param name="SettleTimeout">How long a migration may take to settle in QEMU after its stream ended, and QEMU to exit after 'quit'.</param>
+/// <param name="QemuTimeout">How long QEMU may take to answer a QMP command, accept the monitor connection or connect its migration
+/// stream.</param>
+/// <param name="SettleTimeout">How long a migration may take to settle in QEMU after its stream ended, and QEMU to exit after
+/// 'quit'.</param>
 /// <param name="QemuProgress">Receives QEMU's statistics of outgoing migrations, or <see langword="null"/>.</param>
 /// <param name="Logging">Where library events go.</param>
 internal sealed record LiveHostSettings(

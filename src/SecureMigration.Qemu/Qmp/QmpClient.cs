@@ -396,7 +396,8 @@ public sealed class QmpClient : IAsyncDisposable
     private static string? ReadString(JsonElement element, string property) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(property, out JsonElement value) && TryReadText(value, out string? text) ? text : null;
 
-    /// <summary>A JSON string's text; <see langword="false"/> for another kind, or an escape that is no character (a lone surrogate).</summary>
+    /// <summary>A JSON string's text; <see langword="false"/> for another kind, or an escape that is no character (a lone
+    /// surrogate).</summary>
     private static bool TryReadText(JsonElement value, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? text)
     {
         text = null;

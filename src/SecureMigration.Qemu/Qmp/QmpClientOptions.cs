@@ -11,7 +11,8 @@ public sealed class QmpClientOptions
     /// <value>30 seconds.</value>
     public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Gets or sets the largest message accepted from QEMU; a longer one breaks the connection instead of growing a buffer.</summary>
+    /// <summary>Gets or sets the largest message accepted from QEMU; a longer one breaks the connection instead of growing a
+    /// buffer.</summary>
     /// <value>16 MiB (the largest QEMU answer, <c>query-qmp-schema</c>, is far smaller).</value>
     public int MaxMessageBytes { get; set; } = 16 * 1024 * 1024;
 

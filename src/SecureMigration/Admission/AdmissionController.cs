@@ -55,7 +55,8 @@ public sealed class AdmissionController
     /// <summary>Gets where this controller's state came from.</summary>
     public AdmissionRestore RestoredFrom { get; private set; }
 
-    /// <summary>Gets what was wrong with the saved state, when <see cref="RestoredFrom"/> is <see cref="AdmissionRestore.DamagedStateRestricted"/>.</summary>
+    /// <summary>Gets what was wrong with the saved state, when <see cref="RestoredFrom"/> is
+    /// <see cref="AdmissionRestore.DamagedStateRestricted"/>.</summary>
     public string? RestoreProblem { get; private set; }
 
     /// <summary>
@@ -421,7 +422,8 @@ public sealed class AdmissionController
         }
     }
 
-    /// <summary>What holds <paramref name="vmId"/> back now: its breaker, backoff and retry budget, and a damaged state's restriction.</summary>
+    /// <summary>What holds <paramref name="vmId"/> back now: its breaker, backoff and retry budget, and a damaged state's
+    /// restriction.</summary>
     /// <param name="vmId">The VM.</param>
     /// <returns>One item per cause, empty when nothing does; changes nothing.</returns>
     public IReadOnlyList<string> HeldBack(string vmId)
@@ -443,7 +445,8 @@ public sealed class AdmissionController
     /// Save the state afterwards (<see cref="SaveAsync"/>) and audit who reset it.
     /// </summary>
     /// <param name="vmId">The VM, or <see langword="null"/> for everything.</param>
-    /// <returns>What was cleared, one item per VM or pair, for the audit log and the operator; empty when nothing held anything back.</returns>
+    /// <returns>What was cleared, one item per VM or pair, for the audit log and the operator; empty when nothing held anything
+    /// back.</returns>
     public IReadOnlyList<string> Reset(string? vmId = null)
     {
         var cleared = new List<string>();

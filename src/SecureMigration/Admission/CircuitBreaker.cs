@@ -36,7 +36,8 @@ internal sealed class CircuitBreaker(CircuitBreakerOptions options)
         return false;
     }
 
-    /// <summary>What an operator would clear: the open breaker or its count of failures; <see langword="null"/> when closed and clean.</summary>
+    /// <summary>What an operator would clear: the open breaker or its count of failures; <see langword="null"/> when closed and
+    /// clean.</summary>
     public string? Describe(DateTimeOffset now) =>
         _consecutiveFailures == 0 ? null
         : now < _openUntil ? $"breaker open for {Text.Durations.Describe(_openUntil - now)} after {_consecutiveFailures} failures"

@@ -45,13 +45,15 @@ public sealed class AuditLog : IAuditSink, IDisposable
     /// <summary>Gets the host named in new entries.</summary>
     public string Host { get; }
 
-    /// <summary>Opens (or creates) the log at <paramref name="path"/>, verifies it, cuts off a torn last line and continues the chain.</summary>
+    /// <summary>Opens (or creates) the log at <paramref name="path"/>, verifies it, cuts off a torn last line and continues the
+    /// chain.</summary>
     /// <param name="path">The log file.</param>
     /// <param name="host">The host that writes it.</param>
     /// <param name="key">The host key the entries are authenticated with.</param>
     /// <param name="timeProvider">The clock, or <see langword="null"/> for the system clock.</param>
     /// <returns>The open log.</returns>
-    /// <exception cref="InvalidDataException">The log was edited, forged or damaged, or written under another key; it is left as it is for investigation.</exception>
+    /// <exception cref="InvalidDataException">The log was edited, forged or damaged, or written under another key; it is left as it is for
+    /// investigation.</exception>
     public static AuditLog Open(string path, string host, HostKey key, TimeProvider? timeProvider = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(host);
@@ -68,7 +70,8 @@ public sealed class AuditLog : IAuditSink, IDisposable
     /// <param name="key">The host key the entries are authenticated with.</param>
     /// <param name="timeProvider">The clock, or <see langword="null"/> for the system clock.</param>
     /// <returns>The open log.</returns>
-    /// <exception cref="InvalidDataException">The log was edited, forged or damaged, or written under another key; it is left as it is for investigation.</exception>
+    /// <exception cref="InvalidDataException">The log was edited, forged or damaged, or written under another key; it is left as it is for
+    /// investigation.</exception>
     public static AuditLog OpenContinuing(string path, string newLogHost, HostKey key, TimeProvider? timeProvider = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(newLogHost);

@@ -3,7 +3,8 @@ using System.Net.Sockets;
 
 namespace SecureMigration.Channel;
 
-/// <summary>The destination's address could not be reached: its name does not resolve, nothing listens there, or the network fails.</summary>
+/// <summary>The destination's address could not be reached: its name does not resolve, nothing listens there, or the network
+/// fails.</summary>
 public sealed class DestinationUnreachableException : MigrationException
 {
     /// <summary>Initializes the exception from the socket's failure, naming the address and what to check.</summary>

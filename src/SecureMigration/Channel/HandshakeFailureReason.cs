@@ -48,7 +48,8 @@ public enum HandshakeFailureReason
     /// <summary>Too many handshakes are in progress, for this listener or for this remote address.</summary>
     TooManyHandshakes,
 
-    /// <summary>A certificate in the peer's chain is signed with MD5 or SHA-1, or holds a key below 2048-bit RSA or a 256-bit curve.</summary>
+    /// <summary>A certificate in the peer's chain is signed with MD5 or SHA-1, or holds a key below 2048-bit RSA or a 256-bit
+    /// curve.</summary>
     WeakAlgorithm,
 
     /// <summary>A certificate in the peer's chain carries a critical extension this end cannot process, or name constraints.</summary>

@@ -17,7 +17,8 @@ using SecureMigration.Transport;
 namespace SecureMigration.Channel;
 
 /// <summary>
-/// Opens secure channels over transport pipes: <see cref="ConnectAsync(IDuplexPipe, MigrationTicket, CancellationToken)"/> on the source (TLS client) and
+/// Opens secure channels over transport pipes: <see cref="ConnectAsync(IDuplexPipe, MigrationTicket, CancellationToken)"/> on the source
+/// (TLS client) and
 /// <see cref="AcceptAsync"/> on the destination (TLS server). Each performs a TLS 1.3 mutual-authentication
 /// handshake and the ticket exchange under the handshake timeout. Thread-safe; share one per endpoint so the
 /// ticket replay cache sees every channel.
@@ -66,7 +67,8 @@ public sealed class SecureChannelFactory
     /// </summary>
     internal Action<HandshakeState>? HandshakeStateCreated { get; set; }
 
-    /// <summary>Gets whether the accepting end names its allowed peers or pins their keys, rather than serving every peer the CA vouches for.</summary>
+    /// <summary>Gets whether the accepting end names its allowed peers or pins their keys, rather than serving every peer the CA vouches
+    /// for.</summary>
     internal bool RestrictsPeers => _options.PeerPolicy.AllowedPeers.Count > 0 ||
         (_options.PeerPolicy.SpkiPins.Count > 0 && _options.ValidatedCredentials is X509ChannelCredentials);
 
@@ -138,7 +140,8 @@ public sealed class SecureChannelFactory
     /// <param name="cancellationToken">Cancels the connection and the handshake.</param>
     /// <returns>The established channel with its connection.</returns>
     /// <exception cref="HandshakeFailedException">The peer could not be authenticated, refused this end, or refused the ticket.</exception>
-    /// <exception cref="DestinationUnreachableException">The destination could not be reached; the message names the address and what to check.</exception>
+    /// <exception cref="DestinationUnreachableException">The destination could not be reached; the message names the address and what to
+    /// check.</exception>
     public async Task<ChannelConnection> ConnectAsync(EndPoint remote, MigrationTicket ticket, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(remote);

@@ -57,7 +57,8 @@ public sealed class SecureChannelListener : IAsyncDisposable
     /// <param name="factory">The factory that runs each handshake; its clock also runs the first-byte timeout and the rates.</param>
     /// <param name="options">The limits, or <see langword="null"/> for the defaults.</param>
     /// <param name="loggerFactory">Where refusals are logged.</param>
-    /// <exception cref="ArgumentException">The socket is not a bound TCP socket, an option is out of range, or the first-byte timeout exceeds the handshake timeout.</exception>
+    /// <exception cref="ArgumentException">The socket is not a bound TCP socket, an option is out of range, or the first-byte timeout
+    /// exceeds the handshake timeout.</exception>
     public SecureChannelListener(Socket boundSocket, SecureChannelFactory factory, SecureChannelListenerOptions? options = null,
         ILoggerFactory? loggerFactory = null)
     {
@@ -96,7 +97,8 @@ public sealed class SecureChannelListener : IAsyncDisposable
         _socket = boundSocket;
     }
 
-    /// <summary>A TCP socket bound to <paramref name="endPoint"/>, for <see cref="SecureChannelListener(Socket, SecureChannelFactory, SecureChannelListenerOptions?, ILoggerFactory?)"/>.</summary>
+    /// <summary>A TCP socket bound to <paramref name="endPoint"/>, for
+    /// <see cref="SecureChannelListener(Socket, SecureChannelFactory, SecureChannelListenerOptions?, ILoggerFactory?)"/>.</summary>
     /// <param name="endPoint">The address and port (port 0 picks a free one).</param>
     /// <returns>The bound socket, not yet listening.</returns>
     /// <exception cref="SocketException">The address cannot be bound.</exception>

@@ -5,7 +5,8 @@ namespace SecureMigration.Coordination;
 /// <summary>How a <see cref="MigrationCoordinator"/> runs migrations on this host.</summary>
 public sealed class CoordinatorOptions
 {
-    /// <summary>Gets or sets this host's identity: its channel identity (certificate name or PSK identity), used in tickets and the ownership registry.</summary>
+    /// <summary>Gets or sets this host's identity: its channel identity (certificate name or PSK identity), used in tickets and the
+    /// ownership registry.</summary>
     public string HostId { get; set; } = string.Empty;
 
     /// <summary>Gets or sets how long one hook may run before it counts as a veto.</summary>
@@ -16,7 +17,8 @@ public sealed class CoordinatorOptions
     /// <value>30 seconds.</value>
     public TimeSpan StallTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Gets or sets how long each side waits for the other's commit message before it lets the ownership registry decide.</summary>
+    /// <summary>Gets or sets how long each side waits for the other's commit message before it lets the ownership registry
+    /// decide.</summary>
     /// <value>30 seconds.</value>
     public TimeSpan CommitTimeout { get; set; } = TimeSpan.FromSeconds(30);
 

@@ -21,7 +21,8 @@ public sealed partial class MigrationCoordinator
     /// epoch). The VM runs here only after this host took the ownership epoch; on any failure before that, the partial
     /// copy is destroyed and handed to the residue handler.
     /// </summary>
-    /// <param name="connection">An authenticated connection, such as a <see cref="ChannelConnection"/> from <see cref="SecureChannelListener"/>; the coordinator disposes it.</param>
+    /// <param name="connection">An authenticated connection, such as a <see cref="ChannelConnection"/> from
+    /// <see cref="SecureChannelListener"/>; the coordinator disposes it.</param>
     /// <param name="progress">Receives phase and byte progress, or <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the migration; it then rolls back unless it already committed.</param>
     /// <returns>How it ended.</returns>

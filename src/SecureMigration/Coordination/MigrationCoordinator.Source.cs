@@ -25,12 +25,14 @@ public sealed partial class MigrationCoordinator
     /// </summary>
     /// <param name="vmId">The VM; this host must hold its ownership epoch and it must be running here.</param>
     /// <param name="destinationHost">The destination's identity.</param>
-    /// <param name="connect">Opens an authenticated connection to the destination for a ticket (for example <see cref="SecureChannelFactory.ConnectAsync(System.Net.EndPoint, MigrationTicket, CancellationToken)"/>).</param>
+    /// <param name="connect">Opens an authenticated connection to the destination for a ticket (for example
+    /// <see cref="SecureChannelFactory.ConnectAsync(System.Net.EndPoint, MigrationTicket, CancellationToken)"/>).</param>
     /// <param name="trigger">Why the migration happens, for admission.</param>
     /// <param name="progress">Receives phase and byte progress, or <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the migration; it then rolls back.</param>
     /// <returns>How it ended.</returns>
-    /// <exception cref="MigrationInDoubtException">The commit was requested and the registry cannot be reached: the VM stays paused until recovery.</exception>
+    /// <exception cref="MigrationInDoubtException">The commit was requested and the registry cannot be reached: the VM stays paused until
+    /// recovery.</exception>
     public Task<MigrationResult> MigrateAsync(string vmId, string destinationHost, Func<MigrationTicket, CancellationToken, Task<MigrationConnection>> connect,
         MigrationTrigger trigger = MigrationTrigger.Manual, IProgress<MigrationProgress>? progress = null, CancellationToken cancellationToken = default) =>
         CoordinationTelemetry.ObserveAsync(MigrationRole.Source, vmId, _options.TimeProvider,

@@ -26,7 +26,8 @@ public sealed partial class MigrationCoordinator
     /// the VM is not already migrating), so a refused peer gets a typed <see cref="TicketRefusal.Vetoed"/> before any
     /// byte of a VM moves. <see cref="ReceiveAsync"/> repeats the check whether or not this validator is installed.
     /// </summary>
-    /// <param name="next">A further validator asked after this one accepted (for example the VMs an agent serves), or <see langword="null"/>.</param>
+    /// <param name="next">A further validator asked after this one accepted (for example the VMs an agent serves), or
+    /// <see langword="null"/>.</param>
     /// <returns>The validator.</returns>
     public ITicketValidator CreateTicketValidator(ITicketValidator? next = null) => new IncomingTicketValidator(this, next);
 
@@ -110,7 +111,8 @@ public sealed partial class MigrationCoordinator
             : null;
     }
 
-    /// <summary>Checks an incoming ticket and, when it passes, reserves its VM for this migration until the returned lease is disposed.</summary>
+    /// <summary>Checks an incoming ticket and, when it passes, reserves its VM for this migration until the returned lease is
+    /// disposed.</summary>
     private async ValueTask<(string? Refusal, IDisposable? Reservation)> ReserveIncomingAsync(MigrationTicket ticket, PeerIdentity peer, CancellationToken cancellationToken)
     {
         string? refusal = await CheckIncomingAsync(ticket, peer, cancellationToken).ConfigureAwait(false);

@@ -72,7 +72,8 @@ public sealed partial class MigrationCoordinator
 
     private string Host => _options.HostId;
 
-    /// <summary>The journal's name in the anchor: this host and the journal's path (a host may run several coordinators, each with its journal).</summary>
+    /// <summary>The journal's name in the anchor: this host and the journal's path (a host may run several coordinators, each with its
+    /// journal).</summary>
     private string AnchorName => Host + " " + _journal.Name;
 
     /// <summary>Journals the next phase (durably), then audits, logs and reports it.</summary>
@@ -103,7 +104,8 @@ public sealed partial class MigrationCoordinator
         run.Report();
     }
 
-    /// <summary>Journals a step of a rollback or roll-forward that must go on even if the journal cannot be written: the action is idempotent and recovery repeats it.</summary>
+    /// <summary>Journals a step of a rollback or roll-forward that must go on even if the journal cannot be written: the action is
+    /// idempotent and recovery repeats it.</summary>
     private async ValueTask TryStepAsync(MigrationRun run, MigrationPhase phase, string? reason = null)
     {
         if (!run.JournalLost)

@@ -12,7 +12,8 @@ namespace SecureMigration.Coordination;
 /// <param name="Epoch">The VM's ownership epoch at the end, when known.</param>
 public sealed record MigrationResult(Guid MigrationId, string VmId, MigrationRole Role, MigrationStatus Status, string? Reason, long Bytes, long Epoch)
 {
-    /// <summary>Gets why admission denied the migration (<see cref="AdmissionDenialReason.None"/> when it did not), so a caller can back off or stop retrying.</summary>
+    /// <summary>Gets why admission denied the migration (<see cref="AdmissionDenialReason.None"/> when it did not), so a caller can back
+    /// off or stop retrying.</summary>
     public AdmissionDenialReason Denial { get; init; }
 
     /// <summary>Gets, when admission denied the migration, how long until asking again may succeed.</summary>

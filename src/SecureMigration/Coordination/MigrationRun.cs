@@ -25,7 +25,8 @@ internal sealed class MigrationRun(JournalRecord record, IProgress<MigrationProg
 
     public MigrationWire? Wire { get; set; }
 
-    /// <summary>Gets or sets whether the source asked the destination to commit: from then on only the registry can say what happened.</summary>
+    /// <summary>Gets or sets whether the source asked the destination to commit: from then on only the registry can say what
+    /// happened.</summary>
     public bool CommitSent { get; set; }
 
     /// <summary>Gets or sets whether the destination's hypervisor prepared an incoming VM that is this migration's to destroy.</summary>

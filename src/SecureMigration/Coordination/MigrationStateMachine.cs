@@ -69,7 +69,8 @@ public static class MigrationStateMachine
 
     private static MigrationPhase[] Order(MigrationRole role) => role == MigrationRole.Source ? SourceOrder : DestinationOrder;
 
-    /// <summary>Throws unless <paramref name="record"/> may follow <paramref name="previous"/> (its migration's last record) in a journal.</summary>
+    /// <summary>Throws unless <paramref name="record"/> may follow <paramref name="previous"/> (its migration's last record) in a
+    /// journal.</summary>
     internal static void EnsureFollows(JournalRecord record, JournalRecord? previous)
     {
         if (previous is null)

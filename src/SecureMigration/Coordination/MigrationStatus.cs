@@ -9,6 +9,7 @@ public enum MigrationStatus
     /// <summary>It rolled back: the VM runs on the source, the destination's partial copy is gone.</summary>
     RolledBack,
 
-    /// <summary>It never started (not the owner, not running, denied by admission, refused by the destination before anything moved).</summary>
+    /// <summary>It never started (not the owner, not running, denied by admission, refused by the destination before anything
+    /// moved).</summary>
     Refused,
 }

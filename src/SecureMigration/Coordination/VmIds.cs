@@ -6,7 +6,8 @@ public static class VmIds
     /// <summary>The longest VM id accepted.</summary>
     public const int MaxLength = 128;
 
-    /// <summary>Throws unless <paramref name="vmId"/> is 1–128 characters of letters, digits, '.', '_', '-' and ':', not starting with '.'.</summary>
+    /// <summary>Throws unless <paramref name="vmId"/> is 1–128 characters of letters, digits, '.', '_', '-' and ':', not starting with
+    /// '.'.</summary>
     /// <param name="vmId">The id.</param>
     /// <param name="parameterName">The caller's parameter, for the exception.</param>
     /// <exception cref="ArgumentException">The id is empty, too long or has another character.</exception>
@@ -19,7 +20,8 @@ public static class VmIds
         }
     }
 
-    /// <summary>Gets whether <paramref name="vmId"/> is 1–128 characters of letters, digits, '.', '_', '-' and ':', not starting with '.'.</summary>
+    /// <summary>Gets whether <paramref name="vmId"/> is 1–128 characters of letters, digits, '.', '_', '-' and ':', not starting with
+    /// '.'.</summary>
     /// <param name="vmId">The id, or <see langword="null"/>.</param>
     /// <returns>Whether it is allowed.</returns>
     public static bool IsValid(string? vmId) =>

@@ -36,7 +36,8 @@ public sealed class SecureMigrationBuilder
     /// <summary>Gets or sets how residue is wiped.</summary>
     public SanitizationMethod SanitizationMethod { get; set; } = SanitizationMethod.NistClear;
 
-    /// <summary>Gets or sets where signed certificates of sanitization go (X.509 credentials only), or <see langword="null"/> for none.</summary>
+    /// <summary>Gets or sets where signed certificates of sanitization go (X.509 credentials only), or <see langword="null"/> for
+    /// none.</summary>
     public string? CertificateDirectory { get; set; }
 
     /// <summary>

@@ -76,7 +76,8 @@ public sealed class MigrationHostBuilder
         return this;
     }
 
-    /// <summary>Takes the coordinator's options from <paramref name="options"/> (snapshotted at build; host id and clock are the builder's).</summary>
+    /// <summary>Takes the coordinator's options from <paramref name="options"/> (snapshotted at build; host id and clock are the
+    /// builder's).</summary>
     internal MigrationHostBuilder UseCoordinatorOptions(CoordinatorOptions options)
     {
         string hostId = _coordinator.HostId;
@@ -171,7 +172,8 @@ public sealed class MigrationHostBuilder
         return this;
     }
 
-    /// <summary>Runs <paramref name="preMigrate"/> before a migration (a veto refuses it) and <paramref name="postMigrate"/> before the commit (a veto rolls it back).</summary>
+    /// <summary>Runs <paramref name="preMigrate"/> before a migration (a veto refuses it) and <paramref name="postMigrate"/> before the
+    /// commit (a veto rolls it back).</summary>
     public MigrationHostBuilder UseHooks(IEnumerable<IMigrationHook> preMigrate, IEnumerable<IMigrationHook> postMigrate)
     {
         ArgumentNullException.ThrowIfNull(preMigrate);

@@ -23,7 +23,8 @@ internal static class HostSignatures
         return new SignedEnvelope(format, payload, algorithm, PemObjects.ToPem(signer.Chain[0]), Convert.ToBase64String(engine.GenerateSignature()));
     }
 
-    /// <summary>Checks <paramref name="envelope"/>; with <paramref name="anchors"/>, also that its signer chains to them at <paramref name="now"/>.</summary>
+    /// <summary>Checks <paramref name="envelope"/>; with <paramref name="anchors"/>, also that its signer chains to them at
+    /// <paramref name="now"/>.</summary>
     public static SignatureCheck Check(SignedEnvelope? envelope, string format, IReadOnlyList<X509Certificate>? anchors, DateTimeOffset now)
     {
         if (envelope is null || envelope.Format != format || envelope.Payload is null || envelope.Signature is null || envelope.SignerCertificate is null)

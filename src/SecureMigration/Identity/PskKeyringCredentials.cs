@@ -75,7 +75,8 @@ public sealed class PskKeyringCredentials : ChannelCredentials, IDisposable
     /// <param name="path">The keyring file.</param>
     /// <param name="localIdentity">This host's identity.</param>
     /// <returns>The credentials.</returns>
-    /// <exception cref="InvalidCredentialsException">The file is missing, readable by others, too large, or has a bad or repeated line.</exception>
+    /// <exception cref="InvalidCredentialsException">The file is missing, readable by others, too large, or has a bad or repeated
+    /// line.</exception>
     public static PskKeyringCredentials FromFile(string path, string localIdentity)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -139,7 +140,8 @@ public sealed class PskKeyringCredentials : ChannelCredentials, IDisposable
         }
     }
 
-    /// <summary>Decodes hexadecimal digits, or returns <see langword="null"/> when <paramref name="hex"/> is not an even run of them.</summary>
+    /// <summary>Decodes hexadecimal digits, or returns <see langword="null"/> when <paramref name="hex"/> is not an even run of
+    /// them.</summary>
     private static byte[]? DecodeHex(ReadOnlySpan<byte> hex)
     {
         if (hex.IsEmpty || hex.Length % 2 != 0)

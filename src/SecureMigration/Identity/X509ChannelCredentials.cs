@@ -48,7 +48,8 @@ public sealed class X509ChannelCredentials : ChannelCredentials
     /// <param name="privateKeyPath">This end's unencrypted private key.</param>
     /// <param name="caBundlePath">The CA certificates trusted to issue peer certificates.</param>
     /// <returns>The credentials.</returns>
-    /// <exception cref="InvalidCredentialsException">A file is missing, unreadable, holds an unfit credential, or the key can be read by others.</exception>
+    /// <exception cref="InvalidCredentialsException">A file is missing, unreadable, holds an unfit credential, or the key can be read by
+    /// others.</exception>
     public static X509ChannelCredentials FromPemFiles(string certificatePath, string privateKeyPath, string caBundlePath)
     {
         ArgumentException.ThrowIfNullOrEmpty(privateKeyPath);

@@ -11,7 +11,8 @@ internal static class BlockDeviceUsage
 {
     private const int MaxDepth = 8;
 
-    /// <summary>Says which of the device, its partitions and its holders is mounted where, or <see langword="null"/> when none is.</summary>
+    /// <summary>Says which of the device, its partitions and its holders is mounted where, or <see langword="null"/> when none
+    /// is.</summary>
     /// <param name="descriptor">The device, open.</param>
     public static string? MountedUse(int descriptor)
     {

@@ -71,7 +71,8 @@ public static class ExtentList
         return sorted;
     }
 
-    /// <summary>A decimal or 0x-hexadecimal count of bytes; hex is read as two's complement, so 16 digits from 8 up are refused as negative.</summary>
+    /// <summary>A decimal or 0x-hexadecimal count of bytes; hex is read as two's complement, so 16 digits from 8 up are refused as
+    /// negative.</summary>
     private static bool TryNumber(string text, out long value) =>
         (text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
             ? long.TryParse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value)

@@ -36,7 +36,8 @@ public sealed record SanitizationPass
         return new SanitizationPass(string.Join(' ', pattern.Select(b => $"0x{b:X2}")), [.. pattern]);
     }
 
-    /// <summary>Parses a pass as the CLI writes it: <c>random</c>, or hex bytes such as <c>00</c>, <c>0xff</c> or <c>92,49,24</c>.</summary>
+    /// <summary>Parses a pass as the CLI writes it: <c>random</c>, or hex bytes such as <c>00</c>, <c>0xff</c> or
+    /// <c>92,49,24</c>.</summary>
     /// <param name="text">The pass.</param>
     /// <returns>The pass.</returns>
     /// <exception cref="FormatException">The text is neither.</exception>

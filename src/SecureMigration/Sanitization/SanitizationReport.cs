@@ -13,7 +13,8 @@ public sealed record SanitizationReport
     /// <summary>Gets the target's size in bytes.</summary>
     public required long TargetSize { get; init; }
 
-    /// <summary>Gets the device and inode of the file that was overwritten (read on the open descriptor), or <see langword="null"/> for memory or where the OS cannot say.</summary>
+    /// <summary>Gets the device and inode of the file that was overwritten (read on the open descriptor), or <see langword="null"/> for
+    /// memory or where the OS cannot say.</summary>
     public Storage.FileIdentity? TargetIdentity { get; init; }
 
     /// <summary>Gets the ranges that were overwritten (the whole target, or the extents asked for).</summary>

@@ -44,7 +44,8 @@ public sealed class SanitizerOptions
     /// <value>256 MiB.</value>
     public long CheckpointInterval { get; set; } = 256L * 1024 * 1024;
 
-    /// <summary>Gets or sets whether to punch holes over the extents once the last pass verified, releasing the blocks (and discarding them where the disk and mount allow).</summary>
+    /// <summary>Gets or sets whether to punch holes over the extents once the last pass verified, releasing the blocks (and discarding them
+    /// where the disk and mount allow).</summary>
     /// <value><see langword="false"/>.</value>
     public bool Discard { get; set; }
 

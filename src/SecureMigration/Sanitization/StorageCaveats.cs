@@ -66,7 +66,8 @@ internal static class StorageCaveats
         return caveats;
     }
 
-    /// <summary>The type of the file system that holds <paramref name="path"/>, from <c>/proc/self/mounts</c> (longest mount point that contains it).</summary>
+    /// <summary>The type of the file system that holds <paramref name="path"/>, from <c>/proc/self/mounts</c> (longest mount point that
+    /// contains it).</summary>
     private static string? FileSystemOf(string path)
     {
         const string Mounts = "/proc/self/mounts";

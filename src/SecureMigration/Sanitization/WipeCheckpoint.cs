@@ -23,7 +23,8 @@ internal sealed record WipeCheckpoint(string Target, long Size, string Identity,
 
     public static string PathFor(string target) => target + ".secmig-wipe";
 
-    /// <summary>A fingerprint of what the wipe does (passes, extents, block size), so a checkpoint is only used for the same wipe.</summary>
+    /// <summary>A fingerprint of what the wipe does (passes, extents, block size), so a checkpoint is only used for the same
+    /// wipe.</summary>
     public static string Fingerprint(IReadOnlyList<SanitizationPass> passes, IReadOnlyList<Extent> extents, int blockSize)
     {
         var text = new StringBuilder();
@@ -36,7 +37,8 @@ internal sealed record WipeCheckpoint(string Target, long Size, string Identity,
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }
 
-    /// <summary>Creates a checkpoint authenticated with <paramref name="hostKey"/>, sealing <paramref name="randomKey"/> (if any) under it.</summary>
+    /// <summary>Creates a checkpoint authenticated with <paramref name="hostKey"/>, sealing <paramref name="randomKey"/> (if any) under
+    /// it.</summary>
     public static WipeCheckpoint Create(HostKey hostKey, string target, long size, string identity, string plan, int pass, int chunk, ReadOnlySpan<byte> randomKey,
         ulong nonce, DateTimeOffset started)
     {

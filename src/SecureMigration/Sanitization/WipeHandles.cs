@@ -23,7 +23,8 @@ internal sealed class WipeHandles : IDisposable
 
     public SafeFileHandle Primary => _buffered[0];
 
-    /// <summary>Opens <paramref name="slots"/> pairs next to <paramref name="primary"/>, which the caller opened (and which is disposed with these).</summary>
+    /// <summary>Opens <paramref name="slots"/> pairs next to <paramref name="primary"/>, which the caller opened (and which is disposed
+    /// with these).</summary>
     public static WipeHandles Open(string path, SafeFileHandle primary, int slots, bool directIo)
     {
         var buffered = new SafeFileHandle[slots];
@@ -64,7 +65,8 @@ internal sealed class WipeHandles : IDisposable
     /// <summary>The handle for one operation: O_DIRECT when the chunk suits it and the file system allows it.</summary>
     public SafeFileHandle For(int slot, WipeChunk chunk) => chunk.Direct && _direct is not null ? _direct[slot] : _buffered[slot];
 
-    /// <summary>The handle a verification read uses: O_DIRECT whenever the file system allows it, for every chunk (the caller widens unaligned ones to whole pages).</summary>
+    /// <summary>The handle a verification read uses: O_DIRECT whenever the file system allows it, for every chunk (the caller widens
+    /// unaligned ones to whole pages).</summary>
     public SafeFileHandle ForReading(int slot) => _direct is not null ? _direct[slot] : _buffered[slot];
 
     /// <summary>Flushes the file's data to disk (fsync covers every descriptor of the file).</summary>

@@ -16,8 +16,10 @@ internal sealed class WipePlan : IReadOnlyList<WipeChunk>
     private readonly int[] _firstChunk;
     private readonly long[] _bytesBefore;
 
-    /// <summary>Plans the chunks of <paramref name="extents"/> (validated: in order, not overlapping) in blocks of <paramref name="blockSize"/>.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">The extents need more than <see cref="int.MaxValue"/> chunks at this block size.</exception>
+    /// <summary>Plans the chunks of <paramref name="extents"/> (validated: in order, not overlapping) in blocks of
+    /// <paramref name="blockSize"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The extents need more than <see cref="int.MaxValue"/> chunks at this block
+    /// size.</exception>
     public WipePlan(IReadOnlyList<Extent> extents, int blockSize)
     {
         _extents = extents;
@@ -120,7 +122,8 @@ internal sealed class WipePlan : IReadOnlyList<WipeChunk>
         return low;
     }
 
-    /// <summary>An extent with its aligned body: <c>[Start, AlignedStart)</c> head, <c>[AlignedStart, AlignedEnd)</c> body, <c>[AlignedEnd, End)</c> tail.</summary>
+    /// <summary>An extent with its aligned body: <c>[Start, AlignedStart)</c> head, <c>[AlignedStart, AlignedEnd)</c> body, <c>[AlignedEnd,
+    /// End)</c> tail.</summary>
     private readonly struct Bounds(Extent extent)
     {
         public long Start { get; } = extent.Offset;

@@ -9,7 +9,8 @@ namespace SecureMigration.Storage;
 /// </summary>
 public static class DurableFile
 {
-    /// <summary>Replaces <paramref name="path"/> with <paramref name="contents"/>: a reader sees the old file or the new one, never a mix.</summary>
+    /// <summary>Replaces <paramref name="path"/> with <paramref name="contents"/>: a reader sees the old file or the new one, never a
+    /// mix.</summary>
     /// <param name="path">The file; its directory is created when missing.</param>
     /// <param name="contents">The file's new contents.</param>
     /// <param name="cancellationToken">Stops the write before the rename; the old file then stays.</param>

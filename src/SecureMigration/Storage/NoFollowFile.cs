@@ -35,7 +35,8 @@ internal static class NoFollowFile
         };
     }
 
-    /// <summary>Opens <paramref name="path"/> with raw <c>open(2)</c> flags, or returns <see langword="null"/> and the errno (Linux only).</summary>
+    /// <summary>Opens <paramref name="path"/> with raw <c>open(2)</c> flags, or returns <see langword="null"/> and the errno (Linux
+    /// only).</summary>
     /// <exception cref="SymbolicLinkRefusedException">The path is or passes through a symbolic link.</exception>
     /// <exception cref="FileReplacedException">The file opened is not <paramref name="expected"/>.</exception>
     public static SafeFileHandle? TryOpen(string path, int flags, FileIdentity? expected, out int errno)

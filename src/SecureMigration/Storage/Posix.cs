@@ -2,7 +2,8 @@ using System.Runtime.InteropServices;
 
 namespace SecureMigration.Storage;
 
-/// <summary>The few POSIX calls .NET does not expose: directory fsync, advisory locks on raw descriptors, reflink, opens that never follow a symbolic link.</summary>
+/// <summary>The few POSIX calls .NET does not expose: directory fsync, advisory locks on raw descriptors, reflink, opens that never follow
+/// a symbolic link.</summary>
 internal static partial class Posix
 {
     // open(2) flags on Linux.
@@ -40,7 +41,8 @@ internal static partial class Posix
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Open(string path, int flags, int mode);
 
-    /// <summary>Gets or sets whether <see cref="OpenNoFollow"/> tries <c>openat2</c> first (tests turn it off to exercise the fallback).</summary>
+    /// <summary>Gets or sets whether <see cref="OpenNoFollow"/> tries <c>openat2</c> first (tests turn it off to exercise the
+    /// fallback).</summary>
     internal static bool UseOpenAt2
     {
         get => s_openat2;
@@ -92,16 +94,20 @@ internal static partial class Posix
         return opened;
     }
 
-    /// <summary>A file's identity (device and inode) from <c>statx</c> on a path, not following a final symbolic link; <see langword="null"/> when it cannot be read.</summary>
+    /// <summary>A file's identity (device and inode) from <c>statx</c> on a path, not following a final symbolic link;
+    /// <see langword="null"/> when it cannot be read.</summary>
     public static FileIdentity? IdentityOf(string path) => StatxIdentity(AtFdCwd, path, SymlinkNoFollow);
 
-    /// <summary>The identity of <paramref name="name"/> in an open directory, not following a symbolic link; <see langword="null"/> when it cannot be read.</summary>
+    /// <summary>The identity of <paramref name="name"/> in an open directory, not following a symbolic link; <see langword="null"/> when it
+    /// cannot be read.</summary>
     public static FileIdentity? IdentityOf(int directory, string name) => StatxIdentity(directory, name, SymlinkNoFollow);
 
-    /// <summary>The identity (device and inode) of the file an open descriptor refers to (<c>statx</c> with <c>AT_EMPTY_PATH</c>, an fstat).</summary>
+    /// <summary>The identity (device and inode) of the file an open descriptor refers to (<c>statx</c> with <c>AT_EMPTY_PATH</c>, an
+    /// fstat).</summary>
     public static FileIdentity? IdentityOf(int descriptor) => StatxIdentity(descriptor, string.Empty, EmptyPath);
 
-    /// <summary>The device number (<c>MAJOR:MINOR</c>, as <c>/proc/self/mountinfo</c> and <c>/sys</c> write it) of the device special file open on <paramref name="descriptor"/>.</summary>
+    /// <summary>The device number (<c>MAJOR:MINOR</c>, as <c>/proc/self/mountinfo</c> and <c>/sys</c> write it) of the device special file
+    /// open on <paramref name="descriptor"/>.</summary>
     public static string? DeviceNumberOf(int descriptor)
     {
         if (!IsSupported)
@@ -184,7 +190,8 @@ internal static partial class Posix
     [LibraryImport("libc", EntryPoint = "fallocate", SetLastError = true)]
     public static partial int Fallocate(int descriptor, int mode, long offset, long length);
 
-    /// <summary>What <c>statx(2)</c> says of a file (not of a symbolic link's target): its hard-link count, the bytes the file system allocated to it, whether it is a block device.</summary>
+    /// <summary>What <c>statx(2)</c> says of a file (not of a symbolic link's target): its hard-link count, the bytes the file system
+    /// allocated to it, whether it is a block device.</summary>
     public static (uint Links, long AllocatedBytes, bool IsBlockDevice)? Stat(string path)
     {
         if (!IsSupported)
@@ -211,7 +218,8 @@ internal static partial class Posix
     [LibraryImport("libc", EntryPoint = "geteuid")]
     private static partial uint GetEffectiveUserId();
 
-    /// <summary>The uid that owns a file (not a symbolic link's target), from <c>statx(2)</c>; <see langword="null"/> when it cannot be read.</summary>
+    /// <summary>The uid that owns a file (not a symbolic link's target), from <c>statx(2)</c>; <see langword="null"/> when it cannot be
+    /// read.</summary>
     public static uint? Owner(string path)
     {
         if (!IsSupported)
@@ -244,7 +252,8 @@ internal static partial class Posix
         return Fcntl(descriptor, OfdGetLock, ref MemoryMarshal.GetReference(flock)) == 0 && BitConverter.ToInt16(flock) != Unlock;
     }
 
-    /// <summary>Takes a write lock on the whole file for this open file description (<c>fcntl F_OFD_SETLK</c>), as QEMU does on an image.</summary>
+    /// <summary>Takes a write lock on the whole file for this open file description (<c>fcntl F_OFD_SETLK</c>), as QEMU does on an
+    /// image.</summary>
     public static bool TryLockAsHypervisor(int descriptor)
     {
         Span<byte> flock = stackalloc byte[32];

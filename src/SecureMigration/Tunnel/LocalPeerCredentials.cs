@@ -16,7 +16,8 @@ internal static class LocalPeerCredentials
     private const int SolSocket = 1;
     private const int SoPeerCred = 17;
 
-    /// <summary>Returns the peer's uid, or <see langword="null"/> when it cannot be told (not Linux, the peer already left, not a local connection).</summary>
+    /// <summary>Returns the peer's uid, or <see langword="null"/> when it cannot be told (not Linux, the peer already left, not a local
+    /// connection).</summary>
     public static int? TryGetUid(Socket accepted)
     {
         if (!OperatingSystem.IsLinux())

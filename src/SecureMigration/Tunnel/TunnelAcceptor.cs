@@ -29,7 +29,8 @@ public sealed class TunnelAcceptor : IAsyncDisposable
     /// <param name="listenerOptions">Handshake limits, or <see langword="null"/> for the defaults.</param>
     /// <param name="options">Tunnel settings, or <see langword="null"/> for the defaults.</param>
     /// <param name="loggerFactory">Where tunnel events are logged.</param>
-    /// <exception cref="ArgumentException">The factory allows every peer the CA vouches for and <see cref="TunnelOptions.AllowAnyPeer"/> is not set.</exception>
+    /// <exception cref="ArgumentException">The factory allows every peer the CA vouches for and <see cref="TunnelOptions.AllowAnyPeer"/> is
+    /// not set.</exception>
     public TunnelAcceptor(IPEndPoint listen, EndPoint forward, SecureChannelFactory factory, SecureChannelListenerOptions? listenerOptions = null,
         TunnelOptions? options = null, ILoggerFactory? loggerFactory = null)
     {

@@ -27,13 +27,15 @@ public sealed class TunnelConnector : IAsyncDisposable
     private Task _acceptLoop = Task.CompletedTask;
 
     /// <summary>Creates the source end; call <see cref="Start"/> to begin listening.</summary>
-    /// <param name="listen">The local address the hypervisor connects to: a loopback address or a unix socket (<see cref="UnixDomainSocketEndPoint"/>), unless <see cref="TunnelOptions.AllowRemoteClients"/> is set.</param>
+    /// <param name="listen">The local address the hypervisor connects to: a loopback address or a unix socket
+    /// (<see cref="UnixDomainSocketEndPoint"/>), unless <see cref="TunnelOptions.AllowRemoteClients"/> is set.</param>
     /// <param name="remote">The address of the destination's <see cref="TunnelAcceptor"/>.</param>
     /// <param name="peerName">The destination's identity (its certificate name or the PSK host name).</param>
     /// <param name="factory">The secure-channel factory with this end's credentials.</param>
     /// <param name="options">Tunnel settings, or <see langword="null"/> for the defaults.</param>
     /// <param name="loggerFactory">Where tunnel events are logged.</param>
-    /// <exception cref="ArgumentException"><paramref name="listen"/> is not loopback or a unix socket and remote clients are not allowed.</exception>
+    /// <exception cref="ArgumentException"><paramref name="listen"/> is not loopback or a unix socket and remote clients are not
+    /// allowed.</exception>
     public TunnelConnector(EndPoint listen, EndPoint remote, string peerName, SecureChannelFactory factory, TunnelOptions? options = null,
         ILoggerFactory? loggerFactory = null)
     {

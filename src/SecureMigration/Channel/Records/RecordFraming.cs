@@ -11,7 +11,8 @@ internal static class RecordFraming
     /// <summary>The largest fragment a TLS 1.3 record may carry (2^14 + 256).</summary>
     public const int MaxFragmentLength = (1 << 14) + 256;
 
-    /// <summary>Reads the header at the start of <paramref name="buffer"/>; <see langword="false"/> when fewer than 5 bytes are there.</summary>
+    /// <summary>Reads the header at the start of <paramref name="buffer"/>; <see langword="false"/> when fewer than 5 bytes are
+    /// there.</summary>
     public static bool TryReadHeader(ReadOnlySequence<byte> buffer, out byte contentType, out int fragmentLength)
     {
         contentType = 0;

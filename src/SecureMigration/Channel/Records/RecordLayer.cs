@@ -10,7 +10,8 @@ namespace SecureMigration.Channel.Records;
 /// Records are sealed straight into the transport's buffers and opened straight into the application's, with
 /// .NET's hardware AEADs, so each byte is copied once per direction. It handles close_notify as a half-close,
 /// KeyUpdate both ways (and rekeys itself before the AEAD's usage limit), skips a server's NewSessionTicket, and
-/// turns everything else into a failure (a client's NewSessionTicket, an inner plaintext over 2^14 + 1 bytes). No byte of a record is delivered before its tag is verified.
+/// turns everything else into a failure (a client's NewSessionTicket, an inner plaintext over 2^14 + 1 bytes). No byte of a record is
+/// delivered before its tag is verified.
 /// One writer and one reader may use it at once: the reader only flags a KeyUpdate the writer then sends.
 /// A failure is not answered with an alert: the channel is dropped, and the peer sees it truncated.
 /// </summary>

@@ -41,7 +41,8 @@ internal sealed class TrafficKey : IDisposable
         }
     }
 
-    /// <summary>Decrypts and authenticates; <see langword="false"/> (with <paramref name="plaintext"/> zeroed) when the record was altered.</summary>
+    /// <summary>Decrypts and authenticates; <see langword="false"/> (with <paramref name="plaintext"/> zeroed) when the record was
+    /// altered.</summary>
     public bool TryOpen(ReadOnlySpan<byte> header, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag, Span<byte> plaintext)
     {
         Span<byte> nonce = stackalloc byte[IvLength];

@@ -27,7 +27,8 @@ public sealed record MigrationTicket(
     public const int MaxFieldLength = 255;
 
     /// <summary>
-    /// Gets the id of the ownership registry that issued <see cref="OwnershipEpoch"/> (<see cref="Coordination.Ownership.IOwnershipRegistry.GetIdAsync"/>),
+    /// Gets the id of the ownership registry that issued <see cref="OwnershipEpoch"/>
+    /// (<see cref="Coordination.Ownership.IOwnershipRegistry.GetIdAsync"/>),
     /// or <see langword="null"/> for a ticket outside ownership (a tunnel's). A destination refuses a ticket from another registry.
     /// </summary>
     public string? RegistryId

@@ -17,7 +17,8 @@ internal static class TicketCodec
     public const int MaxReasonBytes = 1024;
     public const int MaxAckLength = 1 + NonceLength + 2 + MaxReasonBytes + BindingLength;
 
-    /// <summary>The largest encoded ticket: version, id, three length-prefixed strings, epoch, nonce, expiry, registry id, binding.</summary>
+    /// <summary>The largest encoded ticket: version, id, three length-prefixed strings, epoch, nonce, expiry, registry id,
+    /// binding.</summary>
     public const int MaxTicketLength = 1 + 16 + (3 * (1 + MigrationTicket.MaxFieldLength)) + 8 + NonceLength + 8 + 1 + MigrationTicket.MaxFieldLength + BindingLength;
 
     private static ReadOnlySpan<byte> AckLabel => "secmig ticket ack"u8;
@@ -89,7 +90,8 @@ internal static class TicketCodec
         return TicketRefusal.None;
     }
 
-    /// <summary>Encodes an acknowledgement with <paramref name="reason"/> cut to <see cref="MaxReasonBytes"/>; returns its length.</summary>
+    /// <summary>Encodes an acknowledgement with <paramref name="reason"/> cut to <see cref="MaxReasonBytes"/>; returns its
+    /// length.</summary>
     public static int EncodeAck(TicketRefusal status, UInt128 nonce, string reason, ReadOnlySpan<byte> bindingKey, Span<byte> destination)
     {
         destination[0] = (byte)status;

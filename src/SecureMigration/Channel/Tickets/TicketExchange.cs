@@ -33,7 +33,8 @@ internal static class TicketExchange
         }
     }
 
-    /// <summary>Receives the acknowledgement: the status, the destination's reason for a refusal (untrusted text), and what followed it.</summary>
+    /// <summary>Receives the acknowledgement: the status, the destination's reason for a refusal (untrusted text), and what followed
+    /// it.</summary>
     public static async ValueTask<(TicketRefusal Refusal, string Reason, byte[] Leftover)> ReceiveAckAsync(RecordLayer records, UInt128 nonce,
         byte[] bindingKey, CancellationToken cancellationToken)
     {

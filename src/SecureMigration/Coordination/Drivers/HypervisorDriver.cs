@@ -28,7 +28,8 @@ public abstract class HypervisorDriver
             ?? throw Broken(nameof(StartOutgoingCoreAsync), "returned no stream");
     }
 
-    /// <summary>Source, rollback: cancels any outgoing migration and runs the VM again. Called only while this host holds the epoch.</summary>
+    /// <summary>Source, rollback: cancels any outgoing migration and runs the VM again. Called only while this host holds the
+    /// epoch.</summary>
     /// <param name="vmId">The VM.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>A task that completes when the VM runs.</returns>
@@ -59,7 +60,8 @@ public abstract class HypervisorDriver
             ?? throw Broken(nameof(PrepareDestinationCoreAsync), "returned no stream");
     }
 
-    /// <summary>Destination: after the incoming stream was written and disposed, waits until the hypervisor loaded it; the VM is then paused, not running.</summary>
+    /// <summary>Destination: after the incoming stream was written and disposed, waits until the hypervisor loaded it; the VM is then
+    /// paused, not running.</summary>
     /// <param name="vmId">The VM.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>A task that completes when the VM is loaded; it fails when the hypervisor refused the stream.</returns>
@@ -100,7 +102,8 @@ public abstract class HypervisorDriver
             ?? throw Broken(nameof(QueryCoreAsync), "returned no status");
     }
 
-    /// <summary>Implements <see cref="StartOutgoingAsync"/>: /// Source: starts the outgoing migration and hands over the hypervisor's stream. The stream ends once the
+    /// <summary>Implements <see cref="StartOutgoingAsync"/>: /// Source: starts the outgoing migration and hands over the hypervisor's
+    /// stream. The stream ends once the
     /// hypervisor has sent everything and paused the VM (stop-and-copy); the source copy stays paused, not discarded.
     ///</summary>
     /// <param name="vmId">The VM, a valid id.</param>
@@ -108,37 +111,43 @@ public abstract class HypervisorDriver
     /// <returns>See <see cref="StartOutgoingAsync"/>.</returns>
     protected abstract ValueTask<Stream> StartOutgoingCoreAsync(string vmId, CancellationToken cancellationToken);
 
-    /// <summary>Implements <see cref="ResumeSourceAsync"/>: Source, rollback: cancels any outgoing migration and runs the VM again. Called only while this host holds the epoch.</summary>
+    /// <summary>Implements <see cref="ResumeSourceAsync"/>: Source, rollback: cancels any outgoing migration and runs the VM again. Called
+    /// only while this host holds the epoch.</summary>
     /// <param name="vmId">The VM, a valid id.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>See <see cref="ResumeSourceAsync"/>.</returns>
     protected abstract ValueTask ResumeSourceCoreAsync(string vmId, CancellationToken cancellationToken);
 
-    /// <summary>Implements <see cref="DiscardSourceAsync"/>: Source, after commit: stops the VM for good so nothing can resume it; returns the files it leaves behind.</summary>
+    /// <summary>Implements <see cref="DiscardSourceAsync"/>: Source, after commit: stops the VM for good so nothing can resume it; returns
+    /// the files it leaves behind.</summary>
     /// <param name="vmId">The VM, a valid id.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>See <see cref="DiscardSourceAsync"/>.</returns>
     protected abstract ValueTask<IReadOnlyList<string>> DiscardSourceCoreAsync(string vmId, CancellationToken cancellationToken);
 
-    /// <summary>Implements <see cref="PrepareDestinationAsync"/>: Destination: prepares a VM that waits for the incoming stream and cannot run; returns where to write the stream.</summary>
+    /// <summary>Implements <see cref="PrepareDestinationAsync"/>: Destination: prepares a VM that waits for the incoming stream and cannot
+    /// run; returns where to write the stream.</summary>
     /// <param name="vmId">The VM, a valid id.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>See <see cref="PrepareDestinationAsync"/>.</returns>
     protected abstract ValueTask<Stream> PrepareDestinationCoreAsync(string vmId, CancellationToken cancellationToken);
 
-    /// <summary>Implements <see cref="FinishIncomingAsync"/>: Destination: after the incoming stream was written and disposed, waits until the hypervisor loaded it; the VM is then paused, not running.</summary>
+    /// <summary>Implements <see cref="FinishIncomingAsync"/>: Destination: after the incoming stream was written and disposed, waits until
+    /// the hypervisor loaded it; the VM is then paused, not running.</summary>
     /// <param name="vmId">The VM, a valid id.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>See <see cref="FinishIncomingAsync"/>.</returns>
     protected abstract ValueTask FinishIncomingCoreAsync(string vmId, CancellationToken cancellationToken);
 
-    /// <summary>Implements <see cref="ActivateDestinationAsync"/>: Destination, after commit: runs the VM. Called only once this host holds the epoch.</summary>
+    /// <summary>Implements <see cref="ActivateDestinationAsync"/>: Destination, after commit: runs the VM. Called only once this host holds
+    /// the epoch.</summary>
     /// <param name="vmId">The VM, a valid id.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>See <see cref="ActivateDestinationAsync"/>.</returns>
     protected abstract ValueTask ActivateDestinationCoreAsync(string vmId, CancellationToken cancellationToken);
 
-    /// <summary>Implements <see cref="DestroyDestinationAsync"/>: Destination, rollback: stops the partial copy for good; returns the files it leaves behind.</summary>
+    /// <summary>Implements <see cref="DestroyDestinationAsync"/>: Destination, rollback: stops the partial copy for good; returns the files
+    /// it leaves behind.</summary>
     /// <param name="vmId">The VM, a valid id.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>See <see cref="DestroyDestinationAsync"/>.</returns>

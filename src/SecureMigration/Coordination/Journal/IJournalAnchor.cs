@@ -15,7 +15,8 @@ public interface IJournalAnchor
     /// <returns>The head, or <see langword="null"/> when none was anchored.</returns>
     ValueTask<JournalHead?> GetHeadAsync(string journal, CancellationToken cancellationToken = default);
 
-    /// <summary>Anchors <paramref name="head"/> for the journal <paramref name="journal"/>, unless a head further on is anchored already.</summary>
+    /// <summary>Anchors <paramref name="head"/> for the journal <paramref name="journal"/>, unless a head further on is anchored
+    /// already.</summary>
     /// <param name="journal">Which journal: its host's identity and its path.</param>
     /// <param name="head">The journal's head.</param>
     /// <param name="cancellationToken">Cancels the wait; a write that started completes.</param>

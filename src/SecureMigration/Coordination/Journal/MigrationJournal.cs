@@ -56,7 +56,8 @@ public sealed class MigrationJournal : IMigrationJournal, IDisposable
     /// <param name="key">The host key the journal is authenticated with.</param>
     /// <param name="timeProvider">The clock that stamps records, or <see langword="null"/> for the system clock.</param>
     /// <returns>The open journal.</returns>
-    /// <exception cref="JournalCorruptedException">The journal was edited, damaged before its tail, or written with another key.</exception>
+    /// <exception cref="JournalCorruptedException">The journal was edited, damaged before its tail, or written with another
+    /// key.</exception>
     public static MigrationJournal Open(string path, HostKey key, TimeProvider? timeProvider = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -99,7 +100,8 @@ public sealed class MigrationJournal : IMigrationJournal, IDisposable
     /// <param name="path">The journal file.</param>
     /// <param name="key">The host key the journal is authenticated with.</param>
     /// <returns>The authentic records, and what a torn tail held.</returns>
-    /// <exception cref="JournalCorruptedException">The journal was edited, damaged before its tail, or written with another key.</exception>
+    /// <exception cref="JournalCorruptedException">The journal was edited, damaged before its tail, or written with another
+    /// key.</exception>
     /// <exception cref="FileNotFoundException">There is no journal at <paramref name="path"/>.</exception>
     public static (IReadOnlyList<JournalRecord> Records, JournalTail? DroppedTail) Read(string path, HostKey key)
     {
@@ -169,7 +171,8 @@ public sealed class MigrationJournal : IMigrationJournal, IDisposable
         }
     }
 
-    /// <summary>Gets whether a migration of <paramref name="vmId"/> is unfinished in the journal; no copy, no sort (a refused ticket asks it).</summary>
+    /// <summary>Gets whether a migration of <paramref name="vmId"/> is unfinished in the journal; no copy, no sort (a refused ticket asks
+    /// it).</summary>
     /// <param name="vmId">The VM.</param>
     /// <returns><see langword="true"/> when its latest record is not a final phase.</returns>
     public bool HasUnfinished(string vmId)

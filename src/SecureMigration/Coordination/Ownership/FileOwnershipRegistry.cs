@@ -68,7 +68,8 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
     public string Directory { get; }
 
     /// <inheritdoc />
-    /// <remarks>Kept in <c>registry.id</c> (checksummed), written with the first record, or now under the lock when an older registry has none.</remarks>
+    /// <remarks>Kept in <c>registry.id</c> (checksummed), written with the first record, or now under the lock when an older registry has
+    /// none.</remarks>
     public async ValueTask<string> GetIdAsync(CancellationToken cancellationToken = default)
     {
         if (_id is null && await ReadIdAsync(cancellationToken).ConfigureAwait(false) is null)
@@ -264,7 +265,8 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
         return record;
     }
 
-    /// <summary>Reads a signed record: the signature must hold (under this host's CA when it signs too) and its signer must be the owner it names.</summary>
+    /// <summary>Reads a signed record: the signature must hold (under this host's CA when it signs too) and its signer must be the owner it
+    /// names.</summary>
     private OwnershipRecord ReadSigned(string vmId, string path, byte[] json)
     {
         SignedEnvelope? envelope = Deserialize<SignedEnvelope>(vmId, path, json, OwnershipJson.Default.SignedEnvelope);
@@ -338,7 +340,8 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
         return bytes;
     }
 
-    /// <summary>Reads a checksummed file: which of <paramref name="magics"/> it starts with, and its JSON; <see langword="null"/> when there is no file.</summary>
+    /// <summary>Reads a checksummed file: which of <paramref name="magics"/> it starts with, and its JSON; <see langword="null"/> when
+    /// there is no file.</summary>
     private static async ValueTask<(byte[] Magic, byte[] Json)?> ReadCheckedAsync(string path, string subject, byte[][] magics, CancellationToken cancellationToken)
     {
         byte[] bytes;

@@ -22,7 +22,8 @@ public interface IOwnershipRegistry
     /// <returns>The record, or <see langword="null"/> for a VM the registry does not know.</returns>
     ValueTask<OwnershipRecord?> GetAsync(string vmId, CancellationToken cancellationToken = default);
 
-    /// <summary>Registers <paramref name="owner"/> as the first owner of <paramref name="vmId"/> at epoch 1; a known VM is left as it is.</summary>
+    /// <summary>Registers <paramref name="owner"/> as the first owner of <paramref name="vmId"/> at epoch 1; a known VM is left as it
+    /// is.</summary>
     /// <param name="vmId">The VM.</param>
     /// <param name="owner">The host it runs on.</param>
     /// <param name="cancellationToken">Cancels the registration.</param>

@@ -1,6 +1,7 @@
 namespace SecureMigration.Coordination.Protocol;
 
-/// <summary>The migration stopped before its commit: the peer aborted, the stream was cut, stalled or damaged, or it broke the protocol.</summary>
+/// <summary>The migration stopped before its commit: the peer aborted, the stream was cut, stalled or damaged, or it broke the
+/// protocol.</summary>
 public sealed class MigrationAbortedException : MigrationException
 {
     /// <summary>Creates the exception.</summary>

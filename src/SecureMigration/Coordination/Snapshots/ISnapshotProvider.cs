@@ -11,7 +11,8 @@ public interface ISnapshotProvider
     /// <returns>Where the snapshot is, as the journal records it.</returns>
     ValueTask<string> TakeAsync(Guid migrationId, string vmId, IReadOnlyList<string> images, CancellationToken cancellationToken = default);
 
-    /// <summary>Releases a snapshot once its migration ended; returns what holds its data, for the residue handler. Releasing twice is harmless.</summary>
+    /// <summary>Releases a snapshot once its migration ended; returns what holds its data, for the residue handler. Releasing twice is
+    /// harmless.</summary>
     /// <param name="location">Where the snapshot is.</param>
     /// <param name="cancellationToken">Cancels the release.</param>
     /// <returns>The files or directories left to dispose of.</returns>

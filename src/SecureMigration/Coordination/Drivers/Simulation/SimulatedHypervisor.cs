@@ -90,7 +90,8 @@ public sealed class SimulatedHypervisor : HypervisorDriver, IAsyncDisposable
         }
     }
 
-    /// <summary>Gets the SHA-256 (hex) of a VM's image when it was last frozen (a source at switchover, a destination once loaded), if ever.</summary>
+    /// <summary>Gets the SHA-256 (hex) of a VM's image when it was last frozen (a source at switchover, a destination once loaded), if
+    /// ever.</summary>
     /// <param name="vmId">The VM.</param>
     /// <returns>The hash, or <see langword="null"/>.</returns>
     public string? FrozenImageSha256(string vmId) => ReadRecord(vmId)?.ImageSha256;
