@@ -25,6 +25,7 @@ namespace SecureMigration.Hosting;
 /// </remarks>
 public sealed class MigrationHostBuilder
 {
+    private readonly string _hostId;
     private CoordinatorOptions _coordinator = new();
     private readonly List<IMigrationHook> _preMigrateHooks = [];
     private readonly List<IMigrationHook> _postMigrateHooks = [];
@@ -51,7 +52,7 @@ public sealed class MigrationHostBuilder
     public MigrationHostBuilder(string hostId)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(hostId);
-        _coordinator.HostId = hostId;
+        _hostId = hostId;
     }
 
     /// <summary>Uses <paramref name="timeProvider"/> for every part: coordinator, journal, audit, admission.</summary>
@@ -80,9 +81,8 @@ public sealed class MigrationHostBuilder
     /// builder's).</summary>
     internal MigrationHostBuilder UseCoordinatorOptions(CoordinatorOptions options)
     {
-        string hostId = _coordinator.HostId;
-        _coordinator = options;
-        _coordinator.HostId = hostId;
+        // The caller's object is only read, at build: its host id is replaced by the builder's in the snapshot.
+        _coordinator = options ?? throw new ArgumentNullException(nameof(options));
         return this;
     }
 
@@ -220,6 +220,7 @@ public sealed class MigrationHostBuilder
         }
 
         CoordinatorOptions options = _coordinator.Snapshot(_timeProvider);
+        options.HostId = _hostId;
         foreach (IMigrationHook hook in _preMigrateHooks)
         {
             options.PreMigrateHooks.Add(hook);
