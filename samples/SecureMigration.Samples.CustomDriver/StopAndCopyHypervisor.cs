@@ -1,5 +1,4 @@
 using SecureMigration.Coordination.Drivers;
-using SecureMigration.Storage;
 
 namespace SecureMigration.Samples.CustomDriver;
 
@@ -108,9 +107,22 @@ public sealed class StopAndCopyHypervisor(string directory) : HypervisorDriver
         }
     }
 
-    /// <summary>Writes the run state durably and atomically (a crash leaves the old state or the new one, never half of one).</summary>
-    private Task SetStateAsync(string vmId, VmRunState state, CancellationToken cancellationToken) =>
-        DurableFile.WriteAtomicallyAsync(StatePath(vmId), System.Text.Encoding.ASCII.GetBytes(state.ToString()), cancellationToken).AsTask();
+    /// <summary>
+    /// Writes the run state atomically: to a temporary file, flushed to disk, then renamed over the old one, so a crash
+    /// leaves the old state or the new one, never half of one.
+    /// </summary>
+    private async Task SetStateAsync(string vmId, VmRunState state, CancellationToken cancellationToken)
+    {
+        string path = StatePath(vmId);
+        string temporary = path + ".tmp";
+        await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous))
+        {
+            await file.WriteAsync(System.Text.Encoding.ASCII.GetBytes(state.ToString()), cancellationToken);
+            file.Flush(flushToDisk: true);
+        }
+
+        File.Move(temporary, path, overwrite: true);
+    }
 
     private string StatePath(string vmId) => Path.Combine(Directory, vmId + ".state");
 }

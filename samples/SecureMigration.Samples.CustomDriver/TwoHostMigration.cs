@@ -5,7 +5,7 @@ using SecureMigration.Coordination;
 using SecureMigration.Coordination.Drivers;
 using SecureMigration.Coordination.Ownership;
 using SecureMigration.Identity;
-using SecureMigration.Pki;
+using SecureMigration.Testing.Pki;
 
 namespace SecureMigration.Samples.CustomDriver;
 

@@ -11,7 +11,7 @@ public sealed class QemuVm
     /// since QEMU serves one client per monitor.</param>
     public QemuVm(string id, EndPoint monitor)
     {
-        Coordination.VmIds.EnsureValid(id);
+        Text.VmIds.EnsureValid(id);
         Id = id;
         Monitor = monitor ?? throw new ArgumentNullException(nameof(monitor));
     }

@@ -7,7 +7,7 @@ namespace SecureMigration;
 /// wrote them at once would break the journal's and the audit log's MAC chains, and one would overwrite the other's
 /// admission state. An advisory lock on <c>.lock</c> in the directory, released on dispose or when the process dies.
 /// </summary>
-public sealed class HostStateLock : IDisposable
+internal sealed class HostStateLock : IDisposable
 {
     private readonly FileLock _lock;
 

@@ -1,5 +1,5 @@
-using SecureMigration.Coordination;
 using SecureMigration.Coordination.Journal;
+using SecureMigration.Coordination.Phases;
 
 namespace SecureMigration.Benchmarks.Coordination;
 

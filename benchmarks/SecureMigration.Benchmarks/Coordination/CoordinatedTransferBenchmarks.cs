@@ -9,7 +9,7 @@ using SecureMigration.Coordination.Ownership;
 using SecureMigration.Coordination.Snapshots;
 using SecureMigration.Hosting;
 using SecureMigration.Identity;
-using SecureMigration.Pki;
+using SecureMigration.Testing.Pki;
 
 namespace SecureMigration.Benchmarks.Coordination;
 

@@ -1,10 +1,10 @@
 using BenchmarkDotNet.Attributes;
-using SecureMigration.Coordination.Drivers.Simulation;
 using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
 using SecureMigration.Coordination.Snapshots;
 using SecureMigration.Hosting;
 using SecureMigration.Identity;
+using SecureMigration.Testing.Simulation;
 
 namespace SecureMigration.Benchmarks.Coordination;
 

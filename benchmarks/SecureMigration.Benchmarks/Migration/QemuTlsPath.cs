@@ -33,7 +33,7 @@ internal sealed class QemuTlsPath : DirectQemuPath
     }
 
     /// <summary>Lays out a credentials directory the way QEMU reads it: ca-cert.pem, ROLE-cert.pem, ROLE-key.pem.</summary>
-    private static string WriteCredentials(MigrationBenchmarkContext context, string role, SecureMigration.Pki.IssuedCredential host)
+    private static string WriteCredentials(MigrationBenchmarkContext context, string role, SecureMigration.Testing.Pki.IssuedCredential host)
     {
         string directory = Path.Combine(context.Directory, "qemu-tls-" + role);
         if (!File.Exists(Path.Combine(directory, role + "-key.pem")))

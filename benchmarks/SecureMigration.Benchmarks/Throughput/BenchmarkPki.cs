@@ -1,5 +1,5 @@
 using SecureMigration.Identity;
-using SecureMigration.Pki;
+using SecureMigration.Testing.Pki;
 
 namespace SecureMigration.Benchmarks.Throughput;
 

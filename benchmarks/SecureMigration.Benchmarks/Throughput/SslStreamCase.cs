@@ -65,7 +65,7 @@ internal sealed class SslStreamCase : ITransportCase
         }
     }
 
-    private static X509Certificate2 Load(SecureMigration.Pki.IssuedCredential credential)
+    private static X509Certificate2 Load(SecureMigration.Testing.Pki.IssuedCredential credential)
     {
         using var ephemeral = X509Certificate2.CreateFromPem(credential.CertificatePem, credential.PrivateKeyPem);
         return X509CertificateLoader.LoadPkcs12(ephemeral.Export(X509ContentType.Pkcs12), null);

@@ -1,7 +1,7 @@
 using SecureMigration.Channel;
 using SecureMigration.Channel.Tickets;
 using SecureMigration.Identity;
-using SecureMigration.Pki;
+using SecureMigration.Testing.Pki;
 
 namespace SecureMigration.Fuzz.Peer;
 

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
-using SecureMigration.Coordination;
 using SecureMigration.Coordination.Journal;
+using SecureMigration.Coordination.Phases;
 using SecureMigration.Fuzz.Peer;
 using SecureMigration.Identity;
 

@@ -1,7 +1,6 @@
 using System.Net;
 using SecureMigration.Channel;
 using SecureMigration.Coordination;
-using SecureMigration.Coordination.Drivers.Simulation;
 using SecureMigration.Coordination.Hooks;
 using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
@@ -10,6 +9,7 @@ using SecureMigration.Coordination.Snapshots;
 using SecureMigration.Hosting;
 using SecureMigration.Identity;
 using SecureMigration.Sanitization;
+using SecureMigration.Testing.Simulation;
 
 namespace SecureMigration.Cli.Cluster;
 

@@ -1,6 +1,6 @@
 using System.Net;
 using SecureMigration.Identity;
-using SecureMigration.Pki;
+using SecureMigration.Testing.Pki;
 
 namespace SecureMigration.Cli.Cluster;
 

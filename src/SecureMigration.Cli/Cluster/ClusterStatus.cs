@@ -1,8 +1,8 @@
 using SecureMigration.Coordination.Drivers;
-using SecureMigration.Coordination.Drivers.Simulation;
 using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
 using SecureMigration.Identity;
+using SecureMigration.Testing.Simulation;
 
 namespace SecureMigration.Cli.Cluster;
 

@@ -1,6 +1,8 @@
 using SecureMigration.Channel;
 using SecureMigration.Coordination;
 using SecureMigration.Coordination.Ownership;
+using SecureMigration.Coordination.Phases;
+using SecureMigration.Testing.Network;
 
 namespace SecureMigration.Cli.Cluster;
 

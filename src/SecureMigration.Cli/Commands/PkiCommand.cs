@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Net;
 using System.Security.Cryptography;
 using SecureMigration.Cli.Terminal;
-using SecureMigration.Pki;
+using SecureMigration.Testing.Pki;
 
 namespace SecureMigration.Cli.Commands;
 

@@ -5,6 +5,7 @@ using SecureMigration.Cli.Cluster;
 using SecureMigration.Cli.Live;
 using SecureMigration.Cli.Terminal;
 using SecureMigration.Coordination;
+using SecureMigration.Coordination.Phases;
 
 namespace SecureMigration.Cli.Commands;
 

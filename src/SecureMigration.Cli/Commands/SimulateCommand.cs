@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using SecureMigration.Cli.Cluster;
 using SecureMigration.Coordination;
+using SecureMigration.Coordination.Phases;
 
 namespace SecureMigration.Cli.Commands;
 

@@ -1,5 +1,6 @@
 using SecureMigration.Cli.Terminal;
 using SecureMigration.Coordination;
+using SecureMigration.Coordination.Phases;
 
 namespace SecureMigration.Cli.Demo;
 

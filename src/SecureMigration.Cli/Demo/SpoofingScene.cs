@@ -4,7 +4,7 @@ using SecureMigration.Channel.Tickets;
 using SecureMigration.Cli.Cluster;
 using SecureMigration.Cli.Terminal;
 using SecureMigration.Identity;
-using SecureMigration.Pki;
+using SecureMigration.Testing.Pki;
 
 namespace SecureMigration.Cli.Demo;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using SecureMigration.Cli.Terminal;
 using SecureMigration.Coordination;
+using SecureMigration.Coordination.Phases;
 using SecureMigration.Qemu;
 
 namespace SecureMigration.Cli.Live;

@@ -18,17 +18,14 @@ public sealed class AdmissionController
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly DecorrelatedJitterBackoff _backoff;
-    private readonly RetryBudget _globalBudget;
     private readonly TokenBucket _automatic;
     private readonly TokenBucket _manual;
-    private readonly Dictionary<string, VmAdmissionState> _vms = new(StringComparer.Ordinal);
-    private readonly Dictionary<(string Source, string Destination), HostPairState> _pairs = [];
+    private readonly AdmissionMemory _memory;
     private readonly Dictionary<string, int> _outbound = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _inbound = new(StringComparer.Ordinal);
     private readonly Dictionary<long, MigrationRequest> _leases = [];
     private readonly Lock _gate = new();
     private long _nextLease;
-    private DateTimeOffset _restrictedUntil = DateTimeOffset.MinValue;
     private DateTimeOffset _nextSweep = DateTimeOffset.MinValue;
     private DateTimeOffset _lastSweep = DateTimeOffset.MinValue;
 
@@ -47,7 +44,7 @@ public sealed class AdmissionController
         _time = timeProvider ?? TimeProvider.System;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SecureMigration.Admission");
         _backoff = new DecorrelatedJitterBackoff(options.Backoff, random ?? Random.Shared);
-        _globalBudget = new RetryBudget(options.GlobalRetryBudget);
+        _memory = new AdmissionMemory(options);
         _automatic = new TokenBucket(options.AutomaticPerMinute, _time);
         _manual = new TokenBucket(options.ManualPerMinute, _time);
     }
@@ -76,36 +73,14 @@ public sealed class AdmissionController
     {
         ArgumentNullException.ThrowIfNull(store);
         var controller = new AdmissionController(options, timeProvider, random, loggerFactory);
-        byte[]? saved;
-        try
-        {
-            saved = await store.LoadAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
-        {
-            controller.Restrict($"it could not be read ({e.Message})");
-            return controller;
-        }
-
-        if (saved is null)
-        {
-            return controller;
-        }
-
-        if (!AdmissionStateCodec.TryDecode(saved, out AdmissionSnapshot? snapshot, out string problem))
+        (AdmissionRestore from, string? problem) = await AdmissionStatePersistence.LoadAsync(store, controller._memory, cancellationToken).ConfigureAwait(false);
+        if (problem is not null)
         {
             controller.Restrict(problem);
-            return controller;
         }
-
-        try
+        else
         {
-            controller.Import(snapshot!);
-            controller.RestoredFrom = AdmissionRestore.Restored;
-        }
-        catch (Exception e) when (e is FormatException or ArgumentException)
-        {
-            controller.Restrict($"its content does not hold together ({e.Message})");
+            controller.RestoredFrom = from;
         }
 
         return controller;
@@ -121,7 +96,7 @@ public sealed class AdmissionController
         byte[] sealedState;
         lock (_gate)
         {
-            sealedState = AdmissionStateCodec.Encode(Export());
+            sealedState = AdmissionStatePersistence.Seal(_memory, _time.GetUtcNow());
         }
 
         await store.SaveAsync(sealedState, cancellationToken).ConfigureAwait(false);
@@ -146,7 +121,7 @@ public sealed class AdmissionController
         {
             lock (_gate)
             {
-                return _vms.Count;
+                return _memory.Vms.Count;
             }
         }
     }
@@ -204,8 +179,8 @@ public sealed class AdmissionController
             }
 
             DateTimeOffset now = _time.GetUtcNow();
-            VmAdmissionState vm = _vms[request.VmId];
-            HostPairState pair = _pairs[(request.SourceHost, request.DestinationHost)];
+            VmAdmissionState vm = _memory.Vms[request.VmId];
+            HostPairState pair = _memory.Pairs[(request.SourceHost, request.DestinationHost)];
             vm.InFlight = false;
             Touch(vm, now);
             CollectionsMarshal.GetValueRefOrNullRef(_outbound, request.SourceHost)--;
@@ -242,9 +217,9 @@ public sealed class AdmissionController
         }
 
         Touch(vm, now);
-        if (now < _restrictedUntil && request.Trigger is MigrationTrigger.Retry or MigrationTrigger.Automatic)
+        if (now < _memory.RestrictedUntil && request.Trigger is MigrationTrigger.Retry or MigrationTrigger.Automatic)
         {
-            return AdmissionDecision.Deny(AdmissionDenialReason.RecoveringFromDamagedState, _restrictedUntil - now, vm.VmId);
+            return AdmissionDecision.Deny(AdmissionDenialReason.RecoveringFromDamagedState, _memory.RestrictedUntil - now, vm.VmId);
         }
 
         if (vm.InFlight)
@@ -311,13 +286,13 @@ public sealed class AdmissionController
         {
             vm.Budget.Withdraw(now);
             pair.Budget.Withdraw(now);
-            _globalBudget.Withdraw(now);
+            _memory.GlobalBudget.Withdraw(now);
         }
         else
         {
             vm.Budget.Deposit(now);
             pair.Budget.Deposit(now);
-            _globalBudget.Deposit(now);
+            _memory.GlobalBudget.Deposit(now);
         }
 
         vm.InFlight = true;
@@ -348,7 +323,7 @@ public sealed class AdmissionController
             return AdmissionDecision.Deny(AdmissionDenialReason.RetryBudgetExhausted, retryAfter, request.SourceHost, request.DestinationHost, number: 1);
         }
 
-        if (!_globalBudget.CanWithdraw(now, out retryAfter))
+        if (!_memory.GlobalBudget.CanWithdraw(now, out retryAfter))
         {
             return AdmissionDecision.Deny(AdmissionDenialReason.RetryBudgetExhausted, retryAfter, "all hosts", number: 2);
         }
@@ -358,42 +333,42 @@ public sealed class AdmissionController
 
     private bool TryGetVm(string vmId, DateTimeOffset now, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out VmAdmissionState? vm)
     {
-        if (_vms.TryGetValue(vmId, out vm))
+        if (_memory.Vms.TryGetValue(vmId, out vm))
         {
             return true;
         }
 
-        if (_vms.Count >= _options.MaxTrackedVms)
+        if (_memory.Vms.Count >= _options.MaxTrackedVms)
         {
             ExpireIdle(now, tableFull: true);
         }
 
-        if (_vms.Count >= _options.MaxTrackedVms)
+        if (_memory.Vms.Count >= _options.MaxTrackedVms)
         {
             // Never forget a VM that is not idle: that would reset its budget and breaker, a bypass for a flood of fake ids.
             return false;
         }
 
         vm = new VmAdmissionState(vmId, _options) { LastTouched = now };
-        _vms.Add(vmId, vm);
+        _memory.Vms.Add(vmId, vm);
         return true;
     }
 
     private bool TryGetPair(MigrationRequest request, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out HostPairState? pair)
     {
         (string Source, string Destination) key = (request.SourceHost, request.DestinationHost);
-        if (_pairs.TryGetValue(key, out pair))
+        if (_memory.Pairs.TryGetValue(key, out pair))
         {
             return true;
         }
 
-        if (_pairs.Count >= _options.MaxTrackedVms)
+        if (_memory.Pairs.Count >= _options.MaxTrackedVms)
         {
             return false;
         }
 
         pair = new HostPairState(_options);
-        _pairs.Add(key, pair);
+        _memory.Pairs.Add(key, pair);
         return true;
     }
 
@@ -413,11 +388,11 @@ public sealed class AdmissionController
 
         _lastSweep = now;
         _nextSweep = now + (_options.IdleExpiry / 4);
-        foreach ((string vmId, VmAdmissionState vm) in _vms)
+        foreach ((string vmId, VmAdmissionState vm) in _memory.Vms)
         {
             if (!vm.InFlight && now - vm.LastTouched >= _options.IdleExpiry)
             {
-                _vms.Remove(vmId);
+                _memory.Vms.Remove(vmId);
             }
         }
     }
@@ -432,8 +407,8 @@ public sealed class AdmissionController
         lock (_gate)
         {
             DateTimeOffset now = _time.GetUtcNow();
-            string[] held = _vms.TryGetValue(vmId, out VmAdmissionState? vm) ? Holding(vm.Breaker, vm.Budget, Backoff(vm, now), now) : [];
-            return now < _restrictedUntil ? [.. held, Restriction(now)] : held;
+            string[] held = _memory.Vms.TryGetValue(vmId, out VmAdmissionState? vm) ? Holding(vm.Breaker, vm.Budget, Backoff(vm, now), now) : [];
+            return now < _memory.RestrictedUntil ? [.. held, Restriction(now)] : held;
         }
     }
 
@@ -453,7 +428,7 @@ public sealed class AdmissionController
         lock (_gate)
         {
             DateTimeOffset now = _time.GetUtcNow();
-            IEnumerable<VmAdmissionState> vms = vmId is null ? _vms.Values : _vms.TryGetValue(vmId, out VmAdmissionState? one) ? [one] : [];
+            IEnumerable<VmAdmissionState> vms = vmId is null ? _memory.Vms.Values : _memory.Vms.TryGetValue(vmId, out VmAdmissionState? one) ? [one] : [];
             foreach (VmAdmissionState vm in vms)
             {
                 Note($"VM '{vm.VmId}'", vm.Breaker, vm.Budget, Backoff(vm, now));
@@ -461,23 +436,23 @@ public sealed class AdmissionController
                 vm.LastBackoff = TimeSpan.Zero;
             }
 
-            foreach (((string source, string destination), HostPairState pair) in _pairs)
+            foreach (((string source, string destination), HostPairState pair) in _memory.Pairs)
             {
                 Note($"{source} -> {destination}", pair.Breaker, pair.Budget, null);
             }
 
             if (vmId is null)
             {
-                if (_globalBudget.Balance(now) < 1)
+                if (_memory.GlobalBudget.Balance(now) < 1)
                 {
                     cleared.Add("global retry budget spent");
                 }
 
-                _globalBudget.Reset();
-                if (_restrictedUntil > now)
+                _memory.GlobalBudget.Reset();
+                if (_memory.RestrictedUntil > now)
                 {
                     cleared.Add(Restriction(now));
-                    _restrictedUntil = DateTimeOffset.MinValue;
+                    _memory.RestrictedUntil = DateTimeOffset.MinValue;
                 }
             }
         }
@@ -504,7 +479,7 @@ public sealed class AdmissionController
         vm.RetryNotBefore > now ? $"backoff for {Text.Durations.Describe(vm.RetryNotBefore - now)}" : null;
 
     private string Restriction(DateTimeOffset now) =>
-        $"restriction after a damaged admission state, for {Text.Durations.Describe(_restrictedUntil - now)}";
+        $"restriction after a damaged admission state, for {Text.Durations.Describe(_memory.RestrictedUntil - now)}";
 
     /// <summary>Lists the VMs admission remembers (breakers, budgets, history of moves).</summary>
     /// <returns>Their ids, in ordinal order.</returns>
@@ -512,67 +487,16 @@ public sealed class AdmissionController
     {
         lock (_gate)
         {
-            return [.. _vms.Keys.Order(StringComparer.Ordinal)];
+            return [.. _memory.Vms.Keys.Order(StringComparer.Ordinal)];
         }
     }
 
     private void Restrict(string problem)
     {
-        TimeSpan longest = new[]
-        {
-            _options.VmRetryBudget.TimeToLive, _options.HostPairRetryBudget.TimeToLive, _options.GlobalRetryBudget.TimeToLive,
-            _options.MinDwellTime, _options.CircuitBreaker.BreakDuration,
-        }.Max();
-        _restrictedUntil = _time.GetUtcNow() + longest;
+        _memory.RestrictedUntil = _time.GetUtcNow() + _memory.LongestMemory;
         RestoredFrom = AdmissionRestore.DamagedStateRestricted;
         RestoreProblem = problem;
-        Log.DamagedState(_logger, problem, _restrictedUntil);
-    }
-
-    private AdmissionSnapshot Export() => new(
-        AdmissionSnapshot.CurrentVersion,
-        _time.GetUtcNow(),
-        _globalBudget.Export(),
-        [.. _vms.Values.Select(vm => new VmSnapshot(vm.VmId, vm.LastTouched, vm.LastMovedAt, vm.LastMovedFrom, vm.LastBackoff, vm.RetryNotBefore,
-            vm.Budget.Export(), vm.Breaker.Export()))],
-        [.. _pairs.Select(p => new HostPairSnapshot(p.Key.Source, p.Key.Destination, p.Value.Budget.Export(), p.Value.Breaker.Export()))]);
-
-    private void Import(AdmissionSnapshot snapshot)
-    {
-        ArgumentNullException.ThrowIfNull(snapshot.GlobalBudget);
-        ArgumentNullException.ThrowIfNull(snapshot.Vms);
-        ArgumentNullException.ThrowIfNull(snapshot.Pairs);
-        if (snapshot.Vms.Length > _options.MaxTrackedVms || snapshot.Pairs.Length > _options.MaxTrackedVms)
-        {
-            throw new FormatException($"it holds {snapshot.Vms.Length} VMs and {snapshot.Pairs.Length} host pairs, more than MaxTrackedVms ({_options.MaxTrackedVms})");
-        }
-
-        _globalBudget.Import(snapshot.GlobalBudget);
-        foreach (VmSnapshot saved in snapshot.Vms)
-        {
-            ArgumentException.ThrowIfNullOrEmpty(saved.VmId);
-            var vm = new VmAdmissionState(saved.VmId, _options)
-            {
-                LastTouched = saved.LastTouched,
-                LastMovedAt = saved.LastMovedAt,
-                LastMovedFrom = saved.LastMovedFrom,
-                LastBackoff = saved.LastBackoff,
-                RetryNotBefore = saved.RetryNotBefore,
-            };
-            vm.Budget.Import(saved.Budget);
-            vm.Breaker.Import(saved.Breaker);
-            _vms.Add(saved.VmId, vm);
-        }
-
-        foreach (HostPairSnapshot saved in snapshot.Pairs)
-        {
-            ArgumentException.ThrowIfNullOrEmpty(saved.Source);
-            ArgumentException.ThrowIfNullOrEmpty(saved.Destination);
-            var pair = new HostPairState(_options);
-            pair.Budget.Import(saved.Budget);
-            pair.Breaker.Import(saved.Breaker);
-            _pairs.Add((saved.Source, saved.Destination), pair);
-        }
+        Log.DamagedState(_logger, problem, _memory.RestrictedUntil);
     }
 
     private static string TriggerName(MigrationTrigger trigger) => trigger switch

@@ -23,7 +23,7 @@ public sealed class ChannelConnection : MigrationConnection
     public SecureChannel Channel { get; }
 
     /// <summary>Gets the bytes moved on the wire, TLS overhead included.</summary>
-    public ByteCounters WireCounters => _transport.Counters;
+    internal ByteCounters WireCounters => _transport.Counters;
 
     /// <summary>How long a graceful close may wait for a peer that does not read.</summary>
     internal static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);

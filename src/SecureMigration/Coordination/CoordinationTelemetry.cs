@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using SecureMigration.Coordination.Phases;
 using SecureMigration.Telemetry;
 
 namespace SecureMigration.Coordination;

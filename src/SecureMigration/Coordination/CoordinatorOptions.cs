@@ -39,9 +39,12 @@ public sealed class CoordinatorOptions
     /// <summary>Gets the hooks run after the transfer and before the commit on this host, in order.</summary>
     public IList<IMigrationHook> PostMigrateHooks { get; } = [];
 
-    /// <summary>Gets or sets the clock of every timeout.</summary>
+    /// <summary>
+    /// Gets or sets the clock of every timeout. The host's one clock (<c>MigrationHostBuilder.UseTimeProvider</c>) is
+    /// written here when the options are snapshotted, so there is no second public way to set it.
+    /// </summary>
     /// <value><see cref="TimeProvider.System"/>.</value>
-    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+    internal TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
     /// <summary>Throws unless every option is usable; the message names the option, its value and what is allowed.</summary>
     /// <exception cref="ArgumentException">An option is out of range.</exception>

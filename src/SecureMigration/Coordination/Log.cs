@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using SecureMigration.Coordination.Phases;
 
 namespace SecureMigration.Coordination;
 

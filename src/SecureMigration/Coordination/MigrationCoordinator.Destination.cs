@@ -8,8 +8,10 @@ using SecureMigration.Coordination.Drivers;
 using SecureMigration.Coordination.Hooks;
 using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
+using SecureMigration.Coordination.Phases;
 using SecureMigration.Coordination.Protocol;
 using SecureMigration.Coordination.Residues;
+using SecureMigration.Text;
 
 namespace SecureMigration.Coordination;
 

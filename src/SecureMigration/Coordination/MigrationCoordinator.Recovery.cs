@@ -1,6 +1,7 @@
 using SecureMigration.Coordination.Drivers;
 using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
+using SecureMigration.Coordination.Phases;
 
 namespace SecureMigration.Coordination;
 

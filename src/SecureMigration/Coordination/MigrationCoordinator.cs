@@ -6,6 +6,7 @@ using SecureMigration.Coordination.Drivers;
 using SecureMigration.Coordination.Hooks;
 using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
+using SecureMigration.Coordination.Phases;
 using SecureMigration.Coordination.Residues;
 using SecureMigration.Coordination.Snapshots;
 using SecureMigration.Telemetry;
@@ -50,7 +51,7 @@ public sealed partial class MigrationCoordinator
     /// and a snapshot of the options.
     /// </summary>
     internal MigrationCoordinator(CoordinatorOptions options, HypervisorDriver driver, IMigrationJournal journal, IOwnershipRegistry registry,
-        IAuditSink audit, ISnapshotProvider snapshots, IResidueHandler? residue, AdmissionController? admission, ILoggerFactory? loggerFactory)
+        IAuditSink audit, ISnapshotProvider snapshots, IResidueHandler residue, AdmissionController? admission, ILoggerFactory? loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -61,7 +62,7 @@ public sealed partial class MigrationCoordinator
         _anchor = registry as IJournalAnchor;
         _audit = audit ?? throw new ArgumentNullException(nameof(audit));
         _snapshots = snapshots ?? throw new ArgumentNullException(nameof(snapshots));
-        _residue = residue ?? new DeletingResidueHandler();
+        _residue = residue ?? throw new ArgumentNullException(nameof(residue));
         _admission = admission;
         _preHooks = new HookRunner([.. options.PreMigrateHooks], options.HookTimeout, options.TimeProvider);
         _postHooks = new HookRunner([.. options.PostMigrateHooks], options.HookTimeout, options.TimeProvider);

@@ -1,3 +1,5 @@
+using SecureMigration.Coordination.Phases;
+
 namespace SecureMigration.Coordination;
 
 /// <summary>Where a migration stands, for progress displays.</summary>

@@ -1,4 +1,5 @@
 using SecureMigration.Admission;
+using SecureMigration.Coordination.Phases;
 
 namespace SecureMigration.Coordination;
 

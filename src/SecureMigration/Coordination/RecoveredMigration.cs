@@ -1,3 +1,5 @@
+using SecureMigration.Coordination.Phases;
+
 namespace SecureMigration.Coordination;
 
 /// <summary>What recovery did with one unfinished migration.</summary>

@@ -10,6 +10,7 @@ using SecureMigration.Coordination.Ownership;
 using SecureMigration.Coordination.Residues;
 using SecureMigration.Coordination.Snapshots;
 using SecureMigration.Identity;
+using SecureMigration.Sanitization;
 
 namespace SecureMigration.Hosting;
 
@@ -158,7 +159,10 @@ public sealed class MigrationHostBuilder
         return this;
     }
 
-    /// <summary>Disposes of leftover copies with <paramref name="residue"/> (the default deletes them).</summary>
+    /// <summary>
+    /// Disposes of leftover copies with <paramref name="residue"/>. The default overwrites each file (NIST Clear, verified) with a
+    /// <see cref="SanitizingResidueHandler"/> before deleting it.
+    /// </summary>
     public MigrationHostBuilder UseResidue(IResidueHandler residue)
     {
         _residue = residue ?? throw new ArgumentNullException(nameof(residue));
@@ -272,7 +276,8 @@ public sealed class MigrationHostBuilder
                     : new AdmissionController(admissionOptions, _timeProvider, loggerFactory: _loggerFactory);
             }
 
-            var coordinator = new MigrationCoordinator(options, driver, journal, registry, audit, _snapshots, _residue, admission, _loggerFactory);
+            IResidueHandler residue = _residue ?? new SanitizingResidueHandler(new BlockSanitizer(new SanitizerOptions { TimeProvider = _timeProvider }));
+            var coordinator = new MigrationCoordinator(options, driver, journal, registry, audit, _snapshots, residue, admission, _loggerFactory);
             return new MigrationHost(options.HostId, _timeProvider, coordinator, journal, audit, registry, driver, admission, _admissionStore,
                 _disposeDriver ? driver : null, owned);
         }

@@ -9,7 +9,7 @@ namespace SecureMigration.Sanitization;
 /// <c>AES(key, nonce || i)</c>. Uses OpenSSL's AES-CTR where available (hardware AES on wide vectors), .NET's AES
 /// otherwise. The key is wiped on <see cref="Dispose"/>. Not thread-safe: one instance per thread.
 /// </summary>
-public sealed unsafe class AesCtrKeystream : IDisposable
+internal sealed unsafe class AesCtrKeystream : IDisposable
 {
     /// <summary>The length of the key, in bytes.</summary>
     public const int KeyLength = 32;

@@ -7,7 +7,7 @@ namespace SecureMigration.Storage;
 /// flushed), and the directory entry of a new file flushed so the file itself cannot vanish. The library keeps its
 /// journal, registry and checkpoints this way; a hypervisor driver can keep its own state the same way.
 /// </summary>
-public static class DurableFile
+internal static class DurableFile
 {
     /// <summary>Replaces <paramref name="path"/> with <paramref name="contents"/>: a reader sees the old file or the new one, never a
     /// mix.</summary>

@@ -9,7 +9,7 @@ namespace SecureMigration.Text;
 /// be able to overflow a journal record, forge a line of output (<c>result vm1 Completed</c>) or reorder what a
 /// terminal shows (bidirectional overrides).
 /// </summary>
-public static class UntrustedText
+internal static class UntrustedText
 {
     /// <summary>The longest text kept, in characters, before the note of what was cut.</summary>
     public const int DefaultMaxLength = 512;

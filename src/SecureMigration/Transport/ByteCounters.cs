@@ -1,7 +1,7 @@
 namespace SecureMigration.Transport;
 
 /// <summary>Thread-safe counters of the bytes a transport has sent and received.</summary>
-public sealed class ByteCounters
+internal sealed class ByteCounters
 {
     private long _sent;
     private long _received;

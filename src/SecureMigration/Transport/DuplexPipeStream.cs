@@ -7,7 +7,7 @@ namespace SecureMigration.Transport;
 /// (a hypervisor API, <c>CopyToAsync</c>). Reads come from <see cref="IDuplexPipe.Input"/>, writes go to
 /// <see cref="IDuplexPipe.Output"/> and are flushed at once.
 /// </summary>
-public sealed class DuplexPipeStream : Stream
+internal sealed class DuplexPipeStream : Stream
 {
     private readonly IDuplexPipe _pipe;
     private readonly Stream _reader;

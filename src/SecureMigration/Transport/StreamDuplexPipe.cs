@@ -7,7 +7,7 @@ namespace SecureMigration.Transport;
 /// An <see cref="IDuplexPipe"/> over a bidirectional <see cref="Stream"/> (a <see cref="NetworkStream"/>,
 /// a hypervisor's stream, a named pipe), with byte counters. Disposing it disposes the stream.
 /// </summary>
-public sealed class StreamDuplexPipe : IDuplexPipe, IAsyncDisposable
+internal sealed class StreamDuplexPipe : IDuplexPipe, IAsyncDisposable
 {
     private readonly Stream _stream;
 

@@ -1,7 +1,7 @@
 namespace SecureMigration.Transport;
 
 /// <summary>Buffer limits for the pipes of a transport adapter.</summary>
-public sealed class TransportPipeOptions
+internal sealed class TransportPipeOptions
 {
     /// <summary>Gets or sets the size of each buffer the reader asks the stream to fill.</summary>
     /// <value>The default is 256 KiB: fewer, larger socket reads, each holding many TLS records.</value>

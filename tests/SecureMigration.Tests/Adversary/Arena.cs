@@ -7,7 +7,8 @@ using SecureMigration.Channel.Tickets;
 using SecureMigration.Coordination;
 using SecureMigration.Coordination.Drivers;
 using SecureMigration.Coordination.Ownership;
-using SecureMigration.Pki;
+using SecureMigration.Coordination.Phases;
+using SecureMigration.Testing.Pki;
 using SecureMigration.Tests.Coordination;
 using SecureMigration.Tests.Infrastructure;
 

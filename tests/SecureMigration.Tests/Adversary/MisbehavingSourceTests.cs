@@ -2,6 +2,7 @@ using SecureMigration.Coordination;
 using SecureMigration.Tests.Infrastructure;
 using static SecureMigration.Tests.Adversary.AdversaryPeer;
 using SecureMigration.Coordination.Protocol;
+using SecureMigration.Coordination.Phases;
 
 namespace SecureMigration.Tests.Adversary;
 

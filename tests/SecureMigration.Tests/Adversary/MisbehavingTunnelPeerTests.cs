@@ -209,7 +209,7 @@ public sealed class MisbehavingTunnelPeerTests(TestPki pki) : IClassFixture<Test
     private MigrationTicket Ticket() =>
         MigrationTicket.Create("tunnel", "source.test", "destination.test", 0, TimeSpan.FromMinutes(1), _clock);
 
-    private SecureChannelFactory Channels(SecureMigration.Pki.IssuedCredential host) => new(new SecureChannelOptions
+    private SecureChannelFactory Channels(SecureMigration.Testing.Pki.IssuedCredential host) => new(new SecureChannelOptions
     {
         Credentials = pki.Credentials(host),
         TimeProvider = _clock,

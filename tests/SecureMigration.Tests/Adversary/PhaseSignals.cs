@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using SecureMigration.Coordination;
+using SecureMigration.Coordination.Phases;
 
 namespace SecureMigration.Tests.Adversary;
 

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Time.Testing;
 using SecureMigration.Channel;
 using SecureMigration.Channel.Tickets;
 using SecureMigration.Identity;
-using SecureMigration.Pki;
+using SecureMigration.Testing.Pki;
 using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Channel;

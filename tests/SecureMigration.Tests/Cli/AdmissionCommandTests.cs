@@ -2,9 +2,9 @@ using Microsoft.Extensions.Time.Testing;
 using SecureMigration.Admission;
 using SecureMigration.Admission.State;
 using SecureMigration.Audit;
-using SecureMigration.Coordination;
 using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
+using SecureMigration.Coordination.Phases;
 using SecureMigration.Identity;
 using SecureMigration.Tests.Infrastructure;
 

@@ -6,6 +6,9 @@ namespace SecureMigration.Tests.Cli;
 
 public sealed class SanitizeCommandTests
 {
+    /// <summary>Writes of 16 KiB, one in flight: about 10 s for Gutmann over 48 MiB here, against 1.5 s at the defaults.</summary>
+    private static readonly string[] SlowWrites = ["--block-kib", "16", "--in-flight", "1"];
+
     [Fact]
     public async Task Sanitize_DodWithJson_OverwritesVerifiesAndReports()
     {
@@ -97,21 +100,23 @@ public sealed class SanitizeCommandTests
     public async Task Sanitize_KilledMidWipe_ResumesWhenRunAgainAndCompletes()
     {
         using var dir = new TempDirectory();
-        File.WriteAllBytes(dir.File("big.img"), RandomNumberGenerator.GetBytes(96 * 1024 * 1024));
+        File.WriteAllBytes(dir.File("big.img"), RandomNumberGenerator.GetBytes(48 * 1024 * 1024));
         // The host's key authenticates the checkpoint; without it the wipe would start over.
         await Secmig.RunAsync("pki", "init", "--out", dir.File("ca"));
         await Secmig.RunAsync("pki", "issue", "--ca", dir.File("ca"), "--name", "host.test", "--out", dir.File("host"));
         string[] hostKey = ["--cert", dir.File("host/cert.pem"), "--key", dir.File("host/key.pem"), "--ca", dir.File("ca/ca.pem")];
 
-        // Gutmann's 35 passes keep the wipe running long enough to be killed in the middle, whatever the disk's speed.
-        await using (ExternalProcess wipe = Secmig.Start(["sanitize", dir.File("big.img"), "--method", "gutmann", "--verify", "sample", .. hostKey]))
+        // Gutmann's 35 passes in small writes, one at a time, keep the wipe running for many seconds after pass 3 starts,
+        // so it is killed in the middle however loaded the machine is (at the default 1 MiB x 4, 96 MiB ended within 3 s).
+        await using (ExternalProcess wipe = Secmig.Start(["sanitize", dir.File("big.img"), "--method", "gutmann", "--verify", "sample", .. SlowWrites, .. hostKey]))
         {
             await wipe.WaitForAsync("pass 3/35 write");
             await wipe.KillAsync();
         }
 
         Assert.True(File.Exists(dir.File("big.img.secmig-wipe")));
-        (int exit, string output) = await Secmig.RunAsync(["sanitize", dir.File("big.img"), "--method", "gutmann", "--verify", "sample", .. hostKey]);
+        // The checkpoint binds the plan, block size included: the run that resumes writes the same way.
+        (int exit, string output) = await Secmig.RunAsync(["sanitize", dir.File("big.img"), "--method", "gutmann", "--verify", "sample", .. SlowWrites, .. hostKey]);
 
         Assert.True(exit == 0, output);
         Assert.Contains("sanitized (resumed from a checkpoint", output, StringComparison.Ordinal);
@@ -125,7 +130,7 @@ public sealed class SanitizeCommandTests
         using var dir = new TempDirectory();
         File.WriteAllBytes(dir.File("big.img"), RandomNumberGenerator.GetBytes(96 * 1024 * 1024));
 
-        await using ExternalProcess wipe = Secmig.Start("sanitize", dir.File("big.img"), "--method", "gutmann");
+        await using ExternalProcess wipe = Secmig.Start(["sanitize", dir.File("big.img"), "--method", "gutmann", .. SlowWrites]);
         await wipe.WaitForAsync("pass 2/35 write");
         await wipe.SignalAsync("INT");
         int exit = await wipe.WaitForExitAsync();

@@ -3,6 +3,7 @@ using SecureMigration.Cli.Cluster;
 using SecureMigration.Coordination;
 using SecureMigration.Coordination.Drivers;
 using SecureMigration.Coordination.Hooks;
+using SecureMigration.Coordination.Phases;
 
 namespace SecureMigration.Tests.Coordination;
 

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
-using SecureMigration.Coordination;
 using SecureMigration.Coordination.Hooks;
+using SecureMigration.Coordination.Phases;
 using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Coordination;

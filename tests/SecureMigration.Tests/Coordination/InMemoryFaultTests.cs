@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 using SecureMigration.Coordination;
-using SecureMigration.Tests.Infrastructure;
+using SecureMigration.Testing.InMemory;
 
 namespace SecureMigration.Tests.Coordination;
 

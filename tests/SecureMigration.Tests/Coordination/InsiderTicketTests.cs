@@ -5,6 +5,7 @@ using SecureMigration.Channel;
 using SecureMigration.Channel.Tickets;
 using SecureMigration.Coordination;
 using SecureMigration.Coordination.Ownership;
+using SecureMigration.Coordination.Phases;
 using SecureMigration.Coordination.Protocol;
 using SecureMigration.Tests.Infrastructure;
 

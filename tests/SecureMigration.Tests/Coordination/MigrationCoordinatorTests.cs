@@ -1,5 +1,6 @@
 using SecureMigration.Coordination;
 using SecureMigration.Coordination.Ownership;
+using SecureMigration.Coordination.Phases;
 
 namespace SecureMigration.Tests.Coordination;
 

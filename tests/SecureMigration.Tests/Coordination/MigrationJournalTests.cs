@@ -1,5 +1,5 @@
-using SecureMigration.Coordination;
 using SecureMigration.Coordination.Journal;
+using SecureMigration.Coordination.Phases;
 using SecureMigration.Identity;
 using SecureMigration.Tests.Infrastructure;
 

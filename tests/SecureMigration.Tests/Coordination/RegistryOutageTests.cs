@@ -2,6 +2,7 @@ using SecureMigration.Coordination;
 using SecureMigration.Coordination.Drivers;
 using SecureMigration.Coordination.Hooks;
 using SecureMigration.Coordination.Ownership;
+using SecureMigration.Coordination.Phases;
 using SecureMigration.Tests.Coordination.Crashes;
 using SecureMigration.Tests.Infrastructure;
 

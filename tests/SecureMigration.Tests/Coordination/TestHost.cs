@@ -3,12 +3,12 @@ using SecureMigration.Admission;
 using SecureMigration.Audit;
 using SecureMigration.Coordination;
 using SecureMigration.Coordination.Drivers;
-using SecureMigration.Coordination.Drivers.Simulation;
 using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
 using SecureMigration.Coordination.Snapshots;
 using SecureMigration.Hosting;
 using SecureMigration.Identity;
+using SecureMigration.Testing.Simulation;
 using SecureMigration.Tests.Coordination.Crashes;
 
 namespace SecureMigration.Tests.Coordination;

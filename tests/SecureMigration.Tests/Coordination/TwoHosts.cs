@@ -3,11 +3,13 @@ using Microsoft.Extensions.Logging;
 using SecureMigration.Admission;
 using SecureMigration.Channel;
 using SecureMigration.Channel.Tickets;
-using SecureMigration.Cli.Cluster;
 using SecureMigration.Coordination;
 using SecureMigration.Coordination.Drivers;
 using SecureMigration.Coordination.Ownership;
+using SecureMigration.Coordination.Phases;
 using SecureMigration.Coordination.Protocol;
+using SecureMigration.Testing.InMemory;
+using SecureMigration.Testing.Network;
 using SecureMigration.Tests.Coordination.Crashes;
 using SecureMigration.Tests.Infrastructure;
 

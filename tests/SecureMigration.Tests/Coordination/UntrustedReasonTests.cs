@@ -3,6 +3,7 @@ using SecureMigration.Coordination;
 using SecureMigration.Coordination.Drivers;
 using SecureMigration.Coordination.Hooks;
 using SecureMigration.Coordination.Journal;
+using SecureMigration.Coordination.Phases;
 using SecureMigration.Coordination.Protocol;
 
 namespace SecureMigration.Tests.Coordination;

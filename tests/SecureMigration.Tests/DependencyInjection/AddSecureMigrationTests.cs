@@ -4,12 +4,12 @@ using SecureMigration.Audit;
 using SecureMigration.Channel;
 using SecureMigration.Coordination;
 using SecureMigration.Coordination.Drivers;
-using SecureMigration.Coordination.Drivers.Simulation;
 using SecureMigration.Coordination.Hooks;
 using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
 using SecureMigration.DependencyInjection;
 using SecureMigration.Hosting;
+using SecureMigration.Testing.Simulation;
 using SecureMigration.Tests.Coordination;
 using SecureMigration.Tests.Infrastructure;
 
@@ -84,10 +84,10 @@ public sealed class AddSecureMigrationTests(TestPki pki) : IClassFixture<TestPki
         Assert.Contains(message, error.Message, StringComparison.Ordinal);
     }
 
-    private ServiceProvider Host(TempDirectory dir, string name, SecureMigration.Pki.IssuedCredential credential) =>
+    private ServiceProvider Host(TempDirectory dir, string name, SecureMigration.Testing.Pki.IssuedCredential credential) =>
         new ServiceCollection().AddSecureMigration(builder => Configure(builder, dir, name, credential)).BuildServiceProvider();
 
-    private void Configure(SecureMigrationBuilder builder, TempDirectory dir, string name, SecureMigration.Pki.IssuedCredential credential,
+    private void Configure(SecureMigrationBuilder builder, TempDirectory dir, string name, SecureMigration.Testing.Pki.IssuedCredential credential,
         bool withDriver = true, bool withRegistry = true)
     {
         builder.Channel.Credentials = pki.Credentials(credential);

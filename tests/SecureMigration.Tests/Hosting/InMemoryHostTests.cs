@@ -2,8 +2,10 @@ using Microsoft.Extensions.Time.Testing;
 using SecureMigration.Channel;
 using SecureMigration.Coordination;
 using SecureMigration.Coordination.Drivers;
-using SecureMigration.Coordination.Drivers.Simulation;
+using SecureMigration.Coordination.Phases;
 using SecureMigration.Hosting;
+using SecureMigration.Testing.InMemory;
+using SecureMigration.Testing.Simulation;
 using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Hosting;

@@ -3,8 +3,9 @@ using Microsoft.Extensions.Time.Testing;
 using SecureMigration.Admission;
 using SecureMigration.Channel;
 using SecureMigration.Coordination;
-using SecureMigration.Coordination.Drivers.Simulation;
 using SecureMigration.Hosting;
+using SecureMigration.Testing.InMemory;
+using SecureMigration.Testing.Simulation;
 using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Hosting;

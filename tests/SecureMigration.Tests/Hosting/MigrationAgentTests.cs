@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Time.Testing;
 using SecureMigration.Admission;
 using SecureMigration.Channel;
-using SecureMigration.Coordination.Drivers.Simulation;
 using SecureMigration.Coordination.Ownership;
 using SecureMigration.Hosting;
+using SecureMigration.Testing.Simulation;
 using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Hosting;

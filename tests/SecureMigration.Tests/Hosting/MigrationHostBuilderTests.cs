@@ -1,10 +1,10 @@
 using SecureMigration.Channel.Tickets;
 using SecureMigration.Coordination;
-using SecureMigration.Coordination.Drivers.Simulation;
 using SecureMigration.Coordination.Hooks;
 using SecureMigration.Coordination.Ownership;
 using SecureMigration.Hosting;
 using SecureMigration.Identity;
+using SecureMigration.Testing.Simulation;
 using SecureMigration.Tests.Coordination;
 using SecureMigration.Tests.Infrastructure;
 

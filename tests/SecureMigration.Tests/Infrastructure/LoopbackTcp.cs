@@ -5,7 +5,7 @@ using SecureMigration.Transport;
 namespace SecureMigration.Tests.Infrastructure;
 
 /// <summary>A real TCP connection over 127.0.0.1, wrapped as two transport pipes.</summary>
-public sealed class LoopbackTcp : IAsyncDisposable
+internal sealed class LoopbackTcp : IAsyncDisposable
 {
     private LoopbackTcp(StreamDuplexPipe client, StreamDuplexPipe server)
     {

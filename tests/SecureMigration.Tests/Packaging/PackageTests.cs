@@ -21,7 +21,7 @@ public sealed class PackageTests
         string feed = dir.File("feed");
         try
         {
-            foreach (string project in new[] { "src/SecureMigration", "src/SecureMigration.Qemu", "src/SecureMigration.Cli" })
+            foreach (string project in new[] { "src/SecureMigration", "src/SecureMigration.Qemu", "src/SecureMigration.Testing", "src/SecureMigration.Cli" })
             {
                 await DotnetAsync(Repository.Root, "pack", Path.Combine(Repository.Root, project), "-c", "Release", "-o", feed, "-p:Version=" + version);
             }
@@ -52,7 +52,7 @@ public sealed class PackageTests
         finally
         {
             // The test versions are unique; do not leave them in the machine's package cache.
-            foreach (string id in new[] { "securemigration", "securemigration.qemu", "securemigration.tool" })
+            foreach (string id in new[] { "securemigration", "securemigration.qemu", "securemigration.testing", "securemigration.tool" })
             {
                 string cached = Path.Combine(PackageCache, id, version);
                 if (Directory.Exists(cached))
@@ -91,6 +91,7 @@ public sealed class PackageTests
               </PropertyGroup>
               <ItemGroup>
                 <PackageReference Include="SecureMigration" Version="{version}" />
+                <PackageReference Include="SecureMigration.Testing" Version="{version}" />
               </ItemGroup>
             </Project>
             """);
@@ -113,7 +114,7 @@ public sealed class PackageTests
             using SecureMigration.Channel;
             using SecureMigration.Identity;
             using SecureMigration.Channel.Tickets;
-            using SecureMigration.Pki;
+            using SecureMigration.Testing.Pki;
 
             CertificateAuthority ca = CertificateAuthority.Create("Consumer CA");
             X509ChannelCredentials Issue(string host)

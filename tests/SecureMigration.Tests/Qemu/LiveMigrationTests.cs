@@ -94,7 +94,7 @@ public sealed class LiveMigrationTests
                 await rig.StartDestinationQemuAsync();
             }
 
-            await using var relay = new SecureMigration.Cli.Cluster.NetworkAttacker(rig.AgentEndPoint!) { CutAt = offset };
+            await using var relay = new SecureMigration.Testing.Network.NetworkAttacker(rig.AgentEndPoint!) { CutAt = offset };
             if (offset is null)
             {
                 // Hold QEMU in the final stop-and-copy: the guest is stopped (STOP) and QEMU waits before switching

@@ -59,7 +59,7 @@ public sealed class SanitizationCertificateTests(TestPki pki) : IClassFixture<Te
     [Fact]
     public async Task Verify_SignerFromAnotherCa_IsRefusedWhenTheCaIsGiven()
     {
-        SecureMigration.Pki.IssuedCredential rogue = pki.OtherCa.IssueHost("source.test");
+        SecureMigration.Testing.Pki.IssuedCredential rogue = pki.OtherCa.IssueHost("source.test");
         string signed = await SignedCertificateOfAWipeAsync(X509ChannelCredentials.FromPem(rogue.CertificatePem, rogue.PrivateKeyPem, pki.OtherCa.CertificatePem));
 
         Assert.True(SanitizationCertificates.Verify(signed).IsValid);

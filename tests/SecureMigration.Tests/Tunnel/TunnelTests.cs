@@ -246,5 +246,5 @@ public sealed class TunnelTests(TestPki pki) : IClassFixture<TestPki>
         }
     }
 
-    private sealed record IssuedCredentialPair(SecureMigration.Pki.IssuedCredential Credential);
+    private sealed record IssuedCredentialPair(SecureMigration.Testing.Pki.IssuedCredential Credential);
 }

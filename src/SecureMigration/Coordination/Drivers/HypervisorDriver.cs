@@ -1,10 +1,12 @@
+using SecureMigration.Text;
+
 namespace SecureMigration.Coordination.Drivers;
 
 /// <summary>
-/// How the coordinator reaches a hypervisor; a vendor derives from it (QEMU: <c>SecureMigration.Qemu</c>; tests and the
-/// demo: <see cref="Simulation.SimulatedHypervisor"/>). The coordinator carries the migration stream between the two
-/// drivers through the secure channel, so a driver only produces or consumes it. Every method may be called again
-/// after a crash (recovery), so each must be idempotent.
+/// How the coordinator reaches a hypervisor; a vendor derives from it (QEMU: <c>SecureMigration.Qemu</c>; tests and
+/// the demo: <c>SimulatedHypervisor</c> of <c>SecureMigration.Testing</c>). The coordinator carries the migration stream
+/// between the two drivers through the secure channel, so a driver only produces or consumes it. Every method may be
+/// called again after a crash (recovery), so each must be idempotent.
 /// </summary>
 /// <remarks>
 /// As <c>System.Threading.RateLimiting</c> does, each public method is non-virtual: it checks the VM id and the

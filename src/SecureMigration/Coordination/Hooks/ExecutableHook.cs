@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using SecureMigration.Coordination.Phases;
 using SecureMigration.Text;
 
 namespace SecureMigration.Coordination.Hooks;

@@ -1,3 +1,5 @@
+using SecureMigration.Coordination.Phases;
+
 namespace SecureMigration.Coordination.Hooks;
 
 /// <summary>The facts of a migration that a hook sees.</summary>

@@ -1,3 +1,5 @@
+using SecureMigration.Coordination.Phases;
+
 namespace SecureMigration.Coordination.Journal;
 
 /// <summary>

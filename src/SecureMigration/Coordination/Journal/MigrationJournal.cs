@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
+using SecureMigration.Coordination.Phases;
 using SecureMigration.Identity;
 using SecureMigration.Storage;
 
@@ -7,7 +8,7 @@ namespace SecureMigration.Coordination.Journal;
 
 /// <summary>
 /// The host's durable, append-only record of every migration's checkpoints (one journal per host, many migrations
-/// in it). <see cref="AppendAsync"/> returns only once the record is on disk, so a coordinator never acts on a phase
+/// in it). <see cref="IMigrationJournal.AppendAsync"/> returns only once the record is on disk, so a coordinator never acts on a phase
 /// a crash could lose. Records are chained with HMAC-SHA-256 under the <see cref="HostKey"/>: a torn or damaged
 /// tail is dropped and reported (<see cref="DroppedTail"/>), an edit anywhere before it refuses the whole journal.
 /// Thread-safe.
@@ -214,14 +215,22 @@ public sealed class MigrationJournal : IMigrationJournal, IDisposable
 
     /// <summary>
     /// Appends <paramref name="record"/> (stamped with the time and its sequence number) and flushes it to disk. The
-    /// phase must follow the migration's previous one by the rules of <see cref="MigrationStateMachine"/>.
+    /// phase must follow the migration's previous one by the rules of the phase state machine. Only the coordinator
+    /// appends: the method is reached through <see cref="IMigrationJournal"/>, not on this class.
     /// </summary>
     /// <param name="record">The checkpoint.</param>
     /// <param name="cancellationToken">Cancels the wait for the journal; a write that started completes.</param>
     /// <returns>The record as written.</returns>
     /// <exception cref="IllegalPhaseTransitionException">The phase does not follow the migration's last one.</exception>
     /// <exception cref="JournalWriteException">The record could not be made durable; nothing of it remains in the file.</exception>
-    public async ValueTask<JournalRecord> AppendAsync(JournalRecord record, CancellationToken cancellationToken = default)
+    ValueTask<JournalRecord> IMigrationJournal.AppendAsync(JournalRecord record, CancellationToken cancellationToken) =>
+        AppendAsync(record, cancellationToken);
+
+    /// <summary>Appends <paramref name="record"/> as <see cref="IMigrationJournal.AppendAsync"/> does.</summary>
+    /// <param name="record">The checkpoint.</param>
+    /// <param name="cancellationToken">Cancels the wait for the journal; a write that started completes.</param>
+    /// <returns>The record as written.</returns>
+    internal async ValueTask<JournalRecord> AppendAsync(JournalRecord record, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(record);
         return (await AppendRangeAsync([record], cancellationToken).ConfigureAwait(false))[0];

@@ -3,6 +3,7 @@ using System.Text.Json;
 using SecureMigration.Coordination.Journal;
 using SecureMigration.Identity;
 using SecureMigration.Storage;
+using SecureMigration.Text;
 
 namespace SecureMigration.Coordination.Ownership;
 

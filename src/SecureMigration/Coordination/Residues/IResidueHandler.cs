@@ -2,7 +2,7 @@ namespace SecureMigration.Coordination.Residues;
 
 /// <summary>
 /// Disposes of leftover VM data: the source's old image and snapshot after a commit, the destination's partial image
-/// after a rollback. The default deletes (<see cref="DeletingResidueHandler"/>); a sanitizer overwrites first.
+/// after a rollback. The host's default, <see cref="SanitizingResidueHandler"/>, overwrites and verifies before it deletes.
 /// Handling the same residue twice (after a crash) must be harmless.
 /// </summary>
 public interface IResidueHandler

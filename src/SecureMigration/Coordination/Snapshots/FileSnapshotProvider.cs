@@ -1,5 +1,6 @@
 using Microsoft.Win32.SafeHandles;
 using SecureMigration.Storage;
+using SecureMigration.Text;
 
 namespace SecureMigration.Coordination.Snapshots;
 

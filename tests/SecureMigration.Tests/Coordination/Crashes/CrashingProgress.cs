@@ -1,4 +1,5 @@
 using SecureMigration.Coordination;
+using SecureMigration.Coordination.Phases;
 
 namespace SecureMigration.Tests.Coordination.Crashes;
 

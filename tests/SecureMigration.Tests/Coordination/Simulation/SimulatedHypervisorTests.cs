@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using SecureMigration.Coordination.Drivers;
-using SecureMigration.Coordination.Drivers.Simulation;
+using SecureMigration.Testing.Simulation;
 using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Coordination.Simulation;

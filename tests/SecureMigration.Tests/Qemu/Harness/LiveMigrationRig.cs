@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
-using SecureMigration.Cli.Cluster;
 using SecureMigration.Identity;
+using SecureMigration.Testing.Network;
 using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Qemu.Harness;
