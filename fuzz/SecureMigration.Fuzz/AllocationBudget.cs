@@ -20,12 +20,15 @@ internal readonly struct AllocationBudget
     }
 
     /// <summary>Starts counting this thread's allocations for an input of <paramref name="inputLength"/> bytes.</summary>
-    public static AllocationBudget Start(int inputLength, long fixedBytes, long perInputByte) => new(fixedBytes, perInputByte, inputLength, false);
+    public static AllocationBudget Start(int inputLength, long fixedBytes, long perInputByte) => new(fixedBytes, perInputByte, inputLength,
+        false);
 
     /// <summary>Starts counting every thread's allocations for an input of <paramref name="inputLength"/> bytes.</summary>
-    public static AllocationBudget StartProcessWide(int inputLength, long fixedBytes, long perInputByte) => new(fixedBytes, perInputByte, inputLength, true);
+    public static AllocationBudget StartProcessWide(int inputLength, long fixedBytes, long perInputByte) => new(fixedBytes, perInputByte,
+        inputLength, true);
 
-    private static long Allocated(bool processWide) => processWide ? GC.GetTotalAllocatedBytes(precise: true) : GC.GetAllocatedBytesForCurrentThread();
+    private static long Allocated(bool processWide) =>
+        processWide ? GC.GetTotalAllocatedBytes(precise: true) : GC.GetAllocatedBytesForCurrentThread();
 
     /// <summary>Throws when more than the budget was allocated since the start.</summary>
     public void Check(string what)

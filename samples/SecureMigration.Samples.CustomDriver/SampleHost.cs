@@ -25,11 +25,13 @@ public sealed class SampleHost : IAsyncDisposable
         _host = host;
         Driver = driver;
         // Incoming tickets get the coordinator's complete check during the handshake, before anything is touched.
-        Channels = new SecureChannelFactory(new SecureChannelOptions { Credentials = credentials, TicketValidator = Coordinator.CreateTicketValidator() });
+        Channels = new SecureChannelFactory(new SecureChannelOptions { Credentials = credentials,
+            TicketValidator = Coordinator.CreateTicketValidator() });
     }
 
     /// <summary>Opens (or creates) the host <paramref name="id"/> in <paramref name="directory"/>.</summary>
-    public static async Task<SampleHost> OpenAsync(string id, string directory, X509ChannelCredentials credentials, IOwnershipRegistry registry)
+    public static async Task<SampleHost> OpenAsync(string id, string directory, X509ChannelCredentials credentials,
+        IOwnershipRegistry registry)
     {
         var key = HostKey.FromCredentials(credentials);
         var driver = new StopAndCopyHypervisor(Path.Combine(directory, "vms"));
@@ -65,7 +67,8 @@ public sealed class SampleHost : IAsyncDisposable
     /// <summary>Gets the coordinator that runs the host's migrations.</summary>
     public MigrationCoordinator Coordinator => _host.Coordinator;
 
-    /// <summary>Destination: accepts one authenticated channel on <paramref name="listener"/> and receives the migration it carries.</summary>
+    /// <summary>Destination: accepts one authenticated channel on <paramref name="listener"/> and receives the migration it
+    /// carries.</summary>
     public async Task<MigrationResult> ReceiveOneAsync(SecureChannelListener listener, CancellationToken cancellationToken)
     {
         ChannelConnection connection = await listener.AcceptAsync(cancellationToken)
@@ -73,9 +76,11 @@ public sealed class SampleHost : IAsyncDisposable
         return await Coordinator.ReceiveAsync(connection, cancellationToken: cancellationToken);
     }
 
-    /// <summary>Source: migrates <paramref name="vmId"/> to <paramref name="destination"/>, reached at <paramref name="endPoint"/>.</summary>
+    /// <summary>Source: migrates <paramref name="vmId"/> to <paramref name="destination"/>, reached at
+    /// <paramref name="endPoint"/>.</summary>
     public Task<MigrationResult> MigrateAsync(string vmId, string destination, EndPoint endPoint, CancellationToken cancellationToken) =>
-        Coordinator.MigrateAsync(vmId, destination, async (ticket, token) => await Channels.ConnectAsync(endPoint, ticket, token), cancellationToken: cancellationToken);
+        Coordinator.MigrateAsync(vmId, destination, async (ticket, token) => await Channels.ConnectAsync(endPoint, ticket, token),
+            cancellationToken: cancellationToken);
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

@@ -43,7 +43,8 @@ public sealed class StopAndCopyHypervisor(string directory) : HypervisorDriver
     }
 
     /// <summary>Source, after the commit: this copy stops for good; its image is residue for the sanitizer.</summary>
-    protected override ValueTask<IReadOnlyList<string>> DiscardSourceCoreAsync(string vmId, CancellationToken cancellationToken) => StopForGoodAsync(vmId, cancellationToken);
+    protected override ValueTask<IReadOnlyList<string>> DiscardSourceCoreAsync(string vmId, CancellationToken cancellationToken) =>
+        StopForGoodAsync(vmId, cancellationToken);
 
     /// <summary>Destination: a VM that waits for the stream and cannot run; returns where the stream goes.</summary>
     protected override async ValueTask<Stream> PrepareDestinationCoreAsync(string vmId, CancellationToken cancellationToken)
@@ -77,7 +78,8 @@ public sealed class StopAndCopyHypervisor(string directory) : HypervisorDriver
     }
 
     /// <summary>Destination, rollback: the partial copy stops for good; its image is residue for the sanitizer.</summary>
-    protected override ValueTask<IReadOnlyList<string>> DestroyDestinationCoreAsync(string vmId, CancellationToken cancellationToken) => StopForGoodAsync(vmId, cancellationToken);
+    protected override ValueTask<IReadOnlyList<string>> DestroyDestinationCoreAsync(string vmId, CancellationToken cancellationToken) =>
+        StopForGoodAsync(vmId, cancellationToken);
 
     /// <summary>What the VM is doing here; recovery after a crash starts from this.</summary>
     protected override ValueTask<VmStatus> QueryCoreAsync(string vmId, CancellationToken cancellationToken) =>
@@ -115,7 +117,8 @@ public sealed class StopAndCopyHypervisor(string directory) : HypervisorDriver
     {
         string path = StatePath(vmId);
         string temporary = path + ".tmp";
-        await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous))
+        await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 4096,
+            FileOptions.Asynchronous))
         {
             await file.WriteAsync(System.Text.Encoding.ASCII.GetBytes(state.ToString()), cancellationToken);
             file.Flush(flushToDisk: true);

@@ -32,8 +32,10 @@ public static class TwoHostMigration
 
         // 2. The ownership registry both hosts reach: it alone decides which host may run the VM.
         var registry = new FileOwnershipRegistry(Path.Combine(workDirectory, "ownership"));
-        await using var source = await SampleHost.OpenAsync("source.sample", Path.Combine(workDirectory, "source"), Issue("source.sample"), registry);
-        await using var destination = await SampleHost.OpenAsync("destination.sample", Path.Combine(workDirectory, "destination"), Issue("destination.sample"), registry);
+        await using var source = await SampleHost.OpenAsync("source.sample", Path.Combine(workDirectory, "source"), Issue("source.sample"),
+            registry);
+        await using var destination = await SampleHost.OpenAsync("destination.sample", Path.Combine(workDirectory, "destination"),
+            Issue("destination.sample"), registry);
 
         // 3. A running VM on the source, registered as the source's.
         byte[] memory = RandomNumberGenerator.GetBytes(8 * 1024 * 1024);
@@ -51,7 +53,8 @@ public static class TwoHostMigration
 
         // 5. The checks: exactly one runnable copy, the right bytes, and no readable leftover on the source.
         OwnershipRecord? owner = await registry.GetAsync(VmId, cancellationToken);
-        byte[] arrivedImage = File.Exists(destination.Driver.ImagePath(VmId)) ? await File.ReadAllBytesAsync(destination.Driver.ImagePath(VmId), cancellationToken) : [];
+        byte[] arrivedImage = File.Exists(destination.Driver.ImagePath(VmId))
+            ? await File.ReadAllBytesAsync(destination.Driver.ImagePath(VmId), cancellationToken) : [];
         bool identical = memory.AsSpan().SequenceEqual(arrivedImage);
         var checks = new (string What, bool Held)[]
         {

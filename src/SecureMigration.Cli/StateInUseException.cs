@@ -6,5 +6,6 @@ internal sealed class StateInUseException(string directory)
         "Wait for it to end, or stop the agent, and run the command again; two processes writing one journal would break it.")
 {
     /// <summary>Takes the state lock of <paramref name="directory"/>, or throws when another process holds it.</summary>
-    public static HostStateLock Acquire(string directory) => HostStateLock.TryAcquire(directory) ?? throw new StateInUseException(directory);
+    public static HostStateLock Acquire(string directory) => HostStateLock.TryAcquire(directory) ??
+        throw new StateInUseException(directory);
 }

@@ -26,7 +26,8 @@ internal sealed partial class MemoryDirectories(IEnumerable<string> directories)
 
         foreach (string directory in _directories)
         {
-            if (RealPath(directory) is { } root && real.StartsWith(Path.EndsInDirectorySeparator(root) ? root : root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            if (RealPath(directory) is { } root &&
+                real.StartsWith(Path.EndsInDirectorySeparator(root) ? root : root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
             {
                 return real;
             }

@@ -66,7 +66,8 @@ public sealed class QemuDriverOptions
     public IDictionary<string, string> SettingNames { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>The name users set <paramref name="property"/> by.</summary>
-    internal string NameOf(string property) => SettingNames.TryGetValue(property, out string? name) ? name : "QemuDriverOptions." + property;
+    internal string NameOf(string property) => SettingNames.TryGetValue(property,
+        out string? name) ? name : "QemuDriverOptions." + property;
 
     /// <summary>Throws unless every option is usable; the message names the option, its value and what is allowed.</summary>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
@@ -74,7 +75,8 @@ public sealed class QemuDriverOptions
     {
         if (string.IsNullOrWhiteSpace(RuntimeDirectory))
         {
-            throw new ArgumentException("QemuDriverOptions.RuntimeDirectory is empty; set it to a short private directory for the migration sockets.");
+            throw new ArgumentException("QemuDriverOptions.RuntimeDirectory is empty; set it to a short private directory for the " +
+                "migration sockets.");
         }
 
         string? duplicate = Vms.GroupBy(vm => vm.Id, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1)?.Key;
@@ -85,13 +87,16 @@ public sealed class QemuDriverOptions
 
         if (!AllowTcpQmp && Vms.FirstOrDefault(vm => vm.Monitor is not UnixDomainSocketEndPoint) is { } exposed)
         {
-            throw new ArgumentException($"VM '{exposed.Id}' has its QMP monitor at {QmpClient.Describe(exposed.Monitor)}, a TCP address: QMP over TCP has no authentication, so anyone who can reach that port controls the VM's QEMU and what it reports. " +
-                "Give QEMU a unix socket monitor (-qmp unix:PATH,server=on,wait=off), or set QemuDriverOptions.AllowTcpQmp (--allow-tcp-qmp) if only this host can reach the port.");
+            throw new ArgumentException($"VM '{exposed.Id}' has its QMP monitor at {QmpClient.Describe(exposed.Monitor)}, a TCP address: " +
+                $"QMP over TCP has no authentication, so anyone who can reach that port controls the VM's QEMU and what it reports. " +
+                "Give QEMU a unix socket monitor (-qmp unix:PATH,server=on,wait=off), or set QemuDriverOptions.AllowTcpQmp " +
+                    "(--allow-tcp-qmp) if only this host can reach the port.");
         }
 
         if (AllowedMemoryDirectories.FirstOrDefault(directory => !Path.IsPathFullyQualified(directory)) is { } relative)
         {
-            throw new ArgumentException($"QemuDriverOptions.AllowedMemoryDirectories holds '{relative}', which is not an absolute path; give the directory where the VMs' RAM files live as an absolute path.");
+            throw new ArgumentException($"QemuDriverOptions.AllowedMemoryDirectories holds '{relative}', which is not an absolute path; " +
+                $"give the directory where the VMs' RAM files live as an absolute path.");
         }
 
         if (MaxBandwidth < 1024 * 1024)
@@ -104,7 +109,8 @@ public sealed class QemuDriverOptions
             throw new ArgumentException($"QemuDriverOptions.DowntimeLimit is {downtime}; QEMU allows 1 ms to 2000 s.");
         }
 
-        foreach ((string name, TimeSpan value) in new[] { (nameof(ConnectTimeout), ConnectTimeout), (nameof(SettleTimeout), SettleTimeout), (nameof(StatisticsInterval), StatisticsInterval) })
+        foreach ((string name, TimeSpan value) in new[] { (nameof(ConnectTimeout), ConnectTimeout), (nameof(SettleTimeout), SettleTimeout),
+            (nameof(StatisticsInterval), StatisticsInterval) })
         {
             if (value <= TimeSpan.Zero)
             {

@@ -20,7 +20,8 @@ internal sealed class QemuMemoryFileManifest(string path)
             foreach (string line in File.ReadLines(path))
             {
                 int space = line.IndexOf(' ');
-                if (space > 0 && FileIdentity.TryParse(line.AsSpan(0, space), out FileIdentity identity) && Path.IsPathFullyQualified(line[(space + 1)..]))
+                if (space > 0 && FileIdentity.TryParse(line.AsSpan(0, space), out FileIdentity identity) &&
+                    Path.IsPathFullyQualified(line[(space + 1)..]))
                 {
                     files.Add(new MemoryFile(Path.GetFullPath(line[(space + 1)..]), identity));
                 }
@@ -37,6 +38,7 @@ internal sealed class QemuMemoryFileManifest(string path)
     /// <summary>Records <paramref name="files"/> durably and atomically: a crash or a power cut leaves the old list or the new
     /// one.</summary>
     public ValueTask SaveAsync(IReadOnlyList<MemoryFile> files, CancellationToken cancellationToken) =>
-        DurableFile.WriteAtomicallyAsync(path, Encoding.UTF8.GetBytes(string.Concat(files.Select(file => $"{file.Identity} {file.Path}\n"))), cancellationToken,
+        DurableFile.WriteAtomicallyAsync(path, Encoding.UTF8.GetBytes(string.Concat(files.Select(file => $"{file.Identity} " +
+            $"{file.Path}\n"))), cancellationToken,
             ownerOnly: true);
 }

@@ -11,7 +11,8 @@ public static class QemuMigrationHostBuilderExtensions
     /// <param name="options">The VMs, runtime directory and timeouts; validated by the driver.</param>
     /// <param name="loggerFactory">Where the driver logs, or <see langword="null"/>.</param>
     /// <returns>The builder.</returns>
-    public static MigrationHostBuilder UseQemu(this MigrationHostBuilder builder, QemuDriverOptions options, ILoggerFactory? loggerFactory = null)
+    public static MigrationHostBuilder UseQemu(this MigrationHostBuilder builder, QemuDriverOptions options,
+        ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         return builder.UseDriver(new QemuDriver(options, loggerFactory), disposeWithHost: true);

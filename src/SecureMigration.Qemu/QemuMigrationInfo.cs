@@ -39,13 +39,16 @@ public sealed record QemuMigrationInfo(
     }
 
     private static string? Text(JsonElement element, string name) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out JsonElement value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out JsonElement value) &&
+            value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     private static long Number(JsonElement element, string name) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out JsonElement value) && value.TryGetInt64(out long number) && number >= 0 ? number : 0;
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out JsonElement value) &&
+            value.TryGetInt64(out long number) && number >= 0 ? number : 0;
 
     private static TimeSpan? Milliseconds(JsonElement element, string name) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out JsonElement value) && value.TryGetInt64(out long ms) && ms >= 0
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out JsonElement value) &&
+            value.TryGetInt64(out long ms) && ms >= 0
             ? TimeSpan.FromMilliseconds(ms)
             : null;
 }

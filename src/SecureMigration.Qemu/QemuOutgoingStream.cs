@@ -53,7 +53,8 @@ internal sealed class QemuOutgoingStream : Stream
             Log.OutgoingSettled(_driver.Logger, _vm.Id, info.Status, info.TotalTime, info.Downtime, info.Passes);
             if (info.Status != "completed")
             {
-                throw new QemuMigrationException(_vm.Id, info.Status, $"QEMU's outgoing migration of VM '{_vm.Id}' ended as '{info.Status}': {info.Error ?? "QEMU gave no reason"}.");
+                throw new QemuMigrationException(_vm.Id, info.Status, $"QEMU's outgoing migration of VM '{_vm.Id}' ended as " +
+                    $"'{info.Status}': {info.Error ?? "QEMU gave no reason"}.");
             }
 
             _ended = true;
@@ -65,7 +66,8 @@ internal sealed class QemuOutgoingStream : Stream
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter()
+        .GetResult();
 
     public override void Flush()
     {

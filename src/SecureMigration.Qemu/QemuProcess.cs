@@ -57,8 +57,10 @@ internal sealed class QemuProcess
                 // address perms offset dev(major:minor, hex) inode(decimal) [path]
                 string[] fields = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
                 if (fields.Length >= 5 && fields[3].Split(':') is [string major, string minor] &&
-                    uint.TryParse(major, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out uint devMajor) && devMajor == identity.DeviceMajor &&
-                    uint.TryParse(minor, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out uint devMinor) && devMinor == identity.DeviceMinor &&
+                    uint.TryParse(major, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out uint devMajor) &&
+                        devMajor == identity.DeviceMajor &&
+                    uint.TryParse(minor, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out uint devMinor) &&
+                        devMinor == identity.DeviceMinor &&
                     ulong.TryParse(fields[4], NumberStyles.None, CultureInfo.InvariantCulture, out ulong inode) && inode == identity.Inode)
                 {
                     return true;

@@ -12,7 +12,8 @@ namespace SecureMigration.Qemu;
 /// The driver's connection to one VM's QEMU monitor, opened on demand and again after QEMU restarted, and the VM's
 /// residue files (remembered in <paramref name="manifest"/>, so they outlive both QEMU and this process).
 /// </summary>
-internal sealed class QemuVmSession(QemuVm vm, QmpClientOptions qmpOptions, TimeSpan settleTimeout, QemuMemoryFileManifest manifest, MemoryDirectories memoryDirectories,
+internal sealed class QemuVmSession(QemuVm vm, QmpClientOptions qmpOptions, TimeSpan settleTimeout, QemuMemoryFileManifest manifest,
+    MemoryDirectories memoryDirectories,
     ILogger logger) : IAsyncDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -20,7 +21,8 @@ internal sealed class QemuVmSession(QemuVm vm, QmpClientOptions qmpOptions, Time
 
     // What the manifest recorded is admitted again: the allowed directories may have shrunk since.
     private readonly List<MemoryFile> _memoryFiles =
-        [.. manifest.Load().Select(file => memoryDirectories.Admit(file.Path) is { } real ? file with { Path = real } : null).OfType<MemoryFile>()];
+        [.. manifest.Load().Select(file => memoryDirectories.Admit(file.Path) is { } real ? file with { Path = real } : null)
+            .OfType<MemoryFile>()];
     private QmpClient? _client;
     private QemuProcess? _process;
 
@@ -37,7 +39,8 @@ internal sealed class QemuVmSession(QemuVm vm, QmpClientOptions qmpOptions, Time
     /// <summary>Connects to the VM's QEMU; throws when it has none on this host.</summary>
     public async Task<QmpClient> ConnectAsync(CancellationToken cancellationToken) =>
         await TryConnectAsync(cancellationToken).ConfigureAwait(false)
-            ?? throw new QemuVmException(Id, $"VM '{Id}' has no QEMU on this host: nothing listens at {QmpClient.Describe(Vm.Monitor)}. Start its QEMU with that '-qmp' monitor.");
+            ?? throw new QemuVmException(Id, $"VM '{Id}' has no QEMU on this host: nothing listens at {QmpClient.Describe(Vm.Monitor)}. " +
+                $"Start its QEMU with that '-qmp' monitor.");
 
     /// <summary>Connects to the VM's QEMU, or returns <see langword="null"/> when no QEMU listens at its monitor (it exited or never
     /// ran).</summary>
@@ -65,7 +68,8 @@ internal sealed class QemuVmSession(QemuVm vm, QmpClientOptions qmpOptions, Time
             {
                 _client = await QmpClient.ConnectAsync(Vm.Monitor, qmpOptions, cancellationToken).ConfigureAwait(false);
             }
-            catch (QmpConnectionException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused or SocketError.AddressNotAvailable } ||
+            catch (QmpConnectionException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused or
+                SocketError.AddressNotAvailable } ||
                 _process is { IsAlive: false })
             {
                 return null;
@@ -149,7 +153,8 @@ internal sealed class QemuVmSession(QemuVm vm, QmpClientOptions qmpOptions, Time
     /// stops.</summary>
     private async Task DiscoverMemoryFilesAsync(QmpClient client, CancellationToken cancellationToken)
     {
-        JsonElement objects = await client.ExecuteAsync("qom-list", new JsonObject { ["path"] = "/objects" }, cancellationToken).ConfigureAwait(false);
+        JsonElement objects = await client.ExecuteAsync("qom-list", new JsonObject { ["path"] = "/objects" },
+            cancellationToken).ConfigureAwait(false);
         if (objects.ValueKind != JsonValueKind.Array)
         {
             return;
@@ -160,9 +165,11 @@ internal sealed class QemuVmSession(QemuVm vm, QmpClientOptions qmpOptions, Time
             if (child.TryGetProperty("type", out JsonElement type) && type.GetString() == "child<memory-backend-file>" &&
                 child.TryGetProperty("name", out JsonElement name) && name.GetString() is { } objectName)
             {
-                JsonElement path = await client.ExecuteAsync("qom-get", new JsonObject { ["path"] = "/objects/" + objectName, ["property"] = "mem-path" }, cancellationToken)
+                JsonElement path = await client.ExecuteAsync("qom-get", new JsonObject { ["path"] = "/objects/" + objectName,
+                    ["property"] = "mem-path" }, cancellationToken)
                     .ConfigureAwait(false);
-                if (path.ValueKind == JsonValueKind.String && path.GetString() is { Length: > 0 } file && Path.IsPathRooted(file) && File.Exists(file))
+                if (path.ValueKind == JsonValueKind.String && path.GetString() is { Length: > 0 } file && Path.IsPathRooted(file) &&
+                    File.Exists(file))
                 {
                     // QEMU's answer is the guest's if it escaped into QEMU: only a file inside the allowed directories becomes residue.
                     if (memoryDirectories.Admit(file) is not { } full)

@@ -11,7 +11,8 @@ namespace SecureMigration.TestGuests;
 /// <param name="MemoryMiB">Its RAM.</param>
 /// <param name="Incoming">Whether it waits for an incoming migration (<c>-incoming defer</c>).</param>
 /// <param name="Paused">Whether it starts paused (<c>-S</c>), so that only <c>cont</c> runs it.</param>
-/// <param name="SharedMemoryFile">Whether its RAM is a shared <c>memory-backend-file</c> (which SecureMigration treats as residue) rather than anonymous memory.</param>
+/// <param name="SharedMemoryFile">Whether its RAM is a shared <c>memory-backend-file</c> (which SecureMigration treats as residue) rather
+/// than anonymous memory.</param>
 internal sealed record GuestQemu(string Directory, string Name, int MemoryMiB, bool Incoming, bool Paused, bool SharedMemoryFile)
 {
     /// <summary>Gets the monitor SecureMigration drives.</summary>
@@ -33,7 +34,8 @@ internal sealed record GuestQemu(string Directory, string Name, int MemoryMiB, b
     {
         var arguments = new List<string>
         {
-            "-machine", "q35,accel=tcg" + (SharedMemoryFile ? ",memory-backend=ram" : string.Empty), "-m", MemoryMiB + "M", "-display", "none", "-nodefaults",
+            "-machine", "q35,accel=tcg" + (SharedMemoryFile ? ",memory-backend=ram" : string.Empty), "-m", MemoryMiB + "M", "-display",
+                "none", "-nodefaults",
             "-kernel", image,
             "-qmp", $"unix:{TestMonitor},server=on,wait=off",
             "-daemonize", "-pidfile", PidFile,
@@ -66,7 +68,8 @@ internal sealed record GuestQemu(string Directory, string Name, int MemoryMiB, b
     /// <exception cref="InvalidOperationException">QEMU did not start; the message carries its errors.</exception>
     public async Task<int> StartAsync(string image)
     {
-        var start = new ProcessStartInfo("qemu-system-x86_64") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        var start = new ProcessStartInfo("qemu-system-x86_64") { RedirectStandardError = true, RedirectStandardOutput = true,
+            UseShellExecute = false };
         List<string> arguments = Arguments(image);
         arguments.ForEach(start.ArgumentList.Add);
         using Process process = Process.Start(start)!;
@@ -97,6 +100,7 @@ internal sealed record GuestQemu(string Directory, string Name, int MemoryMiB, b
         {
             ["command-line"] = $"xp /1wx 0x{address:X}",
         }, cancellationToken)).GetString()!;
-        return uint.Parse(line[(line.IndexOf("0x", line.IndexOf(':'), StringComparison.Ordinal) + 2)..].Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+        return uint.Parse(line[(line.IndexOf("0x", line.IndexOf(':'), StringComparison.Ordinal) + 2)..].Trim(), NumberStyles.HexNumber,
+            CultureInfo.InvariantCulture);
     }
 }

@@ -24,7 +24,8 @@ public class AdmitOnlyBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var options = new AdmissionOptions { ManualPerMinute = 1e12, MaxConcurrentMigrations = Vms, MaxOutboundPerHost = Vms, MaxInboundPerHost = Vms };
+        var options = new AdmissionOptions { ManualPerMinute = 1e12, MaxConcurrentMigrations = Vms, MaxOutboundPerHost = Vms,
+            MaxInboundPerHost = Vms };
         _admission = new AdmissionController(options);
         long warmUntil = Environment.TickCount64 + 1000;
         while (Environment.TickCount64 < warmUntil)

@@ -8,7 +8,8 @@ internal static class BenchmarkRecords
 {
     public static readonly MigrationPhase[] SourcePhases =
     [
-        MigrationPhase.Admitted, MigrationPhase.Snapshotted, MigrationPhase.PreHooksDone, MigrationPhase.ChannelOpen, MigrationPhase.Transferring,
+        MigrationPhase.Admitted, MigrationPhase.Snapshotted, MigrationPhase.PreHooksDone, MigrationPhase.ChannelOpen,
+            MigrationPhase.Transferring,
         MigrationPhase.SwitchingOver, MigrationPhase.Committed, MigrationPhase.Cleaned, MigrationPhase.Completed,
     ];
 

@@ -51,7 +51,8 @@ public class CoordinatedTransferBenchmarks
         X509ChannelCredentials source = Issue("source.bench");
         X509ChannelCredentials destination = Issue("destination.bench");
         _sourceFactory = new SecureChannelFactory(new SecureChannelOptions { Credentials = source });
-        _listener = new SecureChannelListener(new IPEndPoint(IPAddress.Loopback, 0), new SecureChannelFactory(new SecureChannelOptions { Credentials = destination }));
+        _listener = new SecureChannelListener(new IPEndPoint(IPAddress.Loopback, 0),
+            new SecureChannelFactory(new SecureChannelOptions { Credentials = destination }));
         _listener.Start();
         _registry = new FileOwnershipRegistry(Path.Combine(_directory, "registry"));
         _sourceDriver = new InMemoryHypervisor(Bytes);
@@ -94,7 +95,8 @@ public class CoordinatedTransferBenchmarks
         _sourceDriver.Run(vm);
         await _registry.RegisterAsync(vm, "source.bench");
         Task<MigrationResult> received = ReceiveMigrationAsync();
-        MigrationResult result = await _source.MigrateAsync(vm, "destination.bench", async (ticket, token) => await _sourceFactory.ConnectAsync(_listener.LocalEndPoint, ticket, token));
+        MigrationResult result = await _source.MigrateAsync(vm, "destination.bench", async (ticket,
+            token) => await _sourceFactory.ConnectAsync(_listener.LocalEndPoint, ticket, token));
         await received;
         return result.IsCommitted ? result.Bytes : throw new InvalidOperationException(result.Reason);
     }

@@ -28,7 +28,8 @@ internal sealed class InMemoryHypervisor(long streamBytes) : HypervisorDriver
         return ValueTask.FromResult<IReadOnlyList<string>>([]);
     }
 
-    protected override ValueTask<Stream> PrepareDestinationCoreAsync(string vmId, CancellationToken cancellationToken) => ValueTask.FromResult(Stream.Null);
+    protected override ValueTask<Stream> PrepareDestinationCoreAsync(string vmId, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(Stream.Null);
 
     protected override ValueTask FinishIncomingCoreAsync(string vmId, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
@@ -77,7 +78,8 @@ internal sealed class InMemoryHypervisor(long streamBytes) : HypervisorDriver
             return count;
         }
 
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => ValueTask.FromResult(Read(buffer.Span));
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            ValueTask.FromResult(Read(buffer.Span));
 
         public override void Flush()
         {

@@ -56,6 +56,7 @@ public class JournalAppendBenchmarks
             _vm++;
         }
 
-        return _journal.AppendAsync(BenchmarkRecords.Source(_migration, _vm, BenchmarkRecords.SourcePhases[_phase++])).AsTask().GetAwaiter().GetResult();
+        return _journal.AppendAsync(BenchmarkRecords.Source(_migration, _vm, BenchmarkRecords.SourcePhases[_phase++])).AsTask().GetAwaiter()
+            .GetResult();
     }
 }

@@ -32,7 +32,8 @@ internal class DirectQemuPath : IMigrationPath
 
     public virtual async Task PrepareAsync(MigrationHosts hosts)
     {
-        await hosts.SourceQmp.ExecuteAsync("migrate-set-parameters", new JsonObject { ["max-bandwidth"] = new QemuDriverOptions().MaxBandwidth });
+        await hosts.SourceQmp.ExecuteAsync("migrate-set-parameters",
+            new JsonObject { ["max-bandwidth"] = new QemuDriverOptions().MaxBandwidth });
         await hosts.DestinationQmp.ExecuteAsync("migrate-incoming", new JsonObject { ["uri"] = $"tcp:127.0.0.1:{IncomingPort}" });
     }
 
@@ -41,16 +42,19 @@ internal class DirectQemuPath : IMigrationPath
 
     public Task<QemuMigrationInfo> EndAsync(MigrationHosts hosts) => WaitUntilCompletedAsync(Name, hosts);
 
-    /// <summary>Waits until the source's QEMU says its migration completed (the destination resumed already; the source is marking its end).</summary>
+    /// <summary>Waits until the source's QEMU says its migration completed (the destination resumed already; the source is marking its
+    /// end).</summary>
     public static async Task<QemuMigrationInfo> WaitUntilCompletedAsync(string path, MigrationHosts hosts)
     {
         using var patience = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         while (true)
         {
-            QemuMigrationInfo info = QemuMigrationInfo.Parse(await hosts.SourceQmp.ExecuteAsync("query-migrate", cancellationToken: patience.Token));
+            QemuMigrationInfo info = QemuMigrationInfo.Parse(await hosts.SourceQmp.ExecuteAsync("query-migrate",
+                cancellationToken: patience.Token));
             if (info.IsSettled)
             {
-                return info.Status == "completed" ? info : throw new InvalidOperationException($"{path}: QEMU's migration ended {info.Status}: {info.Error}");
+                return info.Status == "completed" ? info : throw new InvalidOperationException($"{path}: QEMU's migration ended " +
+                    $"{info.Status}: {info.Error}");
             }
 
             await Task.Delay(10, patience.Token);

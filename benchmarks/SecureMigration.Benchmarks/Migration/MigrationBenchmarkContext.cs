@@ -16,8 +16,10 @@ internal sealed record MigrationBenchmarkContext(string Directory, string Image,
     public static string VmId(IMigrationPath path, int round) => $"{path.Key}{round}";
 
     /// <summary>The source QEMU of a trial: running the guest, RAM in anonymous memory.</summary>
-    public GuestQemu Source(string vmId) => new(Directory, vmId + "-src", MemoryMiB, Incoming: false, Paused: false, SharedMemoryFile: false);
+    public GuestQemu Source(string vmId) => new(Directory, vmId + "-src", MemoryMiB, Incoming: false, Paused: false,
+        SharedMemoryFile: false);
 
     /// <summary>The destination QEMU of a trial, started as the path asks.</summary>
-    public GuestQemu Destination(string vmId, bool paused) => new(Directory, vmId + "-dst", MemoryMiB, Incoming: true, Paused: paused, SharedMemoryFile: false);
+    public GuestQemu Destination(string vmId, bool paused) => new(Directory, vmId + "-dst", MemoryMiB, Incoming: true, Paused: paused,
+        SharedMemoryFile: false);
 }

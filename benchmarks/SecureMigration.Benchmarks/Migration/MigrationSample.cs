@@ -7,7 +7,8 @@ namespace SecureMigration.Benchmarks.Migration;
 /// <param name="StopToResume">From the source's STOP event to the destination's RESUME event (QMP timestamps).</param>
 /// <param name="Passes">Pre-copy passes (dirty-bitmap synchronisations).</param>
 /// <param name="QemuTotal">QEMU's own total time of the migration on the source (query-migrate).</param>
-internal sealed record MigrationSample(TimeSpan Total, long TransferredBytes, TimeSpan Downtime, TimeSpan StopToResume, long Passes, TimeSpan QemuTotal)
+internal sealed record MigrationSample(TimeSpan Total, long TransferredBytes, TimeSpan Downtime, TimeSpan StopToResume, long Passes,
+    TimeSpan QemuTotal)
 {
     public double MiBPerSecond => TransferredBytes / Total.TotalSeconds / (1024 * 1024);
 }

@@ -29,7 +29,8 @@ internal static class QemuMigrationRunner
         }
 
         string directory = Directory.CreateTempSubdirectory("secmig-qemu-bench-").FullName;
-        var context = new MigrationBenchmarkContext(directory, await GuestImage.BuildAsync(Path.Combine(directory, "guest")), memoryMiB, rounds);
+        var context = new MigrationBenchmarkContext(directory, await GuestImage.BuildAsync(Path.Combine(directory, "guest")), memoryMiB,
+            rounds);
         BenchmarkPki.WriteFiles(context.Credentials);
         IMigrationPath[] paths =
         [
@@ -37,7 +38,8 @@ internal static class QemuMigrationRunner
             new SecmigPath(secmig),
             new TunnelPath("(c) QEMU through a stunnel pair", "stunnel", TunnelPair.StartStunnelAsync),
             new QemuTlsPath(),
-            new TunnelPath("QEMU through a secmig tunnel pair (libvirt's way)", "tunnel", (files, ports) => TunnelPair.StartSecmigAsync(secmig, files, ports)),
+            new TunnelPath("QEMU through a secmig tunnel pair (libvirt's way)", "tunnel", (files,
+                ports) => TunnelPair.StartSecmigAsync(secmig, files, ports)),
             new RelayFloorPath(),
         ];
         if (args.Length > 2)
@@ -63,7 +65,9 @@ internal static class QemuMigrationRunner
                     MigrationSample sample = await MigrationTrial.RunAsync(path, context, round);
                     samples[path].Add(sample);
                     Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"round {round} {path.Key}: total {sample.Total.TotalSeconds:0.000} s, {sample.MiBPerSecond:0} MiB/s, downtime {sample.Downtime.TotalMilliseconds:0} ms, stop-to-resume {sample.StopToResume.TotalMilliseconds:0} ms, {sample.Passes} passes"));
+                        $"round {round} {path.Key}: total {sample.Total.TotalSeconds:0.000} s, {sample.MiBPerSecond:0} MiB/s, downtime " +
+                            $"{sample.Downtime.TotalMilliseconds:0} ms, stop-to-resume {sample.StopToResume.TotalMilliseconds:0} ms, " +
+                                $"{sample.Passes} passes"));
                 }
             }
 
@@ -81,12 +85,15 @@ internal static class QemuMigrationRunner
         }
     }
 
-    private static void Report(Dictionary<IMigrationPath, List<MigrationSample>> samples, IMigrationPath[] paths, MigrationBenchmarkContext context)
+    private static void Report(Dictionary<IMigrationPath, List<MigrationSample>> samples, IMigrationPath[] paths,
+        MigrationBenchmarkContext context)
     {
         List<MigrationSample> baseline = samples[paths[0]];
-        Console.WriteLine($"QEMU live migration of a {context.MemoryMiB} MiB TCG guest on loopback, {context.Rounds} interleaved rounds, medians; {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}");
+        Console.WriteLine($"QEMU live migration of a {context.MemoryMiB} MiB TCG guest on loopback, {context.Rounds} interleaved rounds, " +
+            $"medians; {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}");
         Console.WriteLine();
-        Console.WriteLine("| path | total s | × (a), same round | MiB/s | QEMU total s | QEMU downtime ms | stop→resume ms | passes | sent MiB |");
+        Console.WriteLine("| path | total s | × (a), same round | MiB/s | QEMU total s | QEMU downtime ms | stop→resume ms | passes | " +
+            "sent MiB |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         var ratios = new Dictionary<IMigrationPath, double>();
         foreach (IMigrationPath path in paths)
@@ -94,7 +101,12 @@ internal static class QemuMigrationRunner
             List<MigrationSample> mine = samples[path];
             ratios[path] = Median(mine.Select((s, i) => s.Total / baseline[i].Total));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {path.Name} | {Median(mine.Select(s => s.Total.TotalSeconds)):0.000} | {ratios[path]:0.00}× | {Median(mine.Select(s => s.MiBPerSecond)):0} | {Median(mine.Select(s => s.QemuTotal.TotalSeconds)):0.000} | {Median(mine.Select(s => s.Downtime.TotalMilliseconds)):0} | {Median(mine.Select(s => s.StopToResume.TotalMilliseconds)):0} | {Median(mine.Select(s => (double)s.Passes)):0} | {Median(mine.Select(s => s.TransferredBytes / 1048576.0)):0} |"));
+                $"| {path.Name} | {Median(mine.Select(s => s.Total.TotalSeconds)):0.000} | {ratios[path]:0.00}× | " +
+                    $"{Median(mine.Select(s => s.MiBPerSecond)):0} | {Median(mine.Select(s => s.QemuTotal.TotalSeconds)):0.000} | " +
+                        $"{Median(mine.Select(s => s.Downtime.TotalMilliseconds)):0} | " +
+                            $"{Median(mine.Select(s => s.StopToResume.TotalMilliseconds)):0} | " +
+                                $"{Median(mine.Select(s => (double)s.Passes)):0} | " +
+                                    $"{Median(mine.Select(s => s.TransferredBytes / 1048576.0)):0} |"));
         }
 
         if (paths.Length == 6)
@@ -102,7 +114,8 @@ internal static class QemuMigrationRunner
             double secmig = ratios[paths[1]];
             Console.WriteLine();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Targets: (b) ≤ 1.25× (a): {secmig:0.00}× {(secmig <= 1.25 ? "met" : "MISSED")}; (b) < (c): {Against(paths[2])}; (b) < (d): {Against(paths[3])}"));
+                $"Targets: (b) ≤ 1.25× (a): {secmig:0.00}× {(secmig <= 1.25 ? "met" : "MISSED")}; " +
+                $"(b) < (c): {Against(paths[2])}; (b) < (d): {Against(paths[3])}"));
         }
 
         // (b) against another path head to head: the median of the per-round ratios of their totals, and the rounds (b) won.

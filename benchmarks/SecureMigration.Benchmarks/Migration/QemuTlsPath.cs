@@ -28,12 +28,14 @@ internal sealed class QemuTlsPath : DirectQemuPath
         await AddCredentialsAsync(hosts.DestinationQmp, "server", _server);
         await AddCredentialsAsync(hosts.SourceQmp, "client", _client);
         await hosts.DestinationQmp.ExecuteAsync("migrate-set-parameters", new JsonObject { ["tls-creds"] = "tls0" });
-        await hosts.SourceQmp.ExecuteAsync("migrate-set-parameters", new JsonObject { ["tls-creds"] = "tls0", ["tls-hostname"] = BenchmarkPki.DestinationName });
+        await hosts.SourceQmp.ExecuteAsync("migrate-set-parameters", new JsonObject { ["tls-creds"] = "tls0",
+            ["tls-hostname"] = BenchmarkPki.DestinationName });
         await base.PrepareAsync(hosts);
     }
 
     /// <summary>Lays out a credentials directory the way QEMU reads it: ca-cert.pem, ROLE-cert.pem, ROLE-key.pem.</summary>
-    private static string WriteCredentials(MigrationBenchmarkContext context, string role, SecureMigration.Testing.Pki.IssuedCredential host)
+    private static string WriteCredentials(MigrationBenchmarkContext context, string role,
+        SecureMigration.Testing.Pki.IssuedCredential host)
     {
         string directory = Path.Combine(context.Directory, "qemu-tls-" + role);
         if (!File.Exists(Path.Combine(directory, role + "-key.pem")))

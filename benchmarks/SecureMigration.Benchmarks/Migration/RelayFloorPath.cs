@@ -32,7 +32,8 @@ internal sealed class RelayFloorPath : IMigrationPath
         StopRelays(); // each relay pair carries one migration and exits
         int port = TunnelPorts.FreePort();
         string incoming = Path.Combine(_directory, hosts.VmId + "-in.sock");
-        await hosts.SourceQmp.ExecuteAsync("migrate-set-parameters", new JsonObject { ["max-bandwidth"] = new QemuDriverOptions().MaxBandwidth });
+        await hosts.SourceQmp.ExecuteAsync("migrate-set-parameters",
+            new JsonObject { ["max-bandwidth"] = new QemuDriverOptions().MaxBandwidth });
         await hosts.DestinationQmp.ExecuteAsync("migrate-incoming", new JsonObject { ["uri"] = "unix:" + incoming });
         await StartRelayAsync($"TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr", $"UNIX-CONNECT:{incoming}");
         await StartRelayAsync($"UNIX-LISTEN:{Outgoing(hosts)}", $"TCP:127.0.0.1:{port}");
@@ -49,7 +50,8 @@ internal sealed class RelayFloorPath : IMigrationPath
 
     private async Task StartRelayAsync(string listen, string connect)
     {
-        (BackgroundProcess relay, _) = await BackgroundProcess.StartAsync("socat", ["-d", "-d", "-b", RelayBuffer.ToString(System.Globalization.CultureInfo.InvariantCulture), listen, connect], "listening on");
+        (BackgroundProcess relay, _) = await BackgroundProcess.StartAsync("socat", ["-d", "-d", "-b",
+            RelayBuffer.ToString(System.Globalization.CultureInfo.InvariantCulture), listen, connect], "listening on");
         _relays.Add(relay);
     }
 

@@ -32,9 +32,11 @@ internal sealed partial class SecmigPath(string secmig) : IMigrationPath
     {
         _context = context;
         var served = Enumerable.Range(1, context.Rounds)
-            .SelectMany(round => new[] { "--vm", $"{MigrationBenchmarkContext.VmId(this, round)}={context.Destination(MigrationBenchmarkContext.VmId(this, round), paused: true).AgentMonitor}" });
+            .Select(round => MigrationBenchmarkContext.VmId(this, round))
+            .SelectMany(vm => new[] { "--vm", $"{vm}={context.Destination(vm, paused: true).AgentMonitor}" });
         (_agent, string listening) = await BackgroundProcess.StartAsync("dotnet",
-            [secmig, "agent", "--listen", "127.0.0.1:0", .. served, "--work", Path.Combine(context.Directory, "agent-work"), "--registry", Registry,
+            [secmig, "agent", "--listen", "127.0.0.1:0", .. served, "--work", Path.Combine(context.Directory, "agent-work"), "--registry",
+                Registry,
                 .. BenchmarkPki.Arguments(context.Credentials, "destination")],
             "listening ");
         _agentEndPoint = IPEndPoint.Parse(listening[..listening.IndexOf(' ', StringComparison.Ordinal)]);
@@ -44,7 +46,8 @@ internal sealed partial class SecmigPath(string secmig) : IMigrationPath
 
     public Task BeginAsync(MigrationHosts hosts)
     {
-        _migration = RunAsync("dotnet", [secmig, "migrate", "--vm", hosts.VmId, "--qmp", hosts.Source.AgentMonitor, "--to", _agentEndPoint.ToString(),
+        _migration = RunAsync("dotnet", [secmig, "migrate", "--vm", hosts.VmId, "--qmp", hosts.Source.AgentMonitor, "--to",
+            _agentEndPoint.ToString(),
             "--peer-name", BenchmarkPki.DestinationName, "--work", Path.Combine(_context.Directory, "migrate-work"), "--registry", Registry,
             .. BenchmarkPki.Arguments(_context.Credentials, "source")]);
         return Task.CompletedTask;
@@ -81,6 +84,7 @@ internal sealed partial class SecmigPath(string secmig) : IMigrationPath
         return (process.ExitCode, output + await errors);
     }
 
-    [GeneratedRegex(@"qemu \S+ status=(?<status>\w+) total-ms=(?<total>\d+) downtime-ms=(?<downtime>\d+) passes=(?<passes>\d+) transferred-bytes=(?<transferred>\d+)")]
+    [GeneratedRegex(@"qemu \S+ status=(?<status>\w+) total-ms=(?<total>\d+) downtime-ms=(?<downtime>\d+) passes=(?<passes>\d+) " +
+        @"transferred-bytes=(?<transferred>\d+)")]
     private static partial Regex QemuLine();
 }

@@ -12,9 +12,11 @@ internal sealed class BackgroundProcess : IDisposable
 
     private BackgroundProcess(Process process) => _process = process;
 
-    /// <summary>Starts <paramref name="program"/> and waits until it prints a line containing one of <paramref name="readyMarkers"/>.</summary>
+    /// <summary>Starts <paramref name="program"/> and waits until it prints a line containing one of
+    /// <paramref name="readyMarkers"/>.</summary>
     /// <returns>The process and the text after the marker that made it ready.</returns>
-    public static async Task<(BackgroundProcess Process, string ReadyLine)> StartAsync(string program, IEnumerable<string> arguments, params string[] readyMarkers)
+    public static async Task<(BackgroundProcess Process, string ReadyLine)> StartAsync(string program, IEnumerable<string> arguments,
+        params string[] readyMarkers)
     {
         var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string argument in arguments)
@@ -61,7 +63,8 @@ internal sealed class BackgroundProcess : IDisposable
             started.Dispose();
             lock (output)
             {
-                throw new InvalidOperationException($"{program} did not get ready in 30 s; it printed:{Environment.NewLine}{string.Join(Environment.NewLine, output)}");
+                throw new InvalidOperationException($"{program} did not get ready in 30 s; it " +
+                    $"printed:{Environment.NewLine}{string.Join(Environment.NewLine, output)}");
             }
         }
     }

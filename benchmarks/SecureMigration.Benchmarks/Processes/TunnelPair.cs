@@ -4,7 +4,8 @@ using SecureMigration.Benchmarks.Throughput;
 
 namespace SecureMigration.Benchmarks.Processes;
 
-/// <summary>The ports of a tunnel pair: plain bytes enter at <see cref="Source"/>, cross TLS to <see cref="Middle"/>, and leave to <see cref="Sink"/>.</summary>
+/// <summary>The ports of a tunnel pair: plain bytes enter at <see cref="Source"/>, cross TLS to <see cref="Middle"/>, and leave to
+/// <see cref="Sink"/>.</summary>
 internal readonly record struct TunnelPorts(int Source, int Middle, int Sink)
 {
     /// <summary>Picks two free loopback ports for a pair that forwards to <paramref name="sink"/>.</summary>
@@ -35,9 +36,11 @@ internal sealed class TunnelPair : IDisposable
     public static async Task<TunnelPair> StartSecmigAsync(string secmig, string files, TunnelPorts ports)
     {
         var pair = new TunnelPair(ports);
-        await pair.StartEndAsync("dotnet", [secmig, "tunnel", "accept", "--listen", $"127.0.0.1:{ports.Middle}", "--forward", $"127.0.0.1:{ports.Sink}",
+        await pair.StartEndAsync("dotnet", [secmig, "tunnel", "accept", "--listen", $"127.0.0.1:{ports.Middle}", "--forward",
+            $"127.0.0.1:{ports.Sink}",
             "--allow-peer", BenchmarkPki.SourceName, .. BenchmarkPki.Arguments(files, "destination")]);
-        await pair.StartEndAsync("dotnet", [secmig, "tunnel", "connect", "--listen", $"127.0.0.1:{ports.Source}", "--connect", $"127.0.0.1:{ports.Middle}",
+        await pair.StartEndAsync("dotnet", [secmig, "tunnel", "connect", "--listen", $"127.0.0.1:{ports.Source}", "--connect",
+            $"127.0.0.1:{ports.Middle}",
             "--peer-name", BenchmarkPki.DestinationName, .. BenchmarkPki.Arguments(files, "source")]);
         return pair;
     }
@@ -75,9 +78,12 @@ internal sealed class TunnelPair : IDisposable
     /// </summary>
     public static async Task<TunnelPair> StartSocatAsync(string files, TunnelPorts ports)
     {
-        string Tls(string host) => $"cert={Path.Combine(files, host + ".pem")},key={Path.Combine(files, host + ".key")},cafile={Path.Combine(files, "ca.pem")},verify=1,openssl-min-proto-version=TLS1.3";
+        string Tls(string host) =>
+            $"cert={Path.Combine(files, host + ".pem")},key={Path.Combine(files, host + ".key")},cafile={Path.Combine(files, "ca.pem")}," +
+            "verify=1,openssl-min-proto-version=TLS1.3";
         var pair = new TunnelPair(ports);
-        await pair.StartEndAsync(Socat, ["-d", "-d", "-b", "65536", $"OPENSSL-LISTEN:{ports.Middle},bind=127.0.0.1,reuseaddr,fork,{Tls("destination")}", $"TCP:127.0.0.1:{ports.Sink}"]);
+        await pair.StartEndAsync(Socat, ["-d", "-d", "-b", "65536",
+            $"OPENSSL-LISTEN:{ports.Middle},bind=127.0.0.1,reuseaddr,fork,{Tls("destination")}", $"TCP:127.0.0.1:{ports.Sink}"]);
         await pair.StartEndAsync(Socat, ["-d", "-d", "-b", "65536", $"TCP-LISTEN:{ports.Source},bind=127.0.0.1,reuseaddr,fork",
             $"OPENSSL:127.0.0.1:{ports.Middle},{Tls("source")},commonname={BenchmarkPki.DestinationName}"]);
         return pair;
@@ -111,7 +117,8 @@ internal sealed class TunnelPair : IDisposable
 
     private async Task StartEndAsync(string program, string[] arguments)
     {
-        (BackgroundProcess end, _) = await BackgroundProcess.StartAsync(program, arguments, "secmig tunnel:", "Configuration successful", "listening on");
+        (BackgroundProcess end, _) = await BackgroundProcess.StartAsync(program, arguments, "secmig tunnel:", "Configuration successful",
+            "listening on");
         _ends.Add(end);
     }
 }

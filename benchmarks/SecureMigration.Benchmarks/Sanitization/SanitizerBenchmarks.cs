@@ -47,7 +47,8 @@ public class SanitizerBenchmarks
         }
 
         _memory = GC.AllocateUninitializedArray<byte>((int)Bytes, pinned: true);
-        _sanitizer = new BlockSanitizer(new SanitizerOptions { BlockSize = BlockKib * 1024, WritesInFlight = InFlight, Verification = VerificationMode.None, Resumable = false });
+        _sanitizer = new BlockSanitizer(new SanitizerOptions { BlockSize = BlockKib * 1024, WritesInFlight = InFlight,
+            Verification = VerificationMode.None, Resumable = false });
     }
 
     [GlobalCleanup]
@@ -57,5 +58,6 @@ public class SanitizerBenchmarks
     public async Task<bool> OnFile() => (await _sanitizer.SanitizeFileAsync(_file, Passes, Method, VerificationMode.None)).Completed;
 
     [Benchmark(Description = "memory, one pass")]
-    public bool InMemory() => _sanitizer.SanitizeMemory(_memory, Method == "zero" ? SanitizationMethod.Zero : SanitizationMethod.Random, VerificationMode.None).Completed;
+    public bool InMemory() => _sanitizer.SanitizeMemory(_memory, Method == "zero" ? SanitizationMethod.Zero : SanitizationMethod.Random,
+        VerificationMode.None).Completed;
 }

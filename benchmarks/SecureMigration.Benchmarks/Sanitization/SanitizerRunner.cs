@@ -28,19 +28,26 @@ internal static class SanitizerRunner
         try
         {
             await Process("dd", $"if=/dev/zero of={file} bs=1M count={mib} conv=fdatasync");
-            (string? Name, Func<Task<double>> Run) ddZero = ("dd zero fill (bs=1M, fdatasync)", () => Process("dd", $"if=/dev/zero of={file} bs=1M count={mib} conv=notrunc,fdatasync"));
-            Func<Task<double>> zeroFill = () => Time(() => sanitizer.SanitizeFileAsync(file, [SanitizationPass.Fill(0)], "zero", VerificationMode.None));
+            (string? Name, Func<Task<double>> Run) ddZero = ("dd zero fill (bs=1M, fdatasync)", () => Process("dd",
+                $"if=/dev/zero of={file} bs=1M count={mib} conv=notrunc,fdatasync"));
+            Func<Task<double>> zeroFill = () => Time(() => sanitizer.SanitizeFileAsync(file, [SanitizationPass.Fill(0)], "zero",
+                VerificationMode.None));
             (string? Name, Func<Task<double>> Run) zero = ("sanitizer zero fill", zeroFill);
             // Each read follows a zero fill of its own: the virtual disk's host keeps its own cache of what was just
             // written or read, which the guest cannot drop, so a read that follows another read of the same file is faster.
             (string? Name, Func<Task<double>> Run) rewrite = (null, zeroFill);
-            (string? Name, Func<Task<double>> Run) verification = ("sanitizer full verification", () => Time(() => sanitizer.VerifyFileAsync(file, SanitizationPass.Fill(0))));
-            (string? Name, Func<Task<double>> Run) directRead = ("dd O_DIRECT read (bs=1M)", () => Process("dd", $"if={file} of=/dev/null bs=1M iflag=direct"));
-            (string? Name, Func<Task<double>> Run) random = ("sanitizer random fill", () => Time(() => sanitizer.SanitizeFileAsync(file, [SanitizationPass.Random], "random", VerificationMode.None)));
+            (string? Name, Func<Task<double>> Run) verification = ("sanitizer full verification",
+                () => Time(() => sanitizer.VerifyFileAsync(file, SanitizationPass.Fill(0))));
+            (string? Name, Func<Task<double>> Run) directRead = ("dd O_DIRECT read (bs=1M)", () => Process("dd",
+                $"if={file} of=/dev/null bs=1M iflag=direct"));
+            (string? Name, Func<Task<double>> Run) random = ("sanitizer random fill", () => Time(() => sanitizer.SanitizeFileAsync(file,
+                [SanitizationPass.Random], "random", VerificationMode.None)));
             // Zeros can be cheaper for a virtual disk than any other byte: a non-zero pattern tells the disk's share from the keystream's.
-            (string? Name, Func<Task<double>> Run) ones = ("sanitizer 0xFF fill", () => Time(() => sanitizer.SanitizeFileAsync(file, [SanitizationPass.Fill(0xFF)], "ones", VerificationMode.None)));
+            (string? Name, Func<Task<double>> Run) ones = ("sanitizer 0xFF fill", () => Time(() => sanitizer.SanitizeFileAsync(file,
+                [SanitizationPass.Fill(0xFF)], "ones", VerificationMode.None)));
             (string? Name, Func<Task<double>> Run) shred = ("shred -n 1", () => Process("shred", $"-n 1 {file}"));
-            (string? Name, Func<Task<double>> Run)[][] groups = [[ddZero], [zero, verification], [rewrite, directRead], [random], [ones], [shred]];
+            (string? Name, Func<Task<double>> Run)[][] groups = [[ddZero], [zero, verification], [rewrite, directRead], [random], [ones],
+                [shred]];
             for (int round = 1; round <= rounds; round++)
             {
                 // The disk remembers the case before (write-back in the host, its own caches): each round starts one group
@@ -92,21 +99,27 @@ internal static class SanitizerRunner
             ("sanitizer full verification", "dd O_DIRECT read (bs=1M)", 0.9),
             ("sanitizer memory wipe (zero), 1 GiB", "Span.Clear, 1 GiB", 0.9),
         ];
-        var table = new StringBuilder("| case | median GiB/s | baseline | median ratio, same round | target | met |\n|---|---:|---|---:|---:|---|\n");
+        var table = new StringBuilder("| case | median GiB/s | baseline | median ratio, same round | target | met " +
+            "|\n|---|---:|---|---:|---:|---|\n");
         foreach ((string name, string baseline, double target) in targets)
         {
             double median = Median(samples.Where(s => s.Case == name).Select(s => s.GiBps));
-            double ratio = Median(samples.Where(s => s.Case == name).Select(s => s.GiBps / samples.Single(b => b.Case == baseline && b.Round == s.Round).GiBps));
-            table.Append(CultureInfo.InvariantCulture, $"| {name} | {median:0.00} | {baseline} ({Median(samples.Where(s => s.Case == baseline).Select(s => s.GiBps)):0.00}) | {ratio:0.00} | ≥ {target:0.00} | {(ratio >= target ? "yes" : "**no**")} |\n");
+            double ratio = Median(samples.Where(s => s.Case == name).Select(s => s.GiBps / samples.Single(b => b.Case == baseline &&
+                b.Round == s.Round).GiBps));
+            table.Append(CultureInfo.InvariantCulture, $"| {name} | {median:0.00} | {baseline} " +
+                $"({Median(samples.Where(s => s.Case == baseline).Select(s => s.GiBps)):0.00}) | {ratio:0.00} | ≥ {target:0.00} | " +
+                    $"{(ratio >= target ? "yes" : "**no**")} |\n");
         }
 
         Console.WriteLine();
         Console.WriteLine(table);
         Directory.CreateDirectory(output);
         File.WriteAllLines(Path.Combine(output, "sanitizer-samples.csv"),
-            ["round,case,gib_per_s", .. samples.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Round},\"{s.Case}\",{s.GiBps:0.000}"))]);
+            ["round,case,gib_per_s", .. samples.Select(s => string.Create(CultureInfo.InvariantCulture,
+                $"{s.Round},\"{s.Case}\",{s.GiBps:0.000}"))]);
         File.WriteAllText(Path.Combine(output, "sanitizer-samples.json"),
-            JsonSerializer.Serialize(samples.Select(s => new { round = s.Round, @case = s.Case, gibPerSecond = Math.Round(s.GiBps, 3) }), new JsonSerializerOptions { WriteIndented = true }));
+            JsonSerializer.Serialize(samples.Select(s => new { round = s.Round, @case = s.Case, gibPerSecond = Math.Round(s.GiBps, 3) }),
+                new JsonSerializerOptions { WriteIndented = true }));
         File.WriteAllText(Path.Combine(output, "sanitizer-medians.svg"), Chart(samples));
         Console.WriteLine($"Wrote sanitizer-samples.csv, sanitizer-samples.json and sanitizer-medians.svg to {output}.");
     }
@@ -120,15 +133,22 @@ internal static class SanitizerRunner
         const int Label = 300;
         const int Width = 420;
         var svg = new StringBuilder();
-        svg.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Label + Width + 80}\" height=\"{(medians.Count * Row) + 40}\" font-family=\"sans-serif\" font-size=\"12\">\n");
-        svg.Append(CultureInfo.InvariantCulture, $"<text x=\"4\" y=\"16\" font-weight=\"bold\">Sanitizer and baselines, median GiB/s</text>\n");
+        svg.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Label + Width + 80}\" " +
+            $"height=\"{(medians.Count * Row) + 40}\" font-family=\"sans-serif\" font-size=\"12\">\n");
+        svg.Append(CultureInfo.InvariantCulture, $"<text x=\"4\" y=\"16\" font-weight=\"bold\">Sanitizer and baselines, median " +
+            $"GiB/s</text>\n");
         for (int i = 0; i < medians.Count; i++)
         {
             int y = 30 + (i * Row);
             double width = Width * medians[i].Median / max;
-            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"4\" y=\"{y + 14}\">{System.Security.SecurityElement.Escape(medians[i].Case)}</text>");
-            svg.Append(CultureInfo.InvariantCulture, $"<rect x=\"{Label}\" y=\"{y}\" width=\"{width:0.0}\" height=\"18\" fill=\"{(medians[i].Case.StartsWith("sanitizer", StringComparison.Ordinal) || medians[i].Case.StartsWith("keystream", StringComparison.Ordinal) ? "#2b7bb9" : "#999999")}\"/>");
-            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Label + width + 4:0.0}\" y=\"{y + 14}\">{medians[i].Median:0.00}</text>\n");
+            svg.Append(CultureInfo.InvariantCulture,
+                $"<text x=\"4\" y=\"{y + 14}\">{System.Security.SecurityElement.Escape(medians[i].Case)}</text>");
+            bool ours = medians[i].Case.StartsWith("sanitizer", StringComparison.Ordinal) ||
+                medians[i].Case.StartsWith("keystream", StringComparison.Ordinal);
+            svg.Append(CultureInfo.InvariantCulture, $"<rect x=\"{Label}\" y=\"{y}\" width=\"{width:0.0}\" height=\"18\" " +
+                $"fill=\"{(ours ? "#2b7bb9" : "#999999")}\"/>");
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Label + width + 4:0.0}\" " +
+                $"y=\"{y + 14}\">{medians[i].Median:0.00}</text>\n");
         }
 
         return svg.Append("</svg>\n").ToString();
@@ -137,7 +157,8 @@ internal static class SanitizerRunner
     private static double Median(IEnumerable<double> values)
     {
         double[] sorted = [.. values.Order()];
-        return sorted.Length == 0 ? double.NaN : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+        return sorted.Length == 0 ? double.NaN : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2]
+            : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     /// <summary>Starts every file case cold: dirty pages written back and the page cache emptied, where this process may.</summary>
@@ -168,7 +189,8 @@ internal static class SanitizerRunner
     {
         DropCaches();
         var clock = Stopwatch.StartNew();
-        using Process process = System.Diagnostics.Process.Start(new ProcessStartInfo(program, arguments) { RedirectStandardError = true, RedirectStandardOutput = true })!;
+        using Process process = System.Diagnostics.Process.Start(new ProcessStartInfo(program, arguments) { RedirectStandardError = true,
+            RedirectStandardOutput = true })!;
         await process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
         if (process.ExitCode != 0)
@@ -198,11 +220,13 @@ internal static class SanitizerRunner
     /// <summary>Seconds per byte that <c>openssl speed -evp aes-256-ctr</c> reports for 16 KiB blocks.</summary>
     private static async Task<double> OpenSslSeconds()
     {
-        using Process process = System.Diagnostics.Process.Start(new ProcessStartInfo("openssl", "speed -seconds 1 -bytes 16384 -evp aes-256-ctr") { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        using Process process = System.Diagnostics.Process.Start(new ProcessStartInfo("openssl", "speed -seconds 1 -bytes 16384 -evp " +
+            "aes-256-ctr") { RedirectStandardOutput = true, RedirectStandardError = true })!;
         string text = await process.StandardOutput.ReadToEndAsync();
         await process.WaitForExitAsync();
         string line = text.Split('\n').Last(l => l.StartsWith("AES-256-CTR", StringComparison.OrdinalIgnoreCase));
-        double kilobytesPerSecond = double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1].TrimEnd('k'), CultureInfo.InvariantCulture);
+        double kilobytesPerSecond = double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1].TrimEnd('k'),
+            CultureInfo.InvariantCulture);
         return 1 / (kilobytesPerSecond * 1000);
     }
 

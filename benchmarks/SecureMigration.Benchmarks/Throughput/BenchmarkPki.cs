@@ -34,7 +34,9 @@ internal static class BenchmarkPki
         }
     }
 
-    /// <summary>The secmig credential options for <paramref name="host"/> ("source" or "destination") from <see cref="WriteFiles"/>.</summary>
+    /// <summary>The secmig credential options for <paramref name="host"/> ("source" or "destination") from
+    /// <see cref="WriteFiles"/>.</summary>
     public static string[] Arguments(string directory, string host) =>
-        ["--cert", Path.Combine(directory, host + ".pem"), "--key", Path.Combine(directory, host + ".key"), "--ca", Path.Combine(directory, "ca.pem")];
+        ["--cert", Path.Combine(directory, host + ".pem"), "--key", Path.Combine(directory, host + ".key"), "--ca", Path.Combine(directory,
+            "ca.pem")];
 }

@@ -2,7 +2,8 @@ using System.IO.Pipelines;
 
 namespace SecureMigration.Benchmarks.Throughput;
 
-/// <summary>Moves bytes one way through a channel: the sender writes in <see cref="ThroughputRunner.WriteSize"/> chunks, the receiver drains.</summary>
+/// <summary>Moves bytes one way through a channel: the sender writes in <see cref="ThroughputRunner.WriteSize"/> chunks, the receiver
+/// drains.</summary>
 internal static class PipeTransfer
 {
     public static async Task SendAndDrainAsync(PipeWriter output, PipeReader input, long bytes)

@@ -11,7 +11,8 @@ internal static class SecmigBinary
     {
         if (Environment.GetEnvironmentVariable("SECMIG_BINARY") is { Length: > 0 } chosen)
         {
-            return File.Exists(chosen) ? Path.GetFullPath(chosen) : throw new FileNotFoundException($"SECMIG_BINARY names '{chosen}', which does not exist.");
+            return File.Exists(chosen) ? Path.GetFullPath(chosen) : throw new FileNotFoundException($"SECMIG_BINARY names '{chosen}', " +
+                $"which does not exist.");
         }
 
         for (DirectoryInfo? directory = new(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)

@@ -8,12 +8,16 @@ namespace SecureMigration.Benchmarks.Throughput;
 /// <summary>SecureMigration's channel: BouncyCastle TLS 1.3 with .NET AesGcm record protection, over pipes.</summary>
 internal sealed class SecureChannelCase : ITransportCase
 {
-    private static readonly SecureChannelFactory Source = new(new SecureChannelOptions { Credentials = BenchmarkPki.Credentials(BenchmarkPki.Source) });
-    private static readonly SecureChannelFactory Destination = new(new SecureChannelOptions { Credentials = BenchmarkPki.Credentials(BenchmarkPki.Destination) });
+    private static readonly SecureChannelFactory Source =
+        new(new SecureChannelOptions { Credentials = BenchmarkPki.Credentials(BenchmarkPki.Source) });
+
+    private static readonly SecureChannelFactory Destination =
+        new(new SecureChannelOptions { Credentials = BenchmarkPki.Credentials(BenchmarkPki.Destination) });
 
     public string Name => "SecureChannel TLS 1.3 AES-256-GCM";
 
-    public static async Task<(SecureChannel Client, SecureChannel Server, StreamDuplexPipe ClientWire, StreamDuplexPipe ServerWire)> OpenAsync()
+    public static async Task<(SecureChannel Client, SecureChannel Server, StreamDuplexPipe ClientWire, StreamDuplexPipe ServerWire)>
+        OpenAsync()
     {
         (Socket clientSocket, Socket serverSocket) = await LoopbackPair.ConnectAsync();
         StreamDuplexPipe clientWire = StreamDuplexPipe.Create(clientSocket);

@@ -16,11 +16,13 @@ internal static class ThroughputRunner
         long bytes = (args.Length > 0 ? long.Parse(args[0], CultureInfo.InvariantCulture) : 2048) * 1024 * 1024;
         int rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5;
         string filter = args.Length > 2 ? args[2] : string.Empty;
-        List<ITransportCase> all = [new RawTcpCase(), new SslStreamCase(), new SecureChannelCase(), new InProcessAesGcmCase(), .. ExternalTunnelCase.Available()];
+        List<ITransportCase> all = [new RawTcpCase(), new SslStreamCase(), new SecureChannelCase(), new InProcessAesGcmCase(),
+            .. ExternalTunnelCase.Available()];
         ITransportCase[] cases = [.. all.Where(c => c is SslStreamCase || c.Name.Contains(filter, StringComparison.OrdinalIgnoreCase))];
         if (SecmigBinary.Find() is null)
         {
-            Console.Error.WriteLine("Build the tool first (dotnet build -c Release src/SecureMigration.Cli) to include the secmig tunnel pair.");
+            Console.Error.WriteLine("Build the tool first (dotnet build -c Release src/SecureMigration.Cli) to include the secmig tunnel " +
+                "pair.");
         }
 
         // Rounds are interleaved (every case once per round) so slow drift of a shared machine hits all cases
@@ -42,7 +44,8 @@ internal static class ThroughputRunner
                 var clock = Stopwatch.StartNew();
                 await transport.MoveAsync(bytes);
                 thisRound[transport.Name] = bytes / clock.Elapsed.TotalSeconds / (1L << 30);
-                cpu[transport.Name].Add((Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds / (bytes / (double)(1L << 30)));
+                double gib = bytes / (double)(1L << 30);
+                cpu[transport.Name].Add((Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds / gib);
                 samples[transport.Name].Add(thisRound[transport.Name]);
             }
 
@@ -55,16 +58,19 @@ internal static class ThroughputRunner
         var medians = samples.ToDictionary(p => p.Key, p => Median(p.Value));
         foreach ((string name, List<double> values) in samples)
         {
-            Console.Error.WriteLine($"{name}: {string.Join(", ", values.Select(v => v.ToString("0.00", CultureInfo.InvariantCulture)))} GiB/s");
+            Console.Error.WriteLine($"{name}: {string.Join(", ", values.Select(v => v.ToString("0.00", CultureInfo.InvariantCulture)))} " +
+                $"GiB/s");
         }
 
-        Console.WriteLine($"Loopback throughput, {bytes >> 20} MiB per case per round, {WriteSize >> 10} KiB writes, {rounds} interleaved rounds, {Environment.ProcessorCount} cores, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd}");
+        Console.WriteLine($"Loopback throughput, {bytes >> 20} MiB per case per round, {WriteSize >> 10} KiB writes, {rounds} " +
+            $"interleaved rounds, {Environment.ProcessorCount} cores, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd}");
         Console.WriteLine();
         Console.WriteLine("| transport | median GiB/s | median ratio to SslStream (same round) | CPU seconds per GiB, this process |");
         Console.WriteLine("|---|---:|---:|---:|");
         foreach ((string name, double median) in medians)
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {median:0.00} | {Median(ratios[name]):0.00}× | {Median(cpu[name]):0.00} |"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {median:0.00} | {Median(ratios[name]):0.00}× | " +
+                $"{Median(cpu[name]):0.00} |"));
         }
 
         // The tunnel target is head to head: the secmig pair over each external pair, per round.
@@ -76,7 +82,8 @@ internal static class ThroughputRunner
                 List<double> theirs = samples[other];
                 double ratio = Median([.. ours.Select((rate, i) => rate / theirs[i])]);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{tunnel} against {other}: {ratio:0.00}× per round (median), faster in {ours.Where((rate, i) => rate > theirs[i]).Count()} of {ours.Count} rounds"));
+                    $"{tunnel} against {other}: {ratio:0.00}× per round (median), faster in " +
+                        $"{ours.Where((rate, i) => rate > theirs[i]).Count()} of {ours.Count} rounds"));
             }
         }
 

@@ -51,7 +51,8 @@ internal sealed class RegistryTarget : FuzzTarget
             {
                 // A registry opened now, which has not read the id before.
                 string id = new FileOwnershipRegistry(directory).GetIdAsync().AsTask().GetAwaiter().GetResult();
-                InvariantViolationException.Check(id.Length == 32 && id.All(char.IsAsciiHexDigitLower), "an impossible registry id was believed");
+                InvariantViolationException.Check(id.Length == 32 && id.All(char.IsAsciiHexDigitLower), "an impossible registry id was " +
+                    "believed");
             }
             else if (mode == 2)
             {

@@ -129,7 +129,8 @@ internal sealed class TicketsTarget : FuzzTarget
         int length = TicketCodec.Encode(ticket, BindingKey, encoded);
         yield return ("ticket-body", [0, .. encoded.AsSpan(0, length - TicketCodec.BindingLength)]);
         yield return ("ticket-bound", [1, .. encoded.AsSpan(0, length)]);
-        yield return ("ack", [2, (byte)TicketRefusal.Vetoed, .. new byte[TicketCodec.NonceLength], .. "this agent does not serve VM 'vm3'"u8]);
+        yield return ("ack", [2, (byte)TicketRefusal.Vetoed, .. new byte[TicketCodec.NonceLength],
+            .. "this agent does not serve VM 'vm3'"u8]);
         yield return ("exchange-ticket", [3, 0, 1, (byte)(length >> 8), (byte)length, .. encoded.AsSpan(0, length)]);
         byte[] ack = new byte[TicketCodec.MaxAckLength];
         ack = ack[..TicketCodec.EncodeAck(TicketRefusal.None, 0, string.Empty, BindingKey, ack)];

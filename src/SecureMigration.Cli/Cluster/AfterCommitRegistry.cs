@@ -13,13 +13,17 @@ internal sealed class AfterCommitRegistry(IOwnershipRegistry inner) : IOwnership
 
     public ValueTask<string> GetIdAsync(CancellationToken cancellationToken = default) => inner.GetIdAsync(cancellationToken);
 
-    public ValueTask<OwnershipRecord?> GetAsync(string vmId, CancellationToken cancellationToken = default) => inner.GetAsync(vmId, cancellationToken);
+    public ValueTask<OwnershipRecord?> GetAsync(string vmId, CancellationToken cancellationToken = default) => inner.GetAsync(vmId,
+        cancellationToken);
 
-    public ValueTask<OwnershipRecord> RegisterAsync(string vmId, string owner, CancellationToken cancellationToken = default) => inner.RegisterAsync(vmId, owner, cancellationToken);
+    public ValueTask<OwnershipRecord> RegisterAsync(string vmId, string owner, CancellationToken cancellationToken = default) =>
+        inner.RegisterAsync(vmId, owner, cancellationToken);
 
-    public async ValueTask<OwnershipMove> TryMoveAsync(string vmId, long expectedEpoch, string expectedOwner, string newOwner, Guid migrationId, CancellationToken cancellationToken = default)
+    public async ValueTask<OwnershipMove> TryMoveAsync(string vmId, long expectedEpoch, string expectedOwner, string newOwner,
+        Guid migrationId, CancellationToken cancellationToken = default)
     {
-        OwnershipMove move = await inner.TryMoveAsync(vmId, expectedEpoch, expectedOwner, newOwner, migrationId, cancellationToken).ConfigureAwait(false);
+        OwnershipMove move = await inner.TryMoveAsync(vmId, expectedEpoch, expectedOwner, newOwner, migrationId,
+            cancellationToken).ConfigureAwait(false);
         if (move.Moved && AfterNextMove is { } act)
         {
             AfterNextMove = null;

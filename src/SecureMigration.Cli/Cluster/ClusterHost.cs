@@ -29,13 +29,15 @@ internal sealed class ClusterHost : IAsyncDisposable
         _host = host;
         Registry = registry;
         Driver = driver;
-        Factory = new SecureChannelFactory(new SecureChannelOptions { Credentials = credentials, TicketValidator = Coordinator.CreateTicketValidator() });
+        Factory = new SecureChannelFactory(new SecureChannelOptions { Credentials = credentials,
+            TicketValidator = Coordinator.CreateTicketValidator() });
         Listener = new SecureChannelListener(new IPEndPoint(IPAddress.Loopback, 0), Factory);
         Listener.Start();
     }
 
     /// <summary>Opens (or creates) the host's state in <paramref name="directory"/> and starts its listener.</summary>
-    public static async Task<ClusterHost> CreateAsync(string directory, string id, X509ChannelCredentials credentials, IOwnershipRegistry registry,
+    public static async Task<ClusterHost> CreateAsync(string directory, string id, X509ChannelCredentials credentials,
+        IOwnershipRegistry registry,
         string? hooksDirectory)
     {
         HostKey key = HostKey.LoadOrCreate(KeyPath(directory));
@@ -53,7 +55,8 @@ internal sealed class ClusterHost : IAsyncDisposable
                 SanitizationMethod.NistClear, credentials, CertificatesPath(directory)));
         if (hooksDirectory is not null)
         {
-            builder.UseHooks(ExecutableHook.InDirectory(hooksDirectory, HookStage.PreMigrate), ExecutableHook.InDirectory(hooksDirectory, HookStage.PostMigrate));
+            builder.UseHooks(ExecutableHook.InDirectory(hooksDirectory, HookStage.PreMigrate), ExecutableHook.InDirectory(hooksDirectory,
+                HookStage.PostMigrate));
         }
 
         try

@@ -8,7 +8,8 @@ namespace SecureMigration.Cli.Cluster;
 /// keys.</summary>
 internal static class ClusterPki
 {
-    public static IReadOnlyDictionary<string, X509ChannelCredentials> LoadOrCreate(string workDirectory, IReadOnlyList<string> hosts, bool create)
+    public static IReadOnlyDictionary<string, X509ChannelCredentials> LoadOrCreate(string workDirectory, IReadOnlyList<string> hosts,
+        bool create)
     {
         string directory = Path.Combine(workDirectory, "pki");
         string caCertificate = Path.Combine(directory, "ca.pem");
@@ -16,7 +17,8 @@ internal static class ClusterPki
         {
             if (!create)
             {
-                throw new ArgumentException($"'{workDirectory}' holds no simulated cluster (no {caCertificate}); run 'secmig demo --work {workDirectory}' first.");
+                throw new ArgumentException($"'{workDirectory}' holds no simulated cluster (no {caCertificate}); run 'secmig demo --work " +
+                    $"{workDirectory}' first.");
             }
 
             using CertificateAuthority ca = CertificateAuthority.Create("SecureMigration Demo CA");
@@ -29,6 +31,7 @@ internal static class ClusterPki
 
         return hosts.ToDictionary(
             host => host,
-            host => X509ChannelCredentials.FromPemFiles(Path.Combine(directory, host + ".pem"), Path.Combine(directory, host + ".key"), caCertificate));
+            host => X509ChannelCredentials.FromPemFiles(Path.Combine(directory, host + ".pem"), Path.Combine(directory, host + ".key"),
+                caCertificate));
     }
 }

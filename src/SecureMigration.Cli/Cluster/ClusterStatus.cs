@@ -13,7 +13,8 @@ internal sealed record VmCopyReport(string Host, string State, bool Runnable, IR
 internal sealed record VmMigrationReport(string Host, Guid MigrationId, string Role, string Phase, string? Reason, DateTimeOffset At);
 
 /// <summary>What <c>secmig status</c> says about one VM.</summary>
-internal sealed record VmStatusReport(string Vm, string? Owner, long Epoch, IReadOnlyList<VmCopyReport> Copies, IReadOnlyList<VmMigrationReport> Migrations, IReadOnlyList<string> Residue)
+internal sealed record VmStatusReport(string Vm, string? Owner, long Epoch, IReadOnlyList<VmCopyReport> Copies,
+    IReadOnlyList<VmMigrationReport> Migrations, IReadOnlyList<string> Residue)
 {
     /// <summary>Gets what holds the VM's next migration back on a real host (breaker, backoff, budget); empty in a demo cluster.</summary>
     public IReadOnlyList<string> HeldBack { get; init; } = [];
@@ -42,7 +43,8 @@ internal static class ClusterStatus
             journals[host] = MigrationJournal.Read(journal, key).Records;
         }
 
-        IEnumerable<string> vms = registry.KnownVmIds().Concat(SimulatedCluster.HostNames.SelectMany(h => SimulatedHypervisor.ListVms(VmDirectory(work, h))));
+        IEnumerable<string> vms = registry.KnownVmIds()
+            .Concat(SimulatedCluster.HostNames.SelectMany(h => SimulatedHypervisor.ListVms(VmDirectory(work, h))));
         var reports = new List<VmStatusReport>();
         foreach (string vm in vms.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {
@@ -67,8 +69,10 @@ internal static class ClusterStatus
                 if (records.LastOrDefault(r => r.VmId == vm) is { } latest)
                 {
                     JournalRecord last = records.Last(r => r.MigrationId == latest.MigrationId);
-                    migrations.Add(new VmMigrationReport(host, last.MigrationId, last.Role.ToString(), last.Phase.ToString(), last.Reason, last.At));
-                    residue.AddRange(records.Where(r => r.VmId == vm && r.Snapshot is not null && Directory.Exists(r.Snapshot)).Select(r => r.Snapshot!).Distinct().Select(s => $"{host}: {s}"));
+                    migrations.Add(new VmMigrationReport(host, last.MigrationId, last.Role.ToString(), last.Phase.ToString(), last.Reason,
+                        last.At));
+                    residue.AddRange(records.Where(r => r.VmId == vm && r.Snapshot is not null && Directory.Exists(r.Snapshot))
+                        .Select(r => r.Snapshot!).Distinct().Select(s => $"{host}: {s}"));
                 }
             }
 

@@ -88,13 +88,16 @@ internal sealed class SimulatedCluster : IAsyncDisposable
 
     /// <summary>Migrates <paramref name="vmId"/> from the host that owns it to the other, with the attacker doing
     /// <paramref name="attack"/>.</summary>
-    public async Task<(MigrationResult Source, MigrationResult? Destination)> MigrateAsync(string vmId, ClusterAttack attack, IProgress<MigrationProgress>? sourceProgress,
+    public async Task<(MigrationResult Source, MigrationResult? Destination)> MigrateAsync(string vmId, ClusterAttack attack,
+        IProgress<MigrationProgress>? sourceProgress,
         IProgress<MigrationProgress>? destinationProgress, CancellationToken cancellationToken)
     {
-        OwnershipRecord owner = await Registry.GetAsync(vmId, cancellationToken) ?? throw new ArgumentException($"The cluster does not know VM '{vmId}'.");
+        OwnershipRecord owner = await Registry.GetAsync(vmId, cancellationToken) ?? throw new ArgumentException($"The cluster does not " +
+            $"know VM '{vmId}'.");
         ClusterHost source = Host(owner.Owner);
         ClusterHost destination = _hosts.First(h => h != source);
-        await using NetworkAttacker? attacker = attack == ClusterAttack.None ? null : new NetworkAttacker(destination.Listener.LocalEndPoint);
+        await using NetworkAttacker? attacker = attack == ClusterAttack.None ? null
+            : new NetworkAttacker(destination.Listener.LocalEndPoint);
         if (attack == ClusterAttack.CutMidTransfer)
         {
             attacker!.CutAt = (await source.Driver.QueryAsync(vmId, cancellationToken)).Images.Sum(i => new FileInfo(i).Length) / 2;
@@ -112,7 +115,8 @@ internal sealed class SimulatedCluster : IAsyncDisposable
         Task<MigrationResult?> received = ReceiveAsync(destination, destinationProgress, noChannel.Token, cancellationToken);
         System.Net.IPEndPoint target = attacker?.EndPoint ?? destination.Listener.LocalEndPoint;
         MigrationResult result = await source.Coordinator.MigrateAsync(vmId, destination.Id,
-            async (ticket, token) => await source.Factory.ConnectAsync(target, ticket, token), progress: sourceProgress, cancellationToken: cancellationToken);
+            async (ticket, token) => await source.Factory.ConnectAsync(target, ticket, token), progress: sourceProgress,
+                cancellationToken: cancellationToken);
         if (!source.Journal.Records.Any(r => r.MigrationId == result.MigrationId && r.Phase == MigrationPhase.ChannelOpen))
         {
             // The source never opened a channel: nothing will arrive.
@@ -145,7 +149,8 @@ internal sealed class SimulatedCluster : IAsyncDisposable
         }
     }
 
-    private static async Task<MigrationResult?> ReceiveAsync(ClusterHost host, IProgress<MigrationProgress>? progress, CancellationToken noChannel, CancellationToken cancellationToken)
+    private static async Task<MigrationResult?> ReceiveAsync(ClusterHost host, IProgress<MigrationProgress>? progress,
+        CancellationToken noChannel, CancellationToken cancellationToken)
     {
         ChannelConnection? connection;
         try

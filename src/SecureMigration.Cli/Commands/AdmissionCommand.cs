@@ -12,7 +12,8 @@ internal static class AdmissionCommand
 {
     public static Command Create()
     {
-        var command = new Command("admission", "Inspects and repairs the admission state (thrash defense) kept in a host's --work directory.");
+        var command = new Command("admission", "Inspects and repairs the admission state (thrash defense) kept in a host's --work " +
+            "directory.");
         command.Subcommands.Add(CreateReset());
         return command;
     }
@@ -20,7 +21,8 @@ internal static class AdmissionCommand
     private static Command CreateReset()
     {
         Option<string> work = WorkOption.Create("The --work directory of the agent or migrate whose admission state to reset.");
-        var vm = new Option<string?>("--vm") { Description = "Reset only this VM (its breaker, backoff and retry budget); without it, everything." };
+        var vm = new Option<string?>("--vm") { Description = "Reset only this VM (its breaker, backoff and retry budget); without it, " +
+            "everything." };
         var command = new Command("reset", """
             Clears circuit breakers, backoff and retry budgets once the cause of the failures is fixed, so the next
             'secmig migrate' runs at once. The history of moves (dwell time, ping-pong detection) is kept. The reset
@@ -38,7 +40,8 @@ internal static class AdmissionCommand
             string? vmId = parse.GetValue(vm);
             if (!Directory.Exists(directory))
             {
-                throw new DirectoryNotFoundException($"The work directory '{directory}' does not exist; pass the --work of the agent or migrate whose admission state to reset.");
+                throw new DirectoryNotFoundException($"The work directory '{directory}' does not exist; pass the --work of the agent or " +
+                    $"migrate whose admission state to reset.");
             }
 
             ConsoleStyle style = ConsoleStyle.Standard;
@@ -56,7 +59,8 @@ internal static class AdmissionCommand
             using HostKey key = HostKey.LoadOrCreate(Path.Combine(directory, "host.key"));
             using AuditLog audit = AuditLog.OpenContinuing(Path.Combine(directory, "audit.log"), Environment.MachineName, key);
             var store = new FileAdmissionStateStore(statePath);
-            AdmissionController admission = await AdmissionController.RestoreAsync(new AdmissionOptions(), store, cancellationToken: cancellationToken);
+            AdmissionController admission = await AdmissionController.RestoreAsync(new AdmissionOptions(), store,
+                cancellationToken: cancellationToken);
             IReadOnlyList<string> cleared = admission.Reset(vmId);
             await admission.SaveAsync(store, cancellationToken);
             string what = cleared.Count == 0 ? "nothing held migrations back" : "cleared " + string.Join("; ", cleared);

@@ -15,9 +15,11 @@ internal static class AgentCommand
 {
     public static Command Create()
     {
-        var listen = new Option<IPEndPoint>("--listen") { Description = "Address the sources' 'secmig migrate' connect to (port 0 picks one and prints it).", CustomParser = EndPoints.ParseListen };
+        var listen = new Option<IPEndPoint>("--listen") { Description = "Address the sources' 'secmig migrate' connect to (port 0 picks " +
+            "one and prints it).", CustomParser = EndPoints.ParseListen };
         Option<string[]> vms = VmMonitors.CreateOption(
-            "A VM this agent receives, as ID=QMP: its id and the QMP monitor of the destination QEMU the operator started with '-incoming defer -S'; repeat for several. Any other VM id is refused.");
+            "A VM this agent receives, as ID=QMP: its id and the QMP monitor of the destination QEMU the operator started with " +
+                "'-incoming defer -S'; repeat for several. Any other VM id is refused.");
         var limits = new HandshakeLimitOptions();
         var config = new Option<FileInfo>("--config")
         {
@@ -49,7 +51,8 @@ internal static class AgentCommand
         command.Validators.Add(result =>
         {
             string[] missing = [.. new (Option Option, string Key)[] { (listen, "Listen"), (vms, "Vms"), (live.Work, "Work") }
-                .Where(required => result.GetResult(required.Option) is null).Select(required => $"{required.Option.Name} ({required.Key} in --config)")];
+                .Where(required => result.GetResult(required.Option) is null).Select(required => $"{required.Option.Name} " +
+                    $"({required.Key} in --config)")];
             if (missing.Length > 0)
             {
                 result.AddError($"Missing {string.Join(", ", missing)}: give them on the command line or in the --config file.");
@@ -60,7 +63,8 @@ internal static class AgentCommand
             IReadOnlyList<QemuVm> served = VmMonitors.Parse(parse.GetValue(vms)!);
             using ILoggerFactory logging = live.CreateLogging(parse);
             ConsoleStyle style = ConsoleStyle.Standard;
-            LiveHostSettings settings = live.Settings(parse, served, channel => channel.TicketValidator = new ServedVmsValidator([.. served.Select(vm => vm.Id)]), null, logging);
+            LiveHostSettings settings = live.Settings(parse, served,
+                channel => channel.TicketValidator = new ServedVmsValidator([.. served.Select(vm => vm.Id)]), null, logging);
             SecureChannelListenerOptions limited =
                 await limits.LoadAsync(parse, settings.Channel.PeerPolicy.AllowedPeers, cancellationToken);
             // The port first: a taken one ends here, before the work directory or anything in it is created.
@@ -86,7 +90,8 @@ internal static class AgentCommand
             {
                 { Result: { } result } => $"result {result.VmId} {result.Status} {result.Reason}".TrimEnd(),
                 // The journal keeps the migration's last checkpoint; the next start of the agent recovers it.
-                { Error: { } e } => $"failed {ended.VmId} {e.GetType().Name}: {UntrustedText.Bound(e.Message)} (restart the agent to recover it)",
+                { Error: { } e } => $"failed {ended.VmId} {e.GetType().Name}: {UntrustedText.Bound(e.Message)} (restart the agent to " +
+                    $"recover it)",
                 _ => $"result {ended.VmId}",
             });
             await agent.RunAsync(listener, () => new LiveMigrationDisplay(style), cancellationToken);

@@ -94,11 +94,13 @@ internal sealed class AgentConfiguration
         {
             // A key the agent does not know is a typo or a setting from another version: refused, never ignored.
             return root.GetSection(Section).Get<AgentConfiguration>(binder => binder.ErrorOnUnknownConfiguration = true)
-                ?? throw new ArgumentException($"--config '{file}' has no '{Section}' section (JSON: {{ \"SecureMigration\": {{ \"Agent\": {{ ... }} }} }}).");
+                ?? throw new ArgumentException($"--config '{file}' has no '{Section}' section (JSON: {{ \"SecureMigration\": {{ " +
+                    $"\"Agent\": {{ ... }} }} }}).");
         }
         catch (InvalidOperationException e)
         {
-            throw new ArgumentException($"--config '{file}' (or a SECMIG_ environment variable) has a setting the agent does not know: {e.Message} " +
+            throw new ArgumentException($"--config '{file}' (or a SECMIG_ environment variable) has a setting the agent does not know: " +
+                $"{e.Message} " +
                 "Check its spelling against the options of 'secmig agent --help' (Listen, Vms, Work, MaxHandshakesPerPrefix, ...).", e);
         }
     }

@@ -11,9 +11,11 @@ internal static class AuditCommand
     public static Command Create()
     {
         var audit = new Command("audit", "Checks MAC-chained audit logs.");
-        var files = new Argument<string[]>("log") { Description = "Audit log files (for example WORK/hosts/HOST/audit.log).", Arity = ArgumentArity.OneOrMore };
+        var files = new Argument<string[]>("log") { Description = "Audit log files (for example WORK/hosts/HOST/audit.log).",
+            Arity = ArgumentArity.OneOrMore };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
-        var hostKey = new Option<FileInfo>("--host-key") { Description = "The key of the host that wrote the logs. Default: host.key beside each log (where secmig keeps it)." };
+        var hostKey = new Option<FileInfo>("--host-key") { Description = "The key of the host that wrote the logs. Default: host.key " +
+            "beside each log (where secmig keeps it)." };
         var verify = new Command("verify", """
             Verifies that every line of each audit log is present, unedited, unforged and in order: each line carries an
             HMAC under the host's own key, which whoever can write the file does not have. Exit code 0 when all are
@@ -35,10 +37,12 @@ internal static class AuditCommand
                     return ExitCodes.InvalidInput;
                 }
 
-                string keyFile = parse.GetValue(hostKey)?.FullName ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, "host.key");
+                string keyFile = parse.GetValue(hostKey)?.FullName ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!,
+                    "host.key");
                 if (!File.Exists(keyFile))
                 {
-                    Console.Error.WriteLine($"secmig: no host key at '{keyFile}' to check '{file}' with; pass --host-key FILE (the host.key of the host that wrote the log).");
+                    Console.Error.WriteLine($"secmig: no host key at '{keyFile}' to check '{file}' with; pass --host-key FILE (the " +
+                        $"host.key of the host that wrote the log).");
                     return ExitCodes.InvalidInput;
                 }
 
@@ -49,7 +53,8 @@ internal static class AuditCommand
             if (parse.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(
-                    results.Select(r => new { file = r.File, intact = r.Verification.IsIntact, entries = r.Verification.Entries.Count, problem = r.Verification.Problem, tornTail = r.Verification.TornTail }),
+                    results.Select(r => new { file = r.File, intact = r.Verification.IsIntact, entries = r.Verification.Entries.Count,
+                        problem = r.Verification.Problem, tornTail = r.Verification.TornTail }),
                     CliJson.Options));
             }
             else
@@ -57,7 +62,8 @@ internal static class AuditCommand
                 foreach ((string file, AuditVerification verification) in results)
                 {
                     Console.WriteLine(verification.IsIntact
-                        ? $"{file}: intact, {verification.Entries.Count} entries{(verification.TornTail ? " (a torn last line from a crash is not counted)" : string.Empty)}"
+                        ? $"{file}: intact, {verification.Entries.Count} " +
+                            $"entries{(verification.TornTail ? " (a torn last line from a crash is not counted)" : string.Empty)}"
                         : $"{file}: BROKEN: {verification.Problem}");
                 }
             }

@@ -15,29 +15,37 @@ internal sealed class CredentialOptions
 
     public Option<FileInfo[]> Crl { get; } = new("--crl")
     {
-        Description = "A CRL of a trusted CA (PEM or DER, as 'openssl ca -gencrl' writes it); repeat for several. With any, every peer certificate " +
+        Description = "A CRL of a trusted CA (PEM or DER, as 'openssl ca -gencrl' writes it); repeat for several. With any, every peer " +
+            "certificate " +
             "must be covered by a current CRL of its issuer. Default: revocation is not checked.",
     };
 
-    public Option<string[]> AllowPeer { get; } = new("--allow-peer") { Description = "A peer identity allowed to connect; repeat for several. Default: any peer the CA vouches for." };
+    public Option<string[]> AllowPeer { get; } = new("--allow-peer") { Description = "A peer identity allowed to connect; repeat for " +
+        "several. Default: any peer the CA vouches for." };
 
-    public Option<string[]> PinSpki { get; } = new("--pin-spki") { Description = "A base64 SHA-256 SPKI pin the peer's key must match; repeat for several." };
+    public Option<string[]> PinSpki { get; } = new("--pin-spki") { Description = "A base64 SHA-256 SPKI pin the peer's key must match; " +
+        "repeat for several." };
 
     public Option<FileInfo> PskKeyring { get; } = new("--psk-keyring")
     {
-        Description = "A PSK keyring (identity:hexkey lines, one key per peer host, from 'secmig pki psk --identity'), instead of certificates; this host's identity is --local-name.",
+        Description = "A PSK keyring (identity:hexkey lines, one key per peer host, from 'secmig pki psk --identity'), instead of " +
+            "certificates; this host's identity is --local-name.",
     };
 
-    public Option<FileInfo> PskFile { get; } = new("--psk-file") { Description = "One pre-shared key (hex) that the whole cluster shares; needs --shared-psk." };
+    public Option<FileInfo> PskFile { get; } = new("--psk-file") { Description = "One pre-shared key (hex) that the whole cluster " +
+        "shares; needs --shared-psk." };
 
-    public Option<string> PskIdentity { get; } = new("--psk-identity") { Description = "The identity of the shared --psk-file, the same on every host." };
+    public Option<string> PskIdentity { get; } = new("--psk-identity") { Description = "The identity of the shared --psk-file, the same " +
+        "on every host." };
 
     public Option<bool> SharedPsk { get; } = new("--shared-psk")
     {
-        Description = "Use one --psk-file for the whole cluster. Every holder of that key can impersonate every host (pose as a VM's owner or as a destination); prefer --psk-keyring or certificates.",
+        Description = "Use one --psk-file for the whole cluster. Every holder of that key can impersonate every host (pose as a VM's " +
+            "owner or as a destination); prefer --psk-keyring or certificates.",
     };
 
-    public Option<string> LocalName { get; } = new("--local-name") { Description = "This host's identity in tickets (required with --psk-keyring). Default: the certificate's name, or the PSK identity." };
+    public Option<string> LocalName { get; } = new("--local-name") { Description = "This host's identity in tickets (required with " +
+        "--psk-keyring). Default: the certificate's name, or the PSK identity." };
 
     /// <summary>Adds the options to <paramref name="command"/>, with a validator that takes exactly one credential mode.</summary>
     /// <param name="command">The command.</param>
@@ -45,7 +53,8 @@ internal sealed class CredentialOptions
     /// one).</param>
     public void AddTo(Command command, bool required = true)
     {
-        foreach (Option option in new Option[] { Certificate, Key, Ca, Crl, AllowPeer, PinSpki, PskKeyring, PskFile, PskIdentity, SharedPsk, LocalName })
+        foreach (Option option in new Option[] { Certificate, Key, Ca, Crl, AllowPeer, PinSpki, PskKeyring, PskFile, PskIdentity, SharedPsk,
+            LocalName })
         {
             command.Options.Add(option);
         }
@@ -63,7 +72,8 @@ internal sealed class CredentialOptions
 
             if (modes != 1)
             {
-                result.AddError("Give one of: --cert, --key and --ca; or --psk-keyring with --local-name; or --psk-file and --psk-identity with --shared-psk.");
+                result.AddError("Give one of: --cert, --key and --ca; or --psk-keyring with --local-name; or --psk-file and " +
+                    "--psk-identity with --shared-psk.");
             }
             else if (x509 && (result.GetResult(Certificate) is null || result.GetResult(Key) is null || result.GetResult(Ca) is null))
             {
@@ -71,7 +81,8 @@ internal sealed class CredentialOptions
             }
             else if (keyring && result.GetResult(LocalName) is null)
             {
-                result.AddError("--psk-keyring needs --local-name: this host's identity, the name its peers' keyrings hold its keys under.");
+                result.AddError("--psk-keyring needs --local-name: this host's identity, the name its peers' keyrings hold its keys " +
+                    "under.");
             }
             else if (shared && (result.GetResult(PskFile) is null || result.GetResult(PskIdentity) is null))
             {
@@ -79,7 +90,8 @@ internal sealed class CredentialOptions
             }
             else if (shared && result.GetResult(SharedPsk) is null)
             {
-                result.AddError("--psk-file is one key for the whole cluster: every holder can impersonate every host. Pass --shared-psk to accept that, " +
+                result.AddError("--psk-file is one key for the whole cluster: every holder can impersonate every host. Pass --shared-psk " +
+                    "to accept that, " +
                     "or give each pair of hosts its own key with --psk-keyring (secmig pki psk --identity).");
             }
             else if ((keyring || shared) && result.GetResult(Crl) is not null)
@@ -88,7 +100,8 @@ internal sealed class CredentialOptions
             }
             else if ((keyring || shared) && result.GetResult(PinSpki) is not null)
             {
-                result.AddError("--pin-spki applies to certificates; a pre-shared key has no public key to pin. Name the peers with --allow-peer instead.");
+                result.AddError("--pin-spki applies to certificates; a pre-shared key has no public key to pin. Name the peers with " +
+                    "--allow-peer instead.");
             }
         });
     }
@@ -104,7 +117,8 @@ internal sealed class CredentialOptions
         {
             ({ } keyring, _) => PskKeyringCredentials.FromFile(keyring.FullName, parse.GetValue(LocalName)!),
             (_, { } pskFile) => PskChannelCredentials.FromHexFile(pskFile.FullName, parse.GetValue(PskIdentity)!),
-            _ => X509ChannelCredentials.FromPemFiles(parse.GetValue(Certificate)!.FullName, parse.GetValue(Key)!.FullName, parse.GetValue(Ca)!.FullName),
+            _ => X509ChannelCredentials.FromPemFiles(parse.GetValue(Certificate)!.FullName, parse.GetValue(Key)!.FullName,
+                parse.GetValue(Ca)!.FullName),
         };
         var options = new SecureChannelOptions { Credentials = credentials, LocalIdentity = parse.GetValue(LocalName) };
         foreach (string peer in parse.GetValue(AllowPeer) ?? [])

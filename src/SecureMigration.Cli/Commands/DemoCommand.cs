@@ -23,7 +23,8 @@ internal static class DemoCommand
         });
         var work = new Option<string?>("--work")
         {
-            Description = "Keep the cluster (PKI, registry, journals, images, audit logs) in this directory; a temporary one by default. Run 'secmig status' or 'secmig recover' on it later.",
+            Description = "Keep the cluster (PKI, registry, journals, images, audit logs) in this directory; a temporary one by default. " +
+                "Run 'secmig status' or 'secmig recover' on it later.",
         };
         var command = new Command("demo", """
             Runs the whole story on a simulated two-host cluster, with no setup: a throwaway PKI, a coordinated live
@@ -46,7 +47,8 @@ internal static class DemoCommand
             string directory = chosen ?? Directory.CreateTempSubdirectory("secmig-demo-").FullName;
             try
             {
-                return await new DemoScenario(ConsoleStyle.Standard, directory, keepsWork: chosen is not null, parse.GetValue(size) * 1024L * 1024L)
+                return await new DemoScenario(ConsoleStyle.Standard, directory, keepsWork: chosen is not null,
+                    parse.GetValue(size) * 1024L * 1024L)
                     .RunAsync(cancellationToken);
             }
             finally

@@ -10,7 +10,8 @@ namespace SecureMigration.Cli.Commands;
 internal sealed class LiveOptions
 {
     /// <summary>What --work is for 'secmig agent' and 'migrate'.</summary>
-    public const string HostWork = "This host's state directory: journal, audit log, admission state and the private migration sockets (keep its path short).";
+    public const string HostWork = "This host's state directory: journal, audit log, admission state and the private migration sockets " +
+        "(keep its path short).";
 
     private readonly bool _credentialsRequired;
 
@@ -28,29 +29,35 @@ internal sealed class LiveOptions
 
     public Option<string?> Registry { get; } = new("--registry")
     {
-        Description = "The ownership registry directory both hosts share, for example on the storage that holds the VM's disks. Default: WORK/ownership, which serves only when both hosts see the same WORK.",
+        Description = "The ownership registry directory both hosts share, for example on the storage that holds the VM's disks. Default: " +
+            "WORK/ownership, which serves only when both hosts see the same WORK.",
     };
 
     public Option<string?> Hooks { get; } = new("--hooks")
     {
-        Description = "A directory whose pre-migrate/ and post-migrate/ executables run with the migration's facts in SECMIG_* variables; a non-zero exit vetoes.",
+        Description = "A directory whose pre-migrate/ and post-migrate/ executables run with the migration's facts in SECMIG_* " +
+            "variables; a non-zero exit vetoes.",
     };
 
     public Option<string> SanitizeMethod { get; } = new("--sanitize-method")
     {
-        Description = "How this host wipes what a stopped copy leaves (the VM's RAM file, --source-image files): zero, ones, random, nist-clear, dod or gutmann.",
+        Description = "How this host wipes what a stopped copy leaves (the VM's RAM file, --source-image files): zero, ones, random, " +
+            "nist-clear, dod or gutmann.",
         DefaultValueFactory = _ => "nist-clear",
     };
 
     public Option<string[]> MemoryDirectories { get; } = new("--memory-dir")
     {
-        Description = "A directory where the VMs' file-backed RAM (memory-backend-file mem-path) lives; repeat it for several. Only a RAM file QEMU reports inside one (as a real path: '..' and symbolic links resolved) is sanitized as residue; QEMU's answers are not trusted.",
+        Description = "A directory where the VMs' file-backed RAM (memory-backend-file mem-path) lives; repeat it for several. Only a " +
+            "RAM file QEMU reports inside one (as a real path: '..' and symbolic links resolved) is sanitized as residue; QEMU's answers " +
+                "are not trusted.",
         AllowMultipleArgumentsPerToken = false,
     };
 
     public Option<bool> AllowTcpQmp { get; } = new("--allow-tcp-qmp")
     {
-        Description = "Allow a QMP monitor at tcp:HOST:PORT. QMP over TCP has no authentication: whoever reaches the port controls that QEMU. Use only when nobody else can reach it; prefer a unix socket.",
+        Description = "Allow a QMP monitor at tcp:HOST:PORT. QMP over TCP has no authentication: whoever reaches the port controls that " +
+            "QEMU. Use only when nobody else can reach it; prefer a unix socket.",
     };
 
     public Option<int> StallTimeout { get; } = new("--stall-timeout")
@@ -67,13 +74,15 @@ internal sealed class LiveOptions
 
     public Option<int> QemuTimeout { get; } = new("--qemu-timeout")
     {
-        Description = "Seconds QEMU may take to answer a QMP command, to accept the monitor connection, or to connect its migration stream.",
+        Description = "Seconds QEMU may take to answer a QMP command, to accept the monitor connection, or to connect its migration " +
+            "stream.",
         DefaultValueFactory = _ => 30,
     };
 
     public Option<int> SettleTimeout { get; } = new("--settle-timeout")
     {
-        Description = "Seconds a migration may take to settle in QEMU after its stream ended (loading on the destination, completing on the source) and QEMU to exit after 'quit'.",
+        Description = "Seconds a migration may take to settle in QEMU after its stream ended (loading on the destination, completing on " +
+            "the source) and QEMU to exit after 'quit'.",
         DefaultValueFactory = _ => 120,
     };
 
@@ -95,7 +104,8 @@ internal sealed class LiveOptions
             });
         }
 
-        foreach (Option option in new Option[] { Work, Registry, Hooks, SanitizeMethod, MemoryDirectories, AllowTcpQmp, StallTimeout, CommitTimeout, QemuTimeout, SettleTimeout, Verbose })
+        foreach (Option option in new Option[] { Work, Registry, Hooks, SanitizeMethod, MemoryDirectories, AllowTcpQmp, StallTimeout,
+            CommitTimeout, QemuTimeout, SettleTimeout, Verbose })
         {
             command.Options.Add(option);
         }
@@ -126,5 +136,6 @@ internal sealed class LiveOptions
             logging);
     }
 
-    public ILoggerFactory CreateLogging(ParseResult parse) => ConsoleLogging.Create(parse.GetValue(Verbose) ? LogLevel.Information : LogLevel.Warning);
+    public ILoggerFactory CreateLogging(ParseResult parse) =>
+        ConsoleLogging.Create(parse.GetValue(Verbose) ? LogLevel.Information : LogLevel.Warning);
 }

@@ -16,16 +16,23 @@ internal static class MigrateCommand
 {
     public static Command Create()
     {
-        var vm = new Option<string>("--vm") { Description = "The VM's id, as the destination agent and the ownership registry know it.", Required = true };
-        var qmp = new Option<string>("--qmp") { Description = "The QMP monitor of the VM's QEMU on this host (unix:PATH, PATH or tcp:HOST:PORT).", Required = true };
-        var to = new Option<EndPoint>("--to") { Description = "The destination's 'secmig agent' address.", Required = true, CustomParser = EndPoints.Parse };
-        var peerName = new Option<string>("--peer-name") { Description = "The destination's identity: its certificate name (or its --local-name with PSK).", Required = true };
+        var vm = new Option<string>("--vm") { Description = "The VM's id, as the destination agent and the ownership registry know it.",
+            Required = true };
+        var qmp = new Option<string>("--qmp") { Description = "The QMP monitor of the VM's QEMU on this host (unix:PATH, PATH or " +
+            "tcp:HOST:PORT).", Required = true };
+        var to = new Option<EndPoint>("--to") { Description = "The destination's 'secmig agent' address.", Required = true,
+            CustomParser = EndPoints.Parse };
+        var peerName = new Option<string>("--peer-name") { Description = "The destination's identity: its certificate name (or its " +
+            "--local-name with PSK).", Required = true };
         var images = new Option<string[]>("--source-image")
         {
-            Description = "A file of this host's copy of the VM to sanitize once the destination committed (a local disk copy); repeat for several. The VM's file-backed RAM is found through QMP. Never name a disk the destination shares.",
+            Description = "A file of this host's copy of the VM to sanitize once the destination committed (a local disk copy); repeat " +
+                "for several. The VM's file-backed RAM is found through QMP. Never name a disk the destination shares.",
         };
-        var json = new Option<bool>("--json") { Description = "Print the outcome as one JSON object on standard output (progress lines go to standard error)." };
-        var retries = new Option<int>("--retries") { Description = "How many times a failed attempt is tried again, as the admission state's backoff, retry budget and breakers allow.", DefaultValueFactory = _ => 3 };
+        var json = new Option<bool>("--json") { Description = "Print the outcome as one JSON object on standard output (progress lines " +
+            "go to standard error)." };
+        var retries = new Option<int>("--retries") { Description = "How many times a failed attempt is tried again, as the admission " +
+            "state's backoff, retry budget and breakers allow.", DefaultValueFactory = _ => 3 };
         retries.Validators.Add(result =>
         {
             if (result.GetValueOrDefault<int>() is < 0 or > 100)
@@ -81,7 +88,9 @@ internal static class MigrateCommand
                 if (qemu is not null)
                 {
                     style.Line(string.Create(CultureInfo.InvariantCulture,
-                        $"qemu {qemuVm.Id} status={qemu.Status} total-ms={qemu.TotalTime?.TotalMilliseconds ?? -1:0} downtime-ms={qemu.Downtime?.TotalMilliseconds ?? -1:0} passes={qemu.Passes} transferred-bytes={qemu.TransferredBytes}"));
+                        $"qemu {qemuVm.Id} status={qemu.Status} total-ms={qemu.TotalTime?.TotalMilliseconds ?? -1:0} " +
+                            $"downtime-ms={qemu.Downtime?.TotalMilliseconds ?? -1:0} passes={qemu.Passes} " +
+                                $"transferred-bytes={qemu.TransferredBytes}"));
                 }
 
                 int exitCode = result.Status switch
@@ -94,7 +103,8 @@ internal static class MigrateCommand
                 };
                 if (asJson)
                 {
-                    Console.Out.WriteLine(JsonSerializer.Serialize(new MigrateOutcome(result.VmId, result.MigrationId, result.Status.ToString(), result.Reason, result.Bytes, retried, exitCode, qemu), CliJson.Options));
+                    Console.Out.WriteLine(JsonSerializer.Serialize(new MigrateOutcome(result.VmId, result.MigrationId,
+                        result.Status.ToString(), result.Reason, result.Bytes, retried, exitCode, qemu), CliJson.Options));
                 }
 
                 return exitCode;
@@ -102,12 +112,15 @@ internal static class MigrateCommand
             catch (MigrationInDoubtException e)
             {
                 string work = Path.GetFullPath(parse.GetValue(live.Work)!);
-                style.Line($"result {qemuVm.Id} InDoubt {e.Message}. The VM stays paused here and nothing is destroyed: once the registry " +
-                    $"'{host.Registry.Directory}' is reachable again, the next 'secmig migrate' or 'secmig recover --work {work} --vm {qemuVm.Id}=QMP --registry ...' " +
+                style.Line($"result {qemuVm.Id} InDoubt {e.Message}. The VM stays paused here and nothing is destroyed: once the " +
+                    $"registry " +
+                    $"'{host.Registry.Directory}' is reachable again, the next 'secmig migrate' or 'secmig recover --work {work} --vm " +
+                        $"{qemuVm.Id}=QMP --registry ...' " +
                     "asks it and finishes the migration");
                 if (asJson)
                 {
-                    Console.Out.WriteLine(JsonSerializer.Serialize(new MigrateOutcome(qemuVm.Id, e.MigrationId, "InDoubt", e.Message, 0, 0, ExitCodes.InDoubt, null), CliJson.Options));
+                    Console.Out.WriteLine(JsonSerializer.Serialize(new MigrateOutcome(qemuVm.Id, e.MigrationId, "InDoubt", e.Message, 0, 0,
+                        ExitCodes.InDoubt, null), CliJson.Options));
                 }
 
                 return ExitCodes.InDoubt;
@@ -116,5 +129,6 @@ internal static class MigrateCommand
         return command;
     }
 
-    private sealed record MigrateOutcome(string VmId, Guid MigrationId, string Status, string? Reason, long Bytes, int Retries, int ExitCode, QemuMigrationInfo? Qemu);
+    private sealed record MigrateOutcome(string VmId, Guid MigrationId, string Status, string? Reason, long Bytes, int Retries,
+        int ExitCode, QemuMigrationInfo? Qemu);
 }

@@ -36,7 +36,8 @@ internal static class PkiCommand
             DirectoryInfo directory = parse.GetValue(output)!;
             if (File.Exists(Path.Combine(directory.FullName, CaKeyFile)))
             {
-                Console.Error.WriteLine($"secmig: {Path.Combine(directory.FullName, CaKeyFile)} exists; refusing to overwrite a CA key. Choose another --out.");
+                Console.Error.WriteLine($"secmig: {Path.Combine(directory.FullName, CaKeyFile)} exists; refusing to overwrite a CA key. " +
+                    $"Choose another --out.");
                 return ExitCodes.InvalidInput;
             }
 
@@ -50,14 +51,17 @@ internal static class PkiCommand
 
     private static Command Issue()
     {
-        var caDirectory = new Option<DirectoryInfo>("--ca") { Description = "The CA directory written by 'secmig pki init'.", Required = true };
+        var caDirectory = new Option<DirectoryInfo>("--ca") { Description = "The CA directory written by 'secmig pki init'.",
+            Required = true };
         var host = new Option<string>("--name") { Description = "The host's DNS name (SAN and CN).", Required = true };
-        var ips = new Option<string[]>("--ip") { Description = "An IP address SAN; repeat for several.", AllowMultipleArgumentsPerToken = false };
+        var ips = new Option<string[]>("--ip") { Description = "An IP address SAN; repeat for several.",
+            AllowMultipleArgumentsPerToken = false };
         var output = new Option<DirectoryInfo>("--out") { Description = "Directory for cert.pem and key.pem.", Required = true };
         var days = new Option<int>("--days") { Description = "Validity in days.", DefaultValueFactory = _ => 365 };
         var replaceKey = new Option<bool>("--replace-key")
         {
-            Description = "Replace an existing key.pem: renew the certificate with a new key. The journal and audit log stay readable (they use WORK/host.key).",
+            Description = "Replace an existing key.pem: renew the certificate with a new key. The journal and audit log stay readable " +
+                "(they use WORK/host.key).",
         };
         var command = new Command("issue", """
             Issues a host certificate usable as TLS client and server (serverAuth + clientAuth), ECDSA P-256. An existing
@@ -75,7 +79,8 @@ internal static class PkiCommand
             string caKey = Path.Combine(ca, CaKeyFile);
             if (!File.Exists(caCertificate) || !File.Exists(caKey))
             {
-                Console.Error.WriteLine($"secmig: {ca} holds no {CaCertificateFile} and {CaKeyFile}. Create a CA with 'secmig pki init --out {ca}'.");
+                Console.Error.WriteLine($"secmig: {ca} holds no {CaCertificateFile} and {CaKeyFile}. Create a CA with 'secmig pki init " +
+                    $"--out {ca}'.");
                 return ExitCodes.InvalidInput;
             }
 
@@ -93,7 +98,8 @@ internal static class PkiCommand
 
             using CertificateAuthority authority = CertificateAuthority.Load(File.ReadAllText(caCertificate), File.ReadAllText(caKey));
             DateTimeOffset now = DateTimeOffset.UtcNow;
-            IssuedCredential issued = authority.IssueHost(parse.GetValue(host)!, now.AddHours(-1), now.AddDays(parse.GetValue(days)), addresses);
+            IssuedCredential issued = authority.IssueHost(parse.GetValue(host)!, now.AddHours(-1), now.AddDays(parse.GetValue(days)),
+                addresses);
             string directory = parse.GetValue(output)!.FullName;
             try
             {
@@ -115,12 +121,14 @@ internal static class PkiCommand
     {
         var output = new Option<FileInfo>("--out")
         {
-            Description = "With --identity: the directory of keyrings (HOST.keys each); without: one shared key file (hex). Owner-readable only.",
+            Description = "With --identity: the directory of keyrings (HOST.keys each); without: one shared key file (hex). " +
+                "Owner-readable only.",
             Required = true,
         };
         var identities = new Option<string[]>("--identity")
         {
-            Description = "A host of the cluster; repeat for several. Every pair of hosts gets its own key, in both hosts' keyrings; hosts already in --out are kept and paired with the new ones.",
+            Description = "A host of the cluster; repeat for several. Every pair of hosts gets its own key, in both hosts' keyrings; " +
+                "hosts already in --out are kept and paired with the new ones.",
             AllowMultipleArgumentsPerToken = false,
         };
         var command = new Command("psk", """
@@ -178,7 +186,8 @@ internal static class PkiCommand
             CryptographicOperations.ZeroMemory(key);
         }
 
-        Console.WriteLine($"Pre-shared key written to {file.FullName} ({Units.Bytes(32)}); every host that holds it can claim to be any host (--shared-psk).");
+        Console.WriteLine($"Pre-shared key written to {file.FullName} ({Units.Bytes(32)}); every host that holds it can claim to be any " +
+            $"host (--shared-psk).");
         return ExitCodes.Success;
     }
 }

@@ -28,7 +28,8 @@ internal static class PskKeyrings
 
             if (host.IndexOfAny(['/', '\\']) >= 0 || host.StartsWith('.'))
             {
-                throw new InvalidCredentialsException("--identity", $"--identity '{host}' names a keyring file {host}{Extension}: use a host name without '/' or a leading '.'.");
+                throw new InvalidCredentialsException("--identity", $"--identity '{host}' names a keyring file {host}{Extension}: use a " +
+                    $"host name without '/' or a leading '.'.");
             }
         }
 
@@ -93,7 +94,8 @@ internal static class PskKeyrings
 
     private static string NewKey() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(PskChannelCredentials.MinimumKeyLength));
 
-    private static void AddLine(SortedDictionary<string, List<string>> keyrings, HashSet<string> changed, string host, string peer, string key, string? existing)
+    private static void AddLine(SortedDictionary<string, List<string>> keyrings, HashSet<string> changed, string host, string peer,
+        string key, string? existing)
     {
         if (existing is null)
         {

@@ -15,7 +15,8 @@ internal static class RecoverCommand
     {
         var live = new LiveOptions(WorkOption.ClusterOrHost, credentialsRequired: false);
         Option<string[]> vms = VmMonitors.CreateOption(
-            "On a real host: a VM whose migration the journal left unfinished, as ID=QMP (its QEMU's monitor, as the agent's --vm or migrate's --qmp gave it); repeat for several.");
+            "On a real host: a VM whose migration the journal left unfinished, as ID=QMP (its QEMU's monitor, as the agent's --vm or " +
+                "migrate's --qmp gave it); repeat for several.");
         var json = new Option<bool>("--json") { Description = "Print what recovery did as JSON." };
         var command = new Command("recover", """
             Finishes every migration a crash interrupted: what committed rolls forward, everything else rolls back,
@@ -42,7 +43,8 @@ internal static class RecoverCommand
                 : await RecoverClusterAsync(directory, cancellationToken);
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(recovered.Select(r => new { host = r.Host, migration = r.Migration }), CliJson.Options));
+                Console.WriteLine(JsonSerializer.Serialize(recovered.Select(r => new { host = r.Host, migration = r.Migration }),
+                    CliJson.Options));
             }
             else if (recovered.Count == 0)
             {
@@ -52,7 +54,8 @@ internal static class RecoverCommand
             {
                 foreach ((string host, RecoveredMigration migration) in recovered)
                 {
-                    Console.WriteLine($"{host}: migration {migration.MigrationId:D} of {migration.VmId} ({migration.Role}) {migration.From} -> {migration.To}: {migration.Decision}");
+                    Console.WriteLine($"{host}: migration {migration.MigrationId:D} of {migration.VmId} ({migration.Role}) " +
+                        $"{migration.From} -> {migration.To}: {migration.Decision}");
                 }
             }
 
@@ -61,22 +64,26 @@ internal static class RecoverCommand
         return command;
     }
 
-    private static async Task<IReadOnlyList<(string Host, RecoveredMigration Migration)>> RecoverClusterAsync(string directory, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<(string Host, RecoveredMigration Migration)>> RecoverClusterAsync(string directory,
+        CancellationToken cancellationToken)
     {
         await using SimulatedCluster cluster = await SimulatedCluster.OpenAsync(directory, create: false);
         return await cluster.RecoverAsync(cancellationToken);
     }
 
     /// <summary>Recovers a real host's work directory as its agent or migrate would when it starts, with the same settings.</summary>
-    private static async Task<IReadOnlyList<(string Host, RecoveredMigration Migration)>> RecoverHostAsync(ParseResult parse, LiveOptions live,
+    private static async Task<IReadOnlyList<(string Host, RecoveredMigration Migration)>> RecoverHostAsync(ParseResult parse,
+        LiveOptions live,
         IReadOnlyList<Qemu.QemuVm> vms, string directory, CancellationToken cancellationToken)
     {
         // Recovery decides by the registry, so it is never the default (WORK/ownership): a registry that is not the shared
         // one would have the VMs in flight judged by records that never saw them.
         if (!live.Credentials.AreGiven(parse) || parse.GetResult(live.Registry) is null)
         {
-            throw new ArgumentException($"'{directory}' is a real host's work directory: recovering it needs the credentials its agent or migrate runs with " +
-                "(--cert, --key and --ca, or --psk-keyring with --local-name), since the registry records it writes are signed with them, " +
+            throw new ArgumentException($"'{directory}' is a real host's work directory: recovering it needs the credentials its agent " +
+                $"or migrate runs with " +
+                "(--cert, --key and --ca, or --psk-keyring with --local-name), since the registry records it writes are signed with " +
+                    "them, " +
                 "the shared --registry it decides by, and --vm ID=QMP for the VMs in flight. Nothing was changed.");
         }
 

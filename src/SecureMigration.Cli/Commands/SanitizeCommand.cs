@@ -12,20 +12,32 @@ internal static class SanitizeCommand
     public static Command Create()
     {
         var path = new Argument<string>("path") { Description = "The file to overwrite (a VM image, a snapshot)." };
-        var method = new Option<string>("--method") { Description = "zero, ones, random, nist-clear (one pass and verification), dod (0x00, 0xFF, random) or gutmann (35 passes).", DefaultValueFactory = _ => "nist-clear" };
+        var method = new Option<string>("--method") { Description = "zero, ones, random, nist-clear (one pass and verification), dod " +
+            "(0x00, 0xFF, random) or gutmann (35 passes).", DefaultValueFactory = _ => "nist-clear" };
         method.AcceptOnlyFromAmong([.. SanitizationMethodNames.All.Keys]);
-        var passes = new Option<string?>("--passes") { Description = "A custom list of passes instead of --method, separated by ';': hex bytes or 'random', for example '00;ff;random' or '92,49,24;random'." };
-        var verify = new Option<string>("--verify") { Description = "none, sample (first, last and 64 random blocks) or full.", DefaultValueFactory = _ => "full" };
+        var passes = new Option<string?>("--passes") { Description = "A custom list of passes instead of --method, separated by ';': hex " +
+            "bytes or 'random', for example '00;ff;random' or '92,49,24;random'." };
+        var verify = new Option<string>("--verify") { Description = "none, sample (first, last and 64 random blocks) or full.",
+            DefaultValueFactory = _ => "full" };
         verify.AcceptOnlyFromAmong("none", "sample", "full");
-        var extents = new Option<string?>("--extents") { Description = "A file of extents to overwrite instead of the whole file: one 'OFFSET LENGTH' per line, in bytes." };
-        var blockKib = new Option<int>("--block-kib") { Description = "Size of one write in KiB (a multiple of 4).", DefaultValueFactory = _ => 1024 };
-        var inFlight = new Option<int>("--in-flight") { Description = "Writes and verification reads in flight at once.", DefaultValueFactory = _ => 4 };
+        var extents = new Option<string?>("--extents") { Description = "A file of extents to overwrite instead of the whole file: one " +
+            "'OFFSET LENGTH' per line, in bytes." };
+        var blockKib = new Option<int>("--block-kib") { Description = "Size of one write in KiB (a multiple of 4).",
+            DefaultValueFactory = _ => 1024 };
+        var inFlight = new Option<int>("--in-flight") { Description = "Writes and verification reads in flight at once.",
+            DefaultValueFactory = _ => 4 };
         var json = new Option<bool>("--json") { Description = "Print the report as JSON." };
-        var force = new Option<bool>("--force") { Description = "Overwrite the file even when another process holds a lock on it (a hypervisor running a VM from it): that VM is destroyed." };
-        var allowBlockDevice = new Option<bool>("--allow-block-device") { Description = "Allow PATH to be a block device (the whole device is overwritten); a device that is mounted (itself, a partition or a device stacked on it) or held exclusively is refused even then." };
-        var discard = new Option<bool>("--discard") { Description = "After the last pass verified, punch holes over the overwritten ranges so the file system releases (and, where it can, discards) the blocks." };
-        var certificate = new Option<FileInfo?>("--certificate") { Description = "Write a signed certificate of sanitization (NIST SP 800-88 Appendix G fields) to this file; needs --cert, --key and --ca." };
-        var signerCertificate = new Option<FileInfo?>("--cert") { Description = "This host's certificate (PEM), to sign the certificate of sanitization; with --key and --ca its key also authenticates the resume checkpoint." };
+        var force = new Option<bool>("--force") { Description = "Overwrite the file even when another process holds a lock on it (a " +
+            "hypervisor running a VM from it): that VM is destroyed." };
+        var allowBlockDevice = new Option<bool>("--allow-block-device") { Description = "Allow PATH to be a block device (the whole " +
+            "device is overwritten); a device that is mounted (itself, a partition or a device stacked on it) or held exclusively is " +
+                "refused even then." };
+        var discard = new Option<bool>("--discard") { Description = "After the last pass verified, punch holes over the overwritten " +
+            "ranges so the file system releases (and, where it can, discards) the blocks." };
+        var certificate = new Option<FileInfo?>("--certificate") { Description = "Write a signed certificate of sanitization (NIST SP " +
+            "800-88 Appendix G fields) to this file; needs --cert, --key and --ca." };
+        var signerCertificate = new Option<FileInfo?>("--cert") { Description = "This host's certificate (PEM), to sign the certificate " +
+            "of sanitization; with --key and --ca its key also authenticates the resume checkpoint." };
         var signerKey = new Option<FileInfo?>("--key") { Description = "This host's private key (PEM)." };
         var signerCa = new Option<FileInfo?>("--ca") { Description = "The CA bundle that vouches for this host (PEM)." };
         var command = new Command("sanitize", """
@@ -34,8 +46,9 @@ internal static class SanitizeCommand
             what the overwrite could not reach on this storage. A symbolic link (PATH or a directory on the way to it)
             is refused, and so is a block device unless --allow-block-device says so. With --cert, --key and --ca,
             progress is checkpointed in PATH.secmig-wipe, authenticated with this host's key: run the same command
-            again after a crash and it goes on where it stopped (without them, it starts over). Exit 0 when every pass completed and verified, 1
-            when verification failed, 2 for bad input (nothing was written), 130 when Ctrl-C or SIGTERM interrupted it.
+            again after a crash and it goes on where it stopped (without them, it starts over). Exit 0 when every pass
+            completed and verified, 1 when verification failed, 2 for bad input (nothing was written), 130 when Ctrl-C
+            or SIGTERM interrupted it.
 
             Examples:
               secmig sanitize old-vm.img
@@ -44,12 +57,14 @@ internal static class SanitizeCommand
               secmig sanitize old-vm.img --certificate old-vm.cert.json --cert host/cert.pem --key host/key.pem --ca ca/ca.pem
               secmig sanitize verify-cert old-vm.cert.json --ca ca/ca.pem
             """)
-        { path, method, passes, verify, extents, blockKib, inFlight, json, discard, force, allowBlockDevice, certificate, signerCertificate, signerKey, signerCa };
+        { path, method, passes, verify, extents, blockKib, inFlight, json, discard, force, allowBlockDevice, certificate, signerCertificate,
+            signerKey, signerCa };
         command.Subcommands.Add(VerifyCertificate());
         command.Validators.Add(result =>
         {
             bool wantsCertificate = result.GetResult(certificate) is not null;
-            bool hasSigner = result.GetResult(signerCertificate) is not null && result.GetResult(signerKey) is not null && result.GetResult(signerCa) is not null;
+            bool hasSigner = result.GetResult(signerCertificate) is not null && result.GetResult(signerKey) is not null &&
+                result.GetResult(signerCa) is not null;
             if (wantsCertificate && !hasSigner)
             {
                 result.AddError("--certificate needs --cert, --key and --ca to sign it with this host's key.");
@@ -58,7 +73,8 @@ internal static class SanitizeCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             // This host's key signs certificates and authenticates the resume checkpoint; without it a wipe cannot resume.
-            X509ChannelCredentials? signer = parse.GetValue(signerCertificate) is { } certFile && parse.GetValue(signerKey) is { } keyFile && parse.GetValue(signerCa) is { } caFile
+            X509ChannelCredentials? signer = parse.GetValue(signerCertificate) is { } certFile &&
+                parse.GetValue(signerKey) is { } keyFile && parse.GetValue(signerCa) is { } caFile
                 ? X509ChannelCredentials.FromPemFiles(certFile.FullName, keyFile.FullName, caFile.FullName)
                 : null;
             using HostKey? hostKey = signer is null ? null : HostKey.FromCredentials(signer);
@@ -73,19 +89,24 @@ internal static class SanitizeCommand
                 AllowBlockDevices = parse.GetValue(allowBlockDevice),
             };
             var sanitizer = new BlockSanitizer(options);
-            IReadOnlyList<Extent>? ranges = parse.GetValue(extents) is { } file ? ExtentList.Parse(await ReadExtentsAsync(file, cancellationToken)) : null;
-            ConsoleStyle style = parse.GetValue(json) ? new ConsoleStyle(Console.Error, !Console.IsErrorRedirected, false) : ConsoleStyle.Standard;
+            IReadOnlyList<Extent>? ranges = parse.GetValue(extents) is { } file ? ExtentList.Parse(await ReadExtentsAsync(file,
+                cancellationToken)) : null;
+            ConsoleStyle style = parse.GetValue(json) ? new ConsoleStyle(Console.Error, !Console.IsErrorRedirected,
+                false) : ConsoleStyle.Standard;
             var display = new WipeDisplay(style);
             SanitizationReport report;
             string target = parse.GetValue(path)!;
             if (parse.GetValue(passes) is { } custom)
             {
-                SanitizationPass[] list = [.. custom.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(SanitizationPass.Parse)];
-                report = await sanitizer.SanitizeFileAsync(target, list, "custom", options.Verification, ranges, display, cancellationToken);
+                SanitizationPass[] list = [.. custom.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                    .Select(SanitizationPass.Parse)];
+                report = await sanitizer.SanitizeFileAsync(target, list, "custom", options.Verification, ranges, display,
+                    cancellationToken);
             }
             else
             {
-                report = await sanitizer.SanitizeFileAsync(target, SanitizationMethodNames.All[parse.GetValue(method)!], ranges, display, cancellationToken);
+                report = await sanitizer.SanitizeFileAsync(target, SanitizationMethodNames.All[parse.GetValue(method)!], ranges, display,
+                    cancellationToken);
             }
 
             display.Finish();
@@ -114,7 +135,8 @@ internal static class SanitizeCommand
     private static Command VerifyCertificate()
     {
         var file = new Argument<FileInfo>("certificate") { Description = "A signed certificate of sanitization." };
-        var ca = new Option<FileInfo?>("--ca") { Description = "The CA bundle (PEM) the signer must chain to; without it the signer is unverified and the exit code is 1." };
+        var ca = new Option<FileInfo?>("--ca") { Description = "The CA bundle (PEM) the signer must chain to; without it the signer is " +
+            "unverified and the exit code is 1." };
         var command = new Command("verify-cert", """
             Checks a signed certificate of sanitization: the signature over every byte of it, and with --ca that the
             signing host is vouched for by that CA and is the host the certificate names. Exit 0 when it holds, 1 when
@@ -133,7 +155,8 @@ internal static class SanitizeCommand
             }
 
             string? bundle = parse.GetValue(ca) is { } caFile ? await File.ReadAllTextAsync(caFile.FullName, cancellationToken) : null;
-            CertificateVerification verification = SanitizationCertificates.Verify(await File.ReadAllTextAsync(certificate.FullName, cancellationToken), bundle);
+            CertificateVerification verification = SanitizationCertificates.Verify(await File.ReadAllTextAsync(certificate.FullName,
+                cancellationToken), bundle);
             if (!verification.IsValid)
             {
                 Console.WriteLine($"{certificate.FullName}: INVALID: {verification.Problem}");
@@ -142,11 +165,15 @@ internal static class SanitizeCommand
 
             SanitizationCertificate content = verification.Certificate!;
             Console.WriteLine(bundle is null
-                ? $"{certificate.FullName}: UNVERIFIED SIGNER: the signature holds, but nothing vouches for its signer {verification.Signer} (anyone can make a key); give --ca to check it"
+                ? $"{certificate.FullName}: UNVERIFIED SIGNER: the signature holds, but nothing vouches for its signer " +
+                    $"{verification.Signer} (anyone can make a key); give --ca to check it"
                 : $"{certificate.FullName}: valid, signed by {verification.Signer}");
-            Console.WriteLine($"  {UntrustedText.Bound(content.MediaIdentity)} ({content.MediaSize} bytes{(content.MediaDeviceAndInode is { } inode ? ", device:inode " + UntrustedText.Bound(inode, 64) : string.Empty)}): " +
+            Console.WriteLine($"  {UntrustedText.Bound(content.MediaIdentity)} ({content.MediaSize} " +
+                $"bytes{(content.MediaDeviceAndInode is { } inode ? ", device:inode " + UntrustedText.Bound(inode, 64) : string.Empty)}" +
+                "): " +
                 $"{UntrustedText.Bound(content.Result)}, {UntrustedText.Bound(content.SanitizationTechnique)}");
-            Console.WriteLine($"  verification: {UntrustedText.Bound(content.VerificationMethod)}, coverage {content.VerificationCoverage:P1}; {content.Started:u} to {content.Finished:u}");
+            Console.WriteLine($"  verification: {UntrustedText.Bound(content.VerificationMethod)}, coverage " +
+                $"{content.VerificationCoverage:P1}; {content.Started:u} to {content.Finished:u}");
             return bundle is null ? ExitCodes.Failure : ExitCodes.Success;
         });
         return command;
@@ -164,10 +191,14 @@ internal static class SanitizeCommand
 
     private static void Print(ConsoleStyle style, SanitizationReport report)
     {
-        string result = report.Succeeded ? style.Good("sanitized") : report.Completed ? style.Bad("VERIFICATION FAILED") : style.Bad("INCOMPLETE (interrupted)");
+        string result = report.Succeeded ? style.Good("sanitized") : report.Completed ? style.Bad("VERIFICATION " +
+            "FAILED") : style.Bad("INCOMPLETE (interrupted)");
         style.Line($"{report.Target}: {result}{(report.Resumed ? " (resumed from a checkpoint an interrupted run left)" : string.Empty)}");
-        style.Line($"  method {report.Method}, {report.Passes.Count} pass(es): {string.Join(", ", report.Passes.Take(6))}{(report.Passes.Count > 6 ? ", …" : string.Empty)}");
-        style.Line($"  {Units.Bytes(report.Extents.Sum(e => e.Length))} of {Units.Bytes(report.TargetSize)} overwritten in {report.Extents.Count} extent(s), direct I/O {(report.DirectIo ? "yes" : "no")}{(report.Discarded ? ", then discarded" : string.Empty)}");
+        style.Line($"  method {report.Method}, {report.Passes.Count} pass(es): " +
+            $"{string.Join(", ", report.Passes.Take(6))}{(report.Passes.Count > 6 ? ", …" : string.Empty)}");
+        style.Line($"  {Units.Bytes(report.Extents.Sum(e => e.Length))} of {Units.Bytes(report.TargetSize)} overwritten in " +
+            $"{report.Extents.Count} extent(s), direct I/O " +
+                $"{(report.DirectIo ? "yes" : "no")}{(report.Discarded ? ", then discarded" : string.Empty)}");
         style.Line($"  verification {report.Verification}: {Units.Bytes(report.BytesVerified)} read back ({report.VerifiedCoverage:P1})" +
             (report.MismatchOffset is { } at ? style.Bad($", first mismatch at byte {at}") : string.Empty));
         foreach (string caveat in report.Caveats)

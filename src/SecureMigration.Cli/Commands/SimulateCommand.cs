@@ -10,7 +10,8 @@ internal static class SimulateCommand
 {
     public static Command Create()
     {
-        var simulate = new Command("simulate", "Runs single operations on the simulated cluster of a work directory, for crash and recovery testing.");
+        var simulate = new Command("simulate", "Runs single operations on the simulated cluster of a work directory, for crash and " +
+            "recovery testing.");
         simulate.Subcommands.Add(Migrate());
         return simulate;
     }
@@ -18,19 +19,24 @@ internal static class SimulateCommand
     private static Command Migrate()
     {
         Option<string> work = WorkOption.Create("The work directory of the demo cluster (as given to 'secmig demo --work').");
-        var vm = new Option<string>("--vm") { Description = "The VM to migrate (created on source.demo if the cluster does not know it).", DefaultValueFactory = _ => "demo-vm" };
-        var size = new Option<int>("--image-mib") { Description = "Memory size of a VM created here, in MiB.", DefaultValueFactory = _ => 16 };
+        var vm = new Option<string>("--vm") { Description = "The VM to migrate (created on source.demo if the cluster does not know it).",
+            DefaultValueFactory = _ => "demo-vm" };
+        var size = new Option<int>("--image-mib") { Description = "Memory size of a VM created here, in MiB.",
+            DefaultValueFactory = _ => 16 };
         var holdAt = new Option<string?>("--hold-at")
         {
-            Description = "Stop dead right after HOST journals PHASE (HOST:PHASE, for example destination.demo:Committed), so a test can kill the process there.",
+            Description = "Stop dead right after HOST journals PHASE (HOST:PHASE, for example destination.demo:Committed), so a test can " +
+                "kill the process there.",
         };
         var holdAfterBytes = new Option<long?>("--hold-after-bytes")
         {
-            Description = "Stop dead once the source has sent at least N bytes of the stream, so a test can kill the process inside the transfer.",
+            Description = "Stop dead once the source has sent at least N bytes of the stream, so a test can kill the process inside the " +
+                "transfer.",
         };
         var hooks = new Option<string?>("--hooks")
         {
-            Description = "A directory whose pre-migrate/ and post-migrate/ executables run on both hosts, with the migration's facts in SECMIG_* environment variables; a non-zero exit vetoes.",
+            Description = "A directory whose pre-migrate/ and post-migrate/ executables run on both hosts, with the migration's facts in " +
+                "SECMIG_* environment variables; a non-zero exit vetoes.",
         };
         var command = new Command("migrate", """
             Migrates a VM of the simulated cluster in WORK from the host that owns it to the other, printing one
@@ -54,7 +60,8 @@ internal static class SimulateCommand
                 return ExitCodes.InvalidInput;
             }
 
-            await using SimulatedCluster cluster = await SimulatedCluster.OpenAsync(parse.GetValue(work)!, create: true, parse.GetValue(hooks));
+            await using SimulatedCluster cluster = await SimulatedCluster.OpenAsync(parse.GetValue(work)!, create: true,
+                parse.GetValue(hooks));
             string vmId = parse.GetValue(vm)!;
             await cluster.EnsureVmAsync(vmId, mib * 1024L * 1024L, cancellationToken);
             string owner = (await cluster.Registry.GetAsync(vmId, cancellationToken))!.Owner;
@@ -79,7 +86,8 @@ internal static class SimulateCommand
         string[] parts = value.Split(':');
         if (parts.Length != 2 || !SimulatedCluster.HostNames.Contains(parts[0]) || !Enum.TryParse(parts[1], out MigrationPhase phase))
         {
-            throw new ArgumentException($"--hold-at is '{value}'; use HOST:PHASE with HOST one of {string.Join(", ", SimulatedCluster.HostNames)} and PHASE one of {string.Join(", ", Enum.GetNames<MigrationPhase>())}.");
+            throw new ArgumentException($"--hold-at is '{value}'; use HOST:PHASE with HOST one of " +
+                $"{string.Join(", ", SimulatedCluster.HostNames)} and PHASE one of {string.Join(", ", Enum.GetNames<MigrationPhase>())}.");
         }
 
         return (parts[0], phase);
@@ -90,7 +98,8 @@ internal static class SimulateCommand
     /// migration reports thousands); holds the calling thread (the migration's own) forever at the chosen checkpoint, or
     /// once <paramref name="holdBytes"/> were moved.
     /// </summary>
-    private sealed class EventPrinter(string host, (string Host, MigrationPhase Phase)? hold, long? holdBytes) : IProgress<MigrationProgress>
+    private sealed class EventPrinter(string host, (string Host, MigrationPhase Phase)? hold,
+        long? holdBytes) : IProgress<MigrationProgress>
     {
         private const long BytesPerLine = 4 << 20;
         private MigrationPhase? _phase;

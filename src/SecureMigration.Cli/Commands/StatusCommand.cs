@@ -11,7 +11,8 @@ internal static class StatusCommand
     public static Command Create()
     {
         Option<string> work = WorkOption.Create();
-        var registry = new Option<string?>("--registry") { Description = "A real host's shared ownership registry, to show each VM's owner and epoch." };
+        var registry = new Option<string?>("--registry") { Description = "A real host's shared ownership registry, to show each VM's " +
+            "owner and epoch." };
         var json = new Option<bool>("--json") { Description = "Print the status as JSON." };
         var command = new Command("status", """
             Shows, per VM, which host holds its ownership epoch, the phase of its latest migration, and any residue
@@ -48,7 +49,8 @@ internal static class StatusCommand
 
                 foreach (VmMigrationReport migration in vm.Migrations)
                 {
-                    style.Line($"  last migration on {migration.Host}: {migration.MigrationId:D} ({migration.Role}) {migration.Phase}{(migration.Reason is null ? string.Empty : ": " + migration.Reason)}");
+                    style.Line($"  last migration on {migration.Host}: {migration.MigrationId:D} ({migration.Role}) " +
+                        $"{migration.Phase}{(migration.Reason is null ? string.Empty : ": " + migration.Reason)}");
                 }
 
                 style.Line(vm.Residue.Count == 0 ? "  residue: none" : "  residue: " + string.Join(", ", vm.Residue));

@@ -24,21 +24,26 @@ internal static class TunnelCommand
     {
         var listen = new Option<EndPoint>("--listen")
         {
-            Description = "Local address the hypervisor connects to: a loopback ADDRESS:PORT or unix:PATH (another address needs --allow-remote-clients).",
+            Description = "Local address the hypervisor connects to: a loopback ADDRESS:PORT or unix:PATH (another address needs " +
+                "--allow-remote-clients).",
             Required = true,
             CustomParser = EndPoints.ParseLocalListen,
         };
         var allowUser = new Option<int[]>("--allow-user")
         {
-            Description = "A local user (name or uid) whose connections are carried, such as the user QEMU runs as; repeat for several. Default: the user secmig runs as.",
+            Description = "A local user (name or uid) whose connections are carried, such as the user QEMU runs as; repeat for several. " +
+                "Default: the user secmig runs as.",
             CustomParser = LocalUsers.Parse,
         };
         var allowRemote = new Option<bool>("--allow-remote-clients")
         {
-            Description = "Listen on a non-loopback address too: every host that reaches it can then migrate under this host's credentials.",
+            Description = "Listen on a non-loopback address too: every host that reaches it can then migrate under this host's " +
+                "credentials.",
         };
-        var remote = new Option<EndPoint>("--connect") { Description = "Address of the destination's 'secmig tunnel accept'.", Required = true, CustomParser = EndPoints.Parse };
-        var peerName = new Option<string>("--peer-name") { Description = "The destination's identity: its certificate name (or its --local-name with PSK).", Required = true };
+        var remote = new Option<EndPoint>("--connect") { Description = "Address of the destination's 'secmig tunnel accept'.",
+            Required = true, CustomParser = EndPoints.Parse };
+        var peerName = new Option<string>("--peer-name") { Description = "The destination's identity: its certificate name (or its " +
+            "--local-name with PSK).", Required = true };
         var vm = new Option<string>("--vm") { Description = "The VM id put in migration tickets.", DefaultValueFactory = _ => "tunnel" };
         var idle = IdleTimeout();
         var credentials = new CredentialOptions();
@@ -70,9 +75,11 @@ internal static class TunnelCommand
                 options.AllowedLocalUsers.Add(uid);
             }
 
-            await using var connector = new TunnelConnector(parse.GetValue(listen)!, parse.GetValue(remote)!, parse.GetValue(peerName)!, factory, options, logging);
+            await using var connector = new TunnelConnector(parse.GetValue(listen)!, parse.GetValue(remote)!, parse.GetValue(peerName)!,
+                factory, options, logging);
             connector.Start();
-            Console.WriteLine($"secmig tunnel: hypervisor connections to {connector.LocalEndPoint} go securely to {parse.GetValue(remote)}. Ctrl+C stops.");
+            Console.WriteLine($"secmig tunnel: hypervisor connections to {connector.LocalEndPoint} go securely to " +
+                $"{parse.GetValue(remote)}. Ctrl+C stops.");
             await WaitForStopAsync(cancellationToken);
             return ExitCodes.Success;
         });
@@ -81,12 +88,15 @@ internal static class TunnelCommand
 
     private static Command Accept()
     {
-        var listen = new Option<IPEndPoint>("--listen") { Description = "Address the source's tunnel connects to.", Required = true, CustomParser = EndPoints.ParseListen };
-        var forward = new Option<EndPoint>("--forward") { Description = "The local hypervisor's migration address.", Required = true, CustomParser = EndPoints.Parse };
+        var listen = new Option<IPEndPoint>("--listen") { Description = "Address the source's tunnel connects to.", Required = true,
+            CustomParser = EndPoints.ParseListen };
+        var forward = new Option<EndPoint>("--forward") { Description = "The local hypervisor's migration address.", Required = true,
+            CustomParser = EndPoints.Parse };
         var limits = new HandshakeLimitOptions();
         var allowAnyPeer = new Option<bool>("--allow-any-peer")
         {
-            Description = "Serve every source the CA vouches for, instead of the ones named with --allow-peer: any host of the cluster can then reach this hypervisor.",
+            Description = "Serve every source the CA vouches for, instead of the ones named with --allow-peer: any host of the cluster " +
+                "can then reach this hypervisor.",
         };
         var idle = IdleTimeout();
         var credentials = new CredentialOptions();
@@ -105,9 +115,11 @@ internal static class TunnelCommand
         limits.AddTo(command);
         command.Validators.Add(result =>
         {
-            if (result.GetResult(credentials.AllowPeer) is null && result.GetResult(credentials.PinSpki) is null && result.GetResult(allowAnyPeer) is null)
+            if (result.GetResult(credentials.AllowPeer) is null && result.GetResult(credentials.PinSpki) is null &&
+                result.GetResult(allowAnyPeer) is null)
             {
-                result.AddError("Name the sources allowed to reach this hypervisor with --allow-peer NAME (repeat for several), or pass --allow-any-peer " +
+                result.AddError("Name the sources allowed to reach this hypervisor with --allow-peer NAME (repeat for several), or pass " +
+                    "--allow-any-peer " +
                     "to serve every host the CA vouches for.");
             }
         });
@@ -117,11 +129,13 @@ internal static class TunnelCommand
             SecureChannelOptions channel = credentials.Load(parse);
             var factory = new SecureChannelFactory(channel, logging);
             SecureChannelListenerOptions limited = await limits.LoadAsync(parse, channel.PeerPolicy.AllowedPeers, cancellationToken);
-            var options = new TunnelOptions { IdleTimeout = TimeSpan.FromSeconds(parse.GetValue(idle)), AllowAnyPeer = parse.GetValue(allowAnyPeer) };
+            var options = new TunnelOptions { IdleTimeout = TimeSpan.FromSeconds(parse.GetValue(idle)),
+                AllowAnyPeer = parse.GetValue(allowAnyPeer) };
             await using var acceptor =
                 new TunnelAcceptor(parse.GetValue(listen)!, parse.GetValue(forward)!, factory, limited, options, logging);
             acceptor.Start();
-            Console.WriteLine($"secmig tunnel: accepting secure channels on {acceptor.LocalEndPoint}, forwarding to {parse.GetValue(forward)}. Ctrl+C stops.");
+            Console.WriteLine($"secmig tunnel: accepting secure channels on {acceptor.LocalEndPoint}, forwarding to " +
+                $"{parse.GetValue(forward)}. Ctrl+C stops.");
             await WaitForStopAsync(cancellationToken);
             return ExitCodes.Success;
         });
@@ -130,7 +144,8 @@ internal static class TunnelCommand
 
     private static Option<int> IdleTimeout()
     {
-        var idle = new Option<int>("--idle-timeout") { Description = "Seconds a connection may carry no byte before it is reset.", DefaultValueFactory = _ => 300 };
+        var idle = new Option<int>("--idle-timeout") { Description = "Seconds a connection may carry no byte before it is reset.",
+            DefaultValueFactory = _ => 300 };
         idle.Validators.Add(result =>
         {
             if (result.GetValueOrDefault<int>() < 1)

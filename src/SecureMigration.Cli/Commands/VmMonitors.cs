@@ -23,7 +23,8 @@ internal static class VmMonitors
             int equals = value.IndexOf('=', StringComparison.Ordinal);
             if (equals <= 0 || equals == value.Length - 1)
             {
-                throw new ArgumentException($"--vm '{value}' is not ID=QMP (for example vm1=/run/vm1.qmp, or vm1=tcp:127.0.0.1:4444 with --allow-tcp-qmp).");
+                throw new ArgumentException($"--vm '{value}' is not ID=QMP (for example vm1=/run/vm1.qmp, or vm1=tcp:127.0.0.1:4444 with " +
+                    $"--allow-tcp-qmp).");
             }
 
             vms.Add(new QemuVm(value[..equals], QmpEndPoints.Parse(value[(equals + 1)..])));

@@ -18,7 +18,8 @@ internal sealed class DemoScenario(ConsoleStyle style, string workDirectory, boo
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
-        style.Line(style.Strong("SecureMigration demo: a live migration that survives spoofing, thrashing, interruption and dual-copy attacks"));
+        style.Line(style.Strong("SecureMigration demo: a live migration that survives spoofing, thrashing, interruption and dual-copy " +
+            "attacks"));
         style.Line(style.Dim(keepsWork
             ? $"Journals, images, registry and audit logs are kept in {workDirectory}"
             : $"Journals, images, registry and audit logs are in {workDirectory}, deleted at the end (keep them with --work DIR)"));
@@ -33,8 +34,10 @@ internal sealed class DemoScenario(ConsoleStyle style, string workDirectory, boo
 
         await cluster.EnsureVmAsync(VmId, imageBytes, cancellationToken);
         OwnershipRecord owner = (await cluster.Registry.GetAsync(VmId, cancellationToken))!;
-        style.Line($"   {SimulatedCluster.SourceName} and {SimulatedCluster.DestinationName} hold certificates from 'SecureMigration Demo CA' (ECDSA P-256).");
-        style.Line($"   VM '{VmId}' ({Units.Bytes(imageBytes)} of memory that its guest keeps dirtying) runs on {owner.Owner}, which holds ownership epoch {owner.Epoch}.");
+        style.Line($"   {SimulatedCluster.SourceName} and {SimulatedCluster.DestinationName} hold certificates from 'SecureMigration " +
+            $"Demo CA' (ECDSA P-256).");
+        style.Line($"   VM '{VmId}' ({Units.Bytes(imageBytes)} of memory that its guest keeps dirtying) runs on {owner.Owner}, which " +
+            $"holds ownership epoch {owner.Epoch}.");
         style.Line();
 
         bool migrated = await MigrateScene(cluster, cancellationToken);
@@ -52,7 +55,8 @@ internal sealed class DemoScenario(ConsoleStyle style, string workDirectory, boo
 
         bool held = migrated && spoofingRefused && thrashStopped && interruptionHeld && dualCopyPrevented && trailIntact;
         style.Line(held
-            ? style.Good("Every defense held: impostors refused before any VM byte moved, endless retries stopped, every interrupted migration back in one stable state, never two runnable copies.")
+            ? style.Good("Every defense held: impostors refused before any VM byte moved, endless retries stopped, every interrupted " +
+                "migration back in one stable state, never two runnable copies.")
             : style.Bad("A defense did not hold; see above."));
         return held ? ExitCodes.Success : ExitCodes.Failure;
     }
@@ -65,7 +69,8 @@ internal sealed class DemoScenario(ConsoleStyle style, string workDirectory, boo
         bool ok = source.IsCommitted && destination?.IsCommitted == true && await ExactlyOneCopyAsync(cluster);
         ClusterHost now = await OwnerAsync(cluster);
         style.Line(ok
-            ? style.Good($"   Committed: {Units.Bytes(source.Bytes)} of stream moved from {from.Id} to {now.Id}, digests matched, epoch {source.Epoch} now belongs to {now.Id}.")
+            ? style.Good($"   Committed: {Units.Bytes(source.Bytes)} of stream moved from {from.Id} to {now.Id}, digests matched, epoch " +
+                $"{source.Epoch} now belongs to {now.Id}.")
             : style.Bad($"   The migration did not commit: {source.Reason}"));
         string? sent = from.Driver.FrozenImageSha256(VmId);
         string? arrived = now.Driver.FrozenImageSha256(VmId);
@@ -78,11 +83,14 @@ internal sealed class DemoScenario(ConsoleStyle style, string workDirectory, boo
     {
         style.Line(style.Strong("5. Interruption: the attacker resets the connection halfway through the stream"));
         ClusterHost before = await OwnerAsync(cluster);
-        (MigrationResult source, MigrationResult? destination) = await MigrateAsync(cluster, ClusterAttack.CutMidTransfer, cancellationToken);
+        (MigrationResult source, MigrationResult? destination) = await MigrateAsync(cluster, ClusterAttack.CutMidTransfer,
+            cancellationToken);
         ClusterHost after = await OwnerAsync(cluster);
         style.Line($"   Source: {source.Status} ({source.Reason}).");
-        style.Line($"   Destination: {destination?.Status.ToString() ?? "never reached"}{(destination?.Reason is { } why ? $" ({why})" : string.Empty)}.");
-        bool held = source.Status == MigrationStatus.RolledBack && destination?.IsCommitted != true && before == after && await ExactlyOneCopyAsync(cluster);
+        style.Line($"   Destination: " +
+            $"{destination?.Status.ToString() ?? "never reached"}{(destination?.Reason is { } why ? $" ({why})" : string.Empty)}.");
+        bool held = source.Status == MigrationStatus.RolledBack && destination?.IsCommitted != true && before == after &&
+            await ExactlyOneCopyAsync(cluster);
         style.Line(held
             ? style.Good($"   Stable: the VM runs on {after.Id} again, which still holds the epoch; the partial copy was destroyed.")
             : style.Bad("   The interrupted migration did not end in a stable state."));
@@ -93,10 +101,13 @@ internal sealed class DemoScenario(ConsoleStyle style, string workDirectory, boo
     {
         style.Line(style.Strong("6. Dual copy: the attacker drops the destination's final acknowledgement"));
         ClusterHost before = await OwnerAsync(cluster);
-        (MigrationResult source, MigrationResult? destination) = await MigrateAsync(cluster, ClusterAttack.DropFinalAcknowledgement, cancellationToken);
+        (MigrationResult source, MigrationResult? destination) = await MigrateAsync(cluster, ClusterAttack.DropFinalAcknowledgement,
+            cancellationToken);
         ClusterHost after = await OwnerAsync(cluster);
-        style.Line($"   The source never heard that the destination committed. A naive orchestrator would resume the VM on {before.Id} now: two running copies.");
-        style.Line($"   SecureMigration asked the ownership registry instead: epoch {source.Epoch} belongs to {after.Id}, so the source rolled forward and discarded its copy.");
+        style.Line($"   The source never heard that the destination committed. A naive orchestrator would resume the VM on {before.Id} " +
+            $"now: two running copies.");
+        style.Line($"   SecureMigration asked the ownership registry instead: epoch {source.Epoch} belongs to {after.Id}, so the source " +
+            $"rolled forward and discarded its copy.");
         bool resumeRefused;
         try
         {
@@ -109,7 +120,8 @@ internal sealed class DemoScenario(ConsoleStyle style, string workDirectory, boo
             resumeRefused = true;
         }
 
-        bool held = source.IsCommitted && destination?.IsCommitted == true && before != after && resumeRefused && await ExactlyOneCopyAsync(cluster);
+        bool held = source.IsCommitted && destination?.IsCommitted == true && before != after && resumeRefused &&
+            await ExactlyOneCopyAsync(cluster);
         style.Line(held
             ? style.Good($"   Stable: exactly one runnable copy, on {after.Id}.")
             : style.Bad("   Two copies, or none, could run."));
@@ -123,19 +135,22 @@ internal sealed class DemoScenario(ConsoleStyle style, string workDirectory, boo
         foreach (ClusterHost host in cluster.Hosts)
         {
             AuditVerification verification = AuditLog.Verify(ClusterHost.AuditPath(host.Directory), host.Key);
-            foreach (AuditEntry residue in verification.Entries.Where(e => e.Event.StartsWith("residue-", StringComparison.Ordinal)).TakeLast(3))
+            foreach (AuditEntry residue in verification.Entries.Where(e => e.Event.StartsWith("residue-", StringComparison.Ordinal))
+                .TakeLast(3))
             {
                 style.Line($"   {host.Id}: {residue.Event} {residue.Detail}");
             }
 
             intact &= ShowNewestCertificate(cluster, host);
             style.Line(verification.IsIntact
-                ? $"   {host.Id}: audit log intact, {verification.Entries.Count} MAC-chained entries ({ClusterHost.AuditPath(host.Directory)})."
+                ? $"   {host.Id}: audit log intact, {verification.Entries.Count} MAC-chained entries " +
+                    $"({ClusterHost.AuditPath(host.Directory)})."
                 : style.Bad($"   {host.Id}: audit log broken: {verification.Problem}"));
             intact &= verification.IsIntact;
         }
 
-        style.Line(style.Dim("   Leftover images and snapshots were overwritten (NIST SP 800-88 Clear), verified, deleted and certified; the audit log says what the storage may still hold."));
+        style.Line(style.Dim("   Leftover images and snapshots were overwritten (NIST SP 800-88 Clear), verified, deleted and certified; " +
+            "the audit log says what the storage may still hold."));
         return intact;
     }
 
@@ -150,22 +165,27 @@ internal sealed class DemoScenario(ConsoleStyle style, string workDirectory, boo
             return true;
         }
 
-        CertificateVerification check = SanitizationCertificates.Verify(File.ReadAllText(newest.FullName), File.ReadAllText(cluster.CaPath));
+        CertificateVerification check = SanitizationCertificates.Verify(File.ReadAllText(newest.FullName),
+            File.ReadAllText(cluster.CaPath));
         style.Line(check.IsValid
-            ? $"   {host.Id}: certificate of sanitization {newest.Name}: {check.Certificate!.SanitizationTechnique}, {check.Certificate.VerificationMethod}, signed by {check.Signer}, valid."
+            ? $"   {host.Id}: certificate of sanitization {newest.Name}: {check.Certificate!.SanitizationTechnique}, " +
+                $"{check.Certificate.VerificationMethod}, signed by {check.Signer}, valid."
             : style.Bad($"   {host.Id}: certificate of sanitization {newest.Name} does not hold: {check.Problem}"));
         return check.IsValid;
     }
 
-    private async Task<(MigrationResult Source, MigrationResult? Destination)> MigrateAsync(SimulatedCluster cluster, ClusterAttack attack, CancellationToken cancellationToken)
+    private async Task<(MigrationResult Source, MigrationResult? Destination)> MigrateAsync(SimulatedCluster cluster, ClusterAttack attack,
+        CancellationToken cancellationToken)
     {
         ClusterHost owner = await OwnerAsync(cluster);
         ClusterHost other = cluster.Hosts.First(h => h != owner);
         style.Line($"   {owner.Id} -> {other.Id}");
-        return await cluster.MigrateAsync(VmId, attack, new MigrationDisplay(style, owner.Id, imageBytes, showBytes: true), new MigrationDisplay(style, other.Id, imageBytes, showBytes: false), cancellationToken);
+        return await cluster.MigrateAsync(VmId, attack, new MigrationDisplay(style, owner.Id, imageBytes, showBytes: true),
+            new MigrationDisplay(style, other.Id, imageBytes, showBytes: false), cancellationToken);
     }
 
-    private static async Task<ClusterHost> OwnerAsync(SimulatedCluster cluster) => cluster.Host((await cluster.Registry.GetAsync(VmId))!.Owner);
+    private static async Task<ClusterHost> OwnerAsync(SimulatedCluster cluster) =>
+        cluster.Host((await cluster.Registry.GetAsync(VmId))!.Owner);
 
     private static async Task<bool> ExactlyOneCopyAsync(SimulatedCluster cluster)
     {

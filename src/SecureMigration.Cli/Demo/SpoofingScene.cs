@@ -21,23 +21,28 @@ internal sealed class SpoofingScene(ConsoleStyle style, SimulatedCluster cluster
         string caPem = await File.ReadAllTextAsync(Path.Combine(cluster.WorkDirectory, "pki", "ca.pem"), cancellationToken);
         ClusterHost source = cluster.Host(SimulatedCluster.SourceName);
         ClusterHost destination = cluster.Host(SimulatedCluster.DestinationName);
-        bool impostorRefused = await ImpostorDestinationAsync(source, Credentials(rogueCa.IssueHost(destination.Id, [IPAddress.Loopback]), caPem), cancellationToken);
+        bool impostorRefused = await ImpostorDestinationAsync(source, Credentials(rogueCa.IssueHost(destination.Id, [IPAddress.Loopback]),
+            caPem), cancellationToken);
         bool rogueRefused = await RogueSourceAsync(Credentials(rogueCa.IssueHost(source.Id), caPem), destination, cancellationToken);
         string caKeyPem = await File.ReadAllTextAsync(Path.Combine(cluster.WorkDirectory, "pki", "ca.key"), cancellationToken);
         using CertificateAuthority clusterCa = CertificateAuthority.Load(caPem, caKeyPem);
-        bool insiderRefused = await InsiderAsync(Credentials(clusterCa.IssueHost("insider.demo", [IPAddress.Loopback]), caPem), destination, cancellationToken);
+        bool insiderRefused = await InsiderAsync(Credentials(clusterCa.IssueHost("insider.demo", [IPAddress.Loopback]), caPem), destination,
+            cancellationToken);
         return impostorRefused && rogueRefused && insiderRefused;
     }
 
-    private async Task<bool> ImpostorDestinationAsync(ClusterHost source, X509ChannelCredentials impostor, CancellationToken cancellationToken)
+    private async Task<bool> ImpostorDestinationAsync(ClusterHost source, X509ChannelCredentials impostor,
+        CancellationToken cancellationToken)
     {
         style.Line($"   An impostor claims to be {SimulatedCluster.DestinationName}:");
-        await using var impostorListener = new SecureChannelListener(new IPEndPoint(IPAddress.Loopback, 0), new SecureChannelFactory(new SecureChannelOptions { Credentials = impostor }));
+        await using var impostorListener = new SecureChannelListener(new IPEndPoint(IPAddress.Loopback, 0),
+            new SecureChannelFactory(new SecureChannelOptions { Credentials = impostor }));
         impostorListener.Start();
         try
         {
             await using ChannelConnection stolen = await source.Factory.ConnectAsync(impostorListener.LocalEndPoint,
-                MigrationTicket.Create("demo-vm", source.Id, SimulatedCluster.DestinationName, 1, TimeSpan.FromMinutes(1)), cancellationToken);
+                MigrationTicket.Create("demo-vm", source.Id, SimulatedCluster.DestinationName, 1, TimeSpan.FromMinutes(1)),
+                    cancellationToken);
             style.Line(style.Bad("   The source trusted the impostor."));
             return false;
         }
@@ -75,16 +80,19 @@ internal sealed class SpoofingScene(ConsoleStyle style, SimulatedCluster cluster
         }
 
         bool untouched = destination.Journal.Records.Count == journaled;
-        style.Line(style.Good($"   Refused by the destination ({refused.Reason}): ") + "the ownership registry does not name the insider as demo-vm's owner.");
+        style.Line(style.Good($"   Refused by the destination ({refused.Reason}): ") + "the ownership registry does not name the insider " +
+            "as demo-vm's owner.");
         style.Line(untouched
-            ? "   Checked before anything was journaled or touched: the destination's journal and VMs are as they were; one audit entry records it."
+            ? "   Checked before anything was journaled or touched: the destination's journal and VMs are as they were; one audit entry " +
+                "records it."
             : style.Bad("   The destination journaled the insider's migration."));
         return refused.Reason == HandshakeFailureReason.TicketRefused && untouched;
     }
 
     /// <summary>Opens a channel to <paramref name="destination"/> with a ticket for <paramref name="vmId"/>; returns the refusal, or
     /// <see langword="null"/> when it was accepted.</summary>
-    private static async Task<HandshakeFailedException?> PushAsync(X509ChannelCredentials credentials, string vmId, string claimedSource, ClusterHost destination,
+    private static async Task<HandshakeFailedException?> PushAsync(X509ChannelCredentials credentials, string vmId, string claimedSource,
+        ClusterHost destination,
         CancellationToken cancellationToken)
     {
         var factory = new SecureChannelFactory(new SecureChannelOptions { Credentials = credentials });

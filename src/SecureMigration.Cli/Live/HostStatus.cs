@@ -18,12 +18,14 @@ internal static class HostStatus
     public static bool IsHostWork(string work) =>
         File.Exists(Path.Combine(work, "journal.smj")) || File.Exists(Path.Combine(work, "admission.state"));
 
-    public static async Task<IReadOnlyList<VmStatusReport>> ReadAsync(string work, string? registryDirectory, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<VmStatusReport>> ReadAsync(string work, string? registryDirectory,
+        CancellationToken cancellationToken)
     {
         string keyPath = Path.Combine(work, "host.key");
         if (!File.Exists(keyPath))
         {
-            throw new FileNotFoundException($"'{work}' has no host.key, so its journal cannot be read; pass the --work of an agent or migrate.", keyPath);
+            throw new FileNotFoundException($"'{work}' has no host.key, so its journal cannot be read; pass the --work of an agent or " +
+                $"migrate.", keyPath);
         }
 
         IReadOnlyList<JournalRecord> records;
@@ -37,7 +39,8 @@ internal static class HostStatus
             new FileAdmissionStateStore(Path.Combine(work, "admission.state")), cancellationToken: cancellationToken);
         FileOwnershipRegistry? registry = registryDirectory is null ? null : new FileOwnershipRegistry(registryDirectory);
         var reports = new List<VmStatusReport>();
-        foreach (string vm in records.Select(r => r.VmId).Concat(admission.KnownVmIds()).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        foreach (string vm in records.Select(r => r.VmId).Concat(admission.KnownVmIds()).Distinct(StringComparer.Ordinal)
+            .Order(StringComparer.Ordinal))
         {
             (string? owner, long epoch) = await OwnerAsync(registry, vm, cancellationToken);
             var migrations = new List<VmMigrationReport>();
@@ -45,8 +48,10 @@ internal static class HostStatus
             if (records.LastOrDefault(r => r.VmId == vm) is { } latest)
             {
                 JournalRecord last = records.Last(r => r.MigrationId == latest.MigrationId);
-                migrations.Add(new VmMigrationReport("this host", last.MigrationId, last.Role.ToString(), last.Phase.ToString(), last.Reason, last.At));
-                residue.AddRange(records.Where(r => r.VmId == vm && r.Snapshot is not null && Directory.Exists(r.Snapshot)).Select(r => r.Snapshot!).Distinct());
+                migrations.Add(new VmMigrationReport("this host", last.MigrationId, last.Role.ToString(), last.Phase.ToString(),
+                    last.Reason, last.At));
+                residue.AddRange(records.Where(r => r.VmId == vm && r.Snapshot is not null && Directory.Exists(r.Snapshot))
+                    .Select(r => r.Snapshot!).Distinct());
             }
 
             reports.Add(new VmStatusReport(vm, owner, epoch, [], migrations, residue) { HeldBack = admission.HeldBack(vm) });
@@ -55,7 +60,8 @@ internal static class HostStatus
         return reports;
     }
 
-    private static async Task<(string? Owner, long Epoch)> OwnerAsync(FileOwnershipRegistry? registry, string vm, CancellationToken cancellationToken)
+    private static async Task<(string? Owner, long Epoch)> OwnerAsync(FileOwnershipRegistry? registry, string vm,
+        CancellationToken cancellationToken)
     {
         if (registry is null)
         {

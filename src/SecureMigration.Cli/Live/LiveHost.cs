@@ -25,7 +25,8 @@ internal sealed class LiveHost : IAsyncDisposable
     private readonly HostKey _key;
     private readonly MigrationHost _host;
 
-    private LiveHost(LiveHostSettings settings, HostStateLock stateLock, HostKey key, MigrationHost host, FileOwnershipRegistry registry, QemuDriver driver)
+    private LiveHost(LiveHostSettings settings, HostStateLock stateLock, HostKey key, MigrationHost host, FileOwnershipRegistry registry,
+        QemuDriver driver)
     {
         _stateLock = stateLock;
         _key = key;
@@ -88,7 +89,8 @@ internal sealed class LiveHost : IAsyncDisposable
 
             if (settings.HooksDirectory is { } hooks)
             {
-                builder.UseHooks(ExecutableHook.InDirectory(hooks, HookStage.PreMigrate), ExecutableHook.InDirectory(hooks, HookStage.PostMigrate));
+                builder.UseHooks(ExecutableHook.InDirectory(hooks, HookStage.PreMigrate), ExecutableHook.InDirectory(hooks,
+                    HookStage.PostMigrate));
             }
 
             MigrationHost host;
@@ -116,7 +118,8 @@ internal sealed class LiveHost : IAsyncDisposable
     {
         var driverOptions = new QemuDriverOptions
         {
-            RuntimeDirectory = Path.Combine(settings.WorkDirectory, "run"), Progress = settings.QemuProgress, AllowTcpQmp = settings.AllowTcpQmp,
+            RuntimeDirectory = Path.Combine(settings.WorkDirectory, "run"), Progress = settings.QemuProgress,
+                AllowTcpQmp = settings.AllowTcpQmp,
             ConnectTimeout = settings.QemuTimeout, SettleTimeout = settings.SettleTimeout,
             Qmp = new QmpClientOptions { ConnectTimeout = settings.QemuTimeout, CommandTimeout = settings.QemuTimeout },
         };
@@ -152,7 +155,8 @@ internal sealed class LiveHost : IAsyncDisposable
     {
         foreach (RecoveredMigration migration in await Coordinator.RecoverAsync(cancellationToken))
         {
-            style.Line($"recovered {migration.VmId} {migration.MigrationId:D} {migration.Role} {migration.From} -> {migration.To}: {migration.Decision}");
+            style.Line($"recovered {migration.VmId} {migration.MigrationId:D} {migration.Role} {migration.From} -> {migration.To}: " +
+                $"{migration.Decision}");
         }
     }
 

@@ -24,5 +24,6 @@ namespace SecureMigration.Cli.Live;
 /// <param name="Logging">Where library events go.</param>
 internal sealed record LiveHostSettings(
     string WorkDirectory, string RegistryDirectory, SecureChannelOptions Channel, IReadOnlyList<QemuVm> Vms, string? HooksDirectory,
-    SanitizationMethod SanitizeMethod, IReadOnlyList<string> MemoryDirectories, bool AllowTcpQmp, TimeSpan StallTimeout, TimeSpan CommitTimeout,
+    SanitizationMethod SanitizeMethod, IReadOnlyList<string> MemoryDirectories, bool AllowTcpQmp, TimeSpan StallTimeout,
+        TimeSpan CommitTimeout,
     TimeSpan QemuTimeout, TimeSpan SettleTimeout, IProgress<QemuMigrationInfo>? QemuProgress, ILoggerFactory Logging);

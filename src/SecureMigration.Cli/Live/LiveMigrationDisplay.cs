@@ -67,7 +67,8 @@ internal sealed class LiveMigrationDisplay(ConsoleStyle style) : IProgress<Migra
         }
 
         string qemu = _qemu is { Passes: > 0 } q ? $", pass {q.Passes}, {Units.Bytes(q.RemainingBytes)} left" : string.Empty;
-        style.Output.Write(string.Create(CultureInfo.InvariantCulture, $"\r   migrating {Units.Bytes(bytes),10} at {mibPerSecond,7:0.0} MiB/s{qemu}\u001b[K"));
+        style.Output.Write(string.Create(CultureInfo.InvariantCulture, $"\r   migrating {Units.Bytes(bytes),10} at {mibPerSecond,7:0.0} " +
+            $"MiB/s{qemu}\u001b[K"));
         _lineOpen = true;
     }
 

@@ -50,7 +50,8 @@ internal sealed class BudgetSimulation(AdmissionOptions options, SimulationSetti
         return summary;
     }
 
-    private void Ask(AdmissionController admission, SimulatedVm vm, MigrationTrigger trigger, DateTimeOffset now, Random random, SimulationSummary summary)
+    private void Ask(AdmissionController admission, SimulatedVm vm, MigrationTrigger trigger, DateTimeOffset now, Random random,
+        SimulationSummary summary)
     {
         summary.Attempts++;
         AdmissionDecision decision = admission.TryAdmit(new MigrationRequest(vm.Id, vm.Host, vm.Target!, trigger));

@@ -6,6 +6,7 @@ namespace SecureMigration.Cli.Terminal;
 internal static class ConsoleLogging
 {
     public static ILoggerFactory Create(LogLevel minimum) => new LoggerFactory(
-        [new LineLoggerProvider(Console.Error, color: string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR")) && !Console.IsErrorRedirected)],
+        [new LineLoggerProvider(Console.Error, color: string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR")) &&
+            !Console.IsErrorRedirected)],
         new LoggerFilterOptions { MinLevel = minimum });
 }

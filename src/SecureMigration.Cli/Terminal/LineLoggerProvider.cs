@@ -30,7 +30,8 @@ internal sealed class LineLoggerProvider(TextWriter output, bool color) : ILogge
             _ => ("crit", "\e[1;31m"),
         };
         string shown = color ? $"{ansi}{label}\e[0m" : label;
-        string line = $"{DateTime.Now:HH:mm:ss} {shown}: {category}[{id.Id}] {message}{(exception is null ? string.Empty : $" {exception}")}";
+        string line = $"{DateTime.Now:HH:mm:ss} {shown}: {category}[{id.Id}] " +
+            $"{message}{(exception is null ? string.Empty : $" {exception}")}";
         lock (_gate)
         {
             output.WriteLine(line);
@@ -44,7 +45,8 @@ internal sealed class LineLoggerProvider(TextWriter output, bool color) : ILogge
 
         public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
 
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception,
+            Func<TState, Exception?, string> formatter)
         {
             if (IsEnabled(logLevel))
             {

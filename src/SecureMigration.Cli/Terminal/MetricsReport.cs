@@ -36,10 +36,12 @@ internal sealed class MetricsReport : IDisposable
     {
         lock (_gate)
         {
-            foreach (((string instrument, string tags), Series series) in _series.OrderBy(s => s.Key.Instrument, StringComparer.Ordinal).ThenBy(s => s.Key.Tags, StringComparer.Ordinal))
+            foreach (((string instrument, string tags), Series series) in _series.OrderBy(s => s.Key.Instrument, StringComparer.Ordinal)
+                .ThenBy(s => s.Key.Tags, StringComparer.Ordinal))
             {
                 string values = series.IsHistogram
-                    ? string.Create(CultureInfo.InvariantCulture, $"count={series.Count} sum={series.Sum:0.######} max={series.Max:0.######}")
+                    ? string.Create(CultureInfo.InvariantCulture, $"count={series.Count} sum={series.Sum:0.######} " +
+                        $"max={series.Max:0.######}")
                     : series.Sum.ToString("0.######", CultureInfo.InvariantCulture);
                 output.WriteLine($"metric {instrument}{tags} {values} {series.Unit}".TrimEnd());
             }

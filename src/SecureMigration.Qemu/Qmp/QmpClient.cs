@@ -62,12 +62,14 @@ public sealed class QmpClient : IAsyncDisposable
     /// <returns>A ready client.</returns>
     /// <exception cref="QmpConnectionException">Nothing listens there, or it does not speak QMP.</exception>
     /// <exception cref="QmpTimeoutException">The monitor did not answer in <see cref="QmpClientOptions.ConnectTimeout"/>.</exception>
-    public static async Task<QmpClient> ConnectAsync(EndPoint endPoint, QmpClientOptions? options = null, CancellationToken cancellationToken = default)
+    public static async Task<QmpClient> ConnectAsync(EndPoint endPoint, QmpClientOptions? options = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
         options ??= new QmpClientOptions();
         options.Validate();
-        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, endPoint is UnixDomainSocketEndPoint ? ProtocolType.Unspecified : ProtocolType.Tcp);
+        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream,
+            endPoint is UnixDomainSocketEndPoint ? ProtocolType.Unspecified : ProtocolType.Tcp);
         using var expiry = new CancellationTokenSource(options.ConnectTimeout, options.TimeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(expiry.Token, cancellationToken);
         try
@@ -78,12 +80,14 @@ public sealed class QmpClient : IAsyncDisposable
         {
             socket.Dispose();
             throw new QmpConnectionException(
-                $"Could not connect to QEMU's monitor at {Describe(endPoint)}: {e.Message}. Check that the VM's QEMU runs with '-qmp unix:PATH,server=on,wait=off' (or tcp:) and that this user may open it.", e);
+                $"Could not connect to QEMU's monitor at {Describe(endPoint)}: {e.Message}. Check that the VM's QEMU runs with '-qmp " +
+                    $"unix:PATH,server=on,wait=off' (or tcp:) and that this user may open it.", e);
         }
         catch (OperationCanceledException) when (expiry.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             socket.Dispose();
-            throw new QmpTimeoutException($"the connection to {Describe(endPoint)}", options.ConnectTimeout, options.NameOf(nameof(QmpClientOptions.ConnectTimeout)));
+            throw new QmpTimeoutException($"the connection to {Describe(endPoint)}", options.ConnectTimeout,
+                options.NameOf(nameof(QmpClientOptions.ConnectTimeout)));
         }
         catch
         {
@@ -135,7 +139,8 @@ public sealed class QmpClient : IAsyncDisposable
             }
             catch (OperationCanceledException) when (expiry.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
-                throw new QmpTimeoutException($"'{command}'", _options.CommandTimeout, _options.NameOf(nameof(QmpClientOptions.CommandTimeout)));
+                throw new QmpTimeoutException($"'{command}'", _options.CommandTimeout,
+                    _options.NameOf(nameof(QmpClientOptions.CommandTimeout)));
             }
         }
         finally
@@ -199,21 +204,25 @@ public sealed class QmpClient : IAsyncDisposable
         try
         {
             using JsonDocument greeting = await ReadMessageAsync(cancellationToken).ConfigureAwait(false)
-                ?? throw new QmpConnectionException($"{Describe(EndPoint)} closed the connection before QMP's greeting; is another client connected to this monitor?");
+                ?? throw new QmpConnectionException($"{Describe(EndPoint)} closed the connection before QMP's greeting; is another " +
+                    $"client connected to this monitor?");
             if (!greeting.RootElement.TryGetProperty("QMP", out JsonElement qmp))
             {
-                throw new QmpConnectionException($"{Describe(EndPoint)} does not speak QMP: its first message has no 'QMP' greeting. Point this at a '-qmp' monitor, not a '-monitor' or serial socket.");
+                throw new QmpConnectionException($"{Describe(EndPoint)} does not speak QMP: its first message has no 'QMP' greeting. " +
+                    $"Point this at a '-qmp' monitor, not a '-monitor' or serial socket.");
             }
 
             QemuVersion = ReadVersion(qmp);
         }
         catch (OperationCanceledException) when (expiry.IsCancellationRequested)
         {
-            throw new QmpTimeoutException($"QMP's greeting from {Describe(EndPoint)}", _options.ConnectTimeout, _options.NameOf(nameof(QmpClientOptions.ConnectTimeout)));
+            throw new QmpTimeoutException($"QMP's greeting from {Describe(EndPoint)}", _options.ConnectTimeout,
+                _options.NameOf(nameof(QmpClientOptions.ConnectTimeout)));
         }
         catch (Exception e) when (e is (IOException or SocketException) and not QmpException)
         {
-            throw new QmpConnectionException($"{Describe(EndPoint)} closed the connection before QMP's greeting ({e.Message}); its QEMU may be exiting.", e);
+            throw new QmpConnectionException($"{Describe(EndPoint)} closed the connection before QMP's greeting ({e.Message}); its QEMU " +
+                $"may be exiting.", e);
         }
 
         _readLoop = Task.Run(ReadLoopAsync, CancellationToken.None);
@@ -224,15 +233,18 @@ public sealed class QmpClient : IAsyncDisposable
         catch (OperationCanceledException) when (expiry.IsCancellationRequested)
         {
             // The connect timeout covers the negotiation too: it ran out while the monitor had not answered.
-            throw new QmpTimeoutException($"'qmp_capabilities' on {Describe(EndPoint)}", _options.ConnectTimeout, _options.NameOf(nameof(QmpClientOptions.ConnectTimeout)));
+            throw new QmpTimeoutException($"'qmp_capabilities' on {Describe(EndPoint)}", _options.ConnectTimeout,
+                _options.NameOf(nameof(QmpClientOptions.ConnectTimeout)));
         }
     }
 
     private static Version ReadVersion(JsonElement qmp)
     {
-        if (qmp.ValueKind == JsonValueKind.Object && qmp.TryGetProperty("version", out JsonElement version) && version.ValueKind == JsonValueKind.Object &&
+        if (qmp.ValueKind == JsonValueKind.Object && qmp.TryGetProperty("version", out JsonElement version) &&
+            version.ValueKind == JsonValueKind.Object &&
             version.TryGetProperty("qemu", out JsonElement qemu) && qemu.ValueKind == JsonValueKind.Object &&
-            qemu.TryGetProperty("major", out JsonElement major) && qemu.TryGetProperty("minor", out JsonElement minor) && qemu.TryGetProperty("micro", out JsonElement micro) &&
+            qemu.TryGetProperty("major", out JsonElement major) && qemu.TryGetProperty("minor", out JsonElement minor) &&
+                qemu.TryGetProperty("micro", out JsonElement micro) &&
             major.TryGetInt32(out int a) && minor.TryGetInt32(out int b) && micro.TryGetInt32(out int c) && a >= 0 && b >= 0 && c >= 0)
         {
             return new Version(a, b, c);
@@ -251,7 +263,8 @@ public sealed class QmpClient : IAsyncDisposable
                 using JsonDocument? message = await ReadMessageAsync(_closing.Token).ConfigureAwait(false);
                 if (message is null)
                 {
-                    failure = new QmpConnectionException($"QEMU closed the QMP connection at {Describe(EndPoint)} (the VM's QEMU exited, or quit).");
+                    failure = new QmpConnectionException($"QEMU closed the QMP connection at {Describe(EndPoint)} (the VM's QEMU exited, " +
+                        $"or quit).");
                     break;
                 }
 
@@ -304,7 +317,8 @@ public sealed class QmpClient : IAsyncDisposable
                 }
                 catch (JsonException e)
                 {
-                    throw new QmpConnectionException($"{Describe(EndPoint)} sent a line that is not JSON ({e.Message}); it does not speak QMP.", e);
+                    throw new QmpConnectionException($"{Describe(EndPoint)} sent a line that is not JSON ({e.Message}); it does not " +
+                        $"speak QMP.", e);
                 }
 
                 _reader.AdvanceTo(next);
@@ -334,7 +348,8 @@ public sealed class QmpClient : IAsyncDisposable
     }
 
     private QmpConnectionException TooLong() => new(
-        $"{Describe(EndPoint)} sent a message over {_options.MaxMessageBytes} bytes; the connection was closed rather than buffer it (raise QmpClientOptions.MaxMessageBytes if this QEMU needs it).");
+        $"{Describe(EndPoint)} sent a message over {_options.MaxMessageBytes} bytes; the connection was closed rather than buffer it " +
+            $"(raise QmpClientOptions.MaxMessageBytes if this QEMU needs it).");
 
     /// <summary>Whether the line is UTF-8: the JSON reader checks the text of strings only when it is read.</summary>
     private static bool IsUtf8(ReadOnlySequence<byte> line) =>
@@ -378,7 +393,8 @@ public sealed class QmpClient : IAsyncDisposable
             return;
         }
 
-        if (!message.TryGetProperty("id", out JsonElement idElement) || !idElement.TryGetInt64(out long id) || !_pending.TryGetValue(id, out PendingCommand? pending))
+        if (!message.TryGetProperty("id", out JsonElement idElement) || !idElement.TryGetInt64(out long id) || !_pending.TryGetValue(id,
+            out PendingCommand? pending))
         {
             return; // An answer nobody waits for any more (its command timed out).
         }
@@ -389,12 +405,14 @@ public sealed class QmpClient : IAsyncDisposable
         }
         else if (message.TryGetProperty("error", out JsonElement error))
         {
-            pending.Answer.TrySetException(new QmpCommandException(pending.Command, ReadString(error, "class") ?? "UnknownError", ReadString(error, "desc") ?? "QEMU gave no description"));
+            pending.Answer.TrySetException(new QmpCommandException(pending.Command, ReadString(error, "class") ?? "UnknownError",
+                ReadString(error, "desc") ?? "QEMU gave no description"));
         }
     }
 
     private static string? ReadString(JsonElement element, string property) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(property, out JsonElement value) && TryReadText(value, out string? text) ? text : null;
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(property, out JsonElement value) && TryReadText(value,
+            out string? text) ? text : null;
 
     /// <summary>A JSON string's text; <see langword="false"/> for another kind, or an escape that is no character (a lone
     /// surrogate).</summary>

@@ -38,7 +38,8 @@ public sealed class QmpClientOptions
     /// <exception cref="ArgumentException">An option is out of range.</exception>
     public void Validate()
     {
-        foreach ((string name, TimeSpan value) in new[] { (nameof(ConnectTimeout), ConnectTimeout), (nameof(CommandTimeout), CommandTimeout) })
+        foreach ((string name, TimeSpan value) in new[] { (nameof(ConnectTimeout), ConnectTimeout), (nameof(CommandTimeout),
+            CommandTimeout) })
         {
             if (value <= TimeSpan.Zero)
             {

@@ -21,7 +21,8 @@ public static class QmpEndPoints
         {
             string hostPort = value[4..];
             int colon = hostPort.LastIndexOf(':');
-            if (colon <= 0 || !int.TryParse(hostPort[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535)
+            if (colon <= 0 || !int.TryParse(hostPort[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out int port) ||
+                port is < 1 or > 65535)
             {
                 throw new FormatException($"QMP address '{value}' is not tcp:HOST:PORT with a port from 1 to 65535.");
             }

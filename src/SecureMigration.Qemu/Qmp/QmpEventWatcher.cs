@@ -43,11 +43,13 @@ public sealed class QmpEventWatcher : IDisposable
         }
         catch (OperationCanceledException) when (expiry.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            throw new QmpTimeoutException($"an event ({(_names.Length == 0 ? "any" : string.Join(" or ", _names))})", timeout, "the timeout given to QmpEventWatcher.ReadAsync");
+            throw new QmpTimeoutException($"an event ({(_names.Length == 0 ? "any" : string.Join(" or ", _names))})", timeout,
+                "the timeout given to QmpEventWatcher.ReadAsync");
         }
         catch (ChannelClosedException e)
         {
-            throw e.InnerException as QmpConnectionException ?? new QmpConnectionException("The QMP connection ended while waiting for an event.", e);
+            throw e.InnerException as QmpConnectionException ?? new QmpConnectionException("The QMP connection ended while waiting for " +
+                "an event.", e);
         }
     }
 

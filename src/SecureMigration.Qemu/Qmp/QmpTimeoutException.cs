@@ -9,7 +9,8 @@ public sealed class QmpTimeoutException : QmpException
     /// <param name="option">The setting that gave <paramref name="timeout"/>, named in the message (for example
     /// <c>QmpClientOptions.CommandTimeout</c>).</param>
     public QmpTimeoutException(string what, TimeSpan timeout, string option)
-        : base($"QEMU did not answer {what} within {timeout.TotalSeconds:0.###} s; check that the VM's QEMU is alive and its monitor not busy, or raise {option}.")
+        : base($"QEMU did not answer {what} within {timeout.TotalSeconds:0.###} s; check that the VM's QEMU is alive and its monitor not " +
+            $"busy, or raise {option}.")
     {
         What = what;
         Timeout = timeout;

@@ -42,7 +42,8 @@ public sealed class InMemoryOwnershipRegistry(TimeProvider timeProvider) : IOwne
     {
         lock (_gate)
         {
-            if (!_records.TryGetValue(vmId, out OwnershipRecord? current) || current.Epoch != expectedEpoch || current.Owner != expectedOwner)
+            if (!_records.TryGetValue(vmId, out OwnershipRecord? current) || current.Epoch != expectedEpoch ||
+                current.Owner != expectedOwner)
             {
                 return ValueTask.FromResult(new OwnershipMove(false, current));
             }

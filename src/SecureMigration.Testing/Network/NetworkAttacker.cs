@@ -138,7 +138,8 @@ public sealed class NetworkAttacker : IAsyncDisposable
 
                     if (CutAt is long cut && cut < offset + read)
                     {
-                        await to.SendAsync(buffer.AsMemory(0, (int)Math.Max(0, cut - offset)), SocketFlags.None, _stop.Token).ConfigureAwait(false);
+                        await to.SendAsync(buffer.AsMemory(0, (int)Math.Max(0, cut - offset)), SocketFlags.None,
+                            _stop.Token).ConfigureAwait(false);
                         Reset(from);
                         Reset(to);
                         return;
@@ -146,7 +147,8 @@ public sealed class NetworkAttacker : IAsyncDisposable
 
                     if (StallAt is long stall && stall < offset + read)
                     {
-                        await to.SendAsync(buffer.AsMemory(0, (int)Math.Max(0, stall - offset)), SocketFlags.None, _stop.Token).ConfigureAwait(false);
+                        await to.SendAsync(buffer.AsMemory(0, (int)Math.Max(0, stall - offset)), SocketFlags.None,
+                            _stop.Token).ConfigureAwait(false);
                         _stalled.TrySetResult();
                         await Task.Delay(Timeout.Infinite, _stop.Token).ConfigureAwait(false);
                     }

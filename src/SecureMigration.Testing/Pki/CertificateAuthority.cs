@@ -87,13 +87,15 @@ public sealed class CertificateAuthority : IDisposable
     /// <param name="algorithm">The key type.</param>
     /// <param name="extendedKeyUsages">The EKU OIDs, or <see langword="null"/> for serverAuth and clientAuth.</param>
     /// <returns>The host credential.</returns>
-    public IssuedCredential IssueHost(string hostName, DateTimeOffset notBefore, DateTimeOffset notAfter, IEnumerable<IPAddress>? ipAddresses = null,
+    public IssuedCredential IssueHost(string hostName, DateTimeOffset notBefore, DateTimeOffset notAfter,
+        IEnumerable<IPAddress>? ipAddresses = null,
         KeyAlgorithm algorithm = KeyAlgorithm.EcdsaP256, IEnumerable<string>? extendedKeyUsages = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(hostName);
         if (notAfter <= notBefore)
         {
-            throw new ArgumentException($"The validity period is empty: notBefore {notBefore:u} is not before notAfter {notAfter:u}.", nameof(notAfter));
+            throw new ArgumentException($"The validity period is empty: notBefore {notBefore:u} is not before notAfter {notAfter:u}.",
+                nameof(notAfter));
         }
 
         // Never past the CA's own validity: a chain validator would refuse the result.
@@ -152,6 +154,7 @@ public sealed class CertificateAuthority : IDisposable
         _certificate.Dispose();
     }
 
-    private static string Escape(string value) => value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace(",", "\\,", StringComparison.Ordinal)
+    private static string Escape(string value) => value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace(",", "\\,",
+        StringComparison.Ordinal)
         .Replace("=", "\\=", StringComparison.Ordinal).Replace("+", "\\+", StringComparison.Ordinal);
 }

@@ -22,7 +22,8 @@ public sealed record IssuedCredential(string CertificatePem, string PrivateKeyPe
         string keyPath = Path.Combine(directory, keyFileName);
         if (!replaceKey && (File.Exists(keyPath) || new FileInfo(keyPath).LinkTarget is not null))
         {
-            throw new IOException($"'{keyPath}' already exists; a private key is never overwritten. To renew the certificate with a new key, " +
+            throw new IOException($"'{keyPath}' already exists; a private key is never overwritten. To renew the certificate with a new " +
+                $"key, " +
                 "say so (secmig pki issue --replace-key); the journal and audit log stay readable, they use the host key, not this one.");
         }
 

@@ -14,7 +14,8 @@ internal sealed class IncomingMigration
     private const long MaxImageSize = 1L << 40;
 
     private readonly SafeFileHandle _image;
-    private readonly Pipe _pipe = new(new PipeOptions(pauseWriterThreshold: 4 * 1024 * 1024, resumeWriterThreshold: 2 * 1024 * 1024, useSynchronizationContext: false));
+    private readonly Pipe _pipe = new(new PipeOptions(pauseWriterThreshold: 4 * 1024 * 1024, resumeWriterThreshold: 2 * 1024 * 1024,
+        useSynchronizationContext: false));
 
     public IncomingMigration(SafeFileHandle image)
     {
@@ -58,14 +59,16 @@ internal sealed class IncomingMigration
             uint blockSize = BinaryPrimitives.ReadUInt32LittleEndian(headerBytes.AsSpan(16));
             if (size > MaxImageSize || blockSize is 0 or > 16 * 1024 * 1024)
             {
-                throw new InvalidDataException($"The incoming stream announces an image of {size} bytes in blocks of {blockSize}, outside what a simulated VM can be.");
+                throw new InvalidDataException($"The incoming stream announces an image of {size} bytes in blocks of {blockSize}, " +
+                    $"outside what a simulated VM can be.");
             }
 
             RandomAccess.SetLength(_image, (long)size);
             byte[] fields = new byte[SimulatedStream.BlockHeaderLength];
             while (true)
             {
-                ReadOnlySequence<byte> blockHeader = await ReadExactlyAsync(reader, SimulatedStream.BlockHeaderLength).ConfigureAwait(false);
+                ReadOnlySequence<byte> blockHeader = await ReadExactlyAsync(reader, SimulatedStream.BlockHeaderLength)
+                    .ConfigureAwait(false);
                 blockHeader.CopyTo(fields);
                 reader.AdvanceTo(blockHeader.End);
                 ulong offset = BinaryPrimitives.ReadUInt64LittleEndian(fields);
@@ -79,7 +82,8 @@ internal sealed class IncomingMigration
 
                 if (length == 0 || length > blockSize || offset > size || length > size - offset)
                 {
-                    throw new InvalidDataException($"The incoming stream holds a block of {length} bytes at offset {offset}, outside the {size}-byte image.");
+                    throw new InvalidDataException($"The incoming stream holds a block of {length} bytes at offset {offset}, outside the " +
+                        $"{size}-byte image.");
                 }
 
                 ReadOnlySequence<byte> data = await ReadExactlyAsync(reader, (int)length).ConfigureAwait(false);

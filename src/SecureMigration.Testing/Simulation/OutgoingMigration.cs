@@ -14,10 +14,12 @@ internal sealed class OutgoingMigration
     private readonly SimulatedHypervisorOptions _options;
     private readonly Func<ValueTask<long[]>> _pauseGuest;
     private readonly Func<long[]> _takeDirty;
-    private readonly Pipe _pipe = new(new PipeOptions(pauseWriterThreshold: 4 * 1024 * 1024, resumeWriterThreshold: 2 * 1024 * 1024, useSynchronizationContext: false));
+    private readonly Pipe _pipe = new(new PipeOptions(pauseWriterThreshold: 4 * 1024 * 1024, resumeWriterThreshold: 2 * 1024 * 1024,
+        useSynchronizationContext: false));
     private readonly CancellationTokenSource _cancel = new();
 
-    public OutgoingMigration(SafeFileHandle image, long size, SimulatedHypervisorOptions options, Func<long[]> takeDirty, Func<ValueTask<long[]>> pauseGuest)
+    public OutgoingMigration(SafeFileHandle image, long size, SimulatedHypervisorOptions options, Func<long[]> takeDirty,
+        Func<ValueTask<long[]>> pauseGuest)
     {
         _image = image;
         _size = size;

@@ -59,7 +59,8 @@ public sealed class SimulatedHypervisor : HypervisorDriver, IAsyncDisposable
         VmIds.EnsureValid(vmId);
         if (size <= 0 || size % _options.BlockSize != 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(size), size, $"A simulated VM's memory is a positive multiple of the block size ({_options.BlockSize} bytes).");
+            throw new ArgumentOutOfRangeException(nameof(size), size, $"A simulated VM's memory is a positive multiple of the block size " +
+                $"({_options.BlockSize} bytes).");
         }
 
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -137,7 +138,8 @@ public sealed class SimulatedHypervisor : HypervisorDriver, IAsyncDisposable
                 vm.Outgoing = null;
             }
 
-            SimulatedVmRecord record = ReadRecord(vmId) ?? throw new InvalidOperationException($"VM '{vmId}' does not exist on this host; there is nothing to resume.");
+            SimulatedVmRecord record = ReadRecord(vmId) ?? throw new InvalidOperationException($"VM '{vmId}' does not exist on this " +
+                $"host; there is nothing to resume.");
             if (record.State == VmRunState.Stopped)
             {
                 throw new InvalidOperationException($"VM '{vmId}' was discarded on this host and can never run here again.");
@@ -173,7 +175,8 @@ public sealed class SimulatedHypervisor : HypervisorDriver, IAsyncDisposable
         {
             if (ReadRecord(vmId) is { State: not VmRunState.Stopped } existing)
             {
-                throw new InvalidOperationException($"VM '{vmId}' already exists on this host ({existing.State}); an incoming migration would overwrite it.");
+                throw new InvalidOperationException($"VM '{vmId}' already exists on this host ({existing.State}); an incoming migration " +
+                    $"would overwrite it.");
             }
 
             StopTracking(vmId);
@@ -237,7 +240,8 @@ public sealed class SimulatedHypervisor : HypervisorDriver, IAsyncDisposable
                     StartGuest(vmId, record.Size);
                     return;
                 default:
-                    throw new InvalidOperationException($"VM '{vmId}' is {record.State} on this host; only a completely loaded VM can be activated.");
+                    throw new InvalidOperationException($"VM '{vmId}' is {record.State} on this host; only a completely loaded VM can be " +
+                        $"activated.");
             }
         }
         finally
@@ -247,11 +251,13 @@ public sealed class SimulatedHypervisor : HypervisorDriver, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    protected override async ValueTask<IReadOnlyList<string>> DestroyDestinationCoreAsync(string vmId, CancellationToken cancellationToken) =>
+    protected override async ValueTask<IReadOnlyList<string>> DestroyDestinationCoreAsync(string vmId,
+        CancellationToken cancellationToken) =>
         await StopForGoodAsync(vmId, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
-    protected override ValueTask<VmStatus> QueryCoreAsync(string vmId, CancellationToken cancellationToken) => ValueTask.FromResult(Inspect(Directory, vmId));
+    protected override ValueTask<VmStatus> QueryCoreAsync(string vmId, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(Inspect(Directory, vmId));
 
     /// <summary>Reads a VM's state from a hypervisor directory without starting anything (for status tools).</summary>
     /// <param name="directory">The host's VM directory.</param>
@@ -269,7 +275,8 @@ public sealed class SimulatedHypervisor : HypervisorDriver, IAsyncDisposable
     /// <param name="directory">The host's VM directory.</param>
     /// <returns>Their ids.</returns>
     public static IReadOnlyList<string> ListVms(string directory) => System.IO.Directory.Exists(directory)
-        ? [.. System.IO.Directory.EnumerateFiles(directory, "*.state").Select(Path.GetFileNameWithoutExtension).OfType<string>().Order(StringComparer.Ordinal)]
+        ? [.. System.IO.Directory.EnumerateFiles(directory, "*.state").Select(Path.GetFileNameWithoutExtension).OfType<string>()
+            .Order(StringComparer.Ordinal)]
         : [];
 
     /// <summary>Stops every guest and closes every image; VM states stay on disk.</summary>
@@ -377,7 +384,8 @@ public sealed class SimulatedHypervisor : HypervisorDriver, IAsyncDisposable
         VmIds.EnsureValid(vmId);
         try
         {
-            return JsonSerializer.Deserialize(File.ReadAllBytes(Path.Combine(directory, vmId + ".state")), SimulatedJson.Default.SimulatedVmRecord);
+            return JsonSerializer.Deserialize(File.ReadAllBytes(Path.Combine(directory, vmId + ".state")),
+                SimulatedJson.Default.SimulatedVmRecord);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -386,7 +394,8 @@ public sealed class SimulatedHypervisor : HypervisorDriver, IAsyncDisposable
     }
 
     private ValueTask WriteRecordAsync(string vmId, SimulatedVmRecord record) =>
-        DurableFile.WriteAtomicallyAsync(StatePath(vmId), JsonSerializer.SerializeToUtf8Bytes(record, SimulatedJson.Default.SimulatedVmRecord));
+        DurableFile.WriteAtomicallyAsync(StatePath(vmId), JsonSerializer.SerializeToUtf8Bytes(record,
+            SimulatedJson.Default.SimulatedVmRecord));
 
     private string HashImage(string vmId)
     {

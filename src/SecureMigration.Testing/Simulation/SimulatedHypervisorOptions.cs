@@ -25,10 +25,13 @@ public sealed class SimulatedHypervisorOptions
 
     internal void Validate()
     {
-        if (BlockSize is < 512 or > 16 * 1024 * 1024 || BlocksDirtiedPerTick < 0 || MaxPreCopyRounds < 0 || StopAndCopyBlocks < 0 || DirtyInterval <= TimeSpan.Zero)
+        if (BlockSize is < 512 or > 16 * 1024 * 1024 || BlocksDirtiedPerTick < 0 || MaxPreCopyRounds < 0 || StopAndCopyBlocks < 0 ||
+            DirtyInterval <= TimeSpan.Zero)
         {
-            throw new ArgumentException($"The simulated hypervisor options are out of range: BlockSize {BlockSize} (512 B to 16 MiB), BlocksDirtiedPerTick {BlocksDirtiedPerTick}, " +
-                $"MaxPreCopyRounds {MaxPreCopyRounds} and StopAndCopyBlocks {StopAndCopyBlocks} (not negative), DirtyInterval {DirtyInterval} (positive).");
+            throw new ArgumentException($"The simulated hypervisor options are out of range: BlockSize {BlockSize} (512 B to 16 MiB), " +
+                $"BlocksDirtiedPerTick {BlocksDirtiedPerTick}, " +
+                $"MaxPreCopyRounds {MaxPreCopyRounds} and StopAndCopyBlocks {StopAndCopyBlocks} (not negative), DirtyInterval " +
+                    $"{DirtyInterval} (positive).");
         }
     }
 }

@@ -35,7 +35,8 @@ public sealed class AdmissionController
     /// <param name="random">The jitter source, or <see langword="null"/> for a shared one; seed it for reproducible runs.</param>
     /// <param name="loggerFactory">Where denials are logged.</param>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
-    public AdmissionController(AdmissionOptions options, TimeProvider? timeProvider = null, Random? random = null, ILoggerFactory? loggerFactory = null)
+    public AdmissionController(AdmissionOptions options, TimeProvider? timeProvider = null, Random? random = null,
+        ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -68,12 +69,14 @@ public sealed class AdmissionController
     /// <param name="loggerFactory">Where the outcome is logged.</param>
     /// <param name="cancellationToken">Cancels the load.</param>
     /// <returns>The controller.</returns>
-    public static async Task<AdmissionController> RestoreAsync(AdmissionOptions options, IAdmissionStateStore store, TimeProvider? timeProvider = null,
+    public static async Task<AdmissionController> RestoreAsync(AdmissionOptions options, IAdmissionStateStore store,
+        TimeProvider? timeProvider = null,
         Random? random = null, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
         var controller = new AdmissionController(options, timeProvider, random, loggerFactory);
-        (AdmissionRestore from, string? problem) = await AdmissionStatePersistence.LoadAsync(store, controller._memory, cancellationToken).ConfigureAwait(false);
+        (AdmissionRestore from, string? problem) = await AdmissionStatePersistence.LoadAsync(store, controller._memory,
+            cancellationToken).ConfigureAwait(false);
         if (problem is not null)
         {
             controller.Restrict(problem);
@@ -138,7 +141,8 @@ public sealed class AdmissionController
         ArgumentException.ThrowIfNullOrEmpty(request.DestinationHost);
         if (string.Equals(request.SourceHost, request.DestinationHost, StringComparison.Ordinal))
         {
-            throw new ArgumentException($"The request moves VM '{request.VmId}' from host '{request.SourceHost}' to itself.", nameof(request));
+            throw new ArgumentException($"The request moves VM '{request.VmId}' from host '{request.SourceHost}' to itself.",
+                nameof(request));
         }
 
         AdmissionDecision decision;
@@ -149,7 +153,8 @@ public sealed class AdmissionController
 
         if (AdmissionTelemetry.Decisions.Enabled)
         {
-            AdmissionTelemetry.Decisions.Add(1, new("result", AdmissionTelemetry.ReasonNames[(int)decision.Reason]), new("trigger", TriggerName(request.Trigger)));
+            AdmissionTelemetry.Decisions.Add(1, new("result", AdmissionTelemetry.ReasonNames[(int)decision.Reason]), new("trigger",
+                TriggerName(request.Trigger)));
         }
 
         if (decision.IsAdmitted)
@@ -163,7 +168,8 @@ public sealed class AdmissionController
         }
         else
         {
-            Log.Denied(_logger, request.VmId, request.SourceHost, request.DestinationHost, request.Trigger, decision.Reason, new Text.ReadableDuration(decision.RetryAfter));
+            Log.Denied(_logger, request.VmId, request.SourceHost, request.DestinationHost, request.Trigger, decision.Reason,
+                new Text.ReadableDuration(decision.RetryAfter));
         }
 
         return decision;
@@ -175,7 +181,8 @@ public sealed class AdmissionController
         {
             if (!_leases.Remove(lease.Id, out MigrationRequest? request))
             {
-                throw new InvalidOperationException($"The lease for VM '{lease.Request.VmId}' was completed already; complete each lease once.");
+                throw new InvalidOperationException($"The lease for VM '{lease.Request.VmId}' was completed already; complete each lease " +
+                    $"once.");
             }
 
             DateTimeOffset now = _time.GetUtcNow();
@@ -234,7 +241,8 @@ public sealed class AdmissionController
 
         if (pair.Breaker.IsOpen(now, out retryAfter))
         {
-            return AdmissionDecision.Deny(AdmissionDenialReason.CircuitOpen, retryAfter, request.SourceHost, request.DestinationHost, number: 1);
+            return AdmissionDecision.Deny(AdmissionDenialReason.CircuitOpen, retryAfter, request.SourceHost, request.DestinationHost,
+                number: 1);
         }
 
         bool mayOverrideDwell = request.Trigger is MigrationTrigger.Manual or MigrationTrigger.Evacuation;
@@ -247,7 +255,8 @@ public sealed class AdmissionController
         if (request.Trigger == MigrationTrigger.Automatic && sinceMove < _options.PingPongWindow &&
             string.Equals(vm.LastMovedFrom, request.DestinationHost, StringComparison.Ordinal))
         {
-            return AdmissionDecision.Deny(AdmissionDenialReason.PingPong, _options.PingPongWindow - sinceMove, vm.VmId, request.DestinationHost);
+            return AdmissionDecision.Deny(AdmissionDenialReason.PingPong, _options.PingPongWindow - sinceMove, vm.VmId,
+                request.DestinationHost);
         }
 
         if (_leases.Count >= _options.MaxConcurrentMigrations)
@@ -260,13 +269,15 @@ public sealed class AdmissionController
         ref int outbound = ref CollectionsMarshal.GetValueRefOrAddDefault(_outbound, request.SourceHost, out _);
         if (outbound >= _options.MaxOutboundPerHost)
         {
-            return AdmissionDecision.Deny(AdmissionDenialReason.OutboundCapReached, TimeSpan.Zero, request.SourceHost, number: _options.MaxOutboundPerHost);
+            return AdmissionDecision.Deny(AdmissionDenialReason.OutboundCapReached, TimeSpan.Zero, request.SourceHost,
+                number: _options.MaxOutboundPerHost);
         }
 
         ref int inbound = ref CollectionsMarshal.GetValueRefOrAddDefault(_inbound, request.DestinationHost, out _);
         if (inbound >= _options.MaxInboundPerHost)
         {
-            return AdmissionDecision.Deny(AdmissionDenialReason.InboundCapReached, TimeSpan.Zero, request.DestinationHost, number: _options.MaxInboundPerHost);
+            return AdmissionDecision.Deny(AdmissionDenialReason.InboundCapReached, TimeSpan.Zero, request.DestinationHost,
+                number: _options.MaxInboundPerHost);
         }
 
         bool isRetry = request.Trigger == MigrationTrigger.Retry;
@@ -320,7 +331,8 @@ public sealed class AdmissionController
 
         if (!pair.Budget.CanWithdraw(now, out retryAfter))
         {
-            return AdmissionDecision.Deny(AdmissionDenialReason.RetryBudgetExhausted, retryAfter, request.SourceHost, request.DestinationHost, number: 1);
+            return AdmissionDecision.Deny(AdmissionDenialReason.RetryBudgetExhausted, retryAfter, request.SourceHost,
+                request.DestinationHost, number: 1);
         }
 
         if (!_memory.GlobalBudget.CanWithdraw(now, out retryAfter))
@@ -407,7 +419,8 @@ public sealed class AdmissionController
         lock (_gate)
         {
             DateTimeOffset now = _time.GetUtcNow();
-            string[] held = _memory.Vms.TryGetValue(vmId, out VmAdmissionState? vm) ? Holding(vm.Breaker, vm.Budget, Backoff(vm, now), now) : [];
+            string[] held = _memory.Vms.TryGetValue(vmId, out VmAdmissionState? vm) ? Holding(vm.Breaker, vm.Budget, Backoff(vm, now),
+                now) : [];
             return now < _memory.RestrictedUntil ? [.. held, Restriction(now)] : held;
         }
     }
@@ -428,7 +441,8 @@ public sealed class AdmissionController
         lock (_gate)
         {
             DateTimeOffset now = _time.GetUtcNow();
-            IEnumerable<VmAdmissionState> vms = vmId is null ? _memory.Vms.Values : _memory.Vms.TryGetValue(vmId, out VmAdmissionState? one) ? [one] : [];
+            IEnumerable<VmAdmissionState> vms = vmId is null ? _memory.Vms.Values : _memory.Vms.TryGetValue(vmId,
+                out VmAdmissionState? one) ? [one] : [];
             foreach (VmAdmissionState vm in vms)
             {
                 Note($"VM '{vm.VmId}'", vm.Breaker, vm.Budget, Backoff(vm, now));

@@ -44,22 +44,36 @@ public readonly struct AdmissionDecision
     public string Message => IsAdmitted ? $"The migration of VM '{Lease.Request.VmId}' was admitted." : Reason switch
     {
         AdmissionDenialReason.AlreadyMigrating => $"VM '{_first}' is already migrating; wait for that migration to end.",
-        AdmissionDenialReason.RetryBudgetExhausted => $"The {Scopes[_number]} retry budget ({_first}{(_second is null ? "" : " → " + _second)}) is exhausted: too many recent attempts failed. Ask again in {Text.Durations.Describe(RetryAfter)}.",
-        AdmissionDenialReason.Backoff => $"VM '{_first}' failed to migrate recently; its backoff ends in {Text.Durations.Describe(RetryAfter)}.",
-        AdmissionDenialReason.CircuitOpen => $"The {Scopes[_number]} circuit breaker ({_first}{(_second is null ? "" : " → " + _second)}) is open after repeated failures; it lets one probe through in {Text.Durations.Describe(RetryAfter)}.",
-        AdmissionDenialReason.ClusterCapReached => $"The cluster already runs its maximum of {_number} concurrent migrations. Ask again when one ends.",
-        AdmissionDenialReason.OutboundCapReached => $"Host '{_first}' already sends its maximum of {_number} concurrent migrations. Ask again when one ends.",
-        AdmissionDenialReason.InboundCapReached => $"Host '{_first}' already receives its maximum of {_number} concurrent migrations. Ask again when one ends.",
-        AdmissionDenialReason.DwellTime => $"VM '{_first}' moved too recently; an automatic migration may move it again in {Text.Durations.Describe(RetryAfter)} (a manual or evacuation request may override this).",
-        AdmissionDenialReason.PingPong => $"Moving VM '{_first}' back to '{_second}', the host it just left, would ping-pong; automatic requests for that move are refused for {Text.Durations.Describe(RetryAfter)}.",
-        AdmissionDenialReason.RateLimited => $"Too many {_first} migration requests in the last minute. Ask again in {Text.Durations.Describe(RetryAfter)}.",
-        AdmissionDenialReason.RecoveringFromDamagedState => $"The saved admission state was damaged, so budgets start empty: retries and automatic migrations resume in {Text.Durations.Describe(RetryAfter)}. Manual and evacuation requests are admitted.",
-        AdmissionDenialReason.TooManyTrackedVms => $"Admission tracks its maximum of {_number} VMs, none idle; the request is refused rather than forgetting a VM's history.",
+        AdmissionDenialReason.RetryBudgetExhausted => $"The {Scopes[_number]} retry budget " +
+            $"({_first}{(_second is null ? "" : " → " + _second)}) is exhausted: too many recent attempts failed. Ask again in " +
+                $"{Text.Durations.Describe(RetryAfter)}.",
+        AdmissionDenialReason.Backoff => $"VM '{_first}' failed to migrate recently; its backoff ends in " +
+            $"{Text.Durations.Describe(RetryAfter)}.",
+        AdmissionDenialReason.CircuitOpen => $"The {Scopes[_number]} circuit breaker " +
+            $"({_first}{(_second is null ? "" : " → " + _second)}) is open after repeated failures; it lets one probe through in " +
+                $"{Text.Durations.Describe(RetryAfter)}.",
+        AdmissionDenialReason.ClusterCapReached => $"The cluster already runs its maximum of {_number} concurrent migrations. Ask again " +
+            $"when one ends.",
+        AdmissionDenialReason.OutboundCapReached => $"Host '{_first}' already sends its maximum of {_number} concurrent migrations. Ask " +
+            $"again when one ends.",
+        AdmissionDenialReason.InboundCapReached => $"Host '{_first}' already receives its maximum of {_number} concurrent migrations. " +
+            $"Ask again when one ends.",
+        AdmissionDenialReason.DwellTime => $"VM '{_first}' moved too recently; an automatic migration may move it again in " +
+            $"{Text.Durations.Describe(RetryAfter)} (a manual or evacuation request may override this).",
+        AdmissionDenialReason.PingPong => $"Moving VM '{_first}' back to '{_second}', the host it just left, would ping-pong; automatic " +
+            $"requests for that move are refused for {Text.Durations.Describe(RetryAfter)}.",
+        AdmissionDenialReason.RateLimited => $"Too many {_first} migration requests in the last minute. Ask again in " +
+            $"{Text.Durations.Describe(RetryAfter)}.",
+        AdmissionDenialReason.RecoveringFromDamagedState => $"The saved admission state was damaged, so budgets start empty: retries and " +
+            $"automatic migrations resume in {Text.Durations.Describe(RetryAfter)}. Manual and evacuation requests are admitted.",
+        AdmissionDenialReason.TooManyTrackedVms => $"Admission tracks its maximum of {_number} VMs, none idle; the request is refused " +
+            $"rather than forgetting a VM's history.",
         _ => $"The request was denied ({Reason}).",
     };
 
     internal static AdmissionDecision Admit(AdmissionLease lease) => new(lease);
 
-    internal static AdmissionDecision Deny(AdmissionDenialReason reason, TimeSpan retryAfter, string? first = null, string? second = null, int number = 0) =>
+    internal static AdmissionDecision Deny(AdmissionDenialReason reason, TimeSpan retryAfter, string? first = null, string? second = null,
+        int number = 0) =>
         new(reason, retryAfter, first, second, number);
 }

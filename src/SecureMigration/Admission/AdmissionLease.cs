@@ -28,7 +28,8 @@ public readonly struct AdmissionLease : IEquatable<AdmissionLease>
     {
         if (_controller is null)
         {
-            throw new InvalidOperationException("This lease was not issued by an admission controller; only an admitted decision carries one.");
+            throw new InvalidOperationException("This lease was not issued by an admission controller; only an admitted decision carries " +
+                "one.");
         }
 
         _controller.Complete(this, outcome);

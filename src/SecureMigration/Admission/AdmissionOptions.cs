@@ -70,12 +70,14 @@ public sealed class AdmissionOptions
         RequirePositive(MaxTrackedVms, nameof(MaxTrackedVms));
         if (MinDwellTime < TimeSpan.Zero || PingPongWindow < TimeSpan.Zero || IdleExpiry <= TimeSpan.Zero)
         {
-            throw new ArgumentException($"AdmissionOptions time spans must not be negative (MinDwellTime {MinDwellTime}, PingPongWindow {PingPongWindow}) and IdleExpiry ({IdleExpiry}) must be above zero.");
+            throw new ArgumentException($"AdmissionOptions time spans must not be negative (MinDwellTime {MinDwellTime}, PingPongWindow " +
+                $"{PingPongWindow}) and IdleExpiry ({IdleExpiry}) must be above zero.");
         }
 
         if (AutomaticPerMinute < 0 || ManualPerMinute <= 0 || double.IsNaN(AutomaticPerMinute) || double.IsNaN(ManualPerMinute))
         {
-            throw new ArgumentException($"AdmissionOptions.AutomaticPerMinute is {AutomaticPerMinute} and ManualPerMinute {ManualPerMinute}; the first must be at least 0, the second above 0.");
+            throw new ArgumentException($"AdmissionOptions.AutomaticPerMinute is {AutomaticPerMinute} and ManualPerMinute " +
+                $"{ManualPerMinute}; the first must be at least 0, the second above 0.");
         }
     }
 

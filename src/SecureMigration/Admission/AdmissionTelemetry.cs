@@ -10,7 +10,8 @@ internal static class AdmissionTelemetry
     public static readonly string[] ReasonNames = Enum.GetNames<AdmissionDenialReason>();
 
     public static readonly Counter<long> Decisions = SecureMigrationTelemetry.Meter.CreateCounter<long>(
-        "securemigration.admission.decisions", "{decision}", "Migration requests decided, by result (None = admitted, or the denial reason) and trigger.");
+        "securemigration.admission.decisions", "{decision}", "Migration requests decided, by result (None = admitted, or the denial " +
+            "reason) and trigger.");
 
     public static readonly UpDownCounter<long> Active = SecureMigrationTelemetry.Meter.CreateUpDownCounter<long>(
         "securemigration.admission.active", "{migration}", "Admitted migrations not completed yet.");

@@ -20,7 +20,8 @@ public sealed class BackoffOptions
 
         if (MaxDelay < BaseDelay)
         {
-            throw new ArgumentException($"BackoffOptions.MaxDelay is {MaxDelay}; it must be at least BaseDelay ({BaseDelay}).", nameof(MaxDelay));
+            throw new ArgumentException($"BackoffOptions.MaxDelay is {MaxDelay}; it must be at least BaseDelay ({BaseDelay}).",
+                nameof(MaxDelay));
         }
     }
 

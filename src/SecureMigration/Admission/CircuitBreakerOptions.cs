@@ -15,12 +15,14 @@ public sealed class CircuitBreakerOptions
     {
         if (FailureThreshold < 1)
         {
-            throw new ArgumentException($"CircuitBreakerOptions.FailureThreshold is {FailureThreshold}; it must be at least 1.", nameof(FailureThreshold));
+            throw new ArgumentException($"CircuitBreakerOptions.FailureThreshold is {FailureThreshold}; it must be at least 1.",
+                nameof(FailureThreshold));
         }
 
         if (BreakDuration <= TimeSpan.Zero)
         {
-            throw new ArgumentException($"CircuitBreakerOptions.BreakDuration is {BreakDuration}; it must be above zero.", nameof(BreakDuration));
+            throw new ArgumentException($"CircuitBreakerOptions.BreakDuration is {BreakDuration}; it must be above zero.",
+                nameof(BreakDuration));
         }
     }
 

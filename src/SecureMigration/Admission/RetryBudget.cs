@@ -71,7 +71,8 @@ internal sealed class RetryBudget
     public void Import(RetryBudgetSnapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        if (snapshot.Deposits is null || snapshot.Withdrawals is null || snapshot.BucketStarts is null || snapshot.Deposits.Length != Buckets || snapshot.Withdrawals.Length != Buckets || snapshot.BucketStarts.Length != Buckets ||
+        if (snapshot.Deposits is null || snapshot.Withdrawals is null || snapshot.BucketStarts is null ||
+            snapshot.Deposits.Length != Buckets || snapshot.Withdrawals.Length != Buckets || snapshot.BucketStarts.Length != Buckets ||
             snapshot.Deposits.Any(d => d < 0) || snapshot.Withdrawals.Any(w => w < 0))
         {
             throw new FormatException($"A retry budget snapshot must hold {Buckets} non-negative counters of each kind.");

@@ -25,23 +25,27 @@ public sealed class RetryBudgetOptions
     /// </summary>
     /// <param name="firstAttempts">First attempts deposited in the window.</param>
     /// <returns>The bound.</returns>
-    public double MaxRetriesPerWindow(long firstAttempts) => (MinRetriesPerSecond * TimeToLive.TotalSeconds) + (PercentCanRetry * firstAttempts);
+    public double MaxRetriesPerWindow(long firstAttempts) =>
+        (MinRetriesPerSecond * TimeToLive.TotalSeconds) + (PercentCanRetry * firstAttempts);
 
     internal void Validate()
     {
         if (TimeToLive < TimeSpan.FromSeconds(1) || TimeToLive > TimeSpan.FromDays(1))
         {
-            throw new ArgumentException($"RetryBudgetOptions.TimeToLive is {TimeToLive}; it must be 1 second to 1 day.", nameof(TimeToLive));
+            throw new ArgumentException($"RetryBudgetOptions.TimeToLive is {TimeToLive}; it must be 1 second to 1 day.",
+                nameof(TimeToLive));
         }
 
         if (PercentCanRetry is < 0 or > 1000 || double.IsNaN(PercentCanRetry))
         {
-            throw new ArgumentException($"RetryBudgetOptions.PercentCanRetry is {PercentCanRetry}; it must be 0 to 1000 (a ratio: 0.2 means 20 %).", nameof(PercentCanRetry));
+            throw new ArgumentException($"RetryBudgetOptions.PercentCanRetry is {PercentCanRetry}; it must be 0 to 1000 (a ratio: 0.2 " +
+                $"means 20 %).", nameof(PercentCanRetry));
         }
 
         if (MinRetriesPerSecond is < 0 or > 1000 || double.IsNaN(MinRetriesPerSecond))
         {
-            throw new ArgumentException($"RetryBudgetOptions.MinRetriesPerSecond is {MinRetriesPerSecond}; it must be 0 to 1000.", nameof(MinRetriesPerSecond));
+            throw new ArgumentException($"RetryBudgetOptions.MinRetriesPerSecond is {MinRetriesPerSecond}; it must be 0 to 1000.",
+                nameof(MinRetriesPerSecond));
         }
     }
 

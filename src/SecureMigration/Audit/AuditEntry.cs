@@ -9,4 +9,5 @@ namespace SecureMigration.Audit;
 /// <param name="Event">What happened (a phase name such as <c>Committed</c>, or an event such as <c>residue-deleted</c>).</param>
 /// <param name="Detail">More about it, if anything.</param>
 /// <param name="Previous">The SHA-256 (hex) of the previous line, or 64 zeros for the first.</param>
-public sealed record AuditEntry(long Sequence, DateTimeOffset At, string Host, Guid? MigrationId, string? VmId, string Event, string? Detail, string Previous);
+public sealed record AuditEntry(long Sequence, DateTimeOffset At, string Host, Guid? MigrationId, string? VmId, string Event,
+    string? Detail, string Previous);

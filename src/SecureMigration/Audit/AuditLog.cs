@@ -92,7 +92,8 @@ public sealed class AuditLog : IAuditSink, IDisposable
             (AuditVerification verification, long goodLength, string lastHash) = Check(file, macKey);
             if (!verification.IsIntact)
             {
-                throw new InvalidDataException($"The audit log '{fullPath}' fails verification: {verification.Problem}. It is left untouched; keep it for investigation and start a new log beside it.");
+                throw new InvalidDataException($"The audit log '{fullPath}' fails verification: {verification.Problem}. It is left " +
+                    $"untouched; keep it for investigation and start a new log beside it.");
             }
 
             file.SetLength(goodLength);
@@ -139,7 +140,8 @@ public sealed class AuditLog : IAuditSink, IDisposable
     /// <param name="detail">More about it, if anything; never a secret.</param>
     /// <param name="cancellationToken">Cancels the wait for the log.</param>
     /// <returns>The entry as written.</returns>
-    public async ValueTask<AuditEntry> AppendAsync(Guid? migrationId, string? vmId, string eventName, string? detail = null, CancellationToken cancellationToken = default)
+    public async ValueTask<AuditEntry> AppendAsync(Guid? migrationId, string? vmId, string eventName, string? detail = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(eventName);
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -203,8 +205,10 @@ public sealed class AuditLog : IAuditSink, IDisposable
             string? problem = CheckLine(line, macKey, previous, entries.Count + 1, out AuditEntry? entry, out string hash);
             if (problem is not null)
             {
-                string host = entries.Count > 0 ? $" (host '{Text.UntrustedText.Bound(entries[^1].Host, 160)}', after entry {entries[^1].Sequence.ToString(CultureInfo.InvariantCulture)})" : string.Empty;
-                return (new AuditVerification(false, entries, $"line {lineNumber.ToString(CultureInfo.InvariantCulture)}{host} {problem}", TornTail: false), good, previous);
+                string host = entries.Count > 0 ? $" (host '{Text.UntrustedText.Bound(entries[^1].Host, 160)}', after entry " +
+                    $"{entries[^1].Sequence.ToString(CultureInfo.InvariantCulture)})" : string.Empty;
+                return (new AuditVerification(false, entries, $"line {lineNumber.ToString(CultureInfo.InvariantCulture)}{host} {problem}",
+                    TornTail: false), good, previous);
             }
 
             entries.Add(entry!);
@@ -216,7 +220,8 @@ public sealed class AuditLog : IAuditSink, IDisposable
         return (new AuditVerification(true, entries, null, TornTail: false), good, previous);
     }
 
-    private static string? CheckLine(ReadOnlySpan<byte> line, byte[] macKey, string previous, long sequence, out AuditEntry? entry, out string hash)
+    private static string? CheckLine(ReadOnlySpan<byte> line, byte[] macKey, string previous, long sequence, out AuditEntry? entry,
+        out string hash)
     {
         entry = null;
         hash = string.Empty;
@@ -227,9 +232,11 @@ public sealed class AuditLog : IAuditSink, IDisposable
 
         hash = Encoding.ASCII.GetString(line[..HashHexLength]);
         ReadOnlySpan<byte> json = line[(HashHexLength + 1)..];
-        if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(hash), Encoding.ASCII.GetBytes(Convert.ToHexStringLower(HMACSHA256.HashData(macKey, json)))))
+        if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(hash),
+            Encoding.ASCII.GetBytes(Convert.ToHexStringLower(HMACSHA256.HashData(macKey, json)))))
         {
-            return "was edited or forged: its MAC does not match its content under this host's key (or the log belongs to another host key)";
+            return "was edited or forged: its MAC does not match its content under this host's key (or the log belongs to another host " +
+                "key)";
         }
 
         try

@@ -31,12 +31,14 @@ public sealed class DestinationUnreachableException : MigrationException
         return failure.SocketErrorCode switch
         {
             SocketError.HostNotFound or SocketError.NoData =>
-                $"The destination name '{host}' does not resolve ({failure.Message}). --to is an address this host can reach (a name in DNS or " +
+                $"The destination name '{host}' does not resolve ({failure.Message}). --to is an address this host can reach (a name in " +
+                    $"DNS or " +
                 "/etc/hosts, or an IP address); --peer-name is the name in the destination's certificate, which need not resolve.",
             SocketError.ConnectionRefused =>
                 $"Nothing accepts connections at {address} ({failure.Message}). Is 'secmig agent' running there, listening on that port?",
             SocketError.TimedOut or SocketError.HostUnreachable or SocketError.NetworkUnreachable =>
-                $"{address} cannot be reached ({failure.Message}). Check the address and the network between the hosts (routes, firewalls).",
+                $"{address} cannot be reached ({failure.Message}). Check the address and the network between the hosts (routes, " +
+                    $"firewalls).",
             _ => $"The connection to {address} failed ({failure.Message}).",
         };
     }

@@ -23,7 +23,8 @@ public sealed class SecureChannel : IDuplexPipe, IAsyncDisposable
     private long _bytesReceived;
     private int _disposed;
 
-    internal SecureChannel(RecordLayer records, PeerIdentity peer, MigrationTicket ticket, ReadOnlySpan<byte> alreadyReceived, ILogger logger)
+    internal SecureChannel(RecordLayer records, PeerIdentity peer, MigrationTicket ticket, ReadOnlySpan<byte> alreadyReceived,
+        ILogger logger)
     {
         _records = records;
         _logger = logger;

@@ -81,7 +81,8 @@ public sealed class SecureChannelFactory
     /// <param name="cancellationToken">Cancels the handshake.</param>
     /// <returns>The established channel.</returns>
     /// <exception cref="HandshakeFailedException">The peer could not be authenticated, refused this end, or refused the ticket.</exception>
-    public async Task<SecureChannel> ConnectAsync(IDuplexPipe transport, MigrationTicket ticket, CancellationToken cancellationToken = default)
+    public async Task<SecureChannel> ConnectAsync(IDuplexPipe transport, MigrationTicket ticket,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(transport);
         ArgumentNullException.ThrowIfNull(ticket);
@@ -90,7 +91,8 @@ public sealed class SecureChannelFactory
         if (_options.ValidatedCredentials is PskKeyringCredentials keyring && keyring.KeyFor(policy.ExpectedName!) is null)
         {
             throw new HandshakeFailedException(HandshakeFailureReason.PskMismatch,
-                $"This host's PSK keyring has no key for '{policy.ExpectedName}'. Add the pair with 'secmig pki psk --out DIR --identity {LocalIdentity} --identity {policy.ExpectedName}' and give each host its keyring.");
+                $"This host's PSK keyring has no key for '{policy.ExpectedName}'. Add the pair with 'secmig pki psk --out DIR --identity " +
+                    $"{LocalIdentity} --identity {policy.ExpectedName}' and give each host its keyring.");
         }
 
         HandshakeState state = NewHandshakeState();
@@ -106,7 +108,8 @@ public sealed class SecureChannelFactory
             if (!peer.IsSharedPsk && !peer.Names.Contains(ticket.DestinationIdentity, StringComparer.OrdinalIgnoreCase))
             {
                 throw new HandshakeFailedException(HandshakeFailureReason.TicketRefused,
-                    $"The ticket is for '{ticket.DestinationIdentity}', but the peer authenticated as [{string.Join(", ", peer.Names)}]; the ticket was not sent.");
+                    $"The ticket is for '{ticket.DestinationIdentity}', but the peer authenticated as [{string.Join(", ", peer.Names)}]; " +
+                        $"the ticket was not sent.");
             }
 
             RecordLayer records = OpenRecordLayer(transport, state, isClient: true);
@@ -142,7 +145,8 @@ public sealed class SecureChannelFactory
     /// <exception cref="HandshakeFailedException">The peer could not be authenticated, refused this end, or refused the ticket.</exception>
     /// <exception cref="DestinationUnreachableException">The destination could not be reached; the message names the address and what to
     /// check.</exception>
-    public async Task<ChannelConnection> ConnectAsync(EndPoint remote, MigrationTicket ticket, CancellationToken cancellationToken = default)
+    public async Task<ChannelConnection> ConnectAsync(EndPoint remote, MigrationTicket ticket,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(remote);
         StreamDuplexPipe transport;
@@ -200,11 +204,13 @@ public sealed class SecureChannelFactory
                     (refusal, detail) = await _verifier.VerifyAsync(ticket!, peer, token).ConfigureAwait(false);
                 }
 
-                await TicketExchange.SendAckAsync(records, refusal, detail, ticket?.Nonce ?? 0, state.BindingKey!, token).ConfigureAwait(false);
+                await TicketExchange.SendAckAsync(records, refusal, detail, ticket?.Nonce ?? 0, state.BindingKey!,
+                    token).ConfigureAwait(false);
                 if (refusal != TicketRefusal.None)
                 {
                     await records.CloseOutputAsync(token).ConfigureAwait(false);
-                    throw new HandshakeFailedException(HandshakeFailureReason.TicketRefused, $"The migration ticket from '{peer.Name}' was refused ({refusal}): {detail}");
+                    throw new HandshakeFailedException(HandshakeFailureReason.TicketRefused, $"The migration ticket from '{peer.Name}' " +
+                        $"was refused ({refusal}): {detail}");
                 }
 
                 return new Established(records, peer, ticket!, leftover);
@@ -272,7 +278,8 @@ public sealed class SecureChannelFactory
         return policy;
     }
 
-    private async Task<SecureChannel> EstablishAsync(string role, TlsEngine engine, HandshakeState state, CancellationToken cancellationToken,
+    private async Task<SecureChannel> EstablishAsync(string role, TlsEngine engine, HandshakeState state,
+        CancellationToken cancellationToken,
         Func<CancellationToken, Task<Established>> handshake)
     {
         using Activity? activity = SecureMigrationTelemetry.ActivitySource.StartActivity($"secure_channel.{role}");
@@ -281,27 +288,32 @@ public sealed class SecureChannelFactory
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
         try
         {
-            (RecordLayer records, PeerIdentity peer, MigrationTicket ticket, byte[] leftover) = await handshake(linked.Token).ConfigureAwait(false);
+            (RecordLayer records, PeerIdentity peer, MigrationTicket ticket, byte[] leftover) = await handshake(linked.Token)
+                .ConfigureAwait(false);
             engine.Dispose();
             state.Dispose();
             var channel = new SecureChannel(records, peer, ticket, leftover, _logger);
             CryptographicOperations.ZeroMemory(leftover);
-            Log.HandshakeCompleted(_logger, role, peer.Name, channel.CipherSuite, ticket.MigrationId, UntrustedText.Bound(ticket.VmId, 160));
+            Log.HandshakeCompleted(_logger, role, peer.Name, channel.CipherSuite, ticket.MigrationId, UntrustedText.Bound(ticket.VmId,
+                160));
             ChannelTelemetry.Handshakes.Add(1, new("role", role), new("result", "ok"));
-            ChannelTelemetry.HandshakeDuration.Record(_options.TimeProvider.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("role", role));
+            ChannelTelemetry.HandshakeDuration.Record(_options.TimeProvider.GetElapsedTime(started).TotalSeconds,
+                new KeyValuePair<string, object?>("role", role));
             activity?.SetTag("securemigration.peer", peer.Name);
             activity?.SetTag("securemigration.migration_id", ticket.MigrationId);
             return channel;
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            HandshakeFailedException failure = TlsErrors.ToHandshakeFailure(e, state, TlsPeerConfiguration.IsPsk(_options.ValidatedCredentials),
+            HandshakeFailedException failure = TlsErrors.ToHandshakeFailure(e, state,
+                TlsPeerConfiguration.IsPsk(_options.ValidatedCredentials),
                 timedOut: timeout.IsCancellationRequested);
             string peerName = state.Peer?.Name ?? "an unauthenticated peer";
             if (_failureLog.ShouldLog(peerName))
             {
                 // Counted in the metrics every time; logged at a bounded rate per peer, so a refused peer cannot fill a disk.
-                Log.HandshakeFailed(_logger, role, UntrustedText.Bound(peerName, 300), failure.Reason, UntrustedText.Bound(failure.Message));
+                Log.HandshakeFailed(_logger, role, UntrustedText.Bound(peerName, 300), failure.Reason,
+                    UntrustedText.Bound(failure.Message));
             }
             ChannelTelemetry.Handshakes.Add(1, new("role", role), new("result", failure.Reason.ToString()));
             activity?.SetStatus(ActivityStatusCode.Error, failure.Reason.ToString());

@@ -49,7 +49,8 @@ public sealed class SecureChannelOptions
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
     internal ChannelCredentials ValidatedCredentials =>
-        Credentials ?? throw new InvalidOperationException("SecureChannelOptions.Credentials is not set. Set X509ChannelCredentials or PskChannelCredentials.");
+        Credentials ?? throw new InvalidOperationException("SecureChannelOptions.Credentials is not set. Set X509ChannelCredentials or " +
+            "PskChannelCredentials.");
 
     internal string EffectiveLocalIdentity => LocalIdentity ?? ValidatedCredentials.LocalIdentity;
 
@@ -62,28 +63,33 @@ public sealed class SecureChannelOptions
         ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
         if (HandshakeTimeout <= TimeSpan.Zero || HandshakeTimeout > TimeSpan.FromMinutes(10))
         {
-            throw new ArgumentException($"SecureChannelOptions.HandshakeTimeout is {HandshakeTimeout}; it must be above zero and at most 10 minutes.", nameof(HandshakeTimeout));
+            throw new ArgumentException($"SecureChannelOptions.HandshakeTimeout is {HandshakeTimeout}; it must be above zero and at most " +
+                $"10 minutes.", nameof(HandshakeTimeout));
         }
 
         if (MaxTicketLifetime <= TimeSpan.Zero)
         {
-            throw new ArgumentException($"SecureChannelOptions.MaxTicketLifetime is {MaxTicketLifetime}; it must be above zero.", nameof(MaxTicketLifetime));
+            throw new ArgumentException($"SecureChannelOptions.MaxTicketLifetime is {MaxTicketLifetime}; it must be above zero.",
+                nameof(MaxTicketLifetime));
         }
 
         if (TicketClockSkew < TimeSpan.Zero || TicketClockSkew > TimeSpan.FromMinutes(5))
         {
-            throw new ArgumentException($"SecureChannelOptions.TicketClockSkew is {TicketClockSkew}; it must be 0 to 5 minutes (synchronize the hosts' clocks).",
+            throw new ArgumentException($"SecureChannelOptions.TicketClockSkew is {TicketClockSkew}; it must be 0 to 5 minutes " +
+                $"(synchronize the hosts' clocks).",
                 nameof(TicketClockSkew));
         }
 
         if (ReplayCacheCapacity is < 1 or > 10_000_000)
         {
-            throw new ArgumentException($"SecureChannelOptions.ReplayCacheCapacity is {ReplayCacheCapacity}; it must be 1 to 10,000,000.", nameof(ReplayCacheCapacity));
+            throw new ArgumentException($"SecureChannelOptions.ReplayCacheCapacity is {ReplayCacheCapacity}; it must be 1 to 10,000,000.",
+                nameof(ReplayCacheCapacity));
         }
 
         if (PeerPolicy.MaxChainLength is < 1 or > 16)
         {
-            throw new ArgumentException($"PeerPolicy.MaxChainLength is {PeerPolicy.MaxChainLength}; it must be 1 to 16.", nameof(PeerPolicy));
+            throw new ArgumentException($"PeerPolicy.MaxChainLength is {PeerPolicy.MaxChainLength}; it must be 1 to 16.",
+                nameof(PeerPolicy));
         }
     }
 }

@@ -18,9 +18,11 @@ internal static class CoordinationTelemetry
         "securemigration.migration.bytes", "By", "Hypervisor stream bytes moved by migrations that ended, by role.");
 
     /// <summary>Runs one migration inside its span and records how it ended.</summary>
-    public static async Task<MigrationResult> ObserveAsync(MigrationRole role, string vmId, TimeProvider time, Func<Task<MigrationResult>> migration)
+    public static async Task<MigrationResult> ObserveAsync(MigrationRole role, string vmId, TimeProvider time,
+        Func<Task<MigrationResult>> migration)
     {
-        using Activity? activity = SecureMigrationTelemetry.ActivitySource.StartActivity(role == MigrationRole.Source ? "migration.source" : "migration.destination");
+        using Activity? activity = SecureMigrationTelemetry.ActivitySource.StartActivity(role == MigrationRole.Source ? "migration.source"
+            : "migration.destination");
         activity?.SetTag("securemigration.vm_id", vmId);
         long started = time.GetTimestamp();
         try

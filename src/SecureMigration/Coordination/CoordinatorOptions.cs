@@ -52,10 +52,12 @@ public sealed class CoordinatorOptions
     {
         if (string.IsNullOrWhiteSpace(HostId))
         {
-            throw new ArgumentException("CoordinatorOptions.HostId is empty; set it to this host's channel identity (its certificate name or PSK identity).");
+            throw new ArgumentException("CoordinatorOptions.HostId is empty; set it to this host's channel identity (its certificate " +
+                "name or PSK identity).");
         }
 
-        foreach ((string name, TimeSpan value) in new[] { ("HookTimeout", HookTimeout), ("StallTimeout", StallTimeout), ("CommitTimeout", CommitTimeout), ("TicketLifetime", TicketLifetime) })
+        foreach ((string name, TimeSpan value) in new[] { ("HookTimeout", HookTimeout), ("StallTimeout", StallTimeout), ("CommitTimeout",
+            CommitTimeout), ("TicketLifetime", TicketLifetime) })
         {
             if (value <= TimeSpan.Zero)
             {

@@ -28,14 +28,16 @@ public sealed partial class MigrationCoordinator
     /// <param name="progress">Receives phase and byte progress, or <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the migration; it then rolls back unless it already committed.</param>
     /// <returns>How it ended.</returns>
-    public Task<MigrationResult> ReceiveAsync(MigrationConnection connection, IProgress<MigrationProgress>? progress = null, CancellationToken cancellationToken = default)
+    public Task<MigrationResult> ReceiveAsync(MigrationConnection connection, IProgress<MigrationProgress>? progress = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(connection);
         return CoordinationTelemetry.ObserveAsync(MigrationRole.Destination, connection.Ticket.VmId, _options.TimeProvider,
             () => ReceiveObservedAsync(connection, progress, cancellationToken));
     }
 
-    private async Task<MigrationResult> ReceiveObservedAsync(MigrationConnection connection, IProgress<MigrationProgress>? progress, CancellationToken cancellationToken)
+    private async Task<MigrationResult> ReceiveObservedAsync(MigrationConnection connection, IProgress<MigrationProgress>? progress,
+        CancellationToken cancellationToken)
     {
         MigrationTicket ticket = connection.Ticket;
         var wire = new MigrationWire(connection.Pipe, _options.StallTimeout, _options.TimeProvider);
@@ -66,7 +68,8 @@ public sealed partial class MigrationCoordinator
             }
 
             string vmId = VmIds.IsValid(ticket.VmId) ? ticket.VmId : "(invalid)";
-            return new MigrationResult(ticket.MigrationId, vmId, MigrationRole.Destination, MigrationStatus.Refused, refusal, 0, ticket.OwnershipEpoch);
+            return new MigrationResult(ticket.MigrationId, vmId, MigrationRole.Destination, MigrationStatus.Refused, refusal, 0,
+                ticket.OwnershipEpoch);
         }
 
         var run = new MigrationRun(
@@ -91,8 +94,10 @@ public sealed partial class MigrationCoordinator
                 or HypervisorException ||
                 (e is OperationCanceledException && cancellationToken.IsCancellationRequested))
             {
-                string reason = e is MigrationAbortedException aborted ? aborted.Reason : e is OperationCanceledException ? "the caller cancelled it" : e.Message;
-                return await RollBackDestinationAsync(run, reason, peerKnows: e is MigrationAbortedException { ByPeer: true }).ConfigureAwait(false);
+                string reason = e is MigrationAbortedException aborted ? aborted.Reason : e is OperationCanceledException ? "the caller " +
+                    "cancelled it" : e.Message;
+                return await RollBackDestinationAsync(run, reason, peerKnows: e is MigrationAbortedException { ByPeer: true })
+                    .ConfigureAwait(false);
             }
             catch (JournalWriteException e)
             {
@@ -107,10 +112,12 @@ public sealed partial class MigrationCoordinator
         await StepAsync(run, MigrationPhase.ChannelOpen).ConfigureAwait(false);
         if (_admission is not null)
         {
-            AdmissionDecision decision = _admission.TryAdmit(new MigrationRequest(run.VmId, run.Record.SourceHost, Host, MigrationTrigger.Manual));
+            AdmissionDecision decision = _admission.TryAdmit(new MigrationRequest(run.VmId, run.Record.SourceHost, Host,
+                MigrationTrigger.Manual));
             if (!decision.IsAdmitted)
             {
-                return await RollBackDestinationAsync(run, "admission denied it: " + decision.Message, peerKnows: false).ConfigureAwait(false);
+                return await RollBackDestinationAsync(run, "admission denied it: " + decision.Message,
+                    peerKnows: false).ConfigureAwait(false);
             }
 
             run.Lease = decision.Lease;
@@ -132,14 +139,17 @@ public sealed partial class MigrationCoordinator
             await wire.SendAsync(FrameType.Ready, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
             await StepAsync(run, MigrationPhase.Transferring).ConfigureAwait(false);
             var hash = new XxHash128();
-            received = await wire.ReceiveStreamAsync(sink, hash, bytes => { run.Bytes = bytes; run.Report(); }, cancellationToken).ConfigureAwait(false);
+            received = await wire.ReceiveStreamAsync(sink, hash, bytes => { run.Bytes = bytes; run.Report(); },
+                cancellationToken).ConfigureAwait(false);
             digest = hash.GetCurrentHash();
         }
 
         if (received.Received != received.AnnouncedLength || !CryptographicOperations.FixedTimeEquals(digest, received.AnnouncedDigest))
         {
-            return await RollBackDestinationAsync(run, $"the stream's digest does not match: received {received.Received} bytes with {MigrationWire.DescribeDigest(digest)}, " +
-                $"the source sent {received.AnnouncedLength} bytes with {MigrationWire.DescribeDigest(received.AnnouncedDigest)}", peerKnows: false).ConfigureAwait(false);
+            return await RollBackDestinationAsync(run, $"the stream's digest does not match: received {received.Received} bytes with " +
+                $"{MigrationWire.DescribeDigest(digest)}, " +
+                $"the source sent {received.AnnouncedLength} bytes with {MigrationWire.DescribeDigest(received.AnnouncedDigest)}",
+                    peerKnows: false).ConfigureAwait(false);
         }
 
         await _driver.FinishIncomingAsync(run.VmId, cancellationToken).ConfigureAwait(false);
@@ -152,10 +162,12 @@ public sealed partial class MigrationCoordinator
         await wire.SendAsync(FrameType.Verified, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
         await wire.ReceiveAsync(FrameType.Commit, _options.CommitTimeout, cancellationToken).ConfigureAwait(false);
 
-        OwnershipMove move = await _registry.TryMoveAsync(run.VmId, run.Record.Epoch, run.Record.SourceHost, Host, run.Id, CancellationToken.None).ConfigureAwait(false);
+        OwnershipMove move = await _registry.TryMoveAsync(run.VmId, run.Record.Epoch, run.Record.SourceHost, Host, run.Id,
+            CancellationToken.None).ConfigureAwait(false);
         if (!move.Moved)
         {
-            return await RollBackDestinationAsync(run, $"the source took the VM back before the commit ({Describe(move.Current)})", peerKnows: false).ConfigureAwait(false);
+            return await RollBackDestinationAsync(run, $"the source took the VM back before the commit ({Describe(move.Current)})",
+                peerKnows: false).ConfigureAwait(false);
         }
 
         // The epoch is ours: from here on the only way is forward, whatever fails.
@@ -188,7 +200,8 @@ public sealed partial class MigrationCoordinator
         }
 
         Complete(run, MigrationOutcome.Succeeded);
-        return new MigrationResult(run.Id, run.VmId, MigrationRole.Destination, MigrationStatus.Completed, null, run.Bytes, run.Record.Epoch + 1);
+        return new MigrationResult(run.Id, run.VmId, MigrationRole.Destination, MigrationStatus.Completed, null, run.Bytes,
+            run.Record.Epoch + 1);
     }
 
     private async Task<MigrationResult> RollBackDestinationAsync(MigrationRun run, string reason, bool peerKnows)
@@ -212,7 +225,8 @@ public sealed partial class MigrationCoordinator
         await DestroyPartialCopyAsync(run.Id, run.VmId, run.Prepared).ConfigureAwait(false);
         await TryStepAsync(run, MigrationPhase.RolledBack, reason).ConfigureAwait(false);
         Complete(run, MigrationOutcome.Failed);
-        return new MigrationResult(run.Id, run.VmId, MigrationRole.Destination, MigrationStatus.RolledBack, reason, run.Bytes, run.Record.Epoch);
+        return new MigrationResult(run.Id, run.VmId, MigrationRole.Destination, MigrationStatus.RolledBack, reason, run.Bytes,
+            run.Record.Epoch);
     }
 
     /// <summary>

@@ -34,12 +34,15 @@ public sealed partial class MigrationCoordinator
     /// <returns>How it ended.</returns>
     /// <exception cref="MigrationInDoubtException">The commit was requested and the registry cannot be reached: the VM stays paused until
     /// recovery.</exception>
-    public Task<MigrationResult> MigrateAsync(string vmId, string destinationHost, Func<MigrationTicket, CancellationToken, Task<MigrationConnection>> connect,
-        MigrationTrigger trigger = MigrationTrigger.Manual, IProgress<MigrationProgress>? progress = null, CancellationToken cancellationToken = default) =>
+    public Task<MigrationResult> MigrateAsync(string vmId, string destinationHost,
+        Func<MigrationTicket, CancellationToken, Task<MigrationConnection>> connect,
+        MigrationTrigger trigger = MigrationTrigger.Manual, IProgress<MigrationProgress>? progress = null,
+            CancellationToken cancellationToken = default) =>
         CoordinationTelemetry.ObserveAsync(MigrationRole.Source, vmId, _options.TimeProvider,
             () => MigrateObservedAsync(vmId, destinationHost, connect, trigger, progress, cancellationToken));
 
-    private async Task<MigrationResult> MigrateObservedAsync(string vmId, string destinationHost, Func<MigrationTicket, CancellationToken, Task<MigrationConnection>> connect,
+    private async Task<MigrationResult> MigrateObservedAsync(string vmId, string destinationHost,
+        Func<MigrationTicket, CancellationToken, Task<MigrationConnection>> connect,
         MigrationTrigger trigger, IProgress<MigrationProgress>? progress, CancellationToken cancellationToken)
     {
         VmIds.EnsureValid(vmId);
@@ -51,7 +54,8 @@ public sealed partial class MigrationCoordinator
         {
             string holder = owner is null ? "the ownership registry does not know it" : $"'{owner.Owner}' holds its epoch {owner.Epoch}";
             return Refused(migrationId, vmId, MigrationRole.Source,
-                $"this host ('{Host}') does not own VM '{vmId}': {holder}. Migrate it from its owner, with the registry every host shares (secmig: --registry)",
+                $"this host ('{Host}') does not own VM '{vmId}': {holder}. Migrate it from its owner, with the registry every host " +
+                    $"shares (secmig: --registry)",
                 owner?.Epoch ?? 0);
         }
 
@@ -59,7 +63,8 @@ public sealed partial class MigrationCoordinator
         if (status.State != VmRunState.Running)
         {
             string seen = status.Detail is { } detail ? $" ({UntrustedText.Bound(detail)})" : string.Empty;
-            return Refused(migrationId, vmId, MigrationRole.Source, $"VM '{vmId}' is {status.State} here{seen}, and only a running VM migrates", owner.Epoch);
+            return Refused(migrationId, vmId, MigrationRole.Source, $"VM '{vmId}' is {status.State} here{seen}, and only a running VM " +
+                $"migrates", owner.Epoch);
         }
 
         var run = new MigrationRun(
@@ -94,7 +99,8 @@ public sealed partial class MigrationCoordinator
                 or SocketException or IOException or InvalidOperationException or HypervisorException ||
                 (e is OperationCanceledException && cancellationToken.IsCancellationRequested))
             {
-                string reason = e is MigrationAbortedException aborted ? aborted.Reason : e is OperationCanceledException ? "the caller cancelled it" : e.Message;
+                string reason = e is MigrationAbortedException aborted ? aborted.Reason : e is OperationCanceledException ? "the caller " +
+                    "cancelled it" : e.Message;
                 run.FailedPermanently = !run.CommitSent && PermanentFailures.IsPermanent(e);
                 return await SettleSourceAsync(run, reason, e is MigrationAbortedException { ByPeer: true }).ConfigureAwait(false);
             }
@@ -110,7 +116,8 @@ public sealed partial class MigrationCoordinator
         }
     }
 
-    private async Task<MigrationResult> RunSourceAsync(MigrationRun run, IReadOnlyList<string> images, Func<MigrationTicket, CancellationToken, Task<MigrationConnection>> connect,
+    private async Task<MigrationResult> RunSourceAsync(MigrationRun run, IReadOnlyList<string> images,
+        Func<MigrationTicket, CancellationToken, Task<MigrationConnection>> connect,
         CancellationToken cancellationToken)
     {
         await StepAsync(run, MigrationPhase.Admitted).ConfigureAwait(false);
@@ -123,7 +130,8 @@ public sealed partial class MigrationCoordinator
         }
 
         await StepAsync(run, MigrationPhase.PreHooksDone).ConfigureAwait(false);
-        MigrationTicket ticket = MigrationTicket.Create(run.VmId, Host, run.Record.DestinationHost, run.Record.Epoch, _options.TicketLifetime, _options.TimeProvider, run.Id)
+        MigrationTicket ticket = MigrationTicket.Create(run.VmId, Host, run.Record.DestinationHost, run.Record.Epoch,
+            _options.TicketLifetime, _options.TimeProvider, run.Id)
             with { RegistryId = await _registry.GetIdAsync(cancellationToken).ConfigureAwait(false) };
         run.Connection = await connect(ticket, cancellationToken).ConfigureAwait(false);
         run.Wire = new MigrationWire(run.Connection.Pipe, _options.StallTimeout, _options.TimeProvider);
@@ -136,7 +144,8 @@ public sealed partial class MigrationCoordinator
         Stream stream = await _driver.StartOutgoingAsync(run.VmId, cancellationToken).ConfigureAwait(false);
         await using (stream.ConfigureAwait(false))
         {
-            run.Bytes = await run.Wire.SendStreamAsync(stream, hash, _options.FlushBytes, bytes => { run.Bytes = bytes; run.Report(); }, cancellationToken).ConfigureAwait(false);
+            run.Bytes = await run.Wire.SendStreamAsync(stream, hash, _options.FlushBytes, bytes => { run.Bytes = bytes; run.Report(); },
+                cancellationToken).ConfigureAwait(false);
         }
 
         digest = hash.GetCurrentHash();
@@ -195,7 +204,8 @@ public sealed partial class MigrationCoordinator
         {
             if (run.CommitSent)
             {
-                throw new MigrationInDoubtException(run.Id, run.VmId, $"the ownership registry could not be reached after the commit was requested ({e.Message})", e);
+                throw new MigrationInDoubtException(run.Id, run.VmId, $"the ownership registry could not be reached after the commit was " +
+                    $"requested ({e.Message})", e);
             }
 
             // Before the commit request the destination cannot have taken the epoch, so resuming is safe without the registry.
@@ -227,7 +237,8 @@ public sealed partial class MigrationCoordinator
 
         if (move.Current is null)
         {
-            throw new MigrationInDoubtException(run.Id, run.VmId, "the ownership registry no longer knows the VM, so no host may run it on its word");
+            throw new MigrationInDoubtException(run.Id, run.VmId, "the ownership registry no longer knows the VM, so no host may run it " +
+                "on its word");
         }
 
         string holder = UntrustedText.Bound(move.Current.Owner, 160);
@@ -235,12 +246,15 @@ public sealed partial class MigrationCoordinator
             !string.Equals(earlier.VmId, run.VmId, StringComparison.Ordinal))
         {
             throw new MigrationInDoubtException(run.Id, run.VmId,
-                $"the registry says '{holder}' holds epoch {move.Current.Epoch} by migration {move.Current.MigrationId?.ToString() ?? "(none)"}, which this host " +
-                "never ran: only this host could have released the VM, so the record was written without its consent (by a host that can write the " +
+                $"the registry says '{holder}' holds epoch {move.Current.Epoch} by migration " +
+                    $"{move.Current.MigrationId?.ToString() ?? "(none)"}, which this host " +
+                "never ran: only this host could have released the VM, so the record was written without its consent (by a host that can " +
+                    "write the " +
                 "registry). The VM stays paused here and nothing is destroyed; find who wrote the record, restore it, then recover");
         }
 
-        return await AbandonSourceAsync(run, $"'{holder}' holds the epoch ({move.Current.Epoch}) by this host's migration {by}, so this copy is stale").ConfigureAwait(false);
+        return await AbandonSourceAsync(run, $"'{holder}' holds the epoch ({move.Current.Epoch}) by this host's migration {by}, so this " +
+            $"copy is stale").ConfigureAwait(false);
     }
 
     private async Task<MigrationResult> RollBackSourceAsync(MigrationRun run, string reason)
@@ -256,7 +270,8 @@ public sealed partial class MigrationCoordinator
 
         // A failure no retry can heal is not the VM's or the pair's fault: it opens no breaker and sets no backoff.
         Complete(run, run.FailedPermanently ? MigrationOutcome.Cancelled : MigrationOutcome.Failed);
-        return new MigrationResult(run.Id, run.VmId, MigrationRole.Source, MigrationStatus.RolledBack, reason, run.Bytes, run.Record.Epoch + 1)
+        return new MigrationResult(run.Id, run.VmId, MigrationRole.Source, MigrationStatus.RolledBack, reason, run.Bytes,
+            run.Record.Epoch + 1)
         {
             IsPermanent = run.FailedPermanently,
         };
@@ -281,7 +296,8 @@ public sealed partial class MigrationCoordinator
         }
 
         Complete(run, MigrationOutcome.Succeeded);
-        return new MigrationResult(run.Id, run.VmId, MigrationRole.Source, MigrationStatus.Completed, null, run.Bytes, run.Record.Epoch + 1);
+        return new MigrationResult(run.Id, run.VmId, MigrationRole.Source, MigrationStatus.Completed, null, run.Bytes,
+            run.Record.Epoch + 1);
     }
 
     /// <summary>The epoch moved on by other means while this migration ran: this copy is stale and must never run again.</summary>

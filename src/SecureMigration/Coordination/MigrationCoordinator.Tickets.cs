@@ -59,7 +59,8 @@ public sealed partial class MigrationCoordinator
         // A shared cluster PSK proves no host identity (every holder can claim any name); see PskChannelCredentials.
         if (!peer.IsSharedPsk && !peer.Names.Contains(ticket.SourceIdentity, StringComparer.OrdinalIgnoreCase))
         {
-            return $"the ticket names source '{UntrustedText.Bound(ticket.SourceIdentity, 300)}', but the peer proved the identity [{UntrustedText.Bound(string.Join(", ", peer.Names), 300)}]";
+            return $"the ticket names source '{UntrustedText.Bound(ticket.SourceIdentity, 300)}', but the peer proved the identity " +
+                $"[{UntrustedText.Bound(string.Join(", ", peer.Names), 300)}]";
         }
 
         if (_journal.Latest(ticket.MigrationId) is not null || _receivingIds.ContainsKey(ticket.MigrationId))
@@ -85,14 +86,17 @@ public sealed partial class MigrationCoordinator
         string registryId = await _registry.GetIdAsync(cancellationToken).ConfigureAwait(false);
         if (!string.Equals(ticket.RegistryId, registryId, StringComparison.Ordinal))
         {
-            return $"the ticket's epoch comes from registry {(ticket.RegistryId is null ? "(none named)" : UntrustedText.Bound(ticket.RegistryId, 80))}, " +
-                $"but this host's ownership registry is {registryId}: the two hosts use different registries, whose epochs mean nothing to each other. " +
+            return $"the ticket's epoch comes from registry " +
+                $"{(ticket.RegistryId is null ? "(none named)" : UntrustedText.Bound(ticket.RegistryId, 80))}, " +
+                $"but this host's ownership registry is {registryId}: the two hosts use different registries, whose epochs mean nothing " +
+                    $"to each other. " +
                 "Both hosts must use the same shared registry (secmig: the same --registry directory on both)";
         }
 
         if (owner.Epoch != ticket.OwnershipEpoch || !string.Equals(owner.Owner, ticket.SourceIdentity, StringComparison.Ordinal))
         {
-            return $"the ticket says '{UntrustedText.Bound(ticket.SourceIdentity, 300)}' holds epoch {ticket.OwnershipEpoch} of VM '{ticket.VmId}', but {Describe(owner)} " +
+            return $"the ticket says '{UntrustedText.Bound(ticket.SourceIdentity, 300)}' holds epoch {ticket.OwnershipEpoch} of VM " +
+                $"'{ticket.VmId}', but {Describe(owner)} " +
                 "in the registry both hosts share: the VM moved since the source read it, or the source is not its owner";
         }
 
@@ -113,7 +117,8 @@ public sealed partial class MigrationCoordinator
 
     /// <summary>Checks an incoming ticket and, when it passes, reserves its VM for this migration until the returned lease is
     /// disposed.</summary>
-    private async ValueTask<(string? Refusal, IDisposable? Reservation)> ReserveIncomingAsync(MigrationTicket ticket, PeerIdentity peer, CancellationToken cancellationToken)
+    private async ValueTask<(string? Refusal, IDisposable? Reservation)> ReserveIncomingAsync(MigrationTicket ticket, PeerIdentity peer,
+        CancellationToken cancellationToken)
     {
         string? refusal = await CheckIncomingAsync(ticket, peer, cancellationToken).ConfigureAwait(false);
         if (refusal is not null)

@@ -50,8 +50,10 @@ public sealed partial class MigrationCoordinator
     /// Creates a coordinator for this host; only <see cref="Hosting.MigrationHostBuilder"/> calls it, with validated parts
     /// and a snapshot of the options.
     /// </summary>
-    internal MigrationCoordinator(CoordinatorOptions options, HypervisorDriver driver, IMigrationJournal journal, IOwnershipRegistry registry,
-        IAuditSink audit, ISnapshotProvider snapshots, IResidueHandler residue, AdmissionController? admission, ILoggerFactory? loggerFactory)
+    internal MigrationCoordinator(CoordinatorOptions options, HypervisorDriver driver, IMigrationJournal journal,
+        IOwnershipRegistry registry,
+        IAuditSink audit, ISnapshotProvider snapshots, IResidueHandler residue, AdmissionController? admission,
+            ILoggerFactory? loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -91,7 +93,8 @@ public sealed partial class MigrationCoordinator
             run.JournalLost = true;
             throw;
         }
-        catch (Exception e) when (e is ArgumentException or IllegalPhaseTransitionException or InvalidOperationException or ObjectDisposedException or IOException)
+        catch (Exception e) when (e is ArgumentException or IllegalPhaseTransitionException or InvalidOperationException or
+            ObjectDisposedException or IOException)
         {
             // A record the journal will not take (too long, out of order, journal closed) is a checkpoint lost like any other.
             run.JournalLost = true;
@@ -152,7 +155,8 @@ public sealed partial class MigrationCoordinator
     {
         try
         {
-            await _audit.AppendAsync(migrationId, vmId, eventName, detail is null ? null : UntrustedText.Bound(detail, 2 * UntrustedText.DefaultMaxLength)).ConfigureAwait(false);
+            await _audit.AppendAsync(migrationId, vmId, eventName, detail is null ? null : UntrustedText.Bound(detail,
+                2 * UntrustedText.DefaultMaxLength)).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -167,7 +171,8 @@ public sealed partial class MigrationCoordinator
         foreach (string path in paths)
         {
             ResidueOutcome outcome = await _residue.HandleAsync(new Residue(migrationId, vmId, kind, path)).ConfigureAwait(false);
-            await AuditAsync(migrationId, vmId, "residue-" + outcome.Action, $"{kind} {path} ({outcome.Bytes} bytes){(outcome.Detail is null ? string.Empty : "; " + outcome.Detail)}").ConfigureAwait(false);
+            await AuditAsync(migrationId, vmId, "residue-" + outcome.Action, $"{kind} {path} ({outcome.Bytes} " +
+                $"bytes){(outcome.Detail is null ? string.Empty : "; " + outcome.Detail)}").ConfigureAwait(false);
         }
     }
 
@@ -175,7 +180,8 @@ public sealed partial class MigrationCoordinator
     {
         if (snapshot is not null)
         {
-            await DisposeResidueAsync(migrationId, vmId, ResidueKind.Snapshot, await _snapshots.ReleaseAsync(snapshot).ConfigureAwait(false)).ConfigureAwait(false);
+            await DisposeResidueAsync(migrationId, vmId, ResidueKind.Snapshot, await _snapshots.ReleaseAsync(snapshot)
+                .ConfigureAwait(false)).ConfigureAwait(false);
         }
     }
 

@@ -13,8 +13,10 @@ public sealed class MigrationInDoubtException : MigrationException
     /// <param name="problem">Why the outcome is unknown.</param>
     /// <param name="innerException">The cause.</param>
     public MigrationInDoubtException(Guid migrationId, string vmId, string problem, Exception? innerException = null)
-        : base($"Migration {migrationId} of VM '{vmId}' is in doubt: {problem}. The VM stays paused on the source and is not resumed or discarded; " +
-            "restore access to the ownership registry and run recovery ('secmig recover'), which finishes it one way or the other.", innerException)
+        : base($"Migration {migrationId} of VM '{vmId}' is in doubt: {problem}. The VM stays paused on the source and is not resumed or " +
+            $"discarded; " +
+            "restore access to the ownership registry and run recovery ('secmig recover'), which finishes it one way or the other.",
+                innerException)
     {
         MigrationId = migrationId;
         VmId = vmId;

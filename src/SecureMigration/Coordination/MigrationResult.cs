@@ -11,7 +11,8 @@ namespace SecureMigration.Coordination;
 /// <param name="Reason">Why it rolled back or was refused, or <see langword="null"/>.</param>
 /// <param name="Bytes">The bytes of the migration stream that moved.</param>
 /// <param name="Epoch">The VM's ownership epoch at the end, when known.</param>
-public sealed record MigrationResult(Guid MigrationId, string VmId, MigrationRole Role, MigrationStatus Status, string? Reason, long Bytes, long Epoch)
+public sealed record MigrationResult(Guid MigrationId, string VmId, MigrationRole Role, MigrationStatus Status, string? Reason, long Bytes,
+    long Epoch)
 {
     /// <summary>Gets why admission denied the migration (<see cref="AdmissionDenialReason.None"/> when it did not), so a caller can back
     /// off or stop retrying.</summary>

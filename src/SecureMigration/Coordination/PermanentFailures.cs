@@ -25,7 +25,8 @@ internal static class PermanentFailures
     };
 
     /// <summary>Whether a peer's alert refuses this host's identity (RFC 8446 §6.2), not a passing trouble of the peer's.</summary>
-    private static bool RefusesIdentity(short alert) => alert is AlertDescription.bad_certificate or AlertDescription.unsupported_certificate
+    private static bool RefusesIdentity(short alert) => alert is AlertDescription.bad_certificate or
+        AlertDescription.unsupported_certificate
         or AlertDescription.certificate_revoked or AlertDescription.certificate_expired or AlertDescription.certificate_unknown
         or AlertDescription.unknown_ca or AlertDescription.access_denied or AlertDescription.certificate_required;
 }

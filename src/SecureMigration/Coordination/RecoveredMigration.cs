@@ -9,4 +9,5 @@ namespace SecureMigration.Coordination;
 /// <param name="From">The phase the journal left it in.</param>
 /// <param name="To">The final phase recovery brought it to.</param>
 /// <param name="Decision">Why: what the journal and the ownership registry said.</param>
-public sealed record RecoveredMigration(Guid MigrationId, string VmId, MigrationRole Role, MigrationPhase From, MigrationPhase To, string Decision);
+public sealed record RecoveredMigration(Guid MigrationId, string VmId, MigrationRole Role, MigrationPhase From, MigrationPhase To,
+    string Decision);

@@ -137,19 +137,22 @@ public sealed class SecureMigrationBuilder
         Sanitizer.Validate();
         if (!Enum.IsDefined(SanitizationMethod))
         {
-            throw new ArgumentException($"SecureMigrationBuilder.SanitizationMethod is {SanitizationMethod}; it must be one of {string.Join(", ", Enum.GetNames<SanitizationMethod>())}.");
+            throw new ArgumentException($"SecureMigrationBuilder.SanitizationMethod is {SanitizationMethod}; it must be one of " +
+                $"{string.Join(", ", Enum.GetNames<SanitizationMethod>())}.");
         }
 
         Required(JournalPath, "JournalPath", "a file for the host's migration journal");
         Required(AuditLogPath, "AuditLogPath", "a file for the host's audit log");
         if (Driver is null)
         {
-            throw new InvalidOperationException("SecureMigrationBuilder has no hypervisor driver; call UseDriver (for QEMU: new QemuDriver(...)).");
+            throw new InvalidOperationException("SecureMigrationBuilder has no hypervisor driver; call UseDriver (for QEMU: new " +
+                "QemuDriver(...)).");
         }
 
         if (Registry is null)
         {
-            throw new InvalidOperationException("SecureMigrationBuilder has no ownership registry; call UseFileOwnershipRegistry(directory) or UseOwnershipRegistry.");
+            throw new InvalidOperationException("SecureMigrationBuilder has no ownership registry; call " +
+                "UseFileOwnershipRegistry(directory) or UseOwnershipRegistry.");
         }
     }
 

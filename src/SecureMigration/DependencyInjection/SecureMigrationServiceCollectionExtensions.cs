@@ -44,7 +44,8 @@ public static class SecureMigrationServiceCollectionExtensions
             options.Validate();
             return options;
         });
-        services.TryAddSingleton(provider => new SecureChannelFactory(provider.GetRequiredService<SecureChannelOptions>(), provider.GetService<ILoggerFactory>()));
+        services.TryAddSingleton(provider => new SecureChannelFactory(provider.GetRequiredService<SecureChannelOptions>(),
+            provider.GetService<ILoggerFactory>()));
         return services;
     }
 
@@ -89,7 +90,8 @@ public static class SecureMigrationServiceCollectionExtensions
                 .UseOwnershipRegistry(builder.Registry!(provider))
                 .UseDriver(builder.Driver!(provider))
                 .UseSnapshots(builder.Snapshots(provider))
-                .UseResidue(builder.Channel.ValidatedCredentials is X509ChannelCredentials signer && builder.CertificateDirectory is { } certificates
+                .UseResidue(builder.Channel.ValidatedCredentials is X509ChannelCredentials signer &&
+                    builder.CertificateDirectory is { } certificates
                     ? new SanitizingResidueHandler(new BlockSanitizer(builder.Sanitizer), builder.SanitizationMethod, signer, certificates)
                     : new SanitizingResidueHandler(new BlockSanitizer(builder.Sanitizer), builder.SanitizationMethod));
             if (provider.GetService<ILoggerFactory>() is { } logging)

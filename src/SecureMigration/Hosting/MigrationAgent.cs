@@ -128,7 +128,8 @@ public sealed class MigrationAgent
             MigrationResult result;
             try
             {
-                result = await _host.Coordinator.MigrateAsync(vmId, destinationHost, connect, trigger, progress, cancellationToken).ConfigureAwait(false);
+                result = await _host.Coordinator.MigrateAsync(vmId, destinationHost, connect, trigger, progress,
+                    cancellationToken).ConfigureAwait(false);
             }
             finally
             {

@@ -20,7 +20,8 @@ public sealed class MigrationAgentOptions
     {
         if (MaxConcurrentReceives is < 1 or > 1024)
         {
-            throw new ArgumentException($"MigrationAgentOptions.MaxConcurrentReceives is {MaxConcurrentReceives}; it must be between 1 and 1024.");
+            throw new ArgumentException($"MigrationAgentOptions.MaxConcurrentReceives is {MaxConcurrentReceives}; it must be between 1 " +
+                $"and 1024.");
         }
 
         if (MaxRetries is < 0 or > 100)

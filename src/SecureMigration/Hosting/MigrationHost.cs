@@ -19,7 +19,8 @@ public sealed class MigrationHost : IAsyncDisposable
     private readonly IReadOnlyList<IDisposable> _owned;
     private int _disposed;
 
-    internal MigrationHost(string hostId, TimeProvider timeProvider, MigrationCoordinator coordinator, IMigrationJournal journal, IAuditSink audit,
+    internal MigrationHost(string hostId, TimeProvider timeProvider, MigrationCoordinator coordinator, IMigrationJournal journal,
+        IAuditSink audit,
         IOwnershipRegistry registry, HypervisorDriver driver, AdmissionController? admission, IAdmissionStateStore? admissionStore,
         HypervisorDriver? ownedDriver, IReadOnlyList<IDisposable> owned)
     {

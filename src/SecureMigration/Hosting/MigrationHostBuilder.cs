@@ -238,7 +238,8 @@ public sealed class MigrationHostBuilder
         options.Validate();
         _admissionOptions?.Validate();
         HypervisorDriver driver = _driver ?? throw Missing("hypervisor driver", "UseDriver (for QEMU: UseQemu)");
-        IOwnershipRegistry registry = _registry ?? throw Missing("ownership registry", "UseOwnershipRegistry (new FileOwnershipRegistry(directory))");
+        IOwnershipRegistry registry = _registry ?? throw Missing("ownership registry", "UseOwnershipRegistry (new " +
+            "FileOwnershipRegistry(directory))");
         if (_journal is null && _journalPath is null)
         {
             throw Missing("journal", "UseJournal(path)");
@@ -276,9 +277,12 @@ public sealed class MigrationHostBuilder
                     : new AdmissionController(admissionOptions, _timeProvider, loggerFactory: _loggerFactory);
             }
 
-            IResidueHandler residue = _residue ?? new SanitizingResidueHandler(new BlockSanitizer(new SanitizerOptions { TimeProvider = _timeProvider }));
-            var coordinator = new MigrationCoordinator(options, driver, journal, registry, audit, _snapshots, residue, admission, _loggerFactory);
-            return new MigrationHost(options.HostId, _timeProvider, coordinator, journal, audit, registry, driver, admission, _admissionStore,
+            IResidueHandler residue = _residue ??
+                new SanitizingResidueHandler(new BlockSanitizer(new SanitizerOptions { TimeProvider = _timeProvider }));
+            var coordinator = new MigrationCoordinator(options, driver, journal, registry, audit, _snapshots, residue, admission,
+                _loggerFactory);
+            return new MigrationHost(options.HostId, _timeProvider, coordinator, journal, audit, registry, driver, admission,
+                _admissionStore,
                 _disposeDriver ? driver : null, owned);
         }
         catch

@@ -41,13 +41,15 @@ internal static class CertificateAlgorithms
     public static void CheckSignature(X509Certificate certificate)
     {
         string oid = certificate.SigAlgOid;
-        if (AcceptedSignatures.Contains(oid) || (oid == PkcsObjectIdentifiers.IdRsassaPss.Id && PssHashIsAccepted(certificate.GetSigAlgParams())))
+        if (AcceptedSignatures.Contains(oid) || (oid == PkcsObjectIdentifiers.IdRsassaPss.Id &&
+            PssHashIsAccepted(certificate.GetSigAlgParams())))
         {
             return;
         }
 
         throw new CertificateRefusedException(CertificateRefusal.WeakAlgorithm,
-            $"The certificate '{certificate.SubjectDN}' is signed with {certificate.SigAlgName} ({oid}); only SHA-256 or stronger RSA/ECDSA signatures " +
+            $"The certificate '{certificate.SubjectDN}' is signed with {certificate.SigAlgName} ({oid}); only SHA-256 or stronger " +
+                $"RSA/ECDSA signatures " +
             "and Ed25519/Ed448 are accepted (MD5 and SHA-1 signatures can be forged). Reissue it with SHA-256 (secmig pki issue does).");
     }
 
@@ -65,7 +67,8 @@ internal static class CertificateAlgorithms
         if (minimum == int.MaxValue)
         {
             throw new CertificateRefusedException(CertificateRefusal.WeakAlgorithm,
-                $"The certificate '{certificate.SubjectDN}' holds a {kind} key, which is not accepted. Reissue it with an ECDSA P-256, Ed25519 or RSA ≥ {MinimumRsaBits}-bit key.");
+                $"The certificate '{certificate.SubjectDN}' holds a {kind} key, which is not accepted. Reissue it with an ECDSA P-256, " +
+                    $"Ed25519 or RSA ≥ {MinimumRsaBits}-bit key.");
         }
 
         if (bits < minimum)

@@ -21,7 +21,8 @@ internal static class CertificateChainValidator
     {
         if (presented.Count == 0)
         {
-            throw Fail(CertificateRefusal.UntrustedChain, "The peer presented no certificate. Configure the peer with a certificate issued by a CA in this end's bundle.");
+            throw Fail(CertificateRefusal.UntrustedChain, "The peer presented no certificate. Configure the peer with a certificate " +
+                "issued by a CA in this end's bundle.");
         }
 
         if (presented.Count > policy.MaxChainLength)
@@ -40,7 +41,8 @@ internal static class CertificateChainValidator
         return CheckPolicy(leaf, policy);
     }
 
-    private static List<X509Certificate> BuildPath(X509Certificate leaf, IReadOnlyList<X509Certificate> presented, IReadOnlyList<X509Certificate> anchors)
+    private static List<X509Certificate> BuildPath(X509Certificate leaf, IReadOnlyList<X509Certificate> presented,
+        IReadOnlyList<X509Certificate> anchors)
     {
         var path = new List<X509Certificate> { leaf };
         X509Certificate current = leaf;
@@ -57,7 +59,8 @@ internal static class CertificateChainValidator
                 return path;
             }
 
-            X509Certificate? issuer = presented.Skip(1).FirstOrDefault(c => !path.Contains(c) && c.SubjectDN.Equivalent(current.IssuerDN) && IsSignedBy(current, c));
+            X509Certificate? issuer = presented.Skip(1).FirstOrDefault(c => !path.Contains(c) && c.SubjectDN.Equivalent(current.IssuerDN) &&
+                IsSignedBy(current, c));
             if (issuer is null)
             {
                 break;
@@ -79,7 +82,8 @@ internal static class CertificateChainValidator
             certificate.Verify(issuer.GetPublicKey());
             return true;
         }
-        catch (Exception e) when (e is InvalidKeyException or SignatureException or CertificateException or ArgumentException or InvalidOperationException)
+        catch (Exception e) when (e is InvalidKeyException or SignatureException or CertificateException or ArgumentException or
+            InvalidOperationException)
         {
             return false;
         }
@@ -93,13 +97,15 @@ internal static class CertificateChainValidator
             if (instant < certificate.NotBefore.ToUniversalTime())
             {
                 throw Fail(CertificateRefusal.NotYetValid,
-                    $"The certificate '{certificate.SubjectDN}' is not valid until {certificate.NotBefore.ToUniversalTime():u}; it is now {instant:u}. Check both hosts' clocks.");
+                    $"The certificate '{certificate.SubjectDN}' is not valid until {certificate.NotBefore.ToUniversalTime():u}; it is " +
+                        $"now {instant:u}. Check both hosts' clocks.");
             }
 
             if (instant > certificate.NotAfter.ToUniversalTime())
             {
                 throw Fail(CertificateRefusal.Expired,
-                    $"The certificate '{certificate.SubjectDN}' expired at {certificate.NotAfter.ToUniversalTime():u}; it is now {instant:u}. Renew it.");
+                    $"The certificate '{certificate.SubjectDN}' expired at {certificate.NotAfter.ToUniversalTime():u}; it is now " +
+                        $"{instant:u}. Renew it.");
             }
         }
     }
@@ -134,19 +140,22 @@ internal static class CertificateChainValidator
             int pathLength = issuer.GetBasicConstraints();
             if (pathLength < 0)
             {
-                throw Fail(CertificateRefusal.KeyUsage, $"The certificate '{issuer.SubjectDN}' issued a certificate in the peer's chain but is not a CA (basic constraints). The chain is refused.");
+                throw Fail(CertificateRefusal.KeyUsage, $"The certificate '{issuer.SubjectDN}' issued a certificate in the peer's chain " +
+                    $"but is not a CA (basic constraints). The chain is refused.");
             }
 
             int intermediatesBelow = i - 1;
             if (intermediatesBelow > pathLength)
             {
-                throw Fail(CertificateRefusal.KeyUsage, $"The CA '{issuer.SubjectDN}' allows a path length of {pathLength} but has {intermediatesBelow} intermediate CAs below it.");
+                throw Fail(CertificateRefusal.KeyUsage, $"The CA '{issuer.SubjectDN}' allows a path length of {pathLength} but has " +
+                    $"{intermediatesBelow} intermediate CAs below it.");
             }
 
             bool[]? usage = issuer.GetKeyUsage();
             if (usage is not null && (usage.Length <= KeyCertSignBit || !usage[KeyCertSignBit]))
             {
-                throw Fail(CertificateRefusal.KeyUsage, $"The CA '{issuer.SubjectDN}' lacks the keyCertSign key usage, so it may not issue certificates.");
+                throw Fail(CertificateRefusal.KeyUsage, $"The CA '{issuer.SubjectDN}' lacks the keyCertSign key usage, so it may not " +
+                    $"issue certificates.");
             }
         }
     }
@@ -156,14 +165,16 @@ internal static class CertificateChainValidator
         if (leaf.GetBasicConstraints() >= 0)
         {
             throw Fail(CertificateRefusal.KeyUsage,
-                $"The peer presented the CA certificate '{leaf.SubjectDN}' as its own (basic constraints CA:TRUE); a host must use a certificate " +
+                $"The peer presented the CA certificate '{leaf.SubjectDN}' as its own (basic constraints CA:TRUE); a host must use a " +
+                    $"certificate " +
                 "issued to it with CA:FALSE. Issue one with 'secmig pki issue' and keep the CA's key off the hosts.");
         }
 
         bool[]? usage = leaf.GetKeyUsage();
         if (usage is not null && (usage.Length <= DigitalSignatureBit || !usage[DigitalSignatureBit]))
         {
-            throw Fail(CertificateRefusal.KeyUsage, $"The peer's certificate '{leaf.SubjectDN}' lacks the digitalSignature key usage that TLS 1.3 needs. Reissue it.");
+            throw Fail(CertificateRefusal.KeyUsage, $"The peer's certificate '{leaf.SubjectDN}' lacks the digitalSignature key usage " +
+                $"that TLS 1.3 needs. Reissue it.");
         }
 
         IList<DerObjectIdentifier>? ekus = leaf.GetExtendedKeyUsage();
@@ -177,7 +188,8 @@ internal static class CertificateChainValidator
         {
             string role = peerIsServer ? "serverAuth" : "clientAuth";
             throw Fail(CertificateRefusal.KeyUsage,
-                $"The peer's certificate '{leaf.SubjectDN}' has an extended key usage without {role}. Reissue it with serverAuth and clientAuth (secmig pki issue does).");
+                $"The peer's certificate '{leaf.SubjectDN}' has an extended key usage without {role}. Reissue it with serverAuth and " +
+                    $"clientAuth (secmig pki issue does).");
         }
     }
 
@@ -192,7 +204,9 @@ internal static class CertificateChainValidator
             if (!names.Matches(expected, policy.AllowCommonNameFallback))
             {
                 throw Fail(CertificateRefusal.NameMismatch,
-                    $"The peer's certificate is for [{string.Join(", ", identities)}]{names.IgnoredCommonNameNote(policy.AllowCommonNameFallback)}, not the expected '{expected}'. " +
+                    $"The peer's certificate is for " +
+                        $"[{string.Join(", ", identities)}]{names.IgnoredCommonNameNote(policy.AllowCommonNameFallback)}, not the " +
+                            $"expected '{expected}'. " +
                     "Connect to the right host or fix the expected peer name.");
             }
 
@@ -205,7 +219,8 @@ internal static class CertificateChainValidator
             if (allowed is null)
             {
                 throw Fail(CertificateRefusal.NotAllowed,
-                    $"The peer [{string.Join(", ", identities)}]{names.IgnoredCommonNameNote(policy.AllowCommonNameFallback)} authenticated but is not on the allow-list. " +
+                    $"The peer [{string.Join(", ", identities)}]{names.IgnoredCommonNameNote(policy.AllowCommonNameFallback)} " +
+                        $"authenticated but is not on the allow-list. " +
                     "Add it with --allow-peer if it should migrate here.");
             }
 
@@ -214,7 +229,8 @@ internal static class CertificateChainValidator
 
         if (policy.SpkiPins.Count > 0 && !SpkiPin.MatchesAny(pin, policy.SpkiPins))
         {
-            throw Fail(CertificateRefusal.PinMismatch, $"The peer's public key (SPKI SHA-256 {pin}) matches none of the pinned keys. Update the pins if the key was rotated.");
+            throw Fail(CertificateRefusal.PinMismatch, $"The peer's public key (SPKI SHA-256 {pin}) matches none of the pinned keys. " +
+                $"Update the pins if the key was rotated.");
         }
 
         string name = matchedName ?? identities.FirstOrDefault() ?? leaf.SubjectDN.ToString();

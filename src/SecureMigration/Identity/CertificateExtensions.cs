@@ -31,7 +31,8 @@ internal static class CertificateExtensions
             if (!Processed.Contains(oid))
             {
                 throw Refuse(certificate, oid,
-                    "a critical extension this end cannot process (RFC 5280 requires refusing it). Reissue the certificate without it, or mark it non-critical");
+                    "a critical extension this end cannot process (RFC 5280 requires refusing it). Reissue the certificate without it, " +
+                        "or mark it non-critical");
             }
         }
     }

@@ -7,7 +7,8 @@ using Org.BouncyCastle.X509.Extension;
 namespace SecureMigration.Identity;
 
 /// <summary>The names a certificate carries: subject alternative names and the subject's common name.</summary>
-internal sealed record CertificateNames(IReadOnlyList<string> Dns, IReadOnlyList<string> Uris, IReadOnlyList<string> IpAddresses, string? CommonName)
+internal sealed record CertificateNames(IReadOnlyList<string> Dns, IReadOnlyList<string> Uris, IReadOnlyList<string> IpAddresses,
+    string? CommonName)
 {
     public bool HasSubjectAlternativeNames => Dns.Count + Uris.Count + IpAddresses.Count > 0;
 
@@ -24,7 +25,8 @@ internal sealed record CertificateNames(IReadOnlyList<string> Dns, IReadOnlyList
     /// <summary>For refusal messages: a note naming the CN when it exists but is not one of <see cref="Identities"/>.</summary>
     public string IgnoredCommonNameNote(bool allowCommonNameFallback) =>
         CommonName is not null && !Identities(allowCommonNameFallback).Contains(CommonName, StringComparer.OrdinalIgnoreCase)
-            ? $" (its subject CN '{CommonName}' is not a name of the host: {(HasSubjectAlternativeNames ? "a certificate with SANs is matched by its SANs only" : "the CN fallback is off")})"
+            ? $" (its subject CN '{CommonName}' is not a name of the host: " +
+                $"{(HasSubjectAlternativeNames ? "a certificate with SANs is matched by its SANs only" : "the CN fallback is off")})"
             : string.Empty;
 
     public static CertificateNames Read(X509Certificate certificate)

@@ -37,14 +37,16 @@ public sealed class CertificateRevocationList
         {
             if (new FileInfo(path).Length > MaxFileBytes)
             {
-                throw new InvalidCredentialsException(path, $"'{path}' is larger than {MaxFileBytes / (1024 * 1024)} MiB; it is not a CRL file.");
+                throw new InvalidCredentialsException(path, $"'{path}' is larger than {MaxFileBytes / (1024 * 1024)} MiB; it is not a " +
+                    $"CRL file.");
             }
 
             data = File.ReadAllBytes(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new InvalidCredentialsException(path, $"Cannot read the CRL file '{path}': {e.Message} Check the path and the file's permissions.", e);
+            throw new InvalidCredentialsException(path, $"Cannot read the CRL file '{path}': {e.Message} Check the path and the file's " +
+                $"permissions.", e);
         }
 
         return Parse(data, path);
@@ -67,9 +69,11 @@ public sealed class CertificateRevocationList
         {
             lists = new X509CrlParser().ReadCrls(data).Select(crl => new CertificateRevocationList(crl, source)).ToList();
         }
-        catch (Exception e) when (e is CrlException or IOException or ArgumentException or InvalidCastException or InvalidOperationException)
+        catch (Exception e) when (e is CrlException or IOException or ArgumentException or InvalidCastException or
+            InvalidOperationException)
         {
-            throw new InvalidCredentialsException(source, $"{source} is not a valid CRL ({e.Message}). Pass the PEM or DER file that 'openssl ca -gencrl' wrote.", e);
+            throw new InvalidCredentialsException(source, $"{source} is not a valid CRL ({e.Message}). Pass the PEM or DER file that " +
+                $"'openssl ca -gencrl' wrote.", e);
         }
 
         if (lists.Count == 0)

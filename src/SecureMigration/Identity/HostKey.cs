@@ -29,7 +29,8 @@ public sealed class HostKey : IDisposable
     {
         if (secret.Length < Length)
         {
-            throw new ArgumentException($"A host key needs at least {Length} secret bytes, and {secret.Length} were given; use 32 bytes from a cryptographic random source.", nameof(secret));
+            throw new ArgumentException($"A host key needs at least {Length} secret bytes, and {secret.Length} were given; use 32 bytes " +
+                $"from a cryptographic random source.", nameof(secret));
         }
 
         byte[] key = new byte[Length];
@@ -51,16 +52,19 @@ public sealed class HostKey : IDisposable
             X509ChannelCredentials x509 => PrivateKeyInfoFactory.CreatePrivateKeyInfo(x509.PrivateKey).GetEncoded(),
             PskChannelCredentials psk => psk.Key.ToArray(),
             PskKeyringCredentials => throw new ArgumentException(
-                "A PSK keyring holds only keys this host shares with its peers, so it cannot give a key of this host's own: use HostKey.LoadOrCreate(path).",
+                "A PSK keyring holds only keys this host shares with its peers, so it cannot give a key of this host's own: use " +
+                    "HostKey.LoadOrCreate(path).",
                 nameof(credentials)),
-            _ => throw new ArgumentException($"Credentials of type {credentials.GetType().Name} cannot give a host key.", nameof(credentials)),
+            _ => throw new ArgumentException($"Credentials of type {credentials.GetType().Name} cannot give a host key.",
+                nameof(credentials)),
         };
         try
         {
             byte[] prk = HKDF.Extract(HashAlgorithmName.SHA256, material, Salt);
             try
             {
-                return new HostKey(HKDF.Expand(HashAlgorithmName.SHA256, prk, Length, Encoding.UTF8.GetBytes("host:" + credentials.LocalIdentity)));
+                return new HostKey(HKDF.Expand(HashAlgorithmName.SHA256, prk, Length,
+                    Encoding.UTF8.GetBytes("host:" + credentials.LocalIdentity)));
             }
             finally
             {
@@ -121,7 +125,8 @@ public sealed class HostKey : IDisposable
 
         if (new FileInfo(fullPath).LinkTarget is not null)
         {
-            throw new InvalidCredentialsException(fullPath, $"The host key '{fullPath}' is a symbolic link; a host key must be a plain file. Remove the link and start again to create one.");
+            throw new InvalidCredentialsException(fullPath, $"The host key '{fullPath}' is a symbolic link; a host key must be a plain " +
+                $"file. Remove the link and start again to create one.");
         }
 
         SecretFiles.EnsureOwnerOnly(fullPath, "host key");
@@ -137,14 +142,16 @@ public sealed class HostKey : IDisposable
         }
         catch (FormatException e)
         {
-            throw new InvalidCredentialsException(fullPath, $"The host key '{fullPath}' is not hexadecimal text. Restore it from a backup; a new key cannot read the old journal.", e);
+            throw new InvalidCredentialsException(fullPath, $"The host key '{fullPath}' is not hexadecimal text. Restore it from a " +
+                $"backup; a new key cannot read the old journal.", e);
         }
 
         try
         {
             if (key.Length < Length)
             {
-                throw new InvalidCredentialsException(fullPath, $"The host key '{fullPath}' has {key.Length} bytes; {Length} are needed. Restore it from a backup.");
+                throw new InvalidCredentialsException(fullPath, $"The host key '{fullPath}' has {key.Length} bytes; {Length} are needed. " +
+                    $"Restore it from a backup.");
             }
 
             return FromSecret(key);

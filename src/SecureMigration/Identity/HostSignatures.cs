@@ -20,14 +20,16 @@ internal static class HostSignatures
         engine.Init(true, signer.PrivateKey);
         byte[] message = Message(format, payload);
         engine.BlockUpdate(message, 0, message.Length);
-        return new SignedEnvelope(format, payload, algorithm, PemObjects.ToPem(signer.Chain[0]), Convert.ToBase64String(engine.GenerateSignature()));
+        return new SignedEnvelope(format, payload, algorithm, PemObjects.ToPem(signer.Chain[0]),
+            Convert.ToBase64String(engine.GenerateSignature()));
     }
 
     /// <summary>Checks <paramref name="envelope"/>; with <paramref name="anchors"/>, also that its signer chains to them at
     /// <paramref name="now"/>.</summary>
     public static SignatureCheck Check(SignedEnvelope? envelope, string format, IReadOnlyList<X509Certificate>? anchors, DateTimeOffset now)
     {
-        if (envelope is null || envelope.Format != format || envelope.Payload is null || envelope.Signature is null || envelope.SignerCertificate is null)
+        if (envelope is null || envelope.Format != format || envelope.Payload is null || envelope.Signature is null ||
+            envelope.SignerCertificate is null)
         {
             return SignatureCheck.Fail($"it is not a '{format}'", null);
         }
@@ -50,7 +52,8 @@ internal static class HostSignatures
         {
             if (envelope.SignatureAlgorithm != AlgorithmFor(signerCertificate.GetPublicKey()))
             {
-                return SignatureCheck.Fail($"its signature algorithm '{envelope.SignatureAlgorithm}' does not fit the signer's key", subject);
+                return SignatureCheck.Fail($"its signature algorithm '{envelope.SignatureAlgorithm}' does not fit the signer's key",
+                    subject);
             }
 
             engine = SignerUtilities.GetSigner(envelope.SignatureAlgorithm);
@@ -65,7 +68,8 @@ internal static class HostSignatures
         engine.BlockUpdate(message, 0, message.Length);
         if (!engine.VerifySignature(signature))
         {
-            return SignatureCheck.Fail("the signature does not match: it was changed after it was signed, or signed with another key", subject);
+            return SignatureCheck.Fail("the signature does not match: it was changed after it was signed, or signed with another key",
+                subject);
         }
 
         if (anchors is not null)

@@ -24,7 +24,8 @@ internal static class PemObjects
         if (certificates.Count == 0)
         {
             throw new InvalidCredentialsException(source,
-                $"{source} contains no PEM certificate (-----BEGIN CERTIFICATE-----). Pass the certificate file that openssl or 'secmig pki' wrote.");
+                $"{source} contains no PEM certificate (-----BEGIN CERTIFICATE-----). Pass the certificate file that openssl or 'secmig " +
+                    $"pki' wrote.");
         }
 
         return certificates;
@@ -95,7 +96,8 @@ internal static class PemObjects
         catch (Exception e) when (e is IOException or PemException or ArgumentException or InvalidCastException)
         {
             throw new InvalidCredentialsException(source,
-                $"{source} is not valid PEM ({e.Message}). Check that the file is a PEM certificate or key and not truncated; encrypted keys are not supported.", e);
+                $"{source} is not valid PEM ({e.Message}). Check that the file is a PEM certificate or key and not truncated; encrypted " +
+                    $"keys are not supported.", e);
         }
 
         return items;

@@ -62,7 +62,8 @@ public sealed class PskChannelCredentials : ChannelCredentials, IDisposable
             var info = new FileInfo(path);
             if (info.Exists && info.Length > 4096)
             {
-                throw new InvalidCredentialsException(path, $"'{path}' is {info.Length} bytes; a PSK file holds one line of hex. Check the path.");
+                throw new InvalidCredentialsException(path, $"'{path}' is {info.Length} bytes; a PSK file holds one line of hex. Check " +
+                    $"the path.");
             }
 
             SecretFiles.EnsureOwnerOnly(path, "PSK file");
@@ -70,7 +71,8 @@ public sealed class PskChannelCredentials : ChannelCredentials, IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new InvalidCredentialsException(path, $"Cannot read the PSK file '{path}': {e.Message} Check the path and permissions.", e);
+            throw new InvalidCredentialsException(path, $"Cannot read the PSK file '{path}': {e.Message} Check the path and permissions.",
+                e);
         }
 
         byte[] key;
@@ -80,7 +82,8 @@ public sealed class PskChannelCredentials : ChannelCredentials, IDisposable
         }
         catch (FormatException e)
         {
-            throw new InvalidCredentialsException(path, $"The PSK file '{path}' is not hexadecimal text. Create one with 'secmig pki psk --out FILE'.", e);
+            throw new InvalidCredentialsException(path, $"The PSK file '{path}' is not hexadecimal text. Create one with 'secmig pki psk " +
+                $"--out FILE'.", e);
         }
 
         try
@@ -101,7 +104,8 @@ public sealed class PskChannelCredentials : ChannelCredentials, IDisposable
         if (identityBytes == 0 || identityBytes > MaximumIdentityLength || identity.Any(c => char.IsControl(c) || c == ':'))
         {
             throw new InvalidCredentialsException(what,
-                $"A PSK identity ({what}) must be 1 to {MaximumIdentityLength} UTF-8 bytes of printable text without ':'; got {identityBytes} bytes.");
+                $"A PSK identity ({what}) must be 1 to {MaximumIdentityLength} UTF-8 bytes of printable text without ':'; got " +
+                    $"{identityBytes} bytes.");
         }
     }
 
@@ -111,7 +115,8 @@ public sealed class PskChannelCredentials : ChannelCredentials, IDisposable
         if (key.Length < MinimumKeyLength)
         {
             throw new InvalidCredentialsException(what,
-                $"The pre-shared key ({what}) is {key.Length} bytes; at least {MinimumKeyLength} random bytes are required. Create one with 'secmig pki psk'.");
+                $"The pre-shared key ({what}) is {key.Length} bytes; at least {MinimumKeyLength} random bytes are required. Create one " +
+                    $"with 'secmig pki psk'.");
         }
     }
 

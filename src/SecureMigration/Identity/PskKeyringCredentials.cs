@@ -38,7 +38,8 @@ public sealed class PskKeyringCredentials : ChannelCredentials, IDisposable
         PskChannelCredentials.EnsureIdentity(localIdentity, "this host's identity");
         if (peerKeys.Count > MaximumKeys)
         {
-            throw new InvalidCredentialsException("the PSK keyring", $"The keyring holds {peerKeys.Count} keys; at most {MaximumKeys} are accepted.");
+            throw new InvalidCredentialsException("the PSK keyring", $"The keyring holds {peerKeys.Count} keys; at most {MaximumKeys} " +
+                $"are accepted.");
         }
 
         _keys = new Dictionary<string, byte[]>(StringComparer.Ordinal);
@@ -86,7 +87,8 @@ public sealed class PskKeyringCredentials : ChannelCredentials, IDisposable
             var info = new FileInfo(path);
             if (info.Exists && info.Length > MaximumFileBytes)
             {
-                throw new InvalidCredentialsException(path, $"'{path}' is {info.Length} bytes; a keyring holds at most {MaximumKeys} lines of identity:hexkey. Check the path.");
+                throw new InvalidCredentialsException(path, $"'{path}' is {info.Length} bytes; a keyring holds at most {MaximumKeys} " +
+                    $"lines of identity:hexkey. Check the path.");
             }
 
             SecretFiles.EnsureOwnerOnly(path, "PSK keyring");
@@ -94,7 +96,8 @@ public sealed class PskKeyringCredentials : ChannelCredentials, IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new InvalidCredentialsException(path, $"Cannot read the PSK keyring '{path}': {e.Message} Check the path and permissions.", e);
+            throw new InvalidCredentialsException(path, $"Cannot read the PSK keyring '{path}': {e.Message} Check the path and " +
+                $"permissions.", e);
         }
 
         // The file is parsed as bytes, never as strings, so every copy of a key can be wiped.
@@ -114,17 +117,20 @@ public sealed class PskKeyringCredentials : ChannelCredentials, IDisposable
                 int colon = line.LastIndexOf((byte)':');
                 if (colon <= 0)
                 {
-                    throw new InvalidCredentialsException(path, $"Line {number} of the PSK keyring '{path}' is not identity:hexkey. Write keyrings with 'secmig pki psk --identity NAME'.");
+                    throw new InvalidCredentialsException(path, $"Line {number} of the PSK keyring '{path}' is not identity:hexkey. " +
+                        $"Write keyrings with 'secmig pki psk --identity NAME'.");
                 }
 
                 string identity = Encoding.UTF8.GetString(line[..colon]);
                 byte[] key = DecodeHex(line[(colon + 1)..]) ??
-                    throw new InvalidCredentialsException(path, $"The key on line {number} of the PSK keyring '{path}' is not hexadecimal.");
+                    throw new InvalidCredentialsException(path, $"The key on line {number} of the PSK keyring '{path}' is not " +
+                        $"hexadecimal.");
                 if (!keys.TryAdd(identity, key))
                 {
                     CryptographicOperations.ZeroMemory(key);
                     throw new InvalidCredentialsException(path, string.Create(CultureInfo.InvariantCulture,
-                        $"The PSK keyring '{path}' names '{Text.UntrustedText.Bound(identity, 160)}' twice (line {number}); keep one key per peer."));
+                        $"The PSK keyring '{path}' names '{Text.UntrustedText.Bound(identity, 160)}' twice (line {number}); keep one key " +
+                            $"per peer."));
                 }
             }
 

@@ -23,19 +23,22 @@ internal static class RevocationChecker
         }
     }
 
-    private static void CheckOne(X509Certificate certificate, X509Certificate issuer, ICollection<CertificateRevocationList> lists, DateTime now)
+    private static void CheckOne(X509Certificate certificate, X509Certificate issuer, ICollection<CertificateRevocationList> lists,
+        DateTime now)
     {
         List<CertificateRevocationList> fromIssuer = lists.Where(l => l.Crl.IssuerDN.Equivalent(issuer.SubjectDN)).ToList();
         if (fromIssuer.Count == 0)
         {
-            throw Unknown($"No CRL from the CA '{issuer.SubjectDN}' was given, so the revocation of '{certificate.SubjectDN}' cannot be checked. " +
+            throw Unknown($"No CRL from the CA '{issuer.SubjectDN}' was given, so the revocation of '{certificate.SubjectDN}' cannot be " +
+                $"checked. " +
                 "Add that CA's CRL (--crl), or give no CRL at all to turn revocation checking off.");
         }
 
         bool[]? usage = issuer.GetKeyUsage();
         if (usage is not null && (usage.Length <= CrlSignBit || !usage[CrlSignBit]))
         {
-            throw Unknown($"The CA '{issuer.SubjectDN}' lacks the cRLSign key usage, so its CRLs cannot be trusted. Reissue the CA with cRLSign.");
+            throw Unknown($"The CA '{issuer.SubjectDN}' lacks the cRLSign key usage, so its CRLs cannot be trusted. Reissue the CA with " +
+                $"cRLSign.");
         }
 
         CertificateRevocationList? current = null;
@@ -50,14 +53,16 @@ internal static class RevocationChecker
 
             if (list.Crl.GetCriticalExtensionOids() is { Count: > 0 } critical)
             {
-                throw Unknown($"The CRL in {list.Source} from '{list.Crl.IssuerDN}' carries critical extensions ({string.Join(", ", critical)}) this end does not process " +
+                throw Unknown($"The CRL in {list.Source} from '{list.Crl.IssuerDN}' carries critical extensions " +
+                    $"({string.Join(", ", critical)}) this end does not process " +
                     "(delta or partitioned CRLs). Give the CA's complete CRL.");
             }
 
             if (list.Crl.GetRevokedCertificate(certificate.SerialNumber) is { } entry)
             {
                 throw new CertificateRefusedException(CertificateRefusal.Revoked,
-                    $"The certificate '{certificate.SubjectDN}' (serial {certificate.SerialNumber.ToString(16)}) was revoked by '{issuer.SubjectDN}' " +
+                    $"The certificate '{certificate.SubjectDN}' (serial {certificate.SerialNumber.ToString(16)}) was revoked by " +
+                        $"'{issuer.SubjectDN}' " +
                     $"on {entry.RevocationDate.ToUniversalTime():u} (CRL {list.Source}). The peer must get a new certificate.");
             }
 
@@ -73,10 +78,12 @@ internal static class RevocationChecker
             throw Unknown(newest.NextUpdate?.ToUniversalTime() switch
             {
                 _ when now < newest.ThisUpdate.ToUniversalTime() =>
-                    $"The CRL of '{issuer.SubjectDN}' is not valid until {newest.ThisUpdate.ToUniversalTime():u}; it is now {now:u}. Check this host's clock.",
+                    $"The CRL of '{issuer.SubjectDN}' is not valid until {newest.ThisUpdate.ToUniversalTime():u}; it is now {now:u}. " +
+                        $"Check this host's clock.",
                 { } next => $"The CRL of '{issuer.SubjectDN}' expired at {next:u} (its next update); it is now {now:u}. " +
                     "Fetch the CA's current CRL; until then no peer it issued is accepted.",
-                null => $"The CRL of '{issuer.SubjectDN}' has no next update date, so whether it is current cannot be told (RFC 5280 requires one). " +
+                null => $"The CRL of '{issuer.SubjectDN}' has no next update date, so whether it is current cannot be told (RFC 5280 " +
+                    $"requires one). " +
                     "Regenerate it with 'openssl ca -gencrl'.",
             });
         }

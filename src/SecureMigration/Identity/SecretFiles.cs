@@ -24,7 +24,8 @@ internal static class SecretFiles
         if (Posix.Owner(path) is { } owner && owner != 0 && owner != Posix.EffectiveUserId())
         {
             throw new InvalidCredentialsException(path,
-                $"The {what} '{path}' belongs to user {owner}, not to the user this process runs as ({Posix.EffectiveUserId()}) or root, so it may not be this host's. " +
+                $"The {what} '{path}' belongs to user {owner}, not to the user this process runs as ({Posix.EffectiveUserId()}) or root, " +
+                    $"so it may not be this host's. " +
                 $"Check who put it there; if it is the right one, run 'chown {Posix.EffectiveUserId()} {path}'.");
         }
 
@@ -32,7 +33,8 @@ internal static class SecretFiles
         if ((mode & OthersAccess) != 0)
         {
             throw new InvalidCredentialsException(path,
-                $"The {what} '{path}' can be read by others (mode {Convert.ToString((int)mode, 8)}), so it may be known beyond this host. " +
+                $"The {what} '{path}' can be read by others (mode {Convert.ToString((int)mode, 8)}), so it may be known beyond this " +
+                    $"host. " +
                 $"Run 'chmod 600 {path}', and replace the key if others may have copied it.");
         }
     }

@@ -54,7 +54,8 @@ public sealed class X509ChannelCredentials : ChannelCredentials
     {
         ArgumentException.ThrowIfNullOrEmpty(privateKeyPath);
         SecretFiles.EnsureOwnerOnly(privateKeyPath, "private key");
-        return FromPem(ReadFile(certificatePath), ReadFile(privateKeyPath), ReadFile(caBundlePath), certificatePath, privateKeyPath, caBundlePath);
+        return FromPem(ReadFile(certificatePath), ReadFile(privateKeyPath), ReadFile(caBundlePath), certificatePath, privateKeyPath,
+            caBundlePath);
     }
 
     /// <summary>Loads credentials from PEM text.</summary>
@@ -108,7 +109,8 @@ public sealed class X509ChannelCredentials : ChannelCredentials
                     384 => HashAlgorithm.sha384,
                     521 => HashAlgorithm.sha512,
                     _ => throw new InvalidCredentialsException(source,
-                        $"{source} holds an EC key on a {bits}-bit curve; TLS 1.3 signs only with P-256, P-384 or P-521. Issue a P-256 key."),
+                        $"{source} holds an EC key on a {bits}-bit curve; TLS 1.3 signs only with P-256, P-384 or P-521. Issue a P-256 " +
+                            $"key."),
                 };
                 return [SignatureAndHashAlgorithm.GetInstance(hash, SignatureAlgorithm.ecdsa)];
             case Ed25519PrivateKeyParameters:
@@ -117,17 +119,21 @@ public sealed class X509ChannelCredentials : ChannelCredentials
                 if (rsa.Modulus.BitLength < MinimumRsaBits)
                 {
                     throw new InvalidCredentialsException(source,
-                        $"{source} holds a {rsa.Modulus.BitLength}-bit RSA key; at least {MinimumRsaBits} bits are required. Issue a larger key or an ECDSA P-256 key.");
+                        $"{source} holds a {rsa.Modulus.BitLength}-bit RSA key; at least {MinimumRsaBits} bits are required. Issue a " +
+                            $"larger key or an ECDSA P-256 key.");
                 }
 
-                return [SignatureAndHashAlgorithm.rsa_pss_rsae_sha256, SignatureAndHashAlgorithm.rsa_pss_rsae_sha384, SignatureAndHashAlgorithm.rsa_pss_rsae_sha512];
+                return [SignatureAndHashAlgorithm.rsa_pss_rsae_sha256, SignatureAndHashAlgorithm.rsa_pss_rsae_sha384,
+                    SignatureAndHashAlgorithm.rsa_pss_rsae_sha512];
             default:
                 throw new InvalidCredentialsException(source,
-                    $"{source} holds a {key.GetType().Name} key, which is not supported. Use ECDSA P-256/P-384, Ed25519 or RSA ≥ {MinimumRsaBits} bits.");
+                    $"{source} holds a {key.GetType().Name} key, which is not supported. Use ECDSA P-256/P-384, Ed25519 or RSA ≥ " +
+                        $"{MinimumRsaBits} bits.");
         }
     }
 
-    private static void EnsureKeyMatchesCertificate(AsymmetricKeyParameter key, X509Certificate certificate, string certificateSource, string keySource)
+    private static void EnsureKeyMatchesCertificate(AsymmetricKeyParameter key, X509Certificate certificate, string certificateSource,
+        string keySource)
     {
         string algorithm = key switch
         {
@@ -155,10 +161,12 @@ public sealed class X509ChannelCredentials : ChannelCredentials
         catch (Exception e) when (e is InvalidKeyException or ArgumentException or InvalidCastException or CryptoException)
         {
             throw new InvalidCredentialsException(keySource,
-                $"The private key in {keySource} does not belong to the certificate in {certificateSource} ({e.Message}). Pass the key that was issued with this certificate.", e);
+                $"The private key in {keySource} does not belong to the certificate in {certificateSource} ({e.Message}). Pass the key " +
+                    $"that was issued with this certificate.", e);
         }
 
         throw new InvalidCredentialsException(keySource,
-            $"The private key in {keySource} does not belong to the certificate in {certificateSource}. Pass the key that was issued with this certificate.");
+            $"The private key in {keySource} does not belong to the certificate in {certificateSource}. Pass the key that was issued " +
+                $"with this certificate.");
     }
 }

@@ -43,7 +43,8 @@ internal sealed unsafe class AesCtrKeystream : IDisposable
     {
         if (key.Length != KeyLength)
         {
-            throw new ArgumentException($"An AES-256 keystream needs a {KeyLength}-byte key, and {key.Length} bytes were given.", nameof(key));
+            throw new ArgumentException($"An AES-256 keystream needs a {KeyLength}-byte key, and {key.Length} bytes were given.",
+                nameof(key));
         }
 
         _key = key.ToArray();

@@ -31,7 +31,8 @@ public static class ExtentList
             string[] fields = line.Split([' ', '\t', ','], StringSplitOptions.RemoveEmptyEntries);
             if (fields.Length != 2 || !TryNumber(fields[0], out long offset) || !TryNumber(fields[1], out long length))
             {
-                throw new FormatException($"Line {i + 1} of the extent list is '{line}'; write OFFSET LENGTH in bytes, such as '4096 65536' or '0x1000,0x10000'.");
+                throw new FormatException($"Line {i + 1} of the extent list is '{line}'; write OFFSET LENGTH in bytes, such as '4096 " +
+                    $"65536' or '0x1000,0x10000'.");
             }
 
             if (extents.Count == MaxExtents)
@@ -59,12 +60,14 @@ public static class ExtentList
             Extent e = sorted[i];
             if (e.Offset < 0 || e.Length <= 0 || e.Offset > size || e.Length > size - e.Offset)
             {
-                throw new ArgumentException($"The extent at {e.Offset} of {e.Length} bytes is empty or outside the {size}-byte target; nothing was written.");
+                throw new ArgumentException($"The extent at {e.Offset} of {e.Length} bytes is empty or outside the {size}-byte target; " +
+                    $"nothing was written.");
             }
 
             if (i > 0 && sorted[i - 1].End > e.Offset)
             {
-                throw new ArgumentException($"The extents at {sorted[i - 1].Offset} ({sorted[i - 1].Length} bytes) and {e.Offset} ({e.Length} bytes) overlap; nothing was written.");
+                throw new ArgumentException($"The extents at {sorted[i - 1].Offset} ({sorted[i - 1].Length} bytes) and {e.Offset} " +
+                    $"({e.Length} bytes) overlap; nothing was written.");
             }
         }
 

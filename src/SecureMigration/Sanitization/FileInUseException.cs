@@ -8,7 +8,8 @@ public sealed class FileInUseException : MigrationException
     /// <param name="problem">Who holds it.</param>
     /// <param name="innerException">The cause, if any.</param>
     public FileInUseException(string path, string problem, Exception? innerException = null)
-        : base($"'{path}' is in use: {problem}. Nothing was written. Stop the process that uses it (shut the VM down), or pass --force (SanitizerOptions.Force) if you are sure it may be destroyed.", innerException)
+        : base($"'{path}' is in use: {problem}. Nothing was written. Stop the process that uses it (shut the VM down), or pass --force " +
+            $"(SanitizerOptions.Force) if you are sure it may be destroyed.", innerException)
     {
         Path = path;
     }

@@ -81,7 +81,8 @@ public sealed record SanitizationCertificate
             MediaDeviceAndInode = report.TargetIdentity?.ToString(),
             MediaSize = report.TargetSize,
             Extents = report.Extents,
-            SanitizationTechnique = $"{report.Method}: {string.Join(", ", report.Passes)}; every pass flushed to disk{(report.DirectIo ? ", written with O_DIRECT" : string.Empty)}",
+            SanitizationTechnique = $"{report.Method}: {string.Join(", ", report.Passes)}; every pass flushed to " +
+                $"disk{(report.DirectIo ? ", written with O_DIRECT" : string.Empty)}",
             Tool = report.Tool,
             VerificationMethod = report.Verification switch
             {

@@ -77,6 +77,7 @@ public static class SanitizationCertificates
         // The signer vouches for its own wipes only: its name (as the host's identity is taken from it) must be PerformedBy.
         return check.SignerName == certificate.PerformedBy
             ? new CertificateVerification(true, null, certificate, check.Subject)
-            : new CertificateVerification(false, $"it says the sanitization was performed by '{UntrustedText.Bound(certificate.PerformedBy, 160)}', but it is signed by '{check.SignerName}'", null, check.Subject);
+            : new CertificateVerification(false, $"it says the sanitization was performed by " +
+                $"'{UntrustedText.Bound(certificate.PerformedBy, 160)}', but it is signed by '{check.SignerName}'", null, check.Subject);
     }
 }

@@ -19,12 +19,14 @@ public static class SanitizationMethods
         SanitizationMethod.Ones => [SanitizationPass.Fill(0xFF)],
         SanitizationMethod.Random => [SanitizationPass.Random],
         SanitizationMethod.DoD522022M => [SanitizationPass.Fill(0x00), SanitizationPass.Fill(0xFF), SanitizationPass.Random],
-        SanitizationMethod.Gutmann => [.. Enumerable.Repeat(SanitizationPass.Random, 4), .. GutmannPatterns.Select(SanitizationPass.Fill), .. Enumerable.Repeat(SanitizationPass.Random, 4)],
+        SanitizationMethod.Gutmann => [.. Enumerable.Repeat(SanitizationPass.Random, 4), .. GutmannPatterns.Select(SanitizationPass.Fill),
+            .. Enumerable.Repeat(SanitizationPass.Random, 4)],
         _ => throw new ArgumentOutOfRangeException(nameof(method), method, "Unknown sanitization method."),
     };
 
     /// <summary>Gets whether <paramref name="method"/> requires verification of its last pass by definition.</summary>
     /// <param name="method">The method.</param>
     /// <returns><see langword="true"/> for NIST Clear and DoD 5220.22-M.</returns>
-    public static bool RequiresVerification(SanitizationMethod method) => method is SanitizationMethod.NistClear or SanitizationMethod.DoD522022M;
+    public static bool RequiresVerification(SanitizationMethod method) => method is SanitizationMethod.NistClear or
+        SanitizationMethod.DoD522022M;
 }

@@ -74,7 +74,8 @@ public sealed class SanitizerOptions
     {
         if (BlockSize < AlignedMemoryPool.Alignment || BlockSize > 64 * 1024 * 1024 || BlockSize % AlignedMemoryPool.Alignment != 0)
         {
-            throw new ArgumentException($"SanitizerOptions.BlockSize is {BlockSize}; it must be a multiple of {AlignedMemoryPool.Alignment} from 4 KiB to 64 MiB.");
+            throw new ArgumentException($"SanitizerOptions.BlockSize is {BlockSize}; it must be a multiple of " +
+                $"{AlignedMemoryPool.Alignment} from 4 KiB to 64 MiB.");
         }
 
         if (WritesInFlight is < 1 or > 64)
@@ -89,7 +90,8 @@ public sealed class SanitizerOptions
 
         if (CheckpointInterval < BlockSize)
         {
-            throw new ArgumentException($"SanitizerOptions.CheckpointInterval is {CheckpointInterval}; it must be at least one block ({BlockSize} bytes).");
+            throw new ArgumentException($"SanitizerOptions.CheckpointInterval is {CheckpointInterval}; it must be at least one block " +
+                $"({BlockSize} bytes).");
         }
 
         ArgumentNullException.ThrowIfNull(TimeProvider);

@@ -16,13 +16,17 @@ internal static class StorageCaveats
     public static List<string> For(string path, bool directIo, bool directIoRequested, long size, bool isBlockDevice)
     {
         string pageCache = directIoRequested
-            ? "The page cache could not be bypassed (no O_DIRECT here): verification read what the kernel cached after fsync, not the medium itself."
-            : "The page cache was not bypassed (SanitizerOptions.DirectIo is off): verification read what the kernel cached after fsync, not the medium itself.";
+            ? "The page cache could not be bypassed (no O_DIRECT here): verification read what the kernel cached after fsync, not the " +
+                "medium itself."
+            : "The page cache was not bypassed (SanitizerOptions.DirectIo is off): verification read what the kernel cached after fsync, " +
+                "not the medium itself.";
         var caveats = new List<string>
         {
             isBlockDevice
-                ? "Overwrite of what the block device exposes: sectors the drive remapped and SSD over-provisioning are not reached; use the drive's own sanitize command for a purge."
-                : "Logical overwrite through the file system: blocks the drive remapped (bad-block or SSD wear levelling) are not reached; use the drive's own sanitize command for a purge.",
+                ? "Overwrite of what the block device exposes: sectors the drive remapped and SSD over-provisioning are not reached; use " +
+                    "the drive's own sanitize command for a purge."
+                : "Logical overwrite through the file system: blocks the drive remapped (bad-block or SSD wear levelling) are not " +
+                    "reached; use the drive's own sanitize command for a purge.",
         };
         if (isBlockDevice)
         {
@@ -37,7 +41,8 @@ internal static class StorageCaveats
         string? fileSystem = FileSystemOf(path);
         if (fileSystem is not null && CopyOnWrite.Contains(fileSystem))
         {
-            caveats.Add($"The file lives on {fileSystem}, which can keep copies of old blocks (copy-on-write, snapshots or reflinks): the overwrite may write new blocks and leave the old ones readable.");
+            caveats.Add($"The file lives on {fileSystem}, which can keep copies of old blocks (copy-on-write, snapshots or reflinks): " +
+                $"the overwrite may write new blocks and leave the old ones readable.");
         }
 
         if (fileSystem == "tmpfs")
@@ -49,12 +54,14 @@ internal static class StorageCaveats
         {
             if (stat.AllocatedBytes < size)
             {
-                caveats.Add($"The file is sparse ({stat.AllocatedBytes} of {size} bytes allocated): its holes had no blocks to overwrite, and blocks it freed earlier may still hold old data elsewhere on the disk.");
+                caveats.Add($"The file is sparse ({stat.AllocatedBytes} of {size} bytes allocated): its holes had no blocks to " +
+                    $"overwrite, and blocks it freed earlier may still hold old data elsewhere on the disk.");
             }
 
             if (stat.Links > 1)
             {
-                caveats.Add($"The file has {stat.Links} hard links: the data was overwritten for all of them, but deleting this name leaves the others.");
+                caveats.Add($"The file has {stat.Links} hard links: the data was overwritten for all of them, but deleting this name " +
+                    $"leaves the others.");
             }
         }
 

@@ -15,7 +15,8 @@ namespace SecureMigration.Sanitization;
 /// and the wipe starts from its first pass. The current random pass's key travels sealed (AES-256-GCM under the host
 /// key), never in plaintext. It is deleted when the wipe ends.
 /// </summary>
-internal sealed record WipeCheckpoint(string Target, long Size, string Identity, string Plan, int Pass, int Chunk, string? SealedKey, ulong Nonce,
+internal sealed record WipeCheckpoint(string Target, long Size, string Identity, string Plan, int Pass, int Chunk, string? SealedKey,
+    ulong Nonce,
     DateTimeOffset Started, string? Mac = null)
 {
     private const int SealNonceLength = 12;
@@ -39,7 +40,8 @@ internal sealed record WipeCheckpoint(string Target, long Size, string Identity,
 
     /// <summary>Creates a checkpoint authenticated with <paramref name="hostKey"/>, sealing <paramref name="randomKey"/> (if any) under
     /// it.</summary>
-    public static WipeCheckpoint Create(HostKey hostKey, string target, long size, string identity, string plan, int pass, int chunk, ReadOnlySpan<byte> randomKey,
+    public static WipeCheckpoint Create(HostKey hostKey, string target, long size, string identity, string plan, int pass, int chunk,
+        ReadOnlySpan<byte> randomKey,
         ulong nonce, DateTimeOffset started)
     {
         string? sealedKey = null;
@@ -51,7 +53,8 @@ internal sealed record WipeCheckpoint(string Target, long Size, string Identity,
                 byte[] box = new byte[SealNonceLength + randomKey.Length + TagLength];
                 RandomNumberGenerator.Fill(box.AsSpan(0, SealNonceLength));
                 using var aes = new AesGcm(sealKey, TagLength);
-                aes.Encrypt(box.AsSpan(0, SealNonceLength), randomKey, box.AsSpan(SealNonceLength, randomKey.Length), box.AsSpan(SealNonceLength + randomKey.Length),
+                aes.Encrypt(box.AsSpan(0, SealNonceLength), randomKey, box.AsSpan(SealNonceLength, randomKey.Length),
+                    box.AsSpan(SealNonceLength + randomKey.Length),
                     Encoding.UTF8.GetBytes(target + "\n" + identity));
                 sealedKey = Convert.ToBase64String(box);
             }
@@ -80,8 +83,10 @@ internal sealed record WipeCheckpoint(string Target, long Size, string Identity,
         try
         {
             WipeCheckpoint? checkpoint = JsonSerializer.Deserialize(File.ReadAllBytes(path), WipeCheckpointJson.Default.WipeCheckpoint);
-            return checkpoint is { Mac: { } mac } && CryptographicOperations.FixedTimeEquals(Convert.FromBase64String(mac), (checkpoint with { Mac = null }).ComputeMac(hostKey)) &&
-                checkpoint.Target == target && checkpoint.Size == size && checkpoint.Identity == identity && checkpoint.Plan == plan && checkpoint.Pass >= 0 && checkpoint.Chunk >= 0
+            return checkpoint is { Mac: { } mac } && CryptographicOperations.FixedTimeEquals(Convert.FromBase64String(mac),
+                (checkpoint with { Mac = null }).ComputeMac(hostKey)) &&
+                checkpoint.Target == target && checkpoint.Size == size && checkpoint.Identity == identity && checkpoint.Plan == plan &&
+                    checkpoint.Pass >= 0 && checkpoint.Chunk >= 0
                 ? checkpoint
                 : null;
         }
@@ -110,7 +115,8 @@ internal sealed record WipeCheckpoint(string Target, long Size, string Identity,
         try
         {
             using var aes = new AesGcm(sealKey, TagLength);
-            aes.Decrypt(box.AsSpan(0, SealNonceLength), box.AsSpan(SealNonceLength, key.Length), box.AsSpan(SealNonceLength + key.Length), key,
+            aes.Decrypt(box.AsSpan(0, SealNonceLength), box.AsSpan(SealNonceLength, key.Length), box.AsSpan(SealNonceLength + key.Length),
+                key,
                 Encoding.UTF8.GetBytes(Target + "\n" + Identity));
             return key;
         }
@@ -126,7 +132,8 @@ internal sealed record WipeCheckpoint(string Target, long Size, string Identity,
     }
 
     public ValueTask SaveAsync() =>
-        DurableFile.WriteAtomicallyAsync(PathFor(Target), JsonSerializer.SerializeToUtf8Bytes(this, WipeCheckpointJson.Default.WipeCheckpoint), CancellationToken.None, ownerOnly: true);
+        DurableFile.WriteAtomicallyAsync(PathFor(Target), JsonSerializer.SerializeToUtf8Bytes(this,
+            WipeCheckpointJson.Default.WipeCheckpoint), CancellationToken.None, ownerOnly: true);
 
     public static void Delete(string target) => File.Delete(PathFor(target));
 
@@ -136,7 +143,8 @@ internal sealed record WipeCheckpoint(string Target, long Size, string Identity,
         byte[] macKey = hostKey.DeriveSubkey("wipe checkpoint mac");
         try
         {
-            return HMACSHA256.HashData(macKey, JsonSerializer.SerializeToUtf8Bytes(this with { Mac = null }, WipeCheckpointJson.Default.WipeCheckpoint));
+            return HMACSHA256.HashData(macKey, JsonSerializer.SerializeToUtf8Bytes(this with { Mac = null },
+                WipeCheckpointJson.Default.WipeCheckpoint));
         }
         finally
         {

@@ -45,7 +45,8 @@ internal sealed class WipeHandles : IDisposable
                 direct[0] = first;
                 for (int i = 1; i < slots; i++)
                 {
-                    direct[i] = DirectFile.TryOpen(path, identity) ?? throw new IOException($"'{path}' could be opened with O_DIRECT once but not again.");
+                    direct[i] = DirectFile.TryOpen(path, identity) ?? throw new IOException($"'{path}' could be opened with O_DIRECT " +
+                        $"once but not again.");
                 }
             }
 
@@ -88,5 +89,6 @@ internal sealed class WipeHandles : IDisposable
     }
 
     // Outside .NET's share emulation: the primary handle already holds the wipe's exclusive lock.
-    private static SafeFileHandle OpenRaw(string path, FileIdentity? identity) => NoFollowFile.Open(path, FileMode.Open, FileAccess.ReadWrite, identity);
+    private static SafeFileHandle OpenRaw(string path, FileIdentity? identity) => NoFollowFile.Open(path, FileMode.Open,
+        FileAccess.ReadWrite, identity);
 }

@@ -35,7 +35,8 @@ internal sealed class WipePlan : IReadOnlyList<WipeChunk>
             chunks += (bounds.HasHead ? 1 : 0) + bounds.BodyChunks(blockSize) + (bounds.HasTail ? 1 : 0);
             if (chunks > int.MaxValue)
             {
-                throw new ArgumentOutOfRangeException(nameof(blockSize), blockSize, $"The extents need more than {int.MaxValue} writes of {blockSize} bytes; choose a larger block size.");
+                throw new ArgumentOutOfRangeException(nameof(blockSize), blockSize, $"The extents need more than {int.MaxValue} writes " +
+                    $"of {blockSize} bytes; choose a larger block size.");
             }
         }
 

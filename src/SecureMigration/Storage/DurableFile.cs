@@ -17,14 +17,16 @@ internal static class DurableFile
     /// <param name="ownerOnly">Creates the file readable and writable by its owner only (mode 0600), for secrets.</param>
     /// <returns>A task that completes once the new file and its directory entry are on disk.</returns>
     /// <exception cref="IOException">The file or its directory could not be written or flushed.</exception>
-    public static async ValueTask WriteAtomicallyAsync(string path, ReadOnlyMemory<byte> contents, CancellationToken cancellationToken = default, bool ownerOnly = false)
+    public static async ValueTask WriteAtomicallyAsync(string path, ReadOnlyMemory<byte> contents,
+        CancellationToken cancellationToken = default, bool ownerOnly = false)
     {
         string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);
         string temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
         try
         {
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, Options = FileOptions.Asynchronous };
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None,
+                Options = FileOptions.Asynchronous };
             if (ownerOnly && !OperatingSystem.IsWindows())
             {
                 options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;

@@ -28,9 +28,12 @@ public readonly record struct FileIdentity(uint DeviceMajor, uint DeviceMinor, u
         int colon = text.IndexOf(':');
         int slash = text.IndexOf('/');
         if (colon <= 0 || slash <= colon + 1 ||
-            !uint.TryParse(text[..colon], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out uint major) ||
-            !uint.TryParse(text[(colon + 1)..slash], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out uint minor) ||
-            !ulong.TryParse(text[(slash + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out ulong inode))
+            !uint.TryParse(text[..colon], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture,
+                out uint major) ||
+            !uint.TryParse(text[(colon + 1)..slash], System.Globalization.NumberStyles.None,
+                System.Globalization.CultureInfo.InvariantCulture, out uint minor) ||
+            !ulong.TryParse(text[(slash + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture,
+                out ulong inode))
         {
             return false;
         }

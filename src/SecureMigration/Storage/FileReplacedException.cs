@@ -11,7 +11,8 @@ public sealed class FileReplacedException : MigrationException
     /// <param name="expected">The identity recorded earlier.</param>
     /// <param name="actual">The identity of the file opened now.</param>
     public FileReplacedException(string path, FileIdentity expected, FileIdentity actual)
-        : base($"'{path}' is no longer the file recorded for it (device:inode {expected} then, {actual} now): something replaced it in between. " +
+        : base($"'{path}' is no longer the file recorded for it (device:inode {expected} then, {actual} now): something replaced it in " +
+            $"between. " +
             "Nothing was written. Find out what replaced it before running the operation again.")
     {
         Path = path;

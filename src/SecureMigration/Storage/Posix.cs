@@ -141,7 +141,8 @@ internal static partial class Posix
             return null;
         }
 
-        return new FileIdentity(BitConverter.ToUInt32(buffer[136..]), BitConverter.ToUInt32(buffer[140..]), BitConverter.ToUInt64(buffer[32..]));
+        return new FileIdentity(BitConverter.ToUInt32(buffer[136..]), BitConverter.ToUInt32(buffer[140..]),
+            BitConverter.ToUInt64(buffer[32..]));
     }
 
     /// <summary><c>struct open_how</c> of <c>openat2(2)</c>.</summary>
@@ -209,7 +210,8 @@ internal static partial class Posix
 
         const int TypeMask = 0xF000;
         const int BlockDevice = 0x6000;
-        return (BitConverter.ToUInt32(buffer[16..]), (long)BitConverter.ToUInt64(buffer[48..]) * 512, (BitConverter.ToUInt16(buffer[28..]) & TypeMask) == BlockDevice);
+        return (BitConverter.ToUInt32(buffer[16..]), (long)BitConverter.ToUInt64(buffer[48..]) * 512,
+            (BitConverter.ToUInt16(buffer[28..]) & TypeMask) == BlockDevice);
     }
 
     /// <summary>The uid this process runs as.</summary>
@@ -230,7 +232,8 @@ internal static partial class Posix
         // struct statx: stx_uid (u32) at 20.
         Span<byte> buffer = stackalloc byte[256];
         const uint Basic = 0x7FF;
-        return Statx(AtFdCwd, path, SymlinkNoFollow, Basic, ref MemoryMarshal.GetReference(buffer)) == 0 ? BitConverter.ToUInt32(buffer[20..]) : null;
+        return Statx(AtFdCwd, path, SymlinkNoFollow, Basic,
+            ref MemoryMarshal.GetReference(buffer)) == 0 ? BitConverter.ToUInt32(buffer[20..]) : null;
     }
 
     /// <summary>

@@ -10,8 +10,10 @@ public sealed class SymbolicLinkRefusedException : MigrationException
     /// <param name="path">The path that was refused.</param>
     /// <param name="link">The symbolic link in it (the path itself or one of its parent directories).</param>
     public SymbolicLinkRefusedException(string path, string link)
-        : base($"'{path}' was refused because '{link}' is a symbolic link, and SecureMigration never follows one to a file it wipes, deletes, truncates or snapshots " +
-            "(whoever can write that directory could point it at any file). Nothing was written. If the link is yours, give the real path instead " +
+        : base($"'{path}' was refused because '{link}' is a symbolic link, and SecureMigration never follows one to a file it wipes, " +
+            $"deletes, truncates or snapshots " +
+            "(whoever can write that directory could point it at any file). Nothing was written. If the link is yours, give the real " +
+                "path instead " +
             $"(realpath '{path}'); otherwise find out who created it.")
     {
         Path = path;

@@ -10,7 +10,8 @@ public static class SecureMigrationTelemetry
     public const string Name = "SecureMigration";
 
     /// <summary>Gets the activity source for traces.</summary>
-    public static ActivitySource ActivitySource { get; } = new(Name, typeof(SecureMigrationTelemetry).Assembly.GetName().Version?.ToString());
+    public static ActivitySource ActivitySource { get; } = new(Name,
+        typeof(SecureMigrationTelemetry).Assembly.GetName().Version?.ToString());
 
     /// <summary>Gets the meter for metrics.</summary>
     public static Meter Meter { get; } = new(Name, typeof(SecureMigrationTelemetry).Assembly.GetName().Version?.ToString());

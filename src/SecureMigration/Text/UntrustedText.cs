@@ -86,7 +86,8 @@ internal static class UntrustedText
     private static bool NeedsEscape(char c) => c < ' ' || (c >= '\u007f' && NeedsEscapeSlow(c));
 
     private static bool NeedsEscapeSlow(char c) =>
-        char.IsSurrogate(c) || char.GetUnicodeCategory(c) is UnicodeCategory.Control or UnicodeCategory.Format or UnicodeCategory.LineSeparator
+        char.IsSurrogate(c) || char.GetUnicodeCategory(c) is UnicodeCategory.Control or UnicodeCategory.Format or
+            UnicodeCategory.LineSeparator
             or UnicodeCategory.ParagraphSeparator or UnicodeCategory.OtherNotAssigned or UnicodeCategory.PrivateUse;
 
     private static string Escape(char c) => c switch

@@ -16,7 +16,8 @@ internal static class VmIds
         ArgumentException.ThrowIfNullOrEmpty(vmId, parameterName);
         if (!IsValid(vmId))
         {
-            throw new ArgumentException($"The VM id '{UntrustedText.Bound(vmId, 160)}' is not allowed: use 1 to {MaxLength} ASCII letters, digits, '.', '_', '-' or ':', not starting with '.'.", parameterName);
+            throw new ArgumentException($"The VM id '{UntrustedText.Bound(vmId, 160)}' is not allowed: use 1 to {MaxLength} ASCII " +
+                $"letters, digits, '.', '_', '-' or ':', not starting with '.'.", parameterName);
         }
     }
 
@@ -25,5 +26,6 @@ internal static class VmIds
     /// <param name="vmId">The id, or <see langword="null"/>.</param>
     /// <returns>Whether it is allowed.</returns>
     public static bool IsValid(string? vmId) =>
-        !string.IsNullOrEmpty(vmId) && vmId.Length <= MaxLength && vmId[0] != '.' && vmId.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or ':');
+        !string.IsNullOrEmpty(vmId) && vmId.Length <= MaxLength && vmId[0] != '.' && vmId.All(c => char.IsAsciiLetterOrDigit(c) ||
+            c is '.' or '_' or '-' or ':');
 }

@@ -16,7 +16,8 @@ internal sealed class StreamDuplexPipe : IDuplexPipe, IAsyncDisposable
         Counters = new ByteCounters();
         _stream = new CountingStream(stream, Counters);
         Input = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: options.ReadBufferSize, leaveOpen: true));
-        Output = PipeWriter.Create(_stream, new StreamPipeWriterOptions(minimumBufferSize: options.MinimumWriteBufferSize, leaveOpen: true));
+        Output = PipeWriter.Create(_stream, new StreamPipeWriterOptions(minimumBufferSize: options.MinimumWriteBufferSize,
+            leaveOpen: true));
     }
 
     /// <inheritdoc />

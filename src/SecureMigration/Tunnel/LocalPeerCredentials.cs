@@ -40,7 +40,8 @@ internal static class LocalPeerCredentials
             }
         }
 
-        if (accepted.LocalEndPoint is not IPEndPoint local || accepted.RemoteEndPoint is not IPEndPoint remote || !IPAddress.IsLoopback(remote.Address))
+        if (accepted.LocalEndPoint is not IPEndPoint local || accepted.RemoteEndPoint is not IPEndPoint remote ||
+            !IPAddress.IsLoopback(remote.Address))
         {
             return null;
         }
@@ -63,7 +64,8 @@ internal static class LocalPeerCredentials
                 {
                     // A socket its process already closed (FIN_WAIT2, TIME_WAIT: inode 0) is listed as root's: no one
                     // can be told from it, so it counts as unidentified rather than as uid 0.
-                    return fields[9] != "0" && int.TryParse(fields[7], NumberStyles.None, CultureInfo.InvariantCulture, out int uid) ? uid : null;
+                    return fields[9] != "0" && int.TryParse(fields[7], NumberStyles.None, CultureInfo.InvariantCulture,
+                        out int uid) ? uid : null;
                 }
             }
         }

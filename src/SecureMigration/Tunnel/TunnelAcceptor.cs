@@ -31,7 +31,8 @@ public sealed class TunnelAcceptor : IAsyncDisposable
     /// <param name="loggerFactory">Where tunnel events are logged.</param>
     /// <exception cref="ArgumentException">The factory allows every peer the CA vouches for and <see cref="TunnelOptions.AllowAnyPeer"/> is
     /// not set.</exception>
-    public TunnelAcceptor(IPEndPoint listen, EndPoint forward, SecureChannelFactory factory, SecureChannelListenerOptions? listenerOptions = null,
+    public TunnelAcceptor(IPEndPoint listen, EndPoint forward, SecureChannelFactory factory,
+        SecureChannelListenerOptions? listenerOptions = null,
         TunnelOptions? options = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(forward);
@@ -41,8 +42,10 @@ public sealed class TunnelAcceptor : IAsyncDisposable
         if (!factory.RestrictsPeers && !_options.AllowAnyPeer)
         {
             throw new ArgumentException(
-                "The tunnel's destination end would serve every host the CA vouches for: name the sources allowed to reach this hypervisor " +
-                "(PeerPolicy.AllowedPeers, 'secmig tunnel accept --allow-peer NAME') or pin their keys, or set TunnelOptions.AllowAnyPeer " +
+                "The tunnel's destination end would serve every host the CA vouches for: name the sources allowed to reach this " +
+                    "hypervisor " +
+                "(PeerPolicy.AllowedPeers, 'secmig tunnel accept --allow-peer NAME') or pin their keys, or set " +
+                    "TunnelOptions.AllowAnyPeer " +
                 "('--allow-any-peer') to serve them all.", nameof(factory));
         }
 

@@ -52,8 +52,10 @@ public sealed class TunnelConnector : IAsyncDisposable
         if (!local && !_options.AllowRemoteClients)
         {
             throw new ArgumentException(
-                $"The tunnel's source end would listen on {listen}, where any host that reaches it could migrate under this host's credentials. " +
-                "Listen on a loopback address or a unix socket, or set TunnelOptions.AllowRemoteClients ('secmig tunnel connect --allow-remote-clients').",
+                $"The tunnel's source end would listen on {listen}, where any host that reaches it could migrate under this host's " +
+                    $"credentials. " +
+                "Listen on a loopback address or a unix socket, or set TunnelOptions.AllowRemoteClients ('secmig tunnel connect " +
+                    "--allow-remote-clients').",
                 nameof(listen));
         }
 
@@ -141,7 +143,8 @@ public sealed class TunnelConnector : IAsyncDisposable
             {
                 Log.TunnelOpened(_logger, plain.RemoteEndPoint, _remote, channel.Peer.Name);
                 StreamDuplexPipe owned = transport;
-                SpliceOutcome outcome = await TunnelSplicer.SpliceAsync(plain, channel, () => { owned.Abort(); return ValueTask.CompletedTask; }, _options, _stopping.Token).ConfigureAwait(false);
+                SpliceOutcome outcome = await TunnelSplicer.SpliceAsync(plain, channel,
+                    () => { owned.Abort(); return ValueTask.CompletedTask; }, _options, _stopping.Token).ConfigureAwait(false);
                 Log.TunnelClosed(_logger, channel.Peer.Name, outcome, channel.BytesSent, channel.BytesReceived);
             }
         }

@@ -56,7 +56,8 @@ public sealed class TunnelOptions
 
         if (ConnectTimeout <= TimeSpan.Zero)
         {
-            throw new ArgumentException($"TunnelOptions.ConnectTimeout is {ConnectTimeout}; it must be above zero.", nameof(ConnectTimeout));
+            throw new ArgumentException($"TunnelOptions.ConnectTimeout is {ConnectTimeout}; it must be above zero.",
+                nameof(ConnectTimeout));
         }
 
         ArgumentException.ThrowIfNullOrWhiteSpace(VmId, nameof(VmId));

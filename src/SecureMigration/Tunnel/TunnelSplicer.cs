@@ -44,7 +44,8 @@ internal static class TunnelSplicer
         return idle.IsCancellationRequested && !cancellationToken.IsCancellationRequested ? SpliceOutcome.IdleTimeout : SpliceOutcome.Reset;
     }
 
-    private static async Task<bool> PlainToSecureAsync(Socket plain, PipeWriter secure, Action activity, CancellationToken cancellationToken)
+    private static async Task<bool> PlainToSecureAsync(Socket plain, PipeWriter secure, Action activity,
+        CancellationToken cancellationToken)
     {
         // Large socket reads, then one copy into sealed records: fewer system calls than record-sized reads.
         byte[] buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
@@ -68,7 +69,8 @@ internal static class TunnelSplicer
                 }
             }
         }
-        catch (Exception e) when (e is SocketException or OperationCanceledException or IOException or InvalidOperationException or SecureChannelException)
+        catch (Exception e) when (e is SocketException or OperationCanceledException or IOException or InvalidOperationException or
+            SecureChannelException)
         {
             return false;
         }
@@ -78,7 +80,8 @@ internal static class TunnelSplicer
         }
     }
 
-    private static async Task<bool> SecureToPlainAsync(PipeReader secure, Socket plain, Action activity, CancellationToken cancellationToken)
+    private static async Task<bool> SecureToPlainAsync(PipeReader secure, Socket plain, Action activity,
+        CancellationToken cancellationToken)
     {
         var segments = new List<ArraySegment<byte>>();
         try
@@ -101,14 +104,16 @@ internal static class TunnelSplicer
                 }
             }
         }
-        catch (Exception e) when (e is SocketException or OperationCanceledException or IOException or InvalidOperationException or SecureChannelException)
+        catch (Exception e) when (e is SocketException or OperationCanceledException or IOException or InvalidOperationException or
+            SecureChannelException)
         {
             return false;
         }
     }
 
     /// <summary>Sends a whole buffer with one gathering write where its segments are arrays (they are, from the channel).</summary>
-    private static async ValueTask SendAllAsync(Socket plain, ReadOnlySequence<byte> buffer, List<ArraySegment<byte>> segments, CancellationToken cancellationToken)
+    private static async ValueTask SendAllAsync(Socket plain, ReadOnlySequence<byte> buffer, List<ArraySegment<byte>> segments,
+        CancellationToken cancellationToken)
     {
         segments.Clear();
         foreach (ReadOnlyMemory<byte> segment in buffer)

@@ -14,7 +14,8 @@ public sealed class AdmissionControllerTests
         return new AdmissionController(options, _time, new Random(7));
     }
 
-    private static MigrationRequest Request(string vm, string from = "a", string to = "b", MigrationTrigger trigger = MigrationTrigger.Manual) =>
+    private static MigrationRequest Request(string vm, string from = "a", string to = "b",
+        MigrationTrigger trigger = MigrationTrigger.Manual) =>
         new(vm, from, to, trigger);
 
     [Fact]

@@ -21,7 +21,8 @@ public sealed class AdmissionPropertyTests
                 switch (kind)
                 {
                     case 0 or 1 when from != to:
-                        AdmissionDecision decision = admission.TryAdmit(new MigrationRequest($"vm-{vm}", $"h{from}", $"h{to}", (MigrationTrigger)trigger));
+                        AdmissionDecision decision = admission.TryAdmit(new MigrationRequest($"vm-{vm}", $"h{from}", $"h{to}",
+                            (MigrationTrigger)trigger));
                         if (decision.IsAdmitted)
                         {
                             active.Add(decision.Lease);

@@ -37,7 +37,8 @@ public sealed class AdmissionStateTests : IDisposable
         AdmissionController restarted = await AdmissionController.RestoreAsync(new AdmissionOptions(), Store, _time, new Random(3));
 
         Assert.Equal(AdmissionRestore.Restored, restarted.RestoredFrom);
-        Assert.Equal(AdmissionDenialReason.CircuitOpen, restarted.TryAdmit(new MigrationRequest("vm-1", "a", "b", MigrationTrigger.Manual)).Reason);
+        Assert.Equal(AdmissionDenialReason.CircuitOpen, restarted.TryAdmit(new MigrationRequest("vm-1", "a", "b",
+            MigrationTrigger.Manual)).Reason);
         Assert.Empty(Directory.GetFiles(_work.File("admission"), "*.tmp"));
     }
 
@@ -102,7 +103,8 @@ public sealed class AdmissionStateTests : IDisposable
         AdmissionDecision retry = restarted.TryAdmit(new MigrationRequest("vm-2", "c", "d", MigrationTrigger.Retry));
         Assert.Equal(AdmissionDenialReason.RecoveringFromDamagedState, retry.Reason);
         Assert.True(retry.RetryAfter >= new AdmissionOptions().MinDwellTime);
-        Assert.Equal(AdmissionDenialReason.RecoveringFromDamagedState, restarted.TryAdmit(new MigrationRequest("vm-3", "c", "d", MigrationTrigger.Automatic)).Reason);
+        Assert.Equal(AdmissionDenialReason.RecoveringFromDamagedState, restarted.TryAdmit(new MigrationRequest("vm-3", "c", "d",
+            MigrationTrigger.Automatic)).Reason);
         Assert.True(restarted.TryAdmit(new MigrationRequest("vm-4", "c", "d", MigrationTrigger.Manual)).IsAdmitted);
     }
 
@@ -137,7 +139,8 @@ public sealed class AdmissionStateTests : IDisposable
         {
             byte[] json = System.Text.Encoding.UTF8.GetBytes(text);
             byte[] sealedState = [.. "SMADM"u8, 1, .. json, .. new byte[32]];
-            System.Security.Cryptography.SHA256.HashData(sealedState.AsSpan(0, sealedState.Length - 32), sealedState.AsSpan(sealedState.Length - 32));
+            System.Security.Cryptography.SHA256.HashData(sealedState.AsSpan(0, sealedState.Length - 32),
+                sealedState.AsSpan(sealedState.Length - 32));
 
             bool decoded = AdmissionStateCodec.TryDecode(sealedState, out AdmissionSnapshot? snapshot, out _);
 

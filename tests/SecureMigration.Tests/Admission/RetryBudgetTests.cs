@@ -63,7 +63,8 @@ public sealed class RetryBudgetTests
 
         double bound = Bound(Defaults, firstAttempts, TimeSpan.FromMinutes(10));
         Assert.True(admitted <= bound, $"{admitted} retries admitted, bound {bound}");
-        Assert.True(admitted >= Defaults.PercentCanRetry * firstAttempts, $"only {admitted} retries admitted of a budget of {Defaults.PercentCanRetry * firstAttempts}");
+        Assert.True(admitted >= Defaults.PercentCanRetry * firstAttempts, $"only {admitted} retries admitted of a budget of " +
+            $"{Defaults.PercentCanRetry * firstAttempts}");
         Assert.True(denied > 500);
         Assert.InRange(longestWait, TimeSpan.FromTicks(1), Defaults.TimeToLive);
     }
@@ -74,7 +75,8 @@ public sealed class RetryBudgetTests
         var step = Gen.Select(Gen.Int[0, 2], Gen.Int[0, 20_000]);
         Gen.Select(step.Array[1, 400], Gen.Double[0, 1], Gen.Double[0, 0.5], Gen.Int[1, 120]).Sample((steps, percent, floor, ttlSeconds) =>
         {
-            var options = new RetryBudgetOptions { PercentCanRetry = percent, MinRetriesPerSecond = floor, TimeToLive = TimeSpan.FromSeconds(ttlSeconds) };
+            var options = new RetryBudgetOptions { PercentCanRetry = percent, MinRetriesPerSecond = floor,
+                TimeToLive = TimeSpan.FromSeconds(ttlSeconds) };
             var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
             DateTimeOffset start = time.GetUtcNow();
             var budget = new RetryBudget(options);

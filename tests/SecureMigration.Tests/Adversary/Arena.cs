@@ -122,7 +122,8 @@ internal sealed class Arena : IAsyncDisposable
 
         Task serving = ServeAsync();
         MigrationResult source = await Source.Coordinator.MigrateAsync(VmId, Destination.Id,
-            async (ticket, token) => await SourceChannels.ConnectAsync(listener.LocalEndPoint!, ticket, token), progress: Phases).WaitAsync(HangGuard);
+            async (ticket, token) => await SourceChannels.ConnectAsync(listener.LocalEndPoint!, ticket, token),
+                progress: Phases).WaitAsync(HangGuard);
         await serving.WaitAsync(HangGuard);
         return source;
     }

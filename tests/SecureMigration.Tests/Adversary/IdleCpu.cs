@@ -42,7 +42,8 @@ internal static class IdleCpu
                 return;
             }
 
-            seen.Add($"{cpu.TotalMilliseconds:0} ms in {wall.TotalMilliseconds:0} ms: {string.Join(", ", busy.Take(3).Select(t => $"'{t.Name}' {t.Ticks * 10} ms"))}");
+            seen.Add($"{cpu.TotalMilliseconds:0} ms in {wall.TotalMilliseconds:0} ms: " +
+                $"{string.Join(", ", busy.Take(3).Select(t => $"'{t.Name}' {t.Ticks * 10} ms"))}");
         }
 
         Assert.Fail($"{when}: the process never went quiet ({string.Join("; ", seen.Take(5))} ...): a thread spins");

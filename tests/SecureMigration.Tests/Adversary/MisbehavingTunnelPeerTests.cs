@@ -133,7 +133,8 @@ public sealed class MisbehavingTunnelPeerTests(TestPki pki) : IClassFixture<Test
     public async Task Connector_PeerReplaysARecord_TheLocalConnectionIsReset()
     {
         await using ConnectorCase tunnel = await StartConnectorAsync();
-        await using AdversaryPeer peer = await AdversaryPeer.AcceptAsync(await tunnel.PeerListener.AcceptAsync(), Channels(pki.Destination));
+        await using AdversaryPeer peer = await AdversaryPeer.AcceptAsync(await tunnel.PeerListener.AcceptAsync(),
+            Channels(pki.Destination));
         await peer.SendAsync(Message);
         byte[] received = new byte[Message.Length];
         Assert.Equal(Message.Length, await tunnel.Hypervisor.ReceiveAsync(received));

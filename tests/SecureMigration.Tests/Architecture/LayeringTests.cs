@@ -36,7 +36,8 @@ public sealed partial class LayeringTests
                 string to = Relative(used.Groups[1].Value);
                 if (LayerOf(to) > LayerOf(file.Namespace))
                 {
-                    violations.Add($"{file.Path}: {Display(file.Namespace)} (layer {LayerOf(file.Namespace)}) uses {Display(to)} (layer {LayerOf(to)})");
+                    violations.Add($"{file.Path}: {Display(file.Namespace)} (layer {LayerOf(file.Namespace)}) uses {Display(to)} (layer " +
+                        $"{LayerOf(to)})");
                 }
             }
         }
@@ -55,12 +56,14 @@ public sealed partial class LayeringTests
         var violations = new List<string>();
         foreach (SourceFile file in sources)
         {
-            string code = string.Join('\n', file.Text.Split('\n').Where(line => !line.TrimStart().StartsWith("//", StringComparison.Ordinal)));
+            string code = string.Join('\n', file.Text.Split('\n').Where(line => !line.TrimStart().StartsWith("//",
+                StringComparison.Ordinal)));
             foreach (string enclosing in EnclosingNamespaces(file.Namespace).Where(e => LayerOf(e) > LayerOf(file.Namespace)))
             {
                 foreach (string type in typesByNamespace[enclosing].Where(t => Regex.IsMatch(code, $@"\b{t}\b")))
                 {
-                    violations.Add($"{file.Path}: {Display(file.Namespace)} (layer {LayerOf(file.Namespace)}) names {type} of {Display(enclosing)} (layer {LayerOf(enclosing)})");
+                    violations.Add($"{file.Path}: {Display(file.Namespace)} (layer {LayerOf(file.Namespace)}) names {type} of " +
+                        $"{Display(enclosing)} (layer {LayerOf(enclosing)})");
                 }
             }
         }
@@ -111,7 +114,8 @@ public sealed partial class LayeringTests
     }
 
     private static int LayerOf(string relativeNamespace) => Layers
-        .Where(l => l.Prefix.Length == 0 || relativeNamespace == l.Prefix || relativeNamespace.StartsWith(l.Prefix + ".", StringComparison.Ordinal))
+        .Where(l => l.Prefix.Length == 0 || relativeNamespace == l.Prefix || relativeNamespace.StartsWith(l.Prefix + ".",
+            StringComparison.Ordinal))
         .OrderByDescending(l => l.Prefix.Length)
         .First().Layer;
 
@@ -123,7 +127,8 @@ public sealed partial class LayeringTests
     [GeneratedRegex(@"^namespace ([\w.]+);", RegexOptions.Multiline)]
     private static partial Regex NamespaceLine();
 
-    [GeneratedRegex(@"^(?:public|internal) (?:[a-z]+ )*(?:class|struct|interface|enum|record|delegate [\w<>?]+) (\w+)", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^(?:public|internal) (?:[a-z]+ )*(?:class|struct|interface|enum|record|delegate [\w<>?]+) (\w+)",
+        RegexOptions.Multiline)]
     private static partial Regex TypeDeclaration();
 
     [GeneratedRegex(@"^using (SecureMigration(?:\.[\w.]+)?);", RegexOptions.Multiline)]

@@ -38,8 +38,14 @@ public sealed class ChannelSecretWipeTests(TestPki pki) : IClassFixture<TestPki>
     public async Task ConnectAccept_Established_HasZeroedTheExporterKeyAndTheHandshakesTrafficSecretsOnBothEnds()
     {
         var states = new ConcurrentQueue<HandshakeState>();
-        var source = new SecureChannelFactory(new SecureChannelOptions { Credentials = pki.Credentials(pki.Source) }) { HandshakeStateCreated = states.Enqueue };
-        var destination = new SecureChannelFactory(new SecureChannelOptions { Credentials = pki.Credentials(pki.Destination) }) { HandshakeStateCreated = states.Enqueue };
+        var source = new SecureChannelFactory(new SecureChannelOptions { Credentials = pki.Credentials(pki.Source) })
+        {
+            HandshakeStateCreated = states.Enqueue,
+        };
+        var destination = new SecureChannelFactory(new SecureChannelOptions { Credentials = pki.Credentials(pki.Destination) })
+        {
+            HandshakeStateCreated = states.Enqueue,
+        };
         var pair = new DuplexPair();
 
         var (client, server) = await ChannelHarness.RunAsync(source, destination, pair.Client, pair.Server, ChannelHarness.Ticket());

@@ -13,7 +13,8 @@ public sealed class CredentialParsingTests(TestPki pki) : IClassFixture<TestPki>
     {
         Gen.String.Sample(text =>
         {
-            Assert.Throws<InvalidCredentialsException>(() => X509ChannelCredentials.FromPem(text, pki.Source.PrivateKeyPem, pki.Ca.CertificatePem));
+            Assert.Throws<InvalidCredentialsException>(() => X509ChannelCredentials.FromPem(text, pki.Source.PrivateKeyPem,
+                pki.Ca.CertificatePem));
         }, iter: 300);
     }
 
@@ -23,7 +24,8 @@ public sealed class CredentialParsingTests(TestPki pki) : IClassFixture<TestPki>
         Gen.Select(Gen.Byte.Array[0, 3000], Gen.Int[0, 2]).Sample((body, kind) =>
         {
             string label = new[] { "CERTIFICATE", "PRIVATE KEY", "EC PRIVATE KEY" }[kind];
-            string pem = $"-----BEGIN {label}-----\n{Convert.ToBase64String(body, Base64FormattingOptions.InsertLineBreaks)}\n-----END {label}-----\n";
+            string pem = $"-----BEGIN {label}-----\n{Convert.ToBase64String(body, Base64FormattingOptions.InsertLineBreaks)}\n-----END " +
+                $"{label}-----\n";
             Assert.Throws<InvalidCredentialsException>(() => kind == 0
                 ? X509ChannelCredentials.FromPem(pem, pki.Source.PrivateKeyPem, pki.Ca.CertificatePem)
                 : X509ChannelCredentials.FromPem(pki.Source.CertificatePem, pem, pki.Ca.CertificatePem));
@@ -126,7 +128,8 @@ public sealed class CredentialParsingTests(TestPki pki) : IClassFixture<TestPki>
         X509ChannelCredentials.FromPemFiles(directory.File("cert.pem"), key, directory.File("ca.pem"));
         File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
 
-        InvalidCredentialsException refused = Assert.Throws<InvalidCredentialsException>(() => X509ChannelCredentials.FromPemFiles(directory.File("cert.pem"), key, directory.File("ca.pem")));
+        InvalidCredentialsException refused = Assert.Throws<InvalidCredentialsException>(() =>
+            X509ChannelCredentials.FromPemFiles(directory.File("cert.pem"), key, directory.File("ca.pem")));
 
         Assert.Contains($"chmod 600 {key}", refused.Message, StringComparison.Ordinal);
     }

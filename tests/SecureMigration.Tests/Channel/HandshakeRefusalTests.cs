@@ -17,14 +17,16 @@ public sealed class HandshakeRefusalTests(TestPki pki) : IClassFixture<TestPki>
         return new SecureChannelFactory(options);
     }
 
-    private SecureChannelFactory DestinationFactory(X509ChannelCredentials? credentials = null, Action<SecureChannelOptions>? configure = null)
+    private SecureChannelFactory DestinationFactory(X509ChannelCredentials? credentials = null,
+        Action<SecureChannelOptions>? configure = null)
     {
         SecureChannelOptions options = ChannelHarness.Options(credentials ?? pki.Credentials(pki.Destination));
         configure?.Invoke(options);
         return new SecureChannelFactory(options);
     }
 
-    private static Task<(ChannelHarness.Outcome Client, ChannelHarness.Outcome Server)> RunAsync(SecureChannelFactory source, SecureChannelFactory destination,
+    private static Task<(ChannelHarness.Outcome Client, ChannelHarness.Outcome Server)> RunAsync(SecureChannelFactory source,
+        SecureChannelFactory destination,
         MigrationTicket? ticket = null)
     {
         var pair = new DuplexPair();
@@ -86,7 +88,8 @@ public sealed class HandshakeRefusalTests(TestPki pki) : IClassFixture<TestPki>
     [Fact]
     public async Task Accept_ClientNotOnAllowList_RefusesAsNotAllowed()
     {
-        var (client, server) = await RunAsync(SourceFactory(), DestinationFactory(configure: o => o.PeerPolicy.AllowedPeers.Add("other-source.test")));
+        var (client, server) = await RunAsync(SourceFactory(),
+            DestinationFactory(configure: o => o.PeerPolicy.AllowedPeers.Add("other-source.test")));
 
         Assert.Equal(HandshakeFailureReason.NotAllowed, server.Reason);
         Assert.Equal(HandshakeFailureReason.RefusedByPeer, client.Reason);
@@ -95,7 +98,8 @@ public sealed class HandshakeRefusalTests(TestPki pki) : IClassFixture<TestPki>
     [Fact]
     public async Task Accept_ClientOnAllowList_Succeeds()
     {
-        var (client, server) = await RunAsync(SourceFactory(), DestinationFactory(configure: o => o.PeerPolicy.AllowedPeers.Add("source.test")));
+        var (client, server) = await RunAsync(SourceFactory(),
+            DestinationFactory(configure: o => o.PeerPolicy.AllowedPeers.Add("source.test")));
 
         Assert.NotNull(client.Channel);
         Assert.Equal("source.test", server.Channel!.Peer.Name);
@@ -114,7 +118,8 @@ public sealed class HandshakeRefusalTests(TestPki pki) : IClassFixture<TestPki>
     public async Task Connect_PinnedKeyMatches_Succeeds()
     {
         X509ChannelCredentials destination = pki.Credentials(pki.Destination);
-        var (client, _) = await RunAsync(SourceFactory(configure: o => o.PeerPolicy.SpkiPins.Add(destination.SpkiSha256)), DestinationFactory(destination));
+        var (client, _) = await RunAsync(SourceFactory(configure: o => o.PeerPolicy.SpkiPins.Add(destination.SpkiSha256)),
+            DestinationFactory(destination));
 
         Assert.Equal(destination.SpkiSha256, client.Channel!.Peer.SpkiSha256);
     }
@@ -123,7 +128,8 @@ public sealed class HandshakeRefusalTests(TestPki pki) : IClassFixture<TestPki>
     public async Task Accept_CertificateWithoutClientAuthUsage_RefusesAsKeyUsage()
     {
         DateTimeOffset now = DateTimeOffset.UtcNow;
-        IssuedCredential serverOnly = pki.Ca.IssueHost("source.test", now.AddHours(-1), now.AddDays(1), extendedKeyUsages: ["1.3.6.1.5.5.7.3.1"]);
+        IssuedCredential serverOnly = pki.Ca.IssueHost("source.test", now.AddHours(-1), now.AddDays(1),
+            extendedKeyUsages: ["1.3.6.1.5.5.7.3.1"]);
         var (_, server) = await RunAsync(SourceFactory(pki.Credentials(serverOnly)), DestinationFactory());
 
         Assert.Equal(HandshakeFailureReason.KeyUsage, server.Reason);
@@ -162,7 +168,8 @@ public sealed class HandshakeRefusalTests(TestPki pki) : IClassFixture<TestPki>
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         MigrationTicket ticket = ChannelHarness.Ticket(time);
         time.Advance(TimeSpan.FromMinutes(2));
-        var (_, server) = await RunAsync(SourceFactory(configure: o => o.TimeProvider = time), DestinationFactory(configure: o => o.TimeProvider = time), ticket);
+        var (_, server) = await RunAsync(SourceFactory(configure: o => o.TimeProvider = time),
+            DestinationFactory(configure: o => o.TimeProvider = time), ticket);
 
         Assert.Equal(HandshakeFailureReason.TicketRefused, server.Reason);
         Assert.Contains("Expired", server.Error!.Message, StringComparison.Ordinal);
@@ -248,7 +255,8 @@ public sealed class HandshakeRefusalTests(TestPki pki) : IClassFixture<TestPki>
             await pair.Client.Output.CompleteAsync();
 
             HandshakeFailedException error = await Assert.ThrowsAsync<HandshakeFailedException>(() => accept);
-            Assert.True(error.Reason is HandshakeFailureReason.ProtocolViolation or HandshakeFailureReason.Truncated or HandshakeFailureReason.DowngradeAttempt,
+            Assert.True(error.Reason is HandshakeFailureReason.ProtocolViolation or HandshakeFailureReason.Truncated or
+                HandshakeFailureReason.DowngradeAttempt,
                 $"garbage #{i} gave {error.Reason}");
         }
     }

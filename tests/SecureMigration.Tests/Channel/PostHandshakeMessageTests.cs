@@ -47,7 +47,8 @@ public sealed class PostHandshakeMessageTests
     {
         byte[] secret = RandomNumberGenerator.GetBytes(Suite.HashLength);
         using var peer = new RawRecordSealer(Suite, secret);
-        (RecordLayer server, _) = Receiver(secret, isClient: false, [peer.Seal(Handshake, Message(4, 40)), peer.Seal(ApplicationData, "x"u8)]);
+        (RecordLayer server, _) = Receiver(secret, isClient: false, [peer.Seal(Handshake, Message(4, 40)), peer.Seal(ApplicationData,
+            "x"u8)]);
 
         SecureChannelException error = ReceiveFails(server, out int delivered);
 
@@ -106,7 +107,8 @@ public sealed class PostHandshakeMessageTests
         using var peer = new RawRecordSealer(Suite, secret);
         byte[] ticket = Message(4, 100);
         (RecordLayer client, _) = Receiver(secret, isClient: true,
-            [peer.Seal(Handshake, ticket.AsSpan(0, 50)), peer.Seal(ApplicationData, "interleaved"u8), peer.Seal(Handshake, ticket.AsSpan(50))]);
+            [peer.Seal(Handshake, ticket.AsSpan(0, 50)), peer.Seal(ApplicationData, "interleaved"u8), peer.Seal(Handshake,
+                ticket.AsSpan(50))]);
 
         SecureChannelException error = ReceiveFails(client, out int delivered);
 

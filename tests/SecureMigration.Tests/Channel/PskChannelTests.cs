@@ -12,7 +12,8 @@ public sealed class PskChannelTests
     private static SecureChannelFactory Factory(string identity, byte[] key, string localIdentity) =>
         new(new SecureChannelOptions { Credentials = new PskChannelCredentials(identity, key), LocalIdentity = localIdentity });
 
-    private static Task<(ChannelHarness.Outcome Client, ChannelHarness.Outcome Server)> RunAsync(SecureChannelFactory source, SecureChannelFactory destination)
+    private static Task<(ChannelHarness.Outcome Client, ChannelHarness.Outcome Server)> RunAsync(SecureChannelFactory source,
+        SecureChannelFactory destination)
     {
         var pair = new DuplexPair();
         return ChannelHarness.RunAsync(source, destination, pair.Client, pair.Server, ChannelHarness.Ticket());
@@ -32,7 +33,8 @@ public sealed class PskChannelTests
     [Fact]
     public async Task ConnectAccept_DifferentKey_RefusesAsPskMismatchOnBothEnds()
     {
-        var (client, server) = await RunAsync(Factory("cluster-a", RandomNumberGenerator.GetBytes(32), "source.test"), Factory("cluster-a", Key, "destination.test"));
+        var (client, server) = await RunAsync(Factory("cluster-a", RandomNumberGenerator.GetBytes(32), "source.test"), Factory("cluster-a",
+            Key, "destination.test"));
 
         Assert.Equal(HandshakeFailureReason.PskMismatch, server.Reason);
         Assert.Equal(HandshakeFailureReason.PskMismatch, client.Reason);
@@ -50,7 +52,8 @@ public sealed class PskChannelTests
     [Fact]
     public void Create_ShortKey_ThrowsWithTheLengthAndTheFix()
     {
-        InvalidCredentialsException error = Assert.Throws<InvalidCredentialsException>(() => new PskChannelCredentials("cluster-a", new byte[31]));
+        InvalidCredentialsException error = Assert.Throws<InvalidCredentialsException>(() => new PskChannelCredentials("cluster-a",
+            new byte[31]));
 
         Assert.Contains("31 bytes", error.Message, StringComparison.Ordinal);
         Assert.Contains("secmig pki psk", error.Message, StringComparison.Ordinal);
@@ -63,7 +66,8 @@ public sealed class PskChannelTests
         File.WriteAllText(path, "not hex at all");
         try
         {
-            InvalidCredentialsException error = Assert.Throws<InvalidCredentialsException>(() => PskChannelCredentials.FromHexFile(path, "id"));
+            InvalidCredentialsException error = Assert.Throws<InvalidCredentialsException>(() => PskChannelCredentials.FromHexFile(path,
+                "id"));
             Assert.Contains(path, error.Message, StringComparison.Ordinal);
         }
         finally

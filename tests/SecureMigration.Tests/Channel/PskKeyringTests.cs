@@ -18,7 +18,8 @@ public sealed class PskKeyringTests
     private static SecureChannelFactory Host(string name, params (string Peer, byte[] Key)[] keys) =>
         new(new SecureChannelOptions { Credentials = new PskKeyringCredentials(name, keys.ToDictionary(k => k.Peer, k => k.Key)) });
 
-    private static Task<(ChannelHarness.Outcome Client, ChannelHarness.Outcome Server)> RunAsync(SecureChannelFactory source, SecureChannelFactory destination,
+    private static Task<(ChannelHarness.Outcome Client, ChannelHarness.Outcome Server)> RunAsync(SecureChannelFactory source,
+        SecureChannelFactory destination,
         string ticketSource = "source.test")
     {
         var pair = new DuplexPair();
@@ -78,7 +79,8 @@ public sealed class PskKeyringTests
     [Fact]
     public async Task Connect_NoKeyForTheDestination_FailsAtOnceNamingThePeerAndTheFix()
     {
-        var (client, _) = await RunAsync(Host("source.test", ("elsewhere.test", SourceDestination)), Host("destination.test", ("source.test", SourceDestination)));
+        var (client, _) = await RunAsync(Host("source.test", ("elsewhere.test", SourceDestination)), Host("destination.test",
+            ("source.test", SourceDestination)));
 
         Assert.Equal(HandshakeFailureReason.PskMismatch, client.Reason);
         Assert.Contains("no key for 'destination.test'", client.Error!.Message, StringComparison.Ordinal);
@@ -93,7 +95,8 @@ public sealed class PskKeyringTests
         File.WriteAllText(path, "destination.test:" + Convert.ToHexString(SourceDestination) + "\n");
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
 
-        InvalidCredentialsException refused = Assert.Throws<InvalidCredentialsException>(() => PskKeyringCredentials.FromFile(path, "source.test"));
+        InvalidCredentialsException refused = Assert.Throws<InvalidCredentialsException>(() => PskKeyringCredentials.FromFile(path,
+            "source.test"));
 
         Assert.Contains($"chmod 600 {path}", refused.Message, StringComparison.Ordinal);
     }
@@ -109,7 +112,8 @@ public sealed class PskKeyringTests
         File.WriteAllText(path, "# a comment\n\n" + line + "\n");
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
-        InvalidCredentialsException refused = Assert.Throws<InvalidCredentialsException>(() => PskKeyringCredentials.FromFile(path, "source.test"));
+        InvalidCredentialsException refused = Assert.Throws<InvalidCredentialsException>(() => PskKeyringCredentials.FromFile(path,
+            "source.test"));
 
         Assert.Contains(expected, refused.Message, StringComparison.Ordinal);
     }

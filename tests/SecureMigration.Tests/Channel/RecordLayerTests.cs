@@ -38,14 +38,16 @@ public sealed class RecordLayerTests
     {
         Gen.Select(Gen.Int[0, 2], Gen.Int[1, 5], Gen.Int[0, 70_000].Array[1, 6]).Sample((suiteIndex, recordsPerKey, sizes) =>
         {
-            RecordCipherSuite suite = new[] { RecordCipherSuite.Aes128GcmSha256, RecordCipherSuite.Aes256GcmSha384, RecordCipherSuite.ChaCha20Poly1305Sha256 }[suiteIndex];
+            RecordCipherSuite suite = new[] { RecordCipherSuite.Aes128GcmSha256, RecordCipherSuite.Aes256GcmSha384,
+                RecordCipherSuite.ChaCha20Poly1305Sha256 }[suiteIndex];
             (RecordLayer client, RecordLayer server, _) = Pair(suite);
             client.RecordsPerKey = (ulong)recordsPerKey;
             byte[] expected = RandomNumberGenerator.GetBytes(sizes.Sum());
             int offset = 0;
             foreach (int size in sizes)
             {
-                client.WriteAsync(new ReadOnlySequence<byte>(expected, offset, size), CancellationToken.None).AsTask().GetAwaiter().GetResult();
+                client.WriteAsync(new ReadOnlySequence<byte>(expected, offset, size), CancellationToken.None).AsTask().GetAwaiter()
+                    .GetResult();
                 offset += size;
             }
 
@@ -91,7 +93,8 @@ public sealed class RecordLayerTests
             });
 
             Assert.Equal(0, received.WrittenCount);
-            Assert.True(error.Reason is ChannelFailureReason.ProtocolViolation or ChannelFailureReason.RecordTampered or ChannelFailureReason.Truncated);
+            Assert.True(error.Reason is ChannelFailureReason.ProtocolViolation or ChannelFailureReason.RecordTampered or
+                ChannelFailureReason.Truncated);
         }, iter: 200);
     }
 
@@ -111,10 +114,12 @@ public sealed class RecordLayerTests
             wire.Client.Output.WriteAsync(record).AsTask().GetAwaiter().GetResult();
             var received = new ArrayBufferWriter<byte>();
 
-            SecureChannelException error = Assert.Throws<SecureChannelException>(() => server.ReceiveAsync(received, CancellationToken.None).AsTask().GetAwaiter().GetResult());
+            SecureChannelException error = Assert.Throws<SecureChannelException>(() => server.ReceiveAsync(received, CancellationToken.None)
+                .AsTask().GetAwaiter().GetResult());
 
             // Up to 2^14 + 1 bytes of inner plaintext the forgery fails its tag; beyond, it is refused unopened (record_overflow).
-            Assert.Equal(length <= RecordLayer.MaxPlaintext + 1 + 16 ? ChannelFailureReason.RecordTampered : ChannelFailureReason.ProtocolViolation, error.Reason);
+            Assert.Equal(length <= RecordLayer.MaxPlaintext + 1 + 16 ? ChannelFailureReason.RecordTampered
+                : ChannelFailureReason.ProtocolViolation, error.Reason);
             Assert.Equal(0, received.WrittenCount);
         }, iter: 100);
     }
@@ -144,7 +149,8 @@ public sealed class RecordLayerTests
         ReadResult genuine = await wire.Server.Input.ReadAsync();
         await serverInput.Writer.WriteAsync(genuine.Buffer.ToArray());
         await serverInput.Writer.WriteAsync(afterRecord);
-        var reader = new RecordLayer(new DuplexPair.Duplex(serverInput.Reader, new Pipe().Writer), suite, new byte[suite.HashLength], clientSecret.ToArray(), isClient: false);
+        var reader = new RecordLayer(new DuplexPair.Duplex(serverInput.Reader, new Pipe().Writer), suite, new byte[suite.HashLength],
+            clientSecret.ToArray(), isClient: false);
 
         var received = new ArrayBufferWriter<byte>();
         while (await reader.ReceiveAsync(received, CancellationToken.None))

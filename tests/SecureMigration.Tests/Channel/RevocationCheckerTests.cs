@@ -23,7 +23,8 @@ public sealed class RevocationCheckerTests(TestPki pki) : IClassFixture<TestPki>
     }
 
     /// <summary>Runs a handshake of the test PKI's source and destination; the destination checks <paramref name="crlPaths"/>.</summary>
-    private async Task<(ChannelHarness.Outcome Client, ChannelHarness.Outcome Server)> HandshakeAsync(TimeProvider time, IssuedCredential? source = null,
+    private async Task<(ChannelHarness.Outcome Client, ChannelHarness.Outcome Server)> HandshakeAsync(TimeProvider time,
+        IssuedCredential? source = null,
         params string[] crlPaths)
     {
         SecureChannelOptions destination = ChannelHarness.Options(pki.Credentials(pki.Destination), time);
@@ -102,7 +103,8 @@ public sealed class RevocationCheckerTests(TestPki pki) : IClassFixture<TestPki>
         policy.RevocationLists.Add(CertificateRevocationList.FromFile(intermediateCrl)[0]);
 
         CertificateRefusedException refusal = Assert.Throws<CertificateRefusedException>(() => CertificateChainValidator.Validate(
-            [OpenSslChains.Read(leaf), OpenSslChains.Read(intermediate.CertificatePath)], [OpenSslChains.Read(root.CertificatePath)], policy,
+            [OpenSslChains.Read(leaf), OpenSslChains.Read(intermediate.CertificatePath)], [OpenSslChains.Read(root.CertificatePath)],
+                policy,
             peerIsServer: false, DateTimeOffset.UtcNow));
 
         Assert.Equal(CertificateRefusal.Revoked, refusal.Reason);
@@ -172,7 +174,8 @@ public sealed class RevocationCheckerTests(TestPki pki) : IClassFixture<TestPki>
         Assert.Equal(path, error.Source);
     }
 
-    /// <summary>Defense: the connecting end checks the destination's certificate against its CRLs too (a revoked key must not receive VM memory).</summary>
+    /// <summary>Defense: the connecting end checks the destination's certificate against its CRLs too (a revoked key must not receive VM
+    /// memory).</summary>
     [RequiresProgramFact("openssl")]
     public async Task Connect_DestinationRevoked_IsRefusedAsRevokedBeforeTheTicketLeaves()
     {
@@ -190,7 +193,8 @@ public sealed class RevocationCheckerTests(TestPki pki) : IClassFixture<TestPki>
 
         var pair = new DuplexPair();
         var (client, server) = await ChannelHarness.RunAsync(new SecureChannelFactory(source),
-            new SecureChannelFactory(ChannelHarness.Options(pki.Credentials(pki.Destination), time)), pair.Client, pair.Server, ChannelHarness.Ticket(time));
+            new SecureChannelFactory(ChannelHarness.Options(pki.Credentials(pki.Destination), time)), pair.Client, pair.Server,
+                ChannelHarness.Ticket(time));
 
         Assert.Equal(HandshakeFailureReason.Revoked, client.Reason);
         Assert.Null(server.Channel);

@@ -40,7 +40,8 @@ public sealed class SecureChannelTests(TestPki pki) : IClassFixture<TestPki>
         var source = new SecureChannelFactory(new SecureChannelOptions { Credentials = pki.Credentials(pki.Source) });
         var destination = new SecureChannelFactory(new SecureChannelOptions { Credentials = pki.Credentials(pki.Destination) });
         Task<SecureChannel> accepting = destination.AcceptAsync(tcp.Server);
-        await using SecureChannel client = await source.ConnectAsync(tcp.Client, MigrationTicket.Create("vm-1", "source.test", "destination.test", 7, TimeSpan.FromMinutes(1)));
+        await using SecureChannel client = await source.ConnectAsync(tcp.Client, MigrationTicket.Create("vm-1", "source.test",
+            "destination.test", 7, TimeSpan.FromMinutes(1)));
         await using SecureChannel server = await accepting;
 
         // A reader that hit end of input asks for a large buffer, fills nothing and moves on: PipeWriter allows that.

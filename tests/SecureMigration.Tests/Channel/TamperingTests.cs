@@ -18,7 +18,8 @@ public sealed class TamperingTests(TestPki pki) : IClassFixture<TestPki>
     {
         // Count the records of a clean handshake plus ticket exchange, then cut after each of them in turn.
         var clean = new RecordRelay(RecordRelay.Pass);
-        var (okClient, okServer) = await ChannelHarness.RunAsync(Source(), Destination(), clean.Client, clean.Server, ChannelHarness.Ticket());
+        var (okClient, okServer) = await ChannelHarness.RunAsync(Source(), Destination(), clean.Client, clean.Server,
+            ChannelHarness.Ticket());
         Assert.NotNull(okClient.Channel);
         Assert.NotNull(okServer.Channel);
         int handshakeRecords = clean.RecordCount;
@@ -28,7 +29,8 @@ public sealed class TamperingTests(TestPki pki) : IClassFixture<TestPki>
         {
             int limit = cutAt;
             var relay = new RecordRelay((index, _, _) => index >= limit ? RelayAction.Cut : RelayAction.Forward);
-            var (client, server) = await ChannelHarness.RunAsync(Source(), Destination(), relay.Client, relay.Server, ChannelHarness.Ticket());
+            var (client, server) = await ChannelHarness.RunAsync(Source(), Destination(), relay.Client, relay.Server,
+                ChannelHarness.Ticket());
 
             Assert.Null(client.Channel);
             Assert.IsType<HandshakeFailedException>(client.Error);
@@ -37,7 +39,8 @@ public sealed class TamperingTests(TestPki pki) : IClassFixture<TestPki>
                 // Cut after the destination's acknowledgement: the destination accepted, but the source never
                 // learned it and sends nothing, so the destination sees a truncated stream and no VM data.
                 Assert.Equal(handshakeRecords - 1, cutAt);
-                SecureChannelException error = await Assert.ThrowsAsync<SecureChannelException>(() => SecureChannelTests.ReadToEndAsync(accepted.Input));
+                SecureChannelException error = await Assert.ThrowsAsync<SecureChannelException>(() =>
+                    SecureChannelTests.ReadToEndAsync(accepted.Input));
                 Assert.Equal(ChannelFailureReason.Truncated, error.Reason);
                 Assert.Equal(0, accepted.BytesReceived);
             }
@@ -93,7 +96,8 @@ public sealed class TamperingTests(TestPki pki) : IClassFixture<TestPki>
         Assert.Equal(0, delivered.Length);
 
         // The tampered channel is closed: the receiving end sends nothing more either.
-        SecureChannelException writeError = await Assert.ThrowsAsync<SecureChannelException>(async () => await receiver.Output.WriteAsync(new byte[1]));
+        SecureChannelException writeError = await Assert.ThrowsAsync<SecureChannelException>(async () =>
+            await receiver.Output.WriteAsync(new byte[1]));
         Assert.Equal(ChannelFailureReason.RecordTampered, writeError.Reason);
     }
 
@@ -109,7 +113,8 @@ public sealed class TamperingTests(TestPki pki) : IClassFixture<TestPki>
         // The attacker closes the TCP stream: no close_notify is ever sent.
         await pair.Server.Output.CompleteAsync();
 
-        SecureChannelException error = await Assert.ThrowsAsync<SecureChannelException>(() => SecureChannelTests.ReadToEndAsync(receiver.Input));
+        SecureChannelException error = await Assert.ThrowsAsync<SecureChannelException>(() =>
+            SecureChannelTests.ReadToEndAsync(receiver.Input));
         Assert.Equal(ChannelFailureReason.Truncated, error.Reason);
     }
 
@@ -155,7 +160,8 @@ public sealed class TamperingTests(TestPki pki) : IClassFixture<TestPki>
         byte[] encoded = new byte[TicketCodec.MaxTicketLength];
         int length = TicketCodec.Encode(ticket, RandomNumberGenerator.GetBytes(32), encoded);
 
-        TicketRefusal refusal = TicketCodec.TryDecode(encoded.AsSpan(0, length), RandomNumberGenerator.GetBytes(32), out MigrationTicket? decoded);
+        TicketRefusal refusal = TicketCodec.TryDecode(encoded.AsSpan(0, length), RandomNumberGenerator.GetBytes(32),
+            out MigrationTicket? decoded);
 
         Assert.Equal(TicketRefusal.BindingMismatch, refusal);
         Assert.Null(decoded);

@@ -19,7 +19,8 @@ public sealed class TicketCodecTests
         from high in Gen.ULong
         from low in Gen.ULong
         from expires in Gen.Long[0, 253402300799999]
-        select new MigrationTicket(id, vm, source, destination, epoch, new UInt128(high, low), DateTimeOffset.FromUnixTimeMilliseconds(expires));
+        select new MigrationTicket(id, vm, source, destination, epoch, new UInt128(high, low),
+            DateTimeOffset.FromUnixTimeMilliseconds(expires));
 
     [Fact]
     public void EncodeDecode_AnyTicket_RoundTrips()

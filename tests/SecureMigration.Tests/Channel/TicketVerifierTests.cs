@@ -18,7 +18,8 @@ public sealed class TicketVerifierTests
 
     /// <summary>A ticket issued by a source whose clock is <paramref name="sourceAhead"/> ahead of the destination's.</summary>
     private MigrationTicket Ticket(TimeSpan sourceAhead, TimeSpan lifetime) =>
-        MigrationTicket.Create("vm-1", "source.test", "destination.test", 1, lifetime, new FakeTimeProvider(_destinationClock.GetUtcNow() + sourceAhead));
+        MigrationTicket.Create("vm-1", "source.test", "destination.test", 1, lifetime,
+            new FakeTimeProvider(_destinationClock.GetUtcNow() + sourceAhead));
 
     private static async Task<(TicketRefusal Refusal, string Detail)> VerifyAsync(TicketVerifier verifier, MigrationTicket ticket) =>
         await verifier.VerifyAsync(ticket, Source, CancellationToken.None);

@@ -19,16 +19,19 @@ public sealed class AdmissionCommandTests : IDisposable
 
     private string StatePath => _work.File("admission.state");
 
-    /// <summary>A work directory as 'secmig migrate' leaves it after three failed attempts: vm1's breaker open now, one audit entry.</summary>
+    /// <summary>A work directory as 'secmig migrate' leaves it after three failed attempts: vm1's breaker open now, one audit
+    /// entry.</summary>
     private async Task ThrashedWorkAsync()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow - TimeSpan.FromMinutes(12));
         var admission = new AdmissionController(new AdmissionOptions(), clock, new Random(3));
-        admission.TryAdmit(new MigrationRequest("vm1", "src.test", "dst.test", MigrationTrigger.Manual)).Lease.Complete(MigrationOutcome.Failed);
+        admission.TryAdmit(new MigrationRequest("vm1", "src.test", "dst.test",
+            MigrationTrigger.Manual)).Lease.Complete(MigrationOutcome.Failed);
         for (int i = 0; i < 2; i++)
         {
             clock.Advance(TimeSpan.FromMinutes(6));
-            admission.TryAdmit(new MigrationRequest("vm1", "src.test", "dst.test", MigrationTrigger.Retry)).Lease.Complete(MigrationOutcome.Failed);
+            admission.TryAdmit(new MigrationRequest("vm1", "src.test", "dst.test",
+                MigrationTrigger.Retry)).Lease.Complete(MigrationOutcome.Failed);
         }
 
         await admission.SaveAsync(new FileAdmissionStateStore(StatePath));
@@ -89,7 +92,8 @@ public sealed class AdmissionCommandTests : IDisposable
         Assert.False(File.Exists(_work.File(".lock")), "status changes nothing");
     }
 
-    /// <summary>Issue 16: 'secmig recover' on a real host's --work without the host's credentials says what it needs and writes nothing.</summary>
+    /// <summary>Issue 16: 'secmig recover' on a real host's --work without the host's credentials says what it needs and writes
+    /// nothing.</summary>
     [Fact]
     public async Task Recover_OnARealHostsWorkWithoutCredentials_Exits2NamingWhatItNeedsAndWritesNothing()
     {
@@ -112,7 +116,8 @@ public sealed class AdmissionCommandTests : IDisposable
     {
         await ThrashedWorkAsync();
         using var pki = new TempDirectory();
-        foreach (string[] step in new[] { ["pki", "init", "--out", pki.File("ca")], new[] { "pki", "issue", "--ca", pki.File("ca"), "--name", "src.test", "--out", pki.File("src") } })
+        foreach (string[] step in new[] { ["pki", "init", "--out", pki.File("ca")], new[] { "pki", "issue", "--ca", pki.File("ca"),
+            "--name", "src.test", "--out", pki.File("src") } })
         {
             (int made, string said) = await Secmig.RunAsync(step);
             Assert.True(made == 0, said);
@@ -121,7 +126,8 @@ public sealed class AdmissionCommandTests : IDisposable
         string[] before = Directory.GetFileSystemEntries(_work.Path);
 
         (int exit, string output) = await Secmig.RunAsync(
-            "recover", "--work", _work.Path, "--cert", pki.File("src/cert.pem"), "--key", pki.File("src/key.pem"), "--ca", pki.File("ca/ca.pem"));
+            "recover", "--work", _work.Path, "--cert", pki.File("src/cert.pem"), "--key", pki.File("src/key.pem"), "--ca",
+                pki.File("ca/ca.pem"));
 
         Assert.True(exit == 2, output);
         Assert.Contains("the shared --registry it decides by", output, StringComparison.Ordinal);

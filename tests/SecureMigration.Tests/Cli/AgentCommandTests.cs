@@ -16,8 +16,10 @@ public sealed class AgentCommandTests
         using var taken = new TcpListener(IPAddress.Loopback, 0);
         taken.Start();
 
-        (int exit, string output) = await Secmig.RunAsync("agent", "--listen", taken.LocalEndpoint.ToString()!, "--vm", "vm1=/run/none-1.qmp",
-            "--work", dir.File("work"), "--cert", dir.File("dst/cert.pem"), "--key", dir.File("dst/key.pem"), "--ca", dir.File("ca/ca.pem"));
+        (int exit, string output) = await Secmig.RunAsync("agent", "--listen", taken.LocalEndpoint.ToString()!, "--vm",
+            "vm1=/run/none-1.qmp",
+            "--work", dir.File("work"), "--cert", dir.File("dst/cert.pem"), "--key", dir.File("dst/key.pem"), "--ca",
+                dir.File("ca/ca.pem"));
 
         Assert.True(exit == 2, output);
         Assert.Contains("cannot listen there", output, StringComparison.Ordinal);
@@ -36,10 +38,12 @@ public sealed class AgentCommandTests
         int port = FreePort.Next();
 
         (int exit, string output) = await Secmig.RunAsync("agent", "--listen", $"127.0.0.1:{port}", "--vm", "vm1=/run/none-1.qmp",
-            "--work", dir.File("work"), "--cert", dir.File("dst/cert.pem"), "--key", dir.File("dst/key.pem"), "--ca", dir.File("ca/ca.pem"));
+            "--work", dir.File("work"), "--cert", dir.File("dst/cert.pem"), "--key", dir.File("dst/key.pem"), "--ca",
+                dir.File("ca/ca.pem"));
 
         Assert.True(exit == 2, output);
-        Assert.Contains($"Another secmig process (an agent or a migrate) holds the work directory '{dir.File("work")}'", output, StringComparison.Ordinal);
+        Assert.Contains($"Another secmig process (an agent or a migrate) holds the work directory '{dir.File("work")}'", output,
+            StringComparison.Ordinal);
         Assert.DoesNotContain(Directory.GetFiles(dir.File("work")), f => Path.GetFileName(f) != ".lock");
         using var again = new TcpListener(IPAddress.Loopback, port);
         again.Start();

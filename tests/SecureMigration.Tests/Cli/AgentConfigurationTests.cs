@@ -22,7 +22,8 @@ public sealed class AgentConfigurationTests
         await using ExternalProcess fromFile = Secmig.Start("agent", "--config", dir.File("agent.json"));
         string served = await fromFile.WaitForAsync("listening ");
         // Its own --work: one secmig process holds a work directory at a time.
-        await using ExternalProcess overridden = Secmig.Start("agent", "--config", dir.File("agent.json"), "--vm", "vm9=/run/none-9.qmp", "--work", dir.File("work9"));
+        await using ExternalProcess overridden = Secmig.Start("agent", "--config", dir.File("agent.json"), "--vm", "vm9=/run/none-9.qmp",
+            "--work", dir.File("work9"));
         string overriddenServed = await overridden.WaitForAsync("listening ");
 
         Assert.Matches(@"^127\.0\.0\.1:\d+ as dst\.test for vm1, vm2", served);
@@ -35,7 +36,8 @@ public sealed class AgentConfigurationTests
     public async Task Agent_Help_MarksNothingRequiredThatConfigSupplies_AndARunWithoutThemNamesThem()
     {
         (int helpExit, string help) = await Secmig.RunAsync("agent", "--help");
-        (int exit, string output) = await Secmig.RunAsync("agent", "--work", "/nonexistent/work", "--psk-file", "/nonexistent", "--psk-identity", "x", "--shared-psk");
+        (int exit, string output) = await Secmig.RunAsync("agent", "--work", "/nonexistent/work", "--psk-file", "/nonexistent",
+            "--psk-identity", "x", "--shared-psk");
 
         Assert.Equal(0, helpExit);
         Assert.DoesNotContain("REQUIRED", help, StringComparison.Ordinal);
@@ -70,12 +72,14 @@ public sealed class AgentConfigurationTests
     {
         var settings = new AgentConfiguration
         {
-            Listen = "0.0.0.0:4443", Work = "work", Vms = { ["vm1"] = "/run/vm1.qmp" }, AllowPeers = ["a", "b"], Crls = ["ca/ca-crl.pem"], StallTimeout = 7,
+            Listen = "0.0.0.0:4443", Work = "work", Vms = { ["vm1"] = "/run/vm1.qmp" }, AllowPeers = ["a", "b"], Crls = ["ca/ca-crl.pem"],
+                StallTimeout = 7,
         };
 
         string[] tokens = [.. settings.ToArguments(new HashSet<string> { "--listen" }, "/etc/secmig")];
 
-        Assert.Equal(["--vm", "vm1=/run/vm1.qmp", "--work", "/etc/secmig/work", "--stall-timeout", "7", "--crl", "/etc/secmig/ca/ca-crl.pem",
+        Assert.Equal(["--vm", "vm1=/run/vm1.qmp", "--work", "/etc/secmig/work", "--stall-timeout", "7", "--crl",
+            "/etc/secmig/ca/ca-crl.pem",
             "--allow-peer", "a", "--allow-peer", "b"], tokens);
     }
 
@@ -133,7 +137,8 @@ public sealed class AgentConfigurationTests
         await Secmig.RunAsync("pki", "init", "--out", dir.File("ca"));
         await Secmig.RunAsync("pki", "issue", "--ca", dir.File("ca"), "--name", "dst.test", "--out", dir.File("dst"));
         string[] arguments = ["agent", "--listen", "127.0.0.1:0", "--vm", "vm1=tcp:127.0.0.1:4444", "--work", dir.File("work"),
-            "--cert", dir.File("dst/cert.pem"), "--key", dir.File("dst/key.pem"), "--ca", dir.File("ca/ca.pem"), "--allow-peer", "src.test"];
+            "--cert", dir.File("dst/cert.pem"), "--key", dir.File("dst/key.pem"), "--ca", dir.File("ca/ca.pem"), "--allow-peer",
+                "src.test"];
 
         (int exit, string output) = await Secmig.RunAsync(arguments);
         await using ExternalProcess allowed = Secmig.Start([.. arguments, "--allow-tcp-qmp"]);

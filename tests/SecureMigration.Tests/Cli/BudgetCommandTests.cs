@@ -8,8 +8,10 @@ public sealed class BudgetCommandTests
     [Fact]
     public async Task Simulate_Thrash_IsReproducibleAndDeniesRetriesWithReasons()
     {
-        (int exit, string first) = await Secmig.RunAsync("budget", "simulate", "--attack", "thrash", "--cut-rate", "0.9", "--duration", "10", "--json", "--seed", "5");
-        (_, string second) = await Secmig.RunAsync("budget", "simulate", "--attack", "thrash", "--cut-rate", "0.9", "--duration", "10", "--json", "--seed", "5");
+        (int exit, string first) = await Secmig.RunAsync("budget", "simulate", "--attack", "thrash", "--cut-rate", "0.9", "--duration",
+            "10", "--json", "--seed", "5");
+        (_, string second) = await Secmig.RunAsync("budget", "simulate", "--attack", "thrash", "--cut-rate", "0.9", "--duration", "10",
+            "--json", "--seed", "5");
 
         Assert.Equal(0, exit);
         Assert.Equal(first, second);

@@ -38,7 +38,8 @@ public sealed class CoordinationCommandTests
     {
         using var work = new TempDirectory();
 
-        (int exit, string output) = await Secmig.RunAsync("simulate", "migrate", "--work", work.Path, "--hold-at", "source.demo:Teleporting");
+        (int exit, string output) = await Secmig.RunAsync("simulate", "migrate", "--work", work.Path, "--hold-at",
+            "source.demo:Teleporting");
 
         Assert.Equal(2, exit);
         Assert.Contains("--hold-at is 'source.demo:Teleporting'", output, StringComparison.Ordinal);
@@ -52,13 +53,16 @@ public sealed class CoordinationCommandTests
         using var hooks = new TempDirectory();
         string hook = Path.Combine(hooks.Path, "pre-migrate", "10-maintenance");
         Directory.CreateDirectory(Path.GetDirectoryName(hook)!);
-        File.WriteAllText(hook, "#!/bin/sh\n[ \"$SECMIG_ROLE\" = source ] && { echo \"VM $SECMIG_VM_ID is pinned during maintenance\" >&2; exit 1; }\nexit 0\n");
+        File.WriteAllText(hook, "#!/bin/sh\n[ \"$SECMIG_ROLE\" = source ] && { echo \"VM $SECMIG_VM_ID is pinned during maintenance\" " +
+            ">&2; exit 1; }\nexit 0\n");
         File.SetUnixFileMode(hook, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
-        (int exit, string output) = await Secmig.RunAsync("simulate", "migrate", "--work", work.Path, "--image-mib", "1", "--hooks", hooks.Path);
+        (int exit, string output) = await Secmig.RunAsync("simulate", "migrate", "--work", work.Path, "--image-mib", "1", "--hooks",
+            hooks.Path);
 
         Assert.True(exit == 0, output);
-        Assert.Contains("result source.demo RolledBack PreMigrate hook '10-maintenance' vetoed: exited with code 1: VM demo-vm is pinned during maintenance", output, StringComparison.Ordinal);
+        Assert.Contains("result source.demo RolledBack PreMigrate hook '10-maintenance' vetoed: exited with code 1: VM demo-vm is pinned " +
+            "during maintenance", output, StringComparison.Ordinal);
         Assert.Contains("result destination.demo NeverStarted", output, StringComparison.Ordinal);
     }
 }

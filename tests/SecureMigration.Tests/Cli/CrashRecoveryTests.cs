@@ -16,7 +16,8 @@ public sealed class CrashRecoveryTests : IDisposable
 
     public static TheoryData<string> Boundaries() =>
     [
-        "source.demo:Admitted", "source.demo:Snapshotted", "source.demo:PreHooksDone", "source.demo:ChannelOpen", "source.demo:Transferring",
+        "source.demo:Admitted", "source.demo:Snapshotted", "source.demo:PreHooksDone", "source.demo:ChannelOpen",
+            "source.demo:Transferring",
         "source.demo:SwitchingOver", "source.demo:Committed", "source.demo:Cleaned",
         "destination.demo:ChannelOpen", "destination.demo:Admitted", "destination.demo:PreHooksDone", "destination.demo:Transferring",
         "destination.demo:SwitchingOver", "destination.demo:Committed", "destination.demo:Cleaned",
@@ -46,7 +47,8 @@ public sealed class CrashRecoveryTests : IDisposable
             bytes.ToString(CultureInfo.InvariantCulture)))
         {
             string held = await migration.WaitForAsync("holding source.demo ");
-            Assert.True(long.Parse(held[..held.IndexOf(' ', StringComparison.Ordinal)], CultureInfo.InvariantCulture) >= bytes, migration.Output);
+            Assert.True(long.Parse(held[..held.IndexOf(' ', StringComparison.Ordinal)], CultureInfo.InvariantCulture) >= bytes,
+                migration.Output);
             await migration.KillAsync();
         }
 
@@ -72,7 +74,8 @@ public sealed class CrashRecoveryTests : IDisposable
         Assert.Equal(owner, Assert.Single(runnable).GetProperty("host").GetString());
         Assert.Equal("Running", runnable[0].GetProperty("state").GetString());
         Assert.Empty(vm.GetProperty("residue").EnumerateArray());
-        Assert.All(vm.GetProperty("migrations").EnumerateArray(), m => Assert.Contains(m.GetProperty("phase").GetString(), new[] { "Completed", "RolledBack" }));
+        Assert.All(vm.GetProperty("migrations").EnumerateArray(), m => Assert.Contains(m.GetProperty("phase").GetString(),
+            new[] { "Completed", "RolledBack" }));
         if (owner == "destination.demo")
         {
             Assert.Equal(FrozenHash("source.demo"), FrozenHash("destination.demo"));
@@ -84,6 +87,7 @@ public sealed class CrashRecoveryTests : IDisposable
     }
 
     private string? FrozenHash(string host) =>
-        JsonDocument.Parse(File.ReadAllText(Path.Combine(_work.Path, "hosts", host, "vms", "demo-vm.state"))).RootElement.GetProperty("ImageSha256").GetString();
+        JsonDocument.Parse(File.ReadAllText(Path.Combine(_work.Path, "hosts", host, "vms",
+            "demo-vm.state"))).RootElement.GetProperty("ImageSha256").GetString();
 
 }

@@ -28,7 +28,8 @@ public sealed class DemoCommandTests
 
         (int exit, string output) = await Secmig.RunAsync("demo", "--image-mib", "4", "--work", work.Path);
         (int statusExit, string status) = await Secmig.RunAsync("status", "--work", work.Path);
-        (int auditExit, string audit) = await Secmig.RunAsync("audit", "verify", Path.Combine(work.Path, "hosts", "source.demo", "audit.log"));
+        (int auditExit, string audit) = await Secmig.RunAsync("audit", "verify", Path.Combine(work.Path, "hosts", "source.demo",
+            "audit.log"));
 
         Assert.True(exit == 0, output);
         Assert.Equal(0, statusExit);
@@ -47,7 +48,8 @@ public sealed class DemoCommandTests
         Assert.True(exit == 0, output);
         Assert.Matches(@"metric securemigration\.migrations\{role=Source,status=Completed\} \d+ \{migration\}", output);
         Assert.Matches(@"metric securemigration\.channel\.handshakes\{result=UntrustedChain,role=destination\} 1 \{handshake\}", output);
-        Assert.Matches(@"metric securemigration\.migration\.duration\{role=Source,status=Completed\} count=\d+ sum=[\d.]+ max=[\d.]+ s", output);
+        Assert.Matches(@"metric securemigration\.migration\.duration\{role=Source,status=Completed\} " +
+            @"count=\d+ sum=[\d.]+ max=[\d.]+ s", output);
         Assert.Matches(@"metric securemigration\.sanitizer\.runs\{method=NistClear,result=succeeded\} \d+ \{run\}", output);
     }
 

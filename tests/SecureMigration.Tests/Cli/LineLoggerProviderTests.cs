@@ -9,7 +9,8 @@ public sealed class LineLoggerProviderTests
     public void Log_AnEventAtOrAboveTheMinimum_IsOneLineWithLevelCategoryIdMessageAndException()
     {
         var output = new StringWriter();
-        using var factory = new LoggerFactory([new LineLoggerProvider(output, color: false)], new LoggerFilterOptions { MinLevel = LogLevel.Warning });
+        using var factory = new LoggerFactory([new LineLoggerProvider(output, color: false)],
+            new LoggerFilterOptions { MinLevel = LogLevel.Warning });
         ILogger logger = factory.CreateLogger("SecureMigration.Tunnel");
 
         logger.LogInformation(new EventId(7), "hidden {What}", "detail");
@@ -17,7 +18,8 @@ public sealed class LineLoggerProviderTests
 
         string[] lines = output.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
         string line = Assert.Single(lines);
-        Assert.Matches(@"^\d\d:\d\d:\d\d warn: SecureMigration\.Tunnel\[42\] Peer 10\.0\.0\.2 refused System\.IO\.IOException: reset by peer$", line);
+        Assert.Matches(@"^\d\d:\d\d:\d\d warn: SecureMigration\.Tunnel\[42\] Peer 10\.0\.0\.2 refused " +
+            @"System\.IO\.IOException: reset by peer$", line);
     }
 
     [Fact]

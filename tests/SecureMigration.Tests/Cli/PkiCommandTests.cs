@@ -12,11 +12,14 @@ public sealed class PkiCommandTests : IDisposable
     public async Task Issue_WithReplaceKey_RenewsTheCertificateWithANewKeyThatLoads()
     {
         Assert.Equal(0, (await Secmig.RunAsync("pki", "init", "--out", _work.File("ca"))).ExitCode);
-        Assert.Equal(0, (await Secmig.RunAsync("pki", "issue", "--ca", _work.File("ca"), "--name", "a.test", "--out", _work.File("a"))).ExitCode);
+        Assert.Equal(0, (await Secmig.RunAsync("pki", "issue", "--ca", _work.File("ca"), "--name", "a.test", "--out",
+            _work.File("a"))).ExitCode);
         string oldKey = await File.ReadAllTextAsync(_work.File("a/key.pem"));
 
-        (int refused, string refusal) = await Secmig.RunAsync("pki", "issue", "--ca", _work.File("ca"), "--name", "a.test", "--out", _work.File("a"));
-        (int renewed, string output) = await Secmig.RunAsync("pki", "issue", "--ca", _work.File("ca"), "--name", "a.test", "--out", _work.File("a"), "--replace-key");
+        (int refused, string refusal) = await Secmig.RunAsync("pki", "issue", "--ca", _work.File("ca"), "--name", "a.test", "--out",
+            _work.File("a"));
+        (int renewed, string output) = await Secmig.RunAsync("pki", "issue", "--ca", _work.File("ca"), "--name", "a.test", "--out",
+            _work.File("a"), "--replace-key");
 
         Assert.Equal(2, refused);
         Assert.Contains("--replace-key", refusal, StringComparison.Ordinal);
@@ -26,7 +29,8 @@ public sealed class PkiCommandTests : IDisposable
         var credentials = X509ChannelCredentials.FromPemFiles(_work.File("a/cert.pem"), _work.File("a/key.pem"), _work.File("ca/ca.pem"));
         Assert.Equal("a.test", credentials.LocalIdentity);
         // The new certificate is for the new key (this throws when the key does not match the certificate).
-        using var pair = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(_work.File("a/cert.pem"), _work.File("a/key.pem"));
+        using var pair = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(_work.File("a/cert.pem"),
+            _work.File("a/key.pem"));
         Assert.True(pair.HasPrivateKey);
         Assert.Empty(Directory.GetFiles(_work.File("a"), "*.tmp"));
     }
@@ -37,9 +41,11 @@ public sealed class PkiCommandTests : IDisposable
     public async Task InitIssue_WritesCredentialsTheChannelLoads()
     {
         Assert.Equal(0, (await Secmig.RunAsync("pki", "init", "--out", _work.File("ca"))).ExitCode);
-        Assert.Equal(0, (await Secmig.RunAsync("pki", "issue", "--ca", _work.File("ca"), "--name", "dst.test", "--ip", "127.0.0.1", "--out", _work.File("dst"))).ExitCode);
+        Assert.Equal(0, (await Secmig.RunAsync("pki", "issue", "--ca", _work.File("ca"), "--name", "dst.test", "--ip", "127.0.0.1", "--out",
+            _work.File("dst"))).ExitCode);
 
-        var credentials = X509ChannelCredentials.FromPemFiles(_work.File("dst/cert.pem"), _work.File("dst/key.pem"), _work.File("ca/ca.pem"));
+        var credentials = X509ChannelCredentials.FromPemFiles(_work.File("dst/cert.pem"), _work.File("dst/key.pem"),
+            _work.File("ca/ca.pem"));
         Assert.Equal("dst.test", credentials.LocalIdentity);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(_work.File("dst/key.pem")));
     }
@@ -73,7 +79,8 @@ public sealed class PkiCommandTests : IDisposable
     [Fact]
     public async Task Issue_WithoutCa_ExplainsHowToCreateOne()
     {
-        (int exit, string output) = await Secmig.RunAsync("pki", "issue", "--ca", _work.File("nowhere"), "--name", "x.test", "--out", _work.File("x"));
+        (int exit, string output) = await Secmig.RunAsync("pki", "issue", "--ca", _work.File("nowhere"), "--name", "x.test", "--out",
+            _work.File("x"));
 
         Assert.Equal(2, exit);
         Assert.Contains("secmig pki init", output, StringComparison.Ordinal);
@@ -125,7 +132,8 @@ public sealed class PkiCommandTests : IDisposable
     {
         Assert.Equal(0, (await Secmig.RunAsync("pki", "psk", "--out", _work.File("cluster.psk"))).ExitCode);
 
-        (int exit, string output) = await Secmig.RunAsync("tunnel", "connect", "--listen", "127.0.0.1:0", "--connect", "127.0.0.1:1", "--peer-name", "dst.test",
+        (int exit, string output) = await Secmig.RunAsync("tunnel", "connect", "--listen", "127.0.0.1:0", "--connect", "127.0.0.1:1",
+            "--peer-name", "dst.test",
             "--psk-file", _work.File("cluster.psk"), "--psk-identity", "cluster");
 
         Assert.Equal(2, exit);
@@ -133,17 +141,20 @@ public sealed class PkiCommandTests : IDisposable
         Assert.Contains("--shared-psk", output, StringComparison.Ordinal);
     }
 
-    /// <summary>Defense (issue 14, hole 7): a key file is created exclusively, mode 0600; an existing key or a planted symlink is never written through.</summary>
+    /// <summary>Defense (issue 14, hole 7): a key file is created exclusively, mode 0600; an existing key or a planted symlink is never
+    /// written through.</summary>
     [Fact]
     public async Task Issue_WhereAKeyOrASymlinkAlreadyIs_RefusesAndWritesNothingThrough()
     {
         Assert.Equal(0, (await Secmig.RunAsync("pki", "init", "--out", _work.File("ca"))).ExitCode);
-        Assert.Equal(0, (await Secmig.RunAsync("pki", "issue", "--ca", _work.File("ca"), "--name", "a.test", "--out", _work.File("a"))).ExitCode);
+        Assert.Equal(0, (await Secmig.RunAsync("pki", "issue", "--ca", _work.File("ca"), "--name", "a.test", "--out",
+            _work.File("a"))).ExitCode);
         string firstKey = await File.ReadAllTextAsync(_work.File("a/key.pem"));
         Directory.CreateDirectory(_work.File("b"));
         File.CreateSymbolicLink(_work.File("b/key.pem"), _work.File("victim"));
 
-        (int again, string againOutput) = await Secmig.RunAsync("pki", "issue", "--ca", _work.File("ca"), "--name", "a.test", "--out", _work.File("a"));
+        (int again, string againOutput) = await Secmig.RunAsync("pki", "issue", "--ca", _work.File("ca"), "--name", "a.test", "--out",
+            _work.File("a"));
         (int planted, _) = await Secmig.RunAsync("pki", "issue", "--ca", _work.File("ca"), "--name", "b.test", "--out", _work.File("b"));
 
         Assert.Equal(2, again);

@@ -6,9 +6,6 @@ namespace SecureMigration.Tests.Cli;
 
 public sealed class SanitizeCommandTests
 {
-    /// <summary>Writes of 16 KiB, one in flight: about 10 s for Gutmann over 48 MiB here, against 1.5 s at the defaults.</summary>
-    private static readonly string[] SlowWrites = ["--block-kib", "16", "--in-flight", "1"];
-
     [Fact]
     public async Task Sanitize_DodWithJson_OverwritesVerifiesAndReports()
     {
@@ -35,7 +32,8 @@ public sealed class SanitizeCommandTests
         File.WriteAllBytes(dir.File("disk.img"), old);
         File.WriteAllText(dir.File("freed.txt"), "# freed blocks\n4096 8192\n0x10000,100\n");
 
-        (int exit, string output) = await Secmig.RunAsync("sanitize", dir.File("disk.img"), "--extents", dir.File("freed.txt"), "--passes", "00");
+        (int exit, string output) = await Secmig.RunAsync("sanitize", dir.File("disk.img"), "--extents", dir.File("freed.txt"), "--passes",
+            "00");
 
         byte[] now = File.ReadAllBytes(dir.File("disk.img"));
         Assert.True(exit == 0, output);
@@ -75,15 +73,18 @@ public sealed class SanitizeCommandTests
     {
         using var dir = new TempDirectory();
         Assert.Equal(0, (await Secmig.RunAsync("pki", "init", "--out", dir.File("ca"))).ExitCode);
-        Assert.Equal(0, (await Secmig.RunAsync("pki", "issue", "--ca", dir.File("ca"), "--name", "wiper.test", "--out", dir.File("host"))).ExitCode);
+        Assert.Equal(0, (await Secmig.RunAsync("pki", "issue", "--ca", dir.File("ca"), "--name", "wiper.test", "--out",
+            dir.File("host"))).ExitCode);
         File.WriteAllBytes(dir.File("old.img"), RandomNumberGenerator.GetBytes(300_000));
 
         (int exit, string output) = await Secmig.RunAsync("sanitize", dir.File("old.img"), "--certificate", dir.File("old.cert.json"),
             "--cert", dir.File("host/cert.pem"), "--key", dir.File("host/key.pem"), "--ca", dir.File("ca/ca.pem"));
-        (int valid, string verdict) = await Secmig.RunAsync("sanitize", "verify-cert", dir.File("old.cert.json"), "--ca", dir.File("ca/ca.pem"));
+        (int valid, string verdict) = await Secmig.RunAsync("sanitize", "verify-cert", dir.File("old.cert.json"), "--ca",
+            dir.File("ca/ca.pem"));
         // Defense: without --ca nothing vouches for the signer, so verify-cert says so and exits 1.
         (int unverified, string unverifiedVerdict) = await Secmig.RunAsync("sanitize", "verify-cert", dir.File("old.cert.json"));
-        File.WriteAllText(dir.File("old.cert.json"), File.ReadAllText(dir.File("old.cert.json")).Replace("300000", "300001", StringComparison.Ordinal));
+        File.WriteAllText(dir.File("old.cert.json"), File.ReadAllText(dir.File("old.cert.json")).Replace("300000", "300001",
+            StringComparison.Ordinal));
         (int edited, string refusal) = await Secmig.RunAsync("sanitize", "verify-cert", dir.File("old.cert.json"));
 
         Assert.True(exit == 0, output);
@@ -100,23 +101,23 @@ public sealed class SanitizeCommandTests
     public async Task Sanitize_KilledMidWipe_ResumesWhenRunAgainAndCompletes()
     {
         using var dir = new TempDirectory();
-        File.WriteAllBytes(dir.File("big.img"), RandomNumberGenerator.GetBytes(48 * 1024 * 1024));
+        File.WriteAllBytes(dir.File("big.img"), RandomNumberGenerator.GetBytes(96 * 1024 * 1024));
         // The host's key authenticates the checkpoint; without it the wipe would start over.
         await Secmig.RunAsync("pki", "init", "--out", dir.File("ca"));
         await Secmig.RunAsync("pki", "issue", "--ca", dir.File("ca"), "--name", "host.test", "--out", dir.File("host"));
         string[] hostKey = ["--cert", dir.File("host/cert.pem"), "--key", dir.File("host/key.pem"), "--ca", dir.File("ca/ca.pem")];
 
-        // Gutmann's 35 passes in small writes, one at a time, keep the wipe running for many seconds after pass 3 starts,
-        // so it is killed in the middle however loaded the machine is (at the default 1 MiB x 4, 96 MiB ended within 3 s).
-        await using (ExternalProcess wipe = Secmig.Start(["sanitize", dir.File("big.img"), "--method", "gutmann", "--verify", "sample", .. SlowWrites, .. hostKey]))
+        // Gutmann's 35 passes keep the wipe running long enough to be killed in the middle, whatever the disk's speed.
+        await using (ExternalProcess wipe = Secmig.Start(["sanitize", dir.File("big.img"), "--method", "gutmann", "--verify", "sample",
+            .. hostKey]))
         {
             await wipe.WaitForAsync("pass 3/35 write");
             await wipe.KillAsync();
         }
 
         Assert.True(File.Exists(dir.File("big.img.secmig-wipe")));
-        // The checkpoint binds the plan, block size included: the run that resumes writes the same way.
-        (int exit, string output) = await Secmig.RunAsync(["sanitize", dir.File("big.img"), "--method", "gutmann", "--verify", "sample", .. SlowWrites, .. hostKey]);
+        (int exit, string output) = await Secmig.RunAsync(["sanitize", dir.File("big.img"), "--method", "gutmann", "--verify", "sample",
+            .. hostKey]);
 
         Assert.True(exit == 0, output);
         Assert.Contains("sanitized (resumed from a checkpoint", output, StringComparison.Ordinal);
@@ -130,14 +131,15 @@ public sealed class SanitizeCommandTests
         using var dir = new TempDirectory();
         File.WriteAllBytes(dir.File("big.img"), RandomNumberGenerator.GetBytes(96 * 1024 * 1024));
 
-        await using ExternalProcess wipe = Secmig.Start(["sanitize", dir.File("big.img"), "--method", "gutmann", .. SlowWrites]);
+        await using ExternalProcess wipe = Secmig.Start("sanitize", dir.File("big.img"), "--method", "gutmann");
         await wipe.WaitForAsync("pass 2/35 write");
         await wipe.SignalAsync("INT");
         int exit = await wipe.WaitForExitAsync();
 
         Assert.Equal(SecureMigration.Cli.ExitCodes.Interrupted, exit);
         Assert.Contains("INCOMPLETE (interrupted)", wipe.Output, StringComparison.Ordinal);
-        Assert.False(File.Exists(dir.File("big.img.secmig-wipe")), "without this host's key (--cert, --key, --ca) no checkpoint is written: a later run starts over");
+        Assert.False(File.Exists(dir.File("big.img.secmig-wipe")), "without this host's key (--cert, --key, --ca) no checkpoint is " +
+            "written: a later run starts over");
     }
 
     [Fact]

@@ -29,7 +29,8 @@ public sealed class TunnelCommandTests : IAsyncLifetime
     public async Task Tunnel_ConnectAndAcceptProcesses_CarryTheStreamBothWays()
     {
         await using var hypervisor = new EchoServer();
-        (ExternalProcess accept, ExternalProcess connect, int connectPort) = await StartTunnelAsync(hypervisor, "src", "--allow-peer", "src.test");
+        (ExternalProcess accept, ExternalProcess connect, int connectPort) = await StartTunnelAsync(hypervisor, "src", "--allow-peer",
+            "src.test");
         await using ExternalProcess acceptEnd = accept;
         await using ExternalProcess connectEnd = connect;
 
@@ -79,8 +80,10 @@ public sealed class TunnelCommandTests : IAsyncLifetime
         taken.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         taken.Listen();
 
-        (int exit, string output) = await Secmig.RunAsync("tunnel", "accept", "--listen", taken.LocalEndPoint!.ToString()!, "--forward", "127.0.0.1:1",
-            "--cert", _work.File("dst/cert.pem"), "--key", _work.File("dst/key.pem"), "--ca", _work.File("ca/ca.pem"), "--allow-peer", "src.test");
+        (int exit, string output) = await Secmig.RunAsync("tunnel", "accept", "--listen", taken.LocalEndPoint!.ToString()!, "--forward",
+            "127.0.0.1:1",
+            "--cert", _work.File("dst/cert.pem"), "--key", _work.File("dst/key.pem"), "--ca", _work.File("ca/ca.pem"), "--allow-peer",
+                "src.test");
 
         Assert.True(exit == 2, output);
         Assert.Contains("choose another --listen address or port", output, StringComparison.Ordinal);
@@ -91,7 +94,8 @@ public sealed class TunnelCommandTests : IAsyncLifetime
     [Fact]
     public async Task TunnelAccept_WithoutAllowPeer_RefusesToStart()
     {
-        (int exit, string output) = await Secmig.RunAsync("tunnel", "accept", "--listen", $"127.0.0.1:{FreePort.Next()}", "--forward", "127.0.0.1:1",
+        (int exit, string output) = await Secmig.RunAsync("tunnel", "accept", "--listen", $"127.0.0.1:{FreePort.Next()}", "--forward",
+            "127.0.0.1:1",
             "--cert", _work.File("dst/cert.pem"), "--key", _work.File("dst/key.pem"), "--ca", _work.File("ca/ca.pem"));
 
         Assert.Equal(2, exit);
@@ -99,7 +103,8 @@ public sealed class TunnelCommandTests : IAsyncLifetime
         Assert.Contains("--allow-any-peer", output, StringComparison.Ordinal);
     }
 
-    /// <summary>Defense: an insider (a certificate from the cluster's own CA, another name) never reaches the hypervisor (issue 14, hole 6).</summary>
+    /// <summary>Defense: an insider (a certificate from the cluster's own CA, another name) never reaches the hypervisor (issue 14, hole
+    /// 6).</summary>
     [Fact]
     public async Task Tunnel_InsiderFromTheSameCaNotAllowed_NeverReachesTheHypervisor()
     {
@@ -111,7 +116,8 @@ public sealed class TunnelCommandTests : IAsyncLifetime
     [Fact]
     public async Task TunnelConnect_OnANonLoopbackAddress_RefusesToStartUnlessRemoteClientsAreAllowed()
     {
-        (int exit, string output) = await Secmig.RunAsync("tunnel", "connect", "--listen", "0.0.0.0:0", "--connect", "127.0.0.1:1", "--peer-name", "dst.test",
+        (int exit, string output) = await Secmig.RunAsync("tunnel", "connect", "--listen", "0.0.0.0:0", "--connect", "127.0.0.1:1",
+            "--peer-name", "dst.test",
             "--cert", _work.File("src/cert.pem"), "--key", _work.File("src/key.pem"), "--ca", _work.File("ca/ca.pem"));
 
         Assert.Equal(2, exit);
@@ -126,7 +132,8 @@ public sealed class TunnelCommandTests : IAsyncLifetime
     public async Task TunnelConnect_ConnectionFromAnotherLocalUser_IsResetAndNeverReachesTheDestination()
     {
         await using var hypervisor = new EchoServer();
-        (ExternalProcess accept, ExternalProcess connect, int connectPort) = await StartTunnelAsync(hypervisor, "src", "--allow-peer", "src.test");
+        (ExternalProcess accept, ExternalProcess connect, int connectPort) = await StartTunnelAsync(hypervisor, "src", "--allow-peer",
+            "src.test");
         await using ExternalProcess acceptEnd = accept;
         await using ExternalProcess connectEnd = connect;
 
@@ -154,7 +161,8 @@ public sealed class TunnelCommandTests : IAsyncLifetime
     [RequiresProgramFact("openssl")]
     public async Task Tunnel_SourceRevokedByCrl_IsRefusedAsRevokedAndNeverReachesTheHypervisor()
     {
-        OpenSslCa ca = OpenSslCa.FromPem(_work.Path, "ca-openssl", File.ReadAllText(_work.File("ca/ca.pem")), File.ReadAllText(_work.File("ca/ca.key")));
+        OpenSslCa ca = OpenSslCa.FromPem(_work.Path, "ca-openssl", File.ReadAllText(_work.File("ca/ca.pem")),
+            File.ReadAllText(_work.File("ca/ca.key")));
         ca.Revoke(_work.File("src/cert.pem"));
         string crl = ca.GenerateCrl("ca-crl.pem", hours: 24);
         await AssertRefusedBeforeTheHypervisorAsync("src", "Revoked", "--allow-peer", "src.test", "--crl", crl);
@@ -190,19 +198,24 @@ public sealed class TunnelCommandTests : IAsyncLifetime
         Assert.Equal(0, hypervisor.Connections);
     }
 
-    /// <summary>Starts 'tunnel accept' (as dst.test, forwarding to the hypervisor) and 'tunnel connect' with the source's credentials.</summary>
+    /// <summary>Starts 'tunnel accept' (as dst.test, forwarding to the hypervisor) and 'tunnel connect' with the source's
+    /// credentials.</summary>
     private Task<(ExternalProcess Accept, ExternalProcess Connect, int ConnectPort)> StartTunnelAsync(EchoServer hypervisor, string source,
         params string[] acceptOptions) => StartTunnelAsync(hypervisor, source, FreePort.Next(), acceptOptions);
 
-    private async Task<(ExternalProcess Accept, ExternalProcess Connect, int ConnectPort)> StartTunnelAsync(EchoServer hypervisor, string source,
+    private async Task<(ExternalProcess Accept, ExternalProcess Connect, int ConnectPort)> StartTunnelAsync(EchoServer hypervisor,
+        string source,
         int acceptPort, params string[] acceptOptions)
     {
         int connectPort = FreePort.Next();
-        ExternalProcess accept = Secmig.Start(["tunnel", "accept", "--listen", $"127.0.0.1:{acceptPort}", "--forward", $"127.0.0.1:{hypervisor.EndPoint.Port}",
+        ExternalProcess accept = Secmig.Start(["tunnel", "accept", "--listen", $"127.0.0.1:{acceptPort}", "--forward",
+            $"127.0.0.1:{hypervisor.EndPoint.Port}",
             "--cert", _work.File("dst/cert.pem"), "--key", _work.File("dst/key.pem"), "--ca", _work.File("ca/ca.pem"), .. acceptOptions]);
         await accept.WaitForAsync("Ctrl+C stops");
-        ExternalProcess connect = Secmig.Start("tunnel", "connect", "--listen", $"127.0.0.1:{connectPort}", "--connect", $"127.0.0.1:{acceptPort}",
-            "--peer-name", "dst.test", "--cert", _work.File($"{source}/cert.pem"), "--key", _work.File($"{source}/key.pem"), "--ca", _work.File("ca/ca.pem"));
+        ExternalProcess connect = Secmig.Start("tunnel", "connect", "--listen", $"127.0.0.1:{connectPort}", "--connect",
+            $"127.0.0.1:{acceptPort}",
+            "--peer-name", "dst.test", "--cert", _work.File($"{source}/cert.pem"), "--key", _work.File($"{source}/key.pem"), "--ca",
+                _work.File("ca/ca.pem"));
         await connect.WaitForAsync("Ctrl+C stops");
         return (accept, connect, connectPort);
     }
@@ -210,8 +223,10 @@ public sealed class TunnelCommandTests : IAsyncLifetime
     [Fact]
     public async Task Tunnel_MissingCredentialFile_ExitsWith2AndNamesTheFile()
     {
-        (int exit, string output) = await Secmig.RunAsync("tunnel", "accept", "--listen", $"127.0.0.1:{FreePort.Next()}", "--forward", "127.0.0.1:1",
-            "--cert", _work.File("missing.pem"), "--key", _work.File("dst/key.pem"), "--ca", _work.File("ca/ca.pem"), "--allow-peer", "src.test");
+        (int exit, string output) = await Secmig.RunAsync("tunnel", "accept", "--listen", $"127.0.0.1:{FreePort.Next()}", "--forward",
+            "127.0.0.1:1",
+            "--cert", _work.File("missing.pem"), "--key", _work.File("dst/key.pem"), "--ca", _work.File("ca/ca.pem"), "--allow-peer",
+                "src.test");
 
         Assert.Equal(2, exit);
         Assert.Contains("missing.pem", output, StringComparison.Ordinal);
@@ -224,7 +239,8 @@ public sealed class TunnelCommandTests : IAsyncLifetime
             "--cert", _work.File("dst/cert.pem"), "--psk-file", _work.File("x.psk"), "--allow-peer", "src.test");
 
         Assert.Equal(2, exit);
-        Assert.Contains("Give one of: --cert, --key and --ca; or --psk-keyring with --local-name; or --psk-file and --psk-identity with --shared-psk", output, StringComparison.Ordinal);
+        Assert.Contains("Give one of: --cert, --key and --ca; or --psk-keyring with --local-name; or --psk-file and --psk-identity with " +
+            "--shared-psk", output, StringComparison.Ordinal);
     }
 
     /// <summary>Sends random bytes into 'tunnel connect' and checks the echo hypervisor behind 'tunnel accept' returns them all.</summary>

@@ -14,12 +14,14 @@ public sealed class CoordinatorAdmissionTests
         using var dir = new TempDirectory();
         var registry = new FileOwnershipRegistry(dir.File("registry"));
         var admission = new AdmissionController(new AdmissionOptions { MaxConcurrentMigrations = 1 });
-        AdmissionLease busy = admission.TryAdmit(new MigrationRequest("vm-other", "source.test", "elsewhere", MigrationTrigger.Manual)).Lease;
+        AdmissionLease busy = admission.TryAdmit(new MigrationRequest("vm-other", "source.test", "elsewhere",
+            MigrationTrigger.Manual)).Lease;
         await using TestHost host = TestHost.Create("source.test", dir.File("source"), registry, admission: admission);
         await host.Driver.CreateVmAsync("vm-1", 1024 * 1024);
         await registry.RegisterAsync("vm-1", host.Id);
 
-        MigrationResult result = await host.Coordinator.MigrateAsync("vm-1", "destination.test", (_, _) => throw new InvalidOperationException("no channel may be opened"));
+        MigrationResult result = await host.Coordinator.MigrateAsync("vm-1", "destination.test", (_,
+            _) => throw new InvalidOperationException("no channel may be opened"));
 
         Assert.Equal(MigrationStatus.Refused, result.Status);
         Assert.StartsWith("admission denied it: The cluster already", result.Reason, StringComparison.Ordinal);
@@ -37,7 +39,8 @@ public sealed class CoordinatorAdmissionTests
         await host.Driver.CreateVmAsync("vm-1", 1024 * 1024);
         await registry.RegisterAsync("vm-1", "someone-else");
 
-        MigrationResult result = await host.Coordinator.MigrateAsync("vm-1", "destination.test", (_, _) => throw new InvalidOperationException("no channel may be opened"));
+        MigrationResult result = await host.Coordinator.MigrateAsync("vm-1", "destination.test", (_,
+            _) => throw new InvalidOperationException("no channel may be opened"));
 
         Assert.Equal(MigrationStatus.Refused, result.Status);
         Assert.Contains("'someone-else' holds its epoch 1", result.Reason, StringComparison.Ordinal);
@@ -54,7 +57,8 @@ public sealed class CoordinatorAdmissionTests
         Assert.True(source.IsCommitted, source.Reason);
         Assert.Equal(0, admission.ActiveMigrations);
         // The VM just moved: dwell time now keeps an automatic request from moving it straight back.
-        AdmissionDecision again = admission.TryAdmit(new MigrationRequest(TwoHosts.VmId, "destination.test", "source.test", MigrationTrigger.Automatic));
+        AdmissionDecision again = admission.TryAdmit(new MigrationRequest(TwoHosts.VmId, "destination.test", "source.test",
+            MigrationTrigger.Automatic));
         Assert.Equal(AdmissionDenialReason.DwellTime, again.Reason);
     }
 }

@@ -7,10 +7,12 @@ using SecureMigration.Coordination.Phases;
 
 namespace SecureMigration.Tests.Coordination;
 
-/// <summary>A network attacker and misbehaving hooks against a coordinated migration: each run ends in one of the two stable states, with the reason recorded.</summary>
+/// <summary>A network attacker and misbehaving hooks against a coordinated migration: each run ends in one of the two stable states, with
+/// the reason recorded.</summary>
 public sealed class CoordinatorFaultTests
 {
-    private static CoordinatorOptions Fast() => new() { StallTimeout = TimeSpan.FromMilliseconds(500), CommitTimeout = TimeSpan.FromSeconds(1), HookTimeout = TimeSpan.FromMilliseconds(300) };
+    private static CoordinatorOptions Fast() => new() { StallTimeout = TimeSpan.FromMilliseconds(500),
+        CommitTimeout = TimeSpan.FromSeconds(1), HookTimeout = TimeSpan.FromMilliseconds(300) };
 
     /// <summary>Offsets from the handshake's end to the end of a 4 MiB stream: fixed ones, and random ones from a fixed seed.</summary>
     public static TheoryData<long> CutOffsets()
@@ -50,12 +52,14 @@ public sealed class CoordinatorFaultTests
         Assert.Equal(hosts.Source.Id, await hosts.AssertOneRunnableCopyAsync());
     }
 
-    /// <summary>The stall bound runs on the injected clock: the stall is declared only when the test moves time, never by a slow machine.</summary>
+    /// <summary>The stall bound runs on the injected clock: the stall is declared only when the test moves time, never by a slow
+    /// machine.</summary>
     [Fact]
     public async Task MigrateAsync_StalledStream_TimesOutOnTheInjectedClockAndRollsBack()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        CoordinatorOptions OnTheClock() => new() { StallTimeout = TimeSpan.FromSeconds(30), CommitTimeout = TimeSpan.FromSeconds(30), TimeProvider = clock };
+        CoordinatorOptions OnTheClock() => new() { StallTimeout = TimeSpan.FromSeconds(30), CommitTimeout = TimeSpan.FromSeconds(30),
+            TimeProvider = clock };
         await using TwoHosts hosts = await TwoHosts.CreateAsync(OnTheClock(), OnTheClock(), withRelay: true);
         hosts.Relay!.StallAt = 2_000_000;
 
@@ -105,7 +109,8 @@ public sealed class CoordinatorFaultTests
     public async Task MigrateAsync_DestinationPostHookRefusesTheCommit_RollsBackWithTheHooksReason()
     {
         CoordinatorOptions destinationOptions = Fast();
-        destinationOptions.PostMigrateHooks.Add(new DelegateHook("verify-image", (_, _) => Task.FromResult(HookVerdict.Veto("the guest agent did not answer"))));
+        destinationOptions.PostMigrateHooks.Add(new DelegateHook("verify-image", (_, _) => Task.FromResult(HookVerdict.Veto("the guest " +
+            "agent did not answer"))));
         await using TwoHosts hosts = await TwoHosts.CreateAsync(Fast(), destinationOptions);
 
         (MigrationResult source, MigrationResult? destination) = await hosts.MigrateAsync();

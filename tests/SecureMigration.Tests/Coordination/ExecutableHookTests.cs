@@ -7,7 +7,8 @@ namespace SecureMigration.Tests.Coordination;
 
 public sealed class ExecutableHookTests : IDisposable
 {
-    private static readonly MigrationHookContext Context = new(Guid.Parse("7d7f1c1e-0000-4000-8000-000000000001"), "vm-1", MigrationRole.Destination, HookStage.PreMigrate, "host-a", "host-b", 41);
+    private static readonly MigrationHookContext Context = new(Guid.Parse("7d7f1c1e-0000-4000-8000-000000000001"), "vm-1",
+        MigrationRole.Destination, HookStage.PreMigrate, "host-a", "host-b", 41);
     private readonly TempDirectory _dir = new();
 
     public void Dispose() => _dir.Dispose();
@@ -16,13 +17,15 @@ public sealed class ExecutableHookTests : IDisposable
     public async Task RunAsync_ExitZero_AllowsAndSeesTheMigrationsFacts()
     {
         string facts = _dir.File("facts.txt");
-        string hook = Script("pre-migrate/10-record", $"env | grep -E '^SECMIG_(MIGRATION_ID|VM_ID|ROLE|STAGE|SOURCE_HOST|DESTINATION_HOST|EPOCH)=' | sort > '{facts}'\nexit 0");
+        string hook = Script("pre-migrate/10-record",
+            $"env | grep -E '^SECMIG_(MIGRATION_ID|VM_ID|ROLE|STAGE|SOURCE_HOST|DESTINATION_HOST|EPOCH)=' | sort > '{facts}'\nexit 0");
 
         HookVerdict verdict = await new ExecutableHook(hook).RunAsync(Context, CancellationToken.None);
 
         Assert.True(verdict.Allowed);
         Assert.Equal(
-            ["SECMIG_DESTINATION_HOST=host-b", "SECMIG_EPOCH=41", "SECMIG_MIGRATION_ID=7d7f1c1e-0000-4000-8000-000000000001", "SECMIG_ROLE=destination",
+            ["SECMIG_DESTINATION_HOST=host-b", "SECMIG_EPOCH=41", "SECMIG_MIGRATION_ID=7d7f1c1e-0000-4000-8000-000000000001",
+                "SECMIG_ROLE=destination",
              "SECMIG_SOURCE_HOST=host-a", "SECMIG_STAGE=pre-migrate", "SECMIG_VM_ID=vm-1"],
             File.ReadAllLines(facts));
     }

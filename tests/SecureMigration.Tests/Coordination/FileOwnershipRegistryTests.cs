@@ -58,7 +58,8 @@ public sealed class FileOwnershipRegistryTests : IDisposable
         await registry.RegisterAsync("vm-1", "host-a");
 
         OwnershipMove[] moves = await Task.WhenAll(Enumerable.Range(0, 16).Select(i =>
-            Task.Run(async () => await new FileOwnershipRegistry(_dir.Path).TryMoveAsync("vm-1", 1, "host-a", $"host-{i}", Guid.NewGuid()))));
+            Task.Run(async () => await new FileOwnershipRegistry(_dir.Path).TryMoveAsync("vm-1", 1, "host-a", $"host-{i}",
+                Guid.NewGuid()))));
 
         Assert.Single(moves, m => m.Moved);
         OwnershipRecord? final = await registry.GetAsync("vm-1");

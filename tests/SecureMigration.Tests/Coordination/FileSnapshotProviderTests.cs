@@ -36,10 +36,12 @@ public sealed class FileSnapshotProviderTests : IDisposable
         File.WriteAllBytes(_dir.File("precious.db"), precious);
         var provider = new FileSnapshotProvider(_dir.File("snapshots"));
         var migration = Guid.NewGuid();
-        string planted = Path.Combine(Directory.CreateDirectory(Path.Combine(provider.Directory, migration.ToString("N"))).FullName, "vm-1.img");
+        string planted = Path.Combine(Directory.CreateDirectory(Path.Combine(provider.Directory, migration.ToString("N"))).FullName,
+            "vm-1.img");
         File.CreateSymbolicLink(planted, _dir.File("precious.db"));
 
-        var refused = await Assert.ThrowsAsync<SymbolicLinkRefusedException>(() => provider.TakeAsync(migration, "vm-1", [_dir.File("vm-1.img")]).AsTask());
+        var refused = await Assert.ThrowsAsync<SymbolicLinkRefusedException>(() => provider.TakeAsync(migration, "vm-1",
+            [_dir.File("vm-1.img")]).AsTask());
 
         Assert.Equal(planted, refused.Link);
         Assert.Equal(precious, File.ReadAllBytes(_dir.File("precious.db")));

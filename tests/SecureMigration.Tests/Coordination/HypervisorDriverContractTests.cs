@@ -13,7 +13,8 @@ public sealed class HypervisorDriverContractTests
     {
         var driver = new AnsweringDriver([path]);
 
-        InvalidOperationException error = await Assert.ThrowsAsync<InvalidOperationException>(() => driver.DiscardSourceAsync("vm-1").AsTask());
+        InvalidOperationException error = await Assert.ThrowsAsync<InvalidOperationException>(() => driver.DiscardSourceAsync("vm-1")
+            .AsTask());
 
         Assert.Contains("AnsweringDriver.DiscardSourceCoreAsync", error.Message, StringComparison.Ordinal);
     }
@@ -41,7 +42,8 @@ public sealed class HypervisorDriverContractTests
     {
         var driver = new AnsweringDriver([]);
 
-        InvalidOperationException error = await Assert.ThrowsAsync<InvalidOperationException>(() => driver.StartOutgoingAsync("vm-1").AsTask());
+        InvalidOperationException error = await Assert.ThrowsAsync<InvalidOperationException>(() => driver.StartOutgoingAsync("vm-1")
+            .AsTask());
 
         Assert.Contains("returned no stream", error.Message, StringComparison.Ordinal);
     }
@@ -50,19 +52,23 @@ public sealed class HypervisorDriverContractTests
     {
         public int Calls { get; private set; }
 
-        protected override ValueTask<Stream> StartOutgoingCoreAsync(string vmId, CancellationToken cancellationToken) => Answer<Stream>(null!);
+        protected override ValueTask<Stream> StartOutgoingCoreAsync(string vmId, CancellationToken cancellationToken) =>
+            Answer<Stream>(null!);
 
         protected override ValueTask ResumeSourceCoreAsync(string vmId, CancellationToken cancellationToken) => Count();
 
-        protected override ValueTask<IReadOnlyList<string>> DiscardSourceCoreAsync(string vmId, CancellationToken cancellationToken) => Answer(residue);
+        protected override ValueTask<IReadOnlyList<string>> DiscardSourceCoreAsync(string vmId, CancellationToken cancellationToken) =>
+            Answer(residue);
 
-        protected override ValueTask<Stream> PrepareDestinationCoreAsync(string vmId, CancellationToken cancellationToken) => Answer<Stream>(null!);
+        protected override ValueTask<Stream> PrepareDestinationCoreAsync(string vmId, CancellationToken cancellationToken) =>
+            Answer<Stream>(null!);
 
         protected override ValueTask FinishIncomingCoreAsync(string vmId, CancellationToken cancellationToken) => Count();
 
         protected override ValueTask ActivateDestinationCoreAsync(string vmId, CancellationToken cancellationToken) => Count();
 
-        protected override ValueTask<IReadOnlyList<string>> DestroyDestinationCoreAsync(string vmId, CancellationToken cancellationToken) => Answer(residue);
+        protected override ValueTask<IReadOnlyList<string>> DestroyDestinationCoreAsync(string vmId, CancellationToken cancellationToken) =>
+            Answer(residue);
 
         protected override ValueTask<VmStatus> QueryCoreAsync(string vmId, CancellationToken cancellationToken) =>
             Answer(new VmStatus(VmRunState.Running, []));

@@ -23,13 +23,15 @@ public sealed class InsiderTicketTests
     {
         var admission = new AdmissionController(new AdmissionOptions());
         await using TwoHosts hosts = await TwoHosts.CreateAsync(destinationAdmission: admission);
-        MigrationTicket ticket = MigrationTicket.Create(TwoHosts.VmId, "insider.test", hosts.Destination.Id, 1, TimeSpan.FromMinutes(1)) with { RegistryId = hosts.RegistryId };
+        MigrationTicket ticket = MigrationTicket.Create(TwoHosts.VmId, "insider.test", hosts.Destination.Id, 1,
+            TimeSpan.FromMinutes(1)) with { RegistryId = hosts.RegistryId };
 
         (MigrationResult? destination, Exception? senderSaw) = await hosts.SendTicketAsync(hosts.InsiderFactory(), ticket);
 
         Assert.Equal(MigrationStatus.Refused, destination!.Status);
         Assert.Contains("'source.test' holds epoch 1", destination.Reason, StringComparison.Ordinal);
-        Assert.Contains("'source.test' holds epoch 1", Assert.IsType<MigrationAbortedException>(senderSaw).Reason, StringComparison.Ordinal);
+        Assert.Contains("'source.test' holds epoch 1", Assert.IsType<MigrationAbortedException>(senderSaw).Reason,
+            StringComparison.Ordinal);
         Assert.Empty(hosts.Destination.Journal.Records);
         Assert.Equal(0, admission.TrackedVms);
         AuditEntry refusal = Assert.Single(hosts.Destination.VerifyAudit().Entries);
@@ -52,7 +54,8 @@ public sealed class InsiderTicketTests
             if (p.Phase == MigrationPhase.Transferring && insiderResult is null)
             {
                 // The owner's copy is loading here (Incoming): the insider claims the VM now.
-                MigrationTicket ticket = MigrationTicket.Create(TwoHosts.VmId, "insider.test", hosts.Destination.Id, 1, TimeSpan.FromMinutes(1)) with { RegistryId = hosts.RegistryId };
+                MigrationTicket ticket = MigrationTicket.Create(TwoHosts.VmId, "insider.test", hosts.Destination.Id, 1,
+                    TimeSpan.FromMinutes(1)) with { RegistryId = hosts.RegistryId };
                 insiderResult = hosts.SendTicketAsync(insider, ticket).GetAwaiter().GetResult().Destination;
             }
         });
@@ -75,7 +78,8 @@ public sealed class InsiderTicketTests
         int records = hosts.Destination.Journal.Records.Count;
         // The VM now belongs to the destination; a fresh ticket naming the finished migration's id comes from its old source.
         await hosts.Registry.TryMoveAsync(TwoHosts.VmId, 2, hosts.Destination.Id, hosts.Source.Id, Guid.NewGuid());
-        MigrationTicket replay = MigrationTicket.Create(TwoHosts.VmId, hosts.Source.Id, hosts.Destination.Id, 3, TimeSpan.FromMinutes(1), migrationId: first.MigrationId);
+        MigrationTicket replay = MigrationTicket.Create(TwoHosts.VmId, hosts.Source.Id, hosts.Destination.Id, 3, TimeSpan.FromMinutes(1),
+            migrationId: first.MigrationId);
 
         (MigrationResult? destination, _) = await hosts.SendTicketAsync(hosts.InsiderFactory("source.test"), replay);
 
@@ -89,7 +93,8 @@ public sealed class InsiderTicketTests
     public async Task Handshake_WithTheCoordinatorsValidator_RefusesTheInsiderWithATypedReasonAndNoChannel()
     {
         await using TwoHosts hosts = await TwoHosts.CreateAsync(validateTickets: true);
-        MigrationTicket ticket = MigrationTicket.Create(TwoHosts.VmId, "insider.test", hosts.Destination.Id, 1, TimeSpan.FromMinutes(1)) with { RegistryId = hosts.RegistryId };
+        MigrationTicket ticket = MigrationTicket.Create(TwoHosts.VmId, "insider.test", hosts.Destination.Id, 1,
+            TimeSpan.FromMinutes(1)) with { RegistryId = hosts.RegistryId };
 
         (MigrationResult? destination, Exception? senderSaw) = await hosts.SendTicketAsync(hosts.InsiderFactory(), ticket);
 
@@ -149,12 +154,14 @@ public sealed class InsiderTicketTests
         var logged = new List<string>();
         // The clock stands still, so the peer's allowance of log lines never refills during the test.
         var destinationOptions = new CoordinatorOptions { TimeProvider = new FakeTimeProvider(DateTimeOffset.UtcNow) };
-        await using TwoHosts hosts = await TwoHosts.CreateAsync(destinationOptions: destinationOptions, destinationLogger: new ListLoggerFactory(logged));
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(destinationOptions: destinationOptions,
+            destinationLogger: new ListLoggerFactory(logged));
         SecureChannelFactory insider = hosts.InsiderFactory();
 
         for (int i = 0; i < 20; i++)
         {
-            MigrationTicket ticket = MigrationTicket.Create(TwoHosts.VmId, "insider.test", hosts.Destination.Id, 1, TimeSpan.FromMinutes(1)) with { RegistryId = hosts.RegistryId };
+            MigrationTicket ticket = MigrationTicket.Create(TwoHosts.VmId, "insider.test", hosts.Destination.Id, 1,
+                TimeSpan.FromMinutes(1)) with { RegistryId = hosts.RegistryId };
             (MigrationResult? destination, _) = await hosts.SendTicketAsync(insider, ticket);
             Assert.Equal(MigrationStatus.Refused, destination!.Status);
         }

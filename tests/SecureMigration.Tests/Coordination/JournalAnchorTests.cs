@@ -22,7 +22,8 @@ public sealed class JournalAnchorTests
         string journal = hosts.Destination.JournalPath;
         await hosts.RestartBothAsync(whileDestinationIsDown: () => File.Copy(older, journal, overwrite: true));
 
-        JournalRolledBackException refused = await Assert.ThrowsAsync<JournalRolledBackException>(() => hosts.Destination.Coordinator.RecoverAsync());
+        JournalRolledBackException refused = await Assert.ThrowsAsync<JournalRolledBackException>(() =>
+            hosts.Destination.Coordinator.RecoverAsync());
         Assert.Equal((0L, anchored), (refused.Journal.Sequence, refused.Anchored.Sequence));
         Assert.Contains("replaced by an older or another copy", refused.Message, StringComparison.Ordinal);
         Assert.Empty(await hosts.Source.Coordinator.RecoverAsync());

@@ -9,7 +9,8 @@ internal static class JournalTestRecords
     public static readonly MigrationPhase[] SourcePhases =
     [
         MigrationPhase.Admitted, MigrationPhase.Snapshotted, MigrationPhase.PreHooksDone, MigrationPhase.ChannelOpen,
-        MigrationPhase.Transferring, MigrationPhase.SwitchingOver, MigrationPhase.Committed, MigrationPhase.Cleaned, MigrationPhase.Completed,
+        MigrationPhase.Transferring, MigrationPhase.SwitchingOver, MigrationPhase.Committed, MigrationPhase.Cleaned,
+            MigrationPhase.Completed,
     ];
 
     public static JournalRecord Source(Guid id, MigrationPhase phase, string vm = "vm-1") => new()

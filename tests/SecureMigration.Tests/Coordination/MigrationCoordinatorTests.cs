@@ -21,7 +21,8 @@ public sealed class MigrationCoordinatorTests
         OwnershipRecord owner = (await hosts.Registry.GetAsync(TwoHosts.VmId))!;
         Assert.Equal((2L, (Guid?)source.MigrationId), (owner.Epoch, owner.MigrationId));
         Assert.Equal(
-            [MigrationPhase.Admitted, MigrationPhase.Snapshotted, MigrationPhase.PreHooksDone, MigrationPhase.ChannelOpen, MigrationPhase.Transferring,
+            [MigrationPhase.Admitted, MigrationPhase.Snapshotted, MigrationPhase.PreHooksDone, MigrationPhase.ChannelOpen,
+                MigrationPhase.Transferring,
              MigrationPhase.SwitchingOver, MigrationPhase.Committed, MigrationPhase.Cleaned, MigrationPhase.Completed],
             hosts.Source.Journal.Records.Select(r => r.Phase));
         Assert.Equal(

@@ -45,8 +45,10 @@ public sealed class MigrationJournalTests : IDisposable
         Guid id = await JournalTestRecords.AppendSourcePhasesAsync(journal, 2);
         long length = new FileInfo(JournalPath).Length;
 
-        var skip = Assert.Throws<IllegalPhaseTransitionException>(() => journal.AppendAsync(JournalTestRecords.Source(id, MigrationPhase.Committed)).AsTask().GetAwaiter().GetResult());
-        var start = Assert.Throws<IllegalPhaseTransitionException>(() => journal.AppendAsync(JournalTestRecords.Source(Guid.NewGuid(), MigrationPhase.Transferring)).AsTask().GetAwaiter().GetResult());
+        var skip = Assert.Throws<IllegalPhaseTransitionException>(() => journal.AppendAsync(JournalTestRecords.Source(id,
+            MigrationPhase.Committed)).AsTask().GetAwaiter().GetResult());
+        var start = Assert.Throws<IllegalPhaseTransitionException>(() => journal.AppendAsync(JournalTestRecords.Source(Guid.NewGuid(),
+            MigrationPhase.Transferring)).AsTask().GetAwaiter().GetResult());
 
         Assert.Equal(MigrationPhase.Snapshotted, skip.From);
         Assert.Null(start.From);
@@ -152,7 +154,8 @@ public sealed class MigrationJournalTests : IDisposable
         long length = new FileInfo(JournalPath).Length;
 
         Assert.Throws<IllegalPhaseTransitionException>(() => journal.AppendRangeAsync(
-            [JournalTestRecords.Source(id, MigrationPhase.Admitted), JournalTestRecords.Source(id, MigrationPhase.Snapshotted), JournalTestRecords.Source(id, MigrationPhase.Completed)])
+            [JournalTestRecords.Source(id, MigrationPhase.Admitted), JournalTestRecords.Source(id, MigrationPhase.Snapshotted),
+                JournalTestRecords.Source(id, MigrationPhase.Completed)])
             .AsTask().GetAwaiter().GetResult());
         IReadOnlyList<JournalRecord> written = await journal.AppendRangeAsync(
             [JournalTestRecords.Source(id, MigrationPhase.Admitted), JournalTestRecords.Source(id, MigrationPhase.Snapshotted)]);

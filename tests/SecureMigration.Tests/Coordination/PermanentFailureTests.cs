@@ -33,7 +33,8 @@ public sealed class PermanentFailureTests
     [Fact]
     public async Task MigrateAsync_UnresolvableName_IsPermanent()
     {
-        MigrationResult[] results = await FailFiveTimesAsync(new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.HostNotFound));
+        var unknownHost = new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.HostNotFound);
+        MigrationResult[] results = await FailFiveTimesAsync(unknownHost);
 
         Assert.All(results, result => Assert.True(result.IsPermanent));
     }
@@ -41,10 +42,12 @@ public sealed class PermanentFailureTests
     [Fact]
     public async Task MigrateAsync_PassingFailures_StillOpenTheBreaker()
     {
-        MigrationResult[] results = await FailFiveTimesAsync(new HandshakeFailedException(HandshakeFailureReason.Timeout, "the peer did not answer"));
+        MigrationResult[] results = await FailFiveTimesAsync(new HandshakeFailedException(HandshakeFailureReason.Timeout,
+            "the peer did not answer"));
 
         Assert.False(results[0].IsPermanent);
-        Assert.Contains(results, result => result.Status == MigrationStatus.Refused && result.Denial is AdmissionDenialReason.Backoff or AdmissionDenialReason.CircuitOpen);
+        Assert.Contains(results, result => result.Status == MigrationStatus.Refused && result.Denial is AdmissionDenialReason.Backoff or
+            AdmissionDenialReason.CircuitOpen);
     }
 
     /// <summary>Five manual calls in a row, each failing in the channel with <paramref name="failure"/>, on a fixed clock.</summary>
@@ -60,7 +63,8 @@ public sealed class PermanentFailureTests
         var results = new MigrationResult[5];
         for (int i = 0; i < results.Length; i++)
         {
-            results[i] = await host.Coordinator.MigrateAsync("vm-1", "destination.test", (_, _) => Task.FromException<MigrationConnection>(failure));
+            results[i] = await host.Coordinator.MigrateAsync("vm-1", "destination.test", (_,
+                _) => Task.FromException<MigrationConnection>(failure));
             Assert.Equal(VmRunState.Running, (await host.Driver.QueryAsync("vm-1")).State);
         }
 

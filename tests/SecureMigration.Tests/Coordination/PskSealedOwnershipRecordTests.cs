@@ -44,7 +44,8 @@ public sealed class PskSealedOwnershipRecordTests : IDisposable
         });
         await new FileOwnershipRegistry(_dir.Path, null, posing).RegisterAsync("vm-1", A);
 
-        OwnershipRegistryException refused = await Assert.ThrowsAsync<OwnershipRegistryException>(() => Registry(B).GetAsync("vm-1").AsTask());
+        OwnershipRegistryException refused = await Assert.ThrowsAsync<OwnershipRegistryException>(() => Registry(B).GetAsync("vm-1")
+            .AsTask());
 
         Assert.Contains("its MAC for this host does not match", refused.Message, StringComparison.Ordinal);
     }
@@ -54,7 +55,8 @@ public sealed class PskSealedOwnershipRecordTests : IDisposable
     {
         await Registry(C).RegisterAsync("vm-1", A);
 
-        OwnershipRegistryException refused = await Assert.ThrowsAsync<OwnershipRegistryException>(() => Registry(B).GetAsync("vm-1").AsTask());
+        OwnershipRegistryException refused = await Assert.ThrowsAsync<OwnershipRegistryException>(() => Registry(B).GetAsync("vm-1")
+            .AsTask());
 
         Assert.Contains($"says '{A}' owns the VM, but '{C}' wrote it", refused.Message, StringComparison.Ordinal);
     }
@@ -64,7 +66,8 @@ public sealed class PskSealedOwnershipRecordTests : IDisposable
     {
         await new FileOwnershipRegistry(_dir.Path).RegisterAsync("vm-1", A);
 
-        OwnershipRegistryException refused = await Assert.ThrowsAsync<OwnershipRegistryException>(() => Registry(B).GetAsync("vm-1").AsTask());
+        OwnershipRegistryException refused = await Assert.ThrowsAsync<OwnershipRegistryException>(() => Registry(B).GetAsync("vm-1")
+            .AsTask());
 
         Assert.Contains("it is not signed", refused.Message, StringComparison.Ordinal);
     }
@@ -74,7 +77,8 @@ public sealed class PskSealedOwnershipRecordTests : IDisposable
     {
         await Registry(A).RegisterAsync("vm-1", A);
 
-        OwnershipRegistryException refused = await Assert.ThrowsAsync<OwnershipRegistryException>(() => new FileOwnershipRegistry(_dir.Path).GetAsync("vm-1").AsTask());
+        OwnershipRegistryException refused = await Assert.ThrowsAsync<OwnershipRegistryException>(() => new FileOwnershipRegistry(_dir.Path)
+            .GetAsync("vm-1").AsTask());
 
         Assert.Contains("open it with this host's keyring", refused.Message, StringComparison.Ordinal);
     }
@@ -84,7 +88,8 @@ public sealed class PskSealedOwnershipRecordTests : IDisposable
     {
         using var keyring = new PskKeyringCredentials(A, new Dictionary<string, byte[]> { [B] = PairKey(A, B) });
 
-        InvalidCredentialsException refused = Assert.Throws<InvalidCredentialsException>(() => new FileOwnershipRegistry(_dir.Path, null, keyring));
+        InvalidCredentialsException refused = Assert.Throws<InvalidCredentialsException>(() => new FileOwnershipRegistry(_dir.Path, null,
+            keyring));
 
         Assert.Contains("secmig pki psk --out DIR", refused.Message, StringComparison.Ordinal);
         Assert.Empty(Directory.GetFileSystemEntries(_dir.Path));

@@ -8,7 +8,8 @@ using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Coordination;
 
-/// <summary>When the source cannot reach the registry, it never guesses: before the commit request it may resume, after it it waits.</summary>
+/// <summary>When the source cannot reach the registry, it never guesses: before the commit request it may resume, after it it
+/// waits.</summary>
 public sealed class RegistryOutageTests
 {
     [Fact]
@@ -23,7 +24,8 @@ public sealed class RegistryOutageTests
         Assert.True((await hosts.LastDestination)!.IsCommitted);
         Assert.Equal(VmRunState.Paused, (await hosts.Source.Driver.QueryAsync(TwoHosts.VmId)).State);
         Assert.Equal(VmRunState.Running, (await hosts.Destination.Driver.QueryAsync(TwoHosts.VmId)).State);
-        Assert.Contains(await hosts.Source.Coordinator.RecoverAsync(), r => r.To == MigrationPhase.SwitchingOver && r.Decision.StartsWith("left in doubt", StringComparison.Ordinal));
+        Assert.Contains(await hosts.Source.Coordinator.RecoverAsync(), r => r.To == MigrationPhase.SwitchingOver &&
+            r.Decision.StartsWith("left in doubt", StringComparison.Ordinal));
 
         outage!.Down = false;
         IReadOnlyList<RecoveredMigration> recovered = await hosts.Source.Coordinator.RecoverAsync();
@@ -37,7 +39,8 @@ public sealed class RegistryOutageTests
     {
         var options = new CoordinatorOptions();
         options.PreMigrateHooks.Add(new DelegateHook("veto", (_, _) => Task.FromResult(HookVerdict.Veto("not today"))));
-        await using TwoHosts hosts = await TwoHosts.CreateAsync(sourceOptions: options, sourceRegistry: registry => new UnreachableRegistry(registry));
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(sourceOptions: options,
+            sourceRegistry: registry => new UnreachableRegistry(registry));
 
         (MigrationResult source, _) = await hosts.MigrateAsync();
 

@@ -16,7 +16,8 @@ public sealed class SanitizingResidueHandlerTests
         File.WriteAllBytes(dir.File("snap/vm-1.img"), new byte[50_000]);
         var handler = new SanitizingResidueHandler(new BlockSanitizer());
 
-        ResidueOutcome image = await handler.HandleAsync(new Residue(Guid.NewGuid(), "vm-1", ResidueKind.SourceImage, dir.File("vm-1.img")));
+        ResidueOutcome image = await handler.HandleAsync(new Residue(Guid.NewGuid(), "vm-1", ResidueKind.SourceImage,
+            dir.File("vm-1.img")));
         ResidueOutcome snapshot = await handler.HandleAsync(new Residue(Guid.NewGuid(), "vm-1", ResidueKind.Snapshot, dir.File("snap")));
         ResidueOutcome again = await handler.HandleAsync(new Residue(Guid.NewGuid(), "vm-1", ResidueKind.Snapshot, dir.File("snap")));
 
@@ -39,7 +40,8 @@ public sealed class SanitizingResidueHandlerTests
         File.CreateSymbolicLink(dir.File("snap/vm-1.img"), dir.File("precious.db"));
         var handler = new SanitizingResidueHandler(new BlockSanitizer());
 
-        await Assert.ThrowsAsync<SymbolicLinkRefusedException>(() => handler.HandleAsync(new Residue(Guid.NewGuid(), "vm-1", ResidueKind.Snapshot, dir.File("snap"))).AsTask());
+        await Assert.ThrowsAsync<SymbolicLinkRefusedException>(() => handler.HandleAsync(new Residue(Guid.NewGuid(), "vm-1",
+            ResidueKind.Snapshot, dir.File("snap"))).AsTask());
 
         Assert.Equal(precious, File.ReadAllBytes(dir.File("precious.db")));
     }

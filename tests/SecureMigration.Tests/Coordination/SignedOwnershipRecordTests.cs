@@ -22,7 +22,8 @@ public sealed class SignedOwnershipRecordTests(TestPki pki) : IClassFixture<Test
     public async Task GetAsync_RecordsWrittenByTheirOwners_AreBelievedAcrossHosts()
     {
         OwnershipRecord registered = await Signed(pki.Credentials(pki.Source)).RegisterAsync("vm-1", "source.test");
-        OwnershipMove moved = await Signed(pki.Credentials(pki.Destination)).TryMoveAsync("vm-1", 1, "source.test", "destination.test", Guid.NewGuid());
+        OwnershipMove moved = await Signed(pki.Credentials(pki.Destination)).TryMoveAsync("vm-1", 1, "source.test", "destination.test",
+            Guid.NewGuid());
 
         Assert.True(moved.Moved);
         Assert.Equal(("destination.test", 2L), ((await Signed(pki.Credentials(pki.Source)).GetAsync("vm-1"))!.Owner, moved.Current!.Epoch));
@@ -34,7 +35,8 @@ public sealed class SignedOwnershipRecordTests(TestPki pki) : IClassFixture<Test
     {
         await new FileOwnershipRegistry(_dir.Path).RegisterAsync("vm-1", "source.test");
 
-        OwnershipRegistryException refused = await Assert.ThrowsAsync<OwnershipRegistryException>(() => Signed(pki.Credentials(pki.Destination)).GetAsync("vm-1").AsTask());
+        OwnershipRegistryException refused = await Assert.ThrowsAsync<OwnershipRegistryException>(() =>
+            Signed(pki.Credentials(pki.Destination)).GetAsync("vm-1").AsTask());
 
         Assert.Contains("it is not signed", refused.Message, StringComparison.Ordinal);
     }
@@ -45,7 +47,8 @@ public sealed class SignedOwnershipRecordTests(TestPki pki) : IClassFixture<Test
         var insider = pki.Credentials(pki.Ca.IssueHost("insider.test", [IPAddress.Loopback]));
         await Signed(insider).RegisterAsync("vm-1", "source.test");
 
-        OwnershipRegistryException refused = await Assert.ThrowsAsync<OwnershipRegistryException>(() => Signed(pki.Credentials(pki.Destination)).GetAsync("vm-1").AsTask());
+        OwnershipRegistryException refused = await Assert.ThrowsAsync<OwnershipRegistryException>(() =>
+            Signed(pki.Credentials(pki.Destination)).GetAsync("vm-1").AsTask());
 
         Assert.Contains("says 'source.test' owns the VM, but it is signed by 'insider.test'", refused.Message, StringComparison.Ordinal);
     }
@@ -56,7 +59,8 @@ public sealed class SignedOwnershipRecordTests(TestPki pki) : IClassFixture<Test
         var rogue = pki.Credentials(pki.OtherCa.IssueHost("source.test"), trust: pki.OtherCa);
         await Signed(rogue).RegisterAsync("vm-1", "source.test");
 
-        OwnershipRegistryException refused = await Assert.ThrowsAsync<OwnershipRegistryException>(() => Signed(pki.Credentials(pki.Destination)).GetAsync("vm-1").AsTask());
+        OwnershipRegistryException refused = await Assert.ThrowsAsync<OwnershipRegistryException>(() =>
+            Signed(pki.Credentials(pki.Destination)).GetAsync("vm-1").AsTask());
 
         Assert.Contains("not vouched for by the CA", refused.Message, StringComparison.Ordinal);
     }
@@ -73,7 +77,8 @@ public sealed class SignedOwnershipRecordTests(TestPki pki) : IClassFixture<Test
         byte[] body = [.. bytes.AsSpan(0, Magic), .. System.Text.Encoding.UTF8.GetBytes(envelope.ToJsonString())];
         File.WriteAllBytes(path, [.. body, .. System.Security.Cryptography.SHA256.HashData(body)]);
 
-        OwnershipRegistryException refused = await Assert.ThrowsAsync<OwnershipRegistryException>(() => Signed(pki.Credentials(pki.Destination)).GetAsync("vm-1").AsTask());
+        OwnershipRegistryException refused = await Assert.ThrowsAsync<OwnershipRegistryException>(() =>
+            Signed(pki.Credentials(pki.Destination)).GetAsync("vm-1").AsTask());
 
         Assert.Contains("signature does not match", refused.Message, StringComparison.Ordinal);
     }

@@ -13,12 +13,14 @@ using SecureMigration.Tests.Coordination.Crashes;
 
 namespace SecureMigration.Tests.Coordination;
 
-/// <summary>One host of a coordination test: its simulated hypervisor, journal, audit log, snapshots and coordinator, all in its own directory.</summary>
+/// <summary>One host of a coordination test: its simulated hypervisor, journal, audit log, snapshots and coordinator, all in its own
+/// directory.</summary>
 internal sealed class TestHost : IAsyncDisposable
 {
     private readonly HostKey _key;
 
-    private TestHost(string id, string directory, IOwnershipRegistry registry, CoordinatorOptions options, AdmissionController? admission, CrashPlan? crash, string? journalPath,
+    private TestHost(string id, string directory, IOwnershipRegistry registry, CoordinatorOptions options, AdmissionController? admission,
+        CrashPlan? crash, string? journalPath,
         ILoggerFactory? logging, TimeProvider? guestClock, Func<HypervisorDriver, HypervisorDriver>? wrapDriver)
     {
         Id = id;
@@ -78,12 +80,14 @@ internal sealed class TestHost : IAsyncDisposable
 
     public IProgress<MigrationProgress>? Progress => Crash is null ? null : new CrashingProgress(Crash);
 
-    public static TestHost Create(string id, string directory, IOwnershipRegistry registry, CoordinatorOptions? options = null, AdmissionController? admission = null,
+    public static TestHost Create(string id, string directory, IOwnershipRegistry registry, CoordinatorOptions? options = null,
+        AdmissionController? admission = null,
         CrashPlan? crash = null, string? journalPath = null, ILoggerFactory? logging = null, TimeProvider? guestClock = null,
         Func<HypervisorDriver, HypervisorDriver>? wrapDriver = null) =>
         new(id, directory, registry, options ?? new CoordinatorOptions(), admission, crash, journalPath, logging, guestClock, wrapDriver);
 
-    /// <summary>Closes everything, as a crash would (state stays on disk), runs <paramref name="whileDown"/>, and opens the host again.</summary>
+    /// <summary>Closes everything, as a crash would (state stays on disk), runs <paramref name="whileDown"/>, and opens the host
+    /// again.</summary>
     public async Task<TestHost> RestartAsync(IOwnershipRegistry registry, CoordinatorOptions? options = null, Action? whileDown = null)
     {
         await DisposeAsync();

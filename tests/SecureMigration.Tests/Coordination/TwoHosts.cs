@@ -29,13 +29,17 @@ internal sealed class TwoHosts : IAsyncDisposable
     private readonly SecureChannelFactory _sourceFactory;
     private readonly SecureChannelListener _listener;
 
-    private TwoHosts(CoordinatorOptions? sourceOptions, CoordinatorOptions? destinationOptions, Func<IOwnershipRegistry, IOwnershipRegistry>? destinationRegistry,
-        CrashPlan? sourceCrash, CrashPlan? destinationCrash, string? sourceJournal, AdmissionController? sourceAdmission, Func<IOwnershipRegistry, IOwnershipRegistry>? sourceRegistry,
+    private TwoHosts(CoordinatorOptions? sourceOptions, CoordinatorOptions? destinationOptions,
+        Func<IOwnershipRegistry, IOwnershipRegistry>? destinationRegistry,
+        CrashPlan? sourceCrash, CrashPlan? destinationCrash, string? sourceJournal, AdmissionController? sourceAdmission,
+            Func<IOwnershipRegistry, IOwnershipRegistry>? sourceRegistry,
         bool validateTickets, AdmissionController? destinationAdmission, ILoggerFactory? destinationLogger)
     {
         Registry = new FileOwnershipRegistry(Path.Combine(_dir.Path, "registry"));
-        Source = TestHost.Create("source.test", Path.Combine(_dir.Path, "source"), sourceRegistry?.Invoke(Registry) ?? Registry, sourceOptions, sourceAdmission, sourceCrash, sourceJournal);
-        Destination = TestHost.Create("destination.test", Path.Combine(_dir.Path, "destination"), destinationRegistry?.Invoke(Registry) ?? Registry, destinationOptions,
+        Source = TestHost.Create("source.test", Path.Combine(_dir.Path, "source"), sourceRegistry?.Invoke(Registry) ?? Registry,
+            sourceOptions, sourceAdmission, sourceCrash, sourceJournal);
+        Destination = TestHost.Create("destination.test", Path.Combine(_dir.Path, "destination"), destinationRegistry?.Invoke(Registry) ??
+            Registry, destinationOptions,
             destinationAdmission, destinationCrash, logging: destinationLogger);
         _sourceFactory = new SecureChannelFactory(ChannelHarness.Options(_pki.Credentials(_pki.Source)));
         SecureChannelOptions destinationChannel = ChannelHarness.Options(_pki.Credentials(_pki.Destination));
@@ -66,12 +70,16 @@ internal sealed class TwoHosts : IAsyncDisposable
     /// <summary>Gets the destination's side of the last <see cref="MigrateAsync"/>, for a test whose source side threw.</summary>
     public Task<MigrationResult?> LastDestination { get; private set; } = Task.FromResult<MigrationResult?>(null);
 
-    public static async Task<TwoHosts> CreateAsync(CoordinatorOptions? sourceOptions = null, CoordinatorOptions? destinationOptions = null, bool withRelay = false,
-        Func<IOwnershipRegistry, IOwnershipRegistry>? destinationRegistry = null, CrashPlan? sourceCrash = null, CrashPlan? destinationCrash = null,
-        string? sourceJournal = null, AdmissionController? sourceAdmission = null, Func<IOwnershipRegistry, IOwnershipRegistry>? sourceRegistry = null,
+    public static async Task<TwoHosts> CreateAsync(CoordinatorOptions? sourceOptions = null, CoordinatorOptions? destinationOptions = null,
+        bool withRelay = false,
+        Func<IOwnershipRegistry, IOwnershipRegistry>? destinationRegistry = null, CrashPlan? sourceCrash = null,
+            CrashPlan? destinationCrash = null,
+        string? sourceJournal = null, AdmissionController? sourceAdmission = null,
+            Func<IOwnershipRegistry, IOwnershipRegistry>? sourceRegistry = null,
         bool validateTickets = false, AdmissionController? destinationAdmission = null, ILoggerFactory? destinationLogger = null)
     {
-        var hosts = new TwoHosts(sourceOptions, destinationOptions, destinationRegistry, sourceCrash, destinationCrash, sourceJournal, sourceAdmission, sourceRegistry,
+        var hosts = new TwoHosts(sourceOptions, destinationOptions, destinationRegistry, sourceCrash, destinationCrash, sourceJournal,
+            sourceAdmission, sourceRegistry,
             validateTickets, destinationAdmission, destinationLogger);
         if (withRelay)
         {
@@ -96,7 +104,8 @@ internal sealed class TwoHosts : IAsyncDisposable
     /// destination's coordinator serve what comes out of it. Returns the destination's result (<see langword="null"/>
     /// when the handshake refused the ticket) and the refusal the sender saw, if any.
     /// </summary>
-    public async Task<(MigrationResult? Destination, Exception? SenderSaw)> SendTicketAsync(SecureChannelFactory from, MigrationTicket ticket)
+    public async Task<(MigrationResult? Destination, Exception? SenderSaw)> SendTicketAsync(SecureChannelFactory from,
+        MigrationTicket ticket)
     {
         using var refused = new CancellationTokenSource();
         Task<MigrationResult?> destination = ReceiveOneAsync(refused.Token);
@@ -124,7 +133,8 @@ internal sealed class TwoHosts : IAsyncDisposable
     }
 
     /// <summary>Runs one migration, both ends concurrently; the destination gives up waiting when no channel ever reached it.</summary>
-    public async Task<(MigrationResult Source, MigrationResult? Destination)> MigrateAsync(IProgress<MigrationProgress>? destinationProgress = null)
+    public async Task<(MigrationResult Source, MigrationResult? Destination)> MigrateAsync(
+        IProgress<MigrationProgress>? destinationProgress = null)
     {
         using var noChannel = new CancellationTokenSource();
         Task<MigrationResult?> destination = LastDestination = ReceiveOneAsync(noChannel.Token, destinationProgress);
@@ -132,7 +142,8 @@ internal sealed class TwoHosts : IAsyncDisposable
         MigrationResult source;
         try
         {
-            source = await Source.Coordinator.MigrateAsync(VmId, Destination.Id, async (ticket, token) => await _sourceFactory.ConnectAsync(target, ticket, token), progress: Source.Progress);
+            source = await Source.Coordinator.MigrateAsync(VmId, Destination.Id, async (ticket,
+                token) => await _sourceFactory.ConnectAsync(target, ticket, token), progress: Source.Progress);
         }
         finally
         {
@@ -185,7 +196,8 @@ internal sealed class TwoHosts : IAsyncDisposable
         }
 
         Task serving = ServeAsync();
-        MigrationResult source = await Source.Coordinator.MigrateAsync(VmId, Destination.Id, async (ticket, token) => await _sourceFactory.ConnectAsync(_listener.LocalEndPoint, ticket, token));
+        MigrationResult source = await Source.Coordinator.MigrateAsync(VmId, Destination.Id, async (ticket,
+            token) => await _sourceFactory.ConnectAsync(_listener.LocalEndPoint, ticket, token));
         await serving;
         return source;
     }
@@ -198,7 +210,8 @@ internal sealed class TwoHosts : IAsyncDisposable
         Exception? sourceError = null;
         try
         {
-            await Source.Coordinator.MigrateAsync(VmId, Destination.Id, async (ticket, token) => await _sourceFactory.ConnectAsync(_listener.LocalEndPoint, ticket, token), progress: Source.Progress);
+            await Source.Coordinator.MigrateAsync(VmId, Destination.Id, async (ticket,
+                token) => await _sourceFactory.ConnectAsync(_listener.LocalEndPoint, ticket, token), progress: Source.Progress);
         }
         catch (SimulatedCrashException e)
         {
@@ -228,16 +241,19 @@ internal sealed class TwoHosts : IAsyncDisposable
         Destination = await Destination.RestartAsync(Registry, whileDown: whileDestinationIsDown);
     }
 
-    /// <summary>Restarts the destination from what it left on disk, with <paramref name="registry"/> (another registry than the shared one, say).</summary>
+    /// <summary>Restarts the destination from what it left on disk, with <paramref name="registry"/> (another registry than the shared one,
+    /// say).</summary>
     public async Task RestartDestinationAsync(IOwnershipRegistry registry) => Destination = await Destination.RestartAsync(registry);
 
-    /// <summary>Asserts the stable end state: exactly one runnable copy, on the host holding the epoch, with no residue left anywhere.</summary>
+    /// <summary>Asserts the stable end state: exactly one runnable copy, on the host holding the epoch, with no residue left
+    /// anywhere.</summary>
     public async Task<string> AssertOneRunnableCopyAsync()
     {
         OwnershipRecord owner = (await Registry.GetAsync(VmId))!;
         VmStatus source = await Source.Driver.QueryAsync(VmId);
         VmStatus destination = await Destination.Driver.QueryAsync(VmId);
-        Assert.True(source.IsRunnable ^ destination.IsRunnable, $"exactly one runnable copy: source {source.State}, destination {destination.State}");
+        Assert.True(source.IsRunnable ^ destination.IsRunnable, $"exactly one runnable copy: source {source.State}, destination " +
+            $"{destination.State}");
         TestHost holder = owner.Owner == Source.Id ? Source : Destination;
         TestHost other = holder == Source ? Destination : Source;
         Assert.Equal(VmRunState.Running, (await holder.Driver.QueryAsync(VmId)).State);
@@ -250,8 +266,10 @@ internal sealed class TwoHosts : IAsyncDisposable
 
         foreach (TestHost host in new[] { Source, Destination })
         {
-            Assert.All(host.Journal.LatestRecords, r => Assert.True(MigrationStateMachine.IsFinal(r.Phase), $"{host.Id}: migration {r.MigrationId} is still {r.Phase}"));
-            Assert.False(System.IO.Directory.Exists(host.Snapshots.Directory) && System.IO.Directory.EnumerateFileSystemEntries(host.Snapshots.Directory).Any(), $"{host.Id} keeps a snapshot");
+            Assert.All(host.Journal.LatestRecords, r => Assert.True(MigrationStateMachine.IsFinal(r.Phase),
+                $"{host.Id}: migration {r.MigrationId} is still {r.Phase}"));
+            Assert.False(System.IO.Directory.Exists(host.Snapshots.Directory) &&
+                System.IO.Directory.EnumerateFileSystemEntries(host.Snapshots.Directory).Any(), $"{host.Id} keeps a snapshot");
             Assert.True(host.VerifyAudit().IsIntact);
         }
 

@@ -9,10 +9,14 @@ internal sealed class UnreachableRegistry(IOwnershipRegistry inner) : IOwnership
 
     public ValueTask<string> GetIdAsync(CancellationToken cancellationToken = default) => inner.GetIdAsync(cancellationToken);
 
-    public ValueTask<OwnershipRecord?> GetAsync(string vmId, CancellationToken cancellationToken = default) => inner.GetAsync(vmId, cancellationToken);
+    public ValueTask<OwnershipRecord?> GetAsync(string vmId, CancellationToken cancellationToken = default) => inner.GetAsync(vmId,
+        cancellationToken);
 
-    public ValueTask<OwnershipRecord> RegisterAsync(string vmId, string owner, CancellationToken cancellationToken = default) => inner.RegisterAsync(vmId, owner, cancellationToken);
+    public ValueTask<OwnershipRecord> RegisterAsync(string vmId, string owner, CancellationToken cancellationToken = default) =>
+        inner.RegisterAsync(vmId, owner, cancellationToken);
 
-    public ValueTask<OwnershipMove> TryMoveAsync(string vmId, long expectedEpoch, string expectedOwner, string newOwner, Guid migrationId, CancellationToken cancellationToken = default) =>
-        Down ? throw new IOException("the registry's file system is unreachable") : inner.TryMoveAsync(vmId, expectedEpoch, expectedOwner, newOwner, migrationId, cancellationToken);
+    public ValueTask<OwnershipMove> TryMoveAsync(string vmId, long expectedEpoch, string expectedOwner, string newOwner, Guid migrationId,
+        CancellationToken cancellationToken = default) =>
+        Down ? throw new IOException("the registry's file system is unreachable") : inner.TryMoveAsync(vmId, expectedEpoch, expectedOwner,
+            newOwner, migrationId, cancellationToken);
 }

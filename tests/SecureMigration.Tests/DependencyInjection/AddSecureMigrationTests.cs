@@ -39,12 +39,14 @@ public sealed class AddSecureMigrationTests(TestPki pki) : IClassFixture<TestPki
         var hypervisor = (SimulatedHypervisor)source.GetRequiredService<HypervisorDriver>();
         await hypervisor.CreateVmAsync("vm-di", 1024 * 1024);
         await source.GetRequiredService<IOwnershipRegistry>().RegisterAsync("vm-di", "source.test");
-        await using var listener = new SecureChannelListener(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0), destination.GetRequiredService<SecureChannelFactory>());
+        await using var listener = new SecureChannelListener(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0),
+            destination.GetRequiredService<SecureChannelFactory>());
         listener.Start();
         Task<MigrationResult> received = ReceiveAsync(destination, listener);
 
         MigrationResult sent = await source.GetRequiredService<MigrationCoordinator>().MigrateAsync("vm-di", "destination.test",
-            async (ticket, token) => await source.GetRequiredService<SecureChannelFactory>().ConnectAsync(listener.LocalEndPoint, ticket, token));
+            async (ticket, token) => await source.GetRequiredService<SecureChannelFactory>().ConnectAsync(listener.LocalEndPoint, ticket,
+                token));
 
         Assert.Equal(MigrationStatus.Completed, sent.Status);
         Assert.Equal(MigrationStatus.Completed, (await received).Status);
@@ -58,7 +60,8 @@ public sealed class AddSecureMigrationTests(TestPki pki) : IClassFixture<TestPki
     [InlineData("handshake", "SecureChannelOptions.HandshakeTimeout is 01:00:00; it must be above zero and at most 10 minutes.")]
     [InlineData("journal", "SecureMigrationBuilder.JournalPath is empty; set it to a file for the host's migration journal.")]
     [InlineData("driver", "SecureMigrationBuilder has no hypervisor driver; call UseDriver")]
-    [InlineData("registry", "SecureMigrationBuilder has no ownership registry; call UseFileOwnershipRegistry(directory) or UseOwnershipRegistry.")]
+    [InlineData("registry", "SecureMigrationBuilder has no ownership registry; call UseFileOwnershipRegistry(directory) or " +
+        "UseOwnershipRegistry.")]
     public void AddSecureMigration_BadOrMissingOption_FailsAtStartUpNamingItsValueAndWhatIsAllowed(string broken, string message)
     {
         using var dir = new TempDirectory();
@@ -87,7 +90,8 @@ public sealed class AddSecureMigrationTests(TestPki pki) : IClassFixture<TestPki
     private ServiceProvider Host(TempDirectory dir, string name, SecureMigration.Testing.Pki.IssuedCredential credential) =>
         new ServiceCollection().AddSecureMigration(builder => Configure(builder, dir, name, credential)).BuildServiceProvider();
 
-    private void Configure(SecureMigrationBuilder builder, TempDirectory dir, string name, SecureMigration.Testing.Pki.IssuedCredential credential,
+    private void Configure(SecureMigrationBuilder builder, TempDirectory dir, string name,
+        SecureMigration.Testing.Pki.IssuedCredential credential,
         bool withDriver = true, bool withRegistry = true)
     {
         builder.Channel.Credentials = pki.Credentials(credential);

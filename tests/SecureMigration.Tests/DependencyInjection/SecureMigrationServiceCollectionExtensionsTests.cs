@@ -56,7 +56,8 @@ public sealed class SecureMigrationServiceCollectionExtensionsTests(TestPki pki)
     {
         ServiceProvider provider = new ServiceCollection().AddSecureChannel(_ => { }).BuildServiceProvider();
 
-        InvalidOperationException error = Assert.Throws<InvalidOperationException>(() => provider.GetRequiredService<SecureChannelFactory>());
+        InvalidOperationException error = Assert.Throws<InvalidOperationException>(() =>
+            provider.GetRequiredService<SecureChannelFactory>());
 
         Assert.Contains("Credentials is not set", error.Message, StringComparison.Ordinal);
     }

@@ -80,7 +80,8 @@ internal sealed class DocRunner : IAsyncDisposable
             }
             else
             {
-                (int exit, string output) = await ProcessRunner.RunAsync("ip", TwoHostNetwork.On(HostName(step.Host), _root.Path, _bin, Substitute(step)), Patience);
+                (int exit, string output) = await ProcessRunner.RunAsync("ip", TwoHostNetwork.On(HostName(step.Host), _root.Path, _bin,
+                    Substitute(step)), Patience);
                 Assert.True(exit == 0, $"'{step.Command}' on the {step.Host} exited {exit}:\n{output}");
                 Finished.Add((step, output));
             }
@@ -105,7 +106,8 @@ internal sealed class DocRunner : IAsyncDisposable
         {
             try
             {
-                System.Diagnostics.Process.GetProcessById(int.Parse(File.ReadAllText(vm.PidFile).Trim(), CultureInfo.InvariantCulture)).Kill();
+                System.Diagnostics.Process.GetProcessById(int.Parse(File.ReadAllText(vm.PidFile).Trim(), CultureInfo.InvariantCulture))
+                    .Kill();
             }
             catch (ArgumentException)
             {
@@ -136,7 +138,8 @@ internal sealed class DocRunner : IAsyncDisposable
             Assert.Equal(DocHost.Destination, step.Host);
             Assert.Null(DestinationVm);
             DestinationVm = Guest(_root.File("destination-vm"), "vm1");
-            command = command.Replace("…", string.Join(' ', DestinationVm.Arguments(_image, agentMonitor: false)), StringComparison.Ordinal);
+            command = command.Replace("…", string.Join(' ', DestinationVm.Arguments(_image, agentMonitor: false)),
+                StringComparison.Ordinal);
         }
 
         Assert.DoesNotContain("…", command, StringComparison.Ordinal);
@@ -161,7 +164,8 @@ internal sealed class DocRunner : IAsyncDisposable
         string monitor = qmp is null ? _root.File("source-vm/vm1.qmp") : Substitute(new DocStep(DocHost.Source, qmp));
         SourceVm = Guest(Path.GetDirectoryName(monitor)!, Path.GetFileNameWithoutExtension(monitor));
         (int exit, string output) = await ProcessRunner.RunAsync("ip",
-            TwoHostNetwork.On(_network.Source, _root.Path, _bin, "qemu-system-x86_64 " + string.Join(' ', SourceVm.Arguments(_image))), Patience);
+            TwoHostNetwork.On(_network.Source, _root.Path, _bin, "qemu-system-x86_64 " + string.Join(' ', SourceVm.Arguments(_image))),
+                Patience);
         Assert.True(exit == 0, $"the source's QEMU did not start: {output}");
         await using QmpClient test = await QmpClient.ConnectAsync(new UnixDomainSocketEndPoint(SourceVm.TestMonitor));
         await GuestQemu.WaitUntilFilledAsync(test, Patience);
@@ -176,7 +180,8 @@ internal sealed class DocRunner : IAsyncDisposable
 
     private async Task StartServiceAsync(DocStep step)
     {
-        ExternalProcess service = ExternalProcess.Start("ip", TwoHostNetwork.On(HostName(step.Host), _root.Path, _bin, "exec " + Substitute(step)));
+        ExternalProcess service = ExternalProcess.Start("ip", TwoHostNetwork.On(HostName(step.Host), _root.Path, _bin,
+            "exec " + Substitute(step)));
         _services.Add(service);
         string ready = step.Command.StartsWith("secmig agent ", StringComparison.Ordinal) ? "listening "
             : step.Command.StartsWith("secmig tunnel accept ", StringComparison.Ordinal) ? "accepting secure channels on "
@@ -191,7 +196,8 @@ internal sealed class DocRunner : IAsyncDisposable
         }
     }
 
-    /// <summary>A comment that tells the reader to type into the QEMU monitor: typed into the source VM's, then the migration is waited for.</summary>
+    /// <summary>A comment that tells the reader to type into the QEMU monitor: typed into the source VM's, then the migration is waited
+    /// for.</summary>
     private async Task FollowCommentAsync(DocStep step)
     {
         const string Monitor = "# in the QEMU monitor:";
@@ -209,7 +215,8 @@ internal sealed class DocRunner : IAsyncDisposable
             ["capabilities"] = new JsonArray(new JsonObject { ["capability"] = "events", ["state"] = true }),
         });
         string typed = step.Command[Monitor.Length..].Trim();
-        string answer = (await source.ExecuteAsync("human-monitor-command", new JsonObject { ["command-line"] = typed })).GetString() ?? string.Empty;
+        string answer = (await source.ExecuteAsync("human-monitor-command", new JsonObject { ["command-line"] = typed })).GetString() ??
+            string.Empty;
         Assert.True(answer.Length == 0, $"the QEMU monitor answered '{typed}' with: {answer}");
         string status;
         do

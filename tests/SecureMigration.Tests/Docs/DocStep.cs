@@ -5,6 +5,7 @@ namespace SecureMigration.Tests.Docs;
 /// <param name="Command">The command line, continuation lines joined; a comment keeps its '#'.</param>
 public sealed record DocStep(DocHost Host, string Command)
 {
-    /// <summary>Gets whether the step is a comment (which may still tell the reader to do something, such as a QEMU monitor command).</summary>
+    /// <summary>Gets whether the step is a comment (which may still tell the reader to do something, such as a QEMU monitor
+    /// command).</summary>
     public bool IsComment => Command.StartsWith('#');
 }

@@ -48,7 +48,8 @@ public static class DocWalkthrough
                 continue;
             }
 
-            block = whole == "# destination" ? DocHost.Destination : whole.StartsWith("# source", StringComparison.Ordinal) ? DocHost.Source : host;
+            block = whole == "# destination" ? DocHost.Destination : whole.StartsWith("# source",
+                StringComparison.Ordinal) ? DocHost.Source : host;
             if (whole != "# destination" && !whole.StartsWith("# source", StringComparison.Ordinal))
             {
                 steps.Add(new DocStep(host, whole));

@@ -30,7 +30,8 @@ public sealed class GettingStartedDocTests
     public async Task Tunnel_AsWritten_CarriesQemusMigrationToTheDestination()
     {
         IReadOnlyList<DocStep> steps = await SectionAsync("## Secure any hypervisor's migration with the tunnel");
-        Assert.Contains(steps, s => s.Host == DocHost.Destination && s.Command.StartsWith("secmig tunnel accept ", StringComparison.Ordinal));
+        Assert.Contains(steps, s => s.Host == DocHost.Destination && s.Command.StartsWith("secmig tunnel accept ",
+            StringComparison.Ordinal));
         Assert.Contains(steps, s => s.Host == DocHost.Source && s.Command.StartsWith("secmig tunnel connect ", StringComparison.Ordinal));
         await using DocRunner runner = await DocRunner.CreateAsync();
 

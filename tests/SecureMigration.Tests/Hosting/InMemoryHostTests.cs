@@ -51,7 +51,8 @@ public sealed class InMemoryHostTests : IDisposable
     {
         await using Pair pair = await PairAsync();
 
-        (MigrationResult source, MigrationResult destination) = await MigrateAsync(pair, new FaultInjectingPipe(WireFault.TruncateAt(100_000)));
+        (MigrationResult source, MigrationResult destination) = await MigrateAsync(pair,
+            new FaultInjectingPipe(WireFault.TruncateAt(100_000)));
 
         Assert.Equal(MigrationStatus.RolledBack, source.Status);
         Assert.Equal(MigrationStatus.RolledBack, destination.Status);

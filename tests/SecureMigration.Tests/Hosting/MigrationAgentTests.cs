@@ -97,7 +97,8 @@ public sealed class MigrationAgentTests : IDisposable
     [Fact]
     public void Options_OutOfRange_AreRefusedWithTheirName()
     {
-        ArgumentException error = Assert.Throws<ArgumentException>(() => new MigrationAgentOptions { MaxConcurrentReceives = 0 }.Validate());
+        ArgumentException error = Assert.Throws<ArgumentException>(() =>
+            new MigrationAgentOptions { MaxConcurrentReceives = 0 }.Validate());
 
         Assert.Contains("MaxConcurrentReceives", error.Message, StringComparison.Ordinal);
     }

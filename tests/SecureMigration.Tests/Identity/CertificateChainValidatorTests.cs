@@ -130,7 +130,8 @@ public sealed class CertificateChainValidatorTests(OpenSslChains chains) : IClas
     public async Task VerifyAsync_TicketSourceIsTheCommonNameBesideASan_RefusesAsWrongSource()
     {
         PeerIdentity peer = Validate(null, chains.SanAndOtherCommonName);
-        var verifier = new TicketVerifier("destination.test", TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(30), new TicketReplayCache(16), null, TimeProvider.System);
+        var verifier = new TicketVerifier("destination.test", TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(30), new TicketReplayCache(16),
+            null, TimeProvider.System);
 
         (TicketRefusal refusal, _) = await verifier.VerifyAsync(
             MigrationTicket.Create("vm-1", "b.test", "destination.test", 1, TimeSpan.FromMinutes(1)), peer, CancellationToken.None);

@@ -14,7 +14,8 @@ public static class ChannelHarness
         TimeProvider = time ?? TimeProvider.System,
     };
 
-    public static MigrationTicket Ticket(TimeProvider? time = null, string destination = "destination.test", string source = "source.test") =>
+    public static MigrationTicket Ticket(TimeProvider? time = null, string destination = "destination.test",
+        string source = "source.test") =>
         MigrationTicket.Create("vm-1", source, destination, 1, TimeSpan.FromMinutes(1), time);
 
     /// <summary>Runs connect and accept concurrently; returns each side's channel or exception.</summary>

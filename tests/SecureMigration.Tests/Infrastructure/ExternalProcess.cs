@@ -93,7 +93,8 @@ public sealed class ExternalProcess : IAsyncDisposable
     /// <summary>Sends a signal (for example INT, as Ctrl-C does) with kill(1).</summary>
     public async Task SignalAsync(string signal)
     {
-        using Process kill = Process.Start("kill", [$"-{signal}", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        using Process kill = Process.Start("kill", [$"-{signal}",
+            _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
         await kill.WaitForExitAsync();
     }
 

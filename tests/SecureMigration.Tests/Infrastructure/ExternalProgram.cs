@@ -43,7 +43,8 @@ public sealed class RequiresQemuFactAttribute : FactAttribute
         string? missing = new[] { "qemu-system-x86_64", "as", "ld" }.FirstOrDefault(p => ExternalProgram.Find(p) is null);
         if (missing is not null && !ExternalProgram.Required)
         {
-            Skip = $"'{missing}' is not installed; install qemu-system-x86 and binutils or run .ci/run (set SECMIG_REQUIRE_EXTERNAL=1 to make this a failure).";
+            Skip = $"'{missing}' is not installed; install qemu-system-x86 and binutils or run .ci/run (set SECMIG_REQUIRE_EXTERNAL=1 to " +
+                $"make this a failure).";
         }
     }
 }

@@ -33,7 +33,8 @@ public sealed class LoopDevice : IDisposable
     /// <summary>Attaches and detaches a small file once: containers often have /dev/loop-control but no loop devices to hand out.</summary>
     private static bool Probe()
     {
-        if (!OperatingSystem.IsLinux() || !Environment.IsPrivilegedProcess || !File.Exists("/dev/loop-control") || ExternalProgram.Find("losetup") is null)
+        if (!OperatingSystem.IsLinux() || !Environment.IsPrivilegedProcess || !File.Exists("/dev/loop-control") ||
+            ExternalProgram.Find("losetup") is null)
         {
             return false;
         }
@@ -57,11 +58,13 @@ public sealed class LoopDevice : IDisposable
 
     private static string Run(params string[] arguments)
     {
-        using Process process = Process.Start(new ProcessStartInfo("losetup", arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        using Process process = Process.Start(new ProcessStartInfo("losetup", arguments) { RedirectStandardOutput = true,
+            RedirectStandardError = true })!;
         string output = process.StandardOutput.ReadToEnd();
         string errors = process.StandardError.ReadToEnd();
         process.WaitForExit();
-        return process.ExitCode == 0 ? output : throw new InvalidOperationException($"losetup {string.Join(' ', arguments)} failed: {errors}");
+        return process.ExitCode == 0 ? output : throw new InvalidOperationException($"losetup {string.Join(' ', arguments)} failed: " +
+            $"{errors}");
     }
 }
 
@@ -75,7 +78,8 @@ public sealed class RequiresLoopDeviceFactAttribute : FactAttribute
     {
         if (!LoopDevice.CanAttach)
         {
-            Skip = "no loop device can be attached here (it needs root, /dev/loop-control and losetup); the block-device test runs where one can.";
+            Skip = "no loop device can be attached here (it needs root, /dev/loop-control and losetup); the block-device test runs where " +
+                "one can.";
         }
     }
 
@@ -101,7 +105,8 @@ public sealed class RequiresLoopDeviceFactAttribute : FactAttribute
         set
         {
             _mountable = value;
-            if (value && Skip is null && (ExternalProgram.Find("mkfs.ext4") is null && !File.Exists("/usr/sbin/mkfs.ext4") || !TinyFileSystem.CanMount))
+            if (value && Skip is null && (ExternalProgram.Find("mkfs.ext4") is null && !File.Exists("/usr/sbin/mkfs.ext4") ||
+                !TinyFileSystem.CanMount))
             {
                 Skip = "the loop device cannot be formatted and mounted here (it needs mkfs.ext4 and mount(8) as root).";
             }

@@ -73,8 +73,10 @@ public static class OpenSsl
         Run("genpkey", "-algorithm", algorithm, "-out", Path($"{hostName}.key"));
         Run("req", "-new", "-key", Path($"{hostName}.key"), "-out", Path($"{hostName}.csr"), "-subj", $"/CN={hostName}");
         File.WriteAllText(Path($"{hostName}.ext"),
-            $"subjectAltName=DNS:{hostName}\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\n");
-        Run("x509", "-req", "-in", Path($"{hostName}.csr"), "-CA", Path($"{caName}.pem"), "-CAkey", Path($"{caName}.key"), "-CAcreateserial",
+            $"subjectAltName=DNS:{hostName}\nkeyUsage=critical,digitalSignature\n" +
+            "extendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\n");
+        Run("x509", "-req", "-in", Path($"{hostName}.csr"), "-CA", Path($"{caName}.pem"), "-CAkey", Path($"{caName}.key"),
+            "-CAcreateserial",
             "-out", Path($"{hostName}.pem"), "-days", "1", "-extfile", Path($"{hostName}.ext"));
     }
 }

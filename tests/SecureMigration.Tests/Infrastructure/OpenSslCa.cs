@@ -29,7 +29,8 @@ public sealed class OpenSslCa
     {
         var ca = new OpenSslCa(directory, name);
         GenerateKey(keyAlgorithm, ca.KeyPath);
-        OpenSsl.Run("req", "-x509", "-new", "-key", ca.KeyPath, "-out", ca.CertificatePath, "-days", "30", "-subj", $"/CN={commonName ?? name}",
+        OpenSsl.Run("req", "-x509", "-new", "-key", ca.KeyPath, "-out", ca.CertificatePath, "-days", "30", "-subj",
+            $"/CN={commonName ?? name}",
             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign");
         return ca;
     }
@@ -60,7 +61,8 @@ public sealed class OpenSslCa
     {
         string san = subjectAlternativeName ?? $"DNS:{name}";
         return Issue(name, keyAlgorithm,
-            (san.Length > 0 ? $"subjectAltName={san}\n" : string.Empty) + "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n" +
+            (san.Length > 0 ? $"subjectAltName={san}\n"
+                : string.Empty) + "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n" +
             $"basicConstraints={basicConstraints}\n{extraExtensions}", digest);
     }
 
@@ -72,7 +74,8 @@ public sealed class OpenSslCa
     public string GenerateCrl(string fileName, int hours, bool der = false)
     {
         string pem = Path(fileName + ".pem-crl");
-        OpenSsl.Run("ca", "-config", Path("ca.cnf"), "-keyfile", KeyPath, "-cert", CertificatePath, "-gencrl", "-crlhours", $"{hours}", "-out", pem);
+        OpenSsl.Run("ca", "-config", Path("ca.cnf"), "-keyfile", KeyPath, "-cert", CertificatePath, "-gencrl", "-crlhours", $"{hours}",
+            "-out", pem);
         string path = Path(fileName);
         OpenSsl.Run("crl", "-in", pem, "-outform", der ? "DER" : "PEM", "-out", path);
         return path;

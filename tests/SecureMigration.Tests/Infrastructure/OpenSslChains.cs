@@ -26,7 +26,8 @@ public sealed class OpenSslChains : IDisposable
         OpenSslCa weakIntermediate = Root.IssueIntermediate("weak-intermediate", keyAlgorithm: "RSA:1024");
         LeafUnderWeakIntermediate = weakIntermediate.IssueHost("under-weak.test");
         WeakIntermediate = weakIntermediate.CertificatePath;
-        OpenSslCa constrained = Root.IssueIntermediate("constrained-intermediate", extraExtensions: "nameConstraints=critical,permitted;DNS:.test\n");
+        OpenSslCa constrained = Root.IssueIntermediate("constrained-intermediate",
+            extraExtensions: "nameConstraints=critical,permitted;DNS:.test\n");
         LeafUnderConstrained = constrained.IssueHost("under-constrained.test");
         Constrained = constrained.CertificatePath;
         Now = DateTimeOffset.UtcNow;

@@ -37,7 +37,8 @@ public static class ProcessRunner
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{program} {string.Join(' ', start.ArgumentList)} did not end within {patience}. It printed:\n{await stdout}{await stderr}");
+            throw new TimeoutException($"{program} {string.Join(' ', start.ArgumentList)} did not end within {patience}. It " +
+                $"printed:\n{await stdout}{await stderr}");
         }
 
         return (process.ExitCode, await stdout + await stderr);

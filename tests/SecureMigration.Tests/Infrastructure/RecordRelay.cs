@@ -76,7 +76,8 @@ public sealed class RecordRelay
         _clientSide.Server.Output.Complete();
     }
 
-    private static bool TryTakeRecord(ref ReadOnlySequence<byte> buffer, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out byte[]? record)
+    private static bool TryTakeRecord(ref ReadOnlySequence<byte> buffer,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out byte[]? record)
     {
         record = null;
         if (buffer.Length < 5)

@@ -1,6 +1,7 @@
 namespace SecureMigration.Tests.Infrastructure;
 
-/// <summary>A fact that acts as another local user (setpriv): needs root; skipped with the reason elsewhere unless SECMIG_REQUIRE_EXTERNAL=1.</summary>
+/// <summary>A fact that acts as another local user (setpriv): needs root; skipped with the reason elsewhere unless
+/// SECMIG_REQUIRE_EXTERNAL=1.</summary>
 public sealed class RequiresRootFactAttribute : FactAttribute
 {
     public RequiresRootFactAttribute()

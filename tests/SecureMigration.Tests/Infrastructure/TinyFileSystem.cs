@@ -65,7 +65,8 @@ public sealed class TinyFileSystem : IDisposable
 
     private static void Run(string program, params string[] arguments)
     {
-        using Process process = Process.Start(new ProcessStartInfo(program, arguments) { RedirectStandardError = true, RedirectStandardOutput = true })!;
+        using Process process = Process.Start(new ProcessStartInfo(program, arguments) { RedirectStandardError = true,
+            RedirectStandardOutput = true })!;
         string errors = process.StandardError.ReadToEnd();
         process.WaitForExit();
         if (process.ExitCode != 0)

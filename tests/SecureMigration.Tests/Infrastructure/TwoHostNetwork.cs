@@ -47,7 +47,8 @@ public sealed class TwoHostNetwork : IAsyncDisposable
             """;
         try
         {
-            (int exit, string output) = await ProcessRunner.RunAsync(ExternalProgram.Require("bash"), ["-c", script], TimeSpan.FromSeconds(30));
+            (int exit, string output) = await ProcessRunner.RunAsync(ExternalProgram.Require("bash"), ["-c", script],
+                TimeSpan.FromSeconds(30));
             Assert.True(exit == 0, $"could not create the two hosts' network namespaces: {output}");
         }
         catch
@@ -59,13 +60,16 @@ public sealed class TwoHostNetwork : IAsyncDisposable
         return network;
     }
 
-    /// <summary>The command that runs <paramref name="command"/> with bash on <paramref name="host"/>, in <paramref name="directory"/>, with <paramref name="path"/> first on PATH.</summary>
+    /// <summary>The command that runs <paramref name="command"/> with bash on <paramref name="host"/>, in <paramref name="directory"/>,
+    /// with <paramref name="path"/> first on PATH.</summary>
     public static string[] On(string host, string directory, string path, string command) =>
-        ["netns", "exec", host, "env", $"PATH={path}:{Environment.GetEnvironmentVariable("PATH")}", "NO_COLOR=1", "bash", "-c", $"cd '{directory}' && {command}"];
+        ["netns", "exec", host, "env", $"PATH={path}:{Environment.GetEnvironmentVariable("PATH")}", "NO_COLOR=1", "bash", "-c",
+            $"cd '{directory}' && {command}"];
 
     public async ValueTask DisposeAsync()
     {
-        string script = $"ip netns del {Source} 2>/dev/null; ip netns del {Destination} 2>/dev/null; rm -rf /etc/netns/{Source} /etc/netns/{Destination}; true";
+        string script = $"ip netns del {Source} 2>/dev/null; ip netns del {Destination} 2>/dev/null; rm -rf /etc/netns/{Source} " +
+            $"/etc/netns/{Destination}; true";
         await ProcessRunner.RunAsync(ExternalProgram.Require("bash"), ["-c", script], TimeSpan.FromSeconds(30));
     }
 }

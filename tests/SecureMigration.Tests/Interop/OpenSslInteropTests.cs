@@ -49,12 +49,14 @@ public sealed class OpenSslInteropTests(TestPki pki) : IClassFixture<TestPki>, I
     [RequiresProgramFact("openssl")]
     public async Task Accept_FromOpenSslClientWithCertificate_AuthenticatesAndMovesData()
     {
-        (TcpListener listener, int port, Task<SecureChannel> accepting) = StartAccepting(ChannelHarness.Options(pki.Credentials(pki.Destination)));
+        (TcpListener listener, int port,
+            Task<SecureChannel> accepting) = StartAccepting(ChannelHarness.Options(pki.Credentials(pki.Destination)));
         using TcpListener stopListening = listener;
 
         await using ExternalProcess client = ExternalProcess.Start("openssl", "s_client", "-connect", $"127.0.0.1:{port}", "-tls1_3",
             "-cert", _files.File("source.pem"), "-key", _files.File("source.key"), "-CAfile", _files.File("ca.pem"),
-            "-verify_return_error", "-verify_hostname", "destination.test", "-keymatexport", ExporterLabel, "-keymatexportlen", "32", "-ign_eof");
+            "-verify_return_error", "-verify_hostname", "destination.test", "-keymatexport", ExporterLabel, "-keymatexportlen", "32",
+                "-ign_eof");
         byte[] bindingKey = await client.KeyingMaterialAsync();
         MigrationTicket ticket = ChannelHarness.Ticket();
         await client.WriteAsync(TicketFrame(ticket, bindingKey));
@@ -73,14 +75,16 @@ public sealed class OpenSslInteropTests(TestPki pki) : IClassFixture<TestPki>, I
     {
         byte[] key = RandomNumberGenerator.GetBytes(32);
         int port = FreePort.Next();
-        await using ExternalProcess server = ExternalProcess.Start("openssl", "s_server", "-accept", $"127.0.0.1:{port}", "-tls1_3", "-nocert",
+        await using ExternalProcess server = ExternalProcess.Start("openssl", "s_server", "-accept", $"127.0.0.1:{port}", "-tls1_3",
+            "-nocert",
             "-psk", Convert.ToHexString(key), "-psk_identity", "cluster-a", "-keymatexport", ExporterLabel,
             "-keymatexportlen", "32", "-naccept", "1");
         await server.WaitForAsync("ACCEPT");
 
         MigrationTicket ticket = ChannelHarness.Ticket();
         await using StreamDuplexPipe transport = await ConnectAsync(port);
-        var factory = new SecureChannelFactory(new SecureChannelOptions { Credentials = new PskChannelCredentials("cluster-a", key), LocalIdentity = "source.test" });
+        var factory = new SecureChannelFactory(new SecureChannelOptions { Credentials = new PskChannelCredentials("cluster-a", key),
+            LocalIdentity = "source.test" });
         Task<SecureChannel> connecting = factory.ConnectAsync(transport, ticket);
 
         byte[] bindingKey = await server.KeyingMaterialAsync();
@@ -98,11 +102,14 @@ public sealed class OpenSslInteropTests(TestPki pki) : IClassFixture<TestPki>, I
     public async Task Accept_FromOpenSslPskClient_Succeeds()
     {
         byte[] key = RandomNumberGenerator.GetBytes(32);
-        (TcpListener listener, int port, Task<SecureChannel> accepting) = StartAccepting(new SecureChannelOptions { Credentials = new PskChannelCredentials("cluster-a", key), LocalIdentity = "destination.test" });
+        (TcpListener listener, int port,
+            Task<SecureChannel> accepting) = StartAccepting(new SecureChannelOptions { Credentials = new PskChannelCredentials("cluster-a",
+                key), LocalIdentity = "destination.test" });
         using TcpListener stopListening = listener;
 
         await using ExternalProcess client = ExternalProcess.Start("openssl", "s_client", "-connect", $"127.0.0.1:{port}", "-tls1_3",
-            "-psk", Convert.ToHexString(key), "-psk_identity", "cluster-a", "-keymatexport", ExporterLabel, "-keymatexportlen", "32", "-ign_eof");
+            "-psk", Convert.ToHexString(key), "-psk_identity", "cluster-a", "-keymatexport", ExporterLabel, "-keymatexportlen", "32",
+                "-ign_eof");
         byte[] bindingKey = await client.KeyingMaterialAsync();
         MigrationTicket ticket = ChannelHarness.Ticket();
         await client.WriteAsync(TicketFrame(ticket, bindingKey));
@@ -121,7 +128,8 @@ public sealed class OpenSslInteropTests(TestPki pki) : IClassFixture<TestPki>, I
 
         await using StreamDuplexPipe transport = await ConnectAsync(port);
         var factory = new SecureChannelFactory(ChannelHarness.Options(pki.Credentials(pki.Source)));
-        HandshakeFailedException error = await Assert.ThrowsAsync<HandshakeFailedException>(() => factory.ConnectAsync(transport, ChannelHarness.Ticket()));
+        HandshakeFailedException error = await Assert.ThrowsAsync<HandshakeFailedException>(() => factory.ConnectAsync(transport,
+            ChannelHarness.Ticket()));
 
         Assert.Equal(HandshakeFailureReason.DowngradeAttempt, error.Reason);
     }
@@ -129,7 +137,8 @@ public sealed class OpenSslInteropTests(TestPki pki) : IClassFixture<TestPki>, I
     [RequiresProgramFact("openssl")]
     public async Task Accept_FromTls12OnlyClient_RefusesAsDowngrade()
     {
-        (TcpListener listener, int port, Task<SecureChannel> accepting) = StartAccepting(ChannelHarness.Options(pki.Credentials(pki.Destination)));
+        (TcpListener listener, int port,
+            Task<SecureChannel> accepting) = StartAccepting(ChannelHarness.Options(pki.Credentials(pki.Destination)));
         using TcpListener stopListening = listener;
 
         await using ExternalProcess client = ExternalProcess.Start("openssl", "s_client", "-connect", $"127.0.0.1:{port}", "-tls1_2",
@@ -168,7 +177,8 @@ public sealed class OpenSslInteropTests(TestPki pki) : IClassFixture<TestPki>, I
     {
         OpenSsl.CaAndHost("ED25519", _files.Path, "ed-ca", "ed-source.test");
         OpenSsl.CaAndHost("ED25519", _files.Path, "ed-ca2", "ed-destination.test");
-        File.WriteAllText(_files.File("ed-bundle.pem"), File.ReadAllText(_files.File("ed-ca.pem")) + File.ReadAllText(_files.File("ed-ca2.pem")));
+        File.WriteAllText(_files.File("ed-bundle.pem"),
+            File.ReadAllText(_files.File("ed-ca.pem")) + File.ReadAllText(_files.File("ed-ca2.pem")));
         var source = new SecureChannelFactory(ChannelHarness.Options(X509ChannelCredentials.FromPemFiles(
             _files.File("ed-source.test.pem"), _files.File("ed-source.test.key"), _files.File("ed-bundle.pem"))));
         var destination = new SecureChannelFactory(ChannelHarness.Options(X509ChannelCredentials.FromPemFiles(

@@ -21,14 +21,17 @@ public sealed class PackageTests
         string feed = dir.File("feed");
         try
         {
-            foreach (string project in new[] { "src/SecureMigration", "src/SecureMigration.Qemu", "src/SecureMigration.Testing", "src/SecureMigration.Cli" })
+            foreach (string project in new[] { "src/SecureMigration", "src/SecureMigration.Qemu", "src/SecureMigration.Testing",
+                "src/SecureMigration.Cli" })
             {
-                await DotnetAsync(Repository.Root, "pack", Path.Combine(Repository.Root, project), "-c", "Release", "-o", feed, "-p:Version=" + version);
+                await DotnetAsync(Repository.Root, "pack", Path.Combine(Repository.Root, project), "-c", "Release", "-o", feed,
+                    "-p:Version=" + version);
             }
 
             Assert.True(File.Exists(Path.Combine(feed, $"SecureMigration.{version}.snupkg")), "the library's symbols package");
             string tools = dir.File("tools");
-            await DotnetAsync(dir.Path, "tool", "install", "SecureMigration.Tool", "--version", version, "--tool-path", tools, "--add-source", feed);
+            await DotnetAsync(dir.Path, "tool", "install", "SecureMigration.Tool", "--version", version, "--tool-path", tools,
+                "--add-source", feed);
             string secmig = Path.Combine(tools, "secmig");
             if (System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier == "linux-x64")
             {
@@ -37,7 +40,8 @@ public sealed class PackageTests
             }
 
             Assert.Contains(version, await RunAsync(dir.Path, secmig, "--version"));
-            Assert.Contains("every defense held", await RunAsync(dir.Path, secmig, "demo", "--image-mib", "4", "--work", dir.File("demo")), StringComparison.OrdinalIgnoreCase);
+            Assert.Contains("every defense held", await RunAsync(dir.Path, secmig, "demo", "--image-mib", "4", "--work", dir.File("demo")),
+                StringComparison.OrdinalIgnoreCase);
 
             string consumer = WriteConsumer(dir.File("consumer"), feed, version);
             Assert.Contains("secure channel: 1 MiB delivered intact", await RunAsync(consumer, "dotnet", "run", "--project", consumer));
@@ -67,7 +71,8 @@ public sealed class PackageTests
         ? cache
         : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
 
-    private static Task<string> DotnetAsync(string workingDirectory, params string[] arguments) => RunAsync(workingDirectory, "dotnet", arguments);
+    private static Task<string> DotnetAsync(string workingDirectory, params string[] arguments) => RunAsync(workingDirectory, "dotnet",
+        arguments);
 
     private static async Task<string> RunAsync(string workingDirectory, string program, params string[] arguments)
     {
@@ -138,7 +143,8 @@ public sealed class PackageTests
             await connection.Channel.Output.CompleteAsync();
             using var received = new MemoryStream();
             await accepted.Channel.Input.CopyToAsync(received);
-            Console.WriteLine(received.ToArray().AsSpan().SequenceEqual(data) ? "secure channel: 1 MiB delivered intact" : "secure channel: data differs");
+            bool intact = received.ToArray().AsSpan().SequenceEqual(data);
+            Console.WriteLine(intact ? "secure channel: 1 MiB delivered intact" : "secure channel: data differs");
             """);
         return directory;
     }

@@ -50,7 +50,8 @@ public sealed class CrashRecoveryTests
         await using LiveMigrationRig rig = await AgentKilledMidTransferAsync();
         string[] recover =
         [
-            "recover", "--work", rig.DestinationWork, "--registry", rig.Registry, "--vm", $"{LiveMigrationRig.VmId}={rig.Destination.AgentMonitor}",
+            "recover", "--work", rig.DestinationWork, "--registry", rig.Registry, "--vm",
+                $"{LiveMigrationRig.VmId}={rig.Destination.AgentMonitor}",
             "--memory-dir", rig.Root, .. rig.X509("dst"),
         ];
 

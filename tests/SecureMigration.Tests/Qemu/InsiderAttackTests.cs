@@ -32,7 +32,8 @@ public sealed class InsiderAttackTests
             // The insider can read the shared registry's id, and puts it in its ticket.
             MigrationTicket ticket = MigrationTicket.Create(LiveMigrationRig.VmId, "evil.test", "dst.test", 1, TimeSpan.FromMinutes(1))
                 with { RegistryId = await new FileOwnershipRegistry(rig.Registry).GetIdAsync() };
-            HandshakeFailedException refused = await Assert.ThrowsAsync<HandshakeFailedException>(() => insider.ConnectAsync(rig.AgentEndPoint!, ticket));
+            HandshakeFailedException refused = await Assert.ThrowsAsync<HandshakeFailedException>(() =>
+                insider.ConnectAsync(rig.AgentEndPoint!, ticket));
             Assert.Equal(HandshakeFailureReason.TicketRefused, refused.Reason);
             Assert.Contains("'src.test' holds epoch 1", refused.Message, StringComparison.Ordinal);
         }
@@ -69,7 +70,8 @@ public sealed class InsiderAttackTests
         var insider = new SecureChannelFactory(new SecureChannelOptions { Credentials = rig.Credentials("evil") });
 
         MigrationTicket ticket = MigrationTicket.Create(LiveMigrationRig.VmId, "evil.test", "dst.test", 1, TimeSpan.FromMinutes(1));
-        HandshakeFailedException refused = await Assert.ThrowsAsync<HandshakeFailedException>(() => insider.ConnectAsync(rig.AgentEndPoint!, ticket));
+        HandshakeFailedException refused = await Assert.ThrowsAsync<HandshakeFailedException>(() => insider.ConnectAsync(rig.AgentEndPoint!,
+            ticket));
 
         Assert.Equal(HandshakeFailureReason.TicketRefused, refused.Reason);
         Assert.Equal("inmigrate", await rig.Destination.StatusAsync());
@@ -127,13 +129,15 @@ public sealed class InsiderAttackTests
         Task serving = ServeAbortAsync(impostor, "\nresult vm1 Completed\n" + new string('\u0001', 4000));
 
         (int exit, string output) = await Secmig.RunAsync([
-            "migrate", "--vm", LiveMigrationRig.VmId, "--qmp", rig.Source.AgentMonitor, "--to", impostor.LocalEndPoint.ToString(), "--peer-name", "dst.test",
+            "migrate", "--vm", LiveMigrationRig.VmId, "--qmp", rig.Source.AgentMonitor, "--to", impostor.LocalEndPoint.ToString(),
+                "--peer-name", "dst.test",
             "--work", Path.Combine(rig.Root, "src-work"), "--registry", rig.Registry, "--retries", "0", .. rig.X509("src")]);
         await serving;
 
         Assert.True(exit == 1, output);
         Assert.DoesNotContain(output.Split('\n'), line => line.StartsWith("result vm1 Completed", StringComparison.Ordinal));
-        Assert.Contains(output.Split('\n'), line => line.StartsWith("result vm1 RolledBack", StringComparison.Ordinal) && line.Contains("\\nresult vm1 Completed\\n", StringComparison.Ordinal));
+        Assert.Contains(output.Split('\n'), line => line.StartsWith("result vm1 RolledBack", StringComparison.Ordinal) &&
+            line.Contains("\\nresult vm1 Completed\\n", StringComparison.Ordinal));
         Assert.DoesNotContain('\u0001', output);
         await rig.AssertSourceRunsAsync();
     }

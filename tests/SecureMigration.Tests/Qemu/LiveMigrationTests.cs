@@ -23,8 +23,10 @@ public sealed class LiveMigrationTests
         Assert.Equal("Completed", await rig.AgentResultAsync());
         Assert.False(rig.Source.IsAlive, "the source QEMU must have quit after the commit");
         Assert.False(File.Exists(rig.Source.MemoryFile), "the source's RAM file must have been sanitized and removed");
-        string certificate = Assert.Single(Directory.GetFiles(Path.Combine(rig.Root, "src-work", "certificates"), "*.SourceImage.src.ram.cert.json"));
-        Assert.Equal(0, (await Secmig.RunAsync("sanitize", "verify-cert", certificate, "--ca", Path.Combine(rig.Root, "ca", "ca.pem"))).ExitCode);
+        string certificate = Assert.Single(Directory.GetFiles(Path.Combine(rig.Root, "src-work", "certificates"),
+            "*.SourceImage.src.ram.cert.json"));
+        Assert.Equal(0, (await Secmig.RunAsync("sanitize", "verify-cert", certificate, "--ca", Path.Combine(rig.Root, "ca",
+            "ca.pem"))).ExitCode);
         Assert.Equal("running", await rig.Destination.StatusAsync());
         uint counter = TestGuest.Verify(await rig.Destination.DumpMemoryAsync());
         await WaitUntilAsync(async () => await rig.Destination.CounterAsync() > counter, "the guest to keep counting on the destination");
@@ -69,7 +71,8 @@ public sealed class LiveMigrationTests
 
         Assert.True(exit == 0, output);
         // --json: standard output is one JSON object (it comes first in the captured output; progress went to standard error).
-        using System.Text.Json.JsonDocument outcome = System.Text.Json.JsonDocument.Parse(output[..(output.IndexOf("\n}", StringComparison.Ordinal) + 2)]);
+        using System.Text.Json.JsonDocument outcome = System.Text.Json.JsonDocument.Parse(output[..(output.IndexOf("\n}",
+            StringComparison.Ordinal) + 2)]);
         Assert.Equal("Completed", outcome.RootElement.GetProperty("status").GetString());
         Assert.Equal(0, outcome.RootElement.GetProperty("exitCode").GetInt32());
         Assert.Equal("completed", outcome.RootElement.GetProperty("qemu").GetProperty("status").GetString());

@@ -104,7 +104,8 @@ public sealed class OperatorMistakeTests
         Assert.Equal("Completed", await rig.AgentResultAsync());
     }
 
-    private static Task<(int ExitCode, string Output)> RunMigrateAsync(LiveMigrationRig rig, string to, string? qmp = null) => Secmig.RunAsync([
+    private static Task<(int ExitCode, string Output)> RunMigrateAsync(LiveMigrationRig rig, string to, string? qmp = null) =>
+        Secmig.RunAsync([
         "migrate", "--vm", LiveMigrationRig.VmId, "--qmp", qmp ?? rig.Source.AgentMonitor, "--to", to, "--peer-name", "dst.test",
         "--work", Path.Combine(rig.Root, "src-work"), "--registry", rig.Registry, "--retries", "0", .. rig.X509("src")]);
 }

@@ -56,7 +56,8 @@ public sealed class QemuDriverTests : IDisposable
         string allowed = Directory.CreateDirectory(_dir.File("ram")).FullName;
         string otherVmsRam = Path.Combine(allowed, "vm2.ram");
         File.WriteAllBytes(otherVmsRam, [7, 7, 7]);
-        await using var qemu = new FakeQmpServer(_dir.File("vm1.qmp"), connection => AnswerAsync(connection, new() { ["ram"] = otherVmsRam }));
+        await using var qemu = new FakeQmpServer(_dir.File("vm1.qmp"), connection => AnswerAsync(connection,
+            new() { ["ram"] = otherVmsRam }));
         var options = new QemuDriverOptions { RuntimeDirectory = _dir.File("run"), AllowedMemoryDirectories = { allowed } };
         options.Vms.Add(new QemuVm("vm1", qemu.EndPoint));
         var log = new List<string>();
@@ -154,8 +155,10 @@ public sealed class QemuDriverTests : IDisposable
             string answer = root.GetProperty("execute").GetString() switch
             {
                 "query-status" => """{"status": "running", "running": true}""",
-                "qom-list" => JsonSerializer.Serialize(memPaths.Keys.Select(name => new Dictionary<string, string> { ["name"] = name, ["type"] = "child<memory-backend-file>" })),
-                "qom-get" => JsonSerializer.Serialize(memPaths[root.GetProperty("arguments").GetProperty("path").GetString()!["/objects/".Length..]]),
+                "qom-list" => JsonSerializer.Serialize(memPaths.Keys.Select(name => new Dictionary<string, string> { ["name"] = name,
+                    ["type"] = "child<memory-backend-file>" })),
+                "qom-get" => JsonSerializer.Serialize(memPaths[root.GetProperty("arguments").GetProperty("path")
+                    .GetString()!["/objects/".Length..]]),
                 _ => "{}",
             };
             await connection.SendAsync($$"""{"return": {{answer}}, "id": {{FakeQmpConnection.IdOf(request)}}}""");

@@ -70,7 +70,8 @@ public sealed class QmpClientTests : IDisposable
     [Fact]
     public async Task ConnectAsync_NothingListens_SaysWhatToStart()
     {
-        QmpConnectionException error = await Assert.ThrowsAsync<QmpConnectionException>(() => QmpClient.ConnectAsync(QmpEndPoints.Parse(_dir.File("none.qmp"))));
+        QmpConnectionException error = await Assert.ThrowsAsync<QmpConnectionException>(() =>
+            QmpClient.ConnectAsync(QmpEndPoints.Parse(_dir.File("none.qmp"))));
 
         Assert.Contains("-qmp", error.Message);
     }
@@ -85,7 +86,8 @@ public sealed class QmpClientTests : IDisposable
         Assert.Contains("does not speak QMP", error.Message);
     }
 
-    /// <summary>Fuzzing (docs/fuzzing.md, finding 6): a greeting whose version is not an object connects, with an unknown version.</summary>
+    /// <summary>Fuzzing (docs/fuzzing.md, finding 6): a greeting whose version is not an object connects, with an unknown
+    /// version.</summary>
     [Fact]
     public async Task ConnectAsync_GreetingVersionIsNotAnObject_ConnectsWithAnUnknownVersion()
     {
@@ -134,7 +136,8 @@ public sealed class QmpClientTests : IDisposable
         Task<System.Text.Json.JsonElement> status = qmp.ExecuteAsync("query-status");
 
         Assert.Equal("STOP", (await events.ReadAsync(TimeSpan.FromSeconds(30))).Name);
-        QmpConnectionException error = await Assert.ThrowsAsync<QmpConnectionException>(() => events.ReadAsync(TimeSpan.FromSeconds(30)).AsTask());
+        QmpConnectionException error = await Assert.ThrowsAsync<QmpConnectionException>(() => events.ReadAsync(TimeSpan.FromSeconds(30))
+            .AsTask());
         Assert.Contains("sent a line that is not UTF-8", error.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<QmpConnectionException>(() => status);
     }
@@ -198,7 +201,8 @@ public sealed class QmpClientTests : IDisposable
             received.SetResult();
             await connection.ReceiveAsync();
         });
-        var options = new QmpClientOptions { TimeProvider = clock, ConnectTimeout = TimeSpan.FromSeconds(10), CommandTimeout = TimeSpan.FromSeconds(30) };
+        var options = new QmpClientOptions { TimeProvider = clock, ConnectTimeout = TimeSpan.FromSeconds(10),
+            CommandTimeout = TimeSpan.FromSeconds(30) };
 
         Task<QmpClient> connecting = QmpClient.ConnectAsync(server.EndPoint, options);
         await received.Task;

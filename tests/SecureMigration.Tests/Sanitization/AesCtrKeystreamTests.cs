@@ -28,7 +28,8 @@ public sealed class AesCtrKeystreamTests
     [Fact]
     public void Generate_OpenSslAndManagedImplementations_AgreeByteForByte()
     {
-        Assert.True(new AesCtrKeystream(Key, Nonce).UsesOpenSsl, "libcrypto.so.3 is on every supported Linux; the fast path must be in use");
+        Assert.True(new AesCtrKeystream(Key, Nonce).UsesOpenSsl, "libcrypto.so.3 is on every supported Linux; the fast path must be in " +
+            "use");
         using var openSsl = new AesCtrKeystream(Key, Nonce, useOpenSsl: true);
         using var managed = new AesCtrKeystream(Key, Nonce, useOpenSsl: false);
         byte[] a = new byte[100_003];
@@ -47,7 +48,8 @@ public sealed class AesCtrKeystreamTests
         File.WriteAllBytes(dir.File("zeros"), new byte[4096]);
         string iv = Convert.ToHexString([1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 0, 0, 0, 0]);
 
-        await using (ExternalProcess openssl = ExternalProcess.Start("openssl", "enc", "-aes-256-ctr", "-K", Convert.ToHexString(Key), "-iv", iv,
+        await using (ExternalProcess openssl = ExternalProcess.Start("openssl", "enc", "-aes-256-ctr", "-K", Convert.ToHexString(Key),
+            "-iv", iv,
             "-in", dir.File("zeros"), "-out", dir.File("stream")))
         {
             Assert.Equal(0, await openssl.WaitForExitAsync());

@@ -26,7 +26,8 @@ public sealed class BlockSanitizerTests : IDisposable
     [InlineData(SanitizationMethod.Zero, (byte)0x00)]
     [InlineData(SanitizationMethod.NistClear, (byte)0x00)]
     [InlineData(SanitizationMethod.Ones, (byte)0xFF)]
-    public async Task SanitizeFileAsync_FillMethods_LeaveExactlyThePatternAndVerifyPastThePageCache(SanitizationMethod method, byte expected)
+    public async Task SanitizeFileAsync_FillMethods_LeaveExactlyThePatternAndVerifyPastThePageCache(SanitizationMethod method,
+        byte expected)
     {
         string file = OldImage();
 
@@ -50,7 +51,8 @@ public sealed class BlockSanitizerTests : IDisposable
         string file = OldImage();
         byte[] old = File.ReadAllBytes(file);
 
-        SanitizationReport report = await new BlockSanitizer(new SanitizerOptions { BlockSize = 256 * 1024 }).SanitizeFileAsync(file, method);
+        SanitizationReport report = await new BlockSanitizer(new SanitizerOptions { BlockSize = 256 * 1024 }).SanitizeFileAsync(file,
+            method);
 
         byte[] now = File.ReadAllBytes(file);
         Assert.True(report.Succeeded);
@@ -68,12 +70,14 @@ public sealed class BlockSanitizerTests : IDisposable
     {
         string file = OldImage();
 
-        SanitizationReport report = await new BlockSanitizer(new SanitizerOptions { BlockSize = 64 * 1024, DirectIo = false }).SanitizeFileAsync(file, SanitizationMethod.Zero);
+        SanitizationReport report = await new BlockSanitizer(new SanitizerOptions { BlockSize = 64 * 1024,
+            DirectIo = false }).SanitizeFileAsync(file, SanitizationMethod.Zero);
 
         Assert.True(report.Succeeded);
         Assert.False(report.DirectIo);
         // It says why: the options turned direct I/O off, not that this storage refuses it.
-        Assert.Contains(report.Caveats, c => c.StartsWith("The page cache was not bypassed (SanitizerOptions.DirectIo is off)", StringComparison.Ordinal));
+        Assert.Contains(report.Caveats, c => c.StartsWith("The page cache was not bypassed (SanitizerOptions.DirectIo is off)",
+            StringComparison.Ordinal));
     }
 
     [Fact]
@@ -106,7 +110,8 @@ public sealed class BlockSanitizerTests : IDisposable
         string file = OldImage();
         byte[] old = File.ReadAllBytes(file);
 
-        var refused = await Assert.ThrowsAsync<ArgumentException>(() => Sanitizer().SanitizeFileAsync(file, SanitizationMethod.Zero, [new Extent(offset, length)]));
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => Sanitizer().SanitizeFileAsync(file, SanitizationMethod.Zero,
+            [new Extent(offset, length)]));
 
         Assert.Contains(problem, refused.Message, StringComparison.Ordinal);
         Assert.Equal(old, File.ReadAllBytes(file));
@@ -117,7 +122,8 @@ public sealed class BlockSanitizerTests : IDisposable
     {
         string file = OldImage();
 
-        var refused = await Assert.ThrowsAsync<ArgumentException>(() => Sanitizer().SanitizeFileAsync(file, SanitizationMethod.Zero, [new Extent(0, 4096), new Extent(4000, 100)]));
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => Sanitizer().SanitizeFileAsync(file, SanitizationMethod.Zero,
+            [new Extent(0, 4096), new Extent(4000, 100)]));
 
         Assert.Contains("overlap", refused.Message, StringComparison.Ordinal);
     }
@@ -152,7 +158,8 @@ public sealed class BlockSanitizerTests : IDisposable
         using var stop = new CancellationTokenSource();
         var cancelAtFirstProgress = new Progress(_ => stop.Cancel());
 
-        SanitizationReport report = await Sanitizer().SanitizeFileAsync(file, SanitizationMethod.DoD522022M, progress: cancelAtFirstProgress, cancellationToken: stop.Token);
+        SanitizationReport report = await Sanitizer().SanitizeFileAsync(file, SanitizationMethod.DoD522022M,
+            progress: cancelAtFirstProgress, cancellationToken: stop.Token);
 
         Assert.False(report.Completed);
         Assert.False(report.Succeeded);
@@ -176,7 +183,8 @@ public sealed class BlockSanitizerTests : IDisposable
 
         long firstWriteReport = -1;
         var watch = new Progress(p => firstWriteReport = firstWriteReport < 0 && p.Stage == "write" ? p.Bytes : firstWriteReport);
-        SanitizationReport second = await new BlockSanitizer(options).SanitizeFileAsync(file, SanitizationMethod.DoD522022M, progress: watch);
+        SanitizationReport second = await new BlockSanitizer(options).SanitizeFileAsync(file, SanitizationMethod.DoD522022M,
+            progress: watch);
 
         Assert.True(second.Resumed);
         Assert.True(second.Succeeded, $"mismatch at {second.MismatchOffset}");
@@ -240,7 +248,9 @@ public sealed class BlockSanitizerTests : IDisposable
     public async Task SanitizeFileAsync_CheckpointOfAnotherWipe_IsIgnored()
     {
         string file = OldImage();
-        File.WriteAllText(file + ".secmig-wipe", "{\"Target\":\"/elsewhere\",\"Size\":1,\"Plan\":\"x\",\"Pass\":5,\"Chunk\":9,\"Nonce\":0,\"Started\":\"2026-01-01T00:00:00Z\"}");
+        File.WriteAllText(file + ".secmig-wipe",
+            "{\"Target\":\"/elsewhere\",\"Size\":1,\"Plan\":\"x\",\"Pass\":5,\"Chunk\":9,\"Nonce\":0," +
+            "\"Started\":\"2026-01-01T00:00:00Z\"}");
 
         SanitizationReport report = await Sanitizer().SanitizeFileAsync(file, SanitizationMethod.Zero);
 
@@ -298,7 +308,8 @@ public sealed class BlockSanitizerTests : IDisposable
         Assert.Contains("holds a lock", refused.Message, StringComparison.Ordinal);
         Assert.Equal(old, File.ReadAllBytes(file));
 
-        SanitizationReport forced = await new BlockSanitizer(new SanitizerOptions { BlockSize = 64 * 1024, Force = true }).SanitizeFileAsync(file, SanitizationMethod.Zero);
+        SanitizationReport forced = await new BlockSanitizer(new SanitizerOptions { BlockSize = 64 * 1024,
+            Force = true }).SanitizeFileAsync(file, SanitizationMethod.Zero);
         Assert.True(forced.Succeeded);
     }
 
@@ -326,7 +337,8 @@ public sealed class BlockSanitizerTests : IDisposable
         byte[] old = File.ReadAllBytes(backing);
         using (LoopDevice device = LoopDevice.Attach(backing))
         {
-            var refused = await Assert.ThrowsAsync<BlockDeviceRefusedException>(() => Sanitizer().SanitizeFileAsync(device.Path, SanitizationMethod.Zero));
+            var refused = await Assert.ThrowsAsync<BlockDeviceRefusedException>(() => Sanitizer().SanitizeFileAsync(device.Path,
+                SanitizationMethod.Zero));
             Assert.Equal(device.Path, refused.Device);
             Assert.Contains("--allow-block-device", refused.Message, StringComparison.Ordinal);
         }
@@ -347,7 +359,8 @@ public sealed class BlockSanitizerTests : IDisposable
         Run("mount", device.Path, mountPoint);
         try
         {
-            var refused = await Assert.ThrowsAsync<BlockDeviceRefusedException>(() => DeviceSanitizer().SanitizeFileAsync(device.Path, SanitizationMethod.Zero));
+            var refused = await Assert.ThrowsAsync<BlockDeviceRefusedException>(() => DeviceSanitizer().SanitizeFileAsync(device.Path,
+                SanitizationMethod.Zero));
             Assert.Contains($"{device.Path} (the device itself) is mounted at {mountPoint}", refused.Message, StringComparison.Ordinal);
         }
         finally
@@ -364,7 +377,8 @@ public sealed class BlockSanitizerTests : IDisposable
     [RequiresLoopDeviceFact(Partitioned = true)]
     public async Task SanitizeFileAsync_BlockDeviceWithAMountedPartition_IsRefusedAndNamesThePartition()
     {
-        // Defense: O_EXCL on the whole disk (a mounted partition claims it), and /proc/self/mountinfo against its partitions (/sys/class/block), which names the partition.
+        // Defense: O_EXCL on the whole disk (a mounted partition claims it), and /proc/self/mountinfo against its partitions
+        // (/sys/class/block), which names the partition.
         string backing = _dir.File("disk.img");
         File.WriteAllBytes(backing, new byte[24 * 1024 * 1024]);
         RunWithInput("label: dos\n,12M\n,\n", "sfdisk", "-q", backing);
@@ -378,8 +392,10 @@ public sealed class BlockSanitizerTests : IDisposable
             try
             {
                 before = File.ReadAllBytes(backing);
-                var refused = await Assert.ThrowsAsync<BlockDeviceRefusedException>(() => DeviceSanitizer().SanitizeFileAsync(device.Path, SanitizationMethod.Zero));
-                Assert.Contains($"{partition} (a partition of {device.Path}) is mounted at {mountPoint}", refused.Message, StringComparison.Ordinal);
+                var refused = await Assert.ThrowsAsync<BlockDeviceRefusedException>(() => DeviceSanitizer().SanitizeFileAsync(device.Path,
+                    SanitizationMethod.Zero));
+                Assert.Contains($"{partition} (a partition of {device.Path}) is mounted at {mountPoint}", refused.Message,
+                    StringComparison.Ordinal);
             }
             finally
             {
@@ -403,7 +419,8 @@ public sealed class BlockSanitizerTests : IDisposable
         using (var holder = new SafeFileHandle(Posix.Open(device.Path, Posix.ReadWrite | Posix.Exclusive, 0), ownsHandle: true))
         {
             Assert.False(holder.IsInvalid);
-            var refused = await Assert.ThrowsAsync<BlockDeviceRefusedException>(() => DeviceSanitizer().SanitizeFileAsync(device.Path, SanitizationMethod.Zero));
+            var refused = await Assert.ThrowsAsync<BlockDeviceRefusedException>(() => DeviceSanitizer().SanitizeFileAsync(device.Path,
+                SanitizationMethod.Zero));
             Assert.Contains("holds it exclusively", refused.Message, StringComparison.Ordinal);
         }
 
@@ -412,7 +429,8 @@ public sealed class BlockSanitizerTests : IDisposable
 
     private static void RunWithInput(string input, string program, params string[] arguments)
     {
-        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(program, arguments) { RedirectStandardInput = true, RedirectStandardError = true, RedirectStandardOutput = true })!;
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(program,
+            arguments) { RedirectStandardInput = true, RedirectStandardError = true, RedirectStandardOutput = true })!;
         process.StandardInput.Write(input);
         process.StandardInput.Close();
         string errors = process.StandardError.ReadToEnd();
@@ -422,7 +440,8 @@ public sealed class BlockSanitizerTests : IDisposable
 
     private static void Run(string program, params string[] arguments)
     {
-        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(program, arguments) { RedirectStandardError = true, RedirectStandardOutput = true })!;
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(program,
+            arguments) { RedirectStandardError = true, RedirectStandardOutput = true })!;
         string errors = process.StandardError.ReadToEnd();
         process.WaitForExit();
         Assert.True(process.ExitCode == 0, $"{program} {string.Join(' ', arguments)}: {errors}");
@@ -437,7 +456,8 @@ public sealed class BlockSanitizerTests : IDisposable
         string planted = _dir.File("residue.img");
         File.CreateSymbolicLink(planted, victim);
 
-        var refused = await Assert.ThrowsAsync<SymbolicLinkRefusedException>(() => Sanitizer().SanitizeFileAsync(planted, SanitizationMethod.Zero));
+        var refused = await Assert.ThrowsAsync<SymbolicLinkRefusedException>(() => Sanitizer().SanitizeFileAsync(planted,
+            SanitizationMethod.Zero));
 
         Assert.Equal(planted, refused.Link);
         Assert.Contains("is a symbolic link", refused.Message, StringComparison.Ordinal);
@@ -455,7 +475,8 @@ public sealed class BlockSanitizerTests : IDisposable
         string sharedLink = _dir.File("shared");
         Directory.CreateSymbolicLink(sharedLink, _dir.Path);
 
-        var refused = await Assert.ThrowsAsync<SymbolicLinkRefusedException>(() => Sanitizer().SanitizeFileAsync(Path.Combine(sharedLink, Path.GetFileName(victim)), SanitizationMethod.Zero));
+        var refused = await Assert.ThrowsAsync<SymbolicLinkRefusedException>(() => Sanitizer().SanitizeFileAsync(Path.Combine(sharedLink,
+            Path.GetFileName(victim)), SanitizationMethod.Zero));
 
         Assert.Equal(sharedLink, refused.Link);
         Assert.Equal(old, File.ReadAllBytes(victim));
@@ -485,12 +506,14 @@ public sealed class BlockSanitizerTests : IDisposable
     {
         // Defense: verification reads unaligned heads and tails with O_DIRECT too, so it checks the medium, not the cache.
         string file = OldImage();
-        SanitizationReport wipe = await new BlockSanitizer(new SanitizerOptions { BlockSize = 64 * 1024, Verification = VerificationMode.None }).SanitizeFileAsync(file, SanitizationMethod.Zero);
+        SanitizationReport wipe = await new BlockSanitizer(new SanitizerOptions { BlockSize = 64 * 1024,
+            Verification = VerificationMode.None }).SanitizeFileAsync(file, SanitizationMethod.Zero);
         Assert.True(wipe.DirectIo, "this test needs a file system that allows O_DIRECT");
         Run("dd", $"if={file}", "iflag=nocache", "count=0");
         Assert.Equal("0", ResidentBytes(file));
 
-        long? mismatch = await Sanitizer().VerifyFileAsync(file, SanitizationPass.Fill(0), [new Extent(100, 5000), new Extent(Size - 123, 123)]);
+        long? mismatch = await Sanitizer().VerifyFileAsync(file, SanitizationPass.Fill(0), [new Extent(100, 5000), new Extent(Size - 123,
+            123)]);
 
         Assert.Null(mismatch);
         Assert.Equal("0", ResidentBytes(file));
@@ -499,7 +522,8 @@ public sealed class BlockSanitizerTests : IDisposable
     /// <summary>How many bytes of the file the page cache holds (fincore, util-linux).</summary>
     private static string ResidentBytes(string file)
     {
-        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("fincore", ["--bytes", "--noheadings", "--output", "RES", file]) { RedirectStandardOutput = true })!;
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("fincore", ["--bytes", "--noheadings",
+            "--output", "RES", file]) { RedirectStandardOutput = true })!;
         string output = process.StandardOutput.ReadToEnd().Trim();
         process.WaitForExit();
         return output;
@@ -519,7 +543,8 @@ public sealed class BlockSanitizerTests : IDisposable
     [Fact]
     public async Task SanitizeFileAsync_MissingFile_SaysWhich()
     {
-        var missing = await Assert.ThrowsAsync<FileNotFoundException>(() => Sanitizer().SanitizeFileAsync(_dir.File("nope.img"), SanitizationMethod.Zero));
+        var missing = await Assert.ThrowsAsync<FileNotFoundException>(() => Sanitizer().SanitizeFileAsync(_dir.File("nope.img"),
+            SanitizationMethod.Zero));
 
         Assert.Contains("nope.img", missing.Message, StringComparison.Ordinal);
     }
@@ -541,7 +566,8 @@ public sealed class BlockSanitizerTests : IDisposable
     }
 
     private static SanitizerOptions ResumableOptions() =>
-        new() { BlockSize = 64 * 1024, WritesInFlight = 2, CheckpointInterval = 256 * 1024, CheckpointKey = HostKey.FromSecret(new byte[HostKey.Length]) };
+        new() { BlockSize = 64 * 1024, WritesInFlight = 2, CheckpointInterval = 256 * 1024,
+            CheckpointKey = HostKey.FromSecret(new byte[HostKey.Length]) };
 
     /// <summary>Runs a DoD wipe until it is halfway through its third (random) pass, then cancels it.</summary>
     private static async Task<SanitizationReport> InterruptInsideTheRandomPassAsync(string file, SanitizerOptions options)
@@ -554,7 +580,8 @@ public sealed class BlockSanitizerTests : IDisposable
                 stop.Cancel();
             }
         });
-        return await new BlockSanitizer(options).SanitizeFileAsync(file, SanitizationMethod.DoD522022M, progress: stopHalfwayThroughTheRandomPass, cancellationToken: stop.Token);
+        return await new BlockSanitizer(options).SanitizeFileAsync(file, SanitizationMethod.DoD522022M,
+            progress: stopHalfwayThroughTheRandomPass, cancellationToken: stop.Token);
     }
 
     private static BlockSanitizer Sanitizer() => new(new SanitizerOptions { BlockSize = 64 * 1024, WritesInFlight = 3 });
@@ -574,11 +601,13 @@ public sealed class BlockSanitizerTests : IDisposable
         public void Report(SanitizationProgress value) => onReport(value);
     }
 
-    /// <summary>Wipes <paramref name="file"/> again, asserts the wipe did not resume from a checkpoint and succeeded, and returns the passes it wrote.</summary>
+    /// <summary>Wipes <paramref name="file"/> again, asserts the wipe did not resume from a checkpoint and succeeded, and returns the
+    /// passes it wrote.</summary>
     private static async Task<IReadOnlySet<int>> WipeAgainFromTheStartAsync(string file, SanitizerOptions options)
     {
         var passesWritten = new HashSet<int>();
-        SanitizationReport again = await new BlockSanitizer(options).SanitizeFileAsync(file, SanitizationMethod.DoD522022M, progress: new Progress(p => passesWritten.Add(p.Pass)));
+        SanitizationReport again = await new BlockSanitizer(options).SanitizeFileAsync(file, SanitizationMethod.DoD522022M,
+            progress: new Progress(p => passesWritten.Add(p.Pass)));
 
         Assert.False(again.Resumed);
         Assert.True(again.Succeeded);

@@ -12,7 +12,8 @@ internal sealed record ExtentPlanSample(long Size, Extent[] Extents, int BlockSi
 {
     private const int Alignment = 4096;
 
-    /// <summary>Byte counts up to about 3 MB: anywhere, or on the alignment give or take a byte, where heads and tails appear and vanish.</summary>
+    /// <summary>Byte counts up to about 3 MB: anywhere, or on the alignment give or take a byte, where heads and tails appear and
+    /// vanish.</summary>
     private static readonly Gen<long> Bytes = Gen.OneOf(
         Gen.Long[1, 3_000_000],
         Gen.Select(Gen.Int[1, 700], Gen.Int[-1, 1], (blocks, nudge) => (blocks * (long)Alignment) + nudge));
@@ -34,18 +35,21 @@ internal sealed record ExtentPlanSample(long Size, Extent[] Extents, int BlockSi
                 end += gap + length;
             }
 
-            return new ExtentPlanSample(end + slack, [.. placed.OrderBy(p => p.Order).Select(p => p.Extent)], blocks * Alignment, Flaw: null);
+            return new ExtentPlanSample(end + slack, [.. placed.OrderBy(p => p.Order).Select(p => p.Extent)], blocks * Alignment,
+                Flaw: null);
         });
 
     /// <summary>A valid list spoiled in one of four ways, at an extent drawn at random.</summary>
-    private static readonly Gen<ExtentPlanSample> Flawed = Gen.Select(Valid, Gen.Int[0, 3], Gen.Int[0, int.MaxValue], (valid, flaw, pick) => valid.Spoiled(flaw, pick));
+    private static readonly Gen<ExtentPlanSample> Flawed = Gen.Select(Valid, Gen.Int[0, 3], Gen.Int[0, int.MaxValue], (valid, flaw,
+        pick) => valid.Spoiled(flaw, pick));
 
     /// <summary>Gets nine valid samples for one flawed one.</summary>
     public static Gen<ExtentPlanSample> Any { get; } = Gen.Frequency((9, Valid), (1, Flawed));
 
     /// <summary>Shows the extents too, so a failing sample can be read back.</summary>
     public override string ToString() =>
-        $"{Flaw ?? "valid"}: {Size}-byte target, {BlockSize}-byte blocks, extents {string.Join(", ", Extents.Select(e => $"{e.Offset}+{e.Length}"))}";
+        $"{Flaw ?? "valid"}: {Size}-byte target, {BlockSize}-byte blocks, extents " +
+            $"{string.Join(", ", Extents.Select(e => $"{e.Offset}+{e.Length}"))}";
 
     private ExtentPlanSample Spoiled(int flaw, int pick)
     {

@@ -37,7 +37,8 @@ public sealed class ExtentPlanningTests
 
         int samples = planned + refused;
         Assert.True(planned * 10 >= samples * 8, $"only {planned} of {samples} samples were valid plans");
-        Assert.True(plannedWithSeveralExtents * 2 >= samples, $"only {plannedWithSeveralExtents} of {samples} samples were valid plans of two or more extents");
+        Assert.True(plannedWithSeveralExtents * 2 >= samples, $"only {plannedWithSeveralExtents} of {samples} samples were valid plans " +
+            $"of two or more extents");
         Assert.True(refused * 50 >= samples, $"only {refused} of {samples} samples were flawed lists to refuse");
     }
 
@@ -63,7 +64,8 @@ public sealed class ExtentPlanningTests
     {
         Gen.Select(Gen.Long[0, long.MaxValue / 2], Gen.Long[1, long.MaxValue / 2], Gen.Bool).Array[0, 30].Sample(items =>
         {
-            string text = string.Join('\n', items.Select(i => i.Item3 ? $"0x{i.Item1:x},0x{i.Item2:X}" : $"{i.Item1} {i.Item2}")) + "\n# comment\n\n";
+            string text = string.Join('\n', items.Select(i => i.Item3 ? $"0x{i.Item1:x},0x{i.Item2:X}" : $"{i.Item1} {i.Item2}")) + "\n# " +
+                "comment\n\n";
 
             Assert.Equal(items.Select(i => new Extent(i.Item1, i.Item2)), ExtentList.Parse(text));
         }, iter: 300);

@@ -28,12 +28,14 @@ public sealed class SanitizationCertificateTests(TestPki pki) : IClassFixture<Te
         Assert.Contains("CN=source.test", verification.Signer, StringComparison.Ordinal);
     }
 
-    /// <summary>Fuzzing (docs/fuzzing.md, finding 3): a signed payload that is not a certificate is a verdict, not a JSON exception.</summary>
+    /// <summary>Fuzzing (docs/fuzzing.md, finding 3): a signed payload that is not a certificate is a verdict, not a JSON
+    /// exception.</summary>
     [Fact]
     public void Verify_SignedPayloadThatIsNotACertificate_IsRefusedWithAVerdict()
     {
         X509ChannelCredentials signer = pki.Credentials(pki.Source);
-        SignedEnvelope envelope = HostSignatures.Sign("SecureMigration sanitization certificate v1", "{\"CertificateId\": \"not a guid\"}", signer);
+        SignedEnvelope envelope = HostSignatures.Sign("SecureMigration sanitization certificate v1", "{\"CertificateId\": \"not a guid\"}",
+            signer);
         string signed = JsonSerializer.Serialize(envelope, SanitizationJson.Default.SignedEnvelope);
 
         CertificateVerification verification = SanitizationCertificates.Verify(signed, pki.Ca.CertificatePem);
@@ -60,7 +62,8 @@ public sealed class SanitizationCertificateTests(TestPki pki) : IClassFixture<Te
     public async Task Verify_SignerFromAnotherCa_IsRefusedWhenTheCaIsGiven()
     {
         SecureMigration.Testing.Pki.IssuedCredential rogue = pki.OtherCa.IssueHost("source.test");
-        string signed = await SignedCertificateOfAWipeAsync(X509ChannelCredentials.FromPem(rogue.CertificatePem, rogue.PrivateKeyPem, pki.OtherCa.CertificatePem));
+        string signed = await SignedCertificateOfAWipeAsync(X509ChannelCredentials.FromPem(rogue.CertificatePem, rogue.PrivateKeyPem,
+            pki.OtherCa.CertificatePem));
 
         Assert.True(SanitizationCertificates.Verify(signed).IsValid);
         CertificateVerification againstCa = SanitizationCertificates.Verify(signed, pki.Ca.CertificatePem);
@@ -77,14 +80,16 @@ public sealed class SanitizationCertificateTests(TestPki pki) : IClassFixture<Te
         CertificateVerification verification = SanitizationCertificates.Verify(signed, pki.Ca.CertificatePem);
 
         Assert.False(verification.IsValid);
-        Assert.Contains("performed by 'source.test', but it is signed by 'destination.test'", verification.Problem, StringComparison.Ordinal);
+        Assert.Contains("performed by 'source.test', but it is signed by 'destination.test'", verification.Problem,
+            StringComparison.Ordinal);
     }
 
     [Theory]
     [InlineData("")]
     [InlineData("{}")]
     [InlineData("not json")]
-    [InlineData("{\"format\":\"SecureMigration sanitization certificate v1\",\"payload\":\"{}\",\"signatureAlgorithm\":\"SHA-256withECDSA\",\"signerCertificate\":\"x\",\"signature\":\"AAAA\"}")]
+    [InlineData("{\"format\":\"SecureMigration sanitization certificate " +
+        "v1\",\"payload\":\"{}\",\"signatureAlgorithm\":\"SHA-256withECDSA\",\"signerCertificate\":\"x\",\"signature\":\"AAAA\"}")]
     public void Verify_Garbage_IsRefusedWithAReason(string text)
     {
         CertificateVerification verification = SanitizationCertificates.Verify(text);

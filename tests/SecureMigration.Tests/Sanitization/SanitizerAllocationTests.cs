@@ -22,8 +22,10 @@ public sealed class SanitizerAllocationTests : IDisposable
         string large = Image("large.img", 4096);
         await sanitizer.SanitizeFileAsync(small, SanitizationMethods.Passes(method), method.ToString(), VerificationMode.Full);
 
-        long smallRun = await AllocatedBy(() => sanitizer.SanitizeFileAsync(small, SanitizationMethods.Passes(method), method.ToString(), VerificationMode.Full));
-        long largeRun = await AllocatedBy(() => sanitizer.SanitizeFileAsync(large, SanitizationMethods.Passes(method), method.ToString(), VerificationMode.Full));
+        long smallRun = await AllocatedBy(() => sanitizer.SanitizeFileAsync(small, SanitizationMethods.Passes(method), method.ToString(),
+            VerificationMode.Full));
+        long largeRun = await AllocatedBy(() => sanitizer.SanitizeFileAsync(large, SanitizationMethods.Passes(method), method.ToString(),
+            VerificationMode.Full));
 
         // 3072 more blocks written and read back: even 8 bytes a block would add 24 KiB.
         Assert.True(largeRun - smallRun < 16 * 1024, $"{method}: {smallRun} bytes for 1024 blocks, {largeRun} for 4096");

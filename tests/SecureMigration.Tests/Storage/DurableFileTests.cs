@@ -37,7 +37,8 @@ public sealed class DurableFileTests : IDisposable
         string path = _dir.File("state");
         await DurableFile.WriteAtomicallyAsync(path, "old"u8.ToArray());
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => DurableFile.WriteAtomicallyAsync(path, "new"u8.ToArray(), new CancellationToken(canceled: true)).AsTask());
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => DurableFile.WriteAtomicallyAsync(path, "new"u8.ToArray(),
+            new CancellationToken(canceled: true)).AsTask());
 
         Assert.Equal("old", await File.ReadAllTextAsync(path));
         Assert.Equal([path], Directory.GetFiles(_dir.Path));

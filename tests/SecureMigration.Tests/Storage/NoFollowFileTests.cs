@@ -20,10 +20,12 @@ public sealed class NoFollowFileTests : IDisposable
         Posix.UseOpenAt2 = false;
         try
         {
-            var refused = Assert.Throws<SymbolicLinkRefusedException>(() => NoFollowFile.Open(_dir.File("shared/victim"), FileMode.Open, FileAccess.ReadWrite));
+            var refused = Assert.Throws<SymbolicLinkRefusedException>(() => NoFollowFile.Open(_dir.File("shared/victim"), FileMode.Open,
+                FileAccess.ReadWrite));
             Assert.Equal(_dir.File("shared"), refused.Link);
 
-            var last = Assert.Throws<SymbolicLinkRefusedException>(() => NoFollowFile.Open(_dir.File("shared"), FileMode.Open, FileAccess.Read));
+            var last = Assert.Throws<SymbolicLinkRefusedException>(() => NoFollowFile.Open(_dir.File("shared"), FileMode.Open,
+                FileAccess.Read));
             Assert.Equal(_dir.File("shared"), last.Link);
 
             using var direct = NoFollowFile.Open(_dir.File("victim"), FileMode.Open, FileAccess.ReadWrite);

@@ -43,10 +43,12 @@ public sealed class ChannelTelemetryTests(TestPki pki) : IClassFixture<TestPki>
 
         lock (measurements)
         {
-            Assert.Contains(measurements, m => m.Instrument == "securemigration.channel.handshakes" && Equals(m.Tags["role"], "source") && Equals(m.Tags["result"], "ok"));
+            Assert.Contains(measurements, m => m.Instrument == "securemigration.channel.handshakes" && Equals(m.Tags["role"], "source") &&
+                Equals(m.Tags["result"], "ok"));
             Assert.Contains(measurements, m => m.Instrument == "securemigration.channel.handshakes" && Equals(m.Tags["role"], "destination")
                 && Equals(m.Tags["result"], nameof(HandshakeFailureReason.UntrustedChain)));
-            Assert.Contains(measurements, m => m.Instrument == "securemigration.channel.bytes" && Equals(m.Tags["direction"], "sent") && m.Value == 1000);
+            Assert.Contains(measurements, m => m.Instrument == "securemigration.channel.bytes" && Equals(m.Tags["direction"], "sent") &&
+                m.Value == 1000);
         }
 
         await client.Channel.DisposeAsync();

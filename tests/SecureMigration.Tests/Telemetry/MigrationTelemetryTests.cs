@@ -65,14 +65,20 @@ public sealed partial class MigrationTelemetryTests
         {
             foreach (string role in new[] { "Source", "Destination" })
             {
-                Assert.Contains(measurements, m => m.Instrument == "securemigration.migrations" && Tag(m, "role") == role && Tag(m, "status") == "Completed" && m.Value == 1);
-                Assert.Contains(measurements, m => m.Instrument == "securemigration.migration.duration" && Tag(m, "role") == role && m.Value > 0);
-                Assert.Contains(measurements, m => m.Instrument == "securemigration.migration.bytes" && Tag(m, "role") == role && m.Value >= TwoHosts.VmSize);
+                Assert.Contains(measurements, m => m.Instrument == "securemigration.migrations" && Tag(m, "role") == role && Tag(m,
+                    "status") == "Completed" && m.Value == 1);
+                Assert.Contains(measurements, m => m.Instrument == "securemigration.migration.duration" && Tag(m, "role") == role &&
+                    m.Value > 0);
+                Assert.Contains(measurements, m => m.Instrument == "securemigration.migration.bytes" && Tag(m, "role") == role &&
+                    m.Value >= TwoHosts.VmSize);
             }
 
-            Assert.Contains(measurements, m => m.Instrument == "securemigration.channel.handshakes" && Tag(m, "role") == "source" && Tag(m, "result") == "ok");
-            Assert.Contains(measurements, m => m.Instrument == "securemigration.channel.bytes" && Tag(m, "direction") == "sent" && m.Value > 0);
-            Assert.Contains(measurements, m => m.Instrument == "securemigration.sanitizer.runs" && Tag(m, "method") == "Zero" && Tag(m, "result") == "succeeded");
+            Assert.Contains(measurements, m => m.Instrument == "securemigration.channel.handshakes" && Tag(m, "role") == "source" && Tag(m,
+                "result") == "ok");
+            Assert.Contains(measurements, m => m.Instrument == "securemigration.channel.bytes" && Tag(m, "direction") == "sent" &&
+                m.Value > 0);
+            Assert.Contains(measurements, m => m.Instrument == "securemigration.sanitizer.runs" && Tag(m, "method") == "Zero" && Tag(m,
+                "result") == "succeeded");
             Assert.Contains(measurements, m => m.Instrument == "securemigration.sanitizer.bytes" && m.Value == 64 * 1024);
         }
 
@@ -97,7 +103,8 @@ public sealed partial class MigrationTelemetryTests
             Assert.NotEmpty(published);
             foreach (Instrument instrument in published.DistinctBy(i => i.Name))
             {
-                Assert.True(documented.TryGetValue(instrument.Name, out (string Type, string Unit) entry), $"{instrument.Name} is not listed in docs/telemetry.md");
+                Assert.True(documented.TryGetValue(instrument.Name, out (string Type, string Unit) entry), $"{instrument.Name} is not " +
+                    $"listed in docs/telemetry.md");
                 Assert.Equal(entry.Unit, instrument.Unit);
                 Assert.Equal(entry.Type, instrument switch
                 {
@@ -125,8 +132,10 @@ public sealed partial class MigrationTelemetryTests
         string[] lines = File.ReadAllLines(Path.Combine(Repository.Root, "docs", "telemetry.md"));
         var events = new[] { typeof(SecureMigrationTelemetry).Assembly, typeof(SecureMigration.Qemu.QemuDriver).Assembly }
             .SelectMany(assembly => assembly.GetTypes())
-            .SelectMany(type => type.GetMethods(System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic))
-            .Select(method => method.GetCustomAttributes(typeof(Microsoft.Extensions.Logging.LoggerMessageAttribute), false).Cast<Microsoft.Extensions.Logging.LoggerMessageAttribute>().SingleOrDefault())
+            .SelectMany(type => type.GetMethods(System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Public |
+                System.Reflection.BindingFlags.NonPublic))
+            .Select(method => method.GetCustomAttributes(typeof(Microsoft.Extensions.Logging.LoggerMessageAttribute),
+                false).Cast<Microsoft.Extensions.Logging.LoggerMessageAttribute>().SingleOrDefault())
             .OfType<Microsoft.Extensions.Logging.LoggerMessageAttribute>()
             .ToList();
 

@@ -13,7 +13,8 @@ public sealed class TunnelTests(TestPki pki) : IClassFixture<TestPki>
 {
     private static readonly IPEndPoint AnyLoopback = new(IPAddress.Loopback, 0);
 
-    private (TunnelConnector Source, TunnelAcceptor Destination) Start(EchoServer hypervisor, X509ChannelCredentials? sourceCredentials = null,
+    private (TunnelConnector Source, TunnelAcceptor Destination) Start(EchoServer hypervisor,
+        X509ChannelCredentials? sourceCredentials = null,
         TimeProvider? time = null, EndPoint? sourceListen = null, params int[] allowedUsers)
     {
         var tunnelOptions = new TunnelOptions { TimeProvider = time ?? TimeProvider.System };
@@ -29,7 +30,8 @@ public sealed class TunnelTests(TestPki pki) : IClassFixture<TestPki>
             sourceOptions.AllowedLocalUsers.Add(uid);
         }
 
-        var connector = new TunnelConnector(sourceListen ?? AnyLoopback, acceptor.LocalEndPoint, "destination.test", sourceFactory, sourceOptions);
+        var connector = new TunnelConnector(sourceListen ?? AnyLoopback, acceptor.LocalEndPoint, "destination.test", sourceFactory,
+            sourceOptions);
         connector.Start();
         return (connector, acceptor);
     }
@@ -68,7 +70,8 @@ public sealed class TunnelTests(TestPki pki) : IClassFixture<TestPki>
 
         ArgumentException refused = Assert.Throws<ArgumentException>(() => new TunnelAcceptor(AnyLoopback, hypervisor.EndPoint, everyone));
         Assert.Contains("AllowAnyPeer", refused.Message, StringComparison.Ordinal);
-        await using var allowed = new TunnelAcceptor(AnyLoopback, hypervisor.EndPoint, everyone, options: new TunnelOptions { AllowAnyPeer = true });
+        await using var allowed = new TunnelAcceptor(AnyLoopback, hypervisor.EndPoint, everyone,
+            options: new TunnelOptions { AllowAnyPeer = true });
     }
 
     /// <summary>Defense: the source end listens on loopback or a unix socket unless told otherwise (issue 14, hole 6).</summary>
@@ -77,11 +80,13 @@ public sealed class TunnelTests(TestPki pki) : IClassFixture<TestPki>
     {
         var factory = new SecureChannelFactory(ChannelHarness.Options(pki.Credentials(pki.Source)));
 
-        ArgumentException refused = Assert.Throws<ArgumentException>(() => new TunnelConnector(new IPEndPoint(IPAddress.Any, 0), AnyLoopback, "destination.test", factory));
+        ArgumentException refused = Assert.Throws<ArgumentException>(() => new TunnelConnector(new IPEndPoint(IPAddress.Any, 0),
+            AnyLoopback, "destination.test", factory));
         Assert.Contains("AllowRemoteClients", refused.Message, StringComparison.Ordinal);
     }
 
-    /// <summary>Defense: the source end carries only the local users it is told to, over TCP loopback and a unix socket (issue 14, hole 6).</summary>
+    /// <summary>Defense: the source end carries only the local users it is told to, over TCP loopback and a unix socket (issue 14, hole
+    /// 6).</summary>
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -94,7 +99,8 @@ public sealed class TunnelTests(TestPki pki) : IClassFixture<TestPki>
         await using (destination)
         await using (source)
         {
-            using Socket client = unixSocket ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified) : new Socket(SocketType.Stream, ProtocolType.Tcp);
+            using Socket client = unixSocket ? new Socket(AddressFamily.Unix, SocketType.Stream,
+                ProtocolType.Unspecified) : new Socket(SocketType.Stream, ProtocolType.Tcp);
             try
             {
                 await client.ConnectAsync(source.LocalEndPoint);
@@ -121,7 +127,8 @@ public sealed class TunnelTests(TestPki pki) : IClassFixture<TestPki>
         var lines = new List<string>();
         using var logging = new ListLoggerFactory(lines);
         var factory = new SecureChannelFactory(ChannelHarness.Options(pki.Credentials(pki.Source)));
-        await using var source = new TunnelConnector(AnyLoopback, closed.LocalEndPoint!, "destination.test", factory, loggerFactory: logging);
+        await using var source = new TunnelConnector(AnyLoopback, closed.LocalEndPoint!, "destination.test", factory,
+            loggerFactory: logging);
         source.Start();
         using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
 
@@ -162,7 +169,8 @@ public sealed class TunnelTests(TestPki pki) : IClassFixture<TestPki>
     {
         await using var hypervisor = new EchoServer();
         IssuedCredentialPair rogue = new(pki.OtherCa.IssueHost("source.test"));
-        var (source, destination) = Start(hypervisor, X509ChannelCredentials.FromPem(rogue.Credential.CertificatePem, rogue.Credential.PrivateKeyPem, pki.Ca.CertificatePem));
+        var (source, destination) = Start(hypervisor, X509ChannelCredentials.FromPem(rogue.Credential.CertificatePem,
+            rogue.Credential.PrivateKeyPem, pki.Ca.CertificatePem));
         await using (destination)
         await using (source)
         {
@@ -200,10 +208,12 @@ public sealed class TunnelTests(TestPki pki) : IClassFixture<TestPki>
         SecureChannelOptions destinationOptions = ChannelHarness.Options(pki.Credentials(pki.Destination));
         destinationOptions.PeerPolicy.AllowedPeers.Add("source.test");
         var destinationFactory = new SecureChannelFactory(destinationOptions);
-        await using var destination = new TunnelAcceptor(AnyLoopback, (IPEndPoint)resetting.LocalEndpoint, destinationFactory, options: tunnelOptions);
+        await using var destination = new TunnelAcceptor(AnyLoopback, (IPEndPoint)resetting.LocalEndpoint, destinationFactory,
+            options: tunnelOptions);
         destination.Start();
         var sourceFactory = new SecureChannelFactory(ChannelHarness.Options(pki.Credentials(pki.Source)));
-        await using var source = new TunnelConnector(AnyLoopback, destination.LocalEndPoint, "destination.test", sourceFactory, tunnelOptions);
+        await using var source = new TunnelConnector(AnyLoopback, destination.LocalEndPoint, "destination.test", sourceFactory,
+            tunnelOptions);
         source.Start();
 
         using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);

@@ -19,7 +19,8 @@ internal static class AdmissionStateCodec
         Magic.CopyTo(sealedState);
         sealedState[Magic.Length] = AdmissionSnapshot.CurrentVersion;
         json.CopyTo(sealedState, Magic.Length + 1);
-        SHA256.HashData(sealedState.AsSpan(0, sealedState.Length - ChecksumLength), sealedState.AsSpan(sealedState.Length - ChecksumLength));
+        SHA256.HashData(sealedState.AsSpan(0, sealedState.Length - ChecksumLength),
+            sealedState.AsSpan(sealedState.Length - ChecksumLength));
         return sealedState;
     }
 
@@ -48,7 +49,8 @@ internal static class AdmissionStateCodec
 
         try
         {
-            snapshot = JsonSerializer.Deserialize(sealedState[(Magic.Length + 1)..^ChecksumLength], AdmissionSnapshotJson.Default.AdmissionSnapshot);
+            snapshot = JsonSerializer.Deserialize(sealedState[(Magic.Length + 1)..^ChecksumLength],
+                AdmissionSnapshotJson.Default.AdmissionSnapshot);
         }
         catch (JsonException e)
         {

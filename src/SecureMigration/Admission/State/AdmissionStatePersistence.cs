@@ -17,7 +17,8 @@ internal static class AdmissionStatePersistence
         memory.GlobalBudget.Export(),
         [.. memory.Vms.Values.Select(vm => new VmSnapshot(vm.VmId, vm.LastTouched, vm.LastMovedAt, vm.LastMovedFrom, vm.LastBackoff,
             vm.RetryNotBefore, vm.Budget.Export(), vm.Breaker.Export()))],
-        [.. memory.Pairs.Select(p => new HostPairSnapshot(p.Key.Source, p.Key.Destination, p.Value.Budget.Export(), p.Value.Breaker.Export()))]));
+        [.. memory.Pairs.Select(p => new HostPairSnapshot(p.Key.Source, p.Key.Destination, p.Value.Budget.Export(),
+            p.Value.Breaker.Export()))]));
 
     /// <summary>Loads the state saved in <paramref name="store"/> into <paramref name="memory"/>, which must be fresh.</summary>
     /// <param name="store">Where the state was saved.</param>
@@ -66,7 +67,8 @@ internal static class AdmissionStatePersistence
         AdmissionOptions options = memory.Options;
         if (snapshot.Vms.Length > options.MaxTrackedVms || snapshot.Pairs.Length > options.MaxTrackedVms)
         {
-            throw new FormatException($"it holds {snapshot.Vms.Length} VMs and {snapshot.Pairs.Length} host pairs, more than MaxTrackedVms ({options.MaxTrackedVms})");
+            throw new FormatException($"it holds {snapshot.Vms.Length} VMs and {snapshot.Pairs.Length} host pairs, more than " +
+                $"MaxTrackedVms ({options.MaxTrackedVms})");
         }
 
         memory.GlobalBudget.Import(snapshot.GlobalBudget);

@@ -36,7 +36,8 @@ public sealed class FileAdmissionStateStore : IAdmissionStateStore
         long length = new FileInfo(Path).Length;
         if (length > MaxStateBytes)
         {
-            throw new InvalidDataException($"The admission state file '{Path}' is {length} bytes, more than the {MaxStateBytes} a state can be; it is not trusted.");
+            throw new InvalidDataException($"The admission state file '{Path}' is {length} bytes, more than the {MaxStateBytes} a state " +
+                $"can be; it is not trusted.");
         }
 
         return await File.ReadAllBytesAsync(Path, cancellationToken).ConfigureAwait(false);

@@ -19,7 +19,8 @@ internal sealed class OpeningPipeReader : PipeReader
     private CancellationTokenSource _pending = new();
     private bool _ended;
 
-    public OpeningPipeReader(RecordLayer records, ReadOnlySpan<byte> alreadyOpened, Action<long> received, Action<SecureChannelException> failed)
+    public OpeningPipeReader(RecordLayer records, ReadOnlySpan<byte> alreadyOpened, Action<long> received,
+        Action<SecureChannelException> failed)
     {
         _records = records;
         _received = received;
@@ -84,7 +85,8 @@ internal sealed class OpeningPipeReader : PipeReader
             _pending = new CancellationTokenSource();
         }
 
-        using CancellationTokenRegistration caller = cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), _pending);
+        using CancellationTokenRegistration caller = cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!)
+            .Cancel(), _pending);
         PipeWriter writer = _opened.Writer;
         try
         {

@@ -195,7 +195,8 @@ internal sealed class RecordLayer : IDisposable
     {
         if (_failure is { } failure)
         {
-            throw new SecureChannelException(failure.Reason, $"The channel is closed because the peer's stream failed: {failure.Message}", failure);
+            throw new SecureChannelException(failure.Reason, $"The channel is closed because the peer's stream failed: {failure.Message}",
+                failure);
         }
 
         if (LocalClosed)
@@ -223,7 +224,8 @@ internal sealed class RecordLayer : IDisposable
     private void Seal(byte contentType, ReadOnlySequence<byte> content)
     {
         int innerLength = (int)content.Length + 1;
-        Span<byte> record = _transport.Output.GetSpan(HeaderLength + innerLength + TrafficKey.TagLength)[..(HeaderLength + innerLength + TrafficKey.TagLength)];
+        int recordLength = HeaderLength + innerLength + TrafficKey.TagLength;
+        Span<byte> record = _transport.Output.GetSpan(recordLength)[..recordLength];
         content.CopyTo(record[HeaderLength..]);
         record[HeaderLength + innerLength - 1] = contentType;
         SealInPlace(record, innerLength);
@@ -235,7 +237,8 @@ internal sealed class RecordLayer : IDisposable
         record[1] = 3;
         record[2] = 3;
         BinaryPrimitives.WriteUInt16BigEndian(record[3..], (ushort)(innerLength + TrafficKey.TagLength));
-        _writeKey.Seal(record[..HeaderLength], record.Slice(HeaderLength, innerLength), record.Slice(HeaderLength + innerLength, TrafficKey.TagLength));
+        _writeKey.Seal(record[..HeaderLength], record.Slice(HeaderLength, innerLength), record.Slice(HeaderLength + innerLength,
+            TrafficKey.TagLength));
         _transport.Output.Advance(record.Length);
     }
 
@@ -249,12 +252,14 @@ internal sealed class RecordLayer : IDisposable
 
         if (type != ApplicationData)
         {
-            throw RecordProtocol.Violation($"a record of outer type {type} arrived after the handshake, where only encrypted records (type 23) are allowed");
+            throw RecordProtocol.Violation($"a record of outer type {type} arrived after the handshake, where only encrypted records " +
+                $"(type 23) are allowed");
         }
 
         if (length is < TrafficKey.TagLength + 1 or > MaxCiphertext)
         {
-            throw RecordProtocol.Violation($"a record declares {length} bytes of ciphertext; TLS 1.3 allows {TrafficKey.TagLength + 1} to {MaxCiphertext}");
+            throw RecordProtocol.Violation($"a record declares {length} bytes of ciphertext; TLS 1.3 allows {TrafficKey.TagLength + 1} " +
+                $"to {MaxCiphertext}");
         }
 
         return RecordFraming.TryTake(ref buffer, HeaderLength + length, out record);
@@ -276,14 +281,16 @@ internal sealed class RecordLayer : IDisposable
         int innerLength = bytes.Length - HeaderLength - TrafficKey.TagLength;
         if (innerLength > MaxPlaintext + 1)
         {
-            throw RecordProtocol.Violation($"a record holds {innerLength} bytes of inner plaintext; TLS 1.3 allows at most {MaxPlaintext + 1} (record_overflow)");
+            throw RecordProtocol.Violation($"a record holds {innerLength} bytes of inner plaintext; TLS 1.3 allows at most " +
+                $"{MaxPlaintext + 1} (record_overflow)");
         }
 
         Span<byte> inner = applicationData.GetSpan(innerLength)[..innerLength];
         if (!_readKey.TryOpen(bytes[..HeaderLength], bytes.Slice(HeaderLength, innerLength), bytes[^TrafficKey.TagLength..], inner))
         {
             throw new SecureChannelException(ChannelFailureReason.RecordTampered,
-                "A record failed authentication: its bytes were altered on the way. The channel was closed and nothing from that record was delivered.");
+                "A record failed authentication: its bytes were altered on the way. The channel was closed and nothing from that record " +
+                    "was delivered.");
         }
 
         // TLSInnerPlaintext: content, the real content type, then zero padding.
@@ -331,7 +338,8 @@ internal sealed class RecordLayer : IDisposable
                 return; // user_canceled is a warning; close_notify follows.
             default:
                 throw new SecureChannelException(ChannelFailureReason.PeerAborted,
-                    $"The peer aborted the channel with the alert '{Org.BouncyCastle.Tls.AlertDescription.GetText(alert[1])}'. Check the peer's log for why.")
+                    $"The peer aborted the channel with the alert '{Org.BouncyCastle.Tls.AlertDescription.GetText(alert[1])}'. Check the " +
+                        $"peer's log for why.")
                 {
                     PeerAlert = alert[1],
                 };

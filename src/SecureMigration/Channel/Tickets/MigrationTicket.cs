@@ -64,7 +64,8 @@ public sealed record MigrationTicket(
         var ticket = new MigrationTicket(migrationId ?? Guid.NewGuid(), vmId, sourceIdentity, destinationIdentity, ownershipEpoch,
             new UInt128(BitConverter.ToUInt64(nonce), BitConverter.ToUInt64(nonce[8..])),
             // The wire carries milliseconds: round here so the ticket compares equal after a round trip.
-            DateTimeOffset.FromUnixTimeMilliseconds(((timeProvider ?? TimeProvider.System).GetUtcNow() + lifetime).ToUnixTimeMilliseconds()));
+            DateTimeOffset.FromUnixTimeMilliseconds(((timeProvider ?? TimeProvider.System).GetUtcNow() + lifetime)
+                .ToUnixTimeMilliseconds()));
         TicketCodec.EnsureEncodable(ticket);
         return ticket;
     }

@@ -19,7 +19,8 @@ internal static class TicketCodec
 
     /// <summary>The largest encoded ticket: version, id, three length-prefixed strings, epoch, nonce, expiry, registry id,
     /// binding.</summary>
-    public const int MaxTicketLength = 1 + 16 + (3 * (1 + MigrationTicket.MaxFieldLength)) + 8 + NonceLength + 8 + 1 + MigrationTicket.MaxFieldLength + BindingLength;
+    public const int MaxTicketLength =
+        1 + 16 + (3 * (1 + MigrationTicket.MaxFieldLength)) + 8 + NonceLength + 8 + 1 + MigrationTicket.MaxFieldLength + BindingLength;
 
     private static ReadOnlySpan<byte> AckLabel => "secmig ticket ack"u8;
 
@@ -104,7 +105,8 @@ internal static class TicketCodec
     }
 
     /// <summary>Decodes an acknowledgement; <see langword="false"/> when it is malformed, unbound or for another ticket.</summary>
-    public static bool TryDecodeAck(ReadOnlySpan<byte> encoded, UInt128 expectedNonce, ReadOnlySpan<byte> bindingKey, out TicketRefusal status,
+    public static bool TryDecodeAck(ReadOnlySpan<byte> encoded, UInt128 expectedNonce, ReadOnlySpan<byte> bindingKey,
+        out TicketRefusal status,
         out string reason)
     {
         status = TicketRefusal.Malformed;
@@ -160,7 +162,8 @@ internal static class TicketCodec
         int length = Encoding.UTF8.GetByteCount(value);
         if (length is 0 or > MigrationTicket.MaxFieldLength)
         {
-            throw new ArgumentException($"The ticket's {name} must be 1 to {MigrationTicket.MaxFieldLength} UTF-8 bytes; it is {length}.", name);
+            throw new ArgumentException($"The ticket's {name} must be 1 to {MigrationTicket.MaxFieldLength} UTF-8 bytes; it is {length}.",
+                name);
         }
     }
 

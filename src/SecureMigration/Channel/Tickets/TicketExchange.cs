@@ -18,7 +18,8 @@ internal static class TicketExchange
     private const byte AckFrame = 2;
     private const int HeaderLength = 3;
 
-    public static async ValueTask SendTicketAsync(RecordLayer records, MigrationTicket ticket, byte[] bindingKey, CancellationToken cancellationToken)
+    public static async ValueTask SendTicketAsync(RecordLayer records, MigrationTicket ticket, byte[] bindingKey,
+        CancellationToken cancellationToken)
     {
         byte[] frame = new byte[HeaderLength + TicketCodec.MaxTicketLength];
         int length = TicketCodec.Encode(ticket, bindingKey, frame.AsSpan(HeaderLength));
@@ -35,26 +36,31 @@ internal static class TicketExchange
 
     /// <summary>Receives the acknowledgement: the status, the destination's reason for a refusal (untrusted text), and what followed
     /// it.</summary>
-    public static async ValueTask<(TicketRefusal Refusal, string Reason, byte[] Leftover)> ReceiveAckAsync(RecordLayer records, UInt128 nonce,
+    public static async ValueTask<(TicketRefusal Refusal, string Reason, byte[] Leftover)> ReceiveAckAsync(RecordLayer records,
+        UInt128 nonce,
         byte[] bindingKey, CancellationToken cancellationToken)
     {
-        (byte[] payload, byte[] leftover) = await ReceiveFrameAsync(records, AckFrame, TicketCodec.MaxAckLength, cancellationToken).ConfigureAwait(false);
+        (byte[] payload, byte[] leftover) = await ReceiveFrameAsync(records, AckFrame, TicketCodec.MaxAckLength,
+            cancellationToken).ConfigureAwait(false);
         bool bound = TicketCodec.TryDecodeAck(payload, nonce, bindingKey, out TicketRefusal status, out string reason);
         CryptographicOperations.ZeroMemory(payload);
         if (!bound)
         {
             CryptographicOperations.ZeroMemory(leftover);
             throw new HandshakeFailedException(HandshakeFailureReason.ProtocolViolation,
-                "The peer's ticket acknowledgement is malformed or not bound to this session. The peer is not a compatible SecureMigration endpoint.");
+                "The peer's ticket acknowledgement is malformed or not bound to this session. The peer is not a compatible " +
+                    "SecureMigration endpoint.");
         }
 
         return (status, reason, leftover);
     }
 
-    public static async ValueTask<(TicketRefusal Refusal, MigrationTicket? Ticket, byte[] Leftover)> ReceiveTicketAsync(RecordLayer records, byte[] bindingKey,
+    public static async ValueTask<(TicketRefusal Refusal, MigrationTicket? Ticket, byte[] Leftover)> ReceiveTicketAsync(RecordLayer records,
+        byte[] bindingKey,
         CancellationToken cancellationToken)
     {
-        (byte[] payload, byte[] leftover) = await ReceiveFrameAsync(records, TicketFrame, TicketCodec.MaxTicketLength, cancellationToken).ConfigureAwait(false);
+        (byte[] payload, byte[] leftover) = await ReceiveFrameAsync(records, TicketFrame, TicketCodec.MaxTicketLength,
+            cancellationToken).ConfigureAwait(false);
         TicketRefusal refusal = TicketCodec.TryDecode(payload, bindingKey, out MigrationTicket? ticket);
         CryptographicOperations.ZeroMemory(payload);
         return (refusal, ticket, leftover);
@@ -82,14 +88,16 @@ internal static class TicketExchange
         BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(1), (ushort)length);
     }
 
-    private static async ValueTask<(byte[] Payload, byte[] Leftover)> ReceiveFrameAsync(RecordLayer records, byte expectedType, int maxLength,
+    private static async ValueTask<(byte[] Payload, byte[] Leftover)> ReceiveFrameAsync(RecordLayer records, byte expectedType,
+        int maxLength,
         CancellationToken cancellationToken)
     {
         using var received = new WipingBufferWriter(HeaderLength + maxLength);
         int frameLength = -1;
         while (frameLength < 0 || received.WrittenCount < frameLength)
         {
-            if (!await records.ReceiveAsync(received, cancellationToken).ConfigureAwait(false) && received.WrittenCount < Math.Max(frameLength, HeaderLength))
+            if (!await records.ReceiveAsync(received, cancellationToken).ConfigureAwait(false) &&
+                received.WrittenCount < Math.Max(frameLength, HeaderLength))
             {
                 throw new EndOfStreamException("The peer closed the channel during the ticket exchange.");
             }
@@ -101,7 +109,8 @@ internal static class TicketExchange
                 if (header[0] != expectedType || length == 0 || length > maxLength)
                 {
                     throw new HandshakeFailedException(HandshakeFailureReason.ProtocolViolation,
-                        $"The peer sent a frame of type {header[0]} and length {length} where a frame of type {expectedType} of at most {maxLength} bytes was due. It is not a compatible SecureMigration endpoint.");
+                        $"The peer sent a frame of type {header[0]} and length {length} where a frame of type {expectedType} of at most " +
+                            $"{maxLength} bytes was due. It is not a compatible SecureMigration endpoint.");
                 }
 
                 frameLength = HeaderLength + length;

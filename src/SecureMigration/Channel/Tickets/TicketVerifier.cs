@@ -10,31 +10,37 @@ namespace SecureMigration.Channel.Tickets;
 internal sealed class TicketVerifier(string localIdentity, TimeSpan maxLifetime, TimeSpan clockSkew, TicketReplayCache replayCache,
     ITicketValidator? validator, TimeProvider timeProvider)
 {
-    public async ValueTask<(TicketRefusal Refusal, string Detail)> VerifyAsync(MigrationTicket ticket, PeerIdentity peer, CancellationToken cancellationToken)
+    public async ValueTask<(TicketRefusal Refusal, string Detail)> VerifyAsync(MigrationTicket ticket, PeerIdentity peer,
+        CancellationToken cancellationToken)
     {
         if (!string.Equals(ticket.DestinationIdentity, localIdentity, StringComparison.OrdinalIgnoreCase))
         {
-            return (TicketRefusal.WrongDestination, $"The ticket is for '{UntrustedText.Bound(ticket.DestinationIdentity, 300)}', but this host is '{localIdentity}'.");
+            return (TicketRefusal.WrongDestination, $"The ticket is for '{UntrustedText.Bound(ticket.DestinationIdentity, 300)}', but " +
+                $"this host is '{localIdentity}'.");
         }
 
         if (!peer.IsSharedPsk && !peer.Names.Contains(ticket.SourceIdentity, StringComparer.OrdinalIgnoreCase))
         {
-            return (TicketRefusal.WrongSource, $"The ticket names source '{UntrustedText.Bound(ticket.SourceIdentity, 300)}', but the peer authenticated as [{UntrustedText.Bound(string.Join(", ", peer.Names), 300)}].");
+            return (TicketRefusal.WrongSource, $"The ticket names source '{UntrustedText.Bound(ticket.SourceIdentity, 300)}', but the " +
+                $"peer authenticated as [{UntrustedText.Bound(string.Join(", ", peer.Names), 300)}].");
         }
 
         DateTimeOffset now = timeProvider.GetUtcNow();
         if (ticket.ExpiresAt + clockSkew <= now)
         {
             return (TicketRefusal.Expired,
-                $"The ticket expired at {ticket.ExpiresAt:u} on the source's clock; this host's clock reads {now:u}, {now - ticket.ExpiresAt} later, " +
+                $"The ticket expired at {ticket.ExpiresAt:u} on the source's clock; this host's clock reads {now:u}, " +
+                    $"{now - ticket.ExpiresAt} later, " +
                 $"beyond the {clockSkew} clock skew allowed. Start the migration again, and check both hosts' clocks (NTP) if it recurs.");
         }
 
         if (ticket.ExpiresAt - now > maxLifetime + clockSkew)
         {
             return (TicketRefusal.LifetimeTooLong,
-                $"The ticket is valid until {ticket.ExpiresAt:u} on the source's clock, {ticket.ExpiresAt - now} after this host's clock ({now:u}): more than " +
-                $"the {maxLifetime} lifetime this host accepts plus the {clockSkew} clock skew. Either the source's clock is ahead of this host's " +
+                $"The ticket is valid until {ticket.ExpiresAt:u} on the source's clock, {ticket.ExpiresAt - now} after this host's clock " +
+                    $"({now:u}): more than " +
+                $"the {maxLifetime} lifetime this host accepts plus the {clockSkew} clock skew. Either the source's clock is ahead of " +
+                    $"this host's " +
                 "(check both hosts' clocks, NTP) or it issues tickets valid for too long.");
         }
 

@@ -17,7 +17,8 @@ internal sealed class MigrationTlsClient(HardwareAeadTlsCrypto crypto, ChannelCr
     {
         PskChannelCredentials psk => [TlsPeerConfiguration.CreatePsk(Crypto, psk.IdentityBytes, psk.Key)],
         // This host's name, with the key it shares with the expected peer (checked before the handshake started).
-        PskKeyringCredentials keyring when keyring.KeyFor(policy.ExpectedName!) is { } key => [TlsPeerConfiguration.CreatePsk(Crypto, keyring.IdentityBytes, key)],
+        PskKeyringCredentials keyring when keyring.KeyFor(policy.ExpectedName!) is { } key => [TlsPeerConfiguration.CreatePsk(Crypto,
+            keyring.IdentityBytes, key)],
         _ => null,
     };
 
@@ -40,7 +41,8 @@ internal sealed class MigrationTlsClient(HardwareAeadTlsCrypto crypto, ChannelCr
             }
 
             // With a keyring, the only other holder of the pair's key is the expected peer.
-            state.Peer = TlsPeerConfiguration.PskPeer(credentials, credentials is PskKeyringCredentials ? policy.ExpectedName : null, policy, state);
+            state.Peer = TlsPeerConfiguration.PskPeer(credentials, credentials is PskKeyringCredentials ? policy.ExpectedName : null,
+                policy, state);
         }
 
         state.Complete(m_context);
@@ -72,6 +74,7 @@ internal sealed class MigrationTlsClient(HardwareAeadTlsCrypto crypto, ChannelCr
     {
         public void NotifyServerCertificate(TlsServerCertificate serverCertificate) => client.OnServerCertificate(serverCertificate);
 
-        public TlsCredentials GetClientCredentials(CertificateRequest certificateRequest) => client.OnCertificateRequest(certificateRequest);
+        public TlsCredentials GetClientCredentials(CertificateRequest certificateRequest) =>
+            client.OnCertificateRequest(certificateRequest);
     }
 }

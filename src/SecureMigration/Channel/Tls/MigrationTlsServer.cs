@@ -21,11 +21,13 @@ internal sealed class MigrationTlsServer(HardwareAeadTlsCrypto crypto, ChannelCr
             byte[] offered = identity.Identity;
             switch (credentials)
             {
-                case PskChannelCredentials psk when offered.Length == psk.IdentityBytes.Length && CryptographicOperations.FixedTimeEquals(offered, psk.IdentityBytes):
+                case PskChannelCredentials psk when offered.Length == psk.IdentityBytes.Length &&
+                    CryptographicOperations.FixedTimeEquals(offered, psk.IdentityBytes):
                     state.PskSelected = true;
                     return TlsPeerConfiguration.CreatePsk(Crypto, psk.IdentityBytes, psk.Key);
                 // A peer offering this host's own name would be a reflection of this host's own connection: never selected.
-                case PskKeyringCredentials keyring when offered.Length <= PskChannelCredentials.MaximumIdentityLength && DecodeIdentity(offered) is { } peer &&
+                case PskKeyringCredentials keyring when offered.Length <= PskChannelCredentials.MaximumIdentityLength &&
+                    DecodeIdentity(offered) is { } peer &&
                     !string.Equals(peer, keyring.LocalIdentity, StringComparison.Ordinal) && keyring.KeyFor(peer) is { } key:
                     // The offered identity is the peer's host name; only that host and this one hold the pair's key.
                     state.PskSelected = true;
@@ -67,7 +69,8 @@ internal sealed class MigrationTlsServer(HardwareAeadTlsCrypto crypto, ChannelCr
             throw TlsPeerConfiguration.PskNotUsed(state);
         }
 
-        state.Peer = TlsPeerConfiguration.ValidatePeerCertificate(clientCertificate, x509, policy, peerIsServer: false, timeProvider, state);
+        state.Peer = TlsPeerConfiguration.ValidatePeerCertificate(clientCertificate, x509, policy, peerIsServer: false, timeProvider,
+            state);
     }
 
     public override TlsCredentials GetCredentials()

@@ -20,7 +20,8 @@ internal static class TlsErrors
         if (timedOut)
         {
             return new HandshakeFailedException(HandshakeFailureReason.Timeout,
-                "The peer did not complete the handshake within the handshake timeout. Check that the peer runs SecureMigration with matching credentials and that the network is not stalling.", error);
+                "The peer did not complete the handshake within the handshake timeout. Check that the peer runs SecureMigration with " +
+                    "matching credentials and that the network is not stalling.", error);
         }
 
         if (FindInChain<SecureChannelException>(error) is { } channel)
@@ -29,7 +30,8 @@ internal static class TlsErrors
             return channel.Reason switch
             {
                 ChannelFailureReason.PeerAborted => new HandshakeFailedException(HandshakeFailureReason.RefusedByPeer,
-                    $"The peer refused this end right after the handshake: {channel.Message} It may not trust this end's CA, expect another name, or not allow this host.", error)
+                    $"The peer refused this end right after the handshake: {channel.Message} It may not trust this end's CA, expect " +
+                        $"another name, or not allow this host.", error)
                 {
                     PeerAlert = channel.PeerAlert,
                 },
@@ -52,7 +54,8 @@ internal static class TlsErrors
         if (FindInChain<TlsNoCloseNotifyException>(error) is not null || FindInChain<EndOfStreamException>(error) is not null)
         {
             return new HandshakeFailedException(HandshakeFailureReason.Truncated,
-                "The connection closed before the handshake completed. The peer may have refused this end, or is not a SecureMigration endpoint; check its log.", error);
+                "The connection closed before the handshake completed. The peer may have refused this end, or is not a SecureMigration " +
+                    "endpoint; check its log.", error);
         }
 
         if (error is IOException)
@@ -72,17 +75,21 @@ internal static class TlsErrors
         if (alert == AlertDescription.protocol_version)
         {
             return new HandshakeFailedException(HandshakeFailureReason.DowngradeAttempt,
-                $"The peer does not speak TLS 1.3 (alert '{text}'); SecureMigration never falls back to an older version. Upgrade the peer.", received);
+                $"The peer does not speak TLS 1.3 (alert '{text}'); SecureMigration never falls back to an older version. Upgrade the " +
+                    $"peer.", received);
         }
 
-        if (isPsk && (alert == AlertDescription.decrypt_error || alert == AlertDescription.handshake_failure || alert == AlertDescription.illegal_parameter))
+        if (isPsk && (alert == AlertDescription.decrypt_error || alert == AlertDescription.handshake_failure ||
+            alert == AlertDescription.illegal_parameter))
         {
             return new HandshakeFailedException(HandshakeFailureReason.PskMismatch,
-                $"The peer refused this end's pre-shared key (alert '{text}'). Give both ends the same --psk-file and --psk-identity.", received);
+                $"The peer refused this end's pre-shared key (alert '{text}'). Give both ends the same --psk-file and --psk-identity.",
+                    received);
         }
 
         return new HandshakeFailedException(HandshakeFailureReason.RefusedByPeer,
-            $"The peer refused this end (alert '{text}'). Check the peer's log: it may not trust this end's CA, expect another name, or not allow this host.", received)
+            $"The peer refused this end (alert '{text}'). Check the peer's log: it may not trust this end's CA, expect another name, or " +
+                $"not allow this host.", received)
         {
             PeerAlert = alert,
         };
@@ -100,17 +107,20 @@ internal static class TlsErrors
         if (isPsk && (alert == AlertDescription.decrypt_error || alert == AlertDescription.handshake_failure))
         {
             return new HandshakeFailedException(HandshakeFailureReason.PskMismatch,
-                "The peer's pre-shared key does not match this end's (the PSK binder failed). Give both ends the same --psk-file and --psk-identity.", raised);
+                "The peer's pre-shared key does not match this end's (the PSK binder failed). Give both ends the same --psk-file and " +
+                    "--psk-identity.", raised);
         }
 
         if (alert == AlertDescription.handshake_failure || alert == AlertDescription.insufficient_security)
         {
             return new HandshakeFailedException(HandshakeFailureReason.DowngradeAttempt,
-                "The peer offered no TLS 1.3 cipher suite or key exchange this end accepts (AES-GCM or ChaCha20-Poly1305 with (EC)DHE).", raised);
+                "The peer offered no TLS 1.3 cipher suite or key exchange this end accepts (AES-GCM or ChaCha20-Poly1305 with (EC)DHE).",
+                    raised);
         }
 
         return new HandshakeFailedException(HandshakeFailureReason.ProtocolViolation,
-            $"The peer sent bytes that break the TLS 1.3 protocol ({AlertDescription.GetText(alert)}). It is not a SecureMigration endpoint or the stream was altered.", raised);
+            $"The peer sent bytes that break the TLS 1.3 protocol ({AlertDescription.GetText(alert)}). It is not a SecureMigration " +
+                $"endpoint or the stream was altered.", raised);
     }
 
     private static T? FindInChain<T>(Exception? error)

@@ -62,7 +62,8 @@ internal static class TlsPeerConfiguration
         if (scheme is null)
         {
             throw state.Refuse(new HandshakeFailedException(HandshakeFailureReason.ProtocolViolation,
-                "The peer accepts none of the signature schemes this end's key can make. Use an ECDSA P-256 certificate, which every TLS 1.3 peer accepts."),
+                "The peer accepts none of the signature schemes this end's key can make. Use an ECDSA P-256 certificate, which every TLS " +
+                    "1.3 peer accepts."),
                 AlertDescription.handshake_failure);
         }
 
@@ -97,7 +98,8 @@ internal static class TlsPeerConfiguration
             catch (Exception e) when (MalformedCertificate.IsCause(e))
             {
                 throw state.Refuse(new HandshakeFailedException(HandshakeFailureReason.ProtocolViolation,
-                    $"The peer's certificate {i + 1} of {certificate.Length} cannot be read ({Text.UntrustedText.Bound(e.Message, 160)}). " +
+                    $"The peer's certificate {i + 1} of {certificate.Length} cannot be read " +
+                        $"({Text.UntrustedText.Bound(e.Message, 160)}). " +
                     "Give the peer a certificate that openssl or 'secmig pki' wrote."), AlertDescription.bad_certificate);
             }
         }
@@ -115,7 +117,8 @@ internal static class TlsPeerConfiguration
                 CertificateRefusal.NotYetValid => (HandshakeFailureReason.NotYetValid, AlertDescription.certificate_expired),
                 CertificateRefusal.KeyUsage => (HandshakeFailureReason.KeyUsage, AlertDescription.unsupported_certificate),
                 CertificateRefusal.WeakAlgorithm => (HandshakeFailureReason.WeakAlgorithm, AlertDescription.unsupported_certificate),
-                CertificateRefusal.UnsupportedExtension => (HandshakeFailureReason.UnsupportedExtension, AlertDescription.unsupported_certificate),
+                CertificateRefusal.UnsupportedExtension => (HandshakeFailureReason.UnsupportedExtension,
+                    AlertDescription.unsupported_certificate),
                 CertificateRefusal.Revoked => (HandshakeFailureReason.Revoked, AlertDescription.certificate_revoked),
                 CertificateRefusal.RevocationUnknown => (HandshakeFailureReason.RevocationUnknown, AlertDescription.certificate_unknown),
                 CertificateRefusal.NameMismatch => (HandshakeFailureReason.NameMismatch, AlertDescription.access_denied),
@@ -142,7 +145,9 @@ internal static class TlsPeerConfiguration
     }
 
     /// <summary>The alert a PSK end sends when the peer insists on certificates.</summary>
-    public static TlsFatalAlert PskNotUsed(HandshakeState state) => state.Refuse(new HandshakeFailedException(HandshakeFailureReason.PskMismatch,
-        "The peer did not accept this end's pre-shared key (different identity or key). Give both ends the same --psk-file and --psk-identity."),
+    public static TlsFatalAlert PskNotUsed(HandshakeState state) =>
+        state.Refuse(new HandshakeFailedException(HandshakeFailureReason.PskMismatch,
+        "The peer did not accept this end's pre-shared key (different identity or key). Give both ends the same --psk-file and " +
+            "--psk-identity."),
         AlertDescription.handshake_failure);
 }

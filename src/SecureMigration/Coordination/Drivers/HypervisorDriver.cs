@@ -90,7 +90,8 @@ public abstract class HypervisorDriver
     public async ValueTask<IReadOnlyList<string>> DestroyDestinationAsync(string vmId, CancellationToken cancellationToken = default)
     {
         Check(vmId, cancellationToken);
-        return CheckResidue(await DestroyDestinationCoreAsync(vmId, cancellationToken).ConfigureAwait(false), nameof(DestroyDestinationCoreAsync));
+        return CheckResidue(await DestroyDestinationCoreAsync(vmId, cancellationToken).ConfigureAwait(false),
+            nameof(DestroyDestinationCoreAsync));
     }
 
     /// <summary>Asks the hypervisor what the VM is doing on this host.</summary>
@@ -178,7 +179,8 @@ public abstract class HypervisorDriver
         {
             if (string.IsNullOrEmpty(path) || !Path.IsPathFullyQualified(path) || Path.GetDirectoryName(Path.GetFullPath(path)) is null)
             {
-                throw Broken(member, $"returned the residue path '{Text.UntrustedText.Bound(path ?? "", 200)}', which is not an absolute path to a file");
+                throw Broken(member, $"returned the residue path '{Text.UntrustedText.Bound(path ?? "", 200)}', which is not an absolute " +
+                    $"path to a file");
             }
         }
 

@@ -46,7 +46,8 @@ public sealed class ExecutableHook : IMigrationHook
         }
 
         return [.. Directory.EnumerateFiles(folder)
-            .Where(f => OperatingSystem.IsWindows() || (File.GetUnixFileMode(f) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0)
+            .Where(f => OperatingSystem.IsWindows() ||
+                (File.GetUnixFileMode(f) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0)
             .Order(StringComparer.Ordinal)
             .Select(f => new ExecutableHook(f))];
     }
@@ -91,8 +92,10 @@ public sealed class ExecutableHook : IMigrationHook
             return HookVerdict.Allow;
         }
 
-        string? lastLine = (await errors.ConfigureAwait(false)).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
-        return HookVerdict.Veto($"exited with code {process.ExitCode}{(lastLine is null ? string.Empty : ": " + UntrustedText.Bound(lastLine))}");
+        string? lastLine = (await errors.ConfigureAwait(false)).Split('\n',
+            StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
+        return HookVerdict.Veto($"exited with code " +
+            $"{process.ExitCode}{(lastLine is null ? string.Empty : ": " + UntrustedText.Bound(lastLine))}");
     }
 
     /// <summary>Reads <paramref name="reader"/> to its end and returns at most its last <paramref name="keep"/> characters.</summary>

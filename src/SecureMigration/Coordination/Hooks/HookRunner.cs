@@ -28,7 +28,8 @@ internal sealed class HookRunner(IReadOnlyList<IMigrationHook> hooks, TimeSpan t
 
             if (!verdict.Allowed)
             {
-                return $"{context.Stage} hook '{UntrustedText.Bound(hook.Name, 128)}' vetoed: {(verdict.Reason is null ? "no reason given" : UntrustedText.Bound(verdict.Reason))}";
+                return $"{context.Stage} hook '{UntrustedText.Bound(hook.Name, 128)}' vetoed: " +
+                    $"{(verdict.Reason is null ? "no reason given" : UntrustedText.Bound(verdict.Reason))}";
             }
         }
 

@@ -10,4 +10,5 @@ namespace SecureMigration.Coordination.Hooks;
 /// <param name="SourceHost">The host the VM leaves.</param>
 /// <param name="DestinationHost">The host it moves to.</param>
 /// <param name="Epoch">The ownership epoch the source held when the migration started.</param>
-public sealed record MigrationHookContext(Guid MigrationId, string VmId, MigrationRole Role, HookStage Stage, string SourceHost, string DestinationHost, long Epoch);
+public sealed record MigrationHookContext(Guid MigrationId, string VmId, MigrationRole Role, HookStage Stage, string SourceHost,
+    string DestinationHost, long Epoch);

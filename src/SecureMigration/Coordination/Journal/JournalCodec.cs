@@ -50,7 +50,8 @@ internal static class JournalCodec
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(record, JournalJson.Default.JournalRecord);
         if (json.Length > MaxPayloadLength)
         {
-            throw new ArgumentException($"A journal record is {json.Length} bytes of JSON, more than the {MaxPayloadLength} allowed; shorten its reason.", nameof(record));
+            throw new ArgumentException($"A journal record is {json.Length} bytes of JSON, more than the {MaxPayloadLength} allowed; " +
+                $"shorten its reason.", nameof(record));
         }
 
         byte[] encoded = new byte[sizeof(uint) + json.Length + MacLength];
@@ -64,7 +65,8 @@ internal static class JournalCodec
     /// Reads the record at the start of <paramref name="bytes"/>. Returns the outcome: a record (and its length), or
     /// why none could be read.
     /// </summary>
-    public static ReadOutcome TryRead(ReadOnlySpan<byte> bytes, byte[] macKey, ReadOnlySpan<byte> previousMac, out JournalRecord? record, out int length)
+    public static ReadOutcome TryRead(ReadOnlySpan<byte> bytes, byte[] macKey, ReadOnlySpan<byte> previousMac, out JournalRecord? record,
+        out int length)
     {
         record = null;
         length = 0;
@@ -104,7 +106,8 @@ internal static class JournalCodec
         return record is null ? ReadOutcome.BadContent : ReadOutcome.Record;
     }
 
-    private static void ComputeMac(byte[] macKey, ReadOnlySpan<byte> previousMac, ReadOnlySpan<byte> lengthAndPayload, Span<byte> destination)
+    private static void ComputeMac(byte[] macKey, ReadOnlySpan<byte> previousMac, ReadOnlySpan<byte> lengthAndPayload,
+        Span<byte> destination)
     {
         using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, macKey);
         hmac.AppendData(previousMac);

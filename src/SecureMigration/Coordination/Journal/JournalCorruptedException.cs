@@ -11,8 +11,10 @@ public sealed class JournalCorruptedException : MigrationException
     /// <param name="offset">Where the first bad byte is.</param>
     /// <param name="problem">What is wrong there.</param>
     public JournalCorruptedException(string path, long offset, string problem)
-        : base($"The migration journal '{path}' cannot be trusted: at byte {offset} {problem}. It was edited, damaged, or written with another host key. " +
-            "Keep the file for investigation, check the VMs' ownership with 'secmig status', and start a new journal only once each VM has exactly one owner.")
+        : base($"The migration journal '{path}' cannot be trusted: at byte {offset} {problem}. It was edited, damaged, or written with " +
+            $"another host key. " +
+            "Keep the file for investigation, check the VMs' ownership with 'secmig status', and start a new journal only once each VM " +
+                "has exactly one owner.")
     {
         Path = path;
         Offset = offset;

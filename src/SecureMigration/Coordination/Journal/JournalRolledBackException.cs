@@ -12,8 +12,10 @@ public sealed class JournalRolledBackException : MigrationException
     /// <param name="anchored">The head anchored for this host.</param>
     public JournalRolledBackException(string path, JournalHead journal, JournalHead anchored)
         : base($"The migration journal '{path}' ends at record {journal.Sequence}, but the registry anchored record {anchored.Sequence} " +
-            $"({(journal.Sequence == anchored.Sequence ? "the same length with another history" : "a later one")}): it was replaced by an older or another copy. " +
-            "Nothing was recovered. Restore the newest journal of this host, or check every VM's ownership with 'secmig status' before starting a new journal.")
+            $"({(journal.Sequence == anchored.Sequence ? "the same length with another history" : "a later one")}): it was replaced by " +
+                $"an older or another copy. " +
+            "Nothing was recovered. Restore the newest journal of this host, or check every VM's ownership with 'secmig status' before " +
+                "starting a new journal.")
     {
         Path = path;
         Journal = journal;

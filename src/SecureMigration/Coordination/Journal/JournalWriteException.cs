@@ -8,8 +8,10 @@ public sealed class JournalWriteException : MigrationException
     /// <param name="record">The record that was not written.</param>
     /// <param name="innerException">The I/O error.</param>
     public JournalWriteException(string path, JournalRecord record, Exception innerException)
-        : base($"The migration journal '{path}' could not record that migration {record.MigrationId} of VM '{record.VmId}' entered {record.Phase} " +
-            $"({innerException.Message}). The migration does not go on without its checkpoint; free disk space and run recovery.", innerException)
+        : base($"The migration journal '{path}' could not record that migration {record.MigrationId} of VM '{record.VmId}' entered " +
+            $"{record.Phase} " +
+            $"({innerException.Message}). The migration does not go on without its checkpoint; free disk space and run recovery.",
+                innerException)
     {
         Path = path;
         Record = record;

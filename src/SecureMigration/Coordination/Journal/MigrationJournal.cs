@@ -245,7 +245,8 @@ public sealed class MigrationJournal : IMigrationJournal, IDisposable
     /// <returns>The records as written.</returns>
     /// <exception cref="IllegalPhaseTransitionException">A phase does not follow its migration's last one; nothing is written.</exception>
     /// <exception cref="JournalWriteException">The records could not be made durable; nothing of them remains in the file.</exception>
-    public async ValueTask<IReadOnlyList<JournalRecord>> AppendRangeAsync(IReadOnlyList<JournalRecord> records, CancellationToken cancellationToken = default)
+    public async ValueTask<IReadOnlyList<JournalRecord>> AppendRangeAsync(IReadOnlyList<JournalRecord> records,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(records);
         if (records.Count == 0)
@@ -265,7 +266,8 @@ public sealed class MigrationJournal : IMigrationJournal, IDisposable
             for (int i = 0; i < records.Count; i++)
             {
                 JournalRecord record = records[i];
-                MigrationStateMachine.EnsureFollows(record, pending.GetValueOrDefault(record.MigrationId) ?? _latest.GetValueOrDefault(record.MigrationId));
+                MigrationStateMachine.EnsureFollows(record, pending.GetValueOrDefault(record.MigrationId) ??
+                    _latest.GetValueOrDefault(record.MigrationId));
                 stamped[i] = record with { Sequence = _records.Count + i + 1, At = now };
                 byte[] bytes = JournalCodec.Encode(stamped[i], _macKey, mac);
                 encoded.Write(bytes);
@@ -275,12 +277,14 @@ public sealed class MigrationJournal : IMigrationJournal, IDisposable
 
             if (_faulted)
             {
-                throw new JournalWriteException(Path, records[0], new IOException("an earlier write failed and could not be undone, so the file's end is unknown"));
+                throw new JournalWriteException(Path, records[0], new IOException("an earlier write failed and could not be undone, so " +
+                    "the file's end is unknown"));
             }
 
             try
             {
-                await RandomAccess.WriteAsync(_handle, encoded.GetBuffer().AsMemory(0, (int)encoded.Length), _length, CancellationToken.None).ConfigureAwait(false);
+                await RandomAccess.WriteAsync(_handle, encoded.GetBuffer().AsMemory(0, (int)encoded.Length), _length,
+                    CancellationToken.None).ConfigureAwait(false);
                 RandomAccess.FlushToDisk(_handle);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -337,7 +341,8 @@ public sealed class MigrationJournal : IMigrationJournal, IDisposable
         long fileLength = RandomAccess.GetLength(handle);
         if (fileLength > MaxJournalBytes)
         {
-            throw new JournalCorruptedException(path, MaxJournalBytes, $"the file goes on past {MaxJournalBytes} bytes, more than a journal may hold");
+            throw new JournalCorruptedException(path, MaxJournalBytes, $"the file goes on past {MaxJournalBytes} bytes, more than a " +
+                $"journal may hold");
         }
 
         byte[] bytes = new byte[fileLength];
@@ -368,7 +373,8 @@ public sealed class MigrationJournal : IMigrationJournal, IDisposable
         while (offset < read)
         {
             ReadOnlySpan<byte> rest = bytes.AsSpan((int)offset, (int)(read - offset));
-            JournalCodec.ReadOutcome outcome = JournalCodec.TryRead(rest, macKey, contents.LastMac, out JournalRecord? record, out int length);
+            JournalCodec.ReadOutcome outcome = JournalCodec.TryRead(rest, macKey, contents.LastMac, out JournalRecord? record,
+                out int length);
             if (outcome == JournalCodec.ReadOutcome.Record)
             {
                 offset += length;
@@ -397,7 +403,8 @@ public sealed class MigrationJournal : IMigrationJournal, IDisposable
     {
         if (record.Sequence != contents.Records.Count + 1)
         {
-            throw new JournalCorruptedException(path, end, $"record {contents.Records.Count + 1} carries sequence number {record.Sequence}");
+            throw new JournalCorruptedException(path, end, $"record {contents.Records.Count + 1} carries sequence number " +
+                $"{record.Sequence}");
         }
 
         try
@@ -406,7 +413,8 @@ public sealed class MigrationJournal : IMigrationJournal, IDisposable
         }
         catch (Exception e) when (e is IllegalPhaseTransitionException or ArgumentException)
         {
-            throw new JournalCorruptedException(path, end, $"record {record.Sequence} does not follow its migration's previous one ({e.Message})");
+            throw new JournalCorruptedException(path, end, $"record {record.Sequence} does not follow its migration's previous one " +
+                $"({e.Message})");
         }
 
         contents.Records.Add(record);

@@ -107,7 +107,8 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
     }
 
     /// <inheritdoc />
-    public async ValueTask<OwnershipMove> TryMoveAsync(string vmId, long expectedEpoch, string expectedOwner, string newOwner, Guid migrationId, CancellationToken cancellationToken = default)
+    public async ValueTask<OwnershipMove> TryMoveAsync(string vmId, long expectedEpoch, string expectedOwner, string newOwner,
+        Guid migrationId, CancellationToken cancellationToken = default)
     {
         VmIds.EnsureValid(vmId);
         ArgumentException.ThrowIfNullOrEmpty(expectedOwner);
@@ -161,13 +162,16 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
         await _headGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (await GetHeadAsync(journal, CancellationToken.None).ConfigureAwait(false) is { } anchored && anchored.Sequence >= head.Sequence)
+            if (await GetHeadAsync(journal, CancellationToken.None).ConfigureAwait(false) is { } anchored &&
+                anchored.Sequence >= head.Sequence)
             {
                 return;
             }
 
-            byte[] json = JsonSerializer.SerializeToUtf8Bytes(new AnchoredHead(journal, head.Sequence, head.Mac), OwnershipJson.Default.AnchoredHead);
-            await DurableFile.WriteAtomicallyAsync(HeadPath(journal), Checksummed(HeadMagic, json), CancellationToken.None).ConfigureAwait(false);
+            byte[] json = JsonSerializer.SerializeToUtf8Bytes(new AnchoredHead(journal, head.Sequence, head.Mac),
+                OwnershipJson.Default.AnchoredHead);
+            await DurableFile.WriteAtomicallyAsync(HeadPath(journal), Checksummed(HeadMagic, json), CancellationToken.None)
+                .ConfigureAwait(false);
         }
         finally
         {
@@ -178,7 +182,8 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
     /// <summary>Lists the VMs the registry knows.</summary>
     /// <returns>Their ids, in ordinal order.</returns>
     public IReadOnlyList<string> KnownVmIds() => System.IO.Directory.Exists(Directory)
-        ? [.. System.IO.Directory.EnumerateFiles(Directory, "*.owner").Select(Path.GetFileNameWithoutExtension).OfType<string>().Order(StringComparer.Ordinal)]
+        ? [.. System.IO.Directory.EnumerateFiles(Directory, "*.owner").Select(Path.GetFileNameWithoutExtension).OfType<string>()
+            .Order(StringComparer.Ordinal)]
         : [];
 
     private string IdPath => Path.Combine(Directory, "registry.id");
@@ -209,7 +214,8 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
         }
 
         string id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(IdBytes));
-        await DurableFile.WriteAtomicallyAsync(IdPath, Checksummed(IdMagic, System.Text.Encoding.ASCII.GetBytes(id)), CancellationToken.None).ConfigureAwait(false);
+        await DurableFile.WriteAtomicallyAsync(IdPath, Checksummed(IdMagic, System.Text.Encoding.ASCII.GetBytes(id)),
+            CancellationToken.None).ConfigureAwait(false);
         _id = id;
     }
 
@@ -217,7 +223,8 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
 
     /// <summary>A journal's head file, named by a hash of the journal's name (which may hold any character).</summary>
     private string HeadPath(string journal) =>
-        Path.Combine(Directory, "journal-heads", Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(journal)))[..32] + ".head");
+        Path.Combine(Directory, "journal-heads",
+            Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(journal)))[..32] + ".head");
 
     private async Task<FileLock> LockAsync(CancellationToken cancellationToken)
     {
@@ -228,7 +235,8 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
     private async ValueTask<OwnershipRecord?> ReadAsync(string vmId, CancellationToken cancellationToken)
     {
         string path = RecordPath(vmId);
-        (byte[] Magic, byte[] Json)? read = await ReadCheckedAsync(path, vmId, [SignedMagic, PskSealedMagic, Magic], cancellationToken).ConfigureAwait(false);
+        (byte[] Magic, byte[] Json)? read = await ReadCheckedAsync(path, vmId, [SignedMagic, PskSealedMagic, Magic],
+            cancellationToken).ConfigureAwait(false);
         OwnershipRecord? record;
         if (read is not { } found)
         {
@@ -245,20 +253,24 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
         else if (found.Magic != Magic)
         {
             throw new OwnershipRegistryException(vmId, path, _keyring is null
-                ? "it is sealed for a PSK keyring cluster, and this registry was opened without the keyring: open it with this host's keyring"
-                : "it is signed with an X.509 key, and this registry belongs to a PSK keyring cluster: a cluster uses one kind of credentials");
+                ? "it is sealed for a PSK keyring cluster, and this registry was opened without the keyring: open it with this host's " +
+                    "keyring"
+                : "it is signed with an X.509 key, and this registry belongs to a PSK keyring cluster: a cluster uses one kind of " +
+                    "credentials");
         }
         else if (_signer is not null || _keyring is not null)
         {
             throw new OwnershipRegistryException(vmId, path,
-                "it is not signed, and this registry takes only records signed by their owner's host key: it was written by something outside the cluster, or before signing was on");
+                "it is not signed, and this registry takes only records signed by their owner's host key: it was written by something " +
+                    "outside the cluster, or before signing was on");
         }
         else
         {
             record = Deserialize<OwnershipRecord>(vmId, path, found.Json, OwnershipJson.Default.OwnershipRecord);
         }
 
-        if (record is null || !string.Equals(record.VmId, vmId, StringComparison.Ordinal) || record.Epoch < 1 || string.IsNullOrEmpty(record.Owner))
+        if (record is null || !string.Equals(record.VmId, vmId, StringComparison.Ordinal) || record.Epoch < 1 ||
+            string.IsNullOrEmpty(record.Owner))
         {
             throw new OwnershipRegistryException(vmId, path, "it describes another VM or an impossible epoch");
         }
@@ -277,12 +289,14 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
             throw new OwnershipRegistryException(vmId, path, $"its signature does not hold: {check.Problem}");
         }
 
-        OwnershipRecord record = Deserialize<OwnershipRecord>(vmId, path, System.Text.Encoding.UTF8.GetBytes(envelope!.Payload), OwnershipJson.Default.OwnershipRecord)
+        OwnershipRecord record = Deserialize<OwnershipRecord>(vmId, path, System.Text.Encoding.UTF8.GetBytes(envelope!.Payload),
+            OwnershipJson.Default.OwnershipRecord)
             ?? throw new OwnershipRegistryException(vmId, path, "its signed payload holds no record");
         if (!string.Equals(check.SignerName, record.Owner, StringComparison.OrdinalIgnoreCase))
         {
             throw new OwnershipRegistryException(vmId, path,
-                $"it says '{Text.UntrustedText.Bound(record.Owner, 160)}' owns the VM, but it is signed by '{check.SignerName}': only the owner writes its record");
+                $"it says '{Text.UntrustedText.Bound(record.Owner, 160)}' owns the VM, but it is signed by '{check.SignerName}': only " +
+                    $"the owner writes its record");
         }
 
         return record;
@@ -297,12 +311,14 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
             throw new OwnershipRegistryException(vmId, path, $"its seal does not hold: {problem}");
         }
 
-        OwnershipRecord record = Deserialize<OwnershipRecord>(vmId, path, System.Text.Encoding.UTF8.GetBytes(sealedRecord!.Payload), OwnershipJson.Default.OwnershipRecord)
+        OwnershipRecord record = Deserialize<OwnershipRecord>(vmId, path, System.Text.Encoding.UTF8.GetBytes(sealedRecord!.Payload),
+            OwnershipJson.Default.OwnershipRecord)
             ?? throw new OwnershipRegistryException(vmId, path, "its sealed payload holds no record");
         if (!string.Equals(sealedRecord.Writer, record.Owner, StringComparison.Ordinal))
         {
             throw new OwnershipRegistryException(vmId, path,
-                $"it says '{Text.UntrustedText.Bound(record.Owner, 160)}' owns the VM, but '{Text.UntrustedText.Bound(sealedRecord.Writer, 160)}' wrote it: only the owner writes its record");
+                $"it says '{Text.UntrustedText.Bound(record.Owner, 160)}' owns the VM, but " +
+                    $"'{Text.UntrustedText.Bound(sealedRecord.Writer, 160)}' wrote it: only the owner writes its record");
         }
 
         return record;
@@ -325,8 +341,10 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
         string json = JsonSerializer.Serialize(record, OwnershipJson.Default.OwnershipRecord);
         byte[] contents = (_signer, _keyring) switch
         {
-            ({ } signer, _) => Checksummed(SignedMagic, JsonSerializer.SerializeToUtf8Bytes(HostSignatures.Sign(RecordFormat, json, signer), OwnershipJson.Default.SignedEnvelope)),
-            (_, { } keyring) => Checksummed(PskSealedMagic, JsonSerializer.SerializeToUtf8Bytes(PskRecordSeal.Seal(json, keyring), OwnershipJson.Default.PskSealedRecord)),
+            ({ } signer, _) => Checksummed(SignedMagic, JsonSerializer.SerializeToUtf8Bytes(HostSignatures.Sign(RecordFormat, json, signer),
+                OwnershipJson.Default.SignedEnvelope)),
+            (_, { } keyring) => Checksummed(PskSealedMagic, JsonSerializer.SerializeToUtf8Bytes(PskRecordSeal.Seal(json, keyring),
+                OwnershipJson.Default.PskSealedRecord)),
             _ => Checksummed(Magic, System.Text.Encoding.UTF8.GetBytes(json)),
         };
         await DurableFile.WriteAtomicallyAsync(RecordPath(record.VmId), contents, CancellationToken.None).ConfigureAwait(false);
@@ -343,7 +361,8 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
 
     /// <summary>Reads a checksummed file: which of <paramref name="magics"/> it starts with, and its JSON; <see langword="null"/> when
     /// there is no file.</summary>
-    private static async ValueTask<(byte[] Magic, byte[] Json)?> ReadCheckedAsync(string path, string subject, byte[][] magics, CancellationToken cancellationToken)
+    private static async ValueTask<(byte[] Magic, byte[] Json)?> ReadCheckedAsync(string path, string subject, byte[][] magics,
+        CancellationToken cancellationToken)
     {
         byte[] bytes;
         try

@@ -42,5 +42,6 @@ public interface IOwnershipRegistry
     /// <param name="migrationId">The migration that moves it.</param>
     /// <param name="cancellationToken">Cancels the wait; a swap that started completes.</param>
     /// <returns>Whether it moved, and the record as it stands afterwards.</returns>
-    ValueTask<OwnershipMove> TryMoveAsync(string vmId, long expectedEpoch, string expectedOwner, string newOwner, Guid migrationId, CancellationToken cancellationToken = default);
+    ValueTask<OwnershipMove> TryMoveAsync(string vmId, long expectedEpoch, string expectedOwner, string newOwner, Guid migrationId,
+        CancellationToken cancellationToken = default);
 }

@@ -8,7 +8,8 @@ public sealed class OwnershipRegistryException : MigrationException
     /// <param name="location">Where the record is kept.</param>
     /// <param name="problem">What is wrong with it.</param>
     public OwnershipRegistryException(string vmId, string location, string problem)
-        : base($"The ownership record of VM '{vmId}' at '{location}' cannot be trusted: {problem}. No host may run or resume the VM on its strength; " +
+        : base($"The ownership record of VM '{vmId}' at '{location}' cannot be trusted: {problem}. No host may run or resume the VM on " +
+            $"its strength; " +
             "restore the record from a backup or re-register the VM with the host that really runs it.")
     {
         VmId = vmId;

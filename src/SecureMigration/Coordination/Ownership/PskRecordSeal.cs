@@ -37,10 +37,12 @@ internal static class PskRecordSeal
         }
 
         string writer = Text.UntrustedText.Bound(sealedRecord.Writer, 160);
-        byte[]? key = string.Equals(sealedRecord.Writer, keyring.LocalIdentity, StringComparison.Ordinal) ? OwnKey(keyring) : keyring.KeyFor(sealedRecord.Writer);
+        byte[]? key = string.Equals(sealedRecord.Writer, keyring.LocalIdentity,
+            StringComparison.Ordinal) ? OwnKey(keyring) : keyring.KeyFor(sealedRecord.Writer);
         if (key is null)
         {
-            return $"its writer '{writer}' shares no key with this host ('{keyring.LocalIdentity}'): add the pair with 'secmig pki psk --identity'";
+            return $"its writer '{writer}' shares no key with this host ('{keyring.LocalIdentity}'): add the pair with 'secmig pki psk " +
+                $"--identity'";
         }
 
         if (!sealedRecord.Macs.TryGetValue(keyring.LocalIdentity, out string? mac))
@@ -50,7 +52,8 @@ internal static class PskRecordSeal
 
         byte[] expected = Convert.FromBase64String(Mac(key, sealedRecord.Writer, sealedRecord.Payload));
         byte[] actual = new byte[expected.Length];
-        return Convert.TryFromBase64String(mac, actual, out int written) && written == expected.Length && CryptographicOperations.FixedTimeEquals(expected, actual)
+        return Convert.TryFromBase64String(mac, actual, out int written) && written == expected.Length &&
+            CryptographicOperations.FixedTimeEquals(expected, actual)
             ? null
             : $"its MAC for this host does not match: it was changed after '{writer}' wrote it, or '{writer}' did not write it";
     }
@@ -58,7 +61,8 @@ internal static class PskRecordSeal
     /// <summary>Gets the keyring's own key, or explains how to add it.</summary>
     /// <exception cref="InvalidCredentialsException">The keyring has no key of its own.</exception>
     public static byte[] OwnKey(PskKeyringCredentials keyring) => keyring.OwnKey ?? throw new InvalidCredentialsException("the PSK keyring",
-        $"The PSK keyring of '{keyring.LocalIdentity}' has no key of its own (a line '{keyring.LocalIdentity}:HEX'), which seals the ownership records it writes. " +
+        $"The PSK keyring of '{keyring.LocalIdentity}' has no key of its own (a line '{keyring.LocalIdentity}:HEX'), which seals the " +
+            $"ownership records it writes. " +
         "Run 'secmig pki psk --out DIR' again on the keyring directory to add it.");
 
     private static string Mac(byte[] key, string writer, string payload) =>

@@ -8,7 +8,8 @@ public sealed class IllegalPhaseTransitionException : MigrationException
     /// <param name="from">The phase it was in, or <see langword="null"/> for a migration not started yet.</param>
     /// <param name="to">The phase it was asked to enter.</param>
     public IllegalPhaseTransitionException(MigrationRole role, MigrationPhase? from, MigrationPhase to)
-        : base($"A {role.ToString().ToLowerInvariant()} migration cannot go from {from?.ToString() ?? "nothing"} to {to}; this is a bug in the caller or a forged journal record. The migration keeps its last checkpoint.")
+        : base($"A {role.ToString().ToLowerInvariant()} migration cannot go from {from?.ToString() ?? "nothing"} to {to}; this is a bug " +
+            $"in the caller or a forged journal record. The migration keeps its last checkpoint.")
     {
         Role = role;
         From = from;

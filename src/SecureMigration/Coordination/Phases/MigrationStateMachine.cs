@@ -8,7 +8,8 @@ internal static class MigrationStateMachine
     private static readonly MigrationPhase[] SourceOrder =
     [
         MigrationPhase.Admitted, MigrationPhase.Snapshotted, MigrationPhase.PreHooksDone, MigrationPhase.ChannelOpen,
-        MigrationPhase.Transferring, MigrationPhase.SwitchingOver, MigrationPhase.Committed, MigrationPhase.Cleaned, MigrationPhase.Completed,
+        MigrationPhase.Transferring, MigrationPhase.SwitchingOver, MigrationPhase.Committed, MigrationPhase.Cleaned,
+            MigrationPhase.Completed,
     ];
 
     private static readonly MigrationPhase[] DestinationOrder =
@@ -30,7 +31,8 @@ internal static class MigrationStateMachine
     /// <summary>Whether the ownership epoch has moved in <paramref name="phase"/>, so only rolling forward remains.</summary>
     /// <param name="phase">The phase.</param>
     /// <returns><see langword="true"/> from Committed on.</returns>
-    public static bool IsCommitted(MigrationPhase phase) => phase is MigrationPhase.Committed or MigrationPhase.Cleaned or MigrationPhase.Completed;
+    public static bool IsCommitted(MigrationPhase phase) => phase is MigrationPhase.Committed or MigrationPhase.Cleaned or
+        MigrationPhase.Completed;
 
     /// <summary>Whether <paramref name="role"/> may go from <paramref name="from"/> to <paramref name="to"/>.</summary>
     /// <param name="role">The role.</param>
@@ -83,9 +85,11 @@ internal static class MigrationStateMachine
             return;
         }
 
-        if (previous.Role != record.Role || !string.Equals(previous.VmId, record.VmId, StringComparison.Ordinal) || previous.Epoch != record.Epoch)
+        if (previous.Role != record.Role || !string.Equals(previous.VmId, record.VmId, StringComparison.Ordinal) ||
+            previous.Epoch != record.Epoch)
         {
-            throw new ArgumentException($"Migration {record.MigrationId} was journaled as the {previous.Role} of VM '{previous.VmId}' at epoch {previous.Epoch}; a record cannot change its role, VM or epoch.", nameof(record));
+            throw new ArgumentException($"Migration {record.MigrationId} was journaled as the {previous.Role} of VM '{previous.VmId}' at " +
+                $"epoch {previous.Epoch}; a record cannot change its role, VM or epoch.", nameof(record));
         }
 
         MigrationStateMachine.EnsureLegal(record.Role, previous.Phase, record.Phase);

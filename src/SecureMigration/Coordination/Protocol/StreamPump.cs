@@ -67,7 +67,8 @@ internal sealed class StreamPump(FrameCodec codec, StallWatchdog watchdog, TimeS
         {
             throw await PeerInterruptionAsync(await watching.ConfigureAwait(false)).ConfigureAwait(false);
         }
-        catch (Exception e) when (WireFailures.IsChannelProblem(e, cancellationToken) || e is InvalidOperationException or HypervisorException)
+        catch (Exception e) when (WireFailures.IsChannelProblem(e, cancellationToken) || e is InvalidOperationException or
+            HypervisorException)
         {
             throw WireFailures.Translate(e, "sending the migration stream", watchdog);
         }

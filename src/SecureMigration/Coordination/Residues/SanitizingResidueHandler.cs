@@ -31,7 +31,8 @@ public sealed class SanitizingResidueHandler : IResidueHandler
     /// <param name="method">The method for every residue.</param>
     /// <param name="signer">This host's credentials, whose key signs the certificates.</param>
     /// <param name="certificateDirectory">Where the certificates go, as <c>MIGRATION-ID.KIND.FILE.cert.json</c>.</param>
-    public SanitizingResidueHandler(BlockSanitizer sanitizer, SanitizationMethod method, X509ChannelCredentials signer, string certificateDirectory)
+    public SanitizingResidueHandler(BlockSanitizer sanitizer, SanitizationMethod method, X509ChannelCredentials signer,
+        string certificateDirectory)
         : this(sanitizer, method)
     {
         _signer = signer ?? throw new ArgumentNullException(nameof(signer));
@@ -59,10 +60,13 @@ public sealed class SanitizingResidueHandler : IResidueHandler
         var certificates = new List<string>();
         foreach (string file in files)
         {
-            SanitizationReport report = await _sanitizer.SanitizeFileAsync(file, identities[file], _method, cancellationToken).ConfigureAwait(false);
+            SanitizationReport report = await _sanitizer.SanitizeFileAsync(file, identities[file], _method,
+                cancellationToken).ConfigureAwait(false);
             if (!report.Succeeded)
             {
-                throw new IOException($"Sanitizing '{file}' with {_method} did not succeed ({(report.MismatchOffset is { } at ? $"verification failed at byte {at}" : "it was interrupted")}); the file is kept for another attempt.");
+                throw new IOException($"Sanitizing '{file}' with {_method} did not succeed " +
+                    $"({(report.MismatchOffset is { } at ? $"verification failed at byte {at}" : "it was interrupted")}); the file is " +
+                        $"kept for another attempt.");
             }
 
             bytes += report.TargetSize;
@@ -85,7 +89,8 @@ public sealed class SanitizingResidueHandler : IResidueHandler
         return new ResidueOutcome("sanitized", bytes, detail);
     }
 
-    private async ValueTask<string> WriteCertificateAsync(Residue residue, string file, SanitizationReport report, CancellationToken cancellationToken)
+    private async ValueTask<string> WriteCertificateAsync(Residue residue, string file, SanitizationReport report,
+        CancellationToken cancellationToken)
     {
         string signed = SanitizationCertificates.Sign(SanitizationCertificate.From(report, _signer!.LocalIdentity), _signer);
         Directory.CreateDirectory(_certificateDirectory!);

@@ -25,7 +25,8 @@ public sealed class FileSnapshotProvider : ISnapshotProvider
     public string? LastMethod { get; private set; }
 
     /// <inheritdoc />
-    public async ValueTask<string> TakeAsync(Guid migrationId, string vmId, IReadOnlyList<string> images, CancellationToken cancellationToken = default)
+    public async ValueTask<string> TakeAsync(Guid migrationId, string vmId, IReadOnlyList<string> images,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(images);
         VmIds.EnsureValid(vmId);
@@ -52,7 +53,8 @@ public sealed class FileSnapshotProvider : ISnapshotProvider
         string full = Path.GetFullPath(location);
         if (!string.Equals(Path.GetDirectoryName(full), Directory, StringComparison.Ordinal))
         {
-            throw new ArgumentException($"The snapshot '{location}' is not one of this provider's (under '{Directory}').", nameof(location));
+            throw new ArgumentException($"The snapshot '{location}' is not one of this provider's (under '{Directory}').",
+                nameof(location));
         }
 
         return ValueTask.FromResult<IReadOnlyList<string>>(System.IO.Directory.Exists(full) ? [full] : []);
@@ -62,7 +64,8 @@ public sealed class FileSnapshotProvider : ISnapshotProvider
     {
         // The snapshot is created (or truncated) without following a symbolic link: one planted under the snapshot
         // directory cannot make the copy overwrite another file.
-        using SafeFileHandle from = File.OpenHandle(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        using SafeFileHandle from = File.OpenHandle(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite,
+            FileOptions.Asynchronous | FileOptions.SequentialScan);
         using SafeFileHandle to = NoFollowFile.Open(target, FileMode.Create, FileAccess.Write);
         if (Posix.IsSupported && Posix.Ioctl((int)to.DangerousGetHandle(), Posix.Ficlone, (int)from.DangerousGetHandle()) == 0)
         {

@@ -10,7 +10,8 @@ public sealed class NoSnapshotProvider : ISnapshotProvider
     public static NoSnapshotProvider Instance { get; } = new();
 
     /// <inheritdoc />
-    public ValueTask<string> TakeAsync(Guid migrationId, string vmId, IReadOnlyList<string> images, CancellationToken cancellationToken = default) =>
+    public ValueTask<string> TakeAsync(Guid migrationId, string vmId, IReadOnlyList<string> images,
+        CancellationToken cancellationToken = default) =>
         ValueTask.FromResult(string.Empty);
 
     /// <inheritdoc />

@@ -13,7 +13,8 @@ public sealed class HandshakeLimiterTests
     [Theory]
     [InlineData("198.51.100.1", "198.51.100.2", "198.51.100.254", "198.51.100.0/24", "198.51.101.1")]
     [InlineData("2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:fffe", "2001:db8:1:2:1234::5", "2001:db8:1:2::/64", "2001:db8:1:3::1")]
-    public void TryEnter_ManyAddressesOfOnePrefix_ShareThePrefixSlots(string first, string second, string third, string prefix, string nextPrefix)
+    public void TryEnter_ManyAddressesOfOnePrefix_ShareThePrefixSlots(string first, string second, string third, string prefix,
+        string nextPrefix)
     {
         HandshakeLimiter limiter = Limiter(new() { MaxHandshakesPerPrefix = 2 });
 

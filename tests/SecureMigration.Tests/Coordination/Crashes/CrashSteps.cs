@@ -22,7 +22,8 @@ internal static class CrashSteps
     /// </summary>
     public static bool BothReached(int sourceStep, int destinationStep) =>
         sourceStep is >= 1 and <= Source && destinationStep is >= 1 and <= Destination
-        && destinationStep <= DestinationStepsAfterSourceCrash(sourceStep) && sourceStep <= SourceStepsAfterDestinationCrash(destinationStep);
+        && destinationStep <= DestinationStepsAfterSourceCrash(sourceStep) &&
+            sourceStep <= SourceStepsAfterDestinationCrash(destinationStep);
 
     /// <summary>
     /// The destination's steps when its source dies at <paramref name="sourceStep"/>: none before the source opens the
@@ -35,7 +36,8 @@ internal static class CrashSteps
         _ => Destination,
     };
 
-    /// <summary>The source's steps when its destination dies at <paramref name="destinationStep"/>: the later the death, the further the source gets.</summary>
+    /// <summary>The source's steps when its destination dies at <paramref name="destinationStep"/>: the later the death, the further the
+    /// source gets.</summary>
     private static int SourceStepsAfterDestinationCrash(int destinationStep) => destinationStep switch
     {
         <= 5 => 10,

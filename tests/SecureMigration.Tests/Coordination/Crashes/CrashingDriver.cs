@@ -23,10 +23,12 @@ internal sealed class CrashingDriver(HypervisorDriver inner, CrashPlan plan) : H
     protected override async ValueTask ActivateDestinationCoreAsync(string vmId, CancellationToken cancellationToken) =>
         await Around("ActivateDestination", async () => { await inner.ActivateDestinationAsync(vmId, cancellationToken); return 0; });
 
-    protected override async ValueTask<IReadOnlyList<string>> DestroyDestinationCoreAsync(string vmId, CancellationToken cancellationToken) =>
+    protected override async ValueTask<IReadOnlyList<string>> DestroyDestinationCoreAsync(string vmId,
+        CancellationToken cancellationToken) =>
         await Around("DestroyDestination", () => inner.DestroyDestinationAsync(vmId, cancellationToken));
 
-    protected override ValueTask<VmStatus> QueryCoreAsync(string vmId, CancellationToken cancellationToken) => inner.QueryAsync(vmId, cancellationToken);
+    protected override ValueTask<VmStatus> QueryCoreAsync(string vmId, CancellationToken cancellationToken) => inner.QueryAsync(vmId,
+        cancellationToken);
 
     private async ValueTask<T> Around<T>(string call, Func<ValueTask<T>> action)
     {

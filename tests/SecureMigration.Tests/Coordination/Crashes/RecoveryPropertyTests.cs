@@ -29,7 +29,8 @@ public sealed class RecoveryPropertyTests
             iter: 24, threads: 1, seed: "0N0XIzNsQ0O2");
     }
 
-    /// <summary>Crashes just before and after each host's step around the commit (see <see cref="CrashSteps"/>); a host without a step does not crash.</summary>
+    /// <summary>Crashes just before and after each host's step around the commit (see <see cref="CrashSteps"/>); a host without a step does
+    /// not crash.</summary>
     [Theory]
     [InlineData(9, null, "Completed")]
     [InlineData(10, null, "Completed")]
@@ -49,7 +50,8 @@ public sealed class RecoveryPropertyTests
     {
         CrashPlan? sourceCrash = crash.Source is int sourceStep ? new CrashPlan(sourceStep) : null;
         CrashPlan? destinationCrash = crash.Destination is int destinationStep ? new CrashPlan(destinationStep) : null;
-        await using TwoHosts hosts = await TwoHosts.CreateAsync(Fast(), Fast(), sourceCrash: sourceCrash, destinationCrash: destinationCrash);
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(Fast(), Fast(), sourceCrash: sourceCrash,
+            destinationCrash: destinationCrash);
 
         (Exception? sourceEnd, Exception? destinationEnd) = await hosts.MigrateThroughCrashesAsync();
         AssertEndedByItsPlannedCrash("source", sourceCrash, sourceEnd);

@@ -50,7 +50,8 @@ internal sealed class FakeQmpConnection(NetworkStream stream)
 
     public Task SendRawAsync(byte[] bytes) => stream.WriteAsync(bytes).AsTask();
 
-    public async Task<string> ReceiveAsync() => await _reader.ReadLineAsync() ?? throw new EndOfStreamException("The client closed the connection.");
+    public async Task<string> ReceiveAsync() => await _reader.ReadLineAsync() ?? throw new EndOfStreamException("The client closed the " +
+        "connection.");
 
     /// <summary>Greets and accepts capabilities negotiation, as QEMU does.</summary>
     public async Task NegotiateAsync()

@@ -78,7 +78,8 @@ internal sealed partial class LiveMigrationRig : IAsyncDisposable
         await Secmig.RunAsync("pki", "issue", "--ca", _dir.File("ca"), "--name", name, "--out", _dir.File($"{who}-cred"));
     }
 
-    /// <summary>Loads the credentials 'secmig pki' issued to <paramref name="who"/>, for a test that plays that host with the library.</summary>
+    /// <summary>Loads the credentials 'secmig pki' issued to <paramref name="who"/>, for a test that plays that host with the
+    /// library.</summary>
     public X509ChannelCredentials Credentials(string who) =>
         X509ChannelCredentials.FromPemFiles(_dir.File($"{who}-cred/cert.pem"), _dir.File($"{who}-cred/key.pem"), _dir.File("ca/ca.pem"));
 
@@ -90,7 +91,8 @@ internal sealed partial class LiveMigrationRig : IAsyncDisposable
         return directory;
     }
 
-    /// <summary>The options that make a 'secmig' process <paramref name="host"/> with its keyring from <paramref name="keyrings"/>.</summary>
+    /// <summary>The options that make a 'secmig' process <paramref name="host"/> with its keyring from
+    /// <paramref name="keyrings"/>.</summary>
     public static string[] Keyring(string keyrings, string host, string? claim = null) =>
         ["--psk-keyring", Path.Combine(keyrings, host + ".keys"), "--local-name", claim ?? host];
 
@@ -104,7 +106,8 @@ internal sealed partial class LiveMigrationRig : IAsyncDisposable
     }
 
     /// <summary>Runs 'secmig agent' for the destination QEMU to its end, for a test that expects it to refuse to start.</summary>
-    public Task<(int ExitCode, string Output)> RunAgentAsync(string[] credentials, params string[] extra) => Secmig.RunAsync(AgentArguments(credentials, extra));
+    public Task<(int ExitCode, string Output)> RunAgentAsync(string[] credentials, params string[] extra) =>
+        Secmig.RunAsync(AgentArguments(credentials, extra));
 
     /// <summary>Stops the agent as a crash would.</summary>
     public Task KillAgentAsync() => Agent!.KillAsync();
@@ -149,7 +152,8 @@ internal sealed partial class LiveMigrationRig : IAsyncDisposable
 
     private string[] MigrateArguments(NetworkAttacker? relay, string registry, string peerName, string[] credentials, string[] extra) =>
     [
-        "migrate", "--vm", VmId, "--qmp", Source.AgentMonitor, "--to", (relay?.EndPoint ?? AgentEndPoint!).ToString(), "--peer-name", peerName,
+        "migrate", "--vm", VmId, "--qmp", Source.AgentMonitor, "--to", (relay?.EndPoint ?? AgentEndPoint!).ToString(), "--peer-name",
+            peerName,
         "--work", SourceWork, "--registry", registry, "--memory-dir", _dir.Path, .. credentials, .. extra,
     ];
 

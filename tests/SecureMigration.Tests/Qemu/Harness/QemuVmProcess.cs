@@ -57,10 +57,12 @@ public sealed class QemuVmProcess : IAsyncDisposable
     }
 
     /// <summary>Starts a VM that runs the guest.</summary>
-    public static Task<QemuVmProcess> StartSourceAsync(string directory, string name, int memoryMiB = 64) => StartAsync(directory, name, memoryMiB, incoming: false);
+    public static Task<QemuVmProcess> StartSourceAsync(string directory, string name, int memoryMiB = 64) => StartAsync(directory, name,
+        memoryMiB, incoming: false);
 
     /// <summary>Starts a destination QEMU waiting for an incoming migration, as an operator would: <c>-incoming defer -S</c>.</summary>
-    public static Task<QemuVmProcess> StartDestinationAsync(string directory, string name, int memoryMiB = 64) => StartAsync(directory, name, memoryMiB, incoming: true);
+    public static Task<QemuVmProcess> StartDestinationAsync(string directory, string name, int memoryMiB = 64) => StartAsync(directory,
+        name, memoryMiB, incoming: true);
 
     /// <summary>Opens the test's monitor.</summary>
     public Task<QmpClient> ConnectAsync() => QmpClient.ConnectAsync(new UnixDomainSocketEndPoint(TestMonitor));
@@ -72,7 +74,8 @@ public sealed class QemuVmProcess : IAsyncDisposable
         return (await qmp.ExecuteAsync("query-status")).GetProperty("status").GetString()!;
     }
 
-    /// <summary>Dumps the guest's whole physical memory through QMP <c>pmemsave</c>, paused so the dump is consistent, and returns it.</summary>
+    /// <summary>Dumps the guest's whole physical memory through QMP <c>pmemsave</c>, paused so the dump is consistent, and returns
+    /// it.</summary>
     public async Task<byte[]> DumpMemoryAsync()
     {
         string dump = Path.Combine(Directory, $"{Name}-{Guid.NewGuid():N}.dump");
@@ -84,7 +87,8 @@ public sealed class QemuVmProcess : IAsyncDisposable
                 await qmp.ExecuteAsync("stop");
             }
 
-            await qmp.ExecuteAsync("pmemsave", new System.Text.Json.Nodes.JsonObject { ["val"] = 0, ["size"] = MemoryMiB * 1024L * 1024L, ["filename"] = dump });
+            await qmp.ExecuteAsync("pmemsave", new System.Text.Json.Nodes.JsonObject { ["val"] = 0, ["size"] = MemoryMiB * 1024L * 1024L,
+                ["filename"] = dump });
             if (running)
             {
                 await qmp.ExecuteAsync("cont");
@@ -137,7 +141,8 @@ public sealed class QemuVmProcess : IAsyncDisposable
         await using QmpClient qmp = await ConnectAsync();
         await qmp.ExecuteAsync("migrate-set-capabilities", new System.Text.Json.Nodes.JsonObject
         {
-            ["capabilities"] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject { ["capability"] = capability, ["state"] = state }),
+            ["capabilities"] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject { ["capability"] = capability,
+                ["state"] = state }),
         });
     }
 

@@ -31,14 +31,16 @@ public static class TestGuest
         uint end = BinaryPrimitives.ReadUInt32LittleEndian(memory[((int)GuestImage.CounterAddress + 4)..]);
         uint marker = BinaryPrimitives.ReadUInt32LittleEndian(memory[((int)GuestImage.CounterAddress + 8)..]);
         Assert.True(marker == GuestImage.FilledMarker, $"The guest had not filled its RAM yet (marker 0x{marker:X8}).");
-        Assert.True(end > GuestImage.PatternBase && end <= memory.Length, $"The guest's end of RAM 0x{end:X} is outside the dump of {memory.Length} bytes.");
+        Assert.True(end > GuestImage.PatternBase && end <= memory.Length, $"The guest's end of RAM 0x{end:X} is outside the dump of " +
+            $"{memory.Length} bytes.");
         for (long address = GuestImage.PatternBase; address < end; address += 4)
         {
             uint word = BinaryPrimitives.ReadUInt32LittleEndian(memory[(int)address..]);
             bool pageHeader = address % 4096 == 0;
             if (word != GuestImage.Pattern(address) && !(pageHeader && word >= 1 && word <= counter))
             {
-                Assert.Fail($"Guest memory differs at 0x{address:X}: 0x{word:X8}, expected 0x{GuestImage.Pattern(address):X8}{(pageHeader ? $" or a generation up to {counter}" : string.Empty)}.");
+                Assert.Fail($"Guest memory differs at 0x{address:X}: 0x{word:X8}, expected " +
+                    $"0x{GuestImage.Pattern(address):X8}{(pageHeader ? $" or a generation up to {counter}" : string.Empty)}.");
             }
         }
 
