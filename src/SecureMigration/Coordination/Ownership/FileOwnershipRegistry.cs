@@ -18,7 +18,6 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
 {
     private const int ChecksumLength = 32;
     private const int MaxRecordBytes = 256 * 1024;
-    private const string RecordFormat = "SecureMigration ownership record v2";
     private static readonly byte[] Magic = "SMOWN1\n"u8.ToArray();
     private static readonly byte[] SignedMagic = "SMOWN2\n"u8.ToArray();
     private static readonly byte[] PskSealedMagic = "SMOWN3\n"u8.ToArray();
@@ -244,7 +243,7 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
         }
         else if (found.Magic == SignedMagic && _keyring is null)
         {
-            record = ReadSigned(vmId, path, found.Json);
+            record = SignedOwnershipRecords.Read(vmId, path, found.Json, _signer?.TrustAnchors, _time.GetUtcNow());
         }
         else if (found.Magic == PskSealedMagic && _keyring is not null)
         {
@@ -266,7 +265,7 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
         }
         else
         {
-            record = Deserialize<OwnershipRecord>(vmId, path, found.Json, OwnershipJson.Default.OwnershipRecord);
+            record = SignedOwnershipRecords.Deserialize<OwnershipRecord>(vmId, path, found.Json, OwnershipJson.Default.OwnershipRecord);
         }
 
         if (record is null || !string.Equals(record.VmId, vmId, StringComparison.Ordinal) || record.Epoch < 1 ||
@@ -278,40 +277,18 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
         return record;
     }
 
-    /// <summary>Reads a signed record: the signature must hold (under this host's CA when it signs too) and its signer must be the owner it
-    /// names.</summary>
-    private OwnershipRecord ReadSigned(string vmId, string path, byte[] json)
-    {
-        SignedEnvelope? envelope = Deserialize<SignedEnvelope>(vmId, path, json, OwnershipJson.Default.SignedEnvelope);
-        SignatureCheck check = HostSignatures.Check(envelope, RecordFormat, _signer?.TrustAnchors, _time.GetUtcNow());
-        if (check.Problem is not null)
-        {
-            throw new OwnershipRegistryException(vmId, path, $"its signature does not hold: {check.Problem}");
-        }
-
-        OwnershipRecord record = Deserialize<OwnershipRecord>(vmId, path, System.Text.Encoding.UTF8.GetBytes(envelope!.Payload),
-            OwnershipJson.Default.OwnershipRecord)
-            ?? throw new OwnershipRegistryException(vmId, path, "its signed payload holds no record");
-        if (!string.Equals(check.SignerName, record.Owner, StringComparison.OrdinalIgnoreCase))
-        {
-            throw new OwnershipRegistryException(vmId, path,
-                $"it says '{Text.UntrustedText.Bound(record.Owner, 160)}' owns the VM, but it is signed by '{check.SignerName}': only " +
-                    $"the owner writes its record");
-        }
-
-        return record;
-    }
-
     /// <summary>Reads a PSK-sealed record: the MAC meant for this host must hold, and its writer must be the owner it names.</summary>
     private static OwnershipRecord ReadPskSealed(string vmId, string path, byte[] json, PskKeyringCredentials keyring)
     {
-        PskSealedRecord? sealedRecord = Deserialize<PskSealedRecord>(vmId, path, json, OwnershipJson.Default.PskSealedRecord);
+        PskSealedRecord? sealedRecord = SignedOwnershipRecords.Deserialize<PskSealedRecord>(vmId, path, json,
+            OwnershipJson.Default.PskSealedRecord);
         if (PskRecordSeal.Check(sealedRecord, keyring) is { } problem)
         {
             throw new OwnershipRegistryException(vmId, path, $"its seal does not hold: {problem}");
         }
 
-        OwnershipRecord record = Deserialize<OwnershipRecord>(vmId, path, System.Text.Encoding.UTF8.GetBytes(sealedRecord!.Payload),
+        OwnershipRecord record = SignedOwnershipRecords.Deserialize<OwnershipRecord>(vmId, path,
+            System.Text.Encoding.UTF8.GetBytes(sealedRecord!.Payload),
             OwnershipJson.Default.OwnershipRecord)
             ?? throw new OwnershipRegistryException(vmId, path, "its sealed payload holds no record");
         if (!string.Equals(sealedRecord.Writer, record.Owner, StringComparison.Ordinal))
@@ -324,25 +301,12 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
         return record;
     }
 
-    private static T? Deserialize<T>(string vmId, string path, byte[] json, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize(json, type);
-        }
-        catch (JsonException e)
-        {
-            throw new OwnershipRegistryException(vmId, path, $"its content is not a record ({e.Message})");
-        }
-    }
-
     private async ValueTask WriteAsync(OwnershipRecord record)
     {
         string json = JsonSerializer.Serialize(record, OwnershipJson.Default.OwnershipRecord);
         byte[] contents = (_signer, _keyring) switch
         {
-            ({ } signer, _) => Checksummed(SignedMagic, JsonSerializer.SerializeToUtf8Bytes(HostSignatures.Sign(RecordFormat, json, signer),
-                OwnershipJson.Default.SignedEnvelope)),
+            ({ } signer, _) => Checksummed(SignedMagic, SignedOwnershipRecords.Sign(record, signer)),
             (_, { } keyring) => Checksummed(PskSealedMagic, JsonSerializer.SerializeToUtf8Bytes(PskRecordSeal.Seal(json, keyring),
                 OwnershipJson.Default.PskSealedRecord)),
             _ => Checksummed(Magic, System.Text.Encoding.UTF8.GetBytes(json)),

@@ -1,0 +1,27 @@
+using System.Text;
+using Google.Protobuf;
+
+namespace SecureMigration.Etcd;
+
+/// <summary>The registry's keys under its prefix: one per VM, one for the registry's id, one per anchored journal.</summary>
+/// <param name="prefix">The validated prefix, starting and ending with '/'.</param>
+internal sealed class EtcdKeys(string prefix)
+{
+    public ByteString RegistryId { get; } = ByteString.CopyFromUtf8(prefix + "registry/id");
+
+    /// <summary>The key of a VM's ownership record; the id is validated (letters, digits, '.', '_', '-', ':').</summary>
+    /// <param name="vmId">The VM.</param>
+    /// <returns>The key.</returns>
+    public ByteString Vm(string vmId) => ByteString.CopyFromUtf8(prefix + "vms/" + vmId);
+
+    /// <summary>The key of a journal's anchored head; the journal's name is hex-encoded, since it holds a path.</summary>
+    /// <param name="journal">The journal's name.</param>
+    /// <returns>The key.</returns>
+    public ByteString Journal(string journal) =>
+        ByteString.CopyFromUtf8(prefix + "journals/" + Convert.ToHexStringLower(Encoding.UTF8.GetBytes(journal)));
+
+    /// <summary>Where a key lives, for messages.</summary>
+    /// <param name="key">The key.</param>
+    /// <returns>The text.</returns>
+    public static string Describe(ByteString key) => "etcd:" + key.ToStringUtf8();
+}

@@ -1,0 +1,278 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using dotnet_etcd;
+using Etcdserverpb;
+using Google.Protobuf;
+using Grpc.Core;
+using Mvccpb;
+using SecureMigration.Coordination.Journal;
+using SecureMigration.Coordination.Ownership;
+using SecureMigration.Identity;
+using SecureMigration.Text;
+
+namespace SecureMigration.Etcd;
+
+/// <summary>
+/// The ownership registry on etcd, for clusters where several orchestrators on several machines share one truth. Each
+/// VM's owner and epoch are one key, signed by the owner's host key, and change only by a transaction that compares the
+/// key's <c>mod_revision</c> with the one read (compare-and-swap), so of two hosts racing for a VM exactly one wins,
+/// whichever orchestrator drives them. Journal heads are anchored beside the records (<see cref="IJournalAnchor"/>).
+/// Reads are linearizable (etcd's default), so a host never acts on a record a quorum has moved past.
+/// </summary>
+/// <remarks>
+/// A request that fails in flight may still have been applied; a move that finds the record already carrying its own
+/// migration, owner and epoch reports it moved, so a retried commit cannot be mistaken for a lost race. Failures to reach
+/// a quorum surface as <see cref="EtcdUnavailableException"/>, an <see cref="IOException"/>, as for the file registry.
+/// </remarks>
+public sealed class EtcdOwnershipRegistry : IOwnershipRegistry, IJournalAnchor, IDisposable
+{
+    private const int MaxValueBytes = 64 * 1024;
+    private const int MaxIdLength = 64;
+    private const int MaxAnchorAttempts = 8;
+    private readonly EtcdRegistryOptions _options;
+    private readonly X509ChannelCredentials _signer;
+    private readonly EtcdKeys _keys;
+    private readonly TimeProvider _time;
+    private readonly EtcdClient _client;
+    private readonly X509Certificate2 _clientCertificate;
+    private readonly string _endpoints;
+    private string? _id;
+
+    /// <summary>Connects to the etcd cluster <paramref name="options"/> names (lazily: the first request opens the connection).</summary>
+    /// <param name="options">Endpoints and credentials; validated and copied here.</param>
+    /// <param name="timeProvider">The clock that stamps changes and checks signers' certificates, or <see langword="null"/>.</param>
+    /// <exception cref="ArgumentException">An option is invalid.</exception>
+    public EtcdOwnershipRegistry(EtcdRegistryOptions options, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options.Snapshot();
+        _signer = _options.Credentials!;
+        _keys = new EtcdKeys(_options.KeyPrefix);
+        _time = timeProvider ?? TimeProvider.System;
+        _endpoints = string.Join(',', _options.Endpoints);
+        X509Certificate2? certificate = null;
+        _client = new EtcdClient(string.Join(',', _options.Endpoints.Select(e => "https://" + e)),
+            ssl => certificate = EtcdTls.Configure(ssl, _options));
+        _clientCertificate = certificate ?? throw new InvalidOperationException("The etcd client did not configure TLS.");
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Kept in <c>PREFIX/registry/id</c>: the first host to ask creates it, in a transaction, so every host reads the
+    /// same.</remarks>
+    public async ValueTask<string> GetIdAsync(CancellationToken cancellationToken = default)
+    {
+        if (_id is not null)
+        {
+            return _id;
+        }
+
+        string candidate = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        var create = new TxnRequest
+        {
+            Compare = { new Compare { Key = _keys.RegistryId, Target = Compare.Types.CompareTarget.Create, CreateRevision = 0 } },
+            Success = { new RequestOp { RequestPut = new PutRequest { Key = _keys.RegistryId,
+                Value = ByteString.CopyFromUtf8(candidate) } } },
+            Failure = { new RequestOp { RequestRange = new RangeRequest { Key = _keys.RegistryId } } },
+        };
+        TxnResponse response = await CallAsync("the registry id", (deadline, token) =>
+            _client.TransactionAsync(create, deadline: deadline, cancellationToken: token), cancellationToken).ConfigureAwait(false);
+        string id = response.Succeeded ? candidate : ValueOf(response.Responses[0].ResponseRange)?.Value.ToStringUtf8() ?? string.Empty;
+        if (id.Length is 0 or > MaxIdLength || !id.All(char.IsAsciiHexDigitLower))
+        {
+            throw new OwnershipRegistryException("(registry)", EtcdKeys.Describe(_keys.RegistryId),
+                $"the registry id '{UntrustedText.Bound(id, 80)}' is not 1 to {MaxIdLength} lower-case hex digits");
+        }
+
+        _id = id;
+        return id;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<OwnershipRecord?> GetAsync(string vmId, CancellationToken cancellationToken = default)
+    {
+        VmIds.EnsureValid(vmId);
+        KeyValue? kv = await ReadAsync(_keys.Vm(vmId), "the record of VM " + vmId, cancellationToken).ConfigureAwait(false);
+        return kv is null ? null : Parse(vmId, kv);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ArgumentException"><paramref name="owner"/> is not this host: only the owner writes its record.</exception>
+    public async ValueTask<OwnershipRecord> RegisterAsync(string vmId, string owner, CancellationToken cancellationToken = default)
+    {
+        VmIds.EnsureValid(vmId);
+        EnsureSigner(owner, nameof(owner));
+        var record = new OwnershipRecord(vmId, owner, 1, null, _time.GetUtcNow());
+        ByteString key = _keys.Vm(vmId);
+        var register = new TxnRequest
+        {
+            Compare = { new Compare { Key = key, Target = Compare.Types.CompareTarget.Create, CreateRevision = 0 } },
+            Success = { new RequestOp { RequestPut = new PutRequest { Key = key, Value = Signed(record) } } },
+            Failure = { new RequestOp { RequestRange = new RangeRequest { Key = key } } },
+        };
+        _ = await GetIdAsync(cancellationToken).ConfigureAwait(false);
+        TxnResponse response = await CallAsync("the registration of VM " + vmId, (deadline, token) =>
+            _client.TransactionAsync(register, deadline: deadline, cancellationToken: token), cancellationToken).ConfigureAwait(false);
+        return response.Succeeded ? record : Parse(vmId, ValueOf(response.Responses[0].ResponseRange)
+            ?? throw new OwnershipRegistryException(vmId, EtcdKeys.Describe(key), "it vanished while it was being registered"));
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ArgumentException"><paramref name="newOwner"/> is not this host: only the owner writes its record.</exception>
+    public async ValueTask<OwnershipMove> TryMoveAsync(string vmId, long expectedEpoch, string expectedOwner, string newOwner,
+        Guid migrationId, CancellationToken cancellationToken = default)
+    {
+        VmIds.EnsureValid(vmId);
+        ArgumentException.ThrowIfNullOrEmpty(expectedOwner);
+        EnsureSigner(newOwner, nameof(newOwner));
+        ByteString key = _keys.Vm(vmId);
+        KeyValue? seen = await ReadAsync(key, "the record of VM " + vmId, cancellationToken).ConfigureAwait(false);
+        if (seen is null)
+        {
+            return new OwnershipMove(false, null);
+        }
+
+        OwnershipRecord current = Parse(vmId, seen);
+        if (current.Epoch != expectedEpoch || !string.Equals(current.Owner, expectedOwner, StringComparison.Ordinal))
+        {
+            return new OwnershipMove(false, current);
+        }
+
+        var next = new OwnershipRecord(vmId, newOwner, expectedEpoch + 1, migrationId, _time.GetUtcNow());
+        var swap = new TxnRequest
+        {
+            Compare = { new Compare { Key = key, Target = Compare.Types.CompareTarget.Mod, ModRevision = seen.ModRevision } },
+            Success = { new RequestOp { RequestPut = new PutRequest { Key = key, Value = Signed(next) } } },
+            Failure = { new RequestOp { RequestRange = new RangeRequest { Key = key } } },
+        };
+
+        // The swap is not cancelled once sent: a commit either happens or is reported unreachable, never half-known here.
+        TxnResponse response = await CallAsync("the move of VM " + vmId, (deadline, _) =>
+            _client.TransactionAsync(swap, deadline: deadline, cancellationToken: CancellationToken.None), CancellationToken.None)
+            .ConfigureAwait(false);
+        if (response.Succeeded)
+        {
+            return new OwnershipMove(true, next);
+        }
+
+        KeyValue? won = ValueOf(response.Responses[0].ResponseRange);
+        OwnershipRecord? after = won is null ? null : Parse(vmId, won);
+        bool ours = after is not null && after.MigrationId == migrationId && after.Epoch == expectedEpoch + 1 &&
+            string.Equals(after.Owner, newOwner, StringComparison.Ordinal);
+        return new OwnershipMove(ours, after);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<JournalHead?> GetHeadAsync(string journal, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(journal);
+        ByteString key = _keys.Journal(journal);
+        KeyValue? kv = await ReadAsync(key, "the journal head of " + journal, cancellationToken).ConfigureAwait(false);
+        return kv is null ? null : ParseHead(journal, key, kv);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask AnchorHeadAsync(string journal, JournalHead head, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(journal);
+        ArgumentNullException.ThrowIfNull(head);
+        ByteString key = _keys.Journal(journal);
+        ByteString value = ByteString.CopyFrom(JsonSerializer.SerializeToUtf8Bytes(new AnchoredHead(journal, head.Sequence, head.Mac),
+            OwnershipJson.Default.AnchoredHead));
+        for (int attempt = 0; attempt < MaxAnchorAttempts; attempt++)
+        {
+            KeyValue? kv = await ReadAsync(key, "the journal head of " + journal, cancellationToken).ConfigureAwait(false);
+            if (kv is not null && ParseHead(journal, key, kv).Sequence >= head.Sequence)
+            {
+                return;
+            }
+
+            Compare unchanged = kv is null
+                ? new Compare { Key = key, Target = Compare.Types.CompareTarget.Create, CreateRevision = 0 }
+                : new Compare { Key = key, Target = Compare.Types.CompareTarget.Mod, ModRevision = kv.ModRevision };
+            var anchor = new TxnRequest { Compare = { unchanged }, Success = { new RequestOp { RequestPut = new PutRequest { Key = key,
+                Value = value } } } };
+            TxnResponse response = await CallAsync("the journal head of " + journal, (deadline, token) =>
+                _client.TransactionAsync(anchor, deadline: deadline, cancellationToken: token), cancellationToken).ConfigureAwait(false);
+            if (response.Succeeded)
+            {
+                return;
+            }
+        }
+
+        throw new EtcdUnavailableException(_endpoints, "the journal head of " + journal,
+            new IOException($"the head kept changing under {MaxAnchorAttempts} attempts"));
+    }
+
+    /// <summary>Closes the connection to etcd.</summary>
+    public void Dispose()
+    {
+        _client.Dispose();
+        _clientCertificate.Dispose();
+    }
+
+    private static KeyValue? ValueOf(RangeResponse range) => range.Kvs.Count == 0 ? null : range.Kvs[0];
+
+    private void EnsureSigner(string owner, string parameter)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(owner, parameter);
+        if (!string.Equals(owner, _signer.LocalIdentity, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ArgumentException($"Only a VM's owner writes its record, and this registry signs as '{_signer.LocalIdentity}', " +
+                $"not '{UntrustedText.Bound(owner, 160)}'.", parameter);
+        }
+    }
+
+    private ByteString Signed(OwnershipRecord record) => ByteString.CopyFrom(SignedOwnershipRecords.Sign(record, _signer));
+
+    private OwnershipRecord Parse(string vmId, KeyValue kv)
+    {
+        string location = EtcdKeys.Describe(kv.Key);
+        if (kv.Value.Length > MaxValueBytes)
+        {
+            throw new OwnershipRegistryException(vmId, location, $"it is {kv.Value.Length} bytes, more than a record can be " +
+                $"({MaxValueBytes})");
+        }
+
+        OwnershipRecord record = SignedOwnershipRecords.Read(vmId, location, kv.Value.Span, _signer.TrustAnchors, _time.GetUtcNow());
+        if (!string.Equals(record.VmId, vmId, StringComparison.Ordinal) || record.Epoch < 1 || string.IsNullOrEmpty(record.Owner))
+        {
+            throw new OwnershipRegistryException(vmId, location, "it describes another VM or an impossible epoch");
+        }
+
+        return record;
+    }
+
+    private static JournalHead ParseHead(string journal, ByteString key, KeyValue kv)
+    {
+        AnchoredHead? anchored = kv.Value.Length > MaxValueBytes ? null
+            : SignedOwnershipRecords.Deserialize(journal, EtcdKeys.Describe(key), kv.Value.Span, OwnershipJson.Default.AnchoredHead);
+        return anchored is not null && string.Equals(anchored.Journal, journal, StringComparison.Ordinal) && anchored.Sequence >= 0
+            ? new JournalHead(anchored.Sequence, anchored.Mac)
+            : throw new OwnershipRegistryException(journal, EtcdKeys.Describe(key), "it is the head of another journal or an impossible " +
+                "one");
+    }
+
+    private async ValueTask<KeyValue?> ReadAsync(ByteString key, string what, CancellationToken cancellationToken)
+    {
+        RangeResponse range = await CallAsync(what, (deadline, token) =>
+            _client.GetAsync(new RangeRequest { Key = key }, deadline: deadline, cancellationToken: token), cancellationToken)
+            .ConfigureAwait(false);
+        return ValueOf(range);
+    }
+
+    /// <summary>Runs one request under <see cref="EtcdRegistryOptions.OperationTimeout"/>; gRPC failures become
+    /// <see cref="EtcdUnavailableException"/>.</summary>
+    private async Task<T> CallAsync<T>(string what, Func<DateTime, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await call(DateTime.UtcNow + _options.OperationTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new EtcdUnavailableException(_endpoints, what, e);
+        }
+    }
+}

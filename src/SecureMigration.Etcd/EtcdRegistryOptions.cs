@@ -1,0 +1,104 @@
+using SecureMigration.Identity;
+
+namespace SecureMigration.Etcd;
+
+/// <summary>Where the etcd cluster is and how this host proves itself to it.</summary>
+public sealed class EtcdRegistryOptions
+{
+    /// <summary>The scheme of a registry connection string: <c>etcd://host1:2379,host2:2379</c>.</summary>
+    public const string Scheme = "etcd://";
+
+    /// <summary>The most endpoints a connection string may name.</summary>
+    public const int MaxEndpoints = 16;
+
+    /// <summary>Gets the cluster's client endpoints (TLS is always on): host and port of each member.</summary>
+    public IList<EtcdEndpoint> Endpoints { get; } = [];
+
+    /// <summary>
+    /// Gets or sets this host's X.509 credentials: its certificate is the client certificate etcd checks
+    /// (<c>--client-cert-auth</c>), its key signs every ownership record it writes, and its CA bundle must vouch for the
+    /// etcd members and for every record's signer.
+    /// </summary>
+    public X509ChannelCredentials? Credentials { get; set; }
+
+    /// <summary>Gets or sets the prefix of every key the registry writes, so several clusters can share one etcd.</summary>
+    /// <value><c>/securemigration/</c>.</value>
+    public string KeyPrefix { get; set; } = "/securemigration/";
+
+    /// <summary>Gets or sets how long one request to etcd may take before the registry reports it unreachable.</summary>
+    /// <value>5 seconds.</value>
+    public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Reads a connection string, <c>etcd://host1:2379,host2:2379,host3:2379</c> (a port defaults to 2379), into
+    /// <see cref="Endpoints"/>.
+    /// </summary>
+    /// <param name="connectionString">The connection string.</param>
+    /// <param name="credentials">This host's credentials.</param>
+    /// <returns>The options.</returns>
+    /// <exception cref="FormatException">The string is not such a list; the message says what is wrong.</exception>
+    public static EtcdRegistryOptions Parse(string connectionString, X509ChannelCredentials credentials)
+    {
+        ArgumentNullException.ThrowIfNull(connectionString);
+        ArgumentNullException.ThrowIfNull(credentials);
+        if (!connectionString.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new FormatException($"An etcd registry is named '{Scheme}host:port[,host:port...]', not " +
+                $"'{Text.UntrustedText.Bound(connectionString, 80)}'.");
+        }
+
+        string[] hosts = connectionString[Scheme.Length..].Split(',', StringSplitOptions.TrimEntries);
+        if (hosts.Length > MaxEndpoints)
+        {
+            throw new FormatException($"The etcd registry names {hosts.Length} endpoints; at most {MaxEndpoints} are allowed.");
+        }
+
+        var options = new EtcdRegistryOptions { Credentials = credentials };
+        foreach (string host in hosts)
+        {
+            options.Endpoints.Add(EtcdEndpoint.Parse(host));
+        }
+
+        return options;
+    }
+
+    /// <summary>Throws unless the options are usable; the message names the option and what is allowed.</summary>
+    /// <exception cref="ArgumentException">An option is missing or out of range.</exception>
+    public void Validate()
+    {
+        if (Endpoints.Count is 0 or > MaxEndpoints)
+        {
+            throw new ArgumentException($"EtcdRegistryOptions.Endpoints names {Endpoints.Count} endpoints; give 1 to {MaxEndpoints}.");
+        }
+
+        if (Credentials is null)
+        {
+            throw new ArgumentException("EtcdRegistryOptions.Credentials is not set: etcd is reached with this host's X.509 " +
+                "certificate (mutual TLS), and its key signs the ownership records.");
+        }
+
+        if (string.IsNullOrEmpty(KeyPrefix) || KeyPrefix[0] != '/' || KeyPrefix[^1] != '/' || KeyPrefix.Length > 128)
+        {
+            throw new ArgumentException($"EtcdRegistryOptions.KeyPrefix '{Text.UntrustedText.Bound(KeyPrefix, 160)}' must start and end " +
+                "with '/' and be at most 128 characters.");
+        }
+
+        if (OperationTimeout <= TimeSpan.Zero || OperationTimeout > TimeSpan.FromMinutes(5))
+        {
+            throw new ArgumentException($"EtcdRegistryOptions.OperationTimeout {OperationTimeout} is out of range: (0, 5 min].");
+        }
+    }
+
+    /// <summary>A copy that later changes to this instance do not reach.</summary>
+    /// <returns>The copy.</returns>
+    internal EtcdRegistryOptions Snapshot()
+    {
+        var copy = new EtcdRegistryOptions { Credentials = Credentials, KeyPrefix = KeyPrefix, OperationTimeout = OperationTimeout };
+        foreach (EtcdEndpoint endpoint in Endpoints)
+        {
+            copy.Endpoints.Add(endpoint);
+        }
+
+        return copy;
+    }
+}

@@ -1,0 +1,76 @@
+using System.Net;
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Org.BouncyCastle.Pkcs;
+using SecureMigration.Identity;
+
+namespace SecureMigration.Etcd;
+
+/// <summary>
+/// Mutual TLS to etcd with the host's credentials: this host's certificate as the client certificate, and an etcd
+/// member accepted only when its certificate chains to the host's CA bundle (nothing else is trusted, not the system's
+/// roots) and names one of the configured endpoints, so another host of the cluster, whose certificate the same CA
+/// issued for its own name, cannot pose as etcd.
+/// </summary>
+internal static class EtcdTls
+{
+    /// <summary>Configures <paramref name="ssl"/> for <paramref name="options"/>; the certificate it loads is disposed with the
+    /// client.</summary>
+    /// <param name="ssl">The client's TLS options.</param>
+    /// <param name="options">The validated registry options.</param>
+    /// <returns>The client certificate with its key, to dispose when the client is.</returns>
+    public static X509Certificate2 Configure(SslClientAuthenticationOptions ssl, EtcdRegistryOptions options)
+    {
+        X509ChannelCredentials credentials = options.Credentials!;
+        X509Certificate2 client = ClientCertificate(credentials);
+        X509Certificate2Collection anchors = [.. credentials.TrustAnchors.Select(a =>
+            X509CertificateLoader.LoadCertificate(a.GetEncoded()))];
+        string[] names = [.. options.Endpoints.Select(e => e.Host)];
+        ssl.ClientCertificates = [client];
+        ssl.EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
+        ssl.CertificateRevocationCheckMode = X509RevocationMode.NoCheck;
+        ssl.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+            certificate is X509Certificate2 member && (errors & SslPolicyErrors.RemoteCertificateNotAvailable) == 0 &&
+            ChainsTo(member, anchors) && NamesAny(member, names);
+        return client;
+    }
+
+    private static X509Certificate2 ClientCertificate(X509ChannelCredentials credentials)
+    {
+        byte[] pkcs8 = PrivateKeyInfoFactory.CreatePrivateKeyInfo(credentials.PrivateKey).GetEncoded();
+        try
+        {
+            using X509Certificate2 certificate = X509CertificateLoader.LoadCertificate(credentials.Chain[0].GetEncoded());
+            using AsymmetricAlgorithm key = certificate.GetKeyAlgorithm() == "1.2.840.10045.2.1" ? ECDsa.Create() : RSA.Create();
+            key.ImportPkcs8PrivateKey(pkcs8, out _);
+            return key switch
+            {
+                ECDsa ecdsa => certificate.CopyWithPrivateKey(ecdsa),
+                RSA rsa => certificate.CopyWithPrivateKey(rsa),
+                _ => throw new InvalidCredentialsException("the host key", "The host's key is neither ECDSA nor RSA; etcd cannot be " +
+                    "reached with it."),
+            };
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(pkcs8);
+        }
+    }
+
+    private static bool ChainsTo(X509Certificate2 member, X509Certificate2Collection anchors)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(anchors);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.ApplicationPolicy.Add(new Oid("1.3.6.1.5.5.7.3.1"));
+        return chain.Build(member);
+    }
+
+    private static bool NamesAny(X509Certificate2 member, string[] names) =>
+        names.Any(name => IPAddress.TryParse(name, out IPAddress? ip)
+            ? member.MatchesHostname(ip.ToString(), allowWildcards: false)
+            : member.MatchesHostname(name, allowWildcards: true));
+}

@@ -1,0 +1,128 @@
+using System.Globalization;
+using System.Net;
+using SecureMigration.Etcd;
+using SecureMigration.Identity;
+using SecureMigration.Testing.Pki;
+
+namespace SecureMigration.Tests.Infrastructure;
+
+/// <summary>
+/// A real three-member etcd cluster on loopback ports, with TLS between members and to clients, and client
+/// certificates required (<c>--client-cert-auth</c>) from one test CA, which also issues the hosts' certificates. Each
+/// member is its own process, so a test can kill one (a leader, a quorum) and start it again.
+/// </summary>
+public sealed class EtcdCluster : IAsyncDisposable
+{
+    private const int Members = 3;
+    private readonly TempDirectory _directory = new();
+    private readonly ExternalProcess?[] _processes = new ExternalProcess?[Members];
+    private readonly int[] _clientPorts = new int[Members];
+    private readonly int[] _peerPorts = new int[Members];
+
+    private EtcdCluster()
+    {
+        Ca = CertificateAuthority.Create("SecureMigration etcd Test CA");
+        File.WriteAllText(_directory.File("ca.pem"), Ca.CertificatePem);
+        for (int i = 0; i < Members; i++)
+        {
+            _clientPorts[i] = FreePort.Next();
+            _peerPorts[i] = FreePort.Next();
+            IssuedCredential member = Ca.IssueHost($"etcd{i}.test", [IPAddress.Loopback]);
+            File.WriteAllText(_directory.File($"etcd{i}.pem"), member.CertificatePem);
+            File.WriteAllText(_directory.File($"etcd{i}.key"), member.PrivateKeyPem);
+        }
+    }
+
+    /// <summary>Gets the CA of the members and of the hosts <see cref="Credentials"/> issues.</summary>
+    public CertificateAuthority Ca { get; }
+
+    /// <summary>Gets the client endpoints, as a registry connection string.</summary>
+    public string ConnectionString =>
+        EtcdRegistryOptions.Scheme + string.Join(',', _clientPorts.Select(p => $"127.0.0.1:{p.ToString(CultureInfo.InvariantCulture)}"));
+
+    /// <summary>Starts the cluster and waits until every member serves clients.</summary>
+    /// <returns>The cluster.</returns>
+    public static async Task<EtcdCluster> StartAsync()
+    {
+        var cluster = new EtcdCluster();
+        try
+        {
+            await Task.WhenAll(Enumerable.Range(0, Members).Select(cluster.StartMemberAsync));
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Issues credentials for a host of the cluster, trusted by the members.</summary>
+    /// <param name="host">The host's name.</param>
+    /// <returns>The credentials.</returns>
+    public X509ChannelCredentials Credentials(string host)
+    {
+        IssuedCredential issued = Ca.IssueHost(host);
+        return X509ChannelCredentials.FromPem(issued.CertificatePem, issued.PrivateKeyPem, Ca.CertificatePem);
+    }
+
+    /// <summary>Options for a registry of <paramref name="host"/> on this cluster, under a prefix of its own.</summary>
+    /// <param name="host">The host.</param>
+    /// <param name="prefix">The key prefix, so tests sharing the cluster do not see each other's keys.</param>
+    /// <returns>The options.</returns>
+    public EtcdRegistryOptions Options(string host, string prefix)
+    {
+        EtcdRegistryOptions options = EtcdRegistryOptions.Parse(ConnectionString, Credentials(host));
+        options.KeyPrefix = prefix;
+        options.OperationTimeout = TimeSpan.FromSeconds(10);
+        return options;
+    }
+
+    /// <summary>Kills member <paramref name="member"/> (SIGKILL).</summary>
+    /// <param name="member">0, 1 or 2.</param>
+    /// <returns>A task that completes when it is dead.</returns>
+    public async Task KillAsync(int member)
+    {
+        if (_processes[member] is { } process)
+        {
+            _processes[member] = null;
+            await process.KillAsync();
+            await process.DisposeAsync();
+        }
+    }
+
+    /// <summary>Starts member <paramref name="member"/> again on its data directory and waits until it serves clients.</summary>
+    /// <param name="member">0, 1 or 2.</param>
+    /// <returns>A task that completes when it serves.</returns>
+    public Task RestartAsync(int member) => StartMemberAsync(member);
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        for (int i = 0; i < Members; i++)
+        {
+            await KillAsync(i);
+        }
+
+        Ca.Dispose();
+        _directory.Dispose();
+    }
+
+    private async Task StartMemberAsync(int i)
+    {
+        string Url(int port) => $"https://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}";
+        string initialCluster = string.Join(',', Enumerable.Range(0, Members).Select(m => $"etcd{m}={Url(_peerPorts[m])}"));
+        string ca = _directory.File("ca.pem"), cert = _directory.File($"etcd{i}.pem"), key = _directory.File($"etcd{i}.key");
+        ExternalProcess process = ExternalProcess.Start("etcd",
+            "--name", $"etcd{i}", "--data-dir", _directory.File($"data{i}"),
+            "--listen-client-urls", Url(_clientPorts[i]), "--advertise-client-urls", Url(_clientPorts[i]),
+            "--listen-peer-urls", Url(_peerPorts[i]), "--initial-advertise-peer-urls", Url(_peerPorts[i]),
+            "--initial-cluster", initialCluster, "--initial-cluster-state", "new", "--initial-cluster-token", "secmig-test",
+            "--client-cert-auth", "--trusted-ca-file", ca, "--cert-file", cert, "--key-file", key,
+            "--peer-client-cert-auth", "--peer-trusted-ca-file", ca, "--peer-cert-file", cert, "--peer-key-file", key,
+            // Short election timeouts so a killed leader is replaced in well under a second.
+            "--heartbeat-interval", "50", "--election-timeout", "500", "--logger", "zap", "--log-outputs", "stderr");
+        _processes[i] = process;
+        await process.WaitForAsync("serving client traffic");
+    }
+}
