@@ -35,7 +35,7 @@ public sealed class QemuDriver : HypervisorDriver, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        _options = options;
+        _options = options = options.Snapshot();
         RuntimeDirectory = Path.GetFullPath(options.RuntimeDirectory);
         if (Encoding.UTF8.GetByteCount(RuntimeDirectory) + "/out-0123456789ab.sock".Length > MaxSocketPathBytes)
         {

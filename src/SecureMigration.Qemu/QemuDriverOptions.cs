@@ -121,4 +121,32 @@ public sealed class QemuDriverOptions
         ArgumentNullException.ThrowIfNull(Qmp);
         Qmp.Validate();
     }
+
+    /// <summary>A copy, lists and QMP options included, that later changes to these options do not reach.</summary>
+    /// <returns>The copy.</returns>
+    internal QemuDriverOptions Snapshot()
+    {
+        var copy = new QemuDriverOptions
+        {
+            AllowTcpQmp = AllowTcpQmp, RuntimeDirectory = RuntimeDirectory, MaxBandwidth = MaxBandwidth, DowntimeLimit = DowntimeLimit,
+            ConnectTimeout = ConnectTimeout, SettleTimeout = SettleTimeout, StatisticsInterval = StatisticsInterval, Progress = Progress,
+            Qmp = Qmp.Snapshot(),
+        };
+        foreach (QemuVm vm in Vms)
+        {
+            copy.Vms.Add(vm.Snapshot());
+        }
+
+        foreach (string directory in AllowedMemoryDirectories)
+        {
+            copy.AllowedMemoryDirectories.Add(directory);
+        }
+
+        foreach ((string name, string value) in SettingNames)
+        {
+            copy.SettingNames[name] = value;
+        }
+
+        return copy;
+    }
 }

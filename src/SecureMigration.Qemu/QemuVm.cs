@@ -28,4 +28,17 @@ public sealed class QemuVm
     /// disk on storage the other host shares: after a commit the destination runs on it.
     /// </summary>
     public IList<string> Images { get; } = [];
+
+    /// <summary>A copy, images included, that later changes to this VM's description do not reach.</summary>
+    /// <returns>The copy.</returns>
+    internal QemuVm Snapshot()
+    {
+        var copy = new QemuVm(Id, Monitor);
+        foreach (string image in Images)
+        {
+            copy.Images.Add(image);
+        }
+
+        return copy;
+    }
 }

@@ -66,7 +66,7 @@ public sealed class QmpClient : IAsyncDisposable
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
-        options ??= new QmpClientOptions();
+        options = options?.Snapshot() ?? new QmpClientOptions();
         options.Validate();
         var socket = new Socket(endPoint.AddressFamily, SocketType.Stream,
             endPoint is UnixDomainSocketEndPoint ? ProtocolType.Unspecified : ProtocolType.Tcp);

@@ -59,4 +59,22 @@ public sealed class QmpClientOptions
 
         ArgumentNullException.ThrowIfNull(TimeProvider);
     }
+
+    /// <summary>A copy, setting names included, that later changes to these options do not reach.</summary>
+    /// <returns>The copy.</returns>
+    internal QmpClientOptions Snapshot()
+    {
+        var copy = new QmpClientOptions
+        {
+            ConnectTimeout = ConnectTimeout, CommandTimeout = CommandTimeout, MaxMessageBytes = MaxMessageBytes,
+                EventBacklog = EventBacklog,
+            TimeProvider = TimeProvider,
+        };
+        foreach ((string name, string value) in SettingNames)
+        {
+            copy.SettingNames[name] = value;
+        }
+
+        return copy;
+    }
 }

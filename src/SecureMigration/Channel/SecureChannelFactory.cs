@@ -44,7 +44,7 @@ public sealed class SecureChannelFactory
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        _options = options;
+        _options = options = options.Snapshot();
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SecureMigration.Channel");
         _failureLog = new PeerLogLimiter(FailureLinesPerMinute, MaxPeersTracked, options.TimeProvider);
         _verifier = new TicketVerifier(options.EffectiveLocalIdentity, options.MaxTicketLifetime, options.TicketClockSkew,

@@ -71,7 +71,7 @@ public sealed class SecureChannelListener : IAsyncDisposable
                 throw new ArgumentException("The socket must be a TCP socket bound to an IP address and port.", nameof(boundSocket));
             }
 
-            _options = options ?? new SecureChannelListenerOptions();
+            _options = options?.Snapshot() ?? new SecureChannelListenerOptions();
             _options.Validate();
             if (_options.FirstByteTimeout > factory.HandshakeTimeout)
             {

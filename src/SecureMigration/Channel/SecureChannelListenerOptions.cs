@@ -89,4 +89,23 @@ public sealed class SecureChannelListenerOptions
             throw new ArgumentException($"SecureChannelListenerOptions.{option} is {value}; it must be {allowed}.", option);
         }
     }
+
+    /// <summary>A copy, known sources included, that later changes to these options do not reach.</summary>
+    /// <returns>The copy.</returns>
+    internal SecureChannelListenerOptions Snapshot()
+    {
+        var copy = new SecureChannelListenerOptions
+        {
+            MaxConcurrentHandshakes = MaxConcurrentHandshakes, MaxHandshakesPerPrefix = MaxHandshakesPerPrefix,
+            IPv4PrefixLength = IPv4PrefixLength, IPv6PrefixLength = IPv6PrefixLength,
+            HandshakesPerSecondPerPrefix = HandshakesPerSecondPerPrefix, HandshakeBurstPerPrefix = HandshakeBurstPerPrefix,
+            FirstByteTimeout = FirstByteTimeout, ReservedForKnownSources = ReservedForKnownSources, AcceptBacklog = AcceptBacklog,
+        };
+        foreach (IPNetwork source in KnownSources)
+        {
+            copy.KnownSources.Add(source);
+        }
+
+        return copy;
+    }
 }

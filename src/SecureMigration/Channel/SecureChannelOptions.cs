@@ -92,4 +92,13 @@ public sealed class SecureChannelOptions
                 nameof(PeerPolicy));
         }
     }
+
+    /// <summary>A copy, peer policy included, that later changes to these options do not reach.</summary>
+    /// <returns>The copy.</returns>
+    internal SecureChannelOptions Snapshot() => new()
+    {
+        Credentials = Credentials, PeerPolicy = PeerPolicy.Snapshot(), LocalIdentity = LocalIdentity, HandshakeTimeout = HandshakeTimeout,
+        MaxTicketLifetime = MaxTicketLifetime, TicketClockSkew = TicketClockSkew, ReplayCacheCapacity = ReplayCacheCapacity,
+        TicketValidator = TicketValidator, TimeProvider = TimeProvider,
+    };
 }

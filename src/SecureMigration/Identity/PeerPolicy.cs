@@ -44,4 +44,24 @@ public sealed class PeerPolicy
     /// <summary>Gets or sets the longest certificate chain accepted from a peer.</summary>
     /// <value>The default is 5.</value>
     public int MaxChainLength { get; set; } = 5;
+
+    /// <summary>A copy, lists included, that later changes to this policy do not reach.</summary>
+    /// <returns>The copy.</returns>
+    internal PeerPolicy Snapshot()
+    {
+        var copy = new PeerPolicy { ExpectedName = ExpectedName, AllowCommonNameFallback = AllowCommonNameFallback,
+            MaxChainLength = MaxChainLength };
+        CopyInto(AllowedPeers, copy.AllowedPeers);
+        CopyInto(SpkiPins, copy.SpkiPins);
+        CopyInto(RevocationLists, copy.RevocationLists);
+        return copy;
+    }
+
+    private static void CopyInto<T>(IList<T> from, IList<T> to)
+    {
+        foreach (T item in from)
+        {
+            to.Add(item);
+        }
+    }
 }

@@ -20,7 +20,7 @@ public sealed class BlockSanitizer
     /// <param name="options">How it moves data, or <see langword="null"/> for the defaults; validated here.</param>
     public BlockSanitizer(SanitizerOptions? options = null)
     {
-        _options = options ?? new SanitizerOptions();
+        _options = options?.Snapshot() ?? new SanitizerOptions();
         _options.Validate();
     }
 

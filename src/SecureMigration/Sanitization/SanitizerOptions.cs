@@ -96,4 +96,13 @@ public sealed class SanitizerOptions
 
         ArgumentNullException.ThrowIfNull(TimeProvider);
     }
+
+    /// <summary>A copy that later changes to these options do not reach.</summary>
+    /// <returns>The copy.</returns>
+    internal SanitizerOptions Snapshot() => new()
+    {
+        BlockSize = BlockSize, WritesInFlight = WritesInFlight, Verification = Verification, SampledBlocks = SampledBlocks,
+        DirectIo = DirectIo, Resumable = Resumable, CheckpointKey = CheckpointKey, CheckpointInterval = CheckpointInterval,
+        Discard = Discard, Force = Force, AllowBlockDevices = AllowBlockDevices, TimeProvider = TimeProvider,
+    };
 }

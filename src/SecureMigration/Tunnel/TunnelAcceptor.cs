@@ -37,7 +37,7 @@ public sealed class TunnelAcceptor : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(forward);
         ArgumentNullException.ThrowIfNull(factory);
-        _options = options ?? new TunnelOptions();
+        _options = options?.Snapshot() ?? new TunnelOptions();
         _options.Validate();
         if (!factory.RestrictsPeers && !_options.AllowAnyPeer)
         {

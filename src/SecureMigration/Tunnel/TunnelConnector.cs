@@ -43,7 +43,7 @@ public sealed class TunnelConnector : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(remote);
         ArgumentException.ThrowIfNullOrWhiteSpace(peerName);
         ArgumentNullException.ThrowIfNull(factory);
-        _options = options ?? new TunnelOptions();
+        _options = options?.Snapshot() ?? new TunnelOptions();
         _options.Validate();
         _factory = factory;
         _remote = remote;

@@ -62,4 +62,21 @@ public sealed class TunnelOptions
 
         ArgumentException.ThrowIfNullOrWhiteSpace(VmId, nameof(VmId));
     }
+
+    /// <summary>A copy, allowed users included, that later changes to these options do not reach.</summary>
+    /// <returns>The copy.</returns>
+    internal TunnelOptions Snapshot()
+    {
+        var copy = new TunnelOptions
+        {
+            IdleTimeout = IdleTimeout, ConnectTimeout = ConnectTimeout, VmId = VmId, TicketLifetime = TicketLifetime,
+            AllowRemoteClients = AllowRemoteClients, AllowAnyPeer = AllowAnyPeer, TimeProvider = TimeProvider,
+        };
+        foreach (int user in AllowedLocalUsers)
+        {
+            copy.AllowedLocalUsers.Add(user);
+        }
+
+        return copy;
+    }
 }
