@@ -8,6 +8,9 @@ public sealed class EtcdRegistryOptions
     /// <summary>The scheme of a registry connection string: <c>etcd://host1:2379,host2:2379</c>.</summary>
     public const string Scheme = "etcd://";
 
+    /// <summary>The key prefix of a registry that names none.</summary>
+    public const string DefaultKeyPrefix = "/securemigration/";
+
     /// <summary>The most endpoints a connection string may name.</summary>
     public const int MaxEndpoints = 16;
 
@@ -23,7 +26,7 @@ public sealed class EtcdRegistryOptions
 
     /// <summary>Gets or sets the prefix of every key the registry writes, so several clusters can share one etcd.</summary>
     /// <value><c>/securemigration/</c>.</value>
-    public string KeyPrefix { get; set; } = "/securemigration/";
+    public string KeyPrefix { get; set; } = DefaultKeyPrefix;
 
     /// <summary>Gets or sets how long one request to etcd may take before the registry reports it unreachable.</summary>
     /// <value>5 seconds.</value>

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using SecureMigration.Cli.Live;
 
 namespace SecureMigration.Cli.Commands;
 
@@ -158,7 +159,7 @@ internal sealed class AgentConfiguration
         Single("--listen", Listen);
         Many("--vm", Vms.Select(vm => $"{vm.Key}={vm.Value}"));
         Single("--work", Work, isPath: true);
-        Single("--registry", Registry, isPath: true);
+        Single("--registry", Registry, isPath: Registry is not null && !RegistryLocation.IsEtcd(Registry));
         Single("--hooks", Hooks, isPath: true);
         Single("--sanitize-method", SanitizeMethod);
         Many("--memory-dir", MemoryDirs.Select(directory => Path.GetFullPath(directory, baseDirectory)));

@@ -29,8 +29,9 @@ internal sealed class LiveOptions
 
     public Option<string?> Registry { get; } = new("--registry")
     {
-        Description = "The ownership registry directory both hosts share, for example on the storage that holds the VM's disks. Default: " +
-            "WORK/ownership, which serves only when both hosts see the same WORK.",
+        Description = "The ownership registry both hosts share: a directory, for example on the storage that holds the VM's disks, " +
+            "or the cluster's etcd as etcd://HOST:PORT[,HOST:PORT...] (reached with --cert/--key/--ca). Default: WORK/ownership, " +
+            "which serves only when both hosts see the same WORK.",
     };
 
     public Option<string?> Hooks { get; } = new("--hooks")
@@ -121,7 +122,7 @@ internal sealed class LiveOptions
         configureChannel?.Invoke(channel);
         return new LiveHostSettings(
             work,
-            Path.GetFullPath(parse.GetValue(Registry) ?? Path.Combine(work, "ownership")),
+            RegistryLocation.Normalize(parse.GetValue(Registry) ?? Path.Combine(work, "ownership")),
             channel,
             vms,
             parse.GetValue(Hooks),

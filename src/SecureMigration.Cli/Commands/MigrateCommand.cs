@@ -71,7 +71,8 @@ internal static class MigrateCommand
             bool asJson = parse.GetValue(json);
             ConsoleStyle style = asJson ? new ConsoleStyle(Console.Error, isTerminal: false, useColor: false) : ConsoleStyle.Standard;
             var display = new LiveMigrationDisplay(style);
-            await using LiveHost host = await LiveHost.OpenAsync(live.Settings(parse, [qemuVm], null, display, logging), cancellationToken);
+            LiveHostSettings settings = live.Settings(parse, [qemuVm], null, display, logging);
+            await using LiveHost host = await LiveHost.OpenAsync(settings, cancellationToken);
             await host.RecoverAsync(style, cancellationToken);
             await host.Registry.RegisterAsync(qemuVm.Id, host.Id, cancellationToken);
             try
@@ -114,7 +115,7 @@ internal static class MigrateCommand
                 string work = Path.GetFullPath(parse.GetValue(live.Work)!);
                 style.Line($"result {qemuVm.Id} InDoubt {e.Message}. The VM stays paused here and nothing is destroyed: once the " +
                     $"registry " +
-                    $"'{host.Registry.Directory}' is reachable again, the next 'secmig migrate' or 'secmig recover --work {work} --vm " +
+                    $"'{settings.Registry}' is reachable again, the next 'secmig migrate' or 'secmig recover --work {work} --vm " +
                         $"{qemuVm.Id}=QMP --registry ...' " +
                     "asks it and finishes the migration");
                 if (asJson)

@@ -29,6 +29,12 @@ internal static class StatusCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             string directory = Path.GetFullPath(parse.GetValue(work)!);
+            if (parse.GetValue(registry) is { } location && RegistryLocation.IsEtcd(location))
+            {
+                throw new ArgumentException("'secmig status' reads a registry directory; it does not read an etcd registry yet " +
+                    "(agent, migrate and recover do). Omit --registry to see this host's journal and admission state.");
+            }
+
             IReadOnlyList<VmStatusReport> reports = HostStatus.IsHostWork(directory)
                 ? await HostStatus.ReadAsync(directory, parse.GetValue(registry), cancellationToken)
                 : await ClusterStatus.ReadAsync(directory, cancellationToken);

@@ -25,7 +25,7 @@ internal sealed class LiveHost : IAsyncDisposable
     private readonly HostKey _key;
     private readonly MigrationHost _host;
 
-    private LiveHost(LiveHostSettings settings, HostStateLock stateLock, HostKey key, MigrationHost host, FileOwnershipRegistry registry,
+    private LiveHost(LiveHostSettings settings, HostStateLock stateLock, HostKey key, MigrationHost host, IOwnershipRegistry registry,
         QemuDriver driver)
     {
         _stateLock = stateLock;
@@ -42,7 +42,7 @@ internal sealed class LiveHost : IAsyncDisposable
 
     public SecureChannelFactory Factory { get; }
 
-    public FileOwnershipRegistry Registry { get; }
+    public IOwnershipRegistry Registry { get; }
 
     public QemuDriver Driver { get; }
 
@@ -63,15 +63,13 @@ internal sealed class LiveHost : IAsyncDisposable
         Directory.CreateDirectory(settings.WorkDirectory);
         HostStateLock held = StateInUseException.Acquire(settings.WorkDirectory);
         HostKey? key = null;
+        IOwnershipRegistry? registry = null;
         try
         {
             // A key of the host's own (WORK/host.key): it outlives certificate renewals and no peer holds it.
             key = HostKey.LoadOrCreate(Path.Combine(settings.WorkDirectory, "host.key"));
             string id = settings.Channel.LocalIdentity ?? settings.Channel.Credentials!.LocalIdentity;
-            // With certificates, every record this host writes is signed and only records signed by their owner are read.
-            FileOwnershipRegistry registry = settings.Channel.Credentials is PskKeyringCredentials keyring
-                ? new FileOwnershipRegistry(settings.RegistryDirectory, timeProvider: null, keyring)
-                : new FileOwnershipRegistry(settings.RegistryDirectory, signer: settings.Channel.Credentials as X509ChannelCredentials);
+            registry = RegistryLocation.Open(settings.Registry, settings.Channel.Credentials!);
             var driver = new QemuDriver(DriverOptions(settings), settings.Logging);
             var builder = new MigrationHostBuilder(id)
                 .ConfigureCoordinator(o => (o.StallTimeout, o.CommitTimeout) = (settings.StallTimeout, settings.CommitTimeout))
@@ -108,6 +106,7 @@ internal sealed class LiveHost : IAsyncDisposable
         }
         catch
         {
+            (registry as IDisposable)?.Dispose();
             key?.Dispose();
             held.Dispose();
             throw;
@@ -166,6 +165,7 @@ internal sealed class LiveHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _host.DisposeAsync();
+        (Registry as IDisposable)?.Dispose();
         _key.Dispose();
         _stateLock.Dispose();
     }

@@ -7,7 +7,7 @@ namespace SecureMigration.Cli.Live;
 
 /// <summary>What a real host running <c>secmig agent</c> or <c>secmig migrate</c> is made of.</summary>
 /// <param name="WorkDirectory">The host's state: journal, audit log, admission state, migration sockets.</param>
-/// <param name="RegistryDirectory">The ownership registry both hosts share.</param>
+/// <param name="Registry">The ownership registry both hosts share: a directory, or an etcd cluster (<c>etcd://...</c>).</param>
 /// <param name="Channel">Credentials and peer policy.</param>
 /// <param name="Vms">The QEMU VMs this host drives.</param>
 /// <param name="HooksDirectory">A directory with pre-migrate/ and post-migrate/ executables, or <see langword="null"/>.</param>
@@ -23,7 +23,7 @@ namespace SecureMigration.Cli.Live;
 /// <param name="QemuProgress">Receives QEMU's statistics of outgoing migrations, or <see langword="null"/>.</param>
 /// <param name="Logging">Where library events go.</param>
 internal sealed record LiveHostSettings(
-    string WorkDirectory, string RegistryDirectory, SecureChannelOptions Channel, IReadOnlyList<QemuVm> Vms, string? HooksDirectory,
+    string WorkDirectory, string Registry, SecureChannelOptions Channel, IReadOnlyList<QemuVm> Vms, string? HooksDirectory,
     SanitizationMethod SanitizeMethod, IReadOnlyList<string> MemoryDirectories, bool AllowTcpQmp, TimeSpan StallTimeout,
         TimeSpan CommitTimeout,
     TimeSpan QemuTimeout, TimeSpan SettleTimeout, IProgress<QemuMigrationInfo>? QemuProgress, ILoggerFactory Logging);

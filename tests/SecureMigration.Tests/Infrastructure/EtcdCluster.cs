@@ -19,9 +19,12 @@ public sealed class EtcdCluster : IAsyncDisposable
     private readonly int[] _clientPorts = new int[Members];
     private readonly int[] _peerPorts = new int[Members];
 
-    private EtcdCluster()
+    private readonly bool _ownsCa;
+
+    private EtcdCluster(CertificateAuthority? ca)
     {
-        Ca = CertificateAuthority.Create("SecureMigration etcd Test CA");
+        _ownsCa = ca is null;
+        Ca = ca ?? CertificateAuthority.Create("SecureMigration etcd Test CA");
         File.WriteAllText(_directory.File("ca.pem"), Ca.CertificatePem);
         for (int i = 0; i < Members; i++)
         {
@@ -41,10 +44,12 @@ public sealed class EtcdCluster : IAsyncDisposable
         EtcdRegistryOptions.Scheme + string.Join(',', _clientPorts.Select(p => $"127.0.0.1:{p.ToString(CultureInfo.InvariantCulture)}"));
 
     /// <summary>Starts the cluster and waits until every member serves clients.</summary>
+    /// <param name="ca">The CA of the hosts that will use it (it then issues the members' certificates too), or
+    /// <see langword="null"/> for a CA of the cluster's own.</param>
     /// <returns>The cluster.</returns>
-    public static async Task<EtcdCluster> StartAsync()
+    public static async Task<EtcdCluster> StartAsync(CertificateAuthority? ca = null)
     {
-        var cluster = new EtcdCluster();
+        var cluster = new EtcdCluster(ca);
         try
         {
             await Task.WhenAll(Enumerable.Range(0, Members).Select(cluster.StartMemberAsync));
@@ -104,7 +109,11 @@ public sealed class EtcdCluster : IAsyncDisposable
             await KillAsync(i);
         }
 
-        Ca.Dispose();
+        if (_ownsCa)
+        {
+            Ca.Dispose();
+        }
+
         _directory.Dispose();
     }
 

@@ -38,12 +38,15 @@ public sealed class RequiresProgramFactAttribute : FactAttribute
 /// <summary>A fact that runs real QEMU guests: needs qemu-system-x86_64, and as and ld to build the guest.</summary>
 public sealed class RequiresQemuFactAttribute : FactAttribute
 {
-    public RequiresQemuFactAttribute()
+    /// <param name="alsoNeeded">Other programs the test needs, such as "etcd".</param>
+    public RequiresQemuFactAttribute(params string[] alsoNeeded)
     {
-        string? missing = new[] { "qemu-system-x86_64", "as", "ld" }.FirstOrDefault(p => ExternalProgram.Find(p) is null);
+        string? missing = new[] { "qemu-system-x86_64", "as", "ld" }.Concat(alsoNeeded).FirstOrDefault(p =>
+            ExternalProgram.Find(p) is null);
         if (missing is not null && !ExternalProgram.Required)
         {
-            Skip = $"'{missing}' is not installed; install qemu-system-x86 and binutils or run .ci/run (set SECMIG_REQUIRE_EXTERNAL=1 to " +
+            Skip = $"'{missing}' is not installed; install qemu-system-x86, binutils and what else the test names, or run .ci/run (set " +
+                $"SECMIG_REQUIRE_EXTERNAL=1 to " +
                 $"make this a failure).";
         }
     }

@@ -20,6 +20,7 @@ internal sealed partial class LiveMigrationRig : IAsyncDisposable
 
     private LiveMigrationRig()
     {
+        Registry = _dir.File("ownership");
     }
 
     public string Root => _dir.Path;
@@ -34,7 +35,8 @@ internal sealed partial class LiveMigrationRig : IAsyncDisposable
 
     public NetworkAttacker? Relay { get; private set; }
 
-    public string Registry => _dir.File("ownership");
+    /// <summary>Gets or sets the --registry both sides use: a directory in the rig by default, or an etcd cluster.</summary>
+    public string Registry { get; set; }
 
     /// <summary>Gets the source's (migrate's) --work directory.</summary>
     public string SourceWork => _dir.File("src-work");

@@ -1,0 +1,51 @@
+using SecureMigration.Coordination.Ownership;
+using SecureMigration.Etcd;
+using SecureMigration.Testing.Pki;
+using SecureMigration.Tests.Infrastructure;
+using SecureMigration.Tests.Qemu.Harness;
+
+namespace SecureMigration.Tests.Etcd;
+
+/// <summary>
+/// 'secmig agent' and 'secmig migrate' with <c>--registry etcd://...</c>: a real QEMU guest migrates, and the commit is
+/// the compare-and-swap in a real three-member etcd cluster, reached with each host's certificate from 'secmig pki'.
+/// </summary>
+public sealed class EtcdLiveMigrationTests
+{
+    [RequiresQemuFact("etcd")]
+    public async Task Migrate_WithAnEtcdRegistry_CommitsInEtcd_AndWritesNoRegistryFile()
+    {
+        await using LiveMigrationRig rig = await LiveMigrationRig.CreateAsync();
+        string defaultRegistry = rig.Registry;
+        using CertificateAuthority ca = CertificateAuthority.Load(File.ReadAllText(Path.Combine(rig.Root, "ca", "ca.pem")),
+            File.ReadAllText(Path.Combine(rig.Root, "ca", "ca.key")));
+        await using EtcdCluster etcd = await EtcdCluster.StartAsync(ca);
+        rig.Registry = etcd.ConnectionString;
+        await rig.StartAgentAsync(rig.X509("dst"), "--allow-peer", "src.test");
+
+        (int exit, string output) = await rig.MigrateAsync(rig.X509("src"));
+
+        Assert.True(exit == 0, output);
+        Assert.Contains("result vm1 Completed", output, StringComparison.Ordinal);
+        Assert.Equal("Completed", await rig.AgentResultAsync());
+        Assert.Equal("running", await rig.Destination.StatusAsync());
+        using var registry = new EtcdOwnershipRegistry(etcd.Options("observer.test", EtcdRegistryOptions.DefaultKeyPrefix));
+        OwnershipRecord record = (await registry.GetAsync(LiveMigrationRig.VmId))!;
+        Assert.Equal(("dst.test", 2L), (record.Owner, record.Epoch));
+        Assert.False(Directory.Exists(defaultRegistry), "with an etcd registry no registry directory is written");
+    }
+
+    [Fact]
+    public async Task Migrate_WithAnEtcdRegistryAndPreSharedKeys_ExitsTwoAndSaysWhy()
+    {
+        using var dir = new TempDirectory();
+        await Secmig.RunAsync("pki", "psk", "--out", dir.File("keyring"), "--identity", "src.test", "--identity", "dst.test");
+
+        (int exit, string output) = await Secmig.RunAsync("migrate", "--vm", "vm1", "--qmp", dir.File("vm1.qmp"), "--to", "127.0.0.1:1",
+            "--peer-name", "dst.test", "--work", dir.File("work"), "--registry", "etcd://127.0.0.1:2379", "--psk-keyring",
+            dir.File("keyring/src.test.keys"), "--local-name", "src.test");
+
+        Assert.True(exit == 2, output);
+        Assert.Contains("etcd registry is reached with this host's certificate", output, StringComparison.Ordinal);
+    }
+}
