@@ -21,15 +21,19 @@ namespace SecureMigration.Etcd;
 /// Reads are linearizable (etcd's default), so a host never acts on a record a quorum has moved past.
 /// </summary>
 /// <remarks>
-/// A request that fails in flight may still have been applied; a move that finds the record already carrying its own
-/// migration, owner and epoch reports it moved, so a retried commit cannot be mistaken for a lost race. Failures to reach
-/// a quorum surface as <see cref="EtcdUnavailableException"/>, an <see cref="IOException"/>, as for the file registry.
+/// A request that fails in flight may still have been applied. Requests are repeated while etcd answers that it is
+/// unavailable (a new leader being elected), within <see cref="EtcdRegistryOptions.OperationTimeout"/>; a move that
+/// finds the record already carrying its own migration, owner and epoch reports it moved, so a repeated commit cannot
+/// be mistaken for a lost race. Failures to reach a quorum surface as <see cref="EtcdUnavailableException"/>, an
+/// <see cref="IOException"/>, as for the file registry.
 /// </remarks>
 public sealed class EtcdOwnershipRegistry : IOwnershipRegistry, IJournalAnchor, IDisposable
 {
     private const int MaxValueBytes = 64 * 1024;
     private const int MaxIdLength = 64;
     private const int MaxAnchorAttempts = 8;
+    private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromMilliseconds(800);
     private readonly EtcdRegistryOptions _options;
     private readonly X509ChannelCredentials _signer;
     private readonly EtcdKeys _keys;
@@ -262,17 +266,33 @@ public sealed class EtcdOwnershipRegistry : IOwnershipRegistry, IJournalAnchor, 
         return ValueOf(range);
     }
 
-    /// <summary>Runs one request under <see cref="EtcdRegistryOptions.OperationTimeout"/>; gRPC failures become
-    /// <see cref="EtcdUnavailableException"/>.</summary>
+    /// <summary>
+    /// Runs one request within <see cref="EtcdRegistryOptions.OperationTimeout"/>, again after a short backoff while etcd
+    /// answers that it is unavailable (a leader changing, a member down), since every request here is a read or a
+    /// compare-and-swap that a repeat cannot apply twice; past the timeout the failure is an
+    /// <see cref="EtcdUnavailableException"/>.
+    /// </summary>
     private async Task<T> CallAsync<T>(string what, Func<DateTime, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
     {
-        try
+        long started = _time.GetTimestamp();
+        DateTime deadline = DateTime.UtcNow + _options.OperationTimeout;
+        TimeSpan backoff = FirstBackoff;
+        while (true)
         {
-            return await call(DateTime.UtcNow + _options.OperationTimeout, cancellationToken).ConfigureAwait(false);
-        }
-        catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new EtcdUnavailableException(_endpoints, what, e);
+            try
+            {
+                return await call(deadline, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                if (e.StatusCode != StatusCode.Unavailable || _time.GetElapsedTime(started) + backoff >= _options.OperationTimeout)
+                {
+                    throw new EtcdUnavailableException(_endpoints, what, e);
+                }
+            }
+
+            await Task.Delay(backoff, _time, cancellationToken).ConfigureAwait(false);
+            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
         }
     }
 }

@@ -28,18 +28,25 @@ internal sealed class TwoHosts : IAsyncDisposable
     private readonly TempDirectory _dir = new();
     private readonly SecureChannelFactory _sourceFactory;
     private readonly SecureChannelListener _listener;
+    private readonly IOwnershipRegistry _sourceRegistry;
+    private readonly IOwnershipRegistry _destinationRegistry;
 
     private TwoHosts(CoordinatorOptions? sourceOptions, CoordinatorOptions? destinationOptions,
         Func<IOwnershipRegistry, IOwnershipRegistry>? destinationRegistry,
         CrashPlan? sourceCrash, CrashPlan? destinationCrash, string? sourceJournal, AdmissionController? sourceAdmission,
             Func<IOwnershipRegistry, IOwnershipRegistry>? sourceRegistry,
-        bool validateTickets, AdmissionController? destinationAdmission, ILoggerFactory? destinationLogger)
+        bool validateTickets, AdmissionController? destinationAdmission, ILoggerFactory? destinationLogger,
+        Func<string, IOwnershipRegistry>? registries)
     {
         Registry = new FileOwnershipRegistry(Path.Combine(_dir.Path, "registry"));
-        Source = TestHost.Create("source.test", Path.Combine(_dir.Path, "source"), sourceRegistry?.Invoke(Registry) ?? Registry,
+        _sourceRegistry = registries?.Invoke("source.test") ?? Registry;
+        _destinationRegistry = registries?.Invoke("destination.test") ?? Registry;
+        Source = TestHost.Create("source.test", Path.Combine(_dir.Path, "source"), sourceRegistry?.Invoke(_sourceRegistry) ??
+            _sourceRegistry,
             sourceOptions, sourceAdmission, sourceCrash, sourceJournal);
-        Destination = TestHost.Create("destination.test", Path.Combine(_dir.Path, "destination"), destinationRegistry?.Invoke(Registry) ??
-            Registry, destinationOptions,
+        Destination = TestHost.Create("destination.test", Path.Combine(_dir.Path, "destination"),
+            destinationRegistry?.Invoke(_destinationRegistry) ??
+            _destinationRegistry, destinationOptions,
             destinationAdmission, destinationCrash, logging: destinationLogger);
         _sourceFactory = new SecureChannelFactory(ChannelHarness.Options(_pki.Credentials(_pki.Source)));
         SecureChannelOptions destinationChannel = ChannelHarness.Options(_pki.Credentials(_pki.Destination));
@@ -76,19 +83,20 @@ internal sealed class TwoHosts : IAsyncDisposable
             CrashPlan? destinationCrash = null,
         string? sourceJournal = null, AdmissionController? sourceAdmission = null,
             Func<IOwnershipRegistry, IOwnershipRegistry>? sourceRegistry = null,
-        bool validateTickets = false, AdmissionController? destinationAdmission = null, ILoggerFactory? destinationLogger = null)
+        bool validateTickets = false, AdmissionController? destinationAdmission = null, ILoggerFactory? destinationLogger = null,
+        Func<string, IOwnershipRegistry>? registries = null)
     {
         var hosts = new TwoHosts(sourceOptions, destinationOptions, destinationRegistry, sourceCrash, destinationCrash, sourceJournal,
             sourceAdmission, sourceRegistry,
-            validateTickets, destinationAdmission, destinationLogger);
+            validateTickets, destinationAdmission, destinationLogger, registries);
         if (withRelay)
         {
             hosts.Relay = new NetworkAttacker(hosts._listener.LocalEndPoint);
         }
 
         await hosts.Source.Driver.CreateVmAsync(VmId, VmSize);
-        await hosts.Registry.RegisterAsync(VmId, hosts.Source.Id);
-        hosts.RegistryId = await hosts.Registry.GetIdAsync();
+        await hosts._sourceRegistry.RegisterAsync(VmId, hosts.Source.Id);
+        hosts.RegistryId = await hosts._sourceRegistry.GetIdAsync();
         return hosts;
     }
 
@@ -237,8 +245,8 @@ internal sealed class TwoHosts : IAsyncDisposable
     /// <summary>Restarts both hosts from what they left on disk, without crash plans.</summary>
     public async Task RestartBothAsync(Action? whileDestinationIsDown = null)
     {
-        Source = await Source.RestartAsync(Registry);
-        Destination = await Destination.RestartAsync(Registry, whileDown: whileDestinationIsDown);
+        Source = await Source.RestartAsync(_sourceRegistry);
+        Destination = await Destination.RestartAsync(_destinationRegistry, whileDown: whileDestinationIsDown);
     }
 
     /// <summary>Restarts the destination from what it left on disk, with <paramref name="registry"/> (another registry than the shared one,
@@ -249,7 +257,7 @@ internal sealed class TwoHosts : IAsyncDisposable
     /// anywhere.</summary>
     public async Task<string> AssertOneRunnableCopyAsync()
     {
-        OwnershipRecord owner = (await Registry.GetAsync(VmId))!;
+        OwnershipRecord owner = (await _sourceRegistry.GetAsync(VmId))!;
         VmStatus source = await Source.Driver.QueryAsync(VmId);
         VmStatus destination = await Destination.Driver.QueryAsync(VmId);
         Assert.True(source.IsRunnable ^ destination.IsRunnable, $"exactly one runnable copy: source {source.State}, destination " +

@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using dotnet_etcd;
 using SecureMigration.Etcd;
 using SecureMigration.Identity;
 using SecureMigration.Testing.Pki;
@@ -81,6 +83,21 @@ public sealed class EtcdCluster : IAsyncDisposable
         options.KeyPrefix = prefix;
         options.OperationTimeout = TimeSpan.FromSeconds(10);
         return options;
+    }
+
+    /// <summary>Finds the member that leads the cluster now.</summary>
+    /// <returns>0, 1 or 2.</returns>
+    public async Task<int> LeaderAsync()
+    {
+        EtcdRegistryOptions options = Options("observer.test", EtcdRegistryOptions.DefaultKeyPrefix);
+        X509Certificate2? certificate = null;
+        using var client = new EtcdClient(string.Join(',', options.Endpoints.Select(e => "https://" + e)),
+            ssl => certificate = EtcdTls.Configure(ssl, options));
+        using X509Certificate2 held = certificate!;
+        Etcdserverpb.MemberListResponse members = await client.MemberListAsync(new Etcdserverpb.MemberListRequest());
+        Etcdserverpb.StatusResponse status = await client.StatusAsync(new Etcdserverpb.StatusRequest());
+        string name = members.Members.Single(m => m.ID == status.Leader).Name;
+        return int.Parse(name["etcd".Length..], CultureInfo.InvariantCulture);
     }
 
     /// <summary>Kills member <paramref name="member"/> (SIGKILL).</summary>

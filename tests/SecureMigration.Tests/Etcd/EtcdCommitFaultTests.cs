@@ -1,0 +1,94 @@
+using SecureMigration.Coordination;
+using SecureMigration.Coordination.Drivers;
+using SecureMigration.Coordination.Ownership;
+using SecureMigration.Etcd;
+using SecureMigration.Tests.Coordination;
+using SecureMigration.Tests.Infrastructure;
+
+namespace SecureMigration.Tests.Etcd;
+
+/// <summary>
+/// Coordinated migrations (simulated hypervisor, real channel) whose registry is a real etcd cluster that loses its
+/// leader or its quorum at the destination's commit. Each ends with exactly one runnable copy, on the host the
+/// registry names.
+/// </summary>
+[Collection(nameof(EtcdCollection))]
+public sealed class EtcdCommitFaultTests(EtcdClusterFixture fixture) : IDisposable
+{
+    private readonly string _prefix = EtcdClusterFixture.FreshPrefix();
+    private readonly List<EtcdOwnershipRegistry> _registries = [];
+
+    [RequiresProgramFact("etcd")]
+    public async Task TheLeaderKilledAsTheDestinationCommits_TheCommitGoesThroughTheNextLeader()
+    {
+        int killed = -1;
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(registries: Registry, destinationRegistry: registry =>
+            new BeforeMoveRegistry(registry, async () => await fixture.Cluster.KillAsync(killed = await fixture.Cluster.LeaderAsync())));
+        try
+        {
+            (MigrationResult source, MigrationResult? destination) = await hosts.MigrateAsync();
+
+            Assert.True(killed >= 0, "the fault never ran");
+            Assert.True(source.IsCommitted, source.Reason);
+            Assert.True(destination!.IsCommitted, destination.Reason);
+            Assert.Equal(hosts.Destination.Id, await hosts.AssertOneRunnableCopyAsync());
+        }
+        finally
+        {
+            await fixture.Cluster.RestartAsync(killed);
+        }
+    }
+
+    [RequiresProgramFact("etcd")]
+    public async Task QuorumLostAsTheDestinationCommits_NothingRunsUntilQuorumReturns_ThenRecoveryLeavesOneCopy()
+    {
+        var options = new CoordinatorOptions { CommitTimeout = TimeSpan.FromSeconds(4) };
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(sourceOptions: options, destinationOptions: options,
+            registries: host => Registry(host, TimeSpan.FromSeconds(2)), destinationRegistry: registry =>
+            new BeforeMoveRegistry(registry, async () =>
+            {
+                await fixture.Cluster.KillAsync(0);
+                await fixture.Cluster.KillAsync(1);
+            }));
+        try
+        {
+            await Assert.ThrowsAsync<MigrationInDoubtException>(async () => await hosts.MigrateAsync());
+            Assert.False((await hosts.LastDestination)?.IsCommitted, "the destination cannot have committed without a quorum");
+
+            // The source waits, paused, for the registry's word; the destination never ran its copy.
+            Assert.Equal(VmRunState.Paused, (await hosts.Source.Driver.QueryAsync(TwoHosts.VmId)).State);
+            Assert.NotEqual(VmRunState.Running, (await hosts.Destination.Driver.QueryAsync(TwoHosts.VmId)).State);
+        }
+        finally
+        {
+            await fixture.Cluster.RestartAsync(0);
+            await fixture.Cluster.RestartAsync(1);
+        }
+
+        await hosts.RestartBothAsync();
+        await hosts.Source.Coordinator.RecoverAsync();
+        await hosts.Destination.Coordinator.RecoverAsync();
+        string holder = await hosts.AssertOneRunnableCopyAsync();
+        OwnershipRecord record = (await Registry("observer.test").GetAsync(TwoHosts.VmId))!;
+        Assert.Equal(holder, record.Owner);
+    }
+
+    public void Dispose()
+    {
+        foreach (EtcdOwnershipRegistry registry in _registries)
+        {
+            registry.Dispose();
+        }
+    }
+
+    private EtcdOwnershipRegistry Registry(string host) => Registry(host, TimeSpan.FromSeconds(10));
+
+    private EtcdOwnershipRegistry Registry(string host, TimeSpan timeout)
+    {
+        EtcdRegistryOptions options = fixture.Cluster.Options(host, _prefix);
+        options.OperationTimeout = timeout;
+        var registry = new EtcdOwnershipRegistry(options);
+        _registries.Add(registry);
+        return registry;
+    }
+}
