@@ -1,7 +1,6 @@
 using SecureMigration.Coordination;
 using SecureMigration.Coordination.Drivers;
 using SecureMigration.Coordination.Ownership;
-using SecureMigration.Etcd;
 using SecureMigration.Tests.Coordination;
 using SecureMigration.Tests.Infrastructure;
 
@@ -15,14 +14,13 @@ namespace SecureMigration.Tests.Etcd;
 [Collection(nameof(EtcdCollection))]
 public sealed class EtcdCommitFaultTests(EtcdClusterFixture fixture) : IDisposable
 {
-    private readonly string _prefix = EtcdClusterFixture.FreshPrefix();
-    private readonly List<EtcdOwnershipRegistry> _registries = [];
+    private readonly EtcdRegistries _registries = new(fixture);
 
     [RequiresProgramFact("etcd")]
     public async Task TheLeaderKilledAsTheDestinationCommits_TheCommitGoesThroughTheNextLeader()
     {
         int killed = -1;
-        await using TwoHosts hosts = await TwoHosts.CreateAsync(registries: Registry, destinationRegistry: registry =>
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(registries: host => _registries.For(host), destinationRegistry: registry =>
             new BeforeMoveRegistry(registry, async () => await fixture.Cluster.KillAsync(killed = await fixture.Cluster.LeaderAsync())));
         try
         {
@@ -44,7 +42,7 @@ public sealed class EtcdCommitFaultTests(EtcdClusterFixture fixture) : IDisposab
     {
         var options = new CoordinatorOptions { CommitTimeout = TimeSpan.FromSeconds(4) };
         await using TwoHosts hosts = await TwoHosts.CreateAsync(sourceOptions: options, destinationOptions: options,
-            registries: host => Registry(host, TimeSpan.FromSeconds(2)), destinationRegistry: registry =>
+            registries: host => _registries.For(host, TimeSpan.FromSeconds(2)), destinationRegistry: registry =>
             new BeforeMoveRegistry(registry, async () =>
             {
                 await fixture.Cluster.KillAsync(0);
@@ -69,26 +67,9 @@ public sealed class EtcdCommitFaultTests(EtcdClusterFixture fixture) : IDisposab
         await hosts.Source.Coordinator.RecoverAsync();
         await hosts.Destination.Coordinator.RecoverAsync();
         string holder = await hosts.AssertOneRunnableCopyAsync();
-        OwnershipRecord record = (await Registry("observer.test").GetAsync(TwoHosts.VmId))!;
+        OwnershipRecord record = (await _registries.For("observer.test").GetAsync(TwoHosts.VmId))!;
         Assert.Equal(holder, record.Owner);
     }
 
-    public void Dispose()
-    {
-        foreach (EtcdOwnershipRegistry registry in _registries)
-        {
-            registry.Dispose();
-        }
-    }
-
-    private EtcdOwnershipRegistry Registry(string host) => Registry(host, TimeSpan.FromSeconds(10));
-
-    private EtcdOwnershipRegistry Registry(string host, TimeSpan timeout)
-    {
-        EtcdRegistryOptions options = fixture.Cluster.Options(host, _prefix);
-        options.OperationTimeout = timeout;
-        var registry = new EtcdOwnershipRegistry(options);
-        _registries.Add(registry);
-        return registry;
-    }
+    public void Dispose() => _registries.Dispose();
 }

@@ -1,0 +1,39 @@
+using SecureMigration.Coordination;
+using SecureMigration.Coordination.Journal;
+using SecureMigration.Tests.Coordination;
+using SecureMigration.Tests.Infrastructure;
+
+namespace SecureMigration.Tests.Etcd;
+
+/// <summary>
+/// Journal anchoring through etcd (issue 18): every checkpoint's head is kept in the cluster, so a host whose journal
+/// was replaced by an older copy is found when it starts, whichever orchestrator restarts it.
+/// </summary>
+[Collection(nameof(EtcdCollection))]
+public sealed class EtcdJournalAnchorTests(EtcdClusterFixture fixture) : IDisposable
+{
+    private readonly EtcdRegistries _registries = new(fixture);
+
+    [RequiresProgramFact("etcd")]
+    public async Task RecoverAsync_JournalReplacedByAnOlderCopy_IsRefusedFromTheHeadInEtcd()
+    {
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(registries: host => _registries.For(host));
+        string older = hosts.Destination.JournalPath + ".older";
+        File.Copy(hosts.Destination.JournalPath, older);
+        (MigrationResult first, _) = await hosts.MigrateAsync();
+        Assert.Equal(MigrationStatus.Completed, first.Status);
+        long anchored = hosts.Destination.Journal.Head.Sequence;
+        JournalHead? inEtcd = await _registries.For("observer.test")
+            .GetHeadAsync(hosts.Destination.Id + " " + hosts.Destination.JournalPath);
+        Assert.Equal(anchored, inEtcd?.Sequence);
+
+        string journal = hosts.Destination.JournalPath;
+        await hosts.RestartBothAsync(whileDestinationIsDown: () => File.Copy(older, journal, overwrite: true));
+
+        JournalRolledBackException refused = await Assert.ThrowsAsync<JournalRolledBackException>(() =>
+            hosts.Destination.Coordinator.RecoverAsync());
+        Assert.Equal((0L, anchored), (refused.Journal.Sequence, refused.Anchored.Sequence));
+    }
+
+    public void Dispose() => _registries.Dispose();
+}
