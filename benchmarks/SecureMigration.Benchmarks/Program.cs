@@ -21,5 +21,10 @@ if (args.Length > 0 && args[0] == "qemu-migration")
     return await SecureMigration.Benchmarks.Migration.QemuMigrationRunner.RunAsync(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "registry-commit")
+{
+    return await SecureMigration.Benchmarks.Coordination.RegistryCommitRunner.RunAsync(args[1..]);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(ThroughputRunner).Assembly).Run(args);
 return 0;

@@ -69,6 +69,16 @@ internal sealed class BackgroundProcess : IDisposable
         }
     }
 
+    /// <summary>Gets the processor time the process has used so far (user and kernel, from the kernel's accounting).</summary>
+    public TimeSpan ProcessorTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
     public void Dispose()
     {
         _process.Kill(entireProcessTree: true);
