@@ -20,6 +20,16 @@ internal sealed class EtcdKeys(string prefix)
     public ByteString Journal(string journal) =>
         ByteString.CopyFromUtf8(prefix + "journals/" + Convert.ToHexStringLower(Encoding.UTF8.GetBytes(journal)));
 
+    /// <summary>The end of the range of keys that start with <paramref name="prefix"/> (its last byte raised by one).</summary>
+    /// <param name="prefix">A prefix ending in '/', so its last byte is below 0xFF.</param>
+    /// <returns>The range end.</returns>
+    public static ByteString PrefixEnd(ByteString prefix)
+    {
+        byte[] end = prefix.ToByteArray();
+        end[^1]++;
+        return ByteString.CopyFrom(end);
+    }
+
     /// <summary>Where a key lives, for messages.</summary>
     /// <param name="key">The key.</param>
     /// <returns>The text.</returns>

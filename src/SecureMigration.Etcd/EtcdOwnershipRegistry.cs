@@ -32,6 +32,9 @@ public sealed class EtcdOwnershipRegistry : IOwnershipRegistry, IJournalAnchor, 
     private const int MaxValueBytes = 64 * 1024;
     private const int MaxIdLength = 64;
     private const int MaxAnchorAttempts = 8;
+
+    /// <summary>The most VMs <see cref="ListVmIdsAsync"/> returns.</summary>
+    public const int MaxListedVms = 100_000;
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromMilliseconds(800);
     private readonly EtcdRegistryOptions _options;
@@ -165,6 +168,21 @@ public sealed class EtcdOwnershipRegistry : IOwnershipRegistry, IJournalAnchor, 
         bool ours = after is not null && after.MigrationId == migrationId && after.Epoch == expectedEpoch + 1 &&
             string.Equals(after.Owner, newOwner, StringComparison.Ordinal);
         return new OwnershipMove(ours, after);
+    }
+
+    /// <summary>
+    /// Lists the VMs the registry knows, across the cluster: at most <see cref="MaxListedVms"/>, in key order. A key
+    /// that is not a valid VM id (written by something outside SecureMigration) is left out.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The VM ids.</returns>
+    public async ValueTask<IReadOnlyList<string>> ListVmIdsAsync(CancellationToken cancellationToken = default)
+    {
+        ByteString prefix = _keys.Vm(string.Empty);
+        var list = new RangeRequest { Key = prefix, RangeEnd = EtcdKeys.PrefixEnd(prefix), KeysOnly = true, Limit = MaxListedVms };
+        RangeResponse range = await CallAsync("the list of VMs", (deadline, token) =>
+            _client.GetAsync(list, deadline: deadline, cancellationToken: token), cancellationToken).ConfigureAwait(false);
+        return [.. range.Kvs.Select(kv => kv.Key.ToStringUtf8()[prefix.Length..]).Where(VmIds.IsValid)];
     }
 
     /// <inheritdoc />

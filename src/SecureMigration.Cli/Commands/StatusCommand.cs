@@ -3,6 +3,8 @@ using System.Text.Json;
 using SecureMigration.Cli.Cluster;
 using SecureMigration.Cli.Live;
 using SecureMigration.Cli.Terminal;
+using SecureMigration.Coordination.Ownership;
+using SecureMigration.Identity;
 
 namespace SecureMigration.Cli.Commands;
 
@@ -12,7 +14,9 @@ internal static class StatusCommand
     {
         Option<string> work = WorkOption.Create();
         var registry = new Option<string?>("--registry") { Description = "A real host's shared ownership registry, to show each VM's " +
-            "owner and epoch." };
+            "owner and epoch: a directory, or etcd://HOST:PORT[,...] (with --cert, --key and --ca), which also lists every VM " +
+            "the cluster knows." };
+        var credentials = new CredentialOptions();
         var json = new Option<bool>("--json") { Description = "Print the status as JSON." };
         var command = new Command("status", """
             Shows, per VM, which host holds its ownership epoch, the phase of its latest migration, and any residue
@@ -23,20 +27,17 @@ internal static class StatusCommand
             Examples:
               secmig status --work ./cluster
               secmig status --work /var/lib/secmig --registry /shared/secmig/ownership
+              secmig status --work /var/lib/secmig --registry etcd://10.0.0.1:2379 --cert c.pem --key k.pem --ca ca.pem
               secmig status --work ./cluster --json
             """)
-        { work, registry, json };
+        { work, registry, json, credentials.Certificate, credentials.Key, credentials.Ca };
         command.SetAction(async (parse, cancellationToken) =>
         {
             string directory = Path.GetFullPath(parse.GetValue(work)!);
-            if (parse.GetValue(registry) is { } location && RegistryLocation.IsEtcd(location))
-            {
-                throw new ArgumentException("'secmig status' reads a registry directory; it does not read an etcd registry yet " +
-                    "(agent, migrate and recover do). Omit --registry to see this host's journal and admission state.");
-            }
-
+            using IDisposable? opened = OpenRegistry(parse.GetValue(registry), parse, credentials) as IDisposable;
             IReadOnlyList<VmStatusReport> reports = HostStatus.IsHostWork(directory)
-                ? await HostStatus.ReadAsync(directory, parse.GetValue(registry), cancellationToken)
+                ? await HostStatus.ReadAsync(directory, opened as IOwnershipRegistry ?? DirectoryRegistry(parse.GetValue(registry)),
+                    cancellationToken)
                 : await ClusterStatus.ReadAsync(directory, cancellationToken);
             if (parse.GetValue(json))
             {
@@ -70,4 +71,25 @@ internal static class StatusCommand
         });
         return command;
     }
+
+    /// <summary>An etcd registry opened with this host's certificate, or <see langword="null"/> for a directory or none.</summary>
+    private static IOwnershipRegistry? OpenRegistry(string? location, ParseResult parse, CredentialOptions credentials)
+    {
+        if (location is null || !RegistryLocation.IsEtcd(location))
+        {
+            return null;
+        }
+
+        if (parse.GetValue(credentials.Certificate) is not { } certificate || parse.GetValue(credentials.Key) is not { } key ||
+            parse.GetValue(credentials.Ca) is not { } ca)
+        {
+            throw new ArgumentException("An etcd registry is read with this host's certificate: give --cert, --key and --ca.");
+        }
+
+        return RegistryLocation.Open(location, X509ChannelCredentials.FromPemFiles(certificate.FullName, key.FullName, ca.FullName));
+    }
+
+    /// <summary>The directory registry, read without a key of its own (signatures are checked, not made).</summary>
+    private static IOwnershipRegistry? DirectoryRegistry(string? location) =>
+        location is null ? null : new FileOwnershipRegistry(Path.GetFullPath(location));
 }

@@ -3,6 +3,7 @@ using SecureMigration.Admission.State;
 using SecureMigration.Cli.Cluster;
 using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
+using SecureMigration.Etcd;
 using SecureMigration.Identity;
 
 namespace SecureMigration.Cli.Live;
@@ -18,7 +19,7 @@ internal static class HostStatus
     public static bool IsHostWork(string work) =>
         File.Exists(Path.Combine(work, "journal.smj")) || File.Exists(Path.Combine(work, "admission.state"));
 
-    public static async Task<IReadOnlyList<VmStatusReport>> ReadAsync(string work, string? registryDirectory,
+    public static async Task<IReadOnlyList<VmStatusReport>> ReadAsync(string work, IOwnershipRegistry? registry,
         CancellationToken cancellationToken)
     {
         string keyPath = Path.Combine(work, "host.key");
@@ -37,9 +38,10 @@ internal static class HostStatus
 
         AdmissionController admission = await AdmissionController.RestoreAsync(new AdmissionOptions(),
             new FileAdmissionStateStore(Path.Combine(work, "admission.state")), cancellationToken: cancellationToken);
-        FileOwnershipRegistry? registry = registryDirectory is null ? null : new FileOwnershipRegistry(registryDirectory);
+        // An etcd registry knows every VM of the cluster, not only those this host's journal and admission state know.
+        IReadOnlyList<string> cluster = registry is EtcdOwnershipRegistry etcd ? await etcd.ListVmIdsAsync(cancellationToken) : [];
         var reports = new List<VmStatusReport>();
-        foreach (string vm in records.Select(r => r.VmId).Concat(admission.KnownVmIds()).Distinct(StringComparer.Ordinal)
+        foreach (string vm in records.Select(r => r.VmId).Concat(admission.KnownVmIds()).Concat(cluster).Distinct(StringComparer.Ordinal)
             .Order(StringComparer.Ordinal))
         {
             (string? owner, long epoch) = await OwnerAsync(registry, vm, cancellationToken);
@@ -60,7 +62,7 @@ internal static class HostStatus
         return reports;
     }
 
-    private static async Task<(string? Owner, long Epoch)> OwnerAsync(FileOwnershipRegistry? registry, string vm,
+    private static async Task<(string? Owner, long Epoch)> OwnerAsync(IOwnershipRegistry? registry, string vm,
         CancellationToken cancellationToken)
     {
         if (registry is null)

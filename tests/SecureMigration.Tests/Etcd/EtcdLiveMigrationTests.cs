@@ -33,6 +33,16 @@ public sealed class EtcdLiveMigrationTests
         OwnershipRecord record = (await registry.GetAsync(LiveMigrationRig.VmId))!;
         Assert.Equal(("dst.test", 2L), (record.Owner, record.Epoch));
         Assert.False(Directory.Exists(defaultRegistry), "with an etcd registry no registry directory is written");
+
+        // Another VM of the cluster, known to etcd but not to this host: status lists it too.
+        using var other = new EtcdOwnershipRegistry(etcd.Options("other.test", EtcdRegistryOptions.DefaultKeyPrefix));
+        await other.RegisterAsync("vm-elsewhere", "other.test");
+        (int statusExit, string status) = await Secmig.RunAsync(["status", "--work", rig.DestinationWork, "--registry",
+            etcd.ConnectionString,
+            .. rig.X509("dst")]);
+        Assert.True(statusExit == 0, status);
+        Assert.Contains("vm1: owner dst.test, epoch 2", status, StringComparison.Ordinal);
+        Assert.Contains("vm-elsewhere: owner other.test, epoch 1", status, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -2,12 +2,12 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
-using dotnet_etcd;
 using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
 using SecureMigration.Etcd;
 using SecureMigration.Testing.Pki;
 using SecureMigration.Tests.Infrastructure;
+using dotnet_etcd;
 
 namespace SecureMigration.Tests.Etcd;
 

@@ -1,3 +1,4 @@
+
 namespace SecureMigration.Coordination.Journal;
 
 /// <summary>
