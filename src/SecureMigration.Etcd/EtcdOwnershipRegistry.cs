@@ -182,7 +182,7 @@ public sealed class EtcdOwnershipRegistry : IOwnershipRegistry, IJournalAnchor, 
         var list = new RangeRequest { Key = prefix, RangeEnd = EtcdKeys.PrefixEnd(prefix), KeysOnly = true, Limit = MaxListedVms };
         RangeResponse range = await CallAsync("the list of VMs", (deadline, token) =>
             _client.GetAsync(list, deadline: deadline, cancellationToken: token), cancellationToken).ConfigureAwait(false);
-        return [.. range.Kvs.Select(kv => kv.Key.ToStringUtf8()[prefix.Length..]).Where(VmIds.IsValid)];
+        return [.. range.Kvs.Select(kv => System.Text.Encoding.UTF8.GetString(kv.Key.Span[prefix.Length..])).Where(VmIds.IsValid)];
     }
 
     /// <inheritdoc />

@@ -11,8 +11,9 @@ namespace SecureMigration.Etcd;
 /// <summary>
 /// Mutual TLS to etcd with the host's credentials: this host's certificate as the client certificate, and an etcd
 /// member accepted only when its certificate chains to the host's CA bundle (nothing else is trusted, not the system's
-/// roots) and names one of the configured endpoints, so another host of the cluster, whose certificate the same CA
-/// issued for its own name, cannot pose as etcd.
+/// roots), is not a CA certificate, and names one of the configured endpoints exactly (no wildcard), so another host
+/// of the cluster, whose certificate the same CA issued for its own name, cannot pose as etcd. When etcd runs on the
+/// hypervisor hosts themselves, their names are endpoints too: give etcd members certificates from a CA of their own.
 /// </summary>
 internal static class EtcdTls
 {
@@ -31,9 +32,9 @@ internal static class EtcdTls
         ssl.ClientCertificates = [client];
         ssl.EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
         ssl.CertificateRevocationCheckMode = X509RevocationMode.NoCheck;
-        ssl.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+        ssl.RemoteCertificateValidationCallback = (_, certificate, presented, errors) =>
             certificate is X509Certificate2 member && (errors & SslPolicyErrors.RemoteCertificateNotAvailable) == 0 &&
-            ChainsTo(member, anchors) && NamesAny(member, names);
+            !IsCa(member) && ChainsTo(member, presented, anchors) && NamesAny(member, names);
         return client;
     }
 
@@ -59,18 +60,31 @@ internal static class EtcdTls
         }
     }
 
-    private static bool ChainsTo(X509Certificate2 member, X509Certificate2Collection anchors)
+    /// <summary>A CA certificate never stands for an etcd member.</summary>
+    private static bool IsCa(X509Certificate2 member) =>
+        member.Extensions.OfType<X509BasicConstraintsExtension>().Any(constraints => constraints.CertificateAuthority);
+
+    /// <summary>
+    /// Builds the member's chain to the host's CA bundle alone, with the intermediates the member presented and
+    /// nothing fetched from the network (a certificate's download addresses are the presenter's to choose).
+    /// </summary>
+    private static bool ChainsTo(X509Certificate2 member, X509Chain? presented, X509Certificate2Collection anchors)
     {
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.AddRange(anchors);
+        chain.ChainPolicy.DisableCertificateDownloads = true;
+        foreach (X509ChainElement element in presented?.ChainElements ?? Enumerable.Empty<X509ChainElement>())
+        {
+            chain.ChainPolicy.ExtraStore.Add(element.Certificate);
+        }
+
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         chain.ChainPolicy.ApplicationPolicy.Add(new Oid("1.3.6.1.5.5.7.3.1"));
         return chain.Build(member);
     }
 
     private static bool NamesAny(X509Certificate2 member, string[] names) =>
-        names.Any(name => IPAddress.TryParse(name, out IPAddress? ip)
-            ? member.MatchesHostname(ip.ToString(), allowWildcards: false)
-            : member.MatchesHostname(name, allowWildcards: true));
+        names.Any(name => member.MatchesHostname(IPAddress.TryParse(name, out IPAddress? ip) ? ip.ToString() : name,
+            allowWildcards: false));
 }

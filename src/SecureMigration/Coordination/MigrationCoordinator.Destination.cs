@@ -162,8 +162,20 @@ public sealed partial class MigrationCoordinator
         await wire.SendAsync(FrameType.Verified, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
         await wire.ReceiveAsync(FrameType.Commit, _options.CommitTimeout, cancellationToken).ConfigureAwait(false);
 
-        OwnershipMove move = await _registry.TryMoveAsync(run.VmId, run.Record.Epoch, run.Record.SourceHost, Host, run.Id,
-            CancellationToken.None).ConfigureAwait(false);
+        OwnershipMove move;
+        try
+        {
+            move = await _registry.TryMoveAsync(run.VmId, run.Record.Epoch, run.Record.SourceHost, Host, run.Id, CancellationToken.None)
+                .ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OwnershipRegistryException or UnauthorizedAccessException)
+        {
+            // The swap may have been applied with its answer lost (a consensus store past its deadline, a file written but
+            // not flushed): destroying this copy now could leave none once the source, asking the registry, rolls forward.
+            throw new MigrationInDoubtException(run.Id, run.VmId, "the commit was sent to the ownership registry, which did not " +
+                $"answer ({e.Message}); the copy here stays paused until recovery can ask the registry", e);
+        }
+
         if (!move.Moved)
         {
             return await RollBackDestinationAsync(run, $"the source took the VM back before the commit ({Describe(move.Current)})",

@@ -34,6 +34,25 @@ public sealed class RegistryOutageTests
         Assert.Equal(hosts.Destination.Id, await hosts.AssertOneRunnableCopyAsync());
     }
 
+    /// <summary>
+    /// The destination's commit is applied but its answer lost: the destination must not destroy its copy on an error
+    /// whose outcome it does not know, since the source, asking the registry, finds the destination owns the VM and
+    /// discards its own (it did, before: both copies gone). It stays in doubt, paused, and recovery rolls it forward.
+    /// </summary>
+    [Fact]
+    public async Task MigrateAsync_CommitAppliedButItsAnswerLost_TheDestinationKeepsItsCopy_AndRecoveryRunsIt()
+    {
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(destinationRegistry: registry => new AnswerLostRegistry(registry));
+
+        await Assert.ThrowsAsync<MigrationInDoubtException>(async () => await hosts.MigrateAsync());
+
+        Assert.NotEqual(VmRunState.Stopped, (await hosts.Destination.Driver.QueryAsync(TwoHosts.VmId)).State);
+        await hosts.RestartBothAsync();
+        await hosts.Source.Coordinator.RecoverAsync();
+        await hosts.Destination.Coordinator.RecoverAsync();
+        Assert.Equal(hosts.Destination.Id, await hosts.AssertOneRunnableCopyAsync());
+    }
+
     [Fact]
     public async Task MigrateAsync_RegistryUnreachableBeforeTheCommitRequest_ResumesTheSource()
     {
