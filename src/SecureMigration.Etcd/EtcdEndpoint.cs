@@ -18,8 +18,8 @@ public sealed record EtcdEndpoint(string Host, int Port)
     {
         ArgumentNullException.ThrowIfNull(text);
         string bounded = Text.UntrustedText.Bound(text, 80);
-        if (text.Length is 0 or > 255 || !Uri.TryCreate("https://" + text, UriKind.Absolute, out Uri? uri) ||
-            uri.PathAndQuery != "/" || !string.IsNullOrEmpty(uri.UserInfo) || uri.HostNameType is UriHostNameType.Unknown)
+        if (text.Length is 0 or > 255 || text.EndsWith(':') || text.IndexOfAny(['#', '?', '/', '@']) >= 0 ||
+            !Uri.TryCreate("https://" + text, UriKind.Absolute, out Uri? uri) || uri.HostNameType is UriHostNameType.Unknown)
         {
             throw new FormatException($"'{bounded}' is not an etcd endpoint: give host:port, for example 10.0.0.5:2379.");
         }

@@ -85,7 +85,7 @@ public sealed class EtcdOwnershipRegistry : IOwnershipRegistry, IJournalAnchor, 
         };
         TxnResponse response = await CallAsync("the registry id", (deadline, token) =>
             _client.TransactionAsync(create, deadline: deadline, cancellationToken: token), cancellationToken).ConfigureAwait(false);
-        string id = response.Succeeded ? candidate : ValueOf(response.Responses[0].ResponseRange)?.Value.ToStringUtf8() ?? string.Empty;
+        string id = response.Succeeded ? candidate : FailureRead(response)?.Value.ToStringUtf8() ?? string.Empty;
         if (id.Length is 0 or > MaxIdLength || !id.All(char.IsAsciiHexDigitLower))
         {
             throw new OwnershipRegistryException("(registry)", EtcdKeys.Describe(_keys.RegistryId),
@@ -121,7 +121,7 @@ public sealed class EtcdOwnershipRegistry : IOwnershipRegistry, IJournalAnchor, 
         _ = await GetIdAsync(cancellationToken).ConfigureAwait(false);
         TxnResponse response = await CallAsync("the registration of VM " + vmId, (deadline, token) =>
             _client.TransactionAsync(register, deadline: deadline, cancellationToken: token), cancellationToken).ConfigureAwait(false);
-        return response.Succeeded ? record : Parse(vmId, ValueOf(response.Responses[0].ResponseRange)
+        return response.Succeeded ? record : Parse(vmId, FailureRead(response)
             ?? throw new OwnershipRegistryException(vmId, EtcdKeys.Describe(key), "it vanished while it was being registered"));
     }
 
@@ -163,7 +163,7 @@ public sealed class EtcdOwnershipRegistry : IOwnershipRegistry, IJournalAnchor, 
             return new OwnershipMove(true, next);
         }
 
-        KeyValue? won = ValueOf(response.Responses[0].ResponseRange);
+        KeyValue? won = FailureRead(response);
         OwnershipRecord? after = won is null ? null : Parse(vmId, won);
         bool ours = after is not null && after.MigrationId == migrationId && after.Epoch == expectedEpoch + 1 &&
             string.Equals(after.Owner, newOwner, StringComparison.Ordinal);
@@ -236,6 +236,13 @@ public sealed class EtcdOwnershipRegistry : IOwnershipRegistry, IJournalAnchor, 
 
     private static KeyValue? ValueOf(RangeResponse range) => range.Kvs.Count == 0 ? null : range.Kvs[0];
 
+    /// <summary>The record a failed transaction read back, or <see langword="null"/> when the key is gone.</summary>
+    /// <exception cref="EtcdUnavailableException">etcd answered without the read the transaction asked for.</exception>
+    private KeyValue? FailureRead(TxnResponse response) => response.Responses.FirstOrDefault()?.ResponseRange is { } range
+        ? ValueOf(range)
+        : throw new EtcdUnavailableException(_endpoints, "a transaction",
+            new InvalidDataException("etcd answered a failed transaction without the read it asked for"));
+
     private void EnsureSigner(string owner, string parameter)
     {
         ArgumentException.ThrowIfNullOrEmpty(owner, parameter);
@@ -301,7 +308,11 @@ public sealed class EtcdOwnershipRegistry : IOwnershipRegistry, IJournalAnchor, 
             {
                 return await call(deadline, cancellationToken).ConfigureAwait(false);
             }
-            catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
+            catch (RpcException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw new OperationCanceledException(cancellationToken);
+            }
+            catch (RpcException e)
             {
                 if (e.StatusCode != StatusCode.Unavailable || _time.GetElapsedTime(started) + backoff >= _options.OperationTimeout)
                 {

@@ -17,6 +17,9 @@ namespace SecureMigration.Etcd;
 /// </summary>
 internal static class EtcdTls
 {
+    private const string EcPublicKey = "1.2.840.10045.2.1";
+    private const string RsaPublicKey = "1.2.840.113549.1.1.1";
+
     /// <summary>Configures <paramref name="ssl"/> for <paramref name="options"/>; the certificate it loads is disposed with the
     /// client.</summary>
     /// <param name="ssl">The client's TLS options.</param>
@@ -44,7 +47,14 @@ internal static class EtcdTls
         try
         {
             using X509Certificate2 certificate = X509CertificateLoader.LoadCertificate(credentials.Chain[0].GetEncoded());
-            using AsymmetricAlgorithm key = certificate.GetKeyAlgorithm() == "1.2.840.10045.2.1" ? ECDsa.Create() : RSA.Create();
+            if (certificate.GetKeyAlgorithm() is not (EcPublicKey or RsaPublicKey))
+            {
+                throw new InvalidCredentialsException("the host key", $"The host's key ({certificate.GetKeyAlgorithm()}) is neither " +
+                    $"ECDSA " +
+                    "nor RSA; etcd's TLS takes only those. Issue the host an ECDSA P-256 or RSA certificate.");
+            }
+
+            using AsymmetricAlgorithm key = certificate.GetKeyAlgorithm() == EcPublicKey ? ECDsa.Create() : RSA.Create();
             key.ImportPkcs8PrivateKey(pkcs8, out _);
             return key switch
             {
