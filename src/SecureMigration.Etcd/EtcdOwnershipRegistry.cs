@@ -312,6 +312,11 @@ public sealed class EtcdOwnershipRegistry : IOwnershipRegistry, IJournalAnchor, 
             {
                 throw new OperationCanceledException(cancellationToken);
             }
+            catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The channel reports its own deadline as a cancellation: etcd did not answer in time.
+                throw new EtcdUnavailableException(_endpoints, what, e);
+            }
             catch (RpcException e)
             {
                 if (e.StatusCode != StatusCode.Unavailable || _time.GetElapsedTime(started) + backoff >= _options.OperationTimeout)
