@@ -63,4 +63,8 @@ public enum HandshakeFailureReason
     /// no list from its issuer, or that list is expired, not yet valid, or not signed by the issuer.
     /// </summary>
     RevocationUnknown,
+
+    /// <summary>The destination refused the ticket only for now: it is still busy with the VM (a migration of it is running or
+    /// rolling back there). A retry may succeed.</summary>
+    DestinationBusy,
 }

@@ -120,7 +120,8 @@ public sealed class SecureChannelFactory
                     await TicketExchange.ReceiveAckAsync(records, ticket.Nonce, state.BindingKey!, token).ConfigureAwait(false);
                 if (refusal != TicketRefusal.None)
                 {
-                    throw new HandshakeFailedException(HandshakeFailureReason.TicketRefused,
+                    throw new HandshakeFailedException(
+                        refusal == TicketRefusal.Busy ? HandshakeFailureReason.DestinationBusy : HandshakeFailureReason.TicketRefused,
                         $"The destination '{peer.Name}' refused the migration ticket ({refusal}): {DestinationReason(reason)}");
                 }
 

@@ -31,8 +31,9 @@ public sealed partial class MigrationCoordinator
     /// <returns>The validator.</returns>
     public ITicketValidator CreateTicketValidator(ITicketValidator? next = null) => new IncomingTicketValidator(this, next);
 
-    /// <summary>Returns why the ticket may not proceed on this host, or <see langword="null"/> when it may. Changes nothing.</summary>
-    private async ValueTask<string?> CheckIncomingAsync(MigrationTicket ticket, PeerIdentity peer, CancellationToken cancellationToken)
+    /// <summary>Returns whether the ticket may proceed on this host, and why not when it may not. Changes nothing.</summary>
+    private async ValueTask<TicketDecision> CheckIncomingAsync(MigrationTicket ticket, PeerIdentity peer,
+        CancellationToken cancellationToken)
     {
         try
         {
@@ -40,37 +41,40 @@ public sealed partial class MigrationCoordinator
         }
         catch (Exception e) when (e is IOException or OwnershipRegistryException or UnauthorizedAccessException)
         {
-            return $"the ownership registry could not be read ({UntrustedText.Bound(e.Message)}); nothing was done";
+            return TicketDecision.Refuse($"the ownership registry could not be read ({UntrustedText.Bound(e.Message)}); nothing was done");
         }
     }
 
-    private async ValueTask<string?> CheckIncomingCoreAsync(MigrationTicket ticket, PeerIdentity peer, CancellationToken cancellationToken)
+    private async ValueTask<TicketDecision> CheckIncomingCoreAsync(MigrationTicket ticket, PeerIdentity peer,
+        CancellationToken cancellationToken)
     {
         if (!VmIds.IsValid(ticket.VmId))
         {
-            return $"the ticket's VM id '{UntrustedText.Bound(ticket.VmId, 160)}' is not a valid VM id";
+            return TicketDecision.Refuse($"the ticket's VM id '{UntrustedText.Bound(ticket.VmId, 160)}' is not a valid VM id");
         }
 
         if (!string.Equals(ticket.DestinationIdentity, Host, StringComparison.Ordinal))
         {
-            return $"the ticket is for '{UntrustedText.Bound(ticket.DestinationIdentity, 300)}', and this host is '{Host}'";
+            return TicketDecision.Refuse($"the ticket is for '{UntrustedText.Bound(ticket.DestinationIdentity, 300)}', and this host is '{Host}'");
         }
 
         // A shared cluster PSK proves no host identity (every holder can claim any name); see PskChannelCredentials.
         if (!peer.IsSharedPsk && !peer.Names.Contains(ticket.SourceIdentity, StringComparer.OrdinalIgnoreCase))
         {
-            return $"the ticket names source '{UntrustedText.Bound(ticket.SourceIdentity, 300)}', but the peer proved the identity " +
-                $"[{UntrustedText.Bound(string.Join(", ", peer.Names), 300)}]";
+            return TicketDecision.Refuse($"the ticket names source '{UntrustedText.Bound(ticket.SourceIdentity, 300)}', but the peer proved the identity " +
+                $"[{UntrustedText.Bound(string.Join(", ", peer.Names), 300)}]");
         }
 
         if (_journal.Latest(ticket.MigrationId) is not null || _receivingIds.ContainsKey(ticket.MigrationId))
         {
-            return $"migration {ticket.MigrationId} already ran on this host";
+            return TicketDecision.Refuse($"migration {ticket.MigrationId} already ran on this host");
         }
 
         if (_receiving.ContainsKey(ticket.VmId) || _journal.HasUnfinished(ticket.VmId))
         {
-            return $"VM '{ticket.VmId}' is already migrating on this host";
+            // Only for now: the migration holding the VM here (running, or rolling back after a cut) ends, and a retry within the
+            // source's budget finds it free; every check runs again on that retry.
+            return TicketDecision.Busy($"VM '{ticket.VmId}' is already migrating on this host");
         }
 
         // Read-only first: a ticket for a VM the registry does not know is refused before anything is written. A registry
@@ -79,25 +83,25 @@ public sealed partial class MigrationCoordinator
         OwnershipRecord? owner = await _registry.GetAsync(ticket.VmId, cancellationToken).ConfigureAwait(false);
         if (owner is null)
         {
-            return $"this host's ownership registry does not know VM '{ticket.VmId}': the source registered it in another registry. " +
-                "Both hosts must use the same shared registry (secmig: the same --registry directory on both)";
+            return TicketDecision.Refuse($"this host's ownership registry does not know VM '{ticket.VmId}': the source registered it in another registry. " +
+                "Both hosts must use the same shared registry (secmig: the same --registry directory on both)");
         }
 
         string registryId = await _registry.GetIdAsync(cancellationToken).ConfigureAwait(false);
         if (!string.Equals(ticket.RegistryId, registryId, StringComparison.Ordinal))
         {
-            return $"the ticket's epoch comes from registry " +
+            return TicketDecision.Refuse($"the ticket's epoch comes from registry " +
                 $"{(ticket.RegistryId is null ? "(none named)" : UntrustedText.Bound(ticket.RegistryId, 80))}, " +
                 $"but this host's ownership registry is {registryId}: the two hosts use different registries, whose epochs mean nothing " +
                     $"to each other. " +
-                "Both hosts must use the same shared registry (secmig: the same --registry directory on both)";
+                "Both hosts must use the same shared registry (secmig: the same --registry directory on both)");
         }
 
         if (owner.Epoch != ticket.OwnershipEpoch || !string.Equals(owner.Owner, ticket.SourceIdentity, StringComparison.Ordinal))
         {
-            return $"the ticket says '{UntrustedText.Bound(ticket.SourceIdentity, 300)}' holds epoch {ticket.OwnershipEpoch} of VM " +
+            return TicketDecision.Refuse($"the ticket says '{UntrustedText.Bound(ticket.SourceIdentity, 300)}' holds epoch {ticket.OwnershipEpoch} of VM " +
                 $"'{ticket.VmId}', but {Describe(owner)} " +
-                "in the registry both hosts share: the VM moved since the source read it, or the source is not its owner";
+                "in the registry both hosts share: the VM moved since the source read it, or the source is not its owner");
         }
 
         VmStatus status;
@@ -107,12 +111,12 @@ public sealed partial class MigrationCoordinator
         }
         catch (Exception e) when (e is MigrationException or ArgumentException or InvalidOperationException or IOException)
         {
-            return $"this host does not serve VM '{ticket.VmId}': {UntrustedText.Bound(e.Message)}";
+            return TicketDecision.Refuse($"this host does not serve VM '{ticket.VmId}': {UntrustedText.Bound(e.Message)}");
         }
 
         return status.State is VmRunState.Running or VmRunState.Paused
-            ? $"VM '{ticket.VmId}' is {status.State} on this host already, so there is nothing to receive"
-            : null;
+            ? TicketDecision.Refuse($"VM '{ticket.VmId}' is {status.State} on this host already, so there is nothing to receive")
+            : TicketDecision.Accept;
     }
 
     /// <summary>Checks an incoming ticket and, when it passes, reserves its VM for this migration until the returned lease is
@@ -120,10 +124,10 @@ public sealed partial class MigrationCoordinator
     private async ValueTask<(string? Refusal, IDisposable? Reservation)> ReserveIncomingAsync(MigrationTicket ticket, PeerIdentity peer,
         CancellationToken cancellationToken)
     {
-        string? refusal = await CheckIncomingAsync(ticket, peer, cancellationToken).ConfigureAwait(false);
-        if (refusal is not null)
+        TicketDecision decision = await CheckIncomingAsync(ticket, peer, cancellationToken).ConfigureAwait(false);
+        if (!decision.IsAccepted)
         {
-            return (refusal, null);
+            return (decision.RefusalReason, null);
         }
 
         if (!_receiving.TryAdd(ticket.VmId, ticket.MigrationId))
@@ -180,11 +184,11 @@ public sealed partial class MigrationCoordinator
         {
             ArgumentNullException.ThrowIfNull(ticket);
             ArgumentNullException.ThrowIfNull(peer);
-            string? refusal = await coordinator.CheckIncomingAsync(ticket, peer, cancellationToken).ConfigureAwait(false);
-            if (refusal is not null)
+            TicketDecision decision = await coordinator.CheckIncomingAsync(ticket, peer, cancellationToken).ConfigureAwait(false);
+            if (!decision.IsAccepted)
             {
-                await coordinator.RecordRefusalAsync(ticket, peer, refusal).ConfigureAwait(false);
-                return TicketDecision.Refuse(refusal);
+                await coordinator.RecordRefusalAsync(ticket, peer, decision.RefusalReason!).ConfigureAwait(false);
+                return decision;
             }
 
             return next is null ? TicketDecision.Accept : await next.ValidateAsync(ticket, peer, cancellationToken).ConfigureAwait(false);

@@ -215,6 +215,18 @@ public sealed class HandshakeRefusalTests(TestPki pki) : IClassFixture<TestPki>
     }
 
     [Fact]
+    public async Task Accept_ValidatorBusy_SourceSeesARetryableRefusal()
+    {
+        var validator = new BusyValidator();
+        var (client, server) = await RunAsync(SourceFactory(), DestinationFactory(configure: o => o.TicketValidator = validator));
+
+        Assert.Equal(HandshakeFailureReason.TicketRefused, server.Reason);
+        Assert.Contains(nameof(TicketRefusal.Busy), server.Error!.Message, StringComparison.Ordinal);
+        Assert.Equal(HandshakeFailureReason.DestinationBusy, client.Reason);
+        Assert.Contains("still rolling back", client.Error!.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Accept_SlowLoris_TimesOutOnTheInjectedClock()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
@@ -267,5 +279,11 @@ public sealed class HandshakeRefusalTests(TestPki pki) : IClassFixture<TestPki>
             ValueTask.FromResult(ticket.OwnershipEpoch == currentEpoch
                 ? TicketDecision.Accept
                 : TicketDecision.Refuse($"The ownership epoch {ticket.OwnershipEpoch} is not current ({currentEpoch})."));
+    }
+
+    private sealed class BusyValidator : ITicketValidator
+    {
+        public ValueTask<TicketDecision> ValidateAsync(MigrationTicket ticket, PeerIdentity peer, CancellationToken cancellationToken) =>
+            ValueTask.FromResult(TicketDecision.Busy($"VM '{ticket.VmId}' is still rolling back here."));
     }
 }

@@ -39,11 +39,12 @@ public sealed class PermanentFailureTests
         Assert.All(results, result => Assert.True(result.IsPermanent));
     }
 
-    [Fact]
-    public async Task MigrateAsync_PassingFailures_StillOpenTheBreaker()
+    [Theory]
+    [InlineData(HandshakeFailureReason.Timeout)]
+    [InlineData(HandshakeFailureReason.DestinationBusy)]
+    public async Task MigrateAsync_PassingFailures_StillOpenTheBreaker(HandshakeFailureReason reason)
     {
-        MigrationResult[] results = await FailFiveTimesAsync(new HandshakeFailedException(HandshakeFailureReason.Timeout,
-            "the peer did not answer"));
+        MigrationResult[] results = await FailFiveTimesAsync(new HandshakeFailedException(reason, $"failed: {reason}"));
 
         Assert.False(results[0].IsPermanent);
         Assert.Contains(results, result => result.Status == MigrationStatus.Refused && result.Denial is AdmissionDenialReason.Backoff or

@@ -29,4 +29,8 @@ public enum TicketRefusal : byte
 
     /// <summary>The ticket is valid for longer than this end accepts.</summary>
     LifetimeTooLong = 8,
+
+    /// <summary>The receiving end is still busy with this VM (a migration of it is running or rolling back there); the
+    /// ticket may be presented again later, as a retry within the source's budget.</summary>
+    Busy = 9,
 }

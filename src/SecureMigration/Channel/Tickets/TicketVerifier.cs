@@ -55,7 +55,7 @@ internal sealed class TicketVerifier(string localIdentity, TimeSpan maxLifetime,
             TicketDecision decision = await validator.ValidateAsync(ticket, peer, cancellationToken).ConfigureAwait(false);
             if (!decision.IsAccepted)
             {
-                return (TicketRefusal.Vetoed, decision.RefusalReason!);
+                return (decision.IsBusy ? TicketRefusal.Busy : TicketRefusal.Vetoed, decision.RefusalReason!);
             }
         }
 
