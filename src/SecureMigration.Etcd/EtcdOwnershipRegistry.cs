@@ -121,17 +121,33 @@ public sealed class EtcdOwnershipRegistry : IOwnershipRegistry, IJournalAnchor, 
         _ = await GetIdAsync(cancellationToken).ConfigureAwait(false);
         TxnResponse response = await CallAsync("the registration of VM " + vmId, (deadline, token) =>
             _client.TransactionAsync(register, deadline: deadline, cancellationToken: token), cancellationToken).ConfigureAwait(false);
-        return response.Succeeded ? record : Parse(vmId, FailureRead(response)
+        return response.Succeeded ? record with { Revision = response.Header.Revision } : Parse(vmId, FailureRead(response)
             ?? throw new OwnershipRegistryException(vmId, EtcdKeys.Describe(key), "it vanished while it was being registered"));
     }
 
     /// <inheritdoc />
     /// <exception cref="ArgumentException"><paramref name="newOwner"/> is not this host: only the owner writes its record.</exception>
-    public async ValueTask<OwnershipMove> TryMoveAsync(string vmId, long expectedEpoch, string expectedOwner, string newOwner,
-        Guid migrationId, CancellationToken cancellationToken = default)
+    public ValueTask<OwnershipMove> TryMoveAsync(string vmId, long expectedEpoch, string expectedOwner, string newOwner,
+        Guid migrationId, CancellationToken cancellationToken = default) =>
+        MoveAsync(vmId, expectedEpoch, expectedOwner, expectedRevision: 0, newOwner, migrationId, cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>The revision is the key's <c>mod_revision</c>; the transaction compares it, so nothing written since the
+    /// caller's read, not even the same record put back, lets the move through.</remarks>
+    /// <exception cref="ArgumentException"><paramref name="newOwner"/> is not this host: only the owner writes its record.</exception>
+    public ValueTask<OwnershipMove> TryMoveAsync(OwnershipRecord expected, string newOwner, Guid migrationId,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(expected);
+        return MoveAsync(expected.VmId, expected.Epoch, expected.Owner, expected.Revision, newOwner, migrationId, cancellationToken);
+    }
+
+    private async ValueTask<OwnershipMove> MoveAsync(string vmId, long expectedEpoch, string expectedOwner, long expectedRevision,
+        string newOwner, Guid migrationId, CancellationToken cancellationToken)
     {
         VmIds.EnsureValid(vmId);
         ArgumentException.ThrowIfNullOrEmpty(expectedOwner);
+        ArgumentOutOfRangeException.ThrowIfNegative(expectedRevision);
         EnsureSigner(newOwner, nameof(newOwner));
         ByteString key = _keys.Vm(vmId);
         KeyValue? seen = await ReadAsync(key, "the record of VM " + vmId, cancellationToken).ConfigureAwait(false);
@@ -141,7 +157,8 @@ public sealed class EtcdOwnershipRegistry : IOwnershipRegistry, IJournalAnchor, 
         }
 
         OwnershipRecord current = Parse(vmId, seen);
-        if (current.Epoch != expectedEpoch || !string.Equals(current.Owner, expectedOwner, StringComparison.Ordinal))
+        if (current.Epoch != expectedEpoch || !string.Equals(current.Owner, expectedOwner, StringComparison.Ordinal) ||
+            (expectedRevision != 0 && seen.ModRevision != expectedRevision))
         {
             return new OwnershipMove(false, current);
         }
@@ -160,7 +177,8 @@ public sealed class EtcdOwnershipRegistry : IOwnershipRegistry, IJournalAnchor, 
             .ConfigureAwait(false);
         if (response.Succeeded)
         {
-            return new OwnershipMove(true, next);
+            // The transaction's revision is the key's new mod_revision: the fencing token of this move.
+            return new OwnershipMove(true, next with { Revision = response.Header.Revision });
         }
 
         KeyValue? won = FailureRead(response);
@@ -270,7 +288,7 @@ public sealed class EtcdOwnershipRegistry : IOwnershipRegistry, IJournalAnchor, 
             throw new OwnershipRegistryException(vmId, location, "it describes another VM or an impossible epoch");
         }
 
-        return record;
+        return record with { Revision = kv.ModRevision };
     }
 
     private static JournalHead ParseHead(string journal, ByteString key, KeyValue kv)

@@ -185,6 +185,7 @@ public sealed partial class MigrationCoordinator
         // The epoch is ours: from here on the only way is forward, whatever fails.
         byte[] epoch = new byte[sizeof(ulong)];
         BinaryPrimitives.WriteUInt64LittleEndian(epoch, (ulong)move.Current!.Epoch);
+        run.Record = run.Record with { RegistryRevision = move.Current.Revision > 0 ? move.Current.Revision : null };
         await TryStepAsync(run, MigrationPhase.Committed).ConfigureAwait(false);
         try
         {
@@ -200,6 +201,11 @@ public sealed partial class MigrationCoordinator
 
     private async Task<MigrationResult> RollForwardDestinationAsync(MigrationRun run)
     {
+        if (run.Record.Phase == MigrationPhase.Committed && run.Record.RegistryRevision is { } token)
+        {
+            await CheckFencingTokenAsync(run, token).ConfigureAwait(false);
+        }
+
         await _driver.ActivateDestinationAsync(run.VmId).ConfigureAwait(false);
         if (run.Record.Phase == MigrationPhase.Committed)
         {
@@ -214,6 +220,36 @@ public sealed partial class MigrationCoordinator
         Complete(run, MigrationOutcome.Succeeded);
         return new MigrationResult(run.Id, run.VmId, MigrationRole.Destination, MigrationStatus.Completed, null, run.Bytes,
             run.Record.Epoch + 1);
+    }
+
+    /// <summary>
+    /// Checks, just before the VM runs here, that the registry still holds the record this host's commit wrote, at the
+    /// commit's revision (the fencing token): only this host writes it from the commit on, so any later write (an earlier
+    /// record put back, a record forged by a host that can write the registry) means the registry no longer backs this copy,
+    /// and it stays paused in doubt rather than run beside one the registry now names.
+    /// </summary>
+    private async ValueTask CheckFencingTokenAsync(MigrationRun run, long token)
+    {
+        OwnershipRecord? current;
+        try
+        {
+            current = await _registry.GetAsync(run.VmId).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OwnershipRegistryException or UnauthorizedAccessException)
+        {
+            throw new MigrationInDoubtException(run.Id, run.VmId, $"the ownership registry could not be read to check the commit's " +
+                $"fencing token ({e.Message}); the copy here stays paused until recovery can", e);
+        }
+
+        if (current is null || current.Revision != token || current.MigrationId != run.Id ||
+            !string.Equals(current.Owner, Host, StringComparison.Ordinal))
+        {
+            throw new MigrationInDoubtException(run.Id, run.VmId,
+                $"this host committed the VM at registry revision {token}, but the registry now shows " +
+                $"{(current is null ? "no record" : $"{Describe(current)} at revision {current.Revision}")}: the record was written " +
+                "after the commit by someone other than this host. The copy here stays paused; find who wrote the record (etcd's " +
+                "audit), then recover");
+        }
     }
 
     private async Task<MigrationResult> RollBackDestinationAsync(MigrationRun run, string reason, bool peerKnows)

@@ -127,10 +127,22 @@ public sealed partial class MigrationCoordinator
             if (current.MigrationId == run.Id && current.Epoch == run.Record.Epoch + 1
                 && string.Equals(current.Owner, Host, StringComparison.Ordinal))
             {
+                run.Record = run.Record with { RegistryRevision = current.Revision > 0 ? current.Revision : null };
                 await TryStepAsync(run, MigrationPhase.Committed, "the registry shows this host took the epoch before the crash")
                     .ConfigureAwait(false);
                 await RollForwardDestinationAsync(run).ConfigureAwait(false);
                 return "the registry shows this host took the epoch: rolled forward, the VM runs here";
+            }
+
+            if (current.Epoch == run.Record.Epoch)
+            {
+                // Nothing moved yet, but this host may have sent its commit before the crash, and a consensus store can still
+                // apply a request its sender no longer waits for. Only once the source takes the epoch back can that commit no
+                // longer land; destroying this copy before could leave none.
+                throw new MigrationInDoubtException(run.Id, run.VmId,
+                    $"the registry still shows {Describe(current)}, from which this host's commit, perhaps sent before the crash, " +
+                    "could still be applied; the copy here stays paused until the source settles the migration (its recovery takes " +
+                    "the epoch back), then recover again");
             }
         }
 

@@ -72,6 +72,7 @@ public sealed partial class MigrationCoordinator
             {
                 MigrationId = migrationId, Role = MigrationRole.Source, Phase = MigrationPhase.Admitted, VmId = vmId,
                 SourceHost = Host, DestinationHost = destinationHost, Epoch = owner.Epoch,
+                RegistryRevision = owner.Revision > 0 ? owner.Revision : null,
             },
             progress);
         await using (run.ConfigureAwait(false))
@@ -198,7 +199,9 @@ public sealed partial class MigrationCoordinator
         OwnershipMove move;
         try
         {
-            move = await _registry.TryMoveAsync(run.VmId, run.Record.Epoch, Host, Host, run.Id).ConfigureAwait(false);
+            // Bound to the revision the migration started from: the same record put back after a commit does not pass for it.
+            var started = new OwnershipRecord(run.VmId, Host, run.Record.Epoch, null, default) { Revision = run.Record.RegistryRevision ?? 0 };
+            move = await _registry.TryMoveAsync(started, Host, run.Id).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or OwnershipRegistryException or UnauthorizedAccessException)
         {
@@ -228,6 +231,16 @@ public sealed partial class MigrationCoordinator
         if (!peerKnows && run.Wire is { } wire)
         {
             await wire.TrySendAbortAsync(reason).ConfigureAwait(false);
+        }
+
+        if (!move.Moved && move.Current is { } rewritten && rewritten.Epoch == run.Record.Epoch &&
+            run.Record.RegistryRevision is { } startedAt && rewritten.Revision != startedAt)
+        {
+            throw new MigrationInDoubtException(run.Id, run.VmId,
+                $"the registry's record of epoch {rewritten.Epoch} was rewritten since this migration read it (revision {startedAt}, " +
+                $"now {rewritten.Revision}): only a commit moves it, so the record was put back by whoever can write the registry, " +
+                "perhaps over the destination's commit. The VM stays paused here and nothing is destroyed; find who wrote the " +
+                "record (etcd's audit), then recover");
         }
 
         if (move.Moved || string.Equals(move.Current?.Owner, Host, StringComparison.Ordinal))

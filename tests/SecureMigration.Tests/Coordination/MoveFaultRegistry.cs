@@ -22,6 +22,12 @@ internal abstract class MoveFaultRegistry(IOwnershipRegistry inner) : IOwnership
     public abstract ValueTask<OwnershipMove> TryMoveAsync(string vmId, long expectedEpoch, string expectedOwner, string newOwner,
         Guid migrationId, CancellationToken cancellationToken = default);
 
+    /// <summary>A move bound to the record read (and its revision); by default it passes the revision on to the inner registry,
+    /// which a plain forward of epoch and owner would drop.</summary>
+    public virtual ValueTask<OwnershipMove> TryMoveAsync(OwnershipRecord expected, string newOwner, Guid migrationId,
+        CancellationToken cancellationToken = default) =>
+        inner.TryMoveAsync(expected, newOwner, migrationId, cancellationToken);
+
     public ValueTask<JournalHead?> GetHeadAsync(string journal, CancellationToken cancellationToken = default) =>
         inner is IJournalAnchor anchor ? anchor.GetHeadAsync(journal, cancellationToken) : ValueTask.FromResult<JournalHead?>(null);
 

@@ -21,7 +21,7 @@ public sealed class EtcdCommitFaultTests(EtcdClusterFixture fixture) : IDisposab
     {
         int killed = -1;
         await using TwoHosts hosts = await TwoHosts.CreateAsync(registries: host => _registries.For(host), destinationRegistry: registry =>
-            new BeforeMoveRegistry(registry, async () => await fixture.Cluster.KillAsync(killed = await fixture.Cluster.LeaderAsync())));
+            new FaultAtMoveRegistry(registry, before: async () => await fixture.Cluster.KillAsync(killed = await fixture.Cluster.LeaderAsync())));
         try
         {
             (MigrationResult source, MigrationResult? destination) = await hosts.MigrateAsync();
@@ -43,7 +43,7 @@ public sealed class EtcdCommitFaultTests(EtcdClusterFixture fixture) : IDisposab
         var options = new CoordinatorOptions { CommitTimeout = TimeSpan.FromSeconds(4) };
         await using TwoHosts hosts = await TwoHosts.CreateAsync(sourceOptions: options, destinationOptions: options,
             registries: host => _registries.For(host, TimeSpan.FromSeconds(2)), destinationRegistry: registry =>
-            new BeforeMoveRegistry(registry, async () =>
+            new FaultAtMoveRegistry(registry, before: async () =>
             {
                 await fixture.Cluster.KillAsync(0);
                 await fixture.Cluster.KillAsync(1);

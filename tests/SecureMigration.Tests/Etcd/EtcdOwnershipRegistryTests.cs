@@ -7,7 +7,6 @@ using SecureMigration.Coordination.Ownership;
 using SecureMigration.Etcd;
 using SecureMigration.Testing.Pki;
 using SecureMigration.Tests.Infrastructure;
-using dotnet_etcd;
 
 namespace SecureMigration.Tests.Etcd;
 
@@ -47,6 +46,36 @@ public sealed class EtcdOwnershipRegistryTests(EtcdClusterFixture fixture)
         Assert.Equal(("destination.test", 2L, (Guid?)migration), (moved.Current!.Owner, moved.Current.Epoch, moved.Current.MigrationId));
         Assert.False(reclaim.Moved);
         Assert.Equal(moved.Current, reclaim.Current);
+    }
+
+    /// <summary>
+    /// Anyone who can write etcd, without any host's key, puts back the record the source signed before the commit. It
+    /// reads as genuine, but at a new revision: a take-back bound to the revision the source read at the start does not
+    /// move it, while one that compares epoch and owner only (the attack) does.
+    /// </summary>
+    [RequiresProgramFact("etcd")]
+    public async Task TryMove_BoundToTheRevisionRead_RefusesTheSameRecordPutBack()
+    {
+        using EtcdOwnershipRegistry source = Registry("source.test");
+        using EtcdOwnershipRegistry destination = Registry("destination.test");
+        await source.RegisterAsync("vm1", "source.test");
+        OwnershipRecord started = (await source.GetAsync("vm1"))!;
+        EtcdRegistryOptions writer = fixture.Cluster.Options("writer.test", _prefix);
+        byte[] before = (await fixture.Cluster.ReadRawAsync(writer, _prefix + "vms/vm1"))!;
+        OwnershipMove commit = await destination.TryMoveAsync("vm1", 1, "source.test", "destination.test", Guid.NewGuid());
+        await PutRawAsync(writer, "vms/vm1", before);
+
+        OwnershipRecord replayed = (await source.GetAsync("vm1"))!;
+        OwnershipMove bound = await source.TryMoveAsync(started, "source.test", Guid.NewGuid());
+        OwnershipMove unbound = await source.TryMoveAsync("vm1", 1, "source.test", "source.test", Guid.NewGuid());
+
+        Assert.True(started.Revision > 0);
+        Assert.True(commit.Current!.Revision > started.Revision, "the commit's revision is the fencing token, above the start's");
+        Assert.Equal(started with { Revision = replayed.Revision }, replayed);
+        Assert.True(replayed.Revision > commit.Current.Revision);
+        Assert.False(bound.Moved);
+        Assert.Equal(replayed, bound.Current);
+        Assert.True(unbound.Moved, "without the revision the replayed record passes for the one read at the start");
     }
 
     [RequiresProgramFact("etcd")]
@@ -198,16 +227,8 @@ public sealed class EtcdOwnershipRegistryTests(EtcdClusterFixture fixture)
 
     private EtcdOwnershipRegistry Registry(string host) => new(fixture.Cluster.Options(host, _prefix));
 
-    private async Task PutRawAsync(EtcdRegistryOptions options, string key, byte[] value)
-    {
-        X509Certificate2? certificate = null;
-        using var client = new EtcdClient(fixture.Cluster.ConnectionString.Replace(EtcdRegistryOptions.Scheme, "https://",
-            StringComparison.Ordinal)
-            .Replace(",", ",https://", StringComparison.Ordinal), ssl => certificate = EtcdTls.Configure(ssl, options));
-        using X509Certificate2 held = certificate!;
-        await client.PutAsync(new Etcdserverpb.PutRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8(_prefix + key),
-            Value = Google.Protobuf.ByteString.CopyFrom(value) });
-    }
+    private Task PutRawAsync(EtcdRegistryOptions options, string key, byte[] value) =>
+        fixture.Cluster.WriteRawAsync(options, _prefix + key, value);
 
     /// <summary>
     /// Accepts one TLS client; reports whether the client accepted the server's certificate: it then speaks HTTP/2 (its

@@ -6,8 +6,10 @@ namespace SecureMigration.Tests.Etcd;
 /// <param name="fixture">The shared cluster.</param>
 public sealed class EtcdRegistries(EtcdClusterFixture fixture) : IDisposable
 {
-    private readonly string _prefix = EtcdClusterFixture.FreshPrefix();
     private readonly List<EtcdOwnershipRegistry> _opened = [];
+
+    /// <summary>Gets the test's key prefix.</summary>
+    public string Prefix { get; } = EtcdClusterFixture.FreshPrefix();
 
     /// <summary>Opens a registry for <paramref name="host"/>, with its own credentials from the cluster's CA.</summary>
     /// <param name="host">The host.</param>
@@ -15,12 +17,26 @@ public sealed class EtcdRegistries(EtcdClusterFixture fixture) : IDisposable
     /// <returns>The registry.</returns>
     public EtcdOwnershipRegistry For(string host, TimeSpan? timeout = null)
     {
-        EtcdRegistryOptions options = fixture.Cluster.Options(host, _prefix);
+        EtcdRegistryOptions options = fixture.Cluster.Options(host, Prefix);
         options.OperationTimeout = timeout ?? options.OperationTimeout;
         var registry = new EtcdOwnershipRegistry(options);
         _opened.Add(registry);
         return registry;
     }
+
+    /// <summary>Reads the stored record of <paramref name="vmId"/> as bytes, as anyone with etcd access can.</summary>
+    /// <param name="vmId">The VM.</param>
+    /// <returns>The bytes, or <see langword="null"/>.</returns>
+    public Task<byte[]?> ReadRecordAsync(string vmId) => fixture.Cluster.ReadRawAsync(Writer, Prefix + "vms/" + vmId);
+
+    /// <summary>Puts <paramref name="value"/> as the record of <paramref name="vmId"/>, as anyone with etcd access (and no host's key)
+    /// can.</summary>
+    /// <param name="vmId">The VM.</param>
+    /// <param name="value">The bytes.</param>
+    /// <returns>A task that completes when etcd stored them.</returns>
+    public Task WriteRecordAsync(string vmId, byte[] value) => fixture.Cluster.WriteRawAsync(Writer, Prefix + "vms/" + vmId, value);
+
+    private EtcdRegistryOptions Writer => fixture.Cluster.Options("writer.test", Prefix);
 
     public void Dispose()
     {

@@ -89,15 +89,54 @@ public sealed class EtcdCluster : IAsyncDisposable
     /// <returns>0, 1 or 2.</returns>
     public async Task<int> LeaderAsync()
     {
-        EtcdRegistryOptions options = Options("observer.test", EtcdRegistryOptions.DefaultKeyPrefix);
+        (EtcdClient client, X509Certificate2 certificate) = RawClient(Options("observer.test", EtcdRegistryOptions.DefaultKeyPrefix));
+        using (client)
+        using (certificate)
+        {
+            Etcdserverpb.MemberListResponse members = await client.MemberListAsync(new Etcdserverpb.MemberListRequest());
+            Etcdserverpb.StatusResponse status = await client.StatusAsync(new Etcdserverpb.StatusRequest());
+            string name = members.Members.Single(m => m.ID == status.Leader).Name;
+            return int.Parse(name["etcd".Length..], CultureInfo.InvariantCulture);
+        }
+    }
+
+    /// <summary>Reads a key as stored, past every check a registry makes: what anyone with etcd access sees.</summary>
+    /// <param name="options">Whose credentials to connect with.</param>
+    /// <param name="key">The whole key.</param>
+    /// <returns>The value, or <see langword="null"/> when the key is absent.</returns>
+    public async Task<byte[]?> ReadRawAsync(EtcdRegistryOptions options, string key)
+    {
+        (EtcdClient client, X509Certificate2 certificate) = RawClient(options);
+        using (client)
+        using (certificate)
+        {
+            Etcdserverpb.RangeResponse range = await client.GetAsync(key);
+            return range.Kvs.Count == 0 ? null : range.Kvs[0].Value.ToByteArray();
+        }
+    }
+
+    /// <summary>Writes a key as is, past every check a registry makes: what anyone with etcd access can do.</summary>
+    /// <param name="options">Whose credentials to connect with.</param>
+    /// <param name="key">The whole key.</param>
+    /// <param name="value">The value.</param>
+    /// <returns>A task that completes when etcd stored it.</returns>
+    public async Task WriteRawAsync(EtcdRegistryOptions options, string key, byte[] value)
+    {
+        (EtcdClient client, X509Certificate2 certificate) = RawClient(options);
+        using (client)
+        using (certificate)
+        {
+            await client.PutAsync(new Etcdserverpb.PutRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8(key),
+                Value = Google.Protobuf.ByteString.CopyFrom(value) });
+        }
+    }
+
+    private static (EtcdClient Client, X509Certificate2 Certificate) RawClient(EtcdRegistryOptions options)
+    {
         X509Certificate2? certificate = null;
-        using var client = new EtcdClient(string.Join(',', options.Endpoints.Select(e => "https://" + e)),
+        var client = new EtcdClient(string.Join(',', options.Endpoints.Select(e => "https://" + e)),
             ssl => certificate = EtcdTls.Configure(ssl, options));
-        using X509Certificate2 held = certificate!;
-        Etcdserverpb.MemberListResponse members = await client.MemberListAsync(new Etcdserverpb.MemberListRequest());
-        Etcdserverpb.StatusResponse status = await client.StatusAsync(new Etcdserverpb.StatusRequest());
-        string name = members.Members.Single(m => m.ID == status.Leader).Name;
-        return int.Parse(name["etcd".Length..], CultureInfo.InvariantCulture);
+        return (client, certificate!);
     }
 
     /// <summary>Kills member <paramref name="member"/> (SIGKILL).</summary>

@@ -26,6 +26,13 @@ public sealed record JournalRecord
     /// <summary>Gets the ownership epoch the source held when the migration started; a commit moves it to this plus one.</summary>
     public required long Epoch { get; init; }
 
+    /// <summary>
+    /// Gets the registry's revision of the ownership record (<see cref="Ownership.OwnershipRecord.Revision"/>), where the registry
+    /// keeps revisions: for a source, the record the migration started from, which its take-back must still find; for a
+    /// destination from its commit on, the commit's revision, its fencing token. <see langword="null"/> otherwise.
+    /// </summary>
+    public long? RegistryRevision { get; init; }
+
     /// <summary>Gets when the phase was entered.</summary>
     public DateTimeOffset At { get; init; }
 

@@ -44,4 +44,23 @@ public interface IOwnershipRegistry
     /// <returns>Whether it moved, and the record as it stands afterwards.</returns>
     ValueTask<OwnershipMove> TryMoveAsync(string vmId, long expectedEpoch, string expectedOwner, string newOwner, Guid migrationId,
         CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Moves the epoch of <paramref name="expected"/>'s VM as <see cref="TryMoveAsync(string, long, string, string, Guid,
+    /// CancellationToken)"/> does, and where the registry versions its records and <paramref name="expected"/> carries a
+    /// <see cref="OwnershipRecord.Revision"/>, only if the record is still at that very revision: a record rewritten since
+    /// (even to the same content) does not move, and is returned as it stands. A registry that keeps no versions compares
+    /// the epoch and owner only.
+    /// </summary>
+    /// <param name="expected">The record the caller read (its VM, epoch, owner and revision count).</param>
+    /// <param name="newOwner">The next owner (the same host for a reclaim).</param>
+    /// <param name="migrationId">The migration that moves it.</param>
+    /// <param name="cancellationToken">Cancels the wait; a swap that started completes.</param>
+    /// <returns>Whether it moved, and the record as it stands afterwards.</returns>
+    ValueTask<OwnershipMove> TryMoveAsync(OwnershipRecord expected, string newOwner, Guid migrationId,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(expected);
+        return TryMoveAsync(expected.VmId, expected.Epoch, expected.Owner, newOwner, migrationId, cancellationToken);
+    }
 }

@@ -1,11 +1,14 @@
 using CsCheck;
 using SecureMigration.Coordination;
+using SecureMigration.Coordination.Drivers;
+using SecureMigration.Coordination.Phases;
 
 namespace SecureMigration.Tests.Coordination.Crashes;
 
 /// <summary>
-/// Crash either host (or both) at any step of a migration, restart, recover in either order, recover again: there is
-/// always exactly one owner and exactly one runnable copy, on the owner, and the second recovery changes nothing.
+/// Crash either host (or both) at any step of a migration, restart, recover in either order, recover again (a destination
+/// that waited for its source settles then): there is always exactly one owner and exactly one runnable copy, on the owner,
+/// and a third recovery changes nothing.
 /// </summary>
 public sealed class RecoveryPropertyTests
 {
@@ -45,6 +48,34 @@ public sealed class RecoveryPropertyTests
         Assert.Equal(end == "Completed" ? "destination.test" : "source.test", owner);
     }
 
+    /// <summary>
+    /// Both crash around the commit, the source after asking for it and before taking the epoch back, the destination
+    /// before taking it: the registry still shows the source at the old epoch. Recovered first, the destination must not
+    /// destroy its copy on that, since a commit it sent before the crash could still be applied by a consensus store; it waits
+    /// in doubt, paused, until the source's recovery has taken the epoch back, and then rolls back.
+    /// </summary>
+    [Fact]
+    public async Task RecoverAsync_DestinationFirstWhileTheSourceStillHoldsTheEpoch_KeepsItsCopyUntilTheSourceSettles()
+    {
+        var sourceCrash = new CrashPlan(9);
+        var destinationCrash = new CrashPlan(CrashSteps.DestinationTookTheEpoch - 1);
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(Fast(), Fast(), sourceCrash: sourceCrash,
+            destinationCrash: destinationCrash);
+        (Exception? sourceEnd, Exception? destinationEnd) = await hosts.MigrateThroughCrashesAsync();
+        AssertEndedByItsPlannedCrash("source", sourceCrash, sourceEnd);
+        AssertEndedByItsPlannedCrash("destination", destinationCrash, destinationEnd);
+        await hosts.RestartBothAsync();
+
+        RecoveredMigration waiting = Assert.Single(await hosts.Destination.Coordinator.RecoverAsync());
+
+        Assert.StartsWith("left in doubt: the registry still shows 'source.test' holds epoch 1", waiting.Decision,
+            StringComparison.Ordinal);
+        Assert.Equal(VmRunState.Paused, (await hosts.Destination.Driver.QueryAsync(TwoHosts.VmId)).State);
+        await hosts.Source.Coordinator.RecoverAsync();
+        Assert.Equal(MigrationPhase.RolledBack, Assert.Single(await hosts.Destination.Coordinator.RecoverAsync()).To);
+        Assert.Equal(hosts.Source.Id, await hosts.AssertOneRunnableCopyAsync());
+    }
+
     /// <summary>Migrates, crashing each host at its planned step, checks both died of that crash, then recovers twice.</summary>
     private static async Task<string> RunAsync(CrashPoints crash, bool destinationFirst)
     {
@@ -62,6 +93,7 @@ public sealed class RecoveryPropertyTests
         TestHost second = destinationFirst ? hosts.Source : hosts.Destination;
         await first.Coordinator.RecoverAsync();
         await second.Coordinator.RecoverAsync();
+        await first.Coordinator.RecoverAsync();
 
         string owner = await hosts.AssertOneRunnableCopyAsync();
         Assert.Empty(await hosts.Source.Coordinator.RecoverAsync());

@@ -1,0 +1,77 @@
+using SecureMigration.Coordination;
+using SecureMigration.Coordination.Drivers;
+using SecureMigration.Tests.Coordination;
+using SecureMigration.Tests.Infrastructure;
+
+namespace SecureMigration.Tests.Etcd;
+
+/// <summary>
+/// Someone who can write etcd but holds no host's key (an etcd operator, a stolen etcd client certificate, a backup
+/// restored by hand) puts back the record the source signed before the commit. It is genuine, so no signature check stops
+/// it; the revisions do. Coordinated migrations, simulated hypervisor, real channel and a real etcd cluster.
+/// </summary>
+[Collection(nameof(EtcdCollection))]
+public sealed class EtcdReplayTests(EtcdClusterFixture fixture) : IDisposable
+{
+    private readonly EtcdRegistries _registries = new(fixture);
+
+    /// <summary>
+    /// The destination commits and runs; the acknowledgement is cut, and before the source asks the registry the old
+    /// record is back. Taking the VM back on its word would run a second copy: the source's take-back is bound to the
+    /// revision it started from, so it stays paused in doubt and the destination's copy is the only one running.
+    /// </summary>
+    [RequiresProgramFact("etcd")]
+    public async Task TheOldRecordPutBackAfterTheCommit_TheSourceDoesNotTakeTheVmBack()
+    {
+        TwoHosts? hosts = null;
+        byte[]? beforeCommit = null;
+        hosts = await TwoHosts.CreateAsync(withRelay: true, registries: host => _registries.For(host),
+            destinationRegistry: registry => new FaultAtMoveRegistry(registry, after: () =>
+            {
+                hosts!.Relay!.CutNow();
+                return Task.CompletedTask;
+            }),
+            sourceRegistry: registry => new FaultAtMoveRegistry(registry, before: async () =>
+            {
+                await hosts!.LastDestination;
+                await _registries.WriteRecordAsync(TwoHosts.VmId, beforeCommit!);
+            }));
+        await using (hosts)
+        {
+            beforeCommit = await _registries.ReadRecordAsync(TwoHosts.VmId);
+
+            MigrationInDoubtException doubt = await Assert.ThrowsAsync<MigrationInDoubtException>(async () => await hosts.MigrateAsync());
+
+            Assert.Contains("was rewritten since this migration read it", doubt.Message, StringComparison.Ordinal);
+            Assert.True((await hosts.LastDestination)!.IsCommitted);
+            Assert.Equal(VmRunState.Running, (await hosts.Destination.Driver.QueryAsync(TwoHosts.VmId)).State);
+            Assert.Equal(VmRunState.Paused, (await hosts.Source.Driver.QueryAsync(TwoHosts.VmId)).State);
+        }
+    }
+
+    /// <summary>
+    /// The old record is back right after the destination's commit, before its copy runs: the record no longer stands at
+    /// the commit's revision (the fencing token), so the destination does not run its copy on a registry that names
+    /// another owner, and the source, which asks the registry whatever the acknowledgement said, finds its record rewritten.
+    /// Both stay paused in doubt, both copies kept, until someone restores the record: no copy runs on a forged word.
+    /// </summary>
+    [RequiresProgramFact("etcd")]
+    public async Task TheOldRecordPutBackBeforeTheDestinationRuns_TheFencingTokenKeepsItPaused()
+    {
+        byte[]? beforeCommit = null;
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(registries: host => _registries.For(host),
+            destinationRegistry: registry => new FaultAtMoveRegistry(registry, after: () =>
+                _registries.WriteRecordAsync(TwoHosts.VmId, beforeCommit!)));
+        beforeCommit = await _registries.ReadRecordAsync(TwoHosts.VmId);
+
+        MigrationInDoubtException source = await Assert.ThrowsAsync<MigrationInDoubtException>(async () => await hosts.MigrateAsync());
+
+        MigrationInDoubtException destination = await Assert.ThrowsAsync<MigrationInDoubtException>(() => hosts.LastDestination);
+        Assert.Contains("this host committed the VM at registry revision", destination.Message, StringComparison.Ordinal);
+        Assert.Contains("was rewritten since this migration read it", source.Message, StringComparison.Ordinal);
+        Assert.Equal(VmRunState.Paused, (await hosts.Destination.Driver.QueryAsync(TwoHosts.VmId)).State);
+        Assert.Equal(VmRunState.Paused, (await hosts.Source.Driver.QueryAsync(TwoHosts.VmId)).State);
+    }
+
+    public void Dispose() => _registries.Dispose();
+}

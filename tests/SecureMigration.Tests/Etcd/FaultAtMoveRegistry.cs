@@ -1,0 +1,40 @@
+using SecureMigration.Coordination.Ownership;
+using SecureMigration.Tests.Coordination;
+
+namespace SecureMigration.Tests.Etcd;
+
+/// <summary>
+/// A registry that runs a fault just before the first compare-and-swap it is asked for (kill etcd's leader, take its
+/// quorum away, put an old record back), or just after that swap moved the epoch: for a destination that is its commit,
+/// for a source its take-back, so the fault lands there whatever the machine's speed.
+/// </summary>
+internal sealed class FaultAtMoveRegistry(IOwnershipRegistry inner, Func<Task>? before = null, Func<Task>? after = null)
+    : MoveFaultRegistry(inner)
+{
+    private int _moves;
+
+    public override async ValueTask<OwnershipMove> TryMoveAsync(string vmId, long expectedEpoch, string expectedOwner, string newOwner,
+        Guid migrationId, CancellationToken cancellationToken = default) =>
+        await AroundFirstAsync(() => Inner.TryMoveAsync(vmId, expectedEpoch, expectedOwner, newOwner, migrationId, cancellationToken));
+
+    public override async ValueTask<OwnershipMove> TryMoveAsync(OwnershipRecord expected, string newOwner, Guid migrationId,
+        CancellationToken cancellationToken = default) =>
+        await AroundFirstAsync(() => Inner.TryMoveAsync(expected, newOwner, migrationId, cancellationToken));
+
+    private async Task<OwnershipMove> AroundFirstAsync(Func<ValueTask<OwnershipMove>> move)
+    {
+        bool first = Interlocked.Increment(ref _moves) == 1;
+        if (first && before is not null)
+        {
+            await before();
+        }
+
+        OwnershipMove moved = await move();
+        if (first && moved.Moved && after is not null)
+        {
+            await after();
+        }
+
+        return moved;
+    }
+}
