@@ -3,7 +3,8 @@ using Google.Protobuf;
 
 namespace SecureMigration.Etcd;
 
-/// <summary>The registry's keys under its prefix: one per VM, one for the registry's id, one per anchored journal.</summary>
+/// <summary>The registry's keys under its prefix: one per VM, one for the registry's id, one per migration in
+/// flight, one per anchored journal.</summary>
 /// <param name="prefix">The validated prefix, starting and ending with '/'.</param>
 internal sealed class EtcdKeys(string prefix)
 {
@@ -13,6 +14,11 @@ internal sealed class EtcdKeys(string prefix)
     /// <param name="vmId">The VM.</param>
     /// <returns>The key.</returns>
     public ByteString Vm(string vmId) => ByteString.CopyFromUtf8(prefix + "vms/" + vmId);
+
+    /// <summary>The key a migration in flight holds, bound to its lease; the id is validated.</summary>
+    /// <param name="vmId">The VM.</param>
+    /// <returns>The key.</returns>
+    public ByteString Migration(string vmId) => ByteString.CopyFromUtf8(prefix + "migrations/" + vmId);
 
     /// <summary>The key of a journal's anchored head; the journal's name is hex-encoded, since it holds a path.</summary>
     /// <param name="journal">The journal's name.</param>

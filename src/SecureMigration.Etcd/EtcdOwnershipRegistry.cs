@@ -27,7 +27,7 @@ namespace SecureMigration.Etcd;
 /// be mistaken for a lost race. Failures to reach a quorum surface as <see cref="EtcdUnavailableException"/>, an
 /// <see cref="IOException"/>, as for the file registry.
 /// </remarks>
-public sealed class EtcdOwnershipRegistry : IOwnershipRegistry, IJournalAnchor, IDisposable
+public sealed partial class EtcdOwnershipRegistry : IOwnershipRegistry, IJournalAnchor, IMigrationLeases, IDisposable
 {
     private const int MaxValueBytes = 64 * 1024;
     private const int MaxIdLength = 64;
@@ -172,9 +172,10 @@ public sealed class EtcdOwnershipRegistry : IOwnershipRegistry, IJournalAnchor, 
         };
 
         // The swap is not cancelled once sent: a commit either happens or is reported unreachable, never half-known here.
+        bool repeated = false;
         TxnResponse response = await CallAsync("the move of VM " + vmId, (deadline, _) =>
-            _client.TransactionAsync(swap, deadline: deadline, cancellationToken: CancellationToken.None), CancellationToken.None)
-            .ConfigureAwait(false);
+            _client.TransactionAsync(swap, deadline: deadline, cancellationToken: CancellationToken.None), CancellationToken.None,
+            repeating: () => repeated = true).ConfigureAwait(false);
         if (response.Succeeded)
         {
             // The transaction's revision is the key's new mod_revision: the fencing token of this move.
@@ -185,6 +186,13 @@ public sealed class EtcdOwnershipRegistry : IOwnershipRegistry, IJournalAnchor, 
         OwnershipRecord? after = won is null ? null : Parse(vmId, won);
         bool ours = after is not null && after.MigrationId == migrationId && after.Epoch == expectedEpoch + 1 &&
             string.Equals(after.Owner, newOwner, StringComparison.Ordinal);
+        if (!ours && repeated)
+        {
+            // An attempt whose answer was lost may have been applied and the record moved on since: "not moved" could be false.
+            throw new EtcdUnavailableException(_endpoints, "the move of VM " + vmId, new IOException("an earlier attempt, whose " +
+                "answer was lost, may have been applied, and the record has moved on since; the outcome is unknown"));
+        }
+
         return new OwnershipMove(ours, after);
     }
 
@@ -315,7 +323,8 @@ public sealed class EtcdOwnershipRegistry : IOwnershipRegistry, IJournalAnchor, 
     /// compare-and-swap that a repeat cannot apply twice; past the timeout the failure is an
     /// <see cref="EtcdUnavailableException"/>.
     /// </summary>
-    private async Task<T> CallAsync<T>(string what, Func<DateTime, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    private async Task<T> CallAsync<T>(string what, Func<DateTime, CancellationToken, Task<T>> call, CancellationToken cancellationToken,
+        Action? repeating = null)
     {
         long started = _time.GetTimestamp();
         DateTime deadline = DateTime.UtcNow + _options.OperationTimeout;
@@ -343,6 +352,7 @@ public sealed class EtcdOwnershipRegistry : IOwnershipRegistry, IJournalAnchor, 
                 }
             }
 
+            repeating?.Invoke();
             await Task.Delay(backoff, _time, cancellationToken).ConfigureAwait(false);
             backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
         }

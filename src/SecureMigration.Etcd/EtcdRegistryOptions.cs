@@ -33,8 +33,15 @@ public sealed class EtcdRegistryOptions
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// Gets or sets the time to live of a migration's lease: how long after its orchestrator dies (or loses etcd) the
+    /// migration stops holding its VM in the registry. Whole seconds, etcd's unit.
+    /// </summary>
+    /// <value>10 seconds; in a connection string, <c>?lease-ttl=SECONDS</c>.</value>
+    public TimeSpan LeaseTtl { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
     /// Reads a connection string, <c>etcd://host1:2379,host2:2379,host3:2379</c> (a port defaults to 2379), into
-    /// <see cref="Endpoints"/>.
+    /// <see cref="Endpoints"/>, with an optional <c>?lease-ttl=SECONDS</c> for <see cref="LeaseTtl"/>.
     /// </summary>
     /// <param name="connectionString">The connection string.</param>
     /// <param name="credentials">This host's credentials.</param>
@@ -50,19 +57,37 @@ public sealed class EtcdRegistryOptions
                 $"'{Text.UntrustedText.Bound(connectionString, 80)}'.");
         }
 
-        string[] hosts = connectionString[Scheme.Length..].Split(',', StringSplitOptions.TrimEntries);
+        string list = connectionString[Scheme.Length..];
+        var options = new EtcdRegistryOptions { Credentials = credentials };
+        if (list.IndexOf('?', StringComparison.Ordinal) is int query and >= 0)
+        {
+            options.LeaseTtl = ParseLeaseTtl(list[(query + 1)..]);
+            list = list[..query];
+        }
+
+        string[] hosts = list.Split(',', StringSplitOptions.TrimEntries);
         if (hosts.Length > MaxEndpoints)
         {
             throw new FormatException($"The etcd registry names {hosts.Length} endpoints; at most {MaxEndpoints} are allowed.");
         }
 
-        var options = new EtcdRegistryOptions { Credentials = credentials };
         foreach (string host in hosts)
         {
             options.Endpoints.Add(EtcdEndpoint.Parse(host));
         }
 
         return options;
+    }
+
+    private static TimeSpan ParseLeaseTtl(string query)
+    {
+        const string Name = "lease-ttl=";
+        return query.StartsWith(Name, StringComparison.Ordinal) && query.Length <= Name.Length + 3 &&
+            int.TryParse(query.AsSpan(Name.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture,
+                out int seconds)
+            ? TimeSpan.FromSeconds(seconds)
+            : throw new FormatException($"The etcd registry's only option is '?{Name}SECONDS' (2 to 300), not " +
+                $"'?{Text.UntrustedText.Bound(query, 80)}'.");
     }
 
     /// <summary>Throws unless the options are usable; the message names the option and what is allowed.</summary>
@@ -90,13 +115,19 @@ public sealed class EtcdRegistryOptions
         {
             throw new ArgumentException($"EtcdRegistryOptions.OperationTimeout {OperationTimeout} is out of range: (0, 5 min].");
         }
+
+        if (LeaseTtl < TimeSpan.FromSeconds(2) || LeaseTtl > TimeSpan.FromMinutes(5) || LeaseTtl.Ticks % TimeSpan.TicksPerSecond != 0)
+        {
+            throw new ArgumentException($"EtcdRegistryOptions.LeaseTtl {LeaseTtl} is out of range: whole seconds from 2 to 300.");
+        }
     }
 
     /// <summary>A copy that later changes to this instance do not reach.</summary>
     /// <returns>The copy.</returns>
     internal EtcdRegistryOptions Snapshot()
     {
-        var copy = new EtcdRegistryOptions { Credentials = Credentials, KeyPrefix = KeyPrefix, OperationTimeout = OperationTimeout };
+        var copy = new EtcdRegistryOptions { Credentials = Credentials, KeyPrefix = KeyPrefix, OperationTimeout = OperationTimeout,
+            LeaseTtl = LeaseTtl };
         foreach (EtcdEndpoint endpoint in Endpoints)
         {
             copy.Endpoints.Add(endpoint);

@@ -56,8 +56,10 @@ internal static class StatusCommand
 
                 foreach (VmMigrationReport migration in vm.Migrations)
                 {
-                    style.Line($"  last migration on {migration.Host}: {migration.MigrationId:D} ({migration.Role}) " +
-                        $"{migration.Phase}{(migration.Reason is null ? string.Empty : ": " + migration.Reason)}");
+                    style.Line(migration.Phase == HostStatus.InFlight
+                        ? $"  in flight: {migration.MigrationId:D}: {migration.Reason}"
+                        : $"  last migration on {migration.Host}: {migration.MigrationId:D} ({migration.Role}) " +
+                            $"{migration.Phase}{(migration.Reason is null ? string.Empty : ": " + migration.Reason)}");
                 }
 
                 style.Line(vm.Residue.Count == 0 ? "  residue: none" : "  residue: " + string.Join(", ", vm.Residue));

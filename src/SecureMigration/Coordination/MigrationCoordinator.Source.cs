@@ -77,6 +77,12 @@ public sealed partial class MigrationCoordinator
             progress);
         await using (run.ConfigureAwait(false))
         {
+            if (_registry is IMigrationLeases leases && await TakeInFlightLeaseAsync(run, leases, cancellationToken).ConfigureAwait(false) is
+                { } taken)
+            {
+                return Refused(migrationId, vmId, MigrationRole.Source, taken, owner.Epoch);
+            }
+
             if (_admission is not null)
             {
                 AdmissionDecision decision = _admission.TryAdmit(new MigrationRequest(vmId, Host, destinationHost, trigger));
@@ -115,6 +121,35 @@ public sealed partial class MigrationCoordinator
                 return await SettleSourceAsync(run, e.Message, peerKnows: false).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>
+    /// Takes the registry's lease on this migration (before admission, so a VM another orchestrator migrates costs no
+    /// budget); returns why the migration may not start, or <see langword="null"/> with the lease held by the run.
+    /// </summary>
+    private async ValueTask<string?> TakeInFlightLeaseAsync(MigrationRun run, IMigrationLeases leases, CancellationToken cancellationToken)
+    {
+        var migration = new InFlightMigration(run.Id, run.VmId, Host, run.Record.DestinationHost, _options.TimeProvider.GetUtcNow());
+        MigrationLease lease;
+        try
+        {
+            lease = await leases.AcquireAsync(migration, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OwnershipRegistryException or UnauthorizedAccessException)
+        {
+            return $"the ownership registry could not lease the migration ({UntrustedText.Bound(e.Message)}); nothing was done";
+        }
+
+        if (!lease.IsHeld)
+        {
+            InFlightMigration holder = lease.Holder;
+            return $"VM '{run.VmId}' is already migrating: migration {holder.MigrationId} from '{UntrustedText.Bound(holder.Source, 160)}' " +
+                $"to '{UntrustedText.Bound(holder.Destination, 160)}', started {holder.StartedAt:u}, holds its lease in the registry. " +
+                "Wait for it to end; if its orchestrator died, the lease expires by itself";
+        }
+
+        run.InFlight = lease;
+        return null;
     }
 
     private async Task<MigrationResult> RunSourceAsync(MigrationRun run, IReadOnlyList<string> images,

@@ -2,6 +2,7 @@ using SecureMigration.Admission;
 using SecureMigration.Channel;
 using SecureMigration.Coordination.Hooks;
 using SecureMigration.Coordination.Journal;
+using SecureMigration.Coordination.Ownership;
 using SecureMigration.Coordination.Protocol;
 
 namespace SecureMigration.Coordination;
@@ -20,6 +21,9 @@ internal sealed class MigrationRun(JournalRecord record, IProgress<MigrationProg
     public IProgress<MigrationProgress>? Progress { get; } = progress;
 
     public AdmissionLease? Lease { get; set; }
+
+    /// <summary>Gets or sets the lease a shared registry keeps on this migration while it runs; released on dispose.</summary>
+    public MigrationLease? InFlight { get; set; }
 
     public MigrationConnection? Connection { get; set; }
 
@@ -59,6 +63,12 @@ internal sealed class MigrationRun(JournalRecord record, IProgress<MigrationProg
         }
 
         Reservation?.Dispose();
+        if (InFlight is { } inFlight)
+        {
+            InFlight = null;
+            await inFlight.DisposeAsync().ConfigureAwait(false);
+        }
+
         Wire?.Dispose();
         if (Connection is not null)
         {

@@ -36,4 +36,22 @@ public sealed class EtcdEndpointTests
         Assert.Equal([new EtcdEndpoint("a", 1), new EtcdEndpoint("b", 2)], options.Endpoints);
         Assert.Throws<FormatException>(() => EtcdRegistryOptions.Parse("https://a:1", pki.Credentials(pki.Source)));
     }
+
+    [Fact]
+    public void ConnectionString_TakesALeaseTimeToLive_AndRefusesAnyOtherOption()
+    {
+        using var pki = new Infrastructure.TestPki();
+        EtcdRegistryOptions options = EtcdRegistryOptions.Parse("etcd://a:1,b:2?lease-ttl=3", pki.Credentials(pki.Source));
+
+        Assert.Equal(TimeSpan.FromSeconds(3), options.LeaseTtl);
+        Assert.Equal(2, options.Endpoints.Count);
+        Assert.Equal(TimeSpan.FromSeconds(10), EtcdRegistryOptions.Parse("etcd://a:1", pki.Credentials(pki.Source)).LeaseTtl);
+        foreach (string bad in (string[])["?lease-ttl=", "?lease-ttl=-1", "?lease-ttl=1e3", "?lease-ttl=99999", "?prefix=/x/", "?"])
+        {
+            Assert.Throws<FormatException>(() => EtcdRegistryOptions.Parse("etcd://a:1" + bad, pki.Credentials(pki.Source)));
+        }
+
+        options.LeaseTtl = TimeSpan.FromSeconds(1);
+        Assert.Contains("LeaseTtl", Assert.Throws<ArgumentException>(options.Validate).Message, StringComparison.Ordinal);
+    }
 }

@@ -45,6 +45,42 @@ public sealed class EtcdLiveMigrationTests
         Assert.Contains("vm-elsewhere: owner other.test, epoch 1", status, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The orchestrator ('secmig migrate') is killed mid-transfer while it holds its migration's lease: etcd drops the
+    /// lease by itself once its time to live passes (nothing of the dead process remains in the registry but the ownership
+    /// record), and the restarted orchestrator decides the migration from the registry alone and migrates the VM.
+    /// </summary>
+    [RequiresQemuFact("etcd")]
+    public async Task Migrate_OrchestratorKilledHoldingItsLease_TheLeaseExpires_AndTheRestartRecoversFromTheRegistry()
+    {
+        await using LiveMigrationRig rig = await LiveMigrationRig.CreateAsync();
+        using CertificateAuthority ca = CertificateAuthority.Load(File.ReadAllText(Path.Combine(rig.Root, "ca", "ca.pem")),
+            File.ReadAllText(Path.Combine(rig.Root, "ca", "ca.key")));
+        await using EtcdCluster etcd = await EtcdCluster.StartAsync(ca);
+        rig.Registry = etcd.ConnectionString + "?lease-ttl=2";
+        using var observer = new EtcdOwnershipRegistry(etcd.Options("observer.test", EtcdRegistryOptions.DefaultKeyPrefix));
+        await rig.StartAgentAsync(rig.X509("dst"), "--allow-peer", "src.test", "--stall-timeout", "2");
+        ExternalProcess migrate = await rig.StartMigrateHeldMidTransferAsync(rig.X509("src"), "--retries", "0");
+
+        InFlightMigration held = Assert.Single(await observer.ListInFlightAsync());
+        (int statusExit, string status) = await Secmig.RunAsync(["status", "--work", rig.DestinationWork, "--registry",
+            etcd.ConnectionString, .. rig.X509("dst")]);
+        await migrate.KillAsync();
+
+        Assert.Equal((LiveMigrationRig.VmId, "src.test", "dst.test"), (held.VmId, held.Source, held.Destination));
+        Assert.True(statusExit == 0, status);
+        Assert.Contains($"in flight: {held.MigrationId}: 'src.test' to 'dst.test'", status, StringComparison.Ordinal);
+        Assert.Equal("RolledBack", await rig.AgentResultAsync());
+        await WaitForAsync(async () => (await observer.ListInFlightAsync()).Count == 0, "etcd to expire the dead orchestrator's lease");
+        await rig.StartDestinationQemuAsync();
+        (int exit, string output) = await rig.MigrateThroughAsync(null, rig.X509("src"));
+        Assert.True(exit == 0, output);
+        Assert.Matches(@"recovered vm1 \S+ Source", output);
+        Assert.Equal(("dst.test", 3L), ((await observer.GetAsync(LiveMigrationRig.VmId))!.Owner,
+            (await observer.GetAsync(LiveMigrationRig.VmId))!.Epoch));
+        Assert.Empty(await observer.ListInFlightAsync());
+    }
+
     [Fact]
     public async Task Migrate_WithAnEtcdRegistryAndPreSharedKeys_ExitsTwoAndSaysWhy()
     {
@@ -57,5 +93,16 @@ public sealed class EtcdLiveMigrationTests
 
         Assert.True(exit == 2, output);
         Assert.Contains("etcd registry is reached with this host's certificate", output, StringComparison.Ordinal);
+    }
+
+    /// <summary>Waits for a condition an external process brings about on its own clock (etcd's lease timer).</summary>
+    private static async Task WaitForAsync(Func<Task<bool>> condition, string what)
+    {
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (!await condition())
+        {
+            Assert.False(patience.IsCancellationRequested, $"Timed out waiting for {what}.");
+            await Task.Delay(100); // etcd expires leases on its own timer, which no test can drive
+        }
     }
 }
