@@ -20,6 +20,14 @@ internal sealed class EtcdKeys(string prefix)
     /// <returns>The key.</returns>
     public ByteString Migration(string vmId) => ByteString.CopyFromUtf8(prefix + "migrations/" + vmId);
 
+    /// <summary>The prefix of every key cluster admission keeps (slots, budget counters, dwell and ping-pong marks).</summary>
+    public string Admission { get; } = prefix + "admission/";
+
+    /// <summary>A host's name as a key segment: hex of its UTF-8, so no name can reach into another's keys.</summary>
+    /// <param name="host">The host.</param>
+    /// <returns>The segment.</returns>
+    public static string Segment(string host) => Convert.ToHexStringLower(Encoding.UTF8.GetBytes(host));
+
     /// <summary>The key of a journal's anchored head; the journal's name is hex-encoded, since it holds a path.</summary>
     /// <param name="journal">The journal's name.</param>
     /// <returns>The key.</returns>

@@ -253,9 +253,25 @@ public sealed partial class EtcdOwnershipRegistry : IOwnershipRegistry, IJournal
             new IOException($"the head kept changing under {MaxAnchorAttempts} attempts"));
     }
 
-    /// <summary>Closes the connection to etcd.</summary>
+    /// <summary>Releases this orchestrator's admission slots and closes the connection to etcd.</summary>
     public void Dispose()
     {
+        _sessionAlive.Cancel();
+        if (Interlocked.Exchange(ref _session, 0) is var session and not 0)
+        {
+            try
+            {
+                // Frees this orchestrator's admission slots now rather than at the end of the lease's time to live.
+                _client.LeaseRevoke(new LeaseRevokeRequest { ID = session }, deadline: DateTime.UtcNow.AddSeconds(2));
+            }
+            catch (RpcException)
+            {
+                // It expires with its time to live.
+            }
+        }
+
+        _sessionAlive.Dispose();
+        _sessionGate.Dispose();
         _client.Dispose();
         _clientCertificate.Dispose();
     }

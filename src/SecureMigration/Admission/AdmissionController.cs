@@ -50,6 +50,9 @@ public sealed class AdmissionController
         _manual = new TokenBucket(options.ManualPerMinute, _time);
     }
 
+    /// <summary>Gets the policies (a snapshot), which cluster admission applies too.</summary>
+    internal AdmissionOptions Options => _options;
+
     /// <summary>Gets where this controller's state came from.</summary>
     public AdmissionRestore RestoredFrom { get; private set; }
 

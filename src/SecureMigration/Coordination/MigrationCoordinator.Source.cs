@@ -96,6 +96,11 @@ public sealed partial class MigrationCoordinator
                 }
 
                 run.Lease = decision.Lease;
+                if (_registry is IClusterAdmission cluster &&
+                    await AskClusterAsync(run, cluster, decision.Lease.Request, cancellationToken).ConfigureAwait(false) is { } denied)
+                {
+                    return denied;
+                }
             }
 
             try
@@ -149,6 +154,37 @@ public sealed partial class MigrationCoordinator
         }
 
         run.InFlight = lease;
+        return null;
+    }
+
+    /// <summary>
+    /// Asks the cluster's admission (caps, global retry budget, dwell and ping-pong across every orchestrator) once the
+    /// local controller admitted the request; returns the refusal, or <see langword="null"/> with the slots held by the run.
+    /// </summary>
+    private async ValueTask<MigrationResult?> AskClusterAsync(MigrationRun run, IClusterAdmission cluster, MigrationRequest request,
+        CancellationToken cancellationToken)
+    {
+        ClusterAdmissionDecision verdict;
+        try
+        {
+            verdict = await cluster.TryAdmitAsync(request, _admission!.Options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OwnershipRegistryException or UnauthorizedAccessException)
+        {
+            Complete(run, MigrationOutcome.Cancelled);
+            return Refused(run.Id, run.VmId, MigrationRole.Source, $"the cluster's admission could not be asked " +
+                $"({UntrustedText.Bound(e.Message)}); nothing was done", run.Record.Epoch);
+        }
+
+        if (!verdict.IsAdmitted)
+        {
+            Complete(run, MigrationOutcome.Cancelled);
+            await AuditAsync(run.Id, run.VmId, "admission-denied", "cluster: " + verdict.Denial.Message).ConfigureAwait(false);
+            return Refused(run.Id, run.VmId, MigrationRole.Source, "the cluster's admission denied it: " + verdict.Denial.Message,
+                run.Record.Epoch) with { Denial = verdict.Denial.Reason, RetryAfter = verdict.Denial.RetryAfter };
+        }
+
+        run.ClusterSlots = verdict;
         return null;
     }
 

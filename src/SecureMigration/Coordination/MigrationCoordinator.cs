@@ -187,6 +187,7 @@ public sealed partial class MigrationCoordinator
 
     private static void Complete(MigrationRun run, MigrationOutcome outcome)
     {
+        run.Outcome ??= outcome;
         if (run.Lease is { } lease)
         {
             run.Lease = null;

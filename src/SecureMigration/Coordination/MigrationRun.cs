@@ -22,6 +22,13 @@ internal sealed class MigrationRun(JournalRecord record, IProgress<MigrationProg
 
     public AdmissionLease? Lease { get; set; }
 
+    /// <summary>Gets or sets the slots the cluster's admission holds for this run; completed with <see cref="Outcome"/> on
+    /// dispose.</summary>
+    public ClusterAdmissionDecision? ClusterSlots { get; set; }
+
+    /// <summary>Gets or sets how the run ended, once it has.</summary>
+    public MigrationOutcome? Outcome { get; set; }
+
     /// <summary>Gets or sets the lease a shared registry keeps on this migration while it runs; released on dispose.</summary>
     public MigrationLease? InFlight { get; set; }
 
@@ -63,6 +70,12 @@ internal sealed class MigrationRun(JournalRecord record, IProgress<MigrationProg
         }
 
         Reservation?.Dispose();
+        if (ClusterSlots is { } slots)
+        {
+            ClusterSlots = null;
+            await slots.CompleteAsync(Outcome ?? MigrationOutcome.Failed).ConfigureAwait(false);
+        }
+
         if (InFlight is { } inFlight)
         {
             InFlight = null;

@@ -46,9 +46,9 @@ public sealed class EtcdLiveMigrationTests
     }
 
     /// <summary>
-    /// The orchestrator ('secmig migrate') is killed mid-transfer while it holds its migration's lease: etcd drops the
-    /// lease by itself once its time to live passes (nothing of the dead process remains in the registry but the ownership
-    /// record), and the restarted orchestrator decides the migration from the registry alone and migrates the VM.
+    /// The orchestrator ('secmig migrate') is killed mid-transfer while it holds its migration's lease and its admission
+    /// slots: etcd drops both by itself once their time to live passes (nothing of the dead process remains in the registry
+    /// but the ownership record), and the restarted orchestrator decides the migration from the registry alone and migrates the VM.
     /// </summary>
     [RequiresQemuFact("etcd")]
     public async Task Migrate_OrchestratorKilledHoldingItsLease_TheLeaseExpires_AndTheRestartRecoversFromTheRegistry()
@@ -63,6 +63,9 @@ public sealed class EtcdLiveMigrationTests
         ExternalProcess migrate = await rig.StartMigrateHeldMidTransferAsync(rig.X509("src"), "--retries", "0");
 
         InFlightMigration held = Assert.Single(await observer.ListInFlightAsync());
+        EtcdRegistryOptions raw = etcd.Options("observer.test", EtcdRegistryOptions.DefaultKeyPrefix);
+        const string Slots = EtcdRegistryOptions.DefaultKeyPrefix + "admission/slots/";
+        long slotsHeld = await etcd.CountRawAsync(raw, Slots);
         (int statusExit, string status) = await Secmig.RunAsync(["status", "--work", rig.DestinationWork, "--registry",
             etcd.ConnectionString, .. rig.X509("dst")]);
         await migrate.KillAsync();
@@ -71,7 +74,9 @@ public sealed class EtcdLiveMigrationTests
         Assert.True(statusExit == 0, status);
         Assert.Contains($"in flight: {held.MigrationId}: 'src.test' to 'dst.test'", status, StringComparison.Ordinal);
         Assert.Equal("RolledBack", await rig.AgentResultAsync());
-        await WaitForAsync(async () => (await observer.ListInFlightAsync()).Count == 0, "etcd to expire the dead orchestrator's lease");
+        Assert.Equal(3, slotsHeld); // the cluster's, the source's outbound and the destination's inbound admission slots
+        await WaitForAsync(async () => (await observer.ListInFlightAsync()).Count == 0 && await etcd.CountRawAsync(raw, Slots) == 0,
+            "etcd to expire the dead orchestrator's leases");
         await rig.StartDestinationQemuAsync();
         (int exit, string output) = await rig.MigrateThroughAsync(null, rig.X509("src"));
         Assert.True(exit == 0, output);

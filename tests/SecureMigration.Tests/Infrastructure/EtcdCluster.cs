@@ -115,6 +115,20 @@ public sealed class EtcdCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>Counts the keys under a prefix, as anyone with etcd access sees them.</summary>
+    /// <param name="options">Whose credentials to connect with.</param>
+    /// <param name="prefix">The prefix, ending in '/'.</param>
+    /// <returns>The number of keys.</returns>
+    public async Task<long> CountRawAsync(EtcdRegistryOptions options, string prefix)
+    {
+        (EtcdClient client, X509Certificate2 certificate) = RawClient(options);
+        using (client)
+        using (certificate)
+        {
+            return (await client.GetRangeAsync(prefix)).Count;
+        }
+    }
+
     /// <summary>Writes a key as is, past every check a registry makes: what anyone with etcd access can do.</summary>
     /// <param name="options">Whose credentials to connect with.</param>
     /// <param name="key">The whole key.</param>

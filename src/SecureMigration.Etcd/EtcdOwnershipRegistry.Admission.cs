@@ -1,0 +1,276 @@
+using System.Globalization;
+using Etcdserverpb;
+using Google.Protobuf;
+using Grpc.Core;
+using Mvccpb;
+using SecureMigration.Admission;
+using SecureMigration.Text;
+
+namespace SecureMigration.Etcd;
+
+/// <summary>
+/// Cluster admission on etcd. Concurrency slots are keys created only when absent (<c>admission/slots/all/N</c>,
+/// <c>.../out/HOST/N</c>, <c>.../in/HOST/N</c>), the three of a request in one transaction, bound to this process's session
+/// lease, so two orchestrators never exceed a cap and a dead one's slots go with its lease. The global retry budget counts
+/// first attempts and retries per orchestrator (<c>admission/budget/...</c>) on a lease as long as the budget's window.
+/// Dwell and ping-pong marks (<c>admission/dwell/VM</c>, <c>admission/pingpong/VM</c>) live on leases as long as their
+/// windows. Every window is etcd's clock, not a host's: a host whose clock jumps cannot reopen one.
+/// </summary>
+public sealed partial class EtcdOwnershipRegistry : IClusterAdmission
+{
+    private const int MaxAdmissionAttempts = 16;
+    private readonly string _orchestrator = Guid.NewGuid().ToString("N");
+    private readonly SemaphoreSlim _sessionGate = new(1, 1);
+    private readonly CancellationTokenSource _sessionAlive = new();
+    private long _session;
+
+    /// <inheritdoc />
+    public async ValueTask<ClusterAdmissionDecision> TryAdmitAsync(MigrationRequest request, AdmissionOptions options,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(options);
+        VmIds.EnsureValid(request.VmId);
+        string all = _keys.Admission + "slots/all/";
+        string outbound = _keys.Admission + "slots/out/" + EtcdKeys.Segment(request.SourceHost) + "/";
+        string inbound = _keys.Admission + "slots/in/" + EtcdKeys.Segment(request.DestinationHost) + "/";
+        string budget = _keys.Admission + "budget/";
+        string firstKey = budget + "first/" + _orchestrator;
+        string retryKey = budget + "retries/" + _orchestrator;
+        ByteString dwell = ByteString.CopyFromUtf8(_keys.Admission + "dwell/" + request.VmId);
+        ByteString pingPong = ByteString.CopyFromUtf8(_keys.Admission + "pingpong/" + request.VmId);
+        bool isRetry = request.Trigger == MigrationTrigger.Retry;
+        for (int attempt = 0; attempt < MaxAdmissionAttempts; attempt++)
+        {
+            // One round trip reads everything the decision needs, at one revision.
+            var read = new TxnRequest { Success = { Range(all), Range(outbound), Range(inbound), Range(budget, keysOnly: false),
+                new RequestOp { RequestRange = new RangeRequest { Key = dwell } },
+                new RequestOp { RequestRange = new RangeRequest { Key = pingPong } } } };
+            TxnResponse seen = await CallAsync("the cluster's admission state", (deadline, token) =>
+                _client.TransactionAsync(read, deadline: deadline, cancellationToken: token), cancellationToken).ConfigureAwait(false);
+            RangeResponse[] ranges = [.. seen.Responses.Select(r => r.ResponseRange)];
+            if (await DenyByHistoryAsync(request, options, ranges[4], ranges[5], cancellationToken).ConfigureAwait(false) is { } history)
+            {
+                return history;
+            }
+
+            if (DenyByCaps(request, options, ranges[0], ranges[1], ranges[2]) is { } caps)
+            {
+                return caps;
+            }
+
+            long firsts = Sum(ranges[3], budget + "first/");
+            long retries = Sum(ranges[3], budget + "retries/");
+            if (isRetry && retries + 1 > options.GlobalRetryBudget.MaxRetriesPerWindow(firsts))
+            {
+                return ClusterAdmissionDecision.Deny(AdmissionDecision.Deny(AdmissionDenialReason.RetryBudgetExhausted,
+                    options.GlobalRetryBudget.TimeToLive, "all hosts, every orchestrator", number: 2));
+            }
+
+            KeyValue? counter = ranges[3].Kvs.FirstOrDefault(kv => kv.Key.ToStringUtf8() == (isRetry ? retryKey : firstKey));
+            string[] slots = [Free(all, ranges[0]), Free(outbound, ranges[1]), Free(inbound, ranges[2])];
+            if (await TryTakeAsync(request, slots, isRetry ? retryKey : firstKey, counter, options, cancellationToken)
+                .ConfigureAwait(false))
+            {
+                return ClusterAdmissionDecision.Admit(outcome => ReleaseAsync(request, slots, outcome, options));
+            }
+        }
+
+        return ClusterAdmissionDecision.Deny(AdmissionDecision.Deny(AdmissionDenialReason.ClusterCapReached, TimeSpan.FromSeconds(1),
+            number: options.MaxConcurrentMigrations));
+    }
+
+    private static RequestOp Range(string prefix, bool keysOnly = true)
+    {
+        ByteString key = ByteString.CopyFromUtf8(prefix);
+        return new RequestOp { RequestRange = new RangeRequest { Key = key, RangeEnd = EtcdKeys.PrefixEnd(key), KeysOnly = keysOnly } };
+    }
+
+    private async ValueTask<ClusterAdmissionDecision?> DenyByHistoryAsync(MigrationRequest request, AdmissionOptions options,
+        RangeResponse dwell, RangeResponse pingPong, CancellationToken cancellationToken)
+    {
+        if (request.Trigger is not (MigrationTrigger.Manual or MigrationTrigger.Evacuation) && dwell.Kvs.Count > 0)
+        {
+            return ClusterAdmissionDecision.Deny(AdmissionDecision.Deny(AdmissionDenialReason.DwellTime,
+                await RemainingAsync(dwell.Kvs[0], options.MinDwellTime, cancellationToken).ConfigureAwait(false), request.VmId));
+        }
+
+        if (request.Trigger == MigrationTrigger.Automatic && pingPong.Kvs.Count > 0 &&
+            string.Equals(pingPong.Kvs[0].Value.ToStringUtf8(), request.DestinationHost, StringComparison.Ordinal))
+        {
+            return ClusterAdmissionDecision.Deny(AdmissionDecision.Deny(AdmissionDenialReason.PingPong,
+                await RemainingAsync(pingPong.Kvs[0], options.PingPongWindow, cancellationToken).ConfigureAwait(false), request.VmId,
+                request.DestinationHost));
+        }
+
+        return null;
+    }
+
+    private static ClusterAdmissionDecision? DenyByCaps(MigrationRequest request, AdmissionOptions options, RangeResponse all,
+        RangeResponse outbound, RangeResponse inbound)
+    {
+        if (all.Count >= options.MaxConcurrentMigrations)
+        {
+            return ClusterAdmissionDecision.Deny(AdmissionDecision.Deny(AdmissionDenialReason.ClusterCapReached, TimeSpan.Zero,
+                number: options.MaxConcurrentMigrations));
+        }
+
+        if (outbound.Count >= options.MaxOutboundPerHost)
+        {
+            return ClusterAdmissionDecision.Deny(AdmissionDecision.Deny(AdmissionDenialReason.OutboundCapReached, TimeSpan.Zero,
+                request.SourceHost, number: options.MaxOutboundPerHost));
+        }
+
+        return inbound.Count >= options.MaxInboundPerHost
+            ? ClusterAdmissionDecision.Deny(AdmissionDecision.Deny(AdmissionDenialReason.InboundCapReached, TimeSpan.Zero,
+                request.DestinationHost, number: options.MaxInboundPerHost))
+            : null;
+    }
+
+    /// <summary>How long a mark's lease has left (etcd's clock), or the whole window when etcd cannot say.</summary>
+    private async ValueTask<TimeSpan> RemainingAsync(KeyValue mark, TimeSpan window, CancellationToken cancellationToken)
+    {
+        if (mark.Lease == 0)
+        {
+            return window; // a mark without a lease was not written here
+        }
+
+        LeaseTimeToLiveResponse left = await CallAsync("the time a mark has left", (deadline, token) => _client.LeaseTimeToLiveAsync(
+            new LeaseTimeToLiveRequest { ID = mark.Lease }, deadline: deadline, cancellationToken: token), cancellationToken)
+            .ConfigureAwait(false);
+        return left.TTL > 0 ? TimeSpan.FromSeconds(left.TTL) : window;
+    }
+
+    /// <summary>The lowest slot number not taken under <paramref name="prefix"/>.</summary>
+    private static string Free(string prefix, RangeResponse taken)
+    {
+        var used = taken.Kvs.Select(kv => kv.Key.ToStringUtf8()[prefix.Length..]).ToHashSet(StringComparer.Ordinal);
+        int slot = 0;
+        while (used.Contains(slot.ToString(CultureInfo.InvariantCulture)))
+        {
+            slot++;
+        }
+
+        return prefix + slot.ToString(CultureInfo.InvariantCulture);
+    }
+
+    private static long Sum(RangeResponse counters, string prefix) => counters.Kvs
+        .Where(kv => kv.Key.ToStringUtf8().StartsWith(prefix, StringComparison.Ordinal)).Sum(Count);
+
+    /// <summary>A counter's value; one that is not a small decimal (written by hand) counts as the most a window can hold.</summary>
+    private static long Count(KeyValue counter) =>
+        counter.Value.Length <= 18 && long.TryParse(counter.Value.ToStringUtf8(), NumberStyles.None, CultureInfo.InvariantCulture,
+            out long n) ? n : int.MaxValue;
+
+    /// <summary>Takes the three slots and counts the attempt in one transaction; false when someone else took one first.</summary>
+    private async ValueTask<bool> TryTakeAsync(MigrationRequest request, string[] slots, string counterKey, KeyValue? counter,
+        AdmissionOptions options, CancellationToken cancellationToken)
+    {
+        long session = await SessionAsync(cancellationToken).ConfigureAwait(false);
+        ByteString counterBytes = ByteString.CopyFromUtf8(counterKey);
+        long window = counter is { Lease: > 0 } ? counter.Lease : await GrantAsync(options.GlobalRetryBudget.TimeToLive, cancellationToken)
+            .ConfigureAwait(false);
+        long count = (counter is null ? 0 : Count(counter)) + 1;
+        ByteString holder = ByteString.CopyFromUtf8($"{request.VmId} {request.SourceHost} {request.DestinationHost}");
+        var take = new TxnRequest();
+        foreach (string slot in slots)
+        {
+            ByteString key = ByteString.CopyFromUtf8(slot);
+            take.Compare.Add(new Compare { Key = key, Target = Compare.Types.CompareTarget.Create, CreateRevision = 0 });
+            take.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = key, Value = holder, Lease = session } });
+        }
+
+        take.Compare.Add(counter is null
+            ? new Compare { Key = counterBytes, Target = Compare.Types.CompareTarget.Create, CreateRevision = 0 }
+            : new Compare { Key = counterBytes, Target = Compare.Types.CompareTarget.Mod, ModRevision = counter.ModRevision });
+        take.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = counterBytes, Lease = window,
+            Value = ByteString.CopyFromUtf8(count.ToString(CultureInfo.InvariantCulture)) } });
+        try
+        {
+            TxnResponse taken = await CallAsync("the cluster's admission slots", (deadline, _) =>
+                _client.TransactionAsync(take, deadline: deadline, cancellationToken: CancellationToken.None), CancellationToken.None)
+                .ConfigureAwait(false);
+            return taken.Succeeded;
+        }
+        catch (EtcdUnavailableException e) when (e.InnerException is RpcException { StatusCode: StatusCode.NotFound })
+        {
+            // A lease expired (this process lost etcd for longer than its time to live, or a window closed): ask again.
+            Interlocked.CompareExchange(ref _session, 0, session);
+            return false;
+        }
+    }
+
+    private async ValueTask ReleaseAsync(MigrationRequest request, string[] slots, MigrationOutcome outcome, AdmissionOptions options)
+    {
+        try
+        {
+            var release = new TxnRequest();
+            foreach (string slot in slots)
+            {
+                release.Success.Add(new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = ByteString.CopyFromUtf8(slot) } });
+            }
+
+            if (outcome == MigrationOutcome.Succeeded)
+            {
+                await MarkAsync(release, "dwell/", request.VmId, request.DestinationHost, options.MinDwellTime).ConfigureAwait(false);
+                await MarkAsync(release, "pingpong/", request.VmId, request.SourceHost, options.PingPongWindow).ConfigureAwait(false);
+            }
+
+            await CallAsync("the release of admission slots", (deadline, _) => _client.TransactionAsync(release, deadline: deadline,
+                cancellationToken: CancellationToken.None), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (EtcdUnavailableException)
+        {
+            // The slots go with this process's session lease; the marks are lost, as a move etcd never heard of.
+        }
+    }
+
+    /// <summary>Adds to <paramref name="release"/> a mark that lives for <paramref name="window"/> on etcd's clock (none for an
+    /// empty window).</summary>
+    private async ValueTask MarkAsync(TxnRequest release, string kind, string vmId, string value, TimeSpan window)
+    {
+        if (window > TimeSpan.Zero)
+        {
+            long lease = await GrantAsync(window, CancellationToken.None).ConfigureAwait(false);
+            release.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = ByteString.CopyFromUtf8(_keys.Admission + kind + vmId),
+                Value = ByteString.CopyFromUtf8(value), Lease = lease } });
+        }
+    }
+
+    /// <summary>Grants a lease of <paramref name="ttl"/> (at least a second), etcd's clock counting it down.</summary>
+    private async ValueTask<long> GrantAsync(TimeSpan ttl, CancellationToken cancellationToken)
+    {
+        long seconds = Math.Max(1, (long)Math.Ceiling(ttl.TotalSeconds));
+        LeaseGrantResponse grant = await CallAsync("a lease", (deadline, token) => _client.LeaseGrantAsync(
+            new LeaseGrantRequest { TTL = seconds }, deadline: deadline, cancellationToken: token), cancellationToken).ConfigureAwait(false);
+        return grant.ID;
+    }
+
+    /// <summary>This process's session lease, which its admission slots are bound to: kept alive until the registry is disposed,
+    /// so a dead orchestrator's slots expire with it.</summary>
+    private async ValueTask<long> SessionAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Read(ref _session) is var session and not 0)
+        {
+            return session;
+        }
+
+        await _sessionGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (Interlocked.Read(ref _session) is var current and not 0)
+            {
+                return current;
+            }
+
+            long granted = await GrantAsync(_options.LeaseTtl, cancellationToken).ConfigureAwait(false);
+            _ = KeepAliveAsync(granted, _sessionAlive.Token);
+            Interlocked.Exchange(ref _session, granted);
+            return granted;
+        }
+        finally
+        {
+            _sessionGate.Release();
+        }
+    }
+}

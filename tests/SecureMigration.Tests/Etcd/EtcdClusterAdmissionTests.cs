@@ -1,0 +1,155 @@
+using Microsoft.Extensions.Time.Testing;
+using SecureMigration.Admission;
+using SecureMigration.Coordination;
+using SecureMigration.Etcd;
+using SecureMigration.Tests.Coordination;
+using SecureMigration.Tests.Infrastructure;
+
+namespace SecureMigration.Tests.Etcd;
+
+/// <summary>
+/// Admission shared by several orchestrators through a real etcd cluster: each orchestrator is a registry of its own
+/// (its own connection and session lease), as separate processes on separate machines would be.
+/// </summary>
+[Collection(nameof(EtcdCollection))]
+public sealed class EtcdClusterAdmissionTests(EtcdClusterFixture fixture) : IDisposable
+{
+    private readonly EtcdRegistries _registries = new(fixture);
+
+    [RequiresProgramFact("etcd")]
+    public async Task Caps_AreSharedByTwoOrchestrators_AndASlotIsFreeOnceItsMigrationEnds()
+    {
+        var options = new AdmissionOptions { MaxConcurrentMigrations = 1 };
+        EtcdOwnershipRegistry a = _registries.For("h1.test");
+        EtcdOwnershipRegistry b = _registries.For("h3.test");
+
+        ClusterAdmissionDecision first = await a.TryAdmitAsync(Request("vm1", "h1.test", "h2.test"), options);
+        ClusterAdmissionDecision second = await b.TryAdmitAsync(Request("vm2", "h3.test", "h4.test"), options);
+        await first.CompleteAsync(MigrationOutcome.Succeeded);
+        ClusterAdmissionDecision third = await b.TryAdmitAsync(Request("vm2", "h3.test", "h4.test"), options);
+
+        Assert.True(first.IsAdmitted);
+        Assert.Equal(AdmissionDenialReason.ClusterCapReached, second.Denial.Reason);
+        Assert.True(third.IsAdmitted);
+        await third.CompleteAsync(MigrationOutcome.Failed);
+    }
+
+    [RequiresProgramFact("etcd")]
+    public async Task HostCaps_CountEveryOrchestratorsMigrations()
+    {
+        var options = new AdmissionOptions { MaxOutboundPerHost = 1, MaxInboundPerHost = 1 };
+        EtcdOwnershipRegistry a = _registries.For("h1.test");
+        EtcdOwnershipRegistry b = _registries.For("h1.test");
+        EtcdOwnershipRegistry c = _registries.For("h4.test");
+
+        ClusterAdmissionDecision held = await a.TryAdmitAsync(Request("vm1", "h1.test", "h2.test"), options);
+        ClusterAdmissionDecision outbound = await b.TryAdmitAsync(Request("vm2", "h1.test", "h3.test"), options);
+        ClusterAdmissionDecision inbound = await c.TryAdmitAsync(Request("vm3", "h4.test", "h2.test"), options);
+
+        Assert.True(held.IsAdmitted);
+        Assert.Equal(AdmissionDenialReason.OutboundCapReached, outbound.Denial.Reason);
+        Assert.Equal(AdmissionDenialReason.InboundCapReached, inbound.Denial.Reason);
+        Assert.Contains("'h2.test' already receives its maximum of 1", inbound.Denial.Message, StringComparison.Ordinal);
+        await held.CompleteAsync(MigrationOutcome.Failed);
+    }
+
+    /// <summary>Three orchestrators ask at the same moment, round after round: the cap is never exceeded.</summary>
+    [RequiresProgramFact("etcd")]
+    public async Task ThreeOrchestratorsRacing_NeverExceedTheClusterCap()
+    {
+        var options = new AdmissionOptions { MaxConcurrentMigrations = 2, MaxOutboundPerHost = 10, MaxInboundPerHost = 10 };
+        EtcdOwnershipRegistry[] orchestrators = [_registries.For("h0.test"), _registries.For("h1.test"), _registries.For("h2.test")];
+        for (int round = 0; round < 10; round++)
+        {
+            ClusterAdmissionDecision[] decisions = await Task.WhenAll(orchestrators.Select((o, i) =>
+                o.TryAdmitAsync(Request($"vm-{round}-{i}", $"h{i}.test", "target.test"), options).AsTask()));
+
+            Assert.Equal(2, decisions.Count(d => d.IsAdmitted));
+            Assert.All(decisions.Where(d => !d.IsAdmitted), d => Assert.Equal(AdmissionDenialReason.ClusterCapReached, d.Denial.Reason));
+            foreach (ClusterAdmissionDecision decision in decisions)
+            {
+                await decision.CompleteAsync(MigrationOutcome.Failed);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A VM moved by one orchestrator is not moved straight back by another, whose host's clock jumped hours ahead: the
+    /// dwell and ping-pong windows run on etcd's clock. The local controller, which never saw the move, admits.
+    /// </summary>
+    [RequiresProgramFact("etcd")]
+    public async Task DwellAndPingPong_HoldAcrossOrchestrators_WhateverAHostsClockSays()
+    {
+        var options = new AdmissionOptions { MinDwellTime = TimeSpan.FromMinutes(10), PingPongWindow = TimeSpan.FromHours(1) };
+        EtcdOwnershipRegistry a = _registries.For("h1.test");
+        EtcdOwnershipRegistry b = _registries.For("h2.test");
+        ClusterAdmissionDecision moved = await a.TryAdmitAsync(Request("vm1", "h1.test", "h2.test", MigrationTrigger.Automatic), options);
+        await moved.CompleteAsync(MigrationOutcome.Succeeded);
+        var jumped = new FakeTimeProvider(DateTimeOffset.UtcNow + TimeSpan.FromHours(3));
+        var local = new AdmissionController(options, jumped);
+
+        AdmissionDecision localSays = local.TryAdmit(Request("vm1", "h2.test", "h3.test", MigrationTrigger.Automatic));
+        ClusterAdmissionDecision dwell = await b.TryAdmitAsync(Request("vm1", "h2.test", "h3.test", MigrationTrigger.Automatic), options);
+        ClusterAdmissionDecision back = await b.TryAdmitAsync(Request("vm1", "h2.test", "h1.test", MigrationTrigger.Manual), options);
+
+        Assert.True(localSays.IsAdmitted);
+        Assert.Equal(AdmissionDenialReason.DwellTime, dwell.Denial.Reason);
+        Assert.InRange(dwell.Denial.RetryAfter, TimeSpan.FromMinutes(9), TimeSpan.FromMinutes(10));
+        Assert.True(back.IsAdmitted, "a manual request overrides the dwell time, and ping-pong holds back automatic ones only");
+        await back.CompleteAsync(MigrationOutcome.Failed);
+
+        var noDwell = new AdmissionOptions { MinDwellTime = TimeSpan.Zero, PingPongWindow = TimeSpan.FromHours(1) };
+        ClusterAdmissionDecision moved2 = await a.TryAdmitAsync(Request("vm2", "h1.test", "h2.test", MigrationTrigger.Automatic), noDwell);
+        await moved2.CompleteAsync(MigrationOutcome.Succeeded);
+        ClusterAdmissionDecision pingPong = await b.TryAdmitAsync(Request("vm2", "h2.test", "h1.test", MigrationTrigger.Automatic), noDwell);
+        Assert.Equal(AdmissionDenialReason.PingPong, pingPong.Denial.Reason);
+    }
+
+    [RequiresProgramFact("etcd")]
+    public async Task TheGlobalRetryBudget_CountsEveryOrchestratorsAttempts()
+    {
+        var options = new AdmissionOptions();
+        options.GlobalRetryBudget.MinRetriesPerSecond = 0;
+        options.GlobalRetryBudget.PercentCanRetry = 0.5;
+        EtcdOwnershipRegistry a = _registries.For("h1.test");
+        EtcdOwnershipRegistry b = _registries.For("h3.test");
+        foreach (string vm in (string[])["vm1", "vm2"])
+        {
+            await (await a.TryAdmitAsync(Request(vm, "h1.test", "h2.test"), options)).CompleteAsync(MigrationOutcome.Failed);
+        }
+
+        ClusterAdmissionDecision retry = await b.TryAdmitAsync(Request("vm3", "h3.test", "h4.test", MigrationTrigger.Retry), options);
+        await retry.CompleteAsync(MigrationOutcome.Failed);
+        ClusterAdmissionDecision another = await a.TryAdmitAsync(Request("vm1", "h1.test", "h2.test", MigrationTrigger.Retry), options);
+
+        Assert.True(retry.IsAdmitted, "two first attempts at 50 % buy one retry, whoever asks");
+        Assert.Equal(AdmissionDenialReason.RetryBudgetExhausted, another.Denial.Reason);
+    }
+
+    /// <summary>The coordinator asks the cluster once its local controller admitted: a migration another orchestrator's slot
+    /// keeps out is refused before anything is journaled, with the cluster's reason.</summary>
+    [RequiresProgramFact("etcd")]
+    public async Task MigrateAsync_WhenAnotherOrchestratorHoldsTheLastSlot_IsRefusedWithTheClustersReason()
+    {
+        var options = new AdmissionOptions { MaxConcurrentMigrations = 1, MinDwellTime = TimeSpan.Zero };
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(registries: host => _registries.For(host),
+            sourceAdmission: new AdmissionController(options));
+        ClusterAdmissionDecision elsewhere = await _registries.For("h9.test").TryAdmitAsync(Request("vm9", "h9.test", "h8.test"),
+            options);
+
+        (MigrationResult refused, _) = await hosts.MigrateAsync();
+        await elsewhere.CompleteAsync(MigrationOutcome.Failed);
+        (MigrationResult admitted, _) = await hosts.MigrateAsync();
+
+        Assert.Equal(MigrationStatus.Refused, refused.Status);
+        Assert.Equal(AdmissionDenialReason.ClusterCapReached, refused.Denial);
+        Assert.StartsWith("the cluster's admission denied it: The cluster already runs its maximum of 1", refused.Reason,
+            StringComparison.Ordinal);
+        Assert.True(admitted.IsCommitted, admitted.Reason);
+    }
+
+    public void Dispose() => _registries.Dispose();
+
+    private static MigrationRequest Request(string vm, string source, string destination,
+        MigrationTrigger trigger = MigrationTrigger.Manual) => new(vm, source, destination, trigger);
+}
