@@ -68,7 +68,8 @@ public sealed partial class EtcdOwnershipRegistry : IClusterAdmission
             }
 
             KeyValue? counter = ranges[3].Kvs.FirstOrDefault(kv => kv.Key.ToStringUtf8() == (isRetry ? retryKey : firstKey));
-            string[] slots = [Free(all, ranges[0]), Free(outbound, ranges[1]), Free(inbound, ranges[2])];
+            string[] slots = [Free(all, ranges[0], options.MaxConcurrentMigrations), Free(outbound, ranges[1], options.MaxOutboundPerHost),
+                Free(inbound, ranges[2], options.MaxInboundPerHost)];
             if (await TryTakeAsync(request, slots, isRetry ? retryKey : firstKey, counter, options, cancellationToken)
                 .ConfigureAwait(false))
             {
@@ -141,17 +142,13 @@ public sealed partial class EtcdOwnershipRegistry : IClusterAdmission
         return left.TTL > 0 ? TimeSpan.FromSeconds(left.TTL) : window;
     }
 
-    /// <summary>The lowest slot number not taken under <paramref name="prefix"/>.</summary>
-    private static string Free(string prefix, RangeResponse taken)
+    /// <summary>A slot number below <paramref name="cap"/> not taken under <paramref name="prefix"/>, chosen at random so
+    /// orchestrators asking at once rarely reach for the same one (the transaction would then make all but one ask again).</summary>
+    private static string Free(string prefix, RangeResponse taken, int cap)
     {
         var used = taken.Kvs.Select(kv => kv.Key.ToStringUtf8()[prefix.Length..]).ToHashSet(StringComparer.Ordinal);
-        int slot = 0;
-        while (used.Contains(slot.ToString(CultureInfo.InvariantCulture)))
-        {
-            slot++;
-        }
-
-        return prefix + slot.ToString(CultureInfo.InvariantCulture);
+        string[] free = [.. Enumerable.Range(0, cap).Select(n => n.ToString(CultureInfo.InvariantCulture)).Where(n => !used.Contains(n))];
+        return prefix + free[Random.Shared.Next(free.Length)];
     }
 
     private static long Sum(RangeResponse counters, string prefix) => counters.Kvs

@@ -1,17 +1,18 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 using SecureMigration.Benchmarks.Processes;
 using SecureMigration.Coordination.Ownership;
 using SecureMigration.Etcd;
 using SecureMigration.Identity;
 using SecureMigration.Testing.Pki;
+using SecureMigration.Benchmarks.Statistics;
 
 namespace SecureMigration.Benchmarks.Coordination;
 
 /// <summary>
 /// The cost of a commit in the ownership registry: the destination's compare-and-swap, which sits between the source's
-/// stop and the destination's resume, in the file registry and in a three-member etcd cluster with TLS on loopback, in
+/// stop and the destination's resume (with, where the registry keeps revisions, the fencing token's re-read before the
+/// VM runs), in the file registry and in a three-member etcd cluster with TLS on loopback, in
 /// the same run, alternating which goes first each round. Both registries sign every record with the owner's key.
 /// Reports latency (median, p99, range) and the CPU of this process and of the etcd members per commit.
 /// Run: <c>dotnet run -c Release -- registry-commit [ROUNDS] [COMMITS]</c>.
@@ -30,8 +31,8 @@ internal static class RegistryCommitRunner
         var members = new List<BackgroundProcess>();
         try
         {
-            string endpoints = await StartEtcdAsync(ca, directory, members);
-            X509ChannelCredentials source = Credentials(ca, Source), destination = Credentials(ca, Destination);
+            string endpoints = await BenchEtcd.StartAsync(ca, directory, members);
+            X509ChannelCredentials source = BenchEtcd.Credentials(ca, Source), destination = BenchEtcd.Credentials(ca, Destination);
             using var etcdSource = new EtcdOwnershipRegistry(EtcdRegistryOptions.Parse(endpoints, source));
             using var etcdDestination = new EtcdOwnershipRegistry(EtcdRegistryOptions.Parse(endpoints, destination));
             var cases = new (string Name, IOwnershipRegistry Source, IOwnershipRegistry Destination)[]
@@ -54,13 +55,13 @@ internal static class RegistryCommitRunner
                 foreach (var c in round % 2 == 0 ? cases : cases.Reverse())
                 {
                     TimeSpan own = Process.GetCurrentProcess().TotalProcessorTime;
-                    TimeSpan etcd = Sum(members);
+                    TimeSpan etcd = BenchEtcd.Cpu(members);
                     var latencies = new List<double>();
                     await CommitAsync(c, $"r{round}", commits, latencies);
                     ownCpu[c.Name] += Process.GetCurrentProcess().TotalProcessorTime - own;
-                    etcdCpu[c.Name] += Sum(members) - etcd;
+                    etcdCpu[c.Name] += BenchEtcd.Cpu(members) - etcd;
                     samples[c.Name].AddRange(latencies);
-                    roundMedians[c.Name].Add(Percentile(latencies, 0.5));
+                    roundMedians[c.Name].Add(Samples.Percentile(latencies, 0.5));
                 }
             }
 
@@ -73,16 +74,16 @@ internal static class RegistryCommitRunner
                 List<double> all = samples[c.Name];
                 int total = all.Count;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {c.Name} | {Percentile(all, 0.5):0.00} | {Percentile(all, 0.99):0.00} | {all.Min():0.00}–{all.Max():0.00} | " +
+                    $"| {c.Name} | {Samples.Percentile(all, 0.5):0.00} | {Samples.Percentile(all, 0.99):0.00} | {all.Min():0.00}–{all.Max():0.00} | " +
                     $"{string.Join(", ", roundMedians[c.Name].Select(m => m.ToString("0.00", CultureInfo.InvariantCulture)))} | " +
                     $"{ownCpu[c.Name].TotalMilliseconds / total:0.00} | {etcdCpu[c.Name].TotalMilliseconds / total:0.00} |"));
             }
 
             double[] ratios = [.. roundMedians[cases[1].Name].Zip(roundMedians[cases[0].Name], (e, f) => e / f)];
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"same-round median ratio etcd/file: {ratios.Min():0.00}–{Percentile([.. ratios], 0.5):0.00}–{ratios.Max():0.00}; " +
+                $"same-round median ratio etcd/file: {ratios.Min():0.00}–{Samples.Percentile([.. ratios], 0.5):0.00}–{ratios.Max():0.00}; " +
                 $"extra commit time on the stop→resume path: " +
-                    $"{Percentile(samples[cases[1].Name], 0.5) - Percentile(samples[cases[0].Name], 0.5):0.00} ms"));
+                    $"{Samples.Percentile(samples[cases[1].Name], 0.5) - Samples.Percentile(samples[cases[0].Name], 0.5):0.00} ms"));
             return 0;
         }
         finally
@@ -101,67 +102,17 @@ internal static class RegistryCommitRunner
             await registry.Source.RegisterAsync(vm, Source);
             long started = Stopwatch.GetTimestamp();
             OwnershipMove move = await registry.Destination.TryMoveAsync(vm, 1, Source, Destination, Guid.NewGuid());
+            if (move.Current?.Revision > 0 && (await registry.Destination.GetAsync(vm))?.Revision != move.Current.Revision)
+            {
+                // A registry with revisions: the destination re-reads its fencing token before its VM runs (ADR 0018).
+                throw new InvalidOperationException($"The record of {vm} in the {registry.Name} moved past its commit.");
+            }
+
             latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             if (!move.Moved)
             {
                 throw new InvalidOperationException($"The commit of {vm} in the {registry.Name} did not move the epoch.");
             }
         }
-    }
-
-    private static async Task<string> StartEtcdAsync(CertificateAuthority ca, string directory, List<BackgroundProcess> members)
-    {
-        File.WriteAllText(Path.Combine(directory, "ca.pem"), ca.CertificatePem);
-        int[] clientPorts = [.. Enumerable.Range(0, 3).Select(_ => FreePort())], peerPorts = [.. Enumerable.Range(0, 3).Select(_ =>
-            FreePort())];
-        string Url(int port) => "https://127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture);
-        string cluster = string.Join(',', Enumerable.Range(0, 3).Select(m => $"m{m}={Url(peerPorts[m])}"));
-        var starting = new List<Task<(BackgroundProcess Process, string ReadyLine)>>();
-        for (int m = 0; m < 3; m++)
-        {
-            IssuedCredential member = ca.IssueHost($"m{m}.bench", [IPAddress.Loopback]);
-            string cert = Path.Combine(directory, $"m{m}.pem"), key = Path.Combine(directory, $"m{m}.key");
-            File.WriteAllText(cert, member.CertificatePem);
-            File.WriteAllText(key, member.PrivateKeyPem);
-            string trusted = Path.Combine(directory, "ca.pem");
-            starting.Add(BackgroundProcess.StartAsync("etcd",
-            [
-                "--name", $"m{m}", "--data-dir", Path.Combine(directory, $"data{m}"), "--listen-client-urls", Url(clientPorts[m]),
-                "--advertise-client-urls", Url(clientPorts[m]), "--listen-peer-urls", Url(peerPorts[m]),
-                "--initial-advertise-peer-urls", Url(peerPorts[m]), "--initial-cluster", cluster, "--initial-cluster-state", "new",
-                "--client-cert-auth", "--trusted-ca-file", trusted, "--cert-file", cert, "--key-file", key,
-                "--peer-client-cert-auth", "--peer-trusted-ca-file", trusted, "--peer-cert-file", cert, "--peer-key-file", key,
-                "--logger", "zap", "--log-outputs", "stderr",
-            ], "serving client traffic"));
-        }
-
-        foreach (var started in starting)
-        {
-            members.Add((await started).Process);
-        }
-
-        return EtcdRegistryOptions.Scheme + string.Join(',', clientPorts.Select(p =>
-            "127.0.0.1:" + p.ToString(CultureInfo.InvariantCulture)));
-    }
-
-    private static X509ChannelCredentials Credentials(CertificateAuthority ca, string host)
-    {
-        IssuedCredential issued = ca.IssueHost(host);
-        return X509ChannelCredentials.FromPem(issued.CertificatePem, issued.PrivateKeyPem, ca.CertificatePem);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static TimeSpan Sum(List<BackgroundProcess> members) => members.Aggregate(TimeSpan.Zero, (sum, m) => sum + m.ProcessorTime);
-
-    private static double Percentile(List<double> values, double rank)
-    {
-        double[] sorted = [.. values.Order()];
-        return sorted[Math.Min(sorted.Length - 1, (int)Math.Floor(rank * sorted.Length))];
     }
 }

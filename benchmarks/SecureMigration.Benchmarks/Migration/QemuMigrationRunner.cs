@@ -2,6 +2,7 @@ using System.Globalization;
 using SecureMigration.Benchmarks.Processes;
 using SecureMigration.Benchmarks.Throughput;
 using SecureMigration.TestGuests;
+using SecureMigration.Benchmarks.Statistics;
 
 namespace SecureMigration.Benchmarks.Migration;
 
@@ -99,14 +100,14 @@ internal static class QemuMigrationRunner
         foreach (IMigrationPath path in paths)
         {
             List<MigrationSample> mine = samples[path];
-            ratios[path] = Median(mine.Select((s, i) => s.Total / baseline[i].Total));
+            ratios[path] = Samples.Median(mine.Select((s, i) => s.Total / baseline[i].Total));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {path.Name} | {Median(mine.Select(s => s.Total.TotalSeconds)):0.000} | {ratios[path]:0.00}× | " +
-                    $"{Median(mine.Select(s => s.MiBPerSecond)):0} | {Median(mine.Select(s => s.QemuTotal.TotalSeconds)):0.000} | " +
-                        $"{Median(mine.Select(s => s.Downtime.TotalMilliseconds)):0} | " +
-                            $"{Median(mine.Select(s => s.StopToResume.TotalMilliseconds)):0} | " +
-                                $"{Median(mine.Select(s => (double)s.Passes)):0} | " +
-                                    $"{Median(mine.Select(s => s.TransferredBytes / 1048576.0)):0} |"));
+                $"| {path.Name} | {Samples.Median(mine.Select(s => s.Total.TotalSeconds)):0.000} | {ratios[path]:0.00}× | " +
+                    $"{Samples.Median(mine.Select(s => s.MiBPerSecond)):0} | {Samples.Median(mine.Select(s => s.QemuTotal.TotalSeconds)):0.000} | " +
+                        $"{Samples.Median(mine.Select(s => s.Downtime.TotalMilliseconds)):0} | " +
+                            $"{Samples.Median(mine.Select(s => s.StopToResume.TotalMilliseconds)):0} | " +
+                                $"{Samples.Median(mine.Select(s => (double)s.Passes)):0} | " +
+                                    $"{Samples.Median(mine.Select(s => s.TransferredBytes / 1048576.0)):0} |"));
         }
 
         if (paths.Length == 6)
@@ -123,16 +124,10 @@ internal static class QemuMigrationRunner
         {
             List<MigrationSample> mine = samples[paths[1]];
             List<MigrationSample> theirs = samples[other];
-            double ratio = Median(mine.Select((s, i) => s.Total / theirs[i].Total));
+            double ratio = Samples.Median(mine.Select((s, i) => s.Total / theirs[i].Total));
             int won = mine.Where((s, i) => s.Total < theirs[i].Total).Count();
             return string.Create(CultureInfo.InvariantCulture,
                 $"{ratio:0.000}× per round, faster in {won} of {mine.Count} rounds, {(ratio < 1 ? "met" : "MISSED")}");
         }
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using SecureMigration.Sanitization;
+using SecureMigration.Benchmarks.Statistics;
 
 namespace SecureMigration.Benchmarks.Sanitization;
 
@@ -103,11 +104,11 @@ internal static class SanitizerRunner
             "|\n|---|---:|---|---:|---:|---|\n");
         foreach ((string name, string baseline, double target) in targets)
         {
-            double median = Median(samples.Where(s => s.Case == name).Select(s => s.GiBps));
-            double ratio = Median(samples.Where(s => s.Case == name).Select(s => s.GiBps / samples.Single(b => b.Case == baseline &&
+            double median = Samples.Median(samples.Where(s => s.Case == name).Select(s => s.GiBps));
+            double ratio = Samples.Median(samples.Where(s => s.Case == name).Select(s => s.GiBps / samples.Single(b => b.Case == baseline &&
                 b.Round == s.Round).GiBps));
             table.Append(CultureInfo.InvariantCulture, $"| {name} | {median:0.00} | {baseline} " +
-                $"({Median(samples.Where(s => s.Case == baseline).Select(s => s.GiBps)):0.00}) | {ratio:0.00} | ≥ {target:0.00} | " +
+                $"({Samples.Median(samples.Where(s => s.Case == baseline).Select(s => s.GiBps)):0.00}) | {ratio:0.00} | ≥ {target:0.00} | " +
                     $"{(ratio >= target ? "yes" : "**no**")} |\n");
         }
 
@@ -127,7 +128,7 @@ internal static class SanitizerRunner
     /// <summary>A horizontal bar chart of the medians, as plain SVG.</summary>
     private static string Chart(List<(int Round, string Case, double GiBps)> samples)
     {
-        var medians = samples.GroupBy(s => s.Case).Select(g => (Case: g.Key, Median: Median(g.Select(s => s.GiBps)))).ToList();
+        var medians = samples.GroupBy(s => s.Case).Select(g => (Case: g.Key, Median: Samples.Median(g.Select(s => s.GiBps)))).ToList();
         double max = medians.Max(m => m.Median);
         const int Row = 26;
         const int Label = 300;
@@ -152,13 +153,6 @@ internal static class SanitizerRunner
         }
 
         return svg.Append("</svg>\n").ToString();
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        double[] sorted = [.. values.Order()];
-        return sorted.Length == 0 ? double.NaN : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2]
-            : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     /// <summary>Starts every file case cold: dirty pages written back and the page cache emptied, where this process may.</summary>

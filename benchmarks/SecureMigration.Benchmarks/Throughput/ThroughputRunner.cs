@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using SecureMigration.Benchmarks.Statistics;
 
 namespace SecureMigration.Benchmarks.Throughput;
 
@@ -55,7 +56,7 @@ internal static class ThroughputRunner
             }
         }
 
-        var medians = samples.ToDictionary(p => p.Key, p => Median(p.Value));
+        var medians = samples.ToDictionary(p => p.Key, p => Samples.Median(p.Value));
         foreach ((string name, List<double> values) in samples)
         {
             Console.Error.WriteLine($"{name}: {string.Join(", ", values.Select(v => v.ToString("0.00", CultureInfo.InvariantCulture)))} " +
@@ -69,8 +70,8 @@ internal static class ThroughputRunner
         Console.WriteLine("|---|---:|---:|---:|");
         foreach ((string name, double median) in medians)
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {median:0.00} | {Median(ratios[name]):0.00}× | " +
-                $"{Median(cpu[name]):0.00} |"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {median:0.00} | {Samples.Median(ratios[name]):0.00}× | " +
+                $"{Samples.Median(cpu[name]):0.00} |"));
         }
 
         // The tunnel target is head to head: the secmig pair over each external pair, per round.
@@ -80,7 +81,7 @@ internal static class ThroughputRunner
             {
                 List<double> ours = samples[tunnel];
                 List<double> theirs = samples[other];
-                double ratio = Median([.. ours.Select((rate, i) => rate / theirs[i])]);
+                double ratio = Samples.Median([.. ours.Select((rate, i) => rate / theirs[i])]);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{tunnel} against {other}: {ratio:0.00}× per round (median), faster in " +
                         $"{ours.Where((rate, i) => rate > theirs[i]).Count()} of {ours.Count} rounds"));
@@ -93,12 +94,6 @@ internal static class ThroughputRunner
         }
 
         return 0;
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }
 }
 
