@@ -1,4 +1,5 @@
 using SecureMigration.Etcd;
+using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Etcd;
 
@@ -15,10 +16,27 @@ public sealed class EtcdRegistries(EtcdClusterFixture fixture) : IDisposable
     /// <param name="host">The host.</param>
     /// <param name="timeout">The operation timeout, or <see langword="null"/> for 10 seconds.</param>
     /// <returns>The registry.</returns>
-    public EtcdOwnershipRegistry For(string host, TimeSpan? timeout = null)
+    public EtcdOwnershipRegistry For(string host, TimeSpan? timeout = null) => For(host, timeout, links: null);
+
+    /// <summary>Opens a registry for <paramref name="host"/> that reaches the members through <paramref name="links"/> only (one per
+    /// member), so a test can cut the host off.</summary>
+    /// <param name="host">The host.</param>
+    /// <param name="timeout">The operation timeout.</param>
+    /// <param name="links">The links, or <see langword="null"/> to reach the members directly.</param>
+    /// <returns>The registry.</returns>
+    public EtcdOwnershipRegistry For(string host, TimeSpan? timeout, IEnumerable<PartitionableLink>? links)
     {
         EtcdRegistryOptions options = fixture.Cluster.Options(host, Prefix);
         options.OperationTimeout = timeout ?? options.OperationTimeout;
+        if (links is not null)
+        {
+            options.Endpoints.Clear();
+            foreach (PartitionableLink link in links)
+            {
+                options.Endpoints.Add(new EtcdEndpoint("127.0.0.1", link.EndPoint.Port));
+            }
+        }
+
         var registry = new EtcdOwnershipRegistry(options);
         _opened.Add(registry);
         return registry;

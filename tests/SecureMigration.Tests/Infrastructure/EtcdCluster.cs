@@ -41,6 +41,9 @@ public sealed class EtcdCluster : IAsyncDisposable
     /// <summary>Gets the CA of the members and of the hosts <see cref="Credentials"/> issues.</summary>
     public CertificateAuthority Ca { get; }
 
+    /// <summary>Gets each member's client address.</summary>
+    public IReadOnlyList<IPEndPoint> ClientEndPoints => [.. _clientPorts.Select(p => new IPEndPoint(IPAddress.Loopback, p))];
+
     /// <summary>Gets the client endpoints, as a registry connection string.</summary>
     public string ConnectionString =>
         EtcdRegistryOptions.Scheme + string.Join(',', _clientPorts.Select(p => $"127.0.0.1:{p.ToString(CultureInfo.InvariantCulture)}"));

@@ -1,0 +1,75 @@
+using SecureMigration.Coordination;
+using SecureMigration.Coordination.Drivers;
+using SecureMigration.Coordination.Ownership;
+using SecureMigration.Tests.Coordination;
+using SecureMigration.Tests.Infrastructure;
+
+namespace SecureMigration.Tests.Etcd;
+
+/// <summary>
+/// The source host is cut off from etcd after the stream ended, as the destination commits (on loopback: the source
+/// reaches each member through a link the test partitions; the destination reaches them directly). Coordinated migration,
+/// simulated hypervisor, real channel, real etcd.
+/// </summary>
+[Collection(nameof(EtcdCollection))]
+public sealed class EtcdPartitionTests(EtcdClusterFixture fixture) : IDisposable
+{
+    private readonly EtcdRegistries _registries = new(fixture);
+
+    /// <summary>
+    /// The destination commits and runs; the source, even with the acknowledgement in hand, asks the registry, cannot, and
+    /// keeps its copy paused in doubt rather than resume it; recovery while still cut off does nothing. Once the partition
+    /// heals, its recovery finds the commit and discards its copy: exactly one runnable copy, where the registry says.
+    /// </summary>
+    [RequiresProgramFact("etcd")]
+    public async Task SourcePartitionedFromEtcdAfterTheStream_StaysPausedUntilItCanAsk_ThenOneCopyRemains()
+    {
+        PartitionableLink[] links = [.. fixture.Cluster.ClientEndPoints.Select(e => new PartitionableLink(e))];
+        try
+        {
+            var options = new CoordinatorOptions { CommitTimeout = TimeSpan.FromSeconds(5) };
+            await using TwoHosts hosts = await TwoHosts.CreateAsync(sourceOptions: options, destinationOptions: options,
+                registries: host => host == "source.test" ? _registries.For(host, TimeSpan.FromSeconds(2), links) : _registries.For(host),
+                destinationRegistry: registry => new FaultAtMoveRegistry(registry, before: () =>
+                {
+                    foreach (PartitionableLink link in links)
+                    {
+                        link.Partition();
+                    }
+
+                    return Task.CompletedTask;
+                }));
+
+            MigrationInDoubtException doubt = await Assert.ThrowsAsync<MigrationInDoubtException>(async () => await hosts.MigrateAsync());
+
+            Assert.Contains("could not be reached after the commit was requested", doubt.Message, StringComparison.Ordinal);
+            Assert.True((await hosts.LastDestination)!.IsCommitted);
+            Assert.Equal(VmRunState.Paused, (await hosts.Source.Driver.QueryAsync(TwoHosts.VmId)).State);
+            Assert.Equal(VmRunState.Running, (await hosts.Destination.Driver.QueryAsync(TwoHosts.VmId)).State);
+            // Still cut off, recovery cannot check its journal against the head anchored in etcd: it acts on nothing (a journal
+            // rolled back by someone who also cut the host off would otherwise pass), and the copy stays paused.
+            await Assert.ThrowsAnyAsync<IOException>(() => hosts.Source.Coordinator.RecoverAsync());
+            Assert.Equal(VmRunState.Paused, (await hosts.Source.Driver.QueryAsync(TwoHosts.VmId)).State);
+
+            foreach (PartitionableLink link in links)
+            {
+                link.Heal();
+            }
+
+            RecoveredMigration healed = Assert.Single(await hosts.Source.Coordinator.RecoverAsync());
+            Assert.Equal(hosts.Destination.Id, await hosts.AssertOneRunnableCopyAsync());
+            Assert.Contains("rolled forward", healed.Decision, StringComparison.Ordinal);
+            OwnershipRecord record = (await _registries.For("observer.test").GetAsync(TwoHosts.VmId))!;
+            Assert.Equal((hosts.Destination.Id, 2L), (record.Owner, record.Epoch));
+        }
+        finally
+        {
+            foreach (PartitionableLink link in links)
+            {
+                await link.DisposeAsync();
+            }
+        }
+    }
+
+    public void Dispose() => _registries.Dispose();
+}
