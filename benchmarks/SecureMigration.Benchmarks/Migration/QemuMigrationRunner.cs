@@ -42,10 +42,11 @@ internal static class QemuMigrationRunner
             new TunnelPath("QEMU through a secmig tunnel pair (libvirt's way)", "tunnel", (files,
                 ports) => TunnelPair.StartSecmigAsync(secmig, files, ports)),
             new RelayFloorPath(),
+            new SecmigPath(secmig, onEtcd: true),
         ];
         if (args.Length > 2)
         {
-            // A comma-separated list of path keys to run besides the baseline (a): secmig, stunnel, qtls, tunnel, relay.
+            // A comma-separated list of path keys to run besides the baseline (a): secmig, stunnel, qtls, tunnel, relay, secmig-etcd.
             string[] keys = args[2].Split(',');
             paths = [.. paths.Where((path, i) => i == 0 || keys.Contains(path.Key))];
         }
@@ -57,11 +58,12 @@ internal static class QemuMigrationRunner
                 await path.StartAsync(context);
             }
 
-            // Rounds are interleaved (every path once per round) so drift of the shared machine hits every path alike.
+            // Rounds are interleaved (every path once per round) so drift of the shared machine hits every path alike, and the
+            // order rotates each round, so no path always runs right after the same one.
             var samples = paths.ToDictionary(p => p, _ => new List<MigrationSample>());
             for (int round = 1; round <= rounds; round++)
             {
-                foreach (IMigrationPath path in paths)
+                foreach (IMigrationPath path in paths.Skip(round % paths.Length).Concat(paths.Take(round % paths.Length)))
                 {
                     MigrationSample sample = await MigrationTrial.RunAsync(path, context, round);
                     samples[path].Add(sample);
@@ -110,7 +112,7 @@ internal static class QemuMigrationRunner
                                     $"{Samples.Median(mine.Select(s => s.TransferredBytes / 1048576.0)):0} |"));
         }
 
-        if (paths.Length == 6)
+        if (paths.Length == 7)
         {
             double secmig = ratios[paths[1]];
             Console.WriteLine();

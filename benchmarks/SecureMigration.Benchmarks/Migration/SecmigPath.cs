@@ -11,31 +11,39 @@ namespace SecureMigration.Benchmarks.Migration;
 /// <summary>
 /// (b) SecureMigration as an operator runs it: one <c>secmig agent</c> on the destination for the whole run, and one
 /// <c>secmig migrate</c> per migration (process start, handshake, ticket, journal and commit included in the time).
-/// The destination QEMU starts with <c>-incoming defer -S</c>; the agent resumes it only after the commit.
+/// The destination QEMU starts with <c>-incoming defer -S</c>; the agent resumes it only after the commit. With
+/// <paramref name="onEtcd"/>, both hosts keep the ownership registry (and the source its lease and admission slots) in a
+/// three-member etcd cluster with TLS on loopback instead of a shared directory.
 /// </summary>
-internal sealed partial class SecmigPath(string secmig) : IMigrationPath
+internal sealed partial class SecmigPath(string secmig, bool onEtcd = false) : IMigrationPath
 {
+    private readonly List<BackgroundProcess> _etcdMembers = [];
     private MigrationBenchmarkContext _context = null!;
+    private string _registry = null!;
     private BackgroundProcess? _agent;
     private IPEndPoint _agentEndPoint = null!;
     private Task<(int ExitCode, string Output)>? _migration;
 
-    public string Name => "(b) secmig migrate → secmig agent";
+    public string Name => onEtcd ? "(b) with the registry on etcd (3 members, TLS)" : "(b) secmig migrate → secmig agent";
 
-    public string Key => "secmig";
+    public string Key => onEtcd ? "secmig-etcd" : "secmig";
 
     public bool DestinationPaused => true;
 
-    private string Registry => Path.Combine(_context.Directory, "ownership");
+    private string Registry => _registry;
 
     public async Task StartAsync(MigrationBenchmarkContext context)
     {
         _context = context;
+        _registry = onEtcd
+            ? await BenchEtcd.StartAsync(BenchmarkPki.Authority, System.IO.Directory.CreateDirectory(Path.Combine(context.Directory,
+                "etcd")).FullName, _etcdMembers)
+            : Path.Combine(context.Directory, "ownership");
         var served = Enumerable.Range(1, context.Rounds)
             .Select(round => MigrationBenchmarkContext.VmId(this, round))
             .SelectMany(vm => new[] { "--vm", $"{vm}={context.Destination(vm, paused: true).AgentMonitor}" });
         (_agent, string listening) = await BackgroundProcess.StartAsync("dotnet",
-            [secmig, "agent", "--listen", "127.0.0.1:0", .. served, "--work", Path.Combine(context.Directory, "agent-work"), "--registry",
+            [secmig, "agent", "--listen", "127.0.0.1:0", .. served, "--work", Path.Combine(context.Directory, Key + "-agent-work"), "--registry",
                 Registry,
                 .. BenchmarkPki.Arguments(context.Credentials, "destination")],
             "listening ");
@@ -48,7 +56,7 @@ internal sealed partial class SecmigPath(string secmig) : IMigrationPath
     {
         _migration = RunAsync("dotnet", [secmig, "migrate", "--vm", hosts.VmId, "--qmp", hosts.Source.AgentMonitor, "--to",
             _agentEndPoint.ToString(),
-            "--peer-name", BenchmarkPki.DestinationName, "--work", Path.Combine(_context.Directory, "migrate-work"), "--registry", Registry,
+            "--peer-name", BenchmarkPki.DestinationName, "--work", Path.Combine(_context.Directory, Key + "-migrate-work"), "--registry", Registry,
             .. BenchmarkPki.Arguments(_context.Credentials, "source")]);
         return Task.CompletedTask;
     }
@@ -67,7 +75,11 @@ internal sealed partial class SecmigPath(string secmig) : IMigrationPath
             TimeSpan.FromMilliseconds(Number("total")), TimeSpan.FromMilliseconds(Number("downtime")), null);
     }
 
-    public void Dispose() => _agent?.Dispose();
+    public void Dispose()
+    {
+        _agent?.Dispose();
+        _etcdMembers.ForEach(member => member.Dispose());
+    }
 
     private static async Task<(int ExitCode, string Output)> RunAsync(string program, string[] arguments)
     {

@@ -18,6 +18,9 @@ internal static class BenchmarkPki
 
     public static string CaPem => Ca.CertificatePem;
 
+    /// <summary>Gets the CA itself, which also issues the certificates of a benchmark's etcd members.</summary>
+    public static CertificateAuthority Authority => Ca;
+
     public static X509ChannelCredentials Credentials(IssuedCredential host) =>
         X509ChannelCredentials.FromPem(host.CertificatePem, host.PrivateKeyPem, Ca.CertificatePem);
 
