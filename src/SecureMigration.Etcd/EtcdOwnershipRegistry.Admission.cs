@@ -239,7 +239,8 @@ public sealed partial class EtcdOwnershipRegistry : IClusterAdmission
     {
         long seconds = Math.Max(1, (long)Math.Ceiling(ttl.TotalSeconds));
         LeaseGrantResponse grant = await CallAsync("a lease", (deadline, token) => _client.LeaseGrantAsync(
-            new LeaseGrantRequest { TTL = seconds }, deadline: deadline, cancellationToken: token), cancellationToken).ConfigureAwait(false);
+            new LeaseGrantRequest { TTL = seconds }, deadline: deadline, cancellationToken: token),
+                cancellationToken).ConfigureAwait(false);
         return grant.ID;
     }
 

@@ -83,7 +83,8 @@ public sealed class EtcdRegistryOptions
     {
         const string Name = "lease-ttl=";
         return query.StartsWith(Name, StringComparison.Ordinal) && query.Length <= Name.Length + 3 &&
-            int.TryParse(query.AsSpan(Name.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture,
+            int.TryParse(query.AsSpan(Name.Length), System.Globalization.NumberStyles.None,
+                System.Globalization.CultureInfo.InvariantCulture,
                 out int seconds)
             ? TimeSpan.FromSeconds(seconds)
             : throw new FormatException($"The etcd registry's only option is '?{Name}SECONDS' (2 to 300), not " +

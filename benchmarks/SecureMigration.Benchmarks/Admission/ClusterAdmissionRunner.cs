@@ -73,7 +73,8 @@ internal static class ClusterAdmissionRunner
             {
                 List<double> rates = perSecond[c.Name];
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {c.Name} | {rates.Min():0}–{Samples.Percentile(rates, 0.5):0}–{rates.Max():0} | {Samples.Percentile(samples[c.Name], 0.5):0.000} | " +
+                    $"| {c.Name} | {rates.Min():0}–{Samples.Percentile(rates, 0.5):0}–{rates.Max():0} | " +
+                        $"{Samples.Percentile(samples[c.Name], 0.5):0.000} | " +
                     $"{Samples.Percentile(samples[c.Name], 0.99):0.000} | {ownCpu[c.Name].TotalMicroseconds / total:0.0} | " +
                     $"{etcdCpu[c.Name].TotalMicroseconds / total:0.0} |"));
             }

@@ -74,14 +74,16 @@ internal static class RegistryCommitRunner
                 List<double> all = samples[c.Name];
                 int total = all.Count;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {c.Name} | {Samples.Percentile(all, 0.5):0.00} | {Samples.Percentile(all, 0.99):0.00} | {all.Min():0.00}–{all.Max():0.00} | " +
+                    $"| {c.Name} | {Samples.Percentile(all, 0.5):0.00} | {Samples.Percentile(all, 0.99):0.00} | " +
+                        $"{all.Min():0.00}–{all.Max():0.00} | " +
                     $"{string.Join(", ", roundMedians[c.Name].Select(m => m.ToString("0.00", CultureInfo.InvariantCulture)))} | " +
                     $"{ownCpu[c.Name].TotalMilliseconds / total:0.00} | {etcdCpu[c.Name].TotalMilliseconds / total:0.00} |"));
             }
 
             double[] ratios = [.. roundMedians[cases[1].Name].Zip(roundMedians[cases[0].Name], (e, f) => e / f)];
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"same-round median ratio etcd/file: {ratios.Min():0.00}–{Samples.Percentile([.. ratios], 0.5):0.00}–{ratios.Max():0.00}; " +
+                $"same-round median ratio etcd/file: " +
+                    $"{ratios.Min():0.00}–{Samples.Percentile([.. ratios], 0.5):0.00}–{ratios.Max():0.00}; " +
                 $"extra commit time on the stop→resume path: " +
                     $"{Samples.Percentile(samples[cases[1].Name], 0.5) - Samples.Percentile(samples[cases[0].Name], 0.5):0.00} ms"));
             return 0;

@@ -105,7 +105,8 @@ internal static class QemuMigrationRunner
             ratios[path] = Samples.Median(mine.Select((s, i) => s.Total / baseline[i].Total));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {path.Name} | {Samples.Median(mine.Select(s => s.Total.TotalSeconds)):0.000} | {ratios[path]:0.00}× | " +
-                    $"{Samples.Median(mine.Select(s => s.MiBPerSecond)):0} | {Samples.Median(mine.Select(s => s.QemuTotal.TotalSeconds)):0.000} | " +
+                    $"{Samples.Median(mine.Select(s => s.MiBPerSecond)):0} | " +
+                        $"{Samples.Median(mine.Select(s => s.QemuTotal.TotalSeconds)):0.000} | " +
                         $"{Samples.Median(mine.Select(s => s.Downtime.TotalMilliseconds)):0} | " +
                             $"{Samples.Median(mine.Select(s => s.StopToResume.TotalMilliseconds)):0} | " +
                                 $"{Samples.Median(mine.Select(s => (double)s.Passes)):0} | " +

@@ -43,7 +43,8 @@ internal sealed partial class SecmigPath(string secmig, bool onEtcd = false) : I
             .Select(round => MigrationBenchmarkContext.VmId(this, round))
             .SelectMany(vm => new[] { "--vm", $"{vm}={context.Destination(vm, paused: true).AgentMonitor}" });
         (_agent, string listening) = await BackgroundProcess.StartAsync("dotnet",
-            [secmig, "agent", "--listen", "127.0.0.1:0", .. served, "--work", Path.Combine(context.Directory, Key + "-agent-work"), "--registry",
+            [secmig, "agent", "--listen", "127.0.0.1:0", .. served, "--work", Path.Combine(context.Directory, Key + "-agent-work"),
+                "--registry",
                 Registry,
                 .. BenchmarkPki.Arguments(context.Credentials, "destination")],
             "listening ");
@@ -56,7 +57,8 @@ internal sealed partial class SecmigPath(string secmig, bool onEtcd = false) : I
     {
         _migration = RunAsync("dotnet", [secmig, "migrate", "--vm", hosts.VmId, "--qmp", hosts.Source.AgentMonitor, "--to",
             _agentEndPoint.ToString(),
-            "--peer-name", BenchmarkPki.DestinationName, "--work", Path.Combine(_context.Directory, Key + "-migrate-work"), "--registry", Registry,
+            "--peer-name", BenchmarkPki.DestinationName, "--work", Path.Combine(_context.Directory, Key + "-migrate-work"), "--registry",
+                Registry,
             .. BenchmarkPki.Arguments(_context.Credentials, "source")]);
         return Task.CompletedTask;
     }

@@ -108,7 +108,8 @@ internal static class SanitizerRunner
             double ratio = Samples.Median(samples.Where(s => s.Case == name).Select(s => s.GiBps / samples.Single(b => b.Case == baseline &&
                 b.Round == s.Round).GiBps));
             table.Append(CultureInfo.InvariantCulture, $"| {name} | {median:0.00} | {baseline} " +
-                $"({Samples.Median(samples.Where(s => s.Case == baseline).Select(s => s.GiBps)):0.00}) | {ratio:0.00} | ≥ {target:0.00} | " +
+                $"({Samples.Median(samples.Where(s => s.Case == baseline).Select(s => s.GiBps)):0.00}) | {ratio:0.00} | ≥ {target:0.00} " +
+                    $"| " +
                     $"{(ratio >= target ? "yes" : "**no**")} |\n");
         }
 

@@ -70,7 +70,8 @@ internal static class ThroughputRunner
         Console.WriteLine("|---|---:|---:|---:|");
         foreach ((string name, double median) in medians)
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {median:0.00} | {Samples.Median(ratios[name]):0.00}× | " +
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {median:0.00} | " +
+                $"{Samples.Median(ratios[name]):0.00}× | " +
                 $"{Samples.Median(cpu[name]):0.00} |"));
         }
 

@@ -48,7 +48,8 @@ internal static class HostStatus
         IReadOnlyList<InFlightMigration> inFlight = registry is IMigrationLeases leases ? await leases.ListInFlightAsync(cancellationToken)
             : [];
         var reports = new List<VmStatusReport>();
-        foreach (string vm in records.Select(r => r.VmId).Concat(admission.KnownVmIds()).Concat(cluster).Concat(inFlight.Select(m => m.VmId))
+        foreach (string vm in records.Select(r => r.VmId).Concat(admission.KnownVmIds()).Concat(cluster).Concat(inFlight.Select(m =>
+            m.VmId))
             .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {
             (string? owner, long epoch) = await OwnerAsync(registry, vm, cancellationToken);

@@ -77,7 +77,8 @@ public sealed partial class MigrationCoordinator
             progress);
         await using (run.ConfigureAwait(false))
         {
-            if (_registry is IMigrationLeases leases && await TakeInFlightLeaseAsync(run, leases, cancellationToken).ConfigureAwait(false) is
+            if (_registry is IMigrationLeases leases && await TakeInFlightLeaseAsync(run, leases,
+                cancellationToken).ConfigureAwait(false) is
                 { } taken)
             {
                 return Refused(migrationId, vmId, MigrationRole.Source, taken, owner.Epoch);
@@ -148,7 +149,8 @@ public sealed partial class MigrationCoordinator
         if (!lease.IsHeld)
         {
             InFlightMigration holder = lease.Holder;
-            return $"VM '{run.VmId}' is already migrating: migration {holder.MigrationId} from '{UntrustedText.Bound(holder.Source, 160)}' " +
+            return $"VM '{run.VmId}' is already migrating: migration {holder.MigrationId} from " +
+                $"'{UntrustedText.Bound(holder.Source, 160)}' " +
                 $"to '{UntrustedText.Bound(holder.Destination, 160)}', started {holder.StartedAt:u}, holds its lease in the registry. " +
                 "Wait for it to end; if its orchestrator died, the lease expires by itself";
         }
@@ -271,7 +273,8 @@ public sealed partial class MigrationCoordinator
         try
         {
             // Bound to the revision the migration started from: the same record put back after a commit does not pass for it.
-            var started = new OwnershipRecord(run.VmId, Host, run.Record.Epoch, null, default) { Revision = run.Record.RegistryRevision ?? 0 };
+            var started = new OwnershipRecord(run.VmId, Host, run.Record.Epoch, null, default) { Revision = run.Record.RegistryRevision ??
+                0 };
             move = await _registry.TryMoveAsync(started, Host, run.Id).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or OwnershipRegistryException or UnauthorizedAccessException)

@@ -55,13 +55,15 @@ public sealed partial class MigrationCoordinator
 
         if (!string.Equals(ticket.DestinationIdentity, Host, StringComparison.Ordinal))
         {
-            return TicketDecision.Refuse($"the ticket is for '{UntrustedText.Bound(ticket.DestinationIdentity, 300)}', and this host is '{Host}'");
+            return TicketDecision.Refuse($"the ticket is for '{UntrustedText.Bound(ticket.DestinationIdentity, 300)}', and this host is " +
+                $"'{Host}'");
         }
 
         // A shared cluster PSK proves no host identity (every holder can claim any name); see PskChannelCredentials.
         if (!peer.IsSharedPsk && !peer.Names.Contains(ticket.SourceIdentity, StringComparer.OrdinalIgnoreCase))
         {
-            return TicketDecision.Refuse($"the ticket names source '{UntrustedText.Bound(ticket.SourceIdentity, 300)}', but the peer proved the identity " +
+            return TicketDecision.Refuse($"the ticket names source '{UntrustedText.Bound(ticket.SourceIdentity, 300)}', but the peer " +
+                $"proved the identity " +
                 $"[{UntrustedText.Bound(string.Join(", ", peer.Names), 300)}]");
         }
 
@@ -83,7 +85,8 @@ public sealed partial class MigrationCoordinator
         OwnershipRecord? owner = await _registry.GetAsync(ticket.VmId, cancellationToken).ConfigureAwait(false);
         if (owner is null)
         {
-            return TicketDecision.Refuse($"this host's ownership registry does not know VM '{ticket.VmId}': the source registered it in another registry. " +
+            return TicketDecision.Refuse($"this host's ownership registry does not know VM '{ticket.VmId}': the source registered it in " +
+                $"another registry. " +
                 "Both hosts must use the same shared registry (secmig: the same --registry directory on both)");
         }
 
@@ -99,7 +102,8 @@ public sealed partial class MigrationCoordinator
 
         if (owner.Epoch != ticket.OwnershipEpoch || !string.Equals(owner.Owner, ticket.SourceIdentity, StringComparison.Ordinal))
         {
-            return TicketDecision.Refuse($"the ticket says '{UntrustedText.Bound(ticket.SourceIdentity, 300)}' holds epoch {ticket.OwnershipEpoch} of VM " +
+            return TicketDecision.Refuse($"the ticket says '{UntrustedText.Bound(ticket.SourceIdentity, 300)}' holds epoch " +
+                $"{ticket.OwnershipEpoch} of VM " +
                 $"'{ticket.VmId}', but {Describe(owner)} " +
                 "in the registry both hosts share: the VM moved since the source read it, or the source is not its owner");
         }

@@ -101,7 +101,8 @@ public sealed class EtcdClusterAdmissionTests(EtcdClusterFixture fixture) : IDis
         var noDwell = new AdmissionOptions { MinDwellTime = TimeSpan.Zero, PingPongWindow = TimeSpan.FromHours(1) };
         ClusterAdmissionDecision moved2 = await a.TryAdmitAsync(Request("vm2", "h1.test", "h2.test", MigrationTrigger.Automatic), noDwell);
         await moved2.CompleteAsync(MigrationOutcome.Succeeded);
-        ClusterAdmissionDecision pingPong = await b.TryAdmitAsync(Request("vm2", "h2.test", "h1.test", MigrationTrigger.Automatic), noDwell);
+        ClusterAdmissionDecision pingPong = await b.TryAdmitAsync(Request("vm2", "h2.test", "h1.test", MigrationTrigger.Automatic),
+            noDwell);
         Assert.Equal(AdmissionDenialReason.PingPong, pingPong.Denial.Reason);
     }
 

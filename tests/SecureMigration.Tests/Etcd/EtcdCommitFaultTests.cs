@@ -21,7 +21,8 @@ public sealed class EtcdCommitFaultTests(EtcdClusterFixture fixture) : IDisposab
     {
         int killed = -1;
         await using TwoHosts hosts = await TwoHosts.CreateAsync(registries: host => _registries.For(host), destinationRegistry: registry =>
-            new FaultAtMoveRegistry(registry, before: async () => await fixture.Cluster.KillAsync(killed = await fixture.Cluster.LeaderAsync())));
+            new FaultAtMoveRegistry(registry, before: async () =>
+                await fixture.Cluster.KillAsync(killed = await fixture.Cluster.LeaderAsync())));
         try
         {
             (MigrationResult source, MigrationResult? destination) = await hosts.MigrateAsync();
