@@ -52,7 +52,7 @@ public sealed class InsiderTicketTests
         SecureChannelFactory insider = hosts.InsiderFactory();
         MigrationResult? insiderResult = null;
         Exception? insiderSaw = null;
-        var attackDuringTransfer = new Progress(p =>
+        var attackDuringTransfer = new SynchronousProgress<MigrationProgress>(p =>
         {
             if (p.Phase == MigrationPhase.Transferring && insiderResult is null)
             {
@@ -181,10 +181,5 @@ public sealed class InsiderTicketTests
 
         Assert.Equal(20, hosts.Destination.VerifyAudit().Entries.Count(e => e.Event == "ticket-refused"));
         Assert.Equal(6, logged.Count(l => l.Contains("was refused before anything was done", StringComparison.Ordinal)));
-    }
-
-    private sealed class Progress(Action<MigrationProgress> report) : IProgress<MigrationProgress>
-    {
-        public void Report(MigrationProgress value) => report(value);
     }
 }

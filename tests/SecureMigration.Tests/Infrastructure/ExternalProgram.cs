@@ -35,6 +35,18 @@ public sealed class RequiresProgramFactAttribute : FactAttribute
     }
 }
 
+/// <summary>A theory that needs an external program, skipped without it (as <see cref="RequiresProgramFactAttribute"/>).</summary>
+public sealed class RequiresProgramTheoryAttribute : TheoryAttribute
+{
+    public RequiresProgramTheoryAttribute(string program)
+    {
+        if (ExternalProgram.Find(program) is null && !ExternalProgram.Required)
+        {
+            Skip = $"'{program}' is not installed; install it or run .ci/run (set SECMIG_REQUIRE_EXTERNAL=1 to make this a failure).";
+        }
+    }
+}
+
 /// <summary>A fact that runs real QEMU guests: needs qemu-system-x86_64, and as and ld to build the guest.</summary>
 public sealed class RequiresQemuFactAttribute : FactAttribute
 {

@@ -133,7 +133,7 @@ public sealed class BlockSanitizerTests : IDisposable
     {
         string file = OldImage();
         const long Tampered = 2_000_001;
-        var tamper = new Progress(p =>
+        var tamper = new SynchronousProgress<SanitizationProgress>(p =>
         {
             if (p.Stage == "write" && p.Bytes == p.Total)
             {
@@ -156,7 +156,7 @@ public sealed class BlockSanitizerTests : IDisposable
     {
         string file = OldImage();
         using var stop = new CancellationTokenSource();
-        var cancelAtFirstProgress = new Progress(_ => stop.Cancel());
+        var cancelAtFirstProgress = new SynchronousProgress<SanitizationProgress>(_ => stop.Cancel());
 
         SanitizationReport report = await Sanitizer().SanitizeFileAsync(file, SanitizationMethod.DoD522022M,
             progress: cancelAtFirstProgress, cancellationToken: stop.Token);
@@ -182,7 +182,7 @@ public sealed class BlockSanitizerTests : IDisposable
         }
 
         long firstWriteReport = -1;
-        var watch = new Progress(p => firstWriteReport = firstWriteReport < 0 && p.Stage == "write" ? p.Bytes : firstWriteReport);
+        var watch = new SynchronousProgress<SanitizationProgress>(p => firstWriteReport = firstWriteReport < 0 && p.Stage == "write" ? p.Bytes : firstWriteReport);
         SanitizationReport second = await new BlockSanitizer(options).SanitizeFileAsync(file, SanitizationMethod.DoD522022M,
             progress: watch);
 
@@ -573,7 +573,7 @@ public sealed class BlockSanitizerTests : IDisposable
     private static async Task<SanitizationReport> InterruptInsideTheRandomPassAsync(string file, SanitizerOptions options)
     {
         using var stop = new CancellationTokenSource();
-        var stopHalfwayThroughTheRandomPass = new Progress(p =>
+        var stopHalfwayThroughTheRandomPass = new SynchronousProgress<SanitizationProgress>(p =>
         {
             if (p.Pass == 3 && p.Stage == "write" && p.Bytes > p.Total / 2)
             {
@@ -596,10 +596,6 @@ public sealed class BlockSanitizerTests : IDisposable
     }
 
     /// <summary>A synchronous progress sink (Progress&lt;T&gt; would post to the thread pool, too late for the test).</summary>
-    private sealed class Progress(Action<SanitizationProgress> onReport) : IProgress<SanitizationProgress>
-    {
-        public void Report(SanitizationProgress value) => onReport(value);
-    }
 
     /// <summary>Wipes <paramref name="file"/> again, asserts the wipe did not resume from a checkpoint and succeeded, and returns the
     /// passes it wrote.</summary>
@@ -607,7 +603,7 @@ public sealed class BlockSanitizerTests : IDisposable
     {
         var passesWritten = new HashSet<int>();
         SanitizationReport again = await new BlockSanitizer(options).SanitizeFileAsync(file, SanitizationMethod.DoD522022M,
-            progress: new Progress(p => passesWritten.Add(p.Pass)));
+            progress: new SynchronousProgress<SanitizationProgress>(p => passesWritten.Add(p.Pass)));
 
         Assert.False(again.Resumed);
         Assert.True(again.Succeeded);
