@@ -32,6 +32,7 @@ public sealed partial class EtcdOwnershipRegistry : IOwnershipRegistry, IJournal
     private const int MaxValueBytes = 64 * 1024;
     private const int MaxIdLength = 64;
     private const int MaxAnchorAttempts = 8;
+    private const string AnchorFormat = "SecureMigration journal anchor v1";
 
     /// <summary>The most VMs <see cref="ListVmIdsAsync"/> returns.</summary>
     public const int MaxListedVms = 100_000;
@@ -226,8 +227,10 @@ public sealed partial class EtcdOwnershipRegistry : IOwnershipRegistry, IJournal
         ArgumentException.ThrowIfNullOrEmpty(journal);
         ArgumentNullException.ThrowIfNull(head);
         ByteString key = _keys.Journal(journal);
-        ByteString value = ByteString.CopyFrom(JsonSerializer.SerializeToUtf8Bytes(new AnchoredHead(journal, head.Sequence, head.Mac),
-            OwnershipJson.Default.AnchoredHead));
+        // Signed by this host: an etcd writer without its key cannot wedge its recovery with a head far ahead.
+        ByteString value = ByteString.CopyFrom(JsonSerializer.SerializeToUtf8Bytes(HostSignatures.Sign(AnchorFormat,
+            JsonSerializer.Serialize(new AnchoredHead(journal, head.Sequence, head.Mac), OwnershipJson.Default.AnchoredHead), _signer),
+            OwnershipJson.Default.SignedEnvelope));
         for (int attempt = 0; attempt < MaxAnchorAttempts; attempt++)
         {
             KeyValue? kv = await ReadAsync(key, "the journal head of " + journal, cancellationToken).ConfigureAwait(false);
@@ -315,14 +318,32 @@ public sealed partial class EtcdOwnershipRegistry : IOwnershipRegistry, IJournal
         return record with { Revision = kv.ModRevision };
     }
 
-    private static JournalHead ParseHead(string journal, ByteString key, KeyValue kv)
+    /// <summary>Reads an anchored head: signed by this very host (only a journal's own host anchors it), for this journal.</summary>
+    private JournalHead ParseHead(string journal, ByteString key, KeyValue kv)
     {
-        AnchoredHead? anchored = kv.Value.Length > MaxValueBytes ? null
-            : SignedOwnershipRecords.Deserialize(journal, EtcdKeys.Describe(key), kv.Value.Span, OwnershipJson.Default.AnchoredHead);
+        string location = EtcdKeys.Describe(key);
+        if (kv.Value.Length > MaxValueBytes)
+        {
+            throw OwnershipRegistryException.ForJournalHead(journal, location, $"it is {kv.Value.Length} bytes, more than a journal head " +
+                $"can be");
+        }
+
+        SignedEnvelope? envelope = SignedOwnershipRecords.Deserialize(journal, location, kv.Value.Span,
+            OwnershipJson.Default.SignedEnvelope);
+        SignatureCheck check = HostSignatures.Check(envelope, AnchorFormat, _signer.TrustAnchors, _time.GetUtcNow());
+        if (check.Problem is not null || !string.Equals(check.SignerName, _signer.LocalIdentity, StringComparison.OrdinalIgnoreCase))
+        {
+            throw OwnershipRegistryException.ForJournalHead(journal, location, $"it is not signed by this host " +
+                $"('{_signer.LocalIdentity}'): {check.Problem ?? $"it is signed by '{check.SignerName}'"}. Whoever can write etcd " +
+                "wrote it; delete the key once the journal here is known to be the latest");
+        }
+
+        AnchoredHead? anchored = SignedOwnershipRecords.Deserialize(journal, location,
+            System.Text.Encoding.UTF8.GetBytes(envelope!.Payload),
+            OwnershipJson.Default.AnchoredHead);
         return anchored is not null && string.Equals(anchored.Journal, journal, StringComparison.Ordinal) && anchored.Sequence >= 0
             ? new JournalHead(anchored.Sequence, anchored.Mac)
-            : throw new OwnershipRegistryException(journal, EtcdKeys.Describe(key), "it is the head of another journal or an impossible " +
-                "one");
+            : throw OwnershipRegistryException.ForJournalHead(journal, location, "it is the head of another journal or an impossible one");
     }
 
     private async ValueTask<KeyValue?> ReadAsync(ByteString key, string what, CancellationToken cancellationToken)

@@ -23,7 +23,7 @@ public sealed class EtcdJournalAnchorTests(EtcdClusterFixture fixture) : IDispos
         (MigrationResult first, _) = await hosts.MigrateAsync();
         Assert.Equal(MigrationStatus.Completed, first.Status);
         long anchored = hosts.Destination.Journal.Head.Sequence;
-        JournalHead? inEtcd = await _registries.For("observer.test")
+        JournalHead? inEtcd = await _registries.For(hosts.Destination.Id)
             .GetHeadAsync(hosts.Destination.Id + " " + hosts.Destination.JournalPath);
         Assert.Equal(anchored, inEtcd?.Sequence);
 
@@ -33,6 +33,27 @@ public sealed class EtcdJournalAnchorTests(EtcdClusterFixture fixture) : IDispos
         JournalRolledBackException refused = await Assert.ThrowsAsync<JournalRolledBackException>(() =>
             hosts.Destination.Coordinator.RecoverAsync());
         Assert.Equal((0L, anchored), (refused.Journal.Sequence, refused.Anchored.Sequence));
+    }
+
+    /// <summary>
+    /// Someone who can write etcd puts a head far ahead of the journal, unsigned: the host does not take it for a
+    /// rolled-back journal (nor for anything), and says the anchor is not its own.
+    /// </summary>
+    [RequiresProgramFact("etcd")]
+    public async Task RecoverAsync_AnAnchorNotSignedByTheHost_IsRefusedAsSuch()
+    {
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(registries: host => _registries.For(host));
+        (MigrationResult first, _) = await hosts.MigrateAsync();
+        Assert.Equal(MigrationStatus.Completed, first.Status);
+        string key = "journals/" + Convert.ToHexStringLower(System.Text.Encoding.UTF8.GetBytes(hosts.Destination.Id + " " +
+            hosts.Destination.JournalPath));
+        byte[] aheadUnsigned = """{"Journal":"x","Sequence":999999,"Mac":"00"}"""u8.ToArray();
+        await _registries.WriteKeyAsync(key, aheadUnsigned);
+
+        var refused = await Assert.ThrowsAsync<SecureMigration.Coordination.Ownership.OwnershipRegistryException>(() =>
+            hosts.Destination.Coordinator.RecoverAsync());
+
+        Assert.Contains("is not signed by this host ('destination.test')", refused.Message, StringComparison.Ordinal);
     }
 
     public void Dispose() => _registries.Dispose();

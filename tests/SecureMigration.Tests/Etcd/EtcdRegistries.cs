@@ -52,7 +52,13 @@ public sealed class EtcdRegistries(EtcdClusterFixture fixture) : IDisposable
     /// <param name="vmId">The VM.</param>
     /// <param name="value">The bytes.</param>
     /// <returns>A task that completes when etcd stored them.</returns>
-    public Task WriteRecordAsync(string vmId, byte[] value) => fixture.Cluster.WriteRawAsync(Writer, Prefix + "vms/" + vmId, value);
+    public Task WriteRecordAsync(string vmId, byte[] value) => WriteKeyAsync("vms/" + vmId, value);
+
+    /// <summary>Puts <paramref name="value"/> at <paramref name="key"/> under the test's prefix, as anyone with etcd access can.</summary>
+    /// <param name="key">The key after the prefix.</param>
+    /// <param name="value">The bytes.</param>
+    /// <returns>A task that completes when etcd stored them.</returns>
+    public Task WriteKeyAsync(string key, byte[] value) => fixture.Cluster.WriteRawAsync(Writer, Prefix + key, value);
 
     private EtcdRegistryOptions Writer => fixture.Cluster.Options("writer.test", Prefix);
 

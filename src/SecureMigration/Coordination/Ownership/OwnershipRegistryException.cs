@@ -17,7 +17,16 @@ public sealed class OwnershipRegistryException : MigrationException
         Problem = problem;
     }
 
-    /// <summary>Gets the VM whose record is bad.</summary>
+    private OwnershipRegistryException(string journal, string location, string problem, bool _)
+        : base($"The journal head of '{journal}' anchored at '{location}' cannot be trusted: {problem}. Recovery acts on nothing until " +
+            "it can check the journal against a head it trusts.")
+    {
+        VmId = journal;
+        Location = location;
+        Problem = problem;
+    }
+
+    /// <summary>Gets the VM whose record is bad (for an anchored journal head, the journal's name).</summary>
     public string VmId { get; }
 
     /// <summary>Gets where the record is kept.</summary>
@@ -25,4 +34,12 @@ public sealed class OwnershipRegistryException : MigrationException
 
     /// <summary>Gets what is wrong with it.</summary>
     public string Problem { get; }
+
+    /// <summary>Creates the exception for a journal head anchored in the registry.</summary>
+    /// <param name="journal">The journal.</param>
+    /// <param name="location">Where the head is kept.</param>
+    /// <param name="problem">What is wrong with it.</param>
+    /// <returns>The exception.</returns>
+    internal static OwnershipRegistryException ForJournalHead(string journal, string location, string problem) =>
+        new(journal, location, problem, _: true);
 }
