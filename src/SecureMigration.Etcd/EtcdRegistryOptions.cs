@@ -33,6 +33,14 @@ public sealed class EtcdRegistryOptions
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// Gets or sets the CA (PEM, one or more certificates) that issued the etcd members' certificates, when it is not the
+    /// hosts' CA: members must then chain to it alone, so no hypervisor host's certificate can stand for a member even where
+    /// etcd runs on the hypervisor hosts and their names are endpoints. <see langword="null"/>: the hosts' CA.
+    /// </summary>
+    /// <value><see langword="null"/>; in a connection string, <c>member-ca=PATH</c>.</value>
+    public string? MemberCaPem { get; set; }
+
+    /// <summary>
     /// Gets or sets the time to live of a migration's lease: how long after its orchestrator dies (or loses etcd) the
     /// migration stops holding its VM in the registry. Whole seconds, etcd's unit.
     /// </summary>
@@ -61,7 +69,11 @@ public sealed class EtcdRegistryOptions
         var options = new EtcdRegistryOptions { Credentials = credentials };
         if (list.IndexOf('?', StringComparison.Ordinal) is int query and >= 0)
         {
-            options.LeaseTtl = ParseLeaseTtl(list[(query + 1)..]);
+            foreach (string option in list[(query + 1)..].Split('&'))
+            {
+                ParseOption(options, option);
+            }
+
             list = list[..query];
         }
 
@@ -79,16 +91,35 @@ public sealed class EtcdRegistryOptions
         return options;
     }
 
-    private static TimeSpan ParseLeaseTtl(string query)
+    private const string Options = "'lease-ttl=SECONDS' (2 to 300) and 'member-ca=PATH' (a PEM file)";
+
+    private static void ParseOption(EtcdRegistryOptions options, string option)
     {
-        const string Name = "lease-ttl=";
-        return query.StartsWith(Name, StringComparison.Ordinal) && query.Length <= Name.Length + 3 &&
-            int.TryParse(query.AsSpan(Name.Length), System.Globalization.NumberStyles.None,
-                System.Globalization.CultureInfo.InvariantCulture,
-                out int seconds)
-            ? TimeSpan.FromSeconds(seconds)
-            : throw new FormatException($"The etcd registry's only option is '?{Name}SECONDS' (2 to 300), not " +
-                $"'?{Text.UntrustedText.Bound(query, 80)}'.");
+        const string LeaseTtl = "lease-ttl=", MemberCa = "member-ca=";
+        if (option.StartsWith(LeaseTtl, StringComparison.Ordinal) && option.Length <= LeaseTtl.Length + 3 &&
+            int.TryParse(option.AsSpan(LeaseTtl.Length), System.Globalization.NumberStyles.None,
+                System.Globalization.CultureInfo.InvariantCulture, out int seconds))
+        {
+            options.LeaseTtl = TimeSpan.FromSeconds(seconds);
+        }
+        else if (option.StartsWith(MemberCa, StringComparison.Ordinal) && option.Length > MemberCa.Length)
+        {
+            string path = option[MemberCa.Length..];
+            try
+            {
+                options.MemberCaPem = new FileInfo(path).Length <= 1 << 20 ? File.ReadAllText(path)
+                    : throw new IOException("it is larger than 1 MiB");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+            {
+                throw new FormatException($"The etcd members' CA file '{Text.UntrustedText.Bound(path, 200)}' cannot be read: " +
+                    $"{e.Message}", e);
+            }
+        }
+        else
+        {
+            throw new FormatException($"The etcd registry's options are {Options}, not '{Text.UntrustedText.Bound(option, 80)}'.");
+        }
     }
 
     /// <summary>Throws unless the options are usable; the message names the option and what is allowed.</summary>
@@ -121,6 +152,23 @@ public sealed class EtcdRegistryOptions
         {
             throw new ArgumentException($"EtcdRegistryOptions.LeaseTtl {LeaseTtl} is out of range: whole seconds from 2 to 300.");
         }
+
+        if (MemberCaPem is not null && !HoldsCertificates(MemberCaPem))
+        {
+            throw new ArgumentException("EtcdRegistryOptions.MemberCaPem holds no PEM certificate; give the CA that issued the etcd " +
+                "members' certificates.");
+        }
+    }
+
+    private static bool HoldsCertificates(string pem)
+    {
+        System.Security.Cryptography.X509Certificates.X509Certificate2Collection anchors = EtcdTls.LoadAnchors(pem);
+        foreach (System.Security.Cryptography.X509Certificates.X509Certificate2 anchor in anchors)
+        {
+            anchor.Dispose();
+        }
+
+        return anchors.Count > 0;
     }
 
     /// <summary>A copy that later changes to this instance do not reach.</summary>
@@ -128,7 +176,7 @@ public sealed class EtcdRegistryOptions
     internal EtcdRegistryOptions Snapshot()
     {
         var copy = new EtcdRegistryOptions { Credentials = Credentials, KeyPrefix = KeyPrefix, OperationTimeout = OperationTimeout,
-            LeaseTtl = LeaseTtl };
+            LeaseTtl = LeaseTtl, MemberCaPem = MemberCaPem };
         foreach (EtcdEndpoint endpoint in Endpoints)
         {
             copy.Endpoints.Add(endpoint);

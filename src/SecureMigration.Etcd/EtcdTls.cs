@@ -13,7 +13,8 @@ namespace SecureMigration.Etcd;
 /// member accepted only when its certificate chains to the host's CA bundle (nothing else is trusted, not the system's
 /// roots), is not a CA certificate, and names one of the configured endpoints exactly (no wildcard), so another host
 /// of the cluster, whose certificate the same CA issued for its own name, cannot pose as etcd. When etcd runs on the
-/// hypervisor hosts themselves, their names are endpoints too: give etcd members certificates from a CA of their own.
+/// hypervisor hosts themselves, their names are endpoints too: give etcd members certificates from a CA of their own
+/// (<see cref="EtcdRegistryOptions.MemberCaPem"/>), which then replaces the hosts' CA for members.
 /// </summary>
 internal static class EtcdTls
 {
@@ -29,8 +30,8 @@ internal static class EtcdTls
     {
         X509ChannelCredentials credentials = options.Credentials!;
         X509Certificate2 client = ClientCertificate(credentials);
-        X509Certificate2Collection anchors = [.. credentials.TrustAnchors.Select(a =>
-            X509CertificateLoader.LoadCertificate(a.GetEncoded()))];
+        X509Certificate2Collection anchors = options.MemberCaPem is { } memberCa ? LoadAnchors(memberCa)
+            : [.. credentials.TrustAnchors.Select(a => X509CertificateLoader.LoadCertificate(a.GetEncoded()))];
         string[] names = [.. options.Endpoints.Select(e => e.Host)];
         ssl.ClientCertificates = [client];
         ssl.EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
@@ -39,6 +40,24 @@ internal static class EtcdTls
             certificate is X509Certificate2 member && (errors & SslPolicyErrors.RemoteCertificateNotAvailable) == 0 &&
             !IsCa(member) && ChainsTo(member, presented, anchors) && NamesAny(member, names);
         return client;
+    }
+
+    /// <summary>The certificates in <paramref name="pem"/> (none when it holds no certificate block).</summary>
+    /// <param name="pem">PEM text.</param>
+    /// <returns>The certificates, to dispose.</returns>
+    public static X509Certificate2Collection LoadAnchors(string pem)
+    {
+        var anchors = new X509Certificate2Collection();
+        try
+        {
+            anchors.ImportFromPem(pem);
+        }
+        catch (CryptographicException)
+        {
+            anchors.Clear();
+        }
+
+        return anchors;
     }
 
     private static X509Certificate2 ClientCertificate(X509ChannelCredentials credentials)

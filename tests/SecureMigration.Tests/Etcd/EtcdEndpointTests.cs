@@ -51,6 +51,17 @@ public sealed class EtcdEndpointTests
             Assert.Throws<FormatException>(() => EtcdRegistryOptions.Parse("etcd://a:1" + bad, pki.Credentials(pki.Source)));
         }
 
+        using var dir = new Infrastructure.TempDirectory();
+        File.WriteAllText(dir.File("members.pem"), pki.Ca.CertificatePem);
+        File.WriteAllText(dir.File("empty.pem"), "no certificate here");
+        EtcdRegistryOptions both = EtcdRegistryOptions.Parse($"etcd://a:1?lease-ttl=4&member-ca={dir.File("members.pem")}",
+            pki.Credentials(pki.Source));
+        Assert.Equal((TimeSpan.FromSeconds(4), pki.Ca.CertificatePem), (both.LeaseTtl, both.MemberCaPem));
+        Assert.Contains("cannot be read", Assert.Throws<FormatException>(() => EtcdRegistryOptions.Parse(
+            $"etcd://a:1?member-ca={dir.File("missing.pem")}", pki.Credentials(pki.Source))).Message, StringComparison.Ordinal);
+        both.MemberCaPem = File.ReadAllText(dir.File("empty.pem"));
+        Assert.Contains("MemberCaPem", Assert.Throws<ArgumentException>(both.Validate).Message, StringComparison.Ordinal);
+
         options.LeaseTtl = TimeSpan.FromSeconds(1);
         Assert.Contains("LeaseTtl", Assert.Throws<ArgumentException>(options.Validate).Message, StringComparison.Ordinal);
     }

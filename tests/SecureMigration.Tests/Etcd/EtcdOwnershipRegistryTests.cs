@@ -225,6 +225,34 @@ public sealed class EtcdOwnershipRegistryTests(EtcdClusterFixture fixture)
         Assert.Equal(clusterCa && namesTheEndpoint, await handshake);
     }
 
+    /// <summary>
+    /// etcd on the hypervisor hosts: a host's own certificate names its address, an endpoint. With the members' own CA
+    /// configured, only a certificate from that CA stands for a member; the hosts' CA no longer does.
+    /// </summary>
+    [Theory]
+    [InlineData(false)] // a host of the cluster, at an endpoint's address, with a certificate from the hosts' CA
+    [InlineData(true)]  // a member, with a certificate from the members' CA (the control)
+    public async Task WithAMemberCa_OnlyItsCertificatesStandForEtcd(bool fromMemberCa)
+    {
+        using var pki = new TestPki();
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.File("members.pem"), pki.OtherCa.CertificatePem);
+        IssuedCredential served = (fromMemberCa ? pki.OtherCa : pki.Ca).IssueHost("host-and-etcd.test", [IPAddress.Loopback]);
+        using X509Certificate2 certificate = X509Certificate2.CreateFromPem(served.CertificatePem, served.PrivateKeyPem);
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        Task<bool> handshake = ServeOneHandshakeAsync(listener, X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12),
+            null));
+        var options = EtcdRegistryOptions.Parse($"etcd://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}?member-ca=" +
+            dir.File("members.pem"), pki.Credentials(pki.Source));
+        options.OperationTimeout = TimeSpan.FromSeconds(3);
+        using var registry = new EtcdOwnershipRegistry(options);
+
+        await Assert.ThrowsAsync<EtcdUnavailableException>(() => registry.GetAsync("vm1").AsTask());
+
+        Assert.Equal(fromMemberCa, await handshake);
+    }
+
     private EtcdOwnershipRegistry Registry(string host) => new(fixture.Cluster.Options(host, _prefix));
 
     private Task PutRawAsync(EtcdRegistryOptions options, string key, byte[] value) =>
