@@ -12,11 +12,8 @@ namespace SecureMigration.Tests.Etcd;
 /// ticket and backoff clocks), the other's runs on. Whatever the jump cuts short, the registry in etcd decides, and after
 /// recovery exactly one runnable copy remains, on the host the registry names.
 /// </summary>
-[Collection(nameof(EtcdCollection))]
-public sealed class EtcdClockJumpTests(EtcdClusterFixture fixture) : IDisposable
+public sealed class EtcdClockJumpTests(EtcdClusterFixture fixture) : EtcdClusterTests(fixture)
 {
-    private readonly EtcdRegistries _registries = new(fixture);
-
     [RequiresProgramTheory("etcd")]
     [InlineData("source", MigrationPhase.Transferring)]
     [InlineData("source", MigrationPhase.SwitchingOver)]
@@ -26,7 +23,7 @@ public sealed class EtcdClockJumpTests(EtcdClusterFixture fixture) : IDisposable
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var jumping = new CoordinatorOptions { TimeProvider = clock };
-        await using TwoHosts hosts = await TwoHosts.CreateAsync(registries: name => _registries.For(name),
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(registries: name => Registries.For(name),
             sourceOptions: host == "source" ? jumping : null, destinationOptions: host == "destination" ? jumping : null);
         int jumped = 0;
         var jump = new SynchronousProgress<MigrationProgress>(p =>
@@ -53,9 +50,7 @@ public sealed class EtcdClockJumpTests(EtcdClusterFixture fixture) : IDisposable
         await hosts.Destination.Coordinator.RecoverAsync();
         await hosts.Source.Coordinator.RecoverAsync();
         string holder = await hosts.AssertOneRunnableCopyAsync();
-        OwnershipRecord record = (await _registries.For("observer.test").GetAsync(TwoHosts.VmId))!;
+        OwnershipRecord record = (await Registries.For("observer.test").GetAsync(TwoHosts.VmId))!;
         Assert.Equal(holder, record.Owner);
     }
-
-    public void Dispose() => _registries.Dispose();
 }

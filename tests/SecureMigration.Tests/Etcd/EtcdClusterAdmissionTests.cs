@@ -11,17 +11,14 @@ namespace SecureMigration.Tests.Etcd;
 /// Admission shared by several orchestrators through a real etcd cluster: each orchestrator is a registry of its own
 /// (its own connection and session lease), as separate processes on separate machines would be.
 /// </summary>
-[Collection(nameof(EtcdCollection))]
-public sealed class EtcdClusterAdmissionTests(EtcdClusterFixture fixture) : IDisposable
+public sealed class EtcdClusterAdmissionTests(EtcdClusterFixture fixture) : EtcdClusterTests(fixture)
 {
-    private readonly EtcdRegistries _registries = new(fixture);
-
     [RequiresProgramFact("etcd")]
     public async Task Caps_AreSharedByTwoOrchestrators_AndASlotIsFreeOnceItsMigrationEnds()
     {
         var options = new AdmissionOptions { MaxConcurrentMigrations = 1 };
-        EtcdOwnershipRegistry a = _registries.For("h1.test");
-        EtcdOwnershipRegistry b = _registries.For("h3.test");
+        EtcdOwnershipRegistry a = Registries.For("h1.test");
+        EtcdOwnershipRegistry b = Registries.For("h3.test");
 
         ClusterAdmissionDecision first = await a.TryAdmitAsync(Request("vm1", "h1.test", "h2.test"), options);
         ClusterAdmissionDecision second = await b.TryAdmitAsync(Request("vm2", "h3.test", "h4.test"), options);
@@ -38,9 +35,9 @@ public sealed class EtcdClusterAdmissionTests(EtcdClusterFixture fixture) : IDis
     public async Task HostCaps_CountEveryOrchestratorsMigrations()
     {
         var options = new AdmissionOptions { MaxOutboundPerHost = 1, MaxInboundPerHost = 1 };
-        EtcdOwnershipRegistry a = _registries.For("h1.test");
-        EtcdOwnershipRegistry b = _registries.For("h1.test");
-        EtcdOwnershipRegistry c = _registries.For("h4.test");
+        EtcdOwnershipRegistry a = Registries.For("h1.test");
+        EtcdOwnershipRegistry b = Registries.For("h1.test");
+        EtcdOwnershipRegistry c = Registries.For("h4.test");
 
         ClusterAdmissionDecision held = await a.TryAdmitAsync(Request("vm1", "h1.test", "h2.test"), options);
         ClusterAdmissionDecision outbound = await b.TryAdmitAsync(Request("vm2", "h1.test", "h3.test"), options);
@@ -58,7 +55,7 @@ public sealed class EtcdClusterAdmissionTests(EtcdClusterFixture fixture) : IDis
     public async Task ThreeOrchestratorsRacing_NeverExceedTheClusterCap()
     {
         var options = new AdmissionOptions { MaxConcurrentMigrations = 2, MaxOutboundPerHost = 10, MaxInboundPerHost = 10 };
-        EtcdOwnershipRegistry[] orchestrators = [_registries.For("h0.test"), _registries.For("h1.test"), _registries.For("h2.test")];
+        EtcdOwnershipRegistry[] orchestrators = [Registries.For("h0.test"), Registries.For("h1.test"), Registries.For("h2.test")];
         for (int round = 0; round < 10; round++)
         {
             ClusterAdmissionDecision[] decisions = await Task.WhenAll(orchestrators.Select((o, i) =>
@@ -81,8 +78,8 @@ public sealed class EtcdClusterAdmissionTests(EtcdClusterFixture fixture) : IDis
     public async Task DwellAndPingPong_HoldAcrossOrchestrators_WhateverAHostsClockSays()
     {
         var options = new AdmissionOptions { MinDwellTime = TimeSpan.FromMinutes(10), PingPongWindow = TimeSpan.FromHours(1) };
-        EtcdOwnershipRegistry a = _registries.For("h1.test");
-        EtcdOwnershipRegistry b = _registries.For("h2.test");
+        EtcdOwnershipRegistry a = Registries.For("h1.test");
+        EtcdOwnershipRegistry b = Registries.For("h2.test");
         ClusterAdmissionDecision moved = await a.TryAdmitAsync(Request("vm1", "h1.test", "h2.test", MigrationTrigger.Automatic), options);
         await moved.CompleteAsync(MigrationOutcome.Succeeded);
         var jumped = new FakeTimeProvider(DateTimeOffset.UtcNow + TimeSpan.FromHours(3));
@@ -112,8 +109,8 @@ public sealed class EtcdClusterAdmissionTests(EtcdClusterFixture fixture) : IDis
         var options = new AdmissionOptions();
         options.GlobalRetryBudget.MinRetriesPerSecond = 0;
         options.GlobalRetryBudget.PercentCanRetry = 0.5;
-        EtcdOwnershipRegistry a = _registries.For("h1.test");
-        EtcdOwnershipRegistry b = _registries.For("h3.test");
+        EtcdOwnershipRegistry a = Registries.For("h1.test");
+        EtcdOwnershipRegistry b = Registries.For("h3.test");
         foreach (string vm in (string[])["vm1", "vm2"])
         {
             await (await a.TryAdmitAsync(Request(vm, "h1.test", "h2.test"), options)).CompleteAsync(MigrationOutcome.Failed);
@@ -133,9 +130,9 @@ public sealed class EtcdClusterAdmissionTests(EtcdClusterFixture fixture) : IDis
     public async Task MigrateAsync_WhenAnotherOrchestratorHoldsTheLastSlot_IsRefusedWithTheClustersReason()
     {
         var options = new AdmissionOptions { MaxConcurrentMigrations = 1, MinDwellTime = TimeSpan.Zero };
-        await using TwoHosts hosts = await TwoHosts.CreateAsync(registries: host => _registries.For(host),
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(registries: host => Registries.For(host),
             sourceAdmission: new AdmissionController(options));
-        ClusterAdmissionDecision elsewhere = await _registries.For("h9.test").TryAdmitAsync(Request("vm9", "h9.test", "h8.test"),
+        ClusterAdmissionDecision elsewhere = await Registries.For("h9.test").TryAdmitAsync(Request("vm9", "h9.test", "h8.test"),
             options);
 
         (MigrationResult refused, _) = await hosts.MigrateAsync();
@@ -149,7 +146,6 @@ public sealed class EtcdClusterAdmissionTests(EtcdClusterFixture fixture) : IDis
         Assert.True(admitted.IsCommitted, admitted.Reason);
     }
 
-    public void Dispose() => _registries.Dispose();
 
     private static MigrationRequest Request(string vm, string source, string destination,
         MigrationTrigger trigger = MigrationTrigger.Manual) => new(vm, source, destination, trigger);

@@ -11,18 +11,15 @@ namespace SecureMigration.Tests.Etcd;
 /// leader or its quorum at the destination's commit. Each ends with exactly one runnable copy, on the host the
 /// registry names.
 /// </summary>
-[Collection(nameof(EtcdCollection))]
-public sealed class EtcdCommitFaultTests(EtcdClusterFixture fixture) : IDisposable
+public sealed class EtcdCommitFaultTests(EtcdClusterFixture fixture) : EtcdClusterTests(fixture)
 {
-    private readonly EtcdRegistries _registries = new(fixture);
-
     [RequiresProgramFact("etcd")]
     public async Task TheLeaderKilledAsTheDestinationCommits_TheCommitGoesThroughTheNextLeader()
     {
         int killed = -1;
-        await using TwoHosts hosts = await TwoHosts.CreateAsync(registries: host => _registries.For(host), destinationRegistry: registry =>
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(registries: host => Registries.For(host), destinationRegistry: registry =>
             new FaultAtMoveRegistry(registry, before: async () =>
-                await fixture.Cluster.KillAsync(killed = await fixture.Cluster.LeaderAsync())));
+                await Fixture.Cluster.KillAsync(killed = await Fixture.Cluster.LeaderAsync())));
         try
         {
             (MigrationResult source, MigrationResult? destination) = await hosts.MigrateAsync();
@@ -34,7 +31,7 @@ public sealed class EtcdCommitFaultTests(EtcdClusterFixture fixture) : IDisposab
         }
         finally
         {
-            await fixture.Cluster.RestartAsync(killed);
+            await Fixture.Cluster.RestartAsync(killed);
         }
     }
 
@@ -43,11 +40,11 @@ public sealed class EtcdCommitFaultTests(EtcdClusterFixture fixture) : IDisposab
     {
         var options = new CoordinatorOptions { CommitTimeout = TimeSpan.FromSeconds(4) };
         await using TwoHosts hosts = await TwoHosts.CreateAsync(sourceOptions: options, destinationOptions: options,
-            registries: host => _registries.For(host, TimeSpan.FromSeconds(2)), destinationRegistry: registry =>
+            registries: host => Registries.For(host, TimeSpan.FromSeconds(2)), destinationRegistry: registry =>
             new FaultAtMoveRegistry(registry, before: async () =>
             {
-                await fixture.Cluster.KillAsync(0);
-                await fixture.Cluster.KillAsync(1);
+                await Fixture.Cluster.KillAsync(0);
+                await Fixture.Cluster.KillAsync(1);
             }));
         try
         {
@@ -60,17 +57,15 @@ public sealed class EtcdCommitFaultTests(EtcdClusterFixture fixture) : IDisposab
         }
         finally
         {
-            await fixture.Cluster.RestartAsync(0);
-            await fixture.Cluster.RestartAsync(1);
+            await Fixture.Cluster.RestartAsync(0);
+            await Fixture.Cluster.RestartAsync(1);
         }
 
         await hosts.RestartBothAsync();
         await hosts.Source.Coordinator.RecoverAsync();
         await hosts.Destination.Coordinator.RecoverAsync();
         string holder = await hosts.AssertOneRunnableCopyAsync();
-        OwnershipRecord record = (await _registries.For("observer.test").GetAsync(TwoHosts.VmId))!;
+        OwnershipRecord record = (await Registries.For("observer.test").GetAsync(TwoHosts.VmId))!;
         Assert.Equal(holder, record.Owner);
     }
-
-    public void Dispose() => _registries.Dispose();
 }

@@ -9,21 +9,18 @@ namespace SecureMigration.Tests.Etcd;
 /// Journal anchoring through etcd (issue 18): every checkpoint's head is kept in the cluster, so a host whose journal
 /// was replaced by an older copy is found when it starts, whichever orchestrator restarts it.
 /// </summary>
-[Collection(nameof(EtcdCollection))]
-public sealed class EtcdJournalAnchorTests(EtcdClusterFixture fixture) : IDisposable
+public sealed class EtcdJournalAnchorTests(EtcdClusterFixture fixture) : EtcdClusterTests(fixture)
 {
-    private readonly EtcdRegistries _registries = new(fixture);
-
     [RequiresProgramFact("etcd")]
     public async Task RecoverAsync_JournalReplacedByAnOlderCopy_IsRefusedFromTheHeadInEtcd()
     {
-        await using TwoHosts hosts = await TwoHosts.CreateAsync(registries: host => _registries.For(host));
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(registries: host => Registries.For(host));
         string older = hosts.Destination.JournalPath + ".older";
         File.Copy(hosts.Destination.JournalPath, older);
         (MigrationResult first, _) = await hosts.MigrateAsync();
         Assert.Equal(MigrationStatus.Completed, first.Status);
         long anchored = hosts.Destination.Journal.Head.Sequence;
-        JournalHead? inEtcd = await _registries.For(hosts.Destination.Id)
+        JournalHead? inEtcd = await Registries.For(hosts.Destination.Id)
             .GetHeadAsync(hosts.Destination.Id + " " + hosts.Destination.JournalPath);
         Assert.Equal(anchored, inEtcd?.Sequence);
 
@@ -42,19 +39,17 @@ public sealed class EtcdJournalAnchorTests(EtcdClusterFixture fixture) : IDispos
     [RequiresProgramFact("etcd")]
     public async Task RecoverAsync_AnAnchorNotSignedByTheHost_IsRefusedAsSuch()
     {
-        await using TwoHosts hosts = await TwoHosts.CreateAsync(registries: host => _registries.For(host));
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(registries: host => Registries.For(host));
         (MigrationResult first, _) = await hosts.MigrateAsync();
         Assert.Equal(MigrationStatus.Completed, first.Status);
         string key = "journals/" + Convert.ToHexStringLower(System.Text.Encoding.UTF8.GetBytes(hosts.Destination.Id + " " +
             hosts.Destination.JournalPath));
         byte[] aheadUnsigned = """{"Journal":"x","Sequence":999999,"Mac":"00"}"""u8.ToArray();
-        await _registries.WriteKeyAsync(key, aheadUnsigned);
+        await Registries.WriteKeyAsync(key, aheadUnsigned);
 
         var refused = await Assert.ThrowsAsync<SecureMigration.Coordination.Ownership.OwnershipRegistryException>(() =>
             hosts.Destination.Coordinator.RecoverAsync());
 
         Assert.Contains("is not signed by this host ('destination.test')", refused.Message, StringComparison.Ordinal);
     }
-
-    public void Dispose() => _registries.Dispose();
 }

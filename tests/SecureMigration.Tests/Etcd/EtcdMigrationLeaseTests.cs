@@ -11,16 +11,13 @@ namespace SecureMigration.Tests.Etcd;
 /// Leases on migrations in flight, on a real etcd cluster: one migration of a VM at a time across every orchestrator,
 /// told who holds it, and free again once it ends.
 /// </summary>
-[Collection(nameof(EtcdCollection))]
-public sealed class EtcdMigrationLeaseTests(EtcdClusterFixture fixture) : IDisposable
+public sealed class EtcdMigrationLeaseTests(EtcdClusterFixture fixture) : EtcdClusterTests(fixture)
 {
-    private readonly EtcdRegistries _registries = new(fixture);
-
     [RequiresProgramFact("etcd")]
     public async Task Acquire_WhileAnotherMigrationHoldsTheVm_NamesIt_AndTheVmIsFreeOnceItEnds()
     {
-        EtcdOwnershipRegistry first = _registries.For("source.test");
-        EtcdOwnershipRegistry second = _registries.For("source.test");
+        EtcdOwnershipRegistry first = Registries.For("source.test");
+        EtcdOwnershipRegistry second = Registries.For("source.test");
         InFlightMigration running = Migration("vm1", "destination-a.test");
 
         MigrationLease held = await first.AcquireAsync(running);
@@ -41,8 +38,8 @@ public sealed class EtcdMigrationLeaseTests(EtcdClusterFixture fixture) : IDispo
     [RequiresProgramFact("etcd")]
     public async Task Acquire_RacedByTwoOrchestrators_ExactlyOneHoldsIt()
     {
-        EtcdOwnershipRegistry a = _registries.For("source.test");
-        EtcdOwnershipRegistry b = _registries.For("source.test");
+        EtcdOwnershipRegistry a = Registries.For("source.test");
+        EtcdOwnershipRegistry b = Registries.For("source.test");
         for (int round = 0; round < 20; round++)
         {
             string vm = $"vm-race-{round}";
@@ -65,9 +62,9 @@ public sealed class EtcdMigrationLeaseTests(EtcdClusterFixture fixture) : IDispo
     [RequiresProgramFact("etcd")]
     public async Task MigrateAsync_WhileAnotherOrchestratorMigratesTheVm_IsRefusedBeforeAnythingIsTouched()
     {
-        await using TwoHosts hosts = await TwoHosts.CreateAsync(registries: host => _registries.For(host));
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(registries: host => Registries.For(host));
         InFlightMigration other = Migration(TwoHosts.VmId, "elsewhere.test");
-        await using MigrationLease held = await _registries.For("source.test").AcquireAsync(other);
+        await using MigrationLease held = await Registries.For("source.test").AcquireAsync(other);
 
         (MigrationResult source, _) = await hosts.MigrateAsync();
 
@@ -77,7 +74,6 @@ public sealed class EtcdMigrationLeaseTests(EtcdClusterFixture fixture) : IDispo
         Assert.Equal(VmRunState.Running, (await hosts.Source.Driver.QueryAsync(TwoHosts.VmId)).State);
     }
 
-    public void Dispose() => _registries.Dispose();
 
     private static InFlightMigration Migration(string vm, string destination) =>
         new(Guid.NewGuid(), vm, "source.test", destination, DateTimeOffset.UtcNow);

@@ -11,11 +11,8 @@ namespace SecureMigration.Tests.Etcd;
 /// reaches each member through a link the test partitions; the destination reaches them directly). Coordinated migration,
 /// simulated hypervisor, real channel, real etcd.
 /// </summary>
-[Collection(nameof(EtcdCollection))]
-public sealed class EtcdPartitionTests(EtcdClusterFixture fixture) : IDisposable
+public sealed class EtcdPartitionTests(EtcdClusterFixture fixture) : EtcdClusterTests(fixture)
 {
-    private readonly EtcdRegistries _registries = new(fixture);
-
     /// <summary>
     /// The destination commits and runs; the source, even with the acknowledgement in hand, asks the registry, cannot, and
     /// keeps its copy paused in doubt rather than resume it; recovery while still cut off does nothing. Once the partition
@@ -24,12 +21,12 @@ public sealed class EtcdPartitionTests(EtcdClusterFixture fixture) : IDisposable
     [RequiresProgramFact("etcd")]
     public async Task SourcePartitionedFromEtcdAfterTheStream_StaysPausedUntilItCanAsk_ThenOneCopyRemains()
     {
-        PartitionableLink[] links = [.. fixture.Cluster.ClientEndPoints.Select(e => new PartitionableLink(e))];
+        PartitionableLink[] links = [.. Fixture.Cluster.ClientEndPoints.Select(e => new PartitionableLink(e))];
         try
         {
             var options = new CoordinatorOptions { CommitTimeout = TimeSpan.FromSeconds(5) };
             await using TwoHosts hosts = await TwoHosts.CreateAsync(sourceOptions: options, destinationOptions: options,
-                registries: host => host == "source.test" ? _registries.For(host, TimeSpan.FromSeconds(2), links) : _registries.For(host),
+                registries: host => host == "source.test" ? Registries.For(host, TimeSpan.FromSeconds(2), links) : Registries.For(host),
                 destinationRegistry: registry => new FaultAtMoveRegistry(registry, before: () =>
                 {
                     foreach (PartitionableLink link in links)
@@ -59,7 +56,7 @@ public sealed class EtcdPartitionTests(EtcdClusterFixture fixture) : IDisposable
             RecoveredMigration healed = Assert.Single(await hosts.Source.Coordinator.RecoverAsync());
             Assert.Equal(hosts.Destination.Id, await hosts.AssertOneRunnableCopyAsync());
             Assert.Contains("rolled forward", healed.Decision, StringComparison.Ordinal);
-            OwnershipRecord record = (await _registries.For("observer.test").GetAsync(TwoHosts.VmId))!;
+            OwnershipRecord record = (await Registries.For("observer.test").GetAsync(TwoHosts.VmId))!;
             Assert.Equal((hosts.Destination.Id, 2L), (record.Owner, record.Epoch));
         }
         finally
@@ -70,6 +67,4 @@ public sealed class EtcdPartitionTests(EtcdClusterFixture fixture) : IDisposable
             }
         }
     }
-
-    public void Dispose() => _registries.Dispose();
 }

@@ -10,11 +10,8 @@ namespace SecureMigration.Tests.Etcd;
 /// restored by hand) puts back the record the source signed before the commit. It is genuine, so no signature check stops
 /// it; the revisions do. Coordinated migrations, simulated hypervisor, real channel and a real etcd cluster.
 /// </summary>
-[Collection(nameof(EtcdCollection))]
-public sealed class EtcdReplayTests(EtcdClusterFixture fixture) : IDisposable
+public sealed class EtcdReplayTests(EtcdClusterFixture fixture) : EtcdClusterTests(fixture)
 {
-    private readonly EtcdRegistries _registries = new(fixture);
-
     /// <summary>
     /// The destination commits and runs; the acknowledgement is cut, and before the source asks the registry the old
     /// record is back. Taking the VM back on its word would run a second copy: the source's take-back is bound to the
@@ -25,7 +22,7 @@ public sealed class EtcdReplayTests(EtcdClusterFixture fixture) : IDisposable
     {
         TwoHosts? hosts = null;
         byte[]? beforeCommit = null;
-        hosts = await TwoHosts.CreateAsync(withRelay: true, registries: host => _registries.For(host),
+        hosts = await TwoHosts.CreateAsync(withRelay: true, registries: host => Registries.For(host),
             destinationRegistry: registry => new FaultAtMoveRegistry(registry, after: () =>
             {
                 hosts!.Relay!.CutNow();
@@ -34,11 +31,11 @@ public sealed class EtcdReplayTests(EtcdClusterFixture fixture) : IDisposable
             sourceRegistry: registry => new FaultAtMoveRegistry(registry, before: async () =>
             {
                 await hosts!.LastDestination;
-                await _registries.WriteRecordAsync(TwoHosts.VmId, beforeCommit!);
+                await Registries.WriteRecordAsync(TwoHosts.VmId, beforeCommit!);
             }));
         await using (hosts)
         {
-            beforeCommit = await _registries.ReadRecordAsync(TwoHosts.VmId);
+            beforeCommit = await Registries.ReadRecordAsync(TwoHosts.VmId);
 
             MigrationInDoubtException doubt = await Assert.ThrowsAsync<MigrationInDoubtException>(async () => await hosts.MigrateAsync());
 
@@ -59,10 +56,10 @@ public sealed class EtcdReplayTests(EtcdClusterFixture fixture) : IDisposable
     public async Task TheOldRecordPutBackBeforeTheDestinationRuns_TheFencingTokenKeepsItPaused()
     {
         byte[]? beforeCommit = null;
-        await using TwoHosts hosts = await TwoHosts.CreateAsync(registries: host => _registries.For(host),
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(registries: host => Registries.For(host),
             destinationRegistry: registry => new FaultAtMoveRegistry(registry, after: () =>
-                _registries.WriteRecordAsync(TwoHosts.VmId, beforeCommit!)));
-        beforeCommit = await _registries.ReadRecordAsync(TwoHosts.VmId);
+                Registries.WriteRecordAsync(TwoHosts.VmId, beforeCommit!)));
+        beforeCommit = await Registries.ReadRecordAsync(TwoHosts.VmId);
 
         MigrationInDoubtException source = await Assert.ThrowsAsync<MigrationInDoubtException>(async () => await hosts.MigrateAsync());
 
@@ -72,6 +69,4 @@ public sealed class EtcdReplayTests(EtcdClusterFixture fixture) : IDisposable
         Assert.Equal(VmRunState.Paused, (await hosts.Destination.Driver.QueryAsync(TwoHosts.VmId)).State);
         Assert.Equal(VmRunState.Paused, (await hosts.Source.Driver.QueryAsync(TwoHosts.VmId)).State);
     }
-
-    public void Dispose() => _registries.Dispose();
 }

@@ -57,14 +57,7 @@ public sealed class RecoveryPropertyTests
     [Fact]
     public async Task RecoverAsync_DestinationFirstWhileTheSourceStillHoldsTheEpoch_KeepsItsCopyUntilTheSourceSettles()
     {
-        var sourceCrash = new CrashPlan(9);
-        var destinationCrash = new CrashPlan(CrashSteps.DestinationTookTheEpoch - 1);
-        await using TwoHosts hosts = await TwoHosts.CreateAsync(Fast(), Fast(), sourceCrash: sourceCrash,
-            destinationCrash: destinationCrash);
-        (Exception? sourceEnd, Exception? destinationEnd) = await hosts.MigrateThroughCrashesAsync();
-        AssertEndedByItsPlannedCrash("source", sourceCrash, sourceEnd);
-        AssertEndedByItsPlannedCrash("destination", destinationCrash, destinationEnd);
-        await hosts.RestartBothAsync();
+        await using TwoHosts hosts = await CrashAndRestartAsync(new CrashPoints(9, CrashSteps.DestinationTookTheEpoch - 1));
 
         RecoveredMigration waiting = Assert.Single(await hosts.Destination.Coordinator.RecoverAsync());
 
@@ -79,16 +72,7 @@ public sealed class RecoveryPropertyTests
     /// <summary>Migrates, crashing each host at its planned step, checks both died of that crash, then recovers twice.</summary>
     private static async Task<string> RunAsync(CrashPoints crash, bool destinationFirst)
     {
-        CrashPlan? sourceCrash = crash.Source is int sourceStep ? new CrashPlan(sourceStep) : null;
-        CrashPlan? destinationCrash = crash.Destination is int destinationStep ? new CrashPlan(destinationStep) : null;
-        await using TwoHosts hosts = await TwoHosts.CreateAsync(Fast(), Fast(), sourceCrash: sourceCrash,
-            destinationCrash: destinationCrash);
-
-        (Exception? sourceEnd, Exception? destinationEnd) = await hosts.MigrateThroughCrashesAsync();
-        AssertEndedByItsPlannedCrash("source", sourceCrash, sourceEnd);
-        AssertEndedByItsPlannedCrash("destination", destinationCrash, destinationEnd);
-
-        await hosts.RestartBothAsync();
+        await using TwoHosts hosts = await CrashAndRestartAsync(crash);
         TestHost first = destinationFirst ? hosts.Destination : hosts.Source;
         TestHost second = destinationFirst ? hosts.Source : hosts.Destination;
         await first.Coordinator.RecoverAsync();
@@ -100,6 +84,27 @@ public sealed class RecoveryPropertyTests
         Assert.Empty(await hosts.Destination.Coordinator.RecoverAsync());
         Assert.Equal(owner, await hosts.AssertOneRunnableCopyAsync());
         return owner;
+    }
+
+    /// <summary>Migrates, crashing each host at its planned step, checks both died of that crash, and restarts both.</summary>
+    private static async Task<TwoHosts> CrashAndRestartAsync(CrashPoints crash)
+    {
+        CrashPlan? sourceCrash = crash.Source is int sourceStep ? new CrashPlan(sourceStep) : null;
+        CrashPlan? destinationCrash = crash.Destination is int destinationStep ? new CrashPlan(destinationStep) : null;
+        TwoHosts hosts = await TwoHosts.CreateAsync(Fast(), Fast(), sourceCrash: sourceCrash, destinationCrash: destinationCrash);
+        try
+        {
+            (Exception? sourceEnd, Exception? destinationEnd) = await hosts.MigrateThroughCrashesAsync();
+            AssertEndedByItsPlannedCrash("source", sourceCrash, sourceEnd);
+            AssertEndedByItsPlannedCrash("destination", destinationCrash, destinationEnd);
+            await hosts.RestartBothAsync();
+            return hosts;
+        }
+        catch
+        {
+            await hosts.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>A host with a crash planned reached it, and its run ended by that very crash, not normally nor by another error.</summary>
