@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using dotnet_etcd;
 using Etcdserverpb;
@@ -43,7 +42,7 @@ public sealed partial class EtcdOwnershipRegistry : IOwnershipRegistry, IJournal
     private readonly EtcdKeys _keys;
     private readonly TimeProvider _time;
     private readonly EtcdClient _client;
-    private readonly X509Certificate2 _clientCertificate;
+    private readonly EtcdTlsMaterial _tls;
     private readonly string _endpoints;
     private string? _id;
 
@@ -60,10 +59,10 @@ public sealed partial class EtcdOwnershipRegistry : IOwnershipRegistry, IJournal
         _keys = new EtcdKeys(_options.KeyPrefix);
         _time = timeProvider ?? TimeProvider.System;
         _endpoints = string.Join(',', _options.Endpoints);
-        X509Certificate2? certificate = null;
+        EtcdTlsMaterial? tls = null;
         _client = new EtcdClient(string.Join(',', _options.Endpoints.Select(e => "https://" + e)),
-            ssl => certificate = EtcdTls.Configure(ssl, _options));
-        _clientCertificate = certificate ?? throw new InvalidOperationException("The etcd client did not configure TLS.");
+            ssl => tls = EtcdTls.Configure(ssl, _options));
+        _tls = tls ?? throw new InvalidOperationException("The etcd client did not configure TLS.");
     }
 
     /// <inheritdoc />
@@ -276,7 +275,7 @@ public sealed partial class EtcdOwnershipRegistry : IOwnershipRegistry, IJournal
         _sessionAlive.Dispose();
         _sessionGate.Dispose();
         _client.Dispose();
-        _clientCertificate.Dispose();
+        _tls.Dispose();
     }
 
     private static KeyValue? ValueOf(RangeResponse range) => range.Kvs.Count == 0 ? null : range.Kvs[0];

@@ -21,12 +21,12 @@ internal static class EtcdTls
     private const string EcPublicKey = "1.2.840.10045.2.1";
     private const string RsaPublicKey = "1.2.840.113549.1.1.1";
 
-    /// <summary>Configures <paramref name="ssl"/> for <paramref name="options"/>; the certificate it loads is disposed with the
+    /// <summary>Configures <paramref name="ssl"/> for <paramref name="options"/>; the certificates it loads are disposed with the
     /// client.</summary>
     /// <param name="ssl">The client's TLS options.</param>
     /// <param name="options">The validated registry options.</param>
-    /// <returns>The client certificate with its key, to dispose when the client is.</returns>
-    public static X509Certificate2 Configure(SslClientAuthenticationOptions ssl, EtcdRegistryOptions options)
+    /// <returns>The client certificate with its key and the members' anchors, to dispose when the client is.</returns>
+    public static EtcdTlsMaterial Configure(SslClientAuthenticationOptions ssl, EtcdRegistryOptions options)
     {
         X509ChannelCredentials credentials = options.Credentials!;
         X509Certificate2 client = ClientCertificate(credentials);
@@ -39,7 +39,7 @@ internal static class EtcdTls
         ssl.RemoteCertificateValidationCallback = (_, certificate, presented, errors) =>
             certificate is X509Certificate2 member && (errors & SslPolicyErrors.RemoteCertificateNotAvailable) == 0 &&
             !IsCa(member) && ChainsTo(member, presented, anchors) && NamesAny(member, names);
-        return client;
+        return new EtcdTlsMaterial(client, anchors);
     }
 
     /// <summary>The certificates in <paramref name="pem"/> (none when it holds no certificate block).</summary>

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Security.Cryptography.X509Certificates;
 using dotnet_etcd;
 using SecureMigration.Etcd;
 using SecureMigration.Identity;
@@ -92,7 +91,7 @@ public sealed class EtcdCluster : IAsyncDisposable
     /// <returns>0, 1 or 2.</returns>
     public async Task<int> LeaderAsync()
     {
-        (EtcdClient client, X509Certificate2 certificate) = RawClient(Options("observer.test", EtcdRegistryOptions.DefaultKeyPrefix));
+        (EtcdClient client, IDisposable certificate) = RawClient(Options("observer.test", EtcdRegistryOptions.DefaultKeyPrefix));
         using (client)
         using (certificate)
         {
@@ -109,7 +108,7 @@ public sealed class EtcdCluster : IAsyncDisposable
     /// <returns>The value, or <see langword="null"/> when the key is absent.</returns>
     public async Task<byte[]?> ReadRawAsync(EtcdRegistryOptions options, string key)
     {
-        (EtcdClient client, X509Certificate2 certificate) = RawClient(options);
+        (EtcdClient client, IDisposable certificate) = RawClient(options);
         using (client)
         using (certificate)
         {
@@ -124,7 +123,7 @@ public sealed class EtcdCluster : IAsyncDisposable
     /// <returns>The number of keys.</returns>
     public async Task<long> CountRawAsync(EtcdRegistryOptions options, string prefix)
     {
-        (EtcdClient client, X509Certificate2 certificate) = RawClient(options);
+        (EtcdClient client, IDisposable certificate) = RawClient(options);
         using (client)
         using (certificate)
         {
@@ -139,7 +138,7 @@ public sealed class EtcdCluster : IAsyncDisposable
     /// <returns>A task that completes when etcd stored it.</returns>
     public async Task WriteRawAsync(EtcdRegistryOptions options, string key, byte[] value)
     {
-        (EtcdClient client, X509Certificate2 certificate) = RawClient(options);
+        (EtcdClient client, IDisposable certificate) = RawClient(options);
         using (client)
         using (certificate)
         {
@@ -148,12 +147,12 @@ public sealed class EtcdCluster : IAsyncDisposable
         }
     }
 
-    private static (EtcdClient Client, X509Certificate2 Certificate) RawClient(EtcdRegistryOptions options)
+    private static (EtcdClient Client, IDisposable Tls) RawClient(EtcdRegistryOptions options)
     {
-        X509Certificate2? certificate = null;
+        IDisposable? tls = null;
         var client = new EtcdClient(string.Join(',', options.Endpoints.Select(e => "https://" + e)),
-            ssl => certificate = EtcdTls.Configure(ssl, options));
-        return (client, certificate!);
+            ssl => tls = EtcdTls.Configure(ssl, options));
+        return (client, tls!);
     }
 
     /// <summary>Kills member <paramref name="member"/> (SIGKILL).</summary>
