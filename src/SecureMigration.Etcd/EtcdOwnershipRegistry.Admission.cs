@@ -154,9 +154,10 @@ public sealed partial class EtcdOwnershipRegistry : IClusterAdmission
     private static long Sum(RangeResponse counters, string prefix) => counters.Kvs
         .Where(kv => kv.Key.ToStringUtf8().StartsWith(prefix, StringComparison.Ordinal)).Sum(Count);
 
-    /// <summary>A counter's value; one that is not a small decimal (written by hand) counts as the most a window can hold.</summary>
+    /// <summary>A counter's value; one that is not a small decimal (written by hand) counts as the most a window can hold. At most
+    /// nine digits each, so the sum of any number of counters etcd can return stays far from overflow.</summary>
     private static long Count(KeyValue counter) =>
-        counter.Value.Length <= 18 && long.TryParse(counter.Value.ToStringUtf8(), NumberStyles.None, CultureInfo.InvariantCulture,
+        counter.Value.Length <= 9 && long.TryParse(counter.Value.ToStringUtf8(), NumberStyles.None, CultureInfo.InvariantCulture,
             out long n) ? n : int.MaxValue;
 
     /// <summary>Takes the three slots and counts the attempt in one transaction; false when someone else took one first.</summary>
@@ -216,7 +217,7 @@ public sealed partial class EtcdOwnershipRegistry : IClusterAdmission
             await CallAsync("the release of admission slots", (deadline, _) => _client.TransactionAsync(release, deadline: deadline,
                 cancellationToken: CancellationToken.None), CancellationToken.None).ConfigureAwait(false);
         }
-        catch (EtcdUnavailableException)
+        catch (Exception e) when (e is EtcdUnavailableException or ObjectDisposedException)
         {
             // The slots go with this process's session lease; the marks are lost, as a move etcd never heard of.
         }

@@ -157,9 +157,9 @@ public sealed partial class EtcdOwnershipRegistry
                 new LeaseRevokeRequest { ID = leaseId }, deadline: deadline, cancellationToken: CancellationToken.None),
                 CancellationToken.None).ConfigureAwait(false);
         }
-        catch (EtcdUnavailableException)
+        catch (Exception e) when (e is EtcdUnavailableException or ObjectDisposedException)
         {
-            // Expires by itself.
+            // Expires by itself (the registry may be closed already).
         }
     }
 }

@@ -134,11 +134,11 @@ public sealed partial class MigrationCoordinator
                 return "the registry shows this host took the epoch: rolled forward, the VM runs here";
             }
 
-            if (current.Epoch == run.Record.Epoch)
+            if (current.Epoch <= run.Record.Epoch)
             {
-                // Nothing moved yet, but this host may have sent its commit before the crash, and a consensus store can still
-                // apply a request its sender no longer waits for. Only once the source takes the epoch back can that commit no
-                // longer land; destroying this copy before could leave none.
+                // Nothing moved yet (an epoch below the start is a record put back, no better), but this host may have sent its
+                // commit before the crash, and a consensus store can still apply a request its sender no longer waits for. Only
+                // once the source takes the epoch back can that commit no longer land; destroying this copy before could leave none.
                 throw new MigrationInDoubtException(run.Id, run.VmId,
                     $"the registry still shows {Describe(current)}, from which this host's commit, perhaps sent before the crash, " +
                     "could still be applied; the copy here stays paused until the source settles the migration (its recovery takes " +

@@ -307,14 +307,16 @@ public sealed partial class MigrationCoordinator
             await wire.TrySendAbortAsync(reason).ConfigureAwait(false);
         }
 
-        if (!move.Moved && move.Current is { } rewritten && rewritten.Epoch == run.Record.Epoch &&
-            run.Record.RegistryRevision is { } startedAt && rewritten.Revision != startedAt)
+        // With the revision the migration started from, only two records can follow it: the destination's commit (above) and
+        // this migration's own take-back. Any other (an earlier record of this host's, a third party's) was written by someone
+        // else after the start, perhaps over the commit: neither resuming nor discarding this copy is safe on it.
+        if (!move.Moved && run.Record.RegistryRevision is { } startedAt && move.Current is { } rewritten && !IsTakenBack(rewritten, run))
         {
             throw new MigrationInDoubtException(run.Id, run.VmId,
-                $"the registry's record of epoch {rewritten.Epoch} was rewritten since this migration read it (revision {startedAt}, " +
-                $"now {rewritten.Revision}): only a commit moves it, so the record was put back by whoever can write the registry, " +
-                "perhaps over the destination's commit. The VM stays paused here and nothing is destroyed; find who wrote the " +
-                "record (etcd's audit), then recover");
+                $"the registry's record was rewritten since this migration read it at revision {startedAt}: it now says " +
+                $"{Describe(rewritten)} at revision {rewritten.Revision}, which neither the commit nor this host's take-back wrote, " +
+                "so whoever can write the registry put it there, perhaps over the destination's commit. The VM stays paused here " +
+                "and nothing is destroyed; find who wrote the record (etcd's audit), then recover");
         }
 
         if (move.Moved || string.Equals(move.Current?.Owner, Host, StringComparison.Ordinal))
@@ -407,6 +409,10 @@ public sealed partial class MigrationCoordinator
         await DisposeResidueAsync(run.Id, run.VmId, ResidueKind.SourceImage, images).ConfigureAwait(false);
         await ReleaseSnapshotAsync(run.Id, run.VmId, run.Record.Snapshot).ConfigureAwait(false);
     }
+
+    private bool IsTakenBack(OwnershipRecord current, MigrationRun run) =>
+        current.MigrationId == run.Id && current.Epoch == run.Record.Epoch + 1 && string.Equals(current.Owner, Host,
+            StringComparison.Ordinal);
 
     private static bool IsCommittedTo(OwnershipRecord? current, MigrationRun run) =>
         current is not null && current.MigrationId == run.Id && current.Epoch == run.Record.Epoch + 1 &&

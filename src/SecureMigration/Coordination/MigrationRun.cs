@@ -70,18 +70,29 @@ internal sealed class MigrationRun(JournalRecord record, IProgress<MigrationProg
         }
 
         Reservation?.Dispose();
-        if (ClusterSlots is { } slots)
+        try
         {
-            ClusterSlots = null;
-            await slots.CompleteAsync(Outcome ?? MigrationOutcome.Failed).ConfigureAwait(false);
-        }
+            // Leases held in a shared store; whatever their release does, the connection below is closed.
+            if (ClusterSlots is { } slots)
+            {
+                ClusterSlots = null;
+                await slots.CompleteAsync(Outcome ?? MigrationOutcome.Failed).ConfigureAwait(false);
+            }
 
-        if (InFlight is { } inFlight)
+            if (InFlight is { } inFlight)
+            {
+                InFlight = null;
+                await inFlight.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        finally
         {
-            InFlight = null;
-            await inFlight.DisposeAsync().ConfigureAwait(false);
+            await CloseAsync().ConfigureAwait(false);
         }
+    }
 
+    private async ValueTask CloseAsync()
+    {
         Wire?.Dispose();
         if (Connection is not null)
         {
