@@ -124,7 +124,7 @@ internal sealed class TicketsTarget : FuzzTarget
     {
         var ticket = new MigrationTicket(Guid.Parse("0d8c4a5e-3c1f-4f7e-9a43-5b7f1f0c2d11"), "vm-42", "source.test", "destination.test", 7,
             UInt128.Parse("123456789012345678901234567890"), DateTimeOffset.FromUnixTimeMilliseconds(1_800_000_000_000))
-        { RegistryId = "3f2a9c0e5b7d41a8a6c2e4f60819b3d5" };
+        { RegistryId = "3f2a9c0e5b7d41a8a6c2e4f60819b3d5", RegistryRevision = 42 };
         byte[] encoded = new byte[TicketCodec.MaxTicketLength];
         int length = TicketCodec.Encode(ticket, BindingKey, encoded);
         yield return ("ticket-body", [0, .. encoded.AsSpan(0, length - TicketCodec.BindingLength)]);

@@ -165,8 +165,13 @@ public sealed partial class MigrationCoordinator
         OwnershipMove move;
         try
         {
-            move = await _registry.TryMoveAsync(run.VmId, run.Record.Epoch, run.Record.SourceHost, Host, run.Id, CancellationToken.None)
-                .ConfigureAwait(false);
+            // Bound to the revision the source started from (its ticket's): a record taken back and put back since reads the
+            // same but does not move.
+            var expected = new OwnershipRecord(run.VmId, run.Record.SourceHost, run.Record.Epoch, null, default)
+            {
+                Revision = run.Connection!.Ticket.RegistryRevision ?? 0,
+            };
+            move = await _registry.TryMoveAsync(expected, Host, run.Id, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or OwnershipRegistryException or UnauthorizedAccessException)
         {
@@ -224,9 +229,10 @@ public sealed partial class MigrationCoordinator
 
     /// <summary>
     /// Checks, just before the VM runs here, that the registry still holds the record this host's commit wrote, at the
-    /// commit's revision (the fencing token): only this host writes it from the commit on, so any later write (an earlier
+    /// commit's revision (the fencing token): only this host writes it from the commit on, so any other record (an earlier
     /// record put back, a record forged by a host that can write the registry) means the registry no longer backs this copy,
-    /// and it stays paused in doubt rather than run beside one the registry now names.
+    /// and it stays paused in doubt rather than run beside one the registry now names. The commit's own record written again
+    /// since (an operator restoring it after such a replay) backs this copy again: the token moves to its revision.
     /// </summary>
     private async ValueTask CheckFencingTokenAsync(MigrationRun run, long token)
     {
@@ -241,15 +247,18 @@ public sealed partial class MigrationCoordinator
                 $"fencing token ({e.Message}); the copy here stays paused until recovery can", e);
         }
 
-        if (current is null || current.Revision != token || current.MigrationId != run.Id ||
-            !string.Equals(current.Owner, Host, StringComparison.Ordinal))
+        if (current is not null && current.MigrationId == run.Id && current.Epoch == run.Record.Epoch + 1 &&
+            string.Equals(current.Owner, Host, StringComparison.Ordinal) && current.Revision >= token)
         {
-            throw new MigrationInDoubtException(run.Id, run.VmId,
-                $"this host committed the VM at registry revision {token}, but the registry now shows " +
-                $"{(current is null ? "no record" : $"{Describe(current)} at revision {current.Revision}")}: the record was written " +
-                "after the commit by someone other than this host. The copy here stays paused; find who wrote the record (etcd's " +
-                "audit), then recover");
+            run.Record = run.Record with { RegistryRevision = current.Revision };
+            return;
         }
+
+        throw new MigrationInDoubtException(run.Id, run.VmId,
+            $"this host committed the VM at registry revision {token}, but the registry now shows " +
+            $"{(current is null ? "no record" : $"{Describe(current)} at revision {current.Revision}")}: the record was written " +
+            "after the commit by someone other than this host. The copy here stays paused; find who wrote the record (etcd's " +
+            "audit), put this host's commit record back if this copy is the one to run, then recover");
     }
 
     private async Task<MigrationResult> RollBackDestinationAsync(MigrationRun run, string reason, bool peerKnows)

@@ -206,7 +206,11 @@ public sealed partial class MigrationCoordinator
         await StepAsync(run, MigrationPhase.PreHooksDone).ConfigureAwait(false);
         MigrationTicket ticket = MigrationTicket.Create(run.VmId, Host, run.Record.DestinationHost, run.Record.Epoch,
             _options.TicketLifetime, _options.TimeProvider, run.Id)
-            with { RegistryId = await _registry.GetIdAsync(cancellationToken).ConfigureAwait(false) };
+            with
+            {
+                RegistryId = await _registry.GetIdAsync(cancellationToken).ConfigureAwait(false),
+                RegistryRevision = run.Record.RegistryRevision,
+            };
         run.Connection = await connect(ticket, cancellationToken).ConfigureAwait(false);
         run.Wire = new MigrationWire(run.Connection.Pipe, _options.StallTimeout, _options.TimeProvider);
         await StepAsync(run, MigrationPhase.ChannelOpen).ConfigureAwait(false);

@@ -19,8 +19,10 @@ public sealed class TicketCodecTests
         from high in Gen.ULong
         from low in Gen.ULong
         from expires in Gen.Long[0, 253402300799999]
+        from revision in Gen.Long[0, long.MaxValue]
         select new MigrationTicket(id, vm, source, destination, epoch, new UInt128(high, low),
-            DateTimeOffset.FromUnixTimeMilliseconds(expires));
+            DateTimeOffset.FromUnixTimeMilliseconds(expires))
+        { RegistryRevision = revision == 0 ? null : revision };
 
     [Fact]
     public void EncodeDecode_AnyTicket_RoundTrips()

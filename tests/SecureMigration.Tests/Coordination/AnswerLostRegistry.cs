@@ -10,11 +10,10 @@ internal sealed class AnswerLostRegistry(IOwnershipRegistry inner) : MoveFaultRe
 {
     private int _lost;
 
-    public override async ValueTask<OwnershipMove> TryMoveAsync(string vmId, long expectedEpoch, string expectedOwner, string newOwner,
-        Guid migrationId, CancellationToken cancellationToken = default)
+    protected override async ValueTask<OwnershipMove> AroundMoveAsync(Func<ValueTask<OwnershipMove>> move)
     {
-        OwnershipMove move = await Inner.TryMoveAsync(vmId, expectedEpoch, expectedOwner, newOwner, migrationId, cancellationToken);
+        OwnershipMove moved = await move();
         return Interlocked.Exchange(ref _lost, 1) == 0 ? throw new IOException("the registry applied the move, but its answer was lost")
-            : move;
+            : moved;
     }
 }

@@ -1,5 +1,6 @@
 using SecureMigration.Coordination;
 using SecureMigration.Coordination.Drivers;
+using SecureMigration.Coordination.Ownership;
 using SecureMigration.Tests.Coordination;
 using SecureMigration.Tests.Infrastructure;
 
@@ -60,15 +61,21 @@ public sealed class EtcdReplayTests(EtcdClusterFixture fixture) : EtcdClusterTes
     /// The old record is back right after the destination's commit, before its copy runs: the record no longer stands at
     /// the commit's revision (the fencing token), so the destination does not run its copy on a registry that names
     /// another owner, and the source, which asks the registry whatever the acknowledgement said, finds its record rewritten.
-    /// Both stay paused in doubt, both copies kept, until someone restores the record: no copy runs on a forged word.
+    /// Both stay paused in doubt, both copies kept, until someone restores the record: no copy runs on a forged word. Once
+    /// the operator puts the commit's record back (a new revision, the same record), the destination's recovery runs its copy
+    /// and the source's discards its own: the token is not a dead end.
     /// </summary>
     [RequiresProgramFact("etcd")]
     public async Task TheOldRecordPutBackBeforeTheDestinationRuns_TheFencingTokenKeepsItPaused()
     {
         byte[]? beforeCommit = null;
+        byte[]? commit = null;
         await using TwoHosts hosts = await TwoHosts.CreateAsync(registries: host => Registries.For(host),
-            destinationRegistry: registry => new FaultAtMoveRegistry(registry, after: () =>
-                Registries.WriteRecordAsync(TwoHosts.VmId, beforeCommit!)));
+            destinationRegistry: registry => new FaultAtMoveRegistry(registry, after: async () =>
+            {
+                commit = await Registries.ReadRecordAsync(TwoHosts.VmId);
+                await Registries.WriteRecordAsync(TwoHosts.VmId, beforeCommit!);
+            }));
         beforeCommit = await Registries.ReadRecordAsync(TwoHosts.VmId);
 
         MigrationInDoubtException source = await Assert.ThrowsAsync<MigrationInDoubtException>(async () => await hosts.MigrateAsync());
@@ -78,5 +85,49 @@ public sealed class EtcdReplayTests(EtcdClusterFixture fixture) : EtcdClusterTes
         Assert.Contains("was rewritten since this migration read it", source.Message, StringComparison.Ordinal);
         Assert.Equal(VmRunState.Paused, (await hosts.Destination.Driver.QueryAsync(TwoHosts.VmId)).State);
         Assert.Equal(VmRunState.Paused, (await hosts.Source.Driver.QueryAsync(TwoHosts.VmId)).State);
+        Assert.StartsWith("left in doubt", Assert.Single(await hosts.Destination.Coordinator.RecoverAsync()).Decision,
+            StringComparison.Ordinal);
+        Assert.Equal(VmRunState.Paused, (await hosts.Destination.Driver.QueryAsync(TwoHosts.VmId)).State);
+
+        await Registries.WriteRecordAsync(TwoHosts.VmId, commit!);
+
+        Assert.Contains("rolled forward", Assert.Single(await hosts.Destination.Coordinator.RecoverAsync()).Decision,
+            StringComparison.Ordinal);
+        Assert.Contains("rolled forward", Assert.Single(await hosts.Source.Coordinator.RecoverAsync()).Decision,
+            StringComparison.Ordinal);
+        Assert.Equal(hosts.Destination.Id, await hosts.AssertOneRunnableCopyAsync());
+    }
+
+    /// <summary>
+    /// The destination's commit is late: meanwhile the source took the VM back (epoch 2) and someone put the record the
+    /// migration started from back (epoch 1, the source, genuine). An unbound swap from (source, 1) would pass and run a
+    /// second copy beside the source's; the commit is bound to the revision in the source's ticket, so it does not move,
+    /// and the destination rolls back.
+    /// </summary>
+    [RequiresProgramFact("etcd")]
+    public async Task TheRecordTakenBackAndPutBackBeforeALateCommit_TheCommitDoesNotMove()
+    {
+        TwoHosts? hosts = null;
+        byte[]? started = null;
+        hosts = await TwoHosts.CreateAsync(registries: host => Registries.For(host),
+            destinationRegistry: registry => new FaultAtMoveRegistry(registry, before: async () =>
+            {
+                Assert.True((await Registries.For(hosts!.Source.Id).TryMoveAsync(TwoHosts.VmId, 1, hosts.Source.Id, hosts.Source.Id,
+                    Guid.NewGuid())).Moved);
+                await Registries.WriteRecordAsync(TwoHosts.VmId, started!);
+            }));
+        await using (hosts)
+        {
+            started = await Registries.ReadRecordAsync(TwoHosts.VmId);
+
+            await Assert.ThrowsAnyAsync<MigrationException>(async () => await hosts.MigrateAsync());
+
+            MigrationResult destination = (await hosts.LastDestination)!;
+            Assert.False(destination.IsCommitted);
+            Assert.Contains("took the VM back before the commit", destination.Reason, StringComparison.Ordinal);
+            Assert.NotEqual(VmRunState.Running, (await hosts.Destination.Driver.QueryAsync(TwoHosts.VmId)).State);
+            OwnershipRecord record = (await Registries.For("observer.test").GetAsync(TwoHosts.VmId))!;
+            Assert.Equal((hosts.Source.Id, 1L), (record.Owner, record.Epoch));
+        }
     }
 }

@@ -13,15 +13,7 @@ internal sealed class FaultAtMoveRegistry(IOwnershipRegistry inner, Func<Task>? 
 {
     private int _moves;
 
-    public override async ValueTask<OwnershipMove> TryMoveAsync(string vmId, long expectedEpoch, string expectedOwner, string newOwner,
-        Guid migrationId, CancellationToken cancellationToken = default) =>
-        await AroundFirstAsync(() => Inner.TryMoveAsync(vmId, expectedEpoch, expectedOwner, newOwner, migrationId, cancellationToken));
-
-    public override async ValueTask<OwnershipMove> TryMoveAsync(OwnershipRecord expected, string newOwner, Guid migrationId,
-        CancellationToken cancellationToken = default) =>
-        await AroundFirstAsync(() => Inner.TryMoveAsync(expected, newOwner, migrationId, cancellationToken));
-
-    private async Task<OwnershipMove> AroundFirstAsync(Func<ValueTask<OwnershipMove>> move)
+    protected override async ValueTask<OwnershipMove> AroundMoveAsync(Func<ValueTask<OwnershipMove>> move)
     {
         bool first = Interlocked.Increment(ref _moves) == 1;
         if (first && before is not null)

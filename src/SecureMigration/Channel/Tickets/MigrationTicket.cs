@@ -45,6 +45,27 @@ public sealed record MigrationTicket(
         }
     }
 
+    /// <summary>
+    /// Gets the version the ownership registry stored the record of <see cref="OwnershipEpoch"/> at when the migration
+    /// started (<see cref="Coordination.Ownership.OwnershipRecord.Revision"/>, etcd's <c>mod_revision</c>), or
+    /// <see langword="null"/> where the registry keeps no versions. The destination's commit moves the record only if it is
+    /// still at this revision, so a record the source took back and someone put back since (the same bytes at a new
+    /// revision) does not let a late commit through.
+    /// </summary>
+    public long? RegistryRevision
+    {
+        get;
+        init
+        {
+            if (value is { } revision)
+            {
+                ArgumentOutOfRangeException.ThrowIfNegativeOrZero(revision, nameof(RegistryRevision));
+            }
+
+            field = value;
+        }
+    }
+
     /// <summary>Creates a ticket with a fresh random nonce that expires after <paramref name="lifetime"/>.</summary>
     /// <param name="vmId">The VM being migrated.</param>
     /// <param name="sourceIdentity">The identity of the sending host.</param>

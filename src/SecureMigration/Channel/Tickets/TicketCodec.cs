@@ -11,16 +11,17 @@ namespace SecureMigration.Channel.Tickets;
 /// </summary>
 internal static class TicketCodec
 {
-    public const byte Version = 2;
+    public const byte Version = 3;
     public const int BindingLength = 32;
     public const int NonceLength = 16;
     public const int MaxReasonBytes = 1024;
     public const int MaxAckLength = 1 + NonceLength + 2 + MaxReasonBytes + BindingLength;
 
     /// <summary>The largest encoded ticket: version, id, three length-prefixed strings, epoch, nonce, expiry, registry id,
-    /// binding.</summary>
+    /// registry revision, binding.</summary>
     public const int MaxTicketLength =
-        1 + 16 + (3 * (1 + MigrationTicket.MaxFieldLength)) + 8 + NonceLength + 8 + 1 + MigrationTicket.MaxFieldLength + BindingLength;
+        1 + 16 + (3 * (1 + MigrationTicket.MaxFieldLength)) + 8 + NonceLength + 8 + 1 + MigrationTicket.MaxFieldLength + 8 +
+        BindingLength;
 
     private static ReadOnlySpan<byte> AckLabel => "secmig ticket ack"u8;
 
@@ -47,6 +48,7 @@ internal static class TicketCodec
         writer.WriteUInt128(ticket.Nonce);
         writer.WriteInt64(ticket.ExpiresAt.ToUnixTimeMilliseconds());
         writer.WriteString(ticket.RegistryId ?? string.Empty);
+        writer.WriteInt64(ticket.RegistryRevision ?? 0);
         int bodyLength = writer.Position;
         HMACSHA256.HashData(bindingKey, destination[..bodyLength], destination.Slice(bodyLength, BindingLength));
         return bodyLength + BindingLength;
@@ -80,6 +82,7 @@ internal static class TicketCodec
             !reader.TryReadInt64(out long expiresMs) ||
             expiresMs < DateTimeOffset.MinValue.ToUnixTimeMilliseconds() || expiresMs > DateTimeOffset.MaxValue.ToUnixTimeMilliseconds() ||
             !reader.TryReadString(out string? registryId, allowEmpty: true) ||
+            !reader.TryReadInt64(out long registryRevision) || registryRevision < 0 ||
             !reader.IsEmpty)
         {
             return TicketRefusal.Malformed;
@@ -87,7 +90,10 @@ internal static class TicketCodec
 
         ticket = new MigrationTicket(new Guid(id, bigEndian: true), vmId, source, destination, epoch, nonce,
             DateTimeOffset.FromUnixTimeMilliseconds(expiresMs))
-        { RegistryId = registryId.Length == 0 ? null : registryId };
+        {
+            RegistryId = registryId.Length == 0 ? null : registryId,
+            RegistryRevision = registryRevision == 0 ? null : registryRevision,
+        };
         return TicketRefusal.None;
     }
 
