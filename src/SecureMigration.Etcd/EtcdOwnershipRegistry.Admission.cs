@@ -19,10 +19,11 @@ namespace SecureMigration.Etcd;
 public sealed partial class EtcdOwnershipRegistry : IClusterAdmission
 {
     private const int MaxAdmissionAttempts = 16;
+    private const int MaxUnsettledTakes = 64;
     private readonly string _orchestrator = Guid.NewGuid().ToString("N");
     private readonly SemaphoreSlim _sessionGate = new(1, 1);
-    private readonly CancellationTokenSource _sessionAlive = new();
-    private long _session;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<UnsettledTake> _unsettled = new();
+    private Session? _session;
 
     /// <inheritdoc />
     public async ValueTask<ClusterAdmissionDecision> TryAdmitAsync(MigrationRequest request, AdmissionOptions options,
@@ -31,9 +32,11 @@ public sealed partial class EtcdOwnershipRegistry : IClusterAdmission
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(options);
         VmIds.EnsureValid(request.VmId);
+        await SettleUnknownTakesAsync().ConfigureAwait(false);
         string all = _keys.Admission + "slots/all/";
-        string outbound = _keys.Admission + "slots/out/" + EtcdKeys.Segment(request.SourceHost) + "/";
-        string inbound = _keys.Admission + "slots/in/" + EtcdKeys.Segment(request.DestinationHost) + "/";
+        // Host names are compared as DNS compares them: 'DST.example' shares the caps of 'dst.example'.
+        string outbound = _keys.Admission + "slots/out/" + EtcdKeys.Segment(request.SourceHost.ToLowerInvariant()) + "/";
+        string inbound = _keys.Admission + "slots/in/" + EtcdKeys.Segment(request.DestinationHost.ToLowerInvariant()) + "/";
         string budget = _keys.Admission + "budget/";
         string firstKey = budget + "first/" + _orchestrator;
         string retryKey = budget + "retries/" + _orchestrator;
@@ -97,7 +100,7 @@ public sealed partial class EtcdOwnershipRegistry : IClusterAdmission
         }
 
         if (request.Trigger == MigrationTrigger.Automatic && pingPong.Kvs.Count > 0 &&
-            string.Equals(pingPong.Kvs[0].Value.ToStringUtf8(), request.DestinationHost, StringComparison.Ordinal))
+            string.Equals(pingPong.Kvs[0].Value.ToStringUtf8(), request.DestinationHost, StringComparison.OrdinalIgnoreCase))
         {
             return ClusterAdmissionDecision.Deny(AdmissionDecision.Deny(AdmissionDenialReason.PingPong,
                 await RemainingAsync(pingPong.Kvs[0], options.PingPongWindow, cancellationToken).ConfigureAwait(false), request.VmId,
@@ -164,37 +167,103 @@ public sealed partial class EtcdOwnershipRegistry : IClusterAdmission
     private async ValueTask<bool> TryTakeAsync(MigrationRequest request, string[] slots, string counterKey, KeyValue? counter,
         AdmissionOptions options, CancellationToken cancellationToken)
     {
-        long session = await SessionAsync(cancellationToken).ConfigureAwait(false);
+        Session session = await SessionAsync(cancellationToken).ConfigureAwait(false);
         ByteString counterBytes = ByteString.CopyFromUtf8(counterKey);
-        long window = counter is { Lease: > 0 } ? counter.Lease : await GrantAsync(options.GlobalRetryBudget.TimeToLive, cancellationToken)
-            .ConfigureAwait(false);
+        bool newWindow = counter is not { Lease: > 0 };
+        long window = newWindow ? await GrantAsync(options.GlobalRetryBudget.TimeToLive, cancellationToken).ConfigureAwait(false)
+            : counter!.Lease;
         long count = (counter is null ? 0 : Count(counter)) + 1;
-        ByteString holder = ByteString.CopyFromUtf8($"{request.VmId} {request.SourceHost} {request.DestinationHost}");
+        // A value of this attempt's own, so that a take whose answer was lost can be found and undone, and no one else's.
+        ByteString holder = ByteString.CopyFromUtf8($"{request.VmId} {request.SourceHost} {request.DestinationHost} {Guid.NewGuid():N}");
         var take = new TxnRequest();
         foreach (string slot in slots)
         {
             ByteString key = ByteString.CopyFromUtf8(slot);
             take.Compare.Add(new Compare { Key = key, Target = Compare.Types.CompareTarget.Create, CreateRevision = 0 });
-            take.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = key, Value = holder, Lease = session } });
+            take.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = key, Value = holder, Lease = session.Id } });
         }
 
+        take.Failure.AddRange(slots.Select(slot =>
+            new RequestOp { RequestRange = new RangeRequest { Key = ByteString.CopyFromUtf8(slot) } }));
         take.Compare.Add(counter is null
             ? new Compare { Key = counterBytes, Target = Compare.Types.CompareTarget.Create, CreateRevision = 0 }
             : new Compare { Key = counterBytes, Target = Compare.Types.CompareTarget.Mod, ModRevision = counter.ModRevision });
         take.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = counterBytes, Lease = window,
             Value = ByteString.CopyFromUtf8(count.ToString(CultureInfo.InvariantCulture)) } });
+        bool taken;
         try
         {
-            TxnResponse taken = await CallAsync("the cluster's admission slots", (deadline, _) =>
-                _client.TransactionAsync(take, deadline: deadline, cancellationToken: CancellationToken.None), CancellationToken.None)
-                .ConfigureAwait(false);
-            return taken.Succeeded;
+            bool repeated = false;
+            TxnResponse response = await CallAsync("the cluster's admission slots", (deadline, _) =>
+                _client.TransactionAsync(take, deadline: deadline, cancellationToken: CancellationToken.None), CancellationToken.None,
+                repeating: () => repeated = true).ConfigureAwait(false);
+            // A repeat after a lost answer fails on the slots the first attempt took: they hold this take's own value.
+            taken = response.Succeeded || (repeated && response.Responses.Count == slots.Length &&
+                response.Responses.All(r => r.ResponseRange is { Kvs: [{ } slot] } && slot.Value.Equals(holder)));
         }
         catch (EtcdUnavailableException e) when (e.InnerException is RpcException { StatusCode: StatusCode.NotFound })
         {
-            // A lease expired (this process lost etcd for longer than its time to live, or a window closed): ask again.
-            Interlocked.CompareExchange(ref _session, 0, session);
-            return false;
+            // A lease expired: the window's (it closed between the read and the take), or this process's session (it lost etcd
+            // for longer than its time to live). Nothing was taken; a new session replaces an expired one. Ask again.
+            if (await IsExpiredAsync(session.Id).ConfigureAwait(false))
+            {
+                await EndSessionAsync(session).ConfigureAwait(false);
+            }
+
+            taken = false;
+        }
+        catch (EtcdUnavailableException)
+        {
+            // The take may have been applied with its answer lost: its slots, bound to a session that lives on, would be held
+            // for as long as this process runs. Undo it now if etcd answers, or before the next admission.
+            Unsettle(new UnsettledTake(slots, holder));
+            await SettleUnknownTakesAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        if (!taken && newWindow)
+        {
+            await RevokeAsync(window).ConfigureAwait(false); // the window's lease holds nothing
+        }
+
+        return taken;
+    }
+
+    private void Unsettle(UnsettledTake take)
+    {
+        _unsettled.Enqueue(take);
+        while (_unsettled.Count > MaxUnsettledTakes && _unsettled.TryDequeue(out _))
+        {
+            // The oldest go with the session lease when this registry is disposed.
+        }
+    }
+
+    /// <summary>Deletes the slots of takes whose answer was lost, where they hold this take's own value (the take was applied and
+    /// nobody has released them); a take etcd never applied leaves nothing to delete. Those etcd cannot settle now stay queued.
+    /// </summary>
+    private async ValueTask SettleUnknownTakesAsync()
+    {
+        for (int pending = _unsettled.Count; pending > 0 && _unsettled.TryDequeue(out UnsettledTake? take); pending--)
+        {
+            var undo = new TxnRequest();
+            foreach (string slot in take.Slots)
+            {
+                ByteString key = ByteString.CopyFromUtf8(slot);
+                undo.Compare.Add(new Compare { Key = key, Target = Compare.Types.CompareTarget.Value, Value = take.Holder });
+                undo.Success.Add(new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = key } });
+            }
+
+            try
+            {
+                await CallAsync("the undoing of admission slots whose take was not answered", (deadline, _) =>
+                    _client.TransactionAsync(undo, deadline: deadline, cancellationToken: CancellationToken.None), CancellationToken.None)
+                    .ConfigureAwait(false);
+            }
+            catch (EtcdUnavailableException)
+            {
+                Unsettle(take);
+                return;
+            }
         }
     }
 
@@ -247,9 +316,9 @@ public sealed partial class EtcdOwnershipRegistry : IClusterAdmission
 
     /// <summary>This process's session lease, which its admission slots are bound to: kept alive until the registry is disposed,
     /// so a dead orchestrator's slots expire with it.</summary>
-    private async ValueTask<long> SessionAsync(CancellationToken cancellationToken)
+    private async ValueTask<Session> SessionAsync(CancellationToken cancellationToken)
     {
-        if (Interlocked.Read(ref _session) is var session and not 0)
+        if (Volatile.Read(ref _session) is { } session)
         {
             return session;
         }
@@ -257,19 +326,42 @@ public sealed partial class EtcdOwnershipRegistry : IClusterAdmission
         await _sessionGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (Interlocked.Read(ref _session) is var current and not 0)
+            if (Volatile.Read(ref _session) is { } current)
             {
                 return current;
             }
 
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
             long granted = await GrantAsync(_options.LeaseTtl, cancellationToken).ConfigureAwait(false);
-            _ = KeepAliveAsync(granted, _sessionAlive.Token);
-            Interlocked.Exchange(ref _session, granted);
-            return granted;
+            var started = new Session(granted, new CancellationTokenSource());
+            started.KeepAlive = KeepAliveAsync(granted, started.Alive.Token);
+            Volatile.Write(ref _session, started);
+            return started;
         }
         finally
         {
             _sessionGate.Release();
         }
     }
+
+    /// <summary>Stops keeping <paramref name="session"/> alive and forgets it (if it is still the current one), so the next take
+    /// starts another.</summary>
+    private async ValueTask EndSessionAsync(Session session)
+    {
+        if (Interlocked.CompareExchange(ref _session, null, session) == session)
+        {
+            await session.Alive.CancelAsync().ConfigureAwait(false);
+            await session.KeepAlive.ConfigureAwait(false);
+            session.Alive.Dispose();
+        }
+    }
+
+    /// <summary>A session lease and its keep-alive loop.</summary>
+    private sealed record Session(long Id, CancellationTokenSource Alive)
+    {
+        public Task KeepAlive { get; set; } = Task.CompletedTask;
+    }
+
+    /// <summary>Slots a take may have put, with the value only that take wrote.</summary>
+    private sealed record UnsettledTake(string[] Slots, ByteString Holder);
 }

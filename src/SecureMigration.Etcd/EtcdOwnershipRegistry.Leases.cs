@@ -50,10 +50,11 @@ public sealed partial class EtcdOwnershipRegistry
             throw;
         }
 
-        if (!response.Succeeded)
+        KeyValue? held = response.Succeeded ? null : FailureRead(response);
+        // A take applied with its answer lost is repeated, and then finds the key this very lease holds: it is ours.
+        if (!response.Succeeded && held?.Lease != grant.ID)
         {
             await RevokeAsync(grant.ID).ConfigureAwait(false);
-            KeyValue? held = FailureRead(response);
             return MigrationLease.HeldBy(held is null ? migration with { MigrationId = Guid.Empty } : ParseInFlight(migration.VmId, held));
         }
 
@@ -115,14 +116,20 @@ public sealed partial class EtcdOwnershipRegistry
         }
     }
 
-    /// <summary>Keeps the lease alive until <paramref name="cancellationToken"/> is cancelled; a lost etcd lets it expire.</summary>
+    /// <summary>Keeps the lease alive until <paramref name="cancellationToken"/> is cancelled or etcd says it expired; a lost etcd
+    /// lets it expire.</summary>
     private async Task KeepAliveAsync(long leaseId, CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
+                // Returns when the stream ends: the lease expired (etcd answered a time to live of 0) or a member went away.
                 await _client.LeaseKeepAlive(leaseId, cancellationToken).ConfigureAwait(false);
+                if (await IsExpiredAsync(leaseId).ConfigureAwait(false))
+                {
+                    return;
+                }
             }
             catch (ObjectDisposedException)
             {
@@ -136,7 +143,7 @@ public sealed partial class EtcdOwnershipRegistry
                 }
             }
 
-            // The stream ended (a member went away): open another after a pause, while the lease may still be alive.
+            // A member went away: open another stream after a pause, while the lease may still be alive.
             try
             {
                 await Task.Delay(FirstBackoff, _time, cancellationToken).ConfigureAwait(false);
@@ -145,6 +152,22 @@ public sealed partial class EtcdOwnershipRegistry
             {
                 return;
             }
+        }
+    }
+
+    /// <summary>Whether etcd says the lease is gone (expired or revoked); <see langword="false"/> when etcd cannot say.</summary>
+    private async ValueTask<bool> IsExpiredAsync(long leaseId)
+    {
+        try
+        {
+            LeaseTimeToLiveResponse left = await CallAsync("a lease's time to live", (deadline, _) => _client.LeaseTimeToLiveAsync(
+                new LeaseTimeToLiveRequest { ID = leaseId }, deadline: deadline, cancellationToken: CancellationToken.None),
+                CancellationToken.None).ConfigureAwait(false);
+            return left.TTL <= 0;
+        }
+        catch (Exception e) when (e is EtcdUnavailableException or ObjectDisposedException)
+        {
+            return e is ObjectDisposedException;
         }
     }
 

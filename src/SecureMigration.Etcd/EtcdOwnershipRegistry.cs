@@ -45,12 +45,20 @@ public sealed partial class EtcdOwnershipRegistry : IOwnershipRegistry, IJournal
     private readonly EtcdTlsMaterial _tls;
     private readonly string _endpoints;
     private string? _id;
+    private int _disposed;
 
     /// <summary>Connects to the etcd cluster <paramref name="options"/> names (lazily: the first request opens the connection).</summary>
     /// <param name="options">Endpoints and credentials; validated and copied here.</param>
     /// <param name="timeProvider">The clock that stamps changes and checks signers' certificates, or <see langword="null"/>.</param>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
     public EtcdOwnershipRegistry(EtcdRegistryOptions options, TimeProvider? timeProvider = null)
+        : this(options, timeProvider, interceptors: [])
+    {
+    }
+
+    /// <summary>Connects as the public constructor does, with gRPC interceptors on every call (tests lose answers there).</summary>
+    internal EtcdOwnershipRegistry(EtcdRegistryOptions options, TimeProvider? timeProvider,
+        Grpc.Core.Interceptors.Interceptor[] interceptors)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -61,7 +69,7 @@ public sealed partial class EtcdOwnershipRegistry : IOwnershipRegistry, IJournal
         _endpoints = string.Join(',', _options.Endpoints);
         EtcdTlsMaterial? tls = null;
         _client = new EtcdClient(string.Join(',', _options.Endpoints.Select(e => "https://" + e)),
-            ssl => tls = EtcdTls.Configure(ssl, _options));
+            ssl => tls = EtcdTls.Configure(ssl, _options), interceptors: interceptors);
         _tls = tls ?? throw new InvalidOperationException("The etcd client did not configure TLS.");
     }
 
@@ -258,13 +266,18 @@ public sealed partial class EtcdOwnershipRegistry : IOwnershipRegistry, IJournal
     /// <summary>Releases this orchestrator's admission slots and closes the connection to etcd.</summary>
     public void Dispose()
     {
-        _sessionAlive.Cancel();
-        if (Interlocked.Exchange(ref _session, 0) is var session and not 0)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
+            return;
+        }
+
+        if (Interlocked.Exchange(ref _session, null) is { } session)
+        {
+            session.Alive.Cancel();
             try
             {
                 // Frees this orchestrator's admission slots now rather than at the end of the lease's time to live.
-                _client.LeaseRevoke(new LeaseRevokeRequest { ID = session }, deadline: DateTime.UtcNow.AddSeconds(2));
+                _client.LeaseRevoke(new LeaseRevokeRequest { ID = session.Id }, deadline: DateTime.UtcNow.AddSeconds(2));
             }
             catch (RpcException)
             {
@@ -272,8 +285,6 @@ public sealed partial class EtcdOwnershipRegistry : IOwnershipRegistry, IJournal
             }
         }
 
-        _sessionAlive.Dispose();
-        _sessionGate.Dispose();
         _client.Dispose();
         _tls.Dispose();
     }

@@ -41,7 +41,9 @@ public readonly struct AdmissionDecision
     public TimeSpan RetryAfter { get; }
 
     /// <summary>Gets a sentence for people: what was denied, why, and when to ask again.</summary>
-    public string Message => IsAdmitted ? $"The migration of VM '{Lease.Request.VmId}' was admitted." : Reason switch
+    public string Message => IsAdmitted
+        ? Lease.Request is null ? "The migration was admitted." : $"The migration of VM '{Lease.Request.VmId}' was admitted."
+        : Reason switch
     {
         AdmissionDenialReason.AlreadyMigrating => $"VM '{_first}' is already migrating; wait for that migration to end.",
         AdmissionDenialReason.RetryBudgetExhausted => $"The {Scopes[_number]} retry budget " +

@@ -50,6 +50,73 @@ public sealed class EtcdClusterAdmissionTests(EtcdClusterFixture fixture) : Etcd
         await held.CompleteAsync(MigrationOutcome.Failed);
     }
 
+    /// <summary>
+    /// The transaction that takes the slots is applied, but its answer is lost, and the client repeats it: the repeat fails on
+    /// slots that hold this take's own value, so the orchestrator knows it holds them (it asked again, and was refused by its
+    /// own slots, before).
+    /// </summary>
+    [RequiresProgramFact("etcd")]
+    public async Task ATakeWhoseAnswerWasLostOnce_IsRecognisedByItsRepeat()
+    {
+        var options = new AdmissionOptions { MaxConcurrentMigrations = 1 };
+        int lost = 0;
+        EtcdOwnershipRegistry orchestrator = Registries.For("h1.test", timeout: null, links: null, new TransactionFaultInterceptor(
+            txn => IsTake(txn) && Interlocked.Exchange(ref lost, 1) == 0 ? TransactionFault.LoseAnswer : TransactionFault.None));
+
+        ClusterAdmissionDecision decision = await orchestrator.TryAdmitAsync(Request("vm1", "h1.test", "h2.test"), options);
+
+        Assert.Equal(1, lost);
+        Assert.True(decision.IsAdmitted, decision.Denial.Message);
+        Assert.Equal(3, await Registries.CountKeysAsync("admission/slots/"));
+        await decision.CompleteAsync(MigrationOutcome.Failed);
+        Assert.Equal(0, await Registries.CountKeysAsync("admission/slots/"));
+    }
+
+    /// <summary>
+    /// The take is applied but no answer comes back before the timeout, and etcd refuses the undo too: the orchestrator
+    /// reports etcd unavailable, and its session lease would keep those slots as long as it runs. It undoes the take (the slots
+    /// hold a value only that take wrote) before its next decision, so the cap is free again.
+    /// </summary>
+    [RequiresProgramFact("etcd")]
+    public async Task ATakeWhoseAnswerNeverCame_IsUndoneBeforeTheNextDecision()
+    {
+        var options = new AdmissionOptions { MaxConcurrentMigrations = 1 };
+        bool faulty = true;
+        EtcdOwnershipRegistry orchestrator = Registries.For("h1.test", TimeSpan.FromSeconds(1), links: null,
+            new TransactionFaultInterceptor(txn => !faulty ? TransactionFault.None
+                : IsTake(txn) ? TransactionFault.LoseAnswer
+                : txn.Success.Any(op => op.RequestDeleteRange is not null) ? TransactionFault.Refuse : TransactionFault.None));
+
+        await Assert.ThrowsAsync<EtcdUnavailableException>(async () =>
+            await orchestrator.TryAdmitAsync(Request("vm1", "h1.test", "h2.test"), options));
+        Assert.Equal(3, await Registries.CountKeysAsync("admission/slots/"));
+        faulty = false;
+        ClusterAdmissionDecision next = await orchestrator.TryAdmitAsync(Request("vm2", "h1.test", "h3.test"), options);
+
+        Assert.True(next.IsAdmitted, next.Denial.Message);
+        await next.CompleteAsync(MigrationOutcome.Failed);
+        Assert.Equal(0, await Registries.CountKeysAsync("admission/slots/"));
+    }
+
+    /// <summary>Host names are compared as DNS compares them: another spelling of a host shares its cap.</summary>
+    [RequiresProgramFact("etcd")]
+    public async Task HostCaps_DoNotDependOnHowAHostNameIsSpelt()
+    {
+        var options = new AdmissionOptions { MaxInboundPerHost = 1 };
+        EtcdOwnershipRegistry a = Registries.For("h1.test");
+        EtcdOwnershipRegistry b = Registries.For("h3.test");
+
+        ClusterAdmissionDecision held = await a.TryAdmitAsync(Request("vm1", "h1.test", "h2.test"), options);
+        ClusterAdmissionDecision other = await b.TryAdmitAsync(Request("vm2", "h3.test", "H2.TEST"), options);
+
+        Assert.True(held.IsAdmitted);
+        Assert.Equal(AdmissionDenialReason.InboundCapReached, other.Denial.Reason);
+        await held.CompleteAsync(MigrationOutcome.Failed);
+    }
+
+    private static bool IsTake(Etcdserverpb.TxnRequest txn) =>
+        txn.Success.Any(op => op.RequestPut?.Key.ToStringUtf8().Contains("admission/slots/", StringComparison.Ordinal) == true);
+
     /// <summary>Three orchestrators ask at the same moment, round after round: the cap is never exceeded.</summary>
     [RequiresProgramFact("etcd")]
     public async Task ThreeOrchestratorsRacing_NeverExceedTheClusterCap()

@@ -35,6 +35,23 @@ public sealed class EtcdMigrationLeaseTests(EtcdClusterFixture fixture) : EtcdCl
         Assert.True(later.IsHeld);
     }
 
+    /// <summary>The lease's transaction is applied and its answer lost; the repeat finds the key the lease it just granted holds:
+    /// the migration holds it (it was refused by itself, and the key deleted with the revoked lease, before).</summary>
+    [RequiresProgramFact("etcd")]
+    public async Task Acquire_WhoseAnswerWasLostOnce_HoldsTheLeaseItTook()
+    {
+        int lost = 0;
+        EtcdOwnershipRegistry registry = Registries.For("source.test", timeout: null, links: null, new TransactionFaultInterceptor(
+            txn => txn.Success.Any(op => op.RequestPut?.Key.ToStringUtf8().Contains("/migrations/", StringComparison.Ordinal) == true) &&
+                Interlocked.Exchange(ref lost, 1) == 0 ? TransactionFault.LoseAnswer : TransactionFault.None));
+
+        await using MigrationLease lease = await registry.AcquireAsync(Migration("vm1", "destination-a.test"));
+
+        Assert.Equal(1, lost);
+        Assert.True(lease.IsHeld, lease.Holder.ToString());
+        Assert.Single(await Registries.For("observer.test").ListInFlightAsync());
+    }
+
     [RequiresProgramFact("etcd")]
     public async Task Acquire_RacedByTwoOrchestrators_ExactlyOneHoldsIt()
     {

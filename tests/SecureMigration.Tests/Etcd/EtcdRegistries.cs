@@ -23,8 +23,10 @@ public sealed class EtcdRegistries(EtcdClusterFixture fixture) : IDisposable
     /// <param name="host">The host.</param>
     /// <param name="timeout">The operation timeout.</param>
     /// <param name="links">The links, or <see langword="null"/> to reach the members directly.</param>
+    /// <param name="faults">Faults on its transactions, or <see langword="null"/>.</param>
     /// <returns>The registry.</returns>
-    public EtcdOwnershipRegistry For(string host, TimeSpan? timeout, IEnumerable<PartitionableLink>? links)
+    public EtcdOwnershipRegistry For(string host, TimeSpan? timeout, IEnumerable<PartitionableLink>? links,
+        TransactionFaultInterceptor? faults = null)
     {
         EtcdRegistryOptions options = fixture.Cluster.Options(host, Prefix);
         options.OperationTimeout = timeout ?? options.OperationTimeout;
@@ -37,7 +39,7 @@ public sealed class EtcdRegistries(EtcdClusterFixture fixture) : IDisposable
             }
         }
 
-        var registry = new EtcdOwnershipRegistry(options);
+        var registry = new EtcdOwnershipRegistry(options, timeProvider: null, faults is null ? [] : [faults]);
         _opened.Add(registry);
         return registry;
     }
@@ -59,6 +61,11 @@ public sealed class EtcdRegistries(EtcdClusterFixture fixture) : IDisposable
     /// <param name="value">The bytes.</param>
     /// <returns>A task that completes when etcd stored them.</returns>
     public Task WriteKeyAsync(string key, byte[] value) => fixture.Cluster.WriteRawAsync(Writer, Prefix + key, value);
+
+    /// <summary>Counts the keys under <paramref name="key"/> (below the prefix), as anyone with etcd access can.</summary>
+    /// <param name="key">The key prefix under the registries' prefix, ending in '/'.</param>
+    /// <returns>The number of keys.</returns>
+    public Task<long> CountKeysAsync(string key) => fixture.Cluster.CountRawAsync(Writer, Prefix + key);
 
     private EtcdRegistryOptions Writer => fixture.Cluster.Options("writer.test", Prefix);
 

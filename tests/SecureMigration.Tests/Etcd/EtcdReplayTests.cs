@@ -1,7 +1,9 @@
 using SecureMigration.Coordination;
 using SecureMigration.Coordination.Drivers;
+using SecureMigration.Coordination.Hooks;
 using SecureMigration.Coordination.Ownership;
 using SecureMigration.Tests.Coordination;
+using SecureMigration.Tests.Coordination.Crashes;
 using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Etcd;
@@ -129,5 +131,69 @@ public sealed class EtcdReplayTests(EtcdClusterFixture fixture) : EtcdClusterTes
             OwnershipRecord record = (await Registries.For("observer.test").GetAsync(TwoHosts.VmId))!;
             Assert.Equal((hosts.Source.Id, 1L), (record.Owner, record.Epoch));
         }
+    }
+
+    /// <summary>
+    /// A first migration was vetoed and taken back (the record names its id). Before the second one's commit, a host of the
+    /// cluster with valid credentials (an insider) moves the record to itself under that first migration's id, as if this
+    /// source had handed it over then. The destination's commit fails and it rolls back; the source, which knows the revision
+    /// it started from, does not take that record for a migration of its own and discard its copy (it did, before: no copy
+    /// left, and the insider holding an empty epoch). It stays paused in doubt.
+    /// </summary>
+    [RequiresProgramFact("etcd")]
+    public async Task AThirdHostTakesTheRecordUnderAnOldMigrationsId_TheSourceKeepsItsCopyInDoubt()
+    {
+        var options = new CoordinatorOptions();
+        int attempts = 0;
+        options.PreMigrateHooks.Add(new DelegateHook("first-veto", (_, _) =>
+            Task.FromResult(Interlocked.Increment(ref attempts) == 1 ? HookVerdict.Veto("not the first time") : HookVerdict.Allow)));
+        TwoHosts? hosts = null;
+        hosts = await TwoHosts.CreateAsync(sourceOptions: options, registries: host => Registries.For(host),
+            destinationRegistry: registry => new FaultAtMoveRegistry(registry, before: async () =>
+            {
+                OwnershipRecord first = (await Registries.For("insider.test").GetAsync(TwoHosts.VmId))!;
+                Assert.True((await Registries.For("insider.test").TryMoveAsync(TwoHosts.VmId, first.Epoch, hosts!.Source.Id,
+                    "insider.test", first.MigrationId!.Value)).Moved);
+            }));
+        await using (hosts)
+        {
+            Assert.Equal(MigrationStatus.RolledBack, (await hosts.MigrateAsync()).Source.Status);
+
+            MigrationInDoubtException doubt = await Assert.ThrowsAsync<MigrationInDoubtException>(async () => await hosts.MigrateAsync());
+
+            Assert.Contains("'insider.test' holds epoch 3", doubt.Message, StringComparison.Ordinal);
+            Assert.False((await hosts.LastDestination)!.IsCommitted);
+            Assert.Equal(VmRunState.Paused, (await hosts.Source.Driver.QueryAsync(TwoHosts.VmId)).State);
+        }
+    }
+
+    /// <summary>
+    /// Both hosts crash around the commit (the destination before it took the epoch), and an older record of the source's is
+    /// put back (epoch 1, below the epoch 2 the migration started from). Recovered first, the destination does not take that
+    /// for "nothing moved" and destroy its copy: a commit it sent before the crash could still land. It waits in doubt.
+    /// </summary>
+    [RequiresProgramFact("etcd")]
+    public async Task AnOlderRecordPutBackAfterBothCrashed_TheDestinationKeepsItsCopyInDoubt()
+    {
+        var options = new CoordinatorOptions { StallTimeout = TimeSpan.FromSeconds(2), CommitTimeout = TimeSpan.FromSeconds(2) };
+        var sourceCrash = new CrashPlan(9);
+        var destinationCrash = new CrashPlan(CrashSteps.DestinationTookTheEpoch - 1);
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(options, options, sourceCrash: sourceCrash,
+            destinationCrash: destinationCrash, registries: host => Registries.For(host));
+        byte[] registration = (await Registries.ReadRecordAsync(TwoHosts.VmId))!;
+        Assert.True((await Registries.For(hosts.Source.Id).TryMoveAsync(TwoHosts.VmId, 1, hosts.Source.Id, hosts.Source.Id,
+            Guid.NewGuid())).Moved);
+
+        (Exception? sourceEnd, Exception? destinationEnd) = await hosts.MigrateThroughCrashesAsync();
+        Assert.Same(sourceCrash.Crash, sourceEnd);
+        Assert.Same(destinationCrash.Crash, destinationEnd);
+        await hosts.RestartBothAsync();
+        await Registries.WriteRecordAsync(TwoHosts.VmId, registration);
+
+        RecoveredMigration waiting = Assert.Single(await hosts.Destination.Coordinator.RecoverAsync());
+
+        Assert.StartsWith("left in doubt: the registry still shows 'source.test' holds epoch 1", waiting.Decision,
+            StringComparison.Ordinal);
+        Assert.Equal(VmRunState.Paused, (await hosts.Destination.Driver.QueryAsync(TwoHosts.VmId)).State);
     }
 }
