@@ -58,7 +58,7 @@ public sealed class CoordinatorFaultTests
     public async Task MigrateAsync_StalledStream_TimesOutOnTheInjectedClockAndRollsBack()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        CoordinatorOptions OnTheClock() => new() { StallTimeout = TimeSpan.FromSeconds(30), CommitTimeout = TimeSpan.FromSeconds(30),
+        CoordinatorOptions OnTheClock() => new() { StallTimeout = TimeSpan.FromHours(1), CommitTimeout = TimeSpan.FromHours(1),
             TimeProvider = clock };
         await using TwoHosts hosts = await TwoHosts.CreateAsync(OnTheClock(), OnTheClock(), withRelay: true);
         hosts.Relay!.StallAt = 2_000_000;
@@ -66,13 +66,13 @@ public sealed class CoordinatorFaultTests
         Task<(MigrationResult Source, MigrationResult? Destination)> migration = hosts.MigrateAsync();
         await hosts.Relay.Stalled;
         // Bytes already past the relay may still be draining; each step is a full stall bound for a side that has moved
-        // nothing since its last step, and the sides end only by it (nothing else bounds the wait in 30 s of real time).
-        // A bound on the steps (4 s of real time at most, far under the 30 s bound) fails the test if the wire's watchdog
-        // ignored the injected clock.
+        // nothing since its last step, and the sides end only by it (nothing else bounds the wait in an hour of real time).
+        // A bound on the steps (20 s of real time at most, room for a loaded machine, far under the hour) fails the test if
+        // the wire's watchdog ignored the injected clock.
         for (int step = 0; !migration.IsCompleted; step++)
         {
-            Assert.True(step < 200, "the stall was not declared on the injected clock");
-            clock.Advance(TimeSpan.FromSeconds(30));
+            Assert.True(step < 1000, "the stall was not declared on the injected clock");
+            clock.Advance(TimeSpan.FromHours(1));
             await Task.WhenAny(migration, Task.Delay(TimeSpan.FromMilliseconds(20)));
         }
 
