@@ -3,6 +3,8 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using SecureMigration.Channel;
+using SecureMigration.Cli.Agent;
+using SecureMigration.Cli.Control;
 using SecureMigration.Cli.Live;
 using SecureMigration.Cli.Terminal;
 using SecureMigration.Hosting;
@@ -27,6 +29,11 @@ internal static class AgentCommand
                 "(Listen, Vms {id: qmp}, Work, Registry, Cert, Key, Ca, AllowPeers, ...; SECMIG_SecureMigration__Agent__NAME " +
                 "environment variables too); options on the command line win.",
         };
+        var control = new Option<string?>("--control")
+        {
+            Description = $"The unix socket of the agent's control API (health, VMs, metrics, OpenAPI: docs/agent.md), which only " +
+                $"root and the agent's user may use; WORK/{ControlSocket.DefaultName} by default.",
+        };
         var live = new LiveOptions();
         var command = new Command("agent", """
             Destination host: receives live migrations of the listed QEMU VMs over mutually authenticated TLS 1.3,
@@ -42,7 +49,7 @@ internal static class AgentCommand
                 --registry /shared/secmig/ownership --cert dst/cert.pem --key dst/key.pem --ca ca/ca.pem --allow-peer src.example
               secmig agent --config /etc/secmig/agent.json
             """)
-        { listen, vms, config };
+        { listen, vms, config, control };
         live.AddTo(command);
         limits.AddTo(command);
 
@@ -83,18 +90,33 @@ internal static class AgentCommand
             await using LiveHost ownedHost = host;
             await using var listener = new SecureChannelListener(bound, host.Factory, limited, logging);
             await host.RecoverAsync(style, cancellationToken);
+            string controlSocket = Path.GetFullPath(parse.GetValue(control) ??
+                Path.Combine(parse.GetValue(live.Work)!, ControlSocket.DefaultName));
+            await ControlSocket.PrepareAsync(controlSocket, cancellationToken);
             listener.Start();
+            var state = new AgentState(host.Id, [.. served.Select(vm => vm.Id)], host.Registry, host.Journal)
+            {
+                Listening = listener.LocalEndPoint.ToString(),
+            };
             style.Line($"listening {listener.LocalEndPoint} as {host.Id} for {string.Join(", ", served.Select(vm => vm.Id))}");
             MigrationAgent agent = host.CreateAgent(new MigrationAgentOptions());
-            agent.MigrationEnded += (_, ended) => style.Line(ended switch
+            agent.MigrationEnded += (_, ended) =>
             {
-                { Result: { } result } => $"result {result.VmId} {result.Status} {result.Reason}".TrimEnd(),
-                // The journal keeps the migration's last checkpoint; the next start of the agent recovers it.
-                { Error: { } e } => $"failed {ended.VmId} {e.GetType().Name}: {UntrustedText.Bound(e.Message)} (restart the agent to " +
-                    $"recover it)",
-                _ => $"result {ended.VmId}",
-            });
-            await agent.RunAsync(listener, () => new LiveMigrationDisplay(style), cancellationToken);
+                state.MigrationEnded();
+                style.Line(ended switch
+                {
+                    { Result: { } result } => $"result {result.VmId} {result.Status} {result.Reason}".TrimEnd(),
+                    // The journal keeps the migration's last checkpoint; the next start of the agent recovers it.
+                    { Error: { } e } => $"failed {ended.VmId} {e.GetType().Name}: {UntrustedText.Bound(e.Message)} (restart the agent " +
+                        $"to recover it)",
+                    _ => $"result {ended.VmId}",
+                });
+            };
+            await AgentWebHost.RunAsync(controlSocket, state, token => agent.RunAsync(listener, () =>
+            {
+                state.MigrationStarted();
+                return new LiveMigrationDisplay(style);
+            }, token), logging, line => style.Line(line), cancellationToken);
             if (cancellationToken.IsCancellationRequested)
             {
                 style.Line("secmig agent: stopping; migrations in flight roll back.");

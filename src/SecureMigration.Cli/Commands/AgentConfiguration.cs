@@ -19,6 +19,8 @@ internal sealed class AgentConfiguration
 
     public string? Work { get; set; }
 
+    public string? Control { get; set; }
+
     public string? Registry { get; set; }
 
     public string? Hooks { get; set; }
@@ -159,6 +161,7 @@ internal sealed class AgentConfiguration
         Single("--listen", Listen);
         Many("--vm", Vms.Select(vm => $"{vm.Key}={vm.Value}"));
         Single("--work", Work, isPath: true);
+        Single("--control", Control, isPath: true);
         Single("--registry", Registry, isPath: Registry is not null && !RegistryLocation.IsEtcd(Registry));
         Single("--hooks", Hooks, isPath: true);
         Single("--sanitize-method", SanitizeMethod);

@@ -3,6 +3,7 @@ using SecureMigration.Admission.State;
 using SecureMigration.Channel;
 using SecureMigration.Cli.Terminal;
 using SecureMigration.Coordination;
+using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Hooks;
 using SecureMigration.Coordination.Ownership;
 using SecureMigration.Coordination.Residues;
@@ -49,6 +50,8 @@ internal sealed class LiveHost : IAsyncDisposable
     public AdmissionController Admission => _host.Admission!;
 
     public MigrationCoordinator Coordinator => _host.Coordinator;
+
+    public IMigrationJournal Journal => _host.Journal;
 
     /// <summary>Makes the agent that serves and migrates on this host.</summary>
     public MigrationAgent CreateAgent(MigrationAgentOptions options) => new(_host, options);

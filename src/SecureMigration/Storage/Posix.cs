@@ -214,6 +214,22 @@ internal static partial class Posix
             (BitConverter.ToUInt16(buffer[28..]) & TypeMask) == BlockDevice);
     }
 
+    /// <summary>Whether <paramref name="path"/> itself (not a symbolic link's target) is a unix socket.</summary>
+    public static bool IsSocket(string path)
+    {
+        if (!IsSupported)
+        {
+            return false;
+        }
+
+        Span<byte> buffer = stackalloc byte[256];
+        const uint Basic = 0x7FF;
+        const int TypeMask = 0xF000;
+        const int Socket = 0xC000;
+        return Statx(AtFdCwd, path, SymlinkNoFollow, Basic, ref MemoryMarshal.GetReference(buffer)) == 0 &&
+            (BitConverter.ToUInt16(buffer[28..]) & TypeMask) == Socket;
+    }
+
     /// <summary>The uid this process runs as.</summary>
     public static uint EffectiveUserId() => GetEffectiveUserId();
 

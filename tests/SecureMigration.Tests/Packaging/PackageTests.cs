@@ -40,6 +40,8 @@ public sealed class PackageTests
             }
 
             Assert.Contains(version, await RunAsync(dir.Path, secmig, "--version"));
+            Assert.Contains("Type=notify", File.ReadAllText(Assert.Single(Directory.EnumerateFiles(tools, "secmig-agent.service",
+                SearchOption.AllDirectories))), StringComparison.Ordinal);
             Assert.Contains("every defense held", await RunAsync(dir.Path, secmig, "demo", "--image-mib", "4", "--work", dir.File("demo")),
                 StringComparison.OrdinalIgnoreCase);
 

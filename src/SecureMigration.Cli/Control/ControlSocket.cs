@@ -1,0 +1,70 @@
+using System.Net.Sockets;
+using System.Text;
+using SecureMigration.Storage;
+
+namespace SecureMigration.Cli.Control;
+
+/// <summary>
+/// The path of the agent's control socket: checked before Kestrel binds it and restricted to the agent's user after.
+/// Nothing but a stale socket is ever removed there: a symlink, a file or a directory at the path is refused, so a local
+/// user cannot make the agent delete something by planting a link.
+/// </summary>
+internal static class ControlSocket
+{
+    /// <summary>The longest path a unix socket address holds on Linux (108 bytes with its terminating zero).</summary>
+    public const int MaxPathBytes = 107;
+
+    /// <summary>The socket's file name in the agent's work directory, when <c>--control</c> does not name one.</summary>
+    public const string DefaultName = "control.sock";
+
+    /// <summary>Makes <paramref name="path"/> ready to bind: refuses a path too long for a socket, anything there but a
+    /// socket, and a socket another process still serves; removes a stale one.</summary>
+    /// <param name="path">The full path.</param>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    /// <exception cref="ArgumentException">The path cannot be a socket, or something else is there.</exception>
+    /// <exception cref="StateInUseException">Another process serves the socket.</exception>
+    public static async Task PrepareAsync(string path, CancellationToken cancellationToken)
+    {
+        if (Encoding.UTF8.GetByteCount(path) > MaxPathBytes)
+        {
+            throw new ArgumentException($"The control socket '{path}' is longer than the {MaxPathBytes} bytes a unix socket's " +
+                "path can have; give a shorter --control path.");
+        }
+
+        var existing = new FileInfo(path);
+        if (existing.LinkTarget is null && !existing.Exists && !Directory.Exists(path))
+        {
+            return;
+        }
+
+        if (existing.LinkTarget is not null || !Posix.IsSocket(path))
+        {
+            throw new ArgumentException($"'{path}' exists and is not a socket (a file, a directory or a symbolic link): the " +
+                "agent removes only a stale control socket there. Remove it yourself, or give another --control path.");
+        }
+
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await probe.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException)
+        {
+            File.Delete(path); // nobody answers: left by an agent that died
+            return;
+        }
+
+        throw new StateInUseException($"Another process serves the control socket '{path}' (another secmig agent?). Stop it, or give " +
+            "this agent another --control path.");
+    }
+
+    /// <summary>Lets only the agent's user (and root) connect: read and write for the owner alone.</summary>
+    /// <param name="path">The bound socket.</param>
+    public static void Restrict(string path)
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+    }
+}

@@ -1,0 +1,146 @@
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using SecureMigration.Tests.Infrastructure;
+
+namespace SecureMigration.Tests.Cli;
+
+/// <summary>'secmig agent' as a per-host service (issue 19): its control API on a unix socket, and systemd's notifications.</summary>
+public sealed class AgentControlTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public AgentControlTests()
+    {
+        Secmig.RunAsync("pki", "init", "--out", _dir.File("ca")).GetAwaiter().GetResult();
+        Secmig.RunAsync("pki", "issue", "--ca", _dir.File("ca"), "--name", "dst.test", "--out", _dir.File("dst")).GetAwaiter().GetResult();
+    }
+
+    private string Socket => _dir.File("work/control.sock");
+
+    [Fact]
+    public async Task Agent_ServesHealthVmsMetricsAndOpenApi_OnASocketOnlyItsUserMayOpen()
+    {
+        await using ExternalProcess agent = StartAgent();
+        await agent.WaitForAsync("control " + Socket);
+        using HttpClient client = UnixHttp.Client(Socket);
+
+        using JsonDocument health = JsonDocument.Parse(await client.GetStringAsync("/v1/health"));
+        using JsonDocument vms = JsonDocument.Parse(await client.GetStringAsync("/v1/vms"));
+        string metrics = await client.GetStringAsync("/metrics");
+        using JsonDocument openApi = JsonDocument.Parse(await client.GetStringAsync("/openapi/v1.json"));
+
+        Assert.Equal("ok", health.RootElement.GetProperty("status").GetString());
+        Assert.Equal("dst.test", health.RootElement.GetProperty("host").GetString());
+        Assert.Equal(["vm1", "vm2"], vms.RootElement.EnumerateArray().Select(vm => vm.GetProperty("id").GetString()));
+        Assert.Contains("securemigration_", metrics, StringComparison.Ordinal);
+        JsonElement paths = openApi.RootElement.GetProperty("paths");
+        Assert.True(paths.TryGetProperty("/v1/health", out _) && paths.TryGetProperty("/v1/vms", out _), paths.ToString());
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Socket));
+
+        await agent.SignalAsync("TERM");
+        Assert.Equal(0, await agent.WaitForExitAsync());
+        Assert.False(File.Exists(Socket), "the agent removes its socket when it stops");
+    }
+
+    /// <summary>
+    /// Defense: even on a socket whose mode lets everyone connect (an operator's chmod), another local user is closed on
+    /// before a byte is read: the kernel names the peer (SO_PEERCRED), and only root and the agent's user pass.
+    /// </summary>
+    [RequiresRootFact]
+    public async Task ControlSocket_AnotherLocalUser_IsRefusedByTheKernelsWord()
+    {
+        await using ExternalProcess agent = StartAgent();
+        await agent.WaitForAsync("control " + Socket);
+        File.SetUnixFileMode(Socket, (UnixFileMode)0b110_110_110);
+        File.SetUnixFileMode(_dir.File("work"), (UnixFileMode)0b111_101_101);
+        File.SetUnixFileMode(_dir.Path, (UnixFileMode)0b111_101_101);
+
+        (_, string output) = await ProcessRunner.RunAsync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "bash", "-c",
+            $"printf 'GET /v1/health HTTP/1.0\\r\\n\\r\\n' | {ExternalProgram.Require("socat")} -t5 - UNIX-CONNECT:{Socket}"],
+            TimeSpan.FromSeconds(30));
+
+        await agent.WaitForAsync("Control connection refused: local user 65534 is neither root nor the agent's user");
+        Assert.DoesNotContain("dst.test", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ControlSocket_PathHoldingASymbolicLink_IsRefusedAndItsTargetKept()
+    {
+        Directory.CreateDirectory(_dir.File("work"));
+        File.WriteAllText(_dir.File("precious"), "keep me");
+        File.CreateSymbolicLink(Socket, _dir.File("precious"));
+
+        (int exit, string output) = await Secmig.RunAsync([.. AgentArguments()]);
+
+        Assert.True(exit == 2, output);
+        Assert.Contains("exists and is not a socket", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+        Assert.Equal("keep me", File.ReadAllText(_dir.File("precious")));
+        Assert.NotNull(new FileInfo(Socket).LinkTarget);
+    }
+
+    [Fact]
+    public async Task ControlSocket_StaleFromAnAgentThatDied_IsReplaced_AndOneServedByALiveAgentIsNot()
+    {
+        await using (ExternalProcess killed = StartAgent())
+        {
+            await killed.WaitForAsync("control " + Socket);
+            await killed.KillAsync(); // SIGKILL: its socket stays behind, with nobody listening
+        }
+
+        Assert.True(File.Exists(Socket));
+        await using ExternalProcess agent = StartAgent();
+        await agent.WaitForAsync("control " + Socket);
+        (int exit, string output) = await Secmig.RunAsync([.. AgentArguments(work: "work2", control: Socket)]);
+
+        Assert.True(exit == 2, output);
+        Assert.Contains("Another process serves the control socket", output, StringComparison.Ordinal);
+        using HttpClient client = UnixHttp.Client(Socket);
+        Assert.Contains("\"status\":\"ok\"", await client.GetStringAsync("/v1/health"), StringComparison.Ordinal);
+    }
+
+    /// <summary>Under systemd (<c>Type=notify</c>, <c>WatchdogSec</c>): ready once it listens, keep-alives while its loop runs,
+    /// stopping when told to stop.</summary>
+    [Fact]
+    public async Task Agent_UnderSystemd_NotifiesReady_FeedsTheWatchdog_AndSaysWhenItStops()
+    {
+        string notify = _dir.File("notify");
+        using var systemd = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        systemd.Bind(new UnixDomainSocketEndPoint(notify));
+
+        await using ExternalProcess agent = ExternalProcess.Start("env", ["NOTIFY_SOCKET=" + notify, "WATCHDOG_USEC=200000", "dotnet",
+            Secmig.Dll, .. AgentArguments()]);
+
+        Assert.StartsWith("READY=1\nSTATUS=listening ", await ReceiveAsync(systemd), StringComparison.Ordinal);
+        Assert.Equal("WATCHDOG=1", await ReceiveAsync(systemd));
+        await agent.SignalAsync("TERM");
+        string message;
+        while ((message = await ReceiveAsync(systemd)) == "WATCHDOG=1")
+        {
+            // keep-alives sent before the signal arrived
+        }
+
+        Assert.Equal("STOPPING=1", message);
+        Assert.Equal(0, await agent.WaitForExitAsync());
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    private static async Task<string> ReceiveAsync(Socket socket)
+    {
+        byte[] buffer = new byte[4096];
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        int length = await socket.ReceiveAsync(buffer, SocketFlags.None, patience.Token);
+        return Encoding.UTF8.GetString(buffer, 0, length);
+    }
+
+    private ExternalProcess StartAgent() => Secmig.Start([.. AgentArguments()]);
+
+    private IEnumerable<string> AgentArguments(string work = "work", string? control = null) =>
+    [
+        "agent", "--listen", "127.0.0.1:0", "--vm", "vm1=/run/none-1.qmp", "--vm", "vm2=/run/none-2.qmp", "--work", _dir.File(work),
+        "--registry", _dir.File("registry"), "--cert", _dir.File("dst/cert.pem"), "--key", _dir.File("dst/key.pem"), "--ca",
+        _dir.File("ca/ca.pem"), "--allow-peer", "src.test", .. control is null ? Array.Empty<string>() : ["--control", control],
+    ];
+}
