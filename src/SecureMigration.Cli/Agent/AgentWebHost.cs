@@ -89,6 +89,7 @@ internal static class AgentWebHost
             await stopping.CancelAsync().ConfigureAwait(false);
             await watchdog.ConfigureAwait(false);
             systemd.Stopping();
+            await state.Outgoing.StopAsync().ConfigureAwait(false);
             await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
             try
             {

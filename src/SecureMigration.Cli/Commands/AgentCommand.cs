@@ -94,7 +94,9 @@ internal static class AgentCommand
                 Path.Combine(parse.GetValue(live.Work)!, ControlSocket.DefaultName));
             await ControlSocket.PrepareAsync(controlSocket, cancellationToken);
             listener.Start();
-            var state = new AgentState(host.Id, [.. served.Select(vm => vm.Id)], host.Registry, host.Journal)
+            string[] servedIds = [.. served.Select(vm => vm.Id)];
+            var state = new AgentState(host.Id, servedIds, host.Registry, host.Journal,
+                new OutgoingMigrations(host, servedIds, TimeProvider.System))
             {
                 Listening = listener.LocalEndPoint.ToString(),
             };

@@ -47,14 +47,17 @@ internal sealed class CredentialOptions
     public Option<string> LocalName { get; } = new("--local-name") { Description = "This host's identity in tickets (required with " +
         "--psk-keyring). Default: the certificate's name, or the PSK identity." };
 
+    /// <summary>Gets every credential option.</summary>
+    public IReadOnlyList<Option> All => [Certificate, Key, Ca, Crl, AllowPeer, PinSpki, PskKeyring, PskFile, PskIdentity, SharedPsk,
+        LocalName];
+
     /// <summary>Adds the options to <paramref name="command"/>, with a validator that takes exactly one credential mode.</summary>
     /// <param name="command">The command.</param>
     /// <param name="required">Whether a credential mode must be given; when not, none is fine too (the command asks where it needs
     /// one).</param>
     public void AddTo(Command command, bool required = true)
     {
-        foreach (Option option in new Option[] { Certificate, Key, Ca, Crl, AllowPeer, PinSpki, PskKeyring, PskFile, PskIdentity, SharedPsk,
-            LocalName })
+        foreach (Option option in All)
         {
             command.Options.Add(option);
         }

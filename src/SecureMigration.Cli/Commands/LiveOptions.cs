@@ -91,6 +91,12 @@ internal sealed class LiveOptions
 
     public CredentialOptions Credentials { get; } = new();
 
+    /// <summary>Gets every option of these, the credentials' included.</summary>
+    public IReadOnlyList<Option> All => [.. HostOptions, .. Credentials.All];
+
+    private Option[] HostOptions => [Work, Registry, Hooks, SanitizeMethod, MemoryDirectories, AllowTcpQmp, StallTimeout, CommitTimeout,
+        QemuTimeout, SettleTimeout, Verbose];
+
     public void AddTo(Command command)
     {
         SanitizeMethod.AcceptOnlyFromAmong([.. SanitizationMethodNames.All.Keys]);
@@ -105,8 +111,7 @@ internal sealed class LiveOptions
             });
         }
 
-        foreach (Option option in new Option[] { Work, Registry, Hooks, SanitizeMethod, MemoryDirectories, AllowTcpQmp, StallTimeout,
-            CommitTimeout, QemuTimeout, SettleTimeout, Verbose })
+        foreach (Option option in HostOptions)
         {
             command.Options.Add(option);
         }

@@ -1,12 +1,10 @@
 using System.CommandLine;
-using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using SecureMigration.Cli.Control;
 using SecureMigration.Cli.Live;
 using SecureMigration.Cli.Terminal;
-using SecureMigration.Coordination;
-using SecureMigration.Hosting;
 using SecureMigration.Qemu;
 using SecureMigration.Qemu.Qmp;
 
@@ -40,7 +38,13 @@ internal static class MigrateCommand
                 result.AddError("--retries must be 0 to 100.");
             }
         });
-        var live = new LiveOptions();
+        var agentSocket = new Option<string?>("--agent")
+        {
+            Description = "Ask this host's 'secmig agent' to migrate, through its control socket (docs/agent.md): the agent has the " +
+                "VM's monitor, this host's state and credentials, so give only --vm, --to, --peer-name, --retries and --json. The " +
+                "lines, --json and exit codes are the same.",
+        };
+        var live = new LiveOptions(credentialsRequired: false);
         var command = new Command("migrate", """
             Source host: live-migrates one running QEMU VM to a 'secmig agent' over mutually authenticated TLS 1.3,
             under the checkpointed coordinator. Exits 0 only when the destination committed (this host's QEMU is
@@ -56,80 +60,71 @@ internal static class MigrateCommand
               secmig migrate --vm vm1 --qmp /run/vm1.qmp --to dst.example:4443 --peer-name dst.example \
                 --work /var/lib/secmig --registry /shared/secmig/ownership \
                 --cert src/cert.pem --key src/key.pem --ca ca/ca.pem
+              secmig migrate --agent /var/lib/secmig/control.sock --vm vm1 --to dst.example:4443 --peer-name dst.example
             """)
-        { vm, qmp, to, peerName, images, retries, json };
+        { vm, qmp, to, peerName, images, retries, json, agentSocket };
         live.AddTo(command);
+        // --agent asks the host's agent, which has the VM's monitor, this host's state and credentials: those options are its.
+        Option[] inProcess = [qmp, images, .. live.All];
+        live.Work.Required = false;
+        qmp.Required = false;
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(agentSocket) is not null)
+            {
+                if (inProcess.FirstOrDefault(option => result.GetResult(option) is { Implicit: false }) is { } given)
+                {
+                    result.AddError($"{given.Name} is the agent's own with --agent: give only --vm, --to, --peer-name, --retries and " +
+                        "--json.");
+                }
+            }
+            else if (new[] { qmp, live.Work }.FirstOrDefault(option => result.GetResult(option) is null) is { } missing)
+            {
+                result.AddError($"Missing {missing.Name}: give it, or ask the host's agent with --agent.");
+            }
+            else if (!live.Credentials.All.Any(option => result.GetResult(option) is { Implicit: false }))
+            {
+                result.AddError("Give one of: --cert, --key and --ca; or --psk-keyring with --local-name; or --psk-file and " +
+                    "--psk-identity with --shared-psk; or ask the host's agent with --agent.");
+            }
+        });
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var qemuVm = new QemuVm(parse.GetValue(vm)!, QmpEndPoints.Parse(parse.GetValue(qmp)!));
-            foreach (string image in parse.GetValue(images) ?? [])
-            {
-                qemuVm.Images.Add(Path.GetFullPath(image));
-            }
-
-            using ILoggerFactory logging = live.CreateLogging(parse);
             bool asJson = parse.GetValue(json);
             ConsoleStyle style = asJson ? new ConsoleStyle(Console.Error, isTerminal: false, useColor: false) : ConsoleStyle.Standard;
-            var display = new LiveMigrationDisplay(style);
-            LiveHostSettings settings = live.Settings(parse, [qemuVm], null, display, logging);
-            await using LiveHost host = await LiveHost.OpenAsync(settings, cancellationToken);
-            await host.RecoverAsync(style, cancellationToken);
-            await host.Registry.RegisterAsync(qemuVm.Id, host.Id, cancellationToken);
-            try
+            MigrateOutcome outcome;
+            if (parse.GetValue(agentSocket) is { } socket)
             {
-                MigrationAgent agent = host.CreateAgent(new MigrationAgentOptions { MaxRetries = parse.GetValue(retries) });
-                agent.Retrying += (_, retry) => style.Line(retry.IsBackoff
-                    ? $"backoff {retry.VmId} {retry.Wait.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} {retry.Reason}"
-                    : $"retry {retry.VmId} {retry.Attempt}/{retry.MaxRetries} after: {retry.Reason}");
-                EndPoint destination = parse.GetValue(to)!;
-                (MigrationResult result, int retried) = await agent.MigrateAsync(qemuVm.Id, parse.GetValue(peerName)!,
-                    async (ticket, token) => await host.Factory.ConnectAsync(destination, ticket, token), display, cancellationToken);
-                style.Line($"result {result.VmId} {result.Status} {result.Reason}".TrimEnd());
-                QemuMigrationInfo? qemu = host.Driver.LastOutgoingMigration(qemuVm.Id);
-                if (qemu is not null)
-                {
-                    style.Line(string.Create(CultureInfo.InvariantCulture,
-                        $"qemu {qemuVm.Id} status={qemu.Status} total-ms={qemu.TotalTime?.TotalMilliseconds ?? -1:0} " +
-                            $"downtime-ms={qemu.Downtime?.TotalMilliseconds ?? -1:0} passes={qemu.Passes} " +
-                                $"transferred-bytes={qemu.TransferredBytes}"));
-                }
-
-                int exitCode = result.Status switch
-                {
-                    MigrationStatus.Completed => ExitCodes.Success,
-                    _ when cancellationToken.IsCancellationRequested => ExitCodes.Interrupted,
-                    MigrationStatus.Refused when retried == 0 => ExitCodes.Refused,
-                    _ when result.IsPermanent => ExitCodes.Refused,
-                    _ => ExitCodes.Failure,
-                };
-                if (asJson)
-                {
-                    Console.Out.WriteLine(JsonSerializer.Serialize(new MigrateOutcome(result.VmId, result.MigrationId,
-                        result.Status.ToString(), result.Reason, result.Bytes, retried, exitCode, qemu), CliJson.Options));
-                }
-
-                return exitCode;
+                outcome = await AgentClient.MigrateAsync(socket, new MigrationRequest(parse.GetValue(vm)!,
+                    parse.GetResult(to)!.Tokens[0].Value, parse.GetValue(peerName)!, parse.GetValue(retries)), style, cancellationToken);
             }
-            catch (MigrationInDoubtException e)
+            else
             {
+                var qemuVm = new QemuVm(parse.GetValue(vm)!, QmpEndPoints.Parse(parse.GetValue(qmp)!));
+                foreach (string image in parse.GetValue(images) ?? [])
+                {
+                    qemuVm.Images.Add(Path.GetFullPath(image));
+                }
+
+                using ILoggerFactory logging = live.CreateLogging(parse);
+                var display = new LiveMigrationDisplay(style);
+                LiveHostSettings settings = live.Settings(parse, [qemuVm], null, display, logging);
+                await using LiveHost host = await LiveHost.OpenAsync(settings, cancellationToken);
+                await host.RecoverAsync(style, cancellationToken);
                 string work = Path.GetFullPath(parse.GetValue(live.Work)!);
-                style.Line($"result {qemuVm.Id} InDoubt {e.Message}. The VM stays paused here and nothing is destroyed: once the " +
-                    $"registry " +
-                    $"'{settings.Registry}' is reachable again, the next 'secmig migrate' or 'secmig recover --work {work} --vm " +
-                        $"{qemuVm.Id}=QMP --registry ...' " +
-                    "asks it and finishes the migration");
-                if (asJson)
-                {
-                    Console.Out.WriteLine(JsonSerializer.Serialize(new MigrateOutcome(qemuVm.Id, e.MigrationId, "InDoubt", e.Message, 0, 0,
-                        ExitCodes.InDoubt, null), CliJson.Options));
-                }
-
-                return ExitCodes.InDoubt;
+                outcome = await SourceRun.RunAsync(host, qemuVm.Id, parse.GetValue(to)!, parse.GetValue(peerName)!, parse.GetValue(retries),
+                    line => style.Line(line), display, $"once the registry '{settings.Registry}' is reachable again, the next " +
+                        $"'secmig migrate' or 'secmig recover --work {work} --vm {qemuVm.Id}=QMP --registry ...' asks it and finishes " +
+                        "the migration", cancellationToken);
             }
+
+            if (asJson)
+            {
+                Console.Out.WriteLine(JsonSerializer.Serialize(outcome, CliJson.Options));
+            }
+
+            return outcome.ExitCode;
         });
         return command;
     }
-
-    private sealed record MigrateOutcome(string VmId, Guid MigrationId, string Status, string? Reason, long Bytes, int Retries,
-        int ExitCode, QemuMigrationInfo? Qemu);
 }

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using SecureMigration.Cli.Control;
 using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Cli;
@@ -23,7 +24,7 @@ public sealed class AgentControlTests : IDisposable
     {
         await using ExternalProcess agent = StartAgent();
         await agent.WaitForAsync("control " + Socket);
-        using HttpClient client = UnixHttp.Client(Socket);
+        using HttpClient client = AgentClient.Connect(Socket);
 
         using JsonDocument health = JsonDocument.Parse(await client.GetStringAsync("/v1/health"));
         using JsonDocument vms = JsonDocument.Parse(await client.GetStringAsync("/v1/vms"));
@@ -96,7 +97,7 @@ public sealed class AgentControlTests : IDisposable
 
         Assert.True(exit == 2, output);
         Assert.Contains("Another process serves the control socket", output, StringComparison.Ordinal);
-        using HttpClient client = UnixHttp.Client(Socket);
+        using HttpClient client = AgentClient.Connect(Socket);
         Assert.Contains("\"status\":\"ok\"", await client.GetStringAsync("/v1/health"), StringComparison.Ordinal);
     }
 

@@ -107,6 +107,36 @@ internal sealed partial class LiveMigrationRig : IAsyncDisposable
         AgentEndPoint = IPEndPoint.Parse(rest[..rest.IndexOf(' ', StringComparison.Ordinal)]);
     }
 
+    /// <summary>Starts 'secmig agent' on the source host, serving the source QEMU, and waits until its control socket answers;
+    /// returns the socket's path.</summary>
+    public async Task<string> StartSourceAgentAsync(string[] credentials, params string[] extra)
+    {
+        ExternalProcess agent = Secmig.Start([
+            "agent", "--listen", "127.0.0.1:0", "--vm", $"{VmId}={Source.AgentMonitor}", "--work", SourceWork, "--registry", Registry,
+            "--memory-dir", _dir.Path, .. credentials, .. extra]);
+        _owned.Add(agent);
+        string control = Path.Combine(SourceWork, "control.sock");
+        await agent.WaitForAsync("control " + control);
+        return control;
+    }
+
+    /// <summary>Runs 'secmig migrate --agent' against the source host's agent, to the destination's agent.</summary>
+    public Task<(int ExitCode, string Output)> MigrateThroughAgentAsync(string control, params string[] extra) =>
+        Secmig.RunAsync(MigrateThroughAgentArguments(control, extra));
+
+    /// <summary>Starts 'secmig migrate --agent' (to the destination through the relay when there is one) without waiting for it.
+    /// </summary>
+    public ExternalProcess StartMigrateThroughAgent(string control, params string[] extra)
+    {
+        ExternalProcess migrate = Secmig.Start(MigrateThroughAgentArguments(control, extra));
+        _owned.Add(migrate);
+        return migrate;
+    }
+
+    private string[] MigrateThroughAgentArguments(string control, string[] extra) =>
+        ["migrate", "--agent", control, "--vm", VmId, "--to", (Relay?.EndPoint ?? AgentEndPoint!).ToString(), "--peer-name", "dst.test",
+            .. extra];
+
     /// <summary>Runs 'secmig agent' for the destination QEMU to its end, for a test that expects it to refuse to start.</summary>
     public Task<(int ExitCode, string Output)> RunAgentAsync(string[] credentials, params string[] extra) =>
         Secmig.RunAsync(AgentArguments(credentials, extra));

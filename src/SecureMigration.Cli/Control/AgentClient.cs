@@ -1,0 +1,120 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
+using SecureMigration.Cli.Live;
+using SecureMigration.Cli.Terminal;
+
+namespace SecureMigration.Cli.Control;
+
+/// <summary>
+/// 'secmig migrate --agent SOCKET': asks the host's agent to migrate, prints the lines the agent's run prints (those 'secmig
+/// migrate' prints), and ends with its outcome. Ctrl+C asks the agent to cancel, then follows the rollback to its end.
+/// </summary>
+internal static class AgentClient
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static async Task<MigrateOutcome> MigrateAsync(string socket, MigrationRequest request, ConsoleStyle style,
+        CancellationToken cancellationToken)
+    {
+        if (!File.Exists(socket))
+        {
+            throw new FileNotFoundException($"There is no agent control socket at '{socket}': start 'secmig agent' (its socket is " +
+                $"WORK/{ControlSocket.DefaultName} unless --control says otherwise), or give its --control path.", socket);
+        }
+
+        using HttpClient client = Connect(socket);
+        using HttpResponseMessage started = await SendAsync(socket, () => client.PostAsJsonAsync("/v1/migrations", request, Json,
+            CancellationToken.None));
+        if (!started.IsSuccessStatusCode)
+        {
+            throw new ArgumentException($"the agent refused: {await ProblemAsync(started)}");
+        }
+
+        MigrationView view = (await started.Content.ReadFromJsonAsync<MigrationView>(Json, CancellationToken.None))!;
+        bool cancelled = false;
+        while (true)
+        {
+            if (cancellationToken.IsCancellationRequested && !cancelled)
+            {
+                cancelled = true;
+                using HttpResponseMessage _ = await SendAsync(socket, () => client.DeleteAsync($"/v1/migrations/{view.Id}",
+                    CancellationToken.None));
+            }
+
+            using HttpResponseMessage followed = await SendAsync(socket, () => client.GetAsync(
+                $"/v1/migrations/{view.Id}?after={view.Next}&wait={(cancelled ? 1 : ControlEndpoints.MaxWait)}",
+                cancelled ? CancellationToken.None : cancellationToken), cancellationToken);
+            if (followed.StatusCode == HttpStatusCode.RequestTimeout)
+            {
+                continue; // Ctrl+C during the wait: cancel, then follow the rollback
+            }
+
+            followed.EnsureSuccessStatusCode();
+            view = (await followed.Content.ReadFromJsonAsync<MigrationView>(Json, CancellationToken.None))!;
+            foreach (string line in view.Lines)
+            {
+                style.Line(line);
+            }
+
+            if (view.Outcome is { } outcome)
+            {
+                return outcome;
+            }
+        }
+    }
+
+    /// <summary>An HTTP client for the agent's control API on <paramref name="socket"/>.</summary>
+    public static HttpClient Connect(string socket) => new(new SocketsHttpHandler
+    {
+        ConnectCallback = async (_, cancellationToken) =>
+        {
+            var connection = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            try
+            {
+                await connection.ConnectAsync(new UnixDomainSocketEndPoint(socket), cancellationToken).ConfigureAwait(false);
+                return new NetworkStream(connection, ownsSocket: true);
+            }
+            catch
+            {
+                connection.Dispose();
+                throw;
+            }
+        },
+    })
+    { BaseAddress = new Uri("http://agent"), Timeout = TimeSpan.FromSeconds(ControlEndpoints.MaxWait + 30) };
+
+    /// <summary>Sends a request; an agent that cannot be reached ends the command with one line naming the socket.</summary>
+    private static async Task<HttpResponseMessage> SendAsync(string socket, Func<Task<HttpResponseMessage>> send,
+        CancellationToken interrupted = default)
+    {
+        try
+        {
+            return await send().ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (interrupted.IsCancellationRequested)
+        {
+            return new HttpResponseMessage(HttpStatusCode.RequestTimeout);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new IOException($"cannot reach the agent's control socket '{socket}' ({e.Message}): is 'secmig agent' running " +
+                "there, and is this its user (or root)?", e);
+        }
+    }
+
+    private static async Task<string> ProblemAsync(HttpResponseMessage response)
+    {
+        try
+        {
+            using JsonDocument problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            return problem.RootElement.TryGetProperty("detail", out JsonElement detail) ? detail.GetString() ?? "" : problem.RootElement
+                .ToString();
+        }
+        catch (JsonException)
+        {
+            return $"HTTP {(int)response.StatusCode}";
+        }
+    }
+}
