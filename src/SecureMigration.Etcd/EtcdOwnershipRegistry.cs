@@ -37,6 +37,11 @@ public sealed partial class EtcdOwnershipRegistry : IOwnershipRegistry, IJournal
     public const int MaxListedVms = 100_000;
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromMilliseconds(800);
+
+    /// <summary>An attempt's share of the operation timeout: a member that answers nothing costs that, and the next attempt
+    /// goes to the next member (the client balances requests over every endpoint).</summary>
+    private const int AttemptsPerTimeout = 4;
+    private static readonly TimeSpan MinAttempt = TimeSpan.FromMilliseconds(500);
     private readonly EtcdRegistryOptions _options;
     private readonly X509ChannelCredentials _signer;
     private readonly EtcdKeys _keys;
@@ -279,9 +284,9 @@ public sealed partial class EtcdOwnershipRegistry : IOwnershipRegistry, IJournal
                 // Frees this orchestrator's admission slots now rather than at the end of the lease's time to live.
                 _client.LeaseRevoke(new LeaseRevokeRequest { ID = session.Id }, deadline: DateTime.UtcNow.AddSeconds(2));
             }
-            catch (RpcException)
+            catch (Exception e) when (e is RpcException or OperationCanceledException)
             {
-                // It expires with its time to live.
+                // It expires with its time to live (etcd out of reach: the channel reports its deadline as a cancellation).
             }
         }
 
@@ -366,21 +371,24 @@ public sealed partial class EtcdOwnershipRegistry : IOwnershipRegistry, IJournal
 
     /// <summary>
     /// Runs one request within <see cref="EtcdRegistryOptions.OperationTimeout"/>, again after a short backoff while etcd
-    /// answers that it is unavailable (a leader changing, a member down), since every request here is a read or a
-    /// compare-and-swap that a repeat cannot apply twice; past the timeout the failure is an
+    /// answers that it is unavailable (a leader changing, a member down) or an attempt outlives its share of the timeout (a
+    /// member cut off from its quorum answers nothing at all; the next attempt goes to the next member), since every request
+    /// here is a read or a compare-and-swap that a repeat cannot apply twice; past the timeout the failure is an
     /// <see cref="EtcdUnavailableException"/>.
     /// </summary>
     private async Task<T> CallAsync<T>(string what, Func<DateTime, CancellationToken, Task<T>> call, CancellationToken cancellationToken,
         Action? repeating = null)
     {
         long started = _time.GetTimestamp();
-        DateTime deadline = DateTime.UtcNow + _options.OperationTimeout;
+        TimeSpan attempt = TimeSpan.FromTicks(Math.Max(_options.OperationTimeout.Ticks / AttemptsPerTimeout, MinAttempt.Ticks));
         TimeSpan backoff = FirstBackoff;
         while (true)
         {
+            TimeSpan left = _options.OperationTimeout - _time.GetElapsedTime(started);
+            Exception failure;
             try
             {
-                return await call(deadline, cancellationToken).ConfigureAwait(false);
+                return await call(DateTime.UtcNow + (left < attempt ? left : attempt), cancellationToken).ConfigureAwait(false);
             }
             catch (RpcException) when (cancellationToken.IsCancellationRequested)
             {
@@ -388,15 +396,22 @@ public sealed partial class EtcdOwnershipRegistry : IOwnershipRegistry, IJournal
             }
             catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
             {
-                // The channel reports its own deadline as a cancellation: etcd did not answer in time.
-                throw new EtcdUnavailableException(_endpoints, what, e);
+                // The channel reports its own deadline as a cancellation: this member did not answer in time.
+                failure = e;
+            }
+            catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Unknown)
+            {
+                // Unknown: etcd's own proposal timeout ("context deadline exceeded"), after which the request may still apply.
+                failure = e;
             }
             catch (RpcException e)
             {
-                if (e.StatusCode != StatusCode.Unavailable || _time.GetElapsedTime(started) + backoff >= _options.OperationTimeout)
-                {
-                    throw new EtcdUnavailableException(_endpoints, what, e);
-                }
+                throw new EtcdUnavailableException(_endpoints, what, e);
+            }
+
+            if (_time.GetElapsedTime(started) + backoff >= _options.OperationTimeout)
+            {
+                throw new EtcdUnavailableException(_endpoints, what, failure);
             }
 
             repeating?.Invoke();

@@ -9,7 +9,7 @@ using SecureMigration.Tests.Qemu.Harness;
 namespace SecureMigration.Tests.Docs;
 
 /// <summary>
-/// Runs a documented walkthrough's commands as written, each on its host (<see cref="TwoHostNetwork"/>): 'secmig' is
+/// Runs a documented walkthrough's commands as written, each on its host (<see cref="HostNetwork"/>): 'secmig' is
 /// the tool this build made, on PATH. The only changes to a command are the substitutions a single test machine
 /// needs, and nothing else:
 /// <list type="bullet">
@@ -27,14 +27,14 @@ internal sealed class DocRunner : IAsyncDisposable
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
 
     private readonly TempDirectory _root = new();
-    private readonly TwoHostNetwork _network;
+    private readonly HostNetwork _network;
     private readonly string _bin;
     private readonly string _run;
     private readonly string _image;
     private readonly List<ExternalProcess> _services = [];
     private readonly List<GuestQemu> _vms = [];
 
-    private DocRunner(TwoHostNetwork network, string image)
+    private DocRunner(HostNetwork network, string image)
     {
         _network = network;
         _image = image;
@@ -54,7 +54,8 @@ internal sealed class DocRunner : IAsyncDisposable
     /// <summary>Gets what each command that ran to its end printed, in order.</summary>
     public List<(DocStep Step, string Output)> Finished { get; } = [];
 
-    public static async Task<DocRunner> CreateAsync() => new(await TwoHostNetwork.CreateAsync(), await TestGuest.ImageAsync());
+    public static async Task<DocRunner> CreateAsync() =>
+        new(await HostNetwork.CreateAsync("src.example", "dst.example"), await TestGuest.ImageAsync());
 
     /// <summary>Runs the steps in order; fails naming the step that did not do what the document says.</summary>
     public async Task RunAsync(IReadOnlyList<DocStep> steps)
@@ -80,7 +81,7 @@ internal sealed class DocRunner : IAsyncDisposable
             }
             else
             {
-                (int exit, string output) = await ProcessRunner.RunAsync("ip", TwoHostNetwork.On(HostName(step.Host), _root.Path, _bin,
+                (int exit, string output) = await ProcessRunner.RunAsync("ip", HostNetwork.On(HostName(step.Host), _root.Path, _bin,
                     Substitute(step)), Patience);
                 Assert.True(exit == 0, $"'{step.Command}' on the {step.Host} exited {exit}:\n{output}");
                 Finished.Add((step, output));
@@ -122,7 +123,7 @@ internal sealed class DocRunner : IAsyncDisposable
     private static bool IsService(string command) =>
         command.StartsWith("secmig agent ", StringComparison.Ordinal) || command.StartsWith("secmig tunnel ", StringComparison.Ordinal);
 
-    private string HostName(DocHost host) => host == DocHost.Source ? _network.Source : _network.Destination;
+    private string HostName(DocHost host) => _network.Namespaces[host == DocHost.Source ? 0 : 1];
 
     /// <summary>The command with the single-machine substitutions (see the class summary), for its host.</summary>
     private string Substitute(DocStep step)
@@ -164,7 +165,7 @@ internal sealed class DocRunner : IAsyncDisposable
         string monitor = qmp is null ? _root.File("source-vm/vm1.qmp") : Substitute(new DocStep(DocHost.Source, qmp));
         SourceVm = Guest(Path.GetDirectoryName(monitor)!, Path.GetFileNameWithoutExtension(monitor));
         (int exit, string output) = await ProcessRunner.RunAsync("ip",
-            TwoHostNetwork.On(_network.Source, _root.Path, _bin, "qemu-system-x86_64 " + string.Join(' ', SourceVm.Arguments(_image))),
+            HostNetwork.On(_network.Namespaces[0], _root.Path, _bin, "qemu-system-x86_64 " + string.Join(' ', SourceVm.Arguments(_image))),
                 Patience);
         Assert.True(exit == 0, $"the source's QEMU did not start: {output}");
         await using QmpClient test = await QmpClient.ConnectAsync(new UnixDomainSocketEndPoint(SourceVm.TestMonitor));
@@ -180,7 +181,7 @@ internal sealed class DocRunner : IAsyncDisposable
 
     private async Task StartServiceAsync(DocStep step)
     {
-        ExternalProcess service = ExternalProcess.Start("ip", TwoHostNetwork.On(HostName(step.Host), _root.Path, _bin,
+        ExternalProcess service = ExternalProcess.Start("ip", HostNetwork.On(HostName(step.Host), _root.Path, _bin,
             "exec " + Substitute(step)));
         _services.Add(service);
         string ready = step.Command.StartsWith("secmig agent ", StringComparison.Ordinal) ? "listening "

@@ -1,6 +1,7 @@
 using SecureMigration.Coordination;
 using SecureMigration.Coordination.Drivers;
 using SecureMigration.Coordination.Ownership;
+using SecureMigration.Etcd;
 using SecureMigration.Tests.Coordination;
 using SecureMigration.Tests.Infrastructure;
 
@@ -67,5 +68,27 @@ public sealed class EtcdCommitFaultTests(EtcdClusterFixture fixture) : EtcdClust
         string holder = await hosts.AssertOneRunnableCopyAsync();
         OwnershipRecord record = (await Registries.For("observer.test").GetAsync(TwoHosts.VmId))!;
         Assert.Equal(holder, record.Owner);
+    }
+
+    /// <summary>
+    /// A member cut off from its quorum answers nothing until the request's deadline, and etcd itself can give up on a proposal
+    /// with an unknown status ("context deadline exceeded"); either attempt is repeated (the client's next attempt goes to the
+    /// next member) within the operation's timeout, rather than ending the move at the first silent member.
+    /// </summary>
+    [RequiresProgramTheory("etcd")]
+    [InlineData(TransactionFault.Refuse)]
+    [InlineData(TransactionFault.LoseAnswerUnknown)]
+    public async Task TryMove_AnAttemptThatTimesOut_IsRepeated_AndTheMoveGoesThrough(TransactionFault fault)
+    {
+        int faults = 0;
+        EtcdOwnershipRegistry registry = Registries.For("h1.test", timeout: null, links: null, new TransactionFaultInterceptor(txn =>
+            txn.Success.Any(op => op.RequestPut is not null) && Interlocked.Exchange(ref faults, 1) == 0 ? fault : TransactionFault.None));
+        await registry.RegisterAsync("vm1", "h1.test");
+
+        OwnershipMove move = await registry.TryMoveAsync("vm1", 1, "h1.test", "h1.test", Guid.NewGuid());
+
+        Assert.Equal(1, faults);
+        Assert.True(move.Moved);
+        Assert.Equal(2, move.Current!.Epoch);
     }
 }

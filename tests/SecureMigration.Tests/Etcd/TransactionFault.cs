@@ -9,6 +9,10 @@ public enum TransactionFault
     /// <summary>Lets etcd apply it, then fails the call as unavailable (a repeat follows).</summary>
     LoseAnswer,
 
-    /// <summary>Fails the call before it is sent, past its deadline (no repeat).</summary>
+    /// <summary>Lets etcd apply it, then fails the call with etcd's own proposal timeout (status Unknown, "context deadline
+    /// exceeded").</summary>
+    LoseAnswerUnknown,
+
+    /// <summary>Fails the call before it is sent, its deadline passed: a member cut off from its quorum answers nothing.</summary>
     Refuse,
 }

@@ -21,17 +21,20 @@ public sealed class EtcdCluster : IAsyncDisposable
     private readonly int[] _peerPorts = new int[Members];
 
     private readonly bool _ownsCa;
+    private readonly HostNetwork? _network;
 
-    private EtcdCluster(CertificateAuthority? ca)
+    private EtcdCluster(CertificateAuthority? ca, HostNetwork? network)
     {
         _ownsCa = ca is null;
+        _network = network;
         Ca = ca ?? CertificateAuthority.Create("SecureMigration etcd Test CA");
         File.WriteAllText(_directory.File("ca.pem"), Ca.CertificatePem);
         for (int i = 0; i < Members; i++)
         {
-            _clientPorts[i] = FreePort.Next();
-            _peerPorts[i] = FreePort.Next();
-            IssuedCredential member = Ca.IssueHost($"etcd{i}.test", [IPAddress.Loopback]);
+            // On hosts of its own, a member has the host's address and the usual ports; on loopback, free ports.
+            _clientPorts[i] = network is null ? FreePort.Next() : 2379;
+            _peerPorts[i] = network is null ? FreePort.Next() : 2380;
+            IssuedCredential member = Ca.IssueHost($"etcd{i}.test", [IPAddress.Parse(Address(i))]);
             File.WriteAllText(_directory.File($"etcd{i}.pem"), member.CertificatePem);
             File.WriteAllText(_directory.File($"etcd{i}.key"), member.PrivateKeyPem);
         }
@@ -41,19 +44,22 @@ public sealed class EtcdCluster : IAsyncDisposable
     public CertificateAuthority Ca { get; }
 
     /// <summary>Gets each member's client address.</summary>
-    public IReadOnlyList<IPEndPoint> ClientEndPoints => [.. _clientPorts.Select(p => new IPEndPoint(IPAddress.Loopback, p))];
+    public IReadOnlyList<IPEndPoint> ClientEndPoints => [.. _clientPorts.Select((p, i) => new IPEndPoint(IPAddress.Parse(Address(i)), p))];
 
     /// <summary>Gets the client endpoints, as a registry connection string.</summary>
     public string ConnectionString =>
-        EtcdRegistryOptions.Scheme + string.Join(',', _clientPorts.Select(p => $"127.0.0.1:{p.ToString(CultureInfo.InvariantCulture)}"));
+        EtcdRegistryOptions.Scheme +
+        string.Join(',', _clientPorts.Select((p, i) => $"{Address(i)}:{p.ToString(CultureInfo.InvariantCulture)}"));
 
     /// <summary>Starts the cluster and waits until every member serves clients.</summary>
     /// <param name="ca">The CA of the hosts that will use it (it then issues the members' certificates too), or
     /// <see langword="null"/> for a CA of the cluster's own.</param>
+    /// <param name="network">Hosts for the members, member i on host i (its namespace and address), or <see langword="null"/>
+    /// for loopback.</param>
     /// <returns>The cluster.</returns>
-    public static async Task<EtcdCluster> StartAsync(CertificateAuthority? ca = null)
+    public static async Task<EtcdCluster> StartAsync(CertificateAuthority? ca = null, HostNetwork? network = null)
     {
-        var cluster = new EtcdCluster(ca);
+        var cluster = new EtcdCluster(ca, network);
         try
         {
             await Task.WhenAll(Enumerable.Range(0, Members).Select(cluster.StartMemberAsync));
@@ -189,20 +195,23 @@ public sealed class EtcdCluster : IAsyncDisposable
         _directory.Dispose();
     }
 
+    private string Address(int member) => _network is null ? "127.0.0.1" : HostNetwork.ServiceAddress(member);
+
     private async Task StartMemberAsync(int i)
     {
-        string Url(int port) => $"https://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}";
-        string initialCluster = string.Join(',', Enumerable.Range(0, Members).Select(m => $"etcd{m}={Url(_peerPorts[m])}"));
+        string Url(int member, int port) => $"https://{Address(member)}:{port.ToString(CultureInfo.InvariantCulture)}";
+        string initialCluster = string.Join(',', Enumerable.Range(0, Members).Select(m => $"etcd{m}={Url(m, _peerPorts[m])}"));
         string ca = _directory.File("ca.pem"), cert = _directory.File($"etcd{i}.pem"), key = _directory.File($"etcd{i}.key");
-        ExternalProcess process = ExternalProcess.Start("etcd",
+        string[] onHost = _network is null ? [] : ["netns", "exec", _network.Namespaces[i], ExternalProgram.Require("etcd")];
+        ExternalProcess process = ExternalProcess.Start(_network is null ? "etcd" : "ip", [.. onHost,
             "--name", $"etcd{i}", "--data-dir", _directory.File($"data{i}"),
-            "--listen-client-urls", Url(_clientPorts[i]), "--advertise-client-urls", Url(_clientPorts[i]),
-            "--listen-peer-urls", Url(_peerPorts[i]), "--initial-advertise-peer-urls", Url(_peerPorts[i]),
+            "--listen-client-urls", Url(i, _clientPorts[i]), "--advertise-client-urls", Url(i, _clientPorts[i]),
+            "--listen-peer-urls", Url(i, _peerPorts[i]), "--initial-advertise-peer-urls", Url(i, _peerPorts[i]),
             "--initial-cluster", initialCluster, "--initial-cluster-state", "new", "--initial-cluster-token", "secmig-test",
             "--client-cert-auth", "--trusted-ca-file", ca, "--cert-file", cert, "--key-file", key,
             "--peer-client-cert-auth", "--peer-trusted-ca-file", ca, "--peer-cert-file", cert, "--peer-key-file", key,
             // Short election timeouts so a killed leader is replaced in well under a second.
-            "--heartbeat-interval", "50", "--election-timeout", "500", "--logger", "zap", "--log-outputs", "stderr");
+            "--heartbeat-interval", "50", "--election-timeout", "500", "--logger", "zap", "--log-outputs", "stderr"]);
         _processes[i] = process;
         await process.WaitForAsync("serving client traffic");
     }

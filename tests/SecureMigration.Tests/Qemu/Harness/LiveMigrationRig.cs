@@ -38,6 +38,16 @@ internal sealed partial class LiveMigrationRig : IAsyncDisposable
     /// <summary>Gets or sets the --registry both sides use: a directory in the rig by default, or an etcd cluster.</summary>
     public string Registry { get; set; }
 
+    /// <summary>Gets or sets the network namespace 'secmig migrate' runs in (a host of a <see cref="HostNetwork"/>), or
+    /// <see langword="null"/> for this one.</summary>
+    public string? SourceHost { get; set; }
+
+    /// <summary>Gets or sets the network namespace the agent runs in, or <see langword="null"/> for this one.</summary>
+    public string? DestinationHost { get; set; }
+
+    /// <summary>Gets or sets the agent's --listen address.</summary>
+    public string AgentListen { get; set; } = "127.0.0.1:0";
+
     /// <summary>Gets the source's (migrate's) --work directory.</summary>
     public string SourceWork => _dir.File("src-work");
 
@@ -101,7 +111,7 @@ internal sealed partial class LiveMigrationRig : IAsyncDisposable
     /// <summary>Starts 'secmig agent' for the destination QEMU and waits until it listens.</summary>
     public async Task StartAgentAsync(string[] credentials, params string[] extra)
     {
-        Agent = Secmig.Start(AgentArguments(credentials, extra));
+        Agent = Secmig.StartOn(DestinationHost, AgentArguments(credentials, extra));
         _owned.Add(Agent);
         string rest = await Agent.WaitForAsync("listening ");
         AgentEndPoint = IPEndPoint.Parse(rest[..rest.IndexOf(' ', StringComparison.Ordinal)]);
@@ -139,14 +149,14 @@ internal sealed partial class LiveMigrationRig : IAsyncDisposable
 
     /// <summary>Runs 'secmig agent' for the destination QEMU to its end, for a test that expects it to refuse to start.</summary>
     public Task<(int ExitCode, string Output)> RunAgentAsync(string[] credentials, params string[] extra) =>
-        Secmig.RunAsync(AgentArguments(credentials, extra));
+        Secmig.RunOnAsync(DestinationHost, AgentArguments(credentials, extra));
 
     /// <summary>Stops the agent as a crash would.</summary>
     public Task KillAgentAsync() => Agent!.KillAsync();
 
     private string[] AgentArguments(string[] credentials, string[] extra) =>
     [
-        "agent", "--listen", "127.0.0.1:0", "--vm", $"{VmId}={Destination.AgentMonitor}", "--work", DestinationWork, "--registry", Registry,
+        "agent", "--listen", AgentListen, "--vm", $"{VmId}={Destination.AgentMonitor}", "--work", DestinationWork, "--registry", Registry,
         "--memory-dir", _dir.Path, .. credentials, .. extra,
     ];
 
@@ -164,7 +174,7 @@ internal sealed partial class LiveMigrationRig : IAsyncDisposable
 
     /// <summary>Runs 'secmig migrate' for the source QEMU to the agent through <paramref name="relay"/>.</summary>
     public Task<(int ExitCode, string Output)> MigrateThroughAsync(NetworkAttacker? relay, string[] credentials, params string[] extra) =>
-        Secmig.RunAsync(MigrateArguments(relay, Registry, "dst.test", credentials, extra));
+        Secmig.RunOnAsync(SourceHost, MigrateArguments(relay, Registry, "dst.test", credentials, extra));
 
     /// <summary>Runs 'secmig migrate' expecting the destination to be <paramref name="peerName"/> (a typo, say).</summary>
     public Task<(int ExitCode, string Output)> MigrateExpectingAsync(string peerName, string[] credentials, params string[] extra) =>
@@ -177,7 +187,7 @@ internal sealed partial class LiveMigrationRig : IAsyncDisposable
     /// <summary>Starts 'secmig migrate' (through the relay when there is one) without waiting for it, so a test can kill it.</summary>
     public ExternalProcess StartMigrate(string[] credentials, params string[] extra)
     {
-        ExternalProcess migrate = Secmig.Start(MigrateArguments(Relay, Registry, "dst.test", credentials, extra));
+        ExternalProcess migrate = Secmig.StartOn(SourceHost, MigrateArguments(Relay, Registry, "dst.test", credentials, extra));
         _owned.Add(migrate);
         return migrate;
     }
