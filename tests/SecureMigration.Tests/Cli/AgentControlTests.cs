@@ -44,6 +44,25 @@ public sealed class AgentControlTests : IDisposable
         Assert.False(File.Exists(Socket), "the agent removes its socket when it stops");
     }
 
+    /// <summary>The OpenAPI document published in docs/api/ is the one the agent serves (regenerate it from the file this test
+    /// writes when the API changes).</summary>
+    [Fact]
+    public async Task OpenApiDocument_PublishedInDocs_IsTheOneTheAgentServes()
+    {
+        await using ExternalProcess agent = StartAgent();
+        await agent.WaitForAsync("control " + Socket);
+        using HttpClient client = AgentClient.Connect(Socket);
+        System.Text.Json.Nodes.JsonNode served = System.Text.Json.Nodes.JsonNode.Parse(await client.GetStringAsync("/openapi/v1.json"))!;
+        served.AsObject().Remove("servers"); // the address the client used, not part of the API
+        string current = served.ToJsonString(new JsonSerializerOptions { WriteIndented = true }).ReplaceLineEndings("\n") + "\n";
+        string published = Path.Combine(Repository.Root, "docs", "api", "agent-openapi.json");
+        string fresh = Path.Combine(Path.GetTempPath(), "secmig-agent-openapi.json");
+        File.WriteAllText(fresh, current);
+
+        Assert.True(File.Exists(published) && File.ReadAllText(published) == current,
+            $"docs/api/agent-openapi.json is not the document the agent serves; copy {fresh} there.");
+    }
+
     /// <summary>
     /// Defense: even on a socket whose mode lets everyone connect (an operator's chmod), another local user is closed on
     /// before a byte is read: the kernel names the peer (SO_PEERCRED), and only root and the agent's user pass.
