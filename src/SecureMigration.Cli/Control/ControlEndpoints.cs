@@ -36,7 +36,8 @@ internal static class ControlEndpoints
             .WithName("ListMigrations").WithSummary("The migrations asked of this agent (the last 256), with their last lines.");
         v1.MapGet("/migrations/{id:guid}", async (Guid id, int? after, double? wait, CancellationToken cancellationToken) =>
                 state.Outgoing.Find(id) is { } migration
-                    ? Results.Ok(await migration.ViewAsync(Math.Max(0, after ?? 0), TimeSpan.FromSeconds(Math.Clamp(wait ?? 0, 0, MaxWait)),
+                    ? Results.Ok(await migration.ViewAsync(Math.Max(0, after ?? 0),
+                        TimeSpan.FromSeconds(wait is { } seconds && double.IsFinite(seconds) ? Math.Clamp(seconds, 0, MaxWait) : 0),
                         cancellationToken).ConfigureAwait(false))
                     : Results.NotFound())
             .WithName("FollowMigration").WithSummary("A migration's lines after number 'after' (waiting up to 'wait' seconds, at " +

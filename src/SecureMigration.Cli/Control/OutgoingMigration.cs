@@ -12,6 +12,9 @@ internal sealed class OutgoingMigration
     /// <summary>The most lines kept; older ones are dropped (a follower that fell that far behind misses them).</summary>
     public const int MaxLines = 1000;
 
+    /// <summary>The longest line kept.</summary>
+    public const int MaxLineLength = 2000;
+
     private readonly Lock _gate = new();
     private readonly Queue<string> _lines = new();
     private int _dropped;
@@ -43,7 +46,7 @@ internal sealed class OutgoingMigration
     {
         lock (_gate)
         {
-            _lines.Enqueue(line);
+            _lines.Enqueue(Text.UntrustedText.Bound(line, MaxLineLength)); // QEMU's error text is a guest's to choose
             if (_lines.Count > MaxLines)
             {
                 _lines.Dequeue();

@@ -231,8 +231,8 @@ public sealed partial class MigrationCoordinator
     /// Checks, just before the VM runs here, that the registry still holds the record this host's commit wrote, at the
     /// commit's revision (the fencing token): only this host writes it from the commit on, so any other record (an earlier
     /// record put back, a record forged by a host that can write the registry) means the registry no longer backs this copy,
-    /// and it stays paused in doubt rather than run beside one the registry now names. The commit's own record written again
-    /// since (an operator restoring it after such a replay) backs this copy again: the token moves to its revision.
+    /// and it stays paused in doubt rather than run beside one the registry now names. Not even the commit's own record written
+    /// again: signed bytes can be put back by anyone who can write etcd, after the source resumed on an older record.
     /// </summary>
     private async ValueTask CheckFencingTokenAsync(MigrationRun run, long token)
     {
@@ -248,7 +248,7 @@ public sealed partial class MigrationCoordinator
         }
 
         if (current is not null && current.MigrationId == run.Id && current.Epoch == run.Record.Epoch + 1 &&
-            string.Equals(current.Owner, Host, StringComparison.Ordinal) && current.Revision >= token)
+            string.Equals(current.Owner, Host, StringComparison.Ordinal) && current.Revision == token)
         {
             run.Record = run.Record with { RegistryRevision = current.Revision };
             return;
@@ -258,7 +258,7 @@ public sealed partial class MigrationCoordinator
             $"this host committed the VM at registry revision {token}, but the registry now shows " +
             $"{(current is null ? "no record" : $"{Describe(current)} at revision {current.Revision}")}: the record was written " +
             "after the commit by someone other than this host. The copy here stays paused; find who wrote the record (etcd's " +
-            "audit), put this host's commit record back if this copy is the one to run, then recover");
+            "audit), then recover");
     }
 
     private async Task<MigrationResult> RollBackDestinationAsync(MigrationRun run, string reason, bool peerKnows)

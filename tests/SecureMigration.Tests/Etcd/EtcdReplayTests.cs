@@ -63,9 +63,8 @@ public sealed class EtcdReplayTests(EtcdClusterFixture fixture) : EtcdClusterTes
     /// The old record is back right after the destination's commit, before its copy runs: the record no longer stands at
     /// the commit's revision (the fencing token), so the destination does not run its copy on a registry that names
     /// another owner, and the source, which asks the registry whatever the acknowledgement said, finds its record rewritten.
-    /// Both stay paused in doubt, both copies kept, until someone restores the record: no copy runs on a forged word. Once
-    /// the operator puts the commit's record back (a new revision, the same record), the destination's recovery runs its copy
-    /// and the source's discards its own: the token is not a dead end.
+    /// Both stay paused in doubt, both copies kept: no copy runs on a forged word, not even on the commit's own record put back
+    /// (a new revision), since whoever can write etcd could put it back after the source resumed on an older one.
     /// </summary>
     [RequiresProgramFact("etcd")]
     public async Task TheOldRecordPutBackBeforeTheDestinationRuns_TheFencingTokenKeepsItPaused()
@@ -91,13 +90,12 @@ public sealed class EtcdReplayTests(EtcdClusterFixture fixture) : EtcdClusterTes
             StringComparison.Ordinal);
         Assert.Equal(VmRunState.Paused, (await hosts.Destination.Driver.QueryAsync(TwoHosts.VmId)).State);
 
+        // The commit's own record put back does not run it either: anyone who can write etcd can put those bytes back after the
+        // source resumed on an older record.
         await Registries.WriteRecordAsync(TwoHosts.VmId, commit!);
-
-        Assert.Contains("rolled forward", Assert.Single(await hosts.Destination.Coordinator.RecoverAsync()).Decision,
+        Assert.StartsWith("left in doubt", Assert.Single(await hosts.Destination.Coordinator.RecoverAsync()).Decision,
             StringComparison.Ordinal);
-        Assert.Contains("rolled forward", Assert.Single(await hosts.Source.Coordinator.RecoverAsync()).Decision,
-            StringComparison.Ordinal);
-        Assert.Equal(hosts.Destination.Id, await hosts.AssertOneRunnableCopyAsync());
+        Assert.Equal(VmRunState.Paused, (await hosts.Destination.Driver.QueryAsync(TwoHosts.VmId)).State);
     }
 
     /// <summary>
