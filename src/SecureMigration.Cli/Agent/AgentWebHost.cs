@@ -81,9 +81,9 @@ internal static class AgentWebHost
             {
                 await running.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            catch (Exception) when (cancellationToken.IsCancellationRequested || running.IsCompleted)
             {
-                // Stopped: the host stops the loop below, and migrations in flight roll back.
+                // Stopped, or the loop ended (a failure is thrown below, once the API's migrations and the host have stopped).
             }
 
             await stopping.CancelAsync().ConfigureAwait(false);

@@ -48,10 +48,16 @@ internal static class ControlSocket
         {
             await probe.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken).ConfigureAwait(false);
         }
-        catch (SocketException)
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
         {
-            File.Delete(path); // nobody answers: left by an agent that died
+            File.Delete(path); // nobody listens: left by an agent that died
             return;
+        }
+        catch (SocketException e)
+        {
+            // A full backlog or a refused permission is no proof the socket is stale: it is not removed on such an answer.
+            throw new StateInUseException($"Could not tell whether another process serves the control socket '{path}' ({e.Message}); " +
+                "it is left as it is. Stop the agent that serves it, or give this agent another --control path.");
         }
 
         throw new StateInUseException($"Another process serves the control socket '{path}' (another secmig agent?). Stop it, or give " +
