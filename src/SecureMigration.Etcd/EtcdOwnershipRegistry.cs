@@ -26,7 +26,7 @@ namespace SecureMigration.Etcd;
 /// be mistaken for a lost race. Failures to reach a quorum surface as <see cref="EtcdUnavailableException"/>, an
 /// <see cref="IOException"/>, as for the file registry.
 /// </remarks>
-public sealed partial class EtcdOwnershipRegistry : IOwnershipRegistry, IJournalAnchor, IMigrationLeases, IDisposable
+public sealed partial class EtcdOwnershipRegistry : IOwnershipRegistry, IJournalAnchor, IMigrationLeases, ICredentialRotation, IDisposable
 {
     private const int MaxValueBytes = 64 * 1024;
     private const int MaxIdLength = 64;
@@ -43,7 +43,7 @@ public sealed partial class EtcdOwnershipRegistry : IOwnershipRegistry, IJournal
     private const int AttemptsPerTimeout = 4;
     private static readonly TimeSpan MinAttempt = TimeSpan.FromMilliseconds(500);
     private readonly EtcdRegistryOptions _options;
-    private readonly X509ChannelCredentials _signer;
+    private volatile X509ChannelCredentials _signer;
     private readonly EtcdKeys _keys;
     private readonly TimeProvider _time;
     private readonly EtcdClient _client;
@@ -292,6 +292,24 @@ public sealed partial class EtcdOwnershipRegistry : IOwnershipRegistry, IJournal
 
         _client.Dispose();
         _tls.Dispose();
+    }
+
+    /// <inheritdoc />
+    /// <remarks>New connections to etcd present the renewed certificate and new records are signed with its key; the members are
+    /// still checked against the anchors the registry was created with.</remarks>
+    public void RotateCredentials(Identity.ChannelCredentials credentials)
+    {
+        ArgumentNullException.ThrowIfNull(credentials);
+        var renewed = credentials as X509ChannelCredentials ?? throw new ArgumentException("etcd is reached with this host's " +
+            $"certificate; {credentials.GetType().Name} cannot replace it.", nameof(credentials));
+        if (!string.Equals(renewed.LocalIdentity, _signer.LocalIdentity, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ArgumentException($"The renewed certificate names '{renewed.LocalIdentity}', but this registry writes as " +
+                $"'{_signer.LocalIdentity}'.", nameof(credentials));
+        }
+
+        _tls.Rotate(EtcdTls.ClientCertificate(renewed));
+        _signer = renewed;
     }
 
     private static KeyValue? ValueOf(RangeResponse range) => range.Kvs.Count == 0 ? null : range.Kvs[0];

@@ -33,13 +33,14 @@ internal static class EtcdTls
         X509Certificate2Collection anchors = options.MemberCaPem is { } memberCa ? LoadAnchors(memberCa)
             : [.. credentials.TrustAnchors.Select(a => X509CertificateLoader.LoadCertificate(a.GetEncoded()))];
         string[] names = [.. options.Endpoints.Select(e => e.Host)];
-        ssl.ClientCertificates = [client];
+        var material = new EtcdTlsMaterial(client, anchors);
+        ssl.LocalCertificateSelectionCallback = (_, _, _, _, _) => material.Client;
         ssl.EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
         ssl.CertificateRevocationCheckMode = X509RevocationMode.NoCheck;
         ssl.RemoteCertificateValidationCallback = (_, certificate, presented, errors) =>
             certificate is X509Certificate2 member && (errors & SslPolicyErrors.RemoteCertificateNotAvailable) == 0 &&
             !IsCa(member) && ChainsTo(member, presented, anchors) && NamesAny(member, names);
-        return new EtcdTlsMaterial(client, anchors);
+        return material;
     }
 
     /// <summary>The certificates in <paramref name="pem"/> (none when it holds no certificate block).</summary>
@@ -60,7 +61,9 @@ internal static class EtcdTls
         return anchors;
     }
 
-    private static X509Certificate2 ClientCertificate(X509ChannelCredentials credentials)
+    /// <summary>This host's certificate with its key, as .NET's TLS presents it to etcd.</summary>
+    /// <exception cref="InvalidCredentialsException">The key is neither ECDSA nor RSA.</exception>
+    public static X509Certificate2 ClientCertificate(X509ChannelCredentials credentials)
     {
         byte[] pkcs8 = PrivateKeyInfoFactory.CreatePrivateKeyInfo(credentials.PrivateKey).GetEncoded();
         try

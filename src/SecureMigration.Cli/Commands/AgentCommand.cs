@@ -100,6 +100,12 @@ internal static class AgentCommand
             {
                 Listening = listener.LocalEndPoint.ToString(),
             };
+            // Watching before the agent says it listens: a file changed after that line is seen.
+            var reloader = new CredentialReloader(() => Reload(parse, live), host, style.Line);
+            using var reloading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            Task reloads = reloader.RunAsync(reloading.Token);
+            using var triggers = new ReloadTriggers(reloader, WatchedFiles(parse, live, config), WatchedFolders(parse.GetValue(live.Hooks)),
+                TimeProvider.System);
             style.Line($"listening {listener.LocalEndPoint} as {host.Id} for {string.Join(", ", served.Select(vm => vm.Id))}");
             MigrationAgent agent = host.CreateAgent(new MigrationAgentOptions());
             agent.MigrationEnded += (_, ended) =>
@@ -114,11 +120,22 @@ internal static class AgentCommand
                     _ => $"result {ended.VmId}",
                 });
             };
-            await AgentWebHost.RunAsync(controlSocket, state, token => agent.RunAsync(listener, () =>
+            try
             {
-                state.MigrationStarted();
-                return new LiveMigrationDisplay(style);
-            }, token), logging, line => style.Line(line), cancellationToken);
+                await AgentWebHost.RunAsync(controlSocket, state, token => agent.RunAsync(listener, () =>
+                {
+                    state.MigrationStarted();
+                    return new LiveMigrationDisplay(style);
+                }, token), logging, line => style.Line(line), cancellationToken);
+            }
+            finally
+            {
+                // No reload once the host stops.
+                triggers.Dispose();
+                await reloading.CancelAsync();
+                await reloads;
+            }
+
             if (cancellationToken.IsCancellationRequested)
             {
                 style.Line("secmig agent: stopping; migrations in flight roll back.");
@@ -128,4 +145,32 @@ internal static class AgentCommand
         });
         return command;
     }
+
+    /// <summary>The credentials and peer policy as the agent's command line and its <c>--config</c> file give them now.</summary>
+    /// <exception cref="ArgumentException">The command line, with the configuration file as it is now, does not parse.</exception>
+    private static SecureChannelOptions Reload(ParseResult started, LiveOptions live)
+    {
+        string[] arguments = AgentConfiguration.ExpandCommandLine(Environment.GetCommandLineArgs()[1..]);
+        ParseResult parse = started.RootCommandResult.Command.Parse(arguments);
+        if (parse.Errors.Count > 0)
+        {
+            throw new ArgumentException(string.Join(" ", parse.Errors.Select(error => error.Message)));
+        }
+
+        return live.Credentials.Load(parse);
+    }
+
+    /// <summary>The files whose change reloads the agent: its credentials, CRLs and configuration file.</summary>
+    private static IEnumerable<string> WatchedFiles(ParseResult parse, LiveOptions live, Option<FileInfo> config)
+    {
+        CredentialOptions credentials = live.Credentials;
+        FileInfo?[] files = [parse.GetValue(credentials.Certificate), parse.GetValue(credentials.Key), parse.GetValue(credentials.Ca),
+            parse.GetValue(credentials.PskKeyring), parse.GetValue(credentials.PskFile), parse.GetValue(config),
+            .. parse.GetValue(credentials.Crl) ?? []];
+        return files.OfType<FileInfo>().Select(file => file.FullName);
+    }
+
+    /// <summary>The folders whose change reloads the agent: its hooks directory and each stage's folder in it.</summary>
+    private static IEnumerable<string> WatchedFolders(string? hooks) => hooks is null ? []
+        : [hooks, Path.Combine(hooks, "pre-migrate"), Path.Combine(hooks, "post-migrate")];
 }

@@ -25,15 +25,20 @@ internal sealed class LiveHost : IAsyncDisposable
     private readonly HostStateLock _stateLock;
     private readonly HostKey _key;
     private readonly MigrationHost _host;
+    private readonly ICredentialRotation[] _credentialHolders;
+    private readonly ExecutableHookDirectory[] _hooks;
+    private readonly List<IDisposable> _retiredCredentials = [];
 
     private LiveHost(LiveHostSettings settings, HostStateLock stateLock, HostKey key, MigrationHost host, IOwnershipRegistry registry,
-        QemuDriver driver)
+        QemuDriver driver, SanitizingResidueHandler residue, ExecutableHookDirectory[] hooks)
     {
         _stateLock = stateLock;
         _key = key;
         _host = host;
         Registry = registry;
         Driver = driver;
+        _credentialHolders = [.. new object[] { registry, residue }.OfType<ICredentialRotation>()];
+        _hooks = hooks;
         // The coordinator checks every incoming ticket completely during the handshake, before anything is journaled or touched.
         settings.Channel.TicketValidator = Coordinator.CreateTicketValidator(settings.Channel.TicketValidator);
         Factory = new SecureChannelFactory(settings.Channel, settings.Logging);
@@ -74,6 +79,7 @@ internal sealed class LiveHost : IAsyncDisposable
             string id = settings.Channel.LocalIdentity ?? settings.Channel.Credentials!.LocalIdentity;
             registry = RegistryLocation.Open(settings.Registry, settings.Channel.Credentials!);
             var driver = new QemuDriver(DriverOptions(settings), settings.Logging);
+            SanitizingResidueHandler residue = Residue(settings, key);
             var builder = new MigrationHostBuilder(id)
                 .ConfigureCoordinator(o => (o.StallTimeout, o.CommitTimeout) = (settings.StallTimeout, settings.CommitTimeout))
                 .UseHostKey(key)
@@ -82,16 +88,19 @@ internal sealed class LiveHost : IAsyncDisposable
                 .UseOwnershipRegistry(registry)
                 .UseDriver(driver, disposeWithHost: true)
                 .UseAdmission(new AdmissionOptions(), new FileAdmissionStateStore(Path.Combine(settings.WorkDirectory, "admission.state")))
-                .UseResidue(Residue(settings, key));
+                .UseResidue(residue);
             if (settings.Logging is { } logging)
             {
                 builder.UseLogging(logging);
             }
 
-            if (settings.HooksDirectory is { } hooks)
+            // Directories rather than the hooks found now: a reload finds them again.
+            ExecutableHookDirectory[] hooks = settings.HooksDirectory is { } directory
+                ? [new(directory, HookStage.PreMigrate), new(directory, HookStage.PostMigrate)]
+                : [];
+            if (hooks.Length > 0)
             {
-                builder.UseHooks(ExecutableHook.InDirectory(hooks, HookStage.PreMigrate), ExecutableHook.InDirectory(hooks,
-                    HookStage.PostMigrate));
+                builder.UseHooks([hooks[0]], [hooks[1]]);
             }
 
             MigrationHost host;
@@ -105,7 +114,7 @@ internal sealed class LiveHost : IAsyncDisposable
                 throw;
             }
 
-            return new LiveHost(settings, held, key, host, registry, driver);
+            return new LiveHost(settings, held, key, host, registry, driver, residue, hooks);
         }
         catch
         {
@@ -162,6 +171,36 @@ internal sealed class LiveHost : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Takes renewed credentials and peer policy (allowed peers, pins, CRLs) for every handshake from now on, and for what the host
+    /// signs and presents beyond them (ownership records, etcd, certificates of sanitization), and finds its hooks again. Migrations
+    /// in flight keep their sessions. Checked first by the channel factory: nothing changes when it refuses them.
+    /// </summary>
+    /// <param name="channel">The credentials and peer policy loaded anew.</param>
+    /// <returns>How many hooks run from now on.</returns>
+    /// <exception cref="ArgumentException">The credentials change the host's identity or kind, or would widen who is served.</exception>
+    public int Reload(SecureChannelOptions channel)
+    {
+        ChannelCredentials previous = Factory.Credentials;
+        ChannelCredentials renewed = channel.Credentials!;
+        Factory.Rotate(renewed, channel.PeerPolicy);
+        foreach (ICredentialRotation holder in _credentialHolders)
+        {
+            holder.RotateCredentials(renewed);
+        }
+
+        if (previous is IDisposable secrets)
+        {
+            // A handshake that began before may still read the old keys: they are wiped when the host closes.
+            lock (_retiredCredentials)
+            {
+                _retiredCredentials.Add(secrets);
+            }
+        }
+
+        return _hooks.Sum(directory => directory.Reload().Count);
+    }
+
     /// <summary>Saves the admission state, so budgets and backoff outlive this process.</summary>
     public Task SaveAdmissionAsync(CancellationToken cancellationToken = default) => _host.SaveAdmissionAsync(cancellationToken);
 
@@ -169,6 +208,12 @@ internal sealed class LiveHost : IAsyncDisposable
     {
         await _host.DisposeAsync();
         (Registry as IDisposable)?.Dispose();
+        (Factory.Credentials as IDisposable)?.Dispose();
+        lock (_retiredCredentials)
+        {
+            _retiredCredentials.ForEach(secrets => secrets.Dispose());
+        }
+
         _key.Dispose();
         _stateLock.Dispose();
     }

@@ -25,7 +25,10 @@ namespace SecureMigration.Channel;
 /// </summary>
 public sealed class SecureChannelFactory
 {
-    private readonly SecureChannelOptions _options;
+    /// <summary>The options with the credentials and peer policy of now; replaced whole by <see cref="Rotate"/>, read once per
+    /// handshake, so a handshake runs on one set from its start to its end.</summary>
+    private volatile SecureChannelOptions _options;
+    private readonly Lock _rotation = new();
     private readonly ILogger _logger;
     /// <summary>How many failed handshakes of one peer (all unauthenticated peers together) are logged a minute.</summary>
     private const double FailureLinesPerMinute = 12;
@@ -54,6 +57,59 @@ public sealed class SecureChannelFactory
     /// <summary>Gets the identity this end answers to in tickets.</summary>
     public string LocalIdentity => _options.EffectiveLocalIdentity;
 
+    /// <summary>Gets the credentials new handshakes present: those given at creation or by the last <see cref="Rotate"/>.</summary>
+    public ChannelCredentials Credentials => _options.ValidatedCredentials;
+
+    /// <summary>
+    /// Replaces the credentials and peer policy (allowed peers, pins, revocation lists) of every handshake that starts from now on;
+    /// channels already established, and handshakes already running, keep theirs. Nothing changes unless every check passes.
+    /// </summary>
+    /// <param name="credentials">The new credentials, of the same kind as the current ones (certificates, PSK keyring or one shared
+    /// key).</param>
+    /// <param name="peerPolicy">The new peer policy; it is copied.</param>
+    /// <exception cref="ArgumentException">The new credentials change this end's identity or their kind, or the new policy would accept
+    /// every peer the CA vouches for where the current one names or pins its peers; the message says which. Restart the endpoint to
+    /// make such a change.</exception>
+    public void Rotate(ChannelCredentials credentials, PeerPolicy peerPolicy)
+    {
+        ArgumentNullException.ThrowIfNull(credentials);
+        ArgumentNullException.ThrowIfNull(peerPolicy);
+        lock (_rotation)
+        {
+            RotateLocked(credentials, peerPolicy);
+        }
+    }
+
+    private void RotateLocked(ChannelCredentials credentials, PeerPolicy peerPolicy)
+    {
+        SecureChannelOptions current = _options;
+        SecureChannelOptions next = current.Snapshot();
+        next.Credentials = credentials;
+        next.PeerPolicy = peerPolicy.Snapshot();
+        next.Validate();
+        if (credentials.GetType() != current.ValidatedCredentials.GetType())
+        {
+            throw new ArgumentException($"The new credentials are {credentials.GetType().Name}, the current ones " +
+                $"{current.ValidatedCredentials.GetType().Name}: a change of kind needs a restart.", nameof(credentials));
+        }
+
+        if (!string.Equals(next.EffectiveLocalIdentity, current.EffectiveLocalIdentity, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"The new credentials name this host '{UntrustedText.Bound(next.EffectiveLocalIdentity, 200)}', " +
+                $"but it is '{current.EffectiveLocalIdentity}' (its journal, tickets and ownership records carry that name): issue the " +
+                "new certificate or key for the same name, or restart as the new host.", nameof(credentials));
+        }
+
+        if (RestrictsPeersUnder(current) && !RestrictsPeersUnder(next))
+        {
+            throw new ArgumentException("The new peer policy names no allowed peer and pins no key, so every peer the CA vouches for " +
+                "would be served, where the current one restricts them: keep --allow-peer or --pin-spki, or restart to serve every " +
+                "peer.", nameof(peerPolicy));
+        }
+
+        _options = next;
+    }
+
     /// <summary>Gets the clock of every timeout of this factory's channels.</summary>
     internal TimeProvider TimeProvider => _options.TimeProvider;
 
@@ -69,8 +125,10 @@ public sealed class SecureChannelFactory
 
     /// <summary>Gets whether the accepting end names its allowed peers or pins their keys, rather than serving every peer the CA vouches
     /// for.</summary>
-    internal bool RestrictsPeers => _options.PeerPolicy.AllowedPeers.Count > 0 ||
-        (_options.PeerPolicy.SpkiPins.Count > 0 && _options.ValidatedCredentials is X509ChannelCredentials);
+    internal bool RestrictsPeers => RestrictsPeersUnder(_options);
+
+    private static bool RestrictsPeersUnder(SecureChannelOptions options) => options.PeerPolicy.AllowedPeers.Count > 0 ||
+        (options.PeerPolicy.SpkiPins.Count > 0 && options.ValidatedCredentials is X509ChannelCredentials);
 
     /// <summary>
     /// Connects as the migration source: authenticates the destination (it must be the ticket's destination,
@@ -87,8 +145,9 @@ public sealed class SecureChannelFactory
         ArgumentNullException.ThrowIfNull(transport);
         ArgumentNullException.ThrowIfNull(ticket);
         TicketCodec.EnsureEncodable(ticket);
-        PeerPolicy policy = ClientPolicy(ticket);
-        if (_options.ValidatedCredentials is PskKeyringCredentials keyring && keyring.KeyFor(policy.ExpectedName!) is null)
+        SecureChannelOptions options = _options;
+        PeerPolicy policy = ClientPolicy(options.PeerPolicy, ticket);
+        if (options.ValidatedCredentials is PskKeyringCredentials keyring && keyring.KeyFor(policy.ExpectedName!) is null)
         {
             throw new HandshakeFailedException(HandshakeFailureReason.PskMismatch,
                 $"This host's PSK keyring has no key for '{policy.ExpectedName}'. Add the pair with 'secmig pki psk --out DIR --identity " +
@@ -99,8 +158,8 @@ public sealed class SecureChannelFactory
         var crypto = new HardwareAeadTlsCrypto();
         var protocol = new TlsClientProtocol();
         var engine = new TlsEngine(protocol, transport);
-        var client = new MigrationTlsClient(crypto, _options.ValidatedCredentials, policy, _options.TimeProvider, state);
-        return await EstablishAsync("source", engine, state, cancellationToken, async token =>
+        var client = new MigrationTlsClient(crypto, options.ValidatedCredentials, policy, options.TimeProvider, state);
+        return await EstablishAsync("source", options, engine, state, cancellationToken, async token =>
         {
             protocol.Connect(client);
             await engine.HandshakeAsync(token).ConfigureAwait(false);
@@ -184,12 +243,13 @@ public sealed class SecureChannelFactory
     public async Task<SecureChannel> AcceptAsync(IDuplexPipe transport, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(transport);
+        SecureChannelOptions options = _options;
         HandshakeState state = NewHandshakeState();
         var crypto = new HardwareAeadTlsCrypto();
         var protocol = new TlsServerProtocol();
         var engine = new TlsEngine(protocol, transport);
-        var server = new MigrationTlsServer(crypto, _options.ValidatedCredentials, _options.PeerPolicy, _options.TimeProvider, state);
-        return await EstablishAsync("destination", engine, state, cancellationToken, async token =>
+        var server = new MigrationTlsServer(crypto, options.ValidatedCredentials, options.PeerPolicy, options.TimeProvider, state);
+        return await EstablishAsync("destination", options, engine, state, cancellationToken, async token =>
         {
             protocol.Accept(server);
             await engine.HandshakeAsync(token).ConfigureAwait(false);
@@ -246,9 +306,8 @@ public sealed class SecureChannelFactory
             : new RecordLayer(transport, suite, writeSecret: serverSecret, readSecret: clientSecret, isClient: false);
     }
 
-    private PeerPolicy ClientPolicy(MigrationTicket ticket)
+    private static PeerPolicy ClientPolicy(PeerPolicy configured, MigrationTicket ticket)
     {
-        PeerPolicy configured = _options.PeerPolicy;
         if (configured.ExpectedName is not null)
         {
             return configured;
@@ -279,13 +338,13 @@ public sealed class SecureChannelFactory
         return policy;
     }
 
-    private async Task<SecureChannel> EstablishAsync(string role, TlsEngine engine, HandshakeState state,
+    private async Task<SecureChannel> EstablishAsync(string role, SecureChannelOptions options, TlsEngine engine, HandshakeState state,
         CancellationToken cancellationToken,
         Func<CancellationToken, Task<Established>> handshake)
     {
         using Activity? activity = SecureMigrationTelemetry.ActivitySource.StartActivity($"secure_channel.{role}");
-        long started = _options.TimeProvider.GetTimestamp();
-        using var timeout = new CancellationTokenSource(_options.HandshakeTimeout, _options.TimeProvider);
+        long started = options.TimeProvider.GetTimestamp();
+        using var timeout = new CancellationTokenSource(options.HandshakeTimeout, options.TimeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
         try
         {
@@ -298,7 +357,7 @@ public sealed class SecureChannelFactory
             Log.HandshakeCompleted(_logger, role, peer.Name, channel.CipherSuite, ticket.MigrationId, UntrustedText.Bound(ticket.VmId,
                 160));
             ChannelTelemetry.Handshakes.Add(1, new("role", role), new("result", "ok"));
-            ChannelTelemetry.HandshakeDuration.Record(_options.TimeProvider.GetElapsedTime(started).TotalSeconds,
+            ChannelTelemetry.HandshakeDuration.Record(options.TimeProvider.GetElapsedTime(started).TotalSeconds,
                 new KeyValuePair<string, object?>("role", role));
             activity?.SetTag("securemigration.peer", peer.Name);
             activity?.SetTag("securemigration.migration_id", ticket.MigrationId);
@@ -307,7 +366,7 @@ public sealed class SecureChannelFactory
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             HandshakeFailedException failure = TlsErrors.ToHandshakeFailure(e, state,
-                TlsPeerConfiguration.IsPsk(_options.ValidatedCredentials),
+                TlsPeerConfiguration.IsPsk(options.ValidatedCredentials),
                 timedOut: timeout.IsCancellationRequested);
             string peerName = state.Peer?.Name ?? "an unauthenticated peer";
             if (_failureLog.ShouldLog(peerName))

@@ -75,6 +75,24 @@ public sealed class ExecutableHookTests : IDisposable
         Assert.Empty(ExecutableHook.InDirectory(_dir.File("missing"), HookStage.PreMigrate));
     }
 
+    [Fact]
+    public async Task HookDirectory_Reload_FindsHooksAddedSince_AndEachRunsAsAHookOfItsOwn()
+    {
+        var directory = new ExecutableHookDirectory(_dir.Path, HookStage.PreMigrate);
+        var runner = new HookRunner([directory], TimeSpan.FromMinutes(1), TimeProvider.System);
+        string? before = await runner.RunAsync(Context, CancellationToken.None);
+        Script("pre-migrate/40-maintenance", "echo 'host in maintenance' >&2\nexit 1");
+
+        string? stale = await runner.RunAsync(Context, CancellationToken.None);
+        IReadOnlyList<ExecutableHook> reloaded = directory.Reload();
+        string? after = await runner.RunAsync(Context, CancellationToken.None);
+
+        Assert.Null(before);
+        Assert.Null(stale);
+        Assert.Equal(["40-maintenance"], reloaded.Select(hook => hook.Name));
+        Assert.Equal("PreMigrate hook '40-maintenance' vetoed: exited with code 1: host in maintenance", after);
+    }
+
     private string Script(string relative, string body)
     {
         string path = _dir.File(relative);

@@ -2,13 +2,14 @@ using SecureMigration.Text;
 
 namespace SecureMigration.Coordination.Hooks;
 
-/// <summary>Runs a stage's hooks in order under a timeout each; the first veto, exception or overrun stops the rest.</summary>
+/// <summary>Runs a stage's hooks in order under a timeout each; the first veto, exception or overrun stops the rest. A hooks directory
+/// stands for the hooks it holds at the stage's start, each run as a hook of its own.</summary>
 internal sealed class HookRunner(IReadOnlyList<IMigrationHook> hooks, TimeSpan timeout, TimeProvider time)
 {
     /// <summary>Returns <see langword="null"/> when every hook allowed the migration, else why not.</summary>
     public async ValueTask<string?> RunAsync(MigrationHookContext context, CancellationToken cancellationToken)
     {
-        foreach (IMigrationHook hook in hooks)
+        foreach (IMigrationHook hook in hooks.SelectMany(Expand))
         {
             using var deadline = new CancellationTokenSource(timeout, time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
@@ -35,4 +36,6 @@ internal sealed class HookRunner(IReadOnlyList<IMigrationHook> hooks, TimeSpan t
 
         return null;
     }
+
+    private static IEnumerable<IMigrationHook> Expand(IMigrationHook hook) => hook is ExecutableHookDirectory directory ? directory.Hooks : [hook];
 }

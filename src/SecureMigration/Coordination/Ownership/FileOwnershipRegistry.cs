@@ -14,7 +14,7 @@ namespace SecureMigration.Coordination.Ownership;
 /// on a shared file system) see one order of changes. It also anchors each host's journal head
 /// (<see cref="IJournalAnchor"/>, in <c>journal-heads/</c>).
 /// </summary>
-public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
+public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor, ICredentialRotation
 {
     private const int ChecksumLength = 32;
     private const int MaxRecordBytes = 256 * 1024;
@@ -26,8 +26,8 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
     private const int IdBytes = 16;
 
     private readonly TimeProvider _time;
-    private readonly X509ChannelCredentials? _signer;
-    private readonly PskKeyringCredentials? _keyring;
+    private volatile X509ChannelCredentials? _signer;
+    private volatile PskKeyringCredentials? _keyring;
     private readonly SemaphoreSlim _headGate = new(1, 1);
     private string? _id;
 
@@ -66,6 +66,26 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor
 
     /// <summary>Gets the registry's directory.</summary>
     public string Directory { get; }
+
+    /// <inheritdoc />
+    /// <remarks>A registry created with a signer takes certificates, one created with a keyring a keyring with a key of its own; one
+    /// of checksummed records only has no credentials to rotate.</remarks>
+    public void RotateCredentials(ChannelCredentials credentials)
+    {
+        ArgumentNullException.ThrowIfNull(credentials);
+        if (_signer is not null)
+        {
+            _signer = credentials as X509ChannelCredentials ?? throw new ArgumentException("This registry signs its records with a " +
+                $"certificate; {credentials.GetType().Name} cannot replace it.", nameof(credentials));
+        }
+        else if (_keyring is not null)
+        {
+            var keyring = credentials as PskKeyringCredentials ?? throw new ArgumentException("This registry seals its records with a " +
+                $"PSK keyring; {credentials.GetType().Name} cannot replace it.", nameof(credentials));
+            _ = PskRecordSeal.OwnKey(keyring);
+            _keyring = keyring;
+        }
+    }
 
     /// <inheritdoc />
     /// <remarks>Kept in <c>registry.id</c> (checksummed), written with the first record, or now under the lock when an older registry has

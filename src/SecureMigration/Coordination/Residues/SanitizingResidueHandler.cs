@@ -10,11 +10,11 @@ namespace SecureMigration.Coordination.Residues;
 /// source's old image and snapshot after a commit, the destination's partial image after a rollback. A wipe that
 /// fails verification keeps the file and throws, so the residue is retried rather than silently left readable.
 /// </summary>
-public sealed class SanitizingResidueHandler : IResidueHandler
+public sealed class SanitizingResidueHandler : IResidueHandler, ICredentialRotation
 {
     private readonly BlockSanitizer _sanitizer;
     private readonly SanitizationMethod _method;
-    private readonly X509ChannelCredentials? _signer;
+    private volatile X509ChannelCredentials? _signer;
     private readonly string? _certificateDirectory;
 
     /// <summary>Creates a handler.</summary>
@@ -38,6 +38,18 @@ public sealed class SanitizingResidueHandler : IResidueHandler
         _signer = signer ?? throw new ArgumentNullException(nameof(signer));
         ArgumentException.ThrowIfNullOrEmpty(certificateDirectory);
         _certificateDirectory = Path.GetFullPath(certificateDirectory);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>A handler that signs its certificates takes renewed certificates; one that writes none has nothing to rotate.</remarks>
+    public void RotateCredentials(ChannelCredentials credentials)
+    {
+        ArgumentNullException.ThrowIfNull(credentials);
+        if (_signer is not null)
+        {
+            _signer = credentials as X509ChannelCredentials ?? throw new ArgumentException("This handler signs certificates of " +
+                $"sanitization with a certificate; {credentials.GetType().Name} cannot replace it.", nameof(credentials));
+        }
     }
 
     /// <inheritdoc />
@@ -92,7 +104,8 @@ public sealed class SanitizingResidueHandler : IResidueHandler
     private async ValueTask<string> WriteCertificateAsync(Residue residue, string file, SanitizationReport report,
         CancellationToken cancellationToken)
     {
-        string signed = SanitizationCertificates.Sign(SanitizationCertificate.From(report, _signer!.LocalIdentity), _signer);
+        X509ChannelCredentials signer = _signer!;
+        string signed = SanitizationCertificates.Sign(SanitizationCertificate.From(report, signer.LocalIdentity), signer);
         Directory.CreateDirectory(_certificateDirectory!);
         string path = Path.Combine(_certificateDirectory!, $"{residue.MigrationId:N}.{residue.Kind}.{Path.GetFileName(file)}.cert.json");
         await DurableFile.WriteAtomicallyAsync(path, Encoding.UTF8.GetBytes(signed), cancellationToken).ConfigureAwait(false);
