@@ -3,7 +3,6 @@ using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Org.BouncyCastle.Pkcs;
 using SecureMigration.Identity;
 
 namespace SecureMigration.Etcd;
@@ -18,9 +17,6 @@ namespace SecureMigration.Etcd;
 /// </summary>
 internal static class EtcdTls
 {
-    private const string EcPublicKey = "1.2.840.10045.2.1";
-    private const string RsaPublicKey = "1.2.840.113549.1.1.1";
-
     /// <summary>Configures <paramref name="ssl"/> for <paramref name="options"/>; the certificates it loads are disposed with the
     /// client.</summary>
     /// <param name="ssl">The client's TLS options.</param>
@@ -63,34 +59,7 @@ internal static class EtcdTls
 
     /// <summary>This host's certificate with its key, as .NET's TLS presents it to etcd.</summary>
     /// <exception cref="InvalidCredentialsException">The key is neither ECDSA nor RSA.</exception>
-    public static X509Certificate2 ClientCertificate(X509ChannelCredentials credentials)
-    {
-        byte[] pkcs8 = PrivateKeyInfoFactory.CreatePrivateKeyInfo(credentials.PrivateKey).GetEncoded();
-        try
-        {
-            using X509Certificate2 certificate = X509CertificateLoader.LoadCertificate(credentials.Chain[0].GetEncoded());
-            if (certificate.GetKeyAlgorithm() is not (EcPublicKey or RsaPublicKey))
-            {
-                throw new InvalidCredentialsException("the host key", $"The host's key ({certificate.GetKeyAlgorithm()}) is neither " +
-                    $"ECDSA " +
-                    "nor RSA; etcd's TLS takes only those. Issue the host an ECDSA P-256 or RSA certificate.");
-            }
-
-            using AsymmetricAlgorithm key = certificate.GetKeyAlgorithm() == EcPublicKey ? ECDsa.Create() : RSA.Create();
-            key.ImportPkcs8PrivateKey(pkcs8, out _);
-            return key switch
-            {
-                ECDsa ecdsa => certificate.CopyWithPrivateKey(ecdsa),
-                RSA rsa => certificate.CopyWithPrivateKey(rsa),
-                _ => throw new InvalidCredentialsException("the host key", "The host's key is neither ECDSA nor RSA; etcd cannot be " +
-                    "reached with it."),
-            };
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(pkcs8);
-        }
-    }
+    public static X509Certificate2 ClientCertificate(X509ChannelCredentials credentials) => credentials.ToDotNetCertificate("etcd's TLS");
 
     /// <summary>A CA certificate never stands for an etcd member.</summary>
     private static bool IsCa(X509Certificate2 member) =>

@@ -24,7 +24,8 @@ internal static class AgentWebHost
     /// <summary>The largest request the control API reads.</summary>
     public const long MaxRequestBytes = 64 * 1024;
 
-    private static WebApplication Build(string controlSocket, AgentState state, Func<CancellationToken, Task> loop, ILoggerFactory logging)
+    private static WebApplication Build(string controlSocket, RemoteControl? remote, AgentState state, Func<CancellationToken, Task> loop,
+        ILoggerFactory logging)
     {
         WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "secmig" });
         builder.Services.AddSingleton<IHostLifetime, CommandLineLifetime>();
@@ -45,6 +46,10 @@ internal static class AgentWebHost
             kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
             kestrel.Limits.MaxConcurrentConnections = 64;
             kestrel.ListenUnixSocket(controlSocket, listen => listen.Use(next => connection => Admit(connection, next, logging)));
+            if (remote is not null)
+            {
+                kestrel.Listen(remote.EndPoint, listen => remote.Configure(listen, logging.CreateLogger("SecureMigration.Cli.Control")));
+            }
         });
         WebApplication app = builder.Build();
         ControlEndpoints.Map(app, state);
@@ -57,22 +62,27 @@ internal static class AgentWebHost
     /// its exception here.
     /// </summary>
     /// <param name="controlSocket">The control socket's path, prepared (<see cref="ControlSocket.PrepareAsync"/>).</param>
+    /// <param name="remote">The control API over TCP with mutual TLS, or <see langword="null"/>.</param>
     /// <param name="state">What the control API reports.</param>
     /// <param name="loop">The migration loop.</param>
     /// <param name="logging">The agent's logging.</param>
     /// <param name="say">Writes a line for the operator.</param>
     /// <param name="cancellationToken">Stops the agent (Ctrl+C, SIGTERM).</param>
     /// <returns>A task that completes when the agent has stopped.</returns>
-    public static async Task RunAsync(string controlSocket, AgentState state, Func<CancellationToken, Task> loop, ILoggerFactory logging,
-        Action<string> say, CancellationToken cancellationToken)
+    public static async Task RunAsync(string controlSocket, RemoteControl? remote, AgentState state, Func<CancellationToken, Task> loop,
+        ILoggerFactory logging, Action<string> say, CancellationToken cancellationToken)
     {
-        await using WebApplication app = Build(controlSocket, state, loop, logging);
+        await using WebApplication app = Build(controlSocket, remote, state, loop, logging);
         var systemd = new SystemdNotifications();
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             ControlSocket.Restrict(controlSocket);
             say($"control {controlSocket}");
+            if (remote is not null)
+            {
+                say($"control https://{remote.Bound} for {string.Join(", ", remote.Allowed)}");
+            }
             Task running = app.Services.GetServices<IHostedService>().OfType<AgentService>().Single().ExecuteTask ?? Task.CompletedTask;
             systemd.Ready($"listening {state.Listening} as {state.HostId}");
             using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -34,6 +34,17 @@ internal static class AgentCommand
             Description = $"The unix socket of the agent's control API (health, VMs, metrics, OpenAPI: docs/agent.md), which only " +
                 $"root and the agent's user may use; WORK/{ControlSocket.DefaultName} by default.",
         };
+        var controlListen = new Option<IPEndPoint?>("--control-listen")
+        {
+            Description = "Also serve the control API over TCP at this address, to orchestrators on other machines: TLS 1.3 with this " +
+                "host's certificate, and a client certificate of the CA required, naming one of --control-allow.",
+            CustomParser = result => EndPoints.ParseListen(result),
+        };
+        var controlAllow = new Option<string[]>("--control-allow")
+        {
+            Description = "An orchestrator allowed in over --control-listen: the name in its certificate; repeat for several. Every host " +
+                "of the cluster holds a certificate of the same CA, so the list is required.",
+        };
         var live = new LiveOptions();
         var command = new Command("agent", """
             Destination host: receives live migrations of the listed QEMU VMs over mutually authenticated TLS 1.3,
@@ -49,7 +60,7 @@ internal static class AgentCommand
                 --registry /shared/secmig/ownership --cert dst/cert.pem --key dst/key.pem --ca ca/ca.pem --allow-peer src.example
               secmig agent --config /etc/secmig/agent.json
             """)
-        { listen, vms, config, control };
+        { listen, vms, config, control, controlListen, controlAllow };
         live.AddTo(command);
         limits.AddTo(command);
 
@@ -63,6 +74,13 @@ internal static class AgentCommand
             if (missing.Length > 0)
             {
                 result.AddError($"Missing {string.Join(", ", missing)}: give them on the command line or in the --config file.");
+            }
+
+            if (result.GetResult(controlListen) is not null && (result.GetResult(controlAllow) is null ||
+                result.GetResult(live.Credentials.Certificate) is null))
+            {
+                result.AddError("--control-listen needs --control-allow (the orchestrators' certificate names) and certificates " +
+                    "(--cert, --key, --ca): the control API over TCP is served only with mutual TLS.");
             }
         });
         command.SetAction(async (parse, cancellationToken) =>
@@ -120,9 +138,12 @@ internal static class AgentCommand
                     _ => $"result {ended.VmId}",
                 });
             };
+            RemoteControl? remote = parse.GetValue(controlListen) is { } remoteEndPoint
+                ? new RemoteControl(remoteEndPoint, parse.GetValue(controlAllow)!, host.Factory, TimeProvider.System)
+                : null;
             try
             {
-                await AgentWebHost.RunAsync(controlSocket, state, token => agent.RunAsync(listener, () =>
+                await AgentWebHost.RunAsync(controlSocket, remote, state, token => agent.RunAsync(listener, () =>
                 {
                     state.MigrationStarted();
                     return new LiveMigrationDisplay(style);

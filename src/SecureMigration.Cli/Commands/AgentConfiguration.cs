@@ -21,6 +21,10 @@ internal sealed class AgentConfiguration
 
     public string? Control { get; set; }
 
+    public string? ControlListen { get; set; }
+
+    public List<string> ControlAllow { get; set; } = [];
+
     public string? Registry { get; set; }
 
     public string? Hooks { get; set; }
@@ -162,6 +166,8 @@ internal sealed class AgentConfiguration
         Many("--vm", Vms.Select(vm => $"{vm.Key}={vm.Value}"));
         Single("--work", Work, isPath: true);
         Single("--control", Control, isPath: true);
+        Single("--control-listen", ControlListen);
+        Many("--control-allow", ControlAllow);
         Single("--registry", Registry, isPath: Registry is not null && !RegistryLocation.IsEtcd(Registry));
         Single("--hooks", Hooks, isPath: true);
         Single("--sanitize-method", SanitizeMethod);

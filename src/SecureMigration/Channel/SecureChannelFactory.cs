@@ -110,6 +110,10 @@ public sealed class SecureChannelFactory
         _options = next;
     }
 
+    /// <summary>Gets the peer policy new handshakes check peers against (its revocation lists serve the agent's control API too).
+    /// </summary>
+    internal PeerPolicy PeerPolicy => _options.PeerPolicy;
+
     /// <summary>Gets the clock of every timeout of this factory's channels.</summary>
     internal TimeProvider TimeProvider => _options.TimeProvider;
 
