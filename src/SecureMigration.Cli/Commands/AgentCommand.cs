@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using SecureMigration.Channel;
+using SecureMigration.Coordination;
 using SecureMigration.Cli.Agent;
 using SecureMigration.Cli.Control;
 using SecureMigration.Cli.Live;
@@ -126,12 +127,20 @@ internal static class AgentCommand
                 TimeProvider.System);
             style.Line($"listening {listener.LocalEndPoint} as {host.Id} for {string.Join(", ", served.Select(vm => vm.Id))}");
             MigrationAgent agent = host.CreateAgent(new MigrationAgentOptions());
+            await using var inDoubt = new InDoubtRecovery(host.Coordinator.RecoverAsync, TimeProvider.System, style.Line);
             agent.MigrationEnded += (_, ended) =>
             {
                 state.MigrationEnded();
+                if (ended.Error is MigrationInDoubtException doubt)
+                {
+                    inDoubt.Add(doubt.MigrationId, doubt.VmId);
+                }
+
                 style.Line(ended switch
                 {
                     { Result: { } result } => $"result {result.VmId} {result.Status} {result.Reason}".TrimEnd(),
+                    { Error: MigrationInDoubtException e } => $"failed {ended.VmId} InDoubt: {UntrustedText.Bound(e.Message)} (the agent " +
+                        $"recovers it once the ownership registry answers)",
                     // The journal keeps the migration's last checkpoint; the next start of the agent recovers it.
                     { Error: { } e } => $"failed {ended.VmId} {e.GetType().Name}: {UntrustedText.Bound(e.Message)} (restart the agent " +
                         $"to recover it)",

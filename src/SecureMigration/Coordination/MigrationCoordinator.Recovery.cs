@@ -22,6 +22,43 @@ public sealed partial class MigrationCoordinator
     /// </exception>
     public async Task<IReadOnlyList<RecoveredMigration>> RecoverAsync(CancellationToken cancellationToken = default)
     {
+        await CheckJournalAnchorAsync(cancellationToken).ConfigureAwait(false);
+        HashSet<Guid> mayHavePrepared = MayHavePrepared();
+        var recovered = new List<RecoveredMigration>();
+        foreach (JournalRecord latest in _journal.LatestRecords.Where(r => !MigrationStateMachine.IsFinal(r.Phase)))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            recovered.Add(await RecoverOneAsync(latest, mayHavePrepared).ConfigureAwait(false));
+        }
+
+        return recovered;
+    }
+
+    /// <summary>
+    /// Finishes one migration the journal shows unfinished, as <see cref="RecoverAsync(CancellationToken)"/> does for all of them: for a
+    /// long-running host whose migration ended in doubt (the registry out of reach), once the registry answers again. Migrations
+    /// running now are not touched; call it only for one that has ended here.
+    /// </summary>
+    /// <param name="migrationId">The migration.</param>
+    /// <param name="cancellationToken">Cancels before recovery starts.</param>
+    /// <returns>What was done, or <see langword="null"/> when the journal shows the migration finished (or never saw it).</returns>
+    /// <exception cref="JournalRolledBackException">The journal was replaced by an older copy; nothing is recovered on its word.
+    /// </exception>
+    public async Task<RecoveredMigration?> RecoverAsync(Guid migrationId, CancellationToken cancellationToken = default)
+    {
+        await CheckJournalAnchorAsync(cancellationToken).ConfigureAwait(false);
+        JournalRecord? latest = _journal.LatestRecords.FirstOrDefault(r => r.MigrationId == migrationId);
+        if (latest is null || MigrationStateMachine.IsFinal(latest.Phase))
+        {
+            return null;
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        return await RecoverOneAsync(latest, MayHavePrepared()).ConfigureAwait(false);
+    }
+
+    private async Task CheckJournalAnchorAsync(CancellationToken cancellationToken)
+    {
         if (_anchor is not null)
         {
             JournalHead head = _journal.Head;
@@ -34,49 +71,46 @@ public sealed partial class MigrationCoordinator
 
             await AnchorJournalAsync().ConfigureAwait(false);
         }
+    }
 
-        IReadOnlyList<JournalRecord> records = _journal.Records;
-        // A destination prepares its copy right after PreHooksDone: from there on, a copy of the VM here may be this
-        // migration's own (its ticket passed before anything was journaled), and rolling back destroys it.
-        var mayHavePrepared = records.Where(r => r.Role == MigrationRole.Destination && r.Phase == MigrationPhase.PreHooksDone)
-            .Select(r => r.MigrationId).ToHashSet();
-        var recovered = new List<RecoveredMigration>();
-        foreach (JournalRecord latest in _journal.LatestRecords.Where(r => !MigrationStateMachine.IsFinal(r.Phase)))
+    /// <summary>A destination prepares its copy right after PreHooksDone: from there on, a copy of the VM here may be this migration's
+    /// own (its ticket passed before anything was journaled), and rolling back destroys it.</summary>
+    private HashSet<Guid> MayHavePrepared() => _journal.Records
+        .Where(r => r.Role == MigrationRole.Destination && r.Phase == MigrationPhase.PreHooksDone)
+        .Select(r => r.MigrationId).ToHashSet();
+
+    private async Task<RecoveredMigration> RecoverOneAsync(JournalRecord latest, HashSet<Guid> mayHavePrepared)
+    {
+        var run = new MigrationRun(latest, progress: null)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var run = new MigrationRun(latest, progress: null)
-            {
-                Journaled = true,
-                Prepared = mayHavePrepared.Contains(latest.MigrationId),
-                // The journal cannot say whether a source in SwitchingOver sent Commit: assume it did, so only the registry decides.
-                CommitSent = latest.Role == MigrationRole.Source && latest.Phase == MigrationPhase.SwitchingOver,
-            };
-            string decision;
-            try
-            {
-                decision = latest.Role == MigrationRole.Source
-                    ? await RecoverSourceAsync(run).ConfigureAwait(false)
-                    : await RecoverDestinationAsync(run).ConfigureAwait(false);
-            }
-            catch (MigrationInDoubtException e)
-            {
-                decision = "left in doubt: " + e.Problem;
-            }
-            catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException
-                or OwnershipRegistryException or HypervisorException)
-            {
-                // One migration's hypervisor or files failing must not keep the others from being recovered.
-                decision = $"not finished ({e.Message}); run recovery again once that is fixed";
-            }
-
-            var outcome = new RecoveredMigration(latest.MigrationId, latest.VmId, latest.Role, latest.Phase, run.Record.Phase, decision);
-            Log.Recovered(_logger, outcome.MigrationId, outcome.VmId, outcome.Role, outcome.From, outcome.To, decision);
-            await AuditAsync(outcome.MigrationId, outcome.VmId, "recovered", $"{outcome.From} -> {outcome.To}: {decision}")
-                .ConfigureAwait(false);
-            recovered.Add(outcome);
+            Journaled = true,
+            Prepared = mayHavePrepared.Contains(latest.MigrationId),
+            // The journal cannot say whether a source in SwitchingOver sent Commit: assume it did, so only the registry decides.
+            CommitSent = latest.Role == MigrationRole.Source && latest.Phase == MigrationPhase.SwitchingOver,
+        };
+        string decision;
+        try
+        {
+            decision = latest.Role == MigrationRole.Source
+                ? await RecoverSourceAsync(run).ConfigureAwait(false)
+                : await RecoverDestinationAsync(run).ConfigureAwait(false);
+        }
+        catch (MigrationInDoubtException e)
+        {
+            decision = "left in doubt: " + e.Problem;
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException
+            or OwnershipRegistryException or HypervisorException)
+        {
+            // One migration's hypervisor or files failing must not keep the others from being recovered.
+            decision = $"not finished ({e.Message}); run recovery again once that is fixed";
         }
 
-        return recovered;
+        var outcome = new RecoveredMigration(latest.MigrationId, latest.VmId, latest.Role, latest.Phase, run.Record.Phase, decision);
+        Log.Recovered(_logger, outcome.MigrationId, outcome.VmId, outcome.Role, outcome.From, outcome.To, decision);
+        await AuditAsync(outcome.MigrationId, outcome.VmId, "recovered", $"{outcome.From} -> {outcome.To}: {decision}")
+            .ConfigureAwait(false);
+        return outcome;
     }
 
     private async Task<string> RecoverSourceAsync(MigrationRun run)

@@ -16,7 +16,7 @@ namespace SecureMigration.Coordination;
 
 /// <summary>
 /// Runs migrations on this host as checkpointed state machines, as source (<see cref="MigrateAsync"/>) or destination
-/// (<see cref="ReceiveAsync"/>), and finishes interrupted ones on start (<see cref="RecoverAsync"/>). Every phase is
+/// (<see cref="ReceiveAsync"/>), and finishes interrupted ones on start (<see cref="RecoverAsync(CancellationToken)"/>). Every phase is
 /// journaled durably before the coordinator acts on it; ownership moves only through the registry's compare-and-swap,
 /// so a crash, a cut or a lie at any point ends with exactly one runnable copy of the VM.
 /// </summary>

@@ -34,6 +34,27 @@ public sealed class RegistryOutageTests
         Assert.Equal(hosts.Destination.Id, await hosts.AssertOneRunnableCopyAsync());
     }
 
+    /// <summary>A long-running host recovers the one migration that ended in doubt, without a restart, once the registry answers.
+    /// </summary>
+    [Fact]
+    public async Task RecoverAsync_OneMigrationInDoubtOnARunningHost_FinishesItOnceTheRegistryAnswers()
+    {
+        UnreachableRegistry? outage = null;
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(sourceRegistry: registry => outage = new UnreachableRegistry(registry));
+        var doubt = await Assert.ThrowsAsync<MigrationInDoubtException>(async () => await hosts.MigrateAsync());
+
+        RecoveredMigration? stillDown = await hosts.Source.Coordinator.RecoverAsync(doubt.MigrationId);
+        outage!.Down = false;
+        RecoveredMigration? recovered = await hosts.Source.Coordinator.RecoverAsync(doubt.MigrationId);
+        RecoveredMigration? again = await hosts.Source.Coordinator.RecoverAsync(doubt.MigrationId);
+
+        Assert.Equal(MigrationPhase.SwitchingOver, stillDown!.To);
+        Assert.Equal(MigrationPhase.Completed, recovered!.To);
+        Assert.Null(again);
+        Assert.Null(await hosts.Source.Coordinator.RecoverAsync(Guid.NewGuid()));
+        Assert.Equal(hosts.Destination.Id, await hosts.AssertOneRunnableCopyAsync());
+    }
+
     /// <summary>
     /// The destination's commit is applied but its answer lost: the destination must not destroy its copy on an error
     /// whose outcome it does not know, since the source, asking the registry, finds the destination owns the VM and
