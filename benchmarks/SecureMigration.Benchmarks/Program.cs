@@ -21,6 +21,11 @@ if (args.Length > 0 && args[0] == "qemu-migration")
     return await SecureMigration.Benchmarks.Migration.QemuMigrationRunner.RunAsync(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "agent-latency")
+{
+    return await SecureMigration.Benchmarks.Agent.AgentLatencyRunner.RunAsync(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "cluster-admission")
 {
     return await SecureMigration.Benchmarks.Admission.ClusterAdmissionRunner.RunAsync(args[1..]);

@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
+using SecureMigration.Benchmarks.Migration;
+using SecureMigration.Benchmarks.Processes;
+using SecureMigration.Benchmarks.Statistics;
+using SecureMigration.Benchmarks.Throughput;
+using SecureMigration.Qemu.Qmp;
+using SecureMigration.TestGuests;
+
+namespace SecureMigration.Benchmarks.Agent;
+
+/// <summary>
+/// The fixed cost of a migration asked of a warm agent (issue 19): a source agent and a destination agent run for the whole run;
+/// each round starts a small guest pair, asks the source agent's control API to migrate it, and follows the migration's lines
+/// with long polls, each line stamped when it reaches the caller. Reported per round: the API's answer, the call to the
+/// <c>Transferring</c> phase (QEMU's <c>migrate</c> comes right after it), the handshake with the ticket (<c>PreHooksDone</c> to
+/// <c>ChannelOpen</c>) and the commit (<c>SwitchingOver</c> to <c>Committed</c>). Round 0 warms both agents and is not counted.
+/// </summary>
+internal static class AgentLatencyRunner
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        int rounds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 7;
+        int memoryMiB = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 64;
+        if (SecmigBinary.Find() is not { } secmig)
+        {
+            Console.Error.WriteLine("Build the tool first: dotnet build -c Release src/SecureMigration.Cli");
+            return 2;
+        }
+
+        string directory = Directory.CreateTempSubdirectory("secmig-agent-latency-").FullName;
+        try
+        {
+            var context = new MigrationBenchmarkContext(directory, await GuestImage.BuildAsync(Path.Combine(directory, "guest")),
+                memoryMiB, rounds + 1);
+            BenchmarkPki.WriteFiles(context.Credentials);
+            string[] vms = [.. Enumerable.Range(0, rounds + 1).Select(round => $"vm{round}")];
+            string registry = Path.Combine(directory, "ownership");
+            (BackgroundProcess destination, string listening) = await BackgroundProcess.StartAsync("dotnet",
+                [secmig, "agent", "--listen", "127.0.0.1:0", .. vms.SelectMany(vm => new[] { "--vm",
+                    $"{vm}={context.Destination(vm, paused: true).AgentMonitor}" }), "--work", Path.Combine(directory, "dst-work"),
+                    "--registry", registry, .. BenchmarkPki.Arguments(context.Credentials, "destination")], "listening ");
+            using BackgroundProcess ownedDestination = destination;
+            string sourceWork = Path.Combine(directory, "src-work");
+            (BackgroundProcess source, _) = await BackgroundProcess.StartAsync("dotnet",
+                [secmig, "agent", "--listen", "127.0.0.1:0", .. vms.SelectMany(vm => new[] { "--vm",
+                    $"{vm}={context.Source(vm).AgentMonitor}" }), "--work", sourceWork, "--registry", registry,
+                    .. BenchmarkPki.Arguments(context.Credentials, "source")], "control ");
+            using BackgroundProcess ownedSource = source;
+            using HttpClient api = UnixSocketClient(Path.Combine(sourceWork, "control.sock"));
+            string to = listening[..listening.IndexOf(' ', StringComparison.Ordinal)];
+            var samples = new List<AgentLatencySample>();
+            for (int round = 0; round <= rounds; round++)
+            {
+                AgentLatencySample sample = await RoundAsync(context, api, vms[round], to);
+                Console.Error.WriteLine(sample.Describe(round));
+                if (round > 0)
+                {
+                    samples.Add(sample);
+                }
+            }
+
+            Report(samples, memoryMiB);
+            return 0;
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static async Task<AgentLatencySample> RoundAsync(MigrationBenchmarkContext context, HttpClient api, string vm, string to)
+    {
+        GuestQemu source = context.Source(vm);
+        GuestQemu destination = context.Destination(vm, paused: true);
+        int[] pids = [await source.StartAsync(context.Image), await destination.StartAsync(context.Image)];
+        try
+        {
+            await using (QmpClient qmp = await QmpClient.ConnectAsync(new UnixDomainSocketEndPoint(source.TestMonitor)))
+            {
+                await GuestQemu.WaitUntilFilledAsync(qmp, TimeSpan.FromMinutes(5));
+            }
+
+            var clock = Stopwatch.StartNew();
+            using HttpResponseMessage posted = await api.PostAsJsonAsync("/v1/migrations", new { vm, to,
+                peerName = BenchmarkPki.DestinationName, retries = 0 });
+            TimeSpan answered = clock.Elapsed;
+            using JsonDocument started = JsonDocument.Parse(await posted.EnsureSuccessStatusCode().Content.ReadAsStringAsync());
+            string id = started.RootElement.GetProperty("id").GetString()!;
+            var lines = new List<(TimeSpan At, string Line)>();
+            int next = 0;
+            while (true)
+            {
+                using JsonDocument view = JsonDocument.Parse(await api.GetStringAsync($"/v1/migrations/{id}?after={next}&wait=10"));
+                TimeSpan at = clock.Elapsed;
+                lines.AddRange(view.RootElement.GetProperty("lines").EnumerateArray().Select(line => (at, line.GetString()!)));
+                next = view.RootElement.GetProperty("next").GetInt32();
+                if (view.RootElement.TryGetProperty("outcome", out JsonElement outcome) && outcome.ValueKind == JsonValueKind.Object)
+                {
+                    return AgentLatencySample.From(answered, lines, outcome.GetProperty("exitCode").GetInt32());
+                }
+            }
+        }
+        finally
+        {
+            foreach (int pid in pids)
+            {
+                try
+                {
+                    using Process process = Process.GetProcessById(pid);
+                    process.Kill();
+                    await process.WaitForExitAsync();
+                }
+                catch (ArgumentException)
+                {
+                    // gone already: the agent quit the source after the commit
+                }
+            }
+        }
+    }
+
+    private static HttpClient UnixSocketClient(string socket) => new(new SocketsHttpHandler
+    {
+        ConnectCallback = async (_, token) =>
+        {
+            var connection = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            await connection.ConnectAsync(new UnixDomainSocketEndPoint(socket), token);
+            return new NetworkStream(connection, ownsSocket: true);
+        },
+    })
+    { BaseAddress = new Uri("http://agent") };
+
+    private static void Report(List<AgentLatencySample> samples, int memoryMiB)
+    {
+        Console.WriteLine($"Warm agent pair on loopback, {samples.Count} rounds after a warm-up, {memoryMiB} MiB TCG guests; " +
+            $"{Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}");
+        Console.WriteLine();
+        Console.WriteLine("| interval | median ms | min ms | max ms | target |");
+        Console.WriteLine("|---|---:|---:|---:|---|");
+        void Row(string name, IEnumerable<TimeSpan> values, string target)
+        {
+            double[] ms = [.. values.Select(value => value.TotalMilliseconds)];
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {name} | {Samples.Median(ms):0.0} | {ms.Min():0.0} | {ms.Max():0.0} | {target} |"));
+        }
+
+        Row("API call answered (202)", samples.Select(s => s.Answered), "—");
+        Row("API call → Transferring (QEMU's migrate next)", samples.Select(s => s.ToTransferring), "≤ 30 ms");
+        Row("handshake + ticket (PreHooksDone → ChannelOpen)", samples.Select(s => s.Handshake), "—");
+        Row("commit (SwitchingOver → Committed)", samples.Select(s => s.Commit), "—");
+        Row("handshake + ticket + commit", samples.Select(s => s.Handshake + s.Commit), "≤ 50 ms");
+        Row("whole migration (API call → result)", samples.Select(s => s.Total), "—");
+    }
+}

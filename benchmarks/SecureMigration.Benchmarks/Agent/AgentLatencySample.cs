@@ -1,0 +1,28 @@
+using System.Globalization;
+
+namespace SecureMigration.Benchmarks.Agent;
+
+/// <summary>One migration asked of a warm agent, its intervals taken from when its lines reached the caller.</summary>
+internal sealed record AgentLatencySample(TimeSpan Answered, TimeSpan ToTransferring, TimeSpan Handshake, TimeSpan Commit, TimeSpan Total,
+    string Phases)
+{
+    public static AgentLatencySample From(TimeSpan answered, IReadOnlyList<(TimeSpan At, string Line)> lines, int exitCode)
+    {
+        if (exitCode != 0)
+        {
+            throw new InvalidOperationException($"The migration ended with exit code {exitCode}:{Environment.NewLine}" +
+                string.Join(Environment.NewLine, lines.Select(line => line.Line)));
+        }
+
+        TimeSpan Phase(string phase) => lines.First(line => line.Line.StartsWith("phase ", StringComparison.Ordinal) &&
+            line.Line.EndsWith(" " + phase, StringComparison.Ordinal)).At;
+        return new AgentLatencySample(answered, Phase("Transferring"), Phase("ChannelOpen") - Phase("PreHooksDone"),
+            Phase("Committed") - Phase("SwitchingOver"), lines[^1].At, string.Join(", ", lines
+                .Where(line => line.Line.StartsWith("phase ", StringComparison.Ordinal))
+                .Select(line => string.Create(CultureInfo.InvariantCulture, $"{line.Line.Split(' ')[^1]} {line.At.TotalMilliseconds:0}"))));
+    }
+
+    public string Describe(int round) => string.Create(CultureInfo.InvariantCulture,
+        $"round {round}: answered {Answered.TotalMilliseconds:0.0} ms, to Transferring {ToTransferring.TotalMilliseconds:0.0} ms, " +
+            $"handshake {Handshake.TotalMilliseconds:0.0} ms, commit {Commit.TotalMilliseconds:0.0} ms, total {Total.TotalSeconds:0.000} s ({Phases} ms)");
+}
