@@ -6,6 +6,9 @@ namespace SecureMigration.Benchmarks.Agent;
 internal sealed record AgentLatencySample(TimeSpan Answered, TimeSpan ToTransferring, TimeSpan Handshake, TimeSpan Commit, TimeSpan Total,
     string Phases)
 {
+    /// <summary>Gets how long the source guest's QEMU took to answer one monitor command just before the round.</summary>
+    public TimeSpan QmpAnswer { get; init; }
+
     public static AgentLatencySample From(TimeSpan answered, IReadOnlyList<(TimeSpan At, string Line)> lines, int exitCode)
     {
         if (exitCode != 0)
@@ -23,6 +26,6 @@ internal sealed record AgentLatencySample(TimeSpan Answered, TimeSpan ToTransfer
     }
 
     public string Describe(int round) => string.Create(CultureInfo.InvariantCulture,
-        $"round {round}: answered {Answered.TotalMilliseconds:0.0} ms, to Transferring {ToTransferring.TotalMilliseconds:0.0} ms, " +
+        $"round {round}: QMP {QmpAnswer.TotalMilliseconds:0.0} ms, answered {Answered.TotalMilliseconds:0.0} ms, to Transferring {ToTransferring.TotalMilliseconds:0.0} ms, " +
             $"handshake {Handshake.TotalMilliseconds:0.0} ms, commit {Commit.TotalMilliseconds:0.0} ms, total {Total.TotalSeconds:0.000} s ({Phases} ms)");
 }
