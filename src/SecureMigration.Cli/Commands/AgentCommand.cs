@@ -114,8 +114,9 @@ internal static class AgentCommand
             await ControlSocket.PrepareAsync(controlSocket, cancellationToken);
             listener.Start();
             string[] servedIds = [.. served.Select(vm => vm.Id)];
+            await using var inDoubt = new InDoubtRecovery(host.Coordinator.RecoverAsync, TimeProvider.System, style.Line);
             var state = new AgentState(host.Id, servedIds, host.Registry, host.Journal,
-                new OutgoingMigrations(host, servedIds, TimeProvider.System))
+                new OutgoingMigrations(host, servedIds, TimeProvider.System, inDoubt.Add))
             {
                 Listening = listener.LocalEndPoint.ToString(),
             };
@@ -127,7 +128,6 @@ internal static class AgentCommand
                 TimeProvider.System);
             style.Line($"listening {listener.LocalEndPoint} as {host.Id} for {string.Join(", ", served.Select(vm => vm.Id))}");
             MigrationAgent agent = host.CreateAgent(new MigrationAgentOptions());
-            await using var inDoubt = new InDoubtRecovery(host.Coordinator.RecoverAsync, TimeProvider.System, style.Line);
             agent.MigrationEnded += (_, ended) =>
             {
                 state.MigrationEnded();

@@ -39,8 +39,24 @@ internal sealed class OutgoingMigration
     /// <summary>Gets or sets the task that runs it.</summary>
     public Task Completion { get; set; } = Task.CompletedTask;
 
-    /// <summary>Gets how it ended, or <see langword="null"/> while it runs.</summary>
+    /// <summary>Gets how it ended, or <see langword="null"/> while it waits or runs.</summary>
     public MigrateOutcome? Outcome { get; private set; }
+
+    /// <summary>Gets when it left the queue and started, or <see langword="null"/> while it waits.</summary>
+    public DateTimeOffset? StartedAt { get; private set; }
+
+    /// <summary>Gets when it ended, or <see langword="null"/> until it has.</summary>
+    public DateTimeOffset? EndedAt { get; private set; }
+
+    /// <summary>Records that it left the queue.</summary>
+    public void Started(DateTimeOffset at)
+    {
+        lock (_gate)
+        {
+            StartedAt = at;
+            Changed();
+        }
+    }
 
     public void Say(string line)
     {
@@ -57,11 +73,12 @@ internal sealed class OutgoingMigration
         }
     }
 
-    public void End(MigrateOutcome outcome)
+    public void End(MigrateOutcome outcome, DateTimeOffset at)
     {
         lock (_gate)
         {
             Outcome = outcome;
+            EndedAt = at;
             Changed();
         }
     }
@@ -108,8 +125,8 @@ internal sealed class OutgoingMigration
     private MigrationView View(int after)
     {
         int first = Math.Max(after, _dropped);
-        return new MigrationView(Id, Request, RequestedAt, Outcome?.Status ?? "Running", [.. _lines.Skip(first - _dropped)], first,
-            _dropped + _lines.Count, Outcome);
+        return new MigrationView(Id, Request, RequestedAt, Outcome?.Status ?? (StartedAt is null ? "Queued" : "Running"),
+            [.. _lines.Skip(first - _dropped)], first, _dropped + _lines.Count, Outcome, StartedAt, EndedAt);
     }
 
     private void Changed()

@@ -10,18 +10,29 @@ namespace SecureMigration.Cli.Control;
 
 /// <summary>
 /// The migrations the agent runs as a source for its control API (<c>POST /v1/migrations</c>): one at a time per VM, each
-/// as 'secmig migrate' would run it, under the same admission, journal and registry as everything else on the host. The
-/// last <see cref="MaxKept"/> are kept for their callers to read; all are cancelled (rolled back) when the agent stops.
+/// as 'secmig migrate' would run it, under the same admission, journal and registry as everything else on the host. At most as
+/// many run at once as admission lets leave this host (its outbound cap); the others wait, in the order they came, up to
+/// <see cref="MaxWaiting"/>, so a burst of requests is served rather than refused for the cap. The last <see cref="MaxKept"/>
+/// ended ones are kept for their callers to read; all are cancelled (rolled back, or dropped from the queue) when the agent
+/// stops.
 /// </summary>
 /// <param name="host">This host.</param>
 /// <param name="servedVms">The VMs the agent serves (<c>--vm</c>).</param>
 /// <param name="time">The clock.</param>
-internal sealed class OutgoingMigrations(LiveHost host, IReadOnlyCollection<string> servedVms, TimeProvider time)
+/// <param name="inDoubt">Told of a migration that ended in doubt, to recover it (its id and VM).</param>
+internal sealed class OutgoingMigrations(LiveHost host, IReadOnlyCollection<string> servedVms, TimeProvider time,
+    Action<Guid, string> inDoubt)
 {
-    /// <summary>The most migrations kept, running or ended.</summary>
+    /// <summary>The most ended migrations kept.</summary>
     public const int MaxKept = 256;
 
+    /// <summary>The most migrations waiting for a slot; more are refused until some have started.</summary>
+    public const int MaxWaiting = 1000;
+
     private readonly ConcurrentDictionary<Guid, OutgoingMigration> _all = new();
+    private readonly int _slotCount = host.Admission.Options.MaxOutboundPerHost;
+    private readonly SemaphoreSlim _slots = new(host.Admission.Options.MaxOutboundPerHost);
+    private int _waiting;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _gate = new();
 
@@ -55,6 +66,12 @@ internal sealed class OutgoingMigrations(LiveHost host, IReadOnlyCollection<stri
                 return (null, null, $"VM '{request.Vm}' is already migrating (request {running.Id}); follow or cancel that one");
             }
 
+            if (Volatile.Read(ref _waiting) >= MaxWaiting)
+            {
+                return (null, null, $"{MaxWaiting} migrations are waiting for one of this host's {_slotCount} slots; ask again once " +
+                    "some have started");
+            }
+
             foreach (OutgoingMigration old in _all.Values.Where(m => m.Outcome is not null).OrderBy(m => m.RequestedAt)
                 .Take(Math.Max(0, _all.Count + 1 - MaxKept)))
             {
@@ -63,6 +80,7 @@ internal sealed class OutgoingMigrations(LiveHost host, IReadOnlyCollection<stri
 
             migration = new OutgoingMigration(request, time.GetUtcNow(), _stopping.Token);
             _all[migration.Id] = migration;
+            Interlocked.Increment(ref _waiting); // counted before the lock is left, so MaxWaiting holds
             migration.Completion = Task.Run(() => RunAsync(migration, destination));
         }
 
@@ -90,9 +108,53 @@ internal sealed class OutgoingMigrations(LiveHost host, IReadOnlyCollection<stri
         MigrateOutcome outcome;
         try
         {
+            if (_slots.CurrentCount == 0)
+            {
+                migration.Say($"queued {request.Vm}: {Volatile.Read(ref _waiting) - 1} before it, {_slotCount} at once");
+            }
+
+            await _slots.WaitAsync(migration.Cancellation.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            migration.Say($"result {request.Vm} Cancelled while it waited; nothing was done");
+            migration.End(new MigrateOutcome(request.Vm, Guid.Empty, "Cancelled", "cancelled while it waited; nothing was done", 0, 0,
+                ExitCodes.Interrupted, null), time.GetUtcNow());
+            return;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
+        }
+
+        migration.Started(time.GetUtcNow());
+        DateTimeOffset ended;
+        try
+        {
+            outcome = await RunStartedAsync(migration, destination).ConfigureAwait(false);
+        }
+        finally
+        {
+            ended = time.GetUtcNow(); // before the slot is free: no two migrations' times overlap beyond the cap
+            _slots.Release();
+        }
+
+        if (outcome.ExitCode == ExitCodes.InDoubt)
+        {
+            inDoubt(outcome.MigrationId, outcome.VmId);
+        }
+
+        migration.End(outcome, ended);
+    }
+
+    private async Task<MigrateOutcome> RunStartedAsync(OutgoingMigration migration, EndPoint destination)
+    {
+        MigrationRequest request = migration.Request;
+        try
+        {
             var display = new LiveMigrationDisplay(new ConsoleStyle(new LineSink(migration.Say), isTerminal: false, useColor: false));
-            outcome = await SourceRun.RunAsync(host, request.Vm, destination, request.PeerName, request.Retries, migration.Say, display,
-                "the agent's next start (or 'secmig recover' on this host) asks the registry and finishes the migration",
+            return await SourceRun.RunAsync(host, request.Vm, destination, request.PeerName, request.Retries, migration.Say, display,
+                "the agent asks the registry again, and finishes the migration once it answers",
                 migration.Cancellation.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -108,9 +170,7 @@ internal sealed class OutgoingMigrations(LiveHost host, IReadOnlyCollection<stri
             string message = UntrustedText.Bound(e is HandshakeFailedException refused ? $"refused ({refused.Reason}): {e.Message}"
                 : e.Message, 1000);
             migration.Say("secmig: " + message);
-            outcome = new MigrateOutcome(request.Vm, Guid.Empty, "Failed", message, 0, 0, exitCode, null);
+            return new MigrateOutcome(request.Vm, Guid.Empty, "Failed", message, 0, 0, exitCode, null);
         }
-
-        migration.End(outcome);
     }
 }
