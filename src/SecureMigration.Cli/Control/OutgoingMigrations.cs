@@ -84,33 +84,28 @@ internal sealed class OutgoingMigrations(LiveHost host, IReadOnlyCollection<stri
         await Task.WhenAll(_all.Values.Select(m => m.Completion)).ConfigureAwait(false);
     }
 
-    private async Task RunAsync(OutgoingMigration migration, EndPoint destination)
+    private Task RunAsync(OutgoingMigration migration, EndPoint destination)
     {
         MigrationRequest request = migration.Request;
-        MigrateOutcome outcome;
-        try
-        {
-            var display = new LiveMigrationDisplay(new ConsoleStyle(new LineSink(migration.Say), isTerminal: false, useColor: false));
-            outcome = await SourceRun.RunAsync(host, request.Vm, destination, request.PeerName, request.Retries, migration.Say, display,
-                "the agent's next start (or 'secmig recover' on this host) asks the registry and finishes the migration",
-                migration.Cancellation.Token).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            // What would have ended 'secmig migrate' with one line and an exit code ends this migration the same way.
-            int exitCode = e switch
-            {
-                HandshakeFailedException => ExitCodes.Refused,
-                OperationCanceledException => ExitCodes.Interrupted,
-                ArgumentException or FormatException or InvalidDataException => ExitCodes.InvalidInput,
-                _ => ExitCodes.Failure,
-            };
-            string message = UntrustedText.Bound(e is HandshakeFailedException refused ? $"refused ({refused.Reason}): {e.Message}"
-                : e.Message, 1000);
-            migration.Say("secmig: " + message);
-            outcome = new MigrateOutcome(request.Vm, Guid.Empty, "Failed", message, 0, 0, exitCode, null);
-        }
+        var display = new LiveMigrationDisplay(new ConsoleStyle(new LineSink(migration.Say), isTerminal: false, useColor: false));
+        return migration.RunAsync(token => SourceRun.RunAsync(host, request.Vm, destination, request.PeerName, request.Retries,
+            migration.Say, display, "the agent's next start (or 'secmig recover' on this host) asks the registry and finishes the " +
+                "migration", token), e => Failed(migration, e));
+    }
 
-        migration.End(outcome);
+    /// <summary>What would have ended 'secmig migrate' with one line and an exit code ends this migration the same way.</summary>
+    private static MigrateOutcome Failed(OutgoingMigration migration, Exception e)
+    {
+        int exitCode = e switch
+        {
+            HandshakeFailedException => ExitCodes.Refused,
+            OperationCanceledException => ExitCodes.Interrupted,
+            ArgumentException or FormatException or InvalidDataException => ExitCodes.InvalidInput,
+            _ => ExitCodes.Failure,
+        };
+        string message = UntrustedText.Bound(e is HandshakeFailedException refused ? $"refused ({refused.Reason}): {e.Message}"
+            : e.Message, 1000);
+        migration.Say("secmig: " + message);
+        return new MigrateOutcome(migration.Request.Vm, Guid.Empty, "Failed", message, 0, 0, exitCode, null);
     }
 }
