@@ -4,13 +4,15 @@ using SecureMigration.Channel;
 using SecureMigration.Cli.Commands;
 using SecureMigration.Cli.Live;
 using SecureMigration.Cli.Terminal;
+using SecureMigration.Coordination.Phases;
 using SecureMigration.Text;
 
 namespace SecureMigration.Cli.Control;
 
 /// <summary>
 /// The migrations the agent runs as a source for its control API (<c>POST /v1/migrations</c>): one at a time per VM, each
-/// as 'secmig migrate' would run it, under the same admission, journal and registry as everything else on the host. The
+/// as 'secmig migrate' would run it, under the same admission, journal and registry as everything else on the host, and
+/// never for a VM still arriving here (an unfinished incoming migration in the journal). The
 /// last <see cref="MaxKept"/> are kept for their callers to read; all are cancelled (rolled back) when the agent stops.
 /// </summary>
 /// <param name="host">This host.</param>
@@ -53,6 +55,13 @@ internal sealed class OutgoingMigrations(LiveHost host, IReadOnlyCollection<stri
             if (_all.Values.FirstOrDefault(m => m.Outcome is null && m.Request.Vm == request.Vm) is { } running)
             {
                 return (null, null, $"VM '{request.Vm}' is already migrating (request {running.Id}); follow or cancel that one");
+            }
+
+            if (host.Journal.LatestRecords.LastOrDefault(r => r.VmId == request.Vm && r.Role == MigrationRole.Destination &&
+                !MigrationStateMachine.IsFinal(r.Phase)) is { } incoming)
+            {
+                return (null, null, $"VM '{request.Vm}' is still arriving on this host (incoming migration {incoming.MigrationId}, " +
+                    $"{incoming.Phase}): it can leave only once it has arrived; ask again when GET /v1/vms shows it Completed");
             }
 
             foreach (OutgoingMigration old in _all.Values.Where(m => m.Outcome is not null).OrderBy(m => m.RequestedAt)
