@@ -95,6 +95,11 @@ catch (HandshakeFailedException e)
     Console.Error.WriteLine($"secmig: refused ({e.Reason}): {e.Message}");
     return ExitCodes.Refused;
 }
+catch (SecureMigration.Cli.Control.UntrustedAgentException e)
+{
+    Console.Error.WriteLine($"secmig: {e.Message}");
+    return ExitCodes.Refused;
+}
 catch (HypervisorException e)
 {
     // QEMU failing a step, or a VM that is missing or in the wrong state, is a failure of the command (exit 1), as it was

@@ -112,7 +112,7 @@ internal static class AgentWebHost
         }
         finally
         {
-            if (Posix.IsSocket(controlSocket))
+            if (Posix.Stat(controlSocket) is { IsSocket: true })
             {
                 File.Delete(controlSocket); // only the socket: whatever else someone put there stays
             }

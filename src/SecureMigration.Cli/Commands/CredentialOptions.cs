@@ -47,6 +47,13 @@ internal sealed class CredentialOptions
     public Option<string> LocalName { get; } = new("--local-name") { Description = "This host's identity in tickets (required with " +
         "--psk-keyring). Default: the certificate's name, or the PSK identity." };
 
+    /// <summary>What to give when no credential mode was given (one line).</summary>
+    public const string Needed = "Give one of: --cert, --key and --ca; or --psk-keyring with --local-name; or --psk-file and " +
+        "--psk-identity with --shared-psk (--local-name, --allow-peer, --crl and --pin-spki only qualify one of these)";
+
+    /// <summary>Gets the options that choose a credential mode; the others (names, pins, CRLs) only qualify one.</summary>
+    public IReadOnlyList<Option> Modes => [Certificate, Key, Ca, PskKeyring, PskFile, PskIdentity];
+
     /// <summary>Gets every credential option.</summary>
     public IReadOnlyList<Option> All => [Certificate, Key, Ca, Crl, AllowPeer, PinSpki, PskKeyring, PskFile, PskIdentity, SharedPsk,
         LocalName];
@@ -75,8 +82,7 @@ internal sealed class CredentialOptions
 
             if (modes != 1)
             {
-                result.AddError("Give one of: --cert, --key and --ca; or --psk-keyring with --local-name; or --psk-file and " +
-                    "--psk-identity with --shared-psk.");
+                result.AddError(Needed + ".");
             }
             else if (x509 && (result.GetResult(Certificate) is null || result.GetResult(Key) is null || result.GetResult(Ca) is null))
             {
@@ -109,19 +115,20 @@ internal sealed class CredentialOptions
         });
     }
 
-    /// <summary>Loads the credentials and peer policy; throws <see cref="InvalidCredentialsException"/> on a bad file.</summary>
-    /// <summary>Whether any credential option was given.</summary>
-    public bool AreGiven(ParseResult parse) =>
-        new Option[] { Certificate, Key, Ca, PskKeyring, PskFile, PskIdentity }.Any(option => parse.GetResult(option) is not null);
+    /// <summary>Whether a credential mode was given (any of <see cref="Modes"/>).</summary>
+    public bool AreGiven(ParseResult parse) => Modes.Any(option => parse.GetResult(option) is not null);
 
+    /// <summary>Loads the credentials and peer policy; throws <see cref="InvalidCredentialsException"/> on a bad file.</summary>
+    /// <exception cref="ArgumentException">No complete credential mode was given (a validator that let it through).</exception>
     public SecureChannelOptions Load(ParseResult parse)
     {
         ChannelCredentials credentials = (parse.GetValue(PskKeyring), parse.GetValue(PskFile)) switch
         {
             ({ } keyring, _) => PskKeyringCredentials.FromFile(keyring.FullName, parse.GetValue(LocalName)!),
             (_, { } pskFile) => PskChannelCredentials.FromHexFile(pskFile.FullName, parse.GetValue(PskIdentity)!),
-            _ => X509ChannelCredentials.FromPemFiles(parse.GetValue(Certificate)!.FullName, parse.GetValue(Key)!.FullName,
-                parse.GetValue(Ca)!.FullName),
+            _ when (parse.GetValue(Certificate), parse.GetValue(Key), parse.GetValue(Ca)) is ({ } cert, { } key, { } ca) =>
+                X509ChannelCredentials.FromPemFiles(cert.FullName, key.FullName, ca.FullName),
+            _ => throw new ArgumentException(Needed + "."),
         };
         var options = new SecureChannelOptions { Credentials = credentials, LocalIdentity = parse.GetValue(LocalName) };
         foreach (string peer in parse.GetValue(AllowPeer) ?? [])

@@ -82,10 +82,10 @@ internal static class MigrateCommand
             {
                 result.AddError($"Missing {missing.Name}: give it, or ask the host's agent with --agent.");
             }
-            else if (!live.Credentials.All.Any(option => result.GetResult(option) is { Implicit: false }))
+            else if (!live.Credentials.Modes.Any(option => result.GetResult(option) is { Implicit: false }))
             {
-                result.AddError("Give one of: --cert, --key and --ca; or --psk-keyring with --local-name; or --psk-file and " +
-                    "--psk-identity with --shared-psk; or ask the host's agent with --agent.");
+                // --local-name, --allow-peer, --crl or --pin-spki alone choose no credentials: refused here, not at their loading.
+                result.AddError(CredentialOptions.Needed + "; or ask the host's agent with --agent.");
             }
         });
         command.SetAction(async (parse, cancellationToken) =>

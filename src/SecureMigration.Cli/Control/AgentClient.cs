@@ -4,15 +4,27 @@ using System.Net.Sockets;
 using System.Text.Json;
 using SecureMigration.Cli.Live;
 using SecureMigration.Cli.Terminal;
+using SecureMigration.Storage;
+using SecureMigration.Text;
+using SecureMigration.Tunnel;
 
 namespace SecureMigration.Cli.Control;
 
 /// <summary>
 /// 'secmig migrate --agent SOCKET': asks the host's agent to migrate, prints the lines the agent's run prints (those 'secmig
 /// migrate' prints), and ends with its outcome. Ctrl+C asks the agent to cancel, then follows the rollback to its end.
+/// What comes back is the agent's lines, which carry QEMU's and the peer's text: only a socket served by root or this
+/// user is talked to, each answer is bounded, and each line is escaped before a terminal sees it.
 /// </summary>
 internal static class AgentClient
 {
+    /// <summary>The largest answer read from the agent: a view of <see cref="OutgoingMigration.MaxLines"/> lines of
+    /// <see cref="OutgoingMigration.MaxLineLength"/> characters, each escaped as JSON (six bytes a character at worst), fits.</summary>
+    public const int MaxResponseBytes = 16 * 1024 * 1024;
+
+    /// <summary>The longest line printed: the agent's own bound, with room for its note of what was cut.</summary>
+    public const int MaxLineLength = OutgoingMigration.MaxLineLength + 64;
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public static async Task<MigrateOutcome> MigrateAsync(string socket, MigrationRequest request, ConsoleStyle style,
@@ -29,7 +41,7 @@ internal static class AgentClient
             CancellationToken.None));
         if (!started.IsSuccessStatusCode)
         {
-            throw new ArgumentException($"the agent refused: {await ProblemAsync(started)}");
+            throw new ArgumentException($"the agent refused: {UntrustedText.Bound(await ProblemAsync(started), 1000)}");
         }
 
         MigrationView view = (await started.Content.ReadFromJsonAsync<MigrationView>(Json, CancellationToken.None))!;
@@ -55,7 +67,7 @@ internal static class AgentClient
             view = (await followed.Content.ReadFromJsonAsync<MigrationView>(Json, CancellationToken.None))!;
             foreach (string line in view.Lines)
             {
-                style.Line(line);
+                style.Line(UntrustedText.Bound(line, MaxLineLength)); // QEMU's and the peer's text: one line, no escapes
             }
 
             if (view.Outcome is { } outcome)
@@ -65,15 +77,23 @@ internal static class AgentClient
         }
     }
 
-    /// <summary>An HTTP client for the agent's control API on <paramref name="socket"/>.</summary>
+    /// <summary>An HTTP client for the agent's control API on <paramref name="socket"/>: it talks only to a socket served by
+    /// root or this user (the kernel's word, <c>SO_PEERCRED</c>) and reads answers of up to <see cref="MaxResponseBytes"/>.</summary>
     public static HttpClient Connect(string socket) => new(new SocketsHttpHandler
     {
+        MaxResponseHeadersLength = 16,
         ConnectCallback = async (_, cancellationToken) =>
         {
             var connection = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
             try
             {
                 await connection.ConnectAsync(new UnixDomainSocketEndPoint(socket), cancellationToken).ConfigureAwait(false);
+                if (OperatingSystem.IsLinux() && LocalPeerCredentials.TryGetUid(connection) is var uid &&
+                    uid != 0 && uid != (int)Posix.EffectiveUserId())
+                {
+                    throw new UntrustedAgentException(socket, uid);
+                }
+
                 return new NetworkStream(connection, ownsSocket: true);
             }
             catch
@@ -83,7 +103,10 @@ internal static class AgentClient
             }
         },
     })
-    { BaseAddress = new Uri("http://agent"), Timeout = TimeSpan.FromSeconds(ControlEndpoints.MaxWait + 30) };
+    {
+        BaseAddress = new Uri("http://agent"), Timeout = TimeSpan.FromSeconds(ControlEndpoints.MaxWait + 30),
+        MaxResponseContentBufferSize = MaxResponseBytes,
+    };
 
     /// <summary>Sends a request; an agent that cannot be reached ends the command with one line naming the socket.</summary>
     private static async Task<HttpResponseMessage> SendAsync(string socket, Func<Task<HttpResponseMessage>> send,
@@ -96,6 +119,15 @@ internal static class AgentClient
         catch (OperationCanceledException) when (interrupted.IsCancellationRequested)
         {
             return new HttpResponseMessage(HttpStatusCode.RequestTimeout);
+        }
+        catch (HttpRequestException e) when (e.InnerException is UntrustedAgentException untrusted)
+        {
+            throw untrusted;
+        }
+        catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.ConfigurationLimitExceeded)
+        {
+            throw new InvalidDataException($"the agent's control socket '{socket}' answered with more than {MaxResponseBytes} bytes " +
+                "(or headers over 16 KiB), more than a secmig agent sends; check which process serves it.", e);
         }
         catch (HttpRequestException e)
         {

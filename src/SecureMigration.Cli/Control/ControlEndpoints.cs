@@ -49,7 +49,7 @@ internal static class ControlEndpoints
                     return Results.NotFound();
                 }
 
-                migration.Cancellation.Cancel();
+                migration.Cancel();
                 return Results.Accepted($"/v1/migrations/{id}", migration.Summary());
             })
             .WithName("CancelMigration").WithSummary("Cancels a migration: it rolls back unless it already committed.");

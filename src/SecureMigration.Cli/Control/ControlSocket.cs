@@ -7,7 +7,8 @@ namespace SecureMigration.Cli.Control;
 /// <summary>
 /// The path of the agent's control socket: checked before Kestrel binds it and restricted to the agent's user after.
 /// Nothing but a stale socket is ever removed there: a symlink, a file or a directory at the path is refused, so a local
-/// user cannot make the agent delete something by planting a link.
+/// user cannot make the agent delete something by planting a link. Its directory must be owned by root or the agent's
+/// user and writable by no one else, so nobody else can put a link where the socket is between its bind and its chmod.
 /// </summary>
 internal static class ControlSocket
 {
@@ -17,11 +18,13 @@ internal static class ControlSocket
     /// <summary>The socket's file name in the agent's work directory, when <c>--control</c> does not name one.</summary>
     public const string DefaultName = "control.sock";
 
-    /// <summary>Makes <paramref name="path"/> ready to bind: refuses a path too long for a socket, anything there but a
-    /// socket, and a socket another process still serves; removes a stale one.</summary>
+    /// <summary>Makes <paramref name="path"/> ready to bind: refuses a path too long for a socket, a directory others may
+    /// write or that another user owns, anything there but a socket, and a socket another process still serves; removes a
+    /// stale one.</summary>
     /// <param name="path">The full path.</param>
     /// <param name="cancellationToken">Cancels the check.</param>
     /// <exception cref="ArgumentException">The path cannot be a socket, or something else is there.</exception>
+    /// <exception cref="UnsafeControlDirectoryException">Another user owns the directory, or others may write it.</exception>
     /// <exception cref="StateInUseException">Another process serves the socket.</exception>
     public static async Task PrepareAsync(string path, CancellationToken cancellationToken)
     {
@@ -31,13 +34,14 @@ internal static class ControlSocket
                 "path can have; give a shorter --control path.");
         }
 
+        EnsureSafeDirectory(path);
         var existing = new FileInfo(path);
         if (existing.LinkTarget is null && !existing.Exists && !Directory.Exists(path))
         {
             return;
         }
 
-        if (existing.LinkTarget is not null || !Posix.IsSocket(path))
+        if (existing.LinkTarget is not null || Posix.Stat(path) is not { IsSocket: true })
         {
             throw new ArgumentException($"'{path}' exists and is not a socket (a file, a directory or a symbolic link): the " +
                 "agent removes only a stale control socket there. Remove it yourself, or give another --control path.");
@@ -62,6 +66,18 @@ internal static class ControlSocket
 
         throw new StateInUseException($"Another process serves the control socket '{path}' (another secmig agent?). Stop it, or give " +
             "this agent another --control path.");
+    }
+
+    /// <summary>Refuses a directory owned by another user than root or this one, or that group or others may write.</summary>
+    private static void EnsureSafeDirectory(string path)
+    {
+        const UnixFileMode OthersWrite = UnixFileMode.GroupWrite | UnixFileMode.OtherWrite;
+        string directory = Path.GetDirectoryName(path) ?? "/";
+        if (Posix.Stat(directory, followLink: true) is { } parent &&
+            ((parent.Owner != 0 && parent.Owner != Posix.EffectiveUserId()) || (parent.Permissions & OthersWrite) != 0))
+        {
+            throw new UnsafeControlDirectoryException(path, directory, parent.Owner, parent.Permissions);
+        }
     }
 
     /// <summary>Lets only the agent's user (and root) connect: read and write for the owner alone.</summary>

@@ -5,7 +5,8 @@ namespace SecureMigration.Cli.Control;
 /// <summary>
 /// A migration the agent runs for its control API: the lines 'secmig migrate' would print (the last
 /// <see cref="MaxLines"/>), its outcome once it ends, and a way to cancel it (it then rolls back). Callers follow it by asking
-/// for the lines after the last they saw, waiting for the next.
+/// for the lines after the last they saw, waiting for the next. <see cref="RunAsync"/> always ends it, whatever its run
+/// throws, and then disposes its cancellation.
 /// </summary>
 internal sealed class OutgoingMigration
 {
@@ -16,15 +17,21 @@ internal sealed class OutgoingMigration
     public const int MaxLineLength = 2000;
 
     private readonly Lock _gate = new();
+    private readonly Lock _cancelling = new();
+    private readonly CancellationTokenSource _cancellation;
     private readonly Queue<string> _lines = new();
     private int _dropped;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public OutgoingMigration(MigrationRequest request, DateTimeOffset requestedAt, CancellationToken stopping)
+    private readonly TimeProvider _time;
+
+    public OutgoingMigration(MigrationRequest request, TimeProvider time, CancellationToken stopping)
     {
         Request = request;
-        RequestedAt = requestedAt;
-        Cancellation = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        _time = time;
+        RequestedAt = time.GetUtcNow();
+        _cancellation = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        Token = _cancellation.Token;
     }
 
     public Guid Id { get; } = Guid.NewGuid();
@@ -33,8 +40,8 @@ internal sealed class OutgoingMigration
 
     public DateTimeOffset RequestedAt { get; }
 
-    /// <summary>Gets the source that cancels the migration (DELETE, or the agent stopping).</summary>
-    public CancellationTokenSource Cancellation { get; }
+    /// <summary>Gets the token that cancels the migration (<see cref="Cancel"/>, or the agent stopping).</summary>
+    public CancellationToken Token { get; }
 
     /// <summary>Gets or sets the task that runs it.</summary>
     public Task Completion { get; set; } = Task.CompletedTask;
@@ -45,16 +52,26 @@ internal sealed class OutgoingMigration
     /// <summary>Gets when it left the queue and started, or <see langword="null"/> while it waits.</summary>
     public DateTimeOffset? StartedAt { get; private set; }
 
-    /// <summary>Gets when it ended, or <see langword="null"/> until it has.</summary>
+    /// <summary>Gets when it stopped running, or <see langword="null"/> until it has.</summary>
     public DateTimeOffset? EndedAt { get; private set; }
 
-    /// <summary>Records that it left the queue.</summary>
-    public void Started(DateTimeOffset at)
+    /// <summary>Records that it left the queue and runs.</summary>
+    public void Started()
     {
         lock (_gate)
         {
-            StartedAt = at;
+            StartedAt = _time.GetUtcNow();
             Changed();
+        }
+    }
+
+    /// <summary>Records that it stopped running (before its slot is given to the next, so no two runs' times overlap beyond the cap).
+    /// </summary>
+    public void Stopped()
+    {
+        lock (_gate)
+        {
+            EndedAt = _time.GetUtcNow();
         }
     }
 
@@ -73,12 +90,60 @@ internal sealed class OutgoingMigration
         }
     }
 
-    public void End(MigrateOutcome outcome, DateTimeOffset at)
+    /// <summary>Asks the migration to stop (it rolls back unless it committed); nothing once it has ended.</summary>
+    public void Cancel()
+    {
+        lock (_cancelling)
+        {
+            if (Outcome is null)
+            {
+                _ = _cancellation.CancelAsync(); // the callbacks run on the pool, never under this lock
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs the migration and ends it, always: with the outcome of <paramref name="run"/>, with the one <paramref name="failed"/>
+    /// makes of an exception, or, when <paramref name="failed"/> does not apply (out of memory, or it threw itself), as a failure
+    /// that says so; then disposes its cancellation. An exception <paramref name="failed"/> did not take is thrown on.
+    /// </summary>
+    /// <param name="run">Runs the migration with <see cref="Token"/>.</param>
+    /// <param name="failed">The outcome of a run that threw (not for <see cref="OutOfMemoryException"/>).</param>
+    public async Task RunAsync(Func<CancellationToken, Task<MigrateOutcome>> run, Func<Exception, MigrateOutcome> failed)
+    {
+        MigrateOutcome? outcome = null;
+        try
+        {
+            outcome = await run(Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            outcome = failed(e);
+        }
+        finally
+        {
+            if (outcome is null)
+            {
+                const string Unexpected = "the agent's run of this migration ended unexpectedly (out of memory?); its journal and " +
+                    "'secmig recover' on this host tell where the VM is";
+                Say("secmig: " + Unexpected);
+                outcome = new MigrateOutcome(Request.Vm, Guid.Empty, "Failed", Unexpected, 0, 0, ExitCodes.Failure, null);
+            }
+
+            lock (_cancelling)
+            {
+                End(outcome);
+                _cancellation.Dispose();
+            }
+        }
+    }
+
+    private void End(MigrateOutcome outcome)
     {
         lock (_gate)
         {
             Outcome = outcome;
-            EndedAt = at;
+            EndedAt ??= _time.GetUtcNow();
             Changed();
         }
     }

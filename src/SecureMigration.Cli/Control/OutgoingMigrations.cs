@@ -4,17 +4,18 @@ using SecureMigration.Channel;
 using SecureMigration.Cli.Commands;
 using SecureMigration.Cli.Live;
 using SecureMigration.Cli.Terminal;
+using SecureMigration.Coordination.Phases;
 using SecureMigration.Text;
 
 namespace SecureMigration.Cli.Control;
 
 /// <summary>
 /// The migrations the agent runs as a source for its control API (<c>POST /v1/migrations</c>): one at a time per VM, each
-/// as 'secmig migrate' would run it, under the same admission, journal and registry as everything else on the host. At most as
-/// many run at once as admission lets leave this host (its outbound cap); the others wait, in the order they came, up to
-/// <see cref="MaxWaiting"/>, so a burst of requests is served rather than refused for the cap. The last <see cref="MaxKept"/>
-/// ended ones are kept for their callers to read; all are cancelled (rolled back, or dropped from the queue) when the agent
-/// stops.
+/// as 'secmig migrate' would run it, under the same admission, journal and registry as everything else on the host, and
+/// never for a VM still arriving here (an unfinished incoming migration in the journal). At most as many run at once as
+/// admission lets leave this host (its outbound cap); the others wait, in the order they came, up to <see cref="MaxWaiting"/>, so a
+/// burst of requests is served rather than refused for the cap. The last <see cref="MaxKept"/> ended ones are kept for their callers
+/// to read; all are cancelled (rolled back, or dropped from the queue) when the agent stops.
 /// </summary>
 /// <param name="host">This host.</param>
 /// <param name="servedVms">The VMs the agent serves (<c>--vm</c>).</param>
@@ -72,13 +73,20 @@ internal sealed class OutgoingMigrations(LiveHost host, IReadOnlyCollection<stri
                     "some have started");
             }
 
+            if (host.Journal.LatestRecords.LastOrDefault(r => r.VmId == request.Vm && r.Role == MigrationRole.Destination &&
+                !MigrationStateMachine.IsFinal(r.Phase)) is { } incoming)
+            {
+                return (null, null, $"VM '{request.Vm}' is still arriving on this host (incoming migration {incoming.MigrationId}, " +
+                    $"{incoming.Phase}): it can leave only once it has arrived; ask again when GET /v1/vms shows it Completed");
+            }
+
             foreach (OutgoingMigration old in _all.Values.Where(m => m.Outcome is not null).OrderBy(m => m.RequestedAt)
                 .Take(Math.Max(0, _all.Count + 1 - MaxKept)))
             {
                 _all.TryRemove(old.Id, out _);
             }
 
-            migration = new OutgoingMigration(request, time.GetUtcNow(), _stopping.Token);
+            migration = new OutgoingMigration(request, time, _stopping.Token);
             _all[migration.Id] = migration;
             Interlocked.Increment(ref _waiting); // counted before the lock is left, so MaxWaiting holds
             migration.Completion = Task.Run(() => RunAsync(migration, destination));
@@ -102,10 +110,13 @@ internal sealed class OutgoingMigrations(LiveHost host, IReadOnlyCollection<stri
         await Task.WhenAll(_all.Values.Select(m => m.Completion)).ConfigureAwait(false);
     }
 
-    private async Task RunAsync(OutgoingMigration migration, EndPoint destination)
+    private Task RunAsync(OutgoingMigration migration, EndPoint destination) =>
+        migration.RunAsync(token => QueuedAsync(migration, destination, token), e => Failed(migration, e));
+
+    /// <summary>Waits for a slot, then runs the migration as 'secmig migrate' would.</summary>
+    private async Task<MigrateOutcome> QueuedAsync(OutgoingMigration migration, EndPoint destination, CancellationToken token)
     {
         MigrationRequest request = migration.Request;
-        MigrateOutcome outcome;
         try
         {
             if (_slots.CurrentCount == 0)
@@ -113,64 +124,53 @@ internal sealed class OutgoingMigrations(LiveHost host, IReadOnlyCollection<stri
                 migration.Say($"queued {request.Vm}: {Volatile.Read(ref _waiting) - 1} before it, {_slotCount} at once");
             }
 
-            await _slots.WaitAsync(migration.Cancellation.Token).ConfigureAwait(false);
+            await _slots.WaitAsync(token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
             migration.Say($"result {request.Vm} Cancelled while it waited; nothing was done");
-            migration.End(new MigrateOutcome(request.Vm, Guid.Empty, "Cancelled", "cancelled while it waited; nothing was done", 0, 0,
-                ExitCodes.Interrupted, null), time.GetUtcNow());
-            return;
+            return new MigrateOutcome(request.Vm, Guid.Empty, "Cancelled", "cancelled while it waited; nothing was done", 0, 0,
+                ExitCodes.Interrupted, null);
         }
         finally
         {
             Interlocked.Decrement(ref _waiting);
         }
 
-        migration.Started(time.GetUtcNow());
-        DateTimeOffset ended;
-        try
-        {
-            outcome = await RunStartedAsync(migration, destination).ConfigureAwait(false);
-        }
-        finally
-        {
-            ended = time.GetUtcNow(); // before the slot is free: no two migrations' times overlap beyond the cap
-            _slots.Release();
-        }
-
-        if (outcome.ExitCode == ExitCodes.InDoubt)
-        {
-            inDoubt(outcome.MigrationId, outcome.VmId);
-        }
-
-        migration.End(outcome, ended);
-    }
-
-    private async Task<MigrateOutcome> RunStartedAsync(OutgoingMigration migration, EndPoint destination)
-    {
-        MigrationRequest request = migration.Request;
+        migration.Started();
         try
         {
             var display = new LiveMigrationDisplay(new ConsoleStyle(new LineSink(migration.Say), isTerminal: false, useColor: false));
-            return await SourceRun.RunAsync(host, request.Vm, destination, request.PeerName, request.Retries, migration.Say, display,
-                "the agent asks the registry again, and finishes the migration once it answers",
-                migration.Cancellation.Token).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            // What would have ended 'secmig migrate' with one line and an exit code ends this migration the same way.
-            int exitCode = e switch
+            MigrateOutcome outcome = await SourceRun.RunAsync(host, request.Vm, destination, request.PeerName, request.Retries,
+                migration.Say, display, "the agent asks the registry again, and finishes the migration once it answers", token)
+                .ConfigureAwait(false);
+            if (outcome.ExitCode == ExitCodes.InDoubt)
             {
-                HandshakeFailedException => ExitCodes.Refused,
-                OperationCanceledException => ExitCodes.Interrupted,
-                ArgumentException or FormatException or InvalidDataException => ExitCodes.InvalidInput,
-                _ => ExitCodes.Failure,
-            };
-            string message = UntrustedText.Bound(e is HandshakeFailedException refused ? $"refused ({refused.Reason}): {e.Message}"
-                : e.Message, 1000);
-            migration.Say("secmig: " + message);
-            return new MigrateOutcome(request.Vm, Guid.Empty, "Failed", message, 0, 0, exitCode, null);
+                inDoubt(outcome.MigrationId, outcome.VmId);
+            }
+
+            return outcome;
         }
+        finally
+        {
+            migration.Stopped();
+            _slots.Release();
+        }
+    }
+
+    /// <summary>What would have ended 'secmig migrate' with one line and an exit code ends this migration the same way.</summary>
+    private static MigrateOutcome Failed(OutgoingMigration migration, Exception e)
+    {
+        int exitCode = e switch
+        {
+            HandshakeFailedException => ExitCodes.Refused,
+            OperationCanceledException => ExitCodes.Interrupted,
+            ArgumentException or FormatException or InvalidDataException => ExitCodes.InvalidInput,
+            _ => ExitCodes.Failure,
+        };
+        string message = UntrustedText.Bound(e is HandshakeFailedException refused ? $"refused ({refused.Reason}): {e.Message}"
+            : e.Message, 1000);
+        migration.Say("secmig: " + message);
+        return new MigrateOutcome(migration.Request.Vm, Guid.Empty, "Failed", message, 0, 0, exitCode, null);
     }
 }

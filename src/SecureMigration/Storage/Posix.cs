@@ -191,43 +191,27 @@ internal static partial class Posix
     [LibraryImport("libc", EntryPoint = "fallocate", SetLastError = true)]
     public static partial int Fallocate(int descriptor, int mode, long offset, long length);
 
-    /// <summary>What <c>statx(2)</c> says of a file (not of a symbolic link's target): its hard-link count, the bytes the file system
-    /// allocated to it, whether it is a block device.</summary>
-    public static (uint Links, long AllocatedBytes, bool IsBlockDevice)? Stat(string path)
+    /// <summary>What <c>statx(2)</c> says of a file: its hard-link count, the bytes the file system allocated to it, its type and mode,
+    /// its owner. A final symbolic link is not followed (the link itself is described) unless <paramref name="followLink"/>.</summary>
+    /// <returns>The status, or <see langword="null"/> when it cannot be read (no such file, not Linux).</returns>
+    public static FileStatus? Stat(string path, bool followLink = false)
     {
         if (!IsSupported)
         {
             return null;
         }
 
-        // struct statx is the same on every Linux architecture: stx_nlink (u32) at 16, stx_blocks (u64, 512-byte units) at 48.
+        // struct statx is the same on every Linux architecture: stx_nlink (u32) at 16, stx_uid (u32) at 20, stx_mode (u16) at 28,
+        // stx_blocks (u64, 512-byte units) at 48.
         Span<byte> buffer = stackalloc byte[256];
         const uint Basic = 0x7FF;
-        if (Statx(AtFdCwd, path, SymlinkNoFollow, Basic, ref MemoryMarshal.GetReference(buffer)) != 0)
+        if (Statx(AtFdCwd, path, followLink ? 0 : SymlinkNoFollow, Basic, ref MemoryMarshal.GetReference(buffer)) != 0)
         {
             return null;
         }
 
-        const int TypeMask = 0xF000;
-        const int BlockDevice = 0x6000;
-        return (BitConverter.ToUInt32(buffer[16..]), (long)BitConverter.ToUInt64(buffer[48..]) * 512,
-            (BitConverter.ToUInt16(buffer[28..]) & TypeMask) == BlockDevice);
-    }
-
-    /// <summary>Whether <paramref name="path"/> itself (not a symbolic link's target) is a unix socket.</summary>
-    public static bool IsSocket(string path)
-    {
-        if (!IsSupported)
-        {
-            return false;
-        }
-
-        Span<byte> buffer = stackalloc byte[256];
-        const uint Basic = 0x7FF;
-        const int TypeMask = 0xF000;
-        const int Socket = 0xC000;
-        return Statx(AtFdCwd, path, SymlinkNoFollow, Basic, ref MemoryMarshal.GetReference(buffer)) == 0 &&
-            (BitConverter.ToUInt16(buffer[28..]) & TypeMask) == Socket;
+        return new FileStatus(BitConverter.ToUInt32(buffer[16..]), (long)BitConverter.ToUInt64(buffer[48..]) * 512,
+            BitConverter.ToUInt16(buffer[28..]), BitConverter.ToUInt32(buffer[20..]));
     }
 
     /// <summary>The uid this process runs as.</summary>
@@ -238,19 +222,7 @@ internal static partial class Posix
 
     /// <summary>The uid that owns a file (not a symbolic link's target), from <c>statx(2)</c>; <see langword="null"/> when it cannot be
     /// read.</summary>
-    public static uint? Owner(string path)
-    {
-        if (!IsSupported)
-        {
-            return null;
-        }
-
-        // struct statx: stx_uid (u32) at 20.
-        Span<byte> buffer = stackalloc byte[256];
-        const uint Basic = 0x7FF;
-        return Statx(AtFdCwd, path, SymlinkNoFollow, Basic,
-            ref MemoryMarshal.GetReference(buffer)) == 0 ? BitConverter.ToUInt32(buffer[20..]) : null;
-    }
+    public static uint? Owner(string path) => Stat(path)?.Owner;
 
     /// <summary>
     /// Whether another open file description holds a lock on the file (<c>fcntl F_OFD_GETLK</c>): QEMU locks the images

@@ -100,6 +100,28 @@ public sealed class AgentControlTests : IDisposable
         Assert.NotNull(new FileInfo(Socket).LinkTarget);
     }
 
+    /// <summary>Attack: in a directory others may write, a local user swaps the bound socket for a symbolic link before the
+    /// agent's chmod (which follows it), or serves a socket of their own there; such a directory is refused before binding.</summary>
+    [Fact]
+    public async Task ControlSocket_InADirectoryOthersMayWrite_IsRefusedBeforeBinding()
+    {
+        string open = _dir.File("open");
+        Directory.CreateDirectory(open);
+        File.SetUnixFileMode(open, (UnixFileMode)0b111_111_111);
+        string socket = Path.Combine(open, "control.sock");
+
+        await using ExternalProcess agent = Secmig.Start([.. AgentArguments(control: socket)]);
+        string output = await agent.WaitUntilAsync(o => o.Contains("secmig: ", StringComparison.Ordinal) ||
+            o.Contains("control ", StringComparison.Ordinal), "a refusal or its control line");
+
+        Assert.DoesNotContain("control " + socket, output, StringComparison.Ordinal);
+        Assert.Equal(2, await agent.WaitForExitAsync());
+        Assert.Contains($"would be in '{open}', which is owned by user", output, StringComparison.Ordinal);
+        Assert.Contains("with mode 0777: it must be owned by root or this user", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+        Assert.False(File.Exists(socket), "nothing was bound");
+    }
+
     [Fact]
     public async Task ControlSocket_StaleFromAnAgentThatDied_IsReplaced_AndOneServedByALiveAgentIsNot()
     {
