@@ -74,9 +74,9 @@ public sealed partial class EtcdOwnershipRegistry : IClusterAdmission
             string[] slots = [Free(all, ranges[0], options.MaxConcurrentMigrations), Free(outbound, ranges[1], options.MaxOutboundPerHost),
                 Free(inbound, ranges[2], options.MaxInboundPerHost)];
             if (await TryTakeAsync(request, slots, isRetry ? retryKey : firstKey, counter, options, cancellationToken)
-                .ConfigureAwait(false))
+                .ConfigureAwait(false) is { } holder)
             {
-                return ClusterAdmissionDecision.Admit(outcome => ReleaseAsync(request, slots, outcome, options));
+                return ClusterAdmissionDecision.Admit(outcome => ReleaseAsync(request, slots, holder, outcome, options));
             }
         }
 
@@ -163,8 +163,9 @@ public sealed partial class EtcdOwnershipRegistry : IClusterAdmission
         counter.Value.Length <= 9 && long.TryParse(counter.Value.ToStringUtf8(), NumberStyles.None, CultureInfo.InvariantCulture,
             out long n) ? n : int.MaxValue;
 
-    /// <summary>Takes the three slots and counts the attempt in one transaction; false when someone else took one first.</summary>
-    private async ValueTask<bool> TryTakeAsync(MigrationRequest request, string[] slots, string counterKey, KeyValue? counter,
+    /// <summary>Takes the three slots and counts the attempt in one transaction: returns the value the slots hold (this take's
+    /// own), or <see langword="null"/> when someone else took one first.</summary>
+    private async ValueTask<ByteString?> TryTakeAsync(MigrationRequest request, string[] slots, string counterKey, KeyValue? counter,
         AdmissionOptions options, CancellationToken cancellationToken)
     {
         Session session = await SessionAsync(cancellationToken).ConfigureAwait(false);
@@ -226,7 +227,7 @@ public sealed partial class EtcdOwnershipRegistry : IClusterAdmission
             await RevokeAsync(window).ConfigureAwait(false); // the window's lease holds nothing
         }
 
-        return taken;
+        return taken ? holder : null;
     }
 
     private void Unsettle(UnsettledTake take)
@@ -249,8 +250,8 @@ public sealed partial class EtcdOwnershipRegistry : IClusterAdmission
             foreach (string slot in take.Slots)
             {
                 ByteString key = ByteString.CopyFromUtf8(slot);
-                undo.Compare.Add(new Compare { Key = key, Target = Compare.Types.CompareTarget.Value, Value = take.Holder });
-                undo.Success.Add(new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = key } });
+                undo.Compare.Add(Holds(key, take.Holder));
+                undo.Success.Add(Delete(key));
             }
 
             try
@@ -267,14 +268,24 @@ public sealed partial class EtcdOwnershipRegistry : IClusterAdmission
         }
     }
 
-    private async ValueTask ReleaseAsync(MigrationRequest request, string[] slots, MigrationOutcome outcome, AdmissionOptions options)
+    /// <summary>
+    /// Deletes the slots of a take, each only while it holds the take's own value (<paramref name="holder"/>): the release is
+    /// repeated when its answer is lost, and by then another orchestrator may have taken a slot the first release freed. A
+    /// slot another took after this one's session expired stays theirs too. Marks the move's dwell and ping-pong windows.
+    /// </summary>
+    private async ValueTask ReleaseAsync(MigrationRequest request, string[] slots, ByteString holder, MigrationOutcome outcome,
+        AdmissionOptions options)
     {
         try
         {
             var release = new TxnRequest();
             foreach (string slot in slots)
             {
-                release.Success.Add(new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = ByteString.CopyFromUtf8(slot) } });
+                ByteString key = ByteString.CopyFromUtf8(slot);
+                release.Success.Add(new RequestOp
+                {
+                    RequestTxn = new TxnRequest { Compare = { Holds(key, holder) }, Success = { Delete(key) } },
+                });
             }
 
             if (outcome == MigrationOutcome.Succeeded)
@@ -291,6 +302,12 @@ public sealed partial class EtcdOwnershipRegistry : IClusterAdmission
             // The slots go with this process's session lease; the marks are lost, as a move etcd never heard of.
         }
     }
+
+    /// <summary>Compares a slot's value with the value its take wrote.</summary>
+    private static Compare Holds(ByteString key, ByteString holder) =>
+        new() { Key = key, Target = Compare.Types.CompareTarget.Value, Result = Compare.Types.CompareResult.Equal, Value = holder };
+
+    private static RequestOp Delete(ByteString key) => new() { RequestDeleteRange = new DeleteRangeRequest { Key = key } };
 
     /// <summary>Adds to <paramref name="release"/> a mark that lives for <paramref name="window"/> on etcd's clock (none for an
     /// empty window).</summary>

@@ -99,6 +99,47 @@ public sealed class EtcdClusterAdmissionTests(EtcdClusterFixture fixture) : Etcd
     }
 
     /// <summary>Host names are compared as DNS compares them: another spelling of a host shares its cap.</summary>
+    /// <summary>
+    /// Attack by the network: a release is applied but its answer lost, another orchestrator takes the freed slot, and then
+    /// the release is repeated. The repeat deletes only slots that still hold the released take's value, so the other
+    /// orchestrator keeps its slot and the cap holds.
+    /// </summary>
+    [RequiresProgramFact("etcd")]
+    public async Task AReleaseRepeatedAfterItsAnswerWasLost_LeavesTheSlotAnotherOrchestratorTookInBetween()
+    {
+        var options = new AdmissionOptions { MaxConcurrentMigrations = 1 };
+        EtcdOwnershipRegistry other = Registries.For("h3.test");
+        int releases = 0;
+        ClusterAdmissionDecision? between = null;
+        EtcdOwnershipRegistry orchestrator = Registries.For("h1.test", timeout: null, links: null, new TransactionFaultInterceptor(txn =>
+        {
+            if (!IsRelease(txn))
+            {
+                return TransactionFault.None;
+            }
+
+            if (Interlocked.Increment(ref releases) == 1)
+            {
+                return TransactionFault.LoseAnswer;
+            }
+
+            // The first release was applied: the other orchestrator takes the free slot before the repeat is sent.
+            between = other.TryAdmitAsync(Request("vm2", "h3.test", "h4.test"), options).AsTask().GetAwaiter().GetResult();
+            return TransactionFault.None;
+        }));
+        ClusterAdmissionDecision held = await orchestrator.TryAdmitAsync(Request("vm1", "h1.test", "h2.test"), options);
+
+        await held.CompleteAsync(MigrationOutcome.Failed);
+
+        Assert.Equal(2, releases);
+        Assert.True(between?.IsAdmitted, between?.Denial.Message);
+        Assert.Equal(3, await Registries.CountKeysAsync("admission/slots/"));
+        ClusterAdmissionDecision third = await Registries.For("h5.test").TryAdmitAsync(Request("vm3", "h5.test", "h6.test"), options);
+        Assert.Equal(AdmissionDenialReason.ClusterCapReached, third.Denial.Reason);
+        await between!.CompleteAsync(MigrationOutcome.Failed);
+        Assert.Equal(0, await Registries.CountKeysAsync("admission/slots/"));
+    }
+
     [RequiresProgramFact("etcd")]
     public async Task HostCaps_DoNotDependOnHowAHostNameIsSpelt()
     {
@@ -113,6 +154,9 @@ public sealed class EtcdClusterAdmissionTests(EtcdClusterFixture fixture) : Etcd
         Assert.Equal(AdmissionDenialReason.InboundCapReached, other.Denial.Reason);
         await held.CompleteAsync(MigrationOutcome.Failed);
     }
+
+    private static bool IsRelease(Etcdserverpb.TxnRequest txn) => txn.Compare.Count == 0 &&
+        txn.Success.Any(op => op.RequestDeleteRange is not null || op.RequestTxn is not null);
 
     private static bool IsTake(Etcdserverpb.TxnRequest txn) =>
         txn.Success.Any(op => op.RequestPut?.Key.ToStringUtf8().Contains("admission/slots/", StringComparison.Ordinal) == true);

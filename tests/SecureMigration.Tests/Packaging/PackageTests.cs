@@ -40,8 +40,13 @@ public sealed class PackageTests
             }
 
             Assert.Contains(version, await RunAsync(dir.Path, secmig, "--version"));
-            Assert.Contains("Type=notify", File.ReadAllText(Assert.Single(Directory.EnumerateFiles(tools, "secmig-agent.service",
-                SearchOption.AllDirectories))), StringComparison.Ordinal);
+            string unit = File.ReadAllText(Assert.Single(Directory.EnumerateFiles(tools, "secmig-agent.service",
+                SearchOption.AllDirectories)));
+            foreach (string line in new[] { "Type=notify", "User=secmig", "CapabilityBoundingSet=\n", "SystemCallFilter=@system-service",
+                "ProtectProc=invisible", "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK" })
+            {
+                Assert.Contains(line, unit, StringComparison.Ordinal); // the hardened unit ships as docs/agent.md describes it
+            }
             Assert.Contains("every defense held", await RunAsync(dir.Path, secmig, "demo", "--image-mib", "4", "--work", dir.File("demo")),
                 StringComparison.OrdinalIgnoreCase);
 
