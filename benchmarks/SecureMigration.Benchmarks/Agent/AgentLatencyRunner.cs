@@ -18,6 +18,8 @@ namespace SecureMigration.Benchmarks.Agent;
 /// with long polls, each line stamped when it reaches the caller. Reported per round: the API's answer, the call to the
 /// <c>Transferring</c> phase (QEMU's <c>migrate</c> comes right after it), the handshake with the ticket (<c>PreHooksDone</c> to
 /// <c>ChannelOpen</c>) and the commit (<c>SwitchingOver</c> to <c>Committed</c>). Round 0 warms both agents and is not counted.
+/// Then the same pair carries one migration alone and <c>concurrent</c> (8) asked at once: the bytes per second of each, and
+/// the most that ran at once (the host's outbound cap is 2; the rest wait in the agent's queue).
 /// </summary>
 internal static class AgentLatencyRunner
 {
@@ -25,6 +27,7 @@ internal static class AgentLatencyRunner
     {
         int rounds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 7;
         int memoryMiB = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 64;
+        int concurrent = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 8;
         if (SecmigBinary.Find() is not { } secmig)
         {
             Console.Error.WriteLine("Build the tool first: dotnet build -c Release src/SecureMigration.Cli");
@@ -37,7 +40,8 @@ internal static class AgentLatencyRunner
             var context = new MigrationBenchmarkContext(directory, await GuestImage.BuildAsync(Path.Combine(directory, "guest")),
                 memoryMiB, rounds + 1);
             BenchmarkPki.WriteFiles(context.Credentials);
-            string[] vms = [.. Enumerable.Range(0, rounds + 1).Select(round => $"vm{round}")];
+            string[] vms = [.. Enumerable.Range(0, rounds + 1).Select(round => $"vm{round}"), "alone",
+                .. Enumerable.Range(1, concurrent).Select(i => $"many{i}")];
             string registry = Path.Combine(directory, "ownership");
             (BackgroundProcess destination, string listening) = await BackgroundProcess.StartAsync("dotnet",
                 [secmig, "agent", "--listen", "127.0.0.1:0", .. vms.SelectMany(vm => new[] { "--vm",
@@ -64,6 +68,18 @@ internal static class AgentLatencyRunner
             }
 
             Report(samples, memoryMiB);
+            // One alone beside as many running guests as the concurrent run has, so both carry the same load of vCPUs.
+            AgentThroughput alone = await ConcurrentAsync(context, api, ["alone"], to, bystanders: concurrent - 1);
+            AgentThroughput many = await ConcurrentAsync(context, api, [.. vms.Where(vm => vm.StartsWith("many", StringComparison.Ordinal))],
+                to, bystanders: 0);
+            Console.WriteLine();
+            Console.WriteLine("| migrations asked at once | MiB moved | wall s | MiB/s | most running at once |");
+            Console.WriteLine("|---:|---:|---:|---:|---:|");
+            Console.WriteLine(alone.Row());
+            Console.WriteLine(many.Row());
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Target: {concurrent} at once obey the cap (2) and move at " +
+                $"least the bytes per second of one: {many.MostAtOnce} at once, {many.MiBPerSecond / alone.MiBPerSecond:0.00}× " +
+                $"{(many.MostAtOnce <= 2 && many.MiBPerSecond >= alone.MiBPerSecond ? "met" : "MISSED")}"));
             return 0;
         }
         finally
@@ -118,18 +134,81 @@ internal static class AgentLatencyRunner
         }
         finally
         {
-            foreach (int pid in pids)
+            await KillAsync(pids);
+        }
+    }
+
+    /// <summary>Starts a filled guest pair per VM (and <paramref name="bystanders"/> guests that only run), asks for all the VMs'
+    /// migrations at once and follows them to their ends.</summary>
+    private static async Task<AgentThroughput> ConcurrentAsync(MigrationBenchmarkContext context, HttpClient api, string[] vms, string to,
+        int bystanders)
+    {
+        var pids = new List<int>();
+        try
+        {
+            for (int i = 1; i <= bystanders; i++)
             {
-                try
+                pids.Add(await context.Source($"bystander{i}").StartAsync(context.Image));
+            }
+
+            foreach (string vm in vms)
+            {
+                pids.Add(await context.Source(vm).StartAsync(context.Image));
+                pids.Add(await context.Destination(vm, paused: true).StartAsync(context.Image));
+                await using QmpClient qmp = await QmpClient.ConnectAsync(new UnixDomainSocketEndPoint(context.Source(vm).TestMonitor));
+                await GuestQemu.WaitUntilFilledAsync(qmp, TimeSpan.FromMinutes(5));
+            }
+
+            var clock = Stopwatch.StartNew();
+            string[] ids = await Task.WhenAll(vms.Select(async vm =>
+            {
+                using HttpResponseMessage posted = await api.PostAsJsonAsync("/v1/migrations", new { vm, to,
+                    peerName = BenchmarkPki.DestinationName, retries = 0 });
+                using JsonDocument started = JsonDocument.Parse(await posted.EnsureSuccessStatusCode().Content.ReadAsStringAsync());
+                return started.RootElement.GetProperty("id").GetString()!;
+            }));
+            JsonElement[] ended = await Task.WhenAll(ids.Select(async id =>
+            {
+                while (true)
                 {
-                    using Process process = Process.GetProcessById(pid);
-                    process.Kill();
-                    await process.WaitForExitAsync();
+                    using JsonDocument view = JsonDocument.Parse(await api.GetStringAsync($"/v1/migrations/{id}?after=100000&wait=10"));
+                    if (view.RootElement.GetProperty("outcome") is { ValueKind: JsonValueKind.Object } outcome)
+                    {
+                        if (outcome.GetProperty("exitCode").GetInt32() != 0)
+                        {
+                            throw new InvalidOperationException($"A migration failed: {outcome}");
+                        }
+
+                        return view.RootElement.Clone();
+                    }
                 }
-                catch (ArgumentException)
-                {
-                    // gone already: the agent quit the source after the commit
-                }
+            }));
+            TimeSpan wall = clock.Elapsed;
+            var intervals = ended.Select(v => (Start: v.GetProperty("startedAt").GetDateTimeOffset(),
+                End: v.GetProperty("endedAt").GetDateTimeOffset())).ToList();
+            int mostAtOnce = intervals.Max(i => intervals.Count(other => other.Start <= i.Start && i.Start < other.End));
+            long bytes = ended.Sum(v => v.GetProperty("outcome").GetProperty("bytes").GetInt64());
+            return new AgentThroughput(vms.Length, bytes, wall, mostAtOnce);
+        }
+        finally
+        {
+            await KillAsync(pids);
+        }
+    }
+
+    private static async Task KillAsync(IEnumerable<int> pids)
+    {
+        foreach (int pid in pids)
+        {
+            try
+            {
+                using Process process = Process.GetProcessById(pid);
+                process.Kill();
+                await process.WaitForExitAsync();
+            }
+            catch (ArgumentException)
+            {
+                // gone already: the agent quit the source after the commit
             }
         }
     }
