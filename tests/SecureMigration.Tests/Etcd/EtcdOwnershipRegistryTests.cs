@@ -31,6 +31,26 @@ public sealed class EtcdOwnershipRegistryTests(EtcdClusterFixture fixture)
         Assert.Null(await other.GetAsync("vm2"));
     }
 
+    /// <summary>A renewed certificate (issue 19's rotation) signs what the registry writes from then on; another host's is refused.
+    /// </summary>
+    [RequiresProgramFact("etcd")]
+    public async Task RotateCredentials_RenewedCertificateWritesSignedRecords_AnotherHostsIsRefused()
+    {
+        using EtcdOwnershipRegistry source = Registry("source.test");
+        using EtcdOwnershipRegistry reader = Registry("other.test");
+        await source.RegisterAsync("vm1", "source.test");
+
+        source.RotateCredentials(fixture.Cluster.Credentials("source.test"));
+        OwnershipRecord registered = await source.RegisterAsync("vm2", "source.test");
+        var refusal = Assert.Throws<ArgumentException>(() => source.RotateCredentials(fixture.Cluster.Credentials("other.test")));
+        OwnershipRecord stillSource = await source.RegisterAsync("vm3", "source.test");
+
+        Assert.Equal(registered, await reader.GetAsync("vm2"));
+        Assert.Equal("source.test", (await reader.GetAsync("vm3"))!.Owner);
+        Assert.Equal("source.test", stillSource.Owner);
+        Assert.Contains("names 'other.test'", refusal.Message, StringComparison.Ordinal);
+    }
+
     [RequiresProgramFact("etcd")]
     public async Task TryMove_FromTheEpochSeen_MovesOnce_AndAStaleExpectationSeesTheWinner()
     {
