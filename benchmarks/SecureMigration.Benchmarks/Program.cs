@@ -26,6 +26,11 @@ if (args.Length > 0 && args[0] == "agent-latency")
     return await SecureMigration.Benchmarks.Agent.AgentLatencyRunner.RunAsync(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "agent-load")
+{
+    return await SecureMigration.Benchmarks.Agent.AgentLoadRunner.RunAsync(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "cluster-admission")
 {
     return await SecureMigration.Benchmarks.Admission.ClusterAdmissionRunner.RunAsync(args[1..]);

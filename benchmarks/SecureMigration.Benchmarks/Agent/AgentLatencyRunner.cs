@@ -213,8 +213,10 @@ internal static class AgentLatencyRunner
         }
     }
 
-    private static HttpClient UnixSocketClient(string socket) => new(new SocketsHttpHandler
+    /// <summary>An HTTP client of an agent's control socket, with at most <paramref name="connections"/> open at once.</summary>
+    internal static HttpClient UnixSocketClient(string socket, int connections = 4) => new(new SocketsHttpHandler
     {
+        MaxConnectionsPerServer = connections,
         ConnectCallback = async (_, token) =>
         {
             var connection = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);

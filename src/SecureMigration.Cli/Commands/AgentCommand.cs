@@ -16,6 +16,9 @@ namespace SecureMigration.Cli.Commands;
 
 internal static class AgentCommand
 {
+    /// <summary>The fewest pool threads the agent runs with.</summary>
+    private const int MinPoolThreads = 16;
+
     public static Command Create()
     {
         var listen = new Option<IPEndPoint>("--listen") { Description = "Address the sources' 'secmig migrate' connect to (port 0 picks " +
@@ -87,6 +90,10 @@ internal static class AgentCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             IReadOnlyList<QemuVm> served = VmMonitors.Parse(parse.GetValue(vms)!);
+            // Journal, registry and audit writes end in fsync, which blocks a pool thread; on a small host the pool grows by about a
+            // thread a second, so a burst of API migrations kept the API waiting 100-370 ms (benchmark agent-load): start with enough.
+            ThreadPool.GetMinThreads(out int workers, out int completions);
+            ThreadPool.SetMinThreads(Math.Max(workers, MinPoolThreads), completions);
             using ILoggerFactory logging = live.CreateLogging(parse);
             ConsoleStyle style = ConsoleStyle.Standard;
             LiveHostSettings settings = live.Settings(parse, served,
