@@ -1,3 +1,4 @@
+using SecureMigration.Benchmarks.Processes;
 using SecureMigration.Qemu;
 
 namespace SecureMigration.Benchmarks.Migration;
@@ -26,4 +27,12 @@ internal interface IMigrationPath : IDisposable
 
     /// <summary>Waits until the migration has finished on the source and returns what QEMU said about it.</summary>
     Task<QemuMigrationInfo> EndAsync(MigrationHosts hosts);
+
+    /// <summary>Gets the processes besides both QEMUs that carry the stream and run when a trial begins (tunnel ends, an agent);
+    /// none when QEMU carries it itself.</summary>
+    IReadOnlyList<int> RelayProcesses => [];
+
+    /// <summary>Waits until the relays that started or exit within the last trial have exited and returns what they used
+    /// (from wait4); zero when there are none.</summary>
+    Task<CpuUsage> ExitedRelayUsageAsync() => Task.FromResult(CpuUsage.Zero);
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using SecureMigration.Benchmarks.Processes;
 using SecureMigration.Qemu;
 using SecureMigration.Qemu.Qmp;
 using SecureMigration.TestGuests;
@@ -30,13 +31,19 @@ internal static class MigrationTrial
             var hosts = new MigrationHosts(vmId, source, sourceQmp, destination, destinationQmp);
             await path.PrepareAsync(hosts);
 
+            CpuMeter relays = CpuMeter.Start(path.RelayProcesses);
+            CpuMeter qemus = CpuMeter.Start(pids, [.. await VcpuThreadsAsync(sourceQmp), .. await VcpuThreadsAsync(destinationQmp)]);
             DateTimeOffset started = DateTimeOffset.UtcNow;
             await path.BeginAsync(hosts);
             QmpEvent resumed = await resumes.ReadAsync(TimeSpan.FromMinutes(5));
+            CpuUsage qemu = await qemus.StopAsync();
+            CpuUsage relay = await relays.StopAsync();
             QemuMigrationInfo info = await path.EndAsync(hosts);
             QmpEvent stopped = await stops.ReadAsync(TimeSpan.FromSeconds(10));
+            relay += await path.ExitedRelayUsageAsync();
             return new MigrationSample(resumed.Timestamp - started, info.TransferredBytes, info.Downtime ?? TimeSpan.Zero,
-                resumed.Timestamp - stopped.Timestamp, info.Passes, info.TotalTime ?? TimeSpan.Zero);
+                resumed.Timestamp - stopped.Timestamp, info.Passes, info.TotalTime ?? TimeSpan.Zero, relay, qemu,
+                qemus.VcpuSeconds);
         }
         finally
         {
@@ -46,6 +53,10 @@ internal static class MigrationTrial
             }
         }
     }
+
+    /// <summary>The thread ids of a QEMU's vCPUs.</summary>
+    private static async Task<IEnumerable<int>> VcpuThreadsAsync(QmpClient qmp) =>
+        (await qmp.ExecuteAsync("query-cpus-fast")).EnumerateArray().Select(cpu => cpu.GetProperty("thread-id").GetInt32());
 
     private static void Kill(int pid)
     {

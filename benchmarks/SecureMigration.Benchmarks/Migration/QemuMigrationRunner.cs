@@ -2,7 +2,6 @@ using System.Globalization;
 using SecureMigration.Benchmarks.Processes;
 using SecureMigration.Benchmarks.Throughput;
 using SecureMigration.TestGuests;
-using SecureMigration.Benchmarks.Statistics;
 
 namespace SecureMigration.Benchmarks.Migration;
 
@@ -17,15 +16,15 @@ internal static class QemuMigrationRunner
     {
         int memoryMiB = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1024;
         int rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5;
-        if (SecmigBinary.Find() is not { } secmig)
+        if (SecmigBinary.Find() is not { } binary)
         {
             Console.Error.WriteLine("Build the tool first: dotnet build -c Release src/SecureMigration.Cli");
             return 2;
         }
 
-        if (TunnelPair.StunnelProgram is null || !File.Exists("/usr/bin/socat"))
+        if (TunnelPair.StunnelProgram is null || !File.Exists("/usr/bin/socat") || !ExitUsage.Available)
         {
-            Console.Error.WriteLine("Install what the paths need first: apt-get install stunnel4 socat qemu-system-x86 binutils");
+            Console.Error.WriteLine("Install what the paths need first: apt-get install stunnel4 socat qemu-system-x86 binutils time");
             return 2;
         }
 
@@ -33,6 +32,14 @@ internal static class QemuMigrationRunner
         var context = new MigrationBenchmarkContext(directory, await GuestImage.BuildAsync(Path.Combine(directory, "guest")), memoryMiB,
             rounds);
         BenchmarkPki.WriteFiles(context.Credentials);
+        // A variant B of the tool for A/B runs in the same rounds: another build (SECMIG_B_BINARY) and/or runtime settings
+        // (SECMIG_B_ENV="DOTNET_X=1 DOTNET_Y=0"), as the paths secmig-b and tunnel-b.
+        var secmig = new SecmigTool(binary, []);
+        var variant = new SecmigTool(
+            Environment.GetEnvironmentVariable("SECMIG_B_BINARY") is { Length: > 0 } other ? Path.GetFullPath(other) : binary,
+            Environment.GetEnvironmentVariable("SECMIG_B_ENV")?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? []);
+        string variantName =
+            $" [B: {(variant.Binary == binary ? string.Empty : variant.Binary + " ")}{string.Join(' ', variant.Environment)}]";
         IMigrationPath[] paths =
         [
             new DirectQemuPath(),
@@ -43,12 +50,20 @@ internal static class QemuMigrationRunner
                 ports) => TunnelPair.StartSecmigAsync(secmig, files, ports)),
             new RelayFloorPath(),
             new SecmigPath(secmig, onEtcd: true),
+            new SecmigPath(variant, variant: variantName),
+            new TunnelPath("QEMU through a secmig tunnel pair" + variantName, "tunnel-b", (files,
+                ports) => TunnelPair.StartSecmigAsync(variant, files, ports)),
         ];
         if (args.Length > 2)
         {
-            // A comma-separated list of path keys to run besides the baseline (a): secmig, stunnel, qtls, tunnel, relay, secmig-etcd.
+            // A comma-separated list of path keys to run besides the baseline (a): secmig, stunnel, qtls, tunnel, relay, secmig-etcd,
+            // secmig-b, tunnel-b.
             string[] keys = args[2].Split(',');
             paths = [.. paths.Where((path, i) => i == 0 || keys.Contains(path.Key))];
+        }
+        else
+        {
+            paths = [.. paths.Where(path => !path.Key.EndsWith("-b", StringComparison.Ordinal))];
         }
 
         try
@@ -61,20 +76,27 @@ internal static class QemuMigrationRunner
             // Rounds are interleaved (every path once per round) so drift of the shared machine hits every path alike, and the
             // order rotates each round, so no path always runs right after the same one.
             var samples = paths.ToDictionary(p => p, _ => new List<MigrationSample>());
+            var orders = new List<string>();
+            Console.Error.WriteLine($"load average at the start: {File.ReadAllText("/proc/loadavg").Trim()}");
             for (int round = 1; round <= rounds; round++)
             {
-                foreach (IMigrationPath path in paths.Skip(round % paths.Length).Concat(paths.Take(round % paths.Length)))
+                IMigrationPath[] order = [.. paths.Skip(round % paths.Length).Concat(paths.Take(round % paths.Length))];
+                orders.Add(string.Join(",", order.Select(p => p.Key)));
+                foreach (IMigrationPath path in order)
                 {
                     MigrationSample sample = await MigrationTrial.RunAsync(path, context, round);
                     samples[path].Add(sample);
                     Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"round {round} {path.Key}: total {sample.Total.TotalSeconds:0.000} s, {sample.MiBPerSecond:0} MiB/s, downtime " +
                             $"{sample.Downtime.TotalMilliseconds:0} ms, stop-to-resume {sample.StopToResume.TotalMilliseconds:0} ms, " +
-                                $"{sample.Passes} passes"));
+                                $"{sample.Passes} passes, relay CPU {sample.Relay.Seconds:0.00} s, QEMU CPU " +
+                                    $"{sample.Qemu.Seconds:0.00} s (vCPU {sample.QemuVcpuSeconds:0.00} s), relay wake-ups " +
+                                        $"{sample.Relay.Voluntary}"));
                 }
             }
 
-            Report(samples, paths, context);
+            Console.Error.WriteLine($"load average at the end: {File.ReadAllText("/proc/loadavg").Trim()}");
+            MigrationReport.Write(samples, paths, context, orders);
             return 0;
         }
         finally
@@ -85,52 +107,6 @@ internal static class QemuMigrationRunner
             }
 
             Directory.Delete(directory, recursive: true);
-        }
-    }
-
-    private static void Report(Dictionary<IMigrationPath, List<MigrationSample>> samples, IMigrationPath[] paths,
-        MigrationBenchmarkContext context)
-    {
-        List<MigrationSample> baseline = samples[paths[0]];
-        Console.WriteLine($"QEMU live migration of a {context.MemoryMiB} MiB TCG guest on loopback, {context.Rounds} interleaved rounds, " +
-            $"medians; {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}");
-        Console.WriteLine();
-        Console.WriteLine("| path | total s | × (a), same round | MiB/s | QEMU total s | QEMU downtime ms | stop→resume ms | passes | " +
-            "sent MiB |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-        var ratios = new Dictionary<IMigrationPath, double>();
-        foreach (IMigrationPath path in paths)
-        {
-            List<MigrationSample> mine = samples[path];
-            ratios[path] = Samples.Median(mine.Select((s, i) => s.Total / baseline[i].Total));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {path.Name} | {Samples.Median(mine.Select(s => s.Total.TotalSeconds)):0.000} | {ratios[path]:0.00}× | " +
-                    $"{Samples.Median(mine.Select(s => s.MiBPerSecond)):0} | " +
-                        $"{Samples.Median(mine.Select(s => s.QemuTotal.TotalSeconds)):0.000} | " +
-                        $"{Samples.Median(mine.Select(s => s.Downtime.TotalMilliseconds)):0} | " +
-                            $"{Samples.Median(mine.Select(s => s.StopToResume.TotalMilliseconds)):0} | " +
-                                $"{Samples.Median(mine.Select(s => (double)s.Passes)):0} | " +
-                                    $"{Samples.Median(mine.Select(s => s.TransferredBytes / 1048576.0)):0} |"));
-        }
-
-        if (paths.Length == 7)
-        {
-            double secmig = ratios[paths[1]];
-            Console.WriteLine();
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Targets: (b) ≤ 1.25× (a): {secmig:0.00}× {(secmig <= 1.25 ? "met" : "MISSED")}; " +
-                $"(b) < (c): {Against(paths[2])}; (b) < (d): {Against(paths[3])}"));
-        }
-
-        // (b) against another path head to head: the median of the per-round ratios of their totals, and the rounds (b) won.
-        string Against(IMigrationPath other)
-        {
-            List<MigrationSample> mine = samples[paths[1]];
-            List<MigrationSample> theirs = samples[other];
-            double ratio = Samples.Median(mine.Select((s, i) => s.Total / theirs[i].Total));
-            int won = mine.Where((s, i) => s.Total < theirs[i].Total).Count();
-            return string.Create(CultureInfo.InvariantCulture,
-                $"{ratio:0.000}× per round, faster in {won} of {mine.Count} rounds, {(ratio < 1 ? "met" : "MISSED")}");
         }
     }
 }

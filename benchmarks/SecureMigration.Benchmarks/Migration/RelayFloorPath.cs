@@ -44,14 +44,31 @@ internal sealed class RelayFloorPath : IMigrationPath
 
     public Task<QemuMigrationInfo> EndAsync(MigrationHosts hosts) => DirectQemuPath.WaitUntilCompletedAsync(Name, hosts);
 
+    /// <summary>Waits for both relays, which exit when the migration's connection closes, and returns what they used (they run
+    /// under GNU time, so they are not measured from /proc as well).</summary>
+    public async Task<CpuUsage> ExitedRelayUsageAsync()
+    {
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (_relays.Any(relay => !relay.HasExited))
+        {
+            await Task.Delay(20, patience.Token);
+        }
+
+        return Enumerable.Range(0, _relays.Count).Aggregate(CpuUsage.Zero, (sum, i) => sum + (ExitUsage.Read(Usage(i)) ??
+            throw new InvalidOperationException("a relay's usage was not written")));
+    }
+
     public void Dispose() => StopRelays();
+
+    private string Usage(int relay) => Path.Combine(_directory, $"relay-{relay}.usage");
 
     private string Outgoing(MigrationHosts hosts) => Path.Combine(_directory, hosts.VmId + "-out.sock");
 
     private async Task StartRelayAsync(string listen, string connect)
     {
-        (BackgroundProcess relay, _) = await BackgroundProcess.StartAsync("socat", ["-d", "-d", "-b",
-            RelayBuffer.ToString(System.Globalization.CultureInfo.InvariantCulture), listen, connect], "listening on");
+        (string program, List<string> arguments) = ExitUsage.Wrap(Usage(_relays.Count), "/usr/bin/socat", ["-d", "-d", "-b",
+            RelayBuffer.ToString(System.Globalization.CultureInfo.InvariantCulture), listen, connect]);
+        (BackgroundProcess relay, _) = await BackgroundProcess.StartAsync(program, arguments, "listening on");
         _relays.Add(relay);
     }
 

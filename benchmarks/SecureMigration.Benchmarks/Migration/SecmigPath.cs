@@ -15,7 +15,7 @@ namespace SecureMigration.Benchmarks.Migration;
 /// <paramref name="onEtcd"/>, both hosts keep the ownership registry (and the source its lease and admission slots) in a
 /// three-member etcd cluster with TLS on loopback instead of a shared directory.
 /// </summary>
-internal sealed partial class SecmigPath(string secmig, bool onEtcd = false) : IMigrationPath
+internal sealed partial class SecmigPath(SecmigTool secmig, bool onEtcd = false, string variant = "") : IMigrationPath
 {
     private readonly List<BackgroundProcess> _etcdMembers = [];
     private MigrationBenchmarkContext _context = null!;
@@ -24,9 +24,9 @@ internal sealed partial class SecmigPath(string secmig, bool onEtcd = false) : I
     private IPEndPoint _agentEndPoint = null!;
     private Task<(int ExitCode, string Output)>? _migration;
 
-    public string Name => onEtcd ? "(b) with the registry on etcd (3 members, TLS)" : "(b) secmig migrate → secmig agent";
+    public string Name => (onEtcd ? "(b) with the registry on etcd (3 members, TLS)" : "(b) secmig migrate → secmig agent") + variant;
 
-    public string Key => onEtcd ? "secmig-etcd" : "secmig";
+    public string Key => (onEtcd ? "secmig-etcd" : "secmig") + (variant.Length > 0 ? "-b" : string.Empty);
 
     public bool DestinationPaused => true;
 
@@ -42,12 +42,10 @@ internal sealed partial class SecmigPath(string secmig, bool onEtcd = false) : I
         var served = Enumerable.Range(1, context.Rounds)
             .Select(round => MigrationBenchmarkContext.VmId(this, round))
             .SelectMany(vm => new[] { "--vm", $"{vm}={context.Destination(vm, paused: true).AgentMonitor}" });
-        (_agent, string listening) = await BackgroundProcess.StartAsync("dotnet",
-            [secmig, "agent", "--listen", "127.0.0.1:0", .. served, "--work", Path.Combine(context.Directory, Key + "-agent-work"),
-                "--registry",
-                Registry,
-                .. BenchmarkPki.Arguments(context.Credentials, "destination")],
-            "listening ");
+        (string program, List<string> arguments) = secmig.Command(["agent", "--listen", "127.0.0.1:0", .. served,
+            "--work", Path.Combine(context.Directory, Key + "-agent-work"), "--registry", Registry,
+            .. BenchmarkPki.Arguments(context.Credentials, "destination")]);
+        (_agent, string listening) = await BackgroundProcess.StartAsync(program, arguments, "listening ");
         _agentEndPoint = IPEndPoint.Parse(listening[..listening.IndexOf(' ', StringComparison.Ordinal)]);
     }
 
@@ -55,11 +53,14 @@ internal sealed partial class SecmigPath(string secmig, bool onEtcd = false) : I
 
     public Task BeginAsync(MigrationHosts hosts)
     {
-        _migration = RunAsync("dotnet", [secmig, "migrate", "--vm", hosts.VmId, "--qmp", hosts.Source.AgentMonitor, "--to",
+        (string program, List<string> arguments) = secmig.Command(["migrate", "--vm", hosts.VmId, "--qmp",
+            hosts.Source.AgentMonitor, "--to",
             _agentEndPoint.ToString(),
             "--peer-name", BenchmarkPki.DestinationName, "--work", Path.Combine(_context.Directory, Key + "-migrate-work"), "--registry",
                 Registry,
             .. BenchmarkPki.Arguments(_context.Credentials, "source")]);
+        (program, arguments) = ExitUsage.Wrap(MigrateUsage, program, arguments);
+        _migration = RunAsync(program, arguments);
         return Task.CompletedTask;
     }
 
@@ -77,13 +78,21 @@ internal sealed partial class SecmigPath(string secmig, bool onEtcd = false) : I
             TimeSpan.FromMilliseconds(Number("total")), TimeSpan.FromMilliseconds(Number("downtime")), null);
     }
 
+    public IReadOnlyList<int> RelayProcesses => [_agent!.Id];
+
+    /// <summary>What <c>secmig migrate</c> used (EndAsync waited for it to exit).</summary>
+    public Task<CpuUsage> ExitedRelayUsageAsync() => Task.FromResult(ExitUsage.Read(MigrateUsage) ?? throw new InvalidOperationException(
+        "secmig migrate's usage was not written"));
+
+    private string MigrateUsage => Path.Combine(_context.Directory, Key + "-migrate.usage");
+
     public void Dispose()
     {
         _agent?.Dispose();
         _etcdMembers.ForEach(member => member.Dispose());
     }
 
-    private static async Task<(int ExitCode, string Output)> RunAsync(string program, string[] arguments)
+    private static async Task<(int ExitCode, string Output)> RunAsync(string program, List<string> arguments)
     {
         var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string argument in arguments)

@@ -69,6 +69,12 @@ internal sealed class BackgroundProcess : IDisposable
         }
     }
 
+    /// <summary>Gets the process's id.</summary>
+    public int Id => _process.Id;
+
+    /// <summary>Gets whether the process has exited.</summary>
+    public bool HasExited => _process.HasExited;
+
     /// <summary>Gets the processor time the process has used so far (user and kernel, from the kernel's accounting).</summary>
     public TimeSpan ProcessorTime
     {

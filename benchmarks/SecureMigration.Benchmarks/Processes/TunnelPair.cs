@@ -32,14 +32,17 @@ internal sealed class TunnelPair : IDisposable
 
     public TunnelPorts Ports { get; }
 
+    /// <summary>Gets the process ids of both ends.</summary>
+    public IReadOnlyList<int> ProcessIds => [.. _ends.Select(end => end.Id)];
+
     /// <summary>Starts a pair of <c>secmig tunnel</c> ends.</summary>
-    public static async Task<TunnelPair> StartSecmigAsync(string secmig, string files, TunnelPorts ports)
+    public static async Task<TunnelPair> StartSecmigAsync(SecmigTool secmig, string files, TunnelPorts ports)
     {
         var pair = new TunnelPair(ports);
-        await pair.StartEndAsync("dotnet", [secmig, "tunnel", "accept", "--listen", $"127.0.0.1:{ports.Middle}", "--forward",
+        await pair.StartSecmigEndAsync(secmig, ["tunnel", "accept", "--listen", $"127.0.0.1:{ports.Middle}", "--forward",
             $"127.0.0.1:{ports.Sink}",
             "--allow-peer", BenchmarkPki.SourceName, .. BenchmarkPki.Arguments(files, "destination")]);
-        await pair.StartEndAsync("dotnet", [secmig, "tunnel", "connect", "--listen", $"127.0.0.1:{ports.Source}", "--connect",
+        await pair.StartSecmigEndAsync(secmig, ["tunnel", "connect", "--listen", $"127.0.0.1:{ports.Source}", "--connect",
             $"127.0.0.1:{ports.Middle}",
             "--peer-name", BenchmarkPki.DestinationName, .. BenchmarkPki.Arguments(files, "source")]);
         return pair;
@@ -113,6 +116,12 @@ internal sealed class TunnelPair : IDisposable
             {service}
             """);
         return path;
+    }
+
+    private Task StartSecmigEndAsync(SecmigTool secmig, string[] arguments)
+    {
+        (string program, List<string> command) = secmig.Command(arguments);
+        return StartEndAsync(program, [.. command]);
     }
 
     private async Task StartEndAsync(string program, string[] arguments)

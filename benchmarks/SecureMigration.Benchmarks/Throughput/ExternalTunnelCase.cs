@@ -30,8 +30,8 @@ internal sealed class ExternalTunnelCase : ITransportCase, IDisposable
     {
         if (SecmigBinary.Find() is { } secmig)
         {
-            yield return new ExternalTunnelCase("secmig tunnel pair (two processes)", (files, ports) => TunnelPair.StartSecmigAsync(secmig,
-                files, ports));
+            yield return new ExternalTunnelCase("secmig tunnel pair (two processes)", (files, ports) => TunnelPair.StartSecmigAsync(
+                new SecmigTool(secmig, []), files, ports));
         }
 
         if (TunnelPair.StunnelProgram is not null)

@@ -3,7 +3,8 @@ namespace SecureMigration.Benchmarks.Throughput;
 /// <summary>
 /// Finds the secmig tool the benchmarks run: <c>SECMIG_BINARY</c> when set (for example a ReadyToRun publish:
 /// <c>dotnet publish src/SecureMigration.Cli -c Release -r linux-x64 -p:PublishReadyToRun=true -o DIR</c>, then
-/// <c>SECMIG_BINARY=DIR/secmig.dll</c>), otherwise the Release build in this repository.
+/// <c>SECMIG_BINARY=DIR/secmig.dll</c>, or the <c>secmig</c> command of a tool installed with
+/// <c>dotnet tool install --tool-path DIR</c>: <c>SECMIG_BINARY=DIR/secmig</c>), otherwise the Release build in this repository.
 /// </summary>
 internal static class SecmigBinary
 {
@@ -26,4 +27,9 @@ internal static class SecmigBinary
 
         return null;
     }
+
+    /// <summary>The program and arguments that run <paramref name="secmig"/> (a .dll through <c>dotnet</c>, an installed tool's command
+    /// as it is).</summary>
+    public static (string Program, List<string> Arguments) Command(string secmig, IEnumerable<string> arguments) =>
+        secmig.EndsWith(".dll", StringComparison.Ordinal) ? ("dotnet", [secmig, .. arguments]) : (secmig, [.. arguments]);
 }
