@@ -43,16 +43,18 @@ internal static class AgentLatencyRunner
             string[] vms = [.. Enumerable.Range(0, rounds + 1).Select(round => $"vm{round}"), "alone",
                 .. Enumerable.Range(1, concurrent).Select(i => $"many{i}")];
             string registry = Path.Combine(directory, "ownership");
-            (BackgroundProcess destination, string listening) = await BackgroundProcess.StartAsync("dotnet",
-                [secmig, "agent", "--listen", "127.0.0.1:0", .. vms.SelectMany(vm => new[] { "--vm",
+            (BackgroundProcess destination, string listening) = await BackgroundProcess.StartAsync(SecmigBinary.Command(secmig,
+                ["agent", "--listen", "127.0.0.1:0",
+                    .. vms.SelectMany(vm => new[] { "--vm",
                     $"{vm}={context.Destination(vm, paused: true).AgentMonitor}" }), "--work", Path.Combine(directory, "dst-work"),
-                    "--registry", registry, .. BenchmarkPki.Arguments(context.Credentials, "destination")], "listening ");
+                    "--registry", registry, .. BenchmarkPki.Arguments(context.Credentials, "destination")]), "listening ");
             using BackgroundProcess ownedDestination = destination;
             string sourceWork = Path.Combine(directory, "src-work");
-            (BackgroundProcess source, _) = await BackgroundProcess.StartAsync("dotnet",
-                [secmig, "agent", "--listen", "127.0.0.1:0", .. vms.SelectMany(vm => new[] { "--vm",
+            (BackgroundProcess source, _) = await BackgroundProcess.StartAsync(SecmigBinary.Command(secmig,
+                ["agent", "--listen", "127.0.0.1:0",
+                    .. vms.SelectMany(vm => new[] { "--vm",
                     $"{vm}={context.Source(vm).AgentMonitor}" }), "--work", sourceWork, "--registry", registry,
-                    .. BenchmarkPki.Arguments(context.Credentials, "source")], "control ");
+                    .. BenchmarkPki.Arguments(context.Credentials, "source")]), "control ");
             using BackgroundProcess ownedSource = source;
             using HttpClient api = UnixSocketClient(Path.Combine(sourceWork, "control.sock"));
             string to = listening[..listening.IndexOf(' ', StringComparison.Ordinal)];
@@ -70,16 +72,17 @@ internal static class AgentLatencyRunner
             Report(samples, memoryMiB);
             // One alone beside as many running guests as the concurrent run has, so both carry the same load of vCPUs.
             AgentThroughput alone = await ConcurrentAsync(context, api, ["alone"], to, bystanders: concurrent - 1);
-            AgentThroughput many = await ConcurrentAsync(context, api, [.. vms.Where(vm => vm.StartsWith("many", StringComparison.Ordinal))],
-                to, bystanders: 0);
+            string[] many = [.. vms.Where(vm => vm.StartsWith("many", StringComparison.Ordinal))];
+            AgentThroughput together = await ConcurrentAsync(context, api, many, to, bystanders: 0);
             Console.WriteLine();
             Console.WriteLine("| migrations asked at once | MiB moved | wall s | MiB/s | most running at once |");
             Console.WriteLine("|---:|---:|---:|---:|---:|");
             Console.WriteLine(alone.Row());
-            Console.WriteLine(many.Row());
+            Console.WriteLine(together.Row());
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Target: {concurrent} at once obey the cap (2) and move at " +
-                $"least the bytes per second of one: {many.MostAtOnce} at once, {many.MiBPerSecond / alone.MiBPerSecond:0.00}× " +
-                $"{(many.MostAtOnce <= 2 && many.MiBPerSecond >= alone.MiBPerSecond ? "met" : "MISSED")}"));
+                $"least the bytes per second of one: {together.MostAtOnce} at once, " +
+                $"{together.MiBPerSecond / alone.MiBPerSecond:0.00}× " +
+                $"{(together.MostAtOnce <= 2 && together.MiBPerSecond >= alone.MiBPerSecond ? "met" : "MISSED")}"));
             return 0;
         }
         finally

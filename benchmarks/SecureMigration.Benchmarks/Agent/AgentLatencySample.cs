@@ -26,6 +26,7 @@ internal sealed record AgentLatencySample(TimeSpan Answered, TimeSpan ToTransfer
     }
 
     public string Describe(int round) => string.Create(CultureInfo.InvariantCulture,
-        $"round {round}: QMP {QmpAnswer.TotalMilliseconds:0.0} ms, answered {Answered.TotalMilliseconds:0.0} ms, to Transferring {ToTransferring.TotalMilliseconds:0.0} ms, " +
-            $"handshake {Handshake.TotalMilliseconds:0.0} ms, commit {Commit.TotalMilliseconds:0.0} ms, total {Total.TotalSeconds:0.000} s ({Phases} ms)");
+        $"round {round}: QMP {QmpAnswer.TotalMilliseconds:0.0} ms, answered {Answered.TotalMilliseconds:0.0} ms, " +
+            $"to Transferring {ToTransferring.TotalMilliseconds:0.0} ms, handshake {Handshake.TotalMilliseconds:0.0} ms, " +
+            $"commit {Commit.TotalMilliseconds:0.0} ms, total {Total.TotalSeconds:0.000} s ({Phases} ms)");
 }

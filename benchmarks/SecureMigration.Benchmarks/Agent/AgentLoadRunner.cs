@@ -31,10 +31,12 @@ internal static class AgentLoadRunner
             BenchmarkPki.WriteFiles(Path.Combine(directory, "pki"));
             string[] vms = [.. Enumerable.Range(1, requests).Select(i => $"vm{i}")];
             string work = Path.Combine(directory, "work");
-            (BackgroundProcess agent, _) = await BackgroundProcess.StartAsync("dotnet",
-                [secmig, "agent", "--listen", "127.0.0.1:0", .. vms.SelectMany(vm => new[] { "--vm",
+            (BackgroundProcess agent, _) = await BackgroundProcess.StartAsync(SecmigBinary.Command(secmig,
+                ["agent", "--listen", "127.0.0.1:0",
+                    .. vms.SelectMany(vm => new[] { "--vm",
                     $"{vm}={Path.Combine(directory, "absent", vm + ".qmp")}" }), "--work", work, "--registry",
-                    Path.Combine(directory, "ownership"), .. BenchmarkPki.Arguments(Path.Combine(directory, "pki"), "source")], "control ");
+                    Path.Combine(directory, "ownership"), .. BenchmarkPki.Arguments(Path.Combine(directory, "pki"), "source")]),
+                "control ");
             using BackgroundProcess owned = agent;
             using HttpClient burst = AgentLatencyRunner.UnixSocketClient(Path.Combine(work, "control.sock"), connections: 16);
             using HttpClient probe = AgentLatencyRunner.UnixSocketClient(Path.Combine(work, "control.sock"), connections: 1);

@@ -12,6 +12,11 @@ internal sealed class BackgroundProcess : IDisposable
 
     private BackgroundProcess(Process process) => _process = process;
 
+    /// <summary>Starts <paramref name="command"/> (a program and its arguments) as the other overload does.</summary>
+    /// <returns>The process and the text after the marker that made it ready.</returns>
+    public static Task<(BackgroundProcess Process, string ReadyLine)> StartAsync((string Program, List<string> Arguments) command,
+        params string[] readyMarkers) => StartAsync(command.Program, command.Arguments, readyMarkers);
+
     /// <summary>Starts <paramref name="program"/> and waits until it prints a line containing one of
     /// <paramref name="readyMarkers"/>.</summary>
     /// <returns>The process and the text after the marker that made it ready.</returns>
