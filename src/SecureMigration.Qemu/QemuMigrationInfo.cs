@@ -52,7 +52,9 @@ public sealed record QemuMigrationInfo(
             Text(answer, "error-desc") is { } error ? UntrustedText.Bound(error, MaxErrorLength) : null);
     }
 
-    private static string Token(string? status) =>
+    /// <summary>A status word of QEMU's as it is kept: a short token of <c>[a-z-]</c>, else <see cref="UnknownStatus"/> (a
+    /// guest-compromised QEMU chooses it), or "none".</summary>
+    internal static string Token(string? status) =>
         status is null ? "none"
         : status.Length is > 0 and <= MaxStatusLength && status.All(c => c is (>= 'a' and <= 'z') or '-') ? status
         : UnknownStatus;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using SecureMigration.Text;
 
 namespace SecureMigration.Qemu.Qmp;
 
@@ -14,10 +15,12 @@ internal static class QmpMigrationCommands
     public static async Task<string> QueryStatusAsync(this QmpClient qmp, CancellationToken cancellationToken)
     {
         JsonElement answer = await qmp.ExecuteAsync("query-status", cancellationToken: cancellationToken).ConfigureAwait(false);
+        // The word goes into messages and decisions: kept only as a short token (QemuMigrationInfo's rule), like the answer quoted.
         return answer.ValueKind == JsonValueKind.Object && answer.TryGetProperty("status", out JsonElement status)
-            && status.GetString() is { } value
-            ? value
-            : throw new QmpConnectionException($"QEMU's answer to 'query-status' has no status: {answer}");
+            && status.ValueKind == JsonValueKind.String
+            ? QemuMigrationInfo.Token(status.GetString())
+            : throw new QmpConnectionException(
+                $"QEMU's answer to 'query-status' has no status: {UntrustedText.Bound(answer.ToString(), 200)}");
     }
 
     /// <summary>QEMU's migration state and statistics (<c>query-migrate</c>).</summary>

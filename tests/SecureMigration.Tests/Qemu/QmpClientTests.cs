@@ -86,6 +86,25 @@ public sealed class QmpClientTests : IDisposable
         Assert.Contains("does not speak QMP", error.Message);
     }
 
+    /// <summary>A guest-compromised QEMU chooses its run-state word: anything but a short token is kept as "unknown", never as the
+    /// megabyte of terminal escapes it sent.</summary>
+    [Fact]
+    public async Task QueryStatus_ForgedWord_IsKeptOnlyAsAShortToken()
+    {
+        string forged = "running\\u001b[2J" + new string('x', 100_000);
+        await using var server = new FakeQmpServer(_dir.File("fake.qmp"), async connection =>
+        {
+            await connection.NegotiateAsync();
+            string request = await connection.ReceiveAsync();
+            long id = FakeQmpConnection.IdOf(request);
+            await connection.SendAsync($$"""{"return": {"status": "{{forged}}", "running": true}, "id": {{id}}}""");
+            await connection.ReceiveAsync();
+        });
+        await using QmpClient qmp = await QmpClient.ConnectAsync(server.EndPoint);
+
+        Assert.Equal(SecureMigration.Qemu.QemuMigrationInfo.UnknownStatus, await qmp.QueryStatusAsync(CancellationToken.None));
+    }
+
     /// <summary>Fuzzing (docs/fuzzing.md, finding 6): a greeting whose version is not an object connects, with an unknown
     /// version.</summary>
     [Fact]
