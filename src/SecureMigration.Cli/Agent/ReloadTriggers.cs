@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using SecureMigration.Text;
 
 namespace SecureMigration.Cli.Agent;
 
@@ -12,6 +13,9 @@ internal sealed class ReloadTriggers : IDisposable
     /// <summary>How long the watched files must be quiet before a change is served.</summary>
     public static readonly TimeSpan QuietPeriod = TimeSpan.FromSeconds(1);
 
+    /// <summary>The most changed paths one reload names (a hooks folder may get any number of files); more are counted.</summary>
+    private const int MaxPathsNamed = 8;
+
     private readonly CredentialReloader _reloader;
     private readonly TimeProvider _time;
     private readonly PosixSignalRegistration _hangUp;
@@ -21,6 +25,7 @@ internal sealed class ReloadTriggers : IDisposable
     private readonly Lock _gate = new();
     private ITimer? _quiet;
     private readonly SortedSet<string> _changed = new(StringComparer.Ordinal);
+    private int _unnamed;
 
     /// <summary>Starts listening for SIGHUP and watching <paramref name="files"/> (each a file) and <paramref name="folders"/> (any
     /// file in them).</summary>
@@ -63,7 +68,17 @@ internal sealed class ReloadTriggers : IDisposable
 
         lock (_gate)
         {
-            _changed.Add(path);
+            // Whoever writes a hooks folder names its files: shown bounded and escaped.
+            string shown = UntrustedText.Bound(path, 300);
+            if (_changed.Count < MaxPathsNamed)
+            {
+                _changed.Add(shown);
+            }
+            else if (!_changed.Contains(shown))
+            {
+                _unnamed++;
+            }
+
             _quiet ??= _time.CreateTimer(_ => Quiet(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             _quiet.Change(QuietPeriod, Timeout.InfiniteTimeSpan);
         }
@@ -74,8 +89,9 @@ internal sealed class ReloadTriggers : IDisposable
         string changed;
         lock (_gate)
         {
-            changed = string.Join(", ", _changed);
+            changed = string.Join(", ", _changed) + (_unnamed > 0 ? $" and {_unnamed} more" : string.Empty);
             _changed.Clear();
+            _unnamed = 0;
         }
 
         _reloader.Request($"{changed} changed");
