@@ -89,7 +89,7 @@ internal sealed class ReloadTriggers : IDisposable
         string changed;
         lock (_gate)
         {
-            changed = string.Join(", ", _changed) + (_unnamed > 0 ? $" and {_unnamed} more" : string.Empty);
+            changed = string.Join(", ", _changed) + (_unnamed > 0 ? $" and {_unnamed} more changes" : string.Empty);
             _changed.Clear();
             _unnamed = 0;
         }
