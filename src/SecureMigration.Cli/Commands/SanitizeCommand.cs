@@ -29,6 +29,11 @@ internal static class SanitizeCommand
         var json = new Option<bool>("--json") { Description = "Print the report as JSON." };
         var force = new Option<bool>("--force") { Description = "Overwrite the file even when another process holds a lock on it (a " +
             "hypervisor running a VM from it): that VM is destroyed." };
+        var clearSize = new Option<int?>("--clear-size")
+        {
+            Description = "Overwrite only the first MiB of PATH, this many (all of it when it is smaller), as OpenStack's " +
+                "volume_clear_size does for a volume whose start holds its readable metadata.",
+        };
         var allowBlockDevice = new Option<bool>("--allow-block-device") { Description = "Allow PATH to be a block device (the whole " +
             "device is overwritten); a device that is mounted (itself, a partition or a device stacked on it) or held exclusively is " +
                 "refused even then." };
@@ -54,11 +59,12 @@ internal static class SanitizeCommand
               secmig sanitize old-vm.img
               secmig sanitize old-vm.img --method dod --verify sample --json
               secmig sanitize disk.img --extents freed.txt --passes '00;random'
+              secmig sanitize /dev/vg0/volume-1 --allow-block-device --method zero --clear-size 100
               secmig sanitize old-vm.img --certificate old-vm.cert.json --cert host/cert.pem --key host/key.pem --ca ca/ca.pem
               secmig sanitize verify-cert old-vm.cert.json --ca ca/ca.pem
             """)
-        { path, method, passes, verify, extents, blockKib, inFlight, json, discard, force, allowBlockDevice, certificate, signerCertificate,
-            signerKey, signerCa };
+        { path, method, passes, verify, extents, clearSize, blockKib, inFlight, json, discard, force, allowBlockDevice, certificate,
+            signerCertificate, signerKey, signerCa };
         command.Subcommands.Add(VerifyCertificate());
         command.Validators.Add(result =>
         {
@@ -68,6 +74,15 @@ internal static class SanitizeCommand
             if (wantsCertificate && !hasSigner)
             {
                 result.AddError("--certificate needs --cert, --key and --ca to sign it with this host's key.");
+            }
+
+            if (result.GetResult(clearSize) is not null && result.GetResult(extents) is not null)
+            {
+                result.AddError("--clear-size and --extents both say what to overwrite: give one.");
+            }
+            else if (result.GetValue(clearSize) is <= 0)
+            {
+                result.AddError("--clear-size is in MiB and must be at least 1.");
             }
         });
         command.SetAction(async (parse, cancellationToken) =>
@@ -87,6 +102,7 @@ internal static class SanitizeCommand
                 Discard = parse.GetValue(discard),
                 Force = parse.GetValue(force),
                 AllowBlockDevices = parse.GetValue(allowBlockDevice),
+                ClearSize = parse.GetValue(clearSize) * 1024L * 1024,
             };
             var sanitizer = new BlockSanitizer(options);
             IReadOnlyList<Extent>? ranges = parse.GetValue(extents) is { } file ? ExtentList.Parse(await ReadExtentsAsync(file,

@@ -103,7 +103,7 @@ public sealed class BlockSanitizer
         SafeFileHandle buffered = WipeTarget.OpenExclusive(full, planned, isDevice, _options.Force);
         using WipeHandles handles = WipeHandles.Open(full, buffered, _options.WritesInFlight, _options.DirectIo);
         long size = isDevice ? Posix.BlockDeviceSize((int)buffered.DangerousGetHandle()) ?? 0 : RandomAccess.GetLength(buffered);
-        IReadOnlyList<Extent> ranges = ExtentList.Validate(extents ?? (size == 0 ? [] : [new Extent(0, size)]), size);
+        IReadOnlyList<Extent> ranges = ExtentList.Validate(extents ?? WholeTarget(size), size);
         var chunks = new WipePlan(ranges, _options.BlockSize);
         long total = ranges.Sum(r => r.Length);
         // Looked at before the first pass: overwriting fills a sparse file's holes.
@@ -192,6 +192,9 @@ public sealed class BlockSanitizer
         });
     }
 
+    /// <summary>The whole target, or its start when <see cref="SanitizerOptions.ClearSize"/> asks for only that.</summary>
+    private Extent[] WholeTarget(long size) => size == 0 ? [] : [new Extent(0, Math.Min(size, _options.ClearSize ?? size))];
+
     /// <summary>
     /// Checks that a file (or its extents) holds what a fill pass writes, reading past the page cache where allowed:
     /// a wipe can be re-verified later. A random pass cannot be: its key was wiped when the wipe ended.
@@ -213,7 +216,7 @@ public sealed class BlockSanitizer
 
         string full = Path.GetFullPath(path);
         long size = new FileInfo(full).Length;
-        IReadOnlyList<Extent> ranges = ExtentList.Validate(extents ?? (size == 0 ? [] : [new Extent(0, size)]), size);
+        IReadOnlyList<Extent> ranges = ExtentList.Validate(extents ?? WholeTarget(size), size);
         SafeFileHandle read = NoFollowFile.Open(full, FileMode.Open, FileAccess.Read);
         using WipeHandles handles = WipeHandles.Open(full, read, _options.WritesInFlight, _options.DirectIo);
         var plan = new WipePlan(ranges, _options.BlockSize);

@@ -64,6 +64,14 @@ public sealed class SanitizerOptions
     /// <value><see langword="false"/>.</value>
     public bool AllowBlockDevices { get; set; }
 
+    /// <summary>
+    /// Gets or sets how much of the start of a target a whole-target wipe overwrites, as OpenStack's <c>volume_clear_size</c>
+    /// does for volumes whose start is what holds readable data (partition tables, file-system metadata): the first this many
+    /// bytes, or the whole target when it is smaller. Extents given to a wipe are taken as they are.
+    /// </summary>
+    /// <value><see langword="null"/>: the whole target.</value>
+    public long? ClearSize { get; set; }
+
     /// <summary>Gets or sets the clock of the report's start and end.</summary>
     /// <value><see cref="TimeProvider.System"/>.</value>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
@@ -94,6 +102,12 @@ public sealed class SanitizerOptions
                 $"({BlockSize} bytes).");
         }
 
+        if (ClearSize is <= 0)
+        {
+            throw new ArgumentException($"SanitizerOptions.ClearSize is {ClearSize}; it must be above zero (or null for the whole " +
+                "target).");
+        }
+
         ArgumentNullException.ThrowIfNull(TimeProvider);
     }
 
@@ -103,6 +117,6 @@ public sealed class SanitizerOptions
     {
         BlockSize = BlockSize, WritesInFlight = WritesInFlight, Verification = Verification, SampledBlocks = SampledBlocks,
         DirectIo = DirectIo, Resumable = Resumable, CheckpointKey = CheckpointKey, CheckpointInterval = CheckpointInterval,
-        Discard = Discard, Force = Force, AllowBlockDevices = AllowBlockDevices, TimeProvider = TimeProvider,
+        Discard = Discard, Force = Force, AllowBlockDevices = AllowBlockDevices, ClearSize = ClearSize, TimeProvider = TimeProvider,
     };
 }

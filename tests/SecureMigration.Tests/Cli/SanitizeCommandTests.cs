@@ -175,4 +175,31 @@ public sealed class SanitizeCommandTests
 
         Assert.Equal(old, File.ReadAllBytes(dir.File("disk.img")));
     }
+
+    /// <summary>Issue 20: --clear-size clears only the start of a volume (OpenStack's volume_clear_size) on a real loop device, and
+    /// all of one that is smaller; the rest keeps its bytes.</summary>
+    [RequiresLoopDeviceFact]
+    public async Task Sanitize_ClearSizeOnALoopDevice_ZeroesOnlyTheStart_AndIsRefusedWithExtents()
+    {
+        using var dir = new TempDirectory();
+        byte[] old = RandomNumberGenerator.GetBytes(3 * 1024 * 1024);
+        File.WriteAllBytes(dir.File("volume.img"), old);
+        await File.WriteAllTextAsync(dir.File("extents.txt"), "0 4096\n");
+        int exit, both;
+        string output, refusal;
+        using (LoopDevice device = LoopDevice.Attach(dir.File("volume.img")))
+        {
+            (exit, output) = await Secmig.RunAsync("sanitize", device.Path, "--allow-block-device", "--method", "zero", "--clear-size",
+                "1");
+            (both, refusal) = await Secmig.RunAsync("sanitize", device.Path, "--allow-block-device", "--clear-size", "1", "--extents",
+                dir.File("extents.txt"));
+        }
+
+        byte[] now = File.ReadAllBytes(dir.File("volume.img"));
+        Assert.True(exit == 0, output);
+        Assert.All(now[..(1024 * 1024)], b => Assert.Equal(0, b));
+        Assert.Equal(old[(1024 * 1024)..], now[(1024 * 1024)..]);
+        Assert.Equal(2, both);
+        Assert.Contains("--clear-size and --extents", refusal, StringComparison.Ordinal);
+    }
 }

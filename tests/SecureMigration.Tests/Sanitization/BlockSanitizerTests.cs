@@ -22,6 +22,29 @@ public sealed class BlockSanitizerTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
+    /// <summary>Issue 20: <see cref="SanitizerOptions.ClearSize"/> overwrites only the start of a whole-target wipe (all of a smaller
+    /// target), and the report says which range was overwritten.</summary>
+    [Fact]
+    public async Task SanitizeFileAsync_ClearSize_OverwritesOnlyTheStart_AndAllOfASmallerTarget()
+    {
+        string file = OldImage();
+        byte[] old = File.ReadAllBytes(file);
+        string small = _dir.File("small.img");
+        File.WriteAllBytes(small, old[..5000]);
+
+        SanitizationReport report = await new BlockSanitizer(new SanitizerOptions { ClearSize = 1024 * 1024 })
+            .SanitizeFileAsync(file, SanitizationMethod.Zero);
+        SanitizationReport whole = await new BlockSanitizer(new SanitizerOptions { ClearSize = 1024 * 1024 })
+            .SanitizeFileAsync(small, SanitizationMethod.Zero);
+
+        byte[] now = File.ReadAllBytes(file);
+        Assert.Equal(-1, now.AsSpan(0, 1024 * 1024).IndexOfAnyExcept((byte)0));
+        Assert.Equal(old[(1024 * 1024)..], now[(1024 * 1024)..]);
+        Assert.Equal([new Extent(0, 1024 * 1024)], report.Extents);
+        Assert.Equal([new Extent(0, 5000)], whole.Extents);
+        Assert.Equal(-1, File.ReadAllBytes(small).AsSpan().IndexOfAnyExcept((byte)0));
+    }
+
     [Theory]
     [InlineData(SanitizationMethod.Zero, (byte)0x00)]
     [InlineData(SanitizationMethod.NistClear, (byte)0x00)]
