@@ -39,6 +39,12 @@ internal static class SanitizeCommand
                 "refused even then." };
         var discard = new Option<bool>("--discard") { Description = "After the last pass verified, punch holes over the overwritten " +
             "ranges so the file system releases (and, where it can, discards) the blocks." };
+        var secureDiscard = new Option<bool>("--secure-discard") { Description = "On a block device, after the last pass verified, ask " +
+            "the device to erase the blocks and the copies it keeps (BLKSECDISCARD) instead of --discard's plain BLKDISCARD." };
+        var zeroOffload = new Option<string>("--zero-offload") { Description = "auto: a block device that offers WRITE ZEROES zeroes the " +
+            "passes of zeros itself (BLKZEROOUT), verified by reading back past the cache; never: write them; require: refuse (exit " +
+            "2, nothing written) unless the device can.", DefaultValueFactory = _ => "auto" };
+        zeroOffload.AcceptOnlyFromAmong("auto", "never", "require");
         var certificate = new Option<FileInfo?>("--certificate") { Description = "Write a signed certificate of sanitization (NIST SP " +
             "800-88 Appendix G fields) to this file; needs --cert, --key and --ca." };
         var signerCertificate = new Option<FileInfo?>("--cert") { Description = "This host's certificate (PEM), to sign the certificate " +
@@ -60,11 +66,12 @@ internal static class SanitizeCommand
               secmig sanitize old-vm.img --method dod --verify sample --json
               secmig sanitize disk.img --extents freed.txt --passes '00;random'
               secmig sanitize /dev/vg0/volume-1 --allow-block-device --method zero --clear-size 100
+              secmig sanitize /dev/sdb --allow-block-device --method zero --zero-offload require --secure-discard
               secmig sanitize old-vm.img --certificate old-vm.cert.json --cert host/cert.pem --key host/key.pem --ca ca/ca.pem
               secmig sanitize verify-cert old-vm.cert.json --ca ca/ca.pem
             """)
-        { path, method, passes, verify, extents, clearSize, blockKib, inFlight, json, discard, force, allowBlockDevice, certificate,
-            signerCertificate, signerKey, signerCa };
+        { path, method, passes, verify, extents, clearSize, blockKib, inFlight, json, discard, secureDiscard, zeroOffload, force,
+            allowBlockDevice, certificate, signerCertificate, signerKey, signerCa };
         command.Subcommands.Add(VerifyCertificate());
         command.Validators.Add(result =>
         {
@@ -100,6 +107,8 @@ internal static class SanitizeCommand
                 WritesInFlight = parse.GetValue(inFlight),
                 Verification = Enum.Parse<VerificationMode>(parse.GetValue(verify)!, ignoreCase: true),
                 Discard = parse.GetValue(discard),
+                SecureDiscard = parse.GetValue(secureDiscard),
+                ZeroOffload = Enum.Parse<ZeroOffload>(parse.GetValue(zeroOffload)!, ignoreCase: true),
                 Force = parse.GetValue(force),
                 AllowBlockDevices = parse.GetValue(allowBlockDevice),
                 ClearSize = parse.GetValue(clearSize) * 1024L * 1024,
@@ -188,6 +197,11 @@ internal static class SanitizeCommand
                 $"bytes{(content.MediaDeviceAndInode is { } inode ? ", device:inode " + UntrustedText.Bound(inode, 64) : string.Empty)}" +
                 "): " +
                 $"{UntrustedText.Bound(content.Result)}, {UntrustedText.Bound(content.SanitizationTechnique)}");
+            if (content.MediaDescription is { } media)
+            {
+                Console.WriteLine($"  media: {UntrustedText.Bound(media)}");
+            }
+
             Console.WriteLine($"  verification: {UntrustedText.Bound(content.VerificationMethod)}, coverage " +
                 $"{content.VerificationCoverage:P1}; {content.Started:u} to {content.Finished:u}");
             return bundle is null ? ExitCodes.Failure : ExitCodes.Success;
@@ -210,18 +224,41 @@ internal static class SanitizeCommand
         string result = report.Succeeded ? style.Good("sanitized") : report.Completed ? style.Bad("VERIFICATION " +
             "FAILED") : style.Bad("INCOMPLETE (interrupted)");
         style.Line($"{report.Target}: {result}{(report.Resumed ? " (resumed from a checkpoint an interrupted run left)" : string.Empty)}");
+        if (report.Device is { } device)
+        {
+            style.Line($"  device {device.Name}: {device.Transport}{(device.Model is { } model ? " " + model : string.Empty)}, " +
+                $"logical/physical blocks {device.LogicalBlockSize}/{device.PhysicalBlockSize} bytes" +
+                (device.Rotational is { } rotational ? rotational ? ", rotational" : ", non-rotational" : string.Empty) +
+                $", write limit {Units.Bytes(device.MaxWriteBytes)}, write zeroes {Units.Bytes(device.WriteZeroesMaxBytes)}, discard " +
+                $"{Units.Bytes(device.DiscardMaxBytes)}");
+        }
+
         style.Line($"  method {report.Method}, {report.Passes.Count} pass(es): " +
-            $"{string.Join(", ", report.Passes.Take(6))}{(report.Passes.Count > 6 ? ", …" : string.Empty)}");
+            $"{string.Join(", ", PassesWithPaths(report).Take(6))}{(report.Passes.Count > 6 ? ", …" : string.Empty)}");
         style.Line($"  {Units.Bytes(report.Extents.Sum(e => e.Length))} of {Units.Bytes(report.TargetSize)} overwritten in " +
             $"{report.Extents.Count} extent(s), direct I/O " +
-                $"{(report.DirectIo ? "yes" : "no")}{(report.Discarded ? ", then discarded" : string.Empty)}");
+                $"{(report.DirectIo ? "yes" : "no")}{(report.DiscardMethod is { } discard ? $", then discarded ({discard})" : string.Empty)}");
         style.Line($"  verification {report.Verification}: {Units.Bytes(report.BytesVerified)} read back ({report.VerifiedCoverage:P1})" +
             (report.MismatchOffset is { } at ? style.Bad($", first mismatch at byte {at}") : string.Empty));
         foreach (string caveat in report.Caveats)
         {
             style.Line(style.Dim("  caveat: " + caveat));
         }
+
+        if (report.Purge is { } purge)
+        {
+            foreach (string offer in purge.Offered)
+            {
+                style.Line($"  purge offered: {offer}");
+            }
+
+            style.Line($"  purge: {purge.Assessment}");
+        }
     }
+
+    private static IEnumerable<string> PassesWithPaths(SanitizationReport report) => report.PassPaths.Count == report.Passes.Count
+        ? report.Passes.Zip(report.PassPaths, (pass, how) => $"{pass} ({how})")
+        : report.Passes;
 
     /// <summary>One progress bar per pass stage.</summary>
     private sealed class WipeDisplay(ConsoleStyle style) : IProgress<SanitizationProgress>

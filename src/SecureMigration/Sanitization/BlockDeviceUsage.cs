@@ -3,28 +3,34 @@ using SecureMigration.Storage;
 namespace SecureMigration.Sanitization;
 
 /// <summary>
-/// Whether a block device is in use by a mounted file system: mounted itself, through one of its partitions, or
-/// through a device stacked on it or on a partition (device-mapper, RAID: <c>/sys/class/block/NAME/holders</c>),
-/// per <c>/proc/self/mountinfo</c>. Overwriting any of them destroys a live file system.
+/// Whether a block device is in use: mounted itself, through one of its partitions, or through a device stacked on it or on a
+/// partition (device-mapper, RAID: <c>/sys/class/block/NAME/holders</c>), per <c>/proc/self/mountinfo</c>; or, mounted or not,
+/// with a device stacked on it or on a partition (an LVM volume group, a RAID set, an encrypted mapping). Overwriting any of
+/// them destroys a live file system or volume.
 /// </summary>
 internal static class BlockDeviceUsage
 {
     private const int MaxDepth = 8;
+    private const int MaxHoldersNamed = 8;
 
-    /// <summary>Says which of the device, its partitions and its holders is mounted where, or <see langword="null"/> when none
-    /// is.</summary>
+    /// <summary>Says which of the device, its partitions and its holders is mounted where, or what is stacked on it, or
+    /// <see langword="null"/> when it is free.</summary>
     /// <param name="descriptor">The device, open.</param>
-    public static string? MountedUse(int descriptor)
+    public static string? InUse(int descriptor)
     {
         const string MountInfo = "/proc/self/mountinfo";
-        if (Posix.DeviceNumberOf(descriptor) is not { } number || !File.Exists(MountInfo))
-        {
-            return null;
-        }
+        return Posix.DeviceNumberOf(descriptor) is { } number
+            ? InUse($"/sys/dev/block/{number}", File.Exists(MountInfo) ? File.ReadLines(MountInfo) : [])
+            : null;
+    }
 
+    /// <summary>Says how the device whose sysfs directory is <paramref name="deviceDirectory"/> is used, given the mount table.</summary>
+    internal static string? InUse(string deviceDirectory, IEnumerable<string> mountInfo)
+    {
         var related = new Dictionary<string, string>(StringComparer.Ordinal);
-        Collect($"/sys/dev/block/{number}", "the device itself", related, 0);
-        foreach (string line in File.ReadLines(MountInfo))
+        var holders = new List<string>();
+        Collect(deviceDirectory, "the device itself", related, holders, 0);
+        foreach (string line in mountInfo)
         {
             // ID PARENT MAJOR:MINOR ROOT MOUNT-POINT OPTIONS [OPTIONAL...] - TYPE SOURCE SUPER-OPTIONS
             string[] fields = line.Split(' ');
@@ -37,15 +43,19 @@ internal static class BlockDeviceUsage
             string mountPoint = fields[4].Replace("\\040", " ", StringComparison.Ordinal);
             if (related.TryGetValue(fields[2], out string? what) || related.TryGetValue(fields[separator + 2], out what))
             {
-                return $"{what} is mounted at {mountPoint}";
+                return $"{what} is mounted at {Text.UntrustedText.Bound(mountPoint, 256)}; unmount it first";
             }
         }
 
-        return null;
+        return holders.Count == 0
+            ? null
+            : $"{string.Join(", ", holders.Take(MaxHoldersNamed))}{(holders.Count > MaxHoldersNamed ? $" and {holders.Count - MaxHoldersNamed} " +
+                "more" : string.Empty)}: a volume (device-mapper, LVM, RAID, an encrypted mapping) is built on it; remove it first " +
+                "(dmsetup remove, vgchange -an, mdadm --stop)";
     }
 
     /// <summary>Records a device (by number and by /dev path), then its partitions and holders, recursively.</summary>
-    private static void Collect(string sysDirectory, string role, Dictionary<string, string> related, int depth)
+    private static void Collect(string sysDirectory, string role, Dictionary<string, string> related, List<string> holders, int depth)
     {
         string deviceFile = Path.Combine(sysDirectory, "dev");
         if (depth > MaxDepth || !File.Exists(deviceFile))
@@ -61,16 +71,21 @@ internal static class BlockDeviceUsage
         {
             if (File.Exists(Path.Combine(child, "partition")))
             {
-                Collect(child, $"a partition of /dev/{name}", related, depth + 1);
+                Collect(child, $"a partition of /dev/{name}", related, holders, depth + 1);
             }
         }
 
-        string holders = Path.Combine(sysDirectory, "holders");
-        if (Directory.Exists(holders))
+        string holdersDirectory = Path.Combine(sysDirectory, "holders");
+        if (Directory.Exists(holdersDirectory))
         {
-            foreach (string holder in Directory.EnumerateFileSystemEntries(holders))
+            foreach (string holder in Directory.EnumerateFileSystemEntries(holdersDirectory))
             {
-                Collect(holder, $"stacked on /dev/{name}", related, depth + 1);
+                if (depth == 0 || role.StartsWith("a partition", StringComparison.Ordinal))
+                {
+                    holders.Add($"/dev/{Path.GetFileName(holder)} is stacked on /dev/{name}");
+                }
+
+                Collect(holder, $"stacked on /dev/{name}", related, holders, depth + 1);
             }
         }
     }

@@ -99,6 +99,12 @@ public sealed class BlockSanitizer
                 "pass --allow-block-device (SanitizerOptions.AllowBlockDevices) if you mean to wipe the whole device");
         }
 
+        if (_options.SecureDiscard && !isDevice)
+        {
+            throw new ArgumentException($"SanitizerOptions.SecureDiscard (--secure-discard) applies to block devices; '{full}' is a file. " +
+                "Use Discard to punch holes in a file.");
+        }
+
         Planned?.Invoke(full);
         SafeFileHandle buffered = WipeTarget.OpenExclusive(full, planned, isDevice, _options.Force);
         using WipeHandles handles = WipeHandles.Open(full, buffered, _options.WritesInFlight, _options.DirectIo);
@@ -106,8 +112,12 @@ public sealed class BlockSanitizer
         IReadOnlyList<Extent> ranges = ExtentList.Validate(extents ?? WholeTarget(size), size);
         var chunks = new WipePlan(ranges, _options.BlockSize);
         long total = ranges.Sum(r => r.Length);
+        BlockDeviceProperties? device = isDevice ? BlockDeviceProbe.Read((int)buffered.DangerousGetHandle()) : null;
+        PurgeCapabilities? purge = device is null ? null : PurgeProbe.Probe((int)buffered.DangerousGetHandle(), device);
+        bool[] offloaded = ZeroOffloads.Plan(full, _options.ZeroOffload, device, ranges, passes);
         // Looked at before the first pass: overwriting fills a sparse file's holes.
         List<string> caveats = StorageCaveats.For(full, handles.DirectIo, _options.DirectIo, size, isDevice);
+        caveats.AddRange(ZeroOffloads.Caveats(device, offloaded));
         string plan = WipeCheckpoint.Fingerprint(passes, ranges, _options.BlockSize);
         // A checkpoint is bound to the file the wipe holds open, and trusted only under the host key: without one, every wipe
         // starts from its first pass.
@@ -119,7 +129,7 @@ public sealed class BlockSanitizer
         var checkpoint = new WipeCheckpointBinding(checkpointKey, full, size, identity, plan, started);
         var writer = new WipePassWriter(_options, isDevice, checkpoint, chunks, handles);
         bool completed = false;
-        bool discarded = false;
+        string? discarded = null;
         long? mismatch = null;
         long verified = 0;
         try
@@ -135,7 +145,7 @@ public sealed class BlockSanitizer
                 }
 
                 var stage = new PassProgress(progress, i + 1, passes.Count, "write", total);
-                await writer.WriteAsync(i, passes[i], keystream, firstChunk, stage, cancellationToken).ConfigureAwait(false);
+                await writer.WriteAsync(i, passes[i], keystream, firstChunk, offloaded[i], stage, cancellationToken).ConfigureAwait(false);
             }
 
             completed = true;
@@ -155,9 +165,9 @@ public sealed class BlockSanitizer
                 WipeCheckpoint.Delete(full);
             }
 
-            if (_options.Discard && mismatch is null)
+            if ((_options.Discard || _options.SecureDiscard) && mismatch is null)
             {
-                discarded = WipeDiscard.Discard(handles.Primary, ranges, caveats, isDevice);
+                discarded = WipeDiscard.Discard(handles.Primary, ranges, caveats, isDevice, _options.SecureDiscard);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -177,6 +187,7 @@ public sealed class BlockSanitizer
             Extents = ranges,
             Method = methodName,
             Passes = [.. passes.Select(p => p.Name)],
+            PassPaths = [.. offloaded.Select(o => ZeroOffloads.PathOf(o, device, handles.DirectIo))],
             Verification = verification,
             BytesVerified = verified,
             VerifiedCoverage = total == 0 ? 1 : (double)verified / total,
@@ -186,7 +197,10 @@ public sealed class BlockSanitizer
             Resumed = resumed is not null,
             DirectIo = handles.DirectIo,
             Caveats = caveats,
-            Discarded = discarded,
+            Discarded = discarded is not null,
+            DiscardMethod = discarded,
+            Device = device,
+            Purge = purge,
             Started = started,
             Finished = _options.TimeProvider.GetUtcNow(),
         });

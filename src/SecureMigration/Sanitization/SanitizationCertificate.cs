@@ -13,7 +13,7 @@ public sealed record SanitizationCertificate
     /// <summary>Gets the host (signer identity) that performed the sanitization.</summary>
     public required string PerformedBy { get; init; }
 
-    /// <summary>Gets the media type: <c>file</c> or <c>memory</c>.</summary>
+    /// <summary>Gets the media type: <c>file</c>, <c>block device</c> or <c>memory</c>.</summary>
     public required string MediaType { get; init; }
 
     /// <summary>Gets the media's identity (the file's full path).</summary>
@@ -24,6 +24,9 @@ public sealed record SanitizationCertificate
     /// <see langword="null"/> for memory: with the path and the size, it names the very file that was overwritten.
     /// </summary>
     public string? MediaDeviceAndInode { get; init; }
+
+    /// <summary>Gets what a block device said of itself (transport, model, block sizes, limits), or <see langword="null"/>.</summary>
+    public string? MediaDescription { get; init; }
 
     /// <summary>Gets the media's size in bytes.</summary>
     public required long MediaSize { get; init; }
@@ -61,6 +64,12 @@ public sealed record SanitizationCertificate
     /// <summary>Gets what the overwrite cannot guarantee on this storage.</summary>
     public required IReadOnlyList<string> Caveats { get; init; }
 
+    /// <summary>Gets the purges the drive under a block device offers (none was run), or empty.</summary>
+    public IReadOnlyList<string> PurgeOffered { get; init; } = [];
+
+    /// <summary>Gets what was found of a purge for a block device, in words, saying that none was run; or <see langword="null"/>.</summary>
+    public string? PurgeAssessment { get; init; }
+
     /// <summary>Gets what happened to the media afterwards (for example <c>retained</c> or <c>deleted</c>).</summary>
     public string PostSanitizationDestination { get; init; } = "retained";
 
@@ -76,13 +85,14 @@ public sealed record SanitizationCertificate
         {
             CertificateId = Guid.NewGuid(),
             PerformedBy = performedBy,
-            MediaType = report.Target == "memory" ? "memory" : "file",
+            MediaType = report.Target == "memory" ? "memory" : report.Device is null ? "file" : "block device",
+            MediaDescription = report.Device is { } device ? Describe(device) : null,
             MediaIdentity = report.Target,
             MediaDeviceAndInode = report.TargetIdentity?.ToString(),
             MediaSize = report.TargetSize,
             Extents = report.Extents,
-            SanitizationTechnique = $"{report.Method}: {string.Join(", ", report.Passes)}; every pass flushed to " +
-                $"disk{(report.DirectIo ? ", written with O_DIRECT" : string.Empty)}",
+            SanitizationTechnique = $"{report.Method}: {Passes(report)}; every pass flushed to disk" +
+                (report.DiscardMethod is { } discard ? $"; then {discard}" : string.Empty),
             Tool = report.Tool,
             VerificationMethod = report.Verification switch
             {
@@ -96,6 +106,21 @@ public sealed record SanitizationCertificate
             Result = report.Succeeded ? "Sanitized" : report.Completed ? "Verification failed" : "Incomplete",
             MismatchOffset = report.MismatchOffset,
             Caveats = report.Caveats,
+            PurgeOffered = report.Purge?.Offered ?? [],
+            PurgeAssessment = report.Purge?.Assessment,
         };
     }
+
+    /// <summary>Each pass with how it was done (written with O_DIRECT, through the page cache, or offloaded to the device).</summary>
+    private static string Passes(SanitizationReport report) => report.PassPaths.Count == report.Passes.Count
+        ? string.Join(", ", report.Passes.Zip(report.PassPaths, (pass, path) => $"{pass} ({path})"))
+        : string.Join(", ", report.Passes);
+
+    private static string Describe(BlockDeviceProperties device) =>
+        $"{device.Name}: {device.Transport}{(device.Model is { } model ? $" {model}" : string.Empty)}, {device.Size} bytes, logical " +
+        $"blocks {device.LogicalBlockSize}, physical {device.PhysicalBlockSize}" +
+        (device.Rotational is { } rotational ? rotational ? ", rotational" : ", non-rotational" : string.Empty) +
+        $", write zeroes up to {device.WriteZeroesMaxBytes} bytes, discard up to {device.DiscardMaxBytes} bytes" +
+        (device.BackingFile is { } backing ? $", backed by '{backing}'" : string.Empty) +
+        (device.PartitionOf is { } disk ? $", a partition of {disk}" : string.Empty);
 }

@@ -26,6 +26,10 @@ public sealed record SanitizationReport
     /// <summary>Gets the passes, in order.</summary>
     public required IReadOnlyList<string> Passes { get; init; }
 
+    /// <summary>Gets how each pass was done, in order: <c>written</c> (by this tool, with O_DIRECT or through the page cache) or
+    /// <c>offloaded</c> (the device zeroed it on <c>BLKZEROOUT</c>).</summary>
+    public IReadOnlyList<string> PassPaths { get; init; } = [];
+
     /// <summary>Gets how the last pass was checked.</summary>
     public required VerificationMode Verification { get; init; }
 
@@ -46,6 +50,17 @@ public sealed record SanitizationReport
 
     /// <summary>Gets whether the overwritten extents were discarded (holes punched) after the verified last pass.</summary>
     public bool Discarded { get; init; }
+
+    /// <summary>Gets how the extents were discarded (<c>hole punch</c>, <c>BLKDISCARD</c> or <c>BLKSECDISCARD</c>), or
+    /// <see langword="null"/> when they were not.</summary>
+    public string? DiscardMethod { get; init; }
+
+    /// <summary>Gets what the block device said of itself, or <see langword="null"/> for a file or memory.</summary>
+    public BlockDeviceProperties? Device { get; init; }
+
+    /// <summary>Gets what the drive under a block device offers for a purge (never run), or <see langword="null"/> for a file or
+    /// memory.</summary>
+    public PurgeCapabilities? Purge { get; init; }
 
     /// <summary>Gets whether the wipe went on from a checkpoint an earlier, interrupted run left.</summary>
     public bool Resumed { get; init; }

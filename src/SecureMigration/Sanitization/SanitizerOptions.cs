@@ -50,6 +50,21 @@ public sealed class SanitizerOptions
     public bool Discard { get; set; }
 
     /// <summary>
+    /// Gets or sets whether a block device's discard after the verified last pass is a secure one (<c>BLKSECDISCARD</c>: the device
+    /// erases the blocks and every copy it keeps, where it supports that) rather than a plain <c>BLKDISCARD</c>. Implies
+    /// <see cref="Discard"/>; block devices only.
+    /// </summary>
+    /// <value><see langword="false"/>.</value>
+    public bool SecureDiscard { get; set; }
+
+    /// <summary>
+    /// Gets or sets whether a pass of zeros on a block device is handed to the device (<c>BLKZEROOUT</c>). The report says which
+    /// passes were, and the verification reads back what the device then returns, past the page cache.
+    /// </summary>
+    /// <value><see cref="Sanitization.ZeroOffload.Auto"/>.</value>
+    public ZeroOffload ZeroOffload { get; set; } = ZeroOffload.Auto;
+
+    /// <summary>
     /// Gets or sets whether to overwrite a file that another process holds locked (a hypervisor running a VM from it).
     /// Off by default: overwriting a running VM's image destroys it.
     /// </summary>
@@ -108,6 +123,11 @@ public sealed class SanitizerOptions
                 "target).");
         }
 
+        if (!Enum.IsDefined(ZeroOffload))
+        {
+            throw new ArgumentException($"SanitizerOptions.ZeroOffload is {ZeroOffload}; it must be Auto, Never or Require.");
+        }
+
         ArgumentNullException.ThrowIfNull(TimeProvider);
     }
 
@@ -117,6 +137,6 @@ public sealed class SanitizerOptions
     {
         BlockSize = BlockSize, WritesInFlight = WritesInFlight, Verification = Verification, SampledBlocks = SampledBlocks,
         DirectIo = DirectIo, Resumable = Resumable, CheckpointKey = CheckpointKey, CheckpointInterval = CheckpointInterval,
-        Discard = Discard, Force = Force, AllowBlockDevices = AllowBlockDevices, ClearSize = ClearSize, TimeProvider = TimeProvider,
+        Discard = Discard, SecureDiscard = SecureDiscard, ZeroOffload = ZeroOffload, Force = Force, AllowBlockDevices = AllowBlockDevices, ClearSize = ClearSize, TimeProvider = TimeProvider,
     };
 }

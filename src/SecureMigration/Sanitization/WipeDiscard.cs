@@ -8,42 +8,57 @@ internal static class WipeDiscard
 {
     /// <summary>
     /// Punches holes over the verified extents (<c>fallocate</c> with <c>FALLOC_FL_PUNCH_HOLE</c>), so the file system
-    /// releases the blocks and, where the disk and mount allow, discards them; on a block device, <c>BLKDISCARD</c>.
-    /// Says so in the caveats where it cannot.
+    /// releases the blocks and, where the disk and mount allow, discards them; on a block device, <c>BLKDISCARD</c>, or
+    /// <c>BLKSECDISCARD</c> when <paramref name="secure"/>. Says what a discard does not promise, or why it could not run,
+    /// in the caveats.
     /// </summary>
-    public static bool Discard(SafeFileHandle handle, IReadOnlyList<Extent> extents, List<string> caveats, bool isDevice)
+    /// <returns>How the extents were discarded, or <see langword="null"/> when they were not.</returns>
+    public static string? Discard(SafeFileHandle handle, IReadOnlyList<Extent> extents, List<string> caveats, bool isDevice, bool secure)
     {
+        int descriptor = (int)handle.DangerousGetHandle();
         if (isDevice)
         {
+            string request = secure ? "BLKSECDISCARD" : "BLKDISCARD";
             foreach (Extent extent in extents)
             {
-                if (!Posix.DiscardBlocks((int)handle.DangerousGetHandle(), extent.Offset, extent.Length))
+                bool done = secure
+                    ? Posix.SecureDiscardBlocks(descriptor, extent.Offset, extent.Length)
+                    : Posix.DiscardBlocks(descriptor, extent.Offset, extent.Length);
+                if (!done)
                 {
-                    caveats.Add("Discard was asked for, but the device refused BLKDISCARD " +
-                        $"(errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}); its blocks stay mapped.");
-                    return false;
+                    caveats.Add($"A discard was asked for, but the device refused {request} " +
+                        $"(errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}); its blocks stay mapped. The overwrite " +
+                        "before it stands.");
+                    return null;
                 }
             }
 
-            return true;
+            caveats.Add(secure
+                ? "BLKSECDISCARD ran after the verified overwrite: the device was asked to erase the blocks and the copies it keeps. " +
+                    "Linux sends it only to devices that claim secure erase; that the copies are gone is the device's promise, " +
+                    "not checked here."
+                : "BLKDISCARD ran after the verified overwrite: the device may unmap the blocks, but a discard alone does not " +
+                    "make old data unreadable (the device may keep it until it reuses the blocks, and Linux no longer reports " +
+                    "whether discarded blocks read as zeros), which is why it follows the overwrite rather than replacing it.");
+            return request;
         }
 
         if (!Posix.IsSupported)
         {
             caveats.Add("Discard was asked for, but this OS has no hole punching; the blocks stay allocated.");
-            return false;
+            return null;
         }
 
         foreach (Extent extent in extents)
         {
-            if (Posix.Fallocate((int)handle.DangerousGetHandle(), Posix.FallocPunchHole, extent.Offset, extent.Length) != 0)
+            if (Posix.Fallocate(descriptor, Posix.FallocPunchHole, extent.Offset, extent.Length) != 0)
             {
                 caveats.Add("Discard was asked for, but this file system refused to punch holes " +
                     $"(errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}); the blocks stay allocated.");
-                return false;
+                return null;
             }
         }
 
-        return true;
+        return "hole punch";
     }
 }

@@ -13,7 +13,91 @@ namespace SecureMigration.Sanitization;
 internal sealed class WipePassWriter(SanitizerOptions options, bool isDevice, WipeCheckpointBinding checkpoint, WipePlan chunks,
     WipeHandles handles)
 {
-    public async Task WriteAsync(int passIndex, SanitizationPass pass, AesCtrKeystream? keystream, int firstChunk, PassProgress progress,
+    /// <summary>The most one <c>BLKZEROOUT</c> covers: the kernel splits it into the device's own commands, and a wipe checks
+    /// for cancellation and reports progress between two.</summary>
+    private const long ZeroOutGroup = 64L * 1024 * 1024;
+
+    /// <summary>Writes one pass (or, when <paramref name="offload"/>, has the device zero it), then flushes it to disk and
+    /// checkpoints past it.</summary>
+    public async Task WriteAsync(int passIndex, SanitizationPass pass, AesCtrKeystream? keystream, int firstChunk, bool offload,
+        PassProgress progress, CancellationToken cancellationToken)
+    {
+        if (offload)
+        {
+            await ZeroOutAsync(passIndex, firstChunk, progress, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await StreamAsync(passIndex, pass, keystream, firstChunk, progress, cancellationToken).ConfigureAwait(false);
+        }
+
+        long size = checkpoint.Size;
+        long now = isDevice
+            ? Posix.BlockDeviceSize((int)handles.Primary.DangerousGetHandle()) ?? size
+            : RandomAccess.GetLength(handles.Primary);
+        if (now != size)
+        {
+            throw new IOException($"'{checkpoint.Target}' changed size during the wipe (from {size} to {now} bytes); " +
+                "something else writes to it or resized it. Stop it and run the wipe again.");
+        }
+
+        // The pass counts once it is on disk; the checkpoint then points at the next one.
+        if (checkpoint.Key is not null)
+        {
+            await checkpoint.SaveAsync(handles, passIndex + 1, 0, keystream).ConfigureAwait(false);
+        }
+        else
+        {
+            handles.Flush();
+        }
+    }
+
+    /// <summary>
+    /// Has the device zero the chunks (<c>BLKZEROOUT</c>), contiguous ones together up to <see cref="ZeroOutGroup"/>: each call
+    /// blocks a pool thread until the device answers, and the kernel drops the range's page cache first.
+    /// </summary>
+    private async Task ZeroOutAsync(int passIndex, int firstChunk, PassProgress progress, CancellationToken cancellationToken)
+    {
+        int descriptor = (int)handles.Primary.DangerousGetHandle();
+        long done = chunks.BytesBefore(firstChunk);
+        long sinceCheckpoint = 0;
+        int index = firstChunk;
+        while (index < chunks.Count)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            WipeChunk first = chunks[index];
+            long length = first.Length;
+            int next = index + 1;
+            while (next < chunks.Count && length < ZeroOutGroup && chunks[next].Offset == first.Offset + length)
+            {
+                length += chunks[next].Length;
+                next++;
+            }
+
+            long offset = first.Offset;
+            // errno is the calling thread's: read it there.
+            int errno = await Task.Run(() => Posix.ZeroOutBlocks(descriptor, offset, length)
+                ? 0
+                : System.Runtime.InteropServices.Marshal.GetLastPInvokeError(), cancellationToken).ConfigureAwait(false);
+            if (errno != 0)
+            {
+                throw new IOException($"'{checkpoint.Target}' refused BLKZEROOUT at offset {offset} for {length} bytes (errno {errno}); " +
+                    "run the wipe with ZeroOffload.Never (--zero-offload never) to write the zeros instead.", errno);
+            }
+
+            done += length;
+            sinceCheckpoint += length;
+            index = next;
+            progress.Report(done);
+            if (checkpoint.Key is not null && sinceCheckpoint >= options.CheckpointInterval)
+            {
+                await checkpoint.SaveAsync(handles, passIndex, index, null).ConfigureAwait(false);
+                sinceCheckpoint = 0;
+            }
+        }
+    }
+
+    private async Task StreamAsync(int passIndex, SanitizationPass pass, AesCtrKeystream? keystream, int firstChunk, PassProgress progress,
         CancellationToken cancellationToken)
     {
         int blockSize = options.BlockSize;
@@ -109,26 +193,6 @@ internal sealed class WipePassWriter(SanitizerOptions options, bool isDevice, Wi
             {
                 // Reported by the caller.
             }
-        }
-
-        long size = checkpoint.Size;
-        long now = isDevice
-            ? Posix.BlockDeviceSize((int)handles.Primary.DangerousGetHandle()) ?? size
-            : RandomAccess.GetLength(handles.Primary);
-        if (now != size)
-        {
-            throw new IOException($"'{checkpoint.Target}' changed size during the wipe (from {size} to {now} bytes); " +
-                "something else writes to it or resized it. Stop it and run the wipe again.");
-        }
-
-        // The pass counts once it is on disk; the checkpoint then points at the next one.
-        if (checkpoint.Key is not null)
-        {
-            await checkpoint.SaveAsync(handles, passIndex + 1, 0, keystream).ConfigureAwait(false);
-        }
-        else
-        {
-            handles.Flush();
         }
     }
 

@@ -37,7 +37,8 @@ internal static class WipeTarget
     /// <summary>
     /// Opens a block device for the wipe with <c>O_EXCL</c>, which the kernel refuses while a file system is mounted on
     /// it (or swap, device-mapper or RAID claims it) and which, once held, stops any of its partitions from being mounted
-    /// meanwhile; then refuses it when it, a partition of it or a device stacked on it is mounted.
+    /// meanwhile; then refuses it when it, a partition of it or a device stacked on it is mounted, or when a volume is stacked on it
+    /// or on a partition (which claims only the partition, not the whole device).
     /// </summary>
     private static SafeFileHandle OpenDevice(string device, FileIdentity? planned)
     {
@@ -51,8 +52,8 @@ internal static class WipeTarget
         {
             // Held exclusively: say by what when it is a mount.
             using SafeFileHandle look = NoFollowFile.Open(device, FileMode.Open, FileAccess.Read, planned);
-            throw new BlockDeviceRefusedException(device, BlockDeviceUsage.MountedUse((int)look.DangerousGetHandle()) is { } use
-                ? $"{use}; unmount it first"
+            throw new BlockDeviceRefusedException(device, BlockDeviceUsage.InUse((int)look.DangerousGetHandle()) is { } held
+                ? held
                 : "another user holds it exclusively (swap, device-mapper, RAID or a program that opened it with O_EXCL?); " +
                     "stop that use first");
         }
@@ -62,10 +63,10 @@ internal static class WipeTarget
             throw new IOException($"The block device '{device}' could not be opened (errno {errno}).", errno);
         }
 
-        if (BlockDeviceUsage.MountedUse((int)handle.DangerousGetHandle()) is { } mounted)
+        if (BlockDeviceUsage.InUse((int)handle.DangerousGetHandle()) is { } use)
         {
             handle.Dispose();
-            throw new BlockDeviceRefusedException(device, $"{mounted}; unmount it first");
+            throw new BlockDeviceRefusedException(device, use);
         }
 
         return handle;

@@ -169,25 +169,6 @@ internal static partial class Posix
 
     public const int FallocPunchHole = 0x02 | 0x01; // FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE
 
-    /// <summary>The size of a block device in bytes (<c>BLKGETSIZE64</c>), or <see langword="null"/>.</summary>
-    public static long? BlockDeviceSize(int descriptor)
-    {
-        const uint GetSize64 = 0x80081272;
-        long size = 0;
-        return IsSupported && IoctlLong(descriptor, GetSize64, ref size) == 0 ? size : null;
-    }
-
-    /// <summary>Discards a range of a block device (<c>BLKDISCARD</c>).</summary>
-    public static bool DiscardBlocks(int descriptor, long offset, long length)
-    {
-        const uint Discard = 0x1277;
-        Span<long> range = [offset, length];
-        return IsSupported && IoctlLong(descriptor, Discard, ref range[0]) == 0;
-    }
-
-    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
-    private static partial int IoctlLong(int descriptor, uint request, ref long argument);
-
     [LibraryImport("libc", EntryPoint = "fallocate", SetLastError = true)]
     public static partial int Fallocate(int descriptor, int mode, long offset, long length);
 
