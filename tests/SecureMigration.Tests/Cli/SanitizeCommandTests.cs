@@ -202,4 +202,37 @@ public sealed class SanitizeCommandTests
         Assert.Equal(2, both);
         Assert.Contains("--clear-size and --extents", refusal, StringComparison.Ordinal);
     }
+
+    /// <summary>Issue 20: on a loop device the report names the device, each pass's path (the zero pass offloaded on
+    /// --zero-offload require) and what a purge would take; a file refuses --zero-offload require in one line, exit 2, untouched.</summary>
+    [RequiresLoopDeviceFact]
+    public async Task Sanitize_ZeroOffloadOnALoopDevice_IsReported_AndRequiredOnAFileIsRefused()
+    {
+        using var dir = new TempDirectory();
+        byte[] old = RandomNumberGenerator.GetBytes(2 * 1024 * 1024);
+        File.WriteAllBytes(dir.File("volume.img"), old);
+        File.WriteAllBytes(dir.File("file.img"), old);
+        int exit;
+        string output;
+        string name;
+        using (LoopDevice device = LoopDevice.Attach(dir.File("volume.img")))
+        {
+            name = Path.GetFileName(device.Path);
+            (exit, output) = await Secmig.RunAsync("sanitize", device.Path, "--allow-block-device", "--method", "zero", "--zero-offload",
+                "require");
+        }
+
+        (int refused, string refusal) = await Secmig.RunAsync("sanitize", dir.File("file.img"), "--method", "zero", "--zero-offload",
+            "require");
+
+        Assert.True(exit == 0, output);
+        Assert.Contains($"device {name}: loop, logical/physical blocks 512/", output, StringComparison.Ordinal);
+        Assert.Contains("0x00 (offloaded to the device: BLKZEROOUT", output, StringComparison.Ordinal);
+        Assert.Contains("purge: A loop device over", output, StringComparison.Ordinal);
+        Assert.Equal(-1, File.ReadAllBytes(dir.File("volume.img")).AsSpan().IndexOfAnyExcept((byte)0));
+        Assert.Equal(2, refused);
+        Assert.Single(refusal.Trim().Split('\n'));
+        Assert.Contains("cannot have its zeros offloaded: it is a file", refusal, StringComparison.Ordinal);
+        Assert.Equal(old, File.ReadAllBytes(dir.File("file.img")));
+    }
 }

@@ -1,0 +1,190 @@
+using System.Security.Cryptography;
+using SecureMigration.Sanitization;
+using SecureMigration.Tests.Infrastructure;
+
+namespace SecureMigration.Tests.Sanitization;
+
+/// <summary>
+/// Issue 20 on real loop devices: whole-device wipes verified byte for byte, extents, the device's own zeroing (BLKZEROOUT)
+/// taken and reported, what the device says of itself, and refusals before anything is written.
+/// </summary>
+public sealed class BlockDeviceWipeTests : IDisposable
+{
+    private const int Size = 8 * 1024 * 1024;
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [RequiresLoopDeviceFact]
+    public async Task WholeDeviceZeroWritten_EveryByteIsZero_AndTheReportSaysItWasWritten()
+    {
+        string backing = OldImage();
+        SanitizationReport report;
+        using (LoopDevice device = LoopDevice.Attach(backing))
+        {
+            report = await Sanitizer(ZeroOffload.Never).SanitizeFileAsync(device.Path, SanitizationMethod.Zero);
+        }
+
+        Assert.True(report.Succeeded);
+        Assert.Equal(Size, report.BytesVerified);
+        Assert.Equal(["written with O_DIRECT"], report.PassPaths);
+        Assert.Equal(-1, File.ReadAllBytes(backing).AsSpan().IndexOfAnyExcept((byte)0));
+    }
+
+    [RequiresLoopDeviceFact]
+    public async Task WholeDeviceRandom_EveryByteChecked_NoBlockOfTheOldImageLeft()
+    {
+        string backing = OldImage();
+        byte[] old = File.ReadAllBytes(backing);
+        SanitizationReport report;
+        using (LoopDevice device = LoopDevice.Attach(backing))
+        {
+            report = await Sanitizer(ZeroOffload.Auto).SanitizeFileAsync(device.Path, SanitizationMethod.Random);
+        }
+
+        // The full verification regenerates the keystream and compares every byte; the old image is nowhere.
+        Assert.True(report.Succeeded);
+        Assert.Equal(Size, report.BytesVerified);
+        Assert.Equal(1.0, report.VerifiedCoverage);
+        byte[] now = File.ReadAllBytes(backing);
+        for (int block = 0; block < Size; block += 4096)
+        {
+            Assert.False(now.AsSpan(block, 4096).SequenceEqual(old.AsSpan(block, 4096)), $"block at {block} still holds the old data");
+        }
+
+        int zeros = now.Count(b => b == 0);
+        Assert.InRange(zeros, Size / 256 / 2, Size / 256 * 2);
+    }
+
+    [RequiresLoopDeviceFact]
+    public async Task ZeroOffloadRequired_OnALoopDevice_IsTaken_VerifiedPastTheCache_AndReportedInTheCertificate()
+    {
+        string backing = OldImage();
+        SanitizationReport report;
+        using (LoopDevice device = LoopDevice.Attach(backing))
+        {
+            // The loop device advertises WRITE ZEROES (fallocate on its backing file); the pass is handed to it.
+            report = await Sanitizer(ZeroOffload.Require).SanitizeFileAsync(device.Path, SanitizationMethod.NistClear);
+        }
+
+        Assert.True(report.Succeeded);
+        Assert.True(report.DirectIo);
+        Assert.Equal(Size, report.BytesVerified);
+        Assert.StartsWith("offloaded to the device: BLKZEROOUT", Assert.Single(report.PassPaths), StringComparison.Ordinal);
+        Assert.Contains(report.Caveats, c => c.Contains("The device, not this tool, wrote the offloaded zeros", StringComparison.Ordinal));
+        Assert.Contains(report.Caveats, c => c.Contains($"fallocate on its backing file '{backing}'", StringComparison.Ordinal));
+        Assert.Equal(-1, File.ReadAllBytes(backing).AsSpan().IndexOfAnyExcept((byte)0));
+        SanitizationCertificate certificate = SanitizationCertificate.From(report, "host-a");
+        Assert.Equal("block device", certificate.MediaType);
+        Assert.Contains("0x00 (offloaded to the device: BLKZEROOUT", certificate.SanitizationTechnique, StringComparison.Ordinal);
+        Assert.Contains("backed by", certificate.MediaDescription, StringComparison.Ordinal);
+        Assert.Contains("No purge was run", certificate.PurgeAssessment, StringComparison.Ordinal);
+    }
+
+    [RequiresLoopDeviceFact]
+    public async Task ZeroOffloadRequired_WithExtentsNotOfWholeBlocks_IsRefusedBeforeAnyWrite()
+    {
+        string backing = OldImage();
+        byte[] old = File.ReadAllBytes(backing);
+        using (LoopDevice device = LoopDevice.Attach(backing))
+        {
+            var refused = await Assert.ThrowsAsync<ZeroOffloadUnavailableException>(() => Sanitizer(ZeroOffload.Require)
+                .SanitizeFileAsync(device.Path, SanitizationMethod.Zero, [new Extent(4096, 1000)]));
+            Assert.Contains("whole 512-byte logical blocks", refused.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(old, File.ReadAllBytes(backing));
+    }
+
+    [RequiresLoopDeviceFact]
+    public async Task ExtentsOfADevice_OnlyThoseAreOverwritten_DodPassesEachSayHowTheyWereDone()
+    {
+        string backing = OldImage();
+        byte[] old = File.ReadAllBytes(backing);
+        Extent[] extents = [new Extent(0, 1024 * 1024), new Extent(5 * 1024 * 1024, 512 * 1024)];
+        SanitizationReport report;
+        using (LoopDevice device = LoopDevice.Attach(backing))
+        {
+            report = await Sanitizer(ZeroOffload.Auto).SanitizeFileAsync(device.Path, SanitizationMethod.DoD522022M, extents);
+        }
+
+        Assert.True(report.Succeeded);
+        Assert.Equal(3, report.PassPaths.Count);
+        Assert.StartsWith("offloaded", report.PassPaths[0], StringComparison.Ordinal);
+        Assert.Equal("written with O_DIRECT", report.PassPaths[1]);
+        byte[] now = File.ReadAllBytes(backing);
+        Assert.Equal(old.AsSpan(1024 * 1024, 4 * 1024 * 1024).ToArray(), now.AsSpan(1024 * 1024, 4 * 1024 * 1024).ToArray());
+        Assert.Equal(old.AsSpan(5 * 1024 * 1024 + 512 * 1024).ToArray(), now.AsSpan(5 * 1024 * 1024 + 512 * 1024).ToArray());
+        Assert.False(now.AsSpan(0, 4096).SequenceEqual(old.AsSpan(0, 4096)));
+    }
+
+    [RequiresLoopDeviceFact]
+    public async Task DeviceProperties_AreThoseTheKernelGives()
+    {
+        string backing = OldImage();
+        SanitizationReport report;
+        string name;
+        using (LoopDevice device = LoopDevice.Attach(backing))
+        {
+            name = Path.GetFileName(device.Path);
+            report = await Sanitizer(ZeroOffload.Never).SanitizeFileAsync(device.Path, SanitizationMethod.Zero, [new Extent(0, 4096)]);
+        }
+
+        BlockDeviceProperties properties = Assert.IsType<BlockDeviceProperties>(report.Device);
+        Assert.Equal(name, properties.Name);
+        Assert.Equal("loop", properties.Transport);
+        Assert.Equal(Size, properties.Size);
+        Assert.Equal(512, properties.LogicalBlockSize);
+        Assert.True(properties.PhysicalBlockSize >= 512);
+        Assert.Equal(backing, properties.BackingFile);
+        Assert.Null(properties.PartitionOf);
+        Assert.True(properties.MaxWriteBytes >= 4096);
+        Assert.True(properties.OffloadsZeroes);
+        Assert.Empty(Assert.IsType<PurgeCapabilities>(report.Purge).Offered);
+    }
+
+    [Fact]
+    public async Task SecureDiscardOnAFile_IsRefusedBeforeAnyWrite()
+    {
+        string file = OldImage();
+        byte[] old = File.ReadAllBytes(file);
+
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => new BlockSanitizer(new SanitizerOptions { SecureDiscard = true })
+            .SanitizeFileAsync(file, SanitizationMethod.Zero));
+
+        Assert.Contains("applies to block devices", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(old, File.ReadAllBytes(file));
+    }
+
+    [Fact]
+    public async Task ZeroOffloadRequiredOnAFile_IsRefusedBeforeAnyWrite_AutoWritesTheZeros()
+    {
+        string file = OldImage();
+        byte[] old = File.ReadAllBytes(file);
+
+        await Assert.ThrowsAsync<ZeroOffloadUnavailableException>(() => new BlockSanitizer(new SanitizerOptions
+        {
+            ZeroOffload = ZeroOffload.Require,
+        }).SanitizeFileAsync(file, SanitizationMethod.Zero));
+        Assert.Equal(old, File.ReadAllBytes(file));
+
+        SanitizationReport written = await new BlockSanitizer().SanitizeFileAsync(file, SanitizationMethod.Zero);
+        Assert.Equal(["written with O_DIRECT"], written.PassPaths);
+        Assert.Null(written.Device);
+        Assert.Null(written.Purge);
+    }
+
+    private static BlockSanitizer Sanitizer(ZeroOffload offload) => new(new SanitizerOptions
+    {
+        BlockSize = 256 * 1024,
+        AllowBlockDevices = true,
+        ZeroOffload = offload,
+    });
+
+    private string OldImage()
+    {
+        string file = _dir.File($"old-{Guid.NewGuid():N}.img");
+        File.WriteAllBytes(file, RandomNumberGenerator.GetBytes(Size));
+        return file;
+    }
+}
