@@ -83,7 +83,8 @@ public sealed class PurgeCapabilityTests
     {
         var volume = new BlockDeviceProperties
         {
-            Name = "dm-3", Transport = "device-mapper", Size = 1, LogicalBlockSize = 512, PhysicalBlockSize = 512, BuiltOn = ["sda2", "sdb1"],
+            Name = "dm-3", Transport = "device-mapper", Size = 1, LogicalBlockSize = 512, PhysicalBlockSize = 512,
+            BuiltOn = ["sda2", "sdb1"],
         };
         var virtualDisk = volume with { Name = "vda1", Transport = "virtio", BuiltOn = [], PartitionOf = "vda" };
 
