@@ -68,7 +68,12 @@ internal static class ControlSocket
             "this agent another --control path.");
     }
 
-    /// <summary>Refuses a directory owned by another user than root or this one, or that group or others may write.</summary>
+    /// <summary>
+    /// Refuses a directory owned by another user than root or this one, or that group or others may write; and the same of
+    /// every directory above it (links resolved), except that those may be sticky and world-writable as <c>/tmp</c> is: there
+    /// nobody else can rename or remove what this user owns, while in a plainly writable ancestor anyone could move the
+    /// socket's directory aside and put their own in its place.
+    /// </summary>
     private static void EnsureSafeDirectory(string path)
     {
         const UnixFileMode OthersWrite = UnixFileMode.GroupWrite | UnixFileMode.OtherWrite;
@@ -77,6 +82,17 @@ internal static class ControlSocket
             ((parent.Owner != 0 && parent.Owner != Posix.EffectiveUserId()) || (parent.Permissions & OthersWrite) != 0))
         {
             throw new UnsafeControlDirectoryException(path, directory, parent.Owner, parent.Permissions);
+        }
+
+        for (string? above = Path.GetDirectoryName(Posix.RealPath(directory) ?? directory); above is not null;
+             above = Path.GetDirectoryName(above))
+        {
+            if (Posix.Stat(above, followLink: true) is { } ancestor &&
+                ((ancestor.Owner != 0 && ancestor.Owner != Posix.EffectiveUserId()) ||
+                    ((ancestor.Permissions & OthersWrite) != 0 && (ancestor.Permissions & UnixFileMode.StickyBit) == 0)))
+            {
+                throw new UnsafeControlDirectoryException(path, above, ancestor.Owner, ancestor.Permissions);
+            }
         }
     }
 

@@ -195,6 +195,34 @@ internal static partial class Posix
             BitConverter.ToUInt16(buffer[28..]), BitConverter.ToUInt32(buffer[20..]));
     }
 
+    /// <summary>The path with every symbolic link, <c>.</c> and <c>..</c> resolved (<c>realpath(3)</c>), or <see langword="null"/> when it
+    /// cannot be resolved (a component is missing, not Linux).</summary>
+    public static string? RealPath(string path)
+    {
+        if (!IsSupported)
+        {
+            return null;
+        }
+
+        nint resolved = RealPathNative(path, 0);
+        if (resolved == 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            return Marshal.PtrToStringUTF8(resolved);
+        }
+        finally
+        {
+            Marshal.FreeHGlobal(resolved); // free(3) on Unix
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "realpath", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial nint RealPathNative(string path, nint resolved);
+
     /// <summary>The uid this process runs as.</summary>
     public static uint EffectiveUserId() => GetEffectiveUserId();
 

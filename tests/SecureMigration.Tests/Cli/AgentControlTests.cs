@@ -122,6 +122,28 @@ public sealed class AgentControlTests : IDisposable
         Assert.False(File.Exists(socket), "nothing was bound");
     }
 
+    /// <summary>Attack: the socket's own directory is the agent's, but a directory above it is writable by others (and not sticky
+    /// as /tmp is): a local user renames the agent's directory aside and puts one of their own in its place. Refused before
+    /// binding, naming the ancestor.</summary>
+    [Fact]
+    public async Task ControlSocket_UnderAnAncestorOthersMayWrite_IsRefusedBeforeBinding()
+    {
+        string open = _dir.File("open-above");
+        string own = Path.Combine(open, "agent");
+        Directory.CreateDirectory(own);
+        File.SetUnixFileMode(own, (UnixFileMode)0b111_000_000);
+        File.SetUnixFileMode(open, (UnixFileMode)0b111_111_111);
+        string socket = Path.Combine(own, "control.sock");
+
+        await using ExternalProcess agent = Secmig.Start([.. AgentArguments(control: socket)]);
+        string output = await agent.WaitUntilAsync(o => o.Contains("secmig: ", StringComparison.Ordinal) ||
+            o.Contains("control ", StringComparison.Ordinal), "a refusal or its control line");
+
+        Assert.Equal(2, await agent.WaitForExitAsync());
+        Assert.Contains($"would be in '{open}', which is owned by user", output, StringComparison.Ordinal);
+        Assert.False(File.Exists(socket), "nothing was bound");
+    }
+
     [Fact]
     public async Task ControlSocket_StaleFromAnAgentThatDied_IsReplaced_AndOneServedByALiveAgentIsNot()
     {
