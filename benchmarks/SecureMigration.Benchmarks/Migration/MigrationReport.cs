@@ -55,7 +55,7 @@ internal static class MigrationReport
         }
 
         Console.WriteLine();
-        foreach (IMigrationPath contender in paths.Where(p => p.Key is "tunnel" or "secmig" or "tunnel-b" or "secmig-b"))
+        foreach (IMigrationPath contender in paths.Where(p => p.Key is "tunnel" or "secmig" or "agents" or "tunnel-b" or "secmig-b"))
         {
             string plain = contender.Key.Replace("-b", string.Empty, StringComparison.Ordinal);
             foreach (IMigrationPath rival in paths.Where(p => p.Key is "stunnel" or "qtls" || (p != contender && p.Key == plain)))

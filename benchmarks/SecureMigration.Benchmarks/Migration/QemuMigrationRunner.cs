@@ -44,6 +44,7 @@ internal static class QemuMigrationRunner
         [
             new DirectQemuPath(),
             new SecmigPath(secmig),
+            new AgentPairPath(secmig),
             new TunnelPath("(c) QEMU through a stunnel pair", "stunnel", TunnelPair.StartStunnelAsync),
             new QemuTlsPath(),
             new TunnelPath("QEMU through a secmig tunnel pair (libvirt's way)", "tunnel", (files,
@@ -56,8 +57,8 @@ internal static class QemuMigrationRunner
         ];
         if (args.Length > 2)
         {
-            // A comma-separated list of path keys to run besides the baseline (a): secmig, stunnel, qtls, tunnel, relay, secmig-etcd,
-            // secmig-b, tunnel-b.
+            // A comma-separated list of path keys to run besides the baseline (a): secmig, agents, stunnel, qtls, tunnel, relay,
+            // secmig-etcd, secmig-b, tunnel-b.
             string[] keys = args[2].Split(',');
             paths = [.. paths.Where((path, i) => i == 0 || keys.Contains(path.Key))];
         }

@@ -1,0 +1,95 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using SecureMigration.Benchmarks.Agent;
+using SecureMigration.Benchmarks.Processes;
+using SecureMigration.Benchmarks.Throughput;
+using SecureMigration.Qemu;
+
+namespace SecureMigration.Benchmarks.Migration;
+
+/// <summary>
+/// (b′) SecureMigration as a host service: a <c>secmig agent</c> on each side for the whole run, the source's serving the
+/// round's VM (<c>--vm</c>), and each migration asked of the source agent's control API (<c>POST /v1/migrations</c>) and
+/// followed with long polls, as an orchestrator does. No process starts inside the trial; both agents count as relays.
+/// </summary>
+internal sealed partial class AgentPairPath(SecmigTool secmig) : IMigrationPath
+{
+    private BackgroundProcess? _source;
+    private BackgroundProcess? _destination;
+    private HttpClient? _api;
+    private string _to = null!;
+    private string? _id;
+
+    public string Name => "(b′) secmig agent → secmig agent (warm, control API)";
+
+    public string Key => "agents";
+
+    public bool DestinationPaused => true;
+
+    public async Task StartAsync(MigrationBenchmarkContext context)
+    {
+        string registry = Path.Combine(context.Directory, "agents-ownership");
+        string[] vms = [.. Enumerable.Range(1, context.Rounds).Select(round => MigrationBenchmarkContext.VmId(this, round))];
+        (_destination, string listening) = await BackgroundProcess.StartAsync(secmig.Command(["agent", "--listen", "127.0.0.1:0",
+            .. vms.SelectMany(vm => new[] { "--vm", $"{vm}={context.Destination(vm, paused: true).AgentMonitor}" }),
+            "--work", Path.Combine(context.Directory, "agents-dst-work"), "--registry", registry,
+            .. BenchmarkPki.Arguments(context.Credentials, "destination")]), "listening ");
+        _to = listening[..listening.IndexOf(' ', StringComparison.Ordinal)];
+        string sourceWork = Path.Combine(context.Directory, "agents-src-work");
+        (_source, string _) = await BackgroundProcess.StartAsync(secmig.Command(["agent", "--listen", "127.0.0.1:0",
+            .. vms.SelectMany(vm => new[] { "--vm", $"{vm}={context.Source(vm).AgentMonitor}" }),
+            "--work", sourceWork, "--registry", registry, .. BenchmarkPki.Arguments(context.Credentials, "source")]), "control ");
+        _api = AgentLatencyRunner.UnixSocketClient(Path.Combine(sourceWork, "control.sock"));
+    }
+
+    public Task PrepareAsync(MigrationHosts hosts) => Task.CompletedTask;
+
+    public async Task BeginAsync(MigrationHosts hosts)
+    {
+        using HttpResponseMessage posted = await _api!.PostAsJsonAsync("/v1/migrations", new { vm = hosts.VmId, to = _to,
+            peerName = BenchmarkPki.DestinationName, retries = 0 });
+        using JsonDocument started = JsonDocument.Parse(await posted.EnsureSuccessStatusCode().Content.ReadAsStringAsync());
+        _id = started.RootElement.GetProperty("id").GetString();
+    }
+
+    public async Task<QemuMigrationInfo> EndAsync(MigrationHosts hosts)
+    {
+        var lines = new List<string>();
+        int next = 0;
+        while (true)
+        {
+            using JsonDocument view = JsonDocument.Parse(await _api!.GetStringAsync($"/v1/migrations/{_id}?after={next}&wait=10"));
+            lines.AddRange(view.RootElement.GetProperty("lines").EnumerateArray().Select(line => line.GetString()!));
+            next = view.RootElement.GetProperty("next").GetInt32();
+            if (view.RootElement.TryGetProperty("outcome", out JsonElement outcome) && outcome.ValueKind == JsonValueKind.Object)
+            {
+                int exitCode = outcome.GetProperty("exitCode").GetInt32();
+                Match? qemu = lines.Select(line => QemuLine().Match(line)).FirstOrDefault(match => match.Success);
+                if (exitCode != 0 || qemu is null)
+                {
+                    throw new InvalidOperationException($"the agent's migration ended {exitCode}:{Environment.NewLine}" +
+                        string.Join(Environment.NewLine, lines));
+                }
+
+                long Number(string name) => long.Parse(qemu.Groups[name].Value, CultureInfo.InvariantCulture);
+                return new QemuMigrationInfo(qemu.Groups["status"].Value, Number("transferred"), 0, 0, Number("passes"), 0,
+                    TimeSpan.FromMilliseconds(Number("total")), TimeSpan.FromMilliseconds(Number("downtime")), null);
+            }
+        }
+    }
+
+    public IReadOnlyList<int> RelayProcesses => [_source!.Id, _destination!.Id];
+
+    public void Dispose()
+    {
+        _api?.Dispose();
+        _source?.Dispose();
+        _destination?.Dispose();
+    }
+
+    [GeneratedRegex(@"qemu \S+ status=(?<status>\w+) total-ms=(?<total>\d+) downtime-ms=(?<downtime>\d+) passes=(?<passes>\d+) " +
+        @"transferred-bytes=(?<transferred>\d+)")]
+    private static partial Regex QemuLine();
+}
