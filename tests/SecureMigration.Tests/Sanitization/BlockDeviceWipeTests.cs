@@ -18,12 +18,7 @@ public sealed class BlockDeviceWipeTests : IDisposable
     [RequiresLoopDeviceFact]
     public async Task WholeDeviceZeroWritten_EveryByteIsZero_AndTheReportSaysItWasWritten()
     {
-        string backing = OldImage();
-        SanitizationReport report;
-        using (LoopDevice device = LoopDevice.Attach(backing))
-        {
-            report = await Sanitizer(ZeroOffload.Never).SanitizeFileAsync(device.Path, SanitizationMethod.Zero);
-        }
+        (SanitizationReport report, string backing, _) = await WipeLoopAsync(ZeroOffload.Never, SanitizationMethod.Zero);
 
         Assert.True(report.Succeeded);
         Assert.Equal(Size, report.BytesVerified);
@@ -34,13 +29,7 @@ public sealed class BlockDeviceWipeTests : IDisposable
     [RequiresLoopDeviceFact]
     public async Task WholeDeviceRandom_EveryByteChecked_NoBlockOfTheOldImageLeft()
     {
-        string backing = OldImage();
-        byte[] old = File.ReadAllBytes(backing);
-        SanitizationReport report;
-        using (LoopDevice device = LoopDevice.Attach(backing))
-        {
-            report = await Sanitizer(ZeroOffload.Auto).SanitizeFileAsync(device.Path, SanitizationMethod.Random);
-        }
+        (SanitizationReport report, string backing, byte[] old) = await WipeLoopAsync(ZeroOffload.Auto, SanitizationMethod.Random);
 
         // The full verification regenerates the keystream and compares every byte; the old image is nowhere.
         Assert.True(report.Succeeded);
@@ -59,13 +48,8 @@ public sealed class BlockDeviceWipeTests : IDisposable
     [RequiresLoopDeviceFact]
     public async Task ZeroOffloadRequired_OnALoopDevice_IsTaken_VerifiedPastTheCache_AndReportedInTheCertificate()
     {
-        string backing = OldImage();
-        SanitizationReport report;
-        using (LoopDevice device = LoopDevice.Attach(backing))
-        {
-            // The loop device advertises WRITE ZEROES (fallocate on its backing file); the pass is handed to it.
-            report = await Sanitizer(ZeroOffload.Require).SanitizeFileAsync(device.Path, SanitizationMethod.NistClear);
-        }
+        // The loop device advertises WRITE ZEROES (fallocate on its backing file); the pass is handed to it.
+        (SanitizationReport report, string backing, _) = await WipeLoopAsync(ZeroOffload.Require, SanitizationMethod.NistClear);
 
         Assert.True(report.Succeeded);
         Assert.True(report.DirectIo);
@@ -99,14 +83,9 @@ public sealed class BlockDeviceWipeTests : IDisposable
     [RequiresLoopDeviceFact]
     public async Task ExtentsOfADevice_OnlyThoseAreOverwritten_DodPassesEachSayHowTheyWereDone()
     {
-        string backing = OldImage();
-        byte[] old = File.ReadAllBytes(backing);
         Extent[] extents = [new Extent(0, 1024 * 1024), new Extent(5 * 1024 * 1024, 512 * 1024)];
-        SanitizationReport report;
-        using (LoopDevice device = LoopDevice.Attach(backing))
-        {
-            report = await Sanitizer(ZeroOffload.Auto).SanitizeFileAsync(device.Path, SanitizationMethod.DoD522022M, extents);
-        }
+        (SanitizationReport report, string backing, byte[] old) = await WipeLoopAsync(ZeroOffload.Auto, SanitizationMethod.DoD522022M,
+            extents);
 
         Assert.True(report.Succeeded);
         Assert.Equal(3, report.PassPaths.Count);
@@ -172,6 +151,16 @@ public sealed class BlockDeviceWipeTests : IDisposable
         Assert.Equal(["written with O_DIRECT"], written.PassPaths);
         Assert.Null(written.Device);
         Assert.Null(written.Purge);
+    }
+
+    /// <summary>Wipes a loop device over a fresh image of random bytes; the report, the backing file and what it held before.</summary>
+    private async Task<(SanitizationReport Report, string Backing, byte[] Old)> WipeLoopAsync(ZeroOffload offload,
+        SanitizationMethod method, IReadOnlyList<Extent>? extents = null)
+    {
+        string backing = OldImage();
+        byte[] old = File.ReadAllBytes(backing);
+        using LoopDevice device = LoopDevice.Attach(backing);
+        return (await Sanitizer(offload).SanitizeFileAsync(device.Path, method, extents), backing, old);
     }
 
     private static BlockSanitizer Sanitizer(ZeroOffload offload) => new(new SanitizerOptions

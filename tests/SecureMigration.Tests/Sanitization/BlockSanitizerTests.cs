@@ -205,7 +205,8 @@ public sealed class BlockSanitizerTests : IDisposable
         }
 
         long firstWriteReport = -1;
-        var watch = new SynchronousProgress<SanitizationProgress>(p => firstWriteReport = firstWriteReport < 0 && p.Stage == "write" ? p.Bytes : firstWriteReport);
+        var watch = new SynchronousProgress<SanitizationProgress>(p =>
+            firstWriteReport = firstWriteReport < 0 && p.Stage == "write" ? p.Bytes : firstWriteReport);
         SanitizationReport second = await new BlockSanitizer(options).SanitizeFileAsync(file, SanitizationMethod.DoD522022M,
             progress: watch);
 
