@@ -31,7 +31,7 @@ internal sealed partial class AgentPairPath(SecmigTool secmig) : IMigrationPath
     public async Task StartAsync(MigrationBenchmarkContext context)
     {
         string registry = Path.Combine(context.Directory, "agents-ownership");
-        string[] vms = [.. Enumerable.Range(1, context.Rounds).Select(round => MigrationBenchmarkContext.VmId(this, round))];
+        string[] vms = [.. Enumerable.Range(0, context.Rounds + 1).Select(round => MigrationBenchmarkContext.VmId(this, round))];
         (_destination, string listening) = await BackgroundProcess.StartAsync(secmig.Command(["agent", "--listen", "127.0.0.1:0",
             .. vms.SelectMany(vm => new[] { "--vm", $"{vm}={context.Destination(vm, paused: true).AgentMonitor}" }),
             "--work", Path.Combine(context.Directory, "agents-dst-work"), "--registry", registry,

@@ -13,7 +13,7 @@ internal static class MigrationReport
     private const double MiB = 1024 * 1024;
 
     public static void Write(Dictionary<IMigrationPath, List<MigrationSample>> samples, IMigrationPath[] paths,
-        MigrationBenchmarkContext context, IReadOnlyList<string> orders)
+        MigrationBenchmarkContext context, IReadOnlyList<string> orders, Dictionary<IMigrationPath, MigrationSample> cold)
     {
         List<MigrationSample> baseline = samples[paths[0]];
         Console.WriteLine($"QEMU live migration of a {context.MemoryMiB} MiB TCG guest on loopback, {context.Rounds} interleaved rounds; " +
@@ -54,6 +54,9 @@ internal static class MigrationReport
                     CultureInfo.InvariantCulture))) + " |");
         }
 
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| 0 (cold: each path's first migration through relays started " +
+            $"fresh, not counted) | {string.Join(",", paths.Select(p => p.Key))} | ") +
+            string.Join(" | ", paths.Select(p => cold[p].Total.TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture))) + " |");
         Console.WriteLine();
         foreach (IMigrationPath contender in paths.Where(p => p.Key is "tunnel" or "secmig" or "agents" or "tunnel-b" or "secmig-b"))
         {

@@ -39,7 +39,7 @@ internal sealed partial class SecmigPath(SecmigTool secmig, bool onEtcd = false,
             ? await BenchEtcd.StartAsync(BenchmarkPki.Authority, System.IO.Directory.CreateDirectory(Path.Combine(context.Directory,
                 "etcd")).FullName, _etcdMembers)
             : Path.Combine(context.Directory, "ownership");
-        var served = Enumerable.Range(1, context.Rounds)
+        var served = Enumerable.Range(0, context.Rounds + 1)
             .Select(round => MigrationBenchmarkContext.VmId(this, round))
             .SelectMany(vm => new[] { "--vm", $"{vm}={context.Destination(vm, paused: true).AgentMonitor}" });
         (string program, List<string> arguments) = secmig.Command(["agent", "--listen", "127.0.0.1:0", .. served,
