@@ -11,6 +11,11 @@ if (args.Length > 0 && args[0] == "sanitizer")
     return await SecureMigration.Benchmarks.Sanitization.SanitizerRunner.RunAsync(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "sanitizer-device")
+{
+    return await SecureMigration.Benchmarks.Sanitization.DeviceBenchRunner.RunAsync(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "listener-limits")
 {
     return await SecureMigration.Benchmarks.Channel.ListenerLimitsRunner.RunAsync(args[1..]);

@@ -8,9 +8,11 @@ using SecureMigration.Benchmarks.Statistics;
 namespace SecureMigration.Benchmarks.Sanitization;
 
 /// <summary>
-/// The sanitizer's targets, each against its baseline in the same round: zero fill against dd, random fill against
-/// our zero fill and shred, verification against an O_DIRECT sequential read (dd), keystream against openssl speed,
-/// memory wipe against Span.Clear. Rounds interleave every case; medians and per-round ratios are reported, and the
+/// The sanitizer's targets on a file, each against its baseline in the same round: zero fill against dd, random fill
+/// against our zero fill and shred, verification against an O_DIRECT sequential read (dd); and in memory the design
+/// choices of <see cref="KeystreamComparison"/> (keystream against the OS CSPRNG and ChaCha20, verification's cost). On a
+/// block device against fio, dd, shred and nwipe: <see cref="DeviceBenchRunner"/>.
+/// Rounds interleave every case; medians and per-round ratios are reported, and the
 /// samples are exported as CSV and JSON with an SVG chart. Every file case starts with the page cache dropped (as root).
 /// Usage: <c>dotnet run -c Release -- sanitizer [MiB] [rounds] [output-directory]</c>.
 /// </summary>
@@ -65,11 +67,10 @@ internal static class SanitizerRunner
                     }
                 }
 
-                Add(round, "keystream, one core, 16 KiB", 1, KeystreamSeconds());
-                Add(round, "openssl speed aes-256-ctr 16 KiB", 1, await OpenSslSeconds());
-                (double clear, double wipe) = Memory();
-                Add(round, "Span.Clear, 1 GiB", 1L << 30, clear);
-                Add(round, "sanitizer memory wipe (zero), 1 GiB", 1L << 30, wipe);
+                foreach ((string name, long amount, double seconds, _) in KeystreamComparison.Run())
+                {
+                    Add(round, name, amount, seconds);
+                }
             }
         }
         finally
@@ -90,27 +91,29 @@ internal static class SanitizerRunner
 
     private static void Report(List<(int Round, string Case, double GiBps)> samples, string output)
     {
-        (string Case, string Baseline, double Target)[] targets =
+        (string Case, string Baseline, double? Target)[] targets =
         [
             ("sanitizer zero fill", "dd zero fill (bs=1M, fdatasync)", 1.0),
             ("sanitizer random fill", "sanitizer zero fill", 0.85),
             ("sanitizer random fill", "shred -n 1", 2.0),
             ("sanitizer random fill", "sanitizer 0xFF fill", 0.85),
-            ("keystream, one core, 16 KiB", "openssl speed aes-256-ctr 16 KiB", 0.9),
             ("sanitizer full verification", "dd O_DIRECT read (bs=1M)", 0.9),
-            ("sanitizer memory wipe (zero), 1 GiB", "Span.Clear, 1 GiB", 0.9),
+
+            // Design choices, no target: the keystream against the OS CSPRNG and ChaCha20, verification's cost in memory.
+            (KeystreamComparison.Keystream, KeystreamComparison.Rng, null),
+            (KeystreamComparison.Keystream, KeystreamComparison.ChaCha, null),
+            (KeystreamComparison.MemoryVerified, KeystreamComparison.MemoryUnverified, null),
         ];
         var table = new StringBuilder("| case | median GiB/s | baseline | median ratio, same round | target | met " +
             "|\n|---|---:|---|---:|---:|---|\n");
-        foreach ((string name, string baseline, double target) in targets)
+        foreach ((string name, string baseline, double? target) in targets)
         {
             double median = Samples.Median(samples.Where(s => s.Case == name).Select(s => s.GiBps));
             double ratio = Samples.Median(samples.Where(s => s.Case == name).Select(s => s.GiBps / samples.Single(b => b.Case == baseline &&
                 b.Round == s.Round).GiBps));
             table.Append(CultureInfo.InvariantCulture, $"| {name} | {median:0.00} | {baseline} " +
-                $"({Samples.Median(samples.Where(s => s.Case == baseline).Select(s => s.GiBps)):0.00}) | {ratio:0.00} | ≥ {target:0.00} " +
-                    $"| " +
-                    $"{(ratio >= target ? "yes" : "**no**")} |\n");
+                $"({Samples.Median(samples.Where(s => s.Case == baseline).Select(s => s.GiBps)):0.00}) | {ratio:0.00} | " +
+                $"{(target is double t ? $"≥ {t:0.00} | {(ratio >= t ? "yes" : "**no**")}" : "— | —")} |\n");
         }
 
         Console.WriteLine();
@@ -194,55 +197,5 @@ internal static class SanitizerRunner
         }
 
         return clock.Elapsed.TotalSeconds;
-    }
-
-    /// <summary>Seconds per GiB of keystream, 16 KiB at a time on one core (1 s of work).</summary>
-    private static double KeystreamSeconds()
-    {
-        using var keystream = new AesCtrKeystream();
-        byte[] buffer = new byte[16 * 1024];
-        long generated = 0;
-        var clock = Stopwatch.StartNew();
-        while (clock.ElapsedMilliseconds < 1000)
-        {
-            keystream.Generate(generated, buffer);
-            generated += buffer.Length;
-        }
-
-        return clock.Elapsed.TotalSeconds / generated;
-    }
-
-    /// <summary>Seconds per byte that <c>openssl speed -evp aes-256-ctr</c> reports for 16 KiB blocks.</summary>
-    private static async Task<double> OpenSslSeconds()
-    {
-        using Process process = System.Diagnostics.Process.Start(new ProcessStartInfo("openssl", "speed -seconds 1 -bytes 16384 -evp " +
-            "aes-256-ctr") { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        string text = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        string line = text.Split('\n').Last(l => l.StartsWith("AES-256-CTR", StringComparison.OrdinalIgnoreCase));
-        double kilobytesPerSecond = double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1].TrimEnd('k'),
-            CultureInfo.InvariantCulture);
-        return 1 / (kilobytesPerSecond * 1000);
-    }
-
-    private static (double Clear, double Wipe) Memory()
-    {
-        byte[] buffer = GC.AllocateUninitializedArray<byte>(1 << 30, pinned: true);
-        buffer.AsSpan().Fill(0x5A);
-        var sanitizer = new BlockSanitizer();
-        double clear = double.MaxValue;
-        double wipe = double.MaxValue;
-        for (int i = 0; i < 3; i++)
-        {
-            var clock = Stopwatch.StartNew();
-            buffer.AsSpan().Clear();
-            clear = Math.Min(clear, clock.Elapsed.TotalSeconds);
-            buffer.AsSpan().Fill(0x5A);
-            clock.Restart();
-            sanitizer.SanitizeMemory(buffer, SanitizationMethod.Zero, VerificationMode.None);
-            wipe = Math.Min(wipe, clock.Elapsed.TotalSeconds);
-        }
-
-        return (clear, wipe);
     }
 }
