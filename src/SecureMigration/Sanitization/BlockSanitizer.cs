@@ -229,9 +229,22 @@ public sealed class BlockSanitizer
         }
 
         string full = Path.GetFullPath(path);
-        long size = new FileInfo(full).Length;
-        IReadOnlyList<Extent> ranges = ExtentList.Validate(extents ?? WholeTarget(size), size);
         SafeFileHandle read = NoFollowFile.Open(full, FileMode.Open, FileAccess.Read);
+        // A block device's length is 0 to the file API: its size comes from the device, or nothing would be checked.
+        long size = Posix.Stat(full)?.IsBlockDevice == true
+            ? Posix.BlockDeviceSize((int)read.DangerousGetHandle()) ?? 0
+            : RandomAccess.GetLength(read);
+        IReadOnlyList<Extent> ranges;
+        try
+        {
+            ranges = ExtentList.Validate(extents ?? WholeTarget(size), size);
+        }
+        catch
+        {
+            read.Dispose();
+            throw;
+        }
+
         using WipeHandles handles = WipeHandles.Open(full, read, _options.WritesInFlight, _options.DirectIo);
         var plan = new WipePlan(ranges, _options.BlockSize);
         (long? mismatch, _) = await WipeVerifier.VerifyAsync(_options, pass, null, plan, handles, default, cancellationToken)

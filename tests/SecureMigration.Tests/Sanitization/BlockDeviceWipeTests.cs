@@ -97,6 +97,31 @@ public sealed class BlockDeviceWipeTests : IDisposable
         Assert.False(now.AsSpan(0, 4096).SequenceEqual(old.AsSpan(0, 4096)));
     }
 
+    /// <summary>A later re-verification of a device reads the whole device (its length is 0 to the file API), and finds a byte that
+    /// changed.</summary>
+    [RequiresLoopDeviceFact]
+    public async Task VerifyFileAsync_OnADevice_ChecksEveryByte_AndFindsAChange()
+    {
+        string backing = OldImage();
+        long? clean;
+        long? changed;
+        using (LoopDevice device = LoopDevice.Attach(backing))
+        {
+            await Sanitizer(ZeroOffload.Never).SanitizeFileAsync(device.Path, SanitizationMethod.Zero);
+            clean = await Sanitizer(ZeroOffload.Never).VerifyFileAsync(device.Path, SanitizationPass.Fill(0));
+            await using (var stream = new FileStream(device.Path, FileMode.Open, FileAccess.Write))
+            {
+                stream.Position = Size - 100;
+                stream.WriteByte(0x5A);
+            }
+
+            changed = await Sanitizer(ZeroOffload.Never).VerifyFileAsync(device.Path, SanitizationPass.Fill(0));
+        }
+
+        Assert.Null(clean);
+        Assert.Equal(Size - 100, changed);
+    }
+
     [RequiresLoopDeviceFact]
     public async Task DeviceProperties_AreThoseTheKernelGives()
     {
