@@ -237,7 +237,8 @@ internal static class SanitizeCommand
             $"{string.Join(", ", PassesWithPaths(report).Take(6))}{(report.Passes.Count > 6 ? ", …" : string.Empty)}");
         style.Line($"  {Units.Bytes(report.Extents.Sum(e => e.Length))} of {Units.Bytes(report.TargetSize)} overwritten in " +
             $"{report.Extents.Count} extent(s), direct I/O " +
-                $"{(report.DirectIo ? "yes" : "no")}{(report.DiscardMethod is { } discard ? $", then discarded ({discard})" : string.Empty)}");
+                $"{(report.DirectIo ? "yes" : "no")}" +
+                $"{(report.DiscardMethod is { } discard ? $", then discarded ({discard})" : string.Empty)}");
         style.Line($"  verification {report.Verification}: {Units.Bytes(report.BytesVerified)} read back ({report.VerifiedCoverage:P1})" +
             (report.MismatchOffset is { } at ? style.Bad($", first mismatch at byte {at}") : string.Empty));
         foreach (string caveat in report.Caveats)

@@ -63,7 +63,8 @@ internal static class AtaIdentify
         {
             if ((security & (1 << 5)) != 0)
             {
-                offered.Add($"ATA Security Erase Unit, enhanced (hdparm --security-erase-enhanced PASSWORD DEVICE{Minutes(Word(identify, 90))})");
+                offered.Add("ATA Security Erase Unit, enhanced (hdparm --security-erase-enhanced PASSWORD " +
+                    $"DEVICE{Minutes(Word(identify, 90))})");
             }
 
             offered.Add($"ATA Security Erase Unit (hdparm --security-erase PASSWORD DEVICE{Minutes(Word(identify, 89))})");

@@ -35,7 +35,10 @@ internal static class BlockDeviceProbe
         string? real = deviceDirectory is null ? null : RealPath(deviceDirectory);
         if (real is null)
         {
-            return new BlockDeviceProperties { Name = "unknown", Transport = "other", Size = 0, LogicalBlockSize = 0, PhysicalBlockSize = 0 };
+            return new BlockDeviceProperties
+            {
+                Name = "unknown", Transport = "other", Size = 0, LogicalBlockSize = 0, PhysicalBlockSize = 0,
+            };
         }
 
         string name = Path.GetFileName(real);
@@ -68,7 +71,8 @@ internal static class BlockDeviceProbe
             BackingFile = ReadText(Path.Combine(disk, "loop", "backing_file")) is { } backing ? UntrustedText.Bound(backing) : null,
             PartitionOf = partition ? UntrustedText.Bound(Path.GetFileName(disk), 64) : null,
             BuiltOn = Directory.Exists(slaves)
-                ? [.. Directory.EnumerateFileSystemEntries(slaves).Take(MaxBuiltOn).Select(s => UntrustedText.Bound(Path.GetFileName(s), 64))]
+                ? [.. Directory.EnumerateFileSystemEntries(slaves).Take(MaxBuiltOn)
+                    .Select(s => UntrustedText.Bound(Path.GetFileName(s), 64))]
                 : [],
         };
     }
@@ -81,7 +85,8 @@ internal static class BlockDeviceProbe
         _ when diskName.StartsWith("md", StringComparison.Ordinal) => "md",
         _ when diskName.StartsWith("nvme", StringComparison.Ordinal) => "nvme",
         _ when diskName.StartsWith("mmcblk", StringComparison.Ordinal) => "mmc",
-        _ when diskName.StartsWith("vd", StringComparison.Ordinal) || realDirectory.Contains("/virtio", StringComparison.Ordinal) => "virtio",
+        _ when diskName.StartsWith("vd", StringComparison.Ordinal) ||
+            realDirectory.Contains("/virtio", StringComparison.Ordinal) => "virtio",
         _ when diskName.StartsWith("sd", StringComparison.Ordinal) && realDirectory.Contains("/ata", StringComparison.Ordinal) => "ata",
         _ when diskName.StartsWith("sd", StringComparison.Ordinal) => "scsi",
         _ => "other",

@@ -49,9 +49,10 @@ internal static class BlockDeviceUsage
 
         return holders.Count == 0
             ? null
-            : $"{string.Join(", ", holders.Take(MaxHoldersNamed))}{(holders.Count > MaxHoldersNamed ? $" and {holders.Count - MaxHoldersNamed} " +
-                "more" : string.Empty)}: a volume (device-mapper, LVM, RAID, an encrypted mapping) is built on it; remove it first " +
-                "(dmsetup remove, vgchange -an, mdadm --stop)";
+            : $"{string.Join(", ", holders.Take(MaxHoldersNamed))}" +
+                $"{(holders.Count > MaxHoldersNamed ? $" and {holders.Count - MaxHoldersNamed} more" : string.Empty)}: a volume " +
+                "(device-mapper, LVM, RAID, an encrypted mapping) is built on it; remove it first (dmsetup remove, vgchange -an, " +
+                "mdadm --stop)";
     }
 
     /// <summary>Records a device (by number and by /dev path), then its partitions and holders, recursively.</summary>

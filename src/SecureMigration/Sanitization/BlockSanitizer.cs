@@ -101,8 +101,8 @@ public sealed class BlockSanitizer
 
         if (_options.SecureDiscard && !isDevice)
         {
-            throw new ArgumentException($"SanitizerOptions.SecureDiscard (--secure-discard) applies to block devices; '{full}' is a file. " +
-                "Use Discard to punch holes in a file.");
+            throw new ArgumentException($"SanitizerOptions.SecureDiscard (--secure-discard) applies to block devices; '{full}' is a " +
+                "file. Use Discard to punch holes in a file.");
         }
 
         Planned?.Invoke(full);

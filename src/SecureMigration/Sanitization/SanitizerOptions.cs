@@ -137,6 +137,7 @@ public sealed class SanitizerOptions
     {
         BlockSize = BlockSize, WritesInFlight = WritesInFlight, Verification = Verification, SampledBlocks = SampledBlocks,
         DirectIo = DirectIo, Resumable = Resumable, CheckpointKey = CheckpointKey, CheckpointInterval = CheckpointInterval,
-        Discard = Discard, SecureDiscard = SecureDiscard, ZeroOffload = ZeroOffload, Force = Force, AllowBlockDevices = AllowBlockDevices, ClearSize = ClearSize, TimeProvider = TimeProvider,
+        Discard = Discard, SecureDiscard = SecureDiscard, ZeroOffload = ZeroOffload, Force = Force,
+        AllowBlockDevices = AllowBlockDevices, ClearSize = ClearSize, TimeProvider = TimeProvider,
     };
 }

@@ -1,6 +1,7 @@
 namespace SecureMigration.Sanitization;
 
-/// <summary>Whether a pass of zeros on a block device is handed to the device (<c>BLKZEROOUT</c>: its WRITE ZEROES or WRITE SAME).</summary>
+/// <summary>Whether a pass of zeros on a block device is handed to the device (<c>BLKZEROOUT</c>: its WRITE ZEROES or WRITE
+/// SAME).</summary>
 public enum ZeroOffload
 {
     /// <summary>Offload where the device advertises WRITE ZEROES and the extents are whole logical blocks; write the zeros

@@ -13,7 +13,8 @@ internal static partial class Posix
         return IsSupported && IoctlLong(descriptor, GetSize64, ref size) == 0 ? size : null;
     }
 
-    /// <summary>The logical (<c>BLKSSZGET</c>) and physical (<c>BLKPBSZGET</c>) block sizes of a block device, or zero where unknown.</summary>
+    /// <summary>The logical (<c>BLKSSZGET</c>) and physical (<c>BLKPBSZGET</c>) block sizes of a block device, or zero where
+    /// unknown.</summary>
     public static (int Logical, int Physical) BlockSizes(int descriptor)
     {
         const uint SectorSize = 0x1268;
@@ -29,12 +30,15 @@ internal static partial class Posix
         return (logical, physical);
     }
 
-    /// <summary>Whether a block device says it is rotational (<c>BLKROTATIONAL</c>), or <see langword="null"/> when it cannot say.</summary>
+    /// <summary>Whether a block device says it is rotational (<c>BLKROTATIONAL</c>), or <see langword="null"/> when it cannot
+    /// say.</summary>
     public static bool? IsRotational(int descriptor)
     {
         const uint Rotational = 0x127E;
         int value = 0; // an unsigned short; the int's upper half stays zero on little-endian machines
-        return IsSupported && BitConverter.IsLittleEndian && IoctlInt(descriptor, Rotational, ref value) == 0 ? (value & 0xFFFF) != 0 : null;
+        return IsSupported && BitConverter.IsLittleEndian && IoctlInt(descriptor, Rotational, ref value) == 0
+            ? (value & 0xFFFF) != 0
+            : null;
     }
 
     /// <summary>Discards a range of a block device (<c>BLKDISCARD</c>).</summary>
