@@ -72,19 +72,26 @@ internal static class ControlSocket
     /// Refuses a directory owned by another user than root or this one, or that group or others may write; and the same of
     /// every directory above it (links resolved), except that those may be sticky and world-writable as <c>/tmp</c> is: there
     /// nobody else can rename or remove what this user owns, while in a plainly writable ancestor anyone could move the
-    /// socket's directory aside and put their own in its place.
+    /// socket's directory aside and put their own in its place. A directory reached through a symbolic link is refused: the
+    /// checks would see the link's target of the moment, and the bind and chmod, by path, whatever it points to later.
     /// </summary>
     private static void EnsureSafeDirectory(string path)
     {
         const UnixFileMode OthersWrite = UnixFileMode.GroupWrite | UnixFileMode.OtherWrite;
         string directory = Path.GetDirectoryName(path) ?? "/";
+        if (Posix.RealPath(directory) is { } real && real != directory)
+        {
+            throw new ArgumentException($"The control socket '{path}' would be in '{directory}', which is reached through a symbolic " +
+                $"link (it is '{real}'): the agent binds its socket only on a path whose every directory it checked. Give --control " +
+                $"{Path.Combine(real, Path.GetFileName(path))}.");
+        }
         if (Posix.Stat(directory, followLink: true) is { } parent &&
             ((parent.Owner != 0 && parent.Owner != Posix.EffectiveUserId()) || (parent.Permissions & OthersWrite) != 0))
         {
             throw new UnsafeControlDirectoryException(path, directory, parent.Owner, parent.Permissions);
         }
 
-        for (string? above = Path.GetDirectoryName(Posix.RealPath(directory) ?? directory); above is not null;
+        for (string? above = Path.GetDirectoryName(directory); above is not null;
              above = Path.GetDirectoryName(above))
         {
             if (Posix.Stat(above, followLink: true) is { } ancestor &&

@@ -144,6 +144,28 @@ public sealed class AgentControlTests : IDisposable
         Assert.False(File.Exists(socket), "nothing was bound");
     }
 
+    /// <summary>Attack: the path passes through a symbolic link (in a directory the attacker may write) that points at a safe
+    /// directory while the agent checks and elsewhere when it binds and chmods. A path through a link is refused before binding.
+    /// </summary>
+    [Fact]
+    public async Task ControlSocket_ThroughASymbolicLink_IsRefusedBeforeBinding()
+    {
+        string real = _dir.File("real");
+        Directory.CreateDirectory(real);
+        File.SetUnixFileMode(real, (UnixFileMode)0b111_000_000);
+        string link = _dir.File("link");
+        Directory.CreateSymbolicLink(link, real);
+        string socket = Path.Combine(link, "control.sock");
+
+        await using ExternalProcess agent = Secmig.Start([.. AgentArguments(control: socket)]);
+        string output = await agent.WaitUntilAsync(o => o.Contains("secmig: ", StringComparison.Ordinal) ||
+            o.Contains("control ", StringComparison.Ordinal), "a refusal or its control line");
+
+        Assert.Equal(2, await agent.WaitForExitAsync());
+        Assert.Contains($"which is reached through a symbolic link (it is '{real}')", output, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(real, "control.sock")), "nothing was bound");
+    }
+
     [Fact]
     public async Task ControlSocket_StaleFromAnAgentThatDied_IsReplaced_AndOneServedByALiveAgentIsNot()
     {
