@@ -118,7 +118,7 @@ public sealed class BlockSanitizer
         // Looked at before the first pass: overwriting fills a sparse file's holes.
         List<string> caveats = StorageCaveats.For(full, handles.DirectIo, _options.DirectIo, size, isDevice);
         caveats.AddRange(ZeroOffloads.Caveats(device, offloaded));
-        string plan = WipeCheckpoint.Fingerprint(passes, ranges, _options.BlockSize);
+        string plan = WipeCheckpoint.Fingerprint(passes, offloaded, ranges, _options.BlockSize);
         // A checkpoint is bound to the file the wipe holds open, and trusted only under the host key: without one, every wipe
         // starts from its first pass.
         FileIdentity? opened = Posix.IdentityOf((int)buffered.DangerousGetHandle());

@@ -24,12 +24,15 @@ internal sealed record WipeCheckpoint(string Target, long Size, string Identity,
 
     public static string PathFor(string target) => target + ".secmig-wipe";
 
-    /// <summary>A fingerprint of what the wipe does (passes, extents, block size), so a checkpoint is only used for the same
-    /// wipe.</summary>
-    public static string Fingerprint(IReadOnlyList<SanitizationPass> passes, IReadOnlyList<Extent> extents, int blockSize)
+    /// <summary>A fingerprint of what the wipe does (passes and which of them the device zeroes, extents, block size), so a checkpoint
+    /// is only used for the same wipe.</summary>
+    public static string Fingerprint(IReadOnlyList<SanitizationPass> passes, IReadOnlyList<bool> offloaded, IReadOnlyList<Extent> extents,
+        int blockSize)
     {
         var text = new StringBuilder();
-        text.Append(blockSize).Append('|').AppendJoin(';', passes.Select(p => p.Name)).Append('|');
+        // A pass the device zeroes is another plan than one written: a resumed wipe must not report the one as the other.
+        text.Append(blockSize).Append('|').AppendJoin(';', passes.Select((p, i) => offloaded[i] ? p.Name + "@zeroout" : p.Name))
+            .Append('|');
         foreach (Extent extent in extents)
         {
             text.Append(extent.Offset).Append(',').Append(extent.Length).Append(';');

@@ -147,6 +147,21 @@ public sealed class BlockDeviceWipeTests : IDisposable
         Assert.Empty(Assert.IsType<PurgeCapabilities>(report.Purge).Offered);
     }
 
+    /// <summary>A checkpoint left by a wipe whose zeros the device wrote does not resume one that writes them (or the reverse):
+    /// the resumed report would call the pass written, without the offload caveat.</summary>
+    [Fact]
+    public void CheckpointPlan_NamesWhichPassesTheDeviceZeroes()
+    {
+        IReadOnlyList<SanitizationPass> passes = SanitizationMethods.Passes(SanitizationMethod.DoD522022M);
+        Extent[] extents = [new Extent(0, Size)];
+
+        string written = WipeCheckpoint.Fingerprint(passes, [false, false, false], extents, 1024 * 1024);
+        string offloaded = WipeCheckpoint.Fingerprint(passes, [true, false, false], extents, 1024 * 1024);
+
+        Assert.NotEqual(written, offloaded);
+        Assert.Equal(written, WipeCheckpoint.Fingerprint(passes, [false, false, false], extents, 1024 * 1024));
+    }
+
     [Fact]
     public async Task SecureDiscardOnAFile_IsRefusedBeforeAnyWrite()
     {
