@@ -5,8 +5,10 @@ namespace SecureMigration.Sanitization;
 /// <summary>
 /// Whether a block device is in use: mounted itself, through one of its partitions, or through a device stacked on it or on a
 /// partition (device-mapper, RAID: <c>/sys/class/block/NAME/holders</c>), per <c>/proc/self/mountinfo</c>; or, mounted or not,
-/// with a device stacked on it or on a partition (an LVM volume group, a RAID set, an encrypted mapping). Overwriting any of
-/// them destroys a live file system or volume.
+/// with a device stacked on it or on a partition (an LVM volume group, a RAID set, an encrypted mapping), or a loop device
+/// over it or a partition (which claims nothing: its O_EXCL open and its holders say nothing of it). Overwriting any of them
+/// destroys a live file system or volume. Users that neither claim the device nor show in sysfs (an nbd or nvmet export, a
+/// program with it open) are not seen.
 /// </summary>
 internal static class BlockDeviceUsage
 {
@@ -20,16 +22,18 @@ internal static class BlockDeviceUsage
     {
         const string MountInfo = "/proc/self/mountinfo";
         return Posix.DeviceNumberOf(descriptor) is { } number
-            ? InUse($"/sys/dev/block/{number}", File.Exists(MountInfo) ? File.ReadLines(MountInfo) : [])
+            ? InUse($"/sys/dev/block/{number}", File.Exists(MountInfo) ? File.ReadLines(MountInfo) : [], LoopBackings("/sys/block"))
             : null;
     }
 
-    /// <summary>Says how the device whose sysfs directory is <paramref name="deviceDirectory"/> is used, given the mount table.</summary>
-    internal static string? InUse(string deviceDirectory, IEnumerable<string> mountInfo)
+    /// <summary>Says how the device whose sysfs directory is <paramref name="deviceDirectory"/> is used, given the mount table and
+    /// each loop device's backing file.</summary>
+    internal static string? InUse(string deviceDirectory, IEnumerable<string> mountInfo,
+        IEnumerable<(string Loop, string Backing)>? loops = null)
     {
         var related = new Dictionary<string, string>(StringComparer.Ordinal);
         var holders = new List<string>();
-        Collect(deviceDirectory, "the device itself", related, holders, 0);
+        Collect(deviceDirectory, "the device itself", related, holders, new HashSet<string>(StringComparer.Ordinal), 0);
         foreach (string line in mountInfo)
         {
             // ID PARENT MAJOR:MINOR ROOT MOUNT-POINT OPTIONS [OPTIONAL...] - TYPE SOURCE SUPER-OPTIONS
@@ -47,6 +51,14 @@ internal static class BlockDeviceUsage
             }
         }
 
+        foreach ((string loop, string backing) in loops ?? [])
+        {
+            if (related.TryGetValue(backing, out string? what))
+            {
+                return $"/dev/{Text.UntrustedText.Bound(loop, 64)} is a loop device over {what}; detach it first (losetup -d)";
+            }
+        }
+
         return holders.Count == 0
             ? null
             : $"{string.Join(", ", holders.Take(MaxHoldersNamed))}" +
@@ -55,8 +67,37 @@ internal static class BlockDeviceUsage
                 "mdadm --stop)";
     }
 
-    /// <summary>Records a device (by number and by /dev path), then its partitions and holders, recursively.</summary>
-    private static void Collect(string sysDirectory, string role, Dictionary<string, string> related, List<string> holders, int depth)
+    /// <summary>Each loop device's backing file, as the kernel names it (<c>/sys/block/loopN/loop/backing_file</c>).</summary>
+    private static IEnumerable<(string Loop, string Backing)> LoopBackings(string sysBlock)
+    {
+        if (!Directory.Exists(sysBlock))
+        {
+            yield break;
+        }
+
+        foreach (string loop in Directory.EnumerateFileSystemEntries(sysBlock, "loop*"))
+        {
+            string backing = Path.Combine(loop, "loop", "backing_file");
+            string? text = null;
+            try
+            {
+                text = File.Exists(backing) ? File.ReadAllText(backing).Trim() : null;
+            }
+            catch (IOException)
+            {
+                // Detached meanwhile.
+            }
+
+            if (text is not null)
+            {
+                yield return (Path.GetFileName(loop), text);
+            }
+        }
+    }
+
+    /// <summary>Records a device (by number and by /dev path), then its partitions and holders, recursively, each device once.</summary>
+    private static void Collect(string sysDirectory, string role, Dictionary<string, string> related, List<string> holders,
+        HashSet<string> visited, int depth)
     {
         string deviceFile = Path.Combine(sysDirectory, "dev");
         if (depth > MaxDepth || !File.Exists(deviceFile))
@@ -64,15 +105,21 @@ internal static class BlockDeviceUsage
             return;
         }
 
+        string number = File.ReadAllText(deviceFile).Trim();
+        if (!visited.Add(number))
+        {
+            return;
+        }
+
         string name = new DirectoryInfo(sysDirectory).ResolveLinkTarget(returnFinalTarget: true)?.Name ?? Path.GetFileName(sysDirectory);
         string described = $"/dev/{name} ({role})";
-        related.TryAdd(File.ReadAllText(deviceFile).Trim(), described);
+        related.TryAdd(number, described);
         related.TryAdd("/dev/" + name, described);
         foreach (string child in Directory.EnumerateDirectories(sysDirectory))
         {
             if (File.Exists(Path.Combine(child, "partition")))
             {
-                Collect(child, $"a partition of /dev/{name}", related, holders, depth + 1);
+                Collect(child, $"a partition of /dev/{name}", related, holders, visited, depth + 1);
             }
         }
 
@@ -86,7 +133,7 @@ internal static class BlockDeviceUsage
                     holders.Add($"/dev/{Path.GetFileName(holder)} is stacked on /dev/{name}");
                 }
 
-                Collect(holder, $"stacked on /dev/{name}", related, holders, depth + 1);
+                Collect(holder, $"stacked on /dev/{name}", related, holders, visited, depth + 1);
             }
         }
     }

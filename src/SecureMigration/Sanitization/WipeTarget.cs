@@ -37,8 +37,9 @@ internal static class WipeTarget
     /// <summary>
     /// Opens a block device for the wipe with <c>O_EXCL</c>, which the kernel refuses while a file system is mounted on
     /// it (or swap, device-mapper or RAID claims it) and which, once held, stops any of its partitions from being mounted
-    /// meanwhile; then refuses it when it, a partition of it or a device stacked on it is mounted, or when a volume is stacked on it
-    /// or on a partition (which claims only the partition, not the whole device).
+    /// meanwhile; then refuses it when it, a partition of it or a device stacked on it is mounted, when a volume is stacked on it or
+    /// on a partition (whose claim O_EXCL already meets: this names it), or when a loop device is set up over it or a partition
+    /// (which claims nothing).
     /// </summary>
     private static SafeFileHandle OpenDevice(string device, FileIdentity? planned)
     {
@@ -63,7 +64,18 @@ internal static class WipeTarget
             throw new IOException($"The block device '{device}' could not be opened (errno {errno}).", errno);
         }
 
-        if (BlockDeviceUsage.InUse((int)handle.DangerousGetHandle()) is { } use)
+        string? use;
+        try
+        {
+            use = BlockDeviceUsage.InUse((int)handle.DangerousGetHandle());
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+
+        if (use is not null)
         {
             handle.Dispose();
             throw new BlockDeviceRefusedException(device, use);

@@ -4,9 +4,9 @@ using SecureMigration.Tests.Infrastructure;
 namespace SecureMigration.Tests.Sanitization;
 
 /// <summary>
-/// Issue 20, inside attacker item 3: a device with a volume stacked on it (or on one of its partitions) is refused even when
-/// nothing is mounted: an LVM volume group or a RAID set claims only the partition, not the whole disk, so the whole disk's
-/// O_EXCL open succeeds. This machine's kernel has no device-mapper, so the sysfs tree is built here as the kernel lays it out.
+/// Issue 20, inside attacker item 3: a device with a volume stacked on it (or on one of its partitions) is refused, and named,
+/// even when nothing is mounted (the kernel's O_EXCL refuses it too, without saying what holds it). This machine's kernel has
+/// no device-mapper, so the sysfs tree is built here as the kernel lays it out.
 /// </summary>
 public sealed class BlockDeviceUsageTests : IDisposable
 {

@@ -162,6 +162,25 @@ public sealed class BlockDeviceWipeTests : IDisposable
         Assert.Equal(written, WipeCheckpoint.Fingerprint(passes, [false, false, false], extents, 1024 * 1024));
     }
 
+    /// <summary>A loop device over the target claims nothing (O_EXCL succeeds, no holders): the wipe would destroy what is
+    /// mounted from it. It is refused before a byte is written.</summary>
+    [RequiresLoopDeviceFact]
+    public async Task ALoopDeviceOverTheDevice_IsRefusedBeforeAnyWrite()
+    {
+        string backing = OldImage();
+        byte[] old = File.ReadAllBytes(backing);
+        using (LoopDevice device = LoopDevice.Attach(backing))
+        using (LoopDevice stacked = LoopDevice.Attach(device.Path))
+        {
+            var refused = await Assert.ThrowsAsync<BlockDeviceRefusedException>(() => Sanitizer(ZeroOffload.Never)
+                .SanitizeFileAsync(device.Path, SanitizationMethod.Zero));
+            Assert.Contains($"{stacked.Path} is a loop device over {device.Path} (the device itself); detach it first",
+                refused.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(old, File.ReadAllBytes(backing));
+    }
+
     [Fact]
     public async Task SecureDiscardOnAFile_IsRefusedBeforeAnyWrite()
     {
