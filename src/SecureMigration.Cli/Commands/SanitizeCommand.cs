@@ -41,9 +41,9 @@ internal static class SanitizeCommand
             "ranges so the file system releases (and, where it can, discards) the blocks." };
         var secureDiscard = new Option<bool>("--secure-discard") { Description = "On a block device, after the last pass verified, ask " +
             "the device to erase the blocks and the copies it keeps (BLKSECDISCARD) instead of --discard's plain BLKDISCARD." };
-        var zeroOffload = new Option<string>("--zero-offload") { Description = "auto: a block device that offers WRITE ZEROES zeroes the " +
-            "passes of zeros itself (BLKZEROOUT), verified by reading back past the cache; never: write them; require: refuse (exit " +
-            "2, nothing written) unless the device can.", DefaultValueFactory = _ => "auto" };
+        var zeroOffload = new Option<string>("--zero-offload") { Description = "auto: a block device that offers WRITE ZEROES (not a loop " +
+            "device) zeroes the passes of zeros itself (BLKZEROOUT); never: write them; require: have the device zero them or " +
+            "refuse (exit 2, nothing written).", DefaultValueFactory = _ => "auto" };
         zeroOffload.AcceptOnlyFromAmong("auto", "never", "require");
         var certificate = new Option<FileInfo?>("--certificate") { Description = "Write a signed certificate of sanitization (NIST SP " +
             "800-88 Appendix G fields) to this file; needs --cert, --key and --ca." };

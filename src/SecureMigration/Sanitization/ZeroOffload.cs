@@ -4,8 +4,8 @@ namespace SecureMigration.Sanitization;
 /// SAME).</summary>
 public enum ZeroOffload
 {
-    /// <summary>Offload where the device advertises WRITE ZEROES and the extents are whole logical blocks; write the zeros
-    /// otherwise.</summary>
+    /// <summary>Offload where the device advertises WRITE ZEROES and the extents are whole logical blocks, except on a loop device
+    /// (whose zeroing is a fallocate of its backing file, which writes nothing); write the zeros otherwise.</summary>
     Auto,
 
     /// <summary>Always write the zeros.</summary>

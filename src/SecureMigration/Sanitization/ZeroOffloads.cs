@@ -19,7 +19,9 @@ internal static class ZeroOffloads
             throw new ZeroOffloadUnavailableException(target, obstacle);
         }
 
-        return obstacle is null ? plan : new bool[passes.Count];
+        // A loop device zeroes by fallocate on its backing file, which writes nothing: only a wipe that requires it gets that.
+        bool writesNothing = mode == ZeroOffload.Auto && device?.Transport == "loop";
+        return obstacle is null && !writesNothing ? plan : new bool[passes.Count];
     }
 
     /// <summary>How a pass was done, for the report.</summary>

@@ -87,10 +87,9 @@ public sealed class BlockDeviceWipeTests : IDisposable
         (SanitizationReport report, string backing, byte[] old) = await WipeLoopAsync(ZeroOffload.Auto, SanitizationMethod.DoD522022M,
             extents);
 
+        // Auto does not hand a loop device its zeros: its fallocate would write nothing.
         Assert.True(report.Succeeded);
-        Assert.Equal(3, report.PassPaths.Count);
-        Assert.StartsWith("offloaded", report.PassPaths[0], StringComparison.Ordinal);
-        Assert.Equal("written with O_DIRECT", report.PassPaths[1]);
+        Assert.Equal(["written with O_DIRECT", "written with O_DIRECT", "written with O_DIRECT"], report.PassPaths);
         byte[] now = File.ReadAllBytes(backing);
         Assert.Equal(old.AsSpan(1024 * 1024, 4 * 1024 * 1024).ToArray(), now.AsSpan(1024 * 1024, 4 * 1024 * 1024).ToArray());
         Assert.Equal(old.AsSpan(5 * 1024 * 1024 + 512 * 1024).ToArray(), now.AsSpan(5 * 1024 * 1024 + 512 * 1024).ToArray());
