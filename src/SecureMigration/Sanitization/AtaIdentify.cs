@@ -39,7 +39,7 @@ internal static class AtaIdentify
         }
 
         ushort sanitize = Word(identify, 59);
-        if ((sanitize & (1 << 12)) != 0)
+        if (sanitize != 0xFFFF && (sanitize & (1 << 12)) != 0)
         {
             if ((sanitize & (1 << 13)) != 0)
             {
@@ -58,8 +58,10 @@ internal static class AtaIdentify
         }
 
         ushort security = Word(identify, 128);
+        ushort commandSets = Word(identify, 82);
         string? obstacle = null;
-        if ((Word(identify, 82) & 2) != 0 && (security & 1) != 0)
+        // 0x0000 and 0xFFFF mean the word is not valid (ACS-3), not that every feature is there.
+        if (commandSets is not (0 or 0xFFFF) && (commandSets & 2) != 0 && (security & 1) != 0)
         {
             if ((security & (1 << 5)) != 0)
             {

@@ -68,7 +68,10 @@ internal static class BlockDeviceProbe
             WriteZeroesMaxBytes = ReadNumber(Path.Combine(queue, "write_zeroes_max_bytes")),
             DiscardMaxBytes = ReadNumber(Path.Combine(queue, "discard_max_bytes")),
             DiscardGranularity = ReadNumber(Path.Combine(queue, "discard_granularity")),
-            BackingFile = ReadText(Path.Combine(disk, "loop", "backing_file")) is { } backing ? UntrustedText.Bound(backing) : null,
+            // Quoted in caveats: a quote in the name (whoever attached the loop device chose it) must not end the quotation.
+            BackingFile = ReadText(Path.Combine(disk, "loop", "backing_file")) is { } backing
+                ? UntrustedText.Bound(backing).Replace("'", "\\'", StringComparison.Ordinal)
+                : null,
             PartitionOf = partition ? UntrustedText.Bound(Path.GetFileName(disk), 64) : null,
             BuiltOn = Directory.Exists(slaves)
                 ? [.. Directory.EnumerateFileSystemEntries(slaves).Take(MaxBuiltOn)
@@ -80,6 +83,8 @@ internal static class BlockDeviceProbe
     /// <summary>What carries a device, from its kernel name and where its directory sits in the device tree.</summary>
     internal static string TransportOf(string diskName, string realDirectory) => diskName switch
     {
+        _ when realDirectory.Contains("/usb", StringComparison.Ordinal) => "usb",
+        _ when realDirectory.Contains(".ufshc/", StringComparison.Ordinal) => "ufs",
         _ when diskName.StartsWith("loop", StringComparison.Ordinal) => "loop",
         _ when diskName.StartsWith("dm-", StringComparison.Ordinal) => "device-mapper",
         _ when diskName.StartsWith("md", StringComparison.Ordinal) => "md",

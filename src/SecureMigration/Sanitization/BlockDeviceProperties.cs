@@ -10,8 +10,8 @@ public sealed record BlockDeviceProperties
     /// <summary>Gets the kernel's name of the device (<c>loop0</c>, <c>nvme0n1p2</c>, <c>dm-3</c>).</summary>
     public required string Name { get; init; }
 
-    /// <summary>Gets what carries the device: <c>nvme</c>, <c>ata</c>, <c>scsi</c>, <c>virtio</c>, <c>mmc</c>, <c>loop</c>,
-    /// <c>device-mapper</c>, <c>md</c> or <c>other</c>.</summary>
+    /// <summary>Gets what carries the device: <c>nvme</c>, <c>ata</c>, <c>scsi</c>, <c>virtio</c>, <c>mmc</c>, <c>usb</c>,
+    /// <c>ufs</c>, <c>loop</c>, <c>device-mapper</c>, <c>md</c> or <c>other</c>.</summary>
     public required string Transport { get; init; }
 
     /// <summary>Gets the vendor and model the device reports (printable ASCII, at most 80 characters), if any.</summary>
@@ -46,6 +46,7 @@ public sealed record BlockDeviceProperties
     public long DiscardGranularity { get; init; }
 
     /// <summary>Gets the file a loop device reads and writes, if it is one.</summary>
+    /// <remarks>Bounded and escaped (control characters, and <c>'</c> as <c>\'</c>): whoever attached the device chose the name.</remarks>
     public string? BackingFile { get; init; }
 
     /// <summary>Gets the disk this device is a partition of, or <see langword="null"/> for a whole device.</summary>

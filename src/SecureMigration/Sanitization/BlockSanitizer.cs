@@ -108,7 +108,11 @@ public sealed class BlockSanitizer
         Planned?.Invoke(full);
         SafeFileHandle buffered = WipeTarget.OpenExclusive(full, planned, isDevice, _options.Force);
         using WipeHandles handles = WipeHandles.Open(full, buffered, _options.WritesInFlight, _options.DirectIo);
-        long size = isDevice ? Posix.BlockDeviceSize((int)buffered.DangerousGetHandle()) ?? 0 : RandomAccess.GetLength(buffered);
+        long size = isDevice
+            ? Posix.BlockDeviceSize((int)buffered.DangerousGetHandle()) ?? throw new IOException($"The size of the block device " +
+                $"'{full}' could not be read (BLKGETSIZE64, errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}); " +
+                "nothing was written.")
+            : RandomAccess.GetLength(buffered);
         IReadOnlyList<Extent> ranges = ExtentList.Validate(extents ?? WholeTarget(size), size);
         var chunks = new WipePlan(ranges, _options.BlockSize);
         long total = ranges.Sum(r => r.Length);
@@ -230,10 +234,9 @@ public sealed class BlockSanitizer
 
         string full = Path.GetFullPath(path);
         SafeFileHandle read = NoFollowFile.Open(full, FileMode.Open, FileAccess.Read);
-        // A block device's length is 0 to the file API: its size comes from the device, or nothing would be checked.
-        long size = Posix.Stat(full)?.IsBlockDevice == true
-            ? Posix.BlockDeviceSize((int)read.DangerousGetHandle()) ?? 0
-            : RandomAccess.GetLength(read);
+        // A block device's length is 0 to the file API: its size comes from the device (asked on the open handle), or nothing
+        // would be checked.
+        long size = Posix.BlockDeviceSize((int)read.DangerousGetHandle()) ?? RandomAccess.GetLength(read);
         IReadOnlyList<Extent> ranges;
         try
         {

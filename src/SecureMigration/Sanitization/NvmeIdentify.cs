@@ -14,8 +14,8 @@ internal static unsafe class NvmeIdentify
 
     /// <summary>Asks the controller behind an NVMe block device for its Identify Controller data (an admin command; needs
     /// <c>CAP_SYS_ADMIN</c>).</summary>
-    /// <returns>The data, or <see langword="null"/> with <paramref name="errno"/> set.</returns>
-    public static byte[]? Read(int descriptor, out int errno)
+    /// <returns>The data, or <see langword="null"/> with <paramref name="problem"/> saying why.</returns>
+    public static byte[]? Read(int descriptor, out string? problem)
     {
         // struct nvme_passthru_cmd (72 bytes): opcode, flags, rsvd, nsid, cdw2, cdw3, metadata, addr, metadata_len, data_len,
         // cdw10..cdw15, timeout_ms, result.
@@ -23,6 +23,8 @@ internal static unsafe class NvmeIdentify
         byte* data = (byte*)NativeMemory.AlignedAlloc(Length, Length);
         try
         {
+            // A controller that transfers less leaves zeros, never the heap's old bytes, to parse.
+            NativeMemory.Clear(data, Length);
             Span<byte> command = stackalloc byte[72];
             command.Clear();
             command[0] = 0x06; // Identify
@@ -30,13 +32,17 @@ internal static unsafe class NvmeIdentify
             BinaryPrimitives.WriteUInt32LittleEndian(command[36..], Length);
             BinaryPrimitives.WriteUInt32LittleEndian(command[40..], 1); // CNS 01h: the controller
             BinaryPrimitives.WriteUInt32LittleEndian(command[64..], 5000);
-            if (Posix.IoctlBuffer(descriptor, AdminCommand, ref command[0]) != 0)
+            int result = Posix.IoctlBuffer(descriptor, AdminCommand, ref command[0]);
+            if (result != 0)
             {
-                errno = Marshal.GetLastPInvokeError();
+                // Negative: the ioctl failed (errno); positive: the controller's own status for the command.
+                problem = result < 0
+                    ? $"errno {Marshal.GetLastPInvokeError()}; it needs CAP_SYS_ADMIN"
+                    : $"NVMe status 0x{result:X}";
                 return null;
             }
 
-            errno = 0;
+            problem = null;
             return new ReadOnlySpan<byte>(data, Length).ToArray();
         }
         finally
@@ -74,7 +80,8 @@ internal static unsafe class NvmeIdentify
         if ((adminCommands & 2) != 0)
         {
             byte formatAttributes = controller[524];
-            string scope = (formatAttributes & 2) != 0 ? ", erases every namespace of the controller" : string.Empty;
+            // FNA bit 0: a format applies to every namespace; bit 1: so does its secure erase.
+            string scope = (formatAttributes & 3) != 0 ? ", erases every namespace of the controller" : string.Empty;
             if ((formatAttributes & 4) != 0)
             {
                 offered.Add($"NVMe Format with cryptographic erase (nvme format DEVICE --ses=2{scope})");

@@ -28,6 +28,9 @@ internal static class PurgeProbe
             "nvme" => Nvme(descriptor),
             "ata" => Ata(descriptor, "ATA drive"),
             "scsi" => Scsi(descriptor),
+            "usb" or "ufs" => ([], $"A drive behind {(device.Transport == "usb" ? "a USB bridge" : "a UFS host")}: it was not asked " +
+                "for its identify data, since some such devices hang on those commands (the kernel itself avoids sending them); " +
+                "the drive's maker's tool says what purge it offers."),
             "mmc" => ([], "An eMMC or SD device: its secure erase is BLKSECDISCARD (SanitizerOptions.SecureDiscard), which Linux " +
                 "runs only where the card supports it."),
             _ => ([], $"A {device.Transport} device: no purge command is known for it."),
@@ -41,9 +44,9 @@ internal static class PurgeProbe
 
     private static (IReadOnlyList<string>, string) Nvme(int descriptor)
     {
-        if (NvmeIdentify.Read(descriptor, out int errno) is not { } controller)
+        if (NvmeIdentify.Read(descriptor, out string? problem) is not { } controller)
         {
-            return ([], $"An NVMe drive whose controller did not answer Identify (errno {errno}; it needs CAP_SYS_ADMIN).");
+            return ([], $"An NVMe drive whose controller did not answer Identify ({problem}).");
         }
 
         List<string> offered = NvmeIdentify.Offered(controller);
@@ -73,7 +76,7 @@ internal static class PurgeProbe
             return (offered, "A SCSI disk; REPORT SUPPORTED OPERATION CODES lists what is offered.");
         }
 
-        // A SATA drive behind a SAS controller or a USB bridge answers ATA IDENTIFY through the SCSI layer.
+        // A SATA drive behind a SAS host (libsas) answers ATA IDENTIFY through the SCSI layer.
         (IReadOnlyList<string> ata, string found) = Ata(descriptor, "ATA drive behind a SCSI layer");
         return ata.Count > 0
             ? (ata, found)

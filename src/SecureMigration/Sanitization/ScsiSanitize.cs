@@ -24,22 +24,25 @@ internal static unsafe class ScsiSanitize
     public static List<string>? Offered(int descriptor, out int errno)
     {
         var offered = new List<string>();
+        bool answered = false;
         errno = 0;
         foreach ((ushort action, string offer) in Actions)
         {
-            byte? support = Support(descriptor, action, out errno);
-            if (support is null)
+            // A disk that refuses one service action may still know another: each is asked.
+            if (Support(descriptor, action, out int failure) is not { } support)
             {
-                return offered.Count > 0 ? offered : null;
+                errno = failure;
+                continue;
             }
 
-            if (IsSupported(support.Value))
+            answered = true;
+            if (IsSupported(support))
             {
                 offered.Add(offer);
             }
         }
 
-        return offered;
+        return answered ? offered : null;
     }
 
     /// <summary>Whether the SUPPORT field (SPC-5, the low three bits of the response's second byte) says supported, as the standard

@@ -34,12 +34,13 @@ internal static class WipeDiscard
             }
 
             caveats.Add(secure
-                ? "BLKSECDISCARD ran after the verified overwrite: the device was asked to erase the blocks and the copies it keeps. " +
-                    "Linux sends it only to devices that claim secure erase; that the copies are gone is the device's promise, " +
-                    "not checked here."
-                : "BLKDISCARD ran after the verified overwrite: the device may unmap the blocks, but a discard alone does not " +
-                    "make old data unreadable (the device may keep it until it reuses the blocks, and Linux no longer reports " +
-                    "whether discarded blocks read as zeros), which is why it follows the overwrite rather than replacing it.");
+                ? "BLKSECDISCARD ran after the overwrite (and its verification, where one ran): the device was asked to erase the " +
+                    "blocks and the copies it keeps. Linux sends it only to devices that claim secure erase; that the copies are " +
+                    "gone is the device's promise, not checked here."
+                : "BLKDISCARD ran after the overwrite (and its verification, where one ran): the device may unmap the blocks, but a " +
+                    "discard alone does not make old data unreadable (the device may keep it until it reuses the blocks, and Linux " +
+                    "no longer reports whether discarded blocks read as zeros), which is why it follows the overwrite rather than " +
+                    "replacing it.");
             return request;
         }
 

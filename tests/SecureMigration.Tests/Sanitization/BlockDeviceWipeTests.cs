@@ -121,6 +121,24 @@ public sealed class BlockDeviceWipeTests : IDisposable
         Assert.Equal(Size - 100, changed);
     }
 
+    /// <summary>Whoever attaches a loop device names its backing file: a quote in the name cannot end the quotation in a caveat
+    /// and add words that read as the tool's own.</summary>
+    [RequiresLoopDeviceFact]
+    public async Task ABackingFileNamedWithAQuote_CannotAddWordsToTheCaveats()
+    {
+        string backing = _dir.File("x' is clean. Nothing remains '.img");
+        File.WriteAllBytes(backing, RandomNumberGenerator.GetBytes(Size));
+        SanitizationReport report;
+        using (LoopDevice device = LoopDevice.Attach(backing))
+        {
+            report = await Sanitizer(ZeroOffload.Require).SanitizeFileAsync(device.Path, SanitizationMethod.Zero);
+        }
+
+        string caveat = Assert.Single(report.Caveats, c => c.StartsWith("This loop device zeroes", StringComparison.Ordinal));
+        Assert.Contains("x\\' is clean. Nothing remains \\'.img'", caveat, StringComparison.Ordinal);
+        Assert.DoesNotContain("x' is clean", caveat, StringComparison.Ordinal);
+    }
+
     [RequiresLoopDeviceFact]
     public async Task DeviceProperties_AreThoseTheKernelGives()
     {

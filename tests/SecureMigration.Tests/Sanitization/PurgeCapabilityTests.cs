@@ -58,6 +58,32 @@ public sealed class PurgeCapabilityTests
     }
 
     [Fact]
+    public void Nvme_FormatThatAppliesToEveryNamespace_SaysSo()
+    {
+        byte[] controller = new byte[4096];
+        BinaryPrimitives.WriteUInt16LittleEndian(controller.AsSpan(256), 0b10); // OACS: Format NVM
+        controller[524] = 0b001; // FNA: a format applies to all namespaces
+
+        Assert.Equal(["NVMe Format with user-data erase (nvme format DEVICE --ses=1, erases every namespace of the controller)"],
+            NvmeIdentify.Offered(controller));
+    }
+
+    [Theory]
+    [InlineData(0x0000)]
+    [InlineData(0xFFFF)]
+    public void Ata_AWordThatIsNotValid_OffersNothing(int word82)
+    {
+        byte[] identify = new byte[512];
+        Word(identify, 59, 0xFFFF);
+        Word(identify, 82, word82);
+        Word(identify, 128, 0b10_0001); // supported, enhanced erase
+
+        (List<string> offered, _) = AtaIdentify.Offered(identify);
+
+        Assert.Empty(offered);
+    }
+
+    [Fact]
     public void Ata_WithoutTheFeatureSets_OffersNothing()
     {
         byte[] identify = new byte[512];
