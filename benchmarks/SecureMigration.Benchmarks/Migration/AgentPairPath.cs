@@ -1,7 +1,5 @@
-using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using SecureMigration.Benchmarks.Agent;
 using SecureMigration.Benchmarks.Processes;
 using SecureMigration.Benchmarks.Throughput;
@@ -14,7 +12,7 @@ namespace SecureMigration.Benchmarks.Migration;
 /// round's VM (<c>--vm</c>), and each migration asked of the source agent's control API (<c>POST /v1/migrations</c>) and
 /// followed with long polls, as an orchestrator does. No process starts inside the trial; both agents count as relays.
 /// </summary>
-internal sealed partial class AgentPairPath(SecmigTool secmig) : IMigrationPath
+internal sealed class AgentPairPath(SecmigTool secmig) : IMigrationPath
 {
     private BackgroundProcess? _source;
     private BackgroundProcess? _destination;
@@ -66,16 +64,10 @@ internal sealed partial class AgentPairPath(SecmigTool secmig) : IMigrationPath
             if (view.RootElement.TryGetProperty("outcome", out JsonElement outcome) && outcome.ValueKind == JsonValueKind.Object)
             {
                 int exitCode = outcome.GetProperty("exitCode").GetInt32();
-                Match? qemu = lines.Select(line => QemuLine().Match(line)).FirstOrDefault(match => match.Success);
-                if (exitCode != 0 || qemu is null)
-                {
-                    throw new InvalidOperationException($"the agent's migration ended {exitCode}:{Environment.NewLine}" +
-                        string.Join(Environment.NewLine, lines));
-                }
-
-                long Number(string name) => long.Parse(qemu.Groups[name].Value, CultureInfo.InvariantCulture);
-                return new QemuMigrationInfo(qemu.Groups["status"].Value, Number("transferred"), 0, 0, Number("passes"), 0,
-                    TimeSpan.FromMilliseconds(Number("total")), TimeSpan.FromMilliseconds(Number("downtime")), null);
+                string output = string.Join(Environment.NewLine, lines);
+                return exitCode == 0 && SecmigQemuLine.Find(output) is { } info
+                    ? info
+                    : throw new InvalidOperationException($"the agent's migration ended {exitCode}:{Environment.NewLine}{output}");
             }
         }
     }
@@ -88,8 +80,4 @@ internal sealed partial class AgentPairPath(SecmigTool secmig) : IMigrationPath
         _source?.Dispose();
         _destination?.Dispose();
     }
-
-    [GeneratedRegex(@"qemu \S+ status=(?<status>\w+) total-ms=(?<total>\d+) downtime-ms=(?<downtime>\d+) passes=(?<passes>\d+) " +
-        @"transferred-bytes=(?<transferred>\d+)")]
-    private static partial Regex QemuLine();
 }

@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
-using System.Text.RegularExpressions;
 using SecureMigration.Benchmarks.Processes;
 using SecureMigration.Benchmarks.Throughput;
 using SecureMigration.Qemu;
@@ -15,7 +13,7 @@ namespace SecureMigration.Benchmarks.Migration;
 /// <paramref name="onEtcd"/>, both hosts keep the ownership registry (and the source its lease and admission slots) in a
 /// three-member etcd cluster with TLS on loopback instead of a shared directory.
 /// </summary>
-internal sealed partial class SecmigPath(SecmigTool secmig, bool onEtcd = false, string variant = "") : IMigrationPath
+internal sealed class SecmigPath(SecmigTool secmig, bool onEtcd = false, string variant = "") : IMigrationPath
 {
     private readonly List<BackgroundProcess> _etcdMembers = [];
     private MigrationBenchmarkContext _context = null!;
@@ -67,15 +65,9 @@ internal sealed partial class SecmigPath(SecmigTool secmig, bool onEtcd = false,
     public async Task<QemuMigrationInfo> EndAsync(MigrationHosts hosts)
     {
         (int exitCode, string output) = await _migration!;
-        Match qemu = QemuLine().Match(output);
-        if (exitCode != 0 || !qemu.Success)
-        {
-            throw new InvalidOperationException($"secmig migrate exited {exitCode}:{Environment.NewLine}{output}");
-        }
-
-        long Number(string name) => long.Parse(qemu.Groups[name].Value, CultureInfo.InvariantCulture);
-        return new QemuMigrationInfo(qemu.Groups["status"].Value, Number("transferred"), 0, 0, Number("passes"), 0,
-            TimeSpan.FromMilliseconds(Number("total")), TimeSpan.FromMilliseconds(Number("downtime")), null);
+        return exitCode == 0 && SecmigQemuLine.Find(output) is { } info
+            ? info
+            : throw new InvalidOperationException($"secmig migrate exited {exitCode}:{Environment.NewLine}{output}");
     }
 
     public IReadOnlyList<int> RelayProcesses => [_agent!.Id];
@@ -106,8 +98,4 @@ internal sealed partial class SecmigPath(SecmigTool secmig, bool onEtcd = false,
         await process.WaitForExitAsync();
         return (process.ExitCode, output + await errors);
     }
-
-    [GeneratedRegex(@"qemu \S+ status=(?<status>\w+) total-ms=(?<total>\d+) downtime-ms=(?<downtime>\d+) passes=(?<passes>\d+) " +
-        @"transferred-bytes=(?<transferred>\d+)")]
-    private static partial Regex QemuLine();
 }
