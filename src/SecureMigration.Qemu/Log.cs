@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace SecureMigration.Qemu;
 
-/// <summary>The QEMU driver's log events (1401–1411); listed in docs/telemetry.md.</summary>
+/// <summary>The QEMU driver's log events (1401–1412); listed in docs/telemetry.md.</summary>
 internal static partial class Log
 {
     [LoggerMessage(1401, LogLevel.Information, "VM {VmId}: connected to QEMU {Version} at {Monitor}")]
@@ -43,4 +43,8 @@ internal static partial class Log
     [LoggerMessage(1411, LogLevel.Warning, "VM {VmId}: the RAM file {Path} was {Recorded} when QEMU mapped it and is {Now} now: another " +
         "file was put in its place; it is not taken as residue")]
     public static partial void MemoryFileReplaced(ILogger logger, string vmId, string path, string recorded, string now);
+
+    [LoggerMessage(1412, LogLevel.Debug, "VM {VmId}: its QEMU's monitor could not be connected ahead of a migration ({Error}); " +
+        "a migration connects again when it starts")]
+    public static partial void NotConnectedAhead(ILogger logger, string vmId, string error);
 }

@@ -72,6 +72,44 @@ public sealed class QemuDriver : HypervisorDriver, IAsyncDisposable
     /// <returns>QEMU's figures, or <see langword="null"/> before the first outgoing migration.</returns>
     public QemuMigrationInfo? LastOutgoingMigration(string vmId) => Session(vmId).LastOutgoing;
 
+    /// <summary>
+    /// Keeps each served VM's monitor connected until <paramref name="cancellationToken"/> is cancelled: connects to every VM
+    /// whose QEMU listens (and learns its RAM files, as any first connection does), then looks again every
+    /// <paramref name="interval"/> for the VMs without a connected QEMU (one started later, or again after a migration), so a
+    /// migration finds its QEMU's monitor open instead of connecting when it starts. A QEMU that does not answer is left for
+    /// the migration that needs it to report.
+    /// </summary>
+    /// <param name="interval">How long to wait between looks.</param>
+    /// <param name="cancellationToken">Stops the looks; the connections stay open until the driver is disposed.</param>
+    /// <returns>A task that completes when <paramref name="cancellationToken"/> is cancelled.</returns>
+    public async Task KeepConnectedAsync(TimeSpan interval, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(interval, TimeSpan.Zero);
+        try
+        {
+            while (true)
+            {
+                foreach (QemuVmSession vm in _vms.Values)
+                {
+                    try
+                    {
+                        await vm.TryConnectAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is HypervisorException or IOException or SocketException or UnauthorizedAccessException)
+                    {
+                        Log.NotConnectedAhead(Logger, vm.Id, e.GetType().Name);
+                    }
+                }
+
+                await Task.Delay(interval, _options.Qmp.TimeProvider, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // stopped
+        }
+    }
+
     /// <inheritdoc />
     protected override async ValueTask<Stream> StartOutgoingCoreAsync(string vmId, CancellationToken cancellationToken)
     {

@@ -4,7 +4,6 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
 using SecureMigration.Benchmarks.Migration;
-using SecureMigration.Benchmarks.Processes;
 using SecureMigration.Benchmarks.Statistics;
 using SecureMigration.Benchmarks.Throughput;
 using SecureMigration.Qemu.Qmp;
@@ -42,34 +41,38 @@ internal static class AgentLatencyRunner
             BenchmarkPki.WriteFiles(context.Credentials);
             string[] vms = [.. Enumerable.Range(0, rounds + 1).Select(round => $"vm{round}"), "alone",
                 .. Enumerable.Range(1, concurrent).Select(i => $"many{i}")];
-            string registry = Path.Combine(directory, "ownership");
-            (BackgroundProcess destination, string listening) = await BackgroundProcess.StartAsync(SecmigBinary.Command(secmig,
-                ["agent", "--listen", "127.0.0.1:0",
-                    .. vms.SelectMany(vm => new[] { "--vm",
-                    $"{vm}={context.Destination(vm, paused: true).AgentMonitor}" }), "--work", Path.Combine(directory, "dst-work"),
-                    "--registry", registry, .. BenchmarkPki.Arguments(context.Credentials, "destination")]), "listening ");
-            using BackgroundProcess ownedDestination = destination;
-            string sourceWork = Path.Combine(directory, "src-work");
-            (BackgroundProcess source, _) = await BackgroundProcess.StartAsync(SecmigBinary.Command(secmig,
-                ["agent", "--listen", "127.0.0.1:0",
-                    .. vms.SelectMany(vm => new[] { "--vm",
-                    $"{vm}={context.Source(vm).AgentMonitor}" }), "--work", sourceWork, "--registry", registry,
-                    .. BenchmarkPki.Arguments(context.Credentials, "source")]), "control ");
-            using BackgroundProcess ownedSource = source;
-            using HttpClient api = UnixSocketClient(Path.Combine(sourceWork, "control.sock"));
-            string to = listening[..listening.IndexOf(' ', StringComparison.Ordinal)];
+            // A variant B of the tool (another build) in the same run, its own agent pair and guests, the rounds alternating which
+            // of the two goes first.
+            string? other = Environment.GetEnvironmentVariable("SECMIG_B_BINARY") is { Length: > 0 } b ? Path.GetFullPath(b) : null;
+            await using AgentPair pair = await AgentPair.StartAsync(context, secmig, "a", vms);
+            await using AgentPair? pairB = other is null ? null
+                : await AgentPair.StartAsync(context, other, "b", [.. Enumerable.Range(0, rounds + 1).Select(round => $"b{round}")]);
+            HttpClient api = pair.Api;
+            string to = pair.To;
             var samples = new List<AgentLatencySample>();
+            var samplesB = new List<AgentLatencySample>();
             for (int round = 0; round <= rounds; round++)
             {
-                AgentLatencySample sample = await RoundAsync(context, api, vms[round], to);
-                Console.Error.WriteLine(sample.Describe(round));
-                if (round > 0)
+                bool bFirst = pairB is not null && round % 2 == 1;
+                for (int turn = 0; turn < (pairB is null ? 1 : 2); turn++)
                 {
-                    samples.Add(sample);
+                    bool isB = bFirst == (turn == 0) && pairB is not null;
+                    AgentPair running = isB ? pairB! : pair;
+                    AgentLatencySample sample = await RoundAsync(context, running.Api, isB ? $"b{round}" : vms[round], running.To);
+                    Console.Error.WriteLine((isB ? "B " : pairB is null ? "" : "A ") + sample.Describe(round));
+                    if (round > 0)
+                    {
+                        (isB ? samplesB : samples).Add(sample);
+                    }
                 }
             }
 
-            Report(samples, memoryMiB);
+            Report(samples, memoryMiB, pairB is null ? null : "A: " + secmig);
+            if (pairB is not null)
+            {
+                Report(samplesB, memoryMiB, "B: " + other);
+            }
+
             // One alone beside as many running guests as the concurrent run has, so both carry the same load of vCPUs.
             AgentThroughput alone = await ConcurrentAsync(context, api, ["alone"], to, bystanders: concurrent - 1);
             string[] many = [.. vms.Where(vm => vm.StartsWith("many", StringComparison.Ordinal))];
@@ -229,8 +232,14 @@ internal static class AgentLatencyRunner
     })
     { BaseAddress = new Uri("http://agent") };
 
-    private static void Report(List<AgentLatencySample> samples, int memoryMiB)
+    private static void Report(List<AgentLatencySample> samples, int memoryMiB, string? variant)
     {
+        if (variant is not null)
+        {
+            Console.WriteLine();
+            Console.WriteLine(variant);
+        }
+
         Console.WriteLine($"Warm agent pair on loopback, {samples.Count} rounds after a warm-up, {memoryMiB} MiB TCG guests; " +
             $"{Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}");
         Console.WriteLine();

@@ -19,6 +19,9 @@ internal static class AgentCommand
     /// <summary>The fewest pool threads the agent runs with.</summary>
     private const int MinPoolThreads = 16;
 
+    /// <summary>How often the agent looks for a served VM's QEMU that it has no monitor connection to.</summary>
+    private static readonly TimeSpan MonitorLookInterval = TimeSpan.FromSeconds(1);
+
     public static Command Create()
     {
         var listen = new Option<IPEndPoint>("--listen") { Description = "Address the sources' 'secmig migrate' connect to (port 0 picks " +
@@ -131,6 +134,9 @@ internal static class AgentCommand
             var reloader = new CredentialReloader(() => Reload(parse, live), host, style.Line);
             using var reloading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             Task reloads = reloader.RunAsync(reloading.Token);
+            // Each served VM's monitor is kept open from here on (and opened again when its QEMU starts anew), so a migration
+            // starts on a connected monitor (issue 19).
+            Task keeping = host.Driver.KeepConnectedAsync(MonitorLookInterval, reloading.Token);
             using var triggers = new ReloadTriggers(reloader, WatchedFiles(parse, live, config), WatchedFolders(parse.GetValue(live.Hooks)),
                 TimeProvider.System);
             style.Line($"listening {listener.LocalEndPoint} as {host.Id} for {string.Join(", ", served.Select(vm => vm.Id))}");
@@ -171,6 +177,7 @@ internal static class AgentCommand
                 triggers.Dispose();
                 await reloading.CancelAsync();
                 await reloads;
+                await keeping;
             }
 
             if (cancellationToken.IsCancellationRequested)

@@ -143,8 +143,36 @@ public sealed class QemuDriverTests : IDisposable
         options.Validate();
     }
 
-    /// <summary>Plays a running QEMU whose memory-backend-file objects report <paramref name="memPaths"/>.</summary>
-    private static async Task AnswerAsync(FakeQmpConnection connection, Dictionary<string, string> memPaths)
+    [Fact]
+    public async Task KeepConnectedAsync_QemuListens_ConnectsAndLearnsItsRamFilesBeforeAnyMigrationAsks()
+    {
+        // Issue 19: an agent keeps its served VMs' monitors open, so a migration does not pay the connection and the
+        // memory-backend discovery when it starts.
+        string allowed = Directory.CreateDirectory(_dir.File("ram")).FullName;
+        string ram = Path.Combine(allowed, "vm1.ram");
+        File.WriteAllBytes(ram, new byte[4096]);
+        var discovered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var qemu = new FakeQmpServer(_dir.File("vm1.qmp"), connection => AnswerAsync(connection, new() { ["ram"] = ram },
+            discovered));
+        var options = new QemuDriverOptions { RuntimeDirectory = _dir.File("run"), AllowedMemoryDirectories = { allowed } };
+        options.Vms.Add(new QemuVm("vm1", qemu.EndPoint));
+        await using var driver = new QemuDriver(options);
+        using MappedFile mapped = MappedFile.Map(ram);
+        using var stop = new CancellationTokenSource();
+
+        Task keeping = driver.KeepConnectedAsync(TimeSpan.FromSeconds(1), stop.Token);
+        await discovered.Task.WaitAsync(TimeSpan.FromMinutes(1));
+        await stop.CancelAsync();
+        await keeping;
+
+        // The one connection the fake QEMU accepts is the keeper's: the driver answers on it.
+        Assert.Equal(VmRunState.Running, (await driver.QueryAsync("vm1")).State);
+    }
+
+    /// <summary>Plays a running QEMU whose memory-backend-file objects report <paramref name="memPaths"/>; sets
+    /// <paramref name="discovered"/> once it answered a <c>qom-get</c>.</summary>
+    private static async Task AnswerAsync(FakeQmpConnection connection, Dictionary<string, string> memPaths,
+        TaskCompletionSource? discovered = null)
     {
         await connection.NegotiateAsync();
         while (true)
@@ -162,6 +190,10 @@ public sealed class QemuDriverTests : IDisposable
                 _ => "{}",
             };
             await connection.SendAsync($$"""{"return": {{answer}}, "id": {{FakeQmpConnection.IdOf(request)}}}""");
+            if (root.GetProperty("execute").GetString() == "qom-get")
+            {
+                discovered?.TrySetResult();
+            }
         }
     }
 }
