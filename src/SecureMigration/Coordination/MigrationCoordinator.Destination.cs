@@ -33,7 +33,7 @@ public sealed partial class MigrationCoordinator
     {
         ArgumentNullException.ThrowIfNull(connection);
         return CoordinationTelemetry.ObserveAsync(MigrationRole.Destination, connection.Ticket.VmId, _options.TimeProvider,
-            () => ReceiveObservedAsync(connection, progress, cancellationToken));
+            () => AnchoredAfterAsync(ReceiveObservedAsync(connection, progress, cancellationToken)));
     }
 
     private async Task<MigrationResult> ReceiveObservedAsync(MigrationConnection connection, IProgress<MigrationProgress>? progress,

@@ -31,6 +31,7 @@ public sealed partial class MigrationCoordinator
             recovered.Add(await RecoverOneAsync(latest, mayHavePrepared).ConfigureAwait(false));
         }
 
+        await AnchoredAsync().ConfigureAwait(false);
         return recovered;
     }
 
@@ -54,7 +55,9 @@ public sealed partial class MigrationCoordinator
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        return await RecoverOneAsync(latest, MayHavePrepared()).ConfigureAwait(false);
+        RecoveredMigration outcome = await RecoverOneAsync(latest, MayHavePrepared()).ConfigureAwait(false);
+        await AnchoredAsync().ConfigureAwait(false);
+        return outcome;
     }
 
     private async Task CheckJournalAnchorAsync(CancellationToken cancellationToken)
@@ -69,7 +72,7 @@ public sealed partial class MigrationCoordinator
                 throw new JournalRolledBackException(_journal.Name, head, anchored);
             }
 
-            await AnchorJournalAsync().ConfigureAwait(false);
+            AnchorJournal();
         }
     }
 

@@ -36,6 +36,7 @@ public sealed partial class MigrationCoordinator
     private readonly IMigrationJournal _journal;
     private readonly IOwnershipRegistry _registry;
     private readonly IJournalAnchor? _anchor;
+    private readonly JournalAnchorPump? _anchorPump;
     private readonly IAuditSink _audit;
     private readonly ISnapshotProvider _snapshots;
     private readonly IResidueHandler _residue;
@@ -71,6 +72,7 @@ public sealed partial class MigrationCoordinator
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SecureMigration.Coordination");
         _refusalLog = new PeerLogLimiter(RefusalLinesPerMinute, MaxPeersTracked, options.TimeProvider);
         _refusalAudit = new PeerLogLimiter(RefusalAuditsPerMinute, MaxPeersTracked, options.TimeProvider);
+        _anchorPump = _anchor is null ? null : new JournalAnchorPump(_anchor, AnchorName, _logger);
     }
 
     private string Host => _options.HostId;
@@ -102,7 +104,7 @@ public sealed partial class MigrationCoordinator
         }
 
         run.Journaled = true;
-        await AnchorJournalAsync().ConfigureAwait(false);
+        AnchorJournal();
         Log.Phase(_logger, run.Id, run.VmId, run.Record.Role, phase, reason);
         await AuditAsync(run.Id, run.VmId, phase.ToString(), reason).ConfigureAwait(false);
         run.Report();
@@ -133,21 +135,23 @@ public sealed partial class MigrationCoordinator
         run.Report();
     }
 
-    /// <summary>Anchors the journal's head outside this host; a lagging anchor is harmless, so a failure is only logged.</summary>
-    private async ValueTask AnchorJournalAsync()
-    {
-        if (_anchor is null)
-        {
-            return;
-        }
+    /// <summary>Hands the journal's head to be anchored outside this host, without waiting: a lagging anchor is harmless, and
+    /// <see cref="AnchoredAsync"/> catches up before a migration returns.</summary>
+    private void AnchorJournal() => _anchorPump?.Advance(_journal.Head);
 
+    /// <summary>Waits until the journal's head handed over so far is anchored (or its write failed and was logged).</summary>
+    private Task AnchoredAsync() => _anchorPump?.FlushAsync() ?? Task.CompletedTask;
+
+    /// <summary>Returns what <paramref name="migration"/> returns once the journal's head it reached is anchored.</summary>
+    private async Task<MigrationResult> AnchoredAfterAsync(Task<MigrationResult> migration)
+    {
         try
         {
-            await _anchor.AnchorHeadAsync(AnchorName, _journal.Head).ConfigureAwait(false);
+            return await migration.ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or OwnershipRegistryException or UnauthorizedAccessException)
+        finally
         {
-            Log.AnchorUnavailable(_logger, e.Message);
+            await AnchoredAsync().ConfigureAwait(false);
         }
     }
 

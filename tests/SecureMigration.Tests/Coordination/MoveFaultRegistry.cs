@@ -34,6 +34,6 @@ internal abstract class MoveFaultRegistry(IOwnershipRegistry inner) : IOwnership
     public ValueTask<JournalHead?> GetHeadAsync(string journal, CancellationToken cancellationToken = default) =>
         inner is IJournalAnchor anchor ? anchor.GetHeadAsync(journal, cancellationToken) : ValueTask.FromResult<JournalHead?>(null);
 
-    public ValueTask AnchorHeadAsync(string journal, JournalHead head, CancellationToken cancellationToken = default) =>
+    public virtual ValueTask AnchorHeadAsync(string journal, JournalHead head, CancellationToken cancellationToken = default) =>
         inner is IJournalAnchor anchor ? anchor.AnchorHeadAsync(journal, head, cancellationToken) : ValueTask.CompletedTask;
 }
