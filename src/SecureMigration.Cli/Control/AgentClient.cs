@@ -25,6 +25,10 @@ internal static class AgentClient
     /// <summary>The longest line printed: the agent's own bound, with room for its note of what was cut.</summary>
     public const int MaxLineLength = OutgoingMigration.MaxLineLength + 64;
 
+    /// <summary>The most lines printed for one migration: as many as the agent keeps of one (a migration prints a few dozen); an
+    /// agent that sends more is followed to the outcome without printing the rest.</summary>
+    public const int MaxLinesPrinted = OutgoingMigration.MaxLines;
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public static async Task<MigrateOutcome> MigrateAsync(string socket, MigrationRequest request, ConsoleStyle style,
@@ -46,6 +50,7 @@ internal static class AgentClient
 
         MigrationView view = (await started.Content.ReadFromJsonAsync<MigrationView>(Json, CancellationToken.None))!;
         bool cancelled = false;
+        int printed = 0;
         while (true)
         {
             if (cancellationToken.IsCancellationRequested && !cancelled)
@@ -67,7 +72,16 @@ internal static class AgentClient
             view = (await followed.Content.ReadFromJsonAsync<MigrationView>(Json, CancellationToken.None))!;
             foreach (string line in view.Lines)
             {
-                style.Line(UntrustedText.Bound(line, MaxLineLength)); // QEMU's and the peer's text: one line, no escapes
+                if (printed < MaxLinesPrinted)
+                {
+                    style.Line(UntrustedText.Bound(line, MaxLineLength)); // QEMU's and the peer's text: one line, no escapes
+                }
+                else if (printed == MaxLinesPrinted)
+                {
+                    style.Line($"the agent sent more than {MaxLinesPrinted} lines for this migration; the rest are not shown");
+                }
+
+                printed++;
             }
 
             if (view.Outcome is { } outcome)

@@ -48,6 +48,31 @@ public sealed class AgentClientTests : IDisposable
         Assert.Empty(output.ToString());
     }
 
+    [Fact]
+    public async Task MigrateAsync_AgentSendsLinesWithoutEnd_PrintsABoundedNumberAndFollowsToTheOutcome()
+    {
+        // A hostile or broken agent must not flood the caller's terminal or log: the lines printed are bounded, and the
+        // outcome still ends the command.
+        int answers = 0;
+        string[] batch = [.. Enumerable.Range(0, 700).Select(i => $"line {i}")];
+        await using var agent = new ScriptedHttpSocket(Socket, _ => Interlocked.Increment(ref answers) switch
+        {
+            1 => (201, View([], ended: false)),
+            < 5 => (200, View(batch, ended: false)),
+            _ => (200, View(batch, ended: true)),
+        });
+        var output = new StringWriter();
+
+        MigrateOutcome outcome = await AgentClient.MigrateAsync(Socket, Request, new ConsoleStyle(output, false, false),
+            CancellationToken.None);
+
+        Assert.Equal("RolledBack", outcome.Status);
+        string[] printed = output.ToString().TrimEnd().Split(Environment.NewLine);
+        Assert.Equal(AgentClient.MaxLinesPrinted + 1, printed.Length);
+        Assert.Equal($"the agent sent more than {AgentClient.MaxLinesPrinted} lines for this migration; the rest are not shown",
+            printed[^1]);
+    }
+
     /// <summary>Attack: another local user serves a socket where the agent's should be (a stale path, a writable
     /// directory); the client must not ask it anything nor print its answers.</summary>
     [RequiresRootFact]
