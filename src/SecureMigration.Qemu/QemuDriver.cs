@@ -115,27 +115,29 @@ public sealed class QemuDriver : HypervisorDriver, IAsyncDisposable
     {
         QemuVmSession vm = Session(vmId);
         QmpClient qmp = await vm.ConnectAsync(cancellationToken).ConfigureAwait(false);
-        string status = await qmp.QueryStatusAsync(cancellationToken).ConfigureAwait(false);
+        // Commands sent together are answered in order: the two checks cost one round trip to QEMU, the two settings
+        // another (the settings only after the checks, since a migration already running would take the new bandwidth).
+        (string status, QemuMigrationInfo previous) = await BothAsync(qmp.QueryStatusAsync(cancellationToken),
+            qmp.QueryMigrationAsync(cancellationToken)).ConfigureAwait(false);
         if (status != "running")
         {
             throw new QemuVmException(vmId, $"VM '{vmId}' is '{status}' in QEMU; only a running VM migrates.");
         }
 
-        QemuMigrationInfo previous = await qmp.QueryMigrationAsync(cancellationToken).ConfigureAwait(false);
         if (!previous.IsSettled)
         {
             throw new QemuVmException(vmId,
                 $"VM '{vmId}' already has a migration '{previous.Status}' in QEMU; let it end (or 'migrate_cancel' it) first.");
         }
 
-        await qmp.EnableMigrationEventsAsync(cancellationToken).ConfigureAwait(false);
         var parameters = new JsonObject { ["max-bandwidth"] = _options.MaxBandwidth };
         if (_options.DowntimeLimit is { } downtime)
         {
             parameters["downtime-limit"] = (long)downtime.TotalMilliseconds;
         }
 
-        await qmp.ExecuteAsync("migrate-set-parameters", parameters, cancellationToken).ConfigureAwait(false);
+        await Task.WhenAll(qmp.EnableMigrationEventsAsync(cancellationToken),
+            qmp.ExecuteAsync("migrate-set-parameters", parameters, cancellationToken)).ConfigureAwait(false);
         string path = SocketPath("out");
         using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
@@ -179,8 +181,8 @@ public sealed class QemuDriver : HypervisorDriver, IAsyncDisposable
     {
         QemuVmSession vm = Session(vmId);
         QmpClient qmp = await vm.ConnectAsync(cancellationToken).ConfigureAwait(false);
-        string status = await qmp.QueryStatusAsync(cancellationToken).ConfigureAwait(false);
-        QemuMigrationInfo incoming = await qmp.QueryMigrationAsync(cancellationToken).ConfigureAwait(false);
+        (string status, QemuMigrationInfo incoming) = await BothAsync(qmp.QueryStatusAsync(cancellationToken),
+            qmp.QueryMigrationAsync(cancellationToken)).ConfigureAwait(false);
         if (status != "inmigrate" || incoming.Status != "none")
         {
             throw new QemuVmException(vmId,
@@ -190,8 +192,8 @@ public sealed class QemuDriver : HypervisorDriver, IAsyncDisposable
 
         // 'stop' while QEMU waits for a migration clears its autostart: even a QEMU started without -S stays paused
         // after loading, until the commit's 'cont'.
-        await qmp.ExecuteAsync("stop", cancellationToken: cancellationToken).ConfigureAwait(false);
-        await qmp.EnableMigrationEventsAsync(cancellationToken).ConfigureAwait(false);
+        await Task.WhenAll(qmp.ExecuteAsync("stop", cancellationToken: cancellationToken),
+            qmp.EnableMigrationEventsAsync(cancellationToken)).ConfigureAwait(false);
         string path = SocketPath("in");
         try
         {
@@ -386,4 +388,12 @@ public sealed class QemuDriver : HypervisorDriver, IAsyncDisposable
             await operation(token).ConfigureAwait(false);
             return true;
         }, what, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Awaits two monitor commands sent together (QEMU answers them in order, in one round trip); a failure of
+    /// either is thrown once both ended, so neither is left unobserved.</summary>
+    private static async Task<(T1 First, T2 Second)> BothAsync<T1, T2>(Task<T1> first, Task<T2> second)
+    {
+        await Task.WhenAll(first, second).ConfigureAwait(false);
+        return (await first.ConfigureAwait(false), await second.ConfigureAwait(false));
+    }
 }
