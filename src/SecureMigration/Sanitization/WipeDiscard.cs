@@ -19,16 +19,17 @@ internal static class WipeDiscard
         if (isDevice)
         {
             string request = secure ? "BLKSECDISCARD" : "BLKDISCARD";
-            foreach (Extent extent in extents)
+            for (int done = 0; done < extents.Count; done++)
             {
-                bool done = secure
+                Extent extent = extents[done];
+                bool discarded = secure
                     ? Posix.SecureDiscardBlocks(descriptor, extent.Offset, extent.Length)
                     : Posix.DiscardBlocks(descriptor, extent.Offset, extent.Length);
-                if (!done)
+                if (!discarded)
                 {
-                    caveats.Add($"A discard was asked for, but the device refused {request} " +
-                        $"(errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}); its blocks stay mapped. The overwrite " +
-                        "before it stands.");
+                    int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+                    caveats.Add($"A discard was asked for, but the device refused {request} (errno {errno}); " +
+                        $"{Unreleased(done, extents.Count, "mapped")}. The overwrite before it stands.");
                     return null;
                 }
             }
@@ -50,16 +51,24 @@ internal static class WipeDiscard
             return null;
         }
 
-        foreach (Extent extent in extents)
+        for (int done = 0; done < extents.Count; done++)
         {
+            Extent extent = extents[done];
             if (Posix.Fallocate(descriptor, Posix.FallocPunchHole, extent.Offset, extent.Length) != 0)
             {
-                caveats.Add("Discard was asked for, but this file system refused to punch holes " +
-                    $"(errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}); the blocks stay allocated.");
+                int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+                caveats.Add($"Discard was asked for, but this file system refused to punch holes (errno {errno}); " +
+                    $"{Unreleased(done, extents.Count, "allocated")}.");
                 return null;
             }
         }
 
         return "hole punch";
     }
+
+    /// <summary>Says which extents a discard that stopped after <paramref name="done"/> of <paramref name="total"/> left
+    /// <paramref name="state"/>.</summary>
+    private static string Unreleased(int done, int total, string state) => done == 0
+        ? $"the blocks stay {state}"
+        : $"the first {done} of {total} extents were released before it; the rest stay {state}";
 }
