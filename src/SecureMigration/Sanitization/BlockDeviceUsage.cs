@@ -44,8 +44,8 @@ internal static class BlockDeviceUsage
                 continue;
             }
 
-            string mountPoint = fields[4].Replace("\\040", " ", StringComparison.Ordinal);
-            if (related.TryGetValue(fields[2], out string? what) || related.TryGetValue(fields[separator + 2], out what))
+            string mountPoint = MountTableField.Unescape(fields[4]);
+            if (related.TryGetValue(fields[2], out string? what) || related.TryGetValue(MountTableField.Unescape(fields[separator + 2]), out what))
             {
                 return $"{what} is mounted at {Text.UntrustedText.Bound(mountPoint, 256)}; unmount it first";
             }

@@ -94,7 +94,7 @@ internal static class StorageCaveats
                 continue;
             }
 
-            string mountPoint = fields[1].Replace("\\040", " ", StringComparison.Ordinal);
+            string mountPoint = Storage.MountTableField.Unescape(fields[1]);
             bool contains = mountPoint == "/" || full == mountPoint || full.StartsWith(mountPoint + "/", StringComparison.Ordinal);
             if (contains && mountPoint.Length > bestLength)
             {

@@ -45,6 +45,20 @@ public sealed class BlockDeviceUsageTests : IDisposable
     }
 
     [Fact]
+    public void MountPointWithEscapedCharacters_IsNamedAsTheKernelMeansIt()
+    {
+        // The kernel writes a space, tab, newline and backslash of a mount point as octal escapes.
+        string disk = Device("devices/sdd", "8:48");
+
+        string? use = BlockDeviceUsage.InUse(disk, [@"36 25 8:48 / /srv/vm\040images\134old\011x rw - ext4 /dev/sdd rw"]);
+
+        Assert.NotNull(use);
+        Assert.StartsWith("/dev/sdd (the device itself) is mounted at /srv/vm images", use, StringComparison.Ordinal);
+        Assert.DoesNotContain(@"\040", use, StringComparison.Ordinal);
+        Assert.DoesNotContain(@"\134", use, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AFreeDevice_IsFree()
     {
         string disk = Device("devices/sdc", "8:32");
