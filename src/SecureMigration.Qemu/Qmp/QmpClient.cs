@@ -480,7 +480,10 @@ public sealed class QmpClient : IAsyncDisposable
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
         {
-            throw _failure ?? new QmpConnectionException($"Could not send to QEMU's monitor at {Describe(EndPoint)}: {e.Message}", e);
+            // A send that fails ends the connection (QEMU exited, its socket closed) even before the reader sees the end: a
+            // caller that connects again must not be handed this one.
+            Fail(new QmpConnectionException($"Could not send to QEMU's monitor at {Describe(EndPoint)}: {e.Message}", e));
+            throw _failure!;
         }
         finally
         {

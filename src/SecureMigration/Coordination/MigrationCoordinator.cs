@@ -72,7 +72,7 @@ public sealed partial class MigrationCoordinator
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SecureMigration.Coordination");
         _refusalLog = new PeerLogLimiter(RefusalLinesPerMinute, MaxPeersTracked, options.TimeProvider);
         _refusalAudit = new PeerLogLimiter(RefusalAuditsPerMinute, MaxPeersTracked, options.TimeProvider);
-        _anchorPump = _anchor is null ? null : new JournalAnchorPump(_anchor, AnchorName, _logger);
+        _anchorPump = _anchor is null ? null : new JournalAnchorPump(_anchor, AnchorName, e => Log.AnchorUnavailable(_logger, e.Message));
     }
 
     private string Host => _options.HostId;

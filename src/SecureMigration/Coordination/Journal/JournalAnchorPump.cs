@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace SecureMigration.Coordination.Journal;
 
 /// <summary>
@@ -13,18 +11,19 @@ internal sealed class JournalAnchorPump
 {
     private readonly IJournalAnchor _anchor;
     private readonly string _journal;
-    private readonly ILogger _logger;
+    private readonly Action<Exception> _failed;
     private readonly Lock _gate = new();
     private JournalHead? _pending;
     private bool _writing;
     private Task _writer = Task.CompletedTask;
 
-    /// <summary>Creates a pump that anchors <paramref name="journal"/>'s heads in <paramref name="anchor"/>.</summary>
-    public JournalAnchorPump(IJournalAnchor anchor, string journal, ILogger logger)
+    /// <summary>Creates a pump that anchors <paramref name="journal"/>'s heads in <paramref name="anchor"/> and tells
+    /// <paramref name="failed"/> of each write that failed.</summary>
+    public JournalAnchorPump(IJournalAnchor anchor, string journal, Action<Exception> failed)
     {
         _anchor = anchor;
         _journal = journal;
-        _logger = logger;
+        _failed = failed;
     }
 
     /// <summary>Hands <paramref name="head"/> over to be anchored, and returns without waiting for the write.</summary>
@@ -79,7 +78,7 @@ internal sealed class JournalAnchorPump
             {
                 // Best effort by design: no failure of the registry may stop a migration or its rollback, and nobody awaits
                 // this write to hear of it.
-                Log.AnchorUnavailable(_logger, e.Message);
+                _failed(e);
             }
         }
     }
