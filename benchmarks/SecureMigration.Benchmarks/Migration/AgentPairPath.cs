@@ -12,7 +12,7 @@ namespace SecureMigration.Benchmarks.Migration;
 /// round's VM (<c>--vm</c>), and each migration asked of the source agent's control API (<c>POST /v1/migrations</c>) and
 /// followed with long polls, as an orchestrator does. No process starts inside the trial; both agents count as relays.
 /// </summary>
-internal sealed class AgentPairPath(SecmigTool secmig) : IMigrationPath
+internal sealed class AgentPairPath(SecmigTool secmig, string variant = "") : IMigrationPath
 {
     private BackgroundProcess? _source;
     private BackgroundProcess? _destination;
@@ -20,22 +20,22 @@ internal sealed class AgentPairPath(SecmigTool secmig) : IMigrationPath
     private string _to = null!;
     private string? _id;
 
-    public string Name => "(b′) secmig agent → secmig agent (warm, control API)";
+    public string Name => "(b′) secmig agent → secmig agent (warm, control API)" + variant;
 
-    public string Key => "agents";
+    public string Key => "agents" + (variant.Length > 0 ? "-b" : string.Empty);
 
     public bool DestinationPaused => true;
 
     public async Task StartAsync(MigrationBenchmarkContext context)
     {
-        string registry = Path.Combine(context.Directory, "agents-ownership");
+        string registry = Path.Combine(context.Directory, Key + "-ownership");
         string[] vms = [.. Enumerable.Range(0, context.Rounds + 1).Select(round => MigrationBenchmarkContext.VmId(this, round))];
         (_destination, string listening) = await BackgroundProcess.StartAsync(secmig.Command(["agent", "--listen", "127.0.0.1:0",
             .. vms.SelectMany(vm => new[] { "--vm", $"{vm}={context.Destination(vm, paused: true).AgentMonitor}" }),
-            "--work", Path.Combine(context.Directory, "agents-dst-work"), "--registry", registry,
+            "--work", Path.Combine(context.Directory, Key + "-dst-work"), "--registry", registry,
             .. BenchmarkPki.Arguments(context.Credentials, "destination")]), "listening ");
         _to = listening[..listening.IndexOf(' ', StringComparison.Ordinal)];
-        string sourceWork = Path.Combine(context.Directory, "agents-src-work");
+        string sourceWork = Path.Combine(context.Directory, Key + "-src-work");
         (_source, string _) = await BackgroundProcess.StartAsync(secmig.Command(["agent", "--listen", "127.0.0.1:0",
             .. vms.SelectMany(vm => new[] { "--vm", $"{vm}={context.Source(vm).AgentMonitor}" }),
             "--work", sourceWork, "--registry", registry, .. BenchmarkPki.Arguments(context.Credentials, "source")]), "control ");

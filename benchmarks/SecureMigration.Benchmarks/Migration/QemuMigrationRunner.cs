@@ -33,7 +33,7 @@ internal static class QemuMigrationRunner
             rounds);
         BenchmarkPki.WriteFiles(context.Credentials);
         // A variant B of the tool for A/B runs in the same rounds: another build (SECMIG_B_BINARY) and/or runtime settings
-        // (SECMIG_B_ENV="DOTNET_X=1 DOTNET_Y=0"), as the paths secmig-b and tunnel-b.
+        // (SECMIG_B_ENV="DOTNET_X=1 DOTNET_Y=0"), as the paths secmig-b, agents-b and tunnel-b.
         var secmig = new SecmigTool(binary, []);
         var variant = new SecmigTool(
             Environment.GetEnvironmentVariable("SECMIG_B_BINARY") is { Length: > 0 } other ? Path.GetFullPath(other) : binary,
@@ -52,13 +52,14 @@ internal static class QemuMigrationRunner
             new RelayFloorPath(),
             new SecmigPath(secmig, onEtcd: true),
             new SecmigPath(variant, variant: variantName),
+            new AgentPairPath(variant, variantName),
             new TunnelPath("QEMU through a secmig tunnel pair" + variantName, "tunnel-b", (files,
                 ports) => TunnelPair.StartSecmigAsync(variant, files, ports)),
         ];
         if (args.Length > 2)
         {
             // A comma-separated list of path keys to run besides the baseline (a): secmig, agents, stunnel, qtls, tunnel, relay,
-            // secmig-etcd, secmig-b, tunnel-b.
+            // secmig-etcd, secmig-b, agents-b, tunnel-b.
             string[] keys = args[2].Split(',');
             paths = [.. paths.Where((path, i) => i == 0 || keys.Contains(path.Key))];
         }
