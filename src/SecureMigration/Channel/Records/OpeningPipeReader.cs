@@ -25,7 +25,7 @@ internal sealed class OpeningPipeReader : PipeReader
         _records = records;
         _received = received;
         _failed = failed;
-        _opened = new Pipe(new PipeOptions(pool: _pool, pauseWriterThreshold: 0, minimumSegmentSize: 64 * 1024,
+        _opened = new Pipe(new PipeOptions(pool: _pool, pauseWriterThreshold: 0, minimumSegmentSize: WipingMemoryPool.BlockSize,
             readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline, useSynchronizationContext: false));
         if (!alreadyOpened.IsEmpty)
         {

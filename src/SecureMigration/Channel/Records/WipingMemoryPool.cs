@@ -9,8 +9,16 @@ namespace SecureMigration.Channel.Records;
 /// </summary>
 internal sealed class WipingMemoryPool : MemoryPool<byte>
 {
-    private const int BlockSize = 64 * 1024;
-    private const int MaxRetained = 64;
+    /// <summary>
+    /// The size of each block: sixteen full records (each opened with its content-type byte), so the 256 KiB that one
+    /// transport read brings opens into one block, and the application gets it as one segment and passes it on in one
+    /// write (64 KiB blocks held three records: a receiver copying into a socket made a system call, and woke the
+    /// socket's reader, per three records).
+    /// </summary>
+    public const int BlockSize = 16 * (RecordLayer.MaxPlaintext + 1);
+
+    /// <summary>How many free blocks are kept: 4 MiB at most.</summary>
+    private const int MaxRetained = 16;
     private readonly Stack<Block> _free = new();
     private readonly Lock _gate = new();
 
