@@ -58,7 +58,8 @@ internal static class MigrationReport
             $"fresh, not counted) | {string.Join(",", paths.Select(p => p.Key))} | ") +
             string.Join(" | ", paths.Select(p => cold[p].Total.TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture))) + " |");
         Console.WriteLine();
-        foreach (IMigrationPath contender in paths.Where(p => p.Key is "tunnel" or "secmig" or "agents" or "tunnel-b" or "secmig-b" or "agents-b"))
+        foreach (IMigrationPath contender in paths.Where(p =>
+            p.Key is "tunnel" or "secmig" or "agents" or "tunnel-b" or "secmig-b" or "agents-b"))
         {
             string plain = contender.Key.Replace("-b", string.Empty, StringComparison.Ordinal);
             foreach (IMigrationPath rival in paths.Where(p => p.Key is "stunnel" or "qtls" || (p != contender && p.Key == plain)))
