@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using Microsoft.Win32.SafeHandles;
 using SecureMigration.Identity;
 using SecureMigration.Storage;
@@ -6,9 +5,9 @@ using SecureMigration.Storage;
 namespace SecureMigration.Sanitization;
 
 /// <summary>
-/// Overwrites files (whole, or a list of extents) and memory buffers, pass by pass, at the speed of the storage: a
-/// producer fills aligned blocks with the pattern or keystream, a <see cref="Pipe"/> carries them, a writer keeps
-/// several writes in flight with <see cref="RandomAccess"/>, bypassing the page cache where the file system allows.
+/// Overwrites files (whole, or a list of extents) and memory buffers, pass by pass, at the speed of the storage: a ring
+/// of aligned blocks is filled with the pattern or keystream and kept in flight, one write per I/O thread, bypassing the
+/// page cache where the file system allows.
 /// Every pass is flushed to disk before it counts; the last one is verified as asked; the report says what was done
 /// and what the storage may still hold.
 /// </summary>

@@ -42,7 +42,7 @@ internal static class WipeVerifier
         {
             pending[slot] = true;
             (long at, int length) = Window(chunks[index]);
-            return RandomAccess.ReadAsync(handles.ForReading(slot), buffers[slot].Memory[..length], at, cancellationToken);
+            return handles.ReadAsync(slot, buffers[slot].Memory[..length], at, cancellationToken);
         }
 
         long verified = 0;
