@@ -51,7 +51,7 @@ internal static class PhaseRunner
             (write, seconds) = ThreadedWrites(device, properties.Size, options);
             times.Add(("threaded writes, no flush (ms)", write * 1000));
             times.Add(("threaded writes + flush (ms)", seconds * 1000));
-            foreach (SanitizationMethod method in new[] { SanitizationMethod.Zero, SanitizationMethod.Random })
+            foreach (SanitizationMethod method in new[] { SanitizationMethod.Random, SanitizationMethod.Zero })
             {
                 var stages = new StageClock();
                 var clock = Stopwatch.StartNew();
@@ -60,6 +60,29 @@ internal static class PhaseRunner
                 times.Add(($"{method}: first write report", stages.FirstWrite * 1000));
                 times.Add(($"{method}: last write report", stages.LastWrite * 1000));
                 times.Add(($"{method}: wall", wall));
+            }
+
+            // Both reads follow the same write (the zeros above, then fio's), alternating which goes first.
+            for (int order = 0; order < 2; order++)
+            {
+                foreach (bool verifier in order == round % 2 ? new[] { true, false } : new[] { false, true })
+                {
+                    File.WriteAllText("/proc/sys/vm/drop_caches", "3");
+                    var clock = Stopwatch.StartNew();
+                    if (verifier)
+                    {
+                        long? mismatch = await new BlockSanitizer(options).VerifyFileAsync(device, SanitizationPass.Fill(0));
+                        times.Add((mismatch is null ? "verification" : "verification FAILED", clock.Elapsed.TotalMilliseconds));
+                    }
+                    else
+                    {
+                        (string json, _, _) = await DeviceBenchRunner.Tool("fio", $"--name=r --filename={device} --ioengine=libaio " +
+                            $"--direct=1 --iodepth={options.WritesInFlight} --bs={options.BlockSize} --rw=read --size={properties.Size} " +
+                            "--output-format=json", Path.GetTempPath());
+                        times.Add(("fio read (its own time)", properties.Size / (DeviceBenchRunner.FioBandwidth(json, "read") *
+                            (1L << 30)) * 1000));
+                    }
+                }
             }
 
             if (round > 0)
