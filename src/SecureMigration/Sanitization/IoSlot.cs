@@ -31,7 +31,8 @@ internal sealed class IoSlot : IValueTaskSource<int>, IValueTaskSource, IDisposa
         _thread.Start();
     }
 
-    /// <summary>Writes <paramref name="data"/> at <paramref name="offset"/>; the slot's previous operation must have been awaited.</summary>
+    /// <summary>Writes <paramref name="data"/> at <paramref name="offset"/>; the slot's previous operation must have been
+    /// awaited.</summary>
     public ValueTask WriteAsync(SafeFileHandle handle, ReadOnlyMemory<byte> data, long offset, CancellationToken cancellationToken) =>
         new(this, Start(handle, System.Runtime.InteropServices.MemoryMarshal.AsMemory(data), offset, true, cancellationToken));
 
