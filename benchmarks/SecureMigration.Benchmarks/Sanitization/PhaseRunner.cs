@@ -20,7 +20,10 @@ internal static class PhaseRunner
     {
         string device = args[0];
         int repeats = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5;
-        var options = new SanitizerOptions { AllowBlockDevices = true, Verification = VerificationMode.None, ZeroOffload = ZeroOffload.Never };
+        var options = new SanitizerOptions
+        {
+            AllowBlockDevices = true, Verification = VerificationMode.None, ZeroOffload = ZeroOffload.Never,
+        };
         for (int round = 0; round <= repeats; round++)
         {
             var times = new List<(string Phase, double Ms)>();
