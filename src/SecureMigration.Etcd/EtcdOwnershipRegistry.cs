@@ -4,6 +4,7 @@ using dotnet_etcd;
 using Etcdserverpb;
 using Google.Protobuf;
 using Grpc.Core;
+using Grpc.Net.Client;
 using Mvccpb;
 using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
@@ -74,9 +75,22 @@ public sealed partial class EtcdOwnershipRegistry : IOwnershipRegistry, IJournal
         _endpoints = string.Join(',', _options.Endpoints);
         EtcdTlsMaterial? tls = null;
         _client = new EtcdClient(string.Join(',', _options.Endpoints.Select(e => "https://" + e)),
-            ssl => tls = EtcdTls.Configure(ssl, _options), interceptors: interceptors);
+            ssl => tls = EtcdTls.Configure(ssl, _options), configureChannelOptions: ReconnectWithinAnAttempt, interceptors: interceptors);
         _tls = tls ?? throw new InvalidOperationException("The etcd client did not configure TLS.");
     }
+
+    /// <summary>
+    /// gRPC waits ever longer between attempts to reach a member it lost (1 s growing to 2 min by default) and fails calls at
+    /// once meanwhile: after a partition heals, a host would stay cut off for minutes (recovery, in doubt, would see etcd
+    /// unavailable on every try). Here a lost member is tried again at least once per attempt's share of the timeout.
+    /// </summary>
+    private void ReconnectWithinAnAttempt(GrpcChannelOptions channel)
+    {
+        channel.InitialReconnectBackoff = FirstBackoff * 2;
+        channel.MaxReconnectBackoff = AttemptTime;
+    }
+
+    private TimeSpan AttemptTime => TimeSpan.FromTicks(Math.Max(_options.OperationTimeout.Ticks / AttemptsPerTimeout, MinAttempt.Ticks));
 
     /// <inheritdoc />
     /// <remarks>Kept in <c>PREFIX/registry/id</c>: the first host to ask creates it, in a transaction, so every host reads the
@@ -398,7 +412,7 @@ public sealed partial class EtcdOwnershipRegistry : IOwnershipRegistry, IJournal
         Action? repeating = null)
     {
         long started = _time.GetTimestamp();
-        TimeSpan attempt = TimeSpan.FromTicks(Math.Max(_options.OperationTimeout.Ticks / AttemptsPerTimeout, MinAttempt.Ticks));
+        TimeSpan attempt = AttemptTime;
         TimeSpan backoff = FirstBackoff;
         while (true)
         {

@@ -1,6 +1,7 @@
 using SecureMigration.Coordination;
 using SecureMigration.Coordination.Drivers;
 using SecureMigration.Coordination.Ownership;
+using SecureMigration.Etcd;
 using SecureMigration.Tests.Coordination;
 using SecureMigration.Tests.Infrastructure;
 
@@ -58,6 +59,45 @@ public sealed class EtcdPartitionTests(EtcdClusterFixture fixture) : EtcdCluster
             Assert.Contains("rolled forward", healed.Decision, StringComparison.Ordinal);
             OwnershipRecord record = (await Registries.For("observer.test").GetAsync(TwoHosts.VmId))!;
             Assert.Equal((hosts.Destination.Id, 2L), (record.Owner, record.Epoch));
+        }
+        finally
+        {
+            foreach (PartitionableLink link in links)
+            {
+                await link.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>
+    /// A host cut off from every member for several timeouts reaches etcd within one timeout once the partition heals: gRPC's
+    /// own wait between reconnection attempts (growing to minutes by default) must not outlast the registry's timeout, or a
+    /// host in doubt stays cut off long after the network came back.
+    /// </summary>
+    [RequiresProgramFact("etcd")]
+    public async Task HostCutOffForSeveralTimeouts_ReachesEtcdWithinOneTimeoutOnceHealed()
+    {
+        PartitionableLink[] links = [.. Fixture.Cluster.ClientEndPoints.Select(e => new PartitionableLink(e))];
+        try
+        {
+            using EtcdOwnershipRegistry registry = Registries.For("source.test", TimeSpan.FromSeconds(2), links);
+            Assert.Null(await registry.GetHeadAsync("partition-journal"));
+            foreach (PartitionableLink link in links)
+            {
+                link.Partition();
+            }
+
+            for (int attempt = 0; attempt < 7; attempt++)
+            {
+                await Assert.ThrowsAsync<EtcdUnavailableException>(async () => await registry.GetHeadAsync("partition-journal"));
+            }
+
+            foreach (PartitionableLink link in links)
+            {
+                link.Heal();
+            }
+
+            Assert.Null(await registry.GetHeadAsync("partition-journal"));
         }
         finally
         {
