@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using SecureMigration.Identity;
 using SecureMigration.Storage;
+using SecureMigration.Threading;
 
 namespace SecureMigration.Audit;
 
@@ -144,6 +145,7 @@ public sealed class AuditLog : IAuditSink, IDisposable
         CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(eventName);
+        await ThreadPoolHop.IfNeeded();
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {

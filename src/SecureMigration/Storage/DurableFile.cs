@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using SecureMigration.Threading;
 
 namespace SecureMigration.Storage;
 
@@ -20,6 +21,7 @@ internal static class DurableFile
     public static async ValueTask WriteAtomicallyAsync(string path, ReadOnlyMemory<byte> contents,
         CancellationToken cancellationToken = default, bool ownerOnly = false)
     {
+        await ThreadPoolHop.IfNeeded();
         string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);
         string temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");

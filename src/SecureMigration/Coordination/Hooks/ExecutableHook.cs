@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using SecureMigration.Coordination.Phases;
 using SecureMigration.Text;
+using SecureMigration.Threading;
 
 namespace SecureMigration.Coordination.Hooks;
 
@@ -56,6 +57,7 @@ public sealed class ExecutableHook : IMigrationHook
     public async ValueTask<HookVerdict> RunAsync(MigrationHookContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
+        await ThreadPoolHop.IfNeeded();
         var start = new ProcessStartInfo(Path)
         {
             RedirectStandardError = true,

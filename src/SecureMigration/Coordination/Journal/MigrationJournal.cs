@@ -3,6 +3,7 @@ using Microsoft.Win32.SafeHandles;
 using SecureMigration.Coordination.Phases;
 using SecureMigration.Identity;
 using SecureMigration.Storage;
+using SecureMigration.Threading;
 
 namespace SecureMigration.Coordination.Journal;
 
@@ -20,7 +21,12 @@ public sealed class MigrationJournal : IMigrationJournal, IDisposable
     private readonly SafeFileHandle _handle;
     private readonly byte[] _macKey;
     private readonly TimeProvider _time;
+    /// <summary>One append at a time, held across its write and flush.</summary>
     private readonly SemaphoreSlim _gate = new(1, 1);
+
+    /// <summary>Guards what readers see (records, latest, head): held for a copy, never across I/O, so a reader (which may run
+    /// on a socket's completion thread) never waits for a disk flush.</summary>
+    private readonly Lock _state = new();
     private readonly List<JournalRecord> _records;
     private readonly Dictionary<Guid, JournalRecord> _latest;
     private byte[] _lastMac;
@@ -126,14 +132,9 @@ public sealed class MigrationJournal : IMigrationJournal, IDisposable
     {
         get
         {
-            _gate.Wait();
-            try
+            lock (_state)
             {
                 return [.. _records];
-            }
-            finally
-            {
-                _gate.Release();
             }
         }
     }
@@ -143,14 +144,9 @@ public sealed class MigrationJournal : IMigrationJournal, IDisposable
     {
         get
         {
-            _gate.Wait();
-            try
+            lock (_state)
             {
                 return [.. _latest.Values.OrderBy(r => r.Sequence)];
-            }
-            finally
-            {
-                _gate.Release();
             }
         }
     }
@@ -160,14 +156,9 @@ public sealed class MigrationJournal : IMigrationJournal, IDisposable
     {
         get
         {
-            _gate.Wait();
-            try
+            lock (_state)
             {
                 return new JournalHead(_records.Count, Convert.ToHexStringLower(_lastMac));
-            }
-            finally
-            {
-                _gate.Release();
             }
         }
     }
@@ -178,8 +169,7 @@ public sealed class MigrationJournal : IMigrationJournal, IDisposable
     /// <returns><see langword="true"/> when its latest record is not a final phase.</returns>
     public bool HasUnfinished(string vmId)
     {
-        _gate.Wait();
-        try
+        lock (_state)
         {
             foreach (JournalRecord latest in _latest.Values)
             {
@@ -191,10 +181,6 @@ public sealed class MigrationJournal : IMigrationJournal, IDisposable
 
             return false;
         }
-        finally
-        {
-            _gate.Release();
-        }
     }
 
     /// <summary>Gets the latest record of one migration, or <see langword="null"/> if the journal has none.</summary>
@@ -202,14 +188,9 @@ public sealed class MigrationJournal : IMigrationJournal, IDisposable
     /// <returns>Its latest record.</returns>
     public JournalRecord? Latest(Guid migrationId)
     {
-        _gate.Wait();
-        try
+        lock (_state)
         {
             return _latest.GetValueOrDefault(migrationId);
-        }
-        finally
-        {
-            _gate.Release();
         }
     }
 
@@ -254,6 +235,7 @@ public sealed class MigrationJournal : IMigrationJournal, IDisposable
             return [];
         }
 
+        await ThreadPoolHop.IfNeeded();
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -294,11 +276,14 @@ public sealed class MigrationJournal : IMigrationJournal, IDisposable
             }
 
             _length += encoded.Length;
-            _lastMac = mac;
-            _records.AddRange(stamped);
-            foreach (JournalRecord written in stamped)
+            lock (_state)
             {
-                _latest[written.MigrationId] = written;
+                _lastMac = mac;
+                _records.AddRange(stamped);
+                foreach (JournalRecord written in stamped)
+                {
+                    _latest[written.MigrationId] = written;
+                }
             }
 
             return stamped;

@@ -2,6 +2,7 @@ using System.Text;
 using SecureMigration.Identity;
 using SecureMigration.Sanitization;
 using SecureMigration.Storage;
+using SecureMigration.Threading;
 
 namespace SecureMigration.Coordination.Residues;
 
@@ -56,6 +57,7 @@ public sealed class SanitizingResidueHandler : IResidueHandler, ICredentialRotat
     public async ValueTask<ResidueOutcome> HandleAsync(Residue residue, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(residue);
+        await ThreadPoolHop.IfNeeded();
         string[] files = File.Exists(residue.Path) ? [residue.Path]
             : Directory.Exists(residue.Path) ? Directory.GetFiles(residue.Path, "*", SearchOption.AllDirectories)
             : [];

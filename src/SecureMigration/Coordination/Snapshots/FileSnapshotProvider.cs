@@ -1,6 +1,7 @@
 using Microsoft.Win32.SafeHandles;
 using SecureMigration.Storage;
 using SecureMigration.Text;
+using SecureMigration.Threading;
 
 namespace SecureMigration.Coordination.Snapshots;
 
@@ -30,6 +31,7 @@ public sealed class FileSnapshotProvider : ISnapshotProvider
     {
         ArgumentNullException.ThrowIfNull(images);
         VmIds.EnsureValid(vmId);
+        await ThreadPoolHop.IfNeeded();
         string location = Path.Combine(Directory, migrationId.ToString("N"));
         System.IO.Directory.CreateDirectory(location);
         bool cloned = true;
