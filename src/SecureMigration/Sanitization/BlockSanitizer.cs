@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using Microsoft.Win32.SafeHandles;
 using SecureMigration.Identity;
 using SecureMigration.Storage;
@@ -6,9 +5,9 @@ using SecureMigration.Storage;
 namespace SecureMigration.Sanitization;
 
 /// <summary>
-/// Overwrites files (whole, or a list of extents) and memory buffers, pass by pass, at the speed of the storage: a
-/// producer fills aligned blocks with the pattern or keystream, a <see cref="Pipe"/> carries them, a writer keeps
-/// several writes in flight with <see cref="RandomAccess"/>, bypassing the page cache where the file system allows.
+/// Overwrites files (whole, or a list of extents) and memory buffers, pass by pass, at the speed of the storage: a ring
+/// of aligned blocks is filled with the pattern or keystream and kept in flight, one write per I/O thread, bypassing the
+/// page cache where the file system allows.
 /// Every pass is flushed to disk before it counts; the last one is verified as asked; the report says what was done
 /// and what the storage may still hold.
 /// </summary>
@@ -128,9 +127,13 @@ public sealed class BlockSanitizer
         FileIdentity? opened = Posix.IdentityOf((int)buffered.DangerousGetHandle());
         string identity = opened?.ToString() ?? string.Empty;
         HostKey? checkpointKey = _options.Resumable ? _options.CheckpointKey : null;
-        WipeCheckpoint? resumed = WipeCheckpointBinding.Load(checkpointKey, full, size, identity, plan, out AesCtrKeystream? keystream);
+        // A device's state directory is only checked and made when there will be checkpoints to keep in it.
+        string checkpointFile = WipeCheckpointLocation.For(full, isDevice ? Posix.DeviceNumberOf((int)buffered.DangerousGetHandle()) : null,
+            _options.CheckpointDirectory, keep: checkpointKey is not null);
+        WipeCheckpoint? resumed = WipeCheckpointBinding.Load(checkpointKey, checkpointFile, full, size, identity, plan,
+            out AesCtrKeystream? keystream);
         DateTimeOffset started = resumed?.Started ?? _options.TimeProvider.GetUtcNow();
-        var checkpoint = new WipeCheckpointBinding(checkpointKey, full, size, identity, plan, started);
+        var checkpoint = new WipeCheckpointBinding(checkpointKey, checkpointFile, full, size, identity, plan, started);
         var writer = new WipePassWriter(_options, isDevice, checkpoint, chunks, handles);
         bool completed = false;
         string? discarded = null;
@@ -164,9 +167,10 @@ public sealed class BlockSanitizer
                     new PassProgress(progress, passes.Count, passes.Count, "verify", sampleBytes), cancellationToken).ConfigureAwait(false);
             }
 
-            if (_options.Resumable)
+            // A file's stale checkpoint goes even when this run kept none; a device's state directory is left alone then.
+            if (_options.Resumable && (checkpointKey is not null || !isDevice))
             {
-                WipeCheckpoint.Delete(full);
+                WipeCheckpoint.Delete(checkpointFile);
             }
 
             if ((_options.Discard || _options.SecureDiscard) && mismatch is null)

@@ -4,19 +4,22 @@ using SecureMigration.Storage;
 namespace SecureMigration.Sanitization;
 
 /// <summary>
-/// One pair of handles (page-cache and O_DIRECT) per I/O slot: with at most one operation in flight per handle, .NET
-/// reuses each handle's cached completion source, so a wipe's reads and writes allocate nothing per block. Slot 0's
-/// page-cache handle is the wipe's exclusive one; the others are opened beside it.
+/// One pair of handles (page-cache and O_DIRECT) and one <see cref="IoSlot"/> thread per I/O slot: each slot has at most one
+/// operation in flight, whose completion source is reused, so a wipe's reads and writes allocate nothing per block and as
+/// many are at the device as there are slots. Slot 0's page-cache handle is the wipe's exclusive one; the others are opened
+/// beside it.
 /// </summary>
 internal sealed class WipeHandles : IDisposable
 {
     private readonly SafeFileHandle[] _buffered;
     private readonly SafeFileHandle[]? _direct;
+    private readonly IoSlot?[] _slots;
 
     private WipeHandles(SafeFileHandle[] buffered, SafeFileHandle[]? direct)
     {
         _buffered = buffered;
         _direct = direct;
+        _slots = new IoSlot?[buffered.Length];
     }
 
     public bool DirectIo => _direct is not null;
@@ -63,12 +66,15 @@ internal sealed class WipeHandles : IDisposable
         }
     }
 
-    /// <summary>The handle for one operation: O_DIRECT when the chunk suits it and the file system allows it.</summary>
-    public SafeFileHandle For(int slot, WipeChunk chunk) => chunk.Direct && _direct is not null ? _direct[slot] : _buffered[slot];
+    /// <summary>Writes a chunk from <paramref name="slot"/>: O_DIRECT when the chunk suits it and the file system allows it.</summary>
+    public ValueTask WriteAsync(int slot, WipeChunk chunk, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+        Slot(slot).WriteAsync(chunk.Direct && _direct is not null ? _direct[slot] : _buffered[slot], data, chunk.Offset,
+            cancellationToken);
 
-    /// <summary>The handle a verification read uses: O_DIRECT whenever the file system allows it, for every chunk (the caller widens
-    /// unaligned ones to whole pages).</summary>
-    public SafeFileHandle ForReading(int slot) => _direct is not null ? _direct[slot] : _buffered[slot];
+    /// <summary>A verification read from <paramref name="slot"/>: O_DIRECT whenever the file system allows it, for every chunk (the
+    /// caller widens unaligned ones to whole pages).</summary>
+    public ValueTask<int> ReadAsync(int slot, Memory<byte> buffer, long offset, CancellationToken cancellationToken) =>
+        Slot(slot).ReadAsync(_direct is not null ? _direct[slot] : _buffered[slot], buffer, offset, cancellationToken);
 
     /// <summary>Flushes the file's data to disk (fsync covers every descriptor of the file).</summary>
     public void Flush()
@@ -80,13 +86,22 @@ internal sealed class WipeHandles : IDisposable
         }
     }
 
+    /// <summary>Stops the slots' threads (every operation was awaited) and closes the handles.</summary>
     public void Dispose()
     {
+        foreach (IoSlot? slot in _slots)
+        {
+            slot?.Dispose();
+        }
+
         foreach (SafeFileHandle handle in _buffered.Concat(_direct ?? []))
         {
             handle?.Dispose();
         }
     }
+
+    /// <summary>A slot's thread, started on its first operation: a wipe whose passes the device zeroes starts none.</summary>
+    private IoSlot Slot(int slot) => _slots[slot] ??= new IoSlot();
 
     // Outside .NET's share emulation: the primary handle already holds the wipe's exclusive lock.
     private static SafeFileHandle OpenRaw(string path, FileIdentity? identity) => NoFollowFile.Open(path, FileMode.Open,

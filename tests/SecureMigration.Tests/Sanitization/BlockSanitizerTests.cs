@@ -526,6 +526,25 @@ public sealed class BlockSanitizerTests : IDisposable
     }
 
     [Fact]
+    public async Task VerifyFileAsync_AMultiBytePattern_EveryChunkComparedWithItsOwnRead_AndAChangeDeepInIsFoundWhereItIs()
+    {
+        // Each 64 KiB chunk of a 3-byte pattern starts at another phase, and the verifier hands a slot's next read the spare
+        // buffer before it compares the last one: a chunk compared against another chunk's read would not match.
+        string file = OldImage();
+        SanitizationPass pattern = SanitizationPass.Fill(0x92, 0x49, 0x24);
+        SanitizationReport wipe = await Sanitizer().SanitizeFileAsync(file, [pattern], "custom", VerificationMode.Full);
+        Assert.True(wipe.Succeeded, $"mismatch at {wipe.MismatchOffset}");
+        Assert.Null(await Sanitizer().VerifyFileAsync(file, pattern));
+        const long Changed = (11 * 64 * 1024) + 4321;
+        using (SafeFileHandle handle = File.OpenHandle(file, FileMode.Open, FileAccess.Write))
+        {
+            RandomAccess.Write(handle, new byte[] { 0 }, Changed);
+        }
+
+        Assert.Equal(Changed, await Sanitizer().VerifyFileAsync(file, pattern));
+    }
+
+    [Fact]
     public async Task VerifyFileAsync_UnalignedHeadAndTail_AreReadPastThePageCache()
     {
         // Defense: verification reads unaligned heads and tails with O_DIRECT too, so it checks the medium, not the cache.
