@@ -57,7 +57,8 @@ internal sealed class WipeHandles : IDisposable
         }
         catch
         {
-            foreach (SafeFileHandle? handle in buffered.Concat(direct ?? []))
+            WipeTarget.Close(primary);
+            foreach (SafeFileHandle? handle in buffered.Skip(1).Concat(direct ?? []))
             {
                 handle?.Dispose();
             }
@@ -86,7 +87,8 @@ internal sealed class WipeHandles : IDisposable
         }
     }
 
-    /// <summary>Stops the slots' threads (every operation was awaited) and closes the handles.</summary>
+    /// <summary>Stops the slots' threads (every operation was awaited) and closes the handles, the primary's lock released
+    /// first (<see cref="WipeTarget.Close"/>).</summary>
     public void Dispose()
     {
         foreach (IoSlot? slot in _slots)
@@ -94,7 +96,8 @@ internal sealed class WipeHandles : IDisposable
             slot?.Dispose();
         }
 
-        foreach (SafeFileHandle handle in _buffered.Concat(_direct ?? []))
+        WipeTarget.Close(_buffered[0]);
+        foreach (SafeFileHandle handle in _buffered.Skip(1).Concat(_direct ?? []))
         {
             handle?.Dispose();
         }
