@@ -64,6 +64,12 @@ public sealed class BlockSanitizer
     internal Action<string>? Planned { get; set; }
 
     /// <summary>
+    /// Gets or sets whether each read and write lands before the call that issued it returns (<see cref="IoSlot(bool)"/>): a test's
+    /// device faster than the code that waits on it, so a buffer handed to the next operation too early is overwritten every time.
+    /// </summary>
+    internal bool InlineIo { get; set; }
+
+    /// <summary>
     /// Overwrites a file with <paramref name="method"/>, refusing it unless it is still the file <paramref name="recorded"/> names.
     /// </summary>
     internal Task<SanitizationReport> SanitizeFileAsync(string path, FileIdentity? recorded, SanitizationMethod method,
@@ -106,7 +112,7 @@ public sealed class BlockSanitizer
 
         Planned?.Invoke(full);
         SafeFileHandle buffered = WipeTarget.OpenExclusive(full, planned, isDevice, _options.Force);
-        using WipeHandles handles = WipeHandles.Open(full, buffered, _options.WritesInFlight, _options.DirectIo);
+        using WipeHandles handles = WipeHandles.Open(full, buffered, _options.WritesInFlight, _options.DirectIo, InlineIo);
         long size = isDevice
             ? Posix.BlockDeviceSize((int)buffered.DangerousGetHandle()) ?? throw new IOException($"The size of the block device " +
                 $"'{full}' could not be read (BLKGETSIZE64, errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}); " +
@@ -252,7 +258,7 @@ public sealed class BlockSanitizer
             throw;
         }
 
-        using WipeHandles handles = WipeHandles.Open(full, read, _options.WritesInFlight, _options.DirectIo);
+        using WipeHandles handles = WipeHandles.Open(full, read, _options.WritesInFlight, _options.DirectIo, InlineIo);
         var plan = new WipePlan(ranges, _options.BlockSize);
         (long? mismatch, _) = await WipeVerifier.VerifyAsync(_options, pass, null, plan, handles, default, cancellationToken)
             .ConfigureAwait(false);

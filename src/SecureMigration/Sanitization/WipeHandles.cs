@@ -14,12 +14,14 @@ internal sealed class WipeHandles : IDisposable
     private readonly SafeFileHandle[] _buffered;
     private readonly SafeFileHandle[]? _direct;
     private readonly IoSlot?[] _slots;
+    private readonly bool _inlineIo;
 
-    private WipeHandles(SafeFileHandle[] buffered, SafeFileHandle[]? direct)
+    private WipeHandles(SafeFileHandle[] buffered, SafeFileHandle[]? direct, bool inlineIo)
     {
         _buffered = buffered;
         _direct = direct;
         _slots = new IoSlot?[buffered.Length];
+        _inlineIo = inlineIo;
     }
 
     public bool DirectIo => _direct is not null;
@@ -27,8 +29,8 @@ internal sealed class WipeHandles : IDisposable
     public SafeFileHandle Primary => _buffered[0];
 
     /// <summary>Opens <paramref name="slots"/> pairs next to <paramref name="primary"/>, which the caller opened (and which is disposed
-    /// with these).</summary>
-    public static WipeHandles Open(string path, SafeFileHandle primary, int slots, bool directIo)
+    /// with these); <paramref name="inlineIo"/> runs each operation to its end where it is issued (<see cref="IoSlot(bool)"/>, tests).</summary>
+    public static WipeHandles Open(string path, SafeFileHandle primary, int slots, bool directIo, bool inlineIo = false)
     {
         var buffered = new SafeFileHandle[slots];
         buffered[0] = primary;
@@ -53,7 +55,7 @@ internal sealed class WipeHandles : IDisposable
                 }
             }
 
-            return new WipeHandles(buffered, direct);
+            return new WipeHandles(buffered, direct, inlineIo);
         }
         catch
         {
@@ -104,7 +106,7 @@ internal sealed class WipeHandles : IDisposable
     }
 
     /// <summary>A slot's thread, started on its first operation: a wipe whose passes the device zeroes starts none.</summary>
-    private IoSlot Slot(int slot) => _slots[slot] ??= new IoSlot();
+    private IoSlot Slot(int slot) => _slots[slot] ??= new IoSlot(_inlineIo);
 
     // Outside .NET's share emulation: the primary handle already holds the wipe's exclusive lock.
     private static SafeFileHandle OpenRaw(string path, FileIdentity? identity) => NoFollowFile.Open(path, FileMode.Open,

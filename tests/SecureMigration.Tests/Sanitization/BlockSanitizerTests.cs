@@ -551,13 +551,23 @@ public sealed class BlockSanitizerTests : IDisposable
         Assert.Equal(victimBytes, File.ReadAllBytes(victim));
     }
 
-    [Fact]
-    public async Task VerifyFileAsync_AMultiBytePattern_EveryChunkComparedWithItsOwnRead_AndAChangeDeepInIsFoundWhereItIs()
+    /// <summary>
+    /// The verifier hands a slot's next read the spare buffer before it compares the last one. A 5-byte pattern puts each 64 KiB
+    /// chunk at another phase, and the chunk read next into the same slot too (3 × 64 KiB is not a multiple of 5), so a chunk
+    /// compared against another chunk's read does not match. With <see cref="BlockSanitizer.InlineIo"/> every read has landed
+    /// before the comparison starts: a read issued into the buffer still being compared is caught every time, not only when the
+    /// device wins the race.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task VerifyFileAsync_AMultiBytePattern_EveryChunkComparedWithItsOwnRead_AndAChangeDeepInIsFoundWhereItIs(bool inlineIo)
     {
-        // Each 64 KiB chunk of a 3-byte pattern starts at another phase, and the verifier hands a slot's next read the spare
-        // buffer before it compares the last one: a chunk compared against another chunk's read would not match.
         string file = OldImage();
-        SanitizationPass pattern = SanitizationPass.Fill(0x92, 0x49, 0x24);
+        SanitizationPass pattern = SanitizationPass.Fill(0x92, 0x49, 0x24, 0x6D, 0xB6);
+        var options = new SanitizerOptions { BlockSize = 64 * 1024, WritesInFlight = 3 };
+        Assert.NotEqual(0, options.WritesInFlight * options.BlockSize % pattern.Pattern!.Count);
+        BlockSanitizer Sanitizer() => new(options) { InlineIo = inlineIo };
         SanitizationReport wipe = await Sanitizer().SanitizeFileAsync(file, [pattern], "custom", VerificationMode.Full);
         Assert.True(wipe.Succeeded, $"mismatch at {wipe.MismatchOffset}");
         Assert.Null(await Sanitizer().VerifyFileAsync(file, pattern));

@@ -27,6 +27,23 @@ public sealed class IoSlotTests : IDisposable
     }
 
     [Fact]
+    public async Task AnInlineSlot_HasLandedTheOperationWhenTheCallReturns()
+    {
+        using SafeFileHandle file = File.OpenHandle(_dir.File("data"), FileMode.Create, FileAccess.ReadWrite);
+        using var slot = new IoSlot(inline: true);
+        byte[] back = new byte[2];
+
+        ValueTask write = slot.WriteAsync(file, new byte[] { 7, 8 }, 0, CancellationToken.None);
+        Assert.True(write.IsCompletedSuccessfully);
+        await write;
+        ValueTask<int> read = slot.ReadAsync(file, back, 0, CancellationToken.None);
+
+        Assert.True(read.IsCompletedSuccessfully);
+        Assert.Equal(2, await read);
+        Assert.Equal(new byte[] { 7, 8 }, back);
+    }
+
+    [Fact]
     public async Task AFailedWrite_ThrowsAtTheAwait_AndTheSlotServesTheNextOperation()
     {
         File.WriteAllBytes(_dir.File("data"), [9, 9]);
