@@ -9,11 +9,11 @@ namespace SecureMigration.Sanitization;
 
 /// <summary>
 /// How far a wipe got, kept where <see cref="WipeCheckpointLocation"/> says (beside a file, in a state directory for a
-/// block device; mode 0600) and replaced atomically after the bytes it claims were flushed to disk; a wipe that crashed resumes from it, and the final report still covers
-/// every byte. Whoever can write the checkpoint's directory can plant or move one, so it is authenticated with the host
-/// key (HMAC-SHA-256) and bound to the target's path, device, inode and size: one that does not verify is ignored
-/// and the wipe starts from its first pass. The current random pass's key travels sealed (AES-256-GCM under the host
-/// key), never in plaintext. It is deleted when the wipe ends.
+/// block device; mode 0600) and replaced atomically after the bytes it claims were flushed to disk; a wipe that crashed
+/// resumes from it, and the final report still covers every byte. Whoever can write the checkpoint's directory can plant
+/// or move one, so it is authenticated with the host key (HMAC-SHA-256) and bound to the target's path, device, inode and
+/// size: one that does not verify is ignored and the wipe starts from its first pass. The current random pass's key
+/// travels sealed (AES-256-GCM under the host key), never in plaintext. It is deleted when the wipe ends.
 /// </summary>
 internal sealed record WipeCheckpoint(string Target, long Size, string Identity, string Plan, int Pass, int Chunk, string? SealedKey,
     ulong Nonce,

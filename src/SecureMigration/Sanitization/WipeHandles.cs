@@ -29,7 +29,8 @@ internal sealed class WipeHandles : IDisposable
     public SafeFileHandle Primary => _buffered[0];
 
     /// <summary>Opens <paramref name="slots"/> pairs next to <paramref name="primary"/>, which the caller opened (and which is disposed
-    /// with these); <paramref name="inlineIo"/> runs each operation to its end where it is issued (<see cref="IoSlot(bool)"/>, tests).</summary>
+    /// with these); <paramref name="inlineIo"/> runs each operation to its end where it is issued (<see cref="IoSlot(bool)"/>,
+    /// tests).</summary>
     public static WipeHandles Open(string path, SafeFileHandle primary, int slots, bool directIo, bool inlineIo = false)
     {
         var buffered = new SafeFileHandle[slots];
