@@ -124,15 +124,7 @@ internal static class PhaseRunner
             await inFlight.Dequeue();
         }
 
-        double writes = clock.Elapsed.TotalSeconds;
-        RandomAccess.FlushToDisk(handles[0]);
-        double withFlush = clock.Elapsed.TotalSeconds;
-        foreach (SafeFileHandle handle in handles)
-        {
-            handle.Dispose();
-        }
-
-        return (writes, withFlush);
+        return FlushAndClose(clock, handles);
     }
 
     private static (double Writes, double WithFlush) ThreadedWrites(string device, long size, SanitizerOptions options)
@@ -167,6 +159,12 @@ internal static class PhaseRunner
             thread.Join();
         }
 
+        return FlushAndClose(clock, handles);
+    }
+
+    /// <summary>The time to the last write, then with the flush of the device; closes the handles.</summary>
+    private static (double Writes, double WithFlush) FlushAndClose(Stopwatch clock, SafeFileHandle[] handles)
+    {
         double writes = clock.Elapsed.TotalSeconds;
         RandomAccess.FlushToDisk(handles[0]);
         double withFlush = clock.Elapsed.TotalSeconds;
