@@ -109,9 +109,8 @@ internal sealed class DeviceCases(string device, string directory, long size, in
 
     /// <summary>
     /// Full verification of the zeros, through the verifier a wipe with <see cref="VerificationMode.Full"/> runs after its
-    /// last pass, with the arguments <see cref="BlockSanitizer.VerifyFileAsync"/> gives it. Not through VerifyFileAsync
-    /// itself: it sizes its target with <see cref="FileInfo.Length"/>, 0 for a block device, so on a device it checks
-    /// nothing and reports a match (see docs/benchmarks.md, issue 20).
+    /// last pass, with the arguments <see cref="BlockSanitizer.VerifyFileAsync"/> gives it, so the bench can assert that
+    /// every byte was verified (VerifyFileAsync once sized a device as 0 bytes and checked nothing; docs/benchmarks.md, issue 20).
     /// </summary>
     private async Task<(long, double, double, string)> VerifyAsync()
     {

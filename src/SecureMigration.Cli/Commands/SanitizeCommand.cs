@@ -45,6 +45,9 @@ internal static class SanitizeCommand
             "device) zeroes the passes of zeros itself (BLKZEROOUT); never: write them; require: have the device zero them or " +
             "refuse (exit 2, nothing written).", DefaultValueFactory = _ => "auto" };
         zeroOffload.AcceptOnlyFromAmong("auto", "never", "require");
+        var checkpointDir = new Option<string?>("--checkpoint-dir") { Description = "Where a block device's resume checkpoint is kept " +
+            "(block-MAJOR-MINOR.secmig-wipe): default /var/lib/secmig/wipe for root, ~/.local/share/secmig/wipe otherwise; created " +
+            "owner-only, refused when it is a symbolic link or others may write it. A file's checkpoint stays beside the file." };
         var certificate = new Option<FileInfo?>("--certificate") { Description = "Write a signed certificate of sanitization (NIST SP " +
             "800-88 Appendix G fields) to this file; needs --cert, --key and --ca." };
         var signerCertificate = new Option<FileInfo?>("--cert") { Description = "This host's certificate (PEM), to sign the certificate " +
@@ -56,8 +59,9 @@ internal static class SanitizeCommand
             the last pass reading past the page cache where the file system allows, and prints a report that says
             what the overwrite could not reach on this storage. A symbolic link (PATH or a directory on the way to it)
             is refused, and so is a block device unless --allow-block-device says so. With --cert, --key and --ca,
-            progress is checkpointed in PATH.secmig-wipe, authenticated with this host's key: run the same command
-            again after a crash and it goes on where it stopped (without them, it starts over). Exit 0 when every pass
+            progress is checkpointed in PATH.secmig-wipe (a block device's in --checkpoint-dir), authenticated with
+            this host's key: run the same command again after a crash and it goes on where it stopped (without them,
+            it starts over). Exit 0 when every pass
             completed and verified, 1 when verification failed, 2 for bad input (nothing was written), 130 when Ctrl-C
             or SIGTERM interrupted it.
 
@@ -71,7 +75,7 @@ internal static class SanitizeCommand
               secmig sanitize verify-cert old-vm.cert.json --ca ca/ca.pem
             """)
         { path, method, passes, verify, extents, clearSize, blockKib, inFlight, json, discard, secureDiscard, zeroOffload, force,
-            allowBlockDevice, certificate, signerCertificate, signerKey, signerCa };
+            allowBlockDevice, checkpointDir, certificate, signerCertificate, signerKey, signerCa };
         command.Subcommands.Add(VerifyCertificate());
         command.Validators.Add(result =>
         {
@@ -112,6 +116,7 @@ internal static class SanitizeCommand
                 Force = parse.GetValue(force),
                 AllowBlockDevices = parse.GetValue(allowBlockDevice),
                 ClearSize = parse.GetValue(clearSize) * 1024L * 1024,
+                CheckpointDirectory = parse.GetValue(checkpointDir),
             };
             var sanitizer = new BlockSanitizer(options);
             IReadOnlyList<Extent>? ranges = parse.GetValue(extents) is { } file ? ExtentList.Parse(await ReadExtentsAsync(file,

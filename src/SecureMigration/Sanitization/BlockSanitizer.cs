@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using Microsoft.Win32.SafeHandles;
 using SecureMigration.Identity;
 using SecureMigration.Storage;
@@ -6,9 +5,9 @@ using SecureMigration.Storage;
 namespace SecureMigration.Sanitization;
 
 /// <summary>
-/// Overwrites files (whole, or a list of extents) and memory buffers, pass by pass, at the speed of the storage: a
-/// producer fills aligned blocks with the pattern or keystream, a <see cref="Pipe"/> carries them, a writer keeps
-/// several writes in flight with <see cref="RandomAccess"/>, bypassing the page cache where the file system allows.
+/// Overwrites files (whole, or a list of extents) and memory buffers, pass by pass, at the speed of the storage: a ring
+/// of aligned blocks is filled with the pattern or keystream and kept in flight, one write per I/O thread, bypassing the
+/// page cache where the file system allows.
 /// Every pass is flushed to disk before it counts; the last one is verified as asked; the report says what was done
 /// and what the storage may still hold.
 /// </summary>
@@ -65,6 +64,12 @@ public sealed class BlockSanitizer
     internal Action<string>? Planned { get; set; }
 
     /// <summary>
+    /// Gets or sets whether each read and write lands before the call that issued it returns (<see cref="IoSlot(bool)"/>): a test's
+    /// device faster than the code that waits on it, so a buffer handed to the next operation too early is overwritten every time.
+    /// </summary>
+    internal bool InlineIo { get; set; }
+
+    /// <summary>
     /// Overwrites a file with <paramref name="method"/>, refusing it unless it is still the file <paramref name="recorded"/> names.
     /// </summary>
     internal Task<SanitizationReport> SanitizeFileAsync(string path, FileIdentity? recorded, SanitizationMethod method,
@@ -107,7 +112,7 @@ public sealed class BlockSanitizer
 
         Planned?.Invoke(full);
         SafeFileHandle buffered = WipeTarget.OpenExclusive(full, planned, isDevice, _options.Force);
-        using WipeHandles handles = WipeHandles.Open(full, buffered, _options.WritesInFlight, _options.DirectIo);
+        using WipeHandles handles = WipeHandles.Open(full, buffered, _options.WritesInFlight, _options.DirectIo, InlineIo);
         long size = isDevice
             ? Posix.BlockDeviceSize((int)buffered.DangerousGetHandle()) ?? throw new IOException($"The size of the block device " +
                 $"'{full}' could not be read (BLKGETSIZE64, errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}); " +
@@ -128,9 +133,13 @@ public sealed class BlockSanitizer
         FileIdentity? opened = Posix.IdentityOf((int)buffered.DangerousGetHandle());
         string identity = opened?.ToString() ?? string.Empty;
         HostKey? checkpointKey = _options.Resumable ? _options.CheckpointKey : null;
-        WipeCheckpoint? resumed = WipeCheckpointBinding.Load(checkpointKey, full, size, identity, plan, out AesCtrKeystream? keystream);
+        // A device's state directory is only checked and made when there will be checkpoints to keep in it.
+        string checkpointFile = WipeCheckpointLocation.For(full, isDevice ? Posix.DeviceNumberOf((int)buffered.DangerousGetHandle()) : null,
+            _options.CheckpointDirectory, keep: checkpointKey is not null);
+        WipeCheckpoint? resumed = WipeCheckpointBinding.Load(checkpointKey, checkpointFile, full, size, identity, plan,
+            out AesCtrKeystream? keystream);
         DateTimeOffset started = resumed?.Started ?? _options.TimeProvider.GetUtcNow();
-        var checkpoint = new WipeCheckpointBinding(checkpointKey, full, size, identity, plan, started);
+        var checkpoint = new WipeCheckpointBinding(checkpointKey, checkpointFile, full, size, identity, plan, started);
         var writer = new WipePassWriter(_options, isDevice, checkpoint, chunks, handles);
         bool completed = false;
         string? discarded = null;
@@ -164,9 +173,10 @@ public sealed class BlockSanitizer
                     new PassProgress(progress, passes.Count, passes.Count, "verify", sampleBytes), cancellationToken).ConfigureAwait(false);
             }
 
-            if (_options.Resumable)
+            // A file's stale checkpoint goes even when this run kept none; a device's state directory is left alone then.
+            if (_options.Resumable && (checkpointKey is not null || !isDevice))
             {
-                WipeCheckpoint.Delete(full);
+                WipeCheckpoint.Delete(checkpointFile);
             }
 
             if ((_options.Discard || _options.SecureDiscard) && mismatch is null)
@@ -248,7 +258,7 @@ public sealed class BlockSanitizer
             throw;
         }
 
-        using WipeHandles handles = WipeHandles.Open(full, read, _options.WritesInFlight, _options.DirectIo);
+        using WipeHandles handles = WipeHandles.Open(full, read, _options.WritesInFlight, _options.DirectIo, InlineIo);
         var plan = new WipePlan(ranges, _options.BlockSize);
         (long? mismatch, _) = await WipeVerifier.VerifyAsync(_options, pass, null, plan, handles, default, cancellationToken)
             .ConfigureAwait(false);

@@ -26,8 +26,9 @@ public sealed class SanitizerOptions
     public bool DirectIo { get; set; } = true;
 
     /// <summary>
-    /// Gets or sets whether a file wipe keeps a checkpoint next to its target (<c>TARGET.secmig-wipe</c>) and resumes
-    /// from one it finds, so a wipe that crashed goes on where it stopped. Needs <see cref="CheckpointKey"/>.
+    /// Gets or sets whether a wipe keeps a checkpoint (a file's next to it, <c>TARGET.secmig-wipe</c>; a block device's in
+    /// <see cref="CheckpointDirectory"/>) and resumes from one it finds, so a wipe that crashed goes on where it stopped.
+    /// Needs <see cref="CheckpointKey"/>.
     /// </summary>
     /// <value><see langword="true"/>.</value>
     public bool Resumable { get; set; } = true;
@@ -39,6 +40,15 @@ public sealed class SanitizerOptions
     /// </summary>
     /// <value><see langword="null"/>.</value>
     public HostKey? CheckpointKey { get; set; }
+
+    /// <summary>
+    /// Gets or sets the state directory of block devices' checkpoints (<c>block-MAJOR-MINOR.secmig-wipe</c>, named after the
+    /// device number): not beside the device node, since <c>/dev</c> is in memory and forgets a checkpoint at a reboot. Created
+    /// owner-only when a checkpoint is first kept; refused when it is or passes through a symbolic link, belongs to another user,
+    /// or its group or others may write it. A file's checkpoint stays beside the file.
+    /// </summary>
+    /// <value><see langword="null"/>: <c>/var/lib/secmig/wipe</c> for root, <c>~/.local/share/secmig/wipe</c> for anyone else.</value>
+    public string? CheckpointDirectory { get; set; }
 
     /// <summary>Gets or sets how many bytes a pass writes between two checkpoints (each costs an fsync).</summary>
     /// <value>256 MiB.</value>
@@ -123,6 +133,11 @@ public sealed class SanitizerOptions
                 "target).");
         }
 
+        if (CheckpointDirectory is not null && string.IsNullOrWhiteSpace(CheckpointDirectory))
+        {
+            throw new ArgumentException("SanitizerOptions.CheckpointDirectory is empty; give a directory (or null for the default).");
+        }
+
         if (!Enum.IsDefined(ZeroOffload))
         {
             throw new ArgumentException($"SanitizerOptions.ZeroOffload is {ZeroOffload}; it must be Auto, Never or Require.");
@@ -136,7 +151,8 @@ public sealed class SanitizerOptions
     internal SanitizerOptions Snapshot() => new()
     {
         BlockSize = BlockSize, WritesInFlight = WritesInFlight, Verification = Verification, SampledBlocks = SampledBlocks,
-        DirectIo = DirectIo, Resumable = Resumable, CheckpointKey = CheckpointKey, CheckpointInterval = CheckpointInterval,
+        DirectIo = DirectIo, Resumable = Resumable, CheckpointKey = CheckpointKey,
+        CheckpointDirectory = CheckpointDirectory, CheckpointInterval = CheckpointInterval,
         Discard = Discard, SecureDiscard = SecureDiscard, ZeroOffload = ZeroOffload, Force = Force,
         AllowBlockDevices = AllowBlockDevices, ClearSize = ClearSize, TimeProvider = TimeProvider,
     };

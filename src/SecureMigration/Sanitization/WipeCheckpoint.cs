@@ -8,12 +8,12 @@ using SecureMigration.Storage;
 namespace SecureMigration.Sanitization;
 
 /// <summary>
-/// How far a wipe got, kept next to the target (<c>TARGET.secmig-wipe</c>, mode 0600) and replaced atomically after
-/// the bytes it claims were flushed to disk; a wipe that crashed resumes from it, and the final report still covers
-/// every byte. Whoever can write the target's directory can plant or move one, so it is authenticated with the host
-/// key (HMAC-SHA-256) and bound to the target's path, device, inode and size: one that does not verify is ignored
-/// and the wipe starts from its first pass. The current random pass's key travels sealed (AES-256-GCM under the host
-/// key), never in plaintext. It is deleted when the wipe ends.
+/// How far a wipe got, kept where <see cref="WipeCheckpointLocation"/> says (beside a file, in a state directory for a
+/// block device; mode 0600) and replaced atomically after the bytes it claims were flushed to disk; a wipe that crashed
+/// resumes from it, and the final report still covers every byte. Whoever can write the checkpoint's directory can plant
+/// or move one, so it is authenticated with the host key (HMAC-SHA-256) and bound to the target's path, device, inode and
+/// size: one that does not verify is ignored and the wipe starts from its first pass. The current random pass's key
+/// travels sealed (AES-256-GCM under the host key), never in plaintext. It is deleted when the wipe ends.
 /// </summary>
 internal sealed record WipeCheckpoint(string Target, long Size, string Identity, string Plan, int Pass, int Chunk, string? SealedKey,
     ulong Nonce,
@@ -21,8 +21,6 @@ internal sealed record WipeCheckpoint(string Target, long Size, string Identity,
 {
     private const int SealNonceLength = 12;
     private const int TagLength = 16;
-
-    public static string PathFor(string target) => target + ".secmig-wipe";
 
     /// <summary>A fingerprint of what the wipe does (passes and which of them the device zeroes, extents, block size), so a checkpoint
     /// is only used for the same wipe.</summary>
@@ -72,20 +70,19 @@ internal sealed record WipeCheckpoint(string Target, long Size, string Identity,
     }
 
     /// <summary>
-    /// Loads the checkpoint of <paramref name="target"/> when it verifies under <paramref name="hostKey"/> and was left
+    /// Loads the checkpoint in <paramref name="file"/> when it verifies under <paramref name="hostKey"/> and was left
     /// by this very wipe of this very file (path, identity, size, plan); <see langword="null"/> otherwise.
     /// </summary>
-    public static WipeCheckpoint? Load(HostKey hostKey, string target, long size, string identity, string plan)
+    public static WipeCheckpoint? Load(HostKey hostKey, string file, string target, long size, string identity, string plan)
     {
-        string path = PathFor(target);
-        if (!File.Exists(path))
+        if (!File.Exists(file))
         {
             return null;
         }
 
         try
         {
-            WipeCheckpoint? checkpoint = JsonSerializer.Deserialize(File.ReadAllBytes(path), WipeCheckpointJson.Default.WipeCheckpoint);
+            WipeCheckpoint? checkpoint = JsonSerializer.Deserialize(File.ReadAllBytes(file), WipeCheckpointJson.Default.WipeCheckpoint);
             return checkpoint is { Mac: { } mac } && CryptographicOperations.FixedTimeEquals(Convert.FromBase64String(mac),
                 (checkpoint with { Mac = null }).ComputeMac(hostKey)) &&
                 checkpoint.Target == target && checkpoint.Size == size && checkpoint.Identity == identity && checkpoint.Plan == plan &&
@@ -134,11 +131,12 @@ internal sealed record WipeCheckpoint(string Target, long Size, string Identity,
         }
     }
 
-    public ValueTask SaveAsync() =>
-        DurableFile.WriteAtomicallyAsync(PathFor(Target), JsonSerializer.SerializeToUtf8Bytes(this,
+    public ValueTask SaveAsync(string file) =>
+        DurableFile.WriteAtomicallyAsync(file, JsonSerializer.SerializeToUtf8Bytes(this,
             WipeCheckpointJson.Default.WipeCheckpoint), CancellationToken.None, ownerOnly: true);
 
-    public static void Delete(string target) => File.Delete(PathFor(target));
+    /// <summary>Deletes the checkpoint in <paramref name="file"/>, if any, never through a symbolic link.</summary>
+    public static void Delete(string file) => NoFollowFile.Delete(file, null);
 
     /// <summary>HMAC-SHA-256 over every field but the MAC itself, under a subkey of the host key.</summary>
     private byte[] ComputeMac(HostKey hostKey)

@@ -7,17 +7,19 @@ namespace SecureMigration.Sanitization;
 /// What a wipe's checkpoints are bound to (the file it holds open and the plan) and authenticated with (the host key);
 /// no checkpoints without a key. Loads the checkpoint an interrupted wipe left, and saves the next ones.
 /// </summary>
-internal sealed record WipeCheckpointBinding(HostKey? Key, string Target, long Size, string Identity, string Plan, DateTimeOffset Started)
+internal sealed record WipeCheckpointBinding(HostKey? Key, string File, string Target, long Size, string Identity, string Plan,
+    DateTimeOffset Started)
 {
     /// <summary>
     /// The checkpoint of an interrupted wipe of the same file with the same plan, trusted only under <paramref name="key"/>,
     /// and the keystream of its random pass; <see langword="null"/> (start from the first pass) when there is none, or
     /// when its random pass's key cannot be unsealed.
     /// </summary>
-    public static WipeCheckpoint? Load(HostKey? key, string target, long size, string identity, string plan, out AesCtrKeystream? keystream)
+    public static WipeCheckpoint? Load(HostKey? key, string file, string target, long size, string identity, string plan,
+        out AesCtrKeystream? keystream)
     {
         keystream = null;
-        WipeCheckpoint? resumed = key is null ? null : WipeCheckpoint.Load(key, target, size, identity, plan);
+        WipeCheckpoint? resumed = key is null ? null : WipeCheckpoint.Load(key, file, target, size, identity, plan);
         if (resumed?.SealedKey is not null)
         {
             byte[]? savedKey = resumed.UnsealKey(key!);
@@ -39,7 +41,7 @@ internal sealed record WipeCheckpointBinding(HostKey? Key, string Target, long S
         try
         {
             await WipeCheckpoint.Create(Key!, Target, Size, Identity, Plan, pass, chunk, key, keystream?.Nonce ?? 0, Started)
-                .SaveAsync().ConfigureAwait(false);
+                .SaveAsync(File).ConfigureAwait(false);
         }
         finally
         {

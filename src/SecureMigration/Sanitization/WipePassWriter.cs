@@ -1,14 +1,12 @@
 using System.Buffers;
-using System.Collections.Concurrent;
-using System.IO.Pipelines;
 using SecureMigration.Storage;
 
 namespace SecureMigration.Sanitization;
 
 /// <summary>
-/// Writes the passes of one file wipe: a producer fills aligned blocks with the pattern or keystream, a
-/// <see cref="Pipe"/> carries them, and a ring keeps several writes in flight with <see cref="RandomAccess"/>. Each pass
-/// is flushed to disk before it counts, and checkpointed as it goes when the wipe is resumable.
+/// Writes the passes of one file wipe: a ring of aligned blocks, one per I/O slot, each filled with the pattern or
+/// keystream and written on its <see cref="IoSlot"/> while the others are at the device. Each pass is flushed to disk
+/// before it counts, and checkpointed as it goes when the wipe is resumable.
 /// </summary>
 internal sealed class WipePassWriter(SanitizerOptions options, bool isDevice, WipeCheckpointBinding checkpoint, WipePlan chunks,
     WipeHandles handles)
@@ -97,86 +95,73 @@ internal sealed class WipePassWriter(SanitizerOptions options, bool isDevice, Wi
         }
     }
 
+    /// <summary>
+    /// Writes the chunks from one aligned block per slot, in a ring of <see cref="SanitizerOptions.WritesInFlight"/>: a slot's
+    /// block is filled for its next chunk as soon as its previous write completed, while the other slots' writes are at the
+    /// device (the keystream makes a 1 MiB block in about 0.15 ms, a write of it takes a millisecond or more), so no producer
+    /// thread or queue stands between the fill and the write. A pass of one byte is the same everywhere: each block is filled
+    /// once.
+    /// </summary>
     private async Task StreamAsync(int passIndex, SanitizationPass pass, AesCtrKeystream? keystream, int firstChunk, PassProgress progress,
         CancellationToken cancellationToken)
     {
-        int blockSize = options.BlockSize;
         int depth = options.WritesInFlight;
-        using var pool = new AlignedMemoryPool(blockSize);
-        // The producer may fill a whole ring of blocks ahead of the writes in flight, so the disk never waits for
-        // the keystream, and each block is released as soon as its own write completes.
-        var pipe = new Pipe(new PipeOptions(pool, minimumSegmentSize: blockSize, pauseWriterThreshold: 2L * blockSize * depth,
-            resumeWriterThreshold: (long)blockSize * depth, useSynchronizationContext: false));
-        var order = new ConcurrentQueue<WipeChunk>();
-        Task producer = Task.Run(() => ProduceAsync(pass, keystream, firstChunk, pipe.Writer, order, cancellationToken), cancellationToken);
+        using var pool = new AlignedMemoryPool(options.BlockSize);
+        IMemoryOwner<byte>[] blocks = [.. Enumerable.Range(0, depth).Select(_ => pool.Rent())];
+        bool sameEverywhere = pass.Pattern is { Count: 1 };
+        var filled = new bool[depth];
         var ring = new WriteRing(depth);
         long done = chunks.BytesBefore(firstChunk);
         int chunksDone = firstChunk;
         long sinceCheckpoint = 0;
         try
         {
-            while (true)
+            for (int index = firstChunk; index < chunks.Count; index++)
             {
-                ReadResult read = await pipe.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                ReadOnlySequence<byte> buffer = read.Buffer;
-                long consumed = 0;
-                int alreadyIssued = ring.InFlight;
-                foreach (ReadOnlyMemory<byte> segment in buffer)
+                if (ring.IsFull)
                 {
-                    if (alreadyIssued > 0)
-                    {
-                        alreadyIssued--;
-                        continue;
-                    }
-
-                    if (ring.IsFull)
-                    {
-                        await ring.RetireOldest(out WipeChunk finished).ConfigureAwait(false);
-                        consumed += blockSize;
-                        done += finished.Length;
-                        sinceCheckpoint += finished.Length;
-                        chunksDone++;
-                    }
-
-                    order.TryDequeue(out WipeChunk chunk);
-                    ValueTask write = RandomAccess.WriteAsync(handles.For(ring.NextSlot, chunk), segment[..chunk.Length], chunk.Offset,
-                        cancellationToken);
-                    ring.Issue(write, chunk);
-                }
-
-                if (read.IsCompleted)
-                {
-                    while (ring.InFlight > 0)
-                    {
-                        await ring.RetireOldest(out WipeChunk finished).ConfigureAwait(false);
-                        done += finished.Length;
-                        chunksDone++;
-                    }
-
-                    pipe.Reader.AdvanceTo(buffer.End);
+                    await ring.RetireOldest(out WipeChunk finished).ConfigureAwait(false);
+                    done += finished.Length;
+                    sinceCheckpoint += finished.Length;
+                    chunksDone++;
                     progress.Report(done);
-                    break;
+                    if (checkpoint.Key is not null && sinceCheckpoint >= options.CheckpointInterval)
+                    {
+                        // Claims only the chunks whose writes completed; the flush makes them durable first.
+                        await checkpoint.SaveAsync(handles, passIndex, chunksDone, keystream).ConfigureAwait(false);
+                        sinceCheckpoint = 0;
+                    }
                 }
 
-                pipe.Reader.AdvanceTo(buffer.GetPosition(consumed), buffer.End);
-                progress.Report(done);
-                if (checkpoint.Key is not null && sinceCheckpoint >= options.CheckpointInterval)
+                cancellationToken.ThrowIfCancellationRequested();
+                WipeChunk chunk = chunks[index];
+                int slot = ring.NextSlot;
+                Memory<byte> block = blocks[slot].Memory;
+                if (!sameEverywhere || !filled[slot])
                 {
-                    // Claims only the chunks whose writes completed; the flush makes them durable first.
-                    await checkpoint.SaveAsync(handles, passIndex, chunksDone, keystream).ConfigureAwait(false);
-                    sinceCheckpoint = 0;
+                    PatternFill.Fill(pass, keystream, chunk.Offset, sameEverywhere ? block.Span : block.Span[..chunk.Length]);
+                    filled[slot] = true;
                 }
+
+                ring.Issue(handles.WriteAsync(slot, chunk, block[..chunk.Length], cancellationToken), chunk);
             }
+
+            while (ring.InFlight > 0)
+            {
+                await ring.RetireOldest(out WipeChunk finished).ConfigureAwait(false);
+                done += finished.Length;
+            }
+
+            progress.Report(done);
         }
         finally
         {
-            // Writes still in flight read blocks of the pool: let them land before the pool is freed.
+            // Writes still in flight read the blocks: let them land before the pool is freed.
             while (ring.InFlight > 0)
             {
-                ValueTask oldest = ring.RetireOldest(out _);
                 try
                 {
-                    await oldest.ConfigureAwait(false);
+                    await ring.RetireOldest(out _).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is IOException or OperationCanceledException or UnauthorizedAccessException)
                 {
@@ -184,44 +169,10 @@ internal sealed class WipePassWriter(SanitizerOptions options, bool isDevice, Wi
                 }
             }
 
-            await pipe.Reader.CompleteAsync().ConfigureAwait(false);
-            try
+            foreach (IMemoryOwner<byte> block in blocks)
             {
-                await producer.ConfigureAwait(false);
+                block.Dispose();
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                // Reported by the caller.
-            }
-        }
-    }
-
-    private async Task ProduceAsync(SanitizationPass pass, AesCtrKeystream? keystream, int firstChunk, PipeWriter writer,
-        ConcurrentQueue<WipeChunk> order, CancellationToken cancellationToken)
-    {
-        try
-        {
-            for (int index = firstChunk; index < chunks.Count; index++)
-            {
-                WipeChunk chunk = chunks[index];
-                // Each chunk takes a whole aligned block of the pool, so each pipe segment is one write.
-                Memory<byte> block = writer.GetMemory(options.BlockSize);
-                PatternFill.Fill(pass, keystream, chunk.Offset, block.Span[..chunk.Length]);
-                order.Enqueue(chunk);
-                writer.Advance(options.BlockSize);
-                FlushResult flushed = await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
-                if (flushed.IsCompleted)
-                {
-                    return;
-                }
-            }
-
-            await writer.CompleteAsync().ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            await writer.CompleteAsync(e).ConfigureAwait(false);
-            throw;
         }
     }
 }

@@ -27,11 +27,27 @@ internal static class WipeTarget
 
         if (!force && Posix.IsLockedByAnother((int)handle.DangerousGetHandle()))
         {
-            handle.Dispose();
+            Close(handle);
             throw new FileInUseException(path, "another process holds a lock on it (a hypervisor running a VM from it?)");
         }
 
         return handle;
+    }
+
+    /// <summary>
+    /// Releases the wipe's <c>flock</c> on <paramref name="handle"/>, then closes it. A lock belongs to the open file description,
+    /// not the descriptor: a child another thread of this process is starting holds a copy of every descriptor until its
+    /// <c>exec</c>, and a close alone left the lock held that long, so whoever opened the file right after the wipe could be
+    /// refused (.NET's own <see cref="FileShare"/> handles unlock before they close, for the same reason).
+    /// </summary>
+    public static void Close(SafeFileHandle handle)
+    {
+        if (Posix.IsSupported && !handle.IsClosed && !handle.IsInvalid)
+        {
+            _ = Posix.Flock((int)handle.DangerousGetHandle(), Posix.LockRelease);
+        }
+
+        handle.Dispose();
     }
 
     /// <summary>

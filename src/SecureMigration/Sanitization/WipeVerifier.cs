@@ -19,7 +19,11 @@ internal static class WipeVerifier
     {
         int inFlight = options.WritesInFlight;
         using var pool = new AlignedMemoryPool(options.BlockSize);
-        var buffers = Enumerable.Range(0, inFlight).Select(_ => pool.Rent()).ToArray();
+        // One buffer more than reads in flight: a slot's next read goes out into the spare before its last block is compared,
+        // so the device has every slot's read while the comparison (or the keystream it regenerates) runs.
+        var buffers = Enumerable.Range(0, inFlight + 1).Select(_ => pool.Rent()).ToArray();
+        int[] bufferOf = [.. Enumerable.Range(0, inFlight)];
+        int spare = inFlight;
         var reads = new ValueTask<int>[inFlight];
         var pending = new bool[inFlight];
         byte[] scratch = new byte[ScratchLength];
@@ -42,13 +46,13 @@ internal static class WipeVerifier
         {
             pending[slot] = true;
             (long at, int length) = Window(chunks[index]);
-            return RandomAccess.ReadAsync(handles.ForReading(slot), buffers[slot].Memory[..length], at, cancellationToken);
+            return handles.ReadAsync(slot, buffers[bufferOf[slot]].Memory[..length], at, cancellationToken);
         }
 
         long verified = 0;
         try
         {
-            // A ring of reads: while one block is compared, the next ones are already on their way.
+            // A ring of reads: while one block is compared, the next ones, its slot's among them, are already on their way.
             for (int i = 0; i < Math.Min(inFlight, chunks.Count); i++)
             {
                 reads[i] = Issue(i, i);
@@ -62,22 +66,24 @@ internal static class WipeVerifier
                 int skip = (int)(chunk.Offset - Window(chunk).At);
                 // A page read past the end of the file comes back short: only the chunk's own bytes must be there.
                 int read = Math.Clamp(await reads[slot].ConfigureAwait(false) - skip, 0, chunk.Length);
+                int filled = bufferOf[slot];
+                if (done + inFlight < chunks.Count)
+                {
+                    (bufferOf[slot], spare) = (spare, filled);
+                    reads[slot] = Issue(done + inFlight, slot);
+                }
+
                 if (read != chunk.Length)
                 {
                     return (chunk.Offset + read, verified);
                 }
 
-                if (FirstMismatch(pass, keystream, chunk.Offset, buffers[slot].Memory.Span.Slice(skip, chunk.Length), scratch) is { } bad)
+                if (FirstMismatch(pass, keystream, chunk.Offset, buffers[filled].Memory.Span.Slice(skip, chunk.Length), scratch) is { } bad)
                 {
                     return (bad, verified);
                 }
 
                 verified += chunk.Length;
-                if (done + inFlight < chunks.Count)
-                {
-                    reads[slot] = Issue(done + inFlight, slot);
-                }
-
                 progress.Report(verified);
             }
 

@@ -81,6 +81,8 @@ internal sealed class FileLock : IDisposable
             return;
         }
 
+        // Unlocked before the close: a child being started meanwhile holds a copy of the descriptor until its exec.
+        _ = Posix.Flock(_descriptor, Posix.LockRelease);
         _ = Posix.Close(_descriptor);
     }
 }

@@ -22,6 +22,7 @@ internal static partial class Posix
     private const int CloseOnExec = 0x80000;
     public const int LockExclusive = 2;
     public const int LockNonBlocking = 4;
+    public const int LockRelease = 8; // LOCK_UN
 
     // errno values on Linux.
     public const int TooManyLinks = 40; // ELOOP: a symbolic link where none may be

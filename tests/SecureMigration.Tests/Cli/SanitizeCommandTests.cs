@@ -72,13 +72,11 @@ public sealed class SanitizeCommandTests
     public async Task Sanitize_WithCertificate_WritesOneThatVerifyCertAcceptsAndRefusesOnceEdited()
     {
         using var dir = new TempDirectory();
-        Assert.Equal(0, (await Secmig.RunAsync("pki", "init", "--out", dir.File("ca"))).ExitCode);
-        Assert.Equal(0, (await Secmig.RunAsync("pki", "issue", "--ca", dir.File("ca"), "--name", "wiper.test", "--out",
-            dir.File("host"))).ExitCode);
+        await IssueHostCredentialsAsync(dir);
         File.WriteAllBytes(dir.File("old.img"), RandomNumberGenerator.GetBytes(300_000));
 
-        (int exit, string output) = await Secmig.RunAsync("sanitize", dir.File("old.img"), "--certificate", dir.File("old.cert.json"),
-            "--cert", dir.File("host/cert.pem"), "--key", dir.File("host/key.pem"), "--ca", dir.File("ca/ca.pem"));
+        (int exit, string output) = await Secmig.RunAsync(["sanitize", dir.File("old.img"), "--certificate", dir.File("old.cert.json"),
+            .. SignerArguments(dir)]);
         (int valid, string verdict) = await Secmig.RunAsync("sanitize", "verify-cert", dir.File("old.cert.json"), "--ca",
             dir.File("ca/ca.pem"));
         // Defense: without --ca nothing vouches for the signer, so verify-cert says so and exits 1.
@@ -235,4 +233,86 @@ public sealed class SanitizeCommandTests
         Assert.Contains("cannot have its zeros offloaded: it is a file", refusal, StringComparison.Ordinal);
         Assert.Equal(old, File.ReadAllBytes(dir.File("file.img")));
     }
+
+    /// <summary>Interrupted (Ctrl-C) after its first pass, a device wipe leaves its checkpoint in --checkpoint-dir, named after the
+    /// device number and owner-only, nothing beside the node in /dev; the same command then resumes from it and removes it.</summary>
+    [RequiresLoopDeviceFact]
+    public async Task Sanitize_DeviceInterrupted_KeepsItsCheckpointInCheckpointDir_AndTheSameCommandResumes()
+    {
+        using var dir = new TempDirectory();
+        await IssueHostCredentialsAsync(dir);
+        File.WriteAllBytes(dir.File("volume.img"), RandomNumberGenerator.GetBytes(32 * 1024 * 1024));
+        using LoopDevice device = LoopDevice.Attach(dir.File("volume.img"));
+        string state = dir.File("state");
+        string number = File.ReadAllText($"/sys/block/{Path.GetFileName(device.Path)}/dev").Trim();
+        string checkpoint = Path.Combine(state, $"block-{number.Replace(':', '-')}.secmig-wipe");
+        // Gutmann's 35 passes leave time to interrupt after the first: its checkpoint is written before the second starts.
+        string[] wipe = ["sanitize", device.Path, "--allow-block-device", "--method", "gutmann", "--verify", "sample",
+            "--checkpoint-dir", state, .. SignerArguments(dir)];
+
+        int interrupted;
+        await using (ExternalProcess first = Secmig.Start(wipe))
+        {
+            await first.WaitForAsync("pass 2/35 write");
+            await first.SignalAsync("INT");
+            interrupted = await first.WaitForExitAsync();
+        }
+
+        bool kept = File.Exists(checkpoint);
+        UnixFileMode directoryMode = File.GetUnixFileMode(state);
+        (int exit, string output) = await Secmig.RunAsync(wipe);
+
+        Assert.Equal(130, interrupted);
+        Assert.True(kept, $"no checkpoint {checkpoint} after the interruption");
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, directoryMode);
+        Assert.False(File.Exists(device.Path + ".secmig-wipe"), "nothing is kept beside the device node");
+        Assert.True(exit == 0, output);
+        Assert.Contains("(resumed from a checkpoint an interrupted run left)", output, StringComparison.Ordinal);
+        Assert.False(File.Exists(checkpoint), "the finished wipe removes its checkpoint");
+    }
+
+    /// <summary>A --checkpoint-dir that is a symbolic link, or that others may write, is refused with one line and exit 2 before
+    /// anything is written.</summary>
+    [RequiresLoopDeviceFact]
+    public async Task Sanitize_CheckpointDirASymbolicLinkOrWritableByOthers_ExitsTwoWithOneLineAndWritesNothing()
+    {
+        using var dir = new TempDirectory();
+        await IssueHostCredentialsAsync(dir);
+        byte[] old = RandomNumberGenerator.GetBytes(1024 * 1024);
+        File.WriteAllBytes(dir.File("volume.img"), old);
+        Directory.CreateDirectory(dir.File("elsewhere"));
+        File.CreateSymbolicLink(dir.File("linked"), dir.File("elsewhere"));
+        Directory.CreateDirectory(dir.File("shared"));
+        File.SetUnixFileMode(dir.File("shared"), (UnixFileMode)Convert.ToInt32("777", 8));
+        (int Exit, string Output) linked;
+        (int Exit, string Output) shared;
+        using (LoopDevice device = LoopDevice.Attach(dir.File("volume.img")))
+        {
+            string[] wipe = ["sanitize", device.Path, "--allow-block-device", "--method", "zero", .. SignerArguments(dir),
+                "--checkpoint-dir"];
+            linked = await Secmig.RunAsync([.. wipe, dir.File("linked")]);
+            shared = await Secmig.RunAsync([.. wipe, dir.File("shared")]);
+        }
+
+        Assert.Equal(2, linked.Exit);
+        Assert.Single(linked.Output.Trim().Split('\n'));
+        Assert.Contains("symbolic link", linked.Output, StringComparison.Ordinal);
+        Assert.Equal(2, shared.Exit);
+        Assert.Single(shared.Output.Trim().Split('\n'));
+        Assert.Contains("writable by its group or by others", shared.Output, StringComparison.Ordinal);
+        Assert.Equal(old, File.ReadAllBytes(dir.File("volume.img")));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(dir.File("elsewhere")));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(dir.File("shared")));
+    }
+
+    /// <summary>A CA and this host's certificate and key (ca/, host/): their key authenticates a wipe's checkpoints.</summary>
+    private static async Task IssueHostCredentialsAsync(TempDirectory dir)
+    {
+        Assert.Equal(0, (await Secmig.RunAsync("pki", "init", "--out", dir.File("ca"))).ExitCode);
+        Assert.Equal(0, (await Secmig.RunAsync("pki", "issue", "--ca", dir.File("ca"), "--name", "wiper.test", "--out",
+            dir.File("host"))).ExitCode);
+    }
+
+    private static string[] SignerArguments(TempDirectory dir) =>
+        ["--cert", dir.File("host/cert.pem"), "--key", dir.File("host/key.pem"), "--ca", dir.File("ca/ca.pem")];
 }

@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
+using SecureMigration.Identity;
 using SecureMigration.Sanitization;
+using SecureMigration.Storage;
 using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Sanitization;
@@ -229,6 +231,58 @@ public sealed class BlockDeviceWipeTests : IDisposable
         Assert.Null(written.Purge);
     }
 
+    [RequiresLoopDeviceFact]
+    public async Task InterruptedDeviceWipe_KeepsItsCheckpointInTheStateDirectory_NamedByDeviceNumber_AndResumesFromIt()
+    {
+        string backing = OldImage();
+        using LoopDevice device = LoopDevice.Attach(backing);
+        string state = _dir.File("state");
+        SanitizerOptions options = ResumableOptions(state);
+        using var stop = new CancellationTokenSource();
+        var halfway = new SynchronousProgress<SanitizationProgress>(p =>
+        {
+            if (p.Stage == "write" && p.Bytes > p.Total / 2)
+            {
+                stop.Cancel();
+            }
+        });
+
+        SanitizationReport first = await new BlockSanitizer(options).SanitizeFileAsync(device.Path, SanitizationMethod.Random,
+            progress: halfway, cancellationToken: stop.Token);
+
+        Assert.False(first.Completed);
+        string number = File.ReadAllText($"/sys/block/{Path.GetFileName(device.Path)}/dev").Trim();
+        string checkpoint = Path.Combine(state, $"block-{number.Replace(':', '-')}.secmig-wipe");
+        Assert.True(File.Exists(checkpoint), "the checkpoint is in the state directory, named after the device number");
+        Assert.False(File.Exists(device.Path + ".secmig-wipe"), "nothing is kept beside the device node (/dev forgets it at a reboot)");
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(checkpoint));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(state));
+
+        SanitizationReport second = await new BlockSanitizer(options).SanitizeFileAsync(device.Path, SanitizationMethod.Random);
+
+        Assert.True(second.Resumed);
+        Assert.True(second.Succeeded, $"mismatch at {second.MismatchOffset}");
+        Assert.Equal(Size, second.BytesVerified);
+        Assert.False(File.Exists(checkpoint));
+    }
+
+    [RequiresLoopDeviceFact]
+    public async Task DeviceWipe_WhoseStateDirectoryIsASymbolicLink_IsRefusedBeforeAnythingIsWritten()
+    {
+        string backing = OldImage();
+        byte[] old = File.ReadAllBytes(backing);
+        using LoopDevice device = LoopDevice.Attach(backing);
+        Directory.CreateDirectory(_dir.File("elsewhere"));
+        string link = _dir.File("state");
+        File.CreateSymbolicLink(link, _dir.File("elsewhere"));
+
+        await Assert.ThrowsAsync<SymbolicLinkRefusedException>(() => new BlockSanitizer(ResumableOptions(link))
+            .SanitizeFileAsync(device.Path, SanitizationMethod.Zero));
+
+        Assert.Equal(old, File.ReadAllBytes(backing));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_dir.File("elsewhere")));
+    }
+
     /// <summary>Wipes a loop device over a fresh image of random bytes; the report, the backing file and what it held before.</summary>
     private async Task<(SanitizationReport Report, string Backing, byte[] Old)> WipeLoopAsync(ZeroOffload offload,
         SanitizationMethod method, IReadOnlyList<Extent>? extents = null)
@@ -245,6 +299,17 @@ public sealed class BlockDeviceWipeTests : IDisposable
         AllowBlockDevices = true,
         ZeroOffload = offload,
     });
+
+    private static SanitizerOptions ResumableOptions(string stateDirectory) => new()
+    {
+        BlockSize = 64 * 1024,
+        WritesInFlight = 2,
+        CheckpointInterval = 256 * 1024,
+        AllowBlockDevices = true,
+        ZeroOffload = ZeroOffload.Never,
+        CheckpointKey = HostKey.FromSecret(new byte[HostKey.Length]),
+        CheckpointDirectory = stateDirectory,
+    };
 
     private string OldImage()
     {

@@ -174,6 +174,32 @@ public sealed class BlockSanitizerTests : IDisposable
         Assert.Equal(Tampered, report.MismatchOffset);
     }
 
+    /// <summary>The wipe's exclusive lock ends with the wipe even while a child started by another thread holds copies of its
+    /// descriptors (between fork and exec): a file opened with .NET's share locks right after the wipe is not refused as in use.
+    /// Flaky before the lock was released ahead of the close (the Ones fill test failed so once another test started a
+    /// process).</summary>
+    [Fact]
+    public async Task SanitizeFileAsync_DescriptorsCopiedIntoAChild_LockEndsWithTheWipe()
+    {
+        string file = OldImage();
+        ForkedDescriptors? child = null;
+        var copyOnce = new SynchronousProgress<SanitizationProgress>(_ => child ??= new ForkedDescriptors(file));
+        try
+        {
+            SanitizationReport report = await Sanitizer().SanitizeFileAsync(file, SanitizationMethod.Ones, progress: copyOnce);
+
+            Assert.True(report.Succeeded);
+            Assert.NotNull(child);
+            Assert.True(child.Count > 1, $"{child.Count} descriptors of the wipe were copied, expected its slots' handles");
+            Assert.Equal(-1, File.ReadAllBytes(file).AsSpan().IndexOfAnyExcept((byte)0xFF));
+            using var exclusive = new FileStream(file, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+        }
+        finally
+        {
+            child?.Dispose();
+        }
+    }
+
     [Fact]
     public async Task SanitizeFileAsync_Cancelled_ReportsIncomplete()
     {
@@ -523,6 +549,35 @@ public sealed class BlockSanitizerTests : IDisposable
         Assert.NotEqual(refused.Expected, refused.Actual);
         Assert.Contains("replaced it", refused.Message, StringComparison.Ordinal);
         Assert.Equal(victimBytes, File.ReadAllBytes(victim));
+    }
+
+    /// <summary>
+    /// The verifier hands a slot's next read the spare buffer before it compares the last one. A 5-byte pattern puts each 64 KiB
+    /// chunk at another phase, and the chunk read next into the same slot too (3 × 64 KiB is not a multiple of 5), so a chunk
+    /// compared against another chunk's read does not match. With <see cref="BlockSanitizer.InlineIo"/> every read has landed
+    /// before the comparison starts: a read issued into the buffer still being compared is caught every time, not only when the
+    /// device wins the race.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task VerifyFileAsync_AMultiBytePattern_EveryChunkComparedWithItsOwnRead_AndAChangeDeepInIsFoundWhereItIs(bool inlineIo)
+    {
+        string file = OldImage();
+        SanitizationPass pattern = SanitizationPass.Fill(0x92, 0x49, 0x24, 0x6D, 0xB6);
+        var options = new SanitizerOptions { BlockSize = 64 * 1024, WritesInFlight = 3 };
+        Assert.NotEqual(0, options.WritesInFlight * options.BlockSize % pattern.Pattern!.Count);
+        BlockSanitizer Sanitizer() => new(options) { InlineIo = inlineIo };
+        SanitizationReport wipe = await Sanitizer().SanitizeFileAsync(file, [pattern], "custom", VerificationMode.Full);
+        Assert.True(wipe.Succeeded, $"mismatch at {wipe.MismatchOffset}");
+        Assert.Null(await Sanitizer().VerifyFileAsync(file, pattern));
+        const long Changed = (11 * 64 * 1024) + 4321;
+        using (SafeFileHandle handle = File.OpenHandle(file, FileMode.Open, FileAccess.Write))
+        {
+            RandomAccess.Write(handle, new byte[] { 0 }, Changed);
+        }
+
+        Assert.Equal(Changed, await Sanitizer().VerifyFileAsync(file, pattern));
     }
 
     [Fact]
