@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SecureMigration.Coordination.Drivers;
 using SecureMigration.Qemu.Qmp;
+using SecureMigration.Threading;
 
 namespace SecureMigration.Qemu;
 
@@ -268,6 +269,7 @@ public sealed class QemuDriver : HypervisorDriver, IAsyncDisposable
             QmpClient? qmp = await vm.TryConnectAsync(cancellationToken).ConfigureAwait(false);
             if (qmp is null)
             {
+                await ThreadPoolHop.IfNeeded(); // Residue() stats every image, which may be on shared storage.
                 IReadOnlyList<string> residue = vm.Residue();
                 return new VmStatus(residue.Count > 0 ? VmRunState.Stopped : VmRunState.Absent, residue)
                 {
@@ -360,6 +362,7 @@ public sealed class QemuDriver : HypervisorDriver, IAsyncDisposable
             Log.Quit(Logger, vm.Id);
         }
 
+        await ThreadPoolHop.IfNeeded();
         return vm.Residue();
     }
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SecureMigration.Admission.State;
 using SecureMigration.RateLimiting;
+using SecureMigration.Threading;
 
 namespace SecureMigration.Admission;
 
@@ -99,6 +100,7 @@ public sealed class AdmissionController
     public async Task SaveAsync(IAdmissionStateStore store, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
+        await ThreadPoolHop.IfNeeded();
         byte[] sealedState;
         lock (_gate)
         {

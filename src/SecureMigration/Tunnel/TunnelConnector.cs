@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SecureMigration.Channel;
 using SecureMigration.Channel.Tickets;
+using SecureMigration.Threading;
 using SecureMigration.Transport;
 
 namespace SecureMigration.Tunnel;
@@ -108,6 +109,8 @@ public sealed class TunnelConnector : IAsyncDisposable
 
     private async Task CarryAsync(Socket plain)
     {
+        // Off the accept loop's thread first: checking the local peer reads the kernel's whole TCP table.
+        await ThreadPoolHop.IfNeeded();
         if (!IsAllowedClient(plain, out string who))
         {
             // Nothing is sent anywhere for a user the operator did not name: the connection is reset unread.

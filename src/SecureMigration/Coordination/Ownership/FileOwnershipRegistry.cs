@@ -4,6 +4,7 @@ using SecureMigration.Coordination.Journal;
 using SecureMigration.Identity;
 using SecureMigration.Storage;
 using SecureMigration.Text;
+using SecureMigration.Threading;
 
 namespace SecureMigration.Coordination.Ownership;
 
@@ -247,6 +248,8 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor, 
 
     private async Task<FileLock> LockAsync(CancellationToken cancellationToken)
     {
+        // The registry's directory may be on shared storage (NFS): its metadata calls block, and must not on a socket's thread.
+        await ThreadPoolHop.IfNeeded();
         System.IO.Directory.CreateDirectory(Directory);
         return await FileLock.AcquireAsync(Path.Combine(Directory, ".lock"), cancellationToken).ConfigureAwait(false);
     }
@@ -348,6 +351,7 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor, 
     private static async ValueTask<(byte[] Magic, byte[] Json)?> ReadCheckedAsync(string path, string subject, byte[][] magics,
         CancellationToken cancellationToken)
     {
+        await ThreadPoolHop.IfNeeded();
         byte[] bytes;
         try
         {
