@@ -107,4 +107,58 @@ public sealed class EtcdPartitionTests(EtcdClusterFixture fixture) : EtcdCluster
             }
         }
     }
+
+    /// <summary>
+    /// A move's transaction is applied, its answer is lost with the member's connection, and another host moves the record on
+    /// before the host reaches etcd again: the repeat finds the record moved on and cannot tell whether its first attempt
+    /// applied, so the move's outcome is unknown, never "not moved". A retry hidden below the registry (the client library's
+    /// default policy) answered "not moved" here.
+    /// </summary>
+    [RequiresProgramFact("etcd")]
+    public async Task MoveAppliedAnswerLost_RecordMovedOnBeforeTheRepeat_OutcomeIsUnknown()
+    {
+        // One member, one connection: the bytes etcd sends once the transaction is applied are its answer.
+        await using var link = new PartitionableLink(Fixture.Cluster.ClientEndPoints.First());
+        EtcdOwnershipRegistry other = Registries.For("h1.test");
+        OwnershipRecord start = await Registries.For("h0.test").RegisterAsync("lost-answer", "h0.test");
+        var migration = Guid.NewGuid();
+        int armed = 0;
+        var movedOn = new TaskCompletionSource<OwnershipRecord>(TaskCreationOptions.RunContinuationsAsynchronously);
+        async Task OtherHostMovesOn()
+        {
+            link.Partition();
+            try
+            {
+                OwnershipRecord applied = (await other.GetAsync("lost-answer"))!;
+                await other.TryMoveAsync("lost-answer", applied.Epoch, "h0.test", "h1.test", Guid.NewGuid());
+                movedOn.SetResult(applied);
+            }
+            catch (Exception e)
+            {
+                movedOn.SetException(e);
+            }
+
+            link.Heal();
+        }
+
+        var faults = new TransactionFaultInterceptor(_ =>
+        {
+            if (Interlocked.Exchange(ref armed, 1) == 0)
+            {
+                link.LoseAnswer(async () => (await other.GetAsync("lost-answer"))!.MigrationId == migration, OtherHostMovesOn);
+            }
+
+            return TransactionFault.None;
+        });
+        EtcdOwnershipRegistry host = Registries.For("h0.test", TimeSpan.FromSeconds(10), [link], faults);
+        Assert.Equal(start.Epoch, (await host.GetAsync("lost-answer"))!.Epoch);
+
+        Task<OwnershipMove> move = host.TryMoveAsync("lost-answer", start.Epoch, "h0.test", "h0.test", migration).AsTask();
+
+        // The answer lost was that of an applied move, and the record moved on from it while the host was cut off.
+        OwnershipRecord applied = await movedOn.Task;
+        Assert.Equal((start.Epoch + 1, migration), (applied.Epoch, applied.MigrationId));
+        Assert.Equal("h1.test", (await other.GetAsync("lost-answer"))!.Owner);
+        await Assert.ThrowsAsync<EtcdUnavailableException>(() => move);
+    }
 }

@@ -17,6 +17,7 @@ public sealed class PartitionableLink : IAsyncDisposable
     private readonly CancellationTokenSource _closed = new();
     private readonly Task _accepting;
     private bool _partitioned;
+    private (Func<Task<bool>> Answered, Func<Task> Instead)? _loss;
 
     public PartitionableLink(IPEndPoint target)
     {
@@ -43,6 +44,21 @@ public sealed class PartitionableLink : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Lets an answer of the server be lost: each time it sends bytes, <paramref name="answered"/> is asked whether the
+    /// request has been carried out (so those bytes are its answer, not a protocol's own traffic); the first bytes it says yes
+    /// to are dropped and <paramref name="instead"/> runs (typically: partition, act as another host, heal).
+    /// </summary>
+    /// <param name="answered">Whether the request the answer is lost for has been carried out.</param>
+    /// <param name="instead">What happens instead of the answer; it runs once.</param>
+    public void LoseAnswer(Func<Task<bool>> answered, Func<Task> instead)
+    {
+        lock (_gate)
+        {
+            _loss = (answered, instead);
+        }
+    }
+
     /// <summary>Lets connections through again.</summary>
     public void Heal()
     {
@@ -59,6 +75,31 @@ public sealed class PartitionableLink : IAsyncDisposable
         Partition();
         await _accepting;
         _closed.Dispose();
+    }
+
+    private async Task<Func<Task>?> TakeLossAsync()
+    {
+        (Func<Task<bool>> Answered, Func<Task> Instead)? loss;
+        lock (_gate)
+        {
+            loss = _loss;
+        }
+
+        if (loss is not { } armed || !await armed.Answered())
+        {
+            return null;
+        }
+
+        lock (_gate)
+        {
+            if (_loss is null)
+            {
+                return null;
+            }
+
+            _loss = null;
+            return armed.Instead;
+        }
     }
 
     private static void Reset(Socket socket)
@@ -104,7 +145,7 @@ public sealed class PartitionableLink : IAsyncDisposable
         try
         {
             await server.ConnectAsync(_target);
-            await Task.WhenAny(PumpAsync(client, server), PumpAsync(server, client));
+            await Task.WhenAny(PumpAsync(client, server, answers: false), PumpAsync(server, client, answers: true));
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
@@ -123,7 +164,7 @@ public sealed class PartitionableLink : IAsyncDisposable
         }
     }
 
-    private static async Task PumpAsync(Socket from, Socket to)
+    private async Task PumpAsync(Socket from, Socket to, bool answers)
     {
         byte[] buffer = new byte[16 * 1024];
         try
@@ -131,6 +172,12 @@ public sealed class PartitionableLink : IAsyncDisposable
             int read;
             while ((read = await from.ReceiveAsync(buffer)) > 0)
             {
+                if (answers && await TakeLossAsync() is { } instead)
+                {
+                    await instead();
+                    return;
+                }
+
                 await to.SendAsync(buffer.AsMemory(0, read));
             }
         }
