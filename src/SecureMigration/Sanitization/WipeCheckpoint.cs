@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Microsoft.Win32.SafeHandles;
 using SecureMigration.Identity;
 using SecureMigration.Storage;
 
@@ -21,6 +22,9 @@ internal sealed record WipeCheckpoint(string Target, long Size, string Identity,
 {
     private const int SealNonceLength = 12;
     private const int TagLength = 16;
+
+    /// <summary>More than any checkpoint takes (a few hundred bytes and the plan's fingerprint).</summary>
+    private const int MaxFileBytes = 64 * 1024;
 
     /// <summary>A fingerprint of what the wipe does (passes and which of them the device zeroes, extents, block size), so a checkpoint
     /// is only used for the same wipe.</summary>
@@ -75,14 +79,14 @@ internal sealed record WipeCheckpoint(string Target, long Size, string Identity,
     /// </summary>
     public static WipeCheckpoint? Load(HostKey hostKey, string file, string target, long size, string identity, string plan)
     {
-        if (!File.Exists(file))
+        if (ReadSmallFile(file) is not { } bytes)
         {
             return null;
         }
 
         try
         {
-            WipeCheckpoint? checkpoint = JsonSerializer.Deserialize(File.ReadAllBytes(file), WipeCheckpointJson.Default.WipeCheckpoint);
+            WipeCheckpoint? checkpoint = JsonSerializer.Deserialize(bytes, WipeCheckpointJson.Default.WipeCheckpoint);
             return checkpoint is { Mac: { } mac } && CryptographicOperations.FixedTimeEquals(Convert.FromBase64String(mac),
                 (checkpoint with { Mac = null }).ComputeMac(hostKey)) &&
                 checkpoint.Target == target && checkpoint.Size == size && checkpoint.Identity == identity && checkpoint.Plan == plan &&
@@ -91,6 +95,41 @@ internal sealed record WipeCheckpoint(string Target, long Size, string Identity,
                 : null;
         }
         catch (Exception e) when (e is JsonException or FormatException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The checkpoint file's bytes, or <see langword="null"/> when there is none or it cannot be one. Whoever can write its
+    /// directory may plant a symbolic link (to <c>/dev/zero</c>), a FIFO (a read waits for a writer forever) or a huge file:
+    /// the file is opened without following a link and without waiting, and at most <see cref="MaxFileBytes"/> are read.
+    /// </summary>
+    private static byte[]? ReadSmallFile(string file)
+    {
+        if (!Posix.IsSupported)
+        {
+            return new FileInfo(file) is { Exists: true, Length: <= MaxFileBytes } ? File.ReadAllBytes(file) : null;
+        }
+
+        try
+        {
+            using SafeFileHandle? handle = NoFollowFile.TryOpen(file, Posix.ReadOnlyCloseOnExec | Posix.NonBlocking, null, out _);
+            if (handle is null)
+            {
+                return null;
+            }
+
+            byte[] buffer = new byte[MaxFileBytes + 1];
+            int read = 0;
+            for (int n; read < buffer.Length && (n = RandomAccess.Read(handle, buffer.AsSpan(read), read)) > 0;)
+            {
+                read += n;
+            }
+
+            return read > MaxFileBytes ? null : buffer[..read];
+        }
+        catch (Exception e) when (e is SymbolicLinkRefusedException or IOException or UnauthorizedAccessException or NotSupportedException)
         {
             return null;
         }

@@ -18,6 +18,7 @@ internal static partial class Posix
     public const int DirectoryOnly = 0x10000;
     public const int WriteOnly = 1 | CloseOnExec;
     public const int ReadOnlyCloseOnExec = CloseOnExec;
+    public const int NonBlocking = 0x800; // O_NONBLOCK: opening a FIFO does not wait for a writer
     private const int NoFollow = 0x20000;
     private const int CloseOnExec = 0x80000;
     public const int LockExclusive = 2;

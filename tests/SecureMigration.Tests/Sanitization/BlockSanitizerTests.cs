@@ -280,6 +280,25 @@ public sealed class BlockSanitizerTests : IDisposable
     }
 
     [Fact]
+    public async Task SanitizeFileAsync_FifoPlantedAsTheCheckpoint_IsIgnoredWithoutWaiting()
+    {
+        // Defense: a FIFO in the checkpoint's place (a read of it waits for a writer forever) is not read as a checkpoint.
+        string file = OldImage();
+        var options = ResumableOptions();
+        Assert.Equal(0, Mkfifo(file + ".secmig-wipe", Convert.ToInt32("600", 8)));
+
+        // A deadlock guard, not a time: without the defense the wipe never ends (its read of the FIFO blocks the thread that
+        // starts it, so it starts on another).
+        IReadOnlySet<int> passesWritten = await Task.Run(() => WipeAgainFromTheStartAsync(file, options))
+            .WaitAsync(TimeSpan.FromMinutes(1));
+
+        Assert.Equal([1, 2, 3], passesWritten.Order());
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
+    private static extern int Mkfifo(string path, int mode);
+
+    [Fact]
     public async Task SanitizeFileAsync_CheckpointOfAFileSinceReplacedUnderTheSameName_IsIgnored()
     {
         // Defense: a checkpoint is bound to the target's device and inode, not only its path and size.
