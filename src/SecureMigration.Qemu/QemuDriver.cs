@@ -112,33 +112,26 @@ public sealed class QemuDriver : HypervisorDriver, IAsyncDisposable
     }
 
     /// <inheritdoc />
+    protected override async ValueTask PrepareOutgoingCoreAsync(string vmId, CancellationToken cancellationToken)
+    {
+        QemuVmSession vm = Session(vmId);
+        QmpClient qmp = await vm.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        vm.PrepareOutgoing(null);
+        await CheckAndSetOutgoingAsync(vmId, qmp, cancellationToken).ConfigureAwait(false);
+        vm.PrepareOutgoing(qmp);
+    }
+
+    /// <inheritdoc />
     protected override async ValueTask<Stream> StartOutgoingCoreAsync(string vmId, CancellationToken cancellationToken)
     {
         QemuVmSession vm = Session(vmId);
         QmpClient qmp = await vm.ConnectAsync(cancellationToken).ConfigureAwait(false);
-        // Commands sent together are answered in order: the two checks cost one round trip to QEMU, the two settings
-        // another (the settings only after the checks, since a migration already running would take the new bandwidth).
-        (string status, QemuMigrationInfo previous) = await BothAsync(qmp.QueryStatusAsync(cancellationToken),
-            qmp.QueryMigrationAsync(cancellationToken)).ConfigureAwait(false);
-        if (status != "running")
+        // Prepared on this very monitor connection (the same QEMU) for this start: only 'migrate' is left to send.
+        if (!vm.TakePreparedOutgoing(qmp))
         {
-            throw new QemuVmException(vmId, $"VM '{vmId}' is '{status}' in QEMU; only a running VM migrates.");
+            await CheckAndSetOutgoingAsync(vmId, qmp, cancellationToken).ConfigureAwait(false);
         }
 
-        if (!previous.IsSettled)
-        {
-            throw new QemuVmException(vmId,
-                $"VM '{vmId}' already has a migration '{previous.Status}' in QEMU; let it end (or 'migrate_cancel' it) first.");
-        }
-
-        var parameters = new JsonObject { ["max-bandwidth"] = _options.MaxBandwidth };
-        if (_options.DowntimeLimit is { } downtime)
-        {
-            parameters["downtime-limit"] = (long)downtime.TotalMilliseconds;
-        }
-
-        await Task.WhenAll(qmp.EnableMigrationEventsAsync(cancellationToken),
-            qmp.ExecuteAsync("migrate-set-parameters", parameters, cancellationToken)).ConfigureAwait(false);
         string path = SocketPath("out");
         using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
@@ -162,6 +155,7 @@ public sealed class QemuDriver : HypervisorDriver, IAsyncDisposable
     protected override async ValueTask ResumeSourceCoreAsync(string vmId, CancellationToken cancellationToken)
     {
         QemuVmSession vm = Session(vmId);
+        vm.PrepareOutgoing(null);
         QmpClient qmp = await vm.ConnectAsync(cancellationToken).ConfigureAwait(false);
         if (!(await qmp.QueryMigrationAsync(cancellationToken).ConfigureAwait(false)).IsSettled)
         {
@@ -394,6 +388,34 @@ public sealed class QemuDriver : HypervisorDriver, IAsyncDisposable
 
     /// <summary>Awaits two monitor commands sent together (QEMU answers them in order, in one round trip); a failure of
     /// either is thrown once both ended, so neither is left unobserved.</summary>
+    /// <summary>Checks that the VM runs with no migration of its own in QEMU, then applies the migration's settings.</summary>
+    private async Task CheckAndSetOutgoingAsync(string vmId, QmpClient qmp, CancellationToken cancellationToken)
+    {
+        // Commands sent together are answered in order: the two checks cost one round trip to QEMU, the two settings
+        // another (the settings only after the checks, since a migration already running would take the new bandwidth).
+        (string status, QemuMigrationInfo previous) = await BothAsync(qmp.QueryStatusAsync(cancellationToken),
+            qmp.QueryMigrationAsync(cancellationToken)).ConfigureAwait(false);
+        if (status != "running")
+        {
+            throw new QemuVmException(vmId, $"VM '{vmId}' is '{status}' in QEMU; only a running VM migrates.");
+        }
+
+        if (!previous.IsSettled)
+        {
+            throw new QemuVmException(vmId,
+                $"VM '{vmId}' already has a migration '{previous.Status}' in QEMU; let it end (or 'migrate_cancel' it) first.");
+        }
+
+        var parameters = new JsonObject { ["max-bandwidth"] = _options.MaxBandwidth };
+        if (_options.DowntimeLimit is { } downtime)
+        {
+            parameters["downtime-limit"] = (long)downtime.TotalMilliseconds;
+        }
+
+        await Task.WhenAll(qmp.EnableMigrationEventsAsync(cancellationToken),
+            qmp.ExecuteAsync("migrate-set-parameters", parameters, cancellationToken)).ConfigureAwait(false);
+    }
+
     private static async Task<(T1 First, T2 Second)> BothAsync<T1, T2>(Task<T1> first, Task<T2> second)
     {
         await Task.WhenAll(first, second).ConfigureAwait(false);

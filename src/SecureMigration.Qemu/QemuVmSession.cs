@@ -25,6 +25,7 @@ internal sealed class QemuVmSession(QemuVm vm, QmpClientOptions qmpOptions, Time
             .OfType<MemoryFile>()];
     private QmpClient? _client;
     private QemuProcess? _process;
+    private QmpClient? _preparedOutgoing;
 
     public QemuVm Vm { get; } = vm;
 
@@ -32,6 +33,14 @@ internal sealed class QemuVmSession(QemuVm vm, QmpClientOptions qmpOptions, Time
 
     /// <summary>Gets or sets what QEMU said about the last outgoing migration once it settled.</summary>
     public QemuMigrationInfo? LastOutgoing { get; set; }
+
+    /// <summary>Records that the outgoing migration's checks and settings were done on <paramref name="qmp"/> (or, with
+    /// <see langword="null"/>, that nothing is prepared).</summary>
+    public void PrepareOutgoing(QmpClient? qmp) => Volatile.Write(ref _preparedOutgoing, qmp);
+
+    /// <summary>Returns whether the outgoing migration was prepared on <paramref name="qmp"/>, and forgets it either way: a
+    /// preparation serves one start.</summary>
+    public bool TakePreparedOutgoing(QmpClient qmp) => ReferenceEquals(Interlocked.Exchange(ref _preparedOutgoing, null), qmp);
 
     /// <summary>Gets the QEMU process last connected to, when the monitor is a local unix socket.</summary>
     public QemuProcess? Process => _process;

@@ -49,7 +49,18 @@ public sealed partial class MigrationCoordinator
         ArgumentException.ThrowIfNullOrEmpty(destinationHost);
         ArgumentNullException.ThrowIfNull(connect);
         var migrationId = Guid.NewGuid();
-        OwnershipRecord? owner = await _registry.GetAsync(vmId, cancellationToken).ConfigureAwait(false);
+        // Both only read: the hypervisor is asked while the registry answers.
+        Task<VmStatus> querying = _driver.QueryAsync(vmId, cancellationToken).AsTask();
+        OwnershipRecord? owner;
+        try
+        {
+            owner = await _registry.GetAsync(vmId, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await ((Task)querying).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
         if (owner is null || !string.Equals(owner.Owner, Host, StringComparison.Ordinal))
         {
             string holder = owner is null ? "the ownership registry does not know it" : $"'{owner.Owner}' holds its epoch {owner.Epoch}";
@@ -59,7 +70,7 @@ public sealed partial class MigrationCoordinator
                 owner?.Epoch ?? 0);
         }
 
-        VmStatus status = await _driver.QueryAsync(vmId, cancellationToken).ConfigureAwait(false);
+        VmStatus status = await querying.ConfigureAwait(false);
         if (status.State != VmRunState.Running)
         {
             string seen = status.Detail is { } detail ? $" ({UntrustedText.Bound(detail)})" : string.Empty;
@@ -211,11 +222,24 @@ public sealed partial class MigrationCoordinator
                 RegistryId = await _registry.GetIdAsync(cancellationToken).ConfigureAwait(false),
                 RegistryRevision = run.Record.RegistryRevision,
             };
-        run.Connection = await connect(ticket, cancellationToken).ConfigureAwait(false);
-        run.Wire = new MigrationWire(run.Connection.Pipe, _options.StallTimeout, _options.TimeProvider);
-        await StepAsync(run, MigrationPhase.ChannelOpen).ConfigureAwait(false);
 
-        await run.Wire.ReceiveAsync(FrameType.Ready, _options.CommitTimeout, cancellationToken).ConfigureAwait(false);
+        // The hypervisor's checks and settings change nothing a rollback undoes: they run while the channel opens and the
+        // destination readies, and are awaited (their failure ends the migration) before it starts.
+        Task preparing = _driver.PrepareOutgoingAsync(run.VmId, cancellationToken).AsTask();
+        try
+        {
+            run.Connection = await connect(ticket, cancellationToken).ConfigureAwait(false);
+            run.Wire = new MigrationWire(run.Connection.Pipe, _options.StallTimeout, _options.TimeProvider);
+            await StepAsync(run, MigrationPhase.ChannelOpen).ConfigureAwait(false);
+            await run.Wire.ReceiveAsync(FrameType.Ready, _options.CommitTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Ended before anything else touches the VM (a rollback resumes it), whatever its outcome.
+            await preparing.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        await preparing.ConfigureAwait(false);
         await StepAsync(run, MigrationPhase.Transferring).ConfigureAwait(false);
         byte[] digest;
         var hash = new XxHash128();

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using SecureMigration.Channel;
 using SecureMigration.Channel.Tickets;
 using SecureMigration.Coordination.Drivers;
@@ -17,6 +18,10 @@ public sealed partial class MigrationCoordinator
 {
     private readonly ConcurrentDictionary<string, Guid> _receiving = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Guid, string> _receivingIds = new();
+
+    // The tickets this coordinator's validator accepted during their handshake, with the peer that presented each: held no
+    // longer than the ticket itself.
+    private readonly ConditionalWeakTable<MigrationTicket, PeerIdentity> _acceptedInHandshake = [];
     private long _unauditedRefusals;
 
     /// <summary>
@@ -24,7 +29,10 @@ public sealed partial class MigrationCoordinator
     /// complete check of an incoming ticket during the handshake (the peer is the ticket's source and the registry's
     /// owner at the ticket's epoch, the ticket is for this host, the VM is not running here, the migration is new and
     /// the VM is not already migrating), so a refused peer gets a typed <see cref="TicketRefusal.Vetoed"/> before any
-    /// byte of a VM moves. <see cref="ReceiveAsync"/> repeats the check whether or not this validator is installed.
+    /// byte of a VM moves. <see cref="ReceiveAsync"/> repeats the check whether or not this validator is installed; for the
+    /// very ticket and peer this validator accepted it repeats only the checks of this host's own state (the registry's
+    /// record is checked again by the commit's compare-and-swap, the VM's state by the hypervisor driver before it readies
+    /// the VM).
     /// </summary>
     /// <param name="next">A further validator asked after this one accepted (for example the VMs an agent serves), or
     /// <see langword="null"/>.</param>
@@ -32,12 +40,12 @@ public sealed partial class MigrationCoordinator
     public ITicketValidator CreateTicketValidator(ITicketValidator? next = null) => new IncomingTicketValidator(this, next);
 
     /// <summary>Returns whether the ticket may proceed on this host, and why not when it may not. Changes nothing.</summary>
-    private async ValueTask<TicketDecision> CheckIncomingAsync(MigrationTicket ticket, PeerIdentity peer,
+    private async ValueTask<TicketDecision> CheckIncomingAsync(MigrationTicket ticket, PeerIdentity peer, bool acceptedInHandshake,
         CancellationToken cancellationToken)
     {
         try
         {
-            return await CheckIncomingCoreAsync(ticket, peer, cancellationToken).ConfigureAwait(false);
+            return await CheckIncomingCoreAsync(ticket, peer, acceptedInHandshake, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or OwnershipRegistryException or UnauthorizedAccessException)
         {
@@ -45,7 +53,7 @@ public sealed partial class MigrationCoordinator
         }
     }
 
-    private async ValueTask<TicketDecision> CheckIncomingCoreAsync(MigrationTicket ticket, PeerIdentity peer,
+    private async ValueTask<TicketDecision> CheckIncomingCoreAsync(MigrationTicket ticket, PeerIdentity peer, bool acceptedInHandshake,
         CancellationToken cancellationToken)
     {
         if (!VmIds.IsValid(ticket.VmId))
@@ -77,6 +85,11 @@ public sealed partial class MigrationCoordinator
             // Only for now: the migration holding the VM here (running, or rolling back after a cut) ends, and a retry within the
             // source's budget finds it free; every check runs again on that retry.
             return TicketDecision.Busy($"VM '{ticket.VmId}' is already migrating on this host");
+        }
+
+        if (acceptedInHandshake)
+        {
+            return TicketDecision.Accept;
         }
 
         // Read-only first: a ticket for a VM the registry does not know is refused before anything is written. A registry
@@ -128,7 +141,10 @@ public sealed partial class MigrationCoordinator
     private async ValueTask<(string? Refusal, IDisposable? Reservation)> ReserveIncomingAsync(MigrationTicket ticket, PeerIdentity peer,
         CancellationToken cancellationToken)
     {
-        TicketDecision decision = await CheckIncomingAsync(ticket, peer, cancellationToken).ConfigureAwait(false);
+        bool acceptedInHandshake = _acceptedInHandshake.TryGetValue(ticket, out PeerIdentity? acceptedFrom) &&
+            ReferenceEquals(acceptedFrom, peer);
+        _acceptedInHandshake.Remove(ticket);
+        TicketDecision decision = await CheckIncomingAsync(ticket, peer, acceptedInHandshake, cancellationToken).ConfigureAwait(false);
         if (!decision.IsAccepted)
         {
             return (decision.RefusalReason, null);
@@ -188,12 +204,15 @@ public sealed partial class MigrationCoordinator
         {
             ArgumentNullException.ThrowIfNull(ticket);
             ArgumentNullException.ThrowIfNull(peer);
-            TicketDecision decision = await coordinator.CheckIncomingAsync(ticket, peer, cancellationToken).ConfigureAwait(false);
+            TicketDecision decision = await coordinator.CheckIncomingAsync(ticket, peer, acceptedInHandshake: false, cancellationToken)
+                .ConfigureAwait(false);
             if (!decision.IsAccepted)
             {
                 await coordinator.RecordRefusalAsync(ticket, peer, decision.RefusalReason!).ConfigureAwait(false);
                 return decision;
             }
+
+            coordinator._acceptedInHandshake.AddOrUpdate(ticket, peer);
 
             return next is null ? TicketDecision.Accept : await next.ValidateAsync(ticket, peer, cancellationToken).ConfigureAwait(false);
         }

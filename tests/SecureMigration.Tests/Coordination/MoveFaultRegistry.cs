@@ -12,7 +12,7 @@ internal abstract class MoveFaultRegistry(IOwnershipRegistry inner) : IOwnership
 {
     public ValueTask<string> GetIdAsync(CancellationToken cancellationToken = default) => inner.GetIdAsync(cancellationToken);
 
-    public ValueTask<OwnershipRecord?> GetAsync(string vmId, CancellationToken cancellationToken = default) =>
+    public virtual ValueTask<OwnershipRecord?> GetAsync(string vmId, CancellationToken cancellationToken = default) =>
         inner.GetAsync(vmId, cancellationToken);
 
     public ValueTask<OwnershipRecord> RegisterAsync(string vmId, string owner, CancellationToken cancellationToken = default) =>

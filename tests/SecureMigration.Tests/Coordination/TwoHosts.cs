@@ -36,14 +36,14 @@ internal sealed class TwoHosts : IAsyncDisposable
         CrashPlan? sourceCrash, CrashPlan? destinationCrash, string? sourceJournal, AdmissionController? sourceAdmission,
             Func<IOwnershipRegistry, IOwnershipRegistry>? sourceRegistry,
         bool validateTickets, AdmissionController? destinationAdmission, ILoggerFactory? destinationLogger,
-        Func<string, IOwnershipRegistry>? registries)
+        Func<string, IOwnershipRegistry>? registries, Func<HypervisorDriver, HypervisorDriver>? sourceDriver)
     {
         Registry = new FileOwnershipRegistry(Path.Combine(_dir.Path, "registry"));
         _sourceRegistry = registries?.Invoke("source.test") ?? Registry;
         _destinationRegistry = registries?.Invoke("destination.test") ?? Registry;
         Source = TestHost.Create("source.test", Path.Combine(_dir.Path, "source"), sourceRegistry?.Invoke(_sourceRegistry) ??
             _sourceRegistry,
-            sourceOptions, sourceAdmission, sourceCrash, sourceJournal);
+            sourceOptions, sourceAdmission, sourceCrash, sourceJournal, wrapDriver: sourceDriver);
         Destination = TestHost.Create("destination.test", Path.Combine(_dir.Path, "destination"),
             destinationRegistry?.Invoke(_destinationRegistry) ??
             _destinationRegistry, destinationOptions,
@@ -84,11 +84,11 @@ internal sealed class TwoHosts : IAsyncDisposable
         string? sourceJournal = null, AdmissionController? sourceAdmission = null,
             Func<IOwnershipRegistry, IOwnershipRegistry>? sourceRegistry = null,
         bool validateTickets = false, AdmissionController? destinationAdmission = null, ILoggerFactory? destinationLogger = null,
-        Func<string, IOwnershipRegistry>? registries = null)
+        Func<string, IOwnershipRegistry>? registries = null, Func<HypervisorDriver, HypervisorDriver>? sourceDriver = null)
     {
         var hosts = new TwoHosts(sourceOptions, destinationOptions, destinationRegistry, sourceCrash, destinationCrash, sourceJournal,
             sourceAdmission, sourceRegistry,
-            validateTickets, destinationAdmission, destinationLogger, registries);
+            validateTickets, destinationAdmission, destinationLogger, registries, sourceDriver);
         if (withRelay)
         {
             hosts.Relay = new NetworkAttacker(hosts._listener.LocalEndPoint);

@@ -17,6 +17,21 @@ namespace SecureMigration.Coordination.Drivers;
 public abstract class HypervisorDriver
 {
     /// <summary>
+    /// Source: readies the outgoing migration while the channel to the destination opens (checks that the VM can leave,
+    /// applies the migration's settings), so that <see cref="StartOutgoingAsync"/>, once the destination is ready, has only
+    /// to start it. The VM keeps running and nothing needs undoing if the migration goes no further. Optional: by default
+    /// it does nothing and <see cref="StartOutgoingAsync"/> does everything.
+    /// </summary>
+    /// <param name="vmId">The VM.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when the migration is ready to start.</returns>
+    public ValueTask PrepareOutgoingAsync(string vmId, CancellationToken cancellationToken = default)
+    {
+        Check(vmId, cancellationToken);
+        return PrepareOutgoingCoreAsync(vmId, cancellationToken);
+    }
+
+    /// <summary>
     /// Source: starts the outgoing migration and hands over the hypervisor's stream. The stream ends once the
     /// hypervisor has sent everything and paused the VM (stop-and-copy); the source copy stays paused, not discarded.
     /// </summary>
@@ -104,6 +119,13 @@ public abstract class HypervisorDriver
         return await QueryCoreAsync(vmId, cancellationToken).ConfigureAwait(false)
             ?? throw Broken(nameof(QueryCoreAsync), "returned no status");
     }
+
+    /// <summary>Implements <see cref="PrepareOutgoingAsync"/>; does nothing unless overridden. A driver that prepares here must
+    /// still be correct when <see cref="StartOutgoingCoreAsync"/> is called without it.</summary>
+    /// <param name="vmId">The VM, a valid id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>See <see cref="PrepareOutgoingAsync"/>.</returns>
+    protected virtual ValueTask PrepareOutgoingCoreAsync(string vmId, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
     /// <summary>Implements <see cref="StartOutgoingAsync"/>: /// Source: starts the outgoing migration and hands over the hypervisor's
     /// stream. The stream ends once the

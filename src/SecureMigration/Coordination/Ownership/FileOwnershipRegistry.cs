@@ -114,6 +114,12 @@ public sealed class FileOwnershipRegistry : IOwnershipRegistry, IJournalAnchor, 
     {
         VmIds.EnsureValid(vmId);
         ArgumentException.ThrowIfNullOrEmpty(owner);
+        // A record, once written, is only ever replaced (atomically), never removed: a VM the registry knows needs no lock.
+        if (await ReadAsync(vmId, cancellationToken).ConfigureAwait(false) is { } known)
+        {
+            return known;
+        }
+
         using FileLock held = await LockAsync(cancellationToken).ConfigureAwait(false);
         if (await ReadAsync(vmId, cancellationToken).ConfigureAwait(false) is { } existing)
         {

@@ -5,6 +5,9 @@ namespace SecureMigration.Tests.Coordination.Crashes;
 /// <summary>A hypervisor driver that dies with its host: before or after any call, as the plan says.</summary>
 internal sealed class CrashingDriver(HypervisorDriver inner, CrashPlan plan) : HypervisorDriver
 {
+    protected override ValueTask PrepareOutgoingCoreAsync(string vmId, CancellationToken cancellationToken) =>
+        inner.PrepareOutgoingAsync(vmId, cancellationToken);
+
     protected override async ValueTask<Stream> StartOutgoingCoreAsync(string vmId, CancellationToken cancellationToken) =>
         await Around("StartOutgoing", () => inner.StartOutgoingAsync(vmId, cancellationToken));
 

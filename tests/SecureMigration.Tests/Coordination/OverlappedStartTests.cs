@@ -1,0 +1,71 @@
+using SecureMigration.Coordination;
+using SecureMigration.Qemu;
+using SecureMigration.Coordination.Phases;
+using SecureMigration.Tests.Infrastructure;
+
+namespace SecureMigration.Tests.Coordination;
+
+/// <summary>
+/// The fixed cost before a migration's first byte: work that only reads, or changes nothing a rollback must undo, runs
+/// while the other end works; its failure still ends the migration in a stable state.
+/// </summary>
+public sealed class OverlappedStartTests
+{
+    /// <summary>The destination holds its migration at ChannelOpen until the source's hypervisor began its preparation: a source
+    /// that prepared only once the destination was ready (after ChannelOpen) would leave it waiting for good.</summary>
+    [Fact]
+    public async Task MigrateAsync_SourceHypervisorPreparesWhileTheChannelOpens()
+    {
+        var preparing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        bool preparedBeforeDestinationWentOn = false;
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(sourceDriver: driver => new PreparingDriver(driver, _ =>
+        {
+            preparing.TrySetResult();
+            return Task.CompletedTask;
+        }));
+        var holdAtChannelOpen = new SynchronousProgress<MigrationProgress>(p =>
+        {
+            if (p.Phase == MigrationPhase.ChannelOpen && p.Bytes == 0)
+            {
+                preparedBeforeDestinationWentOn |= preparing.Task.Wait(TimeSpan.FromSeconds(30));
+            }
+        });
+
+        (MigrationResult source, MigrationResult? destination) = await hosts.MigrateAsync(holdAtChannelOpen);
+
+        Assert.True(preparedBeforeDestinationWentOn);
+        Assert.True(source.Status == MigrationStatus.Completed, source.Reason);
+        Assert.Equal(MigrationStatus.Completed, destination!.Status);
+    }
+
+    [Fact]
+    public async Task MigrateAsync_SourceHypervisorRefusesItsPreparation_RollsBackAndTheVmRunsOnTheSource()
+    {
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(sourceDriver: driver => new PreparingDriver(driver,
+            _ => throw new QemuVmException(TwoHosts.VmId, "the guest paused itself")));
+
+        (MigrationResult source, MigrationResult? destination) = await hosts.MigrateAsync();
+
+        Assert.Equal(MigrationStatus.RolledBack, source.Status);
+        Assert.Contains("the guest paused itself", source.Reason, StringComparison.Ordinal);
+        Assert.NotEqual(MigrationStatus.Completed, destination?.Status);
+        Assert.Equal(hosts.Source.Id, await hosts.AssertOneRunnableCopyAsync());
+        Assert.DoesNotContain(hosts.Source.Journal.Records, r => r.Phase == MigrationPhase.Transferring);
+    }
+
+    /// <summary>A ticket the destination's validator accepted in its handshake is not read against the registry again when the
+    /// migration starts; the commit's compare-and-swap checks the record once more.</summary>
+    [Fact]
+    public async Task ReceiveAsync_TicketAcceptedInItsHandshake_ReadsTheRegistryOnce()
+    {
+        ReadCountingRegistry? counting = null;
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(validateTickets: true,
+            destinationRegistry: inner => counting = new ReadCountingRegistry(inner));
+
+        (MigrationResult source, MigrationResult? destination) = await hosts.MigrateAsync();
+
+        Assert.True(source.Status == MigrationStatus.Completed, source.Reason);
+        Assert.Equal(MigrationStatus.Completed, destination!.Status);
+        Assert.Equal(1, counting!.Reads);
+    }
+}
