@@ -192,6 +192,9 @@ public sealed partial class MigrationCoordinator
         BinaryPrimitives.WriteUInt64LittleEndian(epoch, (ulong)move.Current!.Epoch);
         run.Record = run.Record with { RegistryRevision = move.Current.Revision > 0 ? move.Current.Revision : null };
         await TryStepAsync(run, MigrationPhase.Committed).ConfigureAwait(false);
+        // Admission's slot is freed before the source hears of the commit: a source that starts its next migration as soon
+        // as this one ends finds it free here, not still held while this host runs the VM and cleans up.
+        Complete(run, MigrationOutcome.Succeeded);
         try
         {
             await wire.SendAsync(FrameType.Committed, epoch, CancellationToken.None).ConfigureAwait(false);

@@ -2,12 +2,48 @@ using SecureMigration.Admission;
 using SecureMigration.Coordination;
 using SecureMigration.Coordination.Drivers;
 using SecureMigration.Coordination.Ownership;
+using SecureMigration.Coordination.Phases;
 using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Coordination;
 
 public sealed class CoordinatorAdmissionTests
 {
+    /// <summary>
+    /// A source that starts its next migration as soon as one ends must find the destination's slot for it free: the
+    /// destination holds its post-commit work (running the VM, cleaning up) until the source has heard of the commit, and its
+    /// admission must show nothing active by then.
+    /// </summary>
+    [Fact]
+    public async Task ReceiveAsync_Committed_FreesTheDestinationsAdmissionSlotBeforeTheSourceHearsOfIt()
+    {
+        var admission = new AdmissionController(new AdmissionOptions());
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(destinationAdmission: admission);
+        using var sourceHeard = new ManualResetEventSlim();
+        int? activeWhenSourceHeard = null;
+        var source = new SynchronousProgress<MigrationProgress>(p =>
+        {
+            if (p.Phase == MigrationPhase.Committed && !sourceHeard.IsSet)
+            {
+                activeWhenSourceHeard = admission.ActiveMigrations;
+                sourceHeard.Set();
+            }
+        });
+        var destination = new SynchronousProgress<MigrationProgress>(p =>
+        {
+            if (p.Phase == MigrationPhase.Cleaned)
+            {
+                sourceHeard.Wait(TimeSpan.FromSeconds(30));
+            }
+        });
+
+        (MigrationResult sourceResult, MigrationResult? destinationResult) = await hosts.MigrateAsync(destination, source);
+
+        Assert.True(sourceResult.Status == MigrationStatus.Completed, sourceResult.Reason);
+        Assert.Equal(MigrationStatus.Completed, destinationResult!.Status);
+        Assert.Equal(0, activeWhenSourceHeard);
+    }
+
     [Fact]
     public async Task MigrateAsync_AdmissionDenies_RefusesBeforeAnythingIsJournaled()
     {

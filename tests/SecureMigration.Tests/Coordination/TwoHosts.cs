@@ -142,7 +142,7 @@ internal sealed class TwoHosts : IAsyncDisposable
 
     /// <summary>Runs one migration, both ends concurrently; the destination gives up waiting when no channel ever reached it.</summary>
     public async Task<(MigrationResult Source, MigrationResult? Destination)> MigrateAsync(
-        IProgress<MigrationProgress>? destinationProgress = null)
+        IProgress<MigrationProgress>? destinationProgress = null, IProgress<MigrationProgress>? sourceProgress = null)
     {
         using var noChannel = new CancellationTokenSource();
         Task<MigrationResult?> destination = LastDestination = ReceiveOneAsync(noChannel.Token, destinationProgress);
@@ -151,7 +151,7 @@ internal sealed class TwoHosts : IAsyncDisposable
         try
         {
             source = await Source.Coordinator.MigrateAsync(VmId, Destination.Id, async (ticket,
-                token) => await _sourceFactory.ConnectAsync(target, ticket, token), progress: Source.Progress);
+                token) => await _sourceFactory.ConnectAsync(target, ticket, token), progress: sourceProgress ?? Source.Progress);
         }
         finally
         {
