@@ -21,6 +21,11 @@ if (args.Length > 0 && args[0] == "sanitizer-phases")
     return await SecureMigration.Benchmarks.Sanitization.PhaseRunner.RunAsync(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "sanitizer-datapath")
+{
+    return await SecureMigration.Benchmarks.Sanitization.DataPathProbe.RunAsync(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "listener-limits")
 {
     return await SecureMigration.Benchmarks.Channel.ListenerLimitsRunner.RunAsync(args[1..]);

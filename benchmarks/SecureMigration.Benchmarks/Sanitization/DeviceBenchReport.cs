@@ -49,7 +49,8 @@ internal static class DeviceBenchReport
             MedianCpuSecondsPerGiB = Samples.Median(g.Select(s => s.CpuSeconds / (s.Bytes / (double)(1L << 30)))),
             CacheDropped = $"{g.Count(s => s.Cache.Passed || s.Kind == "cpu")}/{g.Count()}",
         }).ToList();
-        var ratios = Ratios.Select(r =>
+        // A case not run (the offloaded zero where the backing file system cannot zero a range) has no ratio.
+        var ratios = Ratios.Where(r => samples.Any(s => s.Case == r.Case) && samples.Any(s => s.Case == r.Baseline)).Select(r =>
         {
             double[] perRound = [.. samples.Where(s => s.Case == r.Case).Select(s => s.GiBps / samples.Single(b => b.Case == r.Baseline &&
                 b.Round == s.Round).GiBps)];
@@ -102,16 +103,18 @@ internal static class DeviceBenchReport
         File.WriteAllLines(stem + ".csv",
         [
             "round,position,case,kind,bytes,seconds,gib_per_s,cpu_seconds,cache_backing_resident_bytes,cache_buffers_kib," +
-                "cache_cached_kib,cache_dropped,note," + string.Join(',', keys),
+                "cache_cached_kib,cache_backing_is_medium,cache_dropped,note," + string.Join(',', keys),
             .. samples.Select(s => string.Create(CultureInfo.InvariantCulture,
                 $"{s.Round},{s.Position},{Quote(s.Case)},{s.Kind},{s.Bytes},{s.Seconds:0.0000},{s.GiBps:0.0000},{s.CpuSeconds:0.000}," +
-                $"{s.Cache.BackingResidentBytes},{s.Cache.BuffersKiB},{s.Cache.CachedKiB},{(s.Kind == "cpu" ? "n/a" : s.Cache.Passed)}," +
+                $"{s.Cache.BackingResidentBytes},{s.Cache.BuffersKiB},{s.Cache.CachedKiB},{s.Cache.BackingIsMedium}," +
+                $"{(s.Kind == "cpu" ? "n/a" : s.Cache.Passed)}," +
                 $"{Quote(s.Note)},{string.Join(',', environment.Select(e => Quote(e.Value)))}")),
         ]);
         File.WriteAllText(stem + ".json", JsonSerializer.Serialize(new
         {
             environment = environment.ToDictionary(e => e.Key, e => e.Value),
-            cacheCheck = "sync; echo 3 > /proc/sys/vm/drop_caches; then fincore of the backing file must show 0 bytes resident and " +
+            cacheCheck = "sync; echo 3 > /proc/sys/vm/drop_caches; then fincore of the backing file must show 0 bytes resident " +
+                "(unless the file is in memory, tmpfs, where its pages are the medium) and " +
                 $"/proc/meminfo Buffers must be under {CacheCheck.BuffersLimitKiB} KiB",
             samples,
             summary,

@@ -12,7 +12,8 @@ namespace SecureMigration.Benchmarks.Sanitization;
 /// The loop device reads and writes its backing file with O_DIRECT (<c>losetup --direct-io=on</c>), for every case, so
 /// the backing file's page cache never sits between a tool and the disk. Every case starts with the page cache dropped
 /// and checked; cases run in groups whose order rotates each round; a read always follows a write of its own. Root only.
-/// Usage: <c>dotnet run -c Release -- sanitizer-device [MiB] [rounds] [output-directory] [backing-directory]</c>.
+/// Usage: <c>dotnet run -c Release -- sanitizer-device [MiB] [rounds] [output-directory] [--backing-dir DIR]</c>
+/// (<see cref="DeviceBenchArguments"/>; <c>--backing-dir /dev/shm</c> puts the backing file in memory, <see cref="BackingStore"/>).
 /// </summary>
 internal static class DeviceBenchRunner
 {
@@ -20,11 +21,11 @@ internal static class DeviceBenchRunner
 
     public static async Task<int> RunAsync(string[] args)
     {
-        long mib = args.Length > 0 ? long.Parse(args[0], CultureInfo.InvariantCulture) : 1024;
-        int rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5;
-        string output = args.Length > 2 ? args[2] : Directory.GetCurrentDirectory();
-        string directory = Path.Combine(args.Length > 3 ? args[3] : "/var/tmp", $"secmig-device-bench-{Guid.NewGuid():N}");
+        DeviceBenchArguments arguments = DeviceBenchArguments.Parse(args);
+        (long mib, int rounds, string output) = (arguments.MiB, arguments.Rounds, arguments.Output);
+        string directory = Path.Combine(arguments.BackingDirectory, $"secmig-device-bench-{Guid.NewGuid():N}");
         Directory.CreateDirectory(directory);
+        BackingStore store = BackingStore.Describe(directory);
         long size = mib * 1024 * 1024;
         string backing = Path.Combine(directory, "device.img");
         string? device = null;
@@ -37,13 +38,13 @@ internal static class DeviceBenchRunner
             string name = Path.GetFileName(device);
             int maxKiB = int.Parse(File.ReadAllText($"/sys/block/{name}/queue/max_sectors_kb").Trim(), CultureInfo.InvariantCulture);
             int blockSize = Math.Min(1024 * 1024, maxKiB * 1024);
-            List<KeyValuePair<string, string>> environment = DeviceEnvironment.Collect(device, backing);
+            List<KeyValuePair<string, string>> environment = DeviceEnvironment.Collect(device, backing, store);
             environment.Add(new("block_size", blockSize.ToString(CultureInfo.InvariantCulture)));
             environment.Add(new("queue_depth", QueueDepth.ToString(CultureInfo.InvariantCulture)));
             environment.Add(new("device_bytes", size.ToString(CultureInfo.InvariantCulture)));
             environment.Add(new("rounds", rounds.ToString(CultureInfo.InvariantCulture)));
             environment.Add(new("loadavg_start", load));
-            var cases = new DeviceCases(device, directory, size, blockSize, QueueDepth);
+            var cases = new DeviceCases(device, directory, size, blockSize, QueueDepth, store.ZeroRange);
             DeviceCases.Group[] groups = cases.Groups();
             for (int round = 1; round <= rounds; round++)
             {
@@ -52,7 +53,7 @@ internal static class DeviceBenchRunner
                 {
                     foreach (DeviceCases.Step step in groups[(i + round - 1) % groups.Length].Steps)
                     {
-                        CacheCheck cache = CacheCheck.DropAndCheck(backing);
+                        CacheCheck cache = CacheCheck.DropAndCheck(backing, store.InMemory);
                         (long bytes, double seconds, double cpu, string note) = await step.Run();
                         if (step.Name is null)
                         {

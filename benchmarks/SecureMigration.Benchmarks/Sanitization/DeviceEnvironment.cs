@@ -15,7 +15,8 @@ internal static class DeviceEnvironment
     /// <summary>Reads what describes the run.</summary>
     /// <param name="device">The loop device, e.g. <c>/dev/loop0</c>.</param>
     /// <param name="backing">Its backing file.</param>
-    public static List<KeyValuePair<string, string>> Collect(string device, string backing)
+    /// <param name="store">What holds the backing file.</param>
+    public static List<KeyValuePair<string, string>> Collect(string device, string backing, BackingStore store)
     {
         string name = Path.GetFileName(device);
         string cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?
@@ -32,8 +33,7 @@ internal static class DeviceEnvironment
             new("device", device),
             new("loop_backing_file", backing),
             new("loop_dio", Read($"/sys/block/{name}/loop/dio")),
-            new("backing_filesystem", Output("stat", $"-f -c %T {Path.GetDirectoryName(backing)}")),
-            new("backing_disk", Output("findmnt", $"-n -o SOURCE --target {Path.GetDirectoryName(backing)}")),
+            .. store.Record(),
             .. QueueProperties.Select(p => new KeyValuePair<string, string>("queue." + p, Read($"/sys/block/{name}/queue/{p}"))),
             new("fio", Output("fio", "--version")),
             new("nwipe", Output("nwipe", "--version").Split('\n')[0]),

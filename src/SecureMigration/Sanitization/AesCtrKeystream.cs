@@ -80,6 +80,14 @@ internal sealed unsafe class AesCtrKeystream : IDisposable
         return (byte[])_key.Clone();
     }
 
+    /// <summary>Creates another instance of the same stream (same key, nonce and implementation), for another thread: each I/O
+    /// slot of a pass generates its own blocks (<see cref="BlockFill"/>). Dispose it too: it holds a copy of the key.</summary>
+    internal AesCtrKeystream Clone()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return new AesCtrKeystream(_key, _nonce, UsesOpenSsl);
+    }
+
     /// <summary>Writes the keystream bytes at <paramref name="offset"/> into <paramref name="destination"/>.</summary>
     /// <param name="offset">The keystream offset of the first byte (any offset; a multiple of 16 is fastest).</param>
     /// <param name="destination">Where to write.</param>

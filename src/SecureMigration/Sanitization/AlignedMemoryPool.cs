@@ -1,20 +1,33 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
+using SecureMigration.Storage;
 
 namespace SecureMigration.Sanitization;
 
 /// <summary>
-/// Blocks of native memory aligned for direct I/O, all of one size, reused rather than freed; a pipe built on this
-/// pool hands out one whole aligned block per segment. Blocks are freed when the pool is disposed.
+/// Blocks of native memory aligned for direct I/O, all of one size, reused rather than freed; freed when the pool is
+/// disposed. Blocks of <see cref="HugeBlockMinimum"/> or more that tile a 2 MiB page are carved from 2 MiB-aligned slabs the
+/// kernel is asked to back with transparent huge pages: every O_DIRECT read or write pins its block's pages, 256 small pages
+/// per MiB against half a huge page, and on a RAM-backed loop device bare O_DIRECT reads of 1 MiB blocks took 19 ms of this
+/// process's CPU per GiB in huge pages against 66 ms in small ones (docs/benchmarks.md, issue 20, run 7).
 /// </summary>
 internal sealed unsafe class AlignedMemoryPool : MemoryPool<byte>
 {
     public const int Alignment = 4096;
 
+    /// <summary>The smallest block carved from huge-page slabs; smaller pools (and odd sizes) get one allocation a block.</summary>
+    public const int HugeBlockMinimum = 256 * 1024;
+
+    private const int HugePage = 2 * 1024 * 1024;
+
     private readonly int _blockSize;
+    private readonly int _slabSize;
     private readonly Stack<Block> _free = new();
+    private readonly List<nint> _regions = [];
     private readonly List<Block> _all = [];
     private readonly Lock _gate = new();
+    private byte* _slab;
+    private int _carved;
 
     public AlignedMemoryPool(int blockSize)
     {
@@ -24,6 +37,8 @@ internal sealed unsafe class AlignedMemoryPool : MemoryPool<byte>
         }
 
         _blockSize = blockSize;
+        bool tiles = blockSize >= HugeBlockMinimum && (HugePage % blockSize == 0 || blockSize % HugePage == 0);
+        _slabSize = tiles ? Math.Max(blockSize, HugePage) : 0;
     }
 
     public override int MaxBufferSize => _blockSize;
@@ -43,7 +58,7 @@ internal sealed unsafe class AlignedMemoryPool : MemoryPool<byte>
                 return block;
             }
 
-            block = new Block(this, (byte*)NativeMemory.AlignedAlloc((nuint)_blockSize, Alignment), _blockSize) { Rented = true };
+            block = new Block(this, Carve(), _blockSize) { Rented = true };
             _all.Add(block);
             return block;
         }
@@ -55,12 +70,42 @@ internal sealed unsafe class AlignedMemoryPool : MemoryPool<byte>
         {
             foreach (Block block in _all)
             {
-                block.Free();
+                block.Detach();
+            }
+
+            foreach (nint region in _regions)
+            {
+                NativeMemory.AlignedFree((void*)region);
             }
 
             _all.Clear();
             _free.Clear();
+            _regions.Clear();
+            _slab = null;
         }
+    }
+
+    /// <summary>The next block's memory: the rest of the current slab, a new slab, or an allocation of its own.</summary>
+    private byte* Carve()
+    {
+        if (_slabSize == 0)
+        {
+            byte* own = (byte*)NativeMemory.AlignedAlloc((nuint)_blockSize, Alignment);
+            _regions.Add((nint)own);
+            return own;
+        }
+
+        if (_slab is null || _carved + _blockSize > _slabSize)
+        {
+            _slab = (byte*)NativeMemory.AlignedAlloc((nuint)_slabSize, HugePage);
+            _regions.Add((nint)_slab);
+            _ = Posix.AdviseHugePages((nint)_slab, (nuint)_slabSize);
+            _carved = 0;
+        }
+
+        byte* block = _slab + _carved;
+        _carved += _blockSize;
+        return block;
     }
 
     private sealed class Block(AlignedMemoryPool pool, byte* pointer, int length) : MemoryManager<byte>
@@ -69,7 +114,8 @@ internal sealed unsafe class AlignedMemoryPool : MemoryPool<byte>
 
         public bool Rented { get; set; }
 
-        public override Span<byte> GetSpan() => new(_pointer, length);
+        public override Span<byte> GetSpan() => _pointer is null ? throw new ObjectDisposedException(nameof(AlignedMemoryPool))
+            : new(_pointer, length);
 
         public override MemoryHandle Pin(int elementIndex = 0) => new(_pointer + elementIndex);
 
@@ -77,14 +123,8 @@ internal sealed unsafe class AlignedMemoryPool : MemoryPool<byte>
         {
         }
 
-        public void Free()
-        {
-            if (_pointer != null)
-            {
-                NativeMemory.AlignedFree(_pointer);
-                _pointer = null;
-            }
-        }
+        /// <summary>Forgets the memory, which the pool frees.</summary>
+        public void Detach() => _pointer = null;
 
         protected override void Dispose(bool disposing)
         {

@@ -75,6 +75,13 @@ internal sealed class WipeHandles : IDisposable
         Slot(slot).WriteAsync(chunk.Direct && _direct is not null ? _direct[slot] : _buffered[slot], data, chunk.Offset,
             cancellationToken);
 
+    /// <summary>Has <paramref name="slot"/> fill its block for a chunk (<see cref="BlockFill"/>, on the slot's thread) and write it,
+    /// as <see cref="WriteAsync"/>.</summary>
+    public ValueTask FillAndWriteAsync(int slot, WipeChunk chunk, Memory<byte> block, BlockFill fill,
+        CancellationToken cancellationToken) =>
+        Slot(slot).FillAndWriteAsync(chunk.Direct && _direct is not null ? _direct[slot] : _buffered[slot], block, chunk.Offset, fill,
+            cancellationToken);
+
     /// <summary>A verification read from <paramref name="slot"/>: O_DIRECT whenever the file system allows it, for every chunk (the
     /// caller widens unaligned ones to whole pages).</summary>
     public ValueTask<int> ReadAsync(int slot, Memory<byte> buffer, long offset, CancellationToken cancellationToken) =>

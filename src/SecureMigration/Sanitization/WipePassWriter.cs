@@ -97,10 +97,11 @@ internal sealed class WipePassWriter(SanitizerOptions options, bool isDevice, Wi
 
     /// <summary>
     /// Writes the chunks from one aligned block per slot, in a ring of <see cref="SanitizerOptions.WritesInFlight"/>: a slot's
-    /// block is filled for its next chunk as soon as its previous write completed, while the other slots' writes are at the
-    /// device (the keystream makes a 1 MiB block in about 0.15 ms, a write of it takes a millisecond or more), so no producer
-    /// thread or queue stands between the fill and the write. A pass of one byte is the same everywhere: each block is filled
-    /// once.
+    /// block is filled for its next chunk on the slot's own thread, just before the write (<see cref="BlockFill"/>), while the
+    /// other slots' writes are at the device, so no producer thread or queue stands between the fill and the write and the
+    /// slots generate a random pass on every core (filled on the issuing thread, one block after another, the keystream
+    /// held a 1 GiB random pass to 0.44 s on a RAM-backed loop device where the writes alone took 0.21 s). A pass of one
+    /// byte is the same everywhere: each block is filled once, here.
     /// </summary>
     private async Task StreamAsync(int passIndex, SanitizationPass pass, AesCtrKeystream? keystream, int firstChunk, PassProgress progress,
         CancellationToken cancellationToken)
@@ -110,6 +111,7 @@ internal sealed class WipePassWriter(SanitizerOptions options, bool isDevice, Wi
         IMemoryOwner<byte>[] blocks = [.. Enumerable.Range(0, depth).Select(_ => pool.Rent())];
         bool sameEverywhere = pass.Pattern is { Count: 1 };
         var filled = new bool[depth];
+        BlockFill[]? fills = sameEverywhere ? null : [.. Enumerable.Range(0, depth).Select(_ => BlockFill.ForSlot(pass, keystream))];
         var ring = new WriteRing(depth);
         long done = chunks.BytesBefore(firstChunk);
         int chunksDone = firstChunk;
@@ -137,9 +139,15 @@ internal sealed class WipePassWriter(SanitizerOptions options, bool isDevice, Wi
                 WipeChunk chunk = chunks[index];
                 int slot = ring.NextSlot;
                 Memory<byte> block = blocks[slot].Memory;
-                if (!sameEverywhere || !filled[slot])
+                if (fills is not null)
                 {
-                    PatternFill.Fill(pass, keystream, chunk.Offset, sameEverywhere ? block.Span : block.Span[..chunk.Length]);
+                    ring.Issue(handles.FillAndWriteAsync(slot, chunk, block[..chunk.Length], fills[slot], cancellationToken), chunk);
+                    continue;
+                }
+
+                if (!filled[slot])
+                {
+                    PatternFill.Fill(pass, keystream, chunk.Offset, block.Span);
                     filled[slot] = true;
                 }
 
@@ -172,6 +180,11 @@ internal sealed class WipePassWriter(SanitizerOptions options, bool isDevice, Wi
             foreach (IMemoryOwner<byte> block in blocks)
             {
                 block.Dispose();
+            }
+
+            foreach (BlockFill fill in fills ?? [])
+            {
+                fill.Dispose();
             }
         }
     }

@@ -57,6 +57,25 @@ public sealed class IoSlotTests : IDisposable
     }
 
     [Fact]
+    public async Task AFilledWrite_WritesTheKeystreamAtItsOffset_FromTheSlotsOwnCopyOfTheStream()
+    {
+        using SafeFileHandle file = File.OpenHandle(_dir.File("data"), FileMode.Create, FileAccess.ReadWrite);
+        using var keystream = new AesCtrKeystream(new byte[AesCtrKeystream.KeyLength], 7);
+        using var fill = BlockFill.ForSlot(SanitizationPass.Random, keystream);
+        using var slot = new IoSlot();
+        byte[] block = new byte[4096];
+
+        await slot.FillAndWriteAsync(file, block, 8192, fill, CancellationToken.None);
+
+        byte[] expected = new byte[4096];
+        keystream.Generate(8192, expected);
+        byte[] back = new byte[4096];
+        Assert.Equal(4096, await slot.ReadAsync(file, back, 8192, CancellationToken.None));
+        Assert.Equal(expected, back);
+        Assert.Equal(8192 + 4096, RandomAccess.GetLength(file));
+    }
+
+    [Fact]
     public async Task ACancelledWrite_WritesNothing()
     {
         using SafeFileHandle file = File.OpenHandle(_dir.File("data"), FileMode.Create, FileAccess.ReadWrite);
