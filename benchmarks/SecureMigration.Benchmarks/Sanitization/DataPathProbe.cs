@@ -32,6 +32,7 @@ internal static class DataPathProbe
             WritesInFlight = Depth,
         };
         byte[] key = new byte[AesCtrKeystream.KeyLength];
+        byte[] key256 = new byte[AesCtrKeystream.LegacyKeyLength];
         var results = new Dictionary<string, List<(double Wall, double Cpu, double Busy)>>();
         for (int round = 0; round <= repeats; round++)
         {
@@ -54,15 +55,9 @@ internal static class DataPathProbe
             await Case("threaded writes, one block filled once (+flush)", () => Task.Run(() => Threaded(device, size, true,
                 (_, _, _) => { })));
             await Case("sanitizer zero (+flush)", () => new BlockSanitizer(options).SanitizeFileAsync(device, SanitizationMethod.Zero));
-            await Case("threaded writes, each slot's keystream (+flush)", () => Task.Run(() =>
-            {
-                var streams = new ThreadLocal<AesCtrKeystream>(() => new AesCtrKeystream(key, 1), trackAllValues: true);
-                Threaded(device, size, true, (_, offset, block) => streams.Value!.Generate(offset, block));
-                foreach (AesCtrKeystream stream in streams.Values)
-                {
-                    stream.Dispose();
-                }
-            }));
+            await Case("threaded writes, each slot's keystream (+flush)", () => Task.Run(() => KeystreamWrites(device, size, key)));
+            await Case("threaded writes, each slot's AES-256 keystream (+flush)", () => Task.Run(() => KeystreamWrites(device, size,
+                key256)));
             await Case("sanitizer random (+flush)", () => new BlockSanitizer(options).SanitizeFileAsync(device, SanitizationMethod.Random));
             await Case("sanitizer zero, then:", () => new BlockSanitizer(options).SanitizeFileAsync(device, SanitizationMethod.Zero));
             await Case("threaded reads, no comparison", () => Task.Run(() => Threaded(device, size, false, (_, _, _) => { })));
@@ -100,6 +95,18 @@ internal static class DataPathProbe
     }
 
     /// <summary>One thread per slot, each with its own O_DIRECT handle and block, taking the next offset in turn.</summary>
+    /// <summary>Threaded writes, each slot thread generating its blocks' keystream under <paramref name="key"/> (its length picks
+    /// AES-128 or AES-256).</summary>
+    private static void KeystreamWrites(string device, long size, byte[] key)
+    {
+        var streams = new ThreadLocal<AesCtrKeystream>(() => new AesCtrKeystream(key, 1), trackAllValues: true);
+        Threaded(device, size, true, (_, offset, block) => streams.Value!.Generate(offset, block));
+        foreach (AesCtrKeystream stream in streams.Values)
+        {
+            stream.Dispose();
+        }
+    }
+
     private static void Threaded(string device, long size, bool write, Action<int, long, Span<byte>> work)
     {
         SafeFileHandle[] handles = [.. Enumerable.Range(0, Depth).Select(_ => DirectFile.TryOpen(device, null)!)];

@@ -19,6 +19,9 @@ internal static class DeviceBenchRunner
 {
     private const int QueueDepth = 4;
 
+    // fio's buffers: block size × queue depth (4 MiB), rounded up to whole 2 MiB pages, with room to spare.
+    private const int FioHugePages = 8;
+
     public static async Task<int> RunAsync(string[] args)
     {
         DeviceBenchArguments arguments = DeviceBenchArguments.Parse(args);
@@ -31,6 +34,7 @@ internal static class DeviceBenchRunner
         string? device = null;
         var samples = new List<DeviceSample>();
         string load = File.ReadAllText("/proc/loadavg").Trim();
+        using FioBufferPages fioPages = FioBufferPages.Reserve(FioHugePages);
         try
         {
             await Tool("dd", $"if=/dev/zero of={backing} bs=1M count={mib} conv=fsync", directory);
@@ -44,7 +48,8 @@ internal static class DeviceBenchRunner
             environment.Add(new("device_bytes", size.ToString(CultureInfo.InvariantCulture)));
             environment.Add(new("rounds", rounds.ToString(CultureInfo.InvariantCulture)));
             environment.Add(new("loadavg_start", load));
-            var cases = new DeviceCases(device, directory, size, blockSize, QueueDepth, store.ZeroRange);
+            environment.AddRange(fioPages.Record());
+            var cases = new DeviceCases(device, directory, size, blockSize, QueueDepth, store.ZeroRange, fioPages.Memory);
             DeviceCases.Group[] groups = cases.Groups();
             for (int round = 1; round <= rounds; round++)
             {

@@ -9,12 +9,18 @@ namespace SecureMigration.Benchmarks.Sanitization;
 /// <summary>
 /// The cases of the device bench, in groups that run together (a read right after the write it reads, a device restored
 /// after an offloaded zero); the runner rotates the groups' order each round. Without <paramref name="zeroOffload"/> (a
-/// backing file system with no zero-range fallocate) the offloaded zero is not run.
+/// backing file system with no zero-range fallocate) the offloaded zero is not run. fio's buffers come from
+/// <paramref name="fioMemory"/> (its <c>--iomem</c>, <see cref="FioBufferPages"/>).
 /// </summary>
-internal sealed class DeviceCases(string device, string directory, long size, int blockSize, int queueDepth, bool zeroOffload)
+internal sealed class DeviceCases(string device, string directory, long size, int blockSize, int queueDepth, bool zeroOffload,
+    string fioMemory)
 {
     /// <summary>fio's sequential write, the baseline of every fill.</summary>
     public const string FioWrite = "fio write (libaio, O_DIRECT)";
+
+    /// <summary>fio's sequential write of fresh pseudo-random data in every block (<c>refill_buffers</c>): what fresh data, rather
+    /// than one buffer sent again, costs a writer. Context for the random pass, not its target's baseline.</summary>
+    public const string FioWriteFresh = "fio write, fresh random blocks";
 
     /// <summary>fio's sequential read, verification's baseline.</summary>
     public const string FioRead = "fio read (libaio, O_DIRECT)";
@@ -64,6 +70,7 @@ internal sealed class DeviceCases(string device, string directory, long size, in
     private Group[] Written() =>
     [
         new(new Step(FioWrite, "write", () => Fio("write")), new Step(FioRead, "read", () => Fio("read"))),
+        new(new Step(FioWriteFresh, "write", () => Fio("write", " --refill_buffers=1"))),
         new(new Step(Dd, "write", () => External(
             $"dd if=/dev/zero of={device} bs={blockSize} count={size / blockSize} oflag=direct conv=fsync"))),
         new(new Step(Shred, "write", () => External($"shred -n 1 {device}"))),
@@ -141,10 +148,11 @@ internal sealed class DeviceCases(string device, string directory, long size, in
     /// fio at the sanitizer's block size and depth; its time is the one fio reports (first I/O to last, without its start-up
     /// of about half a second), a stricter baseline than its wall time. The wall time and fio's bandwidth go in the note.
     /// </summary>
-    private async Task<(long, double, double, string)> Fio(string direction)
+    private async Task<(long, double, double, string)> Fio(string direction, string more = "")
     {
         string arguments = $"--name=seq{direction} --filename={device} --ioengine=libaio --direct=1 --iodepth={queueDepth} " +
-            $"--bs={blockSize} --rw={direction} --size={size} --output-format=json" + (direction == "write" ? " --end_fsync=1" : "");
+            $"--bs={blockSize} --rw={direction} --size={size} --iomem={fioMemory} --output-format=json" +
+            (direction == "write" ? " --end_fsync=1" : "") + more;
         (string text, double wall, double cpu) = await DeviceBenchRunner.Tool("fio", arguments, directory);
         double bandwidth = DeviceBenchRunner.FioBandwidth(text, direction);
         return (size, size / (bandwidth * (1L << 30)), cpu, string.Create(CultureInfo.InvariantCulture,

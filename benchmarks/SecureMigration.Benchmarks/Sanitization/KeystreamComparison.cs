@@ -7,10 +7,11 @@ using SecureMigration.Sanitization;
 namespace SecureMigration.Benchmarks.Sanitization;
 
 /// <summary>
-/// In-memory cases that measure design choices, one core, the sanitizer's block size (1 MiB) each: the AES-256-CTR
-/// keystream the random passes use against the two other ways to make the bytes — the operating system's CSPRNG
-/// (<see cref="RandomNumberGenerator.Fill"/>) and ChaCha20 (BouncyCastle's <see cref="ChaCha7539Engine"/>, encrypting a
-/// zero buffer: its only keystream interface) — and a memory wipe with its default full verification against one without.
+/// In-memory cases that measure design choices, one core, the sanitizer's block size (1 MiB) each: the AES-128-CTR
+/// keystream the random passes use against AES-256-CTR (the choice before ADR 0024) and the two other ways to make the
+/// bytes — the operating system's CSPRNG (<see cref="RandomNumberGenerator.Fill"/>) and ChaCha20 (BouncyCastle's
+/// <see cref="ChaCha7539Engine"/>, encrypting a zero buffer: its only keystream interface) — and a memory wipe with its
+/// default full verification against one without.
 /// </summary>
 internal static class KeystreamComparison
 {
@@ -18,7 +19,10 @@ internal static class KeystreamComparison
     public const int BufferSize = 1024 * 1024;
 
     /// <summary>The AES-CTR keystream's case.</summary>
-    public const string Keystream = "keystream AES-256-CTR (ours), 1 MiB";
+    public const string Keystream = "keystream AES-128-CTR (ours), 1 MiB";
+
+    /// <summary>The same keystream under AES-256, the cipher before ADR 0024.</summary>
+    public const string Keystream256 = "keystream AES-256-CTR, 1 MiB";
 
     /// <summary>The OS CSPRNG's case.</summary>
     public const string Rng = "RandomNumberGenerator.Fill, 1 MiB";
@@ -38,11 +42,13 @@ internal static class KeystreamComparison
         byte[] buffer = GC.AllocateUninitializedArray<byte>(BufferSize, pinned: true);
         byte[] zeros = new byte[BufferSize];
         using var keystream = new AesCtrKeystream();
+        using var keystream256 = new AesCtrKeystream(RandomNumberGenerator.GetBytes(AesCtrKeystream.LegacyKeyLength), 0);
         var chacha = new ChaCha7539Engine();
         chacha.Init(true, new ParametersWithIV(new KeyParameter(RandomNumberGenerator.GetBytes(32)), RandomNumberGenerator.GetBytes(12)));
         List<(string, long, double, double)> results =
         [
             Loop(Keystream, offset => keystream.Generate(offset, buffer)),
+            Loop(Keystream256, offset => keystream256.Generate(offset, buffer)),
             Loop(Rng, _ => RandomNumberGenerator.Fill(buffer)),
             Loop(ChaCha, _ => chacha.ProcessBytes(zeros, buffer)),
         ];

@@ -99,7 +99,8 @@ internal static class SanitizerRunner
             ("sanitizer random fill", "sanitizer 0xFF fill", 0.85),
             ("sanitizer full verification", "dd O_DIRECT read (bs=1M)", 0.9),
 
-            // Design choices, no target: the keystream against the OS CSPRNG and ChaCha20, verification's cost in memory.
+            // Design choices, no target: the keystream against AES-256, the OS CSPRNG and ChaCha20, verification's cost in memory.
+            (KeystreamComparison.Keystream, KeystreamComparison.Keystream256, null),
             (KeystreamComparison.Keystream, KeystreamComparison.Rng, null),
             (KeystreamComparison.Keystream, KeystreamComparison.ChaCha, null),
             (KeystreamComparison.MemoryVerified, KeystreamComparison.MemoryUnverified, null),

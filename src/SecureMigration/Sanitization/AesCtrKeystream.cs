@@ -4,15 +4,20 @@ using System.Security.Cryptography;
 namespace SecureMigration.Sanitization;
 
 /// <summary>
-/// The random pattern: AES-256 in counter mode under a per-run key, so the byte at any offset can be generated (and
-/// so verified) without replaying the stream from the start. Block <c>i</c> of the keystream is
-/// <c>AES(key, nonce || i)</c>. Uses OpenSSL's AES-CTR where available (hardware AES on wide vectors), .NET's AES
-/// otherwise. The key is wiped on <see cref="Dispose"/>. Not thread-safe: one instance per thread.
+/// The random pattern: AES in counter mode under a per-run key, so the byte at any offset can be generated (and so
+/// verified) without replaying the stream from the start. Block <c>i</c> of the keystream is <c>AES(key, nonce || i)</c>.
+/// New keystreams use AES-128 (ADR 0024: the pattern only has to be unpredictable and reproducible, and AES-128 makes
+/// it with about 0.7 of AES-256's CPU); a 32-byte key, from a checkpoint written before, selects AES-256. Uses OpenSSL's
+/// AES-CTR where available (hardware AES on wide vectors), .NET's AES otherwise. The key is wiped on
+/// <see cref="Dispose"/>. Not thread-safe: one instance per thread.
 /// </summary>
 internal sealed unsafe class AesCtrKeystream : IDisposable
 {
-    /// <summary>The length of the key, in bytes.</summary>
-    public const int KeyLength = 32;
+    /// <summary>The length of a new keystream's key, in bytes (AES-128).</summary>
+    public const int KeyLength = 16;
+
+    /// <summary>The length of an AES-256 key, which keystreams resumed from older checkpoints use.</summary>
+    public const int LegacyKeyLength = 32;
 
     private const int BlockLength = 16;
     private const int Chunk = 16 * 1024;
@@ -31,7 +36,7 @@ internal sealed unsafe class AesCtrKeystream : IDisposable
     }
 
     /// <summary>Creates a keystream from a known key and nonce (to verify a wipe, or in tests).</summary>
-    /// <param name="key">The 32-byte key; copied.</param>
+    /// <param name="key">The key, 16 bytes (AES-128) or 32 (AES-256); copied.</param>
     /// <param name="nonce">The nonce, the upper half of every counter block.</param>
     public AesCtrKeystream(ReadOnlySpan<byte> key, ulong nonce)
         : this(key, nonce, LibCrypto.IsAvailable)
@@ -41,10 +46,11 @@ internal sealed unsafe class AesCtrKeystream : IDisposable
     /// <summary>Creates a keystream, choosing the implementation (the two must agree byte for byte).</summary>
     internal AesCtrKeystream(ReadOnlySpan<byte> key, ulong nonce, bool useOpenSsl)
     {
-        if (key.Length != KeyLength)
+        if (key.Length is not (KeyLength or LegacyKeyLength))
         {
-            throw new ArgumentException($"An AES-256 keystream needs a {KeyLength}-byte key, and {key.Length} bytes were given.",
-                nameof(key));
+            throw new ArgumentException(
+                $"An AES-CTR keystream needs a {KeyLength}-byte (AES-128) or {LegacyKeyLength}-byte (AES-256) key, and {key.Length} " +
+                "bytes were given.", nameof(key));
         }
 
         _key = key.ToArray();
@@ -54,9 +60,10 @@ internal sealed unsafe class AesCtrKeystream : IDisposable
             _context = LibCrypto.CipherContextNew();
             fixed (byte* k = _key)
             {
-                if (_context == 0 || LibCrypto.EncryptInit(_context, LibCrypto.Aes256Ctr(), 0, k, null) != 1)
+                nint cipher = _key.Length == KeyLength ? LibCrypto.Aes128Ctr() : LibCrypto.Aes256Ctr();
+                if (_context == 0 || LibCrypto.EncryptInit(_context, cipher, 0, k, null) != 1)
                 {
-                    throw new CryptographicException("OpenSSL could not set up AES-256-CTR.");
+                    throw new CryptographicException($"OpenSSL could not set up {CipherName}.");
                 }
             }
         }
@@ -69,6 +76,9 @@ internal sealed unsafe class AesCtrKeystream : IDisposable
 
     /// <summary>Gets whether OpenSSL generates the keystream (otherwise .NET's AES does, more slowly).</summary>
     public bool UsesOpenSsl => _context != 0;
+
+    /// <summary>Gets the cipher's name, <c>AES-128-CTR</c> or <c>AES-256-CTR</c>.</summary>
+    public string CipherName => _key.Length == KeyLength ? "AES-128-CTR" : "AES-256-CTR";
 
     /// <summary>Gets the nonce, for the report.</summary>
     public ulong Nonce => _nonce;
@@ -156,7 +166,7 @@ internal sealed unsafe class AesCtrKeystream : IDisposable
         {
             if (LibCrypto.EncryptInit(_context, 0, 0, null, ivPointer) != 1)
             {
-                throw new CryptographicException("OpenSSL could not position the AES-256-CTR keystream.");
+                throw new CryptographicException($"OpenSSL could not position the {CipherName} keystream.");
             }
 
             int done = 0;
@@ -166,7 +176,7 @@ internal sealed unsafe class AesCtrKeystream : IDisposable
                 int written;
                 if (LibCrypto.EncryptUpdate(_context, output + done, &written, zeros, length) != 1 || written != length)
                 {
-                    throw new CryptographicException("OpenSSL failed to generate the AES-256-CTR keystream.");
+                    throw new CryptographicException($"OpenSSL failed to generate the {CipherName} keystream.");
                 }
 
                 done += length;

@@ -18,6 +18,9 @@ internal static unsafe partial class LibCrypto
     [LibraryImport(Library, EntryPoint = "EVP_CIPHER_CTX_free")]
     public static partial void CipherContextFree(nint context);
 
+    [LibraryImport(Library, EntryPoint = "EVP_aes_128_ctr")]
+    public static partial nint Aes128Ctr();
+
     [LibraryImport(Library, EntryPoint = "EVP_aes_256_ctr")]
     public static partial nint Aes256Ctr();
 
@@ -43,7 +46,7 @@ internal static unsafe partial class LibCrypto
             }
 
             CipherContextFree(context);
-            return Aes256Ctr() != 0;
+            return Aes128Ctr() != 0 && Aes256Ctr() != 0;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {

@@ -9,7 +9,7 @@ public enum SanitizationMethod
     /// <summary>One pass of 0xFF.</summary>
     Ones,
 
-    /// <summary>One pass of the AES-256-CTR keystream.</summary>
+    /// <summary>One pass of the AES-128-CTR keystream.</summary>
     Random,
 
     /// <summary>NIST SP 800-88 Clear: one overwrite (zeros) followed by verification.</summary>

@@ -1,6 +1,6 @@
 namespace SecureMigration.Sanitization;
 
-/// <summary>One overwrite of the whole target: a repeated byte pattern, or the per-run AES-256-CTR keystream.</summary>
+/// <summary>One overwrite of the whole target: a repeated byte pattern, or the per-run AES-128-CTR keystream.</summary>
 public sealed record SanitizationPass
 {
     private SanitizationPass(string name, byte[]? pattern)

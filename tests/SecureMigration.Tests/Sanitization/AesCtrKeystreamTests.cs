@@ -6,7 +6,7 @@ namespace SecureMigration.Tests.Sanitization;
 
 public sealed class AesCtrKeystreamTests
 {
-    private static readonly byte[] Key = [.. Enumerable.Range(1, 32).Select(i => (byte)i)];
+    private static readonly byte[] Key = [.. Enumerable.Range(1, AesCtrKeystream.KeyLength).Select(i => (byte)i)];
     private const ulong Nonce = 0x0102030405060708;
 
     [Fact]
@@ -26,12 +26,35 @@ public sealed class AesCtrKeystreamTests
     }
 
     [Fact]
-    public void Generate_OpenSslAndManagedImplementations_AgreeByteForByte()
+    public void New_UsesAes128WithAFreshKey()
     {
-        Assert.True(new AesCtrKeystream(Key, Nonce).UsesOpenSsl, "libcrypto.so.3 is on every supported Linux; the fast path must be in " +
+        using var keystream = new AesCtrKeystream();
+
+        Assert.Equal("AES-128-CTR", keystream.CipherName);
+        Assert.Equal(AesCtrKeystream.KeyLength, keystream.ExportKey().Length);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(24)]
+    [InlineData(31)]
+    public void New_KeyOfAnotherLength_IsRefused(int length)
+    {
+        var refused = Assert.Throws<ArgumentException>(() => new AesCtrKeystream(new byte[length], Nonce));
+
+        Assert.Contains($"{length} bytes were given", refused.Message);
+    }
+
+    [Theory]
+    [InlineData(AesCtrKeystream.KeyLength)]
+    [InlineData(AesCtrKeystream.LegacyKeyLength)]
+    public void Generate_OpenSslAndManagedImplementations_AgreeByteForByte(int keyLength)
+    {
+        byte[] key = KeyOf(keyLength);
+        Assert.True(new AesCtrKeystream(key, Nonce).UsesOpenSsl, "libcrypto.so.3 is on every supported Linux; the fast path must be in " +
             "use");
-        using var openSsl = new AesCtrKeystream(Key, Nonce, useOpenSsl: true);
-        using var managed = new AesCtrKeystream(Key, Nonce, useOpenSsl: false);
+        using var openSsl = new AesCtrKeystream(key, Nonce, useOpenSsl: true);
+        using var managed = new AesCtrKeystream(key, Nonce, useOpenSsl: false);
         byte[] a = new byte[100_003];
         byte[] b = new byte[100_003];
 
@@ -41,24 +64,28 @@ public sealed class AesCtrKeystreamTests
         Assert.Equal(a, b);
     }
 
-    [RequiresProgramFact("openssl")]
-    public async Task Generate_MatchesTheOpenSslCommandLineEncryptingZeros()
+    [RequiresProgramTheory("openssl")]
+    [InlineData(AesCtrKeystream.KeyLength, "-aes-128-ctr", "AES-128-CTR")]
+    [InlineData(AesCtrKeystream.LegacyKeyLength, "-aes-256-ctr", "AES-256-CTR")] // a key resumed from an older checkpoint
+    public async Task Generate_MatchesTheOpenSslCommandLineEncryptingZeros(int keyLength, string cipher, string name)
     {
+        byte[] key = KeyOf(keyLength);
         using var dir = new TempDirectory();
         File.WriteAllBytes(dir.File("zeros"), new byte[4096]);
         string iv = Convert.ToHexString([1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 0, 0, 0, 0]);
 
-        await using (ExternalProcess openssl = ExternalProcess.Start("openssl", "enc", "-aes-256-ctr", "-K", Convert.ToHexString(Key),
+        await using (ExternalProcess openssl = ExternalProcess.Start("openssl", "enc", cipher, "-K", Convert.ToHexString(key),
             "-iv", iv,
             "-in", dir.File("zeros"), "-out", dir.File("stream")))
         {
             Assert.Equal(0, await openssl.WaitForExitAsync());
         }
 
-        using var keystream = new AesCtrKeystream(Key, Nonce);
+        using var keystream = new AesCtrKeystream(key, Nonce);
         byte[] ours = new byte[4096];
         keystream.Generate(0, ours);
         Assert.Equal(File.ReadAllBytes(dir.File("stream")), ours);
+        Assert.Equal(name, keystream.CipherName);
     }
 
     [Fact]
@@ -69,4 +96,6 @@ public sealed class AesCtrKeystreamTests
 
         Assert.Throws<ObjectDisposedException>(() => keystream.Generate(0, new byte[16]));
     }
+
+    private static byte[] KeyOf(int length) => [.. Enumerable.Range(1, length).Select(i => (byte)i)];
 }

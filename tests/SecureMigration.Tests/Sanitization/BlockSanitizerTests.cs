@@ -227,7 +227,7 @@ public sealed class BlockSanitizerTests : IDisposable
         using (JsonDocument checkpoint = JsonDocument.Parse(File.ReadAllBytes(file + ".secmig-wipe")))
         {
             Assert.False(checkpoint.RootElement.TryGetProperty("Key", out _));
-            Assert.Equal(12 + 32 + 16, Convert.FromBase64String(checkpoint.RootElement.GetProperty("SealedKey").GetString()!).Length);
+            Assert.Equal(12 + AesCtrKeystream.KeyLength + 16, Convert.FromBase64String(checkpoint.RootElement.GetProperty("SealedKey").GetString()!).Length);
         }
 
         long firstWriteReport = -1;
