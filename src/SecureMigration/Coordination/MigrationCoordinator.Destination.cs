@@ -33,7 +33,7 @@ public sealed partial class MigrationCoordinator
     {
         ArgumentNullException.ThrowIfNull(connection);
         return CoordinationTelemetry.ObserveAsync(MigrationRole.Destination, connection.Ticket.VmId, _options.TimeProvider,
-            () => AnchoredAfterAsync(ReceiveObservedAsync(connection, progress, cancellationToken)));
+            () => SettledAfterAsync(ReceiveObservedAsync(connection, progress, cancellationToken)));
     }
 
     private async Task<MigrationResult> ReceiveObservedAsync(MigrationConnection connection, IProgress<MigrationProgress>? progress,
@@ -109,13 +109,15 @@ public sealed partial class MigrationCoordinator
     private async Task<MigrationResult> RunDestinationAsync(MigrationRun run, CancellationToken cancellationToken)
     {
         MigrationWire wire = run.Wire!;
-        await StepAsync(run, MigrationPhase.ChannelOpen).ConfigureAwait(false);
         if (_admission is not null)
         {
+            // Decided in memory before the first checkpoint, so that an admitted migration journals ChannelOpen and Admitted
+            // (and PreHooksDone when no hook runs between) with one write: a crash loses the admission either way.
             AdmissionDecision decision = _admission.TryAdmit(new MigrationRequest(run.VmId, run.Record.SourceHost, Host,
                 MigrationTrigger.Manual));
             if (!decision.IsAdmitted)
             {
+                await StepAsync(run, MigrationPhase.ChannelOpen).ConfigureAwait(false);
                 return await RollBackDestinationAsync(run, "admission denied it: " + decision.Message,
                     peerKnows: false).ConfigureAwait(false);
             }
@@ -123,13 +125,22 @@ public sealed partial class MigrationCoordinator
             run.Lease = decision.Lease;
         }
 
-        await StepAsync(run, MigrationPhase.Admitted).ConfigureAwait(false);
-        if (await _preHooks.RunAsync(run.Hook(HookStage.PreMigrate), cancellationToken).ConfigureAwait(false) is { } veto)
+        if (_preHooks.IsEmpty)
         {
-            return await RollBackDestinationAsync(run, veto, peerKnows: false).ConfigureAwait(false);
+            await StepsAsync(run, [MigrationPhase.ChannelOpen, MigrationPhase.Admitted, MigrationPhase.PreHooksDone])
+                .ConfigureAwait(false);
+        }
+        else
+        {
+            await StepsAsync(run, [MigrationPhase.ChannelOpen, MigrationPhase.Admitted]).ConfigureAwait(false);
+            if (await _preHooks.RunAsync(run.Hook(HookStage.PreMigrate), cancellationToken).ConfigureAwait(false) is { } veto)
+            {
+                return await RollBackDestinationAsync(run, veto, peerKnows: false).ConfigureAwait(false);
+            }
+
+            await StepAsync(run, MigrationPhase.PreHooksDone).ConfigureAwait(false);
         }
 
-        await StepAsync(run, MigrationPhase.PreHooksDone).ConfigureAwait(false);
         Stream sink = await _driver.PrepareDestinationAsync(run.VmId, cancellationToken).ConfigureAwait(false);
         run.Prepared = true;
         ReceivedStream received;

@@ -31,7 +31,7 @@ public sealed partial class MigrationCoordinator
             recovered.Add(await RecoverOneAsync(latest, mayHavePrepared).ConfigureAwait(false));
         }
 
-        await AnchoredAsync().ConfigureAwait(false);
+        await SettledAsync().ConfigureAwait(false);
         return recovered;
     }
 
@@ -56,7 +56,7 @@ public sealed partial class MigrationCoordinator
 
         cancellationToken.ThrowIfCancellationRequested();
         RecoveredMigration outcome = await RecoverOneAsync(latest, MayHavePrepared()).ConfigureAwait(false);
-        await AnchoredAsync().ConfigureAwait(false);
+        await SettledAsync().ConfigureAwait(false);
         return outcome;
     }
 

@@ -39,7 +39,7 @@ public sealed partial class MigrationCoordinator
         MigrationTrigger trigger = MigrationTrigger.Manual, IProgress<MigrationProgress>? progress = null,
             CancellationToken cancellationToken = default) =>
         CoordinationTelemetry.ObserveAsync(MigrationRole.Source, vmId, _options.TimeProvider,
-            () => AnchoredAfterAsync(MigrateObservedAsync(vmId, destinationHost, connect, trigger, progress, cancellationToken)));
+            () => SettledAfterAsync(MigrateObservedAsync(vmId, destinationHost, connect, trigger, progress, cancellationToken)));
 
     private async Task<MigrationResult> MigrateObservedAsync(string vmId, string destinationHost,
         Func<MigrationTicket, CancellationToken, Task<MigrationConnection>> connect,

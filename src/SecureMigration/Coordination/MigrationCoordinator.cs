@@ -37,7 +37,7 @@ public sealed partial class MigrationCoordinator
     private readonly IOwnershipRegistry _registry;
     private readonly IJournalAnchor? _anchor;
     private readonly JournalAnchorPump? _anchorPump;
-    private readonly IAuditSink _audit;
+    private readonly AuditWriteBehind _audit;
     private readonly ISnapshotProvider _snapshots;
     private readonly IResidueHandler _residue;
     private readonly AdmissionController? _admission;
@@ -63,7 +63,7 @@ public sealed partial class MigrationCoordinator
         _journal = journal ?? throw new ArgumentNullException(nameof(journal));
         _registry = registry ?? throw new ArgumentNullException(nameof(registry));
         _anchor = registry as IJournalAnchor;
-        _audit = audit ?? throw new ArgumentNullException(nameof(audit));
+        ArgumentNullException.ThrowIfNull(audit);
         _snapshots = snapshots ?? throw new ArgumentNullException(nameof(snapshots));
         _residue = residue ?? throw new ArgumentNullException(nameof(residue));
         _admission = admission;
@@ -73,6 +73,7 @@ public sealed partial class MigrationCoordinator
         _refusalLog = new PeerLogLimiter(RefusalLinesPerMinute, MaxPeersTracked, options.TimeProvider);
         _refusalAudit = new PeerLogLimiter(RefusalAuditsPerMinute, MaxPeersTracked, options.TimeProvider);
         _anchorPump = _anchor is null ? null : new JournalAnchorPump(_anchor, AnchorName, e => Log.AnchorUnavailable(_logger, e.Message));
+        _audit = new AuditWriteBehind(audit, (eventName, e) => Log.AuditUnavailable(_logger, eventName, e.Message));
     }
 
     private string Host => _options.HostId;
@@ -81,14 +82,29 @@ public sealed partial class MigrationCoordinator
     /// journal).</summary>
     private string AnchorName => Host + " " + _journal.Name;
 
-    /// <summary>Journals the next phase (durably), then audits, logs and reports it.</summary>
-    private async ValueTask StepAsync(MigrationRun run, MigrationPhase phase, string? reason = null, string? snapshot = null)
+    /// <summary>Journals the next phase (durably), then logs and reports it; its audit entry is written behind (ADR 0025).</summary>
+    private ValueTask StepAsync(MigrationRun run, MigrationPhase phase, string? reason = null, string? snapshot = null) =>
+        StepsAsync(run, [phase], reason, snapshot);
+
+    /// <summary>
+    /// Journals the next phases with one durable write, then logs and reports each; for checkpoints between which nothing
+    /// happens that a crash could leave half done (the destination's first ones when no hook runs between them).
+    /// </summary>
+    private async ValueTask StepsAsync(MigrationRun run, MigrationPhase[] phases, string? reason = null, string? snapshot = null)
     {
         reason = reason is null ? null : UntrustedText.Bound(reason);
-        JournalRecord next = run.Record with { Phase = phase, Reason = reason, Snapshot = snapshot ?? run.Record.Snapshot };
+        var next = new JournalRecord[phases.Length];
+        JournalRecord previous = run.Record;
+        for (int i = 0; i < phases.Length; i++)
+        {
+            next[i] = previous = previous with { Phase = phases[i], Reason = reason, Snapshot = snapshot ?? previous.Snapshot };
+        }
+
+        IReadOnlyList<JournalRecord> written;
         try
         {
-            run.Record = await _journal.AppendAsync(next).ConfigureAwait(false);
+            written = next.Length == 1 ? [await _journal.AppendAsync(next[0]).ConfigureAwait(false)]
+                : await _journal.AppendRangeAsync(next).ConfigureAwait(false);
         }
         catch (JournalWriteException)
         {
@@ -100,14 +116,18 @@ public sealed partial class MigrationCoordinator
         {
             // A record the journal will not take (too long, out of order, journal closed) is a checkpoint lost like any other.
             run.JournalLost = true;
-            throw new JournalWriteException(_journal.Name, next, e);
+            throw new JournalWriteException(_journal.Name, next[0], e);
         }
 
         run.Journaled = true;
         AnchorJournal();
-        Log.Phase(_logger, run.Id, run.VmId, run.Record.Role, phase, reason);
-        await AuditAsync(run.Id, run.VmId, phase.ToString(), reason).ConfigureAwait(false);
-        run.Report();
+        foreach (JournalRecord record in written)
+        {
+            run.Record = record;
+            Log.Phase(_logger, run.Id, run.VmId, record.Role, record.Phase, reason);
+            AuditBehind(run.Id, run.VmId, record.Phase.ToString(), reason);
+            run.Report();
+        }
     }
 
     /// <summary>Journals a step of a rollback or roll-forward that must go on even if the journal cannot be written: the action is
@@ -131,19 +151,21 @@ public sealed partial class MigrationCoordinator
         }
 
         run.Record = run.Record with { Phase = phase, Reason = reason is null ? null : UntrustedText.Bound(reason) };
-        await AuditAsync(run.Id, run.VmId, phase.ToString(), reason).ConfigureAwait(false);
+        AuditBehind(run.Id, run.VmId, phase.ToString(), reason);
         run.Report();
     }
 
     /// <summary>Hands the journal's head to be anchored outside this host, without waiting: a lagging anchor is harmless, and
-    /// <see cref="AnchoredAsync"/> catches up before a migration returns.</summary>
+    /// <see cref="SettledAsync"/> catches up before a migration returns.</summary>
     private void AnchorJournal() => _anchorPump?.Advance(_journal.Head);
 
-    /// <summary>Waits until the journal's head handed over so far is anchored (or its write failed and was logged).</summary>
-    private Task AnchoredAsync() => _anchorPump?.FlushAsync() ?? Task.CompletedTask;
+    /// <summary>Waits until the journal's head handed over so far is anchored and the audit entries handed over so far are
+    /// written (or their writes failed and were logged).</summary>
+    private Task SettledAsync() => Task.WhenAll(_anchorPump?.FlushAsync() ?? Task.CompletedTask, _audit.FlushAsync());
 
-    /// <summary>Returns what <paramref name="migration"/> returns once the journal's head it reached is anchored.</summary>
-    private async Task<MigrationResult> AnchoredAfterAsync(Task<MigrationResult> migration)
+    /// <summary>Returns what <paramref name="migration"/> returns once the journal's head it reached is anchored and its audit
+    /// entries are written.</summary>
+    private async Task<MigrationResult> SettledAfterAsync(Task<MigrationResult> migration)
     {
         try
         {
@@ -151,23 +173,21 @@ public sealed partial class MigrationCoordinator
         }
         finally
         {
-            await AnchoredAsync().ConfigureAwait(false);
+            await SettledAsync().ConfigureAwait(false);
         }
     }
 
-    private async ValueTask AuditAsync(Guid? migrationId, string? vmId, string eventName, string? detail)
-    {
-        try
-        {
-            await _audit.AppendAsync(migrationId, vmId, eventName, detail is null ? null : UntrustedText.Bound(detail,
-                2 * UntrustedText.DefaultMaxLength)).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // An audit entry lost is logged; it never stops a migration, and least of all its rollback.
-            Log.AuditUnavailable(_logger, eventName, e.Message);
-        }
-    }
+    /// <summary>Audits an event and waits until it is written (after every entry before it); an entry lost is logged, and
+    /// never stops a migration, least of all its rollback.</summary>
+    private Task AuditAsync(Guid? migrationId, string? vmId, string eventName, string? detail) =>
+        _audit.WriteAsync(migrationId, vmId, eventName, BoundDetail(detail));
+
+    /// <summary>Audits an event without waiting: the entry is written after every entry before it (ADR 0025).</summary>
+    private void AuditBehind(Guid? migrationId, string? vmId, string eventName, string? detail) =>
+        _audit.Enqueue(migrationId, vmId, eventName, BoundDetail(detail));
+
+    private static string? BoundDetail(string? detail) =>
+        detail is null ? null : UntrustedText.Bound(detail, 2 * UntrustedText.DefaultMaxLength);
 
     /// <summary>Hands leftover copies to the residue handler and audits what it did.</summary>
     private async ValueTask DisposeResidueAsync(Guid migrationId, string vmId, ResidueKind kind, IEnumerable<string> paths)

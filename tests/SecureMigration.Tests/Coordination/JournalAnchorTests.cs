@@ -67,20 +67,4 @@ public sealed class JournalAnchorTests
         Assert.Equal(hosts.Destination.Journal.Head, await hosts.Registry.GetHeadAsync(name));
         Assert.Equal(2, held.Writes);
     }
-
-    /// <summary>Completes <see cref="Reached"/> when a progress report names <paramref name="phase"/>.</summary>
-    private sealed class PhaseReached(MigrationPhase phase) : IProgress<MigrationProgress>
-    {
-        private readonly TaskCompletionSource _reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Task Reached => _reached.Task;
-
-        public void Report(MigrationProgress value)
-        {
-            if (value.Phase == phase)
-            {
-                _reached.TrySetResult();
-            }
-        }
-    }
 }

@@ -21,7 +21,8 @@ internal sealed class TestHost : IAsyncDisposable
 
     private TestHost(string id, string directory, IOwnershipRegistry registry, CoordinatorOptions options, AdmissionController? admission,
         CrashPlan? crash, string? journalPath,
-        ILoggerFactory? logging, TimeProvider? guestClock, Func<HypervisorDriver, HypervisorDriver>? wrapDriver)
+        ILoggerFactory? logging, TimeProvider? guestClock, Func<HypervisorDriver, HypervisorDriver>? wrapDriver,
+        Func<IAuditSink, IAuditSink>? wrapAudit, Func<IMigrationJournal, IMigrationJournal>? wrapJournal)
     {
         Id = id;
         Directory = directory;
@@ -37,8 +38,8 @@ internal sealed class TestHost : IAsyncDisposable
         var builder = new MigrationHostBuilder(id)
             .UseCoordinatorOptions(options)
             .UseTimeProvider(options.TimeProvider)
-            .UseJournal(Journal)
-            .UseAudit(Audit)
+            .UseJournal(wrapJournal?.Invoke(Journal) ?? Journal)
+            .UseAudit(wrapAudit?.Invoke(Audit) ?? Audit)
             .UseSnapshots(Snapshots)
             .UseDriver(crash is null ? driver : new CrashingDriver(driver, crash))
             .UseOwnershipRegistry(crash is null ? registry : new CrashingRegistry(registry, crash));
@@ -83,8 +84,10 @@ internal sealed class TestHost : IAsyncDisposable
     public static TestHost Create(string id, string directory, IOwnershipRegistry registry, CoordinatorOptions? options = null,
         AdmissionController? admission = null,
         CrashPlan? crash = null, string? journalPath = null, ILoggerFactory? logging = null, TimeProvider? guestClock = null,
-        Func<HypervisorDriver, HypervisorDriver>? wrapDriver = null) =>
-        new(id, directory, registry, options ?? new CoordinatorOptions(), admission, crash, journalPath, logging, guestClock, wrapDriver);
+        Func<HypervisorDriver, HypervisorDriver>? wrapDriver = null, Func<IAuditSink, IAuditSink>? wrapAudit = null,
+        Func<IMigrationJournal, IMigrationJournal>? wrapJournal = null) =>
+        new(id, directory, registry, options ?? new CoordinatorOptions(), admission, crash, journalPath, logging, guestClock, wrapDriver,
+            wrapAudit, wrapJournal);
 
     /// <summary>Closes everything, as a crash would (state stays on disk), runs <paramref name="whileDown"/>, and opens the host
     /// again.</summary>

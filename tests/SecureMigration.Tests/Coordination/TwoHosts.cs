@@ -1,10 +1,12 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
 using SecureMigration.Admission;
+using SecureMigration.Audit;
 using SecureMigration.Channel;
 using SecureMigration.Channel.Tickets;
 using SecureMigration.Coordination;
 using SecureMigration.Coordination.Drivers;
+using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Ownership;
 using SecureMigration.Coordination.Phases;
 using SecureMigration.Coordination.Protocol;
@@ -36,7 +38,8 @@ internal sealed class TwoHosts : IAsyncDisposable
         CrashPlan? sourceCrash, CrashPlan? destinationCrash, string? sourceJournal, AdmissionController? sourceAdmission,
             Func<IOwnershipRegistry, IOwnershipRegistry>? sourceRegistry,
         bool validateTickets, AdmissionController? destinationAdmission, ILoggerFactory? destinationLogger,
-        Func<string, IOwnershipRegistry>? registries, Func<HypervisorDriver, HypervisorDriver>? sourceDriver)
+        Func<string, IOwnershipRegistry>? registries, Func<HypervisorDriver, HypervisorDriver>? sourceDriver,
+        Func<IAuditSink, IAuditSink>? destinationAudit, Func<IMigrationJournal, IMigrationJournal>? destinationJournal)
     {
         Registry = new FileOwnershipRegistry(Path.Combine(_dir.Path, "registry"));
         _sourceRegistry = registries?.Invoke("source.test") ?? Registry;
@@ -47,7 +50,8 @@ internal sealed class TwoHosts : IAsyncDisposable
         Destination = TestHost.Create("destination.test", Path.Combine(_dir.Path, "destination"),
             destinationRegistry?.Invoke(_destinationRegistry) ??
             _destinationRegistry, destinationOptions,
-            destinationAdmission, destinationCrash, logging: destinationLogger);
+            destinationAdmission, destinationCrash, logging: destinationLogger, wrapAudit: destinationAudit,
+            wrapJournal: destinationJournal);
         _sourceFactory = new SecureChannelFactory(ChannelHarness.Options(_pki.Credentials(_pki.Source)));
         SecureChannelOptions destinationChannel = ChannelHarness.Options(_pki.Credentials(_pki.Destination));
         if (validateTickets)
@@ -84,11 +88,12 @@ internal sealed class TwoHosts : IAsyncDisposable
         string? sourceJournal = null, AdmissionController? sourceAdmission = null,
             Func<IOwnershipRegistry, IOwnershipRegistry>? sourceRegistry = null,
         bool validateTickets = false, AdmissionController? destinationAdmission = null, ILoggerFactory? destinationLogger = null,
-        Func<string, IOwnershipRegistry>? registries = null, Func<HypervisorDriver, HypervisorDriver>? sourceDriver = null)
+        Func<string, IOwnershipRegistry>? registries = null, Func<HypervisorDriver, HypervisorDriver>? sourceDriver = null,
+        Func<IAuditSink, IAuditSink>? destinationAudit = null, Func<IMigrationJournal, IMigrationJournal>? destinationJournal = null)
     {
         var hosts = new TwoHosts(sourceOptions, destinationOptions, destinationRegistry, sourceCrash, destinationCrash, sourceJournal,
             sourceAdmission, sourceRegistry,
-            validateTickets, destinationAdmission, destinationLogger, registries, sourceDriver);
+            validateTickets, destinationAdmission, destinationLogger, registries, sourceDriver, destinationAudit, destinationJournal);
         if (withRelay)
         {
             hosts.Relay = new NetworkAttacker(hosts._listener.LocalEndPoint);

@@ -7,6 +7,9 @@ namespace SecureMigration.Coordination.Hooks;
 internal sealed class HookRunner(IReadOnlyList<IMigrationHook> hooks, TimeSpan timeout, TimeProvider time)
 {
     /// <summary>Returns <see langword="null"/> when every hook allowed the migration, else why not.</summary>
+    /// <summary>Gets whether the stage has no hook at all (no hook and no hooks directory), so running it does nothing.</summary>
+    public bool IsEmpty => hooks.Count == 0;
+
     public async ValueTask<string?> RunAsync(MigrationHookContext context, CancellationToken cancellationToken)
     {
         foreach (IMigrationHook hook in hooks.SelectMany(Expand))

@@ -39,4 +39,28 @@ public interface IMigrationJournal
     /// <exception cref="IllegalPhaseTransitionException">The phase does not follow the migration's last one.</exception>
     /// <exception cref="JournalWriteException">The record could not be made durable; nothing of it remains.</exception>
     ValueTask<JournalRecord> AppendAsync(JournalRecord record, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Appends several checkpoints in order, each following its migration's previous one (earlier records of the same call
+    /// included). A store that can make them durable together (one write, one flush, all or none) should: the coordinator
+    /// uses this where nothing happens between the checkpoints that a crash could leave half done. This default appends them
+    /// one by one, so a crash may keep a prefix of them, which recovery treats as a crash between two checkpoints.
+    /// </summary>
+    /// <param name="records">The checkpoints, in order.</param>
+    /// <param name="cancellationToken">Cancels the wait for the journal; a write that started completes.</param>
+    /// <returns>The records as written.</returns>
+    /// <exception cref="IllegalPhaseTransitionException">A phase does not follow its migration's last one.</exception>
+    /// <exception cref="JournalWriteException">A record could not be made durable.</exception>
+    async ValueTask<IReadOnlyList<JournalRecord>> AppendRangeAsync(IReadOnlyList<JournalRecord> records,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        var written = new JournalRecord[records.Count];
+        for (int i = 0; i < records.Count; i++)
+        {
+            written[i] = await AppendAsync(records[i], cancellationToken).ConfigureAwait(false);
+        }
+
+        return written;
+    }
 }
