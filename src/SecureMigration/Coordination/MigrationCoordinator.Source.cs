@@ -207,14 +207,22 @@ public sealed partial class MigrationCoordinator
     {
         await StepAsync(run, MigrationPhase.Admitted).ConfigureAwait(false);
         string snapshot = await _snapshots.TakeAsync(run.Id, run.VmId, images, cancellationToken).ConfigureAwait(false);
-        await StepAsync(run, MigrationPhase.Snapshotted, snapshot: snapshot).ConfigureAwait(false);
-
-        if (await _preHooks.RunAsync(run.Hook(HookStage.PreMigrate), cancellationToken).ConfigureAwait(false) is { } veto)
+        if (_preHooks.IsEmpty)
         {
-            return await SettleSourceAsync(run, veto, peerKnows: false).ConfigureAwait(false);
+            // Nothing runs between the two checkpoints: one journal write (ADR 0025).
+            await StepsAsync(run, [MigrationPhase.Snapshotted, MigrationPhase.PreHooksDone], snapshot: snapshot).ConfigureAwait(false);
+        }
+        else
+        {
+            await StepAsync(run, MigrationPhase.Snapshotted, snapshot: snapshot).ConfigureAwait(false);
+            if (await _preHooks.RunAsync(run.Hook(HookStage.PreMigrate), cancellationToken).ConfigureAwait(false) is { } veto)
+            {
+                return await SettleSourceAsync(run, veto, peerKnows: false).ConfigureAwait(false);
+            }
+
+            await StepAsync(run, MigrationPhase.PreHooksDone).ConfigureAwait(false);
         }
 
-        await StepAsync(run, MigrationPhase.PreHooksDone).ConfigureAwait(false);
         MigrationTicket ticket = MigrationTicket.Create(run.VmId, Host, run.Record.DestinationHost, run.Record.Epoch,
             _options.TicketLifetime, _options.TimeProvider, run.Id)
             with
@@ -230,8 +238,18 @@ public sealed partial class MigrationCoordinator
         {
             run.Connection = await connect(ticket, cancellationToken).ConfigureAwait(false);
             run.Wire = new MigrationWire(run.Connection.Pipe, _options.StallTimeout, _options.TimeProvider);
-            await StepAsync(run, MigrationPhase.ChannelOpen).ConfigureAwait(false);
-            await run.Wire.ReceiveAsync(FrameType.Ready, _options.CommitTimeout, cancellationToken).ConfigureAwait(false);
+            // The checkpoint is written while the destination readies: nothing here acts on the VM until both ended.
+            Task opened = StepAsync(run, MigrationPhase.ChannelOpen).AsTask();
+            try
+            {
+                await run.Wire.ReceiveAsync(FrameType.Ready, _options.CommitTimeout, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                await opened.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+
+            await opened.ConfigureAwait(false);
         }
         finally
         {

@@ -1,6 +1,7 @@
 using SecureMigration.Audit;
 using SecureMigration.Coordination;
 using SecureMigration.Coordination.Hooks;
+using SecureMigration.Coordination.Journal;
 using SecureMigration.Coordination.Phases;
 using SecureMigration.Tests.Audit;
 
@@ -8,8 +9,8 @@ namespace SecureMigration.Tests.Coordination;
 
 /// <summary>
 /// Issue 19: what a checkpoint waits for. A phase's audit entry is written behind the journal (ADR 0025), in order, and a
-/// migration returns only once its entries are written; the destination's first checkpoints go to the journal in one write
-/// when no hook runs between them.
+/// migration returns only once its entries are written; checkpoints between which no hook runs go to the journal in one
+/// write, and the source writes ChannelOpen while the destination readies.
 /// </summary>
 public sealed class CheckpointWriteTests
 {
@@ -37,16 +38,24 @@ public sealed class CheckpointWriteTests
     }
 
     [Fact]
-    public async Task ReceiveAsync_NoPreMigrateHook_JournalsChannelOpenAdmittedAndPreHooksDoneWithOneWrite()
+    public async Task MigrateAsync_NoPreMigrateHook_JournalsTheCheckpointsAroundTheHooksWithOneWriteOnEachSide()
     {
-        RecordingJournal? journal = null;
-        await using TwoHosts hosts = await TwoHosts.CreateAsync(destinationJournal: inner => journal = new RecordingJournal(inner));
+        var journals = new Dictionary<string, RecordingJournal>();
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(journals: (host, inner) => journals[host] = new RecordingJournal(inner));
 
         (MigrationResult source, _) = await hosts.MigrateAsync();
 
         Assert.Equal(MigrationStatus.Completed, source.Status);
-        Assert.Equal([MigrationPhase.ChannelOpen, MigrationPhase.Admitted, MigrationPhase.PreHooksDone], journal!.Writes[0]);
-        Assert.Equal([MigrationPhase.Transferring], journal.Writes[1]);
+        Assert.Equal([MigrationPhase.Admitted], journals["source.test"].Writes[0]);
+        Assert.Equal([MigrationPhase.Snapshotted, MigrationPhase.PreHooksDone], journals["source.test"].Writes[1]);
+        Assert.Equal([MigrationPhase.ChannelOpen], journals["source.test"].Writes[2]);
+        Assert.Equal([MigrationPhase.ChannelOpen, MigrationPhase.Admitted, MigrationPhase.PreHooksDone],
+            journals["destination.test"].Writes[0]);
+        Assert.Equal([MigrationPhase.Transferring], journals["destination.test"].Writes[1]);
+        JournalRecord[] records = [.. hosts.Source.Journal.Records.Where(r => r.MigrationId == source.MigrationId)];
+        Assert.Equal((MigrationPhase.Snapshotted, MigrationPhase.PreHooksDone), (records[1].Phase, records[2].Phase));
+        Assert.NotNull(records[1].Snapshot);
+        Assert.Equal(records[1].Snapshot, records[2].Snapshot); // the snapshot travels on, as with two writes
     }
 
     [Fact]
@@ -61,7 +70,7 @@ public sealed class CheckpointWriteTests
             return Task.FromResult(HookVerdict.Allow);
         }));
         await using TwoHosts hosts = await TwoHosts.CreateAsync(destinationOptions: options,
-            destinationJournal: inner => journal = new RecordingJournal(inner));
+            journals: (host, inner) => host == "destination.test" ? journal = new RecordingJournal(inner) : inner);
 
         (MigrationResult source, _) = await hosts.MigrateAsync();
 

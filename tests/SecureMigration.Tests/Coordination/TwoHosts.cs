@@ -39,19 +39,20 @@ internal sealed class TwoHosts : IAsyncDisposable
             Func<IOwnershipRegistry, IOwnershipRegistry>? sourceRegistry,
         bool validateTickets, AdmissionController? destinationAdmission, ILoggerFactory? destinationLogger,
         Func<string, IOwnershipRegistry>? registries, Func<HypervisorDriver, HypervisorDriver>? sourceDriver,
-        Func<IAuditSink, IAuditSink>? destinationAudit, Func<IMigrationJournal, IMigrationJournal>? destinationJournal)
+        Func<IAuditSink, IAuditSink>? destinationAudit, Func<string, IMigrationJournal, IMigrationJournal>? journals)
     {
         Registry = new FileOwnershipRegistry(Path.Combine(_dir.Path, "registry"));
         _sourceRegistry = registries?.Invoke("source.test") ?? Registry;
         _destinationRegistry = registries?.Invoke("destination.test") ?? Registry;
         Source = TestHost.Create("source.test", Path.Combine(_dir.Path, "source"), sourceRegistry?.Invoke(_sourceRegistry) ??
             _sourceRegistry,
-            sourceOptions, sourceAdmission, sourceCrash, sourceJournal, wrapDriver: sourceDriver);
+            sourceOptions, sourceAdmission, sourceCrash, sourceJournal, wrapDriver: sourceDriver,
+            wrapJournal: journals is null ? null : inner => journals("source.test", inner));
         Destination = TestHost.Create("destination.test", Path.Combine(_dir.Path, "destination"),
             destinationRegistry?.Invoke(_destinationRegistry) ??
             _destinationRegistry, destinationOptions,
             destinationAdmission, destinationCrash, logging: destinationLogger, wrapAudit: destinationAudit,
-            wrapJournal: destinationJournal);
+            wrapJournal: journals is null ? null : inner => journals("destination.test", inner));
         _sourceFactory = new SecureChannelFactory(ChannelHarness.Options(_pki.Credentials(_pki.Source)));
         SecureChannelOptions destinationChannel = ChannelHarness.Options(_pki.Credentials(_pki.Destination));
         if (validateTickets)
@@ -89,11 +90,11 @@ internal sealed class TwoHosts : IAsyncDisposable
             Func<IOwnershipRegistry, IOwnershipRegistry>? sourceRegistry = null,
         bool validateTickets = false, AdmissionController? destinationAdmission = null, ILoggerFactory? destinationLogger = null,
         Func<string, IOwnershipRegistry>? registries = null, Func<HypervisorDriver, HypervisorDriver>? sourceDriver = null,
-        Func<IAuditSink, IAuditSink>? destinationAudit = null, Func<IMigrationJournal, IMigrationJournal>? destinationJournal = null)
+        Func<IAuditSink, IAuditSink>? destinationAudit = null, Func<string, IMigrationJournal, IMigrationJournal>? journals = null)
     {
         var hosts = new TwoHosts(sourceOptions, destinationOptions, destinationRegistry, sourceCrash, destinationCrash, sourceJournal,
             sourceAdmission, sourceRegistry,
-            validateTickets, destinationAdmission, destinationLogger, registries, sourceDriver, destinationAudit, destinationJournal);
+            validateTickets, destinationAdmission, destinationLogger, registries, sourceDriver, destinationAudit, journals);
         if (withRelay)
         {
             hosts.Relay = new NetworkAttacker(hosts._listener.LocalEndPoint);
