@@ -164,14 +164,34 @@ public sealed partial class MigrationCoordinator
         }
 
         await _driver.FinishIncomingAsync(run.VmId, cancellationToken).ConfigureAwait(false);
-        await StepAsync(run, MigrationPhase.SwitchingOver, reason: MigrationWire.DescribeDigest(digest)).ConfigureAwait(false);
-        if (await _postHooks.RunAsync(run.Hook(HookStage.PostMigrate), cancellationToken).ConfigureAwait(false) is { } postVeto)
+        if (_postHooks.IsEmpty)
         {
-            return await RollBackDestinationAsync(run, postVeto, peerKnows: false).ConfigureAwait(false);
-        }
+            // SwitchingOver is written while the source decides: the commit, the first step that needs it durable (recovery
+            // must then ask the registry), waits for both.
+            Task switching = StepAsync(run, MigrationPhase.SwitchingOver, reason: MigrationWire.DescribeDigest(digest)).AsTask();
+            try
+            {
+                await wire.SendAsync(FrameType.Verified, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+                await wire.ReceiveAsync(FrameType.Commit, _options.CommitTimeout, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                await switching.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
 
-        await wire.SendAsync(FrameType.Verified, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
-        await wire.ReceiveAsync(FrameType.Commit, _options.CommitTimeout, cancellationToken).ConfigureAwait(false);
+            await switching.ConfigureAwait(false);
+        }
+        else
+        {
+            await StepAsync(run, MigrationPhase.SwitchingOver, reason: MigrationWire.DescribeDigest(digest)).ConfigureAwait(false);
+            if (await _postHooks.RunAsync(run.Hook(HookStage.PostMigrate), cancellationToken).ConfigureAwait(false) is { } postVeto)
+            {
+                return await RollBackDestinationAsync(run, postVeto, peerKnows: false).ConfigureAwait(false);
+            }
+
+            await wire.SendAsync(FrameType.Verified, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+            await wire.ReceiveAsync(FrameType.Commit, _options.CommitTimeout, cancellationToken).ConfigureAwait(false);
+        }
 
         OwnershipMove move;
         try
@@ -202,7 +222,9 @@ public sealed partial class MigrationCoordinator
         byte[] epoch = new byte[sizeof(ulong)];
         BinaryPrimitives.WriteUInt64LittleEndian(epoch, (ulong)move.Current!.Epoch);
         run.Record = run.Record with { RegistryRevision = move.Current.Revision > 0 ? move.Current.Revision : null };
-        await TryStepAsync(run, MigrationPhase.Committed).ConfigureAwait(false);
+        // The registry holds the commit, so the source may hear of it while the checkpoint is written (a crash before that
+        // leaves SwitchingOver, whose recovery asks the registry and rolls forward); the VM runs only after both.
+        Task committed = TryStepAsync(run, MigrationPhase.Committed).AsTask();
         // Admission's slot is freed before the source hears of the commit: a source that starts its next migration as soon
         // as this one ends finds it free here, not still held while this host runs the VM and cleans up.
         Complete(run, MigrationOutcome.Succeeded);
@@ -213,6 +235,10 @@ public sealed partial class MigrationCoordinator
         catch (MigrationAbortedException)
         {
             // The source asks the registry when the acknowledgement does not arrive.
+        }
+        finally
+        {
+            await committed.ConfigureAwait(false);
         }
 
         return await RollForwardDestinationAsync(run).ConfigureAwait(false);

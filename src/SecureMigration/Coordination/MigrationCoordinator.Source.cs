@@ -271,12 +271,23 @@ public sealed partial class MigrationCoordinator
         digest = hash.GetCurrentHash();
 
         // The hypervisor's stream ended: the VM is paused here. From now on it must not run here unless the registry says so.
-        await StepAsync(run, MigrationPhase.SwitchingOver, reason: MigrationWire.DescribeDigest(digest)).ConfigureAwait(false);
-        byte[] end = new byte[sizeof(ulong) + MigrationWire.DigestLength];
-        BinaryPrimitives.WriteUInt64LittleEndian(end, (ulong)run.Bytes);
-        digest.CopyTo(end, sizeof(ulong));
-        await run.Wire.SendAsync(FrameType.EndOfStream, end, cancellationToken).ConfigureAwait(false);
-        await run.Wire.ReceiveAsync(FrameType.Verified, _options.CommitTimeout, cancellationToken).ConfigureAwait(false);
+        // SwitchingOver is written while the destination verifies the stream: the commit request, the first step that needs
+        // it durable (recovery must then ask the registry), waits for both.
+        Task switching = StepAsync(run, MigrationPhase.SwitchingOver, reason: MigrationWire.DescribeDigest(digest)).AsTask();
+        try
+        {
+            byte[] end = new byte[sizeof(ulong) + MigrationWire.DigestLength];
+            BinaryPrimitives.WriteUInt64LittleEndian(end, (ulong)run.Bytes);
+            digest.CopyTo(end, sizeof(ulong));
+            await run.Wire.SendAsync(FrameType.EndOfStream, end, cancellationToken).ConfigureAwait(false);
+            await run.Wire.ReceiveAsync(FrameType.Verified, _options.CommitTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await switching.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        await switching.ConfigureAwait(false);
 
         if (await _postHooks.RunAsync(run.Hook(HookStage.PostMigrate), cancellationToken).ConfigureAwait(false) is { } postVeto)
         {

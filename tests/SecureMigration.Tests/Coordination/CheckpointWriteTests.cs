@@ -78,4 +78,40 @@ public sealed class CheckpointWriteTests
         Assert.Equal([[MigrationPhase.ChannelOpen, MigrationPhase.Admitted]], writesWhenTheHookRan);
         Assert.Equal([MigrationPhase.PreHooksDone], journal!.Writes[1]);
     }
+
+    [Fact]
+    public async Task MigrateAsync_SourcesSwitchingOverSlowToWrite_TheDestinationVerifiesMeanwhileAndNothingCommitsBeforeIt()
+    {
+        RecordingJournal? journal = null;
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(journals: (host, inner) =>
+            host == "source.test" ? journal = new RecordingJournal(inner) { HoldAt = MigrationPhase.SwitchingOver } : inner);
+        var verifying = new PhaseReached(MigrationPhase.SwitchingOver);
+
+        Task<(MigrationResult Source, MigrationResult? Destination)> migrating = hosts.MigrateAsync(verifying);
+        await journal!.Held.WaitAsync(TimeSpan.FromMinutes(1));
+        await verifying.Reached.WaitAsync(TimeSpan.FromMinutes(1)); // the stream's end went out before the checkpoint was durable
+
+        Assert.Equal("source.test", (await hosts.Registry.GetAsync(TwoHosts.VmId))!.Owner);
+        Assert.DoesNotContain(hosts.Destination.Journal.Records, r => r.Phase == MigrationPhase.Committed);
+        journal.Release();
+        (MigrationResult source, MigrationResult? destination) = await migrating;
+        Assert.Equal((MigrationStatus.Completed, MigrationStatus.Completed), (source.Status, destination?.Status));
+    }
+
+    [Fact]
+    public async Task ReceiveAsync_DestinationsSwitchingOverSlowToWrite_TheRegistryMovesOnlyAfterIt()
+    {
+        RecordingJournal? journal = null;
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(journals: (host, inner) =>
+            host == "destination.test" ? journal = new RecordingJournal(inner) { HoldAt = MigrationPhase.SwitchingOver } : inner);
+
+        Task<(MigrationResult Source, MigrationResult? Destination)> migrating = hosts.MigrateAsync();
+        await journal!.Held.WaitAsync(TimeSpan.FromMinutes(1));
+
+        Assert.Equal("source.test", (await hosts.Registry.GetAsync(TwoHosts.VmId))!.Owner);
+        journal.Release();
+        (MigrationResult source, MigrationResult? destination) = await migrating;
+        Assert.Equal((MigrationStatus.Completed, MigrationStatus.Completed), (source.Status, destination?.Status));
+        Assert.Equal("destination.test", (await hosts.Registry.GetAsync(TwoHosts.VmId))!.Owner);
+    }
 }

@@ -3,11 +3,25 @@ using SecureMigration.Coordination.Phases;
 
 namespace SecureMigration.Tests.Coordination;
 
-/// <summary>A journal in front of another that records the phases of each write it was asked for, one list per write.</summary>
+/// <summary>
+/// A journal in front of another that records the phases of each write it was asked for, one list per write; a write of
+/// <see cref="HoldAt"/> waits, once it is asked for, until <see cref="Release"/> (a slow disk at that checkpoint).
+/// </summary>
 internal sealed class RecordingJournal(IMigrationJournal inner) : IMigrationJournal
 {
     private readonly Lock _gate = new();
     private readonly List<MigrationPhase[]> _writes = [];
+    private readonly TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Gets or sets the phase whose write waits for <see cref="Release"/>.</summary>
+    public MigrationPhase? HoldAt { get; init; }
+
+    /// <summary>Gets a task that completes when the write of <see cref="HoldAt"/> is waiting.</summary>
+    public Task Held => _held.Task;
+
+    /// <summary>Lets the held write through.</summary>
+    public void Release() => _released.TrySetResult();
 
     /// <summary>Gets the phases of each write so far, in order.</summary>
     public IReadOnlyList<MigrationPhase[]> Writes
@@ -33,24 +47,30 @@ internal sealed class RecordingJournal(IMigrationJournal inner) : IMigrationJour
 
     public bool HasUnfinished(string vmId) => inner.HasUnfinished(vmId);
 
-    public ValueTask<JournalRecord> AppendAsync(JournalRecord record, CancellationToken cancellationToken = default)
+    public async ValueTask<JournalRecord> AppendAsync(JournalRecord record, CancellationToken cancellationToken = default)
     {
-        Record([record]);
-        return inner.AppendAsync(record, cancellationToken);
+        await RecordAsync([record]);
+        return await inner.AppendAsync(record, cancellationToken);
     }
 
-    public ValueTask<IReadOnlyList<JournalRecord>> AppendRangeAsync(IReadOnlyList<JournalRecord> records,
+    public async ValueTask<IReadOnlyList<JournalRecord>> AppendRangeAsync(IReadOnlyList<JournalRecord> records,
         CancellationToken cancellationToken = default)
     {
-        Record(records);
-        return inner.AppendRangeAsync(records, cancellationToken);
+        await RecordAsync(records);
+        return await inner.AppendRangeAsync(records, cancellationToken);
     }
 
-    private void Record(IReadOnlyList<JournalRecord> records)
+    private async Task RecordAsync(IReadOnlyList<JournalRecord> records)
     {
         lock (_gate)
         {
             _writes.Add([.. records.Select(r => r.Phase)]);
+        }
+
+        if (records.Any(r => r.Phase == HoldAt))
+        {
+            _held.TrySetResult();
+            await _released.Task;
         }
     }
 }
