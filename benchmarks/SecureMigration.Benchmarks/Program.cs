@@ -51,6 +51,11 @@ if (args.Length > 0 && args[0] == "cluster-admission")
     return await SecureMigration.Benchmarks.Admission.ClusterAdmissionRunner.RunAsync(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "coordination-phases")
+{
+    return await SecureMigration.Benchmarks.Coordination.PhaseTimelineRunner.RunAsync(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "registry-commit")
 {
     return await SecureMigration.Benchmarks.Coordination.RegistryCommitRunner.RunAsync(args[1..]);

@@ -1,21 +1,21 @@
+using SecureMigration.Threading;
+
 namespace SecureMigration.Audit;
 
 /// <summary>
 /// Writes a sink's entries in the order they are handed over, one at a time, off the caller's path: a checkpoint hands
-/// its phase's entry over and goes on while the entry is written and flushed (ADR 0025). <see cref="FlushAsync"/> waits
-/// for every entry handed over so far; the coordinator waits for it before a migration returns and at the end of
-/// recovery, and <see cref="WriteAsync"/> (hand over, then flush) keeps an entry's durability for callers that need it
-/// before they go on. An entry that cannot be written is reported to the failure callback and dropped: no audit failure
-/// stops a migration, and the journal, written before every phase's entry, holds the same checkpoints.
+/// its phase's entry over and goes on while the entry is written and flushed (ADR 0025). <see cref="SerialWriter{T}.FlushAsync"/>
+/// waits for every entry handed over so far; the coordinator waits for it before a migration returns and at the end of
+/// recovery, and <see cref="WriteAsync(Guid?, string?, string, string?)"/> (hand over, then flush) keeps an entry's
+/// durability for callers that need it before they go on. An entry that cannot be written is reported to the failure
+/// callback and dropped: no audit failure stops a migration, and the journal, written before every phase's entry, holds
+/// the same checkpoints.
 /// </summary>
-internal sealed class AuditWriteBehind
+internal sealed class AuditWriteBehind : SerialWriter<AuditWriteBehind.Entry>
 {
     private readonly IAuditSink _sink;
     private readonly Action<string, Exception> _failed;
-    private readonly Lock _gate = new();
     private readonly Queue<Entry> _pending = new();
-    private bool _writing;
-    private Task _writer = Task.CompletedTask;
 
     /// <summary>Creates a writer for <paramref name="sink"/> that tells <paramref name="failed"/> of each entry lost (its event
     /// name and the error).</summary>
@@ -26,18 +26,8 @@ internal sealed class AuditWriteBehind
     }
 
     /// <summary>Hands an entry over to be written after the ones before it, and returns without waiting.</summary>
-    public void Enqueue(Guid? migrationId, string? vmId, string eventName, string? detail)
-    {
-        lock (_gate)
-        {
-            _pending.Enqueue(new Entry(migrationId, vmId, eventName, detail));
-            if (!_writing)
-            {
-                _writing = true;
-                _writer = Task.Run(DrainAsync);
-            }
-        }
-    }
+    public void Enqueue(Guid? migrationId, string? vmId, string eventName, string? detail) =>
+        Hand(() => _pending.Enqueue(new Entry(migrationId, vmId, eventName, detail)));
 
     /// <summary>Hands an entry over and waits until it (and every one before it) was written, or dropped and reported.</summary>
     public Task WriteAsync(Guid? migrationId, string? vmId, string eventName, string? detail)
@@ -46,40 +36,23 @@ internal sealed class AuditWriteBehind
         return FlushAsync();
     }
 
-    /// <summary>Waits until every entry handed over so far was written, or dropped and reported.</summary>
-    public Task FlushAsync()
+    /// <inheritdoc />
+    protected override bool TryTake(out Entry entry) => _pending.TryDequeue(out entry);
+
+    /// <inheritdoc />
+    protected override async Task WriteAsync(Entry entry)
     {
-        lock (_gate)
+        try
         {
-            return _writer;
+            await _sink.AppendAsync(entry.MigrationId, entry.VmId, entry.EventName, entry.Detail).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // Best effort by design, as before it went behind: nobody awaits this entry to hear of its failure.
+            _failed(entry.EventName, e);
         }
     }
 
-    private async Task DrainAsync()
-    {
-        while (true)
-        {
-            Entry entry;
-            lock (_gate)
-            {
-                if (!_pending.TryDequeue(out entry))
-                {
-                    _writing = false;
-                    return;
-                }
-            }
-
-            try
-            {
-                await _sink.AppendAsync(entry.MigrationId, entry.VmId, entry.EventName, entry.Detail).ConfigureAwait(false);
-            }
-            catch (Exception e)
-            {
-                // Best effort by design, as before it went behind: nobody awaits this entry to hear of its failure.
-                _failed(entry.EventName, e);
-            }
-        }
-    }
-
-    private readonly record struct Entry(Guid? MigrationId, string? VmId, string EventName, string? Detail);
+    /// <summary>An entry handed over.</summary>
+    internal readonly record struct Entry(Guid? MigrationId, string? VmId, string EventName, string? Detail);
 }

@@ -169,17 +169,11 @@ public sealed partial class MigrationCoordinator
             // SwitchingOver is written while the source decides: the commit, the first step that needs it durable (recovery
             // must then ask the registry), waits for both.
             Task switching = StepAsync(run, MigrationPhase.SwitchingOver, reason: MigrationWire.DescribeDigest(digest)).AsTask();
-            try
+            await WhileCheckpointingAsync(switching, async () =>
             {
                 await wire.SendAsync(FrameType.Verified, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
                 await wire.ReceiveAsync(FrameType.Commit, _options.CommitTimeout, cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                await switching.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
-
-            await switching.ConfigureAwait(false);
+            }).ConfigureAwait(false);
         }
         else
         {
@@ -228,18 +222,17 @@ public sealed partial class MigrationCoordinator
         // Admission's slot is freed before the source hears of the commit: a source that starts its next migration as soon
         // as this one ends finds it free here, not still held while this host runs the VM and cleans up.
         Complete(run, MigrationOutcome.Succeeded);
-        try
+        await WhileCheckpointingAsync(committed, async () =>
         {
-            await wire.SendAsync(FrameType.Committed, epoch, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (MigrationAbortedException)
-        {
-            // The source asks the registry when the acknowledgement does not arrive.
-        }
-        finally
-        {
-            await committed.ConfigureAwait(false);
-        }
+            try
+            {
+                await wire.SendAsync(FrameType.Committed, epoch, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (MigrationAbortedException)
+            {
+                // The source asks the registry when the acknowledgement does not arrive.
+            }
+        }).ConfigureAwait(false);
 
         return await RollForwardDestinationAsync(run).ConfigureAwait(false);
     }

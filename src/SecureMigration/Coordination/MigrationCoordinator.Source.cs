@@ -239,17 +239,9 @@ public sealed partial class MigrationCoordinator
             run.Connection = await connect(ticket, cancellationToken).ConfigureAwait(false);
             run.Wire = new MigrationWire(run.Connection.Pipe, _options.StallTimeout, _options.TimeProvider);
             // The checkpoint is written while the destination readies: nothing here acts on the VM until both ended.
-            Task opened = StepAsync(run, MigrationPhase.ChannelOpen).AsTask();
-            try
-            {
-                await run.Wire.ReceiveAsync(FrameType.Ready, _options.CommitTimeout, cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                await opened.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
-
-            await opened.ConfigureAwait(false);
+            MigrationWire wire = run.Wire;
+            await WhileCheckpointingAsync(StepAsync(run, MigrationPhase.ChannelOpen).AsTask(),
+                () => wire.ReceiveAsync(FrameType.Ready, _options.CommitTimeout, cancellationToken).AsTask()).ConfigureAwait(false);
         }
         finally
         {
@@ -273,21 +265,16 @@ public sealed partial class MigrationCoordinator
         // The hypervisor's stream ended: the VM is paused here. From now on it must not run here unless the registry says so.
         // SwitchingOver is written while the destination verifies the stream: the commit request, the first step that needs
         // it durable (recovery must then ask the registry), waits for both.
-        Task switching = StepAsync(run, MigrationPhase.SwitchingOver, reason: MigrationWire.DescribeDigest(digest)).AsTask();
-        try
-        {
-            byte[] end = new byte[sizeof(ulong) + MigrationWire.DigestLength];
-            BinaryPrimitives.WriteUInt64LittleEndian(end, (ulong)run.Bytes);
-            digest.CopyTo(end, sizeof(ulong));
-            await run.Wire.SendAsync(FrameType.EndOfStream, end, cancellationToken).ConfigureAwait(false);
-            await run.Wire.ReceiveAsync(FrameType.Verified, _options.CommitTimeout, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            await switching.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        }
-
-        await switching.ConfigureAwait(false);
+        byte[] end = new byte[sizeof(ulong) + MigrationWire.DigestLength];
+        BinaryPrimitives.WriteUInt64LittleEndian(end, (ulong)run.Bytes);
+        digest.CopyTo(end, sizeof(ulong));
+        MigrationWire streamed = run.Wire;
+        await WhileCheckpointingAsync(StepAsync(run, MigrationPhase.SwitchingOver, reason: MigrationWire.DescribeDigest(digest)).AsTask(),
+            async () =>
+            {
+                await streamed.SendAsync(FrameType.EndOfStream, end, cancellationToken).ConfigureAwait(false);
+                await streamed.ReceiveAsync(FrameType.Verified, _options.CommitTimeout, cancellationToken).ConfigureAwait(false);
+            }).ConfigureAwait(false);
 
         if (await _postHooks.RunAsync(run.Hook(HookStage.PostMigrate), cancellationToken).ConfigureAwait(false) is { } postVeto)
         {

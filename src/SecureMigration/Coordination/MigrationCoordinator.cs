@@ -130,6 +130,31 @@ public sealed partial class MigrationCoordinator
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="meanwhile"/> while <paramref name="checkpoint"/> is written, and returns once both ended. The
+    /// checkpoint comes first in the code's order, so its failure is the one thrown when both fail (a simulated or real
+    /// crash at the checkpoint ends the run there, whatever the peer said meanwhile); otherwise the other's.
+    /// </summary>
+    private static async Task WhileCheckpointingAsync(Task checkpoint, Func<Task> meanwhile)
+    {
+        try
+        {
+            await meanwhile().ConfigureAwait(false);
+        }
+        catch
+        {
+            await checkpoint.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (!checkpoint.IsCompletedSuccessfully)
+            {
+                await checkpoint.ConfigureAwait(false);
+            }
+
+            throw;
+        }
+
+        await checkpoint.ConfigureAwait(false);
+    }
+
     /// <summary>Journals a step of a rollback or roll-forward that must go on even if the journal cannot be written: the action is
     /// idempotent and recovery repeats it.</summary>
     private async ValueTask TryStepAsync(MigrationRun run, MigrationPhase phase, string? reason = null)
