@@ -234,12 +234,12 @@ public sealed partial class MigrationCoordinator
         // The hypervisor's checks and settings change nothing a rollback undoes: they run while the channel opens and the
         // destination readies, and are awaited (their failure ends the migration) before it starts.
         Task preparing = _driver.PrepareOutgoingAsync(run.VmId, cancellationToken).AsTask();
+        MigrationWire wire;
         try
         {
             run.Connection = await connect(ticket, cancellationToken).ConfigureAwait(false);
-            run.Wire = new MigrationWire(run.Connection.Pipe, _options.StallTimeout, _options.TimeProvider);
+            run.Wire = wire = new MigrationWire(run.Connection.Pipe, _options.StallTimeout, _options.TimeProvider);
             // The checkpoint is written while the destination readies: nothing here acts on the VM until both ended.
-            MigrationWire wire = run.Wire;
             await WhileCheckpointingAsync(StepAsync(run, MigrationPhase.ChannelOpen).AsTask(),
                 () => wire.ReceiveAsync(FrameType.Ready, _options.CommitTimeout, cancellationToken).AsTask()).ConfigureAwait(false);
         }
@@ -256,7 +256,7 @@ public sealed partial class MigrationCoordinator
         Stream stream = await _driver.StartOutgoingAsync(run.VmId, cancellationToken).ConfigureAwait(false);
         await using (stream.ConfigureAwait(false))
         {
-            run.Bytes = await run.Wire.SendStreamAsync(stream, hash, _options.FlushBytes, bytes => { run.Bytes = bytes; run.Report(); },
+            run.Bytes = await wire.SendStreamAsync(stream, hash, _options.FlushBytes, bytes => { run.Bytes = bytes; run.Report(); },
                 cancellationToken).ConfigureAwait(false);
         }
 
@@ -268,12 +268,11 @@ public sealed partial class MigrationCoordinator
         byte[] end = new byte[sizeof(ulong) + MigrationWire.DigestLength];
         BinaryPrimitives.WriteUInt64LittleEndian(end, (ulong)run.Bytes);
         digest.CopyTo(end, sizeof(ulong));
-        MigrationWire streamed = run.Wire;
         await WhileCheckpointingAsync(StepAsync(run, MigrationPhase.SwitchingOver, reason: MigrationWire.DescribeDigest(digest)).AsTask(),
             async () =>
             {
-                await streamed.SendAsync(FrameType.EndOfStream, end, cancellationToken).ConfigureAwait(false);
-                await streamed.ReceiveAsync(FrameType.Verified, _options.CommitTimeout, cancellationToken).ConfigureAwait(false);
+                await wire.SendAsync(FrameType.EndOfStream, end, cancellationToken).ConfigureAwait(false);
+                await wire.ReceiveAsync(FrameType.Verified, _options.CommitTimeout, cancellationToken).ConfigureAwait(false);
             }).ConfigureAwait(false);
 
         if (await _postHooks.RunAsync(run.Hook(HookStage.PostMigrate), cancellationToken).ConfigureAwait(false) is { } postVeto)
@@ -285,8 +284,8 @@ public sealed partial class MigrationCoordinator
         string? ackProblem = null;
         try
         {
-            await run.Wire.SendAsync(FrameType.Commit, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
-            await run.Wire.ReceiveAsync(FrameType.Committed, _options.CommitTimeout, cancellationToken).ConfigureAwait(false);
+            await wire.SendAsync(FrameType.Commit, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+            await wire.ReceiveAsync(FrameType.Committed, _options.CommitTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch (MigrationAbortedException e)
         {

@@ -88,7 +88,7 @@ public sealed partial class MigrationCoordinator
 
     /// <summary>
     /// Journals the next phases with one durable write, then logs and reports each; for checkpoints between which nothing
-    /// happens that a crash could leave half done (the destination's first ones when no hook runs between them).
+    /// happens that a crash could leave half done (those around the pre-migrate hooks when none is configured, ADR 0025).
     /// </summary>
     private async ValueTask StepsAsync(MigrationRun run, MigrationPhase[] phases, string? reason = null, string? snapshot = null)
     {

@@ -108,6 +108,9 @@ public sealed class CheckpointWriteTests
         Task<(MigrationResult Source, MigrationResult? Destination)> migrating = hosts.MigrateAsync();
         await journal!.Held.WaitAsync(TimeSpan.FromMinutes(1));
 
+        // Fails if the swap is moved before the checkpoint is asked for. A swap that merely stopped waiting for the write
+        // would come after the source's Commit, which may still be on its way here: that order is kept by
+        // WhileCheckpointingAsync and shown deterministically on the source's side (the test above).
         Assert.Equal("source.test", (await hosts.Registry.GetAsync(TwoHosts.VmId))!.Owner);
         journal.Release();
         (MigrationResult source, MigrationResult? destination) = await migrating;

@@ -6,10 +6,10 @@ namespace SecureMigration.Coordination.Hooks;
 /// stands for the hooks it holds at the stage's start, each run as a hook of its own.</summary>
 internal sealed class HookRunner(IReadOnlyList<IMigrationHook> hooks, TimeSpan timeout, TimeProvider time)
 {
-    /// <summary>Returns <see langword="null"/> when every hook allowed the migration, else why not.</summary>
     /// <summary>Gets whether the stage has no hook at all (no hook and no hooks directory), so running it does nothing.</summary>
     public bool IsEmpty => hooks.Count == 0;
 
+    /// <summary>Returns <see langword="null"/> when every hook allowed the migration, else why not.</summary>
     public async ValueTask<string?> RunAsync(MigrationHookContext context, CancellationToken cancellationToken)
     {
         foreach (IMigrationHook hook in hooks.SelectMany(Expand))
