@@ -96,12 +96,13 @@ internal sealed class WipePassWriter(SanitizerOptions options, bool isDevice, Wi
     }
 
     /// <summary>
-    /// Writes the chunks from one aligned block per slot, in a ring of <see cref="SanitizerOptions.WritesInFlight"/>: a slot's
-    /// block is filled for its next chunk on the slot's own thread, just before the write (<see cref="BlockFill"/>), while the
-    /// other slots' writes are at the device, so no producer thread or queue stands between the fill and the write and the
-    /// slots generate a random pass on every core (filled on the issuing thread, one block after another, the keystream
-    /// held a 1 GiB random pass to 0.44 s on a RAM-backed loop device where the writes alone took 0.21 s). A pass of one
-    /// byte is the same everywhere: each block is filled once, here.
+    /// Writes the chunks from one aligned block per slot, <see cref="SanitizerOptions.WritesInFlight"/> slots each taking the
+    /// next chunk as soon as its own write completes (<see cref="ChunkDispenser"/>): a slot's block is filled for its chunk on
+    /// the slot's own thread, just before the write (<see cref="BlockFill"/>), while the other slots' writes are at the
+    /// device, so no producer thread or queue stands between the fill and the write and the slots generate a random pass on
+    /// every core (filled on the issuing thread, one block after another, the keystream held a 1 GiB random pass to 0.44 s on
+    /// a RAM-backed loop device where the writes alone took 0.21 s). A pass of one byte is the same everywhere: each block is
+    /// filled once, here.
     /// </summary>
     private async Task StreamAsync(int passIndex, SanitizationPass pass, AesCtrKeystream? keystream, int firstChunk, PassProgress progress,
         CancellationToken cancellationToken)
@@ -109,74 +110,34 @@ internal sealed class WipePassWriter(SanitizerOptions options, bool isDevice, Wi
         int depth = options.WritesInFlight;
         using var pool = new AlignedMemoryPool(options.BlockSize);
         IMemoryOwner<byte>[] blocks = [.. Enumerable.Range(0, depth).Select(_ => pool.Rent())];
-        bool sameEverywhere = pass.Pattern is { Count: 1 };
-        var filled = new bool[depth];
-        BlockFill[]? fills = sameEverywhere ? null : [.. Enumerable.Range(0, depth).Select(_ => BlockFill.ForSlot(pass, keystream))];
-        var ring = new WriteRing(depth);
-        long done = chunks.BytesBefore(firstChunk);
-        int chunksDone = firstChunk;
-        long sinceCheckpoint = 0;
+        BlockFill[]? fills = pass.Pattern is { Count: 1 }
+            ? null
+            : [.. Enumerable.Range(0, depth).Select(_ => BlockFill.ForSlot(pass, keystream))];
+        var dispenser = new ChunkDispenser(depth, firstChunk, chunks.Count, chunks.BytesBefore(firstChunk),
+            checkpoint.Key is null ? 0 : options.CheckpointInterval, progress);
         try
         {
-            for (int index = firstChunk; index < chunks.Count; index++)
+            if (fills is null)
             {
-                if (ring.IsFull)
+                foreach (IMemoryOwner<byte> block in blocks)
                 {
-                    await ring.RetireOldest(out WipeChunk finished).ConfigureAwait(false);
-                    done += finished.Length;
-                    sinceCheckpoint += finished.Length;
-                    chunksDone++;
-                    progress.Report(done);
-                    if (checkpoint.Key is not null && sinceCheckpoint >= options.CheckpointInterval)
-                    {
-                        // Claims only the chunks whose writes completed; the flush makes them durable first.
-                        await checkpoint.SaveAsync(handles, passIndex, chunksDone, keystream).ConfigureAwait(false);
-                        sinceCheckpoint = 0;
-                    }
+                    PatternFill.Fill(pass, keystream, 0, block.Memory.Span);
                 }
-
-                cancellationToken.ThrowIfCancellationRequested();
-                WipeChunk chunk = chunks[index];
-                int slot = ring.NextSlot;
-                Memory<byte> block = blocks[slot].Memory;
-                if (fills is not null)
-                {
-                    ring.Issue(handles.FillAndWriteAsync(slot, chunk, block[..chunk.Length], fills[slot], cancellationToken), chunk);
-                    continue;
-                }
-
-                if (!filled[slot])
-                {
-                    PatternFill.Fill(pass, keystream, chunk.Offset, block.Span);
-                    filled[slot] = true;
-                }
-
-                ring.Issue(handles.WriteAsync(slot, chunk, block[..chunk.Length], cancellationToken), chunk);
             }
 
-            while (ring.InFlight > 0)
+            // Every slot's writes have landed once these end, failed or not: only then may the pool free the blocks.
+            var slots = new Task[depth];
+            for (int slot = 0; slot < depth; slot++)
             {
-                await ring.RetireOldest(out WipeChunk finished).ConfigureAwait(false);
-                done += finished.Length;
+                slots[slot] = SlotAsync(slot, blocks[slot].Memory, fills?[slot], passIndex, keystream, dispenser, cancellationToken);
             }
 
-            progress.Report(done);
+            await Task.WhenAll(slots).ConfigureAwait(false);
+            dispenser.ThrowIfFailed();
+            progress.Report(dispenser.Done);
         }
         finally
         {
-            // Writes still in flight read the blocks: let them land before the pool is freed.
-            while (ring.InFlight > 0)
-            {
-                try
-                {
-                    await ring.RetireOldest(out _).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is IOException or OperationCanceledException or UnauthorizedAccessException)
-                {
-                    // The pass already failed; the first error is the one reported.
-                }
-            }
-
             foreach (IMemoryOwner<byte> block in blocks)
             {
                 block.Dispose();
@@ -186,6 +147,47 @@ internal sealed class WipePassWriter(SanitizerOptions options, bool isDevice, Wi
             {
                 fill.Dispose();
             }
+        }
+    }
+
+    /// <summary>
+    /// One slot's part of a pass: takes the next chunk, writes it from <paramref name="block"/> (filled first when
+    /// <paramref name="fill"/> is given), and writes a checkpoint when one falls to it; a failure is handed to the
+    /// <paramref name="dispenser"/>, which ends the pass for every slot. Once the first write has gone to the slot's thread,
+    /// the loop runs there: each completion resumes it on that thread.
+    /// </summary>
+    private async Task SlotAsync(int slot, Memory<byte> block, BlockFill? fill, int passIndex, AesCtrKeystream? keystream,
+        ChunkDispenser dispenser, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested && dispenser.TryTake(slot, out int index))
+            {
+                WipeChunk chunk = chunks[index];
+                Memory<byte> data = block[..chunk.Length];
+                await (fill is null
+                    ? handles.WriteAsync(slot, chunk, data, cancellationToken)
+                    : handles.FillAndWriteAsync(slot, chunk, data, fill, cancellationToken)).ConfigureAwait(false);
+                int claim = dispenser.Complete(slot, chunk.Length);
+                if (claim >= 0)
+                {
+                    // Claims only chunks whose writes completed; the flush makes them durable first.
+                    try
+                    {
+                        await checkpoint.SaveAsync(handles, passIndex, claim, keystream).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        dispenser.CheckpointWritten();
+                    }
+                }
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+        catch (Exception e)
+        {
+            dispenser.Fail(e);
         }
     }
 }

@@ -224,15 +224,19 @@ public sealed class BlockSanitizerTests : IDisposable
         Assert.True(File.Exists(file + ".secmig-wipe"));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file + ".secmig-wipe"));
         // The random pass's key travels sealed under the host key, never in plaintext.
+        int checkpointedChunks;
         using (JsonDocument checkpoint = JsonDocument.Parse(File.ReadAllBytes(file + ".secmig-wipe")))
         {
+            // Inside the random pass (the third, 0-based 2): the first two are done. How far inside depends on the moment the
+            // run stopped, as the other slots go on writing while one writes a checkpoint.
+            Assert.Equal(2, checkpoint.RootElement.GetProperty("Pass").GetInt32());
+            checkpointedChunks = checkpoint.RootElement.GetProperty("Chunk").GetInt32();
             Assert.False(checkpoint.RootElement.TryGetProperty("Key", out _));
             Assert.Equal(12 + AesCtrKeystream.KeyLength + 16, Convert.FromBase64String(checkpoint.RootElement.GetProperty("SealedKey").GetString()!).Length);
         }
 
-        long firstWriteReport = -1;
-        var watch = new SynchronousProgress<SanitizationProgress>(p =>
-            firstWriteReport = firstWriteReport < 0 && p.Stage == "write" ? p.Bytes : firstWriteReport);
+        SanitizationProgress? firstWrite = null;
+        var watch = new SynchronousProgress<SanitizationProgress>(p => firstWrite ??= p.Stage == "write" ? p : null);
         SanitizationReport second = await new BlockSanitizer(options).SanitizeFileAsync(file, SanitizationMethod.DoD522022M,
             progress: watch);
 
@@ -240,7 +244,9 @@ public sealed class BlockSanitizerTests : IDisposable
         Assert.True(second.Succeeded, $"mismatch at {second.MismatchOffset}");
         Assert.Equal(Size, second.BytesVerified);
         Assert.Equal(first.Started, second.Started);
-        Assert.True(firstWriteReport > Size / 2, "the second run went on from the checkpoint instead of starting over");
+        // The second run writes only the random pass, from the chunk its checkpoint names.
+        Assert.Equal(3, firstWrite?.Pass);
+        Assert.Equal((checkpointedChunks + 1L) * options.BlockSize, firstWrite?.Bytes);
         Assert.False(File.Exists(file + ".secmig-wipe"));
     }
 

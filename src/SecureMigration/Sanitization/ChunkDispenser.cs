@@ -1,0 +1,116 @@
+using System.Runtime.ExceptionServices;
+
+namespace SecureMigration.Sanitization;
+
+/// <summary>
+/// Hands a pass's chunks to its I/O slots in order, each slot taking the next chunk as soon as its own write completes, so
+/// no slot waits for an older write of another (a ring that retired its writes oldest first left finished slots idle behind
+/// a slow one: the zero pass ran at 0.91× and the random pass at 0.80× of bare threads doing the same writes). It tells
+/// which chunks a checkpoint may claim — those below the oldest still being written, all of whose writes completed — and
+/// lets one checkpoint be written at a time. The first failure ends the pass: no chunk is handed out after it.
+/// </summary>
+internal sealed class ChunkDispenser
+{
+    private const int Idle = int.MaxValue;
+
+    private readonly Lock _gate = new();
+    private readonly int[] _writing;
+    private readonly int _end;
+    private readonly long _checkpointInterval;
+    private readonly PassProgress _progress;
+    private int _next;
+    private long _done;
+    private long _sinceCheckpoint;
+    private bool _checkpointing;
+    private ExceptionDispatchInfo? _failure;
+
+    /// <summary>Dispenses chunks <paramref name="first"/> to <paramref name="end"/> (exclusive) to <paramref name="slots"/> slots;
+    /// <paramref name="done"/> bytes of the pass were written before the first; with a <paramref name="checkpointInterval"/>
+    /// (0: none), a checkpoint is due after that many bytes.</summary>
+    public ChunkDispenser(int slots, int first, int end, long done, long checkpointInterval, PassProgress progress)
+    {
+        _writing = [.. Enumerable.Repeat(Idle, slots)];
+        (_next, _end, _done, _checkpointInterval, _progress) = (first, end, done, checkpointInterval, progress);
+    }
+
+    /// <summary>Gets the bytes of the pass written so far.</summary>
+    public long Done
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _done;
+            }
+        }
+    }
+
+    /// <summary>Takes the next chunk for <paramref name="slot"/>, whose previous write (if any) was completed; false when none is
+    /// left or the pass failed.</summary>
+    public bool TryTake(int slot, out int index)
+    {
+        lock (_gate)
+        {
+            if (_failure is not null || _next == _end)
+            {
+                index = -1;
+                return false;
+            }
+
+            index = _next++;
+            _writing[slot] = index;
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Records that <paramref name="slot"/>'s write of <paramref name="length"/> bytes completed and reports the progress;
+    /// returns how many chunks a checkpoint due now claims, or -1 when none is due or another is being written. A caller given
+    /// a claim writes the checkpoint, then calls <see cref="CheckpointWritten"/>.
+    /// </summary>
+    public int Complete(int slot, long length)
+    {
+        lock (_gate)
+        {
+            _writing[slot] = Idle;
+            _done += length;
+            _sinceCheckpoint += length;
+            _progress.Report(_done);
+            if (_checkpointInterval <= 0 || _checkpointing || _sinceCheckpoint < _checkpointInterval)
+            {
+                return -1;
+            }
+
+            _checkpointing = true;
+            _sinceCheckpoint = 0;
+            return Math.Min(_writing.Min(), _next);
+        }
+    }
+
+    /// <summary>Lets the next checkpoint be claimed.</summary>
+    public void CheckpointWritten()
+    {
+        lock (_gate)
+        {
+            _checkpointing = false;
+        }
+    }
+
+    /// <summary>Ends the pass with <paramref name="error"/> unless it already failed: the first failure is the one reported.</summary>
+    public void Fail(Exception error)
+    {
+        lock (_gate)
+        {
+            _failure ??= ExceptionDispatchInfo.Capture(error);
+        }
+    }
+
+    /// <summary>Throws the pass's first failure, if any.</summary>
+    public void ThrowIfFailed()
+    {
+        lock (_gate)
+        {
+            _failure?.Throw();
+        }
+    }
+}
