@@ -7,7 +7,8 @@ namespace SecureMigration.Sanitization;
 /// no slot waits for an older write of another (a ring that retired its writes oldest first left finished slots idle behind
 /// a slow one: the zero pass ran at 0.91× and the random pass at 0.80× of bare threads doing the same writes). It tells
 /// which chunks a checkpoint may claim — those below the oldest still being written, all of whose writes completed — and
-/// lets one checkpoint be written at a time. The first failure ends the pass: no chunk is handed out after it.
+/// lets one checkpoint be written at a time. The first failure ends the pass: no chunk is handed out after it. A verification
+/// takes its chunks from one too, and stops handing out those past a difference it found.
 /// </summary>
 internal sealed class ChunkDispenser
 {
@@ -15,7 +16,7 @@ internal sealed class ChunkDispenser
 
     private readonly Lock _gate = new();
     private readonly int[] _writing;
-    private readonly int _end;
+    private int _end;
     private readonly long _checkpointInterval;
     private readonly PassProgress _progress;
     private int _next;
@@ -51,7 +52,7 @@ internal sealed class ChunkDispenser
     {
         lock (_gate)
         {
-            if (_failure is not null || _next == _end)
+            if (_failure is not null || _next >= _end)
             {
                 index = -1;
                 return false;
@@ -84,6 +85,16 @@ internal sealed class ChunkDispenser
             _checkpointing = true;
             _sinceCheckpoint = 0;
             return Math.Min(_writing.Min(), _next);
+        }
+    }
+
+    /// <summary>Hands out no chunk from <paramref name="index"/> on (a verification that found a difference there needs only the
+    /// chunks before it); the chunks before it were all handed out already.</summary>
+    public void EndAt(int index)
+    {
+        lock (_gate)
+        {
+            _end = Math.Min(_end, index);
         }
     }
 

@@ -3,115 +3,133 @@ using System.Security.Cryptography;
 namespace SecureMigration.Sanitization;
 
 /// <summary>
-/// Checks that storage or memory holds what a pass wrote: reads a ring of blocks past the page cache where allowed and
-/// compares each with the pass's pattern or keystream, generated again.
+/// Checks that storage or memory holds what a pass wrote: reads blocks past the page cache where allowed, one slot per read
+/// in flight, and compares each with the pass's pattern or keystream, generated again.
 /// </summary>
 internal static class WipeVerifier
 {
     /// <summary>How much of a random or multi-byte pass verification regenerates at a time.</summary>
     public const int ScratchLength = 64 * 1024;
 
-    /// <summary>Reads <paramref name="chunks"/> back and compares them with what <paramref name="pass"/> writes there.</summary>
+    /// <summary>
+    /// Reads <paramref name="chunks"/> back and compares them with what <paramref name="pass"/> writes there: each slot reads its
+    /// next chunk as soon as it has compared its last, on its own thread (<see cref="ChunkDispenser"/>), so the comparisons, and
+    /// the keystream a random pass's comparison generates again, run on every core while the other slots' reads are at the
+    /// device. A difference stops the chunks after it from being read; those before it are still compared, so the one reported
+    /// is the first.
+    /// </summary>
     /// <returns>The offset of the first byte that differs (or is missing), if any, and how many bytes matched before it.</returns>
     public static async Task<(long? Mismatch, long Verified)> VerifyAsync(SanitizerOptions options, SanitizationPass pass,
         AesCtrKeystream? keystream, IReadOnlyList<WipeChunk> chunks, WipeHandles handles, PassProgress progress,
         CancellationToken cancellationToken)
     {
-        int inFlight = options.WritesInFlight;
+        int depth = options.WritesInFlight;
         using var pool = new AlignedMemoryPool(options.BlockSize);
-        // One buffer more than reads in flight: a slot's next read goes out into the spare before its last block is compared,
-        // so the device has every slot's read while the comparison (or the keystream it regenerates) runs.
-        var buffers = Enumerable.Range(0, inFlight + 1).Select(_ => pool.Rent()).ToArray();
-        int[] bufferOf = [.. Enumerable.Range(0, inFlight)];
-        int spare = inFlight;
-        var reads = new ValueTask<int>[inFlight];
-        var pending = new bool[inFlight];
-        byte[] scratch = new byte[ScratchLength];
-
-        // With O_DIRECT every read bypasses the page cache: an unaligned head or tail is read as the whole page around it.
-        (long At, int Length) Window(WipeChunk chunk)
-        {
-            if (chunk.Direct || !handles.DirectIo)
-            {
-                return (chunk.Offset, chunk.Length);
-            }
-
-            long at = chunk.Offset / AlignedMemoryPool.Alignment * AlignedMemoryPool.Alignment;
-            long end = (chunk.Offset + chunk.Length + AlignedMemoryPool.Alignment - 1) / AlignedMemoryPool.Alignment
-                * AlignedMemoryPool.Alignment;
-            return (at, (int)(end - at));
-        }
-
-        ValueTask<int> Issue(int index, int slot)
-        {
-            pending[slot] = true;
-            (long at, int length) = Window(chunks[index]);
-            return handles.ReadAsync(slot, buffers[bufferOf[slot]].Memory[..length], at, cancellationToken);
-        }
-
-        long verified = 0;
+        var buffers = Enumerable.Range(0, depth).Select(_ => pool.Rent()).ToArray();
+        BlockFill[] expected = [.. Enumerable.Range(0, depth).Select(_ => BlockFill.ForSlot(pass, keystream))];
+        var differences = new (int Index, long Offset)?[depth];
+        var dispenser = new ChunkDispenser(depth, 0, chunks.Count, 0, 0, progress);
         try
         {
-            // A ring of reads: while one block is compared, the next ones, its slot's among them, are already on their way.
-            for (int i = 0; i < Math.Min(inFlight, chunks.Count); i++)
+            // Every slot's reads have landed once these end, failed or not: only then may the pool take the buffers back.
+            var slots = new Task[depth];
+            for (int slot = 0; slot < depth; slot++)
             {
-                reads[i] = Issue(i, i);
+                slots[slot] = SlotAsync(slot, buffers[slot].Memory, expected[slot], chunks, handles, dispenser, differences,
+                    cancellationToken);
             }
 
-            for (int done = 0; done < chunks.Count; done++)
+            await Task.WhenAll(slots).ConfigureAwait(false);
+            dispenser.ThrowIfFailed();
+            (int Index, long Offset)? first = null;
+            foreach ((int Index, long Offset)? difference in differences)
             {
-                int slot = done % inFlight;
-                WipeChunk chunk = chunks[done];
-                pending[slot] = false;
-                int skip = (int)(chunk.Offset - Window(chunk).At);
-                // A page read past the end of the file comes back short: only the chunk's own bytes must be there.
-                int read = Math.Clamp(await reads[slot].ConfigureAwait(false) - skip, 0, chunk.Length);
-                int filled = bufferOf[slot];
-                if (done + inFlight < chunks.Count)
+                if (difference is { } found && (first is null || found.Index < first.Value.Index))
                 {
-                    (bufferOf[slot], spare) = (spare, filled);
-                    reads[slot] = Issue(done + inFlight, slot);
+                    first = found;
                 }
-
-                if (read != chunk.Length)
-                {
-                    return (chunk.Offset + read, verified);
-                }
-
-                if (FirstMismatch(pass, keystream, chunk.Offset, buffers[filled].Memory.Span.Slice(skip, chunk.Length), scratch) is { } bad)
-                {
-                    return (bad, verified);
-                }
-
-                verified += chunk.Length;
-                progress.Report(verified);
             }
 
-            return (null, verified);
+            if (first is not { } earliest)
+            {
+                return (null, dispenser.Done);
+            }
+
+            long before = 0;
+            for (int i = 0; i < earliest.Index; i++)
+            {
+                before += chunks[i].Length;
+            }
+
+            return (earliest.Offset, before);
         }
         finally
         {
-            // Reads still in flight write into these buffers: let them land before the memory goes back.
-            for (int slot = 0; slot < inFlight; slot++)
-            {
-                if (pending[slot])
-                {
-                    try
-                    {
-                        await reads[slot].ConfigureAwait(false);
-                    }
-                    catch (Exception e) when (e is IOException or OperationCanceledException)
-                    {
-                        // The wipe's outcome is already decided.
-                    }
-                }
-            }
-
             foreach (System.Buffers.IMemoryOwner<byte> buffer in buffers)
             {
                 buffer.Dispose();
             }
+
+            foreach (BlockFill fill in expected)
+            {
+                fill.Dispose();
+            }
         }
+    }
+
+    /// <summary>
+    /// One slot's part of a verification: reads its next chunk into <paramref name="buffer"/> and compares it, until none is
+    /// left or it finds a difference, which it records in <paramref name="differences"/> (a slot's first is its lowest: it takes
+    /// chunks in order).
+    /// </summary>
+    private static async Task SlotAsync(int slot, Memory<byte> buffer, BlockFill expected, IReadOnlyList<WipeChunk> chunks,
+        WipeHandles handles, ChunkDispenser dispenser, (int Index, long Offset)?[] differences, CancellationToken cancellationToken)
+    {
+        try
+        {
+            byte[] scratch = new byte[ScratchLength];
+            while (!cancellationToken.IsCancellationRequested && dispenser.TryTake(slot, out int index))
+            {
+                WipeChunk chunk = chunks[index];
+                (long at, int length) = Window(chunk, handles.DirectIo);
+                int skip = (int)(chunk.Offset - at);
+                int got = await handles.ReadAsync(slot, buffer[..length], at, cancellationToken).ConfigureAwait(false);
+                // A page read past the end of the file comes back short: only the chunk's own bytes must be there.
+                int read = Math.Clamp(got - skip, 0, chunk.Length);
+                long? difference = read != chunk.Length
+                    ? chunk.Offset + read
+                    : expected.FirstMismatch(chunk.Offset, buffer.Span.Slice(skip, chunk.Length), scratch);
+                if (difference is { } offset)
+                {
+                    differences[slot] = (index, offset);
+                    dispenser.EndAt(index);
+                    return;
+                }
+
+                dispenser.Complete(slot, chunk.Length);
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+        catch (Exception e)
+        {
+            dispenser.Fail(e);
+        }
+    }
+
+    /// <summary>What a chunk's read covers: with O_DIRECT every read bypasses the page cache, so an unaligned head or tail is
+    /// read as the whole page around it.</summary>
+    private static (long At, int Length) Window(WipeChunk chunk, bool directIo)
+    {
+        if (chunk.Direct || !directIo)
+        {
+            return (chunk.Offset, chunk.Length);
+        }
+
+        long at = chunk.Offset / AlignedMemoryPool.Alignment * AlignedMemoryPool.Alignment;
+        long end = (chunk.Offset + chunk.Length + AlignedMemoryPool.Alignment - 1) / AlignedMemoryPool.Alignment
+            * AlignedMemoryPool.Alignment;
+        return (at, (int)(end - at));
     }
 
     /// <summary>

@@ -174,6 +174,34 @@ public sealed class BlockSanitizerTests : IDisposable
         Assert.Equal(Tampered, report.MismatchOffset);
     }
 
+    [Fact]
+    public async Task SanitizeFileAsync_ManyBlocksChangedBehindItsBack_ReportsTheFirst_AndOnlyTheBytesBeforeItAsVerified()
+    {
+        // The slots compare out of order and stop at their own first difference: the report must still name the lowest, or
+        // an operator would be told blocks before it were verified that were never compared.
+        string file = OldImage();
+        const int Block = 64 * 1024;
+        const int FirstChanged = 5;
+        var tamper = new SynchronousProgress<SanitizationProgress>(p =>
+        {
+            if (p.Stage == "write" && p.Bytes == p.Total)
+            {
+                int descriptor = Posix.Open(file, Posix.ReadWrite, 0);
+                using var handle = new SafeFileHandle(descriptor, ownsHandle: true);
+                for (long offset = FirstChanged * Block + 7; offset < Size; offset += Block)
+                {
+                    RandomAccess.Write(handle, new byte[] { 0x5A }, offset);
+                }
+            }
+        });
+
+        SanitizationReport report = await Sanitizer().SanitizeFileAsync(file, SanitizationMethod.Zero, progress: tamper);
+
+        Assert.False(report.Succeeded);
+        Assert.Equal(FirstChanged * Block + 7, report.MismatchOffset);
+        Assert.Equal(FirstChanged * Block, report.BytesVerified);
+    }
+
     /// <summary>The wipe's exclusive lock ends with the wipe even while a child started by another thread holds copies of its
     /// descriptors (between fork and exec): a file opened with .NET's share locks right after the wipe is not refused as in use.
     /// Flaky before the lock was released ahead of the close (the Ones fill test failed so once another test started a
@@ -577,11 +605,11 @@ public sealed class BlockSanitizerTests : IDisposable
     }
 
     /// <summary>
-    /// The verifier hands a slot's next read the spare buffer before it compares the last one. A 5-byte pattern puts each 64 KiB
-    /// chunk at another phase, and the chunk read next into the same slot too (3 × 64 KiB is not a multiple of 5), so a chunk
-    /// compared against another chunk's read does not match. With <see cref="BlockSanitizer.InlineIo"/> every read has landed
-    /// before the comparison starts: a read issued into the buffer still being compared is caught every time, not only when the
-    /// device wins the race.
+    /// Each verifying slot reads its next chunk into its buffer only once it has compared the last. A 5-byte pattern puts each
+    /// 64 KiB chunk at another phase, and the chunk read next into the same slot too (3 × 64 KiB is not a multiple of 5), so a
+    /// chunk compared against another chunk's read does not match. With <see cref="BlockSanitizer.InlineIo"/> every read has
+    /// landed before the comparison starts: a read issued into the buffer still being compared is caught every time, not only
+    /// when the device wins the race.
     /// </summary>
     [Theory]
     [InlineData(false)]
