@@ -44,6 +44,10 @@ internal static class AgentLatencyRunner
             // A variant B of the tool (another build) in the same run, its own agent pair and guests, the rounds alternating which
             // of the two goes first.
             string? other = Environment.GetEnvironmentVariable("SECMIG_B_BINARY") is { Length: > 0 } b ? Path.GetFullPath(b) : null;
+            // SECMIG_B_GUESTS=idle runs B's guests' QEMU threads at SCHED_IDLE: with B the same tool, the rounds then say what the
+            // fixed cost is when the agents need not wait for a core the guests' vCPUs hold (a host whose vCPUs have cores of
+            // their own).
+            bool idleGuestsB = Environment.GetEnvironmentVariable("SECMIG_B_GUESTS") == "idle";
             await using AgentPair pair = await AgentPair.StartAsync(context, secmig, "a", vms);
             await using AgentPair? pairB = other is null ? null
                 : await AgentPair.StartAsync(context, other, "b", [.. Enumerable.Range(0, rounds + 1).Select(round => $"b{round}")]);
@@ -58,7 +62,8 @@ internal static class AgentLatencyRunner
                 {
                     bool isB = bFirst == (turn == 0) && pairB is not null;
                     AgentPair running = isB ? pairB! : pair;
-                    AgentLatencySample sample = await RoundAsync(context, running.Api, isB ? $"b{round}" : vms[round], running.To);
+                    AgentLatencySample sample = await RoundAsync(context, running.Api, isB ? $"b{round}" : vms[round], running.To,
+                        idleGuests: isB && idleGuestsB);
                     Console.Error.WriteLine((isB ? "B " : pairB is null ? "" : "A ") + sample.Describe(round));
                     if (round > 0)
                     {
@@ -70,7 +75,7 @@ internal static class AgentLatencyRunner
             Report(samples, memoryMiB, pairB is null ? null : "A: " + secmig);
             if (pairB is not null)
             {
-                Report(samplesB, memoryMiB, "B: " + other);
+                Report(samplesB, memoryMiB, "B: " + other + (idleGuestsB ? " (guests at SCHED_IDLE)" : string.Empty));
             }
 
             // One alone beside as many running guests as the concurrent run has, so both carry the same load of vCPUs.
@@ -97,13 +102,28 @@ internal static class AgentLatencyRunner
     /// <summary>More than the agent's interval between looks for a served VM's monitor, so each round starts warm.</summary>
     private static readonly TimeSpan KeepConnectedLook = TimeSpan.FromSeconds(1.5);
 
-    private static async Task<AgentLatencySample> RoundAsync(MigrationBenchmarkContext context, HttpClient api, string vm, string to)
+    private static async Task<AgentLatencySample> RoundAsync(MigrationBenchmarkContext context, HttpClient api, string vm, string to,
+        bool idleGuests)
     {
         GuestQemu source = context.Source(vm);
         GuestQemu destination = context.Destination(vm, paused: true);
         int[] pids = [await source.StartAsync(context.Image), await destination.StartAsync(context.Image)];
         try
         {
+            if (idleGuests)
+            {
+                foreach (int pid in pids)
+                {
+                    // Every thread, and the threads QEMU starts later (its migration thread) inherit it.
+                    using Process chrt = Process.Start("chrt", ["--idle", "--all-tasks", "--pid", "0", pid.ToString(CultureInfo.InvariantCulture)]);
+                    await chrt.WaitForExitAsync();
+                    if (chrt.ExitCode != 0)
+                    {
+                        throw new InvalidOperationException($"chrt --idle failed for QEMU {pid} (exit {chrt.ExitCode}).");
+                    }
+                }
+            }
+
             // How long the guest's QEMU takes to answer one monitor command while its vCPU runs: the agent asks it several.
             TimeSpan qmpAnswer;
             await using (QmpClient qmp = await QmpClient.ConnectAsync(new UnixDomainSocketEndPoint(source.TestMonitor)))
