@@ -23,6 +23,7 @@ internal sealed class ChunkDispenser
     private long _done;
     private long _sinceCheckpoint;
     private bool _checkpointing;
+    private int _claimed = -1;
     private ExceptionDispatchInfo? _failure;
 
     /// <summary>Dispenses chunks <paramref name="first"/> to <paramref name="end"/> (exclusive) to <paramref name="slots"/> slots;
@@ -66,8 +67,9 @@ internal sealed class ChunkDispenser
 
     /// <summary>
     /// Records that <paramref name="slot"/>'s write of <paramref name="length"/> bytes completed and reports the progress;
-    /// returns how many chunks a checkpoint due now claims, or -1 when none is due or another is being written. A caller given
-    /// a claim writes the checkpoint, then calls <see cref="CheckpointWritten"/>.
+    /// returns how many chunks a checkpoint due now claims, or -1 when none is due, another is being written, the claim would
+    /// be the last one again or the pass failed. A caller given a claim writes the checkpoint, then calls
+    /// <see cref="CheckpointWritten"/> or, if that failed, <see cref="CheckpointFailed"/>.
     /// </summary>
     public int Complete(int slot, long length)
     {
@@ -77,14 +79,23 @@ internal sealed class ChunkDispenser
             _done += length;
             _sinceCheckpoint += length;
             _progress.Report(_done);
-            if (_checkpointInterval <= 0 || _checkpointing || _sinceCheckpoint < _checkpointInterval)
+            // After a failure nothing more is claimed: a failed flush reports its error once, and the next flush of the same
+            // file would succeed over the pages it lost, so a later checkpoint would claim chunks that never reached the disk.
+            if (_failure is not null || _checkpointInterval <= 0 || _checkpointing || _sinceCheckpoint < _checkpointInterval)
             {
+                return -1;
+            }
+
+            int claim = Math.Min(_writing.Min(), _next);
+            if (claim == _claimed)
+            {
+                // A slow write holds the oldest chunk: the last checkpoint already says as much.
                 return -1;
             }
 
             _checkpointing = true;
             _sinceCheckpoint = 0;
-            return Math.Min(_writing.Min(), _next);
+            return claim;
         }
     }
 
@@ -98,11 +109,23 @@ internal sealed class ChunkDispenser
         }
     }
 
-    /// <summary>Lets the next checkpoint be claimed.</summary>
-    public void CheckpointWritten()
+    /// <summary>Records that the checkpoint claiming <paramref name="claim"/> chunks was written, and lets the next be claimed.</summary>
+    public void CheckpointWritten(int claim)
     {
         lock (_gate)
         {
+            _claimed = claim;
+            _checkpointing = false;
+        }
+    }
+
+    /// <summary>Ends the pass with the error that writing the claimed checkpoint raised, in the same step that lets another
+    /// checkpoint be claimed, so none is.</summary>
+    public void CheckpointFailed(Exception error)
+    {
+        lock (_gate)
+        {
+            _failure ??= ExceptionDispatchInfo.Capture(error);
             _checkpointing = false;
         }
     }

@@ -110,18 +110,20 @@ internal sealed class WipePassWriter(SanitizerOptions options, bool isDevice, Wi
         int depth = options.WritesInFlight;
         using var pool = new AlignedMemoryPool(options.BlockSize);
         IMemoryOwner<byte>[] blocks = [.. Enumerable.Range(0, depth).Select(_ => pool.Rent())];
-        BlockFill[]? fills = pass.Pattern is { Count: 1 }
-            ? null
-            : [.. Enumerable.Range(0, depth).Select(_ => BlockFill.ForSlot(pass, keystream))];
+        BlockFill?[]? fills = pass.Pattern is { Count: 1 } ? null : new BlockFill?[depth];
         var dispenser = new ChunkDispenser(depth, firstChunk, chunks.Count, chunks.BytesBefore(firstChunk),
             checkpoint.Key is null ? 0 : options.CheckpointInterval, progress);
         try
         {
-            if (fills is null)
+            for (int slot = 0; slot < depth; slot++)
             {
-                foreach (IMemoryOwner<byte> block in blocks)
+                if (fills is null)
                 {
-                    PatternFill.Fill(pass, keystream, 0, block.Memory.Span);
+                    PatternFill.Fill(pass, keystream, 0, blocks[slot].Memory.Span);
+                }
+                else
+                {
+                    fills[slot] = BlockFill.ForSlot(pass, keystream);
                 }
             }
 
@@ -143,9 +145,9 @@ internal sealed class WipePassWriter(SanitizerOptions options, bool isDevice, Wi
                 block.Dispose();
             }
 
-            foreach (BlockFill fill in fills ?? [])
+            foreach (BlockFill? fill in fills ?? [])
             {
-                fill.Dispose();
+                fill?.Dispose();
             }
         }
     }
@@ -176,10 +178,13 @@ internal sealed class WipePassWriter(SanitizerOptions options, bool isDevice, Wi
                     {
                         await checkpoint.SaveAsync(handles, passIndex, claim, keystream).ConfigureAwait(false);
                     }
-                    finally
+                    catch (Exception e)
                     {
-                        dispenser.CheckpointWritten();
+                        dispenser.CheckpointFailed(e);
+                        return;
                     }
+
+                    dispenser.CheckpointWritten(claim);
                 }
             }
 

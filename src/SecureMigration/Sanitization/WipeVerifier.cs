@@ -26,42 +26,39 @@ internal static class WipeVerifier
         int depth = options.WritesInFlight;
         using var pool = new AlignedMemoryPool(options.BlockSize);
         var buffers = Enumerable.Range(0, depth).Select(_ => pool.Rent()).ToArray();
-        BlockFill[] expected = [.. Enumerable.Range(0, depth).Select(_ => BlockFill.ForSlot(pass, keystream))];
+        var expected = new BlockFill?[depth];
         var differences = new (int Index, long Offset)?[depth];
+        int[] failedAt = [.. Enumerable.Repeat(int.MaxValue, depth)];
         var dispenser = new ChunkDispenser(depth, 0, chunks.Count, 0, 0, progress);
         try
         {
+            for (int slot = 0; slot < depth; slot++)
+            {
+                expected[slot] = BlockFill.ForSlot(pass, keystream);
+            }
+
             // Every slot's reads have landed once these end, failed or not: only then may the pool take the buffers back.
             var slots = new Task[depth];
             for (int slot = 0; slot < depth; slot++)
             {
-                slots[slot] = SlotAsync(slot, buffers[slot].Memory, expected[slot], chunks, handles, dispenser, differences,
-                    cancellationToken);
+                slots[slot] = SlotAsync(slot, buffers[slot].Memory, expected[slot]!, chunks, handles, dispenser, differences,
+                    failedAt, cancellationToken);
             }
 
             await Task.WhenAll(slots).ConfigureAwait(false);
-            dispenser.ThrowIfFailed();
-            (int Index, long Offset)? first = null;
-            foreach ((int Index, long Offset)? difference in differences)
+            if (FirstDifference(differences, failedAt) is not { } first)
             {
-                if (difference is { } found && (first is null || found.Index < first.Value.Index))
-                {
-                    first = found;
-                }
-            }
-
-            if (first is not { } earliest)
-            {
+                dispenser.ThrowIfFailed();
                 return (null, dispenser.Done);
             }
 
             long before = 0;
-            for (int i = 0; i < earliest.Index; i++)
+            for (int i = 0; i < first.Index; i++)
             {
                 before += chunks[i].Length;
             }
 
-            return (earliest.Offset, before);
+            return (first.Offset, before);
         }
         finally
         {
@@ -70,9 +67,9 @@ internal static class WipeVerifier
                 buffer.Dispose();
             }
 
-            foreach (BlockFill fill in expected)
+            foreach (BlockFill? fill in expected)
             {
-                fill.Dispose();
+                fill?.Dispose();
             }
         }
     }
@@ -80,16 +77,19 @@ internal static class WipeVerifier
     /// <summary>
     /// One slot's part of a verification: reads its next chunk into <paramref name="buffer"/> and compares it, until none is
     /// left or it finds a difference, which it records in <paramref name="differences"/> (a slot's first is its lowest: it takes
-    /// chunks in order).
+    /// chunks in order). A failure ends the verification; the chunk the slot was on then goes to <paramref name="failedAt"/>.
     /// </summary>
     private static async Task SlotAsync(int slot, Memory<byte> buffer, BlockFill expected, IReadOnlyList<WipeChunk> chunks,
-        WipeHandles handles, ChunkDispenser dispenser, (int Index, long Offset)?[] differences, CancellationToken cancellationToken)
+        WipeHandles handles, ChunkDispenser dispenser, (int Index, long Offset)?[] differences, int[] failedAt,
+        CancellationToken cancellationToken)
     {
+        int current = int.MaxValue;
         try
         {
             byte[] scratch = new byte[ScratchLength];
             while (!cancellationToken.IsCancellationRequested && dispenser.TryTake(slot, out int index))
             {
+                current = index;
                 WipeChunk chunk = chunks[index];
                 (long at, int length) = Window(chunk, handles.DirectIo);
                 int skip = (int)(chunk.Offset - at);
@@ -107,14 +107,36 @@ internal static class WipeVerifier
                 }
 
                 dispenser.Complete(slot, chunk.Length);
+                current = int.MaxValue;
             }
 
             cancellationToken.ThrowIfCancellationRequested();
         }
         catch (Exception e)
         {
+            failedAt[slot] = current;
             dispenser.Fail(e);
         }
+    }
+
+    /// <summary>
+    /// The lowest of the slots' <paramref name="differences"/> (by chunk), unless a slot failed on a chunk below it
+    /// (<paramref name="failedAt"/>; <see cref="int.MaxValue"/> when a slot did not fail, or failed between two chunks): every
+    /// chunk below the difference was then compared and matched, so a failure past it (a read's error, a cancellation) does not
+    /// hide it, while one below it does, since a chunk there was never compared.
+    /// </summary>
+    internal static (int Index, long Offset)? FirstDifference((int Index, long Offset)?[] differences, int[] failedAt)
+    {
+        (int Index, long Offset)? first = null;
+        foreach ((int Index, long Offset)? difference in differences)
+        {
+            if (difference is { } found && (first is null || found.Index < first.Value.Index))
+            {
+                first = found;
+            }
+        }
+
+        return first is { } lowest && lowest.Index < failedAt.Min() ? lowest : null;
     }
 
     /// <summary>What a chunk's read covers: with O_DIRECT every read bypasses the page cache, so an unaligned head or tail is

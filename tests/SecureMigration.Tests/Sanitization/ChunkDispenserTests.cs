@@ -38,7 +38,7 @@ public sealed class ChunkDispenserTests
         int claim = dispenser.Complete(2, Chunk);
 
         Assert.Equal(0, claim);
-        dispenser.CheckpointWritten();
+        dispenser.CheckpointWritten(claim);
         Take(dispenser, 2, 4);
         Assert.Equal(-1, dispenser.Complete(0, Chunk));
         Take(dispenser, 0, 5);
@@ -55,9 +55,56 @@ public sealed class ChunkDispenserTests
         Take(dispenser, 0, 2);
 
         Assert.Equal(-1, dispenser.Complete(1, Chunk));
-        dispenser.CheckpointWritten();
+        dispenser.CheckpointWritten(1);
         Take(dispenser, 1, 3);
 
+        Assert.Equal(3, dispenser.Complete(0, Chunk));
+    }
+
+    [Fact]
+    public void AfterACheckpointFailedToBeWritten_NoOtherIsClaimed_AndItsErrorEndsThePass()
+    {
+        // Defense: a flush that failed reports its error once; a later flush of the same file succeeds over the pages it lost,
+        // so a checkpoint claimed after the failure would let a resumed wipe skip chunks that never reached the disk.
+        var dispenser = new ChunkDispenser(2, 0, 10, 0, Chunk, default);
+        Take(dispenser, 0, 0);
+        Take(dispenser, 1, 1);
+        Assert.Equal(1, dispenser.Complete(0, Chunk));
+
+        dispenser.CheckpointFailed(new IOException("fsync: EIO"));
+
+        Assert.Equal(-1, dispenser.Complete(1, Chunk));
+        Assert.False(dispenser.TryTake(1, out _));
+        Assert.Equal("fsync: EIO", Assert.Throws<IOException>(dispenser.ThrowIfFailed).Message);
+    }
+
+    [Fact]
+    public void AfterAWriteFailed_TheWritesStillLandingClaimNoCheckpoint()
+    {
+        var dispenser = new ChunkDispenser(2, 0, 10, 0, Chunk, default);
+        Take(dispenser, 0, 0);
+        Take(dispenser, 1, 1);
+
+        dispenser.Fail(new IOException("write: EIO"));
+
+        Assert.Equal(-1, dispenser.Complete(1, Chunk));
+    }
+
+    [Fact]
+    public void ACheckpointThatWouldClaimNoMoreThanTheLast_IsNotWrittenAgain()
+    {
+        var dispenser = new ChunkDispenser(3, 0, 10, 0, Chunk, default);
+        Take(dispenser, 0, 0);
+        Take(dispenser, 1, 1);
+        Take(dispenser, 2, 2);
+        int claim = dispenser.Complete(1, Chunk);
+        Assert.Equal(0, claim);
+        dispenser.CheckpointWritten(claim);
+        Take(dispenser, 1, 3);
+
+        // Chunk 0 is still at the device: the claim would be 0 again.
+        Assert.Equal(-1, dispenser.Complete(2, Chunk));
+        Take(dispenser, 2, 4);
         Assert.Equal(3, dispenser.Complete(0, Chunk));
     }
 
