@@ -4,7 +4,8 @@ using SecureMigration.Benchmarks.Throughput;
 
 namespace SecureMigration.Benchmarks.Agent;
 
-/// <summary>A source and a destination <c>secmig agent</c> of one build, serving <c>vms</c>, running until disposed.</summary>
+/// <summary>A source and a destination <c>secmig agent</c> of one build, serving <c>vms</c>, running until disposed, with the runtime
+/// settings of the shipped systemd unit (<see cref="AgentUnit"/>).</summary>
 internal sealed class AgentPair : IAsyncDisposable
 {
     private readonly BackgroundProcess _source;
@@ -28,7 +29,8 @@ internal sealed class AgentPair : IAsyncDisposable
     public static async Task<AgentPair> StartAsync(MigrationBenchmarkContext context, string secmig, string tag, string[] vms)
     {
         string registry = Path.Combine(context.Directory, "ownership-" + tag);
-        (BackgroundProcess destination, string listening) = await BackgroundProcess.StartAsync(SecmigBinary.Command(secmig,
+        SecmigTool service = new SecmigTool(secmig, []).AsAgentService();
+        (BackgroundProcess destination, string listening) = await BackgroundProcess.StartAsync(service.Command(
             ["agent", "--listen", "127.0.0.1:0",
                 .. vms.SelectMany(vm => new[] { "--vm", $"{vm}={context.Destination(vm, paused: true).AgentMonitor}" }),
                 "--work", Path.Combine(context.Directory, "dst-work-" + tag),
@@ -36,7 +38,7 @@ internal sealed class AgentPair : IAsyncDisposable
         try
         {
             string sourceWork = Path.Combine(context.Directory, "src-work-" + tag);
-            (BackgroundProcess source, _) = await BackgroundProcess.StartAsync(SecmigBinary.Command(secmig,
+            (BackgroundProcess source, _) = await BackgroundProcess.StartAsync(service.Command(
                 ["agent", "--listen", "127.0.0.1:0",
                     .. vms.SelectMany(vm => new[] { "--vm", $"{vm}={context.Source(vm).AgentMonitor}" }), "--work", sourceWork,
                     "--registry", registry, .. BenchmarkPki.Arguments(context.Credentials, "source")]), "control ");

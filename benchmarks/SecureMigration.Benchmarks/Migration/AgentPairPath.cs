@@ -30,13 +30,13 @@ internal sealed class AgentPairPath(SecmigTool secmig, string variant = "") : IM
     {
         string registry = Path.Combine(context.Directory, Key + "-ownership");
         string[] vms = [.. Enumerable.Range(0, context.Rounds + 1).Select(round => MigrationBenchmarkContext.VmId(this, round))];
-        (_destination, string listening) = await BackgroundProcess.StartAsync(secmig.Command(["agent", "--listen", "127.0.0.1:0",
+        (_destination, string listening) = await BackgroundProcess.StartAsync(secmig.AsAgentService().Command(["agent", "--listen", "127.0.0.1:0",
             .. vms.SelectMany(vm => new[] { "--vm", $"{vm}={context.Destination(vm, paused: true).AgentMonitor}" }),
             "--work", Path.Combine(context.Directory, Key + "-dst-work"), "--registry", registry,
             .. BenchmarkPki.Arguments(context.Credentials, "destination")]), "listening ");
         _to = listening[..listening.IndexOf(' ', StringComparison.Ordinal)];
         string sourceWork = Path.Combine(context.Directory, Key + "-src-work");
-        (_source, string _) = await BackgroundProcess.StartAsync(secmig.Command(["agent", "--listen", "127.0.0.1:0",
+        (_source, string _) = await BackgroundProcess.StartAsync(secmig.AsAgentService().Command(["agent", "--listen", "127.0.0.1:0",
             .. vms.SelectMany(vm => new[] { "--vm", $"{vm}={context.Source(vm).AgentMonitor}" }),
             "--work", sourceWork, "--registry", registry, .. BenchmarkPki.Arguments(context.Credentials, "source")]), "control ");
         _api = AgentLatencyRunner.UnixSocketClient(Path.Combine(sourceWork, "control.sock"));

@@ -10,6 +10,10 @@ namespace SecureMigration.Benchmarks.Processes;
 /// <param name="Environment">Variables as <c>NAME=VALUE</c>, set for its processes only.</param>
 internal sealed record SecmigTool(string Binary, IReadOnlyList<string> Environment)
 {
+    /// <summary>This tool as the shipped systemd unit runs the agent: with the unit's <c>Environment=</c> settings
+    /// (<see cref="AgentUnit"/>), which this tool's own settings, set after them, override.</summary>
+    public SecmigTool AsAgentService() => this with { Environment = [.. AgentUnit.Environment, .. Environment] };
+
     /// <summary>The program and arguments that run the tool with <paramref name="arguments"/> (through <c>env</c> when it has
     /// variables, which executes it in the same process).</summary>
     public (string Program, List<string> Arguments) Command(IEnumerable<string> arguments)
