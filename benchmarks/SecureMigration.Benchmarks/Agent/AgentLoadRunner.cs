@@ -31,7 +31,7 @@ internal static class AgentLoadRunner
             BenchmarkPki.WriteFiles(Path.Combine(directory, "pki"));
             string[] vms = [.. Enumerable.Range(1, requests).Select(i => $"vm{i}")];
             string work = Path.Combine(directory, "work");
-            (BackgroundProcess agent, _) = await BackgroundProcess.StartAsync(SecmigBinary.Command(secmig,
+            (BackgroundProcess agent, _) = await BackgroundProcess.StartAsync(new SecmigTool(secmig, []).AsAgentService().Command(
                 ["agent", "--listen", "127.0.0.1:0",
                     .. vms.SelectMany(vm => new[] { "--vm",
                     $"{vm}={Path.Combine(directory, "absent", vm + ".qmp")}" }), "--work", work, "--registry",

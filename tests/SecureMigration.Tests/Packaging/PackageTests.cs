@@ -43,7 +43,8 @@ public sealed class PackageTests
             string unit = File.ReadAllText(Assert.Single(Directory.EnumerateFiles(tools, "secmig-agent.service",
                 SearchOption.AllDirectories)));
             foreach (string line in new[] { "Type=notify", "User=secmig", "CapabilityBoundingSet=\n", "SystemCallFilter=@system-service",
-                "ProtectProc=invisible", "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK" })
+                "ProtectProc=invisible", "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK",
+                "Environment=DOTNET_TieredCompilation=0" })
             {
                 Assert.Contains(line, unit, StringComparison.Ordinal); // the hardened unit ships as docs/agent.md describes it
             }
