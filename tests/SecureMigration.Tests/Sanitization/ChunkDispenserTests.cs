@@ -10,10 +10,7 @@ public sealed class ChunkDispenserTests
     [Fact]
     public void ASlotWhoseWriteCompleted_TakesTheNextChunk_WhileAnOlderWriteIsStillAtTheDevice()
     {
-        var dispenser = new ChunkDispenser(3, 0, 10, 0, 0, default);
-        Take(dispenser, 0, 0);
-        Take(dispenser, 1, 1);
-        Take(dispenser, 2, 2);
+        ChunkDispenser dispenser = ThreeInFlight(checkpointInterval: 0);
 
         dispenser.Complete(2, Chunk);
         Take(dispenser, 2, 3);
@@ -28,10 +25,7 @@ public sealed class ChunkDispenserTests
     {
         // Defense: the checkpoint is what a resumed wipe skips; claiming a chunk whose write had not completed would leave
         // its old data on the device for good.
-        var dispenser = new ChunkDispenser(3, 0, 10, 0, 2 * Chunk, default);
-        Take(dispenser, 0, 0);
-        Take(dispenser, 1, 1);
-        Take(dispenser, 2, 2);
+        ChunkDispenser dispenser = ThreeInFlight(checkpointInterval: 2 * Chunk);
         Assert.Equal(-1, dispenser.Complete(1, Chunk));
         Take(dispenser, 1, 3);
 
@@ -93,10 +87,7 @@ public sealed class ChunkDispenserTests
     [Fact]
     public void ACheckpointThatWouldClaimNoMoreThanTheLast_IsNotWrittenAgain()
     {
-        var dispenser = new ChunkDispenser(3, 0, 10, 0, Chunk, default);
-        Take(dispenser, 0, 0);
-        Take(dispenser, 1, 1);
-        Take(dispenser, 2, 2);
+        ChunkDispenser dispenser = ThreeInFlight(checkpointInterval: Chunk);
         int claim = dispenser.Complete(1, Chunk);
         Assert.Equal(0, claim);
         dispenser.CheckpointWritten(claim);
@@ -133,6 +124,16 @@ public sealed class ChunkDispenserTests
         Assert.False(dispenser.TryTake(0, out _));
         IOException thrown = Assert.Throws<IOException>(dispenser.ThrowIfFailed);
         Assert.Equal("first", thrown.Message);
+    }
+
+    /// <summary>Three slots, ten chunks, the first three handed out in order.</summary>
+    private static ChunkDispenser ThreeInFlight(long checkpointInterval)
+    {
+        var dispenser = new ChunkDispenser(3, 0, 10, 0, checkpointInterval, default);
+        Take(dispenser, 0, 0);
+        Take(dispenser, 1, 1);
+        Take(dispenser, 2, 2);
+        return dispenser;
     }
 
     private static void Take(ChunkDispenser dispenser, int slot, int expected)
