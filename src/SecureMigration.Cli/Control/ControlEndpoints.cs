@@ -32,8 +32,9 @@ internal static class ControlEndpoints
                 _ => Results.StatusCode(StatusCodes.Status500InternalServerError),
             })
             .WithName("StartMigration").WithSummary("Migrates a VM this agent serves to another agent, as 'secmig migrate' would.");
-        v1.MapGet("/migrations", () => state.Outgoing.List().Select(m => m.Summary()))
-            .WithName("ListMigrations").WithSummary("The migrations asked of this agent (the last 256), with their last lines.");
+        v1.MapGet("/migrations", () => state.Outgoing.List().Select(m => m.ListItem()))
+            .WithName("ListMigrations").WithSummary("The migrations asked of this agent (the last 256): VM, destination, status and " +
+                "times; each one's lines and outcome are at /v1/migrations/{id}.");
         v1.MapGet("/migrations/{id:guid}", async (Guid id, int? after, double? wait, CancellationToken cancellationToken) =>
                 state.Outgoing.Find(id) is { } migration
                     ? Results.Ok(await migration.ViewAsync(Math.Max(0, after ?? 0),

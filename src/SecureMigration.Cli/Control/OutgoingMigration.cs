@@ -187,11 +187,23 @@ internal sealed class OutgoingMigration
         }
     }
 
+    /// <summary>The migration as the list shows it.</summary>
+    public MigrationListItem ListItem()
+    {
+        lock (_gate)
+        {
+            return new MigrationListItem(Id, Request.Vm, Request.To, Status, RequestedAt, StartedAt, EndedAt, Outcome?.ExitCode,
+                _dropped + _lines.Count);
+        }
+    }
+
+    private string Status => Outcome?.Status ?? (StartedAt is null ? "Queued" : "Running");
+
     private MigrationView View(int after)
     {
         int first = Math.Max(after, _dropped);
-        return new MigrationView(Id, Request, RequestedAt, Outcome?.Status ?? (StartedAt is null ? "Queued" : "Running"),
-            [.. _lines.Skip(first - _dropped)], first, _dropped + _lines.Count, Outcome, StartedAt, EndedAt);
+        return new MigrationView(Id, Request, RequestedAt, Status, [.. _lines.Skip(first - _dropped)], first,
+            _dropped + _lines.Count, Outcome, StartedAt, EndedAt);
     }
 
     private void Changed()

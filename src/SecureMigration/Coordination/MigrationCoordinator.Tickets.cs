@@ -92,9 +92,29 @@ public sealed partial class MigrationCoordinator
             return TicketDecision.Accept;
         }
 
-        // Read-only first: a ticket for a VM the registry does not know is refused before anything is written. A registry
-        // that knows the VM took its id with its first record; only one from before registry ids (records, no
+        // Read-only, all three at once (the hypervisor is asked while the registry answers), and refused before anything is
+        // written. A registry that knows the VM took its id with its first record; only one from before registry ids (records, no
         // registry.id) takes it here, once and under its lock, the same id every host then reads: a bounded, one-time write.
+        Task<VmStatus> querying = QueryAsync();
+        Task<string> identifying = IdentifyAsync();
+        try
+        {
+            return await CheckIncomingRecordAsync(ticket, identifying, querying, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await ((Task)querying).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await ((Task)identifying).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        // Awaited inside, so what either throws, even before its first await, is thrown where the check awaits it.
+        async Task<VmStatus> QueryAsync() => await _driver.QueryAsync(ticket.VmId, cancellationToken).ConfigureAwait(false);
+        async Task<string> IdentifyAsync() => await _registry.GetIdAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask<TicketDecision> CheckIncomingRecordAsync(MigrationTicket ticket, Task<string> identifying,
+        Task<VmStatus> querying, CancellationToken cancellationToken)
+    {
         OwnershipRecord? owner = await _registry.GetAsync(ticket.VmId, cancellationToken).ConfigureAwait(false);
         if (owner is null)
         {
@@ -103,7 +123,7 @@ public sealed partial class MigrationCoordinator
                 "Both hosts must use the same shared registry (secmig: the same --registry directory on both)");
         }
 
-        string registryId = await _registry.GetIdAsync(cancellationToken).ConfigureAwait(false);
+        string registryId = await identifying.ConfigureAwait(false);
         if (!string.Equals(ticket.RegistryId, registryId, StringComparison.Ordinal))
         {
             return TicketDecision.Refuse($"the ticket's epoch comes from registry " +
@@ -124,7 +144,7 @@ public sealed partial class MigrationCoordinator
         VmStatus status;
         try
         {
-            status = await _driver.QueryAsync(ticket.VmId, cancellationToken).ConfigureAwait(false);
+            status = await querying.ConfigureAwait(false);
         }
         catch (Exception e) when (e is MigrationException or ArgumentException or InvalidOperationException or IOException)
         {

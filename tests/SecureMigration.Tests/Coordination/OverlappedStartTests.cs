@@ -68,4 +68,30 @@ public sealed class OverlappedStartTests
         Assert.Equal(MigrationStatus.Completed, destination!.Status);
         Assert.Equal(1, counting!.Reads);
     }
+
+    /// <summary>The destination's check of a ticket asks its hypervisor about the VM while the registry answers: its registry reads
+    /// wait here until the hypervisor was asked, which a check that asked the hypervisor only after the registry never does.
+    /// </summary>
+    [Fact]
+    public async Task ReceiveAsync_TicketCheck_AsksTheHypervisorWhileTheRegistryAnswers()
+    {
+        var queried = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        bool? queriedBeforeTheRegistryAnswered = null;
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(validateTickets: true,
+            destinationDriver: driver => new QuerySignallingDriver(driver, queried),
+            destinationRegistry: inner => new GatedReadRegistry(inner, async () =>
+            {
+                if (queriedBeforeTheRegistryAnswered is null)
+                {
+                    await Task.WhenAny(queried.Task, Task.Delay(TimeSpan.FromSeconds(30)));
+                    queriedBeforeTheRegistryAnswered = queried.Task.IsCompleted;
+                }
+            }));
+
+        (MigrationResult source, MigrationResult? destination) = await hosts.MigrateAsync();
+
+        Assert.True(queriedBeforeTheRegistryAnswered);
+        Assert.True(source.Status == MigrationStatus.Completed, source.Reason);
+        Assert.Equal(MigrationStatus.Completed, destination!.Status);
+    }
 }

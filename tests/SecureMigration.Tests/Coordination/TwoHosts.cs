@@ -39,7 +39,8 @@ internal sealed class TwoHosts : IAsyncDisposable
             Func<IOwnershipRegistry, IOwnershipRegistry>? sourceRegistry,
         bool validateTickets, AdmissionController? destinationAdmission, ILoggerFactory? destinationLogger,
         Func<string, IOwnershipRegistry>? registries, Func<HypervisorDriver, HypervisorDriver>? sourceDriver,
-        Func<IAuditSink, IAuditSink>? destinationAudit, Func<string, IMigrationJournal, IMigrationJournal>? journals)
+        Func<IAuditSink, IAuditSink>? destinationAudit, Func<string, IMigrationJournal, IMigrationJournal>? journals,
+        Func<HypervisorDriver, HypervisorDriver>? destinationDriver)
     {
         Registry = new FileOwnershipRegistry(Path.Combine(_dir.Path, "registry"));
         _sourceRegistry = registries?.Invoke("source.test") ?? Registry;
@@ -51,7 +52,7 @@ internal sealed class TwoHosts : IAsyncDisposable
         Destination = TestHost.Create("destination.test", Path.Combine(_dir.Path, "destination"),
             destinationRegistry?.Invoke(_destinationRegistry) ??
             _destinationRegistry, destinationOptions,
-            destinationAdmission, destinationCrash, logging: destinationLogger, wrapAudit: destinationAudit,
+            destinationAdmission, destinationCrash, logging: destinationLogger, wrapAudit: destinationAudit, wrapDriver: destinationDriver,
             wrapJournal: journals is null ? null : inner => journals("destination.test", inner));
         _sourceFactory = new SecureChannelFactory(ChannelHarness.Options(_pki.Credentials(_pki.Source)));
         SecureChannelOptions destinationChannel = ChannelHarness.Options(_pki.Credentials(_pki.Destination));
@@ -90,11 +91,13 @@ internal sealed class TwoHosts : IAsyncDisposable
             Func<IOwnershipRegistry, IOwnershipRegistry>? sourceRegistry = null,
         bool validateTickets = false, AdmissionController? destinationAdmission = null, ILoggerFactory? destinationLogger = null,
         Func<string, IOwnershipRegistry>? registries = null, Func<HypervisorDriver, HypervisorDriver>? sourceDriver = null,
-        Func<IAuditSink, IAuditSink>? destinationAudit = null, Func<string, IMigrationJournal, IMigrationJournal>? journals = null)
+        Func<IAuditSink, IAuditSink>? destinationAudit = null, Func<string, IMigrationJournal, IMigrationJournal>? journals = null,
+        Func<HypervisorDriver, HypervisorDriver>? destinationDriver = null)
     {
         var hosts = new TwoHosts(sourceOptions, destinationOptions, destinationRegistry, sourceCrash, destinationCrash, sourceJournal,
             sourceAdmission, sourceRegistry,
-            validateTickets, destinationAdmission, destinationLogger, registries, sourceDriver, destinationAudit, journals);
+            validateTickets, destinationAdmission, destinationLogger, registries, sourceDriver, destinationAudit, journals,
+            destinationDriver);
         if (withRelay)
         {
             hosts.Relay = new NetworkAttacker(hosts._listener.LocalEndPoint);
