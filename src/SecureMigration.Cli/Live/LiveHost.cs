@@ -36,6 +36,7 @@ internal sealed class LiveHost : IAsyncDisposable
         _key = key;
         _host = host;
         Registry = registry;
+        RegisteredVms = new RegisteredVms(registry, host.HostId);
         Driver = driver;
         _credentialHolders = [.. new object[] { registry, residue }.OfType<ICredentialRotation>()];
         _hooks = hooks;
@@ -49,6 +50,9 @@ internal sealed class LiveHost : IAsyncDisposable
     public SecureChannelFactory Factory { get; }
 
     public IOwnershipRegistry Registry { get; }
+
+    /// <summary>Gets the VMs this process registered, or found registered, before their first migration from here.</summary>
+    public RegisteredVms RegisteredVms { get; }
 
     public QemuDriver Driver { get; }
 

@@ -24,7 +24,7 @@ internal static class SourceRun
     public static async Task<MigrateOutcome> RunAsync(LiveHost host, string vmId, EndPoint destination, string peerName, int retries,
         Action<string> say, IProgress<MigrationProgress> display, string whenInDoubt, CancellationToken cancellationToken)
     {
-        await host.Registry.RegisterAsync(vmId, host.Id, cancellationToken);
+        await host.RegisteredVms.EnsureAsync(vmId, cancellationToken);
         try
         {
             MigrationAgent agent = host.CreateAgent(new MigrationAgentOptions { MaxRetries = retries });

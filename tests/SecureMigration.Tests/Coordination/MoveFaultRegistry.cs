@@ -15,7 +15,7 @@ internal abstract class MoveFaultRegistry(IOwnershipRegistry inner) : IOwnership
     public virtual ValueTask<OwnershipRecord?> GetAsync(string vmId, CancellationToken cancellationToken = default) =>
         inner.GetAsync(vmId, cancellationToken);
 
-    public ValueTask<OwnershipRecord> RegisterAsync(string vmId, string owner, CancellationToken cancellationToken = default) =>
+    public virtual ValueTask<OwnershipRecord> RegisterAsync(string vmId, string owner, CancellationToken cancellationToken = default) =>
         inner.RegisterAsync(vmId, owner, cancellationToken);
 
     public ValueTask<OwnershipMove> TryMoveAsync(string vmId, long expectedEpoch, string expectedOwner, string newOwner,
