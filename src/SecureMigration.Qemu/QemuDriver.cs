@@ -172,17 +172,24 @@ public sealed class QemuDriver : HypervisorDriver, IAsyncDisposable
         QuitAsync(Session(vmId), cancellationToken);
 
     /// <inheritdoc />
+    protected override async ValueTask CheckDestinationCoreAsync(string vmId, CancellationToken cancellationToken)
+    {
+        QemuVmSession vm = Session(vmId);
+        QmpClient qmp = await vm.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        vm.CheckedIncoming(null);
+        await CheckIncomingAsync(vmId, qmp, cancellationToken).ConfigureAwait(false);
+        vm.CheckedIncoming(qmp);
+    }
+
+    /// <inheritdoc />
     protected override async ValueTask<Stream> PrepareDestinationCoreAsync(string vmId, CancellationToken cancellationToken)
     {
         QemuVmSession vm = Session(vmId);
         QmpClient qmp = await vm.ConnectAsync(cancellationToken).ConfigureAwait(false);
-        (string status, QemuMigrationInfo incoming) = await BothAsync(qmp.QueryStatusAsync(cancellationToken),
-            qmp.QueryMigrationAsync(cancellationToken)).ConfigureAwait(false);
-        if (status != "inmigrate" || incoming.Status != "none")
+        // Checked on this very monitor connection (the same QEMU) for this migration: the checks are not asked again.
+        if (!vm.TakeCheckedIncoming(qmp))
         {
-            throw new QemuVmException(vmId,
-                $"VM '{vmId}' is '{status}' in QEMU (incoming migration '{incoming.Status}'), " +
-                "but a destination must be a fresh QEMU started with '-incoming defer -S'; start one and retry.");
+            await CheckIncomingAsync(vmId, qmp, cancellationToken).ConfigureAwait(false);
         }
 
         // 'stop' while QEMU waits for a migration clears its autostart: even a QEMU started without -S stays paused
@@ -251,8 +258,25 @@ public sealed class QemuDriver : HypervisorDriver, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    protected override ValueTask<IReadOnlyList<string>> DestroyDestinationCoreAsync(string vmId, CancellationToken cancellationToken) =>
-        QuitAsync(Session(vmId), cancellationToken);
+    protected override ValueTask<IReadOnlyList<string>> DestroyDestinationCoreAsync(string vmId, CancellationToken cancellationToken)
+    {
+        QemuVmSession vm = Session(vmId);
+        vm.CheckedIncoming(null);
+        return QuitAsync(vm, cancellationToken);
+    }
+
+    /// <summary>Throws unless the VM's QEMU waits for an incoming migration and none has started.</summary>
+    private static async Task CheckIncomingAsync(string vmId, QmpClient qmp, CancellationToken cancellationToken)
+    {
+        (string status, QemuMigrationInfo incoming) = await BothAsync(qmp.QueryStatusAsync(cancellationToken),
+            qmp.QueryMigrationAsync(cancellationToken)).ConfigureAwait(false);
+        if (status != "inmigrate" || incoming.Status != "none")
+        {
+            throw new QemuVmException(vmId,
+                $"VM '{vmId}' is '{status}' in QEMU (incoming migration '{incoming.Status}'), " +
+                "but a destination must be a fresh QEMU started with '-incoming defer -S'; start one and retry.");
+        }
+    }
 
     /// <inheritdoc />
     protected override async ValueTask<VmStatus> QueryCoreAsync(string vmId, CancellationToken cancellationToken)

@@ -26,6 +26,7 @@ internal sealed class QemuVmSession(QemuVm vm, QmpClientOptions qmpOptions, Time
     private QmpClient? _client;
     private QemuProcess? _process;
     private QmpClient? _preparedOutgoing;
+    private QmpClient? _checkedIncoming;
 
     public QemuVm Vm { get; } = vm;
 
@@ -41,6 +42,14 @@ internal sealed class QemuVmSession(QemuVm vm, QmpClientOptions qmpOptions, Time
     /// <summary>Returns whether the outgoing migration was prepared on <paramref name="qmp"/>, and forgets it either way: a
     /// preparation serves one start.</summary>
     public bool TakePreparedOutgoing(QmpClient qmp) => ReferenceEquals(Interlocked.Exchange(ref _preparedOutgoing, null), qmp);
+
+    /// <summary>Records the monitor connection on which the incoming migration was just checked, or forgets it
+    /// (<see langword="null"/>).</summary>
+    public void CheckedIncoming(QmpClient? qmp) => Volatile.Write(ref _checkedIncoming, qmp);
+
+    /// <summary>Returns whether the incoming migration was checked on <paramref name="qmp"/>, and forgets it either way: a check
+    /// serves one preparation.</summary>
+    public bool TakeCheckedIncoming(QmpClient qmp) => ReferenceEquals(Interlocked.Exchange(ref _checkedIncoming, null), qmp);
 
     /// <summary>Gets the QEMU process last connected to, when the monitor is a local unix socket.</summary>
     public QemuProcess? Process => _process;

@@ -106,6 +106,27 @@ public sealed partial class MigrationCoordinator
         }
     }
 
+    /// <summary>Journals ChannelOpen, Admitted and PreHooksDone, with the pre-migrate hooks between the last two when there
+    /// are any; returns a hook's veto, or <see langword="null"/>.</summary>
+    private async ValueTask<string?> AdmitIncomingAsync(MigrationRun run, CancellationToken cancellationToken)
+    {
+        if (_preHooks.IsEmpty)
+        {
+            await StepsAsync(run, [MigrationPhase.ChannelOpen, MigrationPhase.Admitted, MigrationPhase.PreHooksDone])
+                .ConfigureAwait(false);
+            return null;
+        }
+
+        await StepsAsync(run, [MigrationPhase.ChannelOpen, MigrationPhase.Admitted]).ConfigureAwait(false);
+        if (await _preHooks.RunAsync(run.Hook(HookStage.PreMigrate), cancellationToken).ConfigureAwait(false) is { } veto)
+        {
+            return veto;
+        }
+
+        await StepAsync(run, MigrationPhase.PreHooksDone).ConfigureAwait(false);
+        return null;
+    }
+
     private async Task<MigrationResult> RunDestinationAsync(MigrationRun run, CancellationToken cancellationToken)
     {
         MigrationWire wire = run.Wire!;
@@ -125,22 +146,22 @@ public sealed partial class MigrationCoordinator
             run.Lease = decision.Lease;
         }
 
-        if (_preHooks.IsEmpty)
+        // The hypervisor's checks change nothing: they run while the first checkpoint is written (and the hooks run), and have
+        // ended, passed, before the VM is prepared.
+        Task checking = _driver.CheckDestinationAsync(run.VmId, cancellationToken).AsTask();
+        try
         {
-            await StepsAsync(run, [MigrationPhase.ChannelOpen, MigrationPhase.Admitted, MigrationPhase.PreHooksDone])
-                .ConfigureAwait(false);
-        }
-        else
-        {
-            await StepsAsync(run, [MigrationPhase.ChannelOpen, MigrationPhase.Admitted]).ConfigureAwait(false);
-            if (await _preHooks.RunAsync(run.Hook(HookStage.PreMigrate), cancellationToken).ConfigureAwait(false) is { } veto)
+            if (await AdmitIncomingAsync(run, cancellationToken).ConfigureAwait(false) is { } veto)
             {
                 return await RollBackDestinationAsync(run, veto, peerKnows: false).ConfigureAwait(false);
             }
-
-            await StepAsync(run, MigrationPhase.PreHooksDone).ConfigureAwait(false);
+        }
+        finally
+        {
+            await checking.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
+        await checking.ConfigureAwait(false);
         Stream sink = await _driver.PrepareDestinationAsync(run.VmId, cancellationToken).ConfigureAwait(false);
         run.Prepared = true;
         ReceivedStream received;

@@ -19,6 +19,9 @@ internal abstract class ForwardingDriver(HypervisorDriver inner) : HypervisorDri
     protected override ValueTask<IReadOnlyList<string>> DiscardSourceCoreAsync(string vmId, CancellationToken cancellationToken) =>
         Inner.DiscardSourceAsync(vmId, cancellationToken);
 
+    protected override ValueTask CheckDestinationCoreAsync(string vmId, CancellationToken cancellationToken) =>
+        Inner.CheckDestinationAsync(vmId, cancellationToken);
+
     protected override ValueTask<Stream> PrepareDestinationCoreAsync(string vmId, CancellationToken cancellationToken) =>
         Inner.PrepareDestinationAsync(vmId, cancellationToken);
 

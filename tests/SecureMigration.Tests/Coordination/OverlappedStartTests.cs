@@ -94,4 +94,50 @@ public sealed class OverlappedStartTests
         Assert.True(source.Status == MigrationStatus.Completed, source.Reason);
         Assert.Equal(MigrationStatus.Completed, destination!.Status);
     }
+
+    /// <summary>The destination's hypervisor checks the VM while the first checkpoint is written (held here until the check began,
+    /// which a check after the checkpoint never does), and nothing prepares the VM before that checkpoint is durable.</summary>
+    [Fact]
+    public async Task ReceiveAsync_DestinationHypervisorChecksWhileTheFirstCheckpointIsWritten()
+    {
+        var checking = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        CheckingDriver? driver = null;
+        RecordingJournal? journal = null;
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(
+            destinationDriver: inner => driver = new CheckingDriver(inner, _ =>
+            {
+                checking.TrySetResult();
+                return Task.CompletedTask;
+            }),
+            journals: (host, inner) => host == "destination.test"
+                ? journal = new RecordingJournal(inner) { HoldAt = MigrationPhase.ChannelOpen }
+                : inner);
+
+        Task<(MigrationResult Source, MigrationResult? Destination)> migrating = hosts.MigrateAsync();
+        await journal!.Held.WaitAsync(TimeSpan.FromMinutes(1));
+        await checking.Task.WaitAsync(TimeSpan.FromMinutes(1));
+
+        Assert.False(driver!.Prepared);
+        journal.Release();
+        (MigrationResult source, MigrationResult? destination) = await migrating;
+        Assert.True(source.Status == MigrationStatus.Completed, source.Reason);
+        Assert.Equal(MigrationStatus.Completed, destination!.Status);
+    }
+
+    [Fact]
+    public async Task ReceiveAsync_DestinationHypervisorRefusesItsCheck_RollsBackAndTheVmRunsOnTheSource()
+    {
+        CheckingDriver? driver = null;
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(destinationDriver: inner => driver = new CheckingDriver(inner,
+            _ => throw new QemuVmException(TwoHosts.VmId, "the destination QEMU already runs a guest")));
+
+        (MigrationResult source, MigrationResult? destination) = await hosts.MigrateAsync();
+
+        Assert.Equal(MigrationStatus.RolledBack, destination!.Status);
+        Assert.Contains("already runs a guest", destination.Reason, StringComparison.Ordinal);
+        Assert.Equal(MigrationStatus.RolledBack, source.Status);
+        Assert.False(driver!.Prepared);
+        Assert.Equal(hosts.Source.Id, await hosts.AssertOneRunnableCopyAsync());
+        Assert.DoesNotContain(hosts.Source.Journal.Records, r => r.Phase == MigrationPhase.Transferring);
+    }
 }

@@ -66,6 +66,20 @@ public abstract class HypervisorDriver
         return CheckResidue(await DiscardSourceCoreAsync(vmId, cancellationToken).ConfigureAwait(false), nameof(DiscardSourceCoreAsync));
     }
 
+    /// <summary>
+    /// Destination: checks, changing nothing, that the VM can receive the migration (the coordinator runs it while it journals the
+    /// migration's first checkpoint, before <see cref="PrepareDestinationAsync"/>); a failure ends the migration before anything
+    /// was touched.
+    /// </summary>
+    /// <param name="vmId">The VM.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when the checks passed.</returns>
+    public ValueTask CheckDestinationAsync(string vmId, CancellationToken cancellationToken = default)
+    {
+        Check(vmId, cancellationToken);
+        return CheckDestinationCoreAsync(vmId, cancellationToken);
+    }
+
     /// <summary>Destination: prepares a VM that waits for the incoming stream and cannot run; returns where to write the stream.</summary>
     /// <param name="vmId">The VM.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
@@ -149,6 +163,13 @@ public abstract class HypervisorDriver
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>See <see cref="DiscardSourceAsync"/>.</returns>
     protected abstract ValueTask<IReadOnlyList<string>> DiscardSourceCoreAsync(string vmId, CancellationToken cancellationToken);
+
+    /// <summary>Implements <see cref="CheckDestinationAsync"/>; does nothing unless overridden. A driver that checks here must still be
+    /// correct when <see cref="PrepareDestinationCoreAsync"/> is called without it.</summary>
+    /// <param name="vmId">The VM, a valid id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>See <see cref="CheckDestinationAsync"/>.</returns>
+    protected virtual ValueTask CheckDestinationCoreAsync(string vmId, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
     /// <summary>Implements <see cref="PrepareDestinationAsync"/>: Destination: prepares a VM that waits for the incoming stream and cannot
     /// run; returns where to write the stream.</summary>
