@@ -9,16 +9,19 @@ using SecureMigration.Benchmarks.Throughput;
 namespace SecureMigration.Benchmarks.Agent;
 
 /// <summary>
-/// A burst of migration requests through one agent's control API (issue 19): N requests at once (200) for N served VMs whose QEMU
-/// is not there, so each is refused by the coordinator once it leaves the queue (the host's outbound cap is 2). Meanwhile a
-/// separate caller asks <c>GET /v1/health</c> and <c>GET /v1/migrations</c> every 20 ms: how long the API takes to answer while
-/// the burst is served, and whether every request ended exactly once.
+/// Bursts of migration requests through one agent's control API (issue 19): N requests at once (200) for N served VMs whose QEMU
+/// is not there, so each is refused by the coordinator once it leaves the queue (the host's outbound cap is 2), several bursts in a
+/// row after a small warm-up. Meanwhile a separate caller asks <c>GET /v1/health</c> and <c>GET /v1/migrations</c> every 20 ms:
+/// how long the API takes to answer while each burst is served, and whether every request ended exactly once. The caller runs on
+/// a thread of its own with blocking calls, as another process would: sharing the burst's thread pool, its answers would wait
+/// behind this runner's own handling of 200 answers and follows (10-20 ms more, measured).
 /// </summary>
 internal static class AgentLoadRunner
 {
     public static async Task<int> RunAsync(string[] args)
     {
         int requests = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 200;
+        int bursts = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3;
         if (SecmigBinary.Find() is not { } secmig)
         {
             Console.Error.WriteLine("Build the tool first: dotnet build -c Release src/SecureMigration.Cli");
@@ -40,37 +43,52 @@ internal static class AgentLoadRunner
             using BackgroundProcess owned = agent;
             using HttpClient burst = AgentLatencyRunner.UnixSocketClient(Path.Combine(work, "control.sock"), connections: 16);
             using HttpClient probe = AgentLatencyRunner.UnixSocketClient(Path.Combine(work, "control.sock"), connections: 1);
-            await probe.GetStringAsync("/v1/health");
+            probe.Send(new HttpRequestMessage(HttpMethod.Get, "/v1/health")).Dispose();
             // A warm agent: a small burst first, not measured (the VMs may be asked again: a refused migration leaves nothing).
             await EndAllAsync(burst, await AskAllAsync(burst, vms[..10]));
 
-            using var done = new CancellationTokenSource();
-            Task<List<double>> probing = ProbeAsync(probe, done.Token);
-            var clock = Stopwatch.StartNew();
-            string[] ids = await AskAllAsync(burst, vms);
-            TimeSpan accepted = clock.Elapsed;
-            string[] statuses = await EndAllAsync(burst, ids);
-            TimeSpan ended = clock.Elapsed;
-            await done.CancelAsync();
-            List<double> latencies = await probing;
-            using JsonDocument list = JsonDocument.Parse(await probe.GetStringAsync("/v1/migrations"));
-            int listed = list.RootElement.GetArrayLength();
-
-            Console.WriteLine($"{requests} migration requests at once through one agent's control API (outbound cap 2), " +
-                $"{Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}");
+            Console.WriteLine($"{requests} migration requests at once through one agent's control API (outbound cap 2), {bursts} " +
+                $"bursts in a row after a warm-up of 10; {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}");
             Console.WriteLine();
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"all accepted in {accepted.TotalMilliseconds:0} ms, all ended " +
-                $"in {ended.TotalMilliseconds:0} ms; {ids.Distinct().Count()} distinct ids, {listed} listed; outcomes: " +
-                $"{string.Join(", ", statuses.GroupBy(status => status).Select(group => $"{group.Count()} {group.Key}"))}"));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"API answers during the burst ({latencies.Count} probes of " +
-                $"health + list): median {Samples.Median(latencies):0.0} ms, p99 {Samples.Percentile(latencies, 0.99):0.0} ms, max " +
-                $"{latencies.Max():0.0} ms; target ≤ 50 ms throughout: {(latencies.Max() <= 50 ? "met" : "MISSED")}"));
+            bool met = true;
+            for (int round = 1; round <= bursts; round++)
+            {
+                met &= await BurstAsync(round, burst, probe, vms, agent.Id);
+            }
+
+            Console.WriteLine($"target ≤ 50 ms throughout every burst: {(met ? "met" : "MISSED")}");
             return 0;
         }
         finally
         {
             Directory.Delete(directory, recursive: true);
         }
+    }
+
+    /// <summary>One burst with the probe running; prints its line and returns whether every probe was answered within 50 ms.</summary>
+    private static async Task<bool> BurstAsync(int round, HttpClient burst, HttpClient probe, string[] vms, int agentPid)
+    {
+        using var done = new CancellationTokenSource();
+        var latencies = new List<double>();
+        var probing = new Thread(() => Probe(probe, latencies, done.Token)) { IsBackground = true, Name = "probe" };
+        double cpuBefore = ProcFiles.Seconds(agentPid) ?? 0;
+        var clock = Stopwatch.StartNew();
+        probing.Start();
+        string[] ids = await AskAllAsync(burst, vms);
+        TimeSpan accepted = clock.Elapsed;
+        double cpuAccepting = (ProcFiles.Seconds(agentPid) ?? 0) - cpuBefore;
+        string[] statuses = await EndAllAsync(burst, ids);
+        TimeSpan ended = clock.Elapsed;
+        await done.CancelAsync();
+        probing.Join();
+        using JsonDocument list = JsonDocument.Parse(await burst.GetStringAsync("/v1/migrations"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"burst {round}: all accepted in {accepted.TotalMilliseconds:0} ms " +
+            $"(agent CPU {cpuAccepting * 1000:0} ms), all ended in {ended.TotalMilliseconds:0} ms; {ids.Distinct().Count()} distinct " +
+            $"ids, {list.RootElement.GetArrayLength()} listed; outcomes: " +
+            $"{string.Join(", ", statuses.GroupBy(status => status).Select(group => $"{group.Count()} {group.Key}"))}; API answers " +
+            $"({latencies.Count} probes of health + list): median {Samples.Median(latencies):0.0} ms, p99 " +
+            $"{Samples.Percentile(latencies, 0.99):0.0} ms, max {latencies.Max():0.0} ms"));
+        return latencies.Max() <= 50;
     }
 
     private static Task<string[]> AskAllAsync(HttpClient api, IEnumerable<string> vms) => Task.WhenAll(vms.Select(async vm =>
@@ -95,24 +113,20 @@ internal static class AgentLoadRunner
         }
     }));
 
-    private static async Task<List<double>> ProbeAsync(HttpClient probe, CancellationToken done)
+    /// <summary>Asks health and the list in turn, every 20 ms, until <paramref name="done"/>; adds each answer's time (ms).</summary>
+    private static void Probe(HttpClient probe, List<double> latencies, CancellationToken done)
     {
-        var latencies = new List<double>();
         while (!done.IsCancellationRequested)
         {
             var asked = Stopwatch.StartNew();
-            await probe.GetStringAsync(latencies.Count % 2 == 0 ? "/v1/health" : "/v1/migrations", CancellationToken.None);
-            latencies.Add(asked.Elapsed.TotalMilliseconds);
-            try
+            using (HttpResponseMessage answer = probe.Send(new HttpRequestMessage(HttpMethod.Get,
+                latencies.Count % 2 == 0 ? "/v1/health" : "/v1/migrations")))
             {
-                await Task.Delay(20, done);
+                answer.EnsureSuccessStatusCode().Content.ReadAsStream().CopyTo(Stream.Null);
             }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-        }
 
-        return latencies;
+            latencies.Add(asked.Elapsed.TotalMilliseconds);
+            done.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(20));
+        }
     }
 }
