@@ -112,14 +112,9 @@ public sealed class QemuDriver : HypervisorDriver, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    protected override async ValueTask PrepareOutgoingCoreAsync(string vmId, CancellationToken cancellationToken)
-    {
-        QemuVmSession vm = Session(vmId);
-        QmpClient qmp = await vm.ConnectAsync(cancellationToken).ConfigureAwait(false);
-        vm.PrepareOutgoing(null);
-        await CheckAndSetOutgoingAsync(vmId, qmp, cancellationToken).ConfigureAwait(false);
-        vm.PrepareOutgoing(qmp);
-    }
+    protected override ValueTask PrepareOutgoingCoreAsync(string vmId, CancellationToken cancellationToken) =>
+        ReadyAheadAsync(vmId, vm => vm.PreparedOutgoing, qmp => CheckAndSetOutgoingAsync(vmId, qmp, cancellationToken),
+            cancellationToken);
 
     /// <inheritdoc />
     protected override async ValueTask<Stream> StartOutgoingCoreAsync(string vmId, CancellationToken cancellationToken)
@@ -127,7 +122,7 @@ public sealed class QemuDriver : HypervisorDriver, IAsyncDisposable
         QemuVmSession vm = Session(vmId);
         QmpClient qmp = await vm.ConnectAsync(cancellationToken).ConfigureAwait(false);
         // Prepared on this very monitor connection (the same QEMU) for this start: only 'migrate' is left to send.
-        if (!vm.TakePreparedOutgoing(qmp))
+        if (!vm.PreparedOutgoing.Take(qmp))
         {
             await CheckAndSetOutgoingAsync(vmId, qmp, cancellationToken).ConfigureAwait(false);
         }
@@ -155,7 +150,7 @@ public sealed class QemuDriver : HypervisorDriver, IAsyncDisposable
     protected override async ValueTask ResumeSourceCoreAsync(string vmId, CancellationToken cancellationToken)
     {
         QemuVmSession vm = Session(vmId);
-        vm.PrepareOutgoing(null);
+        vm.PreparedOutgoing.Forget();
         QmpClient qmp = await vm.ConnectAsync(cancellationToken).ConfigureAwait(false);
         if (!(await qmp.QueryMigrationAsync(cancellationToken).ConfigureAwait(false)).IsSettled)
         {
@@ -172,14 +167,8 @@ public sealed class QemuDriver : HypervisorDriver, IAsyncDisposable
         QuitAsync(Session(vmId), cancellationToken);
 
     /// <inheritdoc />
-    protected override async ValueTask CheckDestinationCoreAsync(string vmId, CancellationToken cancellationToken)
-    {
-        QemuVmSession vm = Session(vmId);
-        QmpClient qmp = await vm.ConnectAsync(cancellationToken).ConfigureAwait(false);
-        vm.CheckedIncoming(null);
-        await CheckIncomingAsync(vmId, qmp, cancellationToken).ConfigureAwait(false);
-        vm.CheckedIncoming(qmp);
-    }
+    protected override ValueTask CheckDestinationCoreAsync(string vmId, CancellationToken cancellationToken) =>
+        ReadyAheadAsync(vmId, vm => vm.CheckedIncoming, qmp => CheckIncomingAsync(vmId, qmp, cancellationToken), cancellationToken);
 
     /// <inheritdoc />
     protected override async ValueTask<Stream> PrepareDestinationCoreAsync(string vmId, CancellationToken cancellationToken)
@@ -187,7 +176,7 @@ public sealed class QemuDriver : HypervisorDriver, IAsyncDisposable
         QemuVmSession vm = Session(vmId);
         QmpClient qmp = await vm.ConnectAsync(cancellationToken).ConfigureAwait(false);
         // Checked on this very monitor connection (the same QEMU) for this migration: the checks are not asked again.
-        if (!vm.TakeCheckedIncoming(qmp))
+        if (!vm.CheckedIncoming.Take(qmp))
         {
             await CheckIncomingAsync(vmId, qmp, cancellationToken).ConfigureAwait(false);
         }
@@ -261,8 +250,18 @@ public sealed class QemuDriver : HypervisorDriver, IAsyncDisposable
     protected override ValueTask<IReadOnlyList<string>> DestroyDestinationCoreAsync(string vmId, CancellationToken cancellationToken)
     {
         QemuVmSession vm = Session(vmId);
-        vm.CheckedIncoming(null);
+        vm.CheckedIncoming.Forget();
         return QuitAsync(vm, cancellationToken);
+    }
+
+    /// <summary>Runs a step's <paramref name="work"/> ahead on the VM's monitor connection and marks that connection, so the
+    /// step skips it there.</summary>
+    private async ValueTask ReadyAheadAsync(string vmId, Func<QemuVmSession, MonitorMark> mark, Func<QmpClient, Task> work,
+        CancellationToken cancellationToken)
+    {
+        QemuVmSession vm = Session(vmId);
+        QmpClient qmp = await vm.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        await mark(vm).ReadyAsync(qmp, () => work(qmp)).ConfigureAwait(false);
     }
 
     /// <summary>Throws unless the VM's QEMU waits for an incoming migration and none has started.</summary>

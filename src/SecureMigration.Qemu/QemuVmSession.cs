@@ -25,8 +25,6 @@ internal sealed class QemuVmSession(QemuVm vm, QmpClientOptions qmpOptions, Time
             .OfType<MemoryFile>()];
     private QmpClient? _client;
     private QemuProcess? _process;
-    private QmpClient? _preparedOutgoing;
-    private QmpClient? _checkedIncoming;
 
     public QemuVm Vm { get; } = vm;
 
@@ -35,21 +33,11 @@ internal sealed class QemuVmSession(QemuVm vm, QmpClientOptions qmpOptions, Time
     /// <summary>Gets or sets what QEMU said about the last outgoing migration once it settled.</summary>
     public QemuMigrationInfo? LastOutgoing { get; set; }
 
-    /// <summary>Records that the outgoing migration's checks and settings were done on <paramref name="qmp"/> (or, with
-    /// <see langword="null"/>, that nothing is prepared).</summary>
-    public void PrepareOutgoing(QmpClient? qmp) => Volatile.Write(ref _preparedOutgoing, qmp);
+    /// <summary>Gets where the outgoing migration was prepared (its checks and settings) for the next start.</summary>
+    public MonitorMark PreparedOutgoing { get; } = new();
 
-    /// <summary>Returns whether the outgoing migration was prepared on <paramref name="qmp"/>, and forgets it either way: a
-    /// preparation serves one start.</summary>
-    public bool TakePreparedOutgoing(QmpClient qmp) => ReferenceEquals(Interlocked.Exchange(ref _preparedOutgoing, null), qmp);
-
-    /// <summary>Records the monitor connection on which the incoming migration was just checked, or forgets it
-    /// (<see langword="null"/>).</summary>
-    public void CheckedIncoming(QmpClient? qmp) => Volatile.Write(ref _checkedIncoming, qmp);
-
-    /// <summary>Returns whether the incoming migration was checked on <paramref name="qmp"/>, and forgets it either way: a check
-    /// serves one preparation.</summary>
-    public bool TakeCheckedIncoming(QmpClient qmp) => ReferenceEquals(Interlocked.Exchange(ref _checkedIncoming, null), qmp);
+    /// <summary>Gets where the incoming migration was checked for the next preparation.</summary>
+    public MonitorMark CheckedIncoming { get; } = new();
 
     /// <summary>Gets the QEMU process last connected to, when the monitor is a local unix socket.</summary>
     public QemuProcess? Process => _process;
