@@ -7,8 +7,9 @@ namespace SecureMigration.Tests.Adversary;
 /// Asserts that nothing in the process spins. A thread stuck in a read loop that neither progresses nor waits burns a
 /// core for as long as it runs, so no window of real time is ever quiet; the process's own transient work (a closing
 /// connection, a collection) passes in a second or so. The check passes at the first short window in which the
-/// process's threads used under a quarter of one core, and fails when none of a few seconds' windows is that quiet,
-/// naming the busiest threads. The runtime's own compiler and GC threads (tiered JIT recompiling hot methods after
+/// process's threads used under half of one core, and fails when none of a few seconds' windows is that quiet, naming
+/// the busiest threads. (A spinning thread uses a whole core in every window; with a quarter as the bound, one CI run in
+/// four failed on pool and timer threads at 27-40 % of a core for three seconds after a case, which no spin explains.) The runtime's own compiler and GC threads (tiered JIT recompiling hot methods after
 /// many tests have run, background collections) are not counted: they are no code of ours and can run for seconds.
 /// The adversarial tests run alone (<see cref="Infrastructure.RunsAloneCollection"/>) so that no other test's work is
 /// counted.
@@ -37,7 +38,7 @@ internal static class IdleCpu
                 .OrderByDescending(t => t.Ticks)
                 .ToList();
             TimeSpan cpu = TimeSpan.FromSeconds(busy.Sum(t => t.Ticks) / TicksPerSecond);
-            if (cpu < wall / 4)
+            if (cpu < wall / 2)
             {
                 return;
             }
