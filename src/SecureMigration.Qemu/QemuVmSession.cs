@@ -33,11 +33,12 @@ internal sealed class QemuVmSession(QemuVm vm, QmpClientOptions qmpOptions, Time
     /// <summary>Gets or sets what QEMU said about the last outgoing migration once it settled.</summary>
     public QemuMigrationInfo? LastOutgoing { get; set; }
 
-    /// <summary>Gets where the outgoing migration was prepared (its checks and settings) for the next start.</summary>
-    public MonitorMark PreparedOutgoing { get; } = new();
+    /// <summary>Gets where the outgoing migration was prepared (its checks and settings) for the next start: while the channel
+    /// opens and the destination readies, which may take seconds.</summary>
+    public MonitorMark PreparedOutgoing { get; } = new(qmpOptions.TimeProvider, TimeSpan.FromSeconds(10));
 
-    /// <summary>Gets where the incoming migration was checked for the next preparation.</summary>
-    public MonitorMark CheckedIncoming { get; } = new();
+    /// <summary>Gets where the incoming migration was checked for the next preparation: while one journal write is made.</summary>
+    public MonitorMark CheckedIncoming { get; } = new(qmpOptions.TimeProvider, TimeSpan.FromSeconds(2));
 
     /// <summary>Gets the QEMU process last connected to, when the monitor is a local unix socket.</summary>
     public QemuProcess? Process => _process;

@@ -137,9 +137,6 @@ internal static class AgentCommand
             // Each served VM's monitor is kept open from here on (and opened again when its QEMU starts anew), so a migration
             // starts on a connected monitor (issue 19).
             Task keeping = host.Driver.KeepConnectedAsync(MonitorLookInterval, reloading.Token);
-            // And a served VM seen running here is registered to this host then, not when its first migration is asked.
-            Task registering = host.RegisteredVms.RegisterRunningAsync(host.Driver, servedIds, MonitorLookInterval, TimeProvider.System,
-                reloading.Token);
             using var triggers = new ReloadTriggers(reloader, WatchedFiles(parse, live, config), WatchedFolders(parse.GetValue(live.Hooks)),
                 TimeProvider.System);
             style.Line($"listening {listener.LocalEndPoint} as {host.Id} for {string.Join(", ", served.Select(vm => vm.Id))}");
@@ -181,7 +178,6 @@ internal static class AgentCommand
                 await reloading.CancelAsync();
                 await reloads;
                 await keeping;
-                await registering;
             }
 
             if (cancellationToken.IsCancellationRequested)

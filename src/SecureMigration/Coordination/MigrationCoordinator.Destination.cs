@@ -146,19 +146,29 @@ public sealed partial class MigrationCoordinator
             run.Lease = decision.Lease;
         }
 
-        // The hypervisor's checks change nothing: they run while the first checkpoint is written (and the hooks run), and have
-        // ended, passed, before the VM is prepared.
-        Task checking = _driver.CheckDestinationAsync(run.VmId, cancellationToken).AsTask();
+        // The hypervisor's checks change nothing: without pre-migrate hooks they run while the first checkpoint is written, and
+        // have ended, passed, before the VM is prepared. A hook may start or replace the VM's QEMU, so with hooks the
+        // preparation checks, after them.
+        using var stopChecking = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task checking = _preHooks.IsEmpty ? _driver.CheckDestinationAsync(run.VmId, stopChecking.Token).AsTask() : Task.CompletedTask;
+        string? veto;
         try
         {
-            if (await AdmitIncomingAsync(run, cancellationToken).ConfigureAwait(false) is { } veto)
-            {
-                return await RollBackDestinationAsync(run, veto, peerKnows: false).ConfigureAwait(false);
-            }
+            veto = await AdmitIncomingAsync(run, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await stopChecking.CancelAsync().ConfigureAwait(false);
+            throw;
         }
         finally
         {
             await checking.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        if (veto is not null)
+        {
+            return await RollBackDestinationAsync(run, veto, peerKnows: false).ConfigureAwait(false);
         }
 
         await checking.ConfigureAwait(false);

@@ -92,28 +92,38 @@ public sealed partial class MigrationCoordinator
             return TicketDecision.Accept;
         }
 
-        // Read-only, all three at once (the hypervisor is asked while the registry answers), and refused before anything is
-        // written. A registry that knows the VM took its id with its first record; only one from before registry ids (records, no
-        // registry.id) takes it here, once and under its lock, the same id every host then reads: a bounded, one-time write.
-        Task<VmStatus> querying = QueryAsync();
-        Task<string> identifying = IdentifyAsync();
+        // Read-only: the hypervisor is asked while the registry answers, and a refusal stops that question. A ticket for a VM the
+        // registry does not know is refused before anything is written. A registry that knows the VM took its id with its first
+        // record; only one from before registry ids (records, no registry.id) takes it here, once and under its lock, the same id
+        // every host then reads: a bounded, one-time write.
+        using var stopQuerying = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task<VmStatus> querying = QueryAsync(stopQuerying.Token);
         try
         {
-            return await CheckIncomingRecordAsync(ticket, identifying, querying, cancellationToken).ConfigureAwait(false);
+            TicketDecision decision = await CheckIncomingRecordAsync(ticket, querying, cancellationToken).ConfigureAwait(false);
+            if (!decision.IsAccepted)
+            {
+                await stopQuerying.CancelAsync().ConfigureAwait(false);
+            }
+
+            return decision;
+        }
+        catch
+        {
+            await stopQuerying.CancelAsync().ConfigureAwait(false);
+            throw;
         }
         finally
         {
             await ((Task)querying).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            await ((Task)identifying).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
-        // Awaited inside, so what either throws, even before its first await, is thrown where the check awaits it.
-        async Task<VmStatus> QueryAsync() => await _driver.QueryAsync(ticket.VmId, cancellationToken).ConfigureAwait(false);
-        async Task<string> IdentifyAsync() => await _registry.GetIdAsync(cancellationToken).ConfigureAwait(false);
+        // Awaited inside, so what it throws, even before its first await, is thrown where the check awaits it.
+        async Task<VmStatus> QueryAsync(CancellationToken token) => await _driver.QueryAsync(ticket.VmId, token).ConfigureAwait(false);
     }
 
-    private async ValueTask<TicketDecision> CheckIncomingRecordAsync(MigrationTicket ticket, Task<string> identifying,
-        Task<VmStatus> querying, CancellationToken cancellationToken)
+    private async ValueTask<TicketDecision> CheckIncomingRecordAsync(MigrationTicket ticket, Task<VmStatus> querying,
+        CancellationToken cancellationToken)
     {
         OwnershipRecord? owner = await _registry.GetAsync(ticket.VmId, cancellationToken).ConfigureAwait(false);
         if (owner is null)
@@ -123,7 +133,7 @@ public sealed partial class MigrationCoordinator
                 "Both hosts must use the same shared registry (secmig: the same --registry directory on both)");
         }
 
-        string registryId = await identifying.ConfigureAwait(false);
+        string registryId = await _registry.GetIdAsync(cancellationToken).ConfigureAwait(false);
         if (!string.Equals(ticket.RegistryId, registryId, StringComparison.Ordinal))
         {
             return TicketDecision.Refuse($"the ticket's epoch comes from registry " +

@@ -1,4 +1,5 @@
 using SecureMigration.Coordination;
+using SecureMigration.Coordination.Hooks;
 using SecureMigration.Qemu;
 using SecureMigration.Coordination.Phases;
 using SecureMigration.Tests.Infrastructure;
@@ -139,5 +140,27 @@ public sealed class OverlappedStartTests
         Assert.False(driver!.Prepared);
         Assert.Equal(hosts.Source.Id, await hosts.AssertOneRunnableCopyAsync());
         Assert.DoesNotContain(hosts.Source.Journal.Records, r => r.Phase == MigrationPhase.Transferring);
+    }
+
+    /// <summary>A pre-migrate hook may start or replace the destination's QEMU: with hooks, the destination does not check its
+    /// hypervisor ahead (the preparation checks, after them).</summary>
+    [Fact]
+    public async Task ReceiveAsync_WithAPreMigrateHook_DoesNotCheckTheHypervisorAhead()
+    {
+        bool checkedAhead = false;
+        var options = new CoordinatorOptions();
+        options.PreMigrateHooks.Add(new DelegateHook("start-qemu", (_, _) => Task.FromResult(HookVerdict.Allow)));
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(destinationOptions: options,
+            destinationDriver: inner => new CheckingDriver(inner, _ =>
+            {
+                checkedAhead = true;
+                return Task.CompletedTask;
+            }));
+
+        (MigrationResult source, MigrationResult? destination) = await hosts.MigrateAsync();
+
+        Assert.True(source.Status == MigrationStatus.Completed, source.Reason);
+        Assert.Equal(MigrationStatus.Completed, destination!.Status);
+        Assert.False(checkedAhead);
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using SecureMigration.Qemu;
 using SecureMigration.Qemu.Qmp;
 using SecureMigration.Tests.Infrastructure;
@@ -5,10 +6,12 @@ using SecureMigration.Tests.Qemu.Harness;
 
 namespace SecureMigration.Tests.Qemu;
 
-/// <summary>A step readied ahead is skipped only on the very monitor connection it was readied on, once, and never after the
-/// work failed.</summary>
+/// <summary>A step readied ahead is skipped only on the very monitor connection it was readied on, once, soon after, and never
+/// after the work failed.</summary>
 public sealed class MonitorMarkTests : IAsyncLifetime
 {
+    private static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(2);
+    private readonly FakeTimeProvider _time = new();
     private readonly TempDirectory _dir = new();
     private readonly List<IAsyncDisposable> _owned = [];
     private QmpClient _first = null!;
@@ -23,7 +26,7 @@ public sealed class MonitorMarkTests : IAsyncLifetime
     [Fact]
     public async Task Take_OnTheConnectionItWasReadiedOn_SkipsOnce()
     {
-        var mark = new MonitorMark();
+        var mark = new MonitorMark(_time, MaxAge);
 
         await mark.ReadyAsync(_first, () => Task.CompletedTask);
 
@@ -34,7 +37,7 @@ public sealed class MonitorMarkTests : IAsyncLifetime
     [Fact]
     public async Task Take_OnAnotherConnection_DoesNotSkipAndForgets()
     {
-        var mark = new MonitorMark();
+        var mark = new MonitorMark(_time, MaxAge);
 
         await mark.ReadyAsync(_first, () => Task.CompletedTask);
 
@@ -45,7 +48,7 @@ public sealed class MonitorMarkTests : IAsyncLifetime
     [Fact]
     public async Task ReadyAsync_WorkFails_LeavesNoMarkNotEvenAnEarlierOne()
     {
-        var mark = new MonitorMark();
+        var mark = new MonitorMark(_time, MaxAge);
         await mark.ReadyAsync(_first, () => Task.CompletedTask);
 
         await Assert.ThrowsAsync<InvalidOperationException>(() => mark.ReadyAsync(_first,
@@ -54,10 +57,23 @@ public sealed class MonitorMarkTests : IAsyncLifetime
         Assert.False(mark.Take(_first));
     }
 
+    /// <summary>A run that ended before its step (a veto, a failed checkpoint) leaves its mark; a later step does not rely on it
+    /// once it is as old as the mark may be.</summary>
+    [Fact]
+    public async Task Take_AsOldAsTheMarkMayBe_DoesNotSkip()
+    {
+        var mark = new MonitorMark(_time, MaxAge);
+        await mark.ReadyAsync(_first, () => Task.CompletedTask);
+
+        _time.Advance(MaxAge);
+
+        Assert.False(mark.Take(_first));
+    }
+
     [Fact]
     public async Task Forget_ThenTake_DoesNotSkip()
     {
-        var mark = new MonitorMark();
+        var mark = new MonitorMark(_time, MaxAge);
         await mark.ReadyAsync(_first, () => Task.CompletedTask);
 
         mark.Forget();
