@@ -24,6 +24,8 @@ internal static class SourceRun
     public static async Task<MigrateOutcome> RunAsync(LiveHost host, string vmId, EndPoint destination, string peerName, int retries,
         Action<string> say, IProgress<MigrationProgress> display, string whenInDoubt, CancellationToken cancellationToken)
     {
+        // The handshake runs while the migration's first steps do; its ticket follows once they are durable.
+        await using var early = new EarlyChannel(host.Factory, destination, peerName, cancellationToken);
         await host.RegisteredVms.EnsureAsync(vmId, cancellationToken);
         try
         {
@@ -32,7 +34,7 @@ internal static class SourceRun
                 ? $"backoff {retry.VmId} {retry.Wait.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} {retry.Reason}"
                 : $"retry {retry.VmId} {retry.Attempt}/{retry.MaxRetries} after: {retry.Reason}");
             (MigrationResult result, int retried) = await agent.MigrateAsync(vmId, peerName,
-                async (ticket, token) => await host.Factory.ConnectAsync(destination, ticket, token), display, cancellationToken);
+                early.ConnectAsync, display, cancellationToken);
             say($"result {result.VmId} {result.Status} {result.Reason}".TrimEnd());
             QemuMigrationInfo? qemu = host.Driver.LastOutgoingMigration(vmId);
             if (qemu is not null)

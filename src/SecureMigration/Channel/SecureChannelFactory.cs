@@ -149,8 +149,49 @@ public sealed class SecureChannelFactory
         ArgumentNullException.ThrowIfNull(transport);
         ArgumentNullException.ThrowIfNull(ticket);
         TicketCodec.EnsureEncodable(ticket);
+        ClientHandshake handshake = await HandshakeAsClientAsync(transport, ticket.DestinationIdentity, cancellationToken)
+            .ConfigureAwait(false);
+        return await handshake.PresentAsync(ticket, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Connects to <paramref name="remote"/> over TCP and runs the TLS 1.3 handshake with the destination named
+    /// <paramref name="destinationIdentity"/>, without a ticket yet: the source opens the channel while its migration's first
+    /// steps run, and presents the ticket once they are durable (<see cref="OpenedChannel.SendTicketAsync"/>). The destination
+    /// waits for the ticket only as long as its handshake timeout allows (<see cref="OpenedChannel.IsFresh"/>).
+    /// </summary>
+    /// <param name="remote">The destination's address.</param>
+    /// <param name="destinationIdentity">The destination's identity: the peer must prove it, and the ticket must name it.</param>
+    /// <param name="cancellationToken">Cancels the connection and the handshake.</param>
+    /// <returns>The authenticated channel, waiting for its ticket; dispose it if it is not used.</returns>
+    /// <exception cref="HandshakeFailedException">The peer could not be authenticated or is not
+    /// <paramref name="destinationIdentity"/>.</exception>
+    /// <exception cref="DestinationUnreachableException">The destination could not be reached.</exception>
+    public async Task<OpenedChannel> OpenAsync(EndPoint remote, string destinationIdentity, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(remote);
+        ArgumentException.ThrowIfNullOrEmpty(destinationIdentity);
+        long started = _options.TimeProvider.GetTimestamp();
+        StreamDuplexPipe transport = await ConnectTransportAsync(remote, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ClientHandshake handshake = await HandshakeAsClientAsync(transport, destinationIdentity, cancellationToken).ConfigureAwait(false);
+            return new OpenedChannel(handshake, transport, remote, _options.TimeProvider, _options.HandshakeTimeout, started);
+        }
+        catch
+        {
+            await transport.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Runs the client's TLS 1.3 handshake with the destination named <paramref name="destinationIdentity"/> and checks that
+    /// the peer proved that name; returns the authenticated channel, waiting for its ticket.</summary>
+    private async Task<ClientHandshake> HandshakeAsClientAsync(IDuplexPipe transport, string destinationIdentity,
+        CancellationToken cancellationToken)
+    {
         SecureChannelOptions options = _options;
-        PeerPolicy policy = ClientPolicy(options.PeerPolicy, ticket);
+        PeerPolicy policy = ClientPolicy(options.PeerPolicy, destinationIdentity);
         if (options.ValidatedCredentials is PskKeyringCredentials keyring && keyring.KeyFor(policy.ExpectedName!) is null)
         {
             throw new HandshakeFailedException(HandshakeFailureReason.PskMismatch,
@@ -163,39 +204,34 @@ public sealed class SecureChannelFactory
         var protocol = new TlsClientProtocol();
         var engine = new TlsEngine(protocol, transport);
         var client = new MigrationTlsClient(crypto, options.ValidatedCredentials, policy, options.TimeProvider, state);
-        return await EstablishAsync("source", options, engine, state, cancellationToken, async token =>
+        Activity? activity = SecureMigrationTelemetry.ActivitySource.StartActivity("secure_channel.source");
+        long started = options.TimeProvider.GetTimestamp();
+        try
         {
-            protocol.Connect(client);
-            await engine.HandshakeAsync(token).ConfigureAwait(false);
-            PeerIdentity peer = state.Peer!;
-            if (!peer.IsSharedPsk && !peer.Names.Contains(ticket.DestinationIdentity, StringComparer.OrdinalIgnoreCase))
+            await GuardAsync("source", options, state, activity, cancellationToken, async token =>
             {
-                throw new HandshakeFailedException(HandshakeFailureReason.TicketRefused,
-                    $"The ticket is for '{ticket.DestinationIdentity}', but the peer authenticated as [{string.Join(", ", peer.Names)}]; " +
-                        $"the ticket was not sent.");
-            }
-
-            RecordLayer records = OpenRecordLayer(transport, state, isClient: true);
-            try
-            {
-                await TicketExchange.SendTicketAsync(records, ticket, state.BindingKey!, token).ConfigureAwait(false);
-                (TicketRefusal refusal, string reason, byte[] leftover) =
-                    await TicketExchange.ReceiveAckAsync(records, ticket.Nonce, state.BindingKey!, token).ConfigureAwait(false);
-                if (refusal != TicketRefusal.None)
+                protocol.Connect(client);
+                await engine.HandshakeAsync(token).ConfigureAwait(false);
+                PeerIdentity peer = state.Peer!;
+                if (!peer.IsSharedPsk && !peer.Names.Contains(destinationIdentity, StringComparer.OrdinalIgnoreCase))
                 {
-                    throw new HandshakeFailedException(
-                        refusal == TicketRefusal.Busy ? HandshakeFailureReason.DestinationBusy : HandshakeFailureReason.TicketRefused,
-                        $"The destination '{peer.Name}' refused the migration ticket ({refusal}): {DestinationReason(reason)}");
+                    throw new HandshakeFailedException(HandshakeFailureReason.TicketRefused,
+                        $"The ticket is for '{destinationIdentity}', but the peer authenticated as [{string.Join(", ", peer.Names)}]; " +
+                            $"the ticket was not sent.");
                 }
 
-                return new Established(records, peer, ticket, leftover);
-            }
-            catch
-            {
-                records.Dispose();
-                throw;
-            }
-        }).ConfigureAwait(false);
+                return true;
+            }).ConfigureAwait(false);
+            return new ClientHandshake(this, options, engine, state, OpenRecordLayer(transport, state, isClient: true), destinationIdentity,
+                options.TimeProvider.GetElapsedTime(started), activity);
+        }
+        catch
+        {
+            engine.Dispose();
+            state.Dispose();
+            activity?.Dispose();
+            throw;
+        }
     }
 
     /// <summary>
@@ -213,16 +249,7 @@ public sealed class SecureChannelFactory
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(remote);
-        StreamDuplexPipe transport;
-        try
-        {
-            transport = await SocketTransport.ConnectPipeAsync(remote, timeout: null, cancellationToken).ConfigureAwait(false);
-        }
-        catch (SocketException e)
-        {
-            throw new DestinationUnreachableException(remote, e);
-        }
-
+        StreamDuplexPipe transport = await ConnectTransportAsync(remote, cancellationToken).ConfigureAwait(false);
         try
         {
             SecureChannel channel = await ConnectAsync(transport, ticket, cancellationToken).ConfigureAwait(false);
@@ -232,6 +259,18 @@ public sealed class SecureChannelFactory
         {
             await transport.DisposeAsync().ConfigureAwait(false);
             throw;
+        }
+    }
+
+    private static async Task<StreamDuplexPipe> ConnectTransportAsync(EndPoint remote, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await SocketTransport.ConnectPipeAsync(remote, timeout: null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException e)
+        {
+            throw new DestinationUnreachableException(remote, e);
         }
     }
 
@@ -296,7 +335,7 @@ public sealed class SecureChannelFactory
     }
 
     /// <summary>The destination's reason for a refusal as this end shows it: bounded and escaped, since the peer wrote it.</summary>
-    private static string DestinationReason(string reason) => reason.Length == 0
+    internal static string DestinationReason(string reason) => reason.Length == 0
         ? "it gave no reason; its log says why."
         : Text.UntrustedText.Bound(reason) + (reason.EndsWith('.') ? string.Empty : ".");
 
@@ -310,7 +349,7 @@ public sealed class SecureChannelFactory
             : new RecordLayer(transport, suite, writeSecret: serverSecret, readSecret: clientSecret, isClient: false);
     }
 
-    private static PeerPolicy ClientPolicy(PeerPolicy configured, MigrationTicket ticket)
+    private static PeerPolicy ClientPolicy(PeerPolicy configured, string destinationIdentity)
     {
         if (configured.ExpectedName is not null)
         {
@@ -319,7 +358,7 @@ public sealed class SecureChannelFactory
 
         var policy = new PeerPolicy
         {
-            ExpectedName = ticket.DestinationIdentity,
+            ExpectedName = destinationIdentity,
             AllowCommonNameFallback = configured.AllowCommonNameFallback,
             MaxChainLength = configured.MaxChainLength,
         };
@@ -348,24 +387,46 @@ public sealed class SecureChannelFactory
     {
         using Activity? activity = SecureMigrationTelemetry.ActivitySource.StartActivity($"secure_channel.{role}");
         long started = options.TimeProvider.GetTimestamp();
+        try
+        {
+            (RecordLayer records, PeerIdentity peer, MigrationTicket ticket, byte[] leftover) = await GuardAsync(role, options, state,
+                activity, cancellationToken, handshake).ConfigureAwait(false);
+            return Completed(role, options, records, peer, ticket, leftover, options.TimeProvider.GetElapsedTime(started), activity);
+        }
+        finally
+        {
+            engine.Dispose();
+            state.Dispose();
+        }
+    }
+
+    /// <summary>Makes the channel of a handshake that passed, wipes what came with it, and logs and counts it.</summary>
+    internal SecureChannel Completed(string role, SecureChannelOptions options, RecordLayer records, PeerIdentity peer, MigrationTicket ticket,
+        byte[] leftover, TimeSpan took, Activity? activity)
+    {
+        var channel = new SecureChannel(records, peer, ticket, leftover, _logger);
+        CryptographicOperations.ZeroMemory(leftover);
+        Log.HandshakeCompleted(_logger, role, peer.Name, channel.CipherSuite, ticket.MigrationId, UntrustedText.Bound(ticket.VmId, 160));
+        ChannelTelemetry.Handshakes.Add(1, new("role", role), new("result", "ok"));
+        ChannelTelemetry.HandshakeDuration.Record(took.TotalSeconds, new KeyValuePair<string, object?>("role", role));
+        activity?.SetTag("securemigration.peer", peer.Name);
+        activity?.SetTag("securemigration.migration_id", ticket.MigrationId);
+        return channel;
+    }
+
+    /// <summary>
+    /// Runs one phase of a handshake (the TLS handshake, the ticket's exchange, or both) under the handshake timeout; a failure
+    /// other than the caller's cancellation becomes a typed <see cref="HandshakeFailedException"/>, counted every time and
+    /// logged at a bounded rate per peer, so a refused peer cannot fill a disk.
+    /// </summary>
+    internal async Task<T> GuardAsync<T>(string role, SecureChannelOptions options, HandshakeState state, Activity? activity,
+        CancellationToken cancellationToken, Func<CancellationToken, Task<T>> phase)
+    {
         using var timeout = new CancellationTokenSource(options.HandshakeTimeout, options.TimeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
         try
         {
-            (RecordLayer records, PeerIdentity peer, MigrationTicket ticket, byte[] leftover) = await handshake(linked.Token)
-                .ConfigureAwait(false);
-            engine.Dispose();
-            state.Dispose();
-            var channel = new SecureChannel(records, peer, ticket, leftover, _logger);
-            CryptographicOperations.ZeroMemory(leftover);
-            Log.HandshakeCompleted(_logger, role, peer.Name, channel.CipherSuite, ticket.MigrationId, UntrustedText.Bound(ticket.VmId,
-                160));
-            ChannelTelemetry.Handshakes.Add(1, new("role", role), new("result", "ok"));
-            ChannelTelemetry.HandshakeDuration.Record(options.TimeProvider.GetElapsedTime(started).TotalSeconds,
-                new KeyValuePair<string, object?>("role", role));
-            activity?.SetTag("securemigration.peer", peer.Name);
-            activity?.SetTag("securemigration.migration_id", ticket.MigrationId);
-            return channel;
+            return await phase(linked.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -375,21 +436,13 @@ public sealed class SecureChannelFactory
             string peerName = state.Peer?.Name ?? "an unauthenticated peer";
             if (_failureLog.ShouldLog(peerName))
             {
-                // Counted in the metrics every time; logged at a bounded rate per peer, so a refused peer cannot fill a disk.
                 Log.HandshakeFailed(_logger, role, UntrustedText.Bound(peerName, 300), failure.Reason,
                     UntrustedText.Bound(failure.Message));
             }
+
             ChannelTelemetry.Handshakes.Add(1, new("role", role), new("result", failure.Reason.ToString()));
             activity?.SetStatus(ActivityStatusCode.Error, failure.Reason.ToString());
-            engine.Dispose();
-            state.Dispose();
             throw failure;
-        }
-        catch
-        {
-            engine.Dispose();
-            state.Dispose();
-            throw;
         }
     }
 
