@@ -38,7 +38,7 @@ internal sealed class EarlyChannel : IAsyncDisposable
     /// <returns>The established connection.</returns>
     public async Task<MigrationConnection> ConnectAsync(MigrationTicket ticket, CancellationToken cancellationToken)
     {
-        if (await TakeOpenedAsync().ConfigureAwait(false) is { } opened)
+        if (await TakeOpenedAsync(cancellationToken).ConfigureAwait(false) is { } opened)
         {
             if (opened.IsFresh)
             {
@@ -56,17 +56,26 @@ internal sealed class EarlyChannel : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync().ConfigureAwait(false);
-        if (await TakeOpenedAsync().ConfigureAwait(false) is { } unused)
+        try
         {
-            await unused.DisposeAsync().ConfigureAwait(false);
+            if (await TakeOpenedAsync(CancellationToken.None, failuresToo: true).ConfigureAwait(false) is { } unused)
+            {
+                await unused.DisposeAsync().ConfigureAwait(false);
+            }
         }
-
-        _stop.Dispose();
+        finally
+        {
+            _stop.Dispose();
+        }
     }
 
-    /// <summary>The channel opened early, once; <see langword="null"/> when it was taken already or its opening failed (a new
-    /// connection then says why, if it fails too).</summary>
-    private async Task<OpenedChannel?> TakeOpenedAsync()
+    /// <summary>
+    /// The channel opened early, once; <see langword="null"/> when it was taken already, or its connection broke or was stopped
+    /// (a new connection then says why, if it fails too). A refusal (the handshake failed, the destination cannot be reached) is
+    /// the attempt's: a new connection would only repeat it, so it is thrown, unless <paramref name="failuresToo"/> (the channel
+    /// is being closed, and no failure of its opening is anyone's to see).
+    /// </summary>
+    private async Task<OpenedChannel?> TakeOpenedAsync(CancellationToken cancellationToken, bool failuresToo = false)
     {
         if (Interlocked.Exchange(ref _opening, null) is not { } opening)
         {
@@ -75,10 +84,13 @@ internal sealed class EarlyChannel : IAsyncDisposable
 
         try
         {
+            // Not abandoned on the attempt's token: the opening stops with the migration's (linked into it), and what it
+            // opened is closed here or by the caller.
             return await opening.ConfigureAwait(false);
         }
-        catch (Exception e) when (e is HandshakeFailedException or DestinationUnreachableException or IOException or SocketException or
-            OperationCanceledException or ObjectDisposedException)
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException ||
+            (e is OperationCanceledException && !cancellationToken.IsCancellationRequested) ||
+            failuresToo)
         {
             return null;
         }

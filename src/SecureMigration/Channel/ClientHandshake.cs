@@ -18,6 +18,9 @@ internal sealed class ClientHandshake(SecureChannelFactory factory, SecureChanne
     /// <summary>Gets the authenticated destination.</summary>
     public PeerIdentity Peer => state.Peer!;
 
+    /// <summary>Gets how long the TLS handshake took.</summary>
+    public TimeSpan HandshakeTook => handshakeTook;
+
     /// <summary>
     /// Presents <paramref name="ticket"/> (it must name the destination this channel was opened to) and waits for the
     /// destination's acceptance, under the handshake timeout; returns the established channel. Whatever happens, the handshake's
@@ -25,7 +28,11 @@ internal sealed class ClientHandshake(SecureChannelFactory factory, SecureChanne
     /// </summary>
     /// <exception cref="HandshakeFailedException">The ticket names another destination (it was not sent), or the destination
     /// refused it, or the exchange failed.</exception>
-    public async Task<SecureChannel> PresentAsync(MigrationTicket ticket, CancellationToken cancellationToken)
+    /// <param name="ticket">The ticket.</param>
+    /// <param name="mayTake">How long the exchange may take.</param>
+    /// <param name="cancellationToken">Cancels the exchange.</param>
+    /// <returns>The established channel.</returns>
+    public async Task<SecureChannel> PresentAsync(MigrationTicket ticket, TimeSpan mayTake, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Interlocked.Exchange(ref _ended, 1) != 0, this);
         long started = options.TimeProvider.GetTimestamp();
@@ -39,7 +46,7 @@ internal sealed class ClientHandshake(SecureChannelFactory factory, SecureChanne
 
             TicketCodec.EnsureEncodable(ticket);
             PeerIdentity peer = Peer;
-            byte[] leftover = await factory.GuardAsync("source", options, state, activity, cancellationToken, async token =>
+            byte[] leftover = await factory.GuardAsync("source", options, state, activity, mayTake, cancellationToken, async token =>
             {
                 await TicketExchange.SendTicketAsync(records, ticket, state.BindingKey!, token).ConfigureAwait(false);
                 (TicketRefusal refusal, string reason, byte[] rest) =
@@ -64,9 +71,7 @@ internal sealed class ClientHandshake(SecureChannelFactory factory, SecureChanne
         }
         finally
         {
-            engine.Dispose();
-            state.Dispose();
-            activity?.Dispose();
+            End();
         }
     }
 
@@ -75,10 +80,34 @@ internal sealed class ClientHandshake(SecureChannelFactory factory, SecureChanne
     {
         if (Interlocked.Exchange(ref _ended, 1) == 0)
         {
-            records.Dispose();
-            engine.Dispose();
+            try
+            {
+                records.Dispose();
+            }
+            finally
+            {
+                End();
+            }
+        }
+    }
+
+    /// <summary>Wipes the handshake's secrets first, whatever disposing the rest throws.</summary>
+    private void End()
+    {
+        try
+        {
             state.Dispose();
-            activity?.Dispose();
+        }
+        finally
+        {
+            try
+            {
+                engine.Dispose();
+            }
+            finally
+            {
+                activity?.Dispose();
+            }
         }
     }
 }

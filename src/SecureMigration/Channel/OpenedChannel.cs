@@ -63,7 +63,7 @@ public sealed class OpenedChannel : IAsyncDisposable
 
         try
         {
-            SecureChannel channel = await _handshake.PresentAsync(ticket, cancellationToken).ConfigureAwait(false);
+            SecureChannel channel = await _handshake.PresentAsync(ticket, _handshakeTimeout, cancellationToken).ConfigureAwait(false);
             return new ChannelConnection(channel, _transport, _remote, _time);
         }
         catch
@@ -80,8 +80,14 @@ public sealed class OpenedChannel : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _used, 1) == 0)
         {
-            _handshake.Dispose();
-            await _transport.DisposeAsync().ConfigureAwait(false);
+            try
+            {
+                _handshake.Dispose();
+            }
+            finally
+            {
+                await _transport.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 }

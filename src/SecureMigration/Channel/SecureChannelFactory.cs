@@ -151,7 +151,9 @@ public sealed class SecureChannelFactory
         TicketCodec.EnsureEncodable(ticket);
         ClientHandshake handshake = await HandshakeAsClientAsync(transport, ticket.DestinationIdentity, cancellationToken)
             .ConfigureAwait(false);
-        return await handshake.PresentAsync(ticket, cancellationToken).ConfigureAwait(false);
+        // One handshake timeout for both, as the destination counts it: the ticket's exchange gets what the handshake left.
+        return await handshake.PresentAsync(ticket, _options.HandshakeTimeout - handshake.HandshakeTook, cancellationToken)
+            .ConfigureAwait(false);
     }
 
     /// <summary>
@@ -208,7 +210,7 @@ public sealed class SecureChannelFactory
         long started = options.TimeProvider.GetTimestamp();
         try
         {
-            await GuardAsync("source", options, state, activity, cancellationToken, async token =>
+            await GuardAsync("source", options, state, activity, options.HandshakeTimeout, cancellationToken, async token =>
             {
                 protocol.Connect(client);
                 await engine.HandshakeAsync(token).ConfigureAwait(false);
@@ -222,7 +224,11 @@ public sealed class SecureChannelFactory
 
                 return true;
             }).ConfigureAwait(false);
-            return new ClientHandshake(this, options, engine, state, OpenRecordLayer(transport, state, isClient: true), destinationIdentity,
+            RecordLayer records = OpenRecordLayer(transport, state, isClient: true);
+            // The record layer has its own copies: only the ticket's binding key waits for the ticket.
+            CryptographicOperations.ZeroMemory(state.ClientTrafficSecret);
+            CryptographicOperations.ZeroMemory(state.ServerTrafficSecret);
+            return new ClientHandshake(this, options, engine, state, records, destinationIdentity,
                 options.TimeProvider.GetElapsedTime(started), activity);
         }
         catch
@@ -390,7 +396,7 @@ public sealed class SecureChannelFactory
         try
         {
             (RecordLayer records, PeerIdentity peer, MigrationTicket ticket, byte[] leftover) = await GuardAsync(role, options, state,
-                activity, cancellationToken, handshake).ConfigureAwait(false);
+                activity, options.HandshakeTimeout, cancellationToken, handshake).ConfigureAwait(false);
             return Completed(role, options, records, peer, ticket, leftover, options.TimeProvider.GetElapsedTime(started), activity);
         }
         finally
@@ -420,9 +426,9 @@ public sealed class SecureChannelFactory
     /// logged at a bounded rate per peer, so a refused peer cannot fill a disk.
     /// </summary>
     internal async Task<T> GuardAsync<T>(string role, SecureChannelOptions options, HandshakeState state, Activity? activity,
-        CancellationToken cancellationToken, Func<CancellationToken, Task<T>> phase)
+        TimeSpan mayTake, CancellationToken cancellationToken, Func<CancellationToken, Task<T>> phase)
     {
-        using var timeout = new CancellationTokenSource(options.HandshakeTimeout, options.TimeProvider);
+        using var timeout = new CancellationTokenSource(mayTake > TimeSpan.Zero ? mayTake : TimeSpan.FromTicks(1), options.TimeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
         try
         {

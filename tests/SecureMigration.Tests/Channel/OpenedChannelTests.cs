@@ -52,6 +52,22 @@ public sealed class OpenedChannelTests(TestPki pki) : IClassFixture<TestPki>
         await Assert.ThrowsAsync<HandshakeFailedException>(() => source.OpenAsync(listener.LocalEndPoint, "other.test"));
     }
 
+    /// <summary>With a name configured (<c>PeerPolicy.ExpectedName</c>), TLS checks that name; the channel still goes only to a
+    /// peer that proved the name it was opened to.</summary>
+    [Fact]
+    public async Task OpenAsync_ConfiguredExpectedNameButOpenedToAnother_IsRefusedBeforeAnyTicket()
+    {
+        await using var listener = Listen();
+        SecureChannelOptions options = ChannelHarness.Options(pki.Credentials(pki.Source));
+        options.PeerPolicy.ExpectedName = "destination.test";
+        var source = new SecureChannelFactory(options);
+
+        HandshakeFailedException refused = await Assert.ThrowsAsync<HandshakeFailedException>(() =>
+            source.OpenAsync(listener.LocalEndPoint, "other.test"));
+
+        Assert.Equal(HandshakeFailureReason.TicketRefused, refused.Reason);
+    }
+
     [Fact]
     public async Task IsFresh_HalfTheHandshakeTimeoutAfterItsStart_IsFalse()
     {
@@ -79,6 +95,8 @@ public sealed class OpenedChannelTests(TestPki pki) : IClassFixture<TestPki>
         HandshakeState state = Assert.Single(states);
         Assert.True(state.BindingKey is { Length: > 0 } key && key.AsSpan().ContainsAnyExcept((byte)0),
             "the channel waiting for its ticket holds the ticket's binding key");
+        Assert.False(state.ServerTrafficSecret!.AsSpan().ContainsAnyExcept((byte)0),
+            "a traffic secret outlived the handshake (the record layer has its own copies)");
 
         await opened.DisposeAsync();
 

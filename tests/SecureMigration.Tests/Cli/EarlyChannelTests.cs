@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Time.Testing;
 using SecureMigration.Channel;
 using SecureMigration.Channel.Tickets;
+using SecureMigration.Channel.Tls;
 using SecureMigration.Cli.Live;
 using SecureMigration.Tests.Infrastructure;
 
@@ -61,6 +62,24 @@ public sealed class EarlyChannelTests(TestPki pki) : IClassFixture<TestPki>
 
         Assert.Equal(retry.MigrationId, again.Ticket.MigrationId);
         Assert.Equal(2, _handshakes);
+    }
+
+    [Fact]
+    public async Task DisposeAsync_NoAttemptSentATicket_StopsOrClosesTheChannelAndWipesItsSecrets()
+    {
+        await using SecureChannelListener listener = Listen();
+        HandshakeState? state = null;
+        var source = new SecureChannelFactory(ChannelHarness.Options(pki.Credentials(pki.Source)))
+        {
+            HandshakeStateCreated = created => state = created,
+        };
+        var early = new EarlyChannel(source, listener.LocalEndPoint, "destination.test", CancellationToken.None);
+
+        await early.DisposeAsync();
+
+        // Disposed at once, the opening either had not begun its handshake (no state) or is stopped and wiped.
+        Assert.False(state?.BindingKey is { } key && key.AsSpan().ContainsAnyExcept((byte)0), "the binding key survived");
+        Assert.False(state?.ClientTrafficSecret is { } secret && secret.AsSpan().ContainsAnyExcept((byte)0), "a traffic secret survived");
     }
 
     private SecureChannelFactory Source(TimeProvider time) => new(ChannelHarness.Options(pki.Credentials(pki.Source), time))
