@@ -218,8 +218,8 @@ public sealed class SecureChannelFactory
                 if (!peer.IsSharedPsk && !peer.Names.Contains(destinationIdentity, StringComparer.OrdinalIgnoreCase))
                 {
                     throw new HandshakeFailedException(HandshakeFailureReason.TicketRefused,
-                        $"The ticket is for '{destinationIdentity}', but the peer authenticated as [{string.Join(", ", peer.Names)}]; " +
-                            $"the ticket was not sent.");
+                        $"The destination is '{destinationIdentity}', but the peer authenticated as " +
+                            $"[{UntrustedText.Bound(string.Join(", ", peer.Names), 300)}]; the ticket was not sent.");
                 }
 
                 return true;

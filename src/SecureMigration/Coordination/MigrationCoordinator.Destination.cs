@@ -106,27 +106,6 @@ public sealed partial class MigrationCoordinator
         }
     }
 
-    /// <summary>Journals ChannelOpen, Admitted and PreHooksDone, with the pre-migrate hooks between the last two when there
-    /// are any; returns a hook's veto, or <see langword="null"/>.</summary>
-    private async ValueTask<string?> AdmitIncomingAsync(MigrationRun run, CancellationToken cancellationToken)
-    {
-        if (_preHooks.IsEmpty)
-        {
-            await StepsAsync(run, [MigrationPhase.ChannelOpen, MigrationPhase.Admitted, MigrationPhase.PreHooksDone])
-                .ConfigureAwait(false);
-            return null;
-        }
-
-        await StepsAsync(run, [MigrationPhase.ChannelOpen, MigrationPhase.Admitted]).ConfigureAwait(false);
-        if (await _preHooks.RunAsync(run.Hook(HookStage.PreMigrate), cancellationToken).ConfigureAwait(false) is { } veto)
-        {
-            return veto;
-        }
-
-        await StepAsync(run, MigrationPhase.PreHooksDone).ConfigureAwait(false);
-        return null;
-    }
-
     private async Task<MigrationResult> RunDestinationAsync(MigrationRun run, CancellationToken cancellationToken)
     {
         MigrationWire wire = run.Wire!;
@@ -146,32 +125,40 @@ public sealed partial class MigrationCoordinator
             run.Lease = decision.Lease;
         }
 
-        // The hypervisor's checks change nothing: without pre-migrate hooks they run while the first checkpoint is written, and
-        // have ended, passed, before the VM is prepared. A hook may start or replace the VM's QEMU, so with hooks the
-        // preparation checks, after them.
-        using var stopChecking = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Task checking = _preHooks.IsEmpty ? _driver.CheckDestinationAsync(run.VmId, stopChecking.Token).AsTask() : Task.CompletedTask;
-        string? veto;
-        try
+        if (_preHooks.IsEmpty)
         {
-            veto = await AdmitIncomingAsync(run, cancellationToken).ConfigureAwait(false);
+            // The hypervisor's checks change nothing: they run while the first checkpoint is written, and have ended, passed,
+            // before the VM is prepared. (A hook may start or replace the VM's QEMU: with hooks, the preparation checks after them.)
+            using var stopChecking = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            Task checking = _driver.CheckDestinationAsync(run.VmId, stopChecking.Token).AsTask();
+            try
+            {
+                await StepsAsync(run, [MigrationPhase.ChannelOpen, MigrationPhase.Admitted, MigrationPhase.PreHooksDone])
+                    .ConfigureAwait(false);
+            }
+            catch
+            {
+                await stopChecking.CancelAsync().ConfigureAwait(false);
+                throw;
+            }
+            finally
+            {
+                await checking.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+
+            await checking.ConfigureAwait(false);
         }
-        catch
+        else
         {
-            await stopChecking.CancelAsync().ConfigureAwait(false);
-            throw;
-        }
-        finally
-        {
-            await checking.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await StepsAsync(run, [MigrationPhase.ChannelOpen, MigrationPhase.Admitted]).ConfigureAwait(false);
+            if (await _preHooks.RunAsync(run.Hook(HookStage.PreMigrate), cancellationToken).ConfigureAwait(false) is { } veto)
+            {
+                return await RollBackDestinationAsync(run, veto, peerKnows: false).ConfigureAwait(false);
+            }
+
+            await StepAsync(run, MigrationPhase.PreHooksDone).ConfigureAwait(false);
         }
 
-        if (veto is not null)
-        {
-            return await RollBackDestinationAsync(run, veto, peerKnows: false).ConfigureAwait(false);
-        }
-
-        await checking.ConfigureAwait(false);
         Stream sink = await _driver.PrepareDestinationAsync(run.VmId, cancellationToken).ConfigureAwait(false);
         run.Prepared = true;
         ReceivedStream received;

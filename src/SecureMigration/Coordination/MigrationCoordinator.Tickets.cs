@@ -100,21 +100,12 @@ public sealed partial class MigrationCoordinator
         Task<VmStatus> querying = QueryAsync(stopQuerying.Token);
         try
         {
-            TicketDecision decision = await CheckIncomingRecordAsync(ticket, querying, cancellationToken).ConfigureAwait(false);
-            if (!decision.IsAccepted)
-            {
-                await stopQuerying.CancelAsync().ConfigureAwait(false);
-            }
-
-            return decision;
-        }
-        catch
-        {
-            await stopQuerying.CancelAsync().ConfigureAwait(false);
-            throw;
+            return await CheckIncomingRecordAsync(ticket, querying, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
+            // An accepted ticket's question was answered; any other ends here.
+            await stopQuerying.CancelAsync().ConfigureAwait(false);
             await ((Task)querying).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
