@@ -136,16 +136,34 @@ public sealed class ExternalProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Kills the process and what it started, and waits, boundedly, for both to be gone: a process it started that
+    /// outlives it and holds its output is a leak, reported by name, not a wait without end (which would hold the whole test run:
+    /// the test host's own output pipes stay open with it).</summary>
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
+        try
         {
-            _process.Kill(entireProcessTree: true);
-        }
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
 
-        await _process.WaitForExitAsync();
-        await Task.WhenAll(_stdout, _stderr);
-        _process.Dispose();
+            using var patience = new CancellationTokenSource(Patience);
+            try
+            {
+                await _process.WaitForExitAsync(patience.Token);
+                await Task.WhenAll(_stdout, _stderr).WaitAsync(patience.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"'{_process.StartInfo.FileName}' (pid {_process.Id}) or a process it started still " +
+                    $"held its output {Patience} after it was killed. It printed:\n{Output}");
+            }
+        }
+        finally
+        {
+            _process.Dispose();
+        }
     }
 
     private async Task PumpAsync(Stream stream)
