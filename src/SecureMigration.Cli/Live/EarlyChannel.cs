@@ -8,15 +8,18 @@ namespace SecureMigration.Cli.Live;
 /// <summary>
 /// The channel to a migration's destination, opened (TCP and the TLS 1.3 handshake, no ticket yet) as soon as the migration
 /// starts, while its first steps run (ADR 0029): the first attempt sends its ticket on it when it is still fresh, so the
-/// handshake is off the migration's path. An attempt that finds it failed or stale, and every later attempt, connects anew;
-/// a channel that carried no ticket is closed with this object (the destination then sees a handshake without a ticket).
+/// handshake is off the migration's path. An attempt that finds it failed or stale, and every later attempt, connects anew.
+/// A channel that carried no ticket is closed once it is stale (no attempt may use it then), or with this object if that
+/// comes first: the destination sees a handshake without a ticket, and holds nothing for it longer than it must.
 /// </summary>
 internal sealed class EarlyChannel : IAsyncDisposable
 {
     private readonly SecureChannelFactory _factory;
     private readonly EndPoint _destination;
     private readonly CancellationTokenSource _stop;
+    private readonly ITimer _expiry;
     private Task<OpenedChannel>? _opening;
+    private Task? _expired;
 
     /// <summary>Starts opening the channel.</summary>
     /// <param name="factory">This host's channel factory.</param>
@@ -28,8 +31,15 @@ internal sealed class EarlyChannel : IAsyncDisposable
         _factory = factory;
         _destination = destination;
         _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        _opening = factory.OpenAsync(destination, peerName, _stop.Token);
+        _opening = Opening = factory.OpenAsync(destination, peerName, _stop.Token);
+        // When the channel stops being fresh (OpenedChannel.IsFresh: half the handshake timeout since the opening began), an
+        // attempt would not use it: it is closed then, unless an attempt took it.
+        _expiry = factory.TimeProvider.CreateTimer(_ => Volatile.Write(ref _expired, CloseUnusedAsync()), null,
+            factory.HandshakeTimeout / 2, Timeout.InfiniteTimeSpan);
     }
+
+    /// <summary>Gets the opening (tests wait for it to have ended).</summary>
+    internal Task<OpenedChannel> Opening { get; }
 
     /// <summary>Connects an attempt's <paramref name="ticket"/>: on the channel opened early when this is the first attempt and
     /// the channel is fresh, else on a new connection.</summary>
@@ -55,17 +65,28 @@ internal sealed class EarlyChannel : IAsyncDisposable
     /// <returns>A task that completes when it is closed.</returns>
     public async ValueTask DisposeAsync()
     {
+        await _expiry.DisposeAsync().ConfigureAwait(false);
         await _stop.CancelAsync().ConfigureAwait(false);
         try
         {
-            if (await TakeOpenedAsync(CancellationToken.None, failuresToo: true).ConfigureAwait(false) is { } unused)
+            await CloseUnusedAsync().ConfigureAwait(false);
+            if (Volatile.Read(ref _expired) is { } expired)
             {
-                await unused.DisposeAsync().ConfigureAwait(false);
+                await expired.ConfigureAwait(false);
             }
         }
         finally
         {
             _stop.Dispose();
+        }
+    }
+
+    /// <summary>Closes the channel opened early unless an attempt took it; its opening's failure is no one's to see then.</summary>
+    private async Task CloseUnusedAsync()
+    {
+        if (await TakeOpenedAsync(CancellationToken.None, failuresToo: true).ConfigureAwait(false) is { } unused)
+        {
+            await unused.DisposeAsync().ConfigureAwait(false);
         }
     }
 

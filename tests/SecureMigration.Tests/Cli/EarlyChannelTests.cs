@@ -65,7 +65,7 @@ public sealed class EarlyChannelTests(TestPki pki) : IClassFixture<TestPki>
     }
 
     [Fact]
-    public async Task DisposeAsync_NoAttemptSentATicket_StopsOrClosesTheChannelAndWipesItsSecrets()
+    public async Task DisposeAsync_NoAttemptSentATicket_ClosesTheChannelAndWipesItsSecrets()
     {
         await using SecureChannelListener listener = Listen();
         HandshakeState? state = null;
@@ -74,12 +74,47 @@ public sealed class EarlyChannelTests(TestPki pki) : IClassFixture<TestPki>
             HandshakeStateCreated = created => state = created,
         };
         var early = new EarlyChannel(source, listener.LocalEndPoint, "destination.test", CancellationToken.None);
+        OpenedChannel opened = await early.Opening;
+        Assert.True(state!.BindingKey.AsSpan().ContainsAnyExcept((byte)0));
 
         await early.DisposeAsync();
 
-        // Disposed at once, the opening either had not begun its handshake (no state) or is stopped and wiped.
-        Assert.False(state?.BindingKey is { } key && key.AsSpan().ContainsAnyExcept((byte)0), "the binding key survived");
-        Assert.False(state?.ClientTrafficSecret is { } secret && secret.AsSpan().ContainsAnyExcept((byte)0), "a traffic secret survived");
+        await AssertClosedAndWipedAsync(opened, state);
+    }
+
+    /// <summary>A channel no attempt took is closed once it is stale, not held open (with a slot at the destination) until the
+    /// migration ends.</summary>
+    [Fact]
+    public async Task Expiry_ChannelUnusedUntilItIsStale_IsClosedAndTheFirstAttemptConnectsAnew()
+    {
+        await using SecureChannelListener listener = Listen();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        HandshakeState? state = null;
+        var source = new SecureChannelFactory(ChannelHarness.Options(pki.Credentials(pki.Source), time))
+        {
+            HandshakeStateCreated = created =>
+            {
+                state ??= created;
+                Interlocked.Increment(ref _handshakes);
+            },
+        };
+        await using var early = new EarlyChannel(source, listener.LocalEndPoint, "destination.test", CancellationToken.None);
+        OpenedChannel opened = await early.Opening;
+        time.Advance(ChannelHarness.Options(pki.Credentials(pki.Source)).HandshakeTimeout / 2 - TimeSpan.FromTicks(1));
+        Assert.True(state!.BindingKey.AsSpan().ContainsAnyExcept((byte)0), "closed while still fresh");
+
+        time.Advance(TimeSpan.FromTicks(1));
+
+        await AssertClosedAndWipedAsync(opened, state);
+        await using MigrationConnection connection = await early.ConnectAsync(ChannelHarness.Ticket(time), CancellationToken.None);
+        Assert.Equal(2, _handshakes);
+    }
+
+    /// <summary>The traffic secrets are wiped as the handshake ends; the binding key waits for the ticket.</summary>
+    private static async Task AssertClosedAndWipedAsync(OpenedChannel opened, HandshakeState state)
+    {
+        Assert.False(state.BindingKey.AsSpan().ContainsAnyExcept((byte)0), "the binding key survived");
+        await Assert.ThrowsAsync<InvalidOperationException>(() => opened.SendTicketAsync(ChannelHarness.Ticket()));
     }
 
     private SecureChannelFactory Source(TimeProvider time) => new(ChannelHarness.Options(pki.Credentials(pki.Source), time))
