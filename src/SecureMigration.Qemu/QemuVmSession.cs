@@ -95,6 +95,14 @@ internal sealed class QemuVmSession(QemuVm vm, QmpClientOptions qmpOptions, Time
                 await ForgetExitingQemuAsync(cancellationToken).ConfigureAwait(false);
                 return null;
             }
+            catch
+            {
+                // Cancelled (a refused ticket stops its question) or failed before the RAM files were known: a connection kept
+                // without them would let a later destroy or wipe miss the VM's memory. The next use connects and asks again.
+                await _client.DisposeAsync().ConfigureAwait(false);
+                _client = null;
+                throw;
+            }
 
             return _client;
         }

@@ -110,6 +110,8 @@ internal sealed class EarlyChannel : IAsyncDisposable
             return await opening.ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException ||
+            // The factory reports a connection that broke or went silent as a handshake failure of these reasons.
+            e is HandshakeFailedException { Reason: HandshakeFailureReason.Truncated or HandshakeFailureReason.Timeout } ||
             (e is OperationCanceledException && !cancellationToken.IsCancellationRequested) ||
             failuresToo)
         {

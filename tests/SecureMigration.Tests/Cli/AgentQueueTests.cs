@@ -51,11 +51,13 @@ public sealed class AgentQueueTests : IDisposable
             return started.RootElement.GetProperty("id").GetString()!;
         }))];
         var views = new List<JsonElement>();
+        using var patience = new CancellationTokenSource(TimeSpan.FromMinutes(5)); // a migration that never ends fails the test
         foreach (string id in ids)
         {
             for (int next = 0; ;)
             {
-                using JsonDocument view = JsonDocument.Parse(await client.GetStringAsync($"/v1/migrations/{id}?after={next}&wait=30"));
+                using JsonDocument view = JsonDocument.Parse(await client.GetStringAsync($"/v1/migrations/{id}?after={next}&wait=30",
+                    patience.Token));
                 next = view.RootElement.GetProperty("next").GetInt32();
                 if (view.RootElement.GetProperty("outcome").ValueKind == JsonValueKind.Object)
                 {

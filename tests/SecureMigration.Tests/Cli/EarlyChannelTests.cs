@@ -4,6 +4,7 @@ using SecureMigration.Channel;
 using SecureMigration.Channel.Tickets;
 using SecureMigration.Channel.Tls;
 using SecureMigration.Cli.Live;
+using SecureMigration.Testing.Network;
 using SecureMigration.Tests.Infrastructure;
 
 namespace SecureMigration.Tests.Cli;
@@ -43,6 +44,25 @@ public sealed class EarlyChannelTests(TestPki pki) : IClassFixture<TestPki>
         await using ChannelConnection? accepted = await listener.AcceptAsync();
 
         Assert.NotNull(accepted);
+        Assert.Equal(2, _handshakes);
+    }
+
+    /// <summary>An opening whose connection broke (a destination restarting, its first-byte timer on a loaded host) is not the
+    /// attempt's failure: the attempt connects anew.</summary>
+    [Fact]
+    public async Task ConnectAsync_OpeningsConnectionBroke_ConnectsAnew()
+    {
+        await using SecureChannelListener listener = Listen();
+        await using var relay = new NetworkAttacker(listener.LocalEndPoint) { CutAt = 16 };
+        await using var early = new EarlyChannel(Source(TimeProvider.System), relay.EndPoint, "destination.test", CancellationToken.None);
+        HandshakeFailedException broke = await Assert.ThrowsAsync<HandshakeFailedException>(() => early.Opening);
+        Assert.Equal(HandshakeFailureReason.Truncated, broke.Reason);
+        relay.CutAt = null;
+
+        MigrationTicket ticket = ChannelHarness.Ticket();
+        await using MigrationConnection connection = await early.ConnectAsync(ticket, CancellationToken.None);
+
+        Assert.Equal(ticket.MigrationId, connection.Ticket.MigrationId);
         Assert.Equal(2, _handshakes);
     }
 

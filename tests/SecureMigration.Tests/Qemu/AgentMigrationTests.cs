@@ -46,7 +46,7 @@ public sealed class AgentMigrationTests
         rig.AddRelay().StallAt = 8L << 20;
 
         ExternalProcess migrate = rig.StartMigrateThroughAgent(control, "--retries", "0");
-        await rig.Relay!.Stalled;
+        await LiveMigrationRig.HeldMidTransferAsync(rig.Relay!, migrate);
         await migrate.SignalAsync("INT");
         int exit = await migrate.WaitForExitAsync();
 

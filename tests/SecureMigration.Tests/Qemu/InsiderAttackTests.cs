@@ -132,7 +132,7 @@ public sealed class InsiderAttackTests
             "migrate", "--vm", LiveMigrationRig.VmId, "--qmp", rig.Source.AgentMonitor, "--to", impostor.LocalEndPoint.ToString(),
                 "--peer-name", "dst.test",
             "--work", Path.Combine(rig.Root, "src-work"), "--registry", rig.Registry, "--retries", "0", .. rig.X509("src")]);
-        await serving;
+        await serving.WaitAsync(TimeSpan.FromMinutes(2)); // the impostor was never reached: fail, not wait
 
         Assert.True(exit == 1, output);
         Assert.DoesNotContain(output.Split('\n'), line => line.StartsWith("result vm1 Completed", StringComparison.Ordinal));

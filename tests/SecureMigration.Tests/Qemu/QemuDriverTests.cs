@@ -169,12 +169,58 @@ public sealed class QemuDriverTests : IDisposable
         Assert.Equal(VmRunState.Running, (await driver.QueryAsync("vm1")).State);
     }
 
+    /// <summary>A query cancelled while the driver learns the VM's RAM files (a refused ticket stops its question) leaves no
+    /// connection that does not know them: a later destroy or wipe would miss the VM's memory.</summary>
+    [Fact]
+    public async Task QueryAsync_CancelledWhileTheRamFilesAreLearnt_TheNextQueryLearnsThem()
+    {
+        string allowed = Directory.CreateDirectory(_dir.File("ram")).FullName;
+        string ram = Path.Combine(allowed, "vm1.ram");
+        File.WriteAllBytes(ram, new byte[4096]);
+        var asked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int connections = 0;
+        await using var qemu = new FakeQmpServer(_dir.File("vm1.qmp"), async connection =>
+        {
+            if (Interlocked.Increment(ref connections) > 1)
+            {
+                await AnswerAsync(connection, new() { ["ram"] = ram });
+                return;
+            }
+
+            await connection.NegotiateAsync();
+            await connection.ReceiveAsync(); // the first question about the RAM files, never answered
+            asked.TrySetResult();
+            await AnswerRequestsAsync(connection, new() { ["ram"] = ram }); // a connection kept would answer from here on
+        }, connections: 2);
+        var options = new QemuDriverOptions { RuntimeDirectory = _dir.File("run"), AllowedMemoryDirectories = { allowed } };
+        options.Vms.Add(new QemuVm("vm1", qemu.EndPoint));
+        await using var driver = new QemuDriver(options);
+        using MappedFile mapped = MappedFile.Map(ram);
+        using var stop = new CancellationTokenSource();
+        Task<VmStatus> first = driver.QueryAsync("vm1", stop.Token).AsTask();
+        await asked.Task.WaitAsync(TimeSpan.FromMinutes(1));
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first);
+
+        VmStatus status = await driver.QueryAsync("vm1");
+
+        Assert.Equal([ram], status.Images);
+        Assert.Equal(2, connections);
+    }
+
     /// <summary>Plays a running QEMU whose memory-backend-file objects report <paramref name="memPaths"/>; sets
     /// <paramref name="discovered"/> once it answered a <c>qom-get</c>.</summary>
     private static async Task AnswerAsync(FakeQmpConnection connection, Dictionary<string, string> memPaths,
         TaskCompletionSource? discovered = null)
     {
         await connection.NegotiateAsync();
+        await AnswerRequestsAsync(connection, memPaths, discovered);
+    }
+
+    /// <summary>Answers a negotiated connection's requests as <see cref="AnswerAsync"/> does.</summary>
+    private static async Task AnswerRequestsAsync(FakeQmpConnection connection, Dictionary<string, string> memPaths,
+        TaskCompletionSource? discovered = null)
+    {
         while (true)
         {
             string request = await connection.ReceiveAsync();

@@ -3,18 +3,19 @@ using System.Text;
 
 namespace SecureMigration.Tests.Qemu.Harness;
 
-/// <summary>A unix-socket server that plays a scripted (mis)behaving QMP monitor for one connection.</summary>
+/// <summary>A unix-socket server that plays a scripted (mis)behaving QMP monitor for one connection, or for the first
+/// <c>connections</c>, each served while the earlier ones still are.</summary>
 internal sealed class FakeQmpServer : IAsyncDisposable
 {
     private readonly Socket _listener = new(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
     private readonly Task _serving;
 
-    public FakeQmpServer(string path, Func<FakeQmpConnection, Task> script)
+    public FakeQmpServer(string path, Func<FakeQmpConnection, Task> script, int connections = 1)
     {
         EndPoint = new UnixDomainSocketEndPoint(path);
         _listener.Bind(EndPoint);
         _listener.Listen(1);
-        _serving = ServeAsync(script);
+        _serving = ServeAsync(script, connections);
     }
 
     public UnixDomainSocketEndPoint EndPoint { get; }
@@ -33,11 +34,24 @@ internal sealed class FakeQmpServer : IAsyncDisposable
         }
     }
 
-    private async Task ServeAsync(Func<FakeQmpConnection, Task> script)
+    private async Task ServeAsync(Func<FakeQmpConnection, Task> script, int connections)
     {
-        using Socket socket = await _listener.AcceptAsync();
-        await using var stream = new NetworkStream(socket);
-        await script(new FakeQmpConnection(stream));
+        var served = new List<Task>();
+        for (int i = 0; i < connections; i++)
+        {
+            served.Add(ServeOneAsync(await _listener.AcceptAsync(), script));
+        }
+
+        await Task.WhenAll(served);
+    }
+
+    private static async Task ServeOneAsync(Socket socket, Func<FakeQmpConnection, Task> script)
+    {
+        using (socket)
+        {
+            await using var stream = new NetworkStream(socket);
+            await script(new FakeQmpConnection(stream));
+        }
     }
 }
 

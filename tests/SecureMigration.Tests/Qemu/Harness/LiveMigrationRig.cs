@@ -208,8 +208,22 @@ internal sealed partial class LiveMigrationRig : IAsyncDisposable
         NetworkAttacker relay = AddRelay();
         relay.StallAt = 8L << 20;
         ExternalProcess migrate = StartMigrate(credentials, extra);
-        await relay.Stalled;
+        await HeldMidTransferAsync(relay, migrate);
         return migrate;
+    }
+
+    /// <summary>Waits until <paramref name="relay"/> holds the stream; a migration that ended or stuck before it got there fails the
+    /// test with what it printed, rather than waiting for good.</summary>
+    public static async Task HeldMidTransferAsync(NetworkAttacker relay, ExternalProcess migrate)
+    {
+        try
+        {
+            await relay.Stalled.WaitAsync(TimeSpan.FromMinutes(2));
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"The migration never reached mid-transfer. 'secmig migrate' printed:\n{migrate.Output}");
+        }
     }
 
     /// <summary>Waits until the agent printed the result of a migration; returns its status.</summary>
