@@ -98,7 +98,8 @@ internal sealed class QemuVmSession(QemuVm vm, QmpClientOptions qmpOptions, Time
             catch
             {
                 // Cancelled (a refused ticket stops its question) or failed before the RAM files were known: a connection kept
-                // without them would let a later destroy or wipe miss the VM's memory. The next use connects and asks again.
+                // without them would let a later destroy or wipe miss the VM's memory. The next use connects and asks again, so a
+                // failure that repeats fails every use: closed, not a connection that forgot the RAM.
                 await _client.DisposeAsync().ConfigureAwait(false);
                 _client = null;
                 throw;

@@ -212,8 +212,8 @@ internal sealed partial class LiveMigrationRig : IAsyncDisposable
         return migrate;
     }
 
-    /// <summary>Waits until <paramref name="relay"/> holds the stream; a migration that ended or stuck before it got there fails the
-    /// test with what it printed, rather than waiting for good.</summary>
+    /// <summary>Waits until <paramref name="relay"/> holds the stream; a migration that never gets there (it ended or stuck before)
+    /// fails the test after two minutes with what it printed, rather than holding the run for good.</summary>
     public static async Task HeldMidTransferAsync(NetworkAttacker relay, ExternalProcess migrate)
     {
         try
