@@ -113,7 +113,7 @@ internal static class MigrateCommand
                 await host.RecoverAsync(style, cancellationToken);
                 string work = Path.GetFullPath(parse.GetValue(live.Work)!);
                 outcome = await SourceRun.RunAsync(host, qemuVm.Id, parse.GetValue(to)!, parse.GetValue(peerName)!, parse.GetValue(retries),
-                    line => style.Line(line), display, $"once the registry '{settings.Registry}' is reachable again, the next " +
+                    line => style.Line(line), display, warm: null, $"once the registry '{settings.Registry}' is reachable again, the next " +
                         $"'secmig migrate' or 'secmig recover --work {work} --vm {qemuVm.Id}=QMP --registry ...' asks it and finishes " +
                         "the migration", cancellationToken);
             }

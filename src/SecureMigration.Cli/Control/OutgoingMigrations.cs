@@ -35,6 +35,7 @@ internal sealed class OutgoingMigrations(LiveHost host, IReadOnlyCollection<stri
     private readonly SemaphoreSlim _slots = new(host.Admission.Options.MaxOutboundPerHost);
     private int _waiting;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly WarmChannels _warm = new(host.Factory);
     private readonly Lock _gate = new();
 
     /// <summary>Starts <paramref name="request"/>, or says why not: what is wrong with it (a bad request), or that the VM is
@@ -108,6 +109,7 @@ internal sealed class OutgoingMigrations(LiveHost host, IReadOnlyCollection<stri
         }
 
         await Task.WhenAll(_all.Values.Select(m => m.Completion)).ConfigureAwait(false);
+        await _warm.DisposeAsync().ConfigureAwait(false);
     }
 
     private Task RunAsync(OutgoingMigration migration, EndPoint destination) =>
@@ -142,7 +144,7 @@ internal sealed class OutgoingMigrations(LiveHost host, IReadOnlyCollection<stri
         {
             var display = new LiveMigrationDisplay(new ConsoleStyle(new LineSink(migration.Say), isTerminal: false, useColor: false));
             MigrateOutcome outcome = await SourceRun.RunAsync(host, request.Vm, destination, request.PeerName, request.Retries,
-                migration.Say, display, "the agent asks the registry again, and finishes the migration once it answers", token)
+                migration.Say, display, _warm, "the agent asks the registry again, and finishes the migration once it answers", token)
                 .ConfigureAwait(false);
             if (outcome.ExitCode == ExitCodes.InDoubt)
             {

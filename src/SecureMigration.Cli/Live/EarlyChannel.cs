@@ -8,7 +8,9 @@ namespace SecureMigration.Cli.Live;
 /// <summary>
 /// The channel to a migration's destination, opened (TCP and the TLS 1.3 handshake, no ticket yet) as soon as the migration
 /// starts, while its first steps run (ADR 0029): the first attempt sends its ticket on it when it is still fresh, so the
-/// handshake is off the migration's path. An attempt that finds it failed or stale, and every later attempt, connects anew.
+/// handshake is off the migration's path; an agent may hand it one it kept open since its last migration there (ADR 0030). An
+/// attempt that finds it failed or stale, or closed by the destination before its ticket was answered, and every later attempt,
+/// connects anew.
 /// A channel that carried no ticket is closed once it is stale (no attempt may use it then), or with this object if that
 /// comes first: the destination sees a handshake without a ticket, and holds nothing for it longer than it must.
 /// </summary>
@@ -25,17 +27,20 @@ internal sealed class EarlyChannel : IAsyncDisposable
     /// <param name="factory">This host's channel factory.</param>
     /// <param name="destination">The destination agent's address.</param>
     /// <param name="peerName">The destination's identity.</param>
+    /// <param name="warm">A channel to the destination opened before the migration (<see cref="WarmChannels"/>), used in place of a
+    /// new one; or <see langword="null"/>.</param>
     /// <param name="cancellationToken">Stops the opening (the migration ended).</param>
-    public EarlyChannel(SecureChannelFactory factory, EndPoint destination, string peerName, CancellationToken cancellationToken)
+    public EarlyChannel(SecureChannelFactory factory, EndPoint destination, string peerName, Task<OpenedChannel>? warm,
+        CancellationToken cancellationToken)
     {
         _factory = factory;
         _destination = destination;
         _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        _opening = Opening = factory.OpenAsync(destination, peerName, _stop.Token);
-        // When the channel stops being fresh (OpenedChannel.IsFresh: half the handshake timeout since the opening began), an
+        _opening = Opening = warm is null ? factory.OpenAsync(destination, peerName, _stop.Token) : UntilStoppedAsync(warm, _stop.Token);
+        // When the channel stops being fresh (OpenedChannel.IsFresh: half the ticket wait timeout since the opening began), an
         // attempt would not use it: it is closed then, unless an attempt took it.
         _expiry = factory.TimeProvider.CreateTimer(_ => Volatile.Write(ref _expired, CloseUnusedAsync()), null,
-            factory.HandshakeTimeout / 2, Timeout.InfiniteTimeSpan);
+            factory.TicketWaitTimeout / 2, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>Gets the opening (tests wait for it to have ended).</summary>
@@ -52,10 +57,22 @@ internal sealed class EarlyChannel : IAsyncDisposable
         {
             if (opened.IsFresh)
             {
-                return await opened.SendTicketAsync(ticket, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    return await opened.SendTicketAsync(ticket, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is IOException or SocketException or
+                    HandshakeFailedException { Reason: HandshakeFailureReason.Truncated })
+                {
+                    // The destination closed the channel before it answered the ticket (it restarted, reloaded its credentials, or
+                    // had waited long enough): the same ticket goes on a new connection. Its nonce is accepted at most once, so a
+                    // ticket the destination did take is refused there as a replay, and nothing runs twice.
+                }
             }
-
-            await opened.DisposeAsync().ConfigureAwait(false);
+            else
+            {
+                await opened.DisposeAsync().ConfigureAwait(false);
+            }
         }
 
         return await _factory.ConnectAsync(_destination, ticket, cancellationToken).ConfigureAwait(false);
@@ -78,6 +95,21 @@ internal sealed class EarlyChannel : IAsyncDisposable
         finally
         {
             _stop.Dispose();
+        }
+    }
+
+    /// <summary>A warm channel's opening, which runs on its own: when the migration stops first, what it opens is closed.</summary>
+    private static async Task<OpenedChannel> UntilStoppedAsync(Task<OpenedChannel> opening, CancellationToken stop)
+    {
+        try
+        {
+            return await opening.WaitAsync(stop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            _ = opening.ContinueWith(opened => opened.Result.DisposeAsync().AsTask(), CancellationToken.None,
+                TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            throw;
         }
     }
 

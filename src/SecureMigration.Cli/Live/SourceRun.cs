@@ -18,14 +18,17 @@ internal static class SourceRun
     /// <param name="retries">How many times a failed attempt is tried again.</param>
     /// <param name="say">Writes a line for the operator.</param>
     /// <param name="display">Shows phases and progress.</param>
+    /// <param name="warm">The agent's warm channels (this migration takes the one kept for its destination, and one is opened once
+    /// it completed), or <see langword="null"/>.</param>
     /// <param name="whenInDoubt">What the operator does when the migration is left in doubt (the end of a sentence).</param>
     /// <param name="cancellationToken">Stops the migration; it rolls back.</param>
     /// <returns>How it ended.</returns>
     public static async Task<MigrateOutcome> RunAsync(LiveHost host, string vmId, EndPoint destination, string peerName, int retries,
-        Action<string> say, IProgress<MigrationProgress> display, string whenInDoubt, CancellationToken cancellationToken)
+        Action<string> say, IProgress<MigrationProgress> display, WarmChannels? warm, string whenInDoubt, CancellationToken cancellationToken)
     {
         // The handshake runs while the migration's first steps do; its ticket follows once they are durable.
-        await using var early = new EarlyChannel(host.Factory, destination, peerName, cancellationToken);
+        await using var early = new EarlyChannel(host.Factory, destination, peerName, warm?.Take(destination, peerName),
+            cancellationToken);
         await host.RegisteredVms.EnsureAsync(vmId, cancellationToken);
         try
         {
@@ -35,6 +38,12 @@ internal static class SourceRun
                 : $"retry {retry.VmId} {retry.Attempt}/{retry.MaxRetries} after: {retry.Reason}");
             (MigrationResult result, int retried) = await agent.MigrateAsync(vmId, peerName,
                 early.ConnectAsync, display, cancellationToken);
+            if (result.Status == MigrationStatus.Completed)
+            {
+                // The next migration to this destination, if it comes soon, finds its channel open.
+                warm?.Open(destination, peerName);
+            }
+
             say($"result {result.VmId} {result.Status} {result.Reason}".TrimEnd());
             QemuMigrationInfo? qemu = host.Driver.LastOutgoingMigration(vmId);
             if (qemu is not null)

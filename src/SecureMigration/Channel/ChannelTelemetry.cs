@@ -25,7 +25,7 @@ internal static class ChannelTelemetry
     public static readonly Counter<long> HandshakesRefused = SecureMigrationTelemetry.Meter.CreateCounter<long>(
         "securemigration.channel.handshakes.refused", "{handshake}",
         "Connections a listener closed before their handshake finished, by reason " +
-        "(slots_full, prefix_slots_full, prefix_rate, first_byte_timeout).");
+        "(slots_full, prefix_slots_full, prefix_rate, first_byte_timeout, waiting_full).");
 
     public static readonly ObservableGauge<int> HandshakeSlots = SecureMigrationTelemetry.Meter.CreateObservableGauge(
         "securemigration.channel.handshake.slots", ObserveSlots, "{handshake}", "Handshake slots in use, by listener (its local address).");
@@ -54,6 +54,7 @@ internal static class ChannelTelemetry
             HandshakeRefusal.SlotsFull => "slots_full",
             HandshakeRefusal.PrefixSlotsFull => "prefix_slots_full",
             HandshakeRefusal.PrefixRate => "prefix_rate",
+            HandshakeRefusal.WaitingFull => "waiting_full",
             _ => "first_byte_timeout",
         };
         HandshakesRefused.Add(1, new KeyValuePair<string, object?>("reason", tag));

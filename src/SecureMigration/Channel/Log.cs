@@ -26,4 +26,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 1005, Level = LogLevel.Warning,
         Message = "Connection from {Remote} closed: it sent nothing within {Timeout}.")]
     public static partial void FirstByteTimedOut(ILogger logger, string remote, TimeSpan timeout);
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Debug,
+        Message = "Secure channel as {Role} with peer '{Peer}' closed by the peer before a ticket: it was opened ahead and not needed.")]
+    public static partial void ChannelNotUsed(ILogger logger, string role, string peer);
 }

@@ -9,7 +9,8 @@ namespace SecureMigration.Channel;
 /// A mutually authenticated TLS 1.3 channel to a destination that has not yet been given its ticket
 /// (<see cref="SecureChannelFactory.OpenAsync"/>): a source opens it while its migration's first steps run and sends the ticket
 /// once they are durable, so the handshake is not on the migration's path. One ticket at most; dispose it when none is sent
-/// (the destination sees the connection close before a ticket, which costs it the handshake and nothing else).
+/// (the destination sees the channel closed cleanly before a ticket, which costs it the handshake and nothing else). An agent keeps
+/// one open for its next migration to the same destination (ADR 0030).
 /// </summary>
 public sealed class OpenedChannel : IAsyncDisposable
 {
@@ -19,16 +20,18 @@ public sealed class OpenedChannel : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly long _openedAt;
     private readonly TimeSpan _handshakeTimeout;
+    private readonly TimeSpan _ticketWait;
     private int _used;
 
     internal OpenedChannel(ClientHandshake handshake, StreamDuplexPipe transport, EndPoint remote, TimeProvider time,
-        TimeSpan handshakeTimeout, long startedAt)
+        TimeSpan handshakeTimeout, TimeSpan ticketWait, long startedAt)
     {
         _handshake = handshake;
         _transport = transport;
         _remote = remote;
         _time = time;
         _handshakeTimeout = handshakeTimeout;
+        _ticketWait = ticketWait;
         _openedAt = startedAt;
     }
 
@@ -36,12 +39,12 @@ public sealed class OpenedChannel : IAsyncDisposable
     public PeerIdentity Peer => _handshake.Peer;
 
     /// <summary>
-    /// Gets whether the destination can still be expected to wait for the ticket: less than half the handshake timeout has
-    /// passed since this end began the handshake (the destination's own timeout, counted from its later start, runs out after
-    /// that). A channel no longer fresh should be disposed and a new one opened, rather than risk a ticket sent into a
+    /// Gets whether the destination can still be expected to wait for the ticket: less than half the ticket wait timeout
+    /// (<see cref="SecureChannelOptions.TicketWaitTimeout"/>) has passed since this end began the handshake (the destination's
+    /// own wait, counted from the handshake's end there, runs out after that). A channel no longer fresh should be disposed and a new one opened, rather than risk a ticket sent into a
     /// connection the destination is closing.
     /// </summary>
-    public bool IsFresh => _time.GetElapsedTime(_openedAt) < _handshakeTimeout / 2;
+    public bool IsFresh => _time.GetElapsedTime(_openedAt) < _ticketWait / 2;
 
     /// <summary>
     /// Sends <paramref name="ticket"/>, which must name the destination this channel was opened to, and waits for the
@@ -82,7 +85,7 @@ public sealed class OpenedChannel : IAsyncDisposable
         {
             try
             {
-                _handshake.Dispose();
+                await _handshake.CloseNotUsedAsync().ConfigureAwait(false);
             }
             finally
             {

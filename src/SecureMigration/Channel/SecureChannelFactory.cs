@@ -19,8 +19,9 @@ namespace SecureMigration.Channel;
 /// <summary>
 /// Opens secure channels over transport pipes: <see cref="ConnectAsync(IDuplexPipe, MigrationTicket, CancellationToken)"/> on the source
 /// (TLS client) and
-/// <see cref="AcceptAsync"/> on the destination (TLS server). Each performs a TLS 1.3 mutual-authentication
-/// handshake and the ticket exchange under the handshake timeout. Thread-safe; share one per endpoint so the
+/// <see cref="AcceptAsync(IDuplexPipe, CancellationToken)"/> on the destination (TLS server). Each performs a TLS 1.3
+/// mutual-authentication handshake under the handshake timeout, then the ticket exchange (the destination waits for the ticket up
+/// to the ticket wait timeout). Thread-safe; share one per endpoint so the
 /// ticket replay cache sees every channel.
 /// </summary>
 public sealed class SecureChannelFactory
@@ -114,6 +115,13 @@ public sealed class SecureChannelFactory
     /// </summary>
     internal PeerPolicy PeerPolicy => _options.PeerPolicy;
 
+    /// <summary>Gets a token of the credentials and peer policy new handshakes use: another object after every <see cref="Rotate"/>, so
+    /// a channel opened under older ones can be told apart.</summary>
+    internal object Generation => _options;
+
+    /// <summary>Gets how long a destination waits for the ticket of an authenticated channel.</summary>
+    internal TimeSpan TicketWaitTimeout => _options.TicketWaitTimeout;
+
     /// <summary>Gets the clock of every timeout of this factory's channels.</summary>
     internal TimeProvider TimeProvider => _options.TimeProvider;
 
@@ -178,7 +186,8 @@ public sealed class SecureChannelFactory
         try
         {
             ClientHandshake handshake = await HandshakeAsClientAsync(transport, destinationIdentity, cancellationToken).ConfigureAwait(false);
-            return new OpenedChannel(handshake, transport, remote, _options.TimeProvider, _options.HandshakeTimeout, started);
+            return new OpenedChannel(handshake, transport, remote, _options.TimeProvider, _options.HandshakeTimeout,
+                _options.TicketWaitTimeout, started);
         }
         catch
         {
@@ -289,7 +298,18 @@ public sealed class SecureChannelFactory
     /// <param name="cancellationToken">Cancels the handshake.</param>
     /// <returns>The established channel, with the accepted <see cref="SecureChannel.Ticket"/>.</returns>
     /// <exception cref="HandshakeFailedException">The peer could not be authenticated or its ticket was refused.</exception>
-    public async Task<SecureChannel> AcceptAsync(IDuplexPipe transport, CancellationToken cancellationToken = default)
+    public Task<SecureChannel> AcceptAsync(IDuplexPipe transport, CancellationToken cancellationToken = default) =>
+        AcceptAsync(transport, waiting: null, cancellationToken);
+
+    /// <summary>
+    /// <see cref="AcceptAsync(IDuplexPipe, CancellationToken)"/>, with the TLS handshake under the handshake timeout and the wait for
+    /// the ticket under the ticket wait timeout (ADR 0030): once the source proved who it is, <paramref name="waiting"/> is asked for
+    /// its place among the channels waiting for tickets (held until the ticket was answered or the channel ended); without one the channel
+    /// is closed. A ticket that comes after this host's credentials or peer policy were reloaded is not read: the channel is
+    /// closed, and the source opens a new one, checked against them.
+    /// </summary>
+    internal async Task<SecureChannel> AcceptAsync(IDuplexPipe transport, Func<PeerIdentity, IDisposable?>? waiting,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(transport);
         SecureChannelOptions options = _options;
@@ -298,39 +318,87 @@ public sealed class SecureChannelFactory
         var protocol = new TlsServerProtocol();
         var engine = new TlsEngine(protocol, transport);
         var server = new MigrationTlsServer(crypto, options.ValidatedCredentials, options.PeerPolicy, options.TimeProvider, state);
-        return await EstablishAsync("destination", options, engine, state, cancellationToken, async token =>
+        using Activity? activity = SecureMigrationTelemetry.ActivitySource.StartActivity("secure_channel.destination");
+        long started = options.TimeProvider.GetTimestamp();
+        try
         {
-            protocol.Accept(server);
-            await engine.HandshakeAsync(token).ConfigureAwait(false);
-            PeerIdentity peer = state.Peer!;
+            PeerIdentity peer = await GuardAsync("destination", options, state, activity, options.HandshakeTimeout, cancellationToken,
+                async token =>
+                {
+                    protocol.Accept(server);
+                    await engine.HandshakeAsync(token).ConfigureAwait(false);
+                    return state.Peer!;
+                }).ConfigureAwait(false);
+            TimeSpan handshakeTook = options.TimeProvider.GetElapsedTime(started);
             RecordLayer records = OpenRecordLayer(transport, state, isClient: false);
+            IDisposable? place = null;
             try
             {
-                (TicketRefusal refusal, MigrationTicket? ticket, byte[] leftover) =
-                    await TicketExchange.ReceiveTicketAsync(records, state.BindingKey!, token).ConfigureAwait(false);
-                string detail = refusal == TicketRefusal.None ? string.Empty : $"The ticket is {refusal}.";
-                if (refusal == TicketRefusal.None)
-                {
-                    (refusal, detail) = await _verifier.VerifyAsync(ticket!, peer, token).ConfigureAwait(false);
-                }
+                (MigrationTicket ticket, byte[] leftover, long ticketCame) = await GuardAsync("destination", options, state, activity,
+                    options.TicketWaitTimeout, cancellationToken, async token =>
+                    {
+                        if (waiting is not null && (place = waiting(peer)) is null)
+                        {
+                            throw new HandshakeFailedException(HandshakeFailureReason.TooManyHandshakes, $"'{peer.Name}' already keeps " +
+                                "the most channels waiting for their tickets on this host; this one was closed once authenticated.");
+                        }
 
-                await TicketExchange.SendAckAsync(records, refusal, detail, ticket?.Nonce ?? 0, state.BindingKey!,
-                    token).ConfigureAwait(false);
-                if (refusal != TicketRefusal.None)
-                {
-                    await records.CloseOutputAsync(token).ConfigureAwait(false);
-                    throw new HandshakeFailedException(HandshakeFailureReason.TicketRefused, $"The migration ticket from '{peer.Name}' " +
-                        $"was refused ({refusal}): {detail}");
-                }
-
-                return new Established(records, peer, ticket!, leftover);
+                        return await ReceiveTicketAsync(options, records, state, peer, token).ConfigureAwait(false);
+                    }).ConfigureAwait(false);
+                // How long the handshake and the ticket's check took: not how long the channel waited for its ticket.
+                return Completed("destination", options, records, peer, ticket, leftover,
+                    handshakeTook + options.TimeProvider.GetElapsedTime(ticketCame), activity);
             }
             catch
             {
                 records.Dispose();
                 throw;
             }
-        }).ConfigureAwait(false);
+            finally
+            {
+                place?.Dispose();
+            }
+        }
+        finally
+        {
+            engine.Dispose();
+            state.Dispose();
+        }
+    }
+
+    /// <summary>Reads the source's ticket, checks it, and answers; throws when it is refused (after telling the source why).</summary>
+    private async Task<(MigrationTicket Ticket, byte[] Leftover, long Came)> ReceiveTicketAsync(SecureChannelOptions options, RecordLayer records,
+        HandshakeState state, PeerIdentity peer, CancellationToken cancellationToken)
+    {
+        (TicketRefusal refusal, MigrationTicket? ticket, byte[] leftover) =
+            await TicketExchange.ReceiveTicketAsync(records, state.BindingKey!, cancellationToken).ConfigureAwait(false);
+        long came = options.TimeProvider.GetTimestamp();
+        if (!ReferenceEquals(options, _options))
+        {
+            // The peer was checked against credentials and a peer policy (its CRL, its allowed names) since replaced: nothing it
+            // sent is acted on. Closed without an answer, the channel is opened anew by the source, and checked against the new ones.
+            CryptographicOperations.ZeroMemory(leftover);
+            await records.CloseOutputAsync(cancellationToken).ConfigureAwait(false);
+            throw new HandshakeFailedException(HandshakeFailureReason.Truncated, $"The channel from '{peer.Name}' was authenticated " +
+                "before this host's credentials or peer policy were reloaded; its ticket was not read, and the source opens a new one.");
+        }
+
+        string detail = refusal == TicketRefusal.None ? string.Empty : $"The ticket is {refusal}.";
+        if (refusal == TicketRefusal.None)
+        {
+            (refusal, detail) = await _verifier.VerifyAsync(ticket!, peer, cancellationToken).ConfigureAwait(false);
+        }
+
+        await TicketExchange.SendAckAsync(records, refusal, detail, ticket?.Nonce ?? 0, state.BindingKey!,
+            cancellationToken).ConfigureAwait(false);
+        if (refusal != TicketRefusal.None)
+        {
+            await records.CloseOutputAsync(cancellationToken).ConfigureAwait(false);
+            throw new HandshakeFailedException(HandshakeFailureReason.TicketRefused, $"The migration ticket from '{peer.Name}' " +
+                $"was refused ({refusal}): {detail}");
+        }
+
+        return (ticket!, leftover, came);
     }
 
     private HandshakeState NewHandshakeState()
@@ -387,25 +455,6 @@ public sealed class SecureChannelFactory
         return policy;
     }
 
-    private async Task<SecureChannel> EstablishAsync(string role, SecureChannelOptions options, TlsEngine engine, HandshakeState state,
-        CancellationToken cancellationToken,
-        Func<CancellationToken, Task<Established>> handshake)
-    {
-        using Activity? activity = SecureMigrationTelemetry.ActivitySource.StartActivity($"secure_channel.{role}");
-        long started = options.TimeProvider.GetTimestamp();
-        try
-        {
-            (RecordLayer records, PeerIdentity peer, MigrationTicket ticket, byte[] leftover) = await GuardAsync(role, options, state,
-                activity, options.HandshakeTimeout, cancellationToken, handshake).ConfigureAwait(false);
-            return Completed(role, options, records, peer, ticket, leftover, options.TimeProvider.GetElapsedTime(started), activity);
-        }
-        finally
-        {
-            engine.Dispose();
-            state.Dispose();
-        }
-    }
-
     /// <summary>Makes the channel of a handshake that passed, wipes what came with it, and logs and counts it.</summary>
     internal SecureChannel Completed(string role, SecureChannelOptions options, RecordLayer records, PeerIdentity peer, MigrationTicket ticket,
         byte[] leftover, TimeSpan took, Activity? activity)
@@ -434,6 +483,13 @@ public sealed class SecureChannelFactory
         {
             return await phase(linked.Token).ConfigureAwait(false);
         }
+        catch (ChannelNotUsedException unused)
+        {
+            // Not a failure: the source opened the channel ahead of a migration that did not need it (ADR 0030).
+            Log.ChannelNotUsed(_logger, role, UntrustedText.Bound(state.Peer?.Name ?? "an unauthenticated peer", 300));
+            ChannelTelemetry.Handshakes.Add(1, new("role", role), new("result", "unused"));
+            throw new HandshakeFailedException(HandshakeFailureReason.Truncated, unused.Message);
+        }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             HandshakeFailedException failure = TlsErrors.ToHandshakeFailure(e, state,
@@ -451,6 +507,4 @@ public sealed class SecureChannelFactory
             throw failure;
         }
     }
-
-    private sealed record Established(RecordLayer Records, PeerIdentity Peer, MigrationTicket Ticket, byte[] Leftover);
 }

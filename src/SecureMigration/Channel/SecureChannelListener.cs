@@ -13,7 +13,8 @@ namespace SecureMigration.Channel;
 /// <summary>
 /// Accepts TCP connections and runs the secure-channel handshake on each, under the limits of
 /// <see cref="SecureChannelListenerOptions"/> (slots in total and per source prefix, a rate per prefix, a first-byte
-/// timeout, slots reserved for known sources); only authenticated channels with an accepted ticket come out of
+/// timeout, slots reserved for known sources); a peer that authenticated gives its slot back and waits for its ticket in a
+/// place of its own, a bounded number per peer (ADR 0030). Only authenticated channels with an accepted ticket come out of
 /// <see cref="AcceptAsync"/>. A refused or failed connection is counted, logged at a bounded rate and closed without
 /// a byte of the protected service; it holds no slot and writes nothing.
 /// </summary>
@@ -29,6 +30,7 @@ public sealed class SecureChannelListener : IAsyncDisposable
     private readonly SecureChannelListenerOptions _options;
     private readonly ILogger _logger;
     private readonly HandshakeLimiter _limiter;
+    private readonly WaitingChannels _waiting;
     private readonly PeerLogLimiter _refusalLog;
     private readonly Socket _socket;
     private readonly Channel<ChannelConnection> _accepted;
@@ -88,6 +90,7 @@ public sealed class SecureChannelListener : IAsyncDisposable
         _factory = factory;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SecureMigration.Channel.Listener");
         _limiter = new HandshakeLimiter(_options, factory.TimeProvider);
+        _waiting = new WaitingChannels(_options.MaxWaitingChannelsPerPeer, _options.MaxWaitingChannels);
         _refusalLog = new PeerLogLimiter(RefusalLinesPerMinute, RefusalPrefixesTracked, factory.TimeProvider);
         _accepted = System.Threading.Channels.Channel.CreateBounded<ChannelConnection>(new BoundedChannelOptions(_options.AcceptBacklog)
         {
@@ -123,6 +126,9 @@ public sealed class SecureChannelListener : IAsyncDisposable
 
     /// <summary>Gets the number of handshakes in progress.</summary>
     public int ActiveHandshakes => _limiter.Active;
+
+    /// <summary>Gets the number of authenticated channels waiting for their tickets.</summary>
+    internal int WaitingForTickets => _waiting.Held;
 
     /// <summary>Starts accepting connections.</summary>
     public void Start()
@@ -231,7 +237,19 @@ public sealed class SecureChannelListener : IAsyncDisposable
                 return;
             }
 
-            SecureChannel channel = await _factory.AcceptAsync(transport, _stopping.Token).ConfigureAwait(false);
+            SecureChannel channel = await _factory.AcceptAsync(transport, peer =>
+            {
+                // The peer proved who it is: its handshake slot goes back, and it waits for its ticket in a place of its own. A
+                // name a shared cluster key does not prove is no one's own: such peers are counted by address.
+                Release();
+                IDisposable? place = _waiting.TryEnter(peer.IsSharedPsk ? remote.Address.ToString() : peer.Name);
+                if (place is null)
+                {
+                    ChannelTelemetry.CountRefusal(HandshakeRefusal.WaitingFull);
+                }
+
+                return place;
+            }, _stopping.Token).ConfigureAwait(false);
             var accepted = new ChannelConnection(channel, transport, remote, _factory.TimeProvider);
             if (!_accepted.Writer.TryWrite(accepted) &&
                 !await TryWriteAsync(accepted).ConfigureAwait(false))

@@ -58,6 +58,18 @@ public sealed class SecureChannelListenerOptions
     /// <value>The default is 16; 0 to <see cref="MaxConcurrentHandshakes"/> (all: only known sources are served).</value>
     public int ReservedForKnownSources { get; set; } = 16;
 
+    /// <summary>
+    /// Gets or sets how many channels one authenticated peer may keep waiting for their tickets (opened ahead of a migration): they
+    /// hold no handshake slot once the peer proved who it is, only one of these, up to the factory's
+    /// <see cref="SecureChannelOptions.TicketWaitTimeout"/>. A channel beyond them is closed once authenticated.
+    /// </summary>
+    /// <value>The default is 8.</value>
+    public int MaxWaitingChannelsPerPeer { get; set; } = 8;
+
+    /// <summary>Gets or sets how many channels all authenticated peers together may keep waiting for their tickets.</summary>
+    /// <value>The default is 64.</value>
+    public int MaxWaitingChannels { get; set; } = 64;
+
     /// <summary>Gets or sets how many established channels may wait for <see cref="SecureChannelListener.AcceptAsync"/>.</summary>
     /// <value>The default is 16.</value>
     public int AcceptBacklog { get; set; } = 16;
@@ -80,6 +92,9 @@ public sealed class SecureChannelListenerOptions
         Check(ReservedForKnownSources >= 0 && ReservedForKnownSources <= MaxConcurrentHandshakes, nameof(ReservedForKnownSources),
             ReservedForKnownSources, $"0 to MaxConcurrentHandshakes ({MaxConcurrentHandshakes})");
         Check(AcceptBacklog is >= 1 and <= 65_536, nameof(AcceptBacklog), AcceptBacklog, "1 to 65,536");
+        Check(MaxWaitingChannels is >= 1 and <= 65_536, nameof(MaxWaitingChannels), MaxWaitingChannels, "1 to 65,536");
+        Check(MaxWaitingChannelsPerPeer >= 1 && MaxWaitingChannelsPerPeer <= MaxWaitingChannels, nameof(MaxWaitingChannelsPerPeer),
+            MaxWaitingChannelsPerPeer, $"1 to MaxWaitingChannels ({MaxWaitingChannels})");
     }
 
     private static void Check(bool valid, string option, object value, string allowed)
@@ -100,6 +115,7 @@ public sealed class SecureChannelListenerOptions
             IPv4PrefixLength = IPv4PrefixLength, IPv6PrefixLength = IPv6PrefixLength,
             HandshakesPerSecondPerPrefix = HandshakesPerSecondPerPrefix, HandshakeBurstPerPrefix = HandshakeBurstPerPrefix,
             FirstByteTimeout = FirstByteTimeout, ReservedForKnownSources = ReservedForKnownSources, AcceptBacklog = AcceptBacklog,
+            MaxWaitingChannels = MaxWaitingChannels, MaxWaitingChannelsPerPeer = MaxWaitingChannelsPerPeer,
         };
         foreach (IPNetwork source in KnownSources)
         {

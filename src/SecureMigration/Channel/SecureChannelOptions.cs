@@ -24,6 +24,15 @@ public sealed class SecureChannelOptions
     /// <value>The default is 10 seconds.</value>
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Gets or sets how long a destination waits for the ticket on a channel whose TLS handshake ended (a source opens its
+    /// channel ahead of its migration, and an agent keeps one open for its next migration to the same destination); a source
+    /// sends its ticket on such a channel only while less than half of this has passed since it began the handshake. Both ends
+    /// should use the same value.
+    /// </summary>
+    /// <value>The default is 30 seconds; at least <see cref="HandshakeTimeout"/> and at most 10 minutes.</value>
+    public TimeSpan TicketWaitTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Gets or sets the longest ticket lifetime accepted; a ticket valid for longer is refused.</summary>
     /// <value>The default is 5 minutes.</value>
     public TimeSpan MaxTicketLifetime { get; set; } = TimeSpan.FromMinutes(5);
@@ -67,6 +76,12 @@ public sealed class SecureChannelOptions
                 $"10 minutes.", nameof(HandshakeTimeout));
         }
 
+        if (TicketWaitTimeout < HandshakeTimeout || TicketWaitTimeout > TimeSpan.FromMinutes(10))
+        {
+            throw new ArgumentException($"SecureChannelOptions.TicketWaitTimeout is {TicketWaitTimeout}; it must be at least the " +
+                $"handshake timeout ({HandshakeTimeout}) and at most 10 minutes.", nameof(TicketWaitTimeout));
+        }
+
         if (MaxTicketLifetime <= TimeSpan.Zero)
         {
             throw new ArgumentException($"SecureChannelOptions.MaxTicketLifetime is {MaxTicketLifetime}; it must be above zero.",
@@ -98,7 +113,7 @@ public sealed class SecureChannelOptions
     internal SecureChannelOptions Snapshot() => new()
     {
         Credentials = Credentials, PeerPolicy = PeerPolicy.Snapshot(), LocalIdentity = LocalIdentity, HandshakeTimeout = HandshakeTimeout,
-        MaxTicketLifetime = MaxTicketLifetime, TicketClockSkew = TicketClockSkew, ReplayCacheCapacity = ReplayCacheCapacity,
+        TicketWaitTimeout = TicketWaitTimeout, MaxTicketLifetime = MaxTicketLifetime, TicketClockSkew = TicketClockSkew, ReplayCacheCapacity = ReplayCacheCapacity,
         TicketValidator = TicketValidator, TimeProvider = TimeProvider,
     };
 }

@@ -127,10 +127,13 @@ public sealed partial class MigrationCoordinator
 
         if (_preHooks.IsEmpty)
         {
-            // The hypervisor's checks change nothing: they run while the first checkpoint is written, and have ended, passed,
-            // before the VM is prepared. (A hook may start or replace the VM's QEMU: with hooks, the preparation checks after them.)
+            // The hypervisor's checks change nothing: they ran with the ticket's check, or run while the first checkpoint is
+            // written, and have ended, passed, before the VM is prepared. (A hook may start or replace the VM's QEMU: with hooks, the
+            // preparation checks after them.)
             using var stopChecking = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            Task checking = _driver.CheckDestinationAsync(run.VmId, stopChecking.Token).AsTask();
+            bool checkedWithTicket = _destinationChecked.TryGetValue(run.Connection!.Ticket, out _);
+            _destinationChecked.Remove(run.Connection.Ticket);
+            Task checking = checkedWithTicket ? Task.CompletedTask : _driver.CheckDestinationAsync(run.VmId, stopChecking.Token).AsTask();
             try
             {
                 await StepsAsync(run, [MigrationPhase.ChannelOpen, MigrationPhase.Admitted, MigrationPhase.PreHooksDone])

@@ -22,6 +22,10 @@ public sealed partial class MigrationCoordinator
     // The tickets this coordinator's validator accepted during their handshake, with the peer that presented each: held no
     // longer than the ticket itself.
     private readonly ConditionalWeakTable<MigrationTicket, PeerIdentity> _acceptedInHandshake = [];
+
+    // The tickets whose destination the hypervisor's own checks passed during the ticket's check (no pre-migrate hooks): the
+    // migration does not ask them again. Held no longer than the ticket itself.
+    private readonly ConditionalWeakTable<MigrationTicket, MigrationTicket> _destinationChecked = [];
     private long _unauditedRefusals;
 
     /// <summary>
@@ -98,22 +102,30 @@ public sealed partial class MigrationCoordinator
         // every host then reads: a bounded, one-time write.
         using var stopQuerying = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task<VmStatus> querying = QueryAsync(stopQuerying.Token);
+        // Without pre-migrate hooks nothing may start or replace the VM's hypervisor before it is readied, so the hypervisor's
+        // own read-only checks of a destination run now too, and the migration does not ask them again (ADR 0030).
+        Task? checking = _preHooks.IsEmpty ? CheckAsync(stopQuerying.Token) : null;
         try
         {
-            return await CheckIncomingRecordAsync(ticket, querying, cancellationToken).ConfigureAwait(false);
+            return await CheckIncomingRecordAsync(ticket, querying, checking, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            // An accepted ticket's question was answered; any other ends here.
+            // An accepted ticket's questions were answered; any other ends here.
             await stopQuerying.CancelAsync().ConfigureAwait(false);
             await ((Task)querying).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (checking is not null)
+            {
+                await checking.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
         }
 
-        // Awaited inside, so what it throws, even before its first await, is thrown where the check awaits it.
+        // Awaited inside, so what they throw, even before their first await, is thrown where the check awaits them.
         async Task<VmStatus> QueryAsync(CancellationToken token) => await _driver.QueryAsync(ticket.VmId, token).ConfigureAwait(false);
+        async Task CheckAsync(CancellationToken token) => await _driver.CheckDestinationAsync(ticket.VmId, token).ConfigureAwait(false);
     }
 
-    private async ValueTask<TicketDecision> CheckIncomingRecordAsync(MigrationTicket ticket, Task<VmStatus> querying,
+    private async ValueTask<TicketDecision> CheckIncomingRecordAsync(MigrationTicket ticket, Task<VmStatus> querying, Task? checking,
         CancellationToken cancellationToken)
     {
         OwnershipRecord? owner = await _registry.GetAsync(ticket.VmId, cancellationToken).ConfigureAwait(false);
@@ -152,9 +164,26 @@ public sealed partial class MigrationCoordinator
             return TicketDecision.Refuse($"this host does not serve VM '{ticket.VmId}': {UntrustedText.Bound(e.Message)}");
         }
 
-        return status.State is VmRunState.Running or VmRunState.Paused
-            ? TicketDecision.Refuse($"VM '{ticket.VmId}' is {status.State} on this host already, so there is nothing to receive")
-            : TicketDecision.Accept;
+        if (status.State is VmRunState.Running or VmRunState.Paused)
+        {
+            return TicketDecision.Refuse($"VM '{ticket.VmId}' is {status.State} on this host already, so there is nothing to receive");
+        }
+
+        if (checking is not null)
+        {
+            try
+            {
+                await checking.ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is MigrationException or ArgumentException or InvalidOperationException or IOException)
+            {
+                return TicketDecision.Refuse($"VM '{ticket.VmId}' cannot receive a migration on this host: {UntrustedText.Bound(e.Message)}");
+            }
+
+            _destinationChecked.AddOrUpdate(ticket, ticket);
+        }
+
+        return TicketDecision.Accept;
     }
 
     /// <summary>Checks an incoming ticket and, when it passes, reserves its VM for this migration until the returned lease is

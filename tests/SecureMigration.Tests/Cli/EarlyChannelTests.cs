@@ -4,6 +4,7 @@ using SecureMigration.Channel;
 using SecureMigration.Channel.Tickets;
 using SecureMigration.Channel.Tls;
 using SecureMigration.Cli.Live;
+using SecureMigration.Identity;
 using SecureMigration.Testing.Network;
 using SecureMigration.Tests.Infrastructure;
 
@@ -20,7 +21,7 @@ public sealed class EarlyChannelTests(TestPki pki) : IClassFixture<TestPki>
     {
         await using SecureChannelListener listener = Listen();
         SecureChannelFactory source = Source(TimeProvider.System);
-        await using var early = new EarlyChannel(source, listener.LocalEndPoint, "destination.test", CancellationToken.None);
+        await using var early = new EarlyChannel(source, listener.LocalEndPoint, "destination.test", warm: null, CancellationToken.None);
         MigrationTicket ticket = ChannelHarness.Ticket();
 
         await using MigrationConnection connection = await early.ConnectAsync(ticket, CancellationToken.None);
@@ -37,9 +38,9 @@ public sealed class EarlyChannelTests(TestPki pki) : IClassFixture<TestPki>
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         SecureChannelFactory source = Source(time);
         // The channel's age counts from the opening's start, taken as the early channel is made.
-        await using var early = new EarlyChannel(source, listener.LocalEndPoint, "destination.test", CancellationToken.None);
+        await using var early = new EarlyChannel(source, listener.LocalEndPoint, "destination.test", warm: null, CancellationToken.None);
 
-        time.Advance(ChannelHarness.Options(pki.Credentials(pki.Source)).HandshakeTimeout / 2);
+        time.Advance(ChannelHarness.Options(pki.Credentials(pki.Source)).TicketWaitTimeout / 2);
         await using MigrationConnection connection = await early.ConnectAsync(ChannelHarness.Ticket(time), CancellationToken.None);
         await using ChannelConnection? accepted = await listener.AcceptAsync();
 
@@ -54,7 +55,7 @@ public sealed class EarlyChannelTests(TestPki pki) : IClassFixture<TestPki>
     {
         await using SecureChannelListener listener = Listen();
         await using var relay = new NetworkAttacker(listener.LocalEndPoint) { CutAt = 16 };
-        await using var early = new EarlyChannel(Source(TimeProvider.System), relay.EndPoint, "destination.test", CancellationToken.None);
+        await using var early = new EarlyChannel(Source(TimeProvider.System), relay.EndPoint, "destination.test", warm: null, CancellationToken.None);
         HandshakeFailedException broke = await Assert.ThrowsAsync<HandshakeFailedException>(() => early.Opening);
         Assert.Equal(HandshakeFailureReason.Truncated, broke.Reason);
         relay.CutAt = null;
@@ -66,12 +67,52 @@ public sealed class EarlyChannelTests(TestPki pki) : IClassFixture<TestPki>
         Assert.Equal(2, _handshakes);
     }
 
+    /// <summary>A channel the agent kept open since its last migration to the destination carries the first attempt's ticket: no
+    /// handshake on the migration's path.</summary>
+    [Fact]
+    public async Task ConnectAsync_WarmChannelGiven_SendsTheTicketOnItWithoutAHandshake()
+    {
+        await using SecureChannelListener listener = Listen();
+        SecureChannelFactory source = Source(TimeProvider.System);
+        Task<OpenedChannel> warm = source.OpenAsync(listener.LocalEndPoint, "destination.test");
+        await warm;
+        await using var early = new EarlyChannel(source, listener.LocalEndPoint, "destination.test", warm, CancellationToken.None);
+        MigrationTicket ticket = ChannelHarness.Ticket();
+
+        await using MigrationConnection connection = await early.ConnectAsync(ticket, CancellationToken.None);
+        await using ChannelConnection? accepted = await listener.AcceptAsync();
+
+        Assert.Equal(ticket.MigrationId, accepted!.Ticket.MigrationId);
+        Assert.Equal(1, _handshakes);
+    }
+
+    /// <summary>The destination closed the kept channel before it answered the ticket (here: it reloaded its credentials): the
+    /// attempt sends the same ticket on a new connection.</summary>
+    [Fact]
+    public async Task ConnectAsync_DestinationClosedTheWarmChannel_SendsTheTicketOnANewConnection()
+    {
+        var destination = new SecureChannelFactory(ChannelHarness.Options(pki.Credentials(pki.Destination)));
+        await using SecureChannelListener listener = Listen(destination);
+        SecureChannelFactory source = Source(TimeProvider.System);
+        Task<OpenedChannel> warm = source.OpenAsync(listener.LocalEndPoint, "destination.test");
+        await warm;
+        await using var early = new EarlyChannel(source, listener.LocalEndPoint, "destination.test", warm, CancellationToken.None);
+        destination.Rotate(pki.Credentials(pki.Destination), new PeerPolicy());
+        MigrationTicket ticket = ChannelHarness.Ticket();
+
+        await using MigrationConnection connection = await early.ConnectAsync(ticket, CancellationToken.None);
+        await using ChannelConnection? accepted = await listener.AcceptAsync();
+
+        Assert.Equal(ticket.MigrationId, accepted!.Ticket.MigrationId);
+        Assert.Equal(2, _handshakes);
+    }
+
     [Fact]
     public async Task ConnectAsync_SecondAttempt_ConnectsAnew()
     {
         await using SecureChannelListener listener = Listen();
         SecureChannelFactory source = Source(TimeProvider.System);
-        await using var early = new EarlyChannel(source, listener.LocalEndPoint, "destination.test", CancellationToken.None);
+        await using var early = new EarlyChannel(source, listener.LocalEndPoint, "destination.test", warm: null, CancellationToken.None);
 
         await using (await early.ConnectAsync(ChannelHarness.Ticket(), CancellationToken.None))
         {
@@ -93,7 +134,7 @@ public sealed class EarlyChannelTests(TestPki pki) : IClassFixture<TestPki>
         {
             HandshakeStateCreated = created => state = created,
         };
-        var early = new EarlyChannel(source, listener.LocalEndPoint, "destination.test", CancellationToken.None);
+        var early = new EarlyChannel(source, listener.LocalEndPoint, "destination.test", warm: null, CancellationToken.None);
         OpenedChannel opened = await early.Opening;
         Assert.True(state!.BindingKey.AsSpan().ContainsAnyExcept((byte)0));
 
@@ -118,9 +159,9 @@ public sealed class EarlyChannelTests(TestPki pki) : IClassFixture<TestPki>
                 Interlocked.Increment(ref _handshakes);
             },
         };
-        await using var early = new EarlyChannel(source, listener.LocalEndPoint, "destination.test", CancellationToken.None);
+        await using var early = new EarlyChannel(source, listener.LocalEndPoint, "destination.test", warm: null, CancellationToken.None);
         OpenedChannel opened = await early.Opening;
-        time.Advance(ChannelHarness.Options(pki.Credentials(pki.Source)).HandshakeTimeout / 2 - TimeSpan.FromTicks(1));
+        time.Advance(ChannelHarness.Options(pki.Credentials(pki.Source)).TicketWaitTimeout / 2 - TimeSpan.FromTicks(1));
         Assert.True(state!.BindingKey.AsSpan().ContainsAnyExcept((byte)0), "closed while still fresh");
 
         time.Advance(TimeSpan.FromTicks(1));
@@ -142,10 +183,10 @@ public sealed class EarlyChannelTests(TestPki pki) : IClassFixture<TestPki>
         HandshakeStateCreated = _ => Interlocked.Increment(ref _handshakes),
     };
 
-    private SecureChannelListener Listen()
+    private SecureChannelListener Listen(SecureChannelFactory? destination = null)
     {
         var listener = new SecureChannelListener(new IPEndPoint(IPAddress.Loopback, 0),
-            new SecureChannelFactory(ChannelHarness.Options(pki.Credentials(pki.Destination))));
+            destination ?? new SecureChannelFactory(ChannelHarness.Options(pki.Credentials(pki.Destination))));
         listener.Start();
         return listener;
     }

@@ -96,37 +96,36 @@ public sealed class OverlappedStartTests
         Assert.Equal(MigrationStatus.Completed, destination!.Status);
     }
 
-    /// <summary>The destination's hypervisor checks the VM while the first checkpoint is written (held here until the check began,
-    /// which a check after the checkpoint never does), and nothing prepares the VM before that checkpoint is durable.</summary>
-    [Fact]
-    public async Task ReceiveAsync_DestinationHypervisorChecksWhileTheFirstCheckpointIsWritten()
+    /// <summary>Without hooks the destination's hypervisor checks the VM with the ticket, before anything is journaled (no record
+    /// of the migration exists when the check runs), and the migration does not ask it again; checked the same whether the ticket
+    /// was checked in its handshake or when the migration starts.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ReceiveAsync_DestinationHypervisorChecksWithTheTicket_OnceAndBeforeTheFirstCheckpoint(bool validateTickets)
     {
-        var checking = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         CheckingDriver? driver = null;
-        RecordingJournal? journal = null;
-        await using TwoHosts hosts = await TwoHosts.CreateAsync(
+        bool? journaledBeforeTheCheck = null;
+        TwoHosts? created = null;
+        await using TwoHosts hosts = created = await TwoHosts.CreateAsync(validateTickets: validateTickets,
             destinationDriver: inner => driver = new CheckingDriver(inner, _ =>
             {
-                checking.TrySetResult();
+                journaledBeforeTheCheck ??= created!.Destination.Journal.Records.Any(r => r.VmId == TwoHosts.VmId);
                 return Task.CompletedTask;
-            }),
-            journals: (host, inner) => host == "destination.test"
-                ? journal = new RecordingJournal(inner) { HoldAt = MigrationPhase.ChannelOpen }
-                : inner);
+            }));
 
-        Task<(MigrationResult Source, MigrationResult? Destination)> migrating = hosts.MigrateAsync();
-        await journal!.Held.WaitAsync(TimeSpan.FromMinutes(1));
-        await checking.Task.WaitAsync(TimeSpan.FromMinutes(1));
+        (MigrationResult source, MigrationResult? destination) = await hosts.MigrateAsync();
 
-        Assert.False(driver!.Prepared);
-        journal.Release();
-        (MigrationResult source, MigrationResult? destination) = await migrating;
         Assert.True(source.Status == MigrationStatus.Completed, source.Reason);
         Assert.Equal(MigrationStatus.Completed, destination!.Status);
+        Assert.Equal(1, driver!.Checks);
+        Assert.False(journaledBeforeTheCheck);
     }
 
+    /// <summary>A destination whose hypervisor refuses the VM refuses the ticket: nothing is journaled or prepared there, and the VM
+    /// runs on the source.</summary>
     [Fact]
-    public async Task ReceiveAsync_DestinationHypervisorRefusesItsCheck_RollsBackAndTheVmRunsOnTheSource()
+    public async Task ReceiveAsync_DestinationHypervisorRefusesItsCheck_RefusesTheTicketAndTheVmRunsOnTheSource()
     {
         CheckingDriver? driver = null;
         await using TwoHosts hosts = await TwoHosts.CreateAsync(destinationDriver: inner => driver = new CheckingDriver(inner,
@@ -134,10 +133,11 @@ public sealed class OverlappedStartTests
 
         (MigrationResult source, MigrationResult? destination) = await hosts.MigrateAsync();
 
-        Assert.Equal(MigrationStatus.RolledBack, destination!.Status);
+        Assert.Equal(MigrationStatus.Refused, destination!.Status);
         Assert.Contains("already runs a guest", destination.Reason, StringComparison.Ordinal);
         Assert.Equal(MigrationStatus.RolledBack, source.Status);
         Assert.False(driver!.Prepared);
+        Assert.DoesNotContain(hosts.Destination.Journal.Records, r => r.VmId == TwoHosts.VmId);
         Assert.Equal(hosts.Source.Id, await hosts.AssertOneRunnableCopyAsync());
         Assert.DoesNotContain(hosts.Source.Journal.Records, r => r.Phase == MigrationPhase.Transferring);
     }

@@ -14,4 +14,7 @@ internal enum HandshakeRefusal
 
     /// <summary>The peer connected and sent nothing within the first-byte timeout.</summary>
     FirstByteTimeout,
+
+    /// <summary>The authenticated peer (or everyone) already keeps the most channels waiting for their tickets.</summary>
+    WaitingFull,
 }

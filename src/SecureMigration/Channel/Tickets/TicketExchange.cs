@@ -60,7 +60,7 @@ internal static class TicketExchange
         CancellationToken cancellationToken)
     {
         (byte[] payload, byte[] leftover) = await ReceiveFrameAsync(records, TicketFrame, TicketCodec.MaxTicketLength,
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken, cleanCloseFirst: () => new ChannelNotUsedException()).ConfigureAwait(false);
         TicketRefusal refusal = TicketCodec.TryDecode(payload, bindingKey, out MigrationTicket? ticket);
         CryptographicOperations.ZeroMemory(payload);
         return (refusal, ticket, leftover);
@@ -88,9 +88,12 @@ internal static class TicketExchange
         BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(1), (ushort)length);
     }
 
+    /// <summary>Reads one frame of <paramref name="expectedType"/>, at most <paramref name="maxLength"/> bytes; throws
+    /// <paramref name="cleanCloseFirst"/>'s exception when the peer ends its direction cleanly before the frame's first byte (when
+    /// given; such a close anywhere else is a cut).</summary>
     private static async ValueTask<(byte[] Payload, byte[] Leftover)> ReceiveFrameAsync(RecordLayer records, byte expectedType,
         int maxLength,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, Func<Exception>? cleanCloseFirst = null)
     {
         using var received = new WipingBufferWriter(HeaderLength + maxLength);
         int frameLength = -1;
@@ -99,7 +102,8 @@ internal static class TicketExchange
             if (!await records.ReceiveAsync(received, cancellationToken).ConfigureAwait(false) &&
                 received.WrittenCount < Math.Max(frameLength, HeaderLength))
             {
-                throw new EndOfStreamException("The peer closed the channel during the ticket exchange.");
+                throw received.WrittenCount == 0 && cleanCloseFirst is not null ? cleanCloseFirst()
+                    : new EndOfStreamException("The peer closed the channel during the ticket exchange.");
             }
 
             if (frameLength < 0 && received.WrittenCount >= HeaderLength)
