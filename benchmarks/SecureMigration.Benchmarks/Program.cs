@@ -36,6 +36,11 @@ if (args.Length > 0 && args[0] == "qemu-migration")
     return await SecureMigration.Benchmarks.Migration.QemuMigrationRunner.RunAsync(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "monitor-floor")
+{
+    return await SecureMigration.Benchmarks.Agent.MonitorFloorRunner.RunAsync(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "agent-latency")
 {
     return await SecureMigration.Benchmarks.Agent.AgentLatencyRunner.RunAsync(args[1..]);

@@ -228,7 +228,7 @@ internal static class AgentLatencyRunner
         }
     }
 
-    private static async Task KillAsync(IEnumerable<int> pids)
+    internal static async Task KillAsync(IEnumerable<int> pids)
     {
         foreach (int pid in pids)
         {
