@@ -9,7 +9,7 @@ namespace SecureMigration.Cli.Live;
 /// The channel to a migration's destination, opened (TCP and the TLS 1.3 handshake, no ticket yet) as soon as the migration
 /// starts, while its first steps run (ADR 0029): the first attempt sends its ticket on it when it is still fresh, so the
 /// handshake is off the migration's path; an agent may hand it one it kept open since its last migration there (ADR 0030). An
-/// attempt that finds it failed or stale, or closed by the destination before its ticket was answered, and every later attempt,
+/// attempt that finds it failed or stale, or closed by the destination with its ticket unread, and every later attempt,
 /// connects anew.
 /// A channel that carried no ticket is closed once it is stale (no attempt may use it then), or with this object if that
 /// comes first: the destination sees a handshake without a ticket, and holds nothing for it longer than it must.
@@ -18,6 +18,7 @@ internal sealed class EarlyChannel : IAsyncDisposable
 {
     private readonly SecureChannelFactory _factory;
     private readonly EndPoint _destination;
+    private readonly object _generation;
     private readonly CancellationTokenSource _stop;
     private readonly ITimer _expiry;
     private Task<OpenedChannel>? _opening;
@@ -35,6 +36,7 @@ internal sealed class EarlyChannel : IAsyncDisposable
     {
         _factory = factory;
         _destination = destination;
+        _generation = factory.Generation;
         _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         _opening = Opening = warm is null ? factory.OpenAsync(destination, peerName, _stop.Token) : UntilStoppedAsync(warm, _stop.Token);
         // When the channel stops being fresh (OpenedChannel.IsFresh: half the ticket wait timeout since the opening began), an
@@ -55,18 +57,18 @@ internal sealed class EarlyChannel : IAsyncDisposable
     {
         if (await TakeOpenedAsync(cancellationToken).ConfigureAwait(false) is { } opened)
         {
-            if (opened.IsFresh)
+            // A channel opened under credentials or a peer policy since reloaded checked its peer against the old ones.
+            if (opened.IsFresh && ReferenceEquals(_generation, _factory.Generation))
             {
                 try
                 {
                     return await opened.SendTicketAsync(ticket, cancellationToken).ConfigureAwait(false);
                 }
-                catch (Exception e) when (e is IOException or SocketException or
-                    HandshakeFailedException { Reason: HandshakeFailureReason.Truncated })
+                catch (HandshakeFailedException e) when (e.TicketNotRead)
                 {
-                    // The destination closed the channel before it answered the ticket (it restarted, reloaded its credentials, or
-                    // had waited long enough): the same ticket goes on a new connection. Its nonce is accepted at most once, so a
-                    // ticket the destination did take is refused there as a replay, and nothing runs twice.
+                    // The destination closed the channel with the ticket unread (it reloaded its credentials, had waited long
+                    // enough, or gave the place to a newer channel): its nonce is not spent, so the same ticket goes on a new
+                    // connection. Any other break leaves the ticket's fate unknown and is the attempt's failure.
                 }
             }
             else

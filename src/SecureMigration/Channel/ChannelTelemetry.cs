@@ -24,8 +24,8 @@ internal static class ChannelTelemetry
 
     public static readonly Counter<long> HandshakesRefused = SecureMigrationTelemetry.Meter.CreateCounter<long>(
         "securemigration.channel.handshakes.refused", "{handshake}",
-        "Connections a listener closed before their handshake finished, by reason " +
-        "(slots_full, prefix_slots_full, prefix_rate, first_byte_timeout, waiting_full).");
+        "Connections a listener closed before their handshake finished, by reason (slots_full, prefix_slots_full, prefix_rate, " +
+        "first_byte_timeout), or once authenticated with no place to wait for their tickets (waiting_full).");
 
     public static readonly ObservableGauge<int> HandshakeSlots = SecureMigrationTelemetry.Meter.CreateObservableGauge(
         "securemigration.channel.handshake.slots", ObserveSlots, "{handshake}", "Handshake slots in use, by listener (its local address).");

@@ -75,32 +75,18 @@ internal sealed class ClientHandshake(SecureChannelFactory factory, SecureChanne
         }
     }
 
-    /// <summary>
-    /// Ends the channel without a ticket the clean way (TLS close_notify, for at most <see cref="NotUsedCloseTimeout"/>), so the
-    /// destination sees a channel that was not needed rather than a cut one, then disposes it.
-    /// </summary>
+    /// <summary>Ends the channel without a ticket the clean way (TLS close_notify, bounded), so the destination sees a channel that
+    /// was not needed rather than a cut one, then disposes it.</summary>
     /// <returns>A task that completes when it is closed.</returns>
     public async ValueTask CloseNotUsedAsync()
     {
         if (Volatile.Read(ref _ended) == 0)
         {
-            try
-            {
-                using var bounded = new CancellationTokenSource(NotUsedCloseTimeout, options.TimeProvider);
-                await records.CloseOutputAsync(bounded.Token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or
-                InvalidOperationException or SecureChannelException)
-            {
-                // The connection is gone or stuck: it is closed below either way.
-            }
+            await records.TryCloseOutputAsync(options.TimeProvider).ConfigureAwait(false);
         }
 
         Dispose();
     }
-
-    /// <summary>The longest <see cref="CloseNotUsedAsync"/> waits to send close_notify.</summary>
-    private static readonly TimeSpan NotUsedCloseTimeout = TimeSpan.FromSeconds(1);
 
     /// <summary>Wipes the handshake's secrets and closes the record layer, unless the ticket was presented.</summary>
     public void Dispose()

@@ -18,4 +18,8 @@ public sealed class HandshakeFailedException : MigrationException
 
     /// <summary>Gets the TLS alert the peer sent, when the failure is the peer's refusal.</summary>
     internal short? PeerAlert { get; init; }
+
+    /// <summary>Gets whether the destination closed the channel with the ticket unread (<see cref="TicketNotReadException"/>): the
+    /// same ticket may be sent on a new connection.</summary>
+    internal bool TicketNotRead { get; init; }
 }

@@ -6,6 +6,7 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Org.BouncyCastle.Tls;
+using SecureMigration.Channel.Limits;
 using SecureMigration.Channel.Records;
 using SecureMigration.Channel.Tickets;
 using SecureMigration.Channel.Tls;
@@ -125,7 +126,7 @@ public sealed class SecureChannelFactory
     /// <summary>Gets the clock of every timeout of this factory's channels.</summary>
     internal TimeProvider TimeProvider => _options.TimeProvider;
 
-    /// <summary>Gets how long a handshake, ticket exchange included, may take.</summary>
+    /// <summary>Gets how long the TLS handshake may take, and the ticket's exchange after it.</summary>
     internal TimeSpan HandshakeTimeout => _options.HandshakeTimeout;
 
     /// <summary>
@@ -168,7 +169,8 @@ public sealed class SecureChannelFactory
     /// Connects to <paramref name="remote"/> over TCP and runs the TLS 1.3 handshake with the destination named
     /// <paramref name="destinationIdentity"/>, without a ticket yet: the source opens the channel while its migration's first
     /// steps run, and presents the ticket once they are durable (<see cref="OpenedChannel.SendTicketAsync"/>). The destination
-    /// waits for the ticket only as long as its handshake timeout allows (<see cref="OpenedChannel.IsFresh"/>).
+    /// waits for the ticket up to its ticket wait timeout (<see cref="SecureChannelOptions.TicketWaitTimeout"/>,
+    /// <see cref="OpenedChannel.IsFresh"/>).
     /// </summary>
     /// <param name="remote">The destination's address.</param>
     /// <param name="destinationIdentity">The destination's identity: the peer must prove it, and the ticket must name it.</param>
@@ -298,18 +300,20 @@ public sealed class SecureChannelFactory
     /// <param name="cancellationToken">Cancels the handshake.</param>
     /// <returns>The established channel, with the accepted <see cref="SecureChannel.Ticket"/>.</returns>
     /// <exception cref="HandshakeFailedException">The peer could not be authenticated or its ticket was refused.</exception>
-    public Task<SecureChannel> AcceptAsync(IDuplexPipe transport, CancellationToken cancellationToken = default) =>
-        AcceptAsync(transport, waiting: null, cancellationToken);
+    public async Task<SecureChannel> AcceptAsync(IDuplexPipe transport, CancellationToken cancellationToken = default) =>
+        (await AcceptAsync(transport, waiting: null, cancellationToken).ConfigureAwait(false)).Channel;
 
     /// <summary>
     /// <see cref="AcceptAsync(IDuplexPipe, CancellationToken)"/>, with the TLS handshake under the handshake timeout and the wait for
     /// the ticket under the ticket wait timeout (ADR 0030): once the source proved who it is, <paramref name="waiting"/> is asked for
-    /// its place among the channels waiting for tickets (held until the ticket was answered or the channel ended); without one the channel
-    /// is closed. A ticket that comes after this host's credentials or peer policy were reloaded is not read: the channel is
-    /// closed, and the source opens a new one, checked against them.
+    /// its place among the channels waiting (<see cref="WaitingChannels"/>), returned with the channel for the caller to give back
+    /// once it took the channel; without one the channel is closed. A channel whose place is taken back before its ticket came,
+    /// or whose wait ends, or whose ticket comes after this host's credentials or peer policy were reloaded, is closed cleanly
+    /// with its ticket unread (close_notify, no answer): the source sends the ticket on a new connection, checked against the
+    /// credentials of now. Once the ticket came, its check and answer take at most the handshake timeout.
     /// </summary>
-    internal async Task<SecureChannel> AcceptAsync(IDuplexPipe transport, Func<PeerIdentity, IDisposable?>? waiting,
-        CancellationToken cancellationToken)
+    internal async Task<(SecureChannel Channel, IDisposable? Place)> AcceptAsync(IDuplexPipe transport,
+        Func<PeerIdentity, WaitingChannels.Place?>? waiting, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(transport);
         SecureChannelOptions options = _options;
@@ -331,7 +335,7 @@ public sealed class SecureChannelFactory
                 }).ConfigureAwait(false);
             TimeSpan handshakeTook = options.TimeProvider.GetElapsedTime(started);
             RecordLayer records = OpenRecordLayer(transport, state, isClient: false);
-            IDisposable? place = null;
+            WaitingChannels.Place? place = null;
             try
             {
                 (MigrationTicket ticket, byte[] leftover, long ticketCame) = await GuardAsync("destination", options, state, activity,
@@ -343,20 +347,17 @@ public sealed class SecureChannelFactory
                                 "the most channels waiting for their tickets on this host; this one was closed once authenticated.");
                         }
 
-                        return await ReceiveTicketAsync(options, records, state, peer, token).ConfigureAwait(false);
+                        return await ReceiveTicketAsync(options, records, state, peer, place, token).ConfigureAwait(false);
                     }).ConfigureAwait(false);
                 // How long the handshake and the ticket's check took: not how long the channel waited for its ticket.
-                return Completed("destination", options, records, peer, ticket, leftover,
-                    handshakeTook + options.TimeProvider.GetElapsedTime(ticketCame), activity);
+                return (Completed("destination", options, records, peer, ticket, leftover,
+                    handshakeTook + options.TimeProvider.GetElapsedTime(ticketCame), activity), place);
             }
             catch
             {
+                place?.Dispose();
                 records.Dispose();
                 throw;
-            }
-            finally
-            {
-                place?.Dispose();
             }
         }
         finally
@@ -367,30 +368,71 @@ public sealed class SecureChannelFactory
     }
 
     /// <summary>Reads the source's ticket, checks it, and answers; throws when it is refused (after telling the source why).</summary>
-    private async Task<(MigrationTicket Ticket, byte[] Leftover, long Came)> ReceiveTicketAsync(SecureChannelOptions options, RecordLayer records,
-        HandshakeState state, PeerIdentity peer, CancellationToken cancellationToken)
+    private async Task<(MigrationTicket Ticket, byte[] Leftover, long Came)> ReceiveTicketAsync(SecureChannelOptions options,
+        RecordLayer records, HandshakeState state, PeerIdentity peer, WaitingChannels.Place? place, CancellationToken cancellationToken)
     {
-        (TicketRefusal refusal, MigrationTicket? ticket, byte[] leftover) =
-            await TicketExchange.ReceiveTicketAsync(records, state.BindingKey!, cancellationToken).ConfigureAwait(false);
+        TicketRefusal refusal;
+        MigrationTicket? ticket;
+        byte[] leftover;
+        using (var reading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, place?.TakenBack ?? default))
+        {
+            try
+            {
+                (refusal, ticket, leftover) = await TicketExchange.ReceiveTicketAsync(records, state.BindingKey!, reading.Token)
+                    .ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // The wait ended (its timeout, the listener stopping, the place taken back): nothing was read, so the source may send
+                // the same ticket on a new connection.
+                await records.TryCloseOutputAsync(options.TimeProvider).ConfigureAwait(false);
+                if (place is { TakenBack.IsCancellationRequested: true } && !cancellationToken.IsCancellationRequested)
+                {
+                    throw new HandshakeFailedException(HandshakeFailureReason.TooManyHandshakes, $"'{peer.Name}' (or everyone) kept the " +
+                        "most channels waiting for their tickets on this host; this one, the oldest, was closed unread.");
+                }
+
+                throw;
+            }
+        }
+
         long came = options.TimeProvider.GetTimestamp();
-        if (!ReferenceEquals(options, _options))
+        if (place?.TicketArrived() == false || !ReferenceEquals(options, _options))
         {
-            // The peer was checked against credentials and a peer policy (its CRL, its allowed names) since replaced: nothing it
-            // sent is acted on. Closed without an answer, the channel is opened anew by the source, and checked against the new ones.
+            // The place was taken back as the ticket came; or the peer was checked against credentials and a peer policy (its CRL,
+            // its allowed names) since replaced: nothing it sent is acted on, the source sends it again on a new connection.
             CryptographicOperations.ZeroMemory(leftover);
-            await records.CloseOutputAsync(cancellationToken).ConfigureAwait(false);
-            throw new HandshakeFailedException(HandshakeFailureReason.Truncated, $"The channel from '{peer.Name}' was authenticated " +
-                "before this host's credentials or peer policy were reloaded; its ticket was not read, and the source opens a new one.");
+            await records.TryCloseOutputAsync(options.TimeProvider).ConfigureAwait(false);
+            throw new HandshakeFailedException(HandshakeFailureReason.Truncated, $"The channel from '{peer.Name}' was closed with its " +
+                "ticket unread (its place was taken back, or this host's credentials or peer policy were reloaded since it was " +
+                "authenticated); the source sends the ticket on a new connection.");
         }
 
+        // Once the ticket came, its check and answer are the handshake's, under its timeout (the source waits that long).
+        using var checking = new CancellationTokenSource(options.HandshakeTimeout, options.TimeProvider);
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, checking.Token);
         string detail = refusal == TicketRefusal.None ? string.Empty : $"The ticket is {refusal}.";
-        if (refusal == TicketRefusal.None)
+        try
         {
-            (refusal, detail) = await _verifier.VerifyAsync(ticket!, peer, cancellationToken).ConfigureAwait(false);
-        }
+            if (refusal == TicketRefusal.None)
+            {
+                (refusal, detail) = await _verifier.VerifyAsync(ticket!, peer, bounded.Token).ConfigureAwait(false);
+            }
 
-        await TicketExchange.SendAckAsync(records, refusal, detail, ticket?.Nonce ?? 0, state.BindingKey!,
-            cancellationToken).ConfigureAwait(false);
+            if (refusal == TicketRefusal.None && !ReferenceEquals(options, _options))
+            {
+                // Reloaded while the ticket was checked: its nonce is spent, so the source is told to try again with a new one.
+                (refusal, detail) = (TicketRefusal.Busy, "this host reloaded its credentials while it checked the ticket; try again");
+            }
+
+            await TicketExchange.SendAckAsync(records, refusal, detail, ticket?.Nonce ?? 0, state.BindingKey!,
+                bounded.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (checking.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new HandshakeFailedException(HandshakeFailureReason.Timeout, $"The check of the ticket from '{peer.Name}' took longer " +
+                $"than the handshake timeout ({options.HandshakeTimeout}).");
+        }
         if (refusal != TicketRefusal.None)
         {
             await records.CloseOutputAsync(cancellationToken).ConfigureAwait(false);
@@ -470,7 +512,7 @@ public sealed class SecureChannelFactory
     }
 
     /// <summary>
-    /// Runs one phase of a handshake (the TLS handshake, the ticket's exchange, or both) under the handshake timeout; a failure
+    /// Runs one phase of a handshake (the TLS handshake, the ticket's exchange, or both) under <paramref name="mayTake"/>; a failure
     /// other than the caller's cancellation becomes a typed <see cref="HandshakeFailedException"/>, counted every time and
     /// logged at a bounded rate per peer, so a refused peer cannot fill a disk.
     /// </summary>
@@ -482,6 +524,12 @@ public sealed class SecureChannelFactory
         try
         {
             return await phase(linked.Token).ConfigureAwait(false);
+        }
+        catch (TicketNotReadException unread)
+        {
+            // Not a failure either: the destination asks for a new connection; the caller may send the same ticket on it.
+            ChannelTelemetry.Handshakes.Add(1, new("role", role), new("result", "unread"));
+            throw new HandshakeFailedException(HandshakeFailureReason.Truncated, unread.Message) { TicketNotRead = true };
         }
         catch (ChannelNotUsedException unused)
         {

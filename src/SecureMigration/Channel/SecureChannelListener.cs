@@ -31,6 +31,10 @@ public sealed class SecureChannelListener : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly HandshakeLimiter _limiter;
     private readonly WaitingChannels _waiting;
+
+    /// <summary>What a shared-key peer's source prefix is counted under among the waiting channels: no certificate or keyring name
+    /// starts with it.</summary>
+    private const string SharedKeyPeer = "\0shared-key ";
     private readonly PeerLogLimiter _refusalLog;
     private readonly Socket _socket;
     private readonly Channel<ChannelConnection> _accepted;
@@ -237,12 +241,13 @@ public sealed class SecureChannelListener : IAsyncDisposable
                 return;
             }
 
-            SecureChannel channel = await _factory.AcceptAsync(transport, peer =>
+            (SecureChannel channel, IDisposable? place) = await _factory.AcceptAsync(transport, peer =>
             {
-                // The peer proved who it is: its handshake slot goes back, and it waits for its ticket in a place of its own. A
-                // name a shared cluster key does not prove is no one's own: such peers are counted by address.
+                // The peer proved who it is: its handshake slot goes back, and it waits for its ticket, then for the accept queue,
+                // in a place of its own. A name a shared cluster key does not prove is no one's own: such peers are counted by
+                // their source prefix.
                 Release();
-                IDisposable? place = _waiting.TryEnter(peer.IsSharedPsk ? remote.Address.ToString() : peer.Name);
+                WaitingChannels.Place? place = _waiting.TryEnter(peer.IsSharedPsk ? SharedKeyPeer + source.Name : peer.Name);
                 if (place is null)
                 {
                     ChannelTelemetry.CountRefusal(HandshakeRefusal.WaitingFull);
@@ -250,11 +255,14 @@ public sealed class SecureChannelListener : IAsyncDisposable
 
                 return place;
             }, _stopping.Token).ConfigureAwait(false);
-            var accepted = new ChannelConnection(channel, transport, remote, _factory.TimeProvider);
-            if (!_accepted.Writer.TryWrite(accepted) &&
-                !await TryWriteAsync(accepted).ConfigureAwait(false))
+            using (place)
             {
-                await accepted.DisposeAsync().ConfigureAwait(false);
+                var accepted = new ChannelConnection(channel, transport, remote, _factory.TimeProvider);
+                if (!_accepted.Writer.TryWrite(accepted) &&
+                    !await TryWriteAsync(accepted).ConfigureAwait(false))
+                {
+                    await accepted.DisposeAsync().ConfigureAwait(false);
+                }
             }
         }
         catch (Exception e) when (e is HandshakeFailedException or OperationCanceledException or IOException or ObjectDisposedException

@@ -20,7 +20,8 @@ public sealed class SecureChannelOptions
     /// <value>The default is the credentials' <see cref="ChannelCredentials.LocalIdentity"/>.</value>
     public string? LocalIdentity { get; set; }
 
-    /// <summary>Gets or sets how long a handshake, ticket exchange included, may take.</summary>
+    /// <summary>Gets or sets how long the TLS handshake may take, and then the ticket's exchange (at the source, counted from the
+    /// ticket's sending; at the destination, from the ticket's arrival: its wait for it is <see cref="TicketWaitTimeout"/>).</summary>
     /// <value>The default is 10 seconds.</value>
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

@@ -175,9 +175,13 @@ public sealed partial class MigrationCoordinator
             {
                 await checking.ConfigureAwait(false);
             }
-            catch (Exception e) when (e is MigrationException or ArgumentException or InvalidOperationException or IOException)
+            catch (Exception e) when (e is MigrationException or ArgumentException or InvalidOperationException or IOException or
+                TimeoutException or UnauthorizedAccessException)
             {
-                return TicketDecision.Refuse($"VM '{ticket.VmId}' cannot receive a migration on this host: {UntrustedText.Bound(e.Message)}");
+                // Only for now, as when the check failed after the first checkpoint: the hypervisor may answer otherwise on a retry
+                // (a QEMU restarted with -incoming), so the source's retry budget decides, not a permanent refusal.
+                return TicketDecision.Busy($"VM '{ticket.VmId}' cannot receive a migration on this host now: " +
+                    UntrustedText.Bound(e.Message));
             }
 
             _destinationChecked.AddOrUpdate(ticket, ticket);

@@ -37,30 +37,61 @@ public sealed class WaitingForTicketTests(TestPki pki) : IClassFixture<TestPki>
         Assert.Equal(first.MigrationId, servedLater!.Ticket.MigrationId);
     }
 
-    /// <summary>A peer that keeps the most channels waiting gets the next one closed once authenticated; the waiting one still
-    /// carries its ticket.</summary>
+    /// <summary>A peer that keeps the most channels waiting gives up its oldest for a new one: the oldest is closed with its
+    /// ticket unread (the source may send it on a new connection), the new one carries its ticket.</summary>
     [Fact]
-    public async Task Accept_PeerKeepsTheMostWaitingChannels_TheNextIsClosedOnceAuthenticated()
+    public async Task Accept_PeerKeepsTheMostWaitingChannels_ItsOldestIsClosedUnread()
     {
         await using SecureChannelListener listener = Listen(new SecureChannelListenerOptions
         {
             MaxWaitingChannelsPerPeer = 1, MaxWaitingChannels = 4,
         });
         SecureChannelFactory source = Source();
-        await using OpenedChannel kept = await source.OpenAsync(listener.LocalEndPoint, "destination.test");
+        await using OpenedChannel oldest = await source.OpenAsync(listener.LocalEndPoint, "destination.test");
         await Eventually.TrueAsync(() => listener.WaitingForTickets == 1);
 
-        await using OpenedChannel beyond = await source.OpenAsync(listener.LocalEndPoint, "destination.test");
-        HandshakeFailedException closed = await Assert.ThrowsAsync<HandshakeFailedException>(() =>
-            beyond.SendTicketAsync(ChannelHarness.Ticket()));
-
-        Assert.Equal(HandshakeFailureReason.Truncated, closed.Reason);
-        Assert.Equal(1, listener.WaitingForTickets);
+        await using OpenedChannel newer = await source.OpenAsync(listener.LocalEndPoint, "destination.test");
         MigrationTicket ticket = ChannelHarness.Ticket();
-        await using ChannelConnection connected = await kept.SendTicketAsync(ticket);
+        HandshakeFailedException closed = await Assert.ThrowsAsync<HandshakeFailedException>(() => oldest.SendTicketAsync(ticket));
+
+        Assert.True(closed.TicketNotRead, closed.Message);
+        Assert.Equal(1, listener.WaitingForTickets);
+        await using ChannelConnection connected = await newer.SendTicketAsync(ticket);
         await using ChannelConnection? served = await listener.AcceptAsync();
         Assert.Equal(ticket.MigrationId, served!.Ticket.MigrationId);
         Assert.Equal(0, listener.WaitingForTickets);
+    }
+
+    /// <summary>Channels whose tickets were accepted but that the listener's queue cannot take yet keep their places: no peer gets
+    /// more accepted channels waiting than its places, as none held a handshake slot any longer.</summary>
+    [Fact]
+    public async Task Accept_AcceptQueueFull_AcceptedChannelsKeepTheirPlaces()
+    {
+        await using SecureChannelListener listener = Listen(new SecureChannelListenerOptions
+        {
+            MaxWaitingChannelsPerPeer = 2, MaxWaitingChannels = 2, AcceptBacklog = 1,
+        });
+        SecureChannelFactory source = Source();
+        var connected = new List<ChannelConnection>();
+        try
+        {
+            // One in the queue, two more held by their places, then nothing: the peer's places are all taken by accepted channels.
+            for (int i = 0; i < 3; i++)
+            {
+                connected.Add(await source.ConnectAsync(listener.LocalEndPoint, ChannelHarness.Ticket()));
+            }
+
+            await Eventually.TrueAsync(() => listener.WaitingForTickets == 2);
+            await Assert.ThrowsAsync<HandshakeFailedException>(() => source.ConnectAsync(listener.LocalEndPoint, ChannelHarness.Ticket()));
+            Assert.Equal(2, listener.WaitingForTickets);
+        }
+        finally
+        {
+            foreach (ChannelConnection connection in connected)
+            {
+                await connection.DisposeAsync();
+            }
+        }
     }
 
     /// <summary>A channel waits for its ticket past the handshake timeout, up to the ticket wait timeout.</summary>
@@ -116,15 +147,6 @@ public sealed class WaitingForTicketTests(TestPki pki) : IClassFixture<TestPki>
         await using ChannelConnection connected = await source.ConnectAsync(listener.LocalEndPoint, ticket);
         await using ChannelConnection? served = await listener.AcceptAsync();
         Assert.Equal(ticket.MigrationId, served!.Ticket.MigrationId);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var patience = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        while (!condition())
-        {
-            await Task.Delay(5, patience.Token);
-        }
     }
 
     /// <summary>A channel the source closes without a ticket (opened ahead, not needed) is closed cleanly: the destination logs no

@@ -31,17 +31,38 @@ public sealed class EarlyChannelTests(TestPki pki) : IClassFixture<TestPki>
         Assert.Equal(1, _handshakes);
     }
 
+    /// <summary>A channel opened so long ago that the destination may have stopped waiting is closed, not used: the attempt
+    /// connects anew.</summary>
     [Fact]
     public async Task ConnectAsync_ChannelNoLongerFresh_ConnectsAnew()
     {
         await using SecureChannelListener listener = Listen();
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         SecureChannelFactory source = Source(time);
-        // The channel's age counts from the opening's start, taken as the early channel is made.
-        await using var early = new EarlyChannel(source, listener.LocalEndPoint, "destination.test", warm: null, CancellationToken.None);
-
+        Task<OpenedChannel> opened = source.OpenAsync(listener.LocalEndPoint, "destination.test");
+        await opened;
         time.Advance(ChannelHarness.Options(pki.Credentials(pki.Source)).TicketWaitTimeout / 2);
+        await using var early = new EarlyChannel(source, listener.LocalEndPoint, "destination.test", opened, CancellationToken.None);
+
         await using MigrationConnection connection = await early.ConnectAsync(ChannelHarness.Ticket(time), CancellationToken.None);
+        await using ChannelConnection? accepted = await listener.AcceptAsync();
+
+        Assert.NotNull(accepted);
+        Assert.Equal(2, _handshakes);
+    }
+
+    /// <summary>A channel opened before this host reloaded its credentials or peer policy checked its peer against the old ones
+    /// (a CRL may now revoke it): the attempt connects anew.</summary>
+    [Fact]
+    public async Task ConnectAsync_CredentialsReloadedSinceTheChannelOpened_ConnectsAnew()
+    {
+        await using SecureChannelListener listener = Listen();
+        SecureChannelFactory source = Source(TimeProvider.System);
+        await using var early = new EarlyChannel(source, listener.LocalEndPoint, "destination.test", warm: null, CancellationToken.None);
+        await early.Opening;
+        source.Rotate(pki.Credentials(pki.Source), new PeerPolicy());
+
+        await using MigrationConnection connection = await early.ConnectAsync(ChannelHarness.Ticket(), CancellationToken.None);
         await using ChannelConnection? accepted = await listener.AcceptAsync();
 
         Assert.NotNull(accepted);
@@ -105,6 +126,28 @@ public sealed class EarlyChannelTests(TestPki pki) : IClassFixture<TestPki>
 
         Assert.Equal(ticket.MigrationId, accepted!.Ticket.MigrationId);
         Assert.Equal(2, _handshakes);
+    }
+
+    /// <summary>The destination took the ticket (its nonce is spent) and its answer was lost with the connection: the ticket is not
+    /// sent again (the destination would refuse it as a replay, for good); the attempt fails, and the coordinator's retry brings a
+    /// new ticket.</summary>
+    [Fact]
+    public async Task ConnectAsync_AnswerLostAfterTheDestinationTookTheTicket_IsTheAttemptsFailure()
+    {
+        await using SecureChannelListener listener = Listen();
+        await using var relay = new NetworkAttacker(listener.LocalEndPoint);
+        await using var early = new EarlyChannel(Source(TimeProvider.System), relay.EndPoint, "destination.test", warm: null,
+            CancellationToken.None);
+        await early.Opening;
+        relay.DropFromDestination();
+
+        Task<MigrationConnection> connecting = early.ConnectAsync(ChannelHarness.Ticket(), CancellationToken.None);
+        await using ChannelConnection? taken = await listener.AcceptAsync();
+        relay.CutNow();
+
+        HandshakeFailedException failed = await Assert.ThrowsAsync<HandshakeFailedException>(() => connecting);
+        Assert.False(failed.TicketNotRead);
+        Assert.Equal(1, _handshakes);
     }
 
     [Fact]

@@ -79,15 +79,6 @@ public sealed class WarmChannelsTests(TestPki pki) : IClassFixture<TestPki>
         Assert.Equal(1, _handshakes);
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var patience = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        while (!condition())
-        {
-            await Task.Delay(5, patience.Token);
-        }
-    }
-
     private SecureChannelFactory Source(TimeProvider time) => new(ChannelHarness.Options(pki.Credentials(pki.Source), time))
     {
         HandshakeStateCreated = _ => Interlocked.Increment(ref _handshakes),

@@ -122,19 +122,22 @@ public sealed class OverlappedStartTests
         Assert.False(journaledBeforeTheCheck);
     }
 
-    /// <summary>A destination whose hypervisor refuses the VM refuses the ticket: nothing is journaled or prepared there, and the VM
-    /// runs on the source.</summary>
-    [Fact]
-    public async Task ReceiveAsync_DestinationHypervisorRefusesItsCheck_RefusesTheTicketAndTheVmRunsOnTheSource()
+    /// <summary>A destination whose hypervisor refuses the VM refuses the ticket as busy (only for now: a retry may find it ready):
+    /// nothing is journaled or prepared there, the source may retry, and the VM runs on the source.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ReceiveAsync_DestinationHypervisorRefusesItsCheck_RefusesTheTicketForNowAndTheVmRunsOnTheSource(bool validateTickets)
     {
         CheckingDriver? driver = null;
-        await using TwoHosts hosts = await TwoHosts.CreateAsync(destinationDriver: inner => driver = new CheckingDriver(inner,
-            _ => throw new QemuVmException(TwoHosts.VmId, "the destination QEMU already runs a guest")));
+        await using TwoHosts hosts = await TwoHosts.CreateAsync(validateTickets: validateTickets,
+            destinationDriver: inner => driver = new CheckingDriver(inner,
+                _ => throw new QemuVmException(TwoHosts.VmId, "the destination QEMU already runs a guest")));
 
         (MigrationResult source, MigrationResult? destination) = await hosts.MigrateAsync();
 
-        Assert.Equal(MigrationStatus.Refused, destination!.Status);
-        Assert.Contains("already runs a guest", destination.Reason, StringComparison.Ordinal);
+        Assert.Contains("already runs a guest", validateTickets ? source.Reason : destination!.Reason, StringComparison.Ordinal);
+        Assert.False(source.IsPermanent);
         Assert.Equal(MigrationStatus.RolledBack, source.Status);
         Assert.False(driver!.Prepared);
         Assert.DoesNotContain(hosts.Destination.Journal.Records, r => r.VmId == TwoHosts.VmId);

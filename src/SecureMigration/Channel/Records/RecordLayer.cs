@@ -129,6 +129,24 @@ internal sealed class RecordLayer : IDisposable
         await _transport.Output.CompleteAsync().ConfigureAwait(false);
     }
 
+    /// <summary>Sends close_notify if it can within a second (a channel closed before it carried anything: the peer sees a clean
+    /// end, not a cut); a connection gone or stuck is left to be disposed.</summary>
+    /// <param name="time">The clock of the second.</param>
+    /// <returns>A task that completes when it was sent or given up.</returns>
+    public async ValueTask TryCloseOutputAsync(TimeProvider time)
+    {
+        try
+        {
+            using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(1), time);
+            await CloseOutputAsync(bounded.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException or
+            SecureChannelException)
+        {
+            // The connection is gone or stuck: its owner disposes it.
+        }
+    }
+
     /// <summary>Ends this end's direction without close_notify, so the peer sees a truncated stream.</summary>
     public async ValueTask AbortOutputAsync(Exception reason)
     {

@@ -41,7 +41,7 @@ internal static class TicketExchange
         byte[] bindingKey, CancellationToken cancellationToken)
     {
         (byte[] payload, byte[] leftover) = await ReceiveFrameAsync(records, AckFrame, TicketCodec.MaxAckLength,
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken, cleanCloseFirst: () => new TicketNotReadException()).ConfigureAwait(false);
         bool bound = TicketCodec.TryDecodeAck(payload, nonce, bindingKey, out TicketRefusal status, out string reason);
         CryptographicOperations.ZeroMemory(payload);
         if (!bound)
