@@ -22,8 +22,7 @@ public sealed class WaitingForTicketTests(TestPki pki) : IClassFixture<TestPki>
             MaxHandshakesPerPrefix = 1, ReservedForKnownSources = 0,
         });
         SecureChannelFactory source = Source();
-        await using OpenedChannel waiting = await source.OpenAsync(listener.LocalEndPoint, "destination.test");
-        await Eventually.TrueAsync(() => listener.WaitingForTickets == 1);
+        await using OpenedChannel waiting = await OpenWaitingAsync(source, listener);
 
         MigrationTicket other = ChannelHarness.Ticket();
         await using ChannelConnection connected = await source.ConnectAsync(listener.LocalEndPoint, other);
@@ -47,8 +46,7 @@ public sealed class WaitingForTicketTests(TestPki pki) : IClassFixture<TestPki>
             MaxWaitingChannelsPerPeer = 1, MaxWaitingChannels = 4,
         });
         SecureChannelFactory source = Source();
-        await using OpenedChannel oldest = await source.OpenAsync(listener.LocalEndPoint, "destination.test");
-        await Eventually.TrueAsync(() => listener.WaitingForTickets == 1);
+        await using OpenedChannel oldest = await OpenWaitingAsync(source, listener);
 
         await using OpenedChannel newer = await source.OpenAsync(listener.LocalEndPoint, "destination.test");
         // Served first: its place, taken as it authenticated, was the oldest's.
@@ -102,8 +100,7 @@ public sealed class WaitingForTicketTests(TestPki pki) : IClassFixture<TestPki>
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         SecureChannelOptions options = ChannelHarness.Options(pki.Credentials(pki.Destination), time);
         await using SecureChannelListener listener = Listen(new SecureChannelListenerOptions(), time);
-        await using OpenedChannel opened = await Source().OpenAsync(listener.LocalEndPoint, "destination.test");
-        await Eventually.TrueAsync(() => listener.WaitingForTickets == 1);
+        await using OpenedChannel opened = await OpenWaitingAsync(Source(), listener);
 
         time.Advance(options.TicketWaitTimeout - TimeSpan.FromTicks(1));
         MigrationTicket ticket = ChannelHarness.Ticket();
@@ -120,8 +117,7 @@ public sealed class WaitingForTicketTests(TestPki pki) : IClassFixture<TestPki>
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         SecureChannelOptions options = ChannelHarness.Options(pki.Credentials(pki.Destination), time);
         await using SecureChannelListener listener = Listen(new SecureChannelListenerOptions(), time);
-        await using OpenedChannel opened = await Source().OpenAsync(listener.LocalEndPoint, "destination.test");
-        await Eventually.TrueAsync(() => listener.WaitingForTickets == 1);
+        await using OpenedChannel opened = await OpenWaitingAsync(Source(), listener);
 
         time.Advance(options.TicketWaitTimeout);
 
@@ -137,8 +133,7 @@ public sealed class WaitingForTicketTests(TestPki pki) : IClassFixture<TestPki>
         var destination = new SecureChannelFactory(ChannelHarness.Options(pki.Credentials(pki.Destination)));
         await using SecureChannelListener listener = Listen(destination);
         SecureChannelFactory source = Source();
-        await using OpenedChannel opened = await source.OpenAsync(listener.LocalEndPoint, "destination.test");
-        await Eventually.TrueAsync(() => listener.WaitingForTickets == 1);
+        await using OpenedChannel opened = await OpenWaitingAsync(source, listener);
         destination.Rotate(pki.Credentials(pki.Destination), new PeerPolicy());
         MigrationTicket ticket = ChannelHarness.Ticket();
 
@@ -158,8 +153,7 @@ public sealed class WaitingForTicketTests(TestPki pki) : IClassFixture<TestPki>
         var lines = new List<string>();
         var destination = new SecureChannelFactory(ChannelHarness.Options(pki.Credentials(pki.Destination)), new ListLoggerFactory(lines));
         await using SecureChannelListener listener = Listen(destination);
-        OpenedChannel opened = await Source().OpenAsync(listener.LocalEndPoint, "destination.test");
-        await Eventually.TrueAsync(() => listener.WaitingForTickets == 1);
+        OpenedChannel opened = await OpenWaitingAsync(Source(), listener);
 
         await opened.DisposeAsync();
 
@@ -169,6 +163,15 @@ public sealed class WaitingForTicketTests(TestPki pki) : IClassFixture<TestPki>
             Assert.Contains(lines, line => line.Contains("not needed", StringComparison.Ordinal));
             Assert.DoesNotContain(lines, line => line.Contains("refused", StringComparison.Ordinal));
         }
+    }
+
+    /// <summary>Opens a channel through <paramref name="listener"/> and waits until it is the only one waiting for its ticket
+    /// there.</summary>
+    private static async Task<OpenedChannel> OpenWaitingAsync(SecureChannelFactory source, SecureChannelListener listener)
+    {
+        OpenedChannel opened = await source.OpenAsync(listener.LocalEndPoint, "destination.test");
+        await Eventually.TrueAsync(() => listener.WaitingForTickets == 1);
+        return opened;
     }
 
     private SecureChannelFactory Source() => new(ChannelHarness.Options(pki.Credentials(pki.Source)));

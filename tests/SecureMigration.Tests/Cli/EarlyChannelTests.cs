@@ -22,13 +22,8 @@ public sealed class EarlyChannelTests(TestPki pki) : IClassFixture<TestPki>
         await using SecureChannelListener listener = Listen();
         SecureChannelFactory source = Source(TimeProvider.System);
         await using var early = new EarlyChannel(source, listener.LocalEndPoint, "destination.test", warm: null, CancellationToken.None);
-        MigrationTicket ticket = ChannelHarness.Ticket();
 
-        await using MigrationConnection connection = await early.ConnectAsync(ticket, CancellationToken.None);
-        await using ChannelConnection? accepted = await listener.AcceptAsync();
-
-        Assert.Equal(ticket.MigrationId, accepted!.Ticket.MigrationId);
-        Assert.Equal(1, _handshakes);
+        await AssertCarriesATicketAsync(early, listener, handshakes: 1);
     }
 
     /// <summary>A channel opened so long ago that the destination may have stopped waiting is closed, not used: the attempt
@@ -44,11 +39,7 @@ public sealed class EarlyChannelTests(TestPki pki) : IClassFixture<TestPki>
         time.Advance(ChannelHarness.Options(pki.Credentials(pki.Source)).TicketWaitTimeout / 2);
         await using var early = new EarlyChannel(source, listener.LocalEndPoint, "destination.test", opened, CancellationToken.None);
 
-        await using MigrationConnection connection = await early.ConnectAsync(ChannelHarness.Ticket(time), CancellationToken.None);
-        await using ChannelConnection? accepted = await listener.AcceptAsync();
-
-        Assert.NotNull(accepted);
-        Assert.Equal(2, _handshakes);
+        await AssertCarriesATicketAsync(early, listener, handshakes: 2, time);
     }
 
     /// <summary>A channel opened before this host reloaded its credentials or peer policy checked its peer against the old ones
@@ -62,11 +53,7 @@ public sealed class EarlyChannelTests(TestPki pki) : IClassFixture<TestPki>
         await early.Opening;
         source.Rotate(pki.Credentials(pki.Source), new PeerPolicy());
 
-        await using MigrationConnection connection = await early.ConnectAsync(ChannelHarness.Ticket(), CancellationToken.None);
-        await using ChannelConnection? accepted = await listener.AcceptAsync();
-
-        Assert.NotNull(accepted);
-        Assert.Equal(2, _handshakes);
+        await AssertCarriesATicketAsync(early, listener, handshakes: 2);
     }
 
     /// <summary>An opening whose connection broke (a destination restarting, its first-byte timer on a loaded host) is not the
@@ -98,13 +85,8 @@ public sealed class EarlyChannelTests(TestPki pki) : IClassFixture<TestPki>
         Task<OpenedChannel> warm = source.OpenAsync(listener.LocalEndPoint, "destination.test");
         await warm;
         await using var early = new EarlyChannel(source, listener.LocalEndPoint, "destination.test", warm, CancellationToken.None);
-        MigrationTicket ticket = ChannelHarness.Ticket();
 
-        await using MigrationConnection connection = await early.ConnectAsync(ticket, CancellationToken.None);
-        await using ChannelConnection? accepted = await listener.AcceptAsync();
-
-        Assert.Equal(ticket.MigrationId, accepted!.Ticket.MigrationId);
-        Assert.Equal(1, _handshakes);
+        await AssertCarriesATicketAsync(early, listener, handshakes: 1);
     }
 
     /// <summary>The destination closed the kept channel before it answered the ticket (here: it reloaded its credentials): the
@@ -119,13 +101,8 @@ public sealed class EarlyChannelTests(TestPki pki) : IClassFixture<TestPki>
         await warm;
         await using var early = new EarlyChannel(source, listener.LocalEndPoint, "destination.test", warm, CancellationToken.None);
         destination.Rotate(pki.Credentials(pki.Destination), new PeerPolicy());
-        MigrationTicket ticket = ChannelHarness.Ticket();
 
-        await using MigrationConnection connection = await early.ConnectAsync(ticket, CancellationToken.None);
-        await using ChannelConnection? accepted = await listener.AcceptAsync();
-
-        Assert.Equal(ticket.MigrationId, accepted!.Ticket.MigrationId);
-        Assert.Equal(2, _handshakes);
+        await AssertCarriesATicketAsync(early, listener, handshakes: 2);
     }
 
     /// <summary>The destination took the ticket (its nonce is spent) and its answer was lost with the connection: the ticket is not
@@ -212,6 +189,19 @@ public sealed class EarlyChannelTests(TestPki pki) : IClassFixture<TestPki>
         await AssertClosedAndWipedAsync(opened, state);
         await using MigrationConnection connection = await early.ConnectAsync(ChannelHarness.Ticket(time), CancellationToken.None);
         Assert.Equal(2, _handshakes);
+    }
+
+    /// <summary>The attempt's ticket reaches the destination, after <paramref name="handshakes"/> handshakes in all.</summary>
+    private async Task AssertCarriesATicketAsync(EarlyChannel early, SecureChannelListener listener, int handshakes,
+        TimeProvider? time = null)
+    {
+        MigrationTicket ticket = ChannelHarness.Ticket(time);
+
+        await using MigrationConnection connection = await early.ConnectAsync(ticket, CancellationToken.None);
+        await using ChannelConnection? accepted = await listener.AcceptAsync();
+
+        Assert.Equal(ticket.MigrationId, accepted!.Ticket.MigrationId);
+        Assert.Equal(handshakes, _handshakes);
     }
 
     /// <summary>The traffic secrets are wiped as the handshake ends; the binding key waits for the ticket.</summary>
