@@ -18,7 +18,6 @@ internal sealed class EarlyChannel : IAsyncDisposable
 {
     private readonly SecureChannelFactory _factory;
     private readonly EndPoint _destination;
-    private readonly object _generation;
     private readonly CancellationTokenSource _stop;
     private readonly ITimer _expiry;
     private Task<OpenedChannel>? _opening;
@@ -36,7 +35,6 @@ internal sealed class EarlyChannel : IAsyncDisposable
     {
         _factory = factory;
         _destination = destination;
-        _generation = factory.Generation;
         _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         _opening = Opening = warm is null ? factory.OpenAsync(destination, peerName, _stop.Token) : UntilStoppedAsync(warm, _stop.Token);
         // When the channel stops being fresh (OpenedChannel.IsFresh: half the ticket wait timeout since the opening began), an
@@ -58,7 +56,7 @@ internal sealed class EarlyChannel : IAsyncDisposable
         if (await TakeOpenedAsync(cancellationToken).ConfigureAwait(false) is { } opened)
         {
             // A channel opened under credentials or a peer policy since reloaded checked its peer against the old ones.
-            if (opened.IsFresh && ReferenceEquals(_generation, _factory.Generation))
+            if (opened.IsFresh && ReferenceEquals(opened.Generation, _factory.Generation))
             {
                 try
                 {

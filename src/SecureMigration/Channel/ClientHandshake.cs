@@ -18,6 +18,9 @@ internal sealed class ClientHandshake(SecureChannelFactory factory, SecureChanne
     /// <summary>Gets the authenticated destination.</summary>
     public PeerIdentity Peer => state.Peer!;
 
+    /// <summary>Gets the factory's options the handshake ran under (<see cref="SecureChannelFactory.Generation"/> then).</summary>
+    public object Generation => options;
+
     /// <summary>Gets how long the TLS handshake took.</summary>
     public TimeSpan HandshakeTook => handshakeTook;
 

@@ -38,6 +38,10 @@ public sealed class OpenedChannel : IAsyncDisposable
     /// <summary>Gets the authenticated destination.</summary>
     public PeerIdentity Peer => _handshake.Peer;
 
+    /// <summary>Gets the credentials and peer policy the handshake ran under (<see cref="SecureChannelFactory.Generation"/> then):
+    /// another than the factory's now means they were reloaded since, and the peer was checked against the old ones.</summary>
+    internal object Generation => _handshake.Generation;
+
     /// <summary>
     /// Gets whether the destination can still be expected to wait for the ticket: less than half the ticket wait timeout
     /// (<see cref="SecureChannelOptions.TicketWaitTimeout"/>) has passed since this end began the handshake (the destination's

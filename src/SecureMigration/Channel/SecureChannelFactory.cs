@@ -343,6 +343,8 @@ public sealed class SecureChannelFactory
                     {
                         if (waiting is not null && (place = waiting(peer)) is null)
                         {
+                            // Its ticket was never read: closed cleanly, the source may send it on a new connection.
+                            await records.TryCloseOutputAsync(options.TimeProvider).ConfigureAwait(false);
                             throw new HandshakeFailedException(HandshakeFailureReason.TooManyHandshakes, $"'{peer.Name}' already keeps " +
                                 "the most channels waiting for their tickets on this host; this one was closed once authenticated.");
                         }

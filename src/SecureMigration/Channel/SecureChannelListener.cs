@@ -245,9 +245,9 @@ public sealed class SecureChannelListener : IAsyncDisposable
             {
                 // The peer proved who it is: its handshake slot goes back, and it waits for its ticket, then for the accept queue,
                 // in a place of its own. A name a shared cluster key does not prove is no one's own: such peers are counted by
-                // their source prefix.
+                // host (their address, an IPv6 one by its /64).
                 Release();
-                WaitingChannels.Place? place = _waiting.TryEnter(peer.IsSharedPsk ? SharedKeyPeer + source.Name : peer.Name);
+                WaitingChannels.Place? place = _waiting.TryEnter(peer.IsSharedPsk ? SharedKeyPeer + HostOf(remote.Address) : peer.Name);
                 if (place is null)
                 {
                     ChannelTelemetry.CountRefusal(HandshakeRefusal.WaitingFull);
@@ -305,6 +305,25 @@ public sealed class SecureChannelListener : IAsyncDisposable
         }
     }
 
+    /// <summary>A source's host as the waiting places count a peer that a shared key does not name: its IPv4 address, or the /64 of
+    /// its IPv6 one (what one host holds).</summary>
+    private static string HostOf(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return address.MapToIPv4().ToString();
+        }
+
+        if (address.AddressFamily != AddressFamily.InterNetworkV6)
+        {
+            return address.ToString();
+        }
+
+        byte[] bytes = address.GetAddressBytes();
+        Array.Clear(bytes, 8, 8);
+        return new IPAddress(bytes) + "/64";
+    }
+
     private async ValueTask<bool> TryWriteAsync(ChannelConnection accepted)
     {
         try
@@ -312,7 +331,7 @@ public sealed class SecureChannelListener : IAsyncDisposable
             await _accepted.Writer.WriteAsync(accepted, _stopping.Token).ConfigureAwait(false);
             return true;
         }
-        catch (Exception e) when (e is OperationCanceledException or ChannelClosedException)
+        catch (Exception e) when (e is OperationCanceledException or ChannelClosedException or ObjectDisposedException)
         {
             return false;
         }

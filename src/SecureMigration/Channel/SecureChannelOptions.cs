@@ -31,7 +31,7 @@ public sealed class SecureChannelOptions
     /// sends its ticket on such a channel only while less than half of this has passed since it began the handshake. Both ends
     /// should use the same value.
     /// </summary>
-    /// <value>The default is 30 seconds; at least <see cref="HandshakeTimeout"/> and at most 10 minutes.</value>
+    /// <value>The default is 30 seconds; at least twice <see cref="HandshakeTimeout"/> and at most 20 minutes.</value>
     public TimeSpan TicketWaitTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Gets or sets the longest ticket lifetime accepted; a ticket valid for longer is refused.</summary>
@@ -77,10 +77,11 @@ public sealed class SecureChannelOptions
                 $"10 minutes.", nameof(HandshakeTimeout));
         }
 
-        if (TicketWaitTimeout < HandshakeTimeout || TicketWaitTimeout > TimeSpan.FromMinutes(10))
+        if (TicketWaitTimeout < 2 * HandshakeTimeout || TicketWaitTimeout > TimeSpan.FromMinutes(20))
         {
-            throw new ArgumentException($"SecureChannelOptions.TicketWaitTimeout is {TicketWaitTimeout}; it must be at least the " +
-                $"handshake timeout ({HandshakeTimeout}) and at most 10 minutes.", nameof(TicketWaitTimeout));
+            throw new ArgumentException($"SecureChannelOptions.TicketWaitTimeout is {TicketWaitTimeout}; it must be at least twice the " +
+                $"handshake timeout ({HandshakeTimeout}: a source sends its ticket within half of it, and the ticket's check then has " +
+                "the handshake timeout) and at most 20 minutes.", nameof(TicketWaitTimeout));
         }
 
         if (MaxTicketLifetime <= TimeSpan.Zero)

@@ -165,6 +165,22 @@ public sealed class WaitingForTicketTests(TestPki pki) : IClassFixture<TestPki>
         }
     }
 
+    /// <summary>A ticket sent within half the wait must still have the handshake timeout for its check: a shorter wait is refused
+    /// with the option's name and what it must be.</summary>
+    [Fact]
+    public void Validate_TicketWaitUnderTwiceTheHandshakeTimeout_NamesTheOption()
+    {
+        SecureChannelOptions options = ChannelHarness.Options(pki.Credentials(pki.Destination));
+        options.TicketWaitTimeout = 2 * options.HandshakeTimeout - TimeSpan.FromTicks(1);
+
+        ArgumentException error = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.Contains("TicketWaitTimeout", error.Message, StringComparison.Ordinal);
+        Assert.Contains("at least twice the handshake timeout", error.Message, StringComparison.Ordinal);
+        options.TicketWaitTimeout = 2 * options.HandshakeTimeout;
+        options.Validate();
+    }
+
     /// <summary>Opens a channel through <paramref name="listener"/> and waits until it is the only one waiting for its ticket
     /// there.</summary>
     private static async Task<OpenedChannel> OpenWaitingAsync(SecureChannelFactory source, SecureChannelListener listener)
