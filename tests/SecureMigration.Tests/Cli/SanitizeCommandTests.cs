@@ -241,7 +241,9 @@ public sealed class SanitizeCommandTests
     {
         using var dir = new TempDirectory();
         await IssueHostCredentialsAsync(dir);
-        File.WriteAllBytes(dir.File("volume.img"), RandomNumberGenerator.GetBytes(32 * 1024 * 1024));
+        // Large enough that the 34 passes after the second take far longer than the test takes to see its line and signal (at
+        // 32 MiB a loaded CI host once saw the wipe end first).
+        File.WriteAllBytes(dir.File("volume.img"), RandomNumberGenerator.GetBytes(128 * 1024 * 1024));
         using LoopDevice device = LoopDevice.Attach(dir.File("volume.img"));
         string state = dir.File("state");
         string number = File.ReadAllText($"/sys/block/{Path.GetFileName(device.Path)}/dev").Trim();
