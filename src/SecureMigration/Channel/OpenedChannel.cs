@@ -45,8 +45,8 @@ public sealed class OpenedChannel : IAsyncDisposable
     /// <summary>
     /// Gets whether the destination can still be expected to wait for the ticket: less than half the ticket wait timeout
     /// (<see cref="SecureChannelOptions.TicketWaitTimeout"/>) has passed since this end began the handshake (the destination's
-    /// own wait, counted from the handshake's end there, runs out after that). A channel no longer fresh should be disposed and a new one opened, rather than risk a ticket sent into a
-    /// connection the destination is closing.
+    /// own wait, counted from the handshake's end there, runs out after that). A channel no longer fresh should be disposed and
+    /// a new one opened, rather than risk a ticket sent into a connection the destination is closing.
     /// </summary>
     public bool IsFresh => _time.GetElapsedTime(_openedAt) < _ticketWait / 2;
 

@@ -435,6 +435,7 @@ public sealed class SecureChannelFactory
             throw new HandshakeFailedException(HandshakeFailureReason.Timeout, $"The check of the ticket from '{peer.Name}' took longer " +
                 $"than the handshake timeout ({options.HandshakeTimeout}).");
         }
+
         if (refusal != TicketRefusal.None)
         {
             await records.CloseOutputAsync(cancellationToken).ConfigureAwait(false);

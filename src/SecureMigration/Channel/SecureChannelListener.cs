@@ -32,9 +32,13 @@ public sealed class SecureChannelListener : IAsyncDisposable
     private readonly HandshakeLimiter _limiter;
     private readonly WaitingChannels _waiting;
 
-    /// <summary>What a shared-key peer's source prefix is counted under among the waiting channels: no certificate or keyring name
-    /// starts with it.</summary>
+    /// <summary>What a shared-key peer's host is counted under among the waiting channels: no certificate or keyring name starts
+    /// with it.</summary>
     private const string SharedKeyPeer = "\0shared-key ";
+
+    /// <summary>A shared-key peer's host, as the waiting places count it: its IPv4 address, or the /64 of its IPv6 one (what one
+    /// host holds).</summary>
+    private static readonly SourcePrefixes Hosts = new(ipv4Length: 32, ipv6Length: 64);
     private readonly PeerLogLimiter _refusalLog;
     private readonly Socket _socket;
     private readonly Channel<ChannelConnection> _accepted;
@@ -247,7 +251,7 @@ public sealed class SecureChannelListener : IAsyncDisposable
                 // in a place of its own. A name a shared cluster key does not prove is no one's own: such peers are counted by
                 // host (their address, an IPv6 one by its /64).
                 Release();
-                WaitingChannels.Place? place = _waiting.TryEnter(peer.IsSharedPsk ? SharedKeyPeer + HostOf(remote.Address) : peer.Name);
+                WaitingChannels.Place? place = _waiting.TryEnter(peer.IsSharedPsk ? SharedKeyPeer + Hosts.Of(remote.Address) : peer.Name);
                 if (place is null)
                 {
                     ChannelTelemetry.CountRefusal(HandshakeRefusal.WaitingFull);
@@ -303,25 +307,6 @@ public sealed class SecureChannelListener : IAsyncDisposable
         {
             return true;
         }
-    }
-
-    /// <summary>A source's host as the waiting places count a peer that a shared key does not name: its IPv4 address, or the /64 of
-    /// its IPv6 one (what one host holds).</summary>
-    private static string HostOf(IPAddress address)
-    {
-        if (address.IsIPv4MappedToIPv6)
-        {
-            return address.MapToIPv4().ToString();
-        }
-
-        if (address.AddressFamily != AddressFamily.InterNetworkV6)
-        {
-            return address.ToString();
-        }
-
-        byte[] bytes = address.GetAddressBytes();
-        Array.Clear(bytes, 8, 8);
-        return new IPAddress(bytes) + "/64";
     }
 
     private async ValueTask<bool> TryWriteAsync(ChannelConnection accepted)

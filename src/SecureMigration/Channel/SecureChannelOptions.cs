@@ -115,7 +115,7 @@ public sealed class SecureChannelOptions
     internal SecureChannelOptions Snapshot() => new()
     {
         Credentials = Credentials, PeerPolicy = PeerPolicy.Snapshot(), LocalIdentity = LocalIdentity, HandshakeTimeout = HandshakeTimeout,
-        TicketWaitTimeout = TicketWaitTimeout, MaxTicketLifetime = MaxTicketLifetime, TicketClockSkew = TicketClockSkew, ReplayCacheCapacity = ReplayCacheCapacity,
-        TicketValidator = TicketValidator, TimeProvider = TimeProvider,
+        TicketWaitTimeout = TicketWaitTimeout, MaxTicketLifetime = MaxTicketLifetime, TicketClockSkew = TicketClockSkew,
+        ReplayCacheCapacity = ReplayCacheCapacity, TicketValidator = TicketValidator, TimeProvider = TimeProvider,
     };
 }

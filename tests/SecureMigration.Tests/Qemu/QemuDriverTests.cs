@@ -33,8 +33,7 @@ public sealed class QemuDriverTests : IDisposable
             ["symlinked-parent"] = Path.Combine(allowed, "link", "secret.db"),
         };
         await using var qemu = new FakeQmpServer(_dir.File("vm1.qmp"), connection => AnswerAsync(connection, memPaths));
-        var options = new QemuDriverOptions { RuntimeDirectory = _dir.File("run"), AllowedMemoryDirectories = { allowed } };
-        options.Vms.Add(new QemuVm("vm1", qemu.EndPoint));
+        QemuDriverOptions options = Options(allowed, qemu);
         var log = new List<string>();
         await using var driver = new QemuDriver(options, new ListLoggerFactory(log));
         // The fake QEMU is this process (SO_PEERCRED names it): it maps the RAM file, as QEMU does.
@@ -58,8 +57,7 @@ public sealed class QemuDriverTests : IDisposable
         File.WriteAllBytes(otherVmsRam, [7, 7, 7]);
         await using var qemu = new FakeQmpServer(_dir.File("vm1.qmp"), connection => AnswerAsync(connection,
             new() { ["ram"] = otherVmsRam }));
-        var options = new QemuDriverOptions { RuntimeDirectory = _dir.File("run"), AllowedMemoryDirectories = { allowed } };
-        options.Vms.Add(new QemuVm("vm1", qemu.EndPoint));
+        QemuDriverOptions options = Options(allowed, qemu);
         var log = new List<string>();
         await using var driver = new QemuDriver(options, new ListLoggerFactory(log));
 
@@ -78,8 +76,7 @@ public sealed class QemuDriverTests : IDisposable
         string ram = Path.Combine(allowed, "vm1.ram");
         File.WriteAllBytes(ram, new byte[4096]);
         await using var qemu = new FakeQmpServer(_dir.File("vm1.qmp"), connection => AnswerAsync(connection, new() { ["ram"] = ram }));
-        var options = new QemuDriverOptions { RuntimeDirectory = _dir.File("run"), AllowedMemoryDirectories = { allowed } };
-        options.Vms.Add(new QemuVm("vm1", qemu.EndPoint));
+        QemuDriverOptions options = Options(allowed, qemu);
         var log = new List<string>();
         await using var driver = new QemuDriver(options, new ListLoggerFactory(log));
         using (MappedFile.Map(ram))
@@ -154,8 +151,7 @@ public sealed class QemuDriverTests : IDisposable
         var discovered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var qemu = new FakeQmpServer(_dir.File("vm1.qmp"), connection => AnswerAsync(connection, new() { ["ram"] = ram },
             discovered));
-        var options = new QemuDriverOptions { RuntimeDirectory = _dir.File("run"), AllowedMemoryDirectories = { allowed } };
-        options.Vms.Add(new QemuVm("vm1", qemu.EndPoint));
+        QemuDriverOptions options = Options(allowed, qemu);
         await using var driver = new QemuDriver(options);
         using MappedFile mapped = MappedFile.Map(ram);
         using var stop = new CancellationTokenSource();
@@ -193,8 +189,7 @@ public sealed class QemuDriverTests : IDisposable
             asked.TrySetResult();
             await AnswerRequestsAsync(connection, new() { ["ram"] = ram }); // a connection kept would answer from here on
         }, connections: 2);
-        var options = new QemuDriverOptions { RuntimeDirectory = _dir.File("run"), AllowedMemoryDirectories = { allowed } };
-        options.Vms.Add(new QemuVm("vm1", qemu.EndPoint));
+        QemuDriverOptions options = Options(allowed, qemu);
         await using var driver = new QemuDriver(options);
         using MappedFile mapped = MappedFile.Map(ram);
         using var stop = new CancellationTokenSource();
@@ -207,6 +202,15 @@ public sealed class QemuDriverTests : IDisposable
 
         Assert.Equal([ram], status.Images);
         Assert.Equal(2, connections);
+    }
+
+    /// <summary>A driver's options for VM 'vm1' at <paramref name="qemu"/>'s monitor, with <paramref name="allowed"/> as its one
+    /// memory directory.</summary>
+    private QemuDriverOptions Options(string allowed, FakeQmpServer qemu)
+    {
+        var options = new QemuDriverOptions { RuntimeDirectory = _dir.File("run"), AllowedMemoryDirectories = { allowed } };
+        options.Vms.Add(new QemuVm("vm1", qemu.EndPoint));
+        return options;
     }
 
     /// <summary>Plays a running QEMU whose memory-backend-file objects report <paramref name="memPaths"/>; sets

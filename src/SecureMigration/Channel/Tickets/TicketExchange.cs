@@ -89,11 +89,11 @@ internal static class TicketExchange
     }
 
     /// <summary>Reads one frame of <paramref name="expectedType"/>, at most <paramref name="maxLength"/> bytes; throws
-    /// <paramref name="cleanCloseFirst"/>'s exception when the peer ends its direction cleanly before the frame's first byte (when
-    /// given; such a close anywhere else is a cut).</summary>
+    /// <paramref name="cleanCloseFirst"/>'s exception when the peer ends its direction cleanly before the frame's first byte (such a
+    /// close anywhere else is a cut).</summary>
     private static async ValueTask<(byte[] Payload, byte[] Leftover)> ReceiveFrameAsync(RecordLayer records, byte expectedType,
         int maxLength,
-        CancellationToken cancellationToken, Func<Exception>? cleanCloseFirst = null)
+        CancellationToken cancellationToken, Func<Exception> cleanCloseFirst)
     {
         using var received = new WipingBufferWriter(HeaderLength + maxLength);
         int frameLength = -1;
@@ -102,7 +102,7 @@ internal static class TicketExchange
             if (!await records.ReceiveAsync(received, cancellationToken).ConfigureAwait(false) &&
                 received.WrittenCount < Math.Max(frameLength, HeaderLength))
             {
-                throw received.WrittenCount == 0 && cleanCloseFirst is not null ? cleanCloseFirst()
+                throw received.WrittenCount == 0 ? cleanCloseFirst()
                     : new EndOfStreamException("The peer closed the channel during the ticket exchange.");
             }
 
