@@ -22,6 +22,7 @@ internal static class AgentLoadRunner
     {
         int requests = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 200;
         int bursts = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3;
+        int warmUp = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 10;
         if (SecmigBinary.Find() is not { } secmig)
         {
             Console.Error.WriteLine("Build the tool first: dotnet build -c Release src/SecureMigration.Cli");
@@ -34,21 +35,26 @@ internal static class AgentLoadRunner
             BenchmarkPki.WriteFiles(Path.Combine(directory, "pki"));
             string[] vms = [.. Enumerable.Range(1, requests).Select(i => $"vm{i}")];
             string work = Path.Combine(directory, "work");
+            long starting = Stopwatch.GetTimestamp();
             (BackgroundProcess agent, _) = await BackgroundProcess.StartAsync(new SecmigTool(secmig, []).AsAgentService().Command(
                 ["agent", "--listen", "127.0.0.1:0",
                     .. vms.SelectMany(vm => new[] { "--vm",
                     $"{vm}={Path.Combine(directory, "absent", vm + ".qmp")}" }), "--work", work, "--registry",
                     Path.Combine(directory, "ownership"), .. BenchmarkPki.Arguments(Path.Combine(directory, "pki"), "source")]),
                 "control ");
+            TimeSpan startUp = Stopwatch.GetElapsedTime(starting);
             using BackgroundProcess owned = agent;
             using HttpClient burst = AgentLatencyRunner.UnixSocketClient(Path.Combine(work, "control.sock"), connections: 16);
             using HttpClient probe = AgentLatencyRunner.UnixSocketClient(Path.Combine(work, "control.sock"), connections: 1);
             probe.Send(new HttpRequestMessage(HttpMethod.Get, "/v1/health")).Dispose();
-            // A warm agent: a small burst first, not measured (the VMs may be asked again: a refused migration leaves nothing).
-            await EndAllAsync(burst, await AskAllAsync(burst, vms[..10]));
+            // A small burst first, not measured (the VMs may be asked again: a refused migration leaves nothing); 0 asks the agent
+            // as it is when it says it is ready.
+            await EndAllAsync(burst, await AskAllAsync(burst, vms[..Math.Min(warmUp, requests)]));
 
             Console.WriteLine($"{requests} migration requests at once through one agent's control API (outbound cap 2), {bursts} " +
-                $"bursts in a row after a warm-up of 10; {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}");
+                $"bursts in a row after a warm-up of {warmUp}; {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}");
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"agent started (its control socket announced) in {startUp.TotalMilliseconds:0} ms"));
             Console.WriteLine();
             bool met = true;
             for (int round = 1; round <= bursts; round++)

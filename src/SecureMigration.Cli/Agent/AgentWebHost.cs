@@ -78,6 +78,8 @@ internal static class AgentWebHost
         try
         {
             ControlSocket.Restrict(controlSocket);
+            await ControlWarmUp.RunAsync(controlSocket, logging.CreateLogger("SecureMigration.Cli.Control"), TimeProvider.System,
+                cancellationToken).ConfigureAwait(false);
             say($"control {controlSocket}");
             if (remote is not null)
             {

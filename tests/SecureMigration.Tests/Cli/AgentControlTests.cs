@@ -28,6 +28,7 @@ public sealed class AgentControlTests : IDisposable
 
         using JsonDocument health = JsonDocument.Parse(await client.GetStringAsync("/v1/health"));
         using JsonDocument vms = JsonDocument.Parse(await client.GetStringAsync("/v1/vms"));
+        using JsonDocument migrations = JsonDocument.Parse(await client.GetStringAsync("/v1/migrations"));
         string metrics = await client.GetStringAsync("/metrics");
         using JsonDocument openApi = JsonDocument.Parse(await client.GetStringAsync("/openapi/v1.json"));
 
@@ -35,6 +36,8 @@ public sealed class AgentControlTests : IDisposable
         Assert.Equal("dst.test", health.RootElement.GetProperty("host").GetString());
         Assert.Equal(["vm1", "vm2"], vms.RootElement.EnumerateArray().Select(vm => vm.GetProperty("id").GetString()));
         Assert.Contains("securemigration_", metrics, StringComparison.Ordinal);
+        Assert.Equal(0, migrations.RootElement.GetArrayLength()); // the warm-up's requests (ControlWarmUp) changed nothing
+        Assert.DoesNotContain("did not answer its own requests", agent.Output, StringComparison.Ordinal);
         JsonElement paths = openApi.RootElement.GetProperty("paths");
         Assert.True(paths.TryGetProperty("/v1/health", out _) && paths.TryGetProperty("/v1/vms", out _), paths.ToString());
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Socket));
@@ -42,6 +45,18 @@ public sealed class AgentControlTests : IDisposable
         await agent.SignalAsync("TERM");
         Assert.Equal(0, await agent.WaitForExitAsync());
         Assert.False(File.Exists(Socket), "the agent removes its socket when it stops");
+    }
+
+    /// <summary>Defense (issue 19, the first burst after start): the agent asks its API's routes once (ControlWarmUp) as it starts,
+    /// before it announces its socket, so the first callers do not wait while each route's code is compiled.</summary>
+    [Fact]
+    public async Task Agent_WarmsItsApiBeforeAnnouncingItsSocket()
+    {
+        await using ExternalProcess agent = Secmig.Start([.. AgentArguments(), "--verbose"]);
+        await agent.WaitForAsync("control " + Socket);
+
+        // The log (standard error) and the announcement (standard output) are two pipes: their order here is not the agent's.
+        await agent.WaitForAsync("Control API warmed up in");
     }
 
     /// <summary>The OpenAPI document published in docs/api/ is the one the agent serves (regenerate it from the file this test
