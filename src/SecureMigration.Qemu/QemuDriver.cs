@@ -409,8 +409,6 @@ public sealed class QemuDriver : HypervisorDriver, IAsyncDisposable
             return true;
         }, what, cancellationToken).ConfigureAwait(false);
 
-    /// <summary>Awaits two monitor commands sent together (QEMU answers them in order, in one round trip); a failure of
-    /// either is thrown once both ended, so neither is left unobserved.</summary>
     /// <summary>Checks that the VM runs with no migration of its own in QEMU, then applies the migration's settings.</summary>
     private async Task CheckAndSetOutgoingAsync(string vmId, QmpClient qmp, CancellationToken cancellationToken)
     {
@@ -439,6 +437,8 @@ public sealed class QemuDriver : HypervisorDriver, IAsyncDisposable
             qmp.ExecuteAsync("migrate-set-parameters", parameters, cancellationToken)).ConfigureAwait(false);
     }
 
+    /// <summary>Awaits two monitor commands sent together (QEMU answers them in order, in one round trip); a failure of
+    /// either is thrown once both ended, so neither is left unobserved.</summary>
     private static async Task<(T1 First, T2 Second)> BothAsync<T1, T2>(Task<T1> first, Task<T2> second)
     {
         await Task.WhenAll(first, second).ConfigureAwait(false);

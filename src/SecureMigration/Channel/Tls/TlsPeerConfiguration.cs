@@ -130,8 +130,8 @@ internal static class TlsPeerConfiguration
         }
     }
 
-    /// <summary>A PSK peer's identity, checked against the allow-list.</summary>
-    /// <summary>The peer of a PSK handshake: the keyring identity it proved, or the shared identity (which proves no host).</summary>
+    /// <summary>The peer of a PSK handshake: the keyring identity it proved, or the shared identity (which proves no host), checked
+    /// against the allow-list.</summary>
     public static PeerIdentity PskPeer(ChannelCredentials credentials, string? provenIdentity, PeerPolicy policy, HandshakeState state)
     {
         string identity = provenIdentity ?? credentials.LocalIdentity;
