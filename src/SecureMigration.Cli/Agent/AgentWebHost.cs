@@ -80,13 +80,18 @@ internal static class AgentWebHost
             ControlSocket.Restrict(controlSocket);
             await ControlWarmUp.RunAsync(controlSocket, logging.CreateLogger("SecureMigration.Cli.Control"), TimeProvider.System,
                 cancellationToken).ConfigureAwait(false);
-            say($"control {controlSocket}");
-            if (remote is not null)
-            {
-                say($"control https://{remote.Bound} for {string.Join(", ", remote.Allowed)}");
-            }
             Task running = app.Services.GetServices<IHostedService>().OfType<AgentService>().Single().ExecuteTask ?? Task.CompletedTask;
-            systemd.Ready($"listening {state.Listening} as {state.HostId}");
+            if (!cancellationToken.IsCancellationRequested) // a stop during the warm-up goes straight to the orderly stop below
+            {
+                say($"control {controlSocket}");
+                if (remote is not null)
+                {
+                    say($"control https://{remote.Bound} for {string.Join(", ", remote.Allowed)}");
+                }
+
+                systemd.Ready($"listening {state.Listening} as {state.HostId}");
+            }
+
             using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             Task watchdog = systemd.KeepAliveAsync(running, TimeProvider.System, stopping.Token);
             try

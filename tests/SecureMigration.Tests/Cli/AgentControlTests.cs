@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
@@ -47,16 +48,45 @@ public sealed class AgentControlTests : IDisposable
         Assert.False(File.Exists(Socket), "the agent removes its socket when it stops");
     }
 
-    /// <summary>Defense (issue 19, the first burst after start): the agent asks its API's routes once (ControlWarmUp) as it starts,
-    /// before it announces its socket, so the first callers do not wait while each route's code is compiled.</summary>
+    /// <summary>Defense (issue 19, the first burst after start): the agent asks its API's routes once (ControlWarmUp) as it starts
+    /// (before it announces its socket, by the code's order), so the first callers do not wait while each route's code is
+    /// compiled; every answer was the expected one.</summary>
     [Fact]
-    public async Task Agent_WarmsItsApiBeforeAnnouncingItsSocket()
+    public async Task Agent_WarmsItsApiAsItStarts()
     {
         await using ExternalProcess agent = Secmig.Start([.. AgentArguments(), "--verbose"]);
         await agent.WaitForAsync("control " + Socket);
 
         // The log (standard error) and the announcement (standard output) are two pipes: their order here is not the agent's.
         await agent.WaitForAsync("Control API warmed up in");
+    }
+
+    /// <summary>The routes' binding, as the Request Delegate Generator compiles it with the tool: bad query values and bodies
+    /// are refused before any handler runs, and change nothing; an empty 'after' or 'wait' counts as not given.</summary>
+    [Fact]
+    public async Task Api_BadQueryValuesAndBodies_AreRefusedBeforeAnyHandler()
+    {
+        await using ExternalProcess agent = StartAgent();
+        await agent.WaitForAsync("control " + Socket);
+        using HttpClient client = AgentClient.Connect(Socket);
+        string unknown = $"/v1/migrations/{Guid.NewGuid()}";
+
+        async Task<HttpStatusCode> StatusAsync(Task<HttpResponseMessage> asking)
+        {
+            using HttpResponseMessage answer = await asking;
+            return answer.StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.BadRequest, await StatusAsync(client.GetAsync(unknown + "?after=abc")));
+        Assert.Equal(HttpStatusCode.BadRequest, await StatusAsync(client.GetAsync(unknown + "?wait=soon")));
+        Assert.Equal(HttpStatusCode.NotFound, await StatusAsync(client.GetAsync(unknown + "?after=&wait=")));
+        Assert.Equal(HttpStatusCode.NotFound, await StatusAsync(client.GetAsync("/v1/migrations/not-a-guid")));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, await StatusAsync(client.PostAsync("/v1/migrations",
+            new StringContent("""{"vm":"vm1"}""", Encoding.UTF8, "text/plain"))));
+        Assert.Equal(HttpStatusCode.BadRequest, await StatusAsync(client.PostAsync("/v1/migrations",
+            new StringContent("{not json", Encoding.UTF8, "application/json"))));
+        using JsonDocument migrations = JsonDocument.Parse(await client.GetStringAsync("/v1/migrations"));
+        Assert.Equal(0, migrations.RootElement.GetArrayLength());
     }
 
     /// <summary>The OpenAPI document published in docs/api/ is the one the agent serves (regenerate it from the file this test

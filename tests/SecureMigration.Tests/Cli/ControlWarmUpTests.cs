@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
 using SecureMigration.Cli.Agent;
@@ -52,6 +53,46 @@ public sealed class ControlWarmUpTests : IDisposable
         Assert.Contains(lines, line => line.Contains("did not answer its own requests", StringComparison.Ordinal));
     }
 
+    /// <summary>Defense: a stop (SIGTERM) while the warm-up waits ends it quietly, so the agent goes on to its orderly stop
+    /// instead of dying of the cancellation.</summary>
+    [Fact]
+    public async Task RunAsync_StoppedWhileItWaits_EndsQuietly()
+    {
+        string path = _dir.File("control.sock");
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(path));
+        listener.Listen(16);
+        var lines = new List<string>();
+        using var logging = new ListLoggerFactory(lines);
+        using var stop = new CancellationTokenSource();
+
+        Task warming = ControlWarmUp.RunAsync(path, logging.CreateLogger("test"), new FakeTimeProvider(), stop.Token);
+        await stop.CancelAsync();
+        await warming.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Empty(lines);
+    }
+
+    /// <summary>Defense: an answer other than the route's expected one (a request the server refused before routing, an error)
+    /// is not counted as warmed: a warning names it.</summary>
+    [Fact]
+    public async Task RunAsync_UnexpectedAnswer_WarnsWithWhatCame()
+    {
+        string path = _dir.File("control.sock");
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(path));
+        listener.Listen(16);
+        Task answering = AnswerOnceAsync(listener, "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        var lines = new List<string>();
+        using var logging = new ListLoggerFactory(lines);
+
+        await ControlWarmUp.RunAsync(path, logging.CreateLogger("test"), TimeProvider.System, CancellationToken.None);
+        await answering;
+
+        Assert.Contains(lines, line => line.Contains("GET /v1/health answered 'HTTP/1.1 500 Internal Server Error', not 200",
+            StringComparison.Ordinal));
+    }
+
     /// <summary>No agent there (the socket is gone): a warning, not a failed start.</summary>
     [Fact]
     public async Task RunAsync_NoSocket_WarnsAndReturns()
@@ -62,6 +103,23 @@ public sealed class ControlWarmUpTests : IDisposable
         await ControlWarmUp.RunAsync(_dir.File("absent.sock"), logging.CreateLogger("test"), TimeProvider.System, CancellationToken.None);
 
         Assert.Contains(lines, line => line.Contains("did not answer its own requests", StringComparison.Ordinal));
+    }
+
+    /// <summary>Answers the first connection's request (read to the end of its head) with <paramref name="answer"/>.</summary>
+    private static async Task AnswerOnceAsync(Socket listener, string answer)
+    {
+        using Socket connection = await listener.AcceptAsync();
+        var head = new List<byte>();
+        byte[] buffer = new byte[1024];
+        while (!Encoding.ASCII.GetString([.. head]).Contains("\r\n\r\n", StringComparison.Ordinal))
+        {
+            int read = await connection.ReceiveAsync(buffer);
+            Assert.NotEqual(0, read);
+            head.AddRange(buffer.AsSpan(0, read));
+        }
+
+        await connection.SendAsync(Encoding.ASCII.GetBytes(answer));
+        connection.Shutdown(SocketShutdown.Both);
     }
 
     public void Dispose() => _dir.Dispose();
