@@ -38,9 +38,7 @@ public sealed class ControlWarmUpTests : IDisposable
     public async Task RunAsync_ApiThatNeverAnswers_EndsAtItsDeadlineWithAWarning()
     {
         string path = _dir.File("control.sock");
-        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        listener.Bind(new UnixDomainSocketEndPoint(path));
-        listener.Listen(16); // connections are accepted by the kernel and never answered
+        using Socket listener = Listening(path); // connections are accepted by the kernel and never answered
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var lines = new List<string>();
         using var logging = new ListLoggerFactory(lines);
@@ -59,9 +57,7 @@ public sealed class ControlWarmUpTests : IDisposable
     public async Task RunAsync_StoppedWhileItWaits_EndsQuietly()
     {
         string path = _dir.File("control.sock");
-        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        listener.Bind(new UnixDomainSocketEndPoint(path));
-        listener.Listen(16);
+        using Socket listener = Listening(path);
         var lines = new List<string>();
         using var logging = new ListLoggerFactory(lines);
         using var stop = new CancellationTokenSource();
@@ -79,9 +75,7 @@ public sealed class ControlWarmUpTests : IDisposable
     public async Task RunAsync_UnexpectedAnswer_WarnsWithWhatCame()
     {
         string path = _dir.File("control.sock");
-        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        listener.Bind(new UnixDomainSocketEndPoint(path));
-        listener.Listen(16);
+        using Socket listener = Listening(path);
         Task answering = AnswerOnceAsync(listener, "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
         var lines = new List<string>();
         using var logging = new ListLoggerFactory(lines);
@@ -103,6 +97,15 @@ public sealed class ControlWarmUpTests : IDisposable
         await ControlWarmUp.RunAsync(_dir.File("absent.sock"), logging.CreateLogger("test"), TimeProvider.System, CancellationToken.None);
 
         Assert.Contains(lines, line => line.Contains("did not answer its own requests", StringComparison.Ordinal));
+    }
+
+    /// <summary>A unix socket listening at <paramref name="path"/>: the kernel accepts connections; the test answers them or not.</summary>
+    private static Socket Listening(string path)
+    {
+        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(path));
+        listener.Listen(16);
+        return listener;
     }
 
     /// <summary>Answers the first connection's request (read to the end of its head) with <paramref name="answer"/>.</summary>

@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.Extensions.Time.Testing;
 using SecureMigration.Channel;
 using SecureMigration.Channel.Tickets;
@@ -216,11 +215,6 @@ public sealed class EarlyChannelTests(TestPki pki) : IClassFixture<TestPki>
         HandshakeStateCreated = _ => Interlocked.Increment(ref _handshakes),
     };
 
-    private SecureChannelListener Listen(SecureChannelFactory? destination = null)
-    {
-        var listener = new SecureChannelListener(new IPEndPoint(IPAddress.Loopback, 0),
-            destination ?? new SecureChannelFactory(ChannelHarness.Options(pki.Credentials(pki.Destination))));
-        listener.Start();
-        return listener;
-    }
+    private SecureChannelListener Listen(SecureChannelFactory? destination = null) =>
+        ChannelHarness.Listen(destination ?? new SecureChannelFactory(ChannelHarness.Options(pki.Credentials(pki.Destination))));
 }

@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.Extensions.Time.Testing;
 using SecureMigration.Channel;
 using SecureMigration.Channel.Tickets;
@@ -84,11 +83,6 @@ public sealed class WarmChannelsTests(TestPki pki) : IClassFixture<TestPki>
         HandshakeStateCreated = _ => Interlocked.Increment(ref _handshakes),
     };
 
-    private SecureChannelListener Listen()
-    {
-        var listener = new SecureChannelListener(new IPEndPoint(IPAddress.Loopback, 0),
-            new SecureChannelFactory(ChannelHarness.Options(pki.Credentials(pki.Destination))));
-        listener.Start();
-        return listener;
-    }
+    private SecureChannelListener Listen() =>
+        ChannelHarness.Listen(new SecureChannelFactory(ChannelHarness.Options(pki.Credentials(pki.Destination))));
 }

@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using System.Net;
 using SecureMigration.Channel;
 using SecureMigration.Channel.Tickets;
 using SecureMigration.Identity;
@@ -13,6 +14,14 @@ public static class ChannelHarness
         Credentials = credentials,
         TimeProvider = time ?? TimeProvider.System,
     };
+
+    /// <summary>A listener on a loopback port of its own, started, accepting with <paramref name="destination"/>.</summary>
+    public static SecureChannelListener Listen(SecureChannelFactory destination)
+    {
+        var listener = new SecureChannelListener(new IPEndPoint(IPAddress.Loopback, 0), destination);
+        listener.Start();
+        return listener;
+    }
 
     public static MigrationTicket Ticket(TimeProvider? time = null, string destination = "destination.test",
         string source = "source.test") =>

@@ -35,7 +35,7 @@ internal sealed class WaitingChannels(int perPeer, int total)
     /// <returns>The place; dispose it once the channel was accepted or closed.</returns>
     public Place? TryEnter(string peer)
     {
-        var place = new Place(this, peer);
+        Place place;
         Place? taken = null;
         lock (_gate)
         {
@@ -53,6 +53,7 @@ internal sealed class WaitingChannels(int perPeer, int total)
                 _places.Remove(taken);
             }
 
+            place = new Place(this, peer); // only once admitted: a refused channel leaves nothing behind
             _places.Add(place);
         }
 
